@@ -1,0 +1,178 @@
+/**
+ * Typed errors of lmthing. Every failure a user can see is one of these, with a stable `code` string
+ * that survives the JS <-> wasm boundary (the engine reports errors as `{kind, message, ...}` objects
+ * and {@link errorFromWire} turns them back into these classes).
+ */
+
+/** Base class: every lmthing error has a stable machine-readable `code`. */
+export class LmthingError extends Error {
+  /** Stable identifier, e.g. `ABORTED` or `RATE_LIMIT`; safe to switch on. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The run or operation was cancelled through an `AbortSignal` or `run.cancel`. */
+export class AbortError extends LmthingError {
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super('ABORTED', message, options);
+  }
+}
+
+/** An operation did not complete within its timeout. */
+export class TimeoutError extends LmthingError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TIMEOUT', message, options);
+  }
+}
+
+/** The engine itself failed (a bug or a broken invariant); every pending run is rejected with it. */
+export class EngineError extends LmthingError {
+  constructor(message: string, code = 'ENGINE_ERROR', options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A message crossing the engine boundary was malformed or out of place. */
+export class ProtocolError extends LmthingError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PROTOCOL_ERROR', message, options);
+  }
+}
+
+/** A user callback (tool, hook, condition ...) threw or rejected. */
+export class CallbackError extends LmthingError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CALLBACK_ERROR', message, options);
+  }
+}
+
+/** Input failed validation against a schema; `errors` lists each failure. */
+export class ValidationError extends LmthingError {
+  readonly errors: ReadonlyArray<{ instancePath: string; schemaPath: string; message: string }>;
+  constructor(message: string, errors: ValidationError['errors'] = []) {
+    super('VALIDATION_ERROR', message);
+    this.errors = errors;
+  }
+}
+
+/** The provider rate-limited the request; `retryAfterMs` is taken from `Retry-After` when present. */
+export class RateLimitError extends LmthingError {
+  readonly retryAfterMs: number | undefined;
+  readonly status: number;
+  constructor(message: string, retryAfterMs?: number, status = 429) {
+    super('RATE_LIMIT', message);
+    this.retryAfterMs = retryAfterMs;
+    this.status = status;
+  }
+}
+
+/** The provider rejected the credentials (HTTP 401/403). */
+export class AuthenticationError extends LmthingError {
+  readonly status: number;
+  constructor(message: string, status = 401) {
+    super('AUTHENTICATION', message);
+    this.status = status;
+  }
+}
+
+/** The request exceeded the model's context window. */
+export class ContextLengthError extends LmthingError {
+  constructor(message: string) {
+    super('CONTEXT_LENGTH', message);
+  }
+}
+
+/** Any other provider failure: HTTP errors, in-band stream errors, malformed responses. */
+export class ProviderError extends LmthingError {
+  readonly status: number | undefined;
+  /** Text received before the failure (a stream cut mid-way keeps what arrived). */
+  readonly partialText: string | undefined;
+  readonly retryable: boolean;
+  constructor(message: string, opts: { status?: number; partialText?: string; retryable?: boolean } = {}) {
+    super('PROVIDER_ERROR', message);
+    this.status = opts.status;
+    this.partialText = opts.partialText;
+    this.retryable = opts.retryable ?? false;
+  }
+}
+
+/** A guard refused an action. */
+export class GuardError extends LmthingError {
+  constructor(message: string) {
+    super('GUARD_FAILED', message);
+  }
+}
+
+/** A human (or the default action) denied an approval request. */
+export class ApprovalDeniedError extends LmthingError {
+  constructor(message: string) {
+    super('APPROVAL_DENIED', message);
+  }
+}
+
+/** A token, time, rate or cost constraint was exceeded. */
+export class BudgetExceededError extends LmthingError {
+  constructor(message: string) {
+    super('BUDGET_EXCEEDED', message);
+  }
+}
+
+/** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
+export interface WireError {
+  kind: string;
+  message: string;
+  [extra: string]: unknown;
+}
+
+const byKind: Record<string, (e: WireError) => LmthingError> = {
+  aborted: (e) => new AbortError(e.message),
+  timeout: (e) => new TimeoutError(e.message),
+  protocol: (e) => new ProtocolError(e.message),
+  callback: (e) => new CallbackError(e.message),
+  validation: (e) => new ValidationError(e.message, (e.errors as ValidationError['errors']) ?? []),
+  rate_limit: (e) => new RateLimitError(e.message, e.retryAfterMs as number | undefined),
+  authentication: (e) => new AuthenticationError(e.message),
+  context_length: (e) => new ContextLengthError(e.message),
+  provider: (e) => new ProviderError(e.message, { status: e.status as number | undefined }),
+  guard: (e) => new GuardError(e.message),
+  approval_denied: (e) => new ApprovalDeniedError(e.message),
+  budget: (e) => new BudgetExceededError(e.message),
+};
+
+/** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
+export function errorFromWire(e: WireError): LmthingError {
+  const make = byKind[e.kind];
+  return make ? make(e) : new EngineError(e.message, typeof e.code === 'string' ? e.code : 'ENGINE_ERROR');
+}
+
+/** Turns anything thrown by user code into a wire error, keeping typed errors' kind. */
+export function errorToWire(err: unknown): WireError {
+  if (err instanceof LmthingError) {
+    const kind = Object.entries(kindByCode).find(([, c]) => c === err.code)?.[0] ?? 'engine';
+    const extra: Record<string, unknown> = {};
+    if (err instanceof RateLimitError && err.retryAfterMs !== undefined) extra.retryAfterMs = err.retryAfterMs;
+    if ((err instanceof ProviderError || err instanceof RateLimitError) && err.status !== undefined) extra.status = err.status;
+    return { kind, message: err.message, code: err.code, ...extra };
+  }
+  if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };
+  return { kind: 'callback', message: typeof err === 'string' ? err : safeString(err) };
+}
+
+const kindByCode: Record<string, string> = {
+  aborted: 'ABORTED', timeout: 'TIMEOUT', protocol: 'PROTOCOL_ERROR', callback: 'CALLBACK_ERROR',
+  validation: 'VALIDATION_ERROR', rate_limit: 'RATE_LIMIT', authentication: 'AUTHENTICATION',
+  context_length: 'CONTEXT_LENGTH', provider: 'PROVIDER_ERROR', guard: 'GUARD_FAILED',
+  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', engine: 'ENGINE_ERROR',
+};
+
+function safeString(v: unknown): string {
+  try {
+    return `non-Error value thrown: ${JSON.stringify(v)}`;
+  } catch {
+    return 'non-Error value thrown';
+  }
+}

@@ -1,0 +1,73 @@
+#include "engine/engine.hpp"
+
+#include "engine/run_kinds.hpp"
+
+namespace lmthing {
+
+using protocol::ProtocolError;
+using protocol::WireError;
+
+Engine::Engine(Host& host) : loop_(host) {
+  loop_.set_command_handler([this](const json& message) { handle_command(message); });
+}
+
+void Engine::handle_command(const json& message) {
+  const std::string type = message["type"].get<std::string>();
+  auto id_it = message.find("id");
+  if (id_it == message.end() || !(id_it->is_number() || id_it->is_string()))
+    throw ProtocolError("command " + type + " needs an \"id\" (number or string) to reply to");
+  const json& id = *id_it;
+  try {
+    if (type == "run.start")
+      start_run(id, message);
+    else if (type == "run.cancel")
+      cancel_run(id, message);
+    else if (type == "engine.info")
+      loop_.emit(protocol::reply_ok(id, json{{"protocol", protocol::kVersion},
+                                             {"version", kEngineVersion},
+                                             {"activeRuns", runs_.size()},
+                                             {"pendingOps", loop_.pending_op_count()}}));
+    else
+      throw ProtocolError("unknown command type \"" + type +
+                          "\" (expected one of run.start, run.cancel, engine.info, op.done)");
+  } catch (const ProtocolError& e) {
+    loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
+  }
+}
+
+void Engine::start_run(const json& command_id, const json& message) {
+  const RunId run = protocol::require_id(message, "id", "run.start");
+  if (runs_.count(run)) throw ProtocolError("run.start: a run with id " + std::to_string(run) + " is already active");
+  const json& spec = message.contains("spec") ? message["spec"] : json();
+  check_run_spec(spec);
+  runs_.emplace(run, spec["kind"].get<std::string>());
+  loop_.spawn(run_main(command_id, run, spec));
+}
+
+void Engine::cancel_run(const json& command_id, const json& message) {
+  const RunId run = protocol::require_id(message, "run", "run.cancel");
+  if (!runs_.count(run))
+    throw ProtocolError("run.cancel: no active run with id " + std::to_string(run));
+  std::string reason = message.value("reason", std::string("the run was cancelled"));
+  const std::size_t cancelled = loop_.cancel_run(run, reason);
+  loop_.emit(protocol::reply_ok(command_id, json{{"cancelledOps", cancelled}}));
+}
+
+Task<void> Engine::run_main(json command_id, RunId run, json spec) {
+  json reply;
+  try {
+    json value = co_await execute_run(loop_, run, spec);
+    reply = protocol::reply_ok(command_id, std::move(value));
+  } catch (const OpFailed& e) {
+    reply = protocol::reply_error(command_id, e.error);
+  } catch (const ProtocolError& e) {
+    reply = protocol::reply_error(command_id, WireError{"protocol", e.what(), json::object()});
+  } catch (const std::exception& e) {
+    reply = protocol::reply_error(command_id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
+  }
+  runs_.erase(run);
+  loop_.forget_run(run);
+  loop_.emit(reply);
+}
+
+}  // namespace lmthing

@@ -1,0 +1,31 @@
+// The engine: routes host commands (run.start, run.cancel, engine.info) to the features that
+// implement them and owns the runs in flight. It holds no host-specific code: the native test host
+// and the wasm binding both drive it through Loop::turn.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+
+#include "runtime/loop.hpp"
+
+namespace lmthing {
+
+inline constexpr const char* kEngineVersion = "0.1.0";
+
+class Engine {
+ public:
+  explicit Engine(Host& host);
+  Loop& loop() { return loop_; }
+  std::size_t active_runs() const { return runs_.size(); }
+
+ private:
+  void handle_command(const json& message);
+  void start_run(const json& command_id, const json& message);
+  void cancel_run(const json& command_id, const json& message);
+  Task<void> run_main(json command_id, RunId run, json spec);
+
+  Loop loop_;
+  std::unordered_map<RunId, std::string> runs_;  // run id -> kind, for diagnostics
+};
+
+}  // namespace lmthing

@@ -1,0 +1,133 @@
+#include "protocol/messages.hpp"
+
+#include <cmath>
+
+namespace lmthing::protocol {
+
+json WireError::to_json() const {
+  json j = extra.is_object() ? extra : json::object();
+  j["kind"] = kind;
+  j["message"] = message;
+  return j;
+}
+
+WireError WireError::from_json(const json& j) {
+  WireError e;
+  if (!j.is_object()) {
+    e.kind = "callback";
+    e.message = "error value is not an object: " + j.dump();
+    return e;
+  }
+  e.kind = j.value("kind", std::string("engine"));
+  e.message = j.value("message", std::string("(no message)"));
+  for (auto& [key, value] : j.items())
+    if (key != "kind" && key != "message") e.extra[key] = value;
+  return e;
+}
+
+namespace {
+
+const char* type_name(json::value_t t) {
+  switch (t) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "object";
+    case json::value_t::array: return "array";
+    case json::value_t::string: return "string";
+    case json::value_t::boolean: return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float: return "number";
+    default: return "value";
+  }
+}
+
+bool is_number(json::value_t t) {
+  return t == json::value_t::number_integer || t == json::value_t::number_unsigned || t == json::value_t::number_float;
+}
+
+std::string preview(std::string_view line) {
+  constexpr std::size_t kMax = 80;
+  if (line.size() <= kMax) return std::string(line);
+  return std::string(line.substr(0, kMax)) + "...";
+}
+
+}  // namespace
+
+InboundBatch parse_batch(std::string_view text) {
+  InboundBatch batch;
+  std::size_t line_start = 0;
+  bool first = true;
+  while (line_start <= text.size()) {
+    std::size_t end = text.find('\n', line_start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(line_start, end - line_start);
+    line_start = end + 1;
+    if (first) {
+      first = false;
+      // The clock line: a number of milliseconds. A bad clock is reported but does not drop the batch.
+      json clock = json::parse(line, nullptr, false);
+      if (clock.is_number())
+        batch.now_ms = clock.get<double>();
+      else
+        batch.malformed.push_back("the first line of a batch must be the host clock in ms, got: " + preview(line));
+      continue;
+    }
+    if (line.empty()) continue;
+    json message = json::parse(line, nullptr, false);
+    if (message.is_discarded())
+      batch.malformed.push_back("message is not valid JSON: " + preview(line));
+    else if (!message.is_object() || !message.contains("type") || !message["type"].is_string())
+      batch.malformed.push_back("message must be an object with a string \"type\", got: " + preview(line));
+    else
+      batch.messages.push_back(std::move(message));
+  }
+  return batch;
+}
+
+json op_message(std::uint64_t id, std::uint64_t run, std::string_view kind, json payload) {
+  json j = payload.is_object() ? std::move(payload) : json::object();
+  j["type"] = "op";
+  j["id"] = id;
+  j["op"] = kind;
+  j["run"] = run;
+  return j;
+}
+
+json op_cancel_message(std::uint64_t id, std::string_view reason) {
+  return json{{"type", "op.cancel"}, {"id", id}, {"reason", reason}};
+}
+
+json reply_ok(const json& command_id, json value) {
+  return json{{"type", "reply"}, {"id", command_id}, {"ok", true}, {"value", std::move(value)}};
+}
+
+json reply_error(const json& command_id, const WireError& error) {
+  return json{{"type", "reply"}, {"id", command_id}, {"ok", false}, {"error", error.to_json()}};
+}
+
+json protocol_error_event(std::string_view message) {
+  return json{{"type", "protocol.error"}, {"error", {{"kind", "protocol"}, {"message", message}}}};
+}
+
+const json& require_field(const json& object, std::string_view field, json::value_t type, std::string_view where) {
+  auto it = object.find(field);
+  if (it == object.end())
+    throw ProtocolError(std::string(where) + ": missing field \"" + std::string(field) + "\" (expected " +
+                        type_name(type) + ")");
+  bool matches = it->type() == type || (is_number(type) && is_number(it->type()));
+  if (!matches)
+    throw ProtocolError(std::string(where) + ": field \"" + std::string(field) + "\" must be " + type_name(type) +
+                        ", got " + type_name(it->type()));
+  return *it;
+}
+
+std::uint64_t require_id(const json& object, std::string_view field, std::string_view where) {
+  const json& v = require_field(object, field, json::value_t::number_unsigned, where);
+  double d = v.get<double>();
+  if (d < 0 || std::floor(d) != d || d > 9007199254740991.0)
+    throw ProtocolError(std::string(where) + ": field \"" + std::string(field) +
+                        "\" must be a non-negative integer id, got " + v.dump());
+  return static_cast<std::uint64_t>(d);
+}
+
+}  // namespace lmthing::protocol

@@ -1,0 +1,56 @@
+// The engine <-> host protocol, version 1 (see PROTOCOL.md next to this file).
+// Inbound (host -> engine): a batch of newline-separated JSON messages, the first line being the host
+// clock. Outbound (engine -> host): one JSON object per op start and per event.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lmthing::protocol {
+
+using json = nlohmann::json;
+
+inline constexpr int kVersion = 1;
+
+// A malformed or out-of-place message. Reported to the host; never stops the loop.
+class ProtocolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Error values as they travel in op.done / reply messages: {kind, message, ...extra}.
+struct WireError {
+  std::string kind;  // aborted, timeout, protocol, callback, engine, provider, rate_limit, ...
+  std::string message;
+  json extra = json::object();  // kind-specific fields (retryAfterMs, status, code ...)
+
+  json to_json() const;
+  static WireError from_json(const json& j);  // lenient: missing fields get defaults
+};
+
+// One parsed inbound batch: the host clock and the messages, each parsed on its own so that one
+// malformed line is reported alone while the others are still delivered.
+struct InboundBatch {
+  double now_ms = 0;
+  std::vector<json> messages;
+  std::vector<std::string> malformed;  // one description per line that was not a JSON object
+};
+
+InboundBatch parse_batch(std::string_view text);
+
+// Builders for outbound messages, so their shape lives in one place.
+json op_message(std::uint64_t id, std::uint64_t run, std::string_view kind, json payload);
+json op_cancel_message(std::uint64_t id, std::string_view reason);
+json reply_ok(const json& command_id, json value);
+json reply_error(const json& command_id, const WireError& error);
+json protocol_error_event(std::string_view message);
+
+// Field access that names what was wrong and what was expected.
+const json& require_field(const json& object, std::string_view field, json::value_t type, std::string_view where);
+std::uint64_t require_id(const json& object, std::string_view field, std::string_view where);
+
+}  // namespace lmthing::protocol

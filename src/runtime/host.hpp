@@ -1,0 +1,18 @@
+// What the engine needs from its host: somewhere to hand operations and events. Both calls only
+// queue work on the host side; the host answers later through the inbox (see Loop::deliver).
+// Waiting for the inbox is not part of this interface on purpose: in wasm it is the single
+// asyncify import and must be a direct call from the loop driver (see bindings/ and drive.hpp).
+#pragma once
+
+#include <string_view>
+
+namespace lmthing {
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual void start(std::string_view op_json) = 0;
+  virtual void emit(std::string_view event_json) = 0;
+};
+
+}  // namespace lmthing

@@ -1,0 +1,192 @@
+#include "runtime/loop.hpp"
+
+#include <algorithm>
+
+namespace lmthing {
+
+using protocol::WireError;
+
+namespace {
+// How many given-up op ids to remember for ignoring their late completions.
+constexpr std::size_t kGivenUpMemory = 1 << 16;
+}  // namespace
+
+void OpAwaiter::await_suspend(coro::coroutine_handle<> waiter) {
+  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, waiter, &outcome_);
+}
+
+json OpAwaiter::await_resume() {
+  if (!outcome_.ok) throw OpFailed(std::move(outcome_.error));
+  return std::move(outcome_.value);
+}
+
+Loop::~Loop() {
+  // Destroy roots before the pending table they may point into; no coroutine is resumed here.
+  roots_.clear();
+}
+
+void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
+                    OpOutcome* outcome) {
+  if (run_cancelled(run)) {
+    outcome->ok = false;
+    outcome->error = WireError{"aborted", "the run was cancelled before " + kind + " could start", json::object()};
+    schedule(waiter);
+    return;
+  }
+  const OpId id = next_op_id_++;
+  PendingOp entry{run, waiter, outcome, 0, false};
+  if (timeout_ms > 0) {
+    const OpId timer = next_op_id_++;
+    entry.linked = timer;
+    pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true});
+    host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", timeout_ms}}).dump());
+  }
+  json message = protocol::op_message(id, run, kind, std::move(payload));
+  if (timeout_ms > 0) message["timeoutMs"] = timeout_ms;
+  pending_.emplace(id, entry);
+  host_.start(message.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void Loop::complete_op(const json& message) {
+  const OpId id = protocol::require_id(message, "id", "op.done");
+  const bool ok = protocol::require_field(message, "ok", json::value_t::boolean, "op.done").get<bool>();
+  auto it = pending_.find(id);
+  if (it == pending_.end()) {
+    if (given_up_.count(id)) return;  // cancelled or timed out: the late answer is expected
+    if (id == 0 || id >= next_op_id_)
+      throw protocol::ProtocolError("op.done for unknown op id " + std::to_string(id) + " (no such op was started)");
+    throw protocol::ProtocolError("op.done for op " + std::to_string(id) + " which has already completed");
+  }
+  OpOutcome outcome;
+  outcome.ok = ok;
+  if (ok) {
+    auto value = message.find("value");
+    outcome.value = value == message.end() ? json() : *value;
+  } else {
+    auto error = message.find("error");
+    outcome.error = error == message.end() ? WireError{"engine", "op failed without an error value", json::object()}
+                                           : WireError::from_json(*error);
+  }
+  PendingOp op = it->second;
+  pending_.erase(it);
+
+  if (op.is_timeout_timer) {
+    // The timer fired: the guarded op (if still pending) fails with a timeout and is cancelled.
+    auto guarded = pending_.find(op.linked);
+    if (guarded == pending_.end()) return;
+    PendingOp target = guarded->second;
+    pending_.erase(guarded);
+    send_cancel(op.linked, "timeout");
+    target.linked = 0;
+    finish(op.linked, target,
+           OpOutcome{false, json(), WireError{"timeout", "operation " + std::to_string(op.linked) + " timed out", json::object()}});
+    return;
+  }
+  finish(id, op, std::move(outcome));
+}
+
+void Loop::finish(OpId, PendingOp op, OpOutcome outcome) {
+  if (op.linked != 0 && pending_.erase(op.linked)) send_cancel(op.linked, "guarded op completed");
+  *op.outcome = std::move(outcome);
+  schedule(op.waiter);
+}
+
+std::size_t Loop::cancel_run(RunId run, const std::string& reason) {
+  cancelled_runs_.insert(run);
+  std::vector<OpId> victims;
+  for (const auto& [id, op] : pending_)
+    if (op.run == run && !op.is_timeout_timer) victims.push_back(id);
+  // Hash order is arbitrary; id order keeps cancellation deterministic (and so replayable).
+  std::sort(victims.begin(), victims.end());
+  for (OpId id : victims) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    PendingOp op = it->second;
+    pending_.erase(it);
+    send_cancel(id, reason);
+    finish(id, op, OpOutcome{false, json(), WireError{"aborted", reason, json::object()}});
+  }
+  return victims.size();
+}
+
+void Loop::send_cancel(OpId id, const std::string& reason) {
+  given_up_.insert(id);
+  given_up_order_.push_back(id);
+  if (given_up_order_.size() > kGivenUpMemory) {
+    given_up_.erase(given_up_order_.front());
+    given_up_order_.pop_front();
+  }
+  host_.emit(protocol::op_cancel_message(id, reason).dump());
+}
+
+void Loop::report_protocol_error(const std::string& message) { emit(protocol::protocol_error_event(message)); }
+
+void Loop::deliver(std::string_view text) {
+  protocol::InboundBatch batch = protocol::parse_batch(text);
+  if (batch.now_ms > now_ms_) now_ms_ = batch.now_ms;  // the engine clock never goes backwards
+  for (const auto& problem : batch.malformed) report_protocol_error(problem);
+  for (const json& message : batch.messages) {
+    try {
+      if (message["type"] == "op.done")
+        complete_op(message);
+      else if (on_command_)
+        on_command_(message);
+      else
+        report_protocol_error("no command handler for message type " + message["type"].dump());
+    } catch (const protocol::ProtocolError& e) {
+      report_protocol_error(e.what());
+    } catch (const nlohmann::json::exception& e) {
+      report_protocol_error(std::string("malformed message: ") + e.what());
+    }
+  }
+}
+
+Task<void> Loop::root(Task<void> body, std::uint64_t key) {
+  try {
+    co_await std::move(body);
+  } catch (const std::exception& e) {
+    // Roots are expected to handle their own errors; this is the last line of defence.
+    report_fault(e.what());
+  }
+  finished_roots_.push_back(key);
+}
+
+void Loop::spawn(Task<void> task) {
+  const std::uint64_t key = next_root_key_++;
+  auto [it, inserted] = roots_.emplace(key, root(std::move(task), key));
+  (void)inserted;
+  schedule(it->second.handle());
+}
+
+void Loop::run_ready() {
+  while (!ready_.empty()) {
+    auto h = ready_.front();
+    ready_.pop_front();
+    h.resume();
+  }
+  for (auto key : finished_roots_) roots_.erase(key);
+  finished_roots_.clear();
+}
+
+bool Loop::turn(std::string_view batch) noexcept {
+  try {
+    deliver(batch);
+    run_ready();
+    return true;
+  } catch (const std::exception& e) {
+    report_fault(e.what());
+  } catch (...) {
+    report_fault("unknown exception");
+  }
+  return false;
+}
+
+void Loop::report_fault(const std::string& what) noexcept {
+  try {
+    emit(json{{"type", "engine.fault"}, {"error", {{"kind", "engine"}, {"code", "ENGINE_FAULT"}, {"message", what}}}});
+  } catch (...) {
+    // Nothing more can be done: the host will see the loop return a failure status.
+  }
+}
+
+}  // namespace lmthing

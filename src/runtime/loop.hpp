@@ -1,0 +1,149 @@
+// The event loop: a ready queue of coroutines, the table of operations handed to the host and not
+// yet completed, the engine clock, and the roots (top-level tasks) it owns.
+//
+// Nothing here blocks. A turn delivers one inbound batch, then resumes every ready coroutine. The
+// driver (drive.hpp) decides when to wait for the host.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "protocol/messages.hpp"
+#include "runtime/host.hpp"
+#include "runtime/task.hpp"
+
+namespace lmthing {
+
+using json = nlohmann::json;
+using RunId = std::uint64_t;
+using OpId = std::uint64_t;
+
+// How an operation ended, as reported by the host (or by the engine for timeouts/cancellation).
+struct OpOutcome {
+  bool ok = false;
+  json value;
+  protocol::WireError error;
+};
+
+// Thrown into a coroutine whose operation failed; carries the wire error unchanged.
+class OpFailed : public std::runtime_error {
+ public:
+  explicit OpFailed(protocol::WireError e) : std::runtime_error(e.message), error(std::move(e)) {}
+  protocol::WireError error;
+};
+
+class Loop;
+
+// co_await loop.op(...): hands the operation to the host and resumes with its value (or throws OpFailed).
+class [[nodiscard]] OpAwaiter {
+ public:
+  OpAwaiter(Loop& loop, RunId run, std::string kind, json payload, double timeout_ms)
+      : loop_(&loop), run_(run), kind_(std::move(kind)), payload_(std::move(payload)), timeout_ms_(timeout_ms) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(coro::coroutine_handle<> waiter);
+  json await_resume();
+
+ private:
+  Loop* loop_;
+  RunId run_;
+  std::string kind_;
+  json payload_;
+  double timeout_ms_;
+  OpOutcome outcome_;
+};
+
+class Loop {
+ public:
+  // Called for every inbound message that is not an op completion (commands).
+  using CommandHandler = std::function<void(const json& message)>;
+
+  explicit Loop(Host& host) : host_(host) {}
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+  ~Loop();
+
+  void set_command_handler(CommandHandler handler) { on_command_ = std::move(handler); }
+
+  // --- operations ---
+  // timeout_ms > 0 bounds the op: when it elapses the op fails with kind "timeout" and the host is
+  // told to cancel it. The timeout is itself a timer op, so it is visible to (and replayable by) the host.
+  OpAwaiter op(RunId run, std::string kind, json payload = json::object(), double timeout_ms = 0) {
+    return OpAwaiter(*this, run, std::move(kind), std::move(payload), timeout_ms);
+  }
+  // A timer is an op like any other; the host completes it after `ms` (of real or virtual time).
+  OpAwaiter sleep(RunId run, double ms) { return op(run, "timer.sleep", json{{"ms", ms}}); }
+
+  // Fails every pending op of `run` with kind "aborted", tells the host to cancel them, and makes
+  // later ops of that run fail at once. Returns how many ops were cancelled.
+  std::size_t cancel_run(RunId run, const std::string& reason);
+  // Forget a finished run (so the set of cancelled runs does not grow forever).
+  void forget_run(RunId run) { cancelled_runs_.erase(run); }
+  bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
+
+  // --- scheduling ---
+  void schedule(coro::coroutine_handle<> h) { ready_.push_back(h); }
+  // Start a top-level task owned by the loop; its frame is freed once it finishes.
+  void spawn(Task<void> task);
+
+  // --- driving ---
+  // One turn: deliver `batch`, then run every ready coroutine. Never throws: an exception that
+  // escapes (an engine bug) is reported as an engine.fault event and the turn returns false.
+  bool turn(std::string_view batch) noexcept;
+  // Nothing ready and nothing that could make anything ready (no op in flight, no live root).
+  bool idle() const { return ready_.empty() && pending_.empty() && roots_.empty(); }
+
+  // Parse and dispatch one inbound batch (clock line + messages). Bad messages are reported as
+  // protocol.error events; the rest of the batch is still delivered.
+  void deliver(std::string_view batch);
+  // Resume ready coroutines until none is ready.
+  void run_ready();
+  // True while something outside the engine can still make progress happen (ops in flight).
+  bool has_pending_ops() const { return !pending_.empty(); }
+  std::size_t pending_op_count() const { return pending_.size(); }
+
+  // --- environment ---
+  double now_ms() const { return now_ms_; }
+  void emit(const json& event) { host_.emit(event.dump(-1, ' ', false, json::error_handler_t::replace)); }
+
+ private:
+  friend class OpAwaiter;
+  struct PendingOp {
+    RunId run = 0;
+    coro::coroutine_handle<> waiter;  // empty for a timeout timer
+    OpOutcome* outcome = nullptr;     // where the waiter reads its result
+    OpId linked = 0;                  // op's timeout timer, or the timer's guarded op
+    bool is_timeout_timer = false;
+  };
+
+  void start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
+                OpOutcome* outcome);
+  void complete_op(const json& message);
+  void finish(OpId id, PendingOp op, OpOutcome outcome);
+  void send_cancel(OpId id, const std::string& reason);
+  void report_protocol_error(const std::string& message);
+  void report_fault(const std::string& what) noexcept;
+  Task<void> root(Task<void> body, std::uint64_t key);
+
+  Host& host_;
+  CommandHandler on_command_;
+  std::deque<coro::coroutine_handle<>> ready_;
+  std::unordered_map<OpId, PendingOp> pending_;
+  OpId next_op_id_ = 1;
+  // Ops the engine gave up on (cancel, timeout): a late op.done for them is expected and ignored.
+  std::unordered_set<OpId> given_up_;
+  std::deque<OpId> given_up_order_;
+  std::unordered_set<RunId> cancelled_runs_;
+  std::map<std::uint64_t, Task<void>> roots_;
+  std::vector<std::uint64_t> finished_roots_;
+  std::uint64_t next_root_key_ = 1;
+  double now_ms_ = 0;
+};
+
+}  // namespace lmthing

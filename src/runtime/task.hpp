@@ -1,0 +1,121 @@
+// Task<T>: a lazily started coroutine that produces a T (or throws). Awaiting a Task starts it and
+// resumes the awaiter when it finishes (symmetric transfer, so long await chains do not grow the stack).
+// A Task owns its coroutine frame; destroying an unfinished Task destroys the frame.
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include "runtime/coro.hpp"
+
+namespace lmthing {
+
+template <typename T>
+class Task;
+
+namespace detail {
+
+// Resumes whoever awaited the finished task (or nobody, for a detached root).
+struct FinalAwaiter {
+  bool await_ready() const noexcept { return false; }
+  template <typename Promise>
+  coro::coroutine_handle<> await_suspend(coro::coroutine_handle<Promise> done) noexcept {
+    auto next = done.promise().continuation;
+    return next ? next : coro::noop_coroutine();
+  }
+  void await_resume() const noexcept {}
+};
+
+struct PromiseBase {
+  coro::coroutine_handle<> continuation;
+  std::exception_ptr error;
+  coro::suspend_always initial_suspend() const noexcept { return {}; }
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+  void unhandled_exception() noexcept { error = std::current_exception(); }
+};
+
+template <typename T>
+struct Promise : PromiseBase {
+  std::optional<T> value;
+  Task<T> get_return_object() noexcept;
+  template <typename U>
+  void return_value(U&& v) { value.emplace(std::forward<U>(v)); }
+  T take() {
+    if (error) std::rethrow_exception(error);
+    return std::move(*value);
+  }
+};
+
+template <>
+struct Promise<void> : PromiseBase {
+  Task<void> get_return_object() noexcept;
+  void return_void() const noexcept {}
+  void take() const {
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+}  // namespace detail
+
+template <typename T = void>
+class [[nodiscard]] Task {
+ public:
+  using promise_type = detail::Promise<T>;
+  using Handle = coro::coroutine_handle<promise_type>;
+
+  Task() = default;
+  explicit Task(Handle h) noexcept : handle_(h) {}
+  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      reset();
+      handle_ = std::exchange(other.handle_, {});
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  bool valid() const noexcept { return static_cast<bool>(handle_); }
+  bool done() const noexcept { return handle_ && handle_.done(); }
+
+  // co_await task: start it, resume the awaiter when it completes, yield its value or rethrow.
+  auto operator co_await() && noexcept {
+    struct Awaiter {
+      Handle handle;
+      bool await_ready() const noexcept { return !handle || handle.done(); }
+      coro::coroutine_handle<> await_suspend(coro::coroutine_handle<> awaiter) noexcept {
+        handle.promise().continuation = awaiter;
+        return handle;
+      }
+      T await_resume() { return handle.promise().take(); }
+    };
+    return Awaiter{handle_};
+  }
+
+  // For roots driven by the event loop: the raw handle and the outcome once done.
+  Handle handle() const noexcept { return handle_; }
+  T result() { return handle_.promise().take(); }
+
+ private:
+  void reset() noexcept {
+    if (handle_) handle_.destroy();
+    handle_ = {};
+  }
+  Handle handle_;
+};
+
+namespace detail {
+template <typename T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  return Task<T>(coro::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  return Task<void>(coro::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+}  // namespace lmthing
