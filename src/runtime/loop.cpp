@@ -159,11 +159,7 @@ void Loop::spawn(Task<void> task) {
 }
 
 void Loop::run_ready() {
-  while (!ready_.empty()) {
-    auto h = ready_.front();
-    ready_.pop_front();
-    h.resume();
-  }
+  ready_.run();
   for (auto key : finished_roots_) roots_.erase(key);
   finished_roots_.clear();
 }

@@ -17,6 +17,7 @@
 
 #include "protocol/messages.hpp"
 #include "runtime/host.hpp"
+#include "runtime/scheduler.hpp"
 #include "runtime/task.hpp"
 
 namespace lmthing {
@@ -88,7 +89,7 @@ class Loop {
   bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
 
   // --- scheduling ---
-  void schedule(coro::coroutine_handle<> h) { ready_.push_back(h); }
+  void schedule(coro::coroutine_handle<> h) { ready_.schedule(h); }
   // Start a top-level task owned by the loop; its frame is freed once it finishes.
   void spawn(Task<void> task);
 
@@ -133,7 +134,7 @@ class Loop {
 
   Host& host_;
   CommandHandler on_command_;
-  std::deque<coro::coroutine_handle<>> ready_;
+  Scheduler ready_;
   std::unordered_map<OpId, PendingOp> pending_;
   OpId next_op_id_ = 1;
   // Ops the engine gave up on (cancel, timeout): a late op.done for them is expected and ignored.

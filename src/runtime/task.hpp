@@ -1,6 +1,7 @@
-// Task<T>: a lazily started coroutine that produces a T (or throws). Awaiting a Task starts it and
-// resumes the awaiter when it finishes (symmetric transfer, so long await chains do not grow the stack).
-// A Task owns its coroutine frame; destroying an unfinished Task destroys the frame.
+// Task<T>: a lazily started coroutine that produces a T (or throws). Awaiting a Task queues it on
+// the current Scheduler and the awaiter is queued again when it finishes (see scheduler.hpp for
+// why this is not symmetric transfer). A Task owns its coroutine frame; destroying an unfinished
+// Task destroys the frame.
 #pragma once
 
 #include <exception>
@@ -9,6 +10,7 @@
 #include <variant>
 
 #include "runtime/coro.hpp"
+#include "runtime/scheduler.hpp"
 
 namespace lmthing {
 
@@ -17,13 +19,12 @@ class Task;
 
 namespace detail {
 
-// Resumes whoever awaited the finished task (or nobody, for a detached root).
+// Queues whoever awaited the finished task (nobody, for a root driven by the loop).
 struct FinalAwaiter {
   bool await_ready() const noexcept { return false; }
   template <typename Promise>
-  coro::coroutine_handle<> await_suspend(coro::coroutine_handle<Promise> done) noexcept {
-    auto next = done.promise().continuation;
-    return next ? next : coro::noop_coroutine();
+  void await_suspend(coro::coroutine_handle<Promise> done) noexcept {
+    if (auto next = done.promise().continuation) Scheduler::current().schedule(next);
   }
   void await_resume() const noexcept {}
 };
@@ -87,9 +88,9 @@ class [[nodiscard]] Task {
     struct Awaiter {
       Handle handle;
       bool await_ready() const noexcept { return !handle || handle.done(); }
-      coro::coroutine_handle<> await_suspend(coro::coroutine_handle<> awaiter) noexcept {
+      void await_suspend(coro::coroutine_handle<> awaiter) noexcept {
         handle.promise().continuation = awaiter;
-        return handle;
+        Scheduler::current().schedule(handle);
       }
       T await_resume() { return handle.promise().take(); }
     };

@@ -1,0 +1,64 @@
+// The only Emscripten-facing C++: the wasm Host (host_start / host_emit) and the loop export.
+//
+// JS calls lmthing_run_loop(batch) when it has messages and the loop is not running. The loop runs
+// until idle; while ops are in flight it suspends in host_wait(), the single asyncify import, and
+// JS resumes it with the next inbox batch. JS never calls in while the loop is suspended.
+#include <emscripten/emscripten.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "runtime/drive.hpp"
+
+// Implemented in bindings/host.js. `noexcept` matters: a call that may throw would be routed
+// through a JS invoke_* frame under -fexceptions, and asyncify cannot unwind through JS frames.
+extern "C" {
+void host_start(const char* op_json, std::size_t length) noexcept;
+void host_emit(const char* event_json, std::size_t length) noexcept;
+char* host_wait() noexcept;  // returns a malloc'd batch; the caller frees it
+}
+
+namespace {
+
+class WasmHost final : public lmthing::Host {
+ public:
+  void start(std::string_view op_json) override { host_start(op_json.data(), op_json.size()); }
+  void emit(std::string_view event_json) override { host_emit(event_json.data(), event_json.size()); }
+};
+
+WasmHost wasm_host;
+std::unique_ptr<lmthing::Engine> the_engine;
+
+lmthing::Engine* engine() noexcept {
+  if (!the_engine) {
+    try {
+      the_engine = std::make_unique<lmthing::Engine>(wasm_host);
+    } catch (const std::exception& e) {
+      std::string fault = std::string(R"({"type":"engine.fault","error":{"kind":"engine","code":"ENGINE_FAULT","message":"engine could not start"})") + "}}";
+      host_emit(fault.data(), fault.size());
+    }
+  }
+  return the_engine.get();
+}
+
+std::string take_batch(char* batch) {
+  std::string text(batch);
+  std::free(batch);
+  return text;
+}
+
+}  // namespace
+
+// Runs the engine loop over `batch` (malloc'd by JS, freed here) until idle.
+// Returns 0 when idle, 1 when the engine faulted (an engine.fault event says why).
+extern "C" EMSCRIPTEN_KEEPALIVE int lmthing_run_loop(char* batch) {
+  lmthing::Engine* e = engine();
+  if (!e) {
+    std::free(batch);
+    return 1;
+  }
+  const bool ok = lmthing::drive(e->loop(), take_batch(batch), [] { return take_batch(host_wait()); });
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,359 @@
+/**
+ * The JS side of the engine boundary (see src/protocol/PROTOCOL.md).
+ *
+ * The wasm engine is an event loop. It hands operations out through `host_start`, events through
+ * `host_emit`, and suspends in `host_wait` (the one asyncify import) until this class gives it the
+ * next inbox batch. Rules kept here:
+ * - JS calls into the module only to start the loop, and never while the loop is suspended;
+ *   everything else is a message posted to the inbox.
+ * - No user code runs inside a wasm -> JS call: ops and events are queued and handled in microtasks.
+ * - Every op completes with `{ok, value}` or `{ok: false, error}`; a throwing or rejecting callback
+ *   becomes an error value, never a rejected promise inside Emscripten.
+ */
+import { AbortError, EngineError, errorFromWire, errorToWire, ProtocolError, type WireError } from './errors.js';
+
+/** What an Emscripten module built from bindings/ exposes (only the parts used here). */
+export interface CoreModule {
+  ccall(name: string, returnType: 'number', argTypes: ['number'], args: [number], opts: { async: true }): Promise<number>;
+  allocateUTF8(text: string): number;
+  lmthingHost?: HostBridge;
+}
+
+/** The Emscripten module factory (`createLmthingCore`) of either glue. */
+export type CoreFactory = (options: { wasmBinary: Uint8Array; lmthingHost: HostBridge }) => Promise<CoreModule>;
+
+/** Called by bindings/host.js from inside wasm; implementations only queue work. */
+export interface HostBridge {
+  start(opJson: string): void;
+  emit(eventJson: string): void;
+  wait(wakeUp: (batch: string) => void): void;
+}
+
+/** Context passed as the last argument to every callback the engine invokes. */
+export interface CallbackContext {
+  /** Aborted when the engine cancels the op (run cancelled, op timed out). */
+  signal: AbortSignal;
+  /** The run the op belongs to. */
+  runId: number;
+  /** The op id, unique within this engine. */
+  opId: number;
+}
+
+/** A host callback: tools, hooks, conditions ... Receives the op's arguments, then a {@link CallbackContext}. */
+export type Callback = (...args: any[]) => unknown;
+
+/** An event the engine emitted that is not a command reply (protocol errors, faults, run events). */
+export interface EngineEvent {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** Options of {@link Engine.startRun}. */
+export interface RunOptions {
+  /** Aborting cancels the run's pending ops (and only those) and rejects with {@link AbortError}. */
+  signal?: AbortSignal;
+}
+
+interface OpMessage {
+  type: 'op';
+  id: number;
+  op: string;
+  run: number;
+  [field: string]: unknown;
+}
+
+interface PendingReply {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+type LoopState = 'idle' | 'running' | 'waiting';
+
+/** Host clock for the engine: epoch milliseconds that never go backwards. */
+function hostClock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * One engine instance: a wasm module, its inbox and its single loop. Many runs can be in flight at
+ * once; they share the loop.
+ */
+export class Engine {
+  private readonly module: CoreModule;
+  private inbox: string[] = [];
+  private state: LoopState = 'idle';
+  private wakeUp: ((batch: string) => void) | null = null;
+  private pumpScheduled = false;
+  private nextCommandId = 1;
+  private readonly replies = new Map<number | string, PendingReply>();
+  private readonly callbacks = new Map<string, Callback>();
+  private readonly inFlight = new Map<number, { controller: AbortController; timer?: ReturnType<typeof setTimeout> }>();
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private faultError: EngineError | null = null;
+
+  private constructor(module: CoreModule) {
+    this.module = module;
+  }
+
+  /** Instantiates the wasm module from its bytes with the given glue factory. */
+  static async create(factory: CoreFactory, wasmBinary: Uint8Array): Promise<Engine> {
+    let engine: Engine | undefined;
+    const bridge: HostBridge = {
+      start: (op) => engine!.onStart(op),
+      emit: (event) => engine!.onEmit(event),
+      wait: (wakeUp) => engine!.onWait(wakeUp),
+    };
+    const module = await factory({ wasmBinary, lmthingHost: bridge });
+    module.lmthingHost = bridge;
+    engine = new Engine(module);
+    return engine;
+  }
+
+  /** Registers (or replaces) a named callback the engine can invoke with `callback.invoke`. */
+  registerCallback(name: string, fn: Callback): void {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`callback name must be a non-empty string, got ${String(name)}`);
+    if (typeof fn !== 'function') throw new TypeError(`callback "${name}" must be a function, got ${typeof fn}`);
+    this.callbacks.set(name, fn);
+  }
+
+  /** Removes a callback; ops naming it afterwards fail with an error listing the registered ones. */
+  unregisterCallback(name: string): void {
+    this.callbacks.delete(name);
+  }
+
+  /** Subscribes to engine events other than replies; returns the unsubscribe function. */
+  onEvent(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The fault that stopped this engine, if any; a faulted engine rejects every request. */
+  get fault(): EngineError | null {
+    return this.faultError;
+  }
+
+  /**
+   * Sends a command and resolves with its reply value (rejects with the typed error of the reply).
+   * `fields` are merged into the message; `type` and `id` are set here.
+   */
+  request(type: string, fields: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.nextCommandId++;
+    return this.send(id, { ...fields, type, id });
+  }
+
+  /** Starts a run (`run.start {spec}`) and resolves with its result. */
+  startRun(spec: Record<string, unknown>, options: RunOptions = {}): Promise<unknown> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
+    const id = this.nextCommandId++;
+    const result = this.send(id, { type: 'run.start', id, spec });
+    if (!signal) return result;
+    const onAbort = () => this.postMessage({ type: 'run.cancel', id: this.nextCommandId++, run: id, reason: abortReason(signal) });
+    signal.addEventListener('abort', onAbort, { once: true });
+    const detach = () => signal.removeEventListener('abort', onAbort);
+    result.then(detach, detach);
+    return result;
+  }
+
+  /**
+   * Posts a raw line into the inbox, exactly as given. For hosts and tests exercising the
+   * protocol; a malformed line is reported as a `protocol.error` event.
+   */
+  postRaw(line: string): void {
+    if (line.includes('\n')) throw new ProtocolError('a message must be one line (JSON has no raw newlines)');
+    this.inbox.push(line);
+    this.schedulePump();
+  }
+
+  // ---------------------------------------------------------------- commands and replies
+
+  private send(id: number, message: Record<string, unknown>): Promise<unknown> {
+    if (this.faultError) return Promise.reject(this.faultError);
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, { resolve, reject });
+      this.postMessage(message);
+    });
+  }
+
+  private postMessage(message: Record<string, unknown>): void {
+    this.inbox.push(JSON.stringify(message));
+    this.schedulePump();
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  /** Coalesces posts of one tick into one batch. */
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.faultError) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => this.pump());
+  }
+
+  private takeBatch(): string {
+    const batch = `${hostClock()}\n${this.inbox.join('\n')}`;
+    this.inbox = [];
+    return batch;
+  }
+
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.inbox.length === 0 || this.faultError) return;
+    if (this.state === 'waiting') {
+      const wakeUp = this.wakeUp!;
+      this.wakeUp = null;
+      this.state = 'running';
+      wakeUp(this.takeBatch()); // rewinds the loop synchronously; it waits again or returns
+    } else if (this.state === 'idle') {
+      this.startLoop();
+    }
+    // 'running': the loop will take the inbox when it next waits or when it returns.
+  }
+
+  private startLoop(): void {
+    this.state = 'running';
+    let finished: Promise<number>;
+    try {
+      const batch = this.module.allocateUTF8(this.takeBatch());
+      finished = this.module.ccall('lmthing_run_loop', 'number', ['number'], [batch], { async: true });
+    } catch (err) {
+      this.failEngine(trapError(err));
+      return;
+    }
+    finished.then(
+      (status) => {
+        this.state = 'idle';
+        if (status !== 0) this.failEngine(this.faultError ?? new EngineError('the engine loop stopped after a fault', 'ENGINE_FAULT'));
+        else if (this.inbox.length > 0) this.schedulePump();
+      },
+      (err) => this.failEngine(trapError(err)),
+    );
+  }
+
+  private onWait(wakeUp: (batch: string) => void): void {
+    this.state = 'waiting';
+    this.wakeUp = wakeUp;
+    if (this.inbox.length > 0) this.schedulePump();
+  }
+
+  private failEngine(error: EngineError): void {
+    if (!this.faultError) this.faultError = error;
+    for (const [, pending] of this.replies) pending.reject(this.faultError);
+    this.replies.clear();
+    for (const [, op] of this.inFlight) {
+      op.controller.abort(this.faultError);
+      if (op.timer !== undefined) clearTimeout(op.timer);
+    }
+    this.inFlight.clear();
+    this.inbox = [];
+  }
+
+  // ---------------------------------------------------------------- ops and events from wasm
+
+  private onStart(opJson: string): void {
+    const op = JSON.parse(opJson) as OpMessage;
+    queueMicrotask(() => this.perform(op));
+  }
+
+  private onEmit(eventJson: string): void {
+    const event = JSON.parse(eventJson) as EngineEvent;
+    queueMicrotask(() => this.dispatch(event));
+  }
+
+  private dispatch(event: EngineEvent): void {
+    switch (event.type) {
+      case 'reply':
+        return this.settleReply(event);
+      case 'op.cancel':
+        return this.cancelOp(event.id as number, String(event.reason ?? 'cancelled'));
+      case 'engine.fault': {
+        const wire = event.error as WireError;
+        this.faultError = new EngineError(wire.message, String(wire.code ?? 'ENGINE_FAULT'));
+        break;
+      }
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not break the engine; listeners own their errors.
+      }
+    }
+  }
+
+  private settleReply(event: EngineEvent): void {
+    const pending = this.replies.get(event.id as number);
+    if (!pending) return;
+    this.replies.delete(event.id as number);
+    if (event.ok) pending.resolve(event.value);
+    else pending.reject(errorFromWire(event.error as WireError));
+  }
+
+  private perform(op: OpMessage): void {
+    if (this.faultError) return;
+    const controller = new AbortController();
+    const entry: { controller: AbortController; timer?: ReturnType<typeof setTimeout> } = { controller };
+    this.inFlight.set(op.id, entry);
+    switch (op.op) {
+      case 'callback.invoke':
+        this.invokeCallback(op, controller.signal);
+        return;
+      case 'timer.sleep':
+        entry.timer = setTimeout(() => this.complete(op.id, { ok: true, value: null }), Math.max(0, Number(op.ms) || 0));
+        return;
+      default:
+        this.complete(op.id, { ok: false, error: { kind: 'protocol', message: `this host does not support op "${op.op}"` } });
+    }
+  }
+
+  private invokeCallback(op: OpMessage, signal: AbortSignal): void {
+    const name = String(op.fn);
+    const fn = this.callbacks.get(name);
+    if (!fn) {
+      const known = [...this.callbacks.keys()].map((k) => `"${k}"`).join(', ') || 'none';
+      this.complete(op.id, { ok: false, error: { kind: 'callback', message: `unknown callback "${name}" (registered: ${known})` } });
+      return;
+    }
+    const args = Array.isArray(op.args) ? op.args : [];
+    const context: CallbackContext = { signal, runId: op.run, opId: op.id };
+    // Settle to {ok, value|error} before anything reaches the engine: a rejection never crosses.
+    new Promise<unknown>((resolve) => resolve(fn(...args, context))).then(
+      (value) => this.complete(op.id, { ok: true, value }),
+      (err) => this.complete(op.id, { ok: false, error: errorToWire(err) }),
+    );
+  }
+
+  private cancelOp(id: number, reason: string): void {
+    const op = this.inFlight.get(id);
+    if (!op) return;
+    this.inFlight.delete(id);
+    if (op.timer !== undefined) clearTimeout(op.timer);
+    op.controller.abort(new AbortError(reason));
+  }
+
+  /** Posts op.done unless the engine already gave up on the op (cancelled or timed out). */
+  private complete(id: number, outcome: { ok: true; value: unknown } | { ok: false; error: WireError }): void {
+    if (!this.inFlight.delete(id)) return;
+    let line: string;
+    try {
+      line = JSON.stringify(outcome.ok ? { type: 'op.done', id, ok: true, value: outcome.value ?? null } : { type: 'op.done', id, ok: false, error: outcome.error });
+    } catch (err) {
+      const message = `callback result is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`;
+      line = JSON.stringify({ type: 'op.done', id, ok: false, error: { kind: 'callback', message } });
+    }
+    this.inbox.push(line);
+    this.schedulePump();
+  }
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message || 'aborted';
+  return typeof reason === 'string' && reason ? reason : 'the run was aborted';
+}
+
+/** A wasm trap or a C++ exception that escaped as a raw pointer becomes an EngineError. */
+function trapError(err: unknown): EngineError {
+  if (typeof err === 'number') return new EngineError(`a C++ exception escaped the engine (pointer ${err})`, 'ENGINE_FAULT');
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new EngineError(`the engine trapped: ${message}`, 'ENGINE_FAULT', { cause: err });
+}

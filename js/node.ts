@@ -1,0 +1,31 @@
+/**
+ * Node entry point (`exports["."].node`): loads the wasm from disk through the CommonJS glue
+ * (Emscripten 3.1.6's ES-module glue does not run under Node, and `fetch` of a file path fails,
+ * so the bytes are read here and passed as `wasmBinary`).
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+import { Engine, type CoreFactory } from './engine.js';
+
+export * from './common.js';
+
+/** Options of {@link createEngine}. */
+export interface CreateEngineOptions {
+  /** The wasm bytes, or where to read them from; defaults to the copy shipped in the package. */
+  wasm?: Uint8Array | ArrayBuffer | URL | string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
+export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
+  const factory = require('./wasm/lmthing_core.cjs') as CoreFactory;
+  return Engine.create(factory, await wasmBytes(options.wasm));
+}
+
+async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  return readFile(source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url));
+}

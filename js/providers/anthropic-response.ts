@@ -1,0 +1,236 @@
+/**
+ * Mapping of Anthropic Messages responses (whole JSON bodies and SSE streams) to provider-neutral
+ * {@link ModelResponse}s.
+ */
+import { ProviderError } from '../errors.js';
+import { classifyFailure, errorFields, isObject, parseToolArgs, redact, tokenCount } from './http.js';
+import type { SseEvent } from './sse.js';
+import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
+
+/** Maps Anthropic's `stop_reason` to a {@link FinishReason}. */
+export function mapAnthropicStopReason(raw: string | null | undefined): FinishReason {
+  switch (raw) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool-calls';
+    case 'refusal':
+      return 'content-filter';
+    default:
+      return 'other';
+  }
+}
+
+/** Input tokens including cache writes and reads (Anthropic reports them separately). */
+function inputTokensOf(u: Record<string, unknown>): number {
+  return tokenCount(u.input_tokens) + tokenCount(u.cache_creation_input_tokens) + tokenCount(u.cache_read_input_tokens);
+}
+
+/** Maps Anthropic's `usage`; `inputTokens` includes cached input tokens. */
+export function mapAnthropicUsage(u: unknown): Usage {
+  if (!isObject(u)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  const inputTokens = inputTokensOf(u);
+  const outputTokens = tokenCount(u.output_tokens);
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}
+
+function toolCallPart(block: Record<string, unknown>, i: number): Part {
+  const input = block.input === undefined ? {} : block.input;
+  return {
+    type: 'tool-call',
+    toolCallId: typeof block.id === 'string' ? block.id : `toolu_${i}`,
+    toolName: typeof block.name === 'string' ? block.name : '',
+    args: input,
+    argsText: JSON.stringify(input),
+  };
+}
+
+/** Converts a whole Messages response body; an error body throws the typed error. */
+export function parseAnthropicResponse(json: unknown, provider: string, secrets: string[]): ModelResponse {
+  if (!isObject(json)) throw new ProviderError(`${provider}: response is not a JSON object`);
+  if (json.type === 'error' || isObject(json.error)) throw anthropicInBandError(json, provider, secrets, '');
+  if (!Array.isArray(json.content)) throw new ProviderError(redact(`${provider}: response has no content`, secrets));
+  const content: Part[] = [];
+  json.content.forEach((block: unknown, i: number) => {
+    if (!isObject(block)) return;
+    if (block.type === 'text' && typeof block.text === 'string') content.push({ type: 'text', text: block.text });
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') content.push({ type: 'reasoning', text: block.thinking });
+    else if (block.type === 'tool_use') content.push(toolCallPart(block, i));
+  });
+  const raw = typeof json.stop_reason === 'string' ? json.stop_reason : undefined;
+  const r: ModelResponse = { content, finishReason: mapAnthropicStopReason(raw), usage: mapAnthropicUsage(json.usage) };
+  if (raw !== undefined) r.rawFinishReason = raw;
+  if (typeof json.model === 'string') r.modelId = json.model;
+  if (typeof json.id === 'string') r.responseId = json.id;
+  return r;
+}
+
+/** The typed error for an in-band `{"type":"error","error":{...}}` payload. */
+export function anthropicInBandError(json: Record<string, unknown>, provider: string, secrets: string[], partialText: string) {
+  const { message, code } = errorFields(json);
+  return classifyFailure({ provider, code, message: message ?? 'error in response', partialText, secrets });
+}
+
+interface StreamBlock {
+  kind: 'text' | 'reasoning' | 'tool' | 'other';
+  text: string;
+  id: string;
+  name: string;
+  ordinal: number;
+}
+
+/**
+ * Accumulates a Messages stream: `message_start`, `content_block_start/delta/stop` (text, thinking and
+ * `input_json_delta` tool input), `message_delta` (stop reason, usage), `message_stop`, `ping`, `error`.
+ */
+export class AnthropicStreamState {
+  /** Set by `message_stop`. */
+  done = false;
+  private blocks = new Map<number, StreamBlock>();
+  private toolCount = 0;
+  private rawStop: string | undefined;
+  private inputTokens = 0;
+  private outputTokens = 0;
+  private modelId: string | undefined;
+  private responseId: string | undefined;
+
+  constructor(
+    private readonly provider: string,
+    private readonly secrets: string[],
+    private readonly emit: (d: StreamDelta) => void,
+  ) {}
+
+  /** Text received so far (all text blocks). */
+  get text(): string {
+    return [...this.sortedBlocks()].filter((b) => b.kind === 'text').map((b) => b.text).join('');
+  }
+
+  /** True once `message_stop` or a stop reason was seen. */
+  get complete(): boolean {
+    return this.done || this.rawStop !== undefined;
+  }
+
+  private sortedBlocks(): StreamBlock[] {
+    return [...this.blocks.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+  }
+
+  /** Handles one SSE event. */
+  handle(ev: SseEvent): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(ev.data);
+    } catch {
+      throw new ProviderError(redact(`${this.provider}: malformed stream event: ${ev.data.slice(0, 200)}`, this.secrets), {
+        partialText: this.text || undefined,
+      });
+    }
+    if (!isObject(json)) return;
+    const type = typeof json.type === 'string' ? json.type : ev.event;
+    switch (type) {
+      case 'message_start':
+        this.messageStart(json.message);
+        break;
+      case 'content_block_start':
+        this.blockStart(json.index, json.content_block);
+        break;
+      case 'content_block_delta':
+        this.blockDelta(json.index, json.delta);
+        break;
+      case 'message_delta':
+        if (isObject(json.delta) && typeof json.delta.stop_reason === 'string') this.rawStop = json.delta.stop_reason;
+        if (isObject(json.usage)) this.addUsage(json.usage);
+        break;
+      case 'message_stop':
+        this.done = true;
+        break;
+      case 'error':
+        throw anthropicInBandError(json, this.provider, this.secrets, this.text);
+      default:
+        break; // ping, content_block_stop and unknown events carry nothing we need
+    }
+  }
+
+  private messageStart(msg: unknown): void {
+    if (!isObject(msg)) return;
+    if (typeof msg.id === 'string') this.responseId = msg.id;
+    if (typeof msg.model === 'string') this.modelId = msg.model;
+    if (isObject(msg.usage)) this.addUsage(msg.usage);
+  }
+
+  private addUsage(u: Record<string, unknown>): void {
+    if (u.input_tokens !== undefined || u.cache_read_input_tokens !== undefined || u.cache_creation_input_tokens !== undefined) {
+      this.inputTokens = inputTokensOf(u);
+    }
+    if (typeof u.output_tokens === 'number') this.outputTokens = tokenCount(u.output_tokens);
+  }
+
+  private block(index: unknown, kind: StreamBlock['kind']): StreamBlock {
+    const i = typeof index === 'number' ? index : this.blocks.size;
+    let b = this.blocks.get(i);
+    if (!b) {
+      b = { kind, text: '', id: '', name: '', ordinal: kind === 'tool' ? this.toolCount++ : -1 };
+      this.blocks.set(i, b);
+    }
+    return b;
+  }
+
+  private blockStart(index: unknown, cb: unknown): void {
+    if (!isObject(cb)) return;
+    if (cb.type === 'text') {
+      const b = this.block(index, 'text');
+      if (typeof cb.text === 'string' && cb.text) this.appendText(b, cb.text);
+    } else if (cb.type === 'thinking') {
+      const b = this.block(index, 'reasoning');
+      if (typeof cb.thinking === 'string' && cb.thinking) this.appendText(b, cb.thinking);
+    } else if (cb.type === 'tool_use') {
+      const b = this.block(index, 'tool');
+      b.id = typeof cb.id === 'string' ? cb.id : `toolu_${b.ordinal}`;
+      b.name = typeof cb.name === 'string' ? cb.name : '';
+      this.emit({ type: 'tool-call-delta', index: b.ordinal, toolCallId: b.id, toolName: b.name, argsTextDelta: '' });
+    } else {
+      this.block(index, 'other');
+    }
+  }
+
+  private blockDelta(index: unknown, d: unknown): void {
+    if (!isObject(d)) return;
+    if (d.type === 'text_delta' && typeof d.text === 'string') this.appendText(this.block(index, 'text'), d.text);
+    else if (d.type === 'thinking_delta' && typeof d.thinking === 'string') this.appendText(this.block(index, 'reasoning'), d.thinking);
+    else if (d.type === 'input_json_delta' && typeof d.partial_json === 'string') {
+      const b = this.block(index, 'tool');
+      b.text += d.partial_json;
+      this.emit({ type: 'tool-call-delta', index: b.ordinal, argsTextDelta: d.partial_json });
+    }
+  }
+
+  private appendText(b: StreamBlock, text: string): void {
+    b.text += text;
+    if (b.kind === 'text') this.emit({ type: 'text-delta', text });
+    else if (b.kind === 'reasoning') this.emit({ type: 'reasoning-delta', text });
+  }
+
+  /** The accumulated response. */
+  result(): ModelResponse {
+    const content: Part[] = [];
+    for (const b of this.sortedBlocks()) {
+      if (b.kind === 'text' && b.text) content.push({ type: 'text', text: b.text });
+      else if (b.kind === 'reasoning' && b.text) content.push({ type: 'reasoning', text: b.text });
+      else if (b.kind === 'tool') {
+        content.push({ type: 'tool-call', toolCallId: b.id, toolName: b.name, args: parseToolArgs(b.text), argsText: b.text === '' ? '{}' : b.text });
+      }
+    }
+    const r: ModelResponse = {
+      content,
+      finishReason: mapAnthropicStopReason(this.rawStop),
+      usage: { inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: this.inputTokens + this.outputTokens },
+    };
+    if (this.rawStop !== undefined) r.rawFinishReason = this.rawStop;
+    if (this.modelId !== undefined) r.modelId = this.modelId;
+    if (this.responseId !== undefined) r.responseId = this.responseId;
+    return r;
+  }
+}

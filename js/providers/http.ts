@@ -1,0 +1,289 @@
+/**
+ * HTTP plumbing shared by the providers: POSTing JSON with abort support, turning HTTP failures and
+ * in-band error payloads into the typed errors of `errors.ts`, and keeping secrets out of messages.
+ */
+import {
+  AbortError,
+  AuthenticationError,
+  ContextLengthError,
+  LmthingError,
+  ProviderError,
+  RateLimitError,
+} from '../errors.js';
+import type { FetchFunction } from './types.js';
+
+/** Everything needed to send one provider request. */
+export interface JsonRequest {
+  /** Provider name used as the prefix of error messages. */
+  provider: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  fetch?: FetchFunction;
+  signal?: AbortSignal;
+  /** Strings (API keys, header values) that must never appear in an error message. */
+  secrets: string[];
+}
+
+/** Details of a provider failure, gathered from the status, headers and error payload. */
+export interface FailureInfo {
+  provider: string;
+  status?: number;
+  message: string;
+  /** Provider error code or type, e.g. `rate_limit_exceeded`, `overloaded_error`. */
+  code?: string;
+  retryAfterMs?: number;
+  partialText?: string;
+  secrets: string[];
+}
+
+/** Joins a base URL and a path with exactly one slash. */
+export function joinUrl(baseURL: string, path: string): string {
+  return baseURL.replace(/\/+$/, '') + '/' + path.replace(/^\/+/, '');
+}
+
+/** Reads an environment variable when running under Node; `undefined` in browsers. */
+export function readProcessEnv(name: string): string | undefined {
+  if (typeof process === 'undefined' || !process.env) return undefined;
+  const v = process.env[name];
+  return v === '' ? undefined : v;
+}
+
+/** Replaces every occurrence of the given secrets (and bearer tokens) in `text` by `[redacted]`. */
+export function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  }
+  return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]');
+}
+
+/** Header values that are credentials, collected so they can be redacted. */
+export function secretHeaderValues(headers: Record<string, string>): string[] {
+  const secret = /^(authorization|x-api-key|api-key|x-goog-api-key|proxy-authorization|cookie)$/i;
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(headers)) {
+    if (!secret.test(k)) continue;
+    out.push(v);
+    const bearer = /^Bearer\s+(.+)$/i.exec(v);
+    if (bearer) out.push(bearer[1]!);
+  }
+  return out;
+}
+
+/**
+ * POSTs a JSON body and returns the response when its status is 2xx. Non-2xx statuses throw the
+ * matching typed error (message taken from the JSON error body). Network failures throw a retryable
+ * `ProviderError`; an aborted signal throws `AbortError`.
+ */
+export async function postJson(req: JsonRequest): Promise<Response> {
+  if (req.signal?.aborted) throw new AbortError();
+  const doFetch: FetchFunction = req.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  let res: Response;
+  try {
+    res = await doFetch(req.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...req.headers },
+      body: JSON.stringify(req.body),
+      signal: req.signal,
+    });
+  } catch (err) {
+    if (req.signal?.aborted) throw new AbortError();
+    throw networkError(req.provider, err, req.secrets);
+  }
+  if (res.ok) return res;
+  let text = '';
+  try {
+    text = await readText(res, req.signal);
+  } catch (err) {
+    if (err instanceof AbortError) throw err;
+    // keep going with an empty body: the status alone still classifies the failure
+  }
+  throw errorFromHttp(req.provider, res.status, res.statusText, res.headers, text, req.secrets);
+}
+
+/** Reads a response body as text, aborting with `AbortError` when the signal fires. */
+export async function readText(res: Response, signal?: AbortSignal): Promise<string> {
+  if (signal?.aborted) throw new AbortError();
+  try {
+    return await raceAbort(res.text(), signal);
+  } catch (err) {
+    if (signal?.aborted) throw new AbortError();
+    throw err;
+  }
+}
+
+/** Reads a response body as JSON; malformed JSON throws a `ProviderError`. */
+export async function readJson(res: Response, provider: string, secrets: string[], signal?: AbortSignal): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readText(res, signal);
+  } catch (err) {
+    if (err instanceof LmthingError) throw err;
+    throw networkError(provider, err, secrets);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProviderError(redact(`${provider}: response is not valid JSON: ${text.slice(0, 200)}`, secrets), {
+      status: res.status,
+    });
+  }
+}
+
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** A failure to reach the server or to read its body (always retryable). */
+export function networkError(provider: string, err: unknown, secrets: string[], partialText?: string): ProviderError {
+  const detail = describe(err);
+  return new ProviderError(redact(`${provider}: network error: ${detail}`, secrets), {
+    retryable: true,
+    partialText: partialText || undefined,
+  });
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  const causeText = cause instanceof Error && cause.message && cause.message !== err.message ? ` (${cause.message})` : '';
+  return (err.message || err.name) + causeText;
+}
+
+/**
+ * Parses `Retry-After` (seconds or an HTTP date) or `retry-after-ms` into milliseconds.
+ * Returns `undefined` when neither header is usable.
+ */
+export function parseRetryAfter(headers: Headers, now: number = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
+  const ra = headers.get('retry-after');
+  if (ra === null || ra.trim() === '') return undefined;
+  const trimmed = ra.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** Extracts `{message, code}` from the JSON error bodies of OpenAI, compatible servers and Anthropic. */
+export function parseErrorBody(text: string): { message?: string; code?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  return errorFields(json);
+}
+
+/** Reads `message` and `code`/`type` from an error payload (`{error: {...}}`, `{error: "..."}` or `{message}`). */
+export function errorFields(json: unknown): { message?: string; code?: string } {
+  if (!isObject(json)) return {};
+  const err = json.error;
+  if (typeof err === 'string') return { message: err };
+  const src = isObject(err) ? err : json;
+  const message = typeof src.message === 'string' ? src.message : undefined;
+  const code = typeof src.code === 'string' ? src.code : typeof src.type === 'string' ? src.type : undefined;
+  return { message, code };
+}
+
+/** Builds the typed error for a non-2xx HTTP response. */
+export function errorFromHttp(
+  provider: string,
+  status: number,
+  statusText: string,
+  headers: Headers,
+  bodyText: string,
+  secrets: string[],
+): LmthingError {
+  const { message, code } = parseErrorBody(bodyText);
+  const fallback = bodyText.trim() ? bodyText.trim().slice(0, 300) : statusText || 'request failed';
+  return classifyFailure({
+    provider,
+    status,
+    code,
+    message: message ?? fallback,
+    retryAfterMs: parseRetryAfter(headers),
+    secrets,
+  });
+}
+
+const CONTEXT_PATTERN =
+  /context[ _-]?length|context[ _-]?window|maximum context|prompt (is )?too long|too many (input )?tokens|input is too long/i;
+
+/** Maps a failure to `RateLimitError`, `AuthenticationError`, `ContextLengthError` or `ProviderError`. */
+export function classifyFailure(f: FailureInfo): LmthingError {
+  const statusNote = f.status !== undefined ? `HTTP ${f.status}` : 'stream error';
+  const detail = f.code ? `${statusNote}, ${f.code}` : statusNote;
+  const message = redact(`${f.provider}: ${f.message} (${detail})`, f.secrets);
+  const status = f.status;
+  if (status === 429 || f.code === 'rate_limit_exceeded' || f.code === 'rate_limit_error') {
+    return new RateLimitError(message, f.retryAfterMs, status ?? 429);
+  }
+  if (status === 401 || status === 403) return new AuthenticationError(message, status);
+  if (f.code === 'authentication_error' || f.code === 'invalid_api_key') return new AuthenticationError(message, status ?? 401);
+  if (f.code === 'permission_error') return new AuthenticationError(message, status ?? 403);
+  const contextish = f.code === 'context_length_exceeded' || CONTEXT_PATTERN.test(f.message);
+  if (contextish && (status === undefined || status === 400 || status === 413)) return new ContextLengthError(message);
+  return new ProviderError(message, {
+    status,
+    partialText: f.partialText || undefined,
+    retryable: isRetryable(status, f.code),
+  });
+}
+
+/** True for statuses (408, 409, 429, 5xx incl. 529) and error codes worth retrying. */
+export function isRetryable(status: number | undefined, code?: string): boolean {
+  if (status !== undefined) return status === 408 || status === 409 || status === 429 || status >= 500;
+  return code === 'overloaded_error' || code === 'api_error' || code === 'server_error' || code === 'timeout';
+}
+
+/** Narrowing helper for plain JSON objects. */
+export function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses tool-call argument text. An empty string means "no arguments" (`{}`); text that is not valid
+ * JSON gives `undefined` (the raw text stays in `argsText`).
+ */
+export function parseToolArgs(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Serializes a tool result for the wire: strings verbatim, anything else as JSON. */
+export function stringifyResult(result: unknown): string {
+  if (typeof result === 'string') return result;
+  if (result === undefined) return '';
+  try {
+    return JSON.stringify(result);
+  } catch {
+    return String(result);
+  }
+}
+
+/** Reads a non-negative token count, 0 when absent. */
+export function tokenCount(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+}

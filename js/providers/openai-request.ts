@@ -1,0 +1,129 @@
+/**
+ * Mapping of provider-neutral requests to the OpenAI Chat Completions request body
+ * (`POST {baseURL}/chat/completions`), also used for OpenAI-compatible servers.
+ */
+import { ValidationError } from '../errors.js';
+import { stringifyResult } from './http.js';
+import type { ImagePart, Message, ModelRequest, Part, ToolChoice, ToolSpec } from './types.js';
+
+/** Dialect switches between the official API and compatible servers. */
+export interface OpenAIDialect {
+  /** `max_completion_tokens` (official API) or `max_tokens` (most compatible servers). */
+  maxTokensField: 'max_completion_tokens' | 'max_tokens';
+  /** Send `top_k` (supported by vLLM, llama.cpp, LM Studio; not by OpenAI). */
+  sendTopK: boolean;
+}
+
+/** A Chat Completions message as sent on the wire. */
+export type OpenAIWireMessage = Record<string, unknown> & { role: string };
+
+/** Builds the Chat Completions request body for `modelId`. */
+export function buildOpenAIBody(
+  modelId: string,
+  req: Omit<ModelRequest, 'model'>,
+  stream: boolean,
+  dialect: OpenAIDialect,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: modelId, messages: toOpenAIMessages(req.messages) };
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  if (req.tools && req.tools.length > 0) body.tools = req.tools.map(toOpenAITool);
+  if (req.toolChoice !== undefined) body.tool_choice = toOpenAIToolChoice(req.toolChoice);
+  const rf = req.responseFormat;
+  if (rf?.type === 'json') {
+    body.response_format = rf.schema
+      ? { type: 'json_schema', json_schema: { name: rf.name ?? 'response', strict: true, schema: rf.schema } }
+      : { type: 'json_object' };
+  } else if (rf?.type === 'text') {
+    body.response_format = { type: 'text' };
+  }
+  const p = req.params ?? {};
+  if (p.maxOutputTokens !== undefined) body[dialect.maxTokensField] = p.maxOutputTokens;
+  if (p.temperature !== undefined) body.temperature = p.temperature;
+  if (p.topP !== undefined) body.top_p = p.topP;
+  if (p.topK !== undefined && dialect.sendTopK) body.top_k = p.topK;
+  if (p.stopSequences !== undefined && p.stopSequences.length > 0) body.stop = p.stopSequences;
+  if (p.seed !== undefined) body.seed = p.seed;
+  return body;
+}
+
+/** Converts a tool spec to an OpenAI function tool. */
+export function toOpenAITool(t: ToolSpec): Record<string, unknown> {
+  const fn: Record<string, unknown> = { name: t.name };
+  if (t.description !== undefined) fn.description = t.description;
+  fn.parameters = t.parameters;
+  return { type: 'function', function: fn };
+}
+
+/** Converts a tool choice to OpenAI's `tool_choice`. */
+export function toOpenAIToolChoice(c: ToolChoice): unknown {
+  if (typeof c === 'string') return c;
+  return { type: 'function', function: { name: c.toolName } };
+}
+
+/**
+ * Converts the conversation to Chat Completions messages. Tool results (in `tool` messages or
+ * anywhere else) become one `role: "tool"` message each; reasoning parts are not sent back.
+ */
+export function toOpenAIMessages(messages: Message[]): OpenAIWireMessage[] {
+  const out: OpenAIWireMessage[] = [];
+  for (const m of messages) {
+    if (typeof m.content === 'string') {
+      if (m.role === 'tool') throw new ValidationError('a tool message needs tool-result parts, not a string');
+      out.push({ role: m.role, content: m.content });
+      continue;
+    }
+    const parts = m.content;
+    for (const r of parts) {
+      if (r.type === 'tool-result') {
+        out.push({ role: 'tool', content: stringifyResult(r.result), tool_call_id: r.toolCallId });
+      }
+    }
+    const rest = parts.filter((p) => p.type !== 'tool-result');
+    if (m.role === 'tool') {
+      if (rest.length > 0) throw new ValidationError('a tool message may only contain tool-result parts');
+      continue;
+    }
+    if (rest.length === 0 && parts.length > 0) continue;
+    if (m.role === 'system') out.push({ role: 'system', content: joinText(rest) });
+    else if (m.role === 'assistant') out.push(assistantMessage(rest));
+    else out.push({ role: 'user', content: userContent(rest) });
+  }
+  return out;
+}
+
+function joinText(parts: Part[]): string {
+  return parts.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}
+
+function assistantMessage(parts: Part[]): OpenAIWireMessage {
+  const msg: OpenAIWireMessage = { role: 'assistant', content: joinText(parts) };
+  const calls = parts.filter((p) => p.type === 'tool-call');
+  if (calls.length > 0) {
+    msg.tool_calls = calls.map((c) => ({
+      id: c.toolCallId,
+      type: 'function',
+      function: { name: c.toolName, arguments: c.argsText !== '' ? c.argsText : JSON.stringify(c.args ?? {}) },
+    }));
+  }
+  return msg;
+}
+
+function userContent(parts: Part[]): string | Record<string, unknown>[] {
+  if (parts.every((p) => p.type === 'text')) return joinText(parts);
+  const out: Record<string, unknown>[] = [];
+  for (const p of parts) {
+    if (p.type === 'text') out.push({ type: 'text', text: p.text });
+    else if (p.type === 'image') out.push({ type: 'image_url', image_url: { url: imageUrl(p) } });
+    // reasoning and tool-call parts have no meaning in a user message and are skipped
+  }
+  return out;
+}
+
+/** The URL form of an image part (`http(s):` and `data:` URLs pass through; base64 becomes a data URL). */
+export function imageUrl(p: ImagePart): string {
+  if (/^(https?:|data:)/i.test(p.data)) return p.data;
+  return `data:${p.mediaType ?? 'image/png'};base64,${p.data}`;
+}

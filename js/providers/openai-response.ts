@@ -1,0 +1,227 @@
+/**
+ * Mapping of Chat Completions responses (whole JSON bodies and streamed `chat.completion.chunk`s) to
+ * provider-neutral {@link ModelResponse}s.
+ */
+import { ProviderError } from '../errors.js';
+import { classifyFailure, errorFields, isObject, parseToolArgs, redact, tokenCount } from './http.js';
+import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
+
+/** Maps OpenAI's `finish_reason` to a {@link FinishReason}. */
+export function mapOpenAIFinishReason(raw: string | null | undefined): FinishReason {
+  switch (raw) {
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool-calls';
+    case 'content_filter':
+      return 'content-filter';
+    case 'error':
+      return 'error';
+    default:
+      return 'other';
+  }
+}
+
+/** Maps OpenAI's `usage` object (absent fields count as 0). */
+export function mapOpenAIUsage(u: unknown): Usage {
+  if (!isObject(u)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  const inputTokens = tokenCount(u.prompt_tokens);
+  const outputTokens = tokenCount(u.completion_tokens);
+  const total = tokenCount(u.total_tokens);
+  return { inputTokens, outputTokens, totalTokens: total || inputTokens + outputTokens };
+}
+
+/** Text of `content`, which is a string on OpenAI and sometimes an array of text parts elsewhere. */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content.map((c) => (isObject(c) && typeof c.text === 'string' ? c.text : '')).join('');
+  }
+  return '';
+}
+
+/** Non-standard reasoning fields of compatible servers (`reasoning_content`, `reasoning`). */
+function reasoningText(obj: Record<string, unknown>): string {
+  if (typeof obj.reasoning_content === 'string') return obj.reasoning_content;
+  if (typeof obj.reasoning === 'string') return obj.reasoning;
+  return '';
+}
+
+/**
+ * Converts a whole Chat Completions response body. An in-band `{"error": ...}` body throws the typed
+ * error; a body without choices throws `ProviderError`.
+ */
+export function parseOpenAIResponse(json: unknown, provider: string, secrets: string[]): ModelResponse {
+  if (!isObject(json)) throw new ProviderError(`${provider}: response is not a JSON object`);
+  if (json.error !== undefined && json.error !== null) throw inBandError(json, provider, secrets, '');
+  const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+  if (!isObject(choice) || !isObject(choice.message)) {
+    throw new ProviderError(redact(`${provider}: response has no choices`, secrets));
+  }
+  const msg = choice.message;
+  const content: Part[] = [];
+  const reasoning = reasoningText(msg);
+  if (reasoning) content.push({ type: 'reasoning', text: reasoning });
+  const text = contentText(msg.content) || (typeof msg.refusal === 'string' ? msg.refusal : '');
+  if (text) content.push({ type: 'text', text });
+  if (Array.isArray(msg.tool_calls)) {
+    msg.tool_calls.forEach((tc: unknown, i: number) => {
+      if (!isObject(tc)) return;
+      const fn = isObject(tc.function) ? tc.function : {};
+      const argsText = typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined ? JSON.stringify(fn.arguments) : '';
+      content.push({
+        type: 'tool-call',
+        toolCallId: typeof tc.id === 'string' ? tc.id : `call_${i}`,
+        toolName: typeof fn.name === 'string' ? fn.name : '',
+        args: parseToolArgs(argsText),
+        argsText,
+      });
+    });
+  }
+  const raw = typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined;
+  return withIds(
+    { content, finishReason: mapOpenAIFinishReason(raw), rawFinishReason: raw, usage: mapOpenAIUsage(json.usage) },
+    json,
+  );
+}
+
+function withIds(r: ModelResponse, json: Record<string, unknown>): ModelResponse {
+  if (typeof json.model === 'string') r.modelId = json.model;
+  if (typeof json.id === 'string') r.responseId = json.id;
+  if (r.rawFinishReason === undefined) delete r.rawFinishReason;
+  return r;
+}
+
+/** The typed error for an in-band `{"error": ...}` payload. */
+export function inBandError(json: Record<string, unknown>, provider: string, secrets: string[], partialText: string) {
+  const { message, code } = errorFields(json);
+  const status = isObject(json.error) && typeof json.error.status === 'number' ? json.error.status : undefined;
+  return classifyFailure({ provider, status, code, message: message ?? 'error in response', partialText, secrets });
+}
+
+interface PendingCall {
+  ordinal: number;
+  id: string;
+  name: string;
+  argsText: string;
+}
+
+/**
+ * Accumulates a Chat Completions stream: text and reasoning deltas, tool-call argument fragments joined
+ * per `index` (id and name from the first chunk), finish reason, and usage from the final chunk.
+ */
+export class OpenAIStreamState {
+  /** Text received so far. */
+  text = '';
+  /** Reasoning text received so far. */
+  reasoning = '';
+  /** Set by `data: [DONE]`. */
+  done = false;
+  private calls = new Map<number, PendingCall>();
+  private lastRawIndex: number | undefined;
+  private rawFinish: string | undefined;
+  private usage: Usage | undefined;
+  private modelId: string | undefined;
+  private responseId: string | undefined;
+
+  constructor(
+    private readonly provider: string,
+    private readonly secrets: string[],
+    private readonly emit: (d: StreamDelta) => void,
+  ) {}
+
+  /** True once the stream has produced everything needed for a response. */
+  get complete(): boolean {
+    return this.done || this.rawFinish !== undefined;
+  }
+
+  /** Handles the `data` of one SSE event. */
+  handle(data: string): void {
+    if (data.trim() === '[DONE]') {
+      this.done = true;
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      throw new ProviderError(redact(`${this.provider}: malformed stream chunk: ${data.slice(0, 200)}`, this.secrets), {
+        partialText: this.text || undefined,
+      });
+    }
+    if (!isObject(json)) return;
+    if (json.error !== undefined && json.error !== null) {
+      throw inBandError(json, this.provider, this.secrets, this.text);
+    }
+    if (this.responseId === undefined && typeof json.id === 'string') this.responseId = json.id;
+    if (this.modelId === undefined && typeof json.model === 'string') this.modelId = json.model;
+    if (isObject(json.usage)) this.usage = mapOpenAIUsage(json.usage);
+    const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+    if (!isObject(choice)) return;
+    const delta = isObject(choice.delta) ? choice.delta : {};
+    const reasoning = reasoningText(delta);
+    if (reasoning) {
+      this.reasoning += reasoning;
+      this.emit({ type: 'reasoning-delta', text: reasoning });
+    }
+    const text = contentText(delta.content);
+    if (text) {
+      this.text += text;
+      this.emit({ type: 'text-delta', text });
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const tc of delta.tool_calls) if (isObject(tc)) this.toolCallChunk(tc);
+    }
+    if (typeof choice.finish_reason === 'string') this.rawFinish = choice.finish_reason;
+  }
+
+  private toolCallChunk(tc: Record<string, unknown>): void {
+    const fn = isObject(tc.function) ? tc.function : {};
+    const id = typeof tc.id === 'string' && tc.id !== '' ? tc.id : undefined;
+    let rawIndex: number;
+    if (typeof tc.index === 'number') rawIndex = tc.index;
+    else if (id !== undefined || this.lastRawIndex === undefined) rawIndex = this.calls.size === 0 ? 0 : Math.max(...this.calls.keys()) + 1;
+    else rawIndex = this.lastRawIndex;
+    this.lastRawIndex = rawIndex;
+    let call = this.calls.get(rawIndex);
+    const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
+    const fragment = typeof fn.arguments === 'string' ? fn.arguments : '';
+    const delta: StreamDelta = { type: 'tool-call-delta', index: 0, argsTextDelta: fragment };
+    if (!call) {
+      call = { ordinal: this.calls.size, id: id ?? `call_${this.calls.size}`, name: name ?? '', argsText: '' };
+      this.calls.set(rawIndex, call);
+      delta.toolCallId = call.id;
+      delta.toolName = call.name;
+    } else if (call.name === '' && name !== undefined) {
+      call.name = name;
+      delta.toolName = name;
+    }
+    delta.index = call.ordinal;
+    call.argsText += fragment;
+    this.emit(delta);
+  }
+
+  /** The accumulated response. */
+  result(): ModelResponse {
+    const content: Part[] = [];
+    if (this.reasoning) content.push({ type: 'reasoning', text: this.reasoning });
+    if (this.text) content.push({ type: 'text', text: this.text });
+    const calls = [...this.calls.values()].sort((a, b) => a.ordinal - b.ordinal);
+    for (const c of calls) {
+      content.push({ type: 'tool-call', toolCallId: c.id, toolName: c.name, args: parseToolArgs(c.argsText), argsText: c.argsText });
+    }
+    const r: ModelResponse = {
+      content,
+      finishReason: mapOpenAIFinishReason(this.rawFinish),
+      rawFinishReason: this.rawFinish,
+      usage: this.usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+    };
+    if (r.rawFinishReason === undefined) delete r.rawFinishReason;
+    if (this.modelId !== undefined) r.modelId = this.modelId;
+    if (this.responseId !== undefined) r.responseId = this.responseId;
+    return r;
+  }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds everything `npm test` and the package need: the native engine and its Catch2 tests, the
+# wasm engine (module + Catch2 suite) with Emscripten, and the TypeScript package into dist/.
+# Incremental: re-running after a small change rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs acorn from there
+
+echo "== native build (g++)"
+cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/native -j"$jobs"
+
+echo "== wasm build (Emscripten $(em++ --version | head -1 | sed 's/.* \([0-9.]*\) .*/\1/'))"
+emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/wasm -j"$jobs" --target lmthing_core_node lmthing_core_web native_tests
+
+# One .wasm serves both glues; the two links must agree byte for byte.
+if ! cmp -s build/wasm/lmthing_core_node.wasm build/wasm/lmthing_core_web.wasm; then
+  echo "error: the Node and browser links produced different .wasm files" >&2
+  exit 1
+fi
+mkdir -p dist/wasm
+cp build/wasm/lmthing_core_node.wasm dist/wasm/lmthing_core.wasm
+cp build/wasm/lmthing_core_node.js dist/wasm/lmthing_core.cjs
+cp build/wasm/lmthing_core_web.js dist/wasm/lmthing_core.mjs
+
+echo "== TypeScript"
+npx --no-install tsc -p tsconfig.json
+echo "build ok: dist/ ($(du -sh dist | cut -f1))"
