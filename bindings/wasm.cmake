@@ -6,6 +6,9 @@ set(LMTHING_WASM_LINK_FLAGS
   -sALLOW_MEMORY_GROWTH=1
   -sFILESYSTEM=0
   -sDYNAMIC_EXECUTION=0
+  # A library must not install process-wide handlers that turn any unhandled rejection into a crash.
+  -sNODEJS_CATCH_EXIT=0
+  -sNODEJS_CATCH_REJECTION=0
   -sASYNCIFY=1
   "-sASYNCIFY_IMPORTS=['host_wait']"
   -sASYNCIFY_STACK_SIZE=16384

@@ -69,17 +69,17 @@ InboundBatch parse_batch(std::string_view text) {
       if (clock.is_number())
         batch.now_ms = clock.get<double>();
       else
-        batch.malformed.push_back("the first line of a batch must be the host clock in ms, got: " + preview(line));
+        batch.lines.push_back({json(), "the first line of a batch must be the host clock in ms, got: " + preview(line)});
       continue;
     }
     if (line.empty()) continue;
     json message = json::parse(line, nullptr, false);
     if (message.is_discarded())
-      batch.malformed.push_back("message is not valid JSON: " + preview(line));
+      batch.lines.push_back({json(), "message is not valid JSON: " + preview(line)});
     else if (!message.is_object() || !message.contains("type") || !message["type"].is_string())
-      batch.malformed.push_back("message must be an object with a string \"type\", got: " + preview(line));
+      batch.lines.push_back({json(), "message must be an object with a string \"type\", got: " + preview(line)});
     else
-      batch.messages.push_back(std::move(message));
+      batch.lines.push_back({std::move(message), {}});
   }
   return batch;
 }

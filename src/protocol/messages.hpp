@@ -32,12 +32,17 @@ struct WireError {
   static WireError from_json(const json& j);  // lenient: missing fields get defaults
 };
 
-// One parsed inbound batch: the host clock and the messages, each parsed on its own so that one
-// malformed line is reported alone while the others are still delivered.
+// One line of an inbound batch: a message, or the description of why the line is not one.
+struct InboundLine {
+  json message;         // an object with a string "type" when `problem` is empty
+  std::string problem;  // set for a malformed line
+};
+
+// One parsed inbound batch: the host clock and its lines in order, each parsed on its own so that
+// one malformed line is reported alone (in its place) while the others are still delivered.
 struct InboundBatch {
   double now_ms = 0;
-  std::vector<json> messages;
-  std::vector<std::string> malformed;  // one description per line that was not a JSON object
+  std::vector<InboundLine> lines;
 };
 
 InboundBatch parse_batch(std::string_view text);

@@ -1,6 +1,7 @@
 #include "runtime/loop.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace lmthing {
 
@@ -9,6 +10,12 @@ using protocol::WireError;
 namespace {
 // How many given-up op ids to remember for ignoring their late completions.
 constexpr std::size_t kGivenUpMemory = 1 << 16;
+
+// "100" rather than "100.0" for whole milliseconds.
+std::string format_ms(double ms) {
+  if (ms == std::floor(ms) && ms < 9e15) return std::to_string(static_cast<long long>(ms));
+  return json(ms).dump();
+}
 }  // namespace
 
 void OpAwaiter::await_suspend(coro::coroutine_handle<> waiter) {
@@ -34,11 +41,14 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
     return;
   }
   const OpId id = next_op_id_++;
-  PendingOp entry{run, waiter, outcome, 0, false};
+  PendingOp entry{run, waiter, outcome, 0, false, {}};
   if (timeout_ms > 0) {
     const OpId timer = next_op_id_++;
     entry.linked = timer;
-    pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true});
+    std::string what = kind;
+    if (auto fn = payload.find("fn"); fn != payload.end() && fn->is_string()) what += " \"" + fn->get<std::string>() + "\"";
+    pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true,
+                                      what + " timed out after " + format_ms(timeout_ms) + " ms"});
     host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", timeout_ms}}).dump());
   }
   json message = protocol::op_message(id, run, kind, std::move(payload));
@@ -78,8 +88,7 @@ void Loop::complete_op(const json& message) {
     pending_.erase(guarded);
     send_cancel(op.linked, "timeout");
     target.linked = 0;
-    finish(op.linked, target,
-           OpOutcome{false, json(), WireError{"timeout", "operation " + std::to_string(op.linked) + " timed out", json::object()}});
+    finish(op.linked, target, OpOutcome{false, json(), WireError{"timeout", op.timeout_message, json::object()}});
     return;
   }
   finish(id, op, std::move(outcome));
@@ -124,8 +133,11 @@ void Loop::report_protocol_error(const std::string& message) { emit(protocol::pr
 void Loop::deliver(std::string_view text) {
   protocol::InboundBatch batch = protocol::parse_batch(text);
   if (batch.now_ms > now_ms_) now_ms_ = batch.now_ms;  // the engine clock never goes backwards
-  for (const auto& problem : batch.malformed) report_protocol_error(problem);
-  for (const json& message : batch.messages) {
+  for (const auto& [message, problem] : batch.lines) {
+    if (!problem.empty()) {
+      report_protocol_error(problem);
+      continue;
+    }
     try {
       if (message["type"] == "op.done")
         complete_op(message);

@@ -121,6 +121,7 @@ class Loop {
     OpOutcome* outcome = nullptr;     // where the waiter reads its result
     OpId linked = 0;                  // op's timeout timer, or the timer's guarded op
     bool is_timeout_timer = false;
+    std::string timeout_message;      // for a timeout timer: what the guarded op fails with
   };
 
   void start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,

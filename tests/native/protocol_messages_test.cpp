@@ -7,25 +7,26 @@ using namespace lmthing::protocol;
 TEST_CASE("a batch is the clock line then one JSON message per line", "[protocol]") {
   auto batch = parse_batch("1500.5\n{\"type\":\"a\"}\n\n{\"type\":\"b\",\"x\":[1,2]}");
   REQUIRE(batch.now_ms == 1500.5);
-  REQUIRE(batch.messages.size() == 2);
-  REQUIRE(batch.messages[1]["x"][1] == 2);
-  REQUIRE(batch.malformed.empty());
+  REQUIRE(batch.lines.size() == 2);
+  REQUIRE(batch.lines[1].message["x"][1] == 2);
+  REQUIRE(batch.lines[0].problem.empty());
 }
 
-TEST_CASE("malformed lines are reported one by one and the others delivered", "[protocol]") {
+TEST_CASE("malformed lines are reported in their place and the others delivered", "[protocol]") {
   auto batch = parse_batch("abc\n{\"type\":\"ok\"}\n{\"type\":5}\n\"str\"\n{broken");
-  REQUIRE(batch.messages.size() == 1);
-  REQUIRE(batch.malformed.size() == 4);
-  CHECK_THAT(batch.malformed[0], Catch::Contains("host clock"));
-  CHECK_THAT(batch.malformed[1], Catch::Contains("string \"type\""));
-  CHECK_THAT(batch.malformed[3], Catch::Contains("not valid JSON: {broken"));
+  REQUIRE(batch.lines.size() == 5);
+  CHECK_THAT(batch.lines[0].problem, Catch::Contains("host clock"));
+  REQUIRE(batch.lines[1].message["type"] == "ok");
+  CHECK_THAT(batch.lines[2].problem, Catch::Contains("string \"type\""));
+  CHECK_THAT(batch.lines[3].problem, Catch::Contains("string \"type\""));
+  CHECK_THAT(batch.lines[4].problem, Catch::Contains("not valid JSON: {broken"));
 }
 
 TEST_CASE("long malformed lines are shortened in the report", "[protocol]") {
   std::string huge(100000, 'x');
   auto batch = parse_batch("0\n" + huge);
-  REQUIRE(batch.malformed.size() == 1);
-  REQUIRE(batch.malformed[0].size() < 200);
+  REQUIRE(batch.lines.size() == 1);
+  REQUIRE(batch.lines[0].problem.size() < 200);
 }
 
 TEST_CASE("required fields name what is missing and what was expected", "[protocol]") {

@@ -71,6 +71,7 @@ TEST_CASE("an op that never completes is bounded by its timeout", "[runtime]") {
   auto reply = *h.reply(1);
   REQUIRE(reply["ok"] == false);
   REQUIRE(reply["error"]["kind"] == "timeout");
+  REQUIRE(reply["error"]["message"] == "callback.invoke \"double\" timed out after 100 ms");
   // The host was told to cancel the hung callback.
   const OpId callback_id = h.host.started[1]["id"].get<OpId>();
   REQUIRE(h.host.started[1]["op"] == "callback.invoke");

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what a bare Debian (bookworm) machine lacks to build and test lmthing, and does nothing
+# when everything is already there. `npm start` and `npm test` run it first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Toolchain and test dependencies (see docs/DEVELOPING.md for what each is for).
+packages=(cmake make g++ emscripten nlohmann-json3-dev libfmt-dev catch2 libhnswlib-dev json-schema-test-suite chromium)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies, only when the lockfile is newer than the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,79 @@
+// The packed package loads and runs in headless Chromium from a page served on 127.0.0.1,
+// resolved through the package's "default" export condition.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { launchChromium } from './helpers/chromium.mjs';
+import { installPackedPackage } from './helpers/packed.mjs';
+import { serveStatic } from './helpers/static-server.mjs';
+
+let server;
+let browser;
+let page;
+
+const checks = `
+  import { createEngine, AbortError, CallbackError, EngineError } from 'lmthing';
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  async function main() {
+    const engine = await createEngine();
+    const out = {};
+    engine.registerCallback('square', async (x) => { await sleep(Math.random() * 20); return x * x; });
+    const items = Array.from({ length: 10000 }, (_, i) => i);
+    const squares = await engine.startRun({ kind: 'map', fn: 'square', items });
+    out.mapOk = squares.length === 10000 && squares.every((v, i) => v === i * i);
+
+    engine.registerCallback('boom', async () => { throw new Error('kaboom'); });
+    try { await engine.startRun({ kind: 'call', fn: 'boom' }); } catch (e) {
+      out.thrown = { isCallbackError: e instanceof CallbackError, code: e.code, message: e.message };
+    }
+
+    engine.registerCallback('slow', async (tag, i, ctx) => { await sleep(40); return ctx.signal.aborted ? 'aborted' : tag; });
+    const controller = new AbortController();
+    const a = engine.startRun({ kind: 'call', fn: 'slow', args: ['a', 0] }, { signal: controller.signal });
+    const b = engine.startRun({ kind: 'call', fn: 'slow', args: ['b', 0] });
+    setTimeout(() => controller.abort(), 5);
+    const [ra, rb] = await Promise.allSettled([a, b]);
+    out.abort = { a: ra.status === 'rejected' && ra.reason instanceof AbortError, b: rb.value };
+
+    try { await engine.startRun({ kind: 'fault', where: 'run' }); } catch (e) {
+      out.fault = { isEngineError: e instanceof EngineError, code: e.code };
+    }
+    out.info = await engine.request('engine.info');
+    return out;
+  }
+  window.lmthingChecks = main().catch((e) => ({ failed: String(e && e.stack || e) }));
+`;
+
+before(async () => {
+  const { packageDir } = installPackedPackage();
+  const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+  const browserEntry = manifest.exports['.'].default.replace(/^\.\//, '');
+  const page_html = `<!doctype html><meta charset="utf-8"><title>lmthing browser check</title>
+    <script type="importmap">${JSON.stringify({ imports: { lmthing: `/pkg/${browserEntry}` } })}</script>
+    <script type="module">${checks}</script>`;
+  server = await serveStatic({ routes: { '/pkg/': packageDir }, pages: { '/': page_html } });
+  browser = await launchChromium();
+  page = await browser.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('the package runs in headless Chromium: 10,000 ops, errors, abort, faults', async () => {
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(server.url + '/');
+  const result = await page.evaluate(() => window.lmthingChecks);
+  assert.equal(result.failed, undefined, result.failed);
+  assert.deepEqual(pageErrors, []);
+  assert.equal(result.mapOk, true);
+  assert.deepEqual(result.thrown, { isCallbackError: true, code: 'CALLBACK_ERROR', message: 'kaboom' });
+  assert.deepEqual(result.abort, { a: true, b: 'b' });
+  assert.deepEqual(result.fault, { isEngineError: true, code: 'ENGINE_ERROR' });
+  assert.equal(result.info.protocol, 1);
+  assert.equal(result.info.activeRuns, 0);
+});

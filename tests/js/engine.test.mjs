@@ -1,0 +1,182 @@
+// The JS <-> wasm boundary, exercised through the built package under Node.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { AbortError, CallbackError, createEngine, EngineError, TimeoutError } from '../../dist/node.js';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves with the next engine event of `type`. */
+function nextEvent(engine, type) {
+  return new Promise((resolve) => {
+    const off = engine.onEvent((event) => {
+      if (event.type === type) {
+        off();
+        resolve(event);
+      }
+    });
+  });
+}
+
+test('10,000 concurrent ops with random latencies and completion order return the right results', async () => {
+  const engine = await createEngine();
+  const completionOrder = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  engine.registerCallback('square', async (x) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await sleep(Math.random() * 25);
+    inFlight--;
+    completionOrder.push(x);
+    return x * x;
+  });
+  const items = Array.from({ length: 10_000 }, (_, i) => i);
+  const results = await engine.startRun({ kind: 'map', fn: 'square', items });
+  assert.deepEqual(results, items.map((x) => x * x));
+  assert.equal(maxInFlight, 10_000, 'all ops were in flight at once');
+  assert.notDeepEqual(completionOrder, items, 'completions arrived out of order');
+});
+
+test('a callback that throws, rejects or throws a non-Error reaches the engine as an error value', async () => {
+  const engine = await createEngine();
+  engine.registerCallback('throws', () => {
+    throw new Error('sync failure');
+  });
+  engine.registerCallback('rejects', async () => {
+    await sleep(5);
+    throw new RangeError('async failure');
+  });
+  engine.registerCallback('throwsString', () => {
+    throw 'just a string';
+  });
+  engine.registerCallback('bigint', () => 10n);
+  const outcomes = await Promise.allSettled([
+    engine.startRun({ kind: 'call', fn: 'throws' }),
+    engine.startRun({ kind: 'call', fn: 'rejects' }),
+    engine.startRun({ kind: 'call', fn: 'throwsString' }),
+    engine.startRun({ kind: 'call', fn: 'bigint' }),
+    engine.startRun({ kind: 'call', fn: 'missing' }),
+  ]);
+  const messages = outcomes.map((o) => {
+    assert.equal(o.status, 'rejected');
+    assert.ok(o.reason instanceof CallbackError, `${o.reason} is a CallbackError`);
+    assert.equal(o.reason.code, 'CALLBACK_ERROR');
+    return o.reason.message;
+  });
+  assert.deepEqual(messages.slice(0, 3), ['sync failure', 'async failure', 'just a string']);
+  assert.match(messages[3], /not JSON-serializable/);
+  assert.match(messages[4], /unknown callback "missing" \(registered: "throws", "rejects", "throwsString", "bigint"\)/);
+  // The engine is still healthy.
+  assert.equal((await engine.request('engine.info')).activeRuns, 0);
+});
+
+test('an exception inside a run reaches JS as an EngineError with a stable code', async () => {
+  const engine = await createEngine();
+  await assert.rejects(engine.startRun({ kind: 'fault', where: 'run' }), (err) => {
+    assert.ok(err instanceof EngineError);
+    assert.equal(err.code, 'ENGINE_ERROR');
+    assert.match(err.message, /deliberate fault/);
+    return true;
+  });
+  assert.deepEqual(await engine.startRun({ kind: 'sleep', ms: 1 }).then((v) => typeof v.sleptMs), 'number');
+});
+
+test('an exception escaping the loop faults the engine: pending and later requests reject with ENGINE_FAULT', async () => {
+  const engine = await createEngine();
+  engine.registerCallback('slow', () => sleep(50).then(() => 1));
+  const pending = engine.startRun({ kind: 'call', fn: 'slow' });
+  const faulted = engine.startRun({ kind: 'fault', where: 'loop' });
+  for (const run of [pending, faulted]) {
+    await assert.rejects(run, (err) => err instanceof EngineError && err.code === 'ENGINE_FAULT');
+  }
+  assert.equal(engine.fault?.code, 'ENGINE_FAULT');
+  await assert.rejects(engine.request('engine.info'), (err) => err.code === 'ENGINE_FAULT');
+});
+
+test('a message posted while the loop waits wakes it', async () => {
+  const engine = await createEngine();
+  let release;
+  engine.registerCallback('gate', () => new Promise((resolve) => (release = resolve)));
+  const run = engine.startRun({ kind: 'call', fn: 'gate' });
+  await sleep(10); // the loop is now suspended in host_wait with the gate op in flight
+  const info = await engine.request('engine.info');
+  assert.deepEqual([info.activeRuns, info.pendingOps], [1, 1]);
+  release('opened');
+  assert.equal(await run, 'opened');
+});
+
+test('two runs started together both finish; an AbortSignal cancels only its own run', async () => {
+  const engine = await createEngine();
+  const signals = { a: [], b: [] };
+  engine.registerCallback('work', async (item, index, context) => {
+    signals[item.run].push(context.signal);
+    await sleep(30);
+    return `${item.run}${index}`;
+  });
+  const controller = new AbortController();
+  const runA = engine.startRun({ kind: 'map', fn: 'work', items: [{ run: 'a' }, { run: 'a' }] }, { signal: controller.signal });
+  const runB = engine.startRun({ kind: 'map', fn: 'work', items: [{ run: 'b' }, { run: 'b' }] });
+  await sleep(5);
+  controller.abort(new Error('user pressed stop'));
+  await assert.rejects(runA, (err) => err instanceof AbortError && err.code === 'ABORTED' && /user pressed stop/.test(err.message));
+  assert.deepEqual(await runB, ['b0', 'b1']);
+  assert.deepEqual(signals.a.map((s) => s.aborted), [true, true]);
+  assert.deepEqual(signals.b.map((s) => s.aborted), [false, false]);
+});
+
+test('an already aborted signal rejects at once and starts nothing', async () => {
+  const engine = await createEngine();
+  let called = false;
+  engine.registerCallback('never', () => (called = true));
+  await assert.rejects(engine.startRun({ kind: 'call', fn: 'never' }, { signal: AbortSignal.abort() }), AbortError);
+  await sleep(5);
+  assert.equal(called, false);
+});
+
+test('an op that never completes is bounded by its timeout and its callback is aborted', async () => {
+  const engine = await createEngine();
+  let signal;
+  engine.registerCallback('hang', (context) => {
+    signal = context.signal;
+    return new Promise(() => {});
+  });
+  const started = performance.now();
+  await assert.rejects(engine.startRun({ kind: 'call', fn: 'hang', timeoutMs: 40 }), TimeoutError);
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(signal.aborted, true);
+});
+
+test('bad input at the boundary is reported by name and the loop keeps running', async () => {
+  const engine = await createEngine();
+  const errors = [];
+  engine.onEvent((event) => event.type === 'protocol.error' && errors.push(event.error.message));
+  let release;
+  engine.registerCallback('gate', () => new Promise((resolve) => (release = resolve)));
+  const run = engine.startRun({ kind: 'call', fn: 'gate' });
+  await sleep(5);
+  engine.postRaw('{"type": "op.done", "id": 424242, "ok": true}');
+  engine.postRaw('this is not json');
+  engine.postRaw('{"no": "type"}');
+  assert.throws(() => engine.postRaw('{"a":\n1}'), /one line/);
+  await sleep(5);
+  release(7);
+  assert.equal(await run, 7);
+  // The op id of the finished run, completed a second time.
+  const runOp = (await engine.request('engine.info'), 1);
+  engine.postRaw(JSON.stringify({ type: 'op.done', id: runOp, ok: true, value: 8 }));
+  await nextEvent(engine, 'protocol.error');
+  assert.match(errors[0], /unknown op id 424242/);
+  assert.match(errors[1], /not valid JSON/);
+  assert.match(errors[2], /string "type"/);
+  assert.match(errors[3], /op 1 which has already completed/);
+  await assert.rejects(engine.request('run.start', { spec: { kind: 'map', fn: 'f', items: 'nope' } }), /"items" must be array, got string/);
+  await assert.rejects(engine.request('no.such.command'), /unknown command type "no.such.command"/);
+  assert.equal((await engine.request('engine.info')).protocol, 1);
+});
+
+test('callbacks are validated when registered', async () => {
+  const engine = await createEngine();
+  assert.throws(() => engine.registerCallback('', () => 1), /non-empty string/);
+  assert.throws(() => engine.registerCallback('x', 'not a function'), /must be a function, got string/);
+});
