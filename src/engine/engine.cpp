@@ -39,9 +39,9 @@ void Engine::start_run(const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "id", "run.start");
   if (runs_.count(run)) throw ProtocolError("run.start: a run with id " + std::to_string(run) + " is already active");
   const json& spec = message.contains("spec") ? message["spec"] : json();
-  check_run_spec(spec);
+  Task<json> body = prepare_run(loop_, run, spec);
   runs_.emplace(run, spec["kind"].get<std::string>());
-  loop_.spawn(run_main(command_id, run, spec));
+  loop_.spawn(run_main(command_id, run, std::move(body)));
 }
 
 void Engine::cancel_run(const json& command_id, const json& message) {
@@ -53,10 +53,10 @@ void Engine::cancel_run(const json& command_id, const json& message) {
   loop_.emit(protocol::reply_ok(command_id, json{{"cancelledOps", cancelled}}));
 }
 
-Task<void> Engine::run_main(json command_id, RunId run, json spec) {
+Task<void> Engine::run_main(json command_id, RunId run, Task<json> body) {
   json reply;
   try {
-    json value = co_await execute_run(loop_, run, spec);
+    json value = co_await std::move(body);
     reply = protocol::reply_ok(command_id, std::move(value));
   } catch (const OpFailed& e) {
     reply = protocol::reply_error(command_id, e.error);

@@ -22,7 +22,7 @@ class Engine {
   void handle_command(const json& message);
   void start_run(const json& command_id, const json& message);
   void cancel_run(const json& command_id, const json& message);
-  Task<void> run_main(json command_id, RunId run, json spec);
+  Task<void> run_main(json command_id, RunId run, Task<json> body);
 
   Loop loop_;
   std::unordered_map<RunId, std::string> runs_;  // run id -> kind, for diagnostics

@@ -1,0 +1,432 @@
+/**
+ * Schema normalisation: users describe tool parameters and structured responses with zod v4, zod v3
+ * or a plain JSON Schema object; the engine only understands draft-07 JSON Schema. This module
+ * turns any of the three into a draft-07 object (without `$schema`) and rejects anything else with a
+ * `TypeError` that names the offending value.
+ *
+ * zod is never imported: schemas are recognised by shape, so users bring their own zod version.
+ * - zod v4 converts itself (`schema.toJSONSchema({ target: 'draft-07' })`, the same converter as
+ *   `z.toJSONSchema`), in zod's default "output" mode; `z.date()` becomes a `date-time` string.
+ * - zod v3 has no converter, so the common types are converted here (see {@link V3Converter}).
+ * - plain JSON Schema objects are checked for obviously wrong keywords and copied.
+ *
+ * @module
+ */
+
+/** A schema users may pass: zod v3/v4 object or a plain JSON Schema object. */
+export type SchemaLike = object;
+
+type Json = Record<string, unknown>;
+type AnyRecord = Record<string, any>;
+
+/** The draft-07 primitive type names accepted in `type`. */
+const TYPE_NAMES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];
+
+/**
+ * Converts to a draft-07 JSON Schema object. Throws TypeError naming what was passed and what is
+ * expected when the value is not a schema (e.g. a string, a number, an array, null, a function, an
+ * object whose keywords have wrong types such as `{type: 5}` or `{properties: []}`).
+ *
+ * @param schema A zod v4 or v3 schema, a JSON Schema object, or `true`/`false`.
+ * @param where Label that starts every error message, e.g. `tool "search" parameters`.
+ * @returns A fresh draft-07 schema object; `true` becomes `{}` and `false` becomes `{not: {}}`.
+ */
+export function toJsonSchema(schema: unknown, where = 'schema'): Record<string, unknown> {
+  let json: unknown;
+  if (isZodV4(schema)) json = fromZodV4(schema, where);
+  else if (isZodV3(schema)) json = new V3Converter(where).convert(schema, '#');
+  else if (typeof schema === 'boolean' || isPlainObject(schema)) json = schema;
+  else throw new TypeError(`${where}: expected a zod schema or a JSON Schema object, got ${describe(schema)}`);
+
+  const checked = checkSchema(json, where, '#');
+  if (checked === true) return {};
+  if (checked === false) return { not: {} };
+  return checked;
+}
+
+/** Detects zod: v4 has `_zod` on instances; v3 has `_def` with `typeName`. */
+export function isZodSchema(value: unknown): boolean {
+  return isZodV4(value) || isZodV3(value);
+}
+
+function isZodV4(value: unknown): value is AnyRecord {
+  return isObject(value) && isObject((value as AnyRecord)._zod) && isObject((value as AnyRecord)._zod.def);
+}
+
+function isZodV3(value: unknown): value is { _def: AnyRecord } {
+  return isObject(value) && isObject((value as AnyRecord)._def) && typeof (value as AnyRecord)._def.typeName === 'string';
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod v4
+
+/** Runs zod v4's own converter, turning dates into `date-time` strings and failures into TypeErrors. */
+function fromZodV4(schema: AnyRecord, where: string): unknown {
+  const unrepresentable = (ctx: { zodSchema: AnyRecord; path: (string | number)[]; message: string }) => {
+    if (ctx.zodSchema._zod?.def?.type === 'date') return { type: 'string', format: 'date-time' };
+    throw new TypeError(`${where}: cannot convert zod schema at ${pointer(ctx.path)}: ${ctx.message}`);
+  };
+  const params = { target: 'draft-07', unrepresentable };
+  try {
+    if (typeof schema.toJSONSchema === 'function') return schema.toJSONSchema(params);
+    const standard = schema['~standard']?.jsonSchema;
+    if (typeof standard?.output === 'function') {
+      return standard.output({ target: 'draft-07', libraryOptions: { unrepresentable } });
+    }
+  } catch (err) {
+    if (err instanceof TypeError && err.message.startsWith(`${where}: `)) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new TypeError(`${where}: cannot convert zod schema: ${message}`, { cause: err });
+  }
+  throw new TypeError(
+    `${where}: this zod v4 schema has no JSON Schema converter (zod/mini or an old zod 4 release?); ` +
+      `pass z.toJSONSchema(schema, { target: "draft-07" }) instead`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod v3
+
+type V3Schema = { _def: AnyRecord };
+
+/**
+ * Converts zod v3 schemas by walking their `_def`s. Supported: object, string, number, boolean,
+ * null, literal, enum, nativeEnum, union, discriminatedUnion, intersection, array, set, tuple,
+ * record, optional, nullable, default, catch, effects (refine/transform/preprocess: the input
+ * schema), pipeline (its input), branded, readonly, lazy, date, any, unknown, never.
+ *
+ * Object fields are required unless zod accepts them missing (optional, default, catch, any,
+ * unknown). Recursion through `z.lazy` becomes a `$ref` to the enclosing schema's location.
+ */
+class V3Converter {
+  /** Schemas currently being converted, with the JSON pointer of their output. */
+  private readonly active = new Map<V3Schema, string>();
+  /** Pointers some `$ref` points at, so wrappers know not to move those schemas. */
+  private readonly referenced = new Set<string>();
+
+  constructor(private readonly where: string) {}
+
+  convert(schema: V3Schema, at: string): Json {
+    const target = this.active.get(schema);
+    if (target !== undefined) {
+      this.referenced.add(target);
+      return { $ref: target };
+    }
+    this.active.set(schema, at);
+    try {
+      const json = this.body(schema._def, at);
+      const description = schema._def.description;
+      return typeof description === 'string' ? { ...json, description } : json;
+    } finally {
+      this.active.delete(schema);
+    }
+  }
+
+  private body(def: AnyRecord, at: string): Json {
+    switch (def.typeName) {
+      case 'ZodString': return stringSchema(def.checks);
+      case 'ZodNumber': return numberSchema(def.checks);
+      case 'ZodBoolean': return { type: 'boolean' };
+      case 'ZodNull': return { type: 'null' };
+      case 'ZodDate': return { type: 'string', format: 'date-time' };
+      case 'ZodAny':
+      case 'ZodUnknown': return {};
+      case 'ZodNever': return { not: {} };
+      case 'ZodLiteral': return this.literal(def.value, at);
+      case 'ZodEnum': return { type: 'string', enum: [...def.values] };
+      case 'ZodNativeEnum': return nativeEnumSchema(def.values);
+      case 'ZodObject': return this.object(def, at);
+      case 'ZodArray': return {
+        type: 'array',
+        items: this.convert(def.type, `${at}/items`),
+        ...lengthLimits(def.exactLength ?? def.minLength, def.exactLength ?? def.maxLength, 'Items'),
+      };
+      case 'ZodSet': return {
+        type: 'array',
+        uniqueItems: true,
+        items: this.convert(def.valueType, `${at}/items`),
+        ...lengthLimits(def.minSize, def.maxSize, 'Items'),
+      };
+      case 'ZodTuple': return this.tuple(def, at);
+      case 'ZodRecord': return this.record(def, at);
+      case 'ZodUnion':
+      case 'ZodDiscriminatedUnion': {
+        const options: V3Schema[] = Array.isArray(def.options) ? def.options : [...def.options.values()];
+        return { anyOf: options.map((option, i) => this.convert(option, `${at}/anyOf/${i}`)) };
+      }
+      case 'ZodIntersection': return {
+        allOf: [this.convert(def.left, `${at}/allOf/0`), this.convert(def.right, `${at}/allOf/1`)],
+      };
+      case 'ZodNullable': return this.nullable(def.innerType, at);
+      case 'ZodDefault': return { ...this.convert(def.innerType, at), default: def.defaultValue() };
+      case 'ZodOptional':
+      case 'ZodCatch':
+      case 'ZodReadonly': return this.convert(def.innerType, at);
+      case 'ZodBranded': return this.convert(def.type, at);
+      case 'ZodEffects': return this.convert(def.schema, at);
+      case 'ZodPipeline': return this.convert(def.in, at);
+      case 'ZodLazy': return this.convert(def.getter(), at);
+      default: return this.fail(at, `${def.typeName} has no JSON Schema equivalent`);
+    }
+  }
+
+  private object(def: AnyRecord, at: string): Json {
+    const shape: Record<string, V3Schema> = def.shape();
+    const properties: Json = {};
+    const required: string[] = [];
+    for (const [key, value] of Object.entries(shape)) {
+      properties[key] = this.convert(value, `${at}/properties/${escapePointer(key)}`);
+      if (!acceptsMissing(value)) required.push(key);
+    }
+    const json: Json = { type: 'object', properties };
+    if (required.length > 0) json.required = required;
+    if (def.catchall?._def?.typeName !== 'ZodNever') {
+      json.additionalProperties = this.convert(def.catchall, `${at}/additionalProperties`);
+    } else {
+      json.additionalProperties = def.unknownKeys === 'passthrough';
+    }
+    return json;
+  }
+
+  private tuple(def: AnyRecord, at: string): Json {
+    const items = (def.items as V3Schema[]).map((item, i) => this.convert(item, `${at}/items/${i}`));
+    const json: Json = { type: 'array', items, minItems: items.length };
+    if (def.rest) json.additionalItems = this.convert(def.rest, `${at}/additionalItems`);
+    else Object.assign(json, { additionalItems: false, maxItems: items.length });
+    return json;
+  }
+
+  private record(def: AnyRecord, at: string): Json {
+    const json: Json = { type: 'object', additionalProperties: this.convert(def.valueType, `${at}/additionalProperties`) };
+    const keys = this.convert(def.keyType, `${at}/propertyNames`);
+    // Property names are always strings: only string-like key schemas with constraints say anything.
+    if (keys.type === 'string' && Object.keys(keys).length > 1) json.propertyNames = keys;
+    return json;
+  }
+
+  private nullable(inner: V3Schema, at: string): Json {
+    const innerAt = `${at}/anyOf/0`;
+    const json = this.convert(inner, innerAt);
+    const simple = typeof json.type === 'string' && !('enum' in json) && !('const' in json);
+    if (simple && !this.referenced.has(innerAt)) return { ...json, type: [json.type, 'null'] };
+    return { anyOf: [json, { type: 'null' }] };
+  }
+
+  private literal(value: unknown, at: string): Json {
+    if (value === null) return { type: 'null' };
+    const type = typeof value;
+    if (type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(value))) {
+      return { type, const: value };
+    }
+    return this.fail(at, `the literal ${describe(value)} has no JSON Schema equivalent`);
+  }
+
+  private fail(at: string, message: string): never {
+    throw new TypeError(`${this.where}: cannot convert zod schema at ${at}: ${message}`);
+  }
+}
+
+/** Whether a zod v3 object field may be left out (zod accepts `undefined` for it). */
+function acceptsMissing(schema: V3Schema): boolean {
+  const def = schema._def;
+  switch (def.typeName) {
+    case 'ZodOptional':
+    case 'ZodDefault':
+    case 'ZodCatch':
+    case 'ZodAny':
+    case 'ZodUnknown': return true;
+    case 'ZodNullable':
+    case 'ZodReadonly': return acceptsMissing(def.innerType);
+    case 'ZodBranded': return acceptsMissing(def.type);
+    case 'ZodEffects': return acceptsMissing(def.schema);
+    case 'ZodPipeline': return acceptsMissing(def.in);
+    case 'ZodLazy': return false; // evaluating the getter here could recurse forever
+    default: return false;
+  }
+}
+
+const STRING_FORMATS: Record<string, string> = {
+  email: 'email', url: 'uri', uuid: 'uuid', datetime: 'date-time', date: 'date', time: 'time', duration: 'duration',
+};
+
+function stringSchema(checks: AnyRecord[]): Json {
+  const json: Json = { type: 'string' };
+  const patterns: string[] = [];
+  for (const check of checks) {
+    switch (check.kind) {
+      case 'min': json.minLength = check.value; break;
+      case 'max': json.maxLength = check.value; break;
+      case 'length': json.minLength = json.maxLength = check.value; break;
+      case 'regex': patterns.push(check.regex.source); break;
+      case 'startsWith': patterns.push(`^${escapeRegex(check.value)}`); break;
+      case 'endsWith': patterns.push(`${escapeRegex(check.value)}$`); break;
+      case 'includes': patterns.push(escapeRegex(check.value)); break;
+      case 'ip': if (check.version) json.format = check.version === 'v4' ? 'ipv4' : 'ipv6'; break;
+      default: if (check.kind in STRING_FORMATS) json.format = STRING_FORMATS[check.kind];
+    }
+  }
+  if (patterns.length > 0) json.pattern = patterns[0];
+  if (patterns.length > 1) json.allOf = patterns.slice(1).map((pattern) => ({ pattern }));
+  return json;
+}
+
+function numberSchema(checks: AnyRecord[]): Json {
+  const json: Json = { type: 'number' };
+  for (const check of checks) {
+    switch (check.kind) {
+      case 'int': json.type = 'integer'; break;
+      case 'min': json[check.inclusive ? 'minimum' : 'exclusiveMinimum'] = check.value; break;
+      case 'max': json[check.inclusive ? 'maximum' : 'exclusiveMaximum'] = check.value; break;
+      case 'multipleOf': json.multipleOf = check.value; break;
+    }
+  }
+  return json;
+}
+
+/** TypeScript enums: numeric members also map value → name, and those reverse entries are skipped. */
+function nativeEnumSchema(values: AnyRecord): Json {
+  const members = Object.keys(values)
+    .filter((key) => typeof values[values[key]] !== 'number')
+    .map((key) => values[key]);
+  const unique = [...new Set(members)];
+  const types = [...new Set(unique.map((value) => typeof value))];
+  return { type: types.length === 1 ? types[0] : types, enum: unique };
+}
+
+function lengthLimits(min: { value: number } | null, max: { value: number } | null, what: string): Json {
+  const json: Json = {};
+  if (min) json[`min${what}`] = min.value;
+  if (max) json[`max${what}`] = max.value;
+  return json;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// ---------------------------------------------------------------------------------------------
+// plain JSON Schema
+
+const SCHEMA_KEYWORDS = ['additionalItems', 'additionalProperties', 'contains', 'propertyNames', 'not', 'if', 'then', 'else'];
+const SCHEMA_MAP_KEYWORDS = ['properties', 'patternProperties', 'definitions', '$defs'];
+const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf'];
+const NUMBER_KEYWORDS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'];
+const COUNT_KEYWORDS = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties'];
+const STRING_KEYWORDS = ['$ref', '$id', 'title', 'description', 'format', 'pattern'];
+
+/**
+ * Checks the keywords that are easy to get wrong and returns a copy of the schema with every
+ * `$schema` removed. Unknown keywords and data keywords (`const`, `default`, ...) are kept as is.
+ */
+function checkSchema(schema: unknown, where: string, at: string): Json | boolean {
+  if (typeof schema === 'boolean') return schema;
+  const bad = (keyword: string, expected: string, value: unknown): never => {
+    throw new TypeError(`${where}: invalid JSON Schema at ${at}: "${keyword}" must be ${expected}, got ${describe(value)}`);
+  };
+  if (!isPlainObject(schema)) {
+    throw new TypeError(`${where}: invalid JSON Schema at ${at}: expected a schema (an object or a boolean), got ${describe(schema)}`);
+  }
+  const out: Json = {};
+  for (const [key, value] of Object.entries(schema)) {
+    const here = `${at}/${escapePointer(key)}`;
+    if (key === '$schema') continue;
+    if (key === 'type') {
+      const names = Array.isArray(value) ? value : [value];
+      if (names.length === 0 || !names.every((name) => TYPE_NAMES.includes(name as string))) {
+        bad(key, `one of ${TYPE_NAMES.join(', ')} or a non-empty array of them`, value);
+      }
+      out[key] = Array.isArray(value) ? [...value] : value;
+    } else if (SCHEMA_KEYWORDS.includes(key)) {
+      out[key] = checkSchema(value, where, here);
+    } else if (SCHEMA_MAP_KEYWORDS.includes(key)) {
+      if (!isPlainObject(value)) bad(key, 'an object mapping names to schemas', value);
+      out[key] = mapValues(value as Json, (sub, name) => checkSchema(sub, where, `${here}/${escapePointer(name)}`));
+    } else if (SCHEMA_LIST_KEYWORDS.includes(key)) {
+      if (!Array.isArray(value) || value.length === 0) bad(key, 'a non-empty array of schemas', value);
+      out[key] = (value as unknown[]).map((sub, i) => checkSchema(sub, where, `${here}/${i}`));
+    } else if (key === 'items') {
+      out[key] = Array.isArray(value)
+        ? value.map((sub, i) => checkSchema(sub, where, `${here}/${i}`))
+        : checkSchema(value, where, here);
+    } else if (key === 'required') {
+      if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) bad(key, 'an array of property names', value);
+      out[key] = [...(value as string[])];
+    } else if (key === 'enum') {
+      if (!Array.isArray(value)) bad(key, 'an array of allowed values', value);
+      out[key] = [...(value as unknown[])];
+    } else if (key === 'dependencies') {
+      if (!isPlainObject(value)) bad(key, 'an object mapping names to schemas or name arrays', value);
+      out[key] = mapValues(value as Json, (sub, name) => (Array.isArray(sub) ? [...sub] : checkSchema(sub, where, `${here}/${escapePointer(name)}`)));
+    } else if (NUMBER_KEYWORDS.includes(key)) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) bad(key, 'a number', value);
+      out[key] = value;
+    } else if (COUNT_KEYWORDS.includes(key)) {
+      if (!Number.isInteger(value) || (value as number) < 0) bad(key, 'a non-negative integer', value);
+      out[key] = value;
+    } else if (STRING_KEYWORDS.includes(key)) {
+      if (typeof value !== 'string') bad(key, 'a string', value);
+      if (key === 'pattern' && !isRegex(value as string)) bad(key, 'a valid regular expression', value);
+      out[key] = value;
+    } else if (key === 'uniqueItems') {
+      if (typeof value !== 'boolean') bad(key, 'a boolean', value);
+      out[key] = value;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function isPlainObject(value: unknown): value is Json {
+  if (!isObject(value) || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function mapValues(object: Json, fn: (value: unknown, key: string) => unknown): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(object)) out[key] = fn(value, key);
+  return out;
+}
+
+function isRegex(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function escapePointer(segment: string | number): string {
+  return encodeURIComponent(String(segment).replace(/~/g, '~0').replace(/\//g, '~1'));
+}
+
+function pointer(path: (string | number)[]): string {
+  return ['#', ...path.map(escapePointer)].join('/');
+}
+
+/** A short description of a value for error messages: `string "abc"`, `number 5`, `an array`, ... */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string': return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case 'number':
+    case 'boolean': return `${typeof value} ${value}`;
+    case 'bigint': return `bigint ${value}n`;
+    case 'function': return 'a function';
+    case 'object': {
+      const name = Object.getPrototypeOf(value)?.constructor?.name;
+      return typeof name === 'string' && name !== 'Object' && name !== '' ? `a ${name} instance` : 'an object';
+    }
+    default: return typeof value;
+  }
+}

@@ -1,0 +1,50 @@
+// A prompt run as the host described it (docs/prompt-runs.md), checked and compiled once: the
+// definitions to render, the starting messages, the tools with their compiled schema validators,
+// hooks and options. Everything wrong with a spec is found here, before the run starts.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prompt/definitions.hpp"
+#include "runtime/loop.hpp"
+#include "schema/validator.hpp"
+
+namespace lmthing::agent {
+
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  json parameters;        // JSON Schema, as sent to the model
+  std::string callback;   // host callback that executes the tool
+  std::shared_ptr<const schema::Validator> validator;
+};
+
+struct PromptOptions {
+  int max_steps = 20;
+  int max_retries = 2;
+  json tool_choice;        // null = provider default
+  json params = json::object();
+};
+
+struct PromptSpec {
+  std::string model;
+  prompt::Definitions definitions;
+  json messages = json::array();
+  std::vector<ToolSpec> tools;  // in definition order
+  std::vector<std::string> hooks;
+  std::optional<std::string> stop_when;
+  std::shared_ptr<const schema::Validator> response_validator;
+  PromptOptions options;
+
+  const ToolSpec* find_tool(const std::string& name) const;
+};
+
+// Throws protocol::ProtocolError naming the bad field (and prompt::DefinitionError /
+// schema::SchemaError messages are wrapped the same way) when the spec cannot run.
+PromptSpec parse_prompt_spec(const json& spec);
+
+}  // namespace lmthing::agent

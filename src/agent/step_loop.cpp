@@ -1,0 +1,328 @@
+#include "agent/step_loop.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "agent/tool_calls.hpp"
+#include "runtime/when_all.hpp"
+
+namespace lmthing::agent {
+
+using protocol::WireError;
+
+namespace {
+
+// What the hooks changed for one step.
+struct StepOverrides {
+  std::optional<std::string> system;
+  std::optional<json> messages;
+  std::optional<std::vector<std::string>> active_tools;
+  std::optional<std::vector<std::string>> active_systems;
+  std::optional<std::vector<std::string>> active_variables;
+  std::optional<json> tool_choice;
+  std::optional<std::string> model;
+};
+
+[[noreturn]] void fail(const std::string& kind, const std::string& message, json extra = json::object()) {
+  throw OpFailed(WireError{kind, message, std::move(extra)});
+}
+
+std::vector<std::string> string_list(const json& value, const std::string& what) {
+  if (!value.is_array()) fail("callback", what + " must be an array of names, got " + value.type_name());
+  std::vector<std::string> names;
+  for (const auto& item : value) {
+    if (!item.is_string()) fail("callback", what + " must contain only strings, got " + item.dump());
+    names.push_back(item.get<std::string>());
+  }
+  return names;
+}
+
+// Later hooks override fields set by earlier ones; fields a hook leaves out stay as they were.
+void merge_overrides(StepOverrides& into, const json& returned, std::size_t hook_index) {
+  if (returned.is_null()) return;
+  const std::string who = "hook #" + std::to_string(hook_index + 1);
+  if (!returned.is_object()) fail("callback", who + " must return an object or nothing, got " + std::string(returned.type_name()));
+  for (const auto& [key, value] : returned.items()) {
+    if (value.is_null()) continue;
+    if (key == "system") {
+      if (!value.is_string()) fail("callback", who + ": \"system\" must be a string");
+      into.system = value.get<std::string>();
+    } else if (key == "messages") {
+      if (!value.is_array()) fail("callback", who + ": \"messages\" must be an array of messages");
+      into.messages = value;
+    } else if (key == "activeTools") {
+      into.active_tools = string_list(value, who + ": \"activeTools\"");
+    } else if (key == "activeSystems") {
+      into.active_systems = string_list(value, who + ": \"activeSystems\"");
+    } else if (key == "activeVariables") {
+      into.active_variables = string_list(value, who + ": \"activeVariables\"");
+    } else if (key == "toolChoice") {
+      into.tool_choice = value;
+    } else if (key == "model") {
+      if (!value.is_string()) fail("callback", who + ": \"model\" must be a model reference");
+      into.model = value.get<std::string>();
+    } else {
+      fail("callback", who + " returned unknown field \"" + key +
+                           "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
+    }
+  }
+}
+
+std::string text_of(const json& content) {
+  std::string text;
+  for (const auto& part : content)
+    if (part.value("type", "") == "text") text += part.value("text", "");
+  return text;
+}
+
+bool retryable(const WireError& error) {
+  if (error.kind == "rate_limit") return true;
+  return error.kind == "provider" && error.extra.value("retryable", false);
+}
+
+double retry_delay_ms(const WireError& error, int attempt) {
+  if (auto after = error.extra.find("retryAfterMs"); after != error.extra.end() && after->is_number())
+    return std::max(0.0, after->get<double>());
+  return std::min(250.0 * std::pow(2.0, attempt), 20000.0);
+}
+
+json merged(json base, const json& extra) {
+  base.update(extra);
+  return base;
+}
+
+json add_usage(const json& total, const json& usage) {
+  auto field = [&](const json& j, const char* key) { return j.is_object() ? j.value(key, 0.0) : 0.0; };
+  json sum;
+  for (const char* key : {"inputTokens", "outputTokens", "totalTokens"}) sum[key] = field(total, key) + field(usage, key);
+  return sum;
+}
+
+class PromptRun {
+ public:
+  PromptRun(Loop& loop, RunId run, PromptSpec spec) : loop_(loop), run_(run), spec_(std::move(spec)) {
+    conversation_ = spec_.messages;
+  }
+
+  Task<json> run() {
+    json last_step;
+    for (int step = 0; step < spec_.options.max_steps; ++step) {
+      StepOverrides overrides = co_await call_hooks(step);
+      const std::vector<const ToolSpec*> offered = offered_tools(overrides);
+      const std::optional<std::string> system = system_prompt(overrides);
+      emit({{"type", "step-start"}, {"stepNumber", step}, {"system", system ? json(*system) : json()}, {"activeTools", names(offered)}});
+
+      json response = co_await generate(model_request(step, overrides, offered, system));
+      const json content = response["content"];
+      conversation_.push_back({{"role", "assistant"}, {"content", content}});
+      usage_ = add_usage(usage_, response.value("usage", json::object()));
+
+      std::vector<CheckedCall> calls;
+      for (const auto& part : content)
+        if (part.value("type", "") == "tool-call") calls.push_back(check_tool_call(offered, part));
+      json results = co_await run_tools(step, calls);
+      if (!calls.empty()) conversation_.push_back({{"role", "tool"}, {"content", results}});
+
+      last_step = step_record(step, content, calls, results, response);
+      steps_.push_back(last_step);
+      emit(merged(last_step, {{"type", "step-finish"}}));
+      if (calls.empty()) break;
+      if (spec_.stop_when) {
+        const bool stop = co_await should_stop(last_step);
+        if (stop) break;
+      }
+    }
+    co_return finish(last_step);
+  }
+
+ private:
+  Task<StepOverrides> call_hooks(int step) {
+    StepOverrides overrides;
+    for (std::size_t i = 0; i < spec_.hooks.size(); ++i) {
+      json input{{"stepNumber", step}, {"messages", conversation_}, {"steps", steps_}, {"lastToolCall", last_tool_call_}};
+      json payload{{"fn", spec_.hooks[i]}, {"args", json::array({input})}};
+      json returned = co_await loop_.op(run_, "callback.invoke", std::move(payload));
+      merge_overrides(overrides, returned, i);
+    }
+    co_return overrides;
+  }
+
+  std::vector<const ToolSpec*> offered_tools(const StepOverrides& overrides) const {
+    std::vector<const ToolSpec*> offered;
+    if (!overrides.active_tools) {
+      for (const auto& tool : spec_.tools) offered.push_back(&tool);
+      return offered;
+    }
+    for (const auto& name : *overrides.active_tools) {
+      const ToolSpec* tool = spec_.find_tool(name);
+      if (!tool) {
+        std::string defined;
+        for (const auto& t : spec_.tools) defined += (defined.empty() ? "" : ", ") + t.name;
+        fail("callback", "a hook activated unknown tool \"" + name + "\" (defined tools: " + (defined.empty() ? "none" : defined) + ")");
+      }
+      offered.push_back(tool);
+    }
+    return offered;
+  }
+
+  std::optional<std::string> system_prompt(const StepOverrides& overrides) const {
+    if (overrides.system) return overrides.system;
+    try {
+      return prompt::render(spec_.definitions, prompt::RenderFilter{overrides.active_systems, overrides.active_variables});
+    } catch (const prompt::DefinitionError& e) {
+      fail("callback", std::string("a hook's activeSystems/activeVariables: ") + e.what());
+    }
+  }
+
+  json model_request(int step, const StepOverrides& overrides, const std::vector<const ToolSpec*>& offered,
+                     const std::optional<std::string>& system) const {
+    json messages = json::array();
+    if (system) messages.push_back({{"role", "system"}, {"content", *system}});
+    for (const auto& message : overrides.messages ? *overrides.messages : conversation_) messages.push_back(message);
+    json tools = json::array();
+    for (const ToolSpec* tool : offered)
+      tools.push_back({{"name", tool->name}, {"description", tool->description}, {"parameters", tool->parameters}});
+    json request{{"model", overrides.model.value_or(spec_.model)}, {"step", step}, {"messages", std::move(messages)},
+                 {"tools", std::move(tools)}, {"params", spec_.options.params}};
+    const json& choice = overrides.tool_choice ? *overrides.tool_choice : spec_.options.tool_choice;
+    if (!choice.is_null()) request["toolChoice"] = choice;
+    return request;
+  }
+
+  // A model call, retried on rate limits and retryable provider errors with backoff on the engine clock.
+  Task<json> generate(json request) {
+    for (int attempt = 0;; ++attempt) {
+      std::optional<WireError> failure;
+      try {
+        json response = co_await loop_.op(run_, "model.generate", request);
+        if (!response.is_object() || !response.contains("content") || !response["content"].is_array())
+          fail("provider", "the model response has no \"content\" array");
+        co_return response;
+      } catch (const OpFailed& e) {
+        if (attempt >= spec_.options.max_retries || !retryable(e.error)) throw;
+        failure = e.error;
+      }
+      const double delay = retry_delay_ms(*failure, attempt);
+      emit({{"type", "retry"}, {"stepNumber", request["step"]}, {"attempt", attempt + 1}, {"delayMs", delay},
+            {"error", failure->message}});
+      co_await loop_.sleep(run_, delay);
+    }
+  }
+
+  Task<json> run_tools(int step, const std::vector<CheckedCall>& calls) {
+    json results = json::array();
+    if (calls.empty()) co_return results;
+    std::vector<json> slots(calls.size());
+    std::vector<Task<void>> tasks;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      emit({{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}});
+      tasks.push_back(run_tool(step, calls[i], slots[i]));
+      last_tool_call_ = {{"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+    }
+    co_await when_all(loop_, std::move(tasks));
+    for (auto& slot : slots) results.push_back(std::move(slot));
+    co_return results;
+  }
+
+  // Runs one checked call; whatever goes wrong (except an abort) becomes the result the model sees.
+  Task<void> run_tool(int step, const CheckedCall& call, json& result_part) {
+    json base{{"stepNumber", step}, {"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}};
+    std::string error = call.error;
+    json value;
+    if (error.empty()) {
+      try {
+        json context{{"toolCallId", call.id}, {"toolName", call.name}, {"messages", conversation_}};
+        json payload{{"fn", call.tool->callback}, {"args", json::array({call.args, context})}};
+        value = co_await loop_.op(run_, "callback.invoke", std::move(payload));
+      } catch (const OpFailed& e) {
+        if (e.error.kind == "aborted") throw;
+        error = e.error.message;
+      }
+    }
+    result_part = {{"type", "tool-result"}, {"toolCallId", call.id}, {"toolName", call.name}};
+    if (error.empty()) {
+      result_part["result"] = value;
+      emit(merged(base, {{"type", "tool-result"}, {"result", value}}));
+    } else {
+      result_part["result"] = {{"error", error}};
+      result_part["isError"] = true;
+      emit(merged(base, {{"type", "tool-error"}, {"error", error}}));
+    }
+  }
+
+  Task<bool> should_stop(const json& step) {
+    json payload{{"fn", *spec_.stop_when}, {"args", json::array({step})}};
+    json verdict = co_await loop_.op(run_, "callback.invoke", std::move(payload));
+    co_return verdict.is_boolean() ? verdict.get<bool>() : !verdict.is_null();
+  }
+
+  json step_record(int step, const json& content, const std::vector<CheckedCall>& calls, const json& results, const json& response) const {
+    json tool_calls = json::array();
+    for (const auto& call : calls) tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
+    return json{{"stepNumber", step},
+                {"text", text_of(content)},
+                {"toolCalls", std::move(tool_calls)},
+                {"toolResults", results},
+                {"finishReason", response.value("finishReason", "other")},
+                {"usage", add_usage(json::object(), response.value("usage", json::object()))}};
+  }
+
+  json finish(const json& last_step) const {
+    json result{{"text", last_step.value("text", "")},
+                {"finishReason", last_step.value("finishReason", "other")},
+                {"usage", usage_},
+                {"steps", steps_},
+                {"messages", conversation_}};
+    if (spec_.response_validator) result["object"] = parse_response(result["text"].get<std::string>());
+    return result;
+  }
+
+  // The final text of an agent with a response schema: JSON (optionally in a ``` fence), validated.
+  json parse_response(std::string text) const {
+    auto start = text.find("```");
+    if (start != std::string::npos) {
+      auto body = text.find('\n', start);
+      auto end = text.rfind("```");
+      if (body != std::string::npos && end > body) text = text.substr(body + 1, end - body - 1);
+    }
+    json value = json::parse(text, nullptr, false);
+    if (value.is_discarded()) fail("validation", "the final answer is not JSON: " + text.substr(0, 200));
+    auto verdict = spec_.response_validator->validate(value);
+    if (!verdict.valid) {
+      json errors = json::array();
+      std::string message = "the final answer does not match the response schema";
+      for (const auto& issue : verdict.errors) {
+        errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
+        message += "; " + (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
+      }
+      fail("validation", message, json{{"errors", errors}});
+    }
+    return value;
+  }
+
+  static json names(const std::vector<const ToolSpec*>& tools) {
+    json list = json::array();
+    for (const ToolSpec* tool : tools) list.push_back(tool->name);
+    return list;
+  }
+
+  void emit(json event) const { loop_.emit(json{{"type", "run.event"}, {"run", run_}, {"event", std::move(event)}}); }
+
+  Loop& loop_;
+  RunId run_;
+  PromptSpec spec_;
+  json conversation_;
+  json steps_ = json::array();
+  json usage_ = add_usage(json::object(), json::object());
+  json last_tool_call_;
+};
+
+}  // namespace
+
+Task<json> run_prompt(Loop& loop, RunId run, PromptSpec spec) {
+  PromptRun state(loop, run, std::move(spec));
+  co_return co_await state.run();
+}
+
+}  // namespace lmthing::agent

@@ -1,0 +1,71 @@
+#include "agent/tool_calls.hpp"
+
+namespace lmthing::agent {
+
+namespace {
+
+std::string available_tools(const std::vector<const ToolSpec*>& offered) {
+  if (offered.empty()) return "No tools are available.";
+  std::string list;
+  for (const ToolSpec* tool : offered) list += (list.empty() ? "" : ", ") + tool->name;
+  return "Available tools: " + list + ".";
+}
+
+std::string schema_failures(const schema::ValidationResult& result) {
+  std::string text;
+  for (const auto& issue : result.errors) {
+    if (!text.empty()) text += "; ";
+    text += (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
+  }
+  return text;
+}
+
+// The model's arguments: an already parsed value, or the raw text to parse.
+bool read_arguments(const json& part, json& args, std::string& problem) {
+  if (part.contains("args") && !part["args"].is_null()) {
+    args = part["args"];
+    return true;
+  }
+  const std::string text = part.value("argsText", std::string());
+  if (text.empty()) {
+    args = json::object();
+    return true;
+  }
+  try {
+    args = json::parse(text);
+    return true;
+  } catch (const json::parse_error& e) {
+    // nlohmann's message starts with "[json.exception.parse_error.101] "; keep only the useful part.
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    problem = what;
+    return false;
+  }
+}
+
+}  // namespace
+
+CheckedCall check_tool_call(const std::vector<const ToolSpec*>& offered, const json& part) {
+  CheckedCall call;
+  call.id = part.value("toolCallId", std::string());
+  call.name = part.value("toolName", std::string());
+  const ToolSpec* tool = nullptr;
+  for (const ToolSpec* candidate : offered)
+    if (candidate->name == call.name) tool = candidate;
+  if (!tool) {
+    call.error = "Tool \"" + call.name + "\" is not available. " + available_tools(offered);
+    return call;
+  }
+  call.tool = tool;
+  std::string problem;
+  if (!read_arguments(part, call.args, problem)) {
+    call.args = nullptr;
+    call.error = "Invalid JSON in arguments of tool \"" + call.name + "\": " + problem;
+    return call;
+  }
+  const auto result = tool->validator->validate(call.args);
+  if (!result.valid) call.error = "Invalid arguments for tool \"" + call.name + "\": " + schema_failures(result);
+  return call;
+}
+
+}  // namespace lmthing::agent

@@ -1,0 +1,327 @@
+#include <catch2/catch.hpp>
+#include <functional>
+
+#include "scripted_host.hpp"
+
+using namespace lmthing;
+using namespace lmthing::testing;
+
+namespace {
+
+json text_part(const std::string& text) { return {{"type", "text"}, {"text", text}}; }
+json call_part(const std::string& id, const std::string& name, json args) {
+  return {{"type", "tool-call"}, {"toolCallId", id}, {"toolName", name}, {"args", std::move(args)}};
+}
+json response(json content, const std::string& finish = "stop") {
+  return {{"content", std::move(content)}, {"finishReason", finish}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}, {"totalTokens", 30}}}};
+}
+
+json weather_tool() {
+  return {{"name", "weather"},
+          {"description", "Weather for a city"},
+          {"parameters", {{"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}, {"required", {"city"}}}},
+          {"callback", "tool:weather"}};
+}
+
+// A host that answers every op on the next wait: the model from a script of responses (one per
+// model.generate, in order), callbacks from a table of functions.
+struct Script {
+  std::vector<json> model_responses;
+  std::map<std::string, std::function<json(const json& args)>> callbacks;
+  std::vector<json> model_requests;
+  std::size_t next_response = 0;
+  std::size_t answered = 0;
+
+  void operator()(Harness& h) {
+    for (; answered < h.host.started.size(); ++answered) {
+      const json& op = h.host.started[answered];
+      const OpId id = op["id"].get<OpId>();
+      if (op["op"] == "model.generate") {
+        model_requests.push_back(op);
+        if (next_response >= model_responses.size()) {
+          h.post(Harness::done_ok(id, response(json::array())));
+        } else {
+          const json& r = model_responses[next_response++];
+          h.post(r.contains("error") ? json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", r["error"]}} : Harness::done_ok(id, r));
+        }
+      } else if (op["op"] == "timer.sleep") {
+        h.clock += op["ms"].get<double>();
+        h.post(Harness::done_ok(id, nullptr));
+      } else {
+        auto fn = callbacks.find(op["fn"].get<std::string>());
+        REQUIRE(fn != callbacks.end());
+        try {
+          h.post(Harness::done_ok(id, fn->second(op["args"])));
+        } catch (const std::exception& e) {
+          h.post(Harness::done_error(id, "callback", e.what()));
+        }
+      }
+    }
+  }
+};
+
+json prompt_spec(json extra = json::object()) {
+  json spec{{"kind", "prompt"}, {"model", "m"}, {"messages", {{{"role", "user"}, {"content", "Weather in Paris?"}}}}};
+  spec.update(extra);
+  return spec;
+}
+
+json run_prompt(Harness& h, Script& script, json spec) {
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", std::move(spec)}});
+  REQUIRE(h.run(std::ref(script)));
+  auto reply = h.reply(1);
+  REQUIRE(reply);
+  return *reply;
+}
+
+std::vector<json> run_events(const Harness& h, const std::string& type) {
+  std::vector<json> out;
+  for (const auto& e : h.host.events_of_type("run.event"))
+    if (e["event"]["type"] == type) out.push_back(e["event"]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the system prompt is rendered exactly and sent first", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("Hi")})};
+  json reply = run_prompt(h, script, prompt_spec({{"systems", {{{"name", "role"}, {"value", "You are R"}}}},
+                                                  {"variables", {{{"name", "city"}, {"text", "San Francisco"}},
+                                                                 {{"name", "config"}, {"data", R"({"precision":1,"tags":["a","b"]})"}}}}}));
+  const std::string expected =
+      "<role>\nYou are R\n</role>\n<variables>\n<city>\nSan Francisco\n</city>\n<config>\nprecision: 1\ntags:\n  - a\n  - b\n</config>\n</variables>";
+  REQUIRE(script.model_requests[0]["messages"][0] == json{{"role", "system"}, {"content", expected}});
+  REQUIRE(script.model_requests[0]["messages"][1]["content"] == "Weather in Paris?");
+  REQUIRE(run_events(h, "step-start")[0]["system"] == expected);
+  REQUIRE(reply["value"]["text"] == "Hi");
+}
+
+TEST_CASE("defData keeps the user's key order", "[agent]") {
+  Harness h;
+  Script script;
+  run_prompt(h, script, prompt_spec({{"variables", {{{"name", "d"}, {"data", R"({"zeta":1,"alpha":{"y":2,"b":3}})"}}}}}));
+  REQUIRE(script.model_requests[0]["messages"][0]["content"] == "<variables>\n<d>\nzeta: 1\nalpha:\n  y: 2\n  b: 3\n</d>\n</variables>");
+}
+
+TEST_CASE("no definitions means no system message", "[agent]") {
+  Harness h;
+  Script script;
+  run_prompt(h, script, prompt_spec());
+  REQUIRE(script.model_requests[0]["messages"].size() == 1);
+  REQUIRE(script.model_requests[0]["messages"][0]["role"] == "user");
+}
+
+TEST_CASE("a tool loop: call, result appended, final answer; usage summed", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("Let me check. "), call_part("c1", "weather", {{"city", "Paris"}})}, "tool-calls"),
+                            response({text_part("It is 21 C in Paris.")})};
+  script.callbacks["tool:weather"] = [](const json& args) {
+    REQUIRE(args[1]["toolCallId"] == "c1");
+    return json{{"tempC", 21}, {"city", args[0]["city"]}};
+  };
+  json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}}));
+  const json& value = reply["value"];
+  REQUIRE(value["text"] == "It is 21 C in Paris.");
+  REQUIRE(value["finishReason"] == "stop");
+  REQUIRE(value["steps"].size() == 2);
+  REQUIRE(value["usage"] == json{{"inputTokens", 20.0}, {"outputTokens", 40.0}, {"totalTokens", 60.0}});
+  // The second model call saw the assistant turn and the tool result.
+  const json& messages = script.model_requests[1]["messages"];
+  REQUIRE(messages.size() == 3);
+  REQUIRE(messages[1]["role"] == "assistant");
+  REQUIRE(messages[2] == json{{"role", "tool"}, {"content", {{{"type", "tool-result"}, {"toolCallId", "c1"}, {"toolName", "weather"}, {"result", {{"tempC", 21}, {"city", "Paris"}}}}}}});
+  REQUIRE(script.model_requests[0]["tools"][0]["name"] == "weather");
+  REQUIRE(run_events(h, "tool-result")[0]["result"]["tempC"] == 21);
+}
+
+TEST_CASE("several tool calls in one step run concurrently; results keep call order", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("a", "weather", {{"city", "A"}}), call_part("b", "weather", {{"city", "B"}}),
+                                      call_part("c", "weather", {{"city", "C"}})}, "tool-calls"),
+                            response({text_part("done")})};
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"tools", {weather_tool()}}})}});
+  int wait = 0;
+  std::size_t seen = 0;
+  REQUIRE(h.run([&](Harness& hh) {
+    ++wait;
+    std::vector<json> fresh(hh.host.started.begin() + static_cast<long>(seen), hh.host.started.end());
+    seen = hh.host.started.size();
+    if (wait == 2) {
+      // All three tool ops were issued before any completed; answer them in reverse order.
+      REQUIRE(fresh.size() == 3);
+      for (auto it = fresh.rbegin(); it != fresh.rend(); ++it)
+        hh.post(Harness::done_ok((*it)["id"].get<OpId>(), (*it)["args"][0]["city"]));
+      return;
+    }
+    for (const auto& op : fresh) {
+      script.model_requests.push_back(op);
+      hh.post(Harness::done_ok(op["id"].get<OpId>(), script.model_responses[std::min<std::size_t>(wait == 1 ? 0 : 1, 1)]));
+    }
+  }));
+  const json& tool_message = script.model_requests[1]["messages"][2];
+  REQUIRE(tool_message["content"].size() == 3);
+  REQUIRE(tool_message["content"][0]["result"] == "A");
+  REQUIRE(tool_message["content"][1]["result"] == "B");
+  REQUIRE(tool_message["content"][2]["result"] == "C");
+}
+
+TEST_CASE("what the model gets wrong goes back to it", "[agent]") {
+  Harness h;
+  Script script;
+  json bad_json = {{"type", "tool-call"}, {"toolCallId", "j"}, {"toolName", "weather"}, {"argsText", "{\"city\": "}};
+  script.model_responses = {response({call_part("u", "teleport", json::object()), bad_json, call_part("s", "weather", {{"city", 5}}),
+                                      call_part("t", "weather", {{"city", "Oslo"}})}, "tool-calls"),
+                            response({text_part("ok")})};
+  script.callbacks["tool:weather"] = [](const json&) -> json { throw std::runtime_error("weather service down"); };
+  json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}}));
+  REQUIRE(reply["ok"] == true);
+  const json& results = script.model_requests[1]["messages"][2]["content"];
+  REQUIRE(results.size() == 4);
+  for (const auto& r : results) REQUIRE(r["isError"] == true);
+  REQUIRE(results[0]["result"]["error"] == "Tool \"teleport\" is not available. Available tools: weather.");
+  CHECK_THAT(results[1]["result"]["error"].get<std::string>(), Catch::StartsWith("Invalid JSON in arguments of tool \"weather\": "));
+  CHECK_THAT(results[2]["result"]["error"].get<std::string>(), Catch::Contains("Invalid arguments for tool \"weather\": /city: must be string"));
+  REQUIRE(results[3]["result"]["error"] == "weather service down");
+  REQUIRE(run_events(h, "tool-error").size() == 4);
+}
+
+TEST_CASE("maxSteps bounds the loop and stopWhen can end it early", "[agent]") {
+  json looping = response({call_part("c", "weather", {{"city", "X"}})}, "tool-calls");
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {looping, looping, looping, looping};
+    script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+    json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}, {"options", {{"maxSteps", 3}}}}));
+    REQUIRE(reply["value"]["steps"].size() == 3);
+    REQUIRE(reply["value"]["finishReason"] == "tool-calls");
+  }
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {looping, looping, looping, looping};
+    script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+    script.callbacks["stop"] = [](const json& args) { return json(args[0]["stepNumber"] == 1); };
+    json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}, {"stopWhen", "stop"}}));
+    REQUIRE(reply["value"]["steps"].size() == 2);
+  }
+}
+
+TEST_CASE("hooks change one step only", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("c", "weather", {{"city", "X"}})}, "tool-calls"), response({text_part("bye")})};
+  script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+  std::vector<json> hook_inputs;
+  script.callbacks["hook"] = [&](const json& args) {
+    hook_inputs.push_back(args[0]);
+    if (args[0]["stepNumber"] == 0) return json{{"system", "step zero system"}, {"activeTools", json::array()}, {"toolChoice", "none"}};
+    return json();
+  };
+  run_prompt(h, script, prompt_spec({{"systems", {{{"name", "role"}, {"value", "normal"}}}}, {"tools", {weather_tool()}}, {"hooks", {"hook"}}}));
+  REQUIRE(script.model_requests[0]["messages"][0]["content"] == "step zero system");
+  REQUIRE(script.model_requests[0]["tools"].empty());
+  REQUIRE(script.model_requests[0]["toolChoice"] == "none");
+  REQUIRE(script.model_requests[1]["messages"][0]["content"] == "<role>\nnormal\n</role>");
+  REQUIRE(script.model_requests[1]["tools"].size() == 1);
+  REQUIRE_FALSE(script.model_requests[1].contains("toolChoice"));
+  REQUIRE(hook_inputs[1]["stepNumber"] == 1);
+  REQUIRE(hook_inputs[1]["lastToolCall"]["toolName"] == "weather");
+  REQUIRE(hook_inputs[1]["steps"].size() == 1);
+}
+
+TEST_CASE("a hook returning something malformed fails the run with a clear message", "[agent]") {
+  Harness h;
+  Script script;
+  script.callbacks["hook"] = [](const json&) { return json{{"activeTools", {"nope"}}}; };
+  json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}, {"hooks", {"hook"}}}));
+  REQUIRE(reply["error"]["message"] == "a hook activated unknown tool \"nope\" (defined tools: weather)");
+}
+
+TEST_CASE("rate limits are retried after Retry-After on the engine clock", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {json{{"error", {{"kind", "rate_limit"}, {"message", "slow down"}, {"retryAfterMs", 41000}}}},
+                            response({text_part("finally")})};
+  json reply = run_prompt(h, script, prompt_spec());
+  REQUIRE(reply["value"]["text"] == "finally");
+  REQUIRE(h.engine.loop().now_ms() == 41000);
+  REQUIRE(run_events(h, "retry")[0]["delayMs"] == 41000);
+}
+
+TEST_CASE("errors that are not retryable, or too many retries, fail the run with the provider's error", "[agent]") {
+  Harness h;
+  Script script;
+  json overloaded{{"error", {{"kind", "provider"}, {"message", "overloaded"}, {"retryable", true}, {"status", 529}}}};
+  script.model_responses = {overloaded, overloaded, overloaded};
+  json reply = run_prompt(h, script, prompt_spec({{"options", {{"maxRetries", 1}}}}));
+  REQUIRE(reply["error"]["kind"] == "provider");
+  REQUIRE(reply["error"]["status"] == 529);
+  REQUIRE(script.model_requests.size() == 2);
+}
+
+TEST_CASE("a response schema validates the final answer", "[agent]") {
+  json schema = {{"type", "object"}, {"properties", {{"answer", {{"type", "number"}}}}}, {"required", {"answer"}}};
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("```json\n{\"answer\": 42}\n```")})};
+    json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}}));
+    REQUIRE(reply["value"]["object"] == json{{"answer", 42}});
+  }
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("{\"answer\": \"many\"}")})};
+    json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}}));
+    REQUIRE(reply["error"]["kind"] == "validation");
+    CHECK_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("/answer: must be number"));
+    REQUIRE(reply["error"]["errors"][0]["instancePath"] == "/answer");
+  }
+}
+
+TEST_CASE("bad prompt specs are refused before anything runs", "[agent]") {
+  Harness h;
+  json bad_schema_tool = weather_tool();
+  bad_schema_tool["parameters"] = {{"type", 5}};
+  json bad_name_tool = weather_tool();
+  bad_name_tool["name"] = "1bad name";
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", {{"kind", "prompt"}}}});
+  h.post(json{{"type", "run.start"}, {"id", 2}, {"spec", prompt_spec({{"tools", {bad_schema_tool}}})}});
+  h.post(json{{"type", "run.start"}, {"id", 3}, {"spec", prompt_spec({{"tools", {weather_tool(), weather_tool()}}})}});
+  h.post(json{{"type", "run.start"}, {"id", 4}, {"spec", prompt_spec({{"tools", {bad_name_tool}}})}});
+  h.post(json{{"type", "run.start"}, {"id", 5}, {"spec", prompt_spec({{"systems", {{{"name", "x"}, {"value", "a</x>b"}}}}})}});
+  h.post(json{{"type", "run.start"}, {"id", 6}, {"spec", prompt_spec({{"options", {{"maxSteps", 0}}}})}});
+  h.post(json{{"type", "run.start"}, {"id", 7}, {"spec", prompt_spec({{"messages", {{{"role", "robot"}, {"content", "x"}}}}})}});
+  REQUIRE(h.run([](Harness&) {}));
+  REQUIRE(h.host.started.empty());
+  auto message = [&](int id) { return (*h.reply(id))["error"]["message"].get<std::string>(); };
+  CHECK_THAT(message(1), Catch::Contains("missing field \"model\""));
+  CHECK_THAT(message(2), Catch::Contains("parameters of tool \"weather\" is not a valid JSON Schema"));
+  CHECK_THAT(message(3), Catch::Contains("a tool named \"weather\" is already defined"));
+  CHECK_THAT(message(4), Catch::Contains("\"1bad name\""));
+  CHECK_THAT(message(5), Catch::Contains("</x>"));
+  CHECK_THAT(message(6), Catch::Contains("maxSteps must be between 1 and 10000"));
+  CHECK_THAT(message(7), Catch::Contains("role must be user, assistant, system or tool"));
+}
+
+TEST_CASE("cancelling a prompt run mid-tool aborts it without turning the abort into a tool result", "[agent]") {
+  Harness h;
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"tools", {weather_tool()}}})}});
+  int wait = 0;
+  REQUIRE(h.run([&](Harness& hh) {
+    const json& op = hh.host.started.back();
+    if (wait++ == 0) {
+      hh.post(Harness::done_ok(op["id"].get<OpId>(), response({call_part("c", "weather", {{"city", "X"}})}, "tool-calls")));
+    } else {
+      REQUIRE(op["op"] == "callback.invoke");
+      hh.post(json{{"type", "run.cancel"}, {"id", 9}, {"run", 1}, {"reason", "stop"}});
+    }
+  }));
+  REQUIRE((*h.reply(1))["error"]["kind"] == "aborted");
+  REQUIRE(run_events(h, "tool-error").empty());
+}
