@@ -2,6 +2,7 @@
  * Browser entry point (`exports["."].default`): loads the ES-module glue and the wasm next to this
  * file, or from a URL or bytes the page provides.
  */
+import { setDefaultEngineFactory } from './default-engine.js';
 import { Engine, type CoreFactory } from './engine.js';
 
 export * from './common.js';
@@ -27,3 +28,5 @@ async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Arra
   if (!response.ok) throw new Error(`could not load the lmthing wasm from ${String(url)}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
+
+setDefaultEngineFactory(() => createEngine());

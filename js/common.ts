@@ -1,4 +1,16 @@
 /** What both entry points (Node and browser) export besides their own `createEngine`. */
 export * from './errors.js';
 export { Engine } from './engine.js';
-export type { Callback, CallbackContext, EngineEvent, RunOptions } from './engine.js';
+export type { Callback, CallbackContext, EngineEvent, OpHandler, OpRequest, RunOptions } from './engine.js';
+export { runPrompt } from './prompt/run-prompt.js';
+export type { PromptConfig, PromptOptions, PromptPlugin, PromptRunInfo, PromptStep } from './prompt/run-prompt.js';
+export { PromptContext, tool, agent } from './prompt/context.js';
+export type { AgentOptions, Hook, HookInput, HookResult, ToolContext, ToolExecute, ToolOptions } from './prompt/context.js';
+export { RunResult } from './prompt/result.js';
+export type { StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
+export type { Reference } from './prompt/names.js';
+export { mockModel, isLanguageModel } from './mock-model.js';
+export type { MockItem, MockModelOptions, MockLanguageModel } from './mock-model.js';
+export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, knownProviders } from './providers/index.js';
+export type { LanguageModel, Message, ModelRequest, ModelResponse, Part, StreamDelta, Usage, FinishReason } from './providers/types.js';
+export { toJsonSchema, isZodSchema } from './schema.js';

@@ -52,15 +52,24 @@ export interface EngineEvent {
 export interface RunOptions {
   /** Aborting cancels the run's pending ops (and only those) and rejects with {@link AbortError}. */
   signal?: AbortSignal;
+  /** Receives the run's `run.event` payloads (step and tool lifecycle), in order. */
+  onEvent?: (event: EngineEvent) => void;
 }
 
-interface OpMessage {
-  type: 'op';
+/** The op as the engine sent it: `{id, op, run, ...payload}`. */
+export interface OpRequest {
   id: number;
   op: string;
   run: number;
   [field: string]: unknown;
 }
+
+/**
+ * Performs one kind of op (e.g. `model.generate`). Its result (or rejection) completes the op;
+ * `signal` aborts when the engine cancels the op.
+ */
+export type OpHandler = (op: OpRequest, signal: AbortSignal) => unknown;
+
 
 interface PendingReply {
   resolve(value: unknown): void;
@@ -89,6 +98,8 @@ export class Engine {
   private readonly callbacks = new Map<string, Callback>();
   private readonly inFlight = new Map<number, { controller: AbortController; timer?: ReturnType<typeof setTimeout> }>();
   private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
+  private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
 
   private constructor(module: CoreModule) {
@@ -121,6 +132,12 @@ export class Engine {
     this.callbacks.delete(name);
   }
 
+  /** Installs the handler for ops of `kind` (the built-in `callback.invoke` and `timer.sleep` excepted). */
+  registerOpHandler(kind: string, handler: OpHandler): void {
+    if (kind === 'callback.invoke' || kind === 'timer.sleep') throw new TypeError(`op "${kind}" is built into the engine host`);
+    this.opHandlers.set(kind, handler);
+  }
+
   /** Subscribes to engine events other than replies; returns the unsubscribe function. */
   onEvent(listener: (event: EngineEvent) => void): () => void {
     this.listeners.add(listener);
@@ -146,7 +163,10 @@ export class Engine {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
     const id = this.nextCommandId++;
+    if (options.onEvent) this.runListeners.set(id, options.onEvent);
     const result = this.send(id, { type: 'run.start', id, spec });
+    const forget = () => this.runListeners.delete(id);
+    result.then(forget, forget);
     if (!signal) return result;
     const onAbort = () => this.postMessage({ type: 'run.cancel', id: this.nextCommandId++, run: id, reason: abortReason(signal) });
     signal.addEventListener('abort', onAbort, { once: true });
@@ -250,7 +270,7 @@ export class Engine {
   // ---------------------------------------------------------------- ops and events from wasm
 
   private onStart(opJson: string): void {
-    const op = JSON.parse(opJson) as OpMessage;
+    const op = JSON.parse(opJson) as OpRequest;
     queueMicrotask(() => this.perform(op));
   }
 
@@ -265,6 +285,8 @@ export class Engine {
         return this.settleReply(event);
       case 'op.cancel':
         return this.cancelOp(event.id as number, String(event.reason ?? 'cancelled'));
+      case 'run.event':
+        return this.runListeners.get(event.run as number)?.(event.event as EngineEvent);
       case 'engine.fault': {
         const wire = event.error as WireError;
         this.faultError = new EngineError(wire.message, String(wire.code ?? 'ENGINE_FAULT'));
@@ -288,7 +310,7 @@ export class Engine {
     else pending.reject(errorFromWire(event.error as WireError));
   }
 
-  private perform(op: OpMessage): void {
+  private perform(op: OpRequest): void {
     if (this.faultError) return;
     const controller = new AbortController();
     const entry: { controller: AbortController; timer?: ReturnType<typeof setTimeout> } = { controller };
@@ -300,12 +322,24 @@ export class Engine {
       case 'timer.sleep':
         entry.timer = setTimeout(() => this.complete(op.id, { ok: true, value: null }), Math.max(0, Number(op.ms) || 0));
         return;
-      default:
-        this.complete(op.id, { ok: false, error: { kind: 'protocol', message: `this host does not support op "${op.op}"` } });
     }
+    const handler = this.opHandlers.get(op.op);
+    if (!handler) {
+      this.complete(op.id, { ok: false, error: { kind: 'protocol', message: `this host does not support op "${op.op}"` } });
+      return;
+    }
+    this.settle(op.id, () => handler(op, controller.signal));
   }
 
-  private invokeCallback(op: OpMessage, signal: AbortSignal): void {
+  /** Runs `work` and completes op `id` with its outcome; a throw or rejection becomes an error value. */
+  private settle(id: number, work: () => unknown): void {
+    new Promise<unknown>((resolve) => resolve(work())).then(
+      (value) => this.complete(id, { ok: true, value }),
+      (err) => this.complete(id, { ok: false, error: errorToWire(err) }),
+    );
+  }
+
+  private invokeCallback(op: OpRequest, signal: AbortSignal): void {
     const name = String(op.fn);
     const fn = this.callbacks.get(name);
     if (!fn) {
@@ -315,11 +349,8 @@ export class Engine {
     }
     const args = Array.isArray(op.args) ? op.args : [];
     const context: CallbackContext = { signal, runId: op.run, opId: op.id };
-    // Settle to {ok, value|error} before anything reaches the engine: a rejection never crosses.
-    new Promise<unknown>((resolve) => resolve(fn(...args, context))).then(
-      (value) => this.complete(op.id, { ok: true, value }),
-      (err) => this.complete(op.id, { ok: false, error: errorToWire(err) }),
-    );
+    // Settled to {ok, value|error} before anything reaches the engine: a rejection never crosses.
+    this.settle(op.id, () => fn(...args, context));
   }
 
   private cancelOp(id: number, reason: string): void {

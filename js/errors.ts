@@ -137,7 +137,12 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   rate_limit: (e) => new RateLimitError(e.message, e.retryAfterMs as number | undefined),
   authentication: (e) => new AuthenticationError(e.message),
   context_length: (e) => new ContextLengthError(e.message),
-  provider: (e) => new ProviderError(e.message, { status: e.status as number | undefined }),
+  provider: (e) =>
+    new ProviderError(e.message, {
+      status: e.status as number | undefined,
+      partialText: e.partialText as string | undefined,
+      retryable: e.retryable as boolean | undefined,
+    }),
   guard: (e) => new GuardError(e.message),
   approval_denied: (e) => new ApprovalDeniedError(e.message),
   budget: (e) => new BudgetExceededError(e.message),
@@ -156,6 +161,11 @@ export function errorToWire(err: unknown): WireError {
     const extra: Record<string, unknown> = {};
     if (err instanceof RateLimitError && err.retryAfterMs !== undefined) extra.retryAfterMs = err.retryAfterMs;
     if ((err instanceof ProviderError || err instanceof RateLimitError) && err.status !== undefined) extra.status = err.status;
+    if (err instanceof ProviderError) {
+      extra.retryable = err.retryable;
+      if (err.partialText !== undefined) extra.partialText = err.partialText;
+    }
+    if (err instanceof ValidationError) extra.errors = err.errors;
     return { kind, message: err.message, code: err.code, ...extra };
   }
   if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
+import { setDefaultEngineFactory } from './default-engine.js';
 import { Engine, type CoreFactory } from './engine.js';
 
 export * from './common.js';
@@ -29,3 +30,5 @@ async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Arra
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   return readFile(source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url));
 }
+
+setDefaultEngineFactory(() => createEngine());

@@ -1,0 +1,238 @@
+/**
+ * The `ctx` a prompt function receives: it only collects definitions (systems, variables, messages,
+ * tools, agents, hooks). Nothing runs until the engine starts the run; bad input is a TypeError at
+ * the call that made it, naming the bad value.
+ */
+import type { Message } from '../providers/types.js';
+import { toJsonSchema } from '../schema.js';
+import { checkName, checkValue, reference, type Reference } from './names.js';
+
+/** The second argument of a tool's `execute`. */
+export interface ToolContext {
+  toolCallId: string;
+  /** Aborted when the run is cancelled or the call times out. */
+  abortSignal: AbortSignal;
+  /** The conversation so far, including the assistant turn that made this call. */
+  messages: Message[];
+}
+
+/** A tool implementation: its return value (object → JSON, string → text) is what the model sees. */
+export type ToolExecute = (args: any, context: ToolContext) => unknown;
+
+/** lmthing's per-tool callbacks; a non-undefined return replaces the input (or output). */
+export interface ToolOptions {
+  beforeCall?: (input: any, context: ToolContext) => unknown;
+  onSuccess?: (input: any, output: unknown) => unknown;
+  onError?: (input: any, error: unknown) => unknown;
+}
+
+/** Options of {@link PromptContext.defAgent}. */
+export interface AgentOptions {
+  /** The child's model; the parent's by default. */
+  model?: unknown;
+  /** A system prompt for the child (rendered as the system definition `system`). */
+  system?: string;
+  /** The child's final text is parsed as JSON and validated; the parent gets the object. */
+  responseSchema?: unknown;
+}
+
+/** A child agent's configuration function: it defines the child's prompt on `child`. */
+export type AgentConfigure = (args: any, child: PromptContext) => unknown;
+
+/** One member of a composite tool, made with {@link tool}. */
+export interface SubTool {
+  kind: 'tool';
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  execute: ToolExecute;
+}
+
+/** One member of a composite agent, made with {@link agent}. */
+export interface SubAgent {
+  kind: 'agent';
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  configure: AgentConfigure;
+  options: AgentOptions;
+}
+
+/** A tool as collected: a single implementation, a composite, or an agent. */
+export type ToolDefinition =
+  | { kind: 'tool'; name: string; description: string; parameters: Record<string, unknown>; execute: ToolExecute; options: ToolOptions }
+  | { kind: 'agent'; name: string; description: string; parameters: Record<string, unknown>; configure: AgentConfigure; options: AgentOptions }
+  | { kind: 'composite'; name: string; description: string; parameters: Record<string, unknown>; members: Array<SubTool | SubAgent>; options: ToolOptions };
+
+/** What a hook receives before every step (`stepNumber` counts from 0). */
+export interface HookInput {
+  stepNumber: number;
+  messages: Message[];
+  steps: unknown[];
+  lastToolCall: { toolCallId: string; toolName: string; args: unknown } | null;
+}
+
+/** What a hook may change, for that step only. */
+export interface HookResult {
+  system?: string;
+  messages?: Message[];
+  activeTools?: string[];
+  activeSystems?: string[];
+  activeVariables?: string[];
+  toolChoice?: unknown;
+  model?: unknown;
+}
+
+/** A hook: called before every step; may return overrides for that step. */
+export type Hook = (input: HookInput) => HookResult | void | undefined | Promise<HookResult | void | undefined>;
+
+/** Everything a prompt function defined. */
+export interface CollectedPrompt {
+  systems: Map<string, string>;
+  variables: Map<string, { text: string } | { data: string }>;
+  messages: Message[];
+  tools: Map<string, ToolDefinition>;
+  hooks: Hook[];
+}
+
+/** Makes a member of a composite tool: `defTool(name, description, [tool(...), tool(...)])`. */
+export function tool(name: string, description: string, schema: unknown, execute: ToolExecute): SubTool {
+  checkName(name, 'tool()');
+  if (typeof execute !== 'function') throw new TypeError(`tool("${name}"): execute must be a function, got ${typeof execute}`);
+  return { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute };
+}
+
+/** Makes a member of a composite agent: `defAgent(name, description, [agent(...), agent(...)])`. */
+export function agent(name: string, description: string, schema: unknown, configure: AgentConfigure, options: AgentOptions = {}): SubAgent {
+  checkName(name, 'agent()');
+  if (typeof configure !== 'function') throw new TypeError(`agent("${name}"): the configure function must be a function, got ${typeof configure}`);
+  return { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure, options };
+}
+
+/** The `ctx` of `runPrompt(fn)`. */
+export class PromptContext {
+  /** What has been defined so far (read by runPrompt). */
+  readonly collected: CollectedPrompt = { systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [] };
+
+  /** Defines a system section `<name>\n{value}\n</name>`; redefining keeps its first position. */
+  defSystem(name: string, value: string): Reference {
+    checkName(name, 'defSystem');
+    this.collected.systems.set(name, checkValue(name, requireString(value, `defSystem("${name}")`), 'defSystem'));
+    return reference(name);
+  }
+
+  /** Defines a text variable rendered as `<name>\n{value}\n</name>` inside `<variables>`. */
+  def(name: string, value: string): Reference {
+    checkName(name, 'def');
+    this.collected.variables.set(name, { text: checkValue(name, requireString(value, `def("${name}")`), 'def') });
+    return reference(name);
+  }
+
+  /** Defines a data variable rendered as YAML (block style) inside `<variables>`. */
+  defData(name: string, value: unknown): Reference {
+    checkName(name, 'defData');
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (err) {
+      throw new TypeError(`defData("${name}"): the value cannot be serialized: ${(err as Error).message}`);
+    }
+    if (text === undefined) throw new TypeError(`defData("${name}"): expected JSON-like data, got ${typeof value}`);
+    this.collected.variables.set(name, { data: text });
+    return reference(name);
+  }
+
+  /** Appends a message (`user` or `assistant`) to the conversation. */
+  defMessage(role: 'user' | 'assistant', content: string): void {
+    if (role !== 'user' && role !== 'assistant') throw new TypeError(`defMessage: role must be "user" or "assistant", got ${JSON.stringify(role)}`);
+    this.collected.messages.push({ role, content: requireString(content, `defMessage("${role}")`) });
+  }
+
+  /** Tagged template: appends a user message; references interpolate as `<name>`. */
+  $(strings: TemplateStringsArray, ...values: unknown[]): void {
+    let text = strings[0] ?? '';
+    values.forEach((value, i) => {
+      text += String(value) + (strings[i + 1] ?? '');
+    });
+    this.collected.messages.push({ role: 'user', content: text });
+  }
+
+  /**
+   * Defines a tool. `schema` is zod or JSON Schema; `execute(args, {toolCallId, abortSignal, messages})`.
+   * Composite form: `defTool(name, description, [tool(...), ...])` takes `{calls: [{name, args}]}` and
+   * returns `{results: [{name, result} | {name, error}]}`.
+   */
+  defTool(name: string, description: string, schema: unknown, execute?: ToolExecute | ToolOptions, options: ToolOptions = {}): Reference {
+    checkName(name, 'defTool');
+    this.checkUnique(name);
+    if (Array.isArray(schema)) {
+      const members = checkMembers(name, schema, 'tool');
+      this.collected.tools.set(name, { kind: 'composite', name, description: String(description ?? ''), parameters: compositeSchema(members), members, options: (execute as ToolOptions) ?? {} });
+      return reference(name);
+    }
+    if (typeof execute !== 'function') throw new TypeError(`defTool("${name}"): execute must be a function, got ${typeof execute}`);
+    this.collected.tools.set(name, { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute, options });
+    return reference(name);
+  }
+
+  /**
+   * Defines a sub-agent, offered to the model as a tool. `configure(args, child)` defines the child's
+   * prompt; the child runs its own step loop. Composite form with `[agent(...), ...]`.
+   */
+  defAgent(name: string, description: string, schema: unknown, configure?: AgentConfigure | AgentOptions, options: AgentOptions = {}): Reference {
+    checkName(name, 'defAgent');
+    this.checkUnique(name);
+    if (Array.isArray(schema)) {
+      const members = checkMembers(name, schema, 'agent');
+      this.collected.tools.set(name, { kind: 'composite', name, description: String(description ?? ''), parameters: compositeSchema(members), members, options: {} });
+      return reference(name);
+    }
+    if (typeof configure !== 'function') throw new TypeError(`defAgent("${name}"): the configure function must be a function, got ${typeof configure}`);
+    this.collected.tools.set(name, { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure, options });
+    return reference(name);
+  }
+
+  /** Adds a hook called before every step. */
+  defHook(hook: Hook): void {
+    if (typeof hook !== 'function') throw new TypeError(`defHook: expected a function, got ${typeof hook}`);
+    this.collected.hooks.push(hook);
+  }
+
+  private checkUnique(name: string): void {
+    if (this.collected.tools.has(name)) throw new TypeError(`a tool or agent named "${name}" is already defined`);
+  }
+}
+
+function requireString(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${what}: expected a string value, got ${value === null ? 'null' : typeof value}`);
+  return value;
+}
+
+function checkMembers(name: string, members: unknown[], expected: 'tool' | 'agent'): Array<SubTool | SubAgent> {
+  if (members.length === 0) throw new TypeError(`def${expected === 'tool' ? 'Tool' : 'Agent'}("${name}"): a composite needs at least one ${expected}(...)`);
+  const seen = new Set<string>();
+  return members.map((member, i) => {
+    const m = member as SubTool | SubAgent;
+    if (!m || (m.kind !== 'tool' && m.kind !== 'agent')) throw new TypeError(`"${name}"[${i}]: expected ${expected}(...), got ${typeof member}`);
+    if (seen.has(m.name)) throw new TypeError(`"${name}": member "${m.name}" is defined twice`);
+    seen.add(m.name);
+    return m;
+  });
+}
+
+/** `{calls: [{name, args}]}` where each item matches one member's name and argument schema. */
+function compositeSchema(members: Array<SubTool | SubAgent>): Record<string, unknown> {
+  const call = members.map((m) => ({
+    type: 'object',
+    description: m.description,
+    properties: { name: { const: m.name }, args: m.parameters },
+    required: ['name', 'args'],
+    additionalProperties: false,
+  }));
+  return {
+    type: 'object',
+    properties: { calls: { type: 'array', minItems: 1, items: call.length === 1 ? call[0] : { anyOf: call } } },
+    required: ['calls'],
+    additionalProperties: false,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The `result` of `runPrompt`, shaped like the Vercel AI SDK's `streamText` result: promises for the
+ * final values and async iterables over the stream. Every part is buffered, so each stream can be
+ * read (even several times, even after the run ended) without losing anything.
+ */
+import type { FinishReason, Usage } from '../providers/types.js';
+
+/** A tool call as the step loop saw it. */
+export interface ToolCall {
+  toolCallId: string;
+  toolName: string;
+  args: unknown;
+}
+
+/** A tool call with its outcome (`result`, or `{error}` when it failed). */
+export interface ToolResult extends ToolCall {
+  result: unknown;
+  isError?: boolean;
+}
+
+/** One finished step. */
+export interface StepResult {
+  stepNumber: number;
+  text: string;
+  toolCalls: ToolCall[];
+  toolResults: ToolResult[];
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+/** The typed parts of `fullStream`. */
+export type StreamPart =
+  | { type: 'text-delta'; text: string; stepNumber: number }
+  | ({ type: 'tool-call'; stepNumber: number } & ToolCall)
+  | ({ type: 'tool-result'; stepNumber: number; result: unknown } & ToolCall)
+  | ({ type: 'tool-error'; stepNumber: number; error: string } & ToolCall)
+  | ({ type: 'step-finish' } & StepResult)
+  | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
+  | { type: 'error'; error: unknown };
+
+/** A promise whose rejection is not reported as unhandled if the user never awaits it. */
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  reject!: (error: unknown) => void;
+  constructor() {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.promise.catch(() => {});
+  }
+}
+
+/** The streaming result of one prompt run. */
+export class RunResult {
+  private readonly parts: StreamPart[] = [];
+  private closed = false;
+  private wake: Array<() => void> = [];
+  private readonly final = {
+    text: new Deferred<string>(),
+    steps: new Deferred<StepResult[]>(),
+    usage: new Deferred<Usage>(),
+    finishReason: new Deferred<FinishReason>(),
+    toolCalls: new Deferred<ToolCall[]>(),
+    toolResults: new Deferred<ToolResult[]>(),
+  };
+
+  /** The last step's text. */
+  get text(): Promise<string> {
+    return this.final.text.promise;
+  }
+  /** Every finished step. */
+  get steps(): Promise<StepResult[]> {
+    return this.final.steps.promise;
+  }
+  /** Tokens summed over all steps (and retries that returned usage). */
+  get usage(): Promise<Usage> {
+    return this.final.usage.promise;
+  }
+  /** Why the last step ended. */
+  get finishReason(): Promise<FinishReason> {
+    return this.final.finishReason.promise;
+  }
+  /** The last step's tool calls. */
+  get toolCalls(): Promise<ToolCall[]> {
+    return this.final.toolCalls.promise;
+  }
+  /** The last step's tool results. */
+  get toolResults(): Promise<ToolResult[]> {
+    return this.final.toolResults.promise;
+  }
+
+  /** Every step's text deltas, in order. */
+  get textStream(): AsyncIterable<string> {
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const part of self.fullStream) if (part.type === 'text-delta') yield part.text;
+      },
+    };
+  }
+
+  /** All parts: text deltas, tool calls and results, step and run completion, errors. */
+  get fullStream(): AsyncIterable<StreamPart> {
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (let i = 0; ; i++) {
+          while (i >= self.parts.length) {
+            if (self.closed) return;
+            await new Promise<void>((resolve) => self.wake.push(resolve));
+          }
+          yield self.parts[i]!;
+        }
+      },
+    };
+  }
+
+  /** @internal Appends a part and wakes the readers. */
+  push(part: StreamPart): void {
+    if (this.closed) return;
+    this.parts.push(part);
+    this.notify();
+  }
+
+  /** @internal Ends the run successfully. */
+  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string): void {
+    const last = steps[steps.length - 1];
+    this.push({ type: 'finish', finishReason, usage, text });
+    this.final.text.resolve(text);
+    this.final.steps.resolve(steps);
+    this.final.usage.resolve(usage);
+    this.final.finishReason.resolve(finishReason);
+    this.final.toolCalls.resolve(last?.toolCalls ?? []);
+    this.final.toolResults.resolve(last?.toolResults ?? []);
+    this.close();
+  }
+
+  /** @internal Ends the run with an error: the promises reject, the streams end after an error part. */
+  fail(error: unknown): void {
+    this.push({ type: 'error', error });
+    for (const deferred of Object.values(this.final)) deferred.reject(error);
+    this.close();
+  }
+
+  private close(): void {
+    this.closed = true;
+    this.notify();
+  }
+
+  private notify(): void {
+    const waiting = this.wake;
+    this.wake = [];
+    for (const resolve of waiting) resolve();
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * `runPrompt(fn, config)`: collects the prompt in JS, then hands the step loop to the engine
+ * (docs/prompt-runs.md). This module is the host half of a prompt run: it registers the user's
+ * tools, agents and hooks as engine callbacks, performs `model.generate` ops with the run's model,
+ * and turns engine events into the streaming `result`.
+ */
+import { defaultEngine } from '../default-engine.js';
+import type { Engine, EngineEvent, OpRequest } from '../engine.js';
+import { ValidationError } from '../errors.js';
+import { isLanguageModel } from '../mock-model.js';
+import { resolveModel } from '../providers/registry.js';
+import type { FinishReason, LanguageModel, Message, ModelRequest, ToolSpec, Usage } from '../providers/types.js';
+import { toJsonSchema } from '../schema.js';
+import { PromptContext, type AgentOptions, type CollectedPrompt, type HookInput, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
+import { RunResult, type StepResult, type ToolCall } from './result.js';
+
+/** Generation settings and loop limits of a prompt run. */
+export interface PromptOptions {
+  temperature?: number;
+  maxOutputTokens?: number;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
+  seed?: number;
+  toolChoice?: 'auto' | 'none' | 'required' | { type: 'tool'; toolName: string };
+  /** Steps at most (default 20). */
+  maxSteps?: number;
+  /** Retries of a model call on rate limits and retryable provider errors (default 2). */
+  maxRetries?: number;
+  /** Cancels the run: in-flight model calls and tools are aborted. */
+  abortSignal?: AbortSignal;
+  /** Called after every step; returning true ends the run. */
+  stopWhen?: (step: StepResult) => boolean | Promise<boolean>;
+}
+
+/** A plugin: a function called with `ctx` before the prompt function, to add definitions. */
+export type PromptPlugin = (ctx: PromptContext) => void | Promise<void>;
+
+/** Configuration of {@link runPrompt}. */
+export interface PromptConfig {
+  /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
+  model: string | LanguageModel;
+  options?: PromptOptions;
+  /** A system prompt, rendered as the system definition `system` before any other. */
+  system?: string;
+  plugins?: PromptPlugin[];
+  /** The engine to run on (the shared one by default). */
+  engine?: Engine;
+}
+
+/** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
+export interface PromptStep extends Partial<StepResult> {
+  stepNumber: number;
+  system: string | null;
+  activeTools: string[];
+}
+
+/** The run behind a result: its steps (live) and the tools it offers. */
+export interface PromptRunInfo {
+  /** Steps in order; each gains its outcome when it finishes. */
+  readonly steps: PromptStep[];
+  /** The tools (and agents) offered to the model, as sent. */
+  getTools(): ToolSpec[];
+  /** Resolves when the run ended (either way); never rejects. */
+  readonly finished: Promise<void>;
+}
+
+/** Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result. */
+export async function runPrompt(
+  fn: (ctx: PromptContext) => unknown,
+  config: PromptConfig,
+): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
+  if (typeof fn !== 'function') throw new TypeError(`runPrompt: expected a prompt function, got ${typeof fn}`);
+  if (!config || typeof config !== 'object') throw new TypeError('runPrompt: expected a config object with a "model"');
+  const model = toModel(config.model);
+  const ctx = new PromptContext();
+  if (config.system !== undefined) ctx.defSystem('system', config.system);
+  for (const plugin of config.plugins ?? []) {
+    if (typeof plugin !== 'function') throw new TypeError(`runPrompt: a plugin must be a function of ctx, got ${typeof plugin}`);
+    await plugin(ctx);
+  }
+  await fn(ctx);
+  const engine = config.engine ?? (await defaultEngine());
+  return startPromptRun(engine, ctx.collected, model, config.options ?? {});
+}
+
+// ------------------------------------------------------------------ the host half of a run
+
+let nextPrefix = 1;
+const modelRefs = new Map<string, { model: LanguageModel; onText: (text: string, step: number) => void }>();
+const enginesWithModelHost = new WeakSet<Engine>();
+
+function toModel(spec: unknown): LanguageModel {
+  if (isLanguageModel(spec)) return spec;
+  if (typeof spec === 'string' && spec.length > 0) return resolveModel(spec);
+  throw new TypeError(`expected a model ("provider:model", a model object or mockModel(...)), got ${spec === null ? 'null' : typeof spec}`);
+}
+
+/** Installs, once per engine, the handler that performs `model.generate` ops. */
+function installModelHost(engine: Engine): void {
+  if (enginesWithModelHost.has(engine)) return;
+  enginesWithModelHost.add(engine);
+  engine.registerOpHandler('model.generate', async (op: OpRequest, signal: AbortSignal) => {
+    const entry = modelRefs.get(String(op.model));
+    if (!entry) throw new Error(`model.generate: unknown model reference ${JSON.stringify(op.model)}`);
+    const request: Omit<ModelRequest, 'model'> = {
+      messages: op.messages as Message[],
+      tools: (op.tools as ToolSpec[] | undefined)?.length ? (op.tools as ToolSpec[]) : undefined,
+      toolChoice: op.toolChoice as ModelRequest['toolChoice'],
+      params: op.params as ModelRequest['params'],
+      stream: true,
+    };
+    const step = Number(op.step);
+    let streamed = false;
+    const response = await entry.model.generate(request, {
+      signal,
+      onDelta: (delta) => {
+        if (delta.type !== 'text-delta' || !delta.text) return;
+        streamed = true;
+        entry.onText(delta.text, step);
+      },
+    });
+    // A model that does not stream still feeds the text stream, as one delta.
+    if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) entry.onText(part.text, step);
+    return response;
+  });
+}
+
+/** Starts a prompt run on `engine`; used by runPrompt and by sub-agents. */
+function startPromptRun(engine: Engine, collected: CollectedPrompt, model: LanguageModel, options: PromptOptions, responseSchema?: unknown) {
+  installModelHost(engine);
+  const prefix = `p${nextPrefix++}:`;
+  const result = new RunResult();
+  const steps: PromptStep[] = [];
+  const ownNames: string[] = [];
+  const ownRefs: string[] = [];
+  const onText = (text: string, stepNumber: number) => result.push({ type: 'text-delta', text, stepNumber });
+
+  const registerModel = (m: LanguageModel): string => {
+    const ref = `${prefix}model:${ownRefs.length}`;
+    modelRefs.set(ref, { model: m, onText });
+    ownRefs.push(ref);
+    return ref;
+  };
+  const register = (name: string, fn: (...args: any[]) => unknown): string => {
+    engine.registerCallback(prefix + name, fn);
+    ownNames.push(prefix + name);
+    return prefix + name;
+  };
+
+  const tools = [...collected.tools.values()].map((def) => ({
+    name: def.name,
+    description: def.description,
+    parameters: def.parameters,
+    callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string; messages: Message[] }, call: { signal: AbortSignal }) =>
+      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: info.messages }, model),
+    ),
+  }));
+  const hooks = collected.hooks.map((hook, i) =>
+    register(`hook:${i}`, async (input: HookInput) => {
+      const changes = await hook(input);
+      if (!changes) return null;
+      return changes.model === undefined ? changes : { ...changes, model: registerModel(toModel(changes.model)) };
+    }),
+  );
+  const spec: Record<string, unknown> = {
+    kind: 'prompt',
+    model: registerModel(model),
+    systems: [...collected.systems].map(([name, value]) => ({ name, value })),
+    variables: [...collected.variables].map(([name, value]) => ({ name, ...value })),
+    messages: collected.messages,
+    tools: tools,
+    hooks,
+    options: engineOptions(options),
+  };
+  if (options.stopWhen) {
+    const stopWhen = options.stopWhen;
+    spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
+  }
+  if (responseSchema !== undefined) spec.responseSchema = toJsonSchema(responseSchema, 'responseSchema');
+
+  const onEvent = (event: EngineEvent) => {
+    const e = event as Record<string, any>;
+    switch (e.type) {
+      case 'step-start':
+        steps.push({ stepNumber: e.stepNumber, system: e.system ?? null, activeTools: e.activeTools ?? [] });
+        break;
+      case 'tool-call':
+      case 'tool-result':
+      case 'tool-error':
+        result.push(e as any);
+        break;
+      case 'step-finish': {
+        const { type: _type, ...step } = e;
+        Object.assign(steps[steps.length - 1] ?? {}, step);
+        result.push({ type: 'step-finish', ...(step as StepResult) });
+        break;
+      }
+    }
+  };
+
+  const cleanup = () => {
+    for (const name of ownNames) engine.unregisterCallback(name);
+    for (const ref of ownRefs) modelRefs.delete(ref);
+  };
+  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent });
+  const finished = reply.then(
+    (value) => {
+      const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
+      cleanup();
+      result.succeed(v.steps, v.usage, v.finishReason, v.text);
+      return v;
+    },
+    (err) => {
+      cleanup();
+      result.fail(err);
+      throw err;
+    },
+  );
+  finished.catch(() => {});
+  const prompt: PromptRunInfo = {
+    steps,
+    getTools: () => tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+    finished: finished.then(
+      () => undefined,
+      () => undefined,
+    ),
+  };
+  return { result, prompt, finished };
+}
+
+function engineOptions(options: PromptOptions): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const key of ['temperature', 'maxOutputTokens', 'topP', 'topK', 'stopSequences', 'seed'] as const)
+    if (options[key] !== undefined) params[key] = options[key];
+  const out: Record<string, unknown> = { params };
+  if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
+  if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;
+  if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
+  return out;
+}
+
+// ------------------------------------------------------------------ tools and agents
+
+async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, parentModel: LanguageModel): Promise<unknown> {
+  switch (def.kind) {
+    case 'tool':
+      return withToolOptions(def.options, args, context, (input) => def.execute(input, context));
+    case 'agent':
+      return runAgent(engine, def, args, context.abortSignal, parentModel);
+    case 'composite':
+      return withToolOptions(def.options, args, context, async (input) => {
+        const results = [];
+        for (const call of (input as { calls: Array<{ name: string; args: unknown }> }).calls) {
+          const member = def.members.find((m) => m.name === call.name)!;
+          try {
+            const result = member.kind === 'tool' ? await member.execute(call.args, context) : await runAgent(engine, member, call.args, context.abortSignal, parentModel);
+            results.push({ name: call.name, result: result ?? null });
+          } catch (err) {
+            results.push({ name: call.name, error: err instanceof Error ? err.message : String(err) });
+          }
+        }
+        return { results };
+      });
+  }
+}
+
+/** lmthing's beforeCall / onSuccess / onError around an execute function. */
+async function withToolOptions(
+  options: { beforeCall?: Function; onSuccess?: Function; onError?: Function },
+  args: unknown,
+  context: ToolContext,
+  run: (input: unknown) => unknown,
+): Promise<unknown> {
+  let input = args;
+  if (options.beforeCall) {
+    const replaced = await options.beforeCall(input, context);
+    if (replaced !== undefined) input = replaced;
+  }
+  try {
+    let output = await run(input);
+    if (options.onSuccess) {
+      const replaced = await options.onSuccess(input, output);
+      if (replaced !== undefined) output = replaced;
+    }
+    return output ?? null;
+  } catch (err) {
+    if (options.onError) {
+      const replaced = await options.onError(input, err);
+      if (replaced !== undefined) return replaced;
+    }
+    throw err;
+  }
+}
+
+/** Runs a sub-agent as a child prompt run; resolves with its object (responseSchema) or its text. */
+async function runAgent(
+  engine: Engine,
+  def: { name: string; configure: SubAgent['configure']; options: AgentOptions },
+  args: unknown,
+  signal: AbortSignal,
+  parentModel: LanguageModel,
+): Promise<unknown> {
+  const child = new PromptContext();
+  if (def.options.system !== undefined) child.defSystem('system', def.options.system);
+  await def.configure(args, child);
+  const model = def.options.model === undefined ? parentModel : toModel(def.options.model);
+  const { finished } = startPromptRun(engine, child.collected, model, { abortSignal: signal }, def.options.responseSchema);
+  try {
+    const value = await finished;
+    return def.options.responseSchema === undefined ? value.text : value.object;
+  } catch (err) {
+    if (err instanceof ValidationError) throw new Error(`agent "${def.name}": ${err.message}`);
+    throw err;
+  }
+}
+
+export type { ToolCall };
