@@ -1,4 +1,4 @@
-// Provider tests against recorded real exchanges (/work/shared/fixtures/providers), replayed over loopback.
+// Provider tests against recorded real exchanges (shared/fixtures/providers beside the repo), replayed over loopback.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';

@@ -1,0 +1,369 @@
+// runPrompt end to end through the wasm engine, with the scripted mock model.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { AbortError, createOpenAI, mockModel, ProviderError, runPrompt, tool, agent } from '../../dist/node.js';
+import { loadFixture, startFixtureServer } from './helpers/fixture-server.mjs';
+
+const weatherSchema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function collect(iterable) {
+  const out = [];
+  for await (const x of iterable) out.push(x);
+  return out;
+}
+
+test('rendering: systems, variables and the design example, byte for byte', async () => {
+  const model = mockModel([{ type: 'text', text: 'ok' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defSystem('role', 'You are R');
+    const city = ctx.def('city', 'San Francisco');
+    ctx.defData('config', { precision: 1, tags: ['a', 'b'] });
+    assert.equal(String(city), '<city>');
+    ctx.$`Weather in ${city}?`;
+  }, { model });
+  await result.text;
+  const [system, user] = model.calls[0].messages;
+  assert.deepEqual(system, {
+    role: 'system',
+    content: '<role>\nYou are R\n</role>\n<variables>\n<city>\nSan Francisco\n</city>\n<config>\nprecision: 1\ntags:\n  - a\n  - b\n</config>\n</variables>',
+  });
+  assert.deepEqual(user, { role: 'user', content: 'Weather in <city>?' });
+});
+
+test('rendering: YAML of nested data, multi-line strings, dates, empty containers; key order kept', async () => {
+  const model = mockModel([]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defData('data', {
+      zeta: { nested: [{ name: 'x', n: 2 }, []], empty: {} },
+      note: 'line one\nline two',
+      when: new Date('2024-01-02T03:04:05.000Z'),
+      quoted: 'true',
+    });
+  }, { model });
+  await result.text;
+  assert.equal(
+    model.calls[0].messages[0].content,
+    '<variables>\n<data>\nzeta:\n  nested:\n    - name: x\n      n: 2\n    - []\n  empty: {}\nnote: |-\n  line one\n  line two\nwhen: 2024-01-02T03:04:05.000Z\nquoted: "true"\n</data>\n</variables>',
+  );
+});
+
+test('no definitions: no system message; config.system comes first; redefinition keeps position', async () => {
+  const bare = mockModel([]);
+  await (await runPrompt((ctx) => ctx.$`hi`, { model: bare })).result.text;
+  assert.deepEqual(bare.calls[0].messages, [{ role: 'user', content: 'hi' }]);
+
+  const model = mockModel([]);
+  await (
+    await runPrompt((ctx) => {
+      ctx.defSystem('a', 'first');
+      ctx.defSystem('b', 'second');
+      ctx.defSystem('a', 'replaced');
+      ctx.defMessage('assistant', 'earlier answer');
+    }, { model, system: 'Be brief.' })
+  ).result.text;
+  assert.equal(model.calls[0].messages[0].content, '<system>\nBe brief.\n</system>\n<a>\nreplaced\n</a>\n<b>\nsecond\n</b>');
+  assert.deepEqual(model.calls[0].messages[1], { role: 'assistant', content: 'earlier answer' });
+});
+
+test('bad definitions are TypeErrors naming the value', async () => {
+  const model = mockModel([]);
+  const attempt = (fn) => runPrompt(fn, { model });
+  await assert.rejects(attempt((ctx) => ctx.def('1abc', 'x')), /def: invalid name "1abc"; names must match \[A-Za-z_\]\[A-Za-z0-9_.-\]\*/);
+  await assert.rejects(attempt((ctx) => ctx.defSystem('has space', 'x')), /invalid name "has space"/);
+  await assert.rejects(attempt((ctx) => ctx.def('', 'x')), /invalid name ""/);
+  await assert.rejects(attempt((ctx) => ctx.def('x', 'a </x> b')), /contains "<\/x>"/);
+  await assert.rejects(attempt((ctx) => ctx.def('x', 42)), /expected a string value, got number/);
+  await assert.rejects(attempt((ctx) => ctx.defData('x', undefined)), /expected JSON-like data, got undefined/);
+  await assert.rejects(attempt((ctx) => ctx.defMessage('system', 'x')), /role must be "user" or "assistant"/);
+  await assert.rejects(attempt((ctx) => ctx.defTool('t', 'd', 'not a schema', () => 1)), /tool "t" parameters: expected a zod schema or a JSON Schema object, got string/);
+  await assert.rejects(attempt((ctx) => ctx.defTool('t', 'd', { type: 'object' })), /defTool\("t"\): execute must be a function, got undefined/);
+  await assert.rejects(attempt((ctx) => { ctx.defTool('t', 'd', {}, () => 1); ctx.defTool('t', 'd', {}, () => 2); }), /"t" is already defined/);
+  await assert.rejects(runPrompt(() => {}, { model: 'nosuch:model' }), /nosuch/);
+  await assert.rejects(runPrompt(() => {}, { model: 42 }), /expected a model/);
+});
+
+test('tool results: object → JSON, string → text, throw → {error} and the run goes on', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'obj', args: {} },
+    { type: 'tool-call', toolName: 'str', args: {} },
+    { type: 'tool-call', toolName: 'boom', args: {} },
+    { type: 'text', text: 'done' },
+  ]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('obj', 'object', {}, () => ({ a: 1 }));
+    ctx.defTool('str', 'string', {}, () => 'plain text');
+    ctx.defTool('boom', 'throws', {}, () => {
+      throw new Error('exploded');
+    });
+  }, { model });
+  assert.equal(await result.text, 'done');
+  const steps = await result.steps;
+  assert.deepEqual(steps.map((s) => s.toolResults[0]?.result), [{ a: 1 }, 'plain text', { error: 'exploded' }, undefined]);
+  assert.equal(steps[2].toolResults[0].isError, true);
+  const parts = await collect(result.fullStream);
+  assert.deepEqual(parts.filter((p) => p.type === 'tool-error').map((p) => p.error), ['exploded']);
+});
+
+test('tool options: beforeCall replaces the input, onSuccess the output, onError recovers', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'calc', args: { x: 2 } },
+    { type: 'tool-call', toolName: 'fragile', args: {} },
+    { type: 'text', text: 'ok' },
+  ]);
+  const seen = [];
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('calc', 'c', { type: 'object' }, (args) => (seen.push(args), args.x * 10), {
+      beforeCall: (input) => ({ x: input.x + 1 }),
+      onSuccess: (_input, output) => ({ value: output }),
+    });
+    ctx.defTool('fragile', 'f', {}, () => { throw new Error('nope'); }, { onError: () => 'recovered' });
+  }, { model });
+  const steps = await result.steps;
+  assert.deepEqual(seen, [{ x: 3 }]);
+  assert.deepEqual(steps[0].toolResults[0].result, { value: 30 });
+  assert.equal(steps[1].toolResults[0].result, 'recovered');
+});
+
+test('the model gets its mistakes back: unknown tool, bad JSON, schema failure', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'nosuch', args: {} },
+    { type: 'tool-call', toolName: 'weather', args: { city: 7 } },
+    { type: 'text', text: 'sorry' },
+  ]);
+  const { result } = await runPrompt((ctx) => ctx.defTool('weather', 'w', weatherSchema, () => 'sunny'), { model });
+  const steps = await result.steps;
+  assert.deepEqual(steps[0].toolResults[0].result, { error: 'Tool "nosuch" is not available. Available tools: weather.' });
+  assert.match(steps[1].toolResults[0].result.error, /Invalid arguments for tool "weather": \/city: must be string/);
+  const toolMessage = model.calls[2].messages.at(-1);
+  assert.equal(toolMessage.role, 'tool');
+  assert.equal(toolMessage.content[0].isError, true);
+});
+
+test('several tool calls in one step run concurrently and results keep call order', async () => {
+  // A model that asks for three tools at once.
+  const model = {
+    provider: 'test', modelId: 'parallel', calls: 0,
+    async generate(req) {
+      if (this.calls++ > 0) return { content: [{ type: 'text', text: 'all done' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+      const call = (id, ms) => ({ type: 'tool-call', toolCallId: id, toolName: 'wait', args: { ms }, argsText: JSON.stringify({ ms }) });
+      return { content: [call('slow', 60), call('fast', 5), call('mid', 30)], finishReason: 'tool-calls', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+    },
+  };
+  let running = 0;
+  let maxRunning = 0;
+  const started = performance.now();
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('wait', 'waits', { type: 'object' }, async ({ ms }) => {
+      maxRunning = Math.max(maxRunning, ++running);
+      await sleep(ms);
+      running--;
+      return `waited ${ms}`;
+    });
+  }, { model });
+  const steps = await result.steps;
+  assert.equal(maxRunning, 3);
+  assert.ok(performance.now() - started < 250);
+  assert.deepEqual(steps[0].toolResults.map((r) => r.result), ['waited 60', 'waited 5', 'waited 30']);
+});
+
+test('composite tools take {calls} and return {results}', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'math', args: { calls: [{ name: 'add', args: { a: 1, b: 2 } }, { name: 'div', args: { a: 1, b: 0 } }] } },
+    { type: 'text', text: 'done' },
+  ]);
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defTool('math', 'arithmetic', [
+      tool('add', 'adds', { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } }, ({ a, b }) => a + b),
+      tool('div', 'divides', { type: 'object' }, ({ a, b }) => {
+        if (b === 0) throw new Error('division by zero');
+        return a / b;
+      }),
+    ]);
+  }, { model });
+  const steps = await result.steps;
+  assert.deepEqual(steps[0].toolResults[0].result, { results: [{ name: 'add', result: 3 }, { name: 'div', error: 'division by zero' }] });
+  assert.equal(prompt.getTools()[0].parameters.properties.calls.items.anyOf.length, 2);
+});
+
+test('sub-agents run their own loop; responseSchema gives the parent an object or the validation message', async () => {
+  const parent = mockModel([
+    { type: 'tool-call', toolName: 'researcher', args: { topic: 'tides' } },
+    { type: 'tool-call', toolName: 'sloppy', args: { topic: 'x' } },
+    { type: 'text', text: 'final' },
+  ]);
+  // A mock concatenates text items up to the next tool call, so each child answer is its own model.
+  const childA = mockModel([{ type: 'text', text: '```json\n{"summary": "the moon", "confidence": 0.9}\n```' }]);
+  const childB = mockModel([{ type: 'text', text: '{"summary": 5}' }]);
+  const schema = { type: 'object', properties: { summary: { type: 'string' }, confidence: { type: 'number' } }, required: ['summary'] };
+  const { result } = await runPrompt((ctx) => {
+    const configure = (args, c) => {
+      c.def('topic', args.topic);
+      c.$`Research ${args.topic}`;
+    };
+    ctx.defAgent('researcher', 'researches', { type: 'object', properties: { topic: { type: 'string' } } }, configure, { system: 'You research.', responseSchema: schema, model: childA });
+    ctx.defAgent('sloppy', 'bad output', { type: 'object' }, configure, { responseSchema: schema, model: childB });
+  }, { model: parent });
+  assert.equal(await result.text, 'final');
+  const steps = await result.steps;
+  assert.deepEqual(steps[0].toolResults[0].result, { summary: 'the moon', confidence: 0.9 });
+  assert.match(steps[1].toolResults[0].result.error, /agent "sloppy": .*\/summary: must be string/);
+  // The child's own request: its system prompt and message.
+  assert.equal(childA.calls[0].messages[0].content, '<system>\nYou research.\n</system>\n<variables>\n<topic>\ntides\n</topic>\n</variables>');
+  assert.equal(childA.calls[0].messages[1].content, 'Research tides');
+});
+
+test('a sub-agent without its own model uses the parent model', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'helper', args: {} },
+    { type: 'tool-call', toolName: 'noop', args: {} },
+    { type: 'text', text: 'parent done' },
+  ]);
+  // Call order: parent (helper call), child (its noop call + nothing), ...: the child consumes the
+  // second item and then the exhausted script; the parent gets what is left.
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('noop', 'n', {}, () => 'x');
+    ctx.defAgent('helper', 'h', {}, (args, c) => {
+      c.defTool('noop', 'n', {}, () => 'child tool ran');
+      c.$`help`;
+    });
+  }, { model });
+  await result.text;
+  assert.equal(model.calls[1].messages[0].content, 'help');
+});
+
+test('composite agents', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'team', args: { calls: [{ name: 'writer', args: { about: 'cats' } }] } },
+    { type: 'text', text: 'done' },
+  ]);
+  const writerModel = mockModel([{ type: 'text', text: 'A poem about cats.' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defAgent('team', 'agents', [agent('writer', 'writes', { type: 'object' }, (args, child) => child.$`Write about ${args.about}`, { model: writerModel })]);
+  }, { model });
+  const steps = await result.steps;
+  assert.deepEqual(steps[0].toolResults[0].result, { results: [{ name: 'writer', result: 'A poem about cats.' }] });
+  assert.equal(await result.text, 'done');
+});
+
+test('hooks see stepNumber from 0 and change one step only', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'weather', args: { city: 'Oslo' } }, { type: 'text', text: 'bye' }]);
+  const inputs = [];
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defSystem('role', 'normal');
+    ctx.defSystem('extra', 'only sometimes');
+    ctx.defTool('weather', 'w', weatherSchema, () => 'rain');
+    ctx.defHook(({ stepNumber, lastToolCall, steps, messages }) => {
+      inputs.push({ stepNumber, lastToolCall: lastToolCall?.toolName ?? null, steps: steps.length, messages: messages.length });
+      if (stepNumber === 1) return { activeSystems: ['role'], activeTools: [] };
+    });
+  }, { model });
+  await result.text;
+  assert.deepEqual(inputs, [
+    { stepNumber: 0, lastToolCall: null, steps: 0, messages: 0 },
+    { stepNumber: 1, lastToolCall: 'weather', steps: 1, messages: 2 },
+  ]);
+  assert.equal(prompt.steps[0].system, '<role>\nnormal\n</role>\n<extra>\nonly sometimes\n</extra>');
+  assert.equal(prompt.steps[1].system, '<role>\nnormal\n</role>');
+  assert.equal(model.calls[0].tools.length, 1);
+  assert.equal(model.calls[1].tools, undefined);
+});
+
+test('a hook can switch the model for one step', async () => {
+  const main = mockModel([{ type: 'tool-call', toolName: 't', args: {} }, { type: 'text', text: 'main again' }]);
+  const other = mockModel([{ type: 'text', text: 'from other' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('t', 't', {}, () => 'x');
+    ctx.defHook(({ stepNumber }) => (stepNumber === 1 ? { model: other } : undefined));
+  }, { model: main });
+  assert.equal(await result.text, 'from other');
+  assert.equal(main.calls.length, 1);
+  assert.equal(other.calls.length, 1);
+});
+
+test('textStream is the concatenated text of all steps; usage sums; maxSteps and stopWhen stop', async () => {
+  const items = [];
+  for (let i = 0; i < 5; i++) items.push({ type: 'text', text: `step ${i}. ` }, { type: 'tool-call', toolName: 't', args: {} });
+  const { result } = await runPrompt((ctx) => ctx.defTool('t', 't', {}, () => 'ok'), { model: mockModel(items), options: { maxSteps: 3 } });
+  const streamed = (await collect(result.textStream)).join('');
+  const steps = await result.steps;
+  assert.equal(streamed, steps.map((s) => s.text).join(''));
+  assert.equal(streamed, 'step 0. step 1. step 2. ');
+  assert.deepEqual(await result.usage, { inputTokens: 30, outputTokens: 60, totalTokens: 90 });
+  assert.equal(await result.finishReason, 'tool-calls');
+  assert.equal((await result.toolCalls)[0].toolName, 't');
+
+  const stopped = await runPrompt((ctx) => ctx.defTool('t', 't', {}, () => 'ok'), {
+    model: mockModel(items),
+    options: { stopWhen: (step) => step.stepNumber === 1 },
+  });
+  assert.equal((await stopped.result.steps).length, 2);
+});
+
+test('fullStream yields typed parts in order', async () => {
+  const model = mockModel([{ type: 'text', text: 'calling' }, { type: 'tool-call', toolName: 't', args: { q: 1 } }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => ctx.defTool('t', 't', {}, () => 'r'), { model });
+  const types = (await collect(result.fullStream)).map((p) => p.type);
+  assert.equal(types[0], 'text-delta');
+  assert.deepEqual(types.filter((t) => t !== 'text-delta'), ['tool-call', 'tool-result', 'step-finish', 'step-finish', 'finish']);
+});
+
+test('abort mid-run: the tool sees its signal aborted and every promise rejects with AbortError', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'slow', args: {} }, { type: 'text', text: 'never' }]);
+  const controller = new AbortController();
+  let toolSignal;
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('slow', 's', {}, (args, { abortSignal }) => {
+      toolSignal = abortSignal;
+      return new Promise(() => {});
+    });
+  }, { model, options: { abortSignal: controller.signal } });
+  setTimeout(() => controller.abort(), 20);
+  await assert.rejects(result.text, AbortError);
+  await assert.rejects(result.usage, AbortError);
+  assert.equal(toolSignal.aborted, true);
+  const parts = await collect(result.fullStream);
+  assert.equal(parts.at(-1).type, 'error');
+});
+
+test('a huge tool result crosses the boundary intact', async () => {
+  const big = 'x'.repeat(5_000_000);
+  const model = mockModel([{ type: 'tool-call', toolName: 'big', args: {} }, { type: 'text', text: 'ok' }]);
+  const { result } = await runPrompt((ctx) => ctx.defTool('big', 'b', {}, () => big), { model });
+  await result.text;
+  assert.equal(model.calls[1].messages.at(-1).content[0].result.length, 5_000_000);
+});
+
+test('200 concurrent runPrompt calls on the shared engine all complete', async () => {
+  const runs = await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      runPrompt((ctx) => {
+        ctx.defTool('echo', 'e', {}, (args) => args);
+        ctx.$`run ${i}`;
+      }, { model: mockModel([{ type: 'tool-call', toolName: 'echo', args: { i } }, { type: 'text', text: `answer ${i}` }], { delayMs: 5 }) }),
+    ),
+  );
+  const texts = await Promise.all(runs.map(({ result }) => result.text));
+  assert.deepEqual(texts, Array.from({ length: 200 }, (_, i) => `answer ${i}`));
+});
+
+test('a provider stream cut mid-way fails the run with a ProviderError that keeps the partial text', async () => {
+  const server = await startFixtureServer();
+  try {
+    const fixture = loadFixture('openai-chat', 'text-stream-include-usage', 1);
+    server.enqueue(fixture, { cutAfter: Math.floor(fixture.body.length / 2) });
+    const openai = createOpenAI({ baseURL: server.url + '/v1', apiKey: 'sk-test-not-a-real-key-000000000000' });
+    const { result } = await runPrompt((ctx) => ctx.$`count`, { model: openai('gpt-3.5-turbo'), options: { maxRetries: 0 } });
+    const streamed = (await collect(result.textStream)).join('');
+    await assert.rejects(result.text, (err) => {
+      assert.ok(err instanceof ProviderError, String(err));
+      assert.ok(err.partialText.length > 0);
+      assert.equal(err.partialText, streamed);
+      assert.doesNotMatch(err.message, /sk-test/);
+      return true;
+    });
+  } finally {
+    await server.close();
+  }
+});
