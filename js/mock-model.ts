@@ -1,0 +1,240 @@
+/**
+ * A scripted {@link LanguageModel} for tests and offline demos: it answers from a fixed list of items
+ * instead of calling a provider, and records every request it receives. No Node-only imports, so it
+ * works in browsers too.
+ */
+import { AbortError } from './errors.js';
+import type {
+  FinishReason,
+  GenerateOptions,
+  LanguageModel,
+  ModelRequest,
+  ModelResponse,
+  Part,
+  StreamDelta,
+  Usage,
+} from './providers/types.js';
+
+/** A piece of text the mock model says; consecutive text items of one step form one text part. */
+export interface MockTextItem {
+  type: 'text';
+  text: string;
+}
+
+/** A tool call the mock model makes; it ends the step. */
+export interface MockToolCallItem {
+  type: 'tool-call';
+  /** Defaults to `call_<n>`, where `n` counts this model's tool calls from 1. */
+  toolCallId?: string;
+  toolName: string;
+  /** The arguments object (defaults to `{}`); sent as `args` and, as JSON text, as `argsText`. */
+  args?: unknown;
+}
+
+/** One scripted item of {@link mockModel}. */
+export type MockItem = MockTextItem | MockToolCallItem;
+
+/** Options of {@link mockModel}. */
+export interface MockModelOptions {
+  /** Token usage reported by every call (defaults to 10 input and 20 output tokens). */
+  usage?: { inputTokens?: number; outputTokens?: number };
+  /** Milliseconds to wait before answering (default 0); an abort of `opts.signal` cancels the wait. */
+  delayMs?: number;
+}
+
+/** A request received by the mock model: a deep copy of what `generate` was given. */
+export type MockCall = Omit<ModelRequest, 'model'> & {
+  /** The text of the leading system message, when the request starts with one. */
+  system?: string;
+};
+
+/** The model returned by {@link mockModel}. */
+export interface MockLanguageModel extends LanguageModel {
+  readonly provider: 'mock';
+  readonly modelId: 'mock';
+  /** Every request received so far, in order (deep copies). */
+  readonly calls: MockCall[];
+  /** How many scripted items have not been consumed yet. */
+  readonly remaining: number;
+}
+
+/**
+ * Creates a scripted model. Each `generate()` call consumes the items up to and including the next
+ * tool-call item, so a step has at most one tool call:
+ *
+ * - the response content is the step's text (consecutive text items joined into one text part),
+ *   followed by the tool-call part when the step ends on a tool call;
+ * - `finishReason` is `'tool-calls'` when the step ends on a tool call, else `'stop'`;
+ * - once the items are exhausted every call answers `content: []` with finishReason `'stop'`.
+ *
+ * With `opts.onDelta` the text is also emitted as a few `text-delta`s (split at word boundaries) and
+ * each tool call as one `tool-call-delta`, before the promise resolves.
+ *
+ * @example
+ * ```ts
+ * const model = mockModel([
+ *   { type: 'tool-call', toolName: 'getWeather', args: { city: 'Paris' } },
+ *   { type: 'text', text: 'It is 21 °C in Paris.' },
+ * ]);
+ * ```
+ * @throws TypeError when `items` is not an array of valid items (the message names the index).
+ */
+export function mockModel(items: readonly MockItem[], options: MockModelOptions = {}): MockLanguageModel {
+  const script = validateItems(items);
+  const usage = usageOf(options);
+  const delayMs = options.delayMs ?? 0;
+  if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new TypeError('mockModel: options.delayMs must be a number >= 0');
+  const calls: MockCall[] = [];
+  let next = 0;
+  let toolCalls = 0;
+
+  return {
+    provider: 'mock',
+    modelId: 'mock',
+    calls,
+    get remaining() {
+      return script.length - next;
+    },
+    async generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions = {}): Promise<ModelResponse> {
+      calls.push(recordCall(req));
+      await wait(delayMs, opts.signal);
+      let text: string | undefined;
+      let call: MockToolCallItem | undefined;
+      while (next < script.length && call === undefined) {
+        const item = script[next++];
+        if (item.type === 'text') text = (text ?? '') + item.text;
+        else call = item;
+      }
+      const content: Part[] = [];
+      if (text !== undefined) content.push({ type: 'text', text });
+      if (call !== undefined) {
+        const args = call.args === undefined ? {} : clone(call.args);
+        content.push({
+          type: 'tool-call',
+          toolCallId: call.toolCallId ?? `call_${++toolCalls}`,
+          toolName: call.toolName,
+          args,
+          argsText: JSON.stringify(args),
+        });
+      }
+      if (opts.onDelta) emitDeltas(content, opts.onDelta);
+      const finishReason: FinishReason = call !== undefined ? 'tool-calls' : 'stop';
+      return { content, finishReason, usage: { ...usage }, modelId: 'mock' };
+    },
+  };
+}
+
+/**
+ * Tells whether `value` looks like a {@link LanguageModel}: an object with string `provider` and
+ * `modelId` and a `generate` function.
+ */
+export function isLanguageModel(value: unknown): value is LanguageModel {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.provider === 'string' && typeof v.modelId === 'string' && typeof v.generate === 'function';
+}
+
+function validateItems(items: readonly MockItem[]): MockItem[] {
+  if (!Array.isArray(items)) {
+    throw new TypeError(`mockModel: items must be an array of {type: 'text'} / {type: 'tool-call'} objects, got ${describe(items)}`);
+  }
+  return items.map((item: unknown, i) => {
+    if (item === null || typeof item !== 'object') {
+      throw new TypeError(`mockModel: items[${i}] must be an object with type 'text' or 'tool-call', got ${describe(item)}`);
+    }
+    const it = item as Record<string, unknown>;
+    if (it.type === 'text') {
+      if (typeof it.text !== 'string') throw new TypeError(`mockModel: items[${i}] (text) must have a string "text", got ${describe(it.text)}`);
+      return { type: 'text', text: it.text };
+    }
+    if (it.type === 'tool-call') {
+      if (typeof it.toolName !== 'string' || it.toolName === '') {
+        throw new TypeError(`mockModel: items[${i}] (tool-call) must have a non-empty string "toolName", got ${describe(it.toolName)}`);
+      }
+      if (it.toolCallId !== undefined && typeof it.toolCallId !== 'string') {
+        throw new TypeError(`mockModel: items[${i}] (tool-call) "toolCallId" must be a string when given, got ${describe(it.toolCallId)}`);
+      }
+      if (it.args !== undefined && JSON.stringify(it.args) === undefined) {
+        throw new TypeError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${describe(it.args)}`);
+      }
+      return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId as string | undefined, args: it.args };
+    }
+    throw new TypeError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text' or 'tool-call'`);
+  });
+}
+
+function usageOf(options: MockModelOptions): Usage {
+  const inputTokens = options.usage?.inputTokens ?? 10;
+  const outputTokens = options.usage?.outputTokens ?? 20;
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}
+
+function recordCall(req: Omit<ModelRequest, 'model'>): MockCall {
+  const copy = clone(req ?? {}) as MockCall;
+  const first = copy.messages?.[0];
+  if (first?.role === 'system' && copy.system === undefined) {
+    copy.system = typeof first.content === 'string'
+      ? first.content
+      : first.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+  }
+  return copy;
+}
+
+/** Emits a step's content as stream deltas: text in word-sized chunks, one delta per tool call. */
+function emitDeltas(content: Part[], onDelta: (d: StreamDelta) => void): void {
+  let index = 0;
+  for (const part of content) {
+    if (part.type === 'text') {
+      for (const chunk of chunksOf(part.text)) onDelta({ type: 'text-delta', text: chunk });
+    } else if (part.type === 'tool-call') {
+      onDelta({ type: 'tool-call-delta', index: index++, toolCallId: part.toolCallId, toolName: part.toolName, argsTextDelta: part.argsText });
+    }
+  }
+}
+
+/** Splits text into chunks that end after each run of whitespace, so joining them gives the text back. */
+function chunksOf(text: string): string[] {
+  return text.match(/\S*\s+|\S+$/g) ?? (text === '' ? [] : [text]);
+}
+
+function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortErrorOf(signal));
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortErrorOf(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortErrorOf(signal: AbortSignal): AbortError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof AbortError) return reason;
+  const message = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'The operation was aborted';
+  return new AbortError(message, { cause: reason });
+}
+
+function clone<T>(value: T): T {
+  if (value === undefined) return value;
+  if (typeof structuredClone === 'function') {
+    try {
+      return structuredClone(value);
+    } catch {
+      // not structured-cloneable (e.g. holds a function): fall back to JSON, which drops such values
+    }
+  }
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}

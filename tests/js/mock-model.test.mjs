@@ -1,0 +1,198 @@
+// mockModel: a scripted LanguageModel for tests and offline demos; isLanguageModel.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { AbortError } from '../../dist/errors.js';
+import { isLanguageModel, mockModel } from '../../dist/mock-model.js';
+
+const req = (text = 'hi') => ({ messages: [{ role: 'user', content: text }] });
+
+test('is a LanguageModel with provider and modelId "mock"', () => {
+  const m = mockModel([]);
+  assert.equal(m.provider, 'mock');
+  assert.equal(m.modelId, 'mock');
+  assert.equal(typeof m.generate, 'function');
+  assert.ok(isLanguageModel(m));
+});
+
+test('consecutive text items form one text part; finishReason stop', async () => {
+  const m = mockModel([{ type: 'text', text: 'Hello, ' }, { type: 'text', text: 'world.' }]);
+  const r = await m.generate(req(), {});
+  assert.deepEqual(r.content, [{ type: 'text', text: 'Hello, world.' }]);
+  assert.equal(r.finishReason, 'stop');
+  assert.deepEqual(r.usage, { inputTokens: 10, outputTokens: 20, totalTokens: 30 });
+});
+
+test('each call consumes items up to and including the next tool call', async () => {
+  const m = mockModel([
+    { type: 'text', text: 'Let me check.' },
+    { type: 'tool-call', toolName: 'getWeather', args: { city: 'Paris' } },
+    { type: 'tool-call', toolName: 'getWeather', args: { city: 'Oslo' }, toolCallId: 'mine' },
+    { type: 'text', text: 'Paris 21, Oslo 4.' },
+  ]);
+  assert.equal(m.remaining, 4);
+  const r1 = await m.generate(req(), {});
+  assert.deepEqual(r1.content, [
+    { type: 'text', text: 'Let me check.' },
+    { type: 'tool-call', toolCallId: 'call_1', toolName: 'getWeather', args: { city: 'Paris' }, argsText: '{"city":"Paris"}' },
+  ]);
+  assert.equal(r1.finishReason, 'tool-calls');
+  const r2 = await m.generate(req(), {});
+  assert.deepEqual(r2.content, [
+    { type: 'tool-call', toolCallId: 'mine', toolName: 'getWeather', args: { city: 'Oslo' }, argsText: '{"city":"Oslo"}' },
+  ]);
+  assert.equal(r2.finishReason, 'tool-calls');
+  const r3 = await m.generate(req(), {});
+  assert.deepEqual(r3.content, [{ type: 'text', text: 'Paris 21, Oslo 4.' }]);
+  assert.equal(r3.finishReason, 'stop');
+  assert.equal(m.remaining, 0);
+});
+
+test('default tool call ids count tool calls from 1; args default to {}', async () => {
+  const m = mockModel([
+    { type: 'tool-call', toolName: 'a' },
+    { type: 'tool-call', toolName: 'b', args: { n: 1 } },
+  ]);
+  const [c1] = (await m.generate(req(), {})).content;
+  const [c2] = (await m.generate(req(), {})).content;
+  assert.equal(c1.toolCallId, 'call_1');
+  assert.deepEqual(c1.args, {});
+  assert.equal(c1.argsText, '{}');
+  assert.equal(c2.toolCallId, 'call_2');
+});
+
+test('returned args are copies: mutating them does not change the script', async () => {
+  const items = [{ type: 'tool-call', toolName: 't', args: { list: [1] } }];
+  const m = mockModel(items);
+  const [c] = (await m.generate(req(), {})).content;
+  c.args.list.push(2);
+  assert.deepEqual(items[0].args, { list: [1] });
+});
+
+test('once exhausted every call answers content [] with finishReason stop', async () => {
+  const m = mockModel([{ type: 'text', text: 'only' }]);
+  await m.generate(req(), {});
+  for (let i = 0; i < 2; i++) {
+    const r = await m.generate(req(), {});
+    assert.deepEqual(r.content, []);
+    assert.equal(r.finishReason, 'stop');
+    assert.deepEqual(r.usage, { inputTokens: 10, outputTokens: 20, totalTokens: 30 });
+  }
+  assert.deepEqual((await mockModel([]).generate(req(), {})).content, []);
+});
+
+test('options.usage sets the usage of every call', async () => {
+  const m = mockModel([{ type: 'text', text: 'x' }], { usage: { inputTokens: 3, outputTokens: 4 } });
+  assert.deepEqual((await m.generate(req(), {})).usage, { inputTokens: 3, outputTokens: 4, totalTokens: 7 });
+  assert.deepEqual((await m.generate(req(), {})).usage, { inputTokens: 3, outputTokens: 4, totalTokens: 7 });
+  const partial = mockModel([], { usage: { outputTokens: 1 } });
+  assert.deepEqual((await partial.generate(req(), {})).usage, { inputTokens: 10, outputTokens: 1, totalTokens: 11 });
+});
+
+test('.calls records deep copies of every request, with the system text', async () => {
+  const m = mockModel([{ type: 'text', text: 'a' }]);
+  const request = {
+    messages: [{ role: 'system', content: 'You are R' }, { role: 'user', content: 'q' }],
+    tools: [{ name: 'getWeather', description: 'd', parameters: { type: 'object', properties: {} } }],
+    toolChoice: 'auto',
+    params: { temperature: 0.2 },
+  };
+  await m.generate(request, {});
+  await m.generate(req('second'), {});
+  request.messages.push({ role: 'user', content: 'mutated later' });
+  request.tools[0].name = 'changed';
+  assert.equal(m.calls.length, 2);
+  assert.equal(m.calls[0].system, 'You are R');
+  assert.deepEqual(m.calls[0].messages, [{ role: 'system', content: 'You are R' }, { role: 'user', content: 'q' }]);
+  assert.equal(m.calls[0].tools[0].name, 'getWeather');
+  assert.deepEqual(m.calls[0].params, { temperature: 0.2 });
+  assert.equal(m.calls[0].toolChoice, 'auto');
+  assert.equal(m.calls[1].system, undefined);
+  assert.deepEqual(m.calls[1].messages, [{ role: 'user', content: 'second' }]);
+});
+
+test('the system text is read from a system message given as parts', async () => {
+  const m = mockModel([]);
+  await m.generate({ messages: [{ role: 'system', content: [{ type: 'text', text: 'A' }, { type: 'text', text: 'B' }] }] }, {});
+  assert.equal(m.calls[0].system, 'AB');
+});
+
+test('onDelta receives the text in word chunks and one delta per tool call, before resolving', async () => {
+  const m = mockModel([
+    { type: 'text', text: 'It is sunny in Paris.' },
+    { type: 'tool-call', toolName: 'save', args: { ok: true }, toolCallId: 'c9' },
+  ]);
+  const deltas = [];
+  const r = await m.generate(req(), { onDelta: (d) => deltas.push(d) });
+  const texts = deltas.filter((d) => d.type === 'text-delta').map((d) => d.text);
+  assert.ok(texts.length > 1, 'the text is split into several chunks');
+  assert.equal(texts.join(''), 'It is sunny in Paris.');
+  assert.deepEqual(deltas.at(-1), { type: 'tool-call-delta', index: 0, toolCallId: 'c9', toolName: 'save', argsTextDelta: '{"ok":true}' });
+  assert.equal(r.content.length, 2);
+});
+
+test('onDelta preserves whitespace exactly and gets nothing for an empty answer', async () => {
+  const text = '  two  spaces\nnew line ';
+  const m = mockModel([{ type: 'text', text }]);
+  const deltas = [];
+  await m.generate(req(), { onDelta: (d) => deltas.push(d) });
+  assert.equal(deltas.map((d) => d.text).join(''), text);
+  const none = [];
+  await m.generate(req(), { onDelta: (d) => none.push(d) });
+  assert.deepEqual(none, []);
+});
+
+test('delayMs waits before answering', async () => {
+  const m = mockModel([{ type: 'text', text: 'late' }], { delayMs: 60 });
+  const t0 = Date.now();
+  const r = await m.generate(req(), {});
+  assert.ok(Date.now() - t0 >= 50, `waited ${Date.now() - t0} ms`);
+  assert.equal(r.content[0].text, 'late');
+});
+
+test('an abort during the delay rejects with AbortError and consumes nothing', async () => {
+  const m = mockModel([{ type: 'text', text: 'never' }], { delayMs: 5_000 });
+  const ac = new AbortController();
+  const p = m.generate(req(), { signal: ac.signal });
+  setTimeout(() => ac.abort(), 10);
+  const t0 = Date.now();
+  await assert.rejects(p, (e) => e instanceof AbortError && e.code === 'ABORTED');
+  assert.ok(Date.now() - t0 < 1_000);
+  assert.equal(m.remaining, 1);
+  assert.equal(m.calls.length, 1, 'the request is still recorded');
+});
+
+test('an already aborted signal rejects even without a delay', async () => {
+  const m = mockModel([{ type: 'text', text: 'x' }]);
+  await assert.rejects(m.generate(req(), { signal: AbortSignal.abort() }), AbortError);
+  assert.equal(m.remaining, 1);
+});
+
+test('invalid items are rejected up front with a TypeError naming the index', () => {
+  assert.throws(() => mockModel('text'), { name: 'TypeError', message: /items must be an array/ });
+  assert.throws(() => mockModel(undefined), { name: 'TypeError', message: /items must be an array/ });
+  assert.throws(() => mockModel([{ type: 'text', text: 'ok' }, { type: 'image' }]), {
+    name: 'TypeError',
+    message: /items\[1\] has unknown type "image": expected 'text' or 'tool-call'/,
+  });
+  assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'TypeError', message: /items\[0\] has unknown type/ });
+  assert.throws(() => mockModel([null]), { name: 'TypeError', message: /items\[0\] must be an object/ });
+  assert.throws(() => mockModel([{ type: 'tool-call', args: {} }]), {
+    name: 'TypeError',
+    message: /items\[0\] \(tool-call\) must have a non-empty string "toolName"/,
+  });
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 42 }]), { name: 'TypeError', message: /items\[0\].*toolName/ });
+  assert.throws(() => mockModel([{ type: 'text', text: 1 }]), { name: 'TypeError', message: /items\[0\] \(text\) must have a string "text"/ });
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 't', toolCallId: 5 }]), { name: 'TypeError', message: /toolCallId/ });
+  assert.throws(() => mockModel([], { delayMs: -1 }), { name: 'TypeError', message: /delayMs/ });
+});
+
+test('isLanguageModel checks provider, modelId and generate', () => {
+  assert.equal(isLanguageModel({ provider: 'x', modelId: 'y', generate() {} }), true);
+  assert.equal(isLanguageModel({ provider: 'x', modelId: 'y' }), false);
+  assert.equal(isLanguageModel({ provider: 'x', generate() {} }), false);
+  assert.equal(isLanguageModel({ provider: 1, modelId: 'y', generate() {} }), false);
+  assert.equal(isLanguageModel('openai:gpt-4o'), false);
+  assert.equal(isLanguageModel(null), false);
+  assert.equal(isLanguageModel(undefined), false);
+});
