@@ -14,3 +14,5 @@ export type { MockItem, MockModelOptions, MockLanguageModel } from './mock-model
 export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, knownProviders } from './providers/index.js';
 export type { LanguageModel, Message, ModelRequest, ModelResponse, Part, StreamDelta, Usage, FinishReason } from './providers/types.js';
 export { toJsonSchema, isZodSchema } from './schema.js';
+export { validate } from './validate.js';
+export type { ValidationIssue, ValidationOutcome } from './validate.js';

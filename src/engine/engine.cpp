@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "engine/run_kinds.hpp"
+#include "schema/validator.hpp"
 
 namespace lmthing {
 
@@ -22,6 +23,8 @@ void Engine::handle_command(const json& message) {
       start_run(id, message);
     else if (type == "run.cancel")
       cancel_run(id, message);
+    else if (type == "schema.validate")
+      validate(id, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, json{{"protocol", protocol::kVersion},
                                              {"version", kEngineVersion},
@@ -29,7 +32,7 @@ void Engine::handle_command(const json& message) {
                                              {"pendingOps", loop_.pending_op_count()}}));
     else
       throw ProtocolError("unknown command type \"" + type +
-                          "\" (expected one of run.start, run.cancel, engine.info, op.done)");
+                          "\" (expected one of run.start, run.cancel, schema.validate, engine.info, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   }
@@ -42,6 +45,21 @@ void Engine::start_run(const json& command_id, const json& message) {
   Task<json> body = prepare_run(loop_, run, spec);
   runs_.emplace(run, spec["kind"].get<std::string>());
   loop_.spawn(run_main(command_id, run, std::move(body)));
+}
+
+void Engine::validate(const json& command_id, const json& message) {
+  if (!message.contains("schema")) throw ProtocolError("schema.validate: missing field \"schema\"");
+  const json value = message.contains("value") ? message["value"] : json();
+  schema::ValidationResult result;
+  try {
+    result = schema::validate(message["schema"], value);
+  } catch (const schema::SchemaError& e) {
+    throw ProtocolError(std::string("schema.validate: not a valid JSON Schema: ") + e.what());
+  }
+  json errors = json::array();
+  for (const auto& issue : result.errors)
+    errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
+  loop_.emit(protocol::reply_ok(command_id, json{{"valid", result.valid}, {"errors", std::move(errors)}}));
 }
 
 void Engine::cancel_run(const json& command_id, const json& message) {

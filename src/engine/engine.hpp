@@ -22,6 +22,7 @@ class Engine {
   void handle_command(const json& message);
   void start_run(const json& command_id, const json& message);
   void cancel_run(const json& command_id, const json& message);
+  void validate(const json& command_id, const json& message);
   Task<void> run_main(json command_id, RunId run, Task<json> body);
 
   Loop loop_;

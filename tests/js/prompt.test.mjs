@@ -367,3 +367,14 @@ test('a provider stream cut mid-way fails the run with a ProviderError that keep
     await server.close();
   }
 });
+
+test('validate(schema, value) uses the engine validator; zod and JSON Schema both accepted', async () => {
+  const { validate } = await import('../../dist/node.js');
+  const { z } = await import('zod');
+  assert.deepEqual(await validate({ type: 'object', required: ['a'] }, { a: 1 }), { valid: true, errors: [] });
+  const outcome = await validate(z.object({ n: z.number() }), { n: 'x' });
+  assert.equal(outcome.valid, false);
+  assert.deepEqual(outcome.errors[0], { instancePath: '/n', schemaPath: '#/properties/n/type', message: 'must be number' });
+  await assert.rejects(validate({ type: 5 }, 1), TypeError);
+  await assert.rejects(validate('nope', 1), /expected a zod schema or a JSON Schema object, got string/);
+});

@@ -146,3 +146,18 @@ TEST_CASE("a failing item stops a bounded map from starting more items", "[flow]
   REQUIRE(reply["error"]["message"] == "item 1 failed");
   REQUIRE(h.host.started.size() == 2);  // items 3 and 4 never started
 }
+
+TEST_CASE("schema.validate answers with the validator's verdict and errors", "[engine][schema]") {
+  Harness h;
+  json schema{{"type", "object"}, {"properties", {{"n", {{"type", "integer"}}}}}, {"required", {"n"}}};
+  h.post(json{{"type", "schema.validate"}, {"id", 1}, {"schema", schema}, {"value", {{"n", 3}}}});
+  h.post(json{{"type", "schema.validate"}, {"id", 2}, {"schema", schema}, {"value", {{"n", "x"}}}});
+  h.post(json{{"type", "schema.validate"}, {"id", 3}, {"schema", {{"type", 5}}}, {"value", 1}});
+  REQUIRE(h.run([](Harness&) {}));
+  REQUIRE((*h.reply(1))["value"] == json{{"valid", true}, {"errors", json::array()}});
+  const json& invalid = (*h.reply(2))["value"];
+  REQUIRE(invalid["valid"] == false);
+  REQUIRE(invalid["errors"][0]["instancePath"] == "/n");
+  REQUIRE(invalid["errors"][0]["schemaPath"] == "#/properties/n/type");
+  CHECK_THAT(error_message(*h.reply(3)), Catch::Contains("not a valid JSON Schema"));
+}

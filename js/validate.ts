@@ -1,0 +1,36 @@
+/**
+ * `validate(schema, value)`: the engine's draft-07 validator from JS. Asynchronous because it runs
+ * inside the engine (the JS side never calls into the wasm module directly while its loop runs).
+ */
+import { defaultEngine } from './default-engine.js';
+import type { Engine } from './engine.js';
+import { ProtocolError } from './errors.js';
+import { toJsonSchema } from './schema.js';
+
+/** One validation failure: where in the value, where in the schema, and what is wrong. */
+export interface ValidationIssue {
+  instancePath: string;
+  schemaPath: string;
+  message: string;
+}
+
+/** The validator's verdict. */
+export interface ValidationOutcome {
+  valid: boolean;
+  errors: ValidationIssue[];
+}
+
+/**
+ * Validates `value` against `schema` (zod or JSON Schema). Resolves with `{valid, errors}`; rejects
+ * with a TypeError when `schema` is not a schema.
+ */
+export async function validate(schema: unknown, value: unknown, options: { engine?: Engine } = {}): Promise<ValidationOutcome> {
+  const jsonSchema = toJsonSchema(schema, 'validate()');
+  const engine = options.engine ?? (await defaultEngine());
+  try {
+    return (await engine.request('schema.validate', { schema: jsonSchema, value: value === undefined ? null : value })) as ValidationOutcome;
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new TypeError(err.message.replace(/^schema\.validate: /, 'validate(): '));
+    throw err;
+  }
+}
