@@ -14,7 +14,7 @@ let browser;
 let page;
 
 const checks = `
-  import { createEngine, AbortError, CallbackError, EngineError } from 'lmthing';
+  import { createEngine, AbortError, CallbackError, EngineError, runPrompt, mockModel } from 'lmthing';
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   async function main() {
     const engine = await createEngine();
@@ -41,6 +41,20 @@ const checks = `
       out.fault = { isEngineError: e instanceof EngineError, code: e.code };
     }
     out.info = await engine.request('engine.info');
+
+    const model = mockModel([
+      { type: 'text', text: 'Checking. ' },
+      { type: 'tool-call', toolName: 'getWeather', args: { city: 'Lima' } },
+      { type: 'text', text: 'It is 19 C in Lima.' },
+    ]);
+    const { result, prompt } = await runPrompt((ctx) => {
+      ctx.defSystem('role', 'You are a weather bot');
+      ctx.defTool('getWeather', 'weather', { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, ({ city }) => ({ city, tempC: 19 }));
+      ctx.$\`Weather in Lima?\`;
+    }, { model });
+    let streamed = '';
+    for await (const delta of result.textStream) streamed += delta;
+    out.prompt = { text: await result.text, streamed, system: prompt.steps[0].system, toolResult: (await result.steps)[0].toolResults[0].result };
     return out;
   }
   window.lmthingChecks = main().catch((e) => ({ failed: String(e && e.stack || e) }));
@@ -63,7 +77,7 @@ after(async () => {
   await server?.close();
 });
 
-test('the package runs in headless Chromium: 10,000 ops, errors, abort, faults', async () => {
+test('the package runs in headless Chromium: 10,000 ops, errors, abort, faults, a runPrompt tool loop', async () => {
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   await page.goto(server.url + '/');
@@ -76,4 +90,10 @@ test('the package runs in headless Chromium: 10,000 ops, errors, abort, faults',
   assert.deepEqual(result.fault, { isEngineError: true, code: 'ENGINE_ERROR' });
   assert.equal(result.info.protocol, 1);
   assert.equal(result.info.activeRuns, 0);
+  assert.deepEqual(result.prompt, {
+    text: 'It is 19 C in Lima.',
+    streamed: 'Checking. It is 19 C in Lima.',
+    system: '<role>\nYou are a weather bot\n</role>',
+    toolResult: { city: 'Lima', tempC: 19 },
+  });
 });
