@@ -9,19 +9,13 @@ import type { Engine, EngineEvent, OpRequest } from '../engine.js';
 import { ValidationError } from '../errors.js';
 import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
-import type { FinishReason, LanguageModel, Message, ModelRequest, ToolSpec, Usage } from '../providers/types.js';
+import type { FinishReason, GenerationParams, LanguageModel, Message, ModelRequest, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import { PromptContext, type AgentOptions, type CollectedPrompt, type HookInput, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
-export interface PromptOptions {
-  temperature?: number;
-  maxOutputTokens?: number;
-  topP?: number;
-  topK?: number;
-  stopSequences?: string[];
-  seed?: number;
+export interface PromptOptions extends GenerationParams {
   toolChoice?: 'auto' | 'none' | 'required' | { type: 'tool'; toolName: string };
   /** Steps at most (default 20). */
   maxSteps?: number;
