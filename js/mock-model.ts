@@ -24,15 +24,24 @@ export interface MockTextItem {
 /** A tool call the mock model makes; it ends the step. */
 export interface MockToolCallItem {
   type: 'tool-call';
-  /** Defaults to `call_<n>`, where `n` counts this model's tool calls from 1. */
+  /** Defaults to `call_<n>` for the model's n-th tool call (counting from 1, explicit ids included). */
   toolCallId?: string;
   toolName: string;
   /** The arguments object (defaults to `{}`); sent as `args` and, as JSON text, as `argsText`. */
   args?: unknown;
 }
 
+/**
+ * Ends the current step without a tool call (finishReason `'stop'`). Needed between two text-only
+ * answers, which would otherwise join into one: e.g. a sub-agent's answer followed by the parent's
+ * final text.
+ */
+export interface MockEndStepItem {
+  type: 'end-step';
+}
+
 /** One scripted item of {@link mockModel}. */
-export type MockItem = MockTextItem | MockToolCallItem;
+export type MockItem = MockTextItem | MockToolCallItem | MockEndStepItem;
 
 /** Options of {@link mockModel}. */
 export interface MockModelOptions {
@@ -60,7 +69,7 @@ export interface MockLanguageModel extends LanguageModel {
 
 /**
  * Creates a scripted model. Each `generate()` call consumes the items up to and including the next
- * tool-call item, so a step has at most one tool call:
+ * tool-call or end-step item, so a step has at most one tool call:
  *
  * - the response content is the step's text (consecutive text items joined into one text part),
  *   followed by the tool-call part when the step ends on a tool call;
@@ -100,18 +109,24 @@ export function mockModel(items: readonly MockItem[], options: MockModelOptions 
       await wait(delayMs, opts.signal);
       let text: string | undefined;
       let call: MockToolCallItem | undefined;
-      while (next < script.length && call === undefined) {
+      while (next < script.length) {
         const item = script[next++];
-        if (item.type === 'text') text = (text ?? '') + item.text;
-        else call = item;
+        if (item.type === 'end-step') break;
+        if (item.type === 'text') {
+          text = (text ?? '') + item.text;
+        } else {
+          call = item;
+          break;
+        }
       }
       const content: Part[] = [];
       if (text !== undefined) content.push({ type: 'text', text });
       if (call !== undefined) {
         const args = call.args === undefined ? {} : clone(call.args);
+        const n = ++toolCalls;
         content.push({
           type: 'tool-call',
-          toolCallId: call.toolCallId ?? `call_${++toolCalls}`,
+          toolCallId: call.toolCallId ?? `call_${n}`,
           toolName: call.toolName,
           args,
           argsText: JSON.stringify(args),
@@ -136,11 +151,11 @@ export function isLanguageModel(value: unknown): value is LanguageModel {
 
 function validateItems(items: readonly MockItem[]): MockItem[] {
   if (!Array.isArray(items)) {
-    throw new TypeError(`mockModel: items must be an array of {type: 'text'} / {type: 'tool-call'} objects, got ${describe(items)}`);
+    throw new TypeError(`mockModel: items must be an array of {type: 'text' | 'tool-call' | 'end-step'} objects, got ${describe(items)}`);
   }
   return items.map((item: unknown, i) => {
     if (item === null || typeof item !== 'object') {
-      throw new TypeError(`mockModel: items[${i}] must be an object with type 'text' or 'tool-call', got ${describe(item)}`);
+      throw new TypeError(`mockModel: items[${i}] must be an object with type 'text', 'tool-call' or 'end-step', got ${describe(item)}`);
     }
     const it = item as Record<string, unknown>;
     if (it.type === 'text') {
@@ -159,7 +174,8 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       }
       return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId as string | undefined, args: it.args };
     }
-    throw new TypeError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text' or 'tool-call'`);
+    if (it.type === 'end-step') return { type: 'end-step' };
+    throw new TypeError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text', 'tool-call' or 'end-step'`);
   });
 }
 

@@ -28,4 +28,5 @@ cp build/wasm/lmthing_core_web.js dist/wasm/lmthing_core.mjs
 
 echo "== TypeScript"
 npx --no-install tsc -p tsconfig.json
+chmod +x dist/cli.js
 echo "build ok: dist/ ($(du -sh dist | cut -f1))"

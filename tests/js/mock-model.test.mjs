@@ -48,17 +48,44 @@ test('each call consumes items up to and including the next tool call', async ()
   assert.equal(m.remaining, 0);
 });
 
-test('default tool call ids count tool calls from 1; args default to {}', async () => {
+test('an end-step item separates two text-only answers', async () => {
+  const m = mockModel([
+    { type: 'text', text: 'child answer' },
+    { type: 'end-step' },
+    { type: 'text', text: 'parent ' },
+    { type: 'text', text: 'summary' },
+    { type: 'end-step' },
+    { type: 'end-step' },
+    { type: 'tool-call', toolName: 't' },
+  ]);
+  const r1 = await m.generate(req(), {});
+  assert.deepEqual(r1.content, [{ type: 'text', text: 'child answer' }]);
+  assert.equal(r1.finishReason, 'stop');
+  assert.deepEqual((await m.generate(req(), {})).content, [{ type: 'text', text: 'parent summary' }]);
+  const empty = await m.generate(req(), {});
+  assert.deepEqual(empty.content, [], 'an end-step right away is an empty answer');
+  assert.equal(empty.finishReason, 'stop');
+  assert.equal((await m.generate(req(), {})).finishReason, 'tool-calls');
+  assert.equal(m.remaining, 0);
+});
+
+test('default tool call ids are call_<n> for the n-th tool call; args default to {}', async () => {
   const m = mockModel([
     { type: 'tool-call', toolName: 'a' },
-    { type: 'tool-call', toolName: 'b', args: { n: 1 } },
+    { type: 'tool-call', toolName: 'b', toolCallId: 'own' },
+    { type: 'text', text: 'between' },
+    { type: 'end-step' },
+    { type: 'tool-call', toolName: 'c', args: { n: 1 } },
   ]);
   const [c1] = (await m.generate(req(), {})).content;
   const [c2] = (await m.generate(req(), {})).content;
+  await m.generate(req(), {});
+  const [c3] = (await m.generate(req(), {})).content;
   assert.equal(c1.toolCallId, 'call_1');
   assert.deepEqual(c1.args, {});
   assert.equal(c1.argsText, '{}');
-  assert.equal(c2.toolCallId, 'call_2');
+  assert.equal(c2.toolCallId, 'own');
+  assert.equal(c3.toolCallId, 'call_3');
 });
 
 test('returned args are copies: mutating them does not change the script', async () => {
@@ -173,7 +200,7 @@ test('invalid items are rejected up front with a TypeError naming the index', ()
   assert.throws(() => mockModel(undefined), { name: 'TypeError', message: /items must be an array/ });
   assert.throws(() => mockModel([{ type: 'text', text: 'ok' }, { type: 'image' }]), {
     name: 'TypeError',
-    message: /items\[1\] has unknown type "image": expected 'text' or 'tool-call'/,
+    message: /items\[1\] has unknown type "image": expected 'text', 'tool-call' or 'end-step'/,
   });
   assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'TypeError', message: /items\[0\] has unknown type/ });
   assert.throws(() => mockModel([null]), { name: 'TypeError', message: /items\[0\] must be an object/ });

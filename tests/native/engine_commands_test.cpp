@@ -155,7 +155,7 @@ TEST_CASE("schema.validate answers with the validator's verdict and errors", "[e
   h.post(json{{"type", "schema.validate"}, {"id", 3}, {"schema", {{"type", 5}}}, {"value", 1}});
   REQUIRE(h.run([](Harness&) {}));
   REQUIRE((*h.reply(1))["value"] == json{{"valid", true}, {"errors", json::array()}});
-  const json& invalid = (*h.reply(2))["value"];
+  const json invalid = (*h.reply(2))["value"];
   REQUIRE(invalid["valid"] == false);
   REQUIRE(invalid["errors"][0]["instancePath"] == "/n");
   REQUIRE(invalid["errors"][0]["schemaPath"] == "#/properties/n/type");

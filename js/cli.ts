@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * The `lmthing` command line. `lmthing run <file.lmt.mjs> [--model <spec>]` imports a prompt file
+ * (default export: the prompt function; optional `config`: the runPrompt config; optional `mock`: the
+ * items of an offline {@link mockModel}), runs it and streams the text to stdout.
+ *
+ * Exit codes: 0 success, 1 the run failed, 2 bad usage (unknown command or option, missing file,
+ * a file without a default-exported function), 130 interrupted with Ctrl-C.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+// node.js (not common.js): it installs the Node engine loader that runPrompt needs.
+import {
+  AbortError,
+  AuthenticationError,
+  isLanguageModel,
+  mockModel,
+  resolveModel,
+  runPrompt,
+  type LanguageModel,
+  type MockItem,
+  type PromptConfig,
+} from './node.js';
+
+const DEFAULT_MODEL = 'openai:gpt-4o-mini';
+
+const USAGE = `Usage: lmthing run <file.lmt.mjs> [--model <spec>]
+
+Runs a prompt file and streams the model's text to stdout.
+
+A prompt file exports:
+  default   async (ctx) => { ctx.defSystem(...); ctx.$\`...\`; }   the prompt function (required)
+  config    { model, options }                                   the runPrompt config (optional)
+  mock      [{ type: 'text', text }, { type: 'tool-call', toolName, args }]
+            scripted answers used offline (optional)
+
+Options:
+  --model <spec>   model to use, e.g. openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, or mock
+                   (default: the file's config.model, else ${DEFAULT_MODEL})
+  -h, --help       show this help
+
+Without an API key for the chosen provider (OPENAI_API_KEY / ANTHROPIC_API_KEY) a file with a
+\`mock\` export runs on the offline mock model.
+
+Exit codes: 0 success, 1 the run failed, 2 bad usage, 130 interrupted (Ctrl-C).`;
+
+const OFFLINE_NOTICE = 'lmthing: no API key found (OPENAI_API_KEY / ANTHROPIC_API_KEY); using the offline mock model';
+
+/** Whether streamed text left stdout in the middle of a line. */
+let openLine = false;
+/** Whether Ctrl-C aborted the run. */
+let interrupted = false;
+
+/** A mistake in how the command was called (exit code 2). */
+class UsageError extends Error {}
+
+/** What a prompt file exports. */
+interface PromptModule {
+  prompt: Parameters<typeof runPrompt>[0];
+  config: Record<string, unknown>;
+  mock: MockItem[] | undefined;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (command !== 'run') throw new UsageError(`unknown command '${command}' (try 'lmthing --help')`);
+
+  const { file, model: modelFlag, help } = parseRunArgs(rest);
+  if (help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const mod = await loadPromptFile(file);
+  const model = chooseModel(modelFlag ?? mod.config.model ?? DEFAULT_MODEL, mod.mock);
+
+  const options = { ...(mod.config.options as Record<string, unknown> | undefined) };
+  const interrupt = new AbortController();
+  options.abortSignal ??= interrupt.signal;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    interrupt.abort(new AbortError('interrupted (Ctrl-C)'));
+  });
+
+  const { result } = await runPrompt(mod.prompt, { ...mod.config, model, options } as PromptConfig);
+  for await (const delta of result.textStream) write(delta);
+  await result.text; // surfaces a failure the stream may have ended on
+  process.stdout.write('\n');
+  return 0;
+}
+
+/** Writes streamed text, remembering whether the last line is unfinished. */
+function write(text: string): void {
+  if (text === '') return;
+  process.stdout.write(text);
+  openLine = !text.endsWith('\n');
+}
+
+function parseRunArgs(args: string[]): { file: string; model?: string; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { model: { type: 'string', short: 'm' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (try 'lmthing --help')`);
+  }
+  const { positionals, values } = parsed;
+  if (values.help) return { file: '', help: true };
+  if (positionals.length === 0) throw new UsageError(`'run' needs a prompt file: lmthing run <file.lmt.mjs> [--model <spec>]`);
+  if (positionals.length > 1) throw new UsageError(`'run' takes one prompt file, got: ${positionals.join(' ')}`);
+  if (values.model !== undefined && values.model.trim() === '') throw new UsageError('--model needs a model spec');
+  return { file: positionals[0], model: values.model, help: false };
+}
+
+async function loadPromptFile(file: string): Promise<PromptModule> {
+  const path = resolve(process.cwd(), file);
+  if (!existsSync(path)) throw new UsageError(`file not found: ${file} (${path})`);
+  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  if (typeof mod.default !== 'function') {
+    throw new UsageError(`${file} must export a prompt function as its default export: export default async (ctx) => { ... }`);
+  }
+  const config = mod.config ?? {};
+  if (typeof config !== 'object' || config === null) throw new UsageError(`${file}: the 'config' export must be an object`);
+  if (mod.mock !== undefined && !Array.isArray(mod.mock)) throw new UsageError(`${file}: the 'mock' export must be an array of items`);
+  return { prompt: mod.default as PromptModule['prompt'], config: config as Record<string, unknown>, mock: mod.mock as MockItem[] | undefined };
+}
+
+/**
+ * Picks the model: `mock` means the file's mock; a model spec whose provider has no API key falls
+ * back to the mock (with a notice on stderr) when the file has one.
+ */
+function chooseModel(spec: unknown, mock: MockItem[] | undefined): LanguageModel | string {
+  if (isLanguageModel(spec)) return spec;
+  if (typeof spec !== 'string') throw new UsageError(`config.model must be a model spec string or a LanguageModel`);
+  if (spec.trim() === 'mock') {
+    if (mock === undefined) throw new UsageError(`--model mock needs the prompt file to export 'mock' (an items array)`);
+    return mockModel(mock);
+  }
+  try {
+    return resolveModel(spec, process.env);
+  } catch (err) {
+    if (!(err instanceof AuthenticationError) || mock === undefined) throw err;
+    process.stderr.write(OFFLINE_NOTICE + '\n');
+    return mockModel(mock);
+  }
+}
+
+/** `lmthing: <ErrorName> (<code>): <message>` (the code is left out for errors without one). */
+function errorLine(err: unknown): string {
+  if (!(err instanceof Error)) return `lmthing: ${String(err)}`;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? `lmthing: ${err.name} (${code}): ${err.message}` : `lmthing: ${err.name}: ${err.message}`;
+}
+
+/** Exits once stdout and stderr have flushed (piped output must not be cut off). */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+// Nothing left to wait for but the run has not settled (e.g. a model or tool promise that never
+// settles): say so instead of exiting 0 silently.
+process.once('beforeExit', () => {
+  if (openLine) process.stdout.write('\n');
+  process.stderr.write('lmthing: the run stopped making progress (a model or tool promise never settled)\n');
+  exit(1);
+});
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`lmthing: ${err.message}\n`);
+    exit(2);
+  } else {
+    if (openLine) process.stdout.write('\n'); // keep the error line off the streamed text's line
+    process.stderr.write(errorLine(err) + '\n');
+    exit(interrupted ? 130 : 1);
+  }
+});
