@@ -8,6 +8,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runPrompt, mockModel } from '../dist/node.js';
 import { generateText, jsonSchema, tool, isStepCount } from 'ai';
@@ -17,6 +18,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const aiVersion = require('ai/package.json').version;
 const lmthingVersion = JSON.parse(fs.readFileSync(path.join(here, '..', 'package.json'), 'utf8')).version;
+let commit = null; // the checkout the dist/ was (presumably) built from; work in progress is not marked
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {}
 
 // ai@7 ships MockLanguageModelV4 (and V3); ai@6 ships V3. Both use the same result shape below.
 const MockLanguageModel = aiTest.MockLanguageModelV4 ?? aiTest.MockLanguageModelV3;
@@ -284,7 +289,7 @@ const out = {
     loadavg1mBefore: round(loadBefore[0], 2),
     loadavg1mAfter: round(os.loadavg()[0], 2),
   },
-  versions: { lmthing: lmthingVersion, ai: aiVersion, aiMock: MockName },
+  versions: { lmthing: lmthingVersion, commit, ai: aiVersion, aiMock: MockName },
   toolLoop: {
     steps: STEPS + 1,
     toolCalls: STEPS,
