@@ -14,7 +14,11 @@ cmake --build build/native -j"$jobs"
 
 echo "== wasm build (Emscripten $(em++ --version | head -1 | sed 's/.* \([0-9.]*\) .*/\1/'))"
 emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/wasm -j"$jobs" --target lmthing_core_node lmthing_core_web native_tests
+# Emscripten 3.1.6's JS optimizer (acorn-optimizer) has been seen failing once in a while on a link
+# that succeeds when repeated; one retry relinks only what failed.
+wasm_targets=(lmthing_core_node lmthing_core_web native_tests)
+cmake --build build/wasm -j"$jobs" --target "${wasm_targets[@]}" ||
+  { echo "wasm build failed; retrying once"; cmake --build build/wasm -j1 --target "${wasm_targets[@]}"; }
 
 # One .wasm serves both glues; the two links must agree byte for byte.
 if ! cmp -s build/wasm/lmthing_core_node.wasm build/wasm/lmthing_core_web.wasm; then

@@ -12,8 +12,10 @@ json text_part(const std::string& text) { return {{"type", "text"}, {"text", tex
 json call_part(const std::string& id, const std::string& name, json args) {
   return {{"type", "tool-call"}, {"toolCallId", id}, {"toolName", name}, {"args", std::move(args)}};
 }
-json response(json content, const std::string& finish = "stop") {
-  return {{"content", std::move(content)}, {"finishReason", finish}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}, {"totalTokens", 30}}}};
+// Parts as a vector: a braced list holding ONE json would be an array under g++ but a copy of the
+// element under clang (nlohmann's brace-initialization ambiguity), so tests never rely on it.
+json response(std::vector<json> content, const std::string& finish = "stop") {
+  return {{"content", json(std::move(content))}, {"finishReason", finish}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}, {"totalTokens", 30}}}};
 }
 
 json weather_tool() {
@@ -39,7 +41,7 @@ struct Script {
       if (op["op"] == "model.generate") {
         model_requests.push_back(op);
         if (next_response >= model_responses.size()) {
-          h.post(Harness::done_ok(id, response(json::array())));
+          h.post(Harness::done_ok(id, response({})));
         } else {
           const json& r = model_responses[next_response++];
           h.post(r.contains("error") ? json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", r["error"]}} : Harness::done_ok(id, r));
@@ -122,7 +124,7 @@ TEST_CASE("a tool loop: call, result appended, final answer; usage summed", "[ag
     REQUIRE(args[1]["toolCallId"] == "c1");
     return json{{"tempC", 21}, {"city", args[0]["city"]}};
   };
-  json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}}));
+  json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}}));
   const json& value = reply["value"];
   REQUIRE(value["text"] == "It is 21 C in Paris.");
   REQUIRE(value["finishReason"] == "stop");
@@ -143,7 +145,7 @@ TEST_CASE("several tool calls in one step run concurrently; results keep call or
   script.model_responses = {response({call_part("a", "weather", {{"city", "A"}}), call_part("b", "weather", {{"city", "B"}}),
                                       call_part("c", "weather", {{"city", "C"}})}, "tool-calls"),
                             response({text_part("done")})};
-  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"tools", {weather_tool()}}})}});
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"tools", json::array({weather_tool()})}})}});
   int wait = 0;
   std::size_t seen = 0;
   REQUIRE(h.run([&](Harness& hh) {
@@ -177,7 +179,7 @@ TEST_CASE("what the model gets wrong goes back to it", "[agent]") {
                                       call_part("t", "weather", {{"city", "Oslo"}})}, "tool-calls"),
                             response({text_part("ok")})};
   script.callbacks["tool:weather"] = [](const json&) -> json { throw std::runtime_error("weather service down"); };
-  json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}}));
+  json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}}));
   REQUIRE(reply["ok"] == true);
   const json& results = script.model_requests[1]["messages"][2]["content"];
   REQUIRE(results.size() == 4);
@@ -196,7 +198,7 @@ TEST_CASE("maxSteps bounds the loop and stopWhen can end it early", "[agent]") {
     Script script;
     script.model_responses = {looping, looping, looping, looping};
     script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
-    json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}, {"options", {{"maxSteps", 3}}}}));
+    json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"options", {{"maxSteps", 3}}}}));
     REQUIRE(reply["value"]["steps"].size() == 3);
     REQUIRE(reply["value"]["finishReason"] == "tool-calls");
   }
@@ -206,7 +208,7 @@ TEST_CASE("maxSteps bounds the loop and stopWhen can end it early", "[agent]") {
     script.model_responses = {looping, looping, looping, looping};
     script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
     script.callbacks["stop"] = [](const json& args) { return json(args[0]["stepNumber"] == 1); };
-    json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}, {"stopWhen", "stop"}}));
+    json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"stopWhen", "stop"}}));
     REQUIRE(reply["value"]["steps"].size() == 2);
   }
 }
@@ -222,7 +224,7 @@ TEST_CASE("hooks change one step only", "[agent]") {
     if (args[0]["stepNumber"] == 0) return json{{"system", "step zero system"}, {"activeTools", json::array()}, {"toolChoice", "none"}};
     return json();
   };
-  run_prompt(h, script, prompt_spec({{"systems", {{{"name", "role"}, {"value", "normal"}}}}, {"tools", {weather_tool()}}, {"hooks", {"hook"}}}));
+  run_prompt(h, script, prompt_spec({{"systems", {{{"name", "role"}, {"value", "normal"}}}}, {"tools", json::array({weather_tool()})}, {"hooks", {"hook"}}}));
   REQUIRE(script.model_requests[0]["messages"][0]["content"] == "step zero system");
   REQUIRE(script.model_requests[0]["tools"].empty());
   REQUIRE(script.model_requests[0]["toolChoice"] == "none");
@@ -238,7 +240,7 @@ TEST_CASE("a hook returning something malformed fails the run with a clear messa
   Harness h;
   Script script;
   script.callbacks["hook"] = [](const json&) { return json{{"activeTools", {"nope"}}}; };
-  json reply = run_prompt(h, script, prompt_spec({{"tools", {weather_tool()}}, {"hooks", {"hook"}}}));
+  json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"hooks", {"hook"}}}));
   REQUIRE(reply["error"]["message"] == "a hook activated unknown tool \"nope\" (defined tools: weather)");
 }
 
@@ -311,7 +313,7 @@ TEST_CASE("bad prompt specs are refused before anything runs", "[agent]") {
 
 TEST_CASE("cancelling a prompt run mid-tool aborts it without turning the abort into a tool result", "[agent]") {
   Harness h;
-  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"tools", {weather_tool()}}})}});
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"tools", json::array({weather_tool()})}})}});
   int wait = 0;
   REQUIRE(h.run([&](Harness& hh) {
     const json& op = hh.host.started.back();
