@@ -105,8 +105,7 @@ class Loop {
   void deliver(std::string_view batch);
   // Resume ready coroutines until none is ready.
   void run_ready();
-  // True while something outside the engine can still make progress happen (ops in flight).
-  bool has_pending_ops() const { return !pending_.empty(); }
+  // Ops handed to the host and not yet completed (timeout timers included).
   std::size_t pending_op_count() const { return pending_.size(); }
 
   // --- environment ---
