@@ -81,7 +81,18 @@ export async function runPrompt(
 // ------------------------------------------------------------------ the host half of a run
 
 let nextPrefix = 1;
-const modelRefs = new Map<string, { model: LanguageModel; onText: (text: string, step: number) => void }>();
+
+/** What the host keeps for one prompt run: where its text goes and its copy of the conversation. */
+interface RunHostState {
+  onText: (text: string, step: number) => void;
+  /**
+   * The conversation as the engine synced it: each model.generate sends only the messages the host
+   * does not have (`conversation: {base, append}`), and the host adds the assistant turn itself.
+   */
+  conversation: Message[];
+}
+
+const modelRefs = new Map<string, { model: LanguageModel; run: RunHostState }>();
 const enginesWithModelHost = new WeakSet<Engine>();
 
 function toModel(spec: unknown): LanguageModel {
@@ -97,8 +108,9 @@ function installModelHost(engine: Engine): void {
   engine.registerOpHandler('model.generate', async (op: OpRequest, signal: AbortSignal) => {
     const entry = modelRefs.get(String(op.model));
     if (!entry) throw new Error(`model.generate: unknown model reference ${JSON.stringify(op.model)}`);
+    const { run } = entry;
     const request: Omit<ModelRequest, 'model'> = {
-      messages: op.messages as Message[],
+      messages: requestMessages(op, run),
       tools: (op.tools as ToolSpec[] | undefined)?.length ? (op.tools as ToolSpec[]) : undefined,
       toolChoice: op.toolChoice as ModelRequest['toolChoice'],
       params: op.params as ModelRequest['params'],
@@ -111,13 +123,26 @@ function installModelHost(engine: Engine): void {
       onDelta: (delta) => {
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;
-        entry.onText(delta.text, step);
+        run.onText(delta.text, step);
       },
     });
     // A model that does not stream still feeds the text stream, as one delta.
-    if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) entry.onText(part.text, step);
+    if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, step);
+    if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
     return response;
   });
+}
+
+/** The messages of one model call: the system prompt, then the synced conversation (or a hook's list). */
+function requestMessages(op: OpRequest, run: RunHostState): Message[] {
+  const system: Message[] = typeof op.system === 'string' ? [{ role: 'system', content: op.system }] : [];
+  const sync = op.conversation as { base: number; append: Message[] } | undefined;
+  if (!sync) return [...system, ...((op.messages as Message[]) ?? [])];
+  if (run.conversation.length < sync.base)
+    throw new Error(`model.generate: conversation out of sync (the host has ${run.conversation.length} messages, the engine assumed ${sync.base})`);
+  run.conversation.length = sync.base; // a retried call re-sends the same tail
+  run.conversation.push(...sync.append);
+  return [...system, ...run.conversation];
 }
 
 /** Starts a prompt run on `engine`; used by runPrompt and by sub-agents. */
@@ -128,11 +153,14 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
   const steps: PromptStep[] = [];
   const ownNames: string[] = [];
   const ownRefs: string[] = [];
-  const onText = (text: string, stepNumber: number) => result.push({ type: 'text-delta', text, stepNumber });
+  const run: RunHostState = {
+    onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber }),
+    conversation: [],
+  };
 
   const registerModel = (m: LanguageModel): string => {
     const ref = `${prefix}model:${ownRefs.length}`;
-    modelRefs.set(ref, { model: m, onText });
+    modelRefs.set(ref, { model: m, run });
     ownRefs.push(ref);
     return ref;
   };
@@ -146,8 +174,8 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
     name: def.name,
     description: def.description,
     parameters: def.parameters,
-    callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string; messages: Message[] }, call: { signal: AbortSignal }) =>
-      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: info.messages }, model),
+    callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string }, call: { signal: AbortSignal }) =>
+      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, model),
     ),
   }));
   const hooks = collected.hooks.map((hook, i) =>

@@ -113,9 +113,12 @@ class PromptRun {
       const std::optional<std::string> system = system_prompt(overrides);
       emit({{"type", "step-start"}, {"stepNumber", step}, {"system", system ? json(*system) : json()}, {"activeTools", names(offered)}});
 
+      const bool synced = !overrides.messages;
       json response = co_await generate(model_request(step, overrides, offered, system));
       const json content = response["content"];
       conversation_.push_back({{"role", "assistant"}, {"content", content}});
+      // The host appended the same assistant turn to its copy of a synced conversation.
+      if (synced) host_has_ = conversation_.size();
       usage_ = add_usage(usage_, response.value("usage", json::object()));
 
       std::vector<CheckedCall> calls;
@@ -177,14 +180,20 @@ class PromptRun {
 
   json model_request(int step, const StepOverrides& overrides, const std::vector<const ToolSpec*>& offered,
                      const std::optional<std::string>& system) const {
-    json messages = json::array();
-    if (system) messages.push_back({{"role", "system"}, {"content", *system}});
-    for (const auto& message : overrides.messages ? *overrides.messages : conversation_) messages.push_back(message);
     json tools = json::array();
     for (const ToolSpec* tool : offered)
       tools.push_back({{"name", tool->name}, {"description", tool->description}, {"parameters", tool->parameters}});
-    json request{{"model", overrides.model.value_or(spec_.model)}, {"step", step}, {"messages", std::move(messages)},
+    json request{{"model", overrides.model.value_or(spec_.model)}, {"step", step}, {"system", system ? json(*system) : json()},
                  {"tools", std::move(tools)}, {"params", spec_.options.params}};
+    if (overrides.messages) {
+      request["messages"] = *overrides.messages;  // a hook's messages, for this step only
+    } else {
+      // Only what the host does not have yet: sending the whole history every step would make a
+      // run quadratic in its length.
+      json append = json::array();
+      for (std::size_t i = host_has_; i < conversation_.size(); ++i) append.push_back(conversation_[i]);
+      request["conversation"] = {{"base", host_has_}, {"append", std::move(append)}};
+    }
     const json& choice = overrides.tool_choice ? *overrides.tool_choice : spec_.options.tool_choice;
     if (!choice.is_null()) request["toolChoice"] = choice;
     return request;
@@ -232,7 +241,7 @@ class PromptRun {
     json value;
     if (error.empty()) {
       try {
-        json context{{"toolCallId", call.id}, {"toolName", call.name}, {"messages", conversation_}};
+        json context{{"toolCallId", call.id}, {"toolName", call.name}};
         json payload{{"fn", call.tool->callback}, {"args", json::array({call.args, context})}};
         value = co_await loop_.op(run_, "callback.invoke", std::move(payload));
       } catch (const OpFailed& e) {
@@ -313,6 +322,7 @@ class PromptRun {
   RunId run_;
   PromptSpec spec_;
   json conversation_;
+  std::size_t host_has_ = 0;  // how many messages of conversation_ the host holds (see model_request)
   json steps_ = json::array();
   json usage_ = add_usage(json::object(), json::object());
   json last_tool_call_;

@@ -378,3 +378,17 @@ test('validate(schema, value) uses the engine validator; zod and JSON Schema bot
   await assert.rejects(validate({ type: 5 }, 1), TypeError);
   await assert.rejects(validate('nope', 1), /expected a zod schema or a JSON Schema object, got string/);
 });
+
+test('tools see the conversation up to their own call; a hook can replace the messages of one step', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'look', args: {} }, { type: 'tool-call', toolName: 'look', args: {} }, { type: 'text', text: 'end' }]);
+  const seen = [];
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('look', 'l', {}, (args, { messages }) => (seen.push(messages.map((m) => m.role)), 'ok'));
+    ctx.defHook(({ stepNumber }) => (stepNumber === 2 ? { messages: [{ role: 'user', content: 'summarize only this' }] } : undefined));
+    ctx.$`start`;
+  }, { model });
+  assert.equal(await result.text, 'end');
+  assert.deepEqual(seen, [['user', 'assistant'], ['user', 'assistant', 'tool', 'assistant']]);
+  assert.deepEqual(model.calls[1].messages.map((m) => m.role), ['user', 'assistant', 'tool']);
+  assert.deepEqual(model.calls[2].messages, [{ role: 'user', content: 'summarize only this' }]);
+});

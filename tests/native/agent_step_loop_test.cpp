@@ -25,9 +25,39 @@ json weather_tool() {
           {"callback", "tool:weather"}};
 }
 
+// The host's copy of a run's conversation, kept as a real host does: model.generate sends only the
+// messages the host does not have (`conversation: {base, append}`) and the host adds the assistant
+// turn itself. `request` returns the op with the full `messages` the model would see.
+struct HostConversation {
+  json messages = json::array();
+
+  json request(const json& op) {
+    json full = op;
+    json list = json::array();
+    if (!op["system"].is_null()) list.push_back({{"role", "system"}, {"content", op["system"]}});
+    if (op.contains("conversation")) {
+      const std::size_t base = op["conversation"]["base"].get<std::size_t>();
+      REQUIRE(messages.size() >= base);
+      messages.erase(messages.begin() + static_cast<long>(base), messages.end());
+      for (const auto& m : op["conversation"]["append"]) messages.push_back(m);
+      for (const auto& m : messages) list.push_back(m);
+    } else {
+      for (const auto& m : op["messages"]) list.push_back(m);
+    }
+    full["messages"] = list;
+    return full;
+  }
+
+  void answered(const json& op, const json& response) {
+    if (op.contains("conversation") && response.contains("content"))
+      messages.push_back({{"role", "assistant"}, {"content", response["content"]}});
+  }
+};
+
 // A host that answers every op on the next wait: the model from a script of responses (one per
 // model.generate, in order), callbacks from a table of functions.
 struct Script {
+  HostConversation conversation;
   std::vector<json> model_responses;
   std::map<std::string, std::function<json(const json& args)>> callbacks;
   std::vector<json> model_requests;
@@ -39,12 +69,13 @@ struct Script {
       const json& op = h.host.started[answered];
       const OpId id = op["id"].get<OpId>();
       if (op["op"] == "model.generate") {
-        model_requests.push_back(op);
-        if (next_response >= model_responses.size()) {
-          h.post(Harness::done_ok(id, response({})));
+        model_requests.push_back(conversation.request(op));
+        const json r = next_response < model_responses.size() ? model_responses[next_response++] : response({});
+        if (r.contains("error")) {
+          h.post(json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", r["error"]}});
         } else {
-          const json& r = model_responses[next_response++];
-          h.post(r.contains("error") ? json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", r["error"]}} : Harness::done_ok(id, r));
+          conversation.answered(op, r);
+          h.post(Harness::done_ok(id, r));
         }
       } else if (op["op"] == "timer.sleep") {
         h.clock += op["ms"].get<double>();
@@ -160,8 +191,10 @@ TEST_CASE("several tool calls in one step run concurrently; results keep call or
       return;
     }
     for (const auto& op : fresh) {
-      script.model_requests.push_back(op);
-      hh.post(Harness::done_ok(op["id"].get<OpId>(), script.model_responses[std::min<std::size_t>(wait == 1 ? 0 : 1, 1)]));
+      script.model_requests.push_back(script.conversation.request(op));
+      const json& r = script.model_responses[wait == 1 ? 0 : 1];
+      script.conversation.answered(op, r);
+      hh.post(Harness::done_ok(op["id"].get<OpId>(), r));
     }
   }));
   const json& tool_message = script.model_requests[1]["messages"][2];
@@ -326,4 +359,23 @@ TEST_CASE("cancelling a prompt run mid-tool aborts it without turning the abort 
   }));
   REQUIRE((*h.reply(1))["error"]["kind"] == "aborted");
   REQUIRE(run_events(h, "tool-error").empty());
+}
+
+TEST_CASE("each model call sends only the messages the host does not have yet", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("a", "weather", {{"city", "A"}})}, "tool-calls"),
+                            response({call_part("b", "weather", {{"city", "B"}})}, "tool-calls"), response({text_part("done")})};
+  script.callbacks["tool:weather"] = [](const json& args) { return args[0]["city"]; };
+  run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}}));
+  std::vector<json> ops;
+  for (const auto& op : h.host.started)
+    if (op["op"] == "model.generate") ops.push_back(op["conversation"]);
+  REQUIRE(ops.size() == 3);
+  REQUIRE(ops[0]["base"] == 0);
+  REQUIRE(ops[0]["append"].size() == 1);  // the user message
+  REQUIRE(ops[1]["base"] == 2);           // user + assistant (added by the host itself)
+  REQUIRE(ops[1]["append"].size() == 1);  // the tool results
+  REQUIRE(ops[2]["base"] == 4);
+  REQUIRE(script.model_requests[2]["messages"].size() == 5);
 }
