@@ -1,11 +1,11 @@
 /**
  * Anthropic Messages provider (`POST /messages`, `anthropic-version: 2023-06-01`), streaming over SSE.
  */
-import { joinUrl, postJson, readJson, readProcessEnv, secretHeaderValues } from './http.js';
+import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
 import { buildAnthropicBody } from './anthropic-request.js';
 import { AnthropicStreamState, parseAnthropicResponse } from './anthropic-response.js';
-import { consumeSse, emitResponseAsDeltas } from './stream.js';
-import type { GenerateOptions, LanguageModel, ModelFactory, ModelRequest, ModelResponse, ProviderSettings, StreamDelta } from './types.js';
+import { exchange } from './stream.js';
+import type { GenerateOptions, LanguageModel, ModelFactory, ModelRequest, ModelResponse, ProviderSettings } from './types.js';
 
 /** Default base URL (overridden by `ANTHROPIC_BASE_URL` under Node). */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com/v1';
@@ -69,42 +69,17 @@ export class AnthropicMessagesModel implements LanguageModel {
     if (this.config.apiKey) headers['x-api-key'] = this.config.apiKey;
     if (stream) headers.accept = 'text/event-stream';
     const secrets = [...(this.config.apiKey ? [this.config.apiKey] : []), ...secretHeaderValues(headers)];
-    const res = await postJson({
+    return exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'messages'),
       headers,
+      secrets,
       body: buildAnthropicBody(this.modelId, req, stream),
+      stream,
       fetch: this.config.fetch,
-      signal: opts.signal,
-      secrets,
+      opts,
+      parseJson: (json) => parseAnthropicResponse(json, this.provider, secrets),
+      streamState: (emit) => new AnthropicStreamState(this.provider, secrets, emit),
     });
-    const emit = opts.onDelta ?? ((_: StreamDelta) => undefined);
-    // a server may ignore `stream: true` and answer with plain JSON
-    const isJson = /\bjson\b/i.test(res.headers.get('content-type') ?? '');
-    if (!stream || isJson) {
-      const result = parseAnthropicResponse(await readJson(res, this.provider, secrets, opts.signal), this.provider, secrets);
-      if (stream) emitResponseAsDeltas(result, emit);
-      return result;
-    }
-    const state = new AnthropicStreamState(this.provider, secrets, emit);
-    await consumeSse(
-      this.provider,
-      res,
-      {
-        onEvent: (ev) => state.handle(ev),
-        get complete() {
-          return state.complete;
-        },
-        get done() {
-          return state.done;
-        },
-        get partialText() {
-          return state.text;
-        },
-      },
-      secrets,
-      opts.signal,
-    );
-    return state.result();
   }
 }

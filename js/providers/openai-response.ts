@@ -4,6 +4,7 @@
  */
 import { ProviderError } from '../errors.js';
 import { classifyFailure, errorFields, isObject, parseToolArgs, redact, tokenCount } from './http.js';
+import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
 
 /** Maps OpenAI's `finish_reason` to a {@link FinishReason}. */
@@ -138,8 +139,9 @@ export class OpenAIStreamState {
     return this.done || this.rawFinish !== undefined;
   }
 
-  /** Handles the `data` of one SSE event. */
-  handle(data: string): void {
+  /** Handles one SSE event (only its `data` matters for Chat Completions). */
+  handle(ev: SseEvent): void {
+    const data = ev.data;
     if (data.trim() === '[DONE]') {
       this.done = true;
       return;

@@ -2,11 +2,11 @@
  * OpenAI Chat Completions provider (`POST /chat/completions`), for the official API and for
  * OpenAI-compatible servers (Ollama, vLLM, LM Studio, llama.cpp, OpenRouter, ...).
  */
-import { postJson, readJson, readProcessEnv, joinUrl, secretHeaderValues } from './http.js';
+import { readProcessEnv, joinUrl, secretHeaderValues } from './http.js';
 import { buildOpenAIBody, type OpenAIDialect } from './openai-request.js';
 import { OpenAIStreamState, parseOpenAIResponse } from './openai-response.js';
-import { consumeSse, emitResponseAsDeltas } from './stream.js';
-import type { GenerateOptions, LanguageModel, ModelFactory, ModelRequest, ModelResponse, ProviderSettings, StreamDelta } from './types.js';
+import { exchange } from './stream.js';
+import type { GenerateOptions, LanguageModel, ModelFactory, ModelRequest, ModelResponse, ProviderSettings } from './types.js';
 
 /** Default base URL of the official API (overridden by `OPENAI_BASE_URL` under Node). */
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -87,42 +87,17 @@ export class OpenAIChatModel implements LanguageModel {
     if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
     if (stream) headers.accept = 'text/event-stream';
     const secrets = [...(this.config.apiKey ? [this.config.apiKey] : []), ...secretHeaderValues(headers)];
-    const res = await postJson({
+    return exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'chat/completions'),
       headers,
+      secrets,
       body: buildOpenAIBody(this.modelId, req, stream, this.config.dialect),
+      stream,
       fetch: this.config.fetch,
-      signal: opts.signal,
-      secrets,
+      opts,
+      parseJson: (json) => parseOpenAIResponse(json, this.provider, secrets),
+      streamState: (emit) => new OpenAIStreamState(this.provider, secrets, emit),
     });
-    const emit = opts.onDelta ?? ((_: StreamDelta) => undefined);
-    // a server may ignore `stream: true` and answer with plain JSON
-    const isJson = /\bjson\b/i.test(res.headers.get('content-type') ?? '');
-    if (!stream || isJson) {
-      const result = parseOpenAIResponse(await readJson(res, this.provider, secrets, opts.signal), this.provider, secrets);
-      if (stream) emitResponseAsDeltas(result, emit);
-      return result;
-    }
-    const state = new OpenAIStreamState(this.provider, secrets, emit);
-    await consumeSse(
-      this.provider,
-      res,
-      {
-        onEvent: (ev) => state.handle(ev.data),
-        get complete() {
-          return state.complete;
-        },
-        get done() {
-          return state.done;
-        },
-        get partialText() {
-          return state.text;
-        },
-      },
-      secrets,
-      opts.signal,
-    );
-    return state.result();
   }
 }
