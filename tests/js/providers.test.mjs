@@ -309,27 +309,29 @@ describe('openai-chat fixtures', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-describe('openai-compatible fixtures (Ollama)', () => {
-  const weather = {
-    name: 'weather',
-    description: 'Gets current weather for a location',
-    parameters: {
-      type: 'object',
-      properties: {
-        latitude: { type: 'string', description: 'Latitude (e.g., 52.5200)' },
-        longitude: { type: 'string', description: 'Longitude (e.g., 13.4050)' },
-      },
-      required: ['latitude', 'longitude'],
-      additionalProperties: false,
-      strict: true,
+// The parallel-tool recordings of Ollama and Anthropic come from the same upstream test: same tools, same question.
+const weather = {
+  name: 'weather',
+  description: 'Gets current weather for a location',
+  parameters: {
+    type: 'object',
+    properties: {
+      latitude: { type: 'string', description: 'Latitude (e.g., 52.5200)' },
+      longitude: { type: 'string', description: 'Longitude (e.g., 13.4050)' },
     },
-  };
-  const bestLanguage = {
-    name: 'best_language_to_learn',
-    description: 'Gets the best language to learn',
-    parameters: { type: 'object', properties: {}, required: [], additionalProperties: false, strict: true },
-  };
-  const question = "What's the weather in Berlin (52.5200, 13.4050) and what's the best language to learn?";
+    required: ['latitude', 'longitude'],
+    additionalProperties: false,
+    strict: true,
+  },
+};
+const bestLanguage = {
+  name: 'best_language_to_learn',
+  description: 'Gets the best language to learn',
+  parameters: { type: 'object', properties: {}, required: [], additionalProperties: false, strict: true },
+};
+const question = "What's the weather in Berlin (52.5200, 13.4050) and what's the best language to learn?";
+
+describe('openai-compatible fixtures (Ollama)', () => {
   // `stream: false` and Ollama's `enable_thinking` are sent by the recording client but not by ours.
   const ignore = ['stream', 'enable_thinking'];
 
@@ -497,26 +499,6 @@ describe('anthropic fixtures', () => {
     assert.equal(r.sent.headers['anthropic-beta'], 'test-beta-flag');
   });
 
-  const weather = {
-    name: 'weather',
-    description: 'Gets current weather for a location',
-    parameters: {
-      type: 'object',
-      properties: {
-        latitude: { type: 'string', description: 'Latitude (e.g., 52.5200)' },
-        longitude: { type: 'string', description: 'Longitude (e.g., 13.4050)' },
-      },
-      required: ['latitude', 'longitude'],
-      additionalProperties: false,
-      strict: true,
-    },
-  };
-  const bestLanguage = {
-    name: 'best_language_to_learn',
-    description: 'Gets the best language to learn',
-    parameters: { type: 'object', properties: {}, required: [], additionalProperties: false, strict: true },
-  };
-  const question = "What's the weather in Berlin (52.5200, 13.4050) and what's the best language to learn?";
   const callWeather = {
     type: 'tool-call',
     toolCallId: 'toolu_01TjHdHxyQNDy4DipRieJU5n',
