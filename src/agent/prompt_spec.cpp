@@ -1,5 +1,7 @@
 #include "agent/prompt_spec.hpp"
 
+#include <algorithm>
+
 #include "prompt/yaml.hpp"
 
 namespace lmthing::agent {
@@ -65,6 +67,27 @@ std::shared_ptr<const schema::Validator> compile_schema(const json& schema, cons
   }
 }
 
+std::string optional_name(const json& object, const char* field, const std::string& where) {
+  if (!object.contains(field)) return {};
+  const std::string name = require_field(object, field, value_t::string, where).get<std::string>();
+  if (name.empty()) throw ProtocolError(where + ": \"" + field + "\" must name a policy, got an empty string");
+  return name;
+}
+
+double optional_ms(const json& object, const char* field, const std::string& where) {
+  if (!object.contains(field)) return 0;
+  const double v = require_field(object, field, value_t::number_float, where).get<double>();
+  if (!(v > 0 && v <= 1e12)) throw ProtocolError(where + ": \"" + field + "\" must be a number of milliseconds > 0, got " + object[field].dump());
+  return v;
+}
+
+void read_tool_policies(const json& entry, const std::string& where, ToolSpec& tool) {
+  tool.retry = optional_name(entry, "retry", where);
+  tool.fallback = optional_name(entry, "fallback", where);
+  tool.circuit_breaker = optional_name(entry, "circuitBreaker", where);
+  tool.timeout_ms = optional_ms(entry, "timeoutMs", where);
+}
+
 void read_tools(const json& spec, std::vector<ToolSpec>& tools) {
   if (!spec.contains("tools")) return;
   const json& list = require_field(spec, "tools", value_t::array, kWhere);
@@ -79,6 +102,7 @@ void read_tools(const json& spec, std::vector<ToolSpec>& tools) {
     tool.parameters = list[i].contains("parameters") ? list[i]["parameters"] : json{{"type", "object"}};
     tool.callback = require_field(list[i], "callback", value_t::string, where).get<std::string>();
     tool.validator = compile_schema(tool.parameters, "the parameters of tool \"" + tool.name + "\"");
+    read_tool_policies(list[i], where, tool);
     tools.push_back(std::move(tool));
   }
 }
@@ -110,6 +134,9 @@ PromptOptions read_options(const json& spec) {
     options.max_retries = static_cast<int>(v);
   }
   if (o.contains("toolChoice")) options.tool_choice = o["toolChoice"];
+  options.timeout_ms = optional_ms(o, "timeoutMs", where);
+  options.model_timeout_ms = optional_ms(o, "modelTimeoutMs", where);
+  options.tool_timeout_ms = optional_ms(o, "toolTimeoutMs", where);
   if (o.contains("params")) options.params = require_field(o, "params", value_t::object, where);
   return options;
 }
@@ -133,10 +160,64 @@ PromptSpec parse_prompt_spec(const json& spec) {
     if (spec.contains("stopWhen")) parsed.stop_when = require_field(spec, "stopWhen", value_t::string, kWhere).get<std::string>();
     if (spec.contains("responseSchema")) parsed.response_validator = compile_schema(spec["responseSchema"], "responseSchema");
     parsed.options = read_options(spec);
+    parsed.retry = optional_name(spec, "retry", kWhere);
+    parsed.fallback = optional_name(spec, "fallback", kWhere);
+    parsed.circuit_breaker = optional_name(spec, "circuitBreaker", kWhere);
   } catch (const prompt::DefinitionError& e) {
     throw ProtocolError(std::string(kWhere) + ": " + e.what());
   }
   return parsed;
+}
+
+namespace {
+
+// Follows alternative fallbacks from `tool`; `path` holds the chain so far.
+void check_alternatives(const PromptSpec& spec, const ToolSpec& tool, std::vector<std::string>& path) {
+  if (tool.fallback.empty()) return;
+  const policy::FallbackPolicy& fallback = spec.policies->fallback(tool.fallback);
+  if (fallback.strategy != policy::FallbackPolicy::Strategy::Alternative) return;
+  for (const auto& name : fallback.tools) {
+    const ToolSpec* alternative = spec.find_tool(name);
+    if (!alternative) {
+      std::string defined;
+      for (const auto& t : spec.tools) defined += (defined.empty() ? "" : ", ") + t.name;
+      throw ProtocolError("fallback \"" + tool.fallback + "\" of tool \"" + tool.name + "\" names unknown tool \"" + name +
+                          "\" (defined tools: " + (defined.empty() ? "none" : defined) + ")");
+    }
+    if (std::find(path.begin(), path.end(), name) != path.end()) {
+      std::string cycle;
+      for (const auto& step : path) cycle += step + " -> ";
+      throw ProtocolError("fallback cycle: " + cycle + name + " (alternative tools must not lead back to a tool already tried)");
+    }
+    path.push_back(name);
+    check_alternatives(spec, *alternative, path);
+    path.pop_back();
+  }
+}
+
+}  // namespace
+
+void attach_policies(PromptSpec& spec, std::shared_ptr<policy::RunPolicies> policies) {
+  spec.policies = std::move(policies);
+  policy::RunPolicies& p = *spec.policies;
+  try {
+    if (!spec.retry.empty()) p.retry(spec.retry);
+    if (!spec.circuit_breaker.empty()) p.breaker(spec.circuit_breaker);
+    if (!spec.fallback.empty() && p.fallback(spec.fallback).strategy != policy::FallbackPolicy::Strategy::Cascade)
+      throw ProtocolError(std::string(kWhere) + ": the run's fallback \"" + spec.fallback + "\" must be a cascade of models, not " +
+                          to_string(p.fallback(spec.fallback).strategy));
+    for (const auto& tool : spec.tools) {
+      if (!tool.retry.empty()) p.retry(tool.retry);
+      if (!tool.circuit_breaker.empty()) p.breaker(tool.circuit_breaker);
+      if (!tool.fallback.empty() && p.fallback(tool.fallback).strategy == policy::FallbackPolicy::Strategy::Cascade)
+        throw ProtocolError("tool \"" + tool.name + "\": fallback \"" + tool.fallback +
+                            "\" is a model cascade; a tool takes an 'alternative' or 'default' fallback (give the cascade to defAgent or the run)");
+      std::vector<std::string> path{tool.name};
+      check_alternatives(spec, tool, path);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw ProtocolError(std::string(kWhere) + ": " + e.what());
+  }
 }
 
 }  // namespace lmthing::agent

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/run_policies.hpp"
 #include "prompt/definitions.hpp"
 #include "runtime/loop.hpp"
 #include "schema/validator.hpp"
@@ -21,6 +22,9 @@ struct ToolSpec {
   json parameters;        // JSON Schema, as sent to the model
   std::string callback;   // host callback that executes the tool
   std::shared_ptr<const schema::Validator> validator;
+  // Resilience (docs/resilience.md): policy names of the run, and a per-call time limit (0 = none).
+  std::string retry, fallback, circuit_breaker;
+  double timeout_ms = 0;
 };
 
 struct PromptOptions {
@@ -28,6 +32,9 @@ struct PromptOptions {
   int max_retries = 2;
   json tool_choice;        // null = provider default
   json params = json::object();
+  double timeout_ms = 0;        // the whole run (0 = none)
+  double model_timeout_ms = 0;  // each model call
+  double tool_timeout_ms = 0;   // each tool call without its own timeout
 };
 
 struct PromptSpec {
@@ -39,6 +46,10 @@ struct PromptSpec {
   std::optional<std::string> stop_when;
   std::shared_ptr<const schema::Validator> response_validator;
   PromptOptions options;
+  // Model-call policies of the run, by name (empty = none / the default retry).
+  std::string retry, fallback, circuit_breaker;
+  // The run tree's policies (shared with the parent run for a sub-agent); set by attach_policies.
+  std::shared_ptr<policy::RunPolicies> policies;
 
   const ToolSpec* find_tool(const std::string& name) const;
 };
@@ -46,5 +57,10 @@ struct PromptSpec {
 // Throws protocol::ProtocolError naming the bad field (and prompt::DefinitionError /
 // schema::SchemaError messages are wrapped the same way) when the spec cannot run.
 PromptSpec parse_prompt_spec(const json& spec);
+
+// Gives the spec its run tree's policies and checks every policy name it uses: unknown names (the
+// error lists the defined ones), a cascade on a plain tool, alternatives naming unknown tools, and
+// alternative chains that loop back (a fallback cycle). Throws protocol::ProtocolError.
+void attach_policies(PromptSpec& spec, std::shared_ptr<policy::RunPolicies> policies);
 
 }  // namespace lmthing::agent

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "agent/guarded_calls.hpp"
 #include "agent/tool_calls.hpp"
 #include "runtime/when_all.hpp"
 
@@ -76,17 +77,6 @@ std::string text_of(const json& content) {
   return text;
 }
 
-bool retryable(const WireError& error) {
-  if (error.kind == "rate_limit") return true;
-  return error.kind == "provider" && error.extra.value("retryable", false);
-}
-
-double retry_delay_ms(const WireError& error, int attempt) {
-  if (auto after = error.extra.find("retryAfterMs"); after != error.extra.end() && after->is_number())
-    return std::max(0.0, after->get<double>());
-  return std::min(250.0 * std::pow(2.0, attempt), 20000.0);
-}
-
 json merged(json base, const json& extra) {
   base.update(extra);
   return base;
@@ -101,11 +91,13 @@ json add_usage(const json& total, const json& usage) {
 
 class PromptRun {
  public:
-  PromptRun(Loop& loop, RunId run, PromptSpec spec) : loop_(loop), run_(run), spec_(std::move(spec)) {
+  PromptRun(Loop& loop, RunId run, PromptSpec spec)
+      : loop_(loop), run_(run), spec_(std::move(spec)), calls_(loop, run, spec_, [this](json event) { emit(std::move(event)); }) {
     conversation_ = spec_.messages;
   }
 
   Task<json> run() {
+    set_deadline();
     json last_step;
     for (int step = 0; step < spec_.options.max_steps; ++step) {
       StepOverrides overrides = co_await call_hooks(step);
@@ -114,7 +106,7 @@ class PromptRun {
       emit({{"type", "step-start"}, {"stepNumber", step}, {"system", system ? json(*system) : json()}, {"activeTools", names(offered)}});
 
       const bool synced = !overrides.messages;
-      json response = co_await generate(model_request(step, overrides, offered, system));
+      json response = co_await calls_.generate(model_request(step, overrides, offered, system), overrides.model);
       const json content = response["content"];
       conversation_.push_back({{"role", "assistant"}, {"content", content}});
       // The host appended the same assistant turn to its copy of a synced conversation.
@@ -131,6 +123,11 @@ class PromptRun {
       steps_.push_back(last_step);
       emit(merged(last_step, {{"type", "step-finish"}}));
       if (calls.empty()) break;
+      if (auto constraint = spec_.policies->ledger().graceful_stop(loop_.now_ms())) {
+        emit({{"type", "budget-stop"}, {"constraint", *constraint}, {"stepNumber", step}});
+        budget_stop_ = true;
+        break;
+      }
       if (spec_.stop_when) {
         const bool stop = co_await should_stop(last_step);
         if (stop) break;
@@ -183,7 +180,7 @@ class PromptRun {
     json tools = json::array();
     for (const ToolSpec* tool : offered)
       tools.push_back({{"name", tool->name}, {"description", tool->description}, {"parameters", tool->parameters}});
-    json request{{"model", overrides.model.value_or(spec_.model)}, {"step", step}, {"system", system ? json(*system) : json()},
+    json request{{"step", step}, {"system", system ? json(*system) : json()},
                  {"tools", std::move(tools)}, {"params", spec_.options.params}};
     if (overrides.messages) {
       request["messages"] = *overrides.messages;  // a hook's messages, for this step only
@@ -197,26 +194,6 @@ class PromptRun {
     const json& choice = overrides.tool_choice ? *overrides.tool_choice : spec_.options.tool_choice;
     if (!choice.is_null()) request["toolChoice"] = choice;
     return request;
-  }
-
-  // A model call, retried on rate limits and retryable provider errors with backoff on the engine clock.
-  Task<json> generate(json request) {
-    for (int attempt = 0;; ++attempt) {
-      std::optional<WireError> failure;
-      try {
-        json response = co_await loop_.op(run_, "model.generate", request);
-        if (!response.is_object() || !response.contains("content") || !response["content"].is_array())
-          fail("provider", "the model response has no \"content\" array");
-        co_return response;
-      } catch (const OpFailed& e) {
-        if (attempt >= spec_.options.max_retries || !retryable(e.error)) throw;
-        failure = e.error;
-      }
-      const double delay = retry_delay_ms(*failure, attempt);
-      emit({{"type", "retry"}, {"stepNumber", request["step"]}, {"attempt", attempt + 1}, {"delayMs", delay},
-            {"error", failure->message}});
-      co_await loop_.sleep(run_, delay);
-    }
   }
 
   Task<json> run_tools(int step, const std::vector<CheckedCall>& calls) {
@@ -242,10 +219,10 @@ class PromptRun {
     if (error.empty()) {
       try {
         json context{{"toolCallId", call.id}, {"toolName", call.name}};
-        json payload{{"fn", call.tool->callback}, {"args", json::array({call.args, context})}};
-        value = co_await loop_.op(run_, "callback.invoke", std::move(payload));
+        value = co_await calls_.call_tool(call.tool, call.args, std::move(context));
       } catch (const OpFailed& e) {
-        if (e.error.kind == "aborted") throw;
+        // A cancelled run (abort, run timeout, hard budget) ends here; any other failure is the model's to handle.
+        if (e.error.kind == "aborted" || loop_.run_cancelled(run_)) throw;
         error = e.error.message;
       }
     }
@@ -277,9 +254,21 @@ class PromptRun {
                 {"usage", add_usage(json::object(), response.value("usage", json::object()))}};
   }
 
+  // The run's own time limit and, for a root run, the hard duration budget of its tree: whichever
+  // comes first cancels the run with its error.
+  void set_deadline() {
+    std::optional<std::pair<double, WireError>> deadline;
+    if (spec_.options.timeout_ms > 0)
+      deadline.emplace(spec_.options.timeout_ms, WireError{"timeout", "the run timed out after " + format_ms(spec_.options.timeout_ms) + " ms", json::object()});
+    if (spec_.policies->root() == run_)
+      if (auto budget = spec_.policies->ledger().hard_deadline(); budget && (!deadline || budget->first < deadline->first))
+        deadline.emplace(budget->first, budget->second.error());
+    if (deadline) loop_.set_deadline(run_, deadline->first, deadline->second);
+  }
+
   json finish(const json& last_step) const {
     json result{{"text", last_step.value("text", "")},
-                {"finishReason", last_step.value("finishReason", "other")},
+                {"finishReason", budget_stop_ ? json("budget") : json(last_step.value("finishReason", "other"))},
                 {"usage", usage_},
                 {"steps", steps_},
                 {"messages", conversation_}};
@@ -321,6 +310,8 @@ class PromptRun {
   Loop& loop_;
   RunId run_;
   PromptSpec spec_;
+  GuardedCalls calls_;
+  bool budget_stop_ = false;  // a graceful duration constraint ended the loop
   json conversation_;
   std::size_t host_has_ = 0;  // how many messages of conversation_ the host holds (see model_request)
   json steps_ = json::array();

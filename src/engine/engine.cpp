@@ -25,6 +25,8 @@ void Engine::handle_command(const json& message) {
       cancel_run(id, message);
     else if (type == "schema.validate")
       validate(id, message);
+    else if (type == "circuit.admit" || type == "circuit.record" || type == "constraints.check")
+      policy_command(type, id, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, json{{"protocol", protocol::kVersion},
                                              {"version", kEngineVersion},
@@ -32,7 +34,7 @@ void Engine::handle_command(const json& message) {
                                              {"pendingOps", loop_.pending_op_count()}}));
     else
       throw ProtocolError("unknown command type \"" + type +
-                          "\" (expected one of run.start, run.cancel, schema.validate, engine.info, op.done)");
+                          "\" (expected one of run.start, run.cancel, schema.validate, engine.info, circuit.admit, circuit.record, constraints.check, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   }
@@ -42,7 +44,7 @@ void Engine::start_run(const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "id", "run.start");
   if (runs_.count(run)) throw ProtocolError("run.start: a run with id " + std::to_string(run) + " is already active");
   const json& spec = message.contains("spec") ? message["spec"] : json();
-  Task<json> body = prepare_run(loop_, run, spec);
+  Task<json> body = prepare_run(loop_, run, spec, policies_);
   runs_.emplace(run, spec["kind"].get<std::string>());
   loop_.spawn(run_main(command_id, run, std::move(body)));
 }
@@ -71,6 +73,41 @@ void Engine::cancel_run(const json& command_id, const json& message) {
   loop_.emit(protocol::reply_ok(command_id, json{{"cancelledOps", cancelled}}));
 }
 
+void Engine::policy_command(const std::string& type, const json& command_id, const json& message) {
+  const RunId run = protocol::require_id(message, "run", type);
+  auto policies = policies_.find(run);
+  if (!policies) throw ProtocolError(type + ": no active prompt run with id " + std::to_string(run));
+  const double now = loop_.now_ms();
+  if (type == "constraints.check") {
+    if (auto violation = policies->ledger().exceeded(now))
+      loop_.emit(protocol::reply_error(command_id, violation->error()));
+    else
+      loop_.emit(protocol::reply_ok(command_id, policies->ledger().totals(now)));
+    return;
+  }
+  const std::string name = protocol::require_field(message, "name", json::value_t::string, type).get<std::string>();
+  policy::CircuitBreaker* breaker = nullptr;
+  try {
+    breaker = &policies->breaker(name);
+  } catch (const std::invalid_argument& e) {
+    throw ProtocolError(type + ": " + e.what());
+  }
+  if (type == "circuit.admit") {
+    auto admission = breaker->admit(now);
+    if (admission)
+      loop_.emit(protocol::reply_ok(command_id, json{{"state", policy::to_string(breaker->state(now))}}));
+    else
+      loop_.emit(protocol::reply_error(command_id, policy::circuit_open_error(name, admission.retry_in_ms)));
+    return;
+  }
+  const std::string outcome = protocol::require_field(message, "outcome", json::value_t::string, type).get<std::string>();
+  if (outcome == "success") breaker->record_success(now);
+  else if (outcome == "failure") breaker->record_failure(now);
+  else if (outcome == "cancelled") breaker->record_cancelled(now);
+  else throw ProtocolError(type + ": \"outcome\" must be success, failure or cancelled, got \"" + outcome + "\"");
+  loop_.emit(protocol::reply_ok(command_id, json{{"state", policy::to_string(breaker->state(now))}}));
+}
+
 Task<void> Engine::run_main(json command_id, RunId run, Task<json> body) {
   json reply;
   try {
@@ -84,6 +121,7 @@ Task<void> Engine::run_main(json command_id, RunId run, Task<json> body) {
     reply = protocol::reply_error(command_id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
   }
   runs_.erase(run);
+  policies_.release(run);
   loop_.forget_run(run);
   loop_.emit(reply);
 }

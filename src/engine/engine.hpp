@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "policy/run_policies.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing {
@@ -23,10 +24,14 @@ class Engine {
   void start_run(const json& command_id, const json& message);
   void cancel_run(const json& command_id, const json& message);
   void validate(const json& command_id, const json& message);
+  // circuit.admit / circuit.record / constraints.check: the policies a running prompt's own code
+  // (ctx.circuitBreaker(name).execute, ctx.checkConstraints) consults.
+  void policy_command(const std::string& type, const json& command_id, const json& message);
   Task<void> run_main(json command_id, RunId run, Task<json> body);
 
   Loop loop_;
   std::unordered_map<RunId, std::string> runs_;  // run id -> kind, for diagnostics
+  policy::PolicyRegistry policies_;
 };
 
 }  // namespace lmthing

@@ -11,12 +11,12 @@ namespace {
 // How many given-up op ids to remember for ignoring their late completions.
 constexpr std::size_t kGivenUpMemory = 1 << 16;
 
-// "100" rather than "100.0" for whole milliseconds.
+}  // namespace
+
 std::string format_ms(double ms) {
-  if (ms == std::floor(ms) && ms < 9e15) return std::to_string(static_cast<long long>(ms));
+  if (ms == std::floor(ms) && std::fabs(ms) < 9e15) return std::to_string(static_cast<long long>(ms));
   return json(ms).dump();
 }
-}  // namespace
 
 void OpAwaiter::await_suspend(coro::coroutine_handle<> waiter) {
   loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, waiter, &outcome_);
@@ -34,9 +34,10 @@ Loop::~Loop() {
 
 void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
                     OpOutcome* outcome) {
-  if (run_cancelled(run)) {
+  if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
-    outcome->error = WireError{"aborted", "the run was cancelled before " + kind + " could start", json::object()};
+    outcome->error = cancelled->second;
+    if (outcome->error.kind == "aborted") outcome->error.message = "the run was cancelled before " + kind + " could start";
     schedule(waiter);
     return;
   }
@@ -80,6 +81,14 @@ void Loop::complete_op(const json& message) {
   PendingOp op = it->second;
   pending_.erase(it);
 
+  if (op.is_deadline) {
+    auto deadline = deadlines_.find(op.run);
+    if (deadline == deadlines_.end() || deadline->second.timer != id) return;
+    WireError error = std::move(deadline->second.error);
+    deadlines_.erase(deadline);
+    cancel_run(op.run, error);
+    return;
+  }
   if (op.is_timeout_timer) {
     // The timer fired: the guarded op (if still pending) fails with a timeout and is cancelled.
     auto guarded = pending_.find(op.linked);
@@ -100,8 +109,37 @@ void Loop::finish(OpId, PendingOp op, OpOutcome outcome) {
   schedule(op.waiter);
 }
 
-std::size_t Loop::cancel_run(RunId run, const std::string& reason) {
-  cancelled_runs_.insert(run);
+void Loop::set_deadline(RunId run, double ms, WireError error) {
+  if (auto old = deadlines_.find(run); old != deadlines_.end()) {
+    pending_.erase(old->second.timer);
+    send_cancel(old->second.timer, "deadline replaced");
+    deadlines_.erase(old);
+  }
+  const OpId timer = next_op_id_++;
+  PendingOp entry{run, {}, nullptr, 0, false, {}};
+  entry.is_deadline = true;
+  pending_.emplace(timer, entry);
+  deadlines_.emplace(run, Deadline{timer, std::move(error)});
+  host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", ms}}).dump());
+}
+
+void Loop::forget_run(RunId run) {
+  cancelled_runs_.erase(run);
+  if (auto deadline = deadlines_.find(run); deadline != deadlines_.end()) {
+    pending_.erase(deadline->second.timer);
+    send_cancel(deadline->second.timer, "the run finished");
+    deadlines_.erase(deadline);
+  }
+}
+
+std::size_t Loop::cancel_run(RunId run, const WireError& error) {
+  cancelled_runs_.insert_or_assign(run, error);
+  const std::string& reason = error.message;
+  if (auto deadline = deadlines_.find(run); deadline != deadlines_.end()) {
+    pending_.erase(deadline->second.timer);
+    send_cancel(deadline->second.timer, reason);
+    deadlines_.erase(deadline);
+  }
   std::vector<OpId> victims;
   for (const auto& [id, op] : pending_)
     if (op.run == run && !op.is_timeout_timer) victims.push_back(id);
@@ -113,7 +151,7 @@ std::size_t Loop::cancel_run(RunId run, const std::string& reason) {
     PendingOp op = it->second;
     pending_.erase(it);
     send_cancel(id, reason);
-    finish(id, op, OpOutcome{false, json(), WireError{"aborted", reason, json::object()}});
+    finish(id, op, OpOutcome{false, json(), error});
   }
   return victims.size();
 }

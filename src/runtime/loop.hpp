@@ -42,6 +42,9 @@ class OpFailed : public std::runtime_error {
 
 class Loop;
 
+// A number of milliseconds for messages: "100" rather than "100.0" when whole.
+std::string format_ms(double ms);
+
 // co_await loop.op(...): hands the operation to the host and resumes with its value (or throws OpFailed).
 class [[nodiscard]] OpAwaiter {
  public:
@@ -83,9 +86,16 @@ class Loop {
 
   // Fails every pending op of `run` with kind "aborted", tells the host to cancel them, and makes
   // later ops of that run fail at once. Returns how many ops were cancelled.
-  std::size_t cancel_run(RunId run, const std::string& reason);
-  // Forget a finished run (so the set of cancelled runs does not grow forever).
-  void forget_run(RunId run) { cancelled_runs_.erase(run); }
+  std::size_t cancel_run(RunId run, const std::string& reason) {
+    return cancel_run(run, protocol::WireError{"aborted", reason, json::object()});
+  }
+  // The same with the error the ops (and later ops of the run) fail with, e.g. a run timeout.
+  std::size_t cancel_run(RunId run, const protocol::WireError& error);
+  // Cancels `run` with `error` once `ms` have passed on a timer op, unless the run is forgotten
+  // first. One deadline per run; a later call replaces an earlier one.
+  void set_deadline(RunId run, double ms, protocol::WireError error);
+  // Forget a finished run: drops its deadline and its cancelled mark (so neither grows forever).
+  void forget_run(RunId run);
   bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
 
   // --- scheduling ---
@@ -121,6 +131,7 @@ class Loop {
     OpId linked = 0;                  // op's timeout timer, or the timer's guarded op
     bool is_timeout_timer = false;
     std::string timeout_message;      // for a timeout timer: what the guarded op fails with
+    bool is_deadline = false;         // a run deadline timer (see set_deadline)
   };
 
   void start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
@@ -140,7 +151,12 @@ class Loop {
   // Ops the engine gave up on (cancel, timeout): a late op.done for them is expected and ignored.
   std::unordered_set<OpId> given_up_;
   std::deque<OpId> given_up_order_;
-  std::unordered_set<RunId> cancelled_runs_;
+  std::unordered_map<RunId, protocol::WireError> cancelled_runs_;  // and what their later ops fail with
+  struct Deadline {
+    OpId timer;
+    protocol::WireError error;
+  };
+  std::unordered_map<RunId, Deadline> deadlines_;
   std::map<std::uint64_t, Task<void>> roots_;
   std::vector<std::uint64_t> finished_roots_;
   std::uint64_t next_root_key_ = 1;

@@ -1,0 +1,43 @@
+// Retry policies (defRetry) and which failures they retry. A policy says how many attempts a call
+// gets, how long to wait between them (backoff.hpp) and which errors are worth another attempt.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy/backoff.hpp"
+#include "protocol/messages.hpp"
+
+namespace lmthing::policy {
+
+struct RetryPolicy {
+  int max_attempts = 3;  // all attempts, the first included (>= 1)
+  BackoffConfig backoff;
+  // Errors that are retried, each matched against the error's kind, its code, or as a substring of
+  // its message. Empty: the call site's default (see model_error_retryable / any tool failure).
+  std::vector<std::string> retryable_errors;
+};
+
+// Parses {maxAttempts, backoff, baseDelay, maxDelay, jitter, retryableErrors}. Throws
+// std::invalid_argument naming `what`, the field and the accepted values.
+RetryPolicy parse_retry(const nlohmann::json& spec, const std::string& what);
+
+// The policy of model calls when the run names none: `max_retries` retries (options.maxRetries,
+// default 2), exponential from 2 s, at most 30 s, no jitter.
+RetryPolicy default_model_retry(int max_retries);
+
+// True when `error` matches one of `patterns` (kind, code or message substring).
+bool matches_error(const std::vector<std::string>& patterns, const protocol::WireError& error);
+
+// Model failures worth another attempt: rate limits, timeouts, network errors and retryable HTTP
+// statuses (408/409/429/5xx/529), and a stream cut before its first token. A stream cut after some
+// text was shown is not retried (the text already reached the user); the error keeps that text.
+bool model_error_retryable(const protocol::WireError& error);
+
+// Whether `policy` retries `error`: its own list when it has one, else `fallback_rule`.
+bool retries(const RetryPolicy& policy, const protocol::WireError& error, bool (*fallback_rule)(const protocol::WireError&));
+
+// The server's Retry-After (ms) carried by a rate-limit or provider error, if any.
+std::optional<double> retry_after_ms(const protocol::WireError& error);
+
+}  // namespace lmthing::policy
