@@ -3,6 +3,7 @@
  * file, or from a URL or bytes the page provides.
  */
 import { setDefaultEngineFactory } from './default-engine.js';
+import type { HostClock } from './clock.js';
 import { Engine, type CoreFactory } from './engine.js';
 
 export * from './common.js';
@@ -11,13 +12,15 @@ export * from './common.js';
 export interface CreateEngineOptions {
   /** The wasm bytes, or its URL; defaults to the copy shipped next to this module. */
   wasm?: Uint8Array | ArrayBuffer | URL | string;
+  /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
+  clock?: HostClock;
 }
 
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   const glueUrl = new URL('./wasm/lmthing_core.mjs', import.meta.url).href;
   const [glue, bytes] = await Promise.all([import(/* @vite-ignore */ glueUrl), wasmBytes(options.wasm)]);
-  return Engine.create(glue.default as CoreFactory, bytes);
+  return Engine.create(glue.default as CoreFactory, bytes, { clock: options.clock });
 }
 
 async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {

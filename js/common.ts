@@ -1,11 +1,18 @@
 /** What both entry points (Node and browser) export besides their own `createEngine`. */
 export * from './errors.js';
 export { Engine } from './engine.js';
-export type { Callback, CallbackContext, EngineEvent, OpHandler, OpRequest, RunOptions } from './engine.js';
+export type { Callback, CallbackContext, EngineEvent, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
+export { VirtualClock, realClock } from './clock.js';
+export type { HostClock } from './clock.js';
 export { runPrompt } from './prompt/run-prompt.js';
-export type { PromptConfig, PromptOptions, PromptPlugin, PromptRunInfo, PromptStep } from './prompt/run-prompt.js';
+export type { PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRunInfo, PromptStep } from './prompt/run-prompt.js';
+export { CircuitBreakerHandle } from './prompt/resilience.js';
+export type {
+  AlternativeConfig, CascadeConfig, CircuitBreakerConfig, ConstraintTotals, ConstraintType, CostConstraintConfig, DefaultValueConfig,
+  DurationConstraintConfig, FallbackStrategy, RateConstraintConfig, RetryConfig, TokenConstraintConfig,
+} from './prompt/resilience.js';
 export { PromptContext, tool, agent } from './prompt/context.js';
-export type { AgentOptions, Hook, HookInput, HookResult, ToolContext, ToolExecute, ToolOptions } from './prompt/context.js';
+export type { AgentOptions, CallPolicyOptions, Hook, HookInput, HookResult, ToolContext, ToolExecute, ToolOptions } from './prompt/context.js';
 export { RunResult } from './prompt/result.js';
 export type { StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
 export type { Reference } from './prompt/names.js';

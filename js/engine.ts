@@ -10,6 +10,7 @@
  * - Every op completes with `{ok, value}` or `{ok: false, error}`; a throwing or rejecting callback
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
+import { realClock, type HostClock } from './clock.js';
 import { AbortError, EngineError, errorFromWire, errorToWire, ProtocolError, type WireError } from './errors.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
@@ -54,6 +55,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives the run's `run.event` payloads (step and tool lifecycle), in order. */
   onEvent?: (event: EngineEvent) => void;
+  /** Called at once with the run's id (for commands about the run, e.g. `constraints.check`). */
+  onStart?: (runId: number) => void;
 }
 
 /** The op as the engine sent it: `{id, op, run, ...payload}`. */
@@ -78,9 +81,17 @@ interface PendingReply {
 
 type LoopState = 'idle' | 'running' | 'waiting';
 
-/** Host clock for the engine: epoch milliseconds that never go backwards. */
-function hostClock(): number {
-  return performance.timeOrigin + performance.now();
+/** Options of {@link Engine.create}. */
+export interface EngineOptions {
+  /** The engine's time: wall time by default, or a `VirtualClock` for tests. */
+  clock?: HostClock;
+}
+
+interface InFlightOp {
+  controller: AbortController;
+  timer?: unknown;
+  /** A callback that is only waiting for the engine itself (e.g. a sub-agent's run). */
+  waitingOnEngine?: boolean;
 }
 
 /**
@@ -96,18 +107,22 @@ export class Engine {
   private nextCommandId = 1;
   private readonly replies = new Map<number | string, PendingReply>();
   private readonly callbacks = new Map<string, Callback>();
-  private readonly inFlight = new Map<number, { controller: AbortController; timer?: ReturnType<typeof setTimeout> }>();
+  private readonly inFlight = new Map<number, InFlightOp>();
+  private readonly clock: HostClock;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
   private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
 
-  private constructor(module: CoreModule) {
+  private constructor(module: CoreModule, options: EngineOptions) {
     this.module = module;
+    this.clock = options.clock ?? realClock;
+    const clock = this.clock as HostClock & { isIdle?: () => boolean };
+    if ('isIdle' in clock) clock.isIdle = () => this.idleButForTimers();
   }
 
   /** Instantiates the wasm module from its bytes with the given glue factory. */
-  static async create(factory: CoreFactory, wasmBinary: Uint8Array): Promise<Engine> {
+  static async create(factory: CoreFactory, wasmBinary: Uint8Array, options: EngineOptions = {}): Promise<Engine> {
     let engine: Engine | undefined;
     const bridge: HostBridge = {
       start: (op) => engine!.onStart(op),
@@ -116,8 +131,29 @@ export class Engine {
     };
     const module = await factory({ wasmBinary, lmthingHost: bridge });
     module.lmthingHost = bridge;
-    engine = new Engine(module);
+    engine = new Engine(module, options);
     return engine;
+  }
+
+  /** The engine's clock (ms): what the engine's own time is based on. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * Marks the callback op `opId` as waiting only for the engine (say, for a sub-run it started)
+   * until `work` settles, so that a virtual clock does not wait for it. Returns `work`.
+   */
+  waitOnEngine<T>(opId: number, work: Promise<T>): Promise<T> {
+    const op = this.inFlight.get(opId);
+    if (!op) return work;
+    op.waitingOnEngine = true;
+    this.clock.poke?.();
+    const done = () => {
+      op.waitingOnEngine = false;
+    };
+    work.then(done, done);
+    return work;
   }
 
   /** Registers (or replaces) a named callback the engine can invoke with `callback.invoke`. */
@@ -164,6 +200,7 @@ export class Engine {
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
     const id = this.nextCommandId++;
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
+    options.onStart?.(id);
     const result = this.send(id, { type: 'run.start', id, spec });
     const forget = () => this.runListeners.delete(id);
     result.then(forget, forget);
@@ -210,7 +247,7 @@ export class Engine {
   }
 
   private takeBatch(): string {
-    const batch = `${hostClock()}\n${this.inbox.join('\n')}`;
+    const batch = `${this.clock.now()}\n${this.inbox.join('\n')}`;
     this.inbox = [];
     return batch;
   }
@@ -253,6 +290,14 @@ export class Engine {
     this.state = 'waiting';
     this.wakeUp = wakeUp;
     if (this.inbox.length > 0) this.schedulePump();
+    else this.clock.poke?.();
+  }
+
+  /** Nothing but timers in progress: no message waiting, no op doing real work. */
+  private idleButForTimers(): boolean {
+    if (this.inbox.length > 0 || this.state === 'running' || this.faultError) return false;
+    for (const op of this.inFlight.values()) if (op.timer === undefined && !op.waitingOnEngine) return false;
+    return true;
   }
 
   private failEngine(error: EngineError): void {
@@ -261,7 +306,7 @@ export class Engine {
     this.replies.clear();
     for (const [, op] of this.inFlight) {
       op.controller.abort(this.faultError);
-      if (op.timer !== undefined) clearTimeout(op.timer);
+      if (op.timer !== undefined) this.clock.clearTimer(op.timer);
     }
     this.inFlight.clear();
     this.inbox = [];
@@ -313,14 +358,14 @@ export class Engine {
   private perform(op: OpRequest): void {
     if (this.faultError) return;
     const controller = new AbortController();
-    const entry: { controller: AbortController; timer?: ReturnType<typeof setTimeout> } = { controller };
+    const entry: InFlightOp = { controller };
     this.inFlight.set(op.id, entry);
     switch (op.op) {
       case 'callback.invoke':
         this.invokeCallback(op, controller.signal);
         return;
       case 'timer.sleep':
-        entry.timer = setTimeout(() => this.complete(op.id, { ok: true, value: null }), Math.max(0, Number(op.ms) || 0));
+        entry.timer = this.clock.setTimer(Math.max(0, Number(op.ms) || 0), () => this.complete(op.id, { ok: true, value: null }));
         return;
     }
     const handler = this.opHandlers.get(op.op);
@@ -357,8 +402,9 @@ export class Engine {
     const op = this.inFlight.get(id);
     if (!op) return;
     this.inFlight.delete(id);
-    if (op.timer !== undefined) clearTimeout(op.timer);
+    if (op.timer !== undefined) this.clock.clearTimer(op.timer);
     op.controller.abort(new AbortError(reason));
+    this.clock.poke?.();
   }
 
   /** Posts op.done unless the engine already gave up on the op (cancelled or timed out). */
@@ -373,6 +419,7 @@ export class Engine {
     }
     this.inbox.push(line);
     this.schedulePump();
+    this.clock.poke?.();
   }
 }
 

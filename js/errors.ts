@@ -116,8 +116,24 @@ export class ApprovalDeniedError extends LmthingError {
 
 /** A token, time, rate or cost constraint was exceeded. */
 export class BudgetExceededError extends LmthingError {
-  constructor(message: string) {
+  /** The name of the constraint (from `defConstraint`), when known. */
+  readonly constraint: string | undefined;
+  constructor(message: string, constraint?: string) {
     super('BUDGET_EXCEEDED', message);
+    this.constraint = constraint;
+  }
+}
+
+/** A circuit breaker is open: the call was refused without being made. */
+export class CircuitOpenError extends LmthingError {
+  /** The breaker's name (from `defCircuitBreaker`). */
+  readonly breaker: string | undefined;
+  /** How long until the breaker lets a trial call through (ms), as far as the engine knows. */
+  readonly retryInMs: number | undefined;
+  constructor(message: string, breaker?: string, retryInMs?: number) {
+    super('CIRCUIT_OPEN', message);
+    this.breaker = breaker;
+    this.retryInMs = retryInMs;
   }
 }
 
@@ -145,7 +161,8 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
     }),
   guard: (e) => new GuardError(e.message),
   approval_denied: (e) => new ApprovalDeniedError(e.message),
-  budget: (e) => new BudgetExceededError(e.message),
+  budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
+  circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
 };
 
 /** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
@@ -166,6 +183,8 @@ export function errorToWire(err: unknown): WireError {
       if (err.partialText !== undefined) extra.partialText = err.partialText;
     }
     if (err instanceof ValidationError) extra.errors = err.errors;
+    if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
+    if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
     return { kind, message: err.message, code: err.code, ...extra };
   }
   if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };
@@ -176,7 +195,7 @@ const kindByCode: Record<string, string> = {
   aborted: 'ABORTED', timeout: 'TIMEOUT', protocol: 'PROTOCOL_ERROR', callback: 'CALLBACK_ERROR',
   validation: 'VALIDATION_ERROR', rate_limit: 'RATE_LIMIT', authentication: 'AUTHENTICATION',
   context_length: 'CONTEXT_LENGTH', provider: 'PROVIDER_ERROR', guard: 'GUARD_FAILED',
-  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', engine: 'ENGINE_ERROR',
+  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', engine: 'ENGINE_ERROR',
 };
 
 function safeString(v: unknown): string {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 import { setDefaultEngineFactory } from './default-engine.js';
+import type { HostClock } from './clock.js';
 import { Engine, type CoreFactory } from './engine.js';
 
 export * from './common.js';
@@ -15,6 +16,8 @@ export * from './common.js';
 export interface CreateEngineOptions {
   /** The wasm bytes, or where to read them from; defaults to the copy shipped in the package. */
   wasm?: Uint8Array | ArrayBuffer | URL | string;
+  /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
+  clock?: HostClock;
 }
 
 const require = createRequire(import.meta.url);
@@ -22,7 +25,7 @@ const require = createRequire(import.meta.url);
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   const factory = require('./wasm/lmthing_core.cjs') as CoreFactory;
-  return Engine.create(factory, await wasmBytes(options.wasm));
+  return Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock });
 }
 
 async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {

@@ -3,9 +3,24 @@
  * tools, agents, hooks). Nothing runs until the engine starts the run; bad input is a TypeError at
  * the call that made it, naming the bad value.
  */
+import type { Engine } from '../engine.js';
 import type { Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import { checkName, checkValue, reference, type Reference } from './names.js';
+import {
+  CircuitBreakerHandle,
+  PolicyDefinitions,
+  type AlternativeConfig,
+  type CascadeConfig,
+  type CircuitBreakerConfig,
+  type ConstraintTotals,
+  type CostConstraintConfig,
+  type DefaultValueConfig,
+  type DurationConstraintConfig,
+  type RateConstraintConfig,
+  type RetryConfig,
+  type TokenConstraintConfig,
+} from './resilience.js';
 
 /** The second argument of a tool's `execute`. */
 export interface ToolContext {
@@ -19,15 +34,27 @@ export interface ToolContext {
 /** A tool implementation: its return value (object → JSON, string → text) is what the model sees. */
 export type ToolExecute = (args: any, context: ToolContext) => unknown;
 
-/** lmthing's per-tool callbacks; a non-undefined return replaces the input (or output). */
-export interface ToolOptions {
+/** Resilience options of a tool or agent call (docs/resilience.md); names refer to `def*` policies. */
+export interface CallPolicyOptions {
+  /** A `defRetry` policy for this call. */
+  retry?: string;
+  /** A `defFallback` policy: `alternative` or `default` (tools), or `cascade` (agents: the child's models). */
+  fallback?: string;
+  /** A `defCircuitBreaker` that guards this call. */
+  circuitBreaker?: string;
+  /** Time limit of one call, in ms (the call is aborted and the model gets a timeout error). */
+  timeout?: number;
+}
+
+/** lmthing's per-tool callbacks (a non-undefined return replaces the input or output), and call policies. */
+export interface ToolOptions extends CallPolicyOptions {
   beforeCall?: (input: any, context: ToolContext) => unknown;
   onSuccess?: (input: any, output: unknown) => unknown;
   onError?: (input: any, error: unknown) => unknown;
 }
 
 /** Options of {@link PromptContext.defAgent}. */
-export interface AgentOptions {
+export interface AgentOptions extends CallPolicyOptions {
   /** The child's model; the parent's by default. */
   model?: unknown;
   /** A system prompt for the child (rendered as the system definition `system`). */
@@ -93,6 +120,7 @@ export interface CollectedPrompt {
   messages: Message[];
   tools: Map<string, ToolDefinition>;
   hooks: Hook[];
+  policies: PolicyDefinitions;
 }
 
 /** Makes a member of a composite tool: `defTool(name, description, [tool(...), tool(...)])`. */
@@ -112,7 +140,8 @@ export function agent(name: string, description: string, schema: unknown, config
 /** The `ctx` of `runPrompt(fn)`. */
 export class PromptContext {
   /** What has been defined so far (read by runPrompt). */
-  readonly collected: CollectedPrompt = { systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [] };
+  readonly collected: CollectedPrompt = { systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [], policies: new PolicyDefinitions() };
+  private run: { engine: Engine; runId: number } | undefined;
 
   /** Defines a system section `<name>\n{value}\n</name>`; redefining keeps its first position. */
   defSystem(name: string, value: string): Reference {
@@ -196,6 +225,65 @@ export class PromptContext {
   defHook(hook: Hook): void {
     if (typeof hook !== 'function') throw new TypeError(`defHook: expected a function, got ${typeof hook}`);
     this.collected.hooks.push(hook);
+  }
+
+  // ---------------------------------------------------------------- resilience (docs/resilience.md)
+
+  /** Defines a retry policy, applied with `retry: name` on tools, agents and the run. */
+  defRetry(name: string, config: RetryConfig = {}): Reference {
+    this.collected.policies.defRetry(name, config);
+    return reference(name);
+  }
+
+  /** Defines a fallback: a model `cascade`, `alternative` tools, or a `default` value. */
+  defFallback(name: string, strategy: 'cascade', config: CascadeConfig): Reference;
+  defFallback(name: string, strategy: 'alternative', config: AlternativeConfig): Reference;
+  defFallback(name: string, strategy: 'default', config: DefaultValueConfig): Reference;
+  defFallback(name: string, strategy: any, config: any): Reference {
+    this.collected.policies.defFallback(name, strategy, config);
+    return reference(name);
+  }
+
+  /** Defines a circuit breaker, applied with `circuitBreaker: name` or used with `ctx.circuitBreaker(name)`. */
+  defCircuitBreaker(name: string, config: CircuitBreakerConfig = {}): Reference {
+    this.collected.policies.defCircuitBreaker(name, config);
+    return reference(name);
+  }
+
+  /** Defines a budget of the run and its sub-agents: tokens, duration, rate or cost. */
+  defConstraint(name: string, type: 'tokens', config: TokenConstraintConfig): Reference;
+  defConstraint(name: string, type: 'duration', config: DurationConstraintConfig): Reference;
+  defConstraint(name: string, type: 'rate', config: RateConstraintConfig): Reference;
+  defConstraint(name: string, type: 'cost', config: CostConstraintConfig): Reference;
+  defConstraint(name: string, type: any, config: any): Reference {
+    this.collected.policies.defConstraint(name, type, config);
+    return reference(name);
+  }
+
+  /** A defined breaker, for your own calls while the run is running (inside tools and hooks). */
+  circuitBreaker(name: string): CircuitBreakerHandle {
+    if (!this.collected.policies.breakers.has(name)) {
+      const defined = [...this.collected.policies.breakers.keys()].map((n) => `"${n}"`).join(', ') || 'none';
+      throw new TypeError(`ctx.circuitBreaker: unknown circuit breaker ${JSON.stringify(name)} (defined: ${defined})`);
+    }
+    const run = this.requireRun('ctx.circuitBreaker()');
+    return new CircuitBreakerHandle(run.engine, run.runId, name);
+  }
+
+  /** Rejects with `BudgetExceededError` naming the first exceeded constraint; resolves with the totals otherwise. */
+  checkConstraints(): Promise<ConstraintTotals> {
+    const run = this.requireRun('ctx.checkConstraints()');
+    return run.engine.request('constraints.check', { run: run.runId }) as Promise<ConstraintTotals>;
+  }
+
+  /** @internal Called by runPrompt when the run starts. */
+  bindRun(engine: Engine, runId: number): void {
+    this.run = { engine, runId };
+  }
+
+  private requireRun(what: string): { engine: Engine; runId: number } {
+    if (!this.run) throw new Error(`${what} works only while the run is running (inside tools, hooks and agents)`);
+    return this.run;
   }
 
   private checkUnique(name: string): void {

@@ -5,13 +5,14 @@
  * and turns engine events into the streaming `result`.
  */
 import { defaultEngine } from '../default-engine.js';
-import type { Engine, EngineEvent, OpRequest } from '../engine.js';
+import type { CallbackContext, Engine, EngineEvent, OpRequest } from '../engine.js';
 import { ValidationError } from '../errors.js';
 import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ModelRequest, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
-import { PromptContext, type AgentOptions, type CollectedPrompt, type HookInput, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
+import { PromptContext, type AgentOptions, type CallPolicyOptions, type CollectedPrompt, type HookInput, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
+import type { PolicyDefinitions } from './resilience.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -25,6 +26,21 @@ export interface PromptOptions extends GenerationParams {
   abortSignal?: AbortSignal;
   /** Called after every step; returning true ends the run. */
   stopWhen?: (step: StepResult) => boolean | Promise<boolean>;
+  /** Time limit of the whole run, ms: it then fails with `TimeoutError`. */
+  timeout?: number;
+  /** Time limit of each model call, ms (a timed-out call is retried like a failed one). */
+  modelTimeout?: number;
+  /** Time limit of each tool call without its own `timeout`, ms. */
+  toolTimeout?: number;
+}
+
+/**
+ * What the engine's policies report while a run goes (docs/resilience.md): `retry`, `fallback`,
+ * `circuit-state`, `rate-limited`, `constraint-warning`, `constraint-exceeded`, `budget-stop`.
+ */
+export interface PolicyEvent {
+  type: string;
+  [field: string]: unknown;
 }
 
 /** A plugin: a function called with `ctx` before the prompt function, to add definitions. */
@@ -40,6 +56,14 @@ export interface PromptConfig {
   plugins?: PromptPlugin[];
   /** The engine to run on (the shared one by default). */
   engine?: Engine;
+  /** A `defRetry` policy for the run's model calls (instead of `options.maxRetries`). */
+  retry?: string;
+  /** A `defFallback` cascade: when the model fails for good, the next one replaces it. */
+  fallback?: string;
+  /** A `defCircuitBreaker` guarding the run's own model. */
+  circuitBreaker?: string;
+  /** Receives policy events as they happen (also collected in `prompt.events`). */
+  onEvent?: (event: PolicyEvent) => void;
 }
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
@@ -57,6 +81,8 @@ export interface PromptRunInfo {
   getTools(): ToolSpec[];
   /** Resolves when the run ended (either way); never rejects. */
   readonly finished: Promise<void>;
+  /** Policy events of the run and its sub-agents so far (see {@link PolicyEvent}). */
+  readonly events: PolicyEvent[];
 }
 
 /** Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result. */
@@ -75,8 +101,27 @@ export async function runPrompt(
   }
   await fn(ctx);
   const engine = config.engine ?? (await defaultEngine());
-  return startPromptRun(engine, ctx.collected, model, config.options ?? {});
+  const { result, prompt } = startPromptRun(engine, ctx, model, config.options ?? {}, {
+    retry: config.retry,
+    fallback: config.fallback,
+    circuitBreaker: config.circuitBreaker,
+    onEvent: config.onEvent,
+  });
+  return { result, prompt };
 }
+
+/** How a run uses the tree's policies; a sub-agent names its parent run instead of defining them. */
+interface RunPolicyOptions {
+  retry?: string;
+  fallback?: string;
+  circuitBreaker?: string;
+  parentRun?: number;
+  /** A sub-agent's view of the tree's definitions (its parent's). */
+  treePolicies?: PolicyDefinitions;
+  onEvent?: (event: PolicyEvent) => void;
+}
+
+const POLICY_EVENTS = new Set(['retry', 'fallback', 'circuit-state', 'rate-limited', 'constraint-warning', 'constraint-exceeded', 'budget-stop']);
 
 // ------------------------------------------------------------------ the host half of a run
 
@@ -129,7 +174,8 @@ function installModelHost(engine: Engine): void {
     // A model that does not stream still feeds the text stream, as one delta.
     if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, step);
     if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
-    return response;
+    // The configured model id prices the call for cost constraints.
+    return { ...response, modelId: entry.model.modelId };
   });
 }
 
@@ -146,11 +192,13 @@ function requestMessages(op: OpRequest, run: RunHostState): Message[] {
 }
 
 /** Starts a prompt run on `engine`; used by runPrompt and by sub-agents. */
-function startPromptRun(engine: Engine, collected: CollectedPrompt, model: LanguageModel, options: PromptOptions, responseSchema?: unknown) {
+function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel, options: PromptOptions, policy: RunPolicyOptions, responseSchema?: unknown) {
+  const collected = ctx.collected;
   installModelHost(engine);
   const prefix = `p${nextPrefix++}:`;
   const result = new RunResult();
   const steps: PromptStep[] = [];
+  const events: PolicyEvent[] = [];
   const ownNames: string[] = [];
   const ownRefs: string[] = [];
   const run: RunHostState = {
@@ -158,7 +206,8 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
     conversation: [],
   };
 
-  const registerModel = (m: LanguageModel): string => {
+  const registerModel = (m: LanguageModel | string): string => {
+    if (typeof m === 'string') m = toModel(m);
     const ref = `${prefix}model:${ownRefs.length}`;
     modelRefs.set(ref, { model: m, run });
     ownRefs.push(ref);
@@ -170,13 +219,17 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
     return prefix + name;
   };
 
+  // Sub-agents share this tree's policies; an agent's cascade fallback becomes its own run's.
+  const treePolicies = policy.treePolicies ?? collected.policies;
+  const cascadeOf = (name: string | undefined) => (treePolicies.strategyOf(name) === 'cascade' ? name : undefined);
   const tools = [...collected.tools.values()].map((def) => ({
     name: def.name,
     description: def.description,
     parameters: def.parameters,
-    callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string }, call: { signal: AbortSignal }) =>
-      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, model),
+    callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
+      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, { parentModel: model, call, cascadeOf, treePolicies }),
     ),
+    ...callPolicies(def, cascadeOf),
   }));
   const hooks = collected.hooks.map((hook, i) =>
     register(`hook:${i}`, async (input: HookInput) => {
@@ -195,6 +248,13 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
     hooks,
     options: engineOptions(options),
   };
+  if (policy.parentRun !== undefined) {
+    if (!collected.policies.empty) throw new TypeError('a sub-agent shares its parent run\'s policies; define retries, fallbacks, breakers and constraints on the parent');
+    spec.parentRun = policy.parentRun;
+  } else if (!collected.policies.empty) {
+    spec.policies = collected.policies.toSpec(registerModel);
+  }
+  for (const key of ['retry', 'fallback', 'circuitBreaker'] as const) if (policy[key] !== undefined) spec[key] = policy[key];
   if (options.stopWhen) {
     const stopWhen = options.stopWhen;
     spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
@@ -212,6 +272,17 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
       case 'tool-error':
         result.push(e as any);
         break;
+      default:
+        if (POLICY_EVENTS.has(e.type)) {
+          events.push(e as PolicyEvent);
+          if (e.type === 'fallback' && e.log) console.warn(`lmthing: fallback "${e.name}" used a default value for ${e.from}: ${e.error}`);
+          try {
+            policy.onEvent?.(e as PolicyEvent);
+          } catch {
+            // An observer's failure must not break the run.
+          }
+        }
+        break;
       case 'step-finish': {
         const { type: _type, ...step } = e;
         Object.assign(steps[steps.length - 1] ?? {}, step);
@@ -225,7 +296,7 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
     for (const name of ownNames) engine.unregisterCallback(name);
     for (const ref of ownRefs) modelRefs.delete(ref);
   };
-  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent });
+  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent, onStart: (runId) => ctx.bindRun(engine, runId) });
   const finished = reply.then(
     (value) => {
       const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
@@ -243,6 +314,7 @@ function startPromptRun(engine: Engine, collected: CollectedPrompt, model: Langu
   const prompt: PromptRunInfo = {
     steps,
     getTools: () => tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+    events,
     finished: finished.then(
       () => undefined,
       () => undefined,
@@ -259,24 +331,50 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
   if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
   if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;
   if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
+  if (options.timeout !== undefined) out.timeoutMs = options.timeout;
+  if (options.modelTimeout !== undefined) out.modelTimeoutMs = options.modelTimeout;
+  if (options.toolTimeout !== undefined) out.toolTimeoutMs = options.toolTimeout;
+  return out;
+}
+
+/** A tool entry's policy names; an agent's cascade goes to its own run instead (see runAgent). */
+function callPolicies(def: ToolDefinition, cascadeOf: (name: string | undefined) => string | undefined): Record<string, unknown> {
+  const o = def.options as CallPolicyOptions;
+  const out: Record<string, unknown> = {};
+  if (o.retry !== undefined) out.retry = o.retry;
+  if (o.circuitBreaker !== undefined) out.circuitBreaker = o.circuitBreaker;
+  if (o.timeout !== undefined) out.timeoutMs = o.timeout;
+  const agentCascade = def.kind === 'agent' && cascadeOf(o.fallback) !== undefined;
+  if (o.fallback !== undefined && !agentCascade) out.fallback = o.fallback;
   return out;
 }
 
 // ------------------------------------------------------------------ tools and agents
 
-async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, parentModel: LanguageModel): Promise<unknown> {
+/** What a tool call needs from its run: the model sub-agents inherit, the op, the policies. */
+interface CallEnvironment {
+  parentModel: LanguageModel;
+  call: CallbackContext;
+  cascadeOf: (name: string | undefined) => string | undefined;
+  treePolicies: PolicyDefinitions;
+}
+
+async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, env: CallEnvironment): Promise<unknown> {
   switch (def.kind) {
     case 'tool':
       return withToolOptions(def.options, args, context, (input) => def.execute(input, context));
     case 'agent':
-      return runAgent(engine, def, args, context.abortSignal, parentModel);
+      return engine.waitOnEngine(env.call.opId, runAgent(engine, def, args, context.abortSignal, env));
     case 'composite':
       return withToolOptions(def.options, args, context, async (input) => {
         const results = [];
         for (const call of (input as { calls: Array<{ name: string; args: unknown }> }).calls) {
           const member = def.members.find((m) => m.name === call.name)!;
           try {
-            const result = member.kind === 'tool' ? await member.execute(call.args, context) : await runAgent(engine, member, call.args, context.abortSignal, parentModel);
+            const result =
+              member.kind === 'tool'
+                ? await member.execute(call.args, context)
+                : await engine.waitOnEngine(env.call.opId, runAgent(engine, member, call.args, context.abortSignal, env));
             results.push({ name: call.name, result: result ?? null });
           } catch (err) {
             results.push({ name: call.name, error: err instanceof Error ? err.message : String(err) });
@@ -321,13 +419,14 @@ async function runAgent(
   def: { name: string; configure: SubAgent['configure']; options: AgentOptions },
   args: unknown,
   signal: AbortSignal,
-  parentModel: LanguageModel,
+  env: CallEnvironment,
 ): Promise<unknown> {
   const child = new PromptContext();
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   await def.configure(args, child);
-  const model = def.options.model === undefined ? parentModel : toModel(def.options.model);
-  const { finished } = startPromptRun(engine, child.collected, model, { abortSignal: signal }, def.options.responseSchema);
+  const model = def.options.model === undefined ? env.parentModel : toModel(def.options.model);
+  const policy: RunPolicyOptions = { parentRun: env.call.runId, fallback: env.cascadeOf(def.options.fallback), treePolicies: env.treePolicies };
+  const { finished } = startPromptRun(engine, child, model, { abortSignal: signal }, policy, def.options.responseSchema);
   try {
     const value = await finished;
     return def.options.responseSchema === undefined ? value.text : value.object;

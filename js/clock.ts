@@ -1,0 +1,82 @@
+/**
+ * Time for the engine: the host clock it reads from every inbox batch, and the timers behind its
+ * `timer.sleep` ops. `realClock` is wall time. `VirtualClock` is for tests: time stands still while
+ * anything else is happening, and when nothing else can happen, it jumps to the next timer, so a
+ * 41-second Retry-After or a minute of backoff completes at once (in order) without waiting.
+ */
+
+/** A clock and timers; the engine's only source of time. */
+export interface HostClock {
+  /** Epoch-like milliseconds that never go backwards. */
+  now(): number;
+  /** Calls `fire` after `ms`; returns a handle for {@link HostClock.clearTimer}. */
+  setTimer(ms: number, fire: () => void): unknown;
+  clearTimer(handle: unknown): void;
+  /** Told by the engine whenever its activity changes, so a virtual clock can move on. */
+  poke?(): void;
+}
+
+/** Wall time: `performance` for the clock, `setTimeout` for timers. */
+export const realClock: HostClock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimer: (ms, fire) => setTimeout(fire, Math.max(0, ms)),
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+interface VirtualTimer {
+  at: number;
+  seq: number;
+  fire: () => void;
+}
+
+/**
+ * Virtual time. Timers fire in deadline order (then in the order they were set), each only when
+ * `isIdle()` says nothing else is in progress, after one macrotask turn so that promise chains
+ * settle first. Time advances to the timer's deadline as it fires.
+ */
+export class VirtualClock implements HostClock {
+  private current: number;
+  private seq = 0;
+  private readonly timers = new Map<number, VirtualTimer>();
+  private tickScheduled = false;
+  /** Set by the engine that owns the clock. */
+  isIdle: () => boolean = () => true;
+
+  constructor(startMs = 0) {
+    this.current = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimer(ms: number, fire: () => void): number {
+    const seq = ++this.seq;
+    this.timers.set(seq, { at: this.current + Math.max(0, ms), seq, fire });
+    this.poke();
+    return seq;
+  }
+
+  clearTimer(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  poke(): void {
+    if (this.tickScheduled || this.timers.size === 0) return;
+    this.tickScheduled = true;
+    setTimeout(() => {
+      this.tickScheduled = false;
+      this.tick();
+    }, 0);
+  }
+
+  private tick(): void {
+    if (this.timers.size === 0 || !this.isIdle()) return;
+    let next: VirtualTimer | undefined;
+    for (const timer of this.timers.values()) if (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq)) next = timer;
+    this.timers.delete(next!.seq);
+    this.current = Math.max(this.current, next!.at);
+    next!.fire();
+    this.poke();
+  }
+}

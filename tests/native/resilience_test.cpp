@@ -1,0 +1,330 @@
+// Resilience policies of prompt runs (docs/resilience.md): retry, fallback, circuit breaker,
+// constraints and deadlines, driven through run.start like a host would.
+#include <catch2/catch.hpp>
+
+#include "prompt_script.hpp"
+
+using namespace lmthing;
+using namespace lmthing::testing;
+
+namespace {
+
+json tool_named(const std::string& name, json extra = json::object()) {
+  json tool{{"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}};
+  tool.update(extra);
+  return tool;
+}
+
+json calls_tool(const std::string& name, int n = 1) {
+  std::vector<json> parts;
+  for (int i = 0; i < n; ++i) parts.push_back(call_part("c" + std::to_string(i), name, json::object()));
+  return response(parts, "tool-calls");
+}
+
+json error_response(const std::string& kind, const std::string& message, json extra = json::object()) {
+  json error{{"kind", kind}, {"message", message}};
+  error.update(extra);
+  return json{{"error", error}};
+}
+
+// The tool results the model saw in its last request, in order.
+json last_tool_results(const Script& script) {
+  const json& messages = script.model_requests.back()["messages"];
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it)
+    if ((*it)["role"] == "tool") return (*it)["content"];
+  return json::array();
+}
+
+std::vector<std::string> models_called(const Script& script) {
+  std::vector<std::string> out;
+  for (const auto& r : script.model_requests) out.push_back(r["model"].get<std::string>());
+  return out;
+}
+
+std::string error_message(const json& reply) { return reply["error"]["message"].get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("a tool with a retry policy is called again after its backoff until it succeeds", "[resilience]") {
+  Harness h;
+  Script script;
+  int calls = 0;
+  script.callbacks["tool:flaky"] = [&](const json&) -> json {
+    if (++calls < 3) throw std::runtime_error("ECONNRESET");
+    return "ok";
+  };
+  script.model_responses = {calls_tool("flaky"), response({text_part("done")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("flaky", {{"retry", "twice"}})})},
+                           {"policies", {{"retries", {{"twice", {{"maxAttempts", 3}, {"backoff", "linear"}, {"baseDelay", 100}}}}}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(calls == 3);
+  REQUIRE(last_tool_results(script)[0]["result"] == "ok");
+  auto retries = run_events(h, "retry");
+  REQUIRE(retries.size() == 2);
+  REQUIRE(retries[0]["delayMs"] == 100);  // linear: 100, then 200
+  REQUIRE(retries[1]["delayMs"] == 200);
+  REQUIRE(retries[0]["toolName"] == "flaky");
+}
+
+TEST_CASE("retryableErrors limits which tool failures are retried", "[resilience]") {
+  Harness h;
+  Script script;
+  int calls = 0;
+  script.callbacks["tool:strict"] = [&](const json&) -> json {
+    ++calls;
+    throw std::runtime_error("invalid input");
+  };
+  script.model_responses = {calls_tool("strict"), response({text_part("done")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("strict", {{"retry", "network"}})})},
+                           {"policies", {{"retries", {{"network", {{"maxAttempts", 5}, {"retryableErrors", {"ECONNRESET", "timeout"}}}}}}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(calls == 1);
+  REQUIRE(last_tool_results(script)[0]["isError"] == true);
+  REQUIRE(last_tool_results(script)[0]["result"]["error"] == "invalid input");
+}
+
+TEST_CASE("a default fallback stands in for a failed tool, and says so", "[resilience]") {
+  Harness h;
+  Script script;
+  script.callbacks["tool:weather"] = [](const json&) -> json { throw std::runtime_error("upstream down"); };
+  script.model_responses = {calls_tool("weather"), response({text_part("done")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("weather", {{"fallback", "unknown"}})})},
+                           {"policies", {{"fallbacks", {{"unknown", {{"strategy", "default"}, {"value", {{"forecast", "unknown"}}}}}}}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(last_tool_results(script)[0]["result"] == json{{"forecast", "unknown"}});
+  auto fallbacks = run_events(h, "fallback");
+  REQUIRE(fallbacks.size() == 1);
+  REQUIRE(fallbacks[0]["strategy"] == "default");
+  REQUIRE(fallbacks[0]["error"] == "upstream down");
+}
+
+TEST_CASE("an alternative fallback passes the same arguments to the next tool", "[resilience]") {
+  Harness h;
+  Script script;
+  json seen;
+  script.callbacks["tool:primary"] = [](const json&) -> json { throw std::runtime_error("primary failed"); };
+  script.callbacks["tool:secondary"] = [&](const json& args) -> json {
+    seen = args;
+    return "from secondary";
+  };
+  std::vector<json> parts{call_part("c1", "primary", json{{"q", "x"}})};
+  script.model_responses = {response(parts, "tool-calls"), response({text_part("done")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("primary", {{"fallback", "backup"}}), tool_named("secondary")})},
+                           {"policies", {{"fallbacks", {{"backup", {{"strategy", "alternative"}, {"tools", {"secondary"}}}}}}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(last_tool_results(script)[0]["result"] == "from secondary");
+  REQUIRE(seen[0] == json{{"q", "x"}});
+  REQUIRE(seen[1]["toolName"] == "secondary");
+}
+
+TEST_CASE("a model cascade replaces a model that keeps failing with a retryable error", "[resilience]") {
+  Harness h;
+  Script script;
+  json overloaded = error_response("provider", "overloaded", {{"status", 529}, {"retryable", true}});
+  script.model_responses = {overloaded, overloaded, calls_tool("weather"), response({text_part("from B")})};
+  script.callbacks["tool:weather"] = [](const json&) -> json { return "sunny"; };
+  json spec = prompt_spec({{"model", "A"}, {"fallback", "cascade"}, {"options", {{"maxRetries", 1}}},
+                           {"tools", json::array({tool_named("weather")})},
+                           {"policies", {{"fallbacks", {{"cascade", {{"strategy", "cascade"}, {"models", {"B", "C"}}}}}}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["value"]["text"] == "from B");
+  // A twice (one retry), then B for this step and the next: the cascade replaced the run's model.
+  REQUIRE(models_called(script) == std::vector<std::string>{"A", "A", "B", "B"});
+  auto fallbacks = run_events(h, "fallback");
+  REQUIRE(fallbacks.size() == 1);
+  REQUIRE(fallbacks[0]["from"] == "A");
+  REQUIRE(fallbacks[0]["to"] == "B");
+}
+
+TEST_CASE("a cascade does not move on after an error that is neither retryable nor listed", "[resilience]") {
+  Harness h;
+  Script script;
+  script.model_responses = {error_response("authentication", "bad key")};
+  json spec = prompt_spec({{"model", "A"}, {"fallback", "cascade"},
+                           {"policies", {{"fallbacks", {{"cascade", {{"strategy", "cascade"}, {"models", {"B"}}}}}}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["error"]["kind"] == "authentication");
+  REQUIRE(models_called(script) == std::vector<std::string>{"A"});
+}
+
+TEST_CASE("a circuit breaker on a tool opens, fails fast, half-opens after its timeout and closes", "[resilience]") {
+  Harness h;
+  Script script;
+  int calls = 0;
+  bool healthy = false;
+  script.callbacks["tool:api"] = [&](const json&) -> json {
+    ++calls;
+    if (!healthy) throw std::runtime_error("503");
+    return "ok";
+  };
+  // Steps 1-2 fail (threshold 2 opens it), step 3 is refused without a call; before step 4 the
+  // reset timeout passes (a hook moves the clock) and the trial call succeeds.
+  script.callbacks["hook"] = [&](const json& args) -> json {
+    if (args[0]["stepNumber"] == 3) {
+      h.clock += 5000;
+      healthy = true;
+    }
+    return nullptr;
+  };
+  script.model_responses = {calls_tool("api"), calls_tool("api"), calls_tool("api"), calls_tool("api"), response({text_part("done")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("api", {{"circuitBreaker", "api"}})})},
+                           {"hooks", {"hook"}},
+                           {"policies", {{"circuitBreakers", {{"api", {{"failureThreshold", 2}, {"resetTimeout", 5000}}}}}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(calls == 3);  // the open breaker refused the third call
+  std::vector<std::string> states;
+  for (const auto& e : run_events(h, "circuit-state")) states.push_back(e["from"].get<std::string>() + "->" + e["to"].get<std::string>());
+  REQUIRE(states == std::vector<std::string>{"closed->open", "open->half-open", "half-open->closed"});
+  const json refused = run_events(h, "tool-error")[2];
+  CHECK_THAT(refused["error"].get<std::string>(), Catch::Contains("circuit breaker \"api\" is open"));
+}
+
+TEST_CASE("a token budget stops the run at its limit, with a warning first", "[resilience]") {
+  Harness h;
+  Script script;
+  script.callbacks["tool:weather"] = [](const json&) -> json { return "sunny"; };
+  // Every response uses 30 tokens (10 in, 20 out).
+  script.model_responses = {calls_tool("weather"), calls_tool("weather"), calls_tool("weather")};
+  json spec = prompt_spec({{"tools", json::array({tool_named("weather")})},
+                           {"policies", {{"constraints", json::array({{{"name", "budget"}, {"type", "tokens"}, {"max", 60}, {"warn", 30}}})}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["error"]["kind"] == "budget");
+  REQUIRE(reply["error"]["constraint"] == "budget");
+  REQUIRE(error_message(reply) == "constraint \"budget\" exceeded: 60 of 60 tokens used");
+  REQUIRE(script.model_requests.size() == 2);
+  REQUIRE(run_events(h, "constraint-warning").size() == 1);
+  REQUIRE(run_events(h, "constraint-exceeded").size() == 1);
+}
+
+TEST_CASE("a graceful duration constraint ends the loop after the current step", "[resilience]") {
+  Harness h;
+  Script script;
+  script.callbacks["tool:slow"] = [&](const json&) -> json {
+    h.clock += 600;
+    return "done";
+  };
+  script.model_responses = {calls_tool("slow"), calls_tool("slow"), calls_tool("slow")};
+  json spec = prompt_spec({{"tools", json::array({tool_named("slow")})},
+                           {"policies", {{"constraints", json::array({{{"name", "time"}, {"type", "duration"}, {"max", 1000}}})}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["value"]["finishReason"] == "budget");
+  REQUIRE(reply["value"]["steps"].size() == 2);
+  REQUIRE(run_events(h, "budget-stop")[0]["constraint"] == "time");
+}
+
+TEST_CASE("a run timeout cancels the run's pending ops with a timeout error", "[resilience]") {
+  Harness h;
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"options", {{"timeoutMs", 5000}}}})}});
+  bool fired = false;
+  REQUIRE(h.run([&](Harness& harness) {
+    REQUIRE(!fired);
+    // Ops: the deadline timer and the model call. Only the timer completes.
+    for (const auto& op : harness.host.started)
+      if (op["op"] == "timer.sleep") {
+        harness.clock = 5000;
+        harness.post(Harness::done_ok(op["id"].get<OpId>(), nullptr));
+        fired = true;
+      }
+  }));
+  auto reply = h.reply(1);
+  REQUIRE(reply);
+  REQUIRE((*reply)["error"]["kind"] == "timeout");
+  REQUIRE(error_message(*reply) == "the run timed out after 5000 ms");
+  REQUIRE(h.host.cancelled.size() == 1);  // the model call
+}
+
+TEST_CASE("a finished run's deadline timer is cancelled", "[resilience]") {
+  Harness h;
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"options", {{"timeoutMs", 60000}}}})}});
+  OpId deadline = 0;
+  REQUIRE(h.run([&](Harness& harness) {
+    for (const auto& op : harness.host.started) {
+      if (op["op"] == "timer.sleep") deadline = op["id"].get<OpId>();
+      if (op["op"] == "model.generate") harness.post(Harness::done_ok(op["id"].get<OpId>(), response({text_part("quick")})));
+    }
+  }));
+  REQUIRE((*h.reply(1))["value"]["text"] == "quick");
+  REQUIRE(deadline != 0);
+  REQUIRE(h.host.cancelled == std::vector<OpId>{deadline});
+  REQUIRE(h.engine.loop().pending_op_count() == 0);
+}
+
+TEST_CASE("a rate constraint spaces 50 concurrent tool calls into windows", "[resilience]") {
+  Harness h;
+  Script script;
+  script.callbacks["tool:api"] = [](const json&) -> json { return "ok"; };
+  script.model_responses = {calls_tool("api", 50), response({text_part("done")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("api")})},
+                           {"policies", {{"constraints", json::array({{{"name", "rps"}, {"type", "rate"}, {"requests", 10}, {"period", 1000}, {"scope", "tool"}}})}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  std::map<double, int> waits;
+  for (const auto& e : run_events(h, "rate-limited")) ++waits[e["waitMs"].get<double>()];
+  // All 50 asked at once: 10 start now, then 10 per second.
+  REQUIRE(waits == std::map<double, int>{{1000, 10}, {2000, 10}, {3000, 10}, {4000, 10}});
+}
+
+TEST_CASE("bad policy definitions and references are refused with what was expected", "[resilience]") {
+  auto refused = [](json spec) {
+    Harness h;
+    h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec(std::move(spec))}});
+    REQUIRE(h.run([](Harness&) {}));
+    auto reply = h.reply(1);
+    REQUIRE(reply);
+    REQUIRE((*reply)["error"]["kind"] == "protocol");
+    REQUIRE(h.engine.active_runs() == 0);
+    return error_message(*reply);
+  };
+  json retries{{"retries", {{"quick", json::object()}, {"slow", json::object()}}}};
+  CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retry", "nope"}})})}, {"policies", retries}}),
+             Catch::Contains("unknown retry policy \"nope\" (defined: \"quick\", \"slow\")"));
+  CHECK_THAT(refused({{"circuitBreaker", "cb"}}), Catch::Contains("unknown circuit breaker \"cb\" (defined: none)"));
+  CHECK_THAT(refused({{"policies", {{"retries", {{"r", {{"maxAttempts", 0}}}}}}}}),
+             Catch::Contains("retry \"r\": 'maxAttempts' must be an integer from 1 to 100, got 0"));
+  CHECK_THAT(refused({{"policies", {{"constraints", json::array({{{"name", "b"}, {"type", "tokens"}, {"max", -5}}})}}}}),
+             Catch::Contains("constraint \"b\": 'max' must be a number > 0, got -5"));
+  CHECK_THAT(refused({{"policies", {{"circuitBreakers", {{"cb", {{"failureThreshold", 0}}}}}}}}), Catch::Contains("circuit breaker \"cb\""));
+  CHECK_THAT(refused({{"policies", {{"constraints", json::array({{{"name", "r"}, {"type", "rate"}, {"requests", 10}, {"period", 0}}})}}}}),
+             Catch::Contains("'period' must be a number > 0"));
+  json cycle{{"fallbacks", {{"toB", {{"strategy", "alternative"}, {"tools", {"b"}}}}, {"toA", {{"strategy", "alternative"}, {"tools", {"a"}}}}}}};
+  CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "toB"}}), tool_named("b", {{"fallback", "toA"}})})}, {"policies", cycle}}),
+             Catch::Contains("fallback cycle: a -> b -> a"));
+  json cascade{{"fallbacks", {{"models", {{"strategy", "cascade"}, {"models", {"B"}}}}}}};
+  CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "models"}})})}, {"policies", cascade}}),
+             Catch::Contains("is a model cascade"));
+  json same_twice{{"fallbacks", {{"loop", {{"strategy", "cascade"}, {"models", {"B", "B"}}}}}}};
+  CHECK_THAT(refused({{"fallback", "loop"}, {"policies", same_twice}}), Catch::Contains("lists the same model twice"));
+  CHECK_THAT(refused({{"options", {{"timeoutMs", -1}}}}), Catch::Contains("\"timeoutMs\" must be a number of milliseconds > 0"));
+  CHECK_THAT(refused({{"parentRun", 99}}), Catch::Contains("no active run with id 99"));
+}
+
+TEST_CASE("breakers and the ledger answer commands from a running prompt's own code", "[resilience]") {
+  Harness h;
+  Script script;
+  std::vector<json> replies;
+  int command = 100;
+  // The tool asks the engine, like ctx.circuitBreaker(name).execute and ctx.checkConstraints do.
+  script.callbacks["tool:probe"] = [&](const json&) -> json {
+    h.post(json{{"type", "circuit.admit"}, {"id", ++command}, {"run", 1}, {"name", "cb"}});
+    h.post(json{{"type", "circuit.record"}, {"id", ++command}, {"run", 1}, {"name", "cb"}, {"outcome", "failure"}});
+    h.post(json{{"type", "circuit.admit"}, {"id", ++command}, {"run", 1}, {"name", "cb"}});
+    h.post(json{{"type", "constraints.check"}, {"id", ++command}, {"run", 1}});
+    h.post(json{{"type", "circuit.admit"}, {"id", ++command}, {"run", 1}, {"name", "missing"}});
+    return "probed";
+  };
+  script.model_responses = {calls_tool("probe"), response({text_part("done")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("probe")})},
+                           {"policies", {{"circuitBreakers", {{"cb", {{"failureThreshold", 1}, {"resetTimeout", 1000}}}}}}}});
+  REQUIRE(run_prompt(h, script, spec)["ok"] == true);
+  REQUIRE((*h.reply(101))["value"]["state"] == "closed");
+  REQUIRE((*h.reply(102))["value"]["state"] == "open");
+  REQUIRE((*h.reply(103))["error"]["kind"] == "circuit_open");
+  REQUIRE((*h.reply(103))["error"]["retryInMs"] == 1000);
+  REQUIRE((*h.reply(104))["value"]["inputTokens"] == 10);
+  CHECK_THAT((*h.reply(105))["error"]["message"].get<std::string>(), Catch::Contains("unknown circuit breaker \"missing\" (defined: \"cb\")"));
+}
