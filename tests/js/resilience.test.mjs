@@ -366,6 +366,25 @@ describe('tools and budgets', () => {
   });
 });
 
+test('an agent with a cascade fallback: its own model fails, the next one answers for it', async () => {
+  const { engine } = await virtualEngine();
+  const failing = scriptedModel(() => {
+    throw new ProviderError('upstream overloaded', { status: 529, retryable: true });
+  });
+  const backup = mockModel([{ type: 'text', text: 'summary from backup' }]);
+  const r = await attempt(
+    (ctx) => {
+      ctx.defFallback('agentModels', 'cascade', { models: [backup] });
+      ctx.defAgent('summarize', 'Summarizes', { type: 'object' }, (_args, sub) => sub.$`Summarize`, { model: failing, fallback: 'agentModels' });
+      ctx.$`Summarize please`;
+    },
+    { model: mockModel([{ type: 'tool-call', toolName: 'summarize', args: {} }, { type: 'text', text: 'done' }]), engine },
+  );
+  assert.equal(r.error, undefined, String(r.error));
+  assert.equal(r.info.steps[0].toolResults[0].result, 'summary from backup');
+  assert.equal(backup.calls.length, 1);
+});
+
 describe('bad input', () => {
   const run = (define, config = {}) =>
     attempt(
