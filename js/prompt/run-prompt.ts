@@ -83,7 +83,7 @@ export async function runPrompt(
 let nextPrefix = 1;
 
 /** What the host keeps for one prompt run: where its text goes and its copy of the conversation. */
-interface RunHostState {
+export interface RunHostState {
   onText: (text: string, step: number) => void;
   /**
    * The conversation as the engine synced it: each model.generate sends only the messages the host
@@ -92,17 +92,18 @@ interface RunHostState {
   conversation: Message[];
 }
 
-const modelRefs = new Map<string, { model: LanguageModel; run: RunHostState }>();
+/** Model references the engine's `model.generate` ops name (shared with directive runs). */
+export const modelRefs = new Map<string, { model: LanguageModel; run: RunHostState }>();
 const enginesWithModelHost = new WeakSet<Engine>();
 
-function toModel(spec: unknown): LanguageModel {
+export function toModel(spec: unknown): LanguageModel {
   if (isLanguageModel(spec)) return spec;
   if (typeof spec === 'string' && spec.length > 0) return resolveModel(spec);
   throw new TypeError(`expected a model ("provider:model", a model object or mockModel(...)), got ${spec === null ? 'null' : typeof spec}`);
 }
 
 /** Installs, once per engine, the handler that performs `model.generate` ops. */
-function installModelHost(engine: Engine): void {
+export function installModelHost(engine: Engine): void {
   if (enginesWithModelHost.has(engine)) return;
   enginesWithModelHost.add(engine);
   engine.registerOpHandler('model.generate', async (op: OpRequest, signal: AbortSignal) => {
@@ -113,6 +114,7 @@ function installModelHost(engine: Engine): void {
       messages: requestMessages(op, run),
       tools: (op.tools as ToolSpec[] | undefined)?.length ? (op.tools as ToolSpec[]) : undefined,
       toolChoice: op.toolChoice as ModelRequest['toolChoice'],
+      responseFormat: op.responseFormat as ModelRequest['responseFormat'],
       params: op.params as ModelRequest['params'],
       stream: true,
     };
