@@ -161,8 +161,15 @@ export type AgentLike<T = unknown> =
 
 type Result<A> = A extends AgentLike<infer T> ? T : never;
 
+/** What a tool implementation gets besides its arguments. */
+export interface ToolCallContext {
+  toolCallId: string;
+  /** Aborted when the run is cancelled. */
+  abortSignal: AbortSignal;
+}
+
 /** A tool implementation: returns the result (JSON), or an agent whose return value is the result. */
-export type ToolImpl<Args = any> = (args: Args) => unknown;
+export type ToolImpl<Args = any> = (args: Args, context: ToolCallContext) => unknown;
 
 const replyBare = new DirectiveRequest('reply', {});
 const streamBare = new DirectiveRequest('stream', {});

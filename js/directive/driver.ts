@@ -337,8 +337,8 @@ class DirectiveRun {
     if (typeof impl !== 'function') throw new TypeError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = `${this.prefix}tool:${this.nextTool++}:${name}`;
-    this.engine.registerCallback(callback, async (args: unknown, info: { conversation: number }, _ctx: CallbackContext) => {
-      let result = await (impl as ToolImpl)(args);
+    this.engine.registerCallback(callback, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
+      let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);
         if (!parent) throw new Error(`tool "${name}": its conversation has ended`);

@@ -212,8 +212,8 @@ test('a tool is called by the model inside reply; an agent tool runs isolated', 
   const seen = [];
   const events = [];
   const result = await run(function* () {
-    const weather = yield* L.tool('weather', 'Weather for a city', z.object({ city: z.string() }), ({ city }) => {
-      seen.push(city);
+    const weather = yield* L.tool('weather', 'Weather for a city', z.object({ city: z.string() }), ({ city }, { toolCallId, abortSignal }) => {
+      seen.push(city, toolCallId, abortSignal.aborted);
       return { celsius: 21 };
     });
     yield* L.tool('summarize', 'Summarizes a topic', { type: 'object', properties: { topic: { type: 'string' } } }, function* ({ topic }) {
@@ -229,7 +229,7 @@ test('a tool is called by the model inside reply; an agent tool runs isolated', 
     return { first: first.value, second: second.value, roles: messages.map((m) => m.role) };
   }, { models: { default: model }, onEvent: (e) => events.push(e) });
 
-  assert.deepEqual(seen, ['Paris']);
+  assert.deepEqual(seen, ['Paris', 'call_1', false]);
   assert.equal(result.first, 'It is 21 °C in Paris.');
   assert.equal(result.second, 'Summarized.');
   assert.deepEqual(result.roles, ['user', 'assistant', 'tool', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
@@ -425,4 +425,18 @@ test('bad input: yield without *, non-agents, unbound model keys, schemas that a
   assert.equal(await attempt(function* () {
     try { yield* L.model('nope'); } catch { return 'recovered'; }
   }), 'recovered');
+});
+
+test('a tool that throws: the model gets the error as the tool result and goes on', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'lookup', args: { q: 'x' } }, text('recovered')]);
+  const answer = await run(function* () {
+    yield* L.tool('lookup', 'Looks up', { type: 'object', properties: { q: { type: 'string' } } }, () => {
+      throw new Error('index offline');
+    });
+    return (yield* L.reply).value;
+  }, { models: { default: model } });
+  assert.equal(answer, 'recovered');
+  const result = model.calls[1].messages.at(-1).content[0];
+  assert.equal(result.isError, true);
+  assert.deepEqual(result.result, { error: 'index offline' });
 });
