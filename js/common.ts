@@ -23,3 +23,5 @@ export type { LanguageModel, Message, ModelRequest, ModelResponse, Part, StreamD
 export { toJsonSchema, isZodSchema } from './schema.js';
 export { validate } from './validate.js';
 export type { ValidationIssue, ValidationOutcome } from './validate.js';
+export { L, run, AssistantMessage, ConversationMessage, Mark, MarkRange, Tag, Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest } from './directive/index.js';
+export type { AgentLike, CatchResult, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, RunConfig, RunTool, Role, RunEvent, RunEventType } from './directive/index.js';

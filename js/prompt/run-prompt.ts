@@ -128,7 +128,7 @@ const POLICY_EVENTS = new Set(['retry', 'fallback', 'circuit-state', 'rate-limit
 let nextPrefix = 1;
 
 /** What the host keeps for one prompt run: where its text goes and its copy of the conversation. */
-interface RunHostState {
+export interface RunHostState {
   onText: (text: string, step: number) => void;
   /**
    * The conversation as the engine synced it: each model.generate sends only the messages the host
@@ -137,17 +137,18 @@ interface RunHostState {
   conversation: Message[];
 }
 
-const modelRefs = new Map<string, { model: LanguageModel; run: RunHostState }>();
+/** Model references the engine's `model.generate` ops name (shared with directive runs). */
+export const modelRefs = new Map<string, { model: LanguageModel; run: RunHostState }>();
 const enginesWithModelHost = new WeakSet<Engine>();
 
-function toModel(spec: unknown): LanguageModel {
+export function toModel(spec: unknown): LanguageModel {
   if (isLanguageModel(spec)) return spec;
   if (typeof spec === 'string' && spec.length > 0) return resolveModel(spec);
   throw new TypeError(`expected a model ("provider:model", a model object or mockModel(...)), got ${spec === null ? 'null' : typeof spec}`);
 }
 
 /** Installs, once per engine, the handler that performs `model.generate` ops. */
-function installModelHost(engine: Engine): void {
+export function installModelHost(engine: Engine): void {
   if (enginesWithModelHost.has(engine)) return;
   enginesWithModelHost.add(engine);
   engine.registerOpHandler('model.generate', async (op: OpRequest, signal: AbortSignal) => {
@@ -158,6 +159,7 @@ function installModelHost(engine: Engine): void {
       messages: requestMessages(op, run),
       tools: (op.tools as ToolSpec[] | undefined)?.length ? (op.tools as ToolSpec[]) : undefined,
       toolChoice: op.toolChoice as ModelRequest['toolChoice'],
+      responseFormat: op.responseFormat as ModelRequest['responseFormat'],
       params: op.params as ModelRequest['params'],
       stream: true,
     };
@@ -296,7 +298,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     for (const name of ownNames) engine.unregisterCallback(name);
     for (const ref of ownRefs) modelRefs.delete(ref);
   };
-  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent, onStart: (runId) => ctx.bindRun(engine, runId) });
+  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent, onStarted: (runId) => ctx.bindRun(engine, runId) });
   const finished = reply.then(
     (value) => {
       const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };

@@ -27,6 +27,8 @@ void Engine::handle_command(const json& message) {
       validate(id, message);
     else if (type == "circuit.admit" || type == "circuit.record" || type == "constraints.check")
       policy_command(type, id, message);
+    else if (type.rfind("conversation.", 0) == 0)
+      directives_.handle(id, type, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, json{{"protocol", protocol::kVersion},
                                              {"version", kEngineVersion},
@@ -34,7 +36,7 @@ void Engine::handle_command(const json& message) {
                                              {"pendingOps", loop_.pending_op_count()}}));
     else
       throw ProtocolError("unknown command type \"" + type +
-                          "\" (expected one of run.start, run.cancel, schema.validate, engine.info, circuit.admit, circuit.record, constraints.check, op.done)");
+                          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, circuit.record, constraints.check, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   }
@@ -44,7 +46,9 @@ void Engine::start_run(const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "id", "run.start");
   if (runs_.count(run)) throw ProtocolError("run.start: a run with id " + std::to_string(run) + " is already active");
   const json& spec = message.contains("spec") ? message["spec"] : json();
-  Task<json> body = prepare_run(loop_, run, spec, policies_);
+  // Directive runs need the engine's table of conversations; every other kind is self-contained.
+  const bool directive = spec.is_object() && spec.value("kind", json()) == "conversation";
+  Task<json> body = directive ? directives_.open(loop_, run, spec) : prepare_run(loop_, run, spec, policies_);
   runs_.emplace(run, spec["kind"].get<std::string>());
   loop_.spawn(run_main(command_id, run, std::move(body)));
 }

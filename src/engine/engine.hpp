@@ -1,4 +1,4 @@
-// The engine: routes host commands (run.start, run.cancel, engine.info) to the features that
+// The engine: routes host commands (run.start, run.cancel, conversation.*, engine.info) to the features that
 // implement them and owns the runs in flight. It holds no host-specific code: the native test host
 // and the wasm binding both drive it through Loop::turn.
 #pragma once
@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "policy/run_policies.hpp"
+#include "directive/session.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing {
@@ -32,6 +33,7 @@ class Engine {
   Loop loop_;
   std::unordered_map<RunId, std::string> runs_;  // run id -> kind, for diagnostics
   policy::PolicyRegistry policies_;
+  directive::Sessions directives_;              // runs of kind "conversation" (Liminal-style agents)
 };
 
 }  // namespace lmthing

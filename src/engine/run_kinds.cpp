@@ -13,7 +13,7 @@ using value_t = json::value_t;
 
 namespace {
 
-const char* const kKinds = "prompt, call, map, sleep, fault";
+const char* const kKinds = "prompt, conversation, call, map, sleep, fault";
 
 double optional_non_negative(const json& spec, const char* field, const char* where) {
   if (!spec.contains(field)) return 0;

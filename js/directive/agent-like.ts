@@ -1,0 +1,43 @@
+/**
+ * What counts as an agent: an iterator, an iterable, an async iterable, or a nullary function
+ * returning one, checked in that order. A generator object is an iterator, so it runs as one
+ * agent and is never mistaken for a record of agents. Strings and arrays are not agents (arrays
+ * are lists of agents for `L.branch`).
+ */
+import { describe } from './directives.js';
+
+/** The iterator the driver pulls directives from. */
+export type AgentIterator = Iterator<unknown, unknown, unknown> | AsyncIterator<unknown, unknown, unknown>;
+
+function isObjectLike(v: unknown): v is Record<PropertyKey, unknown> {
+  return (typeof v === 'object' && v !== null) || typeof v === 'function';
+}
+
+/** True when `v` can run as an agent (without calling anything). */
+export function isAgentLike(v: unknown): boolean {
+  if (!isObjectLike(v) || Array.isArray(v)) return false;
+  return typeof v.next === 'function' || typeof v[Symbol.iterator] === 'function' || typeof v[Symbol.asyncIterator] === 'function' || typeof v === 'function';
+}
+
+/** A plain object whose values are agents (a record for `L.branch`). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The iterator of an agent-like value. Throws TypeError naming `where` and what was given when
+ * `v` is not one (a function is called once, with no arguments, and must return one).
+ */
+export function toAgentIterator(v: unknown, where: string): AgentIterator {
+  if (!isAgentLike(v)) throw new TypeError(`${where}: expected an agent (a generator, an iterable or async iterable of directives, or a function returning one), got ${describe(v)}`);
+  const o = v as Record<PropertyKey, any>;
+  if (typeof o.next === 'function') return o as AgentIterator;
+  if (typeof o[Symbol.iterator] === 'function') return o[Symbol.iterator]();
+  if (typeof o[Symbol.asyncIterator] === 'function') return o[Symbol.asyncIterator]();
+  const made = (o as () => unknown)();
+  if (typeof made === 'function' || !isAgentLike(made))
+    throw new TypeError(`${where}: the agent function returned ${describe(made)}, expected a generator or an (async) iterable of directives`);
+  return toAgentIterator(made, where);
+}

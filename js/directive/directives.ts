@@ -1,0 +1,276 @@
+/**
+ * The directives of Liminal-style agents (`yield* L.user\`…\``, `yield* L.reply`, …). A directive
+ * is an iterable that yields one {@link DirectiveRequest} to the driver and returns what the driver
+ * sends back, so `const answer = yield* L.reply` reads like a function call. Nothing here talks to
+ * the engine: the driver (driver.ts) performs the requests.
+ */
+import type { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';
+import { Tag as TagClass } from './messages.js';
+
+/** Marks everything that is a directive, so the driver can tell `yield L.x` (a mistake) from `yield* L.x`. */
+export const DIRECTIVE_SOURCE: unique symbol = Symbol('lmthing.directive');
+
+/** What a directive asks the driver to do (the value it yields). */
+export class DirectiveRequest {
+  constructor(
+    /** Which directive. */
+    readonly kind: DirectiveKind,
+    /** Its arguments. */
+    readonly args: Readonly<Record<string, unknown>> = {},
+  ) {}
+}
+
+/** The kinds of {@link DirectiveRequest}. */
+export type DirectiveKind =
+  | 'append'
+  | 'reply'
+  | 'stream'
+  | 'model.push'
+  | 'model.pop'
+  | 'tool.enable'
+  | 'tool.disable'
+  | 'branch'
+  | 'catch'
+  | 'event'
+  | 'messages'
+  | 'snapshot'
+  | 'mark';
+
+/**
+ * A directive: use it with `yield*` inside an agent. Its result type `R` is what `yield*` returns.
+ */
+export class Directive<R> implements Iterable<DirectiveRequest, R, unknown> {
+  readonly [DIRECTIVE_SOURCE] = true;
+  constructor(readonly request: DirectiveRequest) {}
+
+  *[Symbol.iterator](): Generator<DirectiveRequest, R, unknown> {
+    return (yield this.request) as R;
+  }
+}
+
+/** A message-appending directive; `.tag(...tags)` labels the message it appends. */
+export class AppendDirective extends Directive<ConversationMessage> {
+  /** The same append, with `tags` applied to the message. */
+  tag(...tags: Tag[]): AppendDirective {
+    for (const t of tags) if (!(t instanceof TagClass)) throw new TypeError('.tag(): expected tags created with L.tag(description)');
+    const previous = (this.request.args.tags as Tag[] | undefined) ?? [];
+    return new AppendDirective(new DirectiveRequest('append', { ...this.request.args, tags: [...previous, ...tags] }));
+  }
+}
+
+/** An async iterable of the text deltas of a streamed reply; the full message is appended when it ends. */
+export interface ReplyStream<T = string> extends AsyncIterable<string> {
+  /** The appended assistant message, once the stream has ended (`.value` as for `L.reply`). */
+  readonly message: Promise<AssistantMessage<T>>;
+}
+
+/** A model pushed onto the stack by `L.model(key)`: `yield* handle` pops it. */
+export class ModelHandle extends Directive<void> {
+  constructor(
+    /** The model key that was pushed. */
+    readonly key: string,
+    handle: number,
+  ) {
+    super(new DirectiveRequest('model.pop', { handle, key }));
+  }
+}
+
+/** A tool enabled by `L.tool(...)`: `yield* handle` disables it. */
+export class ToolHandle extends Directive<void> {
+  constructor(
+    /** The tool's name. */
+    readonly name: string,
+  ) {
+    super(new DirectiveRequest('tool.disable', { name }));
+  }
+}
+
+/** `{value}` when the agent returned, `{error}` when it threw. */
+export type CatchResult<T> = { value: T; error?: undefined } | { value?: undefined; error: unknown };
+
+/** A filter of `L.messages`: a tag, a range between two marks, or both. */
+export type MessageFilter = Tag | MarkRange | { tag?: Tag; range?: MarkRange };
+
+/** A directive that can also be called with arguments, e.g. `L.reply` and `L.reply(schema)`. */
+export type CallableDirective<R, F extends (...args: any[]) => unknown> = F & Iterable<DirectiveRequest, R, unknown> & { readonly [DIRECTIVE_SOURCE]: true };
+
+function callable<R, F extends (...args: any[]) => unknown>(bare: DirectiveRequest, call: F): CallableDirective<R, F> {
+  const fn = call as unknown as Record<PropertyKey, unknown>;
+  fn[Symbol.iterator] = function* (): Generator<DirectiveRequest, unknown, unknown> {
+    return yield bare;
+  };
+  fn[DIRECTIVE_SOURCE] = true;
+  return call as CallableDirective<R, F>;
+}
+
+/** True for directives and callable directives (used to catch `yield L.x` written without `*`). */
+export function isDirectiveSource(value: unknown): boolean {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && (value as Record<PropertyKey, unknown>)[DIRECTIVE_SOURCE] === true;
+}
+
+// ---------------------------------------------------------------------------------------------- text
+
+/**
+ * Builds the text of a template, dedented: the common indentation of the template's lines is
+ * removed, as are a first line and a last line that hold only whitespace. Interpolated values are
+ * inserted as they are (a message interpolates as its text).
+ */
+export function dedent(strings: readonly string[], values: readonly unknown[]): string {
+  // Dedent the template with placeholders, so interpolated (multi-line) values are left as they are.
+  const slot = (i: number) => `\u0000${i}\u0000`;
+  let text = strings.map((s, i) => (i < values.length ? s + slot(i) : s)).join('');
+  text = text.replace(/^[ \t]*\r?\n/, '').replace(/\r?\n[ \t]*$/, '');
+  const lines = text.split('\n');
+  const indentOf = (line: string) => line.match(/^[ \t]*/)![0].length;
+  const indent = lines.filter((l) => l.trim() !== '').reduce((min, l) => Math.min(min, indentOf(l)), Infinity);
+  if (Number.isFinite(indent) && indent > 0) text = lines.map((l) => l.slice(Math.min(indent, indentOf(l)))).join('\n');
+  return text.replace(/\u0000(\d+)\u0000/g, (_, i: string) => String(values[Number(i)]));
+}
+
+/** The text of a message directive's arguments: a tagged template, or one string. */
+function textArgument(role: string, args: unknown[]): string {
+  const [first, ...rest] = args;
+  if (Array.isArray(first) && Array.isArray((first as unknown as { raw?: unknown }).raw)) return dedent(first as string[], rest);
+  if (typeof first === 'string' && rest.length === 0) return first;
+  throw new TypeError(`L.${role}: expected a tagged template (L.${role}\`…\`) or one string, got ${describe(first)}`);
+}
+
+function messageDirective(role: 'system' | 'user' | 'assistant') {
+  return (...args: [TemplateStringsArray | string, ...unknown[]]): AppendDirective =>
+    new AppendDirective(new DirectiveRequest('append', { role, content: textArgument(role, args) }));
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'function') return 'a function';
+  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v)})` : `${typeof v} ${String(v)}`;
+}
+
+// -------------------------------------------------------------------------------------------- the L
+
+/** Something `L.branch`, `L.catch` and `run` accept as an agent. See {@link isAgentLike}. */
+export type AgentLike<T = unknown> =
+  | Iterator<unknown, T, any>
+  | Iterable<unknown, T, any>
+  | AsyncIterator<unknown, T, any>
+  | AsyncIterable<unknown, T, any>
+  | (() => Iterator<unknown, T, any> | Iterable<unknown, T, any> | AsyncIterator<unknown, T, any> | AsyncIterable<unknown, T, any>);
+
+type Result<A> = A extends AgentLike<infer T> ? T : never;
+
+/** What a tool implementation gets besides its arguments. */
+export interface ToolCallContext {
+  toolCallId: string;
+  /** Aborted when the run is cancelled. */
+  abortSignal: AbortSignal;
+}
+
+/** A tool implementation: returns the result (JSON), or an agent whose return value is the result. */
+export type ToolImpl<Args = any> = (args: Args, context: ToolCallContext) => unknown;
+
+const replyBare = new DirectiveRequest('reply', {});
+const streamBare = new DirectiveRequest('stream', {});
+
+/**
+ * The directives. Use each with `yield*` inside a generator agent, e.g.
+ *
+ * ```ts
+ * function* agent() {
+ *   yield* L.system`You are terse.`;
+ *   yield* L.user`Name a color.`;
+ *   const color = yield* L.reply;
+ *   return color.value;
+ * }
+ * ```
+ */
+export const L = {
+  /** Appends a system message (tagged template, dedented, or a string). */
+  system: messageDirective('system'),
+  /** Appends a user message (tagged template, dedented, or a string). */
+  user: messageDirective('user'),
+  /** Appends an assistant message (tagged template, dedented, or a string). */
+  assistant: messageDirective('assistant'),
+
+  /**
+   * Completes with the current model, appends the answer and returns it as an
+   * {@link AssistantMessage}. The model's tool calls (tools enabled with `L.tool`) run inside the
+   * reply. `L.reply(schema)` (zod or JSON Schema) parses and validates the answer into `.value`;
+   * a failing answer is sent back to the model with the validator's message (twice at most), then
+   * the directive throws `ValidationError`.
+   */
+  reply: callable<AssistantMessage<string>, <T = unknown>(schema: unknown) => Directive<AssistantMessage<T>>>(replyBare, (schema: unknown) => {
+    if (schema === undefined) throw new TypeError('L.reply(schema): expected a zod schema or a JSON Schema object, got undefined (use L.reply without parentheses for text)');
+    return new Directive(new DirectiveRequest('reply', { schema }));
+  }),
+
+  /**
+   * Like `reply`, but returns at once a {@link ReplyStream}: an async iterable of text deltas. The
+   * message is appended when the stream ends; the agent's next directive waits for that.
+   */
+  stream: callable<ReplyStream<string>, <T = unknown>(schema: unknown) => Directive<ReplyStream<T>>>(streamBare, (schema: unknown) => {
+    if (schema === undefined) throw new TypeError('L.stream(schema): expected a zod schema or a JSON Schema object, got undefined');
+    return new Directive(new DirectiveRequest('stream', { schema }));
+  }),
+
+  /** Pushes a model key (bound in `run(agent, {models})`) onto the model stack; `yield*` the handle to pop it. */
+  model(key: string): Directive<ModelHandle> {
+    return new Directive(new DirectiveRequest('model.push', { key, via: 'model' }));
+  },
+  /** Same as {@link L.model}: focuses the following replies on the model bound to `key`. */
+  focus(key: string): Directive<ModelHandle> {
+    return new Directive(new DirectiveRequest('model.push', { key, via: 'focus' }));
+  },
+
+  /**
+   * Enables a tool for the model in this conversation (and in branches started after). `impl`
+   * gets the validated arguments; it may return an agent, which then runs isolated (as a branch).
+   * `yield*` the returned handle to disable the tool.
+   */
+  tool<Args = any>(name: string, description: string, schema: unknown, impl: ToolImpl<Args>): Directive<ToolHandle> {
+    return new Directive(new DirectiveRequest('tool.enable', { name, description, schema, impl }));
+  },
+
+  /**
+   * Runs agents isolated: each starts from a copy of this conversation's messages, model stack and
+   * tools, and nothing merges back. One agent → its result; an array → a tuple of results (in
+   * parallel); a record → a record of results (in parallel).
+   */
+  branch: branchDirective,
+
+  /** Runs an agent (in this conversation) and returns `{value}` or `{error}` instead of throwing. */
+  catch<A extends AgentLike>(agent: A): Directive<CatchResult<Result<A>>> {
+    return new Directive(new DirectiveRequest('catch', { agent }));
+  },
+
+  /** Emits an `emitted` event (`value` as JSON) to `onEvent` and the run's event stream. */
+  event(value: unknown): Directive<void> {
+    return new Directive(new DirectiveRequest('event', { value }));
+  },
+
+  /** The current messages; `L.messages(filter)` keeps those with a tag and/or in a mark range. */
+  messages: callable<ConversationMessage[], (filter: MessageFilter) => Directive<ConversationMessage[]>>(
+    new DirectiveRequest('messages', {}),
+    (filter: MessageFilter) => new Directive(new DirectiveRequest('messages', { filter })),
+  ),
+
+  /** An immutable (deeply frozen) copy of the current messages. */
+  snapshot: new Directive<readonly ConversationMessage[]>(new DirectiveRequest('snapshot', {})),
+
+  /** The current position (number of messages); `a.to(b)` makes a range for `L.messages`. */
+  mark: new Directive<Mark>(new DirectiveRequest('mark', {})),
+
+  /** Creates a tag (outside agents) to apply with `yield* L.user\`…\`.tag(t)`. */
+  tag(description: string): Tag {
+    return new TagClass(description);
+  },
+};
+
+function branchDirective<A extends AgentLike>(agent: A): Directive<Result<A>>;
+function branchDirective<const A extends readonly AgentLike[]>(agents: A): Directive<{ -readonly [K in keyof A]: Result<A[K]> }>;
+function branchDirective<R extends Record<string, AgentLike>>(agents: R): Directive<{ [K in keyof R]: Result<R[K]> }>;
+function branchDirective(x: unknown): Directive<unknown> {
+  return new Directive(new DirectiveRequest('branch', { target: x }));
+}

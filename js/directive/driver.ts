@@ -1,0 +1,442 @@
+/**
+ * `run(agent, config)`: the host half of a directive run (docs/directive-agents.md). The driver
+ * pulls directives from the user's generators and performs each as a `conversation.*` command; the
+ * engine owns the messages, model stacks, tools, branch tree and events. Errors of a directive
+ * (a failed model call, a reply that fails its schema, bad input) are thrown into the generator
+ * that yielded it, so `try/catch` inside an agent works.
+ */
+import { defaultEngine } from '../default-engine.js';
+import type { CallbackContext, Engine, EngineEvent } from '../engine.js';
+import { AbortError } from '../errors.js';
+import { installModelHost, modelRefs, toModel, type RunHostState } from '../prompt/run-prompt.js';
+import type { GenerationParams, LanguageModel, Part } from '../providers/types.js';
+import { toJsonSchema } from '../schema.js';
+import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
+import {
+  describe,
+  DirectiveRequest,
+  isDirectiveSource,
+  ModelHandle,
+  ToolHandle,
+  type AgentLike,
+  type ReplyStream,
+  type ToolImpl,
+} from './directives.js';
+import { DeltaQueue, EventQueue, type RunEvent } from './events.js';
+import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, type Role } from './messages.js';
+
+/** A tool available to the root conversation from the start (as if enabled with `L.tool`). */
+export interface RunTool {
+  description?: string;
+  /** zod or JSON Schema of the arguments. */
+  parameters: unknown;
+  /** Gets the validated arguments; returns the result, or an agent that computes it (run isolated). */
+  execute: ToolImpl;
+}
+
+/** Configuration of {@link run}. */
+export interface RunConfig {
+  /**
+   * Model keys for `L.model(key)` / `L.focus(key)`; `default` is required and used when nothing
+   * was pushed. Each is a `'provider:model'` string, a model object or a `mockModel(...)`.
+   */
+  models: Record<string, string | LanguageModel>;
+  /** Tools enabled on the root conversation before the agent starts, by name. */
+  tools?: Record<string, RunTool>;
+  /** Receives every runtime event, in order (a throwing listener is ignored). */
+  onEvent?: (event: RunEvent) => void;
+  /** Cancels the run: in-flight model calls and tools are aborted and the run rejects with AbortError. */
+  signal?: AbortSignal;
+  /** Generation settings for every reply. */
+  params?: GenerationParams;
+  /** Model calls per reply at most, tool rounds included (default 20). */
+  maxSteps?: number;
+  /** The engine to run on (the shared one by default). */
+  engine?: Engine;
+}
+
+/** What {@link run} returns: the promise of the agent's return value, plus its events. */
+export type DirectiveRunPromise<T> = Promise<T> &
+  AsyncIterable<RunEvent> & {
+    /** Every runtime event of the run, buffered from the start; ends when the run ends. */
+    readonly events: AsyncIterable<RunEvent>;
+  };
+
+/**
+ * Runs a directive agent and resolves with its return value. `agent` is a generator (object or
+ * function), an iterable or async iterable of directives, or a nullary function returning one.
+ *
+ * @example
+ * ```ts
+ * const answer = await run(function* () {
+ *   yield* L.user`What is 2 + 2?`;
+ *   return (yield* L.reply).value;
+ * }, { models: { default: 'openai:gpt-4o-mini' } });
+ * ```
+ * @throws TypeError (as a rejection) for a config without `models.default`, a model that is not one,
+ *   or an agent that is not one.
+ */
+export function run<T>(agent: AgentLike<T>, config: RunConfig): DirectiveRunPromise<T> {
+  const events = new EventQueue();
+  const promise = start(agent, config, events) as Promise<T>;
+  return Object.assign(promise, { events, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() });
+}
+
+async function start(agent: unknown, config: RunConfig, events: EventQueue): Promise<unknown> {
+  try {
+    if (!config || typeof config !== 'object') throw new TypeError('run(agent, config): expected a config object with "models" ({default: model, ...})');
+    const models = checkModels(config.models);
+    const iterator = toAgentIterator(agent, 'run(agent)');
+    if (config.signal?.aborted) throw new AbortError('the run was aborted before it started');
+    const engine = config.engine ?? (await defaultEngine());
+    return await new DirectiveRun(engine, config, models, events).execute(iterator);
+  } finally {
+    events.close();
+  }
+}
+
+function checkModels(models: unknown): Map<string, LanguageModel> {
+  if (!isRecord(models)) throw new TypeError(`run: config.models must be an object of model keys ({default: model, ...}), got ${describe(models)}`);
+  if (!('default' in models)) {
+    const keys = Object.keys(models).join(', ') || 'none';
+    throw new TypeError(`run: config.models must bind the key "default" (bound keys: ${keys})`);
+  }
+  const out = new Map<string, LanguageModel>();
+  for (const [key, spec] of Object.entries(models)) {
+    try {
+      out.set(key, toModel(spec));
+    } catch (err) {
+      throw new TypeError(`run: config.models.${key}: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** The driver's view of one engine conversation. */
+interface Conv {
+  id: number;
+  path: string[];
+  /** Single-agent branches started so far (their path segment). */
+  branches: number;
+  /** A streamed reply still running: the next directive waits for it. */
+  stream?: { done: Promise<void>; queue: DeltaQueue; error?: unknown };
+}
+
+interface ReplyWire {
+  message: { role: Role; content: string | Part[] };
+  text: string;
+  index: number;
+  value?: unknown;
+}
+
+let nextRun = 1;
+
+class DirectiveRun {
+  private readonly prefix = `d${nextRun++}:`;
+  private runId = -1;
+  private readonly conversations = new Map<number, Conv>();
+  private readonly streams = new Map<number, DeltaQueue>();
+  private nextRequest = 1;
+  private nextTool = 1;
+  private readonly callbackNames: string[] = [];
+  private readonly refs: string[] = [];
+  private readonly keys: string[];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly config: RunConfig,
+    private readonly models: Map<string, LanguageModel>,
+    private readonly events: EventQueue,
+  ) {
+    this.keys = [...models.keys()];
+  }
+
+  async execute(iterator: AgentIterator): Promise<unknown> {
+    installModelHost(this.engine);
+    const host: RunHostState = { onText: (text, requestId) => this.streams.get(requestId)?.push(text), conversation: [] };
+    const refs: Record<string, string> = {};
+    for (const [key, model] of this.models) {
+      const ref = `${this.prefix}model:${key}`;
+      modelRefs.set(ref, { model, run: host });
+      this.refs.push(ref);
+      refs[key] = ref;
+    }
+    const onEvent = (event: EngineEvent) => {
+      const e = event as unknown as RunEvent;
+      this.events.push(e);
+      try {
+        this.config.onEvent?.(e);
+      } catch {
+        // An observer's failure must not break the run.
+      }
+    };
+    const ended = this.engine.startRun({ kind: 'conversation', models: refs }, { signal: this.config.signal, onEvent, onStarted: (id) => (this.runId = id) });
+    ended.catch(() => {}); // awaited below; this only keeps an early rejection from being reported as unhandled
+    const root: Conv = { id: 0, path: ['root'], branches: 0 };
+    this.conversations.set(0, root);
+
+    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+    try {
+      for (const [name, tool] of Object.entries(this.config.tools ?? {})) {
+        if (!tool || typeof tool !== 'object') throw new TypeError(`run: config.tools.${name} must be {description?, parameters, execute}, got ${describe(tool)}`);
+        await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters, impl: tool.execute });
+      }
+      outcome = { ok: true, value: await this.drive(iterator, root) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    try {
+      await this.command(root, 'end', { ok: outcome.ok });
+      await ended;
+    } catch (error) {
+      // The run could not start or ended abnormally: that is the more useful error.
+      if (outcome.ok || !(outcome.error instanceof Error)) outcome = { ok: false, error };
+    } finally {
+      for (const name of this.callbackNames) this.engine.unregisterCallback(name);
+      for (const ref of this.refs) modelRefs.delete(ref);
+    }
+    if (this.config.signal?.aborted && outcome.ok) outcome = { ok: false, error: this.abortError() };
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  // ------------------------------------------------------------------------------ the agent loop
+
+  /** Pulls directives from `iterator` until it returns; each outcome goes back into the generator. */
+  private async drive(iterator: AgentIterator, conv: Conv): Promise<unknown> {
+    let input: unknown;
+    let failure: { error: unknown } | null = null;
+    for (;;) {
+      let step: IteratorResult<unknown, unknown>;
+      if (failure) {
+        const { error } = failure;
+        failure = null;
+        if (typeof iterator.throw !== 'function') {
+          await iterator.return?.();
+          throw error;
+        }
+        step = await iterator.throw(error);
+      } else {
+        step = await iterator.next(input);
+      }
+      if (step.done) {
+        await this.settleStream(conv);
+        return step.value;
+      }
+      try {
+        input = await this.perform(step.value, conv);
+      } catch (error) {
+        failure = { error };
+        input = undefined;
+      }
+    }
+  }
+
+  private async perform(request: unknown, conv: Conv): Promise<unknown> {
+    if (!(request instanceof DirectiveRequest)) {
+      if (isDirectiveSource(request))
+        throw new TypeError('an agent yielded a directive with `yield`; delegate to it with `yield*` (e.g. `yield* L.reply`, `yield* L.user`…``)');
+      throw new TypeError(`an agent yielded ${describe(request)}; agents yield only directives, with yield* (e.g. yield* L.reply)`);
+    }
+    if (this.config.signal?.aborted) throw this.abortError();
+    await this.settleStream(conv);
+    const a = request.args as Record<string, any>;
+    switch (request.kind) {
+      case 'append': {
+        const tags = (a.tags as Tag[] | undefined)?.map((t) => ({ id: t.id, description: t.description }));
+        const { index } = (await this.command(conv, 'append', { message: { role: a.role, content: a.content }, tags })) as { index: number };
+        return new ConversationMessage({ role: a.role, content: a.content, index, tags });
+      }
+      case 'reply':
+        return this.reply(conv, a.schema);
+      case 'stream':
+        return this.stream(conv, a.schema);
+      case 'model.push': {
+        const key = a.key as unknown;
+        if (typeof key !== 'string' || !this.keys.includes(key))
+          throw new TypeError(`L.${a.via}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
+        const { handle } = (await this.command(conv, 'model.push', { key })) as { handle: number };
+        return new ModelHandle(key, handle);
+      }
+      case 'model.pop':
+        await this.command(conv, 'model.pop', { handle: a.handle });
+        return undefined;
+      case 'tool.enable':
+        return this.enableTool(conv, a as { name: unknown; description: unknown; schema: unknown; impl: unknown });
+      case 'tool.disable':
+        await this.command(conv, 'tool.disable', { name: a.name });
+        return undefined;
+      case 'branch':
+        return this.branch(conv, a.target);
+      case 'catch': {
+        const iterator = toAgentIterator(a.agent, 'L.catch');
+        try {
+          return { value: await this.drive(iterator, conv) };
+        } catch (error) {
+          return { error };
+        }
+      }
+      case 'event':
+        await this.command(conv, 'emit', { value: toJson(a.value) });
+        return undefined;
+      case 'messages':
+        return this.readMessages(conv, a.filter);
+      case 'snapshot':
+        return deepFreeze(await this.readMessages(conv, undefined));
+      case 'mark': {
+        const { position } = (await this.command(conv, 'mark')) as { position: number };
+        return new Mark(position);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ directives
+
+  private async reply(conv: Conv, schema: unknown, requestId = 0): Promise<AssistantMessage<unknown>> {
+    const jsonSchema = schema === undefined ? undefined : toJsonSchema(schema, 'L.reply(schema)');
+    const fields: Record<string, unknown> = { requestId, schema: jsonSchema };
+    if (this.config.params) fields.params = this.config.params;
+    if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
+    const wire = (await this.command(conv, 'reply', fields)) as ReplyWire;
+    return new AssistantMessage({ ...wire.message, index: wire.index }, jsonSchema === undefined ? wire.text : wire.value);
+  }
+
+  private stream(conv: Conv, schema: unknown): ReplyStream<unknown> {
+    if (schema !== undefined) toJsonSchema(schema, 'L.stream(schema)'); // bad input fails now, in the agent
+    const requestId = this.nextRequest++;
+    const queue = new DeltaQueue();
+    this.streams.set(requestId, queue);
+    const message = this.reply(conv, schema, requestId);
+    const state: NonNullable<Conv['stream']> = { queue, done: Promise.resolve() };
+    state.done = message.then(
+      () => queue.finish(),
+      (error) => {
+        state.error = error;
+        queue.finish(error);
+      },
+    ).finally(() => this.streams.delete(requestId));
+    conv.stream = state;
+    message.catch(() => {}); // reported through the stream, `.message`, or the next directive
+    return Object.assign(queue, { message });
+  }
+
+  /** Waits for a streamed reply of `conv` to end; rethrows its failure if no reader saw it. */
+  private async settleStream(conv: Conv): Promise<void> {
+    const pending = conv.stream;
+    if (!pending) return;
+    await pending.done;
+    conv.stream = undefined;
+    if (pending.error !== undefined && !pending.queue.observed) throw pending.error;
+  }
+
+  private async enableTool(conv: Conv, a: { name: unknown; description: unknown; schema: unknown; impl: unknown }): Promise<ToolHandle> {
+    const { name, description, impl } = a;
+    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name))
+      throw new TypeError(`L.tool: the name must match [A-Za-z_][A-Za-z0-9_.-]*, got ${describe(name)}`);
+    if (typeof description !== 'string') throw new TypeError(`L.tool("${name}"): the description must be a string, got ${describe(description)}`);
+    if (typeof impl !== 'function') throw new TypeError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
+    const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
+    const callback = `${this.prefix}tool:${this.nextTool++}:${name}`;
+    this.engine.registerCallback(callback, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
+      let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
+      if (isAgentLike(result)) {
+        const parent = this.conversations.get(info.conversation);
+        if (!parent) throw new Error(`tool "${name}": its conversation has ended`);
+        // Isolated: the tool agent starts with no messages (the parent's last turn is an unanswered tool call).
+        result = await this.runBranch(parent, name, result, true);
+      }
+      if (result instanceof AssistantMessage) return toJson(result.value);
+      if (result instanceof ConversationMessage) return result.text;
+      return result ?? null;
+    });
+    this.callbackNames.push(callback);
+    await this.command(conv, 'tool.enable', { name, description, parameters, callback });
+    return new ToolHandle(name);
+  }
+
+  private async branch(conv: Conv, target: unknown): Promise<unknown> {
+    if (Array.isArray(target)) {
+      target.forEach((agent, i) => {
+        if (!isAgentLike(agent)) throw new TypeError(`L.branch: element ${i} is not an agent (a generator, an iterable of directives, or a function returning one), got ${describe(agent)}`);
+      });
+      return settleAll(target.map((agent, i) => this.runBranch(conv, String(i), agent)));
+    }
+    if (isAgentLike(target)) return this.runBranch(conv, String(conv.branches++), target);
+    if (isRecord(target)) {
+      const entries = Object.entries(target);
+      for (const [key, agent] of entries)
+        if (!isAgentLike(agent)) throw new TypeError(`L.branch: "${key}" is not an agent (a generator, an iterable of directives, or a function returning one), got ${describe(agent)}`);
+      const values = await settleAll(entries.map(([key, agent]) => this.runBranch(conv, key, agent)));
+      return Object.fromEntries(entries.map(([key], i) => [key, values[i]]));
+    }
+    throw new TypeError(`L.branch: expected an agent, an array of agents or a record of agents, got ${describe(target)}`);
+  }
+
+  /** Runs one agent on a new branch of `parent` (with no messages when `fresh`) and ends the branch with its outcome. */
+  private async runBranch(parent: Conv, name: string, agent: unknown, fresh = false): Promise<unknown> {
+    const iterator = toAgentIterator(agent, 'L.branch');
+    const { conversation, path } = (await this.command(parent, 'branch', { name, fresh })) as { conversation: number; path: string[] };
+    const child: Conv = { id: conversation, path, branches: 0 };
+    this.conversations.set(conversation, child);
+    try {
+      const value = await this.drive(iterator, child);
+      await this.command(child, 'end', { ok: true, value: toJson(value) });
+      return value;
+    } catch (error) {
+      await this.command(child, 'end', { ok: false, error: { message: error instanceof Error ? error.message : String(error) } }).catch(() => {});
+      throw error;
+    } finally {
+      this.conversations.delete(conversation);
+    }
+  }
+
+  private async readMessages(conv: Conv, filter: unknown): Promise<ConversationMessage[]> {
+    const fields: Record<string, unknown> = {};
+    const range = filter instanceof MarkRange ? filter : isRecord(filter) ? filter.range : undefined;
+    const tag = filter instanceof Tag ? filter : isRecord(filter) ? filter.tag : undefined;
+    if (filter !== undefined && !(filter instanceof Tag) && !(filter instanceof MarkRange) && !isRecord(filter))
+      throw new TypeError(`L.messages(filter): expected a tag, a mark range (a.to(b)) or {tag?, range?}, got ${describe(filter)}`);
+    if (tag !== undefined) {
+      if (!(tag instanceof Tag)) throw new TypeError(`L.messages: filter.tag must be a tag from L.tag(...), got ${describe(tag)}`);
+      fields.tag = tag.id;
+    }
+    if (range !== undefined) {
+      if (!(range instanceof MarkRange)) throw new TypeError(`L.messages: filter.range must be a range from mark.to(other), got ${describe(range)}`);
+      fields.from = range.from;
+      fields.to = range.to;
+    }
+    const { messages } = (await this.command(conv, 'messages', fields)) as { messages: Array<ConstructorParameters<typeof ConversationMessage>[0]> };
+    return messages.map((m) => new ConversationMessage(m));
+  }
+
+  // ------------------------------------------------------------------------------ plumbing
+
+  private command(conv: Conv, verb: string, fields: Record<string, unknown> = {}): Promise<unknown> {
+    return this.engine.request(`conversation.${verb}`, { ...fields, run: this.runId, conversation: conv.id });
+  }
+
+  private abortError(): AbortError {
+    const reason: unknown = this.config.signal?.reason;
+    if (reason instanceof AbortError) return reason;
+    return new AbortError(reason instanceof Error ? reason.message : 'the run was aborted', { cause: reason });
+  }
+}
+
+/** Like Promise.all, but waits for every promise and then throws the first failure by index. */
+async function settleAll(promises: Promise<unknown>[]): Promise<unknown[]> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value);
+}
+
+/** A JSON copy of a value for events (messages become their JSON shape; non-JSON becomes a string). */
+function toJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? null : JSON.parse(text);
+  } catch {
+    return String(value);
+  }
+}

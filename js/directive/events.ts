@@ -1,0 +1,98 @@
+/**
+ * The runtime events of a directive run and the buffered async iterable that hands them out.
+ */
+
+/** Event types emitted by the engine during a directive run. */
+export type RunEventType =
+  | 'message-appended'
+  | 'model-pushed'
+  | 'model-popped'
+  | 'inference-requested'
+  | 'inferred'
+  | 'tool-enabled'
+  | 'tool-called'
+  | 'tool-disabled'
+  | 'branch-started'
+  | 'branch-returned'
+  | 'branch-threw'
+  | 'emitted';
+
+/**
+ * One runtime event. `path` locates the conversation in the branch tree: `['root']`, then one
+ * segment per branch (an array index, a record key, the tool name for a tool agent, or the
+ * ordinal of a single-agent branch). Other fields depend on the type (see docs/directive-agents.md).
+ */
+export interface RunEvent {
+  type: RunEventType;
+  path: string[];
+  [field: string]: unknown;
+}
+
+/** An unbounded queue of events read by `for await`; ends when the run ends. */
+export class EventQueue implements AsyncIterable<RunEvent> {
+  private readonly buffered: RunEvent[] = [];
+  private readonly waiting: Array<(r: IteratorResult<RunEvent>) => void> = [];
+  private closed = false;
+
+  push(event: RunEvent): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter({ value: event, done: false });
+    else this.buffered.push(event);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RunEvent> {
+    return {
+      next: () => {
+        const event = this.buffered.shift();
+        if (event) return Promise.resolve({ value: event, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.waiting.push(resolve));
+      },
+    };
+  }
+}
+
+/** Text deltas of one streamed reply, read by `for await`; ends (or throws) when the reply does. */
+export class DeltaQueue implements AsyncIterable<string> {
+  private readonly buffered: string[] = [];
+  private readonly waiting: Array<{ resolve: (r: IteratorResult<string>) => void; reject: (e: unknown) => void }> = [];
+  private end: { error?: unknown } | null = null;
+  /** Whether a reader saw the outcome (so a failure is not reported twice). */
+  observed = false;
+
+  push(text: string): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter.resolve({ value: text, done: false });
+    else this.buffered.push(text);
+  }
+
+  finish(error?: unknown): void {
+    this.end = error === undefined ? {} : { error };
+    for (const waiter of this.waiting.splice(0)) this.settle(waiter);
+  }
+
+  private settle(waiter: { resolve: (r: IteratorResult<string>) => void; reject: (e: unknown) => void }): void {
+    this.observed = true;
+    if (this.end?.error !== undefined) waiter.reject(this.end.error);
+    else waiter.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<string> {
+    return {
+      next: () => {
+        const text = this.buffered.shift();
+        if (text !== undefined) return Promise.resolve({ value: text, done: false });
+        return new Promise((resolve, reject) => {
+          const waiter = { resolve, reject };
+          if (this.end) this.settle(waiter);
+          else this.waiting.push(waiter);
+        });
+      },
+    };
+  }
+}

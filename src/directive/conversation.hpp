@@ -1,0 +1,80 @@
+// One conversation of a directive run (Liminal-style agents, see docs/directive-agents.md): its
+// messages (each with the tags it was appended with), its model stack and its enabled tools, and
+// where it sits in the run's branch tree. Pure data: no loop, no host, no events.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/prompt_spec.hpp"
+
+namespace lmthing::directive {
+
+using json = nlohmann::json;
+
+struct Tag {
+  std::string id;
+  std::string description;
+};
+
+struct StoredMessage {
+  json message;           // {role, content}
+  std::vector<Tag> tags;  // as applied at append time
+};
+
+// A model key pushed onto the stack; `handle` identifies this push so it can be popped later.
+struct ModelPush {
+  std::uint64_t handle = 0;
+  std::string key;
+};
+
+// Which messages a read wants: those carrying `tag` (when set) within positions [from, to).
+struct MessageFilter {
+  std::string tag;
+  std::size_t from = 0;
+  std::size_t to = static_cast<std::size_t>(-1);
+};
+
+class Conversation {
+ public:
+  Conversation(std::uint64_t id, json path) : id_(id), path_(std::move(path)) {}
+
+  // A child that starts from a copy of this conversation's messages (none when `fresh`), model
+  // stack and tools.
+  std::shared_ptr<Conversation> branch(std::uint64_t child_id, const std::string& segment, bool fresh = false) const;
+
+  std::uint64_t id() const { return id_; }
+  const json& path() const { return path_; }
+  std::size_t size() const { return messages_.size(); }
+
+  // Returns the new message's position.
+  std::size_t append(json message, std::vector<Tag> tags);
+  json messages(const MessageFilter& filter) const;  // [{role, content, tags: [{id, description}]}]
+  json model_messages() const;                        // [{role, content}] as a model gets them
+
+  void push_model(ModelPush push) { models_.push_back(std::move(push)); }
+  // Removes the push with `handle` (normally the top); returns its key, or nothing if not on the stack.
+  std::optional<std::string> pop_model(std::uint64_t handle);
+  // The key of the top of the stack, or "default" when nothing was pushed.
+  std::string current_model() const { return models_.empty() ? std::string("default") : models_.back().key; }
+
+  // Enabling a name that is already enabled replaces that tool (in place).
+  void enable_tool(agent::ToolSpec tool);
+  bool disable_tool(const std::string& name);
+  std::vector<const agent::ToolSpec*> tools() const;
+
+ private:
+  std::uint64_t id_;
+  json path_;  // array of strings: ["root", "0", "judge"]
+  std::vector<StoredMessage> messages_;
+  std::vector<ModelPush> models_;
+  std::vector<agent::ToolSpec> tools_;
+};
+
+// The concatenated text parts of a message's content (a string content is its own text).
+std::string text_of(const json& content);
+
+}  // namespace lmthing::directive

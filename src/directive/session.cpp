@@ -1,0 +1,278 @@
+#include "directive/session.hpp"
+
+#include <cmath>
+
+#include "directive/reply.hpp"
+
+namespace lmthing::directive {
+
+using protocol::ProtocolError;
+using protocol::require_field;
+using protocol::WireError;
+using value_t = json::value_t;
+
+namespace {
+
+const char* const kVerbs = "append, reply, model.push, model.pop, tool.enable, tool.disable, branch, end, messages, mark, emit";
+
+std::string where_of(const std::string& verb) { return "conversation." + verb; }
+
+std::string optional_string(const json& message, const char* field, const std::string& where) {
+  if (!message.contains(field) || message[field].is_null()) return {};
+  return require_field(message, field, value_t::string, where).get<std::string>();
+}
+
+std::size_t optional_position(const json& message, const char* field, const std::string& where, std::size_t fallback) {
+  if (!message.contains(field) || message[field].is_null()) return fallback;
+  return static_cast<std::size_t>(protocol::require_id(message, field, where));
+}
+
+int optional_count(const json& message, const char* field, const std::string& where, int fallback, int max) {
+  if (!message.contains(field) || message[field].is_null()) return fallback;
+  const double v = require_field(message, field, value_t::number_float, where).get<double>();
+  if (!(v >= 0) || v > max || std::floor(v) != v)
+    throw ProtocolError(where + ": \"" + field + "\" must be an integer from 0 to " + std::to_string(max) + ", got " + message[field].dump());
+  return static_cast<int>(v);
+}
+
+json checked_message(const json& message, const std::string& where) {
+  const json& m = require_field(message, "message", value_t::object, where);
+  const std::string role = require_field(m, "role", value_t::string, where + " message").get<std::string>();
+  if (role != "system" && role != "user" && role != "assistant" && role != "tool")
+    throw ProtocolError(where + ": message role must be system, user, assistant or tool, got \"" + role + "\"");
+  if (!m.contains("content") || !(m["content"].is_string() || m["content"].is_array()))
+    throw ProtocolError(where + ": message content must be a string or an array of parts");
+  return json{{"role", role}, {"content", m["content"]}};
+}
+
+std::vector<Tag> checked_tags(const json& message, const std::string& where) {
+  std::vector<Tag> tags;
+  if (!message.contains("tags") || message["tags"].is_null()) return tags;
+  for (const auto& tag : require_field(message, "tags", value_t::array, where)) {
+    if (!tag.is_object() || !tag.contains("id") || !tag["id"].is_string() || tag["id"].get<std::string>().empty())
+      throw ProtocolError(where + ": each tag must be {id: non-empty string, description?: string}, got " + tag.dump());
+    tags.push_back(Tag{tag["id"].get<std::string>(), tag.value("description", std::string())});
+  }
+  return tags;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------ Session
+
+struct Session::EndAwaiter {
+  Session& session;
+  bool await_ready() const noexcept { return session.ended_; }
+  void await_suspend(coro::coroutine_handle<> waiter) noexcept { session.end_waiter_ = waiter; }
+  void await_resume() const noexcept {}
+};
+
+Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> models)
+    : loop_(loop), run_(run), models_(std::move(models)) {
+  conversations_.emplace(0, std::make_shared<Conversation>(0, json::array({"root"})));
+}
+
+Task<json> Session::until_ended() {
+  co_await EndAwaiter{*this};
+  co_return json{{"ended", true}};
+}
+
+const std::string& Session::model_ref(const std::string& key, const std::string& where) const {
+  auto it = models_.find(key);
+  if (it != models_.end()) return it->second;
+  std::string bound;
+  for (const auto& [name, ref] : models_) bound += (bound.empty() ? "" : ", ") + name;
+  throw ProtocolError(where + ": model key \"" + key + "\" is not bound (bound keys: " + bound + ")");
+}
+
+void Session::emit(const Conversation& conversation, json event) const {
+  event["path"] = conversation.path();
+  loop_.emit(json{{"type", "run.event"}, {"run", run_}, {"event", std::move(event)}});
+}
+
+std::shared_ptr<Conversation> Session::find(const json& message, const std::string& where) const {
+  const std::uint64_t id = protocol::require_id(message, "conversation", where);
+  auto it = conversations_.find(id);
+  if (it == conversations_.end())
+    throw ProtocolError(where + ": run " + std::to_string(run_) + " has no open conversation " + std::to_string(id));
+  return it->second;
+}
+
+void Session::handle(const json& command_id, const std::string& verb, const json& message) {
+  const std::string where = where_of(verb);
+  if (ended_) throw ProtocolError(where + ": run " + std::to_string(run_) + " has ended");
+  std::shared_ptr<Conversation> conversation = find(message, where);
+  Conversation& c = *conversation;
+  json value = json::object();
+  if (verb == "append") {
+    json m = checked_message(message, where);
+    std::vector<Tag> tags = checked_tags(message, where);
+    json tag_list = json::array();
+    for (const Tag& tag : tags) tag_list.push_back(json{{"id", tag.id}, {"description", tag.description}});
+    const std::size_t index = c.append(m, std::move(tags));
+    emit(c, json{{"type", "message-appended"}, {"index", index}, {"message", std::move(m)}, {"tags", std::move(tag_list)}});
+    value = json{{"index", index}};
+  } else if (verb == "reply") {
+    start_reply(command_id, std::move(conversation), message);
+    return;  // replied when the model is done
+  } else if (verb == "model.push") {
+    const std::string key = require_field(message, "key", value_t::string, where).get<std::string>();
+    model_ref(key, where);  // refuses an unbound key now rather than at the next reply
+    const std::uint64_t handle = next_handle_++;
+    c.push_model(ModelPush{handle, key});
+    emit(c, json{{"type", "model-pushed"}, {"key", key}, {"handle", handle}});
+    value = json{{"handle", handle}, {"key", key}};
+  } else if (verb == "model.pop") {
+    const std::uint64_t handle = protocol::require_id(message, "handle", where);
+    auto key = c.pop_model(handle);
+    if (!key) throw ProtocolError(where + ": model handle " + std::to_string(handle) + " is not on this conversation's stack (already popped?)");
+    emit(c, json{{"type", "model-popped"}, {"key", *key}, {"handle", handle}});
+    value = json{{"key", *key}};
+  } else if (verb == "tool.enable") {
+    value = enable_tool(c, message);
+  } else if (verb == "tool.disable") {
+    const std::string name = require_field(message, "name", value_t::string, where).get<std::string>();
+    if (!c.disable_tool(name)) throw ProtocolError(where + ": tool \"" + name + "\" is not enabled in this conversation");
+    emit(c, json{{"type", "tool-disabled"}, {"name", name}});
+    value = json{{"name", name}};
+  } else if (verb == "branch") {
+    const std::string name = require_field(message, "name", value_t::string, where).get<std::string>();
+    if (name.empty()) throw ProtocolError(where + ": \"name\" (the branch's path segment) must not be empty");
+    const bool fresh = message.contains("fresh") && require_field(message, "fresh", value_t::boolean, where).get<bool>();
+    auto child = c.branch(next_conversation_++, name, fresh);
+    conversations_.emplace(child->id(), child);
+    emit(*child, json{{"type", "branch-started"}});
+    value = json{{"conversation", child->id()}, {"path", child->path()}};
+  } else if (verb == "end") {
+    end_conversation(command_id, conversation, message);
+  } else if (verb == "messages") {
+    value = read_messages(c, message);
+  } else if (verb == "mark") {
+    value = json{{"position", c.size()}};
+  } else if (verb == "emit") {
+    emit(c, json{{"type", "emitted"}, {"value", message.contains("value") ? message["value"] : json()}});
+  } else {
+    throw ProtocolError("unknown command type \"conversation." + verb + "\" (expected conversation. followed by one of " + kVerbs + ")");
+  }
+  loop_.emit(protocol::reply_ok(command_id, std::move(value)));
+}
+
+void Session::end_conversation(const json&, const std::shared_ptr<Conversation>& conversation, const json& message) {
+  const std::string where = "conversation.end";
+  const bool ok = require_field(message, "ok", value_t::boolean, where).get<bool>();
+  if (conversation->id() != 0) {
+    if (ok)
+      emit(*conversation, json{{"type", "branch-returned"}, {"value", message.contains("value") ? message["value"] : json()}});
+    else
+      emit(*conversation, json{{"type", "branch-threw"}, {"error", message.contains("error") ? message["error"] : json()}});
+    conversations_.erase(conversation->id());
+    return;
+  }
+  // The root ended: the run is over. Branches still open (a host that did not end them) go too.
+  ended_ = true;
+  conversations_.clear();
+  if (end_waiter_) loop_.schedule(std::exchange(end_waiter_, {}));
+}
+
+void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message) {
+  const std::string where = "conversation.reply";
+  ReplyRequest request;
+  if (message.contains("schema") && !message["schema"].is_null()) {
+    request.schema = message["schema"];
+    try {
+      request.validator = std::make_shared<const schema::Validator>(request.schema);
+    } catch (const schema::SchemaError& e) {
+      throw ProtocolError(where + ": \"schema\" is not a valid JSON Schema: " + e.what());
+    }
+  }
+  if (message.contains("requestId")) request.request_id = message["requestId"];
+  request.max_steps = optional_count(message, "maxSteps", where, 20, 1000);
+  if (request.max_steps == 0) throw ProtocolError(where + ": \"maxSteps\" must be at least 1");
+  request.max_retries = optional_count(message, "maxRetries", where, 2, 100);
+  if (message.contains("params") && !message["params"].is_null()) request.params = require_field(message, "params", value_t::object, where);
+  model_ref(conversation->current_model(), where);  // an unbound key fails now, with the bound ones listed
+
+  auto task = [](std::shared_ptr<Session> self, std::shared_ptr<Conversation> conv, json id, ReplyRequest req) -> Task<void> {
+    json outcome;
+    try {
+      json value = co_await reply(self, std::move(conv), std::move(req));
+      outcome = protocol::reply_ok(id, std::move(value));
+    } catch (const OpFailed& e) {
+      outcome = protocol::reply_error(id, e.error);
+    } catch (const ProtocolError& e) {
+      outcome = protocol::reply_error(id, WireError{"protocol", e.what(), json::object()});
+    } catch (const std::exception& e) {
+      outcome = protocol::reply_error(id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
+    }
+    self->loop().emit(outcome);
+  };
+  loop_.spawn(task(shared_from_this(), std::move(conversation), command_id, std::move(request)));
+}
+
+json Session::enable_tool(Conversation& c, const json& message) {
+  const std::string where = "conversation.tool.enable";
+  agent::ToolSpec tool;
+  tool.name = require_field(message, "name", value_t::string, where).get<std::string>();
+  if (tool.name.empty()) throw ProtocolError(where + ": \"name\" must not be empty");
+  tool.description = optional_string(message, "description", where);
+  tool.callback = require_field(message, "callback", value_t::string, where).get<std::string>();
+  tool.parameters = message.contains("parameters") ? message["parameters"] : json::object();
+  try {
+    tool.validator = std::make_shared<const schema::Validator>(tool.parameters);
+  } catch (const schema::SchemaError& e) {
+    throw ProtocolError(where + ": parameters of tool \"" + tool.name + "\" are not a valid JSON Schema: " + e.what());
+  }
+  const std::string name = tool.name;
+  c.enable_tool(std::move(tool));
+  emit(c, json{{"type", "tool-enabled"}, {"name", name}});
+  return json{{"name", name}};
+}
+
+json Session::read_messages(const Conversation& c, const json& message) const {
+  const std::string where = "conversation.messages";
+  MessageFilter filter;
+  filter.tag = optional_string(message, "tag", where);
+  filter.from = optional_position(message, "from", where, 0);
+  filter.to = optional_position(message, "to", where, filter.to);
+  return json{{"messages", c.messages(filter)}};
+}
+
+// ----------------------------------------------------------------------------------------- Sessions
+
+Task<json> Sessions::open(Loop& loop, RunId run, const json& spec) {
+  const std::string where = "run.start spec (conversation)";
+  const json& models = require_field(spec, "models", value_t::object, where);
+  std::map<std::string, std::string> bound;
+  for (const auto& [key, ref] : models.items()) {
+    if (key.empty()) throw ProtocolError(where + ": model keys must not be empty");
+    if (!ref.is_string() || ref.get<std::string>().empty())
+      throw ProtocolError(where + ": models[\"" + key + "\"] must be a non-empty model reference string, got " + ref.dump());
+    bound.emplace(key, ref.get<std::string>());
+  }
+  if (!bound.count("default")) {
+    std::string keys;
+    for (const auto& [key, ref] : bound) keys += (keys.empty() ? "" : ", ") + key;
+    throw ProtocolError(where + ": models must bind the key \"default\" (bound keys: " + (keys.empty() ? "none" : keys) + ")");
+  }
+  auto session = std::make_shared<Session>(loop, run, std::move(bound));
+  sessions_[run] = session;
+  return body(run, std::move(session));
+}
+
+Task<json> Sessions::body(RunId run, std::shared_ptr<Session> session) {
+  json result = co_await session->until_ended();
+  sessions_.erase(run);
+  co_return result;
+}
+
+void Sessions::handle(const json& command_id, const std::string& type, const json& message) {
+  const std::string verb = type.substr(std::string("conversation.").size());
+  const RunId run = protocol::require_id(message, "run", type);
+  auto it = sessions_.find(run);
+  if (it == sessions_.end())
+    throw ProtocolError(type + ": no directive run with id " + std::to_string(run) + " (start one with run.start {spec: {kind: \"conversation\"}})");
+  std::shared_ptr<Session> session = it->second;  // the command may end the run
+  session->handle(command_id, verb, message);
+}
+
+}  // namespace lmthing::directive

@@ -1,0 +1,72 @@
+// A directive run: the engine half of `run(agent, config)` (docs/directive-agents.md). The host's
+// driver pulls directives from the user's generators and sends them as `conversation.*` commands;
+// a Session owns what they act on: the conversations of the run (root and branches, by id), the
+// model keys bound at start, and the run's events, each carrying its conversation's branch path.
+//
+// The run itself (`run.start {spec: {kind: "conversation", models}}`) lives until the host ends
+// the root conversation; every command names the run and the conversation it applies to.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "directive/conversation.hpp"
+#include "runtime/loop.hpp"
+
+namespace lmthing::directive {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Loop& loop, RunId run, std::map<std::string, std::string> models);
+
+  // The run's body: resumes once the root conversation has ended.
+  Task<json> until_ended();
+
+  // One `conversation.<verb>` command. Synchronous verbs reply at once; `reply` replies when the
+  // model is done. Throws protocol::ProtocolError for a malformed command (the caller replies).
+  void handle(const json& command_id, const std::string& verb, const json& message);
+
+  Loop& loop() const { return loop_; }
+  RunId run() const { return run_; }
+  // The model reference bound to `key`; throws ProtocolError listing the bound keys.
+  const std::string& model_ref(const std::string& key, const std::string& where) const;
+  // Emits a run event of `conversation` ({type, path, ...fields}).
+  void emit(const Conversation& conversation, json event) const;
+
+ private:
+  std::shared_ptr<Conversation> find(const json& message, const std::string& where) const;
+  void end_conversation(const json& command_id, const std::shared_ptr<Conversation>& conversation, const json& message);
+  void start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message);
+  json enable_tool(Conversation& conversation, const json& message);
+  json read_messages(const Conversation& conversation, const json& message) const;
+
+  struct EndAwaiter;
+
+  Loop& loop_;
+  RunId run_;
+  std::map<std::string, std::string> models_;  // key -> host model reference
+  std::unordered_map<std::uint64_t, std::shared_ptr<Conversation>> conversations_;
+  std::uint64_t next_conversation_ = 1;
+  std::uint64_t next_handle_ = 1;
+  bool ended_ = false;
+  coro::coroutine_handle<> end_waiter_;
+};
+
+// The directive runs of an engine, by run id.
+class Sessions {
+ public:
+  // Checks a `conversation` run spec ({kind, models: {default: ref, ...}}) and returns the run's
+  // body (not started). Throws ProtocolError naming what is wrong.
+  Task<json> open(Loop& loop, RunId run, const json& spec);
+  // Routes a `conversation.*` command to its run; throws ProtocolError for an unknown run.
+  void handle(const json& command_id, const std::string& type, const json& message);
+  std::size_t size() const { return sessions_.size(); }
+
+ private:
+  Task<json> body(RunId run, std::shared_ptr<Session> session);
+  std::unordered_map<RunId, std::shared_ptr<Session>> sessions_;
+};
+
+}  // namespace lmthing::directive

@@ -1,0 +1,442 @@
+// Liminal-style directive agents end to end through the wasm engine, with the scripted mockModel.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { z } from 'zod';
+
+import { AbortError, AssistantMessage, L, mockModel, RateLimitError, run, ValidationError } from '../../dist/node.js';
+
+const text = (t) => ({ type: 'text', text: t });
+const end = { type: 'end-step' };
+/** A mockModel answering each call with the next string. */
+const says = (...answers) => mockModel(answers.flatMap((a) => [text(a), end]));
+/** The user/assistant texts of one recorded model call. */
+const contentText = (content) => (typeof content === 'string' ? content : content.map((p) => p.text ?? `[${p.type}]`).join(''));
+const transcript = (call) => call.messages.map((m) => `${m.role}: ${typeof m.content === 'string' ? m.content : m.content.map((p) => p.text ?? `[${p.type}]`).join('')}`);
+
+test('prompt chaining: subtopic, then its impacts, each reply feeding the next prompt', async () => {
+  const model = says('Quantum error correction', '1. Stable qubits\n2. Longer computations');
+  const result = await run(function* () {
+    yield* L.system`You are a research assistant.`;
+    yield* L.user`Pick one subtopic of quantum computing.`;
+    const subtopic = yield* L.reply;
+    yield* L.user`
+      List the impacts of:
+        ${subtopic}
+    `;
+    const impacts = yield* L.reply;
+    return { subtopic: subtopic.value, impacts: `${impacts}` };
+  }, { models: { default: model } });
+
+  assert.deepEqual(result, { subtopic: 'Quantum error correction', impacts: '1. Stable qubits\n2. Longer computations' });
+  assert.equal(model.calls.length, 2);
+  assert.deepEqual(transcript(model.calls[1]), [
+    'system: You are a research assistant.',
+    'user: Pick one subtopic of quantum computing.',
+    'assistant: Quantum error correction',
+    // dedented: the common indentation goes, the relative one stays
+    'user: List the impacts of:\n  Quantum error correction',
+  ]);
+});
+
+/** The seed's refine, with its loop written correctly: improve until the model says GOOD, at most 4 rounds. */
+function* refine(draft) {
+  yield* L.system`You improve drafts. Answer GOOD when a draft needs no change, else the improved draft.`;
+  let current = draft;
+  for (let round = 0; round < 4; round++) {
+    yield* L.user`Draft:\n${current}`;
+    const answer = yield* L.reply;
+    if (answer.value.trim() === 'GOOD') break;
+    current = answer.value;
+  }
+  return current;
+}
+
+test('refine in isolation: loops until the model is satisfied and returns the last draft', async () => {
+  const model = says('better draft', 'best draft', 'GOOD');
+  const result = await run(refine('rough draft'), { models: { default: model } });
+  assert.equal(result, 'best draft');
+  assert.equal(model.calls.length, 3);
+  assert.equal(model.calls[2].messages.at(-1).content, 'Draft:\nbest draft');
+
+  const capped = says('v1', 'v2', 'v3', 'v4', 'v5');
+  assert.equal(await run(refine('v0'), { models: { default: capped } }), 'v4');
+  assert.equal(capped.remaining, 2, 'stops after 4 rounds');
+});
+
+test('refine in parallel: each branch on its own model, results as a tuple, the parent untouched', async () => {
+  const models = { default: says('unused'), a: says('a1', 'GOOD'), b: says('b1', 'b2', 'GOOD') };
+  const on = (key, draft) => function* () {
+    yield* L.model(key);
+    return yield* refine(draft);
+  };
+  const result = await run(function* () {
+    yield* L.user`parent`;
+    const drafts = yield* L.branch([on('a', 'a0'), on('b', 'b0')]);
+    const after = yield* L.messages;
+    return { drafts, after: after.map(String) };
+  }, { models });
+  assert.deepEqual(result, { drafts: ['a1', 'b2'], after: ['parent'] });
+  assert.equal(models.default.calls.length, 0);
+  // Each branch started from the parent's messages.
+  assert.equal(models.a.calls[0].messages[0].content, 'parent');
+});
+
+test('a record branch compares three models, then a judge picks one', async () => {
+  const models = {
+    default: says('unused'),
+    fast: says('Paris'),
+    smart: says('Paris, France'),
+    cheap: says('paris?'),
+    judge: mockModel([text('{"best": "smart", "reason": "most precise"}')]),
+  };
+  const ask = (key) => function* () {
+    yield* L.model(key);
+    return (yield* L.reply).value;
+  };
+  const verdict = await run(function* () {
+    yield* L.user`What is the capital of France?`;
+    const answers = yield* L.branch({ fast: ask('fast'), smart: ask('smart'), cheap: ask('cheap') });
+    yield* L.model('judge');
+    yield* L.user`Which answer is best? ${JSON.stringify(answers)}`;
+    const judged = yield* L.reply(z.object({ best: z.enum(['fast', 'smart', 'cheap']), reason: z.string() }));
+    return { answers, best: judged.value.best };
+  }, { models });
+  assert.deepEqual(verdict, { answers: { fast: 'Paris', smart: 'Paris, France', cheap: 'paris?' }, best: 'smart' });
+  // The judge saw only the parent's conversation: the question and its own prompt, no branch turns.
+  assert.deepEqual(transcript(models.judge.calls[0]), [
+    'user: What is the capital of France?',
+    'user: Which answer is best? {"fast":"Paris","smart":"Paris, France","cheap":"paris?"}',
+  ]);
+  assert.deepEqual(models.judge.calls[0].responseFormat?.type, 'json');
+});
+
+test('an array branch of generator objects (workers) runs them in parallel and returns a tuple in order', async () => {
+  const model = mockModel([text('done-1'), end, text('done-2'), end, text('done-3'), end], { delayMs: 30 });
+  function* worker(task) {
+    yield* L.user`Do ${task}`;
+    const reply = yield* L.reply;
+    return `${task}:${reply}`;
+  }
+  const started = performance.now();
+  const results = await run(function* () {
+    return yield* L.branch([worker('t1'), worker('t2'), worker('t3')]);
+  }, { models: { default: model } });
+  const elapsed = performance.now() - started;
+  assert.deepEqual(results.map((r) => r.split(':')[0]), ['t1', 't2', 't3']);
+  assert.deepEqual(results.map((r) => r.split(':')[1]).sort(), ['done-1', 'done-2', 'done-3']);
+  assert.ok(elapsed < 85, `three 30 ms calls ran concurrently (took ${elapsed.toFixed(0)} ms)`);
+  // Each worker's call held only its own task.
+  assert.deepEqual(model.calls.map((c) => c.messages.map((m) => m.content).join('|')).sort(), ['Do t1', 'Do t2', 'Do t3']);
+});
+
+test('routing by a structured classification', async () => {
+  const Classification = z.object({ category: z.enum(['billing', 'technical']) });
+  const handlers = {
+    *billing() {
+      yield* L.system`You handle billing.`;
+      return `billing: ${yield* L.reply}`;
+    },
+    *technical() {
+      yield* L.system`You handle technical issues.`;
+      return `technical: ${yield* L.reply}`;
+    },
+  };
+  const route = (message) => function* () {
+    yield* L.user`${message}`;
+    const { value } = yield* L.reply(Classification);
+    return yield* L.branch(handlers[value.category]);
+  };
+  const model = mockModel([text('{"category": "technical"}'), end, text('Restart the router.'), end]);
+  assert.equal(await run(route('My wifi is down'), { models: { default: model } }), 'technical: Restart the router.');
+  assert.equal(model.calls[1].messages.at(-1).content, 'You handle technical issues.');
+});
+
+test('evaluate and improve: a judge scores drafts until one is good enough', async () => {
+  const models = {
+    default: says('draft 1', 'draft 2'),
+    judge: mockModel([text('{"score": 4, "feedback": "too vague"}'), end, text('{"score": 9, "feedback": "fine"}'), end]),
+  };
+  const Evaluation = z.object({ score: z.number(), feedback: z.string() });
+  const result = await run(function* () {
+    yield* L.user`Write a tagline for a bakery.`;
+    let draft = yield* L.reply;
+    for (let round = 0; round < 3; round++) {
+      const evaluation = yield* L.branch(function* () {
+        yield* L.model('judge');
+        yield* L.user`Score this from 1 to 10: ${draft}`;
+        return (yield* L.reply(Evaluation)).value;
+      });
+      if (evaluation.score >= 8) return { draft: draft.value, rounds: round + 1 };
+      yield* L.user`Improve it: ${evaluation.feedback}`;
+      draft = yield* L.reply;
+    }
+    return { draft: draft.value, rounds: 3 };
+  }, { models });
+  assert.deepEqual(result, { draft: 'draft 2', rounds: 2 });
+  assert.equal(models.default.calls[1].messages.at(-1).content, 'Improve it: too vague');
+});
+
+test('a structured reply that fails its schema is retried with the message, then throws ValidationError', async () => {
+  const Answer = z.object({ n: z.number() });
+  const good = mockModel([text('{"n": "x"}'), end, text('{"n": 2}'), end]);
+  const value = await run(function* () {
+    yield* L.user`n?`;
+    return (yield* L.reply(Answer)).value;
+  }, { models: { default: good } });
+  assert.deepEqual(value, { n: 2 });
+  assert.match(good.calls[1].messages.at(-1).content, /\/n: must be number/);
+
+  const bad = says('no', 'still no', 'never');
+  const caught = await run(function* () {
+    try {
+      yield* L.reply(Answer);
+    } catch (err) {
+      return err;
+    }
+  }, { models: { default: bad } });
+  assert.ok(caught instanceof ValidationError, String(caught));
+  assert.match(caught.message, /not JSON/);
+  assert.equal(bad.calls.length, 3, 'one answer and two retries');
+});
+
+test('a tool is called by the model inside reply; an agent tool runs isolated', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'weather', args: { city: 'Paris' } },
+    text('It is 21 °C in Paris.'),
+    end,
+    { type: 'tool-call', toolName: 'summarize', args: { topic: 'rain' } },
+    text('rain summary'), // the tool agent's own reply
+    end,
+    text('Summarized.'),
+  ]);
+  const seen = [];
+  const events = [];
+  const result = await run(function* () {
+    const weather = yield* L.tool('weather', 'Weather for a city', z.object({ city: z.string() }), ({ city }, { toolCallId, abortSignal }) => {
+      seen.push(city, toolCallId, abortSignal.aborted);
+      return { celsius: 21 };
+    });
+    yield* L.tool('summarize', 'Summarizes a topic', { type: 'object', properties: { topic: { type: 'string' } } }, function* ({ topic }) {
+      yield* L.user`Summarize ${topic}`;
+      return yield* L.reply;
+    });
+    yield* L.user`Weather in Paris?`;
+    const first = yield* L.reply;
+    yield* weather; // disable
+    yield* L.user`Summarize the rain.`;
+    const second = yield* L.reply;
+    const messages = yield* L.messages;
+    return { first: first.value, second: second.value, roles: messages.map((m) => m.role) };
+  }, { models: { default: model }, onEvent: (e) => events.push(e) });
+
+  assert.deepEqual(seen, ['Paris', 'call_1', false]);
+  assert.equal(result.first, 'It is 21 °C in Paris.');
+  assert.equal(result.second, 'Summarized.');
+  assert.deepEqual(result.roles, ['user', 'assistant', 'tool', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+  // The tool result reached the model.
+  assert.deepEqual(model.calls[1].messages[2].content[0].result, { celsius: 21 });
+  // The second reply offered only the tool still enabled.
+  assert.deepEqual(model.calls[2].tools.map((t) => t.name), ['summarize']);
+  // The agent tool ran on a branch named after the tool and its reply came back as the result.
+  assert.ok(events.some((e) => e.type === 'branch-started' && e.path.join('/') === 'root/summarize'));
+  assert.equal(model.calls[4].messages.at(-1).content[0].result, 'rain summary');
+  assert.deepEqual(transcript(model.calls[3]), ['user: Summarize rain'], 'the tool agent started with no messages');
+  assert.deepEqual(events.filter((e) => e.type === 'tool-called').map((e) => [e.toolName, e.args]), [['weather', { city: 'Paris' }], ['summarize', { topic: 'rain' }]]);
+});
+
+test('catch returns {value} or {error}; model errors are thrown into the generator', async () => {
+  const failing = { provider: 'test', modelId: 'failing', generate: async () => { throw new RateLimitError('slow down', 5); } };
+  const result = await run(function* () {
+    const ok = yield* L.catch(function* () {
+      return 42;
+    });
+    const thrown = yield* L.catch(function* () {
+      yield* L.user`x`;
+      throw new Error('boom');
+    });
+    let modelError;
+    try {
+      yield* L.reply;
+    } catch (err) {
+      modelError = err;
+    }
+    return { ok, thrown, modelError };
+  }, { models: { default: failing } });
+  assert.deepEqual(result.ok, { value: 42 });
+  assert.equal(result.thrown.error.message, 'boom');
+  assert.ok(result.modelError instanceof RateLimitError);
+});
+
+test('streaming: deltas as they come, the aggregate appended when the stream ends', async () => {
+  const model = mockModel([text('Once upon a time there was a parser.')]);
+  const result = await run(async function* () {
+    yield* L.user`Tell a story.`;
+    const stream = yield* L.stream;
+    const deltas = [];
+    for await (const delta of stream) deltas.push(delta);
+    const message = await stream.message;
+    const messages = yield* L.messages;
+    return { deltas, message, last: messages.at(-1) };
+  }, { models: { default: model } });
+  assert.ok(result.deltas.length > 1, 'more than one delta');
+  assert.equal(result.deltas.join(''), 'Once upon a time there was a parser.');
+  assert.ok(result.message instanceof AssistantMessage);
+  assert.equal(result.last.role, 'assistant');
+  assert.equal(result.last.text, 'Once upon a time there was a parser.');
+
+  // An unread stream is still appended before the next directive.
+  const unread = await run(function* () {
+    yield* L.stream;
+    return (yield* L.messages).map(String);
+  }, { models: { default: says('appended') } });
+  assert.deepEqual(unread, ['appended']);
+});
+
+test('a branch leaves the parent unchanged, and a model pushed in a child does not leak', async () => {
+  const models = { default: says('parent reply'), other: says('child reply') };
+  const result = await run(function* () {
+    yield* L.user`hello`;
+    const before = yield* L.snapshot;
+    yield* L.branch(function* () {
+      yield* L.model('other');
+      yield* L.user`child turn`;
+      yield* L.reply;
+      yield* L.tool('extra', 'x', {}, () => 1);
+    });
+    const after = yield* L.snapshot;
+    const reply = yield* L.reply;
+    return { before, after, reply: reply.value };
+  }, { models });
+  assert.deepEqual(result.after.map(String), ['hello']);
+  assert.deepEqual(result.after.map(String), result.before.map(String));
+  assert.ok(Object.isFrozen(result.after) && Object.isFrozen(result.after[0]));
+  assert.equal(result.reply, 'parent reply', 'the parent replied with its own (default) model');
+  assert.deepEqual(models.default.calls[0].tools ?? [], [], 'the child tool did not leak either');
+});
+
+test('event order and paths of a nested branch scenario', async () => {
+  const model = mockModel([text('inner'), end, text('outer')]);
+  const collected = [];
+  const runPromise = run(function* () {
+    yield* L.user`start`;
+    yield* L.branch([
+      function* () {
+        const m = yield* L.model('default');
+        yield* L.branch({
+          judge: function* () {
+            yield* L.event({ step: 'judging' });
+            return (yield* L.reply).value;
+          },
+        });
+        yield* m;
+        throw new Error('worker failed');
+      },
+    ]);
+    return 'never';
+  }, { models: { default: model } });
+  // The events are also an async iterable (buffered from the start).
+  const iterate = (async () => {
+    for await (const e of runPromise.events) collected.push(e);
+  })();
+  await assert.rejects(runPromise, /worker failed/);
+  await iterate;
+  const summary = collected.map((e) => {
+    const { type, path } = e;
+    const detail = e.message ? contentText(e.message.content) : e.key ?? e.value ?? e.error?.message ?? e.text;
+    return [type, path.join('/'), detail === undefined ? '' : typeof detail === 'string' ? detail : JSON.stringify(detail)];
+  });
+  assert.deepEqual(summary, [
+    ['message-appended', 'root', 'start'],
+    ['branch-started', 'root/0', ''],
+    ['model-pushed', 'root/0', 'default'],
+    ['branch-started', 'root/0/judge', ''],
+    ['emitted', 'root/0/judge', '{"step":"judging"}'],
+    ['inference-requested', 'root/0/judge', ''],
+    ['message-appended', 'root/0/judge', 'inner'],
+    ['inferred', 'root/0/judge', 'inner'],
+    ['branch-returned', 'root/0/judge', 'inner'],
+    ['model-popped', 'root/0', 'default'],
+    ['branch-threw', 'root/0', 'worker failed'],
+  ]);
+});
+
+test('tags and marks slice the conversation', async () => {
+  const draft = L.tag('draft');
+  const result = await run(function* () {
+    yield* L.user`one`;
+    const a = yield* L.mark;
+    yield* L.user`two`.tag(draft);
+    yield* L.assistant('three');
+    const b = yield* L.mark;
+    yield* L.user`four`.tag(draft);
+    const tagged = yield* L.messages(draft);
+    const between = yield* L.messages(a.to(b));
+    const both = yield* L.messages({ tag: draft, range: a.to(b) });
+    return { tagged: tagged.map(String), between: between.map(String), both: both.map(String), tagOf: tagged[0].tags[0] };
+  }, { models: { default: says() } });
+  assert.deepEqual(result.tagged, ['two', 'four']);
+  assert.deepEqual(result.between, ['two', 'three']);
+  assert.deepEqual(result.both, ['two']);
+  assert.equal(result.tagOf, draft);
+});
+
+test('agent-like values: iterables, async iterables, functions; L.run is run', async () => {
+  const model = says('a', 'b');
+  const iterable = L.user`x`; // a directive is itself an iterable agent
+  assert.equal(await L.run(function* () {
+    yield* L.user`hi`;
+    return (yield* L.branch(L.reply)).value;
+  }, { models: { default: model } }), 'a');
+  assert.equal(String(await run(iterable, { models: { default: model } })), 'x');
+  const asyncAgent = { async *[Symbol.asyncIterator]() { yield* L.user`q`; return 'async'; } };
+  assert.equal(await run(asyncAgent, { models: { default: model } }), 'async');
+  assert.equal(await run(() => (function* () { return 'from function'; })(), { models: { default: model } }), 'from function');
+});
+
+test('abort: the run rejects with AbortError and the model call is cancelled', async () => {
+  const controller = new AbortController();
+  const model = mockModel([text('slow')], { delayMs: 5_000 });
+  const pending = run(function* () {
+    yield* L.reply;
+  }, { models: { default: model }, signal: controller.signal });
+  setTimeout(() => controller.abort(), 20);
+  const started = performance.now();
+  await assert.rejects(pending, AbortError);
+  assert.ok(performance.now() - started < 1_000);
+});
+
+test('bad input: yield without *, non-agents, unbound model keys, schemas that are not schemas', async () => {
+  const models = { default: says('x'), fast: says('y') };
+  const attempt = (agent) => run(agent, { models });
+
+  await assert.rejects(attempt(function* () { yield L.reply; }), (err) => err instanceof TypeError && /with `yield\*`/.test(err.message));
+  await assert.rejects(attempt(function* () { yield 42; }), /yielded number 42; agents yield only directives/);
+  await assert.rejects(attempt(function* () { yield* L.branch(42); }), /L\.branch: expected an agent, an array of agents or a record of agents, got number 42/);
+  await assert.rejects(attempt(function* () { yield* L.branch({ a: 'text' }); }), /L\.branch: "a" is not an agent/);
+  await assert.rejects(attempt(function* () { yield* L.branch([function* () {}, null]); }), /element 1 is not an agent/);
+  await assert.rejects(attempt(function* () { yield* L.model('smart'); }), /model key "smart" is not bound \(bound keys: default, fast\)/);
+  await assert.rejects(attempt(function* () { yield* L.reply(42); }), (err) => err instanceof TypeError && /L\.reply\(schema\): expected a zod schema or a JSON Schema object, got number 42/.test(err.message));
+  await assert.rejects(attempt(function* () { yield* L.reply({ type: 'nonsense' }); }), /nonsense/);
+  await assert.rejects(run(function* () {}, { models: { fast: 'mock' } }), /must bind the key "default" \(bound keys: fast\)/);
+  await assert.rejects(run(42, { models }), /run\(agent\): expected an agent/);
+  await assert.rejects(attempt(function* () { yield* L.tool('', 'x', {}, () => 1); }), /L\.tool: the name must match/);
+  assert.throws(() => L.user(5), /L\.user: expected a tagged template/);
+  // A bad directive is thrown into the agent, which may recover.
+  assert.equal(await attempt(function* () {
+    try { yield* L.model('nope'); } catch { return 'recovered'; }
+  }), 'recovered');
+});
+
+test('a tool that throws: the model gets the error as the tool result and goes on', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'lookup', args: { q: 'x' } }, text('recovered')]);
+  const answer = await run(function* () {
+    yield* L.tool('lookup', 'Looks up', { type: 'object', properties: { q: { type: 'string' } } }, () => {
+      throw new Error('index offline');
+    });
+    return (yield* L.reply).value;
+  }, { models: { default: model } });
+  assert.equal(answer, 'recovered');
+  const result = model.calls[1].messages.at(-1).content[0];
+  assert.equal(result.isError, true);
+  assert.deepEqual(result.result, { error: 'index offline' });
+});

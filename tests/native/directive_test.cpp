@@ -1,0 +1,382 @@
+// Directive runs (Liminal-style conversations): the engine half of run(agent), driven command by
+// command the way the JS driver does, with ops answered by hand.
+#include <catch2/catch.hpp>
+
+#include "scripted_host.hpp"
+
+using namespace lmthing;
+using namespace lmthing::testing;
+
+namespace {
+
+json text_response(const std::string& text) {
+  json part{{"type", "text"}, {"text", text}};
+  json content = json::array();
+  content.push_back(part);
+  return {{"content", content}, {"finishReason", "stop"}, {"usage", {{"inputTokens", 1}, {"outputTokens", 2}, {"totalTokens", 3}}}};
+}
+
+json tool_call_response(const std::string& id, const std::string& name, json args) {
+  json part{{"type", "tool-call"}, {"toolCallId", id}, {"toolName", name}, {"args", std::move(args)}};
+  json content = json::array();
+  content.push_back(part);
+  return {{"content", content}, {"finishReason", "tool-calls"}, {"usage", json::object()}};
+}
+
+json user(const std::string& text) { return {{"role", "user"}, {"content", text}}; }
+
+// An engine driven one turn at a time: each command or op completion is its own batch.
+struct Rig {
+  ScriptedHost host;
+  Engine engine{host};
+  int next_id = 1000;
+  std::size_t ops_seen = 0;
+  static constexpr RunId kRun = 7;
+
+  void deliver(const json& message) {
+    REQUIRE(engine.loop().turn("0\n" + message.dump()));
+  }
+
+  // Sends a command and returns its reply if the engine already sent one.
+  std::optional<json> send(json message) {
+    const int id = next_id++;
+    message["id"] = id;
+    deliver(message);
+    for (const auto& e : host.events)
+      if (e["type"] == "reply" && e["id"] == id) return e;
+    return std::nullopt;
+  }
+
+  std::optional<json> reply_to(int id) const {
+    for (const auto& e : host.events)
+      if (e["type"] == "reply" && e["id"] == id) return e;
+    return std::nullopt;
+  }
+
+  // A command on conversation `conv` of the run; requires a successful, immediate reply.
+  json ok(const std::string& verb, std::uint64_t conv, json fields = json::object()) {
+    fields["type"] = "conversation." + verb;
+    fields["run"] = kRun;
+    fields["conversation"] = conv;
+    auto r = send(fields);
+    REQUIRE(r.has_value());
+    INFO((*r).dump());
+    REQUIRE((*r)["ok"] == true);
+    return (*r)["value"];
+  }
+
+  json error(const std::string& verb, std::uint64_t conv, json fields = json::object()) {
+    fields["type"] = "conversation." + verb;
+    fields["run"] = kRun;
+    fields["conversation"] = conv;
+    auto r = send(fields);
+    REQUIRE(r.has_value());
+    REQUIRE((*r)["ok"] == false);
+    return (*r)["error"];
+  }
+
+  void start(json models = json{{"default", "m:default"}, {"fast", "m:fast"}}) {
+    deliver(json{{"type", "run.start"}, {"id", kRun}, {"spec", {{"kind", "conversation"}, {"models", models}}}});
+  }
+
+  // Ops started since the last call.
+  std::vector<json> new_ops() {
+    std::vector<json> out(host.started.begin() + static_cast<long>(ops_seen), host.started.end());
+    ops_seen = host.started.size();
+    return out;
+  }
+
+  void complete(const json& op, json value) {
+    deliver(json{{"type", "op.done"}, {"id", op["id"]}, {"ok", true}, {"value", std::move(value)}});
+  }
+
+  // Starts a reply on `conv`, answers its model calls from `responses` and returns the reply event.
+  json reply(std::uint64_t conv, std::vector<json> responses, json fields = json::object()) {
+    fields["type"] = "conversation.reply";
+    fields["run"] = kRun;
+    fields["conversation"] = conv;
+    const int id = next_id;
+    send(fields);
+    for (auto& response : responses) {
+      auto ops = new_ops();
+      REQUIRE(ops.size() == 1);
+      REQUIRE(ops[0]["op"] == "model.generate");
+      complete(ops[0], response);
+    }
+    auto r = reply_to(id);
+    REQUIRE(r.has_value());
+    return *r;
+  }
+
+  std::vector<json> run_events() const {
+    std::vector<json> out;
+    for (const auto& e : host.events)
+      if (e["type"] == "run.event") out.push_back(e["event"]);
+    return out;
+  }
+
+  json messages(std::uint64_t conv, json filter = json::object()) { return ok("messages", conv, std::move(filter))["messages"]; }
+};
+
+std::vector<std::string> texts(const json& messages) {
+  std::vector<std::string> out;
+  for (const auto& m : messages) out.push_back(m["content"].is_string() ? m["content"].get<std::string>() : m["content"].dump());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a reply sends the conversation to the top model and appends the answer", "[directive]") {
+  Rig rig;
+  rig.start();
+  rig.ok("append", 0, {{"message", {{"role", "system"}, {"content", "Be brief."}}}});
+  rig.ok("append", 0, {{"message", user("Hi")}});
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}, {"requestId", 5}});
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["op"] == "model.generate");
+  CHECK(ops[0]["model"] == "m:default");
+  CHECK(ops[0]["step"] == 5);
+  CHECK(ops[0]["run"] == Rig::kRun);
+  REQUIRE(ops[0]["messages"].size() == 2);
+  CHECK(ops[0]["messages"][1] == user("Hi"));
+  rig.complete(ops[0], text_response("Hello."));
+
+  auto reply = rig.reply_to(rig.next_id - 1);
+  REQUIRE(reply.has_value());
+  CHECK((*reply)["ok"] == true);
+  CHECK((*reply)["value"]["text"] == "Hello.");
+  CHECK((*reply)["value"]["index"] == 2);
+  CHECK((*reply)["value"]["message"]["role"] == "assistant");
+  CHECK(texts(rig.messages(0)).size() == 3);
+}
+
+TEST_CASE("the model stack: push, pop by handle, and unbound keys listing the bound ones", "[directive]") {
+  Rig rig;
+  rig.start();
+  json pushed = rig.ok("model.push", 0, {{"key", "fast"}});
+  rig.ok("append", 0, {{"message", user("q")}});
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["model"] == "m:fast");
+  rig.complete(ops[0], text_response("a"));
+
+  CHECK(rig.ok("model.pop", 0, {{"handle", pushed["handle"]}})["key"] == "fast");
+  json again = rig.error("model.pop", 0, {{"handle", pushed["handle"]}});
+  CHECK_THAT(again["message"].get<std::string>(), Catch::Contains("not on this conversation's stack"));
+
+  json unbound = rig.error("model.push", 0, {{"key", "smart"}});
+  CHECK(unbound["kind"] == "protocol");
+  CHECK_THAT(unbound["message"].get<std::string>(), Catch::Contains("\"smart\" is not bound (bound keys: default, fast)"));
+}
+
+TEST_CASE("a directive run needs a default model", "[directive]") {
+  Rig rig;
+  rig.deliver(json{{"type", "run.start"}, {"id", 3}, {"spec", {{"kind", "conversation"}, {"models", {{"fast", "m"}}}}}});
+  auto reply = rig.reply_to(3);
+  REQUIRE(reply.has_value());
+  CHECK((*reply)["ok"] == false);
+  CHECK_THAT((*reply)["error"]["message"].get<std::string>(), Catch::Contains("must bind the key \"default\" (bound keys: fast)"));
+}
+
+TEST_CASE("a branch starts from a copy and nothing merges back", "[directive]") {
+  Rig rig;
+  rig.start();
+  rig.ok("append", 0, {{"message", user("topic")}});
+  rig.ok("tool.enable", 0, {{"name", "lookup"}, {"callback", "cb:lookup"}, {"parameters", {{"type", "object"}}}});
+  json child = rig.ok("branch", 0, {{"name", "a"}});
+  const auto id = child["conversation"].get<std::uint64_t>();
+  CHECK(child["path"] == json::array({"root", "a"}));
+  CHECK(texts(rig.messages(id)) == std::vector<std::string>{"topic"});
+
+  json fresh = rig.ok("branch", 0, {{"name", "tool"}, {"fresh", true}});
+  CHECK(rig.messages(fresh["conversation"].get<std::uint64_t>()).empty());
+  rig.ok("end", fresh["conversation"].get<std::uint64_t>(), {{"ok", true}});
+
+  rig.ok("model.push", id, {{"key", "fast"}});
+  rig.ok("append", id, {{"message", user("child only")}});
+  rig.ok("tool.disable", id, {{"name", "lookup"}});
+  rig.ok("end", id, {{"ok", true}, {"value", 1}});
+
+  CHECK(texts(rig.messages(0)) == std::vector<std::string>{"topic"});
+  // The parent's stack and tools are untouched: its next reply uses the default model with the tool.
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["model"] == "m:default");
+  REQUIRE(ops[0]["tools"].size() == 1);
+  CHECK(ops[0]["tools"][0]["name"] == "lookup");
+  // A closed branch takes no more commands.
+  CHECK_THAT(rig.error("append", id, {{"message", user("x")}})["message"].get<std::string>(), Catch::Contains("no open conversation"));
+}
+
+TEST_CASE("parallel branches reply concurrently", "[directive]") {
+  Rig rig;
+  rig.start();
+  std::vector<std::uint64_t> children;
+  for (int i = 0; i < 3; ++i) children.push_back(rig.ok("branch", 0, {{"name", std::to_string(i)}})["conversation"].get<std::uint64_t>());
+  std::vector<int> ids;
+  for (auto c : children) {
+    ids.push_back(rig.next_id);
+    rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", c}});
+  }
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 3);  // all three model calls are in flight at once
+  // Answered in reverse order; each reply gets its own answer.
+  for (int i = 2; i >= 0; --i) rig.complete(ops[static_cast<std::size_t>(i)], text_response("answer " + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) CHECK(rig.reply_to(ids[static_cast<std::size_t>(i)]).value()["value"]["text"] == "answer " + std::to_string(i));
+}
+
+TEST_CASE("tool calls made by the model run inside the reply", "[directive]") {
+  Rig rig;
+  rig.start();
+  json params{{"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}, {"required", json::array({"city"})}};
+  rig.ok("tool.enable", 0, {{"name", "weather"}, {"description", "Weather"}, {"callback", "cb:weather"}, {"parameters", params}});
+  rig.ok("append", 0, {{"message", user("Weather in Paris?")}});
+  const int id = rig.next_id;
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  rig.complete(ops[0], tool_call_response("c1", "weather", {{"city", "Paris"}}));
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["op"] == "callback.invoke");
+  CHECK(ops[0]["fn"] == "cb:weather");
+  CHECK(ops[0]["args"][0] == json{{"city", "Paris"}});
+  CHECK(ops[0]["args"][1]["conversation"] == 0);
+  rig.complete(ops[0], json{{"celsius", 21}});
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  REQUIRE(ops[0]["messages"].size() == 3);
+  CHECK(ops[0]["messages"][2]["role"] == "tool");
+  CHECK(ops[0]["messages"][2]["content"][0]["result"] == json{{"celsius", 21}});
+  rig.complete(ops[0], text_response("21 C"));
+  CHECK(rig.reply_to(id).value()["value"]["text"] == "21 C");
+  CHECK(rig.messages(0).size() == 4);
+
+  // A call with bad arguments goes back to the model, not to the tool.
+  const int id2 = rig.next_id;
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
+  rig.complete(rig.new_ops()[0], tool_call_response("c2", "weather", {{"town", "Paris"}}));
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["op"] == "model.generate");
+  const json& result = ops[0]["messages"].back()["content"][0];
+  CHECK(result["isError"] == true);
+  CHECK_THAT(result["result"]["error"].get<std::string>(), Catch::Contains("Invalid arguments for tool \"weather\""));
+  rig.complete(ops[0], text_response("sorry"));
+  CHECK(rig.reply_to(id2).value()["ok"] == true);
+}
+
+TEST_CASE("a structured reply is validated and retried with the validator's message", "[directive]") {
+  Rig rig;
+  rig.start();
+  json schema{{"type", "object"}, {"properties", {{"n", {{"type", "number"}}}}}, {"required", json::array({"n"})}};
+  rig.ok("append", 0, {{"message", user("a number")}});
+  json ok = rig.reply(0, {text_response("{\"n\": \"one\"}"), text_response("```json\n{\"n\": 1}\n```")}, {{"schema", schema}});
+  REQUIRE(ok["ok"] == true);
+  CHECK(ok["value"]["value"] == json{{"n", 1}});
+  const json all = rig.messages(0);
+  REQUIRE(all.size() == 4);
+  CHECK(all[2]["role"] == "user");
+  CHECK_THAT(all[2]["content"].get<std::string>(), Catch::Contains("/n: must be number"));
+  // The model was asked with the schema as response format.
+  CHECK(rig.host.started.back()["responseFormat"]["schema"] == schema);
+
+  json bad = rig.reply(0, {text_response("nope"), text_response("{}")}, {{"schema", schema}, {"maxRetries", 1}});
+  REQUIRE(bad["ok"] == false);
+  CHECK(bad["error"]["kind"] == "validation");
+  CHECK_THAT(bad["error"]["message"].get<std::string>(), Catch::Contains("must have required property 'n'"));
+  CHECK(bad["error"]["errors"].size() == 1);
+
+  json not_schema = rig.error("reply", 0, {{"schema", {{"type", "nonsense"}}}});
+  CHECK_THAT(not_schema["message"].get<std::string>(), Catch::Contains("\"schema\" is not a valid JSON Schema"));
+}
+
+TEST_CASE("tags and marks select messages", "[directive]") {
+  Rig rig;
+  rig.start();
+  rig.ok("append", 0, {{"message", user("one")}});
+  const auto mark = rig.ok("mark", 0)["position"].get<std::size_t>();
+  rig.ok("append", 0, {{"message", user("two")}, {"tags", json::array({json{{"id", "t1"}, {"description", "draft"}}})}});
+  rig.ok("append", 0, {{"message", user("three")}});
+  const auto end = rig.ok("mark", 0)["position"].get<std::size_t>();
+  rig.ok("append", 0, {{"message", user("four")}});
+  CHECK(texts(rig.messages(0, {{"tag", "t1"}})) == std::vector<std::string>{"two"});
+  CHECK(texts(rig.messages(0, {{"from", mark}, {"to", end}})) == std::vector<std::string>{"two", "three"});
+  CHECK(rig.messages(0, {{"tag", "t1"}})[0]["tags"][0]["description"] == "draft");
+  json bad = rig.error("append", 0, {{"message", user("x")}, {"tags", json::array({5})}});
+  CHECK_THAT(bad["message"].get<std::string>(), Catch::Contains("each tag must be"));
+}
+
+TEST_CASE("events of a nested branch carry their paths, in order", "[directive]") {
+  Rig rig;
+  rig.start();
+  rig.ok("append", 0, {{"message", user("go")}});
+  auto a = rig.ok("branch", 0, {{"name", "0"}})["conversation"].get<std::uint64_t>();
+  auto judge = rig.ok("branch", a, {{"name", "judge"}})["conversation"].get<std::uint64_t>();
+  auto pushed = rig.ok("model.push", judge, {{"key", "fast"}});
+  rig.reply(judge, {text_response("verdict")});
+  rig.ok("model.pop", judge, {{"handle", pushed["handle"]}});
+  rig.ok("emit", judge, {{"value", {{"score", 3}}}});
+  rig.ok("end", judge, {{"ok", true}, {"value", "verdict"}});
+  rig.ok("end", a, {{"ok", false}, {"error", {{"message", "boom"}}}});
+  rig.ok("end", 0, {{"ok", true}});
+
+  std::vector<std::string> seen;
+  for (const auto& e : rig.run_events()) {
+    std::string path;
+    for (const auto& segment : e["path"]) path += "/" + segment.get<std::string>();
+    seen.push_back(e["type"].get<std::string>() + " " + path);
+  }
+  CHECK(seen == std::vector<std::string>{
+                    "message-appended /root",
+                    "branch-started /root/0",
+                    "branch-started /root/0/judge",
+                    "model-pushed /root/0/judge",
+                    "inference-requested /root/0/judge",
+                    "message-appended /root/0/judge",
+                    "inferred /root/0/judge",
+                    "model-popped /root/0/judge",
+                    "emitted /root/0/judge",
+                    "branch-returned /root/0/judge",
+                    "branch-threw /root/0",
+                });
+  // Ending the root ends the run.
+  auto done = rig.reply_to(Rig::kRun);
+  REQUIRE(done.has_value());
+  CHECK(done.value()["ok"] == true);
+  CHECK(rig.engine.active_runs() == 0);
+  json after = rig.send({{"type", "conversation.mark"}, {"run", Rig::kRun}, {"conversation", 0}}).value();
+  CHECK_THAT(after["error"]["message"].get<std::string>(), Catch::Contains("no directive run with id 7"));
+}
+
+TEST_CASE("malformed conversation commands are refused with what was expected", "[directive]") {
+  Rig rig;
+  rig.start();
+  CHECK_THAT(rig.error("frobnicate", 0)["message"].get<std::string>(), Catch::Contains("unknown command type \"conversation.frobnicate\""));
+  CHECK_THAT(rig.error("append", 0, {{"message", {{"role", "robot"}, {"content", "x"}}}})["message"].get<std::string>(),
+             Catch::Contains("role must be system, user, assistant or tool"));
+  CHECK_THAT(rig.error("append", 9, {{"message", user("x")}})["message"].get<std::string>(), Catch::Contains("has no open conversation 9"));
+  CHECK_THAT(rig.error("branch", 0, {{"name", ""}})["message"].get<std::string>(), Catch::Contains("must not be empty"));
+  CHECK_THAT(rig.error("tool.enable", 0, {{"name", "t"}, {"callback", "cb"}, {"parameters", {{"type", 5}}}})["message"].get<std::string>(),
+             Catch::Contains("not a valid JSON Schema"));
+  CHECK_THAT(rig.error("tool.disable", 0, {{"name", "t"}})["message"].get<std::string>(), Catch::Contains("\"t\" is not enabled"));
+  // The run is still usable.
+  rig.ok("append", 0, {{"message", user("still here")}});
+}
+
+TEST_CASE("a cancelled directive run fails its model call with aborted", "[directive]") {
+  Rig rig;
+  rig.start();
+  const int id = rig.next_id;
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
+  REQUIRE(rig.new_ops().size() == 1);
+  rig.send({{"type", "run.cancel"}, {"run", Rig::kRun}});
+  auto r = rig.reply_to(id);
+  REQUIRE(r.has_value());
+  CHECK(r.value()["error"]["kind"] == "aborted");
+  rig.ok("end", 0, {{"ok", false}});
+  CHECK(rig.engine.active_runs() == 0);
+}
