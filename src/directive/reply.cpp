@@ -2,6 +2,7 @@
 
 #include "agent/tool_calls.hpp"
 #include "directive/session.hpp"
+#include "policy/retry.hpp"
 #include "runtime/when_all.hpp"
 
 namespace lmthing::directive {
@@ -86,7 +87,7 @@ class Reply {
       const std::vector<const agent::ToolSpec*> offered = conversation_->tools();
       json request = model_request(key, offered);
       session_->emit(*conversation_, json{{"type", "inference-requested"}, {"model", key}, {"step", step}});
-      json response = co_await session_->loop().op(session_->run(), "model.generate", std::move(request));
+      json response = co_await generate(std::move(request), key);
       if (!response.is_object() || !response.contains("content") || !response["content"].is_array())
         fail("provider", "the model response has no \"content\" array");
       message = json{{"role", "assistant"}, {"content", response["content"]}};
@@ -105,6 +106,25 @@ class Reply {
       append(json{{"role", "tool"}, {"content", std::move(results)}});
     }
     co_return message;  // maxSteps reached while the model still called tools
+  }
+
+  // A model call with the default model retry rule (policy/retry.hpp): rate limits, timeouts and
+  // retryable provider errors get 2 more attempts, after Retry-After or exponential backoff.
+  Task<json> generate(json request, std::string key) {
+    const policy::RetryPolicy retry = policy::default_model_retry(2);
+    for (int attempt = 0;; ++attempt) {
+      std::optional<WireError> failure;
+      try {
+        co_return co_await session_->loop().op(session_->run(), "model.generate", request);
+      } catch (const OpFailed& e) {
+        failure = e.error;
+      }
+      if (attempt + 1 >= retry.max_attempts || !policy::retries(retry, *failure, policy::model_error_retryable)) throw OpFailed(*failure);
+      // The default rule has no jitter, so the generator is never drawn from.
+      const double wait = policy::retry_delay(retry.backoff, attempt, policy::retry_after_ms(*failure), no_jitter_);
+      session_->emit(*conversation_, json{{"type", "retry"}, {"model", key}, {"attempt", attempt + 1}, {"delayMs", wait}, {"error", failure->message}});
+      co_await session_->loop().sleep(session_->run(), wait);
+    }
   }
 
   json model_request(const std::string& key, const std::vector<const agent::ToolSpec*>& offered) const {
@@ -160,6 +180,7 @@ class Reply {
     session_->emit(*conversation_, json{{"type", "message-appended"}, {"index", index}, {"message", std::move(message)}, {"tags", json::array()}});
   }
 
+  Random no_jitter_{0};
   std::shared_ptr<Session> session_;
   std::shared_ptr<Conversation> conversation_;
   ReplyRequest request_;

@@ -380,3 +380,27 @@ TEST_CASE("a cancelled directive run fails its model call with aborted", "[direc
   rig.ok("end", 0, {{"ok", false}});
   CHECK(rig.engine.active_runs() == 0);
 }
+
+TEST_CASE("a reply retries a rate-limited model call after Retry-After", "[directive]") {
+  Rig rig;
+  rig.start();
+  rig.ok("append", 0, json{{"message", user("hi")}});
+  const int id = rig.next_id;
+  rig.send(json{{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  rig.deliver(json{{"type", "op.done"}, {"id", ops[0]["id"]}, {"ok", false},
+                   {"error", {{"kind", "rate_limit"}, {"message", "slow down"}, {"retryAfterMs", 41000}}}});
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  REQUIRE(ops[0]["op"] == "timer.sleep");
+  REQUIRE(ops[0]["ms"] == 41000);
+  rig.complete(ops[0], nullptr);
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  REQUIRE(ops[0]["op"] == "model.generate");
+  rig.complete(ops[0], text_response("hello"));
+  auto reply = rig.reply_to(id);
+  REQUIRE(reply.has_value());
+  REQUIRE((*reply)["value"]["text"] == "hello");
+}
