@@ -1,5 +1,6 @@
 #include "agent/prompt_spec.hpp"
 
+#include "agent/tool_gate.hpp"
 #include "prompt/yaml.hpp"
 
 namespace lmthing::agent {
@@ -79,6 +80,7 @@ void read_tools(const json& spec, std::vector<ToolSpec>& tools) {
     tool.parameters = list[i].contains("parameters") ? list[i]["parameters"] : json{{"type", "object"}};
     tool.callback = require_field(list[i], "callback", value_t::string, where).get<std::string>();
     tool.validator = compile_schema(tool.parameters, "the parameters of tool \"" + tool.name + "\"");
+    read_tool_policy(list[i], tool, where);
     tools.push_back(std::move(tool));
   }
 }
@@ -133,6 +135,8 @@ PromptSpec parse_prompt_spec(const json& spec) {
     if (spec.contains("stopWhen")) parsed.stop_when = require_field(spec, "stopWhen", value_t::string, kWhere).get<std::string>();
     if (spec.contains("responseSchema")) parsed.response_validator = compile_schema(spec["responseSchema"], "responseSchema");
     parsed.options = read_options(spec);
+    parsed.human = policy::parse_human_policy(spec, kWhere);
+    link_tool_policies(parsed);
   } catch (const prompt::DefinitionError& e) {
     throw ProtocolError(std::string(kWhere) + ": " + e.what());
   }

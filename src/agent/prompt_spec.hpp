@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/human_policy.hpp"
 #include "prompt/definitions.hpp"
 #include "runtime/loop.hpp"
 #include "schema/validator.hpp"
@@ -21,6 +22,13 @@ struct ToolSpec {
   json parameters;        // JSON Schema, as sent to the model
   std::string callback;   // host callback that executes the tool
   std::shared_ptr<const schema::Validator> validator;
+
+  // Human in the loop (docs/human-in-the-loop.md); names resolve in PromptSpec::human.
+  std::optional<std::string> approval;          // the call waits for this approval
+  std::vector<std::string> guards;              // checked before every call
+  std::optional<std::string> output_validator;  // checks what the tool returned
+  bool retry_on_failure = false;                // an invalid output goes back to the model ...
+  int max_retries = 2;                          // ... this many times, then the run fails
 };
 
 struct PromptOptions {
@@ -39,6 +47,8 @@ struct PromptSpec {
   std::optional<std::string> stop_when;
   std::shared_ptr<const schema::Validator> response_validator;
   PromptOptions options;
+  // Approvals, guards, validators and interactions of the run (never null once parsed).
+  std::shared_ptr<const policy::HumanPolicy> human;
 
   const ToolSpec* find_tool(const std::string& name) const;
 };

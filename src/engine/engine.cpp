@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "engine/human_commands.hpp"
 #include "engine/run_kinds.hpp"
 #include "schema/validator.hpp"
 
@@ -30,9 +31,10 @@ void Engine::handle_command(const json& message) {
                                              {"version", kEngineVersion},
                                              {"activeRuns", runs_.size()},
                                              {"pendingOps", loop_.pending_op_count()}}));
-    else
+    else if (!handle_human_command(loop_, desk_, type, id, message))
       throw ProtocolError("unknown command type \"" + type +
-                          "\" (expected one of run.start, run.cancel, schema.validate, engine.info, op.done)");
+                          "\" (expected one of run.start, run.cancel, schema.validate, engine.info, approval.request, "
+                          "approval.respond, interaction.request, interaction.respond, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   }
@@ -42,7 +44,7 @@ void Engine::start_run(const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "id", "run.start");
   if (runs_.count(run)) throw ProtocolError("run.start: a run with id " + std::to_string(run) + " is already active");
   const json& spec = message.contains("spec") ? message["spec"] : json();
-  Task<json> body = prepare_run(loop_, run, spec);
+  Task<json> body = prepare_run(loop_, run, spec, desk_);
   runs_.emplace(run, spec["kind"].get<std::string>());
   loop_.spawn(run_main(command_id, run, std::move(body)));
 }

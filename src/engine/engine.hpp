@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "policy/human_desk.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing {
@@ -26,6 +27,7 @@ class Engine {
   Task<void> run_main(json command_id, RunId run, Task<json> body);
 
   Loop loop_;
+  policy::HumanDesk desk_;  // open approval / interaction requests
   std::unordered_map<RunId, std::string> runs_;  // run id -> kind, for diagnostics
 };
 

@@ -54,10 +54,10 @@ Task<json> sleep(Loop& loop, RunId run, double ms) {
 
 }  // namespace
 
-Task<json> prepare_run(Loop& loop, RunId run, const json& spec) {
+Task<json> prepare_run(Loop& loop, RunId run, const json& spec, policy::HumanDesk& desk) {
   if (!spec.is_object()) throw ProtocolError("run.start: \"spec\" must be an object with a \"kind\" (one of " + std::string(kKinds) + ")");
   const std::string kind = require_field(spec, "kind", value_t::string, "run.start spec").get<std::string>();
-  if (kind == "prompt") return agent::run_prompt(loop, run, agent::parse_prompt_spec(spec));
+  if (kind == "prompt") return agent::run_prompt(loop, run, agent::parse_prompt_spec(spec), desk);
   if (kind == "call") {
     check_callback_name(spec, "run.start spec (call)");
     optional_non_negative(spec, "timeoutMs", "run.start spec (call)");

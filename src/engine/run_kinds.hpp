@@ -2,12 +2,13 @@
 // completely before anything runs, so a bad spec is refused without side effects.
 #pragma once
 
+#include "policy/human_desk.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing {
 
 // Checks `spec` (throws protocol::ProtocolError naming the bad field) and returns the run's body,
 // a lazy task that has not started; its value becomes the run's result.
-Task<json> prepare_run(Loop& loop, RunId run, const json& spec);
+Task<json> prepare_run(Loop& loop, RunId run, const json& spec, policy::HumanDesk& desk);
 
 }  // namespace lmthing
