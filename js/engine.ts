@@ -54,6 +54,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives the run's `run.event` payloads (step and tool lifecycle), in order. */
   onEvent?: (event: EngineEvent) => void;
+  /** Called synchronously with the run's id (for commands that name the run, e.g. `approval.request`). */
+  onStart?: (runId: number) => void;
 }
 
 /** The op as the engine sent it: `{id, op, run, ...payload}`. */
@@ -164,6 +166,7 @@ export class Engine {
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
     const id = this.nextCommandId++;
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
+    options.onStart?.(id);
     const result = this.send(id, { type: 'run.start', id, spec });
     const forget = () => this.runListeners.delete(id);
     result.then(forget, forget);
