@@ -19,9 +19,9 @@ async function collect(iterable) {
   return out;
 }
 
-/** The tool results the model was sent in its n-th call. */
+/** The tool results of the last tool message the model was sent in its n-th call. */
 function toolResultsSeen(model, call) {
-  return model.calls[call].messages.filter((m) => m.role === 'tool').flatMap((m) => m.content);
+  return model.calls[call].messages.filter((m) => m.role === 'tool').at(-1).content;
 }
 
 /** A model whose first answer is several tool calls in one step, then a final text. */
@@ -135,7 +135,7 @@ test('approval: a denial by the handler goes back to the model, which goes on', 
 test('approval: a throwing handler, a slow one, and an invalid decision count as the default action, with the reason', async () => {
   const cases = [
     { handler: () => { throw new Error('dialog crashed'); }, reason: 'the approval handler failed: dialog crashed; the default action (approve) was applied', source: 'error' },
-    { handler: async () => { await sleep(10_000); return 'deny'; }, reason: 'no decision within 30 ms; the default action (approve) was applied', source: 'timeout' },
+    { handler: async () => { await new Promise((r) => setTimeout(r, 10_000).unref()); return 'deny'; }, reason: 'no decision within 30 ms; the default action (approve) was applied', source: 'timeout' },
     { handler: () => 'maybe', reason: /^the approval handler returned an invalid decision: action "maybe" is not offered/, source: 'invalid' },
   ];
   for (const { handler, reason, source } of cases) {
