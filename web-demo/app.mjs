@@ -110,7 +110,9 @@ function pickModel() {
 
 function defineAgent(ctx, task) {
   const pathSchema = { type: 'object', properties: { path: { type: 'string' } }, required: ['path'], additionalProperties: false };
-  const executed = (name, args) => addTimeline('tool-executed', `ran ${name} ${short(args)}`, { tool: name });
+  // Stream parts reach the timeline a few microtasks after the engine emits them; a timer puts the
+  // "ran" line after the decision that allowed it.
+  const executed = (name, args) => setTimeout(() => addTimeline('tool-executed', `ran ${name} ${short(args)}`, { tool: name }), 0);
   const existing = (path) => {
     if (!files.has(path)) throw new Error(`no such file: ${path} (files: ${[...files.keys()].join(', ')})`);
     return files.get(path);
@@ -180,7 +182,7 @@ async function runTask() {
           addTimeline('approval-decision', `${part.toolName ?? part.name}: ${part.action}${part.reason ? ` (${part.reason})` : ''}`, { tool: part.toolName ?? '', action: part.action });
           break;
         case 'step-finish':
-          if (part.text) addTimeline('step', `step ${part.stepNumber}: ${part.text}`);
+          if (part.text) addTimeline('step', `step ${part.stepNumber} said: ${part.text}`);
           break;
         case 'error':
           throw part.error;
