@@ -2,7 +2,7 @@
 // parallel requests, failing or slow handlers), guards in each onFail mode, validators with
 // retries, interactions with invalid answers, the terminal prompt, and bad input.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
@@ -385,7 +385,9 @@ test('terminal prompt: reads the action, and edited JSON for modify, from the gi
   assert.match(printed, /Please answer approve, deny, modify\./);
 });
 
-test('terminal prompt: with a real pseudo-terminal and no handler, runPrompt asks on it', { timeout: 30_000 }, async () => {
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+test('terminal prompt: with a real pseudo-terminal and no handler, runPrompt asks on it', { timeout: 30_000, skip: !hasScript && 'util-linux `script` is not installed' }, async () => {
   const child = resolve(import.meta.dirname, 'helpers/terminal-approval-child.mjs');
   const proc = spawn('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(child)}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
