@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { ApprovalDeniedError, GuardError, mockModel, ProtocolError, runPrompt, ValidationError } from '../../dist/node.js';
+import { AbortError, ApprovalDeniedError, GuardError, mockModel, ProtocolError, runPrompt, ValidationError } from '../../dist/node.js';
 import { askOnTerminal } from '../../dist/prompt/terminal.js';
 
 const pathSchema = { type: 'object', properties: { path: { type: 'string' } }, required: ['path'], additionalProperties: false };
@@ -100,6 +100,22 @@ test('approval: the tool waits for the decision; it runs only after approve, exa
   assert.equal(decision.toolCallId, 'call_1');
   // Once the run is over, its requests are gone too.
   await assert.rejects(prompt.approvals.respond(request.id, 'approve'), ProtocolError);
+});
+
+test('approval: aborting the run while an approval is pending rejects with AbortError; the tool never runs', async () => {
+  const ran = [];
+  const controller = new AbortController();
+  const model = mockModel([{ type: 'tool-call', toolName: 'deleteFile', args: { path: 'a.txt' } }, { type: 'text', text: 'never' }]);
+  const { result, prompt } = await runPrompt((ctx) => {
+    deleteTool(ctx, ran);
+    ctx.$`go`;
+  }, { model, onApproval: () => undefined, options: { abortSignal: controller.signal } });
+  await until(() => prompt.approvals.pending().length === 1, 'the approval request');
+  const [request] = prompt.approvals.pending();
+  controller.abort();
+  await assert.rejects(result.text, AbortError);
+  assert.equal(request.signal.aborted, true);
+  assert.deepEqual(ran, []);
 });
 
 test('approval: a timeout applies the default action with the reason; the model sees the denial text', async () => {

@@ -491,3 +491,32 @@ TEST_CASE("approval.request for a run that is not live is refused", "[human]") {
   REQUIRE(h.run([](Harness&) {}));
   REQUIRE((*h.reply(5))["error"]["message"] == "approval.request: no active prompt run with id 7");
 }
+
+TEST_CASE("interaction.respond answers an open interaction by id; unknown ids are refused", "[human]") {
+  Harness h;
+  HumanHost host;
+  host.model_responses = {response({call_part("a", "ask", {{"path", "x"}})})};
+  host.callbacks["tool:ask"] = [](const json&) { return json("asked"); };
+  int stuck = 0;
+  host.when_stuck = [&](Harness& hh) {
+    ++stuck;
+    if (stuck == 1) {
+      hh.post(json{{"type", "interaction.request"}, {"id", "q"}, {"run", 1}, {"name", "name"}});
+    } else if (stuck == 2) {
+      const json& ask = host.held.back();
+      REQUIRE(ask["op"] == "interaction.ask");
+      hh.post(json{{"type", "interaction.respond"}, {"id", "bad"}, {"request", "interaction-77"}, {"answer", {{"value", "x"}}}});
+      hh.post(json{{"type", "interaction.respond"}, {"id", "shape"}, {"request", ask["request"]}, {"answer", 5}});
+      hh.post(json{{"type", "interaction.respond"}, {"id", "ok"}, {"request", ask["request"]}, {"answer", {{"value", "Ada"}}}});
+    } else {
+      hh.post(Harness::done_ok(host.held.front()["id"].get<OpId>(), "approve"));
+    }
+  };
+  start_and_run(h, host, spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})},
+                                    {"approvals", json::array({{{"name", "go"}}})},
+                                    {"interactions", json::array({{{"name", "name"}, {"kind", "question"}}})}}));
+  REQUIRE(h.reply("bad")->at("error")["message"] == "interaction.respond: no pending interaction request with id \"interaction-77\" (pending: interaction-2)");
+  REQUIRE(h.reply("shape")->at("error")["message"] == "interaction.respond \"interaction-2\": an answer must be {value} or {skipped: true}, got 5");
+  REQUIRE(h.reply("ok")->at("ok") == true);
+  REQUIRE(h.reply("q")->at("value")["value"] == "Ada");
+}
