@@ -16,6 +16,12 @@ export type { AgentOptions, CallPolicyOptions, Hook, HookInput, HookResult, Tool
 export { RunResult } from './prompt/result.js';
 export type { StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
 export type { Reference } from './prompt/names.js';
+export type {
+  ApprovalAction, ApprovalConfig, ApprovalDecision, ApprovalDesk, ApprovalHandler, ApprovalRequest, ApprovalResult,
+  GuardCondition, GuardConfig, GuardVerdict, HumanToolOptions, InteractionConfig, InteractionHandler, InteractionRequest,
+  InteractionResult, ResponseValidation, ValidatorFn, ValidatorResult,
+} from './prompt/human.js';
+export type { HumanEvent } from './prompt/result.js';
 export { mockModel, isLanguageModel } from './mock-model.js';
 export type { MockItem, MockModelOptions, MockLanguageModel } from './mock-model.js';
 export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, knownProviders } from './providers/index.js';

@@ -55,7 +55,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives the run's `run.event` payloads (step and tool lifecycle), in order. */
   onEvent?: (event: EngineEvent) => void;
-  /** Called synchronously with the run's id (for commands that name the run, e.g. `conversation.*`, `constraints.check`). */
+  /** Called synchronously with the run's id (for commands that name the run, e.g. `conversation.*`, `constraints.check`, `approval.request`). */
   onStarted?: (runId: number) => void;
 }
 

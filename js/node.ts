@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { setDefaultEngineFactory } from './default-engine.js';
 import type { HostClock } from './clock.js';
 import { Engine, type CoreFactory } from './engine.js';
+import { setTerminalApprover } from './prompt/human.js';
+import { terminalApprover } from './prompt/terminal.js';
 
 export * from './common.js';
 
@@ -35,3 +37,5 @@ async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Arra
 }
 
 setDefaultEngineFactory(() => createEngine());
+// Approvals without an onApproval handler are asked on the terminal when there is one (Node only).
+setTerminalApprover(terminalApprover());

@@ -6,6 +6,7 @@
 import type { Engine } from '../engine.js';
 import type { Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
+import { HumanDefinitions, type ApprovalConfig, type ApprovalResult, type GuardCondition, type GuardConfig, type HumanToolOptions, type InteractionConfig, type InteractionResult, type ValidatorFn } from './human.js';
 import { checkName, checkValue, reference, type Reference } from './names.js';
 import {
   CircuitBreakerHandle,
@@ -46,8 +47,12 @@ export interface CallPolicyOptions {
   timeout?: number;
 }
 
-/** lmthing's per-tool callbacks (a non-undefined return replaces the input or output), and call policies. */
-export interface ToolOptions extends CallPolicyOptions {
+/**
+ * lmthing's per-tool callbacks (a non-undefined return replaces the input, or output), the call
+ * policies (retry, fallback, circuitBreaker, timeout) and the human-in-the-loop options (approval,
+ * guards, validator, retryOnFailure, maxRetries).
+ */
+export interface ToolOptions extends CallPolicyOptions, HumanToolOptions {
   beforeCall?: (input: any, context: ToolContext) => unknown;
   onSuccess?: (input: any, output: unknown) => unknown;
   onError?: (input: any, error: unknown) => unknown;
@@ -121,6 +126,8 @@ export interface CollectedPrompt {
   tools: Map<string, ToolDefinition>;
   hooks: Hook[];
   policies: PolicyDefinitions;
+  /** Approvals, guards, validators and interactions (js/prompt/human.ts). */
+  human: HumanDefinitions;
 }
 
 /** Makes a member of a composite tool: `defTool(name, description, [tool(...), tool(...)])`. */
@@ -140,7 +147,10 @@ export function agent(name: string, description: string, schema: unknown, config
 /** The `ctx` of `runPrompt(fn)`. */
 export class PromptContext {
   /** What has been defined so far (read by runPrompt). */
-  readonly collected: CollectedPrompt = { systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [], policies: new PolicyDefinitions() };
+  readonly collected: CollectedPrompt = {
+    systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [],
+    policies: new PolicyDefinitions(), human: new HumanDefinitions(),
+  };
   private run: { engine: Engine; runId: number } | undefined;
 
   /** Defines a system section `<name>\n{value}\n</name>`; redefining keeps its first position. */
@@ -284,6 +294,38 @@ export class PromptContext {
   private requireRun(what: string): { engine: Engine; runId: number } {
     if (!this.run) throw new Error(`${what} works only while the run is running (inside tools, hooks and agents)`);
     return this.run;
+  }
+
+  // ---- human in the loop (docs/human-in-the-loop.md); implemented in human.ts
+
+  /** Defines an approval; tools use it with `{approval: name}`, code with {@link requestApproval}. */
+  defApproval(name: string, config: ApprovalConfig = {}): void {
+    this.collected.human.defApproval(name, config);
+  }
+
+  /** Defines a guard checked before the tools that name it (`{guards: [name]}`) or that it lists (`tools`). */
+  defGuard(name: string, condition: GuardCondition, config: GuardConfig = {}): void {
+    this.collected.human.defGuard(name, condition, config);
+  }
+
+  /** Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final answer. */
+  defValidator(name: string, schema: unknown, fn?: ValidatorFn): void {
+    this.collected.human.defValidator(name, schema, fn);
+  }
+
+  /** Defines a question or choice to ask the user with {@link interact}. */
+  defInteraction(name: string, kind: 'question' | 'choice', config: InteractionConfig = {}): void {
+    this.collected.human.defInteraction(name, kind, config);
+  }
+
+  /** While the run is live: asks approval `name` about `context`; resolves with the decision applied. */
+  requestApproval(name: string, context?: unknown): Promise<ApprovalResult> {
+    return this.collected.human.requestApproval(name, context);
+  }
+
+  /** While the run is live: asks interaction `name`; resolves with the validated answer. */
+  interact(name: string, context?: unknown): Promise<InteractionResult> {
+    return this.collected.human.interact(name, context);
   }
 
   private checkUnique(name: string): void {

@@ -36,7 +36,17 @@ export type StreamPart =
   | ({ type: 'tool-error'; stepNumber: number; error: string } & ToolCall)
   | ({ type: 'step-finish' } & StepResult)
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
-  | { type: 'error'; error: unknown };
+  | { type: 'error'; error: unknown }
+  | HumanEvent;
+
+/**
+ * Human-in-the-loop run events (docs/human-in-the-loop.md): guard verdicts, approval requests and
+ * decisions, validation outcomes, interaction requests and answers.
+ */
+export interface HumanEvent {
+  type: 'guard' | 'approval-request' | 'approval-decision' | 'validation' | 'interaction-request' | 'interaction-answer' | 'interaction-invalid';
+  [field: string]: unknown;
+}
 
 /** A promise whose rejection is not reported as unhandled if the user never awaits it. */
 class Deferred<T> {

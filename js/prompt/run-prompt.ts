@@ -11,6 +11,7 @@ import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ModelRequest, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
+import { attachHuman, toolSpecFields, type ApprovalDesk, type ApprovalHandler, type InteractionHandler, type ResponseValidation } from './human.js';
 import { PromptContext, type AgentOptions, type CallPolicyOptions, type CollectedPrompt, type HookInput, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
 import type { PolicyDefinitions } from './resilience.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
@@ -64,6 +65,12 @@ export interface PromptConfig {
   circuitBreaker?: string;
   /** Receives policy events as they happen (also collected in `prompt.events`). */
   onEvent?: (event: PolicyEvent) => void;
+  /** Decides approval requests (default: a terminal prompt in Node with a TTY, else the default action). */
+  onApproval?: ApprovalHandler;
+  /** Answers `ctx.interact` requests. */
+  onInteraction?: InteractionHandler;
+  /** Checks the final answer with a validator defined by `ctx.defValidator`. */
+  validateResponse?: string | ResponseValidation;
 }
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
@@ -83,6 +90,8 @@ export interface PromptRunInfo {
   readonly finished: Promise<void>;
   /** Policy events of the run and its sub-agents so far (see {@link PolicyEvent}). */
   readonly events: PolicyEvent[];
+  /** Pending approval requests, and answering them by id (for UIs that answer later). */
+  readonly approvals: ApprovalDesk;
 }
 
 /** Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result. */
@@ -100,6 +109,9 @@ export async function runPrompt(
     await plugin(ctx);
   }
   await fn(ctx);
+  ctx.collected.human.handlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
+  if (config.validateResponse !== undefined)
+    ctx.collected.human.responseValidation = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   const engine = config.engine ?? (await defaultEngine());
   const { result, prompt } = startPromptRun(engine, ctx, model, config.options ?? {}, {
     retry: config.retry,
@@ -263,6 +275,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   }
   if (responseSchema !== undefined) spec.responseSchema = toJsonSchema(responseSchema, 'responseSchema');
 
+  // Human in the loop (js/prompt/human.ts): the tools' approval/guards/validator fields, the
+  // definitions, and the routing of the run's approval.ask / interaction.ask ops.
+  collected.human.checkTools([...collected.tools.values()].map((def) => ({ name: def.name, options: def.kind === 'agent' ? {} : def.options })));
+  for (const t of tools) Object.assign(t, toolSpecFields((collected.tools.get(t.name) as { options?: object } | undefined)?.options));
+  const human = attachHuman(engine, collected.human, prefix, register, spec);
+
   const onEvent = (event: EngineEvent) => {
     const e = event as Record<string, any>;
     switch (e.type) {
@@ -272,6 +290,13 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       case 'tool-call':
       case 'tool-result':
       case 'tool-error':
+      case 'guard':
+      case 'approval-request':
+      case 'approval-decision':
+      case 'validation':
+      case 'interaction-request':
+      case 'interaction-answer':
+      case 'interaction-invalid':
         result.push(e as any);
         break;
       default:
@@ -297,8 +322,13 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const cleanup = () => {
     for (const name of ownNames) engine.unregisterCallback(name);
     for (const ref of ownRefs) modelRefs.delete(ref);
+    human.detach();
   };
-  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent, onStarted: (runId) => ctx.bindRun(engine, runId) });
+  const onStarted = (runId: number) => {
+    ctx.bindRun(engine, runId);
+    human.started(runId);
+  };
+  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent, onStarted });
   const finished = reply.then(
     (value) => {
       const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
@@ -321,6 +351,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       () => undefined,
       () => undefined,
     ),
+    approvals: human.approvals,
   };
   return { result, prompt, finished };
 }

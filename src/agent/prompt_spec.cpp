@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/tool_gate.hpp"
 #include "prompt/yaml.hpp"
 
 namespace lmthing::agent {
@@ -81,7 +82,7 @@ double optional_ms(const json& object, const char* field, const std::string& whe
   return v;
 }
 
-void read_tool_policies(const json& entry, const std::string& where, ToolSpec& tool) {
+void read_tool_resilience(const json& entry, const std::string& where, ToolSpec& tool) {
   tool.retry = optional_name(entry, "retry", where);
   tool.fallback = optional_name(entry, "fallback", where);
   tool.circuit_breaker = optional_name(entry, "circuitBreaker", where);
@@ -102,7 +103,8 @@ void read_tools(const json& spec, std::vector<ToolSpec>& tools) {
     tool.parameters = list[i].contains("parameters") ? list[i]["parameters"] : json{{"type", "object"}};
     tool.callback = require_field(list[i], "callback", value_t::string, where).get<std::string>();
     tool.validator = compile_schema(tool.parameters, "the parameters of tool \"" + tool.name + "\"");
-    read_tool_policies(list[i], where, tool);
+    read_tool_resilience(list[i], where, tool);
+    read_tool_policy(list[i], tool, where);
     tools.push_back(std::move(tool));
   }
 }
@@ -163,6 +165,8 @@ PromptSpec parse_prompt_spec(const json& spec) {
     parsed.retry = optional_name(spec, "retry", kWhere);
     parsed.fallback = optional_name(spec, "fallback", kWhere);
     parsed.circuit_breaker = optional_name(spec, "circuitBreaker", kWhere);
+    parsed.human = policy::parse_human_policy(spec, kWhere);
+    link_tool_policies(parsed);
   } catch (const prompt::DefinitionError& e) {
     throw ProtocolError(std::string(kWhere) + ": " + e.what());
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "policy/run_policies.hpp"
+#include "policy/human_policy.hpp"
 #include "prompt/definitions.hpp"
 #include "runtime/loop.hpp"
 #include "schema/validator.hpp"
@@ -25,6 +26,13 @@ struct ToolSpec {
   // Resilience (docs/resilience.md): policy names of the run, and a per-call time limit (0 = none).
   std::string retry, fallback, circuit_breaker;
   double timeout_ms = 0;
+
+  // Human in the loop (docs/human-in-the-loop.md); names resolve in PromptSpec::human.
+  std::optional<std::string> approval;          // the call waits for this approval
+  std::vector<std::string> guards;              // checked before every call
+  std::optional<std::string> output_validator;  // checks what the tool returned
+  bool retry_on_failure = false;                // an invalid output goes back to the model ...
+  int max_retries = 2;                          // ... this many times, then the run fails
 };
 
 struct PromptOptions {
@@ -50,6 +58,8 @@ struct PromptSpec {
   std::string retry, fallback, circuit_breaker;
   // The run tree's policies (shared with the parent run for a sub-agent); set by attach_policies.
   std::shared_ptr<policy::RunPolicies> policies;
+  // Approvals, guards, validators and interactions of the run (never null once parsed).
+  std::shared_ptr<const policy::HumanPolicy> human;
 
   const ToolSpec* find_tool(const std::string& name) const;
 };

@@ -6,6 +6,7 @@
 
 #include "agent/guarded_calls.hpp"
 #include "agent/tool_calls.hpp"
+#include "agent/tool_gate.hpp"
 #include "runtime/when_all.hpp"
 
 namespace lmthing::agent {
@@ -91,10 +92,15 @@ json add_usage(const json& total, const json& usage) {
 
 class PromptRun {
  public:
-  PromptRun(Loop& loop, RunId run, PromptSpec spec)
-      : loop_(loop), run_(run), spec_(std::move(spec)), calls_(loop, run, spec_, [this](json event) { emit(std::move(event)); }) {
+  PromptRun(Loop& loop, RunId run, PromptSpec spec, policy::HumanDesk& desk)
+      : loop_(loop), run_(run), spec_(std::move(spec)), calls_(loop, run, spec_, [this](json event) { emit(std::move(event)); }),
+        desk_(desk), gate_(loop, run, desk, spec_) {
     conversation_ = spec_.messages;
+    desk_.attach(run_, spec_.human);
   }
+  ~PromptRun() { desk_.detach(run_); }
+  PromptRun(const PromptRun&) = delete;
+  PromptRun& operator=(const PromptRun&) = delete;
 
   Task<json> run() {
     set_deadline();
@@ -122,7 +128,13 @@ class PromptRun {
       last_step = step_record(step, content, calls, results, response);
       steps_.push_back(last_step);
       emit(merged(last_step, {{"type", "step-finish"}}));
-      if (calls.empty()) break;
+      if (calls.empty()) {
+        // A response validator may send the answer back for another step (docs/human-in-the-loop.md).
+        std::optional<std::string> feedback = co_await gate_.check_response(step, last_step["text"].get<std::string>());
+        if (!feedback) break;
+        conversation_.push_back({{"role", "user"}, {"content", *feedback}});
+        continue;
+      }
       if (auto constraint = spec_.policies->ledger().graceful_stop(loop_.now_ms())) {
         emit({{"type", "budget-stop"}, {"constraint", *constraint}, {"stepNumber", step}});
         budget_stop_ = true;
@@ -217,13 +229,25 @@ class PromptRun {
     std::string error = call.error;
     json value;
     if (error.empty()) {
-      try {
-        json context{{"toolCallId", call.id}, {"toolName", call.name}};
-        value = co_await calls_.call_tool(call.tool, call.args, std::move(context));
-      } catch (const OpFailed& e) {
-        // A cancelled run (abort, run timeout, hard budget) ends here; any other failure is the model's to handle.
-        if (e.error.kind == "aborted" || loop_.run_cancelled(run_)) throw;
-        error = e.error.message;
+      // Guards and approval may answer instead of the tool, redirect it or change its arguments.
+      ToolGate::Pass pass = co_await gate_.before(step, call);
+      base["args"] = pass.args;
+      if (!pass.run) {
+        if (pass.is_error) error = pass.answer["error"].get<std::string>();
+        else value = pass.answer;
+      } else {
+        try {
+          json context{{"toolCallId", call.id}, {"toolName", call.name}};
+          value = co_await calls_.call_tool(pass.tool, pass.args, std::move(context));
+        } catch (const OpFailed& e) {
+          // A cancelled run (abort, run timeout, hard budget) ends here; any other failure is the model's to handle.
+          if (e.error.kind == "aborted" || loop_.run_cancelled(run_)) throw;
+          error = e.error.message;
+        }
+        if (error.empty()) {
+          std::optional<std::string> invalid = co_await gate_.after(step, call, pass.tool, pass.args, value);
+          if (invalid) error = *invalid;
+        }
       }
     }
     result_part = {{"type", "tool-result"}, {"toolCallId", call.id}, {"toolName", call.name}};
@@ -312,6 +336,8 @@ class PromptRun {
   PromptSpec spec_;
   GuardedCalls calls_;
   bool budget_stop_ = false;  // a graceful duration constraint ended the loop
+  policy::HumanDesk& desk_;
+  ToolGate gate_;  // after spec_, which it refers to
   json conversation_;
   std::size_t host_has_ = 0;  // how many messages of conversation_ the host holds (see model_request)
   json steps_ = json::array();
@@ -321,8 +347,8 @@ class PromptRun {
 
 }  // namespace
 
-Task<json> run_prompt(Loop& loop, RunId run, PromptSpec spec) {
-  PromptRun state(loop, run, std::move(spec));
+Task<json> run_prompt(Loop& loop, RunId run, PromptSpec spec, policy::HumanDesk& desk) {
+  PromptRun state(loop, run, std::move(spec), desk);
   co_return co_await state.run();
 }
 

@@ -4,10 +4,12 @@
 #pragma once
 
 #include "agent/prompt_spec.hpp"
+#include "policy/human_desk.hpp"
 
 namespace lmthing::agent {
 
 // The run's result: {text, finishReason, usage, steps, messages, object?} (docs/prompt-runs.md).
-Task<json> run_prompt(Loop& loop, RunId run, PromptSpec spec);
+// `desk` holds the run's open approval and interaction requests (answerable by id).
+Task<json> run_prompt(Loop& loop, RunId run, PromptSpec spec, policy::HumanDesk& desk);
 
 }  // namespace lmthing::agent

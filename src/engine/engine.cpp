@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "engine/human_commands.hpp"
 #include "engine/run_kinds.hpp"
 #include "schema/validator.hpp"
 
@@ -34,9 +35,11 @@ void Engine::handle_command(const json& message) {
                                              {"version", kEngineVersion},
                                              {"activeRuns", runs_.size()},
                                              {"pendingOps", loop_.pending_op_count()}}));
-    else
+    else if (!handle_human_command(loop_, desk_, type, id, message))
       throw ProtocolError("unknown command type \"" + type +
-                          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, circuit.record, constraints.check, op.done)");
+                          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
+                          "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
+                          "interaction.respond, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   }
@@ -48,7 +51,7 @@ void Engine::start_run(const json& command_id, const json& message) {
   const json& spec = message.contains("spec") ? message["spec"] : json();
   // Directive runs need the engine's table of conversations; every other kind is self-contained.
   const bool directive = spec.is_object() && spec.value("kind", json()) == "conversation";
-  Task<json> body = directive ? directives_.open(loop_, run, spec) : prepare_run(loop_, run, spec, policies_);
+  Task<json> body = directive ? directives_.open(loop_, run, spec) : prepare_run(loop_, run, spec, policies_, desk_);
   runs_.emplace(run, spec["kind"].get<std::string>());
   loop_.spawn(run_main(command_id, run, std::move(body)));
 }

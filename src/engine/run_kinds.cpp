@@ -52,7 +52,7 @@ Task<json> sleep(Loop& loop, RunId run, double ms) {
   co_return json{{"sleptMs", loop.now_ms() - started}};
 }
 
-Task<json> prompt_run(Loop& loop, RunId run, const json& spec, policy::PolicyRegistry& policies) {
+Task<json> prompt_run(Loop& loop, RunId run, const json& spec, policy::PolicyRegistry& policies, policy::HumanDesk& desk) {
   agent::PromptSpec parsed = agent::parse_prompt_spec(spec);
   try {
     agent::attach_policies(parsed, policies.attach(loop, run, spec));
@@ -63,15 +63,15 @@ Task<json> prompt_run(Loop& loop, RunId run, const json& spec, policy::PolicyReg
     policies.release(run);
     throw;
   }
-  return agent::run_prompt(loop, run, std::move(parsed));
+  return agent::run_prompt(loop, run, std::move(parsed), desk);
 }
 
 }  // namespace
 
-Task<json> prepare_run(Loop& loop, RunId run, const json& spec, policy::PolicyRegistry& policies) {
+Task<json> prepare_run(Loop& loop, RunId run, const json& spec, policy::PolicyRegistry& policies, policy::HumanDesk& desk) {
   if (!spec.is_object()) throw ProtocolError("run.start: \"spec\" must be an object with a \"kind\" (one of " + std::string(kKinds) + ")");
   const std::string kind = require_field(spec, "kind", value_t::string, "run.start spec").get<std::string>();
-  if (kind == "prompt") return prompt_run(loop, run, spec, policies);
+  if (kind == "prompt") return prompt_run(loop, run, spec, policies, desk);
   if (kind == "call") {
     check_callback_name(spec, "run.start spec (call)");
     optional_non_negative(spec, "timeoutMs", "run.start spec (call)");

@@ -19,7 +19,7 @@ std::string format_ms(double ms) {
 }
 
 void OpAwaiter::await_suspend(coro::coroutine_handle<> waiter) {
-  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, waiter, &outcome_);
+  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, waiter, &outcome_, id_out_);
 }
 
 json OpAwaiter::await_resume() {
@@ -33,7 +33,7 @@ Loop::~Loop() {
 }
 
 void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
-                    OpOutcome* outcome) {
+                    OpOutcome* outcome, OpId* id_out) {
   if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
     outcome->error = cancelled->second;
@@ -42,6 +42,7 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
     return;
   }
   const OpId id = next_op_id_++;
+  if (id_out) *id_out = id;
   PendingOp entry{run, waiter, outcome, 0, false, {}};
   if (timeout_ms > 0) {
     const OpId timer = next_op_id_++;
@@ -107,6 +108,16 @@ void Loop::finish(OpId, PendingOp op, OpOutcome outcome) {
   if (op.linked != 0 && pending_.erase(op.linked)) send_cancel(op.linked, "guarded op completed");
   *op.outcome = std::move(outcome);
   schedule(op.waiter);
+}
+
+bool Loop::settle_early(OpId id, json value, const std::string& reason) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || it->second.is_timeout_timer) return false;
+  PendingOp op = it->second;
+  pending_.erase(it);
+  send_cancel(id, reason);
+  finish(id, op, OpOutcome{true, std::move(value), {}});
+  return true;
 }
 
 void Loop::set_deadline(RunId run, double ms, WireError error) {

@@ -53,6 +53,12 @@ class [[nodiscard]] OpAwaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(coro::coroutine_handle<> waiter);
   json await_resume();
+  // Writes the op's id to *out when it starts, so the engine can later settle it itself
+  // (Loop::settle_early): e.g. an approval answered by id while the host's handler still runs.
+  OpAwaiter& tracked(OpId* out) {
+    id_out_ = out;
+    return *this;
+  }
 
  private:
   Loop* loop_;
@@ -61,6 +67,7 @@ class [[nodiscard]] OpAwaiter {
   json payload_;
   double timeout_ms_;
   OpOutcome outcome_;
+  OpId* id_out_ = nullptr;
 };
 
 class Loop {
@@ -97,6 +104,9 @@ class Loop {
   // Forget a finished run: drops its deadline and its cancelled mark (so neither grows forever).
   void forget_run(RunId run);
   bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
+  // Completes pending op `id` from inside the engine with `value` (its timeout timer is dropped) and
+  // tells the host to stop working on it. False when the op is not pending.
+  bool settle_early(OpId id, json value, const std::string& reason);
 
   // --- scheduling ---
   void schedule(coro::coroutine_handle<> h) { ready_.schedule(h); }
@@ -135,7 +145,7 @@ class Loop {
   };
 
   void start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
-                OpOutcome* outcome);
+                OpOutcome* outcome, OpId* id_out = nullptr);
   void complete_op(const json& message);
   void finish(OpId id, PendingOp op, OpOutcome outcome);
   void send_cancel(OpId id, const std::string& reason);

@@ -1,0 +1,33 @@
+// Asking a human for approval: one `approval.ask` op per request, raced against the approval's
+// timeout; the default action applies on timeout, on a handler failure or an invalid decision,
+// always with the reason. A request can also be answered by id (`approval.respond`).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "policy/human_desk.hpp"
+
+namespace lmthing::policy {
+
+struct Decision {
+  std::string id;            // the request id ("request" on the wire)
+  std::string action;        // approve, deny or modify
+  json modified_data;        // modify: the edited data (for a tool: its new arguments)
+  std::string reason;        // why (given by the human, or why the default action applied)
+  std::string source;        // handler, respond, timeout, error, invalid
+
+  json to_json() const;
+};
+
+// Reads a decision `{action, modifiedData?, reason?}` (or just the action as a string).
+// Throws std::invalid_argument when the action is not offered or modify carries no data.
+Decision read_decision(const json& answer, const ApprovalSpec& spec);
+
+// Asks for approval `spec` about `context`; `preview` (e.g. {toolName, args}) is shown when the
+// approval allows it; `extra` fields (toolCallId, stepNumber) go into the request and decision
+// events. Fails only when the run is cancelled.
+Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string host, ApprovalSpec spec, json context,
+                            json preview, json extra);
+
+}  // namespace lmthing::policy

@@ -1,0 +1,56 @@
+#include "policy/human_desk.hpp"
+
+#include <stdexcept>
+
+namespace lmthing::policy {
+
+using protocol::ProtocolError;
+
+std::string HumanDesk::open(RunId run, const std::string& kind, std::function<void(const json&)> check) {
+  std::string id = kind + "-" + std::to_string(next_id_++);
+  requests_.emplace(id, Request{run, kind, 0, false, std::move(check)});
+  return id;
+}
+
+void HumanDesk::respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer) {
+  auto it = requests_.find(id);
+  if (it == requests_.end() || it->second.kind != kind) {
+    std::string open;
+    for (const auto& [key, request] : requests_)
+      if (request.kind == kind) open += (open.empty() ? "" : ", ") + key;
+    throw ProtocolError(kind + ".respond: no pending " + kind + " request with id \"" + id + "\" (pending: " +
+                        (open.empty() ? "none" : open) + ")");
+  }
+  Request& request = it->second;
+  if (request.op == 0) throw ProtocolError(kind + ".respond: request \"" + id + "\" has not been asked yet");
+  if (request.check) {
+    try {
+      request.check(answer);
+    } catch (const std::invalid_argument& e) {
+      throw ProtocolError(kind + ".respond \"" + id + "\": " + e.what());
+    }
+  }
+  request.answered_by_id = true;
+  if (!loop.settle_early(request.op, answer, "answered by " + kind + ".respond"))
+    throw ProtocolError(kind + ".respond: request \"" + id + "\" is no longer waiting for an answer");
+}
+
+std::shared_ptr<const HumanPolicy> HumanDesk::policy_of(RunId run) const {
+  auto it = runs_.find(run);
+  return it == runs_.end() ? nullptr : it->second;
+}
+
+Task<std::string> render_message(Loop& loop, RunId run, std::optional<std::string> fn, std::string fallback, json context) {
+  if (!fn) co_return fallback;
+  json payload{{"fn", *fn}, {"args", json::array({context})}};
+  try {
+    json message = co_await loop.op(run, "callback.invoke", std::move(payload));
+    if (message.is_string()) co_return message.get<std::string>();
+    if (!message.is_null()) co_return message.dump();
+  } catch (const OpFailed& e) {
+    if (e.error.kind == "aborted") throw;
+  }
+  co_return fallback;
+}
+
+}  // namespace lmthing::policy

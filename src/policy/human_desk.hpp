@@ -1,0 +1,75 @@
+// The engine's desk of open human requests (approvals, interactions): each has an id that a host
+// can answer by (`approval.respond` / `interaction.respond`) while the `*.ask` op the engine handed
+// out is still pending, and the runs whose human-in-the-loop policy `approval.request` /
+// `interaction.request` commands refer to. One desk per engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "policy/human_policy.hpp"
+
+namespace lmthing::policy {
+
+class HumanDesk {
+ public:
+  struct Request {
+    RunId run = 0;
+    std::string kind;   // "approval" or "interaction"
+    OpId op = 0;        // the pending *.ask op (set when it starts)
+    bool answered_by_id = false;
+    // Throws std::invalid_argument explaining why an answer given by id is not acceptable.
+    std::function<void(const json& answer)> check;
+  };
+
+  // Opens a request and returns its id ("approval-3"); the entry lives until close(id).
+  std::string open(RunId run, const std::string& kind, std::function<void(const json&)> check);
+  Request& at(const std::string& id) { return requests_.at(id); }
+  void close(const std::string& id) { requests_.erase(id); }
+
+  // Answers request `id` of `kind` with `answer`: its op completes with it and the host is told to
+  // drop its own handler. Throws protocol::ProtocolError for an unknown id (listing the open ones),
+  // a request of another kind, or an answer the request does not accept.
+  void respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer);
+
+  // The human-in-the-loop policy of a live run (for *.request commands).
+  void attach(RunId run, std::shared_ptr<const HumanPolicy> policy) { runs_[run] = std::move(policy); }
+  void detach(RunId run) { runs_.erase(run); }
+  std::shared_ptr<const HumanPolicy> policy_of(RunId run) const;
+
+  std::size_t open_count() const { return requests_.size(); }
+
+ private:
+  std::map<std::string, Request> requests_;
+  std::map<RunId, std::shared_ptr<const HumanPolicy>> runs_;
+  std::uint64_t next_id_ = 1;
+};
+
+// Closes a desk request when the coroutine that opened it ends, however it ends.
+class OpenRequest {
+ public:
+  OpenRequest(HumanDesk& desk, std::string id) : desk_(desk), id_(std::move(id)) {}
+  OpenRequest(const OpenRequest&) = delete;
+  OpenRequest& operator=(const OpenRequest&) = delete;
+  ~OpenRequest() { desk_.close(id_); }
+  const std::string& id() const { return id_; }
+  HumanDesk::Request& entry() { return desk_.at(id_); }
+
+ private:
+  HumanDesk& desk_;
+  std::string id_;
+};
+
+// Emits `event` as a run event of `run` ({type: "run.event", run, event}).
+inline void emit_run_event(Loop& loop, RunId run, json event) {
+  loop.emit(json{{"type", "run.event"}, {"run", run}, {"event", std::move(event)}});
+}
+
+// A request's message: `fallback`, or what callback `fn(context)` returns (a failure of the
+// callback falls back, except an abort, which propagates).
+Task<std::string> render_message(Loop& loop, RunId run, std::optional<std::string> fn, std::string fallback, json context);
+
+}  // namespace lmthing::policy
