@@ -11,7 +11,7 @@ import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ModelRequest, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
-import { attachHuman, toolSpecFields, type ApprovalDesk, type ApprovalHandler, type InteractionHandler, type ResponseValidation } from './human.js';
+import { attachHuman, toolSpecFields, type HumanDefinitions, type ApprovalDesk, type ApprovalHandler, type InteractionHandler, type ResponseValidation } from './human.js';
 import { PromptContext, type AgentOptions, type CallPolicyOptions, type CollectedPrompt, type HookInput, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
 import type { PolicyDefinitions } from './resilience.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
@@ -241,7 +241,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     description: def.description,
     parameters: def.parameters,
     callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
-      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, { parentModel: model, call, cascadeOf, treePolicies }),
+      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, { parentModel: model, call, cascadeOf, treePolicies, humanHandlers: collected.human.handlers }),
     ),
     ...callPolicies(def, cascadeOf),
   }));
@@ -390,6 +390,8 @@ interface CallEnvironment {
   call: CallbackContext;
   cascadeOf: (name: string | undefined) => string | undefined;
   treePolicies: PolicyDefinitions;
+  /** The run's onApproval / onInteraction, which its sub-agents' requests also go to. */
+  humanHandlers: HumanDefinitions['handlers'];
 }
 
 async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, env: CallEnvironment): Promise<unknown> {
@@ -455,6 +457,7 @@ async function runAgent(
   env: CallEnvironment,
 ): Promise<unknown> {
   const child = new PromptContext();
+  child.collected.human.handlers = env.humanHandlers;
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   await def.configure(args, child);
   const model = def.options.model === undefined ? env.parentModel : toModel(def.options.model);

@@ -419,3 +419,28 @@ test('terminal prompt: with a real pseudo-terminal and no handler, runPrompt ask
   assert.match(out, /\[approval approval-\d+\] Delete notes\.txt\?/);
   assert.match(out, /RESULT deleted notes\.txt; answered on the terminal/);
 });
+
+test("a sub-agent's approval requests go to the parent run's onApproval", async () => {
+  const ran = [];
+  const requests = [];
+  const { result } = await runPrompt(
+    (ctx) => {
+      ctx.defAgent('cleaner', 'Cleans up files', { type: 'object' }, (_args, sub) => {
+        deleteTool(sub, ran);
+        sub.$`Delete tmp.txt`;
+      }, { model: mockModel([{ type: 'tool-call', toolName: 'deleteFile', args: { path: 'tmp.txt' } }, { type: 'text', text: 'cleaned' }]) });
+      ctx.$`Clean up`;
+    },
+    {
+      model: mockModel([{ type: 'tool-call', toolName: 'cleaner', args: {} }, { type: 'text', text: 'done' }]),
+      onApproval: async (request) => {
+        requests.push(request);
+        return { action: 'approve' };
+      },
+    },
+  );
+  assert.equal(await result.text, 'done');
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0].message, 'Delete tmp.txt?');
+  assert.deepEqual(ran, ['tmp.txt']);
+});
