@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "agent/content.hpp"
 #include "agent/guarded_calls.hpp"
 #include "agent/tool_calls.hpp"
 #include "agent/tool_gate.hpp"
@@ -69,13 +70,6 @@ void merge_overrides(StepOverrides& into, const json& returned, std::size_t hook
                            "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
     }
   }
-}
-
-std::string text_of(const json& content) {
-  std::string text;
-  for (const auto& part : content)
-    if (part.value("type", "") == "text") text += part.value("text", "");
-  return text;
 }
 
 json merged(json base, const json& extra) {
@@ -301,25 +295,14 @@ class PromptRun {
   }
 
   // The final text of an agent with a response schema: JSON (optionally in a ``` fence), validated.
-  json parse_response(std::string text) const {
-    auto start = text.find("```");
-    if (start != std::string::npos) {
-      auto body = text.find('\n', start);
-      auto end = text.rfind("```");
-      if (body != std::string::npos && end > body) text = text.substr(body + 1, end - body - 1);
-    }
+  json parse_response(const std::string& answer) const {
+    const std::string text = json_body(answer);
     json value = json::parse(text, nullptr, false);
     if (value.is_discarded()) fail("validation", "the final answer is not JSON: " + text.substr(0, 200));
     auto verdict = spec_.response_validator->validate(value);
-    if (!verdict.valid) {
-      json errors = json::array();
-      std::string message = "the final answer does not match the response schema";
-      for (const auto& issue : verdict.errors) {
-        errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
-        message += "; " + (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
-      }
-      fail("validation", message, json{{"errors", errors}});
-    }
+    if (!verdict.valid)
+      fail("validation", "the final answer does not match the response schema; " + schema::describe(verdict),
+           json{{"errors", schema::issues_json(verdict)}});
     return value;
   }
 

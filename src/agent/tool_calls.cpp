@@ -11,15 +11,6 @@ std::string available_tools(const std::vector<const ToolSpec*>& offered) {
   return "Available tools: " + list + ".";
 }
 
-std::string schema_failures(const schema::ValidationResult& result) {
-  std::string text;
-  for (const auto& issue : result.errors) {
-    if (!text.empty()) text += "; ";
-    text += (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
-  }
-  return text;
-}
-
 // The model's arguments: an already parsed value, or the raw text to parse.
 bool read_arguments(const json& part, json& args, std::string& problem) {
   if (part.contains("args") && !part["args"].is_null()) {
@@ -64,7 +55,7 @@ CheckedCall check_tool_call(const std::vector<const ToolSpec*>& offered, const j
     return call;
   }
   const auto result = tool->validator->validate(call.args);
-  if (!result.valid) call.error = "Invalid arguments for tool \"" + call.name + "\": " + schema_failures(result);
+  if (!result.valid) call.error = "Invalid arguments for tool \"" + call.name + "\": " + schema::describe(result);
   return call;
 }
 

@@ -38,13 +38,6 @@ std::string guard_names(const policy::HumanPolicy& human) {
   return out.empty() ? "none" : out;
 }
 
-std::string schema_failures(const schema::ValidationResult& result) {
-  std::string text;
-  for (const auto& issue : result.errors)
-    text += (text.empty() ? "" : "; ") + (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
-  return text;
-}
-
 // A guard used by prompt-user without a named approval: approve or deny, deny by default.
 policy::ApprovalSpec implicit_approval(const policy::GuardSpec& guard, const std::string& message) {
   policy::ApprovalSpec a;
@@ -151,7 +144,7 @@ Task<ToolGate::Pass> ToolGate::ask(policy::ApprovalSpec approval, int step, Chec
     if (!result.valid) {
       pass.run = false;
       pass.is_error = true;
-      pass.answer = {{"error", "The arguments the user modified for tool \"" + pass.tool->name + "\" are invalid: " + schema_failures(result)}};
+      pass.answer = {{"error", "The arguments the user modified for tool \"" + pass.tool->name + "\" are invalid: " + schema::describe(result)}};
     } else {
       pass.args = decision.modified_data;
     }
@@ -188,7 +181,7 @@ Task<ToolGate::Pass> ToolGate::before(int step, CheckedCall call) {
           pass.run = false;
           pass.is_error = true;
           pass.answer = {{"error", "guard \"" + guard->name + "\" redirected the call to tool \"" + target->name +
-                                       "\", whose arguments do not match: " + schema_failures(result)}};
+                                       "\", whose arguments do not match: " + schema::describe(result)}};
           co_return pass;
         }
         pass.tool = target;
@@ -213,9 +206,8 @@ Task<ToolGate::Verdict> ToolGate::validate(policy::ValidatorSpec validator, json
     const auto result = validator.schema->validate(value);
     if (!result.valid) {
       verdict.valid = false;
-      for (const auto& issue : result.errors)
-        verdict.errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
-      verdict.summary = schema_failures(result);
+      verdict.errors = schema::issues_json(result);
+      verdict.summary = schema::describe(result);
       co_return verdict;  // the function sees only values that match the schema
     }
   }

@@ -73,13 +73,4 @@ std::vector<const agent::ToolSpec*> Conversation::tools() const {
   return out;
 }
 
-std::string text_of(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string text;
-  if (content.is_array())
-    for (const auto& part : content)
-      if (part.is_object() && part.value("type", "") == "text") text += part.value("text", "");
-  return text;
-}
-
 }  // namespace lmthing::directive

@@ -74,7 +74,4 @@ class Conversation {
   std::vector<agent::ToolSpec> tools_;
 };
 
-// The concatenated text parts of a message's content (a string content is its own text).
-std::string text_of(const json& content);
-
 }  // namespace lmthing::directive

@@ -1,5 +1,6 @@
 #include "directive/reply.hpp"
 
+#include "agent/content.hpp"
 #include "agent/tool_calls.hpp"
 #include "directive/session.hpp"
 #include "policy/retry.hpp"
@@ -15,17 +16,6 @@ namespace {
   throw OpFailed(WireError{kind, message, std::move(extra)});
 }
 
-// The model's final text as JSON: the whole text, or the body of a ``` fence around it.
-json parse_json_text(std::string text) {
-  auto start = text.find("```");
-  if (start != std::string::npos) {
-    auto body = text.find('\n', start);
-    auto end = text.rfind("```");
-    if (body != std::string::npos && end > body) text = text.substr(body + 1, end - body - 1);
-  }
-  return json::parse(text, nullptr, false);
-}
-
 struct SchemaVerdict {
   bool ok = false;
   json value;
@@ -35,7 +25,7 @@ struct SchemaVerdict {
 
 SchemaVerdict check_against_schema(const schema::Validator& validator, const std::string& text) {
   SchemaVerdict verdict;
-  verdict.value = parse_json_text(text);
+  verdict.value = json::parse(agent::json_body(text), nullptr, false);
   if (verdict.value.is_discarded()) {
     verdict.problem = "the reply is not JSON: " + text.substr(0, 200);
     return verdict;
@@ -45,11 +35,8 @@ SchemaVerdict check_against_schema(const schema::Validator& validator, const std
     verdict.ok = true;
     return verdict;
   }
-  verdict.problem = "the reply does not match the schema";
-  for (const auto& issue : result.errors) {
-    verdict.errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
-    verdict.problem += "; " + (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
-  }
+  verdict.problem = "the reply does not match the schema; " + schema::describe(result);
+  verdict.errors = schema::issues_json(result);
   return verdict;
 }
 
@@ -61,7 +48,7 @@ class Reply {
   Task<json> run() {
     for (int attempt = 0;; ++attempt) {
       json message = co_await complete();
-      const std::string text = text_of(message["content"]);
+      const std::string text = agent::text_of(message["content"]);
       json result{{"message", message}, {"text", text}, {"index", conversation_->size() - 1}};
       if (!request_.validator) co_return result;
       SchemaVerdict verdict = check_against_schema(*request_.validator, text);
@@ -95,7 +82,7 @@ class Reply {
       session_->emit(*conversation_, json{{"type", "inferred"},
                                           {"model", key},
                                           {"step", step},
-                                          {"text", text_of(message["content"])},
+                                          {"text", agent::text_of(message["content"])},
                                           {"finishReason", response.value("finishReason", "other")},
                                           {"usage", response.value("usage", json::object())}});
       std::vector<agent::CheckedCall> calls;

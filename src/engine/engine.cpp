@@ -65,10 +65,7 @@ void Engine::validate(const json& command_id, const json& message) {
   } catch (const schema::SchemaError& e) {
     throw ProtocolError(std::string("schema.validate: not a valid JSON Schema: ") + e.what());
   }
-  json errors = json::array();
-  for (const auto& issue : result.errors)
-    errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
-  loop_.emit(protocol::reply_ok(command_id, json{{"valid", result.valid}, {"errors", std::move(errors)}}));
+  loop_.emit(protocol::reply_ok(command_id, json{{"valid", result.valid}, {"errors", schema::issues_json(result)}}));
 }
 
 void Engine::cancel_run(const json& command_id, const json& message) {

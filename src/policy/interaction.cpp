@@ -51,12 +51,7 @@ std::string check_answer(const InteractionSpec& spec, const json& answer) {
   }
   if (spec.validation) {
     auto verdict = spec.validation->validate(value);
-    if (!verdict.valid) {
-      std::string message = "the answer is invalid";
-      for (const auto& issue : verdict.errors)
-        message += "; " + (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
-      return message;
-    }
+    if (!verdict.valid) return "the answer is invalid; " + schema::describe(verdict);
   }
   return "";
 }

@@ -1080,4 +1080,18 @@ ValidationResult Validator::validate(const json& instance) const {
 
 ValidationResult validate(const json& schema, const json& instance) { return Validator(schema).validate(instance); }
 
+std::string describe(const ValidationResult& result) {
+  std::string text;
+  for (const auto& issue : result.errors)
+    text += (text.empty() ? "" : "; ") + (issue.instancePath.empty() ? std::string("(root)") : issue.instancePath) + ": " + issue.message;
+  return text;
+}
+
+nlohmann::json issues_json(const ValidationResult& result) {
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& issue : result.errors)
+    errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
+  return errors;
+}
+
 }  // namespace lmthing::schema

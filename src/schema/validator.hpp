@@ -57,4 +57,11 @@ class Validator {
 // One-shot convenience; throws SchemaError like the constructor.
 ValidationResult validate(const nlohmann::json& schema, const nlohmann::json& instance);
 
+// The issues as people and models read them: "path: message" ("(root)" for the value itself),
+// joined by "; ". Empty when valid.
+std::string describe(const ValidationResult& result);
+
+// The issues in their wire form: [{instancePath, schemaPath, message}].
+nlohmann::json issues_json(const ValidationResult& result);
+
 }  // namespace lmthing::schema

@@ -1,0 +1,23 @@
+#include "agent/content.hpp"
+
+namespace lmthing::agent {
+
+std::string text_of(const nlohmann::json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string text;
+  if (content.is_array())
+    for (const auto& part : content)
+      if (part.is_object() && part.value("type", "") == "text") text += part.value("text", "");
+  return text;
+}
+
+std::string json_body(std::string text) {
+  auto start = text.find("```");
+  if (start == std::string::npos) return text;
+  auto body = text.find('\n', start);
+  auto end = text.rfind("```");
+  if (body != std::string::npos && end > body) return text.substr(body + 1, end - body - 1);
+  return text;
+}
+
+}  // namespace lmthing::agent

@@ -1,0 +1,18 @@
+// Reading what a model said: the text of its content parts, and the JSON body of an answer that was
+// asked to be JSON (models often wrap it in a ``` fence).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace lmthing::agent {
+
+// The concatenated text parts of `content` (an array of parts, or a plain string).
+std::string text_of(const nlohmann::json& content);
+
+// The text inside the first ``` fence (after its info line) up to the last ```, or `text` itself
+// when there is no such fence.
+std::string json_body(std::string text);
+
+}  // namespace lmthing::agent
