@@ -12,6 +12,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { check, median, round, sleep } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BRANCHES = 1000;
@@ -21,23 +22,6 @@ const WARMUP = 2;
 const RUNS = 7;
 const IDEAL_MS = REPLIES * DELAY_MS;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const round = (x, d = 1) => Number(x.toFixed(d));
-const sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason ?? new Error('aborted'));
-    }, { once: true });
-  });
-function check(cond, msg) {
-  if (!cond) throw new Error(`check failed: ${msg}`);
-}
 const question = (worker, round) => `Question ${round} for worker ${worker}`;
 
 // ------------------------------------------------------------------------------------ lmthing
@@ -169,11 +153,11 @@ if (process.argv[2] === '--child') {
     },
     versions: { commit, ai: aiVersion },
     setup: { branches: BRANCHES, repliesPerBranch: REPLIES, modelDelayMs: DELAY_MS, idealMs: IDEAL_MS, warmup: WARMUP, runs: RUNS },
-    wallMsMedian: { lmthing: round(med.lmthing), ai: round(med.ai) },
+    wallMsMedian: { lmthing: round(med.lmthing, 1), ai: round(med.ai, 1) },
     ratioLmthingOverAi: round(med.lmthing / med.ai, 3),
-    peakRssMiB: { lmthing: round(results.lmthing.maxRssKiB / 1024), ai: round(results.ai.maxRssKiB / 1024) },
-    rssBeforeRunsMiB: { lmthing: round(results.lmthing.rssBeforeKiB / 1024), ai: round(results.ai.rssBeforeKiB / 1024) },
-    samplesWallMs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.samples.map((x) => round(x))])),
+    peakRssMiB: { lmthing: round(results.lmthing.maxRssKiB / 1024, 1), ai: round(results.ai.maxRssKiB / 1024, 1) },
+    rssBeforeRunsMiB: { lmthing: round(results.lmthing.rssBeforeKiB / 1024, 1), ai: round(results.ai.rssBeforeKiB / 1024, 1) },
+    samplesWallMs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.samples.map((x) => round(x, 1))])),
   };
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   const file = path.join(here, 'results', 'fanout.json');

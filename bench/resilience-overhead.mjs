@@ -10,18 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runPrompt } from '../dist/node.js';
+import { median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STEPS = 100;
 const WARMUP = 3;
 const RUNS = 15;
 const schema = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] };
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** STEPS tool calls inc({n}), then text; no per-call work beyond building the response. */
 function scriptedModel() {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { runPrompt, mockModel } from '../dist/node.js';
 import { generateText, jsonSchema, tool, isStepCount } from 'ai';
 import * as aiTest from 'ai/test';
+import { check, median, round, sleep } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -41,20 +42,6 @@ const RUN_TIMEOUT_MS = 60_000;
 
 const incSchema = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] };
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const round = (x, d = 4) => Number(x.toFixed(d));
-const sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason ?? new Error('aborted'));
-    }, { once: true });
-  });
 
 /** Rejects when `p` takes longer than RUN_TIMEOUT_MS, so a hang is reported instead of waited on. */
 function withTimeout(p, what) {
@@ -63,10 +50,6 @@ function withTimeout(p, what) {
     t = setTimeout(() => reject(new Error(`${what}: no result after ${RUN_TIMEOUT_MS} ms (hang?)`)), RUN_TIMEOUT_MS);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error(`check failed: ${msg}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,26 @@
+// Small helpers every benchmark here uses.
+
+/** The median of `xs` (mean of the middle two for an even count). */
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** `x` rounded to `d` decimals, as a number. */
+export const round = (x, d = 4) => Number(x.toFixed(d));
+
+/** Resolves after `ms`; rejects with the signal's reason when `signal` aborts first. */
+export const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason ?? new Error('aborted'));
+    }, { once: true });
+  });
+
+/** Throws when a run's result is not what the benchmark expects, so a wrong run is never timed. */
+export function check(cond, msg) {
+  if (!cond) throw new Error(`check failed: ${msg}`);
+}
