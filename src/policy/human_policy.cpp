@@ -155,27 +155,29 @@ const GuardSpec* HumanPolicy::find_guard(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+// Reads the list `field` of `spec` with `read` into `into`, by name; a name defined twice is refused.
+template <typename Read, typename Map>
+void read_named(const json& spec, const char* field, const char* what, const std::string& where, Read read, Map& into) {
+  const json& list = list_of(spec, field, where);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item = at(where, field, i);
+    auto definition = read(list[i], item);
+    if (into.count(definition.name)) throw ProtocolError(item + ": " + what + " \"" + definition.name + "\" is defined twice");
+    std::string name = definition.name;
+    into.emplace(std::move(name), std::move(definition));
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const HumanPolicy> parse_human_policy(const json& spec, const std::string& where) {
   auto policy = std::make_shared<HumanPolicy>();
   policy->host = optional_string(spec, "host", where).value_or("");
-  const json& approvals = list_of(spec, "approvals", where);
-  for (std::size_t i = 0; i < approvals.size(); ++i) {
-    ApprovalSpec a = read_approval(approvals[i], at(where, "approvals", i));
-    if (policy->approvals.count(a.name)) throw ProtocolError(at(where, "approvals", i) + ": approval \"" + a.name + "\" is defined twice");
-    policy->approvals.emplace(a.name, std::move(a));
-  }
-  const json& validators = list_of(spec, "validators", where);
-  for (std::size_t i = 0; i < validators.size(); ++i) {
-    ValidatorSpec v = read_validator(validators[i], at(where, "validators", i));
-    if (policy->validators.count(v.name)) throw ProtocolError(at(where, "validators", i) + ": validator \"" + v.name + "\" is defined twice");
-    policy->validators.emplace(v.name, std::move(v));
-  }
-  const json& interactions = list_of(spec, "interactions", where);
-  for (std::size_t i = 0; i < interactions.size(); ++i) {
-    InteractionSpec n = read_interaction(interactions[i], at(where, "interactions", i));
-    if (policy->interactions.count(n.name)) throw ProtocolError(at(where, "interactions", i) + ": interaction \"" + n.name + "\" is defined twice");
-    policy->interactions.emplace(n.name, std::move(n));
-  }
+  read_named(spec, "approvals", "approval", where, read_approval, policy->approvals);
+  read_named(spec, "validators", "validator", where, read_validator, policy->validators);
+  read_named(spec, "interactions", "interaction", where, read_interaction, policy->interactions);
   const json& guards = list_of(spec, "guards", where);
   for (std::size_t i = 0; i < guards.size(); ++i) {
     const std::string item = at(where, "guards", i);
