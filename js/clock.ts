@@ -14,6 +14,8 @@ export interface HostClock {
   clearTimer(handle: unknown): void;
   /** Told by the engine whenever its activity changes, so a virtual clock can move on. */
   poke?(): void;
+  /** Given by the engine that owns the clock: whether nothing but timers is in progress. */
+  watchIdle?(isIdle: () => boolean): void;
 }
 
 /** Wall time: `performance` for the clock, `setTimeout` for timers. */
@@ -39,8 +41,7 @@ export class VirtualClock implements HostClock {
   private seq = 0;
   private readonly timers = new Map<number, VirtualTimer>();
   private tickScheduled = false;
-  /** Set by the engine that owns the clock. */
-  isIdle: () => boolean = () => true;
+  private isIdle: () => boolean = () => true;
 
   constructor(startMs = 0) {
     this.current = startMs;
@@ -48,6 +49,10 @@ export class VirtualClock implements HostClock {
 
   now(): number {
     return this.current;
+  }
+
+  watchIdle(isIdle: () => boolean): void {
+    this.isIdle = isIdle;
   }
 
   setTimer(ms: number, fire: () => void): number {

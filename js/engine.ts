@@ -117,8 +117,7 @@ export class Engine {
   private constructor(module: CoreModule, options: EngineOptions) {
     this.module = module;
     this.clock = options.clock ?? realClock;
-    const clock = this.clock as HostClock & { isIdle?: () => boolean };
-    if ('isIdle' in clock) clock.isIdle = () => this.idleButForTimers();
+    this.clock.watchIdle?.(() => this.idleButForTimers());
   }
 
   /** Instantiates the wasm module from its bytes with the given glue factory. */

@@ -141,8 +141,9 @@ export class PolicyDefinitions {
     this.constraints.set(name, { type, config: requireObject(config, `defConstraint("${name}")`) });
   }
 
-  strategyOf(name: string | undefined): FallbackStrategy | undefined {
-    return name === undefined ? undefined : this.fallbacks.get(name)?.strategy;
+  /** `name` when it names a model cascade (which an agent takes into its own run), else undefined. */
+  cascade(name: string | undefined): string | undefined {
+    return name !== undefined && this.fallbacks.get(name)?.strategy === 'cascade' ? name : undefined;
   }
 
   get empty(): boolean {

@@ -235,15 +235,14 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
 
   // Sub-agents share this tree's policies; an agent's cascade fallback becomes its own run's.
   const treePolicies = policy.treePolicies ?? collected.policies;
-  const cascadeOf = (name: string | undefined) => (treePolicies.strategyOf(name) === 'cascade' ? name : undefined);
   const tools = [...collected.tools.values()].map((def) => ({
     name: def.name,
     description: def.description,
     parameters: def.parameters,
     callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
-      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, { parentModel: model, call, cascadeOf, treePolicies, humanHandlers: collected.human.handlers }),
+      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, { parentModel: model, call, treePolicies, humanHandlers: collected.human.handlers }),
     ),
-    ...callPolicies(def, cascadeOf),
+    ...callPolicies(def, treePolicies),
   }));
   const hooks = collected.hooks.map((hook, i) =>
     register(`hook:${i}`, async (input: HookInput) => {
@@ -371,13 +370,13 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
 }
 
 /** A tool entry's policy names; an agent's cascade goes to its own run instead (see runAgent). */
-function callPolicies(def: ToolDefinition, cascadeOf: (name: string | undefined) => string | undefined): Record<string, unknown> {
+function callPolicies(def: ToolDefinition, treePolicies: PolicyDefinitions): Record<string, unknown> {
   const o = def.options as CallPolicyOptions;
   const out: Record<string, unknown> = {};
   if (o.retry !== undefined) out.retry = o.retry;
   if (o.circuitBreaker !== undefined) out.circuitBreaker = o.circuitBreaker;
   if (o.timeout !== undefined) out.timeoutMs = o.timeout;
-  const agentCascade = def.kind === 'agent' && cascadeOf(o.fallback) !== undefined;
+  const agentCascade = def.kind === 'agent' && treePolicies.cascade(o.fallback) !== undefined;
   if (o.fallback !== undefined && !agentCascade) out.fallback = o.fallback;
   return out;
 }
@@ -388,7 +387,6 @@ function callPolicies(def: ToolDefinition, cascadeOf: (name: string | undefined)
 interface CallEnvironment {
   parentModel: LanguageModel;
   call: CallbackContext;
-  cascadeOf: (name: string | undefined) => string | undefined;
   treePolicies: PolicyDefinitions;
   /** The run's onApproval / onInteraction, which its sub-agents' requests also go to. */
   humanHandlers: HumanDefinitions['handlers'];
@@ -461,7 +459,7 @@ async function runAgent(
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   await def.configure(args, child);
   const model = def.options.model === undefined ? env.parentModel : toModel(def.options.model);
-  const policy: RunPolicyOptions = { parentRun: env.call.runId, fallback: env.cascadeOf(def.options.fallback), treePolicies: env.treePolicies };
+  const policy: RunPolicyOptions = { parentRun: env.call.runId, fallback: env.treePolicies.cascade(def.options.fallback), treePolicies: env.treePolicies };
   const { finished } = startPromptRun(engine, child, model, { abortSignal: signal }, policy, def.options.responseSchema);
   try {
     const value = await finished;
