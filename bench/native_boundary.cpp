@@ -32,8 +32,7 @@ double time_map_run(std::size_t n, double concurrency) {
   h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", std::move(spec)}});
   const bool ok = h.run([](Harness& hh) {
     // Answer every op started since the last wait with args[0] + 1 (the JS bench's `inc`).
-    for (const json& op : hh.host.started)
-      hh.post(Harness::done_ok(op["id"].get<lmthing::OpId>(), op["args"][0].get<double>() + 1));
+    for (const json& op : hh.host.started) hh.post(Harness::done_ok(op["id"].get<lmthing::OpId>(), op["args"][0].get<double>() + 1));
     hh.host.started.clear();  // keep memory flat: the harness would otherwise keep every op
   });
   const auto t1 = std::chrono::steady_clock::now();
@@ -57,8 +56,7 @@ json measure(std::size_t n, double concurrency, int repeats) {
   std::vector<double> seconds;
   for (int i = 0; i < repeats; ++i) seconds.push_back(time_map_run(n, concurrency));
   const double s = median(seconds);
-  return json{{"ops", n}, {"usPerOp", s * 1e6 / static_cast<double>(n)}, {"opsPerSec", static_cast<double>(n) / s},
-              {"runsSec", seconds}};
+  return json{{"ops", n}, {"usPerOp", s * 1e6 / static_cast<double>(n)}, {"opsPerSec", static_cast<double>(n) / s}, {"runsSec", seconds}};
 }
 
 }  // namespace

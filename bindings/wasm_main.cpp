@@ -36,7 +36,8 @@ lmthing::Engine* engine() noexcept {
     try {
       the_engine = std::make_unique<lmthing::Engine>(wasm_host);
     } catch (const std::exception& e) {
-      std::string fault = std::string(R"({"type":"engine.fault","error":{"kind":"engine","code":"ENGINE_FAULT","message":"engine could not start"})") + "}}";
+      std::string fault =
+          std::string(R"({"type":"engine.fault","error":{"kind":"engine","code":"ENGINE_FAULT","message":"engine could not start"})") + "}}";
       host_emit(fault.data(), fault.size());
     }
   }

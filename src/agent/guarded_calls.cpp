@@ -4,8 +4,8 @@
 
 namespace lmthing::agent {
 
-using protocol::WireError;
 using policy::FallbackPolicy;
+using protocol::WireError;
 
 namespace {
 
@@ -15,20 +15,26 @@ bool any_failure(const WireError&) { return true; }
 
 void record(policy::CircuitBreaker* breaker, const std::optional<WireError>& failure, double now_ms) {
   if (!breaker) return;
-  if (!failure) breaker->record_success(now_ms);
-  else if (failure->kind == "aborted") breaker->record_cancelled(now_ms);
-  else breaker->record_failure(now_ms);
+  if (!failure)
+    breaker->record_success(now_ms);
+  else if (failure->kind == "aborted")
+    breaker->record_cancelled(now_ms);
+  else
+    breaker->record_failure(now_ms);
 }
 
 }  // namespace
 
 GuardedCalls::GuardedCalls(Loop& loop, RunId run, const PromptSpec& spec, Emit emit)
-    : loop_(loop), run_(run), spec_(spec), policies_(*spec.policies), emit_(std::move(emit)),
-      default_model_retry_(policy::default_model_retry(spec.options.max_retries)), current_model_(spec.model) {}
+    : loop_(loop),
+      run_(run),
+      spec_(spec),
+      policies_(*spec.policies),
+      emit_(std::move(emit)),
+      default_model_retry_(policy::default_model_retry(spec.options.max_retries)),
+      current_model_(spec.model) {}
 
-const policy::RetryPolicy& GuardedCalls::model_retry() const {
-  return spec_.retry.empty() ? default_model_retry_ : policies_.retry(spec_.retry);
-}
+const policy::RetryPolicy& GuardedCalls::model_retry() const { return spec_.retry.empty() ? default_model_retry_ : policies_.retry(spec_.retry); }
 
 Task<void> GuardedCalls::take_rate_slot(std::string scope) {
   std::optional<policy::Violation> refused;
@@ -50,10 +56,13 @@ Task<json> GuardedCalls::generate(json request, std::optional<std::string> model
       failure = e.error;
     }
     const bool retryable = policy::retries(model_retry(), *failure, policy::model_error_retryable);
-    if (!cascade || cascade_next_ >= cascade->models.size() || !policy::falls_back(*cascade, *failure, retryable))
-      throw OpFailed(*failure);
+    if (!cascade || cascade_next_ >= cascade->models.size() || !policy::falls_back(*cascade, *failure, retryable)) throw OpFailed(*failure);
     const std::string next = cascade->models[cascade_next_++];
-    emit_(json{{"type", "fallback"}, {"strategy", "cascade"}, {"name", spec_.fallback}, {"from", current_model_}, {"to", next},
+    emit_(json{{"type", "fallback"},
+               {"strategy", "cascade"},
+               {"name", spec_.fallback},
+               {"from", current_model_},
+               {"to", next},
                {"error", failure->message}});
     current_model_ = next;  // the cascade replaces the run's model from here on
   }
@@ -88,8 +97,13 @@ Task<json> GuardedCalls::generate_with(std::string model, json request, bool gua
     }
     if (attempt + 1 >= retry.max_attempts || !policy::retries(retry, *failure, policy::model_error_retryable)) throw OpFailed(*failure);
     const double delay = policy::retry_delay(retry.backoff, attempt, policy::retry_after_ms(*failure), policies_.rng());
-    emit_(json{{"type", "retry"}, {"target", "model"}, {"model", model}, {"stepNumber", request["step"]}, {"attempt", attempt + 1},
-               {"delayMs", delay}, {"error", failure->message}});
+    emit_(json{{"type", "retry"},
+               {"target", "model"},
+               {"model", model},
+               {"stepNumber", request["step"]},
+               {"attempt", attempt + 1},
+               {"delayMs", delay},
+               {"error", failure->message}});
     co_await loop_.sleep(run_, delay);
   }
 }
@@ -105,17 +119,26 @@ Task<json> GuardedCalls::call_tool(const ToolSpec* tool, json args, json context
   const FallbackPolicy& fallback = policies_.fallback(tool->fallback);
   if (!policy::falls_back(fallback, *failure, true)) throw OpFailed(*failure);
   if (fallback.strategy == FallbackPolicy::Strategy::Default) {
-    emit_(json{{"type", "fallback"}, {"strategy", "default"}, {"name", tool->fallback}, {"from", tool->name}, {"error", failure->message},
+    emit_(json{{"type", "fallback"},
+               {"strategy", "default"},
+               {"name", tool->fallback},
+               {"from", tool->name},
+               {"error", failure->message},
                {"log", fallback.log}});
     co_return fallback.value;
   }
   for (const auto& name : fallback.tools) {
     const ToolSpec* alternative = spec_.find_tool(name);
-    emit_(json{{"type", "fallback"}, {"strategy", "alternative"}, {"name", tool->fallback}, {"from", tool->name}, {"to", name},
+    emit_(json{{"type", "fallback"},
+               {"strategy", "alternative"},
+               {"name", tool->fallback},
+               {"from", tool->name},
+               {"to", name},
                {"error", failure->message}});
     auto verdict = alternative->validator->validate(args);
     if (!verdict.valid) {
-      failure = WireError{"validation", "alternative tool \"" + name + "\" does not accept the arguments: " + verdict.errors.front().message, json::object()};
+      failure = WireError{"validation", "alternative tool \"" + name + "\" does not accept the arguments: " + verdict.errors.front().message,
+                          json::object()};
       continue;
     }
     json alt_context = context;
@@ -153,8 +176,13 @@ Task<json> GuardedCalls::attempt_tool(const ToolSpec* tool, json args, json cont
     if (!retry || attempt + 1 >= retry->max_attempts || loop_.run_cancelled(run_) || !policy::retries(*retry, *failure, any_failure))
       throw OpFailed(*failure);
     const double delay = policy::retry_delay(retry->backoff, attempt, policy::retry_after_ms(*failure), policies_.rng());
-    emit_(json{{"type", "retry"}, {"target", "tool"}, {"toolName", tool->name}, {"toolCallId", context["toolCallId"]},
-               {"attempt", attempt + 1}, {"delayMs", delay}, {"error", failure->message}});
+    emit_(json{{"type", "retry"},
+               {"target", "tool"},
+               {"toolName", tool->name},
+               {"toolCallId", context["toolCallId"]},
+               {"attempt", attempt + 1},
+               {"delayMs", delay},
+               {"error", failure->message}});
     co_await loop_.sleep(run_, delay);
   }
 }

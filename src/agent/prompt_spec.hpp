@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/run_policies.hpp"
 #include "policy/human_policy.hpp"
+#include "policy/run_policies.hpp"
 #include "prompt/definitions.hpp"
 #include "runtime/loop.hpp"
 #include "schema/validator.hpp"
@@ -20,8 +20,8 @@ namespace lmthing::agent {
 struct ToolSpec {
   std::string name;
   std::string description;
-  json parameters;        // JSON Schema, as sent to the model
-  std::string callback;   // host callback that executes the tool
+  json parameters;       // JSON Schema, as sent to the model
+  std::string callback;  // host callback that executes the tool
   std::shared_ptr<const schema::Validator> validator;
   // Resilience (docs/resilience.md): policy names of the run, and a per-call time limit (0 = none).
   std::string retry, fallback, circuit_breaker;
@@ -38,7 +38,7 @@ struct ToolSpec {
 struct PromptOptions {
   int max_steps = 20;
   int max_retries = 2;
-  json tool_choice;        // null = provider default
+  json tool_choice;  // null = provider default
   json params = json::object();
   double timeout_ms = 0;        // the whole run (0 = none)
   double model_timeout_ms = 0;  // each model call

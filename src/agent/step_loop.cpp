@@ -87,8 +87,12 @@ json add_usage(const json& total, const json& usage) {
 class PromptRun {
  public:
   PromptRun(Loop& loop, RunId run, PromptSpec spec, policy::HumanDesk& desk)
-      : loop_(loop), run_(run), spec_(std::move(spec)), calls_(loop, run, spec_, [this](json event) { emit(std::move(event)); }),
-        desk_(desk), gate_(loop, run, desk, spec_) {
+      : loop_(loop),
+        run_(run),
+        spec_(std::move(spec)),
+        calls_(loop, run, spec_, [this](json event) { emit(std::move(event)); }),
+        desk_(desk),
+        gate_(loop, run, desk, spec_) {
     conversation_ = spec_.messages;
     desk_.attach(run_, spec_.human);
   }
@@ -186,8 +190,7 @@ class PromptRun {
     json tools = json::array();
     for (const ToolSpec* tool : offered)
       tools.push_back({{"name", tool->name}, {"description", tool->description}, {"parameters", tool->parameters}});
-    json request{{"step", step}, {"system", system ? json(*system) : json()},
-                 {"tools", std::move(tools)}, {"params", spec_.options.params}};
+    json request{{"step", step}, {"system", system ? json(*system) : json()}, {"tools", std::move(tools)}, {"params", spec_.options.params}};
     if (overrides.messages) {
       request["messages"] = *overrides.messages;  // a hook's messages, for this step only
     } else {
@@ -227,8 +230,10 @@ class PromptRun {
       ToolGate::Pass pass = co_await gate_.before(step, call);
       base["args"] = pass.args;
       if (!pass.run) {
-        if (pass.is_error) error = pass.answer["error"].get<std::string>();
-        else value = pass.answer;
+        if (pass.is_error)
+          error = pass.answer["error"].get<std::string>();
+        else
+          value = pass.answer;
       } else {
         try {
           json context{{"toolCallId", call.id}, {"toolName", call.name}};
@@ -277,7 +282,8 @@ class PromptRun {
   void set_deadline() {
     std::optional<std::pair<double, WireError>> deadline;
     if (spec_.options.timeout_ms > 0)
-      deadline.emplace(spec_.options.timeout_ms, WireError{"timeout", "the run timed out after " + format_ms(spec_.options.timeout_ms) + " ms", json::object()});
+      deadline.emplace(spec_.options.timeout_ms,
+                       WireError{"timeout", "the run timed out after " + format_ms(spec_.options.timeout_ms) + " ms", json::object()});
     if (spec_.policies->root() == run_)
       if (auto budget = spec_.policies->ledger().hard_deadline(); budget && (!deadline || budget->first < deadline->first))
         deadline.emplace(budget->first, budget->second.error());

@@ -13,9 +13,9 @@ namespace lmthing::agent {
 struct CheckedCall {
   std::string id;
   std::string name;
-  json args;                     // parsed arguments (null when they could not be parsed)
+  json args;  // parsed arguments (null when they could not be parsed)
   const ToolSpec* tool = nullptr;
-  std::string error;             // non-empty: the message the model gets instead of a result
+  std::string error;  // non-empty: the message the model gets instead of a result
 };
 
 // `offered` are the tools the model was given this step; calling any other is an error.

@@ -52,8 +52,7 @@ std::vector<const policy::GuardSpec*> guards_for(const PromptSpec& spec, const T
   std::vector<const policy::GuardSpec*> out;
   for (const auto& name : tool.guards) out.push_back(spec.human->find_guard(name));
   for (const auto& guard : spec.human->guards)
-    if (std::find(guard.tools.begin(), guard.tools.end(), tool.name) != guard.tools.end() &&
-        std::find(out.begin(), out.end(), &guard) == out.end())
+    if (std::find(guard.tools.begin(), guard.tools.end(), tool.name) != guard.tools.end() && std::find(out.begin(), out.end(), &guard) == out.end())
       out.push_back(&guard);
   return out;
 }
@@ -94,10 +93,11 @@ void link_tool_policies(const PromptSpec& spec) {
   for (const auto& tool : spec.tools) {
     const std::string where = "tool \"" + tool.name + "\"";
     if (tool.approval && !human.approvals.count(*tool.approval))
-      throw ProtocolError(where + ": unknown approval \"" + *tool.approval + "\" (defined approvals: " + policy::defined_names(human.approvals) + ")");
+      throw ProtocolError(where + ": unknown approval \"" + *tool.approval + "\" (defined approvals: " + policy::defined_names(human.approvals) +
+                          ")");
     if (tool.output_validator && !human.validators.count(*tool.output_validator))
-      throw ProtocolError(where + ": unknown validator \"" + *tool.output_validator + "\" (defined validators: " +
-                          policy::defined_names(human.validators) + ")");
+      throw ProtocolError(where + ": unknown validator \"" + *tool.output_validator +
+                          "\" (defined validators: " + policy::defined_names(human.validators) + ")");
     for (const auto& g : tool.guards)
       if (!human.find_guard(g)) throw ProtocolError(where + ": unknown guard \"" + g + "\" (defined guards: " + guard_names(human) + ")");
   }
@@ -118,11 +118,13 @@ Task<json> ToolGate::guard_verdict(policy::GuardSpec guard, int step, CheckedCal
     if (verdict.is_boolean()) co_return json{{"passed", verdict.get<bool>()}, {"message", guard.message}};
     if (verdict.is_object() && verdict.contains("pass") && verdict["pass"].is_boolean()) {
       const bool passed = verdict["pass"].get<bool>();
-      const std::string message = verdict.contains("message") && verdict["message"].is_string() ? verdict["message"].get<std::string>() : guard.message;
+      const std::string message =
+          verdict.contains("message") && verdict["message"].is_string() ? verdict["message"].get<std::string>() : guard.message;
       co_return json{{"passed", passed}, {"message", message}};
     }
-    co_return json{{"passed", false},
-                   {"message", guard.message + " (the condition must return a boolean or {pass, message}, got " + verdict.dump().substr(0, 100) + ")"}};
+    co_return json{
+        {"passed", false},
+        {"message", guard.message + " (the condition must return a boolean or {pass, message}, got " + verdict.dump().substr(0, 100) + ")"}};
   } catch (const OpFailed& e) {
     if (e.error.kind == "aborted") throw;
     co_return json{{"passed", false}, {"message", guard.message + " (the condition failed: " + e.error.message + ")"}};
@@ -133,12 +135,13 @@ Task<ToolGate::Pass> ToolGate::ask(policy::ApprovalSpec approval, int step, Chec
   json context{{"toolName", pass.tool->name}, {"args", pass.args}, {"toolCallId", call.id}};
   json preview{{"toolName", pass.tool->name}, {"args", pass.args}};
   json extra{{"toolCallId", call.id}, {"toolName", pass.tool->name}, {"stepNumber", step}};
-  policy::Decision decision =
-      co_await policy::ask_approval(loop_, desk_, run_, spec_.human->host, std::move(approval), std::move(context), std::move(preview), std::move(extra));
+  policy::Decision decision = co_await policy::ask_approval(loop_, desk_, run_, spec_.human->host, std::move(approval), std::move(context),
+                                                            std::move(preview), std::move(extra));
   if (decision.action == "deny") {
     pass.run = false;
     pass.is_error = true;
-    pass.answer = {{"error", "The call of tool \"" + pass.tool->name + "\" was denied" + (decision.reason.empty() ? "" : ": " + decision.reason) + "."}};
+    pass.answer = {
+        {"error", "The call of tool \"" + pass.tool->name + "\" was denied" + (decision.reason.empty() ? "" : ": " + decision.reason) + "."}};
   } else if (decision.action == "modify") {
     const auto result = pass.tool->validator->validate(decision.modified_data);
     if (!result.valid) {
@@ -168,8 +171,7 @@ Task<ToolGate::Pass> ToolGate::before(int step, CheckedCall call) {
     emit(std::move(event));
     if (passed) continue;
     switch (guard->on_fail) {
-      case policy::OnFail::Throw:
-        fail("guard", "guard \"" + guard->name + "\" refused tool \"" + call.name + "\": " + message);
+      case policy::OnFail::Throw: fail("guard", "guard \"" + guard->name + "\" refused tool \"" + call.name + "\": " + message);
       case policy::OnFail::Skip:
         pass.run = false;
         pass.answer = {{"skipped", true}, {"guard", guard->name}, {"message", message}};
@@ -254,8 +256,15 @@ Task<std::optional<std::string>> ToolGate::after(int step, CheckedCall call, con
   Verdict verdict = co_await validate(validator, value, context);
   const bool blocking = !verdict.valid && verdict.severity != "warning";
   const int failures = blocking ? ++failures_[tool->name] : failures_[tool->name];
-  emit({{"type", "validation"}, {"target", "tool"}, {"validator", validator.name}, {"stepNumber", step}, {"toolCallId", call.id},
-        {"toolName", tool->name}, {"valid", verdict.valid}, {"severity", verdict.severity}, {"errors", verdict.errors},
+  emit({{"type", "validation"},
+        {"target", "tool"},
+        {"validator", validator.name},
+        {"stepNumber", step},
+        {"toolCallId", call.id},
+        {"toolName", tool->name},
+        {"valid", verdict.valid},
+        {"severity", verdict.severity},
+        {"errors", verdict.errors},
         {"failures", failures}});
   if (!blocking) co_return std::nullopt;
   std::string message = "The output of tool \"" + tool->name + "\" failed validation \"" + validator.name + "\": " + verdict.summary;
@@ -275,8 +284,14 @@ Task<std::optional<std::string>> ToolGate::check_response(int step, std::string 
   Verdict verdict = co_await validate(validator, response_value(text), std::move(context));
   const bool blocking = !verdict.valid && verdict.severity != "warning";
   const int failures = blocking ? ++failures_[""] : failures_[""];
-  emit({{"type", "validation"}, {"target", "response"}, {"validator", validator.name}, {"stepNumber", step}, {"valid", verdict.valid},
-        {"severity", verdict.severity}, {"errors", verdict.errors}, {"failures", failures}});
+  emit({{"type", "validation"},
+        {"target", "response"},
+        {"validator", validator.name},
+        {"stepNumber", step},
+        {"valid", verdict.valid},
+        {"severity", verdict.severity},
+        {"errors", verdict.errors},
+        {"failures", failures}});
   if (!blocking) co_return std::nullopt;
   std::string message = "Your answer failed validation \"" + validator.name + "\": " + verdict.summary + ".";
   if (!verdict.fix.is_null()) message += " Fix: " + (verdict.fix.is_string() ? verdict.fix.get<std::string>() : verdict.fix.dump());

@@ -20,8 +20,7 @@ void link_tool_policies(const PromptSpec& spec);
 
 class ToolGate {
  public:
-  ToolGate(Loop& loop, RunId run, policy::HumanDesk& desk, const PromptSpec& spec)
-      : loop_(loop), run_(run), desk_(desk), spec_(spec) {}
+  ToolGate(Loop& loop, RunId run, policy::HumanDesk& desk, const PromptSpec& spec) : loop_(loop), run_(run), desk_(desk), spec_(spec) {}
 
   // What to do with a checked call: run `tool` with `args`, or answer the model with `answer`.
   struct Pass {

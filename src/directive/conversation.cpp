@@ -24,9 +24,7 @@ json Conversation::messages(const MessageFilter& filter) const {
   const std::size_t end = std::min(filter.to, messages_.size());
   for (std::size_t i = filter.from; i < end; ++i) {
     const StoredMessage& stored = messages_[i];
-    if (!filter.tag.empty() &&
-        std::none_of(stored.tags.begin(), stored.tags.end(), [&](const Tag& t) { return t.id == filter.tag; }))
-      continue;
+    if (!filter.tag.empty() && std::none_of(stored.tags.begin(), stored.tags.end(), [&](const Tag& t) { return t.id == filter.tag; })) continue;
     json tags = json::array();
     for (const Tag& tag : stored.tags) tags.push_back(json{{"id", tag.id}, {"description", tag.description}});
     json item = stored.message;

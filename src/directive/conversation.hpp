@@ -53,7 +53,7 @@ class Conversation {
   // Returns the new message's position.
   std::size_t append(json message, std::vector<Tag> tags);
   json messages(const MessageFilter& filter) const;  // [{role, content, tags: [{id, description}]}]
-  json model_messages() const;                        // [{role, content}] as a model gets them
+  json model_messages() const;                       // [{role, content}] as a model gets them
 
   void push_model(ModelPush push) { models_.push_back(std::move(push)); }
   // Removes the push with `handle` (normally the top); returns its key, or nothing if not on the stack.

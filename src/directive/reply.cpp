@@ -59,9 +59,9 @@ class Reply {
       if (attempt >= request_.max_retries)
         fail("validation", verdict.problem + " (after " + std::to_string(attempt + 1) + " attempts)", json{{"errors", verdict.errors}});
       // The model sees its own answer and why it was refused, and answers again.
-      append(json{{"role", "user"},
-                  {"content", "Your reply was refused: " + verdict.problem +
-                                  ". Reply again with only a JSON value that matches the required schema."}});
+      append(
+          json{{"role", "user"},
+               {"content", "Your reply was refused: " + verdict.problem + ". Reply again with only a JSON value that matches the required schema."}});
     }
   }
 
@@ -109,7 +109,8 @@ class Reply {
       if (attempt + 1 >= retry.max_attempts || !policy::retries(retry, *failure, policy::model_error_retryable)) throw OpFailed(*failure);
       // The default rule has no jitter, so the generator is never drawn from.
       const double wait = policy::retry_delay(retry.backoff, attempt, policy::retry_after_ms(*failure), no_jitter_);
-      session_->emit(*conversation_, json{{"type", "retry"}, {"model", key}, {"attempt", attempt + 1}, {"delayMs", wait}, {"error", failure->message}});
+      session_->emit(*conversation_,
+                     json{{"type", "retry"}, {"model", key}, {"attempt", attempt + 1}, {"delayMs", wait}, {"error", failure->message}});
       co_await session_->loop().sleep(session_->run(), wait);
     }
   }
@@ -118,12 +119,8 @@ class Reply {
     json tools = json::array();
     for (const agent::ToolSpec* tool : offered)
       tools.push_back({{"name", tool->name}, {"description", tool->description}, {"parameters", tool->parameters}});
-    json request{{"model", session_->model_ref(key, "reply")},
-                 {"step", request_.request_id},
-                 {"system", nullptr},
-                 {"messages", conversation_->model_messages()},
-                 {"tools", std::move(tools)},
-                 {"params", request_.params}};
+    json request{{"model", session_->model_ref(key, "reply")},  {"step", request_.request_id}, {"system", nullptr},
+                 {"messages", conversation_->model_messages()}, {"tools", std::move(tools)},   {"params", request_.params}};
     if (request_.validator) request["responseFormat"] = json{{"type", "json"}, {"schema", request_.schema}};
     return request;
   }

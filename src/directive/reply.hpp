@@ -17,9 +17,9 @@ class Session;
 struct ReplyRequest {
   std::shared_ptr<const schema::Validator> validator;  // null: a text reply
   json schema;                                         // as given (sent to the model as responseFormat)
-  json request_id = 0;     // copied into the model op's `step`, so the host can route stream deltas
-  int max_steps = 20;      // model calls per reply (tool rounds)
-  int max_retries = 2;     // extra attempts after a reply that fails the schema
+  json request_id = 0;                                 // copied into the model op's `step`, so the host can route stream deltas
+  int max_steps = 20;                                  // model calls per reply (tool rounds)
+  int max_retries = 2;                                 // extra attempts after a reply that fails the schema
   json params = json::object();
 };
 

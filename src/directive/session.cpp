@@ -67,8 +67,7 @@ struct Session::EndAwaiter {
   void await_resume() const noexcept {}
 };
 
-Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> models)
-    : loop_(loop), run_(run), models_(std::move(models)) {
+Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> models) : loop_(loop), run_(run), models_(std::move(models)) {
   conversations_.emplace(0, std::make_shared<Conversation>(0, json::array({"root"})));
 }
 
@@ -93,8 +92,7 @@ void Session::emit(const Conversation& conversation, json event) const {
 std::shared_ptr<Conversation> Session::find(const json& message, const std::string& where) const {
   const std::uint64_t id = protocol::require_id(message, "conversation", where);
   auto it = conversations_.find(id);
-  if (it == conversations_.end())
-    throw ProtocolError(where + ": run " + std::to_string(run_) + " has no open conversation " + std::to_string(id));
+  if (it == conversations_.end()) throw ProtocolError(where + ": run " + std::to_string(run_) + " has no open conversation " + std::to_string(id));
   return it->second;
 }
 

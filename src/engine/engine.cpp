@@ -70,8 +70,7 @@ void Engine::validate(const json& command_id, const json& message) {
 
 void Engine::cancel_run(const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "run", "run.cancel");
-  if (!runs_.count(run))
-    throw ProtocolError("run.cancel: no active run with id " + std::to_string(run));
+  if (!runs_.count(run)) throw ProtocolError("run.cancel: no active run with id " + std::to_string(run));
   std::string reason = message.value("reason", std::string("the run was cancelled"));
   const std::size_t cancelled = loop_.cancel_run(run, reason);
   loop_.emit(protocol::reply_ok(command_id, json{{"cancelledOps", cancelled}}));
@@ -105,10 +104,14 @@ void Engine::policy_command(const std::string& type, const json& command_id, con
     return;
   }
   const std::string outcome = protocol::require_field(message, "outcome", json::value_t::string, type).get<std::string>();
-  if (outcome == "success") breaker->record_success(now);
-  else if (outcome == "failure") breaker->record_failure(now);
-  else if (outcome == "cancelled") breaker->record_cancelled(now);
-  else throw ProtocolError(type + ": \"outcome\" must be success, failure or cancelled, got \"" + outcome + "\"");
+  if (outcome == "success")
+    breaker->record_success(now);
+  else if (outcome == "failure")
+    breaker->record_failure(now);
+  else if (outcome == "cancelled")
+    breaker->record_cancelled(now);
+  else
+    throw ProtocolError(type + ": \"outcome\" must be success, failure or cancelled, got \"" + outcome + "\"");
   loop_.emit(protocol::reply_ok(command_id, json{{"state", policy::to_string(breaker->state(now))}}));
 }
 

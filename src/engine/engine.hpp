@@ -6,9 +6,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "policy/run_policies.hpp"
 #include "directive/session.hpp"
 #include "policy/human_desk.hpp"
+#include "policy/run_policies.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing {
@@ -32,10 +32,10 @@ class Engine {
   Task<void> run_main(json command_id, RunId run, Task<json> body);
 
   Loop loop_;
-  policy::HumanDesk desk_;  // open approval / interaction requests
+  policy::HumanDesk desk_;                       // open approval / interaction requests
   std::unordered_map<RunId, std::string> runs_;  // run id -> kind, for diagnostics
   policy::PolicyRegistry policies_;
-  directive::Sessions directives_;              // runs of kind "conversation" (Liminal-style agents)
+  directive::Sessions directives_;  // runs of kind "conversation" (Liminal-style agents)
 };
 
 }  // namespace lmthing

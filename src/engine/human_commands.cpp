@@ -65,7 +65,8 @@ bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const std::string
     } else {
       auto it = policy->interactions.find(name);
       if (it == policy->interactions.end())
-        throw ProtocolError(type + ": unknown interaction \"" + name + "\" (defined interactions: " + policy::defined_names(policy->interactions) + ")");
+        throw ProtocolError(type + ": unknown interaction \"" + name + "\" (defined interactions: " + policy::defined_names(policy->interactions) +
+                            ")");
       loop.spawn(interact(loop, desk, id, run, policy->host, it->second, context));
     }
     return true;

@@ -29,8 +29,7 @@ void check_callback_name(const json& spec, const char* where) {
 
 // A diagnostic kind: lets a host check how it surfaces engine failures (see PROTOCOL.md).
 Task<json> fault(json spec) {
-  throw std::logic_error("deliberate fault requested by run.start {kind: \"fault\", where: \"" +
-                         spec.value("where", std::string("run")) + "\"}");
+  throw std::logic_error("deliberate fault requested by run.start {kind: \"fault\", where: \"" + spec.value("where", std::string("run")) + "\"}");
   co_return json();
 }
 

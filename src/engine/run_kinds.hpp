@@ -2,8 +2,8 @@
 // completely before anything runs, so a bad spec is refused without side effects.
 #pragma once
 
-#include "policy/run_policies.hpp"
 #include "policy/human_desk.hpp"
+#include "policy/run_policies.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing {

@@ -13,9 +13,7 @@ std::string options_text(const ApprovalSpec& spec) {
   return out;
 }
 
-std::string ms_text(double ms) {
-  return ms == std::floor(ms) ? std::to_string(static_cast<long long>(ms)) : json(ms).dump();
-}
+std::string ms_text(double ms) { return ms == std::floor(ms) ? std::to_string(static_cast<long long>(ms)) : json(ms).dump(); }
 
 Decision default_decision(const ApprovalSpec& spec, std::string source, std::string why) {
   Decision d;
@@ -55,15 +53,12 @@ Decision read_decision(const json& answer, const ApprovalSpec& spec) {
                                 answer.dump().substr(0, 200));
   }
   if (!spec.allows(d.action))
-    throw std::invalid_argument("action \"" + d.action + "\" is not offered by approval \"" + spec.name + "\" (options: " +
-                                options_text(spec) + ")");
-  if (d.action == "modify" && d.modified_data.is_null())
-    throw std::invalid_argument("action \"modify\" needs \"modifiedData\" (the edited data)");
+    throw std::invalid_argument("action \"" + d.action + "\" is not offered by approval \"" + spec.name + "\" (options: " + options_text(spec) + ")");
+  if (d.action == "modify" && d.modified_data.is_null()) throw std::invalid_argument("action \"modify\" needs \"modifiedData\" (the edited data)");
   return d;
 }
 
-Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string host, ApprovalSpec spec, json context,
-                            json preview, json extra) {
+Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string host, ApprovalSpec spec, json context, json preview, json extra) {
   const std::string message = co_await render_message(loop, run, spec.message_fn, spec.message, context);
   OpenRequest request(desk, desk.open(run, "approval", [spec](const json& answer) { read_decision(answer, spec); }));
   json fields{{"request", request.id()},

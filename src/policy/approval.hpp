@@ -11,11 +11,11 @@
 namespace lmthing::policy {
 
 struct Decision {
-  std::string id;            // the request id ("request" on the wire)
-  std::string action;        // approve, deny or modify
-  json modified_data;        // modify: the edited data (for a tool: its new arguments)
-  std::string reason;        // why (given by the human, or why the default action applied)
-  std::string source;        // handler, respond, timeout, error, invalid
+  std::string id;      // the request id ("request" on the wire)
+  std::string action;  // approve, deny or modify
+  json modified_data;  // modify: the edited data (for a tool: its new arguments)
+  std::string reason;  // why (given by the human, or why the default action applied)
+  std::string source;  // handler, respond, timeout, error, invalid
 
   json to_json() const;
 };
@@ -27,7 +27,6 @@ Decision read_decision(const json& answer, const ApprovalSpec& spec);
 // Asks for approval `spec` about `context`; `preview` (e.g. {toolName, args}) is shown when the
 // approval allows it; `extra` fields (toolCallId, stepNumber) go into the request and decision
 // events. Fails only when the run is cancelled.
-Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string host, ApprovalSpec spec, json context,
-                            json preview, json extra);
+Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string host, ApprovalSpec spec, json context, json preview, json extra);
 
 }  // namespace lmthing::policy

@@ -15,11 +15,8 @@ double backoff_delay(const BackoffConfig& config, int attempt, Random& rng) {
       // ldexp overflows to +inf rather than wrapping, and min() below turns that into the cap.
       delay = std::ldexp(config.base_delay_ms, std::min(n, 4096));
       break;
-    case BackoffConfig::Linear:
-      delay = config.base_delay_ms * (static_cast<double>(n) + 1);
-      break;
-    case BackoffConfig::Constant:
-      break;
+    case BackoffConfig::Linear: delay = config.base_delay_ms * (static_cast<double>(n) + 1); break;
+    case BackoffConfig::Constant: break;
   }
   delay = std::min(delay, config.max_delay_ms);
   if (config.jitter > 0) delay *= 1 - config.jitter * rng.uniform();
@@ -34,17 +31,13 @@ double retry_delay(const BackoffConfig& config, int attempt, std::optional<doubl
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what, const nlohmann::json& got) {
-  throw std::invalid_argument("backoff: " + what + ", got " + got.dump());
-}
+[[noreturn]] void bad(const std::string& what, const nlohmann::json& got) { throw std::invalid_argument("backoff: " + what + ", got " + got.dump()); }
 
 // Reads an optional finite number; `expected` describes the accepted values for the error message.
-std::optional<double> number_field(const nlohmann::json& spec, const char* key, const std::string& expected,
-                                   bool (*ok)(double)) {
+std::optional<double> number_field(const nlohmann::json& spec, const char* key, const std::string& expected, bool (*ok)(double)) {
   const auto it = spec.find(key);
   if (it == spec.end()) return std::nullopt;
-  if (!it->is_number() || !std::isfinite(it->get<double>()) || !ok(it->get<double>()))
-    bad(std::string("'") + key + "' must be " + expected, *it);
+  if (!it->is_number() || !std::isfinite(it->get<double>()) || !ok(it->get<double>())) bad(std::string("'") + key + "' must be " + expected, *it);
   return it->get<double>();
 }
 
@@ -55,16 +48,19 @@ BackoffConfig parse_backoff(const nlohmann::json& spec) {
   BackoffConfig config;
   if (const auto it = spec.find("backoff"); it != spec.end()) {
     const std::string kind = it->is_string() ? it->get<std::string>() : "";
-    if (kind == "exponential") config.kind = BackoffConfig::Exponential;
-    else if (kind == "linear") config.kind = BackoffConfig::Linear;
-    else if (kind == "constant") config.kind = BackoffConfig::Constant;
-    else bad("'backoff' must be one of 'exponential', 'linear', 'constant'", *it);
+    if (kind == "exponential")
+      config.kind = BackoffConfig::Exponential;
+    else if (kind == "linear")
+      config.kind = BackoffConfig::Linear;
+    else if (kind == "constant")
+      config.kind = BackoffConfig::Constant;
+    else
+      bad("'backoff' must be one of 'exponential', 'linear', 'constant'", *it);
   }
   const auto positive = [](double v) { return v > 0; };
   const auto base = number_field(spec, "baseDelay", "a number > 0 (milliseconds)", positive);
   const auto max = number_field(spec, "maxDelay", "a number > 0 (milliseconds)", positive);
-  if (base && max && *max < *base)
-    bad("'maxDelay' must be >= 'baseDelay' (" + spec.at("baseDelay").dump() + ")", spec.at("maxDelay"));
+  if (base && max && *max < *base) bad("'maxDelay' must be >= 'baseDelay' (" + spec.at("baseDelay").dump() + ")", spec.at("maxDelay"));
   // When only one is given, the other's default yields to it instead of failing.
   config.base_delay_ms = base ? *base : std::min(config.base_delay_ms, max.value_or(config.base_delay_ms));
   config.max_delay_ms = max ? *max : std::max(config.max_delay_ms, config.base_delay_ms);

@@ -14,9 +14,9 @@ namespace lmthing::policy {
 struct BackoffConfig {
   enum Kind { Exponential, Linear, Constant };
   Kind kind = Exponential;
-  double base_delay_ms = 1000;   // > 0
-  double max_delay_ms = 30000;   // >= base_delay_ms
-  double jitter = 0;             // fraction of the delay that is randomized, in [0, 1]
+  double base_delay_ms = 1000;  // > 0
+  double max_delay_ms = 30000;  // >= base_delay_ms
+  double jitter = 0;            // fraction of the delay that is randomized, in [0, 1]
 };
 
 // Delay before retry number `attempt` (0-based: 0 is the first retry), before jitter:

@@ -19,8 +19,7 @@ int count_field(const nlohmann::json& spec, const char* key, int fallback) {
   if (it == spec.end()) return fallback;
   const double v = it->is_number() ? it->get<double>() : 0;
   // Integral-valued floats (3.0) are accepted: JSON from JavaScript does not distinguish them.
-  if (!it->is_number() || !(v >= 1 && v <= INT_MAX) || std::floor(v) != v)
-    bad(std::string("'") + key + "' must be an integer >= 1", *it);
+  if (!it->is_number() || !(v >= 1 && v <= INT_MAX) || std::floor(v) != v) bad(std::string("'") + key + "' must be an integer >= 1", *it);
   return static_cast<int>(v);
 }
 
@@ -48,8 +47,7 @@ const char* to_string(CircuitState state) noexcept {
   return "unknown";
 }
 
-CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, Listener listener)
-    : config_(config), listener_(std::move(listener)) {}
+CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, Listener listener) : config_(config), listener_(std::move(listener)) {}
 
 void CircuitBreaker::transition(State to, double now_ms) {
   const State from = state_;
@@ -62,8 +60,7 @@ void CircuitBreaker::transition(State to, double now_ms) {
 }
 
 void CircuitBreaker::advance(double now_ms) {
-  if (state_ == State::Open && now_ms - opened_at_ms_ >= config_.reset_timeout_ms)
-    transition(State::HalfOpen, now_ms);
+  if (state_ == State::Open && now_ms - opened_at_ms_ >= config_.reset_timeout_ms) transition(State::HalfOpen, now_ms);
 }
 
 CircuitBreaker::State CircuitBreaker::state(double now_ms) {
@@ -74,10 +71,8 @@ CircuitBreaker::State CircuitBreaker::state(double now_ms) {
 CircuitBreaker::Admission CircuitBreaker::admit(double now_ms) {
   advance(now_ms);
   switch (state_) {
-    case State::Closed:
-      return {true, 0};
-    case State::Open:
-      return {false, opened_at_ms_ + config_.reset_timeout_ms - now_ms};
+    case State::Closed: return {true, 0};
+    case State::Open: return {false, opened_at_ms_ + config_.reset_timeout_ms - now_ms};
     case State::HalfOpen:
       if (trials_started_ >= config_.half_open_requests) return {false, config_.reset_timeout_ms};
       ++trials_started_;

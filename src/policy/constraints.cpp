@@ -25,10 +25,14 @@ void read_tracking(const ConfigReader& config, Constraint& c) {
   if (!config.has("track")) return;
   c.track_input = c.track_output = c.track_embeddings = false;
   for (const auto& item : config.strings("track")) {
-    if (item == "input") c.track_input = true;
-    else if (item == "output") c.track_output = true;
-    else if (item == "embeddings") c.track_embeddings = true;
-    else config.fail("'track' items must be 'input', 'output' or 'embeddings', got \"" + item + "\"");
+    if (item == "input")
+      c.track_input = true;
+    else if (item == "output")
+      c.track_output = true;
+    else if (item == "embeddings")
+      c.track_embeddings = true;
+    else
+      config.fail("'track' items must be 'input', 'output' or 'embeddings', got \"" + item + "\"");
   }
   if (!c.track_input && !c.track_output && !c.track_embeddings) config.fail("'track' must name at least one of 'input', 'output', 'embeddings'");
 }
@@ -80,8 +84,10 @@ Constraint parse_constraint(const json& spec) {
   c.warn = config.positive("warn");
   if (c.warn && *c.warn > c.max) config.fail("'warn' must be <= 'max' (" + number_text(c.max) + "), got " + number_text(*c.warn));
   c.stop = config.choice("onExceeded", {"stop", "warn"}).value_or("stop") == "stop";
-  if (c.type == Constraint::Type::Tokens) read_tracking(config, c);
-  else read_prices(config, c);
+  if (c.type == Constraint::Type::Tokens)
+    read_tracking(config, c);
+  else
+    read_prices(config, c);
   return c;
 }
 
@@ -116,10 +122,10 @@ std::optional<Violation> Ledger::over(const Constraint& c, double now_ms) const 
     case Constraint::Type::Duration: {
       const double elapsed = now_ms - started_ms_;
       if (elapsed < c.max) return std::nullopt;
-      return Violation{c.name, "constraint \"" + c.name + "\" exceeded: the run has taken " + number_text(std::floor(elapsed)) + " ms of " + number_text(c.max) + " ms"};
+      return Violation{c.name, "constraint \"" + c.name + "\" exceeded: the run has taken " + number_text(std::floor(elapsed)) + " ms of " +
+                                   number_text(c.max) + " ms"};
     }
-    case Constraint::Type::Rate:
-      return std::nullopt;
+    case Constraint::Type::Rate: return std::nullopt;
   }
   return std::nullopt;
 }
@@ -137,7 +143,9 @@ std::vector<json> Ledger::record_usage(const std::string& model_id, const json& 
     if (price == c.prices.end()) {
       if (std::find(unpriced_models_.begin(), unpriced_models_.end(), model_id) == unpriced_models_.end()) {
         unpriced_models_.push_back(model_id);
-        events.push_back({{"type", "constraint-warning"}, {"constraint", c.name}, {"constraintType", "cost"},
+        events.push_back({{"type", "constraint-warning"},
+                          {"constraint", c.name},
+                          {"constraintType", "cost"},
                           {"message", "constraint \"" + c.name + "\" has no price for model \"" + model_id + "\"; its calls are not counted"}});
       }
       continue;
@@ -151,13 +159,22 @@ std::vector<json> Ledger::record_usage(const std::string& model_id, const json& 
     const double used = c.type == Constraint::Type::Tokens ? tokens_for(c) : cost_usd_;
     if (c.warn && used >= *c.warn && !warned_[c.name]) {
       warned_[c.name] = true;
-      events.push_back({{"type", "constraint-warning"}, {"constraint", c.name}, {"constraintType", to_string(c.type)}, {"used", used},
-                        {"warn", *c.warn}, {"max", c.max}});
+      events.push_back({{"type", "constraint-warning"},
+                        {"constraint", c.name},
+                        {"constraintType", to_string(c.type)},
+                        {"used", used},
+                        {"warn", *c.warn},
+                        {"max", c.max}});
     }
     if (auto violation = over(c, now_ms); violation && !exceeded_reported_[c.name]) {
       exceeded_reported_[c.name] = true;
-      events.push_back({{"type", "constraint-exceeded"}, {"constraint", c.name}, {"constraintType", to_string(c.type)}, {"used", used},
-                        {"max", c.max}, {"stops", c.stop}, {"message", violation->message}});
+      events.push_back({{"type", "constraint-exceeded"},
+                        {"constraint", c.name},
+                        {"constraintType", to_string(c.type)},
+                        {"used", used},
+                        {"max", c.max},
+                        {"stops", c.stop},
+                        {"message", violation->message}});
     }
   }
   return events;
@@ -188,7 +205,8 @@ std::optional<std::pair<double, Violation>> Ledger::hard_deadline() const {
   for (const auto& c : constraints_) {
     if (c.type != Constraint::Type::Duration || c.graceful) continue;
     if (earliest && earliest->first <= c.max) continue;
-    earliest.emplace(c.max, Violation{c.name, "constraint \"" + c.name + "\" exceeded: the run reached its time limit of " + number_text(c.max) + " ms"});
+    earliest.emplace(c.max,
+                     Violation{c.name, "constraint \"" + c.name + "\" exceeded: the run reached its time limit of " + number_text(c.max) + " ms"});
   }
   return earliest;
 }
@@ -201,8 +219,8 @@ double Ledger::reserve_slot(const std::string& scope, double now_ms, std::option
       // Probe on a copy: a refused call must not take a slot.
       RateLimiter probe = *c.limiter;
       if (probe.acquire(now_ms) > 0) {
-        refused = Violation{c.name, "constraint \"" + c.name + "\": no free slot (" + std::to_string(c.limiter->config().requests) +
-                                        " calls per " + number_text(c.limiter->config().period_ms) + " ms) and its strategy is 'fail'"};
+        refused = Violation{c.name, "constraint \"" + c.name + "\": no free slot (" + std::to_string(c.limiter->config().requests) + " calls per " +
+                                        number_text(c.limiter->config().period_ms) + " ms) and its strategy is 'fail'"};
         return 0;
       }
     }
@@ -213,8 +231,11 @@ double Ledger::reserve_slot(const std::string& scope, double now_ms, std::option
 }
 
 json Ledger::totals(double now_ms) const {
-  return json{{"inputTokens", input_}, {"outputTokens", output_}, {"embeddingTokens", embeddings_},
-              {"costUsd", cost_usd_}, {"elapsedMs", now_ms - started_ms_}};
+  return json{{"inputTokens", input_},
+              {"outputTokens", output_},
+              {"embeddingTokens", embeddings_},
+              {"costUsd", cost_usd_},
+              {"elapsedMs", now_ms - started_ms_}};
 }
 
 }  // namespace lmthing::policy

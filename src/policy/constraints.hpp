@@ -22,10 +22,10 @@ struct Constraint {
   enum class Type { Tokens, Duration, Rate, Cost };
   std::string name;
   Type type = Type::Tokens;
-  double max = 0;                  // tokens, ms or USD
-  std::optional<double> warn;      // tokens or USD: warn once when crossed
-  bool stop = true;                // onExceeded: stop / graceful-stop (true) or warn (false)
-  bool graceful = false;           // duration: end the loop after the current step
+  double max = 0;              // tokens, ms or USD
+  std::optional<double> warn;  // tokens or USD: warn once when crossed
+  bool stop = true;            // onExceeded: stop / graceful-stop (true) or warn (false)
+  bool graceful = false;       // duration: end the loop after the current step
   bool track_input = true, track_output = true, track_embeddings = false;
   std::optional<RateLimiter> limiter;  // rate
   bool fail_when_busy = false;         // rate strategy 'fail'

@@ -42,8 +42,7 @@ const char* to_string(FallbackPolicy::Strategy strategy) noexcept {
 
 bool falls_back(const FallbackPolicy& policy, const protocol::WireError& error, bool retryable) {
   if (error.kind == "aborted" || error.kind == "budget") return false;  // hard stops, not failures
-  if (policy.strategy == FallbackPolicy::Strategy::Cascade)
-    return retryable || error.kind == "circuit_open" || matches_error(policy.errors, error);
+  if (policy.strategy == FallbackPolicy::Strategy::Cascade) return retryable || error.kind == "circuit_open" || matches_error(policy.errors, error);
   return policy.errors.empty() || matches_error(policy.errors, error);
 }
 

@@ -18,8 +18,7 @@ void HumanDesk::respond(Loop& loop, const std::string& kind, const std::string& 
     std::string open;
     for (const auto& [key, request] : requests_)
       if (request.kind == kind) open += (open.empty() ? "" : ", ") + key;
-    throw ProtocolError(kind + ".respond: no pending " + kind + " request with id \"" + id + "\" (pending: " +
-                        (open.empty() ? "none" : open) + ")");
+    throw ProtocolError(kind + ".respond: no pending " + kind + " request with id \"" + id + "\" (pending: " + (open.empty() ? "none" : open) + ")");
   }
   Request& request = it->second;
   if (request.op == 0) throw ProtocolError(kind + ".respond: request \"" + id + "\" has not been asked yet");

@@ -18,8 +18,8 @@ class HumanDesk {
  public:
   struct Request {
     RunId run = 0;
-    std::string kind;   // "approval" or "interaction"
-    OpId op = 0;        // the pending *.ask op (set when it starts)
+    std::string kind;  // "approval" or "interaction"
+    OpId op = 0;       // the pending *.ask op (set when it starts)
     bool answered_by_id = false;
     // Throws std::invalid_argument explaining why an answer given by id is not acceptable.
     std::function<void(const json& answer)> check;
@@ -64,9 +64,7 @@ class OpenRequest {
 };
 
 // Emits `event` as a run event of `run` ({type: "run.event", run, event}).
-inline void emit_run_event(Loop& loop, RunId run, json event) {
-  loop.emit(json{{"type", "run.event"}, {"run", run}, {"event", std::move(event)}});
-}
+inline void emit_run_event(Loop& loop, RunId run, json event) { loop.emit(json{{"type", "run.event"}, {"run", run}, {"event", std::move(event)}}); }
 
 // A request's message: `fallback`, or what callback `fn(context)` returns (a failure of the
 // callback falls back, except an abort, which propagates).

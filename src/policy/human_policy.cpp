@@ -10,9 +10,7 @@ using value_t = json::value_t;
 
 namespace {
 
-std::string at(const std::string& where, const char* list, std::size_t index) {
-  return where + ": " + list + "[" + std::to_string(index) + "]";
-}
+std::string at(const std::string& where, const char* list, std::size_t index) { return where + ": " + list + "[" + std::to_string(index) + "]"; }
 
 std::string read_name(const json& item, const std::string& where) {
   std::string name = require_field(item, "name", value_t::string, where).get<std::string>();
@@ -44,8 +42,8 @@ int optional_count(const json& item, const char* field, int fallback, int min, i
   if (!item.contains(field) || item[field].is_null()) return fallback;
   const double v = require_field(item, field, value_t::number_float, where).get<double>();
   if (!(v >= min && v <= max) || v != static_cast<int>(v))
-    throw ProtocolError(where + ": \"" + field + "\" must be an integer between " + std::to_string(min) + " and " +
-                        std::to_string(max) + ", got " + item[field].dump());
+    throw ProtocolError(where + ": \"" + field + "\" must be an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                        item[field].dump());
   return static_cast<int>(v);
 }
 
@@ -128,8 +126,7 @@ InteractionSpec read_interaction(const json& item, const std::string& where) {
   InteractionSpec i;
   i.name = read_name(item, where);
   i.kind = require_field(item, "kind", value_t::string, where).get<std::string>();
-  if (i.kind != "question" && i.kind != "choice")
-    throw ProtocolError(where + ": \"kind\" must be question or choice, got \"" + i.kind + "\"");
+  if (i.kind != "question" && i.kind != "choice") throw ProtocolError(where + ": \"kind\" must be question or choice, got \"" + i.kind + "\"");
   i.message = optional_string(item, "message", where).value_or(i.name);
   i.message_fn = optional_string(item, "messageFn", where);
   if (item.contains("choices")) i.choices = require_field(item, "choices", value_t::array, where);
@@ -145,9 +142,7 @@ InteractionSpec read_interaction(const json& item, const std::string& where) {
 
 }  // namespace
 
-bool ApprovalSpec::allows(const std::string& action) const {
-  return std::find(options.begin(), options.end(), action) != options.end();
-}
+bool ApprovalSpec::allows(const std::string& action) const { return std::find(options.begin(), options.end(), action) != options.end(); }
 
 const GuardSpec* HumanPolicy::find_guard(const std::string& name) const {
   for (const auto& g : guards)

@@ -31,10 +31,10 @@ enum class OnFail { Throw, Skip, Redirect, PromptUser };
 
 struct GuardSpec {
   std::string name;
-  std::string condition;                 // callback(args, {toolName, toolCallId, stepNumber}) -> verdict
+  std::string condition;  // callback(args, {toolName, toolCallId, stepNumber}) -> verdict
   OnFail on_fail = OnFail::Throw;
   std::string message;
-  std::vector<std::string> tools;        // tools this guard checks on every call (besides tools naming it)
+  std::vector<std::string> tools;          // tools this guard checks on every call (besides tools naming it)
   std::optional<std::string> redirect_to;  // OnFail::Redirect: the tool that runs instead
   std::optional<std::string> approval;     // OnFail::PromptUser: an approval by name (else an implicit one)
 };

@@ -7,9 +7,7 @@ namespace lmthing::policy {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& kind, const std::string& message) {
-  throw OpFailed(protocol::WireError{kind, message, json::object()});
-}
+[[noreturn]] void fail(const std::string& kind, const std::string& message) { throw OpFailed(protocol::WireError{kind, message, json::object()}); }
 
 bool is_choice(const InteractionSpec& spec, const json& value) {
   return std::find(spec.choices.begin(), spec.choices.end(), value) != spec.choices.end();
@@ -61,11 +59,18 @@ Task<json> ask_interaction(Loop& loop, HumanDesk& desk, RunId run, std::string h
   std::string problem;
   for (int attempt = 1; attempt <= spec.max_attempts; ++attempt) {
     OpenRequest request(desk, desk.open(run, "interaction", check_shape));
-    json fields{{"request", request.id()},      {"name", spec.name},          {"kind", spec.kind},
-                {"message", message},      {"choices", spec.choices},    {"multiple", spec.multiple},
-                {"allowSkip", spec.allow_skip}, {"attempt", attempt},    {"error", problem.empty() ? json() : json(problem)},
+    json fields{{"request", request.id()},
+                {"name", spec.name},
+                {"kind", spec.kind},
+                {"message", message},
+                {"choices", spec.choices},
+                {"multiple", spec.multiple},
+                {"allowSkip", spec.allow_skip},
+                {"attempt", attempt},
+                {"error", problem.empty() ? json() : json(problem)},
                 {"deadline", spec.timeout_ms > 0 ? json(loop.now_ms() + spec.timeout_ms) : json()},
-                {"default", spec.default_value ? *spec.default_value : json()}, {"context", context}};
+                {"default", spec.default_value ? *spec.default_value : json()},
+                {"context", context}};
     json event = fields;
     event["type"] = "interaction-request";
     emit_run_event(loop, run, std::move(event));
@@ -91,7 +96,9 @@ Task<json> ask_interaction(Loop& loop, HumanDesk& desk, RunId run, std::string h
     } else {
       problem = check_answer(spec, answer);
       if (!problem.empty()) {
-        emit_run_event(loop, run, json{{"type", "interaction-invalid"}, {"request", request.id()}, {"name", spec.name}, {"attempt", attempt}, {"error", problem}});
+        emit_run_event(
+            loop, run,
+            json{{"type", "interaction-invalid"}, {"request", request.id()}, {"name", spec.name}, {"attempt", attempt}, {"error", problem}});
         continue;
       }
       const bool skipped = answer.value("skipped", false);

@@ -16,8 +16,7 @@ namespace {
 
 const nlohmann::json& required(const nlohmann::json& spec, const char* key, const std::string& expected) {
   const auto it = spec.find(key);
-  if (it == spec.end())
-    throw std::invalid_argument(std::string("rateLimit: '") + key + "' is required: " + expected);
+  if (it == spec.end()) throw std::invalid_argument(std::string("rateLimit: '") + key + "' is required: " + expected);
   return *it;
 }
 
@@ -28,8 +27,7 @@ RateLimitConfig parse_rate_limit(const nlohmann::json& spec) {
   RateLimitConfig config;
   const auto& requests = required(spec, "requests", "an integer >= 1");
   const double r = requests.is_number() ? requests.get<double>() : 0;
-  if (!requests.is_number() || !(r >= 1 && r <= INT_MAX) || std::floor(r) != r)
-    bad("'requests' must be an integer >= 1", requests);
+  if (!requests.is_number() || !(r >= 1 && r <= INT_MAX) || std::floor(r) != r) bad("'requests' must be an integer >= 1", requests);
   config.requests = static_cast<int>(r);
   const auto& period = required(spec, "period", "a number > 0 (milliseconds)");
   if (!period.is_number() || !std::isfinite(period.get<double>()) || period.get<double>() <= 0)

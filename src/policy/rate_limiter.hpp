@@ -11,8 +11,8 @@
 namespace lmthing::policy {
 
 struct RateLimitConfig {
-  int requests = 1;       // starts allowed per window, >= 1
-  double period_ms = 1;   // window length, > 0
+  int requests = 1;      // starts allowed per window, >= 1
+  double period_ms = 1;  // window length, > 0
 };
 
 // Parses {requests, period}; both required, unknown keys ignored. Throws std::invalid_argument

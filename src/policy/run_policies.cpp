@@ -31,16 +31,15 @@ void each_named(const json& definitions, const char* section, Fn&& fn) {
 
 void RunPolicies::define(const json& definitions) {
   if (definitions.is_null()) return;
-  if (!definitions.is_object()) throw std::invalid_argument("policies must be an object {retries, fallbacks, circuitBreakers, constraints}, got " + definitions.dump());
+  if (!definitions.is_object())
+    throw std::invalid_argument("policies must be an object {retries, fallbacks, circuitBreakers, constraints}, got " + definitions.dump());
   for (const auto& [section, _] : definitions.items())
     if (section != "retries" && section != "fallbacks" && section != "circuitBreakers" && section != "constraints")
       throw std::invalid_argument("policies: unknown section \"" + section + "\" (expected retries, fallbacks, circuitBreakers, constraints)");
-  each_named(definitions, "retries", [&](const std::string& name, const json& config) {
-    retries_.emplace(name, parse_retry(config, "retry \"" + name + "\""));
-  });
-  each_named(definitions, "fallbacks", [&](const std::string& name, const json& config) {
-    fallbacks_.emplace(name, parse_fallback(config, "fallback \"" + name + "\""));
-  });
+  each_named(definitions, "retries",
+             [&](const std::string& name, const json& config) { retries_.emplace(name, parse_retry(config, "retry \"" + name + "\"")); });
+  each_named(definitions, "fallbacks",
+             [&](const std::string& name, const json& config) { fallbacks_.emplace(name, parse_fallback(config, "fallback \"" + name + "\"")); });
   each_named(definitions, "circuitBreakers", [&](const std::string& name, const json& config) {
     CircuitBreakerConfig parsed;
     try {
@@ -89,7 +88,8 @@ std::shared_ptr<RunPolicies> PolicyRegistry::attach(Loop& loop, RunId run, const
     if (!parent->is_number_unsigned()) throw std::invalid_argument("\"parentRun\" must be the id of an active run, got " + parent->dump());
     auto shared = find(parent->get<RunId>());
     if (!shared) throw std::invalid_argument("\"parentRun\": no active run with id " + parent->dump());
-    if (spec.contains("policies")) throw std::invalid_argument("a sub-run shares its parent's policies and cannot define its own (\"policies\" given with \"parentRun\")");
+    if (spec.contains("policies"))
+      throw std::invalid_argument("a sub-run shares its parent's policies and cannot define its own (\"policies\" given with \"parentRun\")");
     runs_[run] = shared;
     return shared;
   }

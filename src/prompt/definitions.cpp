@@ -9,19 +9,14 @@ namespace {
 
 constexpr std::string_view kNamePattern = "[A-Za-z_][A-Za-z0-9_.-]*";
 
-bool isNameStart(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
+bool isNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 
-bool isNameChar(char c) {
-  return isNameStart(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
-}
+bool isNameChar(char c) { return isNameStart(c) || (c >= '0' && c <= '9') || c == '.' || c == '-'; }
 
 // Quotes a user-supplied string for an error message; escapes control
 // characters and tolerates invalid UTF-8 so the message itself is safe.
 std::string quoteForMessage(std::string_view text) {
-  return nlohmann::json(std::string(text))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string closingTag(std::string_view name) { return "</" + std::string(name) + ">"; }
@@ -30,16 +25,13 @@ std::string closingTag(std::string_view name) { return "</" + std::string(name) 
 void validateBody(std::string_view name, std::string_view body) {
   const std::string closing = closingTag(name);
   if (body.find(closing) == std::string_view::npos) return;
-  throw DefinitionError("invalid value for definition " + quoteForMessage(name) +
-                        ": the value contains \"" + closing +
+  throw DefinitionError("invalid value for definition " + quoteForMessage(name) + ": the value contains \"" + closing +
                         "\", which would close its tag early");
 }
 
 // Replaces the body of an existing name in place, or appends a new entry.
 void upsert(std::vector<Definition>& entries, Definition definition) {
-  const auto existing = std::find_if(entries.begin(), entries.end(), [&](const Definition& entry) {
-    return entry.name == definition.name;
-  });
+  const auto existing = std::find_if(entries.begin(), entries.end(), [&](const Definition& entry) { return entry.name == definition.name; });
   if (existing != entries.end()) {
     *existing = std::move(definition);
   } else {
@@ -58,9 +50,7 @@ std::string withoutFinalNewline(std::string text) {
   return text;
 }
 
-std::string tagged(const Definition& definition) {
-  return "<" + definition.name + ">\n" + definition.body + "\n" + closingTag(definition.name);
-}
+std::string tagged(const Definition& definition) { return "<" + definition.name + ">\n" + definition.body + "\n" + closingTag(definition.name); }
 
 std::string joinTagged(const std::vector<const Definition*>& entries) {
   std::string out;
@@ -72,8 +62,7 @@ std::string joinTagged(const std::vector<const Definition*>& entries) {
 }
 
 bool isDefined(const std::vector<Definition>& entries, const std::string& name) {
-  return std::any_of(entries.begin(), entries.end(),
-                     [&](const Definition& entry) { return entry.name == name; });
+  return std::any_of(entries.begin(), entries.end(), [&](const Definition& entry) { return entry.name == name; });
 }
 
 std::string quotedList(const std::vector<std::string>& names) {
@@ -94,28 +83,24 @@ std::vector<std::string> namesOf(const std::vector<Definition>& entries) {
 
 // Throws if the filter lists names that were never defined, naming all of
 // them and the defined ones, so a typo in a step is easy to spot.
-void checkFilterNames(const std::vector<Definition>& entries,
-                      const std::vector<std::string>& wanted, std::string_view kind) {
+void checkFilterNames(const std::vector<Definition>& entries, const std::vector<std::string>& wanted, std::string_view kind) {
   std::vector<std::string> unknown;
   for (const std::string& name : wanted) {
     const bool alreadyListed = std::find(unknown.begin(), unknown.end(), name) != unknown.end();
     if (!isDefined(entries, name) && !alreadyListed) unknown.push_back(name);
   }
   if (unknown.empty()) return;
-  throw DefinitionError("unknown " + std::string(kind) + " definition(s) in render filter: " +
-                        quotedList(unknown) + "; defined " + std::string(kind) +
-                        " definitions: " + quotedList(namesOf(entries)));
+  throw DefinitionError("unknown " + std::string(kind) + " definition(s) in render filter: " + quotedList(unknown) + "; defined " +
+                        std::string(kind) + " definitions: " + quotedList(namesOf(entries)));
 }
 
 // The entries a step uses, in definition order.
-std::vector<const Definition*> select(const std::vector<Definition>& entries,
-                                      const std::optional<std::vector<std::string>>& wanted,
+std::vector<const Definition*> select(const std::vector<Definition>& entries, const std::optional<std::vector<std::string>>& wanted,
                                       std::string_view kind) {
   if (wanted) checkFilterNames(entries, *wanted, kind);
   std::vector<const Definition*> selected;
   for (const Definition& entry : entries) {
-    const bool active =
-        !wanted || std::find(wanted->begin(), wanted->end(), entry.name) != wanted->end();
+    const bool active = !wanted || std::find(wanted->begin(), wanted->end(), entry.name) != wanted->end();
     if (active) selected.push_back(&entry);
   }
   return selected;
@@ -124,20 +109,16 @@ std::vector<const Definition*> select(const std::vector<Definition>& entries,
 }  // namespace
 
 void validateName(std::string_view name) {
-  const bool valid = !name.empty() && isNameStart(name.front()) &&
-                     std::all_of(name.begin() + 1, name.end(), isNameChar);
+  const bool valid = !name.empty() && isNameStart(name.front()) && std::all_of(name.begin() + 1, name.end(), isNameChar);
   if (valid) return;
-  throw DefinitionError("invalid definition name " + quoteForMessage(name) + ": names must match " +
-                        std::string(kNamePattern));
+  throw DefinitionError("invalid definition name " + quoteForMessage(name) + ": names must match " + std::string(kNamePattern));
 }
 
 void Definitions::defSystem(std::string_view name, std::string value) {
   upsert(systems_, makeDefinition(name, DefinitionKind::System, std::move(value)));
 }
 
-void Definitions::def(std::string_view name, std::string value) {
-  upsert(variables_, makeDefinition(name, DefinitionKind::Text, std::move(value)));
-}
+void Definitions::def(std::string_view name, std::string value) { upsert(variables_, makeDefinition(name, DefinitionKind::Text, std::move(value))); }
 
 void Definitions::defData(std::string_view name, const nlohmann::json& value) {
   validateName(name);  // before the YAML work, so a bad name is the error reported

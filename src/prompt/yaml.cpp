@@ -134,9 +134,7 @@ bool hasNonPrintable(std::string_view s, std::string_view allowed) {
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 bool isOctalDigit(char c) { return c >= '0' && c <= '7'; }
-bool isHexDigit(char c) {
-  return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool isHexDigit(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 template <class Predicate>
 bool nonEmptyAndAll(std::string_view s, Predicate predicate) {
@@ -152,14 +150,9 @@ std::string_view withoutSign(std::string_view s) {
   return s;
 }
 
-bool isCoreNull(std::string_view s) {
-  return s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
+bool isCoreNull(std::string_view s) { return s == "~" || s == "null" || s == "Null" || s == "NULL"; }
 
-bool isCoreBool(std::string_view s) {
-  return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" ||
-         s == "FALSE";
-}
+bool isCoreBool(std::string_view s) { return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE"; }
 
 // [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+
 bool isCoreInt(std::string_view s) {
@@ -200,18 +193,14 @@ bool isCoreFloat(std::string_view s) {
 }
 
 // Plain text the core schema would resolve to null, a bool or a number.
-bool readsAsNonString(std::string_view s) {
-  return isCoreNull(s) || isCoreBool(s) || isCoreInt(s) || isCoreFloat(s);
-}
+bool readsAsNonString(std::string_view s) { return isCoreNull(s) || isCoreBool(s) || isCoreInt(s) || isCoreFloat(s); }
 
 bool startsWithIndicator(std::string_view s) {
   constexpr std::string_view kIndicators = "-?:,[]{}#&*!|>'\"%@`";
   return kIndicators.find(s.front()) != std::string_view::npos;
 }
 
-bool contains(std::string_view s, std::string_view part) {
-  return s.find(part) != std::string_view::npos;
-}
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
 
 // Whether a single-line string must be quoted to read back unchanged.
 bool needsQuotes(std::string_view s) {
@@ -258,9 +247,7 @@ std::string doubleQuoted(std::string_view s) {
   return out + "\"";
 }
 
-std::string singleLineString(std::string_view s) {
-  return needsQuotes(s) ? doubleQuoted(s) : std::string(s);
-}
+std::string singleLineString(std::string_view s) { return needsQuotes(s) ? doubleQuoted(s) : std::string(s); }
 
 bool isBlankChar(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
@@ -338,10 +325,8 @@ std::string inlineText(const Json& value) {
   switch (value.type()) {
     case nlohmann::json::value_t::null: return "null";
     case nlohmann::json::value_t::boolean: return value.template get<bool>() ? "true" : "false";
-    case nlohmann::json::value_t::number_integer:
-      return std::to_string(value.template get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned:
-      return std::to_string(value.template get<std::uint64_t>());
+    case nlohmann::json::value_t::number_integer: return std::to_string(value.template get<std::int64_t>());
+    case nlohmann::json::value_t::number_unsigned: return std::to_string(value.template get<std::uint64_t>());
     case nlohmann::json::value_t::number_float: return yamlFloat(value.template get<double>());
     case nlohmann::json::value_t::string: return singleLineString(stringOf(value));
     case nlohmann::json::value_t::object: return "{}";
@@ -441,12 +426,8 @@ std::string formatJsNumber(double value) {
   return sign + formatDigitsLikeJs(shortestDigits(std::fabs(value)));
 }
 
-std::string toYaml(const nlohmann::json& value) {
-  return Emitter<nlohmann::json>().document(value);
-}
+std::string toYaml(const nlohmann::json& value) { return Emitter<nlohmann::json>().document(value); }
 
-std::string toYaml(const nlohmann::ordered_json& value) {
-  return Emitter<nlohmann::ordered_json>().document(value);
-}
+std::string toYaml(const nlohmann::ordered_json& value) { return Emitter<nlohmann::ordered_json>().document(value); }
 
 }  // namespace lmthing::prompt

@@ -93,13 +93,9 @@ json op_message(std::uint64_t id, std::uint64_t run, std::string_view kind, json
   return j;
 }
 
-json op_cancel_message(std::uint64_t id, std::string_view reason) {
-  return json{{"type", "op.cancel"}, {"id", id}, {"reason", reason}};
-}
+json op_cancel_message(std::uint64_t id, std::string_view reason) { return json{{"type", "op.cancel"}, {"id", id}, {"reason", reason}}; }
 
-json reply_ok(const json& command_id, json value) {
-  return json{{"type", "reply"}, {"id", command_id}, {"ok", true}, {"value", std::move(value)}};
-}
+json reply_ok(const json& command_id, json value) { return json{{"type", "reply"}, {"id", command_id}, {"ok", true}, {"value", std::move(value)}}; }
 
 json reply_error(const json& command_id, const WireError& error) {
   return json{{"type", "reply"}, {"id", command_id}, {"ok", false}, {"error", error.to_json()}};
@@ -112,12 +108,10 @@ json protocol_error_event(std::string_view message) {
 const json& require_field(const json& object, std::string_view field, json::value_t type, std::string_view where) {
   auto it = object.find(field);
   if (it == object.end())
-    throw ProtocolError(std::string(where) + ": missing field \"" + std::string(field) + "\" (expected " +
-                        type_name(type) + ")");
+    throw ProtocolError(std::string(where) + ": missing field \"" + std::string(field) + "\" (expected " + type_name(type) + ")");
   bool matches = it->type() == type || (is_number(type) && is_number(it->type()));
   if (!matches)
-    throw ProtocolError(std::string(where) + ": field \"" + std::string(field) + "\" must be " + type_name(type) +
-                        ", got " + type_name(it->type()));
+    throw ProtocolError(std::string(where) + ": field \"" + std::string(field) + "\" must be " + type_name(type) + ", got " + type_name(it->type()));
   return *it;
 }
 
@@ -125,8 +119,7 @@ std::uint64_t require_id(const json& object, std::string_view field, std::string
   const json& v = require_field(object, field, json::value_t::number_unsigned, where);
   double d = v.get<double>();
   if (d < 0 || std::floor(d) != d || d > 9007199254740991.0)
-    throw ProtocolError(std::string(where) + ": field \"" + std::string(field) +
-                        "\" must be a non-negative integer id, got " + v.dump());
+    throw ProtocolError(std::string(where) + ": field \"" + std::string(field) + "\" must be a non-negative integer id, got " + v.dump());
   return static_cast<std::uint64_t>(d);
 }
 

@@ -32,8 +32,7 @@ Loop::~Loop() {
   roots_.clear();
 }
 
-void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
-                    OpOutcome* outcome, OpId* id_out) {
+void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter, OpOutcome* outcome, OpId* id_out) {
   if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
     outcome->error = cancelled->second;
@@ -49,8 +48,7 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
     entry.linked = timer;
     std::string what = kind;
     if (auto fn = payload.find("fn"); fn != payload.end() && fn->is_string()) what += " \"" + fn->get<std::string>() + "\"";
-    pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true,
-                                      what + " timed out after " + format_ms(timeout_ms) + " ms"});
+    pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true, what + " timed out after " + format_ms(timeout_ms) + " ms"});
     host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", timeout_ms}}).dump());
   }
   json message = protocol::op_message(id, run, kind, std::move(payload));
@@ -65,8 +63,7 @@ void Loop::complete_op(const json& message) {
   auto it = pending_.find(id);
   if (it == pending_.end()) {
     if (given_up_.count(id)) return;  // cancelled or timed out: the late answer is expected
-    if (id == 0 || id >= next_op_id_)
-      throw protocol::ProtocolError("op.done for unknown op id " + std::to_string(id) + " (no such op was started)");
+    if (id == 0 || id >= next_op_id_) throw protocol::ProtocolError("op.done for unknown op id " + std::to_string(id) + " (no such op was started)");
     throw protocol::ProtocolError("op.done for op " + std::to_string(id) + " which has already completed");
   }
   OpOutcome outcome;
@@ -76,8 +73,7 @@ void Loop::complete_op(const json& message) {
     outcome.value = value == message.end() ? json() : *value;
   } else {
     auto error = message.find("error");
-    outcome.error = error == message.end() ? WireError{"engine", "op failed without an error value", json::object()}
-                                           : WireError::from_json(*error);
+    outcome.error = error == message.end() ? WireError{"engine", "op failed without an error value", json::object()} : WireError::from_json(*error);
   }
   PendingOp op = it->second;
   pending_.erase(it);

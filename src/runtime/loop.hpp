@@ -93,9 +93,7 @@ class Loop {
 
   // Fails every pending op of `run` with kind "aborted", tells the host to cancel them, and makes
   // later ops of that run fail at once. Returns how many ops were cancelled.
-  std::size_t cancel_run(RunId run, const std::string& reason) {
-    return cancel_run(run, protocol::WireError{"aborted", reason, json::object()});
-  }
+  std::size_t cancel_run(RunId run, const std::string& reason) { return cancel_run(run, protocol::WireError{"aborted", reason, json::object()}); }
   // The same with the error the ops (and later ops of the run) fail with, e.g. a run timeout.
   std::size_t cancel_run(RunId run, const protocol::WireError& error);
   // Cancels `run` with `error` once `ms` have passed on a timer op, unless the run is forgotten
@@ -140,12 +138,12 @@ class Loop {
     OpOutcome* outcome = nullptr;     // where the waiter reads its result
     OpId linked = 0;                  // op's timeout timer, or the timer's guarded op
     bool is_timeout_timer = false;
-    std::string timeout_message;      // for a timeout timer: what the guarded op fails with
-    bool is_deadline = false;         // a run deadline timer (see set_deadline)
+    std::string timeout_message;  // for a timeout timer: what the guarded op fails with
+    bool is_deadline = false;     // a run deadline timer (see set_deadline)
   };
 
-  void start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter,
-                OpOutcome* outcome, OpId* id_out = nullptr);
+  void start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter, OpOutcome* outcome,
+                OpId* id_out = nullptr);
   void complete_op(const json& message);
   void finish(OpId id, PendingOp op, OpOutcome outcome);
   void send_cancel(OpId id, const std::string& reason);

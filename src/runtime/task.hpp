@@ -42,7 +42,9 @@ struct Promise : PromiseBase {
   std::optional<T> value;
   Task<T> get_return_object() noexcept;
   template <typename U>
-  void return_value(U&& v) { value.emplace(std::forward<U>(v)); }
+  void return_value(U&& v) {
+    value.emplace(std::forward<U>(v));
+  }
   T take() {
     if (error) std::rethrow_exception(error);
     return std::move(*value);
@@ -114,9 +116,7 @@ template <typename T>
 Task<T> Promise<T>::get_return_object() noexcept {
   return Task<T>(coro::coroutine_handle<Promise<T>>::from_promise(*this));
 }
-inline Task<void> Promise<void>::get_return_object() noexcept {
-  return Task<void>(coro::coroutine_handle<Promise<void>>::from_promise(*this));
-}
+inline Task<void> Promise<void>::get_return_object() noexcept { return Task<void>(coro::coroutine_handle<Promise<void>>::from_promise(*this)); }
 }  // namespace detail
 
 }  // namespace lmthing

@@ -72,9 +72,7 @@ bool isTime(std::string_view s) {
   return utcMinutes == 23 * 60 + 59;
 }
 
-bool isDateTime(std::string_view s) {
-  return s.size() > 11 && (s[10] == 'T' || s[10] == 't') && isDate(s.substr(0, 10)) && isTime(s.substr(11));
-}
+bool isDateTime(std::string_view s) { return s.size() > 11 && (s[10] == 'T' || s[10] == 't') && isDate(s.substr(0, 10)) && isTime(s.substr(11)); }
 
 // RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, at most 63
 // characters each and 253 in total (one trailing dot allowed).
@@ -98,9 +96,7 @@ bool isHostname(std::string_view s) {
   return true;
 }
 
-bool isAtext(char c) {
-  return isAlnum(c) || std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
-}
+bool isAtext(char c) { return isAlnum(c) || std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos; }
 
 // RFC 5321 local part: a dot-atom or a quoted string.
 bool isEmailLocalPart(std::string_view s) {

@@ -66,8 +66,8 @@ struct Node {
   std::string formatName;
   format::Checker formatChecker = nullptr;
 
-  const Node* items = nullptr;            // "items" as one schema for every element
-  std::vector<const Node*> itemSchemas;   // "items" as an array (tuple form)
+  const Node* items = nullptr;           // "items" as one schema for every element
+  std::vector<const Node*> itemSchemas;  // "items" as an array (tuple form)
   bool itemsIsArray = false;
   const Node* additionalItems = nullptr;  // only meaningful in tuple form
   std::optional<std::size_t> maxItems, minItems;
@@ -194,8 +194,7 @@ unsigned typeBitsOf(const json& value) {
     case json::value_t::object: return detail::kObject;
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float:
-      return detail::kNumber | (isIntegral(value) ? detail::kInteger : 0u);
+    case json::value_t::number_float: return detail::kNumber | (isIntegral(value) ? detail::kInteger : 0u);
     default: return 0;
   }
 }
@@ -267,8 +266,7 @@ bool isMultipleOf(const json& value, const json& divisor) {
   if (value.is_number_integer() && divisor.is_number_integer()) {
     const std::uint64_t d = divisor.get<std::uint64_t>();  // > 0, checked at compile time
     const std::uint64_t magnitude =
-        value.is_number_unsigned() ? value.get<std::uint64_t>()
-                                   : static_cast<std::uint64_t>(std::llabs(value.get<std::int64_t>()));
+        value.is_number_unsigned() ? value.get<std::uint64_t>() : static_cast<std::uint64_t>(std::llabs(value.get<std::int64_t>()));
     return magnitude % d == 0;
   }
   const double quotient = value.get<double>() / divisor.get<double>();
@@ -295,8 +293,7 @@ struct Location {
 template <typename F>
 void forEachSubschema(const json& schema, F&& f) {
   if (!schema.is_object()) return;
-  for (const char* keyword : {"additionalItems", "additionalProperties", "contains", "propertyNames", "if", "then",
-                              "else", "not"}) {
+  for (const char* keyword : {"additionalItems", "additionalProperties", "contains", "propertyNames", "if", "then", "else", "not"}) {
     if (const auto it = schema.find(keyword); it != schema.end()) f(std::string("/") + keyword, *it);
   }
   if (const auto it = schema.find("items"); it != schema.end()) {
@@ -375,14 +372,10 @@ class Compiler {
       if (!fragment.empty() && fragment.front() != '/') anchors_.emplace(resource + "#" + fragment, Location{doc, pointer});
       innerBase = resource;
     }
-    forEachSubschema(schema, [&](const std::string& suffix, const json& sub) {
-      indexIds(doc, sub, pointer + suffix, innerBase);
-    });
+    forEachSubschema(schema, [&](const std::string& suffix, const json& sub) { indexIds(doc, sub, pointer + suffix, innerBase); });
   }
 
-  const json* lookup(const Location& loc) const {
-    return followPointer(out_.documents[loc.doc]->value, loc.pointer);
-  }
+  const json* lookup(const Location& loc) const { return followPointer(out_.documents[loc.doc]->value, loc.pointer); }
 
   // The base URI in effect inside the value at `loc` (every $id on the way applies).
   std::string baseAt(const Location& loc) const {
@@ -465,8 +458,7 @@ class Compiler {
       return node;
     }
     if (!schema.is_object()) {
-      throw SchemaError("invalid schema at " + node->path + ": a schema must be an object or a boolean, not " +
-                        std::string(schema.type_name()));
+      throw SchemaError("invalid schema at " + node->path + ": a schema must be an object or a boolean, not " + std::string(schema.type_name()));
     }
     const NodeContext ctx{*node, schema, loc, base};
     if (schema.contains("$ref")) {
@@ -490,8 +482,7 @@ class Compiler {
   }
 
   [[noreturn]] static void invalid(const NodeContext& ctx, std::string_view keyword, std::string_view problem) {
-    throw SchemaError("invalid schema at " + ctx.node.path + ": \"" + std::string(keyword) + "\" " +
-                      std::string(problem));
+    throw SchemaError("invalid schema at " + ctx.node.path + ": \"" + std::string(keyword) + "\" " + std::string(problem));
   }
 
   static const json* find(const NodeContext& ctx, const char* keyword) {
@@ -508,17 +499,18 @@ class Compiler {
 
   static unsigned typeBitFor(const NodeContext& ctx, const json& name) {
     static constexpr std::pair<std::string_view, unsigned> kTypes[] = {
-        {"null", detail::kNull},     {"boolean", detail::kBoolean}, {"integer", detail::kInteger},
-        {"number", detail::kNumber}, {"string", detail::kString},   {"array", detail::kArray},
-        {"object", detail::kObject},
+        {"null", detail::kNull},     {"boolean", detail::kBoolean}, {"integer", detail::kInteger}, {"number", detail::kNumber},
+        {"string", detail::kString}, {"array", detail::kArray},     {"object", detail::kObject},
     };
     if (name.is_string()) {
       for (const auto& [typeName, bit] : kTypes) {
         if (typeName == name.get_ref<const std::string&>()) return bit;
       }
     }
-    invalid(ctx, "type", "must be a type name (null, boolean, integer, number, string, array, object) or an array of them, "
-                         "not " + brief(name));
+    invalid(ctx, "type",
+            "must be a type name (null, boolean, integer, number, string, array, object) or an array of them, "
+            "not " +
+                brief(name));
   }
 
   void compileType(const NodeContext& ctx) {
@@ -553,8 +545,7 @@ class Compiler {
     if (!isIntegral(*value) || value->get<double>() < 0) invalid(ctx, keyword, "must be a non-negative integer");
     if (value->is_number_unsigned()) return static_cast<std::size_t>(value->get<std::uint64_t>());
     const double d = value->get<double>();
-    return d >= static_cast<double>(std::numeric_limits<std::size_t>::max()) ? std::numeric_limits<std::size_t>::max()
-                                                                              : static_cast<std::size_t>(d);
+    return d >= static_cast<double>(std::numeric_limits<std::size_t>::max()) ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(d);
   }
 
   static void compileNumberKeywords(const NodeContext& ctx) {
@@ -639,8 +630,7 @@ class Compiler {
       node.properties.emplace(name, child(ctx, "/properties/" + escapePointerToken(name)));
     });
     forEachMember(ctx, "patternProperties", [&](const std::string& name, const json&) {
-      node.patternProperties.push_back(
-          {regexFor(ctx, "patternProperties", name), child(ctx, "/patternProperties/" + escapePointerToken(name))});
+      node.patternProperties.push_back({regexFor(ctx, "patternProperties", name), child(ctx, "/patternProperties/" + escapePointerToken(name))});
     });
     if (find(ctx, "additionalProperties") != nullptr) node.additionalProperties = child(ctx, "/additionalProperties");
     forEachMember(ctx, "dependencies", [&](const std::string& name, const json& value) {
@@ -678,9 +668,7 @@ class Compiler {
 
   // Definitions are not applied, but compiling them reports broken ones early.
   void compileDefinitions(const NodeContext& ctx) {
-    forEachMember(ctx, "definitions", [&](const std::string& name, const json&) {
-      child(ctx, "/definitions/" + escapePointerToken(name));
-    });
+    forEachMember(ctx, "definitions", [&](const std::string& name, const json&) { child(ctx, "/definitions/" + escapePointerToken(name)); });
   }
 
   CompiledSchema& out_;
@@ -722,13 +710,11 @@ class Evaluator {
 
   bool validateKeywords(const Node& node, const json& instance) {
     static constexpr Check kChecks[] = {
-        &Evaluator::checkType,          &Evaluator::checkEnum,           &Evaluator::checkConst,
-        &Evaluator::checkNumber,        &Evaluator::checkString,         &Evaluator::checkArrayBounds,
-        &Evaluator::checkItems,         &Evaluator::checkUniqueItems,    &Evaluator::checkContains,
-        &Evaluator::checkObjectBounds,  &Evaluator::checkRequired,       &Evaluator::checkProperties,
-        &Evaluator::checkDependencies,  &Evaluator::checkPropertyNames,  &Evaluator::checkAllOf,
-        &Evaluator::checkAnyOf,         &Evaluator::checkOneOf,          &Evaluator::checkNot,
-        &Evaluator::checkConditional,
+        &Evaluator::checkType,         &Evaluator::checkEnum,          &Evaluator::checkConst,       &Evaluator::checkNumber,
+        &Evaluator::checkString,       &Evaluator::checkArrayBounds,   &Evaluator::checkItems,       &Evaluator::checkUniqueItems,
+        &Evaluator::checkContains,     &Evaluator::checkObjectBounds,  &Evaluator::checkRequired,    &Evaluator::checkProperties,
+        &Evaluator::checkDependencies, &Evaluator::checkPropertyNames, &Evaluator::checkAllOf,       &Evaluator::checkAnyOf,
+        &Evaluator::checkOneOf,        &Evaluator::checkNot,           &Evaluator::checkConditional,
     };
     bool valid = true;
     for (const Check check : kChecks) {
@@ -864,8 +850,7 @@ class Evaluator {
     }
     if (stopEarly(valid) || node.additionalItems == nullptr || instance.size() <= node.itemSchemas.size()) return valid;
     if (node.additionalItems->kind == Node::Kind::kRejectAll) {
-      return fail(node, "additionalItems",
-                  "must NOT have more than " + std::to_string(node.itemSchemas.size()) + " items");
+      return fail(node, "additionalItems", "must NOT have more than " + std::to_string(node.itemSchemas.size()) + " items");
     }
     return validateElements(*node.additionalItems, instance, node.itemSchemas.size()) && valid;
   }
@@ -884,13 +869,12 @@ class Evaluator {
     // Sorting makes duplicates neighbours: O(n log n) instead of comparing every pair.
     std::vector<std::size_t> order(instance.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return compareJson(instance[a], instance[b]) < 0; });
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return compareJson(instance[a], instance[b]) < 0; });
     for (std::size_t k = 1; k < order.size(); ++k) {
       if (jsonEqual(instance[order[k - 1]], instance[order[k]])) {
         const auto [first, second] = std::minmax(order[k - 1], order[k]);
-        return fail(node, "uniqueItems", "must NOT have duplicate items (items ## " + std::to_string(second) + " and " +
-                                             std::to_string(first) + " are identical)");
+        return fail(node, "uniqueItems",
+                    "must NOT have duplicate items (items ## " + std::to_string(second) + " and " + std::to_string(first) + " are identical)");
       }
     }
     return true;
@@ -910,12 +894,10 @@ class Evaluator {
     if (!instance.is_object()) return true;
     bool valid = true;
     if (node.maxProperties && instance.size() > *node.maxProperties) {
-      valid = fail(node, "maxProperties",
-                   "must NOT have more than " + std::to_string(*node.maxProperties) + " properties");
+      valid = fail(node, "maxProperties", "must NOT have more than " + std::to_string(*node.maxProperties) + " properties");
     }
     if (node.minProperties && instance.size() < *node.minProperties) {
-      valid = fail(node, "minProperties",
-                   "must NOT have fewer than " + std::to_string(*node.minProperties) + " properties");
+      valid = fail(node, "minProperties", "must NOT have fewer than " + std::to_string(*node.minProperties) + " properties");
     }
     return valid;
   }
@@ -970,8 +952,7 @@ class Evaluator {
       if (!instance.contains(trigger)) continue;
       for (const std::string& name : needed) {
         if (instance.contains(name)) continue;
-        valid = fail(node, "dependencies",
-                     "must have property '" + name + "' when property '" + trigger + "' is present");
+        valid = fail(node, "dependencies", "must have property '" + name + "' when property '" + trigger + "' is present");
         if (stopEarly(valid)) return false;
       }
     }
@@ -1037,8 +1018,9 @@ class Evaluator {
       reportAlternatives(node.oneOf, instance);
       return fail(node, "oneOf", "must match exactly one schema in oneOf");
     }
-    return fail(node, "oneOf", "must match exactly one schema in oneOf (schemas " + std::to_string(passing[0]) +
-                                   " and " + std::to_string(passing[1]) + " both match)");
+    return fail(
+        node, "oneOf",
+        "must match exactly one schema in oneOf (schemas " + std::to_string(passing[0]) + " and " + std::to_string(passing[1]) + " both match)");
   }
 
   bool checkNot(const Node& node, const json& instance) {

@@ -10,9 +10,11 @@ TEST_CASE("the system prompt is rendered exactly and sent first", "[agent]") {
   Harness h;
   Script script;
   script.model_responses = {response({text_part("Hi")})};
-  json reply = run_prompt(h, script, prompt_spec({{"systems", {{{"name", "role"}, {"value", "You are R"}}}},
-                                                  {"variables", {{{"name", "city"}, {"text", "San Francisco"}},
-                                                                 {{"name", "config"}, {"data", R"({"precision":1,"tags":["a","b"]})"}}}}}));
+  json reply = run_prompt(
+      h, script,
+      prompt_spec(
+          {{"systems", {{{"name", "role"}, {"value", "You are R"}}}},
+           {"variables", {{{"name", "city"}, {"text", "San Francisco"}}, {{"name", "config"}, {"data", R"({"precision":1,"tags":["a","b"]})"}}}}}));
   const std::string expected =
       "<role>\nYou are R\n</role>\n<variables>\n<city>\nSan Francisco\n</city>\n<config>\nprecision: 1\ntags:\n  - a\n  - b\n</config>\n</variables>";
   REQUIRE(script.model_requests[0]["messages"][0] == json{{"role", "system"}, {"content", expected}});
@@ -55,7 +57,10 @@ TEST_CASE("a tool loop: call, result appended, final answer; usage summed", "[ag
   const json& messages = script.model_requests[1]["messages"];
   REQUIRE(messages.size() == 3);
   REQUIRE(messages[1]["role"] == "assistant");
-  REQUIRE(messages[2] == json{{"role", "tool"}, {"content", {{{"type", "tool-result"}, {"toolCallId", "c1"}, {"toolName", "weather"}, {"result", {{"tempC", 21}, {"city", "Paris"}}}}}}});
+  REQUIRE(
+      messages[2] ==
+      json{{"role", "tool"},
+           {"content", {{{"type", "tool-result"}, {"toolCallId", "c1"}, {"toolName", "weather"}, {"result", {{"tempC", 21}, {"city", "Paris"}}}}}}});
   REQUIRE(script.model_requests[0]["tools"][0]["name"] == "weather");
   REQUIRE(run_events(h, "tool-result")[0]["result"]["tempC"] == 21);
 }
@@ -63,9 +68,10 @@ TEST_CASE("a tool loop: call, result appended, final answer; usage summed", "[ag
 TEST_CASE("several tool calls in one step run concurrently; results keep call order", "[agent]") {
   Harness h;
   Script script;
-  script.model_responses = {response({call_part("a", "weather", {{"city", "A"}}), call_part("b", "weather", {{"city", "B"}}),
-                                      call_part("c", "weather", {{"city", "C"}})}, "tool-calls"),
-                            response({text_part("done")})};
+  script.model_responses = {
+      response({call_part("a", "weather", {{"city", "A"}}), call_part("b", "weather", {{"city", "B"}}), call_part("c", "weather", {{"city", "C"}})},
+               "tool-calls"),
+      response({text_part("done")})};
   h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"tools", json::array({weather_tool()})}})}});
   int wait = 0;
   std::size_t seen = 0;
@@ -76,8 +82,7 @@ TEST_CASE("several tool calls in one step run concurrently; results keep call or
     if (wait == 2) {
       // All three tool ops were issued before any completed; answer them in reverse order.
       REQUIRE(fresh.size() == 3);
-      for (auto it = fresh.rbegin(); it != fresh.rend(); ++it)
-        hh.post(Harness::done_ok((*it)["id"].get<OpId>(), (*it)["args"][0]["city"]));
+      for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) hh.post(Harness::done_ok((*it)["id"].get<OpId>(), (*it)["args"][0]["city"]));
       return;
     }
     for (const auto& op : fresh) {
@@ -99,7 +104,8 @@ TEST_CASE("what the model gets wrong goes back to it", "[agent]") {
   Script script;
   json bad_json = {{"type", "tool-call"}, {"toolCallId", "j"}, {"toolName", "weather"}, {"argsText", "{\"city\": "}};
   script.model_responses = {response({call_part("u", "teleport", json::object()), bad_json, call_part("s", "weather", {{"city", 5}}),
-                                      call_part("t", "weather", {{"city", "Oslo"}})}, "tool-calls"),
+                                      call_part("t", "weather", {{"city", "Oslo"}})},
+                                     "tool-calls"),
                             response({text_part("ok")})};
   script.callbacks["tool:weather"] = [](const json&) -> json { throw std::runtime_error("weather service down"); };
   json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}}));
@@ -147,7 +153,8 @@ TEST_CASE("hooks change one step only", "[agent]") {
     if (args[0]["stepNumber"] == 0) return json{{"system", "step zero system"}, {"activeTools", json::array()}, {"toolChoice", "none"}};
     return json();
   };
-  run_prompt(h, script, prompt_spec({{"systems", {{{"name", "role"}, {"value", "normal"}}}}, {"tools", json::array({weather_tool()})}, {"hooks", {"hook"}}}));
+  run_prompt(h, script,
+             prompt_spec({{"systems", {{{"name", "role"}, {"value", "normal"}}}}, {"tools", json::array({weather_tool()})}, {"hooks", {"hook"}}}));
   REQUIRE(script.model_requests[0]["messages"][0]["content"] == "step zero system");
   REQUIRE(script.model_requests[0]["tools"].empty());
   REQUIRE(script.model_requests[0]["toolChoice"] == "none");

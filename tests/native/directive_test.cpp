@@ -33,9 +33,7 @@ struct Rig {
   std::size_t ops_seen = 0;
   static constexpr RunId kRun = 7;
 
-  void deliver(const json& message) {
-    REQUIRE(engine.loop().turn("0\n" + message.dump()));
-  }
+  void deliver(const json& message) { REQUIRE(engine.loop().turn("0\n" + message.dump())); }
 
   // Sends a command and returns its reply if the engine already sent one.
   std::optional<json> send(json message) {
@@ -86,9 +84,7 @@ struct Rig {
     return out;
   }
 
-  void complete(const json& op, json value) {
-    deliver(json{{"type", "op.done"}, {"id", op["id"]}, {"ok", true}, {"value", std::move(value)}});
-  }
+  void complete(const json& op, json value) { deliver(json{{"type", "op.done"}, {"id", op["id"]}, {"ok", true}, {"value", std::move(value)}}); }
 
   // Starts a reply on `conv`, answers its model calls from `responses` and returns the reply event.
   json reply(std::uint64_t conv, std::vector<json> responses, json fields = json::object()) {
@@ -389,7 +385,9 @@ TEST_CASE("a reply retries a rate-limited model call after Retry-After", "[direc
   rig.send(json{{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
   auto ops = rig.new_ops();
   REQUIRE(ops.size() == 1);
-  rig.deliver(json{{"type", "op.done"}, {"id", ops[0]["id"]}, {"ok", false},
+  rig.deliver(json{{"type", "op.done"},
+                   {"id", ops[0]["id"]},
+                   {"ok", false},
                    {"error", {{"kind", "rate_limit"}, {"message", "slow down"}, {"retryAfterMs", 41000}}}});
   ops = rig.new_ops();
   REQUIRE(ops.size() == 1);

@@ -7,9 +7,7 @@ using namespace lmthing::testing;
 
 namespace {
 
-json call_spec(const std::string& fn, json args = json::array()) {
-  return json{{"kind", "call"}, {"fn", fn}, {"args", std::move(args)}};
-}
+json call_spec(const std::string& fn, json args = json::array()) { return json{{"kind", "call"}, {"fn", fn}, {"args", std::move(args)}}; }
 
 json run_start(std::uint64_t id, json spec) { return json{{"type", "run.start"}, {"id", id}, {"spec", std::move(spec)}}; }
 
@@ -29,8 +27,7 @@ TEST_CASE("two independent runs started together both finish; cancelling one lea
       return;
     }
     // Run 2's ops complete; run 1's late answers are ignored quietly.
-    for (auto& op : hh.host.started)
-      hh.post(Harness::done_ok(op["id"].get<OpId>(), op["args"][0].get<int>() * 10));
+    for (auto& op : hh.host.started) hh.post(Harness::done_ok(op["id"].get<OpId>(), op["args"][0].get<int>() * 10));
   }));
   auto cancelled = *h.reply(1);
   REQUIRE(cancelled["ok"] == false);
@@ -138,8 +135,7 @@ TEST_CASE("a failing item stops a bounded map from starting more items", "[flow]
       if (!o.contains("answered")) {
         o["answered"] = true;
         const int item = o["args"][0].get<int>();
-        hh.post(item == 1 ? Harness::done_error(o["id"].get<OpId>(), "callback", "item 1 failed")
-                          : Harness::done_ok(o["id"].get<OpId>(), item));
+        hh.post(item == 1 ? Harness::done_error(o["id"].get<OpId>(), "callback", "item 1 failed") : Harness::done_ok(o["id"].get<OpId>(), item));
       }
   }));
   auto reply = *h.reply(1);

@@ -69,8 +69,10 @@ struct HumanHost {
         }
       } else {
         std::optional<json> value = kind == "approval.ask" ? approval(op) : interaction(op);
-        if (value && value->contains("type")) done = *value;  // a whole op.done (e.g. an error)
-        else if (value) done = Harness::done_ok(id, *value);
+        if (value && value->contains("type"))
+          done = *value;  // a whole op.done (e.g. an error)
+        else if (value)
+          done = Harness::done_ok(id, *value);
       }
       if (done) {
         h.post(*done);
@@ -141,8 +143,9 @@ TEST_CASE("approval: the tool waits for the decision, then runs once", "[human]"
     checked_pending = true;
     hh.post(json{{"type", "approval.respond"}, {"id", "r1"}, {"request", ask["request"]}, {"decision", {{"action", "approve"}}}});
   };
-  json reply = start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                                  {"approvals", json::array({approval_def()})}}));
+  json reply = start_and_run(
+      h, host,
+      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
   REQUIRE(checked_pending);
   REQUIRE(reply["ok"] == true);
   REQUIRE(host.count("tool:delete") == 1);
@@ -161,8 +164,9 @@ TEST_CASE("approval: a timeout applies the default action with the reason; the m
   HumanHost host;
   host.model_responses = {response({call_part("c1", "delete", {{"path", "a.txt"}})})};
   host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
-  json reply = start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                                  {"approvals", json::array({approval_def({{"timeoutMs", 500}}) })}}));
+  json reply = start_and_run(h, host,
+                             spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
+                                        {"approvals", json::array({approval_def({{"timeoutMs", 500}})})}}));
   REQUIRE(reply["ok"] == true);
   REQUIRE(host.count("tool:delete") == 0);
   REQUIRE(host.held[0]["deadline"] == 500.0);
@@ -185,8 +189,9 @@ TEST_CASE("approval: a failing handler or an invalid decision counts as the defa
       if (throws) return Harness::done_error(op["id"].get<OpId>(), "callback", "dialog crashed");
       return json{{"action", "modify"}};  // modify without data
     };
-    start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                      {"approvals", json::array({approval_def({{"defaultAction", "approve"}})})}}));
+    start_and_run(h, host,
+                  spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
+                             {"approvals", json::array({approval_def({{"defaultAction", "approve"}})})}}));
     auto decision = run_events(h, "approval-decision").at(0);
     REQUIRE(decision["action"] == "approve");
     if (throws) {
@@ -203,8 +208,8 @@ TEST_CASE("approval: a failing handler or an invalid decision counts as the defa
 TEST_CASE("approval: parallel calls get one request each, answered by id in any order; unknown ids are rejected", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {response({call_part("a", "delete", {{"path", "a"}}), call_part("b", "delete", {{"path", "b"}}),
-                                    call_part("c", "delete", {{"path", "c"}})})};
+  host.model_responses = {
+      response({call_part("a", "delete", {{"path", "a"}}), call_part("b", "delete", {{"path", "b"}}), call_part("c", "delete", {{"path", "c"}})})};
   host.callbacks["tool:delete"] = [](const json& args) { return args[0]["path"]; };
   int stuck = 0;
   host.when_stuck = [&](Harness& hh) {
@@ -215,18 +220,24 @@ TEST_CASE("approval: parallel calls get one request each, answered by id in any 
     REQUIRE(ids.size() == 3);
     hh.post(json{{"type", "approval.respond"}, {"id", "bad"}, {"request", "approval-99"}, {"decision", "approve"}});
     hh.post(json{{"type", "approval.respond"}, {"id", "c"}, {"request", host.held[2]["request"]}, {"decision", "approve"}});
-    hh.post(json{{"type", "approval.respond"}, {"id", "a"}, {"request", host.held[0]["request"]}, {"decision", {{"action", "deny"}, {"reason", "keep it"}}}});
-    hh.post(json{{"type", "approval.respond"}, {"id", "b"}, {"request", host.held[1]["request"]}, {"decision", {{"action", "modify"}, {"modifiedData", {{"path", "b2"}}}}}});
+    hh.post(json{
+        {"type", "approval.respond"}, {"id", "a"}, {"request", host.held[0]["request"]}, {"decision", {{"action", "deny"}, {"reason", "keep it"}}}});
+    hh.post(json{{"type", "approval.respond"},
+                 {"id", "b"},
+                 {"request", host.held[1]["request"]},
+                 {"decision", {{"action", "modify"}, {"modifiedData", {{"path", "b2"}}}}}});
     hh.post(json{{"type", "approval.respond"}, {"id", "twice"}, {"request", host.held[2]["request"]}, {"decision", "approve"}});
   };
-  json reply = start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                                  {"approvals", json::array({approval_def()})}}));
+  json reply = start_and_run(
+      h, host,
+      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
   REQUIRE(stuck == 1);
   REQUIRE(reply["ok"] == true);
   auto bad = *h.reply("bad");
   REQUIRE(bad["ok"] == false);
   REQUIRE(bad["error"]["kind"] == "protocol");
-  REQUIRE(bad["error"]["message"] == "approval.respond: no pending approval request with id \"approval-99\" (pending: approval-1, approval-2, approval-3)");
+  REQUIRE(bad["error"]["message"] ==
+          "approval.respond: no pending approval request with id \"approval-99\" (pending: approval-1, approval-2, approval-3)");
   REQUIRE(h.reply("twice")->at("ok") == false);
   const json seen = host.tool_results_seen(1);
   REQUIRE(seen[0]["result"]["error"] == "The call of tool \"delete\" was denied: keep it.");
@@ -241,8 +252,9 @@ TEST_CASE("approval: modified arguments are validated again against the tool's s
   host.model_responses = {response({call_part("a", "delete", {{"path", "a"}})})};
   host.callbacks["tool:delete"] = [](const json& args) { return args[0]["path"]; };
   host.approval = [](const json&) -> std::optional<json> { return json{{"action", "modify"}, {"modifiedData", {{"path", 42}}}}; };
-  start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                    {"approvals", json::array({approval_def()})}}));
+  start_and_run(
+      h, host,
+      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
   REQUIRE(host.count("tool:delete") == 0);
   REQUIRE(host.tool_results_seen(1)[0]["result"]["error"] ==
           "The arguments the user modified for tool \"delete\" are invalid: /path: must be string");
@@ -256,11 +268,14 @@ TEST_CASE("approval: a decision the request does not offer is refused when given
   int stuck = 0;
   host.when_stuck = [&](Harness& hh) {
     const std::string id = host.held[0]["request"];
-    if (++stuck == 1) hh.post(json{{"type", "approval.respond"}, {"id", "x"}, {"request", id}, {"decision", "modify"}});
-    else hh.post(json{{"type", "approval.respond"}, {"id", "y"}, {"request", id}, {"decision", "approve"}});
+    if (++stuck == 1)
+      hh.post(json{{"type", "approval.respond"}, {"id", "x"}, {"request", id}, {"decision", "modify"}});
+    else
+      hh.post(json{{"type", "approval.respond"}, {"id", "y"}, {"request", id}, {"decision", "approve"}});
   };
-  start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                    {"approvals", json::array({approval_def({{"options", {"approve", "deny"}}})})}}));
+  start_and_run(h, host,
+                spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
+                           {"approvals", json::array({approval_def({{"options", {"approve", "deny"}}})})}}));
   REQUIRE(h.reply("x")->at("error")["message"] ==
           "approval.respond \"approval-1\": action \"modify\" is not offered by approval \"destructive\" (options: approve, deny)");
   REQUIRE(h.reply("y")->at("ok") == true);
@@ -273,8 +288,9 @@ TEST_CASE("approval: cancelling the run while an approval is pending aborts it; 
   host.model_responses = {response({call_part("a", "delete", {{"path", "a"}})})};
   host.callbacks["tool:delete"] = [](const json&) { return json("ok"); };
   host.when_stuck = [](Harness& hh) { hh.post(json{{"type", "run.cancel"}, {"id", "c"}, {"run", 1}}); };
-  json reply = start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                                  {"approvals", json::array({approval_def()})}}));
+  json reply = start_and_run(
+      h, host,
+      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
   REQUIRE(reply["error"]["kind"] == "aborted");
   REQUIRE(host.count("tool:delete") == 0);
 }
@@ -290,8 +306,7 @@ TEST_CASE("guards: throw, skip, redirect and prompt-user", "[human]") {
     };
     json guard{{"name", "noSecrets"}, {"condition", "guard:secrets"}, {"onFail", on_fail}, {"tools", {"delete"}}};
     if (on_fail == "redirect") guard["redirectTo"] = "trash";
-    return start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete"), file_tool("trash")})},
-                                             {"guards", json::array({guard})}}));
+    return start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete"), file_tool("trash")})}, {"guards", json::array({guard})}}));
   };
   SECTION("throw: the run fails with a guard error") {
     Harness h;
@@ -335,8 +350,9 @@ TEST_CASE("guards: throw, skip, redirect and prompt-user", "[human]") {
     host.model_responses = {response({call_part("a", "delete", {{"path", "notes.txt"}})})};
     host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
     host.callbacks["guard:secrets"] = [](const json& args) { return json(args[0]["path"] != "secret.env"); };
-    start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete", {{"guards", {"noSecrets"}}})})},
-                                      {"guards", json::array({{{"name", "noSecrets"}, {"condition", "guard:secrets"}}})}}));
+    start_and_run(h, host,
+                  spec_with({{"tools", json::array({file_tool("delete", {{"guards", {"noSecrets"}}})})},
+                             {"guards", json::array({{{"name", "noSecrets"}, {"condition", "guard:secrets"}}})}}));
     REQUIRE(host.count("tool:delete") == 1);
     REQUIRE(run_events(h, "guard").at(0)["passed"] == true);
   }
@@ -357,8 +373,10 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
     setup(host, 2);
     int n = 0;
     host.callbacks["tool:count"] = [&](const json&) { return json{{"words", n++}}; };  // 0 (invalid) then 1
-    json reply = start_and_run(h, host, spec_with({{"tools", json::array({file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
-                                                    {"validators", json::array({validator})}}));
+    json reply = start_and_run(
+        h, host,
+        spec_with({{"tools", json::array({file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
+                   {"validators", json::array({validator})}}));
     REQUIRE(reply["ok"] == true);
     REQUIRE(host.tool_results_seen(1)[0]["result"]["error"] ==
             "The output of tool \"count\" failed validation \"wordCount\": no words counted Fix: count again");
@@ -373,8 +391,10 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
     HumanHost host;
     setup(host, 3);
     host.callbacks["tool:count"] = [](const json&) { return json{{"lines", 3}}; };
-    json reply = start_and_run(h, host, spec_with({{"tools", json::array({file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
-                                                    {"validators", json::array({validator})}}));
+    json reply = start_and_run(
+        h, host,
+        spec_with({{"tools", json::array({file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
+                   {"validators", json::array({validator})}}));
     REQUIRE(reply["error"]["kind"] == "validation");
     REQUIRE(reply["error"]["message"] ==
             "The output of tool \"count\" failed validation \"wordCount\": (root): must have required property 'words' (after 1 retries)");
@@ -385,8 +405,9 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
     Harness h;
     HumanHost host;
     host.model_responses = {response({text_part("maybe")}), response({text_part("{\"answer\": 42}")})};
-    json reply = start_and_run(h, host, spec_with({{"validators", json::array({{{"name", "json"}, {"schema", {{"type", "object"}}}}})},
-                                                    {"responseValidator", {{"validator", "json"}, {"retryOnFailure", true}}}}));
+    json reply = start_and_run(h, host,
+                               spec_with({{"validators", json::array({{{"name", "json"}, {"schema", {{"type", "object"}}}}})},
+                                          {"responseValidator", {{"validator", "json"}, {"retryOnFailure", true}}}}));
     REQUIRE(reply["value"]["text"] == "{\"answer\": 42}");
     REQUIRE(host.model_ops[1]["conversation"]["append"].back()["content"] ==
             "Your answer failed validation \"json\": (root): must be object. Please answer again.");
@@ -394,8 +415,9 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
 }
 
 TEST_CASE("interactions: invalid answers are re-asked; timeouts use the default", "[human]") {
-  json interactions = json::array({{{"name", "pick"}, {"kind", "choice"}, {"message", "Which file?"}, {"choices", {"a.txt", "b.txt"}}},
-                                   {{"name", "age"}, {"kind", "question"}, {"validation", {{"type", "integer"}, {"minimum", 0}}}, {"timeoutMs", 100}, {"default", 30}}});
+  json interactions = json::array(
+      {{{"name", "pick"}, {"kind", "choice"}, {"message", "Which file?"}, {"choices", {"a.txt", "b.txt"}}},
+       {{"name", "age"}, {"kind", "question"}, {"validation", {{"type", "integer"}, {"minimum", 0}}}, {"timeoutMs", 100}, {"default", 30}}});
   Harness h;
   HumanHost host;
   std::vector<json> answers = {json{{"value", "c.txt"}}, json{{"value", "b.txt"}}};
@@ -425,9 +447,10 @@ TEST_CASE("interactions: invalid answers are re-asked; timeouts use the default"
   };
   // The run waits on a tool whose approval the test holds, so commands arrive while it is live.
   host.model_responses = {response({call_part("a", "ask", {{"path", "x"}})})};
-  json reply = start_and_run(h, host, spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})},
-                                                  {"approvals", json::array({{{"name", "go"}}})},
-                                                  {"interactions", interactions}}));
+  json reply = start_and_run(h, host,
+                             spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})},
+                                        {"approvals", json::array({{{"name", "go"}}})},
+                                        {"interactions", interactions}}));
   REQUIRE(reply["ok"] == true);
   auto pick = *h.reply("i1");
   REQUIRE(pick["value"]["value"] == "b.txt");
@@ -470,7 +493,8 @@ TEST_CASE("bad human-in-the-loop specs are refused naming what is wrong", "[huma
   };
   REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"approval", "nope"}})})}, {"approvals", json::array({approval_def()})}}) ==
           "tool \"delete\": unknown approval \"nope\" (defined approvals: destructive)");
-  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"guards", {"g"}}})})}}) == "tool \"delete\": unknown guard \"g\" (defined guards: none)");
+  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"guards", {"g"}}})})}}) ==
+          "tool \"delete\": unknown guard \"g\" (defined guards: none)");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"defaultAction", "modify"}})})}}) ==
           "run.start spec (prompt): approvals[0]: \"defaultAction\" must be approve or deny, got \"modify\"");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"options", {"approve", "maybe"}}})})}}) ==
@@ -512,10 +536,12 @@ TEST_CASE("interaction.respond answers an open interaction by id; unknown ids ar
       hh.post(Harness::done_ok(host.held.front()["id"].get<OpId>(), "approve"));
     }
   };
-  start_and_run(h, host, spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})},
-                                    {"approvals", json::array({{{"name", "go"}}})},
-                                    {"interactions", json::array({{{"name", "name"}, {"kind", "question"}}})}}));
-  REQUIRE(h.reply("bad")->at("error")["message"] == "interaction.respond: no pending interaction request with id \"interaction-77\" (pending: interaction-2)");
+  start_and_run(h, host,
+                spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})},
+                           {"approvals", json::array({{{"name", "go"}}})},
+                           {"interactions", json::array({{{"name", "name"}, {"kind", "question"}}})}}));
+  REQUIRE(h.reply("bad")->at("error")["message"] ==
+          "interaction.respond: no pending interaction request with id \"interaction-77\" (pending: interaction-2)");
   REQUIRE(h.reply("shape")->at("error")["message"] == "interaction.respond \"interaction-2\": an answer must be {value} or {skipped: true}, got 5");
   REQUIRE(h.reply("ok")->at("ok") == true);
   REQUIRE(h.reply("q")->at("value")["value"] == "Ada");

@@ -15,8 +15,8 @@
 
 namespace {
 
-using nlohmann::json;
 using lmthing::Random;
+using nlohmann::json;
 using namespace lmthing::policy;
 using State = CircuitState;
 
@@ -52,10 +52,8 @@ std::string error_of(F f) {
 
 TEST_CASE("backoff without jitter gives exact sequences per kind", "[policy]") {
   Random rng(1);
-  CHECK(sequence(backoff(BackoffConfig::Exponential, 100, 1000), 7, rng) ==
-        std::vector<double>{100, 200, 400, 800, 1000, 1000, 1000});
-  CHECK(sequence(backoff(BackoffConfig::Linear, 100, 450), 6, rng) ==
-        std::vector<double>{100, 200, 300, 400, 450, 450});
+  CHECK(sequence(backoff(BackoffConfig::Exponential, 100, 1000), 7, rng) == std::vector<double>{100, 200, 400, 800, 1000, 1000, 1000});
+  CHECK(sequence(backoff(BackoffConfig::Linear, 100, 450), 6, rng) == std::vector<double>{100, 200, 300, 400, 450, 450});
   CHECK(sequence(backoff(BackoffConfig::Constant, 250, 1000), 4, rng) == std::vector<double>{250, 250, 250, 250});
 }
 
@@ -113,10 +111,10 @@ TEST_CASE("jittered backoff is deterministic per seed", "[policy]") {
 TEST_CASE("retry_delay honours Retry-After, even above maxDelay", "[policy]") {
   const auto c = backoff(BackoffConfig::Exponential, 100, 1000);
   Random rng(1);
-  CHECK(retry_delay(c, 0, 60000.0, rng) == 60000);   // above max_delay: still honoured
-  CHECK(retry_delay(c, 3, 50.0, rng) == 800);        // below the backoff: backoff wins
+  CHECK(retry_delay(c, 0, 60000.0, rng) == 60000);  // above max_delay: still honoured
+  CHECK(retry_delay(c, 3, 50.0, rng) == 800);       // below the backoff: backoff wins
   CHECK(retry_delay(c, 3, std::nullopt, rng) == 800);
-  CHECK(retry_delay(c, 3, -5.0, rng) == 800);        // nonsense header ignored
+  CHECK(retry_delay(c, 3, -5.0, rng) == 800);  // nonsense header ignored
   CHECK(retry_delay(c, 0, 0.0, rng) == 100);
 
   // Same draws whether or not Retry-After wins.
@@ -134,7 +132,10 @@ TEST_CASE("parse_backoff reads fields and applies defaults", "[policy]") {
   CHECK(d.max_delay_ms == 30000);
   CHECK(d.jitter == 0);
 
-  const auto c = parse_backoff(json{{"backoff", "linear"}, {"baseDelay", 50}, {"maxDelay", 500}, {"jitter", 0.2},
+  const auto c = parse_backoff(json{{"backoff", "linear"},
+                                    {"baseDelay", 50},
+                                    {"maxDelay", 500},
+                                    {"jitter", 0.2},
                                     {"maxAttempts", 3}});  // unknown keys belong to the enclosing policy
   CHECK(c.kind == BackoffConfig::Linear);
   CHECK(c.base_delay_ms == 50);
@@ -151,15 +152,13 @@ TEST_CASE("parse_backoff reads fields and applies defaults", "[policy]") {
 
 TEST_CASE("parse_backoff names the bad field and the accepted values", "[policy]") {
   const auto err = [](const json& spec) { return error_of([&] { parse_backoff(spec); }); };
-  CHECK(err(json{{"backoff", "fibonacci"}}) ==
-        "backoff: 'backoff' must be one of 'exponential', 'linear', 'constant', got \"fibonacci\"");
+  CHECK(err(json{{"backoff", "fibonacci"}}) == "backoff: 'backoff' must be one of 'exponential', 'linear', 'constant', got \"fibonacci\"");
   CHECK(err(json{{"backoff", 3}}) == "backoff: 'backoff' must be one of 'exponential', 'linear', 'constant', got 3");
   CHECK(err(json{{"baseDelay", 0}}) == "backoff: 'baseDelay' must be a number > 0 (milliseconds), got 0");
   CHECK(err(json{{"baseDelay", -5}}) == "backoff: 'baseDelay' must be a number > 0 (milliseconds), got -5");
   CHECK(err(json{{"baseDelay", "100"}}) == "backoff: 'baseDelay' must be a number > 0 (milliseconds), got \"100\"");
   CHECK(err(json{{"maxDelay", -1}}) == "backoff: 'maxDelay' must be a number > 0 (milliseconds), got -1");
-  CHECK(err(json{{"baseDelay", 200}, {"maxDelay", 100}}) ==
-        "backoff: 'maxDelay' must be >= 'baseDelay' (200), got 100");
+  CHECK(err(json{{"baseDelay", 200}, {"maxDelay", 100}}) == "backoff: 'maxDelay' must be >= 'baseDelay' (200), got 100");
   CHECK(err(json{{"jitter", 1.5}}) == "backoff: 'jitter' must be a number in [0, 1], got 1.5");
   CHECK(err(json{{"jitter", -0.1}}) == "backoff: 'jitter' must be a number in [0, 1], got -0.1");
   CHECK(err(json{{"jitter", true}}) == "backoff: 'jitter' must be a number in [0, 1], got true");
@@ -371,8 +370,7 @@ TEST_CASE("parse_circuit_breaker reads fields and applies defaults", "[policy]")
   CHECK(d.failure_threshold == 5);
   CHECK(d.reset_timeout_ms == 30000);
   CHECK(d.half_open_requests == 1);
-  const auto c =
-      parse_circuit_breaker(json{{"failureThreshold", 3}, {"resetTimeout", 2500.5}, {"halfOpenRequests", 2.0}});
+  const auto c = parse_circuit_breaker(json{{"failureThreshold", 3}, {"resetTimeout", 2500.5}, {"halfOpenRequests", 2.0}});
   CHECK(c.failure_threshold == 3);
   CHECK(c.reset_timeout_ms == 2500.5);
   CHECK(c.half_open_requests == 2);  // 2.0 is an integer to JavaScript
@@ -382,16 +380,12 @@ TEST_CASE("parse_circuit_breaker names the bad field and the accepted values", "
   const auto err = [](const json& spec) { return error_of([&] { parse_circuit_breaker(spec); }); };
   CHECK(err(json{{"failureThreshold", 0}}) == "circuitBreaker: 'failureThreshold' must be an integer >= 1, got 0");
   CHECK(err(json{{"failureThreshold", 2.5}}) == "circuitBreaker: 'failureThreshold' must be an integer >= 1, got 2.5");
-  CHECK(err(json{{"failureThreshold", "3"}}) ==
-        "circuitBreaker: 'failureThreshold' must be an integer >= 1, got \"3\"");
-  CHECK(err(json{{"failureThreshold", 1e12}}) ==
-        "circuitBreaker: 'failureThreshold' must be an integer >= 1, got 1000000000000.0");
+  CHECK(err(json{{"failureThreshold", "3"}}) == "circuitBreaker: 'failureThreshold' must be an integer >= 1, got \"3\"");
+  CHECK(err(json{{"failureThreshold", 1e12}}) == "circuitBreaker: 'failureThreshold' must be an integer >= 1, got 1000000000000.0");
   CHECK(err(json{{"resetTimeout", 0}}) == "circuitBreaker: 'resetTimeout' must be a number > 0 (milliseconds), got 0");
-  CHECK(err(json{{"resetTimeout", -1}}) ==
-        "circuitBreaker: 'resetTimeout' must be a number > 0 (milliseconds), got -1");
+  CHECK(err(json{{"resetTimeout", -1}}) == "circuitBreaker: 'resetTimeout' must be a number > 0 (milliseconds), got -1");
   CHECK(err(json{{"halfOpenRequests", -2}}) == "circuitBreaker: 'halfOpenRequests' must be an integer >= 1, got -2");
-  CHECK(err(json::array()) ==
-        "circuitBreaker: expected an object {failureThreshold, resetTimeout, halfOpenRequests}, got []");
+  CHECK(err(json::array()) == "circuitBreaker: expected an object {failureThreshold, resetTimeout, halfOpenRequests}, got []");
 }
 
 // ----------------------------------------------------------------------------------- rate limiter
@@ -484,7 +478,6 @@ TEST_CASE("parse_rate_limit requires both fields and names the bad one", "[polic
   CHECK(err(json{{"requests", 0}, {"period", 1000}}) == "rateLimit: 'requests' must be an integer >= 1, got 0");
   CHECK(err(json{{"requests", 1.5}, {"period", 1000}}) == "rateLimit: 'requests' must be an integer >= 1, got 1.5");
   CHECK(err(json{{"requests", 10}, {"period", 0}}) == "rateLimit: 'period' must be a number > 0 (milliseconds), got 0");
-  CHECK(err(json{{"requests", 10}, {"period", "1s"}}) ==
-        "rateLimit: 'period' must be a number > 0 (milliseconds), got \"1s\"");
+  CHECK(err(json{{"requests", 10}, {"period", "1s"}}) == "rateLimit: 'period' must be a number > 0 (milliseconds), got \"1s\"");
   CHECK(err(json("10/s")) == "rateLimit: expected an object {requests, period}, got \"10/s\"");
 }

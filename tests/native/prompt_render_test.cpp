@@ -8,6 +8,8 @@
 
 #include "prompt/definitions.hpp"
 
+using Catch::Matchers::Contains;
+using Catch::Matchers::Equals;
 using lmthing::prompt::DefinitionError;
 using lmthing::prompt::DefinitionKind;
 using lmthing::prompt::Definitions;
@@ -15,8 +17,6 @@ using lmthing::prompt::reference;
 using lmthing::prompt::render;
 using lmthing::prompt::RenderFilter;
 using nlohmann::json;
-using Catch::Matchers::Contains;
-using Catch::Matchers::Equals;
 
 TEST_CASE("prompt: the design-doc example renders exactly", "[prompt]") {
   Definitions defs;
@@ -95,8 +95,7 @@ TEST_CASE("prompt: system names and variable names are separate", "[prompt]") {
   Definitions defs;
   defs.defSystem("topic", "sys");
   defs.def("topic", "var");
-  CHECK(render(defs) ==
-        "<topic>\nsys\n</topic>\n<variables>\n<topic>\nvar\n</topic>\n</variables>");
+  CHECK(render(defs) == "<topic>\nsys\n</topic>\n<variables>\n<topic>\nvar\n</topic>\n</variables>");
 }
 
 TEST_CASE("prompt: render filter selects definitions per step", "[prompt]") {
@@ -108,13 +107,11 @@ TEST_CASE("prompt: render filter selects definitions per step", "[prompt]") {
 
   SECTION("both lists, output in definition order") {
     RenderFilter filter{std::vector<std::string>{"style"}, std::vector<std::string>{"b", "a"}};
-    CHECK(render(defs, filter) ==
-          "<style>\nS\n</style>\n<variables>\n<a>\n1\n</a>\n<b>\n2\n</b>\n</variables>");
+    CHECK(render(defs, filter) == "<style>\nS\n</style>\n<variables>\n<a>\n1\n</a>\n<b>\n2\n</b>\n</variables>");
   }
   SECTION("nullopt keeps all of that kind") {
     RenderFilter filter{std::nullopt, std::vector<std::string>{"b"}};
-    CHECK(render(defs, filter) ==
-          "<role>\nR\n</role>\n<style>\nS\n</style>\n<variables>\n<b>\n2\n</b>\n</variables>");
+    CHECK(render(defs, filter) == "<role>\nR\n</role>\n<style>\nS\n</style>\n<variables>\n<b>\n2\n</b>\n</variables>");
   }
   SECTION("no active variables drops the variables block") {
     RenderFilter filter{std::vector<std::string>{"role"}, std::vector<std::string>{}};
@@ -139,16 +136,14 @@ TEST_CASE("prompt: unknown names in a filter are an error", "[prompt]") {
   SECTION("system names") {
     RenderFilter filter{std::vector<std::string>{"role", "tone", "mood", "tone"}, std::nullopt};
     CHECK_THROWS_MATCHES(render(defs, filter), DefinitionError,
-                         Catch::Matchers::Message(
-                             "unknown system definition(s) in render filter: \"tone\", \"mood\"; "
-                             "defined system definitions: \"role\", \"style\""));
+                         Catch::Matchers::Message("unknown system definition(s) in render filter: \"tone\", \"mood\"; "
+                                                  "defined system definitions: \"role\", \"style\""));
   }
   SECTION("variable names") {
     RenderFilter filter{std::nullopt, std::vector<std::string>{"b"}};
     CHECK_THROWS_MATCHES(render(defs, filter), DefinitionError,
-                         Catch::Matchers::Message(
-                             "unknown variable definition(s) in render filter: \"b\"; "
-                             "defined variable definitions: \"a\""));
+                         Catch::Matchers::Message("unknown variable definition(s) in render filter: \"b\"; "
+                                                  "defined variable definitions: \"a\""));
   }
   SECTION("nothing defined of that kind") {
     RenderFilter filter{std::nullopt, std::vector<std::string>{"x"}};
@@ -161,17 +156,15 @@ TEST_CASE("prompt: unknown names in a filter are an error", "[prompt]") {
 TEST_CASE("prompt: invalid names are rejected", "[prompt]") {
   Definitions defs;
   CHECK_THROWS_MATCHES(defs.defSystem("1abc", "v"), DefinitionError,
-                       Catch::Matchers::Message(
-                           "invalid definition name \"1abc\": names must match "
-                           "[A-Za-z_][A-Za-z0-9_.-]*"));
+                       Catch::Matchers::Message("invalid definition name \"1abc\": names must match "
+                                                "[A-Za-z_][A-Za-z0-9_.-]*"));
   for (const char* bad : {"", "-x", ".x", "a b", "a/b", "a>", "<a", "é", "a:b", "a\nb"}) {
     INFO(bad);
     CHECK_THROWS_AS(defs.def(bad, "v"), DefinitionError);
     CHECK_THROWS_AS(defs.defData(bad, 1), DefinitionError);
     CHECK_THROWS_AS(defs.defSystem(bad, "v"), DefinitionError);
   }
-  CHECK_THROWS_WITH(defs.def("", "v"),
-                    "invalid definition name \"\": names must match [A-Za-z_][A-Za-z0-9_.-]*");
+  CHECK_THROWS_WITH(defs.def("", "v"), "invalid definition name \"\": names must match [A-Za-z_][A-Za-z0-9_.-]*");
   CHECK_THROWS_WITH(defs.def("a\nb", "v"), Contains("\"a\\nb\""));
   CHECK(defs.empty());
 
@@ -191,12 +184,10 @@ TEST_CASE("prompt: valid name shapes", "[prompt]") {
 TEST_CASE("prompt: a value containing its own closing tag is rejected", "[prompt]") {
   Definitions defs;
   CHECK_THROWS_MATCHES(defs.def("city", "Paris</city>"), DefinitionError,
-                       Catch::Matchers::Message(
-                           "invalid value for definition \"city\": the value contains "
-                           "\"</city>\", which would close its tag early"));
+                       Catch::Matchers::Message("invalid value for definition \"city\": the value contains "
+                                                "\"</city>\", which would close its tag early"));
   CHECK_THROWS_WITH(defs.defSystem("role", "a\n</role>\nb"), Contains("\"</role>\""));
-  CHECK_THROWS_WITH(defs.defData("cfg", json{{"note", "x </cfg> y"}}),
-                    Contains("\"cfg\"") && Contains("\"</cfg>\""));
+  CHECK_THROWS_WITH(defs.defData("cfg", json{{"note", "x </cfg> y"}}), Contains("\"cfg\"") && Contains("\"</cfg>\""));
   CHECK(defs.empty());
 
   // Other closing tags, or case variants, are fine.
@@ -210,7 +201,6 @@ TEST_CASE("prompt: a value containing its own closing tag is rejected", "[prompt
 TEST_CASE("prompt: reference renders the tag name", "[prompt]") {
   CHECK(reference("city") == "<city>");
   CHECK(reference("a.b-c_d") == "<a.b-c_d>");
-  CHECK_THROWS_WITH(reference("1abc"),
-                    Equals("invalid definition name \"1abc\": names must match "
-                           "[A-Za-z_][A-Za-z0-9_.-]*"));
+  CHECK_THROWS_WITH(reference("1abc"), Equals("invalid definition name \"1abc\": names must match "
+                                              "[A-Za-z_][A-Za-z0-9_.-]*"));
 }

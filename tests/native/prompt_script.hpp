@@ -20,7 +20,8 @@ inline json call_part(const std::string& id, const std::string& name, json args)
 // Parts as a vector: a braced list holding ONE json would be an array under g++ but a copy of the
 // element under clang (nlohmann's brace-initialization ambiguity), so tests never rely on it.
 inline json response(std::vector<json> content, const std::string& finish = "stop") {
-  return {{"content", json(std::move(content))}, {"finishReason", finish}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}, {"totalTokens", 30}}}};
+  return {
+      {"content", json(std::move(content))}, {"finishReason", finish}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}, {"totalTokens", 30}}}};
 }
 
 inline json weather_tool() {
@@ -54,8 +55,7 @@ struct HostConversation {
   }
 
   void answered(const json& op, const json& response) {
-    if (op.contains("conversation") && response.contains("content"))
-      messages.push_back({{"role", "assistant"}, {"content", response["content"]}});
+    if (op.contains("conversation") && response.contains("content")) messages.push_back({{"role", "assistant"}, {"content", response["content"]}});
   }
 };
 
@@ -118,6 +118,5 @@ inline std::vector<json> run_events(const Harness& h, const std::string& type) {
     if (e["event"]["type"] == type) out.push_back(e["event"]);
   return out;
 }
-
 
 }  // namespace lmthing::testing

@@ -31,8 +31,7 @@ TEST_CASE("long malformed lines are shortened in the report", "[protocol]") {
 
 TEST_CASE("required fields name what is missing and what was expected", "[protocol]") {
   json m{{"id", "seven"}, {"n", 1.5}};
-  REQUIRE_THROWS_WITH(require_field(m, "spec", json::value_t::object, "run.start"),
-                      "run.start: missing field \"spec\" (expected object)");
+  REQUIRE_THROWS_WITH(require_field(m, "spec", json::value_t::object, "run.start"), "run.start: missing field \"spec\" (expected object)");
   REQUIRE_THROWS_WITH(require_id(m, "id", "op.done"), "op.done: field \"id\" must be number, got string");
   REQUIRE_THROWS_WITH(require_id(m, "n", "op.done"), Catch::Contains("non-negative integer id, got 1.5"));
 }

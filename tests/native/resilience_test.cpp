@@ -127,7 +127,9 @@ TEST_CASE("a model cascade replaces a model that keeps failing with a retryable 
   json overloaded = error_response("provider", "overloaded", {{"status", 529}, {"retryable", true}});
   script.model_responses = {overloaded, overloaded, calls_tool("weather"), response({text_part("from B")})};
   script.callbacks["tool:weather"] = [](const json&) -> json { return "sunny"; };
-  json spec = prompt_spec({{"model", "A"}, {"fallback", "cascade"}, {"options", {{"maxRetries", 1}}},
+  json spec = prompt_spec({{"model", "A"},
+                           {"fallback", "cascade"},
+                           {"options", {{"maxRetries", 1}}},
                            {"tools", json::array({tool_named("weather")})},
                            {"policies", {{"fallbacks", {{"cascade", {{"strategy", "cascade"}, {"models", {"B", "C"}}}}}}}}});
   json reply = run_prompt(h, script, spec);
@@ -144,8 +146,8 @@ TEST_CASE("a cascade does not move on after an error that is neither retryable n
   Harness h;
   Script script;
   script.model_responses = {error_response("authentication", "bad key")};
-  json spec = prompt_spec({{"model", "A"}, {"fallback", "cascade"},
-                           {"policies", {{"fallbacks", {{"cascade", {{"strategy", "cascade"}, {"models", {"B"}}}}}}}}});
+  json spec = prompt_spec(
+      {{"model", "A"}, {"fallback", "cascade"}, {"policies", {{"fallbacks", {{"cascade", {{"strategy", "cascade"}, {"models", {"B"}}}}}}}}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["error"]["kind"] == "authentication");
   REQUIRE(models_called(script) == std::vector<std::string>{"A"});
@@ -259,8 +261,9 @@ TEST_CASE("a rate constraint spaces 50 concurrent tool calls into windows", "[re
   Script script;
   script.callbacks["tool:api"] = [](const json&) -> json { return "ok"; };
   script.model_responses = {calls_tool("api", 50), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("api")})},
-                           {"policies", {{"constraints", json::array({{{"name", "rps"}, {"type", "rate"}, {"requests", 10}, {"period", 1000}, {"scope", "tool"}}})}}}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("api")})},
+       {"policies", {{"constraints", json::array({{{"name", "rps"}, {"type", "rate"}, {"requests", 10}, {"period", 1000}, {"scope", "tool"}}})}}}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   std::map<double, int> waits;

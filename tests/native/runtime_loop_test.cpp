@@ -97,9 +97,7 @@ TEST_CASE("an op that completes in time cancels its timeout timer", "[runtime]")
 TEST_CASE("a failed op reaches the coroutine as an error with its kind and message", "[runtime]") {
   Harness h;
   h.post(json{{"type", "run.start"}, {"id", 5}, {"spec", {{"kind", "call"}, {"fn", "f"}, {"args", {1}}}}});
-  REQUIRE(h.run([](Harness& hh) {
-    hh.post(Harness::done_error(hh.host.started.back()["id"].get<OpId>(), "callback", "tool exploded"));
-  }));
+  REQUIRE(h.run([](Harness& hh) { hh.post(Harness::done_error(hh.host.started.back()["id"].get<OpId>(), "callback", "tool exploded")); }));
   auto reply = *h.reply(5);
   REQUIRE(reply["ok"] == false);
   REQUIRE(reply["error"]["kind"] == "callback");
@@ -116,15 +114,14 @@ TEST_CASE("bad input at the boundary is reported and the loop keeps running", "[
       case 0:
         hh.post_raw("{not json");
         hh.post_raw("[1,2]");
-        hh.post(Harness::done_ok(999, 1));           // unknown op id
+        hh.post(Harness::done_ok(999, 1));               // unknown op id
         hh.post(json{{"type", "op.done"}, {"id", id}});  // missing ok
         break;
       case 1:
         hh.post(Harness::done_ok(id, "first"));
         hh.post(Harness::done_ok(id, "second"));  // completed twice
         break;
-      default:
-        FAIL("the engine should be idle");
+      default: FAIL("the engine should be idle");
     }
   }));
   auto errors = h.host.events_of_type("protocol.error");

@@ -17,9 +17,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using lmthing::schema::RemoteResolver;
 using lmthing::schema::Validator;
+using nlohmann::json;
 
 fs::path suiteRoot() {
   const char* fromEnv = std::getenv("JSON_SCHEMA_TEST_SUITE");
@@ -73,8 +73,7 @@ FileOutcome runSuiteFile(const fs::path& file, const std::string& label, const R
       const bool expected = test.at("valid").get<bool>();
       const auto result = validator->validate(test.at("data"));
       if (result.valid != expected) {
-        std::string detail = where + ": expected " + (expected ? "valid" : "invalid") + ", got " +
-                             (result.valid ? "valid" : "invalid");
+        std::string detail = where + ": expected " + (expected ? "valid" : "invalid") + ", got " + (result.valid ? "valid" : "invalid");
         if (!result.errors.empty()) detail += " (" + result.errors.front().instancePath + ": " + result.errors.front().message + ")";
         outcome.mismatches.push_back(detail);
       } else if (result.valid != result.errors.empty()) {
@@ -104,8 +103,7 @@ void runAndCheck(const std::vector<fs::path>& files, const std::string& labelPre
   for (const fs::path& file : files) {
     const std::string label = labelPrefix + file.filename().string();
     const FileOutcome outcome = runSuiteFile(file, label, resolver);
-    std::cout << "[schema suite] " << label << ": " << outcome.cases << " cases, " << outcome.passed << "/"
-              << outcome.tests << " tests passed\n";
+    std::cout << "[schema suite] " << label << ": " << outcome.cases << " cases, " << outcome.passed << "/" << outcome.tests << " tests passed\n";
     for (const std::string& mismatch : outcome.mismatches) FAIL_CHECK(mismatch);
     totalTests += outcome.tests;
     totalPassed += outcome.passed;
@@ -126,9 +124,8 @@ TEST_CASE("JSON-Schema-Test-Suite draft7 (all core files)", "[schema][suite]") {
 
 TEST_CASE("JSON-Schema-Test-Suite draft7 optional formats", "[schema][suite]") {
   // Only the formats the validator implements; each listed file is run in full.
-  static const char* const kFormats[] = {"date-time", "date",  "time",          "email",        "hostname",
-                                         "ipv4",      "ipv6",  "uri",           "uri-reference", "json-pointer",
-                                         "relative-json-pointer", "regex"};
+  static const char* const kFormats[] = {
+      "date-time", "date", "time", "email", "hostname", "ipv4", "ipv6", "uri", "uri-reference", "json-pointer", "relative-json-pointer", "regex"};
   const fs::path root = suiteRoot();
   const fs::path dir = root / "tests" / "draft7" / "optional" / "format";
   std::vector<fs::path> files;

@@ -8,11 +8,11 @@
 
 namespace {
 
-using nlohmann::json;
 using lmthing::schema::SchemaError;
 using lmthing::schema::ValidationIssue;
 using lmthing::schema::ValidationResult;
 using lmthing::schema::Validator;
+using nlohmann::json;
 
 // A typical tool-argument schema.
 json toolSchema() {
@@ -48,8 +48,7 @@ ValidationIssue onlyIssue(const ValidationResult& result) {
 
 TEST_CASE("valid tool arguments produce no errors", "[schema]") {
   const Validator validator(toolSchema());
-  const auto result = validator.validate(json::parse(
-      R"({"name": "x", "mode": "fast", "limit": 3, "tags": ["a"], "files": [{"path": "/tmp"}]})"));
+  const auto result = validator.validate(json::parse(R"({"name": "x", "mode": "fast", "limit": 3, "tags": ["a"], "files": [{"path": "/tmp"}]})"));
   CHECK(result.valid);
   CHECK(result.errors.empty());
 }
@@ -69,8 +68,7 @@ TEST_CASE("wrong type nested in an array names the element", "[schema]") {
 }
 
 TEST_CASE("missing property inside an array element", "[schema]") {
-  const auto issue =
-      onlyIssue(Validator(toolSchema()).validate(json::parse(R"({"name": "x", "files": [{"path": "/a"}, {}]})")));
+  const auto issue = onlyIssue(Validator(toolSchema()).validate(json::parse(R"({"name": "x", "files": [{"path": "/a"}, {}]})")));
   CHECK(issue.instancePath == "/files/1");
   CHECK(issue.schemaPath == "#/properties/files/items/required");
   CHECK(issue.message == "must have required property 'path'");
@@ -100,8 +98,7 @@ TEST_CASE("enum and range failures", "[schema]") {
 }
 
 TEST_CASE("pattern failure quotes the pattern", "[schema]") {
-  const auto issue =
-      onlyIssue(Validator(toolSchema()).validate(json::parse(R"({"name": "x", "files": [{"path": "rel"}]})")));
+  const auto issue = onlyIssue(Validator(toolSchema()).validate(json::parse(R"({"name": "x", "files": [{"path": "rel"}]})")));
   CHECK(issue.instancePath == "/files/0/path");
   CHECK(issue.message == "must match pattern \"^/\"");
 }
@@ -152,8 +149,7 @@ TEST_CASE("schemas that are not schemas throw SchemaError", "[schema]") {
   CHECK_THROWS_AS(Validator(json::parse(R"({"allOf": []})")), SchemaError);
   CHECK_THROWS_AS(Validator(json::parse(R"({"$ref": "#/definitions/missing"})")), SchemaError);
   CHECK_THROWS_AS(Validator(json::parse(R"({"$ref": "http://example.com/unknown.json"})")), SchemaError);
-  CHECK_THROWS_AS(Validator(json::parse(R"({"definitions": {"a": {"$ref": "#/definitions/a"}}, "$ref": "#/definitions/a"})")),
-                  SchemaError);
+  CHECK_THROWS_AS(Validator(json::parse(R"({"definitions": {"a": {"$ref": "#/definitions/a"}}, "$ref": "#/definitions/a"})")), SchemaError);
   CHECK_THROWS_WITH(Validator(json::parse(R"({"properties": {"a": {"type": 5}}})")),
                     Catch::Contains("#/properties/a") && Catch::Contains("\"type\""));
   CHECK_THROWS_AS(lmthing::schema::validate(json("x"), json(1)), std::invalid_argument);
@@ -161,9 +157,9 @@ TEST_CASE("schemas that are not schemas throw SchemaError", "[schema]") {
 
 TEST_CASE("string length counts code points", "[schema]") {
   const Validator validator(json::parse(R"({"type": "string", "minLength": 2, "maxLength": 3})"));
-  CHECK(validator.validate(json("日本")).valid);       // 2 code points, 6 bytes
-  CHECK(validator.validate(json("😀😀😀")).valid);     // 3 code points, 12 bytes
-  CHECK_FALSE(validator.validate(json("é")).valid);    // 1 code point
+  CHECK(validator.validate(json("日本")).valid);     // 2 code points, 6 bytes
+  CHECK(validator.validate(json("😀😀😀")).valid);      // 3 code points, 12 bytes
+  CHECK_FALSE(validator.validate(json("é")).valid);  // 1 code point
   const auto issue = onlyIssue(validator.validate(json("abcd")));
   CHECK(issue.message == "must NOT have more than 3 characters");
 }
@@ -186,9 +182,7 @@ TEST_CASE("integers, numeric equality and multipleOf", "[schema]") {
 }
 
 TEST_CASE("formats", "[schema]") {
-  const auto check = [](const char* format, const char* value) {
-    return Validator(json{{"format", format}}).validate(json(value)).valid;
-  };
+  const auto check = [](const char* format, const char* value) { return Validator(json{{"format", format}}).validate(json(value)).valid; };
   CHECK(check("email", "joe@example.com"));
   CHECK_FALSE(check("email", "joe"));
   CHECK(check("date-time", "2024-02-29T12:00:00+01:00"));

@@ -17,9 +17,9 @@ namespace lmthing::testing {
 
 class ScriptedHost : public Host {
  public:
-  std::vector<json> started;   // every op, in start order
-  std::vector<json> events;    // every event, in emit order
-  std::vector<OpId> cancelled; // op ids the engine asked to cancel
+  std::vector<json> started;    // every op, in start order
+  std::vector<json> events;     // every event, in emit order
+  std::vector<OpId> cancelled;  // op ids the engine asked to cancel
 
   void start(std::string_view op_json) override { started.push_back(json::parse(op_json)); }
   void emit(std::string_view event_json) override {

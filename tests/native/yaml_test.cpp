@@ -52,13 +52,11 @@ TEST_CASE("yaml: sequences", "[yaml]") {
   SECTION("maps inside a sequence start on the dash line") {
     const json people = json::array({{{"name", "x"}, {"age", 3}}, {{"name", "y"}, {"age", 4}}});
     CHECK(toYaml(people) == "- age: 3\n  name: x\n- age: 4\n  name: y\n");
-    CHECK(toYaml(json{{"people", people}}) ==
-          "people:\n  - age: 3\n    name: x\n  - age: 4\n    name: y\n");
+    CHECK(toYaml(json{{"people", people}}) == "people:\n  - age: 3\n    name: x\n  - age: 4\n    name: y\n");
   }
   SECTION("sequences inside sequences") {
     CHECK(toYaml(json::array({{"a", "b"}, {"c"}})) == "- - a\n  - b\n- - c\n");
-    CHECK(toYaml(json{{"grid", json::array({{1, 2}, {3, 4}})}}) ==
-          "grid:\n  - - 1\n    - 2\n  - - 3\n    - 4\n");
+    CHECK(toYaml(json{{"grid", json::array({{1, 2}, {3, 4}})}}) == "grid:\n  - - 1\n    - 2\n  - - 3\n    - 4\n");
     CHECK(toYaml(json::array({json::array({json::array({"deep"})})})) == "- - - deep\n");
   }
   SECTION("a sequence of maps holding sequences") {
@@ -136,16 +134,14 @@ TEST_CASE("yaml: strings that need quoting", "[yaml]") {
     CHECK(valueYaml("trail ") == "k: \"trail \"\n");
   }
   SECTION("values the core schema reads as non-strings") {
-    for (const char* text : {"123", "-5", "+7", "1.5", ".5", "5.", "1e3", "1E-3", "0x1F", "0o17",
-                             "true", "False", "TRUE", "null", "Null", "NULL", "~", ".inf",
-                             "-.Inf", ".nan"}) {
+    for (const char* text : {"123",  "-5",    "+7",   "1.5",  ".5",   "5.",   "1e3", "1E-3", "0x1F",  "0o17",
+                             "true", "False", "TRUE", "null", "Null", "NULL", "~",   ".inf", "-.Inf", ".nan"}) {
       INFO(text);
       CHECK(valueYaml(text) == "k: \"" + std::string(text) + "\"\n");
     }
   }
   SECTION("leading indicators") {
-    for (const char* text : {"-x", "?x", ":x", ",x", "[x", "]x", "{x", "}x", "#x", "&x", "*x",
-                             "!x", "|x", ">x", "%x", "@x", "`x", "- item"}) {
+    for (const char* text : {"-x", "?x", ":x", ",x", "[x", "]x", "{x", "}x", "#x", "&x", "*x", "!x", "|x", ">x", "%x", "@x", "`x", "- item"}) {
       INFO(text);
       CHECK(valueYaml(text) == "k: \"" + std::string(text) + "\"\n");
     }
@@ -165,7 +161,8 @@ TEST_CASE("yaml: strings that need quoting", "[yaml]") {
     CHECK(valueYaml("bell\x07") == "k: \"bell\\u0007\"\n");
     CHECK(valueYaml("del\x7f") == "k: \"del\\u007f\"\n");
     CHECK(valueYaml("nel\xC2\x85") == "k: \"nel\\u0085\"\n");
-    CHECK(valueYaml("\xEF\xBB\xBF" "bom") == "k: \"\\ufeffbom\"\n");
+    CHECK(valueYaml("\xEF\xBB\xBF"
+                    "bom") == "k: \"\\ufeffbom\"\n");
     CHECK(valueYaml("line\xE2\x80\xA8sep\xE2\x80\xA9par") == "k: \"line\\u2028sep\\u2029par\"\n");
     CHECK(valueYaml("back\\slash\t") == "k: \"back\\\\slash\\t\"\n");
   }
@@ -250,6 +247,4 @@ TEST_CASE("yaml: deep nesting", "[yaml]") {
   }
 }
 
-TEST_CASE("yaml: binary values are rejected", "[yaml]") {
-  CHECK_THROWS_AS(toYaml(json::binary({1, 2, 3})), std::invalid_argument);
-}
+TEST_CASE("yaml: binary values are rejected", "[yaml]") { CHECK_THROWS_AS(toYaml(json::binary({1, 2, 3})), std::invalid_argument); }

@@ -1,13 +1,11 @@
-// Loopback HTTP server replaying recorded provider exchanges (see shared/fixtures/providers/SOURCES.md).
+// Loopback HTTP server replaying recorded provider exchanges (see tests/fixtures/providers/SOURCES.md).
 // Each incoming request takes the next queued response; the request is recorded for assertions.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** Root of the recorded fixtures: `shared/` sits beside the repository (override with LMTHING_FIXTURES). */
-export const FIXTURES = process.env.LMTHING_FIXTURES
-  ? join(process.env.LMTHING_FIXTURES, 'providers')
-  : resolve(import.meta.dirname, '../../../../shared/fixtures/providers');
+/** Root of the recorded fixtures, copied into the repo with their sources (tests/fixtures/providers/SOURCES.md). */
+export const FIXTURES = resolve(import.meta.dirname, '../../fixtures/providers');
 
 /** Parses a `NAME.N.response.http` file: status line, headers, blank line, body bytes (kept exact). */
 export function parseHttpFixture(buf) {
