@@ -98,6 +98,12 @@ struct Script {
   }
 };
 
+// One entry of a spec's `definitions`: {kind, name, config}.
+inline json definition(const std::string& kind, const std::string& name, json config = json::object()) {
+  return json{{"kind", kind}, {"name", name}, {"config", std::move(config)}};
+}
+inline json definitions(std::vector<json> list) { return json(std::move(list)); }
+
 inline json prompt_spec(json extra = json::object()) {
   json spec{{"kind", "prompt"}, {"model", "m"}, {"messages", {{{"role", "user"}, {"content", "Weather in Paris?"}}}}};
   spec.update(extra);
