@@ -4,7 +4,12 @@
  * and {@link errorFromWire} turns them back into these classes).
  */
 
-/** Base class: every lmthing error has a stable machine-readable `code`. */
+const brand = Symbol.for('lmthing.error');
+
+/**
+ * Base class: every lmthing error has a stable machine-readable `code`. `err instanceof LmthingError`
+ * also holds for {@link ConfigError}, which is a `TypeError` (bad arguments are type errors in JS).
+ */
 export class LmthingError extends Error {
   /** Stable identifier, e.g. `ABORTED` or `RATE_LIMIT`; safe to switch on. */
   readonly code: string;
@@ -12,6 +17,43 @@ export class LmthingError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses check their own prototype chain; the base class recognizes every lmthing error.
+    if (this !== LmthingError) return Function.prototype[Symbol.hasInstance].call(this, value) as boolean;
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
+
+/**
+ * A def* call, an option bag or a config got something it does not accept: an unknown key (with the
+ * nearest known one), a wrong type, an out-of-range value. A `TypeError` and an {@link LmthingError}.
+ */
+export class ConfigError extends TypeError {
+  readonly code = 'INVALID_CONFIG';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigError';
+    Object.defineProperty(this, brand, { value: true });
+  }
+}
+
+/** A run-time helper (`ctx.requestApproval`, `ctx.checkConstraints` ...) was called while no run is live. */
+export class NotRunningError extends LmthingError {
+  constructor(message: string) {
+    super('NOT_RUNNING', message);
+  }
+}
+
+/** A limit that protects the engine was reached (nesting depth, steps of a run tree, JSON depth). */
+export class LimitExceededError extends LmthingError {
+  /** Which limit: `maxDepth`, `maxSteps`, `jsonDepth` ... */
+  readonly limit: string | undefined;
+  constructor(message: string, limit?: string) {
+    super('LIMIT_EXCEEDED', message);
+    this.limit = limit;
   }
 }
 
@@ -163,6 +205,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   approval_denied: (e) => new ApprovalDeniedError(e.message),
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
+  limit: (e) => new LimitExceededError(e.message, e.limit as string | undefined),
 };
 
 /** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
@@ -185,6 +228,7 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof ValidationError) extra.errors = err.errors;
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
+    if (err instanceof LimitExceededError && err.limit !== undefined) extra.limit = err.limit;
     return { kind, message: err.message, code: err.code, ...extra };
   }
   if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };
@@ -195,7 +239,7 @@ const kindByCode: Record<string, string> = {
   aborted: 'ABORTED', timeout: 'TIMEOUT', protocol: 'PROTOCOL_ERROR', callback: 'CALLBACK_ERROR',
   validation: 'VALIDATION_ERROR', rate_limit: 'RATE_LIMIT', authentication: 'AUTHENTICATION',
   context_length: 'CONTEXT_LENGTH', provider: 'PROVIDER_ERROR', guard: 'GUARD_FAILED',
-  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', engine: 'ENGINE_ERROR',
+  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', limit: 'LIMIT_EXCEEDED', engine: 'ENGINE_ERROR',
 };
 
 function safeString(v: unknown): string {

@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { setDefaultEngineFactory } from './default-engine.js';
 import type { HostClock } from './clock.js';
 import { Engine, type CoreFactory } from './engine.js';
-import { setTerminalApprover } from './prompt/human.js';
 import { terminalApprover } from './prompt/terminal.js';
+import { EngineHost } from './run/host.js';
 
 export * from './common.js';
 
@@ -27,7 +27,10 @@ const require = createRequire(import.meta.url);
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   const factory = require('./wasm/lmthing_core.cjs') as CoreFactory;
-  return Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock });
+  const engine = await Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock });
+  // Approvals without an onApproval handler are asked on the terminal when there is one.
+  EngineHost.of(engine).human.terminal = terminalApprover();
+  return engine;
 }
 
 async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {
@@ -37,5 +40,3 @@ async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Arra
 }
 
 setDefaultEngineFactory(() => createEngine());
-// Approvals without an onApproval handler are asked on the terminal when there is one (Node only).
-setTerminalApprover(terminalApprover());

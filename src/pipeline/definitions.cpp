@@ -6,10 +6,16 @@ namespace lmthing::pipeline {
 
 std::vector<std::string> Definitions::names(std::string_view kind) const {
   std::vector<std::string> out;
-  auto it = tables_.find(kind);
-  if (it != tables_.end())
-    for (const auto& entry : it->second) out.push_back(entry.name);
+  for (const auto& [name, value] : all<void>(kind)) out.push_back(name);
   return out;
+}
+
+bool Definitions::own(std::string_view kind, const std::string& name) const {
+  auto it = tables_.find(kind);
+  if (it == tables_.end()) return false;
+  for (const auto& entry : it->second)
+    if (entry.name == name) return true;
+  return false;
 }
 
 void Definitions::unknown(std::string_view kind, const std::string& name) const {

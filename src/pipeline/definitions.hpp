@@ -16,6 +16,9 @@ namespace lmthing::pipeline {
 
 class Definitions {
  public:
+  // A sub-run's definitions see their parent's: lookups fall back to them, and may shadow them.
+  explicit Definitions(const Definitions* parent = nullptr) : parent_(parent) {}
+
   template <class T>
   void add(std::string_view kind, const std::string& name, std::shared_ptr<T> value) {
     auto& table = tables_[std::string(kind)];
@@ -26,11 +29,10 @@ class Definitions {
 
   template <class T>
   T* find(std::string_view kind, const std::string& name) const {
-    auto it = tables_.find(kind);
-    if (it == tables_.end()) return nullptr;
-    for (const auto& entry : it->second)
-      if (entry.name == name) return static_cast<T*>(entry.value.get());
-    return nullptr;
+    if (auto it = tables_.find(kind); it != tables_.end())
+      for (const auto& entry : it->second)
+        if (entry.name == name) return static_cast<T*>(entry.value.get());
+    return parent_ ? parent_->find<T>(kind, name) : nullptr;
   }
 
   // Throws protocol::ProtocolError: unknown <noun> "name" (defined: a, b).
@@ -40,18 +42,22 @@ class Definitions {
     unknown(kind, name);
   }
 
-  // Every definition of `kind`, in definition order.
+  // Every definition of `kind` that a lookup here can reach, the parent's first, in definition order.
   template <class T>
   std::vector<std::pair<std::string, T*>> all(std::string_view kind) const {
     std::vector<std::pair<std::string, T*>> out;
-    auto it = tables_.find(kind);
-    if (it != tables_.end())
+    if (parent_)
+      for (auto& [name, value] : parent_->all<T>(kind))
+        if (!own(kind, name)) out.emplace_back(name, value);
+    if (auto it = tables_.find(kind); it != tables_.end())
       for (const auto& entry : it->second) out.emplace_back(entry.name, static_cast<T*>(entry.value.get()));
     return out;
   }
 
   std::vector<std::string> names(std::string_view kind) const;
   bool empty() const { return tables_.empty(); }
+  // Defined here (not only in a parent).
+  bool own(std::string_view kind, const std::string& name) const;
   [[noreturn]] void unknown(std::string_view kind, const std::string& name) const;
 
  private:
@@ -60,6 +66,7 @@ class Definitions {
     std::string name;
     std::shared_ptr<void> value;
   };
+  const Definitions* parent_;
   std::map<std::string, std::vector<Entry>, std::less<>> tables_;
 };
 

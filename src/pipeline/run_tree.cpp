@@ -5,9 +5,10 @@
 namespace lmthing::pipeline {
 
 void RunTree::count_step() {
-  if (++steps_ <= limits_.max_steps) return;
+  RunTree& tree = state();
+  if (++tree.steps_ <= tree.limits_.max_steps) return;
   throw OpFailed(protocol::WireError{"limit",
-                                     "the run tree took more than " + std::to_string(limits_.max_steps) +
+                                     "the run tree took more than " + std::to_string(tree.limits_.max_steps) +
                                          " model calls (limits.maxSteps); sub-agents and branches count towards it",
                                      json{{"code", "LIMIT_EXCEEDED"}, {"limit", "maxSteps"}}});
 }
@@ -20,15 +21,14 @@ std::shared_ptr<RunTree> TreeRegistry::attach(Loop& loop, RunId run, const json&
     const RunId parent_id = protocol::require_id(spec, "parentRun", "run.start spec");
     auto parent = runs_.find(parent_id);
     if (parent == runs_.end()) fields.fail("\"parentRun\": no active run with id " + std::to_string(parent_id));
-    if (fields.has("definitions") && !spec["definitions"].empty())
-      fields.fail("a sub-run shares its parent's definitions and cannot make its own (\"definitions\" given with \"parentRun\")");
     const int depth = parent->second.depth + 1;
-    auto& tree = parent->second.tree;
+    auto tree = std::make_shared<RunTree>(parent->second.tree);
     if (depth > tree->limits().max_depth)
       throw OpFailed(protocol::WireError{"limit",
                                          "sub-agents nested more than " + std::to_string(tree->limits().max_depth) +
                                              " levels deep (limits.maxDepth); an agent that delegates to itself needs a way to stop",
                                          json{{"code", "LIMIT_EXCEEDED"}, {"limit", "maxDepth"}}});
+    define_all(*tree, spec.contains("definitions") ? spec["definitions"] : json());
     runs_[run] = Member{tree, depth};
     return tree;
   }

@@ -74,7 +74,7 @@ Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, jso
   fields = merged(std::move(fields), extra);
   env.emit(merged(fields, {{"type", "approval-request"}}));
 
-  json payload = merged(fields, {{"host", env.host}});
+  json payload = merged(fields, {{"host", env.host}, {"path", env.path}});
   Decision decision;
   try {
     json answer = co_await loop.op(run, "approval.ask", std::move(payload), spec.timeout_ms).tracked(&request.entry().op);

@@ -61,6 +61,7 @@ std::unique_ptr<pipeline::StepSeam> make_budget_stop(const pipeline::StepSeamCon
 }
 
 void define_constraint(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
+  if (!tree.is_root()) config.fail("constraints cover the whole run tree; define them on the root run, not in a sub-agent");
   json spec = config.object();
   spec["name"] = name;
   Constraint constraint = parse_constraint(spec);

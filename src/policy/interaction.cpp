@@ -67,6 +67,11 @@ Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, j
       fail("callback", "interaction \"" + spec.name + "\": its choices function must return a non-empty array, got " + choices.dump().substr(0, 100));
     spec.choices = std::move(choices);
   }
+  // A choice's default may be given as an index into its choices (the proposal's `default: 0`).
+  if (spec.kind == "choice" && spec.default_value && spec.default_value->is_number_unsigned() &&
+      std::find(spec.choices.begin(), spec.choices.end(), *spec.default_value) == spec.choices.end() &&
+      spec.default_value->get<std::size_t>() < spec.choices.size())
+    spec.default_value = spec.choices[spec.default_value->get<std::size_t>()];
   std::string problem;
   for (int attempt = 1; attempt <= spec.max_attempts; ++attempt) {
     OpenRequest request(desk, desk.open(run, "interaction", check_shape));
@@ -87,6 +92,7 @@ Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, j
     env.emit(std::move(event));
     json payload = fields;
     payload["host"] = env.host;
+    payload["path"] = env.path;
 
     json answer;
     std::string fallback_reason;

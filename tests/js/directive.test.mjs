@@ -241,7 +241,7 @@ test('a tool is called by the model inside reply; an agent tool runs isolated', 
   assert.ok(events.some((e) => e.type === 'branch-started' && e.path.join('/') === 'root/summarize'));
   assert.equal(model.calls[4].messages.at(-1).content[0].result, 'rain summary');
   assert.deepEqual(transcript(model.calls[3]), ['user: Summarize rain'], 'the tool agent started with no messages');
-  assert.deepEqual(events.filter((e) => e.type === 'tool-called').map((e) => [e.toolName, e.args]), [['weather', { city: 'Paris' }], ['summarize', { topic: 'rain' }]]);
+  assert.deepEqual(events.filter((e) => e.type === 'tool-call').map((e) => [e.toolName, e.args]), [['weather', { city: 'Paris' }], ['summarize', { topic: 'rain' }]]);
 });
 
 test('catch returns {value} or {error}; model errors are thrown into the generator', async () => {
@@ -342,7 +342,7 @@ test('event order and paths of a nested branch scenario', async () => {
   await iterate;
   const summary = collected.map((e) => {
     const { type, path } = e;
-    const detail = e.message ? contentText(e.message.content) : e.key ?? e.value ?? e.error?.message ?? e.text;
+    const detail = e.message ? contentText(e.message.content) : e.key ?? e.value ?? e.error?.message ?? e.text ?? e.model;
     return [type, path.join('/'), detail === undefined ? '' : typeof detail === 'string' ? detail : JSON.stringify(detail)];
   });
   assert.deepEqual(summary, [
@@ -351,9 +351,9 @@ test('event order and paths of a nested branch scenario', async () => {
     ['model-pushed', 'root/0', 'default'],
     ['branch-started', 'root/0/judge', ''],
     ['emitted', 'root/0/judge', '{"step":"judging"}'],
-    ['inference-requested', 'root/0/judge', ''],
+    ['step-start', 'root/0/judge', 'mock:mock'],
     ['message-appended', 'root/0/judge', 'inner'],
-    ['inferred', 'root/0/judge', 'inner'],
+    ['step-finish', 'root/0/judge', 'inner'],
     ['branch-returned', 'root/0/judge', 'inner'],
     ['model-popped', 'root/0', 'default'],
     ['branch-threw', 'root/0', 'worker failed'],

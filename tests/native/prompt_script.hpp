@@ -85,7 +85,7 @@ struct Script {
       } else if (op["op"] == "timer.sleep") {
         h.clock += op["ms"].get<double>();
         h.post(Harness::done_ok(id, nullptr));
-      } else {
+      } else if (op["op"] == "callback.invoke") {
         auto fn = callbacks.find(op["fn"].get<std::string>());
         REQUIRE(fn != callbacks.end());
         try {
