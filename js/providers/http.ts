@@ -23,7 +23,21 @@ export interface JsonRequest {
   signal?: AbortSignal;
   /** Strings (API keys, header values) that must never appear in an error message. */
   secrets: string[];
+  /** Reads provider-specific details from a JSON error body (Gemini's `google.rpc` details). */
+  errorDetails?: ErrorDetailsReader;
 }
+
+/** Details a provider finds in its JSON error bodies beyond `{message, code}`. */
+export interface ErrorDetails {
+  message?: string;
+  code?: string;
+  retryAfterMs?: number;
+  /** The body says the credentials are bad (e.g. Gemini's HTTP 400 `API_KEY_INVALID`). */
+  authentication?: boolean;
+}
+
+/** Reads {@link ErrorDetails} from a parsed JSON error body. */
+export type ErrorDetailsReader = (json: unknown) => ErrorDetails;
 
 /** Details of a provider failure, gathered from the status, headers and error payload. */
 export interface FailureInfo {
@@ -34,6 +48,8 @@ export interface FailureInfo {
   code?: string;
   retryAfterMs?: number;
   partialText?: string;
+  /** The failure is known to be about credentials whatever the status says. */
+  authentication?: boolean;
   secrets: string[];
 }
 
@@ -99,7 +115,7 @@ export async function postJson(req: JsonRequest): Promise<Response> {
     if (err instanceof AbortError) throw err;
     // keep going with an empty body: the status alone still classifies the failure
   }
-  throw errorFromHttp(req.provider, res.status, res.statusText, res.headers, text, req.secrets);
+  throw errorFromHttp(req.provider, res.status, res.statusText, res.headers, text, req.secrets, req.errorDetails);
 }
 
 /** Reads a response body as text, aborting with `AbortError` when the signal fires. */
@@ -113,7 +129,10 @@ export async function readText(res: Response, signal?: AbortSignal): Promise<str
   }
 }
 
-/** Reads a response body as JSON; malformed JSON throws a `ProviderError`. */
+/**
+ * Reads a response body as JSON. A body that is not JSON (an HTML error page from a proxy, a
+ * truncated body) throws a non-retryable `ProviderError` naming the status and content type.
+ */
 export async function readJson(res: Response, provider: string, secrets: string[], signal?: AbortSignal): Promise<unknown> {
   let text: string;
   try {
@@ -125,9 +144,48 @@ export async function readJson(res: Response, provider: string, secrets: string[
   try {
     return JSON.parse(text);
   } catch {
-    throw new ProviderError(redact(`${provider}: response is not valid JSON: ${text.slice(0, 200)}`, secrets), {
-      status: res.status,
-    });
+    throw unexpectedBody(provider, responseInfo(res), text, 'a JSON response', secrets);
+  }
+}
+
+/**
+ * The error for a 2xx answer whose body is not what the API sends (an HTML login or error page, a
+ * captive portal, a server that does not speak this API). Not retryable: asking again gives the
+ * same page. The message names the status, the content type and the start of the body.
+ */
+export function unexpectedBody(provider: string, res: ResponseInfo, text: string, expected: string, secrets: string[]): ProviderError {
+  const type = res.contentType || 'no content type';
+  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const where = describeUrl(res.url);
+  return new ProviderError(
+    redact(
+      `${provider}: expected ${expected} but the server answered HTTP ${res.status} with ${type}` +
+        `${snippet ? `: "${snippet}"` : ' and an empty body'}. Check the base URL${where ? ` (${where})` : ''} and that the server speaks this API.`,
+      secrets,
+    ),
+    { status: res.status, retryable: false },
+  );
+}
+
+/** What error messages tell about a response. */
+export interface ResponseInfo {
+  status: number;
+  contentType: string | null;
+  url: string;
+}
+
+/** The {@link ResponseInfo} of a fetch response. */
+export function responseInfo(res: Response): ResponseInfo {
+  return { status: res.status, contentType: res.headers.get('content-type'), url: res.url };
+}
+
+/** A URL without credentials or query string, for messages. */
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '';
   }
 }
 
@@ -211,21 +269,33 @@ export function errorFromHttp(
   headers: Headers,
   bodyText: string,
   secrets: string[],
+  details?: ErrorDetailsReader,
 ): LmthingError {
-  const { message, code } = parseErrorBody(bodyText);
+  let { message, code } = parseErrorBody(bodyText);
+  let extra: ErrorDetails = {};
+  if (details) {
+    try {
+      extra = details(JSON.parse(bodyText));
+    } catch {
+      extra = {};
+    }
+  }
+  message = extra.message ?? message;
+  code = extra.code ?? code;
   const fallback = bodyText.trim() ? bodyText.trim().slice(0, 300) : statusText || 'request failed';
   return classifyFailure({
     provider,
     status,
     code,
     message: message ?? fallback,
-    retryAfterMs: parseRetryAfter(headers),
+    retryAfterMs: parseRetryAfter(headers) ?? extra.retryAfterMs,
+    authentication: extra.authentication,
     secrets,
   });
 }
 
 const CONTEXT_PATTERN =
-  /context[ _-]?length|context[ _-]?window|maximum context|prompt (is )?too long|too many (input )?tokens|input is too long/i;
+  /context[ _-]?length|context[ _-]?window|maximum context|prompt (is )?too long|too many (input )?tokens|input is too long|exceeds the maximum number of tokens/i;
 
 /** Maps a failure to `RateLimitError`, `AuthenticationError`, `ContextLengthError` or `ProviderError`. */
 export function classifyFailure(f: FailureInfo): LmthingError {
@@ -237,6 +307,7 @@ export function classifyFailure(f: FailureInfo): LmthingError {
     return new RateLimitError(message, f.retryAfterMs, status ?? 429);
   }
   if (status === 401 || status === 403) return new AuthenticationError(message, status);
+  if (f.authentication) return new AuthenticationError(message, status ?? 401);
   if (f.code === 'authentication_error' || f.code === 'invalid_api_key') return new AuthenticationError(message, status ?? 401);
   if (f.code === 'permission_error') return new AuthenticationError(message, status ?? 403);
   const contextish = f.code === 'context_length_exceeded' || CONTEXT_PATTERN.test(f.message);

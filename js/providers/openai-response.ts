@@ -26,13 +26,28 @@ export function mapOpenAIFinishReason(raw: string | null | undefined): FinishRea
   }
 }
 
-/** Maps OpenAI's `usage` object (absent fields count as 0). */
+/**
+ * Maps OpenAI's `usage` object (absent fields count as 0). Cached input tokens
+ * (`prompt_tokens_details.cached_tokens`) and reasoning tokens
+ * (`completion_tokens_details.reasoning_tokens`) are reported when the server sends them.
+ */
 export function mapOpenAIUsage(u: unknown): Usage {
   if (!isObject(u)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   const inputTokens = tokenCount(u.prompt_tokens);
   const outputTokens = tokenCount(u.completion_tokens);
   const total = tokenCount(u.total_tokens);
-  return { inputTokens, outputTokens, totalTokens: total || inputTokens + outputTokens };
+  const usage: Usage = { inputTokens, outputTokens, totalTokens: total || inputTokens + outputTokens };
+  const cached = detail(u.prompt_tokens_details, 'cached_tokens');
+  if (cached !== undefined) usage.cachedInputTokens = cached;
+  const reasoning = detail(u.completion_tokens_details, 'reasoning_tokens');
+  if (reasoning !== undefined) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+/** A token count inside a `*_details` object, `undefined` when absent. */
+export function detail(details: unknown, key: string): number | undefined {
+  if (!isObject(details) || details[key] === undefined || details[key] === null) return undefined;
+  return tokenCount(details[key]);
 }
 
 /** Text of `content`, which is a string on OpenAI and sometimes an array of text parts elsewhere. */
@@ -121,6 +136,8 @@ export class OpenAIStreamState {
   reasoning = '';
   /** Set by `data: [DONE]`. */
   done = false;
+  /** What ends a Chat Completions stream. */
+  readonly completionEvent = 'a finish_reason or data: [DONE]';
   private calls = new Map<number, PendingCall>();
   private lastRawIndex: number | undefined;
   private rawFinish: string | undefined;
