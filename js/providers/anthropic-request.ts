@@ -69,7 +69,7 @@ export function buildAnthropicBody(
   if (p.stopSequences !== undefined && p.stopSequences.length > 0) body.stop_sequences = p.stopSequences;
   if (req.tools && req.tools.length > 0) {
     const tools = req.tools.map(toAnthropicTool);
-    if (cache?.tools && marker) tools[tools.length - 1]!.cache_control = marker;
+    if (cache?.tools && marker) tools[tools.length - 1].cache_control = marker;
     body.tools = tools;
   }
   if (req.toolChoice !== undefined) body.tool_choice = toAnthropicToolChoice(req.toolChoice);

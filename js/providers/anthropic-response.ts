@@ -3,7 +3,7 @@
  * {@link ModelResponse}s.
  */
 import { ProviderError } from '../errors.js';
-import { classifyFailure, errorFields, isObject, parseToolArgs, redact, tokenCount } from './http.js';
+import { classifyFailure, errorFields, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, ReasoningPart, StreamDelta, Usage } from './types.js';
 
@@ -58,14 +58,14 @@ function thinkingPart(text: string, signature: string | undefined, redacted = fa
   return part;
 }
 
-function toolCallPart(block: Record<string, unknown>, i: number): Part {
+function toolCallPart(block: Record<string, unknown>, i: number, provider: string): Part {
   const input = block.input === undefined ? {} : block.input;
   return {
     type: 'tool-call',
     toolCallId: typeof block.id === 'string' ? block.id : `toolu_${i}`,
     toolName: typeof block.name === 'string' ? block.name : '',
     args: input,
-    argsText: JSON.stringify(input),
+    argsText: jsonTextOf(input, provider, 'tool input'),
   };
 }
 
@@ -81,7 +81,7 @@ export function parseAnthropicResponse(json: unknown, provider: string, secrets:
     else if (block.type === 'thinking' && typeof block.thinking === 'string') {
       content.push(thinkingPart(block.thinking, typeof block.signature === 'string' ? block.signature : undefined));
     } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') content.push(thinkingPart('', block.data, true));
-    else if (block.type === 'tool_use') content.push(toolCallPart(block, i));
+    else if (block.type === 'tool_use') content.push(toolCallPart(block, i, provider));
   });
   const raw = typeof json.stop_reason === 'string' ? json.stop_reason : undefined;
   const r: ModelResponse = { content, finishReason: mapAnthropicStopReason(raw), usage: mapAnthropicUsage(json.usage) };

@@ -5,7 +5,7 @@ import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
 import { buildAnthropicBody, type AnthropicCacheOptions } from './anthropic-request.js';
 import { AnthropicStreamState, parseAnthropicResponse } from './anthropic-response.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
-import { exchange } from './stream.js';
+import { buildRequest, exchange } from './stream.js';
 import type { GenerateOptions, LanguageModel, ModelOptions, ModelRequest, ModelResponse, ProviderSettings } from './types.js';
 
 /** Options of an Anthropic model. */
@@ -96,7 +96,9 @@ export class AnthropicMessagesModel implements LanguageModel {
       url: joinUrl(this.config.baseURL, 'messages'),
       headers,
       secrets,
-      body: buildAnthropicBody(this.modelId, req, stream, { provider: this.provider, reasoning: this.options.reasoning, cache: this.options.cache }),
+      body: buildRequest(this.provider, () =>
+        buildAnthropicBody(this.modelId, req, stream, { provider: this.provider, reasoning: this.options.reasoning, cache: this.options.cache }),
+      ),
       stream,
       fetch: this.config.fetch,
       opts,

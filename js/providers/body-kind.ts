@@ -107,7 +107,7 @@ async function readOrAbort(
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(signal.aborted ? new AbortError() : e);
+        reject(signal.aborted ? new AbortError() : (e as Error)); // passed through as it came
       },
     );
   });

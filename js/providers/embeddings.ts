@@ -5,7 +5,7 @@
  * in order.
  */
 import { AbortError, ProviderError, ValidationError } from '../errors.js';
-import { joinUrl, isObject, postJson, readJson, redact, tokenCount, type ErrorDetailsReader } from './http.js';
+import { describeValue, joinUrl, isObject, postJson, readJson, redact, tokenCount, type ErrorDetailsReader } from './http.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
 import type { EmbeddingModel, EmbeddingModelOptions, EmbedOptions, EmbedRequest, EmbedResult, FetchFunction } from './types.js';
 
@@ -24,7 +24,7 @@ interface BatchResult {
 function checkCount(provider: string, name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ValidationError(`${provider}: ${name} must be a whole number >= 1, got ${String(v)}`);
+    throw new ValidationError(`${provider}: ${name} must be a whole number >= 1, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -37,7 +37,7 @@ function checkRequest(provider: string, req: EmbedRequest): void {
   const bad = req.values.findIndex((v) => typeof v !== 'string');
   if (bad !== -1) throw new ValidationError(`${provider}: embed() values must be strings; values[${bad}] is ${typeof req.values[bad]}`);
   if (req.dimensions !== undefined && (typeof req.dimensions !== 'number' || !Number.isInteger(req.dimensions) || req.dimensions < 1)) {
-    throw new ValidationError(`${provider}: dimensions must be a whole number >= 1, got ${String(req.dimensions)}`);
+    throw new ValidationError(`${provider}: dimensions must be a whole number >= 1, got ${describeValue(req.dimensions)}`);
   }
 }
 
@@ -65,7 +65,7 @@ export async function embedInBatches(
     while (failure === undefined && next < batches.length) {
       const i = next++;
       try {
-        results[i] = await send(batches[i]!, inner.signal);
+        results[i] = await send(batches[i], inner.signal);
       } catch (err) {
         if (failure === undefined) failure = err;
         inner.abort();
@@ -78,7 +78,7 @@ export async function embedInBatches(
     signal?.removeEventListener('abort', onAbort);
   }
   if (signal?.aborted) throw new AbortError();
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw failure as Error; // a typed error from `send`
   return {
     embeddings: results.flatMap((r) => r.embeddings),
     usage: { tokens: results.reduce((sum, r) => sum + r.tokens, 0) },

@@ -4,7 +4,7 @@
  * bodies (`google.rpc` details: `RetryInfo`, `ErrorInfo`) to typed errors.
  */
 import { ProviderError } from '../errors.js';
-import { classifyFailure, isObject, redact, tokenCount, type ErrorDetails } from './http.js';
+import { classifyFailure, firstOf, isObject, jsonTextOf, redact, tokenCount, type ErrorDetails } from './http.js';
 import { SYNTHETIC_CALL_ID_PREFIX } from './google-request.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
@@ -112,7 +112,10 @@ class PartCollector {
   text = '';
   toolCalls = 0;
 
-  constructor(private readonly emit: (d: StreamDelta) => void) {}
+  constructor(
+    private readonly provider: string,
+    private readonly emit: (d: StreamDelta) => void,
+  ) {}
 
   add(raw: unknown): void {
     if (!isObject(raw)) return;
@@ -151,7 +154,7 @@ class PartCollector {
 
   private addCall(fc: Record<string, unknown>, signature: string | undefined): void {
     const args = isObject(fc.args) ? fc.args : {};
-    const argsText = JSON.stringify(args);
+    const argsText = jsonTextOf(args, this.provider, 'function call arguments');
     const part: Part = {
       type: 'tool-call',
       toolCallId: typeof fc.id === 'string' && fc.id !== '' ? fc.id : syntheticCallId(),
@@ -167,7 +170,7 @@ class PartCollector {
 
 /** The first candidate of a chunk, if any. */
 function firstCandidate(json: Record<string, unknown>): Record<string, unknown> | undefined {
-  const c = Array.isArray(json.candidates) ? json.candidates[0] : undefined;
+  const c = firstOf(json.candidates);
   return isObject(c) ? c : undefined;
 }
 
@@ -198,7 +201,7 @@ export class GeminiStreamState {
     private readonly secrets: string[],
     emit: (d: StreamDelta) => void,
   ) {
-    this.parts = new PartCollector(emit);
+    this.parts = new PartCollector(provider, emit);
   }
 
   /** Text received so far. */

@@ -47,6 +47,9 @@ const UNSUPPORTED: Record<string, string> = {
   unevaluatedItems: 'drop the constraint',
 };
 
+/** Deeper schemas are refused rather than risking the call stack. */
+const MAX_DEPTH = 64;
+
 /** Keywords copied as they are (after their values are checked). */
 const COPIED_NUMBERS = ['minimum', 'maximum', 'minItems', 'maxItems', 'minLength', 'maxLength', 'minProperties', 'maxProperties'];
 
@@ -69,7 +72,8 @@ class Converter {
     throw new ValidationError(`${this.provider}: ${this.where} at ${path || '/'}: ${what} cannot be expressed in Gemini's schema; ${fix}`);
   }
 
-  convert(s: unknown, path: string): GeminiSchema {
+  convert(s: unknown, path: string, depth = 0): GeminiSchema {
+    if (depth > MAX_DEPTH) this.fail(path, `a schema nested deeper than ${MAX_DEPTH} levels`, 'flatten it');
     if (s === true) this.fail(path, 'a schema that accepts any value', 'give it a type');
     if (!isObject(s)) this.fail(path, `a schema that is not an object (${s === null ? 'null' : typeof s})`, 'give an object schema');
     for (const [k, fix] of Object.entries(UNSUPPORTED)) if (Object.hasOwn(s, k)) this.fail(`${path}/${k}`, k, fix);
@@ -83,7 +87,7 @@ class Converter {
     types = types.filter((t) => t !== 'null');
     if (types.length > 1) {
       // Several types: one subschema per type, each keeping the keywords that apply.
-      const anyOf = types.map((t, i) => this.convert({ ...s, type: t, nullable: undefined }, `${path}/type/${i}`));
+      const anyOf = types.map((t, i) => this.convert({ ...s, type: t, nullable: undefined }, `${path}/type/${i}`, depth + 1));
       return nullable ? { anyOf, nullable: true } : { anyOf };
     }
     const out: GeminiSchema = {};
@@ -103,12 +107,12 @@ class Converter {
       const [key, list] = alternatives as [string, unknown[]];
       const subs = list.filter((sub) => !(isObject(sub) && sub.type === 'null'));
       if (subs.length < list.length) out.nullable = true;
-      const converted = subs.map((sub, i) => this.convert(sub, `${path}/${key}/${i}`));
+      const converted = subs.map((sub, i) => this.convert(sub, `${path}/${key}/${i}`, depth + 1));
       if (converted.length === 1 && out.type === undefined) Object.assign(out, converted[0], out.nullable ? { nullable: true } : {});
       else out.anyOf = converted;
     }
-    if (out.type === 'OBJECT') this.copyObject(s, out, path);
-    if (out.type === 'ARRAY' && s.items !== undefined) out.items = this.convert(s.items, `${path}/items`);
+    if (out.type === 'OBJECT') this.copyObject(s, out, path, depth);
+    if (out.type === 'ARRAY' && s.items !== undefined) out.items = this.convert(s.items, `${path}/items`, depth + 1);
     if (out.type === undefined && out.anyOf === undefined) this.fail(path, 'a schema without a type', 'add a type (string, number, integer, boolean, array or object)');
     return out;
   }
@@ -118,7 +122,7 @@ class Converter {
     if (typeof s.type === 'string') return [s.type];
     if (Array.isArray(s.type)) {
       if (!s.type.every((t) => typeof t === 'string')) this.fail(`${path}/type`, 'a type list with non-strings', 'list type names');
-      return [...new Set(s.type as string[])];
+      return [...new Set(s.type)];
     }
     if (s.type !== undefined) this.fail(`${path}/type`, `type ${JSON.stringify(s.type)}`, 'use a type name');
     if (isObject(s.properties)) return ['object'];
@@ -147,16 +151,16 @@ class Converter {
     if (!nonNull.every((v) => typeof v === 'string')) {
       this.fail(`${path}/${key}`, `an ${key} of non-string values`, 'use string values (Gemini enums are strings) or a type with minimum/maximum');
     }
-    if (out.type !== undefined && out.type !== 'STRING') this.fail(`${path}/${key}`, `an ${key} on type ${String(out.type).toLowerCase()}`, 'use type string');
+    if (out.type !== undefined && out.type !== 'STRING') this.fail(`${path}/${key}`, `an ${key} on type ${typeof out.type === 'string' ? out.type.toLowerCase() : 'unknown'}`, 'use type string');
     out.type = 'STRING';
     out.enum = nonNull;
   }
 
-  private copyObject(s: Record<string, unknown>, out: GeminiSchema, path: string): void {
+  private copyObject(s: Record<string, unknown>, out: GeminiSchema, path: string, depth: number): void {
     // A null prototype keeps a property named __proto__ an ordinary property.
     const props = Object.create(null) as Record<string, GeminiSchema>;
     if (isObject(s.properties)) {
-      for (const [name, sub] of Object.entries(s.properties)) props[name] = this.convert(sub, `${path}/properties/${escapePointer(name)}`);
+      for (const [name, sub] of Object.entries(s.properties)) props[name] = this.convert(sub, `${path}/properties/${escapePointer(name)}`, depth + 1);
       out.properties = props;
     }
     if (Array.isArray(s.required)) out.required = s.required.filter((r): r is string => typeof r === 'string' && Object.hasOwn(props, r));

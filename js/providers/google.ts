@@ -8,7 +8,7 @@ import { buildGeminiBody } from './google-request.js';
 import { geminiErrorDetails, GeminiStreamState, parseGeminiResponse } from './google-response.js';
 import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
-import { exchange } from './stream.js';
+import { buildRequest, exchange } from './stream.js';
 import type {
   EmbeddingModelOptions,
   GenerateOptions,
@@ -105,7 +105,7 @@ export class GoogleGenerativeModel implements LanguageModel {
       url: joinUrl(this.config.baseURL, `models/${encodeURIComponent(this.modelId)}:${method}`),
       headers,
       secrets,
-      body: buildGeminiBody(req, { provider: this.provider, reasoning: this.options.reasoning }),
+      body: buildRequest(this.provider, () => buildGeminiBody(req, { provider: this.provider, reasoning: this.options.reasoning })),
       stream,
       fetch: this.config.fetch,
       opts,

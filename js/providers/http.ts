@@ -9,6 +9,7 @@ import {
   LmthingError,
   ProviderError,
   RateLimitError,
+  ValidationError,
 } from '../errors.js';
 import type { FetchFunction } from './types.js';
 
@@ -82,7 +83,7 @@ export function secretHeaderValues(headers: Record<string, string>): string[] {
     if (!secret.test(k)) continue;
     out.push(v);
     const bearer = /^Bearer\s+(.+)$/i.exec(v);
-    if (bearer) out.push(bearer[1]!);
+    if (bearer) out.push(bearer[1]);
   }
   return out;
 }
@@ -95,12 +96,18 @@ export function secretHeaderValues(headers: Record<string, string>): string[] {
 export async function postJson(req: JsonRequest): Promise<Response> {
   if (req.signal?.aborted) throw new AbortError();
   const doFetch: FetchFunction = req.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  let body: string;
+  try {
+    body = JSON.stringify(req.body);
+  } catch (err) {
+    throw new ValidationError(`${req.provider}: the request cannot be sent as JSON (${describe(err)}); look for values nested too deeply or cycles in messages and tool results`);
+  }
   let res: Response;
   try {
     res = await doFetch(req.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...req.headers },
-      body: JSON.stringify(req.body),
+      body,
       signal: req.signal,
     });
   } catch (err) {
@@ -189,22 +196,18 @@ function describeUrl(url: string): string {
   }
 }
 
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+async function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError());
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AbortError());
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
   });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** A failure to reach the server or to read its body (always retryable). */
@@ -325,8 +328,20 @@ export function isRetryable(status: number | undefined, code?: string): boolean 
   return code === 'overloaded_error' || code === 'api_error' || code === 'server_error' || code === 'timeout';
 }
 
+/** The first element of a JSON array, `undefined` for anything else. */
+export function firstOf(v: unknown): unknown {
+  return Array.isArray(v) ? (v as unknown[])[0] : undefined;
+}
+
+/** A short description of any value for error messages (`"60s"`, `1.5`, `object`). */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined || v === null) return String(v);
+  return typeof v;
+}
+
 /** Narrowing helper for plain JSON objects. */
-export function isObject(v: unknown): v is Record<string, any> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -343,14 +358,26 @@ export function parseToolArgs(text: string): unknown {
   }
 }
 
+/**
+ * JSON text of a value received from a provider (tool-call arguments given as an object). A value
+ * nested too deeply for `JSON.stringify` is a `ProviderError`, not a crash.
+ */
+export function jsonTextOf(value: unknown, provider: string, what: string): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch (err) {
+    throw new ProviderError(`${provider}: ${what} cannot be turned into JSON text (${describe(err)})`);
+  }
+}
+
 /** Serializes a tool result for the wire: strings verbatim, anything else as JSON. */
 export function stringifyResult(result: unknown): string {
   if (typeof result === 'string') return result;
   if (result === undefined) return '';
   try {
     return JSON.stringify(result);
-  } catch {
-    return String(result);
+  } catch (err) {
+    return `[result not serializable as JSON: ${describe(err)}]`;
   }
 }
 

@@ -4,6 +4,7 @@
  * keep a run pending forever. The abort surfaces as a retryable `TimeoutError`.
  */
 import { TimeoutError, ValidationError } from '../errors.js';
+import { describeValue } from './http.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './types.js';
 
 /** `setTimeout` takes at most 2^31-1 ms; longer waits are chained. */
@@ -18,15 +19,10 @@ export function resolveIdleTimeout(provider: string, value: unknown, fallback: u
   const v = value !== undefined ? value : fallback !== undefined ? fallback : DEFAULT_IDLE_TIMEOUT_MS;
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
     throw new ValidationError(
-      `${provider}: idleTimeoutMs must be a number of milliseconds >= 0 (0 or Infinity turns it off), got ${describe(v)}`,
+      `${provider}: idleTimeoutMs must be a number of milliseconds >= 0 (0 or Infinity turns it off), got ${describeValue(v)}`,
     );
   }
   return v === 0 || v === Infinity ? undefined : v;
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  return String(v);
 }
 
 /**

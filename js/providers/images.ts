@@ -91,7 +91,7 @@ export function resolveImage(p: ImagePart, provider: string): ResolvedImage {
   if (/^https?:/i.test(data)) return { kind: 'url', url: data, mediaType: p.mediaType ?? typeFromUrl(data) };
   const dataUrl = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/is.exec(data);
   if (dataUrl) {
-    const payload = dataUrl[3] ? dataUrl[4]! : bytesToBase64(new TextEncoder().encode(decodeURIComponent(dataUrl[4]!)));
+    const payload = dataUrl[3] ? dataUrl[4] : bytesToBase64(new TextEncoder().encode(decodeURIComponent(dataUrl[4])));
     return { kind: 'base64', data: payload, mediaType: dataUrl[1] ?? p.mediaType ?? detectImageType(base64Head(payload)) ?? 'image/png' };
   }
   return { kind: 'base64', data, mediaType: p.mediaType ?? detectImageType(base64Head(data)) ?? 'image/png' };

@@ -3,7 +3,7 @@
  * provider-neutral {@link ModelResponse}s.
  */
 import { ProviderError } from '../errors.js';
-import { classifyFailure, errorFields, isObject, parseToolArgs, redact, tokenCount } from './http.js';
+import { classifyFailure, errorFields, firstOf, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
 
@@ -73,7 +73,7 @@ function reasoningText(obj: Record<string, unknown>): string {
 export function parseOpenAIResponse(json: unknown, provider: string, secrets: string[]): ModelResponse {
   if (!isObject(json)) throw new ProviderError(`${provider}: response is not a JSON object`);
   if (json.error !== undefined && json.error !== null) throw inBandError(json, provider, secrets, '');
-  const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+  const choice = firstOf(json.choices);
   if (!isObject(choice) || !isObject(choice.message)) {
     throw new ProviderError(redact(`${provider}: response has no choices`, secrets));
   }
@@ -87,7 +87,8 @@ export function parseOpenAIResponse(json: unknown, provider: string, secrets: st
     msg.tool_calls.forEach((tc: unknown, i: number) => {
       if (!isObject(tc)) return;
       const fn = isObject(tc.function) ? tc.function : {};
-      const argsText = typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined ? JSON.stringify(fn.arguments) : '';
+      const argsText =
+        typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined ? jsonTextOf(fn.arguments, provider, 'tool call arguments') : '';
       content.push({
         type: 'tool-call',
         toolCallId: typeof tc.id === 'string' ? tc.id : `call_${i}`,
@@ -178,7 +179,7 @@ export class OpenAIStreamState {
     if (this.responseId === undefined && typeof json.id === 'string') this.responseId = json.id;
     if (this.modelId === undefined && typeof json.model === 'string') this.modelId = json.model;
     if (isObject(json.usage)) this.usage = mapOpenAIUsage(json.usage);
-    const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+    const choice = firstOf(json.choices);
     if (!isObject(choice)) return;
     const delta = isObject(choice.delta) ? choice.delta : {};
     const reasoning = reasoningText(delta);

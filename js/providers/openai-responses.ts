@@ -8,7 +8,7 @@ import { resolveIdleTimeout } from './idle-timeout.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
 import { buildResponsesBody } from './openai-responses-request.js';
 import { parseResponsesResponse, ResponsesStreamState } from './openai-responses-response.js';
-import { exchange } from './stream.js';
+import { buildRequest, exchange } from './stream.js';
 import type { GenerateOptions, LanguageModel, ModelOptions, ModelRequest, ModelResponse } from './types.js';
 
 /** Options of a Responses API model. */
@@ -46,12 +46,14 @@ export class OpenAIResponsesModel implements LanguageModel {
   async generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions = {}): Promise<ModelResponse> {
     const stream = req.stream ?? opts.onDelta !== undefined;
     const { headers, secrets } = openAIHeaders(this.connection, stream);
-    const body = buildResponsesBody(this.modelId, req, stream, {
-      provider: this.provider,
-      reasoning: this.options.reasoning,
-      store: this.options.store ?? false,
-      checkImages: this.provider === 'openai',
-    });
+    const body = buildRequest(this.provider, () =>
+      buildResponsesBody(this.modelId, req, stream, {
+        provider: this.provider,
+        reasoning: this.options.reasoning,
+        store: this.options.store ?? false,
+        checkImages: this.provider === 'openai',
+      }),
+    );
     return exchange({
       provider: this.provider,
       url: joinUrl(this.connection.baseURL, 'responses'),

@@ -10,7 +10,7 @@ import { resolveIdleTimeout } from './idle-timeout.js';
 import { buildOpenAIBody, type OpenAIDialect } from './openai-request.js';
 import { OpenAIStreamState, parseOpenAIResponse } from './openai-response.js';
 import { OpenAIResponsesModel, type OpenAIResponsesOptions } from './openai-responses.js';
-import { exchange } from './stream.js';
+import { buildRequest, exchange } from './stream.js';
 import type {
   EmbeddingModelOptions,
   GenerateOptions,
@@ -127,7 +127,9 @@ export class OpenAIChatModel implements LanguageModel {
       url: joinUrl(this.config.baseURL, 'chat/completions'),
       headers,
       secrets,
-      body: buildOpenAIBody(this.modelId, req, stream, this.config.dialect, { provider: this.provider, reasoning: this.options.reasoning }),
+      body: buildRequest(this.provider, () =>
+        buildOpenAIBody(this.modelId, req, stream, this.config.dialect, { provider: this.provider, reasoning: this.options.reasoning }),
+      ),
       stream,
       fetch: this.config.fetch,
       opts,

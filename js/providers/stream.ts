@@ -4,7 +4,7 @@
  * connection failures, premature ends and idle streams into typed errors that keep the text
  * received so far.
  */
-import { AbortError, LmthingError, ProviderError } from '../errors.js';
+import { AbortError, LmthingError, ProviderError, ValidationError } from '../errors.js';
 import { kindOfContentType, readPrefix, sniffBody, type BodyKind } from './body-kind.js';
 import { networkError, postJson, readJson, redact, responseInfo, unexpectedBody, type ErrorDetailsReader, type ResponseInfo } from './http.js';
 import { IdleWatch } from './idle-timeout.js';
@@ -89,6 +89,20 @@ export function emitResponseAsDeltas(r: ModelResponse, emit: (d: StreamDelta) =>
     else if (p.type === 'tool-call') {
       emit({ type: 'tool-call-delta', index: index++, toolCallId: p.toolCallId, toolName: p.toolName, argsTextDelta: p.argsText });
     }
+  }
+}
+
+/**
+ * Builds a request body. Typed errors pass; anything else (a value nested too deeply for
+ * `JSON.stringify`, a cycle) becomes a `ValidationError` naming the provider.
+ */
+export function buildRequest<T>(provider: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof LmthingError) throw err;
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new ValidationError(`${provider}: the request could not be built from these messages (${detail})`);
   }
 }
 
