@@ -202,10 +202,26 @@ describe('idle timeout of streamed calls', () => {
   });
 
   test('content that keeps coming resets the timer; calls that do not stream have no idle timeout', async () => {
-    const fx = loadFixture('openai-chat', 'text-stream-include-usage', 1);
-    // ~6.4 KB in 16-byte chunks with up to 3 ms between them: far longer than 300 ms in total
-    const r = await callModel(srv, openai({ idleTimeoutMs: 300 }), fx, { ...count, stream: true }, { seed: 3, maxChunk: 16, maxDelayMs: 3 });
-    assert.equal(textOf(ok(r)), '1, 2, 3, 4, 5');
+    // 25 events 100 ms apart (2.5 s in all) against a 2 s idle timeout: passes only if every event
+    // resets it. The gaps are timer waits, so a loaded machine only makes them longer in total.
+    const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const events = [...Array.from({ length: 24 }, (_, i) => chunk({ content: `${i} ` })), chunk({}, 'stop')];
+    const slowFetch = async () => {
+      let i = 0;
+      const body = new ReadableStream({
+        async pull(controller) {
+          if (i === events.length) return controller.close();
+          await new Promise((r) => setTimeout(r, 100));
+          controller.enqueue(new TextEncoder().encode(events[i++]));
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    };
+    const started = Date.now();
+    const res = await createOpenAI({ apiKey: KEY, fetch: slowFetch })('gpt-4o', { idleTimeoutMs: 2000 }).generate(count, { onDelta: () => undefined });
+    assert.equal(res.finishReason, 'stop');
+    assert.equal(res.content[0].text.split(' ').length, 25);
+    assert.ok(Date.now() - started >= 2400, 'the stream lasted longer than the idle timeout');
     const silent = await keepAliveServer('', 1000, { headers: false });
     try {
       const m = createOpenAI({ baseURL: silent.url, apiKey: KEY })('gpt-4o', { idleTimeoutMs: 100 });
@@ -214,6 +230,12 @@ describe('idle timeout of streamed calls', () => {
     } finally {
       await silent.close();
     }
+  });
+
+  test('an idle timeout beyond 2^31-1 ms does not fire at once (timers are chained)', async () => {
+    const fx = loadFixture('openai-chat', 'text-stream-include-usage', 1);
+    const r = await callModel(srv, openai({ idleTimeoutMs: 2 ** 32 }), fx, { ...count, stream: true }, { seed: 2, maxChunk: 200, maxDelayMs: 5 });
+    assert.equal(textOf(ok(r)), '1, 2, 3, 4, 5');
   });
 
   test('idleTimeoutMs is checked: negative, NaN or non-numbers -> ValidationError; 0 and Infinity turn it off', () => {

@@ -16,7 +16,7 @@ const KEY = 'sk-embed-0123456789abcdef';
 const vectorOf = (text, dims) => [text.length, text.charCodeAt(0) || 0, dims ?? 0];
 
 /**
- * The server. `hold`: keep each request until this many are in flight (or 2 s pass), so overlap is
+ * The server. `hold`: keep each request until this many are in flight (or 10 s pass), so overlap is
  * observable without timing. `fail`: answers the n-th request (1-based) with this `{status, body}`.
  */
 async function startEmbeddingServer() {
@@ -33,7 +33,7 @@ async function startEmbeddingServer() {
     state.inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
     await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 2000);
+      const timer = setTimeout(resolve, 10_000);
       state.waiting.push(() => {
         clearTimeout(timer);
         resolve();
@@ -155,7 +155,7 @@ describe('openai embeddings', () => {
 
   test('abort: a signal aborts the pending batches with AbortError', async () => {
     await srv.reset();
-    srv.state.hold = 99; // hold every request until aborted (or 2 s)
+    srv.state.hold = 99; // hold every request until aborted
     const m = createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY }).embedding('e', { maxBatchSize: 1 });
     const ac = new AbortController();
     const pending = m.embed({ values: words(5) }, { signal: ac.signal });
