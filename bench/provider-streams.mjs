@@ -20,7 +20,7 @@ import { createGoogle } from '../dist/providers/google.js';
 import { parseJsonEventStream, jsonSchema } from '@ai-sdk/provider-utils';
 
 const MB = Number(process.argv[2] ?? 8);
-const RUNS = 5;
+const RUNS = 7;
 const CHUNK = 16 * 1024;
 const enc = new TextEncoder();
 
@@ -79,6 +79,23 @@ function streamOf(bytes) {
   });
 }
 
+/** Medians of `a` and `b` timed alternately (a, b, a, b, ...), so load changes hit both alike. */
+async function timePair(a, b) {
+  await a();
+  await b();
+  const ta = [];
+  const tb = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now();
+    await a();
+    ta.push(performance.now() - t);
+    t = performance.now();
+    await b();
+    tb.push(performance.now() - t);
+  }
+  return [median(ta), median(tb)];
+}
+
 async function time(fn) {
   await fn(); // warm-up
   const ms = [];
@@ -118,12 +135,11 @@ const models = {
   google: (f) => createGoogle({ baseURL: 'http://bench.invalid/v1beta', apiKey: 'k', fetch: f })('gemini-2.5-flash'),
 };
 
-const results = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, memGiB: round(totalmem() / 2 ** 30, 1), sizeMB: MB, chunkBytes: CHUNK, runs: RUNS, sse: {}, generate: {} };
+const results = { date: new Date().toISOString(), loadAverage: (await import('node:os')).loadavg().map((x) => round(x, 1)), node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, memGiB: round(totalmem() / 2 ** 30, 1), sizeMB: MB, chunkBytes: CHUNK, runs: RUNS, sse: {}, generate: {} };
 const mb = (bytes) => bytes.length / (1024 * 1024);
 
 for (const [name, { bytes, events }] of Object.entries(bodies)) {
-  const ours = await time(() => lmthingSse(bytes));
-  const peer = await time(() => aiSdkSse(bytes));
+  const [ours, peer] = await timePair(() => lmthingSse(bytes), () => aiSdkSse(bytes));
   check((await lmthingSse(bytes)) >= events, `${name}: lmthing saw every event`);
   check((await aiSdkSse(bytes)) >= events - 1, `${name}: AI SDK saw every event`);
   results.sse[name] = { MB: round(mb(bytes), 2), events, lmthingMBps: round(mb(bytes) / (ours / 1000), 1), aiSdkMBps: round(mb(bytes) / (peer / 1000), 1), ratio: round(peer / ours, 2) };
