@@ -54,13 +54,16 @@ function assertTyped(err) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Corpus: every recorded response body, plus hand-written streams of the formats without recordings.
+// Corpus: every recorded response body, plus hand-written streams of the formats without recordings,
+// grouped by the provider whose parser they were made for.
+const FOLDER_OWNER = { 'openai-chat': 'openai-chat', 'openai-compatible': 'openai-compatible', anthropic: 'anthropic', gemini: 'google' };
+
 function recordedBodies() {
   const out = [];
   for (const dir of readdirSync(FIXTURES, { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
     for (const f of readdirSync(join(FIXTURES, dir.name))) {
-      if (f.endsWith('.response.http')) out.push(parseHttpFixture(readFileSync(join(FIXTURES, dir.name, f))).body);
+      if (f.endsWith('.response.http')) out.push({ owner: FOLDER_OWNER[dir.name], body: parseHttpFixture(readFileSync(join(FIXTURES, dir.name, f))).body });
     }
   }
   return out;
@@ -79,13 +82,27 @@ const responsesEvents = [
   { type: 'response.completed', response: { id: 'resp_1', status: 'completed', output: [], usage: { input_tokens: 3, output_tokens: 4, total_tokens: 7 } } },
 ];
 const handWritten = [
-  responsesEvents.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join(''),
-  'data: {"candidates":[{"content":{"parts":[{"text":"a","thought":true,"thoughtSignature":"s"},{"functionCall":{"name":"f","args":{"x":[1,{"y":null}]}}}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1}}\r\n\r\n',
-  'event: ping\ndata: {"type":"ping"}\n\n: comment\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
-  'data: {"error":{"message":"boom","code":"server_error"}}\n\n',
+  { owner: 'openai-responses', text: responsesEvents.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('') },
+  {
+    owner: 'openai-responses',
+    text: JSON.stringify({ id: 'r', status: 'completed', output: [{ type: 'message', content: [{ type: 'output_text', text: 'x' }] }, { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' }] }),
+  },
+  {
+    owner: 'google',
+    text: 'data: {"candidates":[{"content":{"parts":[{"text":"a","thought":true,"thoughtSignature":"s"},{"functionCall":{"name":"f","args":{"x":[1,{"y":null}]}}}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1}}\r\n\r\n',
+  },
+  { owner: 'anthropic', text: 'event: ping\ndata: {"type":"ping"}\n\n: comment\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n' },
+  { owner: 'openai-chat', text: 'data: {"error":{"message":"boom","code":"server_error"}}\n\n' },
 ];
 
-const corpus = [...recordedBodies(), ...handWritten.map((t) => Buffer.from(t))];
+const corpusEntries = [...recordedBodies(), ...handWritten.map((h) => ({ owner: h.owner, body: Buffer.from(h.text) }))];
+const corpus = corpusEntries.map((e) => e.body);
+/** The bodies made for one provider (Chat Completions bodies serve compatible servers too). */
+const corpusOf = (provider) => {
+  const own = corpusEntries.filter((e) => e.owner === provider || (provider === 'openai-compatible' && e.owner === 'openai-chat') || (provider === 'openai-chat' && e.owner === 'openai-compatible'));
+  return own.length > 0 ? own.map((e) => e.body) : corpus;
+};
+const looksLikeSse = (bytes) => /^\s*(data|event|:)/.test(Buffer.from(bytes.subarray(0, 16)).toString('latin1'));
 
 const TOKENS = [
   'data: ', 'event: ', '\n', '\r\n', '\r', '\n\n', ':', '{', '}', '[', ']', '"', ',', 'null', '[DONE]', '"type":', '"delta":',
@@ -97,7 +114,7 @@ const TOKENS = [
 /** Mutates bytes: flips, deletions, insertions of format tokens, duplicated slices, truncation. */
 function mutate(bytes, rand) {
   let b = Buffer.from(bytes);
-  const edits = 1 + rand.int(6);
+  const edits = rand.int(2) ? 1 : 1 + rand.int(6);
   for (let i = 0; i < edits; i++) {
     const at = rand.int(b.length + 1);
     switch (rand.int(6)) {
@@ -265,7 +282,7 @@ function memoryFetch(rand, bytes, contentType, status) {
   return async (_url, init) => {
     if (init.signal?.aborted) throw new DOMException('aborted', 'AbortError');
     const chunks = split(bytes, rand);
-    const failAfter = rand.int(8) === 0 ? rand.int(chunks.length + 1) : undefined;
+    const failAfter = rand.int(12) === 0 ? rand.int(chunks.length + 1) : undefined;
     const headers = contentType === undefined ? {} : { 'content-type': contentType };
     if (rand.int(5) === 0) headers['retry-after'] = rand.pick(['1', '-5', 'soon', '99999999999', 'Wed, 21 Oct 2015 07:28:00 GMT']);
     return new Response(streamOf(chunks, { failAfter }), { status, headers });
@@ -286,11 +303,15 @@ for (const [name, make] of Object.entries(makers)) {
     const rand = randomness(SEED + name.length * 7919);
     let resolved = 0;
     let rejected = 0;
+    const own = corpusOf(name);
     await fuzz(name, async () => {
+      // mostly this provider's own bodies, lightly or heavily mutated; sometimes anything at all
       const roll = rand.int(10);
-      const bytes = roll < 2 ? randomBytes(rand) : roll < 4 ? rand.pick(corpus) : mutate(rand.pick(corpus), rand);
-      const contentType = rand.pick(['text/event-stream', 'application/json', 'text/plain', 'text/html', undefined]);
-      const status = rand.int(6) === 0 ? rand.pick([400, 401, 429, 500, 529]) : 200;
+      const source = rand.int(4) === 0 ? rand.pick(corpus) : rand.pick(own);
+      const bytes = roll === 0 ? randomBytes(rand) : roll < 4 ? source : mutate(source, rand);
+      const fitting = looksLikeSse(source) ? 'text/event-stream' : 'application/json';
+      const contentType = rand.int(3) > 0 ? fitting : rand.pick(['text/event-stream', 'application/json', 'text/plain', 'text/html', undefined]);
+      const status = rand.int(8) === 0 ? rand.pick([400, 401, 429, 500, 529]) : 200;
       const model = make(memoryFetch(rand, bytes, contentType, status));
       const deltas = [];
       const req = {
