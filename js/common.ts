@@ -34,6 +34,12 @@ export { mockModel, isLanguageModel } from './mock-model.js';
 export type { MockItem, MockModelOptions, MockLanguageModel } from './mock-model.js';
 export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, knownProviders } from './providers/index.js';
 export type { LanguageModel, Message, ModelRequest, ModelResponse, Part, StreamDelta, Usage, FinishReason } from './providers/types.js';
+export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
+export type {
+  EmbeddingModel, EmbeddingModelOptions, EmbedOptions, EmbedRequest, EmbedResult, ImagePart, ModelOptions, ReasoningOptions, ReasoningPart,
+  TextPart, ToolCallPart, ToolResultPart, SignatureSource, OpenAIProvider, OpenAIResponsesOptions, AnthropicProvider, AnthropicModelOptions,
+  AnthropicCacheOptions, GoogleProvider, ProviderSettings,
+} from './providers/index.js';
 export { toJsonSchema, isZodSchema } from './schema.js';
 export { validate } from './validate.js';
 export type { ValidationIssue, ValidationOutcome } from './validate.js';
