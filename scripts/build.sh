@@ -29,6 +29,13 @@ mkdir -p dist/wasm
 cp build/wasm/lmthing_core_node.wasm dist/wasm/lmthing_core.wasm
 cp build/wasm/lmthing_core_node.js dist/wasm/lmthing_core.cjs
 cp build/wasm/lmthing_core_web.js dist/wasm/lmthing_core.mjs
+# Bundlers follow `new URL(..., import.meta.url)`; the browser glue must name no file of its own.
+if grep -q 'import\.meta' dist/wasm/lmthing_core.mjs; then
+  echo "error: dist/wasm/lmthing_core.mjs refers to import.meta (link it with -sUSE_ES6_IMPORT_META=0)" >&2
+  exit 1
+fi
+# `import wasmUrl from 'lmthing/wasm'` (a bundler's file/url loader) is typed as a URL string.
+printf '/** The URL of lmthing_core.wasm, as a bundler emits it (docs/bundlers.md). */\ndeclare const wasmUrl: string;\nexport default wasmUrl;\n' >dist/wasm/url.d.ts
 
 echo "== TypeScript"
 npx --no-install tsc -p tsconfig.json
