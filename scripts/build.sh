@@ -2,21 +2,32 @@
 # Builds everything `npm test` and the package need: the native engine and its Catch2 tests, the
 # wasm engine (module + Catch2 suite) with Emscripten, and the TypeScript package into dist/.
 # Incremental: re-running after a small change rebuilds only what changed.
+#
+#   scripts/build.sh             everything
+#   scripts/build.sh --package   only what dist/ needs (the two wasm glues and TypeScript), for
+#                                `npm run demo` (web-demo/prepare.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+package_only=false
+[ "${1:-}" = "--package" ] && package_only=true
 jobs=$(nproc 2>/dev/null || echo 2)
 export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs acorn from there
 
-echo "== native build (g++)"
-cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/native -j"$jobs"
+bash scripts/drop-foreign-build.sh build/native build/wasm
+
+if ! $package_only; then
+  echo "== native build (g++)"
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/native -j"$jobs"
+fi
 
 echo "== wasm build (Emscripten $(em++ --version | head -1 | sed 's/.* \([0-9.]*\) .*/\1/'))"
 emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
 # Emscripten 3.1.6's JS optimizer (acorn-optimizer) has been seen failing once in a while on a link
 # that succeeds when repeated; one retry relinks only what failed.
-wasm_targets=(lmthing_core_node lmthing_core_web native_tests)
+wasm_targets=(lmthing_core_node lmthing_core_web)
+$package_only || wasm_targets+=(native_tests)
 cmake --build build/wasm -j"$jobs" --target "${wasm_targets[@]}" ||
   { echo "wasm build failed; retrying once"; cmake --build build/wasm -j1 --target "${wasm_targets[@]}"; }
 
