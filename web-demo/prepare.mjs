@@ -13,12 +13,15 @@ const TS_SOURCES = ['js', 'tsconfig.json'];
 const ENGINE_OUTPUTS = ['dist/wasm/lmthing_core.wasm', 'dist/wasm/lmthing_core.mjs', 'dist/wasm/lmthing_core.cjs'];
 const TS_OUTPUTS = ['dist/browser.js', 'dist/node.js'];
 
-/** The newest modification time under `path` (a file or a folder, recursively); 0 when missing. */
+/**
+ * The newest modification time of the files under `path` (a file or a folder, recursively); 0 when
+ * missing. Folders' own times are left out: an editor's swap file must not trigger an engine build.
+ */
 function newest(path) {
   if (!existsSync(path)) return 0;
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;
-  return readdirSync(path).reduce((max, entry) => Math.max(max, newest(join(path, entry))), stat.mtimeMs);
+  return readdirSync(path).reduce((max, entry) => Math.max(max, newest(join(path, entry))), 0);
 }
 
 /** The oldest modification time of `files`; 0 when one is missing. */
@@ -51,6 +54,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     run('bash', ['scripts/build.sh', '--package']);
   } else if (need === 'typescript') {
     console.log('web-demo: js/ changed since dist/ was built: compiling TypeScript');
+    run('bash', ['scripts/bootstrap.sh']);
     run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
   } else {
     console.log('web-demo: dist/ is up to date');

@@ -29,8 +29,9 @@ after(async () => {
 });
 
 /** Serves `dir` at `/`, opens `page`, and returns what the app wrote in #result (and any page errors). */
-async function load(dir, page = '/index.html', selector = '#result') {
-  const server = await serveStatic({ routes: { '/': dir } });
+async function load(dir, page = '/index.html', pages = {}) {
+  const selector = '#result';
+  const server = await serveStatic({ routes: { '/': dir }, pages });
   servers.push(server);
   const tab = await browser.newPage();
   const errors = [];
@@ -92,6 +93,11 @@ test('esbuild without options: the page fails with ENGINE_LOAD naming the file, 
   assert.match(result.message, /HTTP 404/);
   assert.match(result.message, /wasmUrl/);
   assert.match(result.message, /docs\/bundlers\.md/);
+
+  // A dev server that answers a missing file with its index.html: not taken for the wasm.
+  const fallback = await load(outDir, '/index.html', { '/wasm/lmthing_core.wasm': '<!doctype html><title>app</title>' });
+  assert.equal(fallback.result.code, 'ENGINE_LOAD');
+  assert.match(fallback.result.message, /not a WebAssembly module .*got text\/html/);
 });
 
 test('esbuild with the documented fix (file loader + configureDefaultEngine({wasmUrl})) runs the agent', { timeout: 120_000 }, async () => {
