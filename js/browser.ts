@@ -64,9 +64,10 @@ function isWasm(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
 }
 
-/** Where relative URLs resolve: the page, or this module outside a document (workers, tests). */
+/** Where relative URLs resolve: the page, the worker's script, or else this module. */
 function pageBase(): string {
-  return typeof document !== 'undefined' ? document.baseURI : import.meta.url;
+  if (typeof document !== 'undefined') return document.baseURI;
+  return typeof location !== 'undefined' ? location.href : import.meta.url;
 }
 
 function describe(err: unknown): string {

@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const appSource = resolve(import.meta.dirname, 'app');
+const repoRoot = resolve(import.meta.dirname, '../..');
 
 /** Copies the app into `project/app` (once) and returns its folder. */
 export function placeApp(project) {
@@ -50,20 +51,14 @@ async function runWebpack(config) {
   return stats.toJson({ all: false, warnings: true }).warnings ?? [];
 }
 
-/** webpack 5: production mode, no loaders or plugins; the page loads the classic-script bundle. */
-export async function buildWebpack(project) {
+/** webpack 5 through webpack-cli (`webpack --config webpack.config.mjs`); the page loads the classic-script bundle. */
+export function buildWebpack(project) {
   const outDir = join(project, 'out/webpack');
+  const cli = join(repoRoot, 'node_modules/webpack-cli/bin/cli.js');
+  const output = execFileSync(process.execPath, [cli, '--config', join(import.meta.dirname, 'webpack.config.mjs'), '--env', `project=${project}`, '--no-color'], { cwd: project, encoding: 'utf8', stdio: 'pipe' });
   const appDir = join(project, 'app');
-  const warnings = await runWebpack({
-    mode: 'production',
-    context: appDir,
-    entry: './main.js',
-    output: { path: outDir, filename: 'main.js', clean: true },
-    optimization: { minimize: false },
-    performance: { hints: false },
-  });
   writeFileSync(join(outDir, 'index.html'), readFileSync(join(appDir, 'index.html'), 'utf8').replace('<script type="module" src="./main.js">', '<script src="./main.js">'));
-  return { outDir, warnings };
+  return { outDir, output };
 }
 
 /**
