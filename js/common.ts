@@ -3,6 +3,7 @@ export * from './errors.js';
 export { Engine } from './engine.js';
 export type { Callback, CallbackContext, EngineEvent, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
 export { VirtualClock, realClock } from './clock.js';
+export { configureDefaultEngine } from './default-engine.js';
 export type { HostClock } from './clock.js';
 export { runPrompt } from './prompt/run-prompt.js';
 export type { PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';

@@ -3,19 +3,33 @@
  * use by the platform's loader, which each entry point (node.ts, browser.ts) installs.
  */
 import type { Engine } from './engine.js';
+import { checkEngineOptions, type CreateEngineOptions } from './engine-options.js';
 
-let factory: (() => Promise<Engine>) | undefined;
+let factory: ((options: CreateEngineOptions) => Promise<Engine>) | undefined;
+let options: CreateEngineOptions = {};
 let shared: Promise<Engine> | undefined;
 
 /** Called by the entry points with their `createEngine`. */
-export function setDefaultEngineFactory(create: () => Promise<Engine>): void {
+export function setDefaultEngineFactory(create: (options: CreateEngineOptions) => Promise<Engine>): void {
   factory = create;
+}
+
+/**
+ * Sets the `createEngine` options of the shared engine that `runPrompt`, `run` and `validate`
+ * use when they are given no `engine`, e.g. `configureDefaultEngine({ wasmUrl: '/assets/lmthing_core.wasm' })`
+ * where a bundler does not emit the wasm by itself (docs/bundlers.md). Runs started later use an
+ * engine created with these options; runs already going keep theirs.
+ */
+export function configureDefaultEngine(newOptions: CreateEngineOptions): void {
+  checkEngineOptions(newOptions);
+  options = { ...newOptions };
+  shared = undefined;
 }
 
 /** The shared engine, created once. */
 export function defaultEngine(): Promise<Engine> {
   if (!factory) throw new Error('lmthing: no engine loader installed; import from "lmthing" rather than a private path');
-  shared ??= factory().catch((err) => {
+  shared ??= factory(options).catch((err) => {
     shared = undefined; // a failed load may be retried
     throw err;
   });

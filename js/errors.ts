@@ -249,3 +249,20 @@ function safeString(v: unknown): string {
     return 'non-Error value thrown';
   }
 }
+
+/**
+ * The engine's files could not be loaded: the wasm or its JS glue was missing (typically a 404
+ * after a bundler left it behind), unreadable or invalid. `file` names the package file,
+ * `urls` where it was looked for; the message says which `createEngine` option fixes it.
+ */
+export class EngineLoadError extends LmthingError {
+  /** The package file that failed, e.g. `dist/wasm/lmthing_core.wasm`. */
+  readonly file: string;
+  /** Every URL or path it was loaded from. */
+  readonly urls: readonly string[];
+  constructor(message: string, file: string, urls: readonly string[], options?: { cause?: unknown }) {
+    super('ENGINE_LOAD', message, options);
+    this.file = file;
+    this.urls = urls;
+  }
+}
