@@ -7,6 +7,7 @@ import type { HostClock } from './clock.js';
 import { Engine, type CoreFactory } from './engine.js';
 
 export * from './common.js';
+export { fileStorage, redisStorage } from './storage/unsupported.js';
 
 /** Options of {@link createEngine}. */
 export interface CreateEngineOptions {

@@ -13,6 +13,8 @@ import { setTerminalApprover } from './prompt/human.js';
 import { terminalApprover } from './prompt/terminal.js';
 
 export * from './common.js';
+export { fileStorage } from './storage/file.js';
+export { redisStorage } from './storage/redis.js';
 
 /** Options of {@link createEngine}. */
 export interface CreateEngineOptions {

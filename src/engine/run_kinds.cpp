@@ -4,6 +4,7 @@
 
 #include "agent/step_loop.hpp"
 #include "flow/parallel_map.hpp"
+#include "state/storage_script.hpp"
 
 namespace lmthing {
 
@@ -13,7 +14,7 @@ using value_t = json::value_t;
 
 namespace {
 
-const char* const kKinds = "prompt, conversation, call, map, sleep, fault";
+const char* const kKinds = "prompt, conversation, call, map, sleep, storage, fault";
 
 double optional_non_negative(const json& spec, const char* field, const char* where) {
   if (!spec.contains(field)) return 0;
@@ -86,6 +87,10 @@ Task<json> prepare_run(Loop& loop, RunId run, const json& spec, policy::PolicyRe
   if (kind == "sleep") {
     require_field(spec, "ms", value_t::number_float, "run.start spec (sleep)");
     return sleep(loop, run, optional_non_negative(spec, "ms", "run.start spec (sleep)"));
+  }
+  if (kind == "storage") {  // diagnostic: storage ops through the engine (src/state/storage_script.hpp)
+    state::check_storage_script(spec);
+    return state::run_storage_script(loop, run, spec);
   }
   if (kind == "fault") {
     const std::string where = spec.value("where", std::string("run"));
