@@ -75,7 +75,7 @@ class FileStorage implements StorageAdapter {
     const ttl = checkTtl(this.who, k, options);
     await this.prepare(k);
     const name = fileName(k);
-    return this.guard(k, () => this.locks.with(this.lockPath(name), async () => this.write(k, name, text, ttl, await this.read(k, name))));
+    return this.guard(k, () => this.locks.with(this.lockPath(name), async () => this.write(k, name, text, ttl, await this.readToReplace(k, name))));
   }
 
   async delete(key: string): Promise<boolean> {
@@ -84,7 +84,7 @@ class FileStorage implements StorageAdapter {
     const name = fileName(k);
     return this.guard(k, () =>
       this.locks.with(this.lockPath(name), async () => {
-        const record = await this.read(k, name);
+        const record = await this.readToReplace(k, name);
         if (!record) return false;
         await unlink(this.recordPath(name));
         await this.syncDirectory(this.records);
@@ -160,6 +160,16 @@ class FileStorage implements StorageAdapter {
     if (!shaped) throw corrupt(this.who, key, `${this.recordPath(name)} is not a {key, version, expiresAt, value} record`);
     if (!name.startsWith('~') && r.key !== key) throw corrupt(this.who, key, `${this.recordPath(name)} holds key ${JSON.stringify(r.key)}`);
     return r as FileRecord;
+  }
+
+  /** The record a set or delete replaces: a corrupted one counts as absent (the write repairs it). */
+  private async readToReplace(key: string, name: string): Promise<FileRecord | undefined> {
+    try {
+      return await this.read(key, name);
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'STORAGE_CORRUPT') return undefined;
+      throw err;
+    }
   }
 
   /** Writes a record atomically (temp file, fsync, rename, fsync of the directory); returns its version. */
