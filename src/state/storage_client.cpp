@@ -45,12 +45,15 @@ Task<std::string> storage_set(Loop& loop, RunId run, std::string storage, std::s
 
 Task<bool> storage_delete(Loop& loop, RunId run, std::string storage, std::string key, StorageCallOptions options) {
   json answer = co_await loop.op(run, "storage.delete", payload(storage, key), options.timeout_ms);
-  if (!answer.is_object() || !answer.contains("deleted") || !answer["deleted"].is_boolean()) bad_answer("storage.delete", "{deleted: boolean}", answer);
+  if (!answer.is_object() || !answer.contains("deleted") || !answer["deleted"].is_boolean())
+    bad_answer("storage.delete", "{deleted: boolean}", answer);
   co_return answer["deleted"].get<bool>();
 }
 
 Task<std::vector<std::string>> storage_list(Loop& loop, RunId run, std::string storage, std::string prefix, StorageCallOptions options) {
-  json answer = co_await loop.op(run, "storage.list", json{{"storage", storage}, {"prefix", prefix}}, options.timeout_ms);
+  // Payloads are built outside co_await expressions: GCC 12 miscompiles braced JSON literals there.
+  json p{{"storage", storage}, {"prefix", prefix}};
+  json answer = co_await loop.op(run, "storage.list", std::move(p), options.timeout_ms);
   constexpr const char* expected = "{keys: [string]}";
   if (!answer.is_object() || !answer.contains("keys") || !answer["keys"].is_array()) bad_answer("storage.list", expected, answer);
   std::vector<std::string> keys;
@@ -75,7 +78,8 @@ Task<std::optional<std::string>> storage_cas(Loop& loop, RunId run, std::string 
   co_return version_of("storage.cas", answer, expected);
 }
 
-Task<json> storage_update(Loop& loop, RunId run, std::string storage, std::string key, StorageChange change, StorageCallOptions options, int max_attempts) {
+Task<json> storage_update(Loop& loop, RunId run, std::string storage, std::string key, StorageChange change, StorageCallOptions options,
+                          int max_attempts) {
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
     std::optional<StoredValue> current = co_await storage_get(loop, run, storage, key, options);
     std::optional<json> before;
@@ -87,10 +91,10 @@ Task<json> storage_update(Loop& loop, RunId run, std::string storage, std::strin
     json after = change(before);
     if (co_await storage_cas(loop, run, storage, key, version, after, options)) co_return after;
   }
-  throw OpFailed(protocol::WireError{"storage",
-                                     "storage \"" + storage + "\": key \"" + key + "\" kept changing under " + std::to_string(max_attempts) +
-                                         " compare-and-set attempts; giving up",
-                                     json{{"code", "STORAGE_CONFLICT"}, {"storage", storage}, {"key", key}}});
+  throw OpFailed(protocol::WireError{
+      "storage",
+      "storage \"" + storage + "\": key \"" + key + "\" kept changing under " + std::to_string(max_attempts) + " compare-and-set attempts; giving up",
+      json{{"code", "STORAGE_CONFLICT"}, {"storage", storage}, {"key", key}}});
 }
 
 }  // namespace lmthing::state

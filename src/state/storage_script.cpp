@@ -35,33 +35,47 @@ void check_op(const json& op, std::size_t index) {
     throw ProtocolError(where + ": \"ttlMs\" must be a number > 0, got " + op["ttlMs"].dump());
 }
 
+// Results are named before they go into JSON literals: GCC 12 rejects co_await inside braced JSON initializers.
 Task<json> perform(Loop& loop, RunId run, const std::string& storage, const json& op, double timeout_ms) {
   const std::string kind = op["op"].get<std::string>();
   StorageCallOptions options{op.value("ttlMs", 0.0), timeout_ms};
-  if (kind == "list") co_return json{{"keys", co_await storage_list(loop, run, storage, op["prefix"].get<std::string>(), options)}};
+  json answer;
+  if (kind == "list") {
+    std::vector<std::string> keys = co_await storage_list(loop, run, storage, op["prefix"].get<std::string>(), options);
+    answer["keys"] = std::move(keys);
+    co_return answer;
+  }
   const std::string key = op["key"].get<std::string>();
   if (kind == "get") {
-    auto stored = co_await storage_get(loop, run, storage, key, options);
-    co_return stored ? json{{"value", std::move(stored->value)}, {"version", stored->version}} : json();
-  }
-  if (kind == "set") co_return json{{"version", co_await storage_set(loop, run, storage, key, op["value"], options)}};
-  if (kind == "delete") co_return json{{"deleted", co_await storage_delete(loop, run, storage, key, options)}};
-  if (kind == "cas") {
+    std::optional<StoredValue> stored = co_await storage_get(loop, run, storage, key, options);
+    if (stored) {
+      answer["value"] = std::move(stored->value);
+      answer["version"] = stored->version;
+    }
+  } else if (kind == "set") {
+    std::string version = co_await storage_set(loop, run, storage, key, op["value"], options);
+    answer["version"] = version;
+  } else if (kind == "delete") {
+    const bool deleted = co_await storage_delete(loop, run, storage, key, options);
+    answer["deleted"] = deleted;
+  } else if (kind == "cas") {
     std::optional<std::string> expected;
     if (op["expectedVersion"].is_string()) expected = op["expectedVersion"].get<std::string>();
-    auto version = co_await storage_cas(loop, run, storage, key, expected, op["value"], options);
-    co_return version ? json{{"ok", true}, {"version", *version}} : json{{"ok", false}};
-  }
-  // increment: `times` read-modify-write cycles of a number (absent counts as 0).
-  json last = 0;
-  const auto times = op["times"].get<std::uint64_t>();
-  for (std::uint64_t i = 0; i < times; ++i) {
-    last = co_await storage_update(loop, run, storage, key, [&](const std::optional<json>& current) {
+    std::optional<std::string> version = co_await storage_cas(loop, run, storage, key, expected, op["value"], options);
+    answer["ok"] = version.has_value();
+    if (version) answer["version"] = *version;
+  } else {
+    // increment: `times` read-modify-write cycles of a number (absent counts as 0).
+    json last = 0;
+    const auto times = op["times"].get<std::uint64_t>();
+    StorageChange plus_one = [&key](const std::optional<json>& current) {
       if (current && !current->is_number()) throw ProtocolError("increment: key \"" + key + "\" holds " + current->dump() + ", not a number");
       return json(current ? current->get<double>() + 1 : 1.0);
-    }, options);
+    };
+    for (std::uint64_t i = 0; i < times; ++i) last = co_await storage_update(loop, run, storage, key, plus_one, options);
+    answer["value"] = last;
   }
-  co_return json{{"value", last}};
+  co_return answer;
 }
 
 }  // namespace

@@ -142,7 +142,8 @@ TEST_CASE("storage ops: the host's storage errors reach the run unchanged", "[st
   REQUIRE(unknown["error"]["kind"] == "storage");
   REQUIRE(unknown["error"]["code"] == "STORAGE_UNKNOWN");
   auto corrupt = *h.reply(2);
-  REQUIRE(corrupt["error"] == json{{"kind", "storage"}, {"code", "STORAGE_CORRUPT"}, {"message", "stored record is not JSON"}, {"adapter", "file"}, {"key", "k"}});
+  REQUIRE(corrupt["error"] ==
+          json{{"kind", "storage"}, {"code", "STORAGE_CORRUPT"}, {"message", "stored record is not JSON"}, {"adapter", "file"}, {"key", "k"}});
 }
 
 TEST_CASE("storage ops: a malformed host answer fails the run with a message naming the op and the expected shape", "[state][storage]") {

@@ -1,0 +1,48 @@
+// Native half of bench/storage.mjs: hit latency of the engine's LruCache (src/state/lru_cache.hpp)
+// at 100k entries. Prints JSON: {entries, lookups, runs: [ns per hit ...], median_ns}.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "runtime/random.hpp"
+#include "state/lru_cache.hpp"
+
+int main(int argc, char** argv) {
+  const std::size_t entries = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
+  const std::size_t lookups = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 2000000;
+  const int runs = 7;
+  lmthing::state::LruCache::Options options;
+  options.max_entries = entries;
+  lmthing::state::LruCache cache(options);
+  std::vector<std::string> keys;
+  keys.reserve(entries);
+  for (std::size_t i = 0; i < entries; ++i) {
+    keys.push_back("key:" + std::to_string(i));
+    cache.put(keys.back(), lmthing::json{{"i", i}, {"text", "value " + std::to_string(i)}}, 0);
+  }
+  // The same pseudo-random key order as the JS side would be nice but is not needed: uniform picks.
+  lmthing::Random random(42);
+  std::vector<std::size_t> order(lookups);
+  for (auto& o : order) o = random.below(entries);
+  std::vector<double> ns;
+  std::size_t found = 0;
+  for (int r = 0; r < runs + 1; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < lookups; ++i) found += cache.get(keys[order[i]], 1) != nullptr;
+    const auto elapsed = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+    if (r > 0) ns.push_back(elapsed / static_cast<double>(lookups));  // the first run warms up
+  }
+  if (found != lookups * (runs + 1)) {
+    std::fprintf(stderr, "expected every lookup to hit\n");
+    return 1;
+  }
+  std::vector<double> sorted = ns;
+  std::sort(sorted.begin(), sorted.end());
+  std::printf("{\"entries\": %zu, \"lookups\": %zu, \"runs\": [", entries, lookups);
+  for (std::size_t i = 0; i < ns.size(); ++i) std::printf("%s%.2f", i ? ", " : "", ns[i]);
+  std::printf("], \"median_ns\": %.2f}\n", sorted[sorted.size() / 2]);
+  return 0;
+}
