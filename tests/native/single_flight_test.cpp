@@ -10,7 +10,10 @@ namespace {
 
 // Work that asks the host for the value of `key` through one callback op of the caller's run.
 SingleFlight::Work fetch(Loop& loop, std::string key) {
-  return [&loop, key](RunId run) -> Task<json> { co_return co_await loop.op(run, "callback.invoke", json{{"fn", "fetch"}, {"args", {key}}}); };
+  return [&loop, key](RunId run) -> Task<json> {
+    json payload{{"fn", "fetch"}, {"args", {key}}};  // not inside the co_await: GCC 12 rejects braced JSON there
+    co_return co_await loop.op(run, "callback.invoke", std::move(payload));
+  };
 }
 
 struct Outcome {
