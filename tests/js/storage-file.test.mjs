@@ -42,7 +42,7 @@ test('file: kill -9 of a writer at random moments mid-save leaves a whole value,
   const seed = 7;
   let leftovers = 0;
   for (let run = 0; run < 25; run++) {
-    await killMidSave({ kind: 'file', dir }, 'doc', seed, Math.floor(random() * 120));
+    await killMidSave({ kind: 'file', dir }, 'doc', seed, Math.floor(random() * 250));
     if (existsSync(join(dir, 'tmp'))) leftovers += readdirSync(join(dir, 'tmp')).length; // left behind = killed between write and rename
     const entry = await fileStorage(dir).get('doc'); // a fresh adapter, as after a restart
     if (entry) assert.ok(isHammerValue(entry.value, seed), `run ${run}: the record is not a value the writer saved whole`);
