@@ -21,9 +21,9 @@ int main(int argc, char** argv) {
   keys.reserve(entries);
   for (std::size_t i = 0; i < entries; ++i) {
     keys.push_back("key:" + std::to_string(i));
-    cache.put(keys.back(), lmthing::json{{"i", i}, {"text", "value " + std::to_string(i)}}, 0);
+    cache.put(keys.back(), lmthing::state::json{{"i", i}, {"text", "value " + std::to_string(i)}}, 0);
   }
-  // The same pseudo-random key order as the JS side would be nice but is not needed: uniform picks.
+  // Uniformly random existing keys, drawn before timing.
   lmthing::Random random(42);
   std::vector<std::size_t> order(lookups);
   for (auto& o : order) o = random.below(entries);
