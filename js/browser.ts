@@ -5,6 +5,7 @@
 import { setDefaultEngineFactory } from './default-engine.js';
 import type { HostClock } from './clock.js';
 import { Engine, type CoreFactory } from './engine.js';
+import { installStorageHost } from './storage/host.js';
 
 export * from './common.js';
 export { fileStorage, redisStorage } from './storage/unsupported.js';
@@ -21,7 +22,9 @@ export interface CreateEngineOptions {
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   const glueUrl = new URL('./wasm/lmthing_core.mjs', import.meta.url).href;
   const [glue, bytes] = await Promise.all([import(/* @vite-ignore */ glueUrl), wasmBytes(options.wasm)]);
-  return Engine.create(glue.default as CoreFactory, bytes, { clock: options.clock });
+  const engine = await Engine.create(glue.default as CoreFactory, bytes, { clock: options.clock });
+  installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
+  return engine;
 }
 
 async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {

@@ -11,6 +11,7 @@ import type { HostClock } from './clock.js';
 import { Engine, type CoreFactory } from './engine.js';
 import { setTerminalApprover } from './prompt/human.js';
 import { terminalApprover } from './prompt/terminal.js';
+import { installStorageHost } from './storage/host.js';
 
 export * from './common.js';
 export { fileStorage } from './storage/file.js';
@@ -29,7 +30,9 @@ const require = createRequire(import.meta.url);
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   const factory = require('./wasm/lmthing_core.cjs') as CoreFactory;
-  return Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock });
+  const engine = await Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock });
+  installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
+  return engine;
 }
 
 async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {

@@ -45,6 +45,14 @@ class StorageHost {
 
 const hosts = new WeakMap<Engine, StorageHost>();
 
+/**
+ * Installs the `storage.*` op handlers (and the engine's own `memory` storage) on `engine`, once.
+ * `createEngine` does it for every engine; the other functions here do it when needed.
+ */
+export function installStorageHost(engine: Engine): void {
+  hostOf(engine);
+}
+
 function hostOf(engine: Engine): StorageHost {
   let host = hosts.get(engine);
   if (!host) {

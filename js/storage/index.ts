@@ -2,7 +2,7 @@
 export { memoryStorage } from './memory.js';
 export type { MemoryStorageOptions } from './memory.js';
 export { indexedDBStorage } from './indexeddb.js';
-export { registerStorage, unregisterStorage, getStorage, useRunStorage, DEFAULT_STORAGE } from './host.js';
+export { registerStorage, unregisterStorage, getStorage, useRunStorage, installStorageHost, DEFAULT_STORAGE } from './host.js';
 export type { RunStorage } from './host.js';
 export type {
   FileStorageOptions, IndexedDBStorageOptions, JsonValue, RedisClientLike, RedisStorageOptions, StorageAdapter, StorageClock, StoredEntry,

@@ -86,7 +86,17 @@ test('adapter failures reach the run as typed StorageErrors naming the adapter a
   assert.equal(corrupt.key, 'broken');
 
   // A custom adapter that throws something else: wrapped, never an untyped error.
-  const flaky = { ...memoryStorage(), name: 'flaky', get: async () => { throw new Error('disk on fire'); } };
+  const inner = memoryStorage();
+  const flaky = {
+    name: 'flaky',
+    get: async () => {
+      throw new Error('disk on fire');
+    },
+    set: (k, v, o) => inner.set(k, v, o),
+    delete: (k) => inner.delete(k),
+    list: (p) => inner.list(p),
+    compareAndSet: (k, e, v, o) => inner.compareAndSet(k, e, v, o),
+  };
   registerStorage(engine, 'flaky', flaky);
   const wrapped = await engine.startRun(script('flaky', [{ op: 'get', key: 'k' }])).catch((e) => e);
   assert.ok(wrapped instanceof StorageError);

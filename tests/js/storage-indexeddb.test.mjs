@@ -170,6 +170,26 @@ test('indexeddb (Chromium): an exhausted quota is STORAGE_QUOTA naming the key; 
   }
 });
 
+test('indexeddb (Chromium): the engine\'s storage ops reach an IndexedDB adapter registered on it', async () => {
+  const answers = await page.evaluate(async () => {
+    const { createEngine, registerStorage, indexedDBStorage } = window.lmthing;
+    const engine = await createEngine();
+    registerStorage(engine, 'idb', indexedDBStorage('engine-check'));
+    return engine.startRun({
+      kind: 'storage',
+      storage: 'idb',
+      ops: [
+        { op: 'set', key: 'state:a', value: { n: 1 } },
+        { op: 'increment', key: 'state:count', times: 5 },
+        { op: 'list', prefix: 'state:' },
+        { op: 'get', key: 'state:a' },
+      ],
+    });
+  });
+  assert.deepEqual(answers.slice(1, 3), [{ value: 5 }, { keys: ['state:a', 'state:count'] }]);
+  assert.deepEqual(answers[3], { value: { n: 1 }, version: answers[0].version });
+});
+
 test('indexeddb: outside a browser, the adapter says IndexedDB is missing', async () => {
   const { indexedDBStorage, StorageError } = await import('../../dist/node.js');
   assert.throws(() => indexedDBStorage('x'), (e) => e instanceof StorageError && e.code === 'STORAGE_UNSUPPORTED');
