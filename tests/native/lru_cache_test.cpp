@@ -1,7 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include "runtime/random.hpp"
 #include "scripted_host.hpp"
 #include "state/lru_cache.hpp"
+
+#include <algorithm>
+#include <list>
 
 using namespace lmthing;
 using lmthing::state::LruCache;
@@ -128,4 +132,38 @@ TEST_CASE("LRU: bad options are refused", "[state][lru]") {
   REQUIRE_THROWS_WITH(LruCache(capacity(1, -5)), Catch::Contains("ttl_ms must be >= 0"));
   LruCache cache(capacity(1));
   REQUIRE_THROWS_WITH(cache.put("k", 1, 0, -1), Catch::Contains("ttl_ms must be >= 0"));
+}
+
+TEST_CASE("LRU: 200k random puts, gets and erases agree with a reference model", "[state][lru]") {
+  // The reference: a list in use order (front = most recent) scanned linearly; slow but obvious.
+  std::list<std::pair<std::string, int>> model;
+  auto model_find = [&](const std::string& k) { return std::find_if(model.begin(), model.end(), [&](const auto& e) { return e.first == k; }); };
+  constexpr std::size_t kCapacity = 64;
+  LruCache cache(capacity(kCapacity));
+  Random random(99);
+  for (int step = 0; step < 200000; ++step) {
+    const std::string key = "k" + std::to_string(random.below(200));  // keys collide and repeat
+    const auto action = random.below(10);
+    auto it = model_find(key);
+    if (action < 5) {
+      const json* got = cache.get(key, 0);
+      REQUIRE((got != nullptr) == (it != model.end()));
+      if (got) {
+        REQUIRE(*got == it->second);
+        model.splice(model.begin(), model, it);
+      }
+    } else if (action < 9) {
+      cache.put(key, step, 0);
+      if (it != model.end()) model.erase(it);
+      model.emplace_front(key, step);
+      if (model.size() > kCapacity) {
+        REQUIRE(removals.back().first == model.back().first);  // the evicted one is the model's oldest
+        model.pop_back();
+      }
+    } else {
+      REQUIRE(cache.erase(key) == (it != model.end()));
+      if (it != model.end()) model.erase(it);
+    }
+    REQUIRE(cache.size() == model.size());
+  }
 }
