@@ -153,7 +153,6 @@ test('several tool calls in one step run concurrently and results keep call orde
   };
   let running = 0;
   let maxRunning = 0;
-  const started = performance.now();
   const { result } = await runPrompt((ctx) => {
     ctx.defTool('wait', 'waits', { type: 'object' }, async ({ ms }) => {
       maxRunning = Math.max(maxRunning, ++running);
@@ -163,8 +162,7 @@ test('several tool calls in one step run concurrently and results keep call orde
     });
   }, { model });
   const steps = await result.steps;
-  assert.equal(maxRunning, 3);
-  assert.ok(performance.now() - started < 250);
+  assert.equal(maxRunning, 3); // counted, not timed: the machine may be loaded
   assert.deepEqual(steps[0].toolResults.map((r) => r.result), ['waited 60', 'waited 5', 'waited 30']);
 });
 
