@@ -8,15 +8,19 @@
 import { setDefaultEngineFactory } from './default-engine.js';
 import { Engine, type CoreFactory } from './engine.js';
 import { checkEngineOptions, GLUE_FILE, loadFailure, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
+import { installStorageHost } from './storage/host.js';
 
 export * from './common.js';
 export type { CreateEngineOptions } from './engine-options.js';
+export { fileStorage, redisStorage } from './storage/unsupported.js';
 
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const [factory, bytes] = await Promise.all([loadGlue(options.glueUrl), wasmBytes(options)]);
-  return Engine.create(factory, bytes, { clock: options.clock });
+  const engine = await Engine.create(factory, bytes, { clock: options.clock });
+  installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
+  return engine;
 }
 
 async function loadGlue(glueUrl: CreateEngineOptions['glueUrl']): Promise<CoreFactory> {

@@ -46,3 +46,4 @@ export { validate } from './validate.js';
 export type { ValidationIssue, ValidationOutcome } from './validate.js';
 export { L, run, AssistantMessage, ConversationMessage, Mark, MarkRange, Tag, Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest } from './directive/index.js';
 export type { AgentLike, CatchResult, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, RunConfig, RunTool, Role } from './directive/index.js';
+export * from './storage/index.js';

@@ -179,6 +179,46 @@ export class CircuitOpenError extends LmthingError {
   }
 }
 
+/** What went wrong in a storage adapter; the `code` of a {@link StorageError}. */
+export type StorageErrorCode =
+  /** The value is not JSON (a function, a cycle, a BigInt, NaN ...); nothing was written. */
+  | 'STORAGE_UNSERIALIZABLE'
+  /** A stored record could not be read back (not JSON, or not in the adapter's format). */
+  | 'STORAGE_CORRUPT'
+  /** The backend cannot be reached or used (Redis down, IndexedDB blocked, a file-system error). */
+  | 'STORAGE_UNAVAILABLE'
+  /** The backend is out of space (IndexedDB quota, a full disk). */
+  | 'STORAGE_QUOTA'
+  /** A key, prefix, version or option is not what the adapter accepts. */
+  | 'STORAGE_BAD_ARGUMENT'
+  /** A storage op named a storage that is not registered on the engine. */
+  | 'STORAGE_UNKNOWN'
+  /** The adapter does not work on this platform (e.g. `fileStorage` in a browser). */
+  | 'STORAGE_UNSUPPORTED'
+  /** An optional dependency of the adapter (the `redis` package) is not installed. */
+  | 'STORAGE_DEPENDENCY_MISSING'
+  /** `fileStorage` could not take a key's lock in time (another process holds it). */
+  | 'STORAGE_BUSY'
+  /** A read-modify-write kept losing its compare-and-set to other writers and gave up. */
+  | 'STORAGE_CONFLICT';
+
+/**
+ * A storage adapter failed. `adapter` says which (`memory`, `file`, `redis`, `indexeddb` or the
+ * name of a custom adapter) and `key` which key, when the failure concerns one.
+ */
+export class StorageError extends LmthingError {
+  declare readonly code: StorageErrorCode;
+  /** The adapter that failed, e.g. `file` or `redis`. */
+  readonly adapter: string | undefined;
+  /** The key the operation was about, when there is one. */
+  readonly key: string | undefined;
+  constructor(code: StorageErrorCode, message: string, details: { adapter?: string; key?: string; cause?: unknown } = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.adapter = details.adapter;
+    this.key = details.key;
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;
@@ -206,6 +246,11 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
   limit: (e) => new LimitExceededError(e.message, e.limit as string | undefined),
+  storage: (e) =>
+    new StorageError(typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE', e.message, {
+      adapter: e.adapter as string | undefined,
+      key: e.key as string | undefined,
+    }),
 };
 
 /** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
@@ -229,6 +274,7 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
     if (err instanceof LimitExceededError && err.limit !== undefined) extra.limit = err.limit;
+    if (err instanceof StorageError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key };
     return { kind, message: err.message, code: err.code, ...extra };
   }
   if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };

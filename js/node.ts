@@ -12,15 +12,19 @@ import { Engine } from './engine.js';
 import { checkEngineOptions, loadFailure, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
 import { terminalApprover } from './prompt/terminal.js';
 import { EngineHost } from './run/host.js';
+import { installStorageHost } from './storage/host.js';
 
 export * from './common.js';
 export type { CreateEngineOptions } from './engine-options.js';
+export { fileStorage } from './storage/file.js';
+export { redisStorage } from './storage/redis.js';
 
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const glue = await import('./wasm/lmthing_core.cjs');
   const engine = await Engine.create(glue.default, await wasmBytes(options), { clock: options.clock });
+  installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   // Approvals without an onApproval handler are asked on the terminal when there is one.
   EngineHost.of(engine).human.terminal = terminalApprover();
   return engine;

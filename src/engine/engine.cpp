@@ -16,7 +16,7 @@ using protocol::WireError;
 
 namespace {
 
-const std::vector<std::string> kRunKinds = {"prompt", "conversation", "call", "map", "sleep", "fault"};
+const std::vector<std::string> kRunKinds = {"prompt", "conversation", "call", "map", "sleep", "storage", "fault"};
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "flow/parallel_map.hpp"
+#include "state/storage_script.hpp"
 
 namespace lmthing {
 
@@ -67,6 +68,10 @@ Task<json> prepare_simple_run(Loop& loop, RunId run, const std::string& kind, co
   if (kind == "sleep") {
     require_field(spec, "ms", value_t::number_float, "run.start spec (sleep)");
     return sleep(loop, run, optional_non_negative(spec, "ms", "run.start spec (sleep)"));
+  }
+  if (kind == "storage") {  // diagnostic: storage ops through the engine (src/state/storage_script.hpp)
+    state::check_storage_script(spec);
+    return state::run_storage_script(loop, run, spec);
   }
   // kind == "fault"
   const std::string where = spec.value("where", std::string("run"));

@@ -49,8 +49,13 @@ async function decide(page, tool, button, check = async () => {}) {
     return dialog.open && dialog.querySelector('[data-testid="approval-tool"]').textContent === t;
   }, tool);
   await check();
+  const shown = await page.getByTestId('approval-args').textContent();
   await page.getByTestId(button).click();
-  await page.waitForFunction(() => !document.querySelector('[data-testid="approval-dialog"]').open);
+  // Closed, or already showing the next request: the dialog may close and reopen between two polls.
+  await page.waitForFunction((before) => {
+    const dialog = document.querySelector('[data-testid="approval-dialog"]');
+    return !dialog.open || dialog.querySelector('[data-testid="approval-args"]').textContent !== before;
+  }, shown);
 }
 
 const waitForStatus = (page, status) => page.waitForFunction((s) => document.querySelector('[data-testid="status"]').textContent === s, status, { timeout: 30_000 });
