@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs acorn from there
 
+echo "== tokenizer rank files (dist/tokenizers, from js-tiktoken)"
+node scripts/gen-bpe-ranks.mjs dist/tokenizers
+
 echo "== native build (g++)"
 cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/native -j"$jobs"
