@@ -132,6 +132,8 @@ std::vector<Neighbor> HnswGraph::search_layer(const float* q, std::uint32_t entr
     if (current.distance > bound && found.size() >= ef) break;
     frontier.pop();
     const std::uint32_t* l = links(current.slot, level);
+    // Ask for the neighbours' vectors before walking them (native only; wasm has no prefetch).
+    for (std::uint32_t i = 1; i <= l[0]; ++i) __builtin_prefetch(vector(l[i]));
     for (std::uint32_t i = 1; i <= l[0]; ++i) {
       const std::uint32_t next = l[i];
       if (visited_[next] == epoch_) continue;
