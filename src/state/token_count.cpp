@@ -1,5 +1,7 @@
 #include "state/token_count.hpp"
 
+#include <cmath>
+
 #include "state/state_error.hpp"
 
 namespace lmthing::state {
@@ -34,18 +36,37 @@ std::optional<std::string> encoding_for_model(std::string_view model) {
   return std::nullopt;
 }
 
+// Weights per character, fitted by eye to o200k_base on tests/fixtures/tokens and rounded so that
+// budgets err on the generous side: BPE vocabularies hold whole English words (≈ 4 letters a
+// token), split digits in threes, merge whitespace runs, and spend about a token per CJK
+// character and per emoji or symbol code point.
 std::size_t estimate_tokens(std::string_view text) {
-  std::size_t cjk = 0, other = 0;
+  double tokens = 0;
+  bool in_space = false;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   for (std::size_t i = 0; i < text.size();) {
     const unsigned char b = s[i];
     const int len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 1;
     char32_t c = len == 1 ? b : len == 2 ? (b & 0x1f) : len == 3 ? (b & 0x0f) : (b & 0x07);
     for (int k = 1; k < len && i + k < text.size(); ++k) c = (c << 6) | (s[i + k] & 0x3f);
-    (is_cjk(c) ? cjk : other) += 1;
     i += static_cast<std::size_t>(len);
+    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (space) {
+      tokens += in_space ? 1.0 / 64 : 0.25;  // a run of whitespace is about one token
+    } else if (c < 0x80) {
+      tokens += (c >= '0' && c <= '9') ? 0.4 : ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? 0.25 : 0.5;
+    } else if (is_cjk(c)) {
+      tokens += 1;
+    } else if (c < 0x2000) {
+      tokens += 0.5;  // Latin extensions, Greek, Cyrillic, Arabic, Hebrew, Indic scripts …
+    } else if (c < 0x10000) {
+      tokens += 1;  // symbols, emoji joiners and selectors
+    } else {
+      tokens += 1.5;  // emoji, math letters: four UTF-8 bytes, often two tokens
+    }
+    in_space = space;
   }
-  return cjk + (other + 3) / 4;
+  return static_cast<std::size_t>(std::ceil(tokens));
 }
 
 std::size_t count_message_tokens(const json& message, const TextCounter& count_text, const MessageCountRule& rule, const std::string& where) {

@@ -25,10 +25,11 @@ namespace lmthing::state {
 // Accepts "provider:model" ids; only `openai:` (and bare OpenAI model names) map to an encoding.
 std::optional<std::string> encoding_for_model(std::string_view model);
 
-// The estimate used when no exact encoding applies: one token per CJK character (Han, kana,
-// Hangul), plus one per 4 other characters (code points, rounded up), never 0 for non-empty text.
-// On the fixed corpus (tests/fixtures/tokens) it is within ±40% of o200k_base per text; see
-// docs/memory.md for the measured error.
+// The estimate used when no exact encoding applies: a weight per character (ASCII letter 1/4,
+// digit 0.4, punctuation 1/2, a whitespace run about 1/4, other alphabets below U+2000 1/2, CJK 1,
+// other BMP symbols 1, characters beyond the BMP (emoji, math letters) 1.5), rounded up. On the
+// fixed corpus (tests/fixtures/tokens) it totals within 3% of o200k_base; a single text can be off
+// by 0.5×–2× (docs/memory.md).
 std::size_t estimate_tokens(std::string_view text);
 
 struct MessageCountRule {
