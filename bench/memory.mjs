@@ -5,7 +5,8 @@
 //     vectra, the pure-JS local vector store (brute force) a Node user would install;
 //   * token counting throughput of the engine's BPE (native and wasm) vs js-tiktoken on the same
 //     text, with the counts checked equal.
-// Usage: node bench/memory.mjs [N] [DIMS] [QUERIES]   (defaults 100000 384 200; ~10 min on 2 cores)
+// Usage: node bench/memory.mjs [N] [DIMS] [QUERIES] [--no-build]
+//        (defaults 100000 384 200; ~10 min on 2 idle cores; --no-build uses the bench binaries as built)
 //        writes bench/results/memory.json
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { check, median, round } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const [N, DIMS, QUERIES] = [Number(process.argv[2] ?? 100000), Number(process.argv[3] ?? 384), Number(process.argv[4] ?? 200)];
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const [N, DIMS, QUERIES] = [Number(positional[0] ?? 100000), Number(positional[1] ?? 384), Number(positional[2] ?? 200)];
 const M = 16, EF_CONSTRUCTION = 100, EF = 64, LATENT = 16;
 
 // ---- the data set, exactly as bench/memory_bench.cpp generates it ----
@@ -112,9 +114,11 @@ if (process.argv.includes('--vectra-child')) {
 // ---- orchestration ----
 const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
 const env = { ...process.env, NODE_PATH: '/usr/share/nodejs' };
-console.log('building bench targets (incremental)…');
-sh('cmake', ['--build', 'build/native', '-j2', '--target', 'bench_memory'], { env });
-sh('cmake', ['--build', 'build/wasm', '-j2', '--target', 'bench_memory_wasm', 'bench_memory_wasm_simd'], { env });
+if (!process.argv.includes('--no-build')) {
+  console.log('building bench targets (incremental)…');
+  sh('cmake', ['--build', 'build/native', '-j2', '--target', 'bench_memory'], { env });
+  sh('cmake', ['--build', 'build/wasm', '-j2', '--target', 'bench_memory_wasm', 'bench_memory_wasm_simd'], { env });
+}
 
 const vectorArgs = ['vector', N, DIMS, QUERIES, M, EF_CONSTRUCTION, EF].map(String);
 const runJson = (cmd, args) => JSON.parse(sh(cmd, args).trim().split('\n').pop());
