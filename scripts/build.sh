@@ -14,6 +14,9 @@ package_only=false
 jobs=$(nproc 2>/dev/null || echo 2)
 export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs acorn from there
 
+echo "== tokenizer rank files (dist/tokenizers, from js-tiktoken)"
+node scripts/gen-bpe-ranks.mjs dist/tokenizers
+
 bash scripts/drop-foreign-build.sh build/native build/wasm
 
 if ! $package_only; then
