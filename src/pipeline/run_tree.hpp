@@ -15,8 +15,8 @@
 namespace lmthing::pipeline {
 
 struct TreeLimits {
-  int max_depth = 8;          // sub-agents within sub-agents: a root run is depth 0
-  int max_steps = 10000;      // model calls of every run of the tree together
+  int max_depth = 8;      // sub-agents within sub-agents: a root run is depth 0
+  int max_steps = 10000;  // model calls of every run of the tree together
 };
 
 // The definitions a run sees and the state of its tree. A root run's RunTree holds the tree's state;
