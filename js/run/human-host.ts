@@ -3,9 +3,9 @@
  * `approval.ask` / `interaction.ask` ops by handing each request to the run's handler (or the
  * terminal), and answering pending requests by id. State belongs to one engine.
  */
-import { AbortError } from '../errors.js';
 import type { Engine, OpRequest } from '../engine.js';
 import type { ApprovalAction } from '../definitions/human.js';
+import { AbortError } from '../errors.js';
 
 /** An approval request as the handler receives it. */
 export interface ApprovalRequest {
