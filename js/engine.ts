@@ -12,7 +12,7 @@
  */
 import { realClock, type HostClock } from './clock.js';
 import type { DynamicJson } from './dynamic-json.js';
-import { AbortError, EngineError, errorFromWire, errorToWire, ProtocolError, type WireError } from './errors.js';
+import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, ProtocolError, type WireError } from './errors.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
@@ -161,8 +161,8 @@ export class Engine {
 
   /** Registers (or replaces) a named callback the engine can invoke with `callback.invoke`. */
   registerCallback(name: string, fn: Callback): void {
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`callback name must be a non-empty string, got ${String(name)}`);
-    if (typeof fn !== 'function') throw new TypeError(`callback "${name}" must be a function, got ${typeof fn}`);
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`callback name must be a non-empty string, got ${String(name)}`);
+    if (typeof fn !== 'function') throw new ConfigError(`callback "${name}" must be a function, got ${typeof fn}`);
     this.callbacks.set(name, fn);
   }
 

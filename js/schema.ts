@@ -15,6 +15,7 @@
 
 /** A schema users may pass: zod v3/v4 object or a plain JSON Schema object. */
 export type SchemaLike = object;
+import { ConfigError } from './errors.js';
 
 type Json = Record<string, unknown>;
 
@@ -35,7 +36,7 @@ export function toJsonSchema(schema: unknown, where = 'schema'): Record<string, 
   if (isZodV4(schema)) json = fromZodV4(schema, where);
   else if (isZodV3(schema)) json = new V3Converter(where).convert(schema, '#');
   else if (typeof schema === 'boolean' || isPlainObject(schema)) json = schema;
-  else throw new TypeError(`${where}: expected a zod schema or a JSON Schema object, got ${describe(schema)}`);
+  else throw new ConfigError(`${where}: expected a zod schema or a JSON Schema object, got ${describe(schema)}`);
 
   const checked = checkSchema(json, where, '#');
   if (checked === true) return {};
@@ -76,7 +77,7 @@ interface V4Schema {
 function fromZodV4(schema: V4Schema, where: string): unknown {
   const unrepresentable: V4ConvertParams['unrepresentable'] = (ctx) => {
     if (ctx.zodSchema._zod?.def?.type === 'date') return { type: 'string', format: 'date-time' };
-    throw new TypeError(`${where}: cannot convert zod schema at ${pointer(ctx.path)}: ${ctx.message}`);
+    throw new ConfigError(`${where}: cannot convert zod schema at ${pointer(ctx.path)}: ${ctx.message}`);
   };
   const params: V4ConvertParams = { target: 'draft-07', unrepresentable };
   try {
@@ -88,9 +89,9 @@ function fromZodV4(schema: V4Schema, where: string): unknown {
   } catch (err) {
     if (err instanceof TypeError && err.message.startsWith(`${where}: `)) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    throw new TypeError(`${where}: cannot convert zod schema: ${message}`, { cause: err });
+    throw new ConfigError(`${where}: cannot convert zod schema: ${message}`, { cause: err });
   }
-  throw new TypeError(
+  throw new ConfigError(
     `${where}: this zod v4 schema has no JSON Schema converter (zod/mini or an old zod 4 release?); ` +
       `pass z.toJSONSchema(schema, { target: "draft-07" }) instead`,
   );
@@ -277,7 +278,7 @@ class V3Converter {
   }
 
   private fail(at: string, message: string): never {
-    throw new TypeError(`${this.where}: cannot convert zod schema at ${at}: ${message}`);
+    throw new ConfigError(`${this.where}: cannot convert zod schema at ${at}: ${message}`);
   }
 }
 
@@ -376,10 +377,10 @@ const STRING_KEYWORDS = ['$ref', '$id', 'title', 'description', 'format', 'patte
 function checkSchema(schema: unknown, where: string, at: string): Json | boolean {
   if (typeof schema === 'boolean') return schema;
   const bad = (keyword: string, expected: string, value: unknown): never => {
-    throw new TypeError(`${where}: invalid JSON Schema at ${at}: "${keyword}" must be ${expected}, got ${describe(value)}`);
+    throw new ConfigError(`${where}: invalid JSON Schema at ${at}: "${keyword}" must be ${expected}, got ${describe(value)}`);
   };
   if (!isPlainObject(schema)) {
-    throw new TypeError(`${where}: invalid JSON Schema at ${at}: expected a schema (an object or a boolean), got ${describe(schema)}`);
+    throw new ConfigError(`${where}: invalid JSON Schema at ${at}: expected a schema (an object or a boolean), got ${describe(schema)}`);
   }
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {

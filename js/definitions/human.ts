@@ -7,6 +7,7 @@ import * as c from '../config/check.js';
 import { toJsonSchema } from '../schema.js';
 import type { DynamicJson } from '../dynamic-json.js';
 import type { DefinitionKind } from './kind.js';
+import { ConfigError } from '../errors.js';
 
 /** What a human can decide about an approval request. */
 export type ApprovalAction = 'approve' | 'deny' | 'modify';
@@ -180,7 +181,7 @@ export const validatorKind: DefinitionKind<unknown, StoredValidator> = {
       out.fn = marshal.callback('a validator', async (value: unknown, context: unknown) => {
         const result = await fn(value, context);
         if (typeof result === 'boolean') return result;
-        if (!result || typeof result !== 'object') throw new TypeError(`a validator must return {valid, errors?, fix?, severity?} or a boolean, got ${c.describe(result)}`);
+        if (!result || typeof result !== 'object') throw new ConfigError(`a validator must return {valid, errors?, fix?, severity?} or a boolean, got ${c.describe(result)}`);
         return result.severity === 'critical' ? { ...result, severity: 'error' } : result;
       });
     return out;

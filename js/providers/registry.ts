@@ -4,6 +4,7 @@
  * OpenAI-compatible provider configured through the environment) or an alias `fast`
  * (`LM_MODEL_FAST=openai:gpt-4o-mini`) to a {@link LanguageModel} or an {@link EmbeddingModel}.
  */
+import { nearest } from '../config/check.js';
 import { AuthenticationError, ValidationError } from '../errors.js';
 import { createAnthropic } from './anthropic.js';
 import { createGoogle } from './google.js';
@@ -111,8 +112,12 @@ function customSettings(env: Env, parsed: ParsedSpec) {
   const prefix = envName(parsed.provider);
   const baseURL = get(env, `${prefix}_API_BASE`);
   if (baseURL === undefined) {
+    const known = knownProviders(env);
+    const guess = nearest(parsed.provider, known);
     throw new ValidationError(
-      `Unknown provider '${parsed.provider}' in model '${parsed.spec}'. Known providers: ${knownProviders(env).join(', ')}. ` +
+      `Unknown provider '${parsed.provider}' in model '${parsed.spec}'` +
+        (guess ? ` (did you mean '${guess}'?)` : '') +
+        `. Known providers: ${known.join(', ')}. ` +
         `To add an OpenAI-compatible server set ${prefix}_API_BASE (and ${prefix}_API_TYPE=openai, optionally ${prefix}_API_KEY).`,
     );
   }

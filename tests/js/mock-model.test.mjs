@@ -195,23 +195,23 @@ test('an already aborted signal rejects even without a delay', async () => {
   assert.equal(m.remaining, 1);
 });
 
-test('invalid items are rejected up front with a TypeError naming the index', () => {
-  assert.throws(() => mockModel('text'), { name: 'TypeError', message: /items must be an array/ });
-  assert.throws(() => mockModel(undefined), { name: 'TypeError', message: /items must be an array/ });
+test('invalid items are rejected up front with a ConfigError (a TypeError) naming the index', () => {
+  assert.throws(() => mockModel('text'), { name: 'ConfigError', message: /items must be an array/ });
+  assert.throws(() => mockModel(undefined), { name: 'ConfigError', message: /items must be an array/ });
   assert.throws(() => mockModel([{ type: 'text', text: 'ok' }, { type: 'image' }]), {
-    name: 'TypeError',
+    name: 'ConfigError',
     message: /items\[1\] has unknown type "image": expected 'text', 'tool-call' or 'end-step'/,
   });
-  assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'TypeError', message: /items\[0\] has unknown type/ });
-  assert.throws(() => mockModel([null]), { name: 'TypeError', message: /items\[0\] must be an object/ });
+  assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'ConfigError', message: /items\[0\] has unknown type/ });
+  assert.throws(() => mockModel([null]), { name: 'ConfigError', message: /items\[0\] must be an object/ });
   assert.throws(() => mockModel([{ type: 'tool-call', args: {} }]), {
-    name: 'TypeError',
+    name: 'ConfigError',
     message: /items\[0\] \(tool-call\) must have a non-empty string "toolName"/,
   });
-  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 42 }]), { name: 'TypeError', message: /items\[0\].*toolName/ });
-  assert.throws(() => mockModel([{ type: 'text', text: 1 }]), { name: 'TypeError', message: /items\[0\] \(text\) must have a string "text"/ });
-  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 't', toolCallId: 5 }]), { name: 'TypeError', message: /toolCallId/ });
-  assert.throws(() => mockModel([], { delayMs: -1 }), { name: 'TypeError', message: /delayMs/ });
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 42 }]), { name: 'ConfigError', message: /items\[0\].*toolName/ });
+  assert.throws(() => mockModel([{ type: 'text', text: 1 }]), { name: 'ConfigError', message: /items\[0\] \(text\) must have a string "text"/ });
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 't', toolCallId: 5 }]), { name: 'ConfigError', message: /toolCallId/ });
+  assert.throws(() => mockModel([], { delayMs: -1 }), { name: 'ConfigError', message: /delayMs/ });
 });
 
 test('isLanguageModel checks provider, modelId and generate', () => {

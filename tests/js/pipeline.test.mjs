@@ -361,6 +361,27 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
   });
 });
 
+test('misuse outside option bags is a typed LmthingError too: names, schemas, mock items, provider typos', async () => {
+  const typed = (fn, code, message) => {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof LmthingError, `${err?.name}: ${err?.message}`);
+      assert.equal(err.code, code);
+      assert.match(err.message, message);
+      return;
+    }
+    assert.fail('expected an error');
+  };
+  typed(() => mockModel(['ok']), 'INVALID_CONFIG', /^mockModel: items\[0\] must be an object with type 'text', 'tool-call' or 'end-step', got /);
+  await assert.rejects(runPrompt((ctx) => ctx.defTool('', 'd', {}, () => 1), { model: mockModel([text('x')]) }), (err) =>
+    err instanceof ConfigError && err instanceof LmthingError && /^defTool: invalid name ""/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defTool('t', 'd', 42, () => 1), { model: mockModel([text('x')]) }), (err) =>
+    err instanceof ConfigError && /expected a zod schema or a JSON Schema object, got number 42/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.$`hi`, { model: 'opnai:gpt-4o' }), (err) =>
+    err instanceof ValidationError && /Unknown provider 'opnai' in model 'opnai:gpt-4o' \(did you mean 'openai'\?\)/.test(err.message));
+});
+
 test('the public RunEvent union covers every event type the engine emits', async () => {
   const engine = await createEngine();
   const info = await engine.request('engine.info');
