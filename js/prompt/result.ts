@@ -36,6 +36,8 @@ export interface StepResult {
  */
 export type StreamPart =
   | { type: 'text-delta'; text: string; stepNumber: number }
+  /** The model's reasoning (thinking) as it streams, where the provider exposes it. */
+  | { type: 'reasoning-delta'; text: string; stepNumber: number }
   | RunEvent
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
   | { type: 'error'; error: unknown };

@@ -205,6 +205,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const models: RunModels = {
     models: new Map(),
     onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber: Number(stepNumber) }),
+    onReasoning: (text, stepNumber) => result.push({ type: 'reasoning-delta', text, stepNumber: Number(stepNumber) }),
     conversation: [],
     ...(place.parent ? { parent: place.parent.models } : {}),
   };

@@ -11,8 +11,10 @@ import { HumanHost } from './human-host.js';
 export interface RunModels {
   /** Model references the run's ops may name, each the user-facing name of its model. */
   readonly models: Map<string, LanguageModel>;
-  /** Where the text (and reasoning) of a model call goes while it streams; `step` is the op's `step`. */
+  /** Where the text of a model call goes while it streams; `step` is the op's `step`. */
   onText(text: string, step: unknown): void;
+  /** Where the reasoning (thinking) of a model call goes while it streams, if anywhere. */
+  onReasoning?(text: string, step: unknown): void;
   /**
    * The conversation as the engine synced it: a prompt run's model.generate sends only the messages
    * the host does not have (`conversation: {base, append}`), and the host adds the assistant turn itself.
@@ -72,6 +74,7 @@ export class EngineHost {
     const response = await model.generate(request, {
       signal,
       onDelta: (delta) => {
+        if (delta.type === 'reasoning-delta' && delta.text) run.onReasoning?.(delta.text, op.step);
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;
         run.onText(delta.text, op.step);

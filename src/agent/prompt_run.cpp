@@ -48,7 +48,8 @@ class PromptRun {
       : spec_(std::move(spec)),
         tree_(std::move(tree)),
         env_{loop, run, tree_, desk, spec_.host, spec_.path, tool_box(spec_.tools, spec_.settings, *tree_)},
-        model_chain_(pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
+        model_chain_(
+            pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
         transcript_(spec_.messages) {
     check_guarded_tools();
     protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");

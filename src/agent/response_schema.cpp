@@ -13,7 +13,8 @@ using protocol::WireError;
 
 class ResponseSchemaSeam : public pipeline::StepSeam {
  public:
-  ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries) : validator_(std::move(validator)), max_retries_(max_retries) {}
+  ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries)
+      : validator_(std::move(validator)), max_retries_(max_retries) {}
 
   Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv&) override {
     pipeline::StepVerdict verdict;

@@ -249,7 +249,8 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
     options.emplace(*o, where + ": options");
     options->only({"maxRetries", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"});
   }
-  SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""), agent::parse_run_settings(fields, options ? &*options : nullptr)};
+  SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""),
+                     agent::parse_run_settings(fields, options ? &*options : nullptr)};
   const double timeout_ms = options ? options->ms("timeoutMs").value_or(0) : 0;
   auto session = std::make_shared<Session>(loop, run, std::move(bound), std::move(setup));
   sessions_[run] = session;

@@ -17,8 +17,8 @@
 namespace lmthing::pipeline {
 
 struct TreeLimits {
-  int max_depth = 8;          // sub-agents within sub-agents: a root run is depth 0
-  int max_steps = 10000;      // model calls of every run of the tree together
+  int max_depth = 8;      // sub-agents within sub-agents: a root run is depth 0
+  int max_steps = 10000;  // model calls of every run of the tree together
 };
 
 // State that a feature keeps per run tree (the state store) or per engine (caches that outlive a

@@ -99,7 +99,8 @@ struct HumanHost {
 json spec_with(json extra) {
   json spec{{"kind", "prompt"}, {"model", "m"}, {"host", "h1"}, {"messages", json::array({{{"role", "user"}, {"content", "tidy the project"}}})}};
   json definitions = json::array();
-  for (const auto& [list, kind] : {std::pair{"approvals", "approval"}, {"guards", "guard"}, {"validators", "validator"}, {"interactions", "interaction"}}) {
+  for (const auto& [list, kind] :
+       {std::pair{"approvals", "approval"}, {"guards", "guard"}, {"validators", "validator"}, {"interactions", "interaction"}}) {
     if (!extra.contains(list)) continue;
     for (json config : extra[list]) {
       const std::string name = config["name"];
