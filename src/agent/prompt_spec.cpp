@@ -12,12 +12,6 @@ namespace {
 
 constexpr const char* kWhere = "run.start spec (prompt)";
 
-<<<<<<< HEAD
-const std::vector<std::string> kSpecFields = {
-    "kind",  "model",     "systems",  "variables", "messages",       "tools", "hooks",     "stopWhen", "responseSchema", "responseSchemaRetries",
-    "options", "retry",   "fallback", "circuitBreaker", "definitions", "limits", "parentRun", "seed",     "host",           "path",
-    "responseValidator", "storage", "sessionId", "agent", "cache"};
-=======
 const std::vector<std::string> kSpecFields = {"kind",
                                               "model",
                                               "systems",
@@ -38,8 +32,11 @@ const std::vector<std::string> kSpecFields = {"kind",
                                               "seed",
                                               "host",
                                               "path",
-                                              "responseValidator"};
->>>>>>> main
+                                              "responseValidator",
+                                              "storage",
+                                              "sessionId",
+                                              "agent",
+                                              "cache"};
 const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }

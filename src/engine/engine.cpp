@@ -44,14 +44,10 @@ void Engine::handle_command(const json& message) {
       directives_.handle(id, type, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, info()));
-<<<<<<< HEAD
     else if (type.rfind("state.", 0) == 0)
       handle_state_command(loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
-    else if (!handle_human_command(loop_, desk_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message))
-=======
     else if (!handle_human_command(
                  loop_, desk_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message))
->>>>>>> main
       throw ProtocolError("unknown command type \"" + type +
                           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
                           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
