@@ -49,7 +49,7 @@ export const stateKind: DefinitionKind<unknown, StoredState> = {
       throw new StateError('STORAGE_UNSERIALIZABLE', `${where}: ${problem} (a state's value must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)`, {
         state: where.slice(where.indexOf('"') + 1, where.lastIndexOf('"')),
       });
-    const o = c.checkOptions(where, (options ?? {}) as StateOptions, {
+    const o = c.checkOptions<StateOptions>(where, options ?? {}, {
       persist: c.boolean,
       scope: c.oneOf('session', 'global', 'agent'),
       ttl: c.ms(),
@@ -71,7 +71,7 @@ export const stateKind: DefinitionKind<unknown, StoredState> = {
       out.serialize = marshal.callback(
         'the serialize function of a state',
         async (value: unknown) => {
-          const text: unknown = await serialize(value);
+          const text: unknown = await Promise.resolve(serialize(value));
           if (typeof text !== 'string') throw new TypeError(`serialize must return a string, got ${c.describe(text)}`);
           return text;
         },

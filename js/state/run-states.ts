@@ -200,6 +200,6 @@ export class RunStates {
     if (this.refused === undefined) return;
     const err = this.refused;
     this.refused = undefined;
-    throw err;
+    throw err instanceof Error ? err : new Error(String(err));
   }
 }

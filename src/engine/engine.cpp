@@ -45,7 +45,8 @@ void Engine::handle_command(const json& message) {
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, info()));
     else if (type.rfind("state.", 0) == 0)
-      handle_state_command(loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
+      handle_state_command(
+          loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (!handle_human_command(
                  loop_, desk_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message))
       throw ProtocolError("unknown command type \"" + type +

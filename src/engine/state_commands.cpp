@@ -19,12 +19,12 @@ Task<json> view(pipeline::CallEnv env) {
   co_return json{{"tree", env.tree->root()}, {"states", std::move(states)}};
 }
 
-Task<json> save(pipeline::CallEnv env, std::shared_ptr<state::StateInstance> instance) {
+Task<json> save_reply(pipeline::CallEnv env, std::shared_ptr<state::StateInstance> instance) {
   co_await state::save(env, instance);
   co_return json{{"saved", true}};
 }
 
-Task<json> update(pipeline::CallEnv env, std::shared_ptr<state::StateInstance> instance, std::string fn) {
+Task<json> update_reply(pipeline::CallEnv env, std::shared_ptr<state::StateInstance> instance, std::string fn) {
   json value = co_await state::update(env, instance, std::move(fn));
   co_return json{{"value", std::move(value)}};
 }
@@ -65,9 +65,9 @@ bool handle_state_command(Loop& loop, const EnvOfRun& env_of, const std::string&
     state::change(*instance, changes);
     loop.emit(protocol::reply_ok(id, json::object()));
   } else if (type == "state.save") {
-    loop.spawn(reply_when_done(loop, id, save(std::move(env), std::move(instance))));
+    loop.spawn(reply_when_done(loop, id, save_reply(std::move(env), std::move(instance))));
   } else {
-    loop.spawn(reply_when_done(loop, id, update(std::move(env), std::move(instance), fields.string("fn"))));
+    loop.spawn(reply_when_done(loop, id, update_reply(std::move(env), std::move(instance), fields.string("fn"))));
   }
   return true;
 }

@@ -29,7 +29,8 @@ void define_cache(pipeline::RunTree& tree, const std::string& name, const protoc
   const auto strategy = config.choice("strategy", {"lru", "ttl", "persistent"});
   if (!strategy) config.fail("'strategy' is required: 'lru', 'ttl' or 'persistent'");
   spec.strategy = *strategy == "lru" ? state::CacheStrategy::Lru : *strategy == "ttl" ? state::CacheStrategy::Ttl : state::CacheStrategy::Persistent;
-  spec.max_size = static_cast<std::size_t>(config.integer("maxSize", 1, 100'000'000).value_or(spec.strategy == state::CacheStrategy::Ttl ? 10'000 : 1000));
+  spec.max_size =
+      static_cast<std::size_t>(config.integer("maxSize", 1, 100'000'000).value_or(spec.strategy == state::CacheStrategy::Ttl ? 10'000 : 1000));
   spec.ttl_ms = config.ms("ttl").value_or(0);
   if (spec.strategy == state::CacheStrategy::Ttl && spec.ttl_ms == 0) config.fail("a 'ttl' cache needs 'ttl': how long entries live, in ms");
   spec.key_generator = config.optional_string("keyGenerator").value_or("");
@@ -38,7 +39,8 @@ void define_cache(pipeline::RunTree& tree, const std::string& name, const protoc
   spec.compression = config.optional_bool("compression").value_or(false);
   const std::string on_error = config.choice("onStorageError", {"bypass", "fail"}).value_or("bypass");
   spec.fail_on_storage_error = on_error == "fail";
-  if (spec.compression && !spec.in_storage()) config.fail("'compression' applies to entries in storage: give the cache a 'storage', or use 'persistent'");
+  if (spec.compression && !spec.in_storage())
+    config.fail("'compression' applies to entries in storage: give the cache a 'storage', or use 'persistent'");
   auto core = tree.engine_services().get<state::CacheRegistry>().core(tree.loop(), spec);
   tree.definitions().add("cache", name, std::make_shared<state::CacheDefinition>(state::CacheDefinition{std::move(spec), std::move(core)}));
 }
@@ -129,7 +131,8 @@ class CacheInterceptor : public pipeline::Interceptor {
       const std::string label = "keyGenerator of cache \"" + spec_.name + "\"";
       json generated = co_await call.env->loop.op(call.env->run, "callback.invoke", std::move(payload), 0, label);
       if (!generated.is_string() && !generated.is_number())
-        throw OpFailed(WireError{"callback", "cache \"" + spec_.name + "\": keyGenerator must return a string, got " + std::string(generated.type_name()),
+        throw OpFailed(WireError{"callback",
+                                 "cache \"" + spec_.name + "\": keyGenerator must return a string, got " + std::string(generated.type_name()),
                                  json::object()});
       key = generated.is_string() ? generated.get<std::string>() : generated.dump();
     } else {
@@ -234,7 +237,8 @@ class CacheInterceptor : public pipeline::Interceptor {
 
   void report_removed(const pipeline::CallEnv& env) {
     for (auto& [key, why] : core_->take_removed())
-      env.emit(json{{"type", "cache-evict"}, {"cache", spec_.name}, {"key", key}, {"reason", why == state::Removal::capacity ? "capacity" : "expired"}});
+      env.emit(
+          json{{"type", "cache-evict"}, {"cache", spec_.name}, {"key", key}, {"reason", why == state::Removal::capacity ? "capacity" : "expired"}});
   }
 
   const CacheSpec& spec_;
@@ -254,8 +258,10 @@ std::unique_ptr<pipeline::Interceptor> make_cache(const pipeline::Target& target
 }  // namespace lmthing::policy
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind cache_kind{
-    "cache", "cache", {"strategy", "maxSize", "ttl", "keyGenerator", "storage", "keyPrefix", "compression", "onStorageError"}, policy::define_cache,
-    nullptr};
+extern const DefinitionKind cache_kind{"cache",
+                                       "cache",
+                                       {"strategy", "maxSize", "ttl", "keyGenerator", "storage", "keyPrefix", "compression", "onStorageError"},
+                                       policy::define_cache,
+                                       nullptr};
 extern const InterceptorType cache_interceptor{"cache", {"cache"}, {"cache"}, policy::make_cache};
 }  // namespace lmthing::pipeline::registered

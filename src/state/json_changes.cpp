@@ -63,7 +63,8 @@ void remove(json& value, const json& path) {
 }  // namespace
 
 void check_changes(const json& changes, const std::string& where) {
-  if (!changes.is_array()) throw protocol::ProtocolError(where + ": \"changes\" must be an array of {op, path, value?}, got " + changes.dump().substr(0, 100));
+  if (!changes.is_array())
+    throw protocol::ProtocolError(where + ": \"changes\" must be an array of {op, path, value?}, got " + changes.dump().substr(0, 100));
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const json& change = changes[i];
     const std::string at = where + ": changes[" + std::to_string(i) + "]";
@@ -71,8 +72,7 @@ void check_changes(const json& changes, const std::string& where) {
       throw protocol::ProtocolError(at + " must be {op: \"set\" | \"delete\", path, value?}, got " + change.dump().substr(0, 100));
     const std::string op = change["op"].get<std::string>();
     if (op != "set" && op != "delete") throw protocol::ProtocolError(at + ": op must be \"set\" or \"delete\", got \"" + op + "\"");
-    if (!change.contains("path") || !change["path"].is_array())
-      throw protocol::ProtocolError(at + ": \"path\" must be an array of keys and indices");
+    if (!change.contains("path") || !change["path"].is_array()) throw protocol::ProtocolError(at + ": \"path\" must be an array of keys and indices");
     for (const json& segment : change["path"])
       if (!segment.is_string() && !is_index(segment))
         throw protocol::ProtocolError(at + ": a path segment must be a string or an index >= 0, got " + segment.dump());
@@ -80,7 +80,8 @@ void check_changes(const json& changes, const std::string& where) {
         throw protocol::ProtocolError(at + ": index " + segment.dump() + " is past the largest array index a change may write (" +
                                       std::to_string(kMaxPadding) + ")");
     if (op == "set" && !change.contains("value")) throw protocol::ProtocolError(at + ": a set needs a \"value\"");
-    if (op == "delete" && change["path"].empty()) throw protocol::ProtocolError(at + ": a delete needs a non-empty path (use set to replace the value)");
+    if (op == "delete" && change["path"].empty())
+      throw protocol::ProtocolError(at + ": a delete needs a non-empty path (use set to replace the value)");
   }
 }
 

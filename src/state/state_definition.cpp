@@ -59,10 +59,7 @@ std::unique_ptr<pipeline::StepSeam> make_state_load(const pipeline::StepSeamCont
 }  // namespace lmthing::state
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind state_kind{"state",
-                                       "state",
-                                       {"initial", "persist", "scope", "ttl", "storage", "serialize", "deserialize", "changes", "save"},
-                                       state::define_state,
-                                       nullptr};
+extern const DefinitionKind state_kind{
+    "state", "state", {"initial", "persist", "scope", "ttl", "storage", "serialize", "deserialize", "changes", "save"}, state::define_state, nullptr};
 extern const StepSeamType state_load_seam{"state_load", state::make_state_load};
 }  // namespace lmthing::pipeline::registered

@@ -64,8 +64,9 @@ Task<std::optional<StoredValue>> read(const pipeline::CallEnv& env, const StateI
   }
   if (!stored || spec.deserialize.empty()) co_return stored;
   if (!stored->value.is_string())
-    fail(instance, "STORAGE_CORRUPT", "the stored record is " + std::string(stored->value.type_name()) +
-                                          ", but a state with a deserialize function is stored as the string its serialize function returned");
+    fail(instance, "STORAGE_CORRUPT",
+         "the stored record is " + std::string(stored->value.type_name()) +
+             ", but a state with a deserialize function is stored as the string its serialize function returned");
   std::optional<std::string> failure;
   const std::string label = "deserialize of state \"" + spec.name + "\"";
   try {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "pipeline/call.hpp"
+#include "pipeline/run_tree.hpp"
 #include "runtime/async_mutex.hpp"
 
 namespace lmthing::state {
