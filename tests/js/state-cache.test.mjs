@@ -101,7 +101,7 @@ test('seed: defState userPreferences, changed and saved in the prompt function a
     (ctx) => {
       ctx.defState('userPreferences', { language: 'typescript', frameworks: [], codeStyle: 'functional' }, { persist: true, scope: 'session' });
       ctx.defTool('prefs', 'Reads the preferences', object, () => {
-        seen = structuredClone(ctx.getState('userPreferences'));
+        seen = JSON.parse(JSON.stringify(ctx.getState('userPreferences'))); // a live object (a Proxy): structuredClone cannot copy it
         return 'read';
       });
       ctx.$`Read them.`;
