@@ -172,7 +172,7 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       if (it.args !== undefined && JSON.stringify(it.args) === undefined) {
         throw new TypeError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${describe(it.args)}`);
       }
-      return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId as string | undefined, args: it.args };
+      return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId, args: it.args };
     }
     if (it.type === 'end-step') return { type: 'end-step' };
     throw new TypeError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text', 'tool-call' or 'end-step'`);
@@ -251,6 +251,14 @@ function clone<T>(value: T): T {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v);
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'symbol':
+    case 'undefined':
+    case 'function': return `${typeof v} ${String(v)}`;
+    default: return 'an object';
+  }
 }

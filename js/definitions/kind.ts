@@ -12,7 +12,7 @@ export interface Marshal {
    * messages. User code called back gets the run's states loaded first, except `plain` callbacks
    * (those the engine calls while it loads or saves a state).
    */
-  callback(label: string, fn: (...args: any[]) => unknown, options?: { plain?: boolean }): string;
+  callback(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string;
   /** Registers a model with the run and returns its reference. */
   model(model: string | LanguageModel): string;
   /** The run's states by name, as the `state` of guard and tool contexts (live objects). */
@@ -35,7 +35,7 @@ export interface DefinitionKind<Config, Stored = Config> {
 
 /** One collected definition. */
 export interface Definition {
-  readonly kind: DefinitionKind<any, any>;
+  readonly kind: DefinitionKind<unknown, unknown>;
   readonly name: string;
   readonly stored: unknown;
 }

@@ -198,12 +198,12 @@ class DirectiveRun {
   /** The run's states (docs/state-and-caches.md): loaded before user code is called back, changes sent before its answer. */
   private runStates: RunStates | undefined;
 
-  private register(label: string, fn: (...args: any[]) => unknown, options?: { plain?: boolean }): string {
+  private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
     const withStates = async (...args: unknown[]) => {
       await this.runStates?.ensure();
       try {
-        return await fn(...args);
+        return await (fn as (...a: unknown[]) => unknown)(...args);
       } finally {
         this.runStates?.flush();
       }
@@ -219,7 +219,7 @@ class DirectiveRun {
     const refs: Record<string, string> = {};
     for (const [key, model] of this.models) refs[key] = addModel(this.runModels, model);
     const marshal = {
-      callback: (label: string, fn: (...args: any[]) => unknown, o?: { plain?: boolean }) => this.register(label, fn, o),
+      callback: (label: string, fn: (...args: never[]) => unknown, o?: { plain?: boolean }) => this.register(label, fn, o),
       model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)),
       state: () => stateView(this.definitions),
     };
@@ -323,21 +323,23 @@ class DirectiveRun {
     }
     if (this.config.signal?.aborted) throw this.abortError();
     await this.settleStream(conv);
-    const a = request.args as Record<string, any>;
+    // The arguments are what the directive in directives.ts put there for this kind.
+    const a = request.args;
     switch (request.kind) {
       case 'append': {
         const tags = (a.tags as Tag[] | undefined)?.map((t) => ({ id: t.id, description: t.description }));
-        const { index } = (await this.command(conv, 'append', { message: { role: a.role, content: a.content }, tags })) as { index: number };
-        return new ConversationMessage({ role: a.role, content: a.content, index, tags });
+        const message = { role: a.role as Role, content: a.content as string };
+        const { index } = (await this.command(conv, 'append', { message, tags })) as { index: number };
+        return new ConversationMessage({ ...message, index, tags });
       }
       case 'reply':
         return this.reply(conv, a.schema);
       case 'stream':
         return this.stream(conv, a.schema);
       case 'model.push': {
-        const key = a.key as unknown;
+        const key = a.key;
         if (typeof key !== 'string' || !this.keys.includes(key))
-          throw new ConfigError(`L.${a.via}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
+          throw new ConfigError(`L.${a.via as string}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
         const { handle } = (await this.command(conv, 'model.push', { key })) as { handle: number };
         return new ModelHandle(key, handle);
       }
@@ -409,7 +411,8 @@ class DirectiveRun {
     if (!pending) return;
     await pending.done;
     conv.stream = undefined;
-    if (pending.error !== undefined && !pending.queue.observed) throw pending.error;
+    // The reply's rejection reason, rethrown as it is (`!== undefined` narrowed it to `{} | null`).
+    if (pending.error !== undefined && !pending.queue.observed) throw pending.error as unknown;
   }
 
   private async enableTool(conv: Conv, a: { name: unknown; description: unknown; schema: unknown; impl: unknown; options: unknown }): Promise<ToolHandle> {
@@ -418,7 +421,7 @@ class DirectiveRun {
       throw new ConfigError(`L.tool: the name must match [A-Za-z_][A-Za-z0-9_.-]*, got ${describe(name)}`);
     if (typeof description !== 'string') throw new ConfigError(`L.tool("${name}"): the description must be a string, got ${describe(description)}`);
     if (typeof impl !== 'function') throw new ConfigError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
-    const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}) as ToolPolicyOptions, toolPolicyShape);
+    const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}), toolPolicyShape);
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
@@ -520,6 +523,8 @@ function toJson(value: unknown): unknown {
     const text = JSON.stringify(value);
     return text === undefined ? null : JSON.parse(text);
   } catch {
+    // A value JSON rejects (a BigInt, a cycle): its String() form, even when that is `[object Object]`.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value may reach here; String() is the documented fallback
     return String(value);
   }
 }

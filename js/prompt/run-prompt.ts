@@ -26,7 +26,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
-import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
+import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -164,7 +164,7 @@ export async function runPrompt(fn: (ctx: PromptContext) => unknown, config: Pro
   if (config.system !== undefined) ctx.defSystem('system', config.system);
   for (const [i, plugin] of (config.plugins ?? []).entries()) {
     if (typeof plugin === 'function') await plugin(ctx);
-    else await ctx.defPlugin((plugin as PromptPluginObject).name ?? `plugin${i}`, plugin as PromptPluginObject);
+    else await ctx.defPlugin((plugin).name ?? `plugin${i}`, plugin);
   }
   await fn(ctx);
   await Promise.all(collectedOf(ctx).installs);
@@ -221,12 +221,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const treeStates = place.parent?.states ?? new TreeStates();
   let runStates: RunStates | undefined;
   const hasStates = definitions.names(stateKind).length > 0;
-  const register = (label: string, fn: (...args: any[]) => unknown, options?: { plain?: boolean }): string => {
+  const register = (label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string => {
     const name = `${prefix}${nextCallback++}:${label}`;
     const withStates = async (...args: unknown[]) => {
       await runStates?.ensure();
       try {
-        return await fn(...args);
+        return await (fn as (...a: unknown[]) => unknown)(...args);
       } finally {
         runStates?.flush();
       }
@@ -434,7 +434,7 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
 
 /** lmthing's beforeCall / onSuccess / onError around an execute function. */
 async function withToolOptions(
-  options: { beforeCall?: (input: any, context: ToolContext) => unknown; onSuccess?: (input: any, output: unknown) => unknown; onError?: (input: any, error: unknown) => unknown },
+  options: Pick<ToolOptions, 'beforeCall' | 'onSuccess' | 'onError'>,
   args: unknown,
   context: ToolContext,
   run: (input: unknown) => unknown,
