@@ -3,6 +3,7 @@
  * (LRU and TTL in memory, on its clock; `persistent` entries and caches given a `storage` through
  * the storage adapters) and answers tools, agents and models that name it (`cache: name`).
  */
+import type { DynamicJson } from '../dynamic-json.js';
 import * as c from '../config/check.js';
 import type { DefinitionKind } from './kind.js';
 
@@ -20,7 +21,7 @@ export interface CacheConfig {
    * `{target: 'tool' | 'model', name}`; returns a string. Default: the arguments as JSON (a digest
    * of the request for models).
    */
-  keyGenerator?: (args: any, context: { target: 'tool' | 'model'; name: string }) => string | Promise<string>;
+  keyGenerator?: (args: DynamicJson, context: { target: 'tool' | 'model'; name: string }) => string | Promise<string>;
   /** A storage registered on the engine for the entries (`persistent`: default the run's; `lru`/`ttl`: also kept there when given). */
   storage?: string;
   /** Prefix of the storage keys (default `cache:<name>:`). */

@@ -45,7 +45,7 @@ export function definitionsOf(ctx: DefinitionContext): DefinitionSet {
 export function stateView(ctx: DefinitionContext): Record<string, unknown> {
   const view: Record<string, unknown> = {};
   for (const name of definitionsOf(ctx).names(stateKind))
-    Object.defineProperty(view, name, { enumerable: true, get: () => ctx.getState(name), set: (value: unknown) => ctx.setState(name, value) });
+    Object.defineProperty(view, name, { enumerable: true, get: () => ctx.getState<unknown>(name), set: (value: unknown) => ctx.setState(name, value) });
   return view;
 }
 
@@ -148,7 +148,7 @@ export class DefinitionContext {
    * to the engine while the run is live), or the plain value for a primitive. In the prompt function
    * (before the run starts) changes go on top of the value the run loads. After the run, a plain copy.
    */
-  getState<T = any>(name: string): T {
+  getState<T = DynamicJson>(name: string): T {
     const run = liveRuns.get(this)?.states;
     if (run) {
       if (!run.loaded) throw new NotRunningError(`ctx.getState("${name}"): the run's states are not loaded yet; call it inside tools, hooks and agents (or await ctx.loadStates())`);
@@ -184,7 +184,7 @@ export class DefinitionContext {
   }
 
   /** Read-modify-write of state `name` in storage, retried on conflict (`fn` may run more than once); resolves to the new value. */
-  async updateState<T = any>(name: string, fn: (value: T) => T): Promise<T> {
+  async updateState<T = DynamicJson>(name: string, fn: (value: T) => T): Promise<T> {
     const run = this.live('updateState', stateKind, name).states;
     if (!run) throw new NotRunningError(`ctx.updateState("${name}"): the run has no states`);
     await run.ensure();

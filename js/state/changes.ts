@@ -64,19 +64,19 @@ function fit(container: Container, segment: PathSegment, last: boolean, value: J
 function setAt(root: JsonValue, path: PathSegment[], value: JsonValue): JsonValue {
   if (path.length === 0) return value;
   let top: Container = typeof root === 'object' && root !== null ? root : {};
-  top = fit(top, path[0]!, path.length === 1, value);
+  top = fit(top, path[0], path.length === 1, value);
   let node: Container = top;
   for (let i = 0; i + 1 < path.length; i++) {
-    const segment = path[i]!;
+    const segment = path[i];
     let child = childOf(node, segment);
-    const fitted = fit(child, path[i + 1]!, i + 2 === path.length, value);
+    const fitted = fit(child, path[i + 1], i + 2 === path.length, value);
     if (fitted !== child) {
       write(node, segment, fitted);
       child = fitted;
     }
     node = child;
   }
-  const last = path[path.length - 1]!;
+  const last = path[path.length - 1];
   if (Array.isArray(node) && last === 'length' && isIndex(value as PathSegment)) {
     const length = value as number;
     if (length > node.length + MAX_PADDING) throw new RangeError(`a change sets an array's length to ${length}, more than ${MAX_PADDING} past its end`);
@@ -92,9 +92,9 @@ function deleteAt(root: JsonValue, path: PathSegment[]): JsonValue {
   let node: JsonValue | undefined = root;
   for (let i = 0; i + 1 < path.length; i++) {
     if (typeof node !== 'object' || node === null) return root;
-    node = read(node, path[i]!);
+    node = read(node, path[i]);
   }
-  const last = path[path.length - 1]!;
+  const last = path[path.length - 1];
   if (Array.isArray(node)) {
     // As a JS `delete` does: a hole, which JSON writes as null.
     if (isIndex(last) && last < node.length) node[last] = null;

@@ -51,7 +51,7 @@ function resolve(root: JsonValue, path: PathSegment[]): JsonValue | undefined {
 /** Proxies are kept per path and kind, so `state.a === state.a` (a bounded cache). */
 function proxyFor(slot: StateSlot, path: PathSegment[], array: boolean): object {
   let cache = proxies.get(slot);
-  if (!cache) proxies.set(slot, (cache = new Map()));
+  if (!cache) proxies.set(slot, (cache = new Map<string, object>()));
   const id = `${array ? 'a' : 'o'}${JSON.stringify(path)}`;
   let proxy = cache.get(id);
   if (!proxy) {
@@ -97,7 +97,7 @@ function handler(slot: StateSlot, path: PathSegment[]): ProxyHandler<object> {
 
   return {
     get(target, prop, receiver) {
-      if (prop === inspect) return Reflect.get(target, prop);
+      if (prop === inspect) return Reflect.get(target, prop) as unknown;
       const node = container();
       if (!node) return undefined;
       if (typeof prop === 'symbol') return Reflect.get(node, prop, receiver) as unknown;

@@ -40,7 +40,7 @@ class Services {
 // a root run: spec.agent), and its tree's session and default storage (spec.sessionId, spec.storage).
 struct RunScope {
   std::string agent = "root";
-  std::string session;            // empty: the run has no sessionId
+  std::string session;             // empty: the run has no sessionId
   std::string storage = "memory";  // a storage name registered on the host
 };
 
