@@ -146,7 +146,7 @@ export const guardKind: DefinitionKind<unknown, StoredGuard> = {
   },
   wire({ condition, config }, marshal) {
     const fn = async (args: unknown, call: { toolName: string; toolCallId: string; stepNumber: number }) => {
-      const verdict = await condition(guardContext(args, call), call);
+      const verdict = await condition(guardContext(args, call, marshal.state?.() ?? {}), call);
       if (typeof verdict === 'boolean') return verdict;
       if (verdict && typeof verdict === 'object' && typeof verdict.pass === 'boolean') return verdict;
       return Boolean(verdict);
@@ -156,11 +156,11 @@ export const guardKind: DefinitionKind<unknown, StoredGuard> = {
 };
 
 /** The guard's first argument: the arguments' own fields, then the call's (which win on a clash). */
-function guardContext(args: unknown, call: { toolName: string; toolCallId: string; stepNumber: number }): GuardContext {
+function guardContext(args: unknown, call: { toolName: string; toolCallId: string; stepNumber: number }, state: Record<string, unknown>): GuardContext {
   const own = c.isPlainObject(args) ? args : {};
   const context = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(own)) Object.defineProperty(context, key, { value, enumerable: true, writable: true, configurable: true });
-  return Object.assign(context, { args, toolName: call.toolName, toolCallId: call.toolCallId, stepNumber: call.stepNumber, state: {} }) as GuardContext;
+  return Object.assign(context, { args, toolName: call.toolName, toolCallId: call.toolCallId, stepNumber: call.stepNumber, state }) as GuardContext;
 }
 
 type StoredValidator = { schema: Record<string, unknown> | null; fn: ValidatorFn | undefined };

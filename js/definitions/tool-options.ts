@@ -29,6 +29,8 @@ export interface ToolPolicyOptions {
   retryOnFailure?: boolean;
   /** ... at most this many times (default 2), then a ValidationError. */
   maxRetries?: number;
+  /** A cache (`defCache`): an identical call is answered from it, and identical concurrent calls run once. */
+  cache?: string;
 }
 
 /** The shape of {@link ToolPolicyOptions}, for checking option bags that include them. */
@@ -42,6 +44,7 @@ export const toolPolicyShape: c.Shape = {
   validator: c.nonEmpty,
   retryOnFailure: c.boolean,
   maxRetries: c.integer(0, 100),
+  cache: c.nonEmpty,
 };
 
 /** The wire `options` of a tool spec. */
@@ -55,7 +58,7 @@ export function toolPolicyWire(options: ToolPolicyOptions, skip: ReadonlyArray<k
 }
 
 /** Which definition kind each named option refers to. */
-export type ReferenceKinds = Partial<Record<'retry' | 'fallback' | 'circuitBreaker' | 'approval' | 'guards' | 'validator', DefinitionKind<unknown, unknown>>>;
+export type ReferenceKinds = Partial<Record<'retry' | 'fallback' | 'circuitBreaker' | 'approval' | 'guards' | 'validator' | 'cache', DefinitionKind<unknown, unknown>>>;
 
 /**
  * Checks that every definition `options` names exists (here or in a parent); `where` names the

@@ -6,8 +6,12 @@
  * that yielded it, so `try/catch` inside an agent works.
  */
 import * as c from '../config/check.js';
-import { bindRun, definitionsOf, DefinitionContext } from '../definitions/context.js';
+import { bindRun, definitionsOf, DefinitionContext, stateView } from '../definitions/context.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
+import { cacheKind } from '../definitions/cache.js';
+import { stateKind } from '../definitions/state.js';
+import { RunStates, TreeStates } from '../state/run-states.js';
+import { useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import { checkReferences, toolPolicyShape, toolPolicyWire, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
@@ -165,7 +169,7 @@ interface ReplyWire {
 let nextRun = 1;
 
 const referenceKinds: ReferenceKinds = {
-  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind,
+  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind, cache: cacheKind,
 };
 
 class DirectiveRun {
@@ -176,6 +180,7 @@ class DirectiveRun {
   private nextRequest = 1;
   private nextCallback = 1;
   private readonly callbackNames: string[] = [];
+  private storage: RunStorage | undefined;
   private readonly keys: string[];
   private readonly runModels: RunModels;
 
@@ -190,9 +195,21 @@ class DirectiveRun {
     this.runModels = { models: new Map(), onText: (text, requestId) => this.streams.get(Number(requestId))?.push(text), conversation: [] };
   }
 
-  private register(label: string, fn: (...args: never[]) => unknown): string {
+  /** The run's states (docs/state-and-caches.md): loaded before user code is called back, changes sent before its answer. */
+  private runStates: RunStates | undefined;
+
+  private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
-    this.engine.registerCallback(name, fn);
+    const withStates = async (...args: unknown[]) => {
+      await this.runStates?.ensure();
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        this.runStates?.flush();
+      }
+    };
+    const hasStates = definitionsOf(this.definitions).names(stateKind).length > 0;
+    this.engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn);
     this.callbackNames.push(name);
     return name;
   }
@@ -201,7 +218,11 @@ class DirectiveRun {
     const host = EngineHost.of(this.engine);
     const refs: Record<string, string> = {};
     for (const [key, model] of this.models) refs[key] = addModel(this.runModels, model);
-    const marshal = { callback: (label: string, fn: (...args: never[]) => unknown) => this.register(label, fn), model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)) };
+    const marshal = {
+      callback: (label: string, fn: (...args: never[]) => unknown, o?: { plain?: boolean }) => this.register(label, fn, o),
+      model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)),
+      state: () => stateView(this.definitions),
+    };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
     const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);
     const { fields, options } = runPolicySpec(this.config);
@@ -209,6 +230,8 @@ class DirectiveRun {
     let detach = () => {};
     let ended: Promise<unknown>;
     try {
+      this.storage = useRunStorage(this.engine, this.config.storage);
+      spec.storage = this.storage.name;
       const definitions = definitionsOf(this.definitions);
       if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
       ended = this.engine.startRun(spec, {
@@ -217,7 +240,8 @@ class DirectiveRun {
         onStarted: (id) => {
           this.runId = id;
           detach = host.attach(id, this.runModels);
-          bindRun(this.definitions, { engine: this.engine, runId: id });
+          if (definitionsOf(this.definitions).names(stateKind).length > 0) this.runStates = new RunStates(this.engine, id, new TreeStates());
+          bindRun(this.definitions, { engine: this.engine, runId: id, states: this.runStates });
         },
       });
     } catch (err) {
@@ -256,6 +280,7 @@ class DirectiveRun {
     detach();
     human.close();
     bindRun(this.definitions, undefined);
+    this.storage?.release();
   }
 
   // ------------------------------------------------------------------------------ the agent loop

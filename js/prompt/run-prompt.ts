@@ -5,11 +5,15 @@
  * run's events into the streaming `result`. Sub-agents are child runs of the same tree.
  */
 import * as c from '../config/check.js';
-import { definitionsOf, bindRun } from '../definitions/context.js';
+import { definitionsOf, bindRun, stateView } from '../definitions/context.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
 import type { Marshal } from '../definitions/kind.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
+import { cacheKind } from '../definitions/cache.js';
+import { stateKind } from '../definitions/state.js';
+import { RunStates, TreeStates } from '../state/run-states.js';
+import { useRunStorage } from '../storage/host.js';
 import { checkReferences, toolPolicyWire, type ReferenceKinds } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
 import type { CallbackContext, Engine } from '../engine.js';
@@ -186,7 +190,7 @@ interface RunPlace {
   events: RunEvents;
   validateResponse?: ResponseValidation;
   onEvent?: RunPolicyConfig['onEvent'];
-  parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string } };
+  parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
   /** A sub-agent's name in its parent's path. */
   name?: string;
   responseSchema?: unknown;
@@ -211,24 +215,39 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   };
   let nextCallback = 1;
   const prefix = `r${nextPromptRun++}:`;
-  const register = (label: string, fn: (...args: never[]) => unknown): string => {
+  // The run's states, mirrored in JS (docs/state-and-caches.md): loaded before user code is called
+  // back, and its changes sent before the callback's answer.
+  const definitions = definitionsOf(ctx);
+  const treeStates = place.parent?.states ?? new TreeStates();
+  let runStates: RunStates | undefined;
+  const hasStates = definitions.names(stateKind).length > 0;
+  const register = (label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string => {
     const name = `${prefix}${nextCallback++}:${label}`;
-    engine.registerCallback(name, fn);
+    const withStates = async (...args: unknown[]) => {
+      await runStates?.ensure();
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        runStates?.flush();
+      }
+    };
+    engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn);
     callbacks.push(name);
     return name;
   };
-  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)) };
+  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)), state: () => stateView(ctx) };
 
   // Names that refer to definitions are checked now, so a typo rejects the call that made it.
-  const definitions = definitionsOf(ctx);
   for (const def of collected.tools.values()) checkReferences(`tool "${def.name}"`, def.options, definitions, referenceKinds);
-  checkReferences(place.parent ? `agent "${place.name}"` : 'runPrompt config', place.policies, definitions, { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
+  checkReferences(place.parent ? `agent "${place.name}"` : 'runPrompt config', place.policies, definitions, { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, cache: cacheKind });
   if (place.validateResponse) checkReferences('runPrompt config.validateResponse', { validator: place.validateResponse.validator }, definitions, { validator: validatorKind });
+  const storage = place.parent ? undefined : useRunStorage(engine, place.policies.storage);
   const human = place.parent ? null : host.human.open(place.handlers);
   const cleanup = () => {
     for (const name of callbacks) engine.unregisterCallback(name);
     detachModels();
     human?.close();
+    storage?.release();
     bindRun(ctx, undefined);
     void uninstall(ctx);
   };
@@ -242,7 +261,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
           parentModel: model,
           call,
-          place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host } } },
+          place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
         }),
       ),
       options: toolWire(def, definitionsOf(ctx)),
@@ -268,6 +287,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       ...fields,
     };
     if (place.parent) spec.parentRun = place.parent.runId;
+    if (place.parent) spec.agent = place.name ?? 'agent';
+    if (storage) spec.storage = storage.name;
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
     if (options.stopWhen) {
       const stopWhen = options.stopWhen;
@@ -296,7 +317,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       onStarted: (id) => {
         runId = id;
         detachModels = host.attach(id, models);
-        bindRun(ctx, { engine, runId: id });
+        if (hasStates) runStates = new RunStates(engine, id, treeStates);
+        bindRun(ctx, { engine, runId: id, states: runStates });
       },
     });
     const finished = reply.then(
@@ -334,7 +356,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
 let nextPromptRun = 1;
 
 const referenceKinds: ReferenceKinds = {
-  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind,
+  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind, cache: cacheKind,
 };
 
 const noDesk = { pending: () => [], respond: () => Promise.reject(new ConfigError('answer requests on the root run')) };

@@ -4,7 +4,7 @@
  * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
  */
 import type { Engine, OpRequest } from '../engine.js';
-import type { LanguageModel, Message, ModelRequest, ToolSpec } from '../providers/types.js';
+import type { LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
 import { HumanHost } from './human-host.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
@@ -43,6 +43,7 @@ export class EngineHost {
   private constructor(engine: Engine) {
     this.human = new HumanHost(engine);
     engine.registerOpHandler('model.generate', (op, signal) => this.generate(op, signal));
+    engine.registerOpHandler('model.replay', (op) => this.replay(op));
   }
 
   /** Registers `run`'s models; returns the function that forgets them. */
@@ -54,6 +55,20 @@ export class EngineHost {
   /** The models of live run `runId`. */
   run(runId: number): RunModels | undefined {
     return this.runs.get(runId);
+  }
+
+  /**
+   * A model call answered from a cache (docs/state-and-caches.md): the recorded text streams as if
+   * the model had sent it, and the run's copy of the conversation gains the recorded turn.
+   */
+  private replay(op: OpRequest): Promise<null> {
+    const run = this.runs.get(op.run);
+    if (!run) throw new Error(`model.replay: run ${op.run} is not live`);
+    const content = (op.content as Part[] | undefined) ?? [];
+    if (op.conversation) requestMessages(op, run);
+    for (const part of content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
+    if (op.conversation) run.conversation.push({ role: 'assistant', content });
+    return Promise.resolve(null);
   }
 
   private async generate(op: OpRequest, signal: AbortSignal): Promise<unknown> {

@@ -60,6 +60,7 @@ class AgentLoop {
       call.target = plan.model;
       call.input = std::move(payload);
       call.context = json{{"stepNumber", step}};
+      call.messages = &transcript_.messages();
       json response = co_await model_chain_.call(std::move(call));
       const json content = response["content"];
       transcript_.append(json{{"role", "assistant"}, {"content", content}});

@@ -32,7 +32,11 @@ const std::vector<std::string> kSpecFields = {"kind",
                                               "seed",
                                               "host",
                                               "path",
-                                              "responseValidator"};
+                                              "responseValidator",
+                                              "storage",
+                                              "sessionId",
+                                              "agent",
+                                              "cache"};
 const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }

@@ -73,12 +73,14 @@ struct CallEnv {
 struct Call {
   CallKind kind = CallKind::Tool;
   const CallEnv* env = nullptr;
-  std::string target;       // the tool's name, or the model reference
-  json input;               // tool: the arguments; model: the model.generate payload without "model"
-  json context;             // tool: {toolCallId, toolName, stepNumber}; model: {stepNumber}
-  double timeout_ms = 0;    // the op's own time limit (set by the timeout interceptor)
-  int depth = 0;            // re-entries through fallbacks and redirects (bounded)
-  bool redirected = false;  // a guard redirected this call here: the target's guards do not run again
+  std::string target;              // the tool's name, or the model reference
+  json input;                      // tool: the arguments; model: the model.generate payload without "model"
+  json context;                    // tool: {toolCallId, toolName, stepNumber}; model: {stepNumber}
+  double timeout_ms = 0;           // the op's own time limit (set by the timeout interceptor)
+  int depth = 0;                   // re-entries through fallbacks and redirects (bounded)
+  bool redirected = false;         // a guard redirected this call here: the target's guards do not run again
+  const json* messages = nullptr;  // model calls: the whole conversation (the input may carry only what the host lacks)
+  bool* substituted = nullptr;     // a fallback answered for the target (a default, another tool or model): caches skip it
 };
 
 // The rest of the chain after an interceptor.

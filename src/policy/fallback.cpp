@@ -87,7 +87,9 @@ class CascadeInterceptor : public pipeline::Interceptor {
       tried.push_back(call.target);
       std::optional<WireError> failure;
       try {
-        co_return co_await next(call);
+        json response = co_await next(call);
+        if (call.target != original && call.substituted) *call.substituted = true;
+        co_return response;
       } catch (const pipeline::RunFailed&) {
         throw;
       } catch (const OpFailed& e) {
@@ -137,6 +139,7 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
     if (policy_.strategy == FallbackPolicy::Strategy::Default) {
       call.env->emit(json{
           {"type", "fallback"}, {"strategy", "default"}, {"name", name_}, {"from", call.target}, {"error", failure->message}, {"log", policy_.log}});
+      if (call.substituted) *call.substituted = true;
       co_return policy_.value;
     }
     if (call.depth >= kMaxReentries) throw OpFailed(*failure);
@@ -164,7 +167,9 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
       instead.depth = call.depth + 1;
       instead.redirected = false;
       try {
-        co_return co_await entry->chain->call(std::move(instead));
+        json result = co_await entry->chain->call(std::move(instead));
+        if (call.substituted) *call.substituted = true;
+        co_return result;
       } catch (const pipeline::RunFailed&) {
         throw;
       } catch (const OpFailed& e) {

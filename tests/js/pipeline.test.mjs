@@ -328,8 +328,8 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
     [(ctx) => ctx.defApproval('a', { defaultActon: 'deny' }), `defApproval("a"): unknown option 'defaultActon' (did you mean 'defaultAction'? known: message, options, timeout, defaultAction, showPreview)`],
     [(ctx) => ctx.defGuard('g', () => true, { onfail: 'skip' }), `defGuard("g"): unknown option 'onfail' (did you mean 'onFail'? known: onFail, message, tools, redirectTo, approval)`],
     [(ctx) => ctx.defInteraction('i', 'question', { timout: 5 }), `defInteraction("i"): unknown option 'timout' (did you mean 'timeout'? known: message, prompt, choices, options, multiple, validation, timeout, allowSkip, default, maxAttempts)`],
-    [(ctx) => ctx.defTool('t', 'd', {}, () => 1, { retries: 'x' }), `defTool("t"): unknown option 'retries' (did you mean 'retry'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, beforeCall, onSuccess, onError)`],
-    [(ctx) => ctx.defAgent('a', 'd', {}, () => {}, { sytem: 'x' }), `defAgent("a"): unknown option 'sytem' (did you mean 'system'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, model, system, responseSchema)`],
+    [(ctx) => ctx.defTool('t', 'd', {}, () => 1, { retries: 'x' }), `defTool("t"): unknown option 'retries' (did you mean 'retry'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, beforeCall, onSuccess, onError)`],
+    [(ctx) => ctx.defAgent('a', 'd', {}, () => {}, { sytem: 'x' }), `defAgent("a"): unknown option 'sytem' (did you mean 'system'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, model, system, responseSchema)`],
   ];
   for (const [i, [fn, message]] of cases.entries()) test(`def* #${i + 1}: ${message.slice(0, 40)}…`, async () => assert.equal(await refused(fn), message));
 
@@ -405,5 +405,5 @@ test('tool options the engine knows are the ones the package accepts', async () 
   const { toolPolicyShape } = await import('../../dist/definitions/tool-options.js');
   const wire = Object.keys(toolPolicyShape).map((k) => (k === 'timeout' ? 'timeoutMs' : k)).sort();
   assert.deepEqual(wire, [...info.toolOptions].sort());
-  assert.deepEqual([...info.definitionKinds].sort(), ['approval', 'circuitBreaker', 'constraint', 'fallback', 'guard', 'interaction', 'retry', 'validator']);
+  assert.deepEqual([...info.definitionKinds].sort(), ['approval', 'cache', 'circuitBreaker', 'constraint', 'fallback', 'guard', 'interaction', 'retry', 'state', 'validator']);
 });

@@ -511,7 +511,7 @@ TEST_CASE("bad human-in-the-loop specs are refused naming what is wrong", "[huma
   REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"guards", {"g"}}})})}}) == "unknown guard \"g\" (defined: none)");
   REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"aproval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}) ==
           "tool \"delete\": unknown option \"aproval\" (did you mean \"approval\"? known: guards, approval, validator, retryOnFailure, "
-          "maxRetries, fallback, retry, circuitBreaker, timeoutMs)");
+          "maxRetries, cache, fallback, retry, circuitBreaker, timeoutMs)");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"defaultAction", "modify"}})})}}) ==
           "approval \"destructive\": \"defaultAction\" must be one of 'approve', 'deny', got \"modify\"");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"options", {"approve", "maybe"}}})})}}) ==

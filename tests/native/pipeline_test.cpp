@@ -64,8 +64,8 @@ TEST_CASE("a chain holds the interceptors that apply to its target, in the regis
   CHECK(chain_of(tree, pipeline::CallKind::Model, settings.model_options, settings) ==
         std::vector<std::string>{"fallback", "retry", "budget", "rate", "breaker", "timeout"});
   // Every registered tool option is known, and only those.
-  CHECK(pipeline::known_tool_options() == std::vector<std::string>{"guards", "approval", "validator", "retryOnFailure", "maxRetries", "fallback",
-                                                                   "retry", "circuitBreaker", "timeoutMs"});
+  CHECK(pipeline::known_tool_options() == std::vector<std::string>{"guards", "approval", "validator", "retryOnFailure", "maxRetries", "cache",
+                                                                   "fallback", "retry", "circuitBreaker", "timeoutMs"});
 }
 
 TEST_CASE("the gate is outside retry: an approved call that fails is retried without asking again", "[pipeline]") {
