@@ -4,7 +4,7 @@
  */
 import { setDefaultEngineFactory } from './default-engine.js';
 import type { HostClock } from './clock.js';
-import { Engine, type CoreFactory } from './engine.js';
+import { Engine, type CoreFactory, type EngineLimits } from './engine.js';
 
 export * from './common.js';
 
@@ -14,13 +14,15 @@ export interface CreateEngineOptions {
   wasm?: Uint8Array | ArrayBuffer | URL | string;
   /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
   clock?: HostClock;
+  /** Limits on what crosses into the engine (docs/limits.md); the engine's defaults when left out. */
+  limits?: EngineLimits;
 }
 
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   const glueUrl = new URL('./wasm/lmthing_core.mjs', import.meta.url).href;
   const [glue, bytes] = await Promise.all([import(/* @vite-ignore */ glueUrl), wasmBytes(options.wasm)]);
-  return Engine.create(glue.default as CoreFactory, bytes, { clock: options.clock });
+  return Engine.create(glue.default as CoreFactory, bytes, { clock: options.clock, limits: options.limits });
 }
 
 async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {

@@ -31,8 +31,11 @@ export class TimeoutError extends LmthingError {
 
 /** The engine itself failed (a bug or a broken invariant); every pending run is rejected with it. */
 export class EngineError extends LmthingError {
-  constructor(message: string, code = 'ENGINE_ERROR', options?: { cause?: unknown }) {
+  /** For a fault (`ENGINE_FAULT`): the messages the engine was handling (types and ids, truncated), when known. */
+  readonly input: string | undefined;
+  constructor(message: string, code = 'ENGINE_ERROR', options?: { cause?: unknown; input?: string }) {
     super(code, message, options);
+    this.input = options?.input;
   }
 }
 
@@ -137,6 +140,19 @@ export class CircuitOpenError extends LmthingError {
   }
 }
 
+/**
+ * A value crossing into the engine was nested deeper than the engine's depth limit
+ * (`createEngine({limits: {jsonDepth}})`, see docs/limits.md), or too deep to serialize at all.
+ */
+export class LimitExceededError extends LmthingError {
+  /** The limit that was exceeded (levels of nesting), when known. */
+  readonly limit: number | undefined;
+  constructor(message: string, limit?: number) {
+    super('LIMIT_EXCEEDED', message);
+    this.limit = limit;
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;
@@ -163,6 +179,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   approval_denied: (e) => new ApprovalDeniedError(e.message),
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
+  limit: (e) => new LimitExceededError(e.message, e.limit as number | undefined),
 };
 
 /** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
@@ -185,6 +202,7 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof ValidationError) extra.errors = err.errors;
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
+    if (err instanceof LimitExceededError && err.limit !== undefined) extra.limit = err.limit;
     return { kind, message: err.message, code: err.code, ...extra };
   }
   if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };
@@ -196,6 +214,7 @@ const kindByCode: Record<string, string> = {
   validation: 'VALIDATION_ERROR', rate_limit: 'RATE_LIMIT', authentication: 'AUTHENTICATION',
   context_length: 'CONTEXT_LENGTH', provider: 'PROVIDER_ERROR', guard: 'GUARD_FAILED',
   approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', engine: 'ENGINE_ERROR',
+  limit: 'LIMIT_EXCEEDED',
 };
 
 function safeString(v: unknown): string {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 
 import { setDefaultEngineFactory } from './default-engine.js';
 import type { HostClock } from './clock.js';
-import { Engine, type CoreFactory } from './engine.js';
+import { Engine, type CoreFactory, type EngineLimits } from './engine.js';
 import { setTerminalApprover } from './prompt/human.js';
 import { terminalApprover } from './prompt/terminal.js';
 
@@ -20,6 +20,8 @@ export interface CreateEngineOptions {
   wasm?: Uint8Array | ArrayBuffer | URL | string;
   /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
   clock?: HostClock;
+  /** Limits on what crosses into the engine (docs/limits.md); the engine's defaults when left out. */
+  limits?: EngineLimits;
 }
 
 const require = createRequire(import.meta.url);
@@ -27,7 +29,7 @@ const require = createRequire(import.meta.url);
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   const factory = require('./wasm/lmthing_core.cjs') as CoreFactory;
-  return Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock });
+  return Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock, limits: options.limits });
 }
 
 async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {

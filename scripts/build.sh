@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything `npm test` and the package need: the native engine and its Catch2 tests, the
-# wasm engine (module + Catch2 suite) with Emscripten, and the TypeScript package into dist/.
+# wasm engine (module + Catch2 suite) with Emscripten, the native suite again under ASan + UBSan
+# with the fuzz targets (clang++), and the TypeScript package into dist/.
 # Incremental: re-running after a small change rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,11 @@ mkdir -p dist/wasm
 cp build/wasm/lmthing_core_node.wasm dist/wasm/lmthing_core.wasm
 cp build/wasm/lmthing_core_node.js dist/wasm/lmthing_core.cjs
 cp build/wasm/lmthing_core_web.js dist/wasm/lmthing_core.mjs
+
+echo "== native build under ASan + UBSan (clang++), with the libFuzzer targets"
+cmake -S . -B build/sanitize -DCMAKE_CXX_COMPILER=clang++ -DLMTHING_SANITIZE=ON \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
+cmake --build build/sanitize -j"$jobs" --target native_tests fuzz_json_text fuzz_inbox fuzz_schema fuzz_yaml fuzz_prompt
 
 echo "== TypeScript"
 npx --no-install tsc -p tsconfig.json

@@ -153,7 +153,6 @@ test('several tool calls in one step run concurrently and results keep call orde
   };
   let running = 0;
   let maxRunning = 0;
-  const started = performance.now();
   const { result } = await runPrompt((ctx) => {
     ctx.defTool('wait', 'waits', { type: 'object' }, async ({ ms }) => {
       maxRunning = Math.max(maxRunning, ++running);
@@ -163,8 +162,7 @@ test('several tool calls in one step run concurrently and results keep call orde
     });
   }, { model });
   const steps = await result.steps;
-  assert.equal(maxRunning, 3);
-  assert.ok(performance.now() - started < 250);
+  assert.equal(maxRunning, 3, 'the three tool calls were in flight at once');
   assert.deepEqual(steps[0].toolResults.map((r) => r.result), ['waited 60', 'waited 5', 'waited 30']);
 });
 
@@ -316,10 +314,10 @@ test('abort mid-run: the tool sees its signal aborted and every promise rejects 
   const { result } = await runPrompt((ctx) => {
     ctx.defTool('slow', 's', {}, (args, { abortSignal }) => {
       toolSignal = abortSignal;
+      setTimeout(() => controller.abort(), 0); // mid-run: once the tool is running, however slow the machine
       return new Promise(() => {});
     });
   }, { model, options: { abortSignal: controller.signal } });
-  setTimeout(() => controller.abort(), 20);
   await assert.rejects(result.text, AbortError);
   await assert.rejects(result.usage, AbortError);
   assert.equal(toolSignal.aborted, true);
