@@ -30,6 +30,9 @@ endfunction()
 
 lmthing_wasm_module(lmthing_core_node node 1)
 lmthing_wasm_module(lmthing_core_web web,worker 1)
-target_link_options(lmthing_core_web PRIVATE -sEXPORT_ES6=1)
+# No import.meta in the ES-module glue: the package always passes the wasm bytes, and bundlers
+# (Vite, webpack) would otherwise try to resolve its `new URL("lmthing_core_web.wasm", import.meta.url)`,
+# a file the package does not ship (docs/bundlers.md).
+target_link_options(lmthing_core_web PRIVATE -sEXPORT_ES6=1 -sUSE_ES6_IMPORT_META=0)
 lmthing_wasm_module(lmthing_core_unrestricted node 0)
 set_target_properties(lmthing_core_unrestricted PROPERTIES EXCLUDE_FROM_ALL TRUE)

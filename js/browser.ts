@@ -1,37 +1,81 @@
 /**
- * Browser entry point (`exports["."].default`): loads the ES-module glue and the wasm next to this
- * file, or from a URL or bytes the page provides.
+ * Browser entry point (`exports["."].default`). The engine's two files are referenced the way
+ * bundlers follow by themselves: the glue is a static `import()` (bundled with the code) and the
+ * wasm is `new URL('./wasm/lmthing_core.wasm', import.meta.url)` (emitted as an asset by Vite and
+ * webpack; served next to this file without a bundler). Where neither holds (esbuild, a CDN), the
+ * `wasmUrl` / `glueUrl` options say where the files are (docs/bundlers.md).
  */
 import { setDefaultEngineFactory } from './default-engine.js';
-import type { HostClock } from './clock.js';
-import { Engine, type CoreFactory, type EngineLimits } from './engine.js';
+import { Engine, type CoreFactory } from './engine.js';
+import { checkEngineOptions, GLUE_FILE, loadFailure, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
+import { installStorageHost } from './storage/host.js';
 
 export * from './common.js';
-
-/** Options of {@link createEngine}. */
-export interface CreateEngineOptions {
-  /** The wasm bytes, or its URL; defaults to the copy shipped next to this module. */
-  wasm?: Uint8Array | ArrayBuffer | URL | string;
-  /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
-  clock?: HostClock;
-  /** Limits on what crosses into the engine (docs/limits.md); the engine's defaults when left out. */
-  limits?: EngineLimits;
-}
+export type { CreateEngineOptions } from './engine-options.js';
+export { fileStorage, redisStorage } from './storage/unsupported.js';
 
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
-  const glueUrl = new URL('./wasm/lmthing_core.mjs', import.meta.url).href;
-  const [glue, bytes] = await Promise.all([import(/* @vite-ignore */ glueUrl), wasmBytes(options.wasm)]);
-  return Engine.create(glue.default as CoreFactory, bytes, { clock: options.clock, limits: options.limits });
+  checkEngineOptions(options);
+  const [factory, bytes] = await Promise.all([loadGlue(options.glueUrl), wasmBytes(options)]);
+  const engine = await Engine.create(factory, bytes, { clock: options.clock, limits: options.limits });
+  installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
+  return engine;
 }
 
-async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  const url = source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url);
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load the lmthing wasm from ${String(url)}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+async function loadGlue(glueUrl: CreateEngineOptions['glueUrl']): Promise<CoreFactory> {
+  try {
+    if (glueUrl === undefined) return (await import('./wasm/lmthing_core.mjs')).default;
+    const url = new URL(String(glueUrl), pageBase()).href;
+    const glue = (await import(/* webpackIgnore: true */ /* @vite-ignore */ url)) as { default?: unknown };
+    if (typeof glue.default !== 'function') throw new TypeError('the module has no default-exported factory (is it lmthing_core.mjs?)');
+    return glue.default as CoreFactory;
+  } catch (err) {
+    const tried = glueUrl === undefined ? 'the bundled ./wasm/lmthing_core.mjs' : new URL(String(glueUrl), pageBase()).href;
+    throw loadFailure(GLUE_FILE, [tried], describe(err), 'Serve that file and pass its URL as createEngine({ glueUrl }) (see docs/bundlers.md)', err);
+  }
 }
 
-setDefaultEngineFactory(() => createEngine());
+async function wasmBytes(options: CreateEngineOptions): Promise<Uint8Array> {
+  const source = options.wasm;
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+    if (!isWasm(bytes)) throw loadFailure(WASM_FILE, ['the bytes given as `wasm`'], NOT_WASM, 'Pass the bytes of lmthing_core.wasm');
+    return bytes;
+  }
+  // The literal `new URL(..., import.meta.url)` is what Vite and webpack recognise as an asset.
+  const url = new URL(String(options.wasmUrl ?? source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url)), pageBase()).href;
+  const fix = options.wasmUrl === undefined && source === undefined
+    ? 'Copy that file where your app serves it and pass its URL as createEngine({ wasmUrl }) or configureDefaultEngine({ wasmUrl }) (see docs/bundlers.md)'
+    : 'Check that the URL serves that file (see docs/bundlers.md)';
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw loadFailure(WASM_FILE, [url], describe(err), fix, err);
+  }
+  if (!response.ok) throw loadFailure(WASM_FILE, [url], `HTTP ${response.status}`, fix);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (isWasm(bytes)) return bytes;
+  // A dev server or an SPA fallback may answer a missing file with its index.html.
+  throw loadFailure(WASM_FILE, [url], `${NOT_WASM} (got ${response.headers.get('content-type') ?? 'no content type'})`, fix);
+}
+
+const NOT_WASM = 'not a WebAssembly module (it does not start with \\0asm)';
+
+/** Whether `bytes` start with the wasm magic number. */
+function isWasm(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+}
+
+/** Where relative URLs resolve: the page, the worker's script, or else this module. */
+function pageBase(): string {
+  if (typeof document !== 'undefined') return document.baseURI;
+  return typeof location !== 'undefined' ? location.href : import.meta.url;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+setDefaultEngineFactory(createEngine);

@@ -8,8 +8,8 @@
  * a file without a default-exported function), 130 interrupted with Ctrl-C.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isAbsolute, normalize, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 // node.js (not common.js): it installs the Node engine loader that runPrompt needs.
@@ -22,7 +22,6 @@ import {
   runPrompt,
   type LanguageModel,
   type MockItem,
-  type PromptConfig,
 } from './node.js';
 
 const DEFAULT_MODEL = 'openai:gpt-4o-mini';
@@ -88,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     interrupt.abort(new AbortError('interrupted (Ctrl-C)'));
   });
 
-  const { result } = await runPrompt(mod.prompt, { ...mod.config, model, options } as PromptConfig);
+  const { result } = await runPrompt(mod.prompt, { ...mod.config, model, options });
   for await (const delta of result.textStream) write(delta);
   await result.text; // surfaces a failure the stream may have ended on
   process.stdout.write('\n');
@@ -121,9 +120,21 @@ function parseRunArgs(args: string[]): { file: string; model?: string; help: boo
   return { file: positionals[0], model: values.model, help: false };
 }
 
-async function loadPromptFile(file: string): Promise<PromptModule> {
+/**
+ * The prompt file's path: relative to the working directory, or, for `examples/...` not found
+ * there, the examples shipped in the package (so `npx lmthing run examples/weather.lmt.mjs` works
+ * in any project where lmthing is installed).
+ */
+function locatePromptFile(file: string): string {
   const path = resolve(process.cwd(), file);
-  if (!existsSync(path)) throw new UsageError(`file not found: ${file} (${path})`);
+  if (existsSync(path)) return path;
+  const shipped = resolve(fileURLToPath(new URL('..', import.meta.url)), file);
+  if (!isAbsolute(file) && normalize(file).split(/[\\/]/)[0] === 'examples' && existsSync(shipped)) return shipped;
+  throw new UsageError(`file not found: ${file} (${path})`);
+}
+
+async function loadPromptFile(file: string): Promise<PromptModule> {
+  const path = locatePromptFile(file);
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   if (typeof mod.default !== 'function') {
     throw new UsageError(`${file} must export a prompt function as its default export: export default async (ctx) => { ... }`);

@@ -4,14 +4,29 @@
  * engine that faulted is replaced: its own runs fail with the fault, later calls get a fresh one.
  */
 import type { Engine } from './engine.js';
+import { checkEngineOptions, type CreateEngineOptions } from './engine-options.js';
 
-let factory: (() => Promise<Engine>) | undefined;
+let factory: ((options: CreateEngineOptions) => Promise<Engine>) | undefined;
+let options: CreateEngineOptions = {};
 let shared: Promise<Engine> | undefined;
 let current: Engine | undefined;
 
 /** Called by the entry points with their `createEngine`. */
-export function setDefaultEngineFactory(create: () => Promise<Engine>): void {
+export function setDefaultEngineFactory(create: (options: CreateEngineOptions) => Promise<Engine>): void {
   factory = create;
+}
+
+/**
+ * Sets the `createEngine` options of the shared engine that `runPrompt`, `run` and `validate`
+ * use when they are given no `engine`, e.g. `configureDefaultEngine({ wasmUrl: '/assets/lmthing_core.wasm' })`
+ * where a bundler does not emit the wasm by itself (docs/bundlers.md). Runs started later use an
+ * engine created with these options; runs already going keep theirs.
+ */
+export function configureDefaultEngine(newOptions: CreateEngineOptions): void {
+  checkEngineOptions(newOptions);
+  options = { ...newOptions };
+  shared = undefined;
+  current = undefined;
 }
 
 /** The shared engine, created once, and again after a fault. */
@@ -21,7 +36,7 @@ export function defaultEngine(): Promise<Engine> {
     shared = undefined;
     current = undefined;
   }
-  shared ??= factory().then(
+  shared ??= factory(options).then(
     (engine) => {
       current = engine;
       return engine;

@@ -139,6 +139,8 @@ export class Engine {
   private lastBatch = '';
   /** When the current stretch of work without a macrotask boundary began (performance.now), or -1. */
   private sliceStart = -1;
+  private readonly causes = new Map<number, unknown>();
+  private nextCause = 1;
 
   private constructor(module: CoreModule, options: EngineOptions) {
     this.module = module;
@@ -442,8 +444,16 @@ export class Engine {
     const pending = this.replies.get(event.id as number);
     if (!pending) return;
     this.replies.delete(event.id as number);
-    if (event.ok) pending.resolve(event.value);
-    else pending.reject(errorFromWire(event.error as WireError));
+    if (event.ok) {
+      pending.resolve(event.value);
+      return;
+    }
+    const wire = event.error as WireError;
+    const error = errorFromWire(wire);
+    // A user callback's own error that ended the run stays reachable as the typed error's cause.
+    const cause = typeof wire.causeId === 'number' ? this.causes.get(wire.causeId) : undefined;
+    if (cause !== undefined && error.cause === undefined) Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true });
+    pending.reject(error);
   }
 
   private perform(op: OpRequest): void {
@@ -471,8 +481,16 @@ export class Engine {
   private settle(id: number, work: () => unknown): void {
     new Promise<unknown>((resolve) => resolve(work())).then(
       (value) => this.complete(id, { ok: true, value }),
-      (err) => this.complete(id, { ok: false, error: errorToWire(err) }),
+      (err: unknown) => this.complete(id, { ok: false, error: { ...errorToWire(err), causeId: this.rememberCause(err) } }),
     );
+  }
+
+  /** Keeps the last few errors thrown by callbacks, so a run that fails with one can give it as `cause`. */
+  private rememberCause(err: unknown): number {
+    const id = this.nextCause++;
+    this.causes.set(id, err);
+    if (this.causes.size > 256) this.causes.delete(this.causes.keys().next().value!);
+    return id;
   }
 
   private invokeCallback(op: OpRequest, signal: AbortSignal): void {

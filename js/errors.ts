@@ -4,7 +4,12 @@
  * and {@link errorFromWire} turns them back into these classes).
  */
 
-/** Base class: every lmthing error has a stable machine-readable `code`. */
+const brand = Symbol.for('lmthing.error');
+
+/**
+ * Base class: every lmthing error has a stable machine-readable `code`. `err instanceof LmthingError`
+ * also holds for {@link ConfigError}, which is a `TypeError` (bad arguments are type errors in JS).
+ */
 export class LmthingError extends Error {
   /** Stable identifier, e.g. `ABORTED` or `RATE_LIMIT`; safe to switch on. */
   readonly code: string;
@@ -12,6 +17,43 @@ export class LmthingError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses check their own prototype chain; the base class recognizes every lmthing error.
+    if (this !== LmthingError) return Function.prototype[Symbol.hasInstance].call(this, value) as boolean;
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
+
+/**
+ * A def* call, an option bag or a config got something it does not accept: an unknown key (with the
+ * nearest known one), a wrong type, an out-of-range value. A `TypeError` and an {@link LmthingError}.
+ */
+export class ConfigError extends TypeError {
+  readonly code = 'INVALID_CONFIG';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigError';
+    Object.defineProperty(this, brand, { value: true });
+  }
+}
+
+/** A run-time helper (`ctx.requestApproval`, `ctx.checkConstraints` ...) was called while no run is live. */
+export class NotRunningError extends LmthingError {
+  constructor(message: string) {
+    super('NOT_RUNNING', message);
+  }
+}
+
+/** A limit that protects the engine was reached (nesting depth, steps of a run tree, JSON depth). */
+export class LimitExceededError extends LmthingError {
+  /** Which limit: `maxDepth`, `maxSteps`, `jsonDepth` ... */
+  readonly limit: string | undefined;
+  constructor(message: string, limit?: string) {
+    super('LIMIT_EXCEEDED', message);
+    this.limit = limit;
   }
 }
 
@@ -140,16 +182,43 @@ export class CircuitOpenError extends LmthingError {
   }
 }
 
+/** What went wrong in a storage adapter; the `code` of a {@link StorageError}. */
+export type StorageErrorCode =
+  /** The value is not JSON (a function, a cycle, a BigInt, NaN ...); nothing was written. */
+  | 'STORAGE_UNSERIALIZABLE'
+  /** A stored record could not be read back (not JSON, or not in the adapter's format). */
+  | 'STORAGE_CORRUPT'
+  /** The backend cannot be reached or used (Redis down, IndexedDB blocked, a file-system error). */
+  | 'STORAGE_UNAVAILABLE'
+  /** The backend is out of space (IndexedDB quota, a full disk). */
+  | 'STORAGE_QUOTA'
+  /** A key, prefix, version or option is not what the adapter accepts. */
+  | 'STORAGE_BAD_ARGUMENT'
+  /** A storage op named a storage that is not registered on the engine. */
+  | 'STORAGE_UNKNOWN'
+  /** The adapter does not work on this platform (e.g. `fileStorage` in a browser). */
+  | 'STORAGE_UNSUPPORTED'
+  /** An optional dependency of the adapter (the `redis` package) is not installed. */
+  | 'STORAGE_DEPENDENCY_MISSING'
+  /** `fileStorage` could not take a key's lock in time (another process holds it). */
+  | 'STORAGE_BUSY'
+  /** A read-modify-write kept losing its compare-and-set to other writers and gave up. */
+  | 'STORAGE_CONFLICT';
+
 /**
- * A value crossing into the engine was nested deeper than the engine's depth limit
- * (`createEngine({limits: {jsonDepth}})`, see docs/limits.md), or too deep to serialize at all.
+ * A storage adapter failed. `adapter` says which (`memory`, `file`, `redis`, `indexeddb` or the
+ * name of a custom adapter) and `key` which key, when the failure concerns one.
  */
-export class LimitExceededError extends LmthingError {
-  /** The limit that was exceeded (levels of nesting), when known. */
-  readonly limit: number | undefined;
-  constructor(message: string, limit?: number) {
-    super('LIMIT_EXCEEDED', message);
-    this.limit = limit;
+export class StorageError extends LmthingError {
+  declare readonly code: StorageErrorCode;
+  /** The adapter that failed, e.g. `file` or `redis`. */
+  readonly adapter: string | undefined;
+  /** The key the operation was about, when there is one. */
+  readonly key: string | undefined;
+  constructor(code: StorageErrorCode, message: string, details: { adapter?: string; key?: string; cause?: unknown } = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.adapter = details.adapter;
+    this.key = details.key;
   }
 }
 
@@ -179,7 +248,12 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   approval_denied: (e) => new ApprovalDeniedError(e.message),
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
-  limit: (e) => new LimitExceededError(e.message, e.limit as number | undefined),
+  limit: (e) => new LimitExceededError(e.message, e.limit as string | undefined),
+  storage: (e) =>
+    new StorageError(typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE', e.message, {
+      adapter: e.adapter as string | undefined,
+      key: e.key as string | undefined,
+    }),
 };
 
 /** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
@@ -203,6 +277,7 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
     if (err instanceof LimitExceededError && err.limit !== undefined) extra.limit = err.limit;
+    if (err instanceof StorageError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key };
     return { kind, message: err.message, code: err.code, ...extra };
   }
   if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };
@@ -213,8 +288,7 @@ const kindByCode: Record<string, string> = {
   aborted: 'ABORTED', timeout: 'TIMEOUT', protocol: 'PROTOCOL_ERROR', callback: 'CALLBACK_ERROR',
   validation: 'VALIDATION_ERROR', rate_limit: 'RATE_LIMIT', authentication: 'AUTHENTICATION',
   context_length: 'CONTEXT_LENGTH', provider: 'PROVIDER_ERROR', guard: 'GUARD_FAILED',
-  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', engine: 'ENGINE_ERROR',
-  limit: 'LIMIT_EXCEEDED',
+  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', limit: 'LIMIT_EXCEEDED', engine: 'ENGINE_ERROR',
 };
 
 function safeString(v: unknown): string {
@@ -222,5 +296,22 @@ function safeString(v: unknown): string {
     return `non-Error value thrown: ${JSON.stringify(v)}`;
   } catch {
     return 'non-Error value thrown';
+  }
+}
+
+/**
+ * The engine's files could not be loaded: the wasm or its JS glue was missing (typically a 404
+ * after a bundler left it behind), unreadable or invalid. `file` names the package file,
+ * `urls` where it was looked for; the message says which `createEngine` option fixes it.
+ */
+export class EngineLoadError extends LmthingError {
+  /** The package file that failed, e.g. `dist/wasm/lmthing_core.wasm`. */
+  readonly file: string;
+  /** Every URL or path it was loaded from. */
+  readonly urls: readonly string[];
+  constructor(message: string, file: string, urls: readonly string[], options?: { cause?: unknown }) {
+    super('ENGINE_LOAD', message, options);
+    this.file = file;
+    this.urls = urls;
   }
 }

@@ -1,43 +1,49 @@
 /**
  * Node entry point (`exports["."].node`): loads the wasm from disk through the CommonJS glue
  * (Emscripten 3.1.6's ES-module glue does not run under Node, and `fetch` of a file path fails,
- * so the bytes are read here and passed as `wasmBinary`).
+ * so the bytes are read here and passed as `wasmBinary`). Both files are referenced literally
+ * (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack, Next.js) carry them.
  */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 import { setDefaultEngineFactory } from './default-engine.js';
-import type { HostClock } from './clock.js';
-import { Engine, type CoreFactory, type EngineLimits } from './engine.js';
-import { setTerminalApprover } from './prompt/human.js';
+import { Engine } from './engine.js';
+import { checkEngineOptions, loadFailure, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
 import { terminalApprover } from './prompt/terminal.js';
+import { EngineHost } from './run/host.js';
+import { installStorageHost } from './storage/host.js';
 
 export * from './common.js';
-
-/** Options of {@link createEngine}. */
-export interface CreateEngineOptions {
-  /** The wasm bytes, or where to read them from; defaults to the copy shipped in the package. */
-  wasm?: Uint8Array | ArrayBuffer | URL | string;
-  /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
-  clock?: HostClock;
-  /** Limits on what crosses into the engine (docs/limits.md); the engine's defaults when left out. */
-  limits?: EngineLimits;
-}
-
-const require = createRequire(import.meta.url);
+export type { CreateEngineOptions } from './engine-options.js';
+export { fileStorage } from './storage/file.js';
+export { redisStorage } from './storage/redis.js';
 
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
-  const factory = require('./wasm/lmthing_core.cjs') as CoreFactory;
-  return Engine.create(factory, await wasmBytes(options.wasm), { clock: options.clock, limits: options.limits });
+  checkEngineOptions(options);
+  const glue = await import('./wasm/lmthing_core.cjs');
+  const engine = await Engine.create(glue.default, await wasmBytes(options), { clock: options.clock, limits: options.limits });
+  installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
+  // Approvals without an onApproval handler are asked on the terminal when there is one.
+  EngineHost.of(engine).human.terminal = terminalApprover();
+  return engine;
 }
 
-async function wasmBytes(source: CreateEngineOptions['wasm']): Promise<Uint8Array> {
+async function wasmBytes(options: CreateEngineOptions): Promise<Uint8Array> {
+  const source = options.wasm;
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  return readFile(source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url));
+  const where = options.wasmUrl ?? source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url);
+  try {
+    return await readFile(where);
+  } catch (err) {
+    const path = where instanceof URL || where.startsWith('file:') ? fileURLToPath(where) : where;
+    const fix = options.wasmUrl === undefined && source === undefined
+      ? 'The package is incomplete, or a bundler left the file behind: pass its path as createEngine({ wasmUrl }) (see docs/bundlers.md)'
+      : 'Check the path given as `wasmUrl`';
+    throw loadFailure(WASM_FILE, [path], (err as Error).message, fix, err);
+  }
 }
 
-setDefaultEngineFactory(() => createEngine());
-// Approvals without an onApproval handler are asked on the terminal when there is one (Node only).
-setTerminalApprover(terminalApprover());
+setDefaultEngineFactory(createEngine);

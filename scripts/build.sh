@@ -3,21 +3,35 @@
 # wasm engine (module + Catch2 suite) with Emscripten, the native suite again under ASan + UBSan
 # with the fuzz targets (clang++), and the TypeScript package into dist/.
 # Incremental: re-running after a small change rebuilds only what changed.
+#
+#   scripts/build.sh             everything
+#   scripts/build.sh --package   only what dist/ needs (the two wasm glues and TypeScript), for
+#                                `npm run demo` (web-demo/prepare.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+package_only=false
+[ "${1:-}" = "--package" ] && package_only=true
 jobs=$(nproc 2>/dev/null || echo 2)
 export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs acorn from there
 
-echo "== native build (g++)"
-cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/native -j"$jobs"
+echo "== tokenizer rank files (dist/tokenizers, from js-tiktoken)"
+node scripts/gen-bpe-ranks.mjs dist/tokenizers
+
+bash scripts/drop-foreign-build.sh build/native build/wasm
+
+if ! $package_only; then
+  echo "== native build (g++)"
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/native -j"$jobs"
+fi
 
 echo "== wasm build (Emscripten $(em++ --version | head -1 | sed 's/.* \([0-9.]*\) .*/\1/'))"
 emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
 # Emscripten 3.1.6's JS optimizer (acorn-optimizer) has been seen failing once in a while on a link
 # that succeeds when repeated; one retry relinks only what failed.
-wasm_targets=(lmthing_core_node lmthing_core_web native_tests)
+wasm_targets=(lmthing_core_node lmthing_core_web)
+$package_only || wasm_targets+=(native_tests)
 cmake --build build/wasm -j"$jobs" --target "${wasm_targets[@]}" ||
   { echo "wasm build failed; retrying once"; cmake --build build/wasm -j1 --target "${wasm_targets[@]}"; }
 
@@ -30,6 +44,13 @@ mkdir -p dist/wasm
 cp build/wasm/lmthing_core_node.wasm dist/wasm/lmthing_core.wasm
 cp build/wasm/lmthing_core_node.js dist/wasm/lmthing_core.cjs
 cp build/wasm/lmthing_core_web.js dist/wasm/lmthing_core.mjs
+# Bundlers follow `new URL(..., import.meta.url)`; the browser glue must name no file of its own.
+if grep -q 'import\.meta' dist/wasm/lmthing_core.mjs; then
+  echo "error: dist/wasm/lmthing_core.mjs refers to import.meta (link it with -sUSE_ES6_IMPORT_META=0)" >&2
+  exit 1
+fi
+# `import wasmUrl from 'lmthing/wasm'` (a bundler's file/url loader) is typed as a URL string.
+printf '/** The URL of lmthing_core.wasm, as a bundler emits it (docs/bundlers.md). */\ndeclare const wasmUrl: string;\nexport default wasmUrl;\n' >dist/wasm/url.d.ts
 
 echo "== native build under ASan + UBSan (clang++), with the libFuzzer targets"
 cmake -S . -B build/sanitize -DCMAKE_CXX_COMPILER=clang++ -DLMTHING_SANITIZE=ON \

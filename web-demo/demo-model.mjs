@@ -1,11 +1,14 @@
 // The offline scripted model of the demo. It implements lmthing's LanguageModel interface and picks
 // its next move from the conversation, so every human decision leads somewhere sensible: list the
 // files, read the file to change, write the change (approval), delete the stale file (approval),
-// then summarize what was and was not done.
+// then summarize what was and was not done. It streams its text word by word, like a real model,
+// and reports token usage estimated from the characters (about 4 per token).
+import { AbortError } from 'lmthing';
 
 const TARGET = 'src/greet.js';
 const STALE = 'notes/old-todo.md';
 const FAREWELL = '\nexport function farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n';
+const WORD_MS = 12;
 
 /** Every tool call the model made so far with its result (in conversation order). */
 function history(messages) {
@@ -30,37 +33,50 @@ function outcome(call) {
   return error.includes('denied') ? 'denied by you' : `failed (${error})`;
 }
 
-let callCounter = 0;
+/** The next answer: narration and at most one tool call. */
+function nextMove(messages, newId) {
+  const calls = history(messages);
+  const last = (name) => calls.filter((c) => c.name === name).at(-1);
+  const call = (toolName, args, text) => ({ text, toolCall: { toolCallId: newId(), toolName, args } });
+  if (!last('listFiles')) return call('listFiles', {}, 'Let me look at the project first.');
+  if (!last('readFile')) return call('readFile', { path: TARGET }, `The greeting lives in ${TARGET}; I will read it.`);
+  if (!last('writeFile')) {
+    const current = String(last('readFile').result ?? '');
+    return call('writeFile', { path: TARGET, content: current.replace(/\n*$/, '\n') + FAREWELL }, `I will add a farewell() next to greet() in ${TARGET}.`);
+  }
+  if (!last('deleteFile')) return call('deleteFile', { path: STALE }, `${STALE} lists work that is done; I will remove it.`);
+  return { text: `Summary: listed the files and read ${TARGET}. Write to ${TARGET}: ${outcome(last('writeFile'))}. Delete of ${STALE}: ${outcome(last('deleteFile'))}.` };
+}
+
+const tokens = (value) => Math.ceil((typeof value === 'string' ? value : JSON.stringify(value)).length / 4);
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError());
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(new AbortError())), { once: true });
+  });
+}
 
 /** Creates the scripted model (a LanguageModel: provider, modelId, generate). */
 export function demoModel() {
-  const toolCall = (toolName, args, text) => {
-    const content = [];
-    if (text) content.push({ type: 'text', text });
-    content.push({ type: 'tool-call', toolCallId: `demo_${++callCounter}`, toolName, args, argsText: JSON.stringify(args) });
-    return { content, finishReason: 'tool-calls', usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } };
-  };
+  let callCounter = 0;
   return {
     provider: 'demo',
     modelId: 'scripted',
     async generate(request, options = {}) {
-      // A little latency so the timeline reads like a real run.
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      const calls = history(request.messages);
-      const last = (name) => calls.filter((c) => c.name === name).at(-1);
-      let response;
-      if (!last('listFiles')) response = toolCall('listFiles', {}, 'Let me look at the project.');
-      else if (!last('readFile')) response = toolCall('readFile', { path: TARGET }, `I will read ${TARGET}.`);
-      else if (!last('writeFile')) {
-        const current = String(last('readFile').result ?? '');
-        response = toolCall('writeFile', { path: TARGET, content: current.replace(/\n*$/, '\n') + FAREWELL }, 'Adding farewell().');
-      } else if (!last('deleteFile')) response = toolCall('deleteFile', { path: STALE }, `Removing the stale ${STALE}.`);
-      else {
-        const text = `Summary: listed the files and read ${TARGET}. Write to ${TARGET}: ${outcome(last('writeFile'))}. Delete of ${STALE}: ${outcome(last('deleteFile'))}.`;
-        response = { content: [{ type: 'text', text }], finishReason: 'stop', usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } };
+      const move = nextMove(request.messages, () => `demo_${++callCounter}`);
+      await pause(80, options.signal); // "thinking"
+      const words = move.text.split(/(?<= )/);
+      for (const word of words) {
+        options.onDelta?.({ type: 'text-delta', text: word });
+        await pause(WORD_MS, options.signal);
       }
-      for (const part of response.content) if (part.type === 'text') options.onDelta?.({ type: 'text-delta', text: part.text });
-      return response;
+      const content = [{ type: 'text', text: move.text }];
+      if (move.toolCall) content.push({ type: 'tool-call', ...move.toolCall, argsText: JSON.stringify(move.toolCall.args) });
+      const inputTokens = tokens(request.messages);
+      const outputTokens = tokens(move.text) + (move.toolCall ? tokens(move.toolCall.args) : 0);
+      return { content, finishReason: move.toolCall ? 'tool-calls' : 'stop', usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens } };
     },
   };
 }

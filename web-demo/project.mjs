@@ -1,6 +1,7 @@
-// The demo's in-memory project: a few files, and a line diff for approval previews.
+// The demo's in-memory project: a few files the agent can list, read, write and delete, what
+// changed since the start, and a line diff for the approval preview and the changed files.
 
-/** The files the demo starts with. */
+/** The files the demo starts with (every run starts from these). */
 export function initialFiles() {
   return new Map([
     ['README.md', '# greeter\n\nA tiny library that greets people.\n'],
@@ -8,6 +9,54 @@ export function initialFiles() {
     ['src/index.js', "export { greet } from './greet.js';\n"],
     ['notes/old-todo.md', '- [x] write greet()\n- [ ] decide on a license\n'],
   ]);
+}
+
+/** The project the agent works on; `onChange` is called after every write or delete. */
+export class Project {
+  constructor(onChange = () => {}) {
+    this.onChange = onChange;
+    this.initial = initialFiles();
+    this.files = initialFiles();
+  }
+
+  /** Back to the initial files. */
+  reset() {
+    this.files = initialFiles();
+    this.onChange();
+  }
+
+  list() {
+    return [...this.files.keys()].sort();
+  }
+
+  read(path) {
+    if (!this.files.has(path)) throw new Error(`no such file: ${path} (files: ${this.list().join(', ')})`);
+    return this.files.get(path);
+  }
+
+  write(path, content) {
+    this.files.set(path, content);
+    this.onChange();
+    return `wrote ${path} (${content.replace(/\n$/, '').split('\n').length} lines)`;
+  }
+
+  remove(path) {
+    this.read(path);
+    this.files.delete(path);
+    this.onChange();
+    return `deleted ${path}`;
+  }
+
+  /** Every path that exists now or at the start, with its state: same, modified, added or deleted. */
+  entries() {
+    const paths = [...new Set([...this.initial.keys(), ...this.files.keys()])].sort();
+    return paths.map((path) => {
+      const before = this.initial.get(path);
+      const now = this.files.get(path);
+      const state = now === undefined ? 'deleted' : before === undefined ? 'added' : before === now ? 'same' : 'modified';
+      return { path, state, before: before ?? '', now: now ?? '' };
+    });
+  }
 }
 
 /** Lines of `before` and `after` marked same / del / add (longest common subsequence of lines). */
@@ -23,13 +72,15 @@ export function lineDiff(before, after) {
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) {
-      out.push({ kind: 'same', text: a[i] });
+      out.push({ kind: 'same', text: a[i], oldLine: i + 1, newLine: j + 1 });
       i++;
       j++;
     } else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push({ kind: 'add', text: b[j++] });
+      out.push({ kind: 'add', text: b[j], newLine: j + 1 });
+      j++;
     } else {
-      out.push({ kind: 'del', text: a[i++] });
+      out.push({ kind: 'del', text: a[i], oldLine: i + 1 });
+      i++;
     }
   }
   return out;

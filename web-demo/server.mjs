@@ -2,7 +2,9 @@
 // Serves the in-browser demo (web-demo/) on 127.0.0.1: the page, its scripts, and the built
 // package under /pkg/ (only what package.json publishes). The page imports `lmthing` through an
 // import map that points at the package's exports["."].default entry, as a bundler would resolve
-// it. No dependencies. PORT picks the port (default 8080; 0 = any free port); the URL is printed.
+// it. No dependencies. PORT picks the port (default 8080; 0 = any free port); the URL is printed,
+// then one access-log line per request (method, URL, status). The page never sends the endpoint's
+// API key here: it calls the endpoint itself (tests/js/demo.test.mjs checks this log for it).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -37,11 +39,12 @@ function locate(path) {
     if (!published.some((entry) => relative === entry || relative.startsWith(entry + '/'))) return null;
     return inside(packageDir, relative);
   }
-  if (path === '/server.mjs') return null;
+  if (path === '/server.mjs' || path === '/prepare.mjs') return null;
   return inside(demoDir, path.slice(1));
 }
 
 const server = createServer(async (req, res) => {
+  res.on('finish', () => console.log(`${req.method} ${req.url} ${res.statusCode}`));
   let path;
   try {
     path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);

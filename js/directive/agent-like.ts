@@ -4,6 +4,7 @@
  * agent and is never mistaken for a record of agents. Strings and arrays are not agents (arrays
  * are lists of agents for `L.branch`).
  */
+import { ConfigError } from '../errors.js';
 import { describe } from './directives.js';
 
 /** The iterator the driver pulls directives from. */
@@ -31,13 +32,13 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
  * `v` is not one (a function is called once, with no arguments, and must return one).
  */
 export function toAgentIterator(v: unknown, where: string): AgentIterator {
-  if (!isAgentLike(v)) throw new TypeError(`${where}: expected an agent (a generator, an iterable or async iterable of directives, or a function returning one), got ${describe(v)}`);
+  if (!isAgentLike(v)) throw new ConfigError(`${where}: expected an agent (a generator, an iterable or async iterable of directives, or a function returning one), got ${describe(v)}`);
   const o = v as Record<PropertyKey, any>;
   if (typeof o.next === 'function') return o as AgentIterator;
   if (typeof o[Symbol.iterator] === 'function') return o[Symbol.iterator]();
   if (typeof o[Symbol.asyncIterator] === 'function') return o[Symbol.asyncIterator]();
   const made = (o as () => unknown)();
   if (typeof made === 'function' || !isAgentLike(made))
-    throw new TypeError(`${where}: the agent function returned ${describe(made)}, expected a generator or an (async) iterable of directives`);
+    throw new ConfigError(`${where}: the agent function returned ${describe(made)}, expected a generator or an (async) iterable of directives`);
   return toAgentIterator(made, where);
 }

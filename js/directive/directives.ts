@@ -4,6 +4,8 @@
  * sends back, so `const answer = yield* L.reply` reads like a function call. Nothing here talks to
  * the engine: the driver (driver.ts) performs the requests.
  */
+import type { ToolPolicyOptions } from '../definitions/tool-options.js';
+import { ConfigError } from '../errors.js';
 import type { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';
 import { Tag as TagClass } from './messages.js';
 
@@ -52,7 +54,7 @@ export class Directive<R> implements Iterable<DirectiveRequest, R, unknown> {
 export class AppendDirective extends Directive<ConversationMessage> {
   /** The same append, with `tags` applied to the message. */
   tag(...tags: Tag[]): AppendDirective {
-    for (const t of tags) if (!(t instanceof TagClass)) throw new TypeError('.tag(): expected tags created with L.tag(description)');
+    for (const t of tags) if (!(t instanceof TagClass)) throw new ConfigError('.tag(): expected tags created with L.tag(description)');
     const previous = (this.request.args.tags as Tag[] | undefined) ?? [];
     return new AppendDirective(new DirectiveRequest('append', { ...this.request.args, tags: [...previous, ...tags] }));
   }
@@ -132,7 +134,7 @@ function textArgument(role: string, args: unknown[]): string {
   const [first, ...rest] = args;
   if (Array.isArray(first) && Array.isArray((first as unknown as { raw?: unknown }).raw)) return dedent(first as string[], rest);
   if (typeof first === 'string' && rest.length === 0) return first;
-  throw new TypeError(`L.${role}: expected a tagged template (L.${role}\`…\`) or one string, got ${describe(first)}`);
+  throw new ConfigError(`L.${role}: expected a tagged template (L.${role}\`…\`) or one string, got ${describe(first)}`);
 }
 
 function messageDirective(role: 'system' | 'user' | 'assistant') {
@@ -202,7 +204,7 @@ export const L = {
    * the directive throws `ValidationError`.
    */
   reply: callable<AssistantMessage<string>, <T = unknown>(schema: unknown) => Directive<AssistantMessage<T>>>(replyBare, (schema: unknown) => {
-    if (schema === undefined) throw new TypeError('L.reply(schema): expected a zod schema or a JSON Schema object, got undefined (use L.reply without parentheses for text)');
+    if (schema === undefined) throw new ConfigError('L.reply(schema): expected a zod schema or a JSON Schema object, got undefined (use L.reply without parentheses for text)');
     return new Directive(new DirectiveRequest('reply', { schema }));
   }),
 
@@ -211,7 +213,7 @@ export const L = {
    * message is appended when the stream ends; the agent's next directive waits for that.
    */
   stream: callable<ReplyStream<string>, <T = unknown>(schema: unknown) => Directive<ReplyStream<T>>>(streamBare, (schema: unknown) => {
-    if (schema === undefined) throw new TypeError('L.stream(schema): expected a zod schema or a JSON Schema object, got undefined');
+    if (schema === undefined) throw new ConfigError('L.stream(schema): expected a zod schema or a JSON Schema object, got undefined');
     return new Directive(new DirectiveRequest('stream', { schema }));
   }),
 
@@ -227,10 +229,12 @@ export const L = {
   /**
    * Enables a tool for the model in this conversation (and in branches started after). `impl`
    * gets the validated arguments; it may return an agent, which then runs isolated (as a branch).
-   * `yield*` the returned handle to disable the tool.
+   * `yield*` the returned handle to disable the tool. `options` are the same call options as
+   * `defTool`'s (approval, guards, validator, retryOnFailure, maxRetries, retry, fallback,
+   * circuitBreaker, timeout), naming definitions made in `run(agent, {define})`.
    */
-  tool<Args = any>(name: string, description: string, schema: unknown, impl: ToolImpl<Args>): Directive<ToolHandle> {
-    return new Directive(new DirectiveRequest('tool.enable', { name, description, schema, impl }));
+  tool<Args = any>(name: string, description: string, schema: unknown, impl: ToolImpl<Args>, options?: ToolPolicyOptions): Directive<ToolHandle> {
+    return new Directive(new DirectiveRequest('tool.enable', { name, description, schema, impl, options }));
   },
 
   /**

@@ -5,11 +5,19 @@
  * (a failed model call, a reply that fails its schema, bad input) are thrown into the generator
  * that yielded it, so `try/catch` inside an agent works.
  */
+import * as c from '../config/check.js';
+import { bindRun, definitionsOf, DefinitionContext } from '../definitions/context.js';
+import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
+import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
+import { checkReferences, toolPolicyShape, toolPolicyWire, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import type { CallbackContext, Engine, EngineEvent } from '../engine.js';
-import { AbortError } from '../errors.js';
-import { installModelHost, modelRefs, toModel, type RunHostState } from '../prompt/run-prompt.js';
+import type { CallbackContext, Engine } from '../engine.js';
+import { AbortError, ConfigError } from '../errors.js';
+import { toModel } from '../prompt/run-prompt.js';
 import type { GenerationParams, LanguageModel, Part } from '../providers/types.js';
+import { RunEvents, type RunEvent } from '../run/events.js';
+import { addModel, EngineHost, type RunModels } from '../run/host.js';
+import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
@@ -22,7 +30,7 @@ import {
   type ReplyStream,
   type ToolImpl,
 } from './directives.js';
-import { DeltaQueue, EventQueue, type RunEvent } from './events.js';
+import { DeltaQueue, EventQueue } from './events.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, type Role } from './messages.js';
 
 /** A tool available to the root conversation from the start (as if enabled with `L.tool`). */
@@ -32,10 +40,12 @@ export interface RunTool {
   parameters: unknown;
   /** Gets the validated arguments; returns the result, or an agent that computes it (run isolated). */
   execute: ToolImpl;
+  /** The tool's call options, as for `defTool` (approval, guards, validator, retry, fallback, circuitBreaker, timeout ...). */
+  options?: ToolPolicyOptions;
 }
 
-/** Configuration of {@link run}. */
-export interface RunConfig {
+/** Configuration of {@link run}: the run's models and tools, and the same policies as `runPrompt`'s. */
+export interface RunConfig extends RunPolicyConfig {
   /**
    * Model keys for `L.model(key)` / `L.focus(key)`; `default` is required and used when nothing
    * was pushed. Each is a `'provider:model'` string, a model object or a `mockModel(...)`.
@@ -43,17 +53,30 @@ export interface RunConfig {
   models: Record<string, string | LanguageModel>;
   /** Tools enabled on the root conversation before the agent starts, by name. */
   tools?: Record<string, RunTool>;
-  /** Receives every runtime event, in order (a throwing listener is ignored). */
-  onEvent?: (event: RunEvent) => void;
   /** Cancels the run: in-flight model calls and tools are aborted and the run rejects with AbortError. */
   signal?: AbortSignal;
   /** Generation settings for every reply. */
   params?: GenerationParams;
   /** Model calls per reply at most, tool rounds included (default 20). */
   maxSteps?: number;
-  /** The engine to run on (the shared one by default). */
-  engine?: Engine;
+  /**
+   * Defines the run's named policies with the same `def*` calls as a prompt function
+   * (`ctx.defRetry`, `ctx.defApproval`, `ctx.defConstraint` ...); a budget spans every branch.
+   */
+  define?: (ctx: DefinitionContext) => void | Promise<void>;
 }
+
+const runConfigShape: c.Shape = {
+  ...runPolicyShape,
+  models: c.object,
+  tools: c.object,
+  signal: abortSignal,
+  params: c.object,
+  maxSteps: c.integer(1, 1000),
+  define: c.func,
+};
+
+const runToolShape: c.Shape = { description: c.string, parameters: c.anything, execute: c.func, options: c.object };
 
 /** What {@link run} returns: the promise of the agent's return value, plus its events. */
 export type DirectiveRunPromise<T> = Promise<T> &
@@ -84,29 +107,39 @@ export function run<T>(agent: AgentLike<T>, config: RunConfig): DirectiveRunProm
 
 async function start(agent: unknown, config: RunConfig, events: EventQueue): Promise<unknown> {
   try {
-    if (!config || typeof config !== 'object') throw new TypeError('run(agent, config): expected a config object with "models" ({default: model, ...})');
+    if (!c.isPlainObject(config)) throw new ConfigError('run(agent, config): expected a config object with "models" ({default: model, ...})');
+    c.checkOptions('run config', config, runConfigShape);
+    if (config.params) c.checkOptions('run config.params', config.params, { temperature: c.number(0, 2), maxOutputTokens: c.integer(1, 1e7), topP: c.number(0, 1), topK: c.integer(1, 1e6), stopSequences: c.arrayOf(c.string, 'an array of strings'), seed: c.integer(-(2 ** 53), 2 ** 53) });
+    for (const [name, tool] of Object.entries(config.tools ?? {})) {
+      if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);
+      c.checkOptions(`run: config.tools.${name}`, tool, runToolShape, 'field');
+      c.checkOptions(`run: config.tools.${name}.options`, tool.options, toolPolicyShape);
+    }
     const models = checkModels(config.models);
     const iterator = toAgentIterator(agent, 'run(agent)');
+    const definitions = new DefinitionContext();
+    if (config.define) await config.define(definitions);
+    checkReferences('run config', config, definitionsOf(definitions), { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
     if (config.signal?.aborted) throw new AbortError('the run was aborted before it started');
     const engine = config.engine ?? (await defaultEngine());
-    return await new DirectiveRun(engine, config, models, events).execute(iterator);
+    return await new DirectiveRun(engine, config, models, definitions, events).execute(iterator);
   } finally {
     events.close();
   }
 }
 
 function checkModels(models: unknown): Map<string, LanguageModel> {
-  if (!isRecord(models)) throw new TypeError(`run: config.models must be an object of model keys ({default: model, ...}), got ${describe(models)}`);
+  if (!isRecord(models)) throw new ConfigError(`run: config.models must be an object of model keys ({default: model, ...}), got ${describe(models)}`);
   if (!('default' in models)) {
     const keys = Object.keys(models).join(', ') || 'none';
-    throw new TypeError(`run: config.models must bind the key "default" (bound keys: ${keys})`);
+    throw new ConfigError(`run: config.models must bind the key "default" (bound keys: ${keys})`);
   }
   const out = new Map<string, LanguageModel>();
   for (const [key, spec] of Object.entries(models)) {
     try {
       out.set(key, toModel(spec));
     } catch (err) {
-      throw new TypeError(`run: config.models.${key}: ${(err as Error).message}`);
+      throw new ConfigError(`run: config.models.${key}: ${(err as Error).message}`, { cause: err });
     }
   }
   return out;
@@ -131,56 +164,74 @@ interface ReplyWire {
 
 let nextRun = 1;
 
+const referenceKinds: ReferenceKinds = {
+  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind,
+};
+
 class DirectiveRun {
   private readonly prefix = `d${nextRun++}:`;
   private runId = -1;
   private readonly conversations = new Map<number, Conv>();
   private readonly streams = new Map<number, DeltaQueue>();
   private nextRequest = 1;
-  private nextTool = 1;
+  private nextCallback = 1;
   private readonly callbackNames: string[] = [];
-  private readonly refs: string[] = [];
   private readonly keys: string[];
+  private readonly runModels: RunModels;
 
   constructor(
     private readonly engine: Engine,
     private readonly config: RunConfig,
     private readonly models: Map<string, LanguageModel>,
+    private readonly definitions: DefinitionContext,
     private readonly events: EventQueue,
   ) {
     this.keys = [...models.keys()];
+    this.runModels = { models: new Map(), onText: (text, requestId) => this.streams.get(Number(requestId))?.push(text), conversation: [] };
+  }
+
+  private register(label: string, fn: (...args: any[]) => unknown): string {
+    const name = `${this.prefix}${this.nextCallback++}:${label}`;
+    this.engine.registerCallback(name, fn);
+    this.callbackNames.push(name);
+    return name;
   }
 
   async execute(iterator: AgentIterator): Promise<unknown> {
-    installModelHost(this.engine);
-    const host: RunHostState = { onText: (text, requestId) => this.streams.get(requestId)?.push(text), conversation: [] };
+    const host = EngineHost.of(this.engine);
     const refs: Record<string, string> = {};
-    for (const [key, model] of this.models) {
-      const ref = `${this.prefix}model:${key}`;
-      modelRefs.set(ref, { model, run: host });
-      this.refs.push(ref);
-      refs[key] = ref;
+    for (const [key, model] of this.models) refs[key] = addModel(this.runModels, model);
+    const marshal = { callback: (label: string, fn: (...args: any[]) => unknown) => this.register(label, fn), model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)) };
+    const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
+    const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);
+    const { fields, options } = runPolicySpec(this.config);
+    const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
+    let detach = () => {};
+    let ended: Promise<unknown>;
+    try {
+      const definitions = definitionsOf(this.definitions);
+      if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
+      ended = this.engine.startRun(spec, {
+        signal: this.config.signal,
+        onEvent: (event) => runEvents.push(event as unknown as RunEvent),
+        onStarted: (id) => {
+          this.runId = id;
+          detach = host.attach(id, this.runModels);
+          bindRun(this.definitions, { engine: this.engine, runId: id });
+        },
+      });
+    } catch (err) {
+      this.release(human, detach);
+      throw err;
     }
-    const onEvent = (event: EngineEvent) => {
-      const e = event as unknown as RunEvent;
-      this.events.push(e);
-      try {
-        this.config.onEvent?.(e);
-      } catch {
-        // An observer's failure must not break the run.
-      }
-    };
-    const ended = this.engine.startRun({ kind: 'conversation', models: refs }, { signal: this.config.signal, onEvent, onStarted: (id) => (this.runId = id) });
     ended.catch(() => {}); // awaited below; this only keeps an early rejection from being reported as unhandled
     const root: Conv = { id: 0, path: ['root'], branches: 0 };
     this.conversations.set(0, root);
 
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
-      for (const [name, tool] of Object.entries(this.config.tools ?? {})) {
-        if (!tool || typeof tool !== 'object') throw new TypeError(`run: config.tools.${name} must be {description?, parameters, execute}, got ${describe(tool)}`);
-        await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters, impl: tool.execute });
-      }
+      for (const [name, tool] of Object.entries(this.config.tools ?? {}))
+        await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters, impl: tool.execute, options: tool.options });
       outcome = { ok: true, value: await this.drive(iterator, root) };
     } catch (error) {
       outcome = { ok: false, error };
@@ -192,12 +243,19 @@ class DirectiveRun {
       // The run could not start or ended abnormally: that is the more useful error.
       if (outcome.ok || !(outcome.error instanceof Error)) outcome = { ok: false, error };
     } finally {
-      for (const name of this.callbackNames) this.engine.unregisterCallback(name);
-      for (const ref of this.refs) modelRefs.delete(ref);
+      this.release(human, detach);
     }
     if (this.config.signal?.aborted && outcome.ok) outcome = { ok: false, error: this.abortError() };
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
+  }
+
+  /** Forgets everything the run registered with the engine and its host. */
+  private release(human: { close(): void }, detach: () => void): void {
+    for (const name of this.callbackNames) this.engine.unregisterCallback(name);
+    detach();
+    human.close();
+    bindRun(this.definitions, undefined);
   }
 
   // ------------------------------------------------------------------------------ the agent loop
@@ -235,8 +293,8 @@ class DirectiveRun {
   private async perform(request: unknown, conv: Conv): Promise<unknown> {
     if (!(request instanceof DirectiveRequest)) {
       if (isDirectiveSource(request))
-        throw new TypeError('an agent yielded a directive with `yield`; delegate to it with `yield*` (e.g. `yield* L.reply`, `yield* L.user`…``)');
-      throw new TypeError(`an agent yielded ${describe(request)}; agents yield only directives, with yield* (e.g. yield* L.reply)`);
+        throw new ConfigError('an agent yielded a directive with `yield`; delegate to it with `yield*` (e.g. `yield* L.reply`, `yield* L.user`…``)');
+      throw new ConfigError(`an agent yielded ${describe(request)}; agents yield only directives, with yield* (e.g. yield* L.reply)`);
     }
     if (this.config.signal?.aborted) throw this.abortError();
     await this.settleStream(conv);
@@ -254,7 +312,7 @@ class DirectiveRun {
       case 'model.push': {
         const key = a.key as unknown;
         if (typeof key !== 'string' || !this.keys.includes(key))
-          throw new TypeError(`L.${a.via}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
+          throw new ConfigError(`L.${a.via}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
         const { handle } = (await this.command(conv, 'model.push', { key })) as { handle: number };
         return new ModelHandle(key, handle);
       }
@@ -262,7 +320,7 @@ class DirectiveRun {
         await this.command(conv, 'model.pop', { handle: a.handle });
         return undefined;
       case 'tool.enable':
-        return this.enableTool(conv, a as { name: unknown; description: unknown; schema: unknown; impl: unknown });
+        return this.enableTool(conv, a as { name: unknown; description: unknown; schema: unknown; impl: unknown; options: unknown });
       case 'tool.disable':
         await this.command(conv, 'tool.disable', { name: a.name });
         return undefined;
@@ -329,15 +387,16 @@ class DirectiveRun {
     if (pending.error !== undefined && !pending.queue.observed) throw pending.error;
   }
 
-  private async enableTool(conv: Conv, a: { name: unknown; description: unknown; schema: unknown; impl: unknown }): Promise<ToolHandle> {
+  private async enableTool(conv: Conv, a: { name: unknown; description: unknown; schema: unknown; impl: unknown; options: unknown }): Promise<ToolHandle> {
     const { name, description, impl } = a;
     if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name))
-      throw new TypeError(`L.tool: the name must match [A-Za-z_][A-Za-z0-9_.-]*, got ${describe(name)}`);
-    if (typeof description !== 'string') throw new TypeError(`L.tool("${name}"): the description must be a string, got ${describe(description)}`);
-    if (typeof impl !== 'function') throw new TypeError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
+      throw new ConfigError(`L.tool: the name must match [A-Za-z_][A-Za-z0-9_.-]*, got ${describe(name)}`);
+    if (typeof description !== 'string') throw new ConfigError(`L.tool("${name}"): the description must be a string, got ${describe(description)}`);
+    if (typeof impl !== 'function') throw new ConfigError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
+    const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}) as ToolPolicyOptions, toolPolicyShape);
+    checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
-    const callback = `${this.prefix}tool:${this.nextTool++}:${name}`;
-    this.engine.registerCallback(callback, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
+    const callback = this.register(name, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
       let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);
@@ -349,15 +408,14 @@ class DirectiveRun {
       if (result instanceof ConversationMessage) return result.text;
       return result ?? null;
     });
-    this.callbackNames.push(callback);
-    await this.command(conv, 'tool.enable', { name, description, parameters, callback });
+    await this.command(conv, 'tool.enable', { name, description, parameters, callback, options: toolPolicyWire(options) });
     return new ToolHandle(name);
   }
 
   private async branch(conv: Conv, target: unknown): Promise<unknown> {
     if (Array.isArray(target)) {
       target.forEach((agent, i) => {
-        if (!isAgentLike(agent)) throw new TypeError(`L.branch: element ${i} is not an agent (a generator, an iterable of directives, or a function returning one), got ${describe(agent)}`);
+        if (!isAgentLike(agent)) throw new ConfigError(`L.branch: element ${i} is not an agent (a generator, an iterable of directives, or a function returning one), got ${describe(agent)}`);
       });
       return settleAll(target.map((agent, i) => this.runBranch(conv, String(i), agent)));
     }
@@ -365,11 +423,11 @@ class DirectiveRun {
     if (isRecord(target)) {
       const entries = Object.entries(target);
       for (const [key, agent] of entries)
-        if (!isAgentLike(agent)) throw new TypeError(`L.branch: "${key}" is not an agent (a generator, an iterable of directives, or a function returning one), got ${describe(agent)}`);
+        if (!isAgentLike(agent)) throw new ConfigError(`L.branch: "${key}" is not an agent (a generator, an iterable of directives, or a function returning one), got ${describe(agent)}`);
       const values = await settleAll(entries.map(([key, agent]) => this.runBranch(conv, key, agent)));
       return Object.fromEntries(entries.map(([key], i) => [key, values[i]]));
     }
-    throw new TypeError(`L.branch: expected an agent, an array of agents or a record of agents, got ${describe(target)}`);
+    throw new ConfigError(`L.branch: expected an agent, an array of agents or a record of agents, got ${describe(target)}`);
   }
 
   /** Runs one agent on a new branch of `parent` (with no messages when `fresh`) and ends the branch with its outcome. */
@@ -395,13 +453,13 @@ class DirectiveRun {
     const range = filter instanceof MarkRange ? filter : isRecord(filter) ? filter.range : undefined;
     const tag = filter instanceof Tag ? filter : isRecord(filter) ? filter.tag : undefined;
     if (filter !== undefined && !(filter instanceof Tag) && !(filter instanceof MarkRange) && !isRecord(filter))
-      throw new TypeError(`L.messages(filter): expected a tag, a mark range (a.to(b)) or {tag?, range?}, got ${describe(filter)}`);
+      throw new ConfigError(`L.messages(filter): expected a tag, a mark range (a.to(b)) or {tag?, range?}, got ${describe(filter)}`);
     if (tag !== undefined) {
-      if (!(tag instanceof Tag)) throw new TypeError(`L.messages: filter.tag must be a tag from L.tag(...), got ${describe(tag)}`);
+      if (!(tag instanceof Tag)) throw new ConfigError(`L.messages: filter.tag must be a tag from L.tag(...), got ${describe(tag)}`);
       fields.tag = tag.id;
     }
     if (range !== undefined) {
-      if (!(range instanceof MarkRange)) throw new TypeError(`L.messages: filter.range must be a range from mark.to(other), got ${describe(range)}`);
+      if (!(range instanceof MarkRange)) throw new ConfigError(`L.messages: filter.range must be a range from mark.to(other), got ${describe(range)}`);
       fields.from = range.from;
       fields.to = range.to;
     }

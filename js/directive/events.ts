@@ -1,32 +1,11 @@
 /**
- * The runtime events of a directive run and the buffered async iterable that hands them out.
+ * The buffered async iterables of a directive run: its events (see run/events.ts for their types)
+ * and the text deltas of a streamed reply.
  */
 
-/** Event types emitted by the engine during a directive run. */
-export type RunEventType =
-  | 'message-appended'
-  | 'model-pushed'
-  | 'model-popped'
-  | 'inference-requested'
-  | 'inferred'
-  | 'tool-enabled'
-  | 'tool-called'
-  | 'tool-disabled'
-  | 'branch-started'
-  | 'branch-returned'
-  | 'branch-threw'
-  | 'emitted';
+import type { RunEvent } from '../run/events.js';
 
-/**
- * One runtime event. `path` locates the conversation in the branch tree: `['root']`, then one
- * segment per branch (an array index, a record key, the tool name for a tool agent, or the
- * ordinal of a single-agent branch). Other fields depend on the type (see docs/directive-agents.md).
- */
-export interface RunEvent {
-  type: RunEventType;
-  path: string[];
-  [field: string]: unknown;
-}
+export type { RunEvent, RunEventType } from '../run/events.js';
 
 /** An unbounded queue of events read by `for await`; ends when the run ends. */
 export class EventQueue implements AsyncIterable<RunEvent> {

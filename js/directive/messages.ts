@@ -2,6 +2,7 @@
  * The values directive agents get back: conversation messages (a reply's message carries its
  * `.value`), tags that label appended messages, and marks that delimit ranges of a conversation.
  */
+import { ConfigError } from '../errors.js';
 import type { Part } from '../providers/types.js';
 
 /** The role of a conversation message. */
@@ -25,7 +26,7 @@ export class Tag {
 
   /** @param description What the tag marks (shown in events). */
   constructor(readonly description: string) {
-    if (typeof description !== 'string') throw new TypeError(`L.tag: expected a description string, got ${typeof description}`);
+    if (typeof description !== 'string') throw new ConfigError(`L.tag: expected a description string, got ${typeof description}`);
     this.id = `tag${Tag.next++}`;
     Tag.known.set(this.id, this);
   }
@@ -59,7 +60,7 @@ export class Mark {
 
   /** The messages appended after this mark and before `end`. */
   to(end: Mark): MarkRange {
-    if (!(end instanceof Mark)) throw new TypeError('mark.to: expected another mark (from yield* L.mark)');
+    if (!(end instanceof Mark)) throw new ConfigError('mark.to: expected another mark (from yield* L.mark)');
     return new MarkRange(this.position, end.position);
   }
 }

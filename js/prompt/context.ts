@@ -1,27 +1,16 @@
 /**
- * The `ctx` a prompt function receives: it only collects definitions (systems, variables, messages,
- * tools, agents, hooks). Nothing runs until the engine starts the run; bad input is a TypeError at
- * the call that made it, naming the bad value.
+ * The `ctx` a prompt function receives: it collects definitions (systems, variables, messages,
+ * tools, agents, hooks, plugins, and every policy definition of {@link DefinitionContext}).
+ * Nothing runs until the engine starts the run; bad input is a ConfigError (a TypeError) at the call
+ * that made it, naming the bad value and what is expected.
  */
-import type { Engine } from '../engine.js';
+import * as c from '../config/check.js';
+import { ConfigError } from '../errors.js';
+import { DefinitionContext } from '../definitions/context.js';
+import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
-import { HumanDefinitions, type ApprovalConfig, type ApprovalResult, type GuardCondition, type GuardConfig, type HumanToolOptions, type InteractionConfig, type InteractionResult, type ValidatorFn } from './human.js';
 import { checkName, checkValue, reference, type Reference } from './names.js';
-import {
-  CircuitBreakerHandle,
-  PolicyDefinitions,
-  type AlternativeConfig,
-  type CascadeConfig,
-  type CircuitBreakerConfig,
-  type ConstraintTotals,
-  type CostConstraintConfig,
-  type DefaultValueConfig,
-  type DurationConstraintConfig,
-  type RateConstraintConfig,
-  type RetryConfig,
-  type TokenConstraintConfig,
-} from './resilience.js';
 
 /** The second argument of a tool's `execute`. */
 export interface ToolContext {
@@ -35,38 +24,32 @@ export interface ToolContext {
 /** A tool implementation: its return value (object → JSON, string → text) is what the model sees. */
 export type ToolExecute = (args: any, context: ToolContext) => unknown;
 
-/** Resilience options of a tool or agent call (docs/resilience.md); names refer to `def*` policies. */
-export interface CallPolicyOptions {
-  /** A `defRetry` policy for this call. */
-  retry?: string;
-  /** A `defFallback` policy: `alternative` or `default` (tools), or `cascade` (agents: the child's models). */
-  fallback?: string;
-  /** A `defCircuitBreaker` that guards this call. */
-  circuitBreaker?: string;
-  /** Time limit of one call, in ms (the call is aborted and the model gets a timeout error). */
-  timeout?: number;
-}
+/** @deprecated Use {@link ToolPolicyOptions}. */
+export type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | 'circuitBreaker' | 'timeout'>;
 
 /**
- * lmthing's per-tool callbacks (a non-undefined return replaces the input, or output), the call
- * policies (retry, fallback, circuitBreaker, timeout) and the human-in-the-loop options (approval,
- * guards, validator, retryOnFailure, maxRetries).
+ * Options of `defTool`: the call pipeline's options ({@link ToolPolicyOptions}: retry, fallback,
+ * circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries) and lmthing's
+ * per-tool callbacks (a non-undefined return replaces the input, or the output).
  */
-export interface ToolOptions extends CallPolicyOptions, HumanToolOptions {
+export interface ToolOptions extends ToolPolicyOptions {
   beforeCall?: (input: any, context: ToolContext) => unknown;
   onSuccess?: (input: any, output: unknown) => unknown;
   onError?: (input: any, error: unknown) => unknown;
 }
 
-/** Options of {@link PromptContext.defAgent}. */
-export interface AgentOptions extends CallPolicyOptions {
+/** Options of `defAgent`: the call pipeline's options plus the child's model and prompt. */
+export interface AgentOptions extends ToolPolicyOptions {
   /** The child's model; the parent's by default. */
   model?: unknown;
   /** A system prompt for the child (rendered as the system definition `system`). */
   system?: string;
-  /** The child's final text is parsed as JSON and validated; the parent gets the object. */
+  /** The child's final text is parsed as JSON and validated (asked again when it does not match); the parent gets the object. */
   responseSchema?: unknown;
 }
+
+const toolOptionsShape: c.Shape = { ...toolPolicyShape, beforeCall: c.func, onSuccess: c.func, onError: c.func };
+const agentOptionsShape: c.Shape = { ...toolPolicyShape, model: c.anything, system: c.string, responseSchema: c.anything };
 
 /** A child agent's configuration function: it defines the child's prompt on `child`. */
 export type AgentConfigure = (args: any, child: PromptContext) => unknown;
@@ -118,52 +101,66 @@ export interface HookResult {
 /** A hook: called before every step; may return overrides for that step. */
 export type Hook = (input: HookInput) => HookResult | void | undefined | Promise<HookResult | void | undefined>;
 
-/** Everything a prompt function defined. */
+/** A plugin object (`defPlugin`): `install(ctx)` adds definitions before the prompt function's. */
+export interface PromptPluginObject {
+  name: string;
+  version: string;
+  install: (ctx: PromptContext) => void | Promise<void>;
+  uninstall?: (ctx: PromptContext) => void | Promise<void>;
+}
+
+/** @internal Everything a prompt function defined besides policy definitions. */
 export interface CollectedPrompt {
   systems: Map<string, string>;
   variables: Map<string, { text: string } | { data: string }>;
   messages: Message[];
   tools: Map<string, ToolDefinition>;
   hooks: Hook[];
-  policies: PolicyDefinitions;
-  /** Approvals, guards, validators and interactions (js/prompt/human.ts). */
-  human: HumanDefinitions;
+  plugins: Map<string, PromptPluginObject>;
+  /** Plugin installs still running (awaited before the run starts). */
+  installs: Promise<void>[];
+}
+
+const collections = new WeakMap<PromptContext, CollectedPrompt>();
+
+/** @internal What `ctx` collected. */
+export function collectedOf(ctx: PromptContext): CollectedPrompt {
+  return collections.get(ctx)!;
 }
 
 /** Makes a member of a composite tool: `defTool(name, description, [tool(...), tool(...)])`. */
 export function tool(name: string, description: string, schema: unknown, execute: ToolExecute): SubTool {
   checkName(name, 'tool()');
-  if (typeof execute !== 'function') throw new TypeError(`tool("${name}"): execute must be a function, got ${typeof execute}`);
+  if (typeof execute !== 'function') throw new ConfigError(`tool("${name}"): execute must be a function, got ${c.describe(execute)}`);
   return { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute };
 }
 
 /** Makes a member of a composite agent: `defAgent(name, description, [agent(...), agent(...)])`. */
 export function agent(name: string, description: string, schema: unknown, configure: AgentConfigure, options: AgentOptions = {}): SubAgent {
   checkName(name, 'agent()');
-  if (typeof configure !== 'function') throw new TypeError(`agent("${name}"): the configure function must be a function, got ${typeof configure}`);
+  if (typeof configure !== 'function') throw new ConfigError(`agent("${name}"): the configure function must be a function, got ${c.describe(configure)}`);
+  c.checkOptions(`agent("${name}")`, options, agentOptionsShape);
   return { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure, options };
 }
 
 /** The `ctx` of `runPrompt(fn)`. */
-export class PromptContext {
-  /** What has been defined so far (read by runPrompt). */
-  readonly collected: CollectedPrompt = {
-    systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [],
-    policies: new PolicyDefinitions(), human: new HumanDefinitions(),
-  };
-  private run: { engine: Engine; runId: number } | undefined;
+export class PromptContext extends DefinitionContext {
+  constructor() {
+    super();
+    collections.set(this, { systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [], plugins: new Map(), installs: [] });
+  }
 
   /** Defines a system section `<name>\n{value}\n</name>`; redefining keeps its first position. */
   defSystem(name: string, value: string): Reference {
     checkName(name, 'defSystem');
-    this.collected.systems.set(name, checkValue(name, requireString(value, `defSystem("${name}")`), 'defSystem'));
+    collectedOf(this).systems.set(name, checkValue(name, requireString(value, `defSystem("${name}")`), 'defSystem'));
     return reference(name);
   }
 
   /** Defines a text variable rendered as `<name>\n{value}\n</name>` inside `<variables>`. */
   def(name: string, value: string): Reference {
     checkName(name, 'def');
-    this.collected.variables.set(name, { text: checkValue(name, requireString(value, `def("${name}")`), 'def') });
+    collectedOf(this).variables.set(name, { text: checkValue(name, requireString(value, `def("${name}")`), 'def') });
     return reference(name);
   }
 
@@ -174,26 +171,38 @@ export class PromptContext {
     try {
       text = JSON.stringify(value);
     } catch (err) {
-      throw new TypeError(`defData("${name}"): the value cannot be serialized: ${(err as Error).message}`);
+      throw new ConfigError(`defData("${name}"): the value cannot be serialized: ${(err as Error).message}`, { cause: err });
     }
-    if (text === undefined) throw new TypeError(`defData("${name}"): expected JSON-like data, got ${typeof value}`);
-    this.collected.variables.set(name, { data: text });
+    if (text === undefined) throw new ConfigError(`defData("${name}"): expected JSON-like data, got ${c.describe(value)}`);
+    collectedOf(this).variables.set(name, { data: text });
     return reference(name);
   }
 
-  /** Appends a message (`user` or `assistant`) to the conversation. */
-  defMessage(role: 'user' | 'assistant', content: string): void {
-    if (role !== 'user' && role !== 'assistant') throw new TypeError(`defMessage: role must be "user" or "assistant", got ${JSON.stringify(role)}`);
-    this.collected.messages.push({ role, content: requireString(content, `defMessage("${role}")`) });
+  /** Appends a message (`user`, `assistant` or `system`) to the conversation. */
+  defMessage(role: 'user' | 'assistant' | 'system', content: string): void {
+    if (role !== 'user' && role !== 'assistant' && role !== 'system')
+      throw new ConfigError(`defMessage: role must be "user", "assistant" or "system", got ${c.describe(role)}`);
+    collectedOf(this).messages.push({ role, content: requireString(content, `defMessage("${role}")`) });
   }
 
-  /** Tagged template: appends a user message; references interpolate as `<name>`. */
-  $(strings: TemplateStringsArray, ...values: unknown[]): void {
-    let text = strings[0] ?? '';
-    values.forEach((value, i) => {
-      text += String(value) + (strings[i + 1] ?? '');
-    });
-    this.collected.messages.push({ role: 'user', content: text });
+  /**
+   * Appends a user message. A tagged template (references interpolate as `<name>`) or a plain
+   * string: `` ctx.$`Weather in ${city}?` `` or `ctx.$('Weather in Paris?')`.
+   */
+  $(strings: TemplateStringsArray | string, ...values: unknown[]): void {
+    let text: string;
+    if (typeof strings === 'string') {
+      if (values.length > 0) throw new ConfigError('ctx.$: called with a string and extra arguments; use a template (ctx.$`...${value}`) or one string');
+      text = strings;
+    } else if (Array.isArray(strings) && Array.isArray((strings as TemplateStringsArray).raw) && strings.length === values.length + 1) {
+      text = strings[0] ?? '';
+      values.forEach((value, i) => {
+        text += String(value) + (strings[i + 1] ?? '');
+      });
+    } else {
+      throw new ConfigError(`ctx.$: expected a tagged template (ctx.$\`...\`) or a string, got ${c.describe(strings)}`);
+    }
+    collectedOf(this).messages.push({ role: 'user', content: text });
   }
 
   /**
@@ -206,11 +215,13 @@ export class PromptContext {
     this.checkUnique(name);
     if (Array.isArray(schema)) {
       const members = checkMembers(name, schema, 'tool');
-      this.collected.tools.set(name, { kind: 'composite', name, description: String(description ?? ''), parameters: compositeSchema(members), members, options: (execute as ToolOptions) ?? {} });
+      const compositeOptions = c.checkOptions(`defTool("${name}")`, (execute as ToolOptions | undefined) ?? {}, toolOptionsShape);
+      collectedOf(this).tools.set(name, { kind: 'composite', name, description: String(description ?? ''), parameters: compositeSchema(members), members, options: compositeOptions });
       return reference(name);
     }
-    if (typeof execute !== 'function') throw new TypeError(`defTool("${name}"): execute must be a function, got ${typeof execute}`);
-    this.collected.tools.set(name, { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute, options });
+    if (typeof execute !== 'function') throw new ConfigError(`defTool("${name}"): execute must be a function, got ${c.describe(execute)}`);
+    c.checkOptions(`defTool("${name}")`, options, toolOptionsShape);
+    collectedOf(this).tools.set(name, { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute, options });
     return reference(name);
   }
 
@@ -223,128 +234,61 @@ export class PromptContext {
     this.checkUnique(name);
     if (Array.isArray(schema)) {
       const members = checkMembers(name, schema, 'agent');
-      this.collected.tools.set(name, { kind: 'composite', name, description: String(description ?? ''), parameters: compositeSchema(members), members, options: {} });
+      collectedOf(this).tools.set(name, { kind: 'composite', name, description: String(description ?? ''), parameters: compositeSchema(members), members, options: {} });
       return reference(name);
     }
-    if (typeof configure !== 'function') throw new TypeError(`defAgent("${name}"): the configure function must be a function, got ${typeof configure}`);
-    this.collected.tools.set(name, { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure, options });
+    if (typeof configure !== 'function') throw new ConfigError(`defAgent("${name}"): the configure function must be a function, got ${c.describe(configure)}`);
+    c.checkOptions(`defAgent("${name}")`, options, agentOptionsShape);
+    collectedOf(this).tools.set(name, { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure, options });
     return reference(name);
   }
 
   /** Adds a hook called before every step. */
   defHook(hook: Hook): void {
-    if (typeof hook !== 'function') throw new TypeError(`defHook: expected a function, got ${typeof hook}`);
-    this.collected.hooks.push(hook);
+    if (typeof hook !== 'function') throw new ConfigError(`defHook: expected a function, got ${c.describe(hook)}`);
+    collectedOf(this).hooks.push(hook);
   }
 
-  // ---------------------------------------------------------------- resilience (docs/resilience.md)
-
-  /** Defines a retry policy, applied with `retry: name` on tools, agents and the run. */
-  defRetry(name: string, config: RetryConfig = {}): Reference {
-    this.collected.policies.defRetry(name, config);
-    return reference(name);
-  }
-
-  /** Defines a fallback: a model `cascade`, `alternative` tools, or a `default` value. */
-  defFallback(name: string, strategy: 'cascade', config: CascadeConfig): Reference;
-  defFallback(name: string, strategy: 'alternative', config: AlternativeConfig): Reference;
-  defFallback(name: string, strategy: 'default', config: DefaultValueConfig): Reference;
-  defFallback(name: string, strategy: any, config: any): Reference {
-    this.collected.policies.defFallback(name, strategy, config);
-    return reference(name);
-  }
-
-  /** Defines a circuit breaker, applied with `circuitBreaker: name` or used with `ctx.circuitBreaker(name)`. */
-  defCircuitBreaker(name: string, config: CircuitBreakerConfig = {}): Reference {
-    this.collected.policies.defCircuitBreaker(name, config);
-    return reference(name);
-  }
-
-  /** Defines a budget of the run and its sub-agents: tokens, duration, rate or cost. */
-  defConstraint(name: string, type: 'tokens', config: TokenConstraintConfig): Reference;
-  defConstraint(name: string, type: 'duration', config: DurationConstraintConfig): Reference;
-  defConstraint(name: string, type: 'rate', config: RateConstraintConfig): Reference;
-  defConstraint(name: string, type: 'cost', config: CostConstraintConfig): Reference;
-  defConstraint(name: string, type: any, config: any): Reference {
-    this.collected.policies.defConstraint(name, type, config);
-    return reference(name);
-  }
-
-  /** A defined breaker, for your own calls while the run is running (inside tools and hooks). */
-  circuitBreaker(name: string): CircuitBreakerHandle {
-    if (!this.collected.policies.breakers.has(name)) {
-      const defined = [...this.collected.policies.breakers.keys()].map((n) => `"${n}"`).join(', ') || 'none';
-      throw new TypeError(`ctx.circuitBreaker: unknown circuit breaker ${JSON.stringify(name)} (defined: ${defined})`);
-    }
-    const run = this.requireRun('ctx.circuitBreaker()');
-    return new CircuitBreakerHandle(run.engine, run.runId, name);
-  }
-
-  /** Rejects with `BudgetExceededError` naming the first exceeded constraint; resolves with the totals otherwise. */
-  checkConstraints(): Promise<ConstraintTotals> {
-    const run = this.requireRun('ctx.checkConstraints()');
-    return run.engine.request('constraints.check', { run: run.runId }) as Promise<ConstraintTotals>;
-  }
-
-  /** @internal Called by runPrompt when the run starts. */
-  bindRun(engine: Engine, runId: number): void {
-    this.run = { engine, runId };
-  }
-
-  private requireRun(what: string): { engine: Engine; runId: number } {
-    if (!this.run) throw new Error(`${what} works only while the run is running (inside tools, hooks and agents)`);
-    return this.run;
-  }
-
-  // ---- human in the loop (docs/human-in-the-loop.md); implemented in human.ts
-
-  /** Defines an approval; tools use it with `{approval: name}`, code with {@link requestApproval}. */
-  defApproval(name: string, config: ApprovalConfig = {}): void {
-    this.collected.human.defApproval(name, config);
-  }
-
-  /** Defines a guard checked before the tools that name it (`{guards: [name]}`) or that it lists (`tools`). */
-  defGuard(name: string, condition: GuardCondition, config: GuardConfig = {}): void {
-    this.collected.human.defGuard(name, condition, config);
-  }
-
-  /** Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final answer. */
-  defValidator(name: string, schema: unknown, fn?: ValidatorFn): void {
-    this.collected.human.defValidator(name, schema, fn);
-  }
-
-  /** Defines a question or choice to ask the user with {@link interact}. */
-  defInteraction(name: string, kind: 'question' | 'choice', config: InteractionConfig = {}): void {
-    this.collected.human.defInteraction(name, kind, config);
-  }
-
-  /** While the run is live: asks approval `name` about `context`; resolves with the decision applied. */
-  requestApproval(name: string, context?: unknown): Promise<ApprovalResult> {
-    return this.collected.human.requestApproval(name, context);
-  }
-
-  /** While the run is live: asks interaction `name`; resolves with the validated answer. */
-  interact(name: string, context?: unknown): Promise<InteractionResult> {
-    return this.collected.human.interact(name, context);
+  /**
+   * Registers a plugin: a function of `ctx`, or `{name, version, install(ctx), uninstall?(ctx)}`.
+   * `install` runs now (it may call any def*; its returned promise is awaited before the run starts);
+   * `uninstall` runs when the run ends, however it ends.
+   */
+  defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext) => void | Promise<void>)): Promise<void> {
+    checkName(name, 'defPlugin');
+    const plugins = collectedOf(this).plugins;
+    if (plugins.has(name)) throw new ConfigError(`defPlugin("${name}"): a plugin named "${name}" is already installed`);
+    const object: PromptPluginObject =
+      typeof plugin === 'function' ? { name, version: '0.0.0', install: plugin } : (checkPlugin(name, plugin), plugin);
+    plugins.set(name, object);
+    const installed = Promise.resolve(object.install(this));
+    collectedOf(this).installs.push(installed);
+    return installed;
   }
 
   private checkUnique(name: string): void {
-    if (this.collected.tools.has(name)) throw new TypeError(`a tool or agent named "${name}" is already defined`);
+    if (collectedOf(this).tools.has(name)) throw new ConfigError(`a tool or agent named "${name}" is already defined`);
   }
 }
 
+function checkPlugin(name: string, plugin: unknown): void {
+  c.checkOptions(`defPlugin("${name}")`, plugin, { name: c.nonEmpty, version: c.string, install: c.func, uninstall: c.func }, 'field');
+  const p = plugin as Partial<PromptPluginObject>;
+  if (typeof p.install !== 'function') throw new ConfigError(`defPlugin("${name}"): a plugin needs an install(ctx) function`);
+}
+
 function requireString(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new TypeError(`${what}: expected a string value, got ${value === null ? 'null' : typeof value}`);
+  if (typeof value !== 'string') throw new ConfigError(`${what}: expected a string value, got ${c.describe(value)}`);
   return value;
 }
 
 function checkMembers(name: string, members: unknown[], expected: 'tool' | 'agent'): Array<SubTool | SubAgent> {
-  if (members.length === 0) throw new TypeError(`def${expected === 'tool' ? 'Tool' : 'Agent'}("${name}"): a composite needs at least one ${expected}(...)`);
+  if (members.length === 0) throw new ConfigError(`def${expected === 'tool' ? 'Tool' : 'Agent'}("${name}"): a composite needs at least one ${expected}(...)`);
   const seen = new Set<string>();
   return members.map((member, i) => {
     const m = member as SubTool | SubAgent;
-    if (!m || (m.kind !== 'tool' && m.kind !== 'agent')) throw new TypeError(`"${name}"[${i}]: expected ${expected}(...), got ${typeof member}`);
-    if (seen.has(m.name)) throw new TypeError(`"${name}": member "${m.name}" is defined twice`);
+    if (!m || (m.kind !== 'tool' && m.kind !== 'agent')) throw new ConfigError(`"${name}"[${i}]: expected ${expected}(...), got ${c.describe(member)}`);
+    if (seen.has(m.name)) throw new ConfigError(`"${name}": member "${m.name}" is defined twice`);
     seen.add(m.name);
     return m;
   });

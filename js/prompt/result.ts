@@ -4,6 +4,7 @@
  * read (even several times, even after the run ended) without losing anything.
  */
 import type { FinishReason, Usage } from '../providers/types.js';
+import type { RunEvent } from '../run/events.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -28,25 +29,18 @@ export interface StepResult {
   usage: Usage;
 }
 
-/** The typed parts of `fullStream`. */
+/**
+ * The parts of `fullStream`: the model's text as it streams, every run event (steps, tool calls and
+ * results, retries, approvals ... of the run and its sub-agents, each with its `path`), then the
+ * run's end (`finish` or `error`).
+ */
 export type StreamPart =
   | { type: 'text-delta'; text: string; stepNumber: number }
-  | ({ type: 'tool-call'; stepNumber: number } & ToolCall)
-  | ({ type: 'tool-result'; stepNumber: number; result: unknown } & ToolCall)
-  | ({ type: 'tool-error'; stepNumber: number; error: string } & ToolCall)
-  | ({ type: 'step-finish' } & StepResult)
+  /** The model's reasoning (thinking) as it streams, where the provider exposes it. */
+  | { type: 'reasoning-delta'; text: string; stepNumber: number }
+  | RunEvent
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
-  | { type: 'error'; error: unknown }
-  | HumanEvent;
-
-/**
- * Human-in-the-loop run events (docs/human-in-the-loop.md): guard verdicts, approval requests and
- * decisions, validation outcomes, interaction requests and answers.
- */
-export interface HumanEvent {
-  type: 'guard' | 'approval-request' | 'approval-decision' | 'validation' | 'interaction-request' | 'interaction-answer' | 'interaction-invalid';
-  [field: string]: unknown;
-}
+  | { type: 'error'; error: unknown };
 
 /** A promise whose rejection is not reported as unhandled if the user never awaits it. */
 class Deferred<T> {

@@ -1,19 +1,28 @@
 /**
  * `runPrompt(fn, config)`: collects the prompt in JS, then hands the step loop to the engine
- * (docs/prompt-runs.md). This module is the host half of a prompt run: it registers the user's
- * tools, agents and hooks as engine callbacks, performs `model.generate` ops with the run's model,
- * and turns engine events into the streaming `result`.
+ * (docs/prompt-runs.md). This module is the host half of a prompt run: it marshals the definitions
+ * into the run spec, registers the user's tools, agents and hooks as engine callbacks, and turns the
+ * run's events into the streaming `result`. Sub-agents are child runs of the same tree.
  */
+import * as c from '../config/check.js';
+import { definitionsOf, bindRun } from '../definitions/context.js';
+import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
+import type { DefinitionSet } from '../definitions/set.js';
+import type { Marshal } from '../definitions/kind.js';
+import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
+import { checkReferences, toolPolicyWire, type ReferenceKinds } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import type { CallbackContext, Engine, EngineEvent, OpRequest } from '../engine.js';
-import { ValidationError } from '../errors.js';
+import type { CallbackContext, Engine } from '../engine.js';
+import { ConfigError, ValidationError } from '../errors.js';
 import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
-import type { FinishReason, GenerationParams, LanguageModel, Message, ModelRequest, ToolSpec, Usage } from '../providers/types.js';
+import type { FinishReason, GenerationParams, LanguageModel, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
-import { attachHuman, toolSpecFields, type HumanDefinitions, type ApprovalDesk, type ApprovalHandler, type InteractionHandler, type ResponseValidation } from './human.js';
-import { PromptContext, type AgentOptions, type CallPolicyOptions, type CollectedPrompt, type HookInput, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
-import type { PolicyDefinitions } from './resilience.js';
+import { RunEvents, type RunEvent } from '../run/events.js';
+import { EngineHost, addModel, type RunModels } from '../run/host.js';
+import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
+import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -25,50 +34,37 @@ export interface PromptOptions extends GenerationParams {
   maxRetries?: number;
   /** Cancels the run: in-flight model calls and tools are aborted. */
   abortSignal?: AbortSignal;
-  /** Called after every step; returning true ends the run. */
+  /** Called after every step that made tool calls; returning true ends the run. */
   stopWhen?: (step: StepResult) => boolean | Promise<boolean>;
   /** Time limit of the whole run, ms: it then fails with `TimeoutError`. */
   timeout?: number;
-  /** Time limit of each model call, ms (a timed-out call is retried like a failed one). */
+  /** Time limit of each model call attempt, ms (a timed-out attempt is retried like a failed one). */
   modelTimeout?: number;
-  /** Time limit of each tool call without its own `timeout`, ms. */
+  /** Time limit of each tool call attempt without its own `timeout`, ms. */
   toolTimeout?: number;
 }
 
-/**
- * What the engine's policies report while a run goes (docs/resilience.md): `retry`, `fallback`,
- * `circuit-state`, `rate-limited`, `constraint-warning`, `constraint-exceeded`, `budget-stop`.
- */
-export interface PolicyEvent {
-  type: string;
-  [field: string]: unknown;
+/** A plugin: a function called with `ctx` before the prompt function, or a plugin object (`defPlugin`). */
+export type PromptPlugin = ((ctx: PromptContext) => void | Promise<void>) | PromptPluginObject;
+
+/** Checks the run's final answer with a validator defined by `ctx.defValidator`. */
+export interface ResponseValidation {
+  validator: string;
+  retryOnFailure?: boolean;
+  maxRetries?: number;
 }
 
-/** A plugin: a function called with `ctx` before the prompt function, to add definitions. */
-export type PromptPlugin = (ctx: PromptContext) => void | Promise<void>;
-
-/** Configuration of {@link runPrompt}. */
-export interface PromptConfig {
+/**
+ * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
+ * may also be given at the top level, as in the AI SDK.
+ */
+export interface PromptConfig extends RunPolicyConfig, PromptOptions {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   options?: PromptOptions;
   /** A system prompt, rendered as the system definition `system` before any other. */
   system?: string;
   plugins?: PromptPlugin[];
-  /** The engine to run on (the shared one by default). */
-  engine?: Engine;
-  /** A `defRetry` policy for the run's model calls (instead of `options.maxRetries`). */
-  retry?: string;
-  /** A `defFallback` cascade: when the model fails for good, the next one replaces it. */
-  fallback?: string;
-  /** A `defCircuitBreaker` guarding the run's own model. */
-  circuitBreaker?: string;
-  /** Receives policy events as they happen (also collected in `prompt.events`). */
-  onEvent?: (event: PolicyEvent) => void;
-  /** Decides approval requests (default: a terminal prompt in Node with a TTY, else the default action). */
-  onApproval?: ApprovalHandler;
-  /** Answers `ctx.interact` requests. */
-  onInteraction?: InteractionHandler;
   /** Checks the final answer with a validator defined by `ctx.defValidator`. */
   validateResponse?: string | ResponseValidation;
 }
@@ -88,308 +84,304 @@ export interface PromptRunInfo {
   getTools(): ToolSpec[];
   /** Resolves when the run ended (either way); never rejects. */
   readonly finished: Promise<void>;
-  /** Policy events of the run and its sub-agents so far (see {@link PolicyEvent}). */
-  readonly events: PolicyEvent[];
+  /** Every event of the run and its sub-agents so far, in order. */
+  readonly events: RunEvent[];
   /** Pending approval requests, and answering them by id (for UIs that answer later). */
   readonly approvals: ApprovalDesk;
+  /** Pending interaction requests, and answering them by id. */
+  readonly interactions: InteractionDesk;
+}
+
+/** @deprecated Events are {@link RunEvent}s now. */
+export type PolicyEvent = RunEvent;
+
+const generationShape: c.Shape = {
+  temperature: c.number(0, 2),
+  maxOutputTokens: c.integer(1, 10_000_000),
+  topP: c.number(0, 1),
+  topK: c.integer(1, 1_000_000),
+  stopSequences: c.arrayOf(c.string, 'an array of strings'),
+  seed: c.integer(-(2 ** 53), 2 ** 53),
+};
+
+const toolChoice: c.Check = (v) =>
+  v === 'auto' || v === 'none' || v === 'required' || (c.isPlainObject(v) && v.type === 'tool' && typeof v.toolName === 'string')
+    ? undefined
+    : "'auto', 'none', 'required' or {type: 'tool', toolName}";
+
+const optionsShape: c.Shape = {
+  ...generationShape,
+  toolChoice,
+  maxSteps: c.integer(1, 10_000),
+  maxRetries: c.integer(0, 100),
+  abortSignal,
+  stopWhen: c.func,
+  timeout: c.ms(),
+  modelTimeout: c.ms(),
+  toolTimeout: c.ms(),
+};
+
+const modelShape: c.Check = (v) => (typeof v === 'string' || isLanguageModel(v) ? undefined : 'a model ("provider:model", a model object or mockModel(...))');
+
+const configShape: c.Shape = {
+  ...runPolicyShape,
+  ...optionsShape,
+  model: modelShape,
+  options: c.object,
+  system: c.string,
+  plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
+  validateResponse: c.either(c.nonEmpty, c.object),
+};
+
+/** Checks a runPrompt config at the call; returns the effective options (top level and `options` merged). */
+function checkConfig(config: PromptConfig): PromptOptions {
+  if (!c.isPlainObject(config)) throw new ConfigError(`runPrompt: expected a config object with a "model", got ${c.describe(config)}`);
+  c.checkOptions('runPrompt config', config, configShape);
+  if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
+  const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);
+  const options: PromptOptions = { ...nested };
+  for (const key of Object.keys(optionsShape) as Array<keyof PromptOptions>) {
+    if (config[key] === undefined) continue;
+    if (nested[key] !== undefined && nested[key] !== config[key])
+      throw new ConfigError(`runPrompt config: '${key}' is given both at the top level and in 'options' with different values`);
+    (options as Record<string, unknown>)[key] = config[key];
+  }
+  if (typeof config.validateResponse === 'object')
+    c.checkOptions('runPrompt config.validateResponse', config.validateResponse, { validator: c.nonEmpty, retryOnFailure: c.boolean, maxRetries: c.integer(0, 100) });
+  return options;
 }
 
 /** Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result. */
-export async function runPrompt(
-  fn: (ctx: PromptContext) => unknown,
-  config: PromptConfig,
-): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
-  if (typeof fn !== 'function') throw new TypeError(`runPrompt: expected a prompt function, got ${typeof fn}`);
-  if (!config || typeof config !== 'object') throw new TypeError('runPrompt: expected a config object with a "model"');
+export async function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
+  if (typeof fn !== 'function') throw new ConfigError(`runPrompt: expected a prompt function, got ${c.describe(fn)}`);
+  const options = checkConfig(config);
   const model = toModel(config.model);
   const ctx = new PromptContext();
   if (config.system !== undefined) ctx.defSystem('system', config.system);
-  for (const plugin of config.plugins ?? []) {
-    if (typeof plugin !== 'function') throw new TypeError(`runPrompt: a plugin must be a function of ctx, got ${typeof plugin}`);
-    await plugin(ctx);
+  for (const [i, plugin] of (config.plugins ?? []).entries()) {
+    if (typeof plugin === 'function') await plugin(ctx);
+    else await ctx.defPlugin((plugin as PromptPluginObject).name ?? `plugin${i}`, plugin as PromptPluginObject);
   }
   await fn(ctx);
-  ctx.collected.human.handlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
-  if (config.validateResponse !== undefined)
-    ctx.collected.human.responseValidation = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
+  await Promise.all(collectedOf(ctx).installs);
   const engine = config.engine ?? (await defaultEngine());
-  const { result, prompt } = startPromptRun(engine, ctx, model, config.options ?? {}, {
-    retry: config.retry,
-    fallback: config.fallback,
-    circuitBreaker: config.circuitBreaker,
-    onEvent: config.onEvent,
-  });
-  return { result, prompt };
+  const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
+  const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
+  const events = new RunEvents();
+  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, validateResponse, onEvent: config.onEvent });
+  return { result: run.result, prompt: run.prompt };
 }
-
-/** How a run uses the tree's policies; a sub-agent names its parent run instead of defining them. */
-interface RunPolicyOptions {
-  retry?: string;
-  fallback?: string;
-  circuitBreaker?: string;
-  parentRun?: number;
-  /** A sub-agent's view of the tree's definitions (its parent's). */
-  treePolicies?: PolicyDefinitions;
-  onEvent?: (event: PolicyEvent) => void;
-}
-
-const POLICY_EVENTS = new Set(['retry', 'fallback', 'circuit-state', 'rate-limited', 'constraint-warning', 'constraint-exceeded', 'budget-stop']);
-
-// ------------------------------------------------------------------ the host half of a run
-
-let nextPrefix = 1;
-
-/** What the host keeps for one prompt run: where its text goes and its copy of the conversation. */
-export interface RunHostState {
-  onText: (text: string, step: number) => void;
-  /**
-   * The conversation as the engine synced it: each model.generate sends only the messages the host
-   * does not have (`conversation: {base, append}`), and the host adds the assistant turn itself.
-   */
-  conversation: Message[];
-}
-
-/** Model references the engine's `model.generate` ops name (shared with directive runs). */
-export const modelRefs = new Map<string, { model: LanguageModel; run: RunHostState }>();
-const enginesWithModelHost = new WeakSet<Engine>();
 
 export function toModel(spec: unknown): LanguageModel {
   if (isLanguageModel(spec)) return spec;
   if (typeof spec === 'string' && spec.length > 0) return resolveModel(spec);
-  throw new TypeError(`expected a model ("provider:model", a model object or mockModel(...)), got ${spec === null ? 'null' : typeof spec}`);
+  throw new ConfigError(`expected a model ("provider:model", a model object or mockModel(...)), got ${c.describe(spec)}`);
 }
 
-/** Installs, once per engine, the handler that performs `model.generate` ops. */
-export function installModelHost(engine: Engine): void {
-  if (enginesWithModelHost.has(engine)) return;
-  enginesWithModelHost.add(engine);
-  engine.registerOpHandler('model.generate', async (op: OpRequest, signal: AbortSignal) => {
-    const entry = modelRefs.get(String(op.model));
-    if (!entry) throw new Error(`model.generate: unknown model reference ${JSON.stringify(op.model)}`);
-    const { run } = entry;
-    const request: Omit<ModelRequest, 'model'> = {
-      messages: requestMessages(op, run),
-      tools: (op.tools as ToolSpec[] | undefined)?.length ? (op.tools as ToolSpec[]) : undefined,
-      toolChoice: op.toolChoice as ModelRequest['toolChoice'],
-      responseFormat: op.responseFormat as ModelRequest['responseFormat'],
-      params: op.params as ModelRequest['params'],
-      stream: true,
-    };
-    const step = Number(op.step);
-    let streamed = false;
-    const response = await entry.model.generate(request, {
-      signal,
-      onDelta: (delta) => {
-        if (delta.type !== 'text-delta' || !delta.text) return;
-        streamed = true;
-        run.onText(delta.text, step);
-      },
-    });
-    // A model that does not stream still feeds the text stream, as one delta.
-    if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, step);
-    if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
-    // The configured model id prices the call for cost constraints.
-    return { ...response, modelId: entry.model.modelId };
-  });
-}
-
-/** The messages of one model call: the system prompt, then the synced conversation (or a hook's list). */
-function requestMessages(op: OpRequest, run: RunHostState): Message[] {
-  const system: Message[] = typeof op.system === 'string' ? [{ role: 'system', content: op.system }] : [];
-  const sync = op.conversation as { base: number; append: Message[] } | undefined;
-  if (!sync) return [...system, ...((op.messages as Message[]) ?? [])];
-  if (run.conversation.length < sync.base)
-    throw new Error(`model.generate: conversation out of sync (the host has ${run.conversation.length} messages, the engine assumed ${sync.base})`);
-  run.conversation.length = sync.base; // a retried call re-sends the same tail
-  run.conversation.push(...sync.append);
-  return [...system, ...run.conversation];
+/** Where a run sits: a root run (with the tree's policies and handlers) or a sub-agent of one. */
+interface RunPlace {
+  policies: RunPolicyConfig;
+  handlers: HumanHandlers;
+  /** The tree's one event path (a sub-agent's events reach its root's observers, with their path). */
+  events: RunEvents;
+  validateResponse?: ResponseValidation;
+  onEvent?: RunPolicyConfig['onEvent'];
+  parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string } };
+  /** A sub-agent's name in its parent's path. */
+  name?: string;
+  responseSchema?: unknown;
 }
 
 /** Starts a prompt run on `engine`; used by runPrompt and by sub-agents. */
-function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel, options: PromptOptions, policy: RunPolicyOptions, responseSchema?: unknown) {
-  const collected = ctx.collected;
-  installModelHost(engine);
-  const prefix = `p${nextPrefix++}:`;
+function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel, options: PromptOptions, place: RunPlace) {
+  const collected = collectedOf(ctx);
+  const host = EngineHost.of(engine);
   const result = new RunResult();
   const steps: PromptStep[] = [];
-  const events: PolicyEvent[] = [];
-  const ownNames: string[] = [];
-  const ownRefs: string[] = [];
-  const run: RunHostState = {
-    onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber }),
+  const seen: RunEvent[] = [];
+  const path = place.parent ? [...place.parent.path, place.name ?? 'agent'] : ['root'];
+  const callbacks: string[] = [];
+  let runId = -1;
+  const models: RunModels = {
+    models: new Map(),
+    onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber: Number(stepNumber) }),
+    onReasoning: (text, stepNumber) => result.push({ type: 'reasoning-delta', text, stepNumber: Number(stepNumber) }),
     conversation: [],
+    ...(place.parent ? { parent: place.parent.models } : {}),
   };
-
-  const registerModel = (m: LanguageModel | string): string => {
-    if (typeof m === 'string') m = toModel(m);
-    const ref = `${prefix}model:${ownRefs.length}`;
-    modelRefs.set(ref, { model: m, run });
-    ownRefs.push(ref);
-    return ref;
+  let nextCallback = 1;
+  const prefix = `r${nextPromptRun++}:`;
+  const register = (label: string, fn: (...args: any[]) => unknown): string => {
+    const name = `${prefix}${nextCallback++}:${label}`;
+    engine.registerCallback(name, fn);
+    callbacks.push(name);
+    return name;
   };
-  const register = (name: string, fn: (...args: any[]) => unknown): string => {
-    engine.registerCallback(prefix + name, fn);
-    ownNames.push(prefix + name);
-    return prefix + name;
-  };
+  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)) };
 
-  // Sub-agents share this tree's policies; an agent's cascade fallback becomes its own run's.
-  const treePolicies = policy.treePolicies ?? collected.policies;
-  const tools = [...collected.tools.values()].map((def) => ({
-    name: def.name,
-    description: def.description,
-    parameters: def.parameters,
-    callback: register(`tool:${def.name}`, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
-      executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: run.conversation.slice() }, { parentModel: model, call, treePolicies, humanHandlers: collected.human.handlers }),
-    ),
-    ...callPolicies(def, treePolicies),
-  }));
-  const hooks = collected.hooks.map((hook, i) =>
-    register(`hook:${i}`, async (input: HookInput) => {
-      const changes = await hook(input);
-      if (!changes) return null;
-      return changes.model === undefined ? changes : { ...changes, model: registerModel(toModel(changes.model)) };
-    }),
-  );
-  const spec: Record<string, unknown> = {
-    kind: 'prompt',
-    model: registerModel(model),
-    systems: [...collected.systems].map(([name, value]) => ({ name, value })),
-    variables: [...collected.variables].map(([name, value]) => ({ name, ...value })),
-    messages: collected.messages,
-    tools: tools,
-    hooks,
-    options: engineOptions(options),
-  };
-  if (policy.parentRun !== undefined) {
-    if (!collected.policies.empty) throw new TypeError('a sub-agent shares its parent run\'s policies; define retries, fallbacks, breakers and constraints on the parent');
-    spec.parentRun = policy.parentRun;
-  } else if (!collected.policies.empty) {
-    spec.policies = collected.policies.toSpec(registerModel);
-  }
-  for (const key of ['retry', 'fallback', 'circuitBreaker'] as const) if (policy[key] !== undefined) spec[key] = policy[key];
-  if (options.stopWhen) {
-    const stopWhen = options.stopWhen;
-    spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
-  }
-  if (responseSchema !== undefined) spec.responseSchema = toJsonSchema(responseSchema, 'responseSchema');
-
-  // Human in the loop (js/prompt/human.ts): the tools' approval/guards/validator fields, the
-  // definitions, and the routing of the run's approval.ask / interaction.ask ops.
-  collected.human.checkTools([...collected.tools.values()].map((def) => ({ name: def.name, options: def.kind === 'agent' ? {} : def.options })));
-  for (const t of tools) Object.assign(t, toolSpecFields((collected.tools.get(t.name) as { options?: object } | undefined)?.options));
-  const human = attachHuman(engine, collected.human, prefix, register, spec);
-
-  const onEvent = (event: EngineEvent) => {
-    const e = event as Record<string, any>;
-    switch (e.type) {
-      case 'step-start':
-        steps.push({ stepNumber: e.stepNumber, system: e.system ?? null, activeTools: e.activeTools ?? [] });
-        break;
-      case 'tool-call':
-      case 'tool-result':
-      case 'tool-error':
-      case 'guard':
-      case 'approval-request':
-      case 'approval-decision':
-      case 'validation':
-      case 'interaction-request':
-      case 'interaction-answer':
-      case 'interaction-invalid':
-        result.push(e as any);
-        break;
-      default:
-        if (POLICY_EVENTS.has(e.type)) {
-          events.push(e as PolicyEvent);
-          if (e.type === 'fallback' && e.log) console.warn(`lmthing: fallback "${e.name}" used a default value for ${e.from}: ${e.error}`);
-          try {
-            policy.onEvent?.(e as PolicyEvent);
-          } catch {
-            // An observer's failure must not break the run.
-          }
-        }
-        break;
-      case 'step-finish': {
-        const { type: _type, ...step } = e;
-        Object.assign(steps[steps.length - 1] ?? {}, step);
-        result.push({ type: 'step-finish', ...(step as StepResult) });
-        break;
-      }
-    }
-  };
-
+  // Names that refer to definitions are checked now, so a typo rejects the call that made it.
+  const definitions = definitionsOf(ctx);
+  for (const def of collected.tools.values()) checkReferences(`tool "${def.name}"`, def.options, definitions, referenceKinds);
+  checkReferences(place.parent ? `agent "${place.name}"` : 'runPrompt config', place.policies, definitions, { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
+  if (place.validateResponse) checkReferences('runPrompt config.validateResponse', { validator: place.validateResponse.validator }, definitions, { validator: validatorKind });
+  const human = place.parent ? null : host.human.open(place.handlers);
   const cleanup = () => {
-    for (const name of ownNames) engine.unregisterCallback(name);
-    for (const ref of ownRefs) modelRefs.delete(ref);
-    human.detach();
+    for (const name of callbacks) engine.unregisterCallback(name);
+    detachModels();
+    human?.close();
+    bindRun(ctx, undefined);
+    void uninstall(ctx);
   };
-  const onStarted = (runId: number) => {
-    ctx.bindRun(engine, runId);
-    human.started(runId);
-  };
-  const reply = engine.startRun(spec, { signal: options.abortSignal, onEvent, onStarted });
-  const finished = reply.then(
-    (value) => {
-      const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
-      cleanup();
-      result.succeed(v.steps, v.usage, v.finishReason, v.text);
-      return v;
-    },
-    (err) => {
-      cleanup();
-      result.fail(err);
-      throw err;
-    },
-  );
-  finished.catch(() => {});
-  const prompt: PromptRunInfo = {
-    steps,
-    getTools: () => tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
-    events,
-    finished: finished.then(
-      () => undefined,
-      () => undefined,
-    ),
-    approvals: human.approvals,
-  };
-  return { result, prompt, finished };
+  let detachModels = () => {};
+  try {
+    const tools = [...collected.tools.values()].map((def) => ({
+      name: def.name,
+      description: def.description,
+      parameters: def.parameters,
+      callback: register(def.name, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
+        executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
+          parentModel: model,
+          call,
+          place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host } } },
+        }),
+      ),
+      options: toolWire(def, definitionsOf(ctx)),
+    }));
+    const { fields, options: limits } = runPolicySpec({ ...place.policies, timeout: options.timeout, modelTimeout: options.modelTimeout, toolTimeout: options.toolTimeout, maxRetries: options.maxRetries });
+    const spec: Record<string, unknown> = {
+      kind: 'prompt',
+      model: marshal.model(model),
+      systems: [...collected.systems].map(([name, value]) => ({ name, value })),
+      variables: [...collected.variables].map(([name, value]) => ({ name, ...value })),
+      messages: collected.messages,
+      tools,
+      hooks: collected.hooks.map((hook, i) =>
+        register(`hook${i + 1}`, async (input: HookInput) => {
+          const changes = await hook(input);
+          if (!changes) return null;
+          return changes.model === undefined ? changes : { ...changes, model: marshal.model(toModel(changes.model)) };
+        }),
+      ),
+      options: { ...engineOptions(options), ...limits },
+      host: human?.host ?? place.parent!.human.host,
+      path,
+      ...fields,
+    };
+    if (place.parent) spec.parentRun = place.parent.runId;
+    if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
+    if (options.stopWhen) {
+      const stopWhen = options.stopWhen;
+      spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
+    }
+    if (place.responseSchema !== undefined) spec.responseSchema = toJsonSchema(place.responseSchema, 'responseSchema');
+    if (place.validateResponse) spec.responseValidator = place.validateResponse;
+
+    place.events
+      .listen((event) => {
+        if (!samePath(event.path, path)) return;
+        if (event.type === 'step-start') steps.push({ stepNumber: event.stepNumber, system: event.system, activeTools: event.activeTools });
+        if (event.type === 'step-finish') {
+          const { type: _type, path: _path, model: _model, ...step } = event;
+          Object.assign(steps[steps.length - 1] ?? {}, step);
+        }
+      })
+      .listen(place.parent ? undefined : (event) => result.push(event))
+      .listen(place.parent ? undefined : (event) => seen.push(event))
+      .listen(place.parent ? undefined : warnOnLoggedFallback)
+      .listen(place.parent ? undefined : place.onEvent);
+
+    const reply = engine.startRun(spec, {
+      signal: options.abortSignal,
+      onEvent: (event) => place.events.push(event as unknown as RunEvent),
+      onStarted: (id) => {
+        runId = id;
+        detachModels = host.attach(id, models);
+        bindRun(ctx, { engine, runId: id });
+      },
+    });
+    const finished = reply.then(
+      (value) => {
+        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
+        cleanup();
+        result.succeed(v.steps, v.usage, v.finishReason, v.text);
+        return v;
+      },
+      (err: unknown) => {
+        cleanup();
+        result.fail(err);
+        throw err;
+      },
+    );
+    finished.catch(() => {});
+    const prompt: PromptRunInfo = {
+      steps,
+      getTools: () => tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+      events: seen,
+      finished: finished.then(
+        () => undefined,
+        () => undefined,
+      ),
+      approvals: human?.approvals ?? noDesk,
+      interactions: human?.interactions ?? noDesk,
+    };
+    return { result, prompt, finished };
+  } catch (err) {
+    cleanup(); // a run that failed to start leaves nothing registered
+    throw err;
+  }
+}
+
+let nextPromptRun = 1;
+
+const referenceKinds: ReferenceKinds = {
+  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind,
+};
+
+const noDesk = { pending: () => [], respond: () => Promise.reject(new ConfigError('answer requests on the root run')) };
+
+function samePath(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((segment, i) => segment === b[i]);
+}
+
+function warnOnLoggedFallback(event: RunEvent): void {
+  if (event.type === 'fallback' && event.log) console.warn(`lmthing: fallback "${event.name}" used a default value for ${event.from}: ${event.error}`);
+}
+
+async function uninstall(ctx: PromptContext): Promise<void> {
+  for (const plugin of collectedOf(ctx).plugins.values()) {
+    try {
+      await plugin.uninstall?.(ctx);
+    } catch (err) {
+      console.warn(`lmthing: plugin "${plugin.name}" failed to uninstall: ${(err as Error).message}`);
+    }
+  }
 }
 
 function engineOptions(options: PromptOptions): Record<string, unknown> {
   const params: Record<string, unknown> = {};
-  for (const key of ['temperature', 'maxOutputTokens', 'topP', 'topK', 'stopSequences', 'seed'] as const)
-    if (options[key] !== undefined) params[key] = options[key];
+  for (const key of Object.keys(generationShape) as Array<keyof GenerationParams>) if (options[key] !== undefined) params[key] = options[key];
   const out: Record<string, unknown> = { params };
   if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
-  if (options.maxRetries !== undefined) out.maxRetries = options.maxRetries;
   if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
-  if (options.timeout !== undefined) out.timeoutMs = options.timeout;
-  if (options.modelTimeout !== undefined) out.modelTimeoutMs = options.modelTimeout;
-  if (options.toolTimeout !== undefined) out.toolTimeoutMs = options.toolTimeout;
   return out;
 }
 
-/** A tool entry's policy names; an agent's cascade goes to its own run instead (see runAgent). */
-function callPolicies(def: ToolDefinition, treePolicies: PolicyDefinitions): Record<string, unknown> {
-  const o = def.options as CallPolicyOptions;
-  const out: Record<string, unknown> = {};
-  if (o.retry !== undefined) out.retry = o.retry;
-  if (o.circuitBreaker !== undefined) out.circuitBreaker = o.circuitBreaker;
-  if (o.timeout !== undefined) out.timeoutMs = o.timeout;
-  const agentCascade = def.kind === 'agent' && treePolicies.cascade(o.fallback) !== undefined;
-  if (o.fallback !== undefined && !agentCascade) out.fallback = o.fallback;
-  return out;
+/** A tool entry's options; an agent's cascade goes to its own run instead (see runAgent). */
+function toolWire(def: ToolDefinition, definitions: DefinitionSet): Record<string, unknown> {
+  return toolPolicyWire(def.options, def.kind === 'agent' && isCascade(def.options.fallback, definitions) ? ['fallback'] : []);
+}
+
+function isCascade(name: string | undefined, definitions: DefinitionSet): boolean {
+  return name !== undefined && definitions.get(fallbackKind, name)?.strategy === 'cascade';
 }
 
 // ------------------------------------------------------------------ tools and agents
 
-/** What a tool call needs from its run: the model sub-agents inherit, the op, the policies. */
+/** What a tool call needs from its run: the model sub-agents inherit, the op, where the run sits. */
 interface CallEnvironment {
   parentModel: LanguageModel;
   call: CallbackContext;
-  treePolicies: PolicyDefinitions;
-  /** The run's onApproval / onInteraction, which its sub-agents' requests also go to. */
-  humanHandlers: HumanDefinitions['handlers'];
+  place: RunPlace;
 }
 
 async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, env: CallEnvironment): Promise<unknown> {
@@ -420,7 +412,7 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
 
 /** lmthing's beforeCall / onSuccess / onError around an execute function. */
 async function withToolOptions(
-  options: { beforeCall?: Function; onSuccess?: Function; onError?: Function },
+  options: { beforeCall?: (input: any, context: ToolContext) => unknown; onSuccess?: (input: any, output: unknown) => unknown; onError?: (input: any, error: unknown) => unknown },
   args: unknown,
   context: ToolContext,
   run: (input: unknown) => unknown,
@@ -446,7 +438,7 @@ async function withToolOptions(
   }
 }
 
-/** Runs a sub-agent as a child prompt run; resolves with its object (responseSchema) or its text. */
+/** Runs a sub-agent as a child prompt run of the same tree; resolves with its object (responseSchema) or its text. */
 async function runAgent(
   engine: Engine,
   def: { name: string; configure: SubAgent['configure']; options: AgentOptions },
@@ -454,18 +446,28 @@ async function runAgent(
   signal: AbortSignal,
   env: CallEnvironment,
 ): Promise<unknown> {
+  const parent = env.place.parent!;
   const child = new PromptContext();
-  child.collected.human.handlers = env.humanHandlers;
+  definitionsOf(child).parent = definitionsOf(parent.ctx);
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   await def.configure(args, child);
+  await Promise.all(collectedOf(child).installs);
   const model = def.options.model === undefined ? env.parentModel : toModel(def.options.model);
-  const policy: RunPolicyOptions = { parentRun: env.call.runId, fallback: env.treePolicies.cascade(def.options.fallback), treePolicies: env.treePolicies };
-  const { finished } = startPromptRun(engine, child, model, { abortSignal: signal }, policy, def.options.responseSchema);
+  // An agent's cascade fallback is its own run's model fallback.
+  const policies: RunPolicyConfig = isCascade(def.options.fallback, definitionsOf(parent.ctx)) ? { fallback: def.options.fallback } : {};
+  const { finished } = startPromptRun(engine, child, model, { abortSignal: signal }, {
+    policies,
+    handlers: env.place.handlers,
+    events: env.place.events,
+    parent,
+    name: def.name,
+    responseSchema: def.options.responseSchema,
+  });
   try {
     const value = await finished;
     return def.options.responseSchema === undefined ? value.text : value.object;
   } catch (err) {
-    if (err instanceof ValidationError) throw new Error(`agent "${def.name}": ${err.message}`);
+    if (err instanceof ValidationError) throw new ValidationError(`agent "${def.name}": ${err.message}`, err.errors);
     throw err;
   }
 }

@@ -6,7 +6,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 
-import type { ApprovalAction, ApprovalDecision, ApprovalRequest, TerminalApprover } from './human.js';
+import type { ApprovalAction } from '../definitions/human.js';
+import type { ApprovalDecision, ApprovalRequest, TerminalApprover } from '../run/human-host.js';
 
 /** The streams to talk on (the process's by default; tests pass their own). */
 export interface TerminalStreams {

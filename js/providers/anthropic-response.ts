@@ -3,9 +3,9 @@
  * {@link ModelResponse}s.
  */
 import { ProviderError } from '../errors.js';
-import { classifyFailure, errorFields, isObject, parseToolArgs, redact, tokenCount } from './http.js';
+import { classifyFailure, errorFields, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
-import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
+import type { FinishReason, ModelResponse, Part, ReasoningPart, StreamDelta, Usage } from './types.js';
 
 /** Maps Anthropic's `stop_reason` to a {@link FinishReason}. */
 export function mapAnthropicStopReason(raw: string | null | undefined): FinishReason {
@@ -30,22 +30,42 @@ function inputTokensOf(u: Record<string, unknown>): number {
   return tokenCount(u.input_tokens) + tokenCount(u.cache_creation_input_tokens) + tokenCount(u.cache_read_input_tokens);
 }
 
-/** Maps Anthropic's `usage`; `inputTokens` includes cached input tokens. */
+/**
+ * Maps Anthropic's `usage`; `inputTokens` includes cache reads and writes, which are also reported
+ * as `cachedInputTokens` / `cacheWriteInputTokens` when the response has them.
+ */
 export function mapAnthropicUsage(u: unknown): Usage {
   if (!isObject(u)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   const inputTokens = inputTokensOf(u);
   const outputTokens = tokenCount(u.output_tokens);
-  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+  return withCacheFields({ inputTokens, outputTokens, totalTokens: inputTokens + outputTokens }, u);
 }
 
-function toolCallPart(block: Record<string, unknown>, i: number): Part {
+function withCacheFields(usage: Usage, u: Record<string, unknown>): Usage {
+  if (typeof u.cache_read_input_tokens === 'number') usage.cachedInputTokens = tokenCount(u.cache_read_input_tokens);
+  if (typeof u.cache_creation_input_tokens === 'number') usage.cacheWriteInputTokens = tokenCount(u.cache_creation_input_tokens);
+  return usage;
+}
+
+/** A reasoning part from a `thinking` or `redacted_thinking` block (signature kept for the next turn). */
+function thinkingPart(text: string, signature: string | undefined, redacted = false): ReasoningPart {
+  const part: ReasoningPart = { type: 'reasoning', text };
+  if (signature !== undefined) {
+    part.signature = signature;
+    part.signedBy = 'anthropic';
+  }
+  if (redacted) part.redacted = true;
+  return part;
+}
+
+function toolCallPart(block: Record<string, unknown>, i: number, provider: string): Part {
   const input = block.input === undefined ? {} : block.input;
   return {
     type: 'tool-call',
     toolCallId: typeof block.id === 'string' ? block.id : `toolu_${i}`,
     toolName: typeof block.name === 'string' ? block.name : '',
     args: input,
-    argsText: JSON.stringify(input),
+    argsText: jsonTextOf(input, provider, 'tool input'),
   };
 }
 
@@ -58,8 +78,10 @@ export function parseAnthropicResponse(json: unknown, provider: string, secrets:
   json.content.forEach((block: unknown, i: number) => {
     if (!isObject(block)) return;
     if (block.type === 'text' && typeof block.text === 'string') content.push({ type: 'text', text: block.text });
-    else if (block.type === 'thinking' && typeof block.thinking === 'string') content.push({ type: 'reasoning', text: block.thinking });
-    else if (block.type === 'tool_use') content.push(toolCallPart(block, i));
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+      content.push(thinkingPart(block.thinking, typeof block.signature === 'string' ? block.signature : undefined));
+    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') content.push(thinkingPart('', block.data, true));
+    else if (block.type === 'tool_use') content.push(toolCallPart(block, i, provider));
   });
   const raw = typeof json.stop_reason === 'string' ? json.stop_reason : undefined;
   const r: ModelResponse = { content, finishReason: mapAnthropicStopReason(raw), usage: mapAnthropicUsage(json.usage) };
@@ -76,8 +98,10 @@ export function anthropicInBandError(json: Record<string, unknown>, provider: st
 }
 
 interface StreamBlock {
-  kind: 'text' | 'reasoning' | 'tool' | 'other';
+  kind: 'text' | 'reasoning' | 'redacted' | 'tool' | 'other';
   text: string;
+  /** Thinking signature (from `signature_delta`) or the data of a redacted thinking block. */
+  signature?: string;
   id: string;
   name: string;
   ordinal: number;
@@ -90,11 +114,15 @@ interface StreamBlock {
 export class AnthropicStreamState {
   /** Set by `message_stop`. */
   done = false;
+  /** What ends a Messages stream. */
+  readonly completionEvent = 'message_stop';
   private blocks = new Map<number, StreamBlock>();
   private toolCount = 0;
   private rawStop: string | undefined;
   private inputTokens = 0;
   private outputTokens = 0;
+  private cacheRead: number | undefined;
+  private cacheWrite: number | undefined;
   private modelId: string | undefined;
   private responseId: string | undefined;
 
@@ -116,6 +144,11 @@ export class AnthropicStreamState {
 
   private sortedBlocks(): StreamBlock[] {
     return [...this.blocks.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+  }
+
+  /** `ping` events only keep the connection open. */
+  isKeepAlive(ev: SseEvent): boolean {
+    return ev.event === 'ping' || /^\s*\{\s*"type"\s*:\s*"ping"\s*\}\s*$/.test(ev.data);
   }
 
   /** Handles one SSE event. */
@@ -166,6 +199,8 @@ export class AnthropicStreamState {
       this.inputTokens = inputTokensOf(u);
     }
     if (typeof u.output_tokens === 'number') this.outputTokens = tokenCount(u.output_tokens);
+    if (typeof u.cache_read_input_tokens === 'number') this.cacheRead = tokenCount(u.cache_read_input_tokens);
+    if (typeof u.cache_creation_input_tokens === 'number') this.cacheWrite = tokenCount(u.cache_creation_input_tokens);
   }
 
   private block(index: unknown, kind: StreamBlock['kind']): StreamBlock {
@@ -186,6 +221,10 @@ export class AnthropicStreamState {
     } else if (cb.type === 'thinking') {
       const b = this.block(index, 'reasoning');
       if (typeof cb.thinking === 'string' && cb.thinking) this.appendText(b, cb.thinking);
+      if (typeof cb.signature === 'string' && cb.signature) b.signature = cb.signature;
+    } else if (cb.type === 'redacted_thinking') {
+      const b = this.block(index, 'redacted');
+      if (typeof cb.data === 'string') b.signature = cb.data;
     } else if (cb.type === 'tool_use') {
       const b = this.block(index, 'tool');
       b.id = typeof cb.id === 'string' ? cb.id : `toolu_${b.ordinal}`;
@@ -200,6 +239,10 @@ export class AnthropicStreamState {
     if (!isObject(d)) return;
     if (d.type === 'text_delta' && typeof d.text === 'string') this.appendText(this.block(index, 'text'), d.text);
     else if (d.type === 'thinking_delta' && typeof d.thinking === 'string') this.appendText(this.block(index, 'reasoning'), d.thinking);
+    else if (d.type === 'signature_delta' && typeof d.signature === 'string') {
+      const b = this.block(index, 'reasoning');
+      b.signature = (b.signature ?? '') + d.signature;
+    }
     else if (d.type === 'input_json_delta' && typeof d.partial_json === 'string') {
       const b = this.block(index, 'tool');
       b.text += d.partial_json;
@@ -218,7 +261,8 @@ export class AnthropicStreamState {
     const content: Part[] = [];
     for (const b of this.sortedBlocks()) {
       if (b.kind === 'text' && b.text) content.push({ type: 'text', text: b.text });
-      else if (b.kind === 'reasoning' && b.text) content.push({ type: 'reasoning', text: b.text });
+      else if (b.kind === 'reasoning' && (b.text || b.signature)) content.push(thinkingPart(b.text, b.signature));
+      else if (b.kind === 'redacted' && b.signature !== undefined) content.push(thinkingPart('', b.signature, true));
       else if (b.kind === 'tool') {
         content.push({ type: 'tool-call', toolCallId: b.id, toolName: b.name, args: parseToolArgs(b.text), argsText: b.text === '' ? '{}' : b.text });
       }
@@ -228,6 +272,8 @@ export class AnthropicStreamState {
       finishReason: mapAnthropicStopReason(this.rawStop),
       usage: { inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: this.inputTokens + this.outputTokens },
     };
+    if (this.cacheRead !== undefined) r.usage.cachedInputTokens = this.cacheRead;
+    if (this.cacheWrite !== undefined) r.usage.cacheWriteInputTokens = this.cacheWrite;
     if (this.rawStop !== undefined) r.rawFinishReason = this.rawStop;
     if (this.modelId !== undefined) r.modelId = this.modelId;
     if (this.responseId !== undefined) r.responseId = this.responseId;

@@ -2,12 +2,22 @@
  * Anthropic Messages provider (`POST /messages`, `anthropic-version: 2023-06-01`), streaming over SSE.
  */
 import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
-import { buildAnthropicBody } from './anthropic-request.js';
+import { buildAnthropicBody, type AnthropicCacheOptions } from './anthropic-request.js';
 import { AnthropicStreamState, parseAnthropicResponse } from './anthropic-response.js';
-import { exchange } from './stream.js';
-import type { GenerateOptions, LanguageModel, ModelFactory, ModelRequest, ModelResponse, ProviderSettings } from './types.js';
+import { resolveIdleTimeout } from './idle-timeout.js';
+import { buildRequest, exchange } from './stream.js';
+import type { GenerateOptions, LanguageModel, ModelOptions, ModelRequest, ModelResponse, ProviderSettings } from './types.js';
 
-/** Default base URL (overridden by `ANTHROPIC_BASE_URL` under Node). */
+/** Options of an Anthropic model. */
+export interface AnthropicModelOptions extends ModelOptions {
+  /** Prompt caching: `cache_control` breakpoints on the system prompt, the tools and/or the conversation. */
+  cache?: AnthropicCacheOptions;
+}
+
+/** The Anthropic provider: call it with a model id (and options). */
+export type AnthropicProvider = (modelId: string, options?: AnthropicModelOptions) => AnthropicMessagesModel;
+
+/** Default base URL (overridden by `ANTHROPIC_BASE_URL` or `ANTHROPIC_API_BASE` under Node). */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com/v1';
 
 /** The API version header value sent with every request. */
@@ -20,6 +30,7 @@ export interface AnthropicConfig {
   apiKey?: string;
   headers: Record<string, string>;
   fetch?: ProviderSettings['fetch'];
+  idleTimeoutMs?: number;
 }
 
 /** Settings of {@link createAnthropic}. */
@@ -29,20 +40,27 @@ export interface AnthropicSettings extends ProviderSettings {
 }
 
 /**
- * Creates the Anthropic provider. The base URL defaults to `ANTHROPIC_BASE_URL` or
- * {@link ANTHROPIC_DEFAULT_BASE_URL}; the key is sent as `x-api-key`. Extra headers (e.g.
- * `anthropic-beta`) can be given in `headers`.
+ * Creates the Anthropic provider. Read when a model is created: the key (`apiKey`, else
+ * `ANTHROPIC_API_KEY` under Node; sent as `x-api-key`) and the base URL (`baseURL`, else
+ * `ANTHROPIC_BASE_URL`, else `ANTHROPIC_API_BASE`, else {@link ANTHROPIC_DEFAULT_BASE_URL}). Extra
+ * headers (e.g. `anthropic-beta`) can be given in `headers`.
  */
-export function createAnthropic(settings: AnthropicSettings = {}): ModelFactory {
-  const config: AnthropicConfig = {
-    provider: settings.name ?? 'anthropic',
-    baseURL: settings.baseURL ?? readProcessEnv('ANTHROPIC_BASE_URL') ?? ANTHROPIC_DEFAULT_BASE_URL,
-    apiKey: settings.apiKey,
-    headers: settings.headers ?? {},
-    fetch: settings.fetch,
+export function createAnthropic(settings: AnthropicSettings = {}): AnthropicProvider {
+  return (modelId, options) => {
+    const config: AnthropicConfig = {
+      provider: settings.name ?? 'anthropic',
+      baseURL: settings.baseURL ?? readProcessEnv('ANTHROPIC_BASE_URL') ?? readProcessEnv('ANTHROPIC_API_BASE') ?? ANTHROPIC_DEFAULT_BASE_URL,
+      apiKey: settings.apiKey ?? (settings.name === undefined ? readProcessEnv('ANTHROPIC_API_KEY') : undefined),
+      headers: settings.headers ?? {},
+      fetch: settings.fetch,
+      idleTimeoutMs: settings.idleTimeoutMs,
+    };
+    return new AnthropicMessagesModel(config, modelId, options);
   };
-  return (modelId) => new AnthropicMessagesModel(config, modelId);
 }
+
+/** The default Anthropic provider: `anthropic('claude-sonnet-4-5', {cache: {system: true}})`. */
+export const anthropic: AnthropicProvider = createAnthropic();
 
 /** A Messages API model; create it with {@link createAnthropic}. */
 export class AnthropicMessagesModel implements LanguageModel {
@@ -51,17 +69,21 @@ export class AnthropicMessagesModel implements LanguageModel {
   /** The model id sent as `model`. */
   readonly modelId: string;
   private readonly config: AnthropicConfig;
+  private readonly options: AnthropicModelOptions;
+  private readonly idleTimeoutMs: number | undefined;
 
   /** Use {@link createAnthropic} instead. */
-  constructor(config: AnthropicConfig, modelId: string) {
+  constructor(config: AnthropicConfig, modelId: string, options: AnthropicModelOptions = {}) {
     this.config = config;
     this.provider = config.provider;
     this.modelId = modelId;
+    this.options = options;
+    this.idleTimeoutMs = resolveIdleTimeout(config.provider, options.idleTimeoutMs, config.idleTimeoutMs);
   }
 
   /**
    * Sends the request. Streams (SSE) when `req.stream` is true, or when it is unset and an `onDelta`
-   * callback is given. `max_tokens` defaults to 4096.
+   * callback is given. `max_tokens` defaults to 4096 (plus the thinking budget with reasoning on).
    */
   async generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions = {}): Promise<ModelResponse> {
     const stream = req.stream ?? opts.onDelta !== undefined;
@@ -74,10 +96,13 @@ export class AnthropicMessagesModel implements LanguageModel {
       url: joinUrl(this.config.baseURL, 'messages'),
       headers,
       secrets,
-      body: buildAnthropicBody(this.modelId, req, stream),
+      body: buildRequest(this.provider, () =>
+        buildAnthropicBody(this.modelId, req, stream, { provider: this.provider, reasoning: this.options.reasoning, cache: this.options.cache }),
+      ),
       stream,
       fetch: this.config.fetch,
       opts,
+      idleTimeoutMs: this.idleTimeoutMs,
       parseJson: (json) => parseAnthropicResponse(json, this.provider, secrets),
       streamState: (emit) => new AnthropicStreamState(this.provider, secrets, emit),
     });

@@ -9,6 +9,7 @@ import {
   LmthingError,
   ProviderError,
   RateLimitError,
+  ValidationError,
 } from '../errors.js';
 import type { FetchFunction } from './types.js';
 
@@ -23,7 +24,21 @@ export interface JsonRequest {
   signal?: AbortSignal;
   /** Strings (API keys, header values) that must never appear in an error message. */
   secrets: string[];
+  /** Reads provider-specific details from a JSON error body (Gemini's `google.rpc` details). */
+  errorDetails?: ErrorDetailsReader;
 }
+
+/** Details a provider finds in its JSON error bodies beyond `{message, code}`. */
+export interface ErrorDetails {
+  message?: string;
+  code?: string;
+  retryAfterMs?: number;
+  /** The body says the credentials are bad (e.g. Gemini's HTTP 400 `API_KEY_INVALID`). */
+  authentication?: boolean;
+}
+
+/** Reads {@link ErrorDetails} from a parsed JSON error body. */
+export type ErrorDetailsReader = (json: unknown) => ErrorDetails;
 
 /** Details of a provider failure, gathered from the status, headers and error payload. */
 export interface FailureInfo {
@@ -34,6 +49,8 @@ export interface FailureInfo {
   code?: string;
   retryAfterMs?: number;
   partialText?: string;
+  /** The failure is known to be about credentials whatever the status says. */
+  authentication?: boolean;
   secrets: string[];
 }
 
@@ -66,7 +83,7 @@ export function secretHeaderValues(headers: Record<string, string>): string[] {
     if (!secret.test(k)) continue;
     out.push(v);
     const bearer = /^Bearer\s+(.+)$/i.exec(v);
-    if (bearer) out.push(bearer[1]!);
+    if (bearer) out.push(bearer[1]);
   }
   return out;
 }
@@ -79,12 +96,18 @@ export function secretHeaderValues(headers: Record<string, string>): string[] {
 export async function postJson(req: JsonRequest): Promise<Response> {
   if (req.signal?.aborted) throw new AbortError();
   const doFetch: FetchFunction = req.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  let body: string;
+  try {
+    body = JSON.stringify(req.body);
+  } catch (err) {
+    throw new ValidationError(`${req.provider}: the request cannot be sent as JSON (${describe(err)}); look for values nested too deeply or cycles in messages and tool results`);
+  }
   let res: Response;
   try {
     res = await doFetch(req.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...req.headers },
-      body: JSON.stringify(req.body),
+      body,
       signal: req.signal,
     });
   } catch (err) {
@@ -99,7 +122,7 @@ export async function postJson(req: JsonRequest): Promise<Response> {
     if (err instanceof AbortError) throw err;
     // keep going with an empty body: the status alone still classifies the failure
   }
-  throw errorFromHttp(req.provider, res.status, res.statusText, res.headers, text, req.secrets);
+  throw errorFromHttp(req.provider, res.status, res.statusText, res.headers, text, req.secrets, req.errorDetails);
 }
 
 /** Reads a response body as text, aborting with `AbortError` when the signal fires. */
@@ -113,7 +136,10 @@ export async function readText(res: Response, signal?: AbortSignal): Promise<str
   }
 }
 
-/** Reads a response body as JSON; malformed JSON throws a `ProviderError`. */
+/**
+ * Reads a response body as JSON. A body that is not JSON (an HTML error page from a proxy, a
+ * truncated body) throws a non-retryable `ProviderError` naming the status and content type.
+ */
 export async function readJson(res: Response, provider: string, secrets: string[], signal?: AbortSignal): Promise<unknown> {
   let text: string;
   try {
@@ -125,28 +151,63 @@ export async function readJson(res: Response, provider: string, secrets: string[
   try {
     return JSON.parse(text);
   } catch {
-    throw new ProviderError(redact(`${provider}: response is not valid JSON: ${text.slice(0, 200)}`, secrets), {
-      status: res.status,
-    });
+    throw unexpectedBody(provider, responseInfo(res), text, 'a JSON response', secrets);
   }
 }
 
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+/**
+ * The error for a 2xx answer whose body is not what the API sends (an HTML login or error page, a
+ * captive portal, a server that does not speak this API). Not retryable: asking again gives the
+ * same page. The message names the status, the content type and the start of the body.
+ */
+export function unexpectedBody(provider: string, res: ResponseInfo, text: string, expected: string, secrets: string[]): ProviderError {
+  const type = res.contentType || 'no content type';
+  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const where = describeUrl(res.url);
+  return new ProviderError(
+    redact(
+      `${provider}: expected ${expected} but the server answered HTTP ${res.status} with ${type}` +
+        `${snippet ? `: "${snippet}"` : ' and an empty body'}. Check the base URL${where ? ` (${where})` : ''} and that the server speaks this API.`,
+      secrets,
+    ),
+    { status: res.status, retryable: false },
+  );
+}
+
+/** What error messages tell about a response. */
+export interface ResponseInfo {
+  status: number;
+  contentType: string | null;
+  url: string;
+}
+
+/** The {@link ResponseInfo} of a fetch response. */
+export function responseInfo(res: Response): ResponseInfo {
+  return { status: res.status, contentType: res.headers.get('content-type'), url: res.url };
+}
+
+/** A URL without credentials or query string, for messages. */
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '';
+  }
+}
+
+async function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError());
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AbortError());
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
   });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** A failure to reach the server or to read its body (always retryable). */
@@ -211,21 +272,33 @@ export function errorFromHttp(
   headers: Headers,
   bodyText: string,
   secrets: string[],
+  details?: ErrorDetailsReader,
 ): LmthingError {
-  const { message, code } = parseErrorBody(bodyText);
+  let { message, code } = parseErrorBody(bodyText);
+  let extra: ErrorDetails = {};
+  if (details) {
+    try {
+      extra = details(JSON.parse(bodyText));
+    } catch {
+      extra = {};
+    }
+  }
+  message = extra.message ?? message;
+  code = extra.code ?? code;
   const fallback = bodyText.trim() ? bodyText.trim().slice(0, 300) : statusText || 'request failed';
   return classifyFailure({
     provider,
     status,
     code,
     message: message ?? fallback,
-    retryAfterMs: parseRetryAfter(headers),
+    retryAfterMs: parseRetryAfter(headers) ?? extra.retryAfterMs,
+    authentication: extra.authentication,
     secrets,
   });
 }
 
 const CONTEXT_PATTERN =
-  /context[ _-]?length|context[ _-]?window|maximum context|prompt (is )?too long|too many (input )?tokens|input is too long/i;
+  /context[ _-]?length|context[ _-]?window|maximum context|prompt (is )?too long|too many (input )?tokens|input is too long|exceeds the maximum number of tokens/i;
 
 /** Maps a failure to `RateLimitError`, `AuthenticationError`, `ContextLengthError` or `ProviderError`. */
 export function classifyFailure(f: FailureInfo): LmthingError {
@@ -237,6 +310,7 @@ export function classifyFailure(f: FailureInfo): LmthingError {
     return new RateLimitError(message, f.retryAfterMs, status ?? 429);
   }
   if (status === 401 || status === 403) return new AuthenticationError(message, status);
+  if (f.authentication) return new AuthenticationError(message, status ?? 401);
   if (f.code === 'authentication_error' || f.code === 'invalid_api_key') return new AuthenticationError(message, status ?? 401);
   if (f.code === 'permission_error') return new AuthenticationError(message, status ?? 403);
   const contextish = f.code === 'context_length_exceeded' || CONTEXT_PATTERN.test(f.message);
@@ -254,8 +328,20 @@ export function isRetryable(status: number | undefined, code?: string): boolean 
   return code === 'overloaded_error' || code === 'api_error' || code === 'server_error' || code === 'timeout';
 }
 
+/** The first element of a JSON array, `undefined` for anything else. */
+export function firstOf(v: unknown): unknown {
+  return Array.isArray(v) ? (v as unknown[])[0] : undefined;
+}
+
+/** A short description of any value for error messages (`"60s"`, `1.5`, `object`). */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined || v === null) return String(v);
+  return typeof v;
+}
+
 /** Narrowing helper for plain JSON objects. */
-export function isObject(v: unknown): v is Record<string, any> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -272,14 +358,26 @@ export function parseToolArgs(text: string): unknown {
   }
 }
 
+/**
+ * JSON text of a value received from a provider (tool-call arguments given as an object). A value
+ * nested too deeply for `JSON.stringify` is a `ProviderError`, not a crash.
+ */
+export function jsonTextOf(value: unknown, provider: string, what: string): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch (err) {
+    throw new ProviderError(`${provider}: ${what} cannot be turned into JSON text (${describe(err)})`);
+  }
+}
+
 /** Serializes a tool result for the wire: strings verbatim, anything else as JSON. */
 export function stringifyResult(result: unknown): string {
   if (typeof result === 'string') return result;
   if (result === undefined) return '';
   try {
     return JSON.stringify(result);
-  } catch {
-    return String(result);
+  } catch (err) {
+    return `[result not serializable as JSON: ${describe(err)}]`;
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { ValidationError } from '../errors.js';
 import { stringifyResult } from './http.js';
-import type { ImagePart, Message, ModelRequest, Part, ToolChoice, ToolSpec } from './types.js';
+import { checkImageType, dataUrlOf, IMAGE_TYPES, resolveImage } from './images.js';
+import type { ImagePart, Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
 
 /** Dialect switches between the official API and compatible servers. */
 export interface OpenAIDialect {
@@ -12,6 +13,16 @@ export interface OpenAIDialect {
   maxTokensField: 'max_completion_tokens' | 'max_tokens';
   /** Send `top_k` (supported by vLLM, llama.cpp, LM Studio; not by OpenAI). */
   sendTopK: boolean;
+  /** Check image media types against OpenAI's list (compatible servers decide for themselves). */
+  checkImages: boolean;
+}
+
+/** Per-model settings that shape the body. */
+export interface OpenAIBodyOptions {
+  /** Provider name for error messages. */
+  provider: string;
+  /** `effort` becomes `reasoning_effort` (OpenAI reasoning models, vLLM, Ollama, OpenRouter). */
+  reasoning?: ReasoningOptions;
 }
 
 /** A Chat Completions message as sent on the wire. */
@@ -23,8 +34,10 @@ export function buildOpenAIBody(
   req: Omit<ModelRequest, 'model'>,
   stream: boolean,
   dialect: OpenAIDialect,
+  options: OpenAIBodyOptions = { provider: 'openai' },
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { model: modelId, messages: toOpenAIMessages(req.messages) };
+  const imageTypes = dialect.checkImages ? IMAGE_TYPES.openai : undefined;
+  const body: Record<string, unknown> = { model: modelId, messages: toOpenAIMessages(req.messages, options.provider, imageTypes) };
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -46,6 +59,7 @@ export function buildOpenAIBody(
   if (p.topK !== undefined && dialect.sendTopK) body.top_k = p.topK;
   if (p.stopSequences !== undefined && p.stopSequences.length > 0) body.stop = p.stopSequences;
   if (p.seed !== undefined) body.seed = p.seed;
+  if (options.reasoning?.effort !== undefined) body.reasoning_effort = options.reasoning.effort;
   return body;
 }
 
@@ -67,7 +81,7 @@ export function toOpenAIToolChoice(c: ToolChoice): unknown {
  * Converts the conversation to Chat Completions messages. Tool results (in `tool` messages or
  * anywhere else) become one `role: "tool"` message each; reasoning parts are not sent back.
  */
-export function toOpenAIMessages(messages: Message[]): OpenAIWireMessage[] {
+export function toOpenAIMessages(messages: Message[], provider = 'openai', imageTypes?: readonly string[]): OpenAIWireMessage[] {
   const out: OpenAIWireMessage[] = [];
   for (const m of messages) {
     if (typeof m.content === 'string') {
@@ -89,7 +103,7 @@ export function toOpenAIMessages(messages: Message[]): OpenAIWireMessage[] {
     if (rest.length === 0 && parts.length > 0) continue;
     if (m.role === 'system') out.push({ role: 'system', content: joinText(rest) });
     else if (m.role === 'assistant') out.push(assistantMessage(rest));
-    else out.push({ role: 'user', content: userContent(rest) });
+    else out.push({ role: 'user', content: userContent(rest, provider, imageTypes) });
   }
   return out;
 }
@@ -111,19 +125,23 @@ function assistantMessage(parts: Part[]): OpenAIWireMessage {
   return msg;
 }
 
-function userContent(parts: Part[]): string | Record<string, unknown>[] {
+function userContent(parts: Part[], provider: string, imageTypes?: readonly string[]): string | Record<string, unknown>[] {
   if (parts.every((p) => p.type === 'text')) return joinText(parts);
   const out: Record<string, unknown>[] = [];
   for (const p of parts) {
     if (p.type === 'text') out.push({ type: 'text', text: p.text });
-    else if (p.type === 'image') out.push({ type: 'image_url', image_url: { url: imageUrl(p) } });
+    else if (p.type === 'image') out.push({ type: 'image_url', image_url: { url: imageUrl(p, provider, imageTypes) } });
     // reasoning and tool-call parts have no meaning in a user message and are skipped
   }
   return out;
 }
 
-/** The URL form of an image part (`http(s):` and `data:` URLs pass through; base64 becomes a data URL). */
-export function imageUrl(p: ImagePart): string {
-  if (/^(https?:|data:)/i.test(p.data)) return p.data;
-  return `data:${p.mediaType ?? 'image/png'};base64,${p.data}`;
+/**
+ * The URL form of an image part: `http(s):` URLs pass through, bytes and base64 become a `data:`
+ * URL. With `accepted`, a media type outside the list is a `ValidationError`.
+ */
+export function imageUrl(p: ImagePart, provider = 'openai', accepted?: readonly string[]): string {
+  const img = resolveImage(p, provider);
+  if (accepted) checkImageType(provider, img.mediaType, accepted);
+  return img.kind === 'url' ? img.url : dataUrlOf(img);
 }

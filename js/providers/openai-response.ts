@@ -3,7 +3,7 @@
  * provider-neutral {@link ModelResponse}s.
  */
 import { ProviderError } from '../errors.js';
-import { classifyFailure, errorFields, isObject, parseToolArgs, redact, tokenCount } from './http.js';
+import { classifyFailure, errorFields, firstOf, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
 
@@ -26,13 +26,28 @@ export function mapOpenAIFinishReason(raw: string | null | undefined): FinishRea
   }
 }
 
-/** Maps OpenAI's `usage` object (absent fields count as 0). */
+/**
+ * Maps OpenAI's `usage` object (absent fields count as 0). Cached input tokens
+ * (`prompt_tokens_details.cached_tokens`) and reasoning tokens
+ * (`completion_tokens_details.reasoning_tokens`) are reported when the server sends them.
+ */
 export function mapOpenAIUsage(u: unknown): Usage {
   if (!isObject(u)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   const inputTokens = tokenCount(u.prompt_tokens);
   const outputTokens = tokenCount(u.completion_tokens);
   const total = tokenCount(u.total_tokens);
-  return { inputTokens, outputTokens, totalTokens: total || inputTokens + outputTokens };
+  const usage: Usage = { inputTokens, outputTokens, totalTokens: total || inputTokens + outputTokens };
+  const cached = detail(u.prompt_tokens_details, 'cached_tokens');
+  if (cached !== undefined) usage.cachedInputTokens = cached;
+  const reasoning = detail(u.completion_tokens_details, 'reasoning_tokens');
+  if (reasoning !== undefined) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+/** A token count inside a `*_details` object, `undefined` when absent. */
+export function detail(details: unknown, key: string): number | undefined {
+  if (!isObject(details) || details[key] === undefined || details[key] === null) return undefined;
+  return tokenCount(details[key]);
 }
 
 /** Text of `content`, which is a string on OpenAI and sometimes an array of text parts elsewhere. */
@@ -58,7 +73,7 @@ function reasoningText(obj: Record<string, unknown>): string {
 export function parseOpenAIResponse(json: unknown, provider: string, secrets: string[]): ModelResponse {
   if (!isObject(json)) throw new ProviderError(`${provider}: response is not a JSON object`);
   if (json.error !== undefined && json.error !== null) throw inBandError(json, provider, secrets, '');
-  const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+  const choice = firstOf(json.choices);
   if (!isObject(choice) || !isObject(choice.message)) {
     throw new ProviderError(redact(`${provider}: response has no choices`, secrets));
   }
@@ -72,7 +87,8 @@ export function parseOpenAIResponse(json: unknown, provider: string, secrets: st
     msg.tool_calls.forEach((tc: unknown, i: number) => {
       if (!isObject(tc)) return;
       const fn = isObject(tc.function) ? tc.function : {};
-      const argsText = typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined ? JSON.stringify(fn.arguments) : '';
+      const argsText =
+        typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined ? jsonTextOf(fn.arguments, provider, 'tool call arguments') : '';
       content.push({
         type: 'tool-call',
         toolCallId: typeof tc.id === 'string' ? tc.id : `call_${i}`,
@@ -121,6 +137,8 @@ export class OpenAIStreamState {
   reasoning = '';
   /** Set by `data: [DONE]`. */
   done = false;
+  /** What ends a Chat Completions stream. */
+  readonly completionEvent = 'a finish_reason or data: [DONE]';
   private calls = new Map<number, PendingCall>();
   private lastRawIndex: number | undefined;
   private rawFinish: string | undefined;
@@ -161,7 +179,7 @@ export class OpenAIStreamState {
     if (this.responseId === undefined && typeof json.id === 'string') this.responseId = json.id;
     if (this.modelId === undefined && typeof json.model === 'string') this.modelId = json.model;
     if (isObject(json.usage)) this.usage = mapOpenAIUsage(json.usage);
-    const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+    const choice = firstOf(json.choices);
     if (!isObject(choice)) return;
     const delta = isObject(choice.delta) ? choice.delta : {};
     const reasoning = reasoningText(delta);

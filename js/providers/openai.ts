@@ -1,14 +1,27 @@
 /**
- * OpenAI Chat Completions provider (`POST /chat/completions`), for the official API and for
- * OpenAI-compatible servers (Ollama, vLLM, LM Studio, llama.cpp, OpenRouter, ...).
+ * OpenAI providers: Chat Completions (`POST /chat/completions`), the Responses API (`POST /responses`)
+ * and embeddings (`POST /embeddings`), for the official API and for OpenAI-compatible servers
+ * (Ollama, vLLM, LM Studio, llama.cpp, OpenRouter, ...).
  */
-import { readProcessEnv, joinUrl, secretHeaderValues } from './http.js';
+import { OpenAIEmbeddingModel } from './embeddings.js';
+import { readProcessEnv, joinUrl } from './http.js';
+import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
+import { resolveIdleTimeout } from './idle-timeout.js';
 import { buildOpenAIBody, type OpenAIDialect } from './openai-request.js';
 import { OpenAIStreamState, parseOpenAIResponse } from './openai-response.js';
-import { exchange } from './stream.js';
-import type { GenerateOptions, LanguageModel, ModelFactory, ModelRequest, ModelResponse, ProviderSettings } from './types.js';
+import { OpenAIResponsesModel, type OpenAIResponsesOptions } from './openai-responses.js';
+import { buildRequest, exchange } from './stream.js';
+import type {
+  EmbeddingModelOptions,
+  GenerateOptions,
+  LanguageModel,
+  ModelOptions,
+  ModelRequest,
+  ModelResponse,
+  ProviderSettings,
+} from './types.js';
 
-/** Default base URL of the official API (overridden by `OPENAI_BASE_URL` under Node). */
+/** Default base URL of the official API (overridden by `OPENAI_BASE_URL` or `OPENAI_API_BASE` under Node). */
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 /** Settings of {@link createOpenAICompatible}. */
@@ -20,47 +33,68 @@ export interface OpenAICompatibleSettings extends ProviderSettings {
 }
 
 /** Resolved configuration of an {@link OpenAIChatModel}. */
-export interface OpenAIChatConfig {
-  provider: string;
-  baseURL: string;
-  apiKey?: string;
-  headers: Record<string, string>;
-  fetch?: ProviderSettings['fetch'];
+export interface OpenAIChatConfig extends OpenAIConnection {
   dialect: OpenAIDialect;
 }
 
+/** An OpenAI or OpenAI-compatible provider: call it (or `.chat`) for Chat Completions models. */
+export interface OpenAIProvider {
+  /** A Chat Completions model. */
+  (modelId: string, options?: ModelOptions): OpenAIChatModel;
+  /** A Chat Completions model (same as calling the provider). */
+  chat(modelId: string, options?: ModelOptions): OpenAIChatModel;
+  /** A Responses API model (`POST /responses`, stateless: `store: false`, no `previous_response_id`). */
+  responses(modelId: string, options?: OpenAIResponsesOptions): OpenAIResponsesModel;
+  /** An embedding model (`POST /embeddings`). */
+  embedding(modelId: string, options?: EmbeddingModelOptions): OpenAIEmbeddingModel;
+}
+
+function makeProvider(connection: () => OpenAIConnection, dialect: OpenAIDialect): OpenAIProvider {
+  const chat = (modelId: string, options?: ModelOptions): OpenAIChatModel =>
+    new OpenAIChatModel({ ...connection(), dialect }, modelId, options);
+  const provider = chat as OpenAIProvider;
+  provider.chat = chat;
+  provider.responses = (modelId, options) => new OpenAIResponsesModel(connection(), modelId, options);
+  provider.embedding = (modelId, options) => new OpenAIEmbeddingModel(connection(), modelId, options);
+  return provider;
+}
+
 /**
- * Creates the official OpenAI provider. The API key defaults to nothing (pass it, or use
- * `resolveModel` which reads `OPENAI_API_KEY`); the base URL defaults to `OPENAI_BASE_URL` or
- * {@link OPENAI_DEFAULT_BASE_URL}. Sends `max_completion_tokens`.
+ * Creates the official OpenAI provider. Read when a model is created: the API key (`apiKey`, else
+ * `OPENAI_API_KEY` under Node) and the base URL (`baseURL`, else `OPENAI_BASE_URL`, else
+ * `OPENAI_API_BASE`, else {@link OPENAI_DEFAULT_BASE_URL}). Chat models send `max_completion_tokens`.
  */
-export function createOpenAI(settings: ProviderSettings = {}): ModelFactory {
-  const config: OpenAIChatConfig = {
+export function createOpenAI(settings: ProviderSettings = {}): OpenAIProvider {
+  const connection = (): OpenAIConnection => ({
     provider: 'openai',
-    baseURL: settings.baseURL ?? readProcessEnv('OPENAI_BASE_URL') ?? OPENAI_DEFAULT_BASE_URL,
-    apiKey: settings.apiKey,
+    baseURL: settings.baseURL ?? readProcessEnv('OPENAI_BASE_URL') ?? readProcessEnv('OPENAI_API_BASE') ?? OPENAI_DEFAULT_BASE_URL,
+    apiKey: settings.apiKey ?? readProcessEnv('OPENAI_API_KEY'),
     headers: settings.headers ?? {},
     fetch: settings.fetch,
-    dialect: { maxTokensField: 'max_completion_tokens', sendTopK: false },
-  };
-  return (modelId) => new OpenAIChatModel(config, modelId);
+    idleTimeoutMs: settings.idleTimeoutMs,
+  });
+  return makeProvider(connection, { maxTokensField: 'max_completion_tokens', sendTopK: false, checkImages: true });
 }
 
 /**
  * Creates a provider for an OpenAI-compatible server. The API key is optional (local servers need
- * none). Sends `max_tokens` and `top_k`, which such servers understand.
+ * none). Chat models send `max_tokens` and `top_k`, which such servers understand; image types are
+ * left to the server.
  */
-export function createOpenAICompatible(settings: OpenAICompatibleSettings): ModelFactory {
-  const config: OpenAIChatConfig = {
+export function createOpenAICompatible(settings: OpenAICompatibleSettings): OpenAIProvider {
+  const connection = (): OpenAIConnection => ({
     provider: settings.name,
     baseURL: settings.baseURL,
     apiKey: settings.apiKey,
     headers: settings.headers ?? {},
     fetch: settings.fetch,
-    dialect: { maxTokensField: 'max_tokens', sendTopK: true },
-  };
-  return (modelId) => new OpenAIChatModel(config, modelId);
+    idleTimeoutMs: settings.idleTimeoutMs,
+  });
+  return makeProvider(connection, { maxTokensField: 'max_tokens', sendTopK: true, checkImages: false });
 }
+
+/** The default OpenAI provider: `openai('gpt-4o')`, `openai.responses('gpt-5')`, `openai.embedding('text-embedding-3-small')`. */
+export const openai: OpenAIProvider = createOpenAI();
 
 /** A Chat Completions model; create it with {@link createOpenAI} or {@link createOpenAICompatible}. */
 export class OpenAIChatModel implements LanguageModel {
@@ -69,12 +103,16 @@ export class OpenAIChatModel implements LanguageModel {
   /** The model id sent as `model`. */
   readonly modelId: string;
   private readonly config: OpenAIChatConfig;
+  private readonly options: ModelOptions;
+  private readonly idleTimeoutMs: number | undefined;
 
   /** Use the factories instead. */
-  constructor(config: OpenAIChatConfig, modelId: string) {
+  constructor(config: OpenAIChatConfig, modelId: string, options: ModelOptions = {}) {
     this.config = config;
     this.provider = config.provider;
     this.modelId = modelId;
+    this.options = options;
+    this.idleTimeoutMs = resolveIdleTimeout(config.provider, options.idleTimeoutMs, config.idleTimeoutMs);
   }
 
   /**
@@ -83,19 +121,19 @@ export class OpenAIChatModel implements LanguageModel {
    */
   async generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions = {}): Promise<ModelResponse> {
     const stream = req.stream ?? opts.onDelta !== undefined;
-    const headers: Record<string, string> = { ...this.config.headers };
-    if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
-    if (stream) headers.accept = 'text/event-stream';
-    const secrets = [...(this.config.apiKey ? [this.config.apiKey] : []), ...secretHeaderValues(headers)];
+    const { headers, secrets } = openAIHeaders(this.config, stream);
     return exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'chat/completions'),
       headers,
       secrets,
-      body: buildOpenAIBody(this.modelId, req, stream, this.config.dialect),
+      body: buildRequest(this.provider, () =>
+        buildOpenAIBody(this.modelId, req, stream, this.config.dialect, { provider: this.provider, reasoning: this.options.reasoning }),
+      ),
       stream,
       fetch: this.config.fetch,
       opts,
+      idleTimeoutMs: this.idleTimeoutMs,
       parseJson: (json) => parseOpenAIResponse(json, this.provider, secrets),
       streamState: (emit) => new OpenAIStreamState(this.provider, secrets, emit),
     });

@@ -19,7 +19,12 @@ export interface SseEvent {
 }
 
 const LF = 10;
-const CR = 13;
+
+/** The index of `ch` in `text` from `from`, or `text.length` when there is none. */
+function indexOrEnd(text: string, ch: string, from: number): number {
+  const i = text.indexOf(ch, from);
+  return i === -1 ? text.length : i;
+}
 
 /**
  * Text-level SSE parser: feed decoded text with {@link SseParser.push}; it returns the events completed
@@ -37,29 +42,36 @@ export class SseParser {
   /** Parses more text and returns the events it completed (possibly none). */
   push(text: string): SseEvent[] {
     const out: SseEvent[] = [];
-    if (text.length === 0) return out;
+    const n = text.length;
+    if (n === 0) return out;
     let start = 0;
     if (this.skipLeadingLF) {
       this.skipLeadingLF = false;
       if (text.charCodeAt(0) === LF) start = 1;
     }
-    for (let i = start; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c !== LF && c !== CR) continue;
-      const line = this.line + text.slice(start, i);
+    // Line breaks are found with indexOf (fast native scans); the next CR is cached so text
+    // without any CR is scanned for it once, not once per line.
+    let nextLF = -1;
+    let nextCR = -1;
+    while (start < n) {
+      if (nextLF < start) nextLF = indexOrEnd(text, '\n', start);
+      if (nextCR < start) nextCR = indexOrEnd(text, '\r', start);
+      const i = nextLF < nextCR ? nextLF : nextCR;
+      if (i === n) break;
+      const line = this.line === '' ? text.slice(start, i) : this.line + text.slice(start, i);
       this.line = '';
-      if (c === CR) {
-        if (i + 1 < text.length) {
-          if (text.charCodeAt(i + 1) === LF) i++;
+      start = i + 1;
+      if (i === nextCR) {
+        if (start < n) {
+          if (text.charCodeAt(start) === LF) start++;
         } else {
           this.skipLeadingLF = true; // a CRLF may be split across chunks
         }
       }
-      start = i + 1;
       const ev = this.processLine(line);
       if (ev) out.push(ev);
     }
-    this.line += text.slice(start);
+    if (start < n) this.line += text.slice(start);
     return out;
   }
 

@@ -1,18 +1,43 @@
 /**
- * Provider-neutral shapes shared by every model provider (OpenAI Chat Completions, OpenAI-compatible
- * servers, Anthropic Messages). Providers translate these to and from their own wire formats.
+ * Provider-neutral shapes shared by every model provider (OpenAI Chat Completions and Responses,
+ * OpenAI-compatible servers, Anthropic Messages, Google Gemini). Providers translate these to and
+ * from their own wire formats.
  */
+
+/**
+ * The API family that produced an opaque signature. A signature is only ever sent back to the same
+ * family: a conversation that moves from one provider to another drops the others' signatures.
+ */
+export type SignatureSource = 'anthropic' | 'google' | 'openai-responses';
 
 /** Plain text content. */
 export interface TextPart {
   type: 'text';
   text: string;
+  /** Opaque signature attached by the provider (Gemini `thoughtSignature`), sent back unchanged. */
+  signature?: string;
+  /** Who made {@link TextPart.signature}. */
+  signedBy?: SignatureSource;
 }
 
-/** Model "thinking" / reasoning text (Anthropic thinking blocks, `reasoning_content` of compatible servers). */
+/**
+ * Model "thinking" / reasoning text: Anthropic thinking blocks, OpenAI reasoning summaries, Gemini
+ * thought parts, `reasoning` / `reasoning_content` fields of compatible servers.
+ */
 export interface ReasoningPart {
   type: 'reasoning';
   text: string;
+  /**
+   * Opaque signature that lets the provider verify the reasoning when it is sent back in a later
+   * turn (Anthropic `signature`, Gemini `thoughtSignature`, OpenAI `encrypted_content`).
+   */
+  signature?: string;
+  /** Who made {@link ReasoningPart.signature}. */
+  signedBy?: SignatureSource;
+  /** True for reasoning the provider withheld (Anthropic `redacted_thinking`): `text` is empty, `signature` holds the data. */
+  redacted?: boolean;
+  /** The provider's id of the reasoning item (OpenAI Responses `rs_…`), needed to send it back. */
+  itemId?: string;
 }
 
 /** A call of a tool requested by the model. */
@@ -25,6 +50,10 @@ export interface ToolCallPart {
   args: unknown;
   /** The arguments exactly as the model produced them (JSON text). */
   argsText: string;
+  /** Opaque signature attached by the provider (Gemini `thoughtSignature`), sent back unchanged. */
+  signature?: string;
+  /** Who made {@link ToolCallPart.signature}. */
+  signedBy?: SignatureSource;
 }
 
 /** The result of running a tool, sent back to the model. */
@@ -38,12 +67,16 @@ export interface ToolResultPart {
   isError?: boolean;
 }
 
-/** An image given to the model. */
+/**
+ * An image given to the model: bytes (a `Uint8Array`, or base64 text), a `data:` URL or an
+ * `http(s)` URL. Each provider accepts a few media types (see docs/providers.md); others are a
+ * `ValidationError` naming the provider and the types it takes.
+ */
 export interface ImagePart {
   type: 'image';
-  /** Base64 data, a `data:` URL or an `http(s)` URL. */
-  data: string;
-  /** MIME type such as `image/png` (used with base64 data). */
+  /** Bytes, base64 data, a `data:` URL or an `http(s)` URL. */
+  data: string | Uint8Array;
+  /** MIME type such as `image/png`; detected from the bytes when absent. */
   mediaType?: string;
 }
 
@@ -97,9 +130,17 @@ export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' |
 
 /** Token usage of one response. */
 export interface Usage {
+  /** Input (prompt) tokens, including cached ones. */
   inputTokens: number;
+  /** Output tokens, including reasoning tokens. */
   outputTokens: number;
   totalTokens: number;
+  /** Input tokens read from the provider's prompt cache (part of `inputTokens`), when reported. */
+  cachedInputTokens?: number;
+  /** Input tokens written to the prompt cache (Anthropic `cache_creation_input_tokens`), when reported. */
+  cacheWriteInputTokens?: number;
+  /** Output tokens spent on reasoning (part of `outputTokens`), when reported. */
+  reasoningTokens?: number;
 }
 
 /** An incremental piece of a streamed response. */
@@ -149,6 +190,9 @@ export interface LanguageModel {
 /** A `fetch`-compatible function (the global `fetch` by default). */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
+/** Default of {@link ModelOptions.idleTimeoutMs}: two minutes without content ends a streamed call. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
 /** Settings shared by the provider factories. */
 export interface ProviderSettings {
   /** Base URL of the API, e.g. `https://api.openai.com/v1`. */
@@ -159,7 +203,83 @@ export interface ProviderSettings {
   headers?: Record<string, string>;
   /** Custom `fetch` (tests, proxies). */
   fetch?: FetchFunction;
+  /**
+   * Idle timeout of streamed calls for every model of this provider (see
+   * {@link ModelOptions.idleTimeoutMs}); a model's own option wins.
+   */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * How much the model should think. Each provider maps it to its own field (Anthropic `thinking`,
+ * OpenAI `reasoning_effort` / `reasoning`, Gemini `thinkingConfig`); see docs/providers.md.
+ */
+export interface ReasoningOptions {
+  /** Effort level (OpenAI `reasoning.effort`, Gemini `thinkingLevel`; Anthropic derives a budget from it). */
+  effort?: 'minimal' | 'low' | 'medium' | 'high';
+  /** Token budget for thinking (Anthropic `budget_tokens`, Gemini `thinkingBudget`). */
+  budgetTokens?: number;
+  /**
+   * Ask for readable reasoning in the response (OpenAI reasoning `summary: "auto"`, Gemini
+   * `includeThoughts`). Default true.
+   */
+  includeThoughts?: boolean;
+}
+
+/** Options of one model, given to a factory with the model id: `createOpenAI()('gpt-4o', {...})`. */
+export interface ModelOptions {
+  /**
+   * A streamed call fails with `TimeoutError` (retryable) when no content arrives for this many
+   * milliseconds, counting from the request: waiting for the response headers and every gap
+   * between two events. SSE comments and ping events are keep-alives and do not count as content.
+   * Default {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` or `Infinity` turns it off. Calls that do not
+   * stream are bounded by the engine's model call timeout instead.
+   */
+  idleTimeoutMs?: number;
+  /** Turns on reasoning / extended thinking. */
+  reasoning?: ReasoningOptions;
 }
 
 /** Returns the models of one provider by model id. */
-export type ModelFactory = (modelId: string) => LanguageModel;
+export type ModelFactory<O extends ModelOptions = ModelOptions> = (modelId: string, options?: O) => LanguageModel;
+
+/** One batch of texts to embed. */
+export interface EmbedRequest {
+  /** The texts; a large list is split into several provider requests (see `maxBatchSize`). */
+  values: string[];
+  /** Output dimensions, for models that can shorten their vectors (OpenAI `text-embedding-3-*`, Gemini). */
+  dimensions?: number;
+}
+
+/** Options of one {@link EmbeddingModel.embed} call. */
+export interface EmbedOptions {
+  /** Aborts every pending request; the call then rejects with `AbortError`. */
+  signal?: AbortSignal;
+}
+
+/** The vectors of one {@link EmbeddingModel.embed} call, in the order of the values. */
+export interface EmbedResult {
+  embeddings: number[][];
+  /** Tokens the provider counted (0 when it does not report them, as Gemini). */
+  usage: { tokens: number };
+}
+
+/** A text embedding model of one provider. */
+export interface EmbeddingModel {
+  /** Provider name, e.g. `openai`, `google`, `ollama`. */
+  readonly provider: string;
+  /** The model id sent to the provider. */
+  readonly modelId: string;
+  /** The most values sent in one provider request; larger inputs are split. */
+  readonly maxBatchSize: number;
+  /** Embeds the values; rejects with the typed errors of `errors.ts`. */
+  embed(req: EmbedRequest, opts?: EmbedOptions): Promise<EmbedResult>;
+}
+
+/** Options of an embedding model, given to a factory with the model id. */
+export interface EmbeddingModelOptions {
+  /** Values per provider request (default: the provider's limit, 2048 for OpenAI, 100 for Gemini). */
+  maxBatchSize?: number;
+  /** How many batch requests may be in flight at once (default 4). */
+  maxParallelCalls?: number;
+}

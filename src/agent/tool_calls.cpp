@@ -4,10 +4,10 @@ namespace lmthing::agent {
 
 namespace {
 
-std::string available_tools(const std::vector<const ToolSpec*>& offered) {
+std::string available_tools(const std::vector<const pipeline::ToolBox::Entry*>& offered) {
   if (offered.empty()) return "No tools are available.";
   std::string list;
-  for (const ToolSpec* tool : offered) list += (list.empty() ? "" : ", ") + tool->name;
+  for (const auto* tool : offered) list += (list.empty() ? "" : ", ") + tool->spec.name;
   return "Available tools: " + list + ".";
 }
 
@@ -36,13 +36,13 @@ bool read_arguments(const json& part, json& args, std::string& problem) {
 
 }  // namespace
 
-CheckedCall check_tool_call(const std::vector<const ToolSpec*>& offered, const json& part) {
+CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& offered, const json& part) {
   CheckedCall call;
   call.id = part.value("toolCallId", std::string());
   call.name = part.value("toolName", std::string());
-  const ToolSpec* tool = nullptr;
-  for (const ToolSpec* candidate : offered)
-    if (candidate->name == call.name) tool = candidate;
+  const pipeline::ToolBox::Entry* tool = nullptr;
+  for (const auto* candidate : offered)
+    if (candidate->spec.name == call.name) tool = candidate;
   if (!tool) {
     call.error = "Tool \"" + call.name + "\" is not available. " + available_tools(offered);
     return call;
@@ -54,7 +54,7 @@ CheckedCall check_tool_call(const std::vector<const ToolSpec*>& offered, const j
     call.error = "Invalid JSON in arguments of tool \"" + call.name + "\": " + problem;
     return call;
   }
-  const auto result = tool->validator->validate(call.args);
+  const auto result = tool->spec.validator->validate(call.args);
   if (!result.valid) call.error = "Invalid arguments for tool \"" + call.name + "\": " + schema::describe(result);
   return call;
 }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/prompt_spec.hpp"
+#include "pipeline/call.hpp"
 
 namespace lmthing::agent {
 
@@ -14,11 +14,11 @@ struct CheckedCall {
   std::string id;
   std::string name;
   json args;  // parsed arguments (null when they could not be parsed)
-  const ToolSpec* tool = nullptr;
+  const pipeline::ToolBox::Entry* tool = nullptr;
   std::string error;  // non-empty: the message the model gets instead of a result
 };
 
 // `offered` are the tools the model was given this step; calling any other is an error.
-CheckedCall check_tool_call(const std::vector<const ToolSpec*>& offered, const json& part);
+CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& offered, const json& part);
 
 }  // namespace lmthing::agent

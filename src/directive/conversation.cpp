@@ -8,13 +8,17 @@ std::shared_ptr<Conversation> Conversation::branch(std::uint64_t child_id, const
   json path = path_;
   path.push_back(segment);
   auto child = std::make_shared<Conversation>(child_id, std::move(path));
-  if (!fresh) child->messages_ = messages_;
+  if (!fresh) {
+    child->messages_ = messages_;
+    child->model_messages_ = model_messages_;
+  }
   child->models_ = models_;
   child->tools_ = tools_;
   return child;
 }
 
 std::size_t Conversation::append(json message, std::vector<Tag> tags) {
+  model_messages_.push_back(message);
   messages_.push_back(StoredMessage{std::move(message), std::move(tags)});
   return messages_.size() - 1;
 }
@@ -35,12 +39,6 @@ json Conversation::messages(const MessageFilter& filter) const {
   return out;
 }
 
-json Conversation::model_messages() const {
-  json out = json::array();
-  for (const StoredMessage& stored : messages_) out.push_back(stored.message);
-  return out;
-}
-
 std::optional<std::string> Conversation::pop_model(std::uint64_t handle) {
   auto it = std::find_if(models_.begin(), models_.end(), [&](const ModelPush& p) { return p.handle == handle; });
   if (it == models_.end()) return std::nullopt;
@@ -49,26 +47,17 @@ std::optional<std::string> Conversation::pop_model(std::uint64_t handle) {
   return key;
 }
 
-void Conversation::enable_tool(agent::ToolSpec tool) {
-  for (auto& existing : tools_)
-    if (existing.name == tool.name) {
-      existing = std::move(tool);
-      return;
-    }
-  tools_.push_back(std::move(tool));
+void Conversation::enable_tool(pipeline::ToolBox::Entry tool) {
+  auto tools = std::make_shared<pipeline::ToolBox>(*tools_);
+  tools->put(std::move(tool));
+  tools_ = std::move(tools);
 }
 
 bool Conversation::disable_tool(const std::string& name) {
-  auto it = std::find_if(tools_.begin(), tools_.end(), [&](const agent::ToolSpec& t) { return t.name == name; });
-  if (it == tools_.end()) return false;
-  tools_.erase(it);
+  auto tools = std::make_shared<pipeline::ToolBox>(*tools_);
+  if (!tools->remove(name)) return false;
+  tools_ = std::move(tools);
   return true;
-}
-
-std::vector<const agent::ToolSpec*> Conversation::tools() const {
-  std::vector<const agent::ToolSpec*> out;
-  for (const auto& tool : tools_) out.push_back(&tool);
-  return out;
 }
 
 }  // namespace lmthing::directive

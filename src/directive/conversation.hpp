@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/prompt_spec.hpp"
+#include "pipeline/call.hpp"
 
 namespace lmthing::directive {
 
@@ -52,8 +52,8 @@ class Conversation {
 
   // Returns the new message's position.
   std::size_t append(json message, std::vector<Tag> tags);
-  json messages(const MessageFilter& filter) const;  // [{role, content, tags: [{id, description}]}]
-  json model_messages() const;                       // [{role, content}] as a model gets them
+  json messages(const MessageFilter& filter) const;               // [{role, content, tags: [{id, description}]}]
+  const json& model_messages() const { return model_messages_; }  // [{role, content}] as a model gets them
 
   void push_model(ModelPush push) { models_.push_back(std::move(push)); }
   // Removes the push with `handle` (normally the top); returns its key, or nothing if not on the stack.
@@ -62,16 +62,18 @@ class Conversation {
   std::string current_model() const { return models_.empty() ? std::string("default") : models_.back().key; }
 
   // Enabling a name that is already enabled replaces that tool (in place).
-  void enable_tool(agent::ToolSpec tool);
+  void enable_tool(pipeline::ToolBox::Entry tool);
   bool disable_tool(const std::string& name);
-  std::vector<const agent::ToolSpec*> tools() const;
+  // The enabled tools now; a later enable/disable makes a new box, so a reply in flight keeps its own.
+  const std::shared_ptr<const pipeline::ToolBox>& tools() const { return tools_; }
 
  private:
   std::uint64_t id_;
   json path_;  // array of strings: ["root", "0", "judge"]
   std::vector<StoredMessage> messages_;
+  json model_messages_ = json::array();  // the messages as a model gets them, kept beside messages_
   std::vector<ModelPush> models_;
-  std::vector<agent::ToolSpec> tools_;
+  std::shared_ptr<const pipeline::ToolBox> tools_ = std::make_shared<const pipeline::ToolBox>();
 };
 
 }  // namespace lmthing::directive

@@ -2,7 +2,10 @@
 
 #include <cmath>
 
+#include "agent/prompt_run.hpp"
+#include "agent/prompt_spec.hpp"
 #include "directive/reply.hpp"
+#include "runtime/reply.hpp"
 
 namespace lmthing::directive {
 
@@ -17,22 +20,9 @@ const char* const kVerbs = "append, reply, model.push, model.pop, tool.enable, t
 
 std::string where_of(const std::string& verb) { return "conversation." + verb; }
 
-std::string optional_string(const json& message, const char* field, const std::string& where) {
-  if (!message.contains(field) || message[field].is_null()) return {};
-  return require_field(message, field, value_t::string, where).get<std::string>();
-}
-
 std::size_t optional_position(const json& message, const char* field, const std::string& where, std::size_t fallback) {
   if (!message.contains(field) || message[field].is_null()) return fallback;
   return static_cast<std::size_t>(protocol::require_id(message, field, where));
-}
-
-int optional_count(const json& message, const char* field, const std::string& where, int fallback, int max) {
-  if (!message.contains(field) || message[field].is_null()) return fallback;
-  const double v = require_field(message, field, value_t::number_float, where).get<double>();
-  if (!(v >= 0) || v > max || std::floor(v) != v)
-    throw ProtocolError(where + ": \"" + field + "\" must be an integer from 0 to " + std::to_string(max) + ", got " + message[field].dump());
-  return static_cast<int>(v);
 }
 
 json checked_message(const json& message, const std::string& where) {
@@ -67,8 +57,24 @@ struct Session::EndAwaiter {
   void await_resume() const noexcept {}
 };
 
-Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> models) : loop_(loop), run_(run), models_(std::move(models)) {
+Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> models, SessionSetup setup)
+    : loop_(loop), run_(run), models_(std::move(models)), setup_(std::move(setup)) {
+  for (const auto& [key, ref] : models_) setup_.settings.primary_models.push_back(ref);
+  model_chain_ =
+      pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, setup_.settings.model_options, setup_.settings, *setup_.tree});
   conversations_.emplace(0, std::make_shared<Conversation>(0, json::array({"root"})));
+}
+
+pipeline::CallEnv Session::env_of(const Conversation& conversation) const {
+  return pipeline::CallEnv{loop_, run_, setup_.tree, *setup_.desk, setup_.host, conversation.path(), conversation.tools()};
+}
+
+std::size_t Session::append(Conversation& conversation, json message, std::vector<Tag> tags) {
+  json tag_list = json::array();
+  for (const Tag& tag : tags) tag_list.push_back(json{{"id", tag.id}, {"description", tag.description}});
+  const std::size_t index = conversation.append(message, std::move(tags));
+  emit(conversation, json{{"type", "message-appended"}, {"index", index}, {"message", std::move(message)}, {"tags", std::move(tag_list)}});
+  return index;
 }
 
 Task<json> Session::until_ended() {
@@ -86,7 +92,7 @@ const std::string& Session::model_ref(const std::string& key, const std::string&
 
 void Session::emit(const Conversation& conversation, json event) const {
   event["path"] = conversation.path();
-  loop_.emit(json{{"type", "run.event"}, {"run", run_}, {"event", std::move(event)}});
+  loop_.emit(protocol::run_event(run_, std::move(event)));
 }
 
 std::shared_ptr<Conversation> Session::find(const json& message, const std::string& where) const {
@@ -103,12 +109,7 @@ void Session::handle(const json& command_id, const std::string& verb, const json
   Conversation& c = *conversation;
   json value = json::object();
   if (verb == "append") {
-    json m = checked_message(message, where);
-    std::vector<Tag> tags = checked_tags(message, where);
-    json tag_list = json::array();
-    for (const Tag& tag : tags) tag_list.push_back(json{{"id", tag.id}, {"description", tag.description}});
-    const std::size_t index = c.append(m, std::move(tags));
-    emit(c, json{{"type", "message-appended"}, {"index", index}, {"message", std::move(m)}, {"tags", std::move(tag_list)}});
+    const std::size_t index = append(c, checked_message(message, where), checked_tags(message, where));
     value = json{{"index", index}};
   } else if (verb == "reply") {
     start_reply(command_id, std::move(conversation), message);
@@ -174,54 +175,36 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
 
 void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message) {
   const std::string where = "conversation.reply";
-  ReplyRequest request;
-  if (message.contains("schema") && !message["schema"].is_null()) {
-    request.schema = message["schema"];
+  protocol::FieldReader fields(message, where);
+  fields.only({"type", "id", "run", "conversation", "requestId", "schema", "maxSteps", "maxRetries", "params"}, "field");
+  fields.integer("maxSteps", 1, 1000);
+  fields.integer("maxRetries", 0, 100);
+  fields.optional_object("params");
+  if (fields.has("schema")) {
     try {
-      request.validator = std::make_shared<const schema::Validator>(request.schema);
+      schema::Validator check(message["schema"]);
     } catch (const schema::SchemaError& e) {
       throw ProtocolError(where + ": \"schema\" is not a valid JSON Schema: " + e.what());
     }
   }
-  if (message.contains("requestId")) request.request_id = message["requestId"];
-  request.max_steps = optional_count(message, "maxSteps", where, 20, 1000);
-  if (request.max_steps == 0) throw ProtocolError(where + ": \"maxSteps\" must be at least 1");
-  request.max_retries = optional_count(message, "maxRetries", where, 2, 100);
-  if (message.contains("params") && !message["params"].is_null()) request.params = require_field(message, "params", value_t::object, where);
   model_ref(conversation->current_model(), where);  // an unbound key fails now, with the bound ones listed
-
-  auto task = [](std::shared_ptr<Session> self, std::shared_ptr<Conversation> conv, json id, ReplyRequest req) -> Task<void> {
-    json outcome;
-    try {
-      json value = co_await reply(self, std::move(conv), std::move(req));
-      outcome = protocol::reply_ok(id, std::move(value));
-    } catch (const OpFailed& e) {
-      outcome = protocol::reply_error(id, e.error);
-    } catch (const ProtocolError& e) {
-      outcome = protocol::reply_error(id, WireError{"protocol", e.what(), json::object()});
-    } catch (const std::exception& e) {
-      outcome = protocol::reply_error(id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
-    }
-    self->loop().emit(outcome);
-  };
-  loop_.spawn(task(shared_from_this(), std::move(conversation), command_id, std::move(request)));
+  loop_.spawn(reply_when_done(loop_, command_id, reply(shared_from_this(), std::move(conversation), message)));
 }
 
 json Session::enable_tool(Conversation& c, const json& message) {
   const std::string where = "conversation.tool.enable";
+  json wire = json::object();
+  for (const char* field : {"name", "description", "parameters", "callback", "options"})
+    if (message.contains(field)) wire[field] = message[field];
   agent::ToolSpec tool;
-  tool.name = require_field(message, "name", value_t::string, where).get<std::string>();
-  if (tool.name.empty()) throw ProtocolError(where + ": \"name\" must not be empty");
-  tool.description = optional_string(message, "description", where);
-  tool.callback = require_field(message, "callback", value_t::string, where).get<std::string>();
-  tool.parameters = message.contains("parameters") ? message["parameters"] : json::object();
   try {
-    tool.validator = std::make_shared<const schema::Validator>(tool.parameters);
-  } catch (const schema::SchemaError& e) {
-    throw ProtocolError(where + ": parameters of tool \"" + tool.name + "\" are not a valid JSON Schema: " + e.what());
+    tool = agent::parse_tool(wire, where);
+  } catch (const prompt::DefinitionError& e) {
+    throw ProtocolError(where + ": " + e.what());
   }
+  auto chain = pipeline::build_chain(pipeline::Target{pipeline::CallKind::Tool, &tool, tool.options, setup_.settings, *setup_.tree});
   const std::string name = tool.name;
-  c.enable_tool(std::move(tool));
+  c.enable_tool(pipeline::ToolBox::Entry{std::move(tool), std::move(chain)});
   emit(c, json{{"type", "tool-enabled"}, {"name", name}});
   return json{{"name", name}};
 }
@@ -229,7 +212,7 @@ json Session::enable_tool(Conversation& c, const json& message) {
 json Session::read_messages(const Conversation& c, const json& message) const {
   const std::string where = "conversation.messages";
   MessageFilter filter;
-  filter.tag = optional_string(message, "tag", where);
+  filter.tag = protocol::FieldReader(message, where).optional_string("tag", true).value_or("");
   filter.from = optional_position(message, "from", where, 0);
   filter.to = optional_position(message, "to", where, filter.to);
   return json{{"messages", c.messages(filter)}};
@@ -237,9 +220,11 @@ json Session::read_messages(const Conversation& c, const json& message) const {
 
 // ----------------------------------------------------------------------------------------- Sessions
 
-Task<json> Sessions::open(Loop& loop, RunId run, const json& spec) {
+Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree, policy::HumanDesk& desk) {
   const std::string where = "run.start spec (conversation)";
-  const json& models = require_field(spec, "models", value_t::object, where);
+  protocol::FieldReader fields(spec, where);
+  fields.only({"kind", "models", "definitions", "limits", "retry", "fallback", "circuitBreaker", "options", "host", "seed", "parentRun"}, "field");
+  const json& models = fields.object_field("models");
   std::map<std::string, std::string> bound;
   for (const auto& [key, ref] : models.items()) {
     if (key.empty()) throw ProtocolError(where + ": model keys must not be empty");
@@ -252,8 +237,17 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec) {
     for (const auto& [key, ref] : bound) keys += (keys.empty() ? "" : ", ") + key;
     throw ProtocolError(where + ": models must bind the key \"default\" (bound keys: " + (keys.empty() ? "none" : keys) + ")");
   }
-  auto session = std::make_shared<Session>(loop, run, std::move(bound));
+  std::optional<protocol::FieldReader> options;
+  if (const json* o = fields.optional_object("options")) {
+    options.emplace(*o, where + ": options");
+    options->only({"maxRetries", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"});
+  }
+  SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""),
+                     agent::parse_run_settings(fields, options ? &*options : nullptr)};
+  const double timeout_ms = options ? options->ms("timeoutMs").value_or(0) : 0;
+  auto session = std::make_shared<Session>(loop, run, std::move(bound), std::move(setup));
   sessions_[run] = session;
+  agent::set_run_deadline(loop, run, timeout_ms, *tree);
   return body(run, std::move(session));
 }
 

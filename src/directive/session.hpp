@@ -13,13 +13,24 @@
 #include <unordered_map>
 
 #include "directive/conversation.hpp"
+#include "pipeline/run_tree.hpp"
+#include "policy/human_desk.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing::directive {
 
+// What a directive run shares with its calls: its tree (definitions, budgets), where approvals go,
+// and the run's model settings (retry, fallback, circuit breaker, timeouts).
+struct SessionSetup {
+  std::shared_ptr<pipeline::RunTree> tree;
+  policy::HumanDesk* desk = nullptr;
+  std::string host;
+  pipeline::RunSettings settings;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Loop& loop, RunId run, std::map<std::string, std::string> models);
+  Session(Loop& loop, RunId run, std::map<std::string, std::string> models, SessionSetup setup);
 
   // The run's body: resumes once the root conversation has ended.
   Task<json> until_ended();
@@ -32,8 +43,13 @@ class Session : public std::enable_shared_from_this<Session> {
   RunId run() const { return run_; }
   // The model reference bound to `key`; throws ProtocolError listing the bound keys.
   const std::string& model_ref(const std::string& key, const std::string& where) const;
+  // Where the calls of `conversation` happen (its path and its enabled tools).
+  pipeline::CallEnv env_of(const Conversation& conversation) const;
+  const pipeline::Chain& model_chain() const { return *model_chain_; }
   // Emits a run event of `conversation` ({type, path, ...fields}).
   void emit(const Conversation& conversation, json event) const;
+  // Appends a message to `conversation` and emits message-appended; returns its position.
+  std::size_t append(Conversation& conversation, json message, std::vector<Tag> tags);
 
  private:
   std::shared_ptr<Conversation> find(const json& message, const std::string& where) const;
@@ -47,6 +63,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Loop& loop_;
   RunId run_;
   std::map<std::string, std::string> models_;  // key -> host model reference
+  SessionSetup setup_;
+  std::shared_ptr<const pipeline::Chain> model_chain_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Conversation>> conversations_;
   std::uint64_t next_conversation_ = 1;
   std::uint64_t next_handle_ = 1;
@@ -57,9 +75,10 @@ class Session : public std::enable_shared_from_this<Session> {
 // The directive runs of an engine, by run id.
 class Sessions {
  public:
-  // Checks a `conversation` run spec ({kind, models: {default: ref, ...}}) and returns the run's
-  // body (not started). Throws ProtocolError naming what is wrong.
-  Task<json> open(Loop& loop, RunId run, const json& spec);
+  // Checks a `conversation` run spec ({kind, models: {default: ref, ...}, retry, fallback,
+  // circuitBreaker, options, host}) and returns the run's body (not started). `tree` holds the run's
+  // definitions. Throws ProtocolError naming what is wrong.
+  Task<json> open(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree, policy::HumanDesk& desk);
   // Routes a `conversation.*` command to its run; throws ProtocolError for an unknown run.
   void handle(const json& command_id, const std::string& type, const json& message);
   std::size_t size() const { return sessions_.size(); }

@@ -1,13 +1,24 @@
 #include "engine/engine.hpp"
 
+#include "agent/prompt_run.hpp"
 #include "engine/human_commands.hpp"
 #include "engine/run_kinds.hpp"
+#include "pipeline/registry.hpp"
+#include "policy/circuit_breaker.hpp"
+#include "protocol/events.hpp"
+#include "runtime/reply.hpp"
 #include "schema/validator.hpp"
 
 namespace lmthing {
 
 using protocol::ProtocolError;
 using protocol::WireError;
+
+namespace {
+
+const std::vector<std::string> kRunKinds = {"prompt", "conversation", "call", "map", "sleep", "storage", "fault"};
+
+}  // namespace
 
 Engine::Engine(Host& host) : loop_(host) {
   loop_.set_command_handler([this](const json& message) { handle_command(message); });
@@ -31,29 +42,81 @@ void Engine::handle_command(const json& message) {
     else if (type.rfind("conversation.", 0) == 0)
       directives_.handle(id, type, message);
     else if (type == "engine.info")
-      loop_.emit(protocol::reply_ok(id, json{{"protocol", protocol::kVersion},
-                                             {"version", kEngineVersion},
-                                             {"activeRuns", runs_.size()},
-                                             {"pendingOps", loop_.pending_op_count()}}));
-    else if (!handle_human_command(loop_, desk_, type, id, message))
+      loop_.emit(protocol::reply_ok(id, info()));
+    else if (!handle_human_command(
+                 loop_, desk_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message))
       throw ProtocolError("unknown command type \"" + type +
                           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
                           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
                           "interaction.respond, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
+  } catch (const OpFailed& e) {
+    loop_.emit(protocol::reply_error(id, e.error));
   }
+}
+
+json Engine::info() const {
+  std::vector<std::string> kinds;
+  for (const auto* kind : pipeline::definition_kinds()) kinds.push_back(kind->kind);
+  return json{{"protocol", protocol::kVersion},
+              {"version", kEngineVersion},
+              {"activeRuns", runs_.size()},
+              {"pendingOps", loop_.pending_op_count()},
+              {"definitionKinds", kinds},
+              {"toolOptions", pipeline::known_tool_options()},
+              {"modelOptions", pipeline::known_model_options()},
+              {"eventTypes", protocol::run_event_types()}};
 }
 
 void Engine::start_run(const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "id", "run.start");
   if (runs_.count(run)) throw ProtocolError("run.start: a run with id " + std::to_string(run) + " is already active");
   const json& spec = message.contains("spec") ? message["spec"] : json();
-  // Directive runs need the engine's table of conversations; every other kind is self-contained.
-  const bool directive = spec.is_object() && spec.value("kind", json()) == "conversation";
-  Task<json> body = directive ? directives_.open(loop_, run, spec) : prepare_run(loop_, run, spec, policies_, desk_);
-  runs_.emplace(run, spec["kind"].get<std::string>());
-  loop_.spawn(run_main(command_id, run, std::move(body)));
+  if (!spec.is_object()) throw ProtocolError("run.start: \"spec\" must be an object with a \"kind\" (one of " + protocol::joined(kRunKinds) + ")");
+  protocol::FieldReader fields(spec, "run.start spec");
+  const std::string kind = fields.string("kind");
+  if (std::find(kRunKinds.begin(), kRunKinds.end(), kind) == kRunKinds.end()) {
+    std::string hint;
+    if (auto guess = protocol::nearest(kind, kRunKinds)) hint = "did you mean \"" + *guess + "\"? ";
+    throw ProtocolError("run.start: unknown spec kind \"" + kind + "\" (" + hint + "expected one of " + protocol::joined(kRunKinds) + ")");
+  }
+  LiveRun live{kind, fields.optional_string("host", true).value_or(""), json::array({"root"})};
+  Task<json> body;
+  if (kind == "prompt" || kind == "conversation") {
+    // Both carry definitions and join a run tree; a bad spec must leave nothing behind.
+    try {
+      auto tree = trees_.attach(loop_, run, spec);
+      if (kind == "prompt") {
+        agent::PromptSpec parsed = agent::parse_prompt_spec(spec);
+        live.path = parsed.path;
+        body = agent::prepare_prompt_run(loop_, run, std::move(parsed), std::move(tree), desk_);
+      } else {
+        body = directives_.open(loop_, run, spec, std::move(tree), desk_);
+      }
+    } catch (...) {
+      trees_.release(run);
+      loop_.forget_run(run);
+      throw;
+    }
+  } else {
+    body = prepare_simple_run(loop_, run, kind, spec);
+  }
+  runs_.emplace(run, std::move(live));
+  loop_.spawn(reply_when_done(loop_, command_id, std::move(body), [this, run] { finish_run(run); }));
+}
+
+void Engine::finish_run(RunId run) {
+  runs_.erase(run);
+  trees_.release(run);
+  loop_.forget_run(run);
+}
+
+pipeline::CallEnv Engine::env_of(RunId run, const std::string& where) {
+  auto live = runs_.find(run);
+  auto tree = trees_.find(run);
+  if (live == runs_.end() || !tree) throw ProtocolError(where + ": no active prompt or directive run with id " + std::to_string(run));
+  return pipeline::CallEnv{loop_, run, tree, desk_, live->second.host, live->second.path, nullptr};
 }
 
 void Engine::validate(const json& command_id, const json& message) {
@@ -78,21 +141,21 @@ void Engine::cancel_run(const json& command_id, const json& message) {
 
 void Engine::policy_command(const std::string& type, const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "run", type);
-  auto policies = policies_.find(run);
-  if (!policies) throw ProtocolError(type + ": no active prompt run with id " + std::to_string(run));
+  auto tree = trees_.find(run);
+  if (!tree) throw ProtocolError(type + ": no active prompt or directive run with id " + std::to_string(run));
   const double now = loop_.now_ms();
   if (type == "constraints.check") {
-    if (auto violation = policies->ledger().exceeded(now))
+    if (auto violation = tree->ledger().exceeded(now))
       loop_.emit(protocol::reply_error(command_id, violation->error()));
     else
-      loop_.emit(protocol::reply_ok(command_id, policies->ledger().totals(now)));
+      loop_.emit(protocol::reply_ok(command_id, tree->ledger().totals(now)));
     return;
   }
   const std::string name = protocol::require_field(message, "name", json::value_t::string, type).get<std::string>();
   policy::CircuitBreaker* breaker = nullptr;
   try {
-    breaker = &policies->breaker(name);
-  } catch (const std::invalid_argument& e) {
+    breaker = &tree->definitions().get<policy::CircuitBreaker>("circuitBreaker", name);
+  } catch (const ProtocolError& e) {
     throw ProtocolError(type + ": " + e.what());
   }
   if (type == "circuit.admit") {
@@ -113,24 +176,6 @@ void Engine::policy_command(const std::string& type, const json& command_id, con
   else
     throw ProtocolError(type + ": \"outcome\" must be success, failure or cancelled, got \"" + outcome + "\"");
   loop_.emit(protocol::reply_ok(command_id, json{{"state", policy::to_string(breaker->state(now))}}));
-}
-
-Task<void> Engine::run_main(json command_id, RunId run, Task<json> body) {
-  json reply;
-  try {
-    json value = co_await std::move(body);
-    reply = protocol::reply_ok(command_id, std::move(value));
-  } catch (const OpFailed& e) {
-    reply = protocol::reply_error(command_id, e.error);
-  } catch (const ProtocolError& e) {
-    reply = protocol::reply_error(command_id, WireError{"protocol", e.what(), json::object()});
-  } catch (const std::exception& e) {
-    reply = protocol::reply_error(command_id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
-  }
-  runs_.erase(run);
-  policies_.release(run);
-  loop_.forget_run(run);
-  loop_.emit(reply);
 }
 
 }  // namespace lmthing

@@ -1,7 +1,9 @@
 #include "engine/human_commands.hpp"
 
+#include "pipeline/run_tree.hpp"
 #include "policy/approval.hpp"
 #include "policy/interaction.hpp"
+#include "runtime/reply.hpp"
 
 namespace lmthing {
 
@@ -11,38 +13,19 @@ using value_t = json::value_t;
 
 namespace {
 
-Task<void> decide(Loop& loop, policy::HumanDesk& desk, json id, RunId run, std::string host, policy::ApprovalSpec spec, json context) {
-  json reply;
-  try {
-    policy::Decision decision = co_await policy::ask_approval(loop, desk, run, host, std::move(spec), context, json(), json::object());
-    reply = protocol::reply_ok(id, decision.to_json());
-  } catch (const OpFailed& e) {
-    reply = protocol::reply_error(id, e.error);
-  }
-  loop.emit(reply);
+// Each owns its environment for as long as the request is open.
+Task<json> decide(pipeline::CallEnv env, policy::ApprovalSpec spec, json context) {
+  policy::Decision decision = co_await policy::ask_approval(env, std::move(spec), std::move(context), json(), json::object());
+  co_return decision.to_json();
 }
 
-Task<void> interact(Loop& loop, policy::HumanDesk& desk, json id, RunId run, std::string host, policy::InteractionSpec spec, json context) {
-  json reply;
-  try {
-    json answer = co_await policy::ask_interaction(loop, desk, run, host, std::move(spec), context);
-    reply = protocol::reply_ok(id, std::move(answer));
-  } catch (const OpFailed& e) {
-    reply = protocol::reply_error(id, e.error);
-  }
-  loop.emit(reply);
-}
-
-std::shared_ptr<const policy::HumanPolicy> live_policy(const policy::HumanDesk& desk, const json& message, const std::string& type, RunId& run) {
-  run = protocol::require_id(message, "run", type);
-  auto policy = desk.policy_of(run);
-  if (!policy) throw ProtocolError(type + ": no active prompt run with id " + std::to_string(run));
-  return policy;
+Task<json> interact(pipeline::CallEnv env, policy::InteractionSpec spec, json context) {
+  co_return co_await policy::ask_interaction(env, std::move(spec), std::move(context));
 }
 
 }  // namespace
 
-bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const std::string& type, const json& id, const json& message) {
+bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const EnvOfRun& env_of, const std::string& type, const json& id, const json& message) {
   if (type == "approval.respond" || type == "interaction.respond") {
     const std::string kind = type.substr(0, type.find('.'));
     const std::string request = require_field(message, "request", value_t::string, type).get<std::string>();
@@ -53,21 +36,17 @@ bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const std::string
     return true;
   }
   if (type == "approval.request" || type == "interaction.request") {
-    RunId run = 0;
-    auto policy = live_policy(desk, message, type, run);
+    const RunId run = protocol::require_id(message, "run", type);
+    pipeline::CallEnv env = env_of(run, type);
     const std::string name = require_field(message, "name", value_t::string, type).get<std::string>();
     const json context = message.contains("context") ? message["context"] : json();
-    if (type == "approval.request") {
-      auto it = policy->approvals.find(name);
-      if (it == policy->approvals.end())
-        throw ProtocolError(type + ": unknown approval \"" + name + "\" (defined approvals: " + policy::defined_names(policy->approvals) + ")");
-      loop.spawn(decide(loop, desk, id, run, policy->host, it->second, context));
-    } else {
-      auto it = policy->interactions.find(name);
-      if (it == policy->interactions.end())
-        throw ProtocolError(type + ": unknown interaction \"" + name + "\" (defined interactions: " + policy::defined_names(policy->interactions) +
-                            ")");
-      loop.spawn(interact(loop, desk, id, run, policy->host, it->second, context));
+    try {
+      if (type == "approval.request")
+        loop.spawn(reply_when_done(loop, id, decide(env, env.tree->definitions().get<policy::ApprovalSpec>("approval", name), context)));
+      else
+        loop.spawn(reply_when_done(loop, id, interact(env, env.tree->definitions().get<policy::InteractionSpec>("interaction", name), context)));
+    } catch (const ProtocolError& e) {
+      throw ProtocolError(type + ": " + e.what());
     }
     return true;
   }

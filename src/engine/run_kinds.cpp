@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "agent/step_loop.hpp"
 #include "flow/parallel_map.hpp"
+#include "state/storage_script.hpp"
 
 namespace lmthing {
 
@@ -12,8 +12,6 @@ using protocol::require_field;
 using value_t = json::value_t;
 
 namespace {
-
-const char* const kKinds = "prompt, conversation, call, map, sleep, fault";
 
 double optional_non_negative(const json& spec, const char* field, const char* where) {
   if (!spec.contains(field)) return 0;
@@ -51,26 +49,9 @@ Task<json> sleep(Loop& loop, RunId run, double ms) {
   co_return json{{"sleptMs", loop.now_ms() - started}};
 }
 
-Task<json> prompt_run(Loop& loop, RunId run, const json& spec, policy::PolicyRegistry& policies, policy::HumanDesk& desk) {
-  agent::PromptSpec parsed = agent::parse_prompt_spec(spec);
-  try {
-    agent::attach_policies(parsed, policies.attach(loop, run, spec));
-  } catch (const std::invalid_argument& e) {
-    policies.release(run);
-    throw ProtocolError(std::string("run.start spec (prompt): ") + e.what());
-  } catch (...) {
-    policies.release(run);
-    throw;
-  }
-  return agent::run_prompt(loop, run, std::move(parsed), desk);
-}
-
 }  // namespace
 
-Task<json> prepare_run(Loop& loop, RunId run, const json& spec, policy::PolicyRegistry& policies, policy::HumanDesk& desk) {
-  if (!spec.is_object()) throw ProtocolError("run.start: \"spec\" must be an object with a \"kind\" (one of " + std::string(kKinds) + ")");
-  const std::string kind = require_field(spec, "kind", value_t::string, "run.start spec").get<std::string>();
-  if (kind == "prompt") return prompt_run(loop, run, spec, policies, desk);
+Task<json> prepare_simple_run(Loop& loop, RunId run, const std::string& kind, const json& spec) {
   if (kind == "call") {
     check_callback_name(spec, "run.start spec (call)");
     optional_non_negative(spec, "timeoutMs", "run.start spec (call)");
@@ -87,14 +68,15 @@ Task<json> prepare_run(Loop& loop, RunId run, const json& spec, policy::PolicyRe
     require_field(spec, "ms", value_t::number_float, "run.start spec (sleep)");
     return sleep(loop, run, optional_non_negative(spec, "ms", "run.start spec (sleep)"));
   }
-  if (kind == "fault") {
-    const std::string where = spec.value("where", std::string("run"));
-    if (where != "run" && where != "loop")
-      throw ProtocolError("run.start spec (fault): \"where\" must be \"run\" or \"loop\", got \"" + where + "\"");
-    if (where == "loop") throw std::logic_error("deliberate fault requested by run.start {kind: \"fault\", where: \"loop\"}");
-    return fault(spec);
+  if (kind == "storage") {  // diagnostic: storage ops through the engine (src/state/storage_script.hpp)
+    state::check_storage_script(spec);
+    return state::run_storage_script(loop, run, spec);
   }
-  throw ProtocolError("run.start: unknown spec kind \"" + kind + "\" (expected one of " + kKinds + ")");
+  // kind == "fault"
+  const std::string where = spec.value("where", std::string("run"));
+  if (where != "run" && where != "loop") throw ProtocolError("run.start spec (fault): \"where\" must be \"run\" or \"loop\", got \"" + where + "\"");
+  if (where == "loop") throw std::logic_error("deliberate fault requested by run.start {kind: \"fault\", where: \"loop\"}");
+  return fault(spec);
 }
 
 }  // namespace lmthing

@@ -58,9 +58,11 @@ Decision read_decision(const json& answer, const ApprovalSpec& spec) {
   return d;
 }
 
-Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string host, ApprovalSpec spec, json context, json preview, json extra) {
+Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, json context, json preview, json extra) {
+  Loop& loop = env.loop;
+  const RunId run = env.run;
   const std::string message = co_await render_message(loop, run, spec.message_fn, spec.message, context);
-  OpenRequest request(desk, desk.open(run, "approval", [spec](const json& answer) { read_decision(answer, spec); }));
+  OpenRequest request(env.desk, env.desk.open(run, "approval", [spec](const json& answer) { read_decision(answer, spec); }));
   json fields{{"request", request.id()},
               {"name", spec.name},
               {"message", message},
@@ -70,9 +72,9 @@ Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string 
               {"deadline", spec.timeout_ms > 0 ? json(loop.now_ms() + spec.timeout_ms) : json()},
               {"context", context}};
   fields = merged(std::move(fields), extra);
-  emit_run_event(loop, run, merged(fields, {{"type", "approval-request"}}));
+  env.emit(merged(fields, {{"type", "approval-request"}}));
 
-  json payload = merged(fields, {{"host", host}});
+  json payload = merged(fields, {{"host", env.host}, {"path", env.path}});
   Decision decision;
   try {
     json answer = co_await loop.op(run, "approval.ask", std::move(payload), spec.timeout_ms).tracked(&request.entry().op);
@@ -91,7 +93,7 @@ Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string 
       decision = default_decision(spec, "error", "the approval handler failed: " + e.error.message);
   }
   decision.id = request.id();
-  emit_run_event(loop, run, merged(merged(decision.to_json(), {{"type", "approval-decision"}, {"name", spec.name}}), extra));
+  env.emit(merged(merged(decision.to_json(), {{"type", "approval-decision"}, {"name", spec.name}}), extra));
   co_return decision;
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "pipeline/call.hpp"
 #include "policy/human_desk.hpp"
 
 namespace lmthing::policy {
@@ -24,9 +25,9 @@ struct Decision {
 // Throws std::invalid_argument when the action is not offered or modify carries no data.
 Decision read_decision(const json& answer, const ApprovalSpec& spec);
 
-// Asks for approval `spec` about `context`; `preview` (e.g. {toolName, args}) is shown when the
-// approval allows it; `extra` fields (toolCallId, stepNumber) go into the request and decision
-// events. Fails only when the run is cancelled.
-Task<Decision> ask_approval(Loop& loop, HumanDesk& desk, RunId run, std::string host, ApprovalSpec spec, json context, json preview, json extra);
+// Asks for approval `spec` about `context` for a call in `env`; `preview` (e.g. {toolName, args}) is
+// shown when the approval allows it; `extra` fields (toolCallId, stepNumber) go into the request and
+// decision events. Fails only when the run is cancelled.
+Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, json context, json preview, json extra);
 
 }  // namespace lmthing::policy

@@ -65,7 +65,11 @@ BackoffConfig parse_backoff(const nlohmann::json& spec) {
   config.base_delay_ms = base ? *base : std::min(config.base_delay_ms, max.value_or(config.base_delay_ms));
   config.max_delay_ms = max ? *max : std::max(config.max_delay_ms, config.base_delay_ms);
   const auto unit = [](double v) { return v >= 0 && v <= 1; };
-  if (const auto jitter = number_field(spec, "jitter", "a number in [0, 1]", unit)) config.jitter = *jitter;
+  // `jitter: true` (the proposal's spelling) randomizes half of each delay ("equal jitter").
+  if (const auto it = spec.find("jitter"); it != spec.end() && it->is_boolean())
+    config.jitter = it->get<bool>() ? 0.5 : 0;
+  else if (const auto jitter = number_field(spec, "jitter", "a number in [0, 1] or a boolean", unit))
+    config.jitter = *jitter;
   return config;
 }
 

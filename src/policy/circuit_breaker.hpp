@@ -69,3 +69,12 @@ class CircuitBreaker {
 };
 
 }  // namespace lmthing::policy
+
+namespace lmthing::protocol {
+struct WireError;
+}
+
+namespace lmthing::policy {
+// The error of a call refused by an open breaker (kind circuit_open, code CIRCUIT_OPEN).
+protocol::WireError circuit_open_error(const std::string& name, double retry_in_ms);
+}  // namespace lmthing::policy

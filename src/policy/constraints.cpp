@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "policy/config_fields.hpp"
+#include "protocol/fields.hpp"
 #include "runtime/loop.hpp"
 
 namespace lmthing::policy {
@@ -21,10 +21,12 @@ std::string usd(double v) {
   return buffer;
 }
 
-void read_tracking(const ConfigReader& config, Constraint& c) {
-  if (!config.has("track")) return;
+void read_tracking(const protocol::FieldReader& config, Constraint& c) {
+  // `tracking` is the proposal's spelling of `track`.
+  const char* key = config.has("tracking") ? "tracking" : "track";
+  if (!config.has(key)) return;
   c.track_input = c.track_output = c.track_embeddings = false;
-  for (const auto& item : config.strings("track")) {
+  for (const auto& item : config.strings(key)) {
     if (item == "input")
       c.track_input = true;
     else if (item == "output")
@@ -37,12 +39,12 @@ void read_tracking(const ConfigReader& config, Constraint& c) {
   if (!c.track_input && !c.track_output && !c.track_embeddings) config.fail("'track' must name at least one of 'input', 'output', 'embeddings'");
 }
 
-void read_prices(const ConfigReader& config, Constraint& c) {
+void read_prices(const protocol::FieldReader& config, Constraint& c) {
   if (!config.has("prices")) config.fail("a cost constraint needs 'prices': {modelId: {input, output}} in USD per 1M tokens");
-  const json& prices = config.spec().at("prices");
+  const json& prices = config.object().at("prices");
   if (!prices.is_object() || prices.empty()) config.fail("'prices' must be a non-empty object {modelId: {input, output}}, got " + prices.dump());
   for (const auto& [model, price] : prices.items()) {
-    ConfigReader entry(price, "price of \"" + model + "\"");
+    protocol::FieldReader entry(price, "price of \"" + model + "\"");
     Constraint::Price p;
     p.input = entry.positive("input", true).value_or(0);
     p.output = entry.positive("output", true).value_or(0);
@@ -57,7 +59,7 @@ Constraint parse_constraint(const json& spec) {
     throw std::invalid_argument("constraint: expected {name, type, ...config}, got " + spec.dump());
   Constraint c;
   c.name = spec["name"].get<std::string>();
-  ConfigReader config(spec, "constraint \"" + c.name + "\"");
+  protocol::FieldReader config(spec, "constraint \"" + c.name + "\"");
   const auto type = config.choice("type", {"tokens", "duration", "rate", "cost"});
   if (!type) config.fail("'type' is required: one of 'tokens', 'duration', 'rate', 'cost'");
   if (*type == "rate") {
@@ -67,7 +69,8 @@ Constraint parse_constraint(const json& spec) {
     } catch (const std::invalid_argument& e) {
       config.fail(e.what());
     }
-    c.fail_when_busy = config.choice("strategy", {"wait", "fail"}).value_or("wait") == "fail";
+    // 'sliding-window' (the proposal's spelling) names the limiter's algorithm, which waits for a slot.
+    c.fail_when_busy = config.choice("strategy", {"wait", "fail", "sliding-window"}).value_or("wait") == "fail";
     c.scope = config.choice("scope", {"model", "tool", "all"}).value_or("model");
     return c;
   }
@@ -198,6 +201,12 @@ std::optional<std::string> Ledger::graceful_stop(double now_ms) const {
   for (const auto& c : constraints_)
     if (c.type == Constraint::Type::Duration && c.graceful && over(c, now_ms)) return c.name;
   return std::nullopt;
+}
+
+bool Ledger::has_graceful_stop() const {
+  for (const auto& c : constraints_)
+    if (c.type == Constraint::Type::Duration && c.graceful) return true;
+  return false;
 }
 
 std::optional<std::pair<double, Violation>> Ledger::hard_deadline() const {

@@ -65,6 +65,7 @@ class Ledger {
   std::optional<Violation> exceeded(double now_ms) const;
   // A duration constraint with 'graceful-stop' whose time is up: the loop should end after this step.
   std::optional<std::string> graceful_stop(double now_ms) const;
+  bool has_graceful_stop() const;
   // The hard time limit of the run tree (duration with onExceeded 'stop'), as {ms from start, violation}.
   std::optional<std::pair<double, Violation>> hard_deadline() const;
 

@@ -34,11 +34,6 @@ void HumanDesk::respond(Loop& loop, const std::string& kind, const std::string& 
     throw ProtocolError(kind + ".respond: request \"" + id + "\" is no longer waiting for an answer");
 }
 
-std::shared_ptr<const HumanPolicy> HumanDesk::policy_of(RunId run) const {
-  auto it = runs_.find(run);
-  return it == runs_.end() ? nullptr : it->second;
-}
-
 Task<std::string> render_message(Loop& loop, RunId run, std::optional<std::string> fn, std::string fallback, json context) {
   if (!fn) co_return fallback;
   json payload{{"fn", *fn}, {"args", json::array({context})}};

@@ -1,7 +1,6 @@
 // The engine's desk of open human requests (approvals, interactions): each has an id that a host
 // can answer by (`approval.respond` / `interaction.respond`) while the `*.ask` op the engine handed
-// out is still pending, and the runs whose human-in-the-loop policy `approval.request` /
-// `interaction.request` commands refer to. One desk per engine.
+// out is still pending. One desk per engine.
 #pragma once
 
 #include <cstdint>
@@ -35,16 +34,10 @@ class HumanDesk {
   // a request of another kind, or an answer the request does not accept.
   void respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer);
 
-  // The human-in-the-loop policy of a live run (for *.request commands).
-  void attach(RunId run, std::shared_ptr<const HumanPolicy> policy) { runs_[run] = std::move(policy); }
-  void detach(RunId run) { runs_.erase(run); }
-  std::shared_ptr<const HumanPolicy> policy_of(RunId run) const;
-
   std::size_t open_count() const { return requests_.size(); }
 
  private:
   std::map<std::string, Request> requests_;
-  std::map<RunId, std::shared_ptr<const HumanPolicy>> runs_;
   std::uint64_t next_id_ = 1;
 };
 

@@ -1,10 +1,9 @@
-// What a prompt run declared for human-in-the-loop control (docs/human-in-the-loop.md): approvals,
-// guards, validators and interactions, by name, checked once when the run starts. The engine
-// applies them (timeouts, default actions, re-asking, retries); the host only performs the
-// `approval.ask` / `interaction.ask` ops and the callbacks named here.
+// The human-in-the-loop definitions (docs/human-in-the-loop.md): approvals, guards, validators and
+// interactions, by name in the run tree (definition kinds `approval`, `guard`, `validator`,
+// `interaction`). The engine applies them (timeouts, default actions, re-asking, retries); the host
+// only performs the `approval.ask` / `interaction.ask` ops and the callbacks named here.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +27,7 @@ struct ApprovalSpec {
 };
 
 enum class OnFail { Throw, Skip, Redirect, PromptUser };
+const char* to_string(OnFail mode) noexcept;
 
 struct GuardSpec {
   std::string name;
@@ -51,6 +51,7 @@ struct InteractionSpec {
   std::string message;
   std::optional<std::string> message_fn;
   json choices = json::array();
+  std::optional<std::string> choices_fn;  // callback(context) -> choices, asked each time
   bool multiple = false;
   std::shared_ptr<const schema::Validator> validation;
   double timeout_ms = 0;
@@ -58,36 +59,5 @@ struct InteractionSpec {
   std::optional<json> default_value;
   int max_attempts = 3;
 };
-
-// Checks the final answer of a run (the parsed JSON when the text is JSON, else the text).
-struct ResponseCheck {
-  std::string validator;
-  bool retry_on_failure = false;
-  int max_retries = 2;
-};
-
-struct HumanPolicy {
-  std::string host;  // opaque; copied into approval.ask / interaction.ask so the host can route them
-  std::map<std::string, ApprovalSpec> approvals;
-  std::vector<GuardSpec> guards;  // definition order (the order they are checked in)
-  std::map<std::string, ValidatorSpec> validators;
-  std::map<std::string, InteractionSpec> interactions;
-  std::optional<ResponseCheck> response_check;
-
-  const GuardSpec* find_guard(const std::string& name) const;
-  bool empty() const { return approvals.empty() && guards.empty() && validators.empty() && interactions.empty(); }
-};
-
-// Reads the human-in-the-loop fields of a prompt spec (approvals, guards, validators, interactions,
-// responseValidator, host). Throws protocol::ProtocolError naming the bad field.
-std::shared_ptr<const HumanPolicy> parse_human_policy(const json& spec, const std::string& where);
-
-// "a, b, c" or "none": for error messages that list what is defined.
-template <class Map>
-std::string defined_names(const Map& map) {
-  std::string out;
-  for (const auto& [name, value] : map) out += (out.empty() ? "" : ", ") + name;
-  return out.empty() ? "none" : out;
-}
 
 }  // namespace lmthing::policy

@@ -54,8 +54,24 @@ std::string check_answer(const InteractionSpec& spec, const json& answer) {
   return "";
 }
 
-Task<json> ask_interaction(Loop& loop, HumanDesk& desk, RunId run, std::string host, InteractionSpec spec, json context) {
+Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, json context) {
+  Loop& loop = env.loop;
+  const RunId run = env.run;
+  HumanDesk& desk = env.desk;
   const std::string message = co_await render_message(loop, run, spec.message_fn, spec.message, context);
+  if (spec.choices_fn) {
+    // The choices come from the definition's function of the context, asked once per request.
+    json payload{{"fn", *spec.choices_fn}, {"args", json::array({context})}};
+    json choices = co_await loop.op(run, "callback.invoke", std::move(payload), 0, "the choices of interaction \"" + spec.name + "\"");
+    if (!choices.is_array() || choices.empty())
+      fail("callback", "interaction \"" + spec.name + "\": its choices function must return a non-empty array, got " + choices.dump().substr(0, 100));
+    spec.choices = std::move(choices);
+  }
+  // A choice's default may be given as an index into its choices (the proposal's `default: 0`).
+  if (spec.kind == "choice" && spec.default_value && spec.default_value->is_number_unsigned() &&
+      std::find(spec.choices.begin(), spec.choices.end(), *spec.default_value) == spec.choices.end() &&
+      spec.default_value->get<std::size_t>() < spec.choices.size())
+    spec.default_value = spec.choices[spec.default_value->get<std::size_t>()];
   std::string problem;
   for (int attempt = 1; attempt <= spec.max_attempts; ++attempt) {
     OpenRequest request(desk, desk.open(run, "interaction", check_shape));
@@ -73,9 +89,10 @@ Task<json> ask_interaction(Loop& loop, HumanDesk& desk, RunId run, std::string h
                 {"context", context}};
     json event = fields;
     event["type"] = "interaction-request";
-    emit_run_event(loop, run, std::move(event));
+    env.emit(std::move(event));
     json payload = fields;
-    payload["host"] = host;
+    payload["host"] = env.host;
+    payload["path"] = env.path;
 
     json answer;
     std::string fallback_reason;
@@ -96,9 +113,7 @@ Task<json> ask_interaction(Loop& loop, HumanDesk& desk, RunId run, std::string h
     } else {
       problem = check_answer(spec, answer);
       if (!problem.empty()) {
-        emit_run_event(
-            loop, run,
-            json{{"type", "interaction-invalid"}, {"request", request.id()}, {"name", spec.name}, {"attempt", attempt}, {"error", problem}});
+        env.emit(json{{"type", "interaction-invalid"}, {"request", request.id()}, {"name", spec.name}, {"attempt", attempt}, {"error", problem}});
         continue;
       }
       const bool skipped = answer.value("skipped", false);
@@ -108,7 +123,7 @@ Task<json> ask_interaction(Loop& loop, HumanDesk& desk, RunId run, std::string h
     json done = result;
     done["type"] = "interaction-answer";
     done["name"] = spec.name;
-    emit_run_event(loop, run, std::move(done));
+    env.emit(std::move(done));
     co_return result;
   }
   fail("validation", "interaction \"" + spec.name + "\": no acceptable answer after " + std::to_string(spec.max_attempts) +

@@ -4,6 +4,7 @@
 // falls back to the default (or a skip, when skipping is allowed).
 #pragma once
 
+#include "pipeline/call.hpp"
 #include "policy/human_desk.hpp"
 
 namespace lmthing::policy {
@@ -14,6 +15,6 @@ std::string check_answer(const InteractionSpec& spec, const json& answer);
 // Resolves to {request, value, skipped, attempts, reason?}. Fails with a `validation` error after
 // maxAttempts unacceptable answers, with `timeout` / `callback` when there is nothing to fall back
 // to, and with `aborted` when the run is cancelled.
-Task<json> ask_interaction(Loop& loop, HumanDesk& desk, RunId run, std::string host, InteractionSpec spec, json context);
+Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, json context);
 
 }  // namespace lmthing::policy

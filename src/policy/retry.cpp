@@ -1,11 +1,12 @@
 #include "policy/retry.hpp"
 
-#include "policy/config_fields.hpp"
+#include "pipeline/registry.hpp"
+#include "protocol/fields.hpp"
 
 namespace lmthing::policy {
 
 RetryPolicy parse_retry(const nlohmann::json& spec, const std::string& what) {
-  ConfigReader config(spec, what);
+  protocol::FieldReader config(spec, what);
   RetryPolicy policy;
   if (auto attempts = config.integer("maxAttempts", 1, 100)) policy.max_attempts = *attempts;
   try {
@@ -55,4 +56,86 @@ std::optional<double> retry_after_ms(const protocol::WireError& error) {
   return after->get<double>();
 }
 
+const RetryPolicy& model_retry_policy(const pipeline::Target& target, RetryPolicy& default_storage) {
+  protocol::FieldReader options(target.options, "the run's model options");
+  if (auto name = options.optional_string("retry")) return target.tree.definitions().get<RetryPolicy>("retry", *name);
+  default_storage = default_model_retry(target.run.max_retries);
+  return default_storage;
+}
+
+namespace {
+
+using pipeline::Call;
+using pipeline::CallKind;
+using pipeline::Next;
+
+// Tools retry on any failure their policy does not exclude (user code failed; trying again is the
+// point of putting a retry on it).
+bool any_failure(const protocol::WireError&) { return true; }
+
+// Calls the rest of the chain again after a failure the policy retries, waiting its backoff (and
+// the server's Retry-After) on an engine timer; emits a `retry` event before each wait.
+class RetryInterceptor : public pipeline::Interceptor {
+ public:
+  RetryInterceptor(RetryPolicy policy, bool (*rule)(const protocol::WireError&), pipeline::RunTree& tree)
+      : policy_(std::move(policy)), rule_(rule), tree_(tree) {}
+
+  Task<json> intercept(Call call, Next next) override {
+    for (int attempt = 0;; ++attempt) {
+      std::optional<protocol::WireError> failure;
+      try {
+        co_return co_await next(call);
+      } catch (const pipeline::RunFailed&) {
+        throw;
+      } catch (const OpFailed& e) {
+        failure = e.error;
+      }
+      if (attempt + 1 >= policy_.max_attempts || call.env->cancelled() || !retries(policy_, *failure, rule_)) throw OpFailed(*failure);
+      const double delay = retry_delay(policy_.backoff, attempt, retry_after_ms(*failure), tree_.rng());
+      json event{{"type", "retry"}, {"attempt", attempt + 1}, {"delayMs", delay}, {"error", failure->message}};
+      if (call.kind == CallKind::Model) {
+        event["target"] = "model";
+        event["model"] = call.target;
+      } else {
+        event["target"] = "tool";
+        event["toolName"] = call.target;
+        event["toolCallId"] = call.context.value("toolCallId", json());
+      }
+      event["stepNumber"] = call.context.value("stepNumber", json());
+      call.env->emit(std::move(event));
+      co_await call.env->loop.sleep(call.env->run, delay);
+    }
+  }
+
+ private:
+  RetryPolicy policy_;
+  bool (*rule_)(const protocol::WireError&);
+  pipeline::RunTree& tree_;
+};
+
+void define_retry(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
+  tree.definitions().add("retry", name, std::make_shared<RetryPolicy>(parse_retry(config.object(), config.where())));
+}
+
+std::unique_ptr<pipeline::Interceptor> make_retry(const pipeline::Target& target) {
+  if (target.kind == CallKind::Model) {
+    RetryPolicy storage;
+    const RetryPolicy& policy = model_retry_policy(target, storage);
+    if (policy.max_attempts <= 1) return nullptr;
+    return std::make_unique<RetryInterceptor>(policy, model_error_retryable, target.tree);
+  }
+  protocol::FieldReader options(target.options, "tool \"" + target.tool->name + "\"");
+  auto name = options.optional_string("retry");
+  if (!name) return nullptr;
+  return std::make_unique<RetryInterceptor>(target.tree.definitions().get<RetryPolicy>("retry", *name), any_failure, target.tree);
+}
+
+}  // namespace
+
 }  // namespace lmthing::policy
+
+namespace lmthing::pipeline::registered {
+extern const DefinitionKind retry_kind{
+    "retry", "retry policy", {"maxAttempts", "backoff", "baseDelay", "maxDelay", "jitter", "retryableErrors"}, policy::define_retry, nullptr};
+extern const InterceptorType retry_interceptor{"retry", {"retry"}, {"retry"}, policy::make_retry};
+}  // namespace lmthing::pipeline::registered

@@ -41,3 +41,15 @@ bool retries(const RetryPolicy& policy, const protocol::WireError& error, bool (
 std::optional<double> retry_after_ms(const protocol::WireError& error);
 
 }  // namespace lmthing::policy
+
+namespace lmthing::pipeline {
+struct Target;
+}
+
+namespace lmthing::policy {
+
+// The retry policy of a target's model calls: the one named by the run's `retry` model option, or
+// the default rule with the run's maxRetries. Throws ProtocolError for an unknown name.
+const RetryPolicy& model_retry_policy(const pipeline::Target& target, RetryPolicy& default_storage);
+
+}  // namespace lmthing::policy

@@ -17,10 +17,10 @@ using json = nlohmann::json;
 
 inline constexpr int kVersion = 1;
 
-// A malformed or out-of-place message. Reported to the host; never stops the loop.
-class ProtocolError : public std::runtime_error {
+// A malformed or out-of-place message, spec or config. Reported to the host; never stops the loop.
+class ProtocolError : public std::invalid_argument {
  public:
-  using std::runtime_error::runtime_error;
+  using std::invalid_argument::invalid_argument;
 };
 
 // Error values as they travel in op.done / reply messages: {kind, message, ...extra}.
@@ -75,6 +75,8 @@ json op_cancel_message(std::uint64_t id, std::string_view reason);
 json reply_ok(const json& command_id, json value);
 json reply_error(const json& command_id, const WireError& error);
 json protocol_error_event(std::string_view message);
+// The envelope of every run event: {type: "run.event", run, event}.
+json run_event(std::uint64_t run, json event);
 
 // Field access that names what was wrong and what was expected.
 const json& require_field(const json& object, std::string_view field, json::value_t type, std::string_view where);

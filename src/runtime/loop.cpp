@@ -21,7 +21,7 @@ std::string format_ms(double ms) {
 }
 
 void OpAwaiter::await_suspend(coro::coroutine_handle<> waiter) {
-  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, waiter, &outcome_, id_out_);
+  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, label_, waiter, &outcome_, id_out_);
 }
 
 json OpAwaiter::await_resume() {
@@ -34,7 +34,8 @@ Loop::~Loop() {
   roots_.clear();
 }
 
-void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter, OpOutcome* outcome, OpId* id_out) {
+void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
+                    OpOutcome* outcome, OpId* id_out) {
   if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
     outcome->error = cancelled->second;
@@ -49,8 +50,9 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
   if (timeout_ms > 0) {
     const OpId timer = next_op_id_++;
     entry.linked = timer;
-    std::string what = kind;
-    if (auto fn = payload.find("fn"); fn != payload.end() && fn->is_string()) what += " \"" + fn->get<std::string>() + "\"";
+    std::string what = label.empty() ? kind : label;
+    if (label.empty())
+      if (auto fn = payload.find("fn"); fn != payload.end() && fn->is_string()) what += " \"" + fn->get<std::string>() + "\"";
     pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true, what + " timed out after " + format_ms(timeout_ms) + " ms"});
     host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", timeout_ms}}).dump());
   }

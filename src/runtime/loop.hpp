@@ -44,8 +44,8 @@ std::string format_ms(double ms);
 // co_await loop.op(...): hands the operation to the host and resumes with its value (or throws OpFailed).
 class [[nodiscard]] OpAwaiter {
  public:
-  OpAwaiter(Loop& loop, RunId run, std::string kind, json payload, double timeout_ms)
-      : loop_(&loop), run_(run), kind_(std::move(kind)), payload_(std::move(payload)), timeout_ms_(timeout_ms) {}
+  OpAwaiter(Loop& loop, RunId run, std::string kind, json payload, double timeout_ms, std::string label)
+      : loop_(&loop), run_(run), kind_(std::move(kind)), payload_(std::move(payload)), timeout_ms_(timeout_ms), label_(std::move(label)) {}
   bool await_ready() const noexcept { return false; }
   void await_suspend(coro::coroutine_handle<> waiter);
   json await_resume();
@@ -62,6 +62,7 @@ class [[nodiscard]] OpAwaiter {
   std::string kind_;
   json payload_;
   double timeout_ms_;
+  std::string label_;
   OpOutcome outcome_;
   OpId* id_out_ = nullptr;
 };
@@ -81,8 +82,9 @@ class Loop {
   // --- operations ---
   // timeout_ms > 0 bounds the op: when it elapses the op fails with kind "timeout" and the host is
   // told to cancel it. The timeout is itself a timer op, so it is visible to (and replayable by) the host.
-  OpAwaiter op(RunId run, std::string kind, json payload = json::object(), double timeout_ms = 0) {
-    return OpAwaiter(*this, run, std::move(kind), std::move(payload), timeout_ms);
+  // `label` names the op in the timeout message as the user knows it (`tool "search"`); default: the kind.
+  OpAwaiter op(RunId run, std::string kind, json payload = json::object(), double timeout_ms = 0, std::string label = {}) {
+    return OpAwaiter(*this, run, std::move(kind), std::move(payload), timeout_ms, std::move(label));
   }
   // A timer is an op like any other; the host completes it after `ms` (of real or virtual time).
   OpAwaiter sleep(RunId run, double ms) { return op(run, "timer.sleep", json{{"ms", ms}}); }
@@ -139,8 +141,8 @@ class Loop {
     std::string kind{};           // the op's kind, for messages about its result
   };
 
-  void start_op(RunId run, std::string kind, json payload, double timeout_ms, coro::coroutine_handle<> waiter, OpOutcome* outcome,
-                OpId* id_out = nullptr);
+  void start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
+                OpOutcome* outcome, OpId* id_out = nullptr);
   void complete_op(json& message);  // moves the value out of `message`
   // A line that is not a message: its op fails or its command gets an error reply when its type
   // and id could be read, so that nothing waits forever; else a protocol.error event.

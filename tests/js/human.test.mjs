@@ -223,8 +223,9 @@ test('requestApproval from inside a tool; ctx.requestApproval outside a live run
   }, { model, onApproval: (r) => (r.message === 'Publish version 1.2.0?' ? { action: 'deny', reason: 'not today' } : 'approve') });
   assert.equal(await result.text, 'ok');
   assert.deepEqual(toolResultsSeen(model, 1)[0].result, { error: 'publish was denied: not today' });
-  await assert.rejects(ctxRef.requestApproval('publish'), /the run is not live/);
-  await assert.rejects(ctxRef.requestApproval('nope'), { name: 'TypeError', message: 'requestApproval: unknown approval "nope" (defined approvals: publish)' });
+  await assert.rejects(ctxRef.requestApproval('publish'), { name: 'NotRunningError', code: 'NOT_RUNNING', message: /works only while the run is live/ });
+  await assert.rejects(ctxRef.requestApproval('nope'), { name: 'ConfigError', message: 'ctx.requestApproval: unknown approval "nope" (defined: publish)' });
+  await assert.rejects(ctxRef.requestApproval('nope'), TypeError);
 });
 
 test('guards: throw fails the run, skip answers the model, redirect runs the other tool, prompt-user asks', async () => {
@@ -249,7 +250,7 @@ test('guards: throw fails the run, skip answers the model, redirect runs the oth
   assert.deepEqual(skipped.ran, []);
   assert.deepEqual(toolResultsSeen(skipped.model, 1)[0].result, { skipped: true, guard: 'noSecrets', message: 'secrets stay' });
   const verdict = (await collect(skipped.result.fullStream)).find((p) => p.type === 'guard');
-  assert.deepEqual({ ...verdict, stepNumber: undefined }, { type: 'guard', guard: 'noSecrets', passed: false, onFail: 'skip', message: 'secrets stay', toolCallId: 'call_1', toolName: 'deleteFile', stepNumber: undefined });
+  assert.deepEqual({ ...verdict, stepNumber: undefined }, { type: 'guard', guard: 'noSecrets', passed: false, onFail: 'skip', message: 'secrets stay', toolCallId: 'call_1', toolName: 'deleteFile', stepNumber: undefined, path: ['root'] });
 
   const redirected = await run('redirect', { redirectTo: 'trash' });
   await redirected.result.text;
@@ -358,9 +359,13 @@ test('interactions: an answer that never validates fails with ValidationError af
 
 test('bad input is refused naming what is wrong', async () => {
   const model = mockModel([]);
-  await assert.rejects(runPrompt((ctx) => ctx.defApproval('a', { options: ['approve', 'maybe'] }), { model }), { name: 'TypeError', message: 'defApproval("a"): unknown option "maybe" (expected approve, deny or modify)' });
-  await assert.rejects(runPrompt((ctx) => ctx.defApproval('a', { timeout: -1 }), { model }), /timeout must be a number of milliseconds >= 0, got -1/);
-  await assert.rejects(runPrompt((ctx) => ctx.defGuard('g', () => true, { onFail: 'explode' }), { model }), /onFail must be one of throw, skip, redirect, prompt-user/);
+  await assert.rejects(runPrompt((ctx) => ctx.defApproval('a', { options: ['approve', 'maybe'] }), { model }), {
+    name: 'ConfigError',
+    message: `defApproval("a"): 'options' must be a non-empty array of 'approve', 'deny', 'modify', got an array`,
+  });
+  await assert.rejects(runPrompt((ctx) => ctx.defApproval('a', { timeout: -1 }), { model }), /'timeout' must be a number of milliseconds >= 0 \(at most 1e12\), got the number -1/);
+  await assert.rejects(runPrompt((ctx) => ctx.defApproval('a', { timout: 5 }), { model }), { message: `defApproval("a"): unknown option 'timout' (did you mean 'timeout'? known: message, options, timeout, defaultAction, showPreview)` });
+  await assert.rejects(runPrompt((ctx) => ctx.defGuard('g', () => true, { onFail: 'explode' }), { model }), /'onFail' must be one of "throw", "skip", "redirect", "prompt-user", got the string "explode"/);
   await assert.rejects(runPrompt((ctx) => ctx.defGuard('g', () => true, { onFail: 'redirect' }), { model }), /needs redirectTo/);
   await assert.rejects(runPrompt((ctx) => ctx.defValidator('v'), { model }), /give a schema, a function, or both/);
   await assert.rejects(runPrompt((ctx) => ctx.defInteraction('i', 'choice'), { model }), /a choice needs a non-empty choices array/);
@@ -370,11 +375,11 @@ test('bad input is refused naming what is wrong', async () => {
       ctx.defApproval('one');
       ctx.defTool('t', 'd', { type: 'object' }, () => 1, { approval: 'two' });
     }, { model }),
-    { name: 'TypeError', message: 'tool "t": unknown approval "two" (defined approvals: one)' },
+    { name: 'ConfigError', message: 'tool "t": unknown approval "two" (defined: one)' },
   );
   await assert.rejects(
     runPrompt((ctx) => ctx.defTool('t', 'd', { type: 'object' }, () => 1, { guards: ['g'] }), { model }),
-    { name: 'TypeError', message: 'tool "t": unknown guard "g" (defined guards: none)' },
+    { name: 'ConfigError', message: 'tool "t": unknown guard "g" (defined: none)' },
   );
 });
 

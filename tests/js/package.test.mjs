@@ -1,6 +1,6 @@
 // The packed package loads in Node through its "exports" from an unrelated project.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -31,4 +31,26 @@ test('the package ships type declarations for its entry', () => {
   assert.match(types, /node\.js/);
   const node = readFileSync(join(packageDir, 'dist/node.d.ts'), 'utf8');
   assert.match(node, /export declare function createEngine/);
+});
+
+test('the shipped examples run through the installed bin, offline: npx lmthing run examples/…', () => {
+  const { dir, packageDir } = installPackedPackage();
+  for (const example of ['weather.lmt.mjs', 'research.lmt.mjs', 'data-report.lmt.mjs']) assert.ok(existsSync(join(packageDir, 'examples', example)), `examples/${example} is packed`);
+  // No API keys: the CLI falls back to each file's mock; no network is needed.
+  const env = { ...process.env, npm_config_offline: 'true' };
+  delete env.OPENAI_API_KEY;
+  delete env.ANTHROPIC_API_KEY;
+  const run = (example) =>
+    spawnSync('npx', ['--no-install', 'lmthing', 'run', `examples/${example}`], { cwd: dir, env, encoding: 'utf8' });
+  const research = run('research.lmt.mjs');
+  assert.equal(research.status, 0, research.stderr);
+  assert.match(research.stderr, /using the offline mock model/);
+  assert.match(research.stdout, /WebAssembly now runs well beyond the browser/);
+  const weather = run('weather.lmt.mjs');
+  assert.equal(weather.status, 0, weather.stderr);
+  assert.ok(weather.stdout.trim().length > 0);
+  // A path that is neither in the project nor shipped is still a usage error.
+  const missing = run('nope.lmt.mjs');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /file not found: examples\/nope\.lmt\.mjs/);
 });

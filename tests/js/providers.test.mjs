@@ -126,7 +126,7 @@ describe('openai-chat fixtures', () => {
       ],
       finishReason: 'stop',
       rawFinishReason: 'stop',
-      usage: { inputTokens: 13, outputTokens: 31, totalTokens: 44 },
+      usage: { inputTokens: 13, outputTokens: 31, totalTokens: 44, cachedInputTokens: 0, reasoningTokens: 0 },
       modelId: 'gpt-3.5-turbo-0125',
       responseId: 'chatcmpl-C6bhxDl79vlojU2DYKbzyDh0FmLZY',
     });
@@ -147,7 +147,7 @@ describe('openai-chat fixtures', () => {
     content: [{ type: 'text', text: '1, 2, 3, 4, 5' }],
     finishReason: 'stop',
     rawFinishReason: 'stop',
-    usage: { inputTokens: 14, outputTokens: 13, totalTokens: 27 },
+    usage: { inputTokens: 14, outputTokens: 13, totalTokens: 27, cachedInputTokens: 0, reasoningTokens: 0 },
     modelId: 'gpt-3.5-turbo-0125',
     responseId: 'chatcmpl-C6bjxzOr3Oz1rTiafksd6himIit3q',
   };
@@ -199,7 +199,7 @@ describe('openai-chat fixtures', () => {
       ],
       finishReason: 'tool-calls',
       rawFinishReason: 'tool_calls',
-      usage: { inputTokens: 81, outputTokens: 14, totalTokens: 95 },
+      usage: { inputTokens: 81, outputTokens: 14, totalTokens: 95, cachedInputTokens: 0, reasoningTokens: 0 },
       modelId: 'gpt-3.5-turbo-0125',
       responseId: 'chatcmpl-C6coS1jncfSG1hcFv7v36PkpgHlBq',
     });
@@ -226,7 +226,7 @@ describe('openai-chat fixtures', () => {
     assert.deepEqual(res.content, [{ type: 'text', text: '{"final_answer":"4"}' }]);
     assert.deepEqual(JSON.parse(textOf(res)), { final_answer: '4' });
     assert.equal(res.finishReason, 'stop');
-    assert.deepEqual(res.usage, { inputTokens: 53, outputTokens: 6, totalTokens: 59 });
+    assert.deepEqual(res.usage, { inputTokens: 53, outputTokens: 6, totalTokens: 59, cachedInputTokens: 0, reasoningTokens: 0 });
     assert.equal(res.responseId, 'chatcmpl-C6coVnCXLoW5x80BoWWrkccMpvrEC');
     assert.deepEqual(r.sent.body, r.fx.request);
   });
@@ -252,7 +252,7 @@ describe('openai-chat fixtures', () => {
     ],
     finishReason: 'tool-calls',
     rawFinishReason: 'tool_calls',
-    usage: { inputTokens: 82, outputTokens: 50, totalTokens: 132 },
+    usage: { inputTokens: 82, outputTokens: 50, totalTokens: 132, cachedInputTokens: 0, reasoningTokens: 0 },
     modelId: 'gpt-4o-2024-08-06',
     responseId: 'chatcmpl-AU9UWVZJHxSXwx1SffWtyoXswc5zK',
   };
@@ -429,7 +429,7 @@ describe('anthropic fixtures', () => {
       ],
       finishReason: 'stop',
       rawFinishReason: 'end_turn',
-      usage: { inputTokens: 13, outputTokens: 35, totalTokens: 48 },
+      usage: { inputTokens: 13, outputTokens: 35, totalTokens: 48, cachedInputTokens: 0, cacheWriteInputTokens: 0 },
       modelId: 'claude-3-opus-20240229',
       responseId: 'msg_014pVpaDLxzAdWjwpuN7rQQX',
     });
@@ -449,7 +449,7 @@ describe('anthropic fixtures', () => {
     content: [{ type: 'text', text: '1\n2\n3\n4\n5' }],
     finishReason: 'stop',
     rawFinishReason: 'end_turn',
-    usage: { inputTokens: 15, outputTokens: 13, totalTokens: 28 },
+    usage: { inputTokens: 15, outputTokens: 13, totalTokens: 28, cachedInputTokens: 0, cacheWriteInputTokens: 0 },
     modelId: 'claude-3-opus-20240229',
     responseId: 'msg_01Ju7oPaDmjgrhWq8gNP4AUj',
   };
@@ -493,7 +493,7 @@ describe('anthropic fixtures', () => {
     assert.ok(textOf(res).endsWith('Could you please provide the city'));
     assert.equal(res.finishReason, 'length');
     assert.equal(res.rawFinishReason, 'max_tokens');
-    assert.deepEqual(res.usage, { inputTokens: 611, outputTokens: 100, totalTokens: 711 });
+    assert.deepEqual(res.usage, { inputTokens: 611, outputTokens: 100, totalTokens: 711, cachedInputTokens: 0, cacheWriteInputTokens: 0 });
     assert.equal(res.responseId, 'msg_01UHukvv2HJwxaYkFbr5FFuN');
     assert.deepEqual(r.sent.body, r.fx.request);
     assert.equal(r.sent.headers['anthropic-beta'], 'test-beta-flag');
@@ -519,7 +519,7 @@ describe('anthropic fixtures', () => {
       content: [callWeather, callLang],
       finishReason: 'tool-calls',
       rawFinishReason: 'tool_use',
-      usage: { inputTokens: 701, outputTokens: 98, totalTokens: 799 },
+      usage: { inputTokens: 701, outputTokens: 98, totalTokens: 799, cachedInputTokens: 0, cacheWriteInputTokens: 0 },
       modelId: 'claude-haiku-4-5-20251001',
       responseId: 'msg_011CeCGnz5QeBWHzpPHf1ThJ',
     });
@@ -550,7 +550,7 @@ describe('anthropic fixtures', () => {
     assert.ok(textOf(res).startsWith("Here's the information you requested:\n\n**Weather in Berlin (52.5200, 13.4050):**\n- Temperature: 15°C"));
     assert.ok(textOf(res).endsWith("It's great for web development, scripting, and automation!"));
     assert.equal(res.finishReason, 'stop');
-    assert.deepEqual(res.usage, { inputTokens: 893, outputTokens: 90, totalTokens: 983 });
+    assert.deepEqual(res.usage, { inputTokens: 893, outputTokens: 90, totalTokens: 983, cachedInputTokens: 0, cacheWriteInputTokens: 0 });
     assertSameKeys(r.sent.body, r.fx.request, ['stream']);
     const [u, a, t] = r.sent.body.messages;
     const [ru, ra, rt] = r.fx.request.messages;
@@ -629,7 +629,7 @@ describe('anthropic fixtures', () => {
     assert.deepEqual(res.content, [{ type: 'text', text: '{"name":"John","age":30}' }]);
     assert.deepEqual(JSON.parse(textOf(res)), { name: 'John', age: 30 });
     assert.equal(res.finishReason, 'stop');
-    assert.deepEqual(res.usage, { inputTokens: 181, outputTokens: 12, totalTokens: 193 });
+    assert.deepEqual(res.usage, { inputTokens: 181, outputTokens: 12, totalTokens: 193, cachedInputTokens: 0, cacheWriteInputTokens: 0 });
     assertSameKeys(r.sent.body, r.fx.request, ['stream']);
     assert.deepEqual(r.sent.body.output_config, r.fx.request.output_config);
     assert.deepEqual(r.sent.body.messages, r.fx.request.messages);
@@ -668,7 +668,7 @@ describe('anthropic fixtures', () => {
       content: [{ type: 'text', text: haikuText }, haikuCall],
       finishReason: 'tool-calls',
       rawFinishReason: 'tool_use',
-      usage: { inputTokens: 389, outputTokens: 90, totalTokens: 479 },
+      usage: { inputTokens: 389, outputTokens: 90, totalTokens: 479, cachedInputTokens: 0, cacheWriteInputTokens: 0 },
       modelId: 'claude-3-5-haiku-20241022',
       responseId: 'msg_01MGXvSzpYbpmxcnEFLYAxSf',
     });
@@ -839,10 +839,10 @@ describe('stream failures, abort, error mapping', () => {
       'event: message_stop\ndata: {"type":"message_stop"}\n\n';
     const r = await run(anthropic, 'm', { status: 200, headers: { 'content-type': 'text/event-stream' }, body }, countReq);
     assert.deepEqual(ok(r).content, [
-      { type: 'reasoning', text: 'Let me think' },
+      { type: 'reasoning', text: 'Let me think', signature: 'abc', signedBy: 'anthropic' },
       { type: 'text', text: 'Answer' },
     ]);
-    assert.deepEqual(r.result.usage, { inputTokens: 7, outputTokens: 7, totalTokens: 14 });
+    assert.deepEqual(r.result.usage, { inputTokens: 7, outputTokens: 7, totalTokens: 14, cachedInputTokens: 2 });
     assert.deepEqual(r.deltas, [
       { type: 'reasoning-delta', text: 'Let me think' },
       { type: 'text-delta', text: 'Answer' },
@@ -1011,9 +1011,9 @@ describe('registry', () => {
   test('unknown provider lists the known ones', () => {
     assert.throws(
       () => resolveModel('mystery:model', { OLLAMA_API_BASE: 'http://localhost:11434/v1' }),
-      (e) => /Unknown provider 'mystery'/.test(e.message) && /openai, anthropic, ollama/.test(e.message) && /MYSTERY_API_BASE/.test(e.message),
+      (e) => /Unknown provider 'mystery'/.test(e.message) && /openai, openai-responses, anthropic, google, ollama/.test(e.message) && /MYSTERY_API_BASE/.test(e.message),
     );
-    assert.deepEqual(knownProviders({ OLLAMA_API_BASE: 'x', VLLM_API_BASE: 'y' }), ['openai', 'anthropic', 'ollama', 'vllm']);
+    assert.deepEqual(knownProviders({ OLLAMA_API_BASE: 'x', VLLM_API_BASE: 'y', OPENAI_API_BASE: 'z' }), ['openai', 'openai-responses', 'anthropic', 'google', 'ollama', 'vllm']);
   });
 
   test('a LanguageModel passes through', () => {

@@ -206,10 +206,21 @@ TEST_CASE("a response schema validates the final answer", "[agent]") {
     REQUIRE(reply["value"]["object"] == json{{"answer", 42}});
   }
   {
+    // A refused answer goes back to the model with the validator's message; it answers again.
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("{\"answer\": \"many\"}")}), response({text_part("{\"answer\": 7}")})};
+    json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}}));
+    REQUIRE(reply["value"]["object"] == json{{"answer", 7}});
+    const json& feedback = script.model_requests[1]["messages"].back();
+    REQUIRE(feedback["role"] == "user");
+    CHECK_THAT(feedback["content"].get<std::string>(), Catch::Contains("/answer: must be number"));
+  }
+  {
     Harness h;
     Script script;
     script.model_responses = {response({text_part("{\"answer\": \"many\"}")})};
-    json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}}));
+    json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}, {"responseSchemaRetries", 0}}));
     REQUIRE(reply["error"]["kind"] == "validation");
     CHECK_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("/answer: must be number"));
     REQUIRE(reply["error"]["errors"][0]["instancePath"] == "/answer");
@@ -232,13 +243,13 @@ TEST_CASE("bad prompt specs are refused before anything runs", "[agent]") {
   REQUIRE(h.run([](Harness&) {}));
   REQUIRE(h.host.started.empty());
   auto message = [&](int id) { return (*h.reply(id))["error"]["message"].get<std::string>(); };
-  CHECK_THAT(message(1), Catch::Contains("missing field \"model\""));
-  CHECK_THAT(message(2), Catch::Contains("parameters of tool \"weather\" is not a valid JSON Schema"));
+  CHECK_THAT(message(1), Catch::Contains("missing \"model\""));
+  CHECK_THAT(message(2), Catch::Contains("parameters of tool \"weather\" are not a valid JSON Schema"));
   CHECK_THAT(message(3), Catch::Contains("a tool named \"weather\" is already defined"));
   CHECK_THAT(message(4), Catch::Contains("\"1bad name\""));
   CHECK_THAT(message(5), Catch::Contains("</x>"));
-  CHECK_THAT(message(6), Catch::Contains("maxSteps must be between 1 and 10000"));
-  CHECK_THAT(message(7), Catch::Contains("role must be user, assistant, system or tool"));
+  CHECK_THAT(message(6), Catch::Contains("\"maxSteps\" must be an integer from 1 to 10000, got 0"));
+  CHECK_THAT(message(7), Catch::Contains("\"role\" must be one of 'user', 'assistant', 'system', 'tool', got \"robot\""));
 }
 
 TEST_CASE("cancelling a prompt run mid-tool aborts it without turning the abort into a tool result", "[agent]") {

@@ -23,13 +23,13 @@ json response(std::vector<json> content) {
   return {{"content", json(std::move(content))}, {"finishReason", calls ? "tool-calls" : "stop"}, {"usage", json::object()}};
 }
 
-json file_tool(const std::string& name, json extra = json::object()) {
-  json tool{{"name", name},
-            {"description", name + " a file"},
-            {"parameters", {{"type", "object"}, {"properties", {{"path", {{"type", "string"}}}}}, {"required", {"path"}}}},
-            {"callback", "tool:" + name}};
-  tool.update(extra);
-  return tool;
+// A tool whose options (approval, guards, validator ...) are `options`.
+json file_tool(const std::string& name, json options = json::object()) {
+  return json{{"name", name},
+              {"description", name + " a file"},
+              {"parameters", {{"type", "object"}, {"properties", {{"path", {{"type", "string"}}}}}, {"required", {"path"}}}},
+              {"callback", "tool:" + name},
+              {"options", std::move(options)}};
 }
 
 // A host that answers ops as they come: the model from a script, callbacks from a table, approval
@@ -93,9 +93,24 @@ struct HumanHost {
   }
 };
 
+// A prompt spec with `extra` fields; for brevity the tests write human-in-the-loop definitions as
+// lists of named configs under `approvals`, `guards`, `validators`, `interactions`, which become the
+// spec's `definitions` entries ({kind, name, config}) here.
 json spec_with(json extra) {
   json spec{{"kind", "prompt"}, {"model", "m"}, {"host", "h1"}, {"messages", json::array({{{"role", "user"}, {"content", "tidy the project"}}})}};
+  json definitions = json::array();
+  for (const auto& [list, kind] :
+       {std::pair{"approvals", "approval"}, {"guards", "guard"}, {"validators", "validator"}, {"interactions", "interaction"}}) {
+    if (!extra.contains(list)) continue;
+    for (json config : extra[list]) {
+      const std::string name = config["name"];
+      config.erase("name");
+      definitions.push_back(json{{"kind", kind}, {"name", name}, {"config", std::move(config)}});
+    }
+    extra.erase(list);
+  }
   spec.update(extra);
+  if (!definitions.empty()) spec["definitions"] = std::move(definitions);
   return spec;
 }
 
@@ -460,7 +475,7 @@ TEST_CASE("interactions: invalid answers are re-asked; timeouts use the default"
   auto age = *h.reply("i2");
   REQUIRE(age["value"]["value"] == 30);
   REQUIRE(age["value"]["reason"] == "no answer in time; the default was used");
-  REQUIRE(h.reply("i3")->at("error")["message"] == "interaction.request: unknown interaction \"nope\" (defined interactions: age, pick)");
+  REQUIRE(h.reply("i3")->at("error")["message"] == "interaction.request: unknown interaction \"nope\" (defined: pick, age)");
   REQUIRE(h.reply("end")->at("value")["action"] == "approve");
 }
 
@@ -492,28 +507,29 @@ TEST_CASE("bad human-in-the-loop specs are refused naming what is wrong", "[huma
     return (*h.reply(1))["error"]["message"].get<std::string>();
   };
   REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"approval", "nope"}})})}, {"approvals", json::array({approval_def()})}}) ==
-          "tool \"delete\": unknown approval \"nope\" (defined approvals: destructive)");
-  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"guards", {"g"}}})})}}) ==
-          "tool \"delete\": unknown guard \"g\" (defined guards: none)");
+          "unknown approval \"nope\" (defined: destructive)");
+  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"guards", {"g"}}})})}}) == "unknown guard \"g\" (defined: none)");
+  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"aproval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}) ==
+          "tool \"delete\": unknown option \"aproval\" (did you mean \"approval\"? known: guards, approval, validator, retryOnFailure, "
+          "maxRetries, fallback, retry, circuitBreaker, timeoutMs)");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"defaultAction", "modify"}})})}}) ==
-          "run.start spec (prompt): approvals[0]: \"defaultAction\" must be approve or deny, got \"modify\"");
+          "approval \"destructive\": \"defaultAction\" must be one of 'approve', 'deny', got \"modify\"");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"options", {"approve", "maybe"}}})})}}) ==
-          "run.start spec (prompt): approvals[0]: \"options\" may contain only approve, deny and modify, got \"maybe\"");
+          "approval \"destructive\": \"options\" must be a list of 'approve', 'deny', 'modify', got [\"approve\",\"maybe\"]");
   REQUIRE(refused({{"guards", json::array({{{"name", "g"}, {"condition", "c"}, {"onFail", "explode"}}})}}) ==
-          "run.start spec (prompt): guards[0]: \"onFail\" must be throw, skip, redirect or prompt-user, got \"explode\"");
+          "guard \"g\": \"onFail\" must be one of 'throw', 'skip', 'redirect', 'prompt-user', got \"explode\"");
   REQUIRE(refused({{"guards", json::array({{{"name", "g"}, {"condition", "c"}, {"onFail", "redirect"}}})}}) ==
-          "run.start spec (prompt): guards[0]: onFail \"redirect\" needs \"redirectTo\" (the tool that runs instead)");
-  REQUIRE(refused({{"validators", json::array({{{"name", "v"}}})}}) ==
-          "run.start spec (prompt): validators[0]: a validator needs a \"schema\", a \"fn\", or both");
+          "guard \"g\": onFail \"redirect\" needs \"redirectTo\" (the tool that runs instead)");
+  REQUIRE(refused({{"validators", json::array({{{"name", "v"}}})}}) == "validator \"v\": a validator needs a \"schema\", a \"fn\", or both");
   REQUIRE(refused({{"interactions", json::array({{{"name", "i"}, {"kind", "choice"}}})}}) ==
-          "run.start spec (prompt): interactions[0]: a choice needs a non-empty \"choices\" array");
+          "interaction \"i\": a choice needs a non-empty \"choices\" array (or a function that returns them)");
 }
 
 TEST_CASE("approval.request for a run that is not live is refused", "[human]") {
   Harness h;
   h.post(json{{"type", "approval.request"}, {"id", 5}, {"run", 7}, {"name", "x"}});
   REQUIRE(h.run([](Harness&) {}));
-  REQUIRE((*h.reply(5))["error"]["message"] == "approval.request: no active prompt run with id 7");
+  REQUIRE((*h.reply(5))["error"]["message"] == "approval.request: no active prompt or directive run with id 7");
 }
 
 TEST_CASE("interaction.respond answers an open interaction by id; unknown ids are refused", "[human]") {

@@ -170,9 +170,12 @@ TEST_CASE("parse_backoff names the bad field and the accepted values", "[policy]
   CHECK(err(json{{"baseDelay", "100"}}) == "backoff: 'baseDelay' must be a number > 0 (milliseconds), got \"100\"");
   CHECK(err(json{{"maxDelay", -1}}) == "backoff: 'maxDelay' must be a number > 0 (milliseconds), got -1");
   CHECK(err(json{{"baseDelay", 200}, {"maxDelay", 100}}) == "backoff: 'maxDelay' must be >= 'baseDelay' (200), got 100");
-  CHECK(err(json{{"jitter", 1.5}}) == "backoff: 'jitter' must be a number in [0, 1], got 1.5");
-  CHECK(err(json{{"jitter", -0.1}}) == "backoff: 'jitter' must be a number in [0, 1], got -0.1");
-  CHECK(err(json{{"jitter", true}}) == "backoff: 'jitter' must be a number in [0, 1], got true");
+  CHECK(err(json{{"jitter", 1.5}}) == "backoff: 'jitter' must be a number in [0, 1] or a boolean, got 1.5");
+  CHECK(err(json{{"jitter", -0.1}}) == "backoff: 'jitter' must be a number in [0, 1] or a boolean, got -0.1");
+  CHECK(err(json{{"jitter", "yes"}}) == "backoff: 'jitter' must be a number in [0, 1] or a boolean, got \"yes\"");
+  // The proposal's `jitter: true` randomizes half of each delay; false turns it off.
+  CHECK(parse_backoff(json{{"jitter", true}}).jitter == 0.5);
+  CHECK(parse_backoff(json{{"jitter", false}}).jitter == 0);
   CHECK(err(json(5)) == "backoff: expected an object {backoff, baseDelay, maxDelay, jitter}, got 5");
 }
 

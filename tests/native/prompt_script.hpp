@@ -85,7 +85,7 @@ struct Script {
       } else if (op["op"] == "timer.sleep") {
         h.clock += op["ms"].get<double>();
         h.post(Harness::done_ok(id, nullptr));
-      } else {
+      } else if (op["op"] == "callback.invoke") {
         auto fn = callbacks.find(op["fn"].get<std::string>());
         REQUIRE(fn != callbacks.end());
         try {
@@ -97,6 +97,12 @@ struct Script {
     }
   }
 };
+
+// One entry of a spec's `definitions`: {kind, name, config}.
+inline json definition(const std::string& kind, const std::string& name, json config = json::object()) {
+  return json{{"kind", kind}, {"name", name}, {"config", std::move(config)}};
+}
+inline json definitions(std::vector<json> list) { return json(std::move(list)); }
 
 inline json prompt_spec(json extra = json::object()) {
   json spec{{"kind", "prompt"}, {"model", "m"}, {"messages", {{{"role", "user"}, {"content", "Weather in Paris?"}}}}};

@@ -9,10 +9,10 @@ using namespace lmthing::testing;
 
 namespace {
 
-json tool_named(const std::string& name, json extra = json::object()) {
-  json tool{{"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}};
-  tool.update(extra);
-  return tool;
+// A tool whose options (retry, fallback, circuitBreaker ...) are `options`.
+json tool_named(const std::string& name, json options = json::object()) {
+  return json{
+      {"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
 }
 
 json calls_tool(const std::string& name, int n = 1) {
@@ -54,8 +54,9 @@ TEST_CASE("a tool with a retry policy is called again after its backoff until it
     return "ok";
   };
   script.model_responses = {calls_tool("flaky"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("flaky", {{"retry", "twice"}})})},
-                           {"policies", {{"retries", {{"twice", {{"maxAttempts", 3}, {"backoff", "linear"}, {"baseDelay", 100}}}}}}}});
+  json spec =
+      prompt_spec({{"tools", json::array({tool_named("flaky", {{"retry", "twice"}})})},
+                   {"definitions", definitions({definition("retry", "twice", {{"maxAttempts", 3}, {"backoff", "linear"}, {"baseDelay", 100}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(calls == 3);
@@ -76,8 +77,9 @@ TEST_CASE("retryableErrors limits which tool failures are retried", "[resilience
     throw std::runtime_error("invalid input");
   };
   script.model_responses = {calls_tool("strict"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("strict", {{"retry", "network"}})})},
-                           {"policies", {{"retries", {{"network", {{"maxAttempts", 5}, {"retryableErrors", {"ECONNRESET", "timeout"}}}}}}}}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("strict", {{"retry", "network"}})})},
+       {"definitions", definitions({definition("retry", "network", {{"maxAttempts", 5}, {"retryableErrors", {"ECONNRESET", "timeout"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(calls == 1);
@@ -90,8 +92,9 @@ TEST_CASE("a default fallback stands in for a failed tool, and says so", "[resil
   Script script;
   script.callbacks["tool:weather"] = [](const json&) -> json { throw std::runtime_error("upstream down"); };
   script.model_responses = {calls_tool("weather"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("weather", {{"fallback", "unknown"}})})},
-                           {"policies", {{"fallbacks", {{"unknown", {{"strategy", "default"}, {"value", {{"forecast", "unknown"}}}}}}}}}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("weather", {{"fallback", "unknown"}})})},
+       {"definitions", definitions({definition("fallback", "unknown", {{"strategy", "default"}, {"value", {{"forecast", "unknown"}}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(last_tool_results(script)[0]["result"] == json{{"forecast", "unknown"}});
@@ -112,8 +115,9 @@ TEST_CASE("an alternative fallback passes the same arguments to the next tool", 
   };
   std::vector<json> parts{call_part("c1", "primary", json{{"q", "x"}})};
   script.model_responses = {response(parts, "tool-calls"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("primary", {{"fallback", "backup"}}), tool_named("secondary")})},
-                           {"policies", {{"fallbacks", {{"backup", {{"strategy", "alternative"}, {"tools", {"secondary"}}}}}}}}});
+  json spec =
+      prompt_spec({{"tools", json::array({tool_named("primary", {{"fallback", "backup"}}), tool_named("secondary")})},
+                   {"definitions", definitions({definition("fallback", "backup", {{"strategy", "alternative"}, {"tools", {"secondary"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(last_tool_results(script)[0]["result"] == "from secondary");
@@ -131,7 +135,7 @@ TEST_CASE("a model cascade replaces a model that keeps failing with a retryable 
                            {"fallback", "cascade"},
                            {"options", {{"maxRetries", 1}}},
                            {"tools", json::array({tool_named("weather")})},
-                           {"policies", {{"fallbacks", {{"cascade", {{"strategy", "cascade"}, {"models", {"B", "C"}}}}}}}}});
+                           {"definitions", definitions({definition("fallback", "cascade", {{"strategy", "cascade"}, {"models", {"B", "C"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["value"]["text"] == "from B");
   // A twice (one retry), then B for this step and the next: the cascade replaced the run's model.
@@ -146,8 +150,9 @@ TEST_CASE("a cascade does not move on after an error that is neither retryable n
   Harness h;
   Script script;
   script.model_responses = {error_response("authentication", "bad key")};
-  json spec = prompt_spec(
-      {{"model", "A"}, {"fallback", "cascade"}, {"policies", {{"fallbacks", {{"cascade", {{"strategy", "cascade"}, {"models", {"B"}}}}}}}}});
+  json spec = prompt_spec({{"model", "A"},
+                           {"fallback", "cascade"},
+                           {"definitions", definitions({definition("fallback", "cascade", {{"strategy", "cascade"}, {"models", {"B"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["error"]["kind"] == "authentication");
   REQUIRE(models_called(script) == std::vector<std::string>{"A"});
@@ -175,7 +180,7 @@ TEST_CASE("a circuit breaker on a tool opens, fails fast, half-opens after its t
   script.model_responses = {calls_tool("api"), calls_tool("api"), calls_tool("api"), calls_tool("api"), response({text_part("done")})};
   json spec = prompt_spec({{"tools", json::array({tool_named("api", {{"circuitBreaker", "api"}})})},
                            {"hooks", {"hook"}},
-                           {"policies", {{"circuitBreakers", {{"api", {{"failureThreshold", 2}, {"resetTimeout", 5000}}}}}}}});
+                           {"definitions", definitions({definition("circuitBreaker", "api", {{"failureThreshold", 2}, {"resetTimeout", 5000}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(calls == 3);  // the open breaker refused the third call
@@ -193,7 +198,7 @@ TEST_CASE("a token budget stops the run at its limit, with a warning first", "[r
   // Every response uses 30 tokens (10 in, 20 out).
   script.model_responses = {calls_tool("weather"), calls_tool("weather"), calls_tool("weather")};
   json spec = prompt_spec({{"tools", json::array({tool_named("weather")})},
-                           {"policies", {{"constraints", json::array({{{"name", "budget"}, {"type", "tokens"}, {"max", 60}, {"warn", 30}}})}}}});
+                           {"definitions", definitions({definition("constraint", "budget", {{"type", "tokens"}, {"max", 60}, {"warn", 30}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["error"]["kind"] == "budget");
   REQUIRE(reply["error"]["constraint"] == "budget");
@@ -212,7 +217,7 @@ TEST_CASE("a graceful duration constraint ends the loop after the current step",
   };
   script.model_responses = {calls_tool("slow"), calls_tool("slow"), calls_tool("slow")};
   json spec = prompt_spec({{"tools", json::array({tool_named("slow")})},
-                           {"policies", {{"constraints", json::array({{{"name", "time"}, {"type", "duration"}, {"max", 1000}}})}}}});
+                           {"definitions", definitions({definition("constraint", "time", {{"type", "duration"}, {"max", 1000}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["value"]["finishReason"] == "budget");
   REQUIRE(reply["value"]["steps"].size() == 2);
@@ -263,7 +268,7 @@ TEST_CASE("a rate constraint spaces 50 concurrent tool calls into windows", "[re
   script.model_responses = {calls_tool("api", 50), response({text_part("done")})};
   json spec = prompt_spec(
       {{"tools", json::array({tool_named("api")})},
-       {"policies", {{"constraints", json::array({{{"name", "rps"}, {"type", "rate"}, {"requests", 10}, {"period", 1000}, {"scope", "tool"}}})}}}});
+       {"definitions", definitions({definition("constraint", "rps", {{"type", "rate"}, {"requests", 10}, {"period", 1000}, {"scope", "tool"}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   std::map<double, int> waits;
@@ -283,26 +288,39 @@ TEST_CASE("bad policy definitions and references are refused with what was expec
     REQUIRE(h.engine.active_runs() == 0);
     return error_message(*reply);
   };
-  json retries{{"retries", {{"quick", json::object()}, {"slow", json::object()}}}};
-  CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retry", "nope"}})})}, {"policies", retries}}),
-             Catch::Contains("unknown retry policy \"nope\" (defined: \"quick\", \"slow\")"));
+  json retries = definitions({definition("retry", "quick"), definition("retry", "slow")});
+  CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retry", "nope"}})})}, {"definitions", retries}}),
+             Catch::Contains("unknown retry policy \"nope\" (defined: quick, slow)"));
+  CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retry", "quik"}})})}, {"definitions", retries}}),
+             Catch::Contains("unknown retry policy \"quik\" (did you mean \"quick\"? defined: quick, slow)"));
+  CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retries", "quick"}})})}, {"definitions", retries}}),
+             Catch::Contains("tool \"t\": unknown option \"retries\" (did you mean \"retry\"?"));
   CHECK_THAT(refused({{"circuitBreaker", "cb"}}), Catch::Contains("unknown circuit breaker \"cb\" (defined: none)"));
-  CHECK_THAT(refused({{"policies", {{"retries", {{"r", {{"maxAttempts", 0}}}}}}}}),
-             Catch::Contains("retry \"r\": 'maxAttempts' must be an integer from 1 to 100, got 0"));
-  CHECK_THAT(refused({{"policies", {{"constraints", json::array({{{"name", "b"}, {"type", "tokens"}, {"max", -5}}})}}}}),
-             Catch::Contains("constraint \"b\": 'max' must be a number > 0, got -5"));
-  CHECK_THAT(refused({{"policies", {{"circuitBreakers", {{"cb", {{"failureThreshold", 0}}}}}}}}), Catch::Contains("circuit breaker \"cb\""));
-  CHECK_THAT(refused({{"policies", {{"constraints", json::array({{{"name", "r"}, {"type", "rate"}, {"requests", 10}, {"period", 0}}})}}}}),
+  CHECK_THAT(refused({{"definitions", definitions({definition("retry", "r", {{"maxAttempts", 0}})})}}),
+             Catch::Contains("retry policy \"r\": \"maxAttempts\" must be an integer from 1 to 100, got 0"));
+  CHECK_THAT(refused({{"definitions", definitions({definition("retry", "r", {{"maxAttempt", 3}})})}}),
+             Catch::Contains("retry policy \"r\": unknown option \"maxAttempt\" (did you mean \"maxAttempts\"?"));
+  CHECK_THAT(refused({{"definitions", definitions({definition("retyr", "r")})}}),
+             Catch::Contains("unknown definition kind \"retyr\" (did you mean \"retry\"?"));
+  CHECK_THAT(refused({{"definitions", definitions({definition("retry", "r"), definition("retry", "r")})}}),
+             Catch::Contains("retry policy \"r\" is defined twice"));
+  CHECK_THAT(refused({{"definitions", definitions({definition("constraint", "b", {{"type", "tokens"}, {"max", -5}})})}}),
+             Catch::Contains("constraint \"b\": \"max\" must be a number > 0, got -5"));
+  CHECK_THAT(refused({{"definitions", definitions({definition("circuitBreaker", "cb", {{"failureThreshold", 0}})})}}),
+             Catch::Contains("circuit breaker \"cb\""));
+  CHECK_THAT(refused({{"definitions", definitions({definition("constraint", "r", {{"type", "rate"}, {"requests", 10}, {"period", 0}})})}}),
              Catch::Contains("'period' must be a number > 0"));
-  json cycle{{"fallbacks", {{"toB", {{"strategy", "alternative"}, {"tools", {"b"}}}}, {"toA", {{"strategy", "alternative"}, {"tools", {"a"}}}}}}};
-  CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "toB"}}), tool_named("b", {{"fallback", "toA"}})})}, {"policies", cycle}}),
-             Catch::Contains("fallback cycle: a -> b -> a"));
-  json cascade{{"fallbacks", {{"models", {{"strategy", "cascade"}, {"models", {"B"}}}}}}};
-  CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "models"}})})}, {"policies", cascade}}),
+  json cycle = definitions({definition("fallback", "toB", {{"strategy", "alternative"}, {"tools", {"b"}}}),
+                            definition("fallback", "toA", {{"strategy", "alternative"}, {"tools", {"a"}}})});
+  CHECK_THAT(
+      refused({{"tools", json::array({tool_named("a", {{"fallback", "toB"}}), tool_named("b", {{"fallback", "toA"}})})}, {"definitions", cycle}}),
+      Catch::Contains("fallback cycle: a -> b -> a"));
+  json cascade = definitions({definition("fallback", "models", {{"strategy", "cascade"}, {"models", {"B"}}})});
+  CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "models"}})})}, {"definitions", cascade}}),
              Catch::Contains("is a model cascade"));
-  json same_twice{{"fallbacks", {{"loop", {{"strategy", "cascade"}, {"models", {"B", "B"}}}}}}};
-  CHECK_THAT(refused({{"fallback", "loop"}, {"policies", same_twice}}), Catch::Contains("lists the same model twice"));
-  CHECK_THAT(refused({{"options", {{"timeoutMs", -1}}}}), Catch::Contains("\"timeoutMs\" must be a number of milliseconds > 0"));
+  json same_twice = definitions({definition("fallback", "loop", {{"strategy", "cascade"}, {"models", {"B", "B"}}})});
+  CHECK_THAT(refused({{"fallback", "loop"}, {"definitions", same_twice}}), Catch::Contains("lists the same model twice"));
+  CHECK_THAT(refused({{"options", {{"timeoutMs", -1}}}}), Catch::Contains("\"timeoutMs\" must be a number > 0 and <= 1000000000000, got -1"));
   CHECK_THAT(refused({{"parentRun", 99}}), Catch::Contains("no active run with id 99"));
 }
 
@@ -322,12 +340,12 @@ TEST_CASE("breakers and the ledger answer commands from a running prompt's own c
   };
   script.model_responses = {calls_tool("probe"), response({text_part("done")})};
   json spec = prompt_spec({{"tools", json::array({tool_named("probe")})},
-                           {"policies", {{"circuitBreakers", {{"cb", {{"failureThreshold", 1}, {"resetTimeout", 1000}}}}}}}});
+                           {"definitions", definitions({definition("circuitBreaker", "cb", {{"failureThreshold", 1}, {"resetTimeout", 1000}})})}});
   REQUIRE(run_prompt(h, script, spec)["ok"] == true);
   REQUIRE((*h.reply(101))["value"]["state"] == "closed");
   REQUIRE((*h.reply(102))["value"]["state"] == "open");
   REQUIRE((*h.reply(103))["error"]["kind"] == "circuit_open");
   REQUIRE((*h.reply(103))["error"]["retryInMs"] == 1000);
   REQUIRE((*h.reply(104))["value"]["inputTokens"] == 10);
-  CHECK_THAT((*h.reply(105))["error"]["message"].get<std::string>(), Catch::Contains("unknown circuit breaker \"missing\" (defined: \"cb\")"));
+  CHECK_THAT((*h.reply(105))["error"]["message"].get<std::string>(), Catch::Contains("unknown circuit breaker \"missing\" (defined: cb)"));
 }

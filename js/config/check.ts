@@ -1,0 +1,155 @@
+/**
+ * Checking what users pass to `def*` methods, tool options and run configs, at the call that
+ * received it: an unknown key is a {@link ConfigError} naming the key and the nearest valid one
+ * ("unknown option 'retries' (did you mean 'retry'? known: ...)"); a wrong type names what is
+ * expected and what arrived. One checker for every option bag of the package.
+ */
+import { ConfigError } from '../errors.js';
+
+/** Checks one value: returns nothing when it is acceptable, else what was expected ("a number > 0"). */
+export type Check = (value: unknown) => string | undefined;
+
+/** The accepted keys of an option bag and how each value is checked. */
+export type Shape = Record<string, Check>;
+
+/** How a value looks in a message: `a string "x"`, `the number 5`, `null`, `an array` ... */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return `the string ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)}`;
+    case 'number':
+      return `the number ${String(value)}`;
+    case 'boolean':
+      return String(value);
+    case 'function':
+      return 'a function';
+    case 'bigint':
+      return `the bigint ${String(value)}`;
+    case 'symbol':
+      return 'a symbol';
+    default:
+      return value instanceof Date ? 'a Date' : 'an object';
+  }
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      const same = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase();
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (same ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n]!.toLowerCase() === b[n]!.toLowerCase()) n++;
+  return n;
+}
+
+/** The known word closest to `word` when it is close enough to be a typo (the engine uses the same rule). */
+export function nearest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = distance(word, candidate);
+    if (d < bestDistance || (d === bestDistance && best !== undefined && commonPrefix(word, candidate) > commonPrefix(word, best))) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  if (best === undefined) return undefined;
+  const longest = Math.max(word.length, best.length);
+  const contains = word.length > 0 && (best.includes(word) || word.includes(best));
+  return bestDistance <= Math.max(2, Math.floor((longest + 1) / 2)) || contains ? best : undefined;
+}
+
+/** `unknown option 'x' (did you mean 'y'? known: a, b)`: the message for a key that is not accepted. */
+export function unknownKey(noun: string, key: string, known: readonly string[]): string {
+  const guess = nearest(key, known);
+  return `unknown ${noun} '${key}' (${guess ? `did you mean '${guess}'? ` : ''}known: ${known.join(', ') || 'none'})`;
+}
+
+/** True for `{...}` objects (not arrays, class instances like Date, or null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Checks an option bag: `undefined` is an empty bag; anything else must be a plain object whose
+ * keys are all in `shape` and whose values pass their checks. Returns the bag (typed as given).
+ */
+export function checkOptions<T>(where: string, value: T, shape: Shape, noun = 'option'): T {
+  if (value === undefined) return value;
+  if (!isPlainObject(value)) throw new ConfigError(`${where}: expected an options object, got ${describe(value)}`);
+  const known = Object.keys(shape);
+  for (const [key, v] of Object.entries(value)) {
+    const check = shape[key];
+    if (!check) throw new ConfigError(`${where}: ${unknownKey(noun, key, known)}`);
+    if (v === undefined) continue;
+    const expected = check(v);
+    if (expected !== undefined) throw new ConfigError(`${where}: '${key}' must be ${expected}, got ${describe(v)}`);
+  }
+  return value;
+}
+
+/** Throws a ConfigError `${where}: ${message}`. */
+export function fail(where: string, message: string): never {
+  throw new ConfigError(`${where}: ${message}`);
+}
+
+// ------------------------------------------------------------------ checks
+
+export const anything: Check = () => undefined;
+export const string: Check = (v) => (typeof v === 'string' ? undefined : 'a string');
+export const nonEmpty: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
+export const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+export const func: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
+export const object: Check = (v) => (isPlainObject(v) ? undefined : 'an object');
+export const stringList: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0) ? undefined : 'an array of non-empty strings');
+
+/** A finite number in [min, max] (exclusive of 0 when `min` is 0 and `positive`). */
+export function number(min: number, max: number, { positive = false } = {}): Check {
+  const upTo = max === Infinity ? '' : ` and <= ${max}`;
+  const expected = positive ? `a number > 0${upTo}` : max === Infinity ? `a number >= ${min}` : `a number from ${min} to ${max}`;
+  return (v) => (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && !(positive && v === 0) ? undefined : expected);
+}
+
+/** An integer in [min, max]. */
+export function integer(min: number, max: number): Check {
+  return (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `an integer from ${min} to ${max}`);
+}
+
+/** Milliseconds: a number > 0 (or >= 0) up to 1e12; larger would not be exact on the engine's clock. */
+export function ms({ zero = false } = {}): Check {
+  return (v) => (typeof v === 'number' && Number.isFinite(v) && (zero ? v >= 0 : v > 0) && v <= 1e12 ? undefined : `a number of milliseconds ${zero ? '>= 0' : '> 0'} (at most 1e12)`);
+}
+
+/** One of `choices`. */
+export function oneOf(...choices: readonly (string | number | boolean)[]): Check {
+  return (v) => (choices.includes(v as string) ? undefined : `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
+}
+
+/** Any of the checks. */
+export function either(...checks: Check[]): Check {
+  return (v) => {
+    const misses = checks.map((check) => check(v));
+    return misses.includes(undefined) ? undefined : misses.join(' or ');
+  };
+}
+
+/** An array whose items pass `item`. */
+export function arrayOf(item: Check, what: string): Check {
+  return (v) => (Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : what);
+}

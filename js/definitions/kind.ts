@@ -1,0 +1,35 @@
+/**
+ * The JS half of the definition registry (DESIGN.md §12): a definition kind is checked at its
+ * `def*` call and turned into its wire form `{kind, name, config}` when a run starts. Functions in a
+ * config become engine callbacks and models become model references through the {@link Marshal}.
+ */
+import type { LanguageModel } from '../providers/types.js';
+
+/** Registers what a definition's wire form refers to, while a run's spec is being built. */
+export interface Marshal {
+  /** Registers `fn` as an engine callback of the run and returns its name. `label` names it in messages. */
+  callback(label: string, fn: (...args: any[]) => unknown): string;
+  /** Registers a model with the run and returns its reference. */
+  model(model: string | LanguageModel): string;
+}
+
+/** A kind of definition: how its config is checked and marshalled. */
+export interface DefinitionKind<Config, Stored = Config> {
+  /** The wire kind: `retry`, `approval` ... */
+  readonly kind: string;
+  /** The method that defines it, for messages: `defRetry`. */
+  readonly method: string;
+  /** What one is called in messages: `retry policy` (the engine says the same). */
+  readonly noun: string;
+  /** Checks `config` at the def* call (throws ConfigError) and returns what to keep. */
+  check(where: string, config: Config, ...rest: unknown[]): Stored;
+  /** The wire config of a stored definition. */
+  wire(stored: Stored, marshal: Marshal): Record<string, unknown>;
+}
+
+/** One collected definition. */
+export interface Definition {
+  readonly kind: DefinitionKind<any, any>;
+  readonly name: string;
+  readonly stored: unknown;
+}

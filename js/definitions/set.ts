@@ -1,0 +1,45 @@
+/**
+ * The definitions a prompt function (or a directive run's `define`) collected, in definition order,
+ * and their marshalling into the run spec's `definitions` list.
+ */
+import { checkName } from '../prompt/names.js';
+import type { Definition, DefinitionKind, Marshal } from './kind.js';
+
+export class DefinitionSet {
+  private readonly entries = new Map<string, Definition>();
+  /** A sub-agent's definitions see their parent's (the engine does the same). */
+  parent: DefinitionSet | undefined;
+
+  /** Adds (or replaces, keeping its position) definition `name` of `kind` after checking its config. */
+  add<C, S>(kind: DefinitionKind<C, S>, name: unknown, config: C, ...rest: unknown[]): string {
+    const checked = checkName(name, kind.method);
+    const stored = kind.check(`${kind.method}("${checked}")`, config, ...rest);
+    this.entries.set(`${kind.kind}\u0000${checked}`, { kind, name: checked, stored });
+    return checked;
+  }
+
+  /** The stored config of `name` of `kind` (here or in a parent), if defined. */
+  get<S>(kind: DefinitionKind<any, S>, name: string): S | undefined {
+    const own = this.entries.get(`${kind.kind}\u0000${name}`);
+    return own ? (own.stored as S) : this.parent?.get(kind, name);
+  }
+
+  has(kind: DefinitionKind<any, any>, name: string): boolean {
+    return this.entries.has(`${kind.kind}\u0000${name}`) || Boolean(this.parent?.has(kind, name));
+  }
+
+  /** Names defined of `kind` that a lookup here reaches, in definition order. */
+  names(kind: DefinitionKind<any, any>): string[] {
+    const own = [...this.entries.values()].filter((d) => d.kind === kind).map((d) => d.name);
+    return [...new Set([...(this.parent?.names(kind) ?? []), ...own])];
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The spec's `definitions`: [{kind, name, config}]. */
+  toWire(marshal: Marshal): Array<{ kind: string; name: string; config: Record<string, unknown> }> {
+    return [...this.entries.values()].map((d) => ({ kind: d.kind.kind, name: d.name, config: d.kind.wire(d.stored, marshal) }));
+  }
+}

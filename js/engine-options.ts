@@ -1,0 +1,51 @@
+/**
+ * The options of `createEngine`, shared by the Node and browser entry points, and the checks on
+ * them that do not depend on the platform.
+ */
+import type { HostClock } from './clock.js';
+import type { EngineLimits } from './engine.js';
+import { EngineLoadError } from './errors.js';
+
+/** Options of `createEngine` (and of {@link configureDefaultEngine}). */
+export interface CreateEngineOptions {
+  /**
+   * The wasm module itself: its bytes, or (as before `wasmUrl` existed) its URL or path. Give
+   * either this or `wasmUrl`.
+   */
+  wasm?: Uint8Array | ArrayBuffer | URL | string;
+  /**
+   * Where to fetch `lmthing_core.wasm` from when the bundler did not emit it next to the code
+   * (esbuild, a CDN, a page without a bundler that serves the file elsewhere). Under Node: a file
+   * path or `file:` URL. Relative URLs resolve against the page.
+   */
+  wasmUrl?: URL | string;
+  /**
+   * Browser only: where to import the ES-module glue `lmthing_core.mjs` from, when it is not
+   * bundled with the code (the glue is a static `import()` that bundlers follow by themselves).
+   */
+  glueUrl?: URL | string;
+  /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
+  clock?: HostClock;
+  /** Limits on what crosses into the engine (docs/limits.md); the engine's defaults when left out. */
+  limits?: EngineLimits;
+}
+
+/** The package file names, as error messages and docs name them. */
+export const WASM_FILE = 'dist/wasm/lmthing_core.wasm';
+export const GLUE_FILE = 'dist/wasm/lmthing_core.mjs';
+
+/** Throws on option combinations that cannot mean anything. */
+export function checkEngineOptions(options: CreateEngineOptions): void {
+  if (options.wasm !== undefined && options.wasmUrl !== undefined)
+    throw new EngineLoadError('createEngine: give either `wasm` (the bytes) or `wasmUrl` (where to fetch them), not both', WASM_FILE, []);
+  for (const key of ['wasmUrl', 'glueUrl'] as const) {
+    const value = options[key];
+    if (value !== undefined && typeof value !== 'string' && !(value instanceof URL))
+      throw new EngineLoadError(`createEngine: \`${key}\` must be a string or a URL, got ${typeof value}`, key === 'wasmUrl' ? WASM_FILE : GLUE_FILE, []);
+  }
+}
+
+/** "Failed to load <file> from <urls>: <why>. <fix>" in one place so every load error reads alike. */
+export function loadFailure(file: string, urls: string[], why: string, fix: string, cause?: unknown): EngineLoadError {
+  return new EngineLoadError(`lmthing could not load ${file} from ${urls.join(', ')}: ${why}. ${fix}`, file, urls, { cause });
+}

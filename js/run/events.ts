@@ -1,0 +1,317 @@
+/**
+ * The engine's run events as a discriminated union (narrow on `type` and every field is typed), and
+ * the one path they take to a run's observers: `onEvent`, `prompt.events` / `run()`'s iterable and
+ * `fullStream`. Every event carries the `path` of the branch (or sub-agent) it comes from:
+ * `['root']`, `['root', '0']`, `['root', 'researcher']`.
+ */
+import type { FinishReason, Usage } from '../providers/types.js';
+
+interface Located {
+  /** Where the event comes from: `['root']`, then one segment per branch or sub-agent. */
+  path: string[];
+}
+
+interface InStep extends Located {
+  stepNumber: number;
+}
+
+interface OfToolCall extends InStep {
+  toolCallId: string;
+  toolName: string;
+}
+
+/** A model call is about to start. `model` is the model's name (`openai:gpt-4o-mini`). */
+export interface StepStartEvent extends InStep {
+  type: 'step-start';
+  model: string;
+  system: string | null;
+  activeTools: string[];
+}
+
+/** A step ended: its text, tool calls and results, finish reason and usage. */
+export interface StepFinishEvent extends InStep {
+  type: 'step-finish';
+  model: string;
+  text: string;
+  toolCalls: Array<{ toolCallId: string; toolName: string; args: unknown }>;
+  toolResults: Array<{ type: 'tool-result'; toolCallId: string; toolName: string; result: unknown; isError?: boolean }>;
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+export interface ToolCallEvent extends OfToolCall {
+  type: 'tool-call';
+  args: unknown;
+}
+
+export interface ToolResultEvent extends OfToolCall {
+  type: 'tool-result';
+  args: unknown;
+  result: unknown;
+}
+
+/** A tool call failed; the model gets `error` as the tool's result. */
+export interface ToolErrorEvent extends OfToolCall {
+  type: 'tool-error';
+  args: unknown;
+  error: string;
+}
+
+/** A call failed and will be tried again after `delayMs`. */
+export interface RetryEvent extends Located {
+  type: 'retry';
+  target: 'model' | 'tool';
+  model?: string;
+  toolName?: string;
+  toolCallId?: string | null;
+  stepNumber: number | null;
+  attempt: number;
+  delayMs: number;
+  error: string;
+}
+
+/** A fallback took over after a call failed for good. */
+export interface FallbackEvent extends Located {
+  type: 'fallback';
+  strategy: 'cascade' | 'alternative' | 'default';
+  /** The fallback's name (`defFallback`). */
+  name: string;
+  from: string;
+  to?: string;
+  error: string;
+  log?: boolean;
+}
+
+export interface CircuitStateEvent extends Located {
+  type: 'circuit-state';
+  name: string;
+  from: 'closed' | 'open' | 'half-open';
+  to: 'closed' | 'open' | 'half-open';
+  atMs: number;
+}
+
+export interface RateLimitedEvent extends Located {
+  type: 'rate-limited';
+  scope: 'model' | 'tool';
+  waitMs: number;
+}
+
+export interface ConstraintWarningEvent extends Located {
+  type: 'constraint-warning';
+  constraint: string;
+  constraintType: 'tokens' | 'duration' | 'rate' | 'cost';
+  used?: number;
+  warn?: number;
+  max?: number;
+  message?: string;
+}
+
+export interface ConstraintExceededEvent extends Located {
+  type: 'constraint-exceeded';
+  constraint: string;
+  constraintType: 'tokens' | 'duration' | 'rate' | 'cost';
+  used: number;
+  max: number;
+  stops: boolean;
+  message: string;
+}
+
+/** A graceful duration constraint ended the loop after step `stepNumber`. */
+export interface BudgetStopEvent extends InStep {
+  type: 'budget-stop';
+  constraint: string;
+}
+
+export interface GuardEvent extends OfToolCall {
+  type: 'guard';
+  guard: string;
+  passed: boolean;
+  onFail?: 'throw' | 'skip' | 'redirect' | 'prompt-user';
+  message?: string;
+}
+
+export interface ApprovalRequestEvent extends Located {
+  type: 'approval-request';
+  request: string;
+  name: string;
+  message: string;
+  options: Array<'approve' | 'deny' | 'modify'>;
+  defaultAction: 'approve' | 'deny';
+  preview: { toolName: string; args: unknown } | null;
+  deadline: number | null;
+  context: unknown;
+  toolCallId?: string;
+  toolName?: string;
+  stepNumber?: number;
+}
+
+export interface ApprovalDecisionEvent extends Located {
+  type: 'approval-decision';
+  request: string;
+  name: string;
+  action: 'approve' | 'deny' | 'modify';
+  source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid';
+  modifiedData?: unknown;
+  reason?: string;
+  toolCallId?: string;
+  toolName?: string;
+  stepNumber?: number;
+}
+
+export interface ValidationEvent extends Located {
+  type: 'validation';
+  target: 'tool' | 'response';
+  validator: string;
+  stepNumber: number;
+  toolCallId?: string;
+  toolName?: string;
+  valid: boolean;
+  severity: string;
+  errors: Array<{ message: string; instancePath?: string; schemaPath?: string }>;
+  failures: number;
+}
+
+export interface InteractionRequestEvent extends Located {
+  type: 'interaction-request';
+  request: string;
+  name: string;
+  kind: 'question' | 'choice';
+  message: string;
+  choices: unknown[];
+  multiple: boolean;
+  allowSkip: boolean;
+  attempt: number;
+  error: string | null;
+  deadline: number | null;
+  default: unknown;
+  context: unknown;
+}
+
+export interface InteractionAnswerEvent extends Located {
+  type: 'interaction-answer';
+  request: string;
+  name: string;
+  value: unknown;
+  skipped: boolean;
+  attempts: number;
+  reason?: string;
+}
+
+export interface InteractionInvalidEvent extends Located {
+  type: 'interaction-invalid';
+  request: string;
+  name: string;
+  attempt: number;
+  error: string;
+}
+
+/** A message was appended to a directive conversation. */
+export interface MessageAppendedEvent extends Located {
+  type: 'message-appended';
+  index: number;
+  message: { role: 'system' | 'user' | 'assistant' | 'tool'; content: unknown };
+  tags: Array<{ id: string; description: string }>;
+}
+
+export interface ModelPushedEvent extends Located {
+  type: 'model-pushed';
+  key: string;
+  handle: number;
+}
+
+export interface ModelPoppedEvent extends Located {
+  type: 'model-popped';
+  key: string;
+  handle: number;
+}
+
+export interface ToolEnabledEvent extends Located {
+  type: 'tool-enabled';
+  name: string;
+}
+
+export interface ToolDisabledEvent extends Located {
+  type: 'tool-disabled';
+  name: string;
+}
+
+export interface BranchStartedEvent extends Located {
+  type: 'branch-started';
+}
+
+export interface BranchReturnedEvent extends Located {
+  type: 'branch-returned';
+  value: unknown;
+}
+
+export interface BranchThrewEvent extends Located {
+  type: 'branch-threw';
+  error: { message: string } | null;
+}
+
+/** A value an agent emitted with `L.event(value)`. */
+export interface EmittedEvent extends Located {
+  type: 'emitted';
+  value: unknown;
+}
+
+/** Every event a run can report, discriminated by `type`. */
+export type RunEvent =
+  | StepStartEvent
+  | StepFinishEvent
+  | ToolCallEvent
+  | ToolResultEvent
+  | ToolErrorEvent
+  | RetryEvent
+  | FallbackEvent
+  | CircuitStateEvent
+  | RateLimitedEvent
+  | ConstraintWarningEvent
+  | ConstraintExceededEvent
+  | BudgetStopEvent
+  | GuardEvent
+  | ApprovalRequestEvent
+  | ApprovalDecisionEvent
+  | ValidationEvent
+  | InteractionRequestEvent
+  | InteractionAnswerEvent
+  | InteractionInvalidEvent
+  | MessageAppendedEvent
+  | ModelPushedEvent
+  | ModelPoppedEvent
+  | ToolEnabledEvent
+  | ToolDisabledEvent
+  | BranchStartedEvent
+  | BranchReturnedEvent
+  | BranchThrewEvent
+  | EmittedEvent;
+
+/** The `type` of any {@link RunEvent}. */
+export type RunEventType = RunEvent['type'];
+
+/** Receives every event of a run, in order. */
+export type EventListener = (event: RunEvent) => void;
+
+/**
+ * The one path of a run's events: each listener gets every event in order; a listener that throws
+ * is ignored (an observer's failure must not break the run).
+ */
+export class RunEvents {
+  private readonly listeners: EventListener[] = [];
+
+  /** Adds a listener (optional ones may be undefined). */
+  listen(listener: EventListener | undefined): this {
+    if (listener) this.listeners.push(listener);
+    return this;
+  }
+
+  push(event: RunEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // An observer's failure must not break the run.
+      }
+    }
+  }
+}

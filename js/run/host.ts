@@ -1,0 +1,122 @@
+/**
+ * What the host keeps per engine (no module-global run state: two engines in one process share
+ * nothing): the models each live run may call, the run's copy of its conversation, where its text
+ * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
+ */
+import type { Engine, OpRequest } from '../engine.js';
+import type { LanguageModel, Message, ModelRequest, ToolSpec } from '../providers/types.js';
+import { HumanHost } from './human-host.js';
+
+/** What the host keeps for one run (prompt run, sub-agent or directive run). */
+export interface RunModels {
+  /** Model references the run's ops may name, each the user-facing name of its model. */
+  readonly models: Map<string, LanguageModel>;
+  /** Where the text of a model call goes while it streams; `step` is the op's `step`. */
+  onText(text: string, step: unknown): void;
+  /** Where the reasoning (thinking) of a model call goes while it streams, if anywhere. */
+  onReasoning?(text: string, step: unknown): void;
+  /**
+   * The conversation as the engine synced it: a prompt run's model.generate sends only the messages
+   * the host does not have (`conversation: {base, append}`), and the host adds the assistant turn itself.
+   */
+  conversation: Message[];
+  /** The run that started this one (a sub-agent's parent): its models are reachable too (cascades). */
+  readonly parent?: RunModels;
+}
+
+const hosts = new WeakMap<Engine, EngineHost>();
+
+export class EngineHost {
+  readonly human: HumanHost;
+  private readonly runs = new Map<number, RunModels>();
+
+  /** The host of `engine`, created (with its op handlers) on first use. */
+  static of(engine: Engine): EngineHost {
+    let host = hosts.get(engine);
+    if (!host) {
+      host = new EngineHost(engine);
+      hosts.set(engine, host);
+    }
+    return host;
+  }
+
+  private constructor(engine: Engine) {
+    this.human = new HumanHost(engine);
+    engine.registerOpHandler('model.generate', (op, signal) => this.generate(op, signal));
+  }
+
+  /** Registers `run`'s models; returns the function that forgets them. */
+  attach(runId: number, run: RunModels): () => void {
+    this.runs.set(runId, run);
+    return () => this.runs.delete(runId);
+  }
+
+  /** The models of live run `runId`. */
+  run(runId: number): RunModels | undefined {
+    return this.runs.get(runId);
+  }
+
+  private async generate(op: OpRequest, signal: AbortSignal): Promise<unknown> {
+    const run = this.runs.get(op.run);
+    if (!run) throw new Error(`model.generate: run ${op.run} is not live`);
+    const ref = String(op.model);
+    const model = findModel(run, ref);
+    if (!model) throw new Error(`model.generate: the run has no model "${ref}"`);
+    const request: Omit<ModelRequest, 'model'> = {
+      messages: requestMessages(op, run),
+      tools: (op.tools as ToolSpec[] | undefined)?.length ? (op.tools as ToolSpec[]) : undefined,
+      toolChoice: op.toolChoice as ModelRequest['toolChoice'],
+      responseFormat: op.responseFormat as ModelRequest['responseFormat'],
+      params: op.params as ModelRequest['params'],
+      stream: true,
+    };
+    let streamed = false;
+    const response = await model.generate(request, {
+      signal,
+      onDelta: (delta) => {
+        if (delta.type === 'reasoning-delta' && delta.text) run.onReasoning?.(delta.text, op.step);
+        if (delta.type !== 'text-delta' || !delta.text) return;
+        streamed = true;
+        run.onText(delta.text, op.step);
+      },
+    });
+    // A model that does not stream still feeds the text stream, as one delta.
+    if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
+    if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
+    // The configured model id prices the call for cost constraints.
+    return { ...response, modelId: model.modelId };
+  }
+}
+
+/**
+ * Registers `model` with `run` under its user-facing name (`provider:modelId`, `#2`, `#3` ... when
+ * another model of the run already has that name) and returns the reference.
+ */
+export function addModel(run: RunModels, model: LanguageModel): string {
+  for (const [ref, known] of run.models) if (known === model) return ref;
+  const base = `${model.provider}:${model.modelId}`;
+  let ref = base;
+  for (let n = 2; run.models.has(ref); n++) ref = `${base}#${n}`;
+  run.models.set(ref, model);
+  return ref;
+}
+
+function findModel(run: RunModels | undefined, ref: string): LanguageModel | undefined {
+  for (let r = run; r; r = r.parent) {
+    const model = r.models.get(ref);
+    if (model) return model;
+  }
+  return undefined;
+}
+
+/** The messages of one model call: the system prompt, then the synced conversation (or the op's list). */
+function requestMessages(op: OpRequest, run: RunModels): Message[] {
+  const system: Message[] = typeof op.system === 'string' ? [{ role: 'system', content: op.system }] : [];
+  const sync = op.conversation as { base: number; append: Message[] } | undefined;
+  if (!sync) return [...system, ...((op.messages as Message[]) ?? [])];
+  if (run.conversation.length < sync.base)
+    throw new Error(`model.generate: conversation out of sync (the host has ${run.conversation.length} messages, the engine assumed ${sync.base})`);
+  run.conversation.length = sync.base; // a retried call re-sends the same tail
+  run.conversation.push(...sync.append);
+  return [...system, ...run.conversation];
+}

@@ -1,0 +1,69 @@
+/**
+ * The run config both kinds of run accept (runPrompt and run): the run's model policies, where its
+ * events and human requests go, and its time limits. One shape, checked once, marshalled once.
+ */
+import * as c from '../config/check.js';
+import type { Engine } from '../engine.js';
+import type { ApprovalHandler, InteractionHandler } from './human-host.js';
+import type { EventListener } from './events.js';
+
+/** Policies and handlers shared by `runPrompt` and `run`. */
+export interface RunPolicyConfig {
+  /** A `defRetry` policy for the run's model calls (instead of the default rule). */
+  retry?: string;
+  /** A `defFallback` cascade: when the model fails for good, the next one replaces it. */
+  fallback?: string;
+  /** A `defCircuitBreaker` guarding the run's own models. */
+  circuitBreaker?: string;
+  /** Receives every run event, in order (also `prompt.events` / the run's iterable and `fullStream`). */
+  onEvent?: EventListener;
+  /** Decides approval requests (default: a terminal prompt in Node with a TTY, else the default action). */
+  onApproval?: ApprovalHandler;
+  /** Answers `ctx.interact` requests. */
+  onInteraction?: InteractionHandler;
+  /** Time limit of the whole run, ms: it then fails with `TimeoutError`. */
+  timeout?: number;
+  /** Time limit of each model call attempt, ms (a timed-out attempt is retried like a failed one). */
+  modelTimeout?: number;
+  /** Time limit of each tool call attempt without its own `timeout`, ms. */
+  toolTimeout?: number;
+  /** Retries of a model call under the default rule (rate limits, timeouts, retryable errors; default 2). */
+  maxRetries?: number;
+  /** The engine to run on (the shared one by default). */
+  engine?: Engine;
+}
+
+const isEngine: c.Check = (v) => (typeof v === 'object' && v !== null && typeof (v as Engine).startRun === 'function' ? undefined : 'an Engine (from createEngine())');
+
+/** The shape of {@link RunPolicyConfig}. */
+export const runPolicyShape: c.Shape = {
+  retry: c.nonEmpty,
+  fallback: c.nonEmpty,
+  circuitBreaker: c.nonEmpty,
+  onEvent: c.func,
+  onApproval: c.func,
+  onInteraction: c.func,
+  timeout: c.ms(),
+  modelTimeout: c.ms(),
+  toolTimeout: c.ms(),
+  maxRetries: c.integer(0, 100),
+  engine: isEngine,
+};
+
+/** An AbortSignal (checked by shape, so signals of other realms work). */
+export const abortSignal: c.Check = (v) =>
+  typeof v === 'object' && v !== null && typeof (v as AbortSignal).aborted === 'boolean' && typeof (v as AbortSignal).addEventListener === 'function'
+    ? undefined
+    : 'an AbortSignal';
+
+/** The spec fields of a run's model policies and limits. */
+export function runPolicySpec(config: RunPolicyConfig): { fields: Record<string, unknown>; options: Record<string, unknown> } {
+  const fields: Record<string, unknown> = {};
+  for (const key of ['retry', 'fallback', 'circuitBreaker'] as const) if (config[key] !== undefined) fields[key] = config[key];
+  const options: Record<string, unknown> = {};
+  if (config.timeout !== undefined) options.timeoutMs = config.timeout;
+  if (config.modelTimeout !== undefined) options.modelTimeoutMs = config.modelTimeout;
+  if (config.toolTimeout !== undefined) options.toolTimeoutMs = config.toolTimeout;
+  if (config.maxRetries !== undefined) options.maxRetries = config.maxRetries;
+  return { fields, options };
+}

@@ -1,0 +1,133 @@
+/**
+ * Argument checks and JSON encoding shared by every adapter, so each refuses bad input the same
+ * way: a StorageError naming the adapter, the key and what was expected.
+ */
+import { StorageError } from '../errors.js';
+import type { JsonValue, StorageWriteOptions } from './types.js';
+
+/** Who is asking, for error messages: the adapter's kind and a label such as `file storage "/data"`. */
+export interface AdapterIdentity {
+  name: string;
+  label: string;
+}
+
+export function checkKey(who: AdapterIdentity, key: unknown): string {
+  if (typeof key === 'string' && key.length > 0) return key;
+  throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: a key must be a non-empty string, got ${describe(key)}`, { adapter: who.name });
+}
+
+export function checkPrefix(who: AdapterIdentity, prefix: unknown): string {
+  if (prefix === undefined) return '';
+  if (typeof prefix === 'string') return prefix;
+  throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: a list prefix must be a string, got ${describe(prefix)}`, { adapter: who.name });
+}
+
+/** The TTL in ms, or undefined for "never expires". */
+export function checkTtl(who: AdapterIdentity, key: string, options: StorageWriteOptions | undefined): number | undefined {
+  const ttl: unknown = options?.ttl;
+  if (ttl === undefined) return undefined;
+  if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0) return ttl;
+  throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: key "${key}": ttl must be a finite number of ms > 0 (or left out), got ${describe(ttl)}`, {
+    adapter: who.name,
+    key,
+  });
+}
+
+/** The expected version, or null for "must not exist". */
+export function checkExpectedVersion(who: AdapterIdentity, key: string, version: unknown): string | null {
+  if (version === undefined || version === null) return null;
+  if (typeof version === 'string' && version.length > 0) return version;
+  throw new StorageError(
+    'STORAGE_BAD_ARGUMENT',
+    `${who.label}: key "${key}": expectedVersion must be a version string from get/set, or null/undefined for "must not exist", got ${describe(version)}`,
+    { adapter: who.name, key },
+  );
+}
+
+/**
+ * The JSON text of `value`, or a STORAGE_UNSERIALIZABLE error naming where the value stops being
+ * JSON. Stricter than JSON.stringify, which would silently turn NaN into null or a Map into {}.
+ * Object properties that are `undefined` are left out, as JSON.stringify does.
+ */
+export function encodeValue(who: AdapterIdentity, key: string, value: unknown): string {
+  const problem = nonJson(value, '$', []);
+  if (problem)
+    throw new StorageError(
+      'STORAGE_UNSERIALIZABLE',
+      `${who.label}: cannot store key "${key}": ${problem} (a value must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)`,
+      { adapter: who.name, key },
+    );
+  return JSON.stringify(value);
+}
+
+/** Parses stored JSON text; text that is not JSON is a corrupted record. */
+export function decodeValue(who: AdapterIdentity, key: string, text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (err) {
+    throw corrupt(who, key, `the stored value is not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+export function corrupt(who: AdapterIdentity, key: string, why: string): StorageError {
+  return new StorageError('STORAGE_CORRUPT', `${who.label}: the record of key "${key}" is corrupted: ${why}`, { adapter: who.name, key });
+}
+
+/** Where `value` stops being JSON (a path like `$.a[2]` and what is there), or '' when it is JSON. */
+function nonJson(value: unknown, path: string, ancestors: object[]): string {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return '';
+    case 'number':
+      return Number.isFinite(value) ? '' : `${path} is ${String(value)}`;
+    case 'undefined':
+      return `${path} is undefined`;
+    case 'bigint':
+      return `${path} is a BigInt`;
+    case 'function':
+      return `${path} is a function`;
+    case 'symbol':
+      return `${path} is a symbol`;
+  }
+  if (value === null) return '';
+  const object = value as object;
+  if (ancestors.includes(object)) return `${path} refers back to one of its parents (a cycle)`;
+  ancestors.push(object);
+  try {
+    if (Array.isArray(object)) {
+      for (let i = 0; i < object.length; i++) {
+        const problem = nonJson(object[i], `${path}[${i}]`, ancestors);
+        if (problem) return problem;
+      }
+      return '';
+    }
+    const proto: unknown = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null) return `${path} is a ${constructorName(object)}, not a plain object`;
+    for (const [k, v] of Object.entries(object)) {
+      if (v === undefined) continue;
+      const problem = nonJson(v, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, ancestors);
+      if (problem) return problem;
+    }
+    return '';
+  } finally {
+    ancestors.pop();
+  }
+}
+
+function constructorName(object: object): string {
+  const ctor = (object as { constructor?: { name?: unknown } }).constructor;
+  return typeof ctor?.name === 'string' && ctor.name ? ctor.name : 'object with a custom prototype';
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v.length === 0 ? 'an empty string' : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeof v;
+}
+
+/** Sorted the same way by every adapter: by UTF-16 code units. */
+export function sortKeys(keys: Iterable<string>): string[] {
+  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

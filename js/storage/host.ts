@@ -1,0 +1,152 @@
+/**
+ * The host side of the engine's `storage.*` ops (src/protocol/PROTOCOL.md §3): each op names a
+ * storage by the string its run spec chose, and is performed on the adapter registered under that
+ * name on that engine. Registrations are per engine; every engine starts with `memory`, its own
+ * {@link memoryStorage}.
+ */
+import type { Engine, OpRequest } from '../engine.js';
+import { StorageError } from '../errors.js';
+import { memoryStorage } from './memory.js';
+import type { StorageAdapter, StorageWriteOptions } from './types.js';
+
+/** The name of the storage every engine has: an in-memory one. */
+export const DEFAULT_STORAGE = 'memory';
+
+class StorageHost {
+  readonly adapters = new Map<string, StorageAdapter>([[DEFAULT_STORAGE, memoryStorage()]]);
+  nextRunStorage = 1;
+
+  constructor(engine: Engine) {
+    engine.registerOpHandler('storage.get', async (op) => {
+      const entry = await this.adapter(op).get(str(op.key));
+      return entry ? { value: entry.value, version: entry.version } : null;
+    });
+    engine.registerOpHandler('storage.set', async (op) => ({ version: await this.adapter(op).set(str(op.key), op.value, writeOptions(op)) }));
+    engine.registerOpHandler('storage.delete', async (op) => ({ deleted: await this.adapter(op).delete(str(op.key)) }));
+    engine.registerOpHandler('storage.list', async (op) => ({ keys: await this.adapter(op).list(str(op.prefix)) }));
+    engine.registerOpHandler('storage.cas', async (op) => {
+      const expected = op.expectedVersion === null || op.expectedVersion === undefined ? null : str(op.expectedVersion);
+      const version = await this.adapter(op).compareAndSet(str(op.key), expected, op.value, writeOptions(op));
+      return version === false ? { ok: false } : { ok: true, version };
+    });
+  }
+
+  /** The named adapter, wrapped so that whatever it throws reaches the engine as a storage error. */
+  private adapter(op: OpRequest): StorageAdapter {
+    const name = String(op.storage);
+    const adapter = this.adapters.get(name);
+    if (!adapter) {
+      const known = [...this.adapters.keys()].map((k) => `"${k}"`).join(', ');
+      throw new StorageError('STORAGE_UNKNOWN', `${op.op}: unknown storage "${name}" (registered on this engine: ${known})`, { key: str(op.key ?? op.prefix) });
+    }
+    return typed(adapter, str(op.key ?? op.prefix));
+  }
+}
+
+const hosts = new WeakMap<Engine, StorageHost>();
+
+/**
+ * Installs the `storage.*` op handlers (and the engine's own `memory` storage) on `engine`, once.
+ * `createEngine` does it for every engine; the other functions here do it when needed.
+ */
+export function installStorageHost(engine: Engine): void {
+  hostOf(engine);
+}
+
+function hostOf(engine: Engine): StorageHost {
+  let host = hosts.get(engine);
+  if (!host) {
+    host = new StorageHost(engine);
+    hosts.set(engine, host);
+  }
+  return host;
+}
+
+/**
+ * Makes `adapter` available to `engine`'s runs under `name` (replacing an adapter of that name):
+ * a definition's `storage: 'redis'` or a run spec's storage name refers to it.
+ */
+export function registerStorage(engine: Engine, name: string, adapter: StorageAdapter): void {
+  if (typeof name !== 'string' || name.length === 0)
+    throw new StorageError('STORAGE_BAD_ARGUMENT', `registerStorage: the name must be a non-empty string, got ${typeof name === 'string' ? 'an empty string' : typeof name}`);
+  checkAdapter(adapter, `registerStorage("${name}")`);
+  hostOf(engine).adapters.set(name, adapter);
+}
+
+/** Removes a registration; later ops naming it fail with STORAGE_UNKNOWN. Returns whether it existed. */
+export function unregisterStorage(engine: Engine, name: string): boolean {
+  return hostOf(engine).adapters.delete(name);
+}
+
+/** The adapter registered on `engine` under `name`, if any (`memory` always exists unless removed). */
+export function getStorage(engine: Engine, name: string): StorageAdapter | undefined {
+  return hostOf(engine).adapters.get(name);
+}
+
+/** A storage a run uses: the name to put in its spec, and `release()` to call when the run ends. */
+export interface RunStorage {
+  readonly name: string;
+  release(): void;
+}
+
+/**
+ * Resolves a run's `storage` config into the name its spec carries: a registered name is checked
+ * and used as is; an adapter object is registered under a fresh name until `release()`; nothing
+ * means {@link DEFAULT_STORAGE}. Installs the `storage.*` op handlers on `engine` if needed.
+ */
+export function useRunStorage(engine: Engine, storage: string | StorageAdapter | undefined): RunStorage {
+  const host = hostOf(engine);
+  if (storage === undefined) return { name: DEFAULT_STORAGE, release: () => undefined };
+  if (typeof storage === 'string') {
+    if (!host.adapters.has(storage)) {
+      const known = [...host.adapters.keys()].map((k) => `"${k}"`).join(', ');
+      throw new StorageError('STORAGE_UNKNOWN', `unknown storage "${storage}" (registered on this engine: ${known}); register it with registerStorage(engine, name, adapter)`);
+    }
+    return { name: storage, release: () => undefined };
+  }
+  checkAdapter(storage, 'the run\'s storage');
+  const name = `run-storage:${host.nextRunStorage++}`;
+  host.adapters.set(name, storage);
+  return {
+    name,
+    release: () => {
+      if (host.adapters.get(name) === storage) host.adapters.delete(name);
+    },
+  };
+}
+
+function checkAdapter(adapter: unknown, where: string): asserts adapter is StorageAdapter {
+  const a = adapter as Partial<Record<keyof StorageAdapter, unknown>> | null;
+  const missing = (['get', 'set', 'delete', 'list', 'compareAndSet'] as const).filter((m) => typeof a?.[m] !== 'function');
+  if (typeof a !== 'object' || a === null || missing.length)
+    throw new StorageError('STORAGE_BAD_ARGUMENT', `${where}: expected a storage adapter (get, set, delete, list, compareAndSet), ${a === null || typeof a !== 'object' ? `got ${a === null ? 'null' : typeof a}` : `missing ${missing.join(', ')}`}`);
+}
+
+/** Calls through to `adapter`; an error that is not a StorageError (a custom adapter's) becomes one. */
+function typed(adapter: StorageAdapter, key: string): StorageAdapter {
+  const wrap = <T>(work: () => Promise<T>): Promise<T> =>
+    Promise.resolve()
+      .then(work)
+      .catch((err: unknown) => {
+        if (err instanceof StorageError) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new StorageError('STORAGE_UNAVAILABLE', `storage adapter "${adapter.name}" failed: ${message}`, { adapter: adapter.name, key, cause: err });
+      });
+  return {
+    name: adapter.name,
+    get: (k) => wrap(() => adapter.get(k)),
+    set: (k, v, o) => wrap(() => adapter.set(k, v, o)),
+    delete: (k) => wrap(() => adapter.delete(k)),
+    list: (p) => wrap(() => adapter.list(p)),
+    compareAndSet: (k, e, v, o) => wrap(() => adapter.compareAndSet(k, e, v, o)),
+  };
+}
+
+function writeOptions(op: OpRequest): StorageWriteOptions | undefined {
+  return op.ttlMs === undefined ? undefined : { ttl: Number(op.ttlMs) };
+}
+
+function str(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}

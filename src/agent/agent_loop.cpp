@@ -1,0 +1,196 @@
+#include "agent/agent_loop.hpp"
+
+#include "agent/content.hpp"
+#include "agent/tool_calls.hpp"
+#include "pipeline/registry.hpp"
+#include "runtime/when_all.hpp"
+
+namespace lmthing::agent {
+
+using pipeline::Call;
+using pipeline::CallKind;
+
+json add_usage(const json& total, const json& usage) {
+  // The three totals always; any other count a provider reports (cachedInputTokens, reasoningTokens ...) when present.
+  json sum{{"inputTokens", 0}, {"outputTokens", 0}, {"totalTokens", 0}};
+  for (const json* part : {&total, &usage})
+    if (part->is_object())
+      for (const auto& [key, value] : part->items())
+        if (value.is_number()) sum[key] = sum.value(key, 0.0) + value.get<double>();
+  return sum;
+}
+
+std::vector<std::unique_ptr<pipeline::StepSeam>> make_seams(const protocol::FieldReader& spec, pipeline::RunTree& tree, bool directive) {
+  std::vector<std::unique_ptr<pipeline::StepSeam>> seams;
+  const pipeline::StepSeamContext context{spec, tree, directive};
+  for (const pipeline::StepSeamType* type : pipeline::step_seam_types())
+    if (auto seam = type->make(context)) seams.push_back(std::move(seam));
+  return seams;
+}
+
+namespace {
+
+json names_of(const std::vector<const pipeline::ToolBox::Entry*>& tools) {
+  json list = json::array();
+  for (const auto* tool : tools) list.push_back(tool->spec.name);
+  return list;
+}
+
+class AgentLoop {
+ public:
+  AgentLoop(const pipeline::CallEnv& env, const pipeline::Chain& model_chain, Transcript& transcript, AgentLoopConfig config)
+      : env_(env), model_chain_(model_chain), transcript_(transcript), config_(std::move(config)) {}
+
+  Task<LoopOutcome> run() {
+    LoopOutcome outcome;
+    outcome.usage = add_usage(json::object(), json::object());
+    for (int step = 0; step < config_.max_steps; ++step) {
+      env_.tree->count_step();
+      pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt};
+      for (auto& seam : config_.seams) co_await seam->before_step(state, env_);
+      const StepPlan plan = config_.plan(step, state.overrides);
+
+      json payload = request_of(plan);
+      transcript_.fill(payload, state.overrides.messages);
+      env_.emit(json{
+          {"type", "step-start"}, {"stepNumber", step}, {"model", plan.model}, {"system", plan.system}, {"activeTools", names_of(plan.offered)}});
+      Call call;
+      call.kind = CallKind::Model;
+      call.env = &env_;
+      call.target = plan.model;
+      call.input = std::move(payload);
+      call.context = json{{"stepNumber", step}};
+      json response = co_await model_chain_.call(std::move(call));
+      const json content = response["content"];
+      transcript_.append(json{{"role", "assistant"}, {"content", content}});
+      transcript_.answered();
+      outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
+
+      std::vector<CheckedCall> calls;
+      for (const auto& part : content)
+        if (part.is_object() && part.value("type", "") == "tool-call") calls.push_back(check_tool_call(plan.offered, part));
+      json results = co_await run_tools(step, calls);
+      if (!calls.empty()) transcript_.append(json{{"role", "tool"}, {"content", results}});
+
+      state.record = record_of(step, plan, content, calls, results, response);
+      state.final = calls.empty();
+      outcome.steps.push_back(state.record);
+      outcome.last = state.record;
+      env_.emit(merged(state.record, {{"type", "step-finish"}}));
+
+      pipeline::StepVerdict verdict;
+      for (auto& seam : config_.seams) {
+        pipeline::StepVerdict v = co_await seam->after_step(state, env_);
+        if (v.stop && !verdict.stop) verdict.stop = true, verdict.reason = v.reason;
+        if (v.feedback) {
+          verdict.feedback = v.feedback;
+          break;
+        }
+      }
+      if (state.value) outcome.value = state.value;
+      if (verdict.feedback) {
+        transcript_.append(json{{"role", "user"}, {"content", *verdict.feedback}});
+        continue;
+      }
+      if (verdict.stop) {
+        outcome.stop_reason = verdict.reason;
+        break;
+      }
+      if (state.final) break;
+    }
+    co_return outcome;
+  }
+
+ private:
+  static json merged(json base, const json& extra) {
+    base.update(extra);
+    return base;
+  }
+
+  json request_of(const StepPlan& plan) const {
+    json tools = json::array();
+    for (const auto* tool : plan.offered)
+      tools.push_back({{"name", tool->spec.name}, {"description", tool->spec.description}, {"parameters", tool->spec.parameters}});
+    json request{{"step", plan.step_id}, {"system", plan.system}, {"tools", std::move(tools)}, {"params", plan.params}};
+    if (!plan.tool_choice.is_null()) request["toolChoice"] = plan.tool_choice;
+    if (!plan.response_format.is_null()) request["responseFormat"] = plan.response_format;
+    return request;
+  }
+
+  Task<json> run_tools(int step, const std::vector<CheckedCall>& calls) {
+    json results = json::array();
+    if (calls.empty()) co_return results;
+    std::vector<json> slots(calls.size());
+    std::vector<Task<void>> tasks;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      env_.emit(json{{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}});
+      tasks.push_back(run_tool(step, calls[i], slots[i]));
+      last_tool_call_ = json{{"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+    }
+    co_await when_all(env_.loop, std::move(tasks));
+    for (auto& slot : slots) results.push_back(std::move(slot));
+    co_return results;
+  }
+
+  // Runs one checked call through its tool's chain; whatever goes wrong (except an abort or a
+  // failure that ends the run) becomes the result the model sees.
+  Task<void> run_tool(int step, const CheckedCall& checked, json& result_part) {
+    std::string error = checked.error;
+    json value;
+    if (error.empty()) {
+      json context = config_.call_context;
+      context["toolCallId"] = checked.id;
+      context["toolName"] = checked.name;
+      context["stepNumber"] = step;
+      try {
+        value = co_await checked.tool->chain->call(pipeline::tool_call(env_, checked.name, checked.args, std::move(context)));
+      } catch (const pipeline::RunFailed&) {
+        throw;
+      } catch (const OpFailed& e) {
+        if (e.error.kind == "aborted" || env_.cancelled()) throw;
+        error = e.error.message;
+      }
+    }
+    json event{{"stepNumber", step}, {"toolCallId", checked.id}, {"toolName", checked.name}, {"args", checked.args}};
+    result_part = {{"type", "tool-result"}, {"toolCallId", checked.id}, {"toolName", checked.name}};
+    if (error.empty()) {
+      result_part["result"] = value;
+      event["type"] = "tool-result";
+      event["result"] = std::move(value);
+    } else {
+      result_part["result"] = {{"error", error}};
+      result_part["isError"] = true;
+      event["type"] = "tool-error";
+      event["error"] = error;
+    }
+    env_.emit(std::move(event));
+  }
+
+  static json record_of(int step, const StepPlan& plan, const json& content, const std::vector<CheckedCall>& calls, const json& results,
+                        const json& response) {
+    json tool_calls = json::array();
+    for (const auto& call : calls) tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
+    return json{{"stepNumber", step},
+                {"model", response.value("modelId", plan.model)},
+                {"text", text_of(content)},
+                {"toolCalls", std::move(tool_calls)},
+                {"toolResults", results},
+                {"finishReason", response.value("finishReason", "other")},
+                {"usage", add_usage(json::object(), response.value("usage", json::object()))}};
+  }
+
+  const pipeline::CallEnv& env_;
+  const pipeline::Chain& model_chain_;
+  Transcript& transcript_;
+  AgentLoopConfig config_;
+  json last_tool_call_;
+};
+
+}  // namespace
+
+Task<LoopOutcome> run_agent_loop(const pipeline::CallEnv& env, const pipeline::Chain& model_chain, Transcript& transcript, AgentLoopConfig config) {
+  AgentLoop loop(env, model_chain, transcript, std::move(config));
+  co_return co_await loop.run();
+}
+
+}  // namespace lmthing::agent

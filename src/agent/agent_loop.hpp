@@ -1,0 +1,69 @@
+// The agent loop shared by prompt runs (agent/prompt_run.cpp) and directive replies
+// (directive/reply.cpp): before-step seams, one model call through the run's model chain, the
+// model's tool calls checked and run concurrently through their tools' chains (results appended in
+// call order), after-step seams; until a step makes no tool call, a seam stops the loop, or
+// maxSteps is reached. Every step emits step-start, tool-call, tool-result / tool-error, step-finish.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/run_tree.hpp"
+#include "pipeline/step.hpp"
+
+namespace lmthing::agent {
+
+// Where a loop keeps its conversation.
+class Transcript {
+ public:
+  virtual ~Transcript() = default;
+  // The conversation so far, without the system prompt.
+  virtual const json& messages() const = 0;
+  virtual void append(json message) = 0;
+  // Puts the messages of the next model call into `payload` (`messages`, or `conversation` for a
+  // host that keeps its own copy); `replacement` is a seam's message list for this step only.
+  virtual void fill(json& payload, const std::optional<json>& replacement) = 0;
+  // The model answered a call that `fill` prepared: the assistant turn was appended.
+  virtual void answered() {}
+};
+
+// What one step sends, decided after the before-step seams.
+struct StepPlan {
+  std::string model;  // the model reference
+  json system;        // string or null
+  std::vector<const pipeline::ToolBox::Entry*> offered;
+  json tool_choice;      // null = the provider's default
+  json response_format;  // null = text
+  json params = json::object();
+  json step_id;  // copied into the op's `step` (the host routes stream deltas by it)
+};
+
+struct LoopOutcome {
+  json last = json::object();  // the last step's record
+  json steps = json::array();
+  json usage;
+  std::string stop_reason;    // set when a seam stopped the loop ("budget")
+  std::optional<json> value;  // a response-schema seam's validated answer
+};
+
+using Planner = std::function<StepPlan(int step, const pipeline::StepOverrides& overrides)>;
+
+struct AgentLoopConfig {
+  int max_steps = 20;
+  std::vector<std::unique_ptr<pipeline::StepSeam>> seams;
+  Planner plan;
+  json call_context = json::object();  // extra fields of every tool call's context
+};
+
+Task<LoopOutcome> run_agent_loop(const pipeline::CallEnv& env, const pipeline::Chain& model_chain, Transcript& transcript, AgentLoopConfig config);
+
+// The step seams a loop gets: those of the registered types that apply to `spec`.
+std::vector<std::unique_ptr<pipeline::StepSeam>> make_seams(const protocol::FieldReader& spec, pipeline::RunTree& tree, bool directive);
+
+// Usage sums: {inputTokens, outputTokens, totalTokens}.
+json add_usage(const json& total, const json& usage);
+
+}  // namespace lmthing::agent

@@ -1,0 +1,91 @@
+// defHook as a step seam: before every step of a prompt run, each hook is called with
+// {stepNumber, messages, steps, lastToolCall} and may change that step (system, messages,
+// activeTools, activeSystems, activeVariables, toolChoice, model); later hooks override earlier ones.
+#include "pipeline/registry.hpp"
+
+namespace lmthing::agent {
+
+namespace {
+
+using pipeline::StepOverrides;
+using protocol::WireError;
+
+[[noreturn]] void fail(const std::string& message) { throw OpFailed(WireError{"callback", message, json::object()}); }
+
+std::vector<std::string> string_list(const json& value, const std::string& what) {
+  if (!value.is_array()) fail(what + " must be an array of names, got " + value.type_name());
+  std::vector<std::string> names;
+  for (const auto& item : value) {
+    if (!item.is_string()) fail(what + " must contain only strings, got " + item.dump());
+    names.push_back(item.get<std::string>());
+  }
+  return names;
+}
+
+void merge(StepOverrides& into, const json& returned, const std::string& who) {
+  if (returned.is_null()) return;
+  if (!returned.is_object()) fail(who + " must return an object or nothing, got " + std::string(returned.type_name()));
+  for (const auto& [key, value] : returned.items()) {
+    if (value.is_null()) continue;
+    if (key == "system") {
+      if (!value.is_string()) fail(who + ": \"system\" must be a string");
+      into.system = value.get<std::string>();
+    } else if (key == "messages") {
+      if (!value.is_array()) fail(who + ": \"messages\" must be an array of messages");
+      into.messages = value;
+    } else if (key == "activeTools") {
+      into.active_tools = string_list(value, who + ": \"activeTools\"");
+    } else if (key == "activeSystems") {
+      into.active_systems = string_list(value, who + ": \"activeSystems\"");
+    } else if (key == "activeVariables") {
+      into.active_variables = string_list(value, who + ": \"activeVariables\"");
+    } else if (key == "toolChoice") {
+      into.tool_choice = value;
+    } else if (key == "model") {
+      if (!value.is_string()) fail(who + ": \"model\" must be a model reference");
+      into.model = value.get<std::string>();
+    } else {
+      fail(who + " returned unknown field \"" + key +
+           "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
+    }
+  }
+}
+
+class HooksSeam : public pipeline::StepSeam {
+ public:
+  explicit HooksSeam(std::vector<std::string> hooks) : hooks_(std::move(hooks)) {}
+
+  Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
+    for (std::size_t i = 0; i < hooks_.size(); ++i) {
+      const std::string who = "hook #" + std::to_string(i + 1);
+      json input{{"stepNumber", state.step}, {"messages", state.messages}, {"steps", state.steps}, {"lastToolCall", state.last_tool_call}};
+      json payload{{"fn", hooks_[i]}, {"args", json::array({std::move(input)})}};
+      json returned;
+      try {
+        returned = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, who);
+      } catch (const OpFailed& e) {
+        if (e.error.kind != "callback") throw;
+        // The run fails with the hook's error, saying which hook it was.
+        throw OpFailed(WireError{"callback", who + " failed: " + e.error.message, e.error.extra});
+      }
+      merge(state.overrides, returned, who);
+    }
+  }
+
+ private:
+  std::vector<std::string> hooks_;
+};
+
+std::unique_ptr<pipeline::StepSeam> make_hooks(const pipeline::StepSeamContext& context) {
+  std::vector<std::string> hooks = context.spec.strings("hooks");
+  if (hooks.empty()) return nullptr;
+  return std::make_unique<HooksSeam>(std::move(hooks));
+}
+
+}  // namespace
+
+}  // namespace lmthing::agent
+
+namespace lmthing::pipeline::registered {
+extern const StepSeamType hooks_seam{"hooks", agent::make_hooks};
+}  // namespace lmthing::pipeline::registered

@@ -1,0 +1,157 @@
+#include "agent/prompt_run.hpp"
+
+#include "agent/agent_loop.hpp"
+#include "policy/fallback.hpp"
+#include "policy/human_policy.hpp"
+
+namespace lmthing::agent {
+
+using protocol::ProtocolError;
+using protocol::WireError;
+
+namespace {
+
+// The conversation of a prompt run, synced incrementally with the host: each model call sends only
+// what the host does not have (`conversation: {base, append}`) and the host adds the assistant turn
+// itself; sending the whole history every step would make a run quadratic in its length.
+class PromptTranscript : public Transcript {
+ public:
+  explicit PromptTranscript(json messages) : conversation_(std::move(messages)) {}
+  const json& messages() const override { return conversation_; }
+  void append(json message) override { conversation_.push_back(std::move(message)); }
+  void fill(json& payload, const std::optional<json>& replacement) override {
+    synced_ = !replacement;
+    if (replacement) {
+      payload["messages"] = *replacement;  // a hook's messages, for this step only
+      return;
+    }
+    json append = json::array();
+    for (std::size_t i = host_has_; i < conversation_.size(); ++i) append.push_back(conversation_[i]);
+    payload["conversation"] = {{"base", host_has_}, {"append", std::move(append)}};
+  }
+  void answered() override {
+    if (synced_) host_has_ = conversation_.size();
+  }
+
+ private:
+  json conversation_;
+  std::size_t host_has_ = 0;  // how many messages the host holds
+  bool synced_ = false;
+};
+
+[[noreturn]] void fail(const std::string& message) { throw OpFailed(WireError{"callback", message, json::object()}); }
+
+class PromptRun {
+ public:
+  PromptRun(Loop& loop, RunId run, PromptSpec spec, std::shared_ptr<pipeline::RunTree> tree, policy::HumanDesk& desk)
+      : spec_(std::move(spec)),
+        tree_(std::move(tree)),
+        env_{loop, run, tree_, desk, spec_.host, spec_.path, tool_box(spec_.tools, spec_.settings, *tree_)},
+        model_chain_(
+            pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
+        transcript_(spec_.messages) {
+    check_guarded_tools();
+    protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");
+    seams_ = make_seams(raw, *tree_, false);
+  }
+
+  Task<json> run() {
+    set_run_deadline(env_.loop, env_.run, spec_.timeout_ms, *tree_);
+    AgentLoopConfig config;
+    config.max_steps = spec_.max_steps;
+    config.seams = std::move(seams_);
+    config.plan = [this](int step, const pipeline::StepOverrides& overrides) { return plan(step, overrides); };
+    LoopOutcome outcome = co_await run_agent_loop(env_, *model_chain_, transcript_, std::move(config));
+    json result{{"text", outcome.last.value("text", "")},
+                {"finishReason", outcome.stop_reason == "budget" ? json("budget") : json(outcome.last.value("finishReason", "other"))},
+                {"usage", outcome.usage},
+                {"steps", outcome.steps},
+                {"messages", transcript_.messages()}};
+    if (outcome.value) result["object"] = *outcome.value;
+    co_return result;
+  }
+
+ private:
+  StepPlan plan(int step, const pipeline::StepOverrides& overrides) const {
+    StepPlan plan;
+    plan.model = overrides.model.value_or(spec_.model);
+    plan.system = system_prompt(overrides);
+    plan.offered = offered(overrides);
+    plan.tool_choice = overrides.tool_choice.value_or(spec_.tool_choice);
+    plan.params = spec_.params;
+    plan.step_id = step;
+    if (spec_.raw.contains("responseSchema")) plan.response_format = json{{"type", "json"}, {"schema", spec_.raw["responseSchema"]}};
+    return plan;
+  }
+
+  json system_prompt(const pipeline::StepOverrides& overrides) const {
+    if (overrides.system) return *overrides.system;
+    try {
+      auto rendered = prompt::render(spec_.definitions, prompt::RenderFilter{overrides.active_systems, overrides.active_variables});
+      return rendered ? json(*rendered) : json();
+    } catch (const prompt::DefinitionError& e) {
+      fail(std::string("a hook's activeSystems/activeVariables: ") + e.what());
+    }
+  }
+
+  std::vector<const pipeline::ToolBox::Entry*> offered(const pipeline::StepOverrides& overrides) const {
+    std::vector<const pipeline::ToolBox::Entry*> out;
+    if (!overrides.active_tools) {
+      for (const auto& entry : env_.tools->entries()) out.push_back(&entry);
+      return out;
+    }
+    for (const auto& name : *overrides.active_tools) {
+      const pipeline::ToolBox::Entry* entry = env_.tools->find(name);
+      if (!entry) fail("a hook activated unknown tool \"" + name + "\" (defined tools: " + protocol::joined(env_.tools->names()) + ")");
+      out.push_back(entry);
+    }
+    return out;
+  }
+
+  // A guard may list tools and redirect to one: in a prompt run all tools are known up front.
+  void check_guarded_tools() const {
+    if (tree_->root() != env_.run) return;  // sub-agents have tools of their own
+    for (const auto& [name, guard] : tree_->definitions().all<policy::GuardSpec>("guard")) {
+      for (const auto& tool : guard->tools)
+        if (!env_.tools->find(tool))
+          throw ProtocolError("guard \"" + name + "\": unknown tool \"" + tool + "\" (defined tools: " + protocol::joined(env_.tools->names()) + ")");
+      if (guard->redirect_to && !env_.tools->find(*guard->redirect_to))
+        throw ProtocolError("guard \"" + name + "\": redirectTo names unknown tool \"" + *guard->redirect_to +
+                            "\" (defined tools: " + protocol::joined(env_.tools->names()) + ")");
+    }
+  }
+
+  PromptSpec spec_;
+  std::shared_ptr<pipeline::RunTree> tree_;
+  pipeline::CallEnv env_;
+  std::shared_ptr<const pipeline::Chain> model_chain_;
+  PromptTranscript transcript_;
+  std::vector<std::unique_ptr<pipeline::StepSeam>> seams_;
+};
+
+Task<json> body(std::unique_ptr<PromptRun> run) { co_return co_await run->run(); }
+
+}  // namespace
+
+std::shared_ptr<pipeline::ToolBox> tool_box(const std::vector<ToolSpec>& tools, const pipeline::RunSettings& settings, pipeline::RunTree& tree) {
+  auto box = std::make_shared<pipeline::ToolBox>();
+  for (const auto& tool : tools)
+    box->put(pipeline::ToolBox::Entry{tool, pipeline::build_chain(pipeline::Target{pipeline::CallKind::Tool, &tool, tool.options, settings, tree})});
+  policy::check_fallback_cycles(*box, tree);
+  return box;
+}
+
+void set_run_deadline(Loop& loop, RunId run, double timeout_ms, pipeline::RunTree& tree) {
+  std::optional<std::pair<double, WireError>> deadline;
+  if (timeout_ms > 0) deadline.emplace(timeout_ms, WireError{"timeout", "the run timed out after " + format_ms(timeout_ms) + " ms", json::object()});
+  if (tree.root() == run)
+    if (auto budget = tree.ledger().hard_deadline(); budget && (!deadline || budget->first < deadline->first))
+      deadline.emplace(budget->first, budget->second.error());
+  if (deadline) loop.set_deadline(run, deadline->first, deadline->second);
+}
+
+Task<json> prepare_prompt_run(Loop& loop, RunId run, PromptSpec spec, std::shared_ptr<pipeline::RunTree> tree, policy::HumanDesk& desk) {
+  return body(std::make_unique<PromptRun>(loop, run, std::move(spec), std::move(tree), desk));
+}
+
+}  // namespace lmthing::agent

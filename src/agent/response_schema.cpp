@@ -1,0 +1,67 @@
+// A response schema as a step seam: the final answer of a prompt run with `responseSchema`
+// (sub-agents) or of a directive reply with `schema` (L.reply(schema)) is parsed as JSON (optionally
+// inside a ``` fence) and validated. A refused answer goes back to the model with the validator's
+// message and the model answers again, up to maxRetries times; then a `validation` error.
+#include "agent/content.hpp"
+#include "pipeline/registry.hpp"
+
+namespace lmthing::agent {
+
+namespace {
+
+using protocol::WireError;
+
+class ResponseSchemaSeam : public pipeline::StepSeam {
+ public:
+  ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries)
+      : validator_(std::move(validator)), max_retries_(max_retries) {}
+
+  Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv&) override {
+    pipeline::StepVerdict verdict;
+    if (!state.final) co_return verdict;
+    const std::string text = state.record["text"].get<std::string>();
+    std::string problem;
+    json errors = json::array();
+    json value = json::parse(json_body(text), nullptr, false);
+    if (value.is_discarded()) {
+      problem = "the reply is not JSON: " + text.substr(0, 200);
+    } else if (auto result = validator_->validate(value); !result.valid) {
+      problem = "the reply does not match the schema; " + schema::describe(result);
+      errors = schema::issues_json(result);
+    } else {
+      state.value = std::move(value);
+      co_return verdict;
+    }
+    if (attempts_++ >= max_retries_)
+      throw OpFailed(WireError{"validation", problem + " (after " + std::to_string(attempts_) + " attempts)", json{{"errors", errors}}});
+    verdict.feedback = "Your reply was refused: " + problem + ". Reply again with only a JSON value that matches the required schema.";
+    co_return verdict;
+  }
+
+ private:
+  std::shared_ptr<const schema::Validator> validator_;
+  int max_retries_;
+  int attempts_ = 0;
+};
+
+std::unique_ptr<pipeline::StepSeam> make_response_schema(const pipeline::StepSeamContext& context) {
+  // A prompt run's `responseSchema`, or a directive reply's `schema`.
+  const char* field = context.directive ? "schema" : "responseSchema";
+  if (!context.spec.has(field)) return nullptr;
+  std::shared_ptr<const schema::Validator> validator;
+  try {
+    validator = std::make_shared<const schema::Validator>(context.spec.at(field));
+  } catch (const std::exception& e) {
+    context.spec.fail(std::string("\"") + field + "\" is not a valid JSON Schema: " + e.what());
+  }
+  const int retries = context.spec.integer(context.directive ? "maxRetries" : "responseSchemaRetries", 0, 100).value_or(2);
+  return std::make_unique<ResponseSchemaSeam>(std::move(validator), retries);
+}
+
+}  // namespace
+
+}  // namespace lmthing::agent
+
+namespace lmthing::pipeline::registered {
+extern const StepSeamType response_schema_seam{"response_schema", agent::make_response_schema};
+}  // namespace lmthing::pipeline::registered

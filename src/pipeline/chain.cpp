@@ -1,0 +1,101 @@
+#include "pipeline/call.hpp"
+
+#include "pipeline/registry.hpp"
+
+namespace lmthing::pipeline {
+
+using protocol::WireError;
+
+// ------------------------------------------------------------------------------------------ ToolBox
+
+const ToolBox::Entry* ToolBox::find(const std::string& name) const {
+  for (const auto& entry : entries_)
+    if (entry.spec.name == name) return &entry;
+  return nullptr;
+}
+
+void ToolBox::put(Entry entry) {
+  for (auto& existing : entries_)
+    if (existing.spec.name == entry.spec.name) {
+      existing = std::move(entry);
+      return;
+    }
+  entries_.push_back(std::move(entry));
+}
+
+bool ToolBox::remove(const std::string& name) {
+  for (auto it = entries_.begin(); it != entries_.end(); ++it)
+    if (it->spec.name == name) {
+      entries_.erase(it);
+      return true;
+    }
+  return false;
+}
+
+std::vector<std::string> ToolBox::names() const {
+  std::vector<std::string> out;
+  for (const auto& entry : entries_) out.push_back(entry.spec.name);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ CallEnv
+
+void CallEnv::emit(json event) const {
+  event["path"] = path;
+  loop.emit(protocol::run_event(run, std::move(event)));
+}
+
+// -------------------------------------------------------------------------------------------- Chain
+
+Chain::Chain(CallKind kind, std::vector<std::unique_ptr<Interceptor>> interceptors, std::vector<std::string> names)
+    : kind_(kind), interceptors_(std::move(interceptors)), names_(std::move(names)) {}
+
+Task<json> Next::operator()(Call call) const {
+  if (index_ == chain_->interceptors_.size()) return chain_->op(std::move(call));
+  return chain_->interceptors_[index_]->intercept(std::move(call), Next(chain_, index_ + 1));
+}
+
+Task<json> Chain::op(Call call) const {
+  const CallEnv& env = *call.env;
+  if (call.kind == CallKind::Model) {
+    json request = std::move(call.input);
+    request["model"] = call.target;
+    json response = co_await env.loop.op(env.run, "model.generate", std::move(request), call.timeout_ms, "model \"" + call.target + "\"");
+    if (!response.is_object() || !response.contains("content") || !response["content"].is_array())
+      throw OpFailed(WireError{"provider", "the response of model \"" + call.target + "\" has no \"content\" array", json::object()});
+    co_return response;
+  }
+  const ToolBox::Entry* tool = env.tools ? env.tools->find(call.target) : nullptr;
+  if (!tool) throw OpFailed(WireError{"callback", "tool \"" + call.target + "\" is not available here", json::object()});
+  json payload{{"fn", tool->spec.callback}, {"args", json::array({std::move(call.input), std::move(call.context)})}};
+  co_return co_await env.loop.op(env.run, "callback.invoke", std::move(payload), call.timeout_ms, "tool \"" + call.target + "\"");
+}
+
+std::shared_ptr<const Chain> build_chain(const Target& target) {
+  std::vector<std::unique_ptr<Interceptor>> interceptors;
+  std::vector<std::string> names;
+  for (const InterceptorType* type : interceptor_types()) {
+    if (auto interceptor = type->make(target)) {
+      interceptors.push_back(std::move(interceptor));
+      names.push_back(type->name);
+    }
+  }
+  return std::make_shared<const Chain>(target.kind, std::move(interceptors), std::move(names));
+}
+
+Call tool_call(const CallEnv& env, const std::string& name, json args, json context) {
+  Call call;
+  call.kind = CallKind::Tool;
+  call.env = &env;
+  call.target = name;
+  call.input = std::move(args);
+  call.context = std::move(context);
+  return call;
+}
+
+// ---------------------------------------------------------------------------------------- StepSeam
+
+Task<void> StepSeam::before_step(StepState&, const CallEnv&) { co_return; }
+Task<StepVerdict> StepSeam::after_step(StepState&, const CallEnv&) { co_return StepVerdict{}; }
+
+}  // namespace lmthing::pipeline

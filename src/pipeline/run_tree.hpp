@@ -1,0 +1,81 @@
+// A run tree: a root run and the sub-agent runs it starts (spec.parentRun), which share its
+// definitions and the state those keep — circuit breakers, the constraint ledger (one budget for the
+// whole tree), the PRNG for jitter — and its limits: how deep sub-agents may nest and how many steps
+// the whole tree may take. A directive run and all its branches are one tree too.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "pipeline/definitions.hpp"
+#include "policy/constraints.hpp"
+#include "runtime/loop.hpp"
+#include "runtime/random.hpp"
+
+namespace lmthing::pipeline {
+
+struct TreeLimits {
+  int max_depth = 8;      // sub-agents within sub-agents: a root run is depth 0
+  int max_steps = 10000;  // model calls of every run of the tree together
+};
+
+// The definitions a run sees and the state of its tree. A root run's RunTree holds the tree's state;
+// a sub-run gets its own RunTree for the definitions it makes (which shadow its parent's), and every
+// call on the tree's state goes to the root's.
+class RunTree {
+ public:
+  RunTree(Loop& loop, RunId root, std::uint64_t seed) : loop_(loop), root_(root), rng_(seed) {}
+  // A sub-run's scope inside `parent`'s tree.
+  explicit RunTree(std::shared_ptr<RunTree> parent)
+      : loop_(parent->loop_), root_(parent->root_), rng_(0), definitions_(&parent->definitions_), parent_(std::move(parent)) {}
+  RunTree(const RunTree&) = delete;
+  RunTree& operator=(const RunTree&) = delete;
+
+  Definitions& definitions() { return definitions_; }
+  const Definitions& definitions() const { return definitions_; }
+  bool is_root() const { return !parent_; }
+  policy::Ledger& ledger() { return state().ledger_; }
+  Random& rng() { return state().rng_; }
+  Loop& loop() const { return loop_; }
+  RunId root() const { return root_; }
+  TreeLimits& limits() { return state().limits_; }
+
+  // Counts one more model call of the tree; throws OpFailed (kind limit) past limits().max_steps.
+  void count_step();
+  // Tree-wide events (breaker state changes, constraint warnings) go to the root run.
+  void emit(json event) const;
+
+ private:
+  RunTree& state() { return parent_ ? parent_->state() : *this; }
+
+  Loop& loop_;
+  RunId root_;
+  Random rng_;
+  Definitions definitions_;
+  std::shared_ptr<RunTree> parent_;  // null for the root
+  policy::Ledger ledger_;
+  TreeLimits limits_;
+  int steps_ = 0;
+};
+
+// Which tree each live run belongs to. Owned by the engine.
+class TreeRegistry {
+ public:
+  // A root run (no spec.parentRun) gets a new tree with spec.definitions (and spec.limits); a run
+  // with spec.parentRun joins its parent's tree one level deeper, with its own definitions (which
+  // see and may shadow its parent's).
+  // Throws protocol::ProtocolError for bad definitions, an unknown parent, or too deep a nesting
+  // (as OpFailed kind limit).
+  std::shared_ptr<RunTree> attach(Loop& loop, RunId run, const json& spec);
+  std::shared_ptr<RunTree> find(RunId run) const;
+  void release(RunId run);
+
+ private:
+  struct Member {
+    std::shared_ptr<RunTree> tree;
+    int depth = 0;
+  };
+  std::map<RunId, Member> runs_;
+};
+
+}  // namespace lmthing::pipeline

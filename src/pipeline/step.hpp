@@ -1,0 +1,58 @@
+// Step seams of the agent loop (DESIGN.md §12): what runs before every step (hooks, later
+// context-window strategies) and after it (response checks, the budget stop, stopWhen). Prompt runs
+// and directive replies run the same loop (agent/agent_loop.hpp) with the seams their spec asks for.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/call.hpp"
+#include "protocol/fields.hpp"
+
+namespace lmthing::pipeline {
+
+// What before-step seams may change, for that step only.
+struct StepOverrides {
+  std::optional<std::string> system;
+  std::optional<json> messages;  // the whole message list to send instead of the conversation
+  std::optional<std::vector<std::string>> active_tools;
+  std::optional<std::vector<std::string>> active_systems;
+  std::optional<std::vector<std::string>> active_variables;
+  std::optional<json> tool_choice;
+  std::optional<std::string> model;
+};
+
+struct StepState {
+  int step = 0;
+  const json& messages;        // the conversation so far, without the system prompt
+  const json& steps;           // the records of the steps before this one
+  const json& last_tool_call;  // {toolCallId, toolName, args} of the previous step, or null
+  StepOverrides overrides;     // set before the step
+  json record;                 // after the step: {stepNumber, text, toolCalls, toolResults, finishReason, usage}
+  bool final = false;          // after the step: it made no tool calls
+  std::optional<json> value;   // set by a response-schema seam: the validated answer
+};
+
+struct StepVerdict {
+  bool stop = false;                    // end the loop after this step
+  std::string reason;                   // why (e.g. "budget"), for the run's finishReason
+  std::optional<std::string> feedback;  // send this to the model as a user message and go on
+};
+
+class StepSeam {
+ public:
+  virtual ~StepSeam() = default;
+  virtual Task<void> before_step(StepState& state, const CallEnv& env);
+  virtual Task<StepVerdict> after_step(StepState& state, const CallEnv& env);
+};
+
+// What a seam type sees when it decides whether (and how) it applies to a loop.
+struct StepSeamContext {
+  const protocol::FieldReader& spec;  // the prompt run spec, or the directive reply command
+  RunTree& tree;
+  bool directive;  // a directive reply (no hooks, no stopWhen)
+};
+
+}  // namespace lmthing::pipeline

@@ -1,0 +1,25 @@
+// Every run event type the engine emits ({type: "run.event", run, event: {type, path, ...}}), in one
+// list: engine.info reports it, the package's public RunEvent union must cover it (a test compares
+// the two), and the native test host refuses an event whose type is not here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lmthing::protocol {
+
+inline const std::vector<std::string>& run_event_types() {
+  static const std::vector<std::string> types = {
+      // the agent loop (prompt runs and directive replies)
+      "step-start", "step-finish", "tool-call", "tool-result", "tool-error",
+      // resilience and budgets
+      "retry", "fallback", "circuit-state", "rate-limited", "constraint-warning", "constraint-exceeded", "budget-stop",
+      // human in the loop
+      "guard", "approval-request", "approval-decision", "validation", "interaction-request", "interaction-answer", "interaction-invalid",
+      // directive conversations
+      "message-appended", "model-pushed", "model-popped", "tool-enabled", "tool-disabled", "branch-started", "branch-returned", "branch-threw",
+      "emitted"};
+  return types;
+}
+
+}  // namespace lmthing::protocol

@@ -1,0 +1,23 @@
+#include "runtime/reply.hpp"
+
+namespace lmthing {
+
+using protocol::WireError;
+
+Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::function<void()> after) {
+  json reply;
+  try {
+    json value = co_await std::move(body);
+    reply = protocol::reply_ok(command_id, std::move(value));
+  } catch (const OpFailed& e) {
+    reply = protocol::reply_error(command_id, e.error);
+  } catch (const protocol::ProtocolError& e) {
+    reply = protocol::reply_error(command_id, WireError{"protocol", e.what(), json::object()});
+  } catch (const std::exception& e) {
+    reply = protocol::reply_error(command_id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
+  }
+  if (after) after();
+  loop.emit(reply);
+}
+
+}  // namespace lmthing

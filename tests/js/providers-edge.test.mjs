@@ -1,0 +1,259 @@
+// The provider edge under bad or odd servers (issue 11): a 200 answer that is an HTML page (or any
+// body that is neither SSE nor JSON), {NAME}_API_BASE for the built-in providers, and the idle
+// timeout of streamed calls (keep-alive comments and pings are not content).
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
+import { KEY, callModel, ok, textOf, response, assertNoSecret } from './helpers/provider-calls.mjs';
+import { createOpenAI, createOpenAICompatible } from '../../dist/providers/openai.js';
+import { createAnthropic } from '../../dist/providers/anthropic.js';
+import { createGoogle } from '../../dist/providers/google.js';
+import { resolveModel } from '../../dist/providers/registry.js';
+import { AbortError, ProviderError, TimeoutError, ValidationError } from '../../dist/errors.js';
+import { runPrompt } from '../../dist/node.js';
+
+let srv;
+before(async () => {
+  srv = await startFixtureServer();
+});
+after(async () => {
+  await srv.close();
+});
+
+const openai = (options) => createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY })('gpt-4o', options);
+const count = { messages: [{ role: 'user', content: 'Count from 1 to 5' }] };
+const html = '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><h1>Corporate proxy: please sign in</h1></body></html>';
+
+describe('a 2xx body that is not what the API sends', () => {
+  test('an HTML page (status 200) for a streamed call -> non-retryable ProviderError naming status and content type', async () => {
+    const r = await callModel(srv, openai(), response(html, 'text/html; charset=utf-8'), { ...count, stream: true });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.equal(r.error.retryable, false);
+    assert.equal(r.error.status, 200);
+    assert.match(r.error.message, /^openai: expected an SSE stream \(text\/event-stream\) but the server answered HTTP 200 with text\/html; charset=utf-8: "<!DOCTYPE html> <html><head><title>Sign in/);
+    assert.match(r.error.message, /Check the base URL \(http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions\)/);
+    assertNoSecret(r.error);
+  });
+
+  test('the same page for a non-streamed call, and without any content type (sniffed)', async () => {
+    let r = await callModel(srv, openai(), response(html, 'text/html'), { ...count, stream: false });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.equal(r.error.retryable, false);
+    assert.match(r.error.message, /expected a JSON response but the server answered HTTP 200 with text\/html/);
+    r = await callModel(srv, openai(), { status: 200, headers: {}, body: `\n  ${html}` }, { ...count, stream: true });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.equal(r.error.retryable, false);
+    assert.match(r.error.message, /with no content type: "<!DOCTYPE html>/);
+  });
+
+  test('plain text that is not SSE -> non-retryable; an empty body -> named as empty; JSON labelled text/plain still parses', async () => {
+    let r = await callModel(srv, openai(), response('Service temporarily unavailable, try later', 'text/plain'), { ...count, stream: true });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.equal(r.error.retryable, false);
+    assert.match(r.error.message, /expected an SSE stream \(text\/event-stream\) but the server answered HTTP 200 with text\/plain/);
+    r = await callModel(srv, openai(), response('', 'application/octet-stream'), { ...count, stream: true });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.match(r.error.message, /with application\/octet-stream and an empty body/);
+    const fx = loadFixture('openai-chat', 'text-nonstream', 1);
+    r = await callModel(srv, openai(), { status: 200, headers: { 'content-type': 'text/plain' }, body: fx.body }, { ...count, stream: true });
+    assert.match(textOf(ok(r)), /^Hello! I'm just a computer program/);
+  });
+
+  test('an event-stream that closes with no event at all is a cut connection: retryable', async () => {
+    const r = await callModel(srv, openai(), response(': hello\n\n'), { ...count, stream: true });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.equal(r.error.retryable, true);
+    assert.match(r.error.message, /ended before its completion event \(a finish_reason or data: \[DONE\]\) after 0 event/);
+  });
+
+  test('through runPrompt: the HTML page fails the run once, without the default retries', async () => {
+    const own = await startFixtureServer();
+    try {
+      for (let i = 0; i < 3; i++) own.enqueue(response(html, 'text/html'));
+      const model = createOpenAI({ baseURL: `${own.url}/v1`, apiKey: KEY })('gpt-4o');
+      const { result } = await runPrompt((ctx) => ctx.$`hi`, { model });
+      await assert.rejects(result.text, (err) => err instanceof ProviderError && /text\/html/.test(err.message));
+      assert.equal(own.requests.length, 1, 'not retried');
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('{NAME}_API_BASE for the built-in providers', () => {
+  test('resolveModel: OPENAI_API_BASE, ANTHROPIC_API_BASE, GOOGLE_API_BASE; *_BASE_URL wins when both are set', async () => {
+    const env = {
+      OPENAI_API_KEY: KEY,
+      OPENAI_API_BASE: `${srv.url}/openai-base/v1`,
+      ANTHROPIC_API_KEY: KEY,
+      ANTHROPIC_API_BASE: `${srv.url}/anthropic-base/v1`,
+      GEMINI_API_KEY: KEY,
+      GOOGLE_API_BASE: `${srv.url}/google-base/v1beta`,
+    };
+    const cases = [
+      ['openai:gpt-4o', ['openai-chat', 'text-nonstream', 1], '/openai-base/v1/chat/completions'],
+      ['anthropic:claude', ['anthropic', 'text-nonstream', 1], '/anthropic-base/v1/messages'],
+      ['google:gemini-2.5-flash', ['gemini', 'text-nonstream', 1], '/google-base/v1beta/models/gemini-2.5-flash:generateContent'],
+    ];
+    for (const [spec, fx, path] of cases) {
+      const r = await callModel(srv, resolveModel(spec, env), fx, { ...count, stream: false });
+      ok(r);
+      assert.equal(r.sent.path, path, spec);
+    }
+    const both = resolveModel('openai:gpt-4o', { ...env, OPENAI_BASE_URL: `${srv.url}/base-url/v1` });
+    const r = await callModel(srv, both, ['openai-chat', 'text-nonstream', 1], { ...count, stream: false });
+    assert.equal(r.sent.path, '/base-url/v1/chat/completions');
+  });
+
+  test('createOpenAI / createAnthropic read OPENAI_API_BASE / ANTHROPIC_API_BASE and the keys from process.env', async () => {
+    const names = ['OPENAI_API_BASE', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_API_KEY'];
+    const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+    for (const n of names) delete process.env[n];
+    process.env.OPENAI_API_BASE = `${srv.url}/o/v1`;
+    process.env.OPENAI_API_KEY = KEY;
+    process.env.ANTHROPIC_API_BASE = `${srv.url}/a/v1`;
+    process.env.ANTHROPIC_API_KEY = KEY;
+    try {
+      let r = await callModel(srv, createOpenAI()('gpt-4o'), ['openai-chat', 'text-nonstream', 1], { ...count, stream: false });
+      assert.equal(r.sent.path, '/o/v1/chat/completions');
+      assert.equal(r.sent.headers.authorization, `Bearer ${KEY}`);
+      r = await callModel(srv, createAnthropic()('claude'), ['anthropic', 'text-nonstream', 1], { ...count, stream: false });
+      assert.equal(r.sent.path, '/a/v1/messages');
+      assert.equal(r.sent.headers['x-api-key'], KEY);
+    } finally {
+      for (const n of names) {
+        if (saved[n] === undefined) delete process.env[n];
+        else process.env[n] = saved[n];
+      }
+    }
+  });
+});
+
+/** A server that answers 200 text/event-stream and then only writes `chunk` every `everyMs` (until the client goes). */
+async function keepAliveServer(chunk, everyMs = 50, { headers = true } = {}) {
+  const timers = new Set();
+  const server = createServer((req, res) => {
+    req.resume();
+    if (!headers) return; // never answers
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    const t = setInterval(() => res.write(chunk), everyMs);
+    timers.add(t);
+    res.on('close', () => {
+      clearInterval(t);
+      timers.delete(t);
+    });
+  });
+  const sockets = new Set();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    async close() {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('idle timeout of streamed calls', () => {
+  test('a server that only sends keep-alive comments -> TimeoutError (retryable kind), for every provider', async () => {
+    const comments = await keepAliveServer(': keep-alive\n\n');
+    const pings = await keepAliveServer('event: ping\ndata: {"type": "ping"}\n\n');
+    try {
+      const models = [
+        createOpenAI({ baseURL: comments.url, apiKey: KEY, idleTimeoutMs: 400 })('gpt-4o'),
+        createOpenAI({ baseURL: comments.url, apiKey: KEY }).responses('gpt-5', { idleTimeoutMs: 400 }),
+        createOpenAICompatible({ name: 'ollama', baseURL: comments.url })('qwen3', { idleTimeoutMs: 400 }),
+        createGoogle({ baseURL: comments.url, apiKey: KEY, idleTimeoutMs: 400 })('gemini-2.5-flash'),
+        createAnthropic({ baseURL: pings.url, apiKey: KEY })('claude', { idleTimeoutMs: 400 }),
+      ];
+      for (const m of models) {
+        const started = Date.now();
+        const err = await m.generate(count, { onDelta: () => undefined }).catch((e) => e);
+        assert.ok(err instanceof TimeoutError, `${m.provider}: ${err}`);
+        assert.equal(err.code, 'TIMEOUT');
+        assert.match(err.message, new RegExp(`^${m.provider}: no content from the server for 400 ms \\(idle timeout of a streamed call\\)`));
+        assert.ok(Date.now() - started < 10_000, 'settles within seconds');
+      }
+    } finally {
+      await comments.close();
+      await pings.close();
+    }
+  });
+
+  test('no response headers at all -> TimeoutError; the caller aborting wins over the timeout', async () => {
+    const silent = await keepAliveServer('', 1000, { headers: false });
+    try {
+      const m = createOpenAI({ baseURL: silent.url, apiKey: KEY })('gpt-4o', { idleTimeoutMs: 300 });
+      const err = await m.generate({ ...count, stream: true }, {}).catch((e) => e);
+      assert.ok(err instanceof TimeoutError, String(err));
+      const slow = createOpenAI({ baseURL: silent.url, apiKey: KEY })('gpt-4o', { idleTimeoutMs: 60_000 });
+      const aborted = await slow.generate({ ...count, stream: true }, { signal: AbortSignal.timeout(200) }).catch((e) => e);
+      assert.ok(aborted instanceof AbortError, String(aborted));
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test('content that keeps coming resets the timer; calls that do not stream have no idle timeout', async () => {
+    // 25 events 100 ms apart (2.5 s in all) against a 2 s idle timeout: passes only if every event
+    // resets it. The gaps are timer waits, so a loaded machine only makes them longer in total.
+    const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const events = [...Array.from({ length: 24 }, (_, i) => chunk({ content: `${i} ` })), chunk({}, 'stop')];
+    const slowFetch = async () => {
+      let i = 0;
+      const body = new ReadableStream({
+        async pull(controller) {
+          if (i === events.length) return controller.close();
+          await new Promise((r) => setTimeout(r, 100));
+          controller.enqueue(new TextEncoder().encode(events[i++]));
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    };
+    const started = Date.now();
+    const res = await createOpenAI({ apiKey: KEY, fetch: slowFetch })('gpt-4o', { idleTimeoutMs: 2000 }).generate(count, { onDelta: () => undefined });
+    assert.equal(res.finishReason, 'stop');
+    assert.equal(res.content[0].text.split(' ').length, 25);
+    assert.ok(Date.now() - started >= 2400, 'the stream lasted longer than the idle timeout');
+    const silent = await keepAliveServer('', 1000, { headers: false });
+    try {
+      const m = createOpenAI({ baseURL: silent.url, apiKey: KEY })('gpt-4o', { idleTimeoutMs: 100 });
+      const err = await m.generate({ ...count, stream: false }, { signal: AbortSignal.timeout(600) }).catch((e) => e);
+      assert.ok(err instanceof AbortError, `a non-streamed call waits for the caller's bound: ${err}`);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test('an idle timeout beyond 2^31-1 ms does not fire at once (timers are chained)', async () => {
+    const fx = loadFixture('openai-chat', 'text-stream-include-usage', 1);
+    const r = await callModel(srv, openai({ idleTimeoutMs: 2 ** 32 }), fx, { ...count, stream: true }, { seed: 2, maxChunk: 200, maxDelayMs: 5 });
+    assert.equal(textOf(ok(r)), '1, 2, 3, 4, 5');
+  });
+
+  test('idleTimeoutMs is checked: negative, NaN or non-numbers -> ValidationError; 0 and Infinity turn it off', () => {
+    for (const bad of [-1, NaN, '60s']) {
+      assert.throws(() => createOpenAI({ apiKey: KEY })('m', { idleTimeoutMs: bad }), (e) => e instanceof ValidationError && /idleTimeoutMs must be a number of milliseconds >= 0/.test(e.message));
+      assert.throws(() => createAnthropic({ apiKey: KEY, idleTimeoutMs: bad })('m'), ValidationError);
+    }
+    for (const off of [0, Infinity]) assert.ok(createGoogle({ apiKey: KEY })('m', { idleTimeoutMs: off }));
+  });
+
+  test('through runPrompt: a keep-alive-only server does not keep the run pending', async () => {
+    const comments = await keepAliveServer(': keep-alive\n\n');
+    try {
+      const model = createOpenAI({ baseURL: comments.url, apiKey: KEY })('gpt-4o', { idleTimeoutMs: 300 });
+      const { result } = await runPrompt((ctx) => ctx.$`hi`, { model, options: { maxRetries: 0 } });
+      await assert.rejects(result.text, (err) => err instanceof TimeoutError && /idle timeout/.test(err.message));
+    } finally {
+      await comments.close();
+    }
+  });
+});

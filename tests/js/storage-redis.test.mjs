@@ -1,0 +1,157 @@
+// redisStorage against a real redis-server (Debian's, started on a free loopback port): the
+// conformance suite through {url} and through a {client}, state that outlives both the writing
+// process and a server restart, kill -9 of a writer mid-save, two processes sharing a counter,
+// and the typed errors for an unreachable server and a missing `redis` package.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createClient } from 'redis';
+
+import { redisStorage, StorageError } from '../../dist/node.js';
+import { runConformance } from './helpers/conformance-runner.mjs';
+import { killMidSave, runChild, seeded } from './helpers/cross-process.mjs';
+import { startRedis } from './helpers/redis-server.mjs';
+import { isHammerValue } from './helpers/storage-values.mjs';
+
+let redis;
+let raw; // a plain client, to look behind the adapter
+const opened = [];
+let prefixes = 0;
+const newPrefix = () => `t${process.pid}-${++prefixes}:`;
+const prefixOf = new WeakMap();
+
+before(async () => {
+  redis = await startRedis();
+  raw = createClient({ url: redis.url });
+  raw.on('error', () => undefined);
+  await raw.connect();
+});
+after(async () => {
+  for (const s of opened) await s.close();
+  await raw?.destroy();
+  await redis?.stop();
+});
+
+const open = (options) => {
+  const storage = redisStorage(options);
+  opened.push(storage);
+  return storage;
+};
+
+runConformance('redis', {
+  fresh: () => {
+    const keyPrefix = newPrefix();
+    const storage = open({ url: redis.url, keyPrefix });
+    prefixOf.set(storage, keyPrefix);
+    return storage;
+  },
+  // The second adapter uses a client the test owns, the other way of configuring the adapter.
+  reopen: (storage) => open({ client: raw, keyPrefix: prefixOf.get(storage) }),
+  corrupt: async (storage, key) => {
+    await raw.set(`${prefixOf.get(storage)}k:${key}`, 'no version here');
+  },
+});
+
+test('redis: entries are Redis strings "<version>:<json>" under the key prefix, with PX TTLs', async () => {
+  const keyPrefix = newPrefix();
+  const s = open({ url: redis.url, keyPrefix });
+  const version = await s.set('a', { x: 1 }, { ttl: 60_000 });
+  assert.equal(await raw.get(`${keyPrefix}k:a`), `${version}:{"x":1}`);
+  const pttl = await raw.pTTL(`${keyPrefix}k:a`);
+  assert.ok(pttl > 0 && pttl <= 60_000, `PTTL ${pttl}`);
+  await s.set('a', 2);
+  assert.equal(await raw.pTTL(`${keyPrefix}k:a`), -1, 'a write without ttl clears the TTL');
+});
+
+test('redis: what one process saved, a later process reads, even after the server restarts', async () => {
+  const keyPrefix = newPrefix();
+  await runChild({ kind: 'redis', url: redis.url, keyPrefix }, 'write', 'prefs', JSON.stringify({ theme: 'dark' }));
+  await redis.restart();
+  const s = open({ url: redis.url, keyPrefix });
+  assert.deepEqual((await s.get('prefs')).value, { theme: 'dark' });
+  await raw.destroy();
+  raw = createClient({ url: redis.url });
+  raw.on('error', () => undefined);
+  await raw.connect();
+});
+
+test('redis: kill -9 of a writer at random moments mid-save leaves a whole value (seeded, 10 runs)', async () => {
+  const keyPrefix = newPrefix();
+  const random = seeded(424242);
+  for (let run = 0; run < 10; run++) {
+    await killMidSave({ kind: 'redis', url: redis.url, keyPrefix }, 'doc', 3, Math.floor(random() * 150));
+    const entry = await open({ url: redis.url, keyPrefix }).get('doc');
+    if (entry) assert.ok(isHammerValue(entry.value, 3), `run ${run}: not a value the writer saved whole`);
+  }
+});
+
+test('redis: two processes incrementing one counter 1,000 times each with compareAndSet end at 2,000', async () => {
+  const keyPrefix = newPrefix();
+  const adapter = { kind: 'redis', url: redis.url, keyPrefix };
+  const outputs = await Promise.all([runChild(adapter, 'increment', 'counter', 1000), runChild(adapter, 'increment', 'counter', 1000)]);
+  assert.equal((await open({ url: redis.url, keyPrefix }).get('counter')).value, 2000);
+  console.log(`# compareAndSet conflicts per process: ${outputs.map((o) => JSON.parse(o).conflicts).join(', ')}`);
+});
+
+test('redis: an unreachable server is STORAGE_UNAVAILABLE naming the adapter and the key, without the password', async () => {
+  const { createServer } = await import('node:net');
+  const port = await new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const p = server.address().port;
+      server.close(() => resolve(p));
+    });
+  });
+  const s = open({ url: `redis://user:hunter2@127.0.0.1:${port}`, connectTimeoutMs: 2000 });
+  const error = await s.get('k').catch((e) => e);
+  assert.ok(error instanceof StorageError, String(error));
+  assert.equal(error.code, 'STORAGE_UNAVAILABLE');
+  assert.equal(error.adapter, 'redis');
+  assert.match(error.message, /cannot reach the Redis server: ECONNREFUSED/);
+  assert.ok(error.message.includes(`redis://127.0.0.1:${port}`), error.message);
+  assert.ok(!error.message.includes('hunter2'), 'no password in the message');
+  // The next call tries again (and fails the same way, promptly).
+  assert.equal((await s.set('k', 1).catch((e) => e)).code, 'STORAGE_UNAVAILABLE');
+});
+
+test('redis: a server that goes away mid-use fails calls with STORAGE_UNAVAILABLE instead of hanging', async () => {
+  const other = await startRedis();
+  try {
+    const s = open({ url: other.url, commandTimeoutMs: 3000 });
+    await s.set('k', 1);
+    await other.stop();
+    const error = await s.get('k').catch((e) => e);
+    assert.ok(error instanceof StorageError, String(error));
+    assert.equal(error.code, 'STORAGE_UNAVAILABLE');
+    assert.equal(error.key, 'k');
+  } finally {
+    await other.stop();
+  }
+});
+
+test('redis: without the redis package, a clear error names it', async () => {
+  const { mkdtempSync, writeFileSync, symlinkSync, mkdirSync, rmSync } = await import('node:fs');
+  const { join, resolve } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  // A project where lmthing is installed but redis is not: dist/ linked into its node_modules.
+  const dir = mkdtempSync(join(tmpdir(), 'lmthing-no-redis-'));
+  try {
+    mkdirSync(join(dir, 'node_modules', 'lmthing'), { recursive: true });
+    const root = resolve(import.meta.dirname, '../..');
+    symlinkSync(join(root, 'dist'), join(dir, 'node_modules', 'lmthing', 'dist'));
+    writeFileSync(join(dir, 'node_modules', 'lmthing', 'package.json'), JSON.stringify({ name: 'lmthing', type: 'module', exports: { '.': './dist/node.js' } }));
+    writeFileSync(
+      join(dir, 'check.mjs'),
+      `import { redisStorage } from 'lmthing';
+       const e = await redisStorage({ url: 'redis://127.0.0.1:1' }).get('k').catch((e) => e);
+       console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message }));`,
+    );
+    const out = JSON.parse(execFileSync(process.execPath, ['--preserve-symlinks', join(dir, 'check.mjs')], { cwd: dir, encoding: 'utf8' }));
+    assert.deepEqual(out, {
+      name: 'StorageError',
+      code: 'STORAGE_DEPENDENCY_MISSING',
+      message: 'redisStorage({url}) needs the "redis" package, an optional peer dependency of lmthing: npm install redis',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,24 @@
+// The BPE rank files the engine's token counter loads lazily (docs/memory.md) ship in the packed
+// package, outside the .wasm, and carry the encoding and pattern the engine checks.
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { installPackedPackage } from './helpers/packed.mjs';
+
+test('dist/tokenizers/{o200k_base,cl100k_base}.bpe are packed, with their encoding name and pattern', () => {
+  const { packageDir } = installPackedPackage();
+  for (const [name, ranks] of [['o200k_base', 199998], ['cl100k_base', 100256]]) {
+    const file = readFileSync(join(packageDir, 'dist/tokenizers', `${name}.bpe`));
+    assert.equal(file.subarray(0, 8).toString('latin1'), 'LMTBPE\0\x01');
+    const nameLength = file.readUInt32LE(8);
+    assert.equal(file.subarray(12, 12 + nameLength).toString('utf8'), name);
+    const patternLength = file.readUInt32LE(12 + nameLength);
+    const pattern = file.subarray(16 + nameLength, 16 + nameLength + patternLength).toString('utf8');
+    assert.match(pattern, /\\p\{N\}\{1,3\}/);
+    assert.equal(file.readUInt32LE(16 + nameLength + patternLength), ranks);
+  }
+  // Not compiled into the engine: the .wasm stays far smaller than one rank file.
+  assert.ok(statSync(join(packageDir, 'dist/wasm/lmthing_core.wasm')).size < statSync(join(packageDir, 'dist/tokenizers/o200k_base.bpe')).size);
+});
