@@ -109,6 +109,9 @@ export interface EngineOptions {
  */
 export const YIELD_AFTER_MS = 5;
 
+/** The engine's default depth limit (src/protocol/json_text.hpp, kDefaultJsonDepth). */
+export const DEFAULT_JSON_DEPTH = 1000;
+
 interface InFlightOp {
   controller: AbortController;
   timer?: unknown;
@@ -135,6 +138,8 @@ export class Engine {
   private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
   private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
+  /** The engine's depth limit in force (`limits.jsonDepth`, docs/limits.md). */
+  jsonDepth = DEFAULT_JSON_DEPTH;
   /** The last batch handed to the engine: what it was handling if it traps. */
   private lastBatch = '';
   /** When the current stretch of work without a macrotask boundary began (performance.now), or -1. */
@@ -167,7 +172,8 @@ export class Engine {
   private async configure(limits: EngineLimits): Promise<void> {
     if (typeof limits !== 'object' || limits === null) throw new TypeError(`createEngine: "limits" must be an object {jsonDepth?}, got ${String(limits)}`);
     try {
-      await this.request('engine.configure', { limits: { ...limits } });
+      const reply = (await this.request('engine.configure', { limits: { ...limits } })) as { limits?: { jsonDepth?: number } };
+      if (typeof reply?.limits?.jsonDepth === 'number') this.jsonDepth = reply.limits.jsonDepth;
     } catch (err) {
       if (err instanceof ProtocolError) throw new TypeError(`createEngine: ${err.message.replace(/^engine\.configure: /, '')}`);
       throw err;

@@ -145,7 +145,7 @@ void set_limits(const Limits& limits) {
 
 LimitExceeded::LimitExceeded(std::string_view what, std::size_t limit)
     : OpFailed(WireError{"limit", std::string(what) + " is nested deeper than the limit of " + std::to_string(limit) + " levels",
-                         json{{"limit", limit}}}) {}
+                         json{{"code", "LIMIT_EXCEEDED"}, {"limit", "jsonDepth"}, {"levels", limit}}}) {}
 
 TextScan scan_json_text(std::string_view text, std::size_t depth_limit, std::string& repaired) {
   TextScan scan;

@@ -251,7 +251,8 @@ void Loop::answer_unreadable(const protocol::InboundLine& line) {
       const std::string message = line.problem_kind == "limit"
                                       ? what + " is nested deeper than the limit of " + std::to_string(protocol::limits().json_depth) + " levels"
                                       : what + " could not be read: " + line.problem;
-      finish(op_id, op, OpOutcome{false, json(), WireError{line.problem_kind, message, json::object()}});
+      json details = line.problem_kind == "limit" ? json{{"code", "LIMIT_EXCEEDED"}, {"limit", "jsonDepth"}} : json::object();
+      finish(op_id, op, OpOutcome{false, json(), WireError{line.problem_kind, message, std::move(details)}});
       return;
     }
   }
