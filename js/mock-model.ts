@@ -173,7 +173,7 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       if (it.args !== undefined && JSON.stringify(it.args) === undefined) {
         throw new TypeError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${describe(it.args)}`);
       }
-      return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId as string | undefined, args: it.args };
+      return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId, args: it.args };
     }
     if (it.type === 'end-step') return { type: 'end-step' };
     throw new TypeError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text', 'tool-call' or 'end-step'`);

@@ -65,7 +65,7 @@ export function checkReferences(where: string, options: ToolPolicyOptions, defin
   for (const [key, kind] of Object.entries(kinds) as Array<[keyof ReferenceKinds, DefinitionKind<any, any>]>) {
     const value = options[key];
     if (value === undefined) continue;
-    for (const name of Array.isArray(value) ? value : [value as string]) {
+    for (const name of Array.isArray(value) ? value : [value]) {
       if (definitions.has(kind, name)) continue;
       const defined = definitions.names(kind);
       const guess = c.nearest(name, defined);

@@ -115,7 +115,7 @@ export class RunResult {
             if (self.closed) return;
             await new Promise<void>((resolve) => self.wake.push(resolve));
           }
-          yield self.parts[i]!;
+          yield self.parts[i];
         }
       },
     };

@@ -160,7 +160,7 @@ export async function runPrompt(fn: (ctx: PromptContext) => unknown, config: Pro
   if (config.system !== undefined) ctx.defSystem('system', config.system);
   for (const [i, plugin] of (config.plugins ?? []).entries()) {
     if (typeof plugin === 'function') await plugin(ctx);
-    else await ctx.defPlugin((plugin as PromptPluginObject).name ?? `plugin${i}`, plugin as PromptPluginObject);
+    else await ctx.defPlugin((plugin).name ?? `plugin${i}`, plugin);
   }
   await fn(ctx);
   await Promise.all(collectedOf(ctx).installs);
