@@ -27,7 +27,7 @@ bool read_arguments(const json& part, json& args, std::string& problem) {
     return true;
   }
   try {
-    args = protocol::parse_limited(text, "the arguments");
+    args = protocol::parse_limited(text, "the argument text");
     return true;
   } catch (const protocol::LimitExceeded& e) {
     problem = e.what();

@@ -78,15 +78,37 @@ test('deep JSON: a tool result 1,500 levels deep becomes an error result the mod
   assert.equal(engine.fault, null);
 });
 
-test('deep JSON: tool-call arguments 1,500 levels deep from the provider fail the model call with LimitExceededError, no fault', async () => {
+test('deep JSON: tool-call arguments beyond the limit become an error result the model sees, parsed or as text', async () => {
   const engine = await createEngine();
+  // Parsed arguments (what a provider adapter or mockModel hands over), 1,500 levels deep.
+  const model = mockModel([toolCall('t', { deep: nested(1_500) }), text('corrected')]);
+  let ran = 0;
   const { result } = await runPrompt((ctx) => {
-    ctx.defTool('t', 'takes anything', { type: 'object' }, () => 'ran');
+    ctx.defTool('t', 'takes anything', { type: 'object' }, () => ++ran);
     ctx.$`go`;
-  }, { model: mockModel([toolCall('t', { deep: nested(1_500) }), text('x')]), engine });
-  await assert.rejects(result.text, LimitExceededError);
+  }, { model, engine });
+  assert.equal(await result.text, 'corrected');
+  assert.equal(ran, 0, 'the tool did not run');
+  assert.match(JSON.stringify(model.calls[1].messages.at(-1)), /Invalid JSON in arguments of tool \\"t\\": the argument text is nested deeper than the limit of 1000 levels/);
+
+  // Raw argument text 100,000 levels deep (too deep even for JSON.parse in some hosts).
+  let calls = 0;
+  const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+  const rawModel = {
+    provider: 'test', modelId: 'raw',
+    async generate(request) {
+      if (calls++ > 0) return { content: [text(JSON.stringify(request.messages.at(-1)).includes('nested deeper') ? 'saw it' : 'missed')], finishReason: 'stop', usage };
+      const argsText = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      return { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 't', args: undefined, argsText }], finishReason: 'tool-calls', usage };
+    },
+  };
+  const raw = await runPrompt((ctx) => {
+    ctx.defTool('t', 'takes anything', { type: 'object' }, () => ++ran);
+    ctx.$`go`;
+  }, { model: rawModel, engine });
+  assert.equal(await raw.result.text, 'saw it');
+  assert.equal(ran, 0);
   assert.equal(engine.fault, null);
-  assert.equal(await (await runPrompt((ctx) => ctx.$`hi`, { model: mockModel([text('ok')]), engine })).result.text, 'ok');
 });
 
 test('deep JSON: a branch returning a value 2,000 levels deep fails with LimitExceededError; the engine lives on', async () => {
