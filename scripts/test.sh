@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: the engine natively and as wasm under node (Catch2 via ctest), then the package
+# Runs every test: format and lint checks first (scripts/lint.sh), the engine natively and as wasm
+# under node (Catch2 via ctest), then the package
 # under node:test (boundary, providers, packed package in Node and in headless Chromium). With
 # LMTHING_SANITIZE=1 (after `LMTHING_SANITIZE=1 scripts/build.sh`) also the native suite under
 # ASan + UBSan and a short fuzzing run of the boundary parsers (`npm run test:sanitize`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== lint"
+bash scripts/lint.sh
 echo "== engine, native (ctest)"
 ctest --test-dir build/native --output-on-failure
 echo "== engine, wasm under node (ctest)"

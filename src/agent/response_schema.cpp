@@ -3,8 +3,8 @@
 // inside a ``` fence) and validated. A refused answer goes back to the model with the validator's
 // message and the model answers again, up to maxRetries times; then a `validation` error.
 #include "agent/content.hpp"
-#include "protocol/json_text.hpp"
 #include "pipeline/registry.hpp"
+#include "protocol/json_text.hpp"
 
 namespace lmthing::agent {
 

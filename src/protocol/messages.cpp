@@ -53,7 +53,6 @@ std::string preview(std::string_view line) {
   return std::string(line.substr(0, kMax)) + "...";
 }
 
-
 // One message line: repaired and depth-checked by the scanner before nlohmann parses it.
 InboundLine parse_line(std::string_view line, std::size_t depth_limit) {
   InboundLine parsed;

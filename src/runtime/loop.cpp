@@ -76,7 +76,10 @@ void Loop::complete_op(json& message) {
     if (auto pending = pending_.find(id); pending != pending_.end() && !pending->second.is_timeout_timer && !pending->second.is_deadline) {
       PendingOp op = pending->second;
       pending_.erase(pending);
-      finish(id, op, OpOutcome{false, json(), WireError{"protocol", "the result of " + op.kind + " op " + std::to_string(id) + " could not be read: " + problem, json::object()}});
+      finish(id, op,
+             OpOutcome{
+                 false, json(),
+                 WireError{"protocol", "the result of " + op.kind + " op " + std::to_string(id) + " could not be read: " + problem, json::object()}});
     }
     throw protocol::ProtocolError(problem);
   }

@@ -392,7 +392,9 @@ class Compiler {
         innerBase = resource;
       }
       children.clear();
-      forEachSubschema(*visit.schema, [&](const std::string& suffix, const json& sub) { children.push_back({&sub, visit.pointer + suffix, innerBase}); });
+      forEachSubschema(*visit.schema, [&](const std::string& suffix, const json& sub) {
+        children.push_back({&sub, visit.pointer + suffix, innerBase});
+      });
       for (auto child = children.rbegin(); child != children.rend(); ++child) stack.push_back(std::move(*child));  // first child on top
     }
   }

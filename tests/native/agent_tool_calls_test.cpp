@@ -31,7 +31,8 @@ TEST_CASE("tool-call argument text nested deeper than the limit becomes an error
   const std::string limit = std::to_string(protocol::limits().json_depth);
 
   for (std::size_t depth : {std::size_t{1001}, std::size_t{10000}, std::size_t{200000}}) {
-    const auto call = agent::check_tool_call(offered, json{{"toolCallId", "c1"}, {"toolName", "t"}, {"argsText", "{\"a\":" + nested_text(depth) + "}"}});
+    const auto call =
+        agent::check_tool_call(offered, json{{"toolCallId", "c1"}, {"toolName", "t"}, {"argsText", "{\"a\":" + nested_text(depth) + "}"}});
     CHECK(call.args.is_null());
     CHECK_THAT(call.error, Catch::StartsWith("Invalid JSON in arguments of tool \"t\": "));
     CHECK_THAT(call.error, Catch::Contains("nested deeper than the limit of " + limit + " levels"));

@@ -52,8 +52,8 @@ std::vector<std::string> corpus(const std::string& target) {
 }
 
 // Pieces that matter to the parsers: brackets, quotes, surrogate escapes, tags, protocol words.
-const std::array<std::string, 16> kTokens = {"[", "]", "{", "}", "\"", ",", ":", "\\ud83d", "\\ude00", "\xed\xa0\xbd", "</variables>",
-                                             "<role>", "\"type\"", "\"op.done\"", "\"id\":1", "\n"};
+const std::array<std::string, 16> kTokens = {
+    "[", "]", "{", "}", "\"", ",", ":", "\\ud83d", "\\ude00", "\xed\xa0\xbd", "</variables>", "<role>", "\"type\"", "\"op.done\"", "\"id\":1", "\n"};
 
 std::string mutate(std::string input, const std::vector<std::string>& others, std::mt19937& rng) {
   auto pick = [&](std::size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };

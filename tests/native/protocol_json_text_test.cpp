@@ -46,7 +46,7 @@ TEST_CASE("scan: lone surrogate escapes become U+FFFD, pairs and escaped backsla
     return scan.repaired ? out : text;
   };
   CHECK(repair(R"(["a\ud83d"])") == R"(["a\ufffd"])");                  // half an emoji at the end
-  CHECK(repair(R"(["\ud83dx\ude00"])") == R"(["\ufffdx\ufffd"])");       // a high and a low, apart
+  CHECK(repair(R"(["\ud83dx\ude00"])") == R"(["\ufffdx\ufffd"])");      // a high and a low, apart
   CHECK(repair(R"(["\uD83D\uDE00 ok"])") == R"(["\uD83D\uDE00 ok"])");  // a pair is kept
   CHECK(repair(R"(["\\ud83d"])") == R"(["\\ud83d"])");                  // a backslash, then text
   CHECK(repair(R"(["\ud83d\ud83d\ude00"])") == R"(["\ufffd\ud83d\ude00"])");
@@ -56,11 +56,19 @@ TEST_CASE("scan: lone surrogate escapes become U+FFFD, pairs and escaped backsla
 
 TEST_CASE("scan: bytes that are not UTF-8 become U+FFFD", "[protocol][text]") {
   std::string out;
-  const std::string bad = "[\"a\xC0\x80" "b\xED\xA0\x80" "c\xF5\xFF" "d\xE2\x82\"]";  // overlong, surrogate, out of range, cut
+  const std::string bad =
+      "[\"a\xC0\x80"
+      "b\xED\xA0\x80"
+      "c\xF5\xFF"
+      "d\xE2\x82\"]";  // overlong, surrogate, out of range, cut
   const TextScan scan = scan_json_text(bad, 10, out);
   REQUIRE(scan.repaired);
   const json value = json::parse(out);
-  CHECK(value[0] == "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD" "d\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(value[0] ==
+        "a\xEF\xBF\xBD\xEF\xBF\xBD"
+        "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+        "c\xEF\xBF\xBD\xEF\xBF\xBD"
+        "d\xEF\xBF\xBD\xEF\xBF\xBD");
   const std::string good = "[\"caf\xC3\xA9 \xF0\x9F\x98\x80\"]";
   CHECK_FALSE(scan_json_text(good, 10, out).repaired);
 }
@@ -74,7 +82,8 @@ TEST_CASE("parse_limited: refuses nesting beyond the limit with a typed limit er
   } catch (const LimitExceeded& e) {
     CHECK(e.error.kind == "limit");
     CHECK(e.error.message == "the arguments of tool \"x\" is nested deeper than the limit of 50 levels");
-    CHECK(e.error.extra["limit"] == 50);
+    CHECK(e.error.extra["limit"] == "jsonDepth");
+    CHECK(e.error.extra["levels"] == 50);
   }
   CHECK_THROWS_AS(parse_limited(nested_array(100000)), LimitExceeded);
   CHECK_THROWS_AS(parse_limited("{broken"), json::parse_error);
@@ -133,7 +142,8 @@ TEST_CASE("a host op's result that is not JSON fails the op instead of leaving i
   }));
   const json reply = *h.reply(1);
   CHECK(reply["error"]["kind"] == "protocol");
-  CHECK_THAT(reply["error"]["message"].get<std::string>(), Contains("the result of callback.invoke op 1 could not be read") && Contains("not valid JSON"));
+  CHECK_THAT(reply["error"]["message"].get<std::string>(),
+             Contains("the result of callback.invoke op 1 could not be read") && Contains("not valid JSON"));
 }
 
 TEST_CASE("commands that are too deep or unreadable still get an error reply", "[protocol][limits]") {
@@ -142,8 +152,8 @@ TEST_CASE("commands that are too deep or unreadable still get an error reply", "
   h.post_raw(R"({"type":"run.start","id":1,"spec":{"kind":"call","fn":"f","args":)" + nested_array(40) + "}}");
   h.post_raw("{\"type\":\"schema.validate\",\"schema\":" + nested_array(200000) + ",\"value\":1,\"id\":\"v\"}");
   h.post_raw(R"({"type":"run.start","id":3,"spec":{"kind":"call","fn":"f","args":[1,}})");
-  h.post_raw(R"({"id":4,"spec":{}})");                       // no type: nothing to answer as
-  h.post(json{{"type", "engine.info"}, {"id", 5}});         // the loop keeps going
+  h.post_raw(R"({"id":4,"spec":{}})");               // no type: nothing to answer as
+  h.post(json{{"type", "engine.info"}, {"id", 5}});  // the loop keeps going
   REQUIRE(h.run([](Harness&) {}));
   CHECK((*h.reply(1))["error"]["kind"] == "limit");
   CHECK_THAT((*h.reply(1))["error"]["message"].get<std::string>(), Contains("run.start: message is nested deeper than the limit of 32 levels"));
