@@ -11,6 +11,7 @@
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
 import { realClock, type HostClock } from './clock.js';
+import type { DynamicJson } from './dynamic-json.js';
 import { AbortError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type WireError } from './errors.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
@@ -45,7 +46,7 @@ export interface CallbackContext {
 }
 
 /** A host callback: tools, hooks, conditions ... Receives the op's arguments, then a {@link CallbackContext}. */
-export type Callback = (...args: any[]) => unknown;
+export type Callback = (...args: DynamicJson[]) => unknown;
 
 /** An event the engine emitted that is not a command reply (protocol errors, faults, run events). */
 export interface EngineEvent {
@@ -155,7 +156,8 @@ export class Engine {
 
   /** Instantiates the wasm module from its bytes with the given glue factory. */
   static async create(factory: CoreFactory, wasmBinary: Uint8Array, options: EngineOptions = {}): Promise<Engine> {
-    let engine: Engine | undefined;
+    // Set once the module is instantiated; the bridge is only called after that.
+    let engine: Engine | undefined = undefined;
     const bridge: HostBridge = {
       start: (op) => engine!.onStart(op),
       emit: (event) => engine!.onEmit(event),
@@ -422,7 +424,7 @@ export class Engine {
       case 'reply':
         return this.settleReply(event);
       case 'op.cancel':
-        return this.cancelOp(event.id as number, String(event.reason ?? 'cancelled'));
+        return this.cancelOp(event.id as number, typeof event.reason === 'string' ? event.reason : 'cancelled');
       case 'run.event':
         return this.runListeners.get(event.run as number)?.(event.event as EngineEvent);
       case 'engine.fault': {
@@ -507,7 +509,7 @@ export class Engine {
       this.complete(op.id, { ok: false, error: { kind: 'callback', message: `unknown callback "${name}" (registered: ${known})` } });
       return;
     }
-    const args = Array.isArray(op.args) ? op.args : [];
+    const args: unknown[] = Array.isArray(op.args) ? op.args : [];
     const context: CallbackContext = { signal, runId: op.run, opId: op.id };
     // Settled to {ok, value|error} before anything reaches the engine: a rejection never crosses.
     this.settle(op.id, () => fn(...args, context));

@@ -22,7 +22,7 @@ export class LmthingError extends Error {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses check their own prototype chain; the base class recognizes every lmthing error.
-    if (this !== LmthingError) return Function.prototype[Symbol.hasInstance].call(this, value) as boolean;
+    if (this !== LmthingError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }

@@ -252,6 +252,14 @@ function clone<T>(value: T): T {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v);
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'symbol':
+    case 'undefined':
+    case 'function': return `${typeof v} ${String(v)}`;
+    default: return 'an object';
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { ConfigError, NotRunningError } from '../errors.js';
 import type { Engine } from '../engine.js';
+import type { DynamicJson } from '../dynamic-json.js';
 import { reference, type Reference } from '../prompt/names.js';
 import { approvalKind, guardKind, interactionKind, validatorKind } from './human.js';
 import type { ApprovalConfig, GuardCondition, GuardConfig, InteractionConfig, ValidatorFn } from './human.js';
@@ -83,7 +84,7 @@ export class DefinitionContext {
   }
 
   /** Defines a guard checked before the tools that name it (`{guards: [name]}`) or that it lists (`tools`). */
-  defGuard<Args = any>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
+  defGuard<Args = DynamicJson>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
     return reference(definitionsOf(this).add(guardKind, name, condition, config));
   }
 

@@ -5,6 +5,7 @@
  */
 import * as c from '../config/check.js';
 import { toJsonSchema } from '../schema.js';
+import type { DynamicJson } from '../dynamic-json.js';
 import type { DefinitionKind } from './kind.js';
 
 /** What a human can decide about an approval request. */
@@ -13,7 +14,7 @@ export type ApprovalAction = 'approve' | 'deny' | 'modify';
 /** Configuration of `defApproval`. */
 export interface ApprovalConfig {
   /** What the human is asked; a function gets the request's context (for a tool: `{toolName, args, toolCallId}`). */
-  message?: string | ((context: any) => string | Promise<string>);
+  message?: string | ((context: DynamicJson) => string | Promise<string>);
   /** The actions offered (default `['approve', 'deny']`). */
   options?: ApprovalAction[];
   /** Milliseconds to wait for a decision; then the default action applies (default: no limit). */
@@ -41,7 +42,7 @@ export type GuardContext<Args = Record<string, unknown>> = Args & {
 };
 
 /** A guard's condition: called before the tools it guards run. */
-export type GuardCondition<Args = any> = (
+export type GuardCondition<Args = DynamicJson> = (
   context: GuardContext<Args>,
   call: { toolName: string; toolCallId: string; stepNumber: number },
 ) => GuardVerdict | Promise<GuardVerdict>;
@@ -70,17 +71,17 @@ export interface ValidatorResult {
 }
 
 /** A validator function: gets the value (a tool's output or the final answer) and its context. */
-export type ValidatorFn<Value = any> = (value: Value, context: any) => ValidatorResult | boolean | Promise<ValidatorResult | boolean>;
+export type ValidatorFn<Value = DynamicJson> = (value: Value, context: DynamicJson) => ValidatorResult | boolean | Promise<ValidatorResult | boolean>;
 
 /** Configuration of `defInteraction`. */
 export interface InteractionConfig {
-  message?: string | ((context: any) => string | Promise<string>);
+  message?: string | ((context: DynamicJson) => string | Promise<string>);
   /** The proposal's spelling of `message`. */
-  prompt?: string | ((context: any) => string | Promise<string>);
+  prompt?: string | ((context: DynamicJson) => string | Promise<string>);
   /** For `choice`: the values to choose from, or a function of the request's context that returns them. */
-  choices?: unknown[] | ((context: any) => unknown[] | Promise<unknown[]>);
+  choices?: unknown[] | ((context: DynamicJson) => unknown[] | Promise<unknown[]>);
   /** The proposal's spelling of `choices`. */
-  options?: unknown[] | ((context: any) => unknown[] | Promise<unknown[]>);
+  options?: unknown[] | ((context: DynamicJson) => unknown[] | Promise<unknown[]>);
   /** For `choice`: the answer is a list of distinct choices. */
   multiple?: boolean;
   /** zod or JSON Schema the answer must match; an invalid answer is asked again. */

@@ -8,7 +8,7 @@ import type { LanguageModel } from '../providers/types.js';
 /** Registers what a definition's wire form refers to, while a run's spec is being built. */
 export interface Marshal {
   /** Registers `fn` as an engine callback of the run and returns its name. `label` names it in messages. */
-  callback(label: string, fn: (...args: any[]) => unknown): string;
+  callback(label: string, fn: (...args: never[]) => unknown): string;
   /** Registers a model with the run and returns its reference. */
   model(model: string | LanguageModel): string;
 }
@@ -29,7 +29,7 @@ export interface DefinitionKind<Config, Stored = Config> {
 
 /** One collected definition. */
 export interface Definition {
-  readonly kind: DefinitionKind<any, any>;
+  readonly kind: DefinitionKind<unknown, unknown>;
   readonly name: string;
   readonly stored: unknown;
 }

@@ -55,14 +55,14 @@ export function toolPolicyWire(options: ToolPolicyOptions, skip: ReadonlyArray<k
 }
 
 /** Which definition kind each named option refers to. */
-export type ReferenceKinds = Partial<Record<'retry' | 'fallback' | 'circuitBreaker' | 'approval' | 'guards' | 'validator', DefinitionKind<any, any>>>;
+export type ReferenceKinds = Partial<Record<'retry' | 'fallback' | 'circuitBreaker' | 'approval' | 'guards' | 'validator', DefinitionKind<unknown, unknown>>>;
 
 /**
  * Checks that every definition `options` names exists (here or in a parent); `where` names the
  * owner in the message: `tool "search": unknown retry policy "net" (did you mean "nett"? defined: nett)`.
  */
 export function checkReferences(where: string, options: ToolPolicyOptions, definitions: DefinitionSet, kinds: ReferenceKinds): void {
-  for (const [key, kind] of Object.entries(kinds) as Array<[keyof ReferenceKinds, DefinitionKind<any, any>]>) {
+  for (const [key, kind] of Object.entries(kinds) as Array<[keyof ReferenceKinds, DefinitionKind<unknown, unknown>]>) {
     const value = options[key];
     if (value === undefined) continue;
     for (const name of Array.isArray(value) ? value : [value]) {

@@ -190,7 +190,7 @@ class DirectiveRun {
     this.runModels = { models: new Map(), onText: (text, requestId) => this.streams.get(Number(requestId))?.push(text), conversation: [] };
   }
 
-  private register(label: string, fn: (...args: any[]) => unknown): string {
+  private register(label: string, fn: (...args: never[]) => unknown): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
     this.engine.registerCallback(name, fn);
     this.callbackNames.push(name);
@@ -201,7 +201,7 @@ class DirectiveRun {
     const host = EngineHost.of(this.engine);
     const refs: Record<string, string> = {};
     for (const [key, model] of this.models) refs[key] = addModel(this.runModels, model);
-    const marshal = { callback: (label: string, fn: (...args: any[]) => unknown) => this.register(label, fn), model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)) };
+    const marshal = { callback: (label: string, fn: (...args: never[]) => unknown) => this.register(label, fn), model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)) };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
     const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);
     const { fields, options } = runPolicySpec(this.config);
@@ -298,21 +298,23 @@ class DirectiveRun {
     }
     if (this.config.signal?.aborted) throw this.abortError();
     await this.settleStream(conv);
-    const a = request.args as Record<string, any>;
+    // The arguments are what the directive in directives.ts put there for this kind.
+    const a = request.args;
     switch (request.kind) {
       case 'append': {
         const tags = (a.tags as Tag[] | undefined)?.map((t) => ({ id: t.id, description: t.description }));
-        const { index } = (await this.command(conv, 'append', { message: { role: a.role, content: a.content }, tags })) as { index: number };
-        return new ConversationMessage({ role: a.role, content: a.content, index, tags });
+        const message = { role: a.role as Role, content: a.content as string };
+        const { index } = (await this.command(conv, 'append', { message, tags })) as { index: number };
+        return new ConversationMessage({ ...message, index, tags });
       }
       case 'reply':
         return this.reply(conv, a.schema);
       case 'stream':
         return this.stream(conv, a.schema);
       case 'model.push': {
-        const key = a.key as unknown;
+        const key = a.key;
         if (typeof key !== 'string' || !this.keys.includes(key))
-          throw new ConfigError(`L.${a.via}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
+          throw new ConfigError(`L.${a.via as string}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
         const { handle } = (await this.command(conv, 'model.push', { key })) as { handle: number };
         return new ModelHandle(key, handle);
       }
@@ -384,7 +386,8 @@ class DirectiveRun {
     if (!pending) return;
     await pending.done;
     conv.stream = undefined;
-    if (pending.error !== undefined && !pending.queue.observed) throw pending.error;
+    // The reply's rejection reason, rethrown as it is (`!== undefined` narrowed it to `{} | null`).
+    if (pending.error !== undefined && !pending.queue.observed) throw pending.error as unknown;
   }
 
   private async enableTool(conv: Conv, a: { name: unknown; description: unknown; schema: unknown; impl: unknown; options: unknown }): Promise<ToolHandle> {
@@ -495,6 +498,8 @@ function toJson(value: unknown): unknown {
     const text = JSON.stringify(value);
     return text === undefined ? null : JSON.parse(text);
   } catch {
+    // A value JSON rejects (a BigInt, a cycle): its String() form, even when that is `[object Object]`.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value may reach here; String() is the documented fallback
     return String(value);
   }
 }

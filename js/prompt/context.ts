@@ -7,6 +7,7 @@
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import { DefinitionContext } from '../definitions/context.js';
+import type { DynamicJson } from '../dynamic-json.js';
 import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
@@ -22,7 +23,7 @@ export interface ToolContext {
 }
 
 /** A tool implementation: its return value (object → JSON, string → text) is what the model sees. */
-export type ToolExecute = (args: any, context: ToolContext) => unknown;
+export type ToolExecute = (args: DynamicJson, context: ToolContext) => unknown;
 
 /** @deprecated Use {@link ToolPolicyOptions}. */
 export type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | 'circuitBreaker' | 'timeout'>;
@@ -33,9 +34,9 @@ export type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | '
  * per-tool callbacks (a non-undefined return replaces the input, or the output).
  */
 export interface ToolOptions extends ToolPolicyOptions {
-  beforeCall?: (input: any, context: ToolContext) => unknown;
-  onSuccess?: (input: any, output: unknown) => unknown;
-  onError?: (input: any, error: unknown) => unknown;
+  beforeCall?: (input: DynamicJson, context: ToolContext) => unknown;
+  onSuccess?: (input: DynamicJson, output: unknown) => unknown;
+  onError?: (input: DynamicJson, error: unknown) => unknown;
 }
 
 /** Options of `defAgent`: the call pipeline's options plus the child's model and prompt. */
@@ -52,7 +53,7 @@ const toolOptionsShape: c.Shape = { ...toolPolicyShape, beforeCall: c.func, onSu
 const agentOptionsShape: c.Shape = { ...toolPolicyShape, model: c.anything, system: c.string, responseSchema: c.anything };
 
 /** A child agent's configuration function: it defines the child's prompt on `child`. */
-export type AgentConfigure = (args: any, child: PromptContext) => unknown;
+export type AgentConfigure = (args: DynamicJson, child: PromptContext) => unknown;
 
 /** One member of a composite tool, made with {@link tool}. */
 export interface SubTool {
@@ -194,7 +195,7 @@ export class PromptContext extends DefinitionContext {
     if (typeof strings === 'string') {
       if (values.length > 0) throw new ConfigError('ctx.$: called with a string and extra arguments; use a template (ctx.$`...${value}`) or one string');
       text = strings;
-    } else if (Array.isArray(strings) && Array.isArray((strings as TemplateStringsArray).raw) && strings.length === values.length + 1) {
+    } else if (isTemplate(strings) && strings.length === values.length + 1) {
       text = strings[0] ?? '';
       values.forEach((value, i) => {
         text += String(value) + (strings[i + 1] ?? '');
@@ -309,4 +310,9 @@ function compositeSchema(members: Array<SubTool | SubAgent>): Record<string, unk
     required: ['calls'],
     additionalProperties: false,
   };
+}
+
+/** A tagged template's strings (a frozen array with `raw`), as `ctx.$` gets them from any caller. */
+function isTemplate(value: unknown): value is TemplateStringsArray {
+  return Array.isArray(value) && Array.isArray((value as { raw?: unknown }).raw);
 }

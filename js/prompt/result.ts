@@ -97,28 +97,28 @@ export class RunResult {
 
   /** Every step's text deltas, in order. */
   get textStream(): AsyncIterable<string> {
-    const self = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        for await (const part of self.fullStream) if (part.type === 'text-delta') yield part.text;
-      },
-    };
+    return { [Symbol.asyncIterator]: () => this.textDeltas() };
   }
 
   /** All parts: text deltas, tool calls and results, step and run completion, errors. */
   get fullStream(): AsyncIterable<StreamPart> {
-    const self = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        for (let i = 0; ; i++) {
-          while (i >= self.parts.length) {
-            if (self.closed) return;
-            await new Promise<void>((resolve) => self.wake.push(resolve));
-          }
-          yield self.parts[i];
-        }
-      },
-    };
+    return { [Symbol.asyncIterator]: () => this.partsFromStart() };
+  }
+
+  /** One reader of {@link textStream}. */
+  private async *textDeltas(): AsyncGenerator<string, void, undefined> {
+    for await (const part of this.fullStream) if (part.type === 'text-delta') yield part.text;
+  }
+
+  /** One reader of {@link fullStream}: every part from the first, waiting for the next until the run closes. */
+  private async *partsFromStart(): AsyncGenerator<StreamPart, void, undefined> {
+    for (let i = 0; ; i++) {
+      while (i >= this.parts.length) {
+        if (this.closed) return;
+        await new Promise<void>((resolve) => this.wake.push(resolve));
+      }
+      yield this.parts[i];
+    }
   }
 
   /** @internal Appends a part and wakes the readers. */

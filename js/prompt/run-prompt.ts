@@ -22,7 +22,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
-import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
+import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -211,7 +211,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   };
   let nextCallback = 1;
   const prefix = `r${nextPromptRun++}:`;
-  const register = (label: string, fn: (...args: any[]) => unknown): string => {
+  const register = (label: string, fn: (...args: never[]) => unknown): string => {
     const name = `${prefix}${nextCallback++}:${label}`;
     engine.registerCallback(name, fn);
     callbacks.push(name);
@@ -412,7 +412,7 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
 
 /** lmthing's beforeCall / onSuccess / onError around an execute function. */
 async function withToolOptions(
-  options: { beforeCall?: (input: any, context: ToolContext) => unknown; onSuccess?: (input: any, output: unknown) => unknown; onError?: (input: any, error: unknown) => unknown },
+  options: Pick<ToolOptions, 'beforeCall' | 'onSuccess' | 'onError'>,
   args: unknown,
   context: ToolContext,
   run: (input: unknown) => unknown,
