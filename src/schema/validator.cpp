@@ -1079,8 +1079,10 @@ class Evaluator {
 }  // namespace
 
 Validator::Validator(json schema, RemoteResolver resolver) {
-  // Compiling recurses along the schema's nesting; the engine's depth limit bounds it.
-  const std::size_t limit = protocol::limits().json_depth;
+  // Checking a schema and applying it recurse along its nesting with several frames per level, so
+  // schemas get a quarter of the engine's depth limit (docs/limits.md: 800 levels trapped the wasm
+  // build under Node, 600 did not).
+  const std::size_t limit = std::max<std::size_t>(protocol::limits().json_depth / 4, 1);
   if (protocol::json_depth(schema, limit) > limit)
     throw SchemaError("the schema is nested deeper than the limit of " + std::to_string(limit) + " levels");
   auto compiled = std::make_shared<CompiledSchema>();

@@ -250,9 +250,14 @@ TEST_CASE("values and schemas deeper than the engine's limit are refused without
   CHECK(deep.errors[0].instancePath.empty());
   CHECK(deep.errors[0].message == "is nested deeper than the limit of " + std::to_string(limit) + " levels");
   CHECK_FALSE(unique.validate(json::array({nested(limit - 1), nested(limit - 1)})).valid);  // equal items
-  // A schema: a SchemaError naming the limit.
-  std::string schema;
-  for (std::size_t i = 0; i < limit; ++i) schema += R"({"items":)";
-  schema += "{}" + std::string(limit, '}');
-  CHECK_THROWS_WITH(Validator(json::parse(schema)), Catch::Contains("the schema is nested deeper than the limit"));
+  // A schema: a SchemaError naming its own limit, a quarter of the value limit.
+  const std::size_t schema_limit = limit / 4;
+  const auto items_schema = [](std::size_t depth) {
+    std::string schema;
+    for (std::size_t i = 0; i < depth; ++i) schema += R"({"items":)";
+    return json::parse(schema + "{}" + std::string(depth, '}'));
+  };
+  CHECK_THROWS_WITH(Validator(items_schema(schema_limit)),
+                    Catch::Contains("the schema is nested deeper than the limit of " + std::to_string(schema_limit) + " levels"));
+  CHECK(Validator(items_schema(schema_limit - 1)).validate(json::array()).valid);
 }
