@@ -53,7 +53,7 @@ test('deep JSON: validate() refuses values and schemas beyond the limit with Lim
     return s;
   };
   await assert.rejects(validate(schemaOf(150), {}), /the schema is nested deeper than the limit of 250 levels/);
-  assert.deepEqual(await validate(schemaOf(120), { a: { a: 1 } }), { valid: true, errors: [] });
+  assert.deepEqual(await validate(schemaOf(120), { a: { a: {} } }), { valid: true, errors: [] });
   assert.equal((await validate({ type: 'array' }, nested(990))).valid, true);
   assert.equal((await defaultEngine()).fault, null);
 });
