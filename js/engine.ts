@@ -11,7 +11,7 @@
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
 import { realClock, type HostClock } from './clock.js';
-import type { DynamicJson } from './dynamic-json.js';
+import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, EngineError, errorFromWire, errorToWire, ProtocolError, type WireError } from './errors.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
@@ -42,7 +42,7 @@ export interface CallbackContext {
 }
 
 /** A host callback: tools, hooks, conditions ... Receives the op's arguments, then a {@link CallbackContext}. */
-export type Callback = (...args: DynamicJson[]) => unknown;
+export type Callback = Bivariant<Array<JsonValue | CallbackContext>, unknown>;
 
 /** An event the engine emitted that is not a command reply (protocol errors, faults, run events). */
 export interface EngineEvent {
@@ -411,7 +411,7 @@ export class Engine {
       this.complete(op.id, { ok: false, error: { kind: 'callback', message: `unknown callback "${name}" (registered: ${known})` } });
       return;
     }
-    const args: unknown[] = Array.isArray(op.args) ? op.args : [];
+    const args = (Array.isArray(op.args) ? op.args : []) as JsonValue[];
     const context: CallbackContext = { signal, runId: op.run, opId: op.id };
     // Settled to {ok, value|error} before anything reaches the engine: a rejection never crosses.
     this.settle(op.id, () => fn(...args, context));

@@ -6,7 +6,7 @@
  */
 import { ConfigError, NotRunningError } from '../errors.js';
 import type { Engine } from '../engine.js';
-import type { DynamicJson } from '../dynamic-json.js';
+import type { Infer, JsonObject } from '../schema-types.js';
 import { reference, type Reference } from '../prompt/names.js';
 import { approvalKind, guardKind, interactionKind, validatorKind } from './human.js';
 import type { ApprovalConfig, GuardCondition, GuardConfig, InteractionConfig, ValidatorFn } from './human.js';
@@ -79,22 +79,25 @@ export class DefinitionContext {
   // ---- human in the loop (docs/human-in-the-loop.md)
 
   /** Defines an approval; tools use it with `{approval: name}`, code with {@link requestApproval}. */
-  defApproval(name: string, config: ApprovalConfig = {}): Reference {
-    return reference(definitionsOf(this).add(approvalKind, name, config));
+  defApproval<Context = JsonObject>(name: string, config: ApprovalConfig<Context> = {}): Reference {
+    return reference(definitionsOf(this).add(approvalKind, name, config as ApprovalConfig));
   }
 
   /** Defines a guard checked before the tools that name it (`{guards: [name]}`) or that it lists (`tools`). */
-  defGuard<Args = DynamicJson>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
+  defGuard<Args = JsonObject>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
     return reference(definitionsOf(this).add(guardKind, name, condition, config));
   }
 
-  /** Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final answer. */
-  defValidator(name: string, schema: unknown, fn?: ValidatorFn): Reference {
+  /**
+   * Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final
+   * answer; `fn` gets the value typed by the schema ({@link Infer}).
+   */
+  defValidator<S>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference {
     return reference(definitionsOf(this).add(validatorKind, name, schema, fn));
   }
 
   /** Defines a question or choice to ask the user with {@link interact}. */
-  defInteraction(name: string, kind: 'question' | 'choice', config: InteractionConfig = {}): Reference {
+  defInteraction<Context = JsonObject>(name: string, kind: 'question' | 'choice', config: InteractionConfig<Context> = {}): Reference {
     return reference(definitionsOf(this).add(interactionKind, name, kind, config));
   }
 

@@ -19,6 +19,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
+import type { JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
   describe,
@@ -399,7 +400,7 @@ class DirectiveRun {
     const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}), toolPolicyShape);
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
-    const callback = this.register(name, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
+    const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
       let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);

@@ -18,6 +18,7 @@ import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
+import type { JsonObject } from '../schema-types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
@@ -238,7 +239,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       name: def.name,
       description: def.description,
       parameters: def.parameters,
-      callback: register(def.name, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
+      callback: register(def.name, (args: JsonObject, info: { toolCallId: string }, call: CallbackContext) =>
         executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
           parentModel: model,
           call,
@@ -384,7 +385,7 @@ interface CallEnvironment {
   place: RunPlace;
 }
 
-async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, env: CallEnvironment): Promise<unknown> {
+async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject, context: ToolContext, env: CallEnvironment): Promise<unknown> {
   switch (def.kind) {
     case 'tool':
       return withToolOptions(def.options, args, context, (input) => def.execute(input, context));
@@ -393,7 +394,7 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
     case 'composite':
       return withToolOptions(def.options, args, context, async (input) => {
         const results = [];
-        for (const call of (input as { calls: Array<{ name: string; args: unknown }> }).calls) {
+        for (const call of (input as { calls: Array<{ name: string; args: JsonObject }> }).calls) {
           const member = def.members.find((m) => m.name === call.name)!;
           try {
             const result =
@@ -413,14 +414,15 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
 /** lmthing's beforeCall / onSuccess / onError around an execute function. */
 async function withToolOptions(
   options: Pick<ToolOptions, 'beforeCall' | 'onSuccess' | 'onError'>,
-  args: unknown,
+  args: JsonObject,
   context: ToolContext,
-  run: (input: unknown) => unknown,
+  run: (input: JsonObject) => unknown,
 ): Promise<unknown> {
   let input = args;
   if (options.beforeCall) {
+    // A replacement is used as the arguments as it is (the docs say it must be the same shape).
     const replaced = await options.beforeCall(input, context);
-    if (replaced !== undefined) input = replaced;
+    if (replaced !== undefined) input = replaced as JsonObject;
   }
   try {
     let output = await run(input);
@@ -442,7 +444,7 @@ async function withToolOptions(
 async function runAgent(
   engine: Engine,
   def: { name: string; configure: SubAgent['configure']; options: AgentOptions },
-  args: unknown,
+  args: JsonObject,
   signal: AbortSignal,
   env: CallEnvironment,
 ): Promise<unknown> {
