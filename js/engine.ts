@@ -123,7 +123,7 @@ export class Engine {
     this.clock.watchIdle?.(() => this.idleButForTimers());
   }
 
-  /** Instantiates the wasm module from its bytes with the given glue factory. */
+  /** @internal Instantiates the wasm module from its bytes with the given glue factory (use `createEngine`). */
   static async create(factory: CoreFactory, wasmBinary: Uint8Array, options: EngineOptions = {}): Promise<Engine> {
     // Set once the module is instantiated; the bridge is only called after that.
     let engine: Engine | undefined = undefined;
@@ -144,6 +144,7 @@ export class Engine {
   }
 
   /**
+   * @internal
    * Marks the callback op `opId` as waiting only for the engine (say, for a sub-run it started)
    * until `work` settles, so that a virtual clock does not wait for it. Returns `work`.
    */
