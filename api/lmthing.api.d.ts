@@ -1077,6 +1077,8 @@ interface PromptConfig extends RunPolicyConfig, PromptOptions {
     system?: string;
     plugins?: PromptPlugin[];
     validateResponse?: string | ResponseValidation;
+    messages?: Message[];
+    prompt?: string;
 }
 
 // ---- PromptContext — prompt/context.d.ts
@@ -1121,6 +1123,12 @@ interface PromptPluginObject {
     install: (ctx: PromptContext) => void | Promise<void>;
     uninstall?: (ctx: PromptContext) => void | Promise<void>;
 }
+
+// ---- PromptRun — prompt/run-prompt.d.ts
+type PromptRun = Promise<{
+    result: RunResult;
+    prompt: PromptRunInfo;
+}> & Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -1248,6 +1256,11 @@ function resolveEmbeddingModel(spec: string | EmbeddingModel, env?: Env, options
 // ---- resolveModel — providers/registry.d.ts
 function resolveModel(spec: string | LanguageModel, env?: Env, options?: ResolveOptions): LanguageModel;
 
+// ---- ResponseInfo — prompt/result.d.ts
+interface ResponseInfo {
+    messages: Message[];
+}
+
 // ---- ResponseValidation — prompt/run-prompt.d.ts
 interface ResponseValidation {
     validator: string;
@@ -1330,10 +1343,12 @@ interface RunPolicyConfig {
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
-function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): Promise<{
-    result: RunResult;
-    prompt: PromptRunInfo;
-}>;
+function runPrompt(config: PromptConfig & ({
+    prompt: string;
+} | {
+    messages: Message[];
+})): PromptRun;
+function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): PromptRun;
 
 // ---- RunResult — prompt/result.d.ts
 class RunResult {
@@ -1347,6 +1362,7 @@ class RunResult {
     get finishReason(): Promise<FinishReason>;
     get toolCalls(): Promise<ToolCall[]>;
     get toolResults(): Promise<ToolResult[]>;
+    get response(): Promise<ResponseInfo>;
     get textStream(): AsyncIterable<string>;
     get fullStream(): AsyncIterable<StreamPart>;
     private textDeltas;
