@@ -184,7 +184,7 @@ export class Engine {
     return () => this.listeners.delete(listener);
   }
 
-  /** The fault that stopped this engine, if any; a faulted engine rejects every request. */
+  /** The fault that stopped this engine (null while it runs); a faulted engine rejects every request. */
   get fault(): EngineError | null {
     return this.faultError;
   }

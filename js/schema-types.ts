@@ -41,7 +41,7 @@ export type FromJsonSchema<S> = S extends { readonly const: infer C }
             ? FromObject<S>
             : unknown;
 
-/** One `type` name of schema `S`; a widened `string` (schema not `as const`) is any JSON. */
+/** One `type` name of schema `S`; a widened `string` (schema not `as const`) is a JsonValue. */
 type FromTypeName<S, T> = string extends T
   ? JsonValue
   : T extends 'string'

@@ -259,7 +259,7 @@ export class PromptContext extends DefinitionContext {
 
   /**
    * Registers a plugin: a function of `ctx`, or `{name, version, install(ctx), uninstall?(ctx)}`.
-   * `install` runs now (it may call any def*; its returned promise is awaited before the run starts);
+   * `install` runs now (it may call every def*; its returned promise is awaited before the run starts);
    * `uninstall` runs when the run ends, however it ends.
    */
   defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext) => void | Promise<void>)): Promise<void> {

@@ -63,7 +63,7 @@ export interface PromptConfig extends RunPolicyConfig, PromptOptions {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   options?: PromptOptions;
-  /** A system prompt, rendered as the system definition `system` before any other. */
+  /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
   plugins?: PromptPlugin[];
   /** Checks the final answer with a validator defined by `ctx.defValidator`. */

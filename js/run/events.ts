@@ -286,7 +286,7 @@ export type RunEvent =
   | BranchThrewEvent
   | EmittedEvent;
 
-/** The `type` of any {@link RunEvent}. */
+/** The `type` of a {@link RunEvent}. */
 export type RunEventType = RunEvent['type'];
 
 /** Receives every event of a run, in order. */
