@@ -1295,12 +1295,14 @@ interface RetryEvent extends Located {
 type Role = 'system' | 'user' | 'assistant' | 'tool';
 
 // ---- run — directive/driver.d.ts
-function run<T>(agent: AgentLike<T>, config: RunConfig): DirectiveRunPromise<T>;
+function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T>;
 
 // ---- RunConfig — directive/driver.d.ts
-interface RunConfig extends RunPolicyConfig {
+interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     models: Record<string, string | LanguageModel>;
-    tools?: Record<string, RunTool>;
+    tools?: {
+        [K in keyof Tools]: RunTool<Tools[K]>;
+    };
     signal?: AbortSignal;
     params?: GenerationParams;
     maxSteps?: number;
@@ -1378,10 +1380,10 @@ interface RunStorage {
 }
 
 // ---- RunTool — directive/driver.d.ts
-interface RunTool {
+interface RunTool<S = unknown> {
     description?: string;
-    parameters: unknown;
-    execute: ToolImpl;
+    parameters: S;
+    execute: ToolImpl<ArgsOf<S>>;
     options?: ToolPolicyOptions;
 }
 

@@ -21,5 +21,12 @@ export async function chat(): Promise<string> {
   runPrompt({ model });
   // @ts-expect-error -- prompt is a string
   runPrompt({ model, prompt: 42 });
+  // fullStream parts and run events are discriminated by `type`.
+  for await (const part of run.fullStream) {
+    if (part.type === 'tool-call') expectType<Equal<typeof part.toolName, string>>();
+    if (part.type === 'text-delta') expectType<Equal<typeof part.text, string>>();
+    // @ts-expect-error -- a finish part has no toolName
+    if (part.type === 'finish') void part.toolName;
+  }
   return result.text;
 }

@@ -2,7 +2,7 @@
 // (tsc reports an unused @ts-expect-error). Checked against the built d.ts by tests/js/types.test.mjs.
 import { z } from 'zod';
 import { z as z3 } from 'zod/v3';
-import { L, PromptContext, tool, agent, type Infer, type FromJsonSchema, type JsonObject, type JsonValue } from 'lmthing';
+import { L, PromptContext, mockModel, run, tool, agent, type Infer, type FromJsonSchema, type JsonObject, type JsonValue } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -107,3 +107,18 @@ void agentFn;
 
 expectType<Equal<Infer<z.ZodString>, string>>();
 expectType<Equal<Infer<z3.ZodNumber>, number>>();
+
+// ---- run(agent, {tools}): each tool's execute is typed by its parameters
+function* root() {
+  yield* L.user`Add 1`;
+  return 1;
+}
+void run(root, {
+  models: { default: mockModel([]) },
+  tools: {
+    add: { parameters: z.object({ a: z.number() }), execute: (args) => args.a + 1 },
+    read: { parameters: readSchema, execute: (args) => args.path.length },
+    // @ts-expect-error -- not in the tool's schema
+    bad: { parameters: z.object({ a: z.number() }), execute: (args) => args.nope },
+  },
+});
