@@ -207,6 +207,41 @@ interface BudgetStopEvent extends InStep {
     constraint: string;
 }
 
+// ---- CacheError — errors.d.ts
+class CacheError extends StorageError {
+    readonly cache: string;
+    constructor(code: StorageErrorCode, message: string, details: {
+        cache: string;
+        adapter?: string;
+        key?: string;
+        cause?: unknown;
+    });
+}
+
+// ---- CacheErrorEvent — run/events.d.ts
+interface CacheErrorEvent extends OfCachedCall {
+    type: 'cache-error';
+    code: string;
+    message: string;
+}
+
+// ---- CacheEvictEvent — run/events.d.ts
+interface CacheEvictEvent extends OfCache {
+    type: 'cache-evict';
+    reason: 'capacity' | 'expired';
+}
+
+// ---- CacheHitEvent — run/events.d.ts
+interface CacheHitEvent extends OfCachedCall {
+    type: 'cache-hit';
+    source: 'memory' | 'storage' | 'in-flight';
+}
+
+// ---- CacheMissEvent — run/events.d.ts
+interface CacheMissEvent extends OfCachedCall {
+    type: 'cache-miss';
+}
+
 // ---- Callback — engine.d.ts
 type Callback = Bivariant<Array<JsonValue | CallbackContext>, unknown>;
 
@@ -374,6 +409,7 @@ interface CreateEngineOptions {
     wasmUrl?: URL | string;
     glueUrl?: URL | string;
     clock?: HostClock;
+    limits?: EngineLimits;
 }
 
 // ---- createGoogle — providers/google.d.ts
@@ -416,6 +452,16 @@ class DefinitionContext {
     defGuard<Args = JsonObject>(name: string, condition: GuardCondition<Args>, config?: GuardConfig): Reference;
     defValidator<S>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference;
     defInteraction<Context = JsonObject>(name: string, kind: 'question' | 'choice', config?: InteractionConfig<Context>): Reference;
+    defState<T = unknown>(name: string, initialValue: T, options?: StateOptions<T>): Reference;
+    defCache(name: string, strategy: CacheStrategy, config?: CacheConfig): Reference;
+    getState<T = JsonObject>(name: string): T;
+    setState<T = unknown>(name: string, value: T): void;
+    saveState(name: string): Promise<void>;
+    updateState<T = JsonObject>(name: string, fn: (value: T) => T): Promise<T>;
+    loadStates(): Promise<void>;
+    private draftOf;
+    private draftSlot;
+    private liveSlot;
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
@@ -504,9 +550,13 @@ class Engine {
     private readonly runListeners;
     private readonly opHandlers;
     private faultError;
+    jsonDepth: number;
+    private lastBatch;
+    private sliceStart;
     private readonly causes;
     private nextCause;
     private constructor();
+    private configure;
     now(): number;
     registerCallback(name: string, fn: Callback): void;
     unregisterCallback(name: string): void;
@@ -522,12 +572,15 @@ class Engine {
     private takeBatch;
     private pump;
     private startLoop;
+    private trapped;
+    private copyIn;
     private onWait;
     private idleButForTimers;
     private failEngine;
     private onStart;
     private onEmit;
     private dispatch;
+    private notify;
     private settleReply;
     private perform;
     private settle;
@@ -539,8 +592,10 @@ class Engine {
 
 // ---- EngineError — errors.d.ts
 class EngineError extends LmthingError {
+    readonly input: string | undefined;
     constructor(message: string, code?: string, options?: {
         cause?: unknown;
+        input?: string;
     });
 }
 
@@ -548,6 +603,11 @@ class EngineError extends LmthingError {
 interface EngineEvent {
     type: string;
     [field: string]: unknown;
+}
+
+// ---- EngineLimits — engine.d.ts
+interface EngineLimits {
+    jsonDepth?: number;
 }
 
 // ---- EngineLoadError — errors.d.ts
@@ -562,6 +622,7 @@ class EngineLoadError extends LmthingError {
 // ---- EngineOptions — engine.d.ts
 interface EngineOptions {
     clock?: HostClock;
+    limits?: EngineLimits;
 }
 
 // ---- errorFromWire — errors.d.ts
@@ -1310,7 +1371,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -1342,6 +1403,9 @@ interface RunPolicyConfig {
     toolTimeout?: number;
     maxRetries?: number;
     engine?: Engine;
+    storage?: string | StorageAdapter;
+    sessionId?: string;
+    cache?: string;
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
@@ -1389,6 +1453,35 @@ interface RunTool<S = unknown> {
 
 // ---- SignatureSource — providers/types.d.ts
 type SignatureSource = 'anthropic' | 'google' | 'openai-responses';
+
+// ---- StateConflictEvent — run/events.d.ts
+interface StateConflictEvent extends OfState {
+    type: 'state-conflict';
+}
+
+// ---- StateError — errors.d.ts
+class StateError extends StorageError {
+    readonly state: string;
+    readonly storageName: string | undefined;
+    constructor(code: StorageErrorCode, message: string, details: {
+        state: string;
+        adapter?: string;
+        key?: string;
+        storageName?: string;
+        cause?: unknown;
+    });
+}
+
+// ---- StateLoadedEvent — run/events.d.ts
+interface StateLoadedEvent extends OfState {
+    type: 'state-loaded';
+    found: boolean;
+}
+
+// ---- StateSavedEvent — run/events.d.ts
+interface StateSavedEvent extends OfState {
+    type: 'state-saved';
+}
 
 // ---- StepFinishEvent — run/events.d.ts
 interface StepFinishEvent extends InStep {
@@ -1672,6 +1765,7 @@ interface ToolPolicyOptions {
     validator?: string;
     retryOnFailure?: boolean;
     maxRetries?: number;
+    cache?: string;
 }
 
 // ---- ToolResult — prompt/result.d.ts
