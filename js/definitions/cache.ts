@@ -32,7 +32,7 @@ export interface CacheConfig {
   onStorageError?: 'bypass' | 'fail';
 }
 
-/** @internal What `defCache` keeps. */
+/** What `defCache` keeps. */
 export interface StoredCache {
   strategy: CacheStrategy;
   config: CacheConfig;

@@ -32,7 +32,7 @@ export interface StateOptions<T = unknown> {
   deserialize?: (text: string) => T;
 }
 
-/** @internal What `defState` keeps: the config and, before the run, the prompt function's changes. */
+/** What `defState` keeps: the config and, before the run, the prompt function's changes. */
 export interface StoredState {
   initial: JsonValue;
   options: StateOptions;

@@ -15,7 +15,7 @@ import { ConfigError, StateError } from '../errors.js';
 import type { JsonValue } from '../storage/types.js';
 import { applyChanges, type StateChange } from './changes.js';
 
-/** @internal One engine state instance, as JS mirrors it. */
+/** One engine state instance, as JS mirrors it. */
 export interface Mirror {
   readonly id: string;
   value: JsonValue;
