@@ -172,6 +172,141 @@ test('directive run: the run config cache answers an identical model call from t
   assert.equal(finish.text, 'Paris.');
 });
 
+test('directive run: identical L.tool calls made at once run the tool once (coalesced); branches share the state', async () => {
+  let runs = 0;
+  let defs;
+  // The first call answers with five identical lookups at once, later calls with text.
+  let calls = 0;
+  const model = {
+    provider: 'test',
+    modelId: 'parallel',
+    async generate() {
+      calls++;
+      const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+      if (calls === 1) {
+        const content = Array.from({ length: 5 }, (_, i) => ({ type: 'tool-call', toolCallId: `c${i}`, toolName: 'lookup', args: { word: 'same' } }));
+        return { content, finishReason: 'tool-calls', usage };
+      }
+      return { content: [{ type: 'text', text: `answer ${calls}` }], finishReason: 'stop', usage };
+    },
+  };
+  const events = [];
+  const value = await run(
+    function* () {
+      yield* L.tool('lookup', 'Looks a word up', wordSchema, async ({ word }) => {
+        runs++;
+        defs.getState('seen').words.push(word);
+        await new Promise((r) => setTimeout(r, 20));
+        return word.toUpperCase();
+      }, { cache: 'lookups' });
+      yield* L.user`Look "same" up five times.`;
+      yield* L.reply;
+      // Two parallel branches write the same state through the define context.
+      yield* L.branch([
+        function* () {
+          defs.getState('seen').words.push('left');
+          return 'l';
+        },
+        function* () {
+          defs.getState('seen').words.push('right');
+          return 'r';
+        },
+      ]);
+      return defs.getState('seen').words;
+    },
+    {
+      models: { default: model },
+      define: (ctx) => {
+        defs = ctx;
+        ctx.defState('seen', { words: [] });
+        ctx.defCache('lookups', 'lru');
+      },
+      onEvent: (e) => events.push(e),
+    },
+  );
+  assert.equal(runs, 1);
+  assert.deepEqual([...value].sort(), ['left', 'right', 'same']);
+  const results = events.filter((e) => e.type === 'tool-result');
+  assert.deepEqual(results.map((e) => e.result), ['SAME', 'SAME', 'SAME', 'SAME', 'SAME']);
+  const hits = events.filter((e) => e.type === 'cache-hit');
+  assert.equal(hits.length, 4);
+  assert.ok(hits.some((h) => h.source === 'in-flight'), JSON.stringify(hits.map((h) => h.source)));
+});
+
+test("directive run: a generator agent's own code reads and writes persisted state before any tool ran", async () => {
+  const storage = memoryStorage();
+  await storage.set('state:session:s1:profile', { name: 'Ada', visits: 4 });
+  let defs;
+  const model = mockModel([{ type: 'text', text: 'Hello Ada.' }]);
+  const value = await run(
+    function* () {
+      const profile = defs.getState('profile'); // a plain (synchronous) generator cannot await loadStates()
+      profile.visits += 1;
+      yield* L.user`Greet ${profile.name}.`;
+      return (yield* L.reply).value;
+    },
+    {
+      models: { default: model },
+      storage,
+      sessionId: 's1',
+      define: (ctx) => {
+        defs = ctx;
+        ctx.defState('profile', { name: 'nobody', visits: 0 }, { persist: true, scope: 'session' });
+      },
+    },
+  );
+  assert.equal(value, 'Hello Ada.');
+  assert.equal(model.calls[0].messages.at(-1).content, 'Greet Ada.');
+  assert.deepEqual((await storage.get('state:session:s1:profile')).value, { name: 'Ada', visits: 5 });
+});
+
+test('directive run: a corrupted stored state rejects run() with a StateError before the agent or the model runs', async () => {
+  const storage = memoryStorage();
+  await storage.set('state:global:cfg', 'not json {');
+  const model = mockModel([{ type: 'text', text: 'ok' }]);
+  let started = false;
+  const attempt = run(
+    function* () {
+      started = true;
+      yield* L.user`Hi`;
+      return (yield* L.reply).value;
+    },
+    {
+      models: { default: model },
+      storage,
+      define: (ctx) => ctx.defState('cfg', {}, { persist: true, scope: 'global', serialize: (v) => JSON.stringify(v), deserialize: (t) => JSON.parse(t) }),
+    },
+  );
+  await assert.rejects(attempt, (e) => e instanceof StateError && e.code === 'STORAGE_CORRUPT' && e.state === 'cfg' && e.key === 'state:global:cfg');
+  assert.equal(started, false);
+  assert.equal(model.calls.length, 0);
+});
+
+test('directive run: a state save refused by the storage rejects run() with a StateError naming state and key', async () => {
+  const inner = memoryStorage();
+  const storage = quotaStorage(inner);
+  storage.full = true;
+  let defs;
+  const attempt = run(
+    function* () {
+      yield* L.tool('increment', 'Adds one', object, () => (defs.getState('counter').n += 1));
+      yield* L.user`Count.`;
+      return (yield* L.reply).value;
+    },
+    {
+      models: { default: countModel() },
+      storage,
+      define: (ctx) => {
+        defs = ctx;
+        ctx.defState('counter', { n: 0 }, { persist: true, scope: 'global' });
+      },
+    },
+  );
+  await assert.rejects(attempt, (e) => e instanceof StateError && e.code === 'STORAGE_QUOTA' && e.state === 'counter' && e.key === 'state:global:counter');
+  assert.deepEqual(defs.getState('counter'), { n: 1 });
+  assert.equal(await inner.get('state:global:counter'), undefined);
+});
+
 // ------------------------------------------------------------------------------ storage failures
 
 test('a storage out of quota fails the run with a StateError naming state and key; stored and live values stay consistent', async () => {
