@@ -339,6 +339,11 @@ test('a storage out of quota fails the run with a StateError naming state and ke
   assert.deepEqual(await inner.get('state:global:counter'), before, 'the stored record is untouched');
   assert.deepEqual(second.ctx().getState('counter'), { n: 2 });
   assert.equal(prompt.events.filter((e) => e.type === 'state-saved').length, 0);
+  // The failed run released the adapter it registered for itself: only the engine's own is left.
+  await assert.rejects(
+    runPrompt((ctx) => ctx.$`Hi`, { model: mockModel([]), engine, storage: 'no-such-storage' }),
+    (e) => e instanceof StorageError && e.code === 'STORAGE_UNKNOWN' && /\(registered on this engine: "memory"\)/.test(e.message),
+  );
 
   // Room again: the next run starts from the stored value (1), not from the unsaved 2.
   storage.full = false;
@@ -371,6 +376,26 @@ test('a saveState refused by the storage rejects with a StateError; the change s
   // Still unsaved after the failure, so the end of the run wrote it (once).
   assert.deepEqual((await inner.get('state:global:counter')).value, { n: 1 });
   assert.equal(prompt.events.filter((e) => e.type === 'state-saved').length, 1);
+});
+
+test('an updateState refused by the storage rejects with a StateError and leaves the value as it was', async () => {
+  const engine = await createEngine();
+  const inner = memoryStorage();
+  await inner.set('state:global:counter', { n: 10 });
+  const storage = quotaStorage(inner);
+  let caught;
+  let after;
+  const { fn } = counterPrompt(async (ctx) => {
+    storage.full = true;
+    caught = await ctx.updateState('counter', (v) => ({ n: v.n * 100 })).then(() => undefined, (e) => e);
+    after = JSON.parse(JSON.stringify(ctx.getState('counter')));
+    storage.full = false;
+  });
+  const { result } = await runPrompt(fn, { model: countModel(), engine, storage });
+  assert.equal(await result.text, 'counted');
+  assert.ok(caught instanceof StateError && caught.code === 'STORAGE_QUOTA' && caught.state === 'counter', `got ${caught}`);
+  assert.deepEqual(after, { n: 11 }, 'the increment made before stays; the refused update is not applied');
+  assert.deepEqual((await inner.get('state:global:counter')).value, { n: 11 });
 });
 
 test('a custom adapter throwing a plain Error on save reaches the run as a StateError (STORAGE_UNAVAILABLE) with its message', async () => {
