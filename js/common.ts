@@ -2,7 +2,7 @@
 export * from './errors.js';
 export { Engine } from './engine.js';
 export type { DynamicJson } from './dynamic-json.js';
-export type { Callback, CallbackContext, EngineEvent, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
+export type { Callback, CallbackContext, EngineEvent, EngineLimits, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
 export { VirtualClock, realClock } from './clock.js';
 export { configureDefaultEngine } from './default-engine.js';
 export type { HostClock } from './clock.js';

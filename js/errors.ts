@@ -73,8 +73,11 @@ export class TimeoutError extends LmthingError {
 
 /** The engine itself failed (a bug or a broken invariant); every pending run is rejected with it. */
 export class EngineError extends LmthingError {
-  constructor(message: string, code = 'ENGINE_ERROR', options?: { cause?: unknown }) {
+  /** For a fault (`ENGINE_FAULT`): the messages the engine was handling (types and ids, truncated), when known. */
+  readonly input: string | undefined;
+  constructor(message: string, code = 'ENGINE_ERROR', options?: { cause?: unknown; input?: string }) {
     super(code, message, options);
+    this.input = options?.input;
   }
 }
 

@@ -3,6 +3,7 @@
  * instead of calling a provider, and records every request it receives. No Node-only imports, so it
  * works in browsers too.
  */
+import { realClock } from './clock.js';
 import { AbortError, ConfigError } from './errors.js';
 import type {
   FinishReason,
@@ -218,13 +219,13 @@ function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      realClock.clearTimer(timer);
       reject(abortErrorOf(signal!));
     };
-    const timer = setTimeout(() => {
+    const timer = realClock.setTimer(ms, () => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

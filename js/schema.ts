@@ -231,7 +231,7 @@ class V3Converter {
     const properties: Json = {};
     const required: string[] = [];
     for (const [key, value] of Object.entries(shape)) {
-      properties[key] = this.convert(value, `${at}/properties/${escapePointer(key)}`);
+      setOwn(properties, key, this.convert(value, `${at}/properties/${escapePointer(key)}`));
       if (!acceptsMissing(value)) required.push(key);
     }
     const json: Json = { type: 'object', properties };
@@ -391,43 +391,43 @@ function checkSchema(schema: unknown, where: string, at: string): Json | boolean
       if (names.length === 0 || !names.every((name) => TYPE_NAMES.includes(name as string))) {
         bad(key, `one of ${TYPE_NAMES.join(', ')} or a non-empty array of them`, value);
       }
-      out[key] = isArray(value) ? [...value] : value;
+      setOwn(out, key, isArray(value) ? [...value] : value);
     } else if (SCHEMA_KEYWORDS.includes(key)) {
-      out[key] = checkSchema(value, where, here);
+      setOwn(out, key, checkSchema(value, where, here));
     } else if (SCHEMA_MAP_KEYWORDS.includes(key)) {
       if (!isPlainObject(value)) bad(key, 'an object mapping names to schemas', value);
-      out[key] = mapValues(value as Json, (sub, name) => checkSchema(sub, where, `${here}/${escapePointer(name)}`));
+      setOwn(out, key, mapValues(value as Json, (sub, name) => checkSchema(sub, where, `${here}/${escapePointer(name)}`)));
     } else if (SCHEMA_LIST_KEYWORDS.includes(key)) {
       if (!Array.isArray(value) || value.length === 0) bad(key, 'a non-empty array of schemas', value);
-      out[key] = (value as unknown[]).map((sub, i) => checkSchema(sub, where, `${here}/${i}`));
+      setOwn(out, key, (value as unknown[]).map((sub, i) => checkSchema(sub, where, `${here}/${i}`)));
     } else if (key === 'items') {
       out[key] = isArray(value)
         ? value.map((sub, i) => checkSchema(sub, where, `${here}/${i}`))
         : checkSchema(value, where, here);
     } else if (key === 'required') {
       if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) bad(key, 'an array of property names', value);
-      out[key] = [...(value as string[])];
+      setOwn(out, key, [...(value as string[])]);
     } else if (key === 'enum') {
       if (!Array.isArray(value)) bad(key, 'an array of allowed values', value);
-      out[key] = [...(value as unknown[])];
+      setOwn(out, key, [...(value as unknown[])]);
     } else if (key === 'dependencies') {
       if (!isPlainObject(value)) bad(key, 'an object mapping names to schemas or name arrays', value);
-      out[key] = mapValues(value as Json, (sub, name) => (isArray(sub) ? [...sub] : checkSchema(sub, where, `${here}/${escapePointer(name)}`)));
+      setOwn(out, key, mapValues(value as Json, (sub, name) => (isArray(sub) ? [...sub] : checkSchema(sub, where, `${here}/${escapePointer(name)}`))));
     } else if (NUMBER_KEYWORDS.includes(key)) {
       if (typeof value !== 'number' || !Number.isFinite(value)) bad(key, 'a number', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else if (COUNT_KEYWORDS.includes(key)) {
       if (!Number.isInteger(value) || (value as number) < 0) bad(key, 'a non-negative integer', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else if (STRING_KEYWORDS.includes(key)) {
       if (typeof value !== 'string') bad(key, 'a string', value);
       if (key === 'pattern' && !isRegex(value as string)) bad(key, 'a valid regular expression', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else if (key === 'uniqueItems') {
       if (typeof value !== 'boolean') bad(key, 'a boolean', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else {
-      out[key] = value;
+      setOwn(out, key, value);
     }
   }
   return out;
@@ -456,9 +456,17 @@ function isPlainObject(value: unknown): value is Json {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * `target[key] = value` as an own data property, even for `__proto__` (whose assignment would set
+ * the prototype instead) and `constructor`: schema property names are data, never object structure.
+ */
+function setOwn(target: Json, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 function mapValues(object: Json, fn: (value: unknown, key: string) => unknown): Json {
   const out: Json = {};
-  for (const [key, value] of Object.entries(object)) out[key] = fn(value, key);
+  for (const [key, value] of Object.entries(object)) setOwn(out, key, fn(value, key));
   return out;
 }
 

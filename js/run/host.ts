@@ -40,7 +40,7 @@ export class EngineHost {
     return host;
   }
 
-  private constructor(engine: Engine) {
+  private constructor(private readonly engine: Engine) {
     this.human = new HumanHost(engine);
     engine.registerOpHandler('model.generate', (op, signal) => this.generate(op, signal));
     engine.registerOpHandler('model.replay', (op) => this.replay(op));
@@ -99,7 +99,7 @@ export class EngineHost {
     if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
     if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
-    return { ...response, modelId: model.modelId };
+    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId };
   }
 }
 
@@ -134,4 +134,40 @@ function requestMessages(op: OpRequest, run: RunModels): Message[] {
   run.conversation.length = sync.base; // a retried call re-sends the same tail
   run.conversation.push(...sync.append);
   return [...system, ...run.conversation];
+}
+
+/** Levels the op.done message adds around a tool call's `args` (message, value, content, part). */
+const ARGS_WRAPPING = 8;
+
+/**
+ * Tool calls whose parsed `args` are nested deeper than the engine accepts travel as text only: the
+ * engine parses `argsText` with its depth limit and answers the model with an error result, where
+ * the parsed value would have failed the whole model call (docs/limits.md).
+ */
+function deepArgumentsAsText(content: Part[], limit: number): Part[] {
+  if (!content.some((p) => p.type === 'tool-call' && nestedDeeperThan(p.args, limit - ARGS_WRAPPING))) return content;
+  return content.map((part) => {
+    if (part.type !== 'tool-call' || !nestedDeeperThan(part.args, limit - ARGS_WRAPPING)) return part;
+    let argsText = part.argsText;
+    if (!argsText) {
+      try {
+        argsText = JSON.stringify(part.args);
+      } catch {
+        argsText = '['.repeat(limit + 1); // too deep even for JSON.stringify: the engine still reads "too deep"
+      }
+    }
+    return { ...part, args: undefined, argsText };
+  });
+}
+
+/** Whether `value` nests arrays and objects more than `limit` levels deep (no recursion). */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }

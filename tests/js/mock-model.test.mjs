@@ -182,9 +182,7 @@ test('an abort during the delay rejects with AbortError and consumes nothing', a
   const ac = new AbortController();
   const p = m.generate(req(), { signal: ac.signal });
   setTimeout(() => ac.abort(), 10);
-  const t0 = Date.now();
-  await assert.rejects(p, (e) => e instanceof AbortError && e.code === 'ABORTED');
-  assert.ok(Date.now() - t0 < 1_000);
+  await assert.rejects(p, (e) => e instanceof AbortError && e.code === 'ABORTED'); // else it answers after 5 s
   assert.equal(m.remaining, 1);
   assert.equal(m.calls.length, 1, 'the request is still recorded');
 });
