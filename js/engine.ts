@@ -11,7 +11,7 @@
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
 import { realClock, type HostClock } from './clock.js';
-import type { DynamicJson } from './dynamic-json.js';
+import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type WireError } from './errors.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
@@ -46,7 +46,7 @@ export interface CallbackContext {
 }
 
 /** A host callback: tools, hooks, conditions ... Receives the op's arguments, then a {@link CallbackContext}. */
-export type Callback = (...args: DynamicJson[]) => unknown;
+export type Callback = Bivariant<Array<JsonValue | CallbackContext>, unknown>;
 
 /** An event the engine emitted that is not a command reply (protocol errors, faults, run events). */
 export interface EngineEvent {
@@ -154,7 +154,7 @@ export class Engine {
     this.clock.watchIdle?.(() => this.idleButForTimers());
   }
 
-  /** Instantiates the wasm module from its bytes with the given glue factory. */
+  /** @internal Instantiates the wasm module from its bytes with the given glue factory (use `createEngine`). */
   static async create(factory: CoreFactory, wasmBinary: Uint8Array, options: EngineOptions = {}): Promise<Engine> {
     // Set once the module is instantiated; the bridge is only called after that.
     let engine: Engine | undefined = undefined;
@@ -188,6 +188,7 @@ export class Engine {
   }
 
   /**
+   * @internal
    * Marks the callback op `opId` as waiting only for the engine (say, for a sub-run it started)
    * until `work` settles, so that a virtual clock does not wait for it. Returns `work`.
    */
@@ -227,7 +228,7 @@ export class Engine {
     return () => this.listeners.delete(listener);
   }
 
-  /** The fault that stopped this engine, if any; a faulted engine rejects every request. */
+  /** The fault that stopped this engine (null while it runs); a faulted engine rejects every request. */
   get fault(): EngineError | null {
     return this.faultError;
   }
@@ -509,7 +510,7 @@ export class Engine {
       this.complete(op.id, { ok: false, error: { kind: 'callback', message: `unknown callback "${name}" (registered: ${known})` } });
       return;
     }
-    const args: unknown[] = Array.isArray(op.args) ? op.args : [];
+    const args = (Array.isArray(op.args) ? op.args : []) as JsonValue[];
     const context: CallbackContext = { signal, runId: op.run, opId: op.id };
     // Settled to {ok, value|error} before anything reaches the engine: a rejection never crosses.
     this.settle(op.id, () => fn(...args, context));

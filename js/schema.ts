@@ -1,7 +1,7 @@
 /**
  * Schema normalisation: users describe tool parameters and structured responses with zod v4, zod v3
  * or a plain JSON Schema object; the engine only understands draft-07 JSON Schema. This module
- * turns any of the three into a draft-07 object (without `$schema`) and rejects anything else with a
+ * turns each of the three into a draft-07 object (without `$schema`) and rejects anything else with a
  * `TypeError` that names the offending value.
  *
  * zod is never imported: schemas are recognised by shape, so users bring their own zod version.

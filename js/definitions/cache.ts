@@ -3,7 +3,7 @@
  * (LRU and TTL in memory, on its clock; `persistent` entries and caches given a `storage` through
  * the storage adapters) and answers tools, agents and models that name it (`cache: name`).
  */
-import type { DynamicJson } from '../dynamic-json.js';
+import type { JsonValue } from '../schema-types.js';
 import * as c from '../config/check.js';
 import type { DefinitionKind } from './kind.js';
 
@@ -21,7 +21,7 @@ export interface CacheConfig {
    * `{target: 'tool' | 'model', name}`; returns a string. Default: the arguments as JSON (a digest
    * of the request for models).
    */
-  keyGenerator?: (args: DynamicJson, context: { target: 'tool' | 'model'; name: string }) => string | Promise<string>;
+  keyGenerator?: (args: JsonValue, context: { target: 'tool' | 'model'; name: string }) => string | Promise<string>;
   /** A storage registered on the engine for the entries (`persistent`: default the run's; `lru`/`ttl`: also kept there when given). */
   storage?: string;
   /** Prefix of the storage keys (default `cache:<name>:`). */
@@ -66,7 +66,7 @@ export const cacheKind: DefinitionKind<CacheStrategy, StoredCache> = {
     if (strategy !== 'persistent' && config.storage === 'memory') delete out.storage;
     const { keyGenerator } = config;
     if (keyGenerator)
-      out.keyGenerator = marshal.callback('the keyGenerator of a cache', async (args: unknown, context: { target: 'tool' | 'model'; name: string }) => {
+      out.keyGenerator = marshal.callback('the keyGenerator of a cache', async (args: JsonValue, context: { target: 'tool' | 'model'; name: string }) => {
         const key: unknown = await keyGenerator(args, context);
         if (typeof key !== 'string' && typeof key !== 'number') throw new TypeError(`keyGenerator must return a string, got ${c.describe(key)}`);
         return key;

@@ -6,7 +6,7 @@
  */
 import { ConfigError, NotRunningError, StateError } from '../errors.js';
 import type { Engine } from '../engine.js';
-import type { DynamicJson } from '../dynamic-json.js';
+import type { Infer, JsonObject } from '../schema-types.js';
 import { reference, type Reference } from '../prompt/names.js';
 import { approvalKind, guardKind, interactionKind, validatorKind } from './human.js';
 import type { ApprovalConfig, GuardCondition, GuardConfig, InteractionConfig, ValidatorFn } from './human.js';
@@ -108,22 +108,25 @@ export class DefinitionContext {
   // ---- human in the loop (docs/human-in-the-loop.md)
 
   /** Defines an approval; tools use it with `{approval: name}`, code with {@link requestApproval}. */
-  defApproval(name: string, config: ApprovalConfig = {}): Reference {
-    return reference(definitionsOf(this).add(approvalKind, name, config));
+  defApproval<Context = JsonObject>(name: string, config: ApprovalConfig<Context> = {}): Reference {
+    return reference(definitionsOf(this).add(approvalKind, name, config as ApprovalConfig));
   }
 
   /** Defines a guard checked before the tools that name it (`{guards: [name]}`) or that it lists (`tools`). */
-  defGuard<Args = DynamicJson>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
+  defGuard<Args = JsonObject>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
     return reference(definitionsOf(this).add(guardKind, name, condition, config));
   }
 
-  /** Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final answer. */
-  defValidator(name: string, schema: unknown, fn?: ValidatorFn): Reference {
+  /**
+   * Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final
+   * answer; `fn` gets the value typed by the schema ({@link Infer}).
+   */
+  defValidator<S>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference {
     return reference(definitionsOf(this).add(validatorKind, name, schema, fn));
   }
 
   /** Defines a question or choice to ask the user with {@link interact}. */
-  defInteraction(name: string, kind: 'question' | 'choice', config: InteractionConfig = {}): Reference {
+  defInteraction<Context = JsonObject>(name: string, kind: 'question' | 'choice', config: InteractionConfig<Context> = {}): Reference {
     return reference(definitionsOf(this).add(interactionKind, name, kind, config));
   }
 
@@ -148,7 +151,7 @@ export class DefinitionContext {
    * to the engine while the run is live), or the plain value for a primitive. In the prompt function
    * (before the run starts) changes go on top of the value the run loads. After the run, a plain copy.
    */
-  getState<T = DynamicJson>(name: string): T {
+  getState<T = JsonObject>(name: string): T {
     const run = liveRuns.get(this)?.states;
     if (run) {
       if (!run.loaded) throw new NotRunningError(`ctx.getState("${name}"): the run's states are not loaded yet; call it inside tools, hooks and agents (or await ctx.loadStates())`);
@@ -184,11 +187,11 @@ export class DefinitionContext {
   }
 
   /** Read-modify-write of state `name` in storage, retried on conflict (`fn` may run more than once); resolves to the new value. */
-  async updateState<T = DynamicJson>(name: string, fn: (value: T) => T): Promise<T> {
+  async updateState<T = JsonObject>(name: string, fn: (value: T) => T): Promise<T> {
     const run = this.live('updateState', stateKind, name).states;
     if (!run) throw new NotRunningError(`ctx.updateState("${name}"): the run has no states`);
     await run.ensure();
-    return (await run.update(name, fn)) as T;
+    return (await run.update(name, (value) => fn(value as T))) as T;
   }
 
   /** Loads the run's states (inside tools, hooks and agents they are loaded already). */

@@ -23,6 +23,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
+import type { ArgsOf, JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
   describe,
@@ -38,25 +39,25 @@ import { DeltaQueue, EventQueue } from './events.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, type Role } from './messages.js';
 
 /** A tool available to the root conversation from the start (as if enabled with `L.tool`). */
-export interface RunTool {
+export interface RunTool<S = unknown> {
   description?: string;
   /** zod or JSON Schema of the arguments. */
-  parameters: unknown;
-  /** Gets the validated arguments; returns the result, or an agent that computes it (run isolated). */
-  execute: ToolImpl;
+  parameters: S;
+  /** Gets the validated arguments (typed by `parameters`); returns the result, or an agent that computes it (run isolated). */
+  execute: ToolImpl<ArgsOf<S>>;
   /** The tool's call options, as for `defTool` (approval, guards, validator, retry, fallback, circuitBreaker, timeout ...). */
   options?: ToolPolicyOptions;
 }
 
 /** Configuration of {@link run}: the run's models and tools, and the same policies as `runPrompt`'s. */
-export interface RunConfig extends RunPolicyConfig {
+export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
   /**
    * Model keys for `L.model(key)` / `L.focus(key)`; `default` is required and used when nothing
    * was pushed. Each is a `'provider:model'` string, a model object or a `mockModel(...)`.
    */
   models: Record<string, string | LanguageModel>;
   /** Tools enabled on the root conversation before the agent starts, by name. */
-  tools?: Record<string, RunTool>;
+  tools?: { [K in keyof Tools]: RunTool<Tools[K]> };
   /** Cancels the run: in-flight model calls and tools are aborted and the run rejects with AbortError. */
   signal?: AbortSignal;
   /** Generation settings for every reply. */
@@ -103,9 +104,9 @@ export type DirectiveRunPromise<T> = Promise<T> &
  * @throws TypeError (as a rejection) for a config without `models.default`, a model that is not one,
  *   or an agent that is not one.
  */
-export function run<T>(agent: AgentLike<T>, config: RunConfig): DirectiveRunPromise<T> {
+export function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T> {
   const events = new EventQueue();
-  const promise = start(agent, config, events) as Promise<T>;
+  const promise = start(agent, config as RunConfig, events) as Promise<T>;
   return Object.assign(promise, { events, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() });
 }
 
@@ -426,7 +427,7 @@ class DirectiveRun {
     const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}), toolPolicyShape);
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
-    const callback = this.register(name, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
+    const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
       let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);

@@ -3,7 +3,7 @@
  * final values and async iterables over the stream. Every part is buffered, so each stream can be
  * read (even several times, even after the run ended) without losing anything.
  */
-import type { FinishReason, Usage } from '../providers/types.js';
+import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 
 /** A tool call as the step loop saw it. */
@@ -42,6 +42,16 @@ export type StreamPart =
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
   | { type: 'error'; error: unknown };
 
+/** The run's response: its messages (`result.response`). */
+export interface ResponseInfo {
+  /**
+   * The whole conversation at the end of the run, system prompt excluded: the messages it started
+   * with, then every assistant turn and tool result. Pass it back as `messages` (with the next user
+   * message) to continue the chat. Unlike the AI SDK, this is the whole list, not only the new part.
+   */
+  messages: Message[];
+}
+
 /** A promise whose rejection is not reported as unhandled if the user never awaits it. */
 class Deferred<T> {
   readonly promise: Promise<T>;
@@ -68,6 +78,7 @@ export class RunResult {
     finishReason: new Deferred<FinishReason>(),
     toolCalls: new Deferred<ToolCall[]>(),
     toolResults: new Deferred<ToolResult[]>(),
+    response: new Deferred<ResponseInfo>(),
   };
 
   /** The last step's text. */
@@ -93,6 +104,11 @@ export class RunResult {
   /** The last step's tool results. */
   get toolResults(): Promise<ToolResult[]> {
     return this.final.toolResults.promise;
+  }
+
+  /** The final conversation ({@link ResponseInfo}), for the next turn of a chat. */
+  get response(): Promise<ResponseInfo> {
+    return this.final.response.promise;
   }
 
   /** Every step's text deltas, in order. */
@@ -129,7 +145,7 @@ export class RunResult {
   }
 
   /** @internal Ends the run successfully. */
-  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string): void {
+  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, messages: Message[] = []): void {
     const last = steps[steps.length - 1];
     this.push({ type: 'finish', finishReason, usage, text });
     this.final.text.resolve(text);
@@ -138,6 +154,7 @@ export class RunResult {
     this.final.finishReason.resolve(finishReason);
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
+    this.final.response.resolve({ messages });
     this.close();
   }
 

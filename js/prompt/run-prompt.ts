@@ -20,8 +20,9 @@ import type { CallbackContext, Engine } from '../engine.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
-import type { FinishReason, GenerationParams, LanguageModel, ToolSpec, Usage } from '../providers/types.js';
+import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
+import type { JsonObject } from '../schema-types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
@@ -66,12 +67,27 @@ export interface PromptConfig extends RunPolicyConfig, PromptOptions {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   options?: PromptOptions;
-  /** A system prompt, rendered as the system definition `system` before any other. */
+  /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
   plugins?: PromptPlugin[];
   /** Checks the final answer with a validator defined by `ctx.defValidator`. */
   validateResponse?: string | ResponseValidation;
+  /**
+   * The conversation to continue, before anything the prompt function adds: e.g. the previous
+   * run's `(await result.response).messages` followed by the next user message.
+   */
+  messages?: Message[];
+  /** A user message appended after `messages` (the AI SDK's `prompt` shortcut). */
+  prompt?: string;
 }
+
+/**
+ * What {@link runPrompt} returns: a promise of `{result, prompt}` that can also be read at once,
+ * like the AI SDK's `streamText` result (`runPrompt(...).text`, `.textStream`, `.response` ...).
+ * Reading a part before the run started simply waits for it.
+ */
+export type PromptRun = Promise<{ result: RunResult; prompt: PromptRunInfo }> &
+  Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream'>;
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
 export interface PromptStep extends Partial<StepResult> {
@@ -135,6 +151,11 @@ const configShape: c.Shape = {
   system: c.string,
   plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
   validateResponse: c.either(c.nonEmpty, c.object),
+  messages: c.arrayOf(
+    (v) => (c.isPlainObject(v) && ['system', 'user', 'assistant', 'tool'].includes(v.role as string) && (typeof v.content === 'string' || Array.isArray(v.content)) ? undefined : 'x'),
+    'an array of messages ({role: system|user|assistant|tool, content: string or parts})',
+  ),
+  prompt: c.string,
 };
 
 /** Checks a runPrompt config at the call; returns the effective options (top level and `options` merged). */
@@ -155,13 +176,59 @@ function checkConfig(config: PromptConfig): PromptOptions {
   return options;
 }
 
-/** Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result. */
-export async function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
-  if (typeof fn !== 'function') throw new ConfigError(`runPrompt: expected a prompt function, got ${c.describe(fn)}`);
+/**
+ * Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result.
+ * `runPrompt({model, prompt})` (or `{model, messages}`) runs a prompt without a function, as the AI
+ * SDK's `generateText`/`streamText` do. The returned {@link PromptRun} is awaited for
+ * `{result, prompt}`, or read directly: `await runPrompt({model, prompt: 'Hi'}).text`.
+ */
+export function runPrompt(config: PromptConfig & ({ prompt: string } | { messages: Message[] })): PromptRun;
+export function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): PromptRun;
+export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun {
+  const started = typeof fn === 'function' || config !== undefined || !c.isPlainObject(fn)
+    ? startRunPrompt(fn as (ctx: PromptContext) => unknown, config as PromptConfig)
+    : startRunPrompt(() => {}, fn, true);
+  return promptRun(started);
+}
+
+/** The {@link PromptRun} of a run being started: the promise, with the result's parts forwarded. */
+function promptRun(started: Promise<{ result: RunResult; prompt: PromptRunInfo }>): PromptRun {
+  // Reading only `.text` (say) must not leave the start's own rejection unhandled.
+  started.catch(() => {});
+  const later = <T>(part: (result: RunResult) => Promise<T>): Promise<T> => {
+    const promise = started.then(({ result }) => part(result));
+    promise.catch(() => {});
+    return promise;
+  };
+  const stream = <T>(part: (result: RunResult) => AsyncIterable<T>): AsyncIterable<T> => ({
+    async *[Symbol.asyncIterator]() {
+      const { result } = await started;
+      yield* part(result);
+    },
+  });
+  return Object.assign(started, {
+    text: later((r) => r.text),
+    steps: later((r) => r.steps),
+    usage: later((r) => r.usage),
+    finishReason: later((r) => r.finishReason),
+    toolCalls: later((r) => r.toolCalls),
+    toolResults: later((r) => r.toolResults),
+    response: later((r) => r.response),
+    textStream: stream((r) => r.textStream),
+    fullStream: stream((r) => r.fullStream),
+  });
+}
+
+async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig, shortcut = false): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
+  if (typeof fn !== 'function') throw new ConfigError(`runPrompt: expected a prompt function, or a config with a "prompt" or "messages", got ${c.describe(fn)}`);
   const options = checkConfig(config);
+  if (shortcut && config.prompt === undefined && config.messages === undefined)
+    throw new ConfigError('runPrompt(config): without a prompt function the config needs "prompt" (a string) or "messages" (an array of messages)');
   const model = toModel(config.model);
   const ctx = new PromptContext();
   if (config.system !== undefined) ctx.defSystem('system', config.system);
+  if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
+  if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
   for (const [i, plugin] of (config.plugins ?? []).entries()) {
     if (typeof plugin === 'function') await plugin(ctx);
     else await ctx.defPlugin((plugin).name ?? `plugin${i}`, plugin);
@@ -257,7 +324,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       name: def.name,
       description: def.description,
       parameters: def.parameters,
-      callback: register(def.name, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
+      callback: register(def.name, (args: JsonObject, info: { toolCallId: string }, call: CallbackContext) =>
         executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
           parentModel: model,
           call,
@@ -325,7 +392,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       (value) => {
         const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
         cleanup();
-        result.succeed(v.steps, v.usage, v.finishReason, v.text);
+        result.succeed(v.steps, v.usage, v.finishReason, v.text, models.conversation.slice());
         return v;
       },
       (err: unknown) => {
@@ -406,7 +473,7 @@ interface CallEnvironment {
   place: RunPlace;
 }
 
-async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, env: CallEnvironment): Promise<unknown> {
+async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject, context: ToolContext, env: CallEnvironment): Promise<unknown> {
   switch (def.kind) {
     case 'tool':
       return withToolOptions(def.options, args, context, (input) => def.execute(input, context));
@@ -415,7 +482,7 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
     case 'composite':
       return withToolOptions(def.options, args, context, async (input) => {
         const results = [];
-        for (const call of (input as { calls: Array<{ name: string; args: unknown }> }).calls) {
+        for (const call of (input as { calls: Array<{ name: string; args: JsonObject }> }).calls) {
           const member = def.members.find((m) => m.name === call.name)!;
           try {
             const result =
@@ -435,14 +502,15 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
 /** lmthing's beforeCall / onSuccess / onError around an execute function. */
 async function withToolOptions(
   options: Pick<ToolOptions, 'beforeCall' | 'onSuccess' | 'onError'>,
-  args: unknown,
+  args: JsonObject,
   context: ToolContext,
-  run: (input: unknown) => unknown,
+  run: (input: JsonObject) => unknown,
 ): Promise<unknown> {
   let input = args;
   if (options.beforeCall) {
+    // A replacement is used as the arguments as it is (the docs say it must be the same shape).
     const replaced = await options.beforeCall(input, context);
-    if (replaced !== undefined) input = replaced;
+    if (replaced !== undefined) input = replaced as JsonObject;
   }
   try {
     let output = await run(input);
@@ -464,7 +532,7 @@ async function withToolOptions(
 async function runAgent(
   engine: Engine,
   def: { name: string; configure: SubAgent['configure']; options: AgentOptions },
-  args: unknown,
+  args: JsonObject,
   signal: AbortSignal,
   env: CallEnvironment,
 ): Promise<unknown> {

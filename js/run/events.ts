@@ -360,7 +360,7 @@ export type RunEvent =
   | CacheEvictEvent
   | CacheErrorEvent;
 
-/** The `type` of any {@link RunEvent}. */
+/** The `type` of a {@link RunEvent}. */
 export type RunEventType = RunEvent['type'];
 
 /** Receives every event of a run, in order. */

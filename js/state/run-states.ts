@@ -9,7 +9,7 @@
  * reload after a conflicting save. Its answer is the value as of the command; changes sent after the
  * command are applied again on top (each is an absolute write, so applying one twice is harmless).
  */
-import type { DynamicJson } from '../dynamic-json.js';
+
 import type { Engine } from '../engine.js';
 import { ConfigError, StateError } from '../errors.js';
 import type { JsonValue } from '../storage/types.js';
@@ -148,7 +148,7 @@ export class RunStates {
   }
 
   /** Read-modify-write of state `name` in the engine, retried on conflict; resolves to the value written. */
-  async update(name: string, fn: (value: DynamicJson) => unknown): Promise<JsonValue> {
+  async update(name: string, fn: (value: JsonValue) => unknown): Promise<JsonValue> {
     const mirror = this.mirror(name);
     const callback = `state-update:${this.runId}:${this.nextUpdate++}`;
     this.engine.registerCallback(callback, (value: JsonValue) => {

@@ -80,7 +80,7 @@ export function unregisterStorage(engine: Engine, name: string): boolean {
   return hostOf(engine).adapters.delete(name);
 }
 
-/** The adapter registered on `engine` under `name`, if any (`memory` always exists unless removed). */
+/** The adapter registered on `engine` under `name`, or undefined (`memory` always exists unless removed). */
 export function getStorage(engine: Engine, name: string): StorageAdapter | undefined {
   return hostOf(engine).adapters.get(name);
 }
