@@ -257,6 +257,8 @@ class DirectiveRun {
     try {
       for (const [name, tool] of Object.entries(this.config.tools ?? {}))
         await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters, impl: tool.execute, options: tool.options });
+      // The agent's own code reads state too (a generator cannot await loadStates()): load before it starts.
+      await this.runStates?.ensure();
       outcome = { ok: true, value: await this.drive(iterator, root) };
     } catch (error) {
       outcome = { ok: false, error };
