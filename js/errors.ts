@@ -182,6 +182,30 @@ export class CircuitOpenError extends LmthingError {
   }
 }
 
+/** What went wrong rendering a template; the `code` of a {@link TemplateError}. */
+export type TemplateErrorCode =
+  | 'TEMPLATE_UNKNOWN_VARIABLE'
+  | 'TEMPLATE_MISSING_VARIABLE'
+  | 'TEMPLATE_WRONG_TYPE'
+  | 'TEMPLATE_BAD_ENUM_VALUE'
+  | 'TEMPLATE_UNKNOWN'
+  | 'TEMPLATE_INCLUDE_CYCLE'
+  | 'TEMPLATE_SYNTAX';
+
+/** A template (`defTemplate`) could not be rendered: `template` and `variable` say where. */
+export class TemplateError extends LmthingError {
+  declare readonly code: TemplateErrorCode;
+  /** The template the error is about. */
+  readonly template: string;
+  /** The variable, when the error is about one. */
+  readonly variable: string | undefined;
+  constructor(code: TemplateErrorCode, message: string, details: { template: string; variable?: string }) {
+    super(code, message);
+    this.template = details.template;
+    this.variable = details.variable;
+  }
+}
+
 /** What went wrong in a storage adapter; the `code` of a {@link StorageError}. */
 export type StorageErrorCode =
   /** The value is not JSON (a function, a cycle, a BigInt, NaN ...); nothing was written. */
@@ -279,6 +303,11 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
   limit: (e) => new LimitExceededError(e.message, e.limit as string | undefined),
+  template: (e) =>
+    new TemplateError(typeof e.code === 'string' ? (e.code as TemplateErrorCode) : 'TEMPLATE_SYNTAX', e.message, {
+      template: typeof e.template === 'string' ? e.template : '',
+      ...(typeof e.variable === 'string' ? { variable: e.variable } : {}),
+    }),
   storage: (e) => {
     const code = typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE';
     const details = { adapter: e.adapter as string | undefined, key: e.key as string | undefined };
@@ -309,6 +338,7 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
     if (err instanceof LimitExceededError && err.limit !== undefined) extra.limit = err.limit;
+    if (err instanceof TemplateError) return { kind: 'template', message: err.message, code: err.code, template: err.template, variable: err.variable };
     if (err instanceof StateError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key, state: err.state, storageName: err.storageName };
     if (err instanceof CacheError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key, cache: err.cache };
     if (err instanceof StorageError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key };

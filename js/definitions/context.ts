@@ -25,6 +25,10 @@ import { liveValue, plainCopy, type StateSlot } from '../state/live.js';
 import type { RunStates } from '../state/run-states.js';
 import { cacheKind, type CacheConfig, type CacheStrategy } from './cache.js';
 import { draftWrite, stateKind, type StateOptions, type StoredState } from './state.js';
+import { templateKind, type TemplateRef, type TemplateValue, type TemplateValues, type TemplateVariables } from './template.js';
+import { defaultEngine } from '../default-engine.js';
+import * as c from '../config/check.js';
+import { checkName } from '../prompt/names.js';
 
 interface LiveRun {
   engine: Engine;
@@ -48,6 +52,20 @@ export function stateView(ctx: DefinitionContext): Record<string, unknown> {
     Object.defineProperty(view, name, { enumerable: true, get: () => ctx.getState<unknown>(name), set: (value: unknown) => ctx.setState(name, value) });
   return view;
 }
+
+/** @internal The name of a template given as a reference or a name. */
+export function templateName(template: unknown, what: string): string {
+  return checkName(typeof template === 'string' ? template : (template as { name?: unknown } | null | undefined)?.name, what);
+}
+
+const noMarshal = {
+  callback: (): string => {
+    throw new TypeError('a template has no functions');
+  },
+  model: (): string => {
+    throw new TypeError('a template has no models');
+  },
+};
 
 /** The states of a run that ended, still readable through the ctx that defined it. */
 const endedStates = new WeakMap<DefinitionContext, RunStates>();
@@ -144,6 +162,62 @@ export class DefinitionContext {
   /** Defines a cache that tools and agents use with `{cache: name}`, and a run's model with `runPrompt(fn, {cache: name})`. */
   defCache(name: string, strategy: CacheStrategy, config: CacheConfig = {}): Reference {
     return reference(definitionsOf(this).add(cacheKind, name, strategy, config));
+  }
+
+  // ---- templates (docs/templates-roles-plugins.md)
+
+  /**
+   * Defines template `name`: text with `{{variable}}` placeholders and `{{> otherTemplate}}` includes,
+   * and typed `variables` (string, number, boolean, enum with `values`; required unless they have a
+   * `default`). Placeholders no variable declares are required text, or a `def` value of that name.
+   * The reference it returns types the values of `useTemplate(ref, values)`.
+   */
+  defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V> {
+    return reference(definitionsOf(this).add(templateKind, name, template, variables ?? {}));
+  }
+
+  /**
+   * Renders template `template` (a `defTemplate` reference or name) with `values` in the engine and
+   * resolves with the text; bad values reject with a `TemplateError` naming the template and the
+   * variable. While the run is live it uses the run's templates (a sub-agent sees its parent's).
+   */
+  renderTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
+  renderTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
+  renderTemplate(template: string | TemplateRef, values: Record<string, TemplateValue> = {}): Promise<string> {
+    return this.renderIn(templateName(template, 'renderTemplate'), values, 'renderTemplate');
+  }
+
+  /** @internal True while the run this context defined is live. */
+  protected isLive(): boolean {
+    return liveRuns.has(this);
+  }
+
+  /** @internal The def values `{{name}}` may refer to (PromptContext has them). */
+  protected templateReferences(): Record<string, unknown> {
+    return {};
+  }
+
+  /** @internal The engine a render before the run uses (the run's, once known). */
+  protected templateEngine(): Promise<Engine> {
+    return defaultEngine();
+  }
+
+  /** @internal Renders in the live run's engine, or with this context's templates before the run. */
+  protected renderIn(name: string, values: unknown, what: string): Promise<string> {
+    if (!c.isPlainObject(values)) throw new ConfigError(`${what}("${name}"): values must be an object ({variable: value}), got ${c.describe(values)}`);
+    const references = this.templateReferences();
+    const live = liveRuns.get(this);
+    let reply: Promise<unknown>;
+    if (live) {
+      reply = live.engine.request('template.render', { run: live.runId, name, values, references });
+    } else {
+      const definitions = definitionsOf(this);
+      const templates = definitions.names(templateKind).map((n) => ({ kind: 'template', name: n, config: templateKind.wire(definitions.get(templateKind, n)!, noMarshal) }));
+      reply = this.templateEngine().then((engine) => engine.request('template.render', { definitions: templates, name, values, references }));
+    }
+    const text = reply.then((value) => (value as { text: string }).text);
+    text.catch(() => {}); // a caller that does not await still sees the failure where it awaits (the run)
+    return text;
   }
 
   /**

@@ -6,7 +6,9 @@
  */
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
-import { DefinitionContext } from '../definitions/context.js';
+import { DefinitionContext, templateName } from '../definitions/context.js';
+import type { TemplateRef, TemplateValue, TemplateValues, TemplateVariables } from '../definitions/template.js';
+import type { Engine } from '../engine.js';
 import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
@@ -121,11 +123,17 @@ export interface CollectedPrompt {
   tools: Map<string, ToolDefinition>;
   hooks: Hook[];
   plugins: Map<string, PromptPluginObject>;
-  /** Plugin installs still running (awaited before the run starts). */
+  /** Plugin installs and template renders still running (awaited before the run starts). */
   installs: Promise<void>[];
 }
 
 const collections = new WeakMap<PromptContext, CollectedPrompt>();
+const engines = new WeakMap<PromptContext, Engine>();
+
+/** @internal The engine the run of `ctx` will use (templates render there before the run starts). */
+export function bindEngine(ctx: PromptContext, engine: Engine): void {
+  engines.set(ctx, engine);
+}
 
 /** @internal What `ctx` collected. */
 export function collectedOf(ctx: PromptContext): CollectedPrompt {
@@ -207,6 +215,40 @@ export class PromptContext extends DefinitionContext {
       throw new ConfigError(`ctx.$: expected a tagged template (ctx.$\`...\`) or a string, got ${c.describe(strings)}`);
     }
     collectedOf(this).messages.push({ role: 'user', content: text });
+  }
+
+  /**
+   * Renders template `template` (a `defTemplate` reference or name) with `values` in the engine and
+   * appends the text as a user message, in the position of this call; resolves with the text. Bad
+   * values reject with a `TemplateError` (so does the run, if the promise is not awaited). While the
+   * run is live (inside tools and hooks) it only renders: the conversation belongs to the engine then.
+   */
+  useTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
+  useTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
+  useTemplate(template: string | TemplateRef, values: Record<string, TemplateValue> = {}): Promise<string> {
+    const name = templateName(template, 'useTemplate');
+    if (this.isLive()) return this.renderIn(name, values, 'useTemplate');
+    const rendered = this.renderIn(name, values, 'useTemplate');
+    const message: Message = { role: 'user', content: '' };
+    collectedOf(this).messages.push(message);
+    const filled = rendered.then((text) => {
+      message.content = text;
+    });
+    // Awaited before the run starts; handled here so an unawaited failure is the run's, not the process's.
+    filled.catch(() => {});
+    collectedOf(this).installs.push(filled);
+    return rendered;
+  }
+
+  /** @internal `def` and `defData` values, for `{{name}}` placeholders. */
+  protected override templateReferences(): Record<string, unknown> {
+    return Object.fromEntries(collectedOf(this).variables);
+  }
+
+  /** @internal The run's engine, once runPrompt knows it. */
+  protected override templateEngine(): Promise<Engine> {
+    const engine = engines.get(this);
+    return engine ? Promise.resolve(engine) : super.templateEngine();
   }
 
   /**

@@ -27,7 +27,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
-import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
+import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -226,6 +226,9 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
     throw new ConfigError('runPrompt(config): without a prompt function the config needs "prompt" (a string) or "messages" (an array of messages)');
   const model = toModel(config.model);
   const ctx = new PromptContext();
+  // Known before the prompt function runs: useTemplate renders in it.
+  const engine = config.engine ?? (await defaultEngine());
+  bindEngine(ctx, engine);
   if (config.system !== undefined) ctx.defSystem('system', config.system);
   if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
   if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
@@ -235,7 +238,6 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   }
   await fn(ctx);
   await Promise.all(collectedOf(ctx).installs);
-  const engine = config.engine ?? (await defaultEngine());
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
   const events = new RunEvents();
@@ -539,6 +541,7 @@ async function runAgent(
   const parent = env.place.parent!;
   const child = new PromptContext();
   definitionsOf(child).parent = definitionsOf(parent.ctx);
+  bindEngine(child, engine);
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   await def.configure(args, child);
   await Promise.all(collectedOf(child).installs);
