@@ -454,6 +454,9 @@ class DefinitionContext {
     defInteraction<Context = JsonObject>(name: string, kind: 'question' | 'choice', config?: InteractionConfig<Context>): Reference;
     defState<T = unknown>(name: string, initialValue: T, options?: StateOptions<T>): Reference;
     defCache(name: string, strategy: CacheStrategy, config?: CacheConfig): Reference;
+    defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V>;
+    renderTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
+    renderTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
     getState<T = JsonObject>(name: string): T;
     setState<T = unknown>(name: string, value: T): void;
     saveState(name: string): Promise<void>;
@@ -1150,6 +1153,8 @@ class PromptContext extends DefinitionContext {
     defData(name: string, value: unknown): Reference;
     defMessage(role: 'user' | 'assistant' | 'system', content: string): void;
     $(strings: TemplateStringsArray | string, ...values: unknown[]): void;
+    useTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
+    useTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
     defTool(name: string, description: string, members: readonly (SubTool | SubAgent)[], options?: ToolOptions): Reference;
     defTool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
     defAgent(name: string, description: string, members: readonly (SubTool | SubAgent)[]): Reference;
@@ -1627,6 +1632,74 @@ class Tag {
     static of(id: string, description: string): Tag;
     toString(): string;
 }
+
+// ---- TemplateError — errors.d.ts
+class TemplateError extends LmthingError {
+    readonly code: TemplateErrorCode;
+    readonly template: string;
+    readonly variable: string | undefined;
+    constructor(code: TemplateErrorCode, message: string, details: {
+        template: string;
+        variable?: string;
+    });
+}
+
+// ---- TemplateErrorCode — errors.d.ts
+type TemplateErrorCode = 'TEMPLATE_UNKNOWN_VARIABLE' | 'TEMPLATE_MISSING_VARIABLE' | 'TEMPLATE_WRONG_TYPE' | 'TEMPLATE_BAD_ENUM_VALUE' | 'TEMPLATE_UNKNOWN' | 'TEMPLATE_INCLUDE_CYCLE' | 'TEMPLATE_SYNTAX';
+
+// ---- TemplateRef — definitions/template.d.ts
+interface TemplateRef<V extends TemplateVariables = TemplateVariables> extends Reference {
+    readonly variables?: V;
+}
+
+// ---- TemplateValue — definitions/template.d.ts
+type TemplateValue = string | number | boolean;
+
+// ---- TemplateValueOf — definitions/template.d.ts
+type TemplateValueOf<V> = V extends {
+    type: 'string';
+} ? string : V extends {
+    type: 'number';
+} ? number : V extends {
+    type: 'boolean';
+} ? boolean : V extends {
+    type: 'enum';
+    values: readonly (infer E)[];
+} ? E : TemplateValue;
+
+// ---- TemplateValues — definitions/template.d.ts
+type TemplateValues<V extends TemplateVariables> = {
+    [K in keyof V as V[K] extends {
+        default: unknown;
+    } ? never : K]: TemplateValueOf<V[K]>;
+} & {
+    [K in keyof V as V[K] extends {
+        default: unknown;
+    } ? K : never]?: TemplateValueOf<V[K]>;
+} & Record<string, TemplateValue>;
+
+// ---- TemplateVariable — definitions/template.d.ts
+type TemplateVariable = {
+    readonly type: 'string';
+    readonly default?: string;
+    readonly description?: string;
+} | {
+    readonly type: 'number';
+    readonly default?: number;
+    readonly description?: string;
+} | {
+    readonly type: 'boolean';
+    readonly default?: boolean;
+    readonly description?: string;
+} | {
+    readonly type: 'enum';
+    readonly values: readonly (string | number)[];
+    readonly default?: string | number;
+    readonly description?: string;
+};
+
+// ---- TemplateVariables — definitions/template.d.ts
+type TemplateVariables = Readonly<Record<string, TemplateVariable>>;
 
 // ---- TerminalApprover — run/human-host.d.ts
 interface TerminalApprover {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ConfigError, LmthingError, mockModel, PromptContext, runPrompt, TemplateError } from '../../dist/node.js';
+import { ConfigError, L, LmthingError, mockModel, PromptContext, run, runPrompt, TemplateError } from '../../dist/node.js';
 
 const object = { type: 'object', properties: {} };
 
@@ -69,7 +69,7 @@ test('includes, number / boolean / enum values and def references render; the ty
       assert.equal(text, 'Weather in Paris for 2 days, detail high, alerts false\nunits: metric\ndays: 3\n-- Ada');
     },
     { model },
-  );
+  ).text;
   assert.equal(userMessages(model).length, 1);
 });
 
@@ -84,7 +84,8 @@ test('each bad input rejects with a TemplateError naming the template and the va
   ctx.defTemplate('a', 'A {{> b}}');
   ctx.defTemplate('b', 'B {{> a}}');
   ctx.defTemplate('broken', 'x {{> nowhere}}');
-  ctx.defTemplate('syntax', 'x {{ oops');
+  const other = new PromptContext();
+  other.defTemplate('syntax', 'x {{ oops');
 
   const cases = [
     [() => ctx.useTemplate('review', { code: 'x', levl: 'strict' }), 'TEMPLATE_UNKNOWN_VARIABLE', 'review', 'levl', /did you mean "level"/],
@@ -95,7 +96,7 @@ test('each bad input rejects with a TemplateError naming the template and the va
     [() => ctx.useTemplate('reveiw', {}), 'TEMPLATE_UNKNOWN', 'reveiw', undefined, /did you mean "review"/],
     [() => ctx.useTemplate('broken', {}), 'TEMPLATE_UNKNOWN', 'broken', undefined, /includes "nowhere"/],
     [() => ctx.useTemplate('a', {}), 'TEMPLATE_INCLUDE_CYCLE', 'a', undefined, /a > b > a/],
-    [() => ctx.useTemplate('syntax', {}), 'TEMPLATE_SYNTAX', 'syntax', undefined, /never closed/],
+    [() => other.useTemplate('syntax', {}), 'TEMPLATE_SYNTAX', 'syntax', undefined, /never closed/],
   ];
   for (const [call, code, template, variable, message] of cases) {
     await assert.rejects(call(), (err) => {
@@ -157,6 +158,36 @@ test('a tool renders a template while the run is live (sub-agents see their pare
       ctx.$`start`;
     },
     { model },
-  );
+  ).text;
   assert.deepEqual(seen, ['Hello tool', 'Hello world']);
+});
+
+test('directive agents define templates in `define` and render them from a tool while the run is live', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'greet', args: { who: 'Ada' } }, { type: 'text', text: 'sent' }]);
+  let defined;
+  const rendered = [];
+  const result = await run(
+    function* () {
+      yield* L.tool('greet', 'Greets someone', { type: 'object', properties: { who: { type: 'string' } } }, async ({ who }) => {
+        const text = await defined.renderTemplate('greeting', { who });
+        rendered.push(text);
+        return text;
+      });
+      yield* L.user`Greet Ada`;
+      return `${yield* L.reply}`;
+    },
+    {
+      models: { default: model },
+      define: (ctx) => {
+        defined = ctx;
+        ctx.defTemplate('greeting', 'Dear {{who}}, {{> closing}}', { who: { type: 'string' } });
+        ctx.defTemplate('closing', 'kind regards');
+      },
+    },
+  );
+  assert.equal(result, 'sent');
+  assert.deepEqual(rendered, ['Dear Ada, kind regards']);
+  // The model saw the rendered text as the tool's result.
+  const toolMessage = model.calls[1].messages.find((m) => m.role === 'tool');
+  assert.match(JSON.stringify(toolMessage), /Dear Ada, kind regards/);
 });
