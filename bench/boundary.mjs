@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 
 import { createEngine } from '../dist/node.js';
 import { Engine } from '../dist/engine.js';
+import { buildNativeBench } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const at = (...p) => join(root, ...p);
@@ -25,8 +26,7 @@ const summary = (n, seconds) => {
 };
 
 // ---- native baseline (its own medians of 5; see bench/native_boundary.cpp)
-const nativeBin = at('build/native/bench_boundary');
-if (!existsSync(nativeBin)) throw new Error(`${nativeBin} is missing: run \`bash scripts/build.sh\` first`);
+const nativeBin = join(buildNativeBench(root, ['bench_boundary']), 'bench_boundary');
 console.error('native boundary (200k ops x 5 x 2) ...');
 const native = JSON.parse(execFileSync(nativeBin, { encoding: 'utf8', maxBuffer: 1 << 20 }));
 

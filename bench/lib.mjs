@@ -1,4 +1,6 @@
 // Small helpers every benchmark here uses.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /** The median of `xs` (mean of the middle two for an even count). */
 export const median = (xs) => {
@@ -23,4 +25,17 @@ export const sleep = (ms, signal) =>
 /** Throws when a run's result is not what the benchmark expects, so a wrong run is never timed. */
 export function check(cond, msg) {
   if (!cond) throw new Error(`check failed: ${msg}`);
+}
+
+/**
+ * Builds native benchmark targets in build/native (g++, Release; configured on first use). The
+ * test suite builds the native engine under sanitizers instead, which would distort timings.
+ */
+export function buildNativeBench(root, targets) {
+  const dir = `${root}/build/native`;
+  if (!existsSync(`${dir}/CMakeCache.txt`)) {
+    execFileSync('cmake', ['-S', root, '-B', dir, '-DCMAKE_BUILD_TYPE=Release'], { stdio: 'ignore' });
+  }
+  execFileSync('cmake', ['--build', dir, '-j2', '--target', ...targets], { stdio: 'ignore' });
+  return dir;
 }

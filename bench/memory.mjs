@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, median, round } from './lib.mjs';
+import { buildNativeBench, check, median, round } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -117,7 +117,7 @@ const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, encodi
 const env = { ...process.env, NODE_PATH: '/usr/share/nodejs' };
 if (!process.argv.includes('--no-build')) {
   console.log('building bench targets (incremental)…');
-  sh('cmake', ['--build', 'build/native', '-j2', '--target', 'bench_memory'], { env });
+  buildNativeBench(root, ['bench_memory']);
   sh('cmake', ['--build', 'build/wasm', '-j2', '--target', 'bench_memory_wasm', 'bench_memory_wasm_simd'], { env });
 }
 

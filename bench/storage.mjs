@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache';
 
 import { createEngine, fileStorage, memoryStorage, redisStorage, registerStorage } from '../dist/node.js';
 import { startRedis } from '../tests/js/helpers/redis-server.mjs';
-import { check, median, round } from './lib.mjs';
+import { buildNativeBench, check, median, round } from './lib.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const ENTRIES = 100_000;
@@ -29,8 +29,7 @@ const cpuNs = () => {
 };
 
 function nativeLru() {
-  const bin = join(root, 'build/native/bench_lru');
-  execFileSync('cmake', ['--build', join(root, 'build/native'), '--target', 'bench_lru'], { stdio: 'ignore' });
+  const bin = join(buildNativeBench(root, ['bench_lru']), 'bench_lru');
   return JSON.parse(execFileSync(bin, [String(ENTRIES), String(LOOKUPS)], { encoding: 'utf8' }));
 }
 

@@ -141,6 +141,12 @@ export function oneOf(...choices: readonly (string | number | boolean)[]): Check
   return (v) => (choices.includes(v as string) ? undefined : `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
 }
 
+/** Checks the strategy argument of a `def*` kind (`defCache(name, 'lru', …)`): one of `choices`. */
+export function checkStrategy(where: string, strategy: unknown, ...choices: readonly string[]): void {
+  const expected = oneOf(...choices)(strategy);
+  if (expected !== undefined) fail(where, `the strategy must be ${expected}, got ${describe(strategy)}`);
+}
+
 /** Any of the checks. */
 export function either(...checks: Check[]): Check {
   return (v) => {

@@ -43,8 +43,7 @@ export const cacheKind: DefinitionKind<CacheStrategy, StoredCache> = {
   noun: 'cache',
   method: 'defCache',
   check(where, strategy, config) {
-    const s = c.oneOf('lru', 'ttl', 'persistent')(strategy);
-    if (s !== undefined) c.fail(where, `the strategy must be ${s}, got ${c.describe(strategy)}`);
+    c.checkStrategy(where, strategy, 'lru', 'ttl', 'persistent');
     const o = c.checkOptions<CacheConfig>(where, config ?? {}, {
       maxSize: c.integer(1, 100_000_000),
       ttl: c.ms(),

@@ -151,8 +151,7 @@ export const fallbackKind: DefinitionKind<unknown, StoredFallback> = {
   noun: 'fallback',
   method: 'defFallback',
   check(where, strategy, config) {
-    const s = c.oneOf('cascade', 'alternative', 'default')(strategy);
-    if (s !== undefined) c.fail(where, `the strategy must be ${s}, got ${c.describe(strategy)}`);
+    c.checkStrategy(where, strategy, 'cascade', 'alternative', 'default');
     if (strategy === 'cascade') {
       c.checkOptions(where, config, {
         models: c.arrayOf(modelLike, 'an array of models'),

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,22 @@ class RunFailed : public OpFailed {
  public:
   using OpFailed::OpFailed;
 };
+
+// One call down the chain, for a policy that acts on its failure (retry, fallback): the value, or
+// the failure. A RunFailed is never the policy's to handle and propagates.
+struct Attempt {
+  std::optional<json> value;
+  std::optional<protocol::WireError> failure;
+};
+inline Task<Attempt> attempt(Task<json> pending) {
+  try {
+    co_return Attempt{co_await std::move(pending), std::nullopt};
+  } catch (const RunFailed&) {
+    throw;
+  } catch (const OpFailed& e) {
+    co_return Attempt{std::nullopt, e.error};
+  }
+}
 
 // The tools a call can reach (for fallbacks to alternative tools and guard redirects): a run's
 // tools, or a directive conversation's enabled tools. Each tool with its chain.
@@ -123,6 +140,7 @@ class Chain {
   Task<json> call(Call call) const { return Next(this, 0)(std::move(call)); }
   // The interceptor types in this chain, outermost first (for tests and diagnostics).
   const std::vector<std::string>& names() const { return names_; }
+  CallKind kind() const { return kind_; }
 
  private:
   friend class Next;

@@ -85,16 +85,12 @@ class CascadeInterceptor : public pipeline::Interceptor {
       auto replaced = replaced_.find(original);
       call.target = replaced == replaced_.end() ? original : replaced->second;
       tried.push_back(call.target);
-      std::optional<WireError> failure;
-      try {
-        json response = co_await next(call);
+      pipeline::Attempt attempt = co_await pipeline::attempt(next(call));
+      if (attempt.value) {
         if (call.target != original && call.substituted) *call.substituted = true;
-        co_return response;
-      } catch (const pipeline::RunFailed&) {
-        throw;
-      } catch (const OpFailed& e) {
-        failure = e.error;
+        co_return std::move(*attempt.value);
       }
+      const std::optional<WireError> failure = std::move(attempt.failure);
       const bool retryable = retries(retry_, *failure, model_error_retryable);
       const std::string* following = next_model(tried);
       const bool within = policy_.max_attempts == 0 || static_cast<int>(tried.size()) < policy_.max_attempts;
@@ -127,14 +123,9 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
   ToolFallbackInterceptor(std::string name, const FallbackPolicy& policy) : name_(std::move(name)), policy_(policy) {}
 
   Task<json> intercept(Call call, Next next) override {
-    std::optional<WireError> failure;
-    try {
-      co_return co_await next(call);
-    } catch (const pipeline::RunFailed&) {
-      throw;
-    } catch (const OpFailed& e) {
-      failure = e.error;
-    }
+    pipeline::Attempt attempt = co_await pipeline::attempt(next(call));
+    if (attempt.value) co_return std::move(*attempt.value);
+    std::optional<WireError> failure = std::move(attempt.failure);
     if (call.env->cancelled() || !falls_back(policy_, *failure, true)) throw OpFailed(*failure);
     if (policy_.strategy == FallbackPolicy::Strategy::Default) {
       call.env->emit(json{
@@ -166,16 +157,13 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
       instead.context["toolName"] = alternative;
       instead.depth = call.depth + 1;
       instead.redirected = false;
-      try {
-        json result = co_await entry->chain->call(std::move(instead));
+      pipeline::Attempt attempt = co_await pipeline::attempt(entry->chain->call(std::move(instead)));
+      if (attempt.value) {
         if (call.substituted) *call.substituted = true;
-        co_return result;
-      } catch (const pipeline::RunFailed&) {
-        throw;
-      } catch (const OpFailed& e) {
-        if (e.error.kind == "aborted" || call.env->cancelled()) throw;
-        failure = e.error;
+        co_return std::move(*attempt.value);
       }
+      if (attempt.failure->kind == "aborted" || call.env->cancelled()) throw OpFailed(*attempt.failure);
+      failure = std::move(attempt.failure);
     }
     throw OpFailed(*failure);
   }

@@ -82,14 +82,9 @@ class RetryInterceptor : public pipeline::Interceptor {
 
   Task<json> intercept(Call call, Next next) override {
     for (int attempt = 0;; ++attempt) {
-      std::optional<protocol::WireError> failure;
-      try {
-        co_return co_await next(call);
-      } catch (const pipeline::RunFailed&) {
-        throw;
-      } catch (const OpFailed& e) {
-        failure = e.error;
-      }
+      pipeline::Attempt tried = co_await pipeline::attempt(next(call));
+      if (tried.value) co_return std::move(*tried.value);
+      const std::optional<protocol::WireError> failure = std::move(tried.failure);
       if (attempt + 1 >= policy_.max_attempts || call.env->cancelled() || !retries(policy_, *failure, rule_)) throw OpFailed(*failure);
       const double delay = retry_delay(policy_.backoff, attempt, retry_after_ms(*failure), tree_.rng());
       json event{{"type", "retry"}, {"attempt", attempt + 1}, {"delayMs", delay}, {"error", failure->message}};

@@ -109,17 +109,23 @@ test('a message posted while the loop waits wakes it', async () => {
 test('two runs started together both finish; an AbortSignal cancels only its own run', async () => {
   const engine = await createEngine();
   const signals = { a: [], b: [] };
+  let releaseB;
+  const bGate = new Promise((resolve) => (releaseB = resolve));
+  // Run a's calls end only when aborted and run b's when the test says so: no timing decides the
+  // order, however loaded the machine is.
   engine.registerCallback('work', async (item, index, context) => {
     signals[item.run].push(context.signal);
-    await sleep(30);
+    if (item.run === 'a') await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+    else await bGate;
     return `${item.run}${index}`;
   });
   const controller = new AbortController();
   const runA = engine.startRun({ kind: 'map', fn: 'work', items: [{ run: 'a' }, { run: 'a' }] }, { signal: controller.signal });
   const runB = engine.startRun({ kind: 'map', fn: 'work', items: [{ run: 'b' }, { run: 'b' }] });
-  await sleep(5);
+  while (signals.a.length < 2 || signals.b.length < 2) await sleep(1);
   controller.abort(new Error('user pressed stop'));
   await assert.rejects(runA, (err) => err instanceof AbortError && err.code === 'ABORTED' && /user pressed stop/.test(err.message));
+  releaseB();
   assert.deepEqual(await runB, ['b0', 'b1']);
   assert.deepEqual(signals.a.map((s) => s.aborted), [true, true]);
   assert.deepEqual(signals.b.map((s) => s.aborted), [false, false]);
