@@ -20,6 +20,7 @@ export type {
   ApprovalAction, ApprovalConfig, GuardCondition, GuardConfig, GuardContext, GuardVerdict, InteractionConfig, ValidatorFn, ValidatorResult,
 } from './definitions/human.js';
 export type { ToolPolicyOptions } from './definitions/tool-options.js';
+export type { WorkflowConfig, WorkflowContext, WorkflowResult, WorkflowStep, WorkflowStepError } from './definitions/workflow.js';
 export type {
   ApprovalDecision, ApprovalDesk, ApprovalHandler, ApprovalRequest, ApprovalResult, HumanHandlers, InteractionDesk, InteractionHandler,
   InteractionRequest, InteractionResult, TerminalApprover,

@@ -9,7 +9,8 @@
 
 namespace lmthing::flow {
 
-inline protocol::WireError flow_error(const std::string& kind, const std::string& code, std::string message, nlohmann::json extra = nlohmann::json::object()) {
+inline protocol::WireError flow_error(const std::string& kind, const std::string& code, std::string message,
+                                      nlohmann::json extra = nlohmann::json::object()) {
   extra["code"] = code;
   return protocol::WireError{kind, std::move(message), std::move(extra)};
 }

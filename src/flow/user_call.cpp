@@ -1,7 +1,8 @@
 #include "flow/user_call.hpp"
 
+#include <algorithm>
+
 #include "pipeline/run_tree.hpp"
-#include "runtime/scope.hpp"
 
 namespace lmthing::flow {
 
@@ -48,34 +49,43 @@ policy::RetryPolicy retries_policy(int retries) {
 
 namespace {
 
-// The innermost link of a unit's chain: one attempt, in its own scope.
+// One callback op bounded by `own_timeout` and the deadline, whichever comes first.
+Task<json> bounded_op(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label, double own_timeout,
+                      const Deadline* deadline) {
+  double timeout = own_timeout;
+  bool deadline_binds = false;
+  if (deadline && deadline->at > 0) {
+    const double remaining = deadline->at - env.loop.now_ms();
+    if (remaining <= 0) throw pipeline::RunFailed(deadline->error);
+    if (timeout <= 0 || remaining < timeout) {
+      timeout = remaining;
+      deadline_binds = true;
+    }
+  }
+  json payload{{"fn", callback}, {"args", std::move(args)}};
+  std::optional<WireError> failure;
+  json value;
+  try {
+    value = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), timeout, label);
+  } catch (const OpFailed& e) {
+    failure = e.error;
+  }
+  if (!failure) co_return value;
+  if (deadline_binds && failure->kind == "timeout") throw pipeline::RunFailed(deadline->error);
+  throw OpFailed(*failure);
+}
+
+// The innermost link of a unit's chain: one attempt.
 class Attempt : public pipeline::Interceptor {
  public:
   Attempt(const UserCall& call, ArgsMaker make_args) : call_(call), make_args_(std::move(make_args)) {}
 
   Task<json> intercept(pipeline::Call c, pipeline::Next) override {
-    Loop& loop = c.env->loop;
-    ScopeRef scope = ScopeRef::open(loop, c.env->run);
-    const double timeout = call_.policy ? call_.policy->timeout_ms : 0;
-    if (timeout > 0)
-      loop.set_deadline(scope.id(), timeout, WireError{"timeout", call_.label + " timed out after " + format_ms(timeout) + " ms", json::object()});
-    // An attempt that cannot start (its flow was cancelled) must not build arguments the host never sees.
-    if (const WireError* cancelled = loop.cancellation(scope.id())) throw OpFailed(*cancelled);
     const int attempt = ++attempts_;
     json args = make_args_(attempt);
-    args.back()["scope"] = scope.id();
     args.back()["attempt"] = attempt;
-    std::optional<json> value;
-    std::optional<WireError> failure;
-    try {
-      value = co_await loop.op(scope.id(), "callback.invoke", json{{"fn", call_.callback}, {"args", std::move(args)}}, 0, call_.label);
-    } catch (const OpFailed& e) {
-      failure = e.error;
-    }
-    // Whatever the attempt started and left running ends with it.
-    loop.cancel_run(scope.id(), WireError{"aborted", call_.label + " has ended", json::object()});
-    if (failure) throw OpFailed(*failure);
-    co_return std::move(*value);
+    const double timeout = call_.policy ? call_.policy->timeout_ms : 0;
+    co_return co_await bounded_op(*c.env, call_.callback, std::move(args), call_.label, timeout, call_.deadline);
   }
 
  private:
@@ -104,8 +114,8 @@ Task<json> call_user(const pipeline::CallEnv& env, UserCall call, ArgsMaker make
   co_return co_await chain.call(std::move(request));
 }
 
-Task<json> call_callback(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label) {
-  co_return co_await env.loop.op(env.run, "callback.invoke", json{{"fn", callback}, {"args", std::move(args)}}, 0, label);
+Task<json> call_callback(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label, const Deadline* deadline) {
+  co_return co_await bounded_op(env, callback, std::move(args), label, 0, deadline);
 }
 
 }  // namespace lmthing::flow

@@ -1,7 +1,6 @@
-// Calling the user's function of one unit of a flow (a workflow step, a pipeline stage, a parallel
-// task, a resource's initializer): the host callback, in a scope of its own per attempt, so that a
-// deadline or a cancellation ends everything the attempt started (its own op, the tools and agents
-// it called back into the engine, its timers); with retries through the retry interceptor.
+// Calling the user's function of one unit of a flow (a workflow step): the host callback, bounded
+// per attempt by the unit's timeout and by the flow's own deadline (maxDuration), with retries
+// through the retry interceptor (the same one tools use, so `retry` events look the same).
 #pragma once
 
 #include <functional>
@@ -30,24 +29,31 @@ void resolve_call_policy(CallPolicy& policy, const pipeline::RunTree& tree, cons
 // The policy of `retries: N`: N + 1 attempts, exponential backoff from 500 ms up to 30 s, no jitter.
 policy::RetryPolicy retries_policy(int retries);
 
+// A flow's deadline (loop time, ms) and the error it ends the flow with; `at` 0 = none.
+struct Deadline {
+  double at = 0;
+  protocol::WireError error;
+};
+
 struct UserCall {
   std::string target;    // names the unit in retry events: "codeReview.analyze"
   std::string label;     // names it in messages: workflow "codeReview" step "analyze"
   std::string callback;  // the host callback
   const CallPolicy* policy = nullptr;
+  const Deadline* deadline = nullptr;
 };
 
 // Builds the arguments of attempt `attempt` (from 1) when it starts, so they carry what is true
-// then. The last argument must be an object: the attempt's `scope` and `attempt` are added to it.
+// then. The last argument must be an object: the attempt number is added to it as `attempt`.
 using ArgsMaker = std::function<json(int attempt)>;
 
-// Calls `call.callback` once per attempt, each in a new scope inside `env.run` bounded by the
-// policy's timeout (a timed-out attempt fails with kind `timeout`, and is retried like any failure).
-// When an attempt ends, whatever it left running in its scope is cancelled. Throws OpFailed with
-// the last attempt's error.
+// Calls `call.callback` once per attempt, each bounded by the policy's timeout (a timed-out attempt
+// fails with kind `timeout`, and is retried like any failure) and by the deadline (past it, throws
+// pipeline::RunFailed with the deadline's error: never retried, never routed to a handler). Throws
+// OpFailed with the last attempt's error.
 Task<json> call_user(const pipeline::CallEnv& env, UserCall call, ArgsMaker make_args);
 
-// Calls `callback` once with `args` in `env.run` (conditions, comparisons, clean-up callbacks).
-Task<json> call_callback(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label);
+// Calls `callback` once with `args` (conditions), bounded by `deadline` like call_user.
+Task<json> call_callback(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label, const Deadline* deadline);
 
 }  // namespace lmthing::flow

@@ -7,7 +7,6 @@
 #include "flow/flow_error.hpp"
 #include "flow/task_group.hpp"
 #include "pipeline/registry.hpp"
-#include "runtime/scope.hpp"
 
 namespace lmthing::flow {
 
@@ -17,9 +16,9 @@ using protocol::WireError;
 
 namespace {
 
-const std::vector<std::string> kStepFields = {"id", "action", "condition", "onSuccess", "onError", "retries", "retry", "timeout", "parallel", "dependsOn"};
+const std::vector<std::string> kStepFields = {"id", "action", "condition", "onSuccess", "onError", "retries", "retry", "timeout", "dependsOn"};
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 // ------------------------------------------------------------------------------------- definition
 
@@ -29,8 +28,8 @@ class StepIndex {
   std::size_t of(const std::string& step, const char* field, const std::string& target) const {
     for (std::size_t i = 0; i < ids_.size(); ++i)
       if (ids_[i] == target) return i;
-    std::string message = "step " + quoted(step) + ": " + field + " names unknown step " + quoted(target) + " (";
-    if (auto guess = protocol::nearest(target, ids_)) message += "did you mean " + quoted(*guess) + "? ";
+    std::string message = "step " + in_quotes(step) + ": " + field + " names unknown step " + in_quotes(target) + " (";
+    if (auto guess = protocol::nearest(target, ids_)) message += "did you mean " + in_quotes(*guess) + "? ";
     config_.fail(message + "steps: " + protocol::joined(ids_) + ")");
   }
 
@@ -83,7 +82,7 @@ void define_workflow(pipeline::RunTree& tree, const std::string& name, const Fie
     step.only(kStepFields, "field");
     const std::string id = step.string("id");
     for (std::size_t j = 0; j < ids.size(); ++j)
-      if (ids[j] == id) step.fail("id " + quoted(id) + " is already used by steps[" + std::to_string(j) + "]");
+      if (ids[j] == id) step.fail("id " + in_quotes(id) + " is already used by steps[" + std::to_string(j) + "]");
     ids.push_back(id);
   }
   const StepIndex index(config, ids);
@@ -96,10 +95,9 @@ void define_workflow(pipeline::RunTree& tree, const std::string& name, const Fie
     if (auto next = s.optional_string("onSuccess")) step.on_success = index.of(step.id, "onSuccess", *next);
     if (auto handler = s.optional_string("onError")) step.on_error = index.of(step.id, "onError", *handler);
     step.call = read_call_policy(s);
-    step.parallel = s.optional_bool("parallel").value_or(false);
     for (const auto& dep : s.strings("dependsOn")) {
       const std::size_t d = index.of(step.id, "dependsOn", dep);
-      if (d == i) s.fail("step " + quoted(step.id) + " depends on itself");
+      if (d == i) s.fail("step " + in_quotes(step.id) + " depends on itself");
       step.depends_on.push_back(d);
     }
     if (!step.depends_on.empty()) w->dag = true;
@@ -107,11 +105,10 @@ void define_workflow(pipeline::RunTree& tree, const std::string& name, const Fie
   }
   for (std::size_t i = 0; i < w->steps.size(); ++i) {
     WorkflowStep& step = w->steps[i];
+    if (step.on_error) w->steps[*step.on_error].handler = true;
     for (std::size_t d : step.depends_on) w->steps[d].dependents.push_back(i);
-    if (step.parallel && step.on_success)
-      config.fail("step " + quoted(step.id) + ": onSuccess cannot route out of a parallel group (the group goes on with the step after it)");
-    if (w->dag && (step.on_success || step.on_error || step.parallel))
-      config.fail("step " + quoted(step.id) + ": " + (step.parallel ? "parallel" : step.on_success ? "onSuccess" : "onError") +
+    if (w->dag && (step.on_success || step.on_error))
+      config.fail("step " + in_quotes(step.id) + ": " + (step.on_success ? "onSuccess" : "onError") +
                   " cannot be combined with dependsOn in one workflow (a DAG runs each step once its dependencies are done)");
   }
   if (std::string cycle = find_cycle(*w); !cycle.empty()) config.fail("dependsOn forms a cycle, which no step could start: " + cycle);
@@ -121,7 +118,7 @@ void define_workflow(pipeline::RunTree& tree, const std::string& name, const Fie
 void link_workflows(pipeline::RunTree& tree) {
   for (auto& [name, w] : tree.definitions().all<Workflow>("workflow")) {
     if (!tree.definitions().own("workflow", name)) continue;
-    for (auto& step : w->steps) resolve_call_policy(step.call, tree, "workflow " + quoted(name) + ": step " + quoted(step.id));
+    for (auto& step : w->steps) resolve_call_policy(step.call, tree, "workflow " + in_quotes(name) + ": step " + in_quotes(step.id));
   }
 }
 
@@ -145,10 +142,8 @@ struct StepOutcome {
 // One run of a workflow: its state, its results, what the host has been sent, the trace.
 class Execution {
  public:
-  Execution(const pipeline::CallEnv& env, Workflow& w, json input, json state, ScopeRef scope)
-      : w_(w), id_(w.next_execution++), input_(std::move(input)), state_(std::move(state)), scope_(std::move(scope)), env_(env), visits_(w.steps.size(), 0) {
-    env_.run = scope_.id();
-  }
+  Execution(const pipeline::CallEnv& env, Workflow& w, std::uint64_t id, json input, json state, const Deadline& deadline)
+      : w_(w), id_(id), input_(std::move(input)), state_(std::move(state)), env_(env), deadline_(deadline), visits_(w.steps.size(), 0) {}
 
   Task<json> run() {
     event("workflow-start", json::object());
@@ -160,40 +155,36 @@ class Execution {
     co_return json{{"output", output_}, {"results", results_}, {"state", state_}, {"steps", trace_}, {"execution", id_}};
   }
 
-  const WireError* cancelled() const { return env_.loop.cancellation(scope_.id()); }
   const std::string& name() const { return w_.name; }
 
  private:
   // --------------------------------------------------------------------------- in list order
 
+  // Steps named by some step's onError are handlers: they run only when routed to, and after one
+  // the workflow goes to its onSuccess or ends. Every other step runs in list order unless routed.
   Task<void> run_linear() {
-    std::size_t i = 0;
+    const std::size_t end = w_.steps.size();
+    std::size_t i = next_in_order(0);
     json handled;  // the error an onError handler is about to receive
-    while (i < w_.steps.size()) {
-      if (const WireError* c = cancelled()) throw OpFailed(*c);
-      if (w_.steps[i].parallel) {
-        std::size_t end = i;
-        while (end < w_.steps.size() && w_.steps[end].parallel) ++end;
-        for (std::size_t k = i; k < end; ++k) count_visit(k);
-        auto [failed, error] = co_await run_group(i, end, handled);
-        handled = nullptr;
-        if (!failed) {
-          i = end;
-          continue;
-        }
-        i = route_error(*failed, error, handled);
-        continue;
-      }
+    while (i < end) {
       count_visit(i);
-      StepOutcome outcome = co_await run_step(env_, i, handled);
+      StepOutcome outcome = co_await run_step(i, handled);
       handled = nullptr;
+      const WorkflowStep& step = w_.steps[i];
       if (outcome.status == Status::Failed)
         i = route_error(i, outcome.error, handled);
-      else if (outcome.status == Status::Success && w_.steps[i].on_success)
-        i = *w_.steps[i].on_success;
+      else if (outcome.status == Status::Success && step.on_success)
+        i = *step.on_success;
+      else if (step.handler)
+        i = end;
       else
-        ++i;
+        i = next_in_order(i + 1);
     }
+  }
+
+  std::size_t next_in_order(std::size_t from) const {
+    while (from < w_.steps.size() && w_.steps[from].handler) ++from;
+    return from;
   }
 
   // The step to go to after step `i` failed with `error` (setting what its handler receives), or throws.
@@ -205,38 +196,10 @@ class Execution {
     return *step.on_error;
   }
 
-  // Runs steps [begin, end) concurrently; the first to fail (in completion order) is the group's
-  // failure, and unless it has an error handler its siblings are cancelled.
-  Task<std::pair<std::optional<std::size_t>, WireError>> run_group(std::size_t begin, std::size_t end, json handled) {
-    ScopeRef group = ScopeRef::open(env_.loop, scope_.id());
-    pipeline::CallEnv env = env_;
-    env.run = group.id();
-    std::optional<std::size_t> failed;
-    WireError failure;
-    TaskGroup tasks(env_.loop);
-    auto member = [&](std::size_t i) -> Task<void> {
-      StepOutcome outcome = co_await run_step(env, i, handled);
-      if (outcome.status != Status::Failed || failed) co_return;
-      failed = i;
-      failure = outcome.error;
-      if (!w_.steps[i].on_error)
-        env_.loop.cancel_run(group.id(), WireError{"aborted", "step " + quoted(w_.steps[i].id) + " of the same parallel group failed", json::object()});
-    };
-    std::size_t next = begin;
-    while (next < end || tasks.running() > 0) {
-      while (next < end && (w_.concurrency == 0 || tasks.running() < w_.concurrency)) tasks.start(member(next++));
-      co_await tasks.wait_any();
-    }
-    co_return std::make_pair(failed, failure);
-  }
-
   // ------------------------------------------------------------------------------------ DAG
 
   Task<void> run_dag() {
     const std::size_t n = w_.steps.size();
-    ScopeRef dag = ScopeRef::open(env_.loop, scope_.id());
-    pipeline::CallEnv env = env_;
-    env.run = dag.id();
     std::vector<std::size_t> waiting(n);
     std::vector<bool> blocked(n, false);  // a dependency was skipped: skip this step too
     std::set<std::size_t> ready;
@@ -246,13 +209,17 @@ class Execution {
       if (waiting[i] == 0) ready.insert(i);
     }
     std::optional<std::pair<std::size_t, WireError>> failure;
+    std::exception_ptr fatal;
     TaskGroup tasks(env_.loop);
     auto member = [&](std::size_t i) -> Task<void> {
-      StepOutcome outcome = co_await run_step(env, i, nullptr);
-      done.emplace_back(i, outcome.status);
-      if (outcome.status == Status::Failed && !failure) {
-        failure.emplace(i, outcome.error);
-        env_.loop.cancel_run(dag.id(), WireError{"aborted", "step " + quoted(w_.steps[i].id) + " of the workflow failed", json::object()});
+      // A step's failure (or the workflow's end) is kept for when the steps in flight have finished.
+      try {
+        StepOutcome outcome = co_await run_step(i, nullptr);
+        done.emplace_back(i, outcome.status);
+        if (outcome.status == Status::Failed && !failure) failure.emplace(i, outcome.error);
+      } catch (const OpFailed&) {
+        done.emplace_back(i, Status::Failed);
+        if (!fatal) fatal = std::current_exception();
       }
     };
     auto resolve = [&](std::size_t i, Status status) {
@@ -262,7 +229,7 @@ class Execution {
       }
     };
     for (;;) {
-      while (!failure && !ready.empty() && (w_.concurrency == 0 || tasks.running() < w_.concurrency)) {
+      while (!failure && !fatal && !ready.empty() && (w_.concurrency == 0 || tasks.running() < w_.concurrency)) {
         const std::size_t i = *ready.begin();
         ready.erase(ready.begin());
         if (blocked[i]) {
@@ -276,7 +243,7 @@ class Execution {
       co_await tasks.wait_any();
       for (auto [i, status] : std::exchange(done, {})) resolve(i, status);
     }
-    if (const WireError* c = cancelled()) throw OpFailed(*c);
+    if (fatal) std::rethrow_exception(fatal);
     if (failure) throw OpFailed(step_failed(w_.steps[failure->first], failure->second));
     // The output of a DAG is the result of its last step in list order that succeeded.
     for (std::size_t i = n; i-- > 0;)
@@ -288,27 +255,29 @@ class Execution {
 
   // ------------------------------------------------------------------------------- one step
 
-  Task<StepOutcome> run_step(const pipeline::CallEnv& env, std::size_t i, json handled) {
+  Task<StepOutcome> run_step(std::size_t i, json handled) {
+    const pipeline::CallEnv& env = env_;
     const WorkflowStep& step = w_.steps[i];
     event("workflow-step-start", json{{"step", step.id}, {"visit", visits_[i]}});
     StepOutcome outcome;
-    const std::string label = "workflow " + quoted(w_.name) + " step " + quoted(step.id);
+    const std::string label = "workflow " + in_quotes(w_.name) + " step " + in_quotes(step.id);
     try {
       if (step.condition) {
         json args = json::array({wire(step, "condition", handled)});
-        args.back()["scope"] = env.run;
         args.back()["attempt"] = 1;
-        if (!truthy(co_await call_callback(env, *step.condition, std::move(args), label + " condition"))) {
+        if (!truthy(co_await call_callback(env, *step.condition, std::move(args), label + " condition", &deadline_))) {
           skip(i, "its condition was false");
           co_return StepOutcome{Status::Skipped, {}};
         }
       }
-      const UserCall call{w_.name + "." + step.id, label, step.action, &step.call};
+      const UserCall call{w_.name + "." + step.id, label, step.action, &step.call, &deadline_};
       json answer = co_await call_user(env, call, [&](int) { return json::array({wire(step, "action", handled)}); });
       record(step, std::move(answer));
       outcome.status = Status::Success;
+    } catch (const pipeline::RunFailed&) {
+      throw;  // past maxDuration: the workflow itself is over
     } catch (const OpFailed& e) {
-      if (const WireError* c = cancelled()) throw OpFailed(*c);  // the workflow itself is over
+      if (env.cancelled()) throw;  // the run was cancelled: so is the workflow
       outcome = StepOutcome{Status::Failed, e.error};
     }
     if (outcome.status == Status::Success) {
@@ -328,7 +297,10 @@ class Execution {
 
   void record(const WorkflowStep& step, json answer) {
     if (!answer.is_object() || !answer.contains("value"))
-      throw OpFailed(WireError{"protocol", "workflow " + quoted(w_.name) + " step " + quoted(step.id) + ": the host must answer an action with {value, state?}, got " + answer.dump().substr(0, 200), json::object()});
+      throw OpFailed(WireError{"protocol",
+                               "workflow " + in_quotes(w_.name) + " step " + in_quotes(step.id) +
+                                   ": the host must answer an action with {value, state?}, got " + answer.dump().substr(0, 200),
+                               json::object()});
     if (answer.contains("state")) state_ = std::move(answer["state"]);
     output_ = answer["value"];
     results_[step.id] = output_;
@@ -338,13 +310,14 @@ class Execution {
   void count_visit(std::size_t i) {
     if (++visits_[i] <= w_.max_iterations) return;
     throw OpFailed(flow_error("workflow", "WORKFLOW_LOOP_LIMIT",
-                              "workflow " + quoted(w_.name) + ": step " + quoted(w_.steps[i].id) + " would run more than " +
+                              "workflow " + in_quotes(w_.name) + ": step " + in_quotes(w_.steps[i].id) + " would run more than " +
                                   std::to_string(w_.max_iterations) + " times (maxIterations); a loop of onSuccess/onError routing needs a way out",
                               json{{"workflow", w_.name}, {"step", w_.steps[i].id}}));
   }
 
   WireError step_failed(const WorkflowStep& step, const WireError& error) const {
-    return flow_error("workflow", "WORKFLOW_STEP_FAILED", "workflow " + quoted(w_.name) + ": step " + quoted(step.id) + " failed: " + error.message,
+    return flow_error("workflow", "WORKFLOW_STEP_FAILED",
+                      "workflow " + in_quotes(w_.name) + ": step " + in_quotes(step.id) + " failed: " + error.message,
                       json{{"workflow", w_.name}, {"step", step.id}, {"cause", cause_of(error)}});
   }
 
@@ -373,8 +346,8 @@ class Execution {
   std::uint64_t id_;
   json input_;
   json state_;
-  ScopeRef scope_;
   pipeline::CallEnv env_;
+  const Deadline& deadline_;
   std::vector<int> visits_;
   json results_ = json::object();
   json output_;
@@ -388,13 +361,15 @@ class Execution {
 
 Task<json> run_workflow(const pipeline::CallEnv& env, Workflow& workflow, json input, std::optional<json> state) {
   json initial = state ? std::move(*state) : input.is_object() ? input : json::object();
-  ScopeRef scope = ScopeRef::open(env.loop, env.run);
-  if (workflow.max_duration_ms > 0)
-    env.loop.set_deadline(scope.id(), workflow.max_duration_ms,
-                          WireError{"timeout", "workflow \"" + workflow.name + "\" exceeded its maxDuration of " + format_ms(workflow.max_duration_ms) + " ms",
-                                    json::object()});
-  const RunId id = scope.id();
-  Execution execution(env, workflow, std::move(input), std::move(initial), std::move(scope));
+  const std::uint64_t id = workflow.next_execution++;
+  Deadline deadline;
+  if (workflow.max_duration_ms > 0) {
+    deadline.at = env.loop.now_ms() + workflow.max_duration_ms;
+    deadline.error = flow_error("timeout", "WORKFLOW_TIMEOUT",
+                                "workflow \"" + workflow.name + "\" exceeded its maxDuration of " + format_ms(workflow.max_duration_ms) + " ms",
+                                json{{"workflow", workflow.name}});
+  }
+  Execution execution(env, workflow, id, std::move(input), std::move(initial), deadline);
   std::optional<json> result;
   std::optional<WireError> failure;
   try {
@@ -402,21 +377,11 @@ Task<json> run_workflow(const pipeline::CallEnv& env, Workflow& workflow, json i
   } catch (const OpFailed& e) {
     failure = e.error;
   }
-  // Whatever the workflow started and left running ends with it.
-  env.loop.cancel_run(id, WireError{"aborted", "workflow \"" + workflow.name + "\" has ended", json::object()});
   if (failure) {
-    json event{{"type", "workflow-finish"}, {"workflow", workflow.name}, {"status", "error"}, {"error", failure->message}};
-    env.emit(std::move(event));
+    env.emit(json{{"type", "workflow-finish"}, {"workflow", workflow.name}, {"execution", id}, {"status", "error"}, {"error", failure->message}});
     throw OpFailed(*failure);
   }
   co_return std::move(*result);
-}
-
-Task<json> run_workflow_tool(pipeline::Call call, std::string workflow) {
-  const pipeline::CallEnv& env = *call.env;
-  Workflow& w = env.tree->definitions().get<Workflow>("workflow", workflow);
-  json result = co_await run_workflow(env, w, std::move(call.input), std::nullopt);
-  co_return std::move(result["output"]);
 }
 
 }  // namespace lmthing::flow

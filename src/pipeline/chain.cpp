@@ -42,7 +42,7 @@ std::vector<std::string> ToolBox::names() const {
 
 void CallEnv::emit(json event) const {
   event["path"] = path;
-  loop.emit(protocol::run_event(loop.host_run(run), std::move(event)));
+  loop.emit(protocol::run_event(run, std::move(event)));
 }
 
 // -------------------------------------------------------------------------------------------- Chain

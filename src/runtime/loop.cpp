@@ -36,9 +36,9 @@ Loop::~Loop() {
 
 void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
                     OpOutcome* outcome, OpId* id_out) {
-  if (const WireError* cancelled = cancellation(run)) {
+  if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
-    outcome->error = *cancelled;
+    outcome->error = cancelled->second;
     if (outcome->error.kind == "aborted") outcome->error.message = "the run was cancelled before " + kind + " could start";
     schedule(waiter);
     return;
@@ -54,9 +54,9 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
     if (label.empty())
       if (auto fn = payload.find("fn"); fn != payload.end() && fn->is_string()) what += " \"" + fn->get<std::string>() + "\"";
     pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true, what + " timed out after " + format_ms(timeout_ms) + " ms"});
-    host_.start(protocol::op_message(timer, host_run(run), "timer.sleep", json{{"ms", timeout_ms}}).dump());
+    host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", timeout_ms}}).dump());
   }
-  json message = protocol::op_message(id, host_run(run), kind, std::move(payload));
+  json message = protocol::op_message(id, run, kind, std::move(payload));
   if (timeout_ms > 0) message["timeoutMs"] = timeout_ms;
   pending_.emplace(id, entry);
   host_.start(message.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -152,7 +152,7 @@ void Loop::set_deadline(RunId run, double ms, WireError error) {
   entry.is_deadline = true;
   pending_.emplace(timer, entry);
   deadlines_.emplace(run, Deadline{timer, std::move(error)});
-  host_.start(protocol::op_message(timer, host_run(run), "timer.sleep", json{{"ms", ms}}).dump());
+  host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", ms}}).dump());
 }
 
 void Loop::forget_run(RunId run) {
@@ -172,11 +172,9 @@ std::size_t Loop::cancel_run(RunId run, const WireError& error) {
     send_cancel(deadline->second.timer, reason);
     deadlines_.erase(deadline);
   }
-  // The ops of the run and of every scope inside it; deadline timers of inner scopes stay (they
-  // have no waiter, and go when their scope is released).
   std::vector<OpId> victims;
   for (const auto& [id, op] : pending_)
-    if (!op.is_timeout_timer && !op.is_deadline && within(op.run, run)) victims.push_back(id);
+    if (op.run == run && !op.is_timeout_timer) victims.push_back(id);
   // Hash order is arbitrary; id order keeps cancellation deterministic (and so replayable).
   std::sort(victims.begin(), victims.end());
   for (OpId id : victims) {
@@ -188,60 +186,6 @@ std::size_t Loop::cancel_run(RunId run, const WireError& error) {
     finish(id, op, OpOutcome{false, json(), error});
   }
   return victims.size();
-}
-
-const WireError* Loop::cancellation(RunId run) const {
-  for (RunId at = run;;) {
-    if (auto cancelled = cancelled_runs_.find(at); cancelled != cancelled_runs_.end()) return &cancelled->second;
-    auto scope = scopes_.find(at);
-    if (scope == scopes_.end() || scope->second.detached) return nullptr;
-    at = scope->second.parent;
-  }
-}
-
-bool Loop::within(RunId run, RunId ancestor) const {
-  for (RunId at = run;;) {
-    if (at == ancestor) return true;
-    auto scope = scopes_.find(at);
-    if (scope == scopes_.end() || scope->second.detached) return false;
-    at = scope->second.parent;
-  }
-}
-
-RunId Loop::open_scope(RunId parent) {
-  const RunId id = next_scope_id_++;
-  scopes_.emplace(id, ScopeEntry{parent, false, host_run(parent), 1});
-  return id;
-}
-
-RunId Loop::open_detached_scope(RunId run) {
-  const RunId id = next_scope_id_++;
-  scopes_.emplace(id, ScopeEntry{0, true, host_run(run), 1});
-  return id;
-}
-
-void Loop::retain_scope(RunId scope) {
-  if (auto it = scopes_.find(scope); it != scopes_.end()) ++it->second.references;
-}
-
-void Loop::release_scope(RunId scope) {
-  auto it = scopes_.find(scope);
-  if (it == scopes_.end() || --it->second.references > 0) return;
-  // Nothing should still run in it; whatever does is cancelled rather than left without a scope.
-  cancel_run(scope, WireError{"aborted", "the step or task that owned these ops has ended", json::object()});
-  forget_run(scope);
-  const ScopeEntry closed = it->second;
-  scopes_.erase(it);
-  for (auto& [id, entry] : scopes_)
-    if (!entry.detached && entry.parent == scope) {
-      entry.parent = closed.parent;
-      entry.detached = closed.detached;
-    }
-}
-
-RunId Loop::host_run(RunId run) const {
-  auto scope = scopes_.find(run);
-  return scope == scopes_.end() ? run : scope->second.host_run;
 }
 
 void Loop::send_cancel(OpId id, const std::string& reason) {

@@ -99,29 +99,7 @@ class Loop {
   void set_deadline(RunId run, double ms, protocol::WireError error);
   // Forget a finished run: drops its deadline and its cancelled mark (so neither grows forever).
   void forget_run(RunId run);
-  // True when `run` (a run or a scope) or a scope or run it belongs to was cancelled.
-  bool run_cancelled(RunId run) const { return cancellation(run) != nullptr; }
-  // The error a cancelled run or scope (or one of its ancestors) fails its ops with; null if none.
-  const protocol::WireError* cancellation(RunId run) const;
-
-  // --- scopes ---
-  // A scope is a part of a run whose ops can be cancelled, or given a deadline, on their own: a
-  // workflow step, a parallel task, a pipeline stage. It is named by an id from the run id space
-  // (kFirstScopeId and up; hosts never use those for runs) and is used wherever a run id is: an op
-  // started in a scope reaches the host as an op of the scope's host run, and cancelling a run or a
-  // scope (cancel_run, a deadline) also fails the ops of every scope opened inside it. A scope is
-  // reference-counted: opened with one reference, it is forgotten when the last one is released
-  // (ops still pending in it are then cancelled). runtime/scope.hpp holds references as RAII.
-  static constexpr RunId kFirstScopeId = RunId{1} << 52;
-  // A scope inside run or scope `parent`.
-  RunId open_scope(RunId parent);
-  // A scope of `host_run` that is not inside it: not cancelled with it (clean-up at the run's end).
-  RunId open_detached_scope(RunId host_run);
-  void retain_scope(RunId scope);
-  void release_scope(RunId scope);
-  bool scope_open(RunId scope) const { return scopes_.count(scope) != 0; }
-  // The run a run or scope's ops belong to on the host (a run is its own host run).
-  RunId host_run(RunId run) const;
+  bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
   // Completes pending op `id` from inside the engine with `value` (its timeout timer is dropped) and
   // tells the host to stop working on it. False when the op is not pending.
   bool settle_early(OpId id, json value, const std::string& reason);
@@ -193,16 +171,6 @@ class Loop {
     protocol::WireError error;
   };
   std::unordered_map<RunId, Deadline> deadlines_;
-  struct ScopeEntry {
-    RunId parent = 0;
-    bool detached = false;  // no parent
-    RunId host_run = 0;
-    std::size_t references = 1;
-  };
-  std::unordered_map<RunId, ScopeEntry> scopes_;
-  RunId next_scope_id_ = kFirstScopeId;
-  // Whether `run` is `ancestor` or lies inside it (through scopes).
-  bool within(RunId run, RunId ancestor) const;
   std::map<std::uint64_t, Task<void>> roots_;
   std::vector<std::uint64_t> finished_roots_;
   std::uint64_t next_root_key_ = 1;
