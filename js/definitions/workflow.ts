@@ -42,7 +42,7 @@ export interface WorkflowContext<State extends object = Record<string, unknown>>
   runTool(name: string, args?: unknown): Promise<unknown>;
   /** Calls a `defAgent` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
   runAgent(name: string, args?: unknown): Promise<unknown>;
-  /** Asks a `defApproval`; resolves with the decision (a denial resolves too, with `approved: false`). */
+  /** Asks a `defApproval`; resolves with the decision (`action`: approve, deny or modify; a denial resolves too). */
   requestApproval(name: string, data?: unknown): Promise<ApprovalResult>;
   /** Emits a `workflow-event` run event with `data` (a JSON value). */
   emit(data: unknown): Promise<void>;

@@ -24,6 +24,7 @@ struct FlowHost {
   std::vector<std::string> calls;  // callback names, in the order they were invoked
   Random* random = nullptr;        // set: one pending callback, picked at random, completes per wait
   std::size_t max_pending = 0;     // callbacks started and not answered at once, at most
+  std::vector<std::string> also_wait;  // other commands the model waits for
   bool posted = false;
 
   void operator()(Harness& h) {
@@ -32,7 +33,8 @@ struct FlowHost {
       h.post(command);
       return;
     }
-    const bool replied = h.reply(command["id"]).has_value();
+    bool replied = h.reply(command["id"]).has_value();
+    for (const auto& id : also_wait) replied = replied && h.reply(id).has_value();
     bool progressed = false;
     std::vector<std::size_t> pending;
     for (std::size_t i = 0; i < h.host.started.size(); ++i)
@@ -306,6 +308,7 @@ TEST_CASE("workflow: workflow.tool calls a run's tool through its chain", "[work
   Harness h;
   FlowHost host;
   host.command = run_command();
+  host.also_wait = {"t", "t2"};
   json tool{{"name", "lookup"},
             {"description", "lookup"},
             {"parameters", {{"type", "object"}}},
