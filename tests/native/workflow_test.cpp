@@ -21,9 +21,9 @@ struct FlowHost {
   std::map<std::string, std::function<json(const json& arg)>> callbacks;
   std::set<std::string> silent;
   std::set<std::size_t> answered;
-  std::vector<std::string> calls;  // callback names, in the order they were invoked
-  Random* random = nullptr;        // set: one pending callback, picked at random, completes per wait
-  std::size_t max_pending = 0;     // callbacks started and not answered at once, at most
+  std::vector<std::string> calls;      // callback names, in the order they were invoked
+  Random* random = nullptr;            // set: one pending callback, picked at random, completes per wait
+  std::size_t max_pending = 0;         // callbacks started and not answered at once, at most
   std::vector<std::string> also_wait;  // other commands the model waits for
   bool posted = false;
 
