@@ -48,7 +48,7 @@ namespace lmthing::pipeline {
 struct Target;
 class Interceptor;
 class RunTree;
-}
+}  // namespace lmthing::pipeline
 
 namespace lmthing::policy {
 
