@@ -465,6 +465,10 @@ class DefinitionContext {
     private draftOf;
     private draftSlot;
     private liveSlot;
+    defWorkflow<State extends object = Record<string, unknown>>(name: string, steps: WorkflowStep<State>[], config?: WorkflowConfig): Reference;
+    runWorkflow<Output = unknown>(name: string, input?: unknown, options?: {
+        state?: Record<string, unknown>;
+    }): Promise<WorkflowResult<Output>>;
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
@@ -1376,7 +1380,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -1962,6 +1966,112 @@ interface WireError {
     kind: string;
     message: string;
     [extra: string]: unknown;
+}
+
+// ---- WorkflowConfig — definitions/workflow.d.ts
+interface WorkflowConfig {
+    maxDuration?: number;
+    maxIterations?: number;
+    concurrency?: number;
+}
+
+// ---- WorkflowContext — definitions/workflow.d.ts
+interface WorkflowContext<State extends object = Record<string, unknown>> {
+    readonly workflow: string;
+    readonly step: string;
+    readonly input: unknown;
+    state: State;
+    readonly results: Readonly<Record<string, unknown>>;
+    readonly error?: WorkflowStepError;
+    readonly attempt: number;
+    readonly abortSignal: AbortSignal;
+    runTool(name: string, args?: unknown): Promise<unknown>;
+    runAgent(name: string, args?: unknown): Promise<unknown>;
+    requestApproval(name: string, data?: unknown): Promise<ApprovalResult>;
+    emit(data: unknown): Promise<void>;
+}
+
+// ---- WorkflowCustomEvent — run/events.d.ts
+interface WorkflowCustomEvent extends OfWorkflow {
+    type: 'workflow-event';
+    step: string;
+    data: JsonValue;
+}
+
+// ---- WorkflowError — errors.d.ts
+class WorkflowError extends LmthingError {
+    readonly workflow: string | undefined;
+    readonly step: string | undefined;
+    constructor(code: 'WORKFLOW_STEP_FAILED' | 'WORKFLOW_LOOP_LIMIT', message: string, details?: {
+        workflow?: string;
+        step?: string;
+        cause?: unknown;
+    });
+}
+
+// ---- WorkflowFinishEvent — run/events.d.ts
+interface WorkflowFinishEvent extends OfWorkflow {
+    type: 'workflow-finish';
+    status: 'success' | 'error';
+    error?: string;
+}
+
+// ---- WorkflowResult — definitions/workflow.d.ts
+interface WorkflowResult<Output = unknown> {
+    output: Output;
+    results: Record<string, unknown>;
+    state: Record<string, unknown>;
+    steps: Array<{
+        id: string;
+        status: 'success' | 'skipped' | 'error';
+        error?: {
+            kind: string;
+            message: string;
+        };
+    }>;
+    execution: number;
+}
+
+// ---- WorkflowStartEvent — run/events.d.ts
+interface WorkflowStartEvent extends OfWorkflow {
+    type: 'workflow-start';
+}
+
+// ---- WorkflowStep — definitions/workflow.d.ts
+interface WorkflowStep<State extends object = Record<string, unknown>> {
+    id: string;
+    action: (wctx: WorkflowContext<State>) => unknown;
+    condition?: (wctx: WorkflowContext<State>) => unknown;
+    onSuccess?: string;
+    onError?: string;
+    retries?: number;
+    retry?: string;
+    timeout?: number;
+    dependsOn?: string[];
+}
+
+// ---- WorkflowStepError — definitions/workflow.d.ts
+interface WorkflowStepError {
+    step: string;
+    kind: string;
+    message: string;
+    code?: string;
+}
+
+// ---- WorkflowStepFinishEvent — run/events.d.ts
+interface WorkflowStepFinishEvent extends OfWorkflow {
+    type: 'workflow-step-finish';
+    step: string;
+    status: 'success' | 'skipped' | 'error';
+    reason?: string;
+    error?: string;
+}
+
+// ---- WorkflowStepStartEvent — run/events.d.ts
+interface WorkflowStepStartEvent extends OfWorkflow {
+    type: 'workflow-step-start';
+    step: string;
+    visit: number;
 }
 
 // ======== lmthing/wasm

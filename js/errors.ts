@@ -71,6 +71,23 @@ export class TimeoutError extends LmthingError {
   }
 }
 
+/**
+ * A workflow failed (docs/orchestration.md): `WORKFLOW_STEP_FAILED` — a step failed and had no
+ * `onError` route (`step` names it, `cause` is its error); `WORKFLOW_LOOP_LIMIT` — routing would run
+ * `step` more than `maxIterations` times. (Past `maxDuration` a workflow fails with `TimeoutError`.)
+ */
+export class WorkflowError extends LmthingError {
+  /** The workflow's name. */
+  readonly workflow: string | undefined;
+  /** The step that failed or looped. */
+  readonly step: string | undefined;
+  constructor(code: 'WORKFLOW_STEP_FAILED' | 'WORKFLOW_LOOP_LIMIT', message: string, details: { workflow?: string; step?: string; cause?: unknown } = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.workflow = details.workflow;
+    this.step = details.step;
+  }
+}
+
 /** The engine itself failed (a bug or a broken invariant); every pending run is rejected with it. */
 export class EngineError extends LmthingError {
   /** For a fault (`ENGINE_FAULT`): the messages the engine was handling (types and ids, truncated), when known. */
@@ -307,6 +324,12 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
     new TemplateError(typeof e.code === 'string' ? (e.code as TemplateErrorCode) : 'TEMPLATE_SYNTAX', e.message, {
       template: typeof e.template === 'string' ? e.template : '',
       ...(typeof e.variable === 'string' ? { variable: e.variable } : {}),
+    }),
+  workflow: (e) =>
+    new WorkflowError(e.code === 'WORKFLOW_LOOP_LIMIT' ? 'WORKFLOW_LOOP_LIMIT' : 'WORKFLOW_STEP_FAILED', e.message, {
+      workflow: e.workflow as string | undefined,
+      step: e.step as string | undefined,
+      cause: e.cause,
     }),
   storage: (e) => {
     const code = typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE';

@@ -4,6 +4,7 @@
  * `checkConstraints`). `PromptContext` (runPrompt's `ctx`) extends it; a directive run gets one in
  * `run(agent, {define: (ctx) => ...})`. Each method is a thin typed wrapper over the one marshaller.
  */
+import * as c from '../config/check.js';
 import { ConfigError, NotRunningError, StateError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { Infer, JsonObject } from '../schema-types.js';
@@ -27,8 +28,8 @@ import { cacheKind, type CacheConfig, type CacheStrategy } from './cache.js';
 import { draftWrite, stateKind, type StateOptions, type StoredState } from './state.js';
 import { templateKind, type TemplateRef, type TemplateValue, type TemplateValues, type TemplateVariables } from './template.js';
 import { defaultEngine } from '../default-engine.js';
-import * as c from '../config/check.js';
 import { checkName } from '../prompt/names.js';
+import { workflowKind, type WorkflowConfig, type WorkflowResult, type WorkflowStep } from './workflow.js';
 
 interface LiveRun {
   engine: Engine;
@@ -303,6 +304,31 @@ export class DefinitionContext {
       },
       refuse: (message) => new StateError('STORAGE_UNSERIALIZABLE', message, { state: name }),
     };
+  }
+
+  // ---- orchestration (docs/orchestration.md)
+
+  /**
+   * Defines a workflow: steps the engine runs in order (or as a `dependsOn` DAG), with conditions,
+   * onSuccess/onError routing, loops bounded by `maxIterations`, per-step retries and timeouts and
+   * a `maxDuration`. Run it with {@link runWorkflow} while the run is live.
+   */
+  defWorkflow<State extends object = Record<string, unknown>>(name: string, steps: WorkflowStep<State>[], config: WorkflowConfig = {}): Reference {
+    return reference(definitionsOf(this).add(workflowKind, name, steps as unknown as WorkflowStep[], config));
+  }
+
+  /**
+   * Runs workflow `name` with `input` (inside tools, hooks, agents and workflow steps) and resolves
+   * with its output, every step's result and the final state. Rejects with `WorkflowError` (a step
+   * failed with no onError route, or a loop passed maxIterations) or `TimeoutError` (maxDuration).
+   * `options.state` sets the initial state (default: a copy of an object input, else `{}`).
+   */
+  async runWorkflow<Output = unknown>(name: string, input?: unknown, options: { state?: Record<string, unknown> } = {}): Promise<WorkflowResult<Output>> {
+    const run = this.live('runWorkflow', workflowKind, name);
+    c.checkOptions(`ctx.runWorkflow("${name}")`, options, { state: c.object });
+    const fields: Record<string, unknown> = { run: run.runId, name, input: input ?? null };
+    if (options.state !== undefined) fields.state = options.state;
+    return (await run.engine.request('workflow.run', fields)) as WorkflowResult<Output>;
   }
 
   // ---- while the run is live

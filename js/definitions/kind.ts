@@ -3,6 +3,7 @@
  * `def*` call and turned into its wire form `{kind, name, config}` when a run starts. Functions in a
  * config become engine callbacks and models become model references through the {@link Marshal}.
  */
+import type { Engine } from '../engine.js';
 import type { LanguageModel } from '../providers/types.js';
 
 /** Registers what a definition's wire form refers to, while a run's spec is being built. */
@@ -17,6 +18,8 @@ export interface Marshal {
   model(model: string | LanguageModel): string;
   /** The run's states by name, as the `state` of guard and tool contexts (live objects). */
   state?(): Record<string, unknown>;
+  /** The engine of the run, for callbacks that send commands back while the run is live (workflow steps). */
+  engine?: Engine;
 }
 
 /** A kind of definition: how its config is checked and marshalled. */

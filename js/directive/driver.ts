@@ -223,6 +223,7 @@ class DirectiveRun {
       callback: (label: string, fn: (...args: never[]) => unknown, o?: { plain?: boolean }) => this.register(label, fn, o),
       model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)),
       state: () => stateView(this.definitions),
+      engine: this.engine,
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
     const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);

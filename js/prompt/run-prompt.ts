@@ -304,7 +304,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     callbacks.push(name);
     return name;
   };
-  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)), state: () => stateView(ctx) };
+  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)), state: () => stateView(ctx), engine };
 
   // Names that refer to definitions are checked now, so a typo rejects the call that made it.
   for (const def of collected.tools.values()) checkReferences(`tool "${def.name}"`, def.options, definitions, referenceKinds);

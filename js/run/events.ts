@@ -5,6 +5,7 @@
  * `['root']`, `['root', '0']`, `['root', 'researcher']`.
  */
 import type { FinishReason, Usage } from '../providers/types.js';
+import type { JsonValue } from '../schema-types.js';
 
 interface Located {
   /** Where the event comes from: `['root']`, then one segment per branch or sub-agent. */
@@ -322,6 +323,47 @@ export interface CacheErrorEvent extends OfCachedCall {
   message: string;
 }
 
+/** Fields of every workflow event: the workflow and its execution (per run, from 1). */
+interface OfWorkflow extends Located {
+  workflow: string;
+  execution: number;
+}
+
+/** `ctx.runWorkflow` started an execution. */
+export interface WorkflowStartEvent extends OfWorkflow {
+  type: 'workflow-start';
+}
+
+/** A step is about to run (its condition first); `visit` counts its runs in loops, from 1. */
+export interface WorkflowStepStartEvent extends OfWorkflow {
+  type: 'workflow-step-start';
+  step: string;
+  visit: number;
+}
+
+/** A step ended: `success`, `skipped` (a false condition, `reason` says why) or `error`. */
+export interface WorkflowStepFinishEvent extends OfWorkflow {
+  type: 'workflow-step-finish';
+  step: string;
+  status: 'success' | 'skipped' | 'error';
+  reason?: string;
+  error?: string;
+}
+
+/** An execution ended. */
+export interface WorkflowFinishEvent extends OfWorkflow {
+  type: 'workflow-finish';
+  status: 'success' | 'error';
+  error?: string;
+}
+
+/** A step called `wctx.emit(data)`. */
+export interface WorkflowCustomEvent extends OfWorkflow {
+  type: 'workflow-event';
+  step: string;
+  data: JsonValue;
+}
+
 /** Every event a run can report, discriminated by `type`. */
 export type RunEvent =
   | StepStartEvent
@@ -358,7 +400,12 @@ export type RunEvent =
   | CacheHitEvent
   | CacheMissEvent
   | CacheEvictEvent
-  | CacheErrorEvent;
+  | CacheErrorEvent
+  | WorkflowStartEvent
+  | WorkflowStepStartEvent
+  | WorkflowStepFinishEvent
+  | WorkflowFinishEvent
+  | WorkflowCustomEvent;
 
 /** The `type` of a {@link RunEvent}. */
 export type RunEventType = RunEvent['type'];

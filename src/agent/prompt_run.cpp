@@ -1,6 +1,7 @@
 #include "agent/prompt_run.hpp"
 
 #include "agent/agent_loop.hpp"
+#include "flow/run_tools.hpp"
 #include "policy/fallback.hpp"
 #include "policy/human_policy.hpp"
 #include "state/state_store.hpp"
@@ -50,7 +51,8 @@ class PromptRun {
         env_{loop, run, tree_, desk, spec_.host, spec_.path, tool_box(spec_.tools, spec_.settings, *tree_)},
         model_chain_(
             pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
-        transcript_(spec_.messages) {
+        transcript_(spec_.messages),
+        run_tools_(*tree_, run, env_.tools) {
     check_guarded_tools();
     protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");
     seams_ = make_seams(raw, *tree_, false);
@@ -147,6 +149,7 @@ class PromptRun {
   std::shared_ptr<const pipeline::Chain> model_chain_;
   PromptTranscript transcript_;
   std::vector<std::unique_ptr<pipeline::StepSeam>> seams_;
+  flow::RunToolsEntry run_tools_;  // workflow steps call this run's tools (flow/run_tools.hpp)
 };
 
 Task<json> body(std::unique_ptr<PromptRun> run) { co_return co_await run->run(); }

@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "agent/prompt_run.hpp"
+#include "engine/flow_commands.hpp"
 #include "engine/human_commands.hpp"
 #include "engine/run_kinds.hpp"
 #include "engine/state_commands.hpp"
@@ -45,6 +46,9 @@ void Engine::handle_command(const json& message) {
       directives_.handle(id, type, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, info()));
+    else if (type.rfind("workflow.", 0) == 0)
+      handle_flow_command(
+          loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (type.rfind("state.", 0) == 0)
       handle_state_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
@@ -56,7 +60,8 @@ void Engine::handle_command(const json& message) {
       throw ProtocolError("unknown command type \"" + type +
                           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
                           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
-                          "interaction.respond, state.view, state.change, state.save, state.update, template.render, op.done)");
+                          "interaction.respond, state.view, state.change, state.save, state.update, template.render, workflow.run, workflow.tool, "
+                          "workflow.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {

@@ -127,6 +127,10 @@ std::unique_ptr<pipeline::Interceptor> make_retry(const pipeline::Target& target
 
 }  // namespace
 
+std::unique_ptr<pipeline::Interceptor> make_retry_interceptor(RetryPolicy policy, pipeline::RunTree& tree) {
+  return std::make_unique<RetryInterceptor>(std::move(policy), any_failure, tree);
+}
+
 }  // namespace lmthing::policy
 
 namespace lmthing::pipeline::registered {

@@ -42,11 +42,19 @@ std::optional<double> retry_after_ms(const protocol::WireError& error);
 
 }  // namespace lmthing::policy
 
+#include <memory>
+
 namespace lmthing::pipeline {
 struct Target;
-}
+class Interceptor;
+class RunTree;
+}  // namespace lmthing::pipeline
 
 namespace lmthing::policy {
+
+// The retry interceptor with `policy` for a call of user code that is not a tool (a workflow step,
+// a pipeline stage, a resource's initialization): it retries any failure the policy does not exclude.
+std::unique_ptr<pipeline::Interceptor> make_retry_interceptor(RetryPolicy policy, pipeline::RunTree& tree);
 
 // The retry policy of a target's model calls: the one named by the run's `retry` model option, or
 // the default rule with the run's maxRetries. Throws ProtocolError for an unknown name.

@@ -1,0 +1,234 @@
+/**
+ * `defWorkflow` as a definition kind (docs/orchestration.md). The engine owns the graph: step order,
+ * conditions, onSuccess/onError routing, loops bounded by maxIterations, per-step retries (the retry
+ * interceptor) and timeouts, maxDuration, and a `dependsOn` DAG. A step's `action` and `condition`
+ * are engine callbacks; this file keeps, per execution, what the steps share on the JS side (the
+ * input, the mutable `state`, the `results` the engine has sent) and builds each step's `wctx`.
+ */
+import * as c from '../config/check.js';
+import type { CallbackContext, Engine } from '../engine.js';
+import type { ApprovalResult } from '../run/human-host.js';
+import type { JsonValue } from '../storage/types.js';
+import type { DefinitionKind } from './kind.js';
+
+/** The error an `onError` handler step receives as `wctx.error`. */
+export interface WorkflowStepError {
+  /** The step that failed. */
+  step: string;
+  /** The wire kind of the failure: `callback` (the action threw), `timeout`, `guard` ... */
+  kind: string;
+  message: string;
+  code?: string;
+}
+
+/** What a step's `action` and `condition` get. */
+export interface WorkflowContext<State extends object = Record<string, unknown>> {
+  /** The workflow's name and the step running. */
+  readonly workflow: string;
+  readonly step: string;
+  /** What `ctx.runWorkflow(name, input)` was given. */
+  readonly input: unknown;
+  /** Shared by every step of this execution; read and write it (it must stay JSON). Starts as a copy of an object input, else `{}`. */
+  state: State;
+  /** The result of each step that has succeeded so far, by step id. */
+  readonly results: Readonly<Record<string, unknown>>;
+  /** The failure an `onError` handler step was routed for (absent otherwise). */
+  readonly error?: WorkflowStepError;
+  /** 1 for the first attempt, then 2, 3 ... when the step has `retries`. */
+  readonly attempt: number;
+  /** Aborted when this attempt is cancelled: its `timeout`, the workflow's `maxDuration`, or the run's end. */
+  readonly abortSignal: AbortSignal;
+  /** Calls a tool of the run through its whole call pipeline (guards, approval, retry, cache ...) and resolves with its result. */
+  runTool(name: string, args?: unknown): Promise<unknown>;
+  /** Calls a `defAgent` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
+  runAgent(name: string, args?: unknown): Promise<unknown>;
+  /** Asks a `defApproval`; resolves with the decision (`action`: approve, deny or modify; a denial resolves too). */
+  requestApproval(name: string, data?: unknown): Promise<ApprovalResult>;
+  /** Emits a `workflow-event` run event with `data` (a JSON value). */
+  emit(data: unknown): Promise<void>;
+}
+
+/** One step of `defWorkflow(name, steps, config)`. */
+export interface WorkflowStep<State extends object = Record<string, unknown>> {
+  /** Unique within the workflow; `results[id]` holds the step's result. */
+  id: string;
+  /** The step's work; its (JSON) return value is `results[id]`. */
+  action: (wctx: WorkflowContext<State>) => unknown;
+  /** When it returns false, the step is skipped (its `onSuccess` route is not taken). */
+  condition?: (wctx: WorkflowContext<State>) => unknown;
+  /** The step to go to after this one succeeds (default: the next in the list). Routing back to an earlier step makes a loop. */
+  onSuccess?: string;
+  /** The step to go to when this one fails (it gets `wctx.error`); without it the workflow fails with `WorkflowError`. */
+  onError?: string;
+  /** Attempts after the first, with exponential backoff from 500 ms (through the retry interceptor: `retry` events). */
+  retries?: number;
+  /** A `defRetry` policy instead of `retries`. */
+  retry?: string;
+  /** Time limit of each attempt, ms (a timed-out attempt fails with kind `timeout` and is retried like any failure). */
+  timeout?: number;
+  /** Steps that must succeed first. A workflow with `dependsOn` runs as a DAG: each step starts as soon as its dependencies are done, concurrently with the others. */
+  dependsOn?: string[];
+}
+
+/** Options of `defWorkflow`. */
+export interface WorkflowConfig {
+  /** The whole execution's time limit, ms: past it the workflow fails with `TimeoutError` (code on the wire: WORKFLOW_TIMEOUT). */
+  maxDuration?: number;
+  /** How many times one step may run in a loop of routing (default 10); past it: `WorkflowError` WORKFLOW_LOOP_LIMIT. */
+  maxIterations?: number;
+  /** DAG workflows: steps in flight at most (default: no limit). */
+  concurrency?: number;
+}
+
+/** What `ctx.runWorkflow` resolves with. */
+export interface WorkflowResult<Output = unknown> {
+  /** The result of the last step that succeeded (in run order; for a DAG, the last in list order). */
+  output: Output;
+  /** Every step's result by id. */
+  results: Record<string, unknown>;
+  /** The shared state at the end. */
+  state: Record<string, unknown>;
+  /** What happened to each step, in order: `success`, `skipped` or `error` (an error that was routed to a handler). */
+  steps: Array<{ id: string; status: 'success' | 'skipped' | 'error'; error?: { kind: string; message: string } }>;
+  /** The execution's number (per run, from 1), as in the workflow events. */
+  execution: number;
+}
+
+/** What `defWorkflow` keeps. */
+export interface StoredWorkflow {
+  steps: WorkflowStep[];
+  config: WorkflowConfig;
+}
+
+const stepShape: c.Shape = {
+  id: c.nonEmpty,
+  action: c.func,
+  condition: c.func,
+  onSuccess: c.nonEmpty,
+  onError: c.nonEmpty,
+  retries: c.integer(0, 100),
+  retry: c.nonEmpty,
+  timeout: c.ms(),
+  dependsOn: c.stringList,
+};
+
+export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
+  kind: 'workflow',
+  noun: 'workflow',
+  method: 'defWorkflow',
+  check(where, steps, config) {
+    if (!Array.isArray(steps) || steps.length === 0) c.fail(where, `steps must be a non-empty array of {id, action, ...}, got ${c.describe(steps)}`);
+    const ids: string[] = [];
+    steps.forEach((step, i) => {
+      const at = `${where}: steps[${i}]`;
+      if (!c.isPlainObject(step)) c.fail(at, `expected a step {id, action, ...}, got ${c.describe(step)}`);
+      c.checkOptions(at, step, stepShape, 'field');
+      if (typeof step.id !== 'string') c.fail(at, "'id' is required (a non-empty string)");
+      if (typeof step.action !== 'function') c.fail(at, "'action' is required (a function of wctx)");
+      const before = ids.indexOf(step.id);
+      if (before >= 0) c.fail(at, `id "${step.id}" is already used by steps[${before}]`);
+      if (step.retries !== undefined && step.retry !== undefined) c.fail(at, "give 'retries' (a count) or 'retry' (a defRetry name), not both");
+      ids.push(step.id);
+    });
+    const known = (step: WorkflowStep, field: 'onSuccess' | 'onError', target: string | undefined) => {
+      if (target === undefined || ids.includes(target)) return;
+      const guess = c.nearest(target, ids);
+      c.fail(`${where}: step "${step.id}"`, `${field} names unknown step "${target}" (${guess ? `did you mean "${guess}"? ` : ''}steps: ${ids.join(', ')})`);
+    };
+    for (const step of steps) {
+      known(step, 'onSuccess', step.onSuccess);
+      known(step, 'onError', step.onError);
+      for (const dep of step.dependsOn ?? []) {
+        if (!ids.includes(dep)) c.fail(`${where}: step "${step.id}"`, `dependsOn names unknown step "${dep}" (steps: ${ids.join(', ')})`);
+      }
+    }
+    const o = c.checkOptions<WorkflowConfig>(where, (config ?? {}), {
+      maxDuration: c.ms(),
+      maxIterations: c.integer(1, 100000),
+      concurrency: c.integer(1, 100000),
+    });
+    return { steps: steps.map((s) => ({ ...s })), config: { ...o } };
+  },
+  wire({ steps, config }, marshal) {
+    const executions = new Map<number, Execution>();
+    const out: Record<string, unknown> = {
+      steps: steps.map((step) => {
+        const wireStep: Record<string, unknown> = { id: step.id };
+        wireStep.action = marshal.callback(`workflow step "${step.id}"`, async (w: StepCall, call: CallbackContext) => {
+          const wctx = contextOf(executions, w, call, marshal.engine);
+          const value: unknown = await step.action(wctx);
+          return { value: value === undefined ? null : value, state: wctx.state as JsonValue };
+        });
+        if (step.condition) {
+          const condition = step.condition;
+          wireStep.condition = marshal.callback(`the condition of workflow step "${step.id}"`, async (w: StepCall, call: CallbackContext) => Boolean(await condition(contextOf(executions, w, call, marshal.engine))));
+        }
+        for (const key of ['onSuccess', 'onError', 'retries', 'retry', 'timeout', 'dependsOn'] as const) if (step[key] !== undefined) wireStep[key] = step[key];
+        return wireStep;
+      }),
+    };
+    if (config.maxDuration !== undefined) out.maxDuration = config.maxDuration;
+    if (config.maxIterations !== undefined) out.maxIterations = config.maxIterations;
+    if (config.concurrency !== undefined) out.concurrency = config.concurrency;
+    return out;
+  },
+};
+
+/** What the engine sends a step's callback (src/flow/workflow.hpp). */
+interface StepCall {
+  workflow: string;
+  execution: number;
+  step: string;
+  kind: 'action' | 'condition';
+  attempt: number;
+  results: Array<[string, JsonValue]>;
+  start?: { input: JsonValue; state: JsonValue };
+  error?: WorkflowStepError;
+}
+
+/** What the steps of one execution share on the JS side. */
+interface Execution {
+  input: unknown;
+  state: Record<string, unknown>;
+  results: Record<string, unknown>;
+}
+
+function contextOf(executions: Map<number, Execution>, w: StepCall, call: CallbackContext, engine: Engine | undefined): WorkflowContext {
+  let execution = executions.get(w.execution);
+  if (!execution || w.start) {
+    const state = w.start?.state;
+    execution = { input: w.start?.input ?? null, state: c.isPlainObject(state) ? state : {}, results: {} };
+    executions.set(w.execution, execution);
+  }
+  for (const [id, value] of w.results) execution.results[id] = value;
+  const exec = execution;
+  const live = (what: string): Engine => {
+    if (!engine) throw new TypeError(`wctx.${what}: this run cannot reach the engine`);
+    return engine;
+  };
+  const request = (what: string, type: string, fields: Record<string, unknown>) => {
+    const e = live(what);
+    return e.waitOnEngine(call.opId, e.request(type, { run: call.runId, ...fields }));
+  };
+  return {
+    workflow: w.workflow,
+    step: w.step,
+    input: exec.input,
+    get state() {
+      return exec.state;
+    },
+    set state(value: Record<string, unknown>) {
+      exec.state = value;
+    },
+    results: exec.results,
+    ...(w.error ? { error: w.error } : {}),
+    attempt: w.attempt,
+    abortSignal: call.signal,
+    runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {} }),
+    runAgent: (name, args) => request('runAgent', 'workflow.tool', { name, args: args ?? {} }),
+    requestApproval: async (name, data) => (await request('requestApproval', 'approval.request', { name, context: data ?? null })) as ApprovalResult,
+    emit: async (data) => {
+      await request('emit', 'workflow.emit', { workflow: w.workflow, execution: w.execution, step: w.step, data: data ?? null });
+    },
+  };
+}

@@ -1,0 +1,306 @@
+// defWorkflow / ctx.runWorkflow through the package (docs/orchestration.md): the proposal's
+// codeReview example and Integration Example 1's workflow as written (with mockModel), typed
+// errors (a failed step, the loop bound, maxDuration), wctx (state, results, runTool through the
+// tool's pipeline, runAgent, requestApproval, emit), a dependsOn DAG, and strict config.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ConfigError, mockModel, NotRunningError, runPrompt, TimeoutError, WorkflowError } from '../../dist/node.js';
+
+const objectSchema = { type: 'object', properties: {}, additionalProperties: true };
+const filesSchema = { type: 'object', properties: { files: { type: 'array', items: { type: 'string' } } }, required: ['files'] };
+
+/**
+ * Runs a prompt whose model calls tool `go` once; `go` runs `body(ctx)` while the run is live (where
+ * ctx.runWorkflow works). Resolves with body's value or error, and the run's events.
+ */
+async function whileLive(define, body, config = {}) {
+  let outcome;
+  const events = [];
+  const model = mockModel([{ type: 'tool-call', toolName: 'go', args: {} }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => {
+    define(ctx);
+    ctx.defTool('go', 'runs the test body', objectSchema, async () => {
+      try {
+        outcome = { value: await body(ctx) };
+      } catch (error) {
+        outcome = { error };
+      }
+      return 'ok';
+    });
+    ctx.$`go`;
+  }, { model, onEvent: (e) => events.push(e), ...config });
+  assert.equal(await result.text, 'done');
+  return { ...outcome, events };
+}
+
+function analyzerAgent(ctx, answer, seen = []) {
+  ctx.defAgent('codeAnalyzer', 'Analyze code quality', filesSchema, (args, agentCtx) => {
+    seen.push(args);
+    agentCtx.$`Analyze code quality for: ${args.files.join(', ')}`;
+  }, {
+    model: mockModel([{ type: 'text', text: JSON.stringify(answer) }]),
+    responseSchema: { type: 'object', properties: { score: { type: 'number' } }, required: ['score'] },
+  });
+}
+
+test("the proposal's codeReview workflow runs as written: agent, condition, tools, routing", async () => {
+  const calls = [];
+  const analyzed = [];
+  const { value, error, events } = await whileLive(
+    (ctx) => {
+      analyzerAgent(ctx, { score: 5, issues: ['naming'] }, analyzed);
+      ctx.defTool('suggestImprovements', 'Suggest improvements', objectSchema, (args) => {
+        calls.push(['suggestImprovements', args]);
+        return { patches: ['rename x'] };
+      });
+      ctx.defTool('applyPatches', 'Apply patches', objectSchema, (args) => {
+        calls.push(['applyPatches', args]);
+        return { applied: args.patches.length };
+      });
+      // --- as in lmthing-next-features.md §2 ---
+      ctx.defWorkflow('codeReview', [
+        {
+          id: 'analyze',
+          action: async (wctx) => {
+            return await wctx.runAgent('codeAnalyzer', { files: wctx.state.files });
+          },
+          onSuccess: 'checkQuality',
+          onError: 'reportError'
+        },
+        {
+          id: 'checkQuality',
+          condition: (wctx) => wctx.results.analyze.score < 7,
+          action: async (wctx) => {
+            return await wctx.runTool('suggestImprovements', wctx.results.analyze);
+          },
+          onSuccess: 'applyFixes',
+          onError: 'requestHumanReview'
+        },
+        {
+          id: 'applyFixes',
+          action: async (wctx) => {
+            return await wctx.runTool('applyPatches', wctx.results.checkQuality);
+          },
+          retries: 3,
+          timeout: 30000
+        },
+        // The example routes to these two; they must exist (an unknown id is a ConfigError). Being
+        // onError targets, they are handlers: they run only when a step fails into them.
+        { id: 'reportError', action: async (wctx) => ({ failed: wctx.error?.message }) },
+        { id: 'requestHumanReview', action: async () => ({ review: 'requested' }) },
+      ], { maxDuration: 300000 });
+    },
+    (ctx) => ctx.runWorkflow('codeReview', { files: ['src/a.ts', 'src/b.ts'] }),
+  );
+  assert.equal(error, undefined, error?.stack);
+  assert.deepEqual(analyzed, [{ files: ['src/a.ts', 'src/b.ts'] }]);
+  assert.deepEqual(calls, [
+    ['suggestImprovements', { score: 5, issues: ['naming'] }],
+    ['applyPatches', { patches: ['rename x'] }],
+  ]);
+  // reportError and requestHumanReview are onError targets: handlers run only when routed to.
+  assert.deepEqual(value.steps.map((s) => `${s.id}:${s.status}`), ['analyze:success', 'checkQuality:success', 'applyFixes:success']);
+  assert.deepEqual(value.results.applyFixes, { applied: 1 });
+  const types = events.map((e) => e.type);
+  assert.ok(types.includes('workflow-start') && types.includes('workflow-finish'));
+});
+
+test('a false condition skips the step and its route; a good score goes straight on', async () => {
+  const ran = [];
+  const { value } = await whileLive(
+    (ctx) => {
+      analyzerAgent(ctx, { score: 9 });
+      ctx.defWorkflow('review', [
+        { id: 'analyze', action: (wctx) => wctx.runAgent('codeAnalyzer', { files: wctx.input.files }) },
+        { id: 'improve', condition: (wctx) => wctx.results.analyze.score < 7, action: () => ran.push('improve'), onSuccess: 'improve' },
+        { id: 'ship', action: () => 'shipped' },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('review', { files: ['a.ts'] }),
+  );
+  assert.deepEqual(ran, []);
+  assert.deepEqual(value.steps.map((s) => s.status), ['success', 'skipped', 'success']);
+  assert.equal(value.output, 'shipped');
+});
+
+test("Integration Example 1's workflow: agent, approval, then the tool through its pipeline", async () => {
+  const written = [];
+  const approvals = [];
+  const { value, error } = await whileLive(
+    (ctx) => {
+      analyzerAgent(ctx, { score: 4, changesNeeded: true, changes: { path: 'a.ts', content: 'fixed' } });
+      ctx.defApproval('destructiveOp', { message: (c) => `About to modify ${c.path}. Continue?`, timeout: 30000 });
+      ctx.defGuard('safePath', ({ path }) => !path.startsWith('/'), { onFail: 'throw' });
+      ctx.defTool('writeFile', 'Write to file', { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } }, required: ['path', 'content'] }, (args) => {
+        written.push(args);
+        return { success: true };
+      }, { guards: ['safePath'] });
+      // --- as in lmthing-next-features.md, Integration Example 1 ---
+      ctx.defWorkflow('codeReviewWorkflow', [
+        {
+          id: 'analyze',
+          action: async (wctx) => wctx.runAgent('codeAnalyzer', { files: wctx.state.files })
+        },
+        {
+          id: 'requestApproval',
+          condition: (wctx) => wctx.results.analyze.changesNeeded,
+          action: async (wctx) => wctx.requestApproval('destructiveOp', wctx.results.analyze)
+        },
+        {
+          id: 'applyChanges',
+          action: async (wctx) => wctx.runTool('writeFile', wctx.results.analyze.changes)
+        }
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('codeReviewWorkflow', { files: ['a.ts'] }),
+    { onApproval: (request) => { approvals.push(request); return { action: 'approve' }; } },
+  );
+  assert.equal(error, undefined, error?.stack);
+  assert.equal(approvals.length, 1);
+  assert.equal(value.results.requestApproval.action, 'approve');
+  assert.deepEqual(written, [{ path: 'a.ts', content: 'fixed' }]);
+  assert.deepEqual(value.output, { success: true });
+});
+
+test('an analyzer failure routes to reportError, which ends the workflow', async () => {
+  const { value } = await whileLive(
+    (ctx) => {
+      ctx.defTool('analyzeTool', 'fails', objectSchema, () => { throw new Error('parser crashed'); });
+      ctx.defWorkflow('codeReview', [
+        { id: 'analyze', action: (wctx) => wctx.runTool('analyzeTool', {}), onSuccess: 'fix', onError: 'reportError' },
+        { id: 'fix', action: () => assert.fail('not after a failure') },
+        { id: 'reportError', action: (wctx) => ({ failed: wctx.error.step, why: wctx.error.message }) },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('codeReview'),
+  );
+  assert.deepEqual(value.steps.map((s) => `${s.id}:${s.status}`), ['analyze:error', 'reportError:success']);
+  assert.equal(value.output.failed, 'analyze');
+  assert.match(value.output.why, /parser crashed/);
+});
+
+test('runTool goes through the tool pipeline: a guard refusal fails the step, which routes to onError', async () => {
+  const { value } = await whileLive(
+    (ctx) => {
+      ctx.defGuard('noRoot', ({ path }) => path !== '/', { onFail: 'throw' });
+      ctx.defTool('rm', 'remove', { type: 'object', properties: { path: { type: 'string' } } }, () => assert.fail('the guard must stop it'), { guards: ['noRoot'] });
+      ctx.defWorkflow('clean', [
+        { id: 'remove', action: (wctx) => wctx.runTool('rm', { path: '/' }), onError: 'explain' },
+        { id: 'explain', action: (wctx) => `refused: ${wctx.error.kind}` },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('clean'),
+  );
+  assert.equal(value.output, 'refused: guard');
+  assert.equal(value.steps[0].status, 'error');
+});
+
+test('state is shared across steps; results by id; wctx.emit reaches the run events', async () => {
+  const { value, events } = await whileLive(
+    (ctx) => {
+      ctx.defWorkflow('count', [
+        { id: 'one', action: (wctx) => { wctx.state.n = 1; return 'a'; } },
+        { id: 'two', action: async (wctx) => { wctx.state.n += 1; await wctx.emit({ progress: wctx.state.n }); return wctx.results.one + 'b'; } },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('count', { start: true }),
+  );
+  assert.deepEqual(value.state, { start: true, n: 2 });
+  assert.equal(value.output, 'ab');
+  const custom = events.filter((e) => e.type === 'workflow-event');
+  assert.deepEqual(custom.map((e) => [e.step, e.data]), [['two', { progress: 2 }]]);
+});
+
+test('a failed step without onError rejects with WorkflowError naming the step and the cause', async () => {
+  const { error } = await whileLive(
+    (ctx) => ctx.defWorkflow('w', [{ id: 'ok', action: () => 1 }, { id: 'boom', action: () => { throw new Error('disk full'); } }]),
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.ok(error instanceof WorkflowError, String(error));
+  assert.equal(error.code, 'WORKFLOW_STEP_FAILED');
+  assert.equal(error.step, 'boom');
+  assert.equal(error.workflow, 'w');
+  assert.match(error.message, /step "boom" failed: disk full/);
+});
+
+test('per-step retries: the action runs again with the next attempt number', async () => {
+  const attempts = [];
+  const { value } = await whileLive(
+    (ctx) => ctx.defWorkflow('w', [{ id: 'flaky', retries: 2, action: (wctx) => { attempts.push(wctx.attempt); if (wctx.attempt < 2) throw new Error('once'); return 'ok'; } }]),
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.deepEqual(attempts, [1, 2]);
+  assert.equal(value.output, 'ok');
+});
+
+test('routing back loops; past maxIterations: WorkflowError WORKFLOW_LOOP_LIMIT', async () => {
+  let runs = 0;
+  const { error } = await whileLive(
+    (ctx) => ctx.defWorkflow('w', [{ id: 'again', action: () => ++runs, onSuccess: 'again' }], { maxIterations: 4 }),
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.equal(runs, 4);
+  assert.ok(error instanceof WorkflowError);
+  assert.equal(error.code, 'WORKFLOW_LOOP_LIMIT');
+  assert.match(error.message, /more than 4 times \(maxIterations\)/);
+});
+
+test('past maxDuration the workflow rejects with TimeoutError and the step sees its abortSignal', async () => {
+  let aborted = false;
+  const { error } = await whileLive(
+    (ctx) =>
+      ctx.defWorkflow('w', [{
+        id: 'stuck',
+        action: (wctx) => new Promise((resolve) => wctx.abortSignal.addEventListener('abort', () => { aborted = true; resolve('late'); })),
+      }], { maxDuration: 100 }),
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.ok(error instanceof TimeoutError, String(error));
+  assert.match(error.message, /exceeded its maxDuration of 100 ms/);
+  assert.equal(aborted, true);
+});
+
+test('a dependsOn DAG runs independent steps concurrently, each after its dependencies', async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const finished = [];
+  const work = (id, deps) => ({
+    id,
+    ...(deps.length ? { dependsOn: deps } : {}),
+    action: async (wctx) => {
+      for (const d of deps) assert.ok(d in wctx.results, `${id} ran before ${d}`);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      finished.push(id);
+      return id;
+    },
+  });
+  const { value } = await whileLive(
+    (ctx) => ctx.defWorkflow('dag', [work('a', []), work('b', []), work('c', []), work('d', ['a', 'b']), work('e', ['d', 'c'])]),
+    (ctx) => ctx.runWorkflow('dag'),
+  );
+  assert.ok(maxInFlight >= 2, `max in flight ${maxInFlight}`);
+  assert.equal(finished.at(-1), 'e');
+  assert.equal(value.output, 'e');
+});
+
+test('bad input: typed errors naming the workflow, the step and the field', async () => {
+  let notRunning;
+  await runPrompt((ctx) => {
+    assert.throws(() => ctx.defWorkflow('w', [{ id: 'a', action: () => 1, onSuccess: 'reveiw' }, { id: 'review', action: () => 1 }]), (e) => e instanceof ConfigError && /onSuccess names unknown step "reveiw" \(did you mean "review"\?/.test(e.message));
+    assert.throws(() => ctx.defWorkflow('w', [{ id: 'a', action: () => 1 }, { id: 'a', action: () => 2 }]), /id "a" is already used by steps\[0\]/);
+    assert.throws(() => ctx.defWorkflow('w', [{ id: 'a', action: () => 1, retrys: 2 }]), /retries/);
+    assert.throws(() => ctx.defWorkflow('w', [{ id: 'a' }]), /'action' is required/);
+    assert.throws(() => ctx.defWorkflow('w', []), /non-empty array/);
+    assert.throws(() => ctx.defWorkflow('w', [{ id: 'a', action: () => 1 }], { maxDuraton: 5 }), /maxDuration/);
+    ctx.defWorkflow('fine', [{ id: 'a', action: () => 1 }]);
+    notRunning = ctx.runWorkflow('fine').then(() => null, (e) => e);
+    ctx.$`hi`;
+  }, { model: mockModel([{ type: 'text', text: 'hi' }]) }).then(({ result }) => result.text);
+  assert.ok((await notRunning) instanceof NotRunningError);
+  const { error } = await whileLive((ctx) => ctx.defWorkflow('known', [{ id: 'a', action: () => 1 }]), (ctx) => ctx.runWorkflow('unknown'));
+  assert.ok(error instanceof ConfigError);
+  assert.match(error.message, /unknown workflow "unknown" \(defined: known\)/);
+});
