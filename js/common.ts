@@ -53,3 +53,4 @@ export { MemoryHandle } from './definitions/memory.js';
 export type { MemoryConfig, MemoryInput, MemorySearchOptions, MemorySearchResult, MemoryType, StoreResult } from './definitions/memory.js';
 export { offlineEmbedding } from './memory/offline-embedding.js';
 export type { OfflineEmbeddingOptions } from './memory/offline-embedding.js';
+export type { ContextConfig, ContextStrategy } from './definitions/context-window.js';

@@ -26,6 +26,7 @@ import { liveValue, plainCopy, type StateSlot } from '../state/live.js';
 import type { RunStates } from '../state/run-states.js';
 import { cacheKind, type CacheConfig, type CacheStrategy } from './cache.js';
 import { draftWrite, stateKind, type StateOptions, type StoredState } from './state.js';
+import { contextKind, type ContextConfig, type ContextStrategy } from './context-window.js';
 import { MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type MemoryType } from './memory.js';
 import { EngineHost } from '../run/host.js';
 import { resolveEmbeddingModel } from '../providers/registry.js';
@@ -267,6 +268,15 @@ export class DefinitionContext {
    */
   defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference {
     return reference(definitionsOf(this).add(memoryKind, name, type, config));
+  }
+
+  /**
+   * Defines a context window: before every model call of the run the engine keeps the messages that
+   * fit `maxTokens − reserveTokens` (by `prioritize`), never a tool result without its call, and
+   * reports what it left out with a `context-trimmed` event.
+   */
+  defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference {
+    return reference(definitionsOf(this).add(contextKind, name, strategy, config));
   }
 
   /** The handle of memory `name` (in the prompt function, tools, hooks and agents). */

@@ -20,7 +20,9 @@ inline const std::vector<std::string>& run_event_types() {
       "message-appended", "model-pushed", "model-popped", "tool-enabled", "tool-disabled", "branch-started", "branch-returned", "branch-threw",
       "emitted",
       // state and caches
-      "state-loaded", "state-saved", "state-conflict", "cache-hit", "cache-miss", "cache-evict", "cache-error"};
+      "state-loaded", "state-saved", "state-conflict", "cache-hit", "cache-miss", "cache-evict", "cache-error",
+      // context windows
+      "context-trimmed"};
   return types;
 }
 
