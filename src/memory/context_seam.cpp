@@ -65,7 +65,8 @@ class ContextWindowSeam : public pipeline::StepSeam {
         payload["args"] = std::move(args);
         const json scores = co_await env.loop.op(env.run, "callback.invoke", std::move(payload));
         if (!scores.is_array() || scores.size() != messages.size())
-          throw OpFailed(protocol::WireError{"callback", "context \"" + name + "\": relevanceScorer must give one number per message", json::object()});
+          throw OpFailed(
+              protocol::WireError{"callback", "context \"" + name + "\": relevanceScorer must give one number per message", json::object()});
         for (std::size_t i = 0; i < window.size(); ++i) window[i].relevance = scores[i].is_number() ? scores[i].get<double>() : 0;
       }
       state::ContextSelection selection;
@@ -100,8 +101,10 @@ std::unique_ptr<pipeline::StepSeam> make_context_window(const pipeline::StepSeam
 }  // namespace lmthing::memory
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind context_kind{
-    "context", "context", {"strategy", "maxTokens", "reserveTokens", "prioritize", "keepMinimum", "relevanceScorer", "summarization"},
-    memory::define_context, nullptr};
+extern const DefinitionKind context_kind{"context",
+                                         "context",
+                                         {"strategy", "maxTokens", "reserveTokens", "prioritize", "keepMinimum", "relevanceScorer", "summarization"},
+                                         memory::define_context,
+                                         nullptr};
 extern const StepSeamType context_window_seam{"context_window", memory::make_context_window};
 }  // namespace lmthing::pipeline::registered

@@ -3,6 +3,8 @@
 // tool result without its call; what cannot be left out is a context_length error.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "prompt_script.hpp"
 
 using namespace lmthing;
@@ -21,7 +23,8 @@ json conversation(int turns) {
       const std::string id = "call-" + std::to_string(i);
       messages.push_back({{"role", "assistant"}, {"content", json::array({call_part(id, "weather", {{"city", "Paris"}})})}});
       messages.push_back(
-          {{"role", "tool"}, {"content", json::array({json{{"type", "tool-result"}, {"toolCallId", id}, {"toolName", "weather"}, {"result", "sunny"}}})}});
+          {{"role", "tool"},
+           {"content", json::array({json{{"type", "tool-result"}, {"toolCallId", id}, {"toolName", "weather"}, {"result", "sunny"}}})}});
     } else {
       messages.push_back({{"role", "assistant"}, {"content", long_text(i) + " (answer)"}});
     }
@@ -106,12 +109,11 @@ TEST_CASE("relevance-based keeps the messages the scorer ranks highest", "[conte
     json scores = json::array();
     for (const auto& m : args[0]) {
       const std::string text = m["content"].is_string() ? m["content"].get<std::string>() : "";
-      scores.push_back(text.rfind("message 0 ", 0) == 0 || text == "and now the final question" ? 1.0 : 0.0);
+      scores.push_back(text == long_text(0) || text == "and now the final question" ? 1.0 : 0.0);
     }
     return scores;
   };
-  run_prompt(h, script,
-             context_spec({{"strategy", "relevance-based"}, {"maxTokens", 60}, {"relevanceScorer", "score"}}, conversation(8)));
+  run_prompt(h, script, context_spec({{"strategy", "relevance-based"}, {"maxTokens", 60}, {"relevanceScorer", "score"}}, conversation(8)));
   const json& sent = script.model_requests.at(0)["messages"];
   REQUIRE(sent.size() == 2);
   REQUIRE(sent[0]["content"] == long_text(0));
