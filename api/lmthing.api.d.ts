@@ -358,9 +358,32 @@ interface ConstraintWarningEvent extends Located {
     message?: string;
 }
 
+// ---- ContextConfig — definitions/context-window.d.ts
+interface ContextConfig {
+    maxTokens: number;
+    reserveTokens?: number;
+    prioritize?: Array<'system' | 'first' | 'recent' | 'relevant'>;
+    keepMinimum?: number;
+    relevanceScorer?: (message: Message, currentTask: string) => number | Promise<number>;
+}
+
 // ---- ContextLengthError — errors.d.ts
 class ContextLengthError extends LmthingError {
     constructor(message: string);
+}
+
+// ---- ContextStrategy — definitions/context-window.d.ts
+type ContextStrategy = 'sliding-window' | 'relevance-based';
+
+// ---- ContextTrimmedEvent — run/events.d.ts
+interface ContextTrimmedEvent extends InStep {
+    type: 'context-trimmed';
+    context: string;
+    kept: number;
+    dropped: number;
+    keptTokens: number;
+    droppedTokens: number;
+    budget: number;
 }
 
 // ---- ConversationMessage — directive/messages.d.ts
@@ -469,6 +492,11 @@ class DefinitionContext {
     runWorkflow<Output = unknown>(name: string, input?: unknown, options?: {
         state?: Record<string, unknown>;
     }): Promise<WorkflowResult<Output>>;
+    defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference;
+    defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference;
+    memory(name: string): MemoryHandle;
+    embed(values: string[], model: string | EmbeddingModel): Promise<EmbedResult>;
+    private memoryRun;
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
@@ -996,6 +1024,70 @@ class MarkRange {
     constructor(from: number, to: number);
 }
 
+// ---- MemoryConfig — definitions/memory.d.ts
+interface MemoryConfig {
+    dimensions: number;
+    embeddingModel?: string | EmbeddingModel;
+    metric?: 'cosine' | 'dot' | 'l2';
+    maxSize?: number;
+    similarityThreshold?: number;
+    m?: number;
+    efConstruction?: number;
+    efSearch?: number;
+    seed?: number;
+    persist?: boolean;
+    scope?: 'global' | 'session' | 'agent';
+    storage?: string;
+}
+
+// ---- MemoryError — errors.d.ts
+class MemoryError extends LmthingError {
+    readonly code: MemoryErrorCode;
+    readonly memory: string | undefined;
+    constructor(code: MemoryErrorCode, message: string, details?: {
+        memory?: string;
+    });
+}
+
+// ---- MemoryErrorCode — errors.d.ts
+type MemoryErrorCode = 'DIMENSION_MISMATCH' | 'NON_FINITE_VECTOR' | 'ZERO_VECTOR' | 'UNKNOWN_ID' | 'DUPLICATE_ID' | 'INVALID_FILTER' | 'INVALID_CONFIG' | 'CORRUPT_DATA' | 'EMBEDDING_MISMATCH';
+
+// ---- MemoryHandle — definitions/memory.d.ts
+class MemoryHandle {
+    readonly name: string;
+    private readonly runner;
+    store(input: string | MemoryInput | Array<string | MemoryInput>): Promise<StoreResult>;
+    search(query: string | number[], options?: MemorySearchOptions): Promise<MemorySearchResult[]>;
+    delete(ids: string | string[]): Promise<number>;
+    clear(): Promise<number>;
+}
+
+// ---- MemoryInput — definitions/memory.d.ts
+interface MemoryInput {
+    content?: string;
+    vector?: number[];
+    id?: string;
+    metadata?: Record<string, unknown>;
+}
+
+// ---- MemorySearchOptions — definitions/memory.d.ts
+interface MemorySearchOptions {
+    limit?: number;
+    filter?: Record<string, unknown>;
+    threshold?: number;
+    from?: number;
+    to?: number;
+    exact?: boolean;
+}
+
+// ---- MemorySearchResult — definitions/memory.d.ts
+interface MemorySearchResult {
+    id: string;
+    content: string | null;
+    metadata: Record<string, unknown>;
+    score: number;
+}
+
 // ---- memoryStorage — storage/memory.d.ts
 function memoryStorage(options?: MemoryStorageOptions): StorageAdapter;
 
@@ -1003,6 +1095,9 @@ function memoryStorage(options?: MemoryStorageOptions): StorageAdapter;
 interface MemoryStorageOptions {
     clock?: StorageClock;
 }
+
+// ---- MemoryType — definitions/memory.d.ts
+type MemoryType = 'vector';
 
 // ---- Message — providers/types.d.ts
 interface Message {
@@ -1103,6 +1198,14 @@ interface ModelResponse {
 // ---- NotRunningError — errors.d.ts
 class NotRunningError extends LmthingError {
     constructor(message: string);
+}
+
+// ---- offlineEmbedding — memory/offline-embedding.d.ts
+function offlineEmbedding(options?: OfflineEmbeddingOptions): EmbeddingModel;
+
+// ---- OfflineEmbeddingOptions — memory/offline-embedding.d.ts
+interface OfflineEmbeddingOptions {
+    dimensions?: number;
 }
 
 // ---- openai — providers/openai.d.ts
@@ -1380,7 +1483,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -1571,6 +1674,13 @@ interface StorageWriteOptions {
 interface StoredEntry {
     value: JsonValue;
     version: string;
+}
+
+// ---- StoreResult — definitions/memory.d.ts
+interface StoreResult {
+    ids: string[];
+    evicted: string[];
+    size: number;
 }
 
 // ---- StreamDelta — providers/types.d.ts

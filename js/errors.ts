@@ -293,6 +293,41 @@ export class CacheError extends StorageError {
   }
 }
 
+/** What went wrong with a memory (`defMemory`); the `code` of a {@link MemoryError}. */
+export type MemoryErrorCode =
+  /** A vector's length differs from the memory's `dimensions`. */
+  | 'DIMENSION_MISMATCH'
+  /** A vector holds NaN or ±Infinity. */
+  | 'NON_FINITE_VECTOR'
+  /** A zero vector in a cosine memory (its direction is undefined). */
+  | 'ZERO_VECTOR'
+  /** `delete` of an id the memory does not hold. */
+  | 'UNKNOWN_ID'
+  /** The same id twice in one `store` batch. */
+  | 'DUPLICATE_ID'
+  /** A metadata filter that is not one. */
+  | 'INVALID_FILTER'
+  /** The memory's config does not fit (another config under the same name, a text without an embedding model ...). */
+  | 'INVALID_CONFIG'
+  /** The stored memory could not be read back. */
+  | 'CORRUPT_DATA'
+  /** The embedding model answered with another number of vectors than texts, or vectors of different lengths. */
+  | 'EMBEDDING_MISMATCH';
+
+/**
+ * A memory (`defMemory`, `ctx.memory(name)`) refused an operation; nothing of it was applied (a
+ * `store` batch is stored whole or not at all). `memory` names the memory.
+ */
+export class MemoryError extends LmthingError {
+  declare readonly code: MemoryErrorCode;
+  /** The memory's name, when the failure concerns one. */
+  readonly memory: string | undefined;
+  constructor(code: MemoryErrorCode, message: string, details: { memory?: string } = {}) {
+    super(code, message);
+    this.memory = details.memory;
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;
@@ -331,6 +366,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
       step: e.step as string | undefined,
       cause: e.cause,
     }),
+  memory: (e) => new MemoryError((typeof e.code === 'string' ? e.code : 'INVALID_CONFIG') as MemoryErrorCode, e.message, { memory: e.memory as string | undefined }),
   storage: (e) => {
     const code = typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE';
     const details = { adapter: e.adapter as string | undefined, key: e.key as string | undefined };

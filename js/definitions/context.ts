@@ -30,6 +30,11 @@ import { templateKind, type TemplateRef, type TemplateValue, type TemplateValues
 import { defaultEngine } from '../default-engine.js';
 import { checkName } from '../prompt/names.js';
 import { workflowKind, type WorkflowConfig, type WorkflowResult, type WorkflowStep } from './workflow.js';
+import { contextKind, type ContextConfig, type ContextStrategy } from './context-window.js';
+import { MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type MemoryType } from './memory.js';
+import { EngineHost } from '../run/host.js';
+import { resolveEmbeddingModel } from '../providers/registry.js';
+import type { EmbeddingModel, EmbedResult } from '../providers/types.js';
 
 interface LiveRun {
   engine: Engine;
@@ -40,6 +45,29 @@ interface LiveRun {
 
 const definitionSets = new WeakMap<DefinitionContext, DefinitionSet>();
 const liveRuns = new WeakMap<DefinitionContext, LiveRun>();
+
+/** Where a prompt function's memory calls go before its run starts: the run's engine, storage and session. */
+export interface PreRun {
+  engine: () => Promise<Engine>;
+  /** The run's storage name on that engine (registered for the call, released after). */
+  storage?: (engine: Engine) => { name: string; release: () => void };
+  sessionId?: string;
+}
+const preRuns = new WeakMap<DefinitionContext, PreRun>();
+
+/** @internal Lets `ctx`'s memory calls reach `pre`'s engine while the prompt function runs (before its run starts). */
+export function bindPreRun(ctx: DefinitionContext, pre: PreRun | undefined): void {
+  if (pre) preRuns.set(ctx, pre);
+  else preRuns.delete(ctx);
+}
+
+/** @internal Marshal for the definitions of a `memory` run started before the prompt run. */
+function memoryMarshal(engine: Engine): MemoryMarshal {
+  const refuse = (): never => {
+    throw new ConfigError('a memory run before the prompt run carries only memory definitions');
+  };
+  return { callback: refuse, model: refuse, embeddingModel: (m) => EngineHost.of(engine).addEmbeddingModel(m) };
+}
 
 /** @internal The definitions collected by `ctx`. */
 export function definitionsOf(ctx: DefinitionContext): DefinitionSet {
@@ -329,6 +357,68 @@ export class DefinitionContext {
     const fields: Record<string, unknown> = { run: run.runId, name, input: input ?? null };
     if (options.state !== undefined) fields.state = options.state;
     return (await run.engine.request('workflow.run', fields)) as WorkflowResult<Output>;
+  }
+
+  // ---- memory (docs/memory.md)
+
+  /**
+   * Defines memory `name`: texts stored with `ctx.memory(name).store(...)` are embedded with
+   * `embeddingModel` into an HNSW index the engine keeps, and found again by meaning with `search`.
+   */
+  defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference {
+    return reference(definitionsOf(this).add(memoryKind, name, type, config));
+  }
+
+  /**
+   * Defines a context window: before every model call of the run the engine keeps the messages that
+   * fit `maxTokens − reserveTokens` (by `prioritize`), never a tool result without its call, and
+   * reports what it left out with a `context-trimmed` event.
+   */
+  defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference {
+    return reference(definitionsOf(this).add(contextKind, name, strategy, config));
+  }
+
+  /** The handle of memory `name` (in the prompt function, tools, hooks and agents). */
+  memory(name: string): MemoryHandle {
+    if (!definitionsOf(this).has(memoryKind, name)) {
+      const defined = definitionsOf(this).names(memoryKind).join(', ') || 'none';
+      throw new ConfigError(`ctx.memory: unknown memory ${JSON.stringify(name)} (defined with ctx.defMemory: ${defined})`);
+    }
+    return new MemoryHandle(name, (fields) => this.memoryRun(fields, name));
+  }
+
+  /**
+   * Embeds `values` with `model` through the engine (one batch; usage counted in the run's token
+   * budgets that track `'embeddings'`).
+   */
+  async embed(values: string[], model: string | EmbeddingModel): Promise<EmbedResult> {
+    if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) throw new ConfigError(`ctx.embed: expected an array of strings, got ${c.describe(values)}`);
+    const resolved = resolveEmbeddingModel(model);
+    return (await this.memoryRun({ action: 'embed', values }, undefined, resolved)) as EmbedResult;
+  }
+
+  /** One `memory` run: in the live run's tree, or before the run with the memory's definition. */
+  private async memoryRun(fields: Record<string, unknown>, memory: string | undefined, model?: EmbeddingModel): Promise<unknown> {
+    const live = liveRuns.get(this);
+    const pre = preRuns.get(this);
+    if (!live && !pre) throw new NotRunningError('ctx.memory() and ctx.embed() work in a prompt function and while its run is live');
+    const engine = live ? live.engine : await pre!.engine();
+    const spec: Record<string, unknown> = { kind: 'memory', ...fields };
+    if (model) spec.model = EngineHost.of(engine).addEmbeddingModel(model);
+    if (live) return engine.startRun({ ...spec, parentRun: live.runId });
+    const storage = pre!.storage?.(engine);
+    try {
+      if (storage) spec.storage = storage.name;
+      if (pre!.sessionId !== undefined) spec.sessionId = pre!.sessionId;
+      if (memory !== undefined) {
+        const marshal = memoryMarshal(engine);
+        const wire = definitionsOf(this).toWire(marshal).filter((d) => d.kind === 'memory' && d.name === memory);
+        spec.definitions = wire;
+      }
+      return await engine.startRun(spec);
+    } finally {
+      storage?.release();
+    }
   }
 
   // ---- while the run is live

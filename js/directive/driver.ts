@@ -18,7 +18,7 @@ import { defaultEngine } from '../default-engine.js';
 import type { CallbackContext, Engine } from '../engine.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { toModel } from '../prompt/run-prompt.js';
-import type { GenerationParams, LanguageModel, Part } from '../providers/types.js';
+import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
@@ -224,6 +224,7 @@ class DirectiveRun {
       model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)),
       state: () => stateView(this.definitions),
       engine: this.engine,
+      embeddingModel: (m: EmbeddingModel) => host.addEmbeddingModel(m),
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
     const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);

@@ -5,10 +5,10 @@
  * run's events into the streaming `result`. Sub-agents are child runs of the same tree.
  */
 import * as c from '../config/check.js';
-import { definitionsOf, bindRun, stateView } from '../definitions/context.js';
+import { definitionsOf, bindRun, bindPreRun, stateView } from '../definitions/context.js';
+import type { MemoryMarshal } from '../definitions/memory.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
-import type { Marshal } from '../definitions/kind.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
 import { stateKind } from '../definitions/state.js';
@@ -236,7 +236,13 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
     if (typeof plugin === 'function') await plugin(ctx);
     else await ctx.defPlugin((plugin).name ?? `plugin${i}`, plugin);
   }
-  await fn(ctx);
+  // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
+  bindPreRun(ctx, { engine: async () => config.engine ?? (await defaultEngine()), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId });
+  try {
+    await fn(ctx);
+  } finally {
+    bindPreRun(ctx, undefined);
+  }
   await Promise.all(collectedOf(ctx).installs);
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
@@ -304,7 +310,13 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     callbacks.push(name);
     return name;
   };
-  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)), state: () => stateView(ctx), engine };
+  const marshal: MemoryMarshal = {
+    callback: register,
+    model: (m) => addModel(models, toModel(m)),
+    state: () => stateView(ctx),
+    engine,
+    embeddingModel: (m) => host.addEmbeddingModel(m),
+  };
 
   // Names that refer to definitions are checked now, so a typo rejects the call that made it.
   for (const def of collected.tools.values()) checkReferences(`tool "${def.name}"`, def.options, definitions, referenceKinds);

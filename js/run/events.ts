@@ -117,6 +117,19 @@ export interface ConstraintExceededEvent extends Located {
   message: string;
 }
 
+/** A context (`defContext`) left messages out of step `stepNumber`'s model call to fit its budget. */
+export interface ContextTrimmedEvent extends InStep {
+  type: 'context-trimmed';
+  context: string;
+  /** Messages sent, and left out (a tool call and its results count as they are: kept or dropped together). */
+  kept: number;
+  dropped: number;
+  keptTokens: number;
+  droppedTokens: number;
+  /** maxTokens − reserveTokens − the reply priming. */
+  budget: number;
+}
+
 /** A graceful duration constraint ended the loop after step `stepNumber`. */
 export interface BudgetStopEvent extends InStep {
   type: 'budget-stop';
@@ -405,7 +418,9 @@ export type RunEvent =
   | WorkflowStepStartEvent
   | WorkflowStepFinishEvent
   | WorkflowFinishEvent
-  | WorkflowCustomEvent;
+  | WorkflowCustomEvent
+
+  | ContextTrimmedEvent;
 
 /** The `type` of a {@link RunEvent}. */
 export type RunEventType = RunEvent['type'];

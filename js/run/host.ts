@@ -4,7 +4,7 @@
  * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
  */
 import type { Engine, OpRequest } from '../engine.js';
-import type { LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
+import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
 import { HumanHost } from './human-host.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
@@ -29,6 +29,8 @@ const hosts = new WeakMap<Engine, EngineHost>();
 export class EngineHost {
   readonly human: HumanHost;
   private readonly runs = new Map<number, RunModels>();
+  /** Embedding models the engine's `model.embed` ops may name (memories outlive runs, so per engine). */
+  private readonly embeddingModels = new Map<string, EmbeddingModel>();
 
   /** The host of `engine`, created (with its op handlers) on first use. */
   static of(engine: Engine): EngineHost {
@@ -44,6 +46,30 @@ export class EngineHost {
     this.human = new HumanHost(engine);
     engine.registerOpHandler('model.generate', (op, signal) => this.generate(op, signal));
     engine.registerOpHandler('model.replay', (op) => this.replay(op));
+    engine.registerOpHandler('model.embed', (op, signal) => this.embed(op, signal));
+  }
+
+  /**
+   * Registers an embedding model under `provider:modelId` (`#2`, `#3` ... for another object with
+   * that name) and returns the reference `model.embed` ops use.
+   */
+  addEmbeddingModel(model: EmbeddingModel): string {
+    for (const [ref, known] of this.embeddingModels) if (known === model) return ref;
+    const base = `${model.provider}:${model.modelId}`;
+    let ref = base;
+    for (let n = 2; this.embeddingModels.has(ref); n++) ref = `${base}#${n}`;
+    this.embeddingModels.set(ref, model);
+    return ref;
+  }
+
+  /** `model.embed` (PROTOCOL.md §3): one batch of texts; the model splits it into provider requests. */
+  private async embed(op: OpRequest, signal: AbortSignal): Promise<unknown> {
+    const ref = String(op.model);
+    const model = this.embeddingModels.get(ref);
+    if (!model) throw new Error(`model.embed: no embedding model "${ref}" is registered on this engine`);
+    const values = op.values as string[];
+    const result = await model.embed(op.dimensions === undefined ? { values } : { values, dimensions: op.dimensions as number }, { signal });
+    return { embeddings: result.embeddings, usage: { tokens: result.usage.tokens }, modelId: model.modelId };
   }
 
   /** Registers `run`'s models; returns the function that forgets them. */

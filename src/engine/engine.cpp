@@ -6,6 +6,7 @@
 #include "engine/run_kinds.hpp"
 #include "engine/state_commands.hpp"
 #include "engine/template_commands.hpp"
+#include "memory/memory_run.hpp"
 #include "pipeline/registry.hpp"
 #include "policy/circuit_breaker.hpp"
 #include "protocol/events.hpp"
@@ -19,7 +20,7 @@ using protocol::WireError;
 
 namespace {
 
-const std::vector<std::string> kRunKinds = {"prompt", "conversation", "call", "map", "sleep", "storage", "fault"};
+const std::vector<std::string> kRunKinds = {"prompt", "conversation", "memory", "call", "map", "sleep", "storage", "fault"};
 
 }  // namespace
 
@@ -96,11 +97,13 @@ void Engine::start_run(const json& command_id, const json& message) {
   }
   LiveRun live{kind, fields.optional_string("host", true).value_or(""), json::array({"root"})};
   Task<json> body;
-  if (kind == "prompt" || kind == "conversation") {
+  if (kind == "prompt" || kind == "conversation" || kind == "memory") {
     // Both carry definitions and join a run tree; a bad spec must leave nothing behind.
     try {
       auto tree = trees_.attach(loop_, run, spec);
-      if (kind == "prompt") {
+      if (kind == "memory") {
+        body = memory::prepare_memory_run(loop_, run, spec, std::move(tree));
+      } else if (kind == "prompt") {
         agent::PromptSpec parsed = agent::parse_prompt_spec(spec);
         live.path = parsed.path;
         body = agent::prepare_prompt_run(loop_, run, std::move(parsed), std::move(tree), desk_);

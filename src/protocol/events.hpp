@@ -22,7 +22,9 @@ inline const std::vector<std::string>& run_event_types() {
       // state and caches
       "state-loaded", "state-saved", "state-conflict", "cache-hit", "cache-miss", "cache-evict", "cache-error",
       // workflows (flow/workflow.cpp)
-      "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event"};
+      "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event",
+      // context windows
+      "context-trimmed"};
   return types;
 }
 

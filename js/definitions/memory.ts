@@ -1,0 +1,217 @@
+/**
+ * `defMemory(name, 'vector', config)` as a definition kind, and the handle `ctx.memory(name)`
+ * returns (docs/memory.md). The engine keeps the HNSW index; every handle call is one run of kind
+ * `memory` on the engine: inside a live run it joins that run's tree (its definitions and budgets
+ * apply), before the run (in the prompt function) it carries the memory's definition itself.
+ */
+import * as c from '../config/check.js';
+import { ConfigError } from '../errors.js';
+import { resolveEmbeddingModel } from '../providers/registry.js';
+import type { EmbeddingModel } from '../providers/types.js';
+import type { DefinitionKind, Marshal } from './kind.js';
+
+/** The memory types `defMemory` accepts (only `vector` so far; `temporal`, `graph` and `hierarchical` are not built yet). */
+export type MemoryType = 'vector';
+
+/** Config of `defMemory(name, 'vector', config)`. */
+export interface MemoryConfig {
+  /** Vector length; every stored vector and query must have it (the embedding model's output size). */
+  dimensions: number;
+  /**
+   * Embeds stored texts and text queries: an {@link EmbeddingModel} (`openai.embedding(id)`,
+   * `offlineEmbedding()`) or a spec string (`openai:text-embedding-3-small`, `ollama:nomic-embed-text`).
+   * Without one, `store` and `search` take vectors.
+   */
+  embeddingModel?: string | EmbeddingModel;
+  /** `cosine` (default), `dot` or `l2`. Scores are larger for more similar memories in every metric. */
+  metric?: 'cosine' | 'dot' | 'l2';
+  /** Most memories kept; beyond it the lowest `metadata.importance` goes, then the oldest (0 = unbounded). */
+  maxSize?: number;
+  /** Results scoring below it are left out (a `search` threshold overrides it). */
+  similarityThreshold?: number;
+  /** HNSW links per node (default 16). */
+  m?: number;
+  /** HNSW build breadth (default 200). */
+  efConstruction?: number;
+  /** HNSW search breadth (default 100). */
+  efSearch?: number;
+  /** Seed of the index's level choice (deterministic graphs). */
+  seed?: number;
+  /** Save the index through the run's storage after every change and load it (not rebuild it) on first use. */
+  persist?: boolean;
+  /** Who shares it (default `'global'`: every run of the engine, or of the storage when persisted); `'session'` per sessionId; `'agent'` per agent. */
+  scope?: 'global' | 'session' | 'agent';
+  /** A storage registered on the engine instead of the run's. Persisted memory only. */
+  storage?: string;
+}
+
+/** What `defMemory` keeps. */
+export interface StoredMemory {
+  type: MemoryType;
+  config: Omit<MemoryConfig, 'embeddingModel'>;
+  embeddingModel?: EmbeddingModel;
+}
+
+/** Marshal with the embedding-model registration memories need. */
+export interface MemoryMarshal extends Marshal {
+  /** Registers an embedding model with the engine's host and returns its reference. */
+  embeddingModel?(model: EmbeddingModel): string;
+}
+
+function isEmbeddingModel(v: unknown): v is EmbeddingModel {
+  return typeof v === 'object' && v !== null && typeof (v as EmbeddingModel).embed === 'function' && typeof (v as EmbeddingModel).modelId === 'string';
+}
+
+export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
+  kind: 'memory',
+  noun: 'memory',
+  method: 'defMemory',
+  check(where, type, config) {
+    if (type !== 'vector')
+      throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector'; 'temporal', 'graph' and 'hierarchical' are not built yet)`);
+    if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {dimensions}, got ${c.describe(config)}`);
+    const o = c.checkOptions<MemoryConfig>(where, config as unknown as MemoryConfig, {
+      dimensions: c.integer(1, 65536),
+      embeddingModel: (v) => (typeof v === 'string' && v.length > 0) || isEmbeddingModel(v) ? undefined : "a model spec ('openai:text-embedding-3-small') or an embedding model",
+      metric: c.oneOf('cosine', 'dot', 'l2'),
+      maxSize: c.integer(0, 1e9),
+      similarityThreshold: c.number(-1e300, 1e300),
+      m: c.integer(2, 256),
+      efConstruction: c.integer(1, 100000),
+      efSearch: c.integer(1, 100000),
+      seed: c.integer(0, Number.MAX_SAFE_INTEGER),
+      persist: c.boolean,
+      scope: c.oneOf('global', 'session', 'agent'),
+      storage: c.nonEmpty,
+    });
+    if (o.dimensions === undefined) c.fail(where, "'dimensions' is required (the length of the embedding model's vectors, e.g. 1536 for text-embedding-3-small)");
+    if (!o.persist && o.storage !== undefined) c.fail(where, "'storage' applies to persisted memory only (add persist: true)");
+    const { embeddingModel, ...rest } = o;
+    return { type: 'vector', config: rest, embeddingModel: embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel) };
+  },
+  wire(stored, marshal: MemoryMarshal) {
+    const out: Record<string, unknown> = { type: stored.type, ...stored.config };
+    if (stored.embeddingModel) {
+      if (!marshal.embeddingModel) throw new ConfigError('defMemory: this kind of run cannot call embedding models');
+      out.embeddingModel = marshal.embeddingModel(stored.embeddingModel);
+    }
+    return out;
+  },
+};
+
+/** One memory to store: a text (embedded with the memory's model) or a vector, with metadata. */
+export interface MemoryInput {
+  /** The text; embedded unless `vector` is given, and returned by `search`. */
+  content?: string;
+  /** The vector itself (memories without an embedding model). */
+  vector?: number[];
+  /** An id (default: generated `mem-<n>`); storing an existing id replaces that memory. */
+  id?: string;
+  /** JSON metadata, filterable in `search`; `importance` (number) orders eviction, `timestamp` (ms) is the creation time. */
+  metadata?: Record<string, unknown>;
+}
+
+/** What `store` did. */
+export interface StoreResult {
+  /** The ids of the stored memories, in input order. */
+  ids: string[];
+  /** Memories evicted to respect `maxSize` (possibly ones just stored, when they rank lowest). */
+  evicted: string[];
+  /** Memories held now. */
+  size: number;
+}
+
+/** Options of `search`. */
+export interface MemorySearchOptions {
+  /** Most results (default 10). */
+  limit?: number;
+  /** Metadata filter: `{topic: 'x'}`, `{importance: {$gte: 0.5}}`, `$in`, `$ne`, `$exists`, `$and`, `$or` (docs/memory.md). */
+  filter?: Record<string, unknown>;
+  /** Leaves out results scoring below it (overrides `similarityThreshold`). */
+  threshold?: number;
+  /** Only memories created at or after this time (ms since the epoch). */
+  from?: number;
+  /** Only memories created at or before this time. */
+  to?: number;
+  /** Compare with every memory instead of walking the graph (exact, slower). */
+  exact?: boolean;
+}
+
+/** One search result, best first. */
+export interface MemorySearchResult {
+  id: string;
+  /** The stored text (null for memories stored as vectors). */
+  content: string | null;
+  metadata: Record<string, unknown>;
+  /** Similarity: cosine similarity, dot product, or 1 / (1 + distance) for `l2`. */
+  score: number;
+}
+
+/** Starts a `memory` run with these spec fields and resolves with its result. */
+export type MemoryRunner = (fields: Record<string, unknown>) => Promise<unknown>;
+
+const searchShape: c.Shape = {
+  limit: c.integer(1, 10000),
+  filter: c.object,
+  threshold: c.number(-1e300, 1e300),
+  from: c.number(-1e300, 1e300),
+  to: c.number(-1e300, 1e300),
+  exact: c.boolean,
+};
+
+function toItem(where: string, input: unknown, i: number): Record<string, unknown> {
+  if (typeof input === 'string') return { content: input };
+  const o = c.checkOptions<MemoryInput>(`${where}[${i}]`, input as MemoryInput, {
+    content: c.string,
+    vector: (v) => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? undefined : 'an array of numbers'),
+    id: c.nonEmpty,
+    metadata: c.object,
+  }, 'field');
+  if (o.content === undefined && o.vector === undefined) c.fail(`${where}[${i}]`, 'needs content (a text to embed) or vector');
+  return { ...o };
+}
+
+/** `ctx.memory(name)`: store, search, delete and clear one memory. */
+export class MemoryHandle {
+  /** @internal */
+  constructor(
+    /** The memory's name. */
+    readonly name: string,
+    private readonly runner: MemoryRunner,
+  ) {}
+
+  /** Stores one memory or a batch: embedded in one request, stored whole or not at all. */
+  async store(input: string | MemoryInput | Array<string | MemoryInput>): Promise<StoreResult> {
+    const where = `memory("${this.name}").store`;
+    const list = Array.isArray(input) ? input : [input];
+    const items = list.map((item, i) => toItem(where, item, i));
+    const { ids, evicted, size } = (await this.runner({ action: 'store', name: this.name, items })) as StoreResult;
+    return { ids, evicted, size };
+  }
+
+  /** The memories most similar to `query` (a text, embedded with the memory's model, or a vector), best first. */
+  async search(query: string | number[], options: MemorySearchOptions = {}): Promise<MemorySearchResult[]> {
+    const where = `memory("${this.name}").search`;
+    const o = c.checkOptions<MemorySearchOptions>(where, options, searchShape);
+    let q: Record<string, unknown>;
+    if (typeof query === 'string') q = { query };
+    else if (Array.isArray(query) && query.every((x) => typeof x === 'number')) q = { vector: query };
+    else throw new ConfigError(`${where}: the query must be a text or an array of numbers, got ${c.describe(query)}`);
+    const { results } = (await this.runner({ action: 'search', name: this.name, ...q, ...o })) as { results: MemorySearchResult[] };
+    return results;
+  }
+
+  /** Deletes memories by id; an unknown id rejects with `MemoryError` `UNKNOWN_ID` and deletes none. */
+  async delete(ids: string | string[]): Promise<number> {
+    const list = Array.isArray(ids) ? ids : [ids];
+    if (!list.every((id) => typeof id === 'string' && id.length > 0)) throw new ConfigError(`memory("${this.name}").delete: expected ids (non-empty strings), got ${c.describe(ids)}`);
+    const { deleted } = (await this.runner({ action: 'delete', name: this.name, ids: list })) as { deleted: number };
+    return deleted;
+  }
+
+  /** Removes every memory; resolves with how many there were. */
+  async clear(): Promise<number> {
+    const { cleared } = (await this.runner({ action: 'clear', name: this.name })) as { cleared: number };
+    return cleared;
+  }
+}

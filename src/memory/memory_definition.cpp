@@ -1,0 +1,48 @@
+// defMemory as a definition kind: spec.definitions[i] = {kind: "memory", name, config}, config
+// {type: "vector", dimensions, metric?, maxSize?, similarityThreshold?, m?, efConstruction?,
+// efSearch?, seed?, embeddingModel?, persist?, scope?, storage?}.
+#include "memory/memory_store.hpp"
+#include "pipeline/registry.hpp"
+#include "state/state_error.hpp"
+
+namespace lmthing::memory {
+
+namespace {
+
+const std::vector<std::string> kIndexFields = {"dimensions", "metric", "maxSize", "similarityThreshold", "m", "efConstruction", "efSearch", "seed"};
+
+void define_memory(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
+  auto spec = std::make_shared<MemorySpec>();
+  spec->name = name;
+  const std::string type = config.choice("type", {"vector"}).value_or("vector");
+  spec->index_config = json::object();
+  for (const auto& field : kIndexFields)
+    if (config.has(field)) spec->index_config[field] = config.at(field);
+  try {
+    spec->index = state::VectorMemoryConfig::parse(spec->index_config, name);
+  } catch (const state::StateError& e) {
+    config.fail(e.what());
+  }
+  spec->embedding_model = config.optional_string("embeddingModel").value_or("");
+  spec->persist = config.optional_bool("persist").value_or(false);
+  const std::string scope = config.choice("scope", {"global", "session", "agent"}).value_or("global");
+  spec->scope = scope == "session" ? MemoryScope::Session : scope == "agent" ? MemoryScope::Agent : MemoryScope::Global;
+  spec->storage = config.optional_string("storage").value_or("");
+  if (!spec->persist && config.has("storage")) config.fail("'storage' applies to persisted memory only (add persist: true)");
+  if (spec->persist && spec->scope == MemoryScope::Session && tree.scope().session.empty())
+    config.fail("scope 'session' needs a sessionId in the run config; use scope 'global' for a memory every run shares");
+  tree.definitions().add("memory", name, std::make_shared<MemoryDefinition>(MemoryDefinition{std::move(spec)}));
+}
+
+}  // namespace
+
+}  // namespace lmthing::memory
+
+namespace lmthing::pipeline::registered {
+extern const DefinitionKind memory_kind{"memory",
+                                        "memory",
+                                        {"type", "dimensions", "metric", "maxSize", "similarityThreshold", "m", "efConstruction", "efSearch", "seed",
+                                         "embeddingModel", "persist", "scope", "storage"},
+                                        memory::define_memory,
+                                        nullptr};
+}  // namespace lmthing::pipeline::registered

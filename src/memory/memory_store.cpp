@@ -1,0 +1,225 @@
+#include "memory/memory_store.hpp"
+
+#include "memory/base64.hpp"
+#include "memory/embed.hpp"
+#include "state/state_error.hpp"
+#include "state/storage_client.hpp"
+
+namespace lmthing::memory {
+
+namespace {
+
+constexpr const char* kFormat = "lmthing.memory/1";
+
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '%' ? std::string("%25") : c == ':' ? std::string("%3A") : std::string(1, c);
+  return out;
+}
+
+std::string scope_key(const MemorySpec& spec, const pipeline::RunScope& scope) {
+  switch (spec.scope) {
+    case MemoryScope::Global: return "memory:global:" + spec.name;
+    case MemoryScope::Agent: return "memory:agent:" + escaped(scope.agent) + ":" + spec.name;
+    case MemoryScope::Session: break;
+  }
+  return "memory:session:" + escaped(scope.session) + ":" + spec.name;
+}
+
+std::string where_of(const MemoryInstance& instance) { return "memory \"" + instance.spec->name + "\""; }
+
+// Runs `body`, turning the index's StateError into the memory's wire error.
+template <class F>
+auto guarded(const MemoryInstance& instance, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const state::StateError& e) {
+    throw OpFailed(memory_error(e.code(), e.what(), instance.spec->name));
+  }
+}
+
+void restore(MemoryInstance& instance, const json& record) {
+  const std::string& name = instance.spec->name;
+  auto corrupt = [&](const std::string& problem) {
+    throw OpFailed(
+        memory_error(state::error_code::kCorruptData, "memory \"" + name + "\": the stored record (" + instance.key + ") " + problem, name));
+  };
+  if (!record.is_object() || record.value("format", std::string()) != kFormat) corrupt("is not a saved memory (format " + std::string(kFormat) + ")");
+  if (!record.contains("index") || !record["index"].is_string()) corrupt("has no index");
+  auto bytes = base64_decode(record["index"].get_ref<const std::string&>());
+  if (!bytes) corrupt("has an index that is not base64");
+  state::VectorMemory loaded = guarded(instance, [&] { return state::VectorMemory::load(name, *bytes); });
+  const auto& want = instance.spec->index;
+  if (loaded.config().dimensions != want.dimensions || loaded.config().metric != want.metric)
+    throw OpFailed(memory_error(state::error_code::kInvalidConfig,
+                                "memory \"" + name + "\": the stored index (" + instance.key + ") has " + std::to_string(loaded.config().dimensions) +
+                                    " dimensions and metric " + std::string(state::to_string(loaded.config().metric)) + ", the definition says " +
+                                    std::to_string(want.dimensions) + " and " + std::string(state::to_string(want.metric)) +
+                                    " (clear it or use another name)",
+                                name));
+  instance.contents.clear();
+  if (record.contains("contents") && record["contents"].is_object())
+    for (auto& [id, text] : record["contents"].items())
+      if (text.is_string()) instance.contents[id] = text.get<std::string>();
+  instance.next_id = record.value("nextId", std::uint64_t{1});
+  instance.index.emplace(std::move(loaded));
+}
+
+// Loads the instance once (caller holds the lock).
+Task<void> ensure_loaded(Loop& loop, RunId run, MemoryInstance& instance) {
+  if (instance.index) co_return;
+  if (instance.spec->persist) {
+    auto stored = co_await state::storage_get(loop, run, instance.storage, instance.key);
+    if (stored) {
+      restore(instance, stored->value);
+      co_return;
+    }
+  }
+  instance.index.emplace(instance.spec->name, instance.spec->index);
+}
+
+Task<void> persist(Loop& loop, RunId run, MemoryInstance& instance) {
+  if (!instance.spec->persist) co_return;
+  co_await state::storage_set(loop, run, instance.storage, instance.key, snapshot(instance));
+}
+
+json hit_json(const MemoryInstance& instance, const state::SearchHit& hit) {
+  auto content = instance.contents.find(hit.id);
+  return json{{"id", hit.id},
+              {"content", content == instance.contents.end() ? json() : json(content->second)},
+              {"metadata", hit.metadata ? *hit.metadata : json::object()},
+              {"score", hit.score}};
+}
+
+}  // namespace
+
+std::shared_ptr<MemoryInstance> MemoryRegistry::instance(pipeline::RunTree& tree, const std::string& name) {
+  const MemoryDefinition& definition = tree.definitions().get<MemoryDefinition>("memory", name);
+  const MemorySpec& spec = *definition.spec;
+  const std::string key = scope_key(spec, tree.scope());
+  const std::string storage = spec.persist ? (spec.storage.empty() ? tree.scope().storage : spec.storage) : "";
+  const std::string id = spec.persist ? storage + "|" + key : "|" + key;
+  auto& slot = instances_[id];
+  if (!slot) {
+    slot = std::make_shared<MemoryInstance>(loop_, definition.spec);
+    slot->key = key;
+    slot->storage = storage;
+  } else if (slot->spec->index_config != spec.index_config) {
+    throw OpFailed(memory_error(state::error_code::kInvalidConfig,
+                                "memory \"" + name + "\": this engine already holds " + key + " with the config " + slot->spec->index_config.dump() +
+                                    "; a definition with " + spec.index_config.dump() + " cannot share it (use another name or scope)",
+                                name));
+  } else if (slot->spec.get() != definition.spec.get()) {
+    slot->spec = definition.spec;  // same index; the newest definition's embedding model and threshold
+  }
+  return slot;
+}
+
+MemoryRegistry& registry_of(pipeline::RunTree& tree) { return tree.engine_services().get<MemoryRegistry>(tree.loop()); }
+
+json snapshot(const MemoryInstance& instance) {
+  json contents = json::object();
+  for (const auto& [id, text] : instance.contents) contents[id] = text;
+  return json{{"format", kFormat}, {"index", base64_encode(instance.index->save())}, {"contents", std::move(contents)}, {"nextId", instance.next_id}};
+}
+
+Task<json> store(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
+                 std::vector<StoreItem> items) {
+  const MemorySpec& spec = *instance->spec;
+  // Embed first (outside the lock): a failing embedder leaves the memory as it was.
+  std::vector<std::string> texts;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].vector) continue;
+    if (spec.embedding_model.empty())
+      throw OpFailed(memory_error(state::error_code::kInvalidConfig,
+                                  where_of(*instance) + ": item " + std::to_string(i) + " has no vector and the memory has no embeddingModel",
+                                  spec.name));
+    texts.push_back(*items[i].content);
+  }
+  Embeddings embedded = co_await embed(loop, run, *tree, spec.embedding_model, texts, std::nullopt, where_of(*instance), spec.name);
+  auto guard = co_await instance->lock.lock();
+  co_await ensure_loaded(loop, run, *instance);
+  std::vector<state::MemoryItem> batch;
+  std::size_t next_vector = 0;
+  std::uint64_t next_id = instance->next_id;
+  for (StoreItem& item : items) {
+    state::MemoryItem m;
+    m.id = item.id.empty() ? "mem-" + std::to_string(next_id++) : item.id;
+    m.vector = item.vector ? std::move(*item.vector) : std::move(embedded.vectors[next_vector++]);
+    const json& importance = item.metadata.contains("importance") ? item.metadata["importance"] : json();
+    const json& timestamp = item.metadata.contains("timestamp") ? item.metadata["timestamp"] : json();
+    m.importance = importance.is_number() ? importance.get<double>() : 0;
+    m.created_at_ms = timestamp.is_number() ? timestamp.get<double>() : loop.now_ms();
+    m.metadata = std::move(item.metadata);
+    batch.push_back(std::move(m));
+  }
+  std::vector<std::string> ids;
+  for (const auto& m : batch) ids.push_back(m.id);
+  // insert() validates the whole batch before storing any of it.
+  std::vector<std::string> evicted = guarded(*instance, [&] { return instance->index->insert(std::move(batch)); });
+  instance->next_id = next_id;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (items[i].content) instance->contents[ids[i]] = *items[i].content;
+  for (const auto& id : evicted) instance->contents.erase(id);
+  co_await persist(loop, run, *instance);
+  co_return json{{"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}, {"embeddingTokens", embedded.tokens}};
+}
+
+Task<json> search(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, json query) {
+  const MemorySpec& spec = *instance->spec;
+  std::vector<float> vector;
+  double tokens = 0;
+  if (query.contains("vector")) {
+    for (const json& x : query["vector"]) vector.push_back(x.get<float>());
+  } else {
+    if (spec.embedding_model.empty())
+      throw OpFailed(memory_error(state::error_code::kInvalidConfig,
+                                  where_of(*instance) + ": a text query needs an embeddingModel (or search by vector)", spec.name));
+    std::vector<std::string> texts{query["query"].get<std::string>()};
+    Embeddings e = co_await embed(loop, run, *tree, spec.embedding_model, std::move(texts), std::nullopt, where_of(*instance), spec.name);
+    vector = std::move(e.vectors.front());
+    tokens = e.tokens;
+  }
+  auto guard = co_await instance->lock.lock();
+  co_await ensure_loaded(loop, run, *instance);
+  json results = guarded(*instance, [&] {
+    state::SearchOptions options;
+    if (query.contains("limit")) options.limit = query["limit"].get<std::size_t>();
+    if (query.contains("threshold")) options.threshold = query["threshold"].get<double>();
+    if (query.contains("filter")) options.filter = state::MetadataFilter::parse(query["filter"], where_of(*instance));
+    if (query.contains("from")) options.created.from_ms = query["from"].get<double>();
+    if (query.contains("to")) options.created.to_ms = query["to"].get<double>();
+    options.exact = query.value("exact", false);
+    json out = json::array();
+    for (const auto& hit : instance->index->search(vector, options)) out.push_back(hit_json(*instance, hit));
+    return out;
+  });
+  co_return json{{"results", std::move(results)}, {"embeddingTokens", tokens}};
+}
+
+Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>, std::shared_ptr<MemoryInstance> instance, std::vector<std::string> ids) {
+  auto guard = co_await instance->lock.lock();
+  co_await ensure_loaded(loop, run, *instance);
+  // Every id must be there before any is deleted.
+  for (const auto& id : ids)
+    if (!instance->index->contains(id))
+      throw OpFailed(memory_error(state::error_code::kUnknownId, where_of(*instance) + ": no memory with id \"" + id + "\"", instance->spec->name));
+  for (const auto& id : ids) {
+    guarded(*instance, [&] { instance->index->remove(id); });
+    instance->contents.erase(id);
+  }
+  co_await persist(loop, run, *instance);
+  co_return json{{"deleted", ids.size()}, {"size", instance->index->size()}};
+}
+
+Task<json> clear(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>, std::shared_ptr<MemoryInstance> instance) {
+  auto guard = co_await instance->lock.lock();
+  co_await ensure_loaded(loop, run, *instance);
+  const std::size_t before = instance->index->size();
+  instance->index->clear();
+  instance->contents.clear();
+  co_await persist(loop, run, *instance);
+  co_return json{{"cleared", before}, {"size", 0}};
+}
+
+}  // namespace lmthing::memory

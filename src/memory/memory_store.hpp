@@ -1,0 +1,89 @@
+// defMemory(name, 'vector', config) (docs/memory.md): named vector memories a run tree's prompt
+// functions, tools and agents store texts in and search by meaning.
+//
+// A definition (kind "memory") resolves to an instance kept for the whole engine (like defCache
+// entries), identified by its scope key — memory:global:<name>, memory:session:<id>:<name>,
+// memory:agent:<agent>:<name> — so every run of the engine that defines the same memory shares it.
+// A persisted instance is loaded from the storage on first use (the saved HNSW graph, not a
+// rebuild) and written back after every change; the lock of an instance serializes its loads and
+// changes. Texts are embedded through `model.embed` (memory/embed.hpp) before the lock is taken.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "pipeline/run_tree.hpp"
+#include "runtime/async_mutex.hpp"
+#include "state/vector_memory.hpp"
+
+namespace lmthing::memory {
+
+enum class MemoryScope { Global, Session, Agent };
+
+struct MemorySpec {
+  std::string name;
+  json index_config;  // the fields VectorMemoryConfig::parse reads
+  state::VectorMemoryConfig index;
+  std::string embedding_model;  // host model reference; empty: items and queries carry vectors
+  bool persist = false;
+  MemoryScope scope = MemoryScope::Global;
+  std::string storage;  // a registered storage name; empty: the run's
+};
+
+struct MemoryDefinition {
+  std::shared_ptr<const MemorySpec> spec;
+};
+
+struct MemoryInstance {
+  MemoryInstance(Loop& loop, std::shared_ptr<const MemorySpec> s) : spec(std::move(s)), lock(loop) {}
+  std::shared_ptr<const MemorySpec> spec;
+  std::string key;      // memory:<scope>:<name>
+  std::string storage;  // persisted instances: the storage name
+  std::optional<state::VectorMemory> index;
+  std::unordered_map<std::string, std::string> contents;  // id → the stored text
+  std::uint64_t next_id = 1;                              // for ids the caller did not give
+  AsyncMutex lock;
+};
+
+// The engine's memory instances.
+class MemoryRegistry {
+ public:
+  explicit MemoryRegistry(Loop& loop) : loop_(loop) {}
+  // The instance of memory `name` as a run of `tree` sees it. Throws ProtocolError for an unknown
+  // memory, OpFailed (kind memory, INVALID_CONFIG) when the engine already holds that memory with
+  // another index configuration.
+  std::shared_ptr<MemoryInstance> instance(pipeline::RunTree& tree, const std::string& name);
+
+ private:
+  Loop& loop_;
+  std::map<std::string, std::shared_ptr<MemoryInstance>> instances_;
+};
+
+MemoryRegistry& registry_of(pipeline::RunTree& tree);
+
+// What a store call gets: a text to embed, or a vector (memories without an embedding model).
+struct StoreItem {
+  std::string id;  // empty: generated
+  std::optional<std::string> content;
+  std::optional<std::vector<float>> vector;
+  json metadata = json::object();
+};
+
+// The operations of the `memory` run kind. Each takes the instance's lock, loads it on first use,
+// and (persisted) writes it back after a change. Failures are OpFailed: kind "memory" with the
+// StateError code (DIMENSION_MISMATCH, NON_FINITE_VECTOR, UNKNOWN_ID, INVALID_FILTER ...), or the
+// embedder's / storage's own error — never a half-inserted batch.
+Task<json> store(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
+                 std::vector<StoreItem> items);
+Task<json> search(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, json query);
+Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
+                  std::vector<std::string> ids);
+Task<json> clear(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance);
+
+// The stored record of an instance: {format, index (base64 of VectorMemory::save), contents, nextId}.
+json snapshot(const MemoryInstance& instance);
+
+}  // namespace lmthing::memory

@@ -1,0 +1,290 @@
+// defMemory wired through the package (docs/memory.md): the seed's examples on the offline embedder,
+// ctx.memory in the prompt function and inside tools, OpenAI and OpenAI-compatible (Ollama)
+// embeddings over loopback HTTP from tests/fixtures/providers, embedding usage in token budgets,
+// typed errors that leave the memory untouched, and persistence to file and Redis (reloaded by
+// another engine without re-embedding).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigError, createEngine, createOpenAI, createOpenAICompatible, fileStorage, MemoryError, mockModel, offlineEmbedding, ProviderError,
+  redisStorage, runPrompt,
+} from '../../dist/node.js';
+import { loadFixture, startFixtureServer } from './helpers/fixture-server.mjs';
+import { startRedis } from './helpers/redis-server.mjs';
+
+const object = { type: 'object', properties: {} };
+let redis;
+const dirs = [];
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+let unique = 0;
+const name = (base) => `${base}-${process.pid}-${unique++}`;
+
+/** An embedding model that counts the texts it embeds (wrapping the offline one). */
+function countingEmbedder(dimensions = 64) {
+  const inner = offlineEmbedding({ dimensions });
+  const seen = [];
+  return {
+    provider: 'offline',
+    modelId: inner.modelId,
+    maxBatchSize: inner.maxBatchSize,
+    seen,
+    embed(req, opts) {
+      seen.push(...req.values);
+      return inner.embed(req, opts);
+    },
+  };
+}
+
+const cosine = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+test('the offline embedder is deterministic, unit length, and scores shared words higher (it is not semantic)', async () => {
+  const model = offlineEmbedding({ dimensions: 128 });
+  const { embeddings, usage } = await model.embed({ values: ['user prefers functional programming', 'user prefers functional programming', 'functional programming', 'the weather in Berlin'] });
+  assert.deepEqual(embeddings[0], embeddings[1]);
+  assert.equal(embeddings[0].length, 128);
+  assert.ok(Math.abs(Math.hypot(...embeddings[0]) - 1) < 1e-9);
+  assert.ok(cosine(embeddings[0], embeddings[2]) > cosine(embeddings[0], embeddings[3]) + 0.3);
+  assert.equal(usage.tokens, 4 + 4 + 2 + 4);
+  assert.throws(() => offlineEmbedding({ dimensions: 0 }), /dimensions/);
+});
+
+test('seed: defMemory, store and search in the prompt function as written (offline embedder for the model)', async () => {
+  const engine = await createEngine();
+  let relevant;
+  const { result } = await runPrompt(
+    async (ctx) => {
+      ctx.defMemory('conversationHistory', 'vector', {
+        maxSize: 1000,
+        embeddingModel: offlineEmbedding({ dimensions: 1536 }),
+        similarityThreshold: 0.1,
+        dimensions: 1536
+      });
+
+      // Store and retrieve memories
+      await ctx.memory('conversationHistory').store({
+        content: 'User prefers functional programming',
+        metadata: { timestamp: Date.now(), importance: 0.9 }
+      });
+      await ctx.memory('conversationHistory').store({ content: 'The office is in Berlin', metadata: { importance: 0.2 } });
+
+      // Semantic search
+      relevant = await ctx.memory('conversationHistory').search(
+        'What are user preferences?',
+        { limit: 5 }
+      );
+      ctx.$`Answer with the user's preferences.`;
+    },
+    { model: mockModel([{ type: 'text', text: 'ok' }]), engine },
+  );
+  assert.equal(await result.text, 'ok');
+  assert.ok(relevant.length >= 1);
+  assert.equal(relevant[0].content, 'User prefers functional programming');
+  assert.equal(relevant[0].metadata.importance, 0.9);
+  assert.ok(relevant[0].score > 0.1);
+  assert.ok(relevant.every((r) => r.score >= 0.1)); // similarityThreshold applies
+});
+
+test('ctx.memory inside a tool joins the live run; a later run of the engine sees the same global memory', async () => {
+  const engine = await createEngine();
+  const memory = name('kb');
+  const embedder = countingEmbedder();
+  let found;
+  const { result } = await runPrompt(
+    (ctx) => {
+      ctx.defMemory(memory, 'vector', { dimensions: 64, embeddingModel: embedder });
+      ctx.defTool('remember', 'Stores a fact', object, async () => {
+        const stored = await ctx.memory(memory).store([
+          { content: 'deploys run on fridays', metadata: { topic: 'ops' } },
+          { content: 'lunch is at noon', metadata: { topic: 'office' } },
+        ]);
+        return stored.ids.join(',');
+      });
+      ctx.$`Remember.`;
+    },
+    { model: mockModel([{ type: 'tool-call', toolName: 'remember' }, { type: 'text', text: 'stored' }]), engine },
+  );
+  assert.equal(await result.text, 'stored');
+  const second = await runPrompt(
+    async (ctx) => {
+      ctx.defMemory(memory, 'vector', { dimensions: 64, embeddingModel: embedder });
+      found = await ctx.memory(memory).search('when do deploys run', { limit: 1, filter: { topic: 'ops' } });
+      ctx.$`Go.`;
+    },
+    { model: mockModel([{ type: 'text', text: 'ok' }]), engine },
+  );
+  await second.result.text;
+  assert.equal(found.length, 1);
+  assert.equal(found[0].content, 'deploys run on fridays');
+  assert.deepEqual(embedder.seen, ['deploys run on fridays', 'lunch is at noon', 'when do deploys run']);
+});
+
+test('OpenAI /embeddings over loopback: one request per batch, results by similarity, usage counted in a token budget', async () => {
+  const server = await startFixtureServer();
+  try {
+    const store = loadFixture('openai-embeddings', 'memory-store-search', 1);
+    const query = loadFixture('openai-embeddings', 'memory-store-search', 2);
+    server.enqueue(store);
+    server.enqueue(query);
+    const openai = createOpenAI({ apiKey: 'sk-test-memory-0123456789', baseURL: `${server.url}/v1` });
+    const memory = name('prefs');
+    let relevant;
+    let totals;
+    const { result } = await runPrompt(
+      (ctx) => {
+        ctx.defConstraint('budget', 'tokens', { max: 1000, track: ['input', 'output', 'embeddings'] });
+        ctx.defMemory(memory, 'vector', { dimensions: 4, embeddingModel: openai.embedding('text-embedding-3-small') });
+        ctx.defTool('recall', 'Stores and searches', object, async () => {
+          await ctx.memory(memory).store(store.request.input.map((content) => ({ content })));
+          relevant = await ctx.memory(memory).search(query.request.input[0], { limit: 2 });
+          totals = await ctx.checkConstraints();
+          return relevant[0].content;
+        });
+        ctx.$`Recall.`;
+      },
+      { model: mockModel([{ type: 'tool-call', toolName: 'recall' }, { type: 'text', text: 'done' }]), engine: await createEngine() },
+    );
+    assert.equal(await result.text, 'done');
+    assert.equal(server.requests.length, 2);
+    assert.equal(server.requests[0].path, '/v1/embeddings');
+    assert.deepEqual(server.requests[0].body, store.request);
+    assert.deepEqual(server.requests[1].body, query.request);
+    assert.equal(server.requests[0].headers.authorization, 'Bearer sk-test-memory-0123456789');
+    assert.equal(relevant[0].content, 'User prefers functional programming');
+    assert.equal(relevant.length, 2);
+    assert.ok(relevant[0].score > relevant[1].score);
+    assert.equal(totals.embeddingTokens, 17 + 5);
+  } finally {
+    await server.close();
+  }
+});
+
+test('an OpenAI-compatible server (Ollama /v1/embeddings) serves a memory the same way', async () => {
+  const server = await startFixtureServer();
+  try {
+    const store = loadFixture('openai-compatible', 'ollama-embeddings-nomic', 1);
+    const query = loadFixture('openai-compatible', 'ollama-embeddings-nomic', 2);
+    server.enqueue(store);
+    server.enqueue(query);
+    const ollama = createOpenAICompatible({ name: 'ollama', baseURL: `${server.url}/v1` });
+    const memory = name('docs');
+    let hits;
+    await (
+      await runPrompt(
+        async (ctx) => {
+          ctx.defMemory(memory, 'vector', { dimensions: 4, embeddingModel: ollama.embedding('nomic-embed-text') });
+          await ctx.memory(memory).store(store.request.input);
+          hits = await ctx.memory(memory).search(query.request.input[0], { limit: 1 });
+          ctx.$`Go.`;
+        },
+        { model: mockModel([{ type: 'text', text: 'ok' }]), engine: await createEngine() },
+      )
+    ).result.text;
+    assert.deepEqual(server.requests.map((r) => r.body), [store.request, query.request]);
+    assert.equal(hits[0].content, 'The deploy script lives in scripts/deploy.sh');
+  } finally {
+    await server.close();
+  }
+});
+
+test('an embedder failing mid-batch, wrong dimensions and NaN store nothing, with typed errors naming the memory', async () => {
+  const server = await startFixtureServer();
+  try {
+    server.enqueue(loadFixture('openai-embeddings', 'error-500-second-batch', 1));
+    server.enqueue(loadFixture('openai-embeddings', 'error-500-second-batch', 2));
+    const openai = createOpenAI({ apiKey: 'sk-test-memory-0123456789', baseURL: `${server.url}/v1` });
+    const memory = name('safe');
+    const texts = loadFixture('openai-embeddings', 'memory-store-search', 1).request.input;
+    await (
+      await runPrompt(
+        async (ctx) => {
+          ctx.defMemory(memory, 'vector', { dimensions: 4, embeddingModel: openai.embedding('text-embedding-3-small', { maxBatchSize: 2, maxParallelCalls: 1 }) });
+          await assert.rejects(ctx.memory(memory).store(texts), (err) => err instanceof ProviderError && !err.message.includes('sk-test'));
+          await assert.rejects(ctx.memory(memory).store([{ vector: [1, 0, 0] }]), (err) => err instanceof MemoryError && err.code === 'DIMENSION_MISMATCH' && err.memory === memory);
+          await assert.rejects(ctx.memory(memory).store([{ vector: [1, 0, 0, 0], id: 'ok' }, { vector: [NaN, 0, 0, 1], id: 'bad' }]), (err) => err instanceof MemoryError && err.code === 'NON_FINITE_VECTOR');
+          await assert.rejects(ctx.memory(memory).delete('nope'), (err) => err instanceof MemoryError && err.code === 'UNKNOWN_ID');
+          const all = await ctx.memory(memory).search([1, 0, 0, 0], { limit: 10 });
+          assert.deepEqual(all, []); // no half-inserted batch
+          ctx.$`Go.`;
+        },
+        { model: mockModel([{ type: 'text', text: 'ok' }]), engine: await createEngine() },
+      )
+    ).result.text;
+    assert.equal(server.requests.length, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+test('defMemory configs are checked strictly', async () => {
+  await assert.rejects(
+    runPrompt((ctx) => ctx.defMemory('m', 'vector', { dimensions: 4, maxSise: 3 }), { model: mockModel([]) }),
+    (err) => err instanceof ConfigError && /maxSize/.test(err.message),
+  );
+  await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'vector', {}), { model: mockModel([]) }), (err) => err instanceof ConfigError && /dimensions/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'graph', { dimensions: 4 }), { model: mockModel([]) }), (err) => err instanceof ConfigError && /not built yet/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.memory('nothing'), { model: mockModel([]) }), (err) => err instanceof ConfigError && /unknown memory/.test(err.message));
+  await assert.rejects(
+    runPrompt((ctx) => ctx.defMemory('m', 'vector', { dimensions: 4, storage: 'redis' }), { model: mockModel([]) }),
+    (err) => err instanceof ConfigError && /persist: true/.test(err.message),
+  );
+});
+
+async function persistedRoundTrip(storage) {
+  const memory = name('persisted');
+  const writer = countingEmbedder();
+  const first = await runPrompt(
+    async (ctx) => {
+      ctx.defMemory(memory, 'vector', { dimensions: 64, embeddingModel: writer, persist: true });
+      await ctx.memory(memory).store([
+        { content: 'the cat sleeps on the sofa', id: 'cat' },
+        { content: 'invoices are due monthly', id: 'invoice' },
+        { content: 'the dog barks at the mailman', id: 'dog' },
+      ]);
+      ctx.$`Go.`;
+    },
+    { model: mockModel([{ type: 'text', text: 'ok' }]), engine: await createEngine(), storage },
+  );
+  await first.result.text;
+  const stored = await storage.get(`memory:global:${memory}`);
+  assert.equal(stored.value.format, 'lmthing.memory/1');
+
+  const reader = countingEmbedder();
+  let hits;
+  const second = await runPrompt(
+    async (ctx) => {
+      ctx.defMemory(memory, 'vector', { dimensions: 64, embeddingModel: reader, persist: true });
+      hits = await ctx.memory(memory).search('when are invoices due', { limit: 1 });
+      ctx.$`Go.`;
+    },
+    { model: mockModel([{ type: 'text', text: 'ok' }]), engine: await createEngine(), storage }, // a new engine: an empty heap
+  );
+  await second.result.text;
+  assert.equal(hits[0].id, 'invoice');
+  assert.equal(hits[0].content, 'invoices are due monthly');
+  assert.deepEqual(reader.seen, ['when are invoices due']); // loaded, not rebuilt: nothing was re-embedded
+}
+
+test('a persisted memory is reloaded from fileStorage by another engine without re-embedding', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lmthing-memory-'));
+  dirs.push(dir);
+  await persistedRoundTrip(fileStorage(dir));
+});
+
+test('a persisted memory is reloaded from a real redis-server by another engine without re-embedding', async () => {
+  const storage = redisStorage({ url: redis.url, keyPrefix: `memory${process.pid}:` });
+  try {
+    await persistedRoundTrip(storage);
+  } finally {
+    await storage.close?.();
+  }
+});

@@ -1,0 +1,135 @@
+// defContext wired as the `context_window` step seam (docs/memory.md): every model call of a
+// prompt run gets only the messages that fit maxTokens − reserveTokens, the newest first, never a
+// tool result without its call; what cannot be left out is a context_length error.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "prompt_script.hpp"
+
+using namespace lmthing;
+using namespace lmthing::testing;
+
+namespace {
+
+std::string long_text(int i) { return "message " + std::to_string(i) + " talks about the weather in some city for a while, at length"; }
+
+// user / assistant turns, with a tool call and its result every third turn.
+json conversation(int turns) {
+  json messages = json::array();
+  for (int i = 0; i < turns; ++i) {
+    messages.push_back({{"role", "user"}, {"content", long_text(i)}});
+    if (i % 3 == 1) {
+      const std::string id = "call-" + std::to_string(i);
+      messages.push_back({{"role", "assistant"}, {"content", json::array({call_part(id, "weather", {{"city", "Paris"}})})}});
+      messages.push_back(
+          {{"role", "tool"},
+           {"content", json::array({json{{"type", "tool-result"}, {"toolCallId", id}, {"toolName", "weather"}, {"result", "sunny"}}})}});
+    } else {
+      messages.push_back({{"role", "assistant"}, {"content", long_text(i) + " (answer)"}});
+    }
+  }
+  messages.push_back({{"role", "user"}, {"content", "and now the final question"}});
+  return messages;
+}
+
+json context_spec(json config, json messages) {
+  return prompt_spec(json{{"messages", std::move(messages)}, {"definitions", definitions({definition("context", "main", std::move(config))})}});
+}
+
+// Every kept tool result has its call, and every kept call its result.
+bool pairs_intact(const json& messages) {
+  std::set<std::string> calls, results;
+  for (const auto& m : messages)
+    if (m["content"].is_array())
+      for (const auto& p : m["content"]) {
+        if (p.value("type", "") == "tool-call") calls.insert(p["toolCallId"].get<std::string>());
+        if (p.value("type", "") == "tool-result") results.insert(p["toolCallId"].get<std::string>());
+      }
+  return calls == results;
+}
+
+}  // namespace
+
+TEST_CASE("a sliding window sends the newest messages that fit and reports what it left out", "[context]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("ok")})};
+  json reply = run_prompt(h, script, context_spec({{"strategy", "sliding-window"}, {"maxTokens", 200}, {"reserveTokens", 40}}, conversation(12)));
+  REQUIRE(reply["ok"] == true);
+  const json& sent = script.model_requests.at(0)["messages"];
+  REQUIRE(sent.size() < conversation(12).size());
+  REQUIRE(sent.back()["content"] == "and now the final question");
+  REQUIRE(pairs_intact(sent));
+  auto trimmed = run_events(h, "context-trimmed");
+  REQUIRE(trimmed.size() == 1);
+  REQUIRE(trimmed[0]["context"] == "main");
+  REQUIRE(trimmed[0]["kept"].get<std::size_t>() == sent.size());
+  REQUIRE(trimmed[0]["keptTokens"].get<std::size_t>() <= trimmed[0]["budget"].get<std::size_t>());
+  REQUIRE(trimmed[0]["budget"] == 200 - 40 - 3);
+}
+
+TEST_CASE("whatever the budget, a tool result is never sent without its call", "[context]") {
+  for (int max_tokens = 60; max_tokens <= 600; max_tokens += 15) {
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("ok")})};
+    json reply = run_prompt(h, script, context_spec({{"maxTokens", max_tokens}}, conversation(10)));
+    INFO("maxTokens " << max_tokens);
+    REQUIRE(reply["ok"] == true);
+    REQUIRE(pairs_intact(script.model_requests.at(0)["messages"]));
+  }
+}
+
+TEST_CASE("a context that fits everything changes nothing", "[context]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("ok")})};
+  run_prompt(h, script, context_spec({{"maxTokens", 100000}}, conversation(3)));
+  REQUIRE(script.model_requests.at(0)["messages"].size() == conversation(3).size());
+  REQUIRE(run_events(h, "context-trimmed").empty());
+}
+
+TEST_CASE("keepMinimum that cannot fit fails the run with context_length naming the context", "[context]") {
+  Harness h;
+  Script script;
+  json reply = run_prompt(h, script, context_spec({{"maxTokens", 40}, {"keepMinimum", 6}}, conversation(6)));
+  REQUIRE(reply["ok"] == false);
+  REQUIRE(reply["error"]["kind"] == "context_length");
+  REQUIRE_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("context \"main\""));
+  REQUIRE(script.model_requests.empty());
+}
+
+TEST_CASE("relevance-based keeps the messages the scorer ranks highest", "[context]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("ok")})};
+  // Scores: the final question and message 0 high, everything else low.
+  script.callbacks["score"] = [](const json& args) {
+    json scores = json::array();
+    for (const auto& m : args[0]) {
+      const std::string text = m["content"].is_string() ? m["content"].get<std::string>() : "";
+      scores.push_back(text == long_text(0) || text == "and now the final question" ? 1.0 : 0.0);
+    }
+    return scores;
+  };
+  run_prompt(h, script, context_spec({{"strategy", "relevance-based"}, {"maxTokens", 60}, {"relevanceScorer", "score"}}, conversation(8)));
+  const json& sent = script.model_requests.at(0)["messages"];
+  // Message 0 (the oldest) is kept for its score although newer ones are dropped; the rest of the
+  // budget goes to unscored messages, newest first.
+  REQUIRE(sent.size() < conversation(8).size());
+  REQUIRE(sent[0]["content"] == long_text(0));
+  REQUIRE(sent.back()["content"] == "and now the final question");
+  REQUIRE(sent[1]["content"] != long_text(0) + " (answer)");
+}
+
+TEST_CASE("context configs are checked when the run starts", "[context]") {
+  Harness h;
+  Script script;
+  json typo = run_prompt(h, script, context_spec({{"maxTokens", 100}, {"reserveTokns", 10}}, conversation(1)));
+  REQUIRE(typo["error"]["kind"] == "protocol");
+  REQUIRE_THAT(typo["error"]["message"].get<std::string>(), Catch::Contains("reserveTokens"));
+  Harness h2;
+  json no_scorer = run_prompt(h2, script, context_spec({{"strategy", "relevance-based"}, {"maxTokens", 100}}, conversation(1)));
+  REQUIRE_THAT(no_scorer["error"]["message"].get<std::string>(), Catch::Contains("relevanceScorer"));
+}
