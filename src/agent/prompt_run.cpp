@@ -1,6 +1,7 @@
 #include "agent/prompt_run.hpp"
 
 #include "agent/agent_loop.hpp"
+#include "observe/run_observation.hpp"
 #include "policy/fallback.hpp"
 #include "policy/human_policy.hpp"
 
@@ -50,6 +51,7 @@ class PromptRun {
         model_chain_(pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
         transcript_(spec_.messages) {
     check_guarded_tools();
+    observe::check_observe_spec(spec_.raw, "run.start spec (prompt)");
     protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");
     seams_ = make_seams(raw, *tree_, false);
   }
@@ -60,13 +62,24 @@ class PromptRun {
     config.max_steps = spec_.max_steps;
     config.seams = std::move(seams_);
     config.plan = [this](int step, const pipeline::StepOverrides& overrides) { return plan(step, overrides); };
-    LoopOutcome outcome = co_await run_agent_loop(env_, *model_chain_, transcript_, std::move(config));
+    observe::RunObservation observation(env_, spec_.raw, "prompt", spec_.model);
+    LoopOutcome outcome;
+    try {
+      outcome = co_await run_agent_loop(env_, *model_chain_, transcript_, std::move(config));
+    } catch (const OpFailed& e) {
+      observation.failed(e.error);
+      throw;
+    } catch (const std::exception& e) {
+      observation.failed(WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
+      throw;
+    }
     json result{{"text", outcome.last.value("text", "")},
                 {"finishReason", outcome.stop_reason == "budget" ? json("budget") : json(outcome.last.value("finishReason", "other"))},
                 {"usage", outcome.usage},
                 {"steps", outcome.steps},
                 {"messages", transcript_.messages()}};
     if (outcome.value) result["object"] = *outcome.value;
+    observation.finished(&result);
     co_return result;
   }
 

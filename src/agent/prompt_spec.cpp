@@ -15,7 +15,7 @@ constexpr const char* kWhere = "run.start spec (prompt)";
 const std::vector<std::string> kSpecFields = {
     "kind",  "model",     "systems",  "variables", "messages",       "tools", "hooks",     "stopWhen", "responseSchema", "responseSchemaRetries",
     "options", "retry",   "fallback", "circuitBreaker", "definitions", "limits", "parentRun", "seed",     "host",           "path",
-    "responseValidator"};
+    "responseValidator", "observe"};
 const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }

@@ -2,6 +2,7 @@
 
 #include "agent/prompt_run.hpp"
 #include "engine/human_commands.hpp"
+#include "engine/observe_commands.hpp"
 #include "engine/run_kinds.hpp"
 #include "pipeline/registry.hpp"
 #include "policy/circuit_breaker.hpp"
@@ -22,6 +23,7 @@ const std::vector<std::string> kRunKinds = {"prompt", "conversation", "call", "m
 
 Engine::Engine(Host& host) : loop_(host) {
   loop_.set_command_handler([this](const json& message) { handle_command(message); });
+  trees_.observe_with(observatory_);
 }
 
 void Engine::handle_command(const json& message) {
@@ -43,11 +45,12 @@ void Engine::handle_command(const json& message) {
       directives_.handle(id, type, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, info()));
-    else if (!handle_human_command(loop_, desk_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message))
+    else if (const EnvOfRun env = [this](RunId run, const std::string& where) { return env_of(run, where); };
+             !handle_observe_command(loop_, observatory_, env, type, id, message) && !handle_human_command(loop_, desk_, env, type, id, message))
       throw ProtocolError("unknown command type \"" + type +
                           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
                           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
-                          "interaction.respond, op.done)");
+                          "interaction.respond, metrics.read, metric.record, event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {

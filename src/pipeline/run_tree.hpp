@@ -12,6 +12,11 @@
 #include "runtime/loop.hpp"
 #include "runtime/random.hpp"
 
+namespace lmthing::observe {
+class Observatory;
+class TreeObserver;
+}  // namespace lmthing::observe
+
 namespace lmthing::pipeline {
 
 struct TreeLimits {
@@ -30,6 +35,7 @@ class RunTree {
       : loop_(parent->loop_), root_(parent->root_), rng_(0), definitions_(&parent->definitions_), parent_(std::move(parent)) {}
   RunTree(const RunTree&) = delete;
   RunTree& operator=(const RunTree&) = delete;
+  ~RunTree();
 
   Definitions& definitions() { return definitions_; }
   const Definitions& definitions() const { return definitions_; }
@@ -45,6 +51,11 @@ class RunTree {
   // Tree-wide events (breaker state changes, constraint warnings) go to the root run.
   void emit(json event) const;
 
+  // Metrics, spans and derived events of the whole tree (observe/tree_observer.hpp); values also go
+  // to `observatory`, the engine's (a tree made without one gets its own).
+  observe::TreeObserver& observer();
+  void observe_with(observe::Observatory& observatory);
+
  private:
   RunTree& state() { return parent_ ? parent_->state() : *this; }
 
@@ -56,6 +67,8 @@ class RunTree {
   policy::Ledger ledger_;
   TreeLimits limits_;
   int steps_ = 0;
+  std::unique_ptr<observe::Observatory> own_observatory_;
+  std::unique_ptr<observe::TreeObserver> observer_;
 };
 
 // Which tree each live run belongs to. Owned by the engine.
@@ -69,8 +82,11 @@ class TreeRegistry {
   std::shared_ptr<RunTree> attach(Loop& loop, RunId run, const json& spec);
   std::shared_ptr<RunTree> find(RunId run) const;
   void release(RunId run);
+  // The engine-wide observatory root trees report to.
+  void observe_with(observe::Observatory& observatory) { observatory_ = &observatory; }
 
  private:
+  observe::Observatory* observatory_ = nullptr;
   struct Member {
     std::shared_ptr<RunTree> tree;
     int depth = 0;

@@ -18,7 +18,9 @@ inline const std::vector<std::string>& run_event_types() {
       "guard", "approval-request", "approval-decision", "validation", "interaction-request", "interaction-answer", "interaction-invalid",
       // directive conversations
       "message-appended", "model-pushed", "model-popped", "tool-enabled", "tool-disabled", "branch-started", "branch-returned", "branch-threw",
-      "emitted"};
+      "emitted",
+      // observability (docs/observability.md)
+      "run-start", "run-finish", "model-call", "error", "token-threshold", "span-start", "span-end", "metric"};
   return types;
 }
 
