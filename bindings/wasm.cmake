@@ -13,7 +13,7 @@ set(LMTHING_WASM_LINK_FLAGS
   "-sASYNCIFY_IMPORTS=['host_wait']"
   -sASYNCIFY_STACK_SIZE=16384
   "-sEXPORTED_FUNCTIONS=['_lmthing_run_loop','_malloc','_free']"
-  "-sEXPORTED_RUNTIME_METHODS=['ccall','allocateUTF8']"
+  "-sEXPORTED_RUNTIME_METHODS=['ccall']"
   --js-library ${CMAKE_SOURCE_DIR}/bindings/host.js
 )
 

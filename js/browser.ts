@@ -18,7 +18,7 @@ export { fileStorage, redisStorage } from './storage/unsupported.js';
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const [factory, bytes] = await Promise.all([loadGlue(options.glueUrl), wasmBytes(options)]);
-  const engine = await Engine.create(factory, bytes, { clock: options.clock });
+  const engine = await Engine.create(factory, bytes, { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   return engine;
 }

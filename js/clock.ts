@@ -18,11 +18,35 @@ export interface HostClock {
   watchIdle?(isIdle: () => boolean): void;
 }
 
-/** Wall time: `performance` for the clock, `setTimeout` for timers. */
+/**
+ * The longest delay one `setTimeout` can wait: hosts store it in 32 bits and fire longer ones at
+ * once. Longer timers are chained from pieces of at most this length.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A chained timer: the handle of the piece now waiting. */
+interface ChainedTimer {
+  handle: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Calls `fire` after `ms` (any length, even beyond {@link MAX_TIMEOUT_MS}); `Infinity` never fires. */
+function setLongTimeout(ms: number, fire: () => void): ChainedTimer {
+  const timer: ChainedTimer = { handle: undefined };
+  const deadline = performance.now() + Math.max(0, Number.isNaN(ms) ? 0 : ms);
+  const arm = (): void => {
+    const left = deadline - performance.now();
+    if (left > MAX_TIMEOUT_MS) timer.handle = setTimeout(arm, MAX_TIMEOUT_MS);
+    else timer.handle = setTimeout(fire, Math.max(0, left));
+  };
+  if (deadline !== Infinity) arm();
+  return timer;
+}
+
+/** Wall time: `performance` for the clock, `setTimeout` (chained past 2³¹−1 ms) for timers. */
 export const realClock: HostClock = {
   now: () => performance.timeOrigin + performance.now(),
-  setTimer: (ms, fire) => setTimeout(fire, Math.max(0, ms)),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimer: (ms, fire) => setLongTimeout(ms, fire),
+  clearTimer: (handle) => clearTimeout((handle as ChainedTimer).handle),
 };
 
 interface VirtualTimer {

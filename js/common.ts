@@ -1,12 +1,13 @@
 /** What both entry points (Node and browser) export besides their own `createEngine`. */
 export * from './errors.js';
 export { Engine } from './engine.js';
-export type { Callback, CallbackContext, EngineEvent, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
+export type { ArgsOf, Bivariant, FromJsonSchema, Infer, JsonObject, JsonPrimitive, JsonValue } from './schema-types.js';
+export type { Callback, CallbackContext, EngineEvent, EngineLimits, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
 export { VirtualClock, realClock } from './clock.js';
 export { configureDefaultEngine } from './default-engine.js';
 export type { HostClock } from './clock.js';
 export { runPrompt } from './prompt/run-prompt.js';
-export type { PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';
+export type { PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRun, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';
 export type { RunPolicyConfig } from './run/run-config.js';
 export { CircuitBreakerHandle } from './run/policy-handles.js';
 export type { ConstraintTotals } from './run/policy-handles.js';
@@ -29,7 +30,7 @@ export type {
   AgentConfigure, AgentOptions, CallPolicyOptions, Hook, HookInput, HookResult, PromptPluginObject, SubAgent, SubTool, ToolContext, ToolExecute, ToolOptions,
 } from './prompt/context.js';
 export { RunResult } from './prompt/result.js';
-export type { StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
+export type { ResponseInfo, StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
 export type { Reference } from './prompt/names.js';
 export { mockModel, isLanguageModel } from './mock-model.js';
 export type { MockItem, MockModelOptions, MockLanguageModel } from './mock-model.js';

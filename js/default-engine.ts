@@ -1,6 +1,7 @@
 /**
  * The engine that `runPrompt` uses when none is given: one per process (or page), created on first
- * use by the platform's loader, which each entry point (node.ts, browser.ts) installs.
+ * use by the platform's loader, which each entry point (node.ts, browser.ts) installs. A default
+ * engine that faulted is replaced: its own runs fail with the fault, later calls get a fresh one.
  */
 import type { Engine } from './engine.js';
 import { checkEngineOptions, type CreateEngineOptions } from './engine-options.js';
@@ -8,6 +9,7 @@ import { checkEngineOptions, type CreateEngineOptions } from './engine-options.j
 let factory: ((options: CreateEngineOptions) => Promise<Engine>) | undefined;
 let options: CreateEngineOptions = {};
 let shared: Promise<Engine> | undefined;
+let current: Engine | undefined;
 
 /** Called by the entry points with their `createEngine`. */
 export function setDefaultEngineFactory(create: (options: CreateEngineOptions) => Promise<Engine>): void {
@@ -24,14 +26,25 @@ export function configureDefaultEngine(newOptions: CreateEngineOptions): void {
   checkEngineOptions(newOptions);
   options = { ...newOptions };
   shared = undefined;
+  current = undefined;
 }
 
-/** The shared engine, created once. */
+/** The shared engine, created once, and again after a fault. */
 export function defaultEngine(): Promise<Engine> {
   if (!factory) throw new Error('lmthing: no engine loader installed; import from "lmthing" rather than a private path');
-  shared ??= factory(options).catch((err) => {
-    shared = undefined; // a failed load may be retried
-    throw err;
-  });
+  if (current?.fault) {
+    shared = undefined;
+    current = undefined;
+  }
+  shared ??= factory(options).then(
+    (engine) => {
+      current = engine;
+      return engine;
+    },
+    (err: unknown) => {
+      shared = undefined; // a failed load may be retried
+      throw err;
+    },
+  );
   return shared;
 }

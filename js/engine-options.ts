@@ -3,6 +3,7 @@
  * them that do not depend on the platform.
  */
 import type { HostClock } from './clock.js';
+import type { EngineLimits } from './engine.js';
 import { EngineLoadError } from './errors.js';
 
 /** Options of `createEngine` (and of {@link configureDefaultEngine}). */
@@ -25,6 +26,8 @@ export interface CreateEngineOptions {
   glueUrl?: URL | string;
   /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
   clock?: HostClock;
+  /** Limits on what crosses into the engine (docs/limits.md); the engine's defaults when left out. */
+  limits?: EngineLimits;
 }
 
 /** The package file names, as error messages and docs name them. */

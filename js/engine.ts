@@ -11,12 +11,16 @@
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
 import { realClock, type HostClock } from './clock.js';
-import { AbortError, EngineError, errorFromWire, errorToWire, ProtocolError, type WireError } from './errors.js';
+import type { Bivariant, JsonValue } from './schema-types.js';
+import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type WireError } from './errors.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
   ccall(name: string, returnType: 'number', argTypes: ['number'], args: [number], opts: { async: true }): Promise<number>;
-  allocateUTF8(text: string): number;
+  /** The module's malloc: batches are copied into wasm memory with it (the engine frees them). */
+  _malloc(size: number): number;
+  /** The wasm memory's bytes (a new view after the memory grows: read it after every `_malloc`). */
+  HEAPU8: Uint8Array;
   lmthingHost?: HostBridge;
 }
 
@@ -27,7 +31,8 @@ export type CoreFactory = (options: { wasmBinary: Uint8Array; lmthingHost: HostB
 export interface HostBridge {
   start(opJson: string): void;
   emit(eventJson: string): void;
-  wait(wakeUp: (batch: string) => void): void;
+  /** `wakeUp` resumes the loop with a batch copied into wasm memory (a pointer from `_malloc`). */
+  wait(wakeUp: (batchPtr: number) => void): void;
 }
 
 /** Context passed as the last argument to every callback the engine invokes. */
@@ -41,7 +46,7 @@ export interface CallbackContext {
 }
 
 /** A host callback: tools, hooks, conditions ... Receives the op's arguments, then a {@link CallbackContext}. */
-export type Callback = (...args: any[]) => unknown;
+export type Callback = Bivariant<Array<JsonValue | CallbackContext>, unknown>;
 
 /** An event the engine emitted that is not a command reply (protocol errors, faults, run events). */
 export interface EngineEvent {
@@ -81,11 +86,32 @@ interface PendingReply {
 
 type LoopState = 'idle' | 'running' | 'waiting';
 
+/** Limits on what crosses into the engine (docs/limits.md). */
+export interface EngineLimits {
+  /**
+   * The deepest nesting of arrays and objects accepted in any value (arguments, results, schemas,
+   * data): from 1 to the engine's maximum, which is also the default (1000). Deeper values fail with
+   * a {@link LimitExceededError} instead of reaching the engine.
+   */
+  jsonDepth?: number;
+}
+
 /** Options of {@link Engine.create}. */
 export interface EngineOptions {
   /** The engine's time: wall time by default, or a `VirtualClock` for tests. */
   clock?: HostClock;
+  /** Limits on what crosses into the engine; the engine's defaults when left out. */
+  limits?: EngineLimits;
 }
+
+/**
+ * How long the engine may keep the host's event loop busy (ms of uninterrupted engine and callback
+ * work, chained through microtasks) before it lets timers, I/O and rendering run.
+ */
+export const YIELD_AFTER_MS = 5;
+
+/** The engine's default depth limit (src/protocol/json_text.hpp, kDefaultJsonDepth). */
+export const DEFAULT_JSON_DEPTH = 1000;
 
 interface InFlightOp {
   controller: AbortController;
@@ -102,7 +128,7 @@ export class Engine {
   private readonly module: CoreModule;
   private inbox: string[] = [];
   private state: LoopState = 'idle';
-  private wakeUp: ((batch: string) => void) | null = null;
+  private wakeUp: ((batchPtr: number) => void) | null = null;
   private pumpScheduled = false;
   private nextCommandId = 1;
   private readonly replies = new Map<number | string, PendingReply>();
@@ -113,6 +139,14 @@ export class Engine {
   private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
   private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
+  /** The engine's depth limit in force (`limits.jsonDepth`, docs/limits.md). */
+  jsonDepth = DEFAULT_JSON_DEPTH;
+  /** The last batch handed to the engine: what it was handling if it traps. */
+  private lastBatch = '';
+  /** When the current stretch of work without a macrotask boundary began (performance.now), or -1. */
+  private sliceStart = -1;
+  private readonly causes = new Map<number, unknown>();
+  private nextCause = 1;
 
   private constructor(module: CoreModule, options: EngineOptions) {
     this.module = module;
@@ -120,9 +154,10 @@ export class Engine {
     this.clock.watchIdle?.(() => this.idleButForTimers());
   }
 
-  /** Instantiates the wasm module from its bytes with the given glue factory. */
+  /** @internal Instantiates the wasm module from its bytes with the given glue factory (use `createEngine`). */
   static async create(factory: CoreFactory, wasmBinary: Uint8Array, options: EngineOptions = {}): Promise<Engine> {
-    let engine: Engine | undefined;
+    // Set once the module is instantiated; the bridge is only called after that.
+    let engine: Engine | undefined = undefined;
     const bridge: HostBridge = {
       start: (op) => engine!.onStart(op),
       emit: (event) => engine!.onEmit(event),
@@ -131,7 +166,20 @@ export class Engine {
     const module = await factory({ wasmBinary, lmthingHost: bridge });
     module.lmthingHost = bridge;
     engine = new Engine(module, options);
+    if (options.limits !== undefined) await engine.configure(options.limits);
     return engine;
+  }
+
+  /** Sends the limits to the engine; a value out of range is a TypeError naming it. */
+  private async configure(limits: EngineLimits): Promise<void> {
+    if (typeof limits !== 'object' || limits === null) throw new TypeError(`createEngine: "limits" must be an object {jsonDepth?}, got ${String(limits)}`);
+    try {
+      const reply = (await this.request('engine.configure', { limits: { ...limits } })) as { limits?: { jsonDepth?: number } };
+      if (typeof reply?.limits?.jsonDepth === 'number') this.jsonDepth = reply.limits.jsonDepth;
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new TypeError(`createEngine: ${err.message.replace(/^engine\.configure: /, '')}`);
+      throw err;
+    }
   }
 
   /** The engine's clock (ms): what the engine's own time is based on. */
@@ -140,6 +188,7 @@ export class Engine {
   }
 
   /**
+   * @internal
    * Marks the callback op `opId` as waiting only for the engine (say, for a sub-run it started)
    * until `work` settles, so that a virtual clock does not wait for it. Returns `work`.
    */
@@ -157,8 +206,8 @@ export class Engine {
 
   /** Registers (or replaces) a named callback the engine can invoke with `callback.invoke`. */
   registerCallback(name: string, fn: Callback): void {
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`callback name must be a non-empty string, got ${String(name)}`);
-    if (typeof fn !== 'function') throw new TypeError(`callback "${name}" must be a function, got ${typeof fn}`);
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`callback name must be a non-empty string, got ${String(name)}`);
+    if (typeof fn !== 'function') throw new ConfigError(`callback "${name}" must be a function, got ${typeof fn}`);
     this.callbacks.set(name, fn);
   }
 
@@ -179,7 +228,7 @@ export class Engine {
     return () => this.listeners.delete(listener);
   }
 
-  /** The fault that stopped this engine, if any; a faulted engine rejects every request. */
+  /** The fault that stopped this engine (null while it runs); a faulted engine rejects every request. */
   get fault(): EngineError | null {
     return this.faultError;
   }
@@ -217,7 +266,8 @@ export class Engine {
    */
   postRaw(line: string): void {
     if (line.includes('\n')) throw new ProtocolError('a message must be one line (JSON has no raw newlines)');
-    this.inbox.push(line);
+    // Lone surrogates cannot be encoded as UTF-8: they become U+FFFD, as in every other message.
+    this.inbox.push(wellFormed(line));
     this.schedulePump();
   }
 
@@ -225,29 +275,51 @@ export class Engine {
 
   private send(id: number, message: Record<string, unknown>): Promise<unknown> {
     if (this.faultError) return Promise.reject(this.faultError);
+    let line: string;
+    try {
+      line = serialize(message, `${String(message.type)} message`);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new TypeError(String(err)));
+    }
     return new Promise((resolve, reject) => {
       this.replies.set(id, { resolve, reject });
-      this.postMessage(message);
+      this.inbox.push(line);
+      this.schedulePump();
     });
   }
 
   private postMessage(message: Record<string, unknown>): void {
-    this.inbox.push(JSON.stringify(message));
+    this.inbox.push(serialize(message, `${String(message.type)} message`));
     this.schedulePump();
   }
 
   // ---------------------------------------------------------------- the loop
 
-  /** Coalesces posts of one tick into one batch. */
+  /**
+   * Coalesces posts of one tick into one batch. Normally the pump is a microtask; once the engine
+   * has kept the event loop busy for {@link YIELD_AFTER_MS} it is a macrotask instead, so that runs
+   * without real I/O (an in-process model, synchronous tools) cannot starve timers, I/O or the page.
+   */
   private schedulePump(): void {
     if (this.pumpScheduled || this.faultError) return;
     this.pumpScheduled = true;
+    const now = performance.now();
+    if (this.sliceStart < 0) {
+      this.sliceStart = now;
+      macrotask(() => {
+        this.sliceStart = -1; // the event loop got a turn: a new stretch starts with the next pump
+      });
+    } else if (now - this.sliceStart > YIELD_AFTER_MS) {
+      macrotask(() => this.pump());
+      return;
+    }
     queueMicrotask(() => this.pump());
   }
 
   private takeBatch(): string {
     const batch = `${this.clock.now()}\n${this.inbox.join('\n')}`;
     this.inbox = [];
+    this.lastBatch = batch;
     return batch;
   }
 
@@ -258,7 +330,7 @@ export class Engine {
       const wakeUp = this.wakeUp!;
       this.wakeUp = null;
       this.state = 'running';
-      wakeUp(this.takeBatch()); // rewinds the loop synchronously; it waits again or returns
+      wakeUp(this.copyIn(this.takeBatch())); // rewinds the loop synchronously; it waits again or returns
     } else if (this.state === 'idle') {
       this.startLoop();
     }
@@ -269,10 +341,10 @@ export class Engine {
     this.state = 'running';
     let finished: Promise<number>;
     try {
-      const batch = this.module.allocateUTF8(this.takeBatch());
+      const batch = this.copyIn(this.takeBatch());
       finished = this.module.ccall('lmthing_run_loop', 'number', ['number'], [batch], { async: true });
     } catch (err) {
-      this.failEngine(trapError(err));
+      this.trapped(err);
       return;
     }
     finished.then(
@@ -281,11 +353,36 @@ export class Engine {
         if (status !== 0) this.failEngine(this.faultError ?? new EngineError('the engine loop stopped after a fault', 'ENGINE_FAULT'));
         else if (this.inbox.length > 0) this.schedulePump();
       },
-      (err) => this.failEngine(trapError(err)),
+      (err) => this.trapped(err),
     );
   }
 
-  private onWait(wakeUp: (batch: string) => void): void {
+  /**
+   * The module trapped (a stack overflow, an abort, an escaped C++ exception): the engine is dead.
+   * Listeners get an `engine.fault` event naming what the engine was handling.
+   */
+  private trapped(err: unknown): void {
+    if (this.faultError) return this.failEngine(this.faultError);
+    const input = describeBatch(this.lastBatch);
+    const error = trapError(err, input);
+    this.failEngine(error);
+    this.notify({ type: 'engine.fault', error: { kind: 'engine', code: error.code, message: error.message, input } });
+  }
+
+  /**
+   * Copies `text` into wasm memory as NUL-terminated UTF-8 and returns its address (the engine frees
+   * it). One native TextEncoder call: Emscripten's allocateUTF8 encodes in a JS loop (~0.1 s/MB).
+   */
+  private copyIn(text: string): number {
+    const bytes = utf8.encode(text);
+    const ptr = this.module._malloc(bytes.length + 1);
+    const heap = this.module.HEAPU8; // after _malloc, which may have grown the memory
+    heap.set(bytes, ptr);
+    heap[ptr + bytes.length] = 0;
+    return ptr;
+  }
+
+  private onWait(wakeUp: (batchPtr: number) => void): void {
     this.state = 'waiting';
     this.wakeUp = wakeUp;
     if (this.inbox.length > 0) this.schedulePump();
@@ -328,15 +425,21 @@ export class Engine {
       case 'reply':
         return this.settleReply(event);
       case 'op.cancel':
-        return this.cancelOp(event.id as number, String(event.reason ?? 'cancelled'));
+        return this.cancelOp(event.id as number, typeof event.reason === 'string' ? event.reason : 'cancelled');
       case 'run.event':
         return this.runListeners.get(event.run as number)?.(event.event as EngineEvent);
       case 'engine.fault': {
         const wire = event.error as WireError;
-        this.faultError = new EngineError(wire.message, String(wire.code ?? 'ENGINE_FAULT'));
+        const input = typeof wire.input === 'string' ? wire.input : undefined;
+        const code = typeof wire.code === 'string' ? wire.code : 'ENGINE_FAULT';
+        this.faultError = new EngineError(input ? `${wire.message} (while handling: ${input})` : wire.message, code, { input });
         break;
       }
     }
+    this.notify(event);
+  }
+
+  private notify(event: EngineEvent): void {
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -350,8 +453,16 @@ export class Engine {
     const pending = this.replies.get(event.id as number);
     if (!pending) return;
     this.replies.delete(event.id as number);
-    if (event.ok) pending.resolve(event.value);
-    else pending.reject(errorFromWire(event.error as WireError));
+    if (event.ok) {
+      pending.resolve(event.value);
+      return;
+    }
+    const wire = event.error as WireError;
+    const error = errorFromWire(wire);
+    // A user callback's own error that ended the run stays reachable as the typed error's cause.
+    const cause = typeof wire.causeId === 'number' ? this.causes.get(wire.causeId) : undefined;
+    if (cause !== undefined && error.cause === undefined) Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true });
+    pending.reject(error);
   }
 
   private perform(op: OpRequest): void {
@@ -379,8 +490,16 @@ export class Engine {
   private settle(id: number, work: () => unknown): void {
     new Promise<unknown>((resolve) => resolve(work())).then(
       (value) => this.complete(id, { ok: true, value }),
-      (err) => this.complete(id, { ok: false, error: errorToWire(err) }),
+      (err: unknown) => this.complete(id, { ok: false, error: { ...errorToWire(err), causeId: this.rememberCause(err) } }),
     );
+  }
+
+  /** Keeps the last few errors thrown by callbacks, so a run that fails with one can give it as `cause`. */
+  private rememberCause(err: unknown): number {
+    const id = this.nextCause++;
+    this.causes.set(id, err);
+    if (this.causes.size > 256) this.causes.delete(this.causes.keys().next().value!);
+    return id;
   }
 
   private invokeCallback(op: OpRequest, signal: AbortSignal): void {
@@ -391,7 +510,7 @@ export class Engine {
       this.complete(op.id, { ok: false, error: { kind: 'callback', message: `unknown callback "${name}" (registered: ${known})` } });
       return;
     }
-    const args = Array.isArray(op.args) ? op.args : [];
+    const args = (Array.isArray(op.args) ? op.args : []) as JsonValue[];
     const context: CallbackContext = { signal, runId: op.run, opId: op.id };
     // Settled to {ok, value|error} before anything reaches the engine: a rejection never crosses.
     this.settle(op.id, () => fn(...args, context));
@@ -413,8 +532,11 @@ export class Engine {
     try {
       line = JSON.stringify(outcome.ok ? { type: 'op.done', id, ok: true, value: outcome.value ?? null } : { type: 'op.done', id, ok: false, error: outcome.error });
     } catch (err) {
-      const message = `callback result is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`;
-      line = JSON.stringify({ type: 'op.done', id, ok: false, error: { kind: 'callback', message } });
+      // A RangeError is JSON.stringify running out of stack: a value nested too deeply for any limit.
+      const error = err instanceof RangeError
+        ? { kind: 'limit', message: `the result is nested too deeply to serialize (${err.message})` }
+        : { kind: 'callback', message: `callback result is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}` };
+      line = JSON.stringify({ type: 'op.done', id, ok: false, error });
     }
     this.inbox.push(line);
     this.schedulePump();
@@ -429,8 +551,62 @@ function abortReason(signal: AbortSignal): string {
 }
 
 /** A wasm trap or a C++ exception that escaped as a raw pointer becomes an EngineError. */
-function trapError(err: unknown): EngineError {
-  if (typeof err === 'number') return new EngineError(`a C++ exception escaped the engine (pointer ${err})`, 'ENGINE_FAULT');
+function trapError(err: unknown, input: string): EngineError {
+  const handling = input ? ` (while handling: ${input})` : '';
+  if (typeof err === 'number') return new EngineError(`a C++ exception escaped the engine (pointer ${err})${handling}`, 'ENGINE_FAULT', { input });
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return new EngineError(`the engine trapped: ${message}`, 'ENGINE_FAULT', { cause: err });
+  return new EngineError(`the engine trapped: ${message}${handling}`, 'ENGINE_FAULT', { cause: err, input });
 }
+
+const utf8 = new TextEncoder();
+
+/** `text` with every lone UTF-16 surrogate replaced by U+FFFD (String.prototype.toWellFormed). */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** JSON text of a message; a value too deep for JSON.stringify's stack is a {@link LimitExceededError}. */
+function serialize(message: unknown, what: string): string {
+  try {
+    return JSON.stringify(message);
+  } catch (err) {
+    if (err instanceof RangeError) throw new LimitExceededError(`the ${what} is nested too deeply to serialize (${err.message})`);
+    throw err;
+  }
+}
+
+/** "run.start #3 (prompt), op.done #7": the messages of a batch, for fault reports (at most ~300 characters). */
+function describeBatch(batch: string): string {
+  const lines = batch.split('\n').slice(1);
+  const parts: string[] = [];
+  for (const line of lines) {
+    let part = 'unreadable message';
+    try {
+      const message = JSON.parse(line) as { type?: unknown; id?: unknown; spec?: { kind?: unknown } };
+      part = `${String(message.type)}${message.id !== undefined ? ` #${JSON.stringify(message.id)}` : ''}`;
+      if (typeof message.spec?.kind === 'string') part += ` (${message.spec.kind})`;
+    } catch {
+      // keep "unreadable message"
+    }
+    parts.push(part);
+    if (parts.join(', ').length > 300) break;
+  }
+  const text = parts.join(', ');
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}
+
+/** Runs `fn` as a macrotask: after timers, I/O and (in browsers) rendering have had a turn. */
+const macrotask: (fn: () => void) => void = (() => {
+  if (typeof setImmediate === 'function') return (fn: () => void) => void setImmediate(fn);
+  if (typeof MessageChannel === 'function') {
+    // Not setTimeout(0): browsers clamp nested timeouts to 4 ms.
+    const queue: Array<() => void> = [];
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => queue.shift()?.();
+    return (fn: () => void) => {
+      queue.push(fn);
+      channel.port2.postMessage(null);
+    };
+  }
+  return (fn: () => void) => void setTimeout(fn, 0);
+})();

@@ -22,7 +22,7 @@ export class LmthingError extends Error {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses check their own prototype chain; the base class recognizes every lmthing error.
-    if (this !== LmthingError) return Function.prototype[Symbol.hasInstance].call(this, value) as boolean;
+    if (this !== LmthingError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }
@@ -73,8 +73,11 @@ export class TimeoutError extends LmthingError {
 
 /** The engine itself failed (a bug or a broken invariant); every pending run is rejected with it. */
 export class EngineError extends LmthingError {
-  constructor(message: string, code = 'ENGINE_ERROR', options?: { cause?: unknown }) {
+  /** For a fault (`ENGINE_FAULT`): the messages the engine was handling (types and ids, truncated), when known. */
+  readonly input: string | undefined;
+  constructor(message: string, code = 'ENGINE_ERROR', options?: { cause?: unknown; input?: string }) {
     super(code, message, options);
+    this.input = options?.input;
   }
 }
 
@@ -219,6 +222,36 @@ export class StorageError extends LmthingError {
   }
 }
 
+/**
+ * A state (`defState`) could not be loaded, changed or saved. `code` says what went wrong with the
+ * storage (`STORAGE_CORRUPT`, `STORAGE_UNAVAILABLE`, `STORAGE_CONFLICT` ...), `state` which state,
+ * `key` its storage key and `storageName` the storage it is registered under.
+ */
+export class StateError extends StorageError {
+  /** The state's name (from `defState`). */
+  readonly state: string;
+  /** The name the state's storage is registered under on the engine (`memory`, `redis` ...). */
+  readonly storageName: string | undefined;
+  constructor(code: StorageErrorCode, message: string, details: { state: string; adapter?: string; key?: string; storageName?: string; cause?: unknown }) {
+    super(code, message, details);
+    this.state = details.state;
+    this.storageName = details.storageName;
+  }
+}
+
+/**
+ * A cache (`defCache`) could not use its storage (with `onStorageError: 'fail'`; by default the
+ * cache is bypassed and a `cache-error` event reports it). `cache` names the cache, `key` the entry.
+ */
+export class CacheError extends StorageError {
+  /** The cache's name (from `defCache`). */
+  readonly cache: string;
+  constructor(code: StorageErrorCode, message: string, details: { cache: string; adapter?: string; key?: string; cause?: unknown }) {
+    super(code, message, details);
+    this.cache = details.cache;
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;
@@ -246,11 +279,13 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
   limit: (e) => new LimitExceededError(e.message, e.limit as string | undefined),
-  storage: (e) =>
-    new StorageError(typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE', e.message, {
-      adapter: e.adapter as string | undefined,
-      key: e.key as string | undefined,
-    }),
+  storage: (e) => {
+    const code = typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE';
+    const details = { adapter: e.adapter as string | undefined, key: e.key as string | undefined };
+    if (typeof e.state === 'string') return new StateError(code, e.message, { ...details, state: e.state, storageName: e.storageName as string | undefined });
+    if (typeof e.cache === 'string') return new CacheError(code, e.message, { ...details, cache: e.cache });
+    return new StorageError(code, e.message, details);
+  },
 };
 
 /** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
@@ -274,6 +309,8 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
     if (err instanceof LimitExceededError && err.limit !== undefined) extra.limit = err.limit;
+    if (err instanceof StateError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key, state: err.state, storageName: err.storageName };
+    if (err instanceof CacheError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key, cache: err.cache };
     if (err instanceof StorageError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key };
     return { kind, message: err.message, code: err.code, ...extra };
   }

@@ -3,7 +3,8 @@
  * instead of calling a provider, and records every request it receives. No Node-only imports, so it
  * works in browsers too.
  */
-import { AbortError } from './errors.js';
+import { realClock } from './clock.js';
+import { AbortError, ConfigError } from './errors.js';
 import type {
   FinishReason,
   GenerateOptions,
@@ -86,13 +87,13 @@ export interface MockLanguageModel extends LanguageModel {
  *   { type: 'text', text: 'It is 21 °C in Paris.' },
  * ]);
  * ```
- * @throws TypeError when `items` is not an array of valid items (the message names the index).
+ * @throws ConfigError (a TypeError) when `items` is not an array of valid items (the message names the index).
  */
 export function mockModel(items: readonly MockItem[], options: MockModelOptions = {}): MockLanguageModel {
   const script = validateItems(items);
   const usage = usageOf(options);
   const delayMs = options.delayMs ?? 0;
-  if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new TypeError('mockModel: options.delayMs must be a number >= 0');
+  if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new ConfigError('mockModel: options.delayMs must be a number >= 0');
   const calls: MockCall[] = [];
   let next = 0;
   let toolCalls = 0;
@@ -151,31 +152,31 @@ export function isLanguageModel(value: unknown): value is LanguageModel {
 
 function validateItems(items: readonly MockItem[]): MockItem[] {
   if (!Array.isArray(items)) {
-    throw new TypeError(`mockModel: items must be an array of {type: 'text' | 'tool-call' | 'end-step'} objects, got ${describe(items)}`);
+    throw new ConfigError(`mockModel: items must be an array of {type: 'text' | 'tool-call' | 'end-step'} objects, got ${describe(items)}`);
   }
   return items.map((item: unknown, i) => {
     if (item === null || typeof item !== 'object') {
-      throw new TypeError(`mockModel: items[${i}] must be an object with type 'text', 'tool-call' or 'end-step', got ${describe(item)}`);
+      throw new ConfigError(`mockModel: items[${i}] must be an object with type 'text', 'tool-call' or 'end-step', got ${describe(item)}`);
     }
     const it = item as Record<string, unknown>;
     if (it.type === 'text') {
-      if (typeof it.text !== 'string') throw new TypeError(`mockModel: items[${i}] (text) must have a string "text", got ${describe(it.text)}`);
+      if (typeof it.text !== 'string') throw new ConfigError(`mockModel: items[${i}] (text) must have a string "text", got ${describe(it.text)}`);
       return { type: 'text', text: it.text };
     }
     if (it.type === 'tool-call') {
       if (typeof it.toolName !== 'string' || it.toolName === '') {
-        throw new TypeError(`mockModel: items[${i}] (tool-call) must have a non-empty string "toolName", got ${describe(it.toolName)}`);
+        throw new ConfigError(`mockModel: items[${i}] (tool-call) must have a non-empty string "toolName", got ${describe(it.toolName)}`);
       }
       if (it.toolCallId !== undefined && typeof it.toolCallId !== 'string') {
-        throw new TypeError(`mockModel: items[${i}] (tool-call) "toolCallId" must be a string when given, got ${describe(it.toolCallId)}`);
+        throw new ConfigError(`mockModel: items[${i}] (tool-call) "toolCallId" must be a string when given, got ${describe(it.toolCallId)}`);
       }
       if (it.args !== undefined && JSON.stringify(it.args) === undefined) {
-        throw new TypeError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${describe(it.args)}`);
+        throw new ConfigError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${describe(it.args)}`);
       }
-      return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId as string | undefined, args: it.args };
+      return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId, args: it.args };
     }
     if (it.type === 'end-step') return { type: 'end-step' };
-    throw new TypeError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text', 'tool-call' or 'end-step'`);
+    throw new ConfigError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text', 'tool-call' or 'end-step'`);
   });
 }
 
@@ -218,13 +219,13 @@ function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      realClock.clearTimer(timer);
       reject(abortErrorOf(signal!));
     };
-    const timer = setTimeout(() => {
+    const timer = realClock.setTimer(ms, () => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -251,6 +252,14 @@ function clone<T>(value: T): T {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v);
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'symbol':
+    case 'undefined':
+    case 'function': return `${typeof v} ${String(v)}`;
+    default: return 'an object';
+  }
 }

@@ -23,7 +23,7 @@ export { redisStorage } from './storage/redis.js';
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const glue = await import('./wasm/lmthing_core.cjs');
-  const engine = await Engine.create(glue.default, await wasmBytes(options), { clock: options.clock });
+  const engine = await Engine.create(glue.default, await wasmBytes(options), { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   // Approvals without an onApproval handler are asked on the terminal when there is one.
   EngineHost.of(engine).human.terminal = terminalApprover();

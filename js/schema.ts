@@ -1,7 +1,7 @@
 /**
  * Schema normalisation: users describe tool parameters and structured responses with zod v4, zod v3
  * or a plain JSON Schema object; the engine only understands draft-07 JSON Schema. This module
- * turns any of the three into a draft-07 object (without `$schema`) and rejects anything else with a
+ * turns each of the three into a draft-07 object (without `$schema`) and rejects anything else with a
  * `TypeError` that names the offending value.
  *
  * zod is never imported: schemas are recognised by shape, so users bring their own zod version.
@@ -15,9 +15,9 @@
 
 /** A schema users may pass: zod v3/v4 object or a plain JSON Schema object. */
 export type SchemaLike = object;
+import { ConfigError } from './errors.js';
 
 type Json = Record<string, unknown>;
-type AnyRecord = Record<string, any>;
 
 /** The draft-07 primitive type names accepted in `type`. */
 const TYPE_NAMES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];
@@ -36,7 +36,7 @@ export function toJsonSchema(schema: unknown, where = 'schema'): Record<string, 
   if (isZodV4(schema)) json = fromZodV4(schema, where);
   else if (isZodV3(schema)) json = new V3Converter(where).convert(schema, '#');
   else if (typeof schema === 'boolean' || isPlainObject(schema)) json = schema;
-  else throw new TypeError(`${where}: expected a zod schema or a JSON Schema object, got ${describe(schema)}`);
+  else throw new ConfigError(`${where}: expected a zod schema or a JSON Schema object, got ${describe(schema)}`);
 
   const checked = checkSchema(json, where, '#');
   if (checked === true) return {};
@@ -49,24 +49,37 @@ export function isZodSchema(value: unknown): boolean {
   return isZodV4(value) || isZodV3(value);
 }
 
-function isZodV4(value: unknown): value is AnyRecord {
-  return isObject(value) && isObject((value as AnyRecord)._zod) && isObject((value as AnyRecord)._zod.def);
+function isZodV4(value: unknown): value is V4Schema {
+  return isObject(value) && isObject(field(value, '_zod')) && isObject(field(field(value, '_zod'), 'def'));
 }
 
-function isZodV3(value: unknown): value is { _def: AnyRecord } {
-  return isObject(value) && isObject((value as AnyRecord)._def) && typeof (value as AnyRecord)._def.typeName === 'string';
+function isZodV3(value: unknown): value is V3Schema {
+  return isObject(value) && isObject(field(value, '_def')) && typeof field(field(value, '_def'), 'typeName') === 'string';
 }
 
 // ---------------------------------------------------------------------------------------------
 // zod v4
 
+/** The options zod v4's converters take (`toJSONSchema(params)`, `~standard.jsonSchema.output(options)`). */
+interface V4ConvertParams {
+  target: 'draft-07';
+  unrepresentable: (ctx: { zodSchema: { _zod?: { def?: { type?: string } } }; path: (string | number)[]; message: string }) => Json;
+}
+
+/** What this module reads of a zod v4 schema: `_zod.def` to recognise it, and its converters. */
+interface V4Schema {
+  _zod: { def: { type?: string } };
+  toJSONSchema?: (params: V4ConvertParams) => unknown;
+  '~standard'?: { jsonSchema?: { output?: (options: { target: 'draft-07'; libraryOptions: Omit<V4ConvertParams, 'target'> }) => unknown } };
+}
+
 /** Runs zod v4's own converter, turning dates into `date-time` strings and failures into TypeErrors. */
-function fromZodV4(schema: AnyRecord, where: string): unknown {
-  const unrepresentable = (ctx: { zodSchema: AnyRecord; path: (string | number)[]; message: string }) => {
+function fromZodV4(schema: V4Schema, where: string): unknown {
+  const unrepresentable: V4ConvertParams['unrepresentable'] = (ctx) => {
     if (ctx.zodSchema._zod?.def?.type === 'date') return { type: 'string', format: 'date-time' };
-    throw new TypeError(`${where}: cannot convert zod schema at ${pointer(ctx.path)}: ${ctx.message}`);
+    throw new ConfigError(`${where}: cannot convert zod schema at ${pointer(ctx.path)}: ${ctx.message}`);
   };
-  const params = { target: 'draft-07', unrepresentable };
+  const params: V4ConvertParams = { target: 'draft-07', unrepresentable };
   try {
     if (typeof schema.toJSONSchema === 'function') return schema.toJSONSchema(params);
     const standard = schema['~standard']?.jsonSchema;
@@ -76,9 +89,9 @@ function fromZodV4(schema: AnyRecord, where: string): unknown {
   } catch (err) {
     if (err instanceof TypeError && err.message.startsWith(`${where}: `)) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    throw new TypeError(`${where}: cannot convert zod schema: ${message}`, { cause: err });
+    throw new ConfigError(`${where}: cannot convert zod schema: ${message}`, { cause: err });
   }
-  throw new TypeError(
+  throw new ConfigError(
     `${where}: this zod v4 schema has no JSON Schema converter (zod/mini or an old zod 4 release?); ` +
       `pass z.toJSONSchema(schema, { target: "draft-07" }) instead`,
   );
@@ -87,7 +100,50 @@ function fromZodV4(schema: AnyRecord, where: string): unknown {
 // ---------------------------------------------------------------------------------------------
 // zod v3
 
-type V3Schema = { _def: AnyRecord };
+/** A zod v3 schema: its `_def` describes it. */
+type V3Schema = { _def: V3Def };
+
+type V3Limit = { value: number } | null;
+
+/**
+ * The `_def` fields this converter reads, per zod v3 type (trimmed from zod v3's own declarations;
+ * `typeName` is one of zod v3's `ZodFirstPartyTypeKind` names). Every def may carry `description`.
+ */
+type V3Def = { description?: string } & (
+  | { typeName: 'ZodString'; checks: V3StringCheck[] }
+  | { typeName: 'ZodNumber'; checks: V3NumberCheck[] }
+  | { typeName: 'ZodBoolean' | 'ZodNull' | 'ZodDate' | 'ZodAny' | 'ZodUnknown' | 'ZodNever' }
+  | { typeName: 'ZodLiteral'; value: unknown }
+  | { typeName: 'ZodEnum'; values: string[] }
+  | { typeName: 'ZodNativeEnum'; values: Record<string, string | number> }
+  | { typeName: 'ZodObject'; shape: () => Record<string, V3Schema>; catchall: V3Schema; unknownKeys: string }
+  | { typeName: 'ZodArray'; type: V3Schema; exactLength: V3Limit; minLength: V3Limit; maxLength: V3Limit }
+  | { typeName: 'ZodSet'; valueType: V3Schema; minSize: V3Limit; maxSize: V3Limit }
+  | { typeName: 'ZodTuple'; items: V3Schema[]; rest: V3Schema | null }
+  | { typeName: 'ZodRecord'; keyType: V3Schema; valueType: V3Schema }
+  // Older zod v3 releases keep a discriminated union's options in a Map.
+  | { typeName: 'ZodUnion' | 'ZodDiscriminatedUnion'; options: V3Schema[] | Map<unknown, V3Schema> }
+  | { typeName: 'ZodIntersection'; left: V3Schema; right: V3Schema }
+  | { typeName: 'ZodNullable' | 'ZodOptional' | 'ZodCatch' | 'ZodReadonly'; innerType: V3Schema }
+  | { typeName: 'ZodDefault'; innerType: V3Schema; defaultValue: () => unknown }
+  | { typeName: 'ZodBranded'; type: V3Schema }
+  | { typeName: 'ZodEffects'; schema: V3Schema }
+  | { typeName: 'ZodPipeline'; in: V3Schema }
+  | { typeName: 'ZodLazy'; getter: () => V3Schema }
+  | { typeName: 'ZodNaN' | 'ZodBigInt' | 'ZodSymbol' | 'ZodUndefined' | 'ZodVoid' | 'ZodMap' | 'ZodFunction' | 'ZodPromise' }
+);
+
+type V3StringCheck =
+  | { kind: 'min' | 'max' | 'length'; value: number }
+  | { kind: 'regex'; regex: RegExp }
+  | { kind: 'startsWith' | 'endsWith' | 'includes'; value: string }
+  | { kind: 'ip' | 'cidr'; version?: 'v4' | 'v6' }
+  | { kind: 'email' | 'url' | 'emoji' | 'uuid' | 'nanoid' | 'cuid' | 'cuid2' | 'ulid' | 'trim' | 'toLowerCase' | 'toUpperCase' | 'jwt' | 'datetime' | 'date' | 'time' | 'duration' | 'base64' | 'base64url' };
+
+type V3NumberCheck =
+  | { kind: 'min' | 'max'; value: number; inclusive: boolean }
+  | { kind: 'multipleOf'; value: number }
+  | { kind: 'int' | 'finite' };
 
 /**
  * Converts zod v3 schemas by walking their `_def`s. Supported: object, string, number, boolean,
@@ -122,7 +178,7 @@ class V3Converter {
     }
   }
 
-  private body(def: AnyRecord, at: string): Json {
+  private body(def: V3Def, at: string): Json {
     switch (def.typeName) {
       case 'ZodString': return stringSchema(def.checks);
       case 'ZodNumber': return numberSchema(def.checks);
@@ -151,7 +207,7 @@ class V3Converter {
       case 'ZodRecord': return this.record(def, at);
       case 'ZodUnion':
       case 'ZodDiscriminatedUnion': {
-        const options: V3Schema[] = Array.isArray(def.options) ? def.options : [...def.options.values()];
+        const options = Array.isArray(def.options) ? def.options : [...def.options.values()];
         return { anyOf: options.map((option, i) => this.convert(option, `${at}/anyOf/${i}`)) };
       }
       case 'ZodIntersection': return {
@@ -170,12 +226,12 @@ class V3Converter {
     }
   }
 
-  private object(def: AnyRecord, at: string): Json {
-    const shape: Record<string, V3Schema> = def.shape();
+  private object(def: Extract<V3Def, { typeName: 'ZodObject' }>, at: string): Json {
+    const shape = def.shape();
     const properties: Json = {};
     const required: string[] = [];
     for (const [key, value] of Object.entries(shape)) {
-      properties[key] = this.convert(value, `${at}/properties/${escapePointer(key)}`);
+      setOwn(properties, key, this.convert(value, `${at}/properties/${escapePointer(key)}`));
       if (!acceptsMissing(value)) required.push(key);
     }
     const json: Json = { type: 'object', properties };
@@ -188,15 +244,15 @@ class V3Converter {
     return json;
   }
 
-  private tuple(def: AnyRecord, at: string): Json {
-    const items = (def.items as V3Schema[]).map((item, i) => this.convert(item, `${at}/items/${i}`));
+  private tuple(def: Extract<V3Def, { typeName: 'ZodTuple' }>, at: string): Json {
+    const items = def.items.map((item, i) => this.convert(item, `${at}/items/${i}`));
     const json: Json = { type: 'array', items, minItems: items.length };
     if (def.rest) json.additionalItems = this.convert(def.rest, `${at}/additionalItems`);
     else Object.assign(json, { additionalItems: false, maxItems: items.length });
     return json;
   }
 
-  private record(def: AnyRecord, at: string): Json {
+  private record(def: Extract<V3Def, { typeName: 'ZodRecord' }>, at: string): Json {
     const json: Json = { type: 'object', additionalProperties: this.convert(def.valueType, `${at}/additionalProperties`) };
     const keys = this.convert(def.keyType, `${at}/propertyNames`);
     // Property names are always strings: only string-like key schemas with constraints say anything.
@@ -222,7 +278,7 @@ class V3Converter {
   }
 
   private fail(at: string, message: string): never {
-    throw new TypeError(`${this.where}: cannot convert zod schema at ${at}: ${message}`);
+    throw new ConfigError(`${this.where}: cannot convert zod schema at ${at}: ${message}`);
   }
 }
 
@@ -249,7 +305,7 @@ const STRING_FORMATS: Record<string, string> = {
   email: 'email', url: 'uri', uuid: 'uuid', datetime: 'date-time', date: 'date', time: 'time', duration: 'duration',
 };
 
-function stringSchema(checks: AnyRecord[]): Json {
+function stringSchema(checks: V3StringCheck[]): Json {
   const json: Json = { type: 'string' };
   const patterns: string[] = [];
   for (const check of checks) {
@@ -270,7 +326,7 @@ function stringSchema(checks: AnyRecord[]): Json {
   return json;
 }
 
-function numberSchema(checks: AnyRecord[]): Json {
+function numberSchema(checks: V3NumberCheck[]): Json {
   const json: Json = { type: 'number' };
   for (const check of checks) {
     switch (check.kind) {
@@ -284,7 +340,7 @@ function numberSchema(checks: AnyRecord[]): Json {
 }
 
 /** TypeScript enums: numeric members also map value → name, and those reverse entries are skipped. */
-function nativeEnumSchema(values: AnyRecord): Json {
+function nativeEnumSchema(values: Record<string, string | number>): Json {
   const members = Object.keys(values)
     .filter((key) => typeof values[values[key]] !== 'number')
     .map((key) => values[key]);
@@ -293,7 +349,7 @@ function nativeEnumSchema(values: AnyRecord): Json {
   return { type: types.length === 1 ? types[0] : types, enum: unique };
 }
 
-function lengthLimits(min: { value: number } | null, max: { value: number } | null, what: string): Json {
+function lengthLimits(min: V3Limit, max: V3Limit, what: string): Json {
   const json: Json = {};
   if (min) json[`min${what}`] = min.value;
   if (max) json[`max${what}`] = max.value;
@@ -321,57 +377,57 @@ const STRING_KEYWORDS = ['$ref', '$id', 'title', 'description', 'format', 'patte
 function checkSchema(schema: unknown, where: string, at: string): Json | boolean {
   if (typeof schema === 'boolean') return schema;
   const bad = (keyword: string, expected: string, value: unknown): never => {
-    throw new TypeError(`${where}: invalid JSON Schema at ${at}: "${keyword}" must be ${expected}, got ${describe(value)}`);
+    throw new ConfigError(`${where}: invalid JSON Schema at ${at}: "${keyword}" must be ${expected}, got ${describe(value)}`);
   };
   if (!isPlainObject(schema)) {
-    throw new TypeError(`${where}: invalid JSON Schema at ${at}: expected a schema (an object or a boolean), got ${describe(schema)}`);
+    throw new ConfigError(`${where}: invalid JSON Schema at ${at}: expected a schema (an object or a boolean), got ${describe(schema)}`);
   }
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
     const here = `${at}/${escapePointer(key)}`;
     if (key === '$schema') continue;
     if (key === 'type') {
-      const names = Array.isArray(value) ? value : [value];
+      const names = isArray(value) ? value : [value];
       if (names.length === 0 || !names.every((name) => TYPE_NAMES.includes(name as string))) {
         bad(key, `one of ${TYPE_NAMES.join(', ')} or a non-empty array of them`, value);
       }
-      out[key] = Array.isArray(value) ? [...value] : value;
+      setOwn(out, key, isArray(value) ? [...value] : value);
     } else if (SCHEMA_KEYWORDS.includes(key)) {
-      out[key] = checkSchema(value, where, here);
+      setOwn(out, key, checkSchema(value, where, here));
     } else if (SCHEMA_MAP_KEYWORDS.includes(key)) {
       if (!isPlainObject(value)) bad(key, 'an object mapping names to schemas', value);
-      out[key] = mapValues(value as Json, (sub, name) => checkSchema(sub, where, `${here}/${escapePointer(name)}`));
+      setOwn(out, key, mapValues(value as Json, (sub, name) => checkSchema(sub, where, `${here}/${escapePointer(name)}`)));
     } else if (SCHEMA_LIST_KEYWORDS.includes(key)) {
       if (!Array.isArray(value) || value.length === 0) bad(key, 'a non-empty array of schemas', value);
-      out[key] = (value as unknown[]).map((sub, i) => checkSchema(sub, where, `${here}/${i}`));
+      setOwn(out, key, (value as unknown[]).map((sub, i) => checkSchema(sub, where, `${here}/${i}`)));
     } else if (key === 'items') {
-      out[key] = Array.isArray(value)
+      out[key] = isArray(value)
         ? value.map((sub, i) => checkSchema(sub, where, `${here}/${i}`))
         : checkSchema(value, where, here);
     } else if (key === 'required') {
       if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) bad(key, 'an array of property names', value);
-      out[key] = [...(value as string[])];
+      setOwn(out, key, [...(value as string[])]);
     } else if (key === 'enum') {
       if (!Array.isArray(value)) bad(key, 'an array of allowed values', value);
-      out[key] = [...(value as unknown[])];
+      setOwn(out, key, [...(value as unknown[])]);
     } else if (key === 'dependencies') {
       if (!isPlainObject(value)) bad(key, 'an object mapping names to schemas or name arrays', value);
-      out[key] = mapValues(value as Json, (sub, name) => (Array.isArray(sub) ? [...sub] : checkSchema(sub, where, `${here}/${escapePointer(name)}`)));
+      setOwn(out, key, mapValues(value as Json, (sub, name) => (isArray(sub) ? [...sub] : checkSchema(sub, where, `${here}/${escapePointer(name)}`))));
     } else if (NUMBER_KEYWORDS.includes(key)) {
       if (typeof value !== 'number' || !Number.isFinite(value)) bad(key, 'a number', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else if (COUNT_KEYWORDS.includes(key)) {
       if (!Number.isInteger(value) || (value as number) < 0) bad(key, 'a non-negative integer', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else if (STRING_KEYWORDS.includes(key)) {
       if (typeof value !== 'string') bad(key, 'a string', value);
       if (key === 'pattern' && !isRegex(value as string)) bad(key, 'a valid regular expression', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else if (key === 'uniqueItems') {
       if (typeof value !== 'boolean') bad(key, 'a boolean', value);
-      out[key] = value;
+      setOwn(out, key, value);
     } else {
-      out[key] = value;
+      setOwn(out, key, value);
     }
   }
   return out;
@@ -384,15 +440,33 @@ function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
 }
 
+/** `Array.isArray` whose elements stay `unknown` (the built-in narrows to `any[]`). */
+function isArray(value: unknown): value is unknown[] {
+  return Array.isArray(value);
+}
+
+/** `value?.[key]` for a value of any type: `undefined` unless `value` is an object or a function. */
+function field(value: unknown, key: string): unknown {
+  return isObject(value) || typeof value === 'function' ? (value as Record<string, unknown>)[key] : undefined;
+}
+
 function isPlainObject(value: unknown): value is Json {
   if (!isObject(value) || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * `target[key] = value` as an own data property, even for `__proto__` (whose assignment would set
+ * the prototype instead) and `constructor`: schema property names are data, never object structure.
+ */
+function setOwn(target: Json, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function mapValues(object: Json, fn: (value: unknown, key: string) => unknown): Json {
   const out: Json = {};
-  for (const [key, value] of Object.entries(object)) out[key] = fn(value, key);
+  for (const [key, value] of Object.entries(object)) setOwn(out, key, fn(value, key));
   return out;
 }
 
@@ -424,7 +498,7 @@ function describe(value: unknown): string {
     case 'bigint': return `bigint ${value}n`;
     case 'function': return 'a function';
     case 'object': {
-      const name = Object.getPrototypeOf(value)?.constructor?.name;
+      const name = field(field(Object.getPrototypeOf(value), 'constructor'), 'name');
       return typeof name === 'string' && name !== 'Object' && name !== '' ? `a ${name} instance` : 'an object';
     }
     default: return typeof value;

@@ -4,7 +4,7 @@
  */
 import { defaultEngine } from './default-engine.js';
 import type { Engine } from './engine.js';
-import { ProtocolError } from './errors.js';
+import { ConfigError, ProtocolError } from './errors.js';
 import { toJsonSchema } from './schema.js';
 
 /** One validation failure: where in the value, where in the schema, and what is wrong. */
@@ -30,7 +30,7 @@ export async function validate(schema: unknown, value: unknown, options: { engin
   try {
     return (await engine.request('schema.validate', { schema: jsonSchema, value: value === undefined ? null : value })) as ValidationOutcome;
   } catch (err) {
-    if (err instanceof ProtocolError) throw new TypeError(err.message.replace(/^schema\.validate: /, 'validate(): '));
+    if (err instanceof ProtocolError) throw new ConfigError(err.message.replace(/^schema\.validate: /, 'validate(): '));
     throw err;
   }
 }

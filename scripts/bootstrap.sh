@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Toolchain and test dependencies (see docs/DEVELOPING.md for what each is for).
-packages=(cmake make g++ emscripten nlohmann-json3-dev libfmt-dev catch2 libhnswlib-dev json-schema-test-suite chromium redis-server)
+# clang and libclang-rt-14-dev: the ASan + UBSan build of the native suite and the libFuzzer targets.
+packages=(cmake make g++ clang-format emscripten nlohmann-json3-dev catch2 libhnswlib-dev json-schema-test-suite chromium redis-server clang libclang-rt-14-dev)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything `npm test` and the package need: the native engine and its Catch2 tests, the
-# wasm engine (module + Catch2 suite) with Emscripten, and the TypeScript package into dist/.
+# wasm engine (module + Catch2 suite) with Emscripten, and the TypeScript package into dist/; with
+# LMTHING_SANITIZE=1 also the native suite under ASan + UBSan with the libFuzzer targets (clang++,
+# build/sanitize: a full second build of the engine, so not part of every `npm test`).
 # Incremental: re-running after a small change rebuilds only what changed.
 #
 #   scripts/build.sh             everything
@@ -50,6 +52,13 @@ if grep -q 'import\.meta' dist/wasm/lmthing_core.mjs; then
 fi
 # `import wasmUrl from 'lmthing/wasm'` (a bundler's file/url loader) is typed as a URL string.
 printf '/** The URL of lmthing_core.wasm, as a bundler emits it (docs/bundlers.md). */\ndeclare const wasmUrl: string;\nexport default wasmUrl;\n' >dist/wasm/url.d.ts
+
+if ! $package_only && [ "${LMTHING_SANITIZE:-0}" = 1 ]; then
+  echo "== native build under ASan + UBSan (clang++), with the libFuzzer targets"
+  cmake -S . -B build/sanitize -DCMAKE_CXX_COMPILER=clang++ -DLMTHING_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
+  cmake --build build/sanitize -j"$jobs" --target native_tests fuzz_json_text fuzz_inbox fuzz_schema fuzz_yaml fuzz_prompt
+fi
 
 echo "== TypeScript"
 npx --no-install tsc -p tsconfig.json

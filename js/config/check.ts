@@ -38,21 +38,21 @@ export function describe(value: unknown): string {
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
+    let diagonal = row[0];
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      const same = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase();
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (same ? 0 : 1));
+      const above = row[j];
+      const same = a[i - 1].toLowerCase() === b[j - 1].toLowerCase();
+      row[j] = Math.min(above + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1));
       diagonal = above;
     }
   }
-  return row[b.length]!;
+  return row[b.length];
 }
 
 function commonPrefix(a: string, b: string): number {
   let n = 0;
-  while (n < a.length && n < b.length && a[n]!.toLowerCase() === b[n]!.toLowerCase()) n++;
+  while (n < a.length && n < b.length && a[n].toLowerCase() === b[n].toLowerCase()) n++;
   return n;
 }
 

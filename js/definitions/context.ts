@@ -4,8 +4,9 @@
  * `checkConstraints`). `PromptContext` (runPrompt's `ctx`) extends it; a directive run gets one in
  * `run(agent, {define: (ctx) => ...})`. Each method is a thin typed wrapper over the one marshaller.
  */
-import { ConfigError, NotRunningError } from '../errors.js';
+import { ConfigError, NotRunningError, StateError } from '../errors.js';
 import type { Engine } from '../engine.js';
+import type { Infer, JsonObject } from '../schema-types.js';
 import { reference, type Reference } from '../prompt/names.js';
 import { approvalKind, guardKind, interactionKind, validatorKind } from './human.js';
 import type { ApprovalConfig, GuardCondition, GuardConfig, InteractionConfig, ValidatorFn } from './human.js';
@@ -17,10 +18,19 @@ import type {
 import { DefinitionSet } from './set.js';
 import type { ApprovalResult, InteractionResult } from '../run/human-host.js';
 import { CircuitBreakerHandle, type ConstraintTotals } from '../run/policy-handles.js';
+import { jsonProblem } from '../storage/checks.js';
+import type { JsonValue } from '../storage/types.js';
+import type { StateChange } from '../state/changes.js';
+import { liveValue, plainCopy, type StateSlot } from '../state/live.js';
+import type { RunStates } from '../state/run-states.js';
+import { cacheKind, type CacheConfig, type CacheStrategy } from './cache.js';
+import { draftWrite, stateKind, type StateOptions, type StoredState } from './state.js';
 
 interface LiveRun {
   engine: Engine;
   runId: number;
+  /** The run's states (when it defines any), mirrored from the engine. */
+  states?: RunStates;
 }
 
 const definitionSets = new WeakMap<DefinitionContext, DefinitionSet>();
@@ -31,10 +41,30 @@ export function definitionsOf(ctx: DefinitionContext): DefinitionSet {
   return definitionSets.get(ctx)!;
 }
 
+/** @internal The run's states by name, as live values (the `state` of guard contexts). */
+export function stateView(ctx: DefinitionContext): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const name of definitionsOf(ctx).names(stateKind))
+    Object.defineProperty(view, name, { enumerable: true, get: () => ctx.getState<unknown>(name), set: (value: unknown) => ctx.setState(name, value) });
+  return view;
+}
+
+/** The states of a run that ended, still readable through the ctx that defined it. */
+const endedStates = new WeakMap<DefinitionContext, RunStates>();
+
 /** @internal Binds `ctx` to the run it defined, so its run-time helpers can reach the engine. */
 export function bindRun(ctx: DefinitionContext, run: LiveRun | undefined): void {
-  if (run) liveRuns.set(ctx, run);
-  else liveRuns.delete(ctx);
+  if (run) {
+    liveRuns.set(ctx, run);
+    endedStates.delete(ctx);
+    return;
+  }
+  const states = liveRuns.get(ctx)?.states;
+  if (states?.loaded) {
+    states.end();
+    endedStates.set(ctx, states);
+  }
+  liveRuns.delete(ctx);
 }
 
 export class DefinitionContext {
@@ -78,23 +108,127 @@ export class DefinitionContext {
   // ---- human in the loop (docs/human-in-the-loop.md)
 
   /** Defines an approval; tools use it with `{approval: name}`, code with {@link requestApproval}. */
-  defApproval(name: string, config: ApprovalConfig = {}): Reference {
-    return reference(definitionsOf(this).add(approvalKind, name, config));
+  defApproval<Context = JsonObject>(name: string, config: ApprovalConfig<Context> = {}): Reference {
+    return reference(definitionsOf(this).add(approvalKind, name, config as ApprovalConfig));
   }
 
   /** Defines a guard checked before the tools that name it (`{guards: [name]}`) or that it lists (`tools`). */
-  defGuard<Args = any>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
+  defGuard<Args = JsonObject>(name: string, condition: GuardCondition<Args>, config: GuardConfig = {}): Reference {
     return reference(definitionsOf(this).add(guardKind, name, condition, config));
   }
 
-  /** Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final answer. */
-  defValidator(name: string, schema: unknown, fn?: ValidatorFn): Reference {
+  /**
+   * Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final
+   * answer; `fn` gets the value typed by the schema ({@link Infer}).
+   */
+  defValidator<S>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference {
     return reference(definitionsOf(this).add(validatorKind, name, schema, fn));
   }
 
   /** Defines a question or choice to ask the user with {@link interact}. */
-  defInteraction(name: string, kind: 'question' | 'choice', config: InteractionConfig = {}): Reference {
+  defInteraction<Context = JsonObject>(name: string, kind: 'question' | 'choice', config: InteractionConfig<Context> = {}): Reference {
     return reference(definitionsOf(this).add(interactionKind, name, kind, config));
+  }
+
+  // ---- state and caches (docs/state-and-caches.md)
+
+  /**
+   * Defines state `name`: a JSON value tools, hooks, guards and sub-agents read and change with
+   * {@link getState}. With `persist: true` it is loaded from the run's storage before the first step
+   * and saved (compare-and-set) at the end of the run and on {@link saveState}.
+   */
+  defState<T = unknown>(name: string, initialValue: T, options: StateOptions<T> = {}): Reference {
+    return reference(definitionsOf(this).add(stateKind, name, initialValue, options));
+  }
+
+  /** Defines a cache that tools and agents use with `{cache: name}`, and a run's model with `runPrompt(fn, {cache: name})`. */
+  defCache(name: string, strategy: CacheStrategy, config: CacheConfig = {}): Reference {
+    return reference(definitionsOf(this).add(cacheKind, name, strategy, config));
+  }
+
+  /**
+   * The live value of state `name`: an object or array whose property writes are tracked (and sent
+   * to the engine while the run is live), or the plain value for a primitive. In the prompt function
+   * (before the run starts) changes go on top of the value the run loads. After the run, a plain copy.
+   */
+  getState<T = JsonObject>(name: string): T {
+    const run = liveRuns.get(this)?.states;
+    if (run) {
+      if (!run.loaded) throw new NotRunningError(`ctx.getState("${name}"): the run's states are not loaded yet; call it inside tools, hooks and agents (or await ctx.loadStates())`);
+      return liveValue(this.liveSlot(run, name)) as T;
+    }
+    const ended = endedStates.get(this);
+    if (ended) return plainCopy(ended.mirror(name).value) as T;
+    return liveValue(this.draftSlot(name)) as T;
+  }
+
+  /** Replaces the value of state `name` (JSON only). */
+  setState<T = unknown>(name: string, value: T): void {
+    const problem = jsonProblem(value, name);
+    if (problem) throw new StateError('STORAGE_UNSERIALIZABLE', `ctx.setState("${name}"): ${problem} (state values must be JSON)`, { state: name });
+    const change: StateChange = { op: 'set', path: [], value: plainCopy(value) as JsonValue };
+    const run = liveRuns.get(this)?.states;
+    if (run) this.liveSlot(run, name).write(change);
+    else this.draftSlot(name).write(change);
+  }
+
+  /**
+   * Writes persisted state `name` now (compare-and-set). In the prompt function, it is written as
+   * soon as the run has loaded it. Rejects with a StateError (`STORAGE_CONFLICT` when another writer
+   * saved it first: the live value then holds the stored one).
+   */
+  async saveState(name: string): Promise<void> {
+    const run = liveRuns.get(this)?.states;
+    if (run) {
+      await run.ensure();
+      return run.save(name);
+    }
+    this.draftOf(name).draft.save = true;
+  }
+
+  /** Read-modify-write of state `name` in storage, retried on conflict (`fn` may run more than once); resolves to the new value. */
+  async updateState<T = JsonObject>(name: string, fn: (value: T) => T): Promise<T> {
+    const run = this.live('updateState', stateKind, name).states;
+    if (!run) throw new NotRunningError(`ctx.updateState("${name}"): the run has no states`);
+    await run.ensure();
+    return (await run.update(name, (value) => fn(value as T))) as T;
+  }
+
+  /** Loads the run's states (inside tools, hooks and agents they are loaded already). */
+  async loadStates(): Promise<void> {
+    await this.live('loadStates').states?.ensure();
+  }
+
+  private draftOf(name: string): StoredState {
+    const stored = definitionsOf(this).get(stateKind, name);
+    if (!stored) {
+      const defined = definitionsOf(this).names(stateKind).join(', ') || 'none';
+      throw new ConfigError(`unknown state ${JSON.stringify(name)} (defined with ctx.defState: ${defined})`);
+    }
+    return stored;
+  }
+
+  private draftSlot(name: string): StateSlot {
+    const stored = this.draftOf(name);
+    return {
+      name,
+      root: () => stored.draft.value,
+      write: (change) => draftWrite(stored, change),
+      refuse: (message) => new StateError('STORAGE_UNSERIALIZABLE', message, { state: name }),
+    };
+  }
+
+  private liveSlot(run: RunStates, name: string): StateSlot {
+    run.mirror(name);
+    return {
+      name,
+      root: () => run.mirror(name).value,
+      write: (change) => {
+        if (run.ended) throw new NotRunningError(`state "${name}": the run ended; its states can be read, not changed`);
+        run.write(name, change);
+      },
+      refuse: (message) => new StateError('STORAGE_UNSERIALIZABLE', message, { state: name }),
+    };
   }
 
   // ---- while the run is live

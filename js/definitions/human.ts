@@ -5,15 +5,21 @@
  */
 import * as c from '../config/check.js';
 import { toJsonSchema } from '../schema.js';
+import type { Bivariant, JsonObject, JsonValue } from '../schema-types.js';
 import type { DefinitionKind } from './kind.js';
+import { ConfigError } from '../errors.js';
 
 /** What a human can decide about an approval request. */
 export type ApprovalAction = 'approve' | 'deny' | 'modify';
 
 /** Configuration of `defApproval`. */
-export interface ApprovalConfig {
-  /** What the human is asked; a function gets the request's context (for a tool: `{toolName, args, toolCallId}`). */
-  message?: string | ((context: any) => string | Promise<string>);
+export interface ApprovalConfig<Context = JsonObject> {
+  /**
+   * What the human is asked; a function gets the request's context (for a tool: `{toolName, args,
+   * toolCallId}`; for `requestApproval(name, context)`: that context). Type it with
+   * `defApproval<Context>(…)`.
+   */
+  message?: string | Bivariant<[context: Context], string | Promise<string>>;
   /** The actions offered (default `['approve', 'deny']`). */
   options?: ApprovalAction[];
   /** Milliseconds to wait for a decision; then the default action applies (default: no limit). */
@@ -32,7 +38,7 @@ export type GuardVerdict = boolean | { pass: boolean; message?: string };
  * `toolName`, `toolCallId`, `stepNumber` and `state` (the proposal's `ctx.state`). An argument named
  * like one of these is still at `ctx.args.<name>`.
  */
-export type GuardContext<Args = Record<string, unknown>> = Args & {
+export type GuardContext<Args = JsonObject> = Args & {
   args: Args;
   toolName: string;
   toolCallId: string;
@@ -41,10 +47,10 @@ export type GuardContext<Args = Record<string, unknown>> = Args & {
 };
 
 /** A guard's condition: called before the tools it guards run. */
-export type GuardCondition<Args = any> = (
-  context: GuardContext<Args>,
-  call: { toolName: string; toolCallId: string; stepNumber: number },
-) => GuardVerdict | Promise<GuardVerdict>;
+export type GuardCondition<Args = JsonObject> = Bivariant<
+  [context: GuardContext<Args>, call: { toolName: string; toolCallId: string; stepNumber: number }],
+  GuardVerdict | Promise<GuardVerdict>
+>;
 
 /** Configuration of `defGuard`. */
 export interface GuardConfig {
@@ -70,17 +76,18 @@ export interface ValidatorResult {
 }
 
 /** A validator function: gets the value (a tool's output or the final answer) and its context. */
-export type ValidatorFn<Value = any> = (value: Value, context: any) => ValidatorResult | boolean | Promise<ValidatorResult | boolean>;
+export type ValidatorFn<Value = JsonValue> = Bivariant<[value: Value, context: JsonObject], ValidatorResult | boolean | Promise<ValidatorResult | boolean>>;
 
 /** Configuration of `defInteraction`. */
-export interface InteractionConfig {
-  message?: string | ((context: any) => string | Promise<string>);
+export interface InteractionConfig<Context = JsonObject> {
+  /** What the user is asked; a function gets the context given to `interact(name, context)`. */
+  message?: string | Bivariant<[context: Context], string | Promise<string>>;
   /** The proposal's spelling of `message`. */
-  prompt?: string | ((context: any) => string | Promise<string>);
+  prompt?: string | Bivariant<[context: Context], string | Promise<string>>;
   /** For `choice`: the values to choose from, or a function of the request's context that returns them. */
-  choices?: unknown[] | ((context: any) => unknown[] | Promise<unknown[]>);
+  choices?: unknown[] | Bivariant<[context: Context], unknown[] | Promise<unknown[]>>;
   /** The proposal's spelling of `choices`. */
-  options?: unknown[] | ((context: any) => unknown[] | Promise<unknown[]>);
+  options?: unknown[] | Bivariant<[context: Context], unknown[] | Promise<unknown[]>>;
   /** For `choice`: the answer is a list of distinct choices. */
   multiple?: boolean;
   /** zod or JSON Schema the answer must match; an invalid answer is asked again. */
@@ -114,7 +121,7 @@ export const approvalKind: DefinitionKind<ApprovalConfig> = {
     const out: Record<string, unknown> = {};
     if (typeof config.message === 'string') out.message = config.message;
     const fn = config.message;
-    if (typeof fn === 'function') out.messageFn = marshal.callback('the message of an approval', async (context: unknown) => String(await fn(context)));
+    if (typeof fn === 'function') out.messageFn = marshal.callback('the message of an approval', async (context: JsonObject) => String(await fn(context)));
     if (config.options) out.options = config.options;
     if (config.timeout !== undefined) out.timeoutMs = config.timeout;
     if (config.defaultAction) out.defaultAction = config.defaultAction;
@@ -144,7 +151,7 @@ export const guardKind: DefinitionKind<unknown, StoredGuard> = {
   },
   wire({ condition, config }, marshal) {
     const fn = async (args: unknown, call: { toolName: string; toolCallId: string; stepNumber: number }) => {
-      const verdict = await condition(guardContext(args, call), call);
+      const verdict = await condition(guardContext(args, call, marshal.state?.() ?? {}), call);
       if (typeof verdict === 'boolean') return verdict;
       if (verdict && typeof verdict === 'object' && typeof verdict.pass === 'boolean') return verdict;
       return Boolean(verdict);
@@ -154,11 +161,11 @@ export const guardKind: DefinitionKind<unknown, StoredGuard> = {
 };
 
 /** The guard's first argument: the arguments' own fields, then the call's (which win on a clash). */
-function guardContext(args: unknown, call: { toolName: string; toolCallId: string; stepNumber: number }): GuardContext {
+function guardContext(args: unknown, call: { toolName: string; toolCallId: string; stepNumber: number }, state: Record<string, unknown>): GuardContext {
   const own = c.isPlainObject(args) ? args : {};
   const context = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(own)) Object.defineProperty(context, key, { value, enumerable: true, writable: true, configurable: true });
-  return Object.assign(context, { args, toolName: call.toolName, toolCallId: call.toolCallId, stepNumber: call.stepNumber, state: {} }) as GuardContext;
+  return Object.assign(context, { args, toolName: call.toolName, toolCallId: call.toolCallId, stepNumber: call.stepNumber, state }) as GuardContext;
 }
 
 type StoredValidator = { schema: Record<string, unknown> | null; fn: ValidatorFn | undefined };
@@ -176,10 +183,10 @@ export const validatorKind: DefinitionKind<unknown, StoredValidator> = {
     const out: Record<string, unknown> = {};
     if (schema) out.schema = schema;
     if (fn)
-      out.fn = marshal.callback('a validator', async (value: unknown, context: unknown) => {
+      out.fn = marshal.callback('a validator', async (value: JsonValue, context: JsonObject) => {
         const result = await fn(value, context);
         if (typeof result === 'boolean') return result;
-        if (!result || typeof result !== 'object') throw new TypeError(`a validator must return {valid, errors?, fix?, severity?} or a boolean, got ${c.describe(result)}`);
+        if (!result || typeof result !== 'object') throw new ConfigError(`a validator must return {valid, errors?, fix?, severity?} or a boolean, got ${c.describe(result)}`);
         return result.severity === 'critical' ? { ...result, severity: 'error' } : result;
       });
     return out;
@@ -211,10 +218,10 @@ export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
     const out: Record<string, unknown> = { kind };
     const text = config.message ?? config.prompt;
     if (typeof text === 'string') out.message = text;
-    if (typeof text === 'function') out.messageFn = marshal.callback('the message of an interaction', async (context: unknown) => String(await text(context)));
+    if (typeof text === 'function') out.messageFn = marshal.callback('the message of an interaction', async (context: JsonObject) => String(await text(context)));
     const list = config.choices ?? config.options;
     if (Array.isArray(list)) out.choices = list;
-    if (typeof list === 'function') out.choicesFn = marshal.callback('the choices of an interaction', async (context: unknown) => await list(context));
+    if (typeof list === 'function') out.choicesFn = marshal.callback('the choices of an interaction', async (context: JsonObject) => await list(context));
     if (config.multiple !== undefined) out.multiple = config.multiple;
     if (config.validation !== undefined) out.validation = toJsonSchema(config.validation, 'interaction validation');
     if (config.timeout !== undefined) out.timeoutMs = config.timeout;

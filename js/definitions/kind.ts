@@ -7,10 +7,16 @@ import type { LanguageModel } from '../providers/types.js';
 
 /** Registers what a definition's wire form refers to, while a run's spec is being built. */
 export interface Marshal {
-  /** Registers `fn` as an engine callback of the run and returns its name. `label` names it in messages. */
-  callback(label: string, fn: (...args: any[]) => unknown): string;
+  /**
+   * Registers `fn` as an engine callback of the run and returns its name. `label` names it in
+   * messages. User code called back gets the run's states loaded first, except `plain` callbacks
+   * (those the engine calls while it loads or saves a state).
+   */
+  callback(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string;
   /** Registers a model with the run and returns its reference. */
   model(model: string | LanguageModel): string;
+  /** The run's states by name, as the `state` of guard and tool contexts (live objects). */
+  state?(): Record<string, unknown>;
 }
 
 /** A kind of definition: how its config is checked and marshalled. */
@@ -31,7 +37,7 @@ export interface DefinitionKind<Config, Stored = Config> {
 
 /** One collected definition. */
 export interface Definition {
-  readonly kind: DefinitionKind<any, any>;
+  readonly kind: DefinitionKind<unknown, unknown>;
   readonly name: string;
   readonly stored: unknown;
 }

@@ -23,7 +23,7 @@ export interface RetryConfig {
   /**
    * Which errors are retried, each matched against the error's kind (`rate_limit`, `timeout`,
    * `provider`, `callback` ...), its code (`RATE_LIMIT`, `TIMEOUT` ...) or as part of its message.
-   * Default: for models, rate limits, timeouts and retryable provider errors; for tools, any failure.
+   * Default: for models, rate limits, timeouts and retryable provider errors; for tools, every failure.
    */
   retryableErrors?: string[];
 }
@@ -44,11 +44,11 @@ export interface CascadeConfig {
 
 /** `defFallback(name, 'alternative', config)`: the same arguments go to other tools, in order. */
 export interface AlternativeConfig {
-  /** Tools tried in order for any tool that names this fallback. */
+  /** Tools tried in order for each tool that names this fallback. */
   tools?: string[];
   /** Per failing tool: `{searchAPI: ['searchBackup', 'searchCache']}`. */
   alternatives?: Record<string, string[]>;
-  /** Only these errors trigger the fallback (default: any failure). */
+  /** Only these errors trigger the fallback (default: every failure). */
   errors?: string[];
 }
 

@@ -19,17 +19,17 @@ export class DefinitionSet {
   }
 
   /** The stored config of `name` of `kind` (here or in a parent), if defined. */
-  get<S>(kind: DefinitionKind<any, S>, name: string): S | undefined {
+  get<S>(kind: DefinitionKind<unknown, S>, name: string): S | undefined {
     const own = this.entries.get(`${kind.kind}\u0000${name}`);
     return own ? (own.stored as S) : this.parent?.get(kind, name);
   }
 
-  has(kind: DefinitionKind<any, any>, name: string): boolean {
+  has(kind: DefinitionKind<unknown, unknown>, name: string): boolean {
     return this.entries.has(`${kind.kind}\u0000${name}`) || Boolean(this.parent?.has(kind, name));
   }
 
   /** Names defined of `kind` that a lookup here reaches, in definition order. */
-  names(kind: DefinitionKind<any, any>): string[] {
+  names(kind: DefinitionKind<unknown, unknown>): string[] {
     const own = [...this.entries.values()].filter((d) => d.kind === kind).map((d) => d.name);
     return [...new Set([...(this.parent?.names(kind) ?? []), ...own])];
   }

@@ -29,6 +29,8 @@ export interface ToolPolicyOptions {
   retryOnFailure?: boolean;
   /** ... at most this many times (default 2), then a ValidationError. */
   maxRetries?: number;
+  /** A cache (`defCache`): an identical call is answered from it, and identical concurrent calls run once. */
+  cache?: string;
 }
 
 /** The shape of {@link ToolPolicyOptions}, for checking option bags that include them. */
@@ -42,6 +44,7 @@ export const toolPolicyShape: c.Shape = {
   validator: c.nonEmpty,
   retryOnFailure: c.boolean,
   maxRetries: c.integer(0, 100),
+  cache: c.nonEmpty,
 };
 
 /** The wire `options` of a tool spec. */
@@ -55,17 +58,17 @@ export function toolPolicyWire(options: ToolPolicyOptions, skip: ReadonlyArray<k
 }
 
 /** Which definition kind each named option refers to. */
-export type ReferenceKinds = Partial<Record<'retry' | 'fallback' | 'circuitBreaker' | 'approval' | 'guards' | 'validator', DefinitionKind<any, any>>>;
+export type ReferenceKinds = Partial<Record<'retry' | 'fallback' | 'circuitBreaker' | 'approval' | 'guards' | 'validator' | 'cache', DefinitionKind<unknown, unknown>>>;
 
 /**
  * Checks that every definition `options` names exists (here or in a parent); `where` names the
  * owner in the message: `tool "search": unknown retry policy "net" (did you mean "nett"? defined: nett)`.
  */
 export function checkReferences(where: string, options: ToolPolicyOptions, definitions: DefinitionSet, kinds: ReferenceKinds): void {
-  for (const [key, kind] of Object.entries(kinds) as Array<[keyof ReferenceKinds, DefinitionKind<any, any>]>) {
+  for (const [key, kind] of Object.entries(kinds) as Array<[keyof ReferenceKinds, DefinitionKind<unknown, unknown>]>) {
     const value = options[key];
     if (value === undefined) continue;
-    for (const name of Array.isArray(value) ? value : [value as string]) {
+    for (const name of Array.isArray(value) ? value : [value]) {
       if (definitions.has(kind, name)) continue;
       const defined = definitions.names(kind);
       const guess = c.nearest(name, defined);

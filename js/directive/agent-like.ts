@@ -23,8 +23,15 @@ export function isAgentLike(v: unknown): boolean {
 /** A plain object whose values are agents (a record for `L.branch`). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/** What {@link toAgentIterator} looks for on an agent-like value, in this order (else it is a function). */
+interface AgentSource {
+  next?: unknown;
+  [Symbol.iterator]?: () => AgentIterator;
+  [Symbol.asyncIterator]?: () => AgentIterator;
 }
 
 /**
@@ -33,11 +40,13 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
  */
 export function toAgentIterator(v: unknown, where: string): AgentIterator {
   if (!isAgentLike(v)) throw new ConfigError(`${where}: expected an agent (a generator, an iterable or async iterable of directives, or a function returning one), got ${describe(v)}`);
-  const o = v as Record<PropertyKey, any>;
+  const o = v as AgentSource;
   if (typeof o.next === 'function') return o as AgentIterator;
-  if (typeof o[Symbol.iterator] === 'function') return o[Symbol.iterator]();
-  if (typeof o[Symbol.asyncIterator] === 'function') return o[Symbol.asyncIterator]();
-  const made = (o as () => unknown)();
+  const iterate = o[Symbol.iterator];
+  if (typeof iterate === 'function') return iterate.call(o);
+  const iterateAsync = o[Symbol.asyncIterator];
+  if (typeof iterateAsync === 'function') return iterateAsync.call(o);
+  const made = (v as () => unknown)();
   if (typeof made === 'function' || !isAgentLike(made))
     throw new ConfigError(`${where}: the agent function returned ${describe(made)}, expected a generator or an (async) iterable of directives`);
   return toAgentIterator(made, where);

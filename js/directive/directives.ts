@@ -5,6 +5,7 @@
  * the engine: the driver (driver.ts) performs the requests.
  */
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
+import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
 import { ConfigError } from '../errors.js';
 import type { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';
 import { Tag as TagClass } from './messages.js';
@@ -94,9 +95,9 @@ export type CatchResult<T> = { value: T; error?: undefined } | { value?: undefin
 export type MessageFilter = Tag | MarkRange | { tag?: Tag; range?: MarkRange };
 
 /** A directive that can also be called with arguments, e.g. `L.reply` and `L.reply(schema)`. */
-export type CallableDirective<R, F extends (...args: any[]) => unknown> = F & Iterable<DirectiveRequest, R, unknown> & { readonly [DIRECTIVE_SOURCE]: true };
+export type CallableDirective<R, F extends (...args: never[]) => unknown> = F & Iterable<DirectiveRequest, R, unknown> & { readonly [DIRECTIVE_SOURCE]: true };
 
-function callable<R, F extends (...args: any[]) => unknown>(bare: DirectiveRequest, call: F): CallableDirective<R, F> {
+function callable<R, F extends (...args: never[]) => unknown>(bare: DirectiveRequest, call: F): CallableDirective<R, F> {
   const fn = call as unknown as Record<PropertyKey, unknown>;
   fn[Symbol.iterator] = function* (): Generator<DirectiveRequest, unknown, unknown> {
     return yield bare;
@@ -126,7 +127,7 @@ export function dedent(strings: readonly string[], values: readonly unknown[]): 
   const indentOf = (line: string) => line.match(/^[ \t]*/)![0].length;
   const indent = lines.filter((l) => l.trim() !== '').reduce((min, l) => Math.min(min, indentOf(l)), Infinity);
   if (Number.isFinite(indent) && indent > 0) text = lines.map((l) => l.slice(Math.min(indent, indentOf(l)))).join('\n');
-  return text.replace(/\u0000(\d+)\u0000/g, (_, i: string) => String(values[Number(i)]));
+  return text.replace(/\0(\d+)\0/g, (_, i: string) => String(values[Number(i)]));
 }
 
 /** The text of a message directive's arguments: a tagged template, or one string. */
@@ -148,20 +149,22 @@ export function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   if (typeof v === 'function') return 'a function';
-  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v)})` : `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || typeof v === 'symbol') return `${typeof v} ${String(v)}`;
+  return `an object (${Object.prototype.toString.call(v)})`;
 }
 
 // -------------------------------------------------------------------------------------------- the L
 
 /** Something `L.branch`, `L.catch` and `run` accept as an agent. See {@link isAgentLike}. */
 export type AgentLike<T = unknown> =
-  | Iterator<unknown, T, any>
-  | Iterable<unknown, T, any>
-  | AsyncIterator<unknown, T, any>
-  | AsyncIterable<unknown, T, any>
-  | (() => Iterator<unknown, T, any> | Iterable<unknown, T, any> | AsyncIterator<unknown, T, any> | AsyncIterable<unknown, T, any>);
+  | Iterator<unknown, T, unknown>
+  | Iterable<unknown, T, unknown>
+  | AsyncIterator<unknown, T, unknown>
+  | AsyncIterable<unknown, T, unknown>
+  | (() => Iterator<unknown, T, unknown> | Iterable<unknown, T, unknown> | AsyncIterator<unknown, T, unknown> | AsyncIterable<unknown, T, unknown>);
 
-type Result<A> = A extends AgentLike<infer T> ? T : never;
+// Awaited: an async agent's `return` type also admits `PromiseLike<T>` through `AsyncIterator.return`.
+type Result<A> = A extends AgentLike<infer T> ? Awaited<T> : never;
 
 /** What a tool implementation gets besides its arguments. */
 export interface ToolCallContext {
@@ -171,7 +174,7 @@ export interface ToolCallContext {
 }
 
 /** A tool implementation: returns the result (JSON), or an agent whose return value is the result. */
-export type ToolImpl<Args = any> = (args: Args, context: ToolCallContext) => unknown;
+export type ToolImpl<Args = JsonObject> = Bivariant<[args: Args, context: ToolCallContext], unknown>;
 
 const replyBare = new DirectiveRequest('reply', {});
 const streamBare = new DirectiveRequest('stream', {});
@@ -203,18 +206,18 @@ export const L = {
    * a failing answer is sent back to the model with the validator's message (twice at most), then
    * the directive throws `ValidationError`.
    */
-  reply: callable<AssistantMessage<string>, <T = unknown>(schema: unknown) => Directive<AssistantMessage<T>>>(replyBare, (schema: unknown) => {
+  reply: callable<AssistantMessage<string>, <S>(schema: S) => Directive<AssistantMessage<Infer<S>>>>(replyBare, <S>(schema: S) => {
     if (schema === undefined) throw new ConfigError('L.reply(schema): expected a zod schema or a JSON Schema object, got undefined (use L.reply without parentheses for text)');
-    return new Directive(new DirectiveRequest('reply', { schema }));
+    return new Directive<AssistantMessage<Infer<S>>>(new DirectiveRequest('reply', { schema }));
   }),
 
   /**
    * Like `reply`, but returns at once a {@link ReplyStream}: an async iterable of text deltas. The
    * message is appended when the stream ends; the agent's next directive waits for that.
    */
-  stream: callable<ReplyStream<string>, <T = unknown>(schema: unknown) => Directive<ReplyStream<T>>>(streamBare, (schema: unknown) => {
+  stream: callable<ReplyStream<string>, <S>(schema: S) => Directive<ReplyStream<Infer<S>>>>(streamBare, <S>(schema: S) => {
     if (schema === undefined) throw new ConfigError('L.stream(schema): expected a zod schema or a JSON Schema object, got undefined');
-    return new Directive(new DirectiveRequest('stream', { schema }));
+    return new Directive<ReplyStream<Infer<S>>>(new DirectiveRequest('stream', { schema }));
   }),
 
   /** Pushes a model key (bound in `run(agent, {models})`) onto the model stack; `yield*` the handle to pop it. */
@@ -233,7 +236,7 @@ export const L = {
    * `defTool`'s (approval, guards, validator, retryOnFailure, maxRetries, retry, fallback,
    * circuitBreaker, timeout), naming definitions made in `run(agent, {define})`.
    */
-  tool<Args = any>(name: string, description: string, schema: unknown, impl: ToolImpl<Args>, options?: ToolPolicyOptions): Directive<ToolHandle> {
+  tool<S>(name: string, description: string, schema: S, impl: ToolImpl<ArgsOf<S>>, options?: ToolPolicyOptions): Directive<ToolHandle> {
     return new Directive(new DirectiveRequest('tool.enable', { name, description, schema, impl, options }));
   },
 
@@ -272,8 +275,9 @@ export const L = {
   },
 };
 
-function branchDirective<A extends AgentLike>(agent: A): Directive<Result<A>>;
+// The array overload comes first: an array is Iterable, so it would also match the single-agent one.
 function branchDirective<const A extends readonly AgentLike[]>(agents: A): Directive<{ -readonly [K in keyof A]: Result<A[K]> }>;
+function branchDirective<A extends AgentLike>(agent: A): Directive<Result<A>>;
 function branchDirective<R extends Record<string, AgentLike>>(agents: R): Directive<{ [K in keyof R]: Result<R[K]> }>;
 function branchDirective(x: unknown): Directive<unknown> {
   return new Directive(new DirectiveRequest('branch', { target: x }));

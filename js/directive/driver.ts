@@ -6,8 +6,12 @@
  * that yielded it, so `try/catch` inside an agent works.
  */
 import * as c from '../config/check.js';
-import { bindRun, definitionsOf, DefinitionContext } from '../definitions/context.js';
+import { bindRun, definitionsOf, DefinitionContext, stateView } from '../definitions/context.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
+import { cacheKind } from '../definitions/cache.js';
+import { stateKind } from '../definitions/state.js';
+import { RunStates, TreeStates } from '../state/run-states.js';
+import { useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import { checkReferences, toolPolicyShape, toolPolicyWire, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
@@ -19,6 +23,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
+import type { ArgsOf, JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
   describe,
@@ -34,25 +39,25 @@ import { DeltaQueue, EventQueue } from './events.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, type Role } from './messages.js';
 
 /** A tool available to the root conversation from the start (as if enabled with `L.tool`). */
-export interface RunTool {
+export interface RunTool<S = unknown> {
   description?: string;
   /** zod or JSON Schema of the arguments. */
-  parameters: unknown;
-  /** Gets the validated arguments; returns the result, or an agent that computes it (run isolated). */
-  execute: ToolImpl;
+  parameters: S;
+  /** Gets the validated arguments (typed by `parameters`); returns the result, or an agent that computes it (run isolated). */
+  execute: ToolImpl<ArgsOf<S>>;
   /** The tool's call options, as for `defTool` (approval, guards, validator, retry, fallback, circuitBreaker, timeout ...). */
   options?: ToolPolicyOptions;
 }
 
 /** Configuration of {@link run}: the run's models and tools, and the same policies as `runPrompt`'s. */
-export interface RunConfig extends RunPolicyConfig {
+export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
   /**
    * Model keys for `L.model(key)` / `L.focus(key)`; `default` is required and used when nothing
    * was pushed. Each is a `'provider:model'` string, a model object or a `mockModel(...)`.
    */
   models: Record<string, string | LanguageModel>;
   /** Tools enabled on the root conversation before the agent starts, by name. */
-  tools?: Record<string, RunTool>;
+  tools?: { [K in keyof Tools]: RunTool<Tools[K]> };
   /** Cancels the run: in-flight model calls and tools are aborted and the run rejects with AbortError. */
   signal?: AbortSignal;
   /** Generation settings for every reply. */
@@ -99,9 +104,9 @@ export type DirectiveRunPromise<T> = Promise<T> &
  * @throws TypeError (as a rejection) for a config without `models.default`, a model that is not one,
  *   or an agent that is not one.
  */
-export function run<T>(agent: AgentLike<T>, config: RunConfig): DirectiveRunPromise<T> {
+export function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T> {
   const events = new EventQueue();
-  const promise = start(agent, config, events) as Promise<T>;
+  const promise = start(agent, config as RunConfig, events) as Promise<T>;
   return Object.assign(promise, { events, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() });
 }
 
@@ -165,7 +170,7 @@ interface ReplyWire {
 let nextRun = 1;
 
 const referenceKinds: ReferenceKinds = {
-  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind,
+  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind, cache: cacheKind,
 };
 
 class DirectiveRun {
@@ -176,6 +181,7 @@ class DirectiveRun {
   private nextRequest = 1;
   private nextCallback = 1;
   private readonly callbackNames: string[] = [];
+  private storage: RunStorage | undefined;
   private readonly keys: string[];
   private readonly runModels: RunModels;
 
@@ -190,9 +196,21 @@ class DirectiveRun {
     this.runModels = { models: new Map(), onText: (text, requestId) => this.streams.get(Number(requestId))?.push(text), conversation: [] };
   }
 
-  private register(label: string, fn: (...args: any[]) => unknown): string {
+  /** The run's states (docs/state-and-caches.md): loaded before user code is called back, changes sent before its answer. */
+  private runStates: RunStates | undefined;
+
+  private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
-    this.engine.registerCallback(name, fn);
+    const withStates = async (...args: unknown[]) => {
+      await this.runStates?.ensure();
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        this.runStates?.flush();
+      }
+    };
+    const hasStates = definitionsOf(this.definitions).names(stateKind).length > 0;
+    this.engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn);
     this.callbackNames.push(name);
     return name;
   }
@@ -201,7 +219,11 @@ class DirectiveRun {
     const host = EngineHost.of(this.engine);
     const refs: Record<string, string> = {};
     for (const [key, model] of this.models) refs[key] = addModel(this.runModels, model);
-    const marshal = { callback: (label: string, fn: (...args: any[]) => unknown) => this.register(label, fn), model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)) };
+    const marshal = {
+      callback: (label: string, fn: (...args: never[]) => unknown, o?: { plain?: boolean }) => this.register(label, fn, o),
+      model: (m: string | LanguageModel) => addModel(this.runModels, toModel(m)),
+      state: () => stateView(this.definitions),
+    };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
     const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);
     const { fields, options } = runPolicySpec(this.config);
@@ -209,6 +231,8 @@ class DirectiveRun {
     let detach = () => {};
     let ended: Promise<unknown>;
     try {
+      this.storage = useRunStorage(this.engine, this.config.storage);
+      spec.storage = this.storage.name;
       const definitions = definitionsOf(this.definitions);
       if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
       ended = this.engine.startRun(spec, {
@@ -217,7 +241,8 @@ class DirectiveRun {
         onStarted: (id) => {
           this.runId = id;
           detach = host.attach(id, this.runModels);
-          bindRun(this.definitions, { engine: this.engine, runId: id });
+          if (definitionsOf(this.definitions).names(stateKind).length > 0) this.runStates = new RunStates(this.engine, id, new TreeStates());
+          bindRun(this.definitions, { engine: this.engine, runId: id, states: this.runStates });
         },
       });
     } catch (err) {
@@ -232,6 +257,8 @@ class DirectiveRun {
     try {
       for (const [name, tool] of Object.entries(this.config.tools ?? {}))
         await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters, impl: tool.execute, options: tool.options });
+      // The agent's own code reads state too (a generator cannot await loadStates()): load before it starts.
+      await this.runStates?.ensure();
       outcome = { ok: true, value: await this.drive(iterator, root) };
     } catch (error) {
       outcome = { ok: false, error };
@@ -256,6 +283,7 @@ class DirectiveRun {
     detach();
     human.close();
     bindRun(this.definitions, undefined);
+    this.storage?.release();
   }
 
   // ------------------------------------------------------------------------------ the agent loop
@@ -298,21 +326,23 @@ class DirectiveRun {
     }
     if (this.config.signal?.aborted) throw this.abortError();
     await this.settleStream(conv);
-    const a = request.args as Record<string, any>;
+    // The arguments are what the directive in directives.ts put there for this kind.
+    const a = request.args;
     switch (request.kind) {
       case 'append': {
         const tags = (a.tags as Tag[] | undefined)?.map((t) => ({ id: t.id, description: t.description }));
-        const { index } = (await this.command(conv, 'append', { message: { role: a.role, content: a.content }, tags })) as { index: number };
-        return new ConversationMessage({ role: a.role, content: a.content, index, tags });
+        const message = { role: a.role as Role, content: a.content as string };
+        const { index } = (await this.command(conv, 'append', { message, tags })) as { index: number };
+        return new ConversationMessage({ ...message, index, tags });
       }
       case 'reply':
         return this.reply(conv, a.schema);
       case 'stream':
         return this.stream(conv, a.schema);
       case 'model.push': {
-        const key = a.key as unknown;
+        const key = a.key;
         if (typeof key !== 'string' || !this.keys.includes(key))
-          throw new ConfigError(`L.${a.via}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
+          throw new ConfigError(`L.${a.via as string}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
         const { handle } = (await this.command(conv, 'model.push', { key })) as { handle: number };
         return new ModelHandle(key, handle);
       }
@@ -384,7 +414,8 @@ class DirectiveRun {
     if (!pending) return;
     await pending.done;
     conv.stream = undefined;
-    if (pending.error !== undefined && !pending.queue.observed) throw pending.error;
+    // The reply's rejection reason, rethrown as it is (`!== undefined` narrowed it to `{} | null`).
+    if (pending.error !== undefined && !pending.queue.observed) throw pending.error as unknown;
   }
 
   private async enableTool(conv: Conv, a: { name: unknown; description: unknown; schema: unknown; impl: unknown; options: unknown }): Promise<ToolHandle> {
@@ -393,10 +424,10 @@ class DirectiveRun {
       throw new ConfigError(`L.tool: the name must match [A-Za-z_][A-Za-z0-9_.-]*, got ${describe(name)}`);
     if (typeof description !== 'string') throw new ConfigError(`L.tool("${name}"): the description must be a string, got ${describe(description)}`);
     if (typeof impl !== 'function') throw new ConfigError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
-    const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}) as ToolPolicyOptions, toolPolicyShape);
+    const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}), toolPolicyShape);
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
-    const callback = this.register(name, async (args: unknown, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
+    const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
       let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);
@@ -495,6 +526,8 @@ function toJson(value: unknown): unknown {
     const text = JSON.stringify(value);
     return text === undefined ? null : JSON.parse(text);
   } catch {
+    // A value JSON rejects (a BigInt, a cycle): its String() form, even when that is `[object Object]`.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value may reach here; String() is the documented fallback
     return String(value);
   }
 }

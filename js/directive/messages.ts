@@ -38,7 +38,7 @@ export class Tag {
     const standIn = Object.create(Tag.prototype) as { id: string; description: string };
     standIn.id = id;
     standIn.description = description;
-    return standIn as Tag;
+    return standIn;
   }
 
   toString(): string {

@@ -8,8 +8,9 @@ import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import { DefinitionContext } from '../definitions/context.js';
 import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
-import type { Message } from '../providers/types.js';
+import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
+import type { ArgsOf, Bivariant, JsonObject } from '../schema-types.js';
 import { checkName, checkValue, reference, type Reference } from './names.js';
 
 /** The second argument of a tool's `execute`. */
@@ -21,8 +22,11 @@ export interface ToolContext {
   messages: Message[];
 }
 
-/** A tool implementation: its return value (object → JSON, string → text) is what the model sees. */
-export type ToolExecute = (args: any, context: ToolContext) => unknown;
+/**
+ * A tool implementation: its return value (object → JSON, string → text) is what the model sees.
+ * `Args` is inferred from the tool's schema ({@link ArgsOf}).
+ */
+export type ToolExecute<Args = JsonObject> = Bivariant<[args: Args, context: ToolContext], unknown>;
 
 /** @deprecated Use {@link ToolPolicyOptions}. */
 export type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | 'circuitBreaker' | 'timeout'>;
@@ -32,27 +36,27 @@ export type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | '
  * circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries) and lmthing's
  * per-tool callbacks (a non-undefined return replaces the input, or the output).
  */
-export interface ToolOptions extends ToolPolicyOptions {
-  beforeCall?: (input: any, context: ToolContext) => unknown;
-  onSuccess?: (input: any, output: unknown) => unknown;
-  onError?: (input: any, error: unknown) => unknown;
+export interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions {
+  beforeCall?: Bivariant<[input: Args, context: ToolContext], unknown>;
+  onSuccess?: Bivariant<[input: Args, output: unknown], unknown>;
+  onError?: Bivariant<[input: Args, error: unknown], unknown>;
 }
 
 /** Options of `defAgent`: the call pipeline's options plus the child's model and prompt. */
 export interface AgentOptions extends ToolPolicyOptions {
   /** The child's model; the parent's by default. */
-  model?: unknown;
+  model?: string | LanguageModel;
   /** A system prompt for the child (rendered as the system definition `system`). */
   system?: string;
-  /** The child's final text is parsed as JSON and validated (asked again when it does not match); the parent gets the object. */
-  responseSchema?: unknown;
+  /** The child's final text is parsed as JSON and validated (asked again when it does not match); the parent gets the object. zod or JSON Schema. */
+  responseSchema?: object | boolean;
 }
 
 const toolOptionsShape: c.Shape = { ...toolPolicyShape, beforeCall: c.func, onSuccess: c.func, onError: c.func };
 const agentOptionsShape: c.Shape = { ...toolPolicyShape, model: c.anything, system: c.string, responseSchema: c.anything };
 
 /** A child agent's configuration function: it defines the child's prompt on `child`. */
-export type AgentConfigure = (args: any, child: PromptContext) => unknown;
+export type AgentConfigure<Args = JsonObject> = Bivariant<[args: Args, child: PromptContext], unknown>;
 
 /** One member of a composite tool, made with {@link tool}. */
 export interface SubTool {
@@ -129,18 +133,18 @@ export function collectedOf(ctx: PromptContext): CollectedPrompt {
 }
 
 /** Makes a member of a composite tool: `defTool(name, description, [tool(...), tool(...)])`. */
-export function tool(name: string, description: string, schema: unknown, execute: ToolExecute): SubTool {
+export function tool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool {
   checkName(name, 'tool()');
   if (typeof execute !== 'function') throw new ConfigError(`tool("${name}"): execute must be a function, got ${c.describe(execute)}`);
-  return { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute };
+  return { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute: execute as ToolExecute };
 }
 
 /** Makes a member of a composite agent: `defAgent(name, description, [agent(...), agent(...)])`. */
-export function agent(name: string, description: string, schema: unknown, configure: AgentConfigure, options: AgentOptions = {}): SubAgent {
+export function agent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options: AgentOptions = {}): SubAgent {
   checkName(name, 'agent()');
   if (typeof configure !== 'function') throw new ConfigError(`agent("${name}"): the configure function must be a function, got ${c.describe(configure)}`);
   c.checkOptions(`agent("${name}")`, options, agentOptionsShape);
-  return { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure, options };
+  return { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure: configure as AgentConfigure, options };
 }
 
 /** The `ctx` of `runPrompt(fn)`. */
@@ -194,7 +198,7 @@ export class PromptContext extends DefinitionContext {
     if (typeof strings === 'string') {
       if (values.length > 0) throw new ConfigError('ctx.$: called with a string and extra arguments; use a template (ctx.$`...${value}`) or one string');
       text = strings;
-    } else if (Array.isArray(strings) && Array.isArray((strings as TemplateStringsArray).raw) && strings.length === values.length + 1) {
+    } else if (isTemplate(strings) && strings.length === values.length + 1) {
       text = strings[0] ?? '';
       values.forEach((value, i) => {
         text += String(value) + (strings[i + 1] ?? '');
@@ -210,6 +214,8 @@ export class PromptContext extends DefinitionContext {
    * Composite form: `defTool(name, description, [tool(...), ...])` takes `{calls: [{name, args}]}` and
    * returns `{results: [{name, result} | {name, error}]}`.
    */
+  defTool(name: string, description: string, members: readonly (SubTool | SubAgent)[], options?: ToolOptions): Reference;
+  defTool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
   defTool(name: string, description: string, schema: unknown, execute?: ToolExecute | ToolOptions, options: ToolOptions = {}): Reference {
     checkName(name, 'defTool');
     this.checkUnique(name);
@@ -229,6 +235,8 @@ export class PromptContext extends DefinitionContext {
    * Defines a sub-agent, offered to the model as a tool. `configure(args, child)` defines the child's
    * prompt; the child runs its own step loop. Composite form with `[agent(...), ...]`.
    */
+  defAgent(name: string, description: string, members: readonly (SubTool | SubAgent)[]): Reference;
+  defAgent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
   defAgent(name: string, description: string, schema: unknown, configure?: AgentConfigure | AgentOptions, options: AgentOptions = {}): Reference {
     checkName(name, 'defAgent');
     this.checkUnique(name);
@@ -251,7 +259,7 @@ export class PromptContext extends DefinitionContext {
 
   /**
    * Registers a plugin: a function of `ctx`, or `{name, version, install(ctx), uninstall?(ctx)}`.
-   * `install` runs now (it may call any def*; its returned promise is awaited before the run starts);
+   * `install` runs now (it may call every def*; its returned promise is awaited before the run starts);
    * `uninstall` runs when the run ends, however it ends.
    */
   defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext) => void | Promise<void>)): Promise<void> {
@@ -309,4 +317,9 @@ function compositeSchema(members: Array<SubTool | SubAgent>): Record<string, unk
     required: ['calls'],
     additionalProperties: false,
   };
+}
+
+/** A tagged template's strings (a frozen array with `raw`), as `ctx.$` gets them from any caller. */
+function isTemplate(value: unknown): value is TemplateStringsArray {
+  return Array.isArray(value) && Array.isArray((value as { raw?: unknown }).raw);
 }

@@ -3,7 +3,7 @@
  * final values and async iterables over the stream. Every part is buffered, so each stream can be
  * read (even several times, even after the run ended) without losing anything.
  */
-import type { FinishReason, Usage } from '../providers/types.js';
+import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 
 /** A tool call as the step loop saw it. */
@@ -36,9 +36,21 @@ export interface StepResult {
  */
 export type StreamPart =
   | { type: 'text-delta'; text: string; stepNumber: number }
+  /** The model's reasoning (thinking) as it streams, where the provider exposes it. */
+  | { type: 'reasoning-delta'; text: string; stepNumber: number }
   | RunEvent
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
   | { type: 'error'; error: unknown };
+
+/** The run's response: its messages (`result.response`). */
+export interface ResponseInfo {
+  /**
+   * The whole conversation at the end of the run, system prompt excluded: the messages it started
+   * with, then every assistant turn and tool result. Pass it back as `messages` (with the next user
+   * message) to continue the chat. Unlike the AI SDK, this is the whole list, not only the new part.
+   */
+  messages: Message[];
+}
 
 /** A promise whose rejection is not reported as unhandled if the user never awaits it. */
 class Deferred<T> {
@@ -66,6 +78,7 @@ export class RunResult {
     finishReason: new Deferred<FinishReason>(),
     toolCalls: new Deferred<ToolCall[]>(),
     toolResults: new Deferred<ToolResult[]>(),
+    response: new Deferred<ResponseInfo>(),
   };
 
   /** The last step's text. */
@@ -93,30 +106,35 @@ export class RunResult {
     return this.final.toolResults.promise;
   }
 
+  /** The final conversation ({@link ResponseInfo}), for the next turn of a chat. */
+  get response(): Promise<ResponseInfo> {
+    return this.final.response.promise;
+  }
+
   /** Every step's text deltas, in order. */
   get textStream(): AsyncIterable<string> {
-    const self = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        for await (const part of self.fullStream) if (part.type === 'text-delta') yield part.text;
-      },
-    };
+    return { [Symbol.asyncIterator]: () => this.textDeltas() };
   }
 
   /** All parts: text deltas, tool calls and results, step and run completion, errors. */
   get fullStream(): AsyncIterable<StreamPart> {
-    const self = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        for (let i = 0; ; i++) {
-          while (i >= self.parts.length) {
-            if (self.closed) return;
-            await new Promise<void>((resolve) => self.wake.push(resolve));
-          }
-          yield self.parts[i]!;
-        }
-      },
-    };
+    return { [Symbol.asyncIterator]: () => this.partsFromStart() };
+  }
+
+  /** One reader of {@link textStream}. */
+  private async *textDeltas(): AsyncGenerator<string, void, undefined> {
+    for await (const part of this.fullStream) if (part.type === 'text-delta') yield part.text;
+  }
+
+  /** One reader of {@link fullStream}: every part from the first, waiting for the next until the run closes. */
+  private async *partsFromStart(): AsyncGenerator<StreamPart, void, undefined> {
+    for (let i = 0; ; i++) {
+      while (i >= this.parts.length) {
+        if (this.closed) return;
+        await new Promise<void>((resolve) => this.wake.push(resolve));
+      }
+      yield this.parts[i];
+    }
   }
 
   /** @internal Appends a part and wakes the readers. */
@@ -127,7 +145,7 @@ export class RunResult {
   }
 
   /** @internal Ends the run successfully. */
-  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string): void {
+  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, messages: Message[] = []): void {
     const last = steps[steps.length - 1];
     this.push({ type: 'finish', finishReason, usage, text });
     this.final.text.resolve(text);
@@ -136,6 +154,7 @@ export class RunResult {
     this.final.finishReason.resolve(finishReason);
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
+    this.final.response.resolve({ messages });
     this.close();
   }
 

@@ -5,24 +5,29 @@
  * run's events into the streaming `result`. Sub-agents are child runs of the same tree.
  */
 import * as c from '../config/check.js';
-import { definitionsOf, bindRun } from '../definitions/context.js';
+import { definitionsOf, bindRun, stateView } from '../definitions/context.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
 import type { Marshal } from '../definitions/kind.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
+import { cacheKind } from '../definitions/cache.js';
+import { stateKind } from '../definitions/state.js';
+import { RunStates, TreeStates } from '../state/run-states.js';
+import { useRunStorage } from '../storage/host.js';
 import { checkReferences, toolPolicyWire, type ReferenceKinds } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
 import type { CallbackContext, Engine } from '../engine.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
-import type { FinishReason, GenerationParams, LanguageModel, ToolSpec, Usage } from '../providers/types.js';
+import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
+import type { JsonObject } from '../schema-types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
-import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition } from './context.js';
+import { PromptContext, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -62,12 +67,27 @@ export interface PromptConfig extends RunPolicyConfig, PromptOptions {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   options?: PromptOptions;
-  /** A system prompt, rendered as the system definition `system` before any other. */
+  /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
   plugins?: PromptPlugin[];
   /** Checks the final answer with a validator defined by `ctx.defValidator`. */
   validateResponse?: string | ResponseValidation;
+  /**
+   * The conversation to continue, before anything the prompt function adds: e.g. the previous
+   * run's `(await result.response).messages` followed by the next user message.
+   */
+  messages?: Message[];
+  /** A user message appended after `messages` (the AI SDK's `prompt` shortcut). */
+  prompt?: string;
 }
+
+/**
+ * What {@link runPrompt} returns: a promise of `{result, prompt}` that can also be read at once,
+ * like the AI SDK's `streamText` result (`runPrompt(...).text`, `.textStream`, `.response` ...).
+ * Reading a part before the run started simply waits for it.
+ */
+export type PromptRun = Promise<{ result: RunResult; prompt: PromptRunInfo }> &
+  Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream'>;
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
 export interface PromptStep extends Partial<StepResult> {
@@ -131,6 +151,11 @@ const configShape: c.Shape = {
   system: c.string,
   plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
   validateResponse: c.either(c.nonEmpty, c.object),
+  messages: c.arrayOf(
+    (v) => (c.isPlainObject(v) && ['system', 'user', 'assistant', 'tool'].includes(v.role as string) && (typeof v.content === 'string' || Array.isArray(v.content)) ? undefined : 'x'),
+    'an array of messages ({role: system|user|assistant|tool, content: string or parts})',
+  ),
+  prompt: c.string,
 };
 
 /** Checks a runPrompt config at the call; returns the effective options (top level and `options` merged). */
@@ -151,16 +176,62 @@ function checkConfig(config: PromptConfig): PromptOptions {
   return options;
 }
 
-/** Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result. */
-export async function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
-  if (typeof fn !== 'function') throw new ConfigError(`runPrompt: expected a prompt function, got ${c.describe(fn)}`);
+/**
+ * Runs `fn(ctx)` to collect the prompt, starts the run, and returns its streaming result.
+ * `runPrompt({model, prompt})` (or `{model, messages}`) runs a prompt without a function, as the AI
+ * SDK's `generateText`/`streamText` do. The returned {@link PromptRun} is awaited for
+ * `{result, prompt}`, or read directly: `await runPrompt({model, prompt: 'Hi'}).text`.
+ */
+export function runPrompt(config: PromptConfig & ({ prompt: string } | { messages: Message[] })): PromptRun;
+export function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): PromptRun;
+export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun {
+  const started = typeof fn === 'function' || config !== undefined || !c.isPlainObject(fn)
+    ? startRunPrompt(fn as (ctx: PromptContext) => unknown, config as PromptConfig)
+    : startRunPrompt(() => {}, fn, true);
+  return promptRun(started);
+}
+
+/** The {@link PromptRun} of a run being started: the promise, with the result's parts forwarded. */
+function promptRun(started: Promise<{ result: RunResult; prompt: PromptRunInfo }>): PromptRun {
+  // Reading only `.text` (say) must not leave the start's own rejection unhandled.
+  started.catch(() => {});
+  const later = <T>(part: (result: RunResult) => Promise<T>): Promise<T> => {
+    const promise = started.then(({ result }) => part(result));
+    promise.catch(() => {});
+    return promise;
+  };
+  const stream = <T>(part: (result: RunResult) => AsyncIterable<T>): AsyncIterable<T> => ({
+    async *[Symbol.asyncIterator]() {
+      const { result } = await started;
+      yield* part(result);
+    },
+  });
+  return Object.assign(started, {
+    text: later((r) => r.text),
+    steps: later((r) => r.steps),
+    usage: later((r) => r.usage),
+    finishReason: later((r) => r.finishReason),
+    toolCalls: later((r) => r.toolCalls),
+    toolResults: later((r) => r.toolResults),
+    response: later((r) => r.response),
+    textStream: stream((r) => r.textStream),
+    fullStream: stream((r) => r.fullStream),
+  });
+}
+
+async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig, shortcut = false): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
+  if (typeof fn !== 'function') throw new ConfigError(`runPrompt: expected a prompt function, or a config with a "prompt" or "messages", got ${c.describe(fn)}`);
   const options = checkConfig(config);
+  if (shortcut && config.prompt === undefined && config.messages === undefined)
+    throw new ConfigError('runPrompt(config): without a prompt function the config needs "prompt" (a string) or "messages" (an array of messages)');
   const model = toModel(config.model);
   const ctx = new PromptContext();
   if (config.system !== undefined) ctx.defSystem('system', config.system);
+  if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
+  if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
   for (const [i, plugin] of (config.plugins ?? []).entries()) {
     if (typeof plugin === 'function') await plugin(ctx);
-    else await ctx.defPlugin((plugin as PromptPluginObject).name ?? `plugin${i}`, plugin as PromptPluginObject);
+    else await ctx.defPlugin((plugin).name ?? `plugin${i}`, plugin);
   }
   await fn(ctx);
   await Promise.all(collectedOf(ctx).installs);
@@ -186,7 +257,7 @@ interface RunPlace {
   events: RunEvents;
   validateResponse?: ResponseValidation;
   onEvent?: RunPolicyConfig['onEvent'];
-  parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string } };
+  parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
   /** A sub-agent's name in its parent's path. */
   name?: string;
   responseSchema?: unknown;
@@ -205,29 +276,45 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const models: RunModels = {
     models: new Map(),
     onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber: Number(stepNumber) }),
+    onReasoning: (text, stepNumber) => result.push({ type: 'reasoning-delta', text, stepNumber: Number(stepNumber) }),
     conversation: [],
     ...(place.parent ? { parent: place.parent.models } : {}),
   };
   let nextCallback = 1;
   const prefix = `r${nextPromptRun++}:`;
-  const register = (label: string, fn: (...args: any[]) => unknown): string => {
+  // The run's states, mirrored in JS (docs/state-and-caches.md): loaded before user code is called
+  // back, and its changes sent before the callback's answer.
+  const definitions = definitionsOf(ctx);
+  const treeStates = place.parent?.states ?? new TreeStates();
+  let runStates: RunStates | undefined;
+  const hasStates = definitions.names(stateKind).length > 0;
+  const register = (label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string => {
     const name = `${prefix}${nextCallback++}:${label}`;
-    engine.registerCallback(name, fn);
+    const withStates = async (...args: unknown[]) => {
+      await runStates?.ensure();
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        runStates?.flush();
+      }
+    };
+    engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn);
     callbacks.push(name);
     return name;
   };
-  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)) };
+  const marshal: Marshal = { callback: register, model: (m) => addModel(models, toModel(m)), state: () => stateView(ctx) };
 
   // Names that refer to definitions are checked now, so a typo rejects the call that made it.
-  const definitions = definitionsOf(ctx);
   for (const def of collected.tools.values()) checkReferences(`tool "${def.name}"`, def.options, definitions, referenceKinds);
-  checkReferences(place.parent ? `agent "${place.name}"` : 'runPrompt config', place.policies, definitions, { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
+  checkReferences(place.parent ? `agent "${place.name}"` : 'runPrompt config', place.policies, definitions, { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, cache: cacheKind });
   if (place.validateResponse) checkReferences('runPrompt config.validateResponse', { validator: place.validateResponse.validator }, definitions, { validator: validatorKind });
+  const storage = place.parent ? undefined : useRunStorage(engine, place.policies.storage);
   const human = place.parent ? null : host.human.open(place.handlers);
   const cleanup = () => {
     for (const name of callbacks) engine.unregisterCallback(name);
     detachModels();
     human?.close();
+    storage?.release();
     bindRun(ctx, undefined);
     void uninstall(ctx);
   };
@@ -237,11 +324,11 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       name: def.name,
       description: def.description,
       parameters: def.parameters,
-      callback: register(def.name, (args: unknown, info: { toolCallId: string }, call: CallbackContext) =>
+      callback: register(def.name, (args: JsonObject, info: { toolCallId: string }, call: CallbackContext) =>
         executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
           parentModel: model,
           call,
-          place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host } } },
+          place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
         }),
       ),
       options: toolWire(def, definitionsOf(ctx)),
@@ -267,6 +354,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       ...fields,
     };
     if (place.parent) spec.parentRun = place.parent.runId;
+    if (place.parent) spec.agent = place.name ?? 'agent';
+    if (storage) spec.storage = storage.name;
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
     if (options.stopWhen) {
       const stopWhen = options.stopWhen;
@@ -295,14 +384,15 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       onStarted: (id) => {
         runId = id;
         detachModels = host.attach(id, models);
-        bindRun(ctx, { engine, runId: id });
+        if (hasStates) runStates = new RunStates(engine, id, treeStates);
+        bindRun(ctx, { engine, runId: id, states: runStates });
       },
     });
     const finished = reply.then(
       (value) => {
         const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
         cleanup();
-        result.succeed(v.steps, v.usage, v.finishReason, v.text);
+        result.succeed(v.steps, v.usage, v.finishReason, v.text, models.conversation.slice());
         return v;
       },
       (err: unknown) => {
@@ -333,7 +423,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
 let nextPromptRun = 1;
 
 const referenceKinds: ReferenceKinds = {
-  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind,
+  retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind, cache: cacheKind,
 };
 
 const noDesk = { pending: () => [], respond: () => Promise.reject(new ConfigError('answer requests on the root run')) };
@@ -383,7 +473,7 @@ interface CallEnvironment {
   place: RunPlace;
 }
 
-async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, context: ToolContext, env: CallEnvironment): Promise<unknown> {
+async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject, context: ToolContext, env: CallEnvironment): Promise<unknown> {
   switch (def.kind) {
     case 'tool':
       return withToolOptions(def.options, args, context, (input) => def.execute(input, context));
@@ -392,7 +482,7 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
     case 'composite':
       return withToolOptions(def.options, args, context, async (input) => {
         const results = [];
-        for (const call of (input as { calls: Array<{ name: string; args: unknown }> }).calls) {
+        for (const call of (input as { calls: Array<{ name: string; args: JsonObject }> }).calls) {
           const member = def.members.find((m) => m.name === call.name)!;
           try {
             const result =
@@ -411,15 +501,16 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: unknown, c
 
 /** lmthing's beforeCall / onSuccess / onError around an execute function. */
 async function withToolOptions(
-  options: { beforeCall?: (input: any, context: ToolContext) => unknown; onSuccess?: (input: any, output: unknown) => unknown; onError?: (input: any, error: unknown) => unknown },
-  args: unknown,
+  options: Pick<ToolOptions, 'beforeCall' | 'onSuccess' | 'onError'>,
+  args: JsonObject,
   context: ToolContext,
-  run: (input: unknown) => unknown,
+  run: (input: JsonObject) => unknown,
 ): Promise<unknown> {
   let input = args;
   if (options.beforeCall) {
+    // A replacement is used as the arguments as it is (the docs say it must be the same shape).
     const replaced = await options.beforeCall(input, context);
-    if (replaced !== undefined) input = replaced;
+    if (replaced !== undefined) input = replaced as JsonObject;
   }
   try {
     let output = await run(input);
@@ -441,7 +532,7 @@ async function withToolOptions(
 async function runAgent(
   engine: Engine,
   def: { name: string; configure: SubAgent['configure']; options: AgentOptions },
-  args: unknown,
+  args: JsonObject,
   signal: AbortSignal,
   env: CallEnvironment,
 ): Promise<unknown> {

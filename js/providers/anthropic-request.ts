@@ -123,7 +123,7 @@ export function toAnthropicTool(t: ToolSpec): Record<string, unknown> {
   return tool;
 }
 
-/** Converts a tool choice (`required` becomes `any`). */
+/** Converts a tool choice (`required` becomes Anthropic's choice that forces some tool call). */
 export function toAnthropicToolChoice(c: ToolChoice): Record<string, unknown> {
   if (c === 'auto') return { type: 'auto' };
   if (c === 'none') return { type: 'none' };

@@ -333,7 +333,7 @@ export function firstOf(v: unknown): unknown {
   return Array.isArray(v) ? (v as unknown[])[0] : undefined;
 }
 
-/** A short description of any value for error messages (`"60s"`, `1.5`, `object`). */
+/** A short description of a value of whatever type for error messages (`"60s"`, `1.5`, `object`). */
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined || v === null) return String(v);

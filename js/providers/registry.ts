@@ -4,6 +4,7 @@
  * OpenAI-compatible provider configured through the environment) or an alias `fast`
  * (`LM_MODEL_FAST=openai:gpt-4o-mini`) to a {@link LanguageModel} or an {@link EmbeddingModel}.
  */
+import { nearest } from '../config/check.js';
 import { AuthenticationError, ValidationError } from '../errors.js';
 import { createAnthropic } from './anthropic.js';
 import { createGoogle } from './google.js';
@@ -74,6 +75,7 @@ function parseSpec(spec: string, env: Env): ParsedSpec {
     const aliasVar = `LM_MODEL_${envName(current)}`;
     const target = get(env, aliasVar);
     if (target === undefined) {
+      if (current.toLowerCase() === 'mock') throw new ValidationError(MOCK_IS_NOT_A_STRING);
       throw new ValidationError(
         `Unknown model '${current}': use 'provider:model' (known providers: ${knownProviders(env).join(', ')}) ` +
           `or define the alias with ${aliasVar}=provider:model`,
@@ -106,13 +108,26 @@ function builtInSettings(env: Env, family: keyof typeof BUILT_IN_ENV, providerNa
   return { apiKey, baseURL, fetch };
 }
 
+/**
+ * Why `'mock'` is not a model string: a mock model answers from a script, which a string cannot
+ * carry, and a silent echo model would hide a missing provider in real code.
+ */
+const MOCK_IS_NOT_A_STRING =
+  "'mock' is not a model string: a mock model answers from a script that a string cannot carry. " +
+  "Pass mockModel([{ type: 'text', text: '…' }]) from 'lmthing' as the model instead (or define LM_MODEL_MOCK=provider:model).";
+
 /** A custom provider's settings from `{NAME}_API_BASE`, `{NAME}_API_KEY` and `{NAME}_API_TYPE`. */
 function customSettings(env: Env, parsed: ParsedSpec) {
   const prefix = envName(parsed.provider);
   const baseURL = get(env, `${prefix}_API_BASE`);
   if (baseURL === undefined) {
+    if (parsed.provider === 'mock') throw new ValidationError(MOCK_IS_NOT_A_STRING);
+    const known = knownProviders(env);
+    const guess = nearest(parsed.provider, known);
     throw new ValidationError(
-      `Unknown provider '${parsed.provider}' in model '${parsed.spec}'. Known providers: ${knownProviders(env).join(', ')}. ` +
+      `Unknown provider '${parsed.provider}' in model '${parsed.spec}'` +
+        (guess ? ` (did you mean '${guess}'?)` : '') +
+        `. Known providers: ${known.join(', ')}. ` +
         `To add an OpenAI-compatible server set ${prefix}_API_BASE (and ${prefix}_API_TYPE=openai, optionally ${prefix}_API_KEY).`,
     );
   }

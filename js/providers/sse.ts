@@ -12,9 +12,9 @@ export interface SseEvent {
   event: string;
   /** The `data:` lines joined with `\n`. */
   data: string;
-  /** The last event id seen so far (`id:` field), if any. */
+  /** The last event id seen so far (`id:` field), when there is one. */
   id?: string;
-  /** Reconnection time from a `retry:` field of this event, if any. */
+  /** Reconnection time from a `retry:` field of this event, when it has one. */
   retry?: number;
 }
 

@@ -360,6 +360,72 @@ export interface MetricEvent extends Located {
   definition: { name: string; type: 'counter' | 'histogram' | 'gauge'; labels: string[]; aggregation: string; description: string; unit: string; buckets?: number[] };
 }
 
+// ---- state and caches (docs/state-and-caches.md)
+
+interface OfState extends Located {
+  /** The state's name (from `defState`). */
+  state: string;
+  persisted: boolean;
+  /** Its storage key and storage name (persisted state only). */
+  key?: string;
+  storage?: string;
+}
+
+/** A state was loaded before its first use; `found`: the storage held a value (else the initial value). */
+export interface StateLoadedEvent extends OfState {
+  type: 'state-loaded';
+  found: boolean;
+}
+
+/** A persisted state was written (compare-and-set). */
+export interface StateSavedEvent extends OfState {
+  type: 'state-saved';
+}
+
+/** Another writer saved a state first: this run's changes were not written; the stored value was reloaded. */
+export interface StateConflictEvent extends OfState {
+  type: 'state-conflict';
+}
+
+interface OfCache extends Located {
+  /** The cache's name (from `defCache`). */
+  cache: string;
+  /** The entry's key (`tool:<name>:<args>` or `model:<digest>`). */
+  key: string;
+}
+
+interface OfCachedCall extends OfCache {
+  target: 'tool' | 'model';
+  stepNumber: number | null;
+  toolName?: string;
+  toolCallId?: string;
+  model?: string;
+}
+
+/** A call was answered from the cache: from `memory`, from `storage`, or by an identical call `in-flight`. */
+export interface CacheHitEvent extends OfCachedCall {
+  type: 'cache-hit';
+  source: 'memory' | 'storage' | 'in-flight';
+}
+
+/** A call was not in the cache: it runs (once for all identical concurrent calls) and its answer is kept. */
+export interface CacheMissEvent extends OfCachedCall {
+  type: 'cache-miss';
+}
+
+/** An entry left a cache's memory: for room (`capacity`) or because its ttl passed (`expired`). */
+export interface CacheEvictEvent extends OfCache {
+  type: 'cache-evict';
+  reason: 'capacity' | 'expired';
+}
+
+/** A cache's storage failed; the cache was bypassed (or the call failed, with `onStorageError: 'fail'`). */
+export interface CacheErrorEvent extends OfCachedCall {
+  type: 'cache-error';
+  code: string;
+  message: string;
+}
+
 /** Every event a run can report, discriminated by `type`. */
 export type RunEvent =
   | StepStartEvent
@@ -390,6 +456,13 @@ export type RunEvent =
   | BranchReturnedEvent
   | BranchThrewEvent
   | EmittedEvent
+  | StateLoadedEvent
+  | StateSavedEvent
+  | StateConflictEvent
+  | CacheHitEvent
+  | CacheMissEvent
+  | CacheEvictEvent
+  | CacheErrorEvent
   | RunStartEvent
   | RunFinishEvent
   | ModelCallEvent
@@ -399,7 +472,7 @@ export type RunEvent =
   | SpanEndEvent
   | MetricEvent;
 
-/** The `type` of any {@link RunEvent}. */
+/** The `type` of a {@link RunEvent}. */
 export type RunEventType = RunEvent['type'];
 
 /** Receives every event of a run, in order. */

@@ -4,15 +4,17 @@
  * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
  */
 import type { Engine, OpRequest } from '../engine.js';
-import type { LanguageModel, Message, ModelRequest, ToolSpec } from '../providers/types.js';
+import type { LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
 import { HumanHost } from './human-host.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
 export interface RunModels {
   /** Model references the run's ops may name, each the user-facing name of its model. */
   readonly models: Map<string, LanguageModel>;
-  /** Where the text (and reasoning) of a model call goes while it streams; `step` is the op's `step`. */
+  /** Where the text of a model call goes while it streams; `step` is the op's `step`. */
   onText(text: string, step: unknown): void;
+  /** Where the reasoning (thinking) of a model call goes while it streams, if anywhere. */
+  onReasoning?(text: string, step: unknown): void;
   /**
    * The conversation as the engine synced it: a prompt run's model.generate sends only the messages
    * the host does not have (`conversation: {base, append}`), and the host adds the assistant turn itself.
@@ -38,9 +40,10 @@ export class EngineHost {
     return host;
   }
 
-  private constructor(engine: Engine) {
+  private constructor(private readonly engine: Engine) {
     this.human = new HumanHost(engine);
     engine.registerOpHandler('model.generate', (op, signal) => this.generate(op, signal));
+    engine.registerOpHandler('model.replay', (op) => this.replay(op));
   }
 
   /** Registers `run`'s models; returns the function that forgets them. */
@@ -52,6 +55,20 @@ export class EngineHost {
   /** The models of live run `runId`. */
   run(runId: number): RunModels | undefined {
     return this.runs.get(runId);
+  }
+
+  /**
+   * A model call answered from a cache (docs/state-and-caches.md): the recorded text streams as if
+   * the model had sent it, and the run's copy of the conversation gains the recorded turn.
+   */
+  private replay(op: OpRequest): Promise<null> {
+    const run = this.runs.get(op.run);
+    if (!run) throw new Error(`model.replay: run ${op.run} is not live`);
+    const content = (op.content as Part[] | undefined) ?? [];
+    if (op.conversation) requestMessages(op, run);
+    for (const part of content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
+    if (op.conversation) run.conversation.push({ role: 'assistant', content });
+    return Promise.resolve(null);
   }
 
   private async generate(op: OpRequest, signal: AbortSignal): Promise<unknown> {
@@ -72,6 +89,7 @@ export class EngineHost {
     const response = await model.generate(request, {
       signal,
       onDelta: (delta) => {
+        if (delta.type === 'reasoning-delta' && delta.text) run.onReasoning?.(delta.text, op.step);
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;
         run.onText(delta.text, op.step);
@@ -81,7 +99,7 @@ export class EngineHost {
     if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
     if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
-    return { ...response, modelId: model.modelId };
+    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId };
   }
 }
 
@@ -116,4 +134,40 @@ function requestMessages(op: OpRequest, run: RunModels): Message[] {
   run.conversation.length = sync.base; // a retried call re-sends the same tail
   run.conversation.push(...sync.append);
   return [...system, ...run.conversation];
+}
+
+/** Levels the op.done message adds around a tool call's `args` (message, value, content, part). */
+const ARGS_WRAPPING = 8;
+
+/**
+ * Tool calls whose parsed `args` are nested deeper than the engine accepts travel as text only: the
+ * engine parses `argsText` with its depth limit and answers the model with an error result, where
+ * the parsed value would have failed the whole model call (docs/limits.md).
+ */
+function deepArgumentsAsText(content: Part[], limit: number): Part[] {
+  if (!content.some((p) => p.type === 'tool-call' && nestedDeeperThan(p.args, limit - ARGS_WRAPPING))) return content;
+  return content.map((part) => {
+    if (part.type !== 'tool-call' || !nestedDeeperThan(part.args, limit - ARGS_WRAPPING)) return part;
+    let argsText = part.argsText;
+    if (!argsText) {
+      try {
+        argsText = JSON.stringify(part.args);
+      } catch {
+        argsText = '['.repeat(limit + 1); // too deep even for JSON.stringify: the engine still reads "too deep"
+      }
+    }
+    return { ...part, args: undefined, argsText };
+  });
+}
+
+/** Whether `value` nests arrays and objects more than `limit` levels deep (no recursion). */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -5,6 +5,7 @@
  */
 import type { Engine, OpRequest } from '../engine.js';
 import type { ApprovalAction } from '../definitions/human.js';
+import { AbortError } from '../errors.js';
 
 /** An approval request as the handler receives it. */
 export interface ApprovalRequest {
@@ -219,10 +220,19 @@ export class HumanHost {
   }
 }
 
-/** Never resolves; rejects when the engine stops waiting (answered by id, timeout, cancel). */
+/**
+ * Never resolves; rejects when the engine stops waiting (answered by id, timeout, cancel) with the
+ * signal's reason: the engine aborts op signals with an AbortError.
+ */
 function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    const fail = () => reject(abortError(signal));
+    if (signal.aborted) fail();
+    signal.addEventListener('abort', fail, { once: true });
   });
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new AbortError(typeof reason === 'string' ? reason : undefined, { cause: reason });
 }

@@ -4,6 +4,7 @@
  */
 import * as c from '../config/check.js';
 import type { Engine } from '../engine.js';
+import type { StorageAdapter } from '../storage/types.js';
 import type { ApprovalHandler, InteractionHandler } from './human-host.js';
 import type { EventListener } from './events.js';
 
@@ -31,6 +32,16 @@ export interface RunPolicyConfig {
   maxRetries?: number;
   /** The engine to run on (the shared one by default). */
   engine?: Engine;
+  /**
+   * Where the run's persisted state (`defState(..., {persist: true})`) and persistent caches live:
+   * a storage adapter (`fileStorage(dir)`, `redisStorage(...)` ...) or the name of one registered on
+   * the engine with `registerStorage` (default: the engine's `memory` storage).
+   */
+  storage?: string | StorageAdapter;
+  /** Who `scope: 'session'` state belongs to: runs with the same sessionId share it. */
+  sessionId?: string;
+  /** A `defCache` for the run's own model calls: an identical request is answered from the cache (its text replayed). */
+  cache?: string;
 }
 
 const isEngine: c.Check = (v) => (typeof v === 'object' && v !== null && typeof (v as Engine).startRun === 'function' ? undefined : 'an Engine (from createEngine())');
@@ -48,6 +59,12 @@ export const runPolicyShape: c.Shape = {
   toolTimeout: c.ms(),
   maxRetries: c.integer(0, 100),
   engine: isEngine,
+  storage: (v) =>
+    (typeof v === 'string' && v.length > 0) || (typeof v === 'object' && v !== null && typeof (v as StorageAdapter).compareAndSet === 'function')
+      ? undefined
+      : 'a storage adapter (memoryStorage(), fileStorage(dir) ...) or the name of one registered with registerStorage',
+  sessionId: c.nonEmpty,
+  cache: c.nonEmpty,
 };
 
 /** An AbortSignal (checked by shape, so signals of other realms work). */
@@ -59,7 +76,7 @@ export const abortSignal: c.Check = (v) =>
 /** The spec fields of a run's model policies and limits. */
 export function runPolicySpec(config: RunPolicyConfig): { fields: Record<string, unknown>; options: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
-  for (const key of ['retry', 'fallback', 'circuitBreaker'] as const) if (config[key] !== undefined) fields[key] = config[key];
+  for (const key of ['retry', 'fallback', 'circuitBreaker', 'sessionId', 'cache'] as const) if (config[key] !== undefined) fields[key] = config[key];
   const options: Record<string, unknown> = {};
   if (config.timeout !== undefined) options.timeoutMs = config.timeout;
   if (config.modelTimeout !== undefined) options.modelTimeoutMs = config.modelTimeout;

@@ -74,6 +74,10 @@ export function corrupt(who: AdapterIdentity, key: string, why: string): Storage
 }
 
 /** Where `value` stops being JSON (a path like `$.a[2]` and what is there), or '' when it is JSON. */
+export function jsonProblem(value: unknown, path = '$'): string {
+  return nonJson(value, path, []);
+}
+
 function nonJson(value: unknown, path: string, ancestors: object[]): string {
   switch (typeof value) {
     case 'string':

@@ -6,6 +6,7 @@
  */
 import type { Engine, OpRequest } from '../engine.js';
 import { StorageError } from '../errors.js';
+import { deflateValue, inflateValue } from './compression.js';
 import { memoryStorage } from './memory.js';
 import type { StorageAdapter, StorageWriteOptions } from './types.js';
 
@@ -19,14 +20,15 @@ class StorageHost {
   constructor(engine: Engine) {
     engine.registerOpHandler('storage.get', async (op) => {
       const entry = await this.adapter(op).get(str(op.key));
-      return entry ? { value: entry.value, version: entry.version } : null;
+      if (!entry) return null;
+      return { value: gzipped(op) ? await inflateValue(entry.value, str(op.key)) : entry.value, version: entry.version };
     });
-    engine.registerOpHandler('storage.set', async (op) => ({ version: await this.adapter(op).set(str(op.key), op.value, writeOptions(op)) }));
+    engine.registerOpHandler('storage.set', async (op) => ({ version: await this.adapter(op).set(str(op.key), await stored(op), writeOptions(op)) }));
     engine.registerOpHandler('storage.delete', async (op) => ({ deleted: await this.adapter(op).delete(str(op.key)) }));
     engine.registerOpHandler('storage.list', async (op) => ({ keys: await this.adapter(op).list(str(op.prefix)) }));
     engine.registerOpHandler('storage.cas', async (op) => {
       const expected = op.expectedVersion === null || op.expectedVersion === undefined ? null : str(op.expectedVersion);
-      const version = await this.adapter(op).compareAndSet(str(op.key), expected, op.value, writeOptions(op));
+      const version = await this.adapter(op).compareAndSet(str(op.key), expected, await stored(op), writeOptions(op));
       return version === false ? { ok: false } : { ok: true, version };
     });
   }
@@ -78,7 +80,7 @@ export function unregisterStorage(engine: Engine, name: string): boolean {
   return hostOf(engine).adapters.delete(name);
 }
 
-/** The adapter registered on `engine` under `name`, if any (`memory` always exists unless removed). */
+/** The adapter registered on `engine` under `name`, or undefined (`memory` always exists unless removed). */
 export function getStorage(engine: Engine, name: string): StorageAdapter | undefined {
   return hostOf(engine).adapters.get(name);
 }
@@ -144,6 +146,16 @@ function typed(adapter: StorageAdapter, key: string): StorageAdapter {
 
 function writeOptions(op: OpRequest): StorageWriteOptions | undefined {
   return op.ttlMs === undefined ? undefined : { ttl: Number(op.ttlMs) };
+}
+
+/** The op asks for gzipped values (a cache with `compression: true`). */
+function gzipped(op: OpRequest): boolean {
+  return op.compression === 'gzip';
+}
+
+/** The value a write op stores. */
+function stored(op: OpRequest): Promise<unknown> {
+  return gzipped(op) ? deflateValue(op.value) : Promise.resolve(op.value);
 }
 
 function str(v: unknown): string {

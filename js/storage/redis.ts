@@ -213,9 +213,11 @@ class RedisStorage implements StorageAdapter {
 }
 
 async function loadRedis(): Promise<RedisModule> {
-  const specifier = 'redis'; // a variable: bundlers must not try to include the optional package
+  // A variable and the ignore comments: bundlers must neither include the optional package nor
+  // warn about an expression they cannot follow.
+  const specifier = 'redis';
   try {
-    return (await import(specifier)) as RedisModule;
+    return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as RedisModule;
   } catch (err) {
     throw new StorageError(
       'STORAGE_DEPENDENCY_MISSING',

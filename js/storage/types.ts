@@ -3,8 +3,10 @@
  * and the options of the built-in adapters. See docs/storage.md for the guarantees.
  */
 
-/** A JSON value as stored and read back. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+import type { JsonValue } from '../schema-types.js';
+
+/** A JSON value as stored and read back (the package's one JSON type). */
+export type { JsonValue };
 
 /** What {@link StorageAdapter.get} finds: the value and the version it was written with. */
 export interface StoredEntry {
@@ -43,7 +45,7 @@ export interface StorageAdapter {
    * Writes `value` only if the key's current version is `expectedVersion`; `undefined` or `null`
    * means "only if the key is absent (or expired)". Resolves to the new version (a non-empty
    * string, so truthy) when it wrote, `false` when the comparison failed and nothing changed.
-   * Atomic with respect to every other writer of the same store, in any process.
+   * Atomic with respect to every other writer of the same store, in every process.
    */
   compareAndSet(key: string, expectedVersion: string | null | undefined, value: unknown, options?: StorageWriteOptions): Promise<string | false>;
   /** Releases connections or handles the adapter opened itself (not ones it was given). */
@@ -64,7 +66,7 @@ export interface FileStorageOptions {
 }
 
 /**
- * The part of a `redis` (node-redis v4 or v5) client that `redisStorage` uses; any client with a
+ * The part of a `redis` (node-redis v4 or v5) client that `redisStorage` uses; every client with a
  * compatible `sendCommand` works.
  */
 export interface RedisClientLike {

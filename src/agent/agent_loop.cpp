@@ -11,9 +11,12 @@ using pipeline::Call;
 using pipeline::CallKind;
 
 json add_usage(const json& total, const json& usage) {
-  auto field = [&](const json& j, const char* key) { return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; };
-  json sum;
-  for (const char* key : {"inputTokens", "outputTokens", "totalTokens"}) sum[key] = field(total, key) + field(usage, key);
+  // The three totals always; any other count a provider reports (cachedInputTokens, reasoningTokens ...) when present.
+  json sum{{"inputTokens", 0}, {"outputTokens", 0}, {"totalTokens", 0}};
+  for (const json* part : {&total, &usage})
+    if (part->is_object())
+      for (const auto& [key, value] : part->items())
+        if (value.is_number()) sum[key] = sum.value(key, 0.0) + value.get<double>();
   return sum;
 }
 
@@ -43,19 +46,21 @@ class AgentLoop {
     outcome.usage = add_usage(json::object(), json::object());
     for (int step = 0; step < config_.max_steps; ++step) {
       env_.tree->count_step();
-      pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_};
+      pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt};
       for (auto& seam : config_.seams) co_await seam->before_step(state, env_);
       const StepPlan plan = config_.plan(step, state.overrides);
 
       json payload = request_of(plan);
       transcript_.fill(payload, state.overrides.messages);
-      env_.emit(json{{"type", "step-start"}, {"stepNumber", step}, {"model", plan.model}, {"system", plan.system}, {"activeTools", names_of(plan.offered)}});
+      env_.emit(json{
+          {"type", "step-start"}, {"stepNumber", step}, {"model", plan.model}, {"system", plan.system}, {"activeTools", names_of(plan.offered)}});
       Call call;
       call.kind = CallKind::Model;
       call.env = &env_;
       call.target = plan.model;
       call.input = std::move(payload);
       call.context = json{{"stepNumber", step}};
+      call.messages = &transcript_.messages();
       json response = co_await model_chain_.call(std::move(call));
       const json content = response["content"];
       transcript_.append(json{{"role", "assistant"}, {"content", content}});

@@ -45,7 +45,8 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
       if (!value.is_string()) fail(who + ": \"model\" must be a model reference");
       into.model = value.get<std::string>();
     } else {
-      fail(who + " returned unknown field \"" + key + "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
+      fail(who + " returned unknown field \"" + key +
+           "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
     }
   }
 }
@@ -59,7 +60,14 @@ class HooksSeam : public pipeline::StepSeam {
       const std::string who = "hook #" + std::to_string(i + 1);
       json input{{"stepNumber", state.step}, {"messages", state.messages}, {"steps", state.steps}, {"lastToolCall", state.last_tool_call}};
       json payload{{"fn", hooks_[i]}, {"args", json::array({std::move(input)})}};
-      json returned = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, who);
+      json returned;
+      try {
+        returned = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, who);
+      } catch (const OpFailed& e) {
+        if (e.error.kind != "callback") throw;
+        // The run fails with the hook's error, saying which hook it was.
+        throw OpFailed(WireError{"callback", who + " failed: " + e.error.message, e.error.extra});
+      }
       merge(state.overrides, returned, who);
     }
   }

@@ -4,6 +4,7 @@
 #include "observe/run_observation.hpp"
 #include "policy/fallback.hpp"
 #include "policy/human_policy.hpp"
+#include "state/state_store.hpp"
 
 namespace lmthing::agent {
 
@@ -48,7 +49,8 @@ class PromptRun {
       : spec_(std::move(spec)),
         tree_(std::move(tree)),
         env_{loop, run, tree_, desk, spec_.host, spec_.path, tool_box(spec_.tools, spec_.settings, *tree_)},
-        model_chain_(pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
+        model_chain_(
+            pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
         transcript_(spec_.messages) {
     check_guarded_tools();
     observe::check_observe_spec(spec_.raw, "run.start spec (prompt)");
@@ -56,7 +58,27 @@ class PromptRun {
     seams_ = make_seams(raw, *tree_, false);
   }
 
+  // The loop, then the run's dirty persisted states are saved, however the loop ended (a failed
+  // save fails a run that had succeeded; a cancelled run cannot save).
   Task<json> run() {
+    std::exception_ptr failure;
+    json result;
+    try {
+      result = co_await run_loop();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    try {
+      co_await state::save_at_end(env_);
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
+    if (failure) std::rethrow_exception(failure);
+    co_return result;
+  }
+
+ private:
+  Task<json> run_loop() {
     set_run_deadline(env_.loop, env_.run, spec_.timeout_ms, *tree_);
     AgentLoopConfig config;
     config.max_steps = spec_.max_steps;
@@ -83,7 +105,6 @@ class PromptRun {
     co_return result;
   }
 
- private:
   StepPlan plan(int step, const pipeline::StepOverrides& overrides) const {
     StepPlan plan;
     plan.model = overrides.model.value_or(spec_.model);

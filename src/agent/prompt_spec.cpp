@@ -1,5 +1,7 @@
 #include "agent/prompt_spec.hpp"
 
+#include "protocol/json_text.hpp"
+
 #include "pipeline/registry.hpp"
 #include "prompt/yaml.hpp"
 
@@ -12,10 +14,32 @@ namespace {
 
 constexpr const char* kWhere = "run.start spec (prompt)";
 
-const std::vector<std::string> kSpecFields = {
-    "kind",  "model",     "systems",  "variables", "messages",       "tools", "hooks",     "stopWhen", "responseSchema", "responseSchemaRetries",
-    "options", "retry",   "fallback", "circuitBreaker", "definitions", "limits", "parentRun", "seed",     "host",           "path",
-    "responseValidator", "observe"};
+const std::vector<std::string> kSpecFields = {"kind",
+                                              "model",
+                                              "systems",
+                                              "variables",
+                                              "messages",
+                                              "tools",
+                                              "hooks",
+                                              "stopWhen",
+                                              "responseSchema",
+                                              "responseSchemaRetries",
+                                              "options",
+                                              "retry",
+                                              "fallback",
+                                              "circuitBreaker",
+                                              "definitions",
+                                              "limits",
+                                              "parentRun",
+                                              "seed",
+                                              "host",
+                                              "path",
+                                              "responseValidator",
+                                              "storage",
+                                              "sessionId",
+                                              "agent",
+                                              "cache",
+                                              "observe"};
 const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }
@@ -32,8 +56,13 @@ void read_definitions(const FieldReader& spec, prompt::Definitions& definitions)
       const std::string name = item.string("name");
       if (item.has("data")) {
         // defData arrives as JSON text so that the user's key order survives (nlohmann::json sorts keys).
-        auto data = nlohmann::ordered_json::parse(*item.optional_string("data"), nullptr, false);
-        if (data.is_discarded()) item.fail("\"data\" is not valid JSON text");
+        // Parsed with the engine's depth limit: a deeper value fails the run with LIMIT_EXCEEDED.
+        nlohmann::ordered_json data;
+        try {
+          data = protocol::parse_limited<nlohmann::ordered_json>(*item.optional_string("data"), "defData value \"" + name + "\"");
+        } catch (const nlohmann::json::parse_error&) {
+          item.fail("\"data\" is not valid JSON text");
+        }
         std::string yaml = prompt::toYaml(data);
         if (!yaml.empty() && yaml.back() == '\n') yaml.pop_back();
         definitions.def(name, std::move(yaml));

@@ -4,6 +4,7 @@
 // message and the model answers again, up to maxRetries times; then a `validation` error.
 #include "agent/content.hpp"
 #include "pipeline/registry.hpp"
+#include "protocol/json_text.hpp"
 
 namespace lmthing::agent {
 
@@ -13,7 +14,8 @@ using protocol::WireError;
 
 class ResponseSchemaSeam : public pipeline::StepSeam {
  public:
-  ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries) : validator_(std::move(validator)), max_retries_(max_retries) {}
+  ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries)
+      : validator_(std::move(validator)), max_retries_(max_retries) {}
 
   Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv&) override {
     pipeline::StepVerdict verdict;
@@ -21,15 +23,22 @@ class ResponseSchemaSeam : public pipeline::StepSeam {
     const std::string text = state.record["text"].get<std::string>();
     std::string problem;
     json errors = json::array();
-    json value = json::parse(json_body(text), nullptr, false);
-    if (value.is_discarded()) {
+    json value;
+    try {
+      value = protocol::parse_limited(json_body(text), "the reply");
+    } catch (const protocol::LimitExceeded& e) {
+      problem = e.what();
+    } catch (const json::parse_error&) {
       problem = "the reply is not JSON: " + text.substr(0, 200);
-    } else if (auto result = validator_->validate(value); !result.valid) {
-      problem = "the reply does not match the schema; " + schema::describe(result);
-      errors = schema::issues_json(result);
-    } else {
-      state.value = std::move(value);
-      co_return verdict;
+    }
+    if (problem.empty()) {
+      if (auto result = validator_->validate(value); !result.valid) {
+        problem = "the reply does not match the schema; " + schema::describe(result);
+        errors = schema::issues_json(result);
+      } else {
+        state.value = std::move(value);
+        co_return verdict;
+      }
     }
     if (attempts_++ >= max_retries_)
       throw OpFailed(WireError{"validation", problem + " (after " + std::to_string(attempts_) + " attempts)", json{{"errors", errors}}});

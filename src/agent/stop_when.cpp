@@ -14,7 +14,13 @@ class StopWhenSeam : public pipeline::StepSeam {
     pipeline::StepVerdict verdict;
     if (state.final) co_return verdict;
     json payload{{"fn", callback_}, {"args", json::array({state.record})}};
-    json answer = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, "stopWhen");
+    json answer;
+    try {
+      answer = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, "stopWhen");
+    } catch (const OpFailed& e) {
+      if (e.error.kind != "callback") throw;
+      throw OpFailed(protocol::WireError{"callback", "stopWhen failed: " + e.error.message, e.error.extra});
+    }
     verdict.stop = answer.is_boolean() ? answer.get<bool>() : !answer.is_null();
     co_return verdict;
   }

@@ -1,5 +1,7 @@
 #include "agent/tool_calls.hpp"
 
+#include "protocol/json_text.hpp"
+
 namespace lmthing::agent {
 
 namespace {
@@ -11,7 +13,9 @@ std::string available_tools(const std::vector<const pipeline::ToolBox::Entry*>& 
   return "Available tools: " + list + ".";
 }
 
-// The model's arguments: an already parsed value, or the raw text to parse.
+// The model's arguments: an already parsed value, or the raw text to parse. Text is parsed with the
+// engine's depth limit (protocol::parse_limited): arguments nested deeper become an error result
+// the model reads, like any other invalid JSON.
 bool read_arguments(const json& part, json& args, std::string& problem) {
   if (part.contains("args") && !part["args"].is_null()) {
     args = part["args"];
@@ -23,8 +27,11 @@ bool read_arguments(const json& part, json& args, std::string& problem) {
     return true;
   }
   try {
-    args = json::parse(text);
+    args = protocol::parse_limited(text, "the argument text");
     return true;
+  } catch (const protocol::LimitExceeded& e) {
+    problem = e.what();
+    return false;
   } catch (const json::parse_error& e) {
     // nlohmann's message starts with "[json.exception.parse_error.101] "; keep only the useful part.
     std::string what = e.what();

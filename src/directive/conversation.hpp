@@ -52,7 +52,7 @@ class Conversation {
 
   // Returns the new message's position.
   std::size_t append(json message, std::vector<Tag> tags);
-  json messages(const MessageFilter& filter) const;            // [{role, content, tags: [{id, description}]}]
+  json messages(const MessageFilter& filter) const;               // [{role, content, tags: [{id, description}]}]
   const json& model_messages() const { return model_messages_; }  // [{role, content}] as a model gets them
 
   void push_model(ModelPush push) { models_.push_back(std::move(push)); }

@@ -8,6 +8,7 @@
 #include "observe/run_observation.hpp"
 #include "observe/tree_observer.hpp"
 #include "runtime/reply.hpp"
+#include "state/state_store.hpp"
 
 namespace lmthing::directive {
 
@@ -69,6 +70,10 @@ Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> model
 
 void Session::observe(const json& spec, const std::string& model) {
   observation_ = std::make_unique<observe::RunObservation>(env_of(*conversations_.at(0)), spec, "conversation", model);
+}
+
+pipeline::CallEnv Session::root_env() const {
+  return pipeline::CallEnv{loop_, run_, setup_.tree, *setup_.desk, setup_.host, json::array({"root"}), nullptr};
 }
 
 pipeline::CallEnv Session::env_of(const Conversation& conversation) const {
@@ -237,7 +242,9 @@ json Session::read_messages(const Conversation& c, const json& message) const {
 Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree, policy::HumanDesk& desk) {
   const std::string where = "run.start spec (conversation)";
   protocol::FieldReader fields(spec, where);
-  fields.only({"kind", "models", "definitions", "limits", "retry", "fallback", "circuitBreaker", "options", "host", "seed", "parentRun", "observe"}, "field");
+  fields.only({"kind", "models", "definitions", "limits", "retry", "fallback", "circuitBreaker", "options", "host", "seed", "parentRun", "storage",
+               "sessionId", "agent", "cache", "observe"},
+              "field");
   observe::check_observe_spec(spec, where);
   const json& models = fields.object_field("models");
   std::map<std::string, std::string> bound;
@@ -257,7 +264,8 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
     options.emplace(*o, where + ": options");
     options->only({"maxRetries", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"});
   }
-  SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""), agent::parse_run_settings(fields, options ? &*options : nullptr)};
+  SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""),
+                     agent::parse_run_settings(fields, options ? &*options : nullptr)};
   const double timeout_ms = options ? options->ms("timeoutMs").value_or(0) : 0;
   const std::string default_model = bound.at("default");
   auto session = std::make_shared<Session>(loop, run, std::move(bound), std::move(setup));
@@ -270,6 +278,9 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
 Task<json> Sessions::body(RunId run, std::shared_ptr<Session> session) {
   json result = co_await session->until_ended();
   sessions_.erase(run);
+  // The run's dirty persisted states (a cancelled run cannot save).
+  pipeline::CallEnv env = session->root_env();
+  if (!env.cancelled()) co_await state::save_at_end(env);
   co_return result;
 }
 

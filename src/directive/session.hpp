@@ -44,6 +44,8 @@ class Session : public std::enable_shared_from_this<Session> {
   RunId run() const { return run_; }
   // The model reference bound to `key`; throws ProtocolError listing the bound keys.
   const std::string& model_ref(const std::string& key, const std::string& where) const;
+  // Where the run's own work happens (the root's path, no tools): saving its states at the end.
+  pipeline::CallEnv root_env() const;
   // Where the calls of `conversation` happen (its path and its enabled tools).
   pipeline::CallEnv env_of(const Conversation& conversation) const;
   const pipeline::Chain& model_chain() const { return *model_chain_; }

@@ -4,6 +4,7 @@
 #include "engine/human_commands.hpp"
 #include "engine/observe_commands.hpp"
 #include "engine/run_kinds.hpp"
+#include "engine/state_commands.hpp"
 #include "pipeline/registry.hpp"
 #include "policy/circuit_breaker.hpp"
 #include "protocol/events.hpp"
@@ -45,12 +46,16 @@ void Engine::handle_command(const json& message) {
       directives_.handle(id, type, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, info()));
+    else if (type.rfind("state.", 0) == 0)
+      handle_state_command(
+          loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (const EnvOfRun env = [this](RunId run, const std::string& where) { return env_of(run, where); };
              !handle_observe_command(loop_, observatory_, env, type, id, message) && !handle_human_command(loop_, desk_, env, type, id, message))
       throw ProtocolError("unknown command type \"" + type +
                           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
                           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
-                          "interaction.respond, metrics.read, metric.record, event.emit, op.done)");
+                          "interaction.respond, state.view, state.change, state.save, state.update, metrics.read, metric.record, "
+                          "event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {

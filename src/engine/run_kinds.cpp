@@ -13,7 +13,6 @@ using value_t = json::value_t;
 
 namespace {
 
-
 double optional_non_negative(const json& spec, const char* field, const char* where) {
   if (!spec.contains(field)) return 0;
   const double v = require_field(spec, field, value_t::number_float, where).get<double>();

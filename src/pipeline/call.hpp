@@ -73,12 +73,14 @@ struct CallEnv {
 struct Call {
   CallKind kind = CallKind::Tool;
   const CallEnv* env = nullptr;
-  std::string target;  // the tool's name, or the model reference
-  json input;          // tool: the arguments; model: the model.generate payload without "model"
-  json context;        // tool: {toolCallId, toolName, stepNumber}; model: {stepNumber}
-  double timeout_ms = 0;    // the op's own time limit (set by the timeout interceptor)
-  int depth = 0;            // re-entries through fallbacks and redirects (bounded)
-  bool redirected = false;  // a guard redirected this call here: the target's guards do not run again
+  std::string target;              // the tool's name, or the model reference
+  json input;                      // tool: the arguments; model: the model.generate payload without "model"
+  json context;                    // tool: {toolCallId, toolName, stepNumber}; model: {stepNumber}
+  double timeout_ms = 0;           // the op's own time limit (set by the timeout interceptor)
+  int depth = 0;                   // re-entries through fallbacks and redirects (bounded)
+  bool redirected = false;         // a guard redirected this call here: the target's guards do not run again
+  const json* messages = nullptr;  // model calls: the whole conversation (the input may carry only what the host lacks)
+  bool* substituted = nullptr;     // a fallback answered for the target (a default, another tool or model): caches skip it
 };
 
 // The rest of the chain after an interceptor.
@@ -100,10 +102,10 @@ class Interceptor {
 
 // What an interceptor type sees when it builds the interceptor for one target.
 struct RunSettings {
-  json model_options = json::object();  // the run's model policies: {retry, fallback, circuitBreaker}
-  int max_retries = 2;                   // the default model retry rule's retries
-  double model_timeout_ms = 0;           // each model call attempt (0 = none)
-  double tool_timeout_ms = 0;            // each tool call attempt without its own timeoutMs
+  json model_options = json::object();      // the run's model policies: {retry, fallback, circuitBreaker}
+  int max_retries = 2;                      // the default model retry rule's retries
+  double model_timeout_ms = 0;              // each model call attempt (0 = none)
+  double tool_timeout_ms = 0;               // each tool call attempt without its own timeoutMs
   std::vector<std::string> primary_models;  // the models a run's circuit breaker guards
 };
 

@@ -61,7 +61,7 @@ const DefinitionKind* find_kind(std::string_view kind) {
 
 namespace {
 
-std::vector<std::string> union_of(std::vector<std::string> InterceptorType::* field) {
+std::vector<std::string> union_of(std::vector<std::string> InterceptorType::*field) {
   std::vector<std::string> out;
   for (const InterceptorType* type : interceptor_types())
     for (const auto& key : type->*field)
@@ -83,7 +83,8 @@ const std::vector<std::string>& known_model_options() {
 
 void define_all(RunTree& tree, const json& definitions) {
   if (definitions.is_null()) return;
-  if (!definitions.is_array()) throw protocol::ProtocolError("\"definitions\" must be an array of {kind, name, config}, got " + definitions.dump().substr(0, 200));
+  if (!definitions.is_array())
+    throw protocol::ProtocolError("\"definitions\" must be an array of {kind, name, config}, got " + definitions.dump().substr(0, 200));
   std::vector<std::string> kinds;
   for (const DefinitionKind* k : definition_kinds()) kinds.push_back(k->kind);
   for (std::size_t i = 0; i < definitions.size(); ++i) {

@@ -32,6 +32,17 @@ void RunTree::observe_with(observe::Observatory& observatory) {
   if (!tree.observer_) tree.observer_ = std::make_unique<observe::TreeObserver>(loop_, observatory);
 }
 
+namespace {
+
+// spec.agent, spec.sessionId and spec.storage over what the run inherits.
+void read_scope(const protocol::FieldReader& fields, RunScope& scope) {
+  if (auto agent = fields.optional_string("agent")) scope.agent = *agent;
+  if (auto session = fields.optional_string("sessionId")) scope.session = *session;
+  if (auto storage = fields.optional_string("storage")) scope.storage = *storage;
+}
+
+}  // namespace
+
 std::shared_ptr<RunTree> TreeRegistry::attach(Loop& loop, RunId run, const json& spec) {
   protocol::FieldReader fields(spec, "run.start spec");
   if (spec.contains("parentRun")) {
@@ -45,6 +56,8 @@ std::shared_ptr<RunTree> TreeRegistry::attach(Loop& loop, RunId run, const json&
                                          "sub-agents nested more than " + std::to_string(tree->limits().max_depth) +
                                              " levels deep (limits.maxDepth); an agent that delegates to itself needs a way to stop",
                                          json{{"code", "LIMIT_EXCEEDED"}, {"limit", "maxDepth"}}});
+    tree->scope() = parent->second.tree->scope();
+    read_scope(fields, tree->scope());
     define_all(*tree, spec.contains("definitions") ? spec["definitions"] : json());
     runs_[run] = Member{tree, depth};
     return tree;
@@ -58,6 +71,8 @@ std::shared_ptr<RunTree> TreeRegistry::attach(Loop& loop, RunId run, const json&
     tree->limits().max_depth = l.integer("maxDepth", 0, 1000).value_or(tree->limits().max_depth);
     tree->limits().max_steps = l.integer("maxSteps", 1, 100000000).value_or(tree->limits().max_steps);
   }
+  tree->set_engine_services(&engine_services_);
+  read_scope(fields, tree->scope());
   define_all(*tree, spec.contains("definitions") ? spec["definitions"] : json());
   tree->ledger().start(loop.now_ms());
   runs_[run] = Member{tree, 0};

@@ -6,6 +6,8 @@
 
 #include <map>
 #include <memory>
+#include <typeindex>
+#include <utility>
 
 #include "pipeline/definitions.hpp"
 #include "policy/constraints.hpp"
@@ -20,8 +22,31 @@ class TreeObserver;
 namespace lmthing::pipeline {
 
 struct TreeLimits {
-  int max_depth = 8;          // sub-agents within sub-agents: a root run is depth 0
-  int max_steps = 10000;      // model calls of every run of the tree together
+  int max_depth = 8;      // sub-agents within sub-agents: a root run is depth 0
+  int max_steps = 10000;  // model calls of every run of the tree together
+};
+
+// State that a feature keeps per run tree (the state store) or per engine (caches that outlive a
+// run), one object per type, created on first use.
+class Services {
+ public:
+  template <class T, class... Args>
+  T& get(Args&&... args) {
+    auto& slot = items_[std::type_index(typeid(T))];
+    if (!slot) slot = std::make_shared<T>(std::forward<Args>(args)...);
+    return *static_cast<T*>(slot.get());
+  }
+
+ private:
+  std::map<std::type_index, std::shared_ptr<void>> items_;
+};
+
+// What state and caches are keyed on: the agent a run is (a sub-agent's defAgent name, "root" for
+// a root run: spec.agent), and its tree's session and default storage (spec.sessionId, spec.storage).
+struct RunScope {
+  std::string agent = "root";
+  std::string session;             // empty: the run has no sessionId
+  std::string storage = "memory";  // a storage name registered on the host
 };
 
 // The definitions a run sees and the state of its tree. A root run's RunTree holds the tree's state;
@@ -55,6 +80,17 @@ class RunTree {
   // to `observatory`, the engine's (a tree made without one gets its own).
   observe::TreeObserver& observer();
   void observe_with(observe::Observatory& observatory);
+  // This run's agent name, and its tree's session and storage.
+  const RunScope& scope() const { return scope_; }
+  RunScope& scope() { return scope_; }
+  // Kept for the whole tree (in the root), or for every tree of the engine (the root's tree when the
+  // tree was made outside an engine, as tests do).
+  Services& tree_services() { return state().tree_services_; }
+  Services& engine_services() {
+    RunTree& root = state();
+    return root.engine_services_ ? *root.engine_services_ : root.tree_services_;
+  }
+  void set_engine_services(Services* services) { state().engine_services_ = services; }
 
  private:
   RunTree& state() { return parent_ ? parent_->state() : *this; }
@@ -69,6 +105,9 @@ class RunTree {
   int steps_ = 0;
   std::unique_ptr<observe::Observatory> own_observatory_;
   std::unique_ptr<observe::TreeObserver> observer_;
+  RunScope scope_;
+  Services tree_services_;
+  Services* engine_services_ = nullptr;
 };
 
 // Which tree each live run belongs to. Owned by the engine.
@@ -87,6 +126,7 @@ class TreeRegistry {
 
  private:
   observe::Observatory* observatory_ = nullptr;
+  Services engine_services_;  // shared by every tree (declared first: trees may outlive a release)
   struct Member {
     std::shared_ptr<RunTree> tree;
     int depth = 0;

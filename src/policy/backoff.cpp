@@ -26,7 +26,7 @@ double backoff_delay(const BackoffConfig& config, int attempt, Random& rng) {
 double retry_delay(const BackoffConfig& config, int attempt, std::optional<double> retry_after_ms, Random& rng) {
   const double backoff = backoff_delay(config, attempt, rng);  // always drawn: see header
   if (!retry_after_ms || !std::isfinite(*retry_after_ms) || *retry_after_ms < 0) return backoff;
-  return std::max(*retry_after_ms, backoff);
+  return std::max(std::min(*retry_after_ms, kMaxRetryAfterMs), backoff);
 }
 
 namespace {

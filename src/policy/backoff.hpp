@@ -26,7 +26,12 @@ struct BackoffConfig {
 // Draws exactly one number from `rng` when jitter > 0 and none otherwise.
 double backoff_delay(const BackoffConfig& config, int attempt, Random& rng);
 
-// Delay before a retry when the server may have sent Retry-After: max(retry_after_ms, backoff).
+// The longest Retry-After honoured (10 minutes): a server asking for more is retried after this
+// long, so no event reports an absurd delay and no host timer overflows (docs/resilience.md).
+inline constexpr double kMaxRetryAfterMs = 600000;
+
+// Delay before a retry when the server may have sent Retry-After:
+// max(min(retry_after_ms, kMaxRetryAfterMs), backoff).
 // Retry-After is NOT capped by max_delay_ms (the server said when it will accept us; coming back
 // earlier just fails again); callers bound the total with their own deadline. A negative or
 // non-finite retry_after_ms is ignored. Consumes the same random draws as backoff_delay, whether or

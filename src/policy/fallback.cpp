@@ -87,7 +87,9 @@ class CascadeInterceptor : public pipeline::Interceptor {
       tried.push_back(call.target);
       std::optional<WireError> failure;
       try {
-        co_return co_await next(call);
+        json response = co_await next(call);
+        if (call.target != original && call.substituted) *call.substituted = true;
+        co_return response;
       } catch (const pipeline::RunFailed&) {
         throw;
       } catch (const OpFailed& e) {
@@ -97,12 +99,8 @@ class CascadeInterceptor : public pipeline::Interceptor {
       const std::string* following = next_model(tried);
       const bool within = policy_.max_attempts == 0 || static_cast<int>(tried.size()) < policy_.max_attempts;
       if (!following || !within || call.env->cancelled() || !falls_back(policy_, *failure, retryable)) throw OpFailed(*failure);
-      call.env->emit(json{{"type", "fallback"},
-                          {"strategy", "cascade"},
-                          {"name", name_},
-                          {"from", call.target},
-                          {"to", *following},
-                          {"error", failure->message}});
+      call.env->emit(json{
+          {"type", "fallback"}, {"strategy", "cascade"}, {"name", name_}, {"from", call.target}, {"to", *following}, {"error", failure->message}});
       replaced_[original] = *following;
       if (policy_.retry_delay_ms > 0) co_await call.env->loop.sleep(call.env->run, policy_.retry_delay_ms);
     }
@@ -139,12 +137,9 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
     }
     if (call.env->cancelled() || !falls_back(policy_, *failure, true)) throw OpFailed(*failure);
     if (policy_.strategy == FallbackPolicy::Strategy::Default) {
-      call.env->emit(json{{"type", "fallback"},
-                          {"strategy", "default"},
-                          {"name", name_},
-                          {"from", call.target},
-                          {"error", failure->message},
-                          {"log", policy_.log}});
+      call.env->emit(json{
+          {"type", "fallback"}, {"strategy", "default"}, {"name", name_}, {"from", call.target}, {"error", failure->message}, {"log", policy_.log}});
+      if (call.substituted) *call.substituted = true;
       co_return policy_.value;
     }
     if (call.depth >= kMaxReentries) throw OpFailed(*failure);
@@ -172,7 +167,9 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
       instead.depth = call.depth + 1;
       instead.redirected = false;
       try {
-        co_return co_await entry->chain->call(std::move(instead));
+        json result = co_await entry->chain->call(std::move(instead));
+        if (call.substituted) *call.substituted = true;
+        co_return result;
       } catch (const pipeline::RunFailed&) {
         throw;
       } catch (const OpFailed& e) {
@@ -199,8 +196,7 @@ std::unique_ptr<pipeline::Interceptor> make_fallback(const pipeline::Target& tar
   if (!name) return nullptr;
   const FallbackPolicy& policy = target.tree.definitions().get<FallbackPolicy>("fallback", *name);
   const bool cascade = policy.strategy == FallbackPolicy::Strategy::Cascade;
-  if (model && !cascade)
-    options.fail("the run's fallback \"" + *name + "\" must be a cascade of models, not " + to_string(policy.strategy));
+  if (model && !cascade) options.fail("the run's fallback \"" + *name + "\" must be a cascade of models, not " + to_string(policy.strategy));
   if (!model && cascade)
     options.fail("fallback \"" + *name +
                  "\" is a model cascade; a tool takes an 'alternative' or 'default' fallback (give the cascade to defAgent or the run)");

@@ -24,8 +24,8 @@ struct FallbackPolicy {
   // alternative: per-tool lists instead ({searchAPI: [searchBackup, searchCache]}); a tool not listed
   // falls back to `tools`.
   std::map<std::string, std::vector<std::string>> per_tool;
-  nlohmann::json value;             // default: the stand-in result
-  bool log = false;                 // default: also report the substitution as a warning log event
+  nlohmann::json value;  // default: the stand-in result
+  bool log = false;      // default: also report the substitution as a warning log event
   // Errors (kind, code or message substring) that trigger the fallback besides the retryable ones
   // (cascade); for alternative/default, when non-empty, ONLY these trigger it.
   std::vector<std::string> errors;

@@ -39,8 +39,12 @@ class GateInterceptor : public pipeline::Interceptor {
         json verdict = co_await check(*guard, call);
         const bool passed = verdict["passed"].get<bool>();
         const std::string message = verdict["message"].get<std::string>();
-        json event{{"type", "guard"}, {"guard", guard->name}, {"passed", passed}, {"stepNumber", call.context.value("stepNumber", json())},
-                   {"toolCallId", call.context.value("toolCallId", json())}, {"toolName", call.target}};
+        json event{{"type", "guard"},
+                   {"guard", guard->name},
+                   {"passed", passed},
+                   {"stepNumber", call.context.value("stepNumber", json())},
+                   {"toolCallId", call.context.value("toolCallId", json())},
+                   {"toolName", call.target}};
         if (!passed) {
           event["onFail"] = to_string(guard->on_fail);
           event["message"] = message;
@@ -49,7 +53,8 @@ class GateInterceptor : public pipeline::Interceptor {
         if (passed) continue;
         switch (guard->on_fail) {
           case OnFail::Throw:
-            throw pipeline::RunFailed(WireError{"guard", "guard \"" + guard->name + "\" refused tool \"" + call.target + "\": " + message, json::object()});
+            throw pipeline::RunFailed(
+                WireError{"guard", "guard \"" + guard->name + "\" refused tool \"" + call.target + "\": " + message, json::object()});
           case OnFail::Skip: co_return json{{"skipped", true}, {"guard", guard->name}, {"message", message}};
           case OnFail::Redirect: co_return co_await redirect(*guard, std::move(call));
           case OnFail::PromptUser: {
@@ -68,18 +73,22 @@ class GateInterceptor : public pipeline::Interceptor {
  private:
   // {passed, message}: the guard's condition, called with the call's arguments.
   Task<json> check(const GuardSpec& guard, const Call& call) {
-    json where{{"toolName", call.target}, {"toolCallId", call.context.value("toolCallId", json())}, {"stepNumber", call.context.value("stepNumber", json())}};
+    json where{{"toolName", call.target},
+               {"toolCallId", call.context.value("toolCallId", json())},
+               {"stepNumber", call.context.value("stepNumber", json())}};
     json payload{{"fn", guard.condition}, {"args", json::array({call.input, std::move(where)})}};
     try {
       json verdict = co_await call.env->loop.op(call.env->run, "callback.invoke", std::move(payload), 0, "guard \"" + guard.name + "\"");
       if (verdict.is_boolean()) co_return json{{"passed", verdict.get<bool>()}, {"message", guard.message}};
       if (verdict.is_object() && verdict.contains("pass") && verdict["pass"].is_boolean()) {
         const bool passed = verdict["pass"].get<bool>();
-        const std::string message = verdict.contains("message") && verdict["message"].is_string() ? verdict["message"].get<std::string>() : guard.message;
+        const std::string message =
+            verdict.contains("message") && verdict["message"].is_string() ? verdict["message"].get<std::string>() : guard.message;
         co_return json{{"passed", passed}, {"message", message}};
       }
-      co_return json{{"passed", false},
-                     {"message", guard.message + " (the condition must return a boolean or {pass, message}, got " + verdict.dump().substr(0, 100) + ")"}};
+      co_return json{
+          {"passed", false},
+          {"message", guard.message + " (the condition must return a boolean or {pass, message}, got " + verdict.dump().substr(0, 100) + ")"}};
     } catch (const OpFailed& e) {
       if (e.error.kind == "aborted") throw;
       co_return json{{"passed", false}, {"message", guard.message + " (the condition failed: " + e.error.message + ")"}};
@@ -113,13 +122,13 @@ class GateInterceptor : public pipeline::Interceptor {
     json extra{{"toolCallId", tool_call_id}, {"toolName", call.target}, {"stepNumber", call.context.value("stepNumber", json())}};
     Decision decision = co_await ask_approval(*call.env, approval, std::move(context), std::move(preview), std::move(extra));
     if (decision.action == "deny")
-      answer_error("approval_denied", "The call of tool \"" + call.target + "\" was denied" + (decision.reason.empty() ? "" : ": " + decision.reason) + ".");
+      answer_error("approval_denied",
+                   "The call of tool \"" + call.target + "\" was denied" + (decision.reason.empty() ? "" : ": " + decision.reason) + ".");
     if (decision.action != "modify") co_return call.input;
     if (tool) {
       const auto result = tool->spec.validator->validate(decision.modified_data);
       if (!result.valid)
-        answer_error("validation",
-                     "The arguments the user modified for tool \"" + call.target + "\" are invalid: " + schema::describe(result));
+        answer_error("validation", "The arguments the user modified for tool \"" + call.target + "\" are invalid: " + schema::describe(result));
     }
     co_return decision.modified_data;
   }

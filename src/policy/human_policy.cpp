@@ -115,10 +115,10 @@ extern const DefinitionKind approval_kind{
 extern const DefinitionKind guard_kind{
     "guard", "guard", {"condition", "onFail", "message", "tools", "redirectTo", "approval"}, policy::define_guard, policy::link_guards};
 extern const DefinitionKind validator_kind{"validator", "validator", {"schema", "fn"}, policy::define_validator, nullptr};
-extern const DefinitionKind interaction_kind{"interaction",
-                                             "interaction",
-                                             {"kind", "message", "messageFn", "choices", "choicesFn", "multiple", "validation", "timeoutMs",
-                                              "allowSkip", "default", "maxAttempts"},
-                                             policy::define_interaction,
-                                             nullptr};
+extern const DefinitionKind interaction_kind{
+    "interaction",
+    "interaction",
+    {"kind", "message", "messageFn", "choices", "choicesFn", "multiple", "validation", "timeoutMs", "allowSkip", "default", "maxAttempts"},
+    policy::define_interaction,
+    nullptr};
 }  // namespace lmthing::pipeline::registered

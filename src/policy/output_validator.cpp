@@ -103,12 +103,21 @@ class OutputValidatorInterceptor : public pipeline::Interceptor {
     json value = co_await next(std::move(call));
     Verdict verdict = co_await validate(env, validator_, value, std::move(context));
     const int failures = verdict.blocking() ? ++failures_[tool] : failures_[tool];
-    env.emit({{"type", "validation"}, {"target", "tool"}, {"validator", validator_.name}, {"stepNumber", step}, {"toolCallId", tool_call_id},
-              {"toolName", tool}, {"valid", verdict.valid}, {"severity", verdict.severity}, {"errors", verdict.errors}, {"failures", failures}});
+    env.emit({{"type", "validation"},
+              {"target", "tool"},
+              {"validator", validator_.name},
+              {"stepNumber", step},
+              {"toolCallId", tool_call_id},
+              {"toolName", tool},
+              {"valid", verdict.valid},
+              {"severity", verdict.severity},
+              {"errors", verdict.errors},
+              {"failures", failures}});
     if (!verdict.blocking()) co_return value;
     const std::string message =
         with_fix("The output of tool \"" + tool + "\" failed validation \"" + validator_.name + "\": " + verdict.summary, verdict);
-    if (retries_.exhausted(failures)) throw pipeline::RunFailed(WireError{"validation", message + retries_.after(failures), json{{"errors", verdict.errors}}});
+    if (retries_.exhausted(failures))
+      throw pipeline::RunFailed(WireError{"validation", message + retries_.after(failures), json{{"errors", verdict.errors}}});
     throw OpFailed(WireError{"validation", message, json::object()});  // goes back to the model
   }
 
@@ -142,8 +151,14 @@ class ResponseValidatorSeam : public pipeline::StepSeam {
     json context{{"stepNumber", state.step}};
     Verdict verdict = co_await validate(env, validator_, answer_value(state.record["text"].get<std::string>()), std::move(context));
     if (verdict.blocking()) ++failures_;
-    env.emit({{"type", "validation"}, {"target", "response"}, {"validator", validator_.name}, {"stepNumber", state.step}, {"valid", verdict.valid},
-              {"severity", verdict.severity}, {"errors", verdict.errors}, {"failures", failures_}});
+    env.emit({{"type", "validation"},
+              {"target", "response"},
+              {"validator", validator_.name},
+              {"stepNumber", state.step},
+              {"valid", verdict.valid},
+              {"severity", verdict.severity},
+              {"errors", verdict.errors},
+              {"failures", failures_}});
     if (!verdict.blocking()) co_return outcome;
     const std::string message = with_fix("Your answer failed validation \"" + validator_.name + "\": " + verdict.summary + ".", verdict);
     if (retries_.exhausted(failures_)) throw OpFailed(WireError{"validation", message + retries_.after(failures_), json{{"errors", verdict.errors}}});

@@ -1,6 +1,8 @@
 #include "prompt/definitions.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include "prompt/yaml.hpp"
 
@@ -21,12 +23,52 @@ std::string quoteForMessage(std::string_view text) {
 
 std::string closingTag(std::string_view name) { return "</" + std::string(name) + ">"; }
 
-// A body containing its own closing tag would end the section early.
-void validateBody(std::string_view name, std::string_view body) {
-  const std::string closing = closingTag(name);
-  if (body.find(closing) == std::string_view::npos) return;
-  throw DefinitionError("invalid value for definition " + quoteForMessage(name) + ": the value contains \"" + closing +
-                        "\", which would close its tag early");
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// A tag of the renderer found in a value: what was written ("</City >") and the tag's name in
+// lower case ("city").
+struct TagMention {
+  std::string written;
+  std::string tag;
+  bool closing = false;
+};
+
+// The first "<name" or "</name" in `text` whose name, compared without case, is one of `tags`
+// (lower case). The name must end there ("<city-guide>" is not "<city"); what follows it does not
+// matter, so "</city >", "</city\n" and "<city x>" are all found.
+std::optional<TagMention> findTag(std::string_view text, const std::set<std::string>& tags) {
+  for (std::size_t at = text.find('<'); at != std::string_view::npos; at = text.find('<', at + 1)) {
+    std::size_t start = at + 1;
+    const bool closing = start < text.size() && text[start] == '/';
+    if (closing) ++start;
+    if (start >= text.size() || !isNameStart(text[start])) continue;
+    std::size_t end = start + 1;
+    while (end < text.size() && isNameChar(text[end])) ++end;
+    std::string tag = lowercase(text.substr(start, end - start));
+    if (!tags.count(tag)) continue;
+    // Show the tag as written, up to its '>' when that follows after spaces.
+    std::size_t shown = end;
+    while (shown < text.size() && (text[shown] == ' ' || text[shown] == '\t')) ++shown;
+    shown = shown < text.size() && text[shown] == '>' ? shown + 1 : end;
+    return TagMention{std::string(text.substr(at, shown - at)), std::move(tag), closing};
+  }
+  return std::nullopt;
+}
+
+// A value may not open or close any tag the renderer uses, in any spelling: such text would end
+// its section early or start a fake one.
+void validateBody(std::string_view name, std::string_view body, const std::set<std::string>& tags) {
+  const auto mention = findTag(body, tags);
+  if (!mention) return;
+  const std::string prefix = "invalid value for definition " + quoteForMessage(name) + ": the value contains " + quoteForMessage(mention->written);
+  if (mention->closing && mention->tag == lowercase(name)) throw DefinitionError(prefix + ", which would close its tag early");
+  throw DefinitionError(prefix + ", a tag of the system prompt (a value cannot open or close the prompt's sections; references such as <" +
+                        mention->tag + "> belong in $ templates and messages)");
 }
 
 // Replaces the body of an existing name in place, or appends a new entry.
@@ -37,12 +79,6 @@ void upsert(std::vector<Definition>& entries, Definition definition) {
   } else {
     entries.push_back(std::move(definition));
   }
-}
-
-Definition makeDefinition(std::string_view name, DefinitionKind kind, std::string body) {
-  validateName(name);
-  validateBody(name, body);
-  return Definition{std::string(name), kind, std::move(body)};
 }
 
 std::string withoutFinalNewline(std::string text) {
@@ -114,16 +150,33 @@ void validateName(std::string_view name) {
   throw DefinitionError("invalid definition name " + quoteForMessage(name) + ": names must match " + std::string(kNamePattern));
 }
 
-void Definitions::defSystem(std::string_view name, std::string value) {
-  upsert(systems_, makeDefinition(name, DefinitionKind::System, std::move(value)));
-}
+void Definitions::defSystem(std::string_view name, std::string value) { add(systems_, name, DefinitionKind::System, std::move(value)); }
 
-void Definitions::def(std::string_view name, std::string value) { upsert(variables_, makeDefinition(name, DefinitionKind::Text, std::move(value))); }
+void Definitions::def(std::string_view name, std::string value) { add(variables_, name, DefinitionKind::Text, std::move(value)); }
 
 void Definitions::defData(std::string_view name, const nlohmann::json& value) {
   validateName(name);  // before the YAML work, so a bad name is the error reported
-  std::string yaml = withoutFinalNewline(toYaml(value));
-  upsert(variables_, makeDefinition(name, DefinitionKind::Data, std::move(yaml)));
+  add(variables_, name, DefinitionKind::Data, withoutFinalNewline(toYaml(value)));
+}
+
+void Definitions::add(std::vector<Definition>& entries, std::string_view name, DefinitionKind kind, std::string body) {
+  validateName(name);
+  const std::string tag = lowercase(name);
+  const bool newTag = !tags_.count(tag);
+  if (newTag) {
+    // The new name is a new tag: no value defined so far may contain it.
+    const std::set<std::string> added{tag};
+    for (const auto* list : {&systems_, &variables_})
+      for (const Definition& other : *list) validateBody(other.name, other.body, added);
+    tags_.insert(tag);
+  }
+  try {
+    validateBody(name, body, tags_);
+  } catch (const DefinitionError&) {
+    if (newTag) tags_.erase(tag);  // every call validates before changing anything
+    throw;
+  }
+  upsert(entries, Definition{std::string(name), kind, std::move(body)});
 }
 
 std::optional<std::string> render(const Definitions& definitions, const RenderFilter& filter) {

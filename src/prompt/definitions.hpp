@@ -10,6 +10,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,6 +38,11 @@ struct Definition {
 // name spaces: defSystem("x") and def("x") can coexist. Redefining a name in
 // the same space replaces its value (and kind, for def/defData) but keeps its
 // first position. Every call validates before changing anything.
+//
+// No value may contain a tag the renderer writes (any definition's name, or
+// "variables"), opening or closing, compared without case and whatever follows
+// the name ("</City >", "<role x>"): untrusted text can neither end its own
+// section nor start another. Ordinary values render exactly as written.
 class Definitions {
  public:
   void defSystem(std::string_view name, std::string value);
@@ -50,8 +56,11 @@ class Definitions {
   bool empty() const noexcept { return systems_.empty() && variables_.empty(); }
 
  private:
+  void add(std::vector<Definition>& entries, std::string_view name, DefinitionKind kind, std::string body);
+
   std::vector<Definition> systems_;
   std::vector<Definition> variables_;
+  std::set<std::string> tags_{"variables"};  // every tag the renderer may write, in lower case
 };
 
 // Which definitions a step uses; std::nullopt means all of that kind.

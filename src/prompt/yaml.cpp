@@ -33,8 +33,11 @@
 //   (npm).
 // - Keys longer than 1024 characters are still written as implicit keys
 //   (npm switches to "? key"); strict parsers may reject them.
-// - Nesting is handled recursively; a few hundred levels are fine.
+// - Nesting is handled recursively, within the engine's depth limit (protocol/json_text.hpp):
+//   a deeper value throws protocol::LimitExceeded.
 #include "prompt/yaml.hpp"
+
+#include "protocol/json_text.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -426,8 +429,15 @@ std::string formatJsNumber(double value) {
   return sign + formatDigitsLikeJs(shortestDigits(std::fabs(value)));
 }
 
-std::string toYaml(const nlohmann::json& value) { return Emitter<nlohmann::json>().document(value); }
+// The emitter recurses once per nesting level: the engine's depth limit keeps that within the stack.
+std::string toYaml(const nlohmann::json& value) {
+  protocol::check_depth(value, "a value rendered as YAML");
+  return Emitter<nlohmann::json>().document(value);
+}
 
-std::string toYaml(const nlohmann::ordered_json& value) { return Emitter<nlohmann::ordered_json>().document(value); }
+std::string toYaml(const nlohmann::ordered_json& value) {
+  protocol::check_depth(value, "a value rendered as YAML");
+  return Emitter<nlohmann::ordered_json>().document(value);
+}
 
 }  // namespace lmthing::prompt

@@ -12,7 +12,8 @@ namespace lmthing::prompt {
 // Renders `value` as a YAML document. Like `yaml.stringify`, the result ends
 // with a newline. Object keys come out in the json type's iteration order:
 // alphabetical for nlohmann::json, insertion order for nlohmann::ordered_json.
-// Throws std::invalid_argument for binary or discarded values.
+// Throws std::invalid_argument for binary or discarded values, and protocol::LimitExceeded for a
+// value nested deeper than the engine's limit.
 std::string toYaml(const nlohmann::json& value);
 std::string toYaml(const nlohmann::ordered_json& value);
 

@@ -19,6 +19,8 @@ inline const std::vector<std::string>& run_event_types() {
       // directive conversations
       "message-appended", "model-pushed", "model-popped", "tool-enabled", "tool-disabled", "branch-started", "branch-returned", "branch-threw",
       "emitted",
+      // state and caches
+      "state-loaded", "state-saved", "state-conflict", "cache-hit", "cache-miss", "cache-evict", "cache-error",
       // observability (docs/observability.md)
       "run-start", "run-finish", "model-call", "error", "token-threshold", "span-start", "span-end", "metric"};
   return types;

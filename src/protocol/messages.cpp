@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "protocol/json_text.hpp"
+
 namespace lmthing::protocol {
 
 json WireError::to_json() const {
@@ -51,9 +53,36 @@ std::string preview(std::string_view line) {
   return std::string(line.substr(0, kMax)) + "...";
 }
 
+// One message line: repaired and depth-checked by the scanner before nlohmann parses it.
+InboundLine parse_line(std::string_view line, std::size_t depth_limit) {
+  InboundLine parsed;
+  std::string repaired;
+  const TextScan scan = scan_json_text(line, depth_limit, repaired);
+  if (scan.too_deep) {
+    parsed.problem = "message is nested deeper than the limit of " + std::to_string(depth_limit) + " levels: " + preview(line);
+    parsed.problem_kind = "limit";
+    parsed.envelope = recover_envelope(line);
+    return parsed;
+  }
+  const std::string_view text = scan.repaired ? std::string_view(repaired) : line;
+  json message = json::parse(text, nullptr, false);
+  if (message.is_discarded()) {
+    parsed.problem = "message is not valid JSON: " + preview(line);
+    parsed.envelope = recover_envelope(text);
+  } else if (!message.is_object() || !message.contains("type") || !message["type"].is_string()) {
+    parsed.problem = "message must be an object with a string \"type\", got: " + preview(line);
+    if (message.is_object() && message.contains("id") && (message["id"].is_number() || message["id"].is_string())) parsed.envelope.id = message["id"];
+  } else {
+    parsed.message = std::move(message);
+  }
+  return parsed;
+}
+
 }  // namespace
 
-InboundBatch parse_batch(std::string_view text) {
+InboundBatch parse_batch(std::string_view text) { return parse_batch(text, limits().json_depth); }
+
+InboundBatch parse_batch(std::string_view text, std::size_t depth_limit) {
   InboundBatch batch;
   std::size_t line_start = 0;
   bool first = true;
@@ -68,18 +97,15 @@ InboundBatch parse_batch(std::string_view text) {
       json clock = json::parse(line, nullptr, false);
       if (clock.is_number())
         batch.now_ms = clock.get<double>();
-      else
-        batch.lines.push_back({json(), "the first line of a batch must be the host clock in ms, got: " + preview(line)});
+      else {
+        InboundLine bad;
+        bad.problem = "the first line of a batch must be the host clock in ms, got: " + preview(line);
+        batch.lines.push_back(std::move(bad));
+      }
       continue;
     }
     if (line.empty()) continue;
-    json message = json::parse(line, nullptr, false);
-    if (message.is_discarded())
-      batch.lines.push_back({json(), "message is not valid JSON: " + preview(line)});
-    else if (!message.is_object() || !message.contains("type") || !message["type"].is_string())
-      batch.lines.push_back({json(), "message must be an object with a string \"type\", got: " + preview(line)});
-    else
-      batch.lines.push_back({std::move(message), {}});
+    batch.lines.push_back(parse_line(line, depth_limit));
   }
   return batch;
 }

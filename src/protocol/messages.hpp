@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -32,19 +33,40 @@ struct WireError {
   static WireError from_json(const json& j);  // lenient: missing fields get defaults
 };
 
+// A failure that travels as its wire error: an op that failed, or input the engine refused (a
+// limit exceeded). Thrown into coroutines; a run that lets it escape ends with this error.
+class OpFailed : public std::runtime_error {
+ public:
+  explicit OpFailed(WireError e) : std::runtime_error(e.message), error(std::move(e)) {}
+  WireError error;
+};
+
+// The `type` and `id` of a message that could not be parsed, as far as they could be read, so that
+// the engine can still answer it (a command gets an error reply, an op.done fails its op).
+struct Envelope {
+  std::optional<std::string> type;
+  std::optional<json> id;  // a number or a string
+};
+
 // One line of an inbound batch: a message, or the description of why the line is not one.
 struct InboundLine {
-  json message;         // an object with a string "type" when `problem` is empty
-  std::string problem;  // set for a malformed line
+  json message;                           // an object with a string "type" when `problem` is empty
+  std::string problem;                    // set for a line that is not a message
+  std::string problem_kind = "protocol";  // "limit" when the line is nested too deeply
+  Envelope envelope;                      // of a line with a problem
 };
 
 // One parsed inbound batch: the host clock and its lines in order, each parsed on its own so that
 // one malformed line is reported alone (in its place) while the others are still delivered.
+// Every line goes through scan_json_text first (json_text.hpp): lone surrogates and invalid UTF-8
+// become U+FFFD, and a line nested deeper than `depth_limit` is refused without being parsed.
 struct InboundBatch {
   double now_ms = 0;
   std::vector<InboundLine> lines;
 };
 
+InboundBatch parse_batch(std::string_view text, std::size_t depth_limit);
+// The same with the engine's limit (limits().json_depth).
 InboundBatch parse_batch(std::string_view text);
 
 // Builders for outbound messages, so their shape lives in one place.

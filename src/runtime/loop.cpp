@@ -1,5 +1,7 @@
 #include "runtime/loop.hpp"
 
+#include "protocol/json_text.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -44,6 +46,7 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
   const OpId id = next_op_id_++;
   if (id_out) *id_out = id;
   PendingOp entry{run, waiter, outcome, 0, false, {}};
+  entry.kind = kind;
   if (timeout_ms > 0) {
     const OpId timer = next_op_id_++;
     entry.linked = timer;
@@ -59,9 +62,28 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
   host_.start(message.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void Loop::complete_op(const json& message) {
+void Loop::complete_op(json& message) {
   const OpId id = protocol::require_id(message, "id", "op.done");
-  const bool ok = protocol::require_field(message, "ok", json::value_t::boolean, "op.done").get<bool>();
+  auto ok_field = message.find("ok");
+  if (ok_field == message.end() || !ok_field->is_boolean()) {
+    // The host meant to complete this op: it fails rather than waiting forever, and the host hears why.
+    std::string problem;
+    try {
+      protocol::require_field(message, "ok", json::value_t::boolean, "op.done");
+    } catch (const protocol::ProtocolError& e) {
+      problem = e.what();
+    }
+    if (auto pending = pending_.find(id); pending != pending_.end() && !pending->second.is_timeout_timer && !pending->second.is_deadline) {
+      PendingOp op = pending->second;
+      pending_.erase(pending);
+      finish(id, op,
+             OpOutcome{
+                 false, json(),
+                 WireError{"protocol", "the result of " + op.kind + " op " + std::to_string(id) + " could not be read: " + problem, json::object()}});
+    }
+    throw protocol::ProtocolError(problem);
+  }
+  const bool ok = ok_field->get<bool>();
   auto it = pending_.find(id);
   if (it == pending_.end()) {
     if (given_up_.count(id)) return;  // cancelled or timed out: the late answer is expected
@@ -71,8 +93,9 @@ void Loop::complete_op(const json& message) {
   OpOutcome outcome;
   outcome.ok = ok;
   if (ok) {
+    // Moved, not copied: a model's answer can be megabytes.
     auto value = message.find("value");
-    outcome.value = value == message.end() ? json() : *value;
+    if (value != message.end()) outcome.value = std::move(*value);
   } else {
     auto error = message.find("error");
     outcome.error = error == message.end() ? WireError{"engine", "op failed without an error value", json::object()} : WireError::from_json(*error);
@@ -180,24 +203,104 @@ void Loop::report_protocol_error(const std::string& message) { emit(protocol::pr
 void Loop::deliver(std::string_view text) {
   protocol::InboundBatch batch = protocol::parse_batch(text);
   if (batch.now_ms > now_ms_) now_ms_ = batch.now_ms;  // the engine clock never goes backwards
-  for (const auto& [message, problem] : batch.lines) {
-    if (!problem.empty()) {
-      report_protocol_error(problem);
+  input_.clear();
+  for (auto& line : batch.lines) {
+    if (!line.problem.empty()) {
+      answer_unreadable(line);
       continue;
     }
+    json& message = line.message;
+    note_input(message);
     try {
-      if (message["type"] == "op.done")
+      const std::string& type = message["type"].get_ref<const std::string&>();
+      if (type == "op.done")
         complete_op(message);
+      else if (type == "engine.configure")
+        configure(message);
       else if (on_command_)
         on_command_(message);
       else
         report_protocol_error("no command handler for message type " + message["type"].dump());
     } catch (const protocol::ProtocolError& e) {
       report_protocol_error(e.what());
+    } catch (const protocol::OpFailed& e) {
+      // A command refused with a typed error (say, a limit exceeded while reading its spec).
+      if (auto id = message.find("id"); id != message.end() && (id->is_number() || id->is_string()))
+        emit(protocol::reply_error(*id, e.error));
+      else
+        report_protocol_error(e.what());
     } catch (const nlohmann::json::exception& e) {
       report_protocol_error(std::string("malformed message: ") + e.what());
     }
   }
+}
+
+void Loop::answer_unreadable(const protocol::InboundLine& line) {
+  const protocol::Envelope& envelope = line.envelope;
+  if (envelope.type && envelope.id) {
+    if (*envelope.type != "op.done") {
+      emit(protocol::reply_error(*envelope.id, WireError{line.problem_kind, *envelope.type + ": " + line.problem, json::object()}));
+      return;
+    }
+    // The op's result could not be read: the op fails with that problem instead of waiting forever.
+    const json& id = *envelope.id;
+    if (id.is_number_unsigned() && given_up_.count(id.get<OpId>())) return;  // a late answer, ignored as always
+    auto it = id.is_number_unsigned() ? pending_.find(id.get<OpId>()) : pending_.end();
+    if (it != pending_.end() && !it->second.is_timeout_timer && !it->second.is_deadline) {
+      const OpId op_id = it->first;
+      PendingOp op = it->second;
+      pending_.erase(it);
+      const std::string what = "the result of " + op.kind + " op " + id.dump();
+      const std::string message = line.problem_kind == "limit"
+                                      ? what + " is nested deeper than the limit of " + std::to_string(protocol::limits().json_depth) + " levels"
+                                      : what + " could not be read: " + line.problem;
+      json details = line.problem_kind == "limit" ? json{{"code", "LIMIT_EXCEEDED"}, {"limit", "jsonDepth"}} : json::object();
+      finish(op_id, op, OpOutcome{false, json(), WireError{line.problem_kind, message, std::move(details)}});
+      return;
+    }
+  }
+  json event = protocol::protocol_error_event(line.problem);
+  event["error"]["kind"] = line.problem_kind;
+  emit(event);
+}
+
+void Loop::configure(const json& message) {
+  const json& id = message.contains("id") ? message["id"] : json();
+  protocol::Limits limits = protocol::limits();
+  try {
+    if (auto it = message.find("limits"); it != message.end()) {
+      if (!it->is_object()) throw protocol::ProtocolError("engine.configure: \"limits\" must be an object {jsonDepth?}, got " + it->dump());
+      if (auto depth = it->find("jsonDepth"); depth != it->end()) {
+        const bool in_range = depth->is_number_unsigned() && depth->get<std::size_t>() >= 1 && depth->get<std::size_t>() <= protocol::kMaxJsonDepth;
+        if (!in_range)
+          throw protocol::ProtocolError("engine.configure: \"limits.jsonDepth\" must be an integer from 1 to " +
+                                        std::to_string(protocol::kMaxJsonDepth) + ", got " + depth->dump());
+        limits.json_depth = depth->get<std::size_t>();
+      }
+    }
+    protocol::set_limits(limits);
+  } catch (const protocol::ProtocolError& e) {
+    if (id.is_null()) throw;
+    emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
+    return;
+  }
+  json in_force{{"limits", {{"jsonDepth", protocol::limits().json_depth}, {"maxJsonDepth", protocol::kMaxJsonDepth}}}};
+  if (!id.is_null()) emit(protocol::reply_ok(id, std::move(in_force)));
+}
+
+void Loop::note_input(const json& message) {
+  constexpr std::size_t kMaxInput = 300;
+  if (input_.size() >= kMaxInput) return;
+  std::string entry = message["type"].get<std::string>();
+  if (auto id = message.find("id"); id != message.end() && (id->is_number() || id->is_string())) entry += " #" + id->dump();
+  if (entry.rfind("op.done", 0) == 0) {
+    if (auto id = message.find("id"); id != message.end() && id->is_number_unsigned())
+      if (auto op = pending_.find(id->get<OpId>()); op != pending_.end() && !op->second.kind.empty()) entry += " (" + op->second.kind + ")";
+  } else if (auto spec = message.find("spec"); spec != message.end() && spec->is_object() && spec->contains("kind") && (*spec)["kind"].is_string()) {
+    entry += " (" + (*spec)["kind"].get<std::string>() + ")";
+  }
+  input_ += (input_.empty() ? "" : ", ") + entry;
+  if (input_.size() > kMaxInput) input_ = input_.substr(0, kMaxInput) + "...";
 }
 
 Task<void> Loop::root(Task<void> body, std::uint64_t key) {
@@ -238,7 +341,9 @@ bool Loop::turn(std::string_view batch) noexcept {
 
 void Loop::report_fault(const std::string& what) noexcept {
   try {
-    emit(json{{"type", "engine.fault"}, {"error", {{"kind", "engine"}, {"code", "ENGINE_FAULT"}, {"message", what}}}});
+    json error{{"kind", "engine"}, {"code", "ENGINE_FAULT"}, {"message", what}};
+    if (!input_.empty()) error["input"] = input_;
+    emit(json{{"type", "engine.fault"}, {"error", std::move(error)}});
   } catch (...) {
     // Nothing more can be done: the host will see the loop return a failure status.
   }

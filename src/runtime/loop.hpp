@@ -34,11 +34,7 @@ struct OpOutcome {
 };
 
 // Thrown into a coroutine whose operation failed; carries the wire error unchanged.
-class OpFailed : public std::runtime_error {
- public:
-  explicit OpFailed(protocol::WireError e) : std::runtime_error(e.message), error(std::move(e)) {}
-  protocol::WireError error;
-};
+using protocol::OpFailed;
 
 class Loop;
 
@@ -142,15 +138,23 @@ class Loop {
     bool is_timeout_timer = false;
     std::string timeout_message;  // for a timeout timer: what the guarded op fails with
     bool is_deadline = false;     // a run deadline timer (see set_deadline)
+    std::string kind{};           // the op's kind, for messages about its result
   };
 
   void start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
                 OpOutcome* outcome, OpId* id_out = nullptr);
-  void complete_op(const json& message);
+  void complete_op(json& message);  // moves the value out of `message`
+  // A line that is not a message: its op fails or its command gets an error reply when its type
+  // and id could be read, so that nothing waits forever; else a protocol.error event.
+  void answer_unreadable(const protocol::InboundLine& line);
+  // engine.configure {limits?: {jsonDepth}}: the inbox's own settings; replies with the limits in force.
+  void configure(const json& message);
   void finish(OpId id, PendingOp op, OpOutcome outcome);
   void send_cancel(OpId id, const std::string& reason);
   void report_protocol_error(const std::string& message);
   void report_fault(const std::string& what) noexcept;
+  // "run.start #3, op.done #7 (callback.invoke)": the messages being handled, for engine.fault.
+  void note_input(const json& message);
   Task<void> root(Task<void> body, std::uint64_t key);
 
   Host& host_;
@@ -171,6 +175,7 @@ class Loop {
   std::vector<std::uint64_t> finished_roots_;
   std::uint64_t next_root_key_ = 1;
   double now_ms_ = 0;
+  std::string input_;  // what note_input recorded for the current batch
 };
 
 }  // namespace lmthing

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "protocol/json_text.hpp"
 #include "schema/format.hpp"
 #include "schema/metaschema.hpp"
 #include "schema/regex.hpp"
@@ -348,7 +349,14 @@ class Compiler {
   const Node* compileRoot(json schema) {
     const std::size_t doc = addDocument(std::move(schema), "");
     const Location root{doc, ""};
-    const Node* node = compileAt(root, applyId("", out_.documents[doc]->value));
+    const Node* node = nodeAt(root, applyId("", out_.documents[doc]->value));
+    // Keywords are compiled from a work list, not recursively: however deeply a schema nests, the
+    // stack does not grow with it (in wasm, recursion runs on V8's ~1 MB native stack).
+    while (!pending_.empty()) {
+      Pending next = std::move(pending_.back());
+      pending_.pop_back();
+      compileKeywords(*next.node, next.loc, next.base);
+    }
     rejectRefCycles();
     return node;
   }
@@ -363,16 +371,32 @@ class Compiler {
   }
 
   // Registers every $id of a document: full URIs as resources, "#name" as plain-name anchors.
-  void indexIds(std::size_t doc, const json& schema, const std::string& pointer, const std::string& base) {
-    if (!schema.is_object()) return;
-    std::string innerBase = base;
-    if (const auto id = ownId(schema)) {
-      auto [resource, fragment] = uri::splitFragment(uri::resolve(base, *id));
-      if (!id->starts_with("#")) resources_.emplace(resource, Location{doc, pointer});
-      if (!fragment.empty() && fragment.front() != '/') anchors_.emplace(resource + "#" + fragment, Location{doc, pointer});
-      innerBase = resource;
+  // Walks the subschemas in document order with an explicit stack (no recursion).
+  void indexIds(std::size_t doc, const json& root, const std::string& pointer, const std::string& base) {
+    struct Visit {
+      const json* schema;
+      std::string pointer;
+      std::string base;
+    };
+    std::vector<Visit> stack{{&root, pointer, base}};
+    std::vector<Visit> children;
+    while (!stack.empty()) {
+      Visit visit = std::move(stack.back());
+      stack.pop_back();
+      if (!visit.schema->is_object()) continue;
+      std::string innerBase = visit.base;
+      if (const auto id = ownId(*visit.schema)) {
+        auto [resource, fragment] = uri::splitFragment(uri::resolve(visit.base, *id));
+        if (!id->starts_with("#")) resources_.emplace(resource, Location{doc, visit.pointer});
+        if (!fragment.empty() && fragment.front() != '/') anchors_.emplace(resource + "#" + fragment, Location{doc, visit.pointer});
+        innerBase = resource;
+      }
+      children.clear();
+      forEachSubschema(*visit.schema, [&](const std::string& suffix, const json& sub) {
+        children.push_back({&sub, visit.pointer + suffix, innerBase});
+      });
+      for (auto child = children.rbegin(); child != children.rend(); ++child) stack.push_back(std::move(*child));  // first child on top
     }
-    forEachSubschema(schema, [&](const std::string& suffix, const json& sub) { indexIds(doc, sub, pointer + suffix, innerBase); });
   }
 
   const json* lookup(const Location& loc) const { return followPointer(out_.documents[loc.doc]->value, loc.pointer); }
@@ -446,24 +470,30 @@ class Compiler {
 
   // ---- schema nodes ----
 
-  Node* compileAt(const Location& loc, const std::string& base) {
+  // The node of the schema at `loc`: an existing one, or a new one whose keywords wait in pending_.
+  Node* nodeAt(const Location& loc, const std::string& base) {
     const std::string key = std::to_string(loc.doc) + "#" + loc.pointer;
     if (const auto it = compiled_.find(key); it != compiled_.end()) return it->second;
     Node* node = out_.nodes.emplace_back(std::make_unique<Node>()).get();
     compiled_.emplace(key, node);  // before the keywords, so recursive refs find it
     node->path = displayPath(loc);
+    pending_.push_back({node, loc, base});
+    return node;
+  }
+
+  void compileKeywords(Node& node, const Location& loc, const std::string& base) {
     const json& schema = *lookup(loc);
     if (schema.is_boolean()) {
-      node->kind = schema.get<bool>() ? Node::Kind::kAcceptAll : Node::Kind::kRejectAll;
-      return node;
+      node.kind = schema.get<bool>() ? Node::Kind::kAcceptAll : Node::Kind::kRejectAll;
+      return;
     }
     if (!schema.is_object()) {
-      throw SchemaError("invalid schema at " + node->path + ": a schema must be an object or a boolean, not " + std::string(schema.type_name()));
+      throw SchemaError("invalid schema at " + node.path + ": a schema must be an object or a boolean, not " + std::string(schema.type_name()));
     }
-    const NodeContext ctx{*node, schema, loc, base};
+    const NodeContext ctx{node, schema, loc, base};
     if (schema.contains("$ref")) {
       compileRef(ctx);
-      return node;
+      return;
     }
     compileType(ctx);
     compileValueKeywords(ctx);
@@ -473,12 +503,11 @@ class Compiler {
     compileObjectKeywords(ctx);
     compileCombinators(ctx);
     compileDefinitions(ctx);
-    return node;
   }
 
   Node* child(const NodeContext& ctx, const std::string& suffix) {
     const Location loc{ctx.loc.doc, ctx.loc.pointer + suffix};
-    return compileAt(loc, applyId(ctx.base, *lookup(loc)));
+    return nodeAt(loc, applyId(ctx.base, *lookup(loc)));
   }
 
   [[noreturn]] static void invalid(const NodeContext& ctx, std::string_view keyword, std::string_view problem) {
@@ -494,7 +523,7 @@ class Compiler {
     const json& ref = ctx.schema.at("$ref");
     if (!ref.is_string()) invalid(ctx, "$ref", "must be a string");
     const Location target = resolveRef(ref.get<std::string>(), ctx.base);
-    ctx.node.ref = compileAt(target, baseAt(target));
+    ctx.node.ref = nodeAt(target, baseAt(target));
   }
 
   static unsigned typeBitFor(const NodeContext& ctx, const json& name) {
@@ -676,6 +705,12 @@ class Compiler {
   std::map<std::string, Location> resources_;  // absolute URI without fragment -> schema
   std::map<std::string, Location> anchors_;    // "uri#name" -> schema with that plain-name $id
   std::map<std::string, Node*> compiled_;      // "doc#pointer" -> node
+  struct Pending {
+    Node* node;
+    Location loc;
+    std::string base;
+  };
+  std::vector<Pending> pending_;  // nodes created, keywords not compiled yet
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1044,6 +1079,12 @@ class Evaluator {
 }  // namespace
 
 Validator::Validator(json schema, RemoteResolver resolver) {
+  // Checking a schema and applying it recurse along its nesting with several frames per level, so
+  // schemas get a quarter of the engine's depth limit (docs/limits.md: 800 levels trapped the wasm
+  // build under Node, 600 did not).
+  const std::size_t limit = std::max<std::size_t>(protocol::limits().json_depth / 4, 1);
+  if (protocol::json_depth(schema, limit) > limit)
+    throw SchemaError("the schema is nested deeper than the limit of " + std::to_string(limit) + " levels");
   auto compiled = std::make_shared<CompiledSchema>();
   Compiler compiler(*compiled, std::move(resolver));
   compiled->root = compiler.compileRoot(std::move(schema));
@@ -1052,6 +1093,14 @@ Validator::Validator(json schema, RemoteResolver resolver) {
 
 ValidationResult Validator::validate(const json& instance) const {
   ValidationResult result;
+  // Comparisons (enum, const, uniqueItems) recurse along the instance's nesting: a value deeper than
+  // the engine's limit is invalid as a whole (a model that sent it reads why).
+  const std::size_t limit = protocol::limits().json_depth;
+  if (protocol::json_depth(instance, limit) > limit) {
+    result.valid = false;
+    result.errors.push_back({"", "#", "is nested deeper than the limit of " + std::to_string(limit) + " levels"});
+    return result;
+  }
   Evaluator evaluator(&result.errors);
   result.valid = evaluator.validate(*compiled_->root, instance);
   if (!result.valid && result.errors.empty()) {

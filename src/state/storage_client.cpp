@@ -10,6 +10,7 @@ json payload(const std::string& storage, const std::string& key) { return json{{
 
 void add_ttl(json& p, const StorageCallOptions& options) {
   if (options.ttl_ms > 0) p["ttlMs"] = options.ttl_ms;
+  if (options.compress) p["compression"] = "gzip";
 }
 
 // A host answer that breaks the protocol fails the caller with a message naming the op and the shape.
@@ -26,7 +27,9 @@ std::string version_of(const char* op, const json& answer, const char* expected)
 }  // namespace
 
 Task<std::optional<StoredValue>> storage_get(Loop& loop, RunId run, std::string storage, std::string key, StorageCallOptions options) {
-  json answer = co_await loop.op(run, "storage.get", payload(storage, key), options.timeout_ms);
+  json p = payload(storage, key);
+  if (options.compress) p["compression"] = "gzip";
+  json answer = co_await loop.op(run, "storage.get", std::move(p), options.timeout_ms);
   constexpr const char* expected = "null or {value, version}";
   if (answer.is_null()) co_return std::nullopt;
   if (!answer.is_object() || !answer.contains("value")) bad_answer("storage.get", expected, answer);

@@ -22,6 +22,7 @@ struct StoredValue {
 struct StorageCallOptions {
   double ttl_ms = 0;      // writes: time to live (0 = the entry never expires)
   double timeout_ms = 0;  // bounds the op (0 = unbounded); on expiry it fails with kind "timeout"
+  bool compress = false;  // the host stores the value gzipped (set, cas) and inflates what it reads (get)
 };
 
 // storage.get: the value and its version, or nullopt when the key is absent or expired.

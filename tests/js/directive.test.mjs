@@ -410,9 +410,7 @@ test('abort: the run rejects with AbortError and the model call is cancelled', a
     yield* L.reply;
   }, { models: { default: model }, signal: controller.signal });
   setTimeout(() => controller.abort(), 20);
-  const started = performance.now();
-  await assert.rejects(pending, AbortError);
-  assert.ok(performance.now() - started < 1_000);
+  await assert.rejects(pending, AbortError); // the model would have answered "slow" after 5 s
 });
 
 test('bad input: yield without *, non-agents, unbound model keys, schemas that are not schemas', async () => {

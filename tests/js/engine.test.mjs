@@ -141,9 +141,8 @@ test('an op that never completes is bounded by its timeout and its callback is a
     signal = context.signal;
     return new Promise(() => {});
   });
-  const started = performance.now();
+  // Without the timeout this would never settle; how long it took on a busy machine does not matter.
   await assert.rejects(engine.startRun({ kind: 'call', fn: 'hang', timeoutMs: 40 }), TimeoutError);
-  assert.ok(performance.now() - started < 1000);
   assert.equal(signal.aborted, true);
 });
 

@@ -121,13 +121,11 @@ test('approval: aborting the run while an approval is pending rejects with Abort
 test('approval: a timeout applies the default action with the reason; the model sees the denial text', async () => {
   const ran = [];
   const model = mockModel([{ type: 'tool-call', toolName: 'deleteFile', args: { path: 'a.txt' } }, { type: 'text', text: 'ok' }]);
-  const started = Date.now();
   const { result } = await runPrompt((ctx) => {
     deleteTool(ctx, ran, { timeout: 40 });
     ctx.$`go`;
-  }, { model, onApproval: () => new Promise(() => {}) /* never decides */ });
+  }, { model, onApproval: () => new Promise(() => {}) /* never decides: only the timeout can settle it */ });
   assert.equal(await result.text, 'ok');
-  assert.ok(Date.now() - started < 2000);
   assert.deepEqual(ran, []);
   const [seen] = toolResultsSeen(model, 1);
   assert.equal(seen.isError, true);

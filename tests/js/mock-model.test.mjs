@@ -182,9 +182,7 @@ test('an abort during the delay rejects with AbortError and consumes nothing', a
   const ac = new AbortController();
   const p = m.generate(req(), { signal: ac.signal });
   setTimeout(() => ac.abort(), 10);
-  const t0 = Date.now();
-  await assert.rejects(p, (e) => e instanceof AbortError && e.code === 'ABORTED');
-  assert.ok(Date.now() - t0 < 1_000);
+  await assert.rejects(p, (e) => e instanceof AbortError && e.code === 'ABORTED'); // else it answers after 5 s
   assert.equal(m.remaining, 1);
   assert.equal(m.calls.length, 1, 'the request is still recorded');
 });
@@ -195,23 +193,23 @@ test('an already aborted signal rejects even without a delay', async () => {
   assert.equal(m.remaining, 1);
 });
 
-test('invalid items are rejected up front with a TypeError naming the index', () => {
-  assert.throws(() => mockModel('text'), { name: 'TypeError', message: /items must be an array/ });
-  assert.throws(() => mockModel(undefined), { name: 'TypeError', message: /items must be an array/ });
+test('invalid items are rejected up front with a ConfigError (a TypeError) naming the index', () => {
+  assert.throws(() => mockModel('text'), { name: 'ConfigError', message: /items must be an array/ });
+  assert.throws(() => mockModel(undefined), { name: 'ConfigError', message: /items must be an array/ });
   assert.throws(() => mockModel([{ type: 'text', text: 'ok' }, { type: 'image' }]), {
-    name: 'TypeError',
+    name: 'ConfigError',
     message: /items\[1\] has unknown type "image": expected 'text', 'tool-call' or 'end-step'/,
   });
-  assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'TypeError', message: /items\[0\] has unknown type/ });
-  assert.throws(() => mockModel([null]), { name: 'TypeError', message: /items\[0\] must be an object/ });
+  assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'ConfigError', message: /items\[0\] has unknown type/ });
+  assert.throws(() => mockModel([null]), { name: 'ConfigError', message: /items\[0\] must be an object/ });
   assert.throws(() => mockModel([{ type: 'tool-call', args: {} }]), {
-    name: 'TypeError',
+    name: 'ConfigError',
     message: /items\[0\] \(tool-call\) must have a non-empty string "toolName"/,
   });
-  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 42 }]), { name: 'TypeError', message: /items\[0\].*toolName/ });
-  assert.throws(() => mockModel([{ type: 'text', text: 1 }]), { name: 'TypeError', message: /items\[0\] \(text\) must have a string "text"/ });
-  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 't', toolCallId: 5 }]), { name: 'TypeError', message: /toolCallId/ });
-  assert.throws(() => mockModel([], { delayMs: -1 }), { name: 'TypeError', message: /delayMs/ });
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 42 }]), { name: 'ConfigError', message: /items\[0\].*toolName/ });
+  assert.throws(() => mockModel([{ type: 'text', text: 1 }]), { name: 'ConfigError', message: /items\[0\] \(text\) must have a string "text"/ });
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 't', toolCallId: 5 }]), { name: 'ConfigError', message: /toolCallId/ });
+  assert.throws(() => mockModel([], { delayMs: -1 }), { name: 'ConfigError', message: /delayMs/ });
 });
 
 test('isLanguageModel checks provider, modelId and generate', () => {

@@ -328,8 +328,8 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
     [(ctx) => ctx.defApproval('a', { defaultActon: 'deny' }), `defApproval("a"): unknown option 'defaultActon' (did you mean 'defaultAction'? known: message, options, timeout, defaultAction, showPreview)`],
     [(ctx) => ctx.defGuard('g', () => true, { onfail: 'skip' }), `defGuard("g"): unknown option 'onfail' (did you mean 'onFail'? known: onFail, message, tools, redirectTo, approval)`],
     [(ctx) => ctx.defInteraction('i', 'question', { timout: 5 }), `defInteraction("i"): unknown option 'timout' (did you mean 'timeout'? known: message, prompt, choices, options, multiple, validation, timeout, allowSkip, default, maxAttempts)`],
-    [(ctx) => ctx.defTool('t', 'd', {}, () => 1, { retries: 'x' }), `defTool("t"): unknown option 'retries' (did you mean 'retry'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, beforeCall, onSuccess, onError)`],
-    [(ctx) => ctx.defAgent('a', 'd', {}, () => {}, { sytem: 'x' }), `defAgent("a"): unknown option 'sytem' (did you mean 'system'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, model, system, responseSchema)`],
+    [(ctx) => ctx.defTool('t', 'd', {}, () => 1, { retries: 'x' }), `defTool("t"): unknown option 'retries' (did you mean 'retry'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, beforeCall, onSuccess, onError)`],
+    [(ctx) => ctx.defAgent('a', 'd', {}, () => {}, { sytem: 'x' }), `defAgent("a"): unknown option 'sytem' (did you mean 'system'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, model, system, responseSchema)`],
   ];
   for (const [i, [fn, message]] of cases.entries()) test(`def* #${i + 1}: ${message.slice(0, 40)}…`, async () => assert.equal(await refused(fn), message));
 
@@ -361,6 +361,27 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
   });
 });
 
+test('misuse outside option bags is a typed LmthingError too: names, schemas, mock items, provider typos', async () => {
+  const typed = (fn, code, message) => {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof LmthingError, `${err?.name}: ${err?.message}`);
+      assert.equal(err.code, code);
+      assert.match(err.message, message);
+      return;
+    }
+    assert.fail('expected an error');
+  };
+  typed(() => mockModel(['ok']), 'INVALID_CONFIG', /^mockModel: items\[0\] must be an object with type 'text', 'tool-call' or 'end-step', got /);
+  await assert.rejects(runPrompt((ctx) => ctx.defTool('', 'd', {}, () => 1), { model: mockModel([text('x')]) }), (err) =>
+    err instanceof ConfigError && err instanceof LmthingError && /^defTool: invalid name ""/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defTool('t', 'd', 42, () => 1), { model: mockModel([text('x')]) }), (err) =>
+    err instanceof ConfigError && /expected a zod schema or a JSON Schema object, got number 42/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.$`hi`, { model: 'opnai:gpt-4o' }), (err) =>
+    err instanceof ValidationError && /Unknown provider 'opnai' in model 'opnai:gpt-4o' \(did you mean 'openai'\?\)/.test(err.message));
+});
+
 test('the public RunEvent union covers every event type the engine emits', async () => {
   const engine = await createEngine();
   const info = await engine.request('engine.info');
@@ -384,5 +405,5 @@ test('tool options the engine knows are the ones the package accepts', async () 
   const { toolPolicyShape } = await import('../../dist/definitions/tool-options.js');
   const wire = Object.keys(toolPolicyShape).map((k) => (k === 'timeout' ? 'timeoutMs' : k)).sort();
   assert.deepEqual(wire, [...info.toolOptions].sort());
-  assert.deepEqual([...info.definitionKinds].sort(), ['approval', 'circuitBreaker', 'constraint', 'fallback', 'guard', 'interaction', 'retry', 'validator']);
+  assert.deepEqual([...info.definitionKinds].sort(), ['approval', 'cache', 'circuitBreaker', 'constraint', 'fallback', 'guard', 'interaction', 'retry', 'state', 'validator']);
 });

@@ -318,10 +318,10 @@ test('abort mid-run: the tool sees its signal aborted and every promise rejects 
   const { result } = await runPrompt((ctx) => {
     ctx.defTool('slow', 's', {}, (args, { abortSignal }) => {
       toolSignal = abortSignal;
+      setTimeout(() => controller.abort(), 0); // mid-run: once the tool is running, however slow the machine
       return new Promise(() => {});
     });
   }, { model, options: { abortSignal: controller.signal } });
-  setTimeout(() => controller.abort(), 20);
   await assert.rejects(result.text, AbortError);
   await assert.rejects(result.usage, AbortError);
   assert.equal(toolSignal.aborted, true);

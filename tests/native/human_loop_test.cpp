@@ -99,7 +99,8 @@ struct HumanHost {
 json spec_with(json extra) {
   json spec{{"kind", "prompt"}, {"model", "m"}, {"host", "h1"}, {"messages", json::array({{{"role", "user"}, {"content", "tidy the project"}}})}};
   json definitions = json::array();
-  for (const auto& [list, kind] : {std::pair{"approvals", "approval"}, {"guards", "guard"}, {"validators", "validator"}, {"interactions", "interaction"}}) {
+  for (const auto& [list, kind] :
+       {std::pair{"approvals", "approval"}, {"guards", "guard"}, {"validators", "validator"}, {"interactions", "interaction"}}) {
     if (!extra.contains(list)) continue;
     for (json config : extra[list]) {
       const std::string name = config["name"];
@@ -510,7 +511,7 @@ TEST_CASE("bad human-in-the-loop specs are refused naming what is wrong", "[huma
   REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"guards", {"g"}}})})}}) == "unknown guard \"g\" (defined: none)");
   REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"aproval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}) ==
           "tool \"delete\": unknown option \"aproval\" (did you mean \"approval\"? known: guards, approval, validator, retryOnFailure, "
-          "maxRetries, fallback, retry, circuitBreaker, timeoutMs)");
+          "maxRetries, cache, fallback, retry, circuitBreaker, timeoutMs)");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"defaultAction", "modify"}})})}}) ==
           "approval \"destructive\": \"defaultAction\" must be one of 'approve', 'deny', got \"modify\"");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"options", {"approve", "maybe"}}})})}}) ==

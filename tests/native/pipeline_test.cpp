@@ -12,7 +12,8 @@ using namespace lmthing::testing;
 namespace {
 
 json tool_with(const std::string& name, json options = json::object()) {
-  return json{{"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
+  return json{
+      {"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
 }
 
 std::vector<std::string> chain_of(pipeline::RunTree& tree, pipeline::CallKind kind, const json& options, pipeline::RunSettings settings = {}) {
@@ -45,13 +46,11 @@ std::vector<std::string> op_trace(const ScriptedHost& host) {
 TEST_CASE("a chain holds the interceptors that apply to its target, in the registered order", "[pipeline]") {
   Harness h;
   pipeline::RunTree tree(h.engine.loop(), 1, 1);
-  pipeline::define_all(tree, definitions({definition("retry", "r"),
-                                          definition("fallback", "alt", {{"strategy", "default"}, {"value", 0}}),
-                                          definition("fallback", "models", {{"strategy", "cascade"}, {"models", {"B"}}}),
-                                          definition("circuitBreaker", "cb"),
-                                          definition("constraint", "rps", {{"type", "rate"}, {"requests", 5}, {"period", 1000}, {"scope", "all"}}),
-                                          definition("approval", "ok"),
-                                          definition("validator", "v", {{"schema", {{"type", "string"}}}})}));
+  pipeline::define_all(
+      tree, definitions({definition("retry", "r"), definition("fallback", "alt", {{"strategy", "default"}, {"value", 0}}),
+                         definition("fallback", "models", {{"strategy", "cascade"}, {"models", {"B"}}}), definition("circuitBreaker", "cb"),
+                         definition("constraint", "rps", {{"type", "rate"}, {"requests", 5}, {"period", 1000}, {"scope", "all"}}),
+                         definition("approval", "ok"), definition("validator", "v", {{"schema", {{"type", "string"}}}})}));
   // Everything at once, outermost first.
   json all{{"approval", "ok"}, {"validator", "v"}, {"fallback", "alt"}, {"retry", "r"}, {"circuitBreaker", "cb"}, {"timeoutMs", 100}};
   CHECK(chain_of(tree, pipeline::CallKind::Tool, all) ==
@@ -65,8 +64,8 @@ TEST_CASE("a chain holds the interceptors that apply to its target, in the regis
   CHECK(chain_of(tree, pipeline::CallKind::Model, settings.model_options, settings) ==
         std::vector<std::string>{"fallback", "retry", "budget", "rate", "breaker", "timeout"});
   // Every registered tool option is known, and only those.
-  CHECK(pipeline::known_tool_options() == std::vector<std::string>{"guards", "approval", "validator", "retryOnFailure", "maxRetries", "fallback",
-                                                                   "retry", "circuitBreaker", "timeoutMs"});
+  CHECK(pipeline::known_tool_options() == std::vector<std::string>{"guards", "approval", "validator", "retryOnFailure", "maxRetries", "cache",
+                                                                   "fallback", "retry", "circuitBreaker", "timeoutMs"});
 }
 
 TEST_CASE("the gate is outside retry: an approved call that fails is retried without asking again", "[pipeline]") {
@@ -81,9 +80,10 @@ TEST_CASE("the gate is outside retry: an approved call that fails is retried wit
   script.model_responses = {response(calls, "tool-calls"), response({text_part("ok")})};
   int asked = 0;
   // The approval ask is answered through approval.respond by the test itself.
-  json spec = prompt_spec({{"host", "h"},
-                           {"tools", json::array({tool_with("flaky", {{"approval", "go"}, {"retry", "thrice"}})})},
-                           {"definitions", definitions({definition("approval", "go"), definition("retry", "thrice", {{"maxAttempts", 3}, {"baseDelay", 10}})})}});
+  json spec = prompt_spec(
+      {{"host", "h"},
+       {"tools", json::array({tool_with("flaky", {{"approval", "go"}, {"retry", "thrice"}})})},
+       {"definitions", definitions({definition("approval", "go"), definition("retry", "thrice", {{"maxAttempts", 3}, {"baseDelay", 10}})})}});
   h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", spec}});
   std::size_t seen = 0;
   REQUIRE(h.run([&](Harness& hh) {
@@ -128,7 +128,8 @@ TEST_CASE("a prompt step and a directive reply make the same ops for the same po
       } else if (op["op"] == "model.generate") {
         ++model_calls;
         if (model_calls == 1)
-          h.post(json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", {{"kind", "rate_limit"}, {"message", "slow down"}, {"retryAfterMs", 500}}}});
+          h.post(json{
+              {"type", "op.done"}, {"id", id}, {"ok", false}, {"error", {{"kind", "rate_limit"}, {"message", "slow down"}, {"retryAfterMs", 500}}}});
         else if (model_calls == 2)
           h.post(Harness::done_ok(id, response({call_part("c1", "lookup", json::object())}, "tool-calls")));
         else
@@ -145,18 +146,24 @@ TEST_CASE("a prompt step and a directive reply make the same ops for the same po
   json lookup = tool_with("lookup", {{"retry", "again"}});
 
   Harness prompt;
-  prompt.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"model", "m"}, {"tools", json::array({lookup})}, {"definitions", retry}})}});
+  prompt.post(
+      json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"model", "m"}, {"tools", json::array({lookup})}, {"definitions", retry}})}});
   std::size_t seen = 0;
   int model_calls = 0, tool_calls = 0;
   REQUIRE(prompt.run([&](Harness& h) { respond(h, seen, model_calls, tool_calls); }));
   REQUIRE((*prompt.reply(1))["ok"] == true);
 
   Harness directive;
-  directive.post(json{{"type", "run.start"}, {"id", 1}, {"spec", {{"kind", "conversation"}, {"models", {{"default", "m"}}}, {"definitions", retry}}}});
+  directive.post(
+      json{{"type", "run.start"}, {"id", 1}, {"spec", {{"kind", "conversation"}, {"models", {{"default", "m"}}}, {"definitions", retry}}}});
   json enable = lookup;
   enable.update({{"type", "conversation.tool.enable"}, {"id", 2}, {"run", 1}, {"conversation", 0}});
   directive.post(enable);
-  directive.post(json{{"type", "conversation.append"}, {"id", 3}, {"run", 1}, {"conversation", 0}, {"message", {{"role", "user"}, {"content", "Weather in Paris?"}}}});
+  directive.post(json{{"type", "conversation.append"},
+                      {"id", 3},
+                      {"run", 1},
+                      {"conversation", 0},
+                      {"message", {{"role", "user"}, {"content", "Weather in Paris?"}}}});
   directive.post(json{{"type", "conversation.reply"}, {"id", 4}, {"run", 1}, {"conversation", 0}});
   seen = 0;
   model_calls = tool_calls = 0;
@@ -171,8 +178,9 @@ TEST_CASE("a prompt step and a directive reply make the same ops for the same po
   REQUIRE((*directive.reply(4))["ok"] == true);
   REQUIRE((*directive.reply(4))["value"]["text"] == "found");
 
-  const std::vector<std::string> expected{"model.generate m", "timer.sleep 2000", "model.generate m", "callback.invoke tool:lookup",
-                                          "timer.sleep 100",  "callback.invoke tool:lookup", "model.generate m"};
+  const std::vector<std::string> expected{
+      "model.generate m", "timer.sleep 2000", "model.generate m", "callback.invoke tool:lookup", "timer.sleep 100", "callback.invoke tool:lookup",
+      "model.generate m"};
   CHECK(op_trace(prompt.host) == expected);
   CHECK(op_trace(directive.host) == expected);
 }
@@ -198,8 +206,8 @@ TEST_CASE("directive runs get every policy: an approval from a branch, a budget 
         hh.post(Harness::done_ok(id, "deny"));
       } else if (op["op"] == "model.generate") {
         // Each call uses 30 tokens: the second branch's call crosses the tree's budget of 50.
-        const json content = op["messages"].back()["role"] == "tool" ? json::array({text_part("done")})
-                                                                       : json::array({call_part("c", "write", {{"path", "a"}})});
+        const json content =
+            op["messages"].back()["role"] == "tool" ? json::array({text_part("done")}) : json::array({call_part("c", "write", {{"path", "a"}})});
         json r{{"content", content}, {"finishReason", "stop"}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}}}};
         hh.post(Harness::done_ok(id, r));
       }
@@ -210,15 +218,13 @@ TEST_CASE("directive runs get every policy: an approval from a branch, a budget 
         json tool = tool_with("write", {{"approval", "write"}});
         tool.update({{"type", "conversation.tool.enable"}, {"id", 10}, {"run", 1}, {"conversation", 1}});
         hh.post(tool);
-        hh.post(json{{"type", "conversation.append"}, {"id", 11}, {"run", 1}, {"conversation", 1}, {"message", {{"role", "user"}, {"content", "write a"}}}});
+        hh.post(json{
+            {"type", "conversation.append"}, {"id", 11}, {"run", 1}, {"conversation", 1}, {"message", {{"role", "user"}, {"content", "write a"}}}});
         hh.post(json{{"type", "conversation.reply"}, {"id", 12}, {"run", 1}, {"conversation", 1}});
         break;
       }
-      case 1:
-        hh.post(json{{"type", "conversation.reply"}, {"id", 13}, {"run", 1}, {"conversation", 0}});
-        break;
-      default:
-        hh.post(json{{"type", "conversation.end"}, {"id", 14}, {"run", 1}, {"conversation", 0}, {"ok", true}});
+      case 1: hh.post(json{{"type", "conversation.reply"}, {"id", 13}, {"run", 1}, {"conversation", 0}}); break;
+      default: hh.post(json{{"type", "conversation.end"}, {"id", 14}, {"run", 1}, {"conversation", 0}, {"ok", true}});
     }
   }));
   // The branch's tool call asked the run's approval, with the branch's path and the run's host.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -120,9 +121,19 @@ TEST_CASE("retry_delay honours Retry-After, even above maxDelay", "[policy]") {
   // Same draws whether or not Retry-After wins.
   const auto j = backoff(BackoffConfig::Exponential, 100, 1000, 1);
   Random with(9), without(9);
-  CHECK(retry_delay(j, 2, 1e6, with) == 1e6);
+  CHECK(retry_delay(j, 2, 5e5, with) == 5e5);
   retry_delay(j, 2, std::nullopt, without);
   CHECK(with.next() == without.next());
+}
+
+TEST_CASE("retry_delay caps Retry-After at kMaxRetryAfterMs (10 minutes)", "[policy]") {
+  const auto c = backoff(BackoffConfig::Exponential, 100, 1000);
+  Random rng(1);
+  CHECK(kMaxRetryAfterMs == 600000);
+  CHECK(retry_delay(c, 0, 999999999000.0, rng) == kMaxRetryAfterMs);  // "Retry-After: 999999999"
+  CHECK(retry_delay(c, 0, 1e300, rng) == kMaxRetryAfterMs);
+  CHECK(retry_delay(c, 0, std::numeric_limits<double>::infinity(), rng) == 100);  // not finite: ignored
+  CHECK(retry_delay(c, 0, kMaxRetryAfterMs, rng) == kMaxRetryAfterMs);
 }
 
 TEST_CASE("parse_backoff reads fields and applies defaults", "[policy]") {

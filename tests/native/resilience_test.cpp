@@ -11,7 +11,8 @@ namespace {
 
 // A tool whose options (retry, fallback, circuitBreaker ...) are `options`.
 json tool_named(const std::string& name, json options = json::object()) {
-  return json{{"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
+  return json{
+      {"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
 }
 
 json calls_tool(const std::string& name, int n = 1) {
@@ -53,8 +54,9 @@ TEST_CASE("a tool with a retry policy is called again after its backoff until it
     return "ok";
   };
   script.model_responses = {calls_tool("flaky"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("flaky", {{"retry", "twice"}})})},
-                           {"definitions", definitions({definition("retry", "twice", {{"maxAttempts", 3}, {"backoff", "linear"}, {"baseDelay", 100}})})}});
+  json spec =
+      prompt_spec({{"tools", json::array({tool_named("flaky", {{"retry", "twice"}})})},
+                   {"definitions", definitions({definition("retry", "twice", {{"maxAttempts", 3}, {"backoff", "linear"}, {"baseDelay", 100}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(calls == 3);
@@ -75,8 +77,9 @@ TEST_CASE("retryableErrors limits which tool failures are retried", "[resilience
     throw std::runtime_error("invalid input");
   };
   script.model_responses = {calls_tool("strict"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("strict", {{"retry", "network"}})})},
-                           {"definitions", definitions({definition("retry", "network", {{"maxAttempts", 5}, {"retryableErrors", {"ECONNRESET", "timeout"}}})})}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("strict", {{"retry", "network"}})})},
+       {"definitions", definitions({definition("retry", "network", {{"maxAttempts", 5}, {"retryableErrors", {"ECONNRESET", "timeout"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(calls == 1);
@@ -89,8 +92,9 @@ TEST_CASE("a default fallback stands in for a failed tool, and says so", "[resil
   Script script;
   script.callbacks["tool:weather"] = [](const json&) -> json { throw std::runtime_error("upstream down"); };
   script.model_responses = {calls_tool("weather"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("weather", {{"fallback", "unknown"}})})},
-                           {"definitions", definitions({definition("fallback", "unknown", {{"strategy", "default"}, {"value", {{"forecast", "unknown"}}}})})}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("weather", {{"fallback", "unknown"}})})},
+       {"definitions", definitions({definition("fallback", "unknown", {{"strategy", "default"}, {"value", {{"forecast", "unknown"}}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(last_tool_results(script)[0]["result"] == json{{"forecast", "unknown"}});
@@ -111,8 +115,9 @@ TEST_CASE("an alternative fallback passes the same arguments to the next tool", 
   };
   std::vector<json> parts{call_part("c1", "primary", json{{"q", "x"}})};
   script.model_responses = {response(parts, "tool-calls"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("primary", {{"fallback", "backup"}}), tool_named("secondary")})},
-                           {"definitions", definitions({definition("fallback", "backup", {{"strategy", "alternative"}, {"tools", {"secondary"}}})})}});
+  json spec =
+      prompt_spec({{"tools", json::array({tool_named("primary", {{"fallback", "backup"}}), tool_named("secondary")})},
+                   {"definitions", definitions({definition("fallback", "backup", {{"strategy", "alternative"}, {"tools", {"secondary"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   REQUIRE(last_tool_results(script)[0]["result"] == "from secondary");
@@ -145,8 +150,9 @@ TEST_CASE("a cascade does not move on after an error that is neither retryable n
   Harness h;
   Script script;
   script.model_responses = {error_response("authentication", "bad key")};
-  json spec = prompt_spec(
-      {{"model", "A"}, {"fallback", "cascade"}, {"definitions", definitions({definition("fallback", "cascade", {{"strategy", "cascade"}, {"models", {"B"}}})})}});
+  json spec = prompt_spec({{"model", "A"},
+                           {"fallback", "cascade"},
+                           {"definitions", definitions({definition("fallback", "cascade", {{"strategy", "cascade"}, {"models", {"B"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["error"]["kind"] == "authentication");
   REQUIRE(models_called(script) == std::vector<std::string>{"A"});
@@ -306,8 +312,9 @@ TEST_CASE("bad policy definitions and references are refused with what was expec
              Catch::Contains("'period' must be a number > 0"));
   json cycle = definitions({definition("fallback", "toB", {{"strategy", "alternative"}, {"tools", {"b"}}}),
                             definition("fallback", "toA", {{"strategy", "alternative"}, {"tools", {"a"}}})});
-  CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "toB"}}), tool_named("b", {{"fallback", "toA"}})})}, {"definitions", cycle}}),
-             Catch::Contains("fallback cycle: a -> b -> a"));
+  CHECK_THAT(
+      refused({{"tools", json::array({tool_named("a", {{"fallback", "toB"}}), tool_named("b", {{"fallback", "toA"}})})}, {"definitions", cycle}}),
+      Catch::Contains("fallback cycle: a -> b -> a"));
   json cascade = definitions({definition("fallback", "models", {{"strategy", "cascade"}, {"models", {"B"}}})});
   CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "models"}})})}, {"definitions", cascade}}),
              Catch::Contains("is a model cascade"));

@@ -107,19 +107,21 @@ TEST_CASE("a failed op reaches the coroutine as an error with its kind and messa
 TEST_CASE("bad input at the boundary is reported and the loop keeps running", "[runtime][protocol]") {
   Harness h;
   h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", {{"kind", "call"}, {"fn", "f"}}}});
+  h.post(json{{"type", "run.start"}, {"id", 2}, {"spec", {{"kind", "call"}, {"fn", "g"}}}});
   int step = 0;
   REQUIRE(h.run([&](Harness& hh) {
-    const OpId id = hh.host.started.back()["id"].get<OpId>();
+    const OpId first = hh.host.started[0]["id"].get<OpId>();
+    const OpId second = hh.host.started[1]["id"].get<OpId>();
     switch (step++) {
       case 0:
         hh.post_raw("{not json");
         hh.post_raw("[1,2]");
-        hh.post(Harness::done_ok(999, 1));               // unknown op id
-        hh.post(json{{"type", "op.done"}, {"id", id}});  // missing ok
+        hh.post(Harness::done_ok(999, 1));                   // unknown op id
+        hh.post(json{{"type", "op.done"}, {"id", second}});  // missing ok: the op fails, it does not hang
         break;
       case 1:
-        hh.post(Harness::done_ok(id, "first"));
-        hh.post(Harness::done_ok(id, "second"));  // completed twice
+        hh.post(Harness::done_ok(first, "first"));
+        hh.post(Harness::done_ok(first, "second"));  // completed twice
         break;
       default: FAIL("the engine should be idle");
     }
@@ -132,6 +134,8 @@ TEST_CASE("bad input at the boundary is reported and the loop keeps running", "[
   CHECK_THAT(errors[3]["error"]["message"].get<std::string>(), Catch::Contains("missing field \"ok\""));
   CHECK_THAT(errors[4]["error"]["message"].get<std::string>(), Catch::Contains("already completed"));
   REQUIRE((*h.reply(1))["value"] == "first");
+  REQUIRE((*h.reply(2))["error"]["kind"] == "protocol");
+  CHECK_THAT((*h.reply(2))["error"]["message"].get<std::string>(), Catch::Contains("the result of callback.invoke op 2 could not be read"));
 }
 
 TEST_CASE("the engine clock comes from the inbox and never goes backwards", "[runtime]") {

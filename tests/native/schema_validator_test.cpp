@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "protocol/json_text.hpp"
 #include "schema/validator.hpp"
 
 namespace {
@@ -236,5 +237,27 @@ TEST_CASE("a large instance validates quickly", "[schema][perf]") {
   const auto result = validator.validate(instance);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(result.valid);
-  CHECK(elapsed < std::chrono::seconds(1));
+  CHECK(elapsed < std::chrono::seconds(10));  // linear: quadratic uniqueItems would take minutes
+}
+
+TEST_CASE("values and schemas deeper than the engine's limit are refused without recursion", "[schema][limits]") {
+  const std::size_t limit = lmthing::protocol::limits().json_depth;
+  const auto nested = [](std::size_t depth) { return json::parse(std::string(depth, '[') + "1" + std::string(depth, ']')); };
+  // An instance: invalid as a whole, whatever the schema (uniqueItems would compare it recursively).
+  const Validator unique(json::parse(R"({"type": "array", "uniqueItems": true})"));
+  const ValidationResult deep = unique.validate(json::array({nested(100000), nested(100000)}));
+  REQUIRE_FALSE(deep.valid);
+  CHECK(deep.errors[0].instancePath.empty());
+  CHECK(deep.errors[0].message == "is nested deeper than the limit of " + std::to_string(limit) + " levels");
+  CHECK_FALSE(unique.validate(json::array({nested(limit - 1), nested(limit - 1)})).valid);  // equal items
+  // A schema: a SchemaError naming its own limit, a quarter of the value limit.
+  const std::size_t schema_limit = limit / 4;
+  const auto items_schema = [](std::size_t depth) {
+    std::string schema;
+    for (std::size_t i = 0; i < depth; ++i) schema += R"({"items":)";
+    return json::parse(schema + "{}" + std::string(depth, '}'));
+  };
+  CHECK_THROWS_WITH(Validator(items_schema(schema_limit)),
+                    Catch::Contains("the schema is nested deeper than the limit of " + std::to_string(schema_limit) + " levels"));
+  CHECK(Validator(items_schema(schema_limit - 1)).validate(json::array()).valid);
 }

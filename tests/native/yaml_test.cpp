@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prompt/yaml.hpp"
+#include "protocol/json_text.hpp"
 
 using lmthing::prompt::formatJsNumber;
 using lmthing::prompt::toYaml;
@@ -13,6 +14,9 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 namespace {
+
+// `depth` nested arrays around 1 (parsing is iterative, so any depth is safe to build).
+json nestedArray(std::size_t depth) { return json::parse(std::string(depth, '[') + "1" + std::string(depth, ']')); }
 
 // The YAML for {"k": text}, to check how one string renders as a map value.
 std::string valueYaml(const std::string& text) { return toYaml(json{{"k", text}}); }
@@ -248,3 +252,11 @@ TEST_CASE("yaml: deep nesting", "[yaml]") {
 }
 
 TEST_CASE("yaml: binary values are rejected", "[yaml]") { CHECK_THROWS_AS(toYaml(json::binary({1, 2, 3})), std::invalid_argument); }
+
+TEST_CASE("yaml: values nested deeper than the engine's limit are refused, not recursed into", "[yaml][limits]") {
+  const std::size_t limit = lmthing::protocol::limits().json_depth;
+  const std::string rendered = toYaml(nestedArray(limit));
+  CHECK(rendered.rfind("- - - ", 0) == 0);
+  CHECK_THROWS_AS(toYaml(nestedArray(limit + 1)), lmthing::protocol::LimitExceeded);
+  CHECK_THROWS_AS(toYaml(ordered_json::parse(std::string(100000, '[') + std::string(100000, ']'))), lmthing::protocol::LimitExceeded);
+}

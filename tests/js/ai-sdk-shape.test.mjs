@@ -1,0 +1,67 @@
+// AI SDK users feel at home (docs/typescript.md, "Coming from the AI SDK"): runPrompt({model,
+// prompt}) without a prompt function, a result read without awaiting the call, the final
+// conversation in `response.messages` to continue a chat, and 'mock' rejected with its reason.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ConfigError, ValidationError, mockModel, resolveModel, runPrompt } from '../../dist/node.js';
+
+test('runPrompt({model, prompt, system}) runs without a prompt function; parts are read without awaiting the call', async () => {
+  const model = mockModel([{ type: 'text', text: 'Paris is the capital.' }]);
+  const run = runPrompt({ model, system: 'Be terse.', prompt: 'Capital of France?' });
+  assert.equal(await run.text, 'Paris is the capital.');
+  assert.equal(await run.finishReason, 'stop');
+  assert.equal((await run.steps).length, 1);
+  let streamed = '';
+  for await (const delta of run.textStream) streamed += delta;
+  assert.equal(streamed, 'Paris is the capital.');
+  assert.ok((await run.usage).inputTokens > 0);
+  const [call] = model.calls;
+  assert.match(call.system, /Be terse\./);
+  assert.deepEqual(call.messages.filter((m) => m.role !== 'system'), [{ role: 'user', content: 'Capital of France?' }]);
+  // The same object is still the promise of {result, prompt}.
+  const { result, prompt } = await run;
+  assert.equal(await result.text, 'Paris is the capital.');
+  assert.equal(prompt.steps.length, 1);
+});
+
+test('response.messages is the final conversation; fed back as messages it continues the chat', async () => {
+  const model = mockModel([
+    { type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 'Oslo' } },
+    { type: 'text', text: 'It is 4 °C in Oslo.' },
+    { type: 'end-step' },
+    { type: 'text', text: 'Yes, take a coat.' },
+  ]);
+  const first = runPrompt((ctx) => ctx.defTool('weather', 'Weather', { type: 'object', properties: { city: { type: 'string' } } }, () => ({ tempC: 4 })), {
+    model,
+    prompt: 'Weather in Oslo?',
+  });
+  const { messages } = await first.response;
+  assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'tool', 'assistant']);
+  assert.deepEqual(messages[0], { role: 'user', content: 'Weather in Oslo?' });
+  assert.equal(messages[1].content.find((p) => p.type === 'tool-call').toolName, 'weather');
+  assert.deepEqual(messages[3].content, [{ type: 'text', text: 'It is 4 °C in Oslo.' }]);
+
+  const second = runPrompt({ model, messages: [...messages, { role: 'user', content: 'Do I need a coat?' }] });
+  assert.equal(await second.text, 'Yes, take a coat.');
+  const sent = model.calls[2].messages.filter((m) => m.role !== 'system');
+  assert.deepEqual(sent.map((m) => m.role), ['user', 'assistant', 'tool', 'assistant', 'user']);
+  assert.equal(sent[4].content, 'Do I need a coat?');
+  assert.deepEqual((await second.response).messages.map((m) => m.role), ['user', 'assistant', 'tool', 'assistant', 'user', 'assistant']);
+});
+
+test("the model string 'mock' is rejected with the reason and what to use instead", async () => {
+  assert.throws(() => resolveModel('mock'), (err) => err instanceof ValidationError && /mockModel\(\[/.test(err.message) && /script/.test(err.message));
+  assert.throws(() => resolveModel('mock:echo'), (err) => err instanceof ValidationError && /mockModel\(\[/.test(err.message));
+  const run = runPrompt({ model: 'mock', prompt: 'Hi' });
+  await assert.rejects(run.text, (err) => err instanceof ValidationError && /'mock' is not a model string/.test(err.message));
+  await assert.rejects(run, ValidationError);
+});
+
+test('runPrompt(config) without prompt or messages, and bad messages, are ConfigErrors', async () => {
+  const model = mockModel([]);
+  await assert.rejects(runPrompt({ model }), (err) => err instanceof ConfigError && /needs "prompt" \(a string\) or "messages"/.test(err.message));
+  await assert.rejects(runPrompt({ model, messages: [{ role: 'robot', content: 'x' }] }), (err) => err instanceof ConfigError && /messages/.test(err.message));
+  await assert.rejects(runPrompt({ model, prompt: 42 }), (err) => err instanceof ConfigError && /prompt/.test(err.message));
+  await assert.rejects(runPrompt({ model, promt: 'typo' }), (err) => err instanceof ConfigError && /prompt/.test(err.message));
+});

@@ -1,0 +1,225 @@
+// Hostile text at the engine's boundary: nesting deeper than the limit, lone UTF-16 surrogates,
+// invalid UTF-8 and lines that cannot be parsed. Nothing may fault the engine, and nothing may be
+// left waiting for an answer that never comes.
+#include <catch2/catch.hpp>
+
+#include "protocol/json_text.hpp"
+#include "scripted_host.hpp"
+
+using namespace lmthing;
+using namespace lmthing::protocol;
+using namespace lmthing::testing;
+using Catch::Contains;
+
+namespace {
+
+std::string nested_array(std::size_t depth, const std::string& inner = "1") { return std::string(depth, '[') + inner + std::string(depth, ']'); }
+
+// Changes the process-wide limits for one test and restores them after it.
+struct LimitsGuard {
+  Limits saved = limits();
+  explicit LimitsGuard(std::size_t json_depth) { set_limits(Limits{json_depth}); }
+  ~LimitsGuard() { set_limits(saved); }
+};
+
+json run_start(std::uint64_t id, json spec) { return json{{"type", "run.start"}, {"id", id}, {"spec", std::move(spec)}}; }
+json call_spec(json args) { return json{{"kind", "call"}, {"fn", "f"}, {"args", std::move(args)}}; }
+
+}  // namespace
+
+TEST_CASE("scan: nesting is measured without recursion and the scan stops past the limit", "[protocol][limits]") {
+  std::string repaired;
+  const TextScan deep = scan_json_text(nested_array(200000), 1000, repaired);
+  CHECK(deep.too_deep);
+  CHECK(deep.depth == 1001);
+
+  const TextScan fine = scan_json_text(R"({"a":[{"b":[1,2]},"[[[[{{{{"],"c":"]]]\"[["})", 4, repaired);
+  CHECK_FALSE(fine.too_deep);
+  CHECK(fine.depth == 4);  // brackets inside strings (escaped quotes included) do not count
+  CHECK_FALSE(fine.repaired);
+}
+
+TEST_CASE("scan: lone surrogate escapes become U+FFFD, pairs and escaped backslashes stay", "[protocol][text]") {
+  const auto repair = [](const std::string& text) {
+    std::string out;
+    const TextScan scan = scan_json_text(text, 100, out);
+    return scan.repaired ? out : text;
+  };
+  CHECK(repair(R"(["a\ud83d"])") == R"(["a\ufffd"])");                  // half an emoji at the end
+  CHECK(repair(R"(["\ud83dx\ude00"])") == R"(["\ufffdx\ufffd"])");      // a high and a low, apart
+  CHECK(repair(R"(["\uD83D\uDE00 ok"])") == R"(["\uD83D\uDE00 ok"])");  // a pair is kept
+  CHECK(repair(R"(["\\ud83d"])") == R"(["\\ud83d"])");                  // a backslash, then text
+  CHECK(repair(R"(["\ud83d\ud83d\ude00"])") == R"(["\ufffd\ud83d\ude00"])");
+  CHECK(repair(R"({"\udc00key":1})") == R"({"\ufffdkey":1})");  // keys too
+  for (const char* text : {R"(["a\ud83d"])", R"({"\udc00key":"\ud800"})"}) CHECK_NOTHROW(json::parse(repair(text)));
+}
+
+TEST_CASE("scan: bytes that are not UTF-8 become U+FFFD", "[protocol][text]") {
+  std::string out;
+  const std::string bad =
+      "[\"a\xC0\x80"
+      "b\xED\xA0\x80"
+      "c\xF5\xFF"
+      "d\xE2\x82\"]";  // overlong, surrogate, out of range, cut
+  const TextScan scan = scan_json_text(bad, 10, out);
+  REQUIRE(scan.repaired);
+  const json value = json::parse(out);
+  CHECK(value[0] ==
+        "a\xEF\xBF\xBD\xEF\xBF\xBD"
+        "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+        "c\xEF\xBF\xBD\xEF\xBF\xBD"
+        "d\xEF\xBF\xBD\xEF\xBF\xBD");
+  const std::string good = "[\"caf\xC3\xA9 \xF0\x9F\x98\x80\"]";
+  CHECK_FALSE(scan_json_text(good, 10, out).repaired);
+}
+
+TEST_CASE("parse_limited: refuses nesting beyond the limit with a typed limit error", "[protocol][limits]") {
+  LimitsGuard guard(50);
+  CHECK(parse_limited(nested_array(50)).is_array());
+  try {
+    parse_limited(nested_array(51), "the arguments of tool \"x\"");
+    FAIL("expected LimitExceeded");
+  } catch (const LimitExceeded& e) {
+    CHECK(e.error.kind == "limit");
+    CHECK(e.error.message == "the arguments of tool \"x\" is nested deeper than the limit of 50 levels");
+    CHECK(e.error.extra["limit"] == "jsonDepth");
+    CHECK(e.error.extra["levels"] == 50);
+  }
+  CHECK_THROWS_AS(parse_limited(nested_array(100000)), LimitExceeded);
+  CHECK_THROWS_AS(parse_limited("{broken"), json::parse_error);
+  CHECK(parse_limited(R"("\ud83d")") == "\xEF\xBF\xBD");
+  // ordered_json keeps the text's key order (defData).
+  CHECK(parse_limited<nlohmann::ordered_json>(R"({"z":1,"a":2})").dump() == R"({"z":1,"a":2})");
+}
+
+TEST_CASE("json_depth and check_depth measure built values without recursion", "[protocol][limits]") {
+  LimitsGuard guard(100);
+  json deep = 1;
+  for (int i = 0; i < 100000; ++i) deep = json::array({std::move(deep)});  // nlohmann destroys this iteratively
+  CHECK(json_depth(deep, 100) == 101);
+  CHECK_THROWS_AS(check_depth(deep, "x"), LimitExceeded);
+  CHECK(json_depth(json::parse(R"({"a":[1,{"b":{}}],"c":2})"), 100) == 4);
+  CHECK(json_depth(json(5), 100) == 0);
+}
+
+TEST_CASE("recover_envelope reads the type and id of a broken message", "[protocol]") {
+  Envelope a = recover_envelope(R"({"type":"run.start","id":3,"spec":{"x":[1,2)");
+  CHECK(a.type == std::optional<std::string>("run.start"));
+  CHECK(a.id == std::optional<json>(json(3)));
+  Envelope b = recover_envelope("{\"spec\":" + nested_array(5000) + ",\"type\":\"schema.validate\",\"id\":\"v-1\"}");
+  CHECK(b.type == std::optional<std::string>("schema.validate"));
+  CHECK(b.id == std::optional<json>(json("v-1")));
+  Envelope c = recover_envelope(R"({"type":"op.done","id":7,"ok":true,"value":"a\ud83d"})");
+  CHECK(c.id == std::optional<json>(json(7)));
+  CHECK_FALSE(recover_envelope("[1,2]").type);
+  CHECK_FALSE(recover_envelope(R"({"type":["run.start"],"id":{}})").type);
+  CHECK_FALSE(recover_envelope(R"({"type":["run.start"],"id":{}})").id);
+  CHECK_FALSE(recover_envelope("").id);
+}
+
+TEST_CASE("a host op's result nested too deeply fails that op with a limit error; the run ends", "[protocol][limits]") {
+  LimitsGuard guard(64);
+  Harness h;
+  h.post(run_start(1, call_spec(json::array({1}))));
+  REQUIRE(h.run([](Harness& hh) {
+    const OpId id = hh.host.started.back()["id"].get<OpId>();
+    hh.post_raw(R"({"type":"op.done","id":)" + std::to_string(id) + R"(,"ok":true,"value":)" + nested_array(65) + "}");
+  }));
+  const json reply = *h.reply(1);
+  REQUIRE(reply["ok"] == false);
+  CHECK(reply["error"]["kind"] == "limit");
+  CHECK(reply["error"]["message"] == "the result of callback.invoke op 1 is nested deeper than the limit of 64 levels");
+  CHECK(h.host.events_of_type("protocol.error").empty());
+  CHECK(h.engine.active_runs() == 0);
+}
+
+TEST_CASE("a host op's result that is not JSON fails the op instead of leaving it pending", "[protocol]") {
+  Harness h;
+  h.post(run_start(1, call_spec(json::array())));
+  REQUIRE(h.run([](Harness& hh) {
+    const OpId id = hh.host.started.back()["id"].get<OpId>();
+    hh.post_raw(R"({"type":"op.done","id":)" + std::to_string(id) + R"(,"ok":true,"value":[1,2})");
+  }));
+  const json reply = *h.reply(1);
+  CHECK(reply["error"]["kind"] == "protocol");
+  CHECK_THAT(reply["error"]["message"].get<std::string>(),
+             Contains("the result of callback.invoke op 1 could not be read") && Contains("not valid JSON"));
+}
+
+TEST_CASE("commands that are too deep or unreadable still get an error reply", "[protocol][limits]") {
+  LimitsGuard guard(32);
+  Harness h;
+  h.post_raw(R"({"type":"run.start","id":1,"spec":{"kind":"call","fn":"f","args":)" + nested_array(40) + "}}");
+  h.post_raw("{\"type\":\"schema.validate\",\"schema\":" + nested_array(200000) + ",\"value\":1,\"id\":\"v\"}");
+  h.post_raw(R"({"type":"run.start","id":3,"spec":{"kind":"call","fn":"f","args":[1,}})");
+  h.post_raw(R"({"id":4,"spec":{}})");               // no type: nothing to answer as
+  h.post(json{{"type", "engine.info"}, {"id", 5}});  // the loop keeps going
+  REQUIRE(h.run([](Harness&) {}));
+  CHECK((*h.reply(1))["error"]["kind"] == "limit");
+  CHECK_THAT((*h.reply(1))["error"]["message"].get<std::string>(), Contains("run.start: message is nested deeper than the limit of 32 levels"));
+  CHECK((*h.reply("v"))["error"]["kind"] == "limit");
+  CHECK((*h.reply(3))["error"]["kind"] == "protocol");
+  CHECK_THAT((*h.reply(3))["error"]["message"].get<std::string>(), Contains("not valid JSON"));
+  CHECK((*h.reply(5))["ok"] == true);
+  const auto errors = h.host.events_of_type("protocol.error");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0]["error"]["message"].get<std::string>(), Contains("string \"type\""));
+  CHECK(h.host.started.empty());
+}
+
+TEST_CASE("lone surrogates in arguments and results arrive as U+FFFD and the run finishes", "[protocol][text]") {
+  Harness h;
+  h.post_raw(R"({"type":"run.start","id":1,"spec":{"kind":"call","fn":"f","args":["half \ud83d"]}})");
+  REQUIRE(h.run([](Harness& hh) {
+    const json& op = hh.host.started.back();
+    REQUIRE(op["args"][0] == "half \xEF\xBF\xBD");
+    hh.post_raw(R"({"type":"op.done","id":)" + op["id"].dump() + R"(,"ok":true,"value":{"\udc00":"x\ud800"}})");
+  }));
+  const json reply = *h.reply(1);
+  REQUIRE(reply["ok"] == true);
+  CHECK(reply["value"] == json{{"\xEF\xBF\xBD", "x\xEF\xBF\xBD"}});
+}
+
+TEST_CASE("engine.configure sets the depth limit within its bounds", "[protocol][limits]") {
+  LimitsGuard guard(kDefaultJsonDepth);
+  Harness h;
+  h.post(json{{"type", "engine.configure"}, {"id", 1}, {"limits", {{"jsonDepth", 8}}}});
+  REQUIRE(h.run([](Harness&) {}));  // the limits apply from the next batch on
+  h.post_raw(R"({"type":"run.start","id":2,"spec":{"kind":"call","fn":"f","args":)" + nested_array(6) + "}}");  // 8 deep in all
+  h.post_raw(R"({"type":"run.start","id":3,"spec":{"kind":"call","fn":"f","args":)" + nested_array(7) + "}}");  // 9
+  h.post(json{{"type", "engine.configure"}, {"id", 4}, {"limits", {{"jsonDepth", 0}}}});
+  h.post(json{{"type", "engine.configure"}, {"id", 5}, {"limits", {{"jsonDepth", kMaxJsonDepth + 1}}}});
+  h.post(json{{"type", "engine.configure"}, {"id", 6}, {"limits", {{"jsonDepth", "deep"}}}});
+  h.post(json{{"type", "engine.configure"}, {"id", 7}});
+  REQUIRE(h.run([](Harness& hh) { hh.post(Harness::done_ok(hh.host.started.back()["id"].get<OpId>(), 1)); }));
+  CHECK((*h.reply(1))["value"]["limits"] == json{{"jsonDepth", 8}, {"maxJsonDepth", kMaxJsonDepth}});
+  CHECK((*h.reply(2))["ok"] == true);
+  CHECK((*h.reply(3))["error"]["kind"] == "limit");
+  for (int id : {4, 5, 6}) {
+    CHECK((*h.reply(id))["error"]["kind"] == "protocol");
+    CHECK_THAT((*h.reply(id))["error"]["message"].get<std::string>(), Contains("\"limits.jsonDepth\" must be an integer from 1 to"));
+  }
+  CHECK((*h.reply(7))["value"]["limits"]["jsonDepth"] == 8);
+}
+
+TEST_CASE("a value the engine parses itself (defData text) beyond the limit fails the run with a limit error", "[protocol][limits]") {
+  LimitsGuard guard(100);
+  Harness h;
+  json spec{{"kind", "prompt"}, {"model", "m"}, {"variables", json::array({{{"name", "d"}, {"data", nested_array(5000)}}})}};
+  h.post(run_start(1, spec));
+  REQUIRE(h.run([](Harness&) {}));
+  const json reply = *h.reply(1);
+  CHECK(reply["error"]["kind"] == "limit");
+  CHECK_THAT(reply["error"]["message"].get<std::string>(), Contains("nested deeper than the limit of 100 levels"));
+  CHECK(h.host.started.empty());
+  CHECK(h.engine.active_runs() == 0);
+}
+
+TEST_CASE("engine.fault names the input that was being handled", "[protocol]") {
+  Harness h;
+  h.post(json{{"type", "run.start"}, {"id", 9}, {"spec", {{"kind", "fault"}, {"where", "loop"}}}});
+  CHECK_FALSE(h.run([](Harness&) {}));
+  const auto faults = h.host.events_of_type("engine.fault");
+  REQUIRE(faults.size() == 1);
+  CHECK(faults[0]["error"]["input"] == "run.start #9 (fault)");
+}

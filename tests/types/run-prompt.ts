@@ -1,0 +1,32 @@
+// runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
+// response.messages fed back as messages.
+import { mockModel, runPrompt, type Message, type PromptRun } from 'lmthing';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(_ok?: T): void {}
+
+export async function chat(): Promise<string> {
+  const model = mockModel([{ type: 'text', text: 'hi' }]);
+  const run: PromptRun = runPrompt({ model, system: 'Be terse.', prompt: 'Hello' });
+  const text = await run.text;
+  expectType<Equal<typeof text, string>>();
+  for await (const delta of run.textStream) expectType<Equal<typeof delta, string>>();
+  const { messages } = await run.response;
+  expectType<Equal<typeof messages, Message[]>>();
+  const next = runPrompt({ model, messages: [...messages, { role: 'user', content: 'More?' }] });
+  const { result } = await next;
+  // The function form keeps working.
+  await runPrompt((ctx) => ctx.$`Hi`, { model }).text;
+  // @ts-expect-error -- without a prompt function the config needs prompt or messages
+  runPrompt({ model });
+  // @ts-expect-error -- prompt is a string
+  runPrompt({ model, prompt: 42 });
+  // fullStream parts and run events are discriminated by `type`.
+  for await (const part of run.fullStream) {
+    if (part.type === 'tool-call') expectType<Equal<typeof part.toolName, string>>();
+    if (part.type === 'text-delta') expectType<Equal<typeof part.text, string>>();
+    // @ts-expect-error -- a finish part has no toolName
+    if (part.type === 'finish') void part.toolName;
+  }
+  return result.text;
+}

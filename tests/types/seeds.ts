@@ -1,0 +1,35 @@
+// The proposal's examples (/work/shared/seeds/lmthing-next-features.md), as far as they use methods
+// lmthing has, type-check unchanged; where a value's shape is not known (an approval's context) the
+// type argument documented in docs/typescript.md makes it typed.
+import { z } from 'zod';
+import { PromptContext } from 'lmthing';
+
+const ctx = new PromptContext();
+
+ctx.defValidator('codeOutput', z.object({ code: z.string(), language: z.string() }), async (output) => {
+  const errors = output.code.includes('eval(') ? [`${output.language}: eval is not allowed`] : [];
+  if (errors.length > 0) return { valid: false, errors, fix: 'Check syntax and try again' };
+  return { valid: true };
+});
+
+ctx.defGuard('requireAuth', (g) => g.state.authenticated === true, { onFail: 'throw', message: 'Authentication required' });
+ctx.defGuard('safeMode', (g) => g.state.dangerousOperationsEnabled === false, { onFail: 'prompt-user', tools: ['fileDelete', 'databaseDrop'] });
+
+ctx.defApproval('destructiveOperation', {
+  message: (context) => `About to delete ${context.fileCount} files. Proceed?`,
+  options: ['approve', 'deny', 'modify'],
+  timeout: 30000,
+  defaultAction: 'deny',
+  showPreview: true,
+});
+ctx.defApproval<{ files: string[] }>('destructiveOp', { message: (c) => `About to modify ${c.files.length} files. Continue?`, timeout: 30000 });
+
+ctx.defTool('writeFile', 'Write to file', z.object({ path: z.string(), content: z.string() }), async (args) => {
+  await Promise.resolve(`${args.path}: ${args.content.length} bytes`);
+  return { success: true };
+}, { guards: ['safeMode'], validator: 'codeOutput' });
+
+ctx.defAgent('codeAnalyzer', 'Analyze code quality', z.object({ files: z.array(z.string()) }), async (args, agentCtx) => {
+  agentCtx.$`Analyze code quality for: ${args.files.join(', ')}`;
+  await Promise.resolve();
+}, { model: 'openai:gpt-4o', retry: 'networkRetry', fallback: 'modelFailure' });
