@@ -48,3 +48,7 @@ export type { ValidationIssue, ValidationOutcome } from './validate.js';
 export { L, run, AssistantMessage, ConversationMessage, Mark, MarkRange, Tag, Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest } from './directive/index.js';
 export type { AgentLike, CatchResult, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, RunConfig, RunTool, Role } from './directive/index.js';
 export * from './storage/index.js';
+// observability (docs/observability.md)
+export { Redactor, REDACTED } from './observe/redact.js';
+export type { Logger, LoggerConfig, LogLevel, LogOutput, LogOutputFunction, LogRecord } from './observe/logger.js';
+export type { CustomEvent, EventHandler, EventOptions, LifecycleEvent, LifecycleEventName } from './observe/lifecycle.js';

@@ -40,7 +40,7 @@ export class DefinitionSet {
   }
 
   /** The stored values of every definition of `kind` a lookup here reaches (parents first). */
-  values<S>(kind: DefinitionKind<any, S>): S[] {
+  values<S>(kind: DefinitionKind<never, S>): S[] {
     return this.names(kind).map((name) => this.get(kind, name)!);
   }
 

@@ -84,9 +84,23 @@ export function checkEventName(name: unknown, method: string): string {
   return name;
 }
 
+/** A name custom events may be emitted under (`ctx.emit`, `L.event`): a valid name that is not a lifecycle event's. */
+export function checkCustomEventName(name: unknown, method: string): string {
+  const checked = checkEventName(name, method);
+  if (checked in LIFECYCLE_EVENTS) throw new ConfigError(`${method}: '${checked}' is a lifecycle event, raised by the run itself; emit a custom event name`);
+  return checked;
+}
+
 /** Token thresholds the handlers of `set` ask for. */
 export function tokenThresholds(set: DefinitionSet): number[] {
   return (handlers.get(set) ?? []).flatMap((h) => h.thresholds);
+}
+
+/** The run spec's `observe` field for `set`'s handlers and the queued custom events, or undefined when empty. */
+export function observeSpec(set: DefinitionSet, emits: Array<{ name: string; value: unknown }>): Record<string, unknown> | undefined {
+  const thresholds = tokenThresholds(set);
+  if (thresholds.length === 0 && emits.length === 0) return undefined;
+  return { ...(thresholds.length > 0 ? { tokenThresholds: thresholds } : {}), ...(emits.length > 0 ? { emits } : {}) };
 }
 
 /** Whether `set` has any event handler. */

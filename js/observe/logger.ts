@@ -7,6 +7,8 @@
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import type { DefinitionKind } from '../definitions/kind.js';
+import type { DefinitionSet } from '../definitions/set.js';
+import type { RunEvent } from '../run/events.js';
 import { Redactor } from './redact.js';
 
 /** Severity of a record, lowest first. */
@@ -225,3 +227,13 @@ export const loggerKind: DefinitionKind<LoggerConfig | undefined, DefinedLogger>
   },
   wire: () => ({}),
 };
+
+/**
+ * The engine's lifecycle logs: every run event of the tree, at `debug`, to the loggers of `set` that
+ * write debug records (`run event step-start` with the event as `event`).
+ */
+export function lifecycleLogs(set: DefinitionSet): (event: RunEvent) => void {
+  return (event) => {
+    for (const logger of set.values(loggerKind)) if (logger.enabled('debug')) logger.debug(`run event ${event.type}`, { event });
+  };
+}

@@ -5,7 +5,9 @@
  * run's events into the streaming `result`. Sub-agents are child runs of the same tree.
  */
 import * as c from '../config/check.js';
-import { definitionsOf, bindRun, stateView } from '../definitions/context.js';
+import { definitionsOf, bindRun, stateView, takePendingEmits } from '../definitions/context.js';
+import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
+import { lifecycleLogs } from '../observe/logger.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
 import type { Marshal } from '../definitions/kind.js';
@@ -239,7 +241,10 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
   const events = new RunEvents();
-  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, validateResponse, onEvent: config.onEvent });
+  // defEvent handlers of the whole tree, fed from its one event path; a handler's failure goes back on it.
+  const dispatch = new EventDispatch((event) => events.push(event));
+  events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
+  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, validateResponse, onEvent: config.onEvent });
   return { result: run.result, prompt: run.prompt };
 }
 
@@ -255,6 +260,8 @@ interface RunPlace {
   handlers: HumanHandlers;
   /** The tree's one event path (a sub-agent's events reach its root's observers, with their path). */
   events: RunEvents;
+  /** The tree's defEvent handlers. */
+  dispatch: EventDispatch;
   validateResponse?: ResponseValidation;
   onEvent?: RunPolicyConfig['onEvent'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
@@ -310,7 +317,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   if (place.validateResponse) checkReferences('runPrompt config.validateResponse', { validator: place.validateResponse.validator }, definitions, { validator: validatorKind });
   const storage = place.parent ? undefined : useRunStorage(engine, place.policies.storage);
   const human = place.parent ? null : host.human.open(place.handlers);
+  const removeHandlers = place.dispatch.add(definitions, path);
   const cleanup = () => {
+    if (place.parent) removeHandlers(); // a root's stay until the tree is gone (a late handler failure still reaches onError)
     for (const name of callbacks) engine.unregisterCallback(name);
     detachModels();
     human?.close();
@@ -357,6 +366,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (place.parent) spec.agent = place.name ?? 'agent';
     if (storage) spec.storage = storage.name;
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
+    const observe = observeSpec(definitions, takePendingEmits(ctx));
+    if (observe) spec.observe = observe;
     if (options.stopWhen) {
       const stopWhen = options.stopWhen;
       spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
@@ -388,15 +399,19 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         bindRun(ctx, { engine, runId: id, states: runStates });
       },
     });
+    // A root's result settles once its tree's event handlers are done.
+    const handled = () => (place.parent ? Promise.resolve() : place.dispatch.drain());
     const finished = reply.then(
-      (value) => {
+      async (value) => {
         const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
         cleanup();
+        await handled();
         result.succeed(v.steps, v.usage, v.finishReason, v.text, models.conversation.slice());
         return v;
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         cleanup();
+        await handled();
         result.fail(err);
         throw err;
       },
@@ -549,6 +564,7 @@ async function runAgent(
     policies,
     handlers: env.place.handlers,
     events: env.place.events,
+    dispatch: env.place.dispatch,
     parent,
     name: def.name,
     responseSchema: def.options.responseSchema,

@@ -9,15 +9,11 @@
 #include <typeindex>
 #include <utility>
 
+#include "observe/tree_observer.hpp"
 #include "pipeline/definitions.hpp"
 #include "policy/constraints.hpp"
 #include "runtime/loop.hpp"
 #include "runtime/random.hpp"
-
-namespace lmthing::observe {
-class Observatory;
-class TreeObserver;
-}  // namespace lmthing::observe
 
 namespace lmthing::pipeline {
 
