@@ -52,3 +52,5 @@ export * from './storage/index.js';
 export { Redactor, REDACTED } from './observe/redact.js';
 export type { Logger, LoggerConfig, LogLevel, LogOutput, LogOutputFunction, LogRecord } from './observe/logger.js';
 export type { CustomEvent, EventHandler, EventOptions, LifecycleEvent, LifecycleEventName } from './observe/lifecycle.js';
+export { metricsText, readMetrics, METRICS_CONTENT_TYPE } from './observe/metrics.js';
+export type { MetricConfig, MetricSnapshot, MetricsSnapshot, MetricType } from './observe/metrics.js';

@@ -252,6 +252,21 @@ export class CacheError extends StorageError {
   }
 }
 
+/** The codes of {@link MetricError}. */
+export type MetricErrorCode = 'METRIC_UNKNOWN' | 'METRIC_LABELS' | 'METRIC_VALUE' | 'METRIC_CONFLICT' | 'METRIC_INVALID';
+
+/**
+ * A metric could not be defined or recorded (docs/observability.md): an unknown metric
+ * (`METRIC_UNKNOWN`), an unknown or missing label (`METRIC_LABELS`), a value that is not finite or a
+ * counter going down (`METRIC_VALUE`), a name defined differently before on the engine
+ * (`METRIC_CONFLICT`), a bad definition (`METRIC_INVALID`).
+ */
+export class MetricError extends LmthingError {
+  constructor(code: MetricErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;
@@ -279,6 +294,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
   limit: (e) => new LimitExceededError(e.message, e.limit as string | undefined),
+  metric: (e) => new MetricError(typeof e.code === 'string' ? (e.code as MetricErrorCode) : 'METRIC_INVALID', e.message),
   storage: (e) => {
     const code = typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE';
     const details = { adapter: e.adapter as string | undefined, key: e.key as string | undefined };

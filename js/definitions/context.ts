@@ -25,6 +25,7 @@ import { liveValue, plainCopy, type StateSlot } from '../state/live.js';
 import type { RunStates } from '../state/run-states.js';
 import { cacheKind, type CacheConfig, type CacheStrategy } from './cache.js';
 import { draftWrite, stateKind, type StateOptions, type StoredState } from './state.js';
+import { checkRecording, metricKind, type MetricConfig, type MetricType } from '../observe/metrics.js';
 import { LoggerGroup, loggerKind, type Logger, type LoggerConfig } from '../observe/logger.js';
 import { addEventHandler, checkCustomEventName, type CustomEvent, type EventHandler, type EventOptions, type LifecycleEvent, type LifecycleEventName } from '../observe/lifecycle.js';
 
@@ -245,6 +246,31 @@ export class DefinitionContext {
       },
       refuse: (message) => new StateError('STORAGE_UNSERIALIZABLE', message, { state: name }),
     };
+  }
+
+  // ---- metrics (docs/observability.md)
+
+  /**
+   * Defines a metric kept in the engine: a `counter` (adds up), a `histogram` (counts into
+   * `buckets`) or a `gauge` (keeps the last value, or `aggregation` sum/max/min), recorded with
+   * {@link recordMetric} under the given `labels`. A name keeps one definition per engine.
+   */
+  defMetric(name: string, type: MetricType, config: MetricConfig = {}): Reference {
+    return reference(definitionsOf(this).add(metricKind, name, type, config));
+  }
+
+  /**
+   * Records `value` for metric `name` with `labels` (exactly the defined ones) while the run is live.
+   * Throws MetricError at once for an unknown metric, a bad label or value; the promise settles
+   * when the engine has it (awaiting it is optional).
+   */
+  recordMetric(name: string, value: number, labels?: Record<string, string | number | boolean>): Promise<void> {
+    const set = definitionsOf(this);
+    const checked = checkRecording(name, value, labels, (n) => set.get(metricKind, n), set.names(metricKind));
+    const run = this.live('recordMetric');
+    const sent = run.engine.request('metric.record', { run: run.runId, name, value, labels: checked }).then(() => undefined);
+    sent.catch(() => {});
+    return sent;
   }
 
   // ---- logging (docs/observability.md)

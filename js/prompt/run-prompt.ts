@@ -8,6 +8,7 @@ import * as c from '../config/check.js';
 import { definitionsOf, bindRun, stateView, takePendingEmits } from '../definitions/context.js';
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
+import type { MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
 import type { Marshal } from '../definitions/kind.js';
@@ -112,6 +113,11 @@ export interface PromptRunInfo {
   readonly approvals: ApprovalDesk;
   /** Pending interaction requests, and answering them by id. */
   readonly interactions: InteractionDesk;
+  /**
+   * The metrics this run tree recorded (its `defMetric`s and the built-in `lmthing_*` ones): live
+   * while it runs, final once it ended (docs/observability.md).
+   */
+  metrics(): Promise<MetricsSnapshot>;
 }
 
 /** @deprecated Events are {@link RunEvent}s now. */
@@ -401,15 +407,20 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     });
     // A root's result settles once its tree's event handlers are done.
     const handled = () => (place.parent ? Promise.resolve() : place.dispatch.drain());
+    let finalMetrics: MetricsSnapshot | undefined;
+    let over = false;
     const finished = reply.then(
       async (value) => {
-        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
+        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown; metrics?: MetricsSnapshot };
+        finalMetrics = v.metrics;
+        over = true;
         cleanup();
         await handled();
         result.succeed(v.steps, v.usage, v.finishReason, v.text, models.conversation.slice());
         return v;
       },
       async (err: unknown) => {
+        over = true;
         cleanup();
         await handled();
         result.fail(err);
@@ -427,6 +438,17 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       ),
       approvals: human?.approvals ?? noDesk,
       interactions: human?.interactions ?? noDesk,
+      metrics: async () => {
+        if (!over && runId >= 0) {
+          try {
+            return (await engine.request('metrics.read', { run: runId })) as MetricsSnapshot;
+          } catch {
+            // the run ended meanwhile: its final values come with its result
+          }
+        }
+        await finished.catch(() => {});
+        return finalMetrics ?? { metrics: [] };
+      },
     };
     return { result, prompt, finished };
   } catch (err) {
