@@ -390,7 +390,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
           Object.assign(steps[steps.length - 1] ?? {}, step);
         }
       })
-      .listen(place.parent ? undefined : (event) => result.push(event))
+      .listen(place.parent ? undefined : (event) => {
+        if (!OBSERVABILITY_ONLY.has(event.type)) result.push(event);
+      })
       .listen(place.parent ? undefined : (event) => seen.push(event))
       .listen(place.parent ? undefined : warnOnLoggedFallback)
       .listen(place.parent ? undefined : place.onEvent);
@@ -458,6 +460,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
 }
 
 let nextPromptRun = 1;
+
+/**
+ * Events for observers only (docs/observability.md): on `onEvent`, `prompt.events` and defEvent
+ * handlers, not in the AI-SDK-shaped `fullStream` (whose `error` part means the run failed).
+ */
+const OBSERVABILITY_ONLY = new Set<string>(['run-start', 'run-finish', 'model-call', 'error', 'token-threshold', 'span-start', 'span-end', 'metric']);
 
 const referenceKinds: ReferenceKinds = {
   retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind, cache: cacheKind,

@@ -75,7 +75,7 @@ test("the seed's three metrics, recorded in a hook and a tool, read back as JSON
     { type: 'text', text: 'done' },
   ]);
   let live;
-  const { result, prompt } = await runPrompt((ctx) => {
+  const started = runPrompt((ctx) => {
     ctx.defMetric('tokenUsage', 'counter', { labels: ['model', 'operation'], aggregation: 'sum' });
     ctx.defMetric('latency', 'histogram', { labels: ['tool', 'status'], buckets: [10, 50, 100, 500, 1000, 5000] });
     ctx.defMetric('successRate', 'gauge', { labels: ['agent'] });
@@ -87,7 +87,7 @@ test("the seed's three metrics, recorded in a hook and a tool, read back as JSON
       for (const ms of [5, 40, 40, 700, 9000]) await ctx.recordMetric('latency', ms, { tool: 'search', status: 'ok' });
       await ctx.recordMetric('successRate', 0.5, { agent: 'main' });
       await ctx.recordMetric('successRate', 0.9, { agent: 'main' });
-      live = await prompt.metrics();
+      live = await (await started).prompt.metrics();
       return 'ok';
     });
     ctx.defTool('broken', 'fails', {}, () => {
@@ -95,6 +95,7 @@ test("the seed's three metrics, recorded in a hook and a tool, read back as JSON
     });
     ctx.$`go`;
   }, { model, engine });
+  const { result, prompt } = await started;
   assert.equal(await result.text, 'done');
   assert.ok(live.metrics.some((m) => m.name === 'latency'), 'prompt.metrics() works while the run is live');
 
