@@ -39,28 +39,22 @@ TEST_CASE("a run with a tool error and a retried model call reports every lifecy
   Script script;
   script.callbacks["tool:broken"] = [](const json&) -> json { throw std::runtime_error("disk full"); };
   script.model_responses = {rate_limited(), response({call_part("c1", "broken", json::object())}, "tool-calls"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("broken")})},
-                           {"options", {{"maxRetries", 2}}},
-                           {"observe", {{"tokenThresholds", json::array({50})}}}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("broken")})}, {"options", {{"maxRetries", 2}}}, {"observe", {{"tokenThresholds", json::array({50})}}}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
 
   const std::vector<std::string> expected = {
-      "run-start",
-      "step-start",
+      "run-start",       "step-start",
       "model-call",  // attempt 1: 429
       "error",       // severity warning, source model
       "retry",
       "model-call",  // attempt 2: tool call
-      "tool-call",
-      "tool-error",
+      "tool-call",       "tool-error",
       "error",  // severity error, source tool
-      "step-finish",
-      "step-start",
-      "model-call",
+      "step-finish",     "step-start", "model-call",
       "token-threshold",  // 60 tokens ≥ 50
-      "step-finish",
-      "run-finish",
+      "step-finish",     "run-finish",
   };
   CHECK(event_types(h, 1) == expected);
 
@@ -131,7 +125,7 @@ TEST_CASE("a failing run ends with a critical error event and a failed run-finis
   REQUIRE(reply["ok"] == false);
   auto errors = events_of(h, 1, "error");
   REQUIRE(errors.size() == 2);
-  CHECK(errors[0]["severity"] == "warning");  // the attempt
+  CHECK(errors[0]["severity"] == "warning");   // the attempt
   CHECK(errors[1]["severity"] == "critical");  // the run
   CHECK(errors[1]["source"] == "run");
   auto finish = events_of(h, 1, "run-finish");
@@ -149,7 +143,8 @@ TEST_CASE("custom events: emitted before the run is live arrive after run-start,
     return "ok";
   };
   script.model_responses = {response({call_part("c1", "note", json::object())}, "tool-calls"), response({text_part("done")})};
-  json spec = prompt_spec({{"tools", json::array({tool_named("note")})}, {"observe", {{"emits", json::array({json{{"name", "setup"}, {"value", 1}}})}}}});
+  json spec =
+      prompt_spec({{"tools", json::array({tool_named("note")})}, {"observe", {{"emits", json::array({json{{"name", "setup"}, {"value", 1}}})}}}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["ok"] == true);
   auto emitted = events_of(h, 1, "emitted");

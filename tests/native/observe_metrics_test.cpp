@@ -75,7 +75,8 @@ TEST_CASE("labels must be exactly the defined ones; counters only go up", "[obse
 TEST_CASE("histograms count into cumulative buckets; the Prometheus text is exact", "[observe_metrics]") {
   MetricRegistry registry;
   const auto& latency = registry.define(parse_metric_spec(
-      "latency", {{"type", "histogram"}, {"labels", {"tool", "status"}}, {"buckets", {10, 50, 100}}, {"description", "Tool latency"}, {"unit", "ms"}}));
+      "latency",
+      {{"type", "histogram"}, {"labels", {"tool", "status"}}, {"buckets", {10, 50, 100}}, {"description", "Tool latency"}, {"unit", "ms"}}));
   for (double v : {5.0, 10.0, 42.0, 99.5, 1000.0}) registry.record(latency, {"search", "ok"}, v);
   const auto& rate = registry.define(parse_metric_spec("successRate", {{"type", "gauge"}, {"labels", {"agent"}}}));
   registry.record(rate, {"a\"b"}, 0.5);
@@ -154,7 +155,8 @@ TEST_CASE("a bad metric definition fails the run with a metric error", "[observe
   CHECK(reply["error"]["code"] == "METRIC_INVALID");
   Harness h2;
   Script script2;
-  json bad = run_prompt(h2, script2, prompt_spec({{"definitions", definitions({definition("metric", "m", {{"type", "counter"}, {"bukets", {1}}})})}}));
+  json bad =
+      run_prompt(h2, script2, prompt_spec({{"definitions", definitions({definition("metric", "m", {{"type", "counter"}, {"bukets", {1}}})})}}));
   REQUIRE(bad["ok"] == false);
   CHECK_THAT(bad["error"]["message"].get<std::string>(), Catch::Contains("buckets"));
 }
