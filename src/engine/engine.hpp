@@ -44,7 +44,7 @@ class Engine {
 
   Loop loop_;
   observe::Observatory observatory_;  // engine-wide metrics (before trees_: trees report to it)
-  policy::HumanDesk desk_;  // open approval / interaction requests
+  policy::HumanDesk desk_;            // open approval / interaction requests
   std::unordered_map<RunId, LiveRun> runs_;
   pipeline::TreeRegistry trees_;
   directive::Sessions directives_;  // runs of kind "conversation" (Liminal-style agents)

@@ -39,7 +39,8 @@ class ToolSpanObserver : public pipeline::Interceptor {
     const std::string id = call.context.value("toolCallId", std::string());
     SpanId parent = call.context.contains("span") && call.context["span"].is_number() ? call.context["span"].get<SpanId>() : 0;
     if (!parent) parent = tracer->parent_at(env.run, env.path);
-    json attributes{{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", call.target}, {"gen_ai.tool.call.id", id}, {"gen_ai.tool.type", "function"}};
+    json attributes{
+        {"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", call.target}, {"gen_ai.tool.call.id", id}, {"gen_ai.tool.type", "function"}};
     if (tracer->config().record_inputs) attributes["gen_ai.tool.call.arguments"] = call.input;
     const SpanId span = tracer->start(env.run, env.path, parent, "execute_tool " + call.target, "tool", std::move(attributes), env.loop.now_ms());
     const std::string key = Tracer::tool_key(env.run, id);
@@ -103,8 +104,12 @@ class AttemptObserver : public pipeline::Interceptor {
     Tracer* tracer = observer.tracer();
     SpanId span = 0;
     if (tracer) {
-      json attributes{{"gen_ai.operation.name", "chat"}, {"gen_ai.provider.name", provider}, {"gen_ai.system", provider},
-                      {"gen_ai.request.model", model},   {"lmthing.model", ref},              {"lmthing.attempt", attempt}};
+      json attributes{{"gen_ai.operation.name", "chat"},
+                      {"gen_ai.provider.name", provider},
+                      {"gen_ai.system", provider},
+                      {"gen_ai.request.model", model},
+                      {"lmthing.model", ref},
+                      {"lmthing.attempt", attempt}};
       const json params = call.input.value("params", json::object());
       if (params.contains("temperature")) attributes["gen_ai.request.temperature"] = params["temperature"];
       if (params.contains("maxOutputTokens")) attributes["gen_ai.request.max_tokens"] = params["maxOutputTokens"];
@@ -145,9 +150,9 @@ class AttemptObserver : public pipeline::Interceptor {
     observer.record(*b.model_duration, {ref, "ok"}, ms / 1000.0, env.run, env.path);
     observer.record(*b.tokens, {ref, "input"}, input, env.run, env.path);
     observer.record(*b.tokens, {ref, "output"}, output, env.run, env.path);
-    json event{{"type", "model-call"}, {"stepNumber", step},  {"model", ref},       {"modelId", model_id},
-               {"attempt", attempt},   {"ok", true},          {"durationMs", ms},  {"usage", usage},
-               {"finishReason", response.value("finishReason", "other")}};
+    json event{{"type", "model-call"}, {"stepNumber", step}, {"model", ref},
+               {"modelId", model_id},  {"attempt", attempt}, {"ok", true},
+               {"durationMs", ms},     {"usage", usage},     {"finishReason", response.value("finishReason", "other")}};
     if (auto price = prices_.find(model_id); price != prices_.end()) {
       const double cost = (input * price->second.input + output * price->second.output) / 1e6;
       observer.record(*b.cost, {ref}, cost, env.run, env.path);

@@ -38,6 +38,7 @@ void define_tracing(pipeline::RunTree& tree, const std::string& name, const prot
 }  // namespace lmthing::observe
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind metric_kind{"metric", "metric", {"type", "labels", "buckets", "aggregation", "description", "unit"}, observe::define_metric, nullptr};
+extern const DefinitionKind metric_kind{
+    "metric", "metric", {"type", "labels", "buckets", "aggregation", "description", "unit"}, observe::define_metric, nullptr};
 extern const DefinitionKind tracing_kind{"tracing", "tracing", {"sampling", "recordInputs", "recordOutputs"}, observe::define_tracing, nullptr};
 }  // namespace lmthing::pipeline::registered

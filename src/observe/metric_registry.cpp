@@ -57,8 +57,7 @@ std::string escaped(const std::string& text, bool quotes) {
 
 std::string label_set(const MetricSpec& spec, const std::vector<std::string>& values, const std::string& extra = {}) {
   std::string out;
-  for (std::size_t i = 0; i < spec.labels.size(); ++i)
-    out += (out.empty() ? "" : ",") + spec.labels[i] + "=\"" + escaped(values[i], true) + "\"";
+  for (std::size_t i = 0; i < spec.labels.size(); ++i) out += (out.empty() ? "" : ",") + spec.labels[i] + "=\"" + escaped(values[i], true) + "\"";
   if (!extra.empty()) out += (out.empty() ? "" : ",") + extra;
   return out.empty() ? out : "{" + out + "}";
 }
@@ -73,28 +72,20 @@ json labels_json(const MetricSpec& spec, const std::vector<std::string>& values)
 
 const char* to_string(MetricType type) noexcept {
   switch (type) {
-    case MetricType::Counter:
-      return "counter";
-    case MetricType::Histogram:
-      return "histogram";
-    case MetricType::Gauge:
-      return "gauge";
+    case MetricType::Counter: return "counter";
+    case MetricType::Histogram: return "histogram";
+    case MetricType::Gauge: return "gauge";
   }
   return "counter";
 }
 
 const char* to_string(Aggregation aggregation) noexcept {
   switch (aggregation) {
-    case Aggregation::Sum:
-      return "sum";
-    case Aggregation::Last:
-      return "last";
-    case Aggregation::Max:
-      return "max";
-    case Aggregation::Min:
-      return "min";
-    case Aggregation::Histogram:
-      return "histogram";
+    case Aggregation::Sum: return "sum";
+    case Aggregation::Last: return "last";
+    case Aggregation::Max: return "max";
+    case Aggregation::Min: return "min";
+    case Aggregation::Histogram: return "histogram";
   }
   return "sum";
 }
@@ -105,7 +96,8 @@ bool MetricSpec::operator==(const MetricSpec& other) const {
 }
 
 json MetricSpec::to_json() const {
-  json out{{"name", name}, {"type", to_string(type)}, {"labels", labels}, {"aggregation", to_string(aggregation)}, {"description", description}, {"unit", unit}};
+  json out{{"name", name}, {"type", to_string(type)}, {"labels", labels}, {"aggregation", to_string(aggregation)}, {"description", description},
+           {"unit", unit}};
   if (type == MetricType::Histogram) out["buckets"] = buckets;
   return out;
 }
@@ -180,8 +172,8 @@ const MetricSpec& MetricRegistry::define(const MetricSpec& spec) {
   auto it = metrics_.find(spec.name);
   if (it == metrics_.end()) return metrics_.emplace(spec.name, Metric{spec, {}}).first->second.spec;
   if (!(it->second.spec == spec))
-    throw MetricError("METRIC_CONFLICT", "metric \"" + spec.name + "\" is already defined differently on this engine (" + it->second.spec.to_json().dump() +
-                                             "); a metric keeps one definition for the engine's lifetime");
+    throw MetricError("METRIC_CONFLICT", "metric \"" + spec.name + "\" is already defined differently on this engine (" +
+                                             it->second.spec.to_json().dump() + "); a metric keeps one definition for the engine's lifetime");
   return it->second.spec;
 }
 
@@ -201,7 +193,8 @@ const MetricSpec& MetricRegistry::get(const std::string& name) const {
 
 std::vector<std::string> MetricRegistry::label_values(const MetricSpec& spec, const json& labels) {
   const std::string where = "metric \"" + spec.name + "\"";
-  if (!labels.is_null() && !labels.is_object()) throw MetricError("METRIC_LABELS", where + ": labels must be an object {name: value}, got " + labels.dump());
+  if (!labels.is_null() && !labels.is_object())
+    throw MetricError("METRIC_LABELS", where + ": labels must be an object {name: value}, got " + labels.dump());
   std::vector<std::string> values(spec.labels.size());
   std::vector<bool> seen(spec.labels.size(), false);
   if (labels.is_object())
@@ -243,18 +236,10 @@ double MetricRegistry::record(const MetricSpec& spec, const std::vector<std::str
   Series& series = metric->series[values];
   const MetricSpec& s = metric->spec;
   switch (s.aggregation) {
-    case Aggregation::Sum:
-      series.value += value;
-      break;
-    case Aggregation::Last:
-      series.value = value;
-      break;
-    case Aggregation::Max:
-      series.value = series.set ? std::max(series.value, value) : value;
-      break;
-    case Aggregation::Min:
-      series.value = series.set ? std::min(series.value, value) : value;
-      break;
+    case Aggregation::Sum: series.value += value; break;
+    case Aggregation::Last: series.value = value; break;
+    case Aggregation::Max: series.value = series.set ? std::max(series.value, value) : value; break;
+    case Aggregation::Min: series.value = series.set ? std::min(series.value, value) : value; break;
     case Aggregation::Histogram: {
       if (series.counts.empty()) series.counts.assign(s.buckets.size() + 1, 0);
       const auto bucket = std::lower_bound(s.buckets.begin(), s.buckets.end(), value);  // first bound >= value
@@ -313,7 +298,8 @@ std::string MetricRegistry::prometheus() const {
       std::uint64_t cumulative = 0;
       for (std::size_t i = 0; i < spec.buckets.size(); ++i) {
         cumulative += s.counts[i];
-        out += name + "_bucket" + label_set(spec, values, "le=\"" + prometheus_number(spec.buckets[i]) + "\"") + " " + std::to_string(cumulative) + "\n";
+        out +=
+            name + "_bucket" + label_set(spec, values, "le=\"" + prometheus_number(spec.buckets[i]) + "\"") + " " + std::to_string(cumulative) + "\n";
       }
       out += name + "_bucket" + label_set(spec, values, "le=\"+Inf\"") + " " + std::to_string(s.count) + "\n";
       out += name + "_sum" + label_set(spec, values) + " " + prometheus_number(s.sum) + "\n";

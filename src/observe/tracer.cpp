@@ -5,8 +5,9 @@ namespace lmthing::observe {
 SpanId Tracer::start(RunId run, const json& path, SpanId parent, const std::string& name, const char* kind, json attributes, double start_ms) {
   const SpanId id = next_++;
   open_.emplace(id, Open{run, path});
-  json event{{"type", "span-start"}, {"span", id},   {"parent", parent == 0 ? json() : json(parent)}, {"name", name}, {"kind", kind},
-             {"attributes", std::move(attributes)}, {"startMs", start_ms}, {"path", path}};
+  json event{{"type", "span-start"}, {"span", id},   {"parent", parent == 0 ? json() : json(parent)},
+             {"name", name},         {"kind", kind}, {"attributes", std::move(attributes)},
+             {"startMs", start_ms},  {"path", path}};
   loop_.emit(protocol::run_event(run, std::move(event)));
   return id;
 }
@@ -14,8 +15,9 @@ SpanId Tracer::start(RunId run, const json& path, SpanId parent, const std::stri
 void Tracer::end(SpanId span, const std::string& error, json attributes, double end_ms) {
   auto it = open_.find(span);
   if (it == open_.end()) return;
-  json event{{"type", "span-end"}, {"span", span}, {"endMs", end_ms}, {"status", error.empty() ? "ok" : "error"}, {"attributes", std::move(attributes)},
-             {"path", it->second.path}};
+  json event{
+      {"type", "span-end"},     {"span", span}, {"endMs", end_ms}, {"status", error.empty() ? "ok" : "error"}, {"attributes", std::move(attributes)},
+      {"path", it->second.path}};
   if (!error.empty()) event["error"] = error;
   const RunId run = it->second.run;
   open_.erase(it);

@@ -22,7 +22,8 @@ std::string text_of(const json& event, const char* field) {
 json error_event(const std::string& severity, const std::string& source, const protocol::WireError& error, json context, const json& path) {
   json detail{{"message", error.message}, {"kind", error.kind}, {"severity", severity}};
   if (auto code = error.extra.find("code"); code != error.extra.end() && code->is_string()) detail["code"] = *code;
-  return json{{"type", "error"}, {"severity", severity}, {"source", source}, {"error", std::move(detail)}, {"context", std::move(context)}, {"path", path}};
+  return json{{"type", "error"}, {"severity", severity}, {"source", source}, {"error", std::move(detail)}, {"context", std::move(context)},
+              {"path", path}};
 }
 
 void emit_observed(Loop& loop, pipeline::RunTree* tree, RunId run, json event) {
@@ -99,7 +100,8 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
     const std::string tool = text_of(event, "toolName");
     record(*b.tool_errors, {tool}, 1, run, path);
     json context{{"toolName", tool}, {"toolCallId", event.value("toolCallId", json())}, {"stepNumber", event.value("stepNumber", json())}};
-    follow.push_back(error_event("error", "tool", protocol::WireError{"callback", text_of(event, "error"), json::object()}, std::move(context), path));
+    follow.push_back(
+        error_event("error", "tool", protocol::WireError{"callback", text_of(event, "error"), json::object()}, std::move(context), path));
   } else if (type == "retry") {
     const std::string target = text_of(event, "target");
     const std::string name = target == "tool" ? text_of(event, "toolName") : text_of(event, "model");
@@ -109,8 +111,10 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
       if (!parent) parent = tracer_->parent_at(run, path);
       const double delay = event.value("delayMs", 0.0);
       const SpanId span = tracer_->start(run, path, parent, "retry " + name, "retry",
-                                         json{{"lmthing.retry.attempt", event.value("attempt", 0)}, {"lmthing.retry.delay_ms", delay},
-                                              {"lmthing.retry.target", target}, {"error.type", text_of(event, "error")}},
+                                         json{{"lmthing.retry.attempt", event.value("attempt", 0)},
+                                              {"lmthing.retry.delay_ms", delay},
+                                              {"lmthing.retry.target", target},
+                                              {"error.type", text_of(event, "error")}},
                                          now);
       tracer_->end(span, "", json::object(), now + delay);
     }
@@ -118,8 +122,10 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
     record(*b.fallbacks, {text_of(event, "name"), text_of(event, "strategy")}, 1, run, path);
     if (tracer_) {
       const SpanId span = tracer_->start(run, path, tracer_->parent_at(run, path), "fallback " + text_of(event, "name"), "fallback",
-                                         json{{"lmthing.fallback.strategy", text_of(event, "strategy")}, {"lmthing.fallback.from", text_of(event, "from")},
-                                              {"lmthing.fallback.to", text_of(event, "to")}, {"error.type", text_of(event, "error")}},
+                                         json{{"lmthing.fallback.strategy", text_of(event, "strategy")},
+                                              {"lmthing.fallback.from", text_of(event, "from")},
+                                              {"lmthing.fallback.to", text_of(event, "to")},
+                                              {"error.type", text_of(event, "error")}},
                                          now);
       tracer_->end(span, "", json::object(), now);
     }
@@ -128,7 +134,8 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
     if (tracer_) {
       SpanId parent = tracer_->recall(Tracer::tool_key(run, text_of(event, "toolCallId")));
       if (!parent) parent = tracer_->parent_at(run, path);
-      span = tracer_->start(run, path, parent, "approval " + text_of(event, "name"), "approval", json{{"lmthing.approval.name", text_of(event, "name")}}, now);
+      span = tracer_->start(run, path, parent, "approval " + text_of(event, "name"), "approval",
+                            json{{"lmthing.approval.name", text_of(event, "name")}}, now);
     }
     approvals_[text_of(event, "request")] = ApprovalWait{now, span};
   } else if (type == "approval-decision") {
@@ -137,7 +144,9 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
       const double waited = now - it->second.started_ms;
       event["waitMs"] = waited;
       record(*b.approval_wait, {text_of(event, "name"), text_of(event, "action")}, waited / 1000.0, run, path);
-      if (tracer_) tracer_->end(it->second.span, "", json{{"lmthing.approval.action", text_of(event, "action")}, {"lmthing.approval.source", text_of(event, "source")}}, now);
+      if (tracer_)
+        tracer_->end(it->second.span, "",
+                     json{{"lmthing.approval.action", text_of(event, "action")}, {"lmthing.approval.source", text_of(event, "source")}}, now);
       approvals_.erase(it);
     }
   } else if (type == "branch-started") {
@@ -145,7 +154,8 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
       json parent_path = path;
       parent_path.erase(parent_path.size() - 1);
       const std::string segment = path.back().is_string() ? path.back().get<std::string>() : path.back().dump();
-      const SpanId span = tracer_->start(run, path, tracer_->parent_at(run, parent_path), "branch " + segment, "branch", json{{"lmthing.branch", segment}}, now);
+      const SpanId span =
+          tracer_->start(run, path, tracer_->parent_at(run, parent_path), "branch " + segment, "branch", json{{"lmthing.branch", segment}}, now);
       tracer_->remember(Tracer::scope_key(run, path), span);
     }
   } else if (type == "branch-returned" || type == "branch-threw") {
