@@ -92,7 +92,8 @@ TEST_CASE("histograms count into cumulative buckets; the Prometheus text is exac
         "latency_count{tool=\"search\",status=\"ok\"} 5\n"
         "# TYPE successRate gauge\n"
         "successRate{agent=\"a\\\"b\"} 0.75\n");
-  const json* s = series_of(registry.snapshot(), "latency", {{"tool", "search"}, {"status", "ok"}});
+  const json snapshot = registry.snapshot();
+  const json* s = series_of(snapshot, "latency", {{"tool", "search"}, {"status", "ok"}});
   REQUIRE(s);
   CHECK((*s)["count"] == 5);
   CHECK((*s)["buckets"][1]["count"] == 3);
