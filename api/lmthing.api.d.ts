@@ -93,6 +93,7 @@ interface ApprovalDecisionEvent extends Located {
     toolCallId?: string;
     toolName?: string;
     stepNumber?: number;
+    waitMs?: number;
 }
 
 // ---- ApprovalDeniedError — errors.d.ts
@@ -444,6 +445,11 @@ function createOpenAI(settings?: ProviderSettings): OpenAIProvider;
 // ---- createOpenAICompatible — providers/openai.d.ts
 function createOpenAICompatible(settings: OpenAICompatibleSettings): OpenAIProvider;
 
+// ---- CustomEvent — observe/lifecycle.d.ts
+type CustomEvent = Extract<RunEvent, {
+    type: 'emitted';
+}>;
+
 // ---- DEFAULT_IDLE_TIMEOUT_MS — providers/types.d.ts
 const DEFAULT_IDLE_TIMEOUT_MS = 120000;
 
@@ -497,6 +503,13 @@ class DefinitionContext {
     memory(name: string): MemoryHandle;
     embed(values: string[], model: string | EmbeddingModel): Promise<EmbedResult>;
     private memoryRun;
+    defMetric(name: string, type: MetricType, config?: MetricConfig): Reference;
+    recordMetric(name: string, value: number, labels?: Record<string, string | number | boolean>): Promise<void>;
+    defLogger(name: string, config?: LoggerConfig): Reference;
+    get logger(): Logger;
+    defEvent<N extends LifecycleEventName>(name: N, handler: EventHandler<LifecycleEvent<N>>, options?: EventOptions): void;
+    defEvent(name: string, handler: EventHandler<CustomEvent>, options?: EventOptions): void;
+    emit(name: string, data?: unknown): Promise<void>;
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
@@ -566,6 +579,7 @@ interface EmbedResult {
 // ---- EmittedEvent — run/events.d.ts
 interface EmittedEvent extends Located {
     type: 'emitted';
+    name?: string;
     value: unknown;
 }
 
@@ -660,14 +674,36 @@ interface EngineOptions {
     limits?: EngineLimits;
 }
 
+// ---- ErrorEvent — run/events.d.ts
+interface ErrorEvent extends Located {
+    type: 'error';
+    severity: 'warning' | 'error' | 'critical';
+    source: 'model' | 'tool' | 'run' | 'handler' | 'constraint';
+    error: {
+        message: string;
+        kind: string;
+        code?: string;
+        severity: 'warning' | 'error' | 'critical';
+    };
+    context: Record<string, unknown>;
+}
+
 // ---- errorFromWire — errors.d.ts
 function errorFromWire(e: WireError): LmthingError;
 
 // ---- errorToWire — errors.d.ts
 function errorToWire(err: unknown): WireError;
 
+// ---- EventHandler — observe/lifecycle.d.ts
+type EventHandler<E> = (event: E) => void | Promise<void>;
+
 // ---- EventListener — run/events.d.ts
 type EventListener = (event: RunEvent) => void;
+
+// ---- EventOptions — observe/lifecycle.d.ts
+interface EventOptions {
+    threshold?: number | number[];
+}
 
 // ---- FallbackEvent — run/events.d.ts
 interface FallbackEvent extends Located {
@@ -981,7 +1017,12 @@ const L: {
         }>;
     };
     catch<A extends import("./directives.js").AgentLike>(agent: A): import("./directives.js").Directive<import("./directives.js").CatchResult<A extends import("./directives.js").AgentLike<infer T> ? Awaited<T> : never>>;
-    event(value: unknown): import("./directives.js").Directive<void>;
+    event(...args: [
+        value: unknown
+    ] | [
+        name: string,
+        data: unknown
+    ]): import("./directives.js").Directive<void>;
     messages: import("./directives.js").CallableDirective<import("./messages.js").ConversationMessage[], (filter: import("./directives.js").MessageFilter) => import("./directives.js").Directive<import("./messages.js").ConversationMessage[]>>;
     snapshot: import("./directives.js").Directive<readonly import("./messages.js").ConversationMessage[]>;
     mark: import("./directives.js").Directive<import("./messages.js").Mark>;
@@ -994,6 +1035,14 @@ interface LanguageModel {
     readonly modelId: string;
     generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions): Promise<ModelResponse>;
 }
+
+// ---- LifecycleEvent — observe/lifecycle.d.ts
+type LifecycleEvent<N extends LifecycleEventName> = Extract<RunEvent, {
+    type: (typeof LIFECYCLE_EVENTS)[N][number];
+}>;
+
+// ---- LifecycleEventName — observe/lifecycle.d.ts
+type LifecycleEventName = keyof typeof LIFECYCLE_EVENTS;
 
 // ---- LimitExceededError — errors.d.ts
 class LimitExceededError extends LmthingError {
@@ -1008,6 +1057,45 @@ class LmthingError extends Error {
         cause?: unknown;
     });
     static [Symbol.hasInstance](value: unknown): boolean;
+}
+
+// ---- Logger — observe/logger.d.ts
+interface Logger {
+    debug(msg: string, fields?: Record<string, unknown>): void;
+    info(msg: string, fields?: Record<string, unknown>): void;
+    warn(msg: string, fields?: Record<string, unknown>): void;
+    error(msg: string, fields?: Record<string, unknown>): void;
+    child(fields: Record<string, unknown>): Logger;
+}
+
+// ---- LoggerConfig — observe/logger.d.ts
+interface LoggerConfig {
+    level?: LogLevel | 'silent';
+    format?: 'json' | 'pretty';
+    outputs?: LogOutput[];
+    file?: string;
+    fields?: Record<string, unknown>;
+    redact?: string[];
+}
+
+// ---- LogLevel — observe/logger.d.ts
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+// ---- LogOutput — observe/logger.d.ts
+type LogOutput = 'console' | 'file' | {
+    file: string;
+} | LogOutputFunction;
+
+// ---- LogOutputFunction — observe/logger.d.ts
+type LogOutputFunction = (record: LogRecord, line: string) => void;
+
+// ---- LogRecord — observe/logger.d.ts
+interface LogRecord {
+    time: string;
+    level: LogLevel;
+    logger: string;
+    msg: string;
+    [field: string]: unknown;
 }
 
 // ---- Mark — directive/messages.d.ts
@@ -1125,6 +1213,76 @@ type MessageFilter = Tag | MarkRange | {
     range?: MarkRange;
 };
 
+// ---- MetricConfig — observe/metrics.d.ts
+interface MetricConfig {
+    labels?: string[];
+    buckets?: number[];
+    aggregation?: 'sum' | 'last' | 'max' | 'min' | 'histogram';
+    description?: string;
+    unit?: string;
+}
+
+// ---- MetricError — errors.d.ts
+class MetricError extends LmthingError {
+    constructor(code: MetricErrorCode, message: string);
+}
+
+// ---- MetricErrorCode — errors.d.ts
+type MetricErrorCode = 'METRIC_UNKNOWN' | 'METRIC_LABELS' | 'METRIC_VALUE' | 'METRIC_CONFLICT' | 'METRIC_INVALID';
+
+// ---- MetricEvent — run/events.d.ts
+interface MetricEvent extends Located {
+    type: 'metric';
+    name: string;
+    value: number;
+    current: number;
+    labels: Record<string, string>;
+    definition: {
+        name: string;
+        type: 'counter' | 'histogram' | 'gauge';
+        labels: string[];
+        aggregation: string;
+        description: string;
+        unit: string;
+        buckets?: number[];
+    };
+}
+
+// ---- METRICS_CONTENT_TYPE — observe/metrics.d.ts
+const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+// ---- MetricSnapshot — observe/metrics.d.ts
+interface MetricSnapshot {
+    name: string;
+    type: MetricType;
+    labels: string[];
+    aggregation: string;
+    description: string;
+    unit: string;
+    buckets?: number[];
+    series: Array<{
+        labels: Record<string, string>;
+        value?: number;
+        buckets?: Array<{
+            le: number;
+            count: number;
+        }>;
+        count?: number;
+        sum?: number;
+    }>;
+}
+
+// ---- MetricsSnapshot — observe/metrics.d.ts
+interface MetricsSnapshot {
+    metrics: MetricSnapshot[];
+}
+
+// ---- metricsText — observe/metrics.d.ts
+function metricsText(engine?: Engine): Promise<string>;
+
+// ---- MetricType — observe/metrics.d.ts
+type MetricType = 'counter' | 'histogram' | 'gauge';
+
 // ---- MockItem — mock-model.d.ts
 type MockItem = MockTextItem | MockToolCallItem | MockEndStepItem;
 
@@ -1146,6 +1304,24 @@ interface MockModelOptions {
         outputTokens?: number;
     };
     delayMs?: number;
+}
+
+// ---- ModelCallEvent — run/events.d.ts
+interface ModelCallEvent extends Located {
+    type: 'model-call';
+    stepNumber: number | null;
+    model: string;
+    modelId?: string;
+    attempt: number;
+    ok: boolean;
+    durationMs: number;
+    usage?: Usage;
+    finishReason?: FinishReason;
+    costUsd?: number;
+    error?: {
+        message: string;
+        kind: string;
+    };
 }
 
 // ---- ModelHandle — directive/directives.d.ts
@@ -1311,6 +1487,7 @@ interface PromptRunInfo {
     readonly events: RunEvent[];
     readonly approvals: ApprovalDesk;
     readonly interactions: InteractionDesk;
+    metrics(): Promise<MetricsSnapshot>;
 }
 
 // ---- PromptStep — prompt/run-prompt.d.ts
@@ -1370,6 +1547,9 @@ class RateLimitError extends LmthingError {
     constructor(message: string, retryAfterMs?: number, status?: number);
 }
 
+// ---- readMetrics — observe/metrics.d.ts
+function readMetrics(engine?: Engine): Promise<MetricsSnapshot>;
+
 // ---- realClock — clock.d.ts
 const realClock: HostClock;
 
@@ -1388,6 +1568,20 @@ interface ReasoningPart {
     signedBy?: SignatureSource;
     redacted?: boolean;
     itemId?: string;
+}
+
+// ---- REDACTED — observe/redact.d.ts
+const REDACTED = "[REDACTED]";
+
+// ---- Redactor — observe/redact.d.ts
+class Redactor {
+    private readonly keys;
+    private readonly secrets;
+    constructor(keys?: Iterable<string>, secrets?: string[]);
+    redact<T>(value: T): T;
+    redactText(text: string): string;
+    masks(key: string): boolean;
+    private walk;
 }
 
 // ---- RedisClientLike — storage/types.d.ts
@@ -1483,7 +1677,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -1494,6 +1688,22 @@ class RunEvents {
 
 // ---- RunEventType — run/events.d.ts
 type RunEventType = RunEvent['type'];
+
+// ---- RunFinishEvent — run/events.d.ts
+interface RunFinishEvent extends Located {
+    type: 'run-finish';
+    kind: 'prompt' | 'conversation';
+    ok: boolean;
+    durationMs: number;
+    finishReason?: FinishReason | 'budget';
+    usage?: Usage;
+    steps?: number;
+    error?: {
+        message: string;
+        kind: string;
+        code?: string;
+    };
+}
 
 // ---- RunOptions — engine.d.ts
 interface RunOptions {
@@ -1549,6 +1759,13 @@ class RunResult {
     private notify;
 }
 
+// ---- RunStartEvent — run/events.d.ts
+interface RunStartEvent extends Located {
+    type: 'run-start';
+    kind: 'prompt' | 'conversation';
+    model: string;
+}
+
 // ---- RunStorage — storage/host.d.ts
 interface RunStorage {
     readonly name: string;
@@ -1565,6 +1782,27 @@ interface RunTool<S = unknown> {
 
 // ---- SignatureSource — providers/types.d.ts
 type SignatureSource = 'anthropic' | 'google' | 'openai-responses';
+
+// ---- SpanEndEvent — run/events.d.ts
+interface SpanEndEvent extends Located {
+    type: 'span-end';
+    span: number;
+    endMs: number;
+    status: 'ok' | 'error';
+    error?: string;
+    attributes: Record<string, unknown>;
+}
+
+// ---- SpanStartEvent — run/events.d.ts
+interface SpanStartEvent extends Located {
+    type: 'span-start';
+    span: number;
+    parent: number | null;
+    name: string;
+    kind: 'run' | 'step' | 'model' | 'tool' | 'approval' | 'retry' | 'fallback' | 'branch';
+    attributes: Record<string, unknown>;
+    startMs: number;
+}
 
 // ---- StateConflictEvent — run/events.d.ts
 interface StateConflictEvent extends OfState {
@@ -1846,6 +2084,16 @@ interface TokenConstraintConfig {
     onExceeded?: 'stop' | 'warn';
     track?: Tracked;
     tracking?: Tracked;
+}
+
+// ---- TokenThresholdEvent — run/events.d.ts
+interface TokenThresholdEvent extends Located {
+    type: 'token-threshold';
+    usage: number;
+    threshold: number;
+    source: string;
+    inputTokens: number;
+    outputTokens: number;
 }
 
 // ---- tool — prompt/context.d.ts

@@ -56,3 +56,9 @@ export type { MemoryConfig, MemoryInput, MemorySearchOptions, MemorySearchResult
 export { offlineEmbedding } from './memory/offline-embedding.js';
 export type { OfflineEmbeddingOptions } from './memory/offline-embedding.js';
 export type { ContextConfig, ContextStrategy } from './definitions/context-window.js';
+// observability (docs/observability.md)
+export { Redactor, REDACTED } from './observe/redact.js';
+export type { Logger, LoggerConfig, LogLevel, LogOutput, LogOutputFunction, LogRecord } from './observe/logger.js';
+export type { CustomEvent, EventHandler, EventOptions, LifecycleEvent, LifecycleEventName } from './observe/lifecycle.js';
+export { metricsText, readMetrics, METRICS_CONTENT_TYPE } from './observe/metrics.js';
+export type { MetricConfig, MetricSnapshot, MetricsSnapshot, MetricType } from './observe/metrics.js';

@@ -328,6 +328,21 @@ export class MemoryError extends LmthingError {
   }
 }
 
+/** The codes of {@link MetricError}. */
+export type MetricErrorCode = 'METRIC_UNKNOWN' | 'METRIC_LABELS' | 'METRIC_VALUE' | 'METRIC_CONFLICT' | 'METRIC_INVALID';
+
+/**
+ * A metric could not be defined or recorded (docs/observability.md): an unknown metric
+ * (`METRIC_UNKNOWN`), an unknown or missing label (`METRIC_LABELS`), a value that is not finite or a
+ * counter going down (`METRIC_VALUE`), a name defined differently before on the engine
+ * (`METRIC_CONFLICT`), a bad definition (`METRIC_INVALID`).
+ */
+export class MetricError extends LmthingError {
+  constructor(code: MetricErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;
@@ -367,6 +382,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
       cause: e.cause,
     }),
   memory: (e) => new MemoryError((typeof e.code === 'string' ? e.code : 'INVALID_CONFIG') as MemoryErrorCode, e.message, { memory: e.memory as string | undefined }),
+  metric: (e) => new MetricError(typeof e.code === 'string' ? (e.code as MetricErrorCode) : 'METRIC_INVALID', e.message),
   storage: (e) => {
     const code = typeof e.code === 'string' ? (e.code as StorageErrorCode) : 'STORAGE_UNAVAILABLE';
     const details = { adapter: e.adapter as string | undefined, key: e.key as string | undefined };

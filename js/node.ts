@@ -4,6 +4,7 @@
  * so the bytes are read here and passed as `wasmBinary`). Both files are referenced literally
  * (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack, Next.js) carry them.
  */
+import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,10 @@ import { checkEngineOptions, loadFailure, WASM_FILE, type CreateEngineOptions } 
 import { terminalApprover } from './prompt/terminal.js';
 import { EngineHost } from './run/host.js';
 import { installStorageHost } from './storage/host.js';
+import { setLogFileOpener } from './observe/logger.js';
+
+// defLogger's file output: one append per record (O_APPEND), so writers sharing a file never split a line.
+setLogFileOpener((path) => ({ write: (line) => appendFileSync(path, line) }));
 
 export * from './common.js';
 export type { CreateEngineOptions } from './engine-options.js';

@@ -35,6 +35,9 @@ import { MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type M
 import { EngineHost } from '../run/host.js';
 import { resolveEmbeddingModel } from '../providers/registry.js';
 import type { EmbeddingModel, EmbedResult } from '../providers/types.js';
+import { checkRecording, metricKind, type MetricConfig, type MetricType } from '../observe/metrics.js';
+import { LoggerGroup, loggerKind, type Logger, type LoggerConfig } from '../observe/logger.js';
+import { addEventHandler, checkCustomEventName, type CustomEvent, type EventHandler, type EventOptions, type LifecycleEvent, type LifecycleEventName } from '../observe/lifecycle.js';
 
 interface LiveRun {
   engine: Engine;
@@ -96,6 +99,18 @@ const noMarshal = {
   },
 };
 
+/** Custom events emitted before the run was live (sent in the run spec), and ctxs whose run ended. */
+const pendingEmits = new WeakMap<DefinitionContext, Array<{ name: string; value: JsonValue }>>();
+const endedRuns = new WeakSet<DefinitionContext>();
+const loggerGroups = new WeakMap<DefinitionContext, LoggerGroup>();
+
+/** @internal Takes the custom events `ctx.emit` queued before the run started. */
+export function takePendingEmits(ctx: DefinitionContext): Array<{ name: string; value: JsonValue }> {
+  const list = pendingEmits.get(ctx) ?? [];
+  pendingEmits.delete(ctx);
+  return list;
+}
+
 /** The states of a run that ended, still readable through the ctx that defined it. */
 const endedStates = new WeakMap<DefinitionContext, RunStates>();
 
@@ -104,8 +119,10 @@ export function bindRun(ctx: DefinitionContext, run: LiveRun | undefined): void 
   if (run) {
     liveRuns.set(ctx, run);
     endedStates.delete(ctx);
+    endedRuns.delete(ctx);
     return;
   }
+  if (liveRuns.has(ctx)) endedRuns.add(ctx);
   const states = liveRuns.get(ctx)?.states;
   if (states?.loaded) {
     states.end();
@@ -419,6 +436,96 @@ export class DefinitionContext {
     } finally {
       storage?.release();
     }
+  }
+
+  // ---- metrics (docs/observability.md)
+
+  /**
+   * Defines a metric kept in the engine: a `counter` (adds up), a `histogram` (counts into
+   * `buckets`) or a `gauge` (keeps the last value, or `aggregation` sum/max/min), recorded with
+   * {@link recordMetric} under the given `labels`. A name keeps one definition per engine.
+   */
+  defMetric(name: string, type: MetricType, config: MetricConfig = {}): Reference {
+    return reference(definitionsOf(this).add(metricKind, name, type, config));
+  }
+
+  /**
+   * Records `value` for metric `name` with `labels` (exactly the defined ones) while the run is live.
+   * Throws MetricError at once for an unknown metric, a bad label or value; the promise settles
+   * when the engine has it (awaiting it is optional).
+   */
+  recordMetric(name: string, value: number, labels?: Record<string, string | number | boolean>): Promise<void> {
+    const set = definitionsOf(this);
+    const checked = checkRecording(name, value, labels, (n) => set.get(metricKind, n), set.names(metricKind));
+    const run = this.live('recordMetric');
+    const sent = run.engine.request('metric.record', { run: run.runId, name, value, labels: checked }).then(() => undefined);
+    sent.catch(() => {});
+    return sent;
+  }
+
+  // ---- logging (docs/observability.md)
+
+  /**
+   * Defines a structured logger: records at `level` and above, as JSON lines or pretty text, to the
+   * console, a file (Node, appended) or your function, with `fields` on every record and `redact`
+   * keys masked at any depth (secret headers and API keys always). `ctx.logger` writes to every
+   * logger defined here and in the parent runs.
+   */
+  defLogger(name: string, config: LoggerConfig = {}): Reference {
+    return reference(definitionsOf(this).add(loggerKind, name, config));
+  }
+
+  /**
+   * The run's logger (`debug|info|warn|error(msg, fields)`, `child(fields)`), usable in the prompt
+   * function, tools, hooks and event handlers. Without a `defLogger`, warnings and errors still
+   * reach the console.
+   */
+  get logger(): Logger {
+    let group = loggerGroups.get(this);
+    if (!group) {
+      const set = definitionsOf(this);
+      group = new LoggerGroup(() => set.values(loggerKind));
+      loggerGroups.set(this, group);
+    }
+    return group;
+  }
+
+  // ---- events (docs/observability.md)
+
+  /**
+   * Handles lifecycle event `name` (`onRunStart`, `onStepStart`, `onStepFinish`, `onModelCall`,
+   * `onToolStart`, `onToolEnd`, `onError`, `onTokenThreshold`, `onApproval`, `onStateChange`,
+   * `onRunFinish`) or custom event `name` (raised with {@link emit} or `L.event(name, data)`), for this
+   * run and the sub-agents and branches below it. Handlers run one at a time in event order, off the
+   * run's critical path; the run's result settles once they are done. A handler that throws becomes an
+   * `error` event (severity `warning`, source `handler`) and the run goes on.
+   */
+  defEvent<N extends LifecycleEventName>(name: N, handler: EventHandler<LifecycleEvent<N>>, options?: EventOptions): void;
+  defEvent(name: string, handler: EventHandler<CustomEvent>, options?: EventOptions): void;
+  defEvent(name: string, handler: EventHandler<never>, options?: EventOptions): void {
+    addEventHandler(definitionsOf(this), name, handler, options);
+  }
+
+  /**
+   * Raises custom event `name` with JSON `data`: an `emitted` event `{name, value}` on the run's event
+   * path (`onEvent`, `fullStream`) that `defEvent(name, handler)` handlers receive. Before the run
+   * starts it is queued and raised right after `run-start`. The promise settles once the engine has it
+   * (awaiting it is optional).
+   */
+  emit(name: string, data?: unknown): Promise<void> {
+    const eventName = checkCustomEventName(name, 'ctx.emit');
+    const problem = data === undefined ? undefined : jsonProblem(data, 'data');
+    if (problem) throw new ConfigError(`ctx.emit("${eventName}"): ${problem} (event data must be JSON)`);
+    const value = (data === undefined ? null : plainCopy(data)) as JsonValue;
+    const run = liveRuns.get(this);
+    if (!run) {
+      if (endedRuns.has(this)) throw new NotRunningError(`ctx.emit("${eventName}"): the run ended; custom events are raised before or while it runs`);
+      pendingEmits.set(this, [...(pendingEmits.get(this) ?? []), { name: eventName, value }]);
+      return Promise.resolve();
+    }
+    const sent = run.engine.request('event.emit', { run: run.runId, name: eventName, value }).then(() => undefined);
+    sent.catch(() => {}); // not awaiting it is fine; an awaiting caller still sees the rejection
+    return sent;
   }
 
   // ---- while the run is live

@@ -32,6 +32,8 @@ export interface DefinitionKind<Config, Stored = Config> {
   readonly noun: string;
   /** Checks `config` at the def* call (throws ConfigError) and returns what to keep. */
   check(where: string, config: Config, ...rest: unknown[]): Stored;
+  /** Kept in the host only (loggers): not sent to the engine. */
+  readonly hostOnly?: boolean;
   /** The wire config of a stored definition. */
   wire(stored: Stored, marshal: Marshal): Record<string, unknown>;
 }

@@ -34,12 +34,18 @@ export class DefinitionSet {
     return [...new Set([...(this.parent?.names(kind) ?? []), ...own])];
   }
 
+  /** How many definitions the engine gets. */
   get size(): number {
-    return this.entries.size;
+    return [...this.entries.values()].filter((d) => !d.kind.hostOnly).length;
+  }
+
+  /** The stored values of every definition of `kind` a lookup here reaches (parents first). */
+  values<S>(kind: DefinitionKind<never, S>): S[] {
+    return this.names(kind).map((name) => this.get(kind, name)!);
   }
 
   /** The spec's `definitions`: [{kind, name, config}]. */
   toWire(marshal: Marshal): Array<{ kind: string; name: string; config: Record<string, unknown> }> {
-    return [...this.entries.values()].map((d) => ({ kind: d.kind.kind, name: d.name, config: d.kind.wire(d.stored, marshal) }));
+    return [...this.entries.values()].filter((d) => !d.kind.hostOnly).map((d) => ({ kind: d.kind.kind, name: d.name, config: d.kind.wire(d.stored, marshal) }));
   }
 }

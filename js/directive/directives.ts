@@ -7,6 +7,7 @@
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
 import { ConfigError } from '../errors.js';
+import { checkCustomEventName } from '../observe/lifecycle.js';
 import type { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';
 import { Tag as TagClass } from './messages.js';
 
@@ -252,9 +253,13 @@ export const L = {
     return new Directive(new DirectiveRequest('catch', { agent }));
   },
 
-  /** Emits an `emitted` event (`value` as JSON) to `onEvent` and the run's event stream. */
-  event(value: unknown): Directive<void> {
-    return new Directive(new DirectiveRequest('event', { value }));
+  /**
+   * Emits an `emitted` event (`value` as JSON) to `onEvent` and the run's event stream;
+   * `L.event(name, data)` emits custom event `name`, which `defEvent(name, handler)` handlers receive.
+   */
+  event(...args: [value: unknown] | [name: string, data: unknown]): Directive<void> {
+    if (args.length < 2) return new Directive(new DirectiveRequest('event', { value: args[0] }));
+    return new Directive(new DirectiveRequest('event', { name: checkCustomEventName(args[0], 'L.event'), value: args[1] }));
   },
 
   /** The current messages; `L.messages(filter)` keeps those with a tag and/or in a mark range. */

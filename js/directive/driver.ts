@@ -6,7 +6,9 @@
  * that yielded it, so `try/catch` inside an agent works.
  */
 import * as c from '../config/check.js';
-import { bindRun, definitionsOf, DefinitionContext, stateView } from '../definitions/context.js';
+import { bindRun, definitionsOf, DefinitionContext, stateView, takePendingEmits } from '../definitions/context.js';
+import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
+import { lifecycleLogs } from '../observe/logger.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
 import { stateKind } from '../definitions/state.js';
@@ -228,6 +230,10 @@ class DirectiveRun {
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
     const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);
+    // defEvent handlers (docs/observability.md): fed from the run's one event path, failures go back on it.
+    const dispatch = new EventDispatch((event) => runEvents.push(event));
+    dispatch.add(definitionsOf(this.definitions), ['root']);
+    runEvents.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(this.definitions)));
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     let detach = () => {};
@@ -237,6 +243,8 @@ class DirectiveRun {
       spec.storage = this.storage.name;
       const definitions = definitionsOf(this.definitions);
       if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
+      const observe = observeSpec(definitions, takePendingEmits(this.definitions));
+      if (observe) spec.observe = observe;
       ended = this.engine.startRun(spec, {
         signal: this.config.signal,
         onEvent: (event) => runEvents.push(event as unknown as RunEvent),
@@ -274,6 +282,7 @@ class DirectiveRun {
     } finally {
       this.release(human, detach);
     }
+    await dispatch.drain(); // the run's result settles once its event handlers are done
     if (this.config.signal?.aborted && outcome.ok) outcome = { ok: false, error: this.abortError() };
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
@@ -367,7 +376,7 @@ class DirectiveRun {
         }
       }
       case 'event':
-        await this.command(conv, 'emit', { value: toJson(a.value) });
+        await this.command(conv, 'emit', { ...(a.name === undefined ? {} : { name: a.name }), value: toJson(a.value) });
         return undefined;
       case 'messages':
         return this.readMessages(conv, a.filter);

@@ -5,8 +5,11 @@
  * run's events into the streaming `result`. Sub-agents are child runs of the same tree.
  */
 import * as c from '../config/check.js';
-import { definitionsOf, bindRun, bindPreRun, stateView } from '../definitions/context.js';
+import { definitionsOf, bindRun, bindPreRun, stateView, takePendingEmits } from '../definitions/context.js';
 import type { MemoryMarshal } from '../definitions/memory.js';
+import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
+import { lifecycleLogs } from '../observe/logger.js';
+import type { MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
@@ -110,6 +113,11 @@ export interface PromptRunInfo {
   readonly approvals: ApprovalDesk;
   /** Pending interaction requests, and answering them by id. */
   readonly interactions: InteractionDesk;
+  /**
+   * The metrics this run tree recorded (its `defMetric`s and the built-in `lmthing_*` ones): live
+   * while it runs, final once it ended (docs/observability.md).
+   */
+  metrics(): Promise<MetricsSnapshot>;
 }
 
 /** @deprecated Events are {@link RunEvent}s now. */
@@ -247,7 +255,10 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
   const events = new RunEvents();
-  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, validateResponse, onEvent: config.onEvent });
+  // defEvent handlers of the whole tree, fed from its one event path; a handler's failure goes back on it.
+  const dispatch = new EventDispatch((event) => events.push(event));
+  events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
+  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, validateResponse, onEvent: config.onEvent });
   return { result: run.result, prompt: run.prompt };
 }
 
@@ -263,6 +274,8 @@ interface RunPlace {
   handlers: HumanHandlers;
   /** The tree's one event path (a sub-agent's events reach its root's observers, with their path). */
   events: RunEvents;
+  /** The tree's defEvent handlers. */
+  dispatch: EventDispatch;
   validateResponse?: ResponseValidation;
   onEvent?: RunPolicyConfig['onEvent'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
@@ -324,7 +337,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   if (place.validateResponse) checkReferences('runPrompt config.validateResponse', { validator: place.validateResponse.validator }, definitions, { validator: validatorKind });
   const storage = place.parent ? undefined : useRunStorage(engine, place.policies.storage);
   const human = place.parent ? null : host.human.open(place.handlers);
+  const removeHandlers = place.dispatch.add(definitions, path);
   const cleanup = () => {
+    if (place.parent) removeHandlers(); // a root's stay until the tree is gone (a late handler failure still reaches onError)
     for (const name of callbacks) engine.unregisterCallback(name);
     detachModels();
     human?.close();
@@ -371,6 +386,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (place.parent) spec.agent = place.name ?? 'agent';
     if (storage) spec.storage = storage.name;
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
+    const observe = observeSpec(definitions, takePendingEmits(ctx));
+    if (observe) spec.observe = observe;
     if (options.stopWhen) {
       const stopWhen = options.stopWhen;
       spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
@@ -387,7 +404,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
           Object.assign(steps[steps.length - 1] ?? {}, step);
         }
       })
-      .listen(place.parent ? undefined : (event) => result.push(event))
+      .listen(place.parent ? undefined : (event) => {
+        if (!OBSERVABILITY_ONLY.has(event.type)) result.push(event);
+      })
       .listen(place.parent ? undefined : (event) => seen.push(event))
       .listen(place.parent ? undefined : warnOnLoggedFallback)
       .listen(place.parent ? undefined : place.onEvent);
@@ -402,15 +421,24 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         bindRun(ctx, { engine, runId: id, states: runStates });
       },
     });
+    // A root's result settles once its tree's event handlers are done.
+    const handled = () => (place.parent ? Promise.resolve() : place.dispatch.drain());
+    let finalMetrics: MetricsSnapshot | undefined;
+    let over = false;
     const finished = reply.then(
-      (value) => {
-        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown };
+      async (value) => {
+        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown; metrics?: MetricsSnapshot };
+        finalMetrics = v.metrics;
+        over = true;
         cleanup();
+        await handled();
         result.succeed(v.steps, v.usage, v.finishReason, v.text, models.conversation.slice());
         return v;
       },
-      (err: unknown) => {
+      async (err: unknown) => {
+        over = true;
         cleanup();
+        await handled();
         result.fail(err);
         throw err;
       },
@@ -426,6 +454,17 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       ),
       approvals: human?.approvals ?? noDesk,
       interactions: human?.interactions ?? noDesk,
+      metrics: async () => {
+        if (!over && runId >= 0) {
+          try {
+            return (await engine.request('metrics.read', { run: runId })) as MetricsSnapshot;
+          } catch {
+            // the run ended meanwhile: its final values come with its result
+          }
+        }
+        await finished.catch(() => {});
+        return finalMetrics ?? { metrics: [] };
+      },
     };
     return { result, prompt, finished };
   } catch (err) {
@@ -435,6 +474,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
 }
 
 let nextPromptRun = 1;
+
+/**
+ * Events for observers only (docs/observability.md): on `onEvent`, `prompt.events` and defEvent
+ * handlers, not in the AI-SDK-shaped `fullStream` (whose `error` part means the run failed).
+ */
+const OBSERVABILITY_ONLY = new Set<string>(['run-start', 'run-finish', 'model-call', 'error', 'token-threshold', 'span-start', 'span-end', 'metric']);
 
 const referenceKinds: ReferenceKinds = {
   retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind, cache: cacheKind,
@@ -564,6 +609,7 @@ async function runAgent(
     policies,
     handlers: env.place.handlers,
     events: env.place.events,
+    dispatch: env.place.dispatch,
     parent,
     name: def.name,
     responseSchema: def.options.responseSchema,

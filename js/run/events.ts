@@ -170,6 +170,8 @@ export interface ApprovalDecisionEvent extends Located {
   toolCallId?: string;
   toolName?: string;
   stepNumber?: number;
+  /** Engine-clock milliseconds from the request to this decision. */
+  waitMs?: number;
 }
 
 export interface ValidationEvent extends Located {
@@ -263,12 +265,114 @@ export interface BranchThrewEvent extends Located {
   error: { message: string } | null;
 }
 
-/** A value an agent emitted with `L.event(value)`. */
+/** A value an agent emitted with `L.event(value)`, or a custom event (`ctx.emit(name, data)`, `L.event(name, data)`). */
 export interface EmittedEvent extends Located {
   type: 'emitted';
+  /** The custom event's name (absent for `L.event(value)`). */
+  name?: string;
   value: unknown;
 }
 
+// ---- observability (docs/observability.md)
+
+/** A run (root, sub-agent or directive run) began. */
+export interface RunStartEvent extends Located {
+  type: 'run-start';
+  kind: 'prompt' | 'conversation';
+  /** The run's model (its `default` model for a directive run). */
+  model: string;
+}
+
+/** A run ended; `ok` false with `error` when it failed or was cancelled. */
+export interface RunFinishEvent extends Located {
+  type: 'run-finish';
+  kind: 'prompt' | 'conversation';
+  ok: boolean;
+  /** Engine-clock milliseconds from run-start. */
+  durationMs: number;
+  finishReason?: FinishReason | 'budget';
+  usage?: Usage;
+  /** Steps the run took (prompt runs). */
+  steps?: number;
+  error?: { message: string; kind: string; code?: string };
+}
+
+/** One model call attempt ended (a retried call makes several). */
+export interface ModelCallEvent extends Located {
+  type: 'model-call';
+  stepNumber: number | null;
+  /** The model's name in the run (`openai:gpt-4o-mini`). */
+  model: string;
+  /** The id the provider was asked for (what prices it). */
+  modelId?: string;
+  /** 1 for the first attempt of the step's call. */
+  attempt: number;
+  ok: boolean;
+  durationMs: number;
+  usage?: Usage;
+  finishReason?: FinishReason;
+  /** USD, when a cost constraint prices the model. */
+  costUsd?: number;
+  error?: { message: string; kind: string };
+}
+
+/**
+ * Something went wrong: `warning` (a model attempt failed, a handler threw), `error` (a tool call's
+ * error went back to the model, a budget was exceeded) or `critical` (the run failed).
+ */
+export interface ErrorEvent extends Located {
+  type: 'error';
+  severity: 'warning' | 'error' | 'critical';
+  source: 'model' | 'tool' | 'run' | 'handler' | 'constraint';
+  error: { message: string; kind: string; code?: string; severity: 'warning' | 'error' | 'critical' };
+  /** Where: `{toolName, toolCallId, stepNumber}`, `{model, attempt}`, `{handler, event}` ... */
+  context: Record<string, unknown>;
+}
+
+/** The run tree's tokens (input + output) reached a threshold (`defEvent` option, or a token constraint's max). */
+export interface TokenThresholdEvent extends Located {
+  type: 'token-threshold';
+  /** Tokens used so far by the whole run tree. */
+  usage: number;
+  threshold: number;
+  /** `config` (a defEvent threshold) or the token constraint's name. */
+  source: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** A traced span began (only with `defTracing`; the host turns these into OpenTelemetry spans). */
+export interface SpanStartEvent extends Located {
+  type: 'span-start';
+  span: number;
+  parent: number | null;
+  name: string;
+  kind: 'run' | 'step' | 'model' | 'tool' | 'approval' | 'retry' | 'fallback' | 'branch';
+  attributes: Record<string, unknown>;
+  /** Engine-clock epoch milliseconds. */
+  startMs: number;
+}
+
+export interface SpanEndEvent extends Located {
+  type: 'span-end';
+  span: number;
+  endMs: number;
+  status: 'ok' | 'error';
+  error?: string;
+  attributes: Record<string, unknown>;
+}
+
+/** A metric was recorded (only when the run exports metrics to an OpenTelemetry MeterProvider). */
+export interface MetricEvent extends Located {
+  type: 'metric';
+  name: string;
+  /** The recorded value. */
+  value: number;
+  /** The series' value afterwards (a histogram's sum). */
+  current: number;
+  labels: Record<string, string>;
+  definition: { name: string; type: 'counter' | 'histogram' | 'gauge'; labels: string[]; aggregation: string; description: string; unit: string; buckets?: number[] };
+}
 
 // ---- state and caches (docs/state-and-caches.md)
 
@@ -419,8 +523,16 @@ export type RunEvent =
   | WorkflowStepFinishEvent
   | WorkflowFinishEvent
   | WorkflowCustomEvent
+  | ContextTrimmedEvent
 
-  | ContextTrimmedEvent;
+  | RunStartEvent
+  | RunFinishEvent
+  | ModelCallEvent
+  | ErrorEvent
+  | TokenThresholdEvent
+  | SpanStartEvent
+  | SpanEndEvent
+  | MetricEvent;
 
 /** The `type` of a {@link RunEvent}. */
 export type RunEventType = RunEvent['type'];

@@ -2,6 +2,7 @@
 
 #include "agent/agent_loop.hpp"
 #include "flow/run_tools.hpp"
+#include "observe/run_observation.hpp"
 #include "policy/fallback.hpp"
 #include "policy/human_policy.hpp"
 #include "state/state_store.hpp"
@@ -54,6 +55,7 @@ class PromptRun {
         transcript_(spec_.messages),
         run_tools_(*tree_, run, env_.tools) {
     check_guarded_tools();
+    observe::check_observe_spec(spec_.raw, "run.start spec (prompt)");
     protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");
     seams_ = make_seams(raw, *tree_, false);
   }
@@ -84,13 +86,24 @@ class PromptRun {
     config.max_steps = spec_.max_steps;
     config.seams = std::move(seams_);
     config.plan = [this](int step, const pipeline::StepOverrides& overrides) { return plan(step, overrides); };
-    LoopOutcome outcome = co_await run_agent_loop(env_, *model_chain_, transcript_, std::move(config));
+    observe::RunObservation observation(env_, spec_.raw, "prompt", spec_.model);
+    LoopOutcome outcome;
+    try {
+      outcome = co_await run_agent_loop(env_, *model_chain_, transcript_, std::move(config));
+    } catch (const OpFailed& e) {
+      observation.failed(e.error);
+      throw;
+    } catch (const std::exception& e) {
+      observation.failed(WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
+      throw;
+    }
     json result{{"text", outcome.last.value("text", "")},
                 {"finishReason", outcome.stop_reason == "budget" ? json("budget") : json(outcome.last.value("finishReason", "other"))},
                 {"usage", outcome.usage},
                 {"steps", outcome.steps},
                 {"messages", transcript_.messages()}};
     if (outcome.value) result["object"] = *outcome.value;
+    observation.finished(&result);
     co_return result;
   }
 

@@ -5,6 +5,8 @@
 #include "agent/prompt_run.hpp"
 #include "agent/prompt_spec.hpp"
 #include "directive/reply.hpp"
+#include "observe/run_observation.hpp"
+#include "observe/tree_observer.hpp"
 #include "runtime/reply.hpp"
 #include "state/state_store.hpp"
 
@@ -66,6 +68,10 @@ Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> model
   conversations_.emplace(0, std::make_shared<Conversation>(0, json::array({"root"})));
 }
 
+void Session::observe(const json& spec, const std::string& model) {
+  observation_ = std::make_unique<observe::RunObservation>(env_of(*conversations_.at(0)), spec, "conversation", model);
+}
+
 pipeline::CallEnv Session::root_env() const {
   return pipeline::CallEnv{loop_, run_, setup_.tree, *setup_.desk, setup_.host, json::array({"root"}), nullptr};
 }
@@ -97,7 +103,7 @@ const std::string& Session::model_ref(const std::string& key, const std::string&
 
 void Session::emit(const Conversation& conversation, json event) const {
   event["path"] = conversation.path();
-  loop_.emit(protocol::run_event(run_, std::move(event)));
+  observe::emit_observed(loop_, setup_.tree.get(), run_, std::move(event));
 }
 
 std::shared_ptr<Conversation> Session::find(const json& message, const std::string& where) const {
@@ -154,7 +160,9 @@ void Session::handle(const json& command_id, const std::string& verb, const json
   } else if (verb == "mark") {
     value = json{{"position", c.size()}};
   } else if (verb == "emit") {
-    emit(c, json{{"type", "emitted"}, {"value", message.contains("value") ? message["value"] : json()}});
+    json event{{"type", "emitted"}, {"value", message.contains("value") ? message["value"] : json()}};
+    if (message.contains("name") && message["name"].is_string()) event["name"] = message["name"];  // L.event(name, data)
+    emit(c, std::move(event));
   } else {
     throw ProtocolError("unknown command type \"conversation." + verb + "\" (expected conversation. followed by one of " + kVerbs + ")");
   }
@@ -173,6 +181,12 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
     return;
   }
   // The root ended: the run is over. Branches still open (a host that did not end them) go too.
+  if (observation_) {
+    if (ok)
+      observation_->finished(nullptr);
+    else
+      observation_->failed(WireError{"callback", "the agent failed", json::object()});
+  }
   ended_ = true;
   conversations_.clear();
   if (end_waiter_) loop_.schedule(std::exchange(end_waiter_, {}));
@@ -229,8 +243,9 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   const std::string where = "run.start spec (conversation)";
   protocol::FieldReader fields(spec, where);
   fields.only({"kind", "models", "definitions", "limits", "retry", "fallback", "circuitBreaker", "options", "host", "seed", "parentRun", "storage",
-               "sessionId", "agent", "cache"},
+               "sessionId", "agent", "cache", "observe"},
               "field");
+  observe::check_observe_spec(spec, where);
   const json& models = fields.object_field("models");
   std::map<std::string, std::string> bound;
   for (const auto& [key, ref] : models.items()) {
@@ -252,7 +267,9 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""),
                      agent::parse_run_settings(fields, options ? &*options : nullptr)};
   const double timeout_ms = options ? options->ms("timeoutMs").value_or(0) : 0;
+  const std::string default_model = bound.at("default");
   auto session = std::make_shared<Session>(loop, run, std::move(bound), std::move(setup));
+  session->observe(spec, default_model);
   sessions_[run] = session;
   agent::set_run_deadline(loop, run, timeout_ms, *tree);
   return body(run, std::move(session));

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "directive/conversation.hpp"
+#include "observe/run_observation.hpp"
 #include "pipeline/run_tree.hpp"
 #include "policy/human_desk.hpp"
 #include "runtime/loop.hpp"
@@ -52,6 +53,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void emit(const Conversation& conversation, json event) const;
   // Appends a message to `conversation` and emits message-appended; returns its position.
   std::size_t append(Conversation& conversation, json message, std::vector<Tag> tags);
+  // Starts observing the run (run-start, its span); the end of the root conversation finishes it.
+  void observe(const json& spec, const std::string& model);
 
  private:
   std::shared_ptr<Conversation> find(const json& message, const std::string& where) const;
@@ -72,6 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t next_handle_ = 1;
   bool ended_ = false;
   coro::coroutine_handle<> end_waiter_;
+  std::unique_ptr<observe::RunObservation> observation_;
 };
 
 // The directive runs of an engine, by run id.

@@ -3,6 +3,7 @@
 #include "agent/prompt_run.hpp"
 #include "engine/flow_commands.hpp"
 #include "engine/human_commands.hpp"
+#include "engine/observe_commands.hpp"
 #include "engine/run_kinds.hpp"
 #include "engine/state_commands.hpp"
 #include "engine/template_commands.hpp"
@@ -26,6 +27,7 @@ const std::vector<std::string> kRunKinds = {"prompt", "conversation", "memory", 
 
 Engine::Engine(Host& host) : loop_(host) {
   loop_.set_command_handler([this](const json& message) { handle_command(message); });
+  trees_.observe_with(observatory_);
 }
 
 void Engine::handle_command(const json& message) {
@@ -56,13 +58,14 @@ void Engine::handle_command(const json& message) {
     else if (type == "template.render")
       handle_template_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
-    else if (!handle_human_command(
-                 loop_, desk_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message))
+    else if (const EnvOfRun env = [this](RunId run, const std::string& where) { return env_of(run, where); };
+             !handle_observe_command(loop_, observatory_, env, type, id, message) && !handle_human_command(loop_, desk_, env, type, id, message))
       throw ProtocolError("unknown command type \"" + type +
                           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
                           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
                           "interaction.respond, state.view, state.change, state.save, state.update, template.render, workflow.run, workflow.tool, "
-                          "workflow.emit, op.done)");
+                          "workflow.emit, metrics.read, metric.record, "
+                          "event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {

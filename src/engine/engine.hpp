@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "directive/session.hpp"
+#include "observe/observatory.hpp"
 #include "pipeline/call.hpp"
 #include "pipeline/run_tree.hpp"
 #include "policy/human_desk.hpp"
@@ -42,7 +43,8 @@ class Engine {
   void finish_run(RunId run);
 
   Loop loop_;
-  policy::HumanDesk desk_;  // open approval / interaction requests
+  observe::Observatory observatory_;  // engine-wide metrics (before trees_: trees report to it)
+  policy::HumanDesk desk_;            // open approval / interaction requests
   std::unordered_map<RunId, LiveRun> runs_;
   pipeline::TreeRegistry trees_;
   directive::Sessions directives_;  // runs of kind "conversation" (Liminal-style agents)

@@ -1,5 +1,6 @@
 #include "pipeline/call.hpp"
 
+#include "observe/tree_observer.hpp"
 #include "pipeline/registry.hpp"
 
 namespace lmthing::pipeline {
@@ -42,7 +43,7 @@ std::vector<std::string> ToolBox::names() const {
 
 void CallEnv::emit(json event) const {
   event["path"] = path;
-  loop.emit(protocol::run_event(run, std::move(event)));
+  observe::emit_observed(loop, tree.get(), run, std::move(event));
 }
 
 // -------------------------------------------------------------------------------------------- Chain

@@ -1,5 +1,6 @@
 #include "pipeline/run_tree.hpp"
 
+#include "observe/tree_observer.hpp"
 #include "pipeline/registry.hpp"
 
 namespace lmthing::pipeline {
@@ -13,7 +14,23 @@ void RunTree::count_step() {
                                      json{{"code", "LIMIT_EXCEEDED"}, {"limit", "maxSteps"}}});
 }
 
-void RunTree::emit(json event) const { loop_.emit(protocol::run_event(root_, std::move(event))); }
+RunTree::~RunTree() = default;
+
+void RunTree::emit(json event) const { observe::emit_observed(loop_, const_cast<RunTree*>(this), root_, std::move(event)); }
+
+observe::TreeObserver& RunTree::observer() {
+  RunTree& tree = state();
+  if (!tree.observer_) {
+    if (!tree.own_observatory_) tree.own_observatory_ = std::make_unique<observe::Observatory>();
+    tree.observer_ = std::make_unique<observe::TreeObserver>(loop_, *tree.own_observatory_);
+  }
+  return *tree.observer_;
+}
+
+void RunTree::observe_with(observe::Observatory& observatory) {
+  RunTree& tree = state();
+  if (!tree.observer_) tree.observer_ = std::make_unique<observe::TreeObserver>(loop_, observatory);
+}
 
 namespace {
 
@@ -47,6 +64,7 @@ std::shared_ptr<RunTree> TreeRegistry::attach(Loop& loop, RunId run, const json&
   }
   const std::uint64_t seed = spec.contains("seed") && spec["seed"].is_number_unsigned() ? spec["seed"].get<std::uint64_t>() : run;
   auto tree = std::make_shared<RunTree>(loop, run, seed);
+  if (observatory_) tree->observe_with(*observatory_);
   if (const json* limits = fields.optional_object("limits")) {
     protocol::FieldReader l(*limits, "run.start spec: limits");
     l.only({"maxDepth", "maxSteps"});

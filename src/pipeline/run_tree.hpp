@@ -9,6 +9,7 @@
 #include <typeindex>
 #include <utility>
 
+#include "observe/tree_observer.hpp"
 #include "pipeline/definitions.hpp"
 #include "policy/constraints.hpp"
 #include "runtime/loop.hpp"
@@ -55,6 +56,7 @@ class RunTree {
       : loop_(parent->loop_), root_(parent->root_), rng_(0), definitions_(&parent->definitions_), parent_(std::move(parent)) {}
   RunTree(const RunTree&) = delete;
   RunTree& operator=(const RunTree&) = delete;
+  ~RunTree();
 
   Definitions& definitions() { return definitions_; }
   const Definitions& definitions() const { return definitions_; }
@@ -70,6 +72,10 @@ class RunTree {
   // Tree-wide events (breaker state changes, constraint warnings) go to the root run.
   void emit(json event) const;
 
+  // Metrics, spans and derived events of the whole tree (observe/tree_observer.hpp); values also go
+  // to `observatory`, the engine's (a tree made without one gets its own).
+  observe::TreeObserver& observer();
+  void observe_with(observe::Observatory& observatory);
   // This run's agent name, and its tree's session and storage.
   const RunScope& scope() const { return scope_; }
   RunScope& scope() { return scope_; }
@@ -93,6 +99,8 @@ class RunTree {
   policy::Ledger ledger_;
   TreeLimits limits_;
   int steps_ = 0;
+  std::unique_ptr<observe::Observatory> own_observatory_;
+  std::unique_ptr<observe::TreeObserver> observer_;
   RunScope scope_;
   Services tree_services_;
   Services* engine_services_ = nullptr;
@@ -109,8 +117,11 @@ class TreeRegistry {
   std::shared_ptr<RunTree> attach(Loop& loop, RunId run, const json& spec);
   std::shared_ptr<RunTree> find(RunId run) const;
   void release(RunId run);
+  // The engine-wide observatory root trees report to.
+  void observe_with(observe::Observatory& observatory) { observatory_ = &observatory; }
 
  private:
+  observe::Observatory* observatory_ = nullptr;
   Services engine_services_;  // shared by every tree (declared first: trees may outlive a release)
   struct Member {
     std::shared_ptr<RunTree> tree;

@@ -350,7 +350,11 @@ test('event order and paths of a nested branch scenario', async () => {
   })();
   await assert.rejects(runPromise, /worker failed/);
   await iterate;
-  const summary = collected.map((e) => {
+  // The observability events (run-start, model-call, error, run-finish) are checked in observe-events.test.mjs.
+  const observability = new Set(['run-start', 'run-finish', 'model-call', 'error', 'token-threshold']);
+  assert.equal(collected[0].type, 'run-start');
+  assert.equal(collected.at(-1).type, 'run-finish');
+  const summary = collected.filter((e) => !observability.has(e.type)).map((e) => {
     const { type, path } = e;
     const detail = e.message ? contentText(e.message.content) : e.key ?? e.value ?? e.error?.message ?? e.text ?? e.model;
     return [type, path.join('/'), detail === undefined ? '' : typeof detail === 'string' ? detail : JSON.stringify(detail)];

@@ -1,0 +1,201 @@
+// defEvent, ctx.emit and L.event (docs/observability.md): lifecycle handlers fed from the run's one
+// event path, with sub-agent paths; a throwing handler becomes an `error` event, never a failed run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { createEngine, runPrompt, run, L, mockModel, VirtualClock, ProviderError, ConfigError, NotRunningError } from '../../dist/node.js';
+
+const LIFECYCLE = ['onRunStart', 'onStepStart', 'onModelCall', 'onToolStart', 'onToolEnd', 'onError', 'onTokenThreshold', 'onStepFinish', 'onRunFinish'];
+
+/** A model that answers call `n` with `respond(n)` (content parts, or a thrown error). */
+function scriptedModel(respond, modelId = 'scripted') {
+  let n = 0;
+  return {
+    provider: 'test',
+    modelId,
+    async generate() {
+      const content = await respond(n++);
+      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 10, outputTokens: 20, totalTokens: 30 } };
+    },
+  };
+}
+const call = (toolName, id) => ({ type: 'tool-call', toolCallId: id, toolName, args: {}, argsText: '{}' });
+const text = (t) => ({ type: 'text', text: t });
+
+async function virtualEngine() {
+  return createEngine({ clock: new VirtualClock(Date.parse('2026-12-01T00:00:00Z')) });
+}
+
+test('every lifecycle event in order for a run with a retry, a tool error and a sub-agent', async () => {
+  const engine = await virtualEngine();
+  const model = scriptedModel((n) => {
+    if (n === 0) throw new ProviderError('429 slow down', { status: 429, retryable: true });
+    if (n === 1) return [call('broken', 'c1')];
+    if (n === 2) return [call('helper', 'c2')];
+    return [text('done')];
+  });
+  const seen = [];
+  const { result } = await runPrompt((ctx) => {
+    for (const name of LIFECYCLE)
+      ctx.defEvent(name, (e) => {
+        const detail = e.type === 'error' ? `${e.severity}/${e.source}` : e.type === 'tool-call' || e.type === 'tool-error' || e.type === 'tool-result' ? e.toolName : e.type === 'model-call' ? `attempt ${e.attempt} ${e.ok ? 'ok' : 'failed'}` : '';
+        seen.push(`${e.path.join('/')} ${name} ${e.type}${detail ? ` ${detail}` : ''}`);
+      }, name === 'onTokenThreshold' ? { threshold: 55 } : undefined);
+    ctx.defTool('broken', 'always fails', {}, () => {
+      throw new Error('disk full');
+    });
+    ctx.defAgent('helper', 'helps', {}, (_args, sub) => sub.$`help`, { model: mockModel([{ type: 'text', text: 'helped' }]) });
+    ctx.$`go`;
+  }, { model, engine, maxRetries: 2 });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(seen, [
+    'root onRunStart run-start',
+    'root onStepStart step-start',
+    'root onModelCall model-call attempt 1 failed',
+    'root onError error warning/model',
+    'root onModelCall model-call attempt 2 ok',
+    'root onToolStart tool-call broken',
+    'root onToolEnd tool-error broken',
+    'root onError error error/tool',
+    'root onStepFinish step-finish',
+    'root onStepStart step-start',
+    'root onModelCall model-call attempt 1 ok',
+    'root onTokenThreshold token-threshold', // 2 calls × 30 tokens ≥ 55
+    'root onToolStart tool-call helper',
+    'root/helper onRunStart run-start',
+    'root/helper onStepStart step-start',
+    'root/helper onModelCall model-call attempt 1 ok',
+    'root/helper onStepFinish step-finish',
+    'root/helper onRunFinish run-finish',
+    'root onToolEnd tool-result helper',
+    'root onStepFinish step-finish',
+    'root onStepStart step-start',
+    'root onModelCall model-call attempt 1 ok',
+    'root onStepFinish step-finish',
+    'root onRunFinish run-finish',
+  ]);
+});
+
+test('a throwing handler is reported as an onError event and the run goes on', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'echo', args: {} }, { type: 'text', text: 'fine' }]);
+  const errors = [];
+  const onEvent = [];
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defTool('echo', 'echo', {}, () => 'x');
+    ctx.defEvent('onToolStart', () => {
+      throw new Error('handler bug');
+    });
+    ctx.defEvent('onError', async (e) => {
+      errors.push(e);
+      throw new Error('the onError handler fails too'); // not fed back to onError (no loop)
+    });
+    ctx.$`go`;
+  }, { model, onEvent: (e) => onEvent.push(e) });
+  assert.equal(await result.text, 'fine');
+  await prompt.finished;
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].severity, 'warning');
+  assert.equal(errors[0].source, 'handler');
+  assert.match(errors[0].error.message, /onToolStart failed on tool-call: handler bug/);
+  assert.deepEqual(errors[0].context, { handler: 'onToolStart', event: 'tool-call' });
+  // Both failures are on the run's event path (onEvent, prompt.events).
+  const handlerErrors = onEvent.filter((e) => e.type === 'error' && e.source === 'handler');
+  assert.deepEqual(handlerErrors.map((e) => e.context.handler), ['onToolStart', 'onError']);
+  assert.equal(prompt.events.filter((e) => e.type === 'error' && e.source === 'handler').length, 2);
+});
+
+test('the result settles only after the handlers are done', async () => {
+  const model = mockModel([{ type: 'text', text: 'hi' }]);
+  let finishedHandler = false;
+  const { result } = await runPrompt((ctx) => {
+    ctx.defEvent('onRunFinish', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      finishedHandler = true;
+    });
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'hi');
+  assert.equal(finishedHandler, true);
+});
+
+test('custom events: ctx.emit before and during the run, from a sub-agent, with their paths', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'work', args: {} }, { type: 'tool-call', toolName: 'helper', args: {} }, { type: 'text', text: 'done' }]);
+  const got = [];
+  const { result } = await runPrompt((ctx) => {
+    ctx.defEvent('progress', (e) => got.push([e.path.join('/'), e.name, e.value]));
+    ctx.emit('progress', { phase: 'setup' }); // before the run: raised after run-start
+    ctx.defTool('work', 'works', {}, async () => {
+      await ctx.emit('progress', { phase: 'working' });
+      return 'ok';
+    });
+    ctx.defAgent('helper', 'helps', {}, (_args, sub) => {
+      sub.defTool('noop', 'n', {}, () => 'x');
+      sub.emit('progress', { phase: 'sub-agent' });
+      sub.$`help`;
+    }, { model: mockModel([{ type: 'text', text: 'helped' }]) });
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(got, [
+    ['root', 'progress', { phase: 'setup' }],
+    ['root', 'progress', { phase: 'working' }],
+    ['root/helper', 'progress', { phase: 'sub-agent' }],
+  ]);
+});
+
+test("a sub-agent's handlers see its own events, not its parent's", async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'helper', args: {} }, { type: 'text', text: 'done' }]);
+  const subSaw = [];
+  const { result } = await runPrompt((ctx) => {
+    ctx.defAgent('helper', 'helps', {}, (_args, sub) => {
+      sub.defEvent('onStepStart', (e) => subSaw.push(e.path.join('/')));
+      sub.$`help`;
+    }, { model: mockModel([{ type: 'text', text: 'helped' }]) });
+    ctx.$`go`;
+  }, { model });
+  await result.text;
+  assert.deepEqual(subSaw, ['root/helper']);
+});
+
+test('L.event(name, data) in a directive agent reaches defEvent handlers of run(..., {define})', async () => {
+  const got = [];
+  const answer = await run(function* () {
+    yield* L.event('phase', { n: 1 });
+    yield* L.event({ plain: true }); // the one-argument form stays an unnamed `emitted` event
+    yield* L.user`hi`;
+    return (yield* L.reply).value;
+  }, {
+    models: { default: mockModel([{ type: 'text', text: 'hello' }]) },
+    define: (ctx) => {
+      ctx.defEvent('phase', (e) => got.push(['phase', e.value]));
+      ctx.defEvent('onRunStart', (e) => got.push(['start', e.kind]));
+      ctx.defEvent('onRunFinish', (e) => got.push(['finish', e.ok]));
+    },
+  });
+  assert.equal(answer, 'hello');
+  assert.deepEqual(got, [['start', 'conversation'], ['phase', { n: 1 }], ['finish', true]]);
+});
+
+test('bad event definitions and emits are typed errors naming what is expected', async () => {
+  const model = mockModel([{ type: 'text', text: 'x' }]);
+  const define = (fn) => runPrompt((ctx) => {
+    fn(ctx);
+    ctx.$`go`;
+  }, { model });
+  await assert.rejects(define((ctx) => ctx.defEvent('onToolStrat', () => {})), (e) => e instanceof ConfigError && /did you mean 'onToolStart'/.test(e.message));
+  await assert.rejects(define((ctx) => ctx.defEvent('onToolStart', 'not a function')), (e) => e instanceof ConfigError && /handler must be a function/.test(e.message));
+  await assert.rejects(define((ctx) => ctx.defEvent('onToolStart', () => {}, { threshold: 10 })), (e) => e instanceof ConfigError && /onTokenThreshold only/.test(e.message));
+  await assert.rejects(define((ctx) => ctx.defEvent('onTokenThreshold', () => {}, { treshold: 10 })), (e) => e instanceof ConfigError && /threshold/.test(e.message));
+  await assert.rejects(define((ctx) => ctx.emit('onToolStart', {})), (e) => e instanceof ConfigError && /lifecycle event/.test(e.message));
+  await assert.rejects(define((ctx) => ctx.emit('custom', { f: () => 1 })), (e) => e instanceof ConfigError && /JSON/.test(e.message));
+  await assert.rejects(define((ctx) => ctx.emit('bad name!', 1)), (e) => e instanceof ConfigError && /event name/.test(e.message));
+  assert.throws(() => L.event('onRunStart', 1), ConfigError);
+
+  let kept;
+  const { result } = await runPrompt((ctx) => {
+    kept = ctx;
+    ctx.$`go`;
+  }, { model: mockModel([{ type: 'text', text: 'x' }]) });
+  await result.text;
+  assert.throws(() => kept.emit('late', 1), NotRunningError);
+});
