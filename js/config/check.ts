@@ -141,10 +141,13 @@ export function oneOf(...choices: readonly (string | number | boolean)[]): Check
   return (v) => (choices.includes(v as string) ? undefined : `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
 }
 
-/** Checks the strategy argument of a `def*` kind (`defCache(name, 'lru', …)`): one of `choices`. */
-export function checkStrategy(where: string, strategy: unknown, ...choices: readonly string[]): void {
-  const expected = oneOf(...choices)(strategy);
-  if (expected !== undefined) fail(where, `the strategy must be ${expected}, got ${describe(strategy)}`);
+/**
+ * Checks the positional choice of a `def*` kind — its strategy, type or kind, as in
+ * `defCache(name, 'lru', …)` — against `choices`; `what` names it in the error.
+ */
+export function checkChoice(where: string, what: string, value: unknown, ...choices: readonly string[]): void {
+  const expected = oneOf(...choices)(value);
+  if (expected !== undefined) fail(where, `the ${what} must be ${expected}, got ${describe(value)}`);
 }
 
 /** Any of the checks. */

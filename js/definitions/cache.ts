@@ -43,7 +43,7 @@ export const cacheKind: DefinitionKind<CacheStrategy, StoredCache> = {
   noun: 'cache',
   method: 'defCache',
   check(where, strategy, config) {
-    c.checkStrategy(where, strategy, 'lru', 'ttl', 'persistent');
+    c.checkChoice(where, 'strategy', strategy, 'lru', 'ttl', 'persistent');
     const o = c.checkOptions<CacheConfig>(where, config ?? {}, {
       maxSize: c.integer(1, 100_000_000),
       ttl: c.ms(),

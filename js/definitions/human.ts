@@ -200,8 +200,7 @@ export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
   noun: 'interaction',
   method: 'defInteraction',
   check(where, kind, config = {}) {
-    const k = c.oneOf('question', 'choice')(kind);
-    if (k !== undefined) c.fail(where, `the kind must be ${k}, got ${c.describe(kind)}`);
+    c.checkChoice(where, 'kind', kind, 'question', 'choice');
     const choices = c.either(c.arrayOf(c.anything, 'an array'), c.func);
     c.checkOptions(where, config as InteractionConfig, {
       message, prompt: message, choices, options: choices, multiple: c.boolean, validation: c.anything,

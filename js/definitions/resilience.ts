@@ -151,7 +151,7 @@ export const fallbackKind: DefinitionKind<unknown, StoredFallback> = {
   noun: 'fallback',
   method: 'defFallback',
   check(where, strategy, config) {
-    c.checkStrategy(where, strategy, 'cascade', 'alternative', 'default');
+    c.checkChoice(where, 'strategy', strategy, 'cascade', 'alternative', 'default');
     if (strategy === 'cascade') {
       c.checkOptions(where, config, {
         models: c.arrayOf(modelLike, 'an array of models'),
@@ -225,8 +225,7 @@ export const constraintKind: DefinitionKind<unknown, StoredConstraint> = {
   noun: 'constraint',
   method: 'defConstraint',
   check(where, type, config) {
-    const t = c.oneOf('tokens', 'duration', 'rate', 'cost')(type);
-    if (t !== undefined) c.fail(where, `the type must be ${t}, got ${c.describe(type)}`);
+    c.checkChoice(where, 'type', type, 'tokens', 'duration', 'rate', 'cost');
     const shape = constraintShapes[type as ConstraintType];
     if (config === undefined) c.fail(where, `a ${String(type)} constraint needs a config (${Object.keys(shape).join(', ')})`);
     c.checkOptions(where, config, shape);

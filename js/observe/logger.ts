@@ -71,31 +71,9 @@ export function setLogFileOpener(open: (path: string) => LogFileSink): void {
   openLogFile = open;
 }
 
-/** One defined logger: its level, format, outputs, fields and redaction. */
-export class DefinedLogger implements Logger {
-  private readonly threshold: number;
-  private readonly redactor: Redactor;
-  private readonly writers: Array<(record: LogRecord, line: string) => void>;
-
-  constructor(
-    readonly name: string,
-    readonly config: LoggerConfig,
-  ) {
-    this.threshold = LEVELS[config.level ?? 'info'];
-    this.redactor = new Redactor(config.redact ?? []);
-    this.writers = (config.outputs ?? ['console']).map((output) => this.writer(output));
-  }
-
-  /** Whether records of `level` are written. */
-  enabled(level: LogLevel): boolean {
-    return LEVELS[level] >= this.threshold;
-  }
-
-  /** The keys this logger masks (tracing redacts the same). */
-  get redactKeys(): string[] {
-    return this.config.redact ?? [];
-  }
-
+/** The level methods of a logger, written once over its `log`. */
+abstract class LevelLogger implements Logger {
+  abstract log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
   debug(msg: string, fields?: Record<string, unknown>): void {
     this.log('debug', msg, fields);
   }
@@ -110,6 +88,33 @@ export class DefinedLogger implements Logger {
   }
   child(fields: Record<string, unknown>): Logger {
     return childLogger(this, fields);
+  }
+}
+
+/** One defined logger: its level, format, outputs, fields and redaction. */
+export class DefinedLogger extends LevelLogger {
+  private readonly threshold: number;
+  private readonly redactor: Redactor;
+  private readonly writers: Array<(record: LogRecord, line: string) => void>;
+
+  constructor(
+    readonly name: string,
+    readonly config: LoggerConfig,
+  ) {
+    super();
+    this.threshold = LEVELS[config.level ?? 'info'];
+    this.redactor = new Redactor(config.redact ?? []);
+    this.writers = (config.outputs ?? ['console']).map((output) => this.writer(output));
+  }
+
+  /** Whether records of `level` are written. */
+  enabled(level: LogLevel): boolean {
+    return LEVELS[level] >= this.threshold;
+  }
+
+  /** The keys this logger masks (tracing redacts the same). */
+  get redactKeys(): string[] {
+    return this.config.redact ?? [];
   }
 
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
@@ -140,22 +145,9 @@ export class DefinedLogger implements Logger {
 }
 
 /** Fans records out to several loggers (every logger defined on a ctx and its parents). */
-export class LoggerGroup implements Logger {
-  constructor(private readonly loggers: () => DefinedLogger[]) {}
-  debug(msg: string, fields?: Record<string, unknown>): void {
-    this.log('debug', msg, fields);
-  }
-  info(msg: string, fields?: Record<string, unknown>): void {
-    this.log('info', msg, fields);
-  }
-  warn(msg: string, fields?: Record<string, unknown>): void {
-    this.log('warn', msg, fields);
-  }
-  error(msg: string, fields?: Record<string, unknown>): void {
-    this.log('error', msg, fields);
-  }
-  child(fields: Record<string, unknown>): Logger {
-    return childLogger(this, fields);
+export class LoggerGroup extends LevelLogger {
+  constructor(private readonly loggers: () => DefinedLogger[]) {
+    super();
   }
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     const loggers = this.loggers();

@@ -71,8 +71,7 @@ export const metricKind: DefinitionKind<unknown, StoredMetric> = {
   noun: 'metric',
   method: 'defMetric',
   check(where, type, config) {
-    const bad = c.oneOf('counter', 'histogram', 'gauge')(type);
-    if (bad !== undefined) c.fail(where, `the type must be ${bad}, got ${c.describe(type)}`);
+    c.checkChoice(where, 'type', type, 'counter', 'histogram', 'gauge');
     const checked = c.checkOptions(where, config ?? {}, {
       labels: c.arrayOf((v) => (typeof v === 'string' && LABEL.test(v) && !v.startsWith('__') ? undefined : 'x'), 'an array of label names matching [a-zA-Z_][a-zA-Z0-9_]*'),
       buckets: c.arrayOf((v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'x'), 'an array of finite numbers'),

@@ -54,12 +54,7 @@ export class EngineHost {
    * that name) and returns the reference `model.embed` ops use.
    */
   addEmbeddingModel(model: EmbeddingModel): string {
-    for (const [ref, known] of this.embeddingModels) if (known === model) return ref;
-    const base = `${model.provider}:${model.modelId}`;
-    let ref = base;
-    for (let n = 2; this.embeddingModels.has(ref); n++) ref = `${base}#${n}`;
-    this.embeddingModels.set(ref, model);
-    return ref;
+    return register(this.embeddingModels, model);
   }
 
   /** `model.embed` (PROTOCOL.md §3): one batch of texts; the model splits it into provider requests. */
@@ -134,11 +129,16 @@ export class EngineHost {
  * another model of the run already has that name) and returns the reference.
  */
 export function addModel(run: RunModels, model: LanguageModel): string {
-  for (const [ref, known] of run.models) if (known === model) return ref;
+  return register(run.models, model);
+}
+
+/** Puts `model` in `table` under `provider:modelId` (`#2`, `#3` ... for another object of that name). */
+function register<M extends { provider: string; modelId: string }>(table: Map<string, M>, model: M): string {
+  for (const [ref, known] of table) if (known === model) return ref;
   const base = `${model.provider}:${model.modelId}`;
   let ref = base;
-  for (let n = 2; run.models.has(ref); n++) ref = `${base}#${n}`;
-  run.models.set(ref, model);
+  for (let n = 2; table.has(ref); n++) ref = `${base}#${n}`;
+  table.set(ref, model);
   return ref;
 }
 
