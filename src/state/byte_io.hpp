@@ -44,7 +44,10 @@ class ByteReader {
     std::memcpy(&value, take(sizeof(T)), sizeof(T));
     return value;
   }
-  void get_bytes(void* out, std::size_t size) { std::memcpy(out, take(size), size); }
+  void get_bytes(void* out, std::size_t size) {
+    const char* from = take(size);
+    if (size > 0) std::memcpy(out, from, size);  // an empty vector's data() may be null
+  }
   std::string get_string() {
     const auto size = get<std::uint32_t>();
     return std::string(take(size), size);

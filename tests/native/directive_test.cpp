@@ -327,17 +327,20 @@ TEST_CASE("events of a nested branch carry their paths, in order", "[directive]"
     seen.push_back(e["type"].get<std::string>() + " " + path);
   }
   CHECK(seen == std::vector<std::string>{
+                    "run-start /root",
                     "message-appended /root",
                     "branch-started /root/0",
                     "branch-started /root/0/judge",
                     "model-pushed /root/0/judge",
                     "step-start /root/0/judge",
+                    "model-call /root/0/judge",
                     "message-appended /root/0/judge",
                     "step-finish /root/0/judge",
                     "model-popped /root/0/judge",
                     "emitted /root/0/judge",
                     "branch-returned /root/0/judge",
                     "branch-threw /root/0",
+                    "run-finish /root",
                 });
   // Ending the root ends the run.
   auto done = rig.reply_to(Rig::kRun);

@@ -54,15 +54,15 @@ TEST_CASE("a chain holds the interceptors that apply to its target, in the regis
   // Everything at once, outermost first.
   json all{{"approval", "ok"}, {"validator", "v"}, {"fallback", "alt"}, {"retry", "r"}, {"circuitBreaker", "cb"}, {"timeoutMs", 100}};
   CHECK(chain_of(tree, pipeline::CallKind::Tool, all) ==
-        std::vector<std::string>{"gate", "output_validator", "fallback", "retry", "rate", "breaker", "timeout"});
+        std::vector<std::string>{"gate", "output_validator", "fallback", "retry", "rate", "breaker", "timeout", "observe_attempt"});
   // Only what a tool asks for (and the tree's rate constraint, which covers every call).
-  CHECK(chain_of(tree, pipeline::CallKind::Tool, {{"retry", "r"}}) == std::vector<std::string>{"retry", "rate"});
+  CHECK(chain_of(tree, pipeline::CallKind::Tool, {{"retry", "r"}}) == std::vector<std::string>{"retry", "rate", "observe_attempt"});
   // A run's model chain: the default retry rule, the budget ledger, and its named policies.
   pipeline::RunSettings settings;
   settings.model_options = {{"fallback", "models"}, {"circuitBreaker", "cb"}};
   settings.model_timeout_ms = 50;
   CHECK(chain_of(tree, pipeline::CallKind::Model, settings.model_options, settings) ==
-        std::vector<std::string>{"fallback", "retry", "budget", "rate", "breaker", "timeout"});
+        std::vector<std::string>{"fallback", "retry", "budget", "rate", "breaker", "timeout", "observe_attempt"});
   // Every registered tool option is known, and only those.
   CHECK(pipeline::known_tool_options() == std::vector<std::string>{"guards", "approval", "validator", "retryOnFailure", "maxRetries", "cache",
                                                                    "fallback", "retry", "circuitBreaker", "timeoutMs"});

@@ -98,7 +98,7 @@ TEST_CASE("the cache sits after the gate and the output validator, before fallba
   pipeline::define_all(tree, definitions({definition("cache", "c", {{"strategy", "lru"}}), definition("approval", "ok"),
                                           definition("validator", "v", {{"schema", {{"type", "string"}}}}), definition("retry", "r")}));
   CHECK(chain_of(tree, {{"approval", "ok"}, {"validator", "v"}, {"cache", "c"}, {"retry", "r"}}) ==
-        std::vector<std::string>{"gate", "output_validator", "cache", "retry"});
+        std::vector<std::string>{"gate", "output_validator", "cache", "retry", "observe_attempt"});
 }
 
 TEST_CASE("a cached tool runs once for identical calls, concurrent ones included", "[cache]") {
