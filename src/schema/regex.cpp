@@ -1,5 +1,7 @@
 #include "schema/regex.hpp"
 
+#include <algorithm>
+
 namespace lmthing::schema {
 namespace {
 
@@ -40,9 +42,53 @@ std::wstring toWide(std::string_view utf8) {
   return out;
 }
 
+// std::regex expands a counted repetition into that many copies of its states, and libstdc++ reads
+// the count without an overflow check: "a{99999999999999999999}" is undefined behaviour, and a
+// count in the millions exhausts memory. Larger counts are refused when the pattern compiles.
+constexpr unsigned long kMaxRepetition = 1000;
+
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Why `pattern` is refused before std::regex sees it, or an empty string.
+std::string repetitionProblem(std::string_view pattern) {
+  bool inClass = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;  // an escaped character is never a quantifier
+    } else if (inClass) {
+      inClass = c != ']';
+    } else if (c == '[') {
+      inClass = true;
+    } else if (c == '{') {
+      // Every run of digits in "{n}", "{n,}" or "{n,m}".
+      for (std::size_t j = i + 1; j < pattern.size() && (isDigit(pattern[j]) || pattern[j] == ',');) {
+        if (pattern[j] == ',') {
+          ++j;
+          continue;
+        }
+        const std::size_t start = j;
+        unsigned long count = 0;
+        for (; j < pattern.size() && isDigit(pattern[j]); ++j) {
+          if (count <= kMaxRepetition) count = count * 10 + static_cast<unsigned long>(pattern[j] - '0');
+        }
+        if (count > kMaxRepetition) {
+          const std::string digits(pattern.substr(start, std::min<std::size_t>(j - start, 24)));
+          return "the repetition count " + digits + (j - start > 24 ? "..." : "") + " is over the limit of " + std::to_string(kMaxRepetition);
+        }
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::unique_ptr<EcmaRegex> EcmaRegex::compile(std::string_view pattern, std::string* error) {
+  if (std::string problem = repetitionProblem(pattern); !problem.empty()) {
+    if (error != nullptr) *error = std::move(problem);
+    return nullptr;
+  }
   try {
     return std::unique_ptr<EcmaRegex>(new EcmaRegex(std::wregex(toWide(pattern), std::regex::ECMAScript)));
   } catch (const std::regex_error& e) {

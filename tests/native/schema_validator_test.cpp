@@ -156,6 +156,17 @@ TEST_CASE("schemas that are not schemas throw SchemaError", "[schema]") {
   CHECK_THROWS_AS(lmthing::schema::validate(json("x"), json(1)), std::invalid_argument);
 }
 
+TEST_CASE("a pattern with a repetition count over 1000 is a SchemaError, not undefined behaviour", "[schema]") {
+  // libstdc++'s std::regex reads counts without an overflow check (found by fuzz_schema).
+  CHECK_THROWS_WITH(Validator(json::parse(R"({"pattern": "\\d{4999999999999999999999999,}$"})")),
+                    Catch::Contains("the repetition count 4999") && Catch::Contains("is over the limit of 1000"));
+  CHECK_THROWS_AS(Validator(json::parse(R"({"pattern": "a{2,1001}"})")), SchemaError);
+  CHECK(Validator(json::parse(R"({"pattern": "^a{2,1000}$"})")).validate(json("aaa")).valid);
+  // Escaped braces and braces in a class are not quantifiers.
+  CHECK(Validator(json::parse(R"({"pattern": "\\{99999\\}"})")).validate(json("{99999}")).valid);
+  CHECK(Validator(json::parse(R"({"pattern": "^[{9999999}]$"})")).validate(json("9")).valid);
+}
+
 TEST_CASE("string length counts code points", "[schema]") {
   const Validator validator(json::parse(R"({"type": "string", "minLength": 2, "maxLength": 3})"));
   CHECK(validator.validate(json("日本")).valid);     // 2 code points, 6 bytes
