@@ -1,7 +1,7 @@
 // The BPE rank files the engine's token counter loads lazily (docs/memory.md) ship in the packed
 // package, outside the .wasm, and carry the encoding and pattern the engine checks.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -19,8 +19,13 @@ test('dist/tokenizers/{o200k_base,cl100k_base}.bpe are packed, with their encodi
     assert.match(pattern, /\\p\{N\}\{1,3\}/);
     assert.equal(file.readUInt32LE(16 + nameLength + patternLength), ranks);
   }
-  // Not compiled into the engine: the .wasm (1.6 MB with state and caches) stays smaller than the
-  // two rank files together, which it could not if either were compiled in.
-  const size = (name) => statSync(join(packageDir, 'dist', name)).size;
-  assert.ok(size('wasm/lmthing_core.wasm') < size('tokenizers/o200k_base.bpe') + size('tokenizers/cl100k_base.bpe'));
+  // Not compiled into the engine: the .wasm holds neither file's header nor any of their rank data
+  // (a 256-byte slice from the middle of each).
+  const wasm = readFileSync(join(packageDir, 'dist/wasm/lmthing_core.wasm'));
+  assert.equal(wasm.indexOf('LMTBPE'), -1);
+  for (const name of ['o200k_base', 'cl100k_base']) {
+    const file = readFileSync(join(packageDir, 'dist/tokenizers', `${name}.bpe`));
+    const middle = Math.floor(file.length / 2);
+    assert.equal(wasm.indexOf(file.subarray(middle, middle + 256)), -1, `${name} rank data is not in the .wasm`);
+  }
 });
