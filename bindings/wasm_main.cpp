@@ -5,6 +5,7 @@
 // JS resumes it with the next inbox batch. JS never calls in while the loop is suspended.
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -15,17 +16,23 @@
 // Implemented in bindings/host.js. `noexcept` matters: a call that may throw would be routed
 // through a JS invoke_* frame under -fexceptions, and asyncify cannot unwind through JS frames.
 extern "C" {
-void host_start(const char* op_json, std::size_t length) noexcept;
-void host_emit(const char* event_json, std::size_t length) noexcept;
-char* host_wait() noexcept;  // returns a malloc'd batch; the caller frees it
+// `text` is JSON of `json_length` bytes, then (when `length` is larger) a NUL and blob bytes.
+void host_start(const char* text, std::size_t json_length, std::size_t length) noexcept;
+void host_emit(const char* text, std::size_t json_length, std::size_t length) noexcept;
+char* host_wait() noexcept;  // returns a malloc'd batch (a 4-byte length, then the bytes); the caller frees it
 }
 
 namespace {
 
 class WasmHost final : public lmthing::Host {
  public:
-  void start(std::string_view op_json) override { host_start(op_json.data(), op_json.size()); }
-  void emit(std::string_view event_json) override { host_emit(event_json.data(), event_json.size()); }
+  void start(std::string_view text) override { host_start(text.data(), json_length(text), text.size()); }
+  void emit(std::string_view text) override { host_emit(text.data(), json_length(text), text.size()); }
+  bool accepts_blobs() const override { return true; }
+
+ private:
+  // JSON text never holds a raw NUL byte: the first one starts the blob bytes.
+  static std::size_t json_length(std::string_view text) { return std::min(text.find('\0'), text.size()); }
 };
 
 WasmHost wasm_host;
@@ -38,14 +45,17 @@ lmthing::Engine* engine() noexcept {
     } catch (const std::exception& e) {
       std::string fault =
           std::string(R"({"type":"engine.fault","error":{"kind":"engine","code":"ENGINE_FAULT","message":"engine could not start"})") + "}}";
-      host_emit(fault.data(), fault.size());
+      host_emit(fault.data(), fault.size(), fault.size());
     }
   }
   return the_engine.get();
 }
 
+// A batch from JS: its length as 4 little-endian bytes, then the bytes (which may hold NULs).
 std::string take_batch(char* batch) {
-  std::string text(batch);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(batch);
+  const std::size_t length = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (static_cast<std::size_t>(bytes[3]) << 24);
+  std::string text(batch + 4, length);
   std::free(batch);
   return text;
 }

@@ -10,6 +10,7 @@
  * - Every op completes with `{ok, value}` or `{ok: false, error}`; a throwing or rejecting callback
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
+import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs } from './blobs.js';
 import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type WireError } from './errors.js';
@@ -29,8 +30,9 @@ export type CoreFactory = (options: { wasmBinary: Uint8Array; lmthingHost: HostB
 
 /** Called by bindings/host.js from inside wasm; implementations only queue work. */
 export interface HostBridge {
-  start(opJson: string): void;
-  emit(eventJson: string): void;
+  /** `blobs`: the message's blob bytes (src/protocol/blobs.hpp), a view valid only during the call. */
+  start(opJson: string, blobs?: Uint8Array): void;
+  emit(eventJson: string, blobs?: Uint8Array): void;
   /** `wakeUp` resumes the loop with a batch copied into wasm memory (a pointer from `_malloc`). */
   wait(wakeUp: (batchPtr: number) => void): void;
 }
@@ -127,6 +129,10 @@ interface InFlightOp {
 export class Engine {
   private readonly module: CoreModule;
   private inbox: string[] = [];
+  /** The long strings the inbox's messages refer to (blobs.ts), by text, with their ids. */
+  private inboxBlobs = new Map<string, string>();
+  private nextBlobId = 1;
+  private readonly blobCache = new BlobCache();
   private state: LoopState = 'idle';
   private wakeUp: ((batchPtr: number) => void) | null = null;
   private pumpScheduled = false;
@@ -159,8 +165,8 @@ export class Engine {
     // Set once the module is instantiated; the bridge is only called after that.
     let engine: Engine | undefined = undefined;
     const bridge: HostBridge = {
-      start: (op) => engine!.onStart(op),
-      emit: (event) => engine!.onEmit(event),
+      start: (op, blobs) => engine!.onStart(op, blobs),
+      emit: (event, blobs) => engine!.onEmit(event, blobs),
       wait: (wakeUp) => engine!.onWait(wakeUp),
     };
     const module = await factory({ wasmBinary, lmthingHost: bridge });
@@ -277,7 +283,7 @@ export class Engine {
     if (this.faultError) return Promise.reject(this.faultError);
     let line: string;
     try {
-      line = serialize(message, `${String(message.type)} message`);
+      line = serialize(this.withBlobs(message), `${String(message.type)} message`);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new TypeError(String(err)));
     }
@@ -289,7 +295,7 @@ export class Engine {
   }
 
   private postMessage(message: Record<string, unknown>): void {
-    this.inbox.push(serialize(message, `${String(message.type)} message`));
+    this.inbox.push(serialize(this.withBlobs(message), `${String(message.type)} message`));
     this.schedulePump();
   }
 
@@ -316,11 +322,36 @@ export class Engine {
     queueMicrotask(() => this.pump());
   }
 
-  private takeBatch(): string {
-    const batch = `${this.clock.now()}\n${this.inbox.join('\n')}`;
+  /**
+   * `message` with its long strings moved beside it as blobs of the next batch (one blob per
+   * distinct string). The host keeps each one's well-formed text under the key the engine will
+   * name it by, so the same text coming back out is not decoded again.
+   */
+  private withBlobs(message: unknown): unknown {
+    return externalizeBlobs(
+      message,
+      (text) => {
+        let id = this.inboxBlobs.get(text);
+        if (id === undefined) {
+          id = String(this.nextBlobId++);
+          this.inboxBlobs.set(text, id);
+          this.blobCache.set(`in:${id}`, toWellFormed(text));
+        }
+        return inboundMarker(id);
+      },
+      this.jsonDepth + 1,
+    );
+  }
+
+  /** The inbox as one batch: the clock line (with the blobs' ids and byte lengths) and the messages. */
+  private takeBatch(): OutgoingBatch {
+    const blobs = [...this.inboxBlobs].map(([text, id]) => ({ id, bytes: utf8.encode(text) }));
+    const header = [String(this.clock.now()), ...blobs.map((blob) => `${blob.id}:${blob.bytes.length}`)].join(' ');
+    const text = `${header}\n${this.inbox.join('\n')}`;
     this.inbox = [];
-    this.lastBatch = batch;
-    return batch;
+    this.inboxBlobs = new Map();
+    this.lastBatch = text;
+    return { text, blobs: blobs.map((blob) => blob.bytes) };
   }
 
   private pump(): void {
@@ -370,15 +401,28 @@ export class Engine {
   }
 
   /**
-   * Copies `text` into wasm memory as NUL-terminated UTF-8 and returns its address (the engine frees
-   * it). One native TextEncoder call: Emscripten's allocateUTF8 encodes in a JS loop (~0.1 s/MB).
+   * Copies a batch into wasm memory and returns its address (the engine frees it): its byte length
+   * (4 bytes, little-endian), its text as UTF-8, then, if it carries blobs, a NUL and their bytes.
+   * One native TextEncoder call per part: Emscripten's allocateUTF8 encodes in a JS loop (~0.1 s/MB).
    */
-  private copyIn(text: string): number {
-    const bytes = utf8.encode(text);
-    const ptr = this.module._malloc(bytes.length + 1);
+  private copyIn(batch: OutgoingBatch): number {
+    const text = utf8.encode(batch.text);
+    let length = text.length;
+    if (batch.blobs.length > 0) length += 1 + batch.blobs.reduce((sum, blob) => sum + blob.length, 0);
+    if (length > 0xffffffff) throw new LimitExceededError(`a batch of ${length} bytes does not fit the engine's 4 GB memory`);
+    const ptr = this.module._malloc(4 + length);
     const heap = this.module.HEAPU8; // after _malloc, which may have grown the memory
-    heap.set(bytes, ptr);
-    heap[ptr + bytes.length] = 0;
+    heap[ptr] = length & 0xff;
+    heap[ptr + 1] = (length >>> 8) & 0xff;
+    heap[ptr + 2] = (length >>> 16) & 0xff;
+    heap[ptr + 3] = (length >>> 24) & 0xff;
+    heap.set(text, ptr + 4);
+    let at = ptr + 4 + text.length;
+    if (batch.blobs.length > 0) heap[at++] = 0;
+    for (const blob of batch.blobs) {
+      heap.set(blob, at);
+      at += blob.length;
+    }
     return ptr;
   }
 
@@ -406,17 +450,20 @@ export class Engine {
     }
     this.inFlight.clear();
     this.inbox = [];
+    this.inboxBlobs = new Map();
   }
 
   // ---------------------------------------------------------------- ops and events from wasm
 
-  private onStart(opJson: string): void {
-    const op = JSON.parse(opJson) as OpRequest;
+  private onStart(opJson: string, blobs?: Uint8Array): void {
+    let op = JSON.parse(opJson) as OpRequest;
+    if (blobs) op = resolveBlobs(op, blobs, this.blobCache, utf8Decoder) as OpRequest;
     queueMicrotask(() => this.perform(op));
   }
 
-  private onEmit(eventJson: string): void {
-    const event = JSON.parse(eventJson) as EngineEvent;
+  private onEmit(eventJson: string, blobs?: Uint8Array): void {
+    let event = JSON.parse(eventJson) as EngineEvent;
+    if (blobs) event = resolveBlobs(event, blobs, this.blobCache, utf8Decoder) as EngineEvent;
     queueMicrotask(() => this.dispatch(event));
   }
 
@@ -530,7 +577,7 @@ export class Engine {
     if (!this.inFlight.delete(id)) return;
     let line: string;
     try {
-      line = JSON.stringify(outcome.ok ? { type: 'op.done', id, ok: true, value: outcome.value ?? null } : { type: 'op.done', id, ok: false, error: outcome.error });
+      line = JSON.stringify(this.withBlobs(outcome.ok ? { type: 'op.done', id, ok: true, value: outcome.value ?? null } : { type: 'op.done', id, ok: false, error: outcome.error }));
     } catch (err) {
       // A RangeError is JSON.stringify running out of stack: a value nested too deeply for any limit.
       const error = err instanceof RangeError
@@ -559,6 +606,20 @@ function trapError(err: unknown, input: string): EngineError {
 }
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** A batch as the host hands it over: the clock line and messages, and the blobs they refer to. */
+interface OutgoingBatch {
+  text: string;
+  blobs: Uint8Array[];
+}
+
+/** `text` as the engine will see it after UTF-8 encoding: lone surrogates become U+FFFD. */
+function toWellFormed(text: string): string {
+  const native = (text as { isWellFormed?: () => boolean; toWellFormed?: () => string });
+  if (native.isWellFormed && native.toWellFormed) return native.isWellFormed() ? text : native.toWellFormed();
+  return wellFormed(text);
+}
 
 /** `text` with every lone UTF-16 surrogate replaced by U+FFFD (String.prototype.toWellFormed). */
 function wellFormed(text: string): string {

@@ -209,6 +209,24 @@ TextScan scan_json_text(std::string_view text, std::size_t depth_limit, std::str
   return scan;
 }
 
+bool repair_utf8(std::string_view text, std::string& repaired) {
+  Repairer repair(text, repaired);
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(text, i);
+    if (length == 0) {
+      repair.replace(i, 1, kReplacementUtf8);
+      ++i;
+    } else {
+      i += length;
+    }
+  }
+  return repair.finish();
+}
+
 Envelope recover_envelope(std::string_view line) {
   Envelope envelope;
   std::size_t i = skip_space(line, 0);

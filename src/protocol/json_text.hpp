@@ -52,6 +52,10 @@ struct TextScan {
 // becomes U+FFFD; when anything was replaced the repaired text is written to `repaired`.
 TextScan scan_json_text(std::string_view text, std::size_t depth_limit, std::string& repaired);
 
+// Raw text (not JSON) that must be UTF-8: when it is not, writes the text with every invalid byte
+// replaced by U+FFFD to `repaired` and returns true.
+bool repair_utf8(std::string_view text, std::string& repaired);
+
 // Parses JSON text the engine received (a tool call's argument text, a model's JSON answer, defData
 // ...). Lone surrogates and invalid UTF-8 become U+FFFD; nesting deeper than limits().json_depth
 // throws LimitExceeded naming `what`; malformed text throws nlohmann::json::parse_error as

@@ -1,7 +1,9 @@
 #include "protocol/messages.hpp"
 
+#include <algorithm>
 #include <cmath>
 
+#include "protocol/blobs.hpp"
 #include "protocol/json_text.hpp"
 
 namespace lmthing::protocol {
@@ -84,28 +86,47 @@ InboundBatch parse_batch(std::string_view text) { return parse_batch(text, limit
 
 InboundBatch parse_batch(std::string_view text, std::size_t depth_limit) {
   InboundBatch batch;
-  std::size_t line_start = 0;
-  bool first = true;
-  while (line_start <= text.size()) {
-    std::size_t end = text.find('\n', line_start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(line_start, end - line_start);
-    line_start = end + 1;
-    if (first) {
-      first = false;
-      // The clock line: a number of milliseconds. A bad clock is reported but does not drop the batch.
-      json clock = json::parse(line, nullptr, false);
-      if (clock.is_number())
-        batch.now_ms = clock.get<double>();
-      else {
-        InboundLine bad;
-        bad.problem = "the first line of a batch must be the host clock in ms, got: " + preview(line);
-        batch.lines.push_back(std::move(bad));
-      }
-      continue;
+  const std::size_t clock_end = std::min(text.find('\n'), text.size());
+  const std::string_view clock_line = text.substr(0, clock_end);
+  std::string_view body = clock_end < text.size() ? text.substr(clock_end + 1) : std::string_view();
+
+  // The clock line: a number of milliseconds, then the batch's blobs (protocol/blobs.hpp) if any.
+  // A bad clock is reported but does not drop the batch.
+  const std::size_t space = clock_line.find(' ');
+  const std::string_view clock_text = clock_line.substr(0, space);
+  json clock = json::parse(clock_text, nullptr, false);
+  if (clock.is_number()) {
+    batch.now_ms = clock.get<double>();
+  } else {
+    InboundLine bad;
+    bad.problem = "the first line of a batch must be the host clock in ms, got: " + preview(clock_line);
+    batch.lines.push_back(std::move(bad));
+  }
+  InboundBlobs blobs;
+  if (space != std::string_view::npos) {
+    std::string problem = read_inbound_blobs(clock_line.substr(space + 1), body, blobs);
+    if (!problem.empty()) {
+      InboundLine bad;
+      bad.problem = "the batch's blobs cannot be read: " + problem;
+      batch.lines.push_back(std::move(bad));
     }
+  }
+
+  for (std::size_t line_start = 0; line_start < body.size();) {
+    std::size_t end = std::min(body.find('\n', line_start), body.size());
+    std::string_view line = body.substr(line_start, end - line_start);
+    line_start = end + 1;
     if (line.empty()) continue;
-    batch.lines.push_back(parse_line(line, depth_limit));
+    InboundLine parsed = parse_line(line, depth_limit);
+    if (!blobs.empty() && parsed.problem.empty()) {
+      std::string problem = resolve_inbound_markers(parsed.message, blobs);
+      if (!problem.empty()) {
+        parsed.problem = "message " + problem;
+        parsed.envelope = recover_envelope(line);
+        parsed.message = json();
+      }
+    }
+    batch.lines.push_back(std::move(parsed));
   }
   return batch;
 }

@@ -13,6 +13,9 @@ class Host {
   virtual ~Host() = default;
   virtual void start(std::string_view op_json) = 0;
   virtual void emit(std::string_view event_json) = 0;
+  // A host that accepts blobs gets long strings beside the JSON (protocol/blobs.hpp): the text
+  // passed to start/emit is then the JSON, optionally followed by a NUL and the blob bytes.
+  virtual bool accepts_blobs() const { return false; }
 };
 
 }  // namespace lmthing

@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "protocol/blobs.hpp"
 #include "protocol/messages.hpp"
 #include "runtime/host.hpp"
 #include "runtime/scheduler.hpp"
@@ -126,7 +127,7 @@ class Loop {
 
   // --- environment ---
   double now_ms() const { return now_ms_; }
-  void emit(const json& event) { host_.emit(event.dump(-1, ' ', false, json::error_handler_t::replace)); }
+  void emit(const json& event) { host_.emit(protocol::render_outbound(event, host_.accepts_blobs())); }
 
  private:
   friend class OpAwaiter;

@@ -31,7 +31,9 @@ class RecordingHost : public Host {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   protocol::set_limits(protocol::Limits{});  // an input may have configured them
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  // The input is the batch's messages; a line "---" splits off the values used to answer ops.
+  // The input is the batch's messages; a line "---" splits off the values used to answer ops. An
+  // input that starts with a digit brings its own clock line (which may name blobs, whose bytes
+  // then end the messages part: protocol/blobs.hpp).
   const std::size_t split = input.find("\n---\n");
   const std::string_view messages = input.substr(0, split);
   const std::string_view answers = split == std::string_view::npos ? std::string_view() : input.substr(split + 5);
@@ -39,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   RecordingHost host;
   {
     Engine engine(host);
-    bool ok = engine.loop().turn("0\n" + std::string(messages));
+    const bool own_clock = !messages.empty() && messages[0] >= '0' && messages[0] <= '9';
+    bool ok = engine.loop().turn(own_clock ? std::string(messages) : "0\n" + std::string(messages));
     // Complete every op once (timers with null, the rest with the answer lines in turn).
     std::size_t answer_at = 0;
     for (int round = 0; ok && round < 3 && !host.ops.empty(); ++round) {

@@ -44,3 +44,115 @@ TEST_CASE("wire errors keep their extra fields both ways", "[protocol]") {
   REQUIRE(e.to_json() == j);
   REQUIRE(WireError::from_json(json("oops")).kind == "callback");
 }
+
+// ---- blobs: long strings beside the JSON (protocol/blobs.hpp)
+
+#include "protocol/blobs.hpp"
+
+namespace {
+std::string batch_with_blobs(std::string_view header, std::string_view lines, std::string_view blob_bytes) {
+  std::string text(header);
+  text += '\n';
+  text += lines;
+  text += '\0';
+  text += blob_bytes;
+  return text;
+}
+}  // namespace
+
+TEST_CASE("a batch's blobs replace the markers that name them, bytes taken verbatim", "[protocol][blobs]") {
+  const std::string m7 = std::string(kInboundMarkerPrefix) + "7";
+  const std::string m8 = std::string(kInboundMarkerPrefix) + "8";
+  json first{{"type", "op.done"}, {"id", 1}, {"value", {{"text", m7}, {"again", m7}}}};
+  json second{{"type", "c"}, {"list", {m8, "small"}}};
+  auto batch = parse_batch(batch_with_blobs("12 7:12 8:3", first.dump() + "\n" + second.dump(), std::string("line\none\"\\") + "\"}" + "x\ny"));
+  REQUIRE(batch.now_ms == 12);
+  REQUIRE(batch.lines.size() == 2);
+  REQUIRE(batch.lines[0].problem.empty());
+  CHECK(batch.lines[0].message["value"]["text"] == "line\none\"\\\"}");
+  CHECK(batch.lines[0].message["value"]["again"] == "line\none\"\\\"}");
+  CHECK(batch.lines[1].message["list"][0] == "x\ny");
+  CHECK(batch.lines[1].message["list"][1] == "small");
+}
+
+TEST_CASE("blob bytes that are not UTF-8 become U+FFFD", "[protocol][blobs]") {
+  const std::string marker = std::string(kInboundMarkerPrefix) + "a";
+  auto batch = parse_batch(batch_with_blobs("0 a:3", json{{"type", "c"}, {"s", marker}}.dump(), "x\xffy"));
+  REQUIRE(batch.lines.size() == 1);
+  CHECK(batch.lines[0].message["s"] == "x\xEF\xBF\xBDy");
+}
+
+TEST_CASE("bad blob headers and unknown blobs are reported, never read out of bounds", "[protocol][blobs]") {
+  const std::string marker = std::string(kInboundMarkerPrefix) + "9";
+  const std::string line = json{{"type", "op.done"}, {"id", 4}, {"ok", true}, {"value", marker}}.dump();
+  SECTION("more bytes named than carried") {
+    auto batch = parse_batch(batch_with_blobs("0 9:1000", line, "abc"));
+    CHECK_THAT(batch.lines[0].problem, Catch::Contains("blobs cannot be read"));
+  }
+  SECTION("a malformed entry") {
+    auto batch = parse_batch(batch_with_blobs("0 9:x", line, "abc"));
+    CHECK_THAT(batch.lines[0].problem, Catch::Contains("is not <id>:<bytes>"));
+  }
+  SECTION("no NUL before the bytes") {
+    auto batch = parse_batch("0 9:3\n" + line + "abc");
+    CHECK_THAT(batch.lines[0].problem, Catch::Contains("NUL"));
+  }
+  SECTION("a marker naming a blob the batch does not carry: the op's id is still recovered") {
+    auto batch = parse_batch(batch_with_blobs("0 8:3", line, "abc"));
+    REQUIRE(batch.lines.size() == 1);
+    CHECK_THAT(batch.lines[0].problem, Catch::Contains("does not carry"));
+    REQUIRE(batch.lines[0].envelope.id);
+    CHECK(*batch.lines[0].envelope.id == 4);
+  }
+  SECTION("huge sizes do not overflow") {
+    auto batch = parse_batch(batch_with_blobs("0 9:18446744073709551615 8:2", line, "abc"));
+    CHECK_THAT(batch.lines[0].problem, Catch::Contains("more bytes"));
+  }
+}
+
+TEST_CASE("outbound: long strings move beside the JSON once per distinct text", "[protocol][blobs]") {
+  const std::string big(kBlobMinBytes, 'b');
+  json event{{"type", "reply"}, {"text", big}, {"steps", {{{"text", big}}}}, {"small", "s"}};
+  SECTION("a host without blobs gets plain JSON") { CHECK(render_outbound(event, false) == event.dump()); }
+  SECTION("a host with blobs gets markers, a NUL and the bytes once") {
+    const std::string text = render_outbound(event, true);
+    const std::size_t nul = text.find('\0');
+    REQUIRE(nul != std::string::npos);
+    CHECK(text.size() - nul - 1 == big.size());
+    json parsed = json::parse(text.substr(0, nul));
+    const std::string marker = parsed["text"];
+    CHECK(parsed["steps"][0]["text"] == marker);
+    CHECK(parsed["small"] == "s");
+    CHECK(marker.starts_with(std::string(kBlobMarkerPrefix) + "out:0:" + std::to_string(big.size()) + ":h:"));
+    CHECK(event["text"] == big);  // the message itself is left as it was
+  }
+  SECTION("short messages are unchanged") { CHECK(render_outbound(json{{"type", "x"}}, true) == R"({"type":"x"})"); }
+}
+
+TEST_CASE("outbound: bytes the host sent are named by the host's blob id", "[protocol][blobs]") {
+  std::string big(kBlobMinBytes + 3, 'q');
+  big[5] = 'z';
+  const std::string marker = std::string(kInboundMarkerPrefix) + "42";
+  auto batch = parse_batch(batch_with_blobs("0 42:" + std::to_string(big.size()), json{{"type", "c"}, {"v", marker}}.dump(), big));
+  REQUIRE(batch.lines[0].message["v"] == big);
+  const std::string text = render_outbound(json{{"echo", big}}, true);
+  const json parsed = json::parse(text.substr(0, text.find('\0')));
+  CHECK(parsed["echo"].get<std::string>().ends_with(":in:42"));
+}
+
+TEST_CASE("outbound: a short string that looks like a marker travels as a blob too", "[protocol][blobs]") {
+  const std::string lookalike = std::string(kBlobMarkerPrefix) + "out:0:3:h:1:3";
+  const std::string text = render_outbound(json{{"v", lookalike}}, true);
+  const std::size_t nul = text.find('\0');
+  REQUIRE(nul != std::string::npos);
+  CHECK(text.substr(nul + 1) == lookalike);
+}
+
+TEST_CASE("text_hash tells apart texts that differ in one byte or in length", "[protocol][blobs]") {
+  std::string a(1000, 'a');
+  std::string b = a;
+  b[999] = 'b';
+  CHECK(text_hash(a) != text_hash(b));
+  CHECK(text_hash(a) != text_hash(a + std::string(1, '\0')));
+  CHECK(text_hash(a) == text_hash(std::string(1000, 'a')));
+}

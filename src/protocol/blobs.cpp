@@ -1,0 +1,181 @@
+#include "protocol/blobs.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <list>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "protocol/json_text.hpp"
+
+namespace lmthing::protocol {
+
+namespace {
+
+bool travels_as_blob(const std::string& text) { return text.size() >= kBlobMinBytes || text.starts_with(kBlobMarkerPrefix); }
+
+// Visits every string of `value` (without recursion: values may be nested to the depth limit).
+template <class Json, class Visit>
+void for_each_string(Json& value, Visit&& visit) {
+  std::vector<Json*> pending{&value};
+  while (!pending.empty()) {
+    Json* node = pending.back();
+    pending.pop_back();
+    if (node->is_string()) {
+      if (!visit(node->template get_ref<std::conditional_t<std::is_const_v<Json>, const std::string&, std::string&>>())) return;
+    } else if (node->is_structured()) {
+      for (auto& child : *node) pending.push_back(&child);
+    }
+  }
+}
+
+// The last inbound blobs' keys, so that the same bytes going back out are named by the host's id.
+// Process-wide like limits(): a wasm module holds one engine.
+class InboundMemory {
+ public:
+  void remember(std::uint64_t hash, std::size_t size, std::string id) {
+    const Key key{hash, size};
+    if (auto it = index_.find(key); it != index_.end()) order_.erase(it->second);
+    order_.push_front({key, std::move(id)});
+    index_[key] = order_.begin();
+    if (order_.size() > kCapacity) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+  }
+  const std::string* find(std::uint64_t hash, std::size_t size) const {
+    auto it = index_.find(Key{hash, size});
+    return it == index_.end() ? nullptr : &it->second->second;
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 256;
+  using Key = std::pair<std::uint64_t, std::size_t>;
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const { return static_cast<std::size_t>(k.first ^ (k.second * 0x9E3779B97F4A7C15ull)); }
+  };
+  std::list<std::pair<Key, std::string>> order_;
+  std::unordered_map<Key, std::list<std::pair<Key, std::string>>::iterator, KeyHash> index_;
+};
+
+InboundMemory& inbound_memory() {
+  static InboundMemory memory;
+  return memory;
+}
+
+std::string hex(std::uint64_t value) {
+  char buffer[17];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value, 16);
+  return std::string(buffer, end);
+}
+
+}  // namespace
+
+std::uint64_t text_hash(std::string_view text) {
+  // Eight bytes at a time, multiply-xorshift mixing, the length folded in at the end.
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  std::uint64_t h = 0x243F6A8885A308D3ull;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    h = (h ^ word) * kMul;
+    h ^= h >> 29;
+  }
+  std::uint64_t tail = 0;
+  if (i < text.size()) std::memcpy(&tail, text.data() + i, text.size() - i);
+  h = (h ^ tail ^ text.size()) * kMul;
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93ull;
+  h ^= h >> 32;
+  return h;
+}
+
+std::string read_inbound_blobs(std::string_view entries, std::string_view& body, InboundBlobs& blobs) {
+  blobs.clear();
+  std::vector<std::pair<std::string_view, std::size_t>> sizes;
+  std::size_t total = 0;
+  for (std::size_t at = 0; at < entries.size();) {
+    if (entries[at] == ' ') {
+      ++at;
+      continue;
+    }
+    std::size_t end = entries.find(' ', at);
+    if (end == std::string_view::npos) end = entries.size();
+    const std::string_view entry = entries.substr(at, end - at);
+    at = end;
+    const std::size_t colon = entry.find(':');
+    std::size_t size = 0;
+    bool ok = colon != 0 && colon != std::string_view::npos;
+    if (ok) {
+      const auto parsed = std::from_chars(entry.data() + colon + 1, entry.data() + entry.size(), size);
+      ok = parsed.ec == std::errc() && parsed.ptr == entry.data() + entry.size();
+    }
+    if (!ok) return "blob entry \"" + std::string(entry.substr(0, 40)) + "\" is not <id>:<bytes>";
+    if (size >= body.size() - total) return "the batch's blobs need more bytes than it carries (" + std::to_string(body.size()) + ")";
+    total += size;
+    sizes.emplace_back(entry.substr(0, colon), size);
+  }
+  if (sizes.empty()) return {};
+  const std::size_t lines_end = body.size() - total - 1;
+  if (body[lines_end] != '\0') return "the batch's blob bytes do not follow a NUL byte after its last message";
+  std::string_view region = body.substr(lines_end + 1);
+  body = body.substr(0, lines_end);
+  for (const auto& [id, size] : sizes) {
+    std::string bytes(region.substr(0, size));
+    region.remove_prefix(size);
+    std::string repaired;
+    if (repair_utf8(bytes, repaired)) bytes = std::move(repaired);
+    inbound_memory().remember(text_hash(bytes), bytes.size(), std::string(id));
+    blobs[std::string(id)] = std::move(bytes);
+  }
+  return {};
+}
+
+std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs) {
+  std::string problem;
+  for_each_string(message, [&](std::string& text) {
+    if (!text.starts_with(kInboundMarkerPrefix)) return true;
+    auto blob = blobs.find(text.substr(kInboundMarkerPrefix.size()));
+    if (blob == blobs.end()) {
+      problem = "refers to blob \"" + text.substr(kInboundMarkerPrefix.size(), 40) + "\", which the batch does not carry";
+      return false;
+    }
+    text = blob->second;
+    return true;
+  });
+  return problem;
+}
+
+std::string render_outbound(const json& message, bool blobs) {
+  const auto dump = [](const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); };
+  if (!blobs) return dump(message);
+  bool any = false;
+  for_each_string(message, [&](const std::string& text) { return !(any = travels_as_blob(text)); });
+  if (!any) return dump(message);
+
+  json copy = message;
+  std::string region;
+  std::unordered_map<std::string, std::string> marker_by_key;  // the same bytes twice in one message go once
+  for_each_string(copy, [&](std::string& text) {
+    if (!travels_as_blob(text)) return true;
+    const std::uint64_t hash = text_hash(text);
+    const std::string* inbound = inbound_memory().find(hash, text.size());
+    std::string key = inbound ? "in:" + *inbound : "h:" + hex(hash) + ":" + std::to_string(text.size());
+    auto [it, fresh] = marker_by_key.try_emplace(key);
+    if (fresh) {
+      it->second = std::string(kBlobMarkerPrefix) + "out:" + std::to_string(region.size()) + ":" + std::to_string(text.size()) + ":" + key;
+      region += text;
+    }
+    text = it->second;
+    return true;
+  });
+  std::string out = dump(copy);
+  out.reserve(out.size() + 1 + region.size());
+  out += '\0';
+  out += region;
+  return out;
+}
+
+}  // namespace lmthing::protocol

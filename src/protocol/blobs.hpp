@@ -1,0 +1,60 @@
+// Large strings cross the host boundary beside the JSON of a message, as raw UTF-8 bytes ("blobs").
+//
+// Why: a model's 10 MB answer used to cross as JSON five times (in once, out in the step event and
+// three times in the run's reply); JSON escaping, JSON.parse and UTF-16 <-> UTF-8 transcoding of
+// the whole text each time made the crossing run at ~1 MB/s. With blobs, a long string is transcoded
+// once on the way in, never parsed as JSON, and a string the host already holds (one it sent, or
+// one it decoded before) is handed back by key instead of being decoded again.
+//
+// Inbound (host -> engine): the batch's first line is the clock followed by the batch's blobs as
+// ` <id>:<bytes>` entries; after the last message line come a NUL byte and the blobs' bytes, one
+// after another in header order. A message refers to blob <id> with the string "\0lmthing:in:<id>".
+//
+// Outbound (engine -> host, only for hosts that accept blobs): strings of kBlobMinBytes or more are
+// replaced in the message's JSON by "\0lmthing:out:<offset>:<bytes>:<key>"; after the JSON come a
+// NUL and the blob bytes (offsets count from just after the NUL). The key is "in:<id>" when the
+// bytes equal an inbound blob the engine remembers (by hash and length), otherwise "h:<hash>:<bytes>";
+// a host may answer a key from its own cache instead of decoding the bytes.
+//
+// Every string that starts with kBlobMarkerPrefix travels as a blob, whatever its length, so no
+// string a user wrote is ever mistaken for a marker. src/protocol/PROTOCOL.md has the wire format.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+namespace lmthing::protocol {
+
+using json = nlohmann::json;
+
+// Strings this long (in UTF-8 bytes) travel as blobs to hosts that accept them.
+inline constexpr std::size_t kBlobMinBytes = 16 * 1024;
+inline constexpr std::string_view kBlobMarkerPrefix{"\0lmthing:", 9};
+inline constexpr std::string_view kInboundMarkerPrefix{"\0lmthing:in:", 12};
+
+// A fast 64-bit hash of `text` (not cryptographic): with the length, the key of a blob's bytes.
+std::uint64_t text_hash(std::string_view text);
+
+// The blobs one inbound batch carries, by the host's id. Their bytes are valid UTF-8 (repaired).
+using InboundBlobs = std::unordered_map<std::string, std::string>;
+
+// Reads the blob entries of a batch's clock line (`entries`, what follows the clock) and takes their
+// bytes off the end of `body` (the batch after its clock line), which then ends with the last
+// message line. Returns an empty string, or what is wrong (then `blobs` is empty and `body` as
+// given). Remembers each blob's hash and length, for naming the same bytes when they go back out.
+std::string read_inbound_blobs(std::string_view entries, std::string_view& body, InboundBlobs& blobs);
+
+// Replaces every "\0lmthing:in:<id>" string in `message` with blob <id>'s bytes. Returns an empty
+// string, or the problem (a marker naming a blob the batch does not carry).
+std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs);
+
+// The text of an outbound message: its JSON, and with `blobs`, long strings moved beside it as
+// described above. Invalid UTF-8 in the JSON part becomes U+FFFD.
+std::string render_outbound(const json& message, bool blobs);
+
+}  // namespace lmthing::protocol

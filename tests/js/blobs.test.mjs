@@ -1,0 +1,100 @@
+// Long strings cross the engine boundary beside the JSON (src/protocol/blobs.hpp, js/blobs.ts):
+// whatever route a long or marker-like string takes — model text, tool result, def value, tool
+// arguments, a request sent back to the model — it arrives unchanged (lone surrogates aside, which
+// become U+FFFD as everywhere on the boundary).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { createEngine, runPrompt } from '../../dist/node.js';
+
+const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+/** A mixed text of `n` characters: ASCII, 2-, 3- and 4-byte UTF-8, newlines, quotes, backslashes. */
+const mixed = (n, seed = 'x') => `${seed}\u00e9\u20ac\ud83d\ude00 "quoted" back\\slash\n`.repeat(Math.ceil(n / 30)).slice(0, n);
+
+/** A model answering from `answers` in order, recording each request it gets. */
+function scripted(answers) {
+  const requests = [];
+  return {
+    requests,
+    model: {
+      provider: 'test', modelId: 'scripted',
+      async generate(request) {
+        requests.push(structuredClone(request));
+        return { ...answers[requests.length - 1], finishReason: answers[requests.length - 1].finishReason ?? 'stop', usage };
+      },
+    },
+  };
+}
+
+test('a long model text comes back unchanged in text, steps and messages', async () => {
+  const engine = await createEngine();
+  const long = mixed(200_000);
+  const { model } = scripted([{ content: [{ type: 'text', text: long }] }]);
+  const { result, prompt } = await runPrompt((ctx) => ctx.$`write`, { model, engine });
+  assert.equal(await result.text, long);
+  const steps = await result.steps;
+  assert.equal(steps[0].text, long);
+  assert.equal(prompt.steps[0].text, long);
+  const { messages } = await result.response;
+  assert.deepEqual(messages.at(-1).content, [{ type: 'text', text: long }]);
+});
+
+test('long tool arguments, tool results and def values reach the model and the tool unchanged', async () => {
+  const engine = await createEngine();
+  const document = mixed(50_000, 'doc');
+  const argument = mixed(40_000, 'arg');
+  const toolOutput = mixed(60_000, 'out');
+  const { model, requests } = scripted([
+    { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'echo', args: { text: argument } }], finishReason: 'tool-calls' },
+    { content: [{ type: 'text', text: 'done' }] },
+  ]);
+  let seen;
+  const { result } = await runPrompt((ctx) => {
+    ctx.def('DOC', document);
+    ctx.defTool('echo', 'echoes', { type: 'object', properties: { text: { type: 'string' } } }, ({ text }) => {
+      seen = text;
+      return toolOutput;
+    });
+    ctx.$`go`;
+  }, { model, engine });
+  assert.equal(await result.text, 'done');
+  assert.equal(seen, argument);
+  const system = requests[0].messages.find((m) => m.role === 'system');
+  assert.ok(system.content.includes(document), 'the def value is in the system prompt');
+  const toolMessage = requests[1].messages.find((m) => m.role === 'tool');
+  assert.ok(JSON.stringify(toolMessage).includes(JSON.stringify(toolOutput).slice(1, -1)), 'the tool result went back to the model');
+  const call = requests[1].messages.find((m) => m.role === 'assistant').content.find((p) => p.type === 'tool-call');
+  assert.equal(call.args.text, argument);
+});
+
+test('strings that look like blob markers pass through as ordinary text', async () => {
+  const engine = await createEngine();
+  const lookalikes = ['\u0000lmthing:in:1', '\u0000lmthing:out:0:3:h:1:3', '\u0000lmthing:'];
+  const { model, requests } = scripted([{ content: [{ type: 'text', text: lookalikes.join('|') }] }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.def('A', lookalikes[0]);
+    ctx.$`${lookalikes[1]}`;
+  }, { model, engine });
+  assert.equal(await result.text, lookalikes.join('|'));
+  const sent = JSON.stringify(requests[0].messages);
+  assert.ok(sent.includes(JSON.stringify(lookalikes[0]).slice(1, -1)) && sent.includes(JSON.stringify(lookalikes[1]).slice(1, -1)));
+});
+
+test('a long text with a lone surrogate comes back with U+FFFD in its place', async () => {
+  const engine = await createEngine();
+  const long = `${mixed(30_000)}\ud800tail`;
+  const { model } = scripted([{ content: [{ type: 'text', text: long }] }]);
+  const { result } = await runPrompt((ctx) => ctx.$`x`, { model, engine });
+  assert.equal(await result.text, long.replace('\ud800', '\ufffd'));
+});
+
+test('many runs with different long texts in one batch each get their own', async () => {
+  const engine = await createEngine();
+  const texts = Array.from({ length: 20 }, (_, i) => mixed(20_000 + i, `run${i}`));
+  const results = await Promise.all(texts.map(async (long) => {
+    const { model } = scripted([{ content: [{ type: 'text', text: long }] }]);
+    const { result } = await runPrompt((ctx) => ctx.$`x`, { model, engine });
+    return result.text;
+  }));
+  assert.deepEqual(results, texts);
+});
