@@ -24,8 +24,10 @@ bash scripts/drop-foreign-build.sh build/sanitize build/wasm
 
 if ! $package_only; then
   echo "== native build under ASan + UBSan (clang++), with the libFuzzer targets"
+  # -O0: half the compile time of -O1 (7.4 vs 16.8 CPU s for src/agent/agent_loop.cpp), and this
+  # build is the slowest part of `npm test`.
   cmake -S . -B build/sanitize -DCMAKE_CXX_COMPILER=clang++ -DLMTHING_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O0 -g1" >/dev/null
   cmake --build build/sanitize -j"$jobs" --target native_tests fuzz_json_text fuzz_inbox fuzz_schema fuzz_yaml fuzz_prompt
 fi
 
