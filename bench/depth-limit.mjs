@@ -1,12 +1,14 @@
 // How deeply nested a value can be before one of the engine's recursive operations (copy, dump,
 // compare, YAML, schema compile/validate) overflows the stack in the wasm build under this Node.
-// Each attempt runs in a fresh module instance (a trap leaves an instance unusable, and a fresh one
-// runs unoptimized code, whose frames are the largest: the worst case). Binary search per operation.
+// Each attempt runs in a fresh module instance in a child process (a trap leaves an instance
+// unusable, a fresh one runs unoptimized code, whose frames are the largest: the worst case, and a
+// process per attempt gives its memory back). Binary search per operation.
 //
 //   bash scripts/build.sh && NODE_PATH=/usr/share/nodejs cmake --build build/wasm --target depth_probe
 //   node bench/depth-limit.mjs
 //
 // Writes bench/results/depth-limit.json; docs/limits.md explains how the engine's limit follows.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -23,15 +25,23 @@ const wasmBinary = readFileSync(join(root, 'build/wasm/depth_probe.wasm'));
 const OPERATIONS = ['copy', 'dump', 'equality', 'yaml', 'schema (properties)', 'schema (items) + validate', 'uniqueItems'];
 const CEILING = 1 << 20;
 
-/** Whether operation `op` survives `depth` levels in a fresh instance. */
-async function survives(op, depth) {
+/** Child mode (`--attempt op depth`): exit code 0 when operation `op` survives `depth` levels. */
+if (process.argv[2] === '--attempt') {
   const module = await createDepthProbe({ wasmBinary, print: () => {}, printErr: () => {} });
   module._probe_unlimited();
+  let ok = false;
   try {
-    return module._probe(op, depth) === 0;
+    ok = module._probe(Number(process.argv[3]), Number(process.argv[4])) === 0;
   } catch {
-    return false; // RangeError (V8 stack), RuntimeError (memory access out of bounds) ...
+    // RangeError (V8 stack), RuntimeError (memory access out of bounds) ...
   }
+  process.exit(ok ? 0 : 1);
+}
+
+/** Whether operation `op` survives `depth` levels in a fresh instance (in a child process). */
+async function survives(op, depth) {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--attempt', String(op), String(depth)], { stdio: 'ignore', timeout: 120_000 });
+  return child.status === 0;
 }
 
 const results = {};
