@@ -107,7 +107,7 @@ class AgentLoop {
  private:
   // The run's role (defRole) offers, and so runs, only its allowedTools.
   void restrict_to_role(StepPlan& plan) const {
-    const prompt::RoleSpec* role = prompt::assumed_role(*env_.tree).role;
+    const prompt::RoleSpec* role = prompt::assumed_role(*env_.tree, env_.run).role;
     if (!role || !role->allowed_tools) return;
     std::erase_if(plan.offered, [&](const pipeline::ToolBox::Entry* tool) { return !role->allows(tool->spec.name); });
     plan.restriction =

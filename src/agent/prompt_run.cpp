@@ -59,9 +59,14 @@ class PromptRun {
     observe::check_observe_spec(spec_.raw, "run.start spec (prompt)");
     protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");
     seams_ = make_seams(raw, *tree_, false);
-    prompt::bind_role_tools(*tree_, env_.tools);
-    if (auto role = raw.optional_string("role")) role_event_ = prompt::assume_role(*tree_, *role);
+    std::optional<RunId> parent;
+    if (spec_.raw.contains("parentRun")) parent = protocol::require_id(spec_.raw, "parentRun", "run.start spec");
+    prompt::bind_role_tools(*tree_, run, parent, env_.tools);
+    if (auto role = raw.optional_string("role")) role_event_ = prompt::assume_role(*tree_, run, *role);
   }
+  ~PromptRun() { prompt::release_role(*tree_, env_.run); }
+  PromptRun(const PromptRun&) = delete;
+  PromptRun& operator=(const PromptRun&) = delete;
 
   // The loop, then the run's dirty persisted states are saved, however the loop ended (a failed
   // save fails a run that had succeeded; a cancelled run cannot save).
@@ -126,7 +131,7 @@ class PromptRun {
   json system_prompt(const pipeline::StepOverrides& overrides) const {
     if (overrides.system) return *overrides.system;
     try {
-      const prompt::RoleSpec* role = prompt::assumed_role(*tree_).role;
+      const prompt::RoleSpec* role = prompt::assumed_role(*tree_, env_.run).role;
       auto rendered = prompt::render(spec_.definitions, prompt::RenderFilter{overrides.active_systems, overrides.active_variables},
                                      role ? role->section : std::string_view());
       return rendered ? json(*rendered) : json();

@@ -45,7 +45,7 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
     plan.response_format = response_format;
     plan.params = params;
     plan.step_id = step_id;
-    if (const prompt::RoleSpec* role = prompt::assumed_role(*env.tree).role; role && !role->section.empty()) plan.system = role->section;
+    if (const prompt::RoleSpec* role = prompt::assumed_role(*env.tree, env.run).role; role && !role->section.empty()) plan.system = role->section;
     return plan;
   };
   ConversationTranscript transcript(*session, *conversation);

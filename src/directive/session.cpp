@@ -271,7 +271,7 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   const std::string default_model = bound.at("default");
   // A directive run's role (run(agent, {role}) or L.role) covers all its conversations; its tools are
   // enabled one by one later, so a role's tool lists are not checked against them.
-  if (auto role = fields.optional_string("role")) prompt::assume_role(*tree, *role);
+  if (auto role = fields.optional_string("role")) prompt::assume_role(*tree, run, *role);
   auto session = std::make_shared<Session>(loop, run, std::move(bound), std::move(setup));
   session->observe(spec, default_model);
   sessions_[run] = session;

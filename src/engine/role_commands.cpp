@@ -11,7 +11,7 @@ bool handle_role_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
   fields.only({"type", "id", "run", "name"}, "field");
   const std::string name = fields.string("name");
   const pipeline::CallEnv env = env_of(protocol::require_id(message, "run", type), type);
-  json event = prompt::assume_role(*env.tree, name);
+  json event = prompt::assume_role(*env.tree, env.run, name);
   env.emit(std::move(event));
   loop.emit(protocol::reply_ok(id, json{{"role", name}}));
   return true;

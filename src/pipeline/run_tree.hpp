@@ -61,8 +61,6 @@ class RunTree {
   Definitions& definitions() { return definitions_; }
   const Definitions& definitions() const { return definitions_; }
   bool is_root() const { return !parent_; }
-  // The tree of the run that started this sub-run (null for the root).
-  RunTree* parent_tree() const { return parent_.get(); }
   policy::Ledger& ledger() { return state().ledger_; }
   Random& rng() { return state().rng_; }
   Loop& loop() const { return loop_; }
@@ -84,8 +82,6 @@ class RunTree {
   // Kept for the whole tree (in the root), or for every tree of the engine (the root's tree when the
   // tree was made outside an engine, as tests do).
   Services& tree_services() { return state().tree_services_; }
-  // Kept for this run only (a sub-run's are its own): the role it assumed.
-  Services& run_services() { return run_services_; }
   Services& engine_services() {
     RunTree& root = state();
     return root.engine_services_ ? *root.engine_services_ : root.tree_services_;
@@ -107,7 +103,6 @@ class RunTree {
   std::unique_ptr<observe::TreeObserver> observer_;
   RunScope scope_;
   Services tree_services_;
-  Services run_services_;
   Services* engine_services_ = nullptr;
 };
 

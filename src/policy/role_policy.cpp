@@ -22,7 +22,7 @@ using protocol::WireError;
 class RoleInterceptor : public pipeline::Interceptor {
  public:
   Task<json> intercept(Call call, Next next) override {
-    prompt::AssumedRole& assumed = prompt::assumed_role(*call.env->tree);
+    prompt::AssumedRole& assumed = prompt::assumed_role(*call.env->tree, call.env->run);
     const prompt::RoleSpec* role = assumed.role;
     if (!role) co_return co_await next(std::move(call));
     if (call.kind == CallKind::Tool) {

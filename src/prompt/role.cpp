@@ -2,6 +2,7 @@
 #include "prompt/role.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "pipeline/registry.hpp"
 #include "prompt/yaml.hpp"
@@ -35,14 +36,22 @@ void define_role(pipeline::RunTree& tree, const std::string& name, const protoco
   tree.definitions().add("role", name, std::move(role));
 }
 
+struct RoleStates {
+  std::map<RunId, AssumedRole> runs;
+};
+
 // The tools a role assumed by this run may name: the run's own and those of the runs that started
 // it (a role is often defined once at the root, for tools of the root and of its sub-agents).
-std::vector<std::string> known_tools(pipeline::RunTree& run_tree) {
+std::vector<std::string> known_tools(RoleStates& states, RunId run) {
   std::vector<std::string> known;
-  for (pipeline::RunTree* tree = &run_tree; tree; tree = tree->parent_tree())
-    if (const auto& box = assumed_role(*tree).tools)
-      for (const auto& name : box->names())
+  for (std::optional<RunId> at = run; at;) {
+    auto it = states.runs.find(*at);
+    if (it == states.runs.end()) break;
+    if (it->second.tools)
+      for (const auto& name : it->second.tools->names())
         if (!listed(known, name)) known.push_back(name);
+    at = it->second.parent;
+  }
   return known;
 }
 
@@ -60,11 +69,17 @@ void check_tools(const RoleSpec& role, const std::vector<std::string>& tools, co
 bool RoleSpec::allows(const std::string& tool) const { return !allowed_tools || listed(*allowed_tools, tool); }
 bool RoleSpec::needs_approval(const std::string& tool) const { return listed(requires_approval, tool); }
 
-AssumedRole& assumed_role(pipeline::RunTree& run_tree) { return run_tree.run_services().get<AssumedRole>(); }
+AssumedRole& assumed_role(pipeline::RunTree& run_tree, RunId run) { return run_tree.tree_services().get<RoleStates>().runs[run]; }
 
-void bind_role_tools(pipeline::RunTree& run_tree, std::shared_ptr<const pipeline::ToolBox> tools) { assumed_role(run_tree).tools = std::move(tools); }
+void bind_role_tools(pipeline::RunTree& run_tree, RunId run, std::optional<RunId> parent, std::shared_ptr<const pipeline::ToolBox> tools) {
+  AssumedRole& assumed = assumed_role(run_tree, run);
+  assumed.tools = std::move(tools);
+  assumed.parent = parent;
+}
 
-json assume_role(pipeline::RunTree& run_tree, const std::string& name) {
+void release_role(pipeline::RunTree& run_tree, RunId run) { run_tree.tree_services().get<RoleStates>().runs.erase(run); }
+
+json assume_role(pipeline::RunTree& run_tree, RunId run, const std::string& name) {
   const RoleSpec* role = run_tree.definitions().find<RoleSpec>("role", name);
   if (!role) {
     const std::vector<std::string> defined = run_tree.definitions().names("role");
@@ -72,9 +87,9 @@ json assume_role(pipeline::RunTree& run_tree, const std::string& name) {
     if (auto guess = protocol::nearest(name, defined)) message += "did you mean \"" + *guess + "\"? ";
     role_error("ROLE_UNKNOWN", name, message + "defined: " + (defined.empty() ? std::string("none") : protocol::joined(defined)) + ")");
   }
-  AssumedRole& assumed = assumed_role(run_tree);
+  AssumedRole& assumed = assumed_role(run_tree, run);
   if (assumed.tools) {
-    const std::vector<std::string> known = known_tools(run_tree);
+    const std::vector<std::string> known = known_tools(run_tree.tree_services().get<RoleStates>(), run);
     if (role->allowed_tools) check_tools(*role, *role->allowed_tools, "allowedTools", known);
     check_tools(*role, role->requires_approval, "requiresApproval", known);
   }

@@ -34,23 +34,29 @@ struct RoleSpec {
   bool needs_approval(const std::string& tool) const;
 };
 
-// The role one run (not its tree) has assumed, kept in that run's RunTree.
+// The role one run (not its whole tree) has assumed. Kept for the tree by run id (tree services).
 struct AssumedRole {
   const RoleSpec* role = nullptr;
   std::shared_ptr<const pipeline::ToolBox> tools;  // the run's tools, which a role's lists must name
+  std::optional<RunId> parent;                     // the run that started it (a sub-agent's parent)
   policy::Ledger budget;                           // the role's maxTokens, counted from when it was assumed
 };
 
-AssumedRole& assumed_role(pipeline::RunTree& run_tree);
+// `run` of `run_tree` (the run's own tree: its definitions are the ones it sees).
+AssumedRole& assumed_role(pipeline::RunTree& run_tree, RunId run);
 
-// The tools a run has (set once when the run starts; a role's tool lists are checked against them).
-void bind_role_tools(pipeline::RunTree& run_tree, std::shared_ptr<const pipeline::ToolBox> tools);
+// The tools a run has and the run that started it, set once when the run starts (a role's tool
+// lists are checked against the tools of the run and of the runs above it).
+void bind_role_tools(pipeline::RunTree& run_tree, RunId run, std::optional<RunId> parent, std::shared_ptr<const pipeline::ToolBox> tools);
+
+// Forgets what `run` assumed (when it ends).
+void release_role(pipeline::RunTree& run_tree, RunId run);
 
 // Makes role `name` the run's role. Throws OpFailed kind "role": code ROLE_UNKNOWN (with the nearest
 // defined name), ROLE_UNKNOWN_TOOL (allowedTools or requiresApproval names a tool that neither the
 // run nor a run above it has; not checked for directive runs, whose tools come and go).
 // Returns the `role` event to emit.
-json assume_role(pipeline::RunTree& run_tree, const std::string& name);
+json assume_role(pipeline::RunTree& run_tree, RunId run, const std::string& name);
 
 // The role's section of the system prompt: `<role name="x">`, its systemPrompt, then its
 // capabilities and personality as YAML, `</role>`; empty when the role has none of them.
