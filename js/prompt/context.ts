@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import { DefinitionContext, templateName } from '../definitions/context.js';
 import type { TemplateRef, TemplateValue, TemplateValues, TemplateVariables } from '../definitions/template.js';
 import type { Engine } from '../engine.js';
-import { PluginSet, type PluginApi, type PluginMethod, type PromptPluginObject as PluginObject } from './plugins.js';
+import { PluginSet, type PluginApi, type PluginMethod } from './plugins.js';
 import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
@@ -110,9 +110,16 @@ export type Hook = (input: HookInput) => HookResult | void | undefined | Promise
 
 /**
  * A plugin object (`defPlugin`): `install(ctx, api)` adds definitions (and, through `api`, methods
- * and interceptors) before the prompt function's; `uninstall(ctx)` runs when the run ends.
+ * and interceptors) before the prompt function's; `uninstall(ctx)` runs when the run ends (also when
+ * it fails, or when an install failed).
  */
-export type PromptPluginObject = PluginObject<PromptContext>;
+export interface PromptPluginObject {
+  name: string;
+  /** A semantic version (`1.2.3`); the same plugin name with another version is a conflict. */
+  version: string;
+  install: (ctx: PromptContext, api: PluginApi) => void | Promise<void>;
+  uninstall?: (ctx: PromptContext) => void | Promise<void>;
+}
 
 /** @internal Everything a prompt function defined besides policy definitions. */
 export interface CollectedPrompt {

@@ -52,13 +52,9 @@ export interface PluginApi {
   interceptModel(interceptor: ModelInterceptor): void;
 }
 
-/**
- * A plugin object (`defPlugin`). `install(ctx, api)` adds definitions before the prompt function's;
- * `uninstall(ctx)` runs when the run ends (also when it fails, or when an install failed).
- */
-export interface PromptPluginObject<Ctx = unknown> {
+/** @internal A plugin object for a context of type `Ctx` (the public one is `PromptPluginObject`). */
+export interface PluginOf<Ctx> {
   name: string;
-  /** A semantic version (`1.2.3`); the same plugin name with another version is a conflict. */
   version: string;
   install: (ctx: Ctx, api: PluginApi) => void | Promise<void>;
   uninstall?: (ctx: Ctx) => void | Promise<void>;
@@ -68,7 +64,7 @@ const semver = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 /** The plugins one prompt context installed, and what they added. */
 export class PluginSet<Ctx extends object> {
-  private readonly installed: Array<PromptPluginObject<Ctx>> = [];
+  private readonly installed: Array<PluginOf<Ctx>> = [];
   private readonly methods = new Map<string, Record<string, PluginMethod>>();
   readonly toolInterceptors: ToolInterceptor[] = [];
   readonly modelInterceptors: ModelInterceptor[] = [];
@@ -90,7 +86,7 @@ export class PluginSet<Ctx extends object> {
     if (!c.isPlainObject(plugin) && !(typeof plugin === 'object' && plugin !== null))
       throw new ConfigError(`${where}: expected a function or a plugin object {name, version, install(ctx, api), uninstall?(ctx)}, got ${c.describe(plugin)}`);
     c.checkOptions(where, plugin, { name: c.nonEmpty, version: c.string, install: c.func, uninstall: c.func }, 'field');
-    const p = plugin as Partial<PromptPluginObject<Ctx>>;
+    const p = plugin as Partial<PluginOf<Ctx>>;
     if (typeof p.install !== 'function') throw new ConfigError(`${where}: a plugin needs an install(ctx, api) function`);
     if (typeof p.version !== 'string' || !semver.test(p.version)) throw new ConfigError(`${where}: version must be a semantic version such as "1.0.0", got ${c.describe(p.version)}`);
     if (p.name !== undefined && p.name !== name) throw new ConfigError(`${where}: the plugin calls itself "${p.name}"; install it under that name`);
@@ -102,7 +98,7 @@ export class PluginSet<Ctx extends object> {
           : `${where}: version conflict: plugin "${name}" ${same.version} is installed, this is ${p.version}`,
       );
     }
-    const object = { ...(p as PromptPluginObject<Ctx>), name };
+    const object = { ...(p as PluginOf<Ctx>), name };
     this.installed.push(object);
     this.methods.set(name, {});
     // The plugin stays listed whatever install does, so a failed install is uninstalled too.
