@@ -35,7 +35,9 @@ const logging: PromptPluginObject = {
   },
 };
 void ctx.defPlugin('logging', logging);
-void ctx.defPlugin('fn', (c) => c.def('x', 'y'));
+void ctx.defPlugin('fn', (c) => {
+  c.def('x', 'y');
+});
 export const methods = ctx.plugins.logging?.count;
 // @ts-expect-error a plugin object needs install
 const broken: PromptPluginObject = { name: 'b', version: '1.0.0' };
