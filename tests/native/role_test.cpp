@@ -71,10 +71,12 @@ std::vector<json> events_of(const Harness& h, const std::string& type) {
   return out;
 }
 
+// The results of the latest tool round the model was sent.
 json tool_results(const json& request) {
+  json last = json::array();
   for (const auto& m : request["messages"])
-    if (m["role"] == "tool") return m["content"];
-  return json::array();
+    if (m["role"] == "tool") last = m["content"];
+  return last;
 }
 
 }  // namespace
