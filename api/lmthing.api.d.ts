@@ -486,6 +486,8 @@ class DefinitionContext {
     defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V>;
     renderTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
     renderTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
+    defRole(name: string, config?: RoleConfig): Reference;
+    assumeRole(name: string | Reference): Promise<void>;
     getState<T = JsonObject>(name: string): T;
     setState<T = unknown>(name: string, value: T): void;
     saveState(name: string): Promise<void>;
@@ -976,6 +978,13 @@ interface InteractionResult {
     reason?: string;
 }
 
+// ---- InterceptedToolCall — prompt/plugins.d.ts
+interface InterceptedToolCall {
+    toolName: string;
+    toolCallId: string;
+    args: JsonObject;
+}
+
 // ---- isLanguageModel — mock-model.d.ts
 function isLanguageModel(value: unknown): value is LanguageModel;
 
@@ -1026,6 +1035,7 @@ const L: {
     messages: import("./directives.js").CallableDirective<import("./messages.js").ConversationMessage[], (filter: import("./directives.js").MessageFilter) => import("./directives.js").Directive<import("./messages.js").ConversationMessage[]>>;
     snapshot: import("./directives.js").Directive<readonly import("./messages.js").ConversationMessage[]>;
     mark: import("./directives.js").Directive<import("./messages.js").Mark>;
+    role(name: string): import("./directives.js").Directive<void>;
     tag(description: string): import("./messages.js").Tag;
 };
 
@@ -1330,6 +1340,12 @@ class ModelHandle extends Directive<void> {
     constructor(key: string, handle: number);
 }
 
+// ---- ModelInterceptor — prompt/plugins.d.ts
+type ModelInterceptor = (call: {
+    model: LanguageModel;
+    request: Omit<ModelRequest, 'model'>;
+}, next: (request: Omit<ModelRequest, 'model'>) => Promise<ModelResponse>) => Promise<ModelResponse>;
+
 // ---- ModelOptions — providers/types.d.ts
 interface ModelOptions {
     idleTimeoutMs?: number;
@@ -1414,6 +1430,19 @@ interface OpRequest {
 // ---- Part — providers/types.d.ts
 type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
 
+// ---- PluginApi — prompt/plugins.d.ts
+interface PluginApi {
+    readonly name: string;
+    method(method: string, fn: PluginMethod, options?: {
+        onContext?: boolean;
+    }): void;
+    interceptTool(interceptor: ToolInterceptor): void;
+    interceptModel(interceptor: ModelInterceptor): void;
+}
+
+// ---- PluginMethod — prompt/plugins.d.ts
+type PluginMethod = (...args: unknown[]) => unknown;
+
 // ---- PolicyEvent — prompt/run-prompt.d.ts
 type PolicyEvent = RunEvent;
 
@@ -1443,7 +1472,8 @@ class PromptContext extends DefinitionContext {
     defAgent(name: string, description: string, members: readonly (SubTool | SubAgent)[]): Reference;
     defAgent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
     defHook(hook: Hook): void;
-    defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext) => void | Promise<void>)): Promise<void>;
+    defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext, api: PluginApi) => void | Promise<void>)): Promise<void>;
+    get plugins(): Readonly<Record<string, Readonly<Record<string, PluginMethod>>>>;
     private checkUnique;
 }
 
@@ -1469,7 +1499,7 @@ type PromptPlugin = ((ctx: PromptContext) => void | Promise<void>) | PromptPlugi
 interface PromptPluginObject {
     name: string;
     version: string;
-    install: (ctx: PromptContext) => void | Promise<void>;
+    install: (ctx: PromptContext, api: PluginApi) => void | Promise<void>;
     uninstall?: (ctx: PromptContext) => void | Promise<void>;
 }
 
@@ -1661,6 +1691,38 @@ interface RetryEvent extends Located {
 // ---- Role — directive/messages.d.ts
 type Role = 'system' | 'user' | 'assistant' | 'tool';
 
+// ---- RoleAssumedEvent — run/events.d.ts
+interface RoleAssumedEvent extends Located {
+    type: 'role-assumed';
+    role: string;
+    previous?: string;
+}
+
+// ---- RoleConfig — definitions/role.d.ts
+interface RoleConfig {
+    readonly capabilities?: readonly string[];
+    readonly constraints?: RoleConstraints;
+    readonly personality?: Readonly<Record<string, JsonValue>>;
+    readonly systemPrompt?: string;
+}
+
+// ---- RoleConstraints — definitions/role.d.ts
+interface RoleConstraints {
+    readonly maxTokens?: number;
+    readonly allowedTools?: readonly string[];
+    readonly requiresApproval?: readonly string[];
+}
+
+// ---- RoleError — errors.d.ts
+class RoleError extends LmthingError {
+    readonly code: RoleErrorCode;
+    readonly role: string;
+    constructor(code: RoleErrorCode, message: string, role: string);
+}
+
+// ---- RoleErrorCode — errors.d.ts
+type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL';
+
 // ---- run — directive/driver.d.ts
 function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T>;
 
@@ -1674,10 +1736,11 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     params?: GenerationParams;
     maxSteps?: number;
     define?: (ctx: DefinitionContext) => void | Promise<void>;
+    role?: string;
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent | RoleAssumedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -2172,6 +2235,9 @@ type ToolImpl<Args = JsonObject> = Bivariant<[
     args: Args,
     context: ToolCallContext
 ], unknown>;
+
+// ---- ToolInterceptor — prompt/plugins.d.ts
+type ToolInterceptor = (call: InterceptedToolCall, next: (args: JsonObject) => Promise<unknown>) => unknown;
 
 // ---- ToolOptions — prompt/context.d.ts
 interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions {

@@ -20,6 +20,8 @@ export type {
   ApprovalAction, ApprovalConfig, GuardCondition, GuardConfig, GuardContext, GuardVerdict, InteractionConfig, ValidatorFn, ValidatorResult,
 } from './definitions/human.js';
 export type { ToolPolicyOptions } from './definitions/tool-options.js';
+export type { RoleConfig, RoleConstraints } from './definitions/role.js';
+export type { InterceptedToolCall, ModelInterceptor, PluginApi, PluginMethod, ToolInterceptor } from './prompt/plugins.js';
 export type { TemplateRef, TemplateValue, TemplateValueOf, TemplateValues, TemplateVariable, TemplateVariables } from './definitions/template.js';
 export type { WorkflowConfig, WorkflowContext, WorkflowResult, WorkflowStep, WorkflowStepError } from './definitions/workflow.js';
 export type {

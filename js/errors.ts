@@ -199,6 +199,24 @@ export class CircuitOpenError extends LmthingError {
   }
 }
 
+/** What went wrong assuming a role; the `code` of a {@link RoleError}. */
+export type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL';
+
+/**
+ * A role (`defRole`) could not be assumed: no role of that name is defined (`ROLE_UNKNOWN`, with the
+ * nearest defined name), or its `allowedTools` / `requiresApproval` name a tool the run does not
+ * have (`ROLE_UNKNOWN_TOOL`). `role` is the role's name.
+ */
+export class RoleError extends LmthingError {
+  declare readonly code: RoleErrorCode;
+  /** The role the error is about. */
+  readonly role: string;
+  constructor(code: RoleErrorCode, message: string, role: string) {
+    super(code, message);
+    this.role = role;
+  }
+}
+
 /** What went wrong rendering a template; the `code` of a {@link TemplateError}. */
 export type TemplateErrorCode =
   | 'TEMPLATE_UNKNOWN_VARIABLE'
@@ -375,6 +393,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
       template: typeof e.template === 'string' ? e.template : '',
       ...(typeof e.variable === 'string' ? { variable: e.variable } : {}),
     }),
+  role: (e) => new RoleError(e.code === 'ROLE_UNKNOWN_TOOL' ? 'ROLE_UNKNOWN_TOOL' : 'ROLE_UNKNOWN', e.message, typeof e.role === 'string' ? e.role : ''),
   workflow: (e) =>
     new WorkflowError(e.code === 'WORKFLOW_LOOP_LIMIT' ? 'WORKFLOW_LOOP_LIMIT' : 'WORKFLOW_STEP_FAILED', e.message, {
       workflow: e.workflow as string | undefined,
@@ -414,6 +433,7 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });
     if (err instanceof LimitExceededError && err.limit !== undefined) extra.limit = err.limit;
     if (err instanceof TemplateError) return { kind: 'template', message: err.message, code: err.code, template: err.template, variable: err.variable };
+    if (err instanceof RoleError) return { kind: 'role', message: err.message, code: err.code, role: err.role };
     if (err instanceof StateError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key, state: err.state, storageName: err.storageName };
     if (err instanceof CacheError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key, cache: err.cache };
     if (err instanceof StorageError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key };

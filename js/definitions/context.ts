@@ -5,7 +5,7 @@
  * `run(agent, {define: (ctx) => ...})`. Each method is a thin typed wrapper over the one marshaller.
  */
 import * as c from '../config/check.js';
-import { ConfigError, NotRunningError, StateError } from '../errors.js';
+import { ConfigError, NotRunningError, RoleError, StateError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { Infer, JsonObject } from '../schema-types.js';
 import { reference, type Reference } from '../prompt/names.js';
@@ -26,6 +26,7 @@ import { liveValue, plainCopy, type StateSlot } from '../state/live.js';
 import type { RunStates } from '../state/run-states.js';
 import { cacheKind, type CacheConfig, type CacheStrategy } from './cache.js';
 import { draftWrite, stateKind, type StateOptions, type StoredState } from './state.js';
+import { roleKind, type RoleConfig } from './role.js';
 import { templateKind, type TemplateRef, type TemplateValue, type TemplateValues, type TemplateVariables } from './template.js';
 import { defaultEngine } from '../default-engine.js';
 import { checkName } from '../prompt/names.js';
@@ -264,6 +265,47 @@ export class DefinitionContext {
     const text = reply.then((value) => (value as { text: string }).text);
     text.catch(() => {}); // a caller that does not await still sees the failure where it awaits (the run)
     return text;
+  }
+
+  // ---- roles (docs/templates-roles-plugins.md)
+
+  /**
+   * Defines role `name`: its `systemPrompt`, `capabilities` and `personality` render into the system
+   * prompt of a run that assumes it (a `<role name="...">` section after the `defSystem` sections),
+   * and its `constraints` apply to that run: only `allowedTools` are offered and run,
+   * `requiresApproval` tools ask for approval first, and its model calls stop at `maxTokens`.
+   */
+  defRole(name: string, config: RoleConfig = {}): Reference {
+    return reference(definitionsOf(this).add(roleKind, name, config));
+  }
+
+  /**
+   * Makes the run assume role `name` (a `defRole` name or reference). Before the run starts it is
+   * the role the run starts with; while the run is live (in a hook or a tool) it takes effect from
+   * the next step, and an unknown role throws a `RoleError` now (with the nearest defined name).
+   * The promise settles when the engine has switched (a role whose tool lists name tools the run
+   * does not have rejects it with a `RoleError`).
+   */
+  assumeRole(name: string | Reference): Promise<void> {
+    const role = checkName(typeof name === 'string' ? name : (name as { name?: unknown } | null | undefined)?.name, 'assumeRole');
+    const live = liveRuns.get(this);
+    if (!live) {
+      this.startingRole(role);
+      return Promise.resolve();
+    }
+    const defined = definitionsOf(this).names(roleKind);
+    if (!defined.includes(role)) {
+      const guess = c.nearest(role, defined);
+      throw new RoleError('ROLE_UNKNOWN', `assumeRole: unknown role "${role}" (${guess ? `did you mean "${guess}"? ` : ''}defined: ${defined.join(', ') || 'none'})`, role);
+    }
+    const switched = live.engine.request('role.assume', { run: live.runId, name: role }).then(() => undefined);
+    switched.catch(() => {}); // an unawaited failure must not end the process; awaiting it still sees it
+    return switched;
+  }
+
+  /** @internal Where a role assumed before the run goes (a prompt run's spec; directive runs use run(agent, {role})). */
+  protected startingRole(name: string): void {
+    throw new ConfigError(`assumeRole("${name}"): a directive run's role is the "role" option of run(agent, {role}) or L.role(name) in the agent`);
   }
 
   /**

@@ -38,7 +38,8 @@ export type DirectiveKind =
   | 'event'
   | 'messages'
   | 'snapshot'
-  | 'mark';
+  | 'mark'
+  | 'role';
 
 /**
  * A directive: use it with `yield*` inside an agent. Its result type `R` is what `yield*` returns.
@@ -273,6 +274,16 @@ export const L = {
 
   /** The current position (number of messages); `a.to(b)` makes a range for `L.messages`. */
   mark: new Directive<Mark>(new DirectiveRequest('mark', {})),
+
+  /**
+   * Makes the run assume role `name` (defined with `ctx.defRole` in `run(agent, {define})`) from the
+   * next reply on: its section becomes the system prompt before the agent's `L.system` messages, and
+   * its constraints (allowedTools, requiresApproval, maxTokens) apply to the whole run, every
+   * conversation and branch. An unknown role throws a `RoleError` into the agent.
+   */
+  role(name: string): Directive<void> {
+    return new Directive(new DirectiveRequest('role', { name }));
+  },
 
   /** Creates a tag (outside agents) to apply with `yield* L.user\`…\`.tag(t)`. */
   tag(description: string): Tag {

@@ -71,6 +71,12 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * (`ctx.defRetry`, `ctx.defApproval`, `ctx.defConstraint` ...); a budget spans every branch.
    */
   define?: (ctx: DefinitionContext) => void | Promise<void>;
+  /**
+   * The role (`ctx.defRole` in `define`) the run starts with: its section is the system prompt of
+   * every reply, before the agent's `L.system` messages, and its constraints apply to every
+   * conversation and branch of the run. `L.role(name)` switches it.
+   */
+  role?: string;
 }
 
 const runConfigShape: c.Shape = {
@@ -81,6 +87,7 @@ const runConfigShape: c.Shape = {
   params: c.object,
   maxSteps: c.integer(1, 1000),
   define: c.func,
+  role: c.nonEmpty,
 };
 
 const runToolShape: c.Shape = { description: c.string, parameters: c.anything, execute: c.func, options: c.object };
@@ -236,6 +243,7 @@ class DirectiveRun {
     runEvents.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(this.definitions)));
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
+    if (this.config.role !== undefined) spec.role = this.config.role;
     let detach = () => {};
     let ended: Promise<unknown>;
     try {
@@ -386,6 +394,9 @@ class DirectiveRun {
         const { position } = (await this.command(conv, 'mark')) as { position: number };
         return new Mark(position);
       }
+      case 'role':
+        await this.definitions.assumeRole(a.name as string);
+        return undefined;
     }
   }
 

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { DefinitionContext, templateName } from '../definitions/context.js';
 import type { TemplateRef, TemplateValue, TemplateValues, TemplateVariables } from '../definitions/template.js';
 import type { Engine } from '../engine.js';
+import { PluginSet, type PluginApi, type PluginMethod } from './plugins.js';
 import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
@@ -107,11 +108,16 @@ export interface HookResult {
 /** A hook: called before every step; may return overrides for that step. */
 export type Hook = (input: HookInput) => HookResult | void | undefined | Promise<HookResult | void | undefined>;
 
-/** A plugin object (`defPlugin`): `install(ctx)` adds definitions before the prompt function's. */
+/**
+ * A plugin object (`defPlugin`): `install(ctx, api)` adds definitions (and, through `api`, methods
+ * and interceptors) before the prompt function's; `uninstall(ctx)` runs when the run ends (also when
+ * it fails, or when an install failed).
+ */
 export interface PromptPluginObject {
   name: string;
+  /** A semantic version (`1.2.3`); the same plugin name with another version is a conflict. */
   version: string;
-  install: (ctx: PromptContext) => void | Promise<void>;
+  install: (ctx: PromptContext, api: PluginApi) => void | Promise<void>;
   uninstall?: (ctx: PromptContext) => void | Promise<void>;
 }
 
@@ -122,9 +128,11 @@ export interface CollectedPrompt {
   messages: Message[];
   tools: Map<string, ToolDefinition>;
   hooks: Hook[];
-  plugins: Map<string, PromptPluginObject>;
+  plugins: PluginSet<PromptContext>;
   /** Plugin installs and template renders still running (awaited before the run starts). */
   installs: Promise<void>[];
+  /** The role the run starts with (`assumeRole` before the run). */
+  role?: string;
 }
 
 const collections = new WeakMap<PromptContext, CollectedPrompt>();
@@ -159,7 +167,7 @@ export function agent<S>(name: string, description: string, schema: S, configure
 export class PromptContext extends DefinitionContext {
   constructor() {
     super();
-    collections.set(this, { systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [], plugins: new Map(), installs: [] });
+    collections.set(this, { systems: new Map(), variables: new Map(), messages: [], tools: new Map(), hooks: [], plugins: new PluginSet(), installs: [] });
   }
 
   /** Defines a system section `<name>\n{value}\n</name>`; redefining keeps its first position. */
@@ -240,6 +248,11 @@ export class PromptContext extends DefinitionContext {
     return rendered;
   }
 
+  /** @internal A role assumed in the prompt function is the one the run starts with. */
+  protected override startingRole(name: string): void {
+    collectedOf(this).role = name;
+  }
+
   /** @internal `def` and `defData` values, for `{{name}}` placeholders. */
   protected override templateReferences(): Record<string, unknown> {
     return Object.fromEntries(collectedOf(this).variables);
@@ -300,31 +313,30 @@ export class PromptContext extends DefinitionContext {
   }
 
   /**
-   * Registers a plugin: a function of `ctx`, or `{name, version, install(ctx), uninstall?(ctx)}`.
-   * `install` runs now (it may call every def*; its returned promise is awaited before the run starts);
-   * `uninstall` runs when the run ends, however it ends.
+   * Installs a plugin: a function of `ctx`, or `{name, version, install(ctx, api), uninstall?(ctx)}`
+   * (a {@link PromptPluginObject}). `install` runs now: it may call every def*, and add methods and
+   * interceptors through `api` ({@link PluginApi}); its promise is awaited before the run starts.
+   * `uninstall` runs when the run ends however it ends (also when an install failed), the last
+   * installed first. A second plugin of the same name is a `ConfigError` (a version conflict when
+   * its version differs).
    */
-  defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext) => void | Promise<void>)): Promise<void> {
+  defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext, api: PluginApi) => void | Promise<void>)): Promise<void> {
     checkName(name, 'defPlugin');
-    const plugins = collectedOf(this).plugins;
-    if (plugins.has(name)) throw new ConfigError(`defPlugin("${name}"): a plugin named "${name}" is already installed`);
-    const object: PromptPluginObject =
-      typeof plugin === 'function' ? { name, version: '0.0.0', install: plugin } : (checkPlugin(name, plugin), plugin);
-    plugins.set(name, object);
-    const installed = Promise.resolve(object.install(this));
+    const object = typeof plugin === 'function' ? { name, version: '0.0.0', install: plugin } : plugin;
+    const installed = collectedOf(this).plugins.install(this, name, object);
+    installed.catch(() => {}); // awaited before the run starts: an unawaited failure is the run's, not the process's
     collectedOf(this).installs.push(installed);
     return installed;
+  }
+
+  /** The methods plugins added, by plugin: `ctx.plugins.<plugin>.<method>(...)`. */
+  get plugins(): Readonly<Record<string, Readonly<Record<string, PluginMethod>>>> {
+    return collectedOf(this).plugins.namespaces();
   }
 
   private checkUnique(name: string): void {
     if (collectedOf(this).tools.has(name)) throw new ConfigError(`a tool or agent named "${name}" is already defined`);
   }
-}
-
-function checkPlugin(name: string, plugin: unknown): void {
-  c.checkOptions(`defPlugin("${name}")`, plugin, { name: c.nonEmpty, version: c.string, install: c.func, uninstall: c.func }, 'field');
-  const p = plugin as Partial<PromptPluginObject>;
-  if (typeof p.install !== 'function') throw new ConfigError(`defPlugin("${name}"): a plugin needs an install(ctx) function`);
 }
 
 function requireString(value: unknown, what: string): string {

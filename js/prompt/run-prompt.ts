@@ -31,6 +31,7 @@ import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
+import { interceptedModel, interceptToolCall } from './plugins.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -240,18 +241,27 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   if (config.system !== undefined) ctx.defSystem('system', config.system);
   if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
   if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
-  for (const [i, plugin] of (config.plugins ?? []).entries()) {
-    if (typeof plugin === 'function') await plugin(ctx);
-    else await ctx.defPlugin((plugin).name ?? `plugin${i}`, plugin);
+  try {
+    for (const [i, plugin] of (config.plugins ?? []).entries()) {
+      if (typeof plugin === 'function') await plugin(ctx);
+      else await ctx.defPlugin(typeof plugin.name === 'string' ? plugin.name : `plugin${i}`, plugin);
+    }
+  } catch (err) {
+    await collectedOf(ctx).plugins.uninstallAll(ctx);
+    throw err;
   }
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
   bindPreRun(ctx, { engine: async () => config.engine ?? (await defaultEngine()), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId });
   try {
     await fn(ctx);
+    await Promise.all(collectedOf(ctx).installs);
+  } catch (err) {
+    // The run never starts: what the plugins installed is released now.
+    await collectedOf(ctx).plugins.uninstallAll(ctx);
+    throw err;
   } finally {
     bindPreRun(ctx, undefined);
   }
-  await Promise.all(collectedOf(ctx).installs);
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
   const events = new RunEvents();
@@ -323,9 +333,16 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     callbacks.push(name);
     return name;
   };
+  // Plugins' model interceptors wrap every model the run registers (one wrapper per model, so its ref stays one).
+  const wrappers = new Map<LanguageModel, LanguageModel>();
+  const intercepted = (m: LanguageModel): LanguageModel => {
+    let wrapped = wrappers.get(m);
+    if (!wrapped) wrappers.set(m, (wrapped = interceptedModel(m, collected.plugins.modelInterceptors)));
+    return wrapped;
+  };
   const marshal: MemoryMarshal = {
     callback: register,
-    model: (m) => addModel(models, toModel(m)),
+    model: (m) => addModel(models, intercepted(toModel(m))),
     state: () => stateView(ctx),
     engine,
     embeddingModel: (m) => host.addEmbeddingModel(m),
@@ -345,7 +362,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     human?.close();
     storage?.release();
     bindRun(ctx, undefined);
-    void uninstall(ctx);
+    void collected.plugins.uninstallAll(ctx);
   };
   let detachModels = () => {};
   try {
@@ -354,11 +371,13 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       description: def.description,
       parameters: def.parameters,
       callback: register(def.name, (args: JsonObject, info: { toolCallId: string }, call: CallbackContext) =>
-        executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
-          parentModel: model,
-          call,
-          place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
-        }),
+        interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) =>
+          executeTool(engine, def, input, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
+            parentModel: model,
+            call,
+            place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
+          }),
+        ),
       ),
       options: toolWire(def, definitionsOf(ctx)),
     }));
@@ -382,6 +401,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       path,
       ...fields,
     };
+    if (collected.role !== undefined) spec.role = collected.role;
     if (place.parent) spec.parentRun = place.parent.runId;
     if (place.parent) spec.agent = place.name ?? 'agent';
     if (storage) spec.storage = storage.name;
@@ -495,16 +515,6 @@ function warnOnLoggedFallback(event: RunEvent): void {
   if (event.type === 'fallback' && event.log) console.warn(`lmthing: fallback "${event.name}" used a default value for ${event.from}: ${event.error}`);
 }
 
-async function uninstall(ctx: PromptContext): Promise<void> {
-  for (const plugin of collectedOf(ctx).plugins.values()) {
-    try {
-      await plugin.uninstall?.(ctx);
-    } catch (err) {
-      console.warn(`lmthing: plugin "${plugin.name}" failed to uninstall: ${(err as Error).message}`);
-    }
-  }
-}
-
 function engineOptions(options: PromptOptions): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const key of Object.keys(generationShape) as Array<keyof GenerationParams>) if (options[key] !== undefined) params[key] = options[key];
@@ -598,6 +608,7 @@ async function runAgent(
   const parent = env.place.parent!;
   const child = new PromptContext();
   definitionsOf(child).parent = definitionsOf(parent.ctx);
+  collectedOf(child).plugins.inheritFrom(collectedOf(parent.ctx).plugins);
   bindEngine(child, engine);
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   await def.configure(args, child);

@@ -136,6 +136,14 @@ export interface BudgetStopEvent extends InStep {
   constraint: string;
 }
 
+/** The run assumed role `role` (`defRole`): at its start, from `ctx.assumeRole` while live, or `L.role`. */
+export interface RoleAssumedEvent extends Located {
+  type: 'role-assumed';
+  role: string;
+  /** The role it had before, if any. */
+  previous?: string;
+}
+
 export interface GuardEvent extends OfToolCall {
   type: 'guard';
   guard: string;
@@ -524,6 +532,7 @@ export type RunEvent =
   | WorkflowFinishEvent
   | WorkflowCustomEvent
   | ContextTrimmedEvent
+  | RoleAssumedEvent
 
   | RunStartEvent
   | RunFinishEvent

@@ -3,6 +3,7 @@
 #include "agent/content.hpp"
 #include "agent/tool_calls.hpp"
 #include "pipeline/registry.hpp"
+#include "prompt/role.hpp"
 #include "runtime/when_all.hpp"
 
 namespace lmthing::agent {
@@ -48,7 +49,8 @@ class AgentLoop {
       env_.tree->count_step();
       pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt};
       for (auto& seam : config_.seams) co_await seam->before_step(state, env_);
-      const StepPlan plan = config_.plan(step, state.overrides);
+      StepPlan plan = config_.plan(step, state.overrides);
+      restrict_to_role(plan);
 
       json payload = request_of(plan);
       transcript_.fill(payload, state.overrides.messages);
@@ -69,7 +71,7 @@ class AgentLoop {
 
       std::vector<CheckedCall> calls;
       for (const auto& part : content)
-        if (part.is_object() && part.value("type", "") == "tool-call") calls.push_back(check_tool_call(plan.offered, part));
+        if (part.is_object() && part.value("type", "") == "tool-call") calls.push_back(check_tool_call(plan.offered, part, plan.restriction));
       json results = co_await run_tools(step, calls);
       if (!calls.empty()) transcript_.append(json{{"role", "tool"}, {"content", results}});
 
@@ -103,6 +105,15 @@ class AgentLoop {
   }
 
  private:
+  // The run's role (defRole) offers, and so runs, only its allowedTools.
+  void restrict_to_role(StepPlan& plan) const {
+    const prompt::RoleSpec* role = prompt::assumed_role(*env_.tree, env_.run).role;
+    if (!role || !role->allowed_tools) return;
+    std::erase_if(plan.offered, [&](const pipeline::ToolBox::Entry* tool) { return !role->allows(tool->spec.name); });
+    plan.restriction =
+        "the role \"" + role->name + "\" allows only: " + (role->allowed_tools->empty() ? "no tools" : protocol::joined(*role->allowed_tools));
+  }
+
   static json merged(json base, const json& extra) {
     base.update(extra);
     return base;

@@ -38,7 +38,8 @@ struct StepPlan {
   json tool_choice;      // null = the provider's default
   json response_format;  // null = text
   json params = json::object();
-  json step_id;  // copied into the op's `step` (the host routes stream deltas by it)
+  json step_id;             // copied into the op's `step` (the host routes stream deltas by it)
+  std::string restriction;  // why tools were held back (the run's role), told to a model calling one
 };
 
 struct LoopOutcome {

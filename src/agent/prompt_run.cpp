@@ -5,6 +5,7 @@
 #include "observe/run_observation.hpp"
 #include "policy/fallback.hpp"
 #include "policy/human_policy.hpp"
+#include "prompt/role.hpp"
 #include "state/state_store.hpp"
 
 namespace lmthing::agent {
@@ -58,7 +59,14 @@ class PromptRun {
     observe::check_observe_spec(spec_.raw, "run.start spec (prompt)");
     protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");
     seams_ = make_seams(raw, *tree_, false);
+    std::optional<RunId> parent;
+    if (spec_.raw.contains("parentRun")) parent = protocol::require_id(spec_.raw, "parentRun", "run.start spec");
+    prompt::bind_role_tools(*tree_, run, parent, env_.tools);
+    if (auto role = raw.optional_string("role")) role_event_ = prompt::assume_role(*tree_, run, *role);
   }
+  ~PromptRun() { prompt::release_role(*tree_, env_.run); }
+  PromptRun(const PromptRun&) = delete;
+  PromptRun& operator=(const PromptRun&) = delete;
 
   // The loop, then the run's dirty persisted states are saved, however the loop ended (a failed
   // save fails a run that had succeeded; a cancelled run cannot save).
@@ -87,6 +95,7 @@ class PromptRun {
     config.seams = std::move(seams_);
     config.plan = [this](int step, const pipeline::StepOverrides& overrides) { return plan(step, overrides); };
     observe::RunObservation observation(env_, spec_.raw, "prompt", spec_.model);
+    if (!role_event_.is_null()) env_.emit(std::move(role_event_));
     LoopOutcome outcome;
     try {
       outcome = co_await run_agent_loop(env_, *model_chain_, transcript_, std::move(config));
@@ -122,7 +131,9 @@ class PromptRun {
   json system_prompt(const pipeline::StepOverrides& overrides) const {
     if (overrides.system) return *overrides.system;
     try {
-      auto rendered = prompt::render(spec_.definitions, prompt::RenderFilter{overrides.active_systems, overrides.active_variables});
+      const prompt::RoleSpec* role = prompt::assumed_role(*tree_, env_.run).role;
+      auto rendered = prompt::render(spec_.definitions, prompt::RenderFilter{overrides.active_systems, overrides.active_variables},
+                                     role ? role->section : std::string_view());
       return rendered ? json(*rendered) : json();
     } catch (const prompt::DefinitionError& e) {
       fail(std::string("a hook's activeSystems/activeVariables: ") + e.what());
@@ -163,6 +174,7 @@ class PromptRun {
   PromptTranscript transcript_;
   std::vector<std::unique_ptr<pipeline::StepSeam>> seams_;
   flow::RunToolsEntry run_tools_;  // workflow steps call this run's tools (flow/run_tools.hpp)
+  json role_event_;                // the role spec.role assumed, reported when the run starts
 };
 
 Task<json> body(std::unique_ptr<PromptRun> run) { co_return co_await run->run(); }

@@ -39,7 +39,8 @@ const std::vector<std::string> kSpecFields = {"kind",
                                               "sessionId",
                                               "agent",
                                               "cache",
-                                              "observe"};
+                                              "observe",
+                                              "role"};
 const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }

@@ -43,7 +43,7 @@ bool read_arguments(const json& part, json& args, std::string& problem) {
 
 }  // namespace
 
-CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& offered, const json& part) {
+CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& offered, const json& part, const std::string& restriction) {
   CheckedCall call;
   call.id = part.value("toolCallId", std::string());
   call.name = part.value("toolName", std::string());
@@ -51,7 +51,8 @@ CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& 
   for (const auto* candidate : offered)
     if (candidate->spec.name == call.name) tool = candidate;
   if (!tool) {
-    call.error = "Tool \"" + call.name + "\" is not available. " + available_tools(offered);
+    call.error =
+        "Tool \"" + call.name + "\" is not available" + (restriction.empty() ? "" : " (" + restriction + ")") + ". " + available_tools(offered);
     return call;
   }
   call.tool = tool;

@@ -18,7 +18,8 @@ struct CheckedCall {
   std::string error;  // non-empty: the message the model gets instead of a result
 };
 
-// `offered` are the tools the model was given this step; calling any other is an error.
-CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& offered, const json& part);
+// `offered` are the tools the model was given this step; calling any other is an error, whose
+// message includes `restriction` (why tools were held back, e.g. the run's role) when there is one.
+CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& offered, const json& part, const std::string& restriction = {});
 
 }  // namespace lmthing::agent

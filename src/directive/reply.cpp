@@ -3,6 +3,7 @@
 #include "agent/agent_loop.hpp"
 #include "agent/content.hpp"
 #include "directive/session.hpp"
+#include "prompt/role.hpp"
 
 namespace lmthing::directive {
 
@@ -44,6 +45,7 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
     plan.response_format = response_format;
     plan.params = params;
     plan.step_id = step_id;
+    if (const prompt::RoleSpec* role = prompt::assumed_role(*env.tree, env.run).role; role && !role->section.empty()) plan.system = role->section;
     return plan;
   };
   ConversationTranscript transcript(*session, *conversation);

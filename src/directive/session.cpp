@@ -7,6 +7,7 @@
 #include "directive/reply.hpp"
 #include "observe/run_observation.hpp"
 #include "observe/tree_observer.hpp"
+#include "prompt/role.hpp"
 #include "runtime/reply.hpp"
 #include "state/state_store.hpp"
 
@@ -243,7 +244,7 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   const std::string where = "run.start spec (conversation)";
   protocol::FieldReader fields(spec, where);
   fields.only({"kind", "models", "definitions", "limits", "retry", "fallback", "circuitBreaker", "options", "host", "seed", "parentRun", "storage",
-               "sessionId", "agent", "cache", "observe"},
+               "sessionId", "agent", "cache", "observe", "role"},
               "field");
   observe::check_observe_spec(spec, where);
   const json& models = fields.object_field("models");
@@ -268,6 +269,9 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
                      agent::parse_run_settings(fields, options ? &*options : nullptr)};
   const double timeout_ms = options ? options->ms("timeoutMs").value_or(0) : 0;
   const std::string default_model = bound.at("default");
+  // A directive run's role (run(agent, {role}) or L.role) covers all its conversations; its tools are
+  // enabled one by one later, so a role's tool lists are not checked against them.
+  if (auto role = fields.optional_string("role")) prompt::assume_role(*tree, run, *role);
   auto session = std::make_shared<Session>(loop, run, std::move(bound), std::move(setup));
   session->observe(spec, default_model);
   sessions_[run] = session;

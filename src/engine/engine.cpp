@@ -4,6 +4,7 @@
 #include "engine/flow_commands.hpp"
 #include "engine/human_commands.hpp"
 #include "engine/observe_commands.hpp"
+#include "engine/role_commands.hpp"
 #include "engine/run_kinds.hpp"
 #include "engine/state_commands.hpp"
 #include "engine/template_commands.hpp"
@@ -58,14 +59,18 @@ void Engine::handle_command(const json& message) {
     else if (type == "template.render")
       handle_template_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
+    else if (type == "role.assume")
+      handle_role_command(
+          loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (const EnvOfRun env = [this](RunId run, const std::string& where) { return env_of(run, where); };
              !handle_observe_command(loop_, observatory_, env, type, id, message) && !handle_human_command(loop_, desk_, env, type, id, message))
-      throw ProtocolError("unknown command type \"" + type +
-                          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
-                          "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
-                          "interaction.respond, state.view, state.change, state.save, state.update, template.render, workflow.run, workflow.tool, "
-                          "workflow.emit, metrics.read, metric.record, "
-                          "event.emit, op.done)");
+      throw ProtocolError(
+          "unknown command type \"" + type +
+          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
+          "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
+          "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, workflow.run, workflow.tool, "
+          "workflow.emit, metrics.read, metric.record, "
+          "event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {

@@ -179,12 +179,16 @@ void Definitions::add(std::vector<Definition>& entries, std::string_view name, D
   upsert(entries, Definition{std::string(name), kind, std::move(body)});
 }
 
-std::optional<std::string> render(const Definitions& definitions, const RenderFilter& filter) {
+std::optional<std::string> render(const Definitions& definitions, const RenderFilter& filter, std::string_view role) {
   const auto systems = select(definitions.systems(), filter.systems, "system");
   const auto variables = select(definitions.variables(), filter.variables, "variable");
-  if (systems.empty() && variables.empty()) return std::nullopt;
+  if (systems.empty() && variables.empty() && role.empty()) return std::nullopt;
 
   std::string prompt = joinTagged(systems);
+  if (!role.empty()) {
+    if (!prompt.empty()) prompt += '\n';
+    prompt += role;
+  }
   if (!variables.empty()) {
     if (!prompt.empty()) prompt += '\n';
     prompt += "<variables>\n" + joinTagged(variables) + "\n</variables>";

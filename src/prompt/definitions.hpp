@@ -70,9 +70,11 @@ struct RenderFilter {
   std::optional<std::vector<std::string>> variables;
 };
 
-// The system prompt, or std::nullopt when no definition is selected.
+// The system prompt, or std::nullopt when no definition is selected and `role` is empty.
+// `role` (the assumed role's section, prompt/role.hpp) goes after the system definitions and
+// before the variables, joined by "\n" like them; empty leaves the output exactly as above.
 // Throws DefinitionError if the filter names a definition that does not exist.
-std::optional<std::string> render(const Definitions& definitions, const RenderFilter& filter = {});
+std::optional<std::string> render(const Definitions& definitions, const RenderFilter& filter = {}, std::string_view role = {});
 
 // How a definition is referenced inside templates: "<name>".
 // Throws DefinitionError for an invalid name.

@@ -21,6 +21,8 @@ inline const std::vector<std::string>& run_event_types() {
       "emitted",
       // state and caches
       "state-loaded", "state-saved", "state-conflict", "cache-hit", "cache-miss", "cache-evict", "cache-error",
+      // roles (prompt/role.cpp)
+      "role-assumed",
       // workflows (flow/workflow.cpp)
       "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event",
       // context windows

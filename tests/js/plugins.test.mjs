@@ -1,0 +1,153 @@
+// defPlugin and the plugin API through the package (docs/templates-roles-plugins.md): install order
+// (config plugins, then defPlugin calls) and uninstall in reverse when the run ends, a plugin that
+// adds a def*, methods and tool/model interceptors, uninstall after a failed run, a failed install
+// and a throwing prompt function, and conflicts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ConfigError, mockModel, runPrompt } from '../../dist/node.js';
+
+const text = (t) => ({ type: 'text', text: t });
+
+/** A plugin object that logs install and uninstall into `log`. */
+const logged = (log, name, extra = {}) => ({
+  name,
+  version: '1.0.0',
+  install: () => log.push(`install ${name}`),
+  uninstall: () => log.push(`uninstall ${name}`),
+  ...extra,
+});
+
+test('install order: config plugins, then defPlugin in call order; uninstall in reverse when the run ends', async () => {
+  const log = [];
+  const { result, prompt } = await runPrompt((ctx) => {
+    log.push('prompt function');
+    ctx.defPlugin('c', logged(log, 'c'));
+    ctx.defPlugin('d', async () => {
+      await Promise.resolve();
+      log.push('install d (function)');
+    });
+    ctx.$`Hi`;
+  }, {
+    model: mockModel([text('hi')]),
+    plugins: [(ctx) => (log.push('plugin fn'), ctx.def('from', 'fn')), logged(log, 'b')],
+  });
+  assert.equal(await result.text, 'hi');
+  await prompt.finished;
+  assert.deepEqual(log, ['plugin fn', 'install b', 'prompt function', 'install c', 'install d (function)', 'uninstall c', 'uninstall b']);
+});
+
+test('a plugin adds a def*, methods and interceptors of tool and model calls', async () => {
+  const modelCalls = [];
+  const audit = {
+    name: 'audit',
+    version: '2.1.0',
+    install(ctx, api) {
+      ctx.defTool('clock', 'The time', { type: 'object', properties: { zone: { type: 'string' } } }, ({ zone }) => `12:00 ${zone}`);
+      api.method('lines', () => modelCalls.length);
+      api.method('summarize', (n) => `summary of ${n}`, { onContext: true });
+      api.interceptTool(async (call, next) => {
+        const result = await next({ ...call.args, zone: call.args.zone.toUpperCase() });
+        return `[${call.toolName}] ${result}`;
+      });
+      api.interceptModel(async ({ model, request }, next) => {
+        modelCalls.push(model.modelId);
+        const response = await next({ ...request, params: { ...request.params, temperature: 0 } });
+        return response;
+      });
+    },
+  };
+  const model = mockModel([{ type: 'tool-call', toolName: 'clock', args: { zone: 'utc' } }, text('It is noon.')]);
+  let fromContext;
+  let namespaced;
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defPlugin('audit', audit);
+    fromContext = ctx.summarize(3);
+    namespaced = ctx.plugins.audit;
+    ctx.$`Time?`;
+  }, { model, temperature: 0.9 });
+  assert.equal(await result.text, 'It is noon.');
+  assert.equal(fromContext, 'summary of 3');
+  assert.equal(namespaced.lines(), 2);
+  assert.deepEqual(prompt.getTools().map((t) => t.name), ['clock']);
+  assert.equal(model.calls[1].messages.find((m) => m.role === 'tool').content[0].result, '[clock] 12:00 UTC');
+  assert.deepEqual(modelCalls, ['mock', 'mock']);
+  assert.equal(model.calls[0].params.temperature, 0, 'the interceptor changed the request');
+});
+
+test("a plugin's methods never replace ctx's own, nor each other", async () => {
+  const refused = async (install) => {
+    try {
+      await runPrompt((ctx) => {
+        ctx.defPlugin('p', { name: 'p', version: '1.0.0', install });
+      }, { model: mockModel([]) });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return err.message;
+    }
+    assert.fail('expected a ConfigError');
+  };
+  assert.equal(
+    await refused((_ctx, api) => api.method('defTool', () => 1, { onContext: true })),
+    'plugin "p": method("defTool"): ctx already has "defTool"; a plugin cannot replace it (it is at ctx.plugins.p.defTool instead)',
+  );
+  assert.match(await refused((_ctx, api) => (api.method('x', () => 1), api.method('x', () => 2))), /already added a method of that name/);
+  assert.match(await refused((_ctx, api) => api.method('x', () => 1, { global: true })), /unknown option 'global'/);
+  assert.match(await refused((_ctx, api) => api.interceptTool('nope')), /interceptTool expects a function/);
+});
+
+test('uninstall runs after a failed run, a failed install and a throwing prompt function', async () => {
+  // The run fails (its role is unknown): the plugins are uninstalled all the same.
+  let log = [];
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defPlugin('a', logged(log, 'a'));
+    ctx.assumeRole('missing');
+    ctx.$`Hi`;
+  }, { model: mockModel([text('x')]) });
+  await assert.rejects(result.text, /unknown role "missing"/);
+  await prompt.finished;
+  assert.deepEqual(log, ['install a', 'uninstall a']);
+
+  // An install that throws: that plugin and those before it are uninstalled, and the run never starts.
+  log = [];
+  const model = mockModel([text('x')]);
+  await assert.rejects(
+    runPrompt(async (ctx) => {
+      ctx.defPlugin('a', logged(log, 'a'));
+      await ctx.defPlugin('b', logged(log, 'b', { install: async () => { log.push('install b'); throw new Error('b cannot start'); } }));
+    }, { model }),
+    /b cannot start/,
+  );
+  assert.deepEqual(log, ['install a', 'install b', 'uninstall b', 'uninstall a']);
+  assert.equal(model.calls.length, 0);
+
+  // The prompt function throws after installing.
+  log = [];
+  await assert.rejects(runPrompt((ctx) => {
+    ctx.defPlugin('a', logged(log, 'a'));
+    throw new Error('prompt failed');
+  }, { model: mockModel([]) }), /prompt failed/);
+  assert.deepEqual(log, ['install a', 'uninstall a']);
+});
+
+test('conflicts: the same plugin twice, another version, a name that is not its own, a bad version', async () => {
+  const refused = async (fn) => {
+    try {
+      await runPrompt(fn, { model: mockModel([]) });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return err.message;
+    }
+    assert.fail('expected a ConfigError');
+  };
+  const plugin = (version, name = 'cache') => ({ name, version, install: () => {} });
+  assert.equal(await refused((ctx) => (ctx.defPlugin('cache', plugin('1.0.0')), ctx.defPlugin('cache', plugin('1.0.0')))), 'defPlugin("cache"): plugin "cache" is already installed');
+  assert.equal(
+    await refused((ctx) => (ctx.defPlugin('cache', plugin('1.0.0')), ctx.defPlugin('cache', plugin('2.0.0')))),
+    'defPlugin("cache"): version conflict: plugin "cache" 1.0.0 is installed, this is 2.0.0',
+  );
+  assert.equal(await refused((ctx) => ctx.defPlugin('cache', plugin('1.0.0', 'store'))), 'defPlugin("cache"): the plugin calls itself "store"; install it under that name');
+  assert.match(await refused((ctx) => ctx.defPlugin('cache', plugin('latest'))), /version must be a semantic version such as "1.0.0", got "latest"/);
+  assert.match(await refused((ctx) => ctx.defPlugin('cache', { name: 'cache', version: '1.0.0', instal: () => {} })), /unknown field 'instal' \(did you mean 'install'\?/);
+  assert.match(await refused((ctx) => ctx.defPlugin('cache', 5)), /expected a function or a plugin object/);
+});

@@ -1,0 +1,229 @@
+// defRole / assumeRole / L.role through the package (docs/templates-roles-plugins.md): the role's
+// section of the system prompt, tools offered and refused per role, the approval a role adds, its
+// token limit, switching from a hook, the seed's `agentCtx.assumeRole('seniorDeveloper')` in a
+// defAgent child, directive agents, and bad input as typed errors.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { BudgetExceededError, ConfigError, L, mockModel, RoleError, run, runPrompt } from '../../dist/node.js';
+
+const pathArgs = { type: 'object', properties: { path: { type: 'string' } } };
+
+/** Defines tools read, write, deleteFile that log their calls into `ran`, and the roles reader and junior. */
+function setup(ctx, ran) {
+  for (const name of ['read', 'write', 'deleteFile']) ctx.defTool(name, `${name} a file`, pathArgs, ({ path }) => (ran.push(`${name} ${path}`), `${name} done`));
+  ctx.defRole('reader', {
+    capabilities: ['reading'],
+    constraints: { allowedTools: ['read'] },
+    personality: { tone: 'calm' },
+    systemPrompt: 'You only read files.',
+  });
+  ctx.defRole('junior', { constraints: { requiresApproval: ['deleteFile'] } });
+}
+
+const toolError = (model, call) => model.calls[call].messages.find((m) => m.role === 'tool').content[0];
+
+test('a role renders into the system prompt, offers only its allowedTools and refuses the others', async () => {
+  const ran = [];
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'deleteFile', args: { path: 'a' } },
+    { type: 'tool-call', toolName: 'read', args: { path: 'a' } },
+    { type: 'text', text: 'read it' },
+  ]);
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defSystem('rules', 'Be exact.');
+    ctx.def('city', 'Paris');
+    setup(ctx, ran);
+    ctx.assumeRole('reader');
+    ctx.$`Clean up`;
+  }, { model });
+  assert.equal(await result.text, 'read it');
+  assert.equal(
+    model.calls[0].system,
+    '<rules>\nBe exact.\n</rules>\n<role name="reader">\nYou only read files.\ncapabilities:\n  - reading\npersonality:\n  tone: calm\n</role>\n<variables>\n<city>\nParis\n</city>\n</variables>',
+  );
+  assert.deepEqual(model.calls[0].tools.map((t) => t.name), ['read']);
+  assert.deepEqual(prompt.steps[0].activeTools, ['read']);
+  assert.deepEqual(ran, ['read a']);
+  const refused = toolError(model, 1);
+  assert.equal(refused.isError, true);
+  assert.match(JSON.stringify(refused.result), /Tool \\"deleteFile\\" is not available \(the role \\"reader\\" allows only: read\)/);
+  const assumed = prompt.events.filter((e) => e.type === 'role-assumed');
+  assert.deepEqual(assumed.map((e) => e.role), ['reader']);
+});
+
+test('a run without a role renders exactly as before', async () => {
+  const model = mockModel([{ type: 'text', text: 'ok' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defSystem('rules', 'Be exact.');
+    setup(ctx, []);
+    ctx.$`Hi`;
+  }, { model });
+  await result.text;
+  assert.equal(model.calls[0].system, '<rules>\nBe exact.\n</rules>');
+  assert.deepEqual(model.calls[0].tools.map((t) => t.name), ['read', 'write', 'deleteFile']);
+});
+
+test("requiresApproval asks before the tool runs (onApproval), and a denial reaches the model", async () => {
+  for (const action of ['approve', 'deny']) {
+    const ran = [];
+    const asked = [];
+    const model = mockModel([{ type: 'tool-call', toolName: 'deleteFile', args: { path: 'x' } }, { type: 'tool-call', toolName: 'write', args: { path: 'y' } }, { type: 'text', text: 'done' }]);
+    const { result } = await runPrompt((ctx) => {
+      setup(ctx, ran);
+      ctx.assumeRole('junior');
+      ctx.$`Tidy`;
+    }, { model, onApproval: (request) => (asked.push(request), action) });
+    assert.equal(await result.text, 'done');
+    assert.equal(asked.length, 1, 'only deleteFile needs approval');
+    assert.equal(asked[0].name, 'role:junior');
+    assert.equal(asked[0].message, 'The role "junior" requires approval to call tool "deleteFile".');
+    assert.deepEqual(asked[0].preview, { toolName: 'deleteFile', args: { path: 'x' } });
+    assert.deepEqual(ran, action === 'approve' ? ['deleteFile x', 'write y'] : ['write y']);
+    if (action === 'deny') assert.equal(toolError(model, 1).isError, true);
+  }
+});
+
+test("maxTokens becomes a token limit of the run that assumed the role", async () => {
+  const model = mockModel(Array.from({ length: 5 }, () => ({ type: 'tool-call', toolName: 'read', args: { path: 'a' } })));
+  const { result, prompt } = await runPrompt((ctx) => {
+    setup(ctx, []);
+    ctx.defRole('tight', { constraints: { maxTokens: 50 } });
+    ctx.assumeRole('tight');
+    ctx.$`Read a lot`;
+  }, { model });
+  await assert.rejects(result.text, (err) => err instanceof BudgetExceededError && err.constraint === 'role:tight');
+  assert.equal(model.calls.length, 2, 'each call uses 30 tokens: the third does not start');
+  await prompt.finished;
+  const exceeded = prompt.events.find((e) => e.type === 'constraint-exceeded');
+  assert.equal(exceeded.constraint, 'role:tight');
+  assert.equal(exceeded.used, 60);
+});
+
+test('ctx.assumeRole from a hook switches the role from that step on', async () => {
+  const ran = [];
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'write', args: { path: '1' } },
+    { type: 'tool-call', toolName: 'write', args: { path: '2' } },
+    { type: 'text', text: 'done' },
+  ]);
+  const { result, prompt } = await runPrompt((ctx) => {
+    setup(ctx, ran);
+    ctx.defHook(async ({ stepNumber }) => {
+      if (stepNumber === 1) await ctx.assumeRole('reader');
+    });
+    ctx.$`Write twice`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(prompt.steps.map((s) => s.activeTools), [['read', 'write', 'deleteFile'], ['read'], ['read']]);
+  assert.ok(prompt.steps[1].system.startsWith('<role name="reader">'));
+  assert.equal(prompt.steps[0].system, null);
+  assert.deepEqual(ran, ['write 1'], 'the second write came after the switch');
+});
+
+test("the seed's agentCtx.assumeRole('seniorDeveloper') in a defAgent child", async () => {
+  const { z } = await import('zod');
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'codeAnalyzer', args: { files: ['a.ts', 'b.ts'] } },
+    { type: 'text', text: 'no issues' },
+    { type: 'end-step' },
+    { type: 'text', text: 'The analyzer found no issues.' },
+  ]);
+  const { result } = await runPrompt(async (ctx) => {
+    // The role as the proposal's defRole section defines it, for the tools the program has.
+    for (const name of ['readFile', 'analyzeCode', 'suggestRefactoring', 'deployCode']) ctx.defTool(name, name, pathArgs, () => 'ok');
+    ctx.defRole('seniorDeveloper', {
+      capabilities: ['code-review', 'architecture-design', 'mentoring'],
+      constraints: {
+        maxTokens: 100000,
+        allowedTools: ['readFile', 'analyzeCode', 'suggestRefactoring'],
+      },
+      personality: {
+        tone: 'professional',
+        verbosity: 'detailed',
+        teachingStyle: 'socratic',
+      },
+      systemPrompt: `You are a senior software engineer...`,
+    });
+    // As in the proposal's Example 1.
+    ctx.defAgent('codeAnalyzer', 'Analyze code quality',
+      z.object({ files: z.array(z.string()) }),
+      async (args, agentCtx) => {
+        agentCtx.assumeRole('seniorDeveloper');
+        return agentCtx.$`Analyze code quality for: ${args.files.join(', ')}`;
+      },
+    );
+    ctx.$`Review the code`;
+  }, { model });
+  assert.equal(await result.text, 'The analyzer found no issues.');
+  const child = model.calls[1];
+  assert.equal(
+    child.system,
+    '<role name="seniorDeveloper">\nYou are a senior software engineer...\ncapabilities:\n  - code-review\n  - architecture-design\n  - mentoring\npersonality:\n  teachingStyle: socratic\n  tone: professional\n  verbosity: detailed\n</role>',
+  );
+  assert.equal(model.calls[0].system, undefined, 'the parent has no role');
+});
+
+test('a directive agent: run(agent, {role}) and L.role(name)', async () => {
+  const model = mockModel([{ type: 'text', text: 'one' }, { type: 'end-step' }, { type: 'text', text: 'two' }]);
+  const seen = [];
+  const answer = await run(function* () {
+    yield* L.system`Answer briefly.`;
+    yield* L.user`First?`;
+    seen.push((yield* L.reply).value);
+    yield* L.role('critic');
+    yield* L.user`Second?`;
+    seen.push((yield* L.reply).value);
+    return seen;
+  }, {
+    models: { default: model },
+    role: 'helper',
+    define: (ctx) => {
+      ctx.defRole('helper', { systemPrompt: 'You help.' });
+      ctx.defRole('critic', { systemPrompt: 'You criticise.' });
+    },
+  });
+  assert.deepEqual(answer, ['one', 'two']);
+  assert.deepEqual(model.calls[0].messages.slice(0, 2).map((m) => m.content), ['<role name="helper">\nYou help.\n</role>', 'Answer briefly.']);
+  assert.equal(model.calls[1].messages[0].content, '<role name="critic">\nYou criticise.\n</role>');
+
+  await assert.rejects(
+    run(function* () {
+      yield* L.role('critc');
+    }, { models: { default: mockModel([]) }, define: (ctx) => ctx.defRole('critic', {}) }),
+    (err) => err instanceof RoleError && err.code === 'ROLE_UNKNOWN' && /did you mean "critic"/.test(err.message),
+  );
+});
+
+test('bad input: an unknown role, an unknown tool, bad types, unknown fields', async () => {
+  const start = (fn) => runPrompt((ctx) => (setup(ctx, []), fn(ctx), ctx.$`Hi`), { model: mockModel([{ type: 'text', text: 'x' }]) }).then(({ result }) => result.text);
+  await assert.rejects(start((ctx) => ctx.assumeRole('raeder')), (err) =>
+    err instanceof RoleError && err.code === 'ROLE_UNKNOWN' && err.role === 'raeder' && err.message === 'unknown role "raeder" (did you mean "reader"? defined: reader, junior)');
+  await assert.rejects(start((ctx) => (ctx.defRole('typo', { constraints: { allowedTools: ['raed'] } }), ctx.assumeRole('typo'))), (err) =>
+    err instanceof RoleError && err.code === 'ROLE_UNKNOWN_TOOL' && /allowedTools names unknown tool "raed" \(did you mean "read"\?/.test(err.message));
+  await assert.rejects(start((ctx) => (ctx.defRole('typo', { constraints: { requiresApproval: ['delete'] } }), ctx.assumeRole('typo'))), (err) =>
+    err instanceof RoleError && err.code === 'ROLE_UNKNOWN_TOOL' && /requiresApproval names unknown tool "delete" \(did you mean "deleteFile"\?/.test(err.message));
+  await assert.rejects(start((ctx) => ctx.defRole('r', { constraints: { maxToken: 5 } })), (err) =>
+    err instanceof ConfigError && /unknown constraint 'maxToken' \(did you mean 'maxTokens'\?/.test(err.message));
+  await assert.rejects(start((ctx) => ctx.defRole('r', { systemPromt: 'x' })), (err) => err instanceof ConfigError && /did you mean 'systemPrompt'/.test(err.message));
+  await assert.rejects(start((ctx) => ctx.defRole('r', { capabilities: 'all' })), (err) => err instanceof ConfigError && /'capabilities' must be an array of non-empty strings/.test(err.message));
+  await assert.rejects(start((ctx) => ctx.defRole('r', { constraints: { maxTokens: -1 } })), (err) => err instanceof ConfigError && /'maxTokens' must be a number > 0/.test(err.message));
+  await assert.rejects(start((ctx) => ctx.defRole('r', 'senior')), ConfigError);
+  await assert.rejects(start((ctx) => ctx.assumeRole(42)), TypeError);
+
+  // While the run is live an unknown role throws at once, with the nearest name.
+  let thrown;
+  const { result } = await runPrompt((ctx) => {
+    setup(ctx, []);
+    ctx.defHook(() => {
+      try {
+        void ctx.assumeRole('junoir');
+      } catch (err) {
+        thrown = err;
+      }
+    });
+    ctx.$`Hi`;
+  }, { model: mockModel([{ type: 'text', text: 'fine' }]) });
+  assert.equal(await result.text, 'fine');
+  assert.ok(thrown instanceof RoleError && thrown.message === 'assumeRole: unknown role "junoir" (did you mean "junior"? defined: reader, junior)');
+});
