@@ -9,6 +9,8 @@ import { definitionsOf, bindRun, bindPreRun, stateView, takePendingEmits } from 
 import type { MemoryMarshal } from '../definitions/memory.js';
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
+import { otelMetrics } from '../observe/otel-metrics.js';
+import { openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import type { MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
@@ -257,8 +259,11 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   const events = new RunEvents();
   // defEvent handlers of the whole tree, fed from its one event path; a handler's failure goes back on it.
   const dispatch = new EventDispatch((event) => events.push(event));
+  // defTracing: the engine's span events become OTel spans, before anyone else sees them.
+  const tracing = await openTracing(definitionsOf(ctx).values(tracingKind)[0]);
+  events.listen(tracing?.listener).listen(config.meterProvider ? otelMetrics(config.meterProvider) : undefined);
   events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
-  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, validateResponse, onEvent: config.onEvent });
+  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent });
   return { result: run.result, prompt: run.prompt };
 }
 
@@ -276,6 +281,10 @@ interface RunPlace {
   events: RunEvents;
   /** The tree's defEvent handlers. */
   dispatch: EventDispatch;
+  /** The tree's OTel spans, when it is traced. */
+  tracing?: SpanBuilder;
+  /** A sub-agent: the engine span of the tool call that started it (its run span's parent). */
+  parentSpan?: number;
   validateResponse?: ResponseValidation;
   onEvent?: RunPolicyConfig['onEvent'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
@@ -353,10 +362,11 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       name: def.name,
       description: def.description,
       parameters: def.parameters,
-      callback: register(def.name, (args: JsonObject, info: { toolCallId: string }, call: CallbackContext) =>
-        executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
+      callback: register(def.name, (args: JsonObject, info: { toolCallId: string; span?: number }, call: CallbackContext) =>
+        executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice(), trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace }, {
           parentModel: model,
           call,
+          span: info.span,
           place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
         }),
       ),
@@ -386,8 +396,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (place.parent) spec.agent = place.name ?? 'agent';
     if (storage) spec.storage = storage.name;
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
-    const observe = observeSpec(definitions, takePendingEmits(ctx));
-    if (observe) spec.observe = observe;
+    const observe = { ...observeSpec(definitions, takePendingEmits(ctx)), ...(place.parentSpan !== undefined ? { parentSpan: place.parentSpan } : {}), ...(!place.parent && place.policies.meterProvider ? { metricEvents: true } : {}) };
+    if (Object.keys(observe).length > 0) spec.observe = observe;
     if (options.stopWhen) {
       const stopWhen = options.stopWhen;
       spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
@@ -422,7 +432,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       },
     });
     // A root's result settles once its tree's event handlers are done.
-    const handled = () => (place.parent ? Promise.resolve() : place.dispatch.drain());
+    const handled = async () => {
+      if (place.parent) return;
+      await place.dispatch.drain();
+      // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).
+      place.tracing?.close().catch(() => {});
+    };
     let finalMetrics: MetricsSnapshot | undefined;
     let over = false;
     const finished = reply.then(
@@ -530,6 +545,8 @@ interface CallEnvironment {
   parentModel: LanguageModel;
   call: CallbackContext;
   place: RunPlace;
+  /** The engine span of the tool call, when traced. */
+  span?: number;
 }
 
 async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject, context: ToolContext, env: CallEnvironment): Promise<unknown> {
@@ -610,6 +627,8 @@ async function runAgent(
     handlers: env.place.handlers,
     events: env.place.events,
     dispatch: env.place.dispatch,
+    tracing: env.place.tracing,
+    parentSpan: env.span,
     parent,
     name: def.name,
     responseSchema: def.options.responseSchema,
