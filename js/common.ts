@@ -64,3 +64,4 @@ export { metricsText, readMetrics, METRICS_CONTENT_TYPE } from './observe/metric
 export type { MetricConfig, MetricSnapshot, MetricsSnapshot, MetricType } from './observe/metrics.js';
 export type { SpanExporterLike, ToolTrace, TracingConfig, TracingExporterName } from './observe/tracing.js';
 export type { HumanInterventionEvent } from './observe/intervention.js';
+export type { Progress, ProgressListener } from './observe/progress.js';

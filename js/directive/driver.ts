@@ -10,6 +10,7 @@ import { bindRun, definitionsOf, DefinitionContext, stateView, takePendingEmits 
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
+import { trackProgress } from '../observe/progress.js';
 import { openTracing, tracingKind, type SpanBuilder } from '../observe/tracing.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
@@ -245,6 +246,8 @@ class DirectiveRun {
       throw err;
     }
     runEvents.listen(tracing?.listener).listen(this.config.meterProvider ? otelMetrics(this.config.meterProvider) : undefined);
+    const engine = this.engine;
+    runEvents.listen(this.config.onProgress ? trackProgress(() => engine.now(), this.config.onProgress) : undefined);
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     let detach = () => {};

@@ -10,6 +10,7 @@ import type { MemoryMarshal } from '../definitions/memory.js';
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
+import { trackProgress } from '../observe/progress.js';
 import { openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import type { MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
@@ -262,6 +263,7 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   // defTracing: the engine's span events become OTel spans, before anyone else sees them.
   const tracing = await openTracing(definitionsOf(ctx).values(tracingKind)[0]);
   events.listen(tracing?.listener).listen(config.meterProvider ? otelMetrics(config.meterProvider) : undefined);
+  events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined);
   events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
   const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent });
   return { result: run.result, prompt: run.prompt };
