@@ -22,8 +22,12 @@ export interface SpanExporterLike {
   forceFlush?(): Promise<void>;
 }
 
-/** Exporters by name: `console` prints spans; `otlp` and `jaeger` send OTLP/HTTP JSON (Jaeger ingests OTLP). */
-export type TracingExporterName = 'console' | 'otlp' | 'jaeger';
+/**
+ * Exporters by name: `console` prints spans; `otlp` and `jaeger` send OTLP/HTTP JSON (Jaeger ingests
+ * OTLP); `events` only: no OpenTelemetry at all, the spans are the `span-start` / `span-end` run
+ * events (for UIs that draw them, e.g. in a browser without the OTel packages).
+ */
+export type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
 
 /** `defTracing` config. */
 export interface TracingConfig {
@@ -63,13 +67,13 @@ export interface StoredTracing {
   config: TracingConfig;
 }
 
-const EXPORTER_NAMES: readonly TracingExporterName[] = ['console', 'otlp', 'jaeger'];
+const EXPORTER_NAMES: readonly TracingExporterName[] = ['console', 'otlp', 'jaeger', 'events'];
 
 function isExporter(v: unknown): v is SpanExporterLike {
   return typeof v === 'object' && v !== null && typeof (v as SpanExporterLike).export === 'function' && typeof (v as SpanExporterLike).shutdown === 'function';
 }
 
-const exporter: c.Check = (v) => (EXPORTER_NAMES.includes(v as TracingExporterName) || isExporter(v) ? undefined : "'console', 'otlp', 'jaeger' or a SpanExporter");
+const exporter: c.Check = (v) => (EXPORTER_NAMES.includes(v as TracingExporterName) || isExporter(v) ? undefined : "'console', 'otlp', 'jaeger', 'events' or a SpanExporter");
 
 const attributeValue = (v: unknown): boolean =>
   ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x)));
@@ -81,7 +85,7 @@ export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracin
   check(where, config) {
     const checked = c.checkOptions(where, config ?? {}, {
       serviceName: c.nonEmpty,
-      exporters: c.arrayOf(exporter, "an array of 'console', 'otlp', 'jaeger' or SpanExporter objects"),
+      exporters: c.arrayOf(exporter, "an array of 'console', 'otlp', 'jaeger', 'events' or SpanExporter objects"),
       otlp: (v) => (c.isPlainObject(v) && c.checkOptions(where + '.otlp', v, { url: c.nonEmpty, headers: c.object }) ? undefined : 'an object {url?, headers?}'),
       tracerProvider: (v) => (typeof v === 'object' && v !== null && typeof (v as TracerProvider).getTracer === 'function' ? undefined : 'a TracerProvider'),
       sampling: c.number(0, 1),
@@ -121,7 +125,7 @@ interface SdkTrace {
 }
 
 /** Builds the provider for `exporters`: simple processors for in-process exporters, batching for OTLP. */
-async function buildProvider(config: TracingConfig, exporters: Array<TracingExporterName | SpanExporterLike>) {
+async function buildProvider(config: TracingConfig, exporters: Array<Exclude<TracingExporterName, 'events'> | SpanExporterLike>) {
   const sdk = await load<SdkTrace>('@opentelemetry/sdk-trace-base', 'exporters');
   const { resourceFromAttributes } = await load<{ resourceFromAttributes(a: Attributes): unknown }>('@opentelemetry/resources', 'exporters');
   const processors: unknown[] = [];
@@ -153,11 +157,13 @@ function isRegistered(api: OtelApi, provider: TracerProvider): boolean {
 export async function openTracing(stored: StoredTracing | undefined): Promise<SpanBuilder | undefined> {
   if (!stored) return undefined;
   const { config } = stored;
+  const exporters = config.exporters?.filter((e) => e !== 'events');
+  if (config.exporters?.includes('events') && exporters?.length === 0) return undefined; // span events only
   const api = await load<OtelApi>('@opentelemetry/api', 'tracing');
   let provider = config.tracerProvider;
   let owned: { shutdown(): Promise<void>; forceFlush(): Promise<void> } | undefined;
-  if (!provider && config.exporters && config.exporters.length > 0) {
-    const built = await buildProvider(config, config.exporters);
+  if (!provider && exporters && exporters.length > 0) {
+    const built = await buildProvider(config, exporters);
     provider = built;
     owned = built;
   }

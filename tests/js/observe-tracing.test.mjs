@@ -215,7 +215,7 @@ test('bad configs are typed errors; no provider anywhere is TRACING_NO_PROVIDER'
   const engine = await virtualEngine();
   const model = mockModel([text('x')]);
   await assert.rejects(runPrompt((ctx) => ctx.defTracing('t', { exporter: ['console'] }), { model, engine }), (e) => e instanceof ConfigError && /did you mean 'exporters'/.test(e.message));
-  await assert.rejects(runPrompt((ctx) => ctx.defTracing('t', { exporters: ['zipkin'] }), { model, engine }), (e) => e instanceof ConfigError && /'console', 'otlp', 'jaeger' or SpanExporter/.test(e.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defTracing('t', { exporters: ['zipkin'] }), { model, engine }), (e) => e instanceof ConfigError && /'console', 'otlp', 'jaeger', 'events' or SpanExporter/.test(e.message));
   await assert.rejects(runPrompt((ctx) => ctx.defTracing('t', { sampling: 2 }), { model, engine }), (e) => e instanceof ConfigError && /sampling/.test(e.message));
   await assert.rejects(
     runPrompt((ctx) => {
