@@ -13,7 +13,7 @@ const instrumentsByMeter = new WeakMap<Meter, Map<string, Instrument>>();
 
 function instrument(meter: Meter, event: MetricEvent): Instrument {
   let instruments = instrumentsByMeter.get(meter);
-  if (!instruments) instrumentsByMeter.set(meter, (instruments = new Map()));
+  if (!instruments) instrumentsByMeter.set(meter, (instruments = new Map<string, Instrument>()));
   const known = instruments.get(event.name);
   if (known) return known;
   const { type, description, unit, buckets } = event.definition;

@@ -5,7 +5,8 @@
  * those events into OTel spans with the parent links, the user's attributes and redaction applied.
  * `@opentelemetry/api` and the SDK packages are loaded only when a run defines tracing.
  */
-import type { Attributes, AttributeValue, Context, Span, SpanOptions, Tracer, TracerProvider } from '@opentelemetry/api';
+import type * as OtelApiModule from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Context, HrTime, Span, SpanOptions, Tracer, TracerProvider } from '@opentelemetry/api';
 import * as c from '../config/check.js';
 import type { DefinitionKind } from '../definitions/kind.js';
 import { TracingError } from '../errors.js';
@@ -104,7 +105,7 @@ export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracin
   }),
 };
 
-type OtelApi = typeof import('@opentelemetry/api');
+type OtelApi = typeof OtelApiModule;
 
 /** Loads an optional package, or throws TracingError naming it. */
 async function load<T>(specifier: string, why: string): Promise<T> {
@@ -127,7 +128,7 @@ interface SdkTrace {
 /** Builds the provider for `exporters`: simple processors for in-process exporters, batching for OTLP. */
 async function buildProvider(config: TracingConfig, exporters: Array<Exclude<TracingExporterName, 'events'> | SpanExporterLike>) {
   const sdk = await load<SdkTrace>('@opentelemetry/sdk-trace-base', 'exporters');
-  const { resourceFromAttributes } = await load<{ resourceFromAttributes(a: Attributes): unknown }>('@opentelemetry/resources', 'exporters');
+  const { resourceFromAttributes } = await load<{ resourceFromAttributes: (a: Attributes) => unknown }>('@opentelemetry/resources', 'exporters');
   const processors: unknown[] = [];
   for (const e of exporters) {
     if (e === 'console') processors.push(new sdk.SimpleSpanProcessor(new sdk.ConsoleSpanExporter()));
@@ -224,7 +225,7 @@ export class SpanBuilder {
     const kind = event.kind === 'model' ? this.api.SpanKind.CLIENT : this.api.SpanKind.INTERNAL;
     const attributes: Attributes = { ...this.attributes, ...this.convert(event.attributes), 'lmthing.span.kind': event.kind };
     if (Array.isArray(event.path)) attributes['lmthing.path'] = event.path.join('/');
-    this.spans.set(event.span, this.tracer.startSpan(event.name, { kind, startTime: event.startMs, attributes }, context));
+    this.spans.set(event.span, this.tracer.startSpan(event.name, { kind, startTime: hrTime(event.startMs), attributes }, context));
   }
 
   private end(event: SpanEndEvent): void {
@@ -233,7 +234,7 @@ export class SpanBuilder {
     this.spans.delete(event.span);
     span.setAttributes(this.convert(event.attributes));
     if (event.status === 'error') span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: this.redactor.redactText(event.error ?? 'error') });
-    span.end(Math.max(event.endMs, 0));
+    span.end(hrTime(event.endMs));
   }
 
   /** Engine attributes → OTel attribute values: JSON contents as (redacted) JSON text, strings redacted. */
@@ -252,9 +253,19 @@ export class SpanBuilder {
     if (typeof value === 'string') return this.redactor.redactText(value);
     if (typeof value === 'number' || typeof value === 'boolean') return value;
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v) => this.redactor.redactText(v));
-    if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+    if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value;
     return JSON.stringify(this.redactor.redact(value));
   }
+}
+
+/**
+ * Engine-clock ms as OTel's [seconds, nanoseconds]: exact, and never mistaken for a
+ * `performance.now()` reading (the SDK takes small numbers as those; a virtual clock starts small).
+ */
+function hrTime(ms: number): HrTime {
+  const whole = Math.floor(Math.max(ms, 0));
+  const nanos = Math.round((Math.max(ms, 0) - whole) * 1e6);
+  return [Math.floor(whole / 1000), (whole % 1000) * 1e6 + Math.min(nanos, 999_999)];
 }
 
 /** The span `context.trace.startSpan` returns when the run is not traced: records nothing. */

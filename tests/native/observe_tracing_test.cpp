@@ -101,9 +101,10 @@ TEST_CASE("sampling 0 makes no spans; recordInputs puts tool arguments on the sp
     Script script;
     script.callbacks["tool:echo"] = [](const json& args) -> json { return args; };
     script.model_responses = {response({call_part("c1", "echo", json{{"q", "wasm"}})}, "tool-calls"), response({text_part("done")})};
-    json reply = run_prompt(h, script,
-                            prompt_spec({{"tools", json::array({tool_named("echo")})},
-                                         {"definitions", definitions({definition("tracing", "t", {{"recordInputs", true}, {"recordOutputs", true}})})}}));
+    json reply =
+        run_prompt(h, script,
+                   prompt_spec({{"tools", json::array({tool_named("echo")})},
+                                {"definitions", definitions({definition("tracing", "t", {{"recordInputs", true}, {"recordOutputs", true}})})}}));
     REQUIRE(reply["ok"] == true);
     auto spans = spans_of(h);
     const Span& tool = named(spans, "execute_tool echo");
