@@ -72,7 +72,10 @@ TEST_CASE("a traced run: spans for the run, steps, model attempts, a retry and a
     if (span.start["kind"] != "model") continue;
     ++chats;
     CHECK(span.start["attributes"]["gen_ai.operation.name"] == "chat");
-    if (span.end["status"] == "error") ++failed, CHECK(span.start["parent"] == step0.start["span"]);
+    if (span.end["status"] == "error") {
+      ++failed;
+      CHECK(span.start["parent"] == step0.start["span"]);
+    }
   }
   CHECK(chats == 3);
   CHECK(failed == 1);
