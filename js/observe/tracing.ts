@@ -162,11 +162,11 @@ export async function openTracing(stored: StoredTracing | undefined): Promise<Sp
   if (config.exporters?.includes('events') && exporters?.length === 0) return undefined; // span events only
   const api = await load<OtelApi>('@opentelemetry/api', 'tracing');
   let provider = config.tracerProvider;
-  let owned: { shutdown(): Promise<void>; forceFlush(): Promise<void> } | undefined;
+  let owned: { provider: { shutdown(): Promise<void>; forceFlush(): Promise<void> }; onlyNamedExporters: boolean } | undefined;
   if (!provider && exporters && exporters.length > 0) {
     const built = await buildProvider(config, exporters);
     provider = built;
-    owned = built;
+    owned = { provider: built, onlyNamedExporters: exporters.every((e) => typeof e === 'string') };
   }
   if (!provider) {
     provider = api.trace.getTracerProvider();
@@ -196,7 +196,7 @@ export class SpanBuilder {
     private readonly root: Context,
     private readonly redactor: Redactor,
     private readonly attributes: Attributes,
-    private readonly owned?: { shutdown(): Promise<void>; forceFlush(): Promise<void> },
+    private readonly owned?: { provider: { shutdown(): Promise<void>; forceFlush(): Promise<void> }; onlyNamedExporters: boolean },
   ) {}
 
   /** The run event listener. */
@@ -212,11 +212,17 @@ export class SpanBuilder {
     return { startSpan: (name, options) => this.tracer.startSpan(name, options, context) };
   }
 
-  /** Exports what a provider lmthing built still holds and releases it (the user's own provider is left alone). */
+  /**
+   * Exports what a provider lmthing built still holds, and shuts it down when every exporter in it
+   * is lmthing's own (shutting down clears an exporter object the user passed, such as the SDK's
+   * in-memory one, so those are only flushed). The user's own provider is left alone.
+   */
   async close(): Promise<void> {
     for (const span of this.spans.values()) span.end();
     this.spans.clear();
-    await this.owned?.shutdown();
+    if (!this.owned) return;
+    if (this.owned.onlyNamedExporters) await this.owned.provider.shutdown();
+    else await this.owned.provider.forceFlush();
   }
 
   private start(event: SpanStartEvent): void {
