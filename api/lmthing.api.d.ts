@@ -509,11 +509,13 @@ class DefinitionContext {
     recordMetric(name: string, value: number, labels?: Record<string, string | number | boolean>): Promise<void>;
     defLogger(name: string, config?: LoggerConfig): Reference;
     get logger(): Logger;
+    defTracing(name: string, config?: TracingConfig): Reference;
     defEvent<N extends LifecycleEventName>(name: N, handler: EventHandler<LifecycleEvent<N>>, options?: EventOptions): void;
     defEvent(name: string, handler: EventHandler<CustomEvent>, options?: EventOptions): void;
     emit(name: string, data?: unknown): Promise<void>;
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
+    requestHumanIntervention(event: HumanInterventionEvent): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
     checkConstraints(): Promise<ConstraintTotals>;
     private live;
@@ -848,6 +850,17 @@ interface HostClock {
 interface HumanHandlers {
     onApproval?: ApprovalHandler;
     onInteraction?: InteractionHandler;
+}
+
+// ---- HumanInterventionEvent — observe/intervention.d.ts
+interface HumanInterventionEvent {
+    reason: string;
+    message?: string;
+    severity?: 'info' | 'warning' | 'critical';
+    choices?: string[];
+    data?: JsonValue;
+    timeout?: number;
+    default?: JsonValue;
 }
 
 // ---- ImagePart — providers/types.d.ts
@@ -1446,6 +1459,21 @@ type PluginMethod = (...args: unknown[]) => unknown;
 // ---- PolicyEvent — prompt/run-prompt.d.ts
 type PolicyEvent = RunEvent;
 
+// ---- Progress — observe/progress.d.ts
+interface Progress {
+    step: number;
+    toolsRunning: string[];
+    inputTokens: number;
+    outputTokens: number;
+    elapsedMs: number;
+    costUsd?: number;
+    done: boolean;
+    event: RunEventType;
+}
+
+// ---- ProgressListener — observe/progress.d.ts
+type ProgressListener = (progress: Progress) => void;
+
 // ---- PromptConfig — prompt/run-prompt.d.ts
 interface PromptConfig extends RunPolicyConfig, PromptOptions {
     model: string | LanguageModel;
@@ -1610,6 +1638,7 @@ class Redactor {
     constructor(keys?: Iterable<string>, secrets?: string[]);
     redact<T>(value: T): T;
     redactText(text: string): string;
+    private redactString;
     masks(key: string): boolean;
     private walk;
 }
@@ -1791,6 +1820,8 @@ interface RunPolicyConfig {
     storage?: string | StorageAdapter;
     sessionId?: string;
     cache?: string;
+    meterProvider?: MeterProvider;
+    onProgress?: ProgressListener;
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
@@ -1854,6 +1885,16 @@ interface SpanEndEvent extends Located {
     status: 'ok' | 'error';
     error?: string;
     attributes: Record<string, unknown>;
+}
+
+// ---- SpanExporterLike — observe/tracing.d.ts
+interface SpanExporterLike {
+    export(spans: never[], resultCallback: (result: {
+        code: number;
+        error?: Error;
+    }) => void): void;
+    shutdown(): Promise<void>;
+    forceFlush?(): Promise<void>;
 }
 
 // ---- SpanStartEvent — run/events.d.ts
@@ -2197,6 +2238,7 @@ interface ToolContext {
     toolCallId: string;
     abortSignal: AbortSignal;
     messages: Message[];
+    trace: ToolTrace;
 }
 
 // ---- ToolDisabledEvent — run/events.d.ts
@@ -2290,6 +2332,41 @@ interface ToolResultPart {
     result: unknown;
     isError?: boolean;
 }
+
+// ---- ToolTrace — observe/tracing.d.ts
+interface ToolTrace {
+    startSpan(name: string, options?: SpanOptions): Span;
+}
+
+// ---- TracingConfig — observe/tracing.d.ts
+interface TracingConfig {
+    serviceName?: string;
+    exporters?: Array<TracingExporterName | SpanExporterLike>;
+    otlp?: {
+        url?: string;
+        headers?: Record<string, string>;
+    };
+    tracerProvider?: TracerProvider;
+    sampling?: number;
+    attributes?: Attributes;
+    recordInputs?: boolean;
+    recordOutputs?: boolean;
+    redact?: string[];
+}
+
+// ---- TracingError — errors.d.ts
+class TracingError extends LmthingError {
+    readonly code: TracingErrorCode;
+    constructor(code: TracingErrorCode, message: string, options?: {
+        cause?: unknown;
+    });
+}
+
+// ---- TracingErrorCode — errors.d.ts
+type TracingErrorCode = 'TRACING_DEPENDENCY_MISSING' | 'TRACING_NO_PROVIDER';
+
+// ---- TracingExporterName — observe/tracing.d.ts
+type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
 
 // ---- unregisterStorage — storage/host.d.ts
 function unregisterStorage(engine: Engine, name: string): boolean;

@@ -22,11 +22,13 @@ import {
   runPrompt,
   type LanguageModel,
   type MockItem,
+  type Progress,
 } from './node.js';
+import { progressLine } from './observe/progress.js';
 
 const DEFAULT_MODEL = 'openai:gpt-4o-mini';
 
-const USAGE = `Usage: lmthing run <file.lmt.mjs> [--model <spec>]
+const USAGE = `Usage: lmthing run <file.lmt.mjs> [--model <spec>] [--progress]
 
 Runs a prompt file and streams the model's text to stdout.
 
@@ -39,6 +41,8 @@ A prompt file exports:
 Options:
   --model <spec>   model to use, e.g. openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, or mock
                    (default: the file's config.model, else ${DEFAULT_MODEL})
+  --progress       print progress lines (step, tools running, tokens, elapsed, cost) to stderr;
+                   on a terminal a live status line is shown without it
   -h, --help       show this help
 
 Without an API key for the chosen provider (OPENAI_API_KEY / ANTHROPIC_API_KEY) a file with a
@@ -71,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command !== 'run') throw new UsageError(`unknown command '${command}' (try 'lmthing --help')`);
 
-  const { file, model: modelFlag, help } = parseRunArgs(rest);
+  const { file, model: modelFlag, help, progress: progressFlag } = parseRunArgs(rest);
   if (help) {
     process.stdout.write(USAGE + '\n');
     return 0;
@@ -87,37 +91,66 @@ async function main(argv: string[]): Promise<number> {
     interrupt.abort(new AbortError('interrupted (Ctrl-C)'));
   });
 
-  const { result } = await runPrompt(mod.prompt, { ...mod.config, model, options });
+  const onProgress = progressReporter(Boolean(process.stderr.isTTY), progressFlag);
+  const { result } = await runPrompt(mod.prompt, { ...mod.config, model, options, ...(onProgress ? { onProgress } : {}) });
   for await (const delta of result.textStream) write(delta);
   await result.text; // surfaces a failure the stream may have ended on
   process.stdout.write('\n');
   return 0;
 }
 
+/** Whether the live status line is on the terminal (it is cleared before text is written). */
+let statusShown = false;
+
+function clearStatus(): void {
+  if (statusShown) process.stderr.write('\r\x1b[2K');
+  statusShown = false;
+}
+
+/**
+ * The run's progress on stderr: on a terminal, a status line redrawn in place (while no streamed
+ * text line is open); otherwise, with --progress, a plain line when a step starts, a tool starts and
+ * the run ends.
+ */
+function progressReporter(tty: boolean, lines: boolean): ((p: Progress) => void) | undefined {
+  if (tty)
+    return (p) => {
+      if (openLine) return;
+      process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
+      statusShown = !p.done;
+      if (p.done) process.stderr.write('\r\x1b[2K');
+    };
+  if (!lines) return undefined;
+  return (p) => {
+    if (p.event === 'step-start' || p.event === 'tool-call' || p.done) process.stderr.write(`lmthing: ${progressLine(p)}\n`);
+  };
+}
+
 /** Writes streamed text, remembering whether the last line is unfinished. */
 function write(text: string): void {
   if (text === '') return;
+  clearStatus();
   process.stdout.write(text);
   openLine = !text.endsWith('\n');
 }
 
-function parseRunArgs(args: string[]): { file: string; model?: string; help: boolean } {
+function parseRunArgs(args: string[]): { file: string; model?: string; help: boolean; progress: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { model: { type: 'string', short: 'm' }, help: { type: 'boolean', short: 'h' } },
+      options: { model: { type: 'string', short: 'm' }, help: { type: 'boolean', short: 'h' }, progress: { type: 'boolean' } },
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message} (try 'lmthing --help')`);
   }
   const { positionals, values } = parsed;
-  if (values.help) return { file: '', help: true };
+  if (values.help) return { file: '', help: true, progress: false };
   if (positionals.length === 0) throw new UsageError(`'run' needs a prompt file: lmthing run <file.lmt.mjs> [--model <spec>]`);
   if (positionals.length > 1) throw new UsageError(`'run' takes one prompt file, got: ${positionals.join(' ')}`);
   if (values.model !== undefined && values.model.trim() === '') throw new UsageError('--model needs a model spec');
-  return { file: positionals[0], model: values.model, help: false };
+  return { file: positionals[0], model: values.model, help: false, progress: values.progress ?? false };
 }
 
 /**
@@ -186,6 +219,7 @@ process.once('beforeExit', () => {
 });
 
 main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  clearStatus();
   if (err instanceof UsageError) {
     process.stderr.write(`lmthing: ${err.message}\n`);
     exit(2);

@@ -64,3 +64,6 @@ export type { Logger, LoggerConfig, LogLevel, LogOutput, LogOutputFunction, LogR
 export type { CustomEvent, EventHandler, EventOptions, LifecycleEvent, LifecycleEventName } from './observe/lifecycle.js';
 export { metricsText, readMetrics, METRICS_CONTENT_TYPE } from './observe/metrics.js';
 export type { MetricConfig, MetricSnapshot, MetricsSnapshot, MetricType } from './observe/metrics.js';
+export type { SpanExporterLike, ToolTrace, TracingConfig, TracingExporterName } from './observe/tracing.js';
+export type { HumanInterventionEvent } from './observe/intervention.js';
+export type { Progress, ProgressListener } from './observe/progress.js';

@@ -361,6 +361,21 @@ export class MetricError extends LmthingError {
   }
 }
 
+/** The codes of {@link TracingError}. */
+export type TracingErrorCode = 'TRACING_DEPENDENCY_MISSING' | 'TRACING_NO_PROVIDER';
+
+/**
+ * Tracing (`defTracing`) could not start: an OpenTelemetry package it needs is not installed
+ * (`TRACING_DEPENDENCY_MISSING`, the message names the package), or there is nowhere to send spans
+ * (`TRACING_NO_PROVIDER`: no exporters, no `tracerProvider` and no registered global provider).
+ */
+export class TracingError extends LmthingError {
+  declare readonly code: TracingErrorCode;
+  constructor(code: TracingErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;

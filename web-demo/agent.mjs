@@ -9,9 +9,10 @@ const writeArgs = { type: 'object', properties: { path: { type: 'string' }, cont
 
 // #region shown
 /** Starts the agent on `project`; every write and delete waits for `onApproval`. */
-export function startAgent(project, task, { model, signal, onApproval }) {
+export function startAgent(project, task, { model, signal, onApproval, onEvent }) {
   return runPrompt((ctx) => {
     ctx.defSystem('role', ROLE);
+    ctx.defTracing('trace', { exporters: ['events'] }); // spans as run events: the trace view
     ctx.defApproval('write', { message: (c) => `Write ${c.args.path}?`,
       options: ['approve', 'deny', 'modify'] });
     ctx.defApproval('delete', { message: (c) => `Delete ${c.args.path}?` }); // approve or deny
@@ -22,7 +23,7 @@ export function startAgent(project, task, { model, signal, onApproval }) {
     ctx.defTool('deleteFile', 'Deletes a file', pathArg,
       ({ path }) => project.remove(path), { approval: 'delete' });
     ctx.$`${task}`;
-  }, { model, onApproval, options: { maxSteps: 12, abortSignal: signal } });
+  }, { model, onApproval, onEvent, options: { maxSteps: 12, abortSignal: signal } });
 }
 // #endregion
 

@@ -9,10 +9,12 @@ import { highlight } from './code-view.mjs';
 import { demoModel } from './demo-model.mjs';
 import { lineDiff, Project } from './project.mjs';
 import { Timeline } from './timeline.mjs';
+import { TraceView } from './trace-view.mjs';
 
 const $ = (id) => document.getElementById(id);
 const project = new Project(renderFiles);
 const timeline = new Timeline($('timeline'));
+const traceView = new TraceView($('trace'));
 /** The run in progress: its AbortController, or null. */
 let current = null;
 let dialogQueue = Promise.resolve();
@@ -98,6 +100,7 @@ function reset() {
   current = null;
   project.reset();
   timeline.clear();
+  traceView.clear();
   setState('idle');
 }
 
@@ -113,6 +116,9 @@ async function runTask() {
       model: pickModel(),
       signal: controller.signal,
       // One dialog at a time: parallel tool calls (a real model may make them) wait their turn.
+      onEvent: (event) => {
+        if (current === controller) traceView.apply(event);
+      },
       onApproval: (request) => (dialogQueue = dialogQueue.then(() => (request.signal.aborted ? undefined : askInDialog(request, project.files, stop)))),
     });
     for await (const part of result.fullStream) {

@@ -38,6 +38,8 @@ import { resolveEmbeddingModel } from '../providers/registry.js';
 import type { EmbeddingModel, EmbedResult } from '../providers/types.js';
 import { checkRecording, metricKind, type MetricConfig, type MetricType } from '../observe/metrics.js';
 import { LoggerGroup, loggerKind, type Logger, type LoggerConfig } from '../observe/logger.js';
+import { tracingKind, type TracingConfig } from '../observe/tracing.js';
+import { interventionRequest, type HumanInterventionEvent } from '../observe/intervention.js';
 import { addEventHandler, checkCustomEventName, type CustomEvent, type EventHandler, type EventOptions, type LifecycleEvent, type LifecycleEventName } from '../observe/lifecycle.js';
 
 interface LiveRun {
@@ -532,6 +534,18 @@ export class DefinitionContext {
     return group;
   }
 
+  // ---- tracing (docs/observability.md)
+
+  /**
+   * Traces the run tree with OpenTelemetry: a span per run, step, model call (GenAI semantic
+   * conventions), tool call, approval wait, retry and fallback, sub-agents and branches under their
+   * parents. Spans go to `exporters` (`'console'`, `'otlp'`, `'jaeger'` or SDK exporters), to
+   * `tracerProvider`, or to the globally registered provider. Define it on the root run.
+   */
+  defTracing(name: string, config: TracingConfig = {}): Reference {
+    return reference(definitionsOf(this).add(tracingKind, name, config));
+  }
+
   // ---- events (docs/observability.md)
 
   /**
@@ -582,6 +596,19 @@ export class DefinitionContext {
   async interact(name: string, context?: unknown): Promise<InteractionResult> {
     const run = this.live('interact', interactionKind, name);
     const { request: _request, ...answer } = (await run.engine.request('interaction.request', { run: run.runId, name, context: context ?? null })) as InteractionResult & { request: string };
+    return answer;
+  }
+
+  /**
+   * Asks a person for help while the run is live: the run's `onInteraction` handler gets a request
+   * named `humanIntervention` whose `context` is `{reason, severity, data}` and whose `message` is
+   * `event.message ?? event.reason` (with `choices` when given). Resolves with the answer, or
+   * `{skipped: true}` when the handler skips (returns undefined) or, after `timeout`, with `default`.
+   */
+  async requestHumanIntervention(event: HumanInterventionEvent): Promise<InteractionResult> {
+    const fields = interventionRequest(event);
+    const run = this.live('requestHumanIntervention');
+    const { request: _request, ...answer } = (await run.engine.request('interaction.request', { run: run.runId, ...fields })) as InteractionResult & { request: string };
     return answer;
   }
 

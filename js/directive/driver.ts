@@ -9,6 +9,9 @@ import * as c from '../config/check.js';
 import { bindRun, definitionsOf, DefinitionContext, stateView, takePendingEmits } from '../definitions/context.js';
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
+import { otelMetrics } from '../observe/otel-metrics.js';
+import { trackProgress } from '../observe/progress.js';
+import { openTracing, tracingKind, type SpanBuilder } from '../observe/tracing.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
 import { stateKind } from '../definitions/state.js';
@@ -241,6 +244,17 @@ class DirectiveRun {
     const dispatch = new EventDispatch((event) => runEvents.push(event));
     dispatch.add(definitionsOf(this.definitions), ['root']);
     runEvents.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(this.definitions)));
+    // defTracing and the meterProvider (docs/observability.md); the agent's branches are spans of the one tree.
+    let tracing: SpanBuilder | undefined;
+    try {
+      tracing = await openTracing(definitionsOf(this.definitions).values(tracingKind)[0]);
+    } catch (err) {
+      human.close();
+      throw err;
+    }
+    runEvents.listen(tracing?.listener).listen(this.config.meterProvider ? otelMetrics(this.config.meterProvider) : undefined);
+    const engine = this.engine;
+    runEvents.listen(this.config.onProgress ? trackProgress(() => engine.now(), this.config.onProgress) : undefined);
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     if (this.config.role !== undefined) spec.role = this.config.role;
@@ -251,8 +265,8 @@ class DirectiveRun {
       spec.storage = this.storage.name;
       const definitions = definitionsOf(this.definitions);
       if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
-      const observe = observeSpec(definitions, takePendingEmits(this.definitions));
-      if (observe) spec.observe = observe;
+      const observe = { ...observeSpec(definitions, takePendingEmits(this.definitions)), ...(this.config.meterProvider ? { metricEvents: true } : {}) };
+      if (Object.keys(observe).length > 0) spec.observe = observe;
       ended = this.engine.startRun(spec, {
         signal: this.config.signal,
         onEvent: (event) => runEvents.push(event as unknown as RunEvent),
@@ -291,6 +305,7 @@ class DirectiveRun {
       this.release(human, detach);
     }
     await dispatch.drain(); // the run's result settles once its event handlers are done
+    tracing?.close().catch(() => {});
     if (this.config.signal?.aborted && outcome.ok) outcome = { ok: false, error: this.abortError() };
     if (!outcome.ok) throw outcome.error;
     return outcome.value;

@@ -52,13 +52,30 @@ export class Redactor {
     return out;
   }
 
+  /**
+   * A string inside a value: JSON text of an object (a tool call's `argsText`, a serialized result)
+   * is redacted as the object it encodes, so a key listed in `redact` is masked there too.
+   */
+  private redactString(text: string, depth: number, seen: WeakSet<object>): string {
+    if (text.length > 1 && (text[0] === '{' || text[0] === '[')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return this.redactText(text);
+      }
+      if (typeof parsed === 'object' && parsed !== null) return JSON.stringify(this.walk(parsed, depth + 1, seen));
+    }
+    return this.redactText(text);
+  }
+
   /** Whether a value under `key` is masked whatever it holds. */
   masks(key: string): boolean {
     return this.keys.has(normalize(key));
   }
 
   private walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
-    if (typeof value === 'string') return this.redactText(value);
+    if (typeof value === 'string') return this.redactString(value, depth, seen);
     if (typeof value !== 'object' || value === null) return value;
     if (depth >= MAX_DEPTH) return '[Truncated]';
     if (seen.has(value)) return '[Circular]';

@@ -15,6 +15,7 @@ import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import type { ArgsOf, Bivariant, JsonObject } from '../schema-types.js';
 import { checkName, checkValue, reference, type Reference } from './names.js';
+import type { ToolTrace } from '../observe/tracing.js';
 
 /** The second argument of a tool's `execute`. */
 export interface ToolContext {
@@ -23,6 +24,8 @@ export interface ToolContext {
   abortSignal: AbortSignal;
   /** The conversation so far, including the assistant turn that made this call. */
   messages: Message[];
+  /** Spans of your own under this call's span (`trace.startSpan(name)`); non-recording when the run has no `defTracing`. */
+  trace: ToolTrace;
 }
 
 /**

@@ -9,6 +9,9 @@ import { definitionsOf, bindRun, bindPreRun, stateView, takePendingEmits } from 
 import type { MemoryMarshal } from '../definitions/memory.js';
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
+import { otelMetrics } from '../observe/otel-metrics.js';
+import { trackProgress } from '../observe/progress.js';
+import { openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import type { MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
@@ -267,8 +270,12 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   const events = new RunEvents();
   // defEvent handlers of the whole tree, fed from its one event path; a handler's failure goes back on it.
   const dispatch = new EventDispatch((event) => events.push(event));
+  // defTracing: the engine's span events become OTel spans, before anyone else sees them.
+  const tracing = await openTracing(definitionsOf(ctx).values(tracingKind)[0]);
+  events.listen(tracing?.listener).listen(config.meterProvider ? otelMetrics(config.meterProvider) : undefined);
+  events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined);
   events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
-  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, validateResponse, onEvent: config.onEvent });
+  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent });
   return { result: run.result, prompt: run.prompt };
 }
 
@@ -286,6 +293,10 @@ interface RunPlace {
   events: RunEvents;
   /** The tree's defEvent handlers. */
   dispatch: EventDispatch;
+  /** The tree's OTel spans, when it is traced. */
+  tracing?: SpanBuilder;
+  /** A sub-agent: the engine span of the tool call that started it (its run span's parent). */
+  parentSpan?: number;
   validateResponse?: ResponseValidation;
   onEvent?: RunPolicyConfig['onEvent'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
@@ -370,11 +381,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       name: def.name,
       description: def.description,
       parameters: def.parameters,
-      callback: register(def.name, (args: JsonObject, info: { toolCallId: string }, call: CallbackContext) =>
+      callback: register(def.name, (args: JsonObject, info: { toolCallId: string; span?: number }, call: CallbackContext) =>
         interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) =>
-          executeTool(engine, def, input, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
+          executeTool(engine, def, input, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice(), trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace }, {
             parentModel: model,
             call,
+            span: info.span,
             place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
           }),
         ),
@@ -406,8 +418,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (place.parent) spec.agent = place.name ?? 'agent';
     if (storage) spec.storage = storage.name;
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
-    const observe = observeSpec(definitions, takePendingEmits(ctx));
-    if (observe) spec.observe = observe;
+    const observe = { ...observeSpec(definitions, takePendingEmits(ctx)), ...(place.parentSpan !== undefined ? { parentSpan: place.parentSpan } : {}), ...(!place.parent && place.policies.meterProvider ? { metricEvents: true } : {}) };
+    if (Object.keys(observe).length > 0) spec.observe = observe;
     if (options.stopWhen) {
       const stopWhen = options.stopWhen;
       spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
@@ -442,7 +454,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       },
     });
     // A root's result settles once its tree's event handlers are done.
-    const handled = () => (place.parent ? Promise.resolve() : place.dispatch.drain());
+    const handled = async () => {
+      if (place.parent) return;
+      await place.dispatch.drain();
+      // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).
+      place.tracing?.close().catch(() => {});
+    };
     let finalMetrics: MetricsSnapshot | undefined;
     let over = false;
     const finished = reply.then(
@@ -540,6 +557,8 @@ interface CallEnvironment {
   parentModel: LanguageModel;
   call: CallbackContext;
   place: RunPlace;
+  /** The engine span of the tool call, when traced. */
+  span?: number;
 }
 
 async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject, context: ToolContext, env: CallEnvironment): Promise<unknown> {
@@ -621,6 +640,8 @@ async function runAgent(
     handlers: env.place.handlers,
     events: env.place.events,
     dispatch: env.place.dispatch,
+    tracing: env.place.tracing,
+    parentSpan: env.span,
     parent,
     name: def.name,
     responseSchema: def.options.responseSchema,

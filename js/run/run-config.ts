@@ -4,6 +4,9 @@
  */
 import * as c from '../config/check.js';
 import type { Engine } from '../engine.js';
+import type { MeterProvider } from '@opentelemetry/api';
+import { isMeterProvider } from '../observe/otel-metrics.js';
+import type { ProgressListener } from '../observe/progress.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { ApprovalHandler, InteractionHandler } from './human-host.js';
 import type { EventListener } from './events.js';
@@ -42,6 +45,16 @@ export interface RunPolicyConfig {
   sessionId?: string;
   /** A `defCache` for the run's own model calls: an identical request is answered from the cache (its text replayed). */
   cache?: string;
+  /**
+   * An OpenTelemetry `MeterProvider`: the run tree's metrics (its `defMetric`s and the built-in
+   * `lmthing_*` ones) are also recorded on its `lmthing` meter, as they happen.
+   */
+  meterProvider?: MeterProvider;
+  /**
+   * Receives the run's progress after each event that changes it: step, tools running, tokens,
+   * elapsed engine-clock ms, cost when priced (docs/observability.md).
+   */
+  onProgress?: ProgressListener;
 }
 
 const isEngine: c.Check = (v) => (typeof v === 'object' && v !== null && typeof (v as Engine).startRun === 'function' ? undefined : 'an Engine (from createEngine())');
@@ -65,6 +78,8 @@ export const runPolicyShape: c.Shape = {
       : 'a storage adapter (memoryStorage(), fileStorage(dir) ...) or the name of one registered with registerStorage',
   sessionId: c.nonEmpty,
   cache: c.nonEmpty,
+  onProgress: c.func,
+  meterProvider: (v) => (isMeterProvider(v) ? undefined : 'an OpenTelemetry MeterProvider'),
 };
 
 /** An AbortSignal (checked by shape, so signals of other realms work). */

@@ -1,8 +1,11 @@
 #include "engine/human_commands.hpp"
 
+#include <algorithm>
+
 #include "pipeline/run_tree.hpp"
 #include "policy/approval.hpp"
 #include "policy/interaction.hpp"
+#include "protocol/fields.hpp"
 #include "runtime/reply.hpp"
 
 namespace lmthing {
@@ -23,6 +26,28 @@ Task<json> interact(pipeline::CallEnv env, policy::InteractionSpec spec, json co
   co_return co_await policy::ask_interaction(env, std::move(spec), std::move(context));
 }
 
+// ctx.requestHumanIntervention(event): an interaction without a definition, asked of the run's
+// interaction handler. `intervention` is {message, choices?, timeoutMs?, default?}; a skip is
+// always acceptable (the handler may have nothing to say), and its answer is anything JSON.
+policy::InteractionSpec intervention_spec(const json& intervention, const std::string& type) {
+  protocol::FieldReader fields(intervention, type + ": intervention");
+  fields.only({"message", "choices", "timeoutMs", "default"}, "field");
+  policy::InteractionSpec spec;
+  spec.name = "humanIntervention";
+  spec.message = fields.string("message");
+  if (const json* choices = fields.optional_array("choices")) {
+    if (choices->empty() || !std::all_of(choices->begin(), choices->end(), [](const json& c) { return c.is_string(); }))
+      fields.bad("choices", "a non-empty array of strings");
+    spec.choices = *choices;
+  }
+  spec.kind = spec.choices.empty() ? "question" : "choice";
+  spec.timeout_ms = fields.ms("timeoutMs", true).value_or(0);
+  if (fields.has("default")) spec.default_value = fields.at("default");
+  spec.allow_skip = true;
+  spec.max_attempts = 3;
+  return spec;
+}
+
 }  // namespace
 
 bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const EnvOfRun& env_of, const std::string& type, const json& id, const json& message) {
@@ -38,11 +63,14 @@ bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const EnvOfRun& e
   if (type == "approval.request" || type == "interaction.request") {
     const RunId run = protocol::require_id(message, "run", type);
     pipeline::CallEnv env = env_of(run, type);
-    const std::string name = require_field(message, "name", value_t::string, type).get<std::string>();
+    const bool intervention = type == "interaction.request" && message.contains("intervention");
+    const std::string name = intervention ? std::string() : require_field(message, "name", value_t::string, type).get<std::string>();
     const json context = message.contains("context") ? message["context"] : json();
     try {
       if (type == "approval.request")
         loop.spawn(reply_when_done(loop, id, decide(env, env.tree->definitions().get<policy::ApprovalSpec>("approval", name), context)));
+      else if (message.contains("intervention"))
+        loop.spawn(reply_when_done(loop, id, interact(env, intervention_spec(message["intervention"], type), context)));
       else
         loop.spawn(reply_when_done(loop, id, interact(env, env.tree->definitions().get<policy::InteractionSpec>("interaction", name), context)));
     } catch (const ProtocolError& e) {

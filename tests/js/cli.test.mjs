@@ -279,3 +279,19 @@ test('data-report example: nested data, a step-0-only system part and the compos
   for (const call of calls) assert.match(call.system, /revenue: 150/, 'the data is in every step');
   assert.equal(remaining, 0);
 });
+
+test('--progress prints plain progress lines to stderr when it is not a terminal', () => {
+  const r = lmthing(['run', 'examples/weather.lmt.mjs', '--model', 'mock', '--progress']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'It is 21 °C and sunny in Paris.\n');
+  const lines = r.stderr.trimEnd().split('\n');
+  const seconds = String.raw`\d+\.\ds`;
+  const expected = [
+    new RegExp(`^lmthing: step 0 · 0 tokens · ${seconds}$`),
+    new RegExp(`^lmthing: step 0 · running getWeather · \\d+ tokens · ${seconds}$`),
+    new RegExp(`^lmthing: step 1 · \\d+ tokens · ${seconds}$`),
+    new RegExp(`^lmthing: step 2 · \\d+ tokens · ${seconds} · done$`),
+  ];
+  assert.equal(lines.length, expected.length, r.stderr);
+  lines.forEach((line, i) => assert.match(line, expected[i]));
+});

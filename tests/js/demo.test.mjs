@@ -141,6 +141,38 @@ test('the demo: approve, deny, modify, stop mid-way, reset, run again; timeline 
   const arrivals = await page.evaluate(() => window.arrivals);
   assert.deepEqual(arrivals, ['text:0', 'tool:0:listFiles', 'text:1', 'tool:1:readFile', 'text:2', 'tool:2:writeFile', 'text:3', 'tool:3:deleteFile', 'text:4'], "each step's text streams before the tool it calls");
 
+  // The trace view: the run's spans on a time axis, nested, each closed with its duration; model
+  // calls and the run with their tokens; each approval wait inside its tool call.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="trace"] .trace-row')];
+    return rows.length > 0 && rows.every((r) => r.dataset.status !== 'open');
+  });
+  const trace = await page.$$eval('[data-testid="trace"] .trace-row', (rows) =>
+    rows.map((r) => ({
+      name: r.dataset.name,
+      kind: r.dataset.kind,
+      depth: parseFloat(r.querySelector('.trace-label').style.paddingLeft),
+      meta: r.querySelector('.trace-meta').textContent,
+      left: parseFloat(r.querySelector('.trace-bar').style.left),
+      durationMs: Number(r.dataset.durationMs),
+    })),
+  );
+  assert.equal(trace[0].name, 'invoke_agent root');
+  assert.equal(trace[0].depth, 0);
+  assert.match(trace[0].meta, /^[\d.]+ m?s · \d+ in · \d+ out$/);
+  assert.equal(trace.filter((r) => r.kind === 'step').length, 5);
+  const chats = trace.filter((r) => r.kind === 'model');
+  assert.equal(chats.length, 5);
+  for (const chat of chats) assert.match(chat.meta, /^[\d.]+ m?s · \d+ in · \d+ out$/);
+  assert.deepEqual(trace.filter((r) => r.kind === 'tool').map((r) => r.name), ['execute_tool listFiles', 'execute_tool readFile', 'execute_tool writeFile', 'execute_tool deleteFile']);
+  for (const [tool, approval] of [['execute_tool writeFile', 'approval write'], ['execute_tool deleteFile', 'approval delete']]) {
+    const at = trace.findIndex((r) => r.name === tool);
+    assert.equal(trace[at + 1].name, approval, `${approval} is drawn right under ${tool}`);
+    assert.ok(trace[at + 1].depth > trace[at].depth);
+    assert.ok(trace[at].durationMs >= trace[at + 1].durationMs, 'the tool call lasts at least its approval wait');
+  }
+  assert.ok(trace.every((r) => r.left >= 0 && r.left <= 100));
+
   // ---- Run 2 starts fresh: modify the write, then stop at the delete.
   const edited = "export function greet(name) {\n  return `Hi, ${name}.`;\n}\n";
   await page.getByTestId('run').click();
@@ -168,6 +200,7 @@ test('the demo: approve, deny, modify, stop mid-way, reset, run again; timeline 
   await page.getByTestId('reset').click();
   assert.equal(await fileText(page, 'src/greet.js'), INITIAL_GREET);
   assert.equal(await page.locator('[data-testid="timeline"] > li').count(), 0);
+  assert.equal(await page.locator('[data-testid="trace"] .trace-row').count(), 0, 'and an empty trace');
   assert.equal(await page.getByTestId('status').textContent(), 'idle');
   assert.equal(await page.getByTestId('changes').textContent(), 'no changes');
 

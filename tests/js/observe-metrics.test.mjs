@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 
-import { createEngine, runPrompt, mockModel, metricsText, readMetrics, METRICS_CONTENT_TYPE, ConfigError, MetricError, NotRunningError } from '../../dist/node.js';
+import { createEngine, runPrompt, mockModel, metricsText, readMetrics, METRICS_CONTENT_TYPE, ConfigError, MetricError, VirtualClock, NotRunningError } from '../../dist/node.js';
 
 /**
  * A strict parser of the Prometheus text format 0.0.4: every line is a HELP, a TYPE or a sample of
@@ -212,4 +212,46 @@ test('bad definitions are ConfigErrors; bad recordings are MetricErrors with a s
     }, { model: model(), engine }).text,
     (e) => e instanceof MetricError && e.code === 'METRIC_CONFLICT',
   );
+});
+
+test("an OpenTelemetry MeterProvider receives the run tree's metrics (the SDK's in-memory exporter)", async () => {
+  const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const engine = await createEngine({ clock: new VirtualClock(Date.parse('2026-12-01T00:00:00Z')) });
+  const { result } = await runPrompt((ctx) => {
+    ctx.defMetric('lookups', 'counter', { labels: ['source'], description: 'Lookups done', unit: '1' });
+    ctx.defMetric('latency', 'histogram', { labels: ['tool'], buckets: [10, 50, 100] });
+    ctx.defMetric('queue', 'gauge', { labels: ['agent'], aggregation: 'max' });
+    ctx.defTool('lookup', 'looks up', {}, async () => {
+      await ctx.recordMetric('lookups', 2, { source: 'cache' });
+      await ctx.recordMetric('lookups', 3, { source: 'cache' });
+      await ctx.recordMetric('latency', 42, { tool: 'lookup' });
+      await ctx.recordMetric('latency', 420, { tool: 'lookup' });
+      await ctx.recordMetric('queue', 7, { agent: 'a' });
+      await ctx.recordMetric('queue', 4, { agent: 'a' });
+      return 'found';
+    });
+    ctx.$`look`;
+  }, { model: mockModel([{ type: 'tool-call', toolName: 'lookup', args: {} }, { type: 'text', text: 'ok' }]), engine, meterProvider });
+  assert.equal(await result.text, 'ok');
+  await reader.forceFlush();
+  const metrics = new Map(exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).map((m) => [m.descriptor.name, m]));
+  const lookups = metrics.get('lookups');
+  assert.equal(lookups.descriptor.description, 'Lookups done');
+  assert.equal(lookups.descriptor.unit, '1');
+  assert.deepEqual(lookups.dataPoints.map((p) => [p.attributes, p.value]), [[{ source: 'cache' }, 5]]);
+  const latency = metrics.get('latency').dataPoints[0];
+  assert.deepEqual(latency.value.buckets.boundaries, [10, 50, 100]);
+  assert.deepEqual(latency.value.buckets.counts, [0, 1, 0, 1]);
+  assert.equal(latency.value.sum, 462);
+  assert.deepEqual(metrics.get('queue').dataPoints.map((p) => p.value), [7], 'the gauge keeps its max');
+  // The built-in metrics come through too: tokens by model and direction, tool latency.
+  const tokens = metrics.get('lmthing_tokens_total').dataPoints;
+  assert.ok(tokens.some((p) => p.attributes.direction === 'input' && p.value > 0));
+  assert.equal(metrics.get('lmthing_tool_call_duration_seconds').dataPoints[0].attributes.tool, 'lookup');
+  assert.equal(metrics.get('lmthing_steps_total').dataPoints.reduce((n, p) => n + p.value, 0), 2);
+  await meterProvider.shutdown();
+  await assert.rejects(runPrompt(() => {}, { model: mockModel([]), meterProvider: {} }), (e) => e instanceof ConfigError && /meterProvider' must be an OpenTelemetry MeterProvider/.test(e.message));
 });

@@ -562,3 +562,49 @@ TEST_CASE("interaction.respond answers an open interaction by id; unknown ids ar
   REQUIRE(h.reply("ok")->at("ok") == true);
   REQUIRE(h.reply("q")->at("value")["value"] == "Ada");
 }
+
+TEST_CASE("interaction.request with an intervention: no definition, choices checked, skips accepted, bad fields refused", "[human]") {
+  Harness h;
+  HumanHost host;
+  std::vector<json> asks;  // the deploy question: a wrong choice, then a right one; the other is skipped
+  host.interaction = [&](const json& op) -> std::optional<json> {
+    if (op["message"] != "The deploy keeps failing") return json{{"skipped", true}};
+    asks.push_back(op);
+    return op["attempt"] == 1 ? json{{"value", "maybe"}} : json{{"value", "abort"}};
+  };
+  host.callbacks["tool:ask"] = [](const json&) { return json("asked"); };
+  int stuck = 0;
+  host.when_stuck = [&](Harness& hh) {
+    if (++stuck == 1) {
+      hh.post(json{{"type", "interaction.request"},
+                   {"id", "i1"},
+                   {"run", 1},
+                   {"intervention", {{"message", "The deploy keeps failing"}, {"choices", {"retry", "abort"}}}},
+                   {"context", {{"reason", "deploy"}, {"severity", "critical"}}}});
+      hh.post(json{{"type", "interaction.request"}, {"id", "i2"}, {"run", 1}, {"intervention", {{"message", "Anything to add?"}}}});
+      hh.post(json{{"type", "interaction.request"}, {"id", "bad"}, {"run", 1}, {"intervention", {{"message", "x"}, {"choice", {"a"}}}}});
+      hh.post(json{{"type", "interaction.request"}, {"id", "empty"}, {"run", 1}, {"intervention", {{"message", "x"}, {"choices", json::array()}}}});
+    } else {
+      for (auto it = host.held.rbegin(); it != host.held.rend(); ++it)
+        if ((*it)["op"] == "approval.ask") {
+          hh.post(Harness::done_ok((*it)["id"].get<OpId>(), "approve"));
+          return;
+        }
+    }
+  };
+  host.model_responses = {response({call_part("a", "ask", {{"path", "x"}})})};
+  json reply = start_and_run(
+      h, host, spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})}, {"approvals", json::array({{{"name", "go"}}})}}));
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(asks.size() == 2);
+  CHECK(asks[0]["name"] == "humanIntervention");
+  CHECK(asks[0]["kind"] == "choice");
+  CHECK(asks[0]["message"] == "The deploy keeps failing");
+  CHECK(asks[0]["context"]["severity"] == "critical");
+  CHECK(asks[1]["error"] == "\"maybe\" is not one of the choices (\"retry\", \"abort\")");
+  CHECK(h.reply("i1")->at("value")["value"] == "abort");
+  CHECK(h.reply("i1")->at("value")["attempts"] == 2);
+  CHECK(h.reply("i2")->at("value")["skipped"] == true);
+  CHECK_THAT(h.reply("bad")->at("error")["message"].get<std::string>(), Catch::Contains("choice"));
+  CHECK_THAT(h.reply("empty")->at("error")["message"].get<std::string>(), Catch::Contains("a non-empty array of strings"));
+}

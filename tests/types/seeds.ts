@@ -33,3 +33,32 @@ ctx.defAgent('codeAnalyzer', 'Analyze code quality', z.object({ files: z.array(z
   agentCtx.$`Analyze code quality for: ${args.files.join(', ')}`;
   await Promise.resolve();
 }, { model: 'openai:gpt-4o', retry: 'networkRetry', fallback: 'modelFailure' });
+
+// §7 defTracing, as written (a `db` stands in for the seed's).
+const db = { query: async (sql: string) => [sql] };
+const schema = z.object({ sql: z.string() });
+ctx.defTracing('mainTrace', {
+  serviceName: 'my-agent',
+  exporters: ['console', 'jaeger'],
+  sampling: 1.0, // 100% sampling
+  attributes: {
+    environment: 'production',
+    version: '1.0.0'
+  }
+});
+
+// Automatic span creation
+ctx.defTool('complexOperation', 'Complex operation', schema,
+  async (args, { trace }) => {
+    const span = trace.startSpan('database-query');
+    try {
+      const result = await db.query(args.sql);
+      span.setAttribute('rows', result.length);
+      return result;
+    } finally {
+      span.end();
+    }
+  }
+);
+// @ts-expect-error an exporter name lmthing does not have
+ctx.defTracing('bad', { exporters: ['zipkin'] });

@@ -1,0 +1,366 @@
+// defTracing (docs/observability.md): the engine's span events become OpenTelemetry spans, checked
+// with the OTel SDK's own in-memory exporter and over OTLP/HTTP JSON to a loopback receiver.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { trace, context } from '@opentelemetry/api';
+import { InMemorySpanExporter, BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+import { createEngine, runPrompt, mockModel, VirtualClock, ProviderError, ConfigError, TracingError } from '../../dist/node.js';
+
+/** A model that answers call `n` with `respond(n)` (content parts, or a thrown error). */
+function scriptedModel(respond, modelId = 'scripted') {
+  let n = 0;
+  return {
+    provider: 'test',
+    modelId,
+    async generate() {
+      const content = await respond(n++);
+      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 10, outputTokens: 20, totalTokens: 30 } };
+    },
+  };
+}
+const call = (toolName, id, args = {}) => ({ type: 'tool-call', toolCallId: id, toolName, args, argsText: JSON.stringify(args) });
+const text = (t) => ({ type: 'text', text: t });
+
+const virtualEngine = () => createEngine({ clock: new VirtualClock(Date.parse('2026-12-01T00:00:00Z')) });
+const idOf = (span) => span.spanContext().spanId;
+const parentOf = (span) => span.parentSpanContext?.spanId;
+
+/** The spans by name (a name used twice is a test error unless `many`). */
+function byName(spans) {
+  const map = new Map();
+  for (const s of spans) map.set(s.name, [...(map.get(s.name) ?? []), s]);
+  return (name) => {
+    const found = map.get(name) ?? [];
+    assert.equal(found.length, 1, `one span named ${name}, found ${found.length} among ${[...map.keys()].join(', ')}`);
+    return found[0];
+  };
+}
+
+test('a run with a model retry, a tool error, a sub-agent and a tool span of its own', async () => {
+  const engine = await virtualEngine();
+  const exporter = new InMemorySpanExporter();
+  const model = scriptedModel((n) => {
+    if (n === 0) throw new ProviderError('429 slow down', { status: 429, retryable: true });
+    if (n === 1) return [call('broken', 'c1')];
+    if (n === 2) return [call('helper', 'c2')];
+    if (n === 3) return [call('query', 'c3', { sql: 'select 1' })];
+    return [text('done')];
+  });
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTracing('main', { exporters: [exporter], attributes: { environment: 'test' } });
+    ctx.defTool('broken', 'always fails', {}, () => {
+      throw new Error('disk full');
+    });
+    ctx.defTool('query', 'runs a query', { type: 'object', properties: { sql: { type: 'string' } } }, async (args, { trace: t }) => {
+      const span = t.startSpan('database-query');
+      try {
+        return [1, 2];
+      } finally {
+        span.setAttribute('rows', 2);
+        span.end();
+      }
+    });
+    ctx.defAgent('helper', 'helps', {}, (_args, sub) => sub.$`help`, { model: mockModel([text('helped')]) });
+    ctx.$`go`;
+  }, { model, engine, maxRetries: 2 });
+  assert.equal(await result.text, 'done');
+  const spans = exporter.getFinishedSpans();
+  const one = byName(spans);
+  const root = one('invoke_agent root');
+  assert.equal(parentOf(root), undefined);
+  assert.equal(root.attributes['gen_ai.operation.name'], 'invoke_agent');
+  assert.equal(root.attributes.environment, 'test');
+  // Every span is in one trace.
+  assert.equal(new Set(spans.map((s) => s.spanContext().traceId)).size, 1);
+
+  // Steps hang under the run; model calls and tools under their step.
+  const steps = spans.filter((s) => s.attributes['lmthing.span.kind'] === 'step' && parentOf(s) === idOf(root));
+  assert.equal(steps.length, 4);
+  // The run's tokens are its steps' (four answered calls of 10 input tokens).
+  assert.equal(steps.reduce((n, s) => n + s.attributes['gen_ai.usage.input_tokens'], 0), 40);
+  assert.equal(root.attributes['gen_ai.usage.input_tokens'], 40);
+  const chats = spans.filter((s) => s.name === 'chat scripted');
+  assert.equal(chats.length, 5, 'a failed attempt and four answered ones');
+  const failed = chats.find((s) => s.attributes['lmthing.attempt'] === 1 && s.status.code === 2);
+  assert.ok(failed, 'the 429 attempt is an error span');
+  assert.match(failed.status.message, /429/);
+  for (const chat of chats) {
+    assert.equal(chat.kind, 2 /* CLIENT */);
+    assert.equal(chat.attributes['gen_ai.operation.name'], 'chat');
+    assert.equal(chat.attributes['gen_ai.request.model'], 'scripted');
+    assert.equal(chat.attributes['gen_ai.provider.name'], 'test');
+    assert.ok(steps.some((s) => idOf(s) === parentOf(chat)), 'a chat span is a child of a step');
+  }
+  const answered = chats.filter((s) => s.status.code !== 2);
+  assert.ok(answered.every((s) => s.attributes['gen_ai.response.model'] === 'scripted' && s.attributes['gen_ai.usage.input_tokens'] === 10 && s.attributes['gen_ai.usage.output_tokens'] === 20));
+  const retry = one('retry test:scripted');
+  assert.equal(parentOf(retry), parentOf(failed), 'the retry wait is beside the failed attempt, in its step');
+  assert.equal(retry.attributes['lmthing.retry.attempt'], 1);
+
+  const broken = one('execute_tool broken');
+  assert.equal(broken.attributes['gen_ai.tool.name'], 'broken');
+  assert.equal(broken.attributes['gen_ai.tool.call.id'], 'c1');
+  assert.equal(broken.status.code, 2);
+  assert.match(broken.status.message, /disk full/);
+
+  // The sub-agent's run span is a child of the tool call that started it; its chat is inside it.
+  const helperTool = one('execute_tool helper');
+  const helperRun = one('invoke_agent helper');
+  assert.equal(parentOf(helperRun), idOf(helperTool));
+  const helperChat = one('chat mock');
+  const helperStep = spans.find((s) => idOf(s) === parentOf(helperChat));
+  assert.equal(parentOf(helperStep), idOf(helperRun));
+
+  // trace.startSpan in a tool: a child of the tool's span.
+  const dbQuery = one('database-query');
+  assert.equal(parentOf(dbQuery), idOf(one('execute_tool query')));
+  assert.equal(dbQuery.attributes.rows, 2);
+
+  // Contents are not recorded unless asked.
+  assert.ok(spans.every((s) => !('gen_ai.input.messages' in s.attributes) && !('gen_ai.tool.call.arguments' in s.attributes) && !('gen_ai.output.messages' in s.attributes)));
+  // Times are the engine clock's (virtual here): a span ends no earlier than it starts.
+  for (const s of spans) assert.ok(s.endTime[0] * 1e9 + s.endTime[1] >= s.startTime[0] * 1e9 + s.startTime[1], s.name);
+});
+
+test('a tool retry is a child of the tool call; contents are recorded when asked, API keys never', async () => {
+  const engine = await virtualEngine();
+  const exporter = new InMemorySpanExporter();
+  const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz012345';
+  process.env.LMTHING_TEST_SERVICE_TOKEN = 'tok-0123456789-secret-value';
+  let attempts = 0;
+  const model = scriptedModel((n) => (n === 0 ? [call('flaky', 'c1', { q: 'x', apiKey: secret, password: 'hunter22' })] : [text(`done with ${secret}`)]));
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTracing('main', { exporters: [exporter], recordInputs: true, recordOutputs: true, redact: ['password'] });
+    ctx.defRetry('twice', { maxAttempts: 2, backoff: 'constant', baseDelay: 1000 });
+    ctx.defTool('flaky', 'fails once', { type: 'object', properties: { q: { type: 'string' } } }, () => {
+      if (attempts++ === 0) throw new Error('ECONNRESET');
+      return { ok: true, token: process.env.LMTHING_TEST_SERVICE_TOKEN };
+    }, { retry: 'twice' });
+    ctx.$`use key ${secret}`;
+  }, { model, engine });
+  assert.equal(await result.text, `done with ${secret}`);
+  delete process.env.LMTHING_TEST_SERVICE_TOKEN;
+  const spans = exporter.getFinishedSpans();
+  const one = byName(spans);
+  const tool = one('execute_tool flaky');
+  const retry = one('retry flaky');
+  assert.equal(parentOf(retry), idOf(tool));
+  assert.equal(retry.attributes['lmthing.retry.delay_ms'], 1000);
+  const retryDuration = (retry.endTime[0] - retry.startTime[0]) * 1000 + (retry.endTime[1] - retry.startTime[1]) / 1e6;
+  assert.equal(retryDuration, 1000, 'the wait, on the virtual clock');
+  // Inputs and outputs are there, JSON, redacted.
+  const args = JSON.parse(tool.attributes['gen_ai.tool.call.arguments']);
+  assert.equal(args.q, 'x');
+  assert.equal(args.password, '[REDACTED]');
+  assert.equal(args.apiKey, '[REDACTED]');
+  assert.equal(JSON.parse(tool.attributes['gen_ai.tool.call.result']).token, '[REDACTED]');
+  const chats = spans.filter((s) => s.name === 'chat scripted');
+  assert.ok(chats.every((s) => typeof s.attributes['gen_ai.input.messages'] === 'string'));
+  assert.match(chats[1].attributes['gen_ai.output.messages'], /done with \[REDACTED\]/);
+  const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events })));
+  assert.ok(!everything.includes(secret), 'no API key in any span');
+  assert.ok(!everything.includes('hunter22') && !everything.includes('tok-0123456789'), 'no redacted value in any span');
+});
+
+test('sampling 0 exports nothing and the engine emits no span events', async () => {
+  const engine = await virtualEngine();
+  const exporter = new InMemorySpanExporter();
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defTracing('off', { exporters: [exporter], sampling: 0 });
+    ctx.defTool('t', 't', {}, (_a, { trace: t }) => {
+      const span = t.startSpan('inner');
+      assert.equal(span.isRecording(), false);
+      span.end();
+      return 'ok';
+    });
+    ctx.$`go`;
+  }, { model: mockModel([{ type: 'tool-call', toolName: 't', args: {} }, text('ok')]), engine });
+  await result.text;
+  await prompt.finished;
+  assert.equal(exporter.getFinishedSpans().length, 0);
+  assert.ok(!prompt.events.some((e) => e.type === 'span-start'));
+});
+
+test('a registered global tracer provider is used, and the run hangs under the active span', async () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  assert.ok(trace.setGlobalTracerProvider(provider));
+  try {
+    const engine = await virtualEngine();
+    const outer = provider.getTracer('app').startSpan('request');
+    const { result } = await context.with(trace.setSpan(context.active(), outer), () =>
+      runPrompt((ctx) => {
+        ctx.defTracing('global');
+        ctx.$`hi`;
+      }, { model: mockModel([text('hello')]), engine }),
+    );
+    await result.text;
+    outer.end();
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((s) => s.name === 'invoke_agent root');
+    assert.ok(root);
+    // Without a context manager the active context is the root one, so the run starts its own trace;
+    // with an explicit tracerProvider the same applies. Either way every span shares the run's trace.
+    assert.ok(spans.filter((s) => s.name !== 'request').every((s) => s.spanContext().traceId === root.spanContext().traceId));
+    assert.ok(spans.some((s) => s.name === 'chat mock'));
+  } finally {
+    trace.disable();
+  }
+});
+
+test('bad configs are typed errors; no provider anywhere is TRACING_NO_PROVIDER', async () => {
+  const engine = await virtualEngine();
+  const model = mockModel([text('x')]);
+  await assert.rejects(runPrompt((ctx) => ctx.defTracing('t', { exporter: ['console'] }), { model, engine }), (e) => e instanceof ConfigError && /did you mean 'exporters'/.test(e.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defTracing('t', { exporters: ['zipkin'] }), { model, engine }), (e) => e instanceof ConfigError && /'console', 'otlp', 'jaeger', 'events' or SpanExporter/.test(e.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defTracing('t', { sampling: 2 }), { model, engine }), (e) => e instanceof ConfigError && /sampling/.test(e.message));
+  await assert.rejects(
+    runPrompt((ctx) => {
+      ctx.defTracing('t');
+      ctx.$`x`;
+    }, { model, engine }),
+    (e) => e instanceof TracingError && e.code === 'TRACING_NO_PROVIDER' && /register/.test(e.message),
+  );
+});
+
+test('a missing SDK package is a TracingError that names it', () => {
+  // A child process whose module resolution cannot find @opentelemetry/sdk-trace-base.
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (specifier === '@opentelemetry/sdk-trace-base') { const e = new Error('Cannot find package ' + specifier); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; }
+    return next(specifier, context);
+  }`;
+  const dist = new URL('../../dist/node.js', import.meta.url).href;
+  const script = `
+    import { register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));
+    const { runPrompt, mockModel } = await import(${JSON.stringify(dist)});
+    try {
+      const { result } = await runPrompt((ctx) => { ctx.defTracing('t', { exporters: ['console'] }); ctx.$\`x\`; }, { model: mockModel([{ type: 'text', text: 'x' }]) });
+      await result.text;
+      console.log('no error');
+    } catch (e) { console.log(e.name, e.code, e.message); }
+    process.exit(0);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), encoding: 'utf8' });
+  assert.match(out, /^TracingError TRACING_DEPENDENCY_MISSING defTracing: exporters needs the "@opentelemetry\/sdk-trace-base" package: npm install @opentelemetry\/sdk-trace-base/);
+});
+
+/** A loopback OTLP/HTTP receiver: collects the JSON bodies posted to /v1/traces. */
+async function otlpReceiver() {
+  const bodies = [];
+  const headers = [];
+  let notify = () => {};
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') {
+        headers.push(req.headers);
+        bodies.push(JSON.parse(body));
+        notify();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}/v1/traces`;
+  const spans = () => bodies.flatMap((b) => b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, resource: rs.resource })))));
+  /** Resolves once spans named `name` arrived (bounded: fails after 20 s). */
+  const waitFor = (name) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no span ${name} within 20 s; got ${spans().map((s) => s.name).join(', ')}`)), 20_000);
+      const check = () => {
+        if (spans().some((s) => s.name === name)) {
+          clearTimeout(timer);
+          resolve();
+        } else notify = check;
+      };
+      check();
+    });
+  return { url, spans, headers, waitFor, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+const attr = (span, key) => {
+  const kv = (span.attributes ?? []).find((a) => a.key === key);
+  return kv && (kv.value.stringValue ?? kv.value.intValue ?? kv.value.doubleValue ?? kv.value.boolValue);
+};
+
+test('OTLP/HTTP JSON to a loopback receiver: service name, attributes, parent links', async () => {
+  const receiver = await otlpReceiver();
+  try {
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTracing('otlp', { serviceName: 'checkout-agent', exporters: ['otlp'], otlp: { url: receiver.url, headers: { 'x-team': 'obs' } }, attributes: { version: '1.0.0' } });
+      ctx.defTool('lookup', 'looks up', {}, () => 'found');
+      ctx.$`look`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'lookup', args: {} }, text('ok')]) });
+    assert.equal(await result.text, 'ok');
+    await receiver.waitFor('invoke_agent root');
+    const spans = receiver.spans();
+    const root = spans.find((s) => s.name === 'invoke_agent root');
+    const service = root.resource.attributes.find((a) => a.key === 'service.name');
+    assert.equal(service.value.stringValue, 'checkout-agent');
+    assert.equal(attr(root, 'version'), '1.0.0');
+    assert.equal(receiver.headers[0]['x-team'], 'obs');
+    assert.match(receiver.headers[0]['content-type'], /application\/json/);
+    const tool = spans.find((s) => s.name === 'execute_tool lookup');
+    const step = spans.find((s) => s.spanId === tool.parentSpanId);
+    assert.equal(step.parentSpanId, root.spanId);
+    assert.equal(attr(tool, 'gen_ai.tool.name'), 'lookup');
+    assert.ok(spans.every((s) => s.traceId === root.traceId));
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("the seed's example runs as written: console + jaeger exporters, trace.startSpan in a tool", async () => {
+  const receiver = await otlpReceiver();
+  process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = receiver.url; // where 'jaeger' (OTLP) sends
+  const db = { query: async (sql) => (sql ? [{ id: 1 }, { id: 2 }, { id: 3 }] : []) };
+  const schema = { type: 'object', properties: { sql: { type: 'string' } }, required: ['sql'] };
+  const lines = [];
+  const dir = console.dir;
+  console.dir = (value) => lines.push(value); // the console exporter's output, kept out of the test report
+  try {
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTracing('mainTrace', {
+        serviceName: 'my-agent',
+        exporters: ['console', 'jaeger'],
+        sampling: 1.0, // 100% sampling
+        attributes: {
+          environment: 'production',
+          version: '1.0.0'
+        }
+      });
+
+      // Automatic span creation
+      ctx.defTool('complexOperation', 'Complex operation', schema,
+        async (args, { trace }) => {
+          const span = trace.startSpan('database-query');
+          try {
+            const result = await db.query(args.sql);
+            span.setAttribute('rows', result.length);
+            return result;
+          } finally {
+            span.end();
+          }
+        }
+      );
+      ctx.$`Count the users`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'complexOperation', args: { sql: 'select * from users' } }, text('3 users')]) });
+    assert.equal(await result.text, '3 users');
+    await receiver.waitFor('invoke_agent root');
+    const spans = receiver.spans();
+    const query = spans.find((s) => s.name === 'database-query');
+    assert.equal(Number(attr(query, 'rows')), 3);
+    assert.equal(query.parentSpanId, spans.find((s) => s.name === 'execute_tool complexOperation').spanId);
+    assert.ok(lines.some((l) => l.name === 'database-query'), 'the console exporter printed the span');
+  } finally {
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    console.dir = dir;
+    await receiver.close();
+  }
+});
