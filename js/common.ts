@@ -21,6 +21,7 @@ export type {
 } from './definitions/human.js';
 export type { ToolPolicyOptions } from './definitions/tool-options.js';
 export type { TemplateRef, TemplateValue, TemplateValueOf, TemplateValues, TemplateVariable, TemplateVariables } from './definitions/template.js';
+export type { ResourceConfig, ResourcePoolConfig, Resources } from './definitions/resource.js';
 export type { WorkflowConfig, WorkflowContext, WorkflowResult, WorkflowStep, WorkflowStepError } from './definitions/workflow.js';
 export type {
   ApprovalDecision, ApprovalDesk, ApprovalHandler, ApprovalRequest, ApprovalResult, HumanHandlers, InteractionDesk, InteractionHandler,

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { DefinitionContext, templateName } from '../definitions/context.js';
 import type { TemplateRef, TemplateValue, TemplateValues, TemplateVariables } from '../definitions/template.js';
 import type { Engine } from '../engine.js';
+import type { Resources } from '../definitions/resource.js';
 import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
@@ -22,6 +23,8 @@ export interface ToolContext {
   abortSignal: AbortSignal;
   /** The conversation so far, including the assistant turn that made this call. */
   messages: Message[];
+  /** The run's `defResource` values and `defResourcePool`s. */
+  resources: Resources;
 }
 
 /**

@@ -30,6 +30,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
@@ -354,7 +355,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       description: def.description,
       parameters: def.parameters,
       callback: register(def.name, (args: JsonObject, info: { toolCallId: string }, call: CallbackContext) =>
-        executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice() }, {
+        executeTool(engine, def, args, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice(), resources: resourcesFor(engine, call) }, {
           parentModel: model,
           call,
           place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
