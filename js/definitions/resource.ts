@@ -94,7 +94,7 @@ export const resourceKind: DefinitionKind<string, StoredResource> = {
   method: 'defResource',
   check(where, type, config) {
     if (typeof type !== 'string') c.fail(where, `type must be a string naming the kind of resource ('filesystem', 'postgres' ...), got ${c.describe(type)}`);
-    const o = c.checkOptions<ResourceConfig>(where, (config ?? {}) as ResourceConfig, {
+    const o = c.checkOptions<ResourceConfig>(where, (config ?? {}), {
       initialize: c.func,
       cleanup: c.func,
       healthCheck: c.func,
@@ -113,7 +113,7 @@ export const resourceKind: DefinitionKind<string, StoredResource> = {
         const value = drop(handle);
         if (cleanup) await cleanup(value);
         return null;
-      }),
+      }, { plain: true }), // runs after the run's body: no state loading then
     };
     if (healthCheck) out.healthCheck = marshal.callback(`${where} healthCheck`, async (handle: number) => Boolean(await healthCheck(values.get(handle))));
     if (retryPolicy !== undefined) out.retryPolicy = typeof retryPolicy === 'string' ? retryPolicy : retryKind.wire(retryPolicy, marshal);
@@ -133,7 +133,7 @@ export const resourcePoolKind: DefinitionKind<unknown, StoredPool> = {
   method: 'defResourcePool',
   check(where, factory, config) {
     if (typeof factory !== 'function') c.fail(where, `factory must be a function that makes one value, got ${c.describe(factory)}`);
-    const o = c.checkOptions<ResourcePoolConfig>(where, (config ?? {}) as ResourcePoolConfig, {
+    const o = c.checkOptions<ResourcePoolConfig>(where, (config ?? {}), {
       min: c.integer(0, 100000),
       max: c.integer(1, 100000),
       acquireTimeout: c.ms(),
@@ -155,7 +155,7 @@ export const resourcePoolKind: DefinitionKind<unknown, StoredPool> = {
         const value = drop(handle);
         if (destroy) await destroy(value);
         return null;
-      }),
+      }, { plain: true }),
     };
     if (validate) out.validate = marshal.callback(`${where} validate`, async (handle: number) => Boolean(await validate(values.get(handle))));
     return out;

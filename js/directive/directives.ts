@@ -4,6 +4,7 @@
  * sends back, so `const answer = yield* L.reply` reads like a function call. Nothing here talks to
  * the engine: the driver (driver.ts) performs the requests.
  */
+import type { Resources } from '../definitions/resource.js';
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
 import { ConfigError } from '../errors.js';
@@ -174,6 +175,8 @@ export interface ToolCallContext {
   toolCallId: string;
   /** Aborted when the run is cancelled. */
   abortSignal: AbortSignal;
+  /** The `defResource` values and `defResourcePool`s defined in `run(agent, {define})`. */
+  resources: Resources;
 }
 
 /** A tool implementation: returns the result (JSON), or an agent whose return value is the result. */

@@ -6,6 +6,7 @@
  * that yielded it, so `try/catch` inside an agent works.
  */
 import * as c from '../config/check.js';
+import { resourcesFor } from '../definitions/resource.js';
 import { bindRun, definitionsOf, DefinitionContext, stateView, takePendingEmits } from '../definitions/context.js';
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
@@ -453,7 +454,7 @@ class DirectiveRun {
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
-      let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
+      let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal, resources: resourcesFor(this.engine, call) });
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);
         if (!parent) throw new Error(`tool "${name}": its conversation has ended`);

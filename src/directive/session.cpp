@@ -232,16 +232,19 @@ void Session::start_call(const json& command_id, std::shared_ptr<Conversation> c
   json args = message.contains("args") ? message["args"] : json::object();
   const auto checked = entry->spec.validator->validate(args);
   if (!checked.valid) {
-    loop_.emit(protocol::reply_error(command_id, WireError{"validation", "L.call: invalid arguments for tool \"" + name + "\": " + schema::describe(checked),
-                                                           json{{"errors", schema::issues_json(checked)}}}));
+    loop_.emit(
+        protocol::reply_error(command_id, WireError{"validation", "L.call: invalid arguments for tool \"" + name + "\": " + schema::describe(checked),
+                                                    json{{"errors", schema::issues_json(checked)}}}));
     return;
   }
-  json context{{"conversation", conversation->id()}, {"toolCallId", "call-" + std::to_string(next_call_++)}, {"toolName", name}, {"stepNumber", nullptr}};
-  loop_.spawn(reply_when_done(loop_, command_id, call_tool(shared_from_this(), std::move(conversation), std::move(tools), name, std::move(args), std::move(context))));
+  json context{
+      {"conversation", conversation->id()}, {"toolCallId", "call-" + std::to_string(next_call_++)}, {"toolName", name}, {"stepNumber", nullptr}};
+  loop_.spawn(reply_when_done(loop_, command_id,
+                              call_tool(shared_from_this(), std::move(conversation), std::move(tools), name, std::move(args), std::move(context))));
 }
 
-Task<json> Session::call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation, std::shared_ptr<const pipeline::ToolBox> tools,
-                              std::string name, json args, json context) {
+Task<json> Session::call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation,
+                              std::shared_ptr<const pipeline::ToolBox> tools, std::string name, json args, json context) {
   pipeline::CallEnv env = self->env_of(*conversation);
   env.tools = tools;  // the box the tool was found in, even if the agent changes its tools meanwhile
   co_return co_await tools->find(name)->chain->call(pipeline::tool_call(env, name, std::move(args), std::move(context)));

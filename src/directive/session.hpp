@@ -61,8 +61,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void end_conversation(const json& command_id, const std::shared_ptr<Conversation>& conversation, const json& message);
   void start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message);
   void start_call(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message);
-  static Task<json> call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation, std::shared_ptr<const pipeline::ToolBox> tools,
-                              std::string name, json args, json context);
+  static Task<json> call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation,
+                              std::shared_ptr<const pipeline::ToolBox> tools, std::string name, json args, json context);
   json enable_tool(Conversation& conversation, const json& message);
   json read_messages(const Conversation& conversation, const json& message) const;
 

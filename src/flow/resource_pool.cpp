@@ -16,7 +16,9 @@ namespace {
 
 std::string label_of(const std::string& name) { return "resource pool \"" + name + "\""; }
 
-WireError ended_error(const std::string& name) { return WireError{"aborted", label_of(name) + ": the run that defined it has ended", json::object()}; }
+WireError ended_error(const std::string& name) {
+  return WireError{"aborted", label_of(name) + ": the run that defined it has ended", json::object()};
+}
 
 WireError pool_error(const std::string& code, const std::string& name, std::string message, const WireError* cause = nullptr) {
   json extra{{"resource", name}};
@@ -96,7 +98,8 @@ Task<json> Pool::create(pipeline::CallEnv env) {
   const std::string key = handle.dump();
   if (ended_ || items_.count(key)) {
     // Too late (the run ended), or a handle the host gave twice: it cannot be handed out.
-    if (!ended_) throw OpFailed(pool_error("POOL_FACTORY_FAILED", spec_.name, label_of(spec_.name) + ": the factory answered handle " + key + " twice"));
+    if (!ended_)
+      throw OpFailed(pool_error("POOL_FACTORY_FAILED", spec_.name, label_of(spec_.name) + ": the factory answered handle " + key + " twice"));
     owner_->loop.spawn(destroy_value(shared_from_this(), handle));
     throw OpFailed(ended_error(spec_.name));
   }
@@ -231,9 +234,6 @@ void define_pool(pipeline::RunTree& tree, const std::string& name, const FieldRe
 }  // namespace lmthing::flow
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind resource_pool_kind{"resourcePool",
-                                               "resource pool",
-                                               {"factory", "destroy", "validate", "min", "max", "acquireTimeout", "idleTimeout"},
-                                               flow::define_pool,
-                                               nullptr};
+extern const DefinitionKind resource_pool_kind{
+    "resourcePool", "resource pool", {"factory", "destroy", "validate", "min", "max", "acquireTimeout", "idleTimeout"}, flow::define_pool, nullptr};
 }  // namespace lmthing::pipeline::registered

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 
-import { AbortError, ConfigError, mockModel, ResourceError, runPrompt } from '../../dist/node.js';
+import { AbortError, ConfigError, L, mockModel, ResourceError, run, runPrompt } from '../../dist/node.js';
 
 const objectSchema = { type: 'object', properties: {}, additionalProperties: true };
 const schema = objectSchema;
@@ -272,4 +272,18 @@ test('bad input: typed errors naming the definition and the field', async () => 
 
   const { error } = await withTool((ctx) => ctx.defResource('db', 'x', { initialize: () => 1 }), ({ resources }) => resources.get('dbb'));
   assert.match(error.message, /unknown resource "dbb" \(did you mean "db"\? defined: db\)/);
+});
+
+test('directive runs: resources defined in run(agent, {define}) reach L.tool implementations and end with the run', async () => {
+  const log = [];
+  const value = await run(function* () {
+    yield* L.tool('lookup', 'Looks up a key', { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] }, async (args, { resources }) =>
+      (await resources.get('kv'))[args.key]);
+    return yield* L.call('lookup', { key: 'answer' });
+  }, {
+    models: { default: mockModel([]) },
+    define: (ctx) => ctx.defResource('kv', 'memory', { initialize: () => (log.push('init'), { answer: 42 }), cleanup: () => log.push('cleanup') }),
+  });
+  assert.equal(value, 42);
+  assert.deepEqual(log, ['init', 'cleanup']);
 });

@@ -231,8 +231,8 @@ TEST_CASE("resource: resources and pools are cleaned up newest first, also when 
   for (const bool cancel : {false, true}) {
     Harness h;
     ResourceHost host;
-    host.callbacks = {{"init:a", answer(1)}, {"clean:a", answer(nullptr)}, {"init:b", answer(2)},
-                      {"clean:b", answer(nullptr)}, {"make:p", answer(3)}, {"destroy:p", answer(nullptr)}};
+    host.callbacks = {{"init:a", answer(1)},        {"clean:a", answer(nullptr)}, {"init:b", answer(2)},
+                      {"clean:b", answer(nullptr)}, {"make:p", answer(3)},        {"destroy:p", answer(nullptr)}};
     host.script = [cancel](Harness& h, ResourceHost& s) {
       if (s.stage == 0) {
         h.post(command("resource.get", "b", "b"));
@@ -299,7 +299,7 @@ TEST_CASE("resource pool: acquirers wait first come, first served", "[resource][
   CHECK(served == std::vector<std::string>{"a1", "a2", "a3", "a4"});
   for (const char* id : {"a1", "a2", "a3", "a4"}) CHECK((*h.reply(id))["value"] == 1);
   CHECK(fns(host) == std::vector<std::string>{"make:p", "destroy:p"});  // one value, lent four times
-  CHECK(h.clock == 0);  // nobody waited for a timer
+  CHECK(h.clock == 0);                                                  // nobody waited for a timer
 }
 
 TEST_CASE("resource pool: an acquirer not served within acquireTimeout fails; later ones are still served", "[resource][pool]") {
