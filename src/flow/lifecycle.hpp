@@ -23,15 +23,28 @@ struct SetupOrder {
 class Lifecycle {
  public:
   virtual ~Lifecycle() = default;
-  // The run whose definitions hold this one: its events go there.
-  void bind(const pipeline::CallEnv& owner) { owner_.emplace(owner); }
+  // The run whose definitions hold this one: its events go there. The tree is held weakly (the
+  // tree's definitions hold this object).
+  void bind(const pipeline::CallEnv& owner) {
+    owner_.emplace(owner);
+    owner_->tree.reset();
+    tree_ = owner.tree;
+  }
   // 0 until set up (then its place in the tree's setup order).
   std::uint64_t setup_order() const { return order_; }
   // The owner run ended: fail what waits, clean every value up; never throws. Later uses fail.
   virtual Task<void> end() = 0;
 
  protected:
-  std::optional<pipeline::CallEnv> owner_;
+  // Emits a run event of the owner run.
+  void emit(json event) const {
+    pipeline::CallEnv env = *owner_;
+    env.tree = tree_.lock();
+    env.emit(std::move(event));
+  }
+
+  std::optional<pipeline::CallEnv> owner_;  // without its tree (see bind)
+  std::weak_ptr<pipeline::RunTree> tree_;
   std::uint64_t order_ = 0;
   bool ended_ = false;
 };

@@ -43,7 +43,7 @@ Task<json> Resource::ensure(pipeline::CallEnv env) {
       why = "healthCheck failed: " + e.error.message;
     }
     if (why.empty()) co_return *handle_;
-    owner_->emit(json{{"type", "resource-unhealthy"}, {"resource", spec_.name}, {"reason", why}});
+    emit(json{{"type", "resource-unhealthy"}, {"resource", spec_.name}, {"reason", why}});
     co_await clean_up();
   }
   if (handle_) co_return *handle_;
@@ -62,7 +62,7 @@ Task<json> Resource::ensure(pipeline::CallEnv env) {
   }
   handle_ = std::move(handle);
   order_ = env.tree->tree_services().get<SetupOrder>().next++;
-  owner_->emit(json{{"type", "resource-initialized"}, {"resource", spec_.name}, {"resourceType", spec_.type}});
+  emit(json{{"type", "resource-initialized"}, {"resource", spec_.name}, {"resourceType", spec_.type}});
   if (ended_) {  // the run ended while this initialization was in flight: no value outlives it
     co_await clean_up();
     throw OpFailed(ended_error(label));
@@ -94,7 +94,7 @@ Task<void> Resource::clean_up() {
       event["error"] = failure->message;
     }
   }
-  owner_->emit(std::move(event));
+  emit(std::move(event));
 }
 
 // ---------------------------------------------------------------------------------------- definition

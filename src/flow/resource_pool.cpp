@@ -36,7 +36,7 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
   if (!started_) {
     started_ = true;
     order_ = env.tree->tree_services().get<SetupOrder>().next++;
-    if (spec_.min > 0) env.loop.spawn(warm_up(shared_from_this(), *owner_));
+    if (spec_.min > 0) env.loop.spawn(warm_up(shared_from_this(), env));
   }
   auto self = shared_from_this();  // the run may end while this acquire waits
   while (!idle_.empty()) {
@@ -104,7 +104,7 @@ Task<json> Pool::create(pipeline::CallEnv env) {
     throw OpFailed(ended_error(spec_.name));
   }
   items_[key] = Item{handle, true, 0};
-  owner_->emit(json{{"type", "pool-item"}, {"pool", spec_.name}, {"action", "created"}, {"size", size()}});
+  emit(json{{"type", "pool-item"}, {"pool", spec_.name}, {"action", "created"}, {"size", size()}});
   co_return handle;
 }
 
@@ -174,7 +174,7 @@ void Pool::forget(const std::string& key) {
   if (it == items_.end()) return;
   json handle = std::move(it->second.handle);
   items_.erase(it);
-  owner_->emit(json{{"type", "pool-item"}, {"pool", spec_.name}, {"action", "destroyed"}, {"size", size()}});
+  emit(json{{"type", "pool-item"}, {"pool", spec_.name}, {"action", "destroyed"}, {"size", size()}});
   owner_->loop.spawn(destroy_value(shared_from_this(), std::move(handle)));
 }
 
@@ -208,7 +208,7 @@ Task<void> Pool::end() {
     } catch (const OpFailed&) {
     }
   }
-  owner_->emit(json{{"type", "pool-drained"}, {"pool", spec_.name}, {"destroyed", destroyed}});
+  emit(json{{"type", "pool-drained"}, {"pool", spec_.name}, {"destroyed", destroyed}});
 }
 
 // ---------------------------------------------------------------------------------------- definition
