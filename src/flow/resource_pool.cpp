@@ -62,7 +62,10 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
     }
     co_return items_.at(key).handle;
   }
-  if (size() < spec_.max) co_return co_await create(env);
+  if (size() < spec_.max) {
+    ++creating_;  // now: the factory call starts later, and concurrent acquirers must see it
+    co_return co_await create(env);
+  }
   // Every value is out: wait in line for the next one released.
   auto waiter = std::make_shared<Waiter>();
   waiters_.push_back(waiter);
@@ -81,8 +84,8 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
                                 std::to_string(spec_.max) + " are in use)"));
 }
 
+// The caller has counted this value in `creating_` already.
 Task<json> Pool::create(pipeline::CallEnv env) {
-  ++creating_;
   std::optional<WireError> failure;
   json handle;
   try {
@@ -111,6 +114,7 @@ Task<json> Pool::create(pipeline::CallEnv env) {
 Task<void> Pool::warm_up(std::shared_ptr<Pool> self, pipeline::CallEnv env) {
   while (!self->ended_ && self->size() < self->spec_.min) {
     json handle;
+    ++self->creating_;
     try {
       handle = co_await self->create(env);
     } catch (const OpFailed&) {

@@ -178,7 +178,7 @@ test('resources are cleaned up newest first after an error ends the run, and aft
         return 'ok';
       });
       ctx.$`go`;
-    }, { model, maxRetries: 0, signal: controller.signal });
+    }, { model, maxRetries: 0, abortSignal: controller.signal });
     await assert.rejects(result.text, ending === 'abort' ? AbortError : /model exploded/);
     assert.deepEqual(log, ['cleanup first', 'destroy conn', 'cleanup second'], ending);
   }
