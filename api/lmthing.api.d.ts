@@ -498,6 +498,8 @@ class DefinitionContext {
     runWorkflow<Output = unknown>(name: string, input?: unknown, options?: {
         state?: Record<string, unknown>;
     }): Promise<WorkflowResult<Output>>;
+    defResource<T>(name: string, type: string, config?: ResourceConfig<T>): Reference;
+    defResourcePool<T>(name: string, factory: () => T | Promise<T>, config?: ResourcePoolConfig<T>): Reference;
     defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference;
     defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference;
     memory(name: string): MemoryHandle;
@@ -1003,6 +1005,8 @@ const L: {
     user: (args_0: string | TemplateStringsArray, ...args: unknown[]) => import("./directives.js").AppendDirective;
     assistant: (args_0: string | TemplateStringsArray, ...args: unknown[]) => import("./directives.js").AppendDirective;
     reply: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S>(schema: S) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
+    infer: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S>(schema: S) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
+    call<R = unknown>(tool: string | import("./directives.js").ToolHandle, args?: unknown): import("./directives.js").Directive<R>;
     stream: import("./directives.js").CallableDirective<import("./directives.js").ReplyStream<string>, <S>(schema: S) => import("./directives.js").Directive<import("./directives.js").ReplyStream<import("../schema-types.js").Infer<S>>>>;
     model(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
     focus(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
@@ -1417,6 +1421,21 @@ type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart
 // ---- PolicyEvent — prompt/run-prompt.d.ts
 type PolicyEvent = RunEvent;
 
+// ---- PoolDrainedEvent — run/events.d.ts
+interface PoolDrainedEvent extends Located {
+    type: 'pool-drained';
+    pool: string;
+    destroyed: number;
+}
+
+// ---- PoolItemEvent — run/events.d.ts
+interface PoolItemEvent extends Located {
+    type: 'pool-item';
+    pool: string;
+    action: 'created' | 'destroyed';
+    size: number;
+}
+
 // ---- PromptConfig — prompt/run-prompt.d.ts
 interface PromptConfig extends RunPolicyConfig, PromptOptions {
     model: string | LanguageModel;
@@ -1623,6 +1642,67 @@ function resolveEmbeddingModel(spec: string | EmbeddingModel, env?: Env, options
 // ---- resolveModel — providers/registry.d.ts
 function resolveModel(spec: string | LanguageModel, env?: Env, options?: ResolveOptions): LanguageModel;
 
+// ---- ResourceCleanupEvent — run/events.d.ts
+interface ResourceCleanupEvent extends Located {
+    type: 'resource-cleanup';
+    resource: string;
+    ok: boolean;
+    error?: string;
+}
+
+// ---- ResourceConfig — definitions/resource.d.ts
+interface ResourceConfig<T = unknown> {
+    initialize?: () => T | Promise<T>;
+    cleanup?: (value: T) => unknown;
+    healthCheck?: (value: T) => unknown;
+    retryPolicy?: string | RetryConfig;
+}
+
+// ---- ResourceError — errors.d.ts
+class ResourceError extends LmthingError {
+    readonly code: ResourceErrorCode;
+    readonly resource: string | undefined;
+    constructor(code: ResourceErrorCode, message: string, details?: {
+        resource?: string;
+        cause?: unknown;
+    });
+}
+
+// ---- ResourceErrorCode — errors.d.ts
+type ResourceErrorCode = 'RESOURCE_INIT_FAILED' | 'POOL_FACTORY_FAILED' | 'POOL_ACQUIRE_TIMEOUT' | 'RESOURCE_NOT_ACQUIRED';
+
+// ---- ResourceInitializedEvent — run/events.d.ts
+interface ResourceInitializedEvent extends Located {
+    type: 'resource-initialized';
+    resource: string;
+    resourceType: string;
+}
+
+// ---- ResourcePoolConfig — definitions/resource.d.ts
+interface ResourcePoolConfig<T = unknown> {
+    min?: number;
+    max?: number;
+    acquireTimeout?: number;
+    idleTimeout?: number;
+    validate?: (value: T) => unknown;
+    destroy?: (value: T) => unknown;
+}
+
+// ---- Resources — definitions/resource.d.ts
+interface Resources {
+    get<T = unknown>(name: string): Promise<T>;
+    acquire<T = unknown>(name: string): Promise<T>;
+    release(name: string, value: unknown): Promise<void>;
+    use<T = unknown, R = unknown>(name: string, fn: (value: T) => R | Promise<R>): Promise<R>;
+}
+
+// ---- ResourceUnhealthyEvent — run/events.d.ts
+interface ResourceUnhealthyEvent extends Located {
+    type: 'resource-unhealthy';
+    resource: string;
+    reason: string;
+}
+
 // ---- ResponseInfo — prompt/result.d.ts
 interface ResponseInfo {
     messages: Message[];
@@ -1677,7 +1757,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -2110,6 +2190,7 @@ interface ToolCall {
 interface ToolCallContext {
     toolCallId: string;
     abortSignal: AbortSignal;
+    resources: Resources;
 }
 
 // ---- ToolCallEvent — run/events.d.ts
@@ -2134,6 +2215,7 @@ interface ToolContext {
     toolCallId: string;
     abortSignal: AbortSignal;
     messages: Message[];
+    resources: Resources;
 }
 
 // ---- ToolDisabledEvent — run/events.d.ts
@@ -2347,6 +2429,7 @@ interface WorkflowContext<State extends object = Record<string, unknown>> {
     runAgent(name: string, args?: unknown): Promise<unknown>;
     requestApproval(name: string, data?: unknown): Promise<ApprovalResult>;
     emit(data: unknown): Promise<void>;
+    readonly resources: Resources;
 }
 
 // ---- WorkflowCustomEvent — run/events.d.ts
