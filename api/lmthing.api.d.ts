@@ -486,8 +486,6 @@ class DefinitionContext {
     defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V>;
     renderTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
     renderTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
-    defRole(name: string, config?: RoleConfig): Reference;
-    assumeRole(name: string | Reference): Promise<void>;
     getState<T = JsonObject>(name: string): T;
     setState<T = unknown>(name: string, value: T): void;
     saveState(name: string): Promise<void>;
@@ -500,6 +498,8 @@ class DefinitionContext {
     runWorkflow<Output = unknown>(name: string, input?: unknown, options?: {
         state?: Record<string, unknown>;
     }): Promise<WorkflowResult<Output>>;
+    defResource<T>(name: string, type: string, config?: ResourceConfig<T>): Reference;
+    defResourcePool<T>(name: string, factory: () => T | Promise<T>, config?: ResourcePoolConfig<T>): Reference;
     defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference;
     defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference;
     memory(name: string): MemoryHandle;
@@ -509,13 +509,11 @@ class DefinitionContext {
     recordMetric(name: string, value: number, labels?: Record<string, string | number | boolean>): Promise<void>;
     defLogger(name: string, config?: LoggerConfig): Reference;
     get logger(): Logger;
-    defTracing(name: string, config?: TracingConfig): Reference;
     defEvent<N extends LifecycleEventName>(name: N, handler: EventHandler<LifecycleEvent<N>>, options?: EventOptions): void;
     defEvent(name: string, handler: EventHandler<CustomEvent>, options?: EventOptions): void;
     emit(name: string, data?: unknown): Promise<void>;
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
-    requestHumanIntervention(event: HumanInterventionEvent): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
     checkConstraints(): Promise<ConstraintTotals>;
     private live;
@@ -852,17 +850,6 @@ interface HumanHandlers {
     onInteraction?: InteractionHandler;
 }
 
-// ---- HumanInterventionEvent — observe/intervention.d.ts
-interface HumanInterventionEvent {
-    reason: string;
-    message?: string;
-    severity?: 'info' | 'warning' | 'critical';
-    choices?: string[];
-    data?: JsonValue;
-    timeout?: number;
-    default?: JsonValue;
-}
-
 // ---- ImagePart — providers/types.d.ts
 interface ImagePart {
     type: 'image';
@@ -991,13 +978,6 @@ interface InteractionResult {
     reason?: string;
 }
 
-// ---- InterceptedToolCall — prompt/plugins.d.ts
-interface InterceptedToolCall {
-    toolName: string;
-    toolCallId: string;
-    args: JsonObject;
-}
-
 // ---- isLanguageModel — mock-model.d.ts
 function isLanguageModel(value: unknown): value is LanguageModel;
 
@@ -1025,6 +1005,8 @@ const L: {
     user: (args_0: string | TemplateStringsArray, ...args: unknown[]) => import("./directives.js").AppendDirective;
     assistant: (args_0: string | TemplateStringsArray, ...args: unknown[]) => import("./directives.js").AppendDirective;
     reply: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S>(schema: S) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
+    infer: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S>(schema: S) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
+    call<R = unknown>(tool: string | import("./directives.js").ToolHandle, args?: unknown): import("./directives.js").Directive<R>;
     stream: import("./directives.js").CallableDirective<import("./directives.js").ReplyStream<string>, <S>(schema: S) => import("./directives.js").Directive<import("./directives.js").ReplyStream<import("../schema-types.js").Infer<S>>>>;
     model(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
     focus(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
@@ -1048,7 +1030,6 @@ const L: {
     messages: import("./directives.js").CallableDirective<import("./messages.js").ConversationMessage[], (filter: import("./directives.js").MessageFilter) => import("./directives.js").Directive<import("./messages.js").ConversationMessage[]>>;
     snapshot: import("./directives.js").Directive<readonly import("./messages.js").ConversationMessage[]>;
     mark: import("./directives.js").Directive<import("./messages.js").Mark>;
-    role(name: string): import("./directives.js").Directive<void>;
     tag(description: string): import("./messages.js").Tag;
 };
 
@@ -1353,12 +1334,6 @@ class ModelHandle extends Directive<void> {
     constructor(key: string, handle: number);
 }
 
-// ---- ModelInterceptor — prompt/plugins.d.ts
-type ModelInterceptor = (call: {
-    model: LanguageModel;
-    request: Omit<ModelRequest, 'model'>;
-}, next: (request: Omit<ModelRequest, 'model'>) => Promise<ModelResponse>) => Promise<ModelResponse>;
-
 // ---- ModelOptions — providers/types.d.ts
 interface ModelOptions {
     idleTimeoutMs?: number;
@@ -1443,36 +1418,23 @@ interface OpRequest {
 // ---- Part — providers/types.d.ts
 type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
 
-// ---- PluginApi — prompt/plugins.d.ts
-interface PluginApi {
-    readonly name: string;
-    method(method: string, fn: PluginMethod, options?: {
-        onContext?: boolean;
-    }): void;
-    interceptTool(interceptor: ToolInterceptor): void;
-    interceptModel(interceptor: ModelInterceptor): void;
-}
-
-// ---- PluginMethod — prompt/plugins.d.ts
-type PluginMethod = (...args: unknown[]) => unknown;
-
 // ---- PolicyEvent — prompt/run-prompt.d.ts
 type PolicyEvent = RunEvent;
 
-// ---- Progress — observe/progress.d.ts
-interface Progress {
-    step: number;
-    toolsRunning: string[];
-    inputTokens: number;
-    outputTokens: number;
-    elapsedMs: number;
-    costUsd?: number;
-    done: boolean;
-    event: RunEventType;
+// ---- PoolDrainedEvent — run/events.d.ts
+interface PoolDrainedEvent extends Located {
+    type: 'pool-drained';
+    pool: string;
+    destroyed: number;
 }
 
-// ---- ProgressListener — observe/progress.d.ts
-type ProgressListener = (progress: Progress) => void;
+// ---- PoolItemEvent — run/events.d.ts
+interface PoolItemEvent extends Located {
+    type: 'pool-item';
+    pool: string;
+    action: 'created' | 'destroyed';
+    size: number;
+}
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
 interface PromptConfig extends RunPolicyConfig, PromptOptions {
@@ -1500,8 +1462,7 @@ class PromptContext extends DefinitionContext {
     defAgent(name: string, description: string, members: readonly (SubTool | SubAgent)[]): Reference;
     defAgent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
     defHook(hook: Hook): void;
-    defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext, api: PluginApi) => void | Promise<void>)): Promise<void>;
-    get plugins(): Readonly<Record<string, Readonly<Record<string, PluginMethod>>>>;
+    defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext) => void | Promise<void>)): Promise<void>;
     private checkUnique;
 }
 
@@ -1527,7 +1488,7 @@ type PromptPlugin = ((ctx: PromptContext) => void | Promise<void>) | PromptPlugi
 interface PromptPluginObject {
     name: string;
     version: string;
-    install: (ctx: PromptContext, api: PluginApi) => void | Promise<void>;
+    install: (ctx: PromptContext) => void | Promise<void>;
     uninstall?: (ctx: PromptContext) => void | Promise<void>;
 }
 
@@ -1638,7 +1599,6 @@ class Redactor {
     constructor(keys?: Iterable<string>, secrets?: string[]);
     redact<T>(value: T): T;
     redactText(text: string): string;
-    private redactString;
     masks(key: string): boolean;
     private walk;
 }
@@ -1682,6 +1642,67 @@ function resolveEmbeddingModel(spec: string | EmbeddingModel, env?: Env, options
 // ---- resolveModel — providers/registry.d.ts
 function resolveModel(spec: string | LanguageModel, env?: Env, options?: ResolveOptions): LanguageModel;
 
+// ---- ResourceCleanupEvent — run/events.d.ts
+interface ResourceCleanupEvent extends Located {
+    type: 'resource-cleanup';
+    resource: string;
+    ok: boolean;
+    error?: string;
+}
+
+// ---- ResourceConfig — definitions/resource.d.ts
+interface ResourceConfig<T = unknown> {
+    initialize?: () => T | Promise<T>;
+    cleanup?: (value: T) => unknown;
+    healthCheck?: (value: T) => unknown;
+    retryPolicy?: string | RetryConfig;
+}
+
+// ---- ResourceError — errors.d.ts
+class ResourceError extends LmthingError {
+    readonly code: ResourceErrorCode;
+    readonly resource: string | undefined;
+    constructor(code: ResourceErrorCode, message: string, details?: {
+        resource?: string;
+        cause?: unknown;
+    });
+}
+
+// ---- ResourceErrorCode — errors.d.ts
+type ResourceErrorCode = 'RESOURCE_INIT_FAILED' | 'POOL_FACTORY_FAILED' | 'POOL_ACQUIRE_TIMEOUT' | 'RESOURCE_NOT_ACQUIRED';
+
+// ---- ResourceInitializedEvent — run/events.d.ts
+interface ResourceInitializedEvent extends Located {
+    type: 'resource-initialized';
+    resource: string;
+    resourceType: string;
+}
+
+// ---- ResourcePoolConfig — definitions/resource.d.ts
+interface ResourcePoolConfig<T = unknown> {
+    min?: number;
+    max?: number;
+    acquireTimeout?: number;
+    idleTimeout?: number;
+    validate?: (value: T) => unknown;
+    destroy?: (value: T) => unknown;
+}
+
+// ---- Resources — definitions/resource.d.ts
+interface Resources {
+    get<T = unknown>(name: string): Promise<T>;
+    acquire<T = unknown>(name: string): Promise<T>;
+    release(name: string, value: unknown): Promise<void>;
+    use<T = unknown, R = unknown>(name: string, fn: (value: T) => R | Promise<R>): Promise<R>;
+}
+
+// ---- ResourceUnhealthyEvent — run/events.d.ts
+interface ResourceUnhealthyEvent extends Located {
+    type: 'resource-unhealthy';
+    resource: string;
+    reason: string;
+}
+
 // ---- ResponseInfo — prompt/result.d.ts
 interface ResponseInfo {
     messages: Message[];
@@ -1720,38 +1741,6 @@ interface RetryEvent extends Located {
 // ---- Role — directive/messages.d.ts
 type Role = 'system' | 'user' | 'assistant' | 'tool';
 
-// ---- RoleAssumedEvent — run/events.d.ts
-interface RoleAssumedEvent extends Located {
-    type: 'role-assumed';
-    role: string;
-    previous?: string;
-}
-
-// ---- RoleConfig — definitions/role.d.ts
-interface RoleConfig {
-    readonly capabilities?: readonly string[];
-    readonly constraints?: RoleConstraints;
-    readonly personality?: Readonly<Record<string, JsonValue>>;
-    readonly systemPrompt?: string;
-}
-
-// ---- RoleConstraints — definitions/role.d.ts
-interface RoleConstraints {
-    readonly maxTokens?: number;
-    readonly allowedTools?: readonly string[];
-    readonly requiresApproval?: readonly string[];
-}
-
-// ---- RoleError — errors.d.ts
-class RoleError extends LmthingError {
-    readonly code: RoleErrorCode;
-    readonly role: string;
-    constructor(code: RoleErrorCode, message: string, role: string);
-}
-
-// ---- RoleErrorCode — errors.d.ts
-type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL';
-
 // ---- run — directive/driver.d.ts
 function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T>;
 
@@ -1765,11 +1754,10 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     params?: GenerationParams;
     maxSteps?: number;
     define?: (ctx: DefinitionContext) => void | Promise<void>;
-    role?: string;
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent | RoleAssumedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -1820,8 +1808,6 @@ interface RunPolicyConfig {
     storage?: string | StorageAdapter;
     sessionId?: string;
     cache?: string;
-    meterProvider?: MeterProvider;
-    onProgress?: ProgressListener;
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
@@ -1885,16 +1871,6 @@ interface SpanEndEvent extends Located {
     status: 'ok' | 'error';
     error?: string;
     attributes: Record<string, unknown>;
-}
-
-// ---- SpanExporterLike — observe/tracing.d.ts
-interface SpanExporterLike {
-    export(spans: never[], resultCallback: (result: {
-        code: number;
-        error?: Error;
-    }) => void): void;
-    shutdown(): Promise<void>;
-    forceFlush?(): Promise<void>;
 }
 
 // ---- SpanStartEvent — run/events.d.ts
@@ -2214,6 +2190,7 @@ interface ToolCall {
 interface ToolCallContext {
     toolCallId: string;
     abortSignal: AbortSignal;
+    resources: Resources;
 }
 
 // ---- ToolCallEvent — run/events.d.ts
@@ -2238,7 +2215,7 @@ interface ToolContext {
     toolCallId: string;
     abortSignal: AbortSignal;
     messages: Message[];
-    trace: ToolTrace;
+    resources: Resources;
 }
 
 // ---- ToolDisabledEvent — run/events.d.ts
@@ -2277,9 +2254,6 @@ type ToolImpl<Args = JsonObject> = Bivariant<[
     args: Args,
     context: ToolCallContext
 ], unknown>;
-
-// ---- ToolInterceptor — prompt/plugins.d.ts
-type ToolInterceptor = (call: InterceptedToolCall, next: (args: JsonObject) => Promise<unknown>) => unknown;
 
 // ---- ToolOptions — prompt/context.d.ts
 interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions {
@@ -2332,41 +2306,6 @@ interface ToolResultPart {
     result: unknown;
     isError?: boolean;
 }
-
-// ---- ToolTrace — observe/tracing.d.ts
-interface ToolTrace {
-    startSpan(name: string, options?: SpanOptions): Span;
-}
-
-// ---- TracingConfig — observe/tracing.d.ts
-interface TracingConfig {
-    serviceName?: string;
-    exporters?: Array<TracingExporterName | SpanExporterLike>;
-    otlp?: {
-        url?: string;
-        headers?: Record<string, string>;
-    };
-    tracerProvider?: TracerProvider;
-    sampling?: number;
-    attributes?: Attributes;
-    recordInputs?: boolean;
-    recordOutputs?: boolean;
-    redact?: string[];
-}
-
-// ---- TracingError — errors.d.ts
-class TracingError extends LmthingError {
-    readonly code: TracingErrorCode;
-    constructor(code: TracingErrorCode, message: string, options?: {
-        cause?: unknown;
-    });
-}
-
-// ---- TracingErrorCode — errors.d.ts
-type TracingErrorCode = 'TRACING_DEPENDENCY_MISSING' | 'TRACING_NO_PROVIDER';
-
-// ---- TracingExporterName — observe/tracing.d.ts
-type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
 
 // ---- unregisterStorage — storage/host.d.ts
 function unregisterStorage(engine: Engine, name: string): boolean;
@@ -2490,6 +2429,7 @@ interface WorkflowContext<State extends object = Record<string, unknown>> {
     runAgent(name: string, args?: unknown): Promise<unknown>;
     requestApproval(name: string, data?: unknown): Promise<ApprovalResult>;
     emit(data: unknown): Promise<void>;
+    readonly resources: Resources;
 }
 
 // ---- WorkflowCustomEvent — run/events.d.ts

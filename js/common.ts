@@ -23,6 +23,7 @@ export type { ToolPolicyOptions } from './definitions/tool-options.js';
 export type { RoleConfig, RoleConstraints } from './definitions/role.js';
 export type { InterceptedToolCall, ModelInterceptor, PluginApi, PluginMethod, ToolInterceptor } from './prompt/plugins.js';
 export type { TemplateRef, TemplateValue, TemplateValueOf, TemplateValues, TemplateVariable, TemplateVariables } from './definitions/template.js';
+export type { ResourceConfig, ResourcePoolConfig, Resources } from './definitions/resource.js';
 export type { WorkflowConfig, WorkflowContext, WorkflowResult, WorkflowStep, WorkflowStepError } from './definitions/workflow.js';
 export type {
   ApprovalDecision, ApprovalDesk, ApprovalHandler, ApprovalRequest, ApprovalResult, HumanHandlers, InteractionDesk, InteractionHandler,

@@ -88,6 +88,25 @@ export class WorkflowError extends LmthingError {
   }
 }
 
+/** The codes of {@link ResourceError}. */
+export type ResourceErrorCode = 'RESOURCE_INIT_FAILED' | 'POOL_FACTORY_FAILED' | 'POOL_ACQUIRE_TIMEOUT' | 'RESOURCE_NOT_ACQUIRED';
+
+/**
+ * A resource or pool failed (docs/orchestration.md): `RESOURCE_INIT_FAILED` — a defResource's
+ * `initialize` failed (after its retryPolicy; `cause` is the last error); `POOL_FACTORY_FAILED` — a
+ * pool's factory failed; `POOL_ACQUIRE_TIMEOUT` — no pool value was free within `acquireTimeout`;
+ * `RESOURCE_NOT_ACQUIRED` — `release` of a value that is not out of that pool.
+ */
+export class ResourceError extends LmthingError {
+  declare readonly code: ResourceErrorCode;
+  /** The resource's or pool's name. */
+  readonly resource: string | undefined;
+  constructor(code: ResourceErrorCode, message: string, details: { resource?: string; cause?: unknown } = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.resource = details.resource;
+  }
+}
+
 /** The engine itself failed (a bug or a broken invariant); every pending run is rejected with it. */
 export class EngineError extends LmthingError {
   /** For a fault (`ENGINE_FAULT`): the messages the engine was handling (types and ids, truncated), when known. */
@@ -413,6 +432,11 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
     new WorkflowError(e.code === 'WORKFLOW_LOOP_LIMIT' ? 'WORKFLOW_LOOP_LIMIT' : 'WORKFLOW_STEP_FAILED', e.message, {
       workflow: e.workflow as string | undefined,
       step: e.step as string | undefined,
+      cause: e.cause,
+    }),
+  resource: (e) =>
+    new ResourceError((typeof e.code === 'string' ? e.code : 'RESOURCE_INIT_FAILED') as ResourceErrorCode, e.message, {
+      resource: e.resource as string | undefined,
       cause: e.cause,
     }),
   memory: (e) => new MemoryError((typeof e.code === 'string' ? e.code : 'INVALID_CONFIG') as MemoryErrorCode, e.message, { memory: e.memory as string | undefined }),

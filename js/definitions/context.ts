@@ -30,6 +30,7 @@ import { roleKind, type RoleConfig } from './role.js';
 import { templateKind, type TemplateRef, type TemplateValue, type TemplateValues, type TemplateVariables } from './template.js';
 import { defaultEngine } from '../default-engine.js';
 import { checkName } from '../prompt/names.js';
+import { resourceKind, resourcePoolKind, type ResourceConfig, type ResourcePoolConfig } from './resource.js';
 import { workflowKind, type WorkflowConfig, type WorkflowResult, type WorkflowStep } from './workflow.js';
 import { contextKind, type ContextConfig, type ContextStrategy } from './context-window.js';
 import { MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type MemoryType } from './memory.js';
@@ -418,6 +419,28 @@ export class DefinitionContext {
     const fields: Record<string, unknown> = { run: run.runId, name, input: input ?? null };
     if (options.state !== undefined) fields.state = options.state;
     return (await run.engine.request('workflow.run', fields)) as WorkflowResult<Output>;
+  }
+
+  // ---- resources (docs/orchestration.md)
+
+  /**
+   * Defines resource `name` of `type` (a label: 'filesystem', 'postgres' ...): a value the run's
+   * tools and workflow steps share through `resources.get(name)`. The engine initializes it on the
+   * first get (once for concurrent first gets), health-checks it before later gets (re-initializing
+   * an unhealthy one, with `retryPolicy`), and cleans it up when this run ends, however it ends,
+   * newest resource first.
+   */
+  defResource<T>(name: string, type: string, config: ResourceConfig<T> = {}): Reference {
+    return reference(definitionsOf(this).add(resourceKind, name, type, config));
+  }
+
+  /**
+   * Defines resource pool `name`: values made by `factory`, at most `max`, lent to one caller at a
+   * time (`resources.acquire` / `release`, or `resources.use(name, fn)`). Acquirers wait in line
+   * first come, first served, at most `acquireTimeout` ms; the pool is drained when this run ends.
+   */
+  defResourcePool<T>(name: string, factory: () => T | Promise<T>, config: ResourcePoolConfig<T> = {}): Reference {
+    return reference(definitionsOf(this).add(resourcePoolKind, name, factory, config));
   }
 
   // ---- memory (docs/memory.md)

@@ -10,6 +10,7 @@ import type { CallbackContext, Engine } from '../engine.js';
 import type { ApprovalResult } from '../run/human-host.js';
 import type { JsonValue } from '../storage/types.js';
 import type { DefinitionKind } from './kind.js';
+import { resourcesFor, type Resources } from './resource.js';
 
 /** The error an `onError` handler step receives as `wctx.error`. */
 export interface WorkflowStepError {
@@ -46,6 +47,8 @@ export interface WorkflowContext<State extends object = Record<string, unknown>>
   requestApproval(name: string, data?: unknown): Promise<ApprovalResult>;
   /** Emits a `workflow-event` run event with `data` (a JSON value). */
   emit(data: unknown): Promise<void>;
+  /** The run's `defResource` values and `defResourcePool`s. */
+  readonly resources: Resources;
 }
 
 /** One step of `defWorkflow(name, steps, config)`. */
@@ -227,6 +230,7 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
     runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {} }),
     runAgent: (name, args) => request('runAgent', 'workflow.tool', { name, args: args ?? {} }),
     requestApproval: async (name, data) => (await request('requestApproval', 'approval.request', { name, context: data ?? null })) as ApprovalResult,
+    resources: resourcesFor(engine, call),
     emit: async (data) => {
       await request('emit', 'workflow.emit', { workflow: w.workflow, execution: w.execution, step: w.step, data: data ?? null });
     },

@@ -4,6 +4,7 @@
  * sends back, so `const answer = yield* L.reply` reads like a function call. Nothing here talks to
  * the engine: the driver (driver.ts) performs the requests.
  */
+import type { Resources } from '../definitions/resource.js';
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
 import { ConfigError } from '../errors.js';
@@ -28,6 +29,8 @@ export class DirectiveRequest {
 export type DirectiveKind =
   | 'append'
   | 'reply'
+  | 'infer'
+  | 'call'
   | 'stream'
   | 'model.push'
   | 'model.pop'
@@ -173,6 +176,8 @@ export interface ToolCallContext {
   toolCallId: string;
   /** Aborted when the run is cancelled. */
   abortSignal: AbortSignal;
+  /** The `defResource` values and `defResourcePool`s defined in `run(agent, {define})`. */
+  resources: Resources;
 }
 
 /** A tool implementation: returns the result (JSON), or an agent whose return value is the result. */
@@ -180,6 +185,7 @@ export type ToolImpl<Args = JsonObject> = Bivariant<[args: Args, context: ToolCa
 
 const replyBare = new DirectiveRequest('reply', {});
 const streamBare = new DirectiveRequest('stream', {});
+const inferBare = new DirectiveRequest('infer', {});
 
 /**
  * The directives. Use each with `yield*` inside a generator agent, e.g.
@@ -212,6 +218,32 @@ export const L = {
     if (schema === undefined) throw new ConfigError('L.reply(schema): expected a zod schema or a JSON Schema object, got undefined (use L.reply without parentheses for text)');
     return new Directive<AssistantMessage<Infer<S>>>(new DirectiveRequest('reply', { schema }));
   }),
+
+  /**
+   * Completes with the current model like `reply` but appends nothing: the completion runs on an
+   * isolated branch (path segment `infer.N`) holding a copy of this conversation, its model stack
+   * and its tools (tool calls happen there), and its answer comes back as an
+   * {@link AssistantMessage} (`index`: where it sits in that branch). `L.infer(schema)` validates
+   * as `L.reply(schema)` does. Use it to draft, judge or fork without changing the conversation.
+   */
+  infer: callable<AssistantMessage<string>, <S>(schema: S) => Directive<AssistantMessage<Infer<S>>>>(inferBare, <S>(schema: S) => {
+    if (schema === undefined) throw new ConfigError('L.infer(schema): expected a zod schema or a JSON Schema object, got undefined (use L.infer without parentheses for text)');
+    return new Directive<AssistantMessage<Infer<S>>>(new DirectiveRequest('infer', { schema }));
+  }),
+
+  /**
+   * Calls a tool enabled in this conversation (by name, or the handle `L.tool` returned) with
+   * `args`, as the agent's own step rather than the model's: the arguments are checked against
+   * the tool's schema (`ValidationError`), the call goes through the tool's options (approval,
+   * guards, retry, cache ...), and its result is returned — the tool's return value as JSON; for
+   * a tool whose implementation returns an agent (a sub-agent), that agent's result. Nothing is
+   * appended to the conversation. A tool that throws makes `yield* L.call` throw.
+   */
+  call<R = unknown>(tool: string | ToolHandle, args?: unknown): Directive<R> {
+    const name = tool instanceof ToolHandle ? tool.name : tool;
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`L.call: expected a tool name or the handle L.tool returned, got ${describe(tool)}`);
+    return new Directive<R>(new DirectiveRequest('call', { name, args }));
+  },
 
   /**
    * Like `reply`, but returns at once a {@link ReplyStream}: an async iterable of text deltas. The

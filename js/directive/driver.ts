@@ -6,6 +6,7 @@
  * that yielded it, so `try/catch` inside an agent works.
  */
 import * as c from '../config/check.js';
+import { resourcesFor } from '../definitions/resource.js';
 import { bindRun, definitionsOf, DefinitionContext, stateView, takePendingEmits } from '../definitions/context.js';
 import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
@@ -168,6 +169,8 @@ interface Conv {
   path: string[];
   /** Single-agent branches started so far (their path segment). */
   branches: number;
+  /** `L.infer` branches started so far (path segment `infer.N`). */
+  infers?: number;
   /** A streamed reply still running: the next directive waits for it. */
   stream?: { done: Promise<void>; queue: DeltaQueue; error?: unknown };
 }
@@ -373,6 +376,10 @@ class DirectiveRun {
         return this.reply(conv, a.schema);
       case 'stream':
         return this.stream(conv, a.schema);
+      case 'infer':
+        return this.infer(conv, a.schema);
+      case 'call':
+        return this.command(conv, 'call', { name: a.name, args: toJson(a.args ?? {}) });
       case 'model.push': {
         const key = a.key;
         if (typeof key !== 'string' || !this.keys.includes(key))
@@ -426,6 +433,14 @@ class DirectiveRun {
     return new AssistantMessage({ ...wire.message, index: wire.index }, jsonSchema === undefined ? wire.text : wire.value);
   }
 
+  /** L.infer: a reply on an isolated branch of `conv`, so nothing is appended here. */
+  private infer(conv: Conv, schema: unknown): Promise<unknown> {
+    if (schema !== undefined) toJsonSchema(schema, 'L.infer(schema)'); // bad input fails now, in the agent
+    const n = conv.infers ?? 0;
+    conv.infers = n + 1;
+    return this.inBranch(conv, `infer.${n}`, false, (child) => this.reply(child, schema));
+  }
+
   private stream(conv: Conv, schema: unknown): ReplyStream<unknown> {
     if (schema !== undefined) toJsonSchema(schema, 'L.stream(schema)'); // bad input fails now, in the agent
     const requestId = this.nextRequest++;
@@ -465,7 +480,7 @@ class DirectiveRun {
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
-      let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal });
+      let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal, resources: resourcesFor(this.engine, call) });
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);
         if (!parent) throw new Error(`tool "${name}": its conversation has ended`);
@@ -501,11 +516,16 @@ class DirectiveRun {
   /** Runs one agent on a new branch of `parent` (with no messages when `fresh`) and ends the branch with its outcome. */
   private async runBranch(parent: Conv, name: string, agent: unknown, fresh = false): Promise<unknown> {
     const iterator = toAgentIterator(agent, 'L.branch');
+    return this.inBranch(parent, name, fresh, (child) => this.drive(iterator, child));
+  }
+
+  /** Opens a branch of `parent`, runs `body` on it and ends the branch with its outcome. */
+  private async inBranch(parent: Conv, name: string, fresh: boolean, body: (child: Conv) => Promise<unknown>): Promise<unknown> {
     const { conversation, path } = (await this.command(parent, 'branch', { name, fresh })) as { conversation: number; path: string[] };
     const child: Conv = { id: conversation, path, branches: 0 };
     this.conversations.set(conversation, child);
     try {
-      const value = await this.drive(iterator, child);
+      const value = await body(child);
       await this.command(child, 'end', { ok: true, value: toJson(value) });
       return value;
     } catch (error) {

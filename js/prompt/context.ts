@@ -10,6 +10,7 @@ import { DefinitionContext, templateName } from '../definitions/context.js';
 import type { TemplateRef, TemplateValue, TemplateValues, TemplateVariables } from '../definitions/template.js';
 import type { Engine } from '../engine.js';
 import { PluginSet, type PluginApi, type PluginMethod } from './plugins.js';
+import type { Resources } from '../definitions/resource.js';
 import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
@@ -26,6 +27,8 @@ export interface ToolContext {
   messages: Message[];
   /** Spans of your own under this call's span (`trace.startSpan(name)`); non-recording when the run has no `defTracing`. */
   trace: ToolTrace;
+  /** The run's `defResource` values and `defResourcePool`s. */
+  resources: Resources;
 }
 
 /**

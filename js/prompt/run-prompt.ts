@@ -33,6 +33,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
@@ -383,12 +384,24 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       parameters: def.parameters,
       callback: register(def.name, (args: JsonObject, info: { toolCallId: string; span?: number }, call: CallbackContext) =>
         interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) =>
-          executeTool(engine, def, input, { toolCallId: info.toolCallId, abortSignal: call.signal, messages: models.conversation.slice(), trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace }, {
-            parentModel: model,
-            call,
-            span: info.span,
-            place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
-          }),
+          executeTool(
+            engine,
+            def,
+            input,
+            {
+              toolCallId: info.toolCallId,
+              abortSignal: call.signal,
+              messages: models.conversation.slice(),
+              trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace,
+              resources: resourcesFor(engine, call),
+            },
+            {
+              parentModel: model,
+              call,
+              span: info.span,
+              place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
+            },
+          ),
         ),
       ),
       options: toolWire(def, definitionsOf(ctx)),

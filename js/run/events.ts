@@ -489,6 +489,44 @@ export interface WorkflowCustomEvent extends OfWorkflow {
   data: JsonValue;
 }
 
+/** A `defResource` value was initialized (on its first get, or again after a failed health check). */
+export interface ResourceInitializedEvent extends Located {
+  type: 'resource-initialized';
+  resource: string;
+  /** The `type` the resource was defined with. */
+  resourceType: string;
+}
+
+/** A resource's health check failed (`reason`); its value is cleaned up and initialized again. */
+export interface ResourceUnhealthyEvent extends Located {
+  type: 'resource-unhealthy';
+  resource: string;
+  reason: string;
+}
+
+/** A resource's value was cleaned up (its run ended, or it was unhealthy); `ok` false when `cleanup` threw (`error`). */
+export interface ResourceCleanupEvent extends Located {
+  type: 'resource-cleanup';
+  resource: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** A pool made (`created`) or dropped (`destroyed`: expired or failed validate) a value; `size` counts its values after. */
+export interface PoolItemEvent extends Located {
+  type: 'pool-item';
+  pool: string;
+  action: 'created' | 'destroyed';
+  size: number;
+}
+
+/** A pool was drained at the end of its run: `destroyed` values. */
+export interface PoolDrainedEvent extends Located {
+  type: 'pool-drained';
+  pool: string;
+  destroyed: number;
+}
+
 /** Every event a run can report, discriminated by `type`. */
 export type RunEvent =
   | StepStartEvent
@@ -531,6 +569,11 @@ export type RunEvent =
   | WorkflowStepFinishEvent
   | WorkflowFinishEvent
   | WorkflowCustomEvent
+  | ResourceInitializedEvent
+  | ResourceUnhealthyEvent
+  | ResourceCleanupEvent
+  | PoolItemEvent
+  | PoolDrainedEvent
   | ContextTrimmedEvent
   | RoleAssumedEvent
 

@@ -9,6 +9,7 @@
 #include "observe/tree_observer.hpp"
 #include "prompt/role.hpp"
 #include "runtime/reply.hpp"
+#include "schema/validator.hpp"
 #include "state/state_store.hpp"
 
 namespace lmthing::directive {
@@ -20,7 +21,7 @@ using value_t = json::value_t;
 
 namespace {
 
-const char* const kVerbs = "append, reply, model.push, model.pop, tool.enable, tool.disable, branch, end, messages, mark, emit";
+const char* const kVerbs = "append, reply, call, model.push, model.pop, tool.enable, tool.disable, branch, end, messages, mark, emit";
 
 std::string where_of(const std::string& verb) { return "conversation." + verb; }
 
@@ -126,6 +127,9 @@ void Session::handle(const json& command_id, const std::string& verb, const json
   } else if (verb == "reply") {
     start_reply(command_id, std::move(conversation), message);
     return;  // replied when the model is done
+  } else if (verb == "call") {
+    start_call(command_id, std::move(conversation), message);
+    return;  // replied when the tool is done
   } else if (verb == "model.push") {
     const std::string key = require_field(message, "key", value_t::string, where).get<std::string>();
     model_ref(key, where);  // refuses an unbound key now rather than at the next reply
@@ -209,6 +213,42 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   }
   model_ref(conversation->current_model(), where);  // an unbound key fails now, with the bound ones listed
   loop_.spawn(reply_when_done(loop_, command_id, reply(shared_from_this(), std::move(conversation), message)));
+}
+
+// L.call: one of the conversation's tools, called by the agent itself (not the model), through the
+// tool's whole chain (guards, approval, retry, cache ...). Arguments are checked against its schema.
+void Session::start_call(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message) {
+  const std::string where = "conversation.call";
+  protocol::FieldReader fields(message, where);
+  fields.only({"type", "id", "run", "conversation", "name", "args"}, "field");
+  const std::string name = fields.string("name");
+  std::shared_ptr<const pipeline::ToolBox> tools = conversation->tools();
+  const pipeline::ToolBox::Entry* entry = tools->find(name);
+  if (!entry) {
+    const auto names = tools->names();
+    std::string text = where + ": tool \"" + name + "\" is not enabled in this conversation (";
+    if (auto guess = protocol::nearest(name, names)) text += "did you mean \"" + *guess + "\"? ";
+    throw ProtocolError(text + "enabled: " + (names.empty() ? std::string("none") : protocol::joined(names)) + ")");
+  }
+  json args = message.contains("args") ? message["args"] : json::object();
+  const auto checked = entry->spec.validator->validate(args);
+  if (!checked.valid) {
+    loop_.emit(
+        protocol::reply_error(command_id, WireError{"validation", "L.call: invalid arguments for tool \"" + name + "\": " + schema::describe(checked),
+                                                    json{{"errors", schema::issues_json(checked)}}}));
+    return;
+  }
+  json context{
+      {"conversation", conversation->id()}, {"toolCallId", "call-" + std::to_string(next_call_++)}, {"toolName", name}, {"stepNumber", nullptr}};
+  loop_.spawn(reply_when_done(loop_, command_id,
+                              call_tool(shared_from_this(), std::move(conversation), std::move(tools), name, std::move(args), std::move(context))));
+}
+
+Task<json> Session::call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation,
+                              std::shared_ptr<const pipeline::ToolBox> tools, std::string name, json args, json context) {
+  pipeline::CallEnv env = self->env_of(*conversation);
+  env.tools = tools;  // the box the tool was found in, even if the agent changes its tools meanwhile
+  co_return co_await tools->find(name)->chain->call(pipeline::tool_call(env, name, std::move(args), std::move(context)));
 }
 
 json Session::enable_tool(Conversation& c, const json& message) {

@@ -60,6 +60,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Conversation> find(const json& message, const std::string& where) const;
   void end_conversation(const json& command_id, const std::shared_ptr<Conversation>& conversation, const json& message);
   void start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message);
+  void start_call(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message);
+  static Task<json> call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation,
+                              std::shared_ptr<const pipeline::ToolBox> tools, std::string name, json args, json context);
   json enable_tool(Conversation& conversation, const json& message);
   json read_messages(const Conversation& conversation, const json& message) const;
 
@@ -73,6 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unordered_map<std::uint64_t, std::shared_ptr<Conversation>> conversations_;
   std::uint64_t next_conversation_ = 1;
   std::uint64_t next_handle_ = 1;
+  std::uint64_t next_call_ = 1;
   bool ended_ = false;
   coro::coroutine_handle<> end_waiter_;
   std::unique_ptr<observe::RunObservation> observation_;

@@ -5,9 +5,11 @@
 #include "engine/human_commands.hpp"
 #include "engine/observe_commands.hpp"
 #include "engine/role_commands.hpp"
+#include "engine/resource_commands.hpp"
 #include "engine/run_kinds.hpp"
 #include "engine/state_commands.hpp"
 #include "engine/template_commands.hpp"
+#include "flow/resource_scope.hpp"
 #include "memory/memory_run.hpp"
 #include "pipeline/registry.hpp"
 #include "policy/circuit_breaker.hpp"
@@ -53,6 +55,9 @@ void Engine::handle_command(const json& message) {
     else if (type.rfind("workflow.", 0) == 0)
       handle_flow_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
+    else if (type.rfind("resource.", 0) == 0)
+      handle_resource_command(
+          loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (type.rfind("state.", 0) == 0)
       handle_state_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
@@ -69,7 +74,7 @@ void Engine::handle_command(const json& message) {
           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
           "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, workflow.run, workflow.tool, "
-          "workflow.emit, metrics.read, metric.record, "
+          "workflow.emit, resource.get, resource.acquire, resource.release, metrics.read, metric.record, "
           "event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
@@ -109,6 +114,7 @@ void Engine::start_run(const json& command_id, const json& message) {
     // Both carry definitions and join a run tree; a bad spec must leave nothing behind.
     try {
       auto tree = trees_.attach(loop_, run, spec);
+      const std::shared_ptr<pipeline::RunTree> own_tree = tree;
       if (kind == "memory") {
         body = memory::prepare_memory_run(loop_, run, spec, std::move(tree));
       } else if (kind == "prompt") {
@@ -118,6 +124,8 @@ void Engine::start_run(const json& command_id, const json& message) {
       } else {
         body = directives_.open(loop_, run, spec, std::move(tree), desk_);
       }
+      // The resources and pools the run defines end with it, before its reply.
+      body = flow::with_resources(pipeline::CallEnv{loop_, run, own_tree, desk_, live.host, live.path, nullptr}, std::move(body));
     } catch (...) {
       trees_.release(run);
       loop_.forget_run(run);

@@ -25,6 +25,8 @@ inline const std::vector<std::string>& run_event_types() {
       "role-assumed",
       // workflows (flow/workflow.cpp)
       "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event",
+      // resources and pools (flow/resource.cpp, flow/resource_pool.cpp)
+      "resource-initialized", "resource-unhealthy", "resource-cleanup", "pool-item", "pool-drained",
       // context windows
       "context-trimmed",
       // observability (docs/observability.md)
