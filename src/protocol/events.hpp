@@ -23,6 +23,8 @@ inline const std::vector<std::string>& run_event_types() {
       "state-loaded", "state-saved", "state-conflict", "cache-hit", "cache-miss", "cache-evict", "cache-error",
       // workflows (flow/workflow.cpp)
       "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event",
+      // pipelines, parallel groups, batchers (flow/pipeline.cpp, parallel.cpp, batcher.cpp)
+      "pipeline-stage-start", "pipeline-stage-finish", "parallel-start", "parallel-finish", "batch-flush",
       // context windows
       "context-trimmed",
       // observability (docs/observability.md)
