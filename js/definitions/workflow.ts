@@ -38,11 +38,7 @@ export interface WorkflowContext<State extends object = Record<string, unknown>>
   readonly attempt: number;
   /** Aborted when this attempt is cancelled: its `timeout`, the workflow's `maxDuration`, or the run's end. */
   readonly abortSignal: AbortSignal;
-  /**
-   * Calls a tool of the run through its whole call pipeline (guards, approval, retry, cache ...) and
-   * resolves with its result. A call still running when the step's attempt ends (its `timeout`, the
-   * workflow's `maxDuration`, the run's end) is cancelled.
-   */
+  /** Calls a tool of the run through its whole call pipeline (guards, approval, retry, cache ...) and resolves with its result. */
   runTool(name: string, args?: unknown): Promise<unknown>;
   /** Calls a `defAgent` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
   runAgent(name: string, args?: unknown): Promise<unknown>;
@@ -254,9 +250,8 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
     ...(w.error ? { error: w.error } : {}),
     attempt: w.attempt,
     abortSignal: call.signal,
-    // `op`: the call ends with this step's attempt (its timeout, maxDuration) if still running then.
-    runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {}, op: call.opId }),
-    runAgent: (name, args) => request('runAgent', 'workflow.tool', { name, args: args ?? {}, op: call.opId }),
+    runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {} }),
+    runAgent: (name, args) => request('runAgent', 'workflow.tool', { name, args: args ?? {} }),
     requestApproval: async (name, data) => (await request('requestApproval', 'approval.request', { name, context: data ?? null })) as ApprovalResult,
     emit: async (data) => {
       await request('emit', 'workflow.emit', { workflow: w.workflow, execution: w.execution, step: w.step, data: data ?? null });

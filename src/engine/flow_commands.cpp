@@ -4,7 +4,6 @@
 #include "flow/parallel.hpp"
 #include "flow/pipeline.hpp"
 #include "flow/run_tools.hpp"
-#include "flow/step_scopes.hpp"
 #include "flow/workflow.hpp"
 #include "pipeline/run_tree.hpp"
 #include "protocol/fields.hpp"
@@ -29,14 +28,7 @@ Task<json> run_workflow(pipeline::CallEnv env, std::string name, json input, std
   co_return co_await flow::run_workflow(env, workflow, std::move(input), std::move(state));
 }
 
-// `started_by`: the callback op whose work this is (0: none): the call runs in a scope of its own
-// that ends with that op (flow/step_scopes.hpp).
-Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entry, json args, std::string call_id, OpId started_by) {
-  std::optional<flow::StepScopeEntry> scope;
-  if (started_by != 0) {
-    env.run = env.loop.open_scope(env.run);
-    scope.emplace(*env.tree, started_by, env.run);
-  }
+Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entry, json args, std::string call_id) {
   pipeline::Call call;
   call.kind = pipeline::CallKind::Tool;
   call.env = &env;
@@ -102,7 +94,7 @@ bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
   if (type == "workflow.run")
     fields.only({"type", "id", "run", "name", "input", "state"}, "field");
   else if (type == "workflow.tool")
-    fields.only({"type", "id", "run", "name", "args", "op"}, "field");
+    fields.only({"type", "id", "run", "name", "args"}, "field");
   else if (type == "workflow.emit")
     fields.only({"type", "id", "run", "workflow", "execution", "step", "data"}, "field");
   else
@@ -140,8 +132,7 @@ bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
     throw ProtocolError(message_text + "defined: " + (names.empty() ? std::string("none") : protocol::joined(names)) + ")");
   }
   json args = message.value("args", json::object());
-  const OpId started_by = message.contains("op") ? protocol::require_id(message, "op", type) : 0;
-  loop.spawn(reply_when_done(loop, id, call_tool(std::move(env), entry, std::move(args), "workflow-" + std::to_string(next_tool_call++), started_by)));
+  loop.spawn(reply_when_done(loop, id, call_tool(std::move(env), entry, std::move(args), "workflow-" + std::to_string(next_tool_call++))));
   return true;
 }
 

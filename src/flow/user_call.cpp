@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "flow/step_scopes.hpp"
 #include "pipeline/run_tree.hpp"
 
 namespace lmthing::flow {
@@ -66,17 +65,13 @@ Task<json> bounded_op(const pipeline::CallEnv& env, const std::string& callback,
   json payload{{"fn", callback}, {"args", std::move(args)}};
   std::optional<WireError> failure;
   json value;
-  OpId own_id = 0;
   try {
-    value = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), timeout, label).tracked(op_id ? op_id : &own_id);
+    auto op = env.loop.op(env.run, "callback.invoke", std::move(payload), timeout, label);
+    if (op_id) op.tracked(op_id);
+    value = co_await op;
   } catch (const OpFailed& e) {
     failure = e.error;
   }
-  // Tool and agent calls the callback started and left running end with it.
-  const OpId id = op_id ? *op_id : own_id;
-  if (id != 0 && env.tree)
-    cancel_started_by(*env.tree, id,
-                      WireError{"aborted", label + (failure ? " ended (" + failure->message + ")" : " ended") + " before this call finished", json::object()});
   if (!failure) co_return value;
   if (deadline_binds && failure->kind == "timeout") throw pipeline::RunFailed(deadline->error);
   throw OpFailed(*failure);

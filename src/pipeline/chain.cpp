@@ -43,7 +43,7 @@ std::vector<std::string> ToolBox::names() const {
 
 void CallEnv::emit(json event) const {
   event["path"] = path;
-  observe::emit_observed(loop, tree.get(), loop.host_run(run), std::move(event));  // a scope's events are its run's
+  observe::emit_observed(loop, tree.get(), run, std::move(event));
 }
 
 // -------------------------------------------------------------------------------------------- Chain

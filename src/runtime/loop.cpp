@@ -36,9 +36,9 @@ Loop::~Loop() {
 
 void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
                     OpOutcome* outcome, OpId* id_out) {
-  if (const WireError* cancelled = cancellation(run)) {
+  if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
-    outcome->error = *cancelled;
+    outcome->error = cancelled->second;
     if (outcome->error.kind == "aborted") outcome->error.message = "the run was cancelled before " + kind + " could start";
     schedule(waiter);
     return;
@@ -54,9 +54,9 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
     if (label.empty())
       if (auto fn = payload.find("fn"); fn != payload.end() && fn->is_string()) what += " \"" + fn->get<std::string>() + "\"";
     pending_.emplace(timer, PendingOp{run, {}, nullptr, id, true, what + " timed out after " + format_ms(timeout_ms) + " ms"});
-    host_.start(protocol::op_message(timer, host_run(run), "timer.sleep", json{{"ms", timeout_ms}}).dump());
+    host_.start(protocol::op_message(timer, run, "timer.sleep", json{{"ms", timeout_ms}}).dump());
   }
-  json message = protocol::op_message(id, host_run(run), kind, std::move(payload));
+  json message = protocol::op_message(id, run, kind, std::move(payload));
   if (timeout_ms > 0) message["timeoutMs"] = timeout_ms;
   pending_.emplace(id, entry);
   host_.start(message.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -183,9 +183,8 @@ std::size_t Loop::cancel_run(RunId run, const WireError& error) {
     deadlines_.erase(deadline);
   }
   std::vector<OpId> victims;
-  // The run's ops and those of every scope inside it (a scope's deadline timers excepted).
   for (const auto& [id, op] : pending_)
-    if (!op.is_timeout_timer && (op.run == run || (!op.is_deadline && within(op.run, run)))) victims.push_back(id);
+    if (op.run == run && !op.is_timeout_timer) victims.push_back(id);
   // Hash order is arbitrary; id order keeps cancellation deterministic (and so replayable).
   std::sort(victims.begin(), victims.end());
   for (OpId id : victims) {
@@ -197,48 +196,6 @@ std::size_t Loop::cancel_run(RunId run, const WireError& error) {
     finish(id, op, OpOutcome{false, json(), error});
   }
   return victims.size();
-}
-
-const WireError* Loop::cancellation(RunId run) const {
-  for (RunId at = run;;) {
-    if (auto cancelled = cancelled_runs_.find(at); cancelled != cancelled_runs_.end()) return &cancelled->second;
-    auto parent = scope_parents_.find(at);
-    if (parent == scope_parents_.end()) return nullptr;
-    at = parent->second;
-  }
-}
-
-bool Loop::within(RunId run, RunId ancestor) const {
-  for (RunId at = run;;) {
-    if (at == ancestor) return true;
-    auto parent = scope_parents_.find(at);
-    if (parent == scope_parents_.end()) return false;
-    at = parent->second;
-  }
-}
-
-RunId Loop::open_scope(RunId parent) {
-  const RunId id = next_scope_id_++;
-  scope_parents_.emplace(id, parent);
-  return id;
-}
-
-void Loop::close_scope(RunId scope) {
-  if (!scope_parents_.count(scope)) return;
-  forget_run(scope);
-  // Scopes opened inside it now lie in its parent.
-  const RunId parent = scope_parents_[scope];
-  for (auto& [id, p] : scope_parents_)
-    if (p == scope) p = parent;
-  scope_parents_.erase(scope);
-}
-
-RunId Loop::host_run(RunId run) const {
-  for (RunId at = run;;) {
-    auto parent = scope_parents_.find(at);
-    if (parent == scope_parents_.end()) return at;
-    at = parent->second;
-  }
 }
 
 void Loop::send_cancel(OpId id, const std::string& reason) {

@@ -99,19 +99,7 @@ class Loop {
   void set_deadline(RunId run, double ms, protocol::WireError error);
   // Forget a finished run: drops its deadline and its cancelled mark (so neither grows forever).
   void forget_run(RunId run);
-  // True when `run` (a run or a scope) or a run or scope it lies in was cancelled.
-  bool run_cancelled(RunId run) const { return cancellation(run) != nullptr; }
-
-  // --- scopes ---
-  // A scope is a part of a run whose ops can be cancelled on their own: the tool calls a workflow
-  // step started, which end with the step. Its id comes from the run id space (kFirstScopeId and
-  // up) and is used wherever a run id is: its ops reach the host as ops of the run it lies in, and
-  // cancelling that run (or an enclosing scope) cancels them too. Close a scope when its work is done.
-  static constexpr RunId kFirstScopeId = RunId{1} << 52;
-  RunId open_scope(RunId parent);
-  void close_scope(RunId scope);
-  // The run a run or scope's ops belong to on the host (a run is its own).
-  RunId host_run(RunId run) const;
+  bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
   // Completes pending op `id` from inside the engine with `value` (its timeout timer is dropped) and
   // tells the host to stop working on it. False when the op is not pending.
   bool settle_early(OpId id, json value, const std::string& reason);
@@ -181,11 +169,6 @@ class Loop {
   std::unordered_set<OpId> given_up_;
   std::deque<OpId> given_up_order_;
   std::unordered_map<RunId, protocol::WireError> cancelled_runs_;  // and what their later ops fail with
-  std::unordered_map<RunId, RunId> scope_parents_;  // open scopes: the run or scope each lies in
-  RunId next_scope_id_ = kFirstScopeId;
-  // The error a cancelled run or scope (or one it lies in) fails its ops with; null if none.
-  const protocol::WireError* cancellation(RunId run) const;
-  bool within(RunId run, RunId ancestor) const;
   struct Deadline {
     OpId timer;
     protocol::WireError error;

@@ -18,9 +18,6 @@ struct FlowHost {
   // Callbacks that see all their arguments (compare(a, b), a stage's (value, context)); checked first.
   std::map<std::string, std::function<json(const json& args)>> with_args;
   std::set<std::string> silent;
-  // Called once for each silent callback op when it starts (e.g. to post a command "from" it).
-  std::function<void(Harness&, const json& op)> on_silent;
-  std::set<std::size_t> seen_silent;
   std::set<std::size_t> answered;
   std::vector<std::string> calls;      // callback names, in the order they were invoked
   Random* random = nullptr;            // set: one pending callback, picked at random, completes per wait
@@ -57,13 +54,7 @@ struct FlowHost {
         progressed = true;
       } else if (op["op"] == "callback.invoke") {
         const std::string fn = op["fn"];
-        if (silent.count(fn)) {
-          if (on_silent && seen_silent.insert(i).second) {
-            on_silent(h, op);
-            progressed = true;
-          }
-          continue;
-        }
+        if (silent.count(fn)) continue;
         answered.insert(i);
         calls.push_back(fn);
         auto full = with_args.find(fn);

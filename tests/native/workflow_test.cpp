@@ -193,38 +193,6 @@ TEST_CASE("workflow: a step's timeout fails the attempt (and the host is told to
   CHECK(h.host.cancelled.size() >= 1);  // the slow callback op
 }
 
-TEST_CASE("workflow: a step's timeout also cancels the tool calls the step started and left running", "[workflow]") {
-  Harness h;
-  FlowHost host;
-  host.command = run_command();
-  host.also_wait = {"t"};
-  host.silent = {"act:slow", "tool:hang"};
-  host.on_silent = [](Harness& harness, const json& op) {
-    if (op["fn"] == "act:slow")  // the step asks for a tool call, as wctx.runTool does, and waits on it
-      harness.post(json{{"type", "workflow.tool"}, {"id", "t"}, {"run", 1}, {"name", "hang"}, {"args", json::object()}, {"op", op["id"]}});
-  };
-  host.callbacks["act:handle"] = [](const json& w) {
-    CHECK(w["error"]["kind"] == "timeout");
-    return value("handled");
-  };
-  json tool{{"name", "hang"}, {"description", "never answers"}, {"parameters", {{"type", "object"}}}, {"callback", "tool:hang"}};
-  json spec = prompt_spec({{"tools", json::array({tool})},
-                           {"definitions", definitions({definition("workflow", "wf", {{"steps", {step("slow", {{"timeout", 2000}, {"onError", "handle"}}), step("handle")}}})})}});
-  json reply = run_flow(h, host, spec);
-  REQUIRE(reply["ok"] == true);
-  CHECK(h.clock == Approx(2000));
-  std::optional<json> hang_op;
-  for (const auto& op : h.host.started)
-    if (op["op"] == "callback.invoke" && op["fn"] == "tool:hang") hang_op = op;
-  REQUIRE(hang_op);
-  CHECK((*hang_op)["run"] == 1);  // the step's scope reaches the host as its run
-  CHECK(std::find(h.host.cancelled.begin(), h.host.cancelled.end(), (*hang_op)["id"].get<OpId>()) != h.host.cancelled.end());
-  auto tool_reply = h.reply("t");
-  REQUIRE(tool_reply);
-  CHECK((*tool_reply)["ok"] == false);
-  CHECK((*tool_reply)["error"]["message"].get<std::string>().find("step \"slow\" ended") != std::string::npos);
-}
-
 TEST_CASE("workflow: past maxDuration the workflow fails with a timeout, not routed to a handler", "[workflow]") {
   Harness h;
   FlowHost host;
