@@ -126,7 +126,7 @@ async function main() {
 
   const workflow = {
     plain: await timeEach(async () => check((await plainWorkflow()) === STEPS, 'plain 50 steps'), WARMUP + RUNS),
-    langgraph: await timeEach(async () => check((await workflowGraph.invoke({ n: 0 })).n === STEPS, 'langgraph 50 steps'), WARMUP + RUNS),
+    langgraph: await timeEach(async () => check((await workflowGraph.invoke({ n: 0 }, { recursionLimit: STEPS + 10 })).n === STEPS, 'langgraph 50 steps'), WARMUP + RUNS),
     lmthing: await lmthingTimings(defineWorkflow, async (ctx) => check((await ctx.runWorkflow('fifty', { n: 0 })).state.n === STEPS, 'lmthing 50 steps'), WARMUP + RUNS),
   };
   const first = {

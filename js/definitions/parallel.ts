@@ -66,7 +66,7 @@ export const parallelKind: DefinitionKind<Record<string, ParallelTask>, StoredPa
     for (const [name, task] of Object.entries(tasks)) {
       if (typeof task !== 'function') c.fail(where, `task "${name}" must be a function, got ${c.describe(task)}`);
     }
-    const o = c.checkOptions<ParallelOptions>(where, (options ?? {}) as ParallelOptions, optionShape);
+    const o = c.checkOptions<ParallelOptions>(where, (options ?? {}), optionShape);
     const count = Object.keys(tasks).length;
     if (o.minSuccess !== undefined && o.minSuccess > count) c.fail(where, `'minSuccess' is ${o.minSuccess} but there are only ${count} tasks`);
     if (o.minSuccess !== undefined && o.aggregation === 'first') c.fail(where, "'minSuccess' does not apply to aggregation 'first' (it takes the first success)");

@@ -75,7 +75,8 @@ void handle_flow_run(Loop& loop, pipeline::CallEnv env, const std::string& type,
   else if (type == "parallel.run")
     loop.spawn(reply_when_done(loop, id, run_parallel(env, &definition<flow::Parallel>(env, type, "parallel", name), std::move(value))));
   else
-    loop.spawn(reply_when_done(loop, id, add_to_batch(env, definition<flow::Batcher>(env, type, "batcher", name).shared_from_this(), std::move(value))));
+    loop.spawn(
+        reply_when_done(loop, id, add_to_batch(env, definition<flow::Batcher>(env, type, "batcher", name).shared_from_this(), std::move(value))));
 }
 
 }  // namespace

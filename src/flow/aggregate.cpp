@@ -14,14 +14,10 @@ namespace {
 
 const char* name_of(Aggregation kind) {
   switch (kind) {
-    case Aggregation::All:
-      return "all";
-    case Aggregation::First:
-      return "first";
-    case Aggregation::Majority:
-      return "majority";
-    case Aggregation::Consensus:
-      return "consensus";
+    case Aggregation::All: return "all";
+    case Aggregation::First: return "first";
+    case Aggregation::Majority: return "majority";
+    case Aggregation::Consensus: return "consensus";
   }
   return "all";
 }
@@ -37,7 +33,10 @@ AggregationSpec read_aggregation(const FieldReader& fields, std::vector<std::str
   spec.tasks = std::move(tasks);
   const std::size_t n = spec.tasks.size();
   const std::string kind = fields.choice("aggregation", {"all", "first", "majority", "consensus"}).value_or("all");
-  spec.kind = kind == "first" ? Aggregation::First : kind == "majority" ? Aggregation::Majority : kind == "consensus" ? Aggregation::Consensus : Aggregation::All;
+  spec.kind = kind == "first"       ? Aggregation::First
+              : kind == "majority"  ? Aggregation::Majority
+              : kind == "consensus" ? Aggregation::Consensus
+                                    : Aggregation::All;
   spec.min_success = spec.kind == Aggregation::Majority ? n / 2 + 1 : spec.kind == Aggregation::First ? 1 : n;
   if (fields.has("minSuccess")) {
     if (spec.kind == Aggregation::First) fields.fail("\"minSuccess\" does not apply to aggregation 'first' (it takes the first success)");
@@ -83,10 +82,11 @@ Task<bool> Join::add(const pipeline::CallEnv& env, std::size_t task, std::option
   // Decided early when the rest can no longer make it.
   const std::size_t remaining = n - successes_ - failures_;
   if (successes_ + remaining < spec_.min_success) {
-    fail("PARALLEL_MIN_SUCCESS", std::to_string(successes_) + " of " + std::to_string(n) + " tasks succeeded, minSuccess is " +
-                                     std::to_string(spec_.min_success));
+    fail("PARALLEL_MIN_SUCCESS",
+         std::to_string(successes_) + " of " + std::to_string(n) + " tasks succeeded, minSuccess is " + std::to_string(spec_.min_success));
   } else if (spec_.kind == Aggregation::Majority && !spec_.judge && (largest_group() + remaining) * 2 <= n) {
-    fail("PARALLEL_NO_MAJORITY", "no answer can reach a majority (" + std::to_string(largest_group()) + " of " + std::to_string(n) + " agree at most)");
+    fail("PARALLEL_NO_MAJORITY",
+         "no answer can reach a majority (" + std::to_string(largest_group()) + " of " + std::to_string(n) + " agree at most)");
   }
   co_return decided_;
 }
@@ -127,13 +127,15 @@ Task<json> Join::result(const pipeline::CallEnv& env, const WireError& missing) 
           judged = e.error;
         }
         if (judged)
-          fail(spec_.kind == Aggregation::Majority ? "PARALLEL_NO_MAJORITY" : "PARALLEL_NO_CONSENSUS", "the judge found no agreement: " + judged->message);
+          fail(spec_.kind == Aggregation::Majority ? "PARALLEL_NO_MAJORITY" : "PARALLEL_NO_CONSENSUS",
+               "the judge found no agreement: " + judged->message);
         else
           decide(std::move(value));
       } else if (spec_.kind == Aggregation::Majority) {
         fail("PARALLEL_NO_MAJORITY", "no answer has a majority (" + std::to_string(largest) + " of " + std::to_string(n) + " agree at most)");
       } else {
-        fail("PARALLEL_NO_CONSENSUS", "the " + std::to_string(successes_) + " successful tasks gave " + std::to_string(groups_.size()) + " different answers");
+        fail("PARALLEL_NO_CONSENSUS",
+             "the " + std::to_string(successes_) + " successful tasks gave " + std::to_string(groups_.size()) + " different answers");
       }
     }
   }

@@ -22,7 +22,7 @@ struct AggregationSpec {
   Aggregation kind = Aggregation::All;
   std::vector<std::string> tasks;
   std::size_t min_success = 0;
-  std::optional<std::string> compare;      // callback (a, b) -> boolean
+  std::optional<std::string> compare;  // callback (a, b) -> boolean
   std::optional<std::string> judge;    // callback (results by task) -> value
 };
 

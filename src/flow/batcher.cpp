@@ -80,9 +80,10 @@ Task<void> Batcher::process(std::shared_ptr<Batcher> self, Batch batch, std::str
   }
   const std::string where = "batcher \"" + self->name_ + "\"";
   if (failure) {
-    const WireError error = failure->kind == "aborted" ? *failure
-                                                       : flow_error("batch", "BATCH_FAILED", where + ": the processor failed: " + failure->message,
-                                                                    json{{"batcher", self->name_}, {"field", "processor"}, {"cause", cause_of(*failure)}});
+    const WireError error = failure->kind == "aborted"
+                                ? *failure
+                                : flow_error("batch", "BATCH_FAILED", where + ": the processor failed: " + failure->message,
+                                             json{{"batcher", self->name_}, {"field", "processor"}, {"cause", cause_of(*failure)}});
     settle(loop, batch, [&](Waiter& w, std::size_t) { w.error = error; });
   } else if (!results->is_array() || results->size() != size) {
     const std::string got = results->is_array() ? std::to_string(results->size()) + " results" : "no array (" + results->dump().substr(0, 80) + ")";

@@ -17,14 +17,10 @@ std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 const char* aggregation_name(Aggregation kind) {
   switch (kind) {
-    case Aggregation::First:
-      return "first";
-    case Aggregation::Majority:
-      return "majority";
-    case Aggregation::Consensus:
-      return "consensus";
-    case Aggregation::All:
-      break;
+    case Aggregation::First: return "first";
+    case Aggregation::Majority: return "majority";
+    case Aggregation::Consensus: return "consensus";
+    case Aggregation::All: break;
   }
   return "all";
 }
@@ -60,28 +56,36 @@ class Group {
  public:
   Group(const pipeline::CallEnv& env, const Parallel& p, json input) : env_(env), p_(p), input_(std::move(input)), ops_(p.tasks.size(), 0) {
     if (p.timeout_ms > 0)
-      deadline_ = Deadline{env.loop.now_ms() + p.timeout_ms, WireError{"timeout",
-                                                                       "parallel " + in_quotes(p.name) + ": the task was still running after the group's timeout of " +
-                                                                           format_ms(p.timeout_ms) + " ms",
-                                                                       json::object()}};
+      deadline_ = Deadline{
+          env.loop.now_ms() + p.timeout_ms,
+          WireError{"timeout",
+                    "parallel " + in_quotes(p.name) + ": the task was still running after the group's timeout of " + format_ms(p.timeout_ms) + " ms",
+                    json::object()}};
   }
 
   Task<void> member(std::size_t i) {
     const ParallelTask& task = p_.tasks[i];
-    const UserCall call{p_.name + "." + task.name, "parallel " + in_quotes(p_.name) + " task " + in_quotes(task.name), task.fn, nullptr, &deadline_, &ops_[i]};
+    const UserCall call{
+        p_.name + "." + task.name, "parallel " + in_quotes(p_.name) + " task " + in_quotes(task.name), task.fn, nullptr, &deadline_, &ops_[i]};
     try {
       json value = co_await call_user(env_, call, [&](int) { return json::array({input_, json{{"parallel", p_.name}, {"task", task.name}}}); });
-      finished.push_back(Outcome{i, std::move(value), {}});
+      if (cancelled_)
+        finished.push_back(Outcome{i, std::nullopt, *cancelled_});  // settled by cancel_running, not by the task
+      else
+        finished.push_back(Outcome{i, std::move(value), {}});
     } catch (const OpFailed& e) {
       finished.push_back(Outcome{i, std::nullopt, e.error});
     }
     ops_[i] = 0;
   }
 
-  // Cancels the tasks still in flight: their ops fail with `why` and the host aborts them.
+  // Cancels the tasks still in flight: the host is told to cancel their ops (their AbortSignal
+  // fires) and they count as failed with `why`. (The loop settles an op early only with a value,
+  // so the members tell such a value from a result by `cancelled_`.)
   void cancel_running(const std::string& why) {
+    cancelled_ = WireError{"aborted", why, json::object()};
     for (OpId& op : ops_)
-      if (op != 0) env_.loop.fail_early(std::exchange(op, 0), WireError{"aborted", why, json::object()});
+      if (op != 0) env_.loop.settle_early(std::exchange(op, 0), nullptr, why);
   }
 
   std::vector<Outcome> finished;
@@ -92,12 +96,14 @@ class Group {
   json input_;
   Deadline deadline_;
   std::vector<OpId> ops_;
+  std::optional<WireError> cancelled_;
 };
 
 }  // namespace
 
 Task<json> run_parallel(const pipeline::CallEnv& env, const Parallel& p, json input) {
-  env.emit(json{{"type", "parallel-start"}, {"parallel", p.name}, {"aggregation", aggregation_name(p.aggregation.kind)}, {"tasks", p.aggregation.tasks}});
+  env.emit(
+      json{{"type", "parallel-start"}, {"parallel", p.name}, {"aggregation", aggregation_name(p.aggregation.kind)}, {"tasks", p.aggregation.tasks}});
   Group group(env, p, std::move(input));
   Join join(p.aggregation);
   TaskGroup tasks(env.loop);
@@ -132,6 +138,9 @@ Task<json> run_parallel(const pipeline::CallEnv& env, const Parallel& p, json in
 }  // namespace lmthing::flow
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind parallel_kind{
-    "parallel", "parallel group", {"tasks", "aggregation", "minSuccess", "timeout", "concurrency", "compare", "judge"}, flow::define_parallel, nullptr};
+extern const DefinitionKind parallel_kind{"parallel",
+                                          "parallel group",
+                                          {"tasks", "aggregation", "minSuccess", "timeout", "concurrency", "compare", "judge"},
+                                          flow::define_parallel,
+                                          nullptr};
 }  // namespace lmthing::pipeline::registered

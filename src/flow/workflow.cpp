@@ -16,7 +16,8 @@ using protocol::WireError;
 
 namespace {
 
-const std::vector<std::string> kStepFields = {"id", "action", "condition", "onSuccess", "onError", "retries", "retry", "timeout", "dependsOn", "parallel"};
+const std::vector<std::string> kStepFields = {"id",      "action", "condition", "onSuccess", "onError",
+                                              "retries", "retry",  "timeout",   "dependsOn", "parallel"};
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
@@ -111,7 +112,8 @@ void define_workflow(pipeline::RunTree& tree, const std::string& name, const Fie
     WorkflowStep& step = w->steps[i];
     if (step.on_error) w->steps[*step.on_error].handler = true;
     if (w->dag && step.parallel)
-      config.fail("step " + in_quotes(step.id) + ": parallel cannot be combined with dependsOn in one workflow (a DAG already runs independent steps concurrently)");
+      config.fail("step " + in_quotes(step.id) +
+                  ": parallel cannot be combined with dependsOn in one workflow (a DAG already runs independent steps concurrently)");
     for (std::size_t d : step.depends_on) w->steps[d].dependents.push_back(i);
     if (w->dag && (step.on_success || step.on_error))
       config.fail("step " + in_quotes(step.id) + ": " + (step.on_success ? "onSuccess" : "onError") +

@@ -141,16 +141,6 @@ bool Loop::settle_early(OpId id, json value, const std::string& reason) {
   return true;
 }
 
-bool Loop::fail_early(OpId id, const WireError& error) {
-  auto it = pending_.find(id);
-  if (it == pending_.end() || it->second.is_timeout_timer || it->second.is_deadline) return false;
-  PendingOp op = it->second;
-  pending_.erase(it);
-  send_cancel(id, error.message);
-  finish(id, op, OpOutcome{false, json(), error});
-  return true;
-}
-
 void Loop::set_deadline(RunId run, double ms, WireError error) {
   if (auto old = deadlines_.find(run); old != deadlines_.end()) {
     pending_.erase(old->second.timer);

@@ -103,9 +103,6 @@ class Loop {
   // Completes pending op `id` from inside the engine with `value` (its timeout timer is dropped) and
   // tells the host to stop working on it. False when the op is not pending.
   bool settle_early(OpId id, json value, const std::string& reason);
-  // Fails pending op `id` from inside the engine with `error` (its timeout timer is dropped) and
-  // tells the host to cancel it: a parallel task that lost the race. False when it is not pending.
-  bool fail_early(OpId id, const protocol::WireError& error);
 
   // --- scheduling ---
   void schedule(coro::coroutine_handle<> h) { ready_.schedule(h); }

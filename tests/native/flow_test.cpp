@@ -71,8 +71,8 @@ TEST_CASE("pipeline: each stage gets the previous output and its context; stage 
   };
   host.callbacks["s:clean"] = [](const json& text) { return json("some text"); };
   host.callbacks["s:chunk"] = [](const json& text) { return json::array({text, text}); };
-  json stages = json::array({json{{"stage", "extract"}, {"fn", "s:extract"}}, json{{"stage", "clean"}, {"fn", "s:clean"}},
-                             json{{"stage", "chunk"}, {"fn", "s:chunk"}}});
+  json stages = json::array(
+      {json{{"stage", "extract"}, {"fn", "s:extract"}}, json{{"stage", "clean"}, {"fn", "s:clean"}}, json{{"stage", "chunk"}, {"fn", "s:chunk"}}});
   json reply = run_flow(h, host, spec_with(definitions({definition("pipeline", "doc", {{"stages", stages}})})));
   REQUIRE(reply["ok"] == true);
   CHECK(reply["value"] == json::array({"some text", "some text"}));
@@ -114,8 +114,8 @@ TEST_CASE("pipeline: per-stage retries (retry events) and a timeout that is retr
     return v.get<int>() + 1;
   };
   host.silent = {"s:slow"};
-  json stages = json::array({json{{"stage", "flaky"}, {"fn", "s:flaky"}, {"retries", 2}},
-                             json{{"stage", "slow"}, {"fn", "s:slow"}, {"timeout", 1000}, {"retries", 1}}});
+  json stages = json::array(
+      {json{{"stage", "flaky"}, {"fn", "s:flaky"}, {"retries", 2}}, json{{"stage", "slow"}, {"fn", "s:slow"}, {"timeout", 1000}, {"retries", 1}}});
   json reply = run_flow(h, host, spec_with(definitions({definition("pipeline", "doc", {{"stages", stages}})})));
   CHECK(attempts == 3);
   auto retries = run_events(h, "retry");
@@ -230,8 +230,8 @@ TEST_CASE("parallel: 'majority' with no majority fails naming the aggregation; '
       };
       return json(norm(args[0].get<std::string>()) == norm(args[1].get<std::string>()));
     };
-    json reply = run_flow(
-        h, host, parallel_spec({{"tasks", tasks({"a", "b", "c"})}, {"aggregation", "consensus"}, {"minSuccess", 2}, {"compare", "same"}}));
+    json reply =
+        run_flow(h, host, parallel_spec({{"tasks", tasks({"a", "b", "c"})}, {"aggregation", "consensus"}, {"minSuccess", 2}, {"compare", "same"}}));
     REQUIRE(reply["ok"] == true);
     CHECK(compared == 1);
     CHECK(reply["value"] == "Paris");
@@ -331,8 +331,7 @@ TEST_CASE("flow definitions: bad input is refused naming the definition and the 
   CHECK(mentions(refused(definitions({definition("pipeline", "doc", {{"stages", {stage("a"), stage("a")}}})})),
                  "stage \"a\" is already used by stages[0]"));
   CHECK(mentions(refused(definitions({definition("pipeline", "doc", {{"stages", json::array()}})})), "at least one stage"));
-  CHECK(mentions(refused(definitions({definition("pipeline", "doc", {{"stages", {{{"stage", "a"}, {"fn", "f"}, {"timout", 5}}}}})})),
-                 "\"timout\""));
+  CHECK(mentions(refused(definitions({definition("pipeline", "doc", {{"stages", {{{"stage", "a"}, {"fn", "f"}, {"timout", 5}}}}})})), "\"timout\""));
   CHECK(mentions(refused(definitions({definition("pipeline", "doc", {{"stages", {{{"stage", "a"}, {"fn", "f"}, {"retry", "nope"}}}}})})),
                  "unknown retry policy \"nope\""));
   CHECK(mentions(refused(definitions({definition("parallel", "p", {{"tasks", tasks({"a", "a"})}})})), "task \"a\" is defined twice"));
@@ -351,8 +350,7 @@ TEST_CASE("flow commands: an unknown definition is named with a did-you-mean", "
   host.command = command("pipeline.run", "docs", nullptr);
   host.more_commands = {command("parallel.run", "pp", nullptr, "p2"), command("batch.add", "bb", nullptr, "b2")};
   json list = definitions({definition("pipeline", "doc", {{"stages", json::array({json{{"stage", "a"}, {"fn", "f"}}})}}),
-                           definition("parallel", "p", {{"tasks", tasks({"a"})}}),
-                           definition("batcher", "b", {{"processor", "f"}})});
+                           definition("parallel", "p", {{"tasks", tasks({"a"})}}), definition("batcher", "b", {{"processor", "f"}})});
   json reply = run_flow(h, host, spec_with(list));
   REQUIRE(reply["ok"] == false);
   CHECK(mentions(message_of(reply), "unknown pipeline \"docs\""));

@@ -332,8 +332,9 @@ TEST_CASE("workflow: bad definitions are refused naming the workflow, the step a
   CHECK(refused({{"steps", {step("a", {{"retry", "nope"}})}}}).find("unknown retry policy \"nope\"") != std::string::npos);
   CHECK(refused({{"steps", {step("a", {{"parallel", true}, {"onSuccess", "b"}}), step("b")}}}).find("a parallel step cannot route (onSuccess)") !=
         std::string::npos);
-  CHECK(refused({{"steps", {step("a", {{"parallel", true}}), step("b", {{"dependsOn", {"a"}}})}}}).find("parallel cannot be combined with dependsOn") !=
-        std::string::npos);
+  CHECK(
+      refused({{"steps", {step("a", {{"parallel", true}}), step("b", {{"dependsOn", {"a"}}})}}}).find("parallel cannot be combined with dependsOn") !=
+      std::string::npos);
 }
 
 TEST_CASE("workflow: workflow.run names an unknown workflow and refuses a run that is not live", "[workflow]") {
