@@ -172,6 +172,30 @@ class AuthenticationError extends LmthingError {
     constructor(message: string, status?: number);
 }
 
+// ---- BatcherConfig — definitions/batcher.d.ts
+interface BatcherConfig<Item = unknown, Result = unknown> {
+    maxSize?: number;
+    maxWait?: number;
+    processor: (items: Item[]) => Result[] | Promise<Result[]>;
+}
+
+// ---- BatchError — errors.d.ts
+class BatchError extends LmthingError {
+    readonly batcher: string | undefined;
+    constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT', message: string, details?: {
+        batcher?: string;
+        cause?: unknown;
+    });
+}
+
+// ---- BatchFlushEvent — run/events.d.ts
+interface BatchFlushEvent extends Located {
+    type: 'batch-flush';
+    batcher: string;
+    size: number;
+    reason: 'size' | 'wait';
+}
+
 // ---- Bivariant — schema-types.d.ts
 type Bivariant<Args extends unknown[], R> = {
     bivarianceHack(...args: Args): R;
@@ -498,8 +522,19 @@ class DefinitionContext {
     runWorkflow<Output = unknown>(name: string, input?: unknown, options?: {
         state?: Record<string, unknown>;
     }): Promise<WorkflowResult<Output>>;
+<<<<<<< HEAD
     defResource<T>(name: string, type: string, config?: ResourceConfig<T>): Reference;
     defResourcePool<T>(name: string, factory: () => T | Promise<T>, config?: ResourcePoolConfig<T>): Reference;
+=======
+    defPipeline(name: string, stages: PipelineStage[]): Reference;
+    executePipeline<Output = unknown>(name: string, input?: unknown): Promise<Output>;
+    defParallel(name: string, tasks: Record<string, ParallelTask>, options?: ParallelOptions): Reference;
+    executeParallel<Output = unknown>(name: string, input?: unknown): Promise<Output>;
+    defBatcher<Item = unknown, Result = unknown>(name: string, config: BatcherConfig<Item, Result>): Reference;
+    batch<Result = unknown>(name: string, item: unknown): Promise<Result>;
+    runTool<Result = unknown>(name: string, args?: unknown): Promise<Result>;
+    runAgent<Result = unknown>(name: string, args?: unknown): Promise<Result>;
+>>>>>>> flow
     defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference;
     defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference;
     memory(name: string): MemoryHandle;
@@ -1415,8 +1450,115 @@ interface OpRequest {
     [field: string]: unknown;
 }
 
+// ---- ParallelAggregation — definitions/parallel.d.ts
+type ParallelAggregation = 'all' | 'first' | 'majority' | 'consensus';
+
+// ---- ParallelError — errors.d.ts
+class ParallelError extends LmthingError {
+    readonly parallel: string | undefined;
+    readonly aggregation: string | undefined;
+    readonly errors: Record<string, {
+        kind: string;
+        message: string;
+        code?: string;
+    }>;
+    constructor(code: ParallelErrorCode, message: string, details?: {
+        parallel?: string;
+        aggregation?: string;
+        errors?: ParallelError['errors'];
+    });
+}
+
+// ---- ParallelErrorCode — errors.d.ts
+type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS';
+
+// ---- ParallelFinishEvent — run/events.d.ts
+interface ParallelFinishEvent extends Located {
+    type: 'parallel-finish';
+    parallel: string;
+    status: 'success' | 'error';
+    tasks: Record<string, 'success' | 'error' | 'cancelled' | 'pending'>;
+    winner?: string;
+    error?: string;
+}
+
+// ---- ParallelOptions — definitions/parallel.d.ts
+interface ParallelOptions {
+    aggregation?: ParallelAggregation;
+    timeout?: number;
+    minSuccess?: number;
+    concurrency?: number;
+    compare?: (a: never, b: never) => unknown;
+    judge?: (results: Record<string, never>) => unknown;
+}
+
+// ---- ParallelStartEvent — run/events.d.ts
+interface ParallelStartEvent extends Located {
+    type: 'parallel-start';
+    parallel: string;
+    aggregation: 'all' | 'first' | 'majority' | 'consensus';
+    tasks: string[];
+}
+
+// ---- ParallelTask — definitions/parallel.d.ts
+type ParallelTask = (input: never, task: ParallelTaskContext) => unknown;
+
+// ---- ParallelTaskContext — definitions/parallel.d.ts
+interface ParallelTaskContext {
+    readonly parallel: string;
+    readonly task: string;
+    readonly abortSignal: AbortSignal;
+}
+
 // ---- Part — providers/types.d.ts
 type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
+
+// ---- PipelineError — errors.d.ts
+class PipelineError extends LmthingError {
+    readonly pipeline: string | undefined;
+    readonly stage: string | undefined;
+    constructor(message: string, details?: {
+        pipeline?: string;
+        stage?: string;
+        cause?: unknown;
+    });
+}
+
+// ---- PipelineStage — definitions/pipeline.d.ts
+interface PipelineStage {
+    stage: string;
+    fn: (input: never, stage: PipelineStageContext) => unknown;
+    retries?: number;
+    retry?: string;
+    timeout?: number;
+}
+
+// ---- PipelineStageContext — definitions/pipeline.d.ts
+interface PipelineStageContext {
+    readonly pipeline: string;
+    readonly stage: string;
+    readonly index: number;
+    readonly attempt: number;
+    readonly abortSignal: AbortSignal;
+}
+
+// ---- PipelineStageFinishEvent — run/events.d.ts
+interface PipelineStageFinishEvent extends Located {
+    type: 'pipeline-stage-finish';
+    pipeline: string;
+    stage: string;
+    index: number;
+    status: 'success' | 'error';
+    error?: string;
+}
+
+// ---- PipelineStageStartEvent — run/events.d.ts
+interface PipelineStageStartEvent extends Located {
+    type: 'pipeline-stage-start';
+    pipeline: string;
+    stage: string;
+    index: number;
+}
 
 // ---- PolicyEvent — prompt/run-prompt.d.ts
 type PolicyEvent = RunEvent;
@@ -1757,7 +1899,11 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
+<<<<<<< HEAD
 type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+=======
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+>>>>>>> flow
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -2413,6 +2559,7 @@ interface WorkflowConfig {
     maxDuration?: number;
     maxIterations?: number;
     concurrency?: number;
+    tool?: boolean | WorkflowToolConfig;
 }
 
 // ---- WorkflowContext — definitions/workflow.d.ts
@@ -2489,6 +2636,7 @@ interface WorkflowStep<State extends object = Record<string, unknown>> {
     retry?: string;
     timeout?: number;
     dependsOn?: string[];
+    parallel?: boolean;
 }
 
 // ---- WorkflowStepError — definitions/workflow.d.ts
@@ -2513,6 +2661,12 @@ interface WorkflowStepStartEvent extends OfWorkflow {
     type: 'workflow-step-start';
     step: string;
     visit: number;
+}
+
+// ---- WorkflowToolConfig — definitions/workflow.d.ts
+interface WorkflowToolConfig {
+    description?: string;
+    parameters?: unknown;
 }
 
 // ======== lmthing/wasm

@@ -107,6 +107,59 @@ export class ResourceError extends LmthingError {
   }
 }
 
+/**
+ * A pipeline stage failed (docs/orchestration.md): `PIPELINE_STAGE_FAILED`, `stage` names it and
+ * `cause` is its error (after the stage's retries).
+ */
+export class PipelineError extends LmthingError {
+  /** The pipeline's name. */
+  readonly pipeline: string | undefined;
+  /** The stage that failed. */
+  readonly stage: string | undefined;
+  constructor(message: string, details: { pipeline?: string; stage?: string; cause?: unknown } = {}) {
+    super('PIPELINE_STAGE_FAILED', message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.pipeline = details.pipeline;
+    this.stage = details.stage;
+  }
+}
+
+/** Why a parallel group failed. */
+export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS';
+
+/**
+ * A parallel group failed (docs/orchestration.md): fewer than `minSuccess` tasks succeeded
+ * (`PARALLEL_MIN_SUCCESS`), or their results had no majority / no consensus. `errors` holds each
+ * failed task's error by task name.
+ */
+export class ParallelError extends LmthingError {
+  /** The group's name. */
+  readonly parallel: string | undefined;
+  /** The aggregation that failed: all, first, majority or consensus. */
+  readonly aggregation: string | undefined;
+  /** Each failed (or cancelled) task's error, by task name. */
+  readonly errors: Record<string, { kind: string; message: string; code?: string }>;
+  constructor(code: ParallelErrorCode, message: string, details: { parallel?: string; aggregation?: string; errors?: ParallelError['errors'] } = {}) {
+    super(code, message);
+    this.parallel = details.parallel;
+    this.aggregation = details.aggregation;
+    this.errors = details.errors ?? {};
+  }
+}
+
+/**
+ * A batch failed for every caller in it (docs/orchestration.md): the processor threw
+ * (`BATCH_FAILED`, its error as `cause`) or returned a number of results other than the number of
+ * items (`BATCH_RESULT_COUNT`).
+ */
+export class BatchError extends LmthingError {
+  /** The batcher's name. */
+  readonly batcher: string | undefined;
+  constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT', message: string, details: { batcher?: string; cause?: unknown } = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.batcher = details.batcher;
+  }
+}
+
 /** The engine itself failed (a bug or a broken invariant); every pending run is rejected with it. */
 export class EngineError extends LmthingError {
   /** For a fault (`ENGINE_FAULT`): the messages the engine was handling (types and ids, truncated), when known. */
@@ -439,6 +492,14 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
       resource: e.resource as string | undefined,
       cause: e.cause,
     }),
+  pipeline: (e) => new PipelineError(e.message, { pipeline: e.pipeline as string | undefined, stage: e.stage as string | undefined, cause: e.cause }),
+  parallel: (e) =>
+    new ParallelError(
+      e.code === 'PARALLEL_NO_MAJORITY' || e.code === 'PARALLEL_NO_CONSENSUS' ? e.code : 'PARALLEL_MIN_SUCCESS',
+      e.message,
+      { parallel: e.parallel as string | undefined, aggregation: e.aggregation as string | undefined, errors: e.errors as ParallelError['errors'] | undefined },
+    ),
+  batch: (e) => new BatchError(e.code === 'BATCH_RESULT_COUNT' ? 'BATCH_RESULT_COUNT' : 'BATCH_FAILED', e.message, { batcher: e.batcher as string | undefined, cause: e.cause }),
   memory: (e) => new MemoryError((typeof e.code === 'string' ? e.code : 'INVALID_CONFIG') as MemoryErrorCode, e.message, { memory: e.memory as string | undefined }),
   metric: (e) => new MetricError(typeof e.code === 'string' ? (e.code as MetricErrorCode) : 'METRIC_INVALID', e.message),
   storage: (e) => {

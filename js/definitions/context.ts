@@ -31,7 +31,10 @@ import { templateKind, type TemplateRef, type TemplateValue, type TemplateValues
 import { defaultEngine } from '../default-engine.js';
 import { checkName } from '../prompt/names.js';
 import { resourceKind, resourcePoolKind, type ResourceConfig, type ResourcePoolConfig } from './resource.js';
-import { workflowKind, type WorkflowConfig, type WorkflowResult, type WorkflowStep } from './workflow.js';
+import { workflowKind, type WorkflowConfig, type WorkflowResult, type WorkflowStep, type WorkflowToolConfig } from './workflow.js';
+import { pipelineKind, type PipelineStage } from './pipeline.js';
+import { parallelKind, type ParallelOptions, type ParallelTask } from './parallel.js';
+import { batcherKind, type BatcherConfig } from './batcher.js';
 import { contextKind, type ContextConfig, type ContextStrategy } from './context-window.js';
 import { MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type MemoryType } from './memory.js';
 import { EngineHost } from '../run/host.js';
@@ -404,7 +407,14 @@ export class DefinitionContext {
    * a `maxDuration`. Run it with {@link runWorkflow} while the run is live.
    */
   defWorkflow<State extends object = Record<string, unknown>>(name: string, steps: WorkflowStep<State>[], config: WorkflowConfig = {}): Reference {
-    return reference(definitionsOf(this).add(workflowKind, name, steps as unknown as WorkflowStep[], config));
+    const ref = reference(definitionsOf(this).add(workflowKind, name, steps as unknown as WorkflowStep[], config));
+    if (config.tool) this.exposeWorkflow(name, config.tool === true ? {} : config.tool);
+    return ref;
+  }
+
+  /** @internal Offers workflow `name` to the model as a tool (PromptContext can; a directive run's ctx cannot). */
+  protected exposeWorkflow(name: string, _tool: WorkflowToolConfig): void {
+    throw new ConfigError(`defWorkflow("${name}"): 'tool' offers a workflow to the model of a runPrompt run; this ctx has no model tools (call ctx.runWorkflow instead)`);
   }
 
   /**
@@ -441,6 +451,74 @@ export class DefinitionContext {
    */
   defResourcePool<T>(name: string, factory: () => T | Promise<T>, config: ResourcePoolConfig<T> = {}): Reference {
     return reference(definitionsOf(this).add(resourcePoolKind, name, factory, config));
+  }
+
+  // ---- pipelines, parallel groups, batchers (docs/orchestration.md)
+
+  /**
+   * Defines a pipeline: stages the engine runs in a line, each `fn` getting the previous stage's
+   * output (the first gets the input), with per-stage `retries`/`retry` and `timeout`. Run it with
+   * {@link executePipeline}.
+   */
+  defPipeline(name: string, stages: PipelineStage[]): Reference {
+    return reference(definitionsOf(this).add(pipelineKind, name, stages));
+  }
+
+  /**
+   * Runs pipeline `name` with `input` (inside tools, hooks, agents and flow callbacks) and resolves
+   * with the last stage's output. Rejects with `PipelineError` naming the stage that failed.
+   */
+  async executePipeline<Output = unknown>(name: string, input?: unknown): Promise<Output> {
+    const run = this.live('executePipeline', pipelineKind, name);
+    return (await run.engine.request('pipeline.run', { run: run.runId, name, input: input ?? null })) as Output;
+  }
+
+  /**
+   * Defines a parallel group: named tasks the engine runs concurrently, aggregated as
+   * `options.aggregation` says (`all`, `first`, `majority`, `consensus`), within `timeout`, with
+   * `minSuccess`. Run it with {@link executeParallel}.
+   */
+  defParallel(name: string, tasks: Record<string, ParallelTask>, options: ParallelOptions = {}): Reference {
+    return reference(definitionsOf(this).add(parallelKind, name, tasks, options));
+  }
+
+  /**
+   * Runs parallel group `name` with `input` (each task gets it) and resolves with the aggregate:
+   * `all` — the results by task name; `first`, `majority`, `consensus` — the one result. Rejects with
+   * `ParallelError` (too few successes, no majority, no consensus) listing each task's error.
+   */
+  async executeParallel<Output = unknown>(name: string, input?: unknown): Promise<Output> {
+    const run = this.live('executeParallel', parallelKind, name);
+    return (await run.engine.request('parallel.run', { run: run.runId, name, input: input ?? null })) as Output;
+  }
+
+  /** Defines a batcher: {@link batch} items are grouped up to `maxSize` or `maxWait` ms and processed together. */
+  defBatcher<Item = unknown, Result = unknown>(name: string, config: BatcherConfig<Item, Result>): Reference {
+    return reference(definitionsOf(this).add(batcherKind, name, config as unknown as BatcherConfig));
+  }
+
+  /**
+   * Adds `item` (JSON) to batcher `name`'s open batch and resolves with its own result once the batch
+   * is processed. Rejects with `BatchError` when the processor fails or returns the wrong number of results.
+   */
+  async batch<Result = unknown>(name: string, item: unknown): Promise<Result> {
+    const run = this.live('batch', batcherKind, name);
+    return (await run.engine.request('batch.add', { run: run.runId, name, item: item ?? null })) as Result;
+  }
+
+  /**
+   * Calls tool `name` of the run through its whole call pipeline (guards, approval, retry, cache ...)
+   * while the run is live, and resolves with its result.
+   */
+  async runTool<Result = unknown>(name: string, args?: unknown): Promise<Result> {
+    const run = this.live('runTool');
+    return (await run.engine.request('workflow.tool', { run: run.runId, name, args: args ?? {} })) as Result;
+  }
+
+  /** Calls `defAgent` `name` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
+  async runAgent<Result = unknown>(name: string, args?: unknown): Promise<Result> {
+    const run = this.live('runAgent');
+    return (await run.engine.request('workflow.tool', { run: run.runId, name, args: args ?? {} })) as Result;
   }
 
   // ---- memory (docs/memory.md)

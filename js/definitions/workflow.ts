@@ -71,6 +71,12 @@ export interface WorkflowStep<State extends object = Record<string, unknown>> {
   timeout?: number;
   /** Steps that must succeed first. A workflow with `dependsOn` runs as a DAG: each step starts as soon as its dependencies are done, concurrently with the others. */
   dependsOn?: string[];
+  /**
+   * Runs this step concurrently with the adjacent steps that also say `parallel: true` (a group); the
+   * step after the group starts once every member has finished. A member that fails fails the
+   * workflow (after the others finish); parallel steps cannot route (`onSuccess`/`onError`).
+   */
+  parallel?: boolean;
 }
 
 /** Options of `defWorkflow`. */
@@ -81,6 +87,20 @@ export interface WorkflowConfig {
   maxIterations?: number;
   /** DAG workflows: steps in flight at most (default: no limit). */
   concurrency?: number;
+  /**
+   * Offers the workflow to the model as a tool of the same name (runPrompt only): its arguments are
+   * the workflow's input and its result is the workflow's `output`. `true` for the defaults, or the
+   * tool's `description` and `parameters` (a JSON Schema or zod schema; default: any object).
+   */
+  tool?: boolean | WorkflowToolConfig;
+}
+
+/** How a workflow looks to the model as a tool. */
+export interface WorkflowToolConfig {
+  /** What the model reads (default: `Runs workflow "<name>"`). */
+  description?: string;
+  /** The tool's parameters (default: any object). */
+  parameters?: unknown;
 }
 
 /** What `ctx.runWorkflow` resolves with. */
@@ -113,6 +133,7 @@ const stepShape: c.Shape = {
   retry: c.nonEmpty,
   timeout: c.ms(),
   dependsOn: c.stringList,
+  parallel: c.boolean,
 };
 
 export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
@@ -131,6 +152,9 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
       const before = ids.indexOf(step.id);
       if (before >= 0) c.fail(at, `id "${step.id}" is already used by steps[${before}]`);
       if (step.retries !== undefined && step.retry !== undefined) c.fail(at, "give 'retries' (a count) or 'retry' (a defRetry name), not both");
+      if (step.parallel === true && (step.onSuccess ?? step.onError) !== undefined) {
+        c.fail(at, `a parallel step cannot route (${step.onSuccess !== undefined ? 'onSuccess' : 'onError'}); after its group the workflow goes on with the next step`);
+      }
       ids.push(step.id);
     });
     const known = (step: WorkflowStep, field: 'onSuccess' | 'onError', target: string | undefined) => {
@@ -149,7 +173,9 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
       maxDuration: c.ms(),
       maxIterations: c.integer(1, 100000),
       concurrency: c.integer(1, 100000),
+      tool: c.either(c.boolean, c.object),
     });
+    if (c.isPlainObject(o.tool)) c.checkOptions(`${where}: tool`, o.tool, { description: c.string, parameters: c.anything });
     return { steps: steps.map((s) => ({ ...s })), config: { ...o } };
   },
   wire({ steps, config }, marshal) {
@@ -166,7 +192,7 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
           const condition = step.condition;
           wireStep.condition = marshal.callback(`the condition of workflow step "${step.id}"`, async (w: StepCall, call: CallbackContext) => Boolean(await condition(contextOf(executions, w, call, marshal.engine))));
         }
-        for (const key of ['onSuccess', 'onError', 'retries', 'retry', 'timeout', 'dependsOn'] as const) if (step[key] !== undefined) wireStep[key] = step[key];
+        for (const key of ['onSuccess', 'onError', 'retries', 'retry', 'timeout', 'dependsOn', 'parallel'] as const) if (step[key] !== undefined) wireStep[key] = step[key];
         return wireStep;
       }),
     };

@@ -8,6 +8,7 @@ import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import { DefinitionContext, templateName } from '../definitions/context.js';
 import type { TemplateRef, TemplateValue, TemplateValues, TemplateVariables } from '../definitions/template.js';
+import type { WorkflowToolConfig } from '../definitions/workflow.js';
 import type { Engine } from '../engine.js';
 import { PluginSet, type PluginApi, type PluginMethod } from './plugins.js';
 import type { Resources } from '../definitions/resource.js';
@@ -275,6 +276,12 @@ export class PromptContext extends DefinitionContext {
    * Composite form: `defTool(name, description, [tool(...), ...])` takes `{calls: [{name, args}]}` and
    * returns `{results: [{name, result} | {name, error}]}`.
    */
+  /** @internal A workflow with `tool` is a tool whose call runs it and answers its output. */
+  protected override exposeWorkflow(name: string, tool: WorkflowToolConfig): void {
+    const parameters = tool.parameters ?? { type: 'object', properties: {}, additionalProperties: true };
+    this.defTool(name, tool.description ?? `Runs workflow "${name}"`, parameters, async (args: unknown) => (await this.runWorkflow(name, args)).output);
+  }
+
   defTool(name: string, description: string, members: readonly (SubTool | SubAgent)[], options?: ToolOptions): Reference;
   defTool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
   defTool(name: string, description: string, schema: unknown, execute?: ToolExecute | ToolOptions, options: ToolOptions = {}): Reference {

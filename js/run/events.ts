@@ -527,6 +527,50 @@ export interface PoolDrainedEvent extends Located {
   destroyed: number;
 }
 
+/** A pipeline stage is about to run (`index` from 0). */
+export interface PipelineStageStartEvent extends Located {
+  type: 'pipeline-stage-start';
+  pipeline: string;
+  stage: string;
+  index: number;
+}
+
+/** A pipeline stage ended; on `error` the pipeline fails with `PipelineError`. */
+export interface PipelineStageFinishEvent extends Located {
+  type: 'pipeline-stage-finish';
+  pipeline: string;
+  stage: string;
+  index: number;
+  status: 'success' | 'error';
+  error?: string;
+}
+
+/** `ctx.executeParallel` started a group's tasks. */
+export interface ParallelStartEvent extends Located {
+  type: 'parallel-start';
+  parallel: string;
+  aggregation: 'all' | 'first' | 'majority' | 'consensus';
+  tasks: string[];
+}
+
+/** A parallel group ended: each task's status (`cancelled` once the group was decided or timed out), the winner of `first`. */
+export interface ParallelFinishEvent extends Located {
+  type: 'parallel-finish';
+  parallel: string;
+  status: 'success' | 'error';
+  tasks: Record<string, 'success' | 'error' | 'cancelled' | 'pending'>;
+  winner?: string;
+  error?: string;
+}
+
+/** A batcher called its processor with `size` items, because the batch was full (`size`) or `maxWait` passed (`wait`). */
+export interface BatchFlushEvent extends Located {
+  type: 'batch-flush';
+  batcher: string;
+  size: number;
+  reason: 'size' | 'wait';
+}
+
 /** Every event a run can report, discriminated by `type`. */
 export type RunEvent =
   | StepStartEvent
@@ -574,6 +618,11 @@ export type RunEvent =
   | ResourceCleanupEvent
   | PoolItemEvent
   | PoolDrainedEvent
+  | PipelineStageStartEvent
+  | PipelineStageFinishEvent
+  | ParallelStartEvent
+  | ParallelFinishEvent
+  | BatchFlushEvent
   | ContextTrimmedEvent
   | RoleAssumedEvent
 

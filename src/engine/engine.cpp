@@ -52,7 +52,7 @@ void Engine::handle_command(const json& message) {
       directives_.handle(id, type, message);
     else if (type == "engine.info")
       loop_.emit(protocol::reply_ok(id, info()));
-    else if (type.rfind("workflow.", 0) == 0)
+    else if (is_flow_command(type))
       handle_flow_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (type.rfind("resource.", 0) == 0)
@@ -74,8 +74,8 @@ void Engine::handle_command(const json& message) {
           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
           "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, workflow.run, workflow.tool, "
-          "workflow.emit, resource.get, resource.acquire, resource.release, metrics.read, metric.record, "
-          "event.emit, op.done)");
+          "workflow.emit, pipeline.run, parallel.run, batch.add, resource.get, resource.acquire, resource.release, metrics.read, "
+          "metric.record, event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {

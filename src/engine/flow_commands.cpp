@@ -1,5 +1,8 @@
 #include "engine/flow_commands.hpp"
 
+#include "flow/batcher.hpp"
+#include "flow/parallel.hpp"
+#include "flow/pipeline.hpp"
 #include "flow/run_tools.hpp"
 #include "flow/workflow.hpp"
 #include "pipeline/run_tree.hpp"
@@ -35,12 +38,59 @@ Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entr
   co_return co_await entry->chain->call(std::move(call));
 }
 
+// (`env` holds the tree, and so the definition, while the work runs.)
+Task<json> run_pipeline(pipeline::CallEnv env, const flow::Pipeline* p, json input) {
+  co_return co_await flow::run_pipeline(env, *p, std::move(input));
+}
+
+Task<json> run_parallel(pipeline::CallEnv env, const flow::Parallel* p, json input) {
+  co_return co_await flow::run_parallel(env, *p, std::move(input));
+}
+
+Task<json> add_to_batch(pipeline::CallEnv env, std::shared_ptr<flow::Batcher> batcher, json item) {
+  co_return co_await batcher->add(env, std::move(item));
+}
+
 std::uint64_t next_tool_call = 1;
+
+// The definition `name` of `kind`, or a ProtocolError naming the command and the defined ones.
+template <class T>
+T& definition(const pipeline::CallEnv& env, const std::string& type, const char* kind, const std::string& name) {
+  try {
+    return env.tree->definitions().get<T>(kind, name);
+  } catch (const ProtocolError& e) {
+    throw ProtocolError(type + ": " + e.what());
+  }
+}
+
+// pipeline.run, parallel.run and batch.add: each replies with the definition's result.
+void handle_flow_run(Loop& loop, pipeline::CallEnv env, const std::string& type, const json& id, const json& message) {
+  protocol::FieldReader fields(message, type);
+  const bool batch = type == "batch.add";
+  fields.only({"type", "id", "run", "name", batch ? "item" : "input"}, "field");
+  const std::string name = fields.string("name");
+  json value = message.value(batch ? "item" : "input", json());
+  if (type == "pipeline.run")
+    loop.spawn(reply_when_done(loop, id, run_pipeline(env, &definition<flow::Pipeline>(env, type, "pipeline", name), std::move(value))));
+  else if (type == "parallel.run")
+    loop.spawn(reply_when_done(loop, id, run_parallel(env, &definition<flow::Parallel>(env, type, "parallel", name), std::move(value))));
+  else
+    loop.spawn(
+        reply_when_done(loop, id, add_to_batch(env, definition<flow::Batcher>(env, type, "batcher", name).shared_from_this(), std::move(value))));
+}
 
 }  // namespace
 
+bool is_flow_command(const std::string& type) {
+  return type.rfind("workflow.", 0) == 0 || type == "pipeline.run" || type == "parallel.run" || type == "batch.add";
+}
+
 bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& type, const json& id, const json& message) {
-  if (type.rfind("workflow.", 0) != 0) return false;
+  if (!is_flow_command(type)) return false;
+  if (type.rfind("workflow.", 0) != 0) {
+    handle_flow_run(loop, env_in(env_of, protocol::require_id(message, "run", type), type), type, id, message);
+    return true;
+  }
   protocol::FieldReader fields(message, type);
   if (type == "workflow.run")
     fields.only({"type", "id", "run", "name", "input", "state"}, "field");

@@ -51,7 +51,7 @@ namespace {
 
 // One callback op bounded by `own_timeout` and the deadline, whichever comes first.
 Task<json> bounded_op(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label, double own_timeout,
-                      const Deadline* deadline) {
+                      const Deadline* deadline, OpId* op_id = nullptr) {
   double timeout = own_timeout;
   bool deadline_binds = false;
   if (deadline && deadline->at > 0) {
@@ -66,7 +66,9 @@ Task<json> bounded_op(const pipeline::CallEnv& env, const std::string& callback,
   std::optional<WireError> failure;
   json value;
   try {
-    value = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), timeout, label);
+    auto op = env.loop.op(env.run, "callback.invoke", std::move(payload), timeout, label);
+    if (op_id) op.tracked(op_id);
+    value = co_await op;
   } catch (const OpFailed& e) {
     failure = e.error;
   }
@@ -85,7 +87,7 @@ class Attempt : public pipeline::Interceptor {
     json args = make_args_(attempt);
     args.back()["attempt"] = attempt;
     const double timeout = call_.policy ? call_.policy->timeout_ms : 0;
-    co_return co_await bounded_op(*c.env, call_.callback, std::move(args), call_.label, timeout, call_.deadline);
+    co_return co_await bounded_op(*c.env, call_.callback, std::move(args), call_.label, timeout, call_.deadline, call_.op);
   }
 
  private:

@@ -41,6 +41,7 @@ struct UserCall {
   std::string callback;  // the host callback
   const CallPolicy* policy = nullptr;
   const Deadline* deadline = nullptr;
+  OpId* op = nullptr;  // set: the id of the attempt's op in flight, so the caller can cancel it (Loop::fail_early)
 };
 
 // Builds the arguments of attempt `attempt` (from 1) when it starts, so they carry what is true
@@ -54,6 +55,7 @@ using ArgsMaker = std::function<json(int attempt)>;
 Task<json> call_user(const pipeline::CallEnv& env, UserCall call, ArgsMaker make_args);
 
 // Calls `callback` once with `args` (conditions), bounded by `deadline` like call_user.
-Task<json> call_callback(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label, const Deadline* deadline);
+Task<json> call_callback(const pipeline::CallEnv& env, const std::string& callback, json args, const std::string& label,
+                         const Deadline* deadline = nullptr);
 
 }  // namespace lmthing::flow

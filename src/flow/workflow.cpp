@@ -16,7 +16,8 @@ using protocol::WireError;
 
 namespace {
 
-const std::vector<std::string> kStepFields = {"id", "action", "condition", "onSuccess", "onError", "retries", "retry", "timeout", "dependsOn"};
+const std::vector<std::string> kStepFields = {"id",      "action", "condition", "onSuccess", "onError",
+                                              "retries", "retry",  "timeout",   "dependsOn", "parallel"};
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
@@ -95,6 +96,10 @@ void define_workflow(pipeline::RunTree& tree, const std::string& name, const Fie
     if (auto next = s.optional_string("onSuccess")) step.on_success = index.of(step.id, "onSuccess", *next);
     if (auto handler = s.optional_string("onError")) step.on_error = index.of(step.id, "onError", *handler);
     step.call = read_call_policy(s);
+    step.parallel = s.optional_bool("parallel").value_or(false);
+    if (step.parallel && (step.on_success || step.on_error))
+      s.fail("step " + in_quotes(step.id) + ": a parallel step cannot route (" + (step.on_success ? "onSuccess" : "onError") +
+             "); after its group the workflow goes on with the next step");
     for (const auto& dep : s.strings("dependsOn")) {
       const std::size_t d = index.of(step.id, "dependsOn", dep);
       if (d == i) s.fail("step " + in_quotes(step.id) + " depends on itself");
@@ -106,11 +111,17 @@ void define_workflow(pipeline::RunTree& tree, const std::string& name, const Fie
   for (std::size_t i = 0; i < w->steps.size(); ++i) {
     WorkflowStep& step = w->steps[i];
     if (step.on_error) w->steps[*step.on_error].handler = true;
+    if (w->dag && step.parallel)
+      config.fail("step " + in_quotes(step.id) +
+                  ": parallel cannot be combined with dependsOn in one workflow (a DAG already runs independent steps concurrently)");
     for (std::size_t d : step.depends_on) w->steps[d].dependents.push_back(i);
     if (w->dag && (step.on_success || step.on_error))
       config.fail("step " + in_quotes(step.id) + ": " + (step.on_success ? "onSuccess" : "onError") +
                   " cannot be combined with dependsOn in one workflow (a DAG runs each step once its dependencies are done)");
   }
+  for (const auto& step : w->steps)
+    if (step.handler && step.parallel)
+      config.fail("step " + in_quotes(step.id) + ": an onError handler cannot be a parallel step (it runs only when routed to)");
   if (std::string cycle = find_cycle(*w); !cycle.empty()) config.fail("dependsOn forms a cycle, which no step could start: " + cycle);
   tree.definitions().add("workflow", name, std::move(w));
 }
@@ -167,6 +178,10 @@ class Execution {
     std::size_t i = next_in_order(0);
     json handled;  // the error an onError handler is about to receive
     while (i < end) {
+      if (w_.steps[i].parallel) {
+        i = next_in_order(co_await run_group(i));
+        continue;
+      }
       count_visit(i);
       StepOutcome outcome = co_await run_step(i, handled);
       handled = nullptr;
@@ -194,6 +209,35 @@ class Execution {
     handled = cause_of(error);
     handled["step"] = step.id;
     return *step.on_error;
+  }
+
+  // Runs the group of adjacent `parallel: true` steps that starts at `first` concurrently and
+  // returns the index after it. A failed member fails the workflow once the others have finished.
+  Task<std::size_t> run_group(std::size_t first) {
+    std::size_t end = first;
+    while (end < w_.steps.size() && w_.steps[end].parallel) count_visit(end++);
+    std::vector<StepOutcome> outcomes(end - first);
+    std::exception_ptr fatal;
+    TaskGroup tasks(env_.loop);
+    auto member = [&](std::size_t i) -> Task<void> {
+      try {
+        outcomes[i - first] = co_await run_step(i, nullptr);
+      } catch (const OpFailed&) {
+        if (!fatal) fatal = std::current_exception();  // maxDuration or the run's end
+      }
+    };
+    for (std::size_t i = first; i < end; ++i) tasks.start(member(i));
+    co_await tasks.wait_all();
+    if (fatal) std::rethrow_exception(fatal);
+    for (std::size_t i = first; i < end; ++i)
+      if (outcomes[i - first].status == Status::Failed) throw OpFailed(step_failed(w_.steps[i], outcomes[i - first].error));
+    // The group's output is its last member in list order that succeeded (they finish in any order).
+    for (std::size_t i = end; i-- > first;)
+      if (outcomes[i - first].status == Status::Success) {
+        output_ = results_[w_.steps[i].id];
+        break;
+      }
+    co_return end;
   }
 
   // ------------------------------------------------------------------------------------ DAG

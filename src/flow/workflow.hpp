@@ -30,6 +30,7 @@ struct WorkflowStep {
   std::vector<std::size_t> depends_on;
   std::vector<std::size_t> dependents;  // the steps that depend on this one
   bool handler = false;                 // some step's onError: runs only when routed to
+  bool parallel = false;                // runs concurrently with the adjacent parallel steps
 };
 
 struct Workflow {

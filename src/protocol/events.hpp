@@ -27,6 +27,8 @@ inline const std::vector<std::string>& run_event_types() {
       "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event",
       // resources and pools (flow/resource.cpp, flow/resource_pool.cpp)
       "resource-initialized", "resource-unhealthy", "resource-cleanup", "pool-item", "pool-drained",
+      // pipelines, parallel groups, batchers (flow/pipeline.cpp, parallel.cpp, batcher.cpp)
+      "pipeline-stage-start", "pipeline-stage-finish", "parallel-start", "parallel-finish", "batch-flush",
       // context windows
       "context-trimmed",
       // observability (docs/observability.md)

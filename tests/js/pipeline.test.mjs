@@ -405,5 +405,5 @@ test('tool options the engine knows are the ones the package accepts', async () 
   const { toolPolicyShape } = await import('../../dist/definitions/tool-options.js');
   const wire = Object.keys(toolPolicyShape).map((k) => (k === 'timeout' ? 'timeoutMs' : k)).sort();
   assert.deepEqual(wire, [...info.toolOptions].sort());
-  assert.deepEqual([...info.definitionKinds].sort(), ['approval', 'cache', 'circuitBreaker', 'constraint', 'context', 'fallback', 'guard', 'interaction', 'memory', 'metric', 'resource', 'resourcePool', 'retry', 'role', 'state', 'template', 'tracing', 'validator', 'workflow']);
+  assert.deepEqual([...info.definitionKinds].sort(), ['approval', 'batcher', 'cache', 'circuitBreaker', 'constraint', 'context', 'fallback', 'guard', 'interaction', 'memory', 'metric', 'parallel', 'pipeline', 'resource', 'resourcePool', 'retry', 'role', 'state', 'template', 'tracing', 'validator', 'workflow']);
 });

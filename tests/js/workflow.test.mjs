@@ -304,3 +304,46 @@ test('bad input: typed errors naming the workflow, the step and the field', asyn
   assert.ok(error instanceof ConfigError);
   assert.match(error.message, /unknown workflow "unknown" \(defined: known\)/);
 });
+
+test('parallel: true steps run as one concurrent group; the next step sees all their results', async () => {
+  let running = 0;
+  let most = 0;
+  const member = (id, ms) => async () => {
+    running += 1;
+    most = Math.max(most, running);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    running -= 1;
+    return id;
+  };
+  const { value, error } = await whileLive(
+    (ctx) => ctx.defWorkflow('fanOut', [
+      { id: 'prepare', action: () => 'ready' },
+      { id: 'web', parallel: true, action: member('web', 30) },
+      { id: 'docs', parallel: true, action: member('docs', 10) },
+      { id: 'code', parallel: true, action: member('code', 20) },
+      { id: 'merge', action: (wctx) => [wctx.results.web, wctx.results.docs, wctx.results.code].join('+') },
+    ]),
+    (ctx) => ctx.runWorkflow('fanOut'),
+  );
+  assert.equal(error, undefined, error?.stack);
+  assert.equal(most, 3);
+  assert.equal(value.output, 'web+docs+code');
+  await assert.rejects(runPrompt((ctx) => ctx.defWorkflow('w', [{ id: 'a', parallel: true, onSuccess: 'a', action: () => 1 }]), { model: mockModel([]) }), /a parallel step cannot route \(onSuccess\)/);
+});
+
+test('a workflow with `tool` is offered to the model, which calls it with the input and gets its output', async () => {
+  const inputs = [];
+  let sent;
+  const model = mockModel([{ type: 'tool-call', toolName: 'triage', args: { ticket: 'T-1' } }, { type: 'text', text: 'triaged' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defWorkflow('triage', [
+      { id: 'read', action: (wctx) => inputs.push(wctx.input) && `read ${wctx.input.ticket}` },
+      { id: 'label', action: (wctx) => ({ label: 'bug', from: wctx.results.read }) },
+    ], { tool: { description: 'Triage a ticket', parameters: { type: 'object', properties: { ticket: { type: 'string' } }, required: ['ticket'] } } });
+    ctx.$`triage T-1`;
+  }, { model, onEvent: (e) => e.type === 'tool-result' && (sent = e) });
+  assert.equal(await result.text, 'triaged');
+  assert.deepEqual(inputs, [{ ticket: 'T-1' }]);
+  assert.equal(sent.toolName, 'triage');
+  assert.deepEqual(sent.result, { label: 'bug', from: 'read T-1' });
+});

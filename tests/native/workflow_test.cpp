@@ -6,83 +6,12 @@
 
 #include <set>
 
-#include "prompt_script.hpp"
+#include "flow_host.hpp"
 
 using namespace lmthing;
 using namespace lmthing::testing;
 
 namespace {
-
-// A live prompt run whose model waits until the workflow command has its reply; callbacks are
-// answered by name (a throw is a callback error), `silent` ones never; timers complete only when
-// nothing else can (virtual time moves when everything waits on it).
-struct FlowHost {
-  json command;
-  std::map<std::string, std::function<json(const json& arg)>> callbacks;
-  std::set<std::string> silent;
-  std::set<std::size_t> answered;
-  std::vector<std::string> calls;      // callback names, in the order they were invoked
-  Random* random = nullptr;            // set: one pending callback, picked at random, completes per wait
-  std::size_t max_pending = 0;         // callbacks started and not answered at once, at most
-  std::vector<std::string> also_wait;  // other commands the model waits for
-  bool posted = false;
-
-  void operator()(Harness& h) {
-    if (!posted) {
-      posted = true;
-      h.post(command);
-      return;
-    }
-    bool replied = h.reply(command["id"]).has_value();
-    for (const auto& id : also_wait) replied = replied && h.reply(id).has_value();
-    bool progressed = false;
-    std::vector<std::size_t> pending;
-    for (std::size_t i = 0; i < h.host.started.size(); ++i)
-      if (!answered.count(i) && h.host.started[i]["op"] == "callback.invoke") pending.push_back(i);
-    max_pending = std::max(max_pending, pending.size());
-    std::optional<std::size_t> chosen;
-    if (random && !pending.empty()) chosen = pending[random->below(pending.size())];
-    for (std::size_t i = 0; i < h.host.started.size(); ++i) {
-      if (answered.count(i)) continue;
-      if (chosen && h.host.started[i]["op"] == "callback.invoke" && i != *chosen) continue;
-      const json& op = h.host.started[i];
-      const OpId id = op["id"].get<OpId>();
-      if (op["op"] == "model.generate") {
-        if (!replied) continue;
-        answered.insert(i);
-        h.post(Harness::done_ok(id, response({text_part("done")})));
-        progressed = true;
-      } else if (op["op"] == "callback.invoke") {
-        const std::string fn = op["fn"];
-        if (silent.count(fn)) continue;
-        answered.insert(i);
-        calls.push_back(fn);
-        auto it = callbacks.find(fn);
-        REQUIRE(it != callbacks.end());
-        try {
-          h.post(Harness::done_ok(id, it->second(op["args"][0])));
-        } catch (const std::exception& e) {
-          h.post(Harness::done_error(id, "callback", e.what()));
-        }
-        progressed = true;
-      }
-    }
-    if (progressed) return;
-    // Only timers are left: the earliest one fires.
-    std::optional<std::size_t> first;
-    for (std::size_t i = 0; i < h.host.started.size(); ++i) {
-      const json& op = h.host.started[i];
-      if (answered.count(i) || op["op"] != "timer.sleep") continue;
-      const OpId id = op["id"].get<OpId>();
-      if (std::find(h.host.cancelled.begin(), h.host.cancelled.end(), id) != h.host.cancelled.end()) continue;
-      if (!first || op["ms"].get<double>() < h.host.started[*first]["ms"].get<double>()) first = i;
-    }
-    if (!first) return;
-    answered.insert(*first);
-    h.clock += h.host.started[*first]["ms"].get<double>();
-    h.post(Harness::done_ok(h.host.started[*first]["id"].get<OpId>(), nullptr));
-  }
-};
 
 json step(const std::string& id, json extra = json::object()) {
   json s{{"id", id}, {"action", "act:" + id}};
@@ -308,6 +237,45 @@ TEST_CASE("workflow: a dependsOn DAG runs independent steps concurrently and eac
   CHECK(reply["value"]["output"] == "f");
 }
 
+TEST_CASE("workflow: adjacent parallel steps run concurrently as a group; the next step waits for the whole group", "[workflow]") {
+  Harness h;
+  FlowHost host;
+  Random random(11);
+  host.random = &random;
+  host.command = run_command();
+  std::vector<std::string> order;
+  for (const char* id : {"a", "b", "c", "d", "e"})
+    host.callbacks[std::string("act:") + id] = [&, id](const json&) {
+      order.push_back(id);
+      return value(id);
+    };
+  json p{{"parallel", true}};
+  json reply = run_flow(h, host, workflow_spec({{"steps", {step("a"), step("b", p), step("c", p), step("d", p), step("e")}}}));
+  REQUIRE(reply["ok"] == true);
+  CHECK(host.max_pending == 3);  // b, c and d were in flight together
+  REQUIRE(order.size() == 5);
+  CHECK(order.front() == "a");
+  CHECK(order.back() == "e");
+  CHECK(reply["value"]["output"] == "e");
+  CHECK(reply["value"]["results"]["c"] == "c");
+}
+
+TEST_CASE("workflow: a failing parallel step fails the workflow after its group has finished", "[workflow]") {
+  Harness h;
+  FlowHost host;
+  host.command = run_command();
+  host.callbacks["act:ok"] = [](const json&) { return value(1); };
+  host.callbacks["act:bad"] = [](const json&) -> json { throw std::runtime_error("bad member"); };
+  host.callbacks["act:after"] = [](const json&) -> json { throw std::runtime_error("must not run"); };
+  json p{{"parallel", true}};
+  json reply = run_flow(h, host, workflow_spec({{"steps", {step("bad", p), step("ok", p), step("after")}}}));
+  REQUIRE(reply["ok"] == false);
+  CHECK(reply["error"]["code"] == "WORKFLOW_STEP_FAILED");
+  CHECK(reply["error"]["step"] == "bad");
+  CHECK(std::find(host.calls.begin(), host.calls.end(), "act:ok") != host.calls.end());
+  CHECK(std::find(host.calls.begin(), host.calls.end(), "act:after") == host.calls.end());
+}
+
 TEST_CASE("workflow: workflow.tool calls a run's tool through its chain", "[workflow]") {
   Harness h;
   FlowHost host;
@@ -362,6 +330,11 @@ TEST_CASE("workflow: bad definitions are refused naming the workflow, the step a
   CHECK(refused({{"steps", {step("a", {{"retrys", 2}})}}}).find("\"retrys\"") != std::string::npos);
   CHECK(refused({{"steps", json::array()}}).find("at least one step") != std::string::npos);
   CHECK(refused({{"steps", {step("a", {{"retry", "nope"}})}}}).find("unknown retry policy \"nope\"") != std::string::npos);
+  CHECK(refused({{"steps", {step("a", {{"parallel", true}, {"onSuccess", "b"}}), step("b")}}}).find("a parallel step cannot route (onSuccess)") !=
+        std::string::npos);
+  CHECK(
+      refused({{"steps", {step("a", {{"parallel", true}}), step("b", {{"dependsOn", {"a"}}})}}}).find("parallel cannot be combined with dependsOn") !=
+      std::string::npos);
 }
 
 TEST_CASE("workflow: workflow.run names an unknown workflow and refuses a run that is not live", "[workflow]") {

@@ -1,0 +1,207 @@
+#include "flow/aggregate.hpp"
+
+#include <algorithm>
+
+#include "flow/flow_error.hpp"
+#include "flow/user_call.hpp"
+
+namespace lmthing::flow {
+
+using protocol::FieldReader;
+using protocol::WireError;
+
+namespace {
+
+const char* name_of(Aggregation kind) {
+  switch (kind) {
+    case Aggregation::All: return "all";
+    case Aggregation::First: return "first";
+    case Aggregation::Majority: return "majority";
+    case Aggregation::Consensus: return "consensus";
+  }
+  return "all";
+}
+
+bool truthy(const json& v) { return v.is_boolean() ? v.get<bool>() : !v.is_null() && !(v.is_number() && v.get<double>() == 0); }
+
+}  // namespace
+
+AggregationSpec read_aggregation(const FieldReader& fields, std::vector<std::string> tasks, std::string label, std::string name) {
+  AggregationSpec spec;
+  spec.label = std::move(label);
+  spec.name = std::move(name);
+  spec.tasks = std::move(tasks);
+  const std::size_t n = spec.tasks.size();
+  const std::string kind = fields.choice("aggregation", {"all", "first", "majority", "consensus"}).value_or("all");
+  spec.kind = kind == "first"       ? Aggregation::First
+              : kind == "majority"  ? Aggregation::Majority
+              : kind == "consensus" ? Aggregation::Consensus
+                                    : Aggregation::All;
+  spec.min_success = spec.kind == Aggregation::Majority ? n / 2 + 1 : spec.kind == Aggregation::First ? 1 : n;
+  if (fields.has("minSuccess")) {
+    if (spec.kind == Aggregation::First) fields.fail("\"minSuccess\" does not apply to aggregation 'first' (it takes the first success)");
+    spec.min_success = static_cast<std::size_t>(*fields.integer("minSuccess", 1, 1000000));
+    if (spec.min_success > n)
+      fields.fail("\"minSuccess\" is " + std::to_string(spec.min_success) + " but there are only " + std::to_string(n) + " tasks");
+  }
+  spec.compare = fields.optional_string("compare");
+  spec.judge = fields.optional_string("judge");
+  if ((spec.compare || spec.judge) && (spec.kind == Aggregation::All || spec.kind == Aggregation::First))
+    fields.fail(std::string("compare/judge apply to 'majority' and 'consensus', not to '") + kind + "'");
+  return spec;
+}
+
+Join::Join(const AggregationSpec& spec) : spec_(spec), values_(spec.tasks.size()), errors_(spec.tasks.size()) {}
+
+Task<bool> Join::add(const pipeline::CallEnv& env, std::size_t task, std::optional<json> value, const WireError* error) {
+  if (decided_) co_return true;
+  const std::size_t n = spec_.tasks.size();
+  if (value) {
+    ++successes_;
+    values_[task] = *value;
+    if (spec_.kind == Aggregation::First) {
+      winner_ = task;
+      decide(std::move(*value));
+      co_return true;
+    }
+    if (spec_.kind == Aggregation::Majority || spec_.kind == Aggregation::Consensus) {
+      const std::size_t group = co_await group_of(env, *values_[task]);
+      if (group == groups_.size())
+        groups_.push_back({task});
+      else
+        groups_[group].push_back(task);
+      if (spec_.kind == Aggregation::Majority && groups_[group].size() * 2 > n && successes_ >= spec_.min_success) {
+        decide(*values_[groups_[group].front()]);
+        co_return true;
+      }
+    }
+  } else {
+    ++failures_;
+    errors_[task] = error ? *error : WireError{"callback", "failed", json::object()};
+  }
+  // Decided early when the rest can no longer make it.
+  const std::size_t remaining = n - successes_ - failures_;
+  if (successes_ + remaining < spec_.min_success) {
+    fail("PARALLEL_MIN_SUCCESS",
+         std::to_string(successes_) + " of " + std::to_string(n) + " tasks succeeded, minSuccess is " + std::to_string(spec_.min_success));
+  } else if (spec_.kind == Aggregation::Majority && !spec_.judge && (largest_group() + remaining) * 2 <= n) {
+    fail("PARALLEL_NO_MAJORITY",
+         "no answer can reach a majority (" + std::to_string(largest_group()) + " of " + std::to_string(n) + " agree at most)");
+  }
+  co_return decided_;
+}
+
+Task<json> Join::result(const pipeline::CallEnv& env, const WireError& missing) {
+  for (std::size_t i = 0; i < values_.size(); ++i)
+    if (!values_[i] && !errors_[i]) {
+      errors_[i] = missing;
+      ++failures_;
+    }
+  if (!decided_) {
+    const std::size_t n = spec_.tasks.size();
+    if (successes_ < spec_.min_success) {
+      fail("PARALLEL_MIN_SUCCESS",
+           std::to_string(successes_) + " of " + std::to_string(n) + " tasks succeeded, minSuccess is " + std::to_string(spec_.min_success));
+    } else if (spec_.kind == Aggregation::All) {
+      json all = json::object();
+      for (std::size_t i = 0; i < n; ++i)
+        if (values_[i]) all[spec_.tasks[i]] = *values_[i];
+      decide(std::move(all));
+    } else if (spec_.kind == Aggregation::First) {
+      fail("PARALLEL_MIN_SUCCESS", "no task succeeded");
+    } else {
+      const std::size_t largest = largest_group();
+      const bool agreed = spec_.kind == Aggregation::Majority ? largest * 2 > n : groups_.size() == 1;
+      if (agreed) {
+        for (const auto& group : groups_)
+          if (group.size() == largest) {
+            decide(*values_[group.front()]);
+            break;
+          }
+      } else if (spec_.judge) {
+        std::optional<WireError> judged;
+        json value;
+        try {
+          value = co_await judge(env);
+        } catch (const OpFailed& e) {
+          judged = e.error;
+        }
+        if (judged)
+          fail(spec_.kind == Aggregation::Majority ? "PARALLEL_NO_MAJORITY" : "PARALLEL_NO_CONSENSUS",
+               "the judge found no agreement: " + judged->message);
+        else
+          decide(std::move(value));
+      } else if (spec_.kind == Aggregation::Majority) {
+        fail("PARALLEL_NO_MAJORITY", "no answer has a majority (" + std::to_string(largest) + " of " + std::to_string(n) + " agree at most)");
+      } else {
+        fail("PARALLEL_NO_CONSENSUS",
+             "the " + std::to_string(successes_) + " successful tasks gave " + std::to_string(groups_.size()) + " different answers");
+      }
+    }
+  }
+  if (error_) throw OpFailed(*error_);
+  co_return *value_;
+}
+
+json Join::statuses() const {
+  json out = json::object();
+  for (std::size_t i = 0; i < spec_.tasks.size(); ++i)
+    out[spec_.tasks[i]] = values_[i] ? "success" : !errors_[i] ? "pending" : errors_[i]->kind == "aborted" ? "cancelled" : "error";
+  return out;
+}
+
+std::optional<std::string> Join::winner() const {
+  if (!winner_) return std::nullopt;
+  return spec_.tasks[*winner_];
+}
+
+Task<std::size_t> Join::group_of(const pipeline::CallEnv& env, const json& value) {
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const json& other = *values_[groups_[g].front()];
+    if (!spec_.compare) {
+      if (other == value) co_return g;
+      continue;
+    }
+    json same = co_await call_callback(env, *spec_.compare, json::array({other, value}), spec_.label + " compare");
+    if (truthy(same)) co_return g;
+  }
+  co_return groups_.size();
+}
+
+Task<json> Join::judge(const pipeline::CallEnv& env) {
+  json results = json::object();
+  for (std::size_t i = 0; i < spec_.tasks.size(); ++i)
+    if (values_[i]) results[spec_.tasks[i]] = *values_[i];
+  co_return co_await call_callback(env, *spec_.judge, json::array({results}), spec_.label + " judge");
+}
+
+void Join::decide(json value) {
+  decided_ = true;
+  value_ = std::move(value);
+}
+
+void Join::fail(const std::string& code, const std::string& why) {
+  decided_ = true;
+  error_ = failure(code, why);
+}
+
+WireError Join::failure(const std::string& code, const std::string& why) const {
+  json errors = json::object();
+  std::string detail;
+  for (std::size_t i = 0; i < spec_.tasks.size(); ++i) {
+    if (!errors_[i]) continue;
+    errors[spec_.tasks[i]] = cause_of(*errors_[i]);
+    detail += (detail.empty() ? "" : "; ") + spec_.tasks[i] + ": " + errors_[i]->message;
+  }
+  json extra{{"aggregation", name_of(spec_.kind)}, {"errors", errors}};
+  if (!spec_.name.empty()) extra["parallel"] = spec_.name;
+  return flow_error("parallel", code, spec_.label + ": " + why + (detail.empty() ? "" : " (" + detail + ")"), std::move(extra));
+}
+
+std::size_t Join::largest_group() const {
+  std::size_t largest = 0;
+  for (const auto& group : groups_) largest = std::max(largest, group.size());
+  return largest;
+}
+
+}  // namespace lmthing::flow
