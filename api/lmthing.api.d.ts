@@ -510,6 +510,8 @@ class DefinitionContext {
     defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V>;
     renderTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
     renderTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
+    defRole(name: string, config?: RoleConfig): Reference;
+    assumeRole(name: string | Reference): Promise<void>;
     getState<T = JsonObject>(name: string): T;
     setState<T = unknown>(name: string, value: T): void;
     saveState(name: string): Promise<void>;
@@ -522,10 +524,8 @@ class DefinitionContext {
     runWorkflow<Output = unknown>(name: string, input?: unknown, options?: {
         state?: Record<string, unknown>;
     }): Promise<WorkflowResult<Output>>;
-<<<<<<< HEAD
     defResource<T>(name: string, type: string, config?: ResourceConfig<T>): Reference;
     defResourcePool<T>(name: string, factory: () => T | Promise<T>, config?: ResourcePoolConfig<T>): Reference;
-=======
     defPipeline(name: string, stages: PipelineStage[]): Reference;
     executePipeline<Output = unknown>(name: string, input?: unknown): Promise<Output>;
     defParallel(name: string, tasks: Record<string, ParallelTask>, options?: ParallelOptions): Reference;
@@ -534,7 +534,6 @@ class DefinitionContext {
     batch<Result = unknown>(name: string, item: unknown): Promise<Result>;
     runTool<Result = unknown>(name: string, args?: unknown): Promise<Result>;
     runAgent<Result = unknown>(name: string, args?: unknown): Promise<Result>;
->>>>>>> flow
     defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference;
     defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference;
     memory(name: string): MemoryHandle;
@@ -544,11 +543,13 @@ class DefinitionContext {
     recordMetric(name: string, value: number, labels?: Record<string, string | number | boolean>): Promise<void>;
     defLogger(name: string, config?: LoggerConfig): Reference;
     get logger(): Logger;
+    defTracing(name: string, config?: TracingConfig): Reference;
     defEvent<N extends LifecycleEventName>(name: N, handler: EventHandler<LifecycleEvent<N>>, options?: EventOptions): void;
     defEvent(name: string, handler: EventHandler<CustomEvent>, options?: EventOptions): void;
     emit(name: string, data?: unknown): Promise<void>;
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
+    requestHumanIntervention(event: HumanInterventionEvent): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
     checkConstraints(): Promise<ConstraintTotals>;
     private live;
@@ -624,6 +625,9 @@ interface EmittedEvent extends Located {
 class Engine {
     private readonly module;
     private inbox;
+    private inboxBlobs;
+    private nextBlobId;
+    private readonly blobCache;
     private state;
     private wakeUp;
     private pumpScheduled;
@@ -655,6 +659,7 @@ class Engine {
     private send;
     private postMessage;
     private schedulePump;
+    private withBlobs;
     private takeBatch;
     private pump;
     private startLoop;
@@ -885,6 +890,17 @@ interface HumanHandlers {
     onInteraction?: InteractionHandler;
 }
 
+// ---- HumanInterventionEvent — observe/intervention.d.ts
+interface HumanInterventionEvent {
+    reason: string;
+    message?: string;
+    severity?: 'info' | 'warning' | 'critical';
+    choices?: string[];
+    data?: JsonValue;
+    timeout?: number;
+    default?: JsonValue;
+}
+
 // ---- ImagePart — providers/types.d.ts
 interface ImagePart {
     type: 'image';
@@ -1013,6 +1029,13 @@ interface InteractionResult {
     reason?: string;
 }
 
+// ---- InterceptedToolCall — prompt/plugins.d.ts
+interface InterceptedToolCall {
+    toolName: string;
+    toolCallId: string;
+    args: JsonObject;
+}
+
 // ---- isLanguageModel — mock-model.d.ts
 function isLanguageModel(value: unknown): value is LanguageModel;
 
@@ -1065,6 +1088,7 @@ const L: {
     messages: import("./directives.js").CallableDirective<import("./messages.js").ConversationMessage[], (filter: import("./directives.js").MessageFilter) => import("./directives.js").Directive<import("./messages.js").ConversationMessage[]>>;
     snapshot: import("./directives.js").Directive<readonly import("./messages.js").ConversationMessage[]>;
     mark: import("./directives.js").Directive<import("./messages.js").Mark>;
+    role(name: string): import("./directives.js").Directive<void>;
     tag(description: string): import("./messages.js").Tag;
 };
 
@@ -1369,6 +1393,12 @@ class ModelHandle extends Directive<void> {
     constructor(key: string, handle: number);
 }
 
+// ---- ModelInterceptor — prompt/plugins.d.ts
+type ModelInterceptor = (call: {
+    model: LanguageModel;
+    request: Omit<ModelRequest, 'model'>;
+}, next: (request: Omit<ModelRequest, 'model'>) => Promise<ModelResponse>) => Promise<ModelResponse>;
+
 // ---- ModelOptions — providers/types.d.ts
 interface ModelOptions {
     idleTimeoutMs?: number;
@@ -1560,6 +1590,19 @@ interface PipelineStageStartEvent extends Located {
     index: number;
 }
 
+// ---- PluginApi — prompt/plugins.d.ts
+interface PluginApi {
+    readonly name: string;
+    method(method: string, fn: PluginMethod, options?: {
+        onContext?: boolean;
+    }): void;
+    interceptTool(interceptor: ToolInterceptor): void;
+    interceptModel(interceptor: ModelInterceptor): void;
+}
+
+// ---- PluginMethod — prompt/plugins.d.ts
+type PluginMethod = (...args: unknown[]) => unknown;
+
 // ---- PolicyEvent — prompt/run-prompt.d.ts
 type PolicyEvent = RunEvent;
 
@@ -1577,6 +1620,21 @@ interface PoolItemEvent extends Located {
     action: 'created' | 'destroyed';
     size: number;
 }
+
+// ---- Progress — observe/progress.d.ts
+interface Progress {
+    step: number;
+    toolsRunning: string[];
+    inputTokens: number;
+    outputTokens: number;
+    elapsedMs: number;
+    costUsd?: number;
+    done: boolean;
+    event: RunEventType;
+}
+
+// ---- ProgressListener — observe/progress.d.ts
+type ProgressListener = (progress: Progress) => void;
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
 interface PromptConfig extends RunPolicyConfig, PromptOptions {
@@ -1604,7 +1662,8 @@ class PromptContext extends DefinitionContext {
     defAgent(name: string, description: string, members: readonly (SubTool | SubAgent)[]): Reference;
     defAgent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
     defHook(hook: Hook): void;
-    defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext) => void | Promise<void>)): Promise<void>;
+    defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext, api: PluginApi) => void | Promise<void>)): Promise<void>;
+    get plugins(): Readonly<Record<string, Readonly<Record<string, PluginMethod>>>>;
     private checkUnique;
 }
 
@@ -1630,7 +1689,7 @@ type PromptPlugin = ((ctx: PromptContext) => void | Promise<void>) | PromptPlugi
 interface PromptPluginObject {
     name: string;
     version: string;
-    install: (ctx: PromptContext) => void | Promise<void>;
+    install: (ctx: PromptContext, api: PluginApi) => void | Promise<void>;
     uninstall?: (ctx: PromptContext) => void | Promise<void>;
 }
 
@@ -1741,6 +1800,7 @@ class Redactor {
     constructor(keys?: Iterable<string>, secrets?: string[]);
     redact<T>(value: T): T;
     redactText(text: string): string;
+    private redactString;
     masks(key: string): boolean;
     private walk;
 }
@@ -1883,6 +1943,38 @@ interface RetryEvent extends Located {
 // ---- Role — directive/messages.d.ts
 type Role = 'system' | 'user' | 'assistant' | 'tool';
 
+// ---- RoleAssumedEvent — run/events.d.ts
+interface RoleAssumedEvent extends Located {
+    type: 'role-assumed';
+    role: string;
+    previous?: string;
+}
+
+// ---- RoleConfig — definitions/role.d.ts
+interface RoleConfig {
+    readonly capabilities?: readonly string[];
+    readonly constraints?: RoleConstraints;
+    readonly personality?: Readonly<Record<string, JsonValue>>;
+    readonly systemPrompt?: string;
+}
+
+// ---- RoleConstraints — definitions/role.d.ts
+interface RoleConstraints {
+    readonly maxTokens?: number;
+    readonly allowedTools?: readonly string[];
+    readonly requiresApproval?: readonly string[];
+}
+
+// ---- RoleError — errors.d.ts
+class RoleError extends LmthingError {
+    readonly code: RoleErrorCode;
+    readonly role: string;
+    constructor(code: RoleErrorCode, message: string, role: string);
+}
+
+// ---- RoleErrorCode — errors.d.ts
+type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL';
+
 // ---- run — directive/driver.d.ts
 function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T>;
 
@@ -1896,14 +1988,11 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     params?: GenerationParams;
     maxSteps?: number;
     define?: (ctx: DefinitionContext) => void | Promise<void>;
+    role?: string;
 }
 
 // ---- RunEvent — run/events.d.ts
-<<<<<<< HEAD
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
-=======
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
->>>>>>> flow
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -1954,6 +2043,8 @@ interface RunPolicyConfig {
     storage?: string | StorageAdapter;
     sessionId?: string;
     cache?: string;
+    meterProvider?: MeterProvider;
+    onProgress?: ProgressListener;
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
@@ -2017,6 +2108,16 @@ interface SpanEndEvent extends Located {
     status: 'ok' | 'error';
     error?: string;
     attributes: Record<string, unknown>;
+}
+
+// ---- SpanExporterLike — observe/tracing.d.ts
+interface SpanExporterLike {
+    export(spans: never[], resultCallback: (result: {
+        code: number;
+        error?: Error;
+    }) => void): void;
+    shutdown(): Promise<void>;
+    forceFlush?(): Promise<void>;
 }
 
 // ---- SpanStartEvent — run/events.d.ts
@@ -2361,6 +2462,7 @@ interface ToolContext {
     toolCallId: string;
     abortSignal: AbortSignal;
     messages: Message[];
+    trace: ToolTrace;
     resources: Resources;
 }
 
@@ -2400,6 +2502,9 @@ type ToolImpl<Args = JsonObject> = Bivariant<[
     args: Args,
     context: ToolCallContext
 ], unknown>;
+
+// ---- ToolInterceptor — prompt/plugins.d.ts
+type ToolInterceptor = (call: InterceptedToolCall, next: (args: JsonObject) => Promise<unknown>) => unknown;
 
 // ---- ToolOptions — prompt/context.d.ts
 interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions {
@@ -2452,6 +2557,41 @@ interface ToolResultPart {
     result: unknown;
     isError?: boolean;
 }
+
+// ---- ToolTrace — observe/tracing.d.ts
+interface ToolTrace {
+    startSpan(name: string, options?: SpanOptions): Span;
+}
+
+// ---- TracingConfig — observe/tracing.d.ts
+interface TracingConfig {
+    serviceName?: string;
+    exporters?: Array<TracingExporterName | SpanExporterLike>;
+    otlp?: {
+        url?: string;
+        headers?: Record<string, string>;
+    };
+    tracerProvider?: TracerProvider;
+    sampling?: number;
+    attributes?: Attributes;
+    recordInputs?: boolean;
+    recordOutputs?: boolean;
+    redact?: string[];
+}
+
+// ---- TracingError — errors.d.ts
+class TracingError extends LmthingError {
+    readonly code: TracingErrorCode;
+    constructor(code: TracingErrorCode, message: string, options?: {
+        cause?: unknown;
+    });
+}
+
+// ---- TracingErrorCode — errors.d.ts
+type TracingErrorCode = 'TRACING_DEPENDENCY_MISSING' | 'TRACING_NO_PROVIDER';
+
+// ---- TracingExporterName — observe/tracing.d.ts
+type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
 
 // ---- unregisterStorage — storage/host.d.ts
 function unregisterStorage(engine: Engine, name: string): boolean;
