@@ -8,8 +8,11 @@ import { test } from 'node:test';
 import { createEngine, runPrompt } from '../../dist/node.js';
 
 const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
-/** A mixed text of `n` characters: ASCII, 2-, 3- and 4-byte UTF-8, newlines, quotes, backslashes. */
-const mixed = (n, seed = 'x') => `${seed}\u00e9\u20ac\ud83d\ude00 "quoted" back\\slash\n`.repeat(Math.ceil(n / 30)).slice(0, n);
+/**
+ * A mixed text of `n` UTF-16 units: ASCII, 2-, 3- and 4-byte UTF-8, newlines, quotes, backslashes
+ * (well-formed: an emoji cut in half by the length becomes U+FFFD, as the engine would make it).
+ */
+const mixed = (n, seed = 'x') => `${seed}\u00e9\u20ac\ud83d\ude00 "quoted" back\\slash\n`.repeat(Math.ceil(n / 30)).slice(0, n).toWellFormed();
 
 /** A model answering from `answers` in order, recording each request it gets. */
 function scripted(answers) {
