@@ -103,7 +103,8 @@ InboundBatch parse_batch(std::string_view text, std::size_t depth_limit) {
     batch.lines.push_back(std::move(bad));
   }
   InboundBlobs blobs;
-  if (space != std::string_view::npos) {
+  const bool names_blobs = space != std::string_view::npos;  // markers are resolved (or refused) only then
+  if (names_blobs) {
     std::string problem = read_inbound_blobs(clock_line.substr(space + 1), body, blobs);
     if (!problem.empty()) {
       InboundLine bad;
@@ -118,7 +119,7 @@ InboundBatch parse_batch(std::string_view text, std::size_t depth_limit) {
     line_start = end + 1;
     if (line.empty()) continue;
     InboundLine parsed = parse_line(line, depth_limit);
-    if (!blobs.empty() && parsed.problem.empty()) {
+    if (names_blobs && parsed.problem.empty()) {
       std::string problem = resolve_inbound_markers(parsed.message, blobs);
       if (!problem.empty()) {
         parsed.problem = "message " + problem;
