@@ -24,7 +24,7 @@ inline const std::vector<std::string>& run_event_types() {
       // workflows (flow/workflow.cpp)
       "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event",
       // context windows
-      "context-trimmed",
+      "context-trimmed", "context-summarized",
       // observability (docs/observability.md)
       "run-start", "run-finish", "model-call", "error", "token-threshold", "span-start", "span-end", "metric"};
   return types;
