@@ -25,6 +25,8 @@ inline const std::vector<std::string>& run_event_types() {
       "workflow-start", "workflow-step-start", "workflow-step-finish", "workflow-finish", "workflow-event",
       // context windows
       "context-trimmed", "context-summarized",
+      // memories (docs/memory.md)
+      "memory-store", "memory-search", "memory-delete", "memory-clear",
       // observability (docs/observability.md)
       "run-start", "run-finish", "model-call", "error", "token-threshold", "span-start", "span-end", "metric"};
   return types;
