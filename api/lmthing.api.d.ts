@@ -366,6 +366,10 @@ interface ContextConfig {
     prioritize?: Array<'system' | 'first' | 'recent' | 'relevant'>;
     keepMinimum?: number;
     relevanceScorer?: (message: Message, currentTask: string) => number | Promise<number>;
+    summarization?: {
+        trigger?: number;
+        ratio?: number;
+    };
 }
 
 // ---- ContextLengthError — errors.d.ts
@@ -376,6 +380,18 @@ class ContextLengthError extends LmthingError {
 // ---- ContextStrategy — definitions/context-window.d.ts
 type ContextStrategy = 'sliding-window' | 'relevance-based';
 
+// ---- ContextSummarizedEvent — run/events.d.ts
+interface ContextSummarizedEvent extends InStep {
+    type: 'context-summarized';
+    context: string;
+    summarized: number;
+    covered: number;
+    tokensBefore: number;
+    tokensAfter: number;
+    summaryTokens: number;
+    summary: string;
+}
+
 // ---- ContextTrimmedEvent — run/events.d.ts
 interface ContextTrimmedEvent extends InStep {
     type: 'context-trimmed';
@@ -384,7 +400,9 @@ interface ContextTrimmedEvent extends InStep {
     dropped: number;
     keptTokens: number;
     droppedTokens: number;
+    fixedTokens: number;
     budget: number;
+    encoding: 'o200k_base' | 'cl100k_base' | null;
 }
 
 // ---- ConversationMessage — directive/messages.d.ts
@@ -421,6 +439,11 @@ interface CostConstraintConfig {
     }>;
 }
 
+// ---- countTokens — tokens/count-tokens.d.ts
+function countTokens(model: TokenCountModel, input: readonly Message[] | string, options?: {
+    engine?: Engine;
+}): Promise<TokenCount>;
+
 // ---- createAnthropic — providers/anthropic.d.ts
 function createAnthropic(settings?: AnthropicSettings): AnthropicProvider;
 
@@ -432,6 +455,7 @@ interface CreateEngineOptions {
     wasm?: Uint8Array | ArrayBuffer | URL | string;
     wasmUrl?: URL | string;
     glueUrl?: URL | string;
+    tokenizersUrl?: URL | string;
     clock?: HostClock;
     limits?: EngineLimits;
 }
@@ -513,6 +537,9 @@ class DefinitionContext {
     requestApproval(name: string, context?: unknown): Promise<ApprovalResult>;
     interact(name: string, context?: unknown): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
+    summarizeContext(): Promise<{
+        contexts: string[];
+    }>;
     checkConstraints(): Promise<ConstraintTotals>;
     private live;
 }
@@ -1112,6 +1139,13 @@ class MarkRange {
     constructor(from: number, to: number);
 }
 
+// ---- MemoryClearEvent — run/events.d.ts
+interface MemoryClearEvent extends Located {
+    type: 'memory-clear';
+    memory: string;
+    cleared: number;
+}
+
 // ---- MemoryConfig — definitions/memory.d.ts
 interface MemoryConfig {
     dimensions: number;
@@ -1126,6 +1160,18 @@ interface MemoryConfig {
     persist?: boolean;
     scope?: 'global' | 'session' | 'agent';
     storage?: string;
+    decay?: 'exponential' | 'linear' | 'none';
+    halfLifeMs?: number;
+    windowMs?: number;
+    recencyWeight?: number;
+}
+
+// ---- MemoryDeleteEvent — run/events.d.ts
+interface MemoryDeleteEvent extends Located {
+    type: 'memory-delete';
+    memory: string;
+    ids: string[];
+    size: number;
 }
 
 // ---- MemoryError — errors.d.ts
@@ -1158,6 +1204,13 @@ interface MemoryInput {
     metadata?: Record<string, unknown>;
 }
 
+// ---- MemorySearchEvent — run/events.d.ts
+interface MemorySearchEvent extends Located {
+    type: 'memory-search';
+    memory: string;
+    ids: string[];
+}
+
 // ---- MemorySearchOptions — definitions/memory.d.ts
 interface MemorySearchOptions {
     limit?: number;
@@ -1174,6 +1227,8 @@ interface MemorySearchResult {
     content: string | null;
     metadata: Record<string, unknown>;
     score: number;
+    similarity?: number;
+    createdAt?: number;
 }
 
 // ---- memoryStorage — storage/memory.d.ts
@@ -1184,8 +1239,17 @@ interface MemoryStorageOptions {
     clock?: StorageClock;
 }
 
+// ---- MemoryStoreEvent — run/events.d.ts
+interface MemoryStoreEvent extends Located {
+    type: 'memory-store';
+    memory: string;
+    ids: string[];
+    evicted: string[];
+    size: number;
+}
+
 // ---- MemoryType — definitions/memory.d.ts
-type MemoryType = 'vector';
+type MemoryType = 'vector' | 'temporal';
 
 // ---- Message — providers/types.d.ts
 interface Message {
@@ -1677,7 +1741,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ContextTrimmedEvent | ContextSummarizedEvent | MemoryStoreEvent | MemorySearchEvent | MemoryDeleteEvent | MemoryClearEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -2085,6 +2149,19 @@ interface TokenConstraintConfig {
     track?: Tracked;
     tracking?: Tracked;
 }
+
+// ---- TokenCount — tokens/count-tokens.d.ts
+interface TokenCount {
+    tokens: number;
+    exact: boolean;
+    encoding: 'o200k_base' | 'cl100k_base' | null;
+}
+
+// ---- TokenCountModel — tokens/count-tokens.d.ts
+type TokenCountModel = string | {
+    readonly provider: string;
+    readonly modelId: string;
+};
 
 // ---- TokenThresholdEvent — run/events.d.ts
 interface TokenThresholdEvent extends Located {
