@@ -82,6 +82,15 @@ class Repairer {
   bool active_ = false;
 };
 
+// Index just past the UTF-8 sequence whose lead byte (>= 0x80) is at `at`; an invalid byte there
+// is replaced by U+FFFD and skipped.
+std::size_t step_over_utf8(std::string_view text, std::size_t at, Repairer& repair) {
+  const std::size_t length = utf8_sequence_length(text, at);
+  if (length != 0) return at + length;
+  repair.replace(at, 1, kReplacementUtf8);
+  return at + 1;
+}
+
 // Index just past the string token whose opening quote is at `at`, or npos when it never closes.
 std::size_t skip_string(std::string_view text, std::size_t at) {
   for (std::size_t i = at + 1; i < text.size(); ++i) {
@@ -179,17 +188,7 @@ TextScan scan_json_text(std::string_view text, std::size_t depth_limit, std::str
           }
           continue;
         }
-        if (s < 0x80) {
-          ++i;
-          continue;
-        }
-        const std::size_t length = utf8_sequence_length(text, i);
-        if (length == 0) {
-          repair.replace(i, 1, kReplacementUtf8);
-          ++i;
-        } else {
-          i += length;
-        }
+        i = s < 0x80 ? i + 1 : step_over_utf8(text, i, repair);
       }
       ++i;  // the closing quote (or past the end of an unterminated string)
       continue;
@@ -211,19 +210,7 @@ TextScan scan_json_text(std::string_view text, std::size_t depth_limit, std::str
 
 bool repair_utf8(std::string_view text, std::string& repaired) {
   Repairer repair(text, repaired);
-  for (std::size_t i = 0; i < text.size();) {
-    if (static_cast<unsigned char>(text[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t length = utf8_sequence_length(text, i);
-    if (length == 0) {
-      repair.replace(i, 1, kReplacementUtf8);
-      ++i;
-    } else {
-      i += length;
-    }
-  }
+  for (std::size_t i = 0; i < text.size();) i = static_cast<unsigned char>(text[i]) < 0x80 ? i + 1 : step_over_utf8(text, i, repair);
   return repair.finish();
 }
 
