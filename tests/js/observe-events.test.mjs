@@ -4,22 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { createEngine, runPrompt, run, L, mockModel, VirtualClock, ProviderError, ConfigError, NotRunningError } from '../../dist/node.js';
+import { call, scriptedModel } from './helpers/scripted-model.mjs';
 
 const LIFECYCLE = ['onRunStart', 'onStepStart', 'onModelCall', 'onToolStart', 'onToolEnd', 'onError', 'onTokenThreshold', 'onStepFinish', 'onRunFinish'];
 
-/** A model that answers call `n` with `respond(n)` (content parts, or a thrown error). */
-function scriptedModel(respond, modelId = 'scripted') {
-  let n = 0;
-  return {
-    provider: 'test',
-    modelId,
-    async generate() {
-      const content = await respond(n++);
-      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 10, outputTokens: 20, totalTokens: 30 } };
-    },
-  };
-}
-const call = (toolName, id) => ({ type: 'tool-call', toolCallId: id, toolName, args: {}, argsText: '{}' });
 const text = (t) => ({ type: 'text', text: t });
 
 async function virtualEngine() {

@@ -4,19 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { createEngine, runPrompt, run, L, mockModel, VirtualClock, RateLimitError, ConfigError } from '../../dist/node.js';
+import { call, scriptedModel } from './helpers/scripted-model.mjs';
 
-function scriptedModel(respond, modelId = 'scripted') {
-  let n = 0;
-  return {
-    provider: 'test',
-    modelId,
-    async generate() {
-      const content = await respond(n++);
-      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 10, outputTokens: 20, totalTokens: 30 } };
-    },
-  };
-}
-const call = (toolName, id) => ({ type: 'tool-call', toolCallId: id, toolName, args: {}, argsText: '{}' });
 
 test('a prompt run reports step, running tools, tokens, cost and engine-clock time', async () => {
   const engine = await createEngine({ clock: new VirtualClock(Date.parse('2026-12-01T00:00:00Z')) });

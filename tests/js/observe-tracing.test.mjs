@@ -10,20 +10,8 @@ import { trace, context } from '@opentelemetry/api';
 import { InMemorySpanExporter, BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 import { createEngine, runPrompt, mockModel, VirtualClock, ProviderError, ConfigError, TracingError } from '../../dist/node.js';
+import { call, scriptedModel } from './helpers/scripted-model.mjs';
 
-/** A model that answers call `n` with `respond(n)` (content parts, or a thrown error). */
-function scriptedModel(respond, modelId = 'scripted') {
-  let n = 0;
-  return {
-    provider: 'test',
-    modelId,
-    async generate() {
-      const content = await respond(n++);
-      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 10, outputTokens: 20, totalTokens: 30 } };
-    },
-  };
-}
-const call = (toolName, id, args = {}) => ({ type: 'tool-call', toolCallId: id, toolName, args, argsText: JSON.stringify(args) });
 const text = (t) => ({ type: 'text', text: t });
 
 const virtualEngine = () => createEngine({ clock: new VirtualClock(Date.parse('2026-12-01T00:00:00Z')) });
