@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import {
   BatchError, ConfigError, mockModel, NotRunningError, offlineEmbedding, ParallelError, PipelineError, runPrompt,
 } from '../../dist/node.js';
+import { whileLive } from './helpers/while-live.mjs';
 
 const objectSchema = { type: 'object', properties: {}, additionalProperties: true };
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
@@ -18,29 +19,6 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
   });
 });
 
-/**
- * Runs a prompt whose model calls tool `go` once; `go` runs `body(ctx)` while the run is live.
- * Resolves with body's value or error, and the run's events.
- */
-async function whileLive(define, body) {
-  let outcome;
-  const events = [];
-  const model = mockModel([{ type: 'tool-call', toolName: 'go', args: {} }, { type: 'text', text: 'done' }]);
-  const { result } = await runPrompt(async (ctx) => {
-    await define(ctx);
-    ctx.defTool('go', 'runs the test body', objectSchema, async () => {
-      try {
-        outcome = { value: await body(ctx) };
-      } catch (error) {
-        outcome = { error };
-      }
-      return 'ok';
-    });
-    ctx.$`go`;
-  }, { model, onEvent: (e) => events.push(e) });
-  assert.equal(await result.text, 'done');
-  return { ...outcome, events };
-}
 
 // ------------------------------------------------------------------------------------ pipelines
 

@@ -7,30 +7,13 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 
 import { AbortError, ConfigError, L, mockModel, ResourceError, run, runPrompt } from '../../dist/node.js';
+import { whileLive } from './helpers/while-live.mjs';
 
 const objectSchema = { type: 'object', properties: {}, additionalProperties: true };
 const schema = objectSchema;
 
-/** A prompt whose model calls tool `go` once, then says done; `go` runs `body(toolContext)`. */
-async function withTool(define, body, config = {}) {
-  let outcome;
-  const events = [];
-  const model = mockModel([{ type: 'tool-call', toolName: 'go', args: {} }, { type: 'text', text: 'done' }]);
-  const { result } = await runPrompt((ctx) => {
-    define(ctx);
-    ctx.defTool('go', 'runs the test body', objectSchema, async (args, context) => {
-      try {
-        outcome = { value: await body(context) };
-      } catch (error) {
-        outcome = { error };
-      }
-      return 'ok';
-    });
-    ctx.$`go`;
-  }, { model, onEvent: (e) => events.push(e), ...config });
-  assert.equal(await result.text, 'done');
-  return { ...outcome, events };
-}
+/** {@link whileLive} with `body(toolContext)`: the tool's `resources` are what these tests use. */
+const withTool = (define, body, config) => whileLive(define, (_ctx, toolContext) => body(toolContext), config);
 
 test("the proposal's resource examples run as written: lazy, then cleaned up when the prompt completes", async () => {
   // Stands in for pg's Pool (the example's own dependency).

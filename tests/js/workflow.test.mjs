@@ -6,33 +6,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { ConfigError, mockModel, NotRunningError, runPrompt, TimeoutError, WorkflowError } from '../../dist/node.js';
+import { whileLive } from './helpers/while-live.mjs';
 
 const objectSchema = { type: 'object', properties: {}, additionalProperties: true };
 const filesSchema = { type: 'object', properties: { files: { type: 'array', items: { type: 'string' } } }, required: ['files'] };
 
-/**
- * Runs a prompt whose model calls tool `go` once; `go` runs `body(ctx)` while the run is live (where
- * ctx.runWorkflow works). Resolves with body's value or error, and the run's events.
- */
-async function whileLive(define, body, config = {}) {
-  let outcome;
-  const events = [];
-  const model = mockModel([{ type: 'tool-call', toolName: 'go', args: {} }, { type: 'text', text: 'done' }]);
-  const { result } = await runPrompt((ctx) => {
-    define(ctx);
-    ctx.defTool('go', 'runs the test body', objectSchema, async () => {
-      try {
-        outcome = { value: await body(ctx) };
-      } catch (error) {
-        outcome = { error };
-      }
-      return 'ok';
-    });
-    ctx.$`go`;
-  }, { model, onEvent: (e) => events.push(e), ...config });
-  assert.equal(await result.text, 'done');
-  return { ...outcome, events };
-}
 
 function analyzerAgent(ctx, answer, seen = []) {
   ctx.defAgent('codeAnalyzer', 'Analyze code quality', filesSchema, (args, agentCtx) => {
