@@ -164,6 +164,27 @@ test('L.event(name, data) in a directive agent reaches defEvent handlers of run(
   assert.deepEqual(got, [['start', 'conversation'], ['phase', { n: 1 }], ['finish', true]]);
 });
 
+test("events of a directive run's parallel branches reach the run's handlers with the branch's path", async () => {
+  const got = [];
+  const worker = (topic) =>
+    function* () {
+      yield* L.event('phase', { topic });
+      yield* L.user`write about ${topic}`;
+      return (yield* L.reply).value;
+    };
+  const answers = await run(function* () {
+    return yield* L.branch({ docs: worker('docs'), tests: worker('tests') });
+  }, {
+    models: { default: mockModel([{ type: 'text', text: 'one' }, { type: 'end-step' }, { type: 'text', text: 'two' }]) },
+    define: (ctx) => {
+      ctx.defEvent('phase', (e) => got.push(`${e.path.join('/')} phase ${e.value.topic}`));
+      ctx.defEvent('onModelCall', (e) => got.push(`${e.path.join('/')} model-call`));
+    },
+  });
+  assert.deepEqual(Object.keys(answers), ['docs', 'tests']);
+  assert.deepEqual(got.sort(), ['root/docs model-call', 'root/docs phase docs', 'root/tests model-call', 'root/tests phase tests']);
+});
+
 test('bad event definitions and emits are typed errors naming what is expected', async () => {
   const model = mockModel([{ type: 'text', text: 'x' }]);
   const define = (fn) => runPrompt((ctx) => {
