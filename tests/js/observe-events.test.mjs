@@ -64,6 +64,19 @@ test('every lifecycle event in order for a run with a retry, a tool error and a 
   ]);
 });
 
+test("onTokenThreshold fires once at a token constraint's max too, with {usage, threshold}", async () => {
+  const got = [];
+  const model = mockModel([{ type: 'tool-call', toolName: 't', args: {} }, { type: 'tool-call', toolName: 't', args: {} }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defConstraint('budget', 'tokens', { max: 50, onExceeded: 'warn' });
+    ctx.defTool('t', 't', {}, () => 'x');
+    ctx.defEvent('onTokenThreshold', (e) => got.push([e.usage, e.threshold]));
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(got, [[60, 50]]); // 2 calls × 30 tokens reach 50; the third call fires nothing more
+});
+
 test('a throwing handler is reported as an onError event and the run goes on', async () => {
   const model = mockModel([{ type: 'tool-call', toolName: 'echo', args: {} }, { type: 'text', text: 'fine' }]);
   const errors = [];
