@@ -175,7 +175,7 @@ test('sampling 0 exports nothing and the engine emits no span events', async () 
   assert.ok(!prompt.events.some((e) => e.type === 'span-start'));
 });
 
-test('tools of a directive run have trace too: their spans hang under the tool call, branches under the run', async () => {
+test('tools of a directive run have trace too: their spans hang under the tool call, parallel branches under the run', async () => {
   const engine = await virtualEngine();
   const exporter = new InMemorySpanExporter();
   const schema = { type: 'object', properties: { sql: { type: 'string' } }, required: ['sql'] };
@@ -183,11 +183,13 @@ test('tools of a directive run have trace too: their spans hang under the tool c
   const answer = await run(function* () {
     yield* L.user`count the users`;
     const counted = yield* L.reply;
-    const checked = yield* L.branch(function* () {
-      yield* L.user`check it`;
-      return (yield* L.reply).value;
-    });
-    return `${counted.value}, ${checked}`;
+    const check = (what) =>
+      function* () {
+        yield* L.user`check ${what}`;
+        return (yield* L.reply).value;
+      };
+    const checked = yield* L.branch([check('the count'), check('the query')]);
+    return `${counted.value}, ${checked.join(' and ')}`;
   }, {
     engine,
     models: { default: model },
@@ -205,7 +207,7 @@ test('tools of a directive run have trace too: their spans hang under the tool c
     },
     define: (ctx) => ctx.defTracing('main', { exporters: [exporter] }),
   });
-  assert.equal(answer, '2 users, checked');
+  assert.equal(answer, '2 users, checked and checked');
   const spans = exporter.getFinishedSpans();
   const one = byName(spans);
   const root = one('invoke_agent root');
@@ -221,11 +223,12 @@ test('tools of a directive run have trace too: their spans hang under the tool c
     return chain;
   };
   assert.equal(ancestors(tool).at(-1), 'invoke_agent root', `the tool call is in the run: ${ancestors(tool).join(' < ')}`);
-  // The branch is a span of the run; its model call is inside it.
-  const branch = one('branch 0');
-  assert.equal(ancestors(branch).at(-1), 'invoke_agent root');
-  const branchChats = spans.filter((s) => s.name === 'chat scripted' && ancestors(s).includes('branch 0'));
-  assert.equal(branchChats.length, 1, 'the branch\'s reply is a chat span under the branch');
+  // Each parallel branch is a span of the run; its model call is inside it.
+  for (const name of ['branch 0', 'branch 1']) {
+    assert.equal(ancestors(one(name)).at(-1), 'invoke_agent root');
+    const branchChats = spans.filter((s) => s.name === 'chat scripted' && ancestors(s).includes(name));
+    assert.equal(branchChats.length, 1, `the reply of ${name} is a chat span under it`);
+  }
 
   // In an untraced run, a tool's trace makes non-recording spans.
   let recording;
