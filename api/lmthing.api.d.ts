@@ -756,6 +756,8 @@ interface FallbackEvent extends Located {
     to?: string;
     error: string;
     log?: boolean;
+    toolCallId?: string | null;
+    stepNumber?: number | null;
 }
 
 // ---- FallbackStrategy — definitions/resilience.d.ts
@@ -2437,6 +2439,7 @@ interface ToolCall {
 interface ToolCallContext {
     toolCallId: string;
     abortSignal: AbortSignal;
+    trace: ToolTrace;
     resources: Resources;
 }
 

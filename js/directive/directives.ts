@@ -9,6 +9,7 @@ import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
 import { ConfigError } from '../errors.js';
 import { checkCustomEventName } from '../observe/lifecycle.js';
+import type { ToolTrace } from '../observe/tracing.js';
 import type { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';
 import { Tag as TagClass } from './messages.js';
 
@@ -176,6 +177,8 @@ export interface ToolCallContext {
   toolCallId: string;
   /** Aborted when the run is cancelled. */
   abortSignal: AbortSignal;
+  /** Spans of your own under this call's span (`trace.startSpan(name)`); non-recording when the run has no `defTracing` in `define`. */
+  trace: ToolTrace;
   /** The `defResource` values and `defResourcePool`s defined in `run(agent, {define})`. */
   resources: Resources;
 }

@@ -12,7 +12,7 @@ import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
-import { openTracing, tracingKind, type SpanBuilder } from '../observe/tracing.js';
+import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
 import { stateKind } from '../definitions/state.js';
@@ -213,6 +213,8 @@ class DirectiveRun {
 
   /** The run's states (docs/state-and-caches.md): loaded before user code is called back, changes sent before its answer. */
   private runStates: RunStates | undefined;
+  /** The run tree's spans when it is traced (`defTracing` in `define`): tools' `context.trace` hangs under them. */
+  private tracing: SpanBuilder | undefined;
 
   private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
@@ -250,7 +252,7 @@ class DirectiveRun {
     // defTracing and the meterProvider (docs/observability.md); the agent's branches are spans of the one tree.
     let tracing: SpanBuilder | undefined;
     try {
-      tracing = await openTracing(definitionsOf(this.definitions).values(tracingKind)[0]);
+      tracing = this.tracing = await openTracing(definitionsOf(this.definitions).values(tracingKind)[0]);
     } catch (err) {
       human.close();
       throw err;
@@ -479,8 +481,15 @@ class DirectiveRun {
     const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}), toolPolicyShape);
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
-    const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string }, call: CallbackContext) => {
-      let result = await (impl as ToolImpl)(args, { toolCallId: info.toolCallId, abortSignal: call.signal, resources: resourcesFor(this.engine, call) });
+    const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string; span?: number }, call: CallbackContext) => {
+      let result = await inToolSpan(this.tracing, info.span, () =>
+        (impl as ToolImpl)(args, {
+          toolCallId: info.toolCallId,
+          abortSignal: call.signal,
+          trace: this.tracing?.toolTrace(info.span) ?? untracedToolTrace,
+          resources: resourcesFor(this.engine, call),
+        }),
+      );
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);
         if (!parent) throw new Error(`tool "${name}": its conversation has ended`);

@@ -207,9 +207,22 @@ export class SpanBuilder {
 
   /** `context.trace` of a tool call whose engine span is `span`. */
   toolTrace(span: number | undefined): ToolTrace {
-    const parent = span === undefined ? undefined : this.spans.get(span);
-    const context = parent ? this.api.trace.setSpan(this.root, parent) : this.root;
+    const context = this.contextOf(span);
     return { startSpan: (name, options) => this.tracer.startSpan(name, options, context) };
+  }
+
+  /**
+   * Runs a tool's code with its call's span as the active OpenTelemetry context, so spans the code
+   * starts through the API (`startActiveSpan`, instrumented libraries) hang under the tool call too.
+   */
+  inToolSpan<T>(span: number | undefined, fn: () => T): T {
+    return this.api.context.with(this.contextOf(span), fn);
+  }
+
+  /** The context whose active span is the engine span `span` (the run's starting context without it). */
+  private contextOf(span: number | undefined): Context {
+    const parent = span === undefined ? undefined : this.spans.get(span);
+    return parent ? this.api.trace.setSpan(this.root, parent) : this.root;
   }
 
   /**
@@ -226,8 +239,7 @@ export class SpanBuilder {
   }
 
   private start(event: SpanStartEvent): void {
-    const parent = event.parent === null ? undefined : this.spans.get(event.parent);
-    const context = parent ? this.api.trace.setSpan(this.root, parent) : this.root;
+    const context = this.contextOf(event.parent ?? undefined);
     const kind = event.kind === 'model' ? this.api.SpanKind.CLIENT : this.api.SpanKind.INTERNAL;
     const attributes: Attributes = { ...this.attributes, ...this.convert(event.attributes), 'lmthing.span.kind': event.kind };
     if (Array.isArray(event.path)) attributes['lmthing.path'] = event.path.join('/');
@@ -272,6 +284,11 @@ function hrTime(ms: number): HrTime {
   const whole = Math.floor(Math.max(ms, 0));
   const nanos = Math.round((Math.max(ms, 0) - whole) * 1e6);
   return [Math.floor(whole / 1000), (whole % 1000) * 1e6 + Math.min(nanos, 999_999)];
+}
+
+/** Runs a tool call's code under its span when the tree is traced (see {@link SpanBuilder.inToolSpan}). */
+export function inToolSpan<T>(tracing: SpanBuilder | undefined, span: number | undefined, fn: () => T): T {
+  return tracing ? tracing.inToolSpan(span, fn) : fn();
 }
 
 /** The span `context.trace.startSpan` returns when the run is not traced: records nothing. */

@@ -11,7 +11,7 @@ import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
-import { openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
+import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import type { MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
@@ -383,7 +383,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       description: def.description,
       parameters: def.parameters,
       callback: register(def.name, (args: JsonObject, info: { toolCallId: string; span?: number }, call: CallbackContext) =>
-        interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) =>
+        inToolSpan(place.tracing, info.span, () => interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) =>
           executeTool(
             engine,
             def,
@@ -402,7 +402,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
               place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
             },
           ),
-        ),
+        )),
       ),
       options: toolWire(def, definitionsOf(ctx)),
     }));

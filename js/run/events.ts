@@ -81,6 +81,9 @@ export interface FallbackEvent extends Located {
   to?: string;
   error: string;
   log?: boolean;
+  /** A tool's fallback (`alternative`, `default`): the call it stands in for. */
+  toolCallId?: string | null;
+  stepNumber?: number | null;
 }
 
 export interface CircuitStateEvent extends Located {

@@ -121,7 +121,10 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
   } else if (type == "fallback") {
     record(*b.fallbacks, {text_of(event, "name"), text_of(event, "strategy")}, 1, run, path);
     if (tracer_) {
-      const SpanId span = tracer_->start(run, path, tracer_->parent_at(run, path), "fallback " + text_of(event, "name"), "fallback",
+      // A tool's fallback is part of its call; a model cascade belongs to the step.
+      SpanId parent = event.contains("toolCallId") ? tracer_->recall(Tracer::tool_key(run, text_of(event, "toolCallId"))) : 0;
+      if (!parent) parent = tracer_->parent_at(run, path);
+      const SpanId span = tracer_->start(run, path, parent, "fallback " + text_of(event, "name"), "fallback",
                                          json{{"lmthing.fallback.strategy", text_of(event, "strategy")},
                                               {"lmthing.fallback.from", text_of(event, "from")},
                                               {"lmthing.fallback.to", text_of(event, "to")},

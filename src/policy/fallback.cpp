@@ -116,6 +116,13 @@ class CascadeInterceptor : public pipeline::Interceptor {
   std::map<std::string, std::string> replaced_;  // original model -> the cascade model that replaced it
 };
 
+// A tool fallback event says which call it stands in for (its span is part of that call's).
+json with_call(const Call& call, json event) {
+  event["toolCallId"] = call.context.value("toolCallId", json());
+  event["stepNumber"] = call.context.value("stepNumber", json());
+  return event;
+}
+
 // A tool call that failed for good: a default value stands in, or the same arguments go to
 // alternative tools (each through its own whole pipeline: guards, approval, retries ...).
 class ToolFallbackInterceptor : public pipeline::Interceptor {
@@ -128,20 +135,24 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
     std::optional<WireError> failure = std::move(attempt.failure);
     if (call.env->cancelled() || !falls_back(policy_, *failure, true)) throw OpFailed(*failure);
     if (policy_.strategy == FallbackPolicy::Strategy::Default) {
-      call.env->emit(json{
-          {"type", "fallback"}, {"strategy", "default"}, {"name", name_}, {"from", call.target}, {"error", failure->message}, {"log", policy_.log}});
+      call.env->emit(with_call(call, json{{"type", "fallback"},
+                                          {"strategy", "default"},
+                                          {"name", name_},
+                                          {"from", call.target},
+                                          {"error", failure->message},
+                                          {"log", policy_.log}}));
       if (call.substituted) *call.substituted = true;
       co_return policy_.value;
     }
     if (call.depth >= kMaxReentries) throw OpFailed(*failure);
     for (const auto& alternative : alternatives_of(policy_, call.target)) {
       const pipeline::ToolBox::Entry* entry = call.env->tools ? call.env->tools->find(alternative) : nullptr;
-      call.env->emit(json{{"type", "fallback"},
-                          {"strategy", "alternative"},
-                          {"name", name_},
-                          {"from", call.target},
-                          {"to", alternative},
-                          {"error", failure->message}});
+      call.env->emit(with_call(call, json{{"type", "fallback"},
+                                          {"strategy", "alternative"},
+                                          {"name", name_},
+                                          {"from", call.target},
+                                          {"to", alternative},
+                                          {"error", failure->message}}));
       if (!entry) {
         failure = WireError{"callback", "alternative tool \"" + alternative + "\" is not available", json::object()};
         continue;

@@ -295,3 +295,94 @@ test('--progress prints plain progress lines to stderr when it is not a terminal
   assert.equal(lines.length, expected.length, r.stderr);
   lines.forEach((line, i) => assert.match(line, expected[i]));
 });
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`, in Debian's essential bsdutils), so stdout
+ * and stderr are a TTY as in an interactive shell; returns what the terminal received, both streams
+ * in the order they were written.
+ */
+function lmthingOnTerminal(args) {
+  const quote = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, cli, ...args].map(quote).join(' ');
+  const r = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.error, undefined, `util-linux script(1) runs the CLI on a pseudo-terminal: ${r.error?.message}`);
+  return { code: r.status, output: r.stdout };
+}
+
+/**
+ * What a terminal shows after `raw`: `\r` returns to the line's start, `ESC[2K` clears the line,
+ * `\n` starts a new one. Also every status line drawn (`step ...` written after a clear-and-return).
+ */
+function terminalScreen(raw) {
+  const lines = [''];
+  let column = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw.startsWith('\x1b[2K', i)) {
+      lines[lines.length - 1] = '';
+      i += 3;
+    } else if (raw[i] === '\r') column = 0;
+    else if (raw[i] === '\n') {
+      lines.push('');
+      column = 0;
+    } else {
+      const line = lines.at(-1);
+      lines[lines.length - 1] = line.slice(0, column) + raw[i] + line.slice(column + 1);
+      column++;
+    }
+  }
+  const drawn = raw.split('\r\x1b[2K').slice(1).map((segment) => segment.split(/[\r\n]/)[0]).filter((s) => s.startsWith('step '));
+  return { lines, drawn };
+}
+
+test('on a terminal, a live status line (step, tool running, tokens, elapsed, cost) is redrawn in place and cleared for the text', (t) => {
+  const { dir, file } = tempPromptFile(`export const config = { model: 'mock', options: { maxSteps: 5 } };
+export default (ctx) => {
+  ctx.defConstraint('spend', 'cost', { max: 1, prices: { mock: { input: 1000, output: 2000 } } });
+  ctx.defTool('getWeather', 'weather', {}, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { tempC: 21 };
+  });
+  ctx.$\`weather?\`;
+};
+export const mock = [
+  { type: 'text', text: 'Checking the weather.\\n' },
+  { type: 'tool-call', toolName: 'getWeather', args: {} },
+  { type: 'text', text: 'It is 21 °C in Paris.' },
+];
+`);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = lmthingOnTerminal(['run', file]);
+  assert.equal(r.code, 0, JSON.stringify(r.output));
+  assert.doesNotMatch(r.output.replaceAll('\x1b[2K', ''), /\x1b/, 'no escape sequence but the line clear');
+  const { lines, drawn } = terminalScreen(r.output);
+  // What stays on the screen is the model's text only: every status line was cleared.
+  assert.deepEqual(lines, ['Checking the weather.', 'It is 21 °C in Paris.', '']);
+  // Each status line drawn has the step, the tools running, the tokens, the elapsed time and the cost.
+  const seconds = String.raw`\d+\.\ds`;
+  const status = new RegExp(String.raw`^step [01]( · running getWeather)? · \d+ tokens · ${seconds}( · \$\d+\.\d{4})?$`);
+  assert.match(drawn[0], new RegExp(String.raw`^step 0 · 0 tokens · ${seconds}$`), 'shown from the start of the run');
+  for (const line of drawn) assert.match(line, status);
+  // 1 model call: 10 input + 20 output tokens, at $1000 / $2000 per 1M = $0.0500, while the tool runs.
+  assert.ok(drawn.some((line) => new RegExp(String.raw`^step 0 · running getWeather · 30 tokens · ${seconds} · \$0\.0500$`).test(line)), drawn.join('\n'));
+  assert.ok(drawn.some((line) => line.startsWith('step 1 · 30 tokens')), 'the second step is shown before its text streams');
+  // The status line is cleared before the text starts and not drawn again while its line is open.
+  const textLine = r.output.split('\r\n').find((l) => l.includes('It is 21'));
+  assert.ok(textLine.endsWith('\r\x1b[2KIt is 21 °C in Paris.'), JSON.stringify(textLine));
+});
+
+test('on a terminal a failing run clears its status line before the error line', (t) => {
+  const { dir, file } = tempPromptFile(`export const config = {
+  model: { provider: 'x', modelId: 'y', generate: async () => { throw new Error('upstream down'); } },
+  options: { maxRetries: 0 },
+};
+export default (ctx) => { ctx.$\`hi\`; };
+`);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = lmthingOnTerminal(['run', file]);
+  assert.equal(r.code, 1);
+  const { lines, drawn } = terminalScreen(r.output);
+  assert.ok(drawn.length > 0 && drawn.every((l) => l.startsWith('step 0 · 0 tokens')), drawn.join('\n'));
+  assert.match(drawn.at(-1), / · done$/);
+  assert.equal(lines.filter((l) => l !== '').length, 1, JSON.stringify(lines));
+  assert.match(lines[0], /^lmthing: \w+( \([A-Z_]+\))?: .*upstream down$/);
+});

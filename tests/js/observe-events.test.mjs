@@ -64,6 +64,19 @@ test('every lifecycle event in order for a run with a retry, a tool error and a 
   ]);
 });
 
+test("onTokenThreshold fires once at a token constraint's max too, with {usage, threshold}", async () => {
+  const got = [];
+  const model = mockModel([{ type: 'tool-call', toolName: 't', args: {} }, { type: 'tool-call', toolName: 't', args: {} }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defConstraint('budget', 'tokens', { max: 50, onExceeded: 'warn' });
+    ctx.defTool('t', 't', {}, () => 'x');
+    ctx.defEvent('onTokenThreshold', (e) => got.push([e.usage, e.threshold]));
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(got, [[60, 50]]); // 2 calls × 30 tokens reach 50; the third call fires nothing more
+});
+
 test('a throwing handler is reported as an onError event and the run goes on', async () => {
   const model = mockModel([{ type: 'tool-call', toolName: 'echo', args: {} }, { type: 'text', text: 'fine' }]);
   const errors = [];
@@ -162,6 +175,27 @@ test('L.event(name, data) in a directive agent reaches defEvent handlers of run(
   });
   assert.equal(answer, 'hello');
   assert.deepEqual(got, [['start', 'conversation'], ['phase', { n: 1 }], ['finish', true]]);
+});
+
+test("events of a directive run's parallel branches reach the run's handlers with the branch's path", async () => {
+  const got = [];
+  const worker = (topic) =>
+    function* () {
+      yield* L.event('phase', { topic });
+      yield* L.user`write about ${topic}`;
+      return (yield* L.reply).value;
+    };
+  const answers = await run(function* () {
+    return yield* L.branch({ docs: worker('docs'), tests: worker('tests') });
+  }, {
+    models: { default: mockModel([{ type: 'text', text: 'one' }, { type: 'end-step' }, { type: 'text', text: 'two' }]) },
+    define: (ctx) => {
+      ctx.defEvent('phase', (e) => got.push(`${e.path.join('/')} phase ${e.value.topic}`));
+      ctx.defEvent('onModelCall', (e) => got.push(`${e.path.join('/')} model-call`));
+    },
+  });
+  assert.deepEqual(Object.keys(answers), ['docs', 'tests']);
+  assert.deepEqual(got.sort(), ['root/docs model-call', 'root/docs phase docs', 'root/tests model-call', 'root/tests phase tests']);
 });
 
 test('bad event definitions and emits are typed errors naming what is expected', async () => {

@@ -121,6 +121,47 @@ test('ctx.logger works in tools, hooks and sub-agents; lifecycle logs go out at 
   assert.ok(!info.some((r) => r.msg.startsWith('run event ')));
 });
 
+test("ctx.logger in a workflow step and in a plugin (the seed's logging plugin)", async () => {
+  const records = [];
+  const loggingPlugin = {
+    name: 'logging',
+    version: '1.0.0',
+    install: async (ctx) => {
+      ctx.defLogger('plugin-logger', { level: 'debug', outputs: [(record) => records.push(record)] });
+      ctx.defHook(({ messages, stepNumber }) => {
+        ctx.logger.debug('Step executed', { stepNumber, messageCount: messages.length });
+        return {};
+      });
+    },
+  };
+  const model = mockModel([{ type: 'tool-call', toolName: 'review', args: {} }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defPlugin('logging', loggingPlugin);
+    ctx.defWorkflow('review', [
+      {
+        id: 'check',
+        action: (wctx) => {
+          ctx.logger.info('workflow step ran', { step: 'check', attempt: wctx.attempt, apiKey: KEY });
+          return 'checked';
+        },
+      },
+    ]);
+    ctx.defTool('review', 'reviews', {}, async () => (await ctx.runWorkflow('review', {})).output);
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  const own = records.filter((r) => !r.msg.startsWith('run event '));
+  assert.deepEqual(own.map((r) => [r.logger, r.level, r.msg, r.stepNumber ?? r.step]), [
+    ['plugin-logger', 'debug', 'Step executed', 0],
+    ['plugin-logger', 'info', 'workflow step ran', 'check'],
+    ['plugin-logger', 'debug', 'Step executed', 1],
+  ]);
+  assert.equal(own[1].attempt, 1);
+  assert.equal(own[1].apiKey, REDACTED);
+  // The engine's lifecycle logs reach the plugin's debug logger too.
+  assert.ok(records.some((r) => r.msg === 'run event tool-call' && r.event.toolName === 'review'));
+});
+
 test('bad logger configs are ConfigErrors naming the option', async () => {
   const define = (config) => runPrompt((ctx) => {
     ctx.defLogger('app', config);

@@ -15,7 +15,7 @@ test('a prompt run reports step, running tools, tokens, cost and engine-clock ti
     return [{ type: 'text', text: 'done' }];
   });
   const updates = [];
-  const { result } = await runPrompt((ctx) => {
+  const { result, prompt } = await runPrompt((ctx) => {
     ctx.defConstraint('spend', 'cost', { max: 10, prices: { scripted: { input: 1, output: 2 } } });
     ctx.defTool('a', 'a', {}, () => 'A');
     ctx.defTool('b', 'b', {}, () => 'B');
@@ -38,6 +38,11 @@ test('a prompt run reports step, running tools, tokens, cost and engine-clock ti
   assert.deepEqual(modelCalls.map((p) => p.inputTokens), [0, 10, 20]);
   // Nothing after done.
   assert.equal(updates.filter((p) => p.done).length, 1);
+  // The same cost is the built-in lmthing_cost_usd_total metric, by the run's model reference.
+  const { metrics } = await prompt.metrics();
+  const cost = metrics.find((m) => m.name === 'lmthing_cost_usd_total');
+  assert.deepEqual(cost.series.map((s) => s.labels), [{ model: 'test:scripted' }]);
+  assert.ok(Math.abs(cost.series[0].value - last.costUsd) < 1e-12);
 });
 
 test('a directive run reports progress too; onProgress must be a function', async () => {

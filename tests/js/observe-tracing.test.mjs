@@ -7,9 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { trace, context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
-import { createEngine, runPrompt, mockModel, VirtualClock, ProviderError, ConfigError, TracingError } from '../../dist/node.js';
+import { createEngine, runPrompt, run, L, mockModel, VirtualClock, ProviderError, ConfigError, TracingError } from '../../dist/node.js';
 import { call, scriptedModel } from './helpers/scripted-model.mjs';
 
 const text = (t) => ({ type: 'text', text: t });
@@ -174,7 +175,85 @@ test('sampling 0 exports nothing and the engine emits no span events', async () 
   assert.ok(!prompt.events.some((e) => e.type === 'span-start'));
 });
 
-test('a registered global tracer provider is used, and the run hangs under the active span', async () => {
+test('tools of a directive run have trace too: their spans hang under the tool call, parallel branches under the run', async () => {
+  const engine = await virtualEngine();
+  const exporter = new InMemorySpanExporter();
+  const schema = { type: 'object', properties: { sql: { type: 'string' } }, required: ['sql'] };
+  const model = scriptedModel((n) => (n === 0 ? [call('query', 'c1', { sql: 'select id from users' })] : [text(n === 1 ? '2 users' : 'checked')]));
+  const answer = await run(function* () {
+    yield* L.user`count the users`;
+    const counted = yield* L.reply;
+    const check = (what) =>
+      function* () {
+        yield* L.user`check ${what}`;
+        return (yield* L.reply).value;
+      };
+    const checked = yield* L.branch([check('the count'), check('the query')]);
+    return `${counted.value}, ${checked.join(' and ')}`;
+  }, {
+    engine,
+    models: { default: model },
+    tools: {
+      query: {
+        description: 'runs a query',
+        parameters: schema,
+        execute: async (args, { trace: t }) => {
+          const span = t.startSpan('database-query');
+          span.setAttribute('db.query.text', args.sql);
+          span.end();
+          return [{ id: 1 }, { id: 2 }];
+        },
+      },
+    },
+    define: (ctx) => ctx.defTracing('main', { exporters: [exporter] }),
+  });
+  assert.equal(answer, '2 users, checked and checked');
+  const spans = exporter.getFinishedSpans();
+  const one = byName(spans);
+  const root = one('invoke_agent root');
+  assert.equal(root.attributes['lmthing.run.kind'], 'conversation');
+  const tool = one('execute_tool query');
+  const dbQuery = one('database-query');
+  assert.equal(parentOf(dbQuery), idOf(tool), 'the tool\'s own span is a child of its execute_tool span');
+  assert.equal(dbQuery.attributes['db.query.text'], 'select id from users');
+  assert.equal(dbQuery.spanContext().traceId, root.spanContext().traceId);
+  const ancestors = (span) => {
+    const chain = [];
+    for (let s = span; s; s = spans.find((p) => idOf(p) === parentOf(s))) chain.push(s.name);
+    return chain;
+  };
+  assert.equal(ancestors(tool).at(-1), 'invoke_agent root', `the tool call is in the run: ${ancestors(tool).join(' < ')}`);
+  // Each parallel branch is a span of the run; its model call is inside it.
+  for (const name of ['branch 0', 'branch 1']) {
+    assert.equal(ancestors(one(name)).at(-1), 'invoke_agent root');
+    const branchChats = spans.filter((s) => s.name === 'chat scripted' && ancestors(s).includes(name));
+    assert.equal(branchChats.length, 1, `the reply of ${name} is a chat span under it`);
+  }
+
+  // In an untraced run, a tool's trace makes non-recording spans.
+  let recording;
+  await run(function* () {
+    yield* L.user`again`;
+    return (yield* L.reply).value;
+  }, {
+    engine,
+    models: { default: mockModel([{ type: 'tool-call', toolName: 'probe', args: {} }, text('ok')]) },
+    tools: {
+      probe: {
+        parameters: {},
+        execute: (_args, { trace: t }) => {
+          const span = t.startSpan('inner');
+          recording = span.isRecording();
+          span.end();
+          return 'ok';
+        },
+      },
+    },
+  });
+  assert.equal(recording, false);
+});
+
+test('a registered global tracer provider is used; without a context manager the run starts its own trace', async () => {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   assert.ok(trace.setGlobalTracerProvider(provider));
@@ -192,12 +271,75 @@ test('a registered global tracer provider is used, and the run hangs under the a
     const spans = exporter.getFinishedSpans();
     const root = spans.find((s) => s.name === 'invoke_agent root');
     assert.ok(root);
-    // Without a context manager the active context is the root one, so the run starts its own trace;
-    // with an explicit tracerProvider the same applies. Either way every span shares the run's trace.
+    // Without a context manager the active context is the root one, so the run starts its own trace
+    // (with one, the run hangs under the active span: the AsyncLocalStorage test below).
     assert.ok(spans.filter((s) => s.name !== 'request').every((s) => s.spanContext().traceId === root.spanContext().traceId));
     assert.ok(spans.some((s) => s.name === 'chat mock'));
   } finally {
     trace.disable();
+  }
+});
+
+test("the root span's parent is the caller's active span (startActiveSpan, AsyncLocalStorage context manager); tool code runs under its tool span", async () => {
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  assert.ok(context.setGlobalContextManager(contextManager));
+  try {
+    const engine = await virtualEngine();
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const app = provider.getTracer('app');
+    // Two requests at once, each its own active span: each run must hang under its own request.
+    const handle = (request) =>
+      app.startActiveSpan(`request ${request}`, async (span) => {
+        try {
+          const { result } = await runPrompt((ctx) => {
+            ctx.defTracing('traced', { tracerProvider: provider });
+            ctx.defTool('lookup', 'looks up', {}, async () => {
+              await new Promise((resolve) => setTimeout(resolve, 5)); // the other request runs meanwhile
+              // Code in the tool that starts spans through the API (as instrumented libraries do).
+              return app.startActiveSpan(`lookup-db ${request}`, (db) => {
+                db.end();
+                return 'found';
+              });
+            });
+            ctx.$`look up ${request}`;
+          }, { model: mockModel([{ type: 'tool-call', toolName: 'lookup', args: {} }, text(`answer ${request}`)]), engine });
+          return await result.text;
+        } finally {
+          span.end();
+        }
+      });
+    const directive = () =>
+      app.startActiveSpan('request C', async (span) => {
+        try {
+          return await run(function* () {
+            yield* L.user`hi`;
+            return (yield* L.reply).value;
+          }, { engine, models: { default: mockModel([text('answer C')]) }, define: (ctx) => ctx.defTracing('traced', { tracerProvider: provider }) });
+        } finally {
+          span.end();
+        }
+      });
+    assert.deepEqual(await Promise.all([handle('A'), handle('B'), directive()]), ['answer A', 'answer B', 'answer C']);
+    const spans = exporter.getFinishedSpans();
+    const named = (name) => spans.filter((s) => s.name === name);
+    const roots = named('invoke_agent root');
+    assert.equal(roots.length, 3);
+    for (const request of ['A', 'B', 'C']) {
+      const [outer] = named(`request ${request}`);
+      const root = roots.find((s) => parentOf(s) === idOf(outer));
+      assert.ok(root, `a run span is a child of request ${request}`);
+      assert.equal(root.spanContext().traceId, outer.spanContext().traceId);
+      const tree = spans.filter((s) => s.spanContext().traceId === outer.spanContext().traceId);
+      assert.ok(tree.every((s) => s === outer || parentOf(s) !== undefined), 'the whole run tree is in the request\'s trace');
+      if (request === 'C') continue;
+      const [db] = named(`lookup-db ${request}`);
+      const tool = tree.find((s) => s.name === 'execute_tool lookup');
+      assert.equal(parentOf(db), idOf(tool), `lookup-db ${request} hangs under its own execute_tool span`);
+    }
+    assert.equal(roots.filter((s) => s.attributes['lmthing.run.kind'] === 'conversation').length, 1);
+  } finally {
+    context.disable();
   }
 });
 

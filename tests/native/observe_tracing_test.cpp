@@ -122,3 +122,23 @@ TEST_CASE("sampling 0 makes no spans; recordInputs puts tool arguments on the sp
     CHECK_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("sampleRate"));
   }
 }
+
+TEST_CASE("a tool's fallback span is part of its tool call", "[observe_tracing]") {
+  Harness h;
+  Script script;
+  script.callbacks["tool:weather"] = [](const json&) -> json { throw std::runtime_error("upstream down"); };
+  script.model_responses = {response({call_part("c1", "weather", json::object())}, "tool-calls"), response({text_part("done")})};
+  json weather = tool_named("weather");
+  weather["options"] = {{"fallback", "unknown"}};
+  json spec = prompt_spec({{"tools", json::array({weather})},
+                           {"definitions", definitions({definition("tracing", "t", json::object()),
+                                                        definition("fallback", "unknown", {{"strategy", "default"}, {"value", "n/a"}})})}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  auto spans = spans_of(h);
+  const Span& tool = named(spans, "execute_tool weather");
+  const Span& fallback = named(spans, "fallback unknown");
+  CHECK(fallback.start["parent"] == tool.start["span"]);
+  CHECK(fallback.start["attributes"]["lmthing.fallback.strategy"] == "default");
+  CHECK(tool.end["status"] == "ok");  // the fallback answered the call
+}
