@@ -70,6 +70,27 @@ test("the proposal's resource examples run as written: lazy, then cleaned up whe
   assert.deepEqual(ended, []);
 });
 
+test("resources.get's promise takes the value's method calls without await, as the proposal writes them", async () => {
+  const written = [];
+  const { value, error } = await withTool(
+    (ctx) => ctx.defResource('fileSystem', 'fs', {
+      initialize: async () => ({ root: '/work', async writeFile(path, content) { written.push([this.root, path, content]); return content.length; } }),
+    }),
+    async ({ resources }) => {
+      const fs = resources.get('fileSystem');
+      const size = await fs.writeFile('a.txt', 'hello');
+      const missing = await resources.get('fileSystem').readFile('a.txt').catch((e) => e);
+      return { size, root: (await fs).root, missing };
+    },
+  );
+  assert.equal(error, undefined, error?.stack);
+  assert.deepEqual(written, [['/work', 'a.txt', 'hello']]); // called on the value, `this` included
+  assert.equal(value.size, 5);
+  assert.equal(value.root, '/work');
+  assert.ok(value.missing instanceof TypeError);
+  assert.match(value.missing.message, /resources\.get\("fileSystem"\)\.readFile\(\.\.\.\): the resource's value has no method "readFile"/);
+});
+
 test('a resource is initialized once for concurrent first gets, shared, and cleaned up with its value', async () => {
   const log = [];
   let made = 0;
