@@ -141,6 +141,22 @@ test("Integration Example 1's workflow: agent, approval, then the tool through i
   assert.deepEqual(value.output, { success: true });
 });
 
+test('runAgent gives an agent answer that is one JSON object parsed; other text stays text', async () => {
+  const answers = ['{"changesNeeded": true, "files": ["a.ts"]}', 'The code looks fine.', '[1, 2]'];
+  const { value, error } = await whileLive(
+    (ctx) => ctx.defAgent('analyst', 'Analyze', objectSchema, (_args, agentCtx) => agentCtx.$`go`, {
+      model: mockModel(answers.flatMap((text) => [{ type: 'text', text }, { type: 'end-step' }])),
+    }),
+    async (ctx) => {
+      const out = [];
+      for (let i = 0; i < answers.length; i++) out.push(await ctx.runAgent('analyst', {}));
+      return out;
+    },
+  );
+  assert.equal(error, undefined, error?.stack);
+  assert.deepEqual(value, [{ changesNeeded: true, files: ['a.ts'] }, 'The code looks fine.', '[1, 2]']);
+});
+
 test('an analyzer failure routes to reportError, which ends the workflow', async () => {
   const { value } = await whileLive(
     (ctx) => {
