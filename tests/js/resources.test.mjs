@@ -62,10 +62,10 @@ test("the proposal's resource examples run as written: lazy, then cleaned up whe
     ctx.$`Read the README`;
   }, { model, onEvent: (e) => e.type.startsWith('tool-') && toolResults.push(e) });
   assert.equal(await result.text, 'read');
-  // As written, `resources.get` resolves to the value (so `fs.readFile` is not there until awaited,
-  // and the example's value has no readFile anyway): the model gets the tool's error and goes on.
+  // As written, `fs.readFile` is called on the get's promise, which waits for the value; but the
+  // example's value has no readFile: the model gets the tool's error, naming it, and goes on.
   assert.equal(toolResults.at(-1).type, 'tool-error');
-  assert.match(toolResults.at(-1).error, /readFile is not a function/);
+  assert.match(toolResults.at(-1).error, /resources\.get\("fileSystem"\)\.readFile\(\.\.\.\): the resource's value has no method "readFile"/);
   // `database` was never used: never initialized, so nothing to end.
   assert.deepEqual(ended, []);
 });
