@@ -86,7 +86,7 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
     if (type !== 'vector')
       throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector'; 'temporal', 'graph' and 'hierarchical' are not built yet)`);
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {dimensions}, got ${c.describe(config)}`);
-    const o = c.checkOptions<MemoryConfig>(where, config as unknown as MemoryConfig, {
+    const o = c.checkOptions<MemoryConfig>(where, config, {
       dimensions: c.integer(1, 65536),
       embeddingModel: (v) => (typeof v === 'string' && v.length > 0) || isEmbeddingModel(v) ? undefined : "a model spec ('openai:text-embedding-3-small') or an embedding model",
       metric: c.oneOf('cosine', 'dot', 'l2'),

@@ -195,7 +195,7 @@ function forwardingCalls<T>(pending: Promise<T>, name: string): PendingResource<
         const method = value?.[key];
         if (typeof method !== 'function')
           throw new TypeError(`resources.get(${JSON.stringify(name)}).${key}(...): the resource's value has no method "${key}" (it is ${c.describe(value)})`);
-        return (await (method as (...a: unknown[]) => unknown).apply(value, args)) as unknown;
+        return await (method as (...a: unknown[]) => unknown).apply(value, args);
       };
     },
   }) as PendingResource<T>;
