@@ -119,15 +119,19 @@ test('Example 1 (code agent): review → analyzer sub-agent → approval → wri
     'run-start root',
     'tool-call reviewCode',
     'workflow-step-start analyze',
+    'tool-call codeAnalyzer',
     'run-start codeAnalyzer',
     'role-assumed seniorDeveloper',
+    'tool-result codeAnalyzer',
     'workflow-step-start requestApproval',
     'approval-request destructiveOp',
     'approval-decision destructiveOp',
     'workflow-step-start applyChanges',
+    'tool-call writeFile',
     'guard writeFile',
     'cache-miss writeFile',
     'validation writeFile',
+    'tool-result writeFile',
     'tool-result reviewCode',
   ]);
   // The analyzer ran under its role, and told what to analyze.
@@ -147,8 +151,10 @@ test('Example 1 (code agent): review → analyzer sub-agent → approval → wri
   assert.ok(processed, `filesProcessed is recorded: ${JSON.stringify(metrics).slice(0, 300)}`);
   // The onToolStart handler logged each tool through the JSON logger.
   const logged = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  // (onToolStart sees the model's tool calls; the workflow's runAgent/runTool calls emit no tool-call event.)
-  assert.deepEqual(logged.filter((l) => /^Tool started/.test(l.message ?? l.msg)).map((l) => l.message ?? l.msg), ['Tool started: reviewCode']);
+  // The workflow's runAgent / runTool calls are tool calls too (stepNumber null: no model step made them).
+  assert.deepEqual(logged.filter((l) => /^Tool started/.test(l.message ?? l.msg)).map((l) => l.message ?? l.msg),
+    ['Tool started: reviewCode', 'Tool started: codeAnalyzer', 'Tool started: writeFile']);
+  assert.deepEqual(events.filter((e) => e.type === 'tool-call').map((e) => e.stepNumber), [0, null, null]);
 });
 
 test('Example 1: safeMode skips a write outside the working directory; the model reads why', async (t) => {
@@ -200,8 +206,9 @@ test('Example 2 (research team): three researchers in parallel, deduplicated, sy
   const text = await result.text;
 
   assert.equal(text, `Summary: ${synthesis}`);
-  // The model called researchTopic; the pipeline ran three researcher sub-runs, then the synthesizer.
-  assert.deepEqual(toolCalls(events), ['researchTopic']);
+  // The model called researchTopic; the pipeline's parallel group ran three researcher sub-runs at
+  // once, then its synthesize stage the synthesizer.
+  assert.deepEqual(toolCalls(events), ['researchTopic', 'researcher', 'researcher', 'researcher', 'synthesizer']);
   const subRuns = events.filter((e) => e.type === 'run-start' && e.path.length === 2).map((e) => e.path[1]);
   assert.deepEqual(subRuns, ['researcher', 'researcher', 'researcher', 'synthesizer']);
   assert.deepEqual(events.filter((e) => e.type === 'role-assumed').map((e) => e.role).sort(), ['researcher', 'researcher', 'researcher', 'synthesizer']);

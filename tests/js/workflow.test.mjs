@@ -157,6 +157,27 @@ test('runAgent gives an agent answer that is one JSON object parsed; other text 
   assert.deepEqual(value, [{ changesNeeded: true, files: ['a.ts'] }, 'The code looks fine.', '[1, 2]']);
 });
 
+test("a step's runTool is a tool call in the events (tool-call, then tool-result or tool-error; no step number)", async () => {
+  const { value, events } = await whileLive(
+    (ctx) => {
+      ctx.defTool('ok', 'works', objectSchema, () => 'fine');
+      ctx.defTool('broken', 'fails', objectSchema, () => { throw new Error('disk full'); });
+      ctx.defWorkflow('w', [
+        { id: 'first', action: (wctx) => wctx.runTool('ok', { n: 1 }) },
+        { id: 'second', action: (wctx) => wctx.runTool('broken', {}), onError: 'handled' },
+        { id: 'handled', action: (wctx) => wctx.error.message },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.match(value.output, /disk full/);
+  const calls = events.filter((e) => ['tool-call', 'tool-result', 'tool-error'].includes(e.type) && e.toolName !== 'go');
+  assert.deepEqual(calls.map((e) => `${e.type} ${e.toolName} ${e.stepNumber}`), ['tool-call ok null', 'tool-result ok null', 'tool-call broken null', 'tool-error broken null']);
+  assert.equal(calls[1].result, 'fine');
+  assert.equal(calls[1].toolCallId, calls[0].toolCallId);
+  assert.match(calls[3].error, /disk full/);
+});
+
 test('an analyzer failure routes to reportError, which ends the workflow', async () => {
   const { value } = await whileLive(
     (ctx) => {
