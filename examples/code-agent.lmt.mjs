@@ -10,6 +10,8 @@
 // What the proposal uses but never defines (the role, guard, validator, cache, retry and fallback it
 // names by string) is in `notInTheProposal` at the end, as is a tool that lets the model start the
 // workflow (the proposal defines `codeReviewWorkflow` but never runs it).
+// As written, the workflow's applyChanges step runs whatever the approval's answer:
+// `wctx.requestApproval` resolves with the decision, a denial included, and no step checks it.
 // Needs zod (`npm i zod`), as the proposal's schemas do.
 import { writeFile as writeFileOnDisk, mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
