@@ -181,8 +181,9 @@ function ifKey(spec, keyName) {
 
 /**
  * Offline script, in the order the calls happen: the model starts the review; the analyzer (a
- * sub-agent on the same mock) answers its JSON; the workflow asks for approval (the CLI asks on the
- * terminal) and writes; the model sums up.
+ * sub-agent on the same mock) answers its JSON; the workflow asks for approval (on the terminal;
+ * without one the approval is denied, and the workflow as written writes REVIEW.md all the same);
+ * the model sums up.
  */
 export const mock = [
   { type: 'tool-call', toolName: 'reviewCode', args: { files: ['REVIEW.md'] } },
@@ -196,5 +197,5 @@ export const mock = [
     }),
   },
   { type: 'end-step' },
-  { type: 'text', text: 'I reviewed the code and, with your approval, wrote the notes to REVIEW.md.' },
+  { type: 'text', text: 'I reviewed the code and wrote the notes to REVIEW.md.' },
 ];
