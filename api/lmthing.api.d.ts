@@ -586,6 +586,7 @@ interface EmbeddingModel {
     readonly provider: string;
     readonly modelId: string;
     readonly maxBatchSize: number;
+    readonly dimensions?: number;
     embed(req: EmbedRequest, opts?: EmbedOptions): Promise<EmbedResult>;
 }
 
@@ -1179,7 +1180,7 @@ class MarkRange {
 
 // ---- MemoryConfig — definitions/memory.d.ts
 interface MemoryConfig {
-    dimensions: number;
+    dimensions?: number;
     embeddingModel?: string | EmbeddingModel;
     metric?: 'cosine' | 'dot' | 'l2';
     maxSize?: number;
@@ -1545,6 +1546,11 @@ interface ParallelTaskContext {
 // ---- Part — providers/types.d.ts
 type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
 
+// ---- PendingResource — definitions/resource.d.ts
+type PendingResource<T> = Promise<T> & {
+    readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
 // ---- PipelineError — errors.d.ts
 class PipelineError extends LmthingError {
     readonly pipeline: string | undefined;
@@ -1894,7 +1900,7 @@ interface ResourcePoolConfig<T = unknown> {
 
 // ---- Resources — definitions/resource.d.ts
 interface Resources {
-    get<T = unknown>(name: string): Promise<T>;
+    get<T = unknown>(name: string): PendingResource<T>;
     acquire<T = unknown>(name: string): Promise<T>;
     release(name: string, value: unknown): Promise<void>;
     use<T = unknown, R = unknown>(name: string, fn: (value: T) => R | Promise<R>): Promise<R>;

@@ -23,7 +23,7 @@ export type { ToolPolicyOptions } from './definitions/tool-options.js';
 export type { RoleConfig, RoleConstraints } from './definitions/role.js';
 export type { InterceptedToolCall, ModelInterceptor, PluginApi, PluginMethod, ToolInterceptor } from './prompt/plugins.js';
 export type { TemplateRef, TemplateValue, TemplateValueOf, TemplateValues, TemplateVariable, TemplateVariables } from './definitions/template.js';
-export type { ResourceConfig, ResourcePoolConfig, Resources } from './definitions/resource.js';
+export type { PendingResource, ResourceConfig, ResourcePoolConfig, Resources } from './definitions/resource.js';
 export type { WorkflowConfig, WorkflowContext, WorkflowResult, WorkflowStep, WorkflowStepError, WorkflowToolConfig } from './definitions/workflow.js';
 export type { PipelineStage, PipelineStageContext } from './definitions/pipeline.js';
 export type { ParallelAggregation, ParallelOptions, ParallelTask, ParallelTaskContext } from './definitions/parallel.js';

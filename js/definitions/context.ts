@@ -31,7 +31,7 @@ import { templateKind, type TemplateRef, type TemplateValue, type TemplateValues
 import { defaultEngine } from '../default-engine.js';
 import { checkName } from '../prompt/names.js';
 import { resourceKind, resourcePoolKind, type ResourceConfig, type ResourcePoolConfig } from './resource.js';
-import { workflowKind, type WorkflowConfig, type WorkflowResult, type WorkflowStep, type WorkflowToolConfig } from './workflow.js';
+import { agentAnswer, workflowKind, type WorkflowConfig, type WorkflowResult, type WorkflowStep, type WorkflowToolConfig } from './workflow.js';
 import { pipelineKind, type PipelineStage } from './pipeline.js';
 import { parallelKind, type ParallelOptions, type ParallelTask } from './parallel.js';
 import { batcherKind, type BatcherConfig } from './batcher.js';
@@ -518,7 +518,7 @@ export class DefinitionContext {
   /** Calls `defAgent` `name` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
   async runAgent<Result = unknown>(name: string, args?: unknown): Promise<Result> {
     const run = this.live('runAgent');
-    return (await run.engine.request('workflow.tool', { run: run.runId, name, args: args ?? {} })) as Result;
+    return agentAnswer(await run.engine.request('workflow.tool', { run: run.runId, name, args: args ?? {} })) as Result;
   }
 
   // ---- memory (docs/memory.md)

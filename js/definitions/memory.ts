@@ -15,8 +15,11 @@ export type MemoryType = 'vector';
 
 /** Config of `defMemory(name, 'vector', config)`. */
 export interface MemoryConfig {
-  /** Vector length; every stored vector and query must have it (the embedding model's output size). */
-  dimensions: number;
+  /**
+   * Vector length; every stored vector and query must have it (the embedding model's output size).
+   * Optional when the embedding model's length is known (its `dimensions`, or a known OpenAI/Google id).
+   */
+  dimensions?: number;
   /**
    * Embeds stored texts and text queries: an {@link EmbeddingModel} (`openai.embedding(id)`,
    * `offlineEmbedding()`) or a spec string (`openai:text-embedding-3-small`, `ollama:nomic-embed-text`).
@@ -62,6 +65,19 @@ function isEmbeddingModel(v: unknown): v is EmbeddingModel {
   return typeof v === 'object' && v !== null && typeof (v as EmbeddingModel).embed === 'function' && typeof (v as EmbeddingModel).modelId === 'string';
 }
 
+/** Vector lengths of embedding models by id, for a `defMemory` that does not give `dimensions`. */
+const DIMENSIONS: Record<string, number> = {
+  'text-embedding-3-small': 1536,
+  'text-embedding-3-large': 3072,
+  'text-embedding-ada-002': 1536,
+  'text-embedding-004': 768,
+};
+
+/** The length of `model`'s vectors when it says so (`dimensions`) or its id is a known one. */
+function knownDimensions(model: EmbeddingModel): number | undefined {
+  return model.dimensions ?? DIMENSIONS[model.modelId];
+}
+
 export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
   kind: 'memory',
   noun: 'memory',
@@ -70,7 +86,7 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
     if (type !== 'vector')
       throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector'; 'temporal', 'graph' and 'hierarchical' are not built yet)`);
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {dimensions}, got ${c.describe(config)}`);
-    const o = c.checkOptions<MemoryConfig>(where, config as unknown as MemoryConfig, {
+    const o = c.checkOptions<MemoryConfig>(where, config, {
       dimensions: c.integer(1, 65536),
       embeddingModel: (v) => (typeof v === 'string' && v.length > 0) || isEmbeddingModel(v) ? undefined : "a model spec ('openai:text-embedding-3-small') or an embedding model",
       metric: c.oneOf('cosine', 'dot', 'l2'),
@@ -84,10 +100,13 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
       scope: c.oneOf('global', 'session', 'agent'),
       storage: c.nonEmpty,
     });
-    if (o.dimensions === undefined) c.fail(where, "'dimensions' is required (the length of the embedding model's vectors, e.g. 1536 for text-embedding-3-small)");
     if (!o.persist && o.storage !== undefined) c.fail(where, "'storage' applies to persisted memory only (add persist: true)");
     const { embeddingModel, ...rest } = o;
-    return { type: 'vector', config: rest, embeddingModel: embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel) };
+    const model = embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel);
+    const dimensions = rest.dimensions ?? (model && knownDimensions(model));
+    if (dimensions === undefined)
+      c.fail(where, "'dimensions' is required (the length of the embedding model's vectors, e.g. 1536 for text-embedding-3-small) unless the embedding model is one whose length is known");
+    return { type: 'vector', config: { ...rest, dimensions }, embeddingModel: model };
   },
   wire(stored, marshal: MemoryMarshal) {
     const out: Record<string, unknown> = { type: stored.type, ...stored.config };

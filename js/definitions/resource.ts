@@ -39,10 +39,23 @@ export interface ResourcePoolConfig<T = unknown> {
   destroy?: (value: T) => unknown;
 }
 
+/**
+ * What `resources.get` returns: the promise of the value, which also takes the value's method calls
+ * at once (`resources.get('fs').writeFile(...)` waits for the value, then calls its method).
+ */
+export type PendingResource<T> = Promise<T> & {
+  readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
 /** What tools (`execute(args, { resources })`) and workflow steps (`wctx.resources`) use. */
 export interface Resources {
-  /** The value of `defResource(name)`, initialized on first use (health-checked on later ones). */
-  get<T = unknown>(name: string): Promise<T>;
+  /**
+   * The value of `defResource(name)`, initialized on first use (health-checked on later ones). Await
+   * it for the value, or call the value's methods on it directly, as the proposal's examples do.
+   */
+  get<T = unknown>(name: string): PendingResource<T>;
   /** A value of `defResourcePool(name)` for this caller alone until {@link Resources.release}. */
   acquire<T = unknown>(name: string): Promise<T>;
   /** Gives `value` back to pool `name` (the longest waiting acquirer gets it next). */
@@ -164,6 +177,30 @@ export const resourcePoolKind: DefinitionKind<unknown, StoredPool> = {
 
 // ---- the run-time helper
 
+/**
+ * `pending` with the value's methods callable before it resolves: the proposal writes `const fs =
+ * resources.get('fileSystem'); await fs.writeFile(...)` without awaiting the get, and initialization
+ * is lazy and asynchronous, so the call has to wait for the value.
+ */
+function forwardingCalls<T>(pending: Promise<T>, name: string): PendingResource<T> {
+  pending.catch(() => {}); // a rejection reaches whoever awaits the value or calls a method
+  return new Proxy(pending, {
+    get(target, key) {
+      if (key in target || typeof key === 'symbol') {
+        const member: unknown = Reflect.get(target, key, target);
+        return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(target) : member;
+      }
+      return async (...args: unknown[]) => {
+        const value = (await target) as Record<string, unknown> | null | undefined;
+        const method = value?.[key];
+        if (typeof method !== 'function')
+          throw new TypeError(`resources.get(${JSON.stringify(name)}).${key}(...): the resource's value has no method "${key}" (it is ${c.describe(value)})`);
+        return await (method as (...a: unknown[]) => unknown).apply(value, args);
+      };
+    },
+  }) as PendingResource<T>;
+}
+
 /** @internal The `resources` of a callback the engine invoked (a tool or a workflow step) of `call.runId`. */
 export function resourcesFor(engine: Engine | undefined, call: CallbackContext): Resources {
   const request = (what: string, type: string, fields: Record<string, unknown>): Promise<unknown> => {
@@ -175,8 +212,9 @@ export function resourcesFor(engine: Engine | undefined, call: CallbackContext):
     return name;
   };
   const resources: Resources = {
-    async get<T>(name: string) {
-      return values.get((await request('get', 'resource.get', { name: checked('get', name) })) as number) as T;
+    get<T>(name: string) {
+      const value = (async () => values.get((await request('get', 'resource.get', { name: checked('get', name) })) as number) as T)();
+      return forwardingCalls(value, name);
     },
     async acquire<T>(name: string) {
       const handle = (await request('acquire', 'resource.acquire', { name: checked('acquire', name) })) as number;

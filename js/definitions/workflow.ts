@@ -254,11 +254,26 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
     attempt: w.attempt,
     abortSignal: call.signal,
     runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {} }),
-    runAgent: (name, args) => request('runAgent', 'workflow.tool', { name, args: args ?? {} }),
+    runAgent: async (name, args) => agentAnswer(await request('runAgent', 'workflow.tool', { name, args: args ?? {} })),
     requestApproval: async (name, data) => (await request('requestApproval', 'approval.request', { name, context: data ?? null })) as ApprovalResult,
     resources: resourcesFor(engine, call),
     emit: async (data) => {
       await request('emit', 'workflow.emit', { workflow: w.workflow, execution: w.execution, step: w.step, data: data ?? null });
     },
   };
+}
+
+/**
+ * What `runAgent` resolves with: an agent's answer that is one JSON object is parsed (the proposal's
+ * workflows read fields of an agent's result, e.g. `wctx.results.analyze.changesNeeded`, without a
+ * responseSchema); any other text stays text.
+ */
+export function agentAnswer(answer: unknown): unknown {
+  if (typeof answer !== 'string' || !/^\s*\{[\s\S]*\}\s*$/.test(answer)) return answer;
+  try {
+    const parsed: unknown = JSON.parse(answer);
+    return c.isPlainObject(parsed) ? parsed : answer;
+  } catch {
+    return answer;
+  }
 }

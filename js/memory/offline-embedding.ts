@@ -60,6 +60,7 @@ export function offlineEmbedding(options: OfflineEmbeddingOptions = {}): Embeddi
   return {
     provider: 'offline',
     modelId: `hash-${dimensions}`,
+    dimensions,
     maxBatchSize: Number.MAX_SAFE_INTEGER,
     embed(req: EmbedRequest, opts: EmbedOptions = {}): Promise<EmbedResult> {
       if (opts.signal?.aborted) return Promise.reject(new AbortError());

@@ -272,6 +272,8 @@ export interface EmbeddingModel {
   readonly modelId: string;
   /** The most values sent in one provider request; larger inputs are split. */
   readonly maxBatchSize: number;
+  /** The length of its vectors, when fixed and known (`defMemory` uses it when given no `dimensions`). */
+  readonly dimensions?: number;
   /** Embeds the values; rejects with the typed errors of `errors.ts`. */
   embed(req: EmbedRequest, opts?: EmbedOptions): Promise<EmbedResult>;
 }

@@ -16,7 +16,9 @@ interface InStep extends Located {
   stepNumber: number;
 }
 
-interface OfToolCall extends InStep {
+interface OfToolCall extends Located {
+  /** The model step that made the call; `null` for a call from a workflow step, pipeline stage or parallel task (`runTool` / `runAgent`). */
+  stepNumber: number | null;
   toolCallId: string;
   toolName: string;
 }

@@ -28,14 +28,33 @@ Task<json> run_workflow(pipeline::CallEnv env, std::string name, json input, std
   co_return co_await flow::run_workflow(env, workflow, std::move(input), std::move(state));
 }
 
+// A call from a workflow step, pipeline stage or parallel task (runTool / runAgent): the same
+// tool-call and tool-result / tool-error events as a call the model makes (so onToolStart and
+// onToolEnd see it), with no step number; a failure still goes to the caller.
 Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entry, json args, std::string call_id) {
+  json event{{"type", "tool-call"}, {"stepNumber", nullptr}, {"toolCallId", call_id}, {"toolName", entry->spec.name}, {"args", args}};
+  env.emit(event);
   pipeline::Call call;
   call.kind = pipeline::CallKind::Tool;
   call.env = &env;
   call.target = entry->spec.name;
   call.input = std::move(args);
   call.context = json{{"toolCallId", std::move(call_id)}, {"toolName", entry->spec.name}, {"stepNumber", nullptr}};
-  co_return co_await entry->chain->call(std::move(call));
+  json value;
+  try {
+    value = co_await entry->chain->call(std::move(call));
+  } catch (const OpFailed& e) {
+    if (e.error.kind != "aborted" && !env.cancelled()) {
+      event["type"] = "tool-error";
+      event["error"] = e.error.message;
+      env.emit(std::move(event));
+    }
+    throw;
+  }
+  event["type"] = "tool-result";
+  event["result"] = value;
+  env.emit(std::move(event));
+  co_return value;
 }
 
 // (`env` holds the tree, and so the definition, while the work runs.)

@@ -190,8 +190,7 @@ test("Integration Example 2: researchPipeline (parallel researchers, dedupe, syn
     (ctx) => {
       ctx.defMemory('sharedKnowledge', 'vector', {
         maxSize: 10000,
-        embeddingModel: offlineEmbedding({ dimensions: 64 }),
-        dimensions: 64, // the engine needs the vectors' length (the seed's model implies 1536)
+        embeddingModel: offlineEmbedding({ dimensions: 64 }), // the seed's 'text-embedding-3-small', offline
       });
       ctx.defAgent('researcher', 'Research specialist', { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] },
         async (args, agentCtx) => {

@@ -239,6 +239,27 @@ test('defMemory configs are checked strictly', async () => {
   );
 });
 
+test("defMemory without dimensions takes the embedding model's (Example 2 of the proposal gives none)", async () => {
+  let found;
+  const { result } = await runPrompt(async (ctx) => {
+    ctx.defMemory('known', 'vector', { maxSize: 10, embeddingModel: offlineEmbedding({ dimensions: 48 }) });
+    await ctx.memory('known').store('agents call tools');
+    found = await ctx.memory('known').search('tools', { limit: 1 });
+    ctx.$`ok`;
+  }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+  assert.equal(await result.text, 'ok');
+  assert.equal(found[0].content, 'agents call tools');
+  // OpenAI's ids are known without a request (the key is only needed when it embeds).
+  const env = { OPENAI_API_KEY: 'sk-test' };
+  const openai = createOpenAI({ apiKey: env.OPENAI_API_KEY }).embedding('text-embedding-3-small');
+  const withOpenAI = await runPrompt((ctx) => { ctx.defMemory('m', 'vector', { embeddingModel: openai }); ctx.$`x`; }, { model: mockModel([{ type: 'text', text: 'x' }]) });
+  assert.equal(await withOpenAI.result.text, 'x');
+  // An embedding model of unknown length still needs them.
+  const unknown = { provider: 'mine', modelId: 'my-embedder', maxBatchSize: 8, embed: async () => ({ embeddings: [], usage: { tokens: 0 } }) };
+  await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'vector', { embeddingModel: unknown }), { model: mockModel([]) }),
+    (err) => err instanceof ConfigError && /'dimensions' is required .* unless the embedding model is one whose length is known/.test(err.message));
+});
+
 async function persistedRoundTrip(storage) {
   const memory = name('persisted');
   const writer = countingEmbedder();

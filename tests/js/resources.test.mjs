@@ -62,12 +62,33 @@ test("the proposal's resource examples run as written: lazy, then cleaned up whe
     ctx.$`Read the README`;
   }, { model, onEvent: (e) => e.type.startsWith('tool-') && toolResults.push(e) });
   assert.equal(await result.text, 'read');
-  // As written, `resources.get` resolves to the value (so `fs.readFile` is not there until awaited,
-  // and the example's value has no readFile anyway): the model gets the tool's error and goes on.
+  // As written, `fs.readFile` is called on the get's promise, which waits for the value; but the
+  // example's value has no readFile: the model gets the tool's error, naming it, and goes on.
   assert.equal(toolResults.at(-1).type, 'tool-error');
-  assert.match(toolResults.at(-1).error, /readFile is not a function/);
+  assert.match(toolResults.at(-1).error, /resources\.get\("fileSystem"\)\.readFile\(\.\.\.\): the resource's value has no method "readFile"/);
   // `database` was never used: never initialized, so nothing to end.
   assert.deepEqual(ended, []);
+});
+
+test("resources.get's promise takes the value's method calls without await, as the proposal writes them", async () => {
+  const written = [];
+  const { value, error } = await withTool(
+    (ctx) => ctx.defResource('fileSystem', 'fs', {
+      initialize: async () => ({ root: '/work', async writeFile(path, content) { written.push([this.root, path, content]); return content.length; } }),
+    }),
+    async ({ resources }) => {
+      const fs = resources.get('fileSystem');
+      const size = await fs.writeFile('a.txt', 'hello');
+      const missing = await resources.get('fileSystem').readFile('a.txt').catch((e) => e);
+      return { size, root: (await fs).root, missing };
+    },
+  );
+  assert.equal(error, undefined, error?.stack);
+  assert.deepEqual(written, [['/work', 'a.txt', 'hello']]); // called on the value, `this` included
+  assert.equal(value.size, 5);
+  assert.equal(value.root, '/work');
+  assert.ok(value.missing instanceof TypeError);
+  assert.match(value.missing.message, /resources\.get\("fileSystem"\)\.readFile\(\.\.\.\): the resource's value has no method "readFile"/);
 });
 
 test('a resource is initialized once for concurrent first gets, shared, and cleaned up with its value', async () => {

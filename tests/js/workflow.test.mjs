@@ -141,6 +141,43 @@ test("Integration Example 1's workflow: agent, approval, then the tool through i
   assert.deepEqual(value.output, { success: true });
 });
 
+test('runAgent gives an agent answer that is one JSON object parsed; other text stays text', async () => {
+  const answers = ['{"changesNeeded": true, "files": ["a.ts"]}', 'The code looks fine.', '[1, 2]'];
+  const { value, error } = await whileLive(
+    (ctx) => ctx.defAgent('analyst', 'Analyze', objectSchema, (_args, agentCtx) => agentCtx.$`go`, {
+      model: mockModel(answers.flatMap((text) => [{ type: 'text', text }, { type: 'end-step' }])),
+    }),
+    async (ctx) => {
+      const out = [];
+      for (let i = 0; i < answers.length; i++) out.push(await ctx.runAgent('analyst', {}));
+      return out;
+    },
+  );
+  assert.equal(error, undefined, error?.stack);
+  assert.deepEqual(value, [{ changesNeeded: true, files: ['a.ts'] }, 'The code looks fine.', '[1, 2]']);
+});
+
+test("a step's runTool is a tool call in the events (tool-call, then tool-result or tool-error; no step number)", async () => {
+  const { value, events } = await whileLive(
+    (ctx) => {
+      ctx.defTool('ok', 'works', objectSchema, () => 'fine');
+      ctx.defTool('broken', 'fails', objectSchema, () => { throw new Error('disk full'); });
+      ctx.defWorkflow('w', [
+        { id: 'first', action: (wctx) => wctx.runTool('ok', { n: 1 }) },
+        { id: 'second', action: (wctx) => wctx.runTool('broken', {}), onError: 'handled' },
+        { id: 'handled', action: (wctx) => wctx.error.message },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.match(value.output, /disk full/);
+  const calls = events.filter((e) => ['tool-call', 'tool-result', 'tool-error'].includes(e.type) && e.toolName !== 'go');
+  assert.deepEqual(calls.map((e) => `${e.type} ${e.toolName} ${e.stepNumber}`), ['tool-call ok null', 'tool-result ok null', 'tool-call broken null', 'tool-error broken null']);
+  assert.equal(calls[1].result, 'fine');
+  assert.equal(calls[1].toolCallId, calls[0].toolCallId);
+  assert.match(calls[3].error, /disk full/);
+});
+
 test('an analyzer failure routes to reportError, which ends the workflow', async () => {
   const { value } = await whileLive(
     (ctx) => {

@@ -307,6 +307,17 @@ TEST_CASE("workflow: workflow.tool calls a run's tool through its chain", "[work
   CHECK((*tool_reply)["ok"] == true);
   CHECK((*tool_reply)["value"] == "found x");
   CHECK(tool_calls == 2);  // the tool's own retry policy applied
+  // The same events as a model's call, without a step: one call, one result (the retry is inside).
+  auto started = run_events(h, "tool-call");
+  auto ended = run_events(h, "tool-result");
+  REQUIRE(started.size() == 1);
+  REQUIRE(ended.size() == 1);
+  CHECK(started[0]["toolName"] == "lookup");
+  CHECK(started[0]["args"]["q"] == "x");
+  CHECK(started[0]["stepNumber"].is_null());
+  CHECK(ended[0]["toolCallId"] == started[0]["toolCallId"]);
+  CHECK(ended[0]["result"] == "found x");
+  CHECK(run_events(h, "tool-error").empty());
   auto unknown = h.reply("t2");
   REQUIRE(unknown);
   CHECK((*unknown)["ok"] == false);
