@@ -1,7 +1,6 @@
 // Error reporting and edge cases of lmthing::schema::Validator (the suite test covers verdicts).
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <string>
 
 #include "protocol/json_text.hpp"
@@ -235,7 +234,9 @@ TEST_CASE("endlessly recursive schemas fail instead of overflowing the stack", "
   CHECK_FALSE(validator.validate(json(1)).valid);
 }
 
-TEST_CASE("a large instance validates quickly", "[schema][perf]") {
+// Speed is measured in bench/, not asserted here (the suite must pass on a loaded machine): this
+// checks that a large array is validated whole, including a duplicate found at its very end.
+TEST_CASE("uniqueItems over 100,000 objects finds the one duplicate at the end", "[schema]") {
   const Validator validator(json::parse(R"({
     "type": "array",
     "items": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
@@ -244,11 +245,11 @@ TEST_CASE("a large instance validates quickly", "[schema][perf]") {
   })"));
   json instance = json::array();
   for (int i = 0; i < 100000; ++i) instance.push_back({{"id", i}, {"name", "item"}});
-  const auto start = std::chrono::steady_clock::now();
-  const auto result = validator.validate(instance);
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  CHECK(result.valid);
-  CHECK(elapsed < std::chrono::seconds(10));  // linear: quadratic uniqueItems would take minutes
+  CHECK(validator.validate(instance).valid);
+  instance.push_back({{"name", "item"}, {"id", 4242}});  // equal to element 4242 (key order differs)
+  const ValidationResult result = validator.validate(instance);
+  REQUIRE_FALSE(result.valid);
+  CHECK(result.errors.at(0).schemaPath == "#/uniqueItems");
 }
 
 TEST_CASE("values and schemas deeper than the engine's limit are refused without recursion", "[schema][limits]") {
