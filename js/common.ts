@@ -60,6 +60,8 @@ export * from './storage/index.js';
 export { MemoryHandle } from './definitions/memory.js';
 export type { MemoryConfig, MemoryInput, MemorySearchOptions, MemorySearchResult, MemoryType, StoreResult } from './definitions/memory.js';
 export { offlineEmbedding } from './memory/offline-embedding.js';
+export { countTokens } from './tokens/count-tokens.js';
+export type { TokenCount, TokenCountModel } from './tokens/count-tokens.js';
 export type { OfflineEmbeddingOptions } from './memory/offline-embedding.js';
 export type { ContextConfig, ContextStrategy } from './definitions/context-window.js';
 // observability (docs/observability.md)

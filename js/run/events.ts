@@ -126,8 +126,12 @@ export interface ContextTrimmedEvent extends InStep {
   dropped: number;
   keptTokens: number;
   droppedTokens: number;
-  /** maxTokens − reserveTokens − the reply priming. */
+  /** Tokens every call of the step carries besides the messages: system prompt, tool definitions, reply priming. */
+  fixedTokens: number;
+  /** maxTokens − reserveTokens − fixedTokens. */
   budget: number;
+  /** The encoding of exact counts (OpenAI models), or null where the tokens are the documented estimate. */
+  encoding: 'o200k_base' | 'cl100k_base' | null;
 }
 
 /** A graceful duration constraint ended the loop after step `stepNumber`. */

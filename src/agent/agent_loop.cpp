@@ -47,7 +47,13 @@ class AgentLoop {
     outcome.usage = add_usage(json::object(), json::object());
     for (int step = 0; step < config_.max_steps; ++step) {
       env_.tree->count_step();
-      pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt};
+      pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt, {}};
+      state.preview = [this, step](const pipeline::StepOverrides& overrides) {
+        const StepPlan plan = config_.plan(step, overrides);
+        json request = request_of(plan);
+        request["model"] = plan.model;
+        return request;
+      };
       for (auto& seam : config_.seams) co_await seam->before_step(state, env_);
       StepPlan plan = config_.plan(step, state.overrides);
       restrict_to_role(plan);

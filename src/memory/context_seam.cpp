@@ -2,9 +2,12 @@
 // maxTokens, reserveTokens?, prioritize?, keepMinimum?, relevanceScorer?}}) and the `context_window`
 // step seam: before every model call of a prompt run or directive reply, each defined context
 // chooses the messages that fit its budget (state/context_window.hpp: a tool call and its results
-// are kept or dropped together) and the step sends only those. Tokens are counted with the
-// documented estimate (state/token_count.hpp); a `context-trimmed` event reports what was left out.
+// are kept or dropped together) and the step sends only those. Tokens are counted exactly for models
+// with a public encoding and with the documented estimate otherwise (memory/tokenizers.hpp); the
+// system prompt and tool definitions count against the budget. A `context-trimmed` event reports
+// what was left out.
 #include "memory/embed.hpp"
+#include "memory/tokenizers.hpp"
 #include "pipeline/registry.hpp"
 #include "pipeline/run_tree.hpp"
 #include "state/context_window.hpp"
@@ -44,18 +47,31 @@ json picked(const json& messages, const std::vector<std::size_t>& indices) {
   return out;
 }
 
+// What every message of the step shares with the budget: the reply priming, the system prompt (as
+// a system message) and the tool definitions (their JSON, as providers send them).
+std::size_t fixed_tokens(const json& request, const state::TextCounter& count) {
+  const state::MessageCountRule rule;
+  std::size_t n = rule.reply_priming;
+  if (request.contains("system") && request["system"].is_string())
+    n += state::count_message_tokens(json{{"role", "system"}, {"content", request["system"]}}, count);
+  if (request.contains("tools") && request["tools"].is_array() && !request["tools"].empty()) n += count(request["tools"].dump());
+  return n;
+}
+
 class ContextWindowSeam : public pipeline::StepSeam {
  public:
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
     json messages = state.overrides.messages ? *state.overrides.messages : state.messages;
+    const json request = state.preview ? state.preview(state.overrides) : json::object();
+    const TokenCounter counter = co_await counter_for(env.loop, env.run, *env.tree, request.value("model", std::string()));
+    const std::size_t fixed = fixed_tokens(request, counter.count);
     bool trimmed = false;
     for (const auto& entry : env.tree->definitions().all<ContextDefinition>("context")) {
       const std::string& name = entry.first;
       const ContextDefinition* definition = entry.second;
-      const auto counter = [](std::string_view text) { return state::estimate_tokens(text); };
       std::vector<std::size_t> tokens;
       tokens.reserve(messages.size());
-      for (const json& m : messages) tokens.push_back(state::count_message_tokens(m, counter));
+      for (const json& m : messages) tokens.push_back(state::count_message_tokens(m, counter.count));
       std::vector<state::WindowMessage> window = state::window_messages(messages, tokens);
       if (!definition->relevance_scorer.empty()) {
         json args = json::array();
@@ -71,7 +87,7 @@ class ContextWindowSeam : public pipeline::StepSeam {
       }
       state::ContextSelection selection;
       try {
-        selection = state::select_context(definition->config, window, state::MessageCountRule{}.reply_priming);
+        selection = state::select_context(definition->config, window, fixed);
       } catch (const state::StateError& e) {
         throw OpFailed(protocol::WireError{"context_length", e.what(), json{{"code", "CONTEXT_LENGTH"}, {"context", name}}});
       }
@@ -83,7 +99,9 @@ class ContextWindowSeam : public pipeline::StepSeam {
                     {"dropped", selection.dropped.size()},
                     {"keptTokens", selection.kept_tokens},
                     {"droppedTokens", selection.dropped_tokens},
-                    {"budget", selection.budget}});
+                    {"fixedTokens", fixed},
+                    {"budget", selection.budget},
+                    {"encoding", counter.encoding.empty() ? json() : json(counter.encoding)}});
       messages = picked(messages, selection.kept);
       trimmed = true;
     }

@@ -4,6 +4,8 @@
 
 #include "memory/embed.hpp"
 #include "memory/memory_store.hpp"
+#include "memory/tokenizers.hpp"
+#include "state/state_error.hpp"
 
 namespace lmthing::memory {
 
@@ -40,13 +42,25 @@ Task<json> embed_run(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> t
   co_return json{{"embeddings", e.vectors}, {"usage", {{"tokens", e.tokens}}}};
 }
 
+// countTokens(model, messages | text): the same counter a defContext uses for that model.
+Task<json> count_run(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::string model, json input) {
+  const TokenCounter counter = co_await counter_for(loop, run, *tree, model);
+  std::size_t tokens = 0;
+  try {
+    tokens = input.is_string() ? counter.count(input.get_ref<const std::string&>()) : state::count_messages_tokens(input, counter.count);
+  } catch (const state::StateError& e) {
+    throw OpFailed(protocol::WireError{"protocol", std::string("countTokens: ") + e.what(), json::object()});
+  }
+  co_return json{{"tokens", tokens}, {"exact", !counter.encoding.empty()}, {"encoding", counter.encoding.empty() ? json() : json(counter.encoding)}};
+}
+
 }  // namespace
 
 Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree) {
   const std::string where = "run.start spec (memory)";
   protocol::FieldReader fields(spec, where);
-  const std::string action = fields.choice("action", {"embed", "store", "search", "delete", "clear"}).value_or("");
-  if (action.empty()) fields.fail("\"action\" is required (embed, store, search, delete or clear)");
+  const std::string action = fields.choice("action", {"embed", "count", "store", "search", "delete", "clear"}).value_or("");
+  if (action.empty()) fields.fail("\"action\" is required (embed, count, store, search, delete or clear)");
   if (action == "embed") {
     fields.only(with_scope({"model", "values", "dimensions"}), "field");
     std::string model = fields.string("model");
@@ -56,6 +70,13 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
       values.push_back(v.get<std::string>());
     }
     return embed_run(loop, run, std::move(tree), std::move(model), std::move(values), fields.integer("dimensions", 1, 65536));
+  }
+  if (action == "count") {
+    fields.only(with_scope({"model", "messages", "text"}), "field");
+    std::string model = fields.string("model");
+    if (fields.has("messages") == fields.has("text")) fields.fail("needs either \"messages\" (an array of messages) or \"text\" (a string)");
+    json input = fields.has("text") ? json(fields.optional_string("text", true).value_or("")) : fields.array_field("messages");
+    return count_run(loop, run, std::move(tree), std::move(model), std::move(input));
   }
   const std::string name = fields.string("name");
   std::shared_ptr<MemoryInstance> instance;

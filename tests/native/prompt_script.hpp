@@ -4,11 +4,14 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "memory/base64.hpp"
 #include "scripted_host.hpp"
 
 namespace lmthing::testing {
@@ -68,6 +71,7 @@ struct Script {
   std::vector<json> model_requests;
   std::size_t next_response = 0;
   std::size_t answered = 0;
+  std::vector<std::string> tokenizer_loads;  // encodings the engine asked for, in order
 
   void operator()(Harness& h) {
     for (; answered < h.host.started.size(); ++answered) {
@@ -82,6 +86,14 @@ struct Script {
           conversation.answered(op, r);
           h.post(Harness::done_ok(id, r));
         }
+      } else if (op["op"] == "tokenizer.load") {
+        // The package's rank files (dist/tokenizers, written by scripts/gen-bpe-ranks.mjs).
+        const std::string encoding = op["encoding"].get<std::string>();
+        tokenizer_loads.push_back(encoding);
+        std::ifstream in(std::string(LMTHING_TOKENIZER_DIR) + "/" + encoding + ".bpe", std::ios::binary);
+        REQUIRE(in);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        h.post(Harness::done_ok(id, json{{"data", memory::base64_encode(bytes)}}));
       } else if (op["op"] == "timer.sleep") {
         h.clock += op["ms"].get<double>();
         h.post(Harness::done_ok(id, nullptr));
