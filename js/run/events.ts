@@ -134,6 +134,25 @@ export interface ContextTrimmedEvent extends InStep {
   encoding: 'o200k_base' | 'cl100k_base' | null;
 }
 
+/**
+ * A context (`defContext` with `summarization`) folded the conversation's oldest messages into its
+ * summary with one model call before step `stepNumber`; the summary stands in for them from now on.
+ */
+export interface ContextSummarizedEvent extends InStep {
+  type: 'context-summarized';
+  context: string;
+  /** Messages folded into the summary by this call. */
+  summarized: number;
+  /** Messages of the conversation the summary stands for now (from the first). */
+  covered: number;
+  /** The context's messages before and after (summary included), in tokens. */
+  tokensBefore: number;
+  tokensAfter: number;
+  summaryTokens: number;
+  /** The summary's text. */
+  summary: string;
+}
+
 /** A graceful duration constraint ended the loop after step `stepNumber`. */
 export interface BudgetStopEvent extends InStep {
   type: 'budget-stop';
@@ -629,6 +648,7 @@ export type RunEvent =
   | BatchFlushEvent
   | ContextTrimmedEvent
   | RoleAssumedEvent
+  | ContextSummarizedEvent
 
   | RunStartEvent
   | RunFinishEvent

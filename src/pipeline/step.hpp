@@ -37,6 +37,9 @@ struct StepState {
   // What the step would send with these overrides, apart from the messages: {model, system, tools}
   // (a context window counts them against its budget). Set by the loop.
   std::function<json(const StepOverrides&)> preview;
+  // A model call of the step's own (a context's summary) through the run's model chain: `input` is a
+  // model.generate payload {system, messages, purpose} without the model. Set by the loop.
+  std::function<Task<json>(std::string model, json input)> side_call;
 };
 
 struct StepVerdict {

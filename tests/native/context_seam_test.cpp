@@ -213,3 +213,54 @@ TEST_CASE("a system prompt that does not fit fails with context_length naming th
   REQUIRE_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("context \"main\"") && Catch::Contains("system prompt"));
   REQUIRE(script.model_requests.empty());
 }
+
+TEST_CASE("summarization folds the oldest messages into a running summary and keeps every call under the budget", "[context][summary]") {
+  Harness h;
+  Script script;
+  int summaries = 0;
+  std::vector<json> summary_requests;
+  script.model = [&](const json& request) {
+    if (request.value("purpose", "") == "summary") {
+      summary_requests.push_back(request);
+      return response({text_part("summary " + std::to_string(++summaries) + ": the user asked for weather in many cities; all were sunny.")});
+    }
+    return response({call_part("c" + std::to_string(request["step"].get<int>()), "weather", {{"city", "Paris"}})}, "tool-calls");
+  };
+  script.callbacks["tool:weather"] = [](const json&) { return json{{"report", std::string(120, 'x') + " sunny, 21 degrees, light wind"}}; };
+  const int steps = 60;
+  json spec = openai_spec({{"maxTokens", 700}, {"reserveTokens", 100}, {"summarization", {{"trigger", 0.8}, {"ratio", 0.5}}}}, conversation(1),
+                          {{"tools", json::array({weather_tool()})}, {"options", {{"maxSteps", steps}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  auto summarized = run_events(h, "context-summarized");
+  REQUIRE(summarized.size() >= 3);
+  REQUIRE(summary_requests.size() == summarized.size());
+  // Later summaries fold the previous one in, and never send tools.
+  REQUIRE_THAT(summary_requests.back()["messages"][1]["content"].get<std::string>(), Catch::Contains("The summary so far:\nsummary "));
+  REQUIRE(summary_requests.back()["tools"].empty());
+  std::size_t covered = 0;
+  for (const json& e : summarized) {
+    REQUIRE(e["context"] == "main");
+    REQUIRE(e["covered"].get<std::size_t>() > covered);  // it only grows
+    covered = e["covered"].get<std::size_t>();
+    REQUIRE(e["tokensAfter"].get<std::size_t>() < e["tokensBefore"].get<std::size_t>());
+  }
+  // Every step's call: the summary first once there is one, tool calls with their results, and
+  // (exactly counted) within maxTokens − reserveTokens with the fixed part.
+  std::size_t step_calls = 0;
+  for (const json& request : script.model_requests) {
+    if (request.value("purpose", "") == "summary") continue;
+    ++step_calls;
+    json messages = json::array();
+    for (const json& m : request["messages"])
+      if (m["role"] != "system" || m["content"] != request["system"]) messages.push_back(m);
+    REQUIRE(pairs_intact(messages));
+    std::size_t tokens = 0;
+    for (const json& m : messages) tokens += o200k_message_tokens(m);
+    REQUIRE(tokens <= 700 - 100);
+  }
+  REQUIRE(step_calls == steps);
+  const json& last = script.model_requests.back()["messages"];
+  REQUIRE(last[0]["role"] == "system");
+  REQUIRE_THAT(last[0]["content"].get<std::string>(), Catch::Contains("summary " + std::to_string(summaries)));
+}

@@ -72,6 +72,7 @@ struct Script {
   std::size_t next_response = 0;
   std::size_t answered = 0;
   std::vector<std::string> tokenizer_loads;  // encodings the engine asked for, in order
+  std::function<json(const json& request)> model;  // when set, answers every model.generate instead of model_responses
 
   void operator()(Harness& h) {
     for (; answered < h.host.started.size(); ++answered) {
@@ -79,7 +80,7 @@ struct Script {
       const OpId id = op["id"].get<OpId>();
       if (op["op"] == "model.generate") {
         model_requests.push_back(conversation.request(op));
-        const json r = next_response < model_responses.size() ? model_responses[next_response++] : response({});
+        const json r = model ? model(model_requests.back()) : next_response < model_responses.size() ? model_responses[next_response++] : response({});
         if (r.contains("error")) {
           h.post(json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", r["error"]}});
         } else {
