@@ -5,7 +5,7 @@
  * `run(agent, {define: (ctx) => ...})`. Each method is a thin typed wrapper over the one marshaller.
  */
 import * as c from '../config/check.js';
-import { ConfigError, NotRunningError, RoleError, StateError } from '../errors.js';
+import { ConfigError, NotRunningError, ProtocolError, RoleError, StateError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { Infer, JsonObject } from '../schema-types.js';
 import { reference, type Reference } from '../prompt/names.js';
@@ -717,6 +717,22 @@ export class DefinitionContext {
   circuitBreaker(name: string): CircuitBreakerHandle {
     const run = this.live('circuitBreaker', circuitBreakerKind, name);
     return new CircuitBreakerHandle(run.engine, run.runId, name);
+  }
+
+  /**
+   * Asks every context (`defContext`) of the run to fold the conversation so far — all but the
+   * newest turn and its `keepMinimum` messages — into its summary before the next model call,
+   * whatever its `summarization.trigger` (docs/memory.md, "Summarization"). Resolves with the
+   * names of the contexts asked; rejects with `ConfigError` when the run defines none.
+   */
+  async summarizeContext(): Promise<{ contexts: string[] }> {
+    const run = this.live('summarizeContext');
+    try {
+      return (await run.engine.request('context.summarize', { run: run.runId })) as { contexts: string[] };
+    } catch (err) {
+      if (err instanceof ProtocolError && /defines no context/.test(err.message)) throw new ConfigError(`ctx.summarizeContext(): the run defines no context to summarize (defContext)`);
+      throw err;
+    }
   }
 
   /** Rejects with `BudgetExceededError` naming the first exceeded constraint; resolves with the totals otherwise. */

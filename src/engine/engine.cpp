@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "agent/prompt_run.hpp"
+#include "engine/context_commands.hpp"
 #include "engine/flow_commands.hpp"
 #include "engine/human_commands.hpp"
 #include "engine/observe_commands.hpp"
@@ -61,6 +62,9 @@ void Engine::handle_command(const json& message) {
     else if (type.rfind("state.", 0) == 0)
       handle_state_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
+    else if (type == "context.summarize")
+      handle_context_command(
+          loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (type == "template.render")
       handle_template_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
@@ -73,7 +77,7 @@ void Engine::handle_command(const json& message) {
           "unknown command type \"" + type +
           "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
           "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
-          "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, workflow.run, workflow.tool, "
+          "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, context.summarize, workflow.run, workflow.tool, "
           "workflow.emit, pipeline.run, parallel.run, batch.add, resource.get, resource.acquire, resource.release, metrics.read, "
           "metric.record, event.emit, op.done)");
   } catch (const ProtocolError& e) {

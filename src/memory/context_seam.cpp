@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 
+#include "memory/context_requests.hpp"
 #include "memory/embed.hpp"
 #include "memory/tokenizers.hpp"
 #include "pipeline/registry.hpp"
@@ -108,7 +109,13 @@ std::string text_of(const json& response) {
 
 class ContextWindowSeam : public pipeline::StepSeam {
  public:
+  explicit ContextWindowSeam(pipeline::RunTree& tree) : served_(tree.tree_services().get<ContextRequests>().summarize) {}
+
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
+    // ctx.summarizeContext() since the last step: every context summarizes now.
+    const std::uint64_t requested = env.tree->tree_services().get<ContextRequests>().summarize;
+    const bool forced = requested != served_;
+    served_ = requested;
     // A hook's replacement is this step's own message list: it is windowed, never summarized.
     const bool replaced = state.overrides.messages.has_value();
     json messages = replaced ? *state.overrides.messages : state.messages;
@@ -122,8 +129,8 @@ class ContextWindowSeam : public pipeline::StepSeam {
       const ContextDefinition* definition = entry.second;
       // Summaries stand for the conversation's oldest messages, so they apply while the list is
       // still the conversation (no hook replaced it, no earlier context trimmed it).
-      if (definition->config.summarize && !replaced && !changed) {
-        messages = co_await summarized(name, *definition, state, env, counter, fixed, model);
+      if ((definition->config.summarize || forced) && !replaced && !changed) {
+        messages = co_await summarized(name, *definition, state, env, counter, fixed, model, forced);
         changed = changed || !summaries_[name].text.empty();
       }
       std::vector<std::size_t> tokens;
@@ -170,15 +177,17 @@ class ContextWindowSeam : public pipeline::StepSeam {
   // messages (whole tool-call units, never the newest ones) are folded into the summary with one
   // model call, and a context-summarized event records it.
   Task<json> summarized(const std::string& name, const ContextDefinition& definition, const pipeline::StepState& state,
-                        const pipeline::CallEnv& env, const TokenCounter& counter, std::size_t fixed, std::string model) {
+                        const pipeline::CallEnv& env, const TokenCounter& counter, std::size_t fixed, std::string model, bool forced) {
     Summary& summary = summaries_[name];
     if (summary.covered > state.messages.size()) summary = Summary{};  // the conversation was edited (directive runs)
     json view = with_summary(summary, state.messages);
     std::vector<std::size_t> tokens;
     for (const json& m : view) tokens.push_back(state::count_message_tokens(m, counter.count));
     state::SummaryPlan plan;
+    state::ContextConfig config = definition.config;
+    if (forced) config.summarization = {0, 0};  // summarizeContext(): everything but the newest unit and keepMinimum
     try {
-      plan = state::plan_summarization(definition.config, state::window_messages(view, tokens), fixed);
+      plan = state::plan_summarization(config, state::window_messages(view, tokens), fixed);
     } catch (const state::StateError& e) {
       overflow(name, e.what());
     }
@@ -222,11 +231,12 @@ class ContextWindowSeam : public pipeline::StepSeam {
   }
 
   std::map<std::string, Summary> summaries_;
+  std::uint64_t served_;
 };
 
 std::unique_ptr<pipeline::StepSeam> make_context_window(const pipeline::StepSeamContext& context) {
   if (context.tree.definitions().names("context").empty()) return nullptr;
-  return std::make_unique<ContextWindowSeam>();
+  return std::make_unique<ContextWindowSeam>(context.tree);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { Tiktoken } from 'js-tiktoken/lite';
-import { ContextLengthError, createEngine, runPrompt } from '../../dist/node.js';
+import { ConfigError, ContextLengthError, createEngine, runPrompt } from '../../dist/node.js';
 
 const require = createRequire(import.meta.url);
 const o200k = new Tiktoken(require('js-tiktoken/ranks/o200k_base'));
@@ -129,4 +129,47 @@ test('a system prompt too big for the context fails before any call, naming the 
     (e) => e instanceof ContextLengthError && /context "small"/.test(e.message),
   );
   assert.equal(model.calls.length + model.summaries.length, 0);
+});
+
+test('ctx.summarizeContext() folds the conversation into the summary before the next call, below the trigger', async () => {
+  const model = agentModel(4);
+  const events = [];
+  let asked;
+  const { result } = await runPrompt(
+    (ctx) => {
+      ctx.defContext('main', 'sliding-window', { maxTokens: 100000 });
+      ctx.defTool('note', 'Takes a note', { type: 'object', properties: {} }, async (args, call) => {
+        if (call.toolCallId === 'c2') asked = await ctx.summarizeContext();
+        return 'noted';
+      });
+      ctx.$`Go.`;
+    },
+    { model, engine, maxSteps: 4, messages: [{ role: 'user', content: 'earlier question' }, { role: 'assistant', content: 'earlier answer' }], onEvent: (e) => events.push(e) },
+  );
+  assert.equal(await result.text, 'finished');
+  assert.deepEqual(asked, { contexts: ['main'] });
+  const summarized = events.filter((e) => e.type === 'context-summarized');
+  assert.equal(summarized.length, 1);
+  assert.equal(summarized[0].stepNumber, 2);
+  // Steps 0-1 saw the whole conversation; step 2 starts with the summary and keeps only the newest turn.
+  assert.equal(model.calls[1][0].content, 'earlier question');
+  assert.equal(model.calls[2][0].role, 'system');
+  assert.match(model.calls[2][0].content, /^Summary of the earlier conversation:\nSummary 1:/);
+  assert.equal(model.calls[2].length, 3, 'the summary, then the newest tool call and its result');
+});
+
+test('ctx.summarizeContext() in a run without contexts is a ConfigError', async () => {
+  const model = agentModel(2);
+  let failure;
+  const { result } = await runPrompt(
+    (ctx) => {
+      ctx.defTool('note', 'Takes a note', { type: 'object', properties: {} }, async () => {
+        failure = await ctx.summarizeContext().then(() => null, (e) => e);
+        return 'noted';
+      });
+    },
+    { model, engine, maxSteps: 2 },
+  );
+  await result.text;
+  assert.ok(failure instanceof ConfigError && /defines no context/.test(failure.message), String(failure));
 });
