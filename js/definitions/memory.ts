@@ -10,8 +10,11 @@ import { resolveEmbeddingModel } from '../providers/registry.js';
 import type { EmbeddingModel } from '../providers/types.js';
 import type { DefinitionKind, Marshal } from './kind.js';
 
-/** The memory types `defMemory` accepts (only `vector` so far; `temporal`, `graph` and `hierarchical` are not built yet). */
-export type MemoryType = 'vector';
+/**
+ * The memory types `defMemory` accepts: `vector` (similarity search) and `temporal` (the same index,
+ * results ranked by similarity × recency); `graph` and `hierarchical` are not built yet.
+ */
+export type MemoryType = 'vector' | 'temporal';
 
 /** Config of `defMemory(name, 'vector', config)`. */
 export interface MemoryConfig {
@@ -43,6 +46,14 @@ export interface MemoryConfig {
   scope?: 'global' | 'session' | 'agent';
   /** A storage registered on the engine instead of the run's. Persisted memory only. */
   storage?: string;
+  /** `temporal` only: how recency falls with age — `exponential` (default, by `halfLifeMs`), `linear` (to 0 over `windowMs`) or `none`. */
+  decay?: 'exponential' | 'linear' | 'none';
+  /** `temporal`, exponential decay: the age at which recency is one half (default one day). */
+  halfLifeMs?: number;
+  /** `temporal`, linear decay: the age at which recency reaches 0 (default seven days). */
+  windowMs?: number;
+  /** `temporal`: how much recency weighs, 0 (similarity only) to 1 (similarity × recency, default). */
+  recencyWeight?: number;
 }
 
 /** What `defMemory` keeps. */
@@ -67,8 +78,8 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
   noun: 'memory',
   method: 'defMemory',
   check(where, type, config) {
-    if (type !== 'vector')
-      throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector'; 'temporal', 'graph' and 'hierarchical' are not built yet)`);
+    if (type !== 'vector' && type !== 'temporal')
+      throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector', 'temporal'; 'graph' and 'hierarchical' are not built yet)`);
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {dimensions}, got ${c.describe(config)}`);
     const o = c.checkOptions<MemoryConfig>(where, config as unknown as MemoryConfig, {
       dimensions: c.integer(1, 65536),
@@ -83,11 +94,18 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
       persist: c.boolean,
       scope: c.oneOf('global', 'session', 'agent'),
       storage: c.nonEmpty,
+      decay: c.oneOf('exponential', 'linear', 'none'),
+      halfLifeMs: c.number(0, 1e15, { positive: true }),
+      windowMs: c.number(0, 1e15, { positive: true }),
+      recencyWeight: c.number(0, 1),
     });
+    if (type === 'vector')
+      for (const key of ['decay', 'halfLifeMs', 'windowMs', 'recencyWeight'] as const)
+        if (o[key] !== undefined) c.fail(where, `'${key}' applies to temporal memories only (defMemory(name, 'temporal', …))`);
     if (o.dimensions === undefined) c.fail(where, "'dimensions' is required (the length of the embedding model's vectors, e.g. 1536 for text-embedding-3-small)");
     if (!o.persist && o.storage !== undefined) c.fail(where, "'storage' applies to persisted memory only (add persist: true)");
     const { embeddingModel, ...rest } = o;
-    return { type: 'vector', config: rest, embeddingModel: embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel) };
+    return { type, config: rest, embeddingModel: embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel) };
   },
   wire(stored, marshal: MemoryMarshal) {
     const out: Record<string, unknown> = { type: stored.type, ...stored.config };
@@ -143,8 +161,12 @@ export interface MemorySearchResult {
   /** The stored text (null for memories stored as vectors). */
   content: string | null;
   metadata: Record<string, unknown>;
-  /** Similarity: cosine similarity, dot product, or 1 / (1 + distance) for `l2`. */
+  /** Similarity: cosine similarity, dot product, or 1 / (1 + distance) for `l2`; for `temporal` memories similarity × recency. */
   score: number;
+  /** `temporal` memories: the similarity alone. */
+  similarity?: number;
+  /** `temporal` memories: the creation time (ms) the recency was computed from. */
+  createdAt?: number;
 }
 
 /** Starts a `memory` run with these spec fields and resolves with its result. */

@@ -1,5 +1,7 @@
 #include "memory/memory_store.hpp"
 
+#include <algorithm>
+
 #include "memory/base64.hpp"
 #include "memory/embed.hpp"
 #include "state/state_error.hpp"
@@ -191,7 +193,29 @@ Task<json> search(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree
     if (query.contains("to")) options.created.to_ms = query["to"].get<double>();
     options.exact = query.value("exact", false);
     json out = json::array();
-    for (const auto& hit : instance->index->search(vector, options)) out.push_back(hit_json(*instance, hit));
+    if (!spec.temporal) {
+      for (const auto& hit : instance->index->search(vector, options)) out.push_back(hit_json(*instance, hit));
+      return out;
+    }
+    // Temporal: the most similar candidates (oversampled, so a recent memory a little less similar
+    // than old ones still competes), re-ranked by similarity × recency at the engine's time.
+    const std::size_t limit = options.limit;
+    options.limit = std::max<std::size_t>(limit * 5, limit + 50);
+    const std::vector<state::SearchHit> hits = instance->index->search(vector, options);
+    std::vector<double> similarities, created;
+    for (const auto& hit : hits) {
+      similarities.push_back(hit.score);
+      created.push_back(hit.created_at_ms);
+    }
+    const double now = loop.now_ms();
+    for (std::size_t i : state::rank_by_temporal_score(*spec.temporal, similarities, created, now)) {
+      if (out.size() == limit) break;
+      json hit = hit_json(*instance, hits[i]);
+      hit["score"] = state::temporal_score(*spec.temporal, hits[i].score, hits[i].created_at_ms, now);
+      hit["similarity"] = hits[i].score;
+      hit["createdAt"] = hits[i].created_at_ms;
+      out.push_back(std::move(hit));
+    }
     return out;
   });
   co_return json{{"results", std::move(results)}, {"embeddingTokens", tokens}};

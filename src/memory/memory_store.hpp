@@ -17,6 +17,7 @@
 
 #include "pipeline/run_tree.hpp"
 #include "runtime/async_mutex.hpp"
+#include "state/temporal.hpp"
 #include "state/vector_memory.hpp"
 
 namespace lmthing::memory {
@@ -31,6 +32,8 @@ struct MemorySpec {
   bool persist = false;
   MemoryScope scope = MemoryScope::Global;
   std::string storage;  // a registered storage name; empty: the run's
+  // `temporal` memories: search results are ranked by similarity × recency (engine clock).
+  std::optional<state::TemporalConfig> temporal;
 };
 
 struct MemoryDefinition {
