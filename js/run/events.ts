@@ -153,6 +153,38 @@ export interface ContextSummarizedEvent extends InStep {
   summary: string;
 }
 
+/** A memory (`defMemory`) stored a batch, from the run or from one of its tools, hooks or agents. */
+export interface MemoryStoreEvent extends Located {
+  type: 'memory-store';
+  memory: string;
+  ids: string[];
+  /** Memories evicted to respect `maxSize`. */
+  evicted: string[];
+  size: number;
+}
+
+/** A memory was searched; `ids` are the results, best first (the query is not repeated here). */
+export interface MemorySearchEvent extends Located {
+  type: 'memory-search';
+  memory: string;
+  ids: string[];
+}
+
+/** Memories were deleted by id. */
+export interface MemoryDeleteEvent extends Located {
+  type: 'memory-delete';
+  memory: string;
+  ids: string[];
+  size: number;
+}
+
+/** A memory was cleared. */
+export interface MemoryClearEvent extends Located {
+  type: 'memory-clear';
+  memory: string;
+  cleared: number;
+}
+
 /** A graceful duration constraint ended the loop after step `stepNumber`. */
 export interface BudgetStopEvent extends InStep {
   type: 'budget-stop';
@@ -649,6 +681,10 @@ export type RunEvent =
   | ContextTrimmedEvent
   | RoleAssumedEvent
   | ContextSummarizedEvent
+  | MemoryStoreEvent
+  | MemorySearchEvent
+  | MemoryDeleteEvent
+  | MemoryClearEvent
 
   | RunStartEvent
   | RunFinishEvent

@@ -164,6 +164,7 @@ Task<json> store(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree,
     if (items[i].content) instance->contents[ids[i]] = *items[i].content;
   for (const auto& id : evicted) instance->contents.erase(id);
   co_await persist(loop, run, *instance);
+  tree->emit(json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}});
   co_return json{{"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}, {"embeddingTokens", embedded.tokens}};
 }
 
@@ -218,10 +219,14 @@ Task<json> search(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree
     }
     return out;
   });
+  json ids = json::array();
+  for (const json& hit : results) ids.push_back(hit["id"]);
+  tree->emit(json{{"type", "memory-search"}, {"memory", spec.name}, {"ids", std::move(ids)}});
   co_return json{{"results", std::move(results)}, {"embeddingTokens", tokens}};
 }
 
-Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>, std::shared_ptr<MemoryInstance> instance, std::vector<std::string> ids) {
+Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
+                  std::vector<std::string> ids) {
   auto guard = co_await instance->lock.lock();
   co_await ensure_loaded(loop, run, *instance);
   // Every id must be there before any is deleted.
@@ -233,16 +238,18 @@ Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>, std
     instance->contents.erase(id);
   }
   co_await persist(loop, run, *instance);
+  tree->emit(json{{"type", "memory-delete"}, {"memory", instance->spec->name}, {"ids", ids}, {"size", instance->index->size()}});
   co_return json{{"deleted", ids.size()}, {"size", instance->index->size()}};
 }
 
-Task<json> clear(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>, std::shared_ptr<MemoryInstance> instance) {
+Task<json> clear(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance) {
   auto guard = co_await instance->lock.lock();
   co_await ensure_loaded(loop, run, *instance);
   const std::size_t before = instance->index->size();
   instance->index->clear();
   instance->contents.clear();
   co_await persist(loop, run, *instance);
+  tree->emit(json{{"type", "memory-clear"}, {"memory", instance->spec->name}, {"cleared", before}});
   co_return json{{"cleared", before}, {"size", 0}};
 }
 

@@ -115,3 +115,34 @@ test('temporal configs are checked strictly', async () => {
   for (const [args, pattern] of bad)
     await assert.rejects(runPrompt((ctx) => ctx.defMemory(...args), { model, engine }), (e) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(args));
 });
+
+test('memory operations inside a live run are run events (store, search, delete, clear)', async () => {
+  const engine = await createEngine({ clock: new VirtualClock(NOW) });
+  const events = [];
+  const model = mockModel([{ type: 'tool-call', toolName: 'remember' }, { type: 'text', text: 'ok' }]);
+  const { result } = await runPrompt(
+    (ctx) => {
+      ctx.defMemory('notes', 'temporal', { dimensions: 32, embeddingModel: offlineEmbedding({ dimensions: 32 }), maxSize: 2 });
+      ctx.defTool('remember', 'Remembers', { type: 'object', properties: {} }, async () => {
+        const notes = ctx.memory('notes');
+        await notes.store([{ id: 'a', content: 'alpha' }, { id: 'b', content: 'beta' }, { id: 'c', content: 'gamma' }]);
+        const found = await notes.search('beta', { limit: 1 });
+        await notes.delete(found[0].id);
+        await notes.clear();
+        return 'done';
+      });
+    },
+    { model, engine, onEvent: (e) => events.push(e) },
+  );
+  assert.equal(await result.text, 'ok');
+  const memoryEvents = events.filter((e) => e.type.startsWith('memory-'));
+  assert.deepEqual(memoryEvents.map((e) => e.type), ['memory-store', 'memory-search', 'memory-delete', 'memory-clear']);
+  const [stored, searched, deleted, cleared] = memoryEvents;
+  assert.deepEqual(stored.ids, ['a', 'b', 'c']);
+  assert.equal(stored.evicted.length, 1);
+  assert.equal(stored.size, 2);
+  assert.deepEqual(searched.ids, [deleted.ids[0]]);
+  assert.equal(deleted.size, 1);
+  assert.equal(cleared.cleared, 1);
+  assert.ok(memoryEvents.every((e) => e.memory === 'notes' && e.path[0] === 'root'));
+});
