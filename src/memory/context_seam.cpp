@@ -176,8 +176,8 @@ class ContextWindowSeam : public pipeline::StepSeam {
   // The conversation with context `name`'s summary; when it passes `trigger` × budget, the oldest
   // messages (whole tool-call units, never the newest ones) are folded into the summary with one
   // model call, and a context-summarized event records it.
-  Task<json> summarized(const std::string& name, const ContextDefinition& definition, const pipeline::StepState& state,
-                        const pipeline::CallEnv& env, const TokenCounter& counter, std::size_t fixed, std::string model, bool forced) {
+  Task<json> summarized(const std::string& name, const ContextDefinition& definition, const pipeline::StepState& state, const pipeline::CallEnv& env,
+                        const TokenCounter& counter, std::size_t fixed, std::string model, bool forced) {
     Summary& summary = summaries_[name];
     if (summary.covered > state.messages.size()) summary = Summary{};  // the conversation was edited (directive runs)
     json view = with_summary(summary, state.messages);
@@ -199,7 +199,8 @@ class ContextWindowSeam : public pipeline::StepSeam {
     for (std::size_t i = first; i <= last; ++i) folded.push_back(view[i]);
     const std::size_t budget = plan.target == 0 ? 1 : plan.target;
     // Room for the summary: what the ratio leaves free, at most half of it, as words (≈ 0.75 per token).
-    const std::size_t summary_tokens = std::max<std::size_t>(32, (definition.config.max_tokens - definition.config.reserve_tokens - fixed - budget) / 2);
+    const std::size_t summary_tokens =
+        std::max<std::size_t>(32, (definition.config.max_tokens - definition.config.reserve_tokens - fixed - budget) / 2);
     std::string ask = summary.text.empty() ? "" : "The summary so far:\n" + summary.text + "\n\nThe messages that follow it:\n";
     ask += transcript_of(folded);
     json input{{"system",

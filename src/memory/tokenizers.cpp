@@ -8,7 +8,8 @@ namespace lmthing::memory {
 namespace {
 
 [[noreturn]] void bad_file(const std::string& name, const std::string& problem) {
-  throw OpFailed(protocol::WireError{"tokenizer", "tokenizer.load \"" + name + "\": " + problem, json{{"code", "INVALID_RANKS"}, {"encoding", name}}});
+  throw OpFailed(
+      protocol::WireError{"tokenizer", "tokenizer.load \"" + name + "\": " + problem, json{{"code", "INVALID_RANKS"}, {"encoding", name}}});
 }
 
 }  // namespace

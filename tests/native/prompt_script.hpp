@@ -71,7 +71,7 @@ struct Script {
   std::vector<json> model_requests;
   std::size_t next_response = 0;
   std::size_t answered = 0;
-  std::vector<std::string> tokenizer_loads;  // encodings the engine asked for, in order
+  std::vector<std::string> tokenizer_loads;        // encodings the engine asked for, in order
   std::function<json(const json& request)> model;  // when set, answers every model.generate instead of model_responses
 
   void operator()(Harness& h) {
@@ -80,7 +80,9 @@ struct Script {
       const OpId id = op["id"].get<OpId>();
       if (op["op"] == "model.generate") {
         model_requests.push_back(conversation.request(op));
-        const json r = model ? model(model_requests.back()) : next_response < model_responses.size() ? model_responses[next_response++] : response({});
+        const json r = model                                    ? model(model_requests.back())
+                       : next_response < model_responses.size() ? model_responses[next_response++]
+                                                                : response({});
         if (r.contains("error")) {
           h.post(json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", r["error"]}});
         } else {
