@@ -290,7 +290,7 @@ test('indexeddb (Chromium): a persisted defMemory is reloaded after a page reloa
     const { runPrompt, mockModel, indexedDBStorage, offlineEmbedding } = window.lmthing;
     const inner = offlineEmbedding({ dimensions: 64 });
     let embedded = 0;
-    const embeddingModel = { ...inner, provider: 'offline', modelId: inner.modelId, embed: (req, opts) => ((embedded += req.values.length), inner.embed(req, opts)) };
+    const embeddingModel = { provider: 'offline', modelId: inner.modelId, maxBatchSize: inner.maxBatchSize, embed: (req, opts) => ((embedded += req.values.length), inner.embed(req, opts)) };
     const storage = indexedDBStorage(dbName);
     let found;
     const { result } = await runPrompt(
