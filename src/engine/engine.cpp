@@ -73,13 +73,13 @@ void Engine::handle_command(const json& message) {
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (const EnvOfRun env = [this](RunId run, const std::string& where) { return env_of(run, where); };
              !handle_observe_command(loop_, observatory_, env, type, id, message) && !handle_human_command(loop_, desk_, env, type, id, message))
-      throw ProtocolError(
-          "unknown command type \"" + type +
-          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
-          "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
-          "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, context.summarize, workflow.run, workflow.tool, "
-          "workflow.emit, pipeline.run, parallel.run, batch.add, resource.get, resource.acquire, resource.release, metrics.read, "
-          "metric.record, event.emit, op.done)");
+      throw ProtocolError("unknown command type \"" + type +
+                          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
+                          "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
+                          "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, context.summarize, "
+                          "workflow.run, workflow.tool, "
+                          "workflow.emit, pipeline.run, parallel.run, batch.add, resource.get, resource.acquire, resource.release, metrics.read, "
+                          "metric.record, event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {
