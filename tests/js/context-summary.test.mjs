@@ -86,7 +86,8 @@ test('a 500-step agent stays under maxTokens with summaries', async () => {
   const last = model.calls[steps - 1];
   assert.equal(last[0].role, 'system');
   assert.match(last[0].content, new RegExp(`Summary ${model.summaries.length}:`));
-  assert.ok(tail < 60, `${tail} messages in the last call, not ${2 * steps}`);
+  // Each turn (a call and its result) costs about 40 tokens, so ~80 messages fill the 1,700 left.
+  assert.ok(tail < 100, `${tail} messages in the last call, not ${2 * steps}`);
   // Each summary call folds the previous summary in.
   assert.match(model.summaries.at(-1).messages[1].content, /The summary so far:\nSummary /);
   assert.ok(summarized.every((e) => e.context === 'mainContext' && e.tokensAfter < e.tokensBefore));
