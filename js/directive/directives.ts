@@ -4,6 +4,7 @@
  * sends back, so `const answer = yield* L.reply` reads like a function call. Nothing here talks to
  * the engine: the driver (driver.ts) performs the requests.
  */
+import type { MemoryInput, MemorySearchOptions, MemorySearchResult, StoreResult } from '../definitions/memory.js';
 import type { Resources } from '../definitions/resource.js';
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
@@ -42,7 +43,8 @@ export type DirectiveKind =
   | 'messages'
   | 'snapshot'
   | 'mark'
-  | 'role';
+  | 'role'
+  | 'memory';
 
 /**
  * A directive: use it with `yield*` inside an agent. Its result type `R` is what `yield*` returns.
@@ -90,6 +92,47 @@ export class ToolHandle extends Directive<void> {
     readonly name: string,
   ) {
     super(new DirectiveRequest('tool.disable', { name }));
+  }
+}
+
+/** The operations of {@link MemoryDirectives}: the same as `ctx.memory(name)`'s methods. */
+export type MemoryOperation = 'store' | 'search' | 'delete' | 'clear';
+
+/**
+ * The directives of one memory, from `L.memory(name)`: each is the `ctx.memory(name)` call of the
+ * same name, performed by the driver as one engine `memory` run in the directive run's tree (so the
+ * run's budgets and memory events apply). Its failures (`MemoryError`, `ConfigError` for bad input,
+ * the embedder's error) are thrown into the agent at the `yield*`.
+ */
+export class MemoryDirectives {
+  /** @internal Use `L.memory(name)`. */
+  constructor(
+    /** The memory's name (defined with `ctx.defMemory` in `run(agent, {define})`). */
+    readonly name: string,
+  ) {}
+
+  /** Stores one memory or a batch (embedded in one request, stored whole or not at all); returns `{ids, evicted, size}`. */
+  store(input: string | MemoryInput | Array<string | MemoryInput>): Directive<StoreResult> {
+    return this.directive<StoreResult>('store', [input]);
+  }
+
+  /** The memories most similar to `query` (a text or a vector), best first. */
+  search(query: string | number[], options?: MemorySearchOptions): Directive<MemorySearchResult[]> {
+    return this.directive<MemorySearchResult[]>('search', options === undefined ? [query] : [query, options]);
+  }
+
+  /** Deletes memories by id (all must exist, else `MemoryError` `UNKNOWN_ID` and none is deleted); returns how many. */
+  delete(ids: string | string[]): Directive<number> {
+    return this.directive<number>('delete', [ids]);
+  }
+
+  /** Removes every memory; returns how many there were. */
+  clear(): Directive<number> {
+    return this.directive<number>('clear', []);
+  }
+
+  private directive<R>(op: MemoryOperation, args: unknown[]): Directive<R> {
+    return new Directive<R>(new DirectiveRequest('memory', { name: this.name, op, args }));
   }
 }
 
@@ -315,6 +358,17 @@ export const L = {
    */
   role(name: string): Directive<void> {
     return new Directive(new DirectiveRequest('role', { name }));
+  },
+
+  /**
+   * The directives of memory `name`, defined with `ctx.defMemory` in `run(agent, {define})`:
+   * `yield* L.memory(name).store(...)`, `.search(query, options)`, `.delete(ids)`, `.clear()` return
+   * what the `ctx.memory(name)` methods resolve with (docs/memory.md). An undefined memory throws a
+   * `ConfigError` into the agent at the `yield*`.
+   */
+  memory(name: string): MemoryDirectives {
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`L.memory: expected a memory name (a non-empty string), got ${describe(name)}`);
+    return new MemoryDirectives(name);
   },
 
   /** Creates a tag (outside agents) to apply with `yield* L.user\`…\`.tag(t)`. */

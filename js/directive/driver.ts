@@ -15,6 +15,7 @@ import { trackProgress } from '../observe/progress.js';
 import { openTracing, tracingKind, type SpanBuilder } from '../observe/tracing.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
+import { memoryKind, type MemoryHandle } from '../definitions/memory.js';
 import { stateKind } from '../definitions/state.js';
 import { RunStates, TreeStates } from '../state/run-states.js';
 import { useRunStorage, type RunStorage } from '../storage/host.js';
@@ -38,6 +39,7 @@ import {
   ModelHandle,
   ToolHandle,
   type AgentLike,
+  type MemoryOperation,
   type ReplyStream,
   type ToolImpl,
 } from './directives.js';
@@ -419,6 +421,8 @@ class DirectiveRun {
       case 'role':
         await this.definitions.assumeRole(a.name as string);
         return undefined;
+      case 'memory':
+        return this.memory(a.name as string, a.op as MemoryOperation, a.args as unknown[]);
     }
   }
 
@@ -533,6 +537,28 @@ class DirectiveRun {
       throw error;
     } finally {
       this.conversations.delete(conversation);
+    }
+  }
+
+  /**
+   * L.memory(name).op(...args): the `ctx.memory(name)` handle of the run's definitions does the work
+   * (its checks, the engine `memory` run in this run's tree), so a directive and a tool calling
+   * `ctx.memory` behave the same.
+   */
+  private memory(name: string, op: MemoryOperation, args: unknown[]): Promise<unknown> {
+    const defined = definitionsOf(this.definitions).names(memoryKind);
+    if (!defined.includes(name))
+      throw new ConfigError(`L.memory: unknown memory ${JSON.stringify(name)} (memories defined with ctx.defMemory in run(agent, {define}): ${defined.join(', ') || 'none'})`);
+    const handle: MemoryHandle = this.definitions.memory(name);
+    switch (op) {
+      case 'store':
+        return handle.store(args[0] as Parameters<MemoryHandle['store']>[0]);
+      case 'search':
+        return handle.search(args[0] as string | number[], args[1] as Parameters<MemoryHandle['search']>[1]);
+      case 'delete':
+        return handle.delete(args[0] as string | string[]);
+      case 'clear':
+        return handle.clear();
     }
   }
 
