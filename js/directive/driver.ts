@@ -15,7 +15,7 @@ import { trackProgress } from '../observe/progress.js';
 import { openTracing, tracingKind, type SpanBuilder } from '../observe/tracing.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
-import { memoryKind, type MemoryHandle } from '../definitions/memory.js';
+import { memoryKind } from '../definitions/memory.js';
 import { stateKind } from '../definitions/state.js';
 import { RunStates, TreeStates } from '../state/run-states.js';
 import { useRunStorage, type RunStorage } from '../storage/host.js';
@@ -422,7 +422,7 @@ class DirectiveRun {
         await this.definitions.assumeRole(a.name as string);
         return undefined;
       case 'memory':
-        return this.memory(a.name as string, a.op as MemoryOperation, a.args as unknown[]);
+        return this.memory(a.name as string, a.graph === true, a.op as MemoryOperation, a.args as unknown[]);
     }
   }
 
@@ -541,25 +541,22 @@ class DirectiveRun {
   }
 
   /**
-   * L.memory(name).op(...args): the `ctx.memory(name)` handle of the run's definitions does the work
-   * (its checks, the engine `memory` run in this run's tree), so a directive and a tool calling
-   * `ctx.memory` behave the same.
+   * L.memory(name).op(...args) and L.graphMemory(name).op(...args): the run's own `ctx.memory(name)`
+   * / `ctx.graphMemory(name)` handle does the work (its checks, the engine `memory` run in this
+   * run's tree), so a directive and a tool calling the handle behave the same.
    */
-  private memory(name: string, op: MemoryOperation, args: unknown[]): Promise<unknown> {
-    const defined = definitionsOf(this.definitions).names(memoryKind);
-    if (!defined.includes(name))
-      throw new ConfigError(`L.memory: unknown memory ${JSON.stringify(name)} (memories defined with ctx.defMemory in run(agent, {define}): ${defined.join(', ') || 'none'})`);
-    const handle: MemoryHandle = this.definitions.memory(name);
-    switch (op) {
-      case 'store':
-        return handle.store(args[0] as Parameters<MemoryHandle['store']>[0]);
-      case 'search':
-        return handle.search(args[0] as string | number[], args[1] as Parameters<MemoryHandle['search']>[1]);
-      case 'delete':
-        return handle.delete(args[0] as string | string[]);
-      case 'clear':
-        return handle.clear();
+  private memory(name: string, graph: boolean, op: MemoryOperation, args: unknown[]): Promise<unknown> {
+    const where = graph ? 'L.graphMemory' : 'L.memory';
+    const stored = definitionsOf(this.definitions).get(memoryKind, name);
+    if (!stored) {
+      const defined = definitionsOf(this.definitions).names(memoryKind).join(', ') || 'none';
+      throw new ConfigError(`${where}: unknown memory ${JSON.stringify(name)} (memories defined with ctx.defMemory in run(agent, {define}): ${defined})`);
     }
+    if ((stored.type === 'graph') !== graph)
+      throw new ConfigError(`${where}: memory ${JSON.stringify(name)} is a ${stored.type} memory; use ${graph ? 'L.memory' : 'L.graphMemory'}(${JSON.stringify(name)})`);
+    const handle = graph ? this.definitions.graphMemory(name) : this.definitions.memory(name);
+    // `op` is one of the handle's methods: the directive classes put only those there.
+    return (handle as unknown as Record<MemoryOperation, (...a: unknown[]) => Promise<unknown>>)[op](...args);
   }
 
   private async readMessages(conv: Conv, filter: unknown): Promise<ConversationMessage[]> {
