@@ -65,7 +65,8 @@ state::WalkOptions walk_options(const protocol::FieldReader& fields) {
     std::set<std::string> names;
     if (r.is_string() && !r.get_ref<const std::string&>().empty())
       names.insert(r.get<std::string>());
-    else if (r.is_array() && !r.empty() && std::all_of(r.begin(), r.end(), [](const json& x) { return x.is_string() && !x.get_ref<const std::string&>().empty(); }))
+    else if (r.is_array() && !r.empty() &&
+             std::all_of(r.begin(), r.end(), [](const json& x) { return x.is_string() && !x.get_ref<const std::string&>().empty(); }))
       for (const json& x : r) names.insert(x.get<std::string>());
     else
       fields.bad("relation", "a relation name or a non-empty array of them");

@@ -196,8 +196,8 @@ Task<QueryVector> query_vector(Loop& loop, RunId run, pipeline::RunTree& tree, c
     co_return out;
   }
   if (spec.embedding_model.empty())
-    throw OpFailed(memory_error(state::error_code::kInvalidConfig, where_of(instance) + ": a text query needs an embeddingModel (or search by vector)",
-                                spec.name));
+    throw OpFailed(memory_error(state::error_code::kInvalidConfig,
+                                where_of(instance) + ": a text query needs an embeddingModel (or search by vector)", spec.name));
   std::vector<std::string> texts{query["query"].get<std::string>()};
   Embeddings e = co_await embed(loop, run, tree, spec.embedding_model, std::move(texts), std::nullopt, where_of(instance), spec.name);
   out.tokens = e.tokens;
@@ -322,9 +322,9 @@ Task<json> store_graph(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>
   for (std::size_t i = 0; i < batch.entities.size(); ++i) {
     if (batch.vectors[i]) continue;
     if (spec.embedding_model.empty())
-      throw OpFailed(memory_error(state::error_code::kInvalidConfig,
-                                  where_of(*instance) + ": entity \"" + batch.entities[i].name + "\" has no vector and the memory has no embeddingModel",
-                                  spec.name));
+      throw OpFailed(memory_error(
+          state::error_code::kInvalidConfig,
+          where_of(*instance) + ": entity \"" + batch.entities[i].name + "\" has no vector and the memory has no embeddingModel", spec.name));
     texts.push_back(state::EntityGraph::embedding_text(batch.entities[i]));
   }
   Embeddings embedded = co_await embed(loop, run, *tree, spec.embedding_model, texts, std::nullopt, where_of(*instance), spec.name);

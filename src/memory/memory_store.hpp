@@ -49,7 +49,7 @@ struct MemoryInstance {
   std::string key;      // memory:<scope>:<name>
   std::string storage;  // persisted instances: the storage name
   std::optional<state::VectorMemory> index;
-  std::optional<state::EntityGraph> graph;  // graph memories
+  std::optional<state::EntityGraph> graph;                // graph memories
   std::unordered_map<std::string, std::string> contents;  // id → the stored text
   std::uint64_t next_id = 1;                              // for ids the caller did not give
   AsyncMutex lock;

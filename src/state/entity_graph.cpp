@@ -96,8 +96,7 @@ Neighborhood EntityGraph::neighborhood(const std::vector<std::string>& starts, c
   }
   auto follow = [&](const Key& key, const std::string& other, std::size_t depth) {
     if (options.relations && options.relations->count(std::get<1>(key)) == 0) return;
-    if (walked.insert(key).second)
-      out.relations.push_back(Relation{std::get<0>(key), std::get<1>(key), std::get<2>(key), relations_.at(key)});
+    if (walked.insert(key).second) out.relations.push_back(Relation{std::get<0>(key), std::get<1>(key), std::get<2>(key), relations_.at(key)});
     if (seen.insert(other).second) {
       out.entities.emplace_back(other, depth);
       queue.emplace_back(other, depth);
@@ -128,7 +127,9 @@ json EntityGraph::entity_json(const Entity& e) {
   return out;
 }
 
-json EntityGraph::relation_json(const Relation& r) { return json{{"from", r.from}, {"relation", r.relation}, {"to", r.to}, {"metadata", r.metadata}}; }
+json EntityGraph::relation_json(const Relation& r) {
+  return json{{"from", r.from}, {"relation", r.relation}, {"to", r.to}, {"metadata", r.metadata}};
+}
 
 json EntityGraph::to_json() const {
   json entities = json::array();
@@ -142,7 +143,8 @@ json EntityGraph::to_json() const {
 EntityGraph EntityGraph::from_json(std::string name, const json& saved) {
   EntityGraph graph(std::move(name));
   auto corrupt = [&](const std::string& problem) { graph.fail(error_code::kCorruptData, "the saved graph " + problem); };
-  if (!saved.is_object() || !saved.contains("entities") || !saved["entities"].is_array() || !saved.contains("relations") || !saved["relations"].is_array())
+  if (!saved.is_object() || !saved.contains("entities") || !saved["entities"].is_array() || !saved.contains("relations") ||
+      !saved["relations"].is_array())
     corrupt("is not {entities: [...], relations: [...]}");
   auto text = [&](const json& o, const char* key, bool required) -> std::string {
     if (!o.contains(key) || o[key].is_null()) {

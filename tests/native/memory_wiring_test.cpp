@@ -251,11 +251,12 @@ TEST_CASE("a graph memory stores entities and relations, finds neighbourhoods an
   host.vectors["kittens: young cats"] = {0.9f, 0.1f, 0};
   host.vectors["markets"] = {0, 1, 0.05f};
   json defs = json::array({memory_def("g", {{"type", "graph"}, {"dimensions", 3}, {"embeddingModel", "toy:embed"}, {"persist", true}})});
-  json store{{"action", "store"},
-             {"name", "g"},
-             {"entities", {{{"name", "cats"}, {"type", "animal"}}, {{"name", "kittens"}, {"description", "young cats"}}, {{"name", "rain"}}}},
-             {"relations", {{{"from", "kittens"}, {"relation", "grow into"}, {"to", "cats"}}, {{"from", "rain"}, {"relation", "wets"}, {"to", "cats"}}}},
-             {"definitions", defs}};
+  json store{
+      {"action", "store"},
+      {"name", "g"},
+      {"entities", {{{"name", "cats"}, {"type", "animal"}}, {{"name", "kittens"}, {"description", "young cats"}}, {{"name", "rain"}}}},
+      {"relations", {{{"from", "kittens"}, {"relation", "grow into"}, {"to", "cats"}}, {{"from", "rain"}, {"relation", "wets"}, {"to", "cats"}}}},
+      {"definitions", defs}};
   {
     Harness h;
     json stored = ok_value(memory_run(h, host, store));
@@ -297,13 +298,9 @@ TEST_CASE("a graph memory stores entities and relations, finds neighbourhoods an
   REQUIRE(!found["entities"][1].contains("score"));
   REQUIRE(found["relations"].size() == 2);
 
-  json around = ok_value(memory_run(fresh, host,
-                                    json{{"action", "neighbors"},
-                                         {"name", "g"},
-                                         {"entity", "kittens"},
-                                         {"depth", 2},
-                                         {"relation", "grow into"},
-                                         {"definitions", defs}}));
+  json around = ok_value(memory_run(
+      fresh, host,
+      json{{"action", "neighbors"}, {"name", "g"}, {"entity", "kittens"}, {"depth", 2}, {"relation", "grow into"}, {"definitions", defs}}));
   REQUIRE(around["entities"].size() == 2);  // kittens → cats; "wets" is not followed
   REQUIRE(around["entities"][1]["name"] == "cats");
   REQUIRE(around["entities"][1]["type"] == "animal");
@@ -314,7 +311,8 @@ TEST_CASE("a graph memory stores entities and relations, finds neighbourhoods an
 
   json vector_only = memory_run(fresh, host, json{{"action", "neighbors"}, {"name", "kb"}, {"entity", "x"}, {"definitions", {kb()}}});
   REQUIRE_THAT(vector_only["error"]["message"].get<std::string>(), Catch::Contains("applies to graph memories"));
-  json max = memory_run(fresh, host,
-                        json{{"action", "clear"}, {"name", "g2"}, {"definitions", {memory_def("g2", {{"type", "graph"}, {"dimensions", 3}, {"maxSize", 2}})}}});
+  json max = memory_run(
+      fresh, host,
+      json{{"action", "clear"}, {"name", "g2"}, {"definitions", {memory_def("g2", {{"type", "graph"}, {"dimensions", 3}, {"maxSize", 2}})}}});
   REQUIRE_THAT(max["error"]["message"].get<std::string>(), Catch::Contains("'maxSize' does not apply to graph memories"));
 }

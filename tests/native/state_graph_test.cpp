@@ -98,7 +98,9 @@ TEST_CASE("a bad batch changes nothing: unknown ends, duplicates, empty names", 
     g.add({}, {rel("a", "likes", "zed")});
     FAIL("no error");
   } catch (const StateError& e) {
-    CHECK(std::string(e.what()) == "memory \"people\": relations[0] (a -likes-> zed): no entity named \"zed\" in the memory or in this batch (store the entity first or with it)");
+    CHECK(std::string(e.what()) ==
+          "memory \"people\": relations[0] (a -likes-> zed): no entity named \"zed\" in the memory or in this batch (store the entity first or with "
+          "it)");
   }
   // A relation to an entity of the same batch is fine; a relation stored again replaces its metadata.
   CHECK(g.add({ent("z")}, {rel("a", "likes", "z"), rel("a", "knows", "b", json{{"w", 1}})}) == 2);
