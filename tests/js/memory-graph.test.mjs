@@ -7,8 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { z } from 'zod';
 
-import { ConfigError, createEngine, fileStorage, GraphMemoryHandle, L, MemoryError, mockModel, offlineEmbedding, run, runPrompt } from '../../dist/node.js';
+import {
+  ConfigError, createEngine, fileStorage, GraphMemoryHandle, L, MemoryError, mockModel, offlineEmbedding, run, runPrompt, ValidationError,
+} from '../../dist/node.js';
 
 let unique = 0;
 const name = (base) => `${base}-${process.pid}-${unique++}`;
@@ -309,4 +312,42 @@ test('L.memory on a graph memory and L.graphMemory on a vector memory are explai
     }, { models: { default: mockModel([]) }, engine, define: (ctx) => ctx.defMemory(shared, 'graph', { dimensions: 4 }) }),
     (err) => err instanceof MemoryError && err.code === 'INVALID_CONFIG' && /as a vector memory; a graph memory cannot share it/.test(err.message),
   );
+});
+
+// Extraction with a model is the agent's own structured call (L.infer(schema): the run's model chain,
+// validated, retried), then one store: bad JSON throws ValidationError and nothing is stored.
+const Extracted = z.object({
+  entities: z.array(z.object({ name: z.string().min(1), type: z.string().optional(), description: z.string().optional() })),
+  relations: z.array(z.object({ from: z.string().min(1), relation: z.string().min(1), to: z.string().min(1) })),
+});
+function* extractInto(memory, text) {
+  yield* L.user`Extract the entities and relations of: ${text}`;
+  const { value } = yield* L.infer(Extracted);
+  return yield* L.graphMemory(memory).store(value);
+}
+
+test('entities and relations extracted by a structured model call are stored; bad JSON stores nothing', async () => {
+  const memory = name('extracted');
+  const answer = JSON.stringify({
+    entities: [{ name: 'Ada', type: 'person' }, { name: 'Babbage', type: 'person' }],
+    relations: [{ from: 'Ada', relation: 'worked with', to: 'Babbage' }],
+  });
+  const good = mockModel([{ type: 'text', text: answer }, { type: 'end-step' }]);
+  const define = (ctx) => ctx.defMemory(memory, 'graph', { dimensions: 64, embeddingModel: offlineEmbedding({ dimensions: 64 }) });
+  const engine = await createEngine();
+  const stored = await run(extractInto(memory, 'Ada worked with Babbage.'), { models: { default: good }, define, engine });
+  assert.deepEqual(stored, { ids: ['Ada', 'Babbage'], relations: 1, size: 2, relationCount: 1 });
+  assert.equal(good.calls.length, 1);
+
+  const bad = mockModel([{ type: 'text', text: 'not json' }, { type: 'end-step' }, { type: 'text', text: '{"entities": []}' }, { type: 'end-step' }, { type: 'text', text: '{"entities": [{"name": ""}], "relations": []}' }, { type: 'end-step' }]);
+  const outcome = await run(
+    function* () {
+      const caught = yield* L.catch(extractInto(memory, 'Lovelace met Faraday.'));
+      return { caught: caught.error, after: yield* L.graphMemory(memory).search('anyone', { limit: 10, depth: 0 }) };
+    },
+    { models: { default: bad }, define, engine },
+  );
+  assert.ok(outcome.caught instanceof ValidationError, String(outcome.caught));
+  assert.equal(bad.calls.length, 3, 'one answer and two retries, each validated');
+  assert.deepEqual(outcome.after.entities.map((e) => e.name).sort(), ['Ada', 'Babbage'], 'nothing was stored');
 });
