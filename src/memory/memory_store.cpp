@@ -1,6 +1,7 @@
 #include "memory/memory_store.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "memory/base64.hpp"
 #include "memory/embed.hpp"
@@ -67,6 +68,9 @@ void restore(MemoryInstance& instance, const json& record) {
   if (instance.spec->graph) {
     if (!record.contains("graph")) corrupt("has no graph (it was saved by a memory of another type)");
     instance.graph.emplace(guarded(instance, [&] { return state::EntityGraph::from_json(name, record["graph"]); }));
+    bool same = instance.graph->size() == loaded.size();
+    for (const json& e : record["graph"]["entities"]) same = same && loaded.contains(e["name"].get<std::string>());
+    if (!same) corrupt("holds a graph whose entities are not those of its index");
   }
   instance.index.emplace(std::move(loaded));
 }
@@ -260,6 +264,9 @@ Task<json> search(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree
 
 Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
                   std::vector<std::string> ids) {
+  // An id given twice is deleted once (removing it again would fail half-way through the batch).
+  std::set<std::string> seen;
+  ids.erase(std::remove_if(ids.begin(), ids.end(), [&](const std::string& id) { return !seen.insert(id).second; }), ids.end());
   auto guard = co_await instance->lock.lock();
   co_await ensure_loaded(loop, run, *instance);
   // Every id must be there before any is deleted.

@@ -72,7 +72,7 @@ test('store entities and relations, then search by meaning with their neighbourh
         seen.in = await graph.neighbors('Analytical Engine', { direction: 'in', relation: ['designed', 'wrote programs for'] });
         seen.added = await graph.addRelation('Ada', 'corresponded with', 'Babbage', { letters: true });
         seen.afterAdd = await graph.neighbors('Ada', { depth: 1, direction: 'out' });
-        seen.deleted = await graph.delete('Analytical Engine');
+        seen.deleted = await graph.delete(['Analytical Engine', 'Analytical Engine']); // a name twice is deleted once
         seen.afterDelete = await graph.neighbors('Babbage', { depth: 5 });
         seen.cleared = await graph.clear();
         seen.empty = await graph.search('Ada');
@@ -198,6 +198,17 @@ test('a persisted graph memory is reloaded by another engine: relations intact, 
   assert.deepEqual(names(found.around), [['Babbage', 0], ['Analytical Engine', 1], ['Ada', 2]]);
   assert.deepEqual(found.around.relations[0].metadata, { year: 1837 });
   assert.deepEqual(reader.seen, ['who wrote the first program']);
+
+  // A record whose graph names an entity its index does not hold is refused, not half-loaded.
+  const damaged = structuredClone(record.value);
+  damaged.graph.entities.push({ name: 'Ghost', metadata: {} });
+  await storage.set(`memory:global:${memory}`, damaged);
+  await assert.rejects(
+    run(function* () {
+      yield* L.graphMemory(memory).neighbors('Ada');
+    }, { models: { default: mockModel([]) }, engine: await createEngine(), storage, define: (ctx) => ctx.defMemory(memory, 'graph', { dimensions: 64, persist: true }) }),
+    (err) => err instanceof MemoryError && err.code === 'CORRUPT_DATA' && /holds a graph whose entities are not those of its index/.test(err.message),
+  );
 });
 
 test('bad input is a typed error naming what was wrong; a failed batch stores nothing', async () => {
