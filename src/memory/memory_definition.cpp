@@ -1,7 +1,7 @@
 // defMemory as a definition kind: spec.definitions[i] = {kind: "memory", name, config}, config
-// {type: "vector" | "temporal", dimensions, metric?, maxSize?, similarityThreshold?, m?, efConstruction?,
+// {type: "vector" | "temporal" | "graph", dimensions, metric?, maxSize?, similarityThreshold?, m?, efConstruction?,
 // efSearch?, seed?, embeddingModel?, persist?, scope?, storage?}; temporal adds {decay?, halfLifeMs?,
-// windowMs?, recencyWeight?} (state/temporal.hpp).
+// windowMs?, recencyWeight?} (state/temporal.hpp); graph refuses maxSize (state/entity_graph.hpp).
 #include "memory/memory_store.hpp"
 #include "pipeline/registry.hpp"
 #include "state/state_error.hpp"
@@ -15,7 +15,10 @@ const std::vector<std::string> kIndexFields = {"dimensions", "metric", "maxSize"
 void define_memory(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
   auto spec = std::make_shared<MemorySpec>();
   spec->name = name;
-  const std::string type = config.choice("type", {"vector", "temporal"}).value_or("vector");
+  const std::string type = config.choice("type", {"vector", "temporal", "graph"}).value_or("vector");
+  spec->graph = type == "graph";
+  if (spec->graph && config.has("maxSize"))
+    config.fail("'maxSize' does not apply to graph memories (evicting an entity would cut its relations); delete entities instead");
   spec->index_config = json::object();
   for (const auto& field : kIndexFields)
     if (config.has(field)) spec->index_config[field] = config.at(field);
