@@ -14,6 +14,12 @@ namespace {
 
 constexpr const char* kFormat = "lmthing.memory/1";
 
+// A memory event, located at the run that made the call (its tool, hook or agent).
+void emit_memory_event(const pipeline::RunTree& tree, json event) {
+  event["path"] = tree.scope().path;
+  tree.emit(std::move(event));
+}
+
 std::string escaped(const std::string& text) {
   std::string out;
   for (char c : text) out += c == '%' ? std::string("%25") : c == ':' ? std::string("%3A") : std::string(1, c);
@@ -180,7 +186,7 @@ Task<json> store(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree,
     if (items[i].content) instance->contents[ids[i]] = *items[i].content;
   for (const auto& id : evicted) instance->contents.erase(id);
   co_await persist(loop, run, *instance);
-  tree->emit(json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}});
+  emit_memory_event(*tree, json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}});
   co_return json{{"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}, {"embeddingTokens", embedded.tokens}};
 }
 
@@ -258,7 +264,7 @@ Task<json> search(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree
   });
   json ids = json::array();
   for (const json& hit : results) ids.push_back(hit["id"]);
-  tree->emit(json{{"type", "memory-search"}, {"memory", spec.name}, {"ids", std::move(ids)}});
+  emit_memory_event(*tree, json{{"type", "memory-search"}, {"memory", spec.name}, {"ids", std::move(ids)}});
   co_return json{{"results", std::move(results)}, {"embeddingTokens", q.tokens}};
 }
 
@@ -279,7 +285,7 @@ Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree
   }
   if (instance->graph) instance->graph->remove(ids);  // and every relation touching them
   co_await persist(loop, run, *instance);
-  tree->emit(json{{"type", "memory-delete"}, {"memory", instance->spec->name}, {"ids", ids}, {"size", instance->index->size()}});
+  emit_memory_event(*tree, json{{"type", "memory-delete"}, {"memory", instance->spec->name}, {"ids", ids}, {"size", instance->index->size()}});
   co_return json{{"deleted", ids.size()}, {"size", instance->index->size()}};
 }
 
@@ -291,7 +297,7 @@ Task<json> clear(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree,
   instance->contents.clear();
   if (instance->graph) instance->graph->clear();
   co_await persist(loop, run, *instance);
-  tree->emit(json{{"type", "memory-clear"}, {"memory", instance->spec->name}, {"cleared", before}});
+  emit_memory_event(*tree, json{{"type", "memory-clear"}, {"memory", instance->spec->name}, {"cleared", before}});
   co_return json{{"cleared", before}, {"size", 0}};
 }
 
@@ -356,7 +362,7 @@ Task<json> store_graph(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>
   guarded(*instance, [&] { instance->index->insert(std::move(items)); });  // no maxSize: never evicts
   const std::size_t relations = instance->graph->add(std::move(batch.entities), std::move(batch.relations));
   co_await persist(loop, run, *instance);
-  tree->emit(json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", json::array()}, {"size", instance->graph->size()}});
+  emit_memory_event(*tree, json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", json::array()}, {"size", instance->graph->size()}});
   co_return json{{"ids", ids},
                  {"relations", relations},
                  {"size", instance->graph->size()},
