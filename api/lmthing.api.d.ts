@@ -390,6 +390,10 @@ interface ContextConfig {
     prioritize?: Array<'system' | 'first' | 'recent' | 'relevant'>;
     keepMinimum?: number;
     relevanceScorer?: (message: Message, currentTask: string) => number | Promise<number>;
+    summarization?: {
+        trigger?: number;
+        ratio?: number;
+    };
 }
 
 // ---- ContextLengthError — errors.d.ts
@@ -400,6 +404,18 @@ class ContextLengthError extends LmthingError {
 // ---- ContextStrategy — definitions/context-window.d.ts
 type ContextStrategy = 'sliding-window' | 'relevance-based';
 
+// ---- ContextSummarizedEvent — run/events.d.ts
+interface ContextSummarizedEvent extends InStep {
+    type: 'context-summarized';
+    context: string;
+    summarized: number;
+    covered: number;
+    tokensBefore: number;
+    tokensAfter: number;
+    summaryTokens: number;
+    summary: string;
+}
+
 // ---- ContextTrimmedEvent — run/events.d.ts
 interface ContextTrimmedEvent extends InStep {
     type: 'context-trimmed';
@@ -408,7 +424,9 @@ interface ContextTrimmedEvent extends InStep {
     dropped: number;
     keptTokens: number;
     droppedTokens: number;
+    fixedTokens: number;
     budget: number;
+    encoding: 'o200k_base' | 'cl100k_base' | null;
 }
 
 // ---- ConversationMessage — directive/messages.d.ts
@@ -445,6 +463,11 @@ interface CostConstraintConfig {
     }>;
 }
 
+// ---- countTokens — tokens/count-tokens.d.ts
+function countTokens(model: TokenCountModel, input: readonly Message[] | string, options?: {
+    engine?: Engine;
+}): Promise<TokenCount>;
+
 // ---- createAnthropic — providers/anthropic.d.ts
 function createAnthropic(settings?: AnthropicSettings): AnthropicProvider;
 
@@ -456,6 +479,7 @@ interface CreateEngineOptions {
     wasm?: Uint8Array | ArrayBuffer | URL | string;
     wasmUrl?: URL | string;
     glueUrl?: URL | string;
+    tokenizersUrl?: URL | string;
     clock?: HostClock;
     limits?: EngineLimits;
 }
@@ -537,6 +561,8 @@ class DefinitionContext {
     defMemory(name: string, type: MemoryType, config: MemoryConfig): Reference;
     defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference;
     memory(name: string): MemoryHandle;
+    graphMemory(name: string): GraphMemoryHandle;
+    private memoryType;
     embed(values: string[], model: string | EmbeddingModel): Promise<EmbedResult>;
     private memoryRun;
     defMetric(name: string, type: MetricType, config?: MetricConfig): Reference;
@@ -551,6 +577,9 @@ class DefinitionContext {
     interact(name: string, context?: unknown): Promise<InteractionResult>;
     requestHumanIntervention(event: HumanInterventionEvent): Promise<InteractionResult>;
     circuitBreaker(name: string): CircuitBreakerHandle;
+    summarizeContext(): Promise<{
+        contexts: string[];
+    }>;
     checkConstraints(): Promise<ConstraintTotals>;
     private live;
 }
@@ -802,6 +831,91 @@ const google: GoogleProvider;
 interface GoogleProvider {
     (modelId: string, options?: ModelOptions): GoogleGenerativeModel;
     embedding(modelId: string, options?: EmbeddingModelOptions): GoogleEmbeddingModel;
+}
+
+// ---- GraphEntity — definitions/memory.d.ts
+interface GraphEntity {
+    name: string;
+    type: string | null;
+    description: string | null;
+    metadata: Record<string, unknown>;
+    depth: number;
+    score?: number;
+}
+
+// ---- GraphEntityInput — definitions/memory.d.ts
+interface GraphEntityInput {
+    name: string;
+    type?: string;
+    description?: string;
+    metadata?: Record<string, unknown>;
+    vector?: number[];
+}
+
+// ---- GraphMemoryDirectives — directive/directives.d.ts
+class GraphMemoryDirectives {
+    readonly name: string;
+    store(input: GraphStoreInput): Directive<GraphStoreResult>;
+    addRelation(from: string, relation: string, to: string, metadata?: Record<string, unknown>): Directive<GraphStoreResult>;
+    search(query: string | number[], options?: GraphSearchOptions): Directive<GraphNeighborhood>;
+    neighbors(entity: string, options?: GraphWalkOptions): Directive<GraphNeighborhood>;
+    delete(names: string | string[]): Directive<number>;
+    clear(): Directive<number>;
+}
+
+// ---- GraphMemoryHandle — definitions/memory.d.ts
+class GraphMemoryHandle {
+    readonly name: string;
+    private readonly runner;
+    store(input: GraphStoreInput): Promise<GraphStoreResult>;
+    addRelation(from: string, relation: string, to: string, metadata?: Record<string, unknown>): Promise<GraphStoreResult>;
+    search(query: string | number[], options?: GraphSearchOptions): Promise<GraphNeighborhood>;
+    neighbors(name: string, options?: GraphWalkOptions): Promise<GraphNeighborhood>;
+    delete(names: string | string[]): Promise<number>;
+    clear(): Promise<number>;
+}
+
+// ---- GraphNeighborhood — definitions/memory.d.ts
+interface GraphNeighborhood {
+    entities: GraphEntity[];
+    relations: Array<Required<GraphRelation>>;
+}
+
+// ---- GraphRelation — definitions/memory.d.ts
+interface GraphRelation {
+    from: string;
+    relation: string;
+    to: string;
+    metadata?: Record<string, unknown>;
+}
+
+// ---- GraphSearchOptions — definitions/memory.d.ts
+interface GraphSearchOptions extends GraphWalkOptions {
+    limit?: number;
+    threshold?: number;
+    filter?: Record<string, unknown>;
+    exact?: boolean;
+}
+
+// ---- GraphStoreInput — definitions/memory.d.ts
+interface GraphStoreInput {
+    entities?: GraphEntityInput[];
+    relations?: GraphRelation[];
+}
+
+// ---- GraphStoreResult — definitions/memory.d.ts
+interface GraphStoreResult {
+    ids: string[];
+    relations: number;
+    size: number;
+    relationCount: number;
+}
+
+// ---- GraphWalkOptions — definitions/memory.d.ts
+interface GraphWalkOptions {
+    depth?: number;
+    relation?: string | string[];
+    direction?: 'out' | 'in' | 'both';
 }
 
 // ---- GuardCondition — definitions/human.d.ts
@@ -1092,6 +1206,8 @@ const L: {
     snapshot: import("./directives.js").Directive<readonly import("./messages.js").ConversationMessage[]>;
     mark: import("./directives.js").Directive<import("./messages.js").Mark>;
     role(name: string): import("./directives.js").Directive<void>;
+    memory(name: string): import("./directives.js").MemoryDirectives;
+    graphMemory(name: string): import("./directives.js").GraphMemoryDirectives;
     tag(description: string): import("./messages.js").Tag;
 };
 
@@ -1178,6 +1294,13 @@ class MarkRange {
     constructor(from: number, to: number);
 }
 
+// ---- MemoryClearEvent — run/events.d.ts
+interface MemoryClearEvent extends Located {
+    type: 'memory-clear';
+    memory: string;
+    cleared: number;
+}
+
 // ---- MemoryConfig — definitions/memory.d.ts
 interface MemoryConfig {
     dimensions?: number;
@@ -1192,6 +1315,27 @@ interface MemoryConfig {
     persist?: boolean;
     scope?: 'global' | 'session' | 'agent';
     storage?: string;
+    decay?: 'exponential' | 'linear' | 'none';
+    halfLifeMs?: number;
+    windowMs?: number;
+    recencyWeight?: number;
+}
+
+// ---- MemoryDeleteEvent — run/events.d.ts
+interface MemoryDeleteEvent extends Located {
+    type: 'memory-delete';
+    memory: string;
+    ids: string[];
+    size: number;
+}
+
+// ---- MemoryDirectives — directive/directives.d.ts
+class MemoryDirectives {
+    readonly name: string;
+    store(input: string | MemoryInput | Array<string | MemoryInput>): Directive<StoreResult>;
+    search(query: string | number[], options?: MemorySearchOptions): Directive<MemorySearchResult[]>;
+    delete(ids: string | string[]): Directive<number>;
+    clear(): Directive<number>;
 }
 
 // ---- MemoryError — errors.d.ts
@@ -1204,7 +1348,7 @@ class MemoryError extends LmthingError {
 }
 
 // ---- MemoryErrorCode — errors.d.ts
-type MemoryErrorCode = 'DIMENSION_MISMATCH' | 'NON_FINITE_VECTOR' | 'ZERO_VECTOR' | 'UNKNOWN_ID' | 'DUPLICATE_ID' | 'INVALID_FILTER' | 'INVALID_CONFIG' | 'CORRUPT_DATA' | 'EMBEDDING_MISMATCH';
+type MemoryErrorCode = 'DIMENSION_MISMATCH' | 'NON_FINITE_VECTOR' | 'ZERO_VECTOR' | 'UNKNOWN_ID' | 'UNKNOWN_ENTITY' | 'DUPLICATE_ID' | 'INVALID_FILTER' | 'INVALID_CONFIG' | 'CORRUPT_DATA' | 'EMBEDDING_MISMATCH';
 
 // ---- MemoryHandle — definitions/memory.d.ts
 class MemoryHandle {
@@ -1224,6 +1368,16 @@ interface MemoryInput {
     metadata?: Record<string, unknown>;
 }
 
+// ---- MemoryOperation — directive/directives.d.ts
+type MemoryOperation = 'store' | 'search' | 'delete' | 'clear' | 'addRelation' | 'neighbors';
+
+// ---- MemorySearchEvent — run/events.d.ts
+interface MemorySearchEvent extends Located {
+    type: 'memory-search';
+    memory: string;
+    ids: string[];
+}
+
 // ---- MemorySearchOptions — definitions/memory.d.ts
 interface MemorySearchOptions {
     limit?: number;
@@ -1240,6 +1394,8 @@ interface MemorySearchResult {
     content: string | null;
     metadata: Record<string, unknown>;
     score: number;
+    similarity?: number;
+    createdAt?: number;
 }
 
 // ---- memoryStorage — storage/memory.d.ts
@@ -1250,8 +1406,17 @@ interface MemoryStorageOptions {
     clock?: StorageClock;
 }
 
+// ---- MemoryStoreEvent — run/events.d.ts
+interface MemoryStoreEvent extends Located {
+    type: 'memory-store';
+    memory: string;
+    ids: string[];
+    evicted: string[];
+    size: number;
+}
+
 // ---- MemoryType — definitions/memory.d.ts
-type MemoryType = 'vector';
+type MemoryType = 'vector' | 'temporal' | 'graph';
 
 // ---- Message — providers/types.d.ts
 interface Message {
@@ -2000,7 +2165,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | ContextSummarizedEvent | MemoryStoreEvent | MemorySearchEvent | MemoryDeleteEvent | MemoryClearEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -2420,6 +2585,19 @@ interface TokenConstraintConfig {
     track?: Tracked;
     tracking?: Tracked;
 }
+
+// ---- TokenCount — tokens/count-tokens.d.ts
+interface TokenCount {
+    tokens: number;
+    exact: boolean;
+    encoding: 'o200k_base' | 'cl100k_base' | null;
+}
+
+// ---- TokenCountModel — tokens/count-tokens.d.ts
+type TokenCountModel = string | {
+    readonly provider: string;
+    readonly modelId: string;
+};
 
 // ---- TokenThresholdEvent — run/events.d.ts
 interface TokenThresholdEvent extends Located {

@@ -9,6 +9,7 @@ import { setDefaultEngineFactory } from './default-engine.js';
 import { Engine, type CoreFactory } from './engine.js';
 import { checkEngineOptions, GLUE_FILE, loadFailure, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
 import { installStorageHost } from './storage/host.js';
+import { installTokenizerHost } from './tokens/tokenizer-host.js';
 
 export * from './common.js';
 export type { CreateEngineOptions } from './engine-options.js';
@@ -20,6 +21,12 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   const [factory, bytes] = await Promise.all([loadGlue(options.glueUrl), wasmBytes(options)]);
   const engine = await Engine.create(factory, bytes, { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
+  const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);
+  installTokenizerHost(engine, async (encoding) => {
+    const response = await fetch(rankFile(encoding));
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }, rankFile);
   return engine;
 }
 
@@ -62,6 +69,16 @@ async function wasmBytes(options: CreateEngineOptions): Promise<Uint8Array> {
 }
 
 const NOT_WASM = 'not a WebAssembly module (it does not start with \\0asm)';
+
+/** The rank file of `encoding`: in `tokenizersUrl` (a folder) when given, else next to this module. */
+function rankFileUrl(folder: CreateEngineOptions['tokenizersUrl'], encoding: string): string {
+  if (folder !== undefined) {
+    const base = new URL(String(folder), pageBase()).href;
+    return new URL(`${encoding}.bpe`, base.endsWith('/') ? base : `${base}/`).href;
+  }
+  // Literal URLs: what bundlers recognise as assets (fetched only when a count needs them).
+  return (encoding === 'cl100k_base' ? new URL('./tokenizers/cl100k_base.bpe', import.meta.url) : new URL('./tokenizers/o200k_base.bpe', import.meta.url)).href;
+}
 
 /** Whether `bytes` start with the wasm magic number. */
 function isWasm(bytes: Uint8Array): boolean {

@@ -53,13 +53,18 @@ export type {
 export { toJsonSchema, isZodSchema } from './schema.js';
 export { validate } from './validate.js';
 export type { ValidationIssue, ValidationOutcome } from './validate.js';
-export { L, run, AssistantMessage, ConversationMessage, Mark, MarkRange, Tag, Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest } from './directive/index.js';
-export type { AgentLike, CatchResult, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, RunConfig, RunTool, Role } from './directive/index.js';
+export { L, run, AssistantMessage, ConversationMessage, Mark, MarkRange, Tag, Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest, MemoryDirectives, GraphMemoryDirectives } from './directive/index.js';
+export type { AgentLike, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, RunConfig, RunTool, Role } from './directive/index.js';
 export * from './storage/index.js';
 // memory (docs/memory.md)
-export { MemoryHandle } from './definitions/memory.js';
-export type { MemoryConfig, MemoryInput, MemorySearchOptions, MemorySearchResult, MemoryType, StoreResult } from './definitions/memory.js';
+export { GraphMemoryHandle, MemoryHandle } from './definitions/memory.js';
+export type {
+  GraphEntity, GraphEntityInput, GraphNeighborhood, GraphRelation, GraphSearchOptions, GraphStoreInput, GraphStoreResult, GraphWalkOptions,
+  MemoryConfig, MemoryInput, MemorySearchOptions, MemorySearchResult, MemoryType, StoreResult,
+} from './definitions/memory.js';
 export { offlineEmbedding } from './memory/offline-embedding.js';
+export { countTokens } from './tokens/count-tokens.js';
+export type { TokenCount, TokenCountModel } from './tokens/count-tokens.js';
 export type { OfflineEmbeddingOptions } from './memory/offline-embedding.js';
 export type { ContextConfig, ContextStrategy } from './definitions/context-window.js';
 // observability (docs/observability.md)

@@ -24,6 +24,12 @@ export interface CreateEngineOptions {
    * bundled with the code (the glue is a static `import()` that bundlers follow by themselves).
    */
   glueUrl?: URL | string;
+  /**
+   * Where the BPE rank files `o200k_base.bpe` and `cl100k_base.bpe` are (a folder URL or path; by
+   * default `dist/tokenizers/` next to the package code). Read only when an exact token count of an
+   * OpenAI model is needed (`countTokens`, `defContext`).
+   */
+  tokenizersUrl?: URL | string;
   /** The engine's time; pass `new VirtualClock()` in tests so timers complete at once in virtual time. */
   clock?: HostClock;
   /** Limits on what crosses into the engine (docs/limits.md); the engine's defaults when left out. */
@@ -33,15 +39,16 @@ export interface CreateEngineOptions {
 /** The package file names, as error messages and docs name them. */
 export const WASM_FILE = 'dist/wasm/lmthing_core.wasm';
 export const GLUE_FILE = 'dist/wasm/lmthing_core.mjs';
+export const TOKENIZERS_DIR = 'dist/tokenizers/';
 
 /** Throws on option combinations that cannot mean anything. */
 export function checkEngineOptions(options: CreateEngineOptions): void {
   if (options.wasm !== undefined && options.wasmUrl !== undefined)
     throw new EngineLoadError('createEngine: give either `wasm` (the bytes) or `wasmUrl` (where to fetch them), not both', WASM_FILE, []);
-  for (const key of ['wasmUrl', 'glueUrl'] as const) {
+  for (const key of ['wasmUrl', 'glueUrl', 'tokenizersUrl'] as const) {
     const value = options[key];
     if (value !== undefined && typeof value !== 'string' && !(value instanceof URL))
-      throw new EngineLoadError(`createEngine: \`${key}\` must be a string or a URL, got ${typeof value}`, key === 'wasmUrl' ? WASM_FILE : GLUE_FILE, []);
+      throw new EngineLoadError(`createEngine: \`${key}\` must be a string or a URL, got ${typeof value}`, key === 'wasmUrl' ? WASM_FILE : key === 'glueUrl' ? GLUE_FILE : TOKENIZERS_DIR, []);
   }
 }
 

@@ -391,8 +391,10 @@ export type MemoryErrorCode =
   | 'NON_FINITE_VECTOR'
   /** A zero vector in a cosine memory (its direction is undefined). */
   | 'ZERO_VECTOR'
-  /** `delete` of an id the memory does not hold. */
+  /** `delete` of an id the memory does not hold (graph memories: also `neighbors` of an unknown entity). */
   | 'UNKNOWN_ID'
+  /** A graph memory's relation names an entity neither the memory nor its batch holds. */
+  | 'UNKNOWN_ENTITY'
   /** The same id twice in one `store` batch. */
   | 'DUPLICATE_ID'
   /** A metadata filter that is not one. */

@@ -6,7 +6,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { setDefaultEngineFactory } from './default-engine.js';
 import { Engine } from './engine.js';
@@ -14,6 +14,7 @@ import { checkEngineOptions, loadFailure, WASM_FILE, type CreateEngineOptions } 
 import { terminalApprover } from './prompt/terminal.js';
 import { EngineHost } from './run/host.js';
 import { installStorageHost } from './storage/host.js';
+import { installTokenizerHost } from './tokens/tokenizer-host.js';
 import { setLogFileOpener } from './observe/logger.js';
 
 // defLogger's file output: one append per record (O_APPEND), so writers sharing a file never split a line.
@@ -30,6 +31,8 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   const glue = await import('./wasm/lmthing_core.cjs');
   const engine = await Engine.create(glue.default, await wasmBytes(options), { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
+  const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);
+  installTokenizerHost(engine, (encoding) => readFile(rankFile(encoding)), (encoding) => fileURLToPath(rankFile(encoding)));
   // Approvals without an onApproval handler are asked on the terminal when there is one.
   EngineHost.of(engine).human.terminal = terminalApprover();
   return engine;
@@ -49,6 +52,16 @@ async function wasmBytes(options: CreateEngineOptions): Promise<Uint8Array> {
       : 'Check the path given as `wasmUrl`';
     throw loadFailure(WASM_FILE, [path], (err as Error).message, fix, err);
   }
+}
+
+/** The rank file of `encoding`: in `tokenizersUrl` (a folder) when given, else dist/tokenizers/. */
+function rankFileUrl(folder: CreateEngineOptions['tokenizersUrl'], encoding: string): URL {
+  if (folder !== undefined) {
+    const href = folder instanceof URL ? folder.href : folder.startsWith('file:') ? folder : pathToFileURL(folder).href;
+    return new URL(`${encoding}.bpe`, href.endsWith('/') ? href : `${href}/`);
+  }
+  // Literal URLs, so server bundles carry the files.
+  return encoding === 'cl100k_base' ? new URL('./tokenizers/cl100k_base.bpe', import.meta.url) : new URL('./tokenizers/o200k_base.bpe', import.meta.url);
 }
 
 setDefaultEngineFactory(createEngine);

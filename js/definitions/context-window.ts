@@ -23,6 +23,12 @@ export interface ContextConfig {
   keepMinimum?: number;
   /** `relevance-based`: scores each message against the task (the first user message); larger is kept first. */
   relevanceScorer?: (message: Message, currentTask: string) => number | Promise<number>;
+  /**
+   * Compress instead of only dropping: once the messages use more than `trigger` × the budget
+   * (default 0.8), the oldest are folded into a running summary by one call of the run's model
+   * (a `context-summarized` event) until the rest uses at most `ratio` × the budget (default 0.5).
+   */
+  summarization?: { trigger?: number; ratio?: number };
 }
 
 /** What `defContext` keeps. */
@@ -46,7 +52,7 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
     if (strategy !== 'sliding-window' && strategy !== 'relevance-based')
       throw new ConfigError(`${where}: strategy ${c.describe(strategy)} is not available (built: 'sliding-window', 'relevance-based'; 'hierarchical' and 'hybrid' are not built yet)`);
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {maxTokens}, got ${c.describe(config)}`);
-    const o = c.checkOptions<ContextConfig & { summarization?: unknown }>(where, config as unknown as ContextConfig, {
+    const o = c.checkOptions<ContextConfig>(where, config as unknown as ContextConfig, {
       maxTokens: c.integer(1, 1e9),
       reserveTokens: c.integer(0, 1e9),
       prioritize: c.arrayOf(c.oneOf('system', 'first', 'recent', 'relevant'), "'system', 'first', 'recent' or 'relevant'"),
@@ -54,8 +60,9 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
       relevanceScorer: c.func,
       summarization: c.object,
     });
+    if (o.summarization !== undefined)
+      c.checkOptions(`${where}: summarization`, o.summarization, { trigger: c.number(0, 1, { positive: true }), ratio: c.number(0, 1, { positive: true }) });
     if (o.maxTokens === undefined) c.fail(where, "'maxTokens' is required (the model's context window in tokens)");
-    if (o.summarization !== undefined) c.fail(where, "'summarization' is not wired yet (docs/memory.md): the context only leaves out what does not fit");
     if ((o.reserveTokens ?? 0) >= o.maxTokens) c.fail(where, `'reserveTokens' (${o.reserveTokens}) must be less than 'maxTokens' (${o.maxTokens})`);
     if (strategy === 'relevance-based' && !o.relevanceScorer) c.fail(where, "strategy 'relevance-based' needs a relevanceScorer: (message, currentTask) => number");
     return { strategy, config: { ...o } };

@@ -5,7 +5,7 @@
  * `run(agent, {define: (ctx) => ...})`. Each method is a thin typed wrapper over the one marshaller.
  */
 import * as c from '../config/check.js';
-import { ConfigError, NotRunningError, RoleError, StateError } from '../errors.js';
+import { ConfigError, NotRunningError, ProtocolError, RoleError, StateError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { Infer, JsonObject } from '../schema-types.js';
 import { reference, type Reference } from '../prompt/names.js';
@@ -36,7 +36,7 @@ import { pipelineKind, type PipelineStage } from './pipeline.js';
 import { parallelKind, type ParallelOptions, type ParallelTask } from './parallel.js';
 import { batcherKind, type BatcherConfig } from './batcher.js';
 import { contextKind, type ContextConfig, type ContextStrategy } from './context-window.js';
-import { MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type MemoryType } from './memory.js';
+import { GraphMemoryHandle, MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type MemoryType } from './memory.js';
 import { EngineHost } from '../run/host.js';
 import { resolveEmbeddingModel } from '../providers/registry.js';
 import type { EmbeddingModel, EmbedResult } from '../providers/types.js';
@@ -540,13 +540,28 @@ export class DefinitionContext {
     return reference(definitionsOf(this).add(contextKind, name, strategy, config));
   }
 
-  /** The handle of memory `name` (in the prompt function, tools, hooks and agents). */
+  /** The handle of `vector` or `temporal` memory `name` (in the prompt function, tools, hooks and agents). */
   memory(name: string): MemoryHandle {
-    if (!definitionsOf(this).has(memoryKind, name)) {
-      const defined = definitionsOf(this).names(memoryKind).join(', ') || 'none';
-      throw new ConfigError(`ctx.memory: unknown memory ${JSON.stringify(name)} (defined with ctx.defMemory: ${defined})`);
-    }
+    if (this.memoryType('ctx.memory', name) === 'graph')
+      throw new ConfigError(`ctx.memory: memory ${JSON.stringify(name)} is a graph memory; use ctx.graphMemory(${JSON.stringify(name)}) (entities and relations)`);
     return new MemoryHandle(name, (fields) => this.memoryRun(fields, name));
+  }
+
+  /** The handle of `graph` memory `name`: entities, relations and neighbourhood queries (docs/memory.md). */
+  graphMemory(name: string): GraphMemoryHandle {
+    const type = this.memoryType('ctx.graphMemory', name);
+    if (type !== 'graph') throw new ConfigError(`ctx.graphMemory: memory ${JSON.stringify(name)} is a ${type} memory; use ctx.memory(${JSON.stringify(name)})`);
+    return new GraphMemoryHandle(name, (fields) => this.memoryRun(fields, name));
+  }
+
+  /** The type of defined memory `name`; a ConfigError naming the defined ones when there is none. */
+  private memoryType(where: string, name: string): MemoryType {
+    const stored = definitionsOf(this).get(memoryKind, name);
+    if (!stored) {
+      const defined = definitionsOf(this).names(memoryKind).join(', ') || 'none';
+      throw new ConfigError(`${where}: unknown memory ${JSON.stringify(name)} (defined with ctx.defMemory: ${defined})`);
+    }
+    return stored.type;
   }
 
   /**
@@ -717,6 +732,22 @@ export class DefinitionContext {
   circuitBreaker(name: string): CircuitBreakerHandle {
     const run = this.live('circuitBreaker', circuitBreakerKind, name);
     return new CircuitBreakerHandle(run.engine, run.runId, name);
+  }
+
+  /**
+   * Asks every context (`defContext`) of the run to fold the conversation so far — all but the
+   * newest turn and its `keepMinimum` messages — into its summary before the next model call,
+   * whatever its `summarization.trigger` (docs/memory.md, "Summarization"). Resolves with the
+   * names of the contexts asked; rejects with `ConfigError` when the run defines none.
+   */
+  async summarizeContext(): Promise<{ contexts: string[] }> {
+    const run = this.live('summarizeContext');
+    try {
+      return (await run.engine.request('context.summarize', { run: run.runId })) as { contexts: string[] };
+    } catch (err) {
+      if (err instanceof ProtocolError && /defines no context/.test(err.message)) throw new ConfigError(`ctx.summarizeContext(): the run defines no context to summarize (defContext)`);
+      throw err;
+    }
   }
 
   /** Rejects with `BudgetExceededError` naming the first exceeded constraint; resolves with the totals otherwise. */

@@ -10,8 +10,12 @@ import { resolveEmbeddingModel } from '../providers/registry.js';
 import type { EmbeddingModel } from '../providers/types.js';
 import type { DefinitionKind, Marshal } from './kind.js';
 
-/** The memory types `defMemory` accepts (only `vector` so far; `temporal`, `graph` and `hierarchical` are not built yet). */
-export type MemoryType = 'vector';
+/**
+ * The memory types `defMemory` accepts: `vector` (similarity search), `temporal` (the same index,
+ * results ranked by similarity × recency) and `graph` (entities found by similarity, with their
+ * relations: `ctx.graphMemory(name)`); `hierarchical` is not built yet.
+ */
+export type MemoryType = 'vector' | 'temporal' | 'graph';
 
 /** Config of `defMemory(name, 'vector', config)`. */
 export interface MemoryConfig {
@@ -28,7 +32,7 @@ export interface MemoryConfig {
   embeddingModel?: string | EmbeddingModel;
   /** `cosine` (default), `dot` or `l2`. Scores are larger for more similar memories in every metric. */
   metric?: 'cosine' | 'dot' | 'l2';
-  /** Most memories kept; beyond it the lowest `metadata.importance` goes, then the oldest (0 = unbounded). */
+  /** Most memories kept; beyond it the lowest `metadata.importance` goes, then the oldest (0 = unbounded). Not for `graph` memories. */
   maxSize?: number;
   /** Results scoring below it are left out (a `search` threshold overrides it). */
   similarityThreshold?: number;
@@ -46,6 +50,14 @@ export interface MemoryConfig {
   scope?: 'global' | 'session' | 'agent';
   /** A storage registered on the engine instead of the run's. Persisted memory only. */
   storage?: string;
+  /** `temporal` only: how recency falls with age — `exponential` (default, by `halfLifeMs`), `linear` (to 0 over `windowMs`) or `none`. */
+  decay?: 'exponential' | 'linear' | 'none';
+  /** `temporal`, exponential decay: the age at which recency is one half (default one day). */
+  halfLifeMs?: number;
+  /** `temporal`, linear decay: the age at which recency reaches 0 (default seven days). */
+  windowMs?: number;
+  /** `temporal`: how much recency weighs, 0 (similarity only) to 1 (similarity × recency, default). */
+  recencyWeight?: number;
 }
 
 /** What `defMemory` keeps. */
@@ -83,8 +95,8 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
   noun: 'memory',
   method: 'defMemory',
   check(where, type, config) {
-    if (type !== 'vector')
-      throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector'; 'temporal', 'graph' and 'hierarchical' are not built yet)`);
+    if (type !== 'vector' && type !== 'temporal' && type !== 'graph')
+      throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector', 'temporal', 'graph'; 'hierarchical' is not built yet)`);
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {dimensions}, got ${c.describe(config)}`);
     const o = c.checkOptions<MemoryConfig>(where, config, {
       dimensions: c.integer(1, 65536),
@@ -99,14 +111,22 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
       persist: c.boolean,
       scope: c.oneOf('global', 'session', 'agent'),
       storage: c.nonEmpty,
+      decay: c.oneOf('exponential', 'linear', 'none'),
+      halfLifeMs: c.number(0, 1e15, { positive: true }),
+      windowMs: c.number(0, 1e15, { positive: true }),
+      recencyWeight: c.number(0, 1),
     });
+    if (type !== 'temporal')
+      for (const key of ['decay', 'halfLifeMs', 'windowMs', 'recencyWeight'] as const)
+        if (o[key] !== undefined) c.fail(where, `'${key}' applies to temporal memories only (defMemory(name, 'temporal', …))`);
+    if (type === 'graph' && o.maxSize !== undefined) c.fail(where, "'maxSize' does not apply to graph memories (evicting an entity would cut its relations); delete entities instead");
     if (!o.persist && o.storage !== undefined) c.fail(where, "'storage' applies to persisted memory only (add persist: true)");
     const { embeddingModel, ...rest } = o;
     const model = embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel);
     const dimensions = rest.dimensions ?? (model && knownDimensions(model));
     if (dimensions === undefined)
       c.fail(where, "'dimensions' is required (the length of the embedding model's vectors, e.g. 1536 for text-embedding-3-small) unless the embedding model is one whose length is known");
-    return { type: 'vector', config: { ...rest, dimensions }, embeddingModel: model };
+    return { type, config: { ...rest, dimensions }, embeddingModel: model };
   },
   wire(stored, marshal: MemoryMarshal) {
     const out: Record<string, unknown> = { type: stored.type, ...stored.config };
@@ -162,8 +182,12 @@ export interface MemorySearchResult {
   /** The stored text (null for memories stored as vectors). */
   content: string | null;
   metadata: Record<string, unknown>;
-  /** Similarity: cosine similarity, dot product, or 1 / (1 + distance) for `l2`. */
+  /** Similarity: cosine similarity, dot product, or 1 / (1 + distance) for `l2`; for `temporal` memories similarity × recency. */
   score: number;
+  /** `temporal` memories: the similarity alone. */
+  similarity?: number;
+  /** `temporal` memories: the creation time (ms) the recency was computed from. */
+  createdAt?: number;
 }
 
 /** Starts a `memory` run with these spec fields and resolves with its result. */
@@ -233,4 +257,173 @@ export class MemoryHandle {
     const { cleared } = (await this.runner({ action: 'clear', name: this.name })) as { cleared: number };
     return cleared;
   }
+}
+
+// ---------------------------------------------------------------------------------- graph memories
+
+/** An entity to store in a `graph` memory. */
+export interface GraphEntityInput {
+  /** The entity's id (non-empty); storing a name that exists replaces that entity and keeps its relations. */
+  name: string;
+  /** A kind such as `person` (filterable as `type`). */
+  type?: string;
+  /** Embedded with the name as `"name: description"`. */
+  description?: string;
+  /** JSON metadata (filterable as `metadata.<key>`). */
+  metadata?: Record<string, unknown>;
+  /** The vector itself instead of an embedding of the name and description. */
+  vector?: number[];
+}
+
+/** A directed relation between two entities: `from` —`relation`→ `to`. */
+export interface GraphRelation {
+  from: string;
+  relation: string;
+  to: string;
+  /** JSON metadata; storing the same (from, relation, to) again replaces it. */
+  metadata?: Record<string, unknown>;
+}
+
+/** What a graph memory's `store` takes: entities, relations, or both (checked whole before anything is stored). */
+export interface GraphStoreInput {
+  entities?: GraphEntityInput[];
+  /** Each end must be an entity of the memory or of this batch, else `MemoryError` `UNKNOWN_ENTITY`. */
+  relations?: GraphRelation[];
+}
+
+/** What a graph memory's `store` did. */
+export interface GraphStoreResult {
+  /** The names of the entities stored, in input order. */
+  ids: string[];
+  /** How many relations this call stored (new or replaced). */
+  relations: number;
+  /** Entities held now. */
+  size: number;
+  /** Relations held now. */
+  relationCount: number;
+}
+
+/** How far a neighbourhood reaches from its start entities. */
+export interface GraphWalkOptions {
+  /** Hops from the start entities (default 1; 0–10). */
+  depth?: number;
+  /** Follow only these relation names. */
+  relation?: string | string[];
+  /** `out` (from → to), `in`, or `both` (default). */
+  direction?: 'out' | 'in' | 'both';
+}
+
+/** Options of a graph memory's `search`: which entities match, then the walk from them. */
+export interface GraphSearchOptions extends GraphWalkOptions {
+  /** Most entities matched (default 10); the ones reached from them come on top. */
+  limit?: number;
+  /** Leaves out matches scoring below it (overrides `similarityThreshold`). */
+  threshold?: number;
+  /** Metadata filter on the matched entities, on the paths `type` and `metadata.<key>`. */
+  filter?: Record<string, unknown>;
+  /** Compare with every entity instead of walking the index. */
+  exact?: boolean;
+}
+
+/** An entity of a {@link GraphNeighborhood}. */
+export interface GraphEntity {
+  name: string;
+  type: string | null;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  /** Hops from the nearest start entity (0: a start). */
+  depth: number;
+  /** The similarity of an entity the search matched (absent for entities reached by relations). */
+  score?: number;
+}
+
+/** Entities (the starts first, best first, then breadth-first) and every relation walked, each once. */
+export interface GraphNeighborhood {
+  entities: GraphEntity[];
+  relations: Array<Required<GraphRelation>>;
+}
+
+const walkShape: c.Shape = {
+  depth: c.integer(0, 10),
+  relation: (v) => (typeof v === 'string' && v.length > 0) || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0)) ? undefined : 'a relation name or a non-empty array of them',
+  direction: c.oneOf('out', 'in', 'both'),
+};
+
+const graphSearchShape: c.Shape = { ...walkShape, limit: c.integer(1, 10000), threshold: c.number(-1e300, 1e300), filter: c.object, exact: c.boolean };
+
+const isNumbers = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? undefined : 'an array of numbers');
+
+/** `ctx.graphMemory(name)`: entities and relations of one `graph` memory. */
+export class GraphMemoryHandle {
+  /** @internal */
+  constructor(
+    /** The memory's name. */
+    readonly name: string,
+    private readonly runner: MemoryRunner,
+  ) {}
+
+  /** Stores entities and relations: embedded in one request, checked whole, stored whole or not at all. */
+  async store(input: GraphStoreInput): Promise<GraphStoreResult> {
+    const where = `graphMemory("${this.name}").store`;
+    if (!c.isPlainObject(input)) throw new ConfigError(`${where}: expected {entities?, relations?}, got ${c.describe(input)}`);
+    const o = c.checkOptions<GraphStoreInput>(where, input, { entities: c.arrayOf(c.object, 'an array of entities ({name, type?, description?, metadata?, vector?})'), relations: c.arrayOf(c.object, 'an array of relations ({from, relation, to, metadata?})') }, 'field');
+    if (o.entities === undefined && o.relations === undefined) c.fail(where, 'needs entities, relations or both ({entities: [{name, …}], relations: [{from, relation, to}]})');
+    const entities = (o.entities ?? []).map((e, i) => c.checkOptions<GraphEntityInput>(`${where}: entities[${i}]`, e, { name: c.nonEmpty, type: c.nonEmpty, description: c.string, metadata: c.object, vector: isNumbers }, 'field'));
+    entities.forEach((e, i) => {
+      if (e.name === undefined) c.fail(`${where}: entities[${i}]`, "'name' is required (a non-empty string)");
+    });
+    const relations = (o.relations ?? []).map((r, i) => {
+      const checked = c.checkOptions<GraphRelation>(`${where}: relations[${i}]`, r, { from: c.nonEmpty, relation: c.nonEmpty, to: c.nonEmpty, metadata: c.object }, 'field');
+      for (const key of ['from', 'relation', 'to'] as const) if (checked[key] === undefined) c.fail(`${where}: relations[${i}]`, `'${key}' is required (a non-empty string)`);
+      return checked;
+    });
+    const fields: Record<string, unknown> = { action: 'store', name: this.name };
+    if (o.entities !== undefined) fields.entities = entities;
+    if (o.relations !== undefined) fields.relations = relations;
+    const { ids, relations: stored, size, relationCount } = (await this.runner(fields)) as GraphStoreResult;
+    return { ids, relations: stored, size, relationCount };
+  }
+
+  /** Stores one relation: `store({relations: [{from, relation, to, metadata}]})`. */
+  addRelation(from: string, relation: string, to: string, metadata?: Record<string, unknown>): Promise<GraphStoreResult> {
+    return this.store({ relations: [{ from, relation, to, ...(metadata === undefined ? {} : { metadata }) }] });
+  }
+
+  /** The entities most similar to `query` (a text or a vector), with the entities and relations within `depth` hops. */
+  async search(query: string | number[], options: GraphSearchOptions = {}): Promise<GraphNeighborhood> {
+    const where = `graphMemory("${this.name}").search`;
+    const o = c.checkOptions<GraphSearchOptions>(where, options, graphSearchShape);
+    let q: Record<string, unknown>;
+    if (typeof query === 'string') q = { query };
+    else if (Array.isArray(query) && query.every((x) => typeof x === 'number')) q = { vector: query };
+    else throw new ConfigError(`${where}: the query must be a text or an array of numbers, got ${c.describe(query)}`);
+    return neighborhood(await this.runner({ action: 'search', name: this.name, ...q, ...o }));
+  }
+
+  /** The entities and relations within `depth` hops of entity `name`; an unknown name is `MemoryError` `UNKNOWN_ID`. */
+  async neighbors(name: string, options: GraphWalkOptions = {}): Promise<GraphNeighborhood> {
+    const where = `graphMemory("${this.name}").neighbors`;
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`${where}: expected an entity name (a non-empty string), got ${c.describe(name)}`);
+    const o = c.checkOptions<GraphWalkOptions>(where, options, walkShape);
+    return neighborhood(await this.runner({ action: 'neighbors', name: this.name, entity: name, ...o }));
+  }
+
+  /** Deletes entities and every relation touching them; an unknown name rejects with `UNKNOWN_ID` and deletes none. */
+  async delete(names: string | string[]): Promise<number> {
+    const list = Array.isArray(names) ? names : [names];
+    if (!list.every((n) => typeof n === 'string' && n.length > 0)) throw new ConfigError(`graphMemory("${this.name}").delete: expected entity names (non-empty strings), got ${c.describe(names)}`);
+    const { deleted } = (await this.runner({ action: 'delete', name: this.name, ids: list })) as { deleted: number };
+    return deleted;
+  }
+
+  /** Removes every entity and relation; resolves with how many entities there were. */
+  async clear(): Promise<number> {
+    const { cleared } = (await this.runner({ action: 'clear', name: this.name })) as { cleared: number };
+    return cleared;
+  }
+}
+
+function neighborhood(wire: unknown): GraphNeighborhood {
+  const { entities, relations } = wire as GraphNeighborhood;
+  return { entities, relations };
 }

@@ -4,6 +4,17 @@
  * sends back, so `const answer = yield* L.reply` reads like a function call. Nothing here talks to
  * the engine: the driver (driver.ts) performs the requests.
  */
+import type {
+  GraphNeighborhood,
+  GraphSearchOptions,
+  GraphStoreInput,
+  GraphStoreResult,
+  GraphWalkOptions,
+  MemoryInput,
+  MemorySearchOptions,
+  MemorySearchResult,
+  StoreResult,
+} from '../definitions/memory.js';
 import type { Resources } from '../definitions/resource.js';
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
@@ -43,7 +54,8 @@ export type DirectiveKind =
   | 'messages'
   | 'snapshot'
   | 'mark'
-  | 'role';
+  | 'role'
+  | 'memory';
 
 /**
  * A directive: use it with `yield*` inside an agent. Its result type `R` is what `yield*` returns.
@@ -91,6 +103,90 @@ export class ToolHandle extends Directive<void> {
     readonly name: string,
   ) {
     super(new DirectiveRequest('tool.disable', { name }));
+  }
+}
+
+/** The operations of {@link MemoryDirectives} and {@link GraphMemoryDirectives}: their handles' methods of the same names. */
+export type MemoryOperation = 'store' | 'search' | 'delete' | 'clear' | 'addRelation' | 'neighbors';
+
+function memoryRequest<R>(name: string, graph: boolean, op: MemoryOperation, args: unknown[]): Directive<R> {
+  return new Directive<R>(new DirectiveRequest('memory', { name, graph, op, args }));
+}
+
+/**
+ * The directives of one memory, from `L.memory(name)`: each is the `ctx.memory(name)` call of the
+ * same name, performed by the driver as one engine `memory` run in the directive run's tree (so the
+ * run's budgets and memory events apply). Its failures (`MemoryError`, `ConfigError` for bad input,
+ * the embedder's error) are thrown into the agent at the `yield*`.
+ */
+export class MemoryDirectives {
+  /** @internal Use `L.memory(name)`. */
+  constructor(
+    /** The memory's name (defined with `ctx.defMemory` in `run(agent, {define})`). */
+    readonly name: string,
+  ) {}
+
+  /** Stores one memory or a batch (embedded in one request, stored whole or not at all); returns `{ids, evicted, size}`. */
+  store(input: string | MemoryInput | Array<string | MemoryInput>): Directive<StoreResult> {
+    return memoryRequest<StoreResult>(this.name, false, 'store', [input]);
+  }
+
+  /** The memories most similar to `query` (a text or a vector), best first. */
+  search(query: string | number[], options?: MemorySearchOptions): Directive<MemorySearchResult[]> {
+    return memoryRequest<MemorySearchResult[]>(this.name, false, 'search', options === undefined ? [query] : [query, options]);
+  }
+
+  /** Deletes memories by id (all must exist, else `MemoryError` `UNKNOWN_ID` and none is deleted); returns how many. */
+  delete(ids: string | string[]): Directive<number> {
+    return memoryRequest<number>(this.name, false, 'delete', [ids]);
+  }
+
+  /** Removes every memory; returns how many there were. */
+  clear(): Directive<number> {
+    return memoryRequest<number>(this.name, false, 'clear', []);
+  }
+}
+
+/**
+ * The directives of one `graph` memory, from `L.graphMemory(name)`: each is the
+ * `ctx.graphMemory(name)` call of the same name (docs/memory.md, "Graph memories"), performed and
+ * failing like {@link MemoryDirectives}.
+ */
+export class GraphMemoryDirectives {
+  /** @internal Use `L.graphMemory(name)`. */
+  constructor(
+    /** The memory's name (defined with `ctx.defMemory(name, 'graph', …)` in `run(agent, {define})`). */
+    readonly name: string,
+  ) {}
+
+  /** Stores entities and relations, checked whole and stored whole or not at all. */
+  store(input: GraphStoreInput): Directive<GraphStoreResult> {
+    return memoryRequest<GraphStoreResult>(this.name, true, 'store', [input]);
+  }
+
+  /** Stores one relation between entities the memory holds. */
+  addRelation(from: string, relation: string, to: string, metadata?: Record<string, unknown>): Directive<GraphStoreResult> {
+    return memoryRequest<GraphStoreResult>(this.name, true, 'addRelation', metadata === undefined ? [from, relation, to] : [from, relation, to, metadata]);
+  }
+
+  /** The entities most similar to `query`, with the entities and relations within `depth` hops. */
+  search(query: string | number[], options?: GraphSearchOptions): Directive<GraphNeighborhood> {
+    return memoryRequest<GraphNeighborhood>(this.name, true, 'search', options === undefined ? [query] : [query, options]);
+  }
+
+  /** The entities and relations within `depth` hops of entity `entity`. */
+  neighbors(entity: string, options?: GraphWalkOptions): Directive<GraphNeighborhood> {
+    return memoryRequest<GraphNeighborhood>(this.name, true, 'neighbors', options === undefined ? [entity] : [entity, options]);
+  }
+
+  /** Deletes entities and every relation touching them; returns how many. */
+  delete(names: string | string[]): Directive<number> {
+    return memoryRequest<number>(this.name, true, 'delete', [names]);
+  }
+
+  /** Removes every entity and relation; returns how many entities there were. */
+  clear(): Directive<number> {
+    return memoryRequest<number>(this.name, true, 'clear', []);
   }
 }
 
@@ -318,6 +414,28 @@ export const L = {
    */
   role(name: string): Directive<void> {
     return new Directive(new DirectiveRequest('role', { name }));
+  },
+
+  /**
+   * The directives of memory `name`, defined with `ctx.defMemory` in `run(agent, {define})`:
+   * `yield* L.memory(name).store(...)`, `.search(query, options)`, `.delete(ids)`, `.clear()` return
+   * what the `ctx.memory(name)` methods resolve with (docs/memory.md). An undefined memory throws a
+   * `ConfigError` into the agent at the `yield*`.
+   */
+  memory(name: string): MemoryDirectives {
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`L.memory: expected a memory name (a non-empty string), got ${describe(name)}`);
+    return new MemoryDirectives(name);
+  },
+
+  /**
+   * The directives of `graph` memory `name` (defined with `ctx.defMemory(name, 'graph', …)` in
+   * `run(agent, {define})`): `store({entities, relations})`, `addRelation`, `search(query, {depth})`,
+   * `neighbors(entity, {depth, relation})`, `delete`, `clear`, returning what the
+   * `ctx.graphMemory(name)` methods resolve with.
+   */
+  graphMemory(name: string): GraphMemoryDirectives {
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`L.graphMemory: expected a memory name (a non-empty string), got ${describe(name)}`);
+    return new GraphMemoryDirectives(name);
   },
 
   /** Creates a tag (outside agents) to apply with `yield* L.user\`…\`.tag(t)`. */

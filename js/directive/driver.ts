@@ -15,6 +15,7 @@ import { trackProgress } from '../observe/progress.js';
 import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
+import { memoryKind } from '../definitions/memory.js';
 import { stateKind } from '../definitions/state.js';
 import { RunStates, TreeStates } from '../state/run-states.js';
 import { useRunStorage, type RunStorage } from '../storage/host.js';
@@ -38,6 +39,7 @@ import {
   ModelHandle,
   ToolHandle,
   type AgentLike,
+  type MemoryOperation,
   type ReplyStream,
   type ToolImpl,
 } from './directives.js';
@@ -421,6 +423,8 @@ class DirectiveRun {
       case 'role':
         await this.definitions.assumeRole(a.name as string);
         return undefined;
+      case 'memory':
+        return this.memory(a.name as string, a.graph === true, a.op as MemoryOperation, a.args as unknown[]);
     }
   }
 
@@ -543,6 +547,25 @@ class DirectiveRun {
     } finally {
       this.conversations.delete(conversation);
     }
+  }
+
+  /**
+   * L.memory(name).op(...args) and L.graphMemory(name).op(...args): the run's own `ctx.memory(name)`
+   * / `ctx.graphMemory(name)` handle does the work (its checks, the engine `memory` run in this
+   * run's tree), so a directive and a tool calling the handle behave the same.
+   */
+  private memory(name: string, graph: boolean, op: MemoryOperation, args: unknown[]): Promise<unknown> {
+    const where = graph ? 'L.graphMemory' : 'L.memory';
+    const stored = definitionsOf(this.definitions).get(memoryKind, name);
+    if (!stored) {
+      const defined = definitionsOf(this.definitions).names(memoryKind).join(', ') || 'none';
+      throw new ConfigError(`${where}: unknown memory ${JSON.stringify(name)} (memories defined with ctx.defMemory in run(agent, {define}): ${defined})`);
+    }
+    if ((stored.type === 'graph') !== graph)
+      throw new ConfigError(`${where}: memory ${JSON.stringify(name)} is a ${stored.type} memory; use ${graph ? 'L.memory' : 'L.graphMemory'}(${JSON.stringify(name)})`);
+    const handle = graph ? this.definitions.graphMemory(name) : this.definitions.memory(name);
+    // `op` is one of the handle's methods: the directive classes put only those there.
+    return (handle as unknown as Record<MemoryOperation, (...a: unknown[]) => Promise<unknown>>)[op](...args);
   }
 
   private async readMessages(conv: Conv, filter: unknown): Promise<ConversationMessage[]> {

@@ -131,8 +131,63 @@ export interface ContextTrimmedEvent extends InStep {
   dropped: number;
   keptTokens: number;
   droppedTokens: number;
-  /** maxTokens − reserveTokens − the reply priming. */
+  /** Tokens every call of the step carries besides the messages: system prompt, tool definitions, reply priming. */
+  fixedTokens: number;
+  /** maxTokens − reserveTokens − fixedTokens. */
   budget: number;
+  /** The encoding of exact counts (OpenAI models), or null where the tokens are the documented estimate. */
+  encoding: 'o200k_base' | 'cl100k_base' | null;
+}
+
+/**
+ * A context (`defContext` with `summarization`) folded the conversation's oldest messages into its
+ * summary with one model call before step `stepNumber`; the summary stands in for them from now on.
+ */
+export interface ContextSummarizedEvent extends InStep {
+  type: 'context-summarized';
+  context: string;
+  /** Messages folded into the summary by this call. */
+  summarized: number;
+  /** Messages of the conversation the summary stands for now (from the first). */
+  covered: number;
+  /** The context's messages before and after (summary included), in tokens. */
+  tokensBefore: number;
+  tokensAfter: number;
+  summaryTokens: number;
+  /** The summary's text. */
+  summary: string;
+}
+
+/** A memory (`defMemory`) stored a batch, from the run or from one of its tools, hooks or agents. */
+export interface MemoryStoreEvent extends Located {
+  type: 'memory-store';
+  memory: string;
+  ids: string[];
+  /** Memories evicted to respect `maxSize`. */
+  evicted: string[];
+  size: number;
+}
+
+/** A memory was searched; `ids` are the results, best first (the query is not repeated here). */
+export interface MemorySearchEvent extends Located {
+  type: 'memory-search';
+  memory: string;
+  ids: string[];
+}
+
+/** Memories were deleted by id. */
+export interface MemoryDeleteEvent extends Located {
+  type: 'memory-delete';
+  memory: string;
+  ids: string[];
+  size: number;
+}
+
+/** A memory was cleared. */
+export interface MemoryClearEvent extends Located {
+  type: 'memory-clear';
+  memory: string;
+  cleared: number;
 }
 
 /** A graceful duration constraint ended the loop after step `stepNumber`. */
@@ -630,6 +685,11 @@ export type RunEvent =
   | BatchFlushEvent
   | ContextTrimmedEvent
   | RoleAssumedEvent
+  | ContextSummarizedEvent
+  | MemoryStoreEvent
+  | MemorySearchEvent
+  | MemoryDeleteEvent
+  | MemoryClearEvent
 
   | RunStartEvent
   | RunFinishEvent

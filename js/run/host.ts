@@ -106,10 +106,13 @@ export class EngineHost {
       params: op.params as ModelRequest['params'],
       stream: true,
     };
-    let streamed = false;
+    // A context's summary call is the engine's own: its text is not part of the run's answer.
+    const quiet = op.purpose === 'summary';
+    let streamed = quiet;
     const response = await model.generate(request, {
       signal,
       onDelta: (delta) => {
+        if (quiet) return;
         if (delta.type === 'reasoning-delta' && delta.text) run.onReasoning?.(delta.text, op.step);
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;

@@ -47,7 +47,14 @@ class AgentLoop {
     outcome.usage = add_usage(json::object(), json::object());
     for (int step = 0; step < config_.max_steps; ++step) {
       env_.tree->count_step();
-      pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt};
+      pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt, {}, {}};
+      state.preview = [this, step](const pipeline::StepOverrides& overrides) {
+        const StepPlan plan = config_.plan(step, overrides);
+        json request = request_of(plan);
+        request["model"] = plan.model;
+        return request;
+      };
+      state.side_call = [this, step](std::string model, json input) { return side_call(step, std::move(model), std::move(input)); };
       for (auto& seam : config_.seams) co_await seam->before_step(state, env_);
       StepPlan plan = config_.plan(step, state.overrides);
       restrict_to_role(plan);
@@ -117,6 +124,23 @@ class AgentLoop {
   static json merged(json base, const json& extra) {
     base.update(extra);
     return base;
+  }
+
+  // A call that is not the step's own turn (a summary): same chain, so budgets, retries and
+  // observation apply; its messages are sent whole, never synced into the host's conversation.
+  Task<json> side_call(int step, std::string model, json input) {
+    const json messages = input.value("messages", json::array());
+    input["step"] = "side-" + std::to_string(step);
+    input["tools"] = json::array();
+    input["params"] = input.value("params", json::object());
+    Call call;
+    call.kind = CallKind::Model;
+    call.env = &env_;
+    call.target = std::move(model);
+    call.input = std::move(input);
+    call.context = json{{"stepNumber", step}};
+    call.messages = &messages;
+    co_return co_await model_chain_.call(std::move(call));
   }
 
   json request_of(const StepPlan& plan) const {

@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "agent/prompt_run.hpp"
+#include "engine/context_commands.hpp"
 #include "engine/flow_commands.hpp"
 #include "engine/human_commands.hpp"
 #include "engine/observe_commands.hpp"
@@ -61,6 +62,9 @@ void Engine::handle_command(const json& message) {
     else if (type.rfind("state.", 0) == 0)
       handle_state_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
+    else if (type == "context.summarize")
+      handle_context_command(
+          loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (type == "template.render")
       handle_template_command(
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
@@ -69,13 +73,13 @@ void Engine::handle_command(const json& message) {
           loop_, [this](RunId run, const std::string& where) { return env_of(run, where); }, type, id, message);
     else if (const EnvOfRun env = [this](RunId run, const std::string& where) { return env_of(run, where); };
              !handle_observe_command(loop_, observatory_, env, type, id, message) && !handle_human_command(loop_, desk_, env, type, id, message))
-      throw ProtocolError(
-          "unknown command type \"" + type +
-          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
-          "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
-          "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, workflow.run, workflow.tool, "
-          "workflow.emit, pipeline.run, parallel.run, batch.add, resource.get, resource.acquire, resource.release, metrics.read, "
-          "metric.record, event.emit, op.done)");
+      throw ProtocolError("unknown command type \"" + type +
+                          "\" (expected one of run.start, run.cancel, conversation.*, schema.validate, engine.info, circuit.admit, "
+                          "circuit.record, constraints.check, approval.request, approval.respond, interaction.request, "
+                          "interaction.respond, state.view, state.change, state.save, state.update, template.render, role.assume, context.summarize, "
+                          "workflow.run, workflow.tool, "
+                          "workflow.emit, pipeline.run, parallel.run, batch.add, resource.get, resource.acquire, resource.release, metrics.read, "
+                          "metric.record, event.emit, op.done)");
   } catch (const ProtocolError& e) {
     loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
   } catch (const OpFailed& e) {
@@ -116,6 +120,9 @@ void Engine::start_run(const json& command_id, const json& message) {
       auto tree = trees_.attach(loop_, run, spec);
       const std::shared_ptr<pipeline::RunTree> own_tree = tree;
       if (kind == "memory") {
+        // Its events (memory-store, ...) belong to the run that asked.
+        if (spec.contains("parentRun") && runs_.count(spec["parentRun"].get<RunId>())) live.path = runs_.at(spec["parentRun"].get<RunId>()).path;
+        tree->scope().path = live.path;
         body = memory::prepare_memory_run(loop_, run, spec, std::move(tree));
       } else if (kind == "prompt") {
         agent::PromptSpec parsed = agent::parse_prompt_spec(spec);

@@ -2,9 +2,16 @@
 // maxTokens, reserveTokens?, prioritize?, keepMinimum?, relevanceScorer?}}) and the `context_window`
 // step seam: before every model call of a prompt run or directive reply, each defined context
 // chooses the messages that fit its budget (state/context_window.hpp: a tool call and its results
-// are kept or dropped together) and the step sends only those. Tokens are counted with the
-// documented estimate (state/token_count.hpp); a `context-trimmed` event reports what was left out.
+// are kept or dropped together) and the step sends only those. Tokens are counted exactly for models
+// with a public encoding and with the documented estimate otherwise (memory/tokenizers.hpp); the
+// system prompt and tool definitions count against the budget. A `context-trimmed` event reports
+// what was left out.
+#include <algorithm>
+#include <map>
+
+#include "memory/context_requests.hpp"
 #include "memory/embed.hpp"
+#include "memory/tokenizers.hpp"
 #include "pipeline/registry.hpp"
 #include "pipeline/run_tree.hpp"
 #include "state/context_window.hpp"
@@ -22,9 +29,8 @@ struct ContextDefinition {
 
 void define_context(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
   const std::string strategy = config.choice("strategy", {"sliding-window", "relevance-based"}).value_or("sliding-window");
-  if (config.has("summarization")) config.fail("'summarization' is not wired yet (docs/memory.md): the context only leaves out what does not fit");
   json fields = json::object();
-  for (const char* key : {"maxTokens", "reserveTokens", "prioritize", "keepMinimum"})
+  for (const char* key : {"maxTokens", "reserveTokens", "prioritize", "keepMinimum", "summarization"})
     if (config.has(key)) fields[key] = config.at(key);
   auto definition = std::make_shared<ContextDefinition>();
   try {
@@ -44,18 +50,92 @@ json picked(const json& messages, const std::vector<std::size_t>& indices) {
   return out;
 }
 
+// What every message of the step shares with the budget: the reply priming, the system prompt (as
+// a system message) and the tool definitions (their JSON, as providers send them).
+std::size_t fixed_tokens(const json& request, const state::TextCounter& count) {
+  const state::MessageCountRule rule;
+  std::size_t n = rule.reply_priming;
+  if (request.contains("system") && request["system"].is_string())
+    n += state::count_message_tokens(json{{"role", "system"}, {"content", request["system"]}}, count);
+  if (request.contains("tools") && request["tools"].is_array() && !request["tools"].empty()) n += count(request["tools"].dump());
+  return n;
+}
+
+[[noreturn]] void overflow(const std::string& context, const std::string& message) {
+  throw OpFailed(protocol::WireError{"context_length", message, json{{"code", "CONTEXT_LENGTH"}, {"context", context}}});
+}
+
+// A context's running summary of the conversation's oldest messages, for one loop.
+struct Summary {
+  std::string text;         // empty: nothing summarized yet
+  std::size_t covered = 0;  // how many of the conversation's first messages it stands for
+};
+
+constexpr const char* kSummaryHeading = "Summary of the earlier conversation:\n";
+
+// The conversation as a context sends it: the summary (a system message) instead of the messages it covers.
+json with_summary(const Summary& summary, const json& conversation) {
+  json out = json::array();
+  if (!summary.text.empty()) out.push_back(json{{"role", "system"}, {"content", kSummaryHeading + summary.text}});
+  for (std::size_t i = summary.covered; i < conversation.size(); ++i) out.push_back(conversation[i]);
+  return out;
+}
+
+// Messages as plain text for the summarizer: "role: text", tool calls and results as JSON.
+std::string transcript_of(const json& messages) {
+  std::string out;
+  for (const json& m : messages) {
+    out += m.value("role", "?") + ": ";
+    const json& content = m.contains("content") ? m["content"] : json();
+    if (content.is_string()) out += content.get<std::string>();
+    if (content.is_array())
+      for (const json& part : content) {
+        const std::string type = part.value("type", "");
+        if (type == "text") out += part.value("text", "");
+        if (type == "tool-call") out += "[calls " + part.value("toolName", "") + " " + part.value("args", json::object()).dump() + "]";
+        if (type == "tool-result") out += "[" + part.value("toolName", "tool") + " returned " + part.value("result", json()).dump() + "]";
+      }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string text_of(const json& response) {
+  std::string out;
+  for (const json& part : response.value("content", json::array()))
+    if (part.is_object() && part.value("type", "") == "text") out += part.value("text", "");
+  return out;
+}
+
 class ContextWindowSeam : public pipeline::StepSeam {
  public:
+  explicit ContextWindowSeam(pipeline::RunTree& tree) : served_(tree.tree_services().get<ContextRequests>().summarize) {}
+
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
-    json messages = state.overrides.messages ? *state.overrides.messages : state.messages;
-    bool trimmed = false;
+    // ctx.summarizeContext() since the last step: every context summarizes now.
+    const std::uint64_t requested = env.tree->tree_services().get<ContextRequests>().summarize;
+    const bool forced = requested != served_;
+    served_ = requested;
+    // A hook's replacement is this step's own message list: it is windowed, never summarized.
+    const bool replaced = state.overrides.messages.has_value();
+    json messages = replaced ? *state.overrides.messages : state.messages;
+    const json request = state.preview ? state.preview(state.overrides) : json::object();
+    const std::string model = request.value("model", std::string());
+    const TokenCounter counter = co_await counter_for(env.loop, env.run, *env.tree, model);
+    const std::size_t fixed = fixed_tokens(request, counter.count);
+    bool changed = false;
     for (const auto& entry : env.tree->definitions().all<ContextDefinition>("context")) {
       const std::string& name = entry.first;
       const ContextDefinition* definition = entry.second;
-      const auto counter = [](std::string_view text) { return state::estimate_tokens(text); };
+      // Summaries stand for the conversation's oldest messages, so they apply while the list is
+      // still the conversation (no hook replaced it, no earlier context trimmed it).
+      if ((definition->config.summarize || forced) && !replaced && !changed) {
+        messages = co_await summarized(name, *definition, state, env, counter, fixed, model, forced);
+        changed = changed || !summaries_[name].text.empty();
+      }
       std::vector<std::size_t> tokens;
       tokens.reserve(messages.size());
-      for (const json& m : messages) tokens.push_back(state::count_message_tokens(m, counter));
+      for (const json& m : messages) tokens.push_back(state::count_message_tokens(m, counter.count));
       std::vector<state::WindowMessage> window = state::window_messages(messages, tokens);
       if (!definition->relevance_scorer.empty()) {
         json args = json::array();
@@ -71,9 +151,9 @@ class ContextWindowSeam : public pipeline::StepSeam {
       }
       state::ContextSelection selection;
       try {
-        selection = state::select_context(definition->config, window, state::MessageCountRule{}.reply_priming);
+        selection = state::select_context(definition->config, window, fixed);
       } catch (const state::StateError& e) {
-        throw OpFailed(protocol::WireError{"context_length", e.what(), json{{"code", "CONTEXT_LENGTH"}, {"context", name}}});
+        overflow(name, e.what());
       }
       if (selection.dropped.empty()) continue;
       env.emit(json{{"type", "context-trimmed"},
@@ -83,17 +163,81 @@ class ContextWindowSeam : public pipeline::StepSeam {
                     {"dropped", selection.dropped.size()},
                     {"keptTokens", selection.kept_tokens},
                     {"droppedTokens", selection.dropped_tokens},
-                    {"budget", selection.budget}});
+                    {"fixedTokens", fixed},
+                    {"budget", selection.budget},
+                    {"encoding", counter.encoding.empty() ? json() : json(counter.encoding)}});
       messages = picked(messages, selection.kept);
-      trimmed = true;
+      changed = true;
     }
-    if (trimmed) state.overrides.messages = std::move(messages);
+    if (changed) state.overrides.messages = std::move(messages);
   }
+
+ private:
+  // The conversation with context `name`'s summary; when it passes `trigger` × budget, the oldest
+  // messages (whole tool-call units, never the newest ones) are folded into the summary with one
+  // model call, and a context-summarized event records it.
+  Task<json> summarized(const std::string& name, const ContextDefinition& definition, const pipeline::StepState& state, const pipeline::CallEnv& env,
+                        const TokenCounter& counter, std::size_t fixed, std::string model, bool forced) {
+    Summary& summary = summaries_[name];
+    if (summary.covered > state.messages.size()) summary = Summary{};  // the conversation was edited (directive runs)
+    json view = with_summary(summary, state.messages);
+    std::vector<std::size_t> tokens;
+    for (const json& m : view) tokens.push_back(state::count_message_tokens(m, counter.count));
+    state::SummaryPlan plan;
+    state::ContextConfig config = definition.config;
+    if (forced) config.summarization = {0, 0};  // summarizeContext(): everything but the newest unit and keepMinimum
+    try {
+      plan = state::plan_summarization(config, state::window_messages(view, tokens), fixed);
+    } catch (const state::StateError& e) {
+      overflow(name, e.what());
+    }
+    if (!plan.needed || !state.side_call) co_return view;
+    // Fold every message up to the last one chosen (the summary itself is a system message and is never chosen).
+    const std::size_t first = summary.text.empty() ? 0 : 1;
+    const std::size_t last = plan.compress.back();
+    json folded = json::array();
+    for (std::size_t i = first; i <= last; ++i) folded.push_back(view[i]);
+    const std::size_t budget = plan.target == 0 ? 1 : plan.target;
+    // Room for the summary: what the ratio leaves free, at most half of it, as words (≈ 0.75 per token).
+    const std::size_t summary_tokens =
+        std::max<std::size_t>(32, (definition.config.max_tokens - definition.config.reserve_tokens - fixed - budget) / 2);
+    std::string ask = summary.text.empty() ? "" : "The summary so far:\n" + summary.text + "\n\nThe messages that follow it:\n";
+    ask += transcript_of(folded);
+    json input{{"system",
+                "You compress conversations. Write a summary of the conversation below that keeps every fact, decision, open question "
+                "and tool result a later reader needs. At most " +
+                    std::to_string(summary_tokens * 3 / 4) + " words. Answer with the summary only."},
+               {"messages", json::array({json{{"role", "user"}, {"content", ask}}})},
+               {"params", json{{"maxOutputTokens", summary_tokens}}},
+               {"purpose", "summary"}};
+    const json response = co_await state.side_call(model, std::move(input));
+    std::string text = text_of(response);
+    if (text.empty()) overflow(name, "context \"" + name + "\": the summarization call answered no text (model \"" + model + "\")");
+    const std::size_t before = plan.tokens;
+    summary.covered += (last + 1 - first);
+    summary.text = std::move(text);
+    json out = with_summary(summary, state.messages);
+    std::size_t after = 0;
+    for (const json& m : out) after += state::count_message_tokens(m, counter.count);
+    env.emit(json{{"type", "context-summarized"},
+                  {"context", name},
+                  {"stepNumber", state.step},
+                  {"summarized", folded.size()},
+                  {"covered", summary.covered},
+                  {"tokensBefore", before},
+                  {"tokensAfter", after},
+                  {"summaryTokens", counter.count(summary.text)},
+                  {"summary", summary.text}});
+    co_return out;
+  }
+
+  std::map<std::string, Summary> summaries_;
+  std::uint64_t served_;
 };
 
 std::unique_ptr<pipeline::StepSeam> make_context_window(const pipeline::StepSeamContext& context) {
   if (context.tree.definitions().names("context").empty()) return nullptr;
-  return std::make_unique<ContextWindowSeam>();
+  return std::make_unique<ContextWindowSeam>(context.tree);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // defMemory as a definition kind: spec.definitions[i] = {kind: "memory", name, config}, config
-// {type: "vector", dimensions, metric?, maxSize?, similarityThreshold?, m?, efConstruction?,
-// efSearch?, seed?, embeddingModel?, persist?, scope?, storage?}.
+// {type: "vector" | "temporal" | "graph", dimensions, metric?, maxSize?, similarityThreshold?, m?, efConstruction?,
+// efSearch?, seed?, embeddingModel?, persist?, scope?, storage?}; temporal adds {decay?, halfLifeMs?,
+// windowMs?, recencyWeight?} (state/temporal.hpp); graph refuses maxSize (state/entity_graph.hpp).
 #include "memory/memory_store.hpp"
 #include "pipeline/registry.hpp"
 #include "state/state_error.hpp"
@@ -14,7 +15,10 @@ const std::vector<std::string> kIndexFields = {"dimensions", "metric", "maxSize"
 void define_memory(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
   auto spec = std::make_shared<MemorySpec>();
   spec->name = name;
-  const std::string type = config.choice("type", {"vector"}).value_or("vector");
+  const std::string type = config.choice("type", {"vector", "temporal", "graph"}).value_or("vector");
+  spec->graph = type == "graph";
+  if (spec->graph && config.has("maxSize"))
+    config.fail("'maxSize' does not apply to graph memories (evicting an entity would cut its relations); delete entities instead");
   spec->index_config = json::object();
   for (const auto& field : kIndexFields)
     if (config.has(field)) spec->index_config[field] = config.at(field);
@@ -22,6 +26,19 @@ void define_memory(pipeline::RunTree& tree, const std::string& name, const proto
     spec->index = state::VectorMemoryConfig::parse(spec->index_config, name);
   } catch (const state::StateError& e) {
     config.fail(e.what());
+  }
+  if (type == "temporal") {
+    json temporal = json::object();
+    for (const char* field : {"decay", "halfLifeMs", "windowMs", "recencyWeight"})
+      if (config.has(field)) temporal[field] = config.at(field);
+    try {
+      spec->temporal = state::TemporalConfig::parse(temporal, "memory \"" + name + "\"");
+    } catch (const state::StateError& e) {
+      config.fail(e.what());
+    }
+  } else {
+    for (const char* field : {"decay", "halfLifeMs", "windowMs", "recencyWeight"})
+      if (config.has(field)) config.fail(std::string("'") + field + "' applies to temporal memories only (type 'temporal')");
   }
   spec->embedding_model = config.optional_string("embeddingModel").value_or("");
   spec->persist = config.optional_bool("persist").value_or(false);
@@ -42,7 +59,7 @@ namespace lmthing::pipeline::registered {
 extern const DefinitionKind memory_kind{"memory",
                                         "memory",
                                         {"type", "dimensions", "metric", "maxSize", "similarityThreshold", "m", "efConstruction", "efSearch", "seed",
-                                         "embeddingModel", "persist", "scope", "storage"},
+                                         "embeddingModel", "persist", "scope", "storage", "decay", "halfLifeMs", "windowMs", "recencyWeight"},
                                         memory::define_memory,
                                         nullptr};
 }  // namespace lmthing::pipeline::registered

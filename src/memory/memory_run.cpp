@@ -1,9 +1,13 @@
 #include "memory/memory_run.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "memory/embed.hpp"
 #include "memory/memory_store.hpp"
+#include "memory/tokenizers.hpp"
+#include "state/state_error.hpp"
 
 namespace lmthing::memory {
 
@@ -40,13 +44,114 @@ Task<json> embed_run(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> t
   co_return json{{"embeddings", e.vectors}, {"usage", {{"tokens", e.tokens}}}};
 }
 
+// countTokens(model, messages | text): the same counter a defContext uses for that model.
+Task<json> count_run(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::string model, json input) {
+  const TokenCounter counter = co_await counter_for(loop, run, *tree, model);
+  std::size_t tokens = 0;
+  try {
+    tokens = input.is_string() ? counter.count(input.get_ref<const std::string&>()) : state::count_messages_tokens(input, counter.count);
+  } catch (const state::StateError& e) {
+    throw OpFailed(protocol::WireError{"protocol", std::string("countTokens: ") + e.what(), json::object()});
+  }
+  co_return json{{"tokens", tokens}, {"exact", !counter.encoding.empty()}, {"encoding", counter.encoding.empty() ? json() : json(counter.encoding)}};
+}
+
+// {depth?, relation?, direction?} of a graph search or neighbors call.
+state::WalkOptions walk_options(const protocol::FieldReader& fields) {
+  state::WalkOptions walk;
+  if (auto depth = fields.integer("depth", 0, 10)) walk.depth = static_cast<std::size_t>(*depth);
+  if (fields.has("relation")) {
+    const json& r = fields.at("relation");
+    std::set<std::string> names;
+    if (r.is_string() && !r.get_ref<const std::string&>().empty())
+      names.insert(r.get<std::string>());
+    else if (r.is_array() && !r.empty() &&
+             std::all_of(r.begin(), r.end(), [](const json& x) { return x.is_string() && !x.get_ref<const std::string&>().empty(); }))
+      for (const json& x : r) names.insert(x.get<std::string>());
+    else
+      fields.bad("relation", "a relation name or a non-empty array of them");
+    walk.relations = std::move(names);
+  }
+  const std::string direction = fields.choice("direction", {"out", "in", "both"}).value_or("both");
+  walk.direction = direction == "out" ? state::Direction::out : direction == "in" ? state::Direction::in : state::Direction::both;
+  return walk;
+}
+
+json search_query(const protocol::FieldReader& fields, const std::string& where) {
+  json query = json::object();
+  if (fields.has("vector"))
+    query["vector"] = vector_field(fields.at("vector"), where + ": \"vector\"");
+  else
+    query["query"] = fields.optional_string("query", true).value_or("");
+  if (!fields.has("vector") && !fields.has("query")) fields.fail("needs \"query\" (a text) or \"vector\"");
+  if (auto limit = fields.integer("limit", 1, 10000)) query["limit"] = *limit;
+  if (fields.has("threshold")) {
+    if (!fields.at("threshold").is_number()) fields.bad("threshold", "a number");
+    query["threshold"] = fields.at("threshold");
+  }
+  if (fields.has("filter")) query["filter"] = fields.object_field("filter");
+  for (const char* key : {"from", "to"})
+    if (fields.has(key)) {
+      if (!fields.at(key).is_number()) fields.bad(key, "a time in ms");
+      query[key] = fields.at(key);
+    }
+  if (auto exact = fields.optional_bool("exact")) query["exact"] = *exact;
+  return query;
+}
+
+// store {entities, relations}, search (+ depth, relation, direction), neighbors, delete, clear.
+Task<json> prepare_graph_action(Loop& loop, RunId run, const protocol::FieldReader& fields, const std::string& action,
+                                std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance) {
+  const std::string& where = fields.where();
+  if (action == "store") {
+    fields.only(with_scope({"name", "entities", "relations"}), "field");
+    if (!fields.has("entities") && !fields.has("relations")) fields.fail("a graph memory stores {entities, relations} (at least one of them)");
+    GraphBatch batch;
+    if (const json* list = fields.optional_array("entities"))
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        protocol::FieldReader item((*list)[i], where + ": entities[" + std::to_string(i) + "]");
+        item.only({"name", "type", "description", "metadata", "vector"}, "field");
+        state::Entity e;
+        e.name = item.string("name");
+        e.type = item.optional_string("type").value_or("");
+        e.description = item.optional_string("description", true).value_or("");
+        if (const json* metadata = item.optional_object("metadata")) e.metadata = *metadata;
+        batch.vectors.push_back(item.has("vector") ? std::optional(vector_field(item.at("vector"), item.where() + ": \"vector\"")) : std::nullopt);
+        batch.entities.push_back(std::move(e));
+      }
+    if (const json* list = fields.optional_array("relations"))
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        protocol::FieldReader item((*list)[i], where + ": relations[" + std::to_string(i) + "]");
+        item.only({"from", "relation", "to", "metadata"}, "field");
+        state::Relation r{item.string("from"), item.string("relation"), item.string("to"), json::object()};
+        if (const json* metadata = item.optional_object("metadata")) r.metadata = *metadata;
+        batch.relations.push_back(std::move(r));
+      }
+    return store_graph(loop, run, std::move(tree), std::move(instance), std::move(batch));
+  }
+  if (action == "search") {
+    fields.only(with_scope({"name", "query", "vector", "limit", "filter", "threshold", "exact", "depth", "relation", "direction"}), "field");
+    return search_graph(loop, run, std::move(tree), std::move(instance), search_query(fields, where), walk_options(fields));
+  }
+  if (action == "neighbors") {
+    fields.only(with_scope({"name", "entity", "depth", "relation", "direction"}), "field");
+    return neighbors(loop, run, std::move(tree), std::move(instance), fields.string("entity"), walk_options(fields));
+  }
+  if (action == "delete") {
+    fields.only(with_scope({"name", "ids"}), "field");
+    return forget(loop, run, std::move(tree), std::move(instance), fields.strings("ids"));
+  }
+  fields.only(with_scope({"name"}), "field");
+  return clear(loop, run, std::move(tree), std::move(instance));
+}
+
 }  // namespace
 
 Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree) {
   const std::string where = "run.start spec (memory)";
   protocol::FieldReader fields(spec, where);
-  const std::string action = fields.choice("action", {"embed", "store", "search", "delete", "clear"}).value_or("");
-  if (action.empty()) fields.fail("\"action\" is required (embed, store, search, delete or clear)");
+  const std::string action = fields.choice("action", {"embed", "count", "store", "search", "neighbors", "delete", "clear"}).value_or("");
+  if (action.empty()) fields.fail("\"action\" is required (embed, count, store, search, neighbors, delete or clear)");
   if (action == "embed") {
     fields.only(with_scope({"model", "values", "dimensions"}), "field");
     std::string model = fields.string("model");
@@ -57,6 +162,13 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
     }
     return embed_run(loop, run, std::move(tree), std::move(model), std::move(values), fields.integer("dimensions", 1, 65536));
   }
+  if (action == "count") {
+    fields.only(with_scope({"model", "messages", "text"}), "field");
+    std::string model = fields.string("model");
+    if (fields.has("messages") == fields.has("text")) fields.fail("needs either \"messages\" (an array of messages) or \"text\" (a string)");
+    json input = fields.has("text") ? json(fields.optional_string("text", true).value_or("")) : fields.array_field("messages");
+    return count_run(loop, run, std::move(tree), std::move(model), std::move(input));
+  }
   const std::string name = fields.string("name");
   std::shared_ptr<MemoryInstance> instance;
   try {
@@ -64,6 +176,8 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
   } catch (const ProtocolError& e) {
     throw ProtocolError(where + ": " + e.what());
   }
+  if (instance->spec->graph) return prepare_graph_action(loop, run, fields, action, std::move(tree), std::move(instance));
+  if (action == "neighbors") fields.fail("\"neighbors\" applies to graph memories; memory \"" + name + "\" is not one");
   if (action == "store") {
     fields.only(with_scope({"name", "items"}), "field");
     std::vector<StoreItem> items;
@@ -83,25 +197,7 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
   }
   if (action == "search") {
     fields.only(with_scope({"name", "query", "vector", "limit", "filter", "threshold", "from", "to", "exact"}), "field");
-    json query = json::object();
-    if (fields.has("vector"))
-      query["vector"] = vector_field(fields.at("vector"), where + ": \"vector\"");
-    else
-      query["query"] = fields.optional_string("query", true).value_or("");
-    if (!fields.has("vector") && !fields.has("query")) fields.fail("needs \"query\" (a text) or \"vector\"");
-    if (auto limit = fields.integer("limit", 1, 10000)) query["limit"] = *limit;
-    if (fields.has("threshold")) {
-      if (!fields.at("threshold").is_number()) fields.bad("threshold", "a number");
-      query["threshold"] = fields.at("threshold");
-    }
-    if (fields.has("filter")) query["filter"] = fields.object_field("filter");
-    for (const char* key : {"from", "to"})
-      if (fields.has(key)) {
-        if (!fields.at(key).is_number()) fields.bad(key, "a time in ms");
-        query[key] = fields.at(key);
-      }
-    if (auto exact = fields.optional_bool("exact")) query["exact"] = *exact;
-    return search(loop, run, std::move(tree), std::move(instance), std::move(query));
+    return search(loop, run, std::move(tree), std::move(instance), search_query(fields, where));
   }
   if (action == "delete") {
     fields.only(with_scope({"name", "ids"}), "field");

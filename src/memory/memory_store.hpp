@@ -17,6 +17,8 @@
 
 #include "pipeline/run_tree.hpp"
 #include "runtime/async_mutex.hpp"
+#include "state/entity_graph.hpp"
+#include "state/temporal.hpp"
 #include "state/vector_memory.hpp"
 
 namespace lmthing::memory {
@@ -31,6 +33,10 @@ struct MemorySpec {
   bool persist = false;
   MemoryScope scope = MemoryScope::Global;
   std::string storage;  // a registered storage name; empty: the run's
+  // `temporal` memories: search results are ranked by similarity × recency (engine clock).
+  std::optional<state::TemporalConfig> temporal;
+  // `graph` memories: entities (their vectors in `index`, under their names) and relations.
+  bool graph = false;
 };
 
 struct MemoryDefinition {
@@ -43,6 +49,7 @@ struct MemoryInstance {
   std::string key;      // memory:<scope>:<name>
   std::string storage;  // persisted instances: the storage name
   std::optional<state::VectorMemory> index;
+  std::optional<state::EntityGraph> graph;                // graph memories
   std::unordered_map<std::string, std::string> contents;  // id → the stored text
   std::uint64_t next_id = 1;                              // for ids the caller did not give
   AsyncMutex lock;
@@ -83,7 +90,22 @@ Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree
                   std::vector<std::string> ids);
 Task<json> clear(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance);
 
-// The stored record of an instance: {format, index (base64 of VectorMemory::save), contents, nextId}.
+// Graph memories (docs/memory.md, "Graph memories"): a batch of entities (embedded as
+// EntityGraph::embedding_text unless a vector is given) and relations, checked whole first.
+struct GraphBatch {
+  std::vector<state::Entity> entities;
+  std::vector<std::optional<std::vector<float>>> vectors;  // per entity
+  std::vector<state::Relation> relations;
+};
+Task<json> store_graph(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, GraphBatch batch);
+// `query` as for search(), plus the walk from the entities found.
+Task<json> search_graph(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, json query,
+                        state::WalkOptions walk);
+Task<json> neighbors(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, std::string entity,
+                     state::WalkOptions walk);
+
+// The stored record of an instance: {format, index (base64 of VectorMemory::save), contents, nextId},
+// and for graph memories graph (EntityGraph::to_json).
 json snapshot(const MemoryInstance& instance);
 
 }  // namespace lmthing::memory

@@ -43,6 +43,8 @@ struct RunScope {
   std::string agent = "root";
   std::string session;             // empty: the run has no sessionId
   std::string storage = "memory";  // a storage name registered on the host
+  // The run's place in the tree as its events name it (a memory run: the caller's).
+  json path = json::array({"root"});
 };
 
 // The definitions a run sees and the state of its tree. A root run's RunTree holds the tree's state;

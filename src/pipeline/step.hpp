@@ -3,6 +3,7 @@
 // and directive replies run the same loop (agent/agent_loop.hpp) with the seams their spec asks for.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,12 @@ struct StepState {
   json record;                 // after the step: {stepNumber, text, toolCalls, toolResults, finishReason, usage}
   bool final = false;          // after the step: it made no tool calls
   std::optional<json> value;   // set by a response-schema seam: the validated answer
+  // What the step would send with these overrides, apart from the messages: {model, system, tools}
+  // (a context window counts them against its budget). Set by the loop.
+  std::function<json(const StepOverrides&)> preview;
+  // A model call of the step's own (a context's summary) through the run's model chain: `input` is a
+  // model.generate payload {system, messages, purpose} without the model. Set by the loop.
+  std::function<Task<json>(std::string model, json input)> side_call;
 };
 
 struct StepVerdict {

@@ -30,7 +30,9 @@ inline const std::vector<std::string>& run_event_types() {
       // pipelines, parallel groups, batchers (flow/pipeline.cpp, parallel.cpp, batcher.cpp)
       "pipeline-stage-start", "pipeline-stage-finish", "parallel-start", "parallel-finish", "batch-flush",
       // context windows
-      "context-trimmed",
+      "context-trimmed", "context-summarized",
+      // memories (docs/memory.md)
+      "memory-store", "memory-search", "memory-delete", "memory-clear",
       // observability (docs/observability.md)
       "run-start", "run-finish", "model-call", "error", "token-threshold", "span-start", "span-end", "metric"};
   return types;

@@ -60,8 +60,9 @@ bool is_system_unit(const Units& u, const std::vector<WindowMessage>& m, std::si
 std::size_t budget_of(const ContextConfig& c, std::size_t fixed_tokens) {
   const std::size_t taken = c.reserve_tokens + fixed_tokens;
   if (taken >= c.max_tokens)
-    throw StateError(error_code::kContextOverflow, label(c.name) + ": reserveTokens (" + std::to_string(c.reserve_tokens) + ") plus fixed tokens (" +
-                                                       std::to_string(fixed_tokens) + ") leave nothing of maxTokens (" +
+    throw StateError(error_code::kContextOverflow, label(c.name) + ": reserveTokens (" + std::to_string(c.reserve_tokens) +
+                                                       ") plus the fixed part — system prompt, tool definitions, reply priming (" +
+                                                       std::to_string(fixed_tokens) + " tokens) — leave nothing of maxTokens (" +
                                                        std::to_string(c.max_tokens) + ")");
   return c.max_tokens - taken;
 }

@@ -15,6 +15,7 @@ inline constexpr const char* kNonFiniteVector = "NON_FINITE_VECTOR";     // a ve
 inline constexpr const char* kZeroVector = "ZERO_VECTOR";                // cosine similarity of a zero vector is undefined
 inline constexpr const char* kUnknownId = "UNKNOWN_ID";                  // delete/get of an id the memory does not hold
 inline constexpr const char* kDuplicateId = "DUPLICATE_ID";              // the same id twice in one batch
+inline constexpr const char* kUnknownEntity = "UNKNOWN_ENTITY";          // a graph relation names an entity the memory does not hold
 inline constexpr const char* kInvalidFilter = "INVALID_FILTER";          // a metadata filter that is not one
 inline constexpr const char* kCorruptData = "CORRUPT_DATA";              // saved bytes that are not a saved index (or are truncated)
 inline constexpr const char* kInvalidRanks = "INVALID_RANKS";            // a BPE rank file that is not one

@@ -282,3 +282,39 @@ test('indexeddb: outside a browser, the adapter says IndexedDB is missing', asyn
   const { indexedDBStorage, StorageError } = await import('../../dist/node.js');
   assert.throws(() => indexedDBStorage('x'), (e) => e instanceof StorageError && e.code === 'STORAGE_UNSUPPORTED');
 });
+
+test('indexeddb (Chromium): a persisted defMemory is reloaded after a page reload without re-embedding', async () => {
+  // One runPrompt on the page: store (first load only) and search a global persisted memory,
+  // counting the texts the embedder sees.
+  const useMemory = async ({ dbName, store }) => {
+    const { runPrompt, mockModel, indexedDBStorage, offlineEmbedding } = window.lmthing;
+    const inner = offlineEmbedding({ dimensions: 64 });
+    let embedded = 0;
+    const embeddingModel = { provider: 'offline', modelId: inner.modelId, maxBatchSize: inner.maxBatchSize, embed: (req, opts) => ((embedded += req.values.length), inner.embed(req, opts)) };
+    const storage = indexedDBStorage(dbName);
+    let found;
+    const { result } = await runPrompt(
+      async (ctx) => {
+        ctx.defMemory('notes', 'vector', { dimensions: 64, embeddingModel, persist: true });
+        if (store) await ctx.memory('notes').store(['the user likes green tea', 'the meeting moved to friday', 'invoices go to finance']);
+        found = (await ctx.memory('notes').search('when is the meeting', { limit: 1 })).map((r) => r.content);
+        ctx.$`ok`;
+      },
+      { model: mockModel([{ type: 'text', text: 'ok' }]), storage },
+    );
+    await result.text;
+    await storage.close();
+    return { found, embedded };
+  };
+  const dbName = `memory-reload-${Date.now()}`;
+  assert.deepEqual(await page.evaluate(useMemory, { dbName, store: true }), { found: ['the meeting moved to friday'], embedded: 4 });
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  // The index comes back from IndexedDB: only the query is embedded.
+  assert.deepEqual(await page.evaluate(useMemory, { dbName, store: false }), { found: ['the meeting moved to friday'], embedded: 1 });
+});
+
+test('Chromium: countTokens loads the o200k rank file next to the package with fetch and counts exactly', async () => {
+  const count = await page.evaluate(async () => window.lmthing.countTokens('openai:gpt-4o', [{ role: 'user', content: 'Hello, world!' }]));
+  assert.deepEqual(count, { tokens: 11, exact: true, encoding: 'o200k_base' });
+});

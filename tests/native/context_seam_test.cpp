@@ -3,9 +3,13 @@
 // tool result without its call; what cannot be left out is a context_length error.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "prompt_script.hpp"
+#include "state/bpe.hpp"
+#include "state/token_count.hpp"
 
 using namespace lmthing;
 using namespace lmthing::testing;
@@ -132,4 +136,131 @@ TEST_CASE("context configs are checked when the run starts", "[context]") {
   Harness h2;
   json no_scorer = run_prompt(h2, script, context_spec({{"strategy", "relevance-based"}, {"maxTokens", 100}}, conversation(1)));
   REQUIRE_THAT(no_scorer["error"]["message"].get<std::string>(), Catch::Contains("relevanceScorer"));
+}
+
+namespace {
+
+// The exact tokens of one message as the seam counts them for gpt-4o.
+std::size_t o200k_message_tokens(const json& message) {
+  static const state::BpeEncoding o200k = [] {
+    std::ifstream in(std::string(LMTHING_TOKENIZER_DIR) + "/o200k_base.bpe", std::ios::binary);
+    return state::BpeEncoding::load(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  }();
+  return state::count_message_tokens(message, [](std::string_view text) { return o200k.count(text); });
+}
+
+json openai_spec(json config, json messages, json extra = json::object()) {
+  json spec = context_spec(std::move(config), std::move(messages));
+  spec["model"] = "openai:gpt-4o";
+  for (auto& [key, value] : extra.items()) spec[key] = value;
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("an OpenAI model's context counts exact o200k tokens, loading the rank file once", "[context][tokens]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("c1", "weather", {{"city", "Paris"}})}, "tool-calls"), response({text_part("ok")})};
+  script.callbacks["tool:weather"] = [](const json&) { return json{{"tempC", 21}}; };
+  run_prompt(h, script, openai_spec({{"maxTokens", 300}, {"reserveTokens", 40}}, conversation(12), {{"tools", json::array({weather_tool()})}}));
+  REQUIRE(script.tokenizer_loads == std::vector<std::string>{"o200k_base"});  // two steps, one load
+  auto trimmed = run_events(h, "context-trimmed");
+  REQUIRE(trimmed.size() == 2);
+  for (std::size_t step = 0; step < trimmed.size(); ++step) {
+    REQUIRE(trimmed[step]["encoding"] == "o200k_base");
+    std::size_t sent_tokens = 0;
+    for (const json& m : script.model_requests.at(step)["messages"]) sent_tokens += o200k_message_tokens(m);
+    REQUIRE(trimmed[step]["keptTokens"].get<std::size_t>() == sent_tokens);
+    // The tool definitions count against the budget, so it is less than maxTokens − reserve − priming.
+    const std::size_t fixed = trimmed[step]["fixedTokens"].get<std::size_t>();
+    REQUIRE(fixed > 3);
+    REQUIRE(trimmed[step]["budget"].get<std::size_t>() == 300 - 40 - fixed);
+    REQUIRE(sent_tokens <= trimmed[step]["budget"].get<std::size_t>());
+  }
+  // A second run on the same engine reuses the loaded encoding.
+  Script again;
+  again.answered = h.host.started.size();
+  again.model_responses = {response({text_part("ok")})};
+  h.post(json{{"type", "run.start"}, {"id", 2}, {"spec", openai_spec({{"maxTokens", 300}}, conversation(12))}});
+  REQUIRE(h.run(std::ref(again)));
+  REQUIRE(h.reply(2));
+  REQUIRE((*h.reply(2))["ok"] == true);
+  REQUIRE(again.model_requests.size() == 1);
+  REQUIRE(again.tokenizer_loads.empty());
+}
+
+TEST_CASE("a model without a public tokenizer is counted with the estimate", "[context][tokens]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("ok")})};
+  run_prompt(h, script, context_spec({{"maxTokens", 200}}, conversation(12)));
+  REQUIRE(script.tokenizer_loads.empty());
+  auto trimmed = run_events(h, "context-trimmed");
+  REQUIRE(trimmed.size() == 1);
+  REQUIRE(trimmed[0]["encoding"].is_null());
+}
+
+TEST_CASE("a system prompt that does not fit fails with context_length naming the context", "[context][tokens]") {
+  Harness h;
+  Script script;
+  std::string big;
+  for (int i = 0; i < 60; ++i) big += "You are a careful assistant who reads everything twice. ";
+  json reply = run_prompt(h, script, openai_spec({{"maxTokens", 200}}, conversation(2), {{"systems", {{{"name", "role"}, {"value", big}}}}}));
+  REQUIRE(reply["ok"] == false);
+  REQUIRE(reply["error"]["kind"] == "context_length");
+  REQUIRE(reply["error"]["context"] == "main");
+  REQUIRE_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("context \"main\"") && Catch::Contains("system prompt"));
+  REQUIRE(script.model_requests.empty());
+}
+
+TEST_CASE("summarization folds the oldest messages into a running summary and keeps every call under the budget", "[context][summary]") {
+  Harness h;
+  Script script;
+  int summaries = 0;
+  std::vector<json> summary_requests;
+  script.model = [&](const json& request) {
+    if (request.value("purpose", "") == "summary") {
+      summary_requests.push_back(request);
+      return response({text_part("summary " + std::to_string(++summaries) + ": the user asked for weather in many cities; all were sunny.")});
+    }
+    return response({call_part("c" + std::to_string(request["step"].get<int>()), "weather", {{"city", "Paris"}})}, "tool-calls");
+  };
+  script.callbacks["tool:weather"] = [](const json&) { return json{{"report", std::string(120, 'x') + " sunny, 21 degrees, light wind"}}; };
+  const int steps = 60;
+  json spec = openai_spec({{"maxTokens", 700}, {"reserveTokens", 100}, {"summarization", {{"trigger", 0.8}, {"ratio", 0.5}}}}, conversation(1),
+                          {{"tools", json::array({weather_tool()})}, {"options", {{"maxSteps", steps}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  auto summarized = run_events(h, "context-summarized");
+  REQUIRE(summarized.size() >= 3);
+  REQUIRE(summary_requests.size() == summarized.size());
+  // Later summaries fold the previous one in, and never send tools.
+  REQUIRE_THAT(summary_requests.back()["messages"][1]["content"].get<std::string>(), Catch::Contains("The summary so far:\nsummary "));
+  REQUIRE(summary_requests.back()["tools"].empty());
+  std::size_t covered = 0;
+  for (const json& e : summarized) {
+    REQUIRE(e["context"] == "main");
+    REQUIRE(e["covered"].get<std::size_t>() > covered);  // it only grows
+    covered = e["covered"].get<std::size_t>();
+    REQUIRE(e["tokensAfter"].get<std::size_t>() < e["tokensBefore"].get<std::size_t>());
+  }
+  // Every step's call: the summary first once there is one, tool calls with their results, and
+  // (exactly counted) within maxTokens − reserveTokens with the fixed part.
+  std::size_t step_calls = 0;
+  for (const json& request : script.model_requests) {
+    if (request.value("purpose", "") == "summary") continue;
+    ++step_calls;
+    json messages = json::array();
+    for (const json& m : request["messages"])
+      if (m["role"] != "system" || m["content"] != request["system"]) messages.push_back(m);
+    REQUIRE(pairs_intact(messages));
+    std::size_t tokens = 0;
+    for (const json& m : messages) tokens += o200k_message_tokens(m);
+    REQUIRE(tokens <= 700 - 100);
+  }
+  REQUIRE(step_calls == steps);
+  const json& last = script.model_requests.back()["messages"];
+  REQUIRE(last[0]["role"] == "system");
+  REQUIRE_THAT(last[0]["content"].get<std::string>(), Catch::Contains("summary " + std::to_string(summaries)));
 }

@@ -244,3 +244,75 @@ TEST_CASE("memory configs and run specs are checked before anything runs", "[mem
   REQUIRE(other["error"]["code"] == "INVALID_CONFIG");
   REQUIRE(host.embed_ops.size() == 1);
 }
+
+TEST_CASE("a graph memory stores entities and relations, finds neighbourhoods and persists its relations", "[memory][graph]") {
+  MemoryHost host;
+  host.vectors["cats"] = {1, 0, 0};
+  host.vectors["kittens: young cats"] = {0.9f, 0.1f, 0};
+  host.vectors["markets"] = {0, 1, 0.05f};
+  json defs = json::array({memory_def("g", {{"type", "graph"}, {"dimensions", 3}, {"embeddingModel", "toy:embed"}, {"persist", true}})});
+  json store{
+      {"action", "store"},
+      {"name", "g"},
+      {"entities", {{{"name", "cats"}, {"type", "animal"}}, {{"name", "kittens"}, {"description", "young cats"}}, {{"name", "rain"}}}},
+      {"relations", {{{"from", "kittens"}, {"relation", "grow into"}, {"to", "cats"}}, {{"from", "rain"}, {"relation", "wets"}, {"to", "cats"}}}},
+      {"definitions", defs}};
+  {
+    Harness h;
+    json stored = ok_value(memory_run(h, host, store));
+    REQUIRE(host.embed_ops.size() == 1);  // one batch: "cats", "kittens: young cats", "rain"
+    REQUIRE(host.embed_ops[0]["values"] == json::array({"cats", "kittens: young cats", "rain"}));
+    REQUIRE(stored["ids"] == json::array({"cats", "kittens", "rain"}));
+    REQUIRE(stored["relations"] == 2);
+    REQUIRE(stored["relationCount"] == 2);
+
+    json bad = memory_run(h, host,
+                          json{{"action", "store"},
+                               {"name", "g"},
+                               {"entities", {{{"name", "dogs"}, {"vector", {0, 1, 0}}}}},
+                               {"relations", {{{"from", "dogs"}, {"relation", "chase"}, {"to", "mice"}}}},
+                               {"definitions", defs}});
+    REQUIRE(bad["ok"] == false);
+    REQUIRE(bad["error"]["code"] == "UNKNOWN_ENTITY");
+    REQUIRE(bad["error"]["memory"] == "g");
+
+    json wrong = memory_run(h, host, json{{"action", "search"}, {"name", "g"}, {"query", "x"}, {"from", 1}, {"definitions", defs}});
+    REQUIRE(wrong["error"]["kind"] == "protocol");
+    json items = memory_run(h, host, store_spec("g", {{{"content", "cats"}}}, defs));
+    REQUIRE(items["error"]["kind"] == "protocol");
+    REQUIRE_THAT(items["error"]["message"].get<std::string>(), Catch::Contains("items"));
+  }
+  REQUIRE(host.storage.at("memory:global:g")["graph"]["relations"].size() == 2);
+
+  host.embed_ops.clear();
+  host.seen = 0;
+  Harness fresh;  // a new engine: loaded from storage, not re-embedded
+  json found = ok_value(
+      memory_run(fresh, host, json{{"action", "search"}, {"name", "g"}, {"vector", {1, 0, 0}}, {"limit", 1}, {"depth", 1}, {"definitions", defs}}));
+  REQUIRE(host.embed_ops.empty());
+  REQUIRE(found["entities"].size() == 3);
+  REQUIRE(found["entities"][0]["name"] == "cats");
+  REQUIRE(found["entities"][0]["depth"] == 0);
+  REQUIRE(found["entities"][0]["score"].get<double>() > 0.99);
+  REQUIRE(found["entities"][1]["depth"] == 1);
+  REQUIRE(!found["entities"][1].contains("score"));
+  REQUIRE(found["relations"].size() == 2);
+
+  json around = ok_value(memory_run(
+      fresh, host,
+      json{{"action", "neighbors"}, {"name", "g"}, {"entity", "kittens"}, {"depth", 2}, {"relation", "grow into"}, {"definitions", defs}}));
+  REQUIRE(around["entities"].size() == 2);  // kittens → cats; "wets" is not followed
+  REQUIRE(around["entities"][1]["name"] == "cats");
+  REQUIRE(around["entities"][1]["type"] == "animal");
+
+  json gone = ok_value(memory_run(fresh, host, json{{"action", "delete"}, {"name", "g"}, {"ids", {"cats"}}, {"definitions", defs}}));
+  REQUIRE(gone["deleted"] == 1);
+  REQUIRE(host.storage.at("memory:global:g")["graph"]["relations"].empty());  // both relations touched "cats"
+
+  json vector_only = memory_run(fresh, host, json{{"action", "neighbors"}, {"name", "kb"}, {"entity", "x"}, {"definitions", {kb()}}});
+  REQUIRE_THAT(vector_only["error"]["message"].get<std::string>(), Catch::Contains("applies to graph memories"));
+  json max = memory_run(
+      fresh, host,
+      json{{"action", "clear"}, {"name", "g2"}, {"definitions", {memory_def("g2", {{"type", "graph"}, {"dimensions", 3}, {"maxSize", 2}})}}});
+  REQUIRE_THAT(max["error"]["message"].get<std::string>(), Catch::Contains("'maxSize' does not apply to graph memories"));
+}

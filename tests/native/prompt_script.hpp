@@ -4,11 +4,14 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "memory/base64.hpp"
 #include "scripted_host.hpp"
 
 namespace lmthing::testing {
@@ -68,6 +71,8 @@ struct Script {
   std::vector<json> model_requests;
   std::size_t next_response = 0;
   std::size_t answered = 0;
+  std::vector<std::string> tokenizer_loads;        // encodings the engine asked for, in order
+  std::function<json(const json& request)> model;  // when set, answers every model.generate instead of model_responses
 
   void operator()(Harness& h) {
     for (; answered < h.host.started.size(); ++answered) {
@@ -75,13 +80,23 @@ struct Script {
       const OpId id = op["id"].get<OpId>();
       if (op["op"] == "model.generate") {
         model_requests.push_back(conversation.request(op));
-        const json r = next_response < model_responses.size() ? model_responses[next_response++] : response({});
+        const json r = model                                    ? model(model_requests.back())
+                       : next_response < model_responses.size() ? model_responses[next_response++]
+                                                                : response({});
         if (r.contains("error")) {
           h.post(json{{"type", "op.done"}, {"id", id}, {"ok", false}, {"error", r["error"]}});
         } else {
           conversation.answered(op, r);
           h.post(Harness::done_ok(id, r));
         }
+      } else if (op["op"] == "tokenizer.load") {
+        // The package's rank files (dist/tokenizers, written by scripts/gen-bpe-ranks.mjs).
+        const std::string encoding = op["encoding"].get<std::string>();
+        tokenizer_loads.push_back(encoding);
+        std::ifstream in(std::string(LMTHING_TOKENIZER_DIR) + "/" + encoding + ".bpe", std::ios::binary);
+        REQUIRE(in);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        h.post(Harness::done_ok(id, json{{"data", memory::base64_encode(bytes)}}));
       } else if (op["op"] == "timer.sleep") {
         h.clock += op["ms"].get<double>();
         h.post(Harness::done_ok(id, nullptr));
