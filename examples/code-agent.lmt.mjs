@@ -43,8 +43,7 @@ export default async function codeAgent(ctx) {
   ctx.defContext('mainContext', 'sliding-window', {
     maxTokens: 128000,
     prioritize: ['system', 'recent'],
-    // changed: summarization is refused by this build (docs/memory.md, "Not built yet"; issue 14
-    // brings it): summarization: { trigger: 0.8, ratio: 0.5 }
+    summarization: { trigger: 0.8, ratio: 0.5 }
   });
 
   // State persistence
