@@ -186,7 +186,8 @@ Task<json> store(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree,
     if (items[i].content) instance->contents[ids[i]] = *items[i].content;
   for (const auto& id : evicted) instance->contents.erase(id);
   co_await persist(loop, run, *instance);
-  emit_memory_event(*tree, json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}});
+  emit_memory_event(*tree,
+                    json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}});
   co_return json{{"ids", ids}, {"evicted", evicted}, {"size", instance->index->size()}, {"embeddingTokens", embedded.tokens}};
 }
 
@@ -362,7 +363,8 @@ Task<json> store_graph(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree>
   guarded(*instance, [&] { instance->index->insert(std::move(items)); });  // no maxSize: never evicts
   const std::size_t relations = instance->graph->add(std::move(batch.entities), std::move(batch.relations));
   co_await persist(loop, run, *instance);
-  emit_memory_event(*tree, json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", json::array()}, {"size", instance->graph->size()}});
+  emit_memory_event(
+      *tree, json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", json::array()}, {"size", instance->graph->size()}});
   co_return json{{"ids", ids},
                  {"relations", relations},
                  {"size", instance->graph->size()},
