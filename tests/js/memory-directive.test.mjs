@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { ConfigError, createEngine, fileStorage, L, MemoryDirectives, MemoryError, mockModel, offlineEmbedding, run } from '../../dist/node.js';
+import { countingEmbedder } from './helpers/counting-embedder.mjs';
 
 const text = (t) => ({ type: 'text', text: t });
 const end = { type: 'end-step' };
@@ -19,22 +20,6 @@ const dirs = [];
 after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** An embedding model that records the texts it embeds (wrapping the offline one). */
-function countingEmbedder(dimensions = 64) {
-  const inner = offlineEmbedding({ dimensions });
-  const seen = [];
-  return {
-    provider: 'offline',
-    modelId: inner.modelId,
-    maxBatchSize: inner.maxBatchSize,
-    seen,
-    embed(req, opts) {
-      seen.push(...req.values);
-      return inner.embed(req, opts);
-    },
-  };
-}
 
 const notes = [
   { id: 'cat', content: 'the cat sleeps on the sofa', metadata: { topic: 'pets' } },

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   ConfigError, createEngine, fileStorage, GraphMemoryHandle, L, MemoryError, mockModel, offlineEmbedding, run, runPrompt, ValidationError,
 } from '../../dist/node.js';
+import { countingEmbedder } from './helpers/counting-embedder.mjs';
 
 let unique = 0;
 const name = (base) => `${base}-${process.pid}-${unique++}`;
@@ -19,24 +20,6 @@ const dirs = [];
 after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** An embedding model that records the texts it embeds (wrapping the offline one); `failOn` makes that call throw. */
-function countingEmbedder(dimensions = 64, failOn = -1) {
-  const inner = offlineEmbedding({ dimensions });
-  const seen = [];
-  let calls = 0;
-  return {
-    provider: 'offline',
-    modelId: inner.modelId,
-    maxBatchSize: inner.maxBatchSize,
-    seen,
-    embed(req, opts) {
-      if (calls++ === failOn) return Promise.reject(new Error('embedder down'));
-      seen.push(...req.values);
-      return inner.embed(req, opts);
-    },
-  };
-}
 
 const people = {
   entities: [

@@ -14,6 +14,7 @@ import {
 } from '../../dist/node.js';
 import { loadFixture, startFixtureServer } from './helpers/fixture-server.mjs';
 import { startRedis } from './helpers/redis-server.mjs';
+import { countingEmbedder } from './helpers/counting-embedder.mjs';
 
 const object = { type: 'object', properties: {} };
 let redis;
@@ -28,22 +29,6 @@ after(async () => {
 
 let unique = 0;
 const name = (base) => `${base}-${process.pid}-${unique++}`;
-
-/** An embedding model that counts the texts it embeds (wrapping the offline one). */
-function countingEmbedder(dimensions = 64) {
-  const inner = offlineEmbedding({ dimensions });
-  const seen = [];
-  return {
-    provider: 'offline',
-    modelId: inner.modelId,
-    maxBatchSize: inner.maxBatchSize,
-    seen,
-    embed(req, opts) {
-      seen.push(...req.values);
-      return inner.embed(req, opts);
-    },
-  };
-}
 
 const cosine = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
 
