@@ -71,7 +71,7 @@ class AgentLoop {
       call.context = json{{"stepNumber", step}};
       call.messages = &transcript_.messages();
       json response = co_await model_chain_.call(std::move(call));
-      const json content = response["content"];
+      const json content = std::move(response["content"]);
       transcript_.append(json{{"role", "assistant"}, {"content", content}});
       transcript_.answered();
       outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));

@@ -106,10 +106,13 @@ class PromptRun {
       observation.failed(WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
       throw;
     }
-    json result{{"text", outcome.last.value("text", "")},
+    // Moved, not copied: the text of a large answer is in the last step and in the steps.
+    auto last_text = outcome.last.find("text");
+    json text = last_text != outcome.last.end() && last_text->is_string() ? std::move(*last_text) : json(outcome.last.value("text", ""));
+    json result{{"text", std::move(text)},
                 {"finishReason", outcome.stop_reason == "budget" ? json("budget") : json(outcome.last.value("finishReason", "other"))},
                 {"usage", outcome.usage},
-                {"steps", outcome.steps},
+                {"steps", std::move(outcome.steps)},
                 {"messages", transcript_.messages()}};
     if (outcome.value) result["object"] = *outcome.value;
     observation.finished(&result);

@@ -66,7 +66,8 @@ void RunObservation::finished(json* result) {
   if (result) {
     fields["finishReason"] = result->value("finishReason", json());
     fields["usage"] = result->value("usage", json::object());
-    fields["steps"] = result->value("steps", json::array()).size();
+    auto steps = result->find("steps");  // counted in place: a copy would copy every step's text
+    fields["steps"] = steps != result->end() ? steps->size() : 0;
   }
   finish(true, std::move(fields), "ok", "");
   if (result && env_.tree->is_root()) (*result)["metrics"] = env_.tree->observer().metrics().snapshot();

@@ -148,33 +148,46 @@ std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs) {
   return problem;
 }
 
-std::string render_outbound(const json& message, bool blobs) {
-  const auto dump = [](const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); };
-  if (!blobs) return dump(message);
+namespace {
+
+std::string dump_replacing(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool has_blob_string(const json& message) {
   bool any = false;
   for_each_string(message, [&](const std::string& text) { return !(any = travels_as_blob(text)); });
-  if (!any) return dump(message);
+  return any;
+}
 
-  json copy = message;
-  std::string region;
+}  // namespace
+
+std::string render_outbound(const json& message, bool blobs) {
+  if (!blobs || !has_blob_string(message)) return dump_replacing(message);
+  return render_outbound(json(message), blobs);
+}
+
+std::string render_outbound(json&& message, bool blobs) {
+  if (!blobs || !has_blob_string(message)) return dump_replacing(message);
+  std::vector<std::string> region;  // the blobs' bytes, in offset order, moved out of the message
+  std::size_t region_size = 0;
   std::unordered_map<std::string, std::string> marker_by_key;  // the same bytes twice in one message go once
-  for_each_string(copy, [&](std::string& text) {
+  for_each_string(message, [&](std::string& text) {
     if (!travels_as_blob(text)) return true;
     const std::uint64_t hash = text_hash(text);
     const std::string* inbound = inbound_memory().find(hash, text.size());
     std::string key = inbound ? "in:" + *inbound : "h:" + hex(hash) + ":" + std::to_string(text.size());
     auto [it, fresh] = marker_by_key.try_emplace(key);
     if (fresh) {
-      it->second = std::string(kBlobMarkerPrefix) + "out:" + std::to_string(region.size()) + ":" + std::to_string(text.size()) + ":" + key;
-      region += text;
+      it->second = std::string(kBlobMarkerPrefix) + "out:" + std::to_string(region_size) + ":" + std::to_string(text.size()) + ":" + key;
+      region_size += text.size();
+      region.push_back(std::move(text));
     }
     text = it->second;
     return true;
   });
-  std::string out = dump(copy);
-  out.reserve(out.size() + 1 + region.size());
+  std::string out = dump_replacing(message);
+  out.reserve(out.size() + 1 + region_size);
   out += '\0';
-  out += region;
+  for (const std::string& bytes : region) out += bytes;
   return out;
 }
 

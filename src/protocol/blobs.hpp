@@ -56,5 +56,8 @@ std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs);
 // The text of an outbound message: its JSON, and with `blobs`, long strings moved beside it as
 // described above. Invalid UTF-8 in the JSON part becomes U+FFFD.
 std::string render_outbound(const json& message, bool blobs);
+// The same for a message the caller gives up: its long strings are moved beside the JSON instead
+// of being copied there (a 50 MB answer is then copied once per message, into the output).
+std::string render_outbound(json&& message, bool blobs);
 
 }  // namespace lmthing::protocol

@@ -128,6 +128,7 @@ class Loop {
   // --- environment ---
   double now_ms() const { return now_ms_; }
   void emit(const json& event) { host_.emit(protocol::render_outbound(event, host_.accepts_blobs())); }
+  void emit(json&& event) { host_.emit(protocol::render_outbound(std::move(event), host_.accepts_blobs())); }
 
  private:
   friend class OpAwaiter;

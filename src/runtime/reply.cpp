@@ -17,7 +17,7 @@ Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::fu
     reply = protocol::reply_error(command_id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
   }
   if (after) after();
-  loop.emit(reply);
+  loop.emit(std::move(reply));
 }
 
 }  // namespace lmthing

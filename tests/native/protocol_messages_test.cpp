@@ -131,6 +131,23 @@ TEST_CASE("outbound: long strings move beside the JSON once per distinct text", 
   SECTION("short messages are unchanged") { CHECK(render_outbound(json{{"type", "x"}}, true) == R"({"type":"x"})"); }
 }
 
+TEST_CASE("outbound: a message given up renders as the copied one, its distinct texts in order", "[protocol][blobs]") {
+  const std::string first(kBlobMinBytes + 1, 'f');
+  const std::string second(kBlobMinBytes + 2, 's');
+  const json event{{"a", first}, {"b", {second, first}}, {"c", second}, {"n", 1}};
+  const std::string copied = render_outbound(event, true);
+  CHECK(render_outbound(json(event), true) == copied);
+
+  const std::size_t nul = copied.find('\0');
+  REQUIRE(nul != std::string::npos);
+  CHECK(copied.substr(nul + 1) == first + second);  // each distinct text once, at its marker's offset
+  const json parsed = json::parse(copied.substr(0, nul));
+  CHECK(parsed["b"][1] == parsed["a"]);
+  CHECK(parsed["c"] == parsed["b"][0]);
+  const std::string second_marker = parsed["c"];
+  CHECK(second_marker.starts_with(std::string(kBlobMarkerPrefix) + "out:" + std::to_string(first.size()) + ":" + std::to_string(second.size()) + ":"));
+}
+
 TEST_CASE("outbound: bytes the host sent are named by the host's blob id", "[protocol][blobs]") {
   std::string big(kBlobMinBytes + 3, 'q');
   big[5] = 'z';
