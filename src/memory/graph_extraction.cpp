@@ -53,8 +53,8 @@ json parse_answer(std::string text) {
 
 }  // namespace
 
-Task<json> store_extracted(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
-                           std::string text, std::string instructions, ModelAccess access) {
+Task<json> store_extracted(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, std::string text,
+                           std::string instructions, ModelAccess access) {
   const MemorySpec& spec = *instance->spec;
   const std::string where = "memory \"" + spec.name + "\"";
   const std::string model = model_for(spec.summary_model, access, spec.name, "extracting entities from text");
@@ -65,14 +65,14 @@ Task<json> store_extracted(Loop& loop, RunId run, std::shared_ptr<pipeline::RunT
   const json value = parse_answer(answer);
   auto invalid = [&](const std::string& problem) {
     return OpFailed(memory_error("INVALID_EXTRACTION",
-                                 where + ": the extraction by model \"" + model + "\" " + problem + "; nothing was stored (answer: " +
-                                     answer.substr(0, 200) + (answer.size() > 200 ? "…" : "") + ")",
+                                 where + ": the extraction by model \"" + model + "\" " + problem +
+                                     "; nothing was stored (answer: " + answer.substr(0, 200) + (answer.size() > 200 ? "…" : "") + ")",
                                  spec.name));
   };
   if (value.is_discarded()) throw invalid("is not JSON");
   const schema::ValidationResult checked = schema::validate(extraction_schema(), value);
-  if (!checked.valid) throw invalid("is not {entities: [{name, type?, description?, properties?}], relations: [{from, relation, to}]}: " +
-                                    schema::describe(checked));
+  if (!checked.valid)
+    throw invalid("is not {entities: [{name, type?, description?, properties?}], relations: [{from, relation, to}]}: " + schema::describe(checked));
   GraphBatch batch;
   for (const json& e : value["entities"]) {
     state::Entity entity;

@@ -67,14 +67,14 @@ Task<json> store_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::R
   std::set<std::string> batch_ids;
   for (const StoreItem& item : items) {
     std::string id = item.id;
-    if (id.empty())
-      do id = "mem-" + std::to_string(next_id++);
+    if (id.empty()) do
+        id = "mem-" + std::to_string(next_id++);
       while (instance->index->contains(id) || batch_ids.count(id));
     if (!batch_ids.insert(id).second)
       throw OpFailed(memory_error(state::error_code::kDuplicateId, where_of(*instance) + ": id \"" + id + "\" twice in one batch", spec.name));
     if (hierarchy.contains(id) && hierarchy.node(id).level != 0)
-      throw OpFailed(memory_error(state::error_code::kDuplicateId, where_of(*instance) + ": \"" + id + "\" is a summary's id; store items under other ids",
-                                  spec.name));
+      throw OpFailed(memory_error(state::error_code::kDuplicateId,
+                                  where_of(*instance) + ": \"" + id + "\" is a summary's id; store items under other ids", spec.name));
     ids.push_back(std::move(id));
   }
   const std::vector<state::PlannedSummary> plan =
@@ -132,11 +132,8 @@ Task<json> store_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::R
   co_await detail::persist(loop, run, *instance);
   detail::emit_memory_event(
       *tree, json{{"type", "memory-store"}, {"memory", spec.name}, {"ids", ids}, {"evicted", json::array()}, {"size", instance->index->size()}});
-  co_return json{{"ids", ids},
-                 {"evicted", json::array()},
-                 {"summaries", summary_ids},
-                 {"size", instance->index->size()},
-                 {"embeddingTokens", embedding_tokens}};
+  co_return json{
+      {"ids", ids}, {"evicted", json::array()}, {"summaries", summary_ids}, {"size", instance->index->size()}, {"embeddingTokens", embedding_tokens}};
 }
 
 namespace {
@@ -149,8 +146,7 @@ struct Candidate {
 
 }  // namespace
 
-Task<json> search_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
-                               json query) {
+Task<json> search_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, json query) {
   const MemorySpec& spec = *instance->spec;
   const detail::QueryVector q = co_await detail::query_vector(loop, run, *tree, *instance, query);
   auto guard = co_await instance->lock.lock();
@@ -160,21 +156,22 @@ Task<json> search_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::
   const std::size_t beam = query.value("beam", std::size_t{3});
   const std::size_t target = query.value("level", std::size_t{0});
   if (target >= hierarchy.config().levels)
-    throw OpFailed(memory_error(state::error_code::kInvalidConfig,
-                                where_of(*instance) + ": level " + std::to_string(target) + " is above the top level (" +
-                                    std::to_string(hierarchy.config().levels - 1) + ")",
-                                spec.name));
+    throw OpFailed(memory_error(
+        state::error_code::kInvalidConfig,
+        where_of(*instance) + ": level " + std::to_string(target) + " is above the top level (" + std::to_string(hierarchy.config().levels - 1) + ")",
+        spec.name));
   const std::optional<double> threshold =
       query.contains("threshold") ? std::optional(query["threshold"].get<double>()) : spec.index.similarity_threshold;
-  const state::MetadataFilter filter =
-      guarded(*instance, [&] { return query.contains("filter") ? state::MetadataFilter::parse(query["filter"], where_of(*instance)) : state::MetadataFilter(); });
+  const state::MetadataFilter filter = guarded(*instance, [&] {
+    return query.contains("filter") ? state::MetadataFilter::parse(query["filter"], where_of(*instance)) : state::MetadataFilter();
+  });
   // The query as the index compares it: checked, and of unit length for cosine.
   std::vector<float> vector = q.vector;
   const std::size_t dims = spec.index.dimensions;
   if (vector.size() != dims)
-    throw OpFailed(memory_error(state::error_code::kDimensionMismatch,
-                                where_of(*instance) + ": the query has " + std::to_string(vector.size()) + " dimensions, expected " + std::to_string(dims),
-                                spec.name));
+    throw OpFailed(memory_error(
+        state::error_code::kDimensionMismatch,
+        where_of(*instance) + ": the query has " + std::to_string(vector.size()) + " dimensions, expected " + std::to_string(dims), spec.name));
   if (spec.index.metric == state::Metric::cosine) {
     const float norm = std::sqrt(state::dot_product(vector.data(), vector.data(), dims));
     if (!(norm > 0) || !std::isfinite(norm))

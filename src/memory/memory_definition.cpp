@@ -78,11 +78,11 @@ void define_memory(pipeline::RunTree& tree, const std::string& name, const proto
 }  // namespace lmthing::memory
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind memory_kind{"memory",
-                                        "memory",
-                                        {"type", "dimensions", "metric", "maxSize", "similarityThreshold", "m", "efConstruction", "efSearch", "seed",
-                                         "embeddingModel", "persist", "scope", "storage", "decay", "halfLifeMs", "windowMs", "recencyWeight",
-                                         "chunkSize", "levels", "model"},
-                                        memory::define_memory,
-                                        nullptr};
+extern const DefinitionKind memory_kind{
+    "memory",
+    "memory",
+    {"type",    "dimensions", "metric",  "maxSize", "similarityThreshold", "m",        "efConstruction", "efSearch",  "seed",   "embeddingModel",
+     "persist", "scope",      "storage", "decay",   "halfLifeMs",          "windowMs", "recencyWeight",  "chunkSize", "levels", "model"},
+    memory::define_memory,
+    nullptr};
 }  // namespace lmthing::pipeline::registered

@@ -71,7 +71,8 @@ void restore(MemoryInstance& instance, const json& record) {
   }
   if (instance.spec->hierarchy) {
     if (!record.contains("hierarchy")) corrupt("has no hierarchy (it was saved by a memory of another type)");
-    instance.hierarchy.emplace(guarded(instance, [&] { return state::MemoryHierarchy::from_json(name, *instance.spec->hierarchy, record["hierarchy"]); }));
+    instance.hierarchy.emplace(
+        guarded(instance, [&] { return state::MemoryHierarchy::from_json(name, *instance.spec->hierarchy, record["hierarchy"]); }));
     bool same = instance.hierarchy->size() == loaded.size();
     for (const auto& node : record["hierarchy"]["nodes"].items()) same = same && loaded.contains(node.key());
     if (!same) corrupt("holds a hierarchy whose memories are not those of its index");
@@ -154,13 +155,15 @@ std::shared_ptr<MemoryInstance> MemoryRegistry::instance(pipeline::RunTree& tree
   } else if (slot->spec->graph != spec.graph || slot->spec->hierarchy.has_value() != spec.hierarchy.has_value()) {
     auto type = [](const MemorySpec& s) { return s.graph ? "graph" : s.hierarchy ? "hierarchical" : "vector"; };
     throw OpFailed(memory_error(state::error_code::kInvalidConfig,
-                                "memory \"" + name + "\": this engine already holds " + key + " as a " + type(*slot->spec) + " memory; a " + type(spec) +
-                                    " memory cannot share it (use another name or scope)",
+                                "memory \"" + name + "\": this engine already holds " + key + " as a " + type(*slot->spec) + " memory; a " +
+                                    type(spec) + " memory cannot share it (use another name or scope)",
                                 name));
-  } else if (spec.hierarchy && (slot->spec->hierarchy->chunk_size != spec.hierarchy->chunk_size || slot->spec->hierarchy->levels != spec.hierarchy->levels)) {
+  } else if (spec.hierarchy &&
+             (slot->spec->hierarchy->chunk_size != spec.hierarchy->chunk_size || slot->spec->hierarchy->levels != spec.hierarchy->levels)) {
     throw OpFailed(memory_error(state::error_code::kInvalidConfig,
                                 "memory \"" + name + "\": this engine already holds " + key + " with chunkSize " +
-                                    std::to_string(slot->spec->hierarchy->chunk_size) + " and levels " + std::to_string(slot->spec->hierarchy->levels) +
+                                    std::to_string(slot->spec->hierarchy->chunk_size) + " and levels " +
+                                    std::to_string(slot->spec->hierarchy->levels) +
                                     "; a definition with other values cannot share it (use another name or scope)",
                                 name));
   } else if (slot->spec->index_config != spec.index_config) {

@@ -15,9 +15,9 @@
 #include <string>
 #include <unordered_map>
 
+#include "memory/memory_model.hpp"
 #include "pipeline/run_tree.hpp"
 #include "runtime/async_mutex.hpp"
-#include "memory/memory_model.hpp"
 #include "state/entity_graph.hpp"
 #include "state/memory_hierarchy.hpp"
 #include "state/temporal.hpp"
@@ -118,13 +118,12 @@ Task<json> neighbors(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> t
 // `beam` best summaries at each level (query: as for search(), plus beam and level).
 Task<json> store_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
                               std::vector<StoreItem> items, ModelAccess access);
-Task<json> search_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
-                               json query);
+Task<json> search_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, json query);
 
 // A graph memory's store({text}): one model call extracts {entities, relations} as JSON, checked
 // against a schema, then stored as store_graph() stores a batch (graph_extraction.cpp).
-Task<json> store_extracted(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
-                           std::string text, std::string instructions, ModelAccess access);
+Task<json> store_extracted(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, std::string text,
+                           std::string instructions, ModelAccess access);
 
 // The stored record of an instance: {format, index (base64 of VectorMemory::save), contents, nextId},
 // for graph memories graph (EntityGraph::to_json), for hierarchical ones hierarchy (MemoryHierarchy::to_json).

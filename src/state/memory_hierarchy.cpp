@@ -15,8 +15,8 @@ std::size_t size_field(const json& config, const char* key, std::size_t fallback
   if (!config.contains(key)) return fallback;
   const json& v = config[key];
   if (!v.is_number_integer() || v.get<long long>() < static_cast<long long>(min) || v.get<long long>() > static_cast<long long>(max))
-    throw StateError(error_code::kInvalidConfig, "memory \"" + memory + "\": '" + key + "' must be an integer from " + std::to_string(min) +
-                                                     " to " + std::to_string(max) + ", got " + v.dump());
+    throw StateError(error_code::kInvalidConfig, "memory \"" + memory + "\": '" + key + "' must be an integer from " + std::to_string(min) + " to " +
+                                                     std::to_string(max) + ", got " + v.dump());
   return v.get<std::size_t>();
 }
 
@@ -93,10 +93,10 @@ MemoryHierarchy MemoryHierarchy::from_json(std::string name, HierarchyConfig con
   if (!record.is_object() || !record.contains("nodes") || !record["nodes"].is_object() || !record.contains("open") || !record["open"].is_array())
     throw corrupt("is not one ({chunkSize, levels, open, nodes})");
   if (record.value("chunkSize", std::size_t{0}) != config.chunk_size || record.value("levels", std::size_t{0}) != config.levels)
-    throw StateError(error_code::kInvalidConfig, "memory \"" + name + "\": the saved hierarchy has chunkSize " + record.value("chunkSize", json()).dump() +
-                                                     " and levels " + record.value("levels", json()).dump() + ", the definition says " +
-                                                     std::to_string(config.chunk_size) + " and " + std::to_string(config.levels) +
-                                                     " (clear it or use another name)");
+    throw StateError(error_code::kInvalidConfig,
+                     "memory \"" + name + "\": the saved hierarchy has chunkSize " + record.value("chunkSize", json()).dump() + " and levels " +
+                         record.value("levels", json()).dump() + ", the definition says " + std::to_string(config.chunk_size) + " and " +
+                         std::to_string(config.levels) + " (clear it or use another name)");
   MemoryHierarchy out(std::move(name), config);
   try {
     for (const auto& [id, n] : record["nodes"].items()) {

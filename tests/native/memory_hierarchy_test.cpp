@@ -138,8 +138,8 @@ TEST_CASE("a hierarchical memory summarizes every chunkSize items with one model
   ModelHost host;
   json stored = ok(run_memory(h, host, store(texts({"cat naps", "cat purrs", "stock fell", "stock rose"}), hier_def())));
   REQUIRE(stored["ids"] == json::array({"mem-1", "mem-2", "mem-3", "mem-4"}));
-  REQUIRE(stored["summaries"].size() == 3);   // two chunks at level 1, one session summary at level 2
-  REQUIRE(host.generate_ops.size() == 3);     // one call per summary
+  REQUIRE(stored["summaries"].size() == 3);  // two chunks at level 1, one session summary at level 2
+  REQUIRE(host.generate_ops.size() == 3);    // one call per summary
   REQUIRE(host.generate_ops[0]["model"] == "toy:sum");
   REQUIRE(host.generate_ops[0]["purpose"] == "summary");
   REQUIRE(ModelHost::user_text(host.generate_ops[0]) == "Entries:\n1. cat naps\n2. cat purrs\n");
@@ -158,7 +158,8 @@ TEST_CASE("a hierarchical memory summarizes every chunkSize items with one model
     REQUIRE(r["path"][1]["level"] == 1);
     REQUIRE_THAT(r["path"][1]["content"].get<std::string>(), Catch::Contains("stock fell"));
   }
-  json chunks = ok(run_memory(h, host, json{{"action", "search"}, {"name", "h"}, {"query", "cat"}, {"level", 1}, {"limit", 1}, {"definitions", hier_def()}}));
+  json chunks =
+      ok(run_memory(h, host, json{{"action", "search"}, {"name", "h"}, {"query", "cat"}, {"level", 1}, {"limit", 1}, {"definitions", hier_def()}}));
   REQUIRE(chunks["results"].size() == 1);
   REQUIRE(chunks["results"][0]["level"] == 1);
   REQUIRE_THAT(chunks["results"][0]["content"].get<std::string>(), Catch::Contains("cat naps"));
@@ -170,7 +171,8 @@ TEST_CASE("a hierarchical memory summarizes every chunkSize items with one model
   REQUIRE(rain["results"][0]["content"] == "rain falls");
   REQUIRE(rain["results"][0]["path"].empty());
 
-  json summary_delete = run_memory(h, host, json{{"action", "delete"}, {"name", "h"}, {"ids", json::array({stored["summaries"][0]})}, {"definitions", hier_def()}});
+  json summary_delete =
+      run_memory(h, host, json{{"action", "delete"}, {"name", "h"}, {"ids", json::array({stored["summaries"][0]})}, {"definitions", hier_def()}});
   REQUIRE(summary_delete["error"]["code"] == "UNKNOWN_ID");
   REQUIRE_THAT(summary_delete["error"]["message"].get<std::string>(), Catch::Contains("is a summary"));
 }
@@ -258,15 +260,19 @@ TEST_CASE("hierarchical configs: the model falls back to the run's, bad keys are
 TEST_CASE("a graph memory extracts entities and relations from text with one model call", "[memory][graph]") {
   Harness h;
   ModelHost host;
-  json defs = json::array(
-      {json{{"kind", "memory"}, {"name", "g"}, {"config", {{"type", "graph"}, {"dimensions", 4}, {"embeddingModel", "toy:embed"}, {"model", "toy:x"}}}}});
+  json defs = json::array({json{
+      {"kind", "memory"}, {"name", "g"}, {"config", {{"type", "graph"}, {"dimensions", 4}, {"embeddingModel", "toy:embed"}, {"model", "toy:x"}}}}});
   host.answer = [](const json&) {
     return json(
         "```json\n{\"entities\": [{\"name\": \"Tom\", \"type\": \"cat\", \"description\": \"a cat\", \"properties\": {\"age\": 3}},"
         " {\"name\": \"Rain\", \"type\": \"weather\"}], \"relations\": [{\"from\": \"Tom\", \"relation\": \"hides from\", \"to\": \"Rain\"}]}\n```");
   };
-  json stored = ok(run_memory(
-      h, host, json{{"action", "store"}, {"name", "g"}, {"text", "Tom the cat hides from the rain."}, {"instructions", "Only animals and weather."}, {"definitions", defs}}));
+  json stored = ok(run_memory(h, host,
+                              json{{"action", "store"},
+                                   {"name", "g"},
+                                   {"text", "Tom the cat hides from the rain."},
+                                   {"instructions", "Only animals and weather."},
+                                   {"definitions", defs}}));
   REQUIRE(host.generate_ops.size() == 1);
   REQUIRE(host.generate_ops[0]["model"] == "toy:x");
   REQUIRE(host.generate_ops[0]["purpose"] == "extraction");
@@ -290,6 +296,7 @@ TEST_CASE("a graph memory extracts entities and relations from text with one mod
   refused("Sure! Tom is a cat.", "is not JSON");
   refused(R"({"entities": [{"type": "dog"}], "relations": []})", "is not {entities");
   refused(R"({"entities": [{"name": "Rex"}], "relations": [{"from": "Rex", "relation": "chases", "to": "Mouse"}]})", "Mouse");
-  json size = ok(run_memory(h, host, json{{"action", "search"}, {"name", "g"}, {"vector", {1, 0, 0, 0}}, {"limit", 10}, {"depth", 0}, {"definitions", defs}}));
+  json size = ok(
+      run_memory(h, host, json{{"action", "search"}, {"name", "g"}, {"vector", {1, 0, 0, 0}}, {"limit", 10}, {"depth", 0}, {"definitions", defs}}));
   REQUIRE(size["entities"].size() == 2);  // Tom and Rain only: no failed extraction stored anything
 }
