@@ -55,7 +55,9 @@ struct ModelHost {
           continue;
         }
         json text = answer ? answer(op) : json("Summary: " + user_text(op));
-        h.post(Harness::done_ok(id, json{{"content", {{{"type", "text"}, {"text", text}}}}, {"finishReason", "stop"}}));
+        h.post(Harness::done_ok(id, json{{"content", {{{"type", "text"}, {"text", text}}}},
+                                         {"finishReason", "stop"},
+                                         {"usage", {{"inputTokens", 30}, {"outputTokens", 10}, {"totalTokens", 40}}}}));
       } else if (op["op"] == "storage.get") {
         auto it = storage.find(op["key"]);
         h.post(Harness::done_ok(id, it == storage.end() ? json(nullptr) : json{{"value", it->second}, {"version", "1"}}));
@@ -175,6 +177,26 @@ TEST_CASE("a hierarchical memory summarizes every chunkSize items with one model
       run_memory(h, host, json{{"action", "delete"}, {"name", "h"}, {"ids", json::array({stored["summaries"][0]})}, {"definitions", hier_def()}});
   REQUIRE(summary_delete["error"]["code"] == "UNKNOWN_ID");
   REQUIRE_THAT(summary_delete["error"]["message"].get<std::string>(), Catch::Contains("is a summary"));
+}
+
+TEST_CASE("a summary call goes through the tree's model chain: its tokens count in the tree's budget", "[memory][hierarchy]") {
+  Harness h;
+  ModelHost host;
+  json defs = hier_def();
+  defs.push_back(json{{"kind", "constraint"},
+                      {"name", "budget"},
+                      {"config", {{"type", "tokens"}, {"max", 1000}, {"warn", 50}, {"track", json::array({"input", "output"})}}}});
+  ok(run_memory(h, host, store(texts({"cat naps", "cat purrs"}), defs)));
+  REQUIRE(host.generate_ops.size() == 1);
+  REQUIRE(h.host.events_of_type("run.event").size() > 0);
+  bool warned = false;
+  for (const auto& e : h.host.events_of_type("run.event"))
+    if (e["event"]["type"] == "constraint-warning" && e["event"]["constraint"] == "budget") warned = true;
+  REQUIRE_FALSE(warned);                                                      // 40 tokens: under the warn level
+  ok(run_memory(h, host, store(texts({"stock fell", "stock rose"}), defs)));  // two summaries (a chunk, the session): 80 tokens in this run's tree
+  for (const auto& e : h.host.events_of_type("run.event"))
+    if (e["event"]["type"] == "constraint-warning" && e["event"]["constraint"] == "budget") warned = true;
+  REQUIRE(warned);
 }
 
 TEST_CASE("a summarizer failure mid-store leaves the hierarchical memory unchanged", "[memory][hierarchy]") {
