@@ -3,9 +3,18 @@
 // `beam` and `level`; a failed summary that stores nothing; graph memories extracting entities and
 // relations from text, and a malformed extraction that stores nothing. Offline embedder, mockModel.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 
-import { ConfigError, L, MemoryError, mockModel, offlineEmbedding, run, runPrompt } from '../../dist/node.js';
+import { ConfigError, createEngine, fileStorage, L, MemoryError, mockModel, offlineEmbedding, run, runPrompt } from '../../dist/node.js';
+import { countingEmbedder } from './helpers/counting-embedder.mjs';
+
+const dirs = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 let unique = 0;
 const name = (base) => `${base}-${process.pid}-${unique++}`;
@@ -180,4 +189,44 @@ test('L.memory of a hierarchical memory in a directive agent uses the agent mode
     },
   );
   assert.equal(answer, 'Green tea.');
+});
+
+test('a persisted hierarchical memory is reloaded by another engine: no re-embedding, no new summaries, the tree goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lmthing-hier-'));
+  dirs.push(dir);
+  const storage = fileStorage(dir);
+  const memory = name('kept');
+  const summarizer = mockModel([{ type: 'text', text: 'Tea: green tea mornings, tea with honey' }, { type: 'end-step' }, { type: 'text', text: 'Servers: port 8080, nightly backups' }]);
+  const config = (embedder) => ({ embeddingModel: embedder, dimensions: 64, chunkSize: 2, levels: 2, model: summarizer, persist: true });
+  const first = await runPrompt(
+    async (ctx) => {
+      ctx.defMemory(memory, 'hierarchical', config(countingEmbedder()));
+      await ctx.memory(memory).store(facts.slice(0, 3));
+      ctx.$`Go.`;
+    },
+    { model: mockModel([{ type: 'text', text: 'ok' }]), engine: await createEngine(), storage },
+  );
+  await first.result.text;
+  assert.equal(summarizer.calls.length, 1);
+  const record = (await storage.get(`memory:global:${memory}`)).value;
+  assert.equal(Object.keys(record.hierarchy.nodes).length, 4);
+
+  const reader = countingEmbedder();
+  const seen = {};
+  const second = await runPrompt(
+    async (ctx) => {
+      ctx.defMemory(memory, 'hierarchical', config(reader));
+      seen.tea = await ctx.memory(memory).search('tea with honey', { limit: 1 });
+      seen.stored = await ctx.memory(memory).store(facts[3]); // completes the open chunk of the reloaded tree
+      ctx.$`Go.`;
+    },
+    { model: mockModel([{ type: 'text', text: 'ok' }]), engine: await createEngine(), storage }, // a new engine: an empty heap
+  );
+  await second.result.text;
+  assert.equal(seen.tea[0].content, facts[1]);
+  assert.equal(seen.tea[0].path[0].content, 'Tea: green tea mornings, tea with honey');
+  assert.equal(reader.seen[0], 'tea with honey'); // the query only: the stored texts were loaded, not re-embedded
+  assert.equal(summarizer.calls.length, 2);
+  assert.equal(summarizer.calls[1].messages.at(-1).content, `Entries:\n1. ${facts[2]}\n2. ${facts[3]}\n`);
+  assert.equal(seen.stored.summaries.length, 1);
 });
