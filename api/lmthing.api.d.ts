@@ -852,10 +852,31 @@ interface GraphEntityInput {
     vector?: number[];
 }
 
+// ---- GraphExtractInput — definitions/memory.d.ts
+interface GraphExtractInput {
+    text: string;
+    instructions?: string;
+}
+
+// ---- GraphExtraction — definitions/memory.d.ts
+interface GraphExtraction {
+    entities: Array<{
+        name: string;
+        type?: string;
+        description?: string;
+        properties?: Record<string, unknown>;
+    }>;
+    relations: Array<{
+        from: string;
+        relation: string;
+        to: string;
+    }>;
+}
+
 // ---- GraphMemoryDirectives — directive/directives.d.ts
 class GraphMemoryDirectives {
     readonly name: string;
-    store(input: GraphStoreInput): Directive<GraphStoreResult>;
+    store(input: GraphStoreInput | GraphExtractInput | string): Directive<GraphStoreResult>;
     addRelation(from: string, relation: string, to: string, metadata?: Record<string, unknown>): Directive<GraphStoreResult>;
     search(query: string | number[], options?: GraphSearchOptions): Directive<GraphNeighborhood>;
     neighbors(entity: string, options?: GraphWalkOptions): Directive<GraphNeighborhood>;
@@ -867,7 +888,7 @@ class GraphMemoryDirectives {
 class GraphMemoryHandle {
     readonly name: string;
     private readonly runner;
-    store(input: GraphStoreInput): Promise<GraphStoreResult>;
+    store(input: GraphStoreInput | GraphExtractInput | string): Promise<GraphStoreResult>;
     addRelation(from: string, relation: string, to: string, metadata?: Record<string, unknown>): Promise<GraphStoreResult>;
     search(query: string | number[], options?: GraphSearchOptions): Promise<GraphNeighborhood>;
     neighbors(name: string, options?: GraphWalkOptions): Promise<GraphNeighborhood>;
@@ -909,6 +930,7 @@ interface GraphStoreResult {
     relations: number;
     size: number;
     relationCount: number;
+    extracted?: GraphExtraction;
 }
 
 // ---- GraphWalkOptions — definitions/memory.d.ts
@@ -1319,6 +1341,9 @@ interface MemoryConfig {
     halfLifeMs?: number;
     windowMs?: number;
     recencyWeight?: number;
+    chunkSize?: number;
+    levels?: number;
+    model?: string | LanguageModel;
 }
 
 // ---- MemoryDeleteEvent — run/events.d.ts
@@ -1348,12 +1373,13 @@ class MemoryError extends LmthingError {
 }
 
 // ---- MemoryErrorCode — errors.d.ts
-type MemoryErrorCode = 'DIMENSION_MISMATCH' | 'NON_FINITE_VECTOR' | 'ZERO_VECTOR' | 'UNKNOWN_ID' | 'UNKNOWN_ENTITY' | 'DUPLICATE_ID' | 'INVALID_FILTER' | 'INVALID_CONFIG' | 'CORRUPT_DATA' | 'EMBEDDING_MISMATCH';
+type MemoryErrorCode = 'DIMENSION_MISMATCH' | 'NON_FINITE_VECTOR' | 'ZERO_VECTOR' | 'UNKNOWN_ID' | 'UNKNOWN_ENTITY' | 'DUPLICATE_ID' | 'SUMMARY_FAILED' | 'INVALID_EXTRACTION' | 'INVALID_FILTER' | 'INVALID_CONFIG' | 'CORRUPT_DATA' | 'EMBEDDING_MISMATCH';
 
 // ---- MemoryHandle — definitions/memory.d.ts
 class MemoryHandle {
     readonly name: string;
     private readonly runner;
+    private readonly type;
     store(input: string | MemoryInput | Array<string | MemoryInput>): Promise<StoreResult>;
     search(query: string | number[], options?: MemorySearchOptions): Promise<MemorySearchResult[]>;
     delete(ids: string | string[]): Promise<number>;
@@ -1386,6 +1412,8 @@ interface MemorySearchOptions {
     from?: number;
     to?: number;
     exact?: boolean;
+    beam?: number;
+    level?: number;
 }
 
 // ---- MemorySearchResult — definitions/memory.d.ts
@@ -1396,6 +1424,8 @@ interface MemorySearchResult {
     score: number;
     similarity?: number;
     createdAt?: number;
+    level?: number;
+    path?: MemorySummaryStep[];
 }
 
 // ---- memoryStorage — storage/memory.d.ts
@@ -1415,8 +1445,16 @@ interface MemoryStoreEvent extends Located {
     size: number;
 }
 
+// ---- MemorySummaryStep — definitions/memory.d.ts
+interface MemorySummaryStep {
+    id: string;
+    level: number;
+    score: number;
+    content: string | null;
+}
+
 // ---- MemoryType — definitions/memory.d.ts
-type MemoryType = 'vector' | 'temporal' | 'graph';
+type MemoryType = 'vector' | 'temporal' | 'graph' | 'hierarchical';
 
 // ---- Message — providers/types.d.ts
 interface Message {
@@ -2419,6 +2457,7 @@ interface StoreResult {
     ids: string[];
     evicted: string[];
     size: number;
+    summaries?: string[];
 }
 
 // ---- StreamDelta — providers/types.d.ts

@@ -59,8 +59,8 @@ export * from './storage/index.js';
 // memory (docs/memory.md)
 export { GraphMemoryHandle, MemoryHandle } from './definitions/memory.js';
 export type {
-  GraphEntity, GraphEntityInput, GraphNeighborhood, GraphRelation, GraphSearchOptions, GraphStoreInput, GraphStoreResult, GraphWalkOptions,
-  MemoryConfig, MemoryInput, MemorySearchOptions, MemorySearchResult, MemoryType, StoreResult,
+  GraphEntity, GraphEntityInput, GraphExtractInput, GraphExtraction, GraphNeighborhood, GraphRelation, GraphSearchOptions, GraphStoreInput, GraphStoreResult, GraphWalkOptions,
+  MemoryConfig, MemoryInput, MemorySearchOptions, MemorySearchResult, MemorySummaryStep, MemoryType, StoreResult,
 } from './definitions/memory.js';
 export { offlineEmbedding } from './memory/offline-embedding.js';
 export { countTokens } from './tokens/count-tokens.js';

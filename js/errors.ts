@@ -397,6 +397,10 @@ export type MemoryErrorCode =
   | 'UNKNOWN_ENTITY'
   /** The same id twice in one `store` batch. */
   | 'DUPLICATE_ID'
+  /** A hierarchical memory's summary call answered no text (nothing was stored). */
+  | 'SUMMARY_FAILED'
+  /** A graph memory's extraction call answered something other than the expected JSON (nothing was stored). */
+  | 'INVALID_EXTRACTION'
   /** A metadata filter that is not one. */
   | 'INVALID_FILTER'
   /** The memory's config does not fit (another config under the same name, a text without an embedding model ...). */

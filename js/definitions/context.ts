@@ -37,9 +37,9 @@ import { parallelKind, type ParallelOptions, type ParallelTask } from './paralle
 import { batcherKind, type BatcherConfig } from './batcher.js';
 import { contextKind, type ContextConfig, type ContextStrategy } from './context-window.js';
 import { GraphMemoryHandle, MemoryHandle, memoryKind, type MemoryConfig, type MemoryMarshal, type MemoryType } from './memory.js';
-import { EngineHost } from '../run/host.js';
-import { resolveEmbeddingModel } from '../providers/registry.js';
-import type { EmbeddingModel, EmbedResult } from '../providers/types.js';
+import { addModel, EngineHost, type RunModels } from '../run/host.js';
+import { resolveEmbeddingModel, resolveModel } from '../providers/registry.js';
+import type { EmbeddingModel, EmbedResult, LanguageModel } from '../providers/types.js';
 import { checkRecording, metricKind, type MetricConfig, type MetricType } from '../observe/metrics.js';
 import { LoggerGroup, loggerKind, type Logger, type LoggerConfig } from '../observe/logger.js';
 import { tracingKind, type TracingConfig } from '../observe/tracing.js';
@@ -49,6 +49,8 @@ import { addEventHandler, checkCustomEventName, type CustomEvent, type EventHand
 interface LiveRun {
   engine: Engine;
   runId: number;
+  /** The run's model reference: the default model of its memories' summaries and extractions. */
+  model?: string;
   /** The run's states (when it defines any), mirrored from the engine. */
   states?: RunStates;
 }
@@ -62,6 +64,8 @@ export interface PreRun {
   /** The run's storage name on that engine (registered for the call, released after). */
   storage?: (engine: Engine) => { name: string; release: () => void };
   sessionId?: string;
+  /** The run's model: the default model of the memories' summaries and extractions. */
+  model?: LanguageModel;
 }
 const preRuns = new WeakMap<DefinitionContext, PreRun>();
 
@@ -71,12 +75,12 @@ export function bindPreRun(ctx: DefinitionContext, pre: PreRun | undefined): voi
   else preRuns.delete(ctx);
 }
 
-/** @internal Marshal for the definitions of a `memory` run started before the prompt run. */
-function memoryMarshal(engine: Engine): MemoryMarshal {
+/** @internal Marshal for the definitions of a `memory` run started before the prompt run; its models go to `models` (the memory run's). */
+function memoryMarshal(engine: Engine, models: RunModels): MemoryMarshal {
   const refuse = (): never => {
     throw new ConfigError('a memory run before the prompt run carries only memory definitions');
   };
-  return { callback: refuse, model: refuse, embeddingModel: (m) => EngineHost.of(engine).addEmbeddingModel(m) };
+  return { callback: refuse, model: (m) => addModel(models, typeof m === 'string' ? resolveModel(m) : m), embeddingModel: (m) => EngineHost.of(engine).addEmbeddingModel(m) };
 }
 
 /** @internal The definitions collected by `ctx`. */
@@ -544,7 +548,7 @@ export class DefinitionContext {
   memory(name: string): MemoryHandle {
     if (this.memoryType('ctx.memory', name) === 'graph')
       throw new ConfigError(`ctx.memory: memory ${JSON.stringify(name)} is a graph memory; use ctx.graphMemory(${JSON.stringify(name)}) (entities and relations)`);
-    return new MemoryHandle(name, (fields) => this.memoryRun(fields, name));
+    return new MemoryHandle(name, (fields) => this.memoryRun(fields, name), this.memoryType('ctx.memory', name));
   }
 
   /** The handle of `graph` memory `name`: entities, relations and neighbourhood queries (docs/memory.md). */
@@ -580,20 +584,30 @@ export class DefinitionContext {
     const pre = preRuns.get(this);
     if (!live && !pre) throw new NotRunningError('ctx.memory() and ctx.embed() work in a prompt function and while its run is live');
     const engine = live ? live.engine : await pre!.engine();
+    const host = EngineHost.of(engine);
     const spec: Record<string, unknown> = { kind: 'memory', ...fields };
-    if (model) spec.model = EngineHost.of(engine).addEmbeddingModel(model);
-    if (live) return engine.startRun({ ...spec, parentRun: live.runId });
+    if (model) spec.model = host.addEmbeddingModel(model);
+    // The memory's own model calls (summaries, extraction) reach the run's models and the memory's `model`.
+    const models: RunModels = { models: new Map(), onText: () => {}, conversation: [], parent: live ? host.run(live.runId) : undefined };
+    let detach = () => {};
+    const options = { onStarted: (id: number) => (detach = host.attach(id, models)) };
+    if (live) {
+      if (live.model !== undefined) spec.runModel = live.model;
+      return engine.startRun({ ...spec, parentRun: live.runId }, options).finally(() => detach());
+    }
     const storage = pre!.storage?.(engine);
     try {
       if (storage) spec.storage = storage.name;
       if (pre!.sessionId !== undefined) spec.sessionId = pre!.sessionId;
+      if (pre!.model !== undefined) spec.runModel = addModel(models, pre!.model);
       if (memory !== undefined) {
-        const marshal = memoryMarshal(engine);
+        const marshal = memoryMarshal(engine, models);
         const wire = definitionsOf(this).toWire(marshal).filter((d) => d.kind === 'memory' && d.name === memory);
         spec.definitions = wire;
       }
-      return await engine.startRun(spec);
+      return await engine.startRun(spec, options);
     } finally {
+      detach();
       storage?.release();
     }
   }

@@ -7,15 +7,16 @@
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import { resolveEmbeddingModel } from '../providers/registry.js';
-import type { EmbeddingModel } from '../providers/types.js';
+import type { EmbeddingModel, LanguageModel } from '../providers/types.js';
 import type { DefinitionKind, Marshal } from './kind.js';
 
 /**
  * The memory types `defMemory` accepts: `vector` (similarity search), `temporal` (the same index,
- * results ranked by similarity × recency) and `graph` (entities found by similarity, with their
- * relations: `ctx.graphMemory(name)`); `hierarchical` is not built yet.
+ * results ranked by similarity × recency), `graph` (entities found by similarity, with their
+ * relations: `ctx.graphMemory(name)`) and `hierarchical` (texts summarized by the model at levels,
+ * searched top-down from the summaries).
  */
-export type MemoryType = 'vector' | 'temporal' | 'graph';
+export type MemoryType = 'vector' | 'temporal' | 'graph' | 'hierarchical';
 
 /** Config of `defMemory(name, 'vector', config)`. */
 export interface MemoryConfig {
@@ -58,13 +59,24 @@ export interface MemoryConfig {
   windowMs?: number;
   /** `temporal`: how much recency weighs, 0 (similarity only) to 1 (similarity × recency, default). */
   recencyWeight?: number;
+  /** `hierarchical`: how many parentless nodes of a level one summary of the next level folds (default 8; 2–1000). */
+  chunkSize?: number;
+  /** `hierarchical`: levels including the stored items' (default 3: items, chunk summaries, session summaries; 2–10). */
+  levels?: number;
+  /**
+   * `hierarchical`: the model that writes the summaries; `graph`: the model that extracts entities
+   * and relations from `store(text)`. A model object or a spec string; default: the model of the
+   * run the call is made in.
+   */
+  model?: string | LanguageModel;
 }
 
 /** What `defMemory` keeps. */
 export interface StoredMemory {
   type: MemoryType;
-  config: Omit<MemoryConfig, 'embeddingModel'>;
+  config: Omit<MemoryConfig, 'embeddingModel' | 'model'>;
   embeddingModel?: EmbeddingModel;
+  model?: string | LanguageModel;
 }
 
 /** Marshal with the embedding-model registration memories need. */
@@ -95,8 +107,8 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
   noun: 'memory',
   method: 'defMemory',
   check(where, type, config) {
-    if (type !== 'vector' && type !== 'temporal' && type !== 'graph')
-      throw new ConfigError(`${where}: memory type ${c.describe(type)} is not available (built: 'vector', 'temporal', 'graph'; 'hierarchical' is not built yet)`);
+    if (type !== 'vector' && type !== 'temporal' && type !== 'graph' && type !== 'hierarchical')
+      throw new ConfigError(`${where}: unknown memory type ${c.describe(type)} (expected 'vector', 'temporal', 'graph' or 'hierarchical')`);
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {dimensions}, got ${c.describe(config)}`);
     const o = c.checkOptions<MemoryConfig>(where, config, {
       dimensions: c.integer(1, 65536),
@@ -115,18 +127,30 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
       halfLifeMs: c.number(0, 1e15, { positive: true }),
       windowMs: c.number(0, 1e15, { positive: true }),
       recencyWeight: c.number(0, 1),
+      chunkSize: c.integer(2, 1000),
+      levels: c.integer(2, 10),
+      model: (v) => (typeof v === 'string' && v.length > 0) || (typeof v === 'object' && v !== null && typeof (v as LanguageModel).generate === 'function') ? undefined : "a model spec ('openai:gpt-4o-mini') or a model object",
     });
     if (type !== 'temporal')
       for (const key of ['decay', 'halfLifeMs', 'windowMs', 'recencyWeight'] as const)
         if (o[key] !== undefined) c.fail(where, `'${key}' applies to temporal memories only (defMemory(name, 'temporal', …))`);
     if (type === 'graph' && o.maxSize !== undefined) c.fail(where, "'maxSize' does not apply to graph memories (evicting an entity would cut its relations); delete entities instead");
+    if (type !== 'hierarchical')
+      for (const key of ['chunkSize', 'levels'] as const)
+        if (o[key] !== undefined) c.fail(where, `'${key}' applies to hierarchical memories only (defMemory(name, 'hierarchical', …))`);
+    if (type !== 'hierarchical' && type !== 'graph' && o.model !== undefined)
+      c.fail(where, "'model' applies to hierarchical memories (their summarizer) and graph memories (their extractor) only");
+    if (type === 'hierarchical') {
+      if (o.maxSize !== undefined) c.fail(where, "'maxSize' does not apply to hierarchical memories (evicting an item would leave its summaries behind); delete items instead");
+      if (o.embeddingModel === undefined) c.fail(where, "a hierarchical memory needs an 'embeddingModel' (its summaries are embedded by it)");
+    }
     if (!o.persist && o.storage !== undefined) c.fail(where, "'storage' applies to persisted memory only (add persist: true)");
-    const { embeddingModel, ...rest } = o;
+    const { embeddingModel, model: summarizer, ...rest } = o;
     const model = embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel);
     const dimensions = rest.dimensions ?? (model && knownDimensions(model));
     if (dimensions === undefined)
       c.fail(where, "'dimensions' is required (the length of the embedding model's vectors, e.g. 1536 for text-embedding-3-small) unless the embedding model is one whose length is known");
-    return { type, config: { ...rest, dimensions }, embeddingModel: model };
+    return { type, config: { ...rest, dimensions }, embeddingModel: model, ...(summarizer === undefined ? {} : { model: summarizer }) };
   },
   wire(stored, marshal: MemoryMarshal) {
     const out: Record<string, unknown> = { type: stored.type, ...stored.config };
@@ -134,6 +158,7 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
       if (!marshal.embeddingModel) throw new ConfigError('defMemory: this kind of run cannot call embedding models');
       out.embeddingModel = marshal.embeddingModel(stored.embeddingModel);
     }
+    if (stored.model !== undefined) out.model = marshal.model(stored.model);
     return out;
   },
 };
@@ -156,8 +181,10 @@ export interface StoreResult {
   ids: string[];
   /** Memories evicted to respect `maxSize` (possibly ones just stored, when they rank lowest). */
   evicted: string[];
-  /** Memories held now. */
+  /** Memories held now (`hierarchical`: items and summaries). */
   size: number;
+  /** `hierarchical`: the ids of the summaries this store wrote (one model call each), lower levels first. */
+  summaries?: string[];
 }
 
 /** Options of `search`. */
@@ -172,8 +199,23 @@ export interface MemorySearchOptions {
   from?: number;
   /** Only memories created at or before this time. */
   to?: number;
-  /** Compare with every memory instead of walking the graph (exact, slower). */
+  /** Compare with every memory instead of walking the graph (exact, slower). Not for `hierarchical` memories. */
   exact?: boolean;
+  /** `hierarchical`: how many summaries are opened at each step of the top-down search (default 3). */
+  beam?: number;
+  /** `hierarchical`: the level whose nodes are returned (default 0: the stored items; 1: chunk summaries …). */
+  level?: number;
+}
+
+/** A summary a `hierarchical` search opened on its way down to a result. */
+export interface MemorySummaryStep {
+  id: string;
+  /** 1 for a chunk summary, 2 for a summary of those … */
+  level: number;
+  /** The summary's similarity to the query. */
+  score: number;
+  /** The summary's text. */
+  content: string | null;
 }
 
 /** One search result, best first. */
@@ -188,6 +230,10 @@ export interface MemorySearchResult {
   similarity?: number;
   /** `temporal` memories: the creation time (ms) the recency was computed from. */
   createdAt?: number;
+  /** `hierarchical` memories: the result's level (0: a stored item). */
+  level?: number;
+  /** `hierarchical` memories: the summaries opened to reach it, top level first (empty for a node no summary covers yet). */
+  path?: MemorySummaryStep[];
 }
 
 /** Starts a `memory` run with these spec fields and resolves with its result. */
@@ -200,6 +246,15 @@ const searchShape: c.Shape = {
   from: c.number(-1e300, 1e300),
   to: c.number(-1e300, 1e300),
   exact: c.boolean,
+};
+
+/** A `hierarchical` memory's search: no time range or exact scan (it walks its own tree), a beam and a level. */
+const hierarchicalSearchShape: c.Shape = {
+  limit: c.integer(1, 10000),
+  filter: c.object,
+  threshold: c.number(-1e300, 1e300),
+  beam: c.integer(1, 1000),
+  level: c.integer(0, 9),
 };
 
 function toItem(where: string, input: unknown, i: number): Record<string, unknown> {
@@ -221,21 +276,30 @@ export class MemoryHandle {
     /** The memory's name. */
     readonly name: string,
     private readonly runner: MemoryRunner,
+    private readonly type: MemoryType = 'vector',
   ) {}
 
-  /** Stores one memory or a batch: embedded in one request, stored whole or not at all. */
+  /**
+   * Stores one memory or a batch: embedded in one request, stored whole or not at all. In a
+   * `hierarchical` memory every chunk the batch completes is summarized by one model call first; a
+   * failed call stores nothing.
+   */
   async store(input: string | MemoryInput | Array<string | MemoryInput>): Promise<StoreResult> {
     const where = `memory("${this.name}").store`;
     const list = Array.isArray(input) ? input : [input];
     const items = list.map((item, i) => toItem(where, item, i));
-    const { ids, evicted, size } = (await this.runner({ action: 'store', name: this.name, items })) as StoreResult;
-    return { ids, evicted, size };
+    const { ids, evicted, size, summaries } = (await this.runner({ action: 'store', name: this.name, items })) as StoreResult;
+    return summaries === undefined ? { ids, evicted, size } : { ids, evicted, size, summaries };
   }
 
-  /** The memories most similar to `query` (a text, embedded with the memory's model, or a vector), best first. */
+  /**
+   * The memories most similar to `query` (a text, embedded with the memory's model, or a vector),
+   * best first. A `hierarchical` memory is searched top-down: its `beam` best summaries are opened
+   * level by level, and each result carries its `level` and `path`.
+   */
   async search(query: string | number[], options: MemorySearchOptions = {}): Promise<MemorySearchResult[]> {
     const where = `memory("${this.name}").search`;
-    const o = c.checkOptions<MemorySearchOptions>(where, options, searchShape);
+    const o = c.checkOptions<MemorySearchOptions>(where, options, this.type === 'hierarchical' ? hierarchicalSearchShape : searchShape);
     let q: Record<string, unknown>;
     if (typeof query === 'string') q = { query };
     else if (Array.isArray(query) && query.every((x) => typeof x === 'number')) q = { vector: query };
@@ -291,6 +355,23 @@ export interface GraphStoreInput {
   relations?: GraphRelation[];
 }
 
+/**
+ * Text a graph memory's `store` hands to its model, which extracts the entities and relations
+ * (one call; the answer is checked, then stored as if given explicitly).
+ */
+export interface GraphExtractInput {
+  /** The text to read. */
+  text: string;
+  /** Put before the text in the request (e.g. which kinds of entities matter). */
+  instructions?: string;
+}
+
+/** What the model extracted from a `store(text)`: exactly what was stored. */
+export interface GraphExtraction {
+  entities: Array<{ name: string; type?: string; description?: string; properties?: Record<string, unknown> }>;
+  relations: Array<{ from: string; relation: string; to: string }>;
+}
+
 /** What a graph memory's `store` did. */
 export interface GraphStoreResult {
   /** The names of the entities stored, in input order. */
@@ -301,6 +382,8 @@ export interface GraphStoreResult {
   size: number;
   /** Relations held now. */
   relationCount: number;
+  /** `store(text)`: what the model extracted. */
+  extracted?: GraphExtraction;
 }
 
 /** How far a neighbourhood reaches from its start entities. */
@@ -362,10 +445,22 @@ export class GraphMemoryHandle {
     private readonly runner: MemoryRunner,
   ) {}
 
-  /** Stores entities and relations: embedded in one request, checked whole, stored whole or not at all. */
-  async store(input: GraphStoreInput): Promise<GraphStoreResult> {
+  /**
+   * Stores entities and relations: embedded in one request, checked whole, stored whole or not at
+   * all. Given a text (or `{text, instructions}`), the memory's model (its `model`, else the run's)
+   * extracts them first with one call; an answer that is not the expected JSON is `MemoryError`
+   * `INVALID_EXTRACTION` and stores nothing.
+   */
+  async store(input: GraphStoreInput | GraphExtractInput | string): Promise<GraphStoreResult> {
     const where = `graphMemory("${this.name}").store`;
-    if (!c.isPlainObject(input)) throw new ConfigError(`${where}: expected {entities?, relations?}, got ${c.describe(input)}`);
+    if (typeof input === 'string' || (c.isPlainObject(input) && 'text' in input)) {
+      const o = typeof input === 'string' ? { text: input } : c.checkOptions<GraphExtractInput>(where, input as unknown as GraphExtractInput, { text: c.string, instructions: c.string }, 'field');
+      if (typeof o.text !== 'string' || o.text.length === 0) c.fail(where, 'the text to extract from must be a non-empty string');
+      const result = (await this.runner({ action: 'store', name: this.name, ...o })) as GraphStoreResult;
+      const { ids, relations, size, relationCount, extracted } = result;
+      return { ids, relations, size, relationCount, ...(extracted === undefined ? {} : { extracted }) };
+    }
+    if (!c.isPlainObject(input)) throw new ConfigError(`${where}: expected {entities?, relations?}, {text} or a text, got ${c.describe(input)}`);
     const o = c.checkOptions<GraphStoreInput>(where, input, { entities: c.arrayOf(c.object, 'an array of entities ({name, type?, description?, metadata?, vector?})'), relations: c.arrayOf(c.object, 'an array of relations ({from, relation, to, metadata?})') }, 'field');
     if (o.entities === undefined && o.relations === undefined) c.fail(where, 'needs entities, relations or both ({entities: [{name, …}], relations: [{from, relation, to}]})');
     const entities = (o.entities ?? []).map((e, i) => c.checkOptions<GraphEntityInput>(`${where}: entities[${i}]`, e, { name: c.nonEmpty, type: c.nonEmpty, description: c.string, metadata: c.object, vector: isNumbers }, 'field'));

@@ -5,6 +5,7 @@
  * the engine: the driver (driver.ts) performs the requests.
  */
 import type {
+  GraphExtractInput,
   GraphNeighborhood,
   GraphSearchOptions,
   GraphStoreInput,
@@ -159,8 +160,8 @@ export class GraphMemoryDirectives {
     readonly name: string,
   ) {}
 
-  /** Stores entities and relations, checked whole and stored whole or not at all. */
-  store(input: GraphStoreInput): Directive<GraphStoreResult> {
+  /** Stores entities and relations, checked whole and stored whole or not at all; given a text, the memory's model extracts them first. */
+  store(input: GraphStoreInput | GraphExtractInput | string): Directive<GraphStoreResult> {
     return memoryRequest<GraphStoreResult>(this.name, true, 'store', [input]);
   }
 

@@ -281,7 +281,7 @@ class DirectiveRun {
           this.runId = id;
           detach = host.attach(id, this.runModels);
           if (definitionsOf(this.definitions).names(stateKind).length > 0) this.runStates = new RunStates(this.engine, id, new TreeStates());
-          bindRun(this.definitions, { engine: this.engine, runId: id, states: this.runStates });
+          bindRun(this.definitions, { engine: this.engine, runId: id, states: this.runStates, model: refs.default });
         },
       });
     } catch (err) {

@@ -255,7 +255,7 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
     throw err;
   }
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
-  bindPreRun(ctx, { engine: async () => config.engine ?? (await defaultEngine()), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId });
+  bindPreRun(ctx, { engine: async () => config.engine ?? (await defaultEngine()), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
   try {
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
@@ -463,7 +463,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         runId = id;
         detachModels = host.attach(id, models);
         if (hasStates) runStates = new RunStates(engine, id, treeStates);
-        bindRun(ctx, { engine, runId: id, states: runStates });
+        bindRun(ctx, { engine, runId: id, states: runStates, model: spec.model as string });
       },
     });
     // A root's result settles once its tree's event handlers are done.

@@ -123,7 +123,7 @@ void Engine::start_run(const json& command_id, const json& message) {
         // Its events (memory-store, ...) belong to the run that asked.
         if (spec.contains("parentRun") && runs_.count(spec["parentRun"].get<RunId>())) live.path = runs_.at(spec["parentRun"].get<RunId>()).path;
         tree->scope().path = live.path;
-        body = memory::prepare_memory_run(loop_, run, spec, std::move(tree));
+        body = memory::prepare_memory_run(loop_, run, spec, std::move(tree), desk_);
       } else if (kind == "prompt") {
         agent::PromptSpec parsed = agent::parse_prompt_spec(spec);
         live.path = parsed.path;

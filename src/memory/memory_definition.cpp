@@ -1,9 +1,12 @@
 // defMemory as a definition kind: spec.definitions[i] = {kind: "memory", name, config}, config
-// {type: "vector" | "temporal" | "graph", dimensions, metric?, maxSize?, similarityThreshold?, m?, efConstruction?,
+// {type: "vector" | "temporal" | "graph" | "hierarchical", dimensions, metric?, maxSize?, similarityThreshold?, m?, efConstruction?,
 // efSearch?, seed?, embeddingModel?, persist?, scope?, storage?}; temporal adds {decay?, halfLifeMs?,
-// windowMs?, recencyWeight?} (state/temporal.hpp); graph refuses maxSize (state/entity_graph.hpp).
+// windowMs?, recencyWeight?} (state/temporal.hpp); graph refuses maxSize (state/entity_graph.hpp);
+// hierarchical adds {chunkSize?, levels?} (state/memory_hierarchy.hpp), needs an embeddingModel and
+// refuses maxSize; `model` (the summarizer or extractor) applies to hierarchical and graph memories.
 #include "memory/memory_store.hpp"
 #include "pipeline/registry.hpp"
+#include "state/memory_hierarchy.hpp"
 #include "state/state_error.hpp"
 
 namespace lmthing::memory {
@@ -15,10 +18,29 @@ const std::vector<std::string> kIndexFields = {"dimensions", "metric", "maxSize"
 void define_memory(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
   auto spec = std::make_shared<MemorySpec>();
   spec->name = name;
-  const std::string type = config.choice("type", {"vector", "temporal", "graph"}).value_or("vector");
+  const std::string type = config.choice("type", {"vector", "temporal", "graph", "hierarchical"}).value_or("vector");
   spec->graph = type == "graph";
   if (spec->graph && config.has("maxSize"))
     config.fail("'maxSize' does not apply to graph memories (evicting an entity would cut its relations); delete entities instead");
+  if (type == "hierarchical") {
+    if (config.has("maxSize"))
+      config.fail("'maxSize' does not apply to hierarchical memories (evicting an item would leave its summaries behind); delete items instead");
+    json fields = json::object();
+    for (const char* field : {"chunkSize", "levels"})
+      if (config.has(field)) fields[field] = config.at(field);
+    try {
+      spec->hierarchy = state::HierarchyConfig::parse(fields, name);
+    } catch (const state::StateError& e) {
+      config.fail(e.what());
+    }
+    if (!config.has("embeddingModel")) config.fail("a hierarchical memory needs an 'embeddingModel' (its summaries are embedded by it)");
+  } else {
+    for (const char* field : {"chunkSize", "levels"})
+      if (config.has(field)) config.fail(std::string("'") + field + "' applies to hierarchical memories only (type 'hierarchical')");
+  }
+  if (type != "hierarchical" && type != "graph" && config.has("model"))
+    config.fail("'model' applies to hierarchical memories (their summarizer) and graph memories (their extractor) only");
+  spec->summary_model = config.optional_string("model").value_or("");
   spec->index_config = json::object();
   for (const auto& field : kIndexFields)
     if (config.has(field)) spec->index_config[field] = config.at(field);
@@ -56,10 +78,11 @@ void define_memory(pipeline::RunTree& tree, const std::string& name, const proto
 }  // namespace lmthing::memory
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind memory_kind{"memory",
-                                        "memory",
-                                        {"type", "dimensions", "metric", "maxSize", "similarityThreshold", "m", "efConstruction", "efSearch", "seed",
-                                         "embeddingModel", "persist", "scope", "storage", "decay", "halfLifeMs", "windowMs", "recencyWeight"},
-                                        memory::define_memory,
-                                        nullptr};
+extern const DefinitionKind memory_kind{
+    "memory",
+    "memory",
+    {"type",    "dimensions", "metric",  "maxSize", "similarityThreshold", "m",        "efConstruction", "efSearch",  "seed",   "embeddingModel",
+     "persist", "scope",      "storage", "decay",   "halfLifeMs",          "windowMs", "recencyWeight",  "chunkSize", "levels", "model"},
+    memory::define_memory,
+    nullptr};
 }  // namespace lmthing::pipeline::registered

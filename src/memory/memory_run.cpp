@@ -15,7 +15,8 @@ using protocol::ProtocolError;
 
 namespace {
 
-const std::vector<std::string> kScopeFields = {"kind", "host", "parentRun", "definitions", "sessionId", "storage", "agent", "seed", "action"};
+const std::vector<std::string> kScopeFields = {"kind",    "host",  "parentRun", "definitions", "sessionId",
+                                               "storage", "agent", "seed",      "action",      "runModel"};
 
 std::vector<std::string> with_scope(std::vector<std::string> fields) {
   fields.insert(fields.end(), kScopeFields.begin(), kScopeFields.end());
@@ -101,11 +102,19 @@ json search_query(const protocol::FieldReader& fields, const std::string& where)
 
 // store {entities, relations}, search (+ depth, relation, direction), neighbors, delete, clear.
 Task<json> prepare_graph_action(Loop& loop, RunId run, const protocol::FieldReader& fields, const std::string& action,
-                                std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance) {
+                                std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, const ModelAccess& access) {
   const std::string& where = fields.where();
+  if (action == "store" && fields.has("text")) {
+    // Extraction: the model reads the text and answers the entities and relations.
+    fields.only(with_scope({"name", "text", "instructions"}), "field");
+    std::string text = fields.string("text");
+    std::string instructions = fields.optional_string("instructions").value_or("");
+    return store_extracted(loop, run, std::move(tree), std::move(instance), std::move(text), std::move(instructions), access);
+  }
   if (action == "store") {
     fields.only(with_scope({"name", "entities", "relations"}), "field");
-    if (!fields.has("entities") && !fields.has("relations")) fields.fail("a graph memory stores {entities, relations} (at least one of them)");
+    if (!fields.has("entities") && !fields.has("relations"))
+      fields.fail("a graph memory stores {entities, relations} (at least one of them), or {text} to extract them from");
     GraphBatch batch;
     if (const json* list = fields.optional_array("entities"))
       for (std::size_t i = 0; i < list->size(); ++i) {
@@ -147,7 +156,7 @@ Task<json> prepare_graph_action(Loop& loop, RunId run, const protocol::FieldRead
 
 }  // namespace
 
-Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree) {
+Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree, policy::HumanDesk& desk) {
   const std::string where = "run.start spec (memory)";
   protocol::FieldReader fields(spec, where);
   const std::string action = fields.choice("action", {"embed", "count", "store", "search", "neighbors", "delete", "clear"}).value_or("");
@@ -176,7 +185,9 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
   } catch (const ProtocolError& e) {
     throw ProtocolError(where + ": " + e.what());
   }
-  if (instance->spec->graph) return prepare_graph_action(loop, run, fields, action, std::move(tree), std::move(instance));
+  const ModelAccess access{&desk, fields.optional_string("runModel").value_or("")};
+  if (instance->spec->graph) return prepare_graph_action(loop, run, fields, action, std::move(tree), std::move(instance), access);
+  const bool hierarchical = instance->spec->hierarchy.has_value();
   if (action == "neighbors") fields.fail("\"neighbors\" applies to graph memories; memory \"" + name + "\" is not one");
   if (action == "store") {
     fields.only(with_scope({"name", "items"}), "field");
@@ -193,7 +204,15 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
       if (const json* metadata = item.optional_object("metadata")) s.metadata = *metadata;
       items.push_back(std::move(s));
     }
+    if (hierarchical) return store_hierarchical(loop, run, std::move(tree), std::move(instance), std::move(items), access);
     return store(loop, run, std::move(tree), std::move(instance), std::move(items));
+  }
+  if (action == "search" && hierarchical) {
+    fields.only(with_scope({"name", "query", "vector", "limit", "filter", "threshold", "beam", "level"}), "field");
+    json query = search_query(fields, where);
+    if (auto beam = fields.integer("beam", 1, 1000)) query["beam"] = *beam;
+    if (auto level = fields.integer("level", 0, 9)) query["level"] = *level;
+    return search_hierarchical(loop, run, std::move(tree), std::move(instance), std::move(query));
   }
   if (action == "search") {
     fields.only(with_scope({"name", "query", "vector", "limit", "filter", "threshold", "from", "to", "exact"}), "field");

@@ -4,6 +4,7 @@
 // or gets a tree of its own with the spec's `definitions` (the prompt function, before its run).
 #pragma once
 
+#include "pipeline/call.hpp"
 #include "pipeline/run_tree.hpp"
 #include "runtime/loop.hpp"
 
@@ -11,6 +12,8 @@ namespace lmthing::memory {
 
 // Checks `spec` completely (throws protocol::ProtocolError naming the bad field) and returns the
 // run's body.
-Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree);
+// `desk` is the engine's: the model calls of hierarchical and graph memories carry it in their call
+// environment (spec.runModel names the model of the run that asked, their default model).
+Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shared_ptr<pipeline::RunTree> tree, policy::HumanDesk& desk);
 
 }  // namespace lmthing::memory

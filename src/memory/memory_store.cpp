@@ -5,20 +5,23 @@
 
 #include "memory/base64.hpp"
 #include "memory/embed.hpp"
+#include "memory/memory_ops.hpp"
 #include "state/state_error.hpp"
 #include "state/storage_client.hpp"
 
 namespace lmthing::memory {
 
+using detail::emit_memory_event;
+using detail::ensure_loaded;
+using detail::guarded;
+using detail::persist;
+using detail::query_vector;
+using detail::QueryVector;
+using detail::where_of;
+
 namespace {
 
 constexpr const char* kFormat = "lmthing.memory/1";
-
-// A memory event, located at the run that made the call (its tool, hook or agent).
-void emit_memory_event(const pipeline::RunTree& tree, json event) {
-  event["path"] = tree.scope().path;
-  tree.emit(std::move(event));
-}
 
 std::string escaped(const std::string& text) {
   std::string out;
@@ -33,18 +36,6 @@ std::string scope_key(const MemorySpec& spec, const pipeline::RunScope& scope) {
     case MemoryScope::Session: break;
   }
   return "memory:session:" + escaped(scope.session) + ":" + spec.name;
-}
-
-std::string where_of(const MemoryInstance& instance) { return "memory \"" + instance.spec->name + "\""; }
-
-// Runs `body`, turning the index's StateError into the memory's wire error.
-template <class F>
-auto guarded(const MemoryInstance& instance, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const state::StateError& e) {
-    throw OpFailed(memory_error(e.code(), e.what(), instance.spec->name));
-  }
 }
 
 void restore(MemoryInstance& instance, const json& record) {
@@ -78,10 +69,28 @@ void restore(MemoryInstance& instance, const json& record) {
     for (const json& e : record["graph"]["entities"]) same = same && loaded.contains(e["name"].get<std::string>());
     if (!same) corrupt("holds a graph whose entities are not those of its index");
   }
+  if (instance.spec->hierarchy) {
+    if (!record.contains("hierarchy")) corrupt("has no hierarchy (it was saved by a memory of another type)");
+    instance.hierarchy.emplace(
+        guarded(instance, [&] { return state::MemoryHierarchy::from_json(name, *instance.spec->hierarchy, record["hierarchy"]); }));
+    bool same = instance.hierarchy->size() == loaded.size();
+    for (const auto& node : record["hierarchy"]["nodes"].items()) same = same && loaded.contains(node.key());
+    if (!same) corrupt("holds a hierarchy whose memories are not those of its index");
+  }
   instance.index.emplace(std::move(loaded));
 }
 
-// Loads the instance once (caller holds the lock).
+}  // namespace
+
+namespace detail {
+
+void emit_memory_event(const pipeline::RunTree& tree, json event) {
+  event["path"] = tree.scope().path;
+  tree.emit(std::move(event));
+}
+
+std::string where_of(const MemoryInstance& instance) { return "memory \"" + instance.spec->name + "\""; }
+
 Task<void> ensure_loaded(Loop& loop, RunId run, MemoryInstance& instance) {
   if (instance.index) co_return;
   if (instance.spec->persist) {
@@ -93,12 +102,34 @@ Task<void> ensure_loaded(Loop& loop, RunId run, MemoryInstance& instance) {
   }
   instance.index.emplace(instance.spec->name, instance.spec->index);
   if (instance.spec->graph) instance.graph.emplace(instance.spec->name);
+  if (instance.spec->hierarchy) instance.hierarchy.emplace(instance.spec->name, *instance.spec->hierarchy);
 }
 
 Task<void> persist(Loop& loop, RunId run, MemoryInstance& instance) {
   if (!instance.spec->persist) co_return;
   co_await state::storage_set(loop, run, instance.storage, instance.key, snapshot(instance));
 }
+
+Task<QueryVector> query_vector(Loop& loop, RunId run, pipeline::RunTree& tree, const MemoryInstance& instance, const json& query) {
+  const MemorySpec& spec = *instance.spec;
+  QueryVector out;
+  if (query.contains("vector")) {
+    for (const json& x : query["vector"]) out.vector.push_back(x.get<float>());
+    co_return out;
+  }
+  if (spec.embedding_model.empty())
+    throw OpFailed(memory_error(state::error_code::kInvalidConfig,
+                                where_of(instance) + ": a text query needs an embeddingModel (or search by vector)", spec.name));
+  std::vector<std::string> texts{query["query"].get<std::string>()};
+  Embeddings e = co_await embed(loop, run, tree, spec.embedding_model, std::move(texts), std::nullopt, where_of(instance), spec.name);
+  out.tokens = e.tokens;
+  out.vector = std::move(e.vectors.front());
+  co_return out;
+}
+
+}  // namespace detail
+
+namespace {
 
 json hit_json(const MemoryInstance& instance, const state::SearchHit& hit) {
   auto content = instance.contents.find(hit.id);
@@ -121,10 +152,19 @@ std::shared_ptr<MemoryInstance> MemoryRegistry::instance(pipeline::RunTree& tree
     slot = std::make_shared<MemoryInstance>(loop_, definition.spec);
     slot->key = key;
     slot->storage = storage;
-  } else if (slot->spec->graph != spec.graph) {
+  } else if (slot->spec->graph != spec.graph || slot->spec->hierarchy.has_value() != spec.hierarchy.has_value()) {
+    auto type = [](const MemorySpec& s) { return s.graph ? "graph" : s.hierarchy ? "hierarchical" : "vector"; };
     throw OpFailed(memory_error(state::error_code::kInvalidConfig,
-                                "memory \"" + name + "\": this engine already holds " + key + " as a " + (slot->spec->graph ? "graph" : "vector") +
-                                    " memory; a " + (spec.graph ? "graph" : "vector") + " memory cannot share it (use another name or scope)",
+                                "memory \"" + name + "\": this engine already holds " + key + " as a " + type(*slot->spec) + " memory; a " +
+                                    type(spec) + " memory cannot share it (use another name or scope)",
+                                name));
+  } else if (spec.hierarchy &&
+             (slot->spec->hierarchy->chunk_size != spec.hierarchy->chunk_size || slot->spec->hierarchy->levels != spec.hierarchy->levels)) {
+    throw OpFailed(memory_error(state::error_code::kInvalidConfig,
+                                "memory \"" + name + "\": this engine already holds " + key + " with chunkSize " +
+                                    std::to_string(slot->spec->hierarchy->chunk_size) + " and levels " +
+                                    std::to_string(slot->spec->hierarchy->levels) +
+                                    "; a definition with other values cannot share it (use another name or scope)",
                                 name));
   } else if (slot->spec->index_config != spec.index_config) {
     throw OpFailed(memory_error(state::error_code::kInvalidConfig,
@@ -144,6 +184,7 @@ json snapshot(const MemoryInstance& instance) {
   for (const auto& [id, text] : instance.contents) contents[id] = text;
   json record{{"format", kFormat}, {"index", base64_encode(instance.index->save())}, {"contents", std::move(contents)}, {"nextId", instance.next_id}};
   if (instance.graph) record["graph"] = instance.graph->to_json();
+  if (instance.hierarchy) record["hierarchy"] = instance.hierarchy->to_json();
   return record;
 }
 
@@ -192,29 +233,6 @@ Task<json> store(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree,
 }
 
 namespace {
-
-struct QueryVector {
-  std::vector<float> vector;
-  double tokens = 0;  // embedding tokens spent on it
-};
-
-// The vector of a search query: `vector` as given, or the embedded `query` text.
-Task<QueryVector> query_vector(Loop& loop, RunId run, pipeline::RunTree& tree, const MemoryInstance& instance, const json& query) {
-  const MemorySpec& spec = *instance.spec;
-  QueryVector out;
-  if (query.contains("vector")) {
-    for (const json& x : query["vector"]) out.vector.push_back(x.get<float>());
-    co_return out;
-  }
-  if (spec.embedding_model.empty())
-    throw OpFailed(memory_error(state::error_code::kInvalidConfig,
-                                where_of(instance) + ": a text query needs an embeddingModel (or search by vector)", spec.name));
-  std::vector<std::string> texts{query["query"].get<std::string>()};
-  Embeddings e = co_await embed(loop, run, tree, spec.embedding_model, std::move(texts), std::nullopt, where_of(instance), spec.name);
-  out.tokens = e.tokens;
-  out.vector = std::move(e.vectors.front());
-  co_return out;
-}
 
 state::SearchOptions search_options(const MemoryInstance& instance, const json& query) {
   state::SearchOptions options;
@@ -280,6 +298,8 @@ Task<json> forget(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree
   for (const auto& id : ids)
     if (!instance->index->contains(id))
       throw OpFailed(memory_error(state::error_code::kUnknownId, where_of(*instance) + ": no memory with id \"" + id + "\"", instance->spec->name));
+  // A hierarchy refuses summaries before anything is removed.
+  if (instance->hierarchy) guarded(*instance, [&] { instance->hierarchy->remove(ids); });
   for (const auto& id : ids) {
     guarded(*instance, [&] { instance->index->remove(id); });
     instance->contents.erase(id);
@@ -297,6 +317,7 @@ Task<json> clear(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree,
   instance->index->clear();
   instance->contents.clear();
   if (instance->graph) instance->graph->clear();
+  if (instance->hierarchy) instance->hierarchy->clear();
   co_await persist(loop, run, *instance);
   emit_memory_event(*tree, json{{"type", "memory-clear"}, {"memory", instance->spec->name}, {"cleared", before}});
   co_return json{{"cleared", before}, {"size", 0}};

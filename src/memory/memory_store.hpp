@@ -15,9 +15,11 @@
 #include <string>
 #include <unordered_map>
 
+#include "memory/memory_model.hpp"
 #include "pipeline/run_tree.hpp"
 #include "runtime/async_mutex.hpp"
 #include "state/entity_graph.hpp"
+#include "state/memory_hierarchy.hpp"
 #include "state/temporal.hpp"
 #include "state/vector_memory.hpp"
 
@@ -37,6 +39,11 @@ struct MemorySpec {
   std::optional<state::TemporalConfig> temporal;
   // `graph` memories: entities (their vectors in `index`, under their names) and relations.
   bool graph = false;
+  // `hierarchical` memories: items at level 0 and model-written summaries above them (in `index`).
+  std::optional<state::HierarchyConfig> hierarchy;
+  // The model of a hierarchical memory's summaries or a graph memory's extraction (host model
+  // reference); empty: the run's.
+  std::string summary_model;
 };
 
 struct MemoryDefinition {
@@ -50,6 +57,7 @@ struct MemoryInstance {
   std::string storage;  // persisted instances: the storage name
   std::optional<state::VectorMemory> index;
   std::optional<state::EntityGraph> graph;                // graph memories
+  std::optional<state::MemoryHierarchy> hierarchy;        // hierarchical memories
   std::unordered_map<std::string, std::string> contents;  // id → the stored text
   std::uint64_t next_id = 1;                              // for ids the caller did not give
   AsyncMutex lock;
@@ -104,8 +112,21 @@ Task<json> search_graph(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree
 Task<json> neighbors(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, std::string entity,
                      state::WalkOptions walk);
 
+// Hierarchical memories (docs/memory.md, "Hierarchical memories"; hierarchical_memory.cpp): a store
+// embeds its texts, writes every summary they complete (one model call each) and embeds those, and
+// only then changes the index and the tree; a search goes top-down from the roots, opening the
+// `beam` best summaries at each level (query: as for search(), plus beam and level).
+Task<json> store_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance,
+                              std::vector<StoreItem> items, ModelAccess access);
+Task<json> search_hierarchical(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, json query);
+
+// A graph memory's store({text}): one model call extracts {entities, relations} as JSON, checked
+// against a schema, then stored as store_graph() stores a batch (graph_extraction.cpp).
+Task<json> store_extracted(Loop& loop, RunId run, std::shared_ptr<pipeline::RunTree> tree, std::shared_ptr<MemoryInstance> instance, std::string text,
+                           std::string instructions, ModelAccess access);
+
 // The stored record of an instance: {format, index (base64 of VectorMemory::save), contents, nextId},
-// and for graph memories graph (EntityGraph::to_json).
+// for graph memories graph (EntityGraph::to_json), for hierarchical ones hierarchy (MemoryHierarchy::to_json).
 json snapshot(const MemoryInstance& instance);
 
 }  // namespace lmthing::memory

@@ -219,7 +219,7 @@ test('bad input is a typed error naming what was wrong; a failed batch stores no
       await attempt('dimensions', g.store({ entities: [{ name: 'f', vector: [1, 2] }], relations: [{ from: 'f', relation: 'r', to: 'a' }] }));
       await attempt('neighbors', g.neighbors('nobody'));
       await attempt('deleteUnknown', g.delete(['a', 'nobody']));
-      await attempt('text', g.store('a text'));
+      await attempt('text', g.store(42));
       await attempt('empty', g.store({}));
       await attempt('noName', g.store({ entities: [{ type: 'person' }] }));
       await attempt('noTo', g.store({ relations: [{ from: 'a', relation: 'r' }] }));
@@ -255,7 +255,7 @@ test('bad input is a typed error naming what was wrong; a failed batch stores no
     assert.ok(errors[key] instanceof ConfigError, `${key}: ${errors[key]}`);
     assert.match(errors[key].message, pattern, key);
   };
-  configError('text', /graphMemory\(".*"\)\.store: expected \{entities\?, relations\?\}, got the string "a text"/);
+  configError('text', /graphMemory\(".*"\)\.store: expected \{entities\?, relations\?\}, \{text\} or a text, got the number 42/);
   configError('empty', /needs entities, relations or both/);
   configError('noName', /entities\[0\]: 'name' is required/);
   configError('noTo', /relations\[0\]: 'to' is required/);

@@ -113,7 +113,8 @@ test('temporal configs are checked strictly', async () => {
     [['m', 'vector', { dimensions: 8, halfLifeMs: 5 }], /temporal memories only/],
     [['m', 'graph', { dimensions: 8, maxSize: 3 }], /'maxSize' does not apply to graph memories/],
     [['m', 'graph', { dimensions: 8, halfLifeMs: 5 }], /temporal memories only/],
-    [['m', 'hierarchical', { dimensions: 8 }], /not built yet/],
+    [['m', 'hierarchical', { dimensions: 8 }], /needs an 'embeddingModel'/],
+    [['m', 'temporal', { dimensions: 8, chunkSize: 4 }], /hierarchical memories only/],
   ];
   for (const [args, pattern] of bad)
     await assert.rejects(runPrompt((ctx) => ctx.defMemory(...args), { model, engine }), (e) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(args));

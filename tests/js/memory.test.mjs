@@ -216,7 +216,7 @@ test('defMemory configs are checked strictly', async () => {
     (err) => err instanceof ConfigError && /maxSize/.test(err.message),
   );
   await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'vector', {}), { model: mockModel([]) }), (err) => err instanceof ConfigError && /dimensions/.test(err.message));
-  await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'hierarchical', { dimensions: 4 }), { model: mockModel([]) }), (err) => err instanceof ConfigError && /not built yet/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'hierarchical', { dimensions: 4 }), { model: mockModel([]) }), (err) => err instanceof ConfigError && /needs an 'embeddingModel'/.test(err.message));
   await assert.rejects(runPrompt((ctx) => ctx.memory('nothing'), { model: mockModel([]) }), (err) => err instanceof ConfigError && /unknown memory/.test(err.message));
   await assert.rejects(
     runPrompt((ctx) => ctx.defMemory('m', 'vector', { dimensions: 4, storage: 'redis' }), { model: mockModel([]) }),
