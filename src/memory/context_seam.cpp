@@ -30,8 +30,7 @@ struct ContextDefinition {
 };
 
 void define_context(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
-  const std::string strategy =
-      config.choice("strategy", {"sliding-window", "relevance-based", "hybrid", "hierarchical"}).value_or("sliding-window");
+  const std::string strategy = config.choice("strategy", {"sliding-window", "relevance-based", "hybrid", "hierarchical"}).value_or("sliding-window");
   json fields = json::object();
   for (const char* key : {"maxTokens", "reserveTokens", "prioritize", "keepMinimum", "summarization", "weights", "maxChunks"})
     if (config.has(key)) fields[key] = config.at(key);
@@ -61,8 +60,8 @@ json picked(const json& messages, const std::vector<std::size_t>& indices) {
 // (the only one of a summarizing sliding-window or relevance-based context), then, for a
 // hierarchical context, the chunk summaries of the messages after it, oldest first.
 struct Summary {
-  std::string text;                        // the session summary; empty: none yet
-  std::vector<std::string> chunks;         // hierarchical: not yet folded into the session summary
+  std::string text;                         // the session summary; empty: none yet
+  std::vector<std::string> chunks;          // hierarchical: not yet folded into the session summary
   std::vector<std::size_t> chunk_messages;  // how many messages each chunk stands for
   std::size_t covered = 0;                  // how many of the conversation's first messages all of them stand for
   bool empty() const { return text.empty() && chunks.empty(); }
@@ -262,8 +261,8 @@ class ContextWindowSeam : public pipeline::StepSeam {
   }
 
   // One summary call of the step's model (no tools; `purpose: "summary"` keeps it out of the run's text).
-  Task<std::string> summarize(const std::string& name, const pipeline::StepState& state, std::string model, const char* instructions,
-                              std::string ask, std::size_t max_tokens) {
+  Task<std::string> summarize(const std::string& name, const pipeline::StepState& state, std::string model, const char* instructions, std::string ask,
+                              std::size_t max_tokens) {
     json input{{"system", std::string(instructions) + " At most " + std::to_string(max_tokens * 3 / 4) +
                               " words. Answer with the summary only."},  // ≈ 0.75 words per token
                {"messages", json::array({json{{"role", "user"}, {"content", std::move(ask)}}})},
@@ -275,8 +274,8 @@ class ContextWindowSeam : public pipeline::StepSeam {
     co_return text;
   }
 
-  void report(const std::string& name, const pipeline::StepState& state, const pipeline::CallEnv& env, const TokenCounter& counter,
-              const char* level, std::size_t summarized, std::size_t before, const json& out, const std::string& text) {
+  void report(const std::string& name, const pipeline::StepState& state, const pipeline::CallEnv& env, const TokenCounter& counter, const char* level,
+              std::size_t summarized, std::size_t before, const json& out, const std::string& text) {
     env.emit(json{{"type", "context-summarized"},
                   {"context", name},
                   {"stepNumber", state.step},
@@ -303,10 +302,11 @@ std::unique_ptr<pipeline::StepSeam> make_context_window(const pipeline::StepSeam
 }  // namespace lmthing::memory
 
 namespace lmthing::pipeline::registered {
-extern const DefinitionKind context_kind{"context",
-                                         "context",
-                                         {"strategy", "maxTokens", "reserveTokens", "prioritize", "keepMinimum", "relevanceScorer", "summarization", "weights", "maxChunks"},
-                                         memory::define_context,
-                                         nullptr};
+extern const DefinitionKind context_kind{
+    "context",
+    "context",
+    {"strategy", "maxTokens", "reserveTokens", "prioritize", "keepMinimum", "relevanceScorer", "summarization", "weights", "maxChunks"},
+    memory::define_context,
+    nullptr};
 extern const StepSeamType context_window_seam{"context_window", memory::make_context_window};
 }  // namespace lmthing::pipeline::registered

@@ -17,7 +17,8 @@ namespace {
 // The tokens constraints a call's input can exceed: onExceeded 'stop', counting input.
 std::vector<std::pair<std::string, Constraint*>> input_limits(const pipeline::RunTree& tree) {
   auto all = tree.definitions().all<Constraint>("constraint");
-  std::erase_if(all, [](const auto& entry) { return entry.second->type != Constraint::Type::Tokens || !entry.second->stop || !entry.second->track_input; });
+  std::erase_if(
+      all, [](const auto& entry) { return entry.second->type != Constraint::Type::Tokens || !entry.second->stop || !entry.second->track_input; });
   return all;
 }
 
@@ -38,9 +39,9 @@ class BudgetCheckSeam : public pipeline::StepSeam {
       if (static_cast<double>(predicted) <= remaining) continue;
       const std::string how = counter.encoding.empty() ? "estimated" : "exact, " + counter.encoding;
       throw OpFailed(protocol::WireError{"budget",
-                                         "constraint \"" + name + "\": the next model call was not made: its input alone is " + std::to_string(predicted) +
-                                             " tokens (" + how + ") but only " + format_ms(remaining) + " of " + format_ms(c->max) + " remain (" +
-                                             format_ms(used) + " used)",
+                                         "constraint \"" + name + "\": the next model call was not made: its input alone is " +
+                                             std::to_string(predicted) + " tokens (" + how + ") but only " + format_ms(remaining) + " of " +
+                                             format_ms(c->max) + " remain (" + format_ms(used) + " used)",
                                          json{{"code", "BUDGET_EXCEEDED"},
                                               {"constraint", name},
                                               {"predictedTokens", predicted},

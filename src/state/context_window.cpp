@@ -225,10 +225,9 @@ ContextSelection select_context(const ContextConfig& config, const std::vector<W
                                                          std::to_string(u.tokens[u.unit_of[i]]) + ")");
   }
   // hybrid: the recent window may use only its share of what system and keepMinimum left.
-  const std::size_t recent_cap =
-      config.strategy == ContextStrategy::hybrid
-          ? used + static_cast<std::size_t>(std::floor(config.recent_share * static_cast<double>(out.budget - used)))
-          : out.budget;
+  const std::size_t recent_cap = config.strategy == ContextStrategy::hybrid
+                                     ? used + static_cast<std::size_t>(std::floor(config.recent_share * static_cast<double>(out.budget - used)))
+                                     : out.budget;
   for (ContextPriority p : config.prioritize) {
     if (p == ContextPriority::first) {
       for (std::size_t i = 0; i < messages.size(); ++i)

@@ -58,9 +58,9 @@ struct ContextConfig {
   std::vector<ContextPriority> prioritize{ContextPriority::system, ContextPriority::recent};
   std::size_t keep_minimum = 0;
   SummarizationConfig summarization;
-  bool summarize = false;        // a summarization section was given (always true for hierarchical)
-  double recent_share = 0.5;     // hybrid: weights.recent / (weights.recent + weights.relevant)
-  std::size_t max_chunks = 4;    // hierarchical: chunk summaries kept before they fold into the session summary
+  bool summarize = false;      // a summarization section was given (always true for hierarchical)
+  double recent_share = 0.5;   // hybrid: weights.recent / (weights.recent + weights.relevant)
+  std::size_t max_chunks = 4;  // hierarchical: chunk summaries kept before they fold into the session summary
 
   // From defContext(name, strategy, {maxTokens, reserveTokens?, prioritize?, keepMinimum?,
   // summarization?: {trigger, ratio}, weights?: {recent, relevant} (hybrid), maxChunks? (hierarchical)});

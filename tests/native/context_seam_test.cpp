@@ -293,7 +293,8 @@ TEST_CASE("hierarchical keeps chunk summaries and a session summary, and every c
   for (const json& r : chunk_requests) REQUIRE(r["messages"][1]["content"].get<std::string>().find("summary so far") == std::string::npos);
   REQUIRE_THAT(session_requests.front()["messages"][1]["content"].get<std::string>(),
                Catch::Contains("Summaries of what followed, in order:\n- chunk 1"));
-  if (sessions > 1) REQUIRE_THAT(session_requests.back()["messages"][1]["content"].get<std::string>(), Catch::Contains("The session summary so far:\nsession"));
+  if (sessions > 1)
+    REQUIRE_THAT(session_requests.back()["messages"][1]["content"].get<std::string>(), Catch::Contains("The session summary so far:\nsession"));
   std::size_t covered = 0;
   for (const json& e : summarized) {
     REQUIRE(e["context"] == "main");
@@ -365,7 +366,8 @@ TEST_CASE("hybrid and hierarchical configs are checked when the run starts", "[c
                Catch::Contains("context \"main\"") && Catch::Contains("\"weights\" applies to the hybrid strategy only"));
   REQUIRE_THAT(error_of({{"strategy", "hybrid"}, {"maxTokens", 100}, {"relevanceScorer", "s"}, {"weights", {{"recnt", 1}}}}),
                Catch::Contains("unknown \"weights\" entry \"recnt\""));
-  REQUIRE_THAT(error_of({{"strategy", "hierarchical"}, {"maxTokens", 100}, {"maxChunks", 0}}), Catch::Contains("\"maxChunks\" must be an integer >= 1"));
+  REQUIRE_THAT(error_of({{"strategy", "hierarchical"}, {"maxTokens", 100}, {"maxChunks", 0}}),
+               Catch::Contains("\"maxChunks\" must be an integer >= 1"));
   REQUIRE_THAT(error_of({{"strategy", "sliding-window"}, {"maxTokens", 100}, {"maxChunks", 3}}),
                Catch::Contains("\"maxChunks\" applies to the hierarchical strategy only"));
 }

@@ -375,7 +375,8 @@ bool any_model_op(const Harness& h) {
 }  // namespace
 
 TEST_CASE("a token budget refuses a call whose input alone exceeds what is left, before the call", "[resilience][budget]") {
-  const json messages = json::array({json{{"role", "user"}, {"content", "Summarize the weather reports of the last ten years for Paris, Lyon and Nice."}}});
+  const json messages =
+      json::array({json{{"role", "user"}, {"content", "Summarize the weather reports of the last ten years for Paris, Lyon and Nice."}}});
   const std::size_t predicted = o200k_request_tokens(messages);
   const auto spec = [&](double max) {
     return prompt_spec({{"model", "openai:gpt-4o"},
@@ -427,7 +428,8 @@ TEST_CASE("a budget that tracks only output tokens makes no pre-call check", "[r
   Harness h;
   Script script;
   script.model_responses = {response({text_part("ok")})};
-  json spec = prompt_spec({{"messages", json::array({json{{"role", "user"}, {"content", std::string(2000, 'q')}}})},
-                           {"definitions", definitions({definition("constraint", "out", {{"type", "tokens"}, {"max", 50}, {"track", {"output"}}})})}});
+  json spec =
+      prompt_spec({{"messages", json::array({json{{"role", "user"}, {"content", std::string(2000, 'q')}}})},
+                   {"definitions", definitions({definition("constraint", "out", {{"type", "tokens"}, {"max", 50}, {"track", {"output"}}})})}});
   REQUIRE(run_prompt(h, script, spec)["ok"] == true);
 }

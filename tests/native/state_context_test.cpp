@@ -138,8 +138,9 @@ TEST_CASE("randomized conversations: never a tool call without its results, alwa
     const auto m = random_conversation(rng, 1 + rng.below(40));
     ContextConfig c = sliding(60 + rng.below(800), rng.below(40));
     if (const std::size_t pick = rng.below(3); pick > 0)
-      c = ContextConfig::parse("r", pick == 1 ? "relevance-based" : "hybrid",
-                               {{"maxTokens", c.max_tokens}, {"reserveTokens", c.reserve_tokens}, {"weights", {{"recent", rng.uniform()}, {"relevant", 0.5}}}});
+      c = ContextConfig::parse(
+          "r", pick == 1 ? "relevance-based" : "hybrid",
+          {{"maxTokens", c.max_tokens}, {"reserveTokens", c.reserve_tokens}, {"weights", {{"recent", rng.uniform()}, {"relevant", 0.5}}}});
     c.keep_minimum = rng.below(2);
     ContextSelection s;
     try {
@@ -172,7 +173,8 @@ TEST_CASE("hybrid keeps the newest messages within their share, then the most re
   std::vector<WindowMessage> m{msg("system", 10)};
   for (int i = 1; i <= 10; ++i) m.push_back(msg(i % 2 ? "user" : "assistant", 10, {}, {}, i <= 4 ? 1.0 - 0.1 * i : 0));
   const auto hybrid = [&](double recent, double relevant) {
-    return select_context(ContextConfig::parse("main", "hybrid", {{"maxTokens", 70}, {"weights", {{"recent", recent}, {"relevant", relevant}}}}), m).kept;
+    return select_context(ContextConfig::parse("main", "hybrid", {{"maxTokens", 70}, {"weights", {{"recent", recent}, {"relevant", relevant}}}}), m)
+        .kept;
   };
   // Room after the system prompt: 60. Half for the newest (10, 9, 8), the rest by relevance (1, 2, 3).
   CHECK(hybrid(1, 1) == Indices{0, 1, 2, 3, 8, 9, 10});
@@ -232,8 +234,9 @@ TEST_CASE("context config parsing names the context and the field", "[state][con
         "INVALID_CONFIG: context \"main\": \"reserveTokens\" (100) must be less than \"maxTokens\" (100)");
   CHECK(bad("sliding-window", {{"maxTokens", 100}, {"prioritize", {"system", "oldest"}}}) ==
         "INVALID_CONFIG: context \"main\": unknown \"prioritize\" entry \"oldest\" (expected system, first, recent or relevant)");
-  CHECK(bad("fifo", {{"maxTokens", 100}}) ==
-        "INVALID_CONFIG: context \"main\": strategy \"fifo\" is not supported here (expected sliding-window, relevance-based, hybrid or hierarchical)");
+  CHECK(
+      bad("fifo", {{"maxTokens", 100}}) ==
+      "INVALID_CONFIG: context \"main\": strategy \"fifo\" is not supported here (expected sliding-window, relevance-based, hybrid or hierarchical)");
   CHECK(bad("hybrid", {{"maxTokens", 100}, {"weights", {{"recent", -1}}}}) ==
         "INVALID_CONFIG: context \"main\": \"weights.recent\" must be a number >= 0, got -1");
   CHECK(bad("hybrid", {{"maxTokens", 100}, {"weights", {{"recent", 0}, {"relevant", 0}}}}) ==
