@@ -31,6 +31,8 @@ class BudgetCheckSeam : public pipeline::StepSeam {
     const memory::TokenCounter counter = co_await memory::counter_for(env.loop, env.run, *env.tree, request.value("model", std::string()));
     std::size_t predicted = memory::fixed_request_tokens(request, counter.count);
     for (const json& m : messages) predicted += state::count_message_tokens(m, counter.count);
+    // A budget already used up keeps the budget interceptor's own error ("exceeded: N of M tokens used").
+    if (env.tree->ledger().blocking(env.loop.now_ms())) co_return;
     const json totals = env.tree->ledger().totals(env.loop.now_ms());
     for (const auto& [name, c] : input_limits(*env.tree)) {
       const double used = (c->track_input ? totals.value("inputTokens", 0.0) : 0) + (c->track_output ? totals.value("outputTokens", 0.0) : 0) +

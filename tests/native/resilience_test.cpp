@@ -200,14 +200,16 @@ TEST_CASE("a token budget stops the run at its limit, with a warning first", "[r
   Harness h;
   Script script;
   script.callbacks["tool:weather"] = [](const json&) -> json { return "sunny"; };
-  // Every response uses 30 tokens (10 in, 20 out).
+  // Every response uses 30 tokens (10 in, 20 out); the budget counts output only, so no call is
+  // refused for its input before it is made (that check has its own tests below).
   script.model_responses = {calls_tool("weather"), calls_tool("weather"), calls_tool("weather")};
-  json spec = prompt_spec({{"tools", json::array({tool_named("weather")})},
-                           {"definitions", definitions({definition("constraint", "budget", {{"type", "tokens"}, {"max", 60}, {"warn", 30}})})}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("weather")})},
+       {"definitions", definitions({definition("constraint", "budget", {{"type", "tokens"}, {"max", 40}, {"warn", 20}, {"track", {"output"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["error"]["kind"] == "budget");
   REQUIRE(reply["error"]["constraint"] == "budget");
-  REQUIRE(error_message(reply) == "constraint \"budget\" exceeded: 60 of 60 tokens used");
+  REQUIRE(error_message(reply) == "constraint \"budget\" exceeded: 40 of 40 tokens used");
   REQUIRE(script.model_requests.size() == 2);
   REQUIRE(run_events(h, "constraint-warning").size() == 1);
   REQUIRE(run_events(h, "constraint-exceeded").size() == 1);

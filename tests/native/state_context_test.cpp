@@ -137,10 +137,11 @@ TEST_CASE("randomized conversations: never a tool call without its results, alwa
   for (int trial = 0; trial < 300; ++trial) {
     const auto m = random_conversation(rng, 1 + rng.below(40));
     ContextConfig c = sliding(60 + rng.below(800), rng.below(40));
-    if (const std::size_t pick = rng.below(3); pick > 0)
-      c = ContextConfig::parse(
-          "r", pick == 1 ? "relevance-based" : "hybrid",
-          {{"maxTokens", c.max_tokens}, {"reserveTokens", c.reserve_tokens}, {"weights", {{"recent", rng.uniform()}, {"relevant", 0.5}}}});
+    if (const std::size_t pick = rng.below(3); pick > 0) {
+      json config{{"maxTokens", c.max_tokens}, {"reserveTokens", c.reserve_tokens}};
+      if (pick == 2) config["weights"] = {{"recent", rng.uniform()}, {"relevant", 0.5}};
+      c = ContextConfig::parse("r", pick == 1 ? "relevance-based" : "hybrid", config);
+    }
     c.keep_minimum = rng.below(2);
     ContextSelection s;
     try {
