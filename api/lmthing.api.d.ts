@@ -394,6 +394,11 @@ interface ContextConfig {
         trigger?: number;
         ratio?: number;
     };
+    weights?: {
+        recent?: number;
+        relevant?: number;
+    };
+    maxChunks?: number;
 }
 
 // ---- ContextLengthError — errors.d.ts
@@ -402,12 +407,13 @@ class ContextLengthError extends LmthingError {
 }
 
 // ---- ContextStrategy — definitions/context-window.d.ts
-type ContextStrategy = 'sliding-window' | 'relevance-based';
+type ContextStrategy = 'sliding-window' | 'relevance-based' | 'hybrid' | 'hierarchical';
 
 // ---- ContextSummarizedEvent — run/events.d.ts
 interface ContextSummarizedEvent extends InStep {
     type: 'context-summarized';
     context: string;
+    level: 'chunk' | 'session';
     summarized: number;
     covered: number;
     tokensBefore: number;

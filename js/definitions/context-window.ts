@@ -8,8 +8,15 @@ import { ConfigError } from '../errors.js';
 import type { Message } from '../providers/types.js';
 import type { DefinitionKind } from './kind.js';
 
-/** The strategies `defContext` accepts (`hierarchical` and `hybrid` are not built yet). */
-export type ContextStrategy = 'sliding-window' | 'relevance-based';
+/**
+ * The strategies `defContext` accepts: `sliding-window` (the newest messages that fit),
+ * `relevance-based` (the ones `relevanceScorer` ranks highest), `hybrid` (a share of the budget for
+ * the newest, the rest for the most relevant) and `hierarchical` (the newest verbatim, older ones as
+ * chunk summaries, the oldest as one session summary).
+ */
+export type ContextStrategy = 'sliding-window' | 'relevance-based' | 'hybrid' | 'hierarchical';
+
+const strategies: readonly ContextStrategy[] = ['sliding-window', 'relevance-based', 'hybrid', 'hierarchical'];
 
 /** Config of `defContext(name, strategy, config)`. */
 export interface ContextConfig {
@@ -21,7 +28,7 @@ export interface ContextConfig {
   prioritize?: Array<'system' | 'first' | 'recent' | 'relevant'>;
   /** The N newest messages are always kept (with their tool-call units); not fitting them is a ContextLengthError. */
   keepMinimum?: number;
-  /** `relevance-based`: scores each message against the task (the first user message); larger is kept first. */
+  /** `relevance-based` and `hybrid`: scores each message against the task (the first user message); larger is kept first. */
   relevanceScorer?: (message: Message, currentTask: string) => number | Promise<number>;
   /**
    * Compress instead of only dropping: once the messages use more than `trigger` × the budget
@@ -29,6 +36,17 @@ export interface ContextConfig {
    * (a `context-summarized` event) until the rest uses at most `ratio` × the budget (default 0.5).
    */
   summarization?: { trigger?: number; ratio?: number };
+  /**
+   * `hybrid`: how the budget left after system messages and `keepMinimum` is shared. The newest
+   * messages may take `recent / (recent + relevant)` of it (default 1 : 1); the most relevant of
+   * the rest fill what remains.
+   */
+  weights?: { recent?: number; relevant?: number };
+  /**
+   * `hierarchical`: how many chunk summaries are kept before all but the newest are folded into the
+   * session summary (default 4).
+   */
+  maxChunks?: number;
 }
 
 /** What `defContext` keeps. */
@@ -49,8 +67,12 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
   noun: 'context',
   method: 'defContext',
   check(where, strategy, config) {
-    if (strategy !== 'sliding-window' && strategy !== 'relevance-based')
-      throw new ConfigError(`${where}: strategy ${c.describe(strategy)} is not available (built: 'sliding-window', 'relevance-based'; 'hierarchical' and 'hybrid' are not built yet)`);
+    if (!strategies.includes(strategy as ContextStrategy)) {
+      const guess = typeof strategy === 'string' ? c.nearest(strategy, strategies) : undefined;
+      throw new ConfigError(
+        `${where}: strategy ${c.describe(strategy)} is not one of ${strategies.map((s) => `'${s}'`).join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`,
+      );
+    }
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {maxTokens}, got ${c.describe(config)}`);
     const o = c.checkOptions<ContextConfig>(where, config as unknown as ContextConfig, {
       maxTokens: c.integer(1, 1e9),
@@ -59,13 +81,22 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
       keepMinimum: c.integer(0, 1e6),
       relevanceScorer: c.func,
       summarization: c.object,
+      weights: c.object,
+      maxChunks: c.integer(1, 1000),
     });
     if (o.summarization !== undefined)
       c.checkOptions(`${where}: summarization`, o.summarization, { trigger: c.number(0, 1, { positive: true }), ratio: c.number(0, 1, { positive: true }) });
+    if (o.weights !== undefined) {
+      if (strategy !== 'hybrid') c.fail(where, "'weights' applies to the 'hybrid' strategy only");
+      const w = c.checkOptions(`${where}: weights`, o.weights, { recent: c.number(0, 1e9), relevant: c.number(0, 1e9) });
+      if ((w.recent ?? 1) + (w.relevant ?? 1) <= 0) c.fail(where, "'weights' must not all be 0");
+    }
+    if (o.maxChunks !== undefined && strategy !== 'hierarchical') c.fail(where, "'maxChunks' applies to the 'hierarchical' strategy only");
     if (o.maxTokens === undefined) c.fail(where, "'maxTokens' is required (the model's context window in tokens)");
     if ((o.reserveTokens ?? 0) >= o.maxTokens) c.fail(where, `'reserveTokens' (${o.reserveTokens}) must be less than 'maxTokens' (${o.maxTokens})`);
-    if (strategy === 'relevance-based' && !o.relevanceScorer) c.fail(where, "strategy 'relevance-based' needs a relevanceScorer: (message, currentTask) => number");
-    return { strategy, config: { ...o } };
+    if ((strategy === 'relevance-based' || strategy === 'hybrid') && !o.relevanceScorer)
+      c.fail(where, `strategy '${strategy}' needs a relevanceScorer: (message, currentTask) => number`);
+    return { strategy: strategy as ContextStrategy, config: { ...o } };
   },
   wire({ strategy, config }, marshal) {
     const { relevanceScorer, ...rest } = config;

@@ -140,13 +140,19 @@ export interface ContextTrimmedEvent extends InStep {
 }
 
 /**
- * A context (`defContext` with `summarization`) folded the conversation's oldest messages into its
- * summary with one model call before step `stepNumber`; the summary stands in for them from now on.
+ * A context (`defContext` with `summarization`, or `hierarchical`) folded messages into a summary
+ * with one model call before step `stepNumber`; the summary stands in for them from now on.
  */
 export interface ContextSummarizedEvent extends InStep {
   type: 'context-summarized';
   context: string;
-  /** Messages folded into the summary by this call. */
+  /**
+   * `session`: the running summary of everything before (the one summary of a summarizing
+   * sliding-window or relevance-based context; a hierarchical context's fold of older chunks);
+   * `chunk`: a hierarchical context's summary of the messages this call folded.
+   */
+  level: 'chunk' | 'session';
+  /** Messages of the conversation folded into the summary by this call. */
   summarized: number;
   /** Messages of the conversation the summary stands for now (from the first). */
   covered: number;

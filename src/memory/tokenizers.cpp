@@ -45,4 +45,13 @@ Task<TokenCounter> counter_for(Loop& loop, RunId run, pipeline::RunTree& tree, s
   co_return TokenCounter{[encoding](std::string_view text) { return encoding->count(text); }, *name};
 }
 
+std::size_t fixed_request_tokens(const json& request, const state::TextCounter& count) {
+  const state::MessageCountRule rule;
+  std::size_t n = rule.reply_priming;
+  if (request.contains("system") && request["system"].is_string())
+    n += state::count_message_tokens(json{{"role", "system"}, {"content", request["system"]}}, count);
+  if (request.contains("tools") && request["tools"].is_array() && !request["tools"].empty()) n += count(request["tools"].dump());
+  return n;
+}
+
 }  // namespace lmthing::memory

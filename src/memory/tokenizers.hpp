@@ -42,4 +42,9 @@ struct TokenCounter {
 // "anthropic:claude-…"): exact when encoding_for_model knows its encoding, else the estimate.
 Task<TokenCounter> counter_for(Loop& loop, RunId run, pipeline::RunTree& tree, std::string model);
 
+// What a model request ({system?, tools?}, as StepState::preview gives it) carries besides its
+// messages: the reply priming, the system prompt (as a system message) and the tool definitions
+// (their JSON, as providers send them).
+std::size_t fixed_request_tokens(const json& request, const state::TextCounter& count);
+
 }  // namespace lmthing::memory

@@ -122,9 +122,16 @@ ContextConfig ContextConfig::parse(const std::string& name, const std::string& s
   } else if (strategy == "relevance-based") {
     c.strategy = ContextStrategy::relevance_based;
     c.prioritize = {ContextPriority::system, ContextPriority::relevant};
+  } else if (strategy == "hybrid") {
+    c.strategy = ContextStrategy::hybrid;
+    c.prioritize = {ContextPriority::system, ContextPriority::recent, ContextPriority::relevant};
+  } else if (strategy == "hierarchical") {
+    c.strategy = ContextStrategy::hierarchical;
+    c.prioritize = {ContextPriority::system, ContextPriority::recent};
+    c.summarize = true;
   } else {
-    throw StateError(error_code::kInvalidConfig,
-                     where + ": strategy \"" + strategy + "\" is not supported here (expected sliding-window or relevance-based)");
+    throw StateError(error_code::kInvalidConfig, where + ": strategy \"" + strategy +
+                                                     "\" is not supported here (expected sliding-window, relevance-based, hybrid or hierarchical)");
   }
   if (!config.is_object()) throw StateError(error_code::kInvalidConfig, where + ": the config must be an object, got " + config.dump());
   c.max_tokens = positive_integer(config, "maxTokens", 0, true, where, 1);
@@ -158,6 +165,25 @@ ContextConfig ContextConfig::parse(const std::string& name, const std::string& s
     c.summarization.trigger = fraction(*it, "trigger", c.summarization.trigger, where);
     c.summarization.ratio = fraction(*it, "ratio", c.summarization.ratio, where);
   }
+  if (auto it = config.find("weights"); it != config.end() && !it->is_null()) {
+    if (c.strategy != ContextStrategy::hybrid)
+      throw StateError(error_code::kInvalidConfig, where + ": \"weights\" applies to the hybrid strategy only");
+    if (!it->is_object())
+      throw StateError(error_code::kInvalidConfig, where + ": \"weights\" must be an object {recent, relevant}, got " + it->dump());
+    double recent = 1, relevant = 1;
+    for (const auto& [key, value] : it->items()) {
+      if (key != "recent" && key != "relevant")
+        throw StateError(error_code::kInvalidConfig, where + ": unknown \"weights\" entry \"" + key + "\" (expected recent or relevant)");
+      if (!value.is_number() || value.get<double>() < 0 || !std::isfinite(value.get<double>()))
+        throw StateError(error_code::kInvalidConfig, where + ": \"weights." + key + "\" must be a number >= 0, got " + value.dump());
+      (key == "recent" ? recent : relevant) = value.get<double>();
+    }
+    if (recent + relevant <= 0) throw StateError(error_code::kInvalidConfig, where + ": \"weights\" must not all be 0");
+    c.recent_share = recent / (recent + relevant);
+  }
+  if (config.contains("maxChunks") && c.strategy != ContextStrategy::hierarchical)
+    throw StateError(error_code::kInvalidConfig, where + ": \"maxChunks\" applies to the hierarchical strategy only");
+  c.max_chunks = positive_integer(config, "maxChunks", c.max_chunks, false, where, 1);
   return c;
 }
 
@@ -167,9 +193,9 @@ ContextSelection select_context(const ContextConfig& config, const std::vector<W
   out.budget = budget_of(config, fixed_tokens);
   std::vector<bool> kept(u.members.size(), false);
   std::size_t used = 0;
-  const auto take = [&](std::size_t unit) {
+  const auto take = [&](std::size_t unit, std::size_t cap) {
     if (kept[unit]) return true;
-    if (used + u.tokens[unit] > out.budget) return false;
+    if (used + u.tokens[unit] > cap) return false;
     kept[unit] = true;
     used += u.tokens[unit];
     return true;
@@ -185,36 +211,40 @@ ContextSelection select_context(const ContextConfig& config, const std::vector<W
                            std::to_string(out.budget) + " (maxTokens " + std::to_string(config.max_tokens) + " - reserveTokens " +
                            std::to_string(config.reserve_tokens) + (fixed_tokens ? " - fixed " + std::to_string(fixed_tokens) : "") + ")");
     for (std::size_t unit = 0; unit < u.members.size(); ++unit)
-      if (is_system_unit(u, messages, unit)) take(unit);
+      if (is_system_unit(u, messages, unit)) take(unit, out.budget);
   }
   // keepMinimum: the newest non-system messages, with whatever their units drag along.
   std::size_t minimum_left = config.keep_minimum;
   for (std::size_t i = messages.size(); i-- > 0 && minimum_left > 0;) {
     if (messages[i].role == "system") continue;
     --minimum_left;
-    if (!take(u.unit_of[i]))
+    if (!take(u.unit_of[i], out.budget))
       throw StateError(error_code::kContextOverflow, label(config.name) + ": the " + std::to_string(config.keep_minimum) +
                                                          " most recent messages (keepMinimum) do not fit in the budget of " +
                                                          std::to_string(out.budget) + " tokens (message " + std::to_string(i) + " alone needs " +
                                                          std::to_string(u.tokens[u.unit_of[i]]) + ")");
   }
+  // hybrid: the recent window may use only its share of what system and keepMinimum left.
+  const std::size_t recent_cap = config.strategy == ContextStrategy::hybrid
+                                     ? used + static_cast<std::size_t>(std::floor(config.recent_share * static_cast<double>(out.budget - used)))
+                                     : out.budget;
   for (ContextPriority p : config.prioritize) {
     if (p == ContextPriority::first) {
       for (std::size_t i = 0; i < messages.size(); ++i)
         if (messages[i].role != "system") {
-          take(u.unit_of[i]);
+          take(u.unit_of[i], out.budget);
           break;
         }
     } else if (p == ContextPriority::recent) {
       for (std::size_t unit = u.members.size(); unit-- > 0;)
-        if (!kept[unit] && !(system_first && is_system_unit(u, messages, unit)) && !take(unit)) break;
+        if (!kept[unit] && !(system_first && is_system_unit(u, messages, unit)) && !take(unit, recent_cap)) break;
     } else if (p == ContextPriority::relevant) {
       std::vector<double> score(u.members.size(), -HUGE_VAL);
       for (std::size_t i = 0; i < messages.size(); ++i) score[u.unit_of[i]] = std::max(score[u.unit_of[i]], messages[i].relevance);
       std::vector<std::size_t> order(u.members.size());
       std::iota(order.begin(), order.end(), 0);
       std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return score[a] != score[b] ? score[a] > score[b] : a > b; });
-      for (std::size_t unit : order) take(unit);
+      for (std::size_t unit : order) take(unit, out.budget);
     }
   }
   for (std::size_t i = 0; i < messages.size(); ++i) {

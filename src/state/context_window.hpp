@@ -14,9 +14,12 @@
 //     window never has holes), `relevant` keeps units by descending relevance (ties: newer first),
 //     skipping those that do not fit;
 //   * kept messages keep their original order.
-// Strategies: `sliding-window` (default prioritize [system, recent]) and `relevance-based`
+// Strategies: `sliding-window` (default prioritize [system, recent]), `relevance-based`
 // (default [system, relevant]; relevance per message from the caller's relevanceScorer, a unit
-// scores its best message).
+// scores its best message), `hybrid` (default [system, recent, relevant]: `recent` may take only
+// the `weights.recent` share of the room left after system and keepMinimum, `relevant` fills the
+// rest) and `hierarchical` (a window as sliding-window; the caller always summarizes: chunk
+// summaries of older messages, folded into one session summary past `maxChunks`).
 #pragma once
 
 #include <cstddef>
@@ -39,7 +42,7 @@ struct WindowMessage {
 // parts carrying toolCallId) with their token counts (same length). Throws INVALID_MESSAGES.
 std::vector<WindowMessage> window_messages(const nlohmann::json& messages, const std::vector<std::size_t>& tokens);
 
-enum class ContextStrategy { sliding_window, relevance_based };
+enum class ContextStrategy { sliding_window, relevance_based, hybrid, hierarchical };
 enum class ContextPriority { system, first, recent, relevant };
 
 struct SummarizationConfig {
@@ -55,10 +58,13 @@ struct ContextConfig {
   std::vector<ContextPriority> prioritize{ContextPriority::system, ContextPriority::recent};
   std::size_t keep_minimum = 0;
   SummarizationConfig summarization;
-  bool summarize = false;  // a summarization section was given
+  bool summarize = false;      // a summarization section was given (always true for hierarchical)
+  double recent_share = 0.5;   // hybrid: weights.recent / (weights.recent + weights.relevant)
+  std::size_t max_chunks = 4;  // hierarchical: chunk summaries kept before they fold into the session summary
 
   // From defContext(name, strategy, {maxTokens, reserveTokens?, prioritize?, keepMinimum?,
-  // summarization?: {trigger, ratio}}); relevanceScorer is the caller's. Throws INVALID_CONFIG
+  // summarization?: {trigger, ratio}, weights?: {recent, relevant} (hybrid), maxChunks? (hierarchical)});
+  // relevanceScorer is the caller's. Throws INVALID_CONFIG
   // naming the context and the field.
   static ContextConfig parse(const std::string& name, const std::string& strategy, const nlohmann::json& config);
 };

@@ -106,7 +106,7 @@ test('defContext configs are checked strictly', async () => {
     [['c', 'sliding-window', { reserveTokens: 10 }], /maxTokens/],
     [['c', 'sliding-window', { maxTokens: 100, reserveTokens: 100 }], /less than/],
     [['c', 'relevance-based', { maxTokens: 100 }], /relevanceScorer/],
-    [['c', 'hierarchical', { maxTokens: 100 }], /not built yet/],
+    [['c', 'hierarchal', { maxTokens: 100 }], /did you mean 'hierarchical'/],
     [['c', 'sliding-window', { maxTokens: 100, summarization: { trigger: 1.8 } }], /summarization.*trigger/],
     [['c', 'sliding-window', { maxTokens: 100, summarization: { trigger: 0.8, ration: 0.5 } }], /ratio/],
     [['c', 'sliding-window', { maxTokens: 100, prioritize: ['recent', 'oldest'] }], /prioritize/],

@@ -258,11 +258,13 @@ describe('tools and budgets', () => {
     );
     assert.ok(r.error instanceof BudgetExceededError, String(r.error));
     assert.equal(r.error.constraint, 'tokens');
-    assert.match(r.error.message, /constraint "tokens" exceeded: \d+ of 200 tokens used/);
-    // Each branch alone used at most 2 calls (80 tokens): only the shared ledger reaches 200.
-    assert.equal(childModelCalls, 6);
-    const exceeded = r.events.filter((e) => e.type === 'constraint-exceeded');
-    assert.equal(exceeded.length, 1);
+    // Stopped at the limit, or refused before a call whose input alone no longer fits (docs/resilience.md):
+    // either way by the shared ledger — each branch alone used at most 2 calls (80 tokens).
+    const used = /constraint "tokens"(?: exceeded: (\d+) of 200 tokens used|: the next model call was not made: .* \((\d+) used\))/.exec(r.error.message);
+    assert.ok(used, r.error.message);
+    assert.ok(Number(used[1] ?? used[2]) > 80, r.error.message);
+    assert.ok(childModelCalls >= 3 && childModelCalls <= 6, `${childModelCalls} calls`);
+    assert.ok(r.events.filter((e) => e.type === 'constraint-exceeded').length <= 1);
   });
 
   test('ctx.checkConstraints() reports totals and cost, then throws naming the constraint', async () => {

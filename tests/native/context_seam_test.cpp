@@ -264,3 +264,110 @@ TEST_CASE("summarization folds the oldest messages into a running summary and ke
   REQUIRE(last[0]["role"] == "system");
   REQUIRE_THAT(last[0]["content"].get<std::string>(), Catch::Contains("summary " + std::to_string(summaries)));
 }
+
+TEST_CASE("hierarchical keeps chunk summaries and a session summary, and every call under the budget", "[context][summary][hierarchical]") {
+  Harness h;
+  Script script;
+  int chunks = 0, sessions = 0;
+  std::vector<json> chunk_requests, session_requests;
+  script.model = [&](const json& request) {
+    if (request.value("purpose", "") == "summary") {
+      const bool session = request["system"].get<std::string>().find("Merge the session summary") != std::string::npos;
+      (session ? session_requests : chunk_requests).push_back(request);
+      return session ? response({text_part("session " + std::to_string(++sessions) + ": weather was asked for many times; sunny.")})
+                     : response({text_part("chunk " + std::to_string(++chunks) + ": two weather calls, both sunny.")});
+    }
+    return response({call_part("c" + std::to_string(request["step"].get<int>()), "weather", {{"city", "Paris"}})}, "tool-calls");
+  };
+  script.callbacks["tool:weather"] = [](const json&) { return json{{"report", std::string(120, 'x') + " sunny, 21 degrees, light wind"}}; };
+  const int steps = 80;
+  json spec = openai_spec({{"strategy", "hierarchical"}, {"maxTokens", 700}, {"reserveTokens", 100}, {"maxChunks", 2}}, conversation(1),
+                          {{"tools", json::array({weather_tool()})}, {"options", {{"maxSteps", steps}}}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["ok"] == true);
+  auto summarized = run_events(h, "context-summarized");
+  REQUIRE(chunks >= 4);
+  REQUIRE(sessions >= 1);
+  REQUIRE(summarized.size() == chunk_requests.size() + session_requests.size());
+  // A chunk summarizes only its own messages; a session summary folds the earlier chunks (and the previous session summary).
+  for (const json& r : chunk_requests) REQUIRE(r["messages"][1]["content"].get<std::string>().find("summary so far") == std::string::npos);
+  REQUIRE_THAT(session_requests.front()["messages"][1]["content"].get<std::string>(),
+               Catch::Contains("Summaries of what followed, in order:\n- chunk 1"));
+  if (sessions > 1)
+    REQUIRE_THAT(session_requests.back()["messages"][1]["content"].get<std::string>(), Catch::Contains("The session summary so far:\nsession"));
+  std::size_t covered = 0;
+  for (const json& e : summarized) {
+    REQUIRE(e["context"] == "main");
+    REQUIRE((e["level"] == "chunk" || e["level"] == "session"));
+    REQUIRE(e["covered"].get<std::size_t>() >= covered);
+    covered = e["covered"].get<std::size_t>();
+  }
+  std::size_t step_calls = 0;
+  for (const json& request : script.model_requests) {
+    if (request.value("purpose", "") == "summary") continue;
+    ++step_calls;
+    json messages = json::array();
+    for (const json& m : request["messages"])
+      if (m["role"] != "system" || m["content"] != request["system"]) messages.push_back(m);
+    REQUIRE(pairs_intact(messages));
+    std::size_t tokens = 0;
+    for (const json& m : messages) tokens += o200k_message_tokens(m);
+    REQUIRE(tokens <= 700 - 100);
+    // Never more than maxChunks chunk summaries beside the session summary.
+    if (messages[0]["role"] == "system") {
+      const std::string text = messages[0]["content"].get<std::string>();
+      std::size_t shown = 0;
+      for (std::size_t at = text.find("chunk "); at != std::string::npos; at = text.find("chunk ", at + 1)) ++shown;
+      REQUIRE(shown <= 2);
+    }
+  }
+  REQUIRE(step_calls == steps);
+  // The last call: the session summary, then the chunks after it, then the newest messages verbatim.
+  const std::string first = script.model_requests.back()["messages"][0]["content"].get<std::string>();
+  REQUIRE_THAT(first, Catch::StartsWith("Summary of the earlier conversation:\nsession " + std::to_string(sessions)));
+}
+
+TEST_CASE("hybrid sends the newest messages in its share and the most relevant of the rest", "[context][hybrid]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("ok")})};
+  script.callbacks["score"] = [](const json& args) {
+    json scores = json::array();
+    for (const auto& m : args[0]) scores.push_back(m["content"].is_string() && m["content"] == long_text(1) ? 1.0 : 0.0);
+    return scores;
+  };
+  json config{{"strategy", "hybrid"}, {"maxTokens", 120}, {"relevanceScorer", "score"}, {"weights", {{"recent", 1}, {"relevant", 1}}}};
+  run_prompt(h, script, context_spec(config, conversation(8)));
+  const json& sent = script.model_requests.at(0)["messages"];
+  REQUIRE(sent.size() < conversation(8).size());
+  REQUIRE(sent[0]["content"] == long_text(1));  // the relevant one, far older than the window
+  REQUIRE(sent.back()["content"] == "and now the final question");
+  REQUIRE(pairs_intact(sent));
+  // Only the recent weight: a plain sliding window, which does not reach message 1.
+  Harness h2;
+  Script window;
+  window.model_responses = {response({text_part("ok")})};
+  window.callbacks = script.callbacks;
+  config["weights"] = {{"recent", 1}, {"relevant", 0}};
+  run_prompt(h2, window, context_spec(config, conversation(8)));
+  for (const json& m : window.model_requests.at(0)["messages"]) REQUIRE(m["content"] != long_text(1));
+}
+
+TEST_CASE("hybrid and hierarchical configs are checked when the run starts", "[context][hybrid][hierarchical]") {
+  Script script;
+  const auto error_of = [&](json config) {
+    Harness h;
+    json reply = run_prompt(h, script, context_spec(std::move(config), conversation(1)));
+    REQUIRE(reply["ok"] == false);
+    return reply["error"]["message"].get<std::string>();
+  };
+  REQUIRE_THAT(error_of({{"strategy", "hybrid"}, {"maxTokens", 100}}), Catch::Contains("'hybrid' needs a relevanceScorer"));
+  REQUIRE_THAT(error_of({{"strategy", "sliding-window"}, {"maxTokens", 100}, {"weights", {{"recent", 1}}}}),
+               Catch::Contains("context \"main\"") && Catch::Contains("\"weights\" applies to the hybrid strategy only"));
+  REQUIRE_THAT(error_of({{"strategy", "hybrid"}, {"maxTokens", 100}, {"relevanceScorer", "s"}, {"weights", {{"recnt", 1}}}}),
+               Catch::Contains("unknown \"weights\" entry \"recnt\""));
+  REQUIRE_THAT(error_of({{"strategy", "hierarchical"}, {"maxTokens", 100}, {"maxChunks", 0}}),
+               Catch::Contains("\"maxChunks\" must be an integer >= 1"));
+  REQUIRE_THAT(error_of({{"strategy", "sliding-window"}, {"maxTokens", 100}, {"maxChunks", 3}}),
+               Catch::Contains("\"maxChunks\" applies to the hierarchical strategy only"));
+}

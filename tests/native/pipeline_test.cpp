@@ -190,7 +190,8 @@ TEST_CASE("directive runs get every policy: an approval from a branch, a budget 
   json spec{{"kind", "conversation"},
             {"models", {{"default", "m"}}},
             {"host", "h9"},
-            {"definitions", definitions({definition("approval", "write"), definition("constraint", "budget", {{"type", "tokens"}, {"max", 50}})})}};
+            {"definitions", definitions({definition("approval", "write"),
+                                         definition("constraint", "budget", {{"type", "tokens"}, {"max", 40}, {"track", {"output"}}})})}};
   h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", spec}});
   h.post(json{{"type", "conversation.branch"}, {"id", 2}, {"run", 1}, {"conversation", 0}, {"name", "a"}});
   REQUIRE(h.engine.loop().turn(""));  // deliver nothing: the batch is taken by run() below
@@ -205,7 +206,7 @@ TEST_CASE("directive runs get every policy: an approval from a branch, a budget 
         asks.push_back(op);
         hh.post(Harness::done_ok(id, "deny"));
       } else if (op["op"] == "model.generate") {
-        // Each call uses 30 tokens: the second branch's call crosses the tree's budget of 50.
+        // Each call uses 20 output tokens: the branch's two calls use up the tree's output budget of 40.
         const json content =
             op["messages"].back()["role"] == "tool" ? json::array({text_part("done")}) : json::array({call_part("c", "write", {{"path", "a"}})});
         json r{{"content", content}, {"finishReason", "stop"}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}}}};
@@ -233,7 +234,7 @@ TEST_CASE("directive runs get every policy: an approval from a branch, a budget 
   CHECK(asks[0]["path"] == json::array({"root", "a"}));
   // The denial went back to the model as the tool's error; the branch's reply finished.
   CHECK((*h.reply(12))["ok"] == true);
-  // Two calls used 60 tokens of 50: the root's reply is refused by the tree's budget.
+  // Two calls used 40 output tokens of 40: the root's reply is refused by the tree's budget.
   CHECK((*h.reply(13))["error"]["kind"] == "budget");
 }
 

@@ -2,7 +2,12 @@
 // constraints and deadlines, driven through run.start like a host would.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include "prompt_script.hpp"
+#include "state/bpe.hpp"
+#include "state/token_count.hpp"
 
 using namespace lmthing;
 using namespace lmthing::testing;
@@ -195,14 +200,16 @@ TEST_CASE("a token budget stops the run at its limit, with a warning first", "[r
   Harness h;
   Script script;
   script.callbacks["tool:weather"] = [](const json&) -> json { return "sunny"; };
-  // Every response uses 30 tokens (10 in, 20 out).
+  // Every response uses 30 tokens (10 in, 20 out); the budget counts output only, so no call is
+  // refused for its input before it is made (that check has its own tests below).
   script.model_responses = {calls_tool("weather"), calls_tool("weather"), calls_tool("weather")};
-  json spec = prompt_spec({{"tools", json::array({tool_named("weather")})},
-                           {"definitions", definitions({definition("constraint", "budget", {{"type", "tokens"}, {"max", 60}, {"warn", 30}})})}});
+  json spec = prompt_spec(
+      {{"tools", json::array({tool_named("weather")})},
+       {"definitions", definitions({definition("constraint", "budget", {{"type", "tokens"}, {"max", 40}, {"warn", 20}, {"track", {"output"}}})})}});
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["error"]["kind"] == "budget");
   REQUIRE(reply["error"]["constraint"] == "budget");
-  REQUIRE(error_message(reply) == "constraint \"budget\" exceeded: 60 of 60 tokens used");
+  REQUIRE(error_message(reply) == "constraint \"budget\" exceeded: 40 of 40 tokens used");
   REQUIRE(script.model_requests.size() == 2);
   REQUIRE(run_events(h, "constraint-warning").size() == 1);
   REQUIRE(run_events(h, "constraint-exceeded").size() == 1);
@@ -348,4 +355,83 @@ TEST_CASE("breakers and the ledger answer commands from a running prompt's own c
   REQUIRE((*h.reply(103))["error"]["retryInMs"] == 1000);
   REQUIRE((*h.reply(104))["value"]["inputTokens"] == 10);
   CHECK_THAT((*h.reply(105))["error"]["message"].get<std::string>(), Catch::Contains("unknown circuit breaker \"missing\" (defined: cb)"));
+}
+
+namespace {
+
+// The exact o200k tokens of a request as the engine predicts them (message rule + reply priming).
+std::size_t o200k_request_tokens(const json& messages) {
+  static const state::BpeEncoding o200k = [] {
+    std::ifstream in(std::string(LMTHING_TOKENIZER_DIR) + "/o200k_base.bpe", std::ios::binary);
+    return state::BpeEncoding::load(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  }();
+  return state::count_messages_tokens(messages, [](std::string_view text) { return o200k.count(text); });
+}
+
+bool any_model_op(const Harness& h) {
+  for (const json& op : h.host.started)
+    if (op["op"] == "model.generate") return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a token budget refuses a call whose input alone exceeds what is left, before the call", "[resilience][budget]") {
+  const json messages =
+      json::array({json{{"role", "user"}, {"content", "Summarize the weather reports of the last ten years for Paris, Lyon and Nice."}}});
+  const std::size_t predicted = o200k_request_tokens(messages);
+  const auto spec = [&](double max) {
+    return prompt_spec({{"model", "openai:gpt-4o"},
+                        {"messages", messages},
+                        {"definitions", definitions({definition("constraint", "budget", {{"type", "tokens"}, {"max", max}})})}});
+  };
+  SECTION("one token short: no model op is handed out") {
+    Harness h;
+    Script script;
+    json reply = run_prompt(h, script, spec(static_cast<double>(predicted - 1)));
+    REQUIRE(reply["ok"] == false);
+    REQUIRE(reply["error"]["kind"] == "budget");
+    REQUIRE(reply["error"]["code"] == "BUDGET_EXCEEDED");
+    REQUIRE(reply["error"]["constraint"] == "budget");
+    REQUIRE(reply["error"]["predictedTokens"] == predicted);
+    REQUIRE(reply["error"]["remainingTokens"] == predicted - 1);
+    REQUIRE(error_message(reply) == "constraint \"budget\": the next model call was not made: its input alone is " + std::to_string(predicted) +
+                                        " tokens (exact, o200k_base) but only " + std::to_string(predicted - 1) + " of " +
+                                        std::to_string(predicted - 1) + " remain (0 used)");
+    REQUIRE_FALSE(any_model_op(h));
+  }
+  SECTION("exactly enough: the call is made") {
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("ok")})};
+    json reply = run_prompt(h, script, spec(static_cast<double>(predicted)));
+    REQUIRE(reply["ok"] == true);
+    REQUIRE(script.model_requests.size() == 1);
+  }
+}
+
+TEST_CASE("the pre-call check counts what was used: a later step is refused when its input no longer fits", "[resilience][budget]") {
+  Harness h;
+  Script script;
+  script.callbacks["tool:weather"] = [](const json&) -> json { return std::string(1000, 'z'); };
+  // Each response reports 30 tokens; the second step's input (with a 1000-character tool result) is more than the 170 left.
+  script.model_responses = {calls_tool("weather"), response({text_part("ok")})};
+  json spec = prompt_spec({{"tools", json::array({tool_named("weather")})},
+                           {"definitions", definitions({definition("constraint", "budget", {{"type", "tokens"}, {"max", 200}})})}});
+  json reply = run_prompt(h, script, spec);
+  REQUIRE(reply["error"]["kind"] == "budget");
+  REQUIRE(reply["error"]["remainingTokens"] == 170);
+  REQUIRE(reply["error"]["stepNumber"] == 1);
+  REQUIRE_THAT(error_message(reply), Catch::Contains("(estimated)") && Catch::Contains("only 170 of 200 remain (30 used)"));
+  REQUIRE(script.model_requests.size() == 1);
+}
+
+TEST_CASE("a budget that tracks only output tokens makes no pre-call check", "[resilience][budget]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("ok")})};
+  json spec =
+      prompt_spec({{"messages", json::array({json{{"role", "user"}, {"content", std::string(2000, 'q')}}})},
+                   {"definitions", definitions({definition("constraint", "out", {{"type", "tokens"}, {"max", 50}, {"track", {"output"}}})})}});
+  REQUIRE(run_prompt(h, script, spec)["ok"] == true);
 }

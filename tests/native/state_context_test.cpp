@@ -137,7 +137,11 @@ TEST_CASE("randomized conversations: never a tool call without its results, alwa
   for (int trial = 0; trial < 300; ++trial) {
     const auto m = random_conversation(rng, 1 + rng.below(40));
     ContextConfig c = sliding(60 + rng.below(800), rng.below(40));
-    if (rng.below(2)) c = ContextConfig::parse("r", "relevance-based", {{"maxTokens", c.max_tokens}, {"reserveTokens", c.reserve_tokens}});
+    if (const std::size_t pick = rng.below(3); pick > 0) {
+      json config{{"maxTokens", c.max_tokens}, {"reserveTokens", c.reserve_tokens}};
+      if (pick == 2) config["weights"] = {{"recent", rng.uniform()}, {"relevant", 0.5}};
+      c = ContextConfig::parse("r", pick == 1 ? "relevance-based" : "hybrid", config);
+    }
     c.keep_minimum = rng.below(2);
     ContextSelection s;
     try {
@@ -163,6 +167,30 @@ TEST_CASE("randomized conversations: never a tool call without its results, alwa
     CHECK(keeps_tool_pairs(m, rest));
     for (std::size_t i : plan.compress) CHECK(m[i].role != "system");
   }
+}
+
+TEST_CASE("hybrid keeps the newest messages within their share, then the most relevant", "[state][context][hybrid]") {
+  // A system prompt of 10, ten messages of 10; the older ones scored 0.9, 0.8, 0.7, 0.6, the rest 0.
+  std::vector<WindowMessage> m{msg("system", 10)};
+  for (int i = 1; i <= 10; ++i) m.push_back(msg(i % 2 ? "user" : "assistant", 10, {}, {}, i <= 4 ? 1.0 - 0.1 * i : 0));
+  const auto hybrid = [&](double recent, double relevant) {
+    return select_context(ContextConfig::parse("main", "hybrid", {{"maxTokens", 70}, {"weights", {{"recent", recent}, {"relevant", relevant}}}}), m)
+        .kept;
+  };
+  // Room after the system prompt: 60. Half for the newest (10, 9, 8), the rest by relevance (1, 2, 3).
+  CHECK(hybrid(1, 1) == Indices{0, 1, 2, 3, 8, 9, 10});
+  // Only recent: a sliding window.
+  CHECK(hybrid(1, 0) == Indices{0, 5, 6, 7, 8, 9, 10});
+  CHECK(hybrid(1, 0) == select_context(sliding(70), m).kept);
+  // Only relevant: by score, then ties newer first.
+  CHECK(hybrid(0, 1) == Indices{0, 1, 2, 3, 4, 9, 10});
+  // Three quarters recent: 45 of the 60 → four newest (40), then 1 and 2.
+  CHECK(hybrid(3, 1) == Indices{0, 1, 2, 7, 8, 9, 10});
+  // keepMinimum comes before the shares: the share is of what it leaves.
+  ContextConfig c = ContextConfig::parse("main", "hybrid", {{"maxTokens", 70}, {"keepMinimum", 2}});
+  c.recent_share = 0.25;
+  // 10 and 9 kept first (used 30); the recent share is a quarter of the 40 left → only 10 more (8); then 1, 2, 3.
+  CHECK(select_context(c, m).kept == Indices{0, 1, 2, 3, 8, 9, 10});
 }
 
 TEST_CASE("keeps_tool_pairs detects a split pair", "[state][context]") {
@@ -207,8 +235,20 @@ TEST_CASE("context config parsing names the context and the field", "[state][con
         "INVALID_CONFIG: context \"main\": \"reserveTokens\" (100) must be less than \"maxTokens\" (100)");
   CHECK(bad("sliding-window", {{"maxTokens", 100}, {"prioritize", {"system", "oldest"}}}) ==
         "INVALID_CONFIG: context \"main\": unknown \"prioritize\" entry \"oldest\" (expected system, first, recent or relevant)");
-  CHECK(bad("fifo", {{"maxTokens", 100}}) ==
-        "INVALID_CONFIG: context \"main\": strategy \"fifo\" is not supported here (expected sliding-window or relevance-based)");
+  CHECK(
+      bad("fifo", {{"maxTokens", 100}}) ==
+      "INVALID_CONFIG: context \"main\": strategy \"fifo\" is not supported here (expected sliding-window, relevance-based, hybrid or hierarchical)");
+  CHECK(bad("hybrid", {{"maxTokens", 100}, {"weights", {{"recent", -1}}}}) ==
+        "INVALID_CONFIG: context \"main\": \"weights.recent\" must be a number >= 0, got -1");
+  CHECK(bad("hybrid", {{"maxTokens", 100}, {"weights", {{"recent", 0}, {"relevant", 0}}}}) ==
+        "INVALID_CONFIG: context \"main\": \"weights\" must not all be 0");
+  CHECK(bad("relevance-based", {{"maxTokens", 100}, {"weights", {{"recent", 1}}}}) ==
+        "INVALID_CONFIG: context \"main\": \"weights\" applies to the hybrid strategy only");
+  CHECK(bad("hybrid", {{"maxTokens", 100}, {"maxChunks", 2}}) ==
+        "INVALID_CONFIG: context \"main\": \"maxChunks\" applies to the hierarchical strategy only");
+  const ContextConfig h = ContextConfig::parse("main", "hierarchical", {{"maxTokens", 100}, {"maxChunks", 2}});
+  CHECK(h.summarize);
+  CHECK(h.max_chunks == 2);
   CHECK(bad("sliding-window", {{"maxTokens", 100}, {"summarization", {{"trigger", 1.5}}}}) ==
         "INVALID_CONFIG: context \"main\": \"summarization.trigger\" must be a number in (0, 1], got 1.5");
 }
