@@ -124,12 +124,13 @@ export class PipelineError extends LmthingError {
 }
 
 /** Why a parallel group failed. */
-export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS';
+export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED';
 
 /**
- * A parallel group failed (docs/orchestration.md): fewer than `minSuccess` tasks succeeded
- * (`PARALLEL_MIN_SUCCESS`), or their results had no majority / no consensus. `errors` holds each
- * failed task's error by task name.
+ * A parallel group or an `L.branch` group failed (docs/orchestration.md): fewer than `minSuccess`
+ * tasks succeeded (`PARALLEL_MIN_SUCCESS`), their results had no majority / no consensus, or the
+ * judge model answered something other than a candidate (`PARALLEL_JUDGE_INVALID`) or its call
+ * failed (`PARALLEL_JUDGE_FAILED`). `errors` holds each failed task's error by task name.
  */
 export class ParallelError extends LmthingError {
   /** The group's name. */
