@@ -488,33 +488,35 @@ export interface BranchWinner<Key, Value> {
   readonly value: Value;
 }
 
-type Values<A> = A extends readonly AgentLike[] ? Result<A[number]> : { [K in keyof A]: Result<A[K]> }[keyof A];
-type FirstOfRecord<R> = { [K in keyof R & string]: BranchWinner<K, Result<R[K]>> }[keyof R & string];
+/** The return values an array or a record of agents can give (the union of their return types). */
+export type BranchValues<A> = A extends readonly AgentLike[] ? Result<A[number]> : { [K in keyof A]: Result<A[K]> }[keyof A];
+/** The `first` result of a record of agents: a {@link BranchWinner} per key, with that agent's return type. */
+export type BranchWinnerOf<R> = { [K in keyof R & string]: BranchWinner<K, Result<R[K]>> }[keyof R & string];
 
 // The array overloads come first: an array is Iterable, so it would also match the single-agent one.
 function branchDirective<const A extends readonly AgentLike[]>(agents: A): Directive<{ -readonly [K in keyof A]: Result<A[K]> }>;
 function branchDirective<const A extends readonly AgentLike[]>(
   agents: A,
-  options: BranchOptions<Values<A>> & { aggregation: 'first' },
-): Directive<BranchWinner<number, Values<A>>>;
+  options: BranchOptions<BranchValues<A>> & { aggregation: 'first' },
+): Directive<BranchWinner<number, BranchValues<A>>>;
 function branchDirective<const A extends readonly AgentLike[]>(
   agents: A,
-  options: BranchOptions<Values<A>> & { aggregation: 'majority' | 'consensus' },
-): Directive<Values<A>>;
+  options: BranchOptions<BranchValues<A>> & { aggregation: 'majority' | 'consensus' },
+): Directive<BranchValues<A>>;
 function branchDirective<const A extends readonly AgentLike[]>(
   agents: A,
-  options: BranchOptions<Values<A>> & { aggregation?: 'all' },
+  options: BranchOptions<BranchValues<A>> & { aggregation?: 'all' },
 ): Directive<{ -readonly [K in keyof A]: Result<A[K]> | undefined }>;
 function branchDirective<A extends AgentLike>(agent: A): Directive<Result<A>>;
 function branchDirective<R extends Record<string, AgentLike>>(agents: R): Directive<{ [K in keyof R]: Result<R[K]> }>;
-function branchDirective<R extends Record<string, AgentLike>>(agents: R, options: BranchOptions<Values<R>> & { aggregation: 'first' }): Directive<FirstOfRecord<R>>;
+function branchDirective<R extends Record<string, AgentLike>>(agents: R, options: BranchOptions<BranchValues<R>> & { aggregation: 'first' }): Directive<BranchWinnerOf<R>>;
 function branchDirective<R extends Record<string, AgentLike>>(
   agents: R,
-  options: BranchOptions<Values<R>> & { aggregation: 'majority' | 'consensus' },
-): Directive<Values<R>>;
+  options: BranchOptions<BranchValues<R>> & { aggregation: 'majority' | 'consensus' },
+): Directive<BranchValues<R>>;
 function branchDirective<R extends Record<string, AgentLike>>(
   agents: R,
-  options: BranchOptions<Values<R>> & { aggregation?: 'all' },
+  options: BranchOptions<BranchValues<R>> & { aggregation?: 'all' },
 ): Directive<{ [K in keyof R]?: Result<R[K]> }>;
 function branchDirective(x: unknown, options?: unknown): Directive<unknown> {
   return new Directive(new DirectiveRequest('branch', options === undefined ? { target: x } : { target: x, options }));

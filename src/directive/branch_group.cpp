@@ -49,6 +49,7 @@ void BranchGroup::ended(std::size_t member, std::optional<json> value, WireError
 }
 
 void BranchGroup::wait(json command_id) {
+  waited_ = true;
   wait_id_ = std::move(command_id);
   reply();
 }

@@ -12,6 +12,7 @@
 // and every member has ended, or with the ParallelError.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -40,6 +41,10 @@ class BranchGroup : public std::enable_shared_from_this<BranchGroup> {
   void ended(std::size_t member, std::optional<json> value, protocol::WireError error);
   // Replies to `command_id` with the aggregate once there is one.
   void wait(json command_id);
+  // Every member has its branch and the wait was sent: the session no longer needs to find it.
+  bool complete() const {
+    return waited_ && std::all_of(members_.begin(), members_.end(), [](const auto& member) { return member.has_value(); });
+  }
 
  private:
   struct Outcome {
@@ -68,6 +73,7 @@ class BranchGroup : public std::enable_shared_from_this<BranchGroup> {
   coro::coroutine_handle<> waiter_;
   Loop* loop_ = nullptr;
   std::optional<json> wait_id_;
+  bool waited_ = false;
   json value_;
   std::optional<protocol::WireError> failure_;
 };

@@ -175,8 +175,8 @@ void Session::handle(const json& command_id, const std::string& verb, const json
     auto it = groups_.find(id);
     if (it == groups_.end()) throw ProtocolError(where + ": run " + std::to_string(run_) + " has no branch group " + std::to_string(id));
     auto group = it->second;
-    groups_.erase(it);
     group->wait(command_id);
+    if (group->complete()) groups_.erase(it);
     return;  // replied when the group is decided
   } else if (verb == "end") {
     end_conversation(command_id, conversation, message);
@@ -321,7 +321,10 @@ json Session::open_branch(Conversation& c, const json& message) {
     throw ProtocolError(where + ": member " + std::to_string(member) + " of group " + message["group"].dump() + " was already opened");
   conversations_.emplace(child->id(), child);
   scope_entries_.emplace(child->id(), std::make_unique<pipeline::CancelScopeEntry>(*setup_.tree, run_, child->path(), child->scope()));
-  if (group) members_.emplace(child->id(), Member{group, member});
+  if (group) {
+    members_.emplace(child->id(), Member{group, member});
+    if (group->complete()) groups_.erase(group->id());
+  }
   emit(*child, json{{"type", "branch-started"}});
   return json{{"conversation", child->id()}, {"path", child->path()}};
 }

@@ -88,7 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   coro::coroutine_handle<> end_waiter_;
   std::unique_ptr<observe::RunObservation> observation_;
   std::unique_ptr<flow::RunModelEntry> run_model_;                          // a group's judge model calls through the run's chain
-  std::unordered_map<std::uint64_t, std::shared_ptr<BranchGroup>> groups_;  // until their wait is answered
+  std::unordered_map<std::uint64_t, std::shared_ptr<BranchGroup>> groups_;  // until every member opened and the wait came
   struct Member {
     std::shared_ptr<BranchGroup> group;
     std::size_t index;
