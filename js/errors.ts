@@ -125,6 +125,7 @@ export class PipelineError extends LmthingError {
 
 /** Why a parallel group failed. */
 export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED';
+const parallelCodes: readonly ParallelErrorCode[] = ['PARALLEL_MIN_SUCCESS', 'PARALLEL_NO_MAJORITY', 'PARALLEL_NO_CONSENSUS', 'PARALLEL_JUDGE_INVALID', 'PARALLEL_JUDGE_FAILED'];
 
 /**
  * A parallel group or an `L.branch` group failed (docs/orchestration.md): fewer than `minSuccess`
@@ -498,7 +499,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   pipeline: (e) => new PipelineError(e.message, { pipeline: e.pipeline as string | undefined, stage: e.stage as string | undefined, cause: e.cause }),
   parallel: (e) =>
     new ParallelError(
-      e.code === 'PARALLEL_NO_MAJORITY' || e.code === 'PARALLEL_NO_CONSENSUS' ? e.code : 'PARALLEL_MIN_SUCCESS',
+      parallelCodes.includes(e.code as ParallelErrorCode) ? (e.code as ParallelErrorCode) : 'PARALLEL_MIN_SUCCESS',
       e.message,
       { parallel: e.parallel as string | undefined, aggregation: e.aggregation as string | undefined, errors: e.errors as ParallelError['errors'] | undefined },
     ),
