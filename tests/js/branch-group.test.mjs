@@ -180,3 +180,23 @@ test('defParallel judge option is checked at the def* call', async () => {
   assert.ok(error instanceof ConfigError, String(error));
   assert.match(error.message, /instruction.*did you mean .instructions./);
 });
+
+test('defParallel judge model in a directive run: the judge calls through the run (its default model)', async () => {
+  let ctx;
+  const events = [];
+  const value = await run(function* () {
+    yield* L.tool('vote', 'Runs the vote', { type: 'object', properties: {} }, () => ctx.executeParallel('vote'));
+    return yield* L.call('vote', {});
+  }, {
+    models: { default: mockModel([text('{"winner": "y"}')]) },
+    define: (c) => {
+      ctx = c;
+      c.defParallel('vote', { x: () => 'left', y: () => 'right' }, { aggregation: 'consensus', judge: {} });
+    },
+    onEvent: (e) => events.push(e),
+  });
+  assert.equal(value, 'right');
+  const judged = events.find((e) => e.type === 'parallel-judge');
+  assert.equal(judged.winner, 'y');
+  assert.equal(judged.parallel, 'vote');
+});
