@@ -23,7 +23,7 @@ const char* aggregation_name(flow::Aggregation kind) {
 
 struct BranchGroup::Wake {
   BranchGroup& group;
-  bool await_ready() const noexcept { return !group.finished_.empty() || group.timed_out_; }
+  bool await_ready() const noexcept { return !group.finished_.empty() || group.timed_out_ || group.abandoned_; }
   void await_suspend(coro::coroutine_handle<> waiter) noexcept { group.waiter_ = waiter; }
   void await_resume() const noexcept {}
 };
@@ -77,11 +77,11 @@ Task<void> BranchGroup::drive(std::shared_ptr<BranchGroup> self, std::shared_ptr
       const bool was_decided = join.decided();
       if (co_await join.add(env, outcome.member, std::move(outcome.value), &outcome.error) && !was_decided) g.cancel_running(*session, decided);
     }
-    if (join.decided() || g.timed_out_ || reported == n) break;
+    if (join.decided() || g.timed_out_ || g.abandoned_ || reported == n) break;
     co_await Wake{g};
   }
   if (g.timer_ != 0) g.loop_->settle_early(std::exchange(g.timer_, 0), nullptr, "the branch group was decided");
-  WireError missing = decided;
+  WireError missing = g.abandoned_ ? WireError{"aborted", g.spec_.label + ": the run ended before this branch did", json::object()} : decided;
   if (g.timed_out_) {
     missing = WireError{"timeout", g.spec_.label + ": the branch was still running after the group's timeout of " + format_ms(g.timeout_ms_) + " ms",
                         json::object()};

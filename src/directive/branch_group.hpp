@@ -41,6 +41,11 @@ class BranchGroup : public std::enable_shared_from_this<BranchGroup> {
   void ended(std::size_t member, std::optional<json> value, protocol::WireError error);
   // Replies to `command_id` with the aggregate once there is one.
   void wait(json command_id);
+  // The run ended first: the members that did not report count as failed, and the group settles.
+  void abandon() {
+    abandoned_ = true;
+    wake();
+  }
   // Every member has its branch and the wait was sent: the session no longer needs to find it.
   bool complete() const {
     return waited_ && std::all_of(members_.begin(), members_.end(), [](const auto& member) { return member.has_value(); });
@@ -68,6 +73,7 @@ class BranchGroup : public std::enable_shared_from_this<BranchGroup> {
   std::vector<bool> ended_;
   std::vector<Outcome> finished_;
   bool timed_out_ = false;
+  bool abandoned_ = false;
   bool settled_ = false;
   OpId timer_ = 0;
   coro::coroutine_handle<> waiter_;

@@ -226,6 +226,11 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
   ended_ = true;
   conversations_.clear();
   scope_entries_.clear();
+  // Groups still waiting for members that will never end settle now (their drivers finish).
+  for (auto& [id, group] : groups_) group->abandon();
+  for (auto& [id, member] : members_) member.group->abandon();
+  groups_.clear();
+  members_.clear();
   if (end_waiter_) loop_.schedule(std::exchange(end_waiter_, {}));
 }
 
