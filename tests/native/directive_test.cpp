@@ -571,3 +571,23 @@ TEST_CASE("branch group: bad options are refused naming the field", "[directive]
   e = rig.error("branch", 0, {{"name", "b"}, {"group", group}, {"member", 0}});
   CHECK(e["message"].get<std::string>().find("has no member 0 named \"b\"") != std::string::npos);
 }
+
+TEST_CASE("branch group: a run that ends before its members settles the group (no waiter is left behind)", "[directive][branch-group]") {
+  Rig rig;
+  rig.start();
+  const json group = rig.ok("group", 0, {{"branches", {"a", "b"}}, {"timeout", 60000}})["group"];
+  rig.ok("branch", 0, {{"name", "a"}, {"group", group}, {"member", 0}});
+  const int wait = rig.next_id;
+  rig.send({{"type", "conversation.group.wait"}, {"run", Rig::kRun}, {"conversation", 0}, {"group", group}});
+  rig.ok("end", 0, {{"ok", true}});
+  auto settled = rig.reply_to(wait);
+  REQUIRE(settled.has_value());
+  CHECK((*settled)["error"]["code"] == "PARALLEL_MIN_SUCCESS");
+  CHECK((*settled)["error"]["errors"]["a"]["message"] == "L.branch: the run ended before this branch did");
+  CHECK(rig.engine.active_runs() == 0);
+  bool timer_cancelled = false;
+  for (const auto& op : rig.host.started)
+    if (op["op"] == "timer.sleep")
+      timer_cancelled = std::find(rig.host.cancelled.begin(), rig.host.cancelled.end(), op["id"].get<OpId>()) != rig.host.cancelled.end();
+  CHECK(timer_cancelled);
+}
