@@ -201,6 +201,36 @@ type Bivariant<Args extends unknown[], R> = {
     bivarianceHack(...args: Args): R;
 }['bivarianceHack'];
 
+// ---- BranchAggregation — directive/directives.d.ts
+type BranchAggregation = 'all' | 'first' | 'majority' | 'consensus';
+
+// ---- BranchGroupFinishEvent — run/events.d.ts
+interface BranchGroupFinishEvent extends Located {
+    type: 'branch-group-finish';
+    group: number;
+    status: 'success' | 'error';
+    branches: Record<string, 'success' | 'error' | 'cancelled' | 'pending'>;
+    winner?: string;
+    error?: string;
+}
+
+// ---- BranchGroupStartEvent — run/events.d.ts
+interface BranchGroupStartEvent extends Located {
+    type: 'branch-group-start';
+    group: number;
+    aggregation: 'all' | 'first' | 'majority' | 'consensus';
+    branches: string[];
+}
+
+// ---- BranchOptions — directive/directives.d.ts
+interface BranchOptions<Value = unknown> {
+    aggregation?: BranchAggregation;
+    minSuccess?: number;
+    timeout?: number;
+    compare?: (a: Value, b: Value) => unknown;
+    judge?: Judge<Value>;
+}
+
 // ---- BranchReturnedEvent — run/events.d.ts
 interface BranchReturnedEvent extends Located {
     type: 'branch-returned';
@@ -219,6 +249,22 @@ interface BranchThrewEvent extends Located {
         message: string;
     } | null;
 }
+
+// ---- BranchValues — directive/directives.d.ts
+type BranchValues<A> = A extends readonly AgentLike[] ? Result<A[number]> : {
+    [K in keyof A]: Result<A[K]>;
+}[keyof A];
+
+// ---- BranchWinner — directive/directives.d.ts
+interface BranchWinner<Key, Value> {
+    readonly key: Key;
+    readonly value: Value;
+}
+
+// ---- BranchWinnerOf — directive/directives.d.ts
+type BranchWinnerOf<R> = {
+    [K in keyof R & string]: BranchWinner<K, Result<R[K]>>;
+}[keyof R & string];
 
 // ---- BudgetExceededError — errors.d.ts
 class BudgetExceededError extends LmthingError {
@@ -1198,6 +1244,15 @@ type JsonPrimitive = string | number | boolean | null;
 // ---- JsonValue — schema-types.d.ts
 type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
 
+// ---- Judge — definitions/parallel.d.ts
+type Judge<Result = never> = ((results: Record<string, Result>) => unknown) | JudgeModel;
+
+// ---- JudgeModel — definitions/parallel.d.ts
+interface JudgeModel {
+    model?: string | LanguageModel;
+    instructions?: string;
+}
+
 // ---- knownProviders — providers/registry.d.ts
 function knownProviders(env?: Env): string[];
 
@@ -1218,9 +1273,31 @@ const L: {
         <const A extends readonly import("./directives.js").AgentLike[]>(agents: A): import("./directives.js").Directive<{
             -readonly [K in keyof A]: A[K] extends infer T ? T extends A[K] ? T extends import("./directives.js").AgentLike<infer T_1> ? Awaited<T_1> : never : never : never;
         }>;
+        <const A extends readonly import("./directives.js").AgentLike[]>(agents: A, options: import("./directives.js").BranchOptions<import("./directives.js").BranchValues<A>> & {
+            aggregation: "first";
+        }): import("./directives.js").Directive<import("./directives.js").BranchWinner<number, import("./directives.js").BranchValues<A>>>;
+        <const A extends readonly import("./directives.js").AgentLike[]>(agents: A, options: import("./directives.js").BranchOptions<import("./directives.js").BranchValues<A>> & {
+            aggregation: "majority" | "consensus";
+        }): import("./directives.js").Directive<import("./directives.js").BranchValues<A>>;
+        <const A extends readonly import("./directives.js").AgentLike[]>(agents: A, options: import("./directives.js").BranchOptions<import("./directives.js").BranchValues<A>> & {
+            aggregation?: "all";
+        }): import("./directives.js").Directive<{
+            -readonly [K in keyof A]: (A[K] extends infer T ? T extends A[K] ? T extends import("./directives.js").AgentLike<infer T_1> ? Awaited<T_1> : never : never : never) | undefined;
+        }>;
         <A extends import("./directives.js").AgentLike>(agent: A): import("./directives.js").Directive<A extends import("./directives.js").AgentLike<infer T> ? Awaited<T> : never>;
         <R extends Record<string, import("./directives.js").AgentLike>>(agents: R): import("./directives.js").Directive<{
             [K in keyof R]: R[K] extends infer T ? T extends R[K] ? T extends import("./directives.js").AgentLike<infer T_1> ? Awaited<T_1> : never : never : never;
+        }>;
+        <R extends Record<string, import("./directives.js").AgentLike>>(agents: R, options: import("./directives.js").BranchOptions<import("./directives.js").BranchValues<R>> & {
+            aggregation: "first";
+        }): import("./directives.js").Directive<import("./directives.js").BranchWinnerOf<R>>;
+        <R extends Record<string, import("./directives.js").AgentLike>>(agents: R, options: import("./directives.js").BranchOptions<import("./directives.js").BranchValues<R>> & {
+            aggregation: "majority" | "consensus";
+        }): import("./directives.js").Directive<import("./directives.js").BranchValues<R>>;
+        <R extends Record<string, import("./directives.js").AgentLike>>(agents: R, options: import("./directives.js").BranchOptions<import("./directives.js").BranchValues<R>> & {
+            aggregation?: "all";
+        }): import("./directives.js").Directive<{
+            [K in keyof R]?: R[K] extends infer T ? T extends R[K] ? T extends import("./directives.js").AgentLike<infer T_1> ? Awaited<T_1> : never : never : never;
         }>;
     };
     catch<A extends import("./directives.js").AgentLike>(agent: A): import("./directives.js").Directive<import("./directives.js").CatchResult<A extends import("./directives.js").AgentLike<infer T> ? Awaited<T> : never>>;
@@ -1712,7 +1789,7 @@ class ParallelError extends LmthingError {
 }
 
 // ---- ParallelErrorCode — errors.d.ts
-type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS';
+type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED';
 
 // ---- ParallelFinishEvent — run/events.d.ts
 interface ParallelFinishEvent extends Located {
@@ -1724,6 +1801,19 @@ interface ParallelFinishEvent extends Located {
     error?: string;
 }
 
+// ---- ParallelJudgeEvent — run/events.d.ts
+interface ParallelJudgeEvent extends Located {
+    type: 'parallel-judge';
+    group: string;
+    parallel?: string;
+    model: string;
+    candidates: string[];
+    winner?: string | null;
+    text?: string;
+    usage?: Record<string, number>;
+    error?: string;
+}
+
 // ---- ParallelOptions — definitions/parallel.d.ts
 interface ParallelOptions {
     aggregation?: ParallelAggregation;
@@ -1731,7 +1821,7 @@ interface ParallelOptions {
     minSuccess?: number;
     concurrency?: number;
     compare?: (a: never, b: never) => unknown;
-    judge?: (results: Record<string, never>) => unknown;
+    judge?: Judge;
 }
 
 // ---- ParallelStartEvent — run/events.d.ts
@@ -2209,7 +2299,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | ContextSummarizedEvent | MemoryStoreEvent | MemorySearchEvent | MemoryDeleteEvent | MemoryClearEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | ParallelJudgeEvent | BranchGroupStartEvent | BranchGroupFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | ContextSummarizedEvent | MemoryStoreEvent | MemorySearchEvent | MemoryDeleteEvent | MemoryClearEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {

@@ -26,7 +26,7 @@ export type { TemplateRef, TemplateValue, TemplateValueOf, TemplateValues, Templ
 export type { PendingResource, ResourceConfig, ResourcePoolConfig, Resources } from './definitions/resource.js';
 export type { WorkflowConfig, WorkflowContext, WorkflowResult, WorkflowStep, WorkflowStepError, WorkflowToolConfig } from './definitions/workflow.js';
 export type { PipelineStage, PipelineStageContext } from './definitions/pipeline.js';
-export type { ParallelAggregation, ParallelOptions, ParallelTask, ParallelTaskContext } from './definitions/parallel.js';
+export type { Judge, JudgeModel, ParallelAggregation, ParallelOptions, ParallelTask, ParallelTaskContext } from './definitions/parallel.js';
 export type { BatcherConfig } from './definitions/batcher.js';
 export type {
   ApprovalDecision, ApprovalDesk, ApprovalHandler, ApprovalRequest, ApprovalResult, HumanHandlers, InteractionDesk, InteractionHandler,
@@ -54,7 +54,7 @@ export { toJsonSchema, isZodSchema } from './schema.js';
 export { validate } from './validate.js';
 export type { ValidationIssue, ValidationOutcome } from './validate.js';
 export { L, run, AssistantMessage, ConversationMessage, Mark, MarkRange, Tag, Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest, MemoryDirectives, GraphMemoryDirectives } from './directive/index.js';
-export type { AgentLike, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, RunConfig, RunTool, Role } from './directive/index.js';
+export type { AgentLike, BranchAggregation, BranchOptions, BranchValues, BranchWinner, BranchWinnerOf, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, RunConfig, RunTool, Role } from './directive/index.js';
 export * from './storage/index.js';
 // memory (docs/memory.md)
 export { GraphMemoryHandle, MemoryHandle } from './definitions/memory.js';

@@ -124,12 +124,14 @@ export class PipelineError extends LmthingError {
 }
 
 /** Why a parallel group failed. */
-export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS';
+export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED';
+const parallelCodes: readonly ParallelErrorCode[] = ['PARALLEL_MIN_SUCCESS', 'PARALLEL_NO_MAJORITY', 'PARALLEL_NO_CONSENSUS', 'PARALLEL_JUDGE_INVALID', 'PARALLEL_JUDGE_FAILED'];
 
 /**
- * A parallel group failed (docs/orchestration.md): fewer than `minSuccess` tasks succeeded
- * (`PARALLEL_MIN_SUCCESS`), or their results had no majority / no consensus. `errors` holds each
- * failed task's error by task name.
+ * A parallel group or an `L.branch` group failed (docs/orchestration.md): fewer than `minSuccess`
+ * tasks succeeded (`PARALLEL_MIN_SUCCESS`), their results had no majority / no consensus, or the
+ * judge model answered something other than a candidate (`PARALLEL_JUDGE_INVALID`) or its call
+ * failed (`PARALLEL_JUDGE_FAILED`). `errors` holds each failed task's error by task name.
  */
 export class ParallelError extends LmthingError {
   /** The group's name. */
@@ -501,7 +503,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   pipeline: (e) => new PipelineError(e.message, { pipeline: e.pipeline as string | undefined, stage: e.stage as string | undefined, cause: e.cause }),
   parallel: (e) =>
     new ParallelError(
-      e.code === 'PARALLEL_NO_MAJORITY' || e.code === 'PARALLEL_NO_CONSENSUS' ? e.code : 'PARALLEL_MIN_SUCCESS',
+      parallelCodes.includes(e.code as ParallelErrorCode) ? (e.code as ParallelErrorCode) : 'PARALLEL_MIN_SUCCESS',
       e.message,
       { parallel: e.parallel as string | undefined, aggregation: e.aggregation as string | undefined, errors: e.errors as ParallelError['errors'] | undefined },
     ),

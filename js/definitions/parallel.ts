@@ -1,11 +1,13 @@
 /**
  * `defParallel` as a definition kind (docs/orchestration.md): named tasks the engine runs
  * concurrently and aggregates (`all`, `first`, `majority`, `consensus`, with `minSuccess`), cancelling
- * the tasks it no longer needs. Tasks, `compare` and `judge` are engine callbacks.
+ * the tasks it no longer needs. Tasks, `compare` and a `judge` function are engine callbacks; a judge
+ * model is a model of the run that the engine calls once through the run's model chain.
  */
 import * as c from '../config/check.js';
 import type { CallbackContext } from '../engine.js';
-import type { DefinitionKind } from './kind.js';
+import type { LanguageModel } from '../providers/types.js';
+import type { DefinitionKind, Marshal } from './kind.js';
 
 /** How a group's results become one. */
 export type ParallelAggregation = 'all' | 'first' | 'majority' | 'consensus';
@@ -21,6 +23,22 @@ export interface ParallelTaskContext {
 
 /** A task of `defParallel`: gets the input of `ctx.executeParallel` and returns JSON. */
 export type ParallelTask = (input: never, task: ParallelTaskContext) => unknown;
+
+/**
+ * A judge model for `majority` / `consensus` (docs/orchestration.md): when the results do not agree
+ * by `compare` or deep equality, the engine asks this model once — through the run's model chain, so
+ * retries, fallbacks, budgets and tracing apply — which candidate's answer the majority (or every
+ * task) supports, and takes that candidate's result.
+ */
+export interface JudgeModel {
+  /** The judge: `'provider:model'` or a model object. Default: the run's own model. */
+  model?: string | LanguageModel;
+  /** Added to the judge's system prompt, e.g. what makes two answers the same. */
+  instructions?: string;
+}
+
+/** A judge: a function of the results by task that returns the answer (throw: no agreement), or a {@link JudgeModel}. */
+export type Judge<Result = never> = ((results: Record<string, Result>) => unknown) | JudgeModel;
 
 /** Options of `defParallel`. */
 export interface ParallelOptions {
@@ -38,8 +56,12 @@ export interface ParallelOptions {
   concurrency?: number;
   /** `majority`/`consensus`: whether two results agree (default: deep equality of the JSON). */
   compare?: (a: never, b: never) => unknown;
-  /** `majority`/`consensus`: decides when the results do not agree; gets the results by task, returns the answer (throw: no agreement). */
-  judge?: (results: Record<string, never>) => unknown;
+  /**
+   * `majority`/`consensus`: decides when the results do not agree. A function gets the results by
+   * task and returns the answer (throw: no agreement); `{model, instructions?}` asks a judge model
+   * which task's result the majority/consensus supports ({@link JudgeModel}).
+   */
+  judge?: Judge;
 }
 
 /** What `defParallel` keeps. */
@@ -54,8 +76,25 @@ const optionShape: c.Shape = {
   minSuccess: c.integer(1, 1000000),
   concurrency: c.integer(1, 1000000),
   compare: c.func,
-  judge: c.func,
+  judge: c.either(c.func, c.object),
 };
+
+const modelLike: c.Check = (v) => (typeof v === 'string' ? c.nonEmpty(v) : typeof v === 'object' && v !== null ? undefined : "'provider:model' or a model object");
+
+/** Checks a `judge` option (a function, or `{model?, instructions?}`); shared with `L.branch`. */
+export function checkJudge(where: string, judge: unknown): void {
+  if (c.isPlainObject(judge)) c.checkOptions(`${where}: judge`, judge, { model: modelLike, instructions: c.string }, 'field');
+}
+
+/** The wire form of `compare` and `judge` (engine callbacks, a model reference); shared with `L.branch`. */
+export function wireJudging(options: { compare?: unknown; judge?: unknown }, marshal: Pick<Marshal, 'callback' | 'model'>, label: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const { compare, judge } = options as { compare?: (a: unknown, b: unknown) => unknown; judge?: ((results: unknown) => unknown) | JudgeModel };
+  if (compare) out.compare = marshal.callback(`${label} compare`, async (a: unknown, b: unknown) => Boolean(await compare(a, b)));
+  if (typeof judge === 'function') out.judge = marshal.callback(`${label} judge`, async (results: unknown) => (await judge(results)) ?? null);
+  else if (judge) out.judge = { ...(judge.model === undefined ? {} : { model: marshal.model(judge.model) }), ...(judge.instructions === undefined ? {} : { instructions: judge.instructions }) };
+  return out;
+}
 
 export const parallelKind: DefinitionKind<Record<string, ParallelTask>, StoredParallel> = {
   kind: 'parallel',
@@ -67,6 +106,7 @@ export const parallelKind: DefinitionKind<Record<string, ParallelTask>, StoredPa
       if (typeof task !== 'function') c.fail(where, `task "${name}" must be a function, got ${c.describe(task)}`);
     }
     const o = c.checkOptions<ParallelOptions>(where, (options ?? {}), optionShape);
+    checkJudge(where, o.judge);
     const count = Object.keys(tasks).length;
     if (o.minSuccess !== undefined && o.minSuccess > count) c.fail(where, `'minSuccess' is ${o.minSuccess} but there are only ${count} tasks`);
     if (o.minSuccess !== undefined && o.aggregation === 'first') c.fail(where, "'minSuccess' does not apply to aggregation 'first' (it takes the first success)");
@@ -89,10 +129,7 @@ export const parallelKind: DefinitionKind<Record<string, ParallelTask>, StoredPa
       }),
     };
     for (const key of ['aggregation', 'timeout', 'minSuccess', 'concurrency'] as const) if (options[key] !== undefined) out[key] = options[key];
-    const { compare, judge } = options as { compare?: (a: unknown, b: unknown) => unknown; judge?: (results: unknown) => unknown };
-    if (compare) out.compare = marshal.callback('parallel compare', async (a: unknown, b: unknown) => Boolean(await compare(a, b)));
-    if (judge) out.judge = marshal.callback('parallel judge', async (results: unknown) => (await judge(results)) ?? null);
-    return out;
+    return { ...out, ...wireJudging(options, marshal, 'parallel') };
   },
 };
 

@@ -16,6 +16,7 @@ import type {
   MemorySearchResult,
   StoreResult,
 } from '../definitions/memory.js';
+import type { Judge } from '../definitions/parallel.js';
 import type { Resources } from '../definitions/resource.js';
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
@@ -378,6 +379,12 @@ export const L = {
    * Runs agents isolated: each starts from a copy of this conversation's messages, model stack and
    * tools, and nothing merges back. One agent → its result; an array → a tuple of results (in
    * parallel); a record → a record of results (in parallel).
+   *
+   * With {@link BranchOptions} (an array or a record) the engine aggregates the branches' return
+   * values as `defParallel` does: `first` → `{key, value}` of the first branch to return (the others
+   * are cancelled); `majority` / `consensus` → the agreed value; `all` → the values of the branches
+   * that succeeded (at least `minSuccess`). `timeout` cancels the branches still running. A failed
+   * aggregation throws `ParallelError`.
    */
   branch: branchDirective,
 
@@ -445,10 +452,73 @@ export const L = {
   },
 };
 
-// The array overload comes first: an array is Iterable, so it would also match the single-agent one.
+/** How `L.branch(agents, options)` combines its branches' return values (the aggregations of `defParallel`). */
+export type BranchAggregation = 'all' | 'first' | 'majority' | 'consensus';
+
+/**
+ * Options of `L.branch(agents, options)` (docs/directive-agents.md). The engine owns the policy: it
+ * compares the branches' return values (as JSON, deep equality unless `compare` says otherwise),
+ * cancels the branches it no longer needs and enforces `timeout` on the engine clock.
+ */
+export interface BranchOptions<Value = unknown> {
+  /**
+   * `all` (default): the values of the branches that succeeded. `first`: `{key, value}` of the
+   * first branch to return; the others are cancelled. `majority`: the value more than half of the
+   * branches returned (decided as soon as it has them; the rest are cancelled). `consensus`: the
+   * value every successful branch returned.
+   */
+  aggregation?: BranchAggregation;
+  /** Branches that must succeed (default: all for `all` and `consensus`, more than half for `majority`); not for `first`. */
+  minSuccess?: number;
+  /** ms on the engine clock; branches still running then are cancelled and count as failed. */
+  timeout?: number;
+  /** `majority`/`consensus`: whether two values agree (default: deep equality of their JSON). */
+  compare?: (a: Value, b: Value) => unknown;
+  /**
+   * `majority`/`consensus`: decides when the values do not agree — a function of the values by
+   * branch key that returns the answer (throw: no agreement), or `{model?, instructions?}`: a judge
+   * model the engine asks once which branch's value the majority/consensus supports.
+   */
+  judge?: Judge<Value>;
+}
+
+/** The result of `L.branch(agents, {aggregation: 'first'})`: the branch that returned first and its value. */
+export interface BranchWinner<Key, Value> {
+  /** The array index or the record key of the winning branch. */
+  readonly key: Key;
+  readonly value: Value;
+}
+
+/** The return values an array or a record of agents can give (the union of their return types). */
+export type BranchValues<A> = A extends readonly AgentLike[] ? Result<A[number]> : { [K in keyof A]: Result<A[K]> }[keyof A];
+/** The `first` result of a record of agents: a {@link BranchWinner} per key, with that agent's return type. */
+export type BranchWinnerOf<R> = { [K in keyof R & string]: BranchWinner<K, Result<R[K]>> }[keyof R & string];
+
+// The array overloads come first: an array is Iterable, so it would also match the single-agent one.
 function branchDirective<const A extends readonly AgentLike[]>(agents: A): Directive<{ -readonly [K in keyof A]: Result<A[K]> }>;
+function branchDirective<const A extends readonly AgentLike[]>(
+  agents: A,
+  options: BranchOptions<BranchValues<A>> & { aggregation: 'first' },
+): Directive<BranchWinner<number, BranchValues<A>>>;
+function branchDirective<const A extends readonly AgentLike[]>(
+  agents: A,
+  options: BranchOptions<BranchValues<A>> & { aggregation: 'majority' | 'consensus' },
+): Directive<BranchValues<A>>;
+function branchDirective<const A extends readonly AgentLike[]>(
+  agents: A,
+  options: BranchOptions<BranchValues<A>> & { aggregation?: 'all' },
+): Directive<{ -readonly [K in keyof A]: Result<A[K]> | undefined }>;
 function branchDirective<A extends AgentLike>(agent: A): Directive<Result<A>>;
 function branchDirective<R extends Record<string, AgentLike>>(agents: R): Directive<{ [K in keyof R]: Result<R[K]> }>;
-function branchDirective(x: unknown): Directive<unknown> {
-  return new Directive(new DirectiveRequest('branch', { target: x }));
+function branchDirective<R extends Record<string, AgentLike>>(agents: R, options: BranchOptions<BranchValues<R>> & { aggregation: 'first' }): Directive<BranchWinnerOf<R>>;
+function branchDirective<R extends Record<string, AgentLike>>(
+  agents: R,
+  options: BranchOptions<BranchValues<R>> & { aggregation: 'majority' | 'consensus' },
+): Directive<BranchValues<R>>;
+function branchDirective<R extends Record<string, AgentLike>>(
+  agents: R,
+  options: BranchOptions<BranchValues<R>> & { aggregation?: 'all' },
+): Directive<{ [K in keyof R]?: Result<R[K]> }>;
+function branchDirective(x: unknown, options?: unknown): Directive<unknown> {
+  return new Directive(new DirectiveRequest('branch', options === undefined ? { target: x } : { target: x, options }));
 }

@@ -16,6 +16,7 @@ import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuild
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
 import { memoryKind } from '../definitions/memory.js';
+import { checkJudge, wireJudging } from '../definitions/parallel.js';
 import { stateKind } from '../definitions/state.js';
 import { RunStates, TreeStates } from '../state/run-states.js';
 import { useRunStorage, type RunStorage } from '../storage/host.js';
@@ -39,6 +40,7 @@ import {
   ModelHandle,
   ToolHandle,
   type AgentLike,
+  type BranchOptions,
   type MemoryOperation,
   type ReplyStream,
   type ToolImpl,
@@ -400,7 +402,7 @@ class DirectiveRun {
         await this.command(conv, 'tool.disable', { name: a.name });
         return undefined;
       case 'branch':
-        return this.branch(conv, a.target);
+        return a.options === undefined ? this.branch(conv, a.target) : this.branchGroup(conv, a.target, a.options);
       case 'catch': {
         const iterator = toAgentIterator(a.agent, 'L.catch');
         try {
@@ -526,15 +528,65 @@ class DirectiveRun {
     throw new ConfigError(`L.branch: expected an agent, an array of agents or a record of agents, got ${describe(target)}`);
   }
 
+  /**
+   * L.branch(agents, options): the engine aggregates (conversation.group): each branch is a member of
+   * the group, its end is its outcome, and the group's answer says which branch won. Branches the
+   * engine cancels fail at their next directive; this returns once every branch has stopped.
+   */
+  private async branchGroup(conv: Conv, target: unknown, options: unknown): Promise<unknown> {
+    const where = 'L.branch(agents, options)';
+    const isArray = Array.isArray(target);
+    if (!isArray && (isAgentLike(target) || !isRecord(target)))
+      throw new ConfigError(`${where}: options apply to an array or a record of agents, got ${describe(target)}`);
+    const entries: Array<[string, unknown]> = isArray ? (target as unknown[]).map((agent, i) => [String(i), agent]) : Object.entries(target);
+    if (entries.length === 0) throw new ConfigError(`${where}: there are no agents to run`);
+    for (const [key, agent] of entries)
+      if (!isAgentLike(agent)) throw new ConfigError(`${where}: ${isArray ? `element ${key}` : `"${key}"`} is not an agent (a generator, an iterable of directives, or a function returning one), got ${describe(agent)}`);
+    const o = c.checkOptions<BranchOptions>(where, options as BranchOptions, branchOptionShape);
+    checkJudge(where, o.judge);
+    const aggregation = o.aggregation ?? 'all';
+    if (o.minSuccess !== undefined && aggregation === 'first') throw new ConfigError(`${where}: 'minSuccess' does not apply to aggregation 'first' (it takes the first success)`);
+    if (o.minSuccess !== undefined && o.minSuccess > entries.length) throw new ConfigError(`${where}: 'minSuccess' is ${o.minSuccess} but there are only ${entries.length} branches`);
+    if ((o.compare ?? o.judge) && aggregation !== 'majority' && aggregation !== 'consensus')
+      throw new ConfigError(`${where}: 'compare' and 'judge' apply to aggregation 'majority' and 'consensus', not to '${aggregation}'`);
+    const keys = entries.map(([key]) => key);
+    const wire: Record<string, unknown> = { branches: keys, aggregation };
+    if (o.minSuccess !== undefined) wire.minSuccess = o.minSuccess;
+    if (o.timeout !== undefined) wire.timeout = o.timeout;
+    Object.assign(wire, wireJudging(o, { callback: (label, fn) => this.register(label, fn), model: (m) => addModel(this.runModels, toModel(m)) }, 'L.branch'));
+    const { group } = (await this.command(conv, 'group', wire)) as { group: number };
+    const decided = this.command(conv, 'group.wait', { group }) as Promise<{ value: unknown; winner?: string }>;
+    decided.catch(() => {}); // awaited below, once every branch has stopped
+    const values = new Map<string, unknown>();
+    const runs = entries.map(([key, agent], member) => {
+      const iterator = toAgentIterator(agent, 'L.branch');
+      return this.inBranch(conv, key, false, (child) => this.drive(iterator, child), { group, member }).then((value) => void values.set(key, value));
+    });
+    await Promise.allSettled(runs);
+    const { value, winner } = await decided;
+    // The branches' own values (the engine compared their JSON copies).
+    if (aggregation === 'first') return { key: isArray ? Number(winner) : winner, value: values.get(winner!) };
+    if (aggregation !== 'all') return winner !== undefined && values.has(winner) ? values.get(winner) : value;
+    const succeeded = value as Record<string, unknown>;
+    if (isArray) return keys.map((key) => (key in succeeded ? values.get(key) : undefined));
+    return Object.fromEntries(keys.filter((key) => key in succeeded).map((key) => [key, values.get(key)]));
+  }
+
   /** Runs one agent on a new branch of `parent` (with no messages when `fresh`) and ends the branch with its outcome. */
   private async runBranch(parent: Conv, name: string, agent: unknown, fresh = false): Promise<unknown> {
     const iterator = toAgentIterator(agent, 'L.branch');
     return this.inBranch(parent, name, fresh, (child) => this.drive(iterator, child));
   }
 
-  /** Opens a branch of `parent`, runs `body` on it and ends the branch with its outcome. */
-  private async inBranch(parent: Conv, name: string, fresh: boolean, body: (child: Conv) => Promise<unknown>): Promise<unknown> {
-    const { conversation, path } = (await this.command(parent, 'branch', { name, fresh })) as { conversation: number; path: string[] };
+  /** Opens a branch of `parent` (as member `member` of a branch group), runs `body` on it and ends the branch with its outcome. */
+  private async inBranch(
+    parent: Conv,
+    name: string,
+    fresh: boolean,
+    body: (child: Conv) => Promise<unknown>,
+    member?: { group: number; member: number },
+  ): Promise<unknown> {
+    const { conversation, path } = (await this.command(parent, 'branch', { name, fresh, ...member })) as { conversation: number; path: string[] };
     const child: Conv = { id: conversation, path, branches: 0 };
     this.conversations.set(conversation, child);
     try {
@@ -599,6 +651,14 @@ class DirectiveRun {
     return new AbortError(reason instanceof Error ? reason.message : 'the run was aborted', { cause: reason });
   }
 }
+
+const branchOptionShape: c.Shape = {
+  aggregation: c.oneOf('all', 'first', 'majority', 'consensus'),
+  minSuccess: c.integer(1, 1000000),
+  timeout: c.ms(),
+  compare: c.func,
+  judge: c.either(c.func, c.object),
+};
 
 /** Like Promise.all, but waits for every promise and then throws the first failure by index. */
 async function settleAll(promises: Promise<unknown>[]): Promise<unknown[]> {

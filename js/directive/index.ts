@@ -5,7 +5,7 @@ import { run } from './driver.js';
 /** The directives (see {@link directives}) plus `L.run`, the same function as {@link run}. */
 export const L = { ...directives, run };
 export { Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest, MemoryDirectives, GraphMemoryDirectives } from './directives.js';
-export type { AgentLike, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl } from './directives.js';
+export type { AgentLike, BranchAggregation, BranchOptions, BranchValues, BranchWinner, BranchWinnerOf, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl } from './directives.js';
 export { run };
 export type { DirectiveRunPromise, RunConfig, RunTool } from './driver.js';
 export { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';

@@ -629,6 +629,43 @@ export interface ParallelFinishEvent extends Located {
   error?: string;
 }
 
+/**
+ * A judge model decided a `majority` / `consensus` group whose results did not agree: the
+ * candidates it saw, the task it named (`winner`, null for "no agreement"), or why its answer was refused.
+ */
+export interface ParallelJudgeEvent extends Located {
+  type: 'parallel-judge';
+  /** The group: `parallel "name"` or `L.branch`. */
+  group: string;
+  /** The defParallel group's name (not for `L.branch`). */
+  parallel?: string;
+  model: string;
+  candidates: string[];
+  winner?: string | null;
+  /** The judge's answer. */
+  text?: string;
+  usage?: Record<string, number>;
+  error?: string;
+}
+
+/** `L.branch(agents, options)` opened a branch group (on the parent's path). */
+export interface BranchGroupStartEvent extends Located {
+  type: 'branch-group-start';
+  group: number;
+  aggregation: 'all' | 'first' | 'majority' | 'consensus';
+  branches: string[];
+}
+
+/** A branch group was decided: each branch's status (`cancelled` once the group no longer needed it), the branch whose value was taken. */
+export interface BranchGroupFinishEvent extends Located {
+  type: 'branch-group-finish';
+  group: number;
+  status: 'success' | 'error';
+  branches: Record<string, 'success' | 'error' | 'cancelled' | 'pending'>;
+  winner?: string;
+  error?: string;
+}
+
 /** A batcher called its processor with `size` items, because the batch was full (`size`) or `maxWait` passed (`wait`). */
 export interface BatchFlushEvent extends Located {
   type: 'batch-flush';
@@ -688,6 +725,9 @@ export type RunEvent =
   | PipelineStageFinishEvent
   | ParallelStartEvent
   | ParallelFinishEvent
+  | ParallelJudgeEvent
+  | BranchGroupStartEvent
+  | BranchGroupFinishEvent
   | BatchFlushEvent
   | ContextTrimmedEvent
   | RoleAssumedEvent

@@ -106,8 +106,8 @@ export class EngineHost {
       params: op.params as ModelRequest['params'],
       stream: true,
     };
-    // A context's summary call is the engine's own: its text is not part of the run's answer.
-    const quiet = op.purpose === 'summary';
+    // A context's summary and a parallel group's judge are the engine's own calls: their text is not part of the run's answer.
+    const quiet = op.purpose === 'summary' || op.purpose === 'judge';
     let streamed = quiet;
     const response = await model.generate(request, {
       signal,

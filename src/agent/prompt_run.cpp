@@ -1,6 +1,7 @@
 #include "agent/prompt_run.hpp"
 
 #include "agent/agent_loop.hpp"
+#include "flow/run_models.hpp"
 #include "flow/run_tools.hpp"
 #include "observe/run_observation.hpp"
 #include "policy/fallback.hpp"
@@ -54,7 +55,8 @@ class PromptRun {
         model_chain_(
             pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, spec_.settings.model_options, spec_.settings, *tree_})),
         transcript_(spec_.messages),
-        run_tools_(*tree_, run, env_.tools) {
+        run_tools_(*tree_, run, env_.tools),
+        run_model_(*tree_, run, flow::RunModel{model_chain_, spec_.model}) {
     check_guarded_tools();
     observe::check_observe_spec(spec_.raw, "run.start spec (prompt)");
     protocol::FieldReader raw(spec_.raw, "run.start spec (prompt)");
@@ -177,6 +179,7 @@ class PromptRun {
   PromptTranscript transcript_;
   std::vector<std::unique_ptr<pipeline::StepSeam>> seams_;
   flow::RunToolsEntry run_tools_;  // workflow steps call this run's tools (flow/run_tools.hpp)
+  flow::RunModelEntry run_model_;  // a parallel group's judge model calls through this run's chain
   json role_event_;                // the role spec.role assumed, reported when the run starts
 };
 

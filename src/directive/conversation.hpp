@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pipeline/call.hpp"
+#include "pipeline/cancel_scope.hpp"
 
 namespace lmthing::directive {
 
@@ -67,6 +68,10 @@ class Conversation {
   // The enabled tools now; a later enable/disable makes a new box, so a reply in flight keeps its own.
   const std::shared_ptr<const pipeline::ToolBox>& tools() const { return tools_; }
 
+  // Its model and tool ops, cancelled together when its branch group no longer needs it.
+  const std::shared_ptr<pipeline::CancelScope>& scope() const { return scope_; }
+  bool cancelled() const { return scope_->cancelled(); }
+
  private:
   std::uint64_t id_;
   json path_;  // array of strings: ["root", "0", "judge"]
@@ -74,6 +79,7 @@ class Conversation {
   json model_messages_ = json::array();  // the messages as a model gets them, kept beside messages_
   std::vector<ModelPush> models_;
   std::shared_ptr<const pipeline::ToolBox> tools_ = std::make_shared<const pipeline::ToolBox>();
+  std::shared_ptr<pipeline::CancelScope> scope_ = std::make_shared<pipeline::CancelScope>();
 };
 
 }  // namespace lmthing::directive

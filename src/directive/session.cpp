@@ -21,7 +21,8 @@ using value_t = json::value_t;
 
 namespace {
 
-const char* const kVerbs = "append, reply, call, model.push, model.pop, tool.enable, tool.disable, branch, end, messages, mark, emit";
+const char* const kVerbs =
+    "append, reply, call, model.push, model.pop, tool.enable, tool.disable, branch, group, group.wait, end, messages, mark, emit";
 
 std::string where_of(const std::string& verb) { return "conversation." + verb; }
 
@@ -68,6 +69,7 @@ Session::Session(Loop& loop, RunId run, std::map<std::string, std::string> model
   model_chain_ =
       pipeline::build_chain(pipeline::Target{pipeline::CallKind::Model, nullptr, setup_.settings.model_options, setup_.settings, *setup_.tree});
   conversations_.emplace(0, std::make_shared<Conversation>(0, json::array({"root"})));
+  run_model_ = std::make_unique<flow::RunModelEntry>(*setup_.tree, run_, flow::RunModel{model_chain_, models_.at("default")});
 }
 
 void Session::observe(const json& spec, const std::string& model) {
@@ -80,6 +82,16 @@ pipeline::CallEnv Session::root_env() const {
 
 pipeline::CallEnv Session::env_of(const Conversation& conversation) const {
   return pipeline::CallEnv{loop_, run_, setup_.tree, *setup_.desk, setup_.host, conversation.path(), conversation.tools()};
+}
+
+void Session::cancel_branch(std::uint64_t id, const WireError& error) {
+  auto it = conversations_.find(id);
+  if (it == conversations_.end()) return;
+  const json& path = it->second->path();
+  for (const auto& [other, conversation] : conversations_) {
+    const json& p = conversation->path();
+    if (p.size() >= path.size() && std::equal(path.begin(), path.end(), p.begin())) conversation->scope()->cancel(loop_, error);
+  }
 }
 
 std::size_t Session::append(Conversation& conversation, json message, std::vector<Tag> tags) {
@@ -120,6 +132,10 @@ void Session::handle(const json& command_id, const std::string& verb, const json
   if (ended_) throw ProtocolError(where + ": run " + std::to_string(run_) + " has ended");
   std::shared_ptr<Conversation> conversation = find(message, where);
   Conversation& c = *conversation;
+  if (c.cancelled() && verb != "end") {
+    loop_.emit(protocol::reply_error(command_id, c.scope()->error()));  // a branch its group cancelled
+    return;
+  }
   json value = json::object();
   if (verb == "append") {
     const std::size_t index = append(c, checked_message(message, where), checked_tags(message, where));
@@ -151,13 +167,17 @@ void Session::handle(const json& command_id, const std::string& verb, const json
     emit(c, json{{"type", "tool-disabled"}, {"name", name}});
     value = json{{"name", name}};
   } else if (verb == "branch") {
-    const std::string name = require_field(message, "name", value_t::string, where).get<std::string>();
-    if (name.empty()) throw ProtocolError(where + ": \"name\" (the branch's path segment) must not be empty");
-    const bool fresh = message.contains("fresh") && require_field(message, "fresh", value_t::boolean, where).get<bool>();
-    auto child = c.branch(next_conversation_++, name, fresh);
-    conversations_.emplace(child->id(), child);
-    emit(*child, json{{"type", "branch-started"}});
-    value = json{{"conversation", child->id()}, {"path", child->path()}};
+    value = open_branch(c, message);
+  } else if (verb == "group") {
+    value = open_group(c, message);
+  } else if (verb == "group.wait") {
+    const std::uint64_t id = protocol::require_id(message, "group", where);
+    auto it = groups_.find(id);
+    if (it == groups_.end()) throw ProtocolError(where + ": run " + std::to_string(run_) + " has no branch group " + std::to_string(id));
+    auto group = it->second;
+    group->wait(command_id);
+    if (group->complete()) groups_.erase(it);
+    return;  // replied when the group is decided
   } else if (verb == "end") {
     end_conversation(command_id, conversation, message);
   } else if (verb == "messages") {
@@ -178,11 +198,22 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
   const std::string where = "conversation.end";
   const bool ok = require_field(message, "ok", value_t::boolean, where).get<bool>();
   if (conversation->id() != 0) {
+    const json value = message.contains("value") ? message["value"] : json();
+    const json error = message.contains("error") ? message["error"] : json();
     if (ok)
-      emit(*conversation, json{{"type", "branch-returned"}, {"value", message.contains("value") ? message["value"] : json()}});
+      emit(*conversation, json{{"type", "branch-returned"}, {"value", value}});
     else
-      emit(*conversation, json{{"type", "branch-threw"}, {"error", message.contains("error") ? message["error"] : json()}});
+      emit(*conversation, json{{"type", "branch-threw"}, {"error", error}});
     conversations_.erase(conversation->id());
+    scope_entries_.erase(conversation->id());
+    if (auto member = members_.find(conversation->id()); member != members_.end()) {
+      Member m = std::move(member->second);
+      members_.erase(member);
+      std::string text = error.is_object() && error.contains("message") && error["message"].is_string() ? error["message"].get<std::string>()
+                         : error.is_string()                                                            ? error.get<std::string>()
+                                                                                                        : "the branch threw";
+      m.group->ended(m.index, ok ? std::optional<json>(value) : std::nullopt, WireError{"callback", std::move(text), json::object()});
+    }
     return;
   }
   // The root ended: the run is over. Branches still open (a host that did not end them) go too.
@@ -194,6 +225,12 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
   }
   ended_ = true;
   conversations_.clear();
+  scope_entries_.clear();
+  // Groups still waiting for members that will never end settle now (their drivers finish).
+  for (auto& [id, group] : groups_) group->abandon();
+  for (auto& [id, member] : members_) member.group->abandon();
+  groups_.clear();
+  members_.clear();
   if (end_waiter_) loop_.schedule(std::exchange(end_waiter_, {}));
 }
 
@@ -267,6 +304,52 @@ json Session::enable_tool(Conversation& c, const json& message) {
   c.enable_tool(pipeline::ToolBox::Entry{std::move(tool), std::move(chain)});
   emit(c, json{{"type", "tool-enabled"}, {"name", name}});
   return json{{"name", name}};
+}
+
+json Session::open_branch(Conversation& c, const json& message) {
+  const std::string where = "conversation.branch";
+  const std::string name = require_field(message, "name", value_t::string, where).get<std::string>();
+  if (name.empty()) throw ProtocolError(where + ": \"name\" (the branch's path segment) must not be empty");
+  const bool fresh = message.contains("fresh") && require_field(message, "fresh", value_t::boolean, where).get<bool>();
+  std::shared_ptr<BranchGroup> group;
+  std::size_t member = 0;
+  if (message.contains("group")) {
+    auto it = groups_.find(protocol::require_id(message, "group", where));
+    if (it == groups_.end()) throw ProtocolError(where + ": no open branch group " + message["group"].dump());
+    group = it->second;
+    member = static_cast<std::size_t>(protocol::require_id(message, "member", where));
+    if (member >= group->spec().tasks.size() || group->spec().tasks[member] != name)
+      throw ProtocolError(where + ": group " + message["group"].dump() + " has no member " + std::to_string(member) + " named \"" + name + "\"");
+  }
+  auto child = c.branch(next_conversation_++, name, fresh);
+  if (group && !group->join(member, child->id()))
+    throw ProtocolError(where + ": member " + std::to_string(member) + " of group " + message["group"].dump() + " was already opened");
+  conversations_.emplace(child->id(), child);
+  scope_entries_.emplace(child->id(), std::make_unique<pipeline::CancelScopeEntry>(*setup_.tree, run_, child->path(), child->scope()));
+  if (group) {
+    members_.emplace(child->id(), Member{group, member});
+    if (group->complete()) groups_.erase(group->id());
+  }
+  emit(*child, json{{"type", "branch-started"}});
+  return json{{"conversation", child->id()}, {"path", child->path()}};
+}
+
+// L.branch(agents, options): the group of the branches about to open, aggregated by the engine.
+json Session::open_group(const Conversation& c, const json& message) {
+  const std::string where = "conversation.group";
+  protocol::FieldReader fields(message, where);
+  fields.only({"type", "id", "run", "conversation", "branches", "aggregation", "minSuccess", "timeout", "compare", "judge"}, "field");
+  std::vector<std::string> names = fields.strings("branches");
+  if (names.empty()) fields.fail("\"branches\" must name at least one branch");
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) != names.begin() + static_cast<std::ptrdiff_t>(i))
+      fields.fail("branch \"" + names[i] + "\" is named twice");
+  flow::AggregationSpec spec = flow::read_aggregation(fields, std::move(names), "L.branch", "");
+  const double timeout_ms = fields.ms("timeout").value_or(0);
+  auto group = std::make_shared<BranchGroup>(next_group_++, std::move(spec), timeout_ms);
+  groups_.emplace(group->id(), group);
+  group->start(shared_from_this(), env_of(c));
+  return json{{"group", group->id()}};
 }
 
 json Session::read_messages(const Conversation& c, const json& message) const {

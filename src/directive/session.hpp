@@ -12,7 +12,9 @@
 #include <string>
 #include <unordered_map>
 
+#include "directive/branch_group.hpp"
 #include "directive/conversation.hpp"
+#include "flow/run_models.hpp"
 #include "observe/run_observation.hpp"
 #include "pipeline/run_tree.hpp"
 #include "policy/human_desk.hpp"
@@ -55,6 +57,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t append(Conversation& conversation, json message, std::vector<Tag> tags);
   // Starts observing the run (run-start, its span); the end of the root conversation finishes it.
   void observe(const json& spec, const std::string& model);
+  // Cancels the ops of branch `conversation` and of every branch under it (their later directives
+  // fail with `error`): a branch its group no longer needs (directive/branch_group.hpp).
+  void cancel_branch(std::uint64_t conversation, const protocol::WireError& error);
 
  private:
   std::shared_ptr<Conversation> find(const json& message, const std::string& where) const;
@@ -65,6 +70,8 @@ class Session : public std::enable_shared_from_this<Session> {
                               std::shared_ptr<const pipeline::ToolBox> tools, std::string name, json args, json context);
   json enable_tool(Conversation& conversation, const json& message);
   json read_messages(const Conversation& conversation, const json& message) const;
+  json open_group(const Conversation& conversation, const json& message);
+  json open_branch(Conversation& conversation, const json& message);
 
   struct EndAwaiter;
 
@@ -80,6 +87,16 @@ class Session : public std::enable_shared_from_this<Session> {
   bool ended_ = false;
   coro::coroutine_handle<> end_waiter_;
   std::unique_ptr<observe::RunObservation> observation_;
+  std::unique_ptr<flow::RunModelEntry> run_model_;                          // a group's judge model calls through the run's chain
+  std::unordered_map<std::uint64_t, std::shared_ptr<BranchGroup>> groups_;  // until every member opened and the wait came
+  struct Member {
+    std::shared_ptr<BranchGroup> group;
+    std::size_t index;
+  };
+  std::unordered_map<std::uint64_t, Member> members_;  // branch conversation -> its group
+  std::uint64_t next_group_ = 1;
+  // Each branch's cancel scope, registered for the chains of its place (pipeline/cancel_scope.hpp).
+  std::unordered_map<std::uint64_t, std::unique_ptr<pipeline::CancelScopeEntry>> scope_entries_;
 };
 
 // The directive runs of an engine, by run id.

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "agent/content.hpp"
 #include "flow/flow_error.hpp"
+#include "flow/run_models.hpp"
 #include "flow/user_call.hpp"
 
 namespace lmthing::flow {
@@ -45,8 +47,14 @@ AggregationSpec read_aggregation(const FieldReader& fields, std::vector<std::str
       fields.fail("\"minSuccess\" is " + std::to_string(spec.min_success) + " but there are only " + std::to_string(n) + " tasks");
   }
   spec.compare = fields.optional_string("compare");
-  spec.judge = fields.optional_string("judge");
-  if ((spec.compare || spec.judge) && (spec.kind == Aggregation::All || spec.kind == Aggregation::First))
+  if (fields.has("judge") && fields.at("judge").is_object()) {
+    const FieldReader judge(fields.at("judge"), fields.where() + ": judge");
+    judge.only({"model", "instructions"}, "field");
+    spec.judge_model = JudgeModel{judge.optional_string("model").value_or(""), judge.optional_string("instructions", true).value_or("")};
+  } else {
+    spec.judge = fields.optional_string("judge");
+  }
+  if ((spec.compare || spec.judged()) && (spec.kind == Aggregation::All || spec.kind == Aggregation::First))
     fields.fail(std::string("compare/judge apply to 'majority' and 'consensus', not to '") + kind + "'");
   return spec;
 }
@@ -71,7 +79,7 @@ Task<bool> Join::add(const pipeline::CallEnv& env, std::size_t task, std::option
       else
         groups_[group].push_back(task);
       if (spec_.kind == Aggregation::Majority && groups_[group].size() * 2 > n && successes_ >= spec_.min_success) {
-        decide(*values_[groups_[group].front()]);
+        decide(*values_[groups_[group].front()], groups_[group].front());
         co_return true;
       }
     }
@@ -84,7 +92,7 @@ Task<bool> Join::add(const pipeline::CallEnv& env, std::size_t task, std::option
   if (successes_ + remaining < spec_.min_success) {
     fail("PARALLEL_MIN_SUCCESS",
          std::to_string(successes_) + " of " + std::to_string(n) + " tasks succeeded, minSuccess is " + std::to_string(spec_.min_success));
-  } else if (spec_.kind == Aggregation::Majority && !spec_.judge && (largest_group() + remaining) * 2 <= n) {
+  } else if (spec_.kind == Aggregation::Majority && !spec_.judged() && (largest_group() + remaining) * 2 <= n) {
     fail("PARALLEL_NO_MAJORITY",
          "no answer can reach a majority (" + std::to_string(largest_group()) + " of " + std::to_string(n) + " agree at most)");
   }
@@ -115,9 +123,11 @@ Task<json> Join::result(const pipeline::CallEnv& env, const WireError& missing) 
       if (agreed) {
         for (const auto& group : groups_)
           if (group.size() == largest) {
-            decide(*values_[group.front()]);
+            decide(*values_[group.front()], group.front());
             break;
           }
+      } else if (spec_.judge_model) {
+        co_await judge_with_model(env);
       } else if (spec_.judge) {
         std::optional<WireError> judged;
         json value;
@@ -175,9 +185,92 @@ Task<json> Join::judge(const pipeline::CallEnv& env) {
   co_return co_await call_callback(env, *spec_.judge, json::array({results}), spec_.label + " judge");
 }
 
-void Join::decide(json value) {
+Task<void> Join::judge_with_model(const pipeline::CallEnv& env) {
+  const bool majority = spec_.kind == Aggregation::Majority;
+  const RunModel* run_model = model_of(*env.tree, env.run);
+  if (!run_model) {
+    fail("PARALLEL_JUDGE_FAILED", "the judge model needs a live run to call it through (run " + std::to_string(env.run) + " has no model)");
+    co_return;
+  }
+  const std::string model = spec_.judge_model->model.empty() ? run_model->model : spec_.judge_model->model;
+  json candidates = json::object();
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < spec_.tasks.size(); ++i)
+    if (values_[i]) {
+      candidates[spec_.tasks[i]] = *values_[i];
+      names.push_back(spec_.tasks[i]);
+    }
+  std::string system =
+      "You judge the answers that " + std::to_string(spec_.tasks.size()) +
+      " independent attempts gave to the same task. The candidates below are keyed by attempt name. Two answers agree when they say "
+      "the same thing, in whatever words. " +
+      (majority ? "Find the answer that more than half of all " + std::to_string(spec_.tasks.size()) + " attempts support."
+                : "Find the answer that every candidate supports.") +
+      " Reply with JSON only: {\"winner\": \"<attempt name>\"} naming one candidate that gives that answer, or {\"winner\": null} when "
+      "no answer has that support.";
+  if (!spec_.judge_model->instructions.empty()) system += "\n\n" + spec_.judge_model->instructions;
+  const json messages = json::array({json{{"role", "user"}, {"content", "Candidates:\n" + candidates.dump(2)}}});
+  json winner_schema{{"type", json::array({"string", "null"})}, {"enum", names}};
+  winner_schema["enum"].push_back(nullptr);
+  const json schema{
+      {"type", "object"}, {"properties", json{{"winner", winner_schema}}}, {"required", json::array({"winner"})}, {"additionalProperties", false}};
+  pipeline::Call call;
+  call.kind = pipeline::CallKind::Model;
+  call.env = &env;
+  call.target = model;
+  call.input = json{{"step", "judge"},        {"system", system},         {"messages", messages},
+                    {"tools", json::array()}, {"params", json::object()}, {"responseFormat", json{{"type", "json"}, {"schema", schema}}},
+                    {"purpose", "judge"}};
+  call.context = json{{"stepNumber", nullptr}};
+  call.messages = &messages;
+  json event{{"type", "parallel-judge"}, {"group", spec_.label}, {"model", model}, {"candidates", names}};
+  if (!spec_.name.empty()) event["parallel"] = spec_.name;
+  json response;
+  try {
+    response = co_await run_model->chain->call(std::move(call));
+  } catch (const OpFailed& e) {
+    if (e.error.kind == "aborted" || env.cancelled()) throw;
+    event["error"] = e.error.message;
+    env.emit(std::move(event));
+    fail("PARALLEL_JUDGE_FAILED", "the judge model \"" + model + "\" failed: " + e.error.message);
+    co_return;
+  }
+  const std::string text = agent::text_of(response["content"]);
+  event["usage"] = response.value("usage", json::object());
+  event["text"] = text;
+  const json answer = json::parse(agent::json_body(text), nullptr, false);
+  const std::string expected = "expected {\"winner\": one of " + protocol::joined(names) + ", or null}";
+  std::string invalid;
+  std::optional<std::size_t> winner;
+  if (answer.is_discarded() || !answer.is_object() || !answer.contains("winner") || !(answer["winner"].is_string() || answer["winner"].is_null())) {
+    invalid = "the judge model \"" + model + "\" answered " + (text.size() > 200 ? text.substr(0, 200) + "..." : text) + "; " + expected;
+  } else if (answer["winner"].is_string()) {
+    const std::string named = answer["winner"].get<std::string>();
+    auto it = std::find(names.begin(), names.end(), named);
+    if (it == names.end()) {
+      invalid = "the judge model \"" + model + "\" named \"" + named + "\", which is not a candidate";
+      if (auto guess = protocol::nearest(named, names)) invalid += " (did you mean \"" + *guess + "\"?)";
+      invalid += "; " + expected;
+    } else {
+      winner = static_cast<std::size_t>(std::find(spec_.tasks.begin(), spec_.tasks.end(), named) - spec_.tasks.begin());
+    }
+  }
+  event["winner"] = winner ? json(spec_.tasks[*winner]) : json();
+  if (!invalid.empty()) event["error"] = invalid;
+  env.emit(std::move(event));
+  if (!invalid.empty())
+    fail("PARALLEL_JUDGE_INVALID", invalid);
+  else if (!winner)
+    fail(majority ? "PARALLEL_NO_MAJORITY" : "PARALLEL_NO_CONSENSUS",
+         "the judge model \"" + model + "\" found no answer that " + (majority ? "a majority" : "every task") + " supports");
+  else
+    decide(*values_[*winner], winner);
+}
+
+void Join::decide(json value, std::optional<std::size_t> winner) {
   decided_ = true;
   value_ = std::move(value);
+  if (winner) winner_ = winner;
 }
 
 void Join::fail(const std::string& code, const std::string& why) {

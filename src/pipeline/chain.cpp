@@ -1,6 +1,7 @@
 #include "pipeline/call.hpp"
 
 #include "observe/tree_observer.hpp"
+#include "pipeline/cancel_scope.hpp"
 #include "pipeline/registry.hpp"
 
 namespace lmthing::pipeline {
@@ -61,7 +62,9 @@ Task<json> Chain::op(Call call) const {
   if (call.kind == CallKind::Model) {
     json request = std::move(call.input);
     request["model"] = call.target;
-    json response = co_await env.loop.op(env.run, "model.generate", std::move(request), call.timeout_ms, "model \"" + call.target + "\"");
+    auto op = env.loop.op(env.run, "model.generate", std::move(request), call.timeout_ms, "model \"" + call.target + "\"");
+    auto scope = scope_of(env);  // a directive branch its group may cancel
+    json response = scope ? co_await scope->run(std::move(op)) : co_await std::move(op);
     if (!response.is_object() || !response.contains("content") || !response["content"].is_array())
       throw OpFailed(WireError{"provider", "the response of model \"" + call.target + "\" has no \"content\" array", json::object()});
     co_return response;
@@ -69,7 +72,9 @@ Task<json> Chain::op(Call call) const {
   const ToolBox::Entry* tool = env.tools ? env.tools->find(call.target) : nullptr;
   if (!tool) throw OpFailed(WireError{"callback", "tool \"" + call.target + "\" is not available here", json::object()});
   json payload{{"fn", tool->spec.callback}, {"args", json::array({std::move(call.input), std::move(call.context)})}};
-  co_return co_await env.loop.op(env.run, "callback.invoke", std::move(payload), call.timeout_ms, "tool \"" + call.target + "\"");
+  auto op = env.loop.op(env.run, "callback.invoke", std::move(payload), call.timeout_ms, "tool \"" + call.target + "\"");
+  auto scope = scope_of(env);
+  co_return scope ? co_await scope->run(std::move(op)) : co_await std::move(op);
 }
 
 std::shared_ptr<const Chain> build_chain(const Target& target) {

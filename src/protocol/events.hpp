@@ -28,7 +28,9 @@ inline const std::vector<std::string>& run_event_types() {
       // resources and pools (flow/resource.cpp, flow/resource_pool.cpp)
       "resource-initialized", "resource-unhealthy", "resource-cleanup", "pool-item", "pool-drained",
       // pipelines, parallel groups, batchers (flow/pipeline.cpp, parallel.cpp, batcher.cpp)
-      "pipeline-stage-start", "pipeline-stage-finish", "parallel-start", "parallel-finish", "batch-flush",
+      "pipeline-stage-start", "pipeline-stage-finish", "parallel-start", "parallel-finish", "parallel-judge", "batch-flush",
+      // branch groups (directive/branch_group.cpp)
+      "branch-group-start", "branch-group-finish",
       // context windows
       "context-trimmed", "context-summarized",
       // memories (docs/memory.md)

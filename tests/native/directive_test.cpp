@@ -405,3 +405,189 @@ TEST_CASE("a reply retries a rate-limited model call after Retry-After", "[direc
   REQUIRE(reply.has_value());
   REQUIRE((*reply)["value"]["text"] == "hello");
 }
+
+// ------------------------------------------------------------------- branch groups (L.branch options)
+
+namespace {
+
+struct Group {
+  json id;
+  std::vector<std::uint64_t> branches;
+  std::vector<int> replies;  // the reply command of each branch
+  std::vector<json> ops;     // each branch's model op
+  int wait = 0;
+};
+
+// Opens a group on the root with `options`, one member branch per name, a reply in flight on each
+// (their model ops started) and the group's wait sent.
+Group open_group(Rig& rig, const std::vector<std::string>& names, json options) {
+  Group g;
+  options["branches"] = names;
+  g.id = rig.ok("group", 0, options)["group"];
+  for (std::size_t i = 0; i < names.size(); ++i)
+    g.branches.push_back(rig.ok("branch", 0, {{"name", names[i]}, {"group", g.id}, {"member", i}})["conversation"].get<std::uint64_t>());
+  for (auto c : g.branches) {
+    g.replies.push_back(rig.next_id);
+    rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", c}});
+  }
+  for (const json& op : rig.new_ops())
+    if (op["op"] == "model.generate") g.ops.push_back(op);
+  REQUIRE(g.ops.size() == names.size());
+  g.wait = rig.next_id;
+  rig.send({{"type", "conversation.group.wait"}, {"run", Rig::kRun}, {"conversation", 0}, {"group", g.id}});
+  return g;
+}
+
+// Answers branch `i`'s model call with `text` and ends the branch with that text as its value.
+void finish(Rig& rig, const Group& g, std::size_t i, const std::string& text) {
+  rig.complete(g.ops[i], text_response(text));
+  REQUIRE(rig.reply_to(g.replies[i]).value()["ok"] == true);
+  rig.ok("end", g.branches[i], {{"ok", true}, {"value", text}});
+}
+
+bool was_cancelled(const Rig& rig, const json& op) {
+  return std::find(rig.host.cancelled.begin(), rig.host.cancelled.end(), op["id"].get<OpId>()) != rig.host.cancelled.end();
+}
+
+}  // namespace
+
+TEST_CASE("branch group 'first': the first branch to return wins, the others' model calls are cancelled", "[directive][branch-group]") {
+  Rig rig;
+  rig.start();
+  Group g = open_group(rig, {"slow", "fast", "slower"}, {{"aggregation", "first"}});
+  CHECK_FALSE(rig.reply_to(g.wait).has_value());
+  finish(rig, g, 1, "fast answer");
+  auto decided = rig.reply_to(g.wait);
+  REQUIRE(decided.has_value());
+  REQUIRE((*decided)["ok"] == true);
+  CHECK((*decided)["value"]["value"] == "fast answer");
+  CHECK((*decided)["value"]["winner"] == "fast");
+  CHECK((*decided)["value"]["branches"] == json{{"slow", "cancelled"}, {"fast", "success"}, {"slower", "cancelled"}});
+  // The losers' model ops were cancelled at the host and their replies failed with `aborted`.
+  CHECK(was_cancelled(rig, g.ops[0]));
+  CHECK(was_cancelled(rig, g.ops[2]));
+  CHECK_FALSE(was_cancelled(rig, g.ops[1]));
+  for (std::size_t i : {0u, 2u}) CHECK(rig.reply_to(g.replies[i]).value()["error"]["kind"] == "aborted");
+  // A cancelled branch's later directives fail at once, without an op; ending it still works.
+  CHECK(rig.error("append", g.branches[0], {{"message", user("more")}})["kind"] == "aborted");
+  CHECK(rig.new_ops().empty());
+  rig.ok("end", g.branches[0], {{"ok", false}, {"error", {{"message", "cancelled"}}}});
+  auto finish_events = std::vector<json>();
+  for (const auto& e : rig.run_events())
+    if (e["type"] == "branch-group-finish") finish_events.push_back(e);
+  REQUIRE(finish_events.size() == 1);
+  CHECK(finish_events[0]["winner"] == "fast");
+  CHECK(finish_events[0]["path"] == json::array({"root"}));
+}
+
+TEST_CASE("branch group 'majority' of 3: decided when two agree, or by a judge model", "[directive][branch-group]") {
+  {
+    Rig rig;
+    rig.start();
+    Group g = open_group(rig, {"0", "1", "2"}, {{"aggregation", "majority"}});
+    finish(rig, g, 0, "42");
+    CHECK_FALSE(rig.reply_to(g.wait).has_value());
+    finish(rig, g, 2, "42");
+    auto decided = rig.reply_to(g.wait);
+    REQUIRE(decided.has_value());
+    CHECK((*decided)["value"]["value"] == "42");
+    CHECK(was_cancelled(rig, g.ops[1]));  // no longer needed
+  }
+  {
+    Rig rig;
+    rig.start(json{{"default", "m:default"}, {"judge", "m:judge"}});
+    Group g = open_group(rig, {"0", "1", "2"}, {{"aggregation", "majority"}, {"judge", {{"model", "m:judge"}}}});
+    finish(rig, g, 0, "Paris");
+    finish(rig, g, 1, "paris, France");
+    finish(rig, g, 2, "Lyon");
+    auto ops = rig.new_ops();
+    REQUIRE(ops.size() == 1);
+    REQUIRE(ops[0]["op"] == "model.generate");
+    CHECK(ops[0]["model"] == "m:judge");
+    CHECK(ops[0]["step"] == "judge");
+    rig.complete(ops[0], text_response("{\"winner\": \"1\"}"));
+    auto decided = rig.reply_to(g.wait);
+    REQUIRE(decided.has_value());
+    REQUIRE((*decided)["ok"] == true);
+    CHECK((*decided)["value"]["value"] == "paris, France");
+    CHECK((*decided)["value"]["winner"] == "1");
+  }
+}
+
+TEST_CASE("branch group: minSuccess unmet lists each branch's error; the timeout cancels stragglers on the engine clock",
+          "[directive][branch-group]") {
+  {
+    Rig rig;
+    rig.start();
+    Group g = open_group(rig, {"a", "b"}, {{"aggregation", "all"}});
+    finish(rig, g, 0, "fine");
+    rig.complete(g.ops[1], text_response("x"));
+    rig.ok("end", g.branches[1], {{"ok", false}, {"error", {{"message", "b broke"}}}});
+    auto decided = rig.reply_to(g.wait);
+    REQUIRE(decided.has_value());
+    REQUIRE((*decided)["ok"] == false);
+    CHECK((*decided)["error"]["kind"] == "parallel");
+    CHECK((*decided)["error"]["code"] == "PARALLEL_MIN_SUCCESS");
+    CHECK((*decided)["error"]["errors"]["b"]["message"] == "b broke");
+    CHECK((*decided)["error"]["message"].get<std::string>().find("L.branch: 1 of 2 tasks succeeded, minSuccess is 2 (b: b broke)") == 0);
+  }
+  for (int min_success : {2, 3}) {
+    Rig rig;
+    rig.start();
+    Group g = open_group(rig, {"a", "b", "slow"}, {{"timeout", 5000}, {"minSuccess", min_success}});
+    // The group's timer started with it.
+    json timer;
+    for (const auto& op : rig.host.started)
+      if (op["op"] == "timer.sleep") timer = op;
+    REQUIRE(timer["ms"] == 5000);
+    finish(rig, g, 0, "A");
+    finish(rig, g, 1, "B");
+    CHECK_FALSE(rig.reply_to(g.wait).has_value());
+    rig.complete(timer, nullptr);  // 5 s pass
+    CHECK(was_cancelled(rig, g.ops[2]));
+    auto decided = rig.reply_to(g.wait);
+    REQUIRE(decided.has_value());
+    if (min_success == 2) {
+      REQUIRE((*decided)["ok"] == true);
+      CHECK((*decided)["value"]["value"] == json{{"a", "A"}, {"b", "B"}});
+      CHECK((*decided)["value"]["branches"]["slow"] == "error");
+    } else {
+      REQUIRE((*decided)["ok"] == false);
+      CHECK((*decided)["error"]["errors"]["slow"]["kind"] == "timeout");
+    }
+  }
+}
+
+TEST_CASE("branch group: bad options are refused naming the field", "[directive][branch-group]") {
+  Rig rig;
+  rig.start();
+  auto e = rig.error("group", 0, {{"branches", {"a", "b"}}, {"aggregaton", "first"}});
+  CHECK(e["message"].get<std::string>().find("did you mean \"aggregation\"") != std::string::npos);
+  e = rig.error("group", 0, {{"branches", {"a", "b"}}, {"aggregation", "first"}, {"compare", "f"}});
+  CHECK(e["message"].get<std::string>().find("compare/judge apply to 'majority' and 'consensus'") != std::string::npos);
+  e = rig.error("group", 0, {{"branches", {"a", "a"}}});
+  CHECK(e["message"].get<std::string>().find("branch \"a\" is named twice") != std::string::npos);
+  const json group = rig.ok("group", 0, {{"branches", {"a"}}})["group"];
+  e = rig.error("branch", 0, {{"name", "b"}, {"group", group}, {"member", 0}});
+  CHECK(e["message"].get<std::string>().find("has no member 0 named \"b\"") != std::string::npos);
+}
+
+TEST_CASE("branch group: a run that ends before its members settles the group (no waiter is left behind)", "[directive][branch-group]") {
+  Rig rig;
+  rig.start();
+  const json group = rig.ok("group", 0, {{"branches", {"a", "b"}}, {"timeout", 60000}})["group"];
+  rig.ok("branch", 0, {{"name", "a"}, {"group", group}, {"member", 0}});
+  const int wait = rig.next_id;
+  rig.send({{"type", "conversation.group.wait"}, {"run", Rig::kRun}, {"conversation", 0}, {"group", group}});
+  rig.ok("end", 0, {{"ok", true}});
+  auto settled = rig.reply_to(wait);
+  REQUIRE(settled.has_value());
+  CHECK((*settled)["error"]["code"] == "PARALLEL_MIN_SUCCESS");
+  CHECK((*settled)["error"]["errors"]["a"]["message"] == "L.branch: the run ended before this branch did");
+  CHECK(rig.engine.active_runs() == 0);
+  bool timer_cancelled = false;
+  for (const auto& op : rig.host.started)
+    if (op["op"] == "timer.sleep")
+      timer_cancelled = std::find(rig.host.cancelled.begin(), rig.host.cancelled.end(), op["id"].get<OpId>()) != rig.host.cancelled.end();
+  CHECK(timer_cancelled);
+}

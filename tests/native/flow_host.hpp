@@ -23,6 +23,8 @@ struct FlowHost {
   Random* random = nullptr;            // set: one pending callback, picked at random, completes per wait
   std::size_t max_pending = 0;         // callbacks started and not answered at once, at most
   std::vector<std::string> also_wait;  // other commands the model waits for
+  // Answers a judge model call (model.generate with step "judge") with this text.
+  std::function<std::string(const json& op)> judge;
   bool posted = false;
 
   void operator()(Harness& h) {
@@ -47,7 +49,12 @@ struct FlowHost {
       if (chosen && h.host.started[i]["op"] == "callback.invoke" && i != *chosen) continue;
       const json& op = h.host.started[i];
       const OpId id = op["id"].get<OpId>();
-      if (op["op"] == "model.generate") {
+      if (op["op"] == "model.generate" && op.value("step", json()) == "judge") {
+        REQUIRE(judge);
+        answered.insert(i);
+        h.post(Harness::done_ok(id, response({text_part(judge(op))})));
+        progressed = true;
+      } else if (op["op"] == "model.generate") {
         if (!replied) continue;
         answered.insert(i);
         h.post(Harness::done_ok(id, response({text_part("done")})));

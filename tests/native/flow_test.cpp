@@ -238,6 +238,70 @@ TEST_CASE("parallel: 'majority' with no majority fails naming the aggregation; '
   }
 }
 
+TEST_CASE("parallel: a judge model decides free text that does not agree, with one call through the run's model chain", "[parallel][judge]") {
+  Harness h;
+  FlowHost host;
+  host.command = command("parallel.run", "p", nullptr);
+  host.callbacks["task:a"] = [](const json&) { return json("Paris"); };
+  host.callbacks["task:b"] = [](const json&) { return json("It is Paris, of course."); };
+  host.callbacks["task:c"] = [](const json&) { return json("Lyon"); };
+  std::vector<json> judged;
+  host.judge = [&](const json& op) {
+    judged.push_back(op);
+    return std::string("```json\n{\"winner\": \"b\"}\n```");
+  };
+  json reply = run_flow(h, host,
+                        parallel_spec({{"tasks", tasks({"a", "b", "c"})},
+                                       {"aggregation", "majority"},
+                                       {"judge", {{"model", "m:judge"}, {"instructions", "Answers naming the same city agree."}}}}));
+  REQUIRE(reply["ok"] == true);
+  CHECK(reply["value"] == "It is Paris, of course.");
+  REQUIRE(judged.size() == 1);  // one call, after every task finished
+  const json& op = judged[0];
+  CHECK(op["model"] == "m:judge");
+  CHECK(op["purpose"] == "judge");
+  CHECK(mentions(op["system"].get<std::string>(), "more than half of all 3 attempts"));
+  CHECK(mentions(op["system"].get<std::string>(), "Answers naming the same city agree."));
+  const std::string asked = op["messages"][0]["content"].get<std::string>();
+  CHECK(mentions(asked, "\"a\": \"Paris\""));
+  CHECK(mentions(asked, "\"c\": \"Lyon\""));
+  CHECK(op["responseFormat"]["schema"]["properties"]["winner"]["enum"] == json::array({"a", "b", "c", nullptr}));
+  auto event = run_events(h, "parallel-judge").at(0);
+  CHECK(event["parallel"] == "p");
+  CHECK(event["winner"] == "b");
+  CHECK(event["candidates"] == json::array({"a", "b", "c"}));
+  CHECK(event["usage"]["totalTokens"] == 30);
+  CHECK(run_events(h, "parallel-finish").at(0)["winner"] == "b");
+}
+
+TEST_CASE("parallel: a judge model's garbage, unknown task or 'no winner' is a ParallelError naming the group", "[parallel][judge]") {
+  struct Case {
+    std::string answer;
+    std::string code;
+    std::string says;
+  };
+  for (const Case& c : {Case{"I think b is right", "PARALLEL_JUDGE_INVALID", "expected {\"winner\": one of a, b, or null}"},
+                        Case{"{\"winner\": \"bb\"}", "PARALLEL_JUDGE_INVALID", "named \"bb\", which is not a candidate (did you mean \"b\"?)"},
+                        Case{"{\"winner\": null}", "PARALLEL_NO_CONSENSUS", "found no answer that every task supports"}}) {
+    Harness h;
+    FlowHost host;
+    host.command = command("parallel.run", "p", nullptr);
+    host.callbacks["task:a"] = [](const json&) { return json("yes"); };
+    host.callbacks["task:b"] = [](const json&) { return json("no"); };
+    host.judge = [&](const json&) { return c.answer; };
+    json reply = run_flow(h, host, parallel_spec({{"tasks", tasks({"a", "b"})}, {"aggregation", "consensus"}, {"judge", json::object()}}));
+    INFO(reply.dump());
+    REQUIRE(reply["ok"] == false);
+    CHECK(reply["error"]["kind"] == "parallel");
+    CHECK(reply["error"]["code"] == c.code);
+    CHECK(reply["error"]["parallel"] == "p");
+    CHECK(mentions(message_of(reply), "parallel \"p\": "));
+    CHECK(mentions(message_of(reply), c.says));
+    // Without its own model the judge is the run's model.
+    CHECK(run_events(h, "parallel-judge").at(0)["model"] == h.host.started.at(0)["model"]);
+  }
+}
+
 TEST_CASE("parallel: the group's timeout cancels the stragglers; minSuccess decides whether that is a failure", "[parallel]") {
   for (int min_success : {2, 3}) {
     Harness h;
@@ -338,6 +402,9 @@ TEST_CASE("flow definitions: bad input is refused naming the definition and the 
   CHECK(mentions(refused(definitions({definition("parallel", "p", {{"tasks", tasks({"a"})}, {"aggregation", "majorty"}})})), "majority"));
   CHECK(mentions(refused(definitions({definition("parallel", "p", {{"tasks", tasks({"a", "b"})}, {"minSuccess", 3}})})),
                  "\"minSuccess\" is 3 but there are only 2 tasks"));
+  CHECK(mentions(
+      refused(definitions({definition("parallel", "p", {{"tasks", tasks({"a", "b"})}, {"aggregation", "majority"}, {"judge", {{"modle", "x"}}}})})),
+      "did you mean \"model\""));
   CHECK(mentions(refused(definitions({definition("parallel", "p", {{"tasks", tasks({"a"})}, {"aggregation", "first"}, {"minSuccess", 1}})})),
                  "does not apply to aggregation 'first'"));
   CHECK(mentions(refused(definitions({definition("batcher", "b", {{"maxSize", 0}, {"processor", "f"}})})), "maxSize"));

@@ -1,5 +1,5 @@
 // L.branch: one agent → its result, an array → a tuple, a record → a record.
-import { L } from 'lmthing';
+import { L, type BranchWinner } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -22,5 +22,19 @@ function* parent() {
   expectType<Equal<typeof caught.value, number | undefined>>();
   // @ts-expect-error -- a tuple has no third element
   tuple[2].toFixed();
+
+  // With options the engine aggregates: `first` gives {key, value}, `majority` the value, `all` maybe-missing entries.
+  const first = yield* L.branch([a, b], { aggregation: 'first' });
+  expectType<Equal<typeof first, BranchWinner<number, number | string>>>();
+  const firstOfRecord = yield* L.branch({ x: a, y: b }, { aggregation: 'first', timeout: 1000 });
+  expectType<Equal<typeof firstOfRecord, BranchWinner<'x', number> | BranchWinner<'y', string>>>();
+  const agreed = yield* L.branch([a, a, a], { aggregation: 'majority', compare: (p, q) => p === q, judge: { model: 'openai:gpt-4o-mini' } });
+  expectType<Equal<typeof agreed, number>>();
+  const some = yield* L.branch([a, b], { minSuccess: 1 });
+  expectType<Equal<typeof some, [number | undefined, string | undefined]>>();
+  const someOfRecord = yield* L.branch({ x: a, y: b }, { aggregation: 'all', minSuccess: 1 });
+  expectType<Equal<typeof someOfRecord, { x?: number; y?: string }>>();
+  // @ts-expect-error -- not an aggregation
+  yield* L.branch([a, b], { aggregation: 'fastest' });
 }
 void parent;
