@@ -145,9 +145,11 @@ void Session::handle(const json& command_id, const std::string& verb, const json
     value = json{{"key", *key}};
   } else if (verb == "tool.enable") {
     value = enable_tool(c, message);
+    publish_tools(c);
   } else if (verb == "tool.disable") {
     const std::string name = require_field(message, "name", value_t::string, where).get<std::string>();
     if (!c.disable_tool(name)) throw ProtocolError(where + ": tool \"" + name + "\" is not enabled in this conversation");
+    publish_tools(c);
     emit(c, json{{"type", "tool-disabled"}, {"name", name}});
     value = json{{"name", name}};
   } else if (verb == "branch") {
@@ -267,6 +269,14 @@ json Session::enable_tool(Conversation& c, const json& message) {
   c.enable_tool(pipeline::ToolBox::Entry{std::move(tool), std::move(chain)});
   emit(c, json{{"type", "tool-enabled"}, {"name", name}});
   return json{{"name", name}};
+}
+
+void Session::publish_tools(const Conversation& c) {
+  if (c.id() != 0) return;  // a branch's tools are its own replies'
+  if (root_tools_)
+    root_tools_->update(c.tools());
+  else
+    root_tools_ = std::make_unique<flow::RunToolsEntry>(*setup_.tree, run_, c.tools(), json{{"conversation", c.id()}});
 }
 
 json Session::read_messages(const Conversation& c, const json& message) const {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "directive/conversation.hpp"
+#include "flow/run_tools.hpp"
 #include "observe/run_observation.hpp"
 #include "pipeline/run_tree.hpp"
 #include "policy/human_desk.hpp"
@@ -64,6 +65,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static Task<json> call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation,
                               std::shared_ptr<const pipeline::ToolBox> tools, std::string name, json args, json context);
   json enable_tool(Conversation& conversation, const json& message);
+  // After the tools of `conversation` changed: the root conversation's are the run's (root_tools_).
+  void publish_tools(const Conversation& conversation);
   json read_messages(const Conversation& conversation, const json& message) const;
 
   struct EndAwaiter;
@@ -80,6 +83,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool ended_ = false;
   coro::coroutine_handle<> end_waiter_;
   std::unique_ptr<observe::RunObservation> observation_;
+  // The root conversation's tools, as the run's tools for workflow.tool (wctx.runTool, ctx.runTool).
+  std::unique_ptr<flow::RunToolsEntry> root_tools_;
 };
 
 // The directive runs of an engine, by run id.
