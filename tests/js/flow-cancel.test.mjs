@@ -29,9 +29,8 @@ test("a step's timeout cancels the tool it called with wctx.runTool: its abortSi
     },
     async (ctx) => {
       const error = await ctx.runWorkflow('wf').then(() => undefined, (e) => e);
-      const failedAt = events.length;
       await sleep(400); // the run stays live past the moment the tool answers
-      return { error, failedAt };
+      return { error };
     },
   );
   assert.ok(value.error instanceof WorkflowError, String(value.error));
@@ -48,18 +47,18 @@ test('ctx.runTool inside a parallel task is cancelled with the task when another
   const seen = [];
   const { value, error, events } = await whileLive(
     (ctx) => {
-      lateTool(ctx, seen);
+      lateTool(ctx, seen, 800);
       ctx.defParallel('race', {
         slow: async () => ctx.runTool('late', {}),
         fast: async () => {
-          await sleep(20);
+          await sleep(200);
           return 'fast';
         },
       }, { aggregation: 'first' });
     },
     async (ctx) => {
       const winner = await ctx.executeParallel('race');
-      await sleep(400);
+      await sleep(900);
       return winner;
     },
   );
@@ -99,7 +98,7 @@ test("a losing task's sub-agent (ctx.runAgent) is cancelled: its model call sees
           throw e;
         }),
         fast: async () => {
-          await sleep(50);
+          await sleep(300);
           return 'fast';
         },
       }, { aggregation: 'first' });
