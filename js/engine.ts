@@ -14,6 +14,7 @@ import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs } from './blob
 import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type WireError } from './errors.js';
+import { inOpScope } from './run/op-scope.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
@@ -560,7 +561,7 @@ export class Engine {
     const args = (Array.isArray(op.args) ? op.args : []) as JsonValue[];
     const context: CallbackContext = { signal, runId: op.run, opId: op.id };
     // Settled to {ok, value|error} before anything reaches the engine: a rejection never crosses.
-    this.settle(op.id, () => fn(...args, context));
+    this.settle(op.id, () => inOpScope(this, op.id, () => fn(...args, context)));
   }
 
   private cancelOp(id: number, reason: string): void {

@@ -4,6 +4,7 @@
  * so the bytes are read here and passed as `wasmBinary`). Both files are referenced literally
  * (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack, Next.js) carry them.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,9 +17,13 @@ import { EngineHost } from './run/host.js';
 import { installStorageHost } from './storage/host.js';
 import { installTokenizerHost } from './tokens/tokenizer-host.js';
 import { setLogFileOpener } from './observe/logger.js';
+import { setOpScopeStorage, type OpScope } from './run/op-scope.js';
 
 // defLogger's file output: one append per record (O_APPEND), so writers sharing a file never split a line.
 setLogFileOpener((path) => ({ write: (line) => appendFileSync(path, line) }));
+// What a callback starts through ctx (runTool, runAgent ...) is cancelled with the callback's op.
+const opScopes = new AsyncLocalStorage<OpScope>();
+setOpScopeStorage({ run: (scope, fn) => opScopes.run(scope, fn), current: () => opScopes.getStore() });
 
 export * from './common.js';
 export type { CreateEngineOptions } from './engine-options.js';

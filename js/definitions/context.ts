@@ -43,6 +43,7 @@ import type { EmbeddingModel, EmbedResult, LanguageModel } from '../providers/ty
 import { checkRecording, metricKind, type MetricConfig, type MetricType } from '../observe/metrics.js';
 import { LoggerGroup, loggerKind, type Logger, type LoggerConfig } from '../observe/logger.js';
 import { tracingKind, type TracingConfig } from '../observe/tracing.js';
+import { scopeField } from '../run/op-scope.js';
 import { interventionRequest, type HumanInterventionEvent } from '../observe/intervention.js';
 import { addEventHandler, checkCustomEventName, type CustomEvent, type EventHandler, type EventOptions, type LifecycleEvent, type LifecycleEventName } from '../observe/lifecycle.js';
 
@@ -432,7 +433,7 @@ export class DefinitionContext {
     c.checkOptions(`ctx.runWorkflow("${name}")`, options, { state: c.object });
     const fields: Record<string, unknown> = { run: run.runId, name, input: input ?? null };
     if (options.state !== undefined) fields.state = options.state;
-    return (await run.engine.request('workflow.run', fields)) as WorkflowResult<Output>;
+    return (await run.engine.request('workflow.run', { ...fields, ...scopeField(run.engine) })) as WorkflowResult<Output>;
   }
 
   // ---- resources (docs/orchestration.md)
@@ -474,7 +475,7 @@ export class DefinitionContext {
    */
   async executePipeline<Output = unknown>(name: string, input?: unknown): Promise<Output> {
     const run = this.live('executePipeline', pipelineKind, name);
-    return (await run.engine.request('pipeline.run', { run: run.runId, name, input: input ?? null })) as Output;
+    return (await run.engine.request('pipeline.run', { run: run.runId, ...scopeField(run.engine), name, input: input ?? null })) as Output;
   }
 
   /**
@@ -493,7 +494,7 @@ export class DefinitionContext {
    */
   async executeParallel<Output = unknown>(name: string, input?: unknown): Promise<Output> {
     const run = this.live('executeParallel', parallelKind, name);
-    return (await run.engine.request('parallel.run', { run: run.runId, name, input: input ?? null })) as Output;
+    return (await run.engine.request('parallel.run', { run: run.runId, ...scopeField(run.engine), name, input: input ?? null })) as Output;
   }
 
   /** Defines a batcher: {@link batch} items are grouped up to `maxSize` or `maxWait` ms and processed together. */
@@ -516,13 +517,13 @@ export class DefinitionContext {
    */
   async runTool<Result = unknown>(name: string, args?: unknown): Promise<Result> {
     const run = this.live('runTool');
-    return (await run.engine.request('workflow.tool', { run: run.runId, name, args: args ?? {} })) as Result;
+    return (await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {} })) as Result;
   }
 
   /** Calls `defAgent` `name` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
   async runAgent<Result = unknown>(name: string, args?: unknown): Promise<Result> {
     const run = this.live('runAgent');
-    return agentAnswer(await run.engine.request('workflow.tool', { run: run.runId, name, args: args ?? {} })) as Result;
+    return agentAnswer(await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {} })) as Result;
   }
 
   // ---- memory (docs/memory.md)

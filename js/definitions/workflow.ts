@@ -237,7 +237,9 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
   };
   const request = (what: string, type: string, fields: Record<string, unknown>) => {
     const e = live(what);
-    return e.waitOnEngine(call.opId, e.request(type, { run: call.runId, ...fields }));
+    // `scope`: the tools and agents the step starts are cancelled with its op (a timeout, a lost race).
+    const scope = type.startsWith('workflow.') ? { scope: call.opId } : {};
+    return e.waitOnEngine(call.opId, e.request(type, { run: call.runId, ...scope, ...fields }));
   };
   return {
     workflow: w.workflow,

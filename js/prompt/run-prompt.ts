@@ -303,6 +303,8 @@ interface RunPlace {
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
   /** A sub-agent's name in its parent's path. */
   name?: string;
+  /** A sub-agent: the op of the tool call that started it (cancelling that op cancels the run). */
+  parentOp?: number;
   responseSchema?: unknown;
 }
 
@@ -428,6 +430,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     };
     if (collected.role !== undefined) spec.role = collected.role;
     if (place.parent) spec.parentRun = place.parent.runId;
+    if (place.parentOp !== undefined) spec.parentOp = place.parentOp;
     if (place.parent) spec.agent = place.name ?? 'agent';
     if (storage) spec.storage = storage.name;
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
@@ -657,6 +660,7 @@ async function runAgent(
     parentSpan: env.span,
     parent,
     name: def.name,
+    parentOp: env.call.opId,
     responseSchema: def.options.responseSchema,
   });
   try {

@@ -14,33 +14,20 @@ namespace {
 
 constexpr const char* kWhere = "run.start spec (prompt)";
 
-const std::vector<std::string> kSpecFields = {"kind",
-                                              "model",
-                                              "systems",
-                                              "variables",
-                                              "messages",
-                                              "tools",
-                                              "hooks",
-                                              "stopWhen",
-                                              "responseSchema",
-                                              "responseSchemaRetries",
-                                              "options",
-                                              "retry",
-                                              "fallback",
-                                              "circuitBreaker",
-                                              "definitions",
-                                              "limits",
-                                              "parentRun",
-                                              "seed",
-                                              "host",
-                                              "path",
-                                              "responseValidator",
-                                              "storage",
-                                              "sessionId",
-                                              "agent",
-                                              "cache",
-                                              "observe",
-                                              "role"};
+const std::vector<std::string> kSpecFields = {"kind",           "model",
+                                              "systems",        "variables",
+                                              "messages",       "tools",
+                                              "hooks",          "stopWhen",
+                                              "responseSchema", "responseSchemaRetries",
+                                              "options",        "retry",
+                                              "fallback",       "circuitBreaker",
+                                              "definitions",    "limits",
+                                              "parentRun",      "parentOp",
+                                              "seed",           "host",
+                                              "path",           "responseValidator",
+                                              "storage",        "sessionId",
+                                              "agent",          "cache",
+                                              "observe",        "role"};
 const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }

@@ -161,9 +161,11 @@ void Session::handle(const json& command_id, const std::string& verb, const json
     value = json{{"key", *key}};
   } else if (verb == "tool.enable") {
     value = enable_tool(c, message);
+    publish_tools(c);
   } else if (verb == "tool.disable") {
     const std::string name = require_field(message, "name", value_t::string, where).get<std::string>();
     if (!c.disable_tool(name)) throw ProtocolError(where + ": tool \"" + name + "\" is not enabled in this conversation");
+    publish_tools(c);
     emit(c, json{{"type", "tool-disabled"}, {"name", name}});
     value = json{{"name", name}};
   } else if (verb == "branch") {
@@ -350,6 +352,14 @@ json Session::open_group(const Conversation& c, const json& message) {
   groups_.emplace(group->id(), group);
   group->start(shared_from_this(), env_of(c));
   return json{{"group", group->id()}};
+}
+
+void Session::publish_tools(const Conversation& c) {
+  if (c.id() != 0) return;  // a branch's tools are its own replies'
+  if (root_tools_)
+    root_tools_->update(c.tools());
+  else
+    root_tools_ = std::make_unique<flow::RunToolsEntry>(*setup_.tree, run_, c.tools(), json{{"conversation", c.id()}});
 }
 
 json Session::read_messages(const Conversation& c, const json& message) const {

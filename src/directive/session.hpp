@@ -15,6 +15,7 @@
 #include "directive/branch_group.hpp"
 #include "directive/conversation.hpp"
 #include "flow/run_models.hpp"
+#include "flow/run_tools.hpp"
 #include "observe/run_observation.hpp"
 #include "pipeline/run_tree.hpp"
 #include "policy/human_desk.hpp"
@@ -69,6 +70,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static Task<json> call_tool(std::shared_ptr<Session> self, std::shared_ptr<Conversation> conversation,
                               std::shared_ptr<const pipeline::ToolBox> tools, std::string name, json args, json context);
   json enable_tool(Conversation& conversation, const json& message);
+  // After the tools of `conversation` changed: the root conversation's are the run's (root_tools_).
+  void publish_tools(const Conversation& conversation);
   json read_messages(const Conversation& conversation, const json& message) const;
   json open_group(const Conversation& conversation, const json& message);
   json open_branch(Conversation& conversation, const json& message);
@@ -97,6 +100,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t next_group_ = 1;
   // Each branch's cancel scope, registered for the chains of its place (pipeline/cancel_scope.hpp).
   std::unordered_map<std::uint64_t, std::unique_ptr<pipeline::CancelScopeEntry>> scope_entries_;
+  // The root conversation's tools, as the run's tools for workflow.tool (wctx.runTool, ctx.runTool).
+  std::unique_ptr<flow::RunToolsEntry> root_tools_;
 };
 
 // The directive runs of an engine, by run id.

@@ -142,6 +142,8 @@ void Engine::start_run(const json& command_id, const json& message) {
     body = prepare_simple_run(loop_, run, kind, spec);
   }
   runs_.emplace(run, std::move(live));
+  // A sub-agent started by a tool call: cancelling that call's op cancels the run (Loop::link_run).
+  if (spec.contains("parentOp")) loop_.link_run(protocol::require_id(spec, "parentOp", "run.start spec"), run);
   loop_.spawn(reply_when_done(loop_, command_id, std::move(body), [this, run] { finish_run(run); }));
 }
 

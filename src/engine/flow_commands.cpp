@@ -15,11 +15,19 @@ using protocol::ProtocolError;
 
 namespace {
 
-// The environment of live run `run`, with its tools.
-pipeline::CallEnv env_in(const EnvOfRun& env_of, RunId run, const std::string& where) {
+// The environment of live run `run`, with its tools, in the cancellation scope the command names:
+// `scope`, the id of the callback op whose callback sent it (a workflow step's, a parallel task's),
+// so that what it starts is cancelled with that op (Loop::cancel_scope).
+pipeline::CallEnv env_in(const EnvOfRun& env_of, RunId run, const std::string& where, const json& message) {
   pipeline::CallEnv env = env_of(run, where);
-  env.tools = flow::tools_of(*env.tree, run);
+  if (const flow::RunTools::Entry* tools = flow::tools_of(*env.tree, run)) env.tools = tools->tools;
+  if (message.contains("scope")) env.scope = protocol::require_id(message, "scope", where);
   return env;
+}
+
+// Spawns `body` (replying to `id`) in the scope of `env`.
+void spawn_scoped(Loop& loop, const pipeline::CallEnv& env, const json& id, Task<json> body) {
+  loop.spawn(reply_when_done(loop, id, std::move(body)), env.scope);
 }
 
 // Each owns its environment until the work is done.
@@ -31,7 +39,7 @@ Task<json> run_workflow(pipeline::CallEnv env, std::string name, json input, std
 // A call from a workflow step, pipeline stage or parallel task (runTool / runAgent): the same
 // tool-call and tool-result / tool-error events as a call the model makes (so onToolStart and
 // onToolEnd see it), with no step number; a failure still goes to the caller.
-Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entry, json args, std::string call_id) {
+Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entry, json args, std::string call_id, json context) {
   json event{{"type", "tool-call"}, {"stepNumber", nullptr}, {"toolCallId", call_id}, {"toolName", entry->spec.name}, {"args", args}};
   env.emit(event);
   pipeline::Call call;
@@ -39,7 +47,8 @@ Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entr
   call.env = &env;
   call.target = entry->spec.name;
   call.input = std::move(args);
-  call.context = json{{"toolCallId", std::move(call_id)}, {"toolName", entry->spec.name}, {"stepNumber", nullptr}};
+  context.update(json{{"toolCallId", std::move(call_id)}, {"toolName", entry->spec.name}, {"stepNumber", nullptr}});
+  call.context = std::move(context);
   json value;
   try {
     value = co_await entry->chain->call(std::move(call));
@@ -86,16 +95,15 @@ T& definition(const pipeline::CallEnv& env, const std::string& type, const char*
 void handle_flow_run(Loop& loop, pipeline::CallEnv env, const std::string& type, const json& id, const json& message) {
   protocol::FieldReader fields(message, type);
   const bool batch = type == "batch.add";
-  fields.only({"type", "id", "run", "name", batch ? "item" : "input"}, "field");
+  fields.only({"type", "id", "run", "scope", "name", batch ? "item" : "input"}, "field");
   const std::string name = fields.string("name");
   json value = message.value(batch ? "item" : "input", json());
   if (type == "pipeline.run")
-    loop.spawn(reply_when_done(loop, id, run_pipeline(env, &definition<flow::Pipeline>(env, type, "pipeline", name), std::move(value))));
+    spawn_scoped(loop, env, id, run_pipeline(env, &definition<flow::Pipeline>(env, type, "pipeline", name), std::move(value)));
   else if (type == "parallel.run")
-    loop.spawn(reply_when_done(loop, id, run_parallel(env, &definition<flow::Parallel>(env, type, "parallel", name), std::move(value))));
+    spawn_scoped(loop, env, id, run_parallel(env, &definition<flow::Parallel>(env, type, "parallel", name), std::move(value)));
   else
-    loop.spawn(
-        reply_when_done(loop, id, add_to_batch(env, definition<flow::Batcher>(env, type, "batcher", name).shared_from_this(), std::move(value))));
+    spawn_scoped(loop, env, id, add_to_batch(env, definition<flow::Batcher>(env, type, "batcher", name).shared_from_this(), std::move(value)));
 }
 
 }  // namespace
@@ -107,26 +115,28 @@ bool is_flow_command(const std::string& type) {
 bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& type, const json& id, const json& message) {
   if (!is_flow_command(type)) return false;
   if (type.rfind("workflow.", 0) != 0) {
-    handle_flow_run(loop, env_in(env_of, protocol::require_id(message, "run", type), type), type, id, message);
+    handle_flow_run(loop, env_in(env_of, protocol::require_id(message, "run", type), type, message), type, id, message);
     return true;
   }
   protocol::FieldReader fields(message, type);
   if (type == "workflow.run")
-    fields.only({"type", "id", "run", "name", "input", "state"}, "field");
+    fields.only({"type", "id", "run", "scope", "name", "input", "state"}, "field");
   else if (type == "workflow.tool")
-    fields.only({"type", "id", "run", "name", "args"}, "field");
+    fields.only({"type", "id", "run", "scope", "name", "args"}, "field");
   else if (type == "workflow.emit")
-    fields.only({"type", "id", "run", "workflow", "execution", "step", "data"}, "field");
+    fields.only({"type", "id", "run", "scope", "workflow", "execution", "step", "data"}, "field");
   else
     throw ProtocolError("unknown command type \"" + type + "\" (expected workflow.run, workflow.tool or workflow.emit)");
   const RunId run = protocol::require_id(message, "run", type);
-  pipeline::CallEnv env = env_in(env_of, run, type);
+  pipeline::CallEnv env = env_in(env_of, run, type, message);
   if (type == "workflow.emit") {
-    env.emit(json{{"type", "workflow-event"},
-                  {"workflow", fields.string("workflow")},
-                  {"execution", message.value("execution", json())},
-                  {"step", fields.string("step")},
-                  {"data", message.value("data", json())}});
+    // A step that was cancelled (its scope) emits nothing more.
+    if (!env.cancelled())
+      env.emit(json{{"type", "workflow-event"},
+                    {"workflow", fields.string("workflow")},
+                    {"execution", message.value("execution", json())},
+                    {"step", fields.string("step")},
+                    {"data", message.value("data", json())}});
     loop.emit(protocol::reply_ok(id, json::object()));
     return true;
   }
@@ -139,11 +149,14 @@ bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
     }
     std::optional<json> state;
     if (message.contains("state")) state = message["state"];
-    loop.spawn(reply_when_done(loop, id, run_workflow(std::move(env), name, message.value("input", json()), std::move(state))));
+    json input = message.value("input", json());
+    spawn_scoped(loop, env, id, run_workflow(env, name, std::move(input), std::move(state)));
     return true;
   }
-  if (!env.tools)
-    throw ProtocolError(type + ": run " + std::to_string(run) + " has no tools to call (workflow steps call the tools of a prompt run)");
+  const flow::RunTools::Entry* tools = flow::tools_of(*env.tree, run);
+  if (!tools)
+    throw ProtocolError(type + ": run " + std::to_string(run) +
+                        " has no tools to call (the tools of a prompt run, or those enabled in a directive run's root conversation)");
   const pipeline::ToolBox::Entry* entry = env.tools->find(name);
   if (!entry) {
     std::string message_text = type + ": unknown tool or agent \"" + name + "\" (";
@@ -152,7 +165,7 @@ bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
     throw ProtocolError(message_text + "defined: " + (names.empty() ? std::string("none") : protocol::joined(names)) + ")");
   }
   json args = message.value("args", json::object());
-  loop.spawn(reply_when_done(loop, id, call_tool(std::move(env), entry, std::move(args), "workflow-" + std::to_string(next_tool_call++))));
+  spawn_scoped(loop, env, id, call_tool(env, entry, std::move(args), "workflow-" + std::to_string(next_tool_call++), tools->context));
   return true;
 }
 

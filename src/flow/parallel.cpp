@@ -106,7 +106,7 @@ Task<json> run_parallel(const pipeline::CallEnv& env, const Parallel& p, json in
       json{{"type", "parallel-start"}, {"parallel", p.name}, {"aggregation", aggregation_name(p.aggregation.kind)}, {"tasks", p.aggregation.tasks}});
   Group group(env, p, std::move(input));
   Join join(p.aggregation);
-  TaskGroup tasks(env.loop);
+  TaskGroup tasks(env.loop, co_await current_scope());
   std::size_t next = 0;
   // Compare and judge callbacks run in the caller's environment, outside the group's timeout.
   while (next < p.tasks.size() || tasks.running() > 0 || !group.finished.empty()) {

@@ -13,14 +13,15 @@ namespace lmthing::flow {
 
 class TaskGroup {
  public:
-  explicit TaskGroup(Loop& loop) : loop_(loop) {}
+  // `scope`: the cancellation scope of the parent (co_await current_scope()), which its children share.
+  explicit TaskGroup(Loop& loop, std::uint64_t scope = 0) : loop_(loop), scope_(scope) {}
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
 
   // Starts `child` on the loop (it runs from the next turn of the ready queue).
   void start(Task<void> child) {
     ++running_;
-    children_.push_back(wrap(std::move(child)));
+    children_.push_back(wrap(std::move(child)).in_scope(scope_));
     loop_.schedule(children_.back().handle());
   }
 
@@ -63,6 +64,7 @@ class TaskGroup {
   }
 
   Loop& loop_;
+  std::uint64_t scope_;
   std::list<Task<void>> children_;
   std::size_t running_ = 0;
   std::size_t finished_ = 0;

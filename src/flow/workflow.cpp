@@ -218,7 +218,7 @@ class Execution {
     while (end < w_.steps.size() && w_.steps[end].parallel) count_visit(end++);
     std::vector<StepOutcome> outcomes(end - first);
     std::exception_ptr fatal;
-    TaskGroup tasks(env_.loop);
+    TaskGroup tasks(env_.loop, co_await current_scope());
     auto member = [&](std::size_t i) -> Task<void> {
       try {
         outcomes[i - first] = co_await run_step(i, nullptr);
@@ -254,7 +254,7 @@ class Execution {
     }
     std::optional<std::pair<std::size_t, WireError>> failure;
     std::exception_ptr fatal;
-    TaskGroup tasks(env_.loop);
+    TaskGroup tasks(env_.loop, co_await current_scope());
     auto member = [&](std::size_t i) -> Task<void> {
       // A step's failure (or the workflow's end) is kept for when the steps in flight have finished.
       try {

@@ -81,10 +81,12 @@ struct CallEnv {
   std::string host;  // opaque routing string for approval.ask / interaction.ask
   json path;         // branch path of the events, e.g. ["root"] or ["root", "0"]
   std::shared_ptr<const ToolBox> tools;
+  OpId scope = 0;  // the cancellation scope of the work done here (Loop::cancel_scope), 0 for none
 
   // Emits `event` as a run event of this run, with this place's path.
   void emit(json event) const;
-  bool cancelled() const { return loop.run_cancelled(run); }
+  // The run was cancelled, or the scope of this work was (nothing more of it should happen).
+  bool cancelled() const { return loop.run_cancelled(run) || loop.scope_cancelled(scope) != nullptr; }
 };
 
 struct Call {

@@ -20,8 +20,8 @@ std::string format_ms(double ms) {
   return json(ms).dump();
 }
 
-void OpAwaiter::await_suspend(coro::coroutine_handle<> waiter) {
-  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, label_, waiter, &outcome_, id_out_);
+void OpAwaiter::start(coro::coroutine_handle<> waiter, OpId scope) {
+  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, label_, waiter, &outcome_, id_out_, scope);
 }
 
 json OpAwaiter::await_resume() {
@@ -35,7 +35,7 @@ Loop::~Loop() {
 }
 
 void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
-                    OpOutcome* outcome, OpId* id_out) {
+                    OpOutcome* outcome, OpId* id_out, OpId scope) {
   if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
     outcome->error = cancelled->second;
@@ -43,10 +43,17 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
     schedule(waiter);
     return;
   }
+  if (const WireError* cancelled = scope_cancelled(scope)) {
+    outcome->ok = false;
+    outcome->error = *cancelled;
+    schedule(waiter);
+    return;
+  }
   const OpId id = next_op_id_++;
   if (id_out) *id_out = id;
   PendingOp entry{run, waiter, outcome, 0, false, {}};
   entry.kind = kind;
+  entry.scope = scope;
   if (timeout_ms > 0) {
     const OpId timer = next_op_id_++;
     entry.linked = timer;
@@ -119,7 +126,9 @@ void Loop::complete_op(json& message) {
     pending_.erase(guarded);
     send_cancel(op.linked, "timeout");
     target.linked = 0;
-    finish(op.linked, target, OpOutcome{false, json(), WireError{"timeout", op.timeout_message, json::object()}});
+    const WireError error{"timeout", op.timeout_message, json::object()};
+    finish(op.linked, target, OpOutcome{false, json(), error});
+    gave_up(op.linked, error);
     return;
   }
   finish(id, op, std::move(outcome));
@@ -138,6 +147,7 @@ bool Loop::settle_early(OpId id, json value, const std::string& reason) {
   pending_.erase(it);
   send_cancel(id, reason);
   finish(id, op, OpOutcome{true, std::move(value), {}});
+  gave_up(id, WireError{"aborted", reason, json::object()});
   return true;
 }
 
@@ -157,6 +167,7 @@ void Loop::set_deadline(RunId run, double ms, WireError error) {
 
 void Loop::forget_run(RunId run) {
   cancelled_runs_.erase(run);
+  for (auto it = scope_runs_.begin(); it != scope_runs_.end();) it = it->second == run ? scope_runs_.erase(it) : std::next(it);
   if (auto deadline = deadlines_.find(run); deadline != deadlines_.end()) {
     pending_.erase(deadline->second.timer);
     send_cancel(deadline->second.timer, "the run finished");
@@ -184,8 +195,54 @@ std::size_t Loop::cancel_run(RunId run, const WireError& error) {
     pending_.erase(it);
     send_cancel(id, reason);
     finish(id, op, OpOutcome{false, json(), error});
+    gave_up(id, error);
   }
   return victims.size();
+}
+
+std::size_t Loop::cancel_scope(OpId scope, const WireError& error) {
+  if (scope == 0 || cancelled_scopes_.count(scope)) return 0;
+  cancelled_scopes_.emplace(scope, error);
+  cancelled_scopes_order_.push_back(scope);
+  if (cancelled_scopes_order_.size() > kGivenUpMemory) {
+    cancelled_scopes_.erase(cancelled_scopes_order_.front());
+    cancelled_scopes_order_.pop_front();
+  }
+  std::vector<OpId> victims;
+  for (const auto& [id, op] : pending_)
+    if (op.scope == scope && !op.is_timeout_timer) victims.push_back(id);
+  std::sort(victims.begin(), victims.end());  // deterministic, as in cancel_run
+  for (OpId id : victims) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    PendingOp op = it->second;
+    pending_.erase(it);
+    send_cancel(id, error.message);
+    finish(id, op, OpOutcome{false, json(), error});
+    gave_up(id, error);  // and what that op's callback started, in turn
+  }
+  std::vector<RunId> runs;
+  for (auto [it, end] = scope_runs_.equal_range(scope); it != end; ++it) runs.push_back(it->second);
+  scope_runs_.erase(scope);
+  std::sort(runs.begin(), runs.end());
+  for (RunId run : runs) cancel_run(run, error);
+  return victims.size() + runs.size();
+}
+
+const WireError* Loop::scope_cancelled(OpId scope) const {
+  if (scope == 0) return nullptr;
+  auto it = cancelled_scopes_.find(scope);
+  return it == cancelled_scopes_.end() ? nullptr : &it->second;
+}
+
+void Loop::link_run(OpId scope, RunId run) {
+  if (scope == 0) return;
+  if (const WireError* cancelled = scope_cancelled(scope)) {
+    const WireError error = *cancelled;
+    cancel_run(run, error);
+    return;
+  }
+  scope_runs_.emplace(scope, run);
 }
 
 void Loop::send_cancel(OpId id, const std::string& reason) {
@@ -313,9 +370,9 @@ Task<void> Loop::root(Task<void> body, std::uint64_t key) {
   finished_roots_.push_back(key);
 }
 
-void Loop::spawn(Task<void> task) {
+void Loop::spawn(Task<void> task, OpId scope) {
   const std::uint64_t key = next_root_key_++;
-  auto [it, inserted] = roots_.emplace(key, root(std::move(task), key));
+  auto [it, inserted] = roots_.emplace(key, root(std::move(task), key).in_scope(scope));
   (void)inserted;
   schedule(it->second.handle());
 }

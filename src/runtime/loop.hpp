@@ -48,7 +48,13 @@ class [[nodiscard]] OpAwaiter {
   OpAwaiter(Loop& loop, RunId run, std::string kind, json payload, double timeout_ms, std::string label)
       : loop_(&loop), run_(run), kind_(std::move(kind)), payload_(std::move(payload)), timeout_ms_(timeout_ms), label_(std::move(label)) {}
   bool await_ready() const noexcept { return false; }
-  void await_suspend(coro::coroutine_handle<> waiter);
+  // The op belongs to the cancellation scope of the task that awaits it (PromiseBase::scope).
+  template <typename P>
+  void await_suspend(coro::coroutine_handle<P> waiter) {
+    std::uint64_t scope = 0;
+    if constexpr (std::is_base_of_v<detail::PromiseBase, P>) scope = waiter.promise().scope;
+    start(waiter, scope);
+  }
   json await_resume();
   // Writes the op's id to *out when it starts, so the engine can later settle it itself
   // (Loop::settle_early): e.g. an approval answered by id while the host's handler still runs.
@@ -58,6 +64,7 @@ class [[nodiscard]] OpAwaiter {
   }
 
  private:
+  void start(coro::coroutine_handle<> waiter, OpId scope);
   Loop* loop_;
   RunId run_;
   std::string kind_;
@@ -101,14 +108,29 @@ class Loop {
   // Forget a finished run: drops its deadline and its cancelled mark (so neither grows forever).
   void forget_run(RunId run);
   bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
+
+  // --- cancellation scopes ---
+  // A callback op is the scope of the work its callback starts through the engine (a workflow step
+  // calling wctx.runTool: the command names the op as its `scope`; the tasks and ops of that work
+  // inherit it, see PromiseBase::scope). Whenever the engine gives up on an op (its timeout, a
+  // parallel group decided without it, settle_early, cancel_run, the cancel of its own scope), it
+  // cancels the op's scope: the scope's pending ops fail with the same error and the host is told
+  // to cancel them, the runs linked to it are cancelled, and later ops in it fail at once.
+  std::size_t cancel_scope(OpId scope, const protocol::WireError& error);
+  // The error scope `scope` was cancelled with, or null.
+  const protocol::WireError* scope_cancelled(OpId scope) const;
+  // Links `run` (a sub-agent started by op `scope`'s callback) to the scope: cancelling the scope
+  // cancels the run with the scope's error (at once when it already is). forget_run unlinks it.
+  void link_run(OpId scope, RunId run);
   // Completes pending op `id` from inside the engine with `value` (its timeout timer is dropped) and
   // tells the host to stop working on it. False when the op is not pending.
   bool settle_early(OpId id, json value, const std::string& reason);
 
   // --- scheduling ---
   void schedule(coro::coroutine_handle<> h) { ready_.schedule(h); }
-  // Start a top-level task owned by the loop; its frame is freed once it finishes.
-  void spawn(Task<void> task);
+  // Start a top-level task owned by the loop, in cancellation scope `scope` (0: none); its frame is
+  // freed once it finishes.
+  void spawn(Task<void> task, OpId scope = 0);
 
   // --- driving ---
   // One turn: deliver `batch`, then run every ready coroutine. Never throws: an exception that
@@ -141,10 +163,11 @@ class Loop {
     std::string timeout_message;  // for a timeout timer: what the guarded op fails with
     bool is_deadline = false;     // a run deadline timer (see set_deadline)
     std::string kind{};           // the op's kind, for messages about its result
+    OpId scope = 0;               // the cancellation scope it was started in
   };
 
   void start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
-                OpOutcome* outcome, OpId* id_out = nullptr);
+                OpOutcome* outcome, OpId* id_out = nullptr, OpId scope = 0);
   void complete_op(json& message);  // moves the value out of `message`
   // A line that is not a message: its op fails or its command gets an error reply when its type
   // and id could be read, so that nothing waits forever; else a protocol.error event.
@@ -153,6 +176,8 @@ class Loop {
   void configure(const json& message);
   void finish(OpId id, PendingOp op, OpOutcome outcome);
   void send_cancel(OpId id, const std::string& reason);
+  // The engine gave up on op `id` with `error` (already finished): its scope is cancelled too.
+  void gave_up(OpId id, const protocol::WireError& error) { cancel_scope(id, error); }
   void report_protocol_error(const std::string& message);
   void report_fault(const std::string& what) noexcept;
   // "run.start #3, op.done #7 (callback.invoke)": the messages being handled, for engine.fault.
@@ -168,6 +193,10 @@ class Loop {
   std::unordered_set<OpId> given_up_;
   std::deque<OpId> given_up_order_;
   std::unordered_map<RunId, protocol::WireError> cancelled_runs_;  // and what their later ops fail with
+  // Cancelled scopes and their errors (bounded like given_up_), and the runs linked to live scopes.
+  std::unordered_map<OpId, protocol::WireError> cancelled_scopes_;
+  std::deque<OpId> cancelled_scopes_order_;
+  std::unordered_multimap<OpId, RunId> scope_runs_;
   struct Deadline {
     OpId timer;
     protocol::WireError error;

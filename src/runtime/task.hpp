@@ -4,8 +4,10 @@
 // Task destroys the frame.
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -31,6 +33,10 @@ struct FinalAwaiter {
 
 struct PromiseBase {
   coro::coroutine_handle<> continuation;
+  // The cancellation scope of this work: the id of the callback op whose callback started it (a
+  // workflow step calling wctx.runTool), or 0. Inherited by every task it awaits and by the ops they
+  // start, so that cancelling that op cancels them too (Loop::cancel_scope).
+  std::uint64_t scope = 0;
   std::exception_ptr error;
   coro::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }
@@ -86,22 +92,28 @@ class [[nodiscard]] Task {
   bool done() const noexcept { return handle_ && handle_.done(); }
 
   // co_await task: start it, resume the awaiter when it completes, yield its value or rethrow.
-  auto operator co_await() && noexcept {
-    struct Awaiter {
-      Handle handle;
-      bool await_ready() const noexcept { return !handle || handle.done(); }
-      void await_suspend(coro::coroutine_handle<> awaiter) noexcept {
-        handle.promise().continuation = awaiter;
-        Scheduler::current().schedule(handle);
-      }
-      T await_resume() { return handle.promise().take(); }
-    };
-    return Awaiter{handle_};
-  }
+  struct Awaiter {
+    Handle handle;
+    bool await_ready() const noexcept { return !handle || handle.done(); }
+    template <typename P>
+    void await_suspend(coro::coroutine_handle<P> awaiter) noexcept {
+      if constexpr (std::is_base_of_v<detail::PromiseBase, P>)
+        if (handle.promise().scope == 0) handle.promise().scope = awaiter.promise().scope;
+      handle.promise().continuation = awaiter;
+      Scheduler::current().schedule(handle);
+    }
+    T await_resume() { return handle.promise().take(); }
+  };
+  Awaiter operator co_await() && noexcept { return Awaiter{handle_}; }
 
   // For roots driven by the event loop: the raw handle and the outcome once done.
   Handle handle() const noexcept { return handle_; }
   T result() { return handle_.promise().take(); }
+  // Puts the task (not yet started) in cancellation scope `scope` (see PromiseBase::scope).
+  Task&& in_scope(std::uint64_t scope) && noexcept {
+    if (handle_ && scope != 0) handle_.promise().scope = scope;
+    return std::move(*this);
+  }
 
  private:
   void reset() noexcept {
@@ -109,6 +121,18 @@ class [[nodiscard]] Task {
     handle_ = {};
   }
   Handle handle_;
+};
+
+// co_await current_scope(): the cancellation scope of the awaiting task (0 for none).
+struct current_scope {
+  std::uint64_t scope = 0;
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  bool await_suspend(coro::coroutine_handle<P> self) noexcept {
+    if constexpr (std::is_base_of_v<detail::PromiseBase, P>) scope = self.promise().scope;
+    return false;  // never suspends: only reads the promise
+  }
+  std::uint64_t await_resume() const noexcept { return scope; }
 };
 
 namespace detail {

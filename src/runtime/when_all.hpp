@@ -32,9 +32,14 @@ struct JoinAwaiter {
   std::vector<Task<void>>& children;
   JoinState& state;
   bool await_ready() const noexcept { return children.empty(); }
-  void await_suspend(coro::coroutine_handle<> parent) {
+  template <typename P>
+  void await_suspend(coro::coroutine_handle<P> parent) {
     state.parent = parent;
-    for (auto& child : children) state.loop->schedule(child.handle());
+    for (auto& child : children) {
+      // The children are the parent's work: they share its cancellation scope.
+      if constexpr (std::is_base_of_v<PromiseBase, P>) child.handle().promise().scope = parent.promise().scope;
+      state.loop->schedule(child.handle());
+    }
   }
   void await_resume() const noexcept {}
 };

@@ -2,9 +2,9 @@
 // NUL bytes: "s<name>\x01<value>" (defSystem), "v..." (def) or "d..." (defData, value as JSON).
 // Invariant: whatever the values, the rendered prompt holds exactly one opening and one closing
 // tag per section (any spelling of a renderer tag counted): no value can add or end a section.
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
-#include <cctype>
 #include <cstdlib>
 #include <set>
 #include <string>

@@ -145,7 +145,8 @@ TEST_CASE("outbound: a message given up renders as the copied one, its distinct 
   CHECK(parsed["b"][1] == parsed["a"]);
   CHECK(parsed["c"] == parsed["b"][0]);
   const std::string second_marker = parsed["c"];
-  CHECK(second_marker.starts_with(std::string(kBlobMarkerPrefix) + "out:" + std::to_string(first.size()) + ":" + std::to_string(second.size()) + ":"));
+  CHECK(
+      second_marker.starts_with(std::string(kBlobMarkerPrefix) + "out:" + std::to_string(first.size()) + ":" + std::to_string(second.size()) + ":"));
 }
 
 TEST_CASE("outbound: bytes the host sent are named by the host's blob id", "[protocol][blobs]") {
