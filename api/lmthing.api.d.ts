@@ -1928,6 +1928,9 @@ interface PoolItemEvent extends Located {
     size: number;
 }
 
+// ---- preload — default-engine.d.ts
+function preload(): Promise<void>;
+
 // ---- Progress — observe/progress.d.ts
 interface Progress {
     step: number;

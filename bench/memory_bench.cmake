@@ -1,6 +1,6 @@
 # The memory benchmark (bench/memory_bench.cpp): natively with hnswlib as the reference, and as wasm
 # for Node with and without -msimd128 (the src/state sources are compiled into each target with its
-# own flags, so lmthing_core and the package's .wasm are not affected). Not built by default:
+# own flags; the package's .wasm compiles them with -msimd128, see CMakeLists.txt). Not built by default:
 # bench/memory.mjs builds these targets.
 set(LMTHING_STATE_SOURCES
   ${CMAKE_SOURCE_DIR}/src/state/vector_distance.cpp

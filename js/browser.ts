@@ -10,6 +10,7 @@ import { Engine, type CoreFactory } from './engine.js';
 import { checkEngineOptions, GLUE_FILE, loadFailure, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
 import { installStorageHost } from './storage/host.js';
 import { installTokenizerHost } from './tokens/tokenizer-host.js';
+import { compiledModule } from './wasm-module.js';
 
 export * from './common.js';
 export type { CreateEngineOptions } from './engine-options.js';
@@ -18,8 +19,8 @@ export { fileStorage, redisStorage } from './storage/unsupported.js';
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
-  const [factory, bytes] = await Promise.all([loadGlue(options.glueUrl), wasmBytes(options)]);
-  const engine = await Engine.create(factory, bytes, { clock: options.clock, limits: options.limits });
+  const [factory, compiled] = await Promise.all([loadGlue(options.glueUrl), wasmModule(options)]);
+  const engine = await Engine.create(factory, compiled, { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);
   installTokenizerHost(engine, async (encoding) => {
@@ -43,29 +44,43 @@ async function loadGlue(glueUrl: CreateEngineOptions['glueUrl']): Promise<CoreFa
   }
 }
 
-async function wasmBytes(options: CreateEngineOptions): Promise<Uint8Array> {
+/**
+ * The compiled engine module, once per URL (or bytes object) for the page's lifetime. Served as
+ * `application/wasm`, it is compiled while it downloads (`compileStreaming`).
+ */
+async function wasmModule(options: CreateEngineOptions): Promise<WebAssembly.Module> {
   const source = options.wasm;
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
     const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
     if (!isWasm(bytes)) throw loadFailure(WASM_FILE, ['the bytes given as `wasm`'], NOT_WASM, 'Pass the bytes of lmthing_core.wasm');
-    return bytes;
+    return compiledModule(source, () => WebAssembly.compile(bytes as BufferSource));
   }
   // The literal `new URL(..., import.meta.url)` is what Vite and webpack recognise as an asset.
   const url = new URL(String(options.wasmUrl ?? source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url)), pageBase()).href;
   const fix = options.wasmUrl === undefined && source === undefined
     ? 'Copy that file where your app serves it and pass its URL as createEngine({ wasmUrl }) or configureDefaultEngine({ wasmUrl }) (see docs/bundlers.md)'
     : 'Check that the URL serves that file (see docs/bundlers.md)';
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (err) {
-    throw loadFailure(WASM_FILE, [url], describe(err), fix, err);
-  }
-  if (!response.ok) throw loadFailure(WASM_FILE, [url], `HTTP ${response.status}`, fix);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (isWasm(bytes)) return bytes;
-  // A dev server or an SPA fallback may answer a missing file with its index.html.
-  throw loadFailure(WASM_FILE, [url], `${NOT_WASM} (got ${response.headers.get('content-type') ?? 'no content type'})`, fix);
+  return compiledModule(url, async () => {
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (err) {
+      throw loadFailure(WASM_FILE, [url], describe(err), fix, err);
+    }
+    if (!response.ok) throw loadFailure(WASM_FILE, [url], `HTTP ${response.status}`, fix);
+    const contentType = response.headers.get('content-type') ?? '';
+    if (contentType.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function') {
+      try {
+        return await WebAssembly.compileStreaming(response);
+      } catch (err) {
+        throw loadFailure(WASM_FILE, [url], `not a valid WebAssembly module (${describe(err)})`, fix, err);
+      }
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    // A dev server or an SPA fallback may answer a missing file with its index.html.
+    if (!isWasm(bytes)) throw loadFailure(WASM_FILE, [url], `${NOT_WASM} (got ${contentType || 'no content type'})`, fix);
+    return WebAssembly.compile(bytes);
+  });
 }
 
 const NOT_WASM = 'not a WebAssembly module (it does not start with \\0asm)';

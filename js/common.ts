@@ -4,7 +4,7 @@ export { Engine } from './engine.js';
 export type { ArgsOf, Bivariant, FromJsonSchema, Infer, JsonObject, JsonPrimitive, JsonValue } from './schema-types.js';
 export type { Callback, CallbackContext, EngineEvent, EngineLimits, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
 export { VirtualClock, realClock } from './clock.js';
-export { configureDefaultEngine } from './default-engine.js';
+export { configureDefaultEngine, preload } from './default-engine.js';
 export type { HostClock } from './clock.js';
 export { runPrompt } from './prompt/run-prompt.js';
 export type { PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRun, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';

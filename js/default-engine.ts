@@ -48,3 +48,13 @@ export function defaultEngine(): Promise<Engine> {
   );
   return shared;
 }
+
+/**
+ * Loads, compiles and starts the shared engine now, so that the first `runPrompt`, `run` or
+ * `validate` does not wait for it (call it at app start-up, e.g. while the page renders). Resolves
+ * when the engine is ready; rejects with the load error (`EngineLoadError`) if the wasm cannot be
+ * loaded, and a later call tries again. Calling it more than once costs nothing.
+ */
+export async function preload(): Promise<void> {
+  await defaultEngine();
+}

@@ -26,8 +26,14 @@ export interface CoreModule {
   lmthingHost?: HostBridge;
 }
 
-/** The Emscripten module factory (`createLmthingCore`) of either glue. */
-export type CoreFactory = (options: { wasmBinary: Uint8Array; lmthingHost: HostBridge }) => Promise<CoreModule>;
+/**
+ * Emscripten's `instantiateWasm` hook: instantiates the module with the glue's `imports` itself,
+ * hands the instance to `receive` later and returns `{}` at once.
+ */
+export type InstantiateWasm = (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => object;
+
+/** The Emscripten module factory (`createLmthingCore`) of either glue: given the wasm bytes, or a hook that instantiates a compiled module. */
+export type CoreFactory = (options: { wasmBinary?: Uint8Array; instantiateWasm?: InstantiateWasm; lmthingHost: HostBridge }) => Promise<CoreModule>;
 
 /** Called by bindings/host.js from inside wasm; implementations only queue work. */
 export interface HostBridge {
@@ -161,8 +167,11 @@ export class Engine {
     this.clock.watchIdle?.(() => this.idleButForTimers());
   }
 
-  /** @internal Instantiates the wasm module from its bytes with the given glue factory (use `createEngine`). */
-  static async create(factory: CoreFactory, wasmBinary: Uint8Array, options: EngineOptions = {}): Promise<Engine> {
+  /**
+   * @internal Instantiates the wasm module with the given glue factory (use `createEngine`): from its
+   * bytes, or from a module compiled before (no second compilation, js/wasm-module.ts).
+   */
+  static async create(factory: CoreFactory, wasm: Uint8Array | WebAssembly.Module, options: EngineOptions = {}): Promise<Engine> {
     // Set once the module is instantiated; the bridge is only called after that.
     let engine: Engine | undefined = undefined;
     const bridge: HostBridge = {
@@ -170,7 +179,7 @@ export class Engine {
       emit: (event, blobs) => engine!.onEmit(event, blobs),
       wait: (wakeUp) => engine!.onWait(wakeUp),
     };
-    const module = await factory({ wasmBinary, lmthingHost: bridge });
+    const module = wasm instanceof WebAssembly.Module ? await instantiateCompiled(factory, wasm, bridge) : await factory({ wasmBinary: wasm, lmthingHost: bridge });
     module.lmthingHost = bridge;
     engine = new Engine(module, options);
     if (options.limits !== undefined) await engine.configure(options.limits);
@@ -672,3 +681,17 @@ const macrotask: (fn: () => void) => void = (() => {
   }
   return (fn: () => void) => void setTimeout(fn, 0);
 })();
+
+/**
+ * Runs the glue with a compiled module. The glue does not hear of a failure inside its
+ * `instantiateWasm` hook (its ready promise would never settle), so the failure is raced here.
+ */
+function instantiateCompiled(factory: CoreFactory, compiled: WebAssembly.Module, lmthingHost: HostBridge): Promise<CoreModule> {
+  return new Promise<CoreModule>((resolve, reject) => {
+    const instantiateWasm: InstantiateWasm = (imports, receive) => {
+      WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance, compiled)).catch(reject);
+      return {};
+    };
+    factory({ instantiateWasm, lmthingHost }).then(resolve, reject);
+  });
+}

@@ -1,7 +1,7 @@
 /**
  * Node entry point (`exports["."].node`): loads the wasm from disk through the CommonJS glue
  * (Emscripten 3.1.6's ES-module glue does not run under Node, and `fetch` of a file path fails,
- * so the bytes are read here and passed as `wasmBinary`). Both files are referenced literally
+ * so the bytes are read and compiled here, once per file, js/wasm-module.ts). Both files are referenced literally
  * (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack, Next.js) carry them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -16,6 +16,7 @@ import { terminalApprover } from './prompt/terminal.js';
 import { EngineHost } from './run/host.js';
 import { installStorageHost } from './storage/host.js';
 import { installTokenizerHost } from './tokens/tokenizer-host.js';
+import { compiledModule } from './wasm-module.js';
 import { setLogFileOpener } from './observe/logger.js';
 import { setOpScopeStorage, type OpScope } from './run/op-scope.js';
 
@@ -34,7 +35,7 @@ export { redisStorage } from './storage/redis.js';
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const glue = await import('./wasm/lmthing_core.cjs');
-  const engine = await Engine.create(glue.default, await wasmBytes(options), { clock: options.clock, limits: options.limits });
+  const engine = await Engine.create(glue.default, await wasmModule(options), { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);
   installTokenizerHost(engine, (encoding) => readFile(rankFile(encoding)), (encoding) => fileURLToPath(rankFile(encoding)));
@@ -43,19 +44,34 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   return engine;
 }
 
-async function wasmBytes(options: CreateEngineOptions): Promise<Uint8Array> {
+/** The compiled engine module: compiled once per file (or bytes object) and reused by later engines. */
+async function wasmModule(options: CreateEngineOptions): Promise<WebAssembly.Module> {
   const source = options.wasm;
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    return compiledModule(source, () => compileOrExplain(source, 'the bytes given as `wasm`', 'Pass the bytes of lmthing_core.wasm'));
+  }
   const where = options.wasmUrl ?? source ?? new URL('./wasm/lmthing_core.wasm', import.meta.url);
+  const path = where instanceof URL || where.startsWith('file:') ? fileURLToPath(where) : where;
+  const fix = options.wasmUrl === undefined && source === undefined
+    ? 'The package is incomplete, or a bundler left the file behind: pass its path as createEngine({ wasmUrl }) (see docs/bundlers.md)'
+    : 'Check the path given as `wasmUrl`';
+  return compiledModule(path, async () => {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      throw loadFailure(WASM_FILE, [path], (err as Error).message, fix, err);
+    }
+    return compileOrExplain(bytes, path, fix);
+  });
+}
+
+/** Compiles the bytes; bytes that are not a wasm module are a load error naming where they came from. */
+async function compileOrExplain(bytes: Uint8Array | ArrayBuffer, from: string, fix: string): Promise<WebAssembly.Module> {
   try {
-    return await readFile(where);
+    return await WebAssembly.compile(bytes as BufferSource);
   } catch (err) {
-    const path = where instanceof URL || where.startsWith('file:') ? fileURLToPath(where) : where;
-    const fix = options.wasmUrl === undefined && source === undefined
-      ? 'The package is incomplete, or a bundler left the file behind: pass its path as createEngine({ wasmUrl }) (see docs/bundlers.md)'
-      : 'Check the path given as `wasmUrl`';
-    throw loadFailure(WASM_FILE, [path], (err as Error).message, fix, err);
+    throw loadFailure(WASM_FILE, [from], `not a valid WebAssembly module (${(err as Error).message})`, fix, err);
   }
 }
 

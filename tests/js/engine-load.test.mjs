@@ -1,11 +1,13 @@
 // Loading the engine's files: the wasmUrl option, EngineLoadError (file, URLs tried, the option
 // that fixes it), and configureDefaultEngine for the shared engine runPrompt uses.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { configureDefaultEngine, createEngine, EngineLoadError, LmthingError, mockModel, runPrompt } from '../../dist/node.js';
+import { configureDefaultEngine, createEngine, EngineLoadError, LmthingError, mockModel, preload, runPrompt } from '../../dist/node.js';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
 
@@ -43,5 +45,52 @@ test('configureDefaultEngine: runs fail with its wrong wasmUrl, then load again 
   configureDefaultEngine({ wasmUrl: wasmPath });
   const { result } = await runPrompt(prompt, { model: model() });
   assert.equal(await result.text, 'hi');
+  configureDefaultEngine({});
+});
+
+test('the wasm is compiled once per file: later engines from it only instantiate', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lmthing-wasm-')), 'lmthing_core.wasm');
+  copyFileSync(wasmPath, path);
+  const compile = WebAssembly.compile;
+  let compiles = 0;
+  WebAssembly.compile = (...args) => {
+    compiles++;
+    return compile.apply(WebAssembly, args);
+  };
+  try {
+    const engines = await Promise.all([createEngine({ wasmUrl: path }), createEngine({ wasmUrl: path })]);
+    engines.push(await createEngine({ wasmUrl: path }));
+    assert.equal(compiles, 1);
+    // Each engine is its own instance with its own loop and memory.
+    const infos = await Promise.all(engines.map((engine) => engine.request('engine.info')));
+    assert.deepEqual(infos.map((info) => info.protocol), [1, 1, 1]);
+    assert.equal(new Set(engines).size, 3);
+  } finally {
+    WebAssembly.compile = compile;
+  }
+});
+
+test('bytes that are not a wasm module are an EngineLoadError naming where they came from, and are not cached', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lmthing-wasm-')), 'lmthing_core.wasm');
+  writeFileSync(path, '<!doctype html><title>index</title>');
+  const err = await createEngine({ wasmUrl: path }).catch((e) => e);
+  assert.ok(err instanceof EngineLoadError, String(err));
+  assert.deepEqual(err.urls, [path]);
+  assert.match(err.message, /not a valid WebAssembly module/);
+  // Fixed on disk: the next attempt loads (the failure was not kept).
+  copyFileSync(wasmPath, path);
+  assert.equal((await (await createEngine({ wasmUrl: path })).request('engine.info')).protocol, 1);
+  const fromBytes = await createEngine({ wasm: new TextEncoder().encode('not wasm') }).catch((e) => e);
+  assert.ok(fromBytes instanceof EngineLoadError && /the bytes given as `wasm`: not a valid WebAssembly module/.test(fromBytes.message), String(fromBytes));
+});
+
+test('preload() readies the shared engine before the first run, rejects with the load error, and retries', async () => {
+  configureDefaultEngine({ wasmUrl: '/nowhere/lmthing_core.wasm' });
+  await assert.rejects(preload(), (e) => e instanceof EngineLoadError && e.urls[0] === '/nowhere/lmthing_core.wasm');
+  configureDefaultEngine({ wasmUrl: wasmPath });
+  await preload();
+  await preload(); // a second call is free
+  const { result } = await runPrompt((ctx) => ctx.$`hello`, { model: mockModel([{ type: 'text', text: 'ready' }]) });
+  assert.equal(await result.text, 'ready');
   configureDefaultEngine({});
 });
