@@ -1,8 +1,9 @@
 /**
  * Node entry point (`exports["."].node`): loads the wasm from disk through the CommonJS glue
  * (Emscripten 3.1.6's ES-module glue does not run under Node, and `fetch` of a file path fails,
- * so the bytes are read and compiled here, once per file, js/wasm-module.ts). Both files are referenced literally
- * (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack, Next.js) carry them.
+ * so the bytes are read and compiled here, once per file: js/wasm-module.ts). Both files are
+ * referenced literally (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack,
+ * Next.js) carry them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';

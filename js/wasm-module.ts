@@ -3,22 +3,29 @@
  * it: a second `createEngine` (or the default engine replaced after a fault) only instantiates.
  */
 
-const bySource = new Map<string, Promise<WebAssembly.Module>>();
-const byBytes = new WeakMap<object, Promise<WebAssembly.Module>>();
+type Pending = Promise<WebAssembly.Module>;
+
+/** What compiledModule needs of either map (method parameters are bivariant, so both fit). */
+interface ModuleCache {
+  get(key: string | object): Pending | undefined;
+  set(key: string | object, value: Pending): unknown;
+  delete(key: string | object): boolean;
+}
+
+/** By resolved URL or path, and by the caller's bytes object (held weakly: the caller owns it). */
+const bySource = new Map<string, Pending>();
+const byBytes = new WeakMap<object, Pending>();
 
 /**
  * The module compiled by `compile` for `source` (a resolved URL or path, or the caller's bytes
  * object), compiled on first use. A failed compilation is not kept, so it can be tried again.
  */
-export function compiledModule(source: string | object, compile: () => Promise<WebAssembly.Module>): Promise<WebAssembly.Module> {
-  const cached = typeof source === 'string' ? bySource.get(source) : byBytes.get(source);
+export function compiledModule(source: string | object, compile: () => Pending): Pending {
+  const cache: ModuleCache = typeof source === 'string' ? bySource : byBytes;
+  const cached = cache.get(source);
   if (cached) return cached;
   const pending = compile();
-  if (typeof source === 'string') bySource.set(source, pending);
-  else byBytes.set(source, pending);
-  pending.catch(() => {
-    if (typeof source === 'string') bySource.delete(source);
-    else byBytes.delete(source);
-  });
+  cache.set(source, pending);
+  pending.catch(() => cache.delete(source));
   return pending;
 }
