@@ -330,6 +330,13 @@ class CallbackError extends LmthingError {
     });
 }
 
+// ---- CallbackTraits — engine.d.ts
+interface CallbackTraits {
+    tool?: string;
+    idempotent?: boolean;
+    liveOnReplay?: boolean;
+}
+
 // ---- CallPolicyOptions — prompt/context.d.ts
 type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | 'circuitBreaker' | 'timeout'>;
 
@@ -656,6 +663,13 @@ type DirectiveRunPromise<T> = Promise<T> & AsyncIterable<RunEvent> & {
     readonly events: AsyncIterable<RunEvent>;
 };
 
+// ---- DurableOptions — durable/durable.d.ts
+interface DurableOptions {
+    id: string;
+    storage: StorageAdapter;
+    onInterrupted?: InterruptedHandler;
+}
+
 // ---- DurationConstraintConfig — definitions/resilience.d.ts
 interface DurationConstraintConfig {
     max: number;
@@ -707,6 +721,7 @@ interface EmittedEvent extends Located {
 class Engine {
     private readonly module;
     private inbox;
+    private inboxReplayed;
     private inboxBlobs;
     private nextBlobId;
     private readonly blobCache;
@@ -727,22 +742,31 @@ class Engine {
     private sliceStart;
     private readonly causes;
     private nextCause;
+    private journal;
+    private readonly callbackTraitsByName;
+    private readonly replayHooks;
+    private readonly earlyReplies;
+    private readonly cancelledEarly;
     private constructor();
     private configure;
     now(): number;
-    registerCallback(name: string, fn: Callback): void;
+    registerCallback(name: string, fn: Callback, traits?: CallbackTraits): void;
     unregisterCallback(name: string): void;
     registerOpHandler(kind: string, handler: OpHandler): void;
     onEvent(listener: (event: EngineEvent) => void): () => void;
     get fault(): EngineError | null;
-    request(type: string, fields?: Record<string, unknown>): Promise<unknown>;
+    request(type: string, fields?: Record<string, unknown>, options?: RequestOptions): Promise<unknown>;
+    private commandId;
     startRun(spec: Record<string, unknown>, options?: RunOptions): Promise<unknown>;
     postRaw(line: string): void;
     private send;
     private postMessage;
+    private enqueue;
+    private hasInput;
     private schedulePump;
     private withBlobs;
     private takeBatch;
+    private replayedBatch;
     private pump;
     private startLoop;
     private trapped;
@@ -1092,6 +1116,11 @@ interface HumanInterventionEvent {
     default?: JsonValue;
 }
 
+// ---- IdempotenceOption — definitions/tool-options.d.ts
+interface IdempotenceOption {
+    idempotent?: boolean;
+}
+
 // ---- ImagePart — providers/types.d.ts
 interface ImagePart {
     type: 'image';
@@ -1227,11 +1256,62 @@ interface InterceptedToolCall {
     args: JsonObject;
 }
 
+// ---- InterruptedCall — durable/session.d.ts
+interface InterruptedCall {
+    toolName: string;
+    args: unknown;
+    toolCallId: string | undefined;
+    seq: number;
+}
+
+// ---- InterruptedError — errors.d.ts
+class InterruptedError extends LmthingError {
+    constructor(message: string);
+}
+
+// ---- InterruptedHandler — durable/session.d.ts
+type InterruptedHandler = (call: InterruptedCall) => 'rerun' | 'fail' | {
+    result: unknown;
+} | void | Promise<'rerun' | 'fail' | {
+    result: unknown;
+} | void>;
+
 // ---- isLanguageModel — mock-model.d.ts
 function isLanguageModel(value: unknown): value is LanguageModel;
 
 // ---- isZodSchema — schema.d.ts
 function isZodSchema(value: unknown): boolean;
+
+// ---- Journal — durable/journal.d.ts
+interface Journal {
+    readonly id: string;
+    readonly records: readonly JournalRecord[];
+}
+
+// ---- JournalError — errors.d.ts
+class JournalError extends LmthingError {
+    readonly code: JournalErrorCode;
+    readonly runId: string;
+    constructor(code: JournalErrorCode, message: string, runId: string, options?: {
+        cause?: unknown;
+    });
+}
+
+// ---- JournalErrorCode — errors.d.ts
+type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED';
+
+// ---- JournalRecord — durable/journal.d.ts
+interface JournalRecord {
+    seq: number;
+    clock: number;
+    lines: string[];
+    replayed?: number[];
+    blobs?: Array<[
+        string,
+        string
+    ]>;
+    ops: RecordedOp[];
+}
 
 // ---- JsonObject — schema-types.d.ts
 interface JsonObject {
@@ -1268,7 +1348,7 @@ const L: {
     stream: import("./directives.js").CallableDirective<import("./directives.js").ReplyStream<string>, <S>(schema: S) => import("./directives.js").Directive<import("./directives.js").ReplyStream<import("../schema-types.js").Infer<S>>>>;
     model(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
     focus(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
-    tool<S>(name: string, description: string, schema: S, impl: import("./directives.js").ToolImpl<import("../schema-types.js").ArgsOf<S>>, options?: import("../common.js").ToolPolicyOptions): import("./directives.js").Directive<import("./directives.js").ToolHandle>;
+    tool<S>(name: string, description: string, schema: S, impl: import("./directives.js").ToolImpl<import("../schema-types.js").ArgsOf<S>>, options?: import("../common.js").ToolPolicyOptions & import("../common.js").IdempotenceOption): import("./directives.js").Directive<import("./directives.js").ToolHandle>;
     branch: {
         <const A extends readonly import("./directives.js").AgentLike[]>(agents: A): import("./directives.js").Directive<{
             -readonly [K in keyof A]: A[K] extends infer T ? T extends A[K] ? T extends import("./directives.js").AgentLike<infer T_1> ? Awaited<T_1> : never : never : never;
@@ -1345,6 +1425,9 @@ class LmthingError extends Error {
     });
     static [Symbol.hasInstance](value: unknown): boolean;
 }
+
+// ---- loadJournal — durable/journal.d.ts
+function loadJournal(id: string, storage: StorageAdapter): Promise<Journal>;
 
 // ---- Logger — observe/logger.d.ts
 interface Logger {
@@ -1955,6 +2038,7 @@ interface PromptConfig extends RunPolicyConfig, PromptOptions {
     validateResponse?: string | ResponseValidation;
     messages?: Message[];
     prompt?: string;
+    durable?: DurableOptions;
 }
 
 // ---- PromptContext — prompt/context.d.ts
@@ -2018,6 +2102,8 @@ interface PromptRunInfo {
     readonly approvals: ApprovalDesk;
     readonly interactions: InteractionDesk;
     metrics(): Promise<MetricsSnapshot>;
+    readonly journal: Journal | undefined;
+    suspend(): Promise<void>;
 }
 
 // ---- PromptStep — prompt/run-prompt.d.ts
@@ -2100,6 +2186,14 @@ interface ReasoningPart {
     itemId?: string;
 }
 
+// ---- RecordedOp — durable/journal.d.ts
+interface RecordedOp {
+    id: number;
+    op: string;
+    fn?: string;
+    digest: string;
+}
+
 // ---- REDACTED — observe/redact.d.ts
 const REDACTED = "[REDACTED]";
 
@@ -2143,9 +2237,26 @@ interface Reference {
 // ---- registerStorage — storage/host.d.ts
 function registerStorage(engine: Engine, name: string, adapter: StorageAdapter): void;
 
+// ---- replay — durable/api.d.ts
+function replay(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig, 'durable'>): PromptRun;
+function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: AgentLike<T>, config: Omit<RunConfig<Tools>, 'durable'>): DirectiveRunPromise<T>;
+
+// ---- ReplayDivergenceError — errors.d.ts
+class ReplayDivergenceError extends LmthingError {
+    readonly seq: number;
+    readonly expected: string;
+    readonly actual: string;
+    constructor(message: string, seq: number, expected: string, actual: string);
+}
+
 // ---- ReplyStream — directive/directives.d.ts
 interface ReplyStream<T = string> extends AsyncIterable<string> {
     readonly message: Promise<AssistantMessage<T>>;
+}
+
+// ---- RequestOptions — engine.d.ts
+interface RequestOptions {
+    replayed?: boolean;
 }
 
 // ---- resolveEmbeddingModel — providers/registry.d.ts
@@ -2227,6 +2338,25 @@ interface ResponseValidation {
     maxRetries?: number;
 }
 
+// ---- resume — durable/api.d.ts
+function resume(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig): PromptRun;
+function resume<T, Tools = Record<string, unknown>>(id: string, agent: AgentLike<T>, config: ResumeRunConfig<Tools>): DirectiveRunPromise<T>;
+
+// ---- ResumeConfig — durable/api.d.ts
+type ResumeConfig = Omit<PromptConfig, 'durable'> & {
+    durable: ResumeDurableOptions;
+};
+
+// ---- ResumeDurableOptions — durable/durable.d.ts
+type ResumeDurableOptions = Omit<DurableOptions, 'id'> & {
+    id?: string;
+};
+
+// ---- ResumeRunConfig — durable/api.d.ts
+type ResumeRunConfig<Tools = Record<string, unknown>> = Omit<RunConfig<Tools>, 'durable'> & {
+    durable: ResumeDurableOptions;
+};
+
 // ---- RetryConfig — definitions/resilience.d.ts
 interface RetryConfig {
     maxAttempts?: number;
@@ -2299,6 +2429,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     maxSteps?: number;
     define?: (ctx: DefinitionContext) => void | Promise<void>;
     role?: string;
+    durable?: DurableOptions;
 }
 
 // ---- RunEvent — run/events.d.ts
@@ -2399,12 +2530,17 @@ interface RunStorage {
     release(): void;
 }
 
+// ---- RunSuspendedError — errors.d.ts
+class RunSuspendedError extends LmthingError {
+    constructor(message: string);
+}
+
 // ---- RunTool — directive/driver.d.ts
 interface RunTool<S = unknown> {
     description?: string;
     parameters: S;
     execute: ToolImpl<ArgsOf<S>>;
-    options?: ToolPolicyOptions;
+    options?: ToolPolicyOptions & IdempotenceOption;
 }
 
 // ---- SignatureSource — providers/types.d.ts
@@ -2832,7 +2968,7 @@ type ToolImpl<Args = JsonObject> = Bivariant<[
 type ToolInterceptor = (call: InterceptedToolCall, next: (args: JsonObject) => Promise<unknown>) => unknown;
 
 // ---- ToolOptions — prompt/context.d.ts
-interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions {
+interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions, IdempotenceOption {
     beforeCall?: Bivariant<[
         input: Args,
         context: ToolContext

@@ -2,11 +2,16 @@
 export * from './errors.js';
 export { Engine } from './engine.js';
 export type { ArgsOf, Bivariant, FromJsonSchema, Infer, JsonObject, JsonPrimitive, JsonValue } from './schema-types.js';
-export type { Callback, CallbackContext, EngineEvent, EngineLimits, EngineOptions, OpHandler, OpRequest, RunOptions } from './engine.js';
+export type { Callback, CallbackContext, CallbackTraits, EngineEvent, EngineLimits, EngineOptions, OpHandler, OpRequest, RequestOptions, RunOptions } from './engine.js';
 export { VirtualClock, realClock } from './clock.js';
 export { configureDefaultEngine, preload } from './default-engine.js';
 export type { HostClock } from './clock.js';
 export { runPrompt } from './prompt/run-prompt.js';
+export { resume, replay, loadJournal } from './durable/api.js';
+export type { ResumeConfig, ResumeRunConfig } from './durable/api.js';
+export type { DurableOptions, ResumeDurableOptions } from './durable/durable.js';
+export type { Journal, JournalRecord, RecordedOp } from './durable/journal.js';
+export type { InterruptedCall, InterruptedHandler } from './durable/session.js';
 export type { PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRun, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';
 export type { RunPolicyConfig } from './run/run-config.js';
 export { CircuitBreakerHandle } from './run/policy-handles.js';
@@ -19,7 +24,7 @@ export type {
 export type {
   ApprovalAction, ApprovalConfig, GuardCondition, GuardConfig, GuardContext, GuardVerdict, InteractionConfig, ValidatorFn, ValidatorResult,
 } from './definitions/human.js';
-export type { ToolPolicyOptions } from './definitions/tool-options.js';
+export type { IdempotenceOption, ToolPolicyOptions } from './definitions/tool-options.js';
 export type { RoleConfig, RoleConstraints } from './definitions/role.js';
 export type { InterceptedToolCall, ModelInterceptor, PluginApi, PluginMethod, ToolInterceptor } from './prompt/plugins.js';
 export type { TemplateRef, TemplateValue, TemplateValueOf, TemplateValues, TemplateVariable, TemplateVariables } from './definitions/template.js';

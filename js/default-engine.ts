@@ -29,6 +29,12 @@ export function configureDefaultEngine(newOptions: CreateEngineOptions): void {
   current = undefined;
 }
 
+/** @internal A new engine of this platform with the shared engine's options (a durable run's own engine). */
+export function newEngine(): Promise<Engine> {
+  if (!factory) throw new Error('lmthing: no engine loader installed; import from "lmthing" rather than a private path');
+  return factory(options);
+}
+
 /** The shared engine, created once, and again after a fault. */
 export function defaultEngine(): Promise<Engine> {
   if (!factory) throw new Error('lmthing: no engine loader installed; import from "lmthing" rather than a private path');

@@ -13,7 +13,7 @@
 import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs } from './blobs.js';
 import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
-import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type WireError } from './errors.js';
+import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
 import { inOpScope } from './run/op-scope.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
@@ -71,6 +71,18 @@ export interface RunOptions {
   onEvent?: (event: EngineEvent) => void;
   /** Called synchronously with the run's id (for commands that name the run, e.g. `conversation.*`, `constraints.check`, `approval.request`). */
   onStarted?: (runId: number) => void;
+  /** @internal Host code that a durable run's replay runs again sends this command again (see {@link RequestOptions}). */
+  replayed?: boolean;
+}
+
+/** Options of {@link Engine.request}. */
+export interface RequestOptions {
+  /**
+   * The command comes from host code that runs again when a durable run is replayed (a directive
+   * agent's driver, not a tool's implementation): the replay waits for it before feeding the
+   * recorded batch that holds it, so the engine never runs ahead of the code that drives it.
+   */
+  replayed?: boolean;
 }
 
 /** The op as the engine sent it: `{id, op, run, ...payload}`. */
@@ -87,6 +99,67 @@ export interface OpRequest {
  */
 export type OpHandler = (op: OpRequest, signal: AbortSignal) => unknown;
 
+
+/** An inbox batch as a durable run's journal keeps it (js/durable/journal.ts). */
+export interface RecordedBatch {
+  clock: number;
+  lines: string[];
+  /** Indices of the lines that re-run host code sends again (`RequestOptions.replayed`). */
+  replayed?: number[];
+  /** The long strings the lines refer to, `[id, text]`. */
+  blobs?: Array<[string, string]>;
+}
+
+/** What a callback is, for replaying and resuming a durable run (js/durable/session.ts). */
+export interface CallbackTraits {
+  /** A tool's name: an interrupted call is run again only if `idempotent`. */
+  tool?: string;
+  idempotent?: boolean;
+  /** Runs again during a replay (it only orchestrates the engine, e.g. a sub-agent's start). */
+  liveOnReplay?: boolean;
+}
+
+/** Host bookkeeping for an op answered from a journal instead of performed (e.g. a model call's streamed text). */
+export type ReplayHook = (op: OpRequest, done: { ok: boolean; value?: unknown; error?: WireError }) => void;
+
+/** What a journal may do to the engine it is attached to. */
+export interface JournalHost {
+  /** Performs an op the engine handed out (as it would have without a journal). */
+  perform(op: OpRequest): void;
+  /** Completes an op without performing it. */
+  settle(op: OpRequest, outcome: { ok: true; value: unknown } | { ok: false; error: WireError }): void;
+  /** Puts a message line in the inbox. */
+  post(line: string): void;
+  /** Pumps the loop (a recorded batch may be fed). */
+  wake(): void;
+  /** Stops the engine: every pending request rejects with `error`. */
+  fail(error: EngineError | LmthingError): void;
+  replayHook(kind: string): ReplayHook | undefined;
+  callbackTraits(fn: string): CallbackTraits | undefined;
+  now(): number;
+}
+
+/** A durable run's journal as the loop sees it (js/durable/session.ts). */
+export interface LoopJournal {
+  /** Replaying: the next recorded batch, if one may be fed now. */
+  nextBatch(): RecordedBatch | undefined;
+  /** Whether a recorded batch may be fed now. */
+  canFeed(): boolean;
+  /** Live: the batch the engine is given. */
+  record(batch: RecordedBatch): void;
+  /** The loop waits or returned: the turn is over. */
+  turnEnded(): void;
+  /** An op the engine handed out: the journal performs it (now or once recorded), answers it, or holds it. */
+  opStarted(op: OpRequest, opJson: string): void;
+  /** The journal's id for a command the host is about to send, when the journal holds that command. */
+  claim(message: Record<string, unknown>): number | undefined;
+  /** Whether op `id`'s completion is in the journal already (a live one is then dropped). */
+  ownsCompletion(id: number): boolean;
+  /** While replaying, the host's new lines wait in the journal (true); live, they go to the inbox (false). */
+  hold(line: string, replayed: boolean): boolean;
+  /** The largest command id in the journal: new commands are numbered after it. */
+  readonly lastCommandId: number;
+}
 
 interface PendingReply {
   resolve(value: unknown): void;
@@ -136,6 +209,8 @@ interface InFlightOp {
 export class Engine {
   private readonly module: CoreModule;
   private inbox: string[] = [];
+  /** Indices of the inbox lines sent by host code a replay runs again (for a durable run's journal). */
+  private inboxReplayed: number[] = [];
   /** The long strings the inbox's messages refer to (blobs.ts), by text, with their ids. */
   private inboxBlobs = new Map<string, string>();
   private nextBlobId = 1;
@@ -160,6 +235,14 @@ export class Engine {
   private sliceStart = -1;
   private readonly causes = new Map<number, unknown>();
   private nextCause = 1;
+  /** A durable run's journal (js/durable/session.ts), when this engine runs one. */
+  private journal: LoopJournal | null = null;
+  private readonly callbackTraitsByName = new Map<string, CallbackTraits>();
+  private readonly replayHooks = new Map<string, ReplayHook>();
+  /** Replies to journaled commands that no live request has claimed yet. */
+  private readonly earlyReplies = new Map<number, EngineEvent>();
+  /** Ops the engine cancelled before the host got to perform them. */
+  private readonly cancelledEarly = new Set<number>();
 
   private constructor(module: CoreModule, options: EngineOptions) {
     this.module = module;
@@ -220,16 +303,57 @@ export class Engine {
     return work;
   }
 
-  /** Registers (or replaces) a named callback the engine can invoke with `callback.invoke`. */
-  registerCallback(name: string, fn: Callback): void {
+  /**
+   * Registers (or replaces) a named callback the engine can invoke with `callback.invoke`.
+   * `traits` (internal) say how a durable run treats it on replay and resume.
+   */
+  registerCallback(name: string, fn: Callback, traits?: CallbackTraits): void {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`callback name must be a non-empty string, got ${String(name)}`);
     if (typeof fn !== 'function') throw new ConfigError(`callback "${name}" must be a function, got ${typeof fn}`);
     this.callbacks.set(name, fn);
+    if (traits) this.callbackTraitsByName.set(name, traits);
   }
 
   /** Removes a callback; ops naming it afterwards fail with an error listing the registered ones. */
   unregisterCallback(name: string): void {
     this.callbacks.delete(name);
+    this.callbackTraitsByName.delete(name);
+  }
+
+  /** @internal Installs the bookkeeping an op of `kind` needs when a journal answers it (js/run/host.ts). */
+  registerReplayHook(kind: string, hook: ReplayHook): void {
+    this.replayHooks.set(kind, hook);
+  }
+
+  /**
+   * @internal Makes this engine run a durable run's journal (js/durable/session.ts): a fresh engine
+   * only, since the journal holds every message of the engine's loop from its first.
+   */
+  attachJournal(create: (host: JournalHost) => LoopJournal): LoopJournal {
+    if (this.journal || this.nextCommandId !== 1) throw new ConfigError('a durable run needs an engine of its own: this one already ran something');
+    const journal = create({
+      perform: (op) => this.perform(op),
+      settle: (op, outcome) => {
+        this.inFlight.set(op.id, { controller: new AbortController() });
+        this.complete(op.id, outcome);
+      },
+      post: (line) => {
+        this.inbox.push(line);
+        this.schedulePump();
+      },
+      wake: () => this.schedulePump(),
+      fail: (error) => {
+        const known = this.faultError;
+        this.failEngine(error as EngineError);
+        if (!known) this.notify({ type: 'engine.fault', error: { kind: 'engine', code: error.code, message: error.message } });
+      },
+      replayHook: (kind) => this.replayHooks.get(kind),
+      callbackTraits: (fn) => this.callbackTraitsByName.get(fn),
+      now: () => this.clock.now(),
+    });
+    this.journal = journal;
+    this.nextCommandId = journal.lastCommandId + 1;
+    return journal;
   }
 
   /** Installs the handler for ops of `kind` (the built-in `callback.invoke` and `timer.sleep` excepted). */
@@ -244,6 +368,11 @@ export class Engine {
     return () => this.listeners.delete(listener);
   }
 
+  /** @internal Stops the engine: every pending request rejects with `error` (a suspended durable run). */
+  failWith(error: LmthingError): void {
+    this.failEngine(error as EngineError);
+  }
+
   /** The fault that stopped this engine (null while it runs); a faulted engine rejects every request. */
   get fault(): EngineError | null {
     return this.faultError;
@@ -253,19 +382,24 @@ export class Engine {
    * Sends a command and resolves with its reply value (rejects with the typed error of the reply).
    * `fields` are merged into the message; `type` and `id` are set here.
    */
-  request(type: string, fields: Record<string, unknown> = {}): Promise<unknown> {
-    const id = this.nextCommandId++;
-    return this.send(id, { ...fields, type, id });
+  request(type: string, fields: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<unknown> {
+    const id = this.commandId({ ...fields, type });
+    return this.send(id, { ...fields, type, id }, options.replayed === true);
+  }
+
+  /** The id of a new command: the journal's, when a replayed run sends a command its journal holds. */
+  private commandId(message: Record<string, unknown>): number {
+    return this.journal?.claim(message) ?? this.nextCommandId++;
   }
 
   /** Starts a run (`run.start {spec}`) and resolves with its result. */
   startRun(spec: Record<string, unknown>, options: RunOptions = {}): Promise<unknown> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
-    const id = this.nextCommandId++;
+    const id = this.commandId({ type: 'run.start', spec });
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
     options.onStarted?.(id);
-    const result = this.send(id, { type: 'run.start', id, spec });
+    const result = this.send(id, { type: 'run.start', id, spec }, options.replayed === true);
     const forget = () => this.runListeners.delete(id);
     result.then(forget, forget);
     if (!signal) return result;
@@ -283,13 +417,12 @@ export class Engine {
   postRaw(line: string): void {
     if (line.includes('\n')) throw new ProtocolError('a message must be one line (JSON has no raw newlines)');
     // Lone surrogates cannot be encoded as UTF-8: they become U+FFFD, as in every other message.
-    this.inbox.push(wellFormed(line));
-    this.schedulePump();
+    this.enqueue(wellFormed(line));
   }
 
   // ---------------------------------------------------------------- commands and replies
 
-  private send(id: number, message: Record<string, unknown>): Promise<unknown> {
+  private send(id: number, message: Record<string, unknown>, replayed = false): Promise<unknown> {
     if (this.faultError) return Promise.reject(this.faultError);
     let line: string;
     try {
@@ -299,14 +432,32 @@ export class Engine {
     }
     return new Promise((resolve, reject) => {
       this.replies.set(id, { resolve, reject });
-      this.inbox.push(line);
-      this.schedulePump();
+      const early = this.earlyReplies.get(id);
+      if (early) {
+        // A replayed command the journal already gave the engine: its reply came before the request.
+        this.earlyReplies.delete(id);
+        queueMicrotask(() => this.settleReply(early));
+      } else if (!(id <= (this.journal?.lastCommandId ?? 0))) {
+        this.enqueue(line, replayed);
+      }
     });
   }
 
   private postMessage(message: Record<string, unknown>): void {
-    this.inbox.push(serialize(this.withBlobs(message), `${String(message.type)} message`));
+    this.enqueue(serialize(this.withBlobs(message), `${String(message.type)} message`));
+  }
+
+  /** Puts a line in the inbox; while a journal is being replayed, it waits in the journal. */
+  private enqueue(line: string, replayed = false): void {
+    if (this.journal?.hold(line, replayed)) return;
+    if (replayed) this.inboxReplayed.push(this.inbox.length);
+    this.inbox.push(line);
     this.schedulePump();
+  }
+
+  /** Whether the loop has something to take: inbox lines, or a recorded batch to feed. */
+  private hasInput(): boolean {
+    return this.inbox.length > 0 || (this.journal?.canFeed() ?? false);
   }
 
   // ---------------------------------------------------------------- the loop
@@ -355,18 +506,36 @@ export class Engine {
 
   /** The inbox as one batch: the clock line (with the blobs' ids and byte lengths) and the messages. */
   private takeBatch(): OutgoingBatch {
+    const recorded = this.journal?.nextBatch();
+    if (recorded) return this.replayedBatch(recorded);
+    const clock = this.clock.now();
+    this.journal?.record({ clock, lines: this.inbox, ...(this.inboxReplayed.length > 0 ? { replayed: this.inboxReplayed } : {}), ...(this.inboxBlobs.size > 0 ? { blobs: [...this.inboxBlobs].map(([text, id]): [string, string] => [id, text]) } : {}) });
     const blobs = [...this.inboxBlobs].map(([text, id]) => ({ id, bytes: utf8.encode(text) }));
-    const header = [String(this.clock.now()), ...blobs.map((blob) => `${blob.id}:${blob.bytes.length}`)].join(' ');
+    const header = [String(clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes.length}`)].join(' ');
     const text = `${header}\n${this.inbox.join('\n')}`;
     this.inbox = [];
+    this.inboxReplayed = [];
     this.inboxBlobs = new Map();
+    this.lastBatch = text;
+    return { text, blobs: blobs.map((blob) => blob.bytes) };
+  }
+
+  /** A batch from the journal, handed to the engine as it was the first time (same clock, lines and blobs). */
+  private replayedBatch(batch: RecordedBatch): OutgoingBatch {
+    const blobs = (batch.blobs ?? []).map(([id, text]) => {
+      this.blobCache.set(`in:${id}`, toWellFormed(text));
+      this.nextBlobId = Math.max(this.nextBlobId, Number(id) + 1);
+      return { id, bytes: utf8.encode(text) };
+    });
+    const header = [String(batch.clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes.length}`)].join(' ');
+    const text = `${header}\n${batch.lines.join('\n')}`;
     this.lastBatch = text;
     return { text, blobs: blobs.map((blob) => blob.bytes) };
   }
 
   private pump(): void {
     this.pumpScheduled = false;
-    if (this.inbox.length === 0 || this.faultError) return;
+    if (!this.hasInput() || this.faultError) return;
     if (this.state === 'waiting') {
       const wakeUp = this.wakeUp!;
       this.wakeUp = null;
@@ -392,7 +561,10 @@ export class Engine {
       (status) => {
         this.state = 'idle';
         if (status !== 0) this.failEngine(this.faultError ?? new EngineError('the engine loop stopped after a fault', 'ENGINE_FAULT'));
-        else if (this.inbox.length > 0) this.schedulePump();
+        else {
+          this.journal?.turnEnded();
+          if (this.hasInput()) this.schedulePump();
+        }
       },
       (err) => this.trapped(err),
     );
@@ -439,13 +611,14 @@ export class Engine {
   private onWait(wakeUp: (batchPtr: number) => void): void {
     this.state = 'waiting';
     this.wakeUp = wakeUp;
-    if (this.inbox.length > 0) this.schedulePump();
+    this.journal?.turnEnded();
+    if (this.hasInput()) this.schedulePump();
     else this.clock.poke?.();
   }
 
   /** Nothing but timers in progress: no message waiting, no op doing real work. */
   private idleButForTimers(): boolean {
-    if (this.inbox.length > 0 || this.state === 'running' || this.faultError) return false;
+    if (this.hasInput() || this.state === 'running' || this.faultError) return false;
     for (const op of this.inFlight.values()) if (op.timer === undefined && !op.waitingOnEngine) return false;
     return true;
   }
@@ -460,6 +633,7 @@ export class Engine {
     }
     this.inFlight.clear();
     this.inbox = [];
+    this.inboxReplayed = [];
     this.inboxBlobs = new Map();
   }
 
@@ -468,7 +642,8 @@ export class Engine {
   private onStart(opJson: string, blobs?: Uint8Array): void {
     let op = JSON.parse(opJson) as OpRequest;
     if (blobs) op = resolveBlobs(op, blobs, this.blobCache, utf8Decoder) as OpRequest;
-    queueMicrotask(() => this.perform(op));
+    if (this.journal) this.journal.opStarted(op, opJson);
+    else queueMicrotask(() => this.perform(op));
   }
 
   private onEmit(eventJson: string, blobs?: Uint8Array): void {
@@ -480,6 +655,10 @@ export class Engine {
   private dispatch(event: EngineEvent): void {
     switch (event.type) {
       case 'reply':
+        if (this.journal && !this.replies.has(event.id as number)) {
+          this.earlyReplies.set(event.id as number, event);
+          return;
+        }
         return this.settleReply(event);
       case 'op.cancel':
         return this.cancelOp(event.id as number, typeof event.reason === 'string' ? event.reason : 'cancelled');
@@ -523,7 +702,7 @@ export class Engine {
   }
 
   private perform(op: OpRequest): void {
-    if (this.faultError) return;
+    if (this.faultError || this.cancelledEarly.delete(op.id)) return;
     const controller = new AbortController();
     const entry: InFlightOp = { controller };
     this.inFlight.set(op.id, entry);
@@ -575,7 +754,10 @@ export class Engine {
 
   private cancelOp(id: number, reason: string): void {
     const op = this.inFlight.get(id);
-    if (!op) return;
+    if (!op) {
+      if (this.journal) this.cancelledEarly.add(id); // a journaled op waiting for its record to be written
+      return;
+    }
     this.inFlight.delete(id);
     if (op.timer !== undefined) this.clock.clearTimer(op.timer);
     op.controller.abort(new AbortError(reason));
@@ -585,6 +767,7 @@ export class Engine {
   /** Posts op.done unless the engine already gave up on the op (cancelled or timed out). */
   private complete(id: number, outcome: { ok: true; value: unknown } | { ok: false; error: WireError }): void {
     if (!this.inFlight.delete(id)) return;
+    if (this.journal?.ownsCompletion(id)) return;
     let line: string;
     try {
       line = JSON.stringify(this.withBlobs(outcome.ok ? { type: 'op.done', id, ok: true, value: outcome.value ?? null } : { type: 'op.done', id, ok: false, error: outcome.error }));
@@ -595,8 +778,7 @@ export class Engine {
         : { kind: 'callback', message: `callback result is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}` };
       line = JSON.stringify({ type: 'op.done', id, ok: false, error });
     }
-    this.inbox.push(line);
-    this.schedulePump();
+    this.enqueue(line);
     this.clock.poke?.();
   }
 }

@@ -456,6 +456,63 @@ export class TracingError extends LmthingError {
   }
 }
 
+/** The codes of {@link JournalError}. */
+export type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED';
+
+/**
+ * A durable run's journal (docs/durable-runs.md) cannot be used: a record is unreadable or out of
+ * sequence (`JOURNAL_CORRUPT`, naming the key), there is none for the id (`JOURNAL_MISSING`), a new
+ * run would overwrite one (`JOURNAL_EXISTS`), or writing it failed (`JOURNAL_WRITE_FAILED`: the run
+ * stops before any further effect). Nothing runs when loading fails.
+ */
+export class JournalError extends LmthingError {
+  declare readonly code: JournalErrorCode;
+  /** The durable run's id. */
+  readonly runId: string;
+  constructor(code: JournalErrorCode, message: string, runId: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.runId = runId;
+  }
+}
+
+/**
+ * Replaying a journal, the run asked for something other than what the journal recorded at
+ * sequence number `seq` (user code that is not deterministic between effects, or code that changed
+ * since the run was recorded), or the journal ended while a replay-only run still waited.
+ */
+export class ReplayDivergenceError extends LmthingError {
+  /** The journal record (loop turn) where the run diverged. */
+  readonly seq: number;
+  /** What the journal recorded there, e.g. `callback.invoke r1:2:search`. */
+  readonly expected: string;
+  /** What the run asked for. */
+  readonly actual: string;
+  constructor(message: string, seq: number, expected: string, actual: string) {
+    super('REPLAY_DIVERGENCE', message);
+    this.seq = seq;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A resumed run found an operation that had started but not completed before the interruption (a
+ * crash, `kill -9`, a page reload) and whose policy forbids running it again: a tool that is not
+ * `idempotent`, with no `onInterrupted` handler that says otherwise.
+ */
+export class InterruptedError extends LmthingError {
+  constructor(message: string) {
+    super('OP_INTERRUPTED', message);
+  }
+}
+
+/** A durable run was suspended (`prompt.suspend()`): its journal is saved, `resume` continues it. */
+export class RunSuspendedError extends LmthingError {
+  constructor(message: string) {
+    super('RUN_SUSPENDED', message);
+  }
+}
+
 /** The wire form of an error, as carried by `op.done` and reply messages (see PROTOCOL.md). */
 export interface WireError {
   kind: string;
@@ -483,6 +540,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
   budget: (e) => new BudgetExceededError(e.message, e.constraint as string | undefined),
   circuit_open: (e) => new CircuitOpenError(e.message, e.breaker as string | undefined, e.retryInMs as number | undefined),
   limit: (e) => new LimitExceededError(e.message, e.limit as string | undefined),
+  interrupted: (e) => new InterruptedError(e.message),
   template: (e) =>
     new TemplateError(typeof e.code === 'string' ? (e.code as TemplateErrorCode) : 'TEMPLATE_SYNTAX', e.message, {
       template: typeof e.template === 'string' ? e.template : '',
@@ -555,7 +613,7 @@ const kindByCode: Record<string, string> = {
   aborted: 'ABORTED', timeout: 'TIMEOUT', protocol: 'PROTOCOL_ERROR', callback: 'CALLBACK_ERROR',
   validation: 'VALIDATION_ERROR', rate_limit: 'RATE_LIMIT', authentication: 'AUTHENTICATION',
   context_length: 'CONTEXT_LENGTH', provider: 'PROVIDER_ERROR', guard: 'GUARD_FAILED',
-  approval_denied: 'APPROVAL_DENIED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', limit: 'LIMIT_EXCEEDED', engine: 'ENGINE_ERROR',
+  approval_denied: 'APPROVAL_DENIED', interrupted: 'OP_INTERRUPTED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', limit: 'LIMIT_EXCEEDED', engine: 'ENGINE_ERROR',
 };
 
 function safeString(v: unknown): string {

@@ -34,6 +34,16 @@ export interface ToolPolicyOptions {
 }
 
 /** The shape of {@link ToolPolicyOptions}, for checking option bags that include them. */
+/** Whether a tool may run twice: what a resumed durable run does with its interrupted calls (docs/durable-runs.md). */
+export interface IdempotenceOption {
+  /**
+   * Running the tool twice with the same arguments does no harm. A durable run that is resumed
+   * after a crash runs an interrupted call of an idempotent tool again; any other interrupted call
+   * goes to `durable.onInterrupted` or fails with `InterruptedError`. Default false.
+   */
+  idempotent?: boolean;
+}
+
 export const toolPolicyShape: c.Shape = {
   retry: c.nonEmpty,
   fallback: c.nonEmpty,

@@ -18,7 +18,7 @@ import type {
 } from '../definitions/memory.js';
 import type { Judge } from '../definitions/parallel.js';
 import type { Resources } from '../definitions/resource.js';
-import type { ToolPolicyOptions } from '../definitions/tool-options.js';
+import type { IdempotenceOption, ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
 import { ConfigError } from '../errors.js';
 import { checkCustomEventName } from '../observe/lifecycle.js';
@@ -371,7 +371,7 @@ export const L = {
    * `defTool`'s (approval, guards, validator, retryOnFailure, maxRetries, retry, fallback,
    * circuitBreaker, timeout), naming definitions made in `run(agent, {define})`.
    */
-  tool<S>(name: string, description: string, schema: S, impl: ToolImpl<ArgsOf<S>>, options?: ToolPolicyOptions): Directive<ToolHandle> {
+  tool<S>(name: string, description: string, schema: S, impl: ToolImpl<ArgsOf<S>>, options?: ToolPolicyOptions & IdempotenceOption): Directive<ToolHandle> {
     return new Directive(new DirectiveRequest('tool.enable', { name, description, schema, impl, options }));
   },
 

@@ -21,9 +21,10 @@ import { stateKind } from '../definitions/state.js';
 import { RunStates, TreeStates } from '../state/run-states.js';
 import { useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
-import { checkReferences, toolPolicyShape, toolPolicyWire, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
+import { checkReferences, toolPolicyShape, toolPolicyWire, type IdempotenceOption, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import type { CallbackContext, Engine } from '../engine.js';
+import { openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
+import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
@@ -56,7 +57,7 @@ export interface RunTool<S = unknown> {
   /** Gets the validated arguments (typed by `parameters`); returns the result, or an agent that computes it (run isolated). */
   execute: ToolImpl<ArgsOf<S>>;
   /** The tool's call options, as for `defTool` (approval, guards, validator, retry, fallback, circuitBreaker, timeout ...). */
-  options?: ToolPolicyOptions;
+  options?: ToolPolicyOptions & IdempotenceOption;
 }
 
 /** Configuration of {@link run}: the run's models and tools, and the same policies as `runPrompt`'s. */
@@ -85,6 +86,11 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * conversation and branch of the run. `L.role(name)` switches it.
    */
   role?: string;
+  /**
+   * Makes the run durable (docs/durable-runs.md): every effect is journaled to `storage` under
+   * `id`, so `resume(id, agent, config)` continues it after a crash or a page reload.
+   */
+  durable?: DurableOptions;
 }
 
 const runConfigShape: c.Shape = {
@@ -96,6 +102,7 @@ const runConfigShape: c.Shape = {
   maxSteps: c.integer(1, 1000),
   define: c.func,
   role: c.nonEmpty,
+  durable: c.object,
 };
 
 const runToolShape: c.Shape = { description: c.string, parameters: c.anything, execute: c.func, options: c.object };
@@ -122,12 +129,17 @@ export type DirectiveRunPromise<T> = Promise<T> &
  *   or an agent that is not one.
  */
 export function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T> {
+  return startDirective(agent, config as RunConfig, c.isPlainObject(config) && config.durable !== undefined ? { kind: 'new' } : undefined, 'run') as DirectiveRunPromise<T>;
+}
+
+/** @internal Starts a directive run; `durableStart` says how a durable one starts (new, resumed, replayed). */
+export function startDirective(agent: unknown, config: RunConfig, durableStart: DurableStart | undefined, where: string): DirectiveRunPromise<unknown> {
   const events = new EventQueue();
-  const promise = start(agent, config as RunConfig, events) as Promise<T>;
+  const promise = start(agent, config, events, durableStart, where);
   return Object.assign(promise, { events, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() });
 }
 
-async function start(agent: unknown, config: RunConfig, events: EventQueue): Promise<unknown> {
+async function start(agent: unknown, config: RunConfig, events: EventQueue, durableStart: DurableStart | undefined, where: string): Promise<unknown> {
   try {
     if (!c.isPlainObject(config)) throw new ConfigError('run(agent, config): expected a config object with "models" ({default: model, ...})');
     c.checkOptions('run config', config, runConfigShape);
@@ -135,7 +147,7 @@ async function start(agent: unknown, config: RunConfig, events: EventQueue): Pro
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
       if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);
       c.checkOptions(`run: config.tools.${name}`, tool, runToolShape, 'field');
-      c.checkOptions(`run: config.tools.${name}.options`, tool.options, toolPolicyShape);
+      c.checkOptions(`run: config.tools.${name}.options`, tool.options, { ...toolPolicyShape, idempotent: c.boolean });
     }
     const models = checkModels(config.models);
     const iterator = toAgentIterator(agent, 'run(agent)');
@@ -143,7 +155,8 @@ async function start(agent: unknown, config: RunConfig, events: EventQueue): Pro
     if (config.define) await config.define(definitions);
     checkReferences('run config', config, definitionsOf(definitions), { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
     if (config.signal?.aborted) throw new AbortError('the run was aborted before it started');
-    const engine = config.engine ?? (await defaultEngine());
+    const durable = durableStart ? await openDurable(where, config, durableStart) : undefined;
+    const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
     return await new DirectiveRun(engine, config, models, definitions, events).execute(iterator);
   } finally {
     events.close();
@@ -173,6 +186,8 @@ interface Conv {
   path: string[];
   /** Single-agent branches started so far (their path segment). */
   branches: number;
+  /** A branch a tool's implementation started (a tool returning an agent): a replay does not run it again. */
+  inTool?: boolean;
   /** `L.infer` branches started so far (path segment `infer.N`). */
   infers?: number;
   /** A streamed reply still running: the next directive waits for it. */
@@ -186,14 +201,21 @@ interface ReplyWire {
   value?: unknown;
 }
 
-let nextRun = 1;
+const runNumbers = new WeakMap<Engine, number>();
+
+/** Runs are numbered per engine: a durable run's engine names its callbacks the same way on every replay. */
+function nextRunNumber(engine: Engine): number {
+  const n = runNumbers.get(engine) ?? 1;
+  runNumbers.set(engine, n + 1);
+  return n;
+}
 
 const referenceKinds: ReferenceKinds = {
   retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, approval: approvalKind, guards: guardKind, validator: validatorKind, cache: cacheKind,
 };
 
 class DirectiveRun {
-  private readonly prefix = `d${nextRun++}:`;
+  private readonly prefix: string;
   private runId = -1;
   private readonly conversations = new Map<number, Conv>();
   private readonly streams = new Map<number, DeltaQueue>();
@@ -211,6 +233,7 @@ class DirectiveRun {
     private readonly definitions: DefinitionContext,
     private readonly events: EventQueue,
   ) {
+    this.prefix = `d${nextRunNumber(engine)}:`;
     this.keys = [...models.keys()];
     this.runModels = { models: new Map(), onText: (text, requestId) => this.streams.get(Number(requestId))?.push(text), conversation: [] };
   }
@@ -220,7 +243,7 @@ class DirectiveRun {
   /** The run tree's spans when it is traced (`defTracing` in `define`): tools' `context.trace` hangs under them. */
   private tracing: SpanBuilder | undefined;
 
-  private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string {
+  private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean; traits?: CallbackTraits }): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
     const withStates = async (...args: unknown[]) => {
       await this.runStates?.ensure();
@@ -231,7 +254,7 @@ class DirectiveRun {
       }
     };
     const hasStates = definitionsOf(this.definitions).names(stateKind).length > 0;
-    this.engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn);
+    this.engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn, options?.traits);
     this.callbackNames.push(name);
     return name;
   }
@@ -277,6 +300,7 @@ class DirectiveRun {
       const observe = { ...observeSpec(definitions, takePendingEmits(this.definitions)), ...(this.config.meterProvider ? { metricEvents: true } : {}) };
       if (Object.keys(observe).length > 0) spec.observe = observe;
       ended = this.engine.startRun(spec, {
+        replayed: true,
         signal: this.config.signal,
         onEvent: (event) => runEvents.push(event as unknown as RunEvent),
         onStarted: (id) => {
@@ -484,7 +508,7 @@ class DirectiveRun {
       throw new ConfigError(`L.tool: the name must match [A-Za-z_][A-Za-z0-9_.-]*, got ${describe(name)}`);
     if (typeof description !== 'string') throw new ConfigError(`L.tool("${name}"): the description must be a string, got ${describe(description)}`);
     if (typeof impl !== 'function') throw new ConfigError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
-    const options = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}), toolPolicyShape);
+    const { idempotent, ...options } = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}) as ToolPolicyOptions & IdempotenceOption, { ...toolPolicyShape, idempotent: c.boolean });
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string; span?: number }, call: CallbackContext) => {
@@ -500,12 +524,12 @@ class DirectiveRun {
         const parent = this.conversations.get(info.conversation);
         if (!parent) throw new Error(`tool "${name}": its conversation has ended`);
         // Isolated: the tool agent starts with no messages (the parent's last turn is an unanswered tool call).
-        result = await this.runBranch(parent, name, result, true);
+        result = await this.runBranch(parent, name, result, true, true);
       }
       if (result instanceof AssistantMessage) return toJson(result.value);
       if (result instanceof ConversationMessage) return result.text;
       return result ?? null;
-    });
+    }, { traits: { tool: name, idempotent: idempotent === true } });
     await this.command(conv, 'tool.enable', { name, description, parameters, callback, options: toolPolicyWire(options) });
     return new ToolHandle(name);
   }
@@ -573,9 +597,9 @@ class DirectiveRun {
   }
 
   /** Runs one agent on a new branch of `parent` (with no messages when `fresh`) and ends the branch with its outcome. */
-  private async runBranch(parent: Conv, name: string, agent: unknown, fresh = false): Promise<unknown> {
+  private async runBranch(parent: Conv, name: string, agent: unknown, fresh = false, inTool = false): Promise<unknown> {
     const iterator = toAgentIterator(agent, 'L.branch');
-    return this.inBranch(parent, name, fresh, (child) => this.drive(iterator, child));
+    return this.inBranch(parent, name, fresh, (child) => this.drive(iterator, child), undefined, inTool);
   }
 
   /** Opens a branch of `parent` (as member `member` of a branch group), runs `body` on it and ends the branch with its outcome. */
@@ -585,9 +609,10 @@ class DirectiveRun {
     fresh: boolean,
     body: (child: Conv) => Promise<unknown>,
     member?: { group: number; member: number },
+    inTool = false,
   ): Promise<unknown> {
-    const { conversation, path } = (await this.command(parent, 'branch', { name, fresh, ...member })) as { conversation: number; path: string[] };
-    const child: Conv = { id: conversation, path, branches: 0 };
+    const { conversation, path } = (await this.command(parent, 'branch', { name, fresh, ...member }, inTool || parent.inTool)) as { conversation: number; path: string[] };
+    const child: Conv = { id: conversation, path, branches: 0, ...(inTool || parent.inTool ? { inTool: true } : {}) };
     this.conversations.set(conversation, child);
     try {
       const value = await body(child);
@@ -641,8 +666,9 @@ class DirectiveRun {
 
   // ------------------------------------------------------------------------------ plumbing
 
-  private command(conv: Conv, verb: string, fields: Record<string, unknown> = {}): Promise<unknown> {
-    return this.engine.request(`conversation.${verb}`, { ...fields, run: this.runId, conversation: conv.id });
+  /** Sends `conversation.<verb>`; what the agent's own code sends (not a tool's) a durable run's replay sends again. */
+  private command(conv: Conv, verb: string, fields: Record<string, unknown> = {}, inTool = conv.inTool === true): Promise<unknown> {
+    return this.engine.request(`conversation.${verb}`, { ...fields, run: this.runId, conversation: conv.id }, { replayed: !inTool });
   }
 
   private abortError(): AbortError {

@@ -12,7 +12,7 @@ import type { WorkflowToolConfig } from '../definitions/workflow.js';
 import type { Engine } from '../engine.js';
 import { PluginSet, type PluginApi, type PluginMethod } from './plugins.js';
 import type { Resources } from '../definitions/resource.js';
-import { toolPolicyShape, type ToolPolicyOptions } from '../definitions/tool-options.js';
+import { toolPolicyShape, type IdempotenceOption, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import type { ArgsOf, Bivariant, JsonObject } from '../schema-types.js';
@@ -46,7 +46,7 @@ export type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | '
  * circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries) and lmthing's
  * per-tool callbacks (a non-undefined return replaces the input, or the output).
  */
-export interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions {
+export interface ToolOptions<Args = JsonObject> extends ToolPolicyOptions, IdempotenceOption {
   beforeCall?: Bivariant<[input: Args, context: ToolContext], unknown>;
   onSuccess?: Bivariant<[input: Args, output: unknown], unknown>;
   onError?: Bivariant<[input: Args, error: unknown], unknown>;
@@ -62,7 +62,7 @@ export interface AgentOptions extends ToolPolicyOptions {
   responseSchema?: object | boolean;
 }
 
-const toolOptionsShape: c.Shape = { ...toolPolicyShape, beforeCall: c.func, onSuccess: c.func, onError: c.func };
+const toolOptionsShape: c.Shape = { ...toolPolicyShape, beforeCall: c.func, onSuccess: c.func, onError: c.func, idempotent: c.boolean };
 const agentOptionsShape: c.Shape = { ...toolPolicyShape, model: c.anything, system: c.string, responseSchema: c.anything };
 
 /** A child agent's configuration function: it defines the child's prompt on `child`. */

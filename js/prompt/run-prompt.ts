@@ -22,7 +22,7 @@ import { RunStates, TreeStates } from '../state/run-states.js';
 import { useRunStorage } from '../storage/host.js';
 import { checkReferences, toolPolicyWire, type ReferenceKinds } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import type { CallbackContext, Engine } from '../engine.js';
+import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
@@ -36,6 +36,8 @@ import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
+import { durableInfo, openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
+import type { Journal } from '../durable/journal.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -87,6 +89,11 @@ export interface PromptConfig extends RunPolicyConfig, PromptOptions {
   messages?: Message[];
   /** A user message appended after `messages` (the AI SDK's `prompt` shortcut). */
   prompt?: string;
+  /**
+   * Makes the run durable (docs/durable-runs.md): every effect is journaled to `storage` under
+   * `id`, so `resume(id, fn, config)` continues it after a crash or a page reload.
+   */
+  durable?: DurableOptions;
 }
 
 /**
@@ -123,6 +130,14 @@ export interface PromptRunInfo {
    * while it runs, final once it ended (docs/observability.md).
    */
   metrics(): Promise<MetricsSnapshot>;
+  /** A durable run's journal so far (undefined when the run is not durable). */
+  readonly journal: Journal | undefined;
+  /**
+   * Ends a durable run now, its journal saved (the result rejects with `RunSuspendedError`);
+   * `resume` continues it, in this process or another. Ops in flight are abandoned: on resume they
+   * count as interrupted.
+   */
+  suspend(): Promise<void>;
 }
 
 /** @deprecated Events are {@link RunEvent}s now. */
@@ -169,6 +184,7 @@ const configShape: c.Shape = {
     'an array of messages ({role: system|user|assistant|tool, content: string or parts})',
   ),
   prompt: c.string,
+  durable: c.object,
 };
 
 /** Checks a runPrompt config at the call; returns the effective options (top level and `options` merged). */
@@ -198,14 +214,15 @@ function checkConfig(config: PromptConfig): PromptOptions {
 export function runPrompt(config: PromptConfig & ({ prompt: string } | { messages: Message[] })): PromptRun;
 export function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): PromptRun;
 export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun {
+  if (typeof fn !== 'function' && config === undefined && c.isPlainObject(fn) && fn.durable !== undefined) return promptRun(startRunPrompt(() => {}, fn, true, { kind: 'new' }));
   const started = typeof fn === 'function' || config !== undefined || !c.isPlainObject(fn)
-    ? startRunPrompt(fn as (ctx: PromptContext) => unknown, config as PromptConfig)
+    ? startRunPrompt(fn as (ctx: PromptContext) => unknown, config as PromptConfig, false, c.isPlainObject(config) && config.durable !== undefined ? { kind: 'new' } : undefined)
     : startRunPrompt(() => {}, fn, true);
   return promptRun(started);
 }
 
-/** The {@link PromptRun} of a run being started: the promise, with the result's parts forwarded. */
-function promptRun(started: Promise<{ result: RunResult; prompt: PromptRunInfo }>): PromptRun {
+/** @internal The {@link PromptRun} of a run being started: the promise, with the result's parts forwarded. */
+export function promptRun(started: Promise<{ result: RunResult; prompt: PromptRunInfo }>): PromptRun {
   // Reading only `.text` (say) must not leave the start's own rejection unhandled.
   started.catch(() => {});
   const later = <T>(part: (result: RunResult) => Promise<T>): Promise<T> => {
@@ -232,15 +249,23 @@ function promptRun(started: Promise<{ result: RunResult; prompt: PromptRunInfo }
   });
 }
 
-async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig, shortcut = false): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
-  if (typeof fn !== 'function') throw new ConfigError(`runPrompt: expected a prompt function, or a config with a "prompt" or "messages", got ${c.describe(fn)}`);
+/** @internal Starts a prompt run; `durable` says how a durable one starts (new, resumed, replayed). */
+export async function startRunPrompt(
+  fn: (ctx: PromptContext) => unknown,
+  config: PromptConfig,
+  shortcut = false,
+  durableStart?: DurableStart,
+  where = 'runPrompt',
+): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
+  if (typeof fn !== 'function') throw new ConfigError(`${where}: expected a prompt function, or a config with a "prompt" or "messages", got ${c.describe(fn)}`);
   const options = checkConfig(config);
+  const durable = durableStart ? await openDurable(where, config, durableStart) : undefined;
   if (shortcut && config.prompt === undefined && config.messages === undefined)
     throw new ConfigError('runPrompt(config): without a prompt function the config needs "prompt" (a string) or "messages" (an array of messages)');
   const model = toModel(config.model);
   const ctx = new PromptContext();
   // Known before the prompt function runs: useTemplate renders in it.
-  const engine = config.engine ?? (await defaultEngine());
+  const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
   bindEngine(ctx, engine);
   if (config.system !== undefined) ctx.defSystem('system', config.system);
   if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
@@ -255,7 +280,7 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
     throw err;
   }
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
-  bindPreRun(ctx, { engine: async () => config.engine ?? (await defaultEngine()), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
+  bindPreRun(ctx, { engine: async () => engine, storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
   try {
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
@@ -277,7 +302,10 @@ async function startRunPrompt(fn: (ctx: PromptContext) => unknown, config: Promp
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined);
   events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
   const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent });
-  return { result: run.result, prompt: run.prompt };
+  if (!durable) return { result: run.result, prompt: run.prompt };
+  const info = durableInfo(durable);
+  const prompt = Object.defineProperties(run.prompt, { journal: { get: info.journal, enumerable: true }, suspend: { value: info.suspend } });
+  return { result: run.result, prompt };
 }
 
 export function toModel(spec: unknown): LanguageModel {
@@ -326,14 +354,15 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     ...(place.parent ? { parent: place.parent.models } : {}),
   };
   let nextCallback = 1;
-  const prefix = `r${nextPromptRun++}:`;
+  // Numbered per engine: a durable run's engine names its callbacks the same way on every replay.
+  const prefix = `r${nextRunNumber(engine)}:`;
   // The run's states, mirrored in JS (docs/state-and-caches.md): loaded before user code is called
   // back, and its changes sent before the callback's answer.
   const definitions = definitionsOf(ctx);
   const treeStates = place.parent?.states ?? new TreeStates();
   let runStates: RunStates | undefined;
   const hasStates = definitions.names(stateKind).length > 0;
-  const register = (label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string => {
+  const register = (label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean; traits?: CallbackTraits }): string => {
     const name = `${prefix}${nextCallback++}:${label}`;
     const withStates = async (...args: unknown[]) => {
       await runStates?.ensure();
@@ -343,7 +372,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         runStates?.flush();
       }
     };
-    engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn);
+    engine.registerCallback(name, hasStates && !options?.plain ? withStates : fn, options?.traits);
     callbacks.push(name);
     return name;
   };
@@ -405,6 +434,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
             },
           ),
         )),
+        { traits: toolTraits(def) },
       ),
       options: toolWire(def, definitionsOf(ctx)),
     }));
@@ -460,6 +490,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       .listen(place.parent ? undefined : place.onEvent);
 
     const reply = engine.startRun(spec, {
+      // A root run's and a sub-agent's host code runs again on a durable run's replay.
+      replayed: true,
       signal: options.abortSignal,
       onEvent: (event) => place.events.push(event as unknown as RunEvent),
       onStarted: (id) => {
@@ -507,6 +539,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       ),
       approvals: human?.approvals ?? noDesk,
       interactions: human?.interactions ?? noDesk,
+      journal: undefined,
+      suspend: () => durableInfo(undefined).suspend(),
       metrics: async () => {
         if (!over && runId >= 0) {
           try {
@@ -526,7 +560,13 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   }
 }
 
-let nextPromptRun = 1;
+const runNumbers = new WeakMap<Engine, number>();
+
+function nextRunNumber(engine: Engine): number {
+  const n = runNumbers.get(engine) ?? 1;
+  runNumbers.set(engine, n + 1);
+  return n;
+}
 
 /**
  * Events for observers only (docs/observability.md): on `onEvent`, `prompt.events` and defEvent
@@ -560,6 +600,12 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
 /** A tool entry's options; an agent's cascade goes to its own run instead (see runAgent). */
 function toolWire(def: ToolDefinition, definitions: DefinitionSet): Record<string, unknown> {
   return toolPolicyWire(def.options, def.kind === 'agent' && isCascade(def.options.fallback, definitions) ? ['fallback'] : []);
+}
+
+/** How a durable run treats the tool's calls on replay and resume (js/durable/session.ts). */
+function toolTraits(def: ToolDefinition): CallbackTraits {
+  if (def.kind === 'agent') return { tool: def.name, liveOnReplay: true };
+  return { tool: def.name, idempotent: def.options.idempotent === true };
 }
 
 function isCascade(name: string | undefined, definitions: DefinitionSet): boolean {

@@ -47,6 +47,26 @@ export class EngineHost {
     engine.registerOpHandler('model.generate', (op, signal) => this.generate(op, signal));
     engine.registerOpHandler('model.replay', (op) => this.replay(op));
     engine.registerOpHandler('model.embed', (op, signal) => this.embed(op, signal));
+    // A durable run's replay answers model calls from its journal; the run's text stream and its
+    // copy of the conversation are rebuilt as if the model had answered (js/durable/session.ts).
+    engine.registerReplayHook('model.generate', (op, done) => this.replayGenerate(op, done));
+    engine.registerReplayHook('model.replay', (op) => void this.replay(op).catch(() => {}));
+  }
+
+  /** A model call answered by a journal: what `generate` does around the model, with the recorded response. */
+  private replayGenerate(op: OpRequest, done: { ok: boolean; value?: unknown }): void {
+    const run = this.runs.get(op.run);
+    if (!run) return;
+    if (op.conversation) requestMessages(op, run);
+    if (!done.ok) return;
+    const content = ((done.value as { content?: Part[] } | null)?.content ?? []) as Part[];
+    if (op.purpose !== 'summary' && op.purpose !== 'judge') {
+      for (const part of content) {
+        if (part.type === 'reasoning' && part.text) run.onReasoning?.(part.text, op.step);
+        if (part.type === 'text' && part.text) run.onText(part.text, op.step);
+      }
+    }
+    if (op.conversation) run.conversation.push({ role: 'assistant', content });
   }
 
   /**

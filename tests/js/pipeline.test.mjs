@@ -328,7 +328,7 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
     [(ctx) => ctx.defApproval('a', { defaultActon: 'deny' }), `defApproval("a"): unknown option 'defaultActon' (did you mean 'defaultAction'? known: message, options, timeout, defaultAction, showPreview)`],
     [(ctx) => ctx.defGuard('g', () => true, { onfail: 'skip' }), `defGuard("g"): unknown option 'onfail' (did you mean 'onFail'? known: onFail, message, tools, redirectTo, approval)`],
     [(ctx) => ctx.defInteraction('i', 'question', { timout: 5 }), `defInteraction("i"): unknown option 'timout' (did you mean 'timeout'? known: message, prompt, choices, options, multiple, validation, timeout, allowSkip, default, maxAttempts)`],
-    [(ctx) => ctx.defTool('t', 'd', {}, () => 1, { retries: 'x' }), `defTool("t"): unknown option 'retries' (did you mean 'retry'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, beforeCall, onSuccess, onError)`],
+    [(ctx) => ctx.defTool('t', 'd', {}, () => 1, { retries: 'x' }), `defTool("t"): unknown option 'retries' (did you mean 'retry'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, beforeCall, onSuccess, onError, idempotent)`],
     [(ctx) => ctx.defAgent('a', 'd', {}, () => {}, { sytem: 'x' }), `defAgent("a"): unknown option 'sytem' (did you mean 'system'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, model, system, responseSchema)`],
   ];
   for (const [i, [fn, message]] of cases.entries()) test(`def* #${i + 1}: ${message.slice(0, 40)}…`, async () => assert.equal(await refused(fn), message));

@@ -1,0 +1,84 @@
+/**
+ * Durable runs (docs/durable-runs.md): `runPrompt(fn, {durable: {id, storage}})` journals a run,
+ * `resume(id, fn, config)` continues it after a crash or a reload, `replay(journal, fn, config)`
+ * re-runs a finished one with no model, tool or network. Each durable run has an engine of its own,
+ * whose every inbox message is the journal.
+ */
+import * as c from '../config/check.js';
+import { newEngine } from '../default-engine.js';
+import type { Engine } from '../engine.js';
+import { ConfigError, JournalError, RunSuspendedError } from '../errors.js';
+import type { StorageAdapter } from '../storage/types.js';
+import { checkJournal, checkRunId, checkStorage, journalExists, loadJournal, type Journal } from './journal.js';
+import { DurableSession, type InterruptedHandler } from './session.js';
+
+/** `durable` in a run's config: where its journal lives and what to do with interrupted tool calls. */
+export interface DurableOptions {
+  /** The run's id in `storage` (say, a job or conversation id); a new run needs an id no journal has. */
+  id: string;
+  /** Where the journal is written: `memoryStorage()`, `fileStorage(dir)`, `redisStorage(...)`, `indexedDBStorage(...)`. */
+  storage: StorageAdapter;
+  /** Decides about a tool call that started but did not complete before the interruption, when the tool is not `idempotent`. */
+  onInterrupted?: InterruptedHandler;
+}
+
+/** `durable` in the config of {@link resume}: as in the original call; the id is resume's first argument. */
+export type ResumeDurableOptions = Omit<DurableOptions, 'id'> & { id?: string };
+
+const durableShape: c.Shape = { id: c.nonEmpty, storage: c.anything, onInterrupted: c.func };
+
+/** How a durable run starts: a new one, a resumed one, or a replay of a journal given as data. */
+export type DurableStart = { kind: 'new' } | { kind: 'resume'; id: string } | { kind: 'replay'; journal: Journal };
+
+/** A durable run's engine and journal. */
+export interface DurableRun {
+  engine: Engine;
+  session: DurableSession;
+}
+
+/** Checks `config.durable` and opens the run's journal on an engine of its own. */
+export async function openDurable(where: string, config: { durable?: unknown; engine?: unknown }, start: DurableStart): Promise<DurableRun> {
+  if (config.engine !== undefined) throw new ConfigError(`${where}: a durable run has an engine of its own; remove "engine" from the config`);
+  let options: Partial<DurableOptions> = {};
+  if (start.kind !== 'replay' || config.durable !== undefined) {
+    if (!c.isPlainObject(config.durable)) throw new ConfigError(`${where}: "durable" must be an object {id, storage, onInterrupted?}, got ${c.describe(config.durable)}`);
+    options = c.checkOptions(`${where} durable`, config.durable, durableShape) as Partial<DurableOptions>;
+  }
+  let id: string;
+  let records: Journal['records'] = [];
+  let storage: StorageAdapter | undefined;
+  if (start.kind === 'replay') {
+    const journal = checkJournal(start.journal, where);
+    id = journal.id;
+    records = journal.records;
+  } else {
+    storage = checkStorage(options.storage, `${where} durable`);
+    if (start.kind === 'resume') {
+      id = checkRunId(start.id, where);
+      if (options.id !== undefined && options.id !== id) throw new ConfigError(`${where}: durable.id "${options.id}" differs from the id to resume, "${id}"`);
+      records = (await loadJournal(id, storage)).records;
+    } else {
+      if (options.id === undefined) throw new ConfigError(`${where}: durable.id is required (a non-empty string naming the run in its storage)`);
+      id = checkRunId(options.id, where);
+      if (await journalExists(id, storage))
+        throw new JournalError('JOURNAL_EXISTS', `${where}: durable run "${id}" already has a journal in ${storage.name} storage; continue it with resume("${id}", ...) or choose another id`, id);
+    }
+  }
+  const engine = await newEngine();
+  let session!: DurableSession;
+  engine.attachJournal((host) => (session = new DurableSession(host, { id, storage, records, replayOnly: start.kind === 'replay', onInterrupted: options.onInterrupted })));
+  return { engine, session };
+}
+
+/** What a durable run adds to `prompt`: its journal and `suspend()`. */
+export function durableInfo(run: DurableRun | undefined) {
+  return {
+    journal: (): Journal | undefined => run?.session.journal(),
+    suspend: async (): Promise<void> => {
+      if (!run) throw new ConfigError('suspend(): only a durable run (runPrompt with {durable}) can be suspended');
+      const done = run.session.stop();
+      run.engine.failWith(new RunSuspendedError('the run was suspended; its journal is saved: continue it with resume(id, ...)'));
+      await done;
+    },
+  };
+}

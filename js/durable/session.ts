@@ -1,0 +1,368 @@
+/**
+ * The journal of one durable run, sitting in its engine's loop (docs/durable-runs.md).
+ *
+ * Live, it records every inbox batch with the ops the engine handed out while handling it, and
+ * performs those ops only once that record is stored: no effect happens that the journal does not
+ * know was about to happen. Replaying, it feeds the engine the recorded batches in order instead of
+ * the inbox. The engine, being deterministic, hands out the same ops with the same ids; each is
+ * checked against the record (a different one is a divergence) and answered by the journal: the
+ * op's completion is in a later recorded batch, and the host only redoes its own bookkeeping (a
+ * model call's text stream). Commands the re-run host code sends again are matched to the recorded
+ * ones (`claim`) instead of being sent twice, and a record holding such a command is fed only once
+ * the code has sent it again: the engine never runs ahead of the code that drives it. When the
+ * records run out, the run goes live: ops that were handed out but never completed are performed
+ * now, by their policy for interrupted ops.
+ */
+import type { JournalHost, LoopJournal, OpRequest, RecordedBatch } from '../engine.js';
+import { InterruptedError, JournalError, ReplayDivergenceError, type WireError } from '../errors.js';
+import { digestOf, JournalWriter, type Journal, type JournalRecord, type RecordedOp } from './journal.js';
+import type { StorageAdapter } from '../storage/types.js';
+
+/** What a resumed run learns about a tool call that had started but not completed. */
+export interface InterruptedCall {
+  /** The tool's name. */
+  toolName: string;
+  /** The arguments it was called with. */
+  args: unknown;
+  /** The model's id for the call (e.g. to look the call up in the tool's own records). */
+  toolCallId: string | undefined;
+  /** The journal record (loop turn) where it started. */
+  seq: number;
+}
+
+/**
+ * Decides what happens to an interrupted tool call that is not `idempotent`: `'rerun'` runs it
+ * again, `{result}` completes it with that value without running it, `'fail'` (or nothing) fails it
+ * with an {@link InterruptedError}.
+ */
+export type InterruptedHandler = (call: InterruptedCall) => 'rerun' | 'fail' | { result: unknown } | void | Promise<'rerun' | 'fail' | { result: unknown } | void>;
+
+/** How a session starts: recording a new run, resuming one, or replaying one without going live. */
+export interface SessionOptions {
+  id: string;
+  /** Where new records go; none for a replay-only session. */
+  storage?: StorageAdapter;
+  /** The records so far (resume, replay). */
+  records?: readonly JournalRecord[];
+  /** Replay only: the run never goes live; asking for more than the journal holds is a divergence. */
+  replayOnly?: boolean;
+  onInterrupted?: InterruptedHandler;
+}
+
+interface RecordedCommand {
+  /** Index of the record holding it. */
+  at: number;
+  /** Sent by host code that runs again on replay: its record waits until it is claimed. */
+  replayed: boolean;
+  id: number;
+  type: string;
+  message: Record<string, unknown>;
+  claimed: boolean;
+}
+
+interface Done {
+  ok: boolean;
+  value?: unknown;
+  error?: WireError;
+}
+
+/** An op handed out while replaying whose completion the journal does not have. */
+interface PendingOp {
+  op: OpRequest;
+  /** The record (loop turn) it was handed out in. */
+  record: JournalRecord;
+}
+
+export class DurableSession implements LoopJournal {
+  readonly lastCommandId: number;
+  private readonly records: JournalRecord[];
+  private readonly replayed: number;
+  private readonly writer: JournalWriter | undefined;
+  private readonly done = new Map<number, Done>();
+  private readonly commands: RecordedCommand[] = [];
+  private mode: 'replay' | 'live' | 'stopped';
+  /** Index of the next record to feed. */
+  private feedIndex = 0;
+  /** The record being handled (replaying), and how many of its ops the engine handed out so far. */
+  private replaying: JournalRecord | undefined;
+  private replayOp = 0;
+  /** Per record: how many of its commands that re-run host code sends again are not claimed yet. */
+  private readonly unclaimed: number[];
+  private readonly pending: PendingOp[] = [];
+  private readonly held: string[] = [];
+  /** The turn being recorded (live), and the ops waiting for it to be stored. */
+  private current: JournalRecord | undefined;
+  private waiting: OpRequest[] = [];
+
+  constructor(
+    private readonly host: JournalHost,
+    private readonly options: SessionOptions,
+  ) {
+    this.records = [...(options.records ?? [])];
+    this.replayed = this.records.length;
+    this.writer = options.storage ? new JournalWriter(options.id, options.storage) : undefined;
+    this.mode = this.replayed > 0 ? 'replay' : 'live';
+    let last = 0;
+    this.unclaimed = this.records.map((record) => record.replayed?.length ?? 0);
+    for (const [at, record] of this.records.entries()) {
+      const replayed = new Set(record.replayed ?? []);
+      for (const [index, line] of record.lines.entries()) {
+        const message = parseLine(line, record.blobs);
+        if (!message) continue;
+        if (message.type === 'op.done' && typeof message.id === 'number') {
+          this.done.set(message.id, message.ok === true ? { ok: true, value: message.value } : { ok: false, error: message.error as WireError });
+        } else if (typeof message.id === 'number' && typeof message.type === 'string') {
+          this.commands.push({ at, id: message.id, type: message.type, message, claimed: false, replayed: replayed.has(index) });
+          last = Math.max(last, message.id);
+        }
+      }
+    }
+    this.lastCommandId = last;
+  }
+
+  /** The journal so far (records stored or being stored). */
+  journal(): Journal {
+    return { id: this.options.id, records: this.records.slice() };
+  }
+
+  /** Stops recording (what is recorded stays) and resolves once every record is stored. */
+  async stop(): Promise<void> {
+    this.mode = 'stopped';
+    this.current = undefined;
+    this.waiting = [];
+    await this.writer?.flushed();
+  }
+
+  /** Resolves once every record so far is stored. */
+  flushed(): Promise<void> {
+    return this.writer?.flushed() ?? Promise.resolve();
+  }
+
+  // ------------------------------------------------------------------ LoopJournal
+
+  canFeed(): boolean {
+    return this.mode === 'replay' && this.feedIndex < this.replayed && this.unclaimed[this.feedIndex] === 0;
+  }
+
+  nextBatch(): RecordedBatch | undefined {
+    if (!this.canFeed()) return undefined;
+    this.replaying = this.records[this.feedIndex++];
+    this.replayOp = 0;
+    return this.replaying;
+  }
+
+  record(batch: RecordedBatch): void {
+    if (this.mode !== 'live') return;
+    // The inbox array is handed over and replaced by the engine: keeping it is not a copy.
+    this.current = {
+      seq: this.records.length + 1,
+      clock: batch.clock,
+      lines: batch.lines,
+      ...(batch.replayed ? { replayed: batch.replayed } : {}),
+      ...(batch.blobs ? { blobs: batch.blobs } : {}),
+      ops: [],
+    };
+  }
+
+  turnEnded(): void {
+    if (this.replaying) {
+      const expected = this.replaying.ops[this.replayOp];
+      if (expected) return this.diverge(this.replaying.seq, describeRecorded(expected), 'no further op in that turn');
+      this.replaying = undefined;
+    }
+    if (this.mode === 'replay' && this.feedIndex >= this.replayed) this.goLive();
+    const record = this.current;
+    if (!record) return;
+    this.current = undefined;
+    this.records.push(record);
+    const ready = this.waiting;
+    this.waiting = [];
+    this.writer!.append(record).then(
+      () => {
+        if (this.mode !== 'stopped') for (const op of ready) this.host.perform(op);
+      },
+      (err: JournalError) => this.host.fail(err),
+    );
+  }
+
+  opStarted(op: OpRequest, opJson: string): void {
+    if (this.mode === 'stopped') return;
+    if (this.mode === 'live') {
+      if (!this.current) {
+        queueMicrotask(() => this.host.perform(op));
+        return;
+      }
+      this.current.ops.push(recordOp(op, opJson));
+      this.waiting.push(op);
+      return;
+    }
+    const record = this.replaying;
+    if (!record) return this.diverge(this.records[this.feedIndex - 1]?.seq ?? 0, 'no op outside a recorded turn', describe(op));
+    const expected = record.ops[this.replayOp++];
+    const actual = recordOp(op, opJson);
+    if (!expected || expected.id !== actual.id || expected.op !== actual.op || expected.fn !== actual.fn || expected.digest !== actual.digest)
+      return this.diverge(record.seq, expected ? describeRecorded(expected) : 'no further op in that turn', describe(op));
+    const done = this.done.get(op.id);
+    if (op.op === 'callback.invoke' && this.host.callbackTraits(String(op.fn))?.liveOnReplay) {
+      // A sub-agent's callback only starts a child run and waits for it: it runs again, so that the
+      // child's host side (its models, events, text) is rebuilt; its recorded completion is what counts.
+      queueMicrotask(() => this.host.perform(op));
+      return;
+    }
+    if (done) {
+      this.host.replayHook(op.op)?.(op, done);
+      return;
+    }
+    this.pending.push({ op, record });
+  }
+
+  claim(message: Record<string, unknown>): number | undefined {
+    if (this.mode !== 'replay') return undefined;
+    const match = this.commands.find((c) => !c.claimed && sameCommand(c.message, message));
+    if (!match) return undefined;
+    if (match.type === 'run.start') {
+      const changed = changedSpecField(match.message.spec, message.spec);
+      if (changed !== undefined) {
+        this.diverge(this.records[match.at]!.seq, `the recorded run.start of run ${match.id}`, `a run whose spec differs in "${changed}" (the prompt function or config changed)`);
+        return undefined;
+      }
+    }
+    match.claimed = true;
+    if (match.replayed && --this.unclaimed[match.at]! === 0) this.host.wake();
+    return match.id;
+  }
+
+  ownsCompletion(id: number): boolean {
+    return this.done.has(id);
+  }
+
+  hold(line: string, replayed: boolean): boolean {
+    if (this.mode !== 'replay') return false;
+    if (replayed) {
+      // The code that drives the run sent a command the journal does not hold where it stands.
+      const waiting = this.commands.find((c) => c.replayed && !c.claimed);
+      const seq = waiting ? this.records[waiting.at]!.seq : this.records.length;
+      this.diverge(seq, waiting ? `${waiting.type} #${waiting.id}` : 'no further command', `${commandOf(line)} (not in the journal)`);
+      return true;
+    }
+    this.held.push(line);
+    return true;
+  }
+
+  // ------------------------------------------------------------------ going live
+
+  /** The journal is fed: what the run still waits for is done for real now. */
+  private goLive(): void {
+    if (this.options.replayOnly) {
+      this.mode = 'stopped';
+      const waiting = this.pending[0];
+      if (waiting) {
+        const last = this.records[this.records.length - 1]!.seq;
+        this.diverge(last, `the journal's end (record ${last})`, `${describe(waiting.op)}, which the journal never completed`);
+      }
+      return;
+    }
+    this.mode = 'live';
+    for (const line of this.held.splice(0)) this.host.post(line);
+    for (const pending of this.pending.splice(0)) void this.resumeOp(pending);
+  }
+
+  /** An op that was handed out before the interruption and never completed. */
+  private async resumeOp({ op, record }: PendingOp): Promise<void> {
+    if (op.op === 'timer.sleep') {
+      // The time already slept counts: the timer ends when it would have.
+      const remaining = Math.max(0, record.clock + Number(op.ms ?? 0) - this.host.now());
+      return this.host.perform({ ...op, ms: remaining });
+    }
+    const traits = op.op === 'callback.invoke' ? this.host.callbackTraits(String(op.fn)) : undefined;
+    if (!traits?.tool || traits.idempotent) return this.host.perform(op);
+    const [args, info] = Array.isArray(op.args) ? (op.args as [unknown, { toolCallId?: unknown } | undefined]) : [];
+    const toolCallId = typeof info?.toolCallId === 'string' ? info.toolCallId : undefined;
+    let decision: Awaited<ReturnType<InterruptedHandler>>;
+    try {
+      decision = await this.options.onInterrupted?.({ toolName: traits.tool, args, toolCallId, seq: record.seq });
+    } catch (err) {
+      return this.host.settle(op, { ok: false, error: { kind: 'interrupted', message: `onInterrupted failed for tool "${traits.tool}": ${err instanceof Error ? err.message : String(err)}` } });
+    }
+    if (decision === 'rerun') return this.host.perform(op);
+    if (typeof decision === 'object' && decision !== null && 'result' in decision) return this.host.settle(op, { ok: true, value: decision.result ?? null });
+    const error = new InterruptedError(
+      `tool "${traits.tool}" had started (journal record ${record.seq}) but not completed when the run was interrupted; it is not idempotent, so it was not run again (mark it idempotent: true, or decide in durable.onInterrupted)`,
+    );
+    this.host.settle(op, { ok: false, error: { kind: 'interrupted', message: error.message } });
+  }
+
+  private diverge(seq: number, expected: string, actual: string): void {
+    this.mode = 'stopped';
+    this.host.fail(new ReplayDivergenceError(`replay diverged at journal record ${seq}: expected ${expected}, the run asked for ${actual}`, seq, expected, actual));
+  }
+}
+
+/** "conversation.reply": the type of a command line, for messages. */
+function commandOf(line: string): string {
+  try {
+    return String((JSON.parse(line) as { type?: unknown }).type);
+  } catch {
+    return 'an unreadable command';
+  }
+}
+
+function recordOp(op: OpRequest, opJson: string): RecordedOp {
+  return { id: op.id, op: op.op, ...(typeof op.fn === 'string' ? { fn: op.fn } : {}), digest: digestOf(opJson) };
+}
+
+function describe(op: OpRequest): string {
+  return `op ${op.id} ${op.op}${typeof op.fn === 'string' ? ` ${op.fn}` : ''}`;
+}
+
+function describeRecorded(op: RecordedOp): string {
+  return `op ${op.id} ${op.op}${op.fn ? ` ${op.fn}` : ''}`;
+}
+
+/**
+ * Whether a command the host sends now is the recorded one: same type and the same target (run,
+ * conversation, name; a run's kind, parent and parent op). What it carries besides may differ:
+ * the journal's version is the one the engine sees.
+ */
+function sameCommand(recorded: Record<string, unknown>, live: Record<string, unknown>): boolean {
+  if (recorded.type !== live.type) return false;
+  for (const key of ['run', 'conversation', 'name', 'request']) if (JSON.stringify(recorded[key]) !== JSON.stringify(live[key])) return false;
+  if (recorded.type !== 'run.start') return true;
+  const a = (recorded.spec ?? {}) as Record<string, unknown>;
+  const b = (live.spec ?? {}) as Record<string, unknown>;
+  return a.kind === b.kind && a.parentRun === b.parentRun && a.parentOp === b.parentOp && a.action === b.action;
+}
+
+/** The first top-level field in which two run specs differ, or undefined when they are the same. */
+function changedSpecField(recorded: unknown, live: unknown): string | undefined {
+  const a = (recorded ?? {}) as Record<string, unknown>;
+  const b = (live ?? {}) as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
+  return undefined;
+}
+
+const IN_MARKER = '\u0000lmthing:in:';
+
+/** A recorded line as a message, its long strings put back; undefined for a line that is not JSON. */
+function parseLine(line: string, blobs: JournalRecord['blobs']): Record<string, unknown> | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== 'object' || message === null) return undefined;
+  if (!blobs || blobs.length === 0) return message as Record<string, unknown>;
+  const texts = new Map(blobs);
+  const resolve = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.startsWith(IN_MARKER) ? (texts.get(value.slice(IN_MARKER.length)) ?? value) : value;
+    if (Array.isArray(value)) return value.map(resolve);
+    if (typeof value === 'object' && value !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: resolve(v), enumerable: true, writable: true, configurable: true });
+      return out;
+    }
+    return value;
+  };
+  return resolve(message) as Record<string, unknown>;
+}

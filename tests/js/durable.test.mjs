@@ -1,0 +1,307 @@
+// Durable runs (issue 20, docs/durable-runs.md): journal, replay, resume after an interruption,
+// kill -9 of a real process, divergence, corrupt journals, interrupted tools, suspend, storage on
+// files and on a real redis-server.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigError, createEngine, fileStorage, InterruptedError, JournalError, loadJournal, memoryStorage, mockModel, redisStorage, replay,
+  ReplayDivergenceError, resume, runPrompt, RunSuspendedError,
+} from '../../dist/node.js';
+import { conversationModel, durableScenario, readToolLog, transcriptOf } from './helpers/durable-scenario.mjs';
+import { killTrials } from './helpers/durable-kill.mjs';
+import { startRedis } from './helpers/redis-server.mjs';
+
+const dirs = [];
+function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'lmthing-durable-test-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A model that must not be called (replays answer from the journal). */
+const noModel = { provider: 'test', modelId: 'durable', generate: () => Promise.reject(new Error('the model was called during a replay')) };
+
+/** Copies the first `count` records of `journal` into a fresh storage under `id`: a run interrupted after that loop turn. */
+async function cutJournal(journal, count, id) {
+  const storage = memoryStorage();
+  for (const record of journal.records.slice(0, count)) await storage.set(`lmthing:journal:${id}:${String(record.seq).padStart(10, '0')}`, record);
+  return storage;
+}
+
+let recorded; // the scenario's uninterrupted run, shared by the tests below
+async function recordedScenario() {
+  if (recorded) return recorded;
+  const logPath = join(tempDir(), 'log.jsonl');
+  const { fn, config } = durableScenario({ logPath });
+  const storage = memoryStorage();
+  const { result, prompt } = await runPrompt(fn, config(storage, 'scenario'));
+  recorded = { fn, config, logPath, storage, transcript: await transcriptOf(result), events: JSON.stringify(prompt.events), journal: prompt.journal, steps: await result.steps };
+  return recorded;
+}
+
+test('durable: the scenario journals every loop turn; the stored journal equals prompt.journal', async () => {
+  const { journal, storage, steps, logPath } = await recordedScenario();
+  assert.equal(steps.length, 20);
+  assert.ok(journal.records.length > 40, `a record per loop turn (${journal.records.length})`);
+  assert.deepEqual(journal.records.map((r) => r.seq), journal.records.map((_, i) => i + 1));
+  assert.deepEqual(await loadJournal('scenario', storage), journal);
+  const kinds = new Set(journal.records.flatMap((r) => r.ops.map((o) => o.op)));
+  for (const kind of ['model.generate', 'callback.invoke', 'approval.ask']) assert.ok(kinds.has(kind), `the journal holds ${kind} ops`);
+  assert.equal(readToolLog(logPath).filter((e) => e.phase === 'end').length, 23, 'every tool call of the scenario ran once');
+});
+
+test('durable: replay re-runs a finished run with no model and no tool: text, steps and events are identical', async () => {
+  const { fn, config, journal, transcript, events, logPath } = await recordedScenario();
+  const before = readToolLog(logPath).length;
+  const { result, prompt } = await replay(journal, fn, { ...config(undefined, 'x'), model: noModel, durable: undefined });
+  assert.equal(await transcriptOf(result), transcript);
+  assert.equal(JSON.stringify(prompt.events), events);
+  assert.equal(readToolLog(logPath).length, before, 'no tool ran during the replay');
+});
+
+test('durable: resumed after any loop turn, the run ends with the uninterrupted transcript and no completed tool runs again', async () => {
+  const { fn, config, journal, transcript } = await recordedScenario();
+  const cuts = journal.records.map((r) => r.seq).filter((seq) => seq % 3 === 1 || seq > journal.records.length - 3);
+  for (const cut of cuts) {
+    const logPath = join(tempDir(), `cut-${cut}.jsonl`);
+    const scenario = durableScenario({ logPath });
+    const storage = await cutJournal(journal, cut, `cut${cut}`);
+    const { result, prompt } = await resume(`cut${cut}`, scenario.fn, scenario.config(storage, `cut${cut}`));
+    assert.equal(await transcriptOf(result), transcript, `resumed after record ${cut}`);
+    // The tools that ran now are those the journal had not seen complete: none of the first `cut` turns' completed calls.
+    const completed = new Set(journal.records.slice(0, cut).flatMap((r) => r.lines).map((l) => JSON.parse(l)).filter((m) => m.type === 'op.done').map((m) => m.id));
+    const reran = prompt.journal.records.slice(cut).flatMap((r) => r.ops).filter((o) => completed.has(o.id));
+    assert.deepEqual(reran, [], `no op completed before the cut is performed again (cut ${cut})`);
+    assert.equal(prompt.journal.records.length, (await loadJournal(`cut${cut}`, storage)).records.length, 'the resumed run keeps journaling');
+  }
+  void fn;
+  void config;
+});
+
+test('durable: kill -9 of a real process at seeded random points; every resume ends like the uninterrupted run (bench/durable-kill.mjs runs 100)', async () => {
+  const trials = await killTrials({ points: 6, seed: 7 });
+  for (const trial of trials) {
+    assert.ok(trial.same, `same transcript after a kill at ${JSON.stringify(trial.killAt)}`);
+    assert.deepEqual(trial.repeated, [], 'no completed non-idempotent tool call ran again');
+  }
+  assert.ok(trials.filter((t) => t.recordsAtKill > 0 && t.resumes > 0).length >= 4, 'most kills landed mid-run');
+});
+
+test('durable: a prompt function that asks for something else than the journal holds fails with ReplayDivergenceError naming the record', async () => {
+  const { journal } = await recordedScenario();
+  const changed = durableScenario({ logPath: join(tempDir(), 'changed.jsonl') });
+  const fn = (ctx) => {
+    changed.fn(ctx);
+    ctx.$`And one more thing.`; // a different prompt: the first model call differs
+  };
+  const error = await replay(journal, fn, { ...changed.config(undefined, 'x'), model: noModel, durable: undefined }).then((r) => r.result.text).then(() => null, (e) => e);
+  assert.ok(error instanceof ReplayDivergenceError, `got ${error}`);
+  assert.equal(error.code, 'REPLAY_DIVERGENCE');
+  assert.equal(error.seq, 1);
+  assert.match(error.expected, /the recorded run\.start of run 1/);
+  assert.match(error.actual, /spec differs in "messages"/);
+  assert.match(error.message, /journal record 1/);
+});
+
+test('durable: replay of a journal that ends before the run does is a divergence naming the op it waits for', async () => {
+  const { fn, config, journal } = await recordedScenario();
+  const cut = { id: journal.id, records: journal.records.slice(0, 5) };
+  const error = await replay(cut, fn, { ...config(undefined, 'x'), model: noModel, durable: undefined }).then((r) => r.result.text).then(() => null, (e) => e);
+  assert.ok(error instanceof ReplayDivergenceError, `got ${error}`);
+  assert.match(error.message, /journal's end \(record 5\)/);
+  assert.match(error.actual, /never completed/);
+});
+
+test('durable: a corrupt, truncated or missing journal is a JournalError and nothing runs', async () => {
+  const { journal } = await recordedScenario();
+  let calls = 0;
+  const counting = { provider: 'test', modelId: 'durable', generate: async () => (calls++, { content: [{ type: 'text', text: 'x' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } }) };
+  const fn = (ctx) => ctx.$`hi`;
+
+  const corrupt = await cutJournal(journal, 6, 'bad');
+  await corrupt.set('lmthing:journal:bad:0000000003', { seq: 3, lines: 'not lines' });
+  let error = await resume('bad', fn, { model: counting, durable: { storage: corrupt } }).then(() => null, (e) => e);
+  assert.ok(error instanceof JournalError, `got ${error}`);
+  assert.equal(error.code, 'JOURNAL_CORRUPT');
+  assert.match(error.message, /lmthing:journal:bad:0000000003/);
+  assert.match(error.message, /nothing was run/);
+
+  const truncated = await cutJournal(journal, 6, 'gap');
+  await truncated.delete('lmthing:journal:gap:0000000004');
+  error = await resume('gap', fn, { model: counting, durable: { storage: truncated } }).then(() => null, (e) => e);
+  assert.equal(error?.code, 'JOURNAL_CORRUPT');
+  assert.match(error.message, /has sequence number 5 where 4 was expected/);
+
+  error = await resume('nobody', fn, { model: counting, durable: { storage: memoryStorage() } }).then(() => null, (e) => e);
+  assert.equal(error?.code, 'JOURNAL_MISSING');
+
+  error = await runPrompt(fn, { model: counting, durable: { id: 'gap', storage: truncated } }).then(() => null, (e) => e);
+  assert.equal(error?.code, 'JOURNAL_EXISTS', 'a new run does not overwrite a journal');
+  assert.match(error.message, /resume\("gap"/);
+
+  error = await replay({ id: 'x', records: [{ seq: 2, clock: 0, lines: [], ops: [] }] }, fn, { model: counting }).then(() => null, (e) => e);
+  assert.equal(error?.code, 'JOURNAL_CORRUPT');
+  assert.equal(calls, 0, 'no model call for a journal that cannot be used');
+});
+
+test('durable: bad durable options are ConfigErrors naming what is expected', async () => {
+  const fn = (ctx) => ctx.$`hi`;
+  const model = mockModel([{ type: 'text', text: 'x' }]);
+  const storage = memoryStorage();
+  const cases = [
+    [{ durable: { id: 'a', storage, onInterupted: () => {} } }, /onInterupted.*did you mean 'onInterrupted'/],
+    [{ durable: { id: '', storage } }, /durable\.id|id/],
+    [{ durable: 'yes' }, /'durable' must be an object/],
+    [{ durable: { id: 'a', storage, }, engine: await createEngine() }, /engine of its own/],
+    [{ durable: { id: 'a', storage: {} } }, /must be a storage adapter/],
+    [{ durable: { storage } }, /durable\.id is required/],
+  ];
+  for (const [extra, message] of cases) {
+    const error = await runPrompt(fn, { model, ...extra }).then(() => null, (e) => e);
+    assert.ok(error instanceof Error, `${JSON.stringify(Object.keys(extra.durable ?? {}))} must fail`);
+    assert.match(error.message, message);
+  }
+  const error = await resume('a', fn, { model, durable: { id: 'b', storage } }).then(() => null, (e) => e);
+  assert.ok(error instanceof ConfigError);
+  assert.match(error.message, /differs from the id to resume/);
+});
+
+/** A one-tool run whose tool call is interrupted: the journal is cut after the turn that started it. */
+async function interruptedToolRun(options) {
+  const ran = [];
+  const fn = (ctx) => {
+    ctx.defTool('charge', 'Charges a card', { type: 'object', properties: { cents: { type: 'number' } } }, ({ cents }) => (ran.push(cents), `charged ${cents}`), options);
+    ctx.$`Charge 500.`;
+  };
+  const model = () => conversationModelFor([[{ type: 'tool-call', toolCallId: 't1', toolName: 'charge', args: { cents: 500 } }], [{ type: 'text', text: 'Charged.' }]]);
+  const { result, prompt } = await runPrompt(fn, { model: model(), durable: { id: 'full', storage: memoryStorage() } });
+  await result.text;
+  const started = prompt.journal.records.find((r) => r.ops.some((o) => o.fn?.endsWith(':charge')));
+  const storage = await cutJournal(prompt.journal, started.seq, 'cut');
+  ran.length = 0;
+  return { fn, model, storage, ran };
+}
+
+/** A model answering step n (the number of assistant turns in the request) with `steps[n]`. */
+function conversationModelFor(steps) {
+  return {
+    provider: 'test',
+    modelId: 'steps',
+    async generate(request) {
+      const content = steps[request.messages.filter((m) => m.role === 'assistant').length];
+      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 1, outputTokens: 1 } };
+    },
+  };
+}
+
+test('durable: an interrupted tool call runs again only if the tool is idempotent; else onInterrupted decides or it fails with InterruptedError', async () => {
+  let run = await interruptedToolRun({});
+  let { result } = await resume('cut', run.fn, { model: run.model(), durable: { storage: run.storage } });
+  await result.text;
+  assert.deepEqual(run.ran, [], 'a non-idempotent tool is not run again by default');
+  const toolError = (await result.steps)[0].toolResults[0];
+  assert.match(JSON.stringify(toolError), /had started .* but not completed/);
+  assert.ok(new InterruptedError('x') instanceof Error);
+
+  run = await interruptedToolRun({ idempotent: true });
+  ({ result } = await resume('cut', run.fn, { model: run.model(), durable: { storage: run.storage } }));
+  assert.equal(await result.text, 'Charged.');
+  assert.deepEqual(run.ran, [500], 'an idempotent tool runs again');
+
+  run = await interruptedToolRun({});
+  const asked = [];
+  ({ result } = await resume('cut', run.fn, {
+    model: run.model(),
+    durable: { storage: run.storage, onInterrupted: (call) => (asked.push(call), { result: 'charged 500 (from the payment log)' }) },
+  }));
+  assert.equal(await result.text, 'Charged.');
+  assert.deepEqual(run.ran, [], 'onInterrupted answered it');
+  assert.equal(asked[0].toolName, 'charge');
+  assert.deepEqual(asked[0].args, { cents: 500 });
+  assert.equal(asked[0].toolCallId, 't1');
+  assert.equal((await result.steps)[0].toolResults[0].result, 'charged 500 (from the payment log)');
+});
+
+test('durable: suspend() while an approval is pending saves the run; resume asks again and finishes without repeating earlier tools', async () => {
+  const dir = tempDir();
+  const storage = fileStorage(join(dir, 'journal'), { durable: false });
+  const ran = [];
+  const fn = (ctx) => {
+    ctx.defTool('read', 'Reads', { type: 'object', properties: {} }, () => (ran.push('read'), 'contents'));
+    ctx.defApproval('destructive', { message: 'Delete it?' });
+    ctx.defTool('remove', 'Deletes', { type: 'object', properties: {} }, () => (ran.push('remove'), 'deleted'), { approval: 'destructive' });
+    ctx.$`Read, then delete.`;
+  };
+  const model = () => conversationModelFor([
+    [{ type: 'tool-call', toolCallId: 'r', toolName: 'read', args: {} }],
+    [{ type: 'tool-call', toolCallId: 'd', toolName: 'remove', args: {} }],
+    [{ type: 'text', text: 'Read and deleted.' }],
+  ]);
+  const first = await runPrompt(fn, { model: model(), onApproval: () => undefined, durable: { id: 'job-1', storage } });
+  for (let i = 0; i < 500 && first.prompt.approvals.pending().length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+  assert.equal(first.prompt.approvals.pending().length, 1, 'the run waits for the approval');
+  await first.prompt.suspend();
+  await assert.rejects(first.result.text, RunSuspendedError);
+  assert.deepEqual(ran, ['read']);
+
+  const asked = [];
+  const second = await resume('job-1', fn, { model: model(), onApproval: (request) => (asked.push(request.message), 'approve'), durable: { storage } });
+  assert.equal(await second.result.text, 'Read and deleted.');
+  assert.deepEqual(asked, ['Delete it?'], 'the pending approval is asked again');
+  assert.deepEqual(ran, ['read', 'remove'], 'read ran once, remove once, after the approval');
+});
+
+test('durable: a journal that cannot be written stops the run before the next effect (JOURNAL_WRITE_FAILED)', async () => {
+  const ran = [];
+  const inner = memoryStorage();
+  let writes = 0;
+  const failing = { name: 'flaky', get: (k) => inner.get(k), list: (p) => inner.list(p), delete: (k) => inner.delete(k), compareAndSet: (...a) => inner.compareAndSet(...a),
+    set: async (k, v, o) => { if (++writes > 2) throw new Error('disk full'); return inner.set(k, v, o); } };
+  const fn = (ctx) => {
+    ctx.defTool('act', 'Acts', { type: 'object', properties: {} }, () => (ran.push('act'), 'done'));
+    ctx.$`Act twice.`;
+  };
+  const model = conversationModelFor([
+    [{ type: 'tool-call', toolCallId: 'a', toolName: 'act', args: {} }],
+    [{ type: 'tool-call', toolCallId: 'b', toolName: 'act', args: {} }],
+    [{ type: 'text', text: 'ok' }],
+  ]);
+  const error = await runPrompt(fn, { model, durable: { id: 'w', storage: failing } }).then((r) => r.result.text).then(() => null, (e) => e);
+  assert.ok(error instanceof JournalError, `got ${error}`);
+  assert.equal(error.code, 'JOURNAL_WRITE_FAILED');
+  assert.match(error.message, /disk full/);
+  assert.deepEqual(ran, ['act'], 'the op whose record was not written never ran');
+});
+
+test('durable: the journal on a real redis-server; a suspended run resumes in another engine', async (t) => {
+  let redis;
+  try {
+    redis = await startRedis();
+  } catch (err) {
+    t.skip(`redis-server is not available: ${err.message}`);
+    return;
+  }
+  try {
+    const storage = redisStorage({ url: redis.url, keyPrefix: 'durable-test:' });
+    const { fn, config, transcript } = await recordedScenario();
+    let approvals = 0;
+    const first = await runPrompt(fn, { ...config(storage, 'redis-run'), onApproval: () => (++approvals === 2 ? undefined : 'approve') });
+    for (let i = 0; i < 1000 && first.prompt.approvals.pending().length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await first.prompt.suspend();
+    await assert.rejects(first.result.text, RunSuspendedError);
+    const stored = await loadJournal('redis-run', storage);
+    assert.ok(stored.records.length > 10);
+    const second = await resume('redis-run', fn, config(storage, 'redis-run'));
+    assert.equal(await transcriptOf(second.result), transcript);
+    await storage.close();
+  } finally {
+    await redis.stop();
+  }
+  void conversationModel;
+});
