@@ -508,7 +508,7 @@ class DirectiveRun {
       throw new ConfigError(`L.tool: the name must match [A-Za-z_][A-Za-z0-9_.-]*, got ${describe(name)}`);
     if (typeof description !== 'string') throw new ConfigError(`L.tool("${name}"): the description must be a string, got ${describe(description)}`);
     if (typeof impl !== 'function') throw new ConfigError(`L.tool("${name}"): the implementation must be a function of the arguments, got ${describe(impl)}`);
-    const { idempotent, ...options } = c.checkOptions(`L.tool("${name}")`, (a.options ?? {}) as ToolPolicyOptions & IdempotenceOption, { ...toolPolicyShape, idempotent: c.boolean });
+    const { idempotent, ...options } = c.checkOptions<ToolPolicyOptions & IdempotenceOption>(`L.tool("${name}")`, a.options ?? {}, { ...toolPolicyShape, idempotent: c.boolean });
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string; span?: number }, call: CallbackContext) => {

@@ -42,7 +42,7 @@ export async function openDurable(where: string, config: { durable?: unknown; en
   let options: Partial<DurableOptions> = {};
   if (start.kind !== 'replay' || config.durable !== undefined) {
     if (!c.isPlainObject(config.durable)) throw new ConfigError(`${where}: "durable" must be an object {id, storage, onInterrupted?}, got ${c.describe(config.durable)}`);
-    options = c.checkOptions(`${where} durable`, config.durable, durableShape) as Partial<DurableOptions>;
+    options = c.checkOptions(`${where} durable`, config.durable, durableShape);
   }
   let id: string;
   let records: Journal['records'] = [];

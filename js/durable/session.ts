@@ -14,7 +14,8 @@
  * now, by their policy for interrupted ops.
  */
 import type { JournalHost, LoopJournal, OpRequest, RecordedBatch } from '../engine.js';
-import { InterruptedError, JournalError, ReplayDivergenceError, type WireError } from '../errors.js';
+import type { JournalError} from '../errors.js';
+import { InterruptedError, ReplayDivergenceError, type WireError } from '../errors.js';
 import { digestOf, JournalWriter, type Journal, type JournalRecord, type RecordedOp } from './journal.js';
 import type { StorageAdapter } from '../storage/types.js';
 
@@ -223,12 +224,12 @@ export class DurableSession implements LoopJournal {
     if (match.type === 'run.start') {
       const changed = changedSpecField(match.message.spec, message.spec);
       if (changed !== undefined) {
-        this.diverge(this.records[match.at]!.seq, `the recorded run.start of run ${match.id}`, `a run whose spec differs in "${changed}" (the prompt function or config changed)`);
+        this.diverge(this.records[match.at].seq, `the recorded run.start of run ${match.id}`, `a run whose spec differs in "${changed}" (the prompt function or config changed)`);
         return undefined;
       }
     }
     match.claimed = true;
-    if (match.replayed && --this.unclaimed[match.at]! === 0) this.host.wake();
+    if (match.replayed && --this.unclaimed[match.at] === 0) this.host.wake();
     return match.id;
   }
 
@@ -241,7 +242,7 @@ export class DurableSession implements LoopJournal {
     if (replayed) {
       // The code that drives the run sent a command the journal does not hold where it stands.
       const waiting = this.commands.find((c) => c.replayed && !c.claimed);
-      const seq = waiting ? this.records[waiting.at]!.seq : this.records.length;
+      const seq = waiting ? this.records[waiting.at].seq : this.records.length;
       this.diverge(seq, waiting ? `${waiting.type} #${waiting.id}` : 'no further command', `${commandOf(line)} (not in the journal)`);
       return true;
     }
@@ -257,7 +258,7 @@ export class DurableSession implements LoopJournal {
       this.mode = 'stopped';
       const waiting = this.pending[0];
       if (waiting) {
-        const last = this.records[this.records.length - 1]!.seq;
+        const last = this.records[this.records.length - 1].seq;
         this.diverge(last, `the journal's end (record ${last})`, `${describe(waiting.op)}, which the journal never completed`);
       }
       return;

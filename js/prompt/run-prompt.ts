@@ -280,7 +280,7 @@ export async function startRunPrompt(
     throw err;
   }
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
-  bindPreRun(ctx, { engine: async () => engine, storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
+  bindPreRun(ctx, { engine: () => Promise.resolve(engine), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
   try {
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);

@@ -59,7 +59,7 @@ export class EngineHost {
     if (!run) return;
     if (op.conversation) requestMessages(op, run);
     if (!done.ok) return;
-    const content = ((done.value as { content?: Part[] } | null)?.content ?? []) as Part[];
+    const content = ((done.value as { content?: Part[] } | null)?.content ?? []);
     if (op.purpose !== 'summary' && op.purpose !== 'judge') {
       for (const part of content) {
         if (part.type === 'reasoning' && part.text) run.onReasoning?.(part.text, op.step);
