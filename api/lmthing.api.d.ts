@@ -663,11 +663,21 @@ type DirectiveRunPromise<T> = Promise<T> & AsyncIterable<RunEvent> & {
     readonly events: AsyncIterable<RunEvent>;
 };
 
+// ---- durableApprovals — durable/approvals.d.ts
+function durableApprovals(storage: StorageAdapter): DurableApprovals;
+
+// ---- DurableApprovals — durable/approvals.d.ts
+interface DurableApprovals {
+    pending(runId: string): Promise<PendingDurableApproval[]>;
+    respond(runId: string, requestId: string, decision: ApprovalDecision | ApprovalAction): Promise<void>;
+}
+
 // ---- DurableOptions — durable/durable.d.ts
 interface DurableOptions {
     id: string;
     storage: StorageAdapter;
     onInterrupted?: InterruptedHandler;
+    lease?: LeaseOptions;
 }
 
 // ---- DurationConstraintConfig — definitions/resilience.d.ts
@@ -1298,7 +1308,7 @@ class JournalError extends LmthingError {
 }
 
 // ---- JournalErrorCode — errors.d.ts
-type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED';
+type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_LEASED' | 'JOURNAL_LEASE_LOST';
 
 // ---- JournalRecord — durable/journal.d.ts
 interface JournalRecord {
@@ -1401,6 +1411,12 @@ interface LanguageModel {
     readonly provider: string;
     readonly modelId: string;
     generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions): Promise<ModelResponse>;
+}
+
+// ---- LeaseOptions — durable/lease.d.ts
+interface LeaseOptions {
+    ttlMs?: number;
+    owner?: string;
 }
 
 // ---- LifecycleEvent — observe/lifecycle.d.ts
@@ -1928,6 +1944,12 @@ interface ParallelTaskContext {
 // ---- Part — providers/types.d.ts
 type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
 
+// ---- PendingDurableApproval — durable/approvals.d.ts
+interface PendingDurableApproval extends RecordedAsk {
+    runId: string;
+    seq: number;
+}
+
 // ---- PendingResource — definitions/resource.d.ts
 type PendingResource<T> = Promise<T> & {
     readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
@@ -2186,12 +2208,27 @@ interface ReasoningPart {
     itemId?: string;
 }
 
+// ---- RecordedAsk — durable/journal.d.ts
+interface RecordedAsk {
+    request: string;
+    name: string;
+    message: string;
+    options: Array<'approve' | 'deny' | 'modify'>;
+    defaultAction: 'approve' | 'deny';
+    preview: {
+        toolName: string;
+        args: unknown;
+    } | null;
+    context: unknown;
+}
+
 // ---- RecordedOp — durable/journal.d.ts
 interface RecordedOp {
     id: number;
     op: string;
     fn?: string;
     digest: string;
+    ask?: RecordedAsk;
 }
 
 // ---- REDACTED — observe/redact.d.ts

@@ -1,31 +1,44 @@
 // The agent of the demo. The region between the markers is what the page's "The code" panel shows
 // (fetched from this very file), so the panel is always the code that runs.
-import { runPrompt } from 'lmthing';
+import { indexedDBStorage, resume, runPrompt } from 'lmthing';
 
 const ROLE = "You are a careful coding agent working on a small project. Inspect files before changing them. Writes and deletes need the user's approval; if one is denied, do not retry it. Finish with a one-paragraph summary.";
 const noArgs = { type: 'object', properties: {} };
 const pathArg = { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] };
 const writeArgs = { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } }, required: ['path', 'content'] };
+/** Where the runs' journals live: this origin's IndexedDB, which a reload keeps. */
+const journals = indexedDBStorage('lmthing-demo');
 
 // #region shown
-/** Starts the agent on `project`; every write and delete waits for `onApproval`. */
-export function startAgent(project, task, { model, signal, onApproval, onEvent }) {
-  return runPrompt((ctx) => {
-    ctx.defSystem('role', ROLE);
-    ctx.defTracing('trace', { exporters: ['events'] }); // spans as run events: the trace view
-    ctx.defApproval('write', { message: (c) => `Write ${c.args.path}?`,
-      options: ['approve', 'deny', 'modify'] });
-    ctx.defApproval('delete', { message: (c) => `Delete ${c.args.path}?` }); // approve or deny
-    ctx.defTool('listFiles', 'Lists the project files', noArgs, () => project.list());
-    ctx.defTool('readFile', 'Reads a file', pathArg, ({ path }) => project.read(path));
-    ctx.defTool('writeFile', 'Writes a whole file', writeArgs,
-      ({ path, content }) => project.write(path, content), { approval: 'write' });
-    ctx.defTool('deleteFile', 'Deletes a file', pathArg,
-      ({ path }) => project.remove(path), { approval: 'delete' });
-    ctx.$`${task}`;
-  }, { model, onApproval, onEvent, options: { maxSteps: 12, abortSignal: signal } });
+/** The agent on `project`: it lists and reads freely; every write and delete waits for approval. */
+const agent = (project, task) => (ctx) => {
+  ctx.defSystem('role', ROLE);
+  ctx.defTracing('trace', { exporters: ['events'] }); // spans as run events: the trace view
+  ctx.defApproval('write', { message: (c) => `Write ${c.args.path}?`,
+    options: ['approve', 'deny', 'modify'] });
+  ctx.defApproval('delete', { message: (c) => `Delete ${c.args.path}?` }); // approve or deny
+  ctx.defTool('listFiles', 'Lists the project files', noArgs, () => project.list(), { idempotent: true });
+  ctx.defTool('readFile', 'Reads a file', pathArg, ({ path }) => project.read(path), { idempotent: true });
+  ctx.defTool('writeFile', 'Writes a whole file', writeArgs,
+    ({ path, content }) => project.write(path, content), { approval: 'write' });
+  ctx.defTool('deleteFile', 'Deletes a file', pathArg,
+    ({ path }) => project.remove(path), { approval: 'delete' });
+  ctx.$`${task}`;
+};
+
+/** Starts run `id`, journaled in IndexedDB; after a reload, `resumed` continues it from there. */
+export function startAgent(project, task, { id, resumed, model, signal, onApproval, onEvent }) {
+  const config = { model, onApproval, onEvent, options: { maxSteps: 12, abortSignal: signal },
+    // A write or delete the reload cut off: done if its change is in the files, else not redone.
+    durable: { id, storage: journals, onInterrupted: (call) => project.landed(call) } };
+  return resumed ? resume(id, agent(project, task), config) : runPrompt(agent(project, task), config);
 }
 // #endregion
+
+/** Deletes the journal of run `id` (its keys hold the id), or every journal when `id` is omitted. */
+export async function forgetJournal(id) {
+  for (const key of await journals.list()) if (id === undefined || key.includes(id)) await journals.delete(key);
+}
 
 /** The source lines between the markers above, for the code panel. */
 export function shownRegion(source) {

@@ -1,9 +1,10 @@
 // The demo page: a coding agent (web-demo/agent.mjs) over an in-memory project. Writes and deletes
 // wait for a decision in the approval dialog; the timeline shows each step and tool call once;
 // changed files are highlighted. Every Run starts from the initial files and an empty timeline.
+// Runs are durable: a reload resumes the unfinished run where it was (a pending dialog comes back).
 import { createOpenAICompatible } from 'lmthing';
 
-import { shownRegion, startAgent } from './agent.mjs';
+import { forgetJournal, shownRegion, startAgent } from './agent.mjs';
 import { askInDialog } from './approval-dialog.mjs';
 import { highlight } from './code-view.mjs';
 import { demoModel } from './demo-model.mjs';
@@ -12,7 +13,7 @@ import { Timeline } from './timeline.mjs';
 import { TraceView } from './trace-view.mjs';
 
 const $ = (id) => document.getElementById(id);
-const project = new Project(renderFiles);
+const project = new Project(renderFiles, localStorage); // the files survive a reload
 const timeline = new Timeline($('timeline'));
 const traceView = new TraceView($('trace'));
 /** The run in progress: its AbortController, or null. */
@@ -66,24 +67,71 @@ function changeSummary() {
 
 // ------------------------------------------------------------------ model choice
 
-function pickModel() {
-  if (document.querySelector('input[name="model"]:checked').value === 'demo') return demoModel();
-  const baseURL = $('base-url').value.trim();
-  const modelId = $('model-id').value.trim();
+const modelKind = () => document.querySelector('input[name="model"]:checked').value;
+
+/** The model choice as it may be stored: the kind, and the endpoint's URL and model (never its key). */
+function modelChoice() {
+  if (modelKind() === 'demo') return { kind: 'demo' };
+  return { kind: 'openai', baseURL: $('base-url').value.trim(), modelId: $('model-id').value.trim() };
+}
+
+/** Puts a stored choice back in the form (the key field stays as it is: empty after a reload). */
+function showModelChoice(choice) {
+  document.querySelector(`input[name="model"][value="${choice.kind}"]`).checked = true;
+  if (choice.kind === 'openai') {
+    $('base-url').value = choice.baseURL;
+    $('model-id').value = choice.modelId;
+  }
+  showEndpointFields();
+}
+
+function modelFor(choice) {
+  if (choice.kind === 'demo') return demoModel();
   const apiKey = $('api-key').value; // stays in this page: sent only to baseURL, never stored
-  if (!baseURL || !modelId) throw new Error('enter the base URL and the model of the endpoint');
-  return createOpenAICompatible({ name: 'endpoint', baseURL, apiKey: apiKey || undefined })(modelId);
+  if (!choice.baseURL || !choice.modelId) throw new Error('enter the base URL and the model of the endpoint');
+  return createOpenAICompatible({ name: 'endpoint', baseURL: choice.baseURL, apiKey: apiKey || undefined })(choice.modelId);
 }
 
 function showEndpointFields() {
-  $('endpoint').hidden = document.querySelector('input[name="model"]:checked').value !== 'openai';
+  $('endpoint').hidden = modelKind() !== 'openai';
 }
+
+// ------------------------------------------------------------------ the unfinished run
+
+// The run in progress is durable: its engine journals every turn to IndexedDB (agent.mjs), and
+// localStorage says which run to resume after a reload: its id, task and model choice.
+const SAVED_RUN = 'lmthing-demo:run';
+
+function savedRun() {
+  try {
+    return JSON.parse(localStorage.getItem(SAVED_RUN) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+const saveRun = (run) => localStorage.setItem(SAVED_RUN, JSON.stringify(run));
+
+/** The run is over (finished, failed, stopped or reset): nothing to resume, its journal can go. */
+function forgetRun(run) {
+  if (savedRun()?.id === run.id) localStorage.removeItem(SAVED_RUN);
+  $('resume').hidden = true;
+  void forgetJournal(run.id).catch(() => {}); // a leftover journal is only space; the next load clears it
+}
+
+const newRunId = () => `demo-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A reload cancels the page's requests: that must not count as the run failing (it is resumed). */
+let leaving = false;
+addEventListener('pagehide', () => (leaving = true));
 
 // ------------------------------------------------------------------ running
 
-function setState(state) {
+function setState(state, note = '') {
   $('status').textContent = state;
   $('status').dataset.state = state;
+  $('status-note').textContent = note;
+  $('status-note').hidden = !note;
   const running = state === 'running';
   $('run').disabled = running;
   $('stop').disabled = !running;
@@ -94,31 +142,46 @@ function stop() {
   current?.abort();
 }
 
-/** Back to the initial files and an empty timeline (stopping a run in progress). */
+/** Back to the initial files and an empty timeline (stopping a run in progress, forgetting it). */
 function reset() {
   stop();
   current = null;
+  const saved = savedRun();
+  if (saved) forgetRun(saved);
   project.reset();
   timeline.clear();
   traceView.clear();
   setState('idle');
 }
 
-async function runTask() {
+/** Run: a new durable run of the task, from the initial files. */
+function runTask() {
   reset();
+  const run = { id: newRunId(), task: $('task').value, model: modelChoice() };
+  saveRun(run);
+  return execute(run, false);
+}
+
+/**
+ * Runs `run` (or, `resumed`, continues it from its journal: the timeline is rebuilt from the
+ * replayed `fullStream`, and a pending approval opens its dialog again) until it ends.
+ */
+async function execute(run, resumed) {
   const controller = new AbortController();
   current = controller;
-  const task = $('task').value;
-  setState('running');
+  const note = resumed ? 'resumed after a reload: earlier steps come from the journal, nothing runs twice' : '';
+  setState('running', note);
   let steps = 0;
   try {
-    const { result } = await startAgent(project, task, {
-      model: pickModel(),
+    const { result } = await startAgent(project, run.task, {
+      id: run.id,
+      resumed,
+      model: modelFor(run.model),
       signal: controller.signal,
-      // One dialog at a time: parallel tool calls (a real model may make them) wait their turn.
       onEvent: (event) => {
         if (current === controller) traceView.apply(event);
       },
+      // One dialog at a time: parallel tool calls (a real model may make them) wait their turn.
       onApproval: (request) => (dialogQueue = dialogQueue.then(() => (request.signal.aborted ? undefined : askInDialog(request, project.files, stop)))),
     });
     for await (const part of result.fullStream) {
@@ -128,15 +191,32 @@ async function runTask() {
       if (part.type === 'finish') timeline.finish(part, steps);
       if (part.type === 'error') throw part.error;
     }
-    setState('done');
+    setState('done', note);
   } catch (err) {
-    if (current !== controller) return;
+    if (current !== controller || leaving) return;
     const stopped = controller.signal.aborted;
     timeline.end(stopped ? 'stopped' : 'error', stopped ? 'Stopped: no further tool runs and nothing else is written.' : `Error: ${err?.message ?? String(err)}`);
-    setState(stopped ? 'stopped' : 'failed');
+    setState(stopped ? 'stopped' : 'failed', note);
   } finally {
-    if (current === controller) current = null;
+    if (current === controller) {
+      current = null;
+      if (!leaving) forgetRun(run);
+    }
   }
+}
+
+/**
+ * On load: an unfinished run is resumed, the offline model's at once; the endpoint's waits for
+ * Resume, since its API key was not stored. With none, leftover journals are cleared.
+ */
+function resumeSavedRun() {
+  const run = savedRun();
+  if (!run) return void forgetJournal().catch(() => {});
+  $('task').value = run.task;
+  showModelChoice(run.model);
+  if (run.model.kind === 'demo') return void execute(run, true);
+  $('resume').hidden = false;
+  setState('idle', 'an unfinished run waits: enter the API key (if the endpoint needs one) and press Resume');
 }
 
 // ------------------------------------------------------------------ wiring
@@ -145,6 +225,11 @@ $('model-form').addEventListener('submit', (event) => event.preventDefault());
 for (const radio of document.querySelectorAll('input[name="model"]')) radio.addEventListener('change', showEndpointFields);
 showEndpointFields();
 $('run').addEventListener('click', () => void runTask());
+$('resume').addEventListener('click', () => {
+  const run = savedRun();
+  $('resume').hidden = true;
+  if (run) void execute(run, true);
+});
 $('stop').addEventListener('click', stop);
 $('reset').addEventListener('click', reset);
 fetch('agent.mjs')
@@ -153,4 +238,5 @@ fetch('agent.mjs')
   .catch(() => ($('code').textContent = 'see web-demo/agent.mjs'));
 renderFiles();
 setState('idle');
+resumeSavedRun();
 window.lmthingDemoReady = true;

@@ -2,7 +2,9 @@
 // its next move from the conversation, so every human decision leads somewhere sensible: list the
 // files, read the file to change, write the change (approval), delete the stale file (approval),
 // then summarize what was and was not done. It streams its text word by word, like a real model,
-// and reports token usage estimated from the characters (about 4 per token).
+// and reports token usage estimated from the characters (about 4 per token). Its answer, tool call
+// ids included, depends on the conversation alone: a run resumed after a reload (a fresh model
+// object) asks exactly what the first page would have asked.
 import { AbortError } from 'lmthing';
 
 const TARGET = 'src/greet.js';
@@ -34,10 +36,11 @@ function outcome(call) {
 }
 
 /** The next answer: narration and at most one tool call. */
-function nextMove(messages, newId) {
+function nextMove(messages) {
   const calls = history(messages);
   const last = (name) => calls.filter((c) => c.name === name).at(-1);
-  const call = (toolName, args, text) => ({ text, toolCall: { toolCallId: newId(), toolName, args } });
+  // The nth call of the conversation is demo_n, whichever page (or model object) makes it.
+  const call = (toolName, args, text) => ({ text, toolCall: { toolCallId: `demo_${calls.length + 1}`, toolName, args } });
   if (!last('listFiles')) return call('listFiles', {}, 'Let me look at the project first.');
   if (!last('readFile')) return call('readFile', { path: TARGET }, `The greeting lives in ${TARGET}; I will read it.`);
   if (!last('writeFile')) {
@@ -53,19 +56,19 @@ const tokens = (value) => Math.ceil((typeof value === 'string' ? value : JSON.st
 function pause(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError());
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(new AbortError())), { once: true });
+    const onAbort = () => (clearTimeout(timer), reject(new AbortError()));
+    const timer = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
 /** Creates the scripted model (a LanguageModel: provider, modelId, generate). */
 export function demoModel() {
-  let callCounter = 0;
   return {
     provider: 'demo',
     modelId: 'scripted',
     async generate(request, options = {}) {
-      const move = nextMove(request.messages, () => `demo_${++callCounter}`);
+      const move = nextMove(request.messages);
       await pause(80, options.signal); // "thinking"
       const words = move.text.split(/(?<= )/);
       for (const word of words) {

@@ -23,7 +23,7 @@ import { useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import { checkReferences, toolPolicyShape, toolPolicyWire, type IdempotenceOption, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import { openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
+import { closeWhenSettled, openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { toModel } from '../prompt/run-prompt.js';
@@ -157,7 +157,9 @@ async function start(agent: unknown, config: RunConfig, events: EventQueue, dura
     if (config.signal?.aborted) throw new AbortError('the run was aborted before it started');
     const durable = durableStart ? await openDurable(where, config, durableStart) : undefined;
     const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
-    return await new DirectiveRun(engine, config, models, definitions, events).execute(iterator);
+    const work = new DirectiveRun(engine, config, models, definitions, events).execute(iterator);
+    closeWhenSettled(durable, work);
+    return await work;
   } finally {
     events.close();
   }

@@ -10,6 +10,7 @@ import type { Engine } from '../engine.js';
 import { ConfigError, JournalError, RunSuspendedError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { checkJournal, checkRunId, checkStorage, journalExists, loadJournal, type Journal } from './journal.js';
+import { Lease, type LeaseOptions } from './lease.js';
 import { DurableSession, type InterruptedHandler } from './session.js';
 
 /** `durable` in a run's config: where its journal lives and what to do with interrupted tool calls. */
@@ -20,12 +21,18 @@ export interface DurableOptions {
   storage: StorageAdapter;
   /** Decides about a tool call that started but did not complete before the interruption, when the tool is not `idempotent`. */
   onInterrupted?: InterruptedHandler;
+  /**
+   * Several workers share the storage: take the run's lease first (`JOURNAL_LEASED` when another
+   * worker holds it), renew it while running, release it at the end (docs/durable-runs.md).
+   */
+  lease?: LeaseOptions;
 }
 
 /** `durable` in the config of {@link resume}: as in the original call; the id is resume's first argument. */
 export type ResumeDurableOptions = Omit<DurableOptions, 'id'> & { id?: string };
 
-const durableShape: c.Shape = { id: c.nonEmpty, storage: c.anything, onInterrupted: c.func };
+const durableShape: c.Shape = { id: c.nonEmpty, storage: c.anything, onInterrupted: c.func, lease: c.object };
+const leaseShape: c.Shape = { ttlMs: c.integer(10, 24 * 3600_000), owner: c.nonEmpty };
 
 /** How a durable run starts: a new one, a resumed one, or a replay of a journal given as data. */
 export type DurableStart = { kind: 'new' } | { kind: 'resume'; id: string } | { kind: 'replay'; journal: Journal };
@@ -34,6 +41,8 @@ export type DurableStart = { kind: 'new' } | { kind: 'resume'; id: string } | { 
 export interface DurableRun {
   engine: Engine;
   session: DurableSession;
+  /** The run ended (or was suspended): store how, release the lease. */
+  close(state: 'finished' | 'failed' | 'suspended'): Promise<void>;
 }
 
 /** Checks `config.durable` and opens the run's journal on an engine of its own. */
@@ -43,6 +52,7 @@ export async function openDurable(where: string, config: { durable?: unknown; en
   if (start.kind !== 'replay' || config.durable !== undefined) {
     if (!c.isPlainObject(config.durable)) throw new ConfigError(`${where}: "durable" must be an object {id, storage, onInterrupted?}, got ${c.describe(config.durable)}`);
     options = c.checkOptions(`${where} durable`, config.durable, durableShape);
+    if (options.lease !== undefined) c.checkOptions(`${where} durable.lease`, options.lease, leaseShape);
   }
   let id: string;
   let records: Journal['records'] = [];
@@ -64,10 +74,34 @@ export async function openDurable(where: string, config: { durable?: unknown; en
         throw new JournalError('JOURNAL_EXISTS', `${where}: durable run "${id}" already has a journal in ${storage.name} storage; continue it with resume("${id}", ...) or choose another id`, id);
     }
   }
-  const engine = await newEngine();
-  let session!: DurableSession;
+  let session: DurableSession | undefined;
+  let engine: Engine | undefined;
+  const lease = storage && options.lease
+    ? await Lease.acquire(storage, id, options.lease, (error) => {
+        void session?.stop();
+        engine?.failWith(error);
+      })
+    : undefined;
+  try {
+    engine = await newEngine();
+  } catch (err) {
+    await lease?.release();
+    throw err;
+  }
   engine.attachJournal((host) => (session = new DurableSession(host, { id, storage, records, replayOnly: start.kind === 'replay', onInterrupted: options.onInterrupted })));
-  return { engine, session };
+  const opened = session!;
+  let closed: Promise<void> | undefined;
+  const close = (state: 'finished' | 'failed' | 'suspended') => (closed ??= opened.markEnded(state).finally(() => lease?.release()));
+  return { engine, session: opened, close };
+}
+
+/** Ends `run` by the outcome of `work` (finished or failed; a suspended run was closed by suspend()). */
+export function closeWhenSettled(run: DurableRun | undefined, work: Promise<unknown>): void {
+  if (!run) return;
+  work.then(
+    () => void run.close('finished'),
+    () => void run.close('failed'),
+  );
 }
 
 /** What a durable run adds to `prompt`: its journal and `suspend()`. */
@@ -77,8 +111,10 @@ export function durableInfo(run: DurableRun | undefined) {
     suspend: async (): Promise<void> => {
       if (!run) throw new ConfigError('suspend(): only a durable run (runPrompt with {durable}) can be suspended');
       const done = run.session.stop();
+      const closed = run.close('suspended'); // before the run's failure below can close it as failed
       run.engine.failWith(new RunSuspendedError('the run was suspended; its journal is saved: continue it with resume(id, ...)'));
       await done;
+      await closed;
     },
   };
 }

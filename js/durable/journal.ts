@@ -17,6 +17,22 @@ export interface RecordedOp {
   fn?: string;
   /** A hash of the op's whole message: a replayed run must ask for exactly the same. */
   digest: string;
+  /** An approval request's details (`approval.ask`), so a paused run's requests can be listed from storage. */
+  ask?: RecordedAsk;
+}
+
+/** What a journal keeps of an approval request. */
+export interface RecordedAsk {
+  /** The request id (`approval-1` ...). */
+  request: string;
+  /** The approval definition's name. */
+  name: string;
+  message: string;
+  options: Array<'approve' | 'deny' | 'modify'>;
+  defaultAction: 'approve' | 'deny';
+  /** The tool and its arguments when the approval guards a tool call. */
+  preview: { toolName: string; args: unknown } | null;
+  context: unknown;
 }
 
 /** One loop turn of a durable run's engine. */

@@ -16,7 +16,8 @@
 import type { JournalHost, LoopJournal, OpRequest, RecordedBatch } from '../engine.js';
 import type { JournalError} from '../errors.js';
 import { InterruptedError, ReplayDivergenceError, type WireError } from '../errors.js';
-import { digestOf, JournalWriter, type Journal, type JournalRecord, type RecordedOp } from './journal.js';
+import { answerKey, statusKey } from './approvals.js';
+import { digestOf, JournalWriter, type Journal, type JournalRecord, type RecordedAsk, type RecordedOp } from './journal.js';
 import type { StorageAdapter } from '../storage/types.js';
 
 /** What a resumed run learns about a tool call that had started but not completed. */
@@ -132,6 +133,13 @@ export class DurableSession implements LoopJournal {
     this.current = undefined;
     this.waiting = [];
     await this.writer?.flushed();
+  }
+
+  /** Stores how the run ended (for `durableApprovals(storage).pending` and operators), after its last record. */
+  async markEnded(state: 'finished' | 'failed' | 'suspended'): Promise<void> {
+    if (!this.options.storage || this.options.replayOnly) return;
+    await this.writer?.flushed().catch(() => {});
+    await this.options.storage.set(statusKey(this.options.id), { state, records: this.records.length }).catch(() => {});
   }
 
   /** Resolves once every record so far is stored. */
@@ -275,6 +283,11 @@ export class DurableSession implements LoopJournal {
       const remaining = Math.max(0, record.clock + Number(op.ms ?? 0) - this.host.now());
       return this.host.perform({ ...op, ms: remaining });
     }
+    if (op.op === 'approval.ask' && this.options.storage) {
+      // A decision stored meanwhile (durableApprovals(storage).respond) answers it without asking again.
+      const stored = await this.options.storage.get(answerKey(this.options.id, String(op.request))).catch(() => undefined);
+      if (stored) return this.host.settle(op, { ok: true, value: stored.value });
+    }
     const traits = op.op === 'callback.invoke' ? this.host.callbackTraits(String(op.fn)) : undefined;
     if (!traits?.tool || traits.idempotent) return this.host.perform(op);
     const [args, info] = Array.isArray(op.args) ? (op.args as [unknown, { toolCallId?: unknown } | undefined]) : [];
@@ -309,7 +322,19 @@ function commandOf(line: string): string {
 }
 
 function recordOp(op: OpRequest, opJson: string): RecordedOp {
-  return { id: op.id, op: op.op, ...(typeof op.fn === 'string' ? { fn: op.fn } : {}), digest: digestOf(opJson) };
+  const recorded: RecordedOp = { id: op.id, op: op.op, ...(typeof op.fn === 'string' ? { fn: op.fn } : {}), digest: digestOf(opJson) };
+  if (op.op === 'approval.ask') {
+    recorded.ask = {
+      request: String(op.request),
+      name: String(op.name),
+      message: String(op.message),
+      options: op.options as RecordedAsk['options'],
+      defaultAction: op.defaultAction as RecordedAsk['defaultAction'],
+      preview: (op.preview as RecordedAsk['preview']) ?? null,
+      context: op.context ?? null,
+    };
+  }
+  return recorded;
 }
 
 function describe(op: OpRequest): string {

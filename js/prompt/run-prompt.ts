@@ -36,7 +36,7 @@ import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
-import { durableInfo, openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
+import { closeWhenSettled, durableInfo, openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
@@ -303,6 +303,7 @@ export async function startRunPrompt(
   events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
   const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent });
   if (!durable) return { result: run.result, prompt: run.prompt };
+  closeWhenSettled(durable, run.finished);
   const info = durableInfo(durable);
   const prompt = Object.defineProperties(run.prompt, { journal: { get: info.journal, enumerable: true }, suspend: { value: info.suspend } });
   return { result: run.result, prompt };

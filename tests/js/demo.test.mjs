@@ -5,13 +5,13 @@
 // replaying a recorded stream) with an API key that must never reach the demo server.
 // Screenshots go to tests/js/artifacts/.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { launchChromium } from './helpers/chromium.mjs';
+import { decide, startDemoServer, timeline, waitForStatus } from './helpers/demo-page.mjs';
 import { loadFixture } from './helpers/fixture-server.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -19,61 +19,23 @@ const artifacts = join(root, 'tests/js/artifacts');
 const INITIAL_GREET = "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n";
 const TODO = '- [x] write greet()\n- [ ] decide on a license\n';
 let server;
-let serverLog = '';
 let browser;
 let url;
+const serverLog = () => server.log();
 
 before(async () => {
-  server = spawn(process.execPath, [join(root, 'web-demo/server.mjs')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stderr.on('data', (d) => (serverLog += d));
-  url = await new Promise((resolveUrl, reject) => {
-    server.stdout.on('data', (d) => {
-      serverLog += d;
-      const match = serverLog.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (match) resolveUrl(match[0]);
-    });
-    server.on('exit', (code) => reject(new Error(`the demo server exited (${code}): ${serverLog}`)));
-  });
+  server = await startDemoServer();
+  url = server.url;
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  server?.stop();
 });
 
-/** Waits for the approval dialog to be open on `tool`, runs `check`, and clicks `button`. */
-async function decide(page, tool, button, check = async () => {}) {
-  await page.waitForFunction((t) => {
-    const dialog = document.querySelector('[data-testid="approval-dialog"]');
-    return dialog.open && dialog.querySelector('[data-testid="approval-tool"]').textContent === t;
-  }, tool);
-  await check();
-  const shown = await page.getByTestId('approval-args').textContent();
-  await page.getByTestId(button).click();
-  // Closed, or already showing the next request: the dialog may close and reopen between two polls.
-  await page.waitForFunction((before) => {
-    const dialog = document.querySelector('[data-testid="approval-dialog"]');
-    return !dialog.open || dialog.querySelector('[data-testid="approval-args"]').textContent !== before;
-  }, shown);
-}
-
-const waitForStatus = (page, status) => page.waitForFunction((s) => document.querySelector('[data-testid="status"]').textContent === s, status, { timeout: 30_000 });
 const fileText = (page, path) => page.locator(`[data-testid="files"] [data-file="${path}"]`).textContent();
 const fileState = (page, path) => page.locator(`[data-testid="files"] [data-path="${path}"]`).getAttribute('data-state');
-
-/** The timeline as data: steps with their text and tool rows, and the closing line. */
-const timeline = (page) =>
-  page.$eval('[data-testid="timeline"]', (list) => ({
-    steps: [...list.querySelectorAll('.step')].map((step) => ({
-      step: Number(step.dataset.step),
-      text: step.querySelector('.narration').textContent,
-      usage: step.querySelector('.step-usage').textContent,
-      tools: [...step.querySelectorAll('.tool')].map((t) => ({ tool: t.dataset.tool, status: t.dataset.status, decision: t.dataset.decision, meta: t.querySelector('.tool-meta').textContent })),
-    })),
-    outcome: list.querySelector('.outcome')?.dataset.kind,
-    text: list.textContent,
-  }));
 
 /** Records, in the page, the order in which step texts and tool rows first appear. */
 const watchArrivals = (page) =>
@@ -103,7 +65,7 @@ test('the demo: approve, deny, modify, stop mid-way, reset, run again; timeline 
   const code = await page.getByTestId('code').textContent();
   assert.match(code, /ctx\.defApproval\('write'/);
   assert.match(code, /ctx\.defTool\('deleteFile'[\s\S]*\{ approval: 'delete' \}/);
-  assert.ok(code.split('\n').length >= 12 && code.split('\n').length <= 22, `about 15 lines, got ${code.split('\n').length}`);
+  assert.ok(code.split('\n').length >= 12 && code.split('\n').length <= 26, `about 20 lines, got ${code.split('\n').length}`);
 
   // ---- Run 1: approve the write (long arguments wrap, the diff is clean), deny the delete.
   await watchArrivals(page);
@@ -260,8 +222,8 @@ test('the OpenAI-compatible endpoint: the key goes to the endpoint only, never t
     assert.deepEqual(received[0].body.tools.map((x) => x.function.name), ['listFiles', 'readFile', 'writeFile', 'deleteFile']);
     assert.ok(toDemoServer.length > 0);
     for (const r of toDemoServer) assert.ok(!`${r.url} ${r.headers} ${r.body}`.includes(KEY), `no request to the demo server carries the key: ${r.url}`);
-    assert.ok(!serverLog.includes(KEY), 'the key is not in the demo server log');
-    assert.match(serverLog, /GET \/app\.mjs 200/, 'the log does record the requests');
+    assert.ok(!serverLog().includes(KEY), 'the key is not in the demo server log');
+    assert.match(serverLog(), /GET \/app\.mjs 200/, 'the log does record the requests');
     assert.equal(await page.evaluate((key) => JSON.stringify({ ...localStorage, ...sessionStorage }).includes(key), KEY), false, 'the key is not stored');
   } finally {
     await page.close();
