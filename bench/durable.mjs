@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { fileStorage, loadJournal, memoryStorage, redisStorage, replay, resume, runPrompt } from '../dist/node.js';
+import { createEngine, fileStorage, loadJournal, memoryStorage, redisStorage, replay, resume, runPrompt } from '../dist/node.js';
 import { startRedis } from '../tests/js/helpers/redis-server.mjs';
 import { check, median, round } from './lib.mjs';
 
@@ -97,13 +97,17 @@ function tracked(storage) {
 
 let runIds = 0;
 
-/** One `steps`-step run, journaled to `storage` (none: no journal); its wall ms and its journal. */
-async function timedRun(steps, storage) {
+/**
+ * One `steps`-step run, journaled to `storage` (none: no journal) or, with `ownEngine`, on an
+ * engine created for it as a durable run's is; its wall ms and its journal.
+ */
+async function timedRun(steps, { storage, ownEngine = false } = {}) {
   const id = `bench-${process.pid}-${++runIds}`;
   const store = storage && tracked(storage);
   modelCalls = toolCalls = 0;
   const t0 = performance.now();
-  const { result, prompt } = await runPrompt(loopFn, { ...configFor(steps), ...(store ? { durable: { id, storage: store.storage } } : {}) });
+  const extra = store ? { durable: { id, storage: store.storage } } : ownEngine ? { engine: await createEngine() } : {};
+  const { result, prompt } = await runPrompt(loopFn, { ...configFor(steps), ...extra });
   await checkResult(result, steps, 'live run');
   await store?.settled();
   const ms = performance.now() - t0;
@@ -113,13 +117,14 @@ async function timedRun(steps, storage) {
 
 // ------------------------------------------------------------------------------------ 1. overhead
 
-/** Median ms of each variant's `STEPS`-step run, the journal's size, and the fixed cost of a durable run. */
+/** Median ms of each variant's `STEPS`-step run, and the journal's size. */
 async function measureOverhead(variants) {
   // The warm-up also checks that each adapter stored exactly the journal the run reports.
   let journal;
   for (const v of variants) {
-    const storage = v.storage();
-    const run = await timedRun(STEPS, storage);
+    const options = v.options();
+    const run = await timedRun(STEPS, options);
+    const { storage } = options;
     if (!storage) continue;
     const stored = await loadJournal(run.id, storage);
     check(JSON.stringify(stored) === JSON.stringify(run.journal), `${v.name}: the stored journal equals prompt.journal`);
@@ -127,22 +132,13 @@ async function measureOverhead(variants) {
   }
   // Interleaved, so a load change on the (shared) machine hits every variant alike.
   const samples = new Map(variants.map((v) => [v.name, []]));
-  for (let r = 0; r < RUNS; r++) for (const v of variants) samples.get(v.name).push((await timedRun(STEPS, v.storage())).ms);
+  for (let r = 0; r < RUNS; r++) for (const v of variants) samples.get(v.name).push((await timedRun(STEPS, v.options())).ms);
   const baseMs = median(samples.get('no journal'));
   const rows = variants.map((v) => {
     const ms = median(samples.get(v.name));
     return { variant: v.name, msPerStep: round(ms / STEPS, 4), ratioToNoJournal: round(ms / baseMs, 3), runMsMedian: round(ms, 1), samplesMs: samples.get(v.name).map((x) => round(x, 1)) };
   });
-
-  // A durable run has an engine of its own (the plain run uses the shared default one): its fixed
-  // cost shows in a one-step run, which has no tool call to spread it over.
-  const oneStep = { none: [], memory: [] };
-  await timedRun(1, memoryStorage());
-  for (let r = 0; r < RUNS; r++) {
-    oneStep.none.push((await timedRun(1)).ms);
-    oneStep.memory.push((await timedRun(1, memoryStorage())).ms);
-  }
-  return { rows, journal, oneStepMs: { noJournal: round(median(oneStep.none), 2), memory: round(median(oneStep.memory), 2) } };
+  return { rows, journal };
 }
 
 // ------------------------------------------------------------------------------------ 2. resume
@@ -153,7 +149,7 @@ async function measureOverhead(variants) {
  * of the whole journal, and the same run live without a journal.
  */
 async function measureResume() {
-  const long = await timedRun(LONG_STEPS, memoryStorage());
+  const long = await timedRun(LONG_STEPS, { storage: memoryStorage() });
   const records = long.journal.records;
   const cut = records.length - 1;
 
@@ -224,12 +220,15 @@ const redisStore = redis && redisStorage({ url: redis.url, keyPrefix: 'bench-dur
 
 // Each file run gets a directory of its own, so every one writes into an empty directory.
 const freshDir = () => fs.mkdtempSync(path.join(tmpRoot, 'journal-'));
+// A durable run has an engine of its own, where a plain run uses the shared default engine; the
+// second row separates that cost from the journal's.
 const variants = [
-  { name: 'no journal', storage: () => undefined },
-  { name: 'memoryStorage()', storage: () => memoryStorage() },
-  { name: 'fileStorage, durable: false', storage: () => fileStorage(freshDir(), { durable: false }) },
-  { name: 'fileStorage, durable: true (fsync)', storage: () => fileStorage(freshDir(), { durable: true }) },
-  ...(redisStore ? [{ name: 'redisStorage (appendfsync always)', storage: () => redisStore }] : []),
+  { name: 'no journal', options: () => ({}) },
+  { name: 'no journal, engine of its own', options: () => ({ ownEngine: true }) },
+  { name: 'memoryStorage()', options: () => ({ storage: memoryStorage() }) },
+  { name: 'fileStorage, durable: false', options: () => ({ storage: fileStorage(freshDir(), { durable: false }) }) },
+  { name: 'fileStorage, durable: true (fsync)', options: () => ({ storage: fileStorage(freshDir(), { durable: true }) }) },
+  ...(redisStore ? [{ name: 'redisStorage (appendfsync always)', options: () => ({ storage: redisStore }) }] : []),
 ];
 
 const loadBefore = os.loadavg();
@@ -259,14 +258,13 @@ const table = (rows) => {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 };
-const { rows, journal, oneStepMs } = overhead;
+const { rows, journal } = overhead;
 console.log('');
 table([
   [`${STEPS}-step tool loop`, 'ms/step', 'x no journal', 'run ms'],
   ...rows.map((o) => [o.variant, o.msPerStep.toFixed(3), o.ratioToNoJournal.toFixed(2), o.runMsMedian.toFixed(1)]),
 ]);
 console.log(`journal: ${journal.records} records, ${journal.bytes} bytes of JSON (${(journal.bytes / STEPS).toFixed(0)} bytes/step)`);
-console.log(`one-step run: no journal ${oneStepMs.noJournal.toFixed(2)} ms, memoryStorage() ${oneStepMs.memory.toFixed(2)} ms (the durable run's own engine included)`);
 console.log('');
 table([
   [`${resumed.steps}-step run (${resumed.records} records)`, 'ms', 'µs/record'],
@@ -293,7 +291,6 @@ const report = {
   setup: { steps: STEPS, warmup: 1, runs: RUNS, model: 'zero latency; a tool call on every step but the last', redis: redis ? 'redis-server on loopback, appendfsync always' : redisNote },
   overhead: rows,
   journal,
-  oneStepRunMsMedian: oneStepMs,
   resume: resumed,
   seconds: round(seconds, 1),
 };
