@@ -152,7 +152,7 @@ export interface LoopJournal {
   /** An op the engine handed out: the journal performs it (now or once recorded), answers it, or holds it. */
   opStarted(op: OpRequest, opJson: string): void;
   /** The journal's id for a command the host is about to send, when the journal holds that command. */
-  claim(message: Record<string, unknown>): number | undefined;
+  claim(message: Record<string, unknown>, replayed: boolean): number | undefined;
   /** Whether op `id`'s completion is in the journal already (a live one is then dropped). */
   ownsCompletion(id: number): boolean;
   /** While replaying, the host's new lines wait in the journal (true); live, they go to the inbox (false). */
@@ -383,20 +383,20 @@ export class Engine {
    * `fields` are merged into the message; `type` and `id` are set here.
    */
   request(type: string, fields: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<unknown> {
-    const id = this.commandId({ ...fields, type });
+    const id = this.commandId({ ...fields, type }, options.replayed === true);
     return this.send(id, { ...fields, type, id }, options.replayed === true);
   }
 
   /** The id of a new command: the journal's, when a replayed run sends a command its journal holds. */
-  private commandId(message: Record<string, unknown>): number {
-    return this.journal?.claim(message) ?? this.nextCommandId++;
+  private commandId(message: Record<string, unknown>, replayed: boolean): number {
+    return this.journal?.claim(message, replayed) ?? this.nextCommandId++;
   }
 
   /** Starts a run (`run.start {spec}`) and resolves with its result. */
   startRun(spec: Record<string, unknown>, options: RunOptions = {}): Promise<unknown> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
-    const id = this.commandId({ type: 'run.start', spec });
+    const id = this.commandId({ type: 'run.start', spec }, options.replayed === true);
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
     options.onStarted?.(id);
     const result = this.send(id, { type: 'run.start', id, spec }, options.replayed === true);

@@ -225,20 +225,31 @@ export class DurableSession implements LoopJournal {
     this.pending.push({ op, record });
   }
 
-  claim(message: Record<string, unknown>): number | undefined {
+  claim(message: Record<string, unknown>, replayed: boolean): number | undefined {
     if (this.mode !== 'replay') return undefined;
-    const match = this.commands.find((c) => !c.claimed && sameCommand(c.message, message));
+    const match = replayed ? this.nextReplayed(message) : this.commands.find((c) => !c.claimed && !c.replayed && sameTarget(c.message, message));
     if (!match) return undefined;
-    if (match.type === 'run.start') {
-      const changed = changedSpecField(match.message.spec, message.spec);
+    if (replayed) {
+      // The code that drives the run must send what it sent the first time, in the same order.
+      const changed = match.type !== message.type ? 'type' : changedField(match.message, message);
       if (changed !== undefined) {
-        this.diverge(this.records[match.at].seq, `the recorded run.start of run ${match.id}`, `a run whose spec differs in "${changed}" (the prompt function or config changed)`);
+        const what =
+          changed === 'type' ? String(message.type)
+          : match.type === 'run.start' ? `a run whose spec differs in "${changedField(match.message.spec, message.spec) ?? 'kind'}"`
+          : `${String(message.type)} differing in "${changed}"`;
+        this.diverge(this.records[match.at]!.seq, `the recorded ${match.type} #${match.id}`, `${what} (the code or config changed)`);
         return undefined;
       }
     }
     match.claimed = true;
-    if (match.replayed && --this.unclaimed[match.at] === 0) this.host.wake();
+    if (match.replayed && --this.unclaimed[match.at]! === 0) this.host.wake();
     return match.id;
+  }
+
+  /** The first command not yet claimed that the same driver (a conversation, a run's parent) sent again on replay. */
+  private nextReplayed(message: Record<string, unknown>): RecordedCommand | undefined {
+    const route = routeOf(message);
+    return this.commands.find((c) => c.replayed && !c.claimed && routeOf(c.message) === route);
   }
 
   ownsCompletion(id: number): boolean {
@@ -346,24 +357,29 @@ function describeRecorded(op: RecordedOp): string {
 }
 
 /**
- * Whether a command the host sends now is the recorded one: same type and the same target (run,
- * conversation, name; a run's kind, parent and parent op). What it carries besides may differ:
- * the journal's version is the one the engine sees.
+ * Whether a command the host sends now may be a recorded one sent by code that is not re-run
+ * (say, a state change): same type and the same target (run, conversation, name, request).
  */
-function sameCommand(recorded: Record<string, unknown>, live: Record<string, unknown>): boolean {
+function sameTarget(recorded: Record<string, unknown>, live: Record<string, unknown>): boolean {
   if (recorded.type !== live.type) return false;
   for (const key of ['run', 'conversation', 'name', 'request']) if (JSON.stringify(recorded[key]) !== JSON.stringify(live[key])) return false;
-  if (recorded.type !== 'run.start') return true;
-  const a = (recorded.spec ?? {}) as Record<string, unknown>;
-  const b = (live.spec ?? {}) as Record<string, unknown>;
-  return a.kind === b.kind && a.parentRun === b.parentRun && a.parentOp === b.parentOp && a.action === b.action;
+  return true;
 }
 
-/** The first top-level field in which two run specs differ, or undefined when they are the same. */
-function changedSpecField(recorded: unknown, live: unknown): string | undefined {
+/** Which driver sends a command: a run's parent (run.start), or a run's conversation. Each sends in order. */
+function routeOf(message: Record<string, unknown>): string {
+  if (message.type === 'run.start') {
+    const spec = (message.spec ?? {}) as Record<string, unknown>;
+    return `start:${String(spec.parentRun ?? '')}:${String(spec.parentOp ?? '')}`;
+  }
+  return `${String(message.run ?? '')}:${String(message.conversation ?? '')}`;
+}
+
+/** The first top-level field (but the id) in which two messages differ, or undefined when they are the same. */
+function changedField(recorded: unknown, live: unknown): string | undefined {
   const a = (recorded ?? {}) as Record<string, unknown>;
   const b = (live ?? {}) as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) if (key !== 'id' && JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
   return undefined;
 }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConfigError, createEngine, fileStorage, InterruptedError, JournalError, loadJournal, memoryStorage, mockModel, redisStorage, replay,
+  ConfigError, createEngine, fileStorage, InterruptedError, JournalError, L, loadJournal, memoryStorage, mockModel, redisStorage, replay, run,
   ReplayDivergenceError, resume, runPrompt, RunSuspendedError,
 } from '../../dist/node.js';
 import { conversationModel, durableScenario, readToolLog, transcriptOf } from './helpers/durable-scenario.mjs';
@@ -24,8 +24,9 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A model that must not be called (replays answer from the journal). */
-const noModel = { provider: 'test', modelId: 'durable', generate: () => Promise.reject(new Error('the model was called during a replay')) };
+/** A model with `like`'s name that must not be called (replays answer from the journal; the model's name is part of the run). */
+const uncalled = (like) => ({ provider: like.provider, modelId: like.modelId, generate: () => Promise.reject(new Error('the model was called during a replay')) });
+const noModel = uncalled({ provider: 'test', modelId: 'durable' });
 
 /** Copies the first `count` records of `journal` into a fresh storage under `id`: a run interrupted after that loop turn. */
 async function cutJournal(journal, count, id) {
@@ -104,7 +105,7 @@ test('durable: a prompt function that asks for something else than the journal h
   assert.ok(error instanceof ReplayDivergenceError, `got ${error}`);
   assert.equal(error.code, 'REPLAY_DIVERGENCE');
   assert.equal(error.seq, 1);
-  assert.match(error.expected, /the recorded run\.start of run 1/);
+  assert.match(error.expected, /the recorded run\.start #1/);
   assert.match(error.actual, /spec differs in "messages"/);
   assert.match(error.message, /journal record 1/);
 });
@@ -304,4 +305,75 @@ test('durable: the journal on a real redis-server; a suspended run resumes in an
     await redis.stop();
   }
   void conversationModel;
+});
+
+// ------------------------------------------------------------------ directive runs
+
+/** A directive agent with a tool and two parallel branches; its model answers from the conversation. */
+function directiveScenario() {
+  const ran = [];
+  const model = {
+    provider: 'test',
+    modelId: 'directive',
+    async generate(request) {
+      const step = request.messages.filter((m) => m.role === 'assistant').length;
+      const last = request.messages.at(-1);
+      const content = step === 0 && String(last.content).includes('Add')
+        ? [{ type: 'tool-call', toolCallId: 'add1', toolName: 'add', args: { a: 2, b: 3 }, argsText: '{"a":2,"b":3}' }]
+        : [{ type: 'text', text: `answer after ${request.messages.length} messages` }];
+      return { content, finishReason: content[0].type === 'tool-call' ? 'tool-calls' : 'stop', usage: { inputTokens: 2, outputTokens: 1 } };
+    },
+  };
+  const agent = function* () {
+    yield* L.system`You add.`;
+    yield* L.tool('add', 'Adds', { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } }, ({ a, b }) => (ran.push([a, b]), a + b));
+    yield* L.user`Add 2 and 3`;
+    const first = yield* L.reply;
+    const [x, y] = yield* L.branch([
+      function* () {
+        yield* L.user`again`;
+        return (yield* L.reply).text;
+      },
+      function* () {
+        yield* L.user`once more`;
+        return (yield* L.reply).text;
+      },
+    ]);
+    return `${first.text} | ${x} | ${y}`;
+  };
+  return { agent, model, ran };
+}
+
+test('durable directive run: replay is identical with no tool run; resumed after any loop turn it returns the same value', async () => {
+  const { agent, model, ran } = directiveScenario();
+  const storage = memoryStorage();
+  const value = await run(agent, { models: { default: model }, durable: { id: 'directive', storage } });
+  assert.deepEqual(ran, [[2, 3]]);
+  const journal = await loadJournal('directive', storage);
+  ran.length = 0;
+  assert.equal(await replay(journal, agent, { models: { default: uncalled(model) } }), value);
+  assert.deepEqual(ran, [], 'no tool ran during the replay');
+  for (const cut of journal.records.map((r) => r.seq)) {
+    ran.length = 0;
+    const cutStorage = await cutJournal(journal, cut, `d${cut}`);
+    assert.equal(await resume(`d${cut}`, agent, { models: { default: model }, durable: { storage: cutStorage } }), value, `resumed after record ${cut}`);
+    const toolDone = journal.records.slice(0, cut).some((r) => r.lines.some((l) => l.includes('"op.done"') && l.includes('"value":5')));
+    assert.deepEqual(ran, toolDone ? [] : [[2, 3]].slice(0, ran.length), `the completed tool call is not run again (cut ${cut})`);
+  }
+});
+
+test('durable directive run: an agent that sends something else than the journal holds fails with ReplayDivergenceError', async () => {
+  const { agent, model } = directiveScenario();
+  const storage = memoryStorage();
+  await run(agent, { models: { default: model }, durable: { id: 'directive-change', storage } });
+  const journal = await loadJournal('directive-change', storage);
+  const changed = function* () {
+    yield* L.system`You add.`;
+    yield* L.user`Something else entirely`;
+    return (yield* L.reply).text;
+  };
+  const error = await replay(journal, changed, { models: { default: uncalled(model) } }).then(() => null, (e) => e);
+  assert.ok(error instanceof ReplayDivergenceError, `got ${error}`);
+  assert.match(error.expected, /the recorded conversation\.tool\.enable #\d+/);
+  assert.match(error.actual, /^conversation\.append \(the code or config changed\)/);
 });
