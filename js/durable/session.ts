@@ -237,12 +237,12 @@ export class DurableSession implements LoopJournal {
           changed === 'type' ? String(message.type)
           : match.type === 'run.start' ? `a run whose spec differs in "${changedField(match.message.spec, message.spec) ?? 'kind'}"`
           : `${String(message.type)} differing in "${changed}"`;
-        this.diverge(this.records[match.at]!.seq, `the recorded ${match.type} #${match.id}`, `${what} (the code or config changed)`);
+        this.diverge(this.records[match.at].seq, `the recorded ${match.type} #${match.id}`, `${what} (the code or config changed)`);
         return undefined;
       }
     }
     match.claimed = true;
-    if (match.replayed && --this.unclaimed[match.at]! === 0) this.host.wake();
+    if (match.replayed && --this.unclaimed[match.at] === 0) this.host.wake();
     return match.id;
   }
 

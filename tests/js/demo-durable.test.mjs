@@ -2,7 +2,8 @@
 // a reload resumes it. Offline model: reload while the write's dialog is open, and again at the
 // delete's; each time the same dialog comes back, and after the approvals the run finishes with
 // every tool run once (the project's own log of operations, kept in localStorage, says so) and the
-// write in the files. Then the OpenAI-compatible endpoint: the resumed run waits for the API key
+// write in the files. A reload right after a write landed, before the journal has its end: the
+// write counts as done (it is in the files) and is not repeated. Then the OpenAI-compatible endpoint: the resumed run waits for the API key
 // (never stored: not in localStorage, sessionStorage or IndexedDB) and makes no model call the
 // journal already answers.
 import assert from 'node:assert/strict';
@@ -174,6 +175,38 @@ test('the demo: Stop and Reset end the unfinished run; a reload then resumes not
     db.close();
     return count === 0;
   });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the demo: a reload after a write landed but before the journal recorded its end: the write counts as done and is not repeated', { timeout: 60_000 }, async () => {
+  const { page, errors } = await openDemo();
+  await page.getByTestId('run').click();
+  await dialogOn(page, 'writeFile');
+  // Fault injection: once the project has saved the write, IndexedDB writes never complete (the
+  // tool's end is not journaled) and the page reloads, as if it went away at that very moment.
+  await page.evaluate(() => {
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (key, value) {
+      setItem.call(this, key, value);
+      if (key !== 'lmthing-demo:project' || !value.includes('"op":"write"')) return;
+      IDBObjectStore.prototype.put = () => ({}); // a request that never succeeds nor fails
+      location.reload();
+    };
+  });
+  const reloaded = page.waitForEvent('load');
+  await page.getByTestId('approve').click();
+  await reloaded;
+  await page.waitForFunction(() => window.lmthingDemoReady === true);
+  await decide(page, 'deleteFile', 'deny');
+  await waitForStatus(page, 'done');
+  const t = await timeline(page);
+  const write = t.steps.flatMap((s) => s.tools).find((x) => x.tool === 'writeFile');
+  assert.deepEqual([write.status, write.result], ['done', 'wrote src/greet.js'], "the interrupted write's result comes from the files (Project.landed), not from running it again");
+  assert.deepEqual(await projectLog(page), ['list', 'read src/greet.js', 'write src/greet.js'], 'written once');
+  assert.equal(await page.locator('[data-file="src/greet.js"]').textContent(), GREET_WITH_FAREWELL);
+  assert.match(t.steps.at(-1).text, /Write to src\/greet\.js: done\. Delete of notes\/old-todo\.md: denied by you\./);
+  assertEachCallOnce(t);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -7,13 +7,17 @@
 // answer; multi-exchange fixtures (NAME.1, NAME.2 ...) are served in order as one run's model calls.
 // Then the server is closed, `globalThis.fetch` and the provider's own `fetch` are replaced by ones
 // that count calls and fail loudly, and the journal is replayed: text, steps, events, response
-// messages, usage, finishReason and the stream must be identical, with 0 network calls and 0 tool
-// executions. A run that fails must replay to the same failure (same error class, message, fields).
+// messages, usage, finishReason, tool calls and results, and the streamed text (joined per step)
+// must be identical, with 0 network calls and 0 tool executions. A run that fails must replay to the
+// same failure (error class, message and fields). Error fixtures also run with a retry policy (the
+// journal then holds the engine's backoff timers), and the recorded streams also run cut mid-way.
 //
-// Fixtures not covered as chat runs:
-// - openai-embeddings/* and openai-compatible/ollama-embeddings-nomic are /embeddings exchanges: no
-//   prompt run's model call can consume them. They are driven through a memory instead (defMemory in
-//   the prompt function and in a tool), see the 'embeddings' describe block at the end.
+// The /embeddings fixtures (openai-embeddings/*, openai-compatible/ollama-embeddings-nomic) hold no
+// chat answer: no model call can consume them. They are consumed by a memory (model.embed ops) of a
+// durable run with a scripted chat model, in the last describe block.
+//
+// Known replay bugs found here are `todo` (shown as `# TODO`, they pass once fixed; remove the todo
+// then): BUG_STREAM_ORDER, BUG_STREAM_CHUNKS, BUG_PARTIAL_TEXT, BUG_PRE_RUN_MEMORY below.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -176,8 +180,6 @@ async function recordAndReplay(c) {
     assert.deepEqual(replayed.error, recorded.error, 'the same failure (class, message, fields)');
   }
   assert.equal(replayed.events, recorded.events, 'events (JSON)');
-  assert.equal(replayed.textStream, recorded.textStream, 'textStream (joined)');
-  assert.deepEqual(deltasOf(replayed.parts), deltasOf(recorded.parts), 'text and reasoning deltas, joined per step');
   return { recorded, replayed, executions, journal, requests: srv.requests };
 }
 
@@ -191,9 +193,13 @@ const BUG_PARTIAL_TEXT =
   'the textStream/fullStream of the replay lack the partial text the live run streamed (the replay hook only streams a successful response)';
 const BUG_STREAM_CHUNKS = 'replay bug/limitation: the journal keeps no deltas; a replayed model call streams one delta per text part, not the recorded chunks';
 
-/** The stream checks beyond the joined text: every part in order, and the chunks themselves. */
-async function streamChecks(t, { recorded, replayed }) {
+/** The streams: the text streamed per step, every part in order, and the chunks themselves. */
+async function streamChecks(t, { recorded, replayed }, knownBug) {
   const hasDeltas = recorded.parts.some(isDelta);
+  await t.test('textStream: the same text and reasoning, joined per step', { todo: knownBug ?? false }, () => {
+    assert.equal(replayed.textStream, recorded.textStream, 'textStream (joined)');
+    assert.deepEqual(deltasOf(replayed.parts), deltasOf(recorded.parts), 'text and reasoning deltas, joined per step');
+  });
   await t.test('fullStream: the same parts in the same order (deltas joined per step)', { todo: hasDeltas ? BUG_STREAM_ORDER : false }, () => {
     assert.deepEqual(coalesced(replayed.parts), coalesced(recorded.parts));
   });
@@ -576,7 +582,7 @@ const CASES = [
     model,
     prompt: textOnly(question),
     config: { ...config, maxRetries: 0 },
-    todo: BUG_PARTIAL_TEXT,
+    streamBug: BUG_PARTIAL_TEXT,
     check: (r) => {
       assert.equal(r.error.class, 'ProviderError');
       assert.ok(r.error.own.partialText.length > 0, 'the error keeps the partial text');
@@ -589,15 +595,16 @@ const CASES = [
 
 describe('durable replay of every recorded provider exchange, network disabled', () => {
   for (const c of CASES) {
-    test(c.name, { todo: c.todo ?? false }, async (t) => {
+    test(c.name, async (t) => {
       const run = await recordAndReplay(c);
       c.check(run.recorded, run.executions, run.requests);
-      await streamChecks(t, run);
+      await streamChecks(t, run, c.streamBug);
     });
   }
 
   test('every recorded chat exchange in tests/fixtures/providers is covered above', () => {
-    const served = new Set(CASES.flatMap((c) => c.exchanges.map((ex) => (Array.isArray(ex) ? ex : ex.fx).join('.').replace('.', '/'))));
+    const id = ([folder, name, n]) => `${folder}/${name}.${n}`;
+    const served = new Set(CASES.flatMap((c) => c.exchanges.map((ex) => id(Array.isArray(ex) ? ex : ex.fx))));
     const all = [];
     for (const folder of readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)) {
       for (const file of readdirSync(`${FIXTURES}/${folder}`)) {
