@@ -370,9 +370,9 @@ function sameTarget(recorded: Record<string, unknown>, live: Record<string, unkn
 function routeOf(message: Record<string, unknown>): string {
   if (message.type === 'run.start') {
     const spec = (message.spec ?? {}) as Record<string, unknown>;
-    return `start:${String(spec.parentRun ?? '')}:${String(spec.parentOp ?? '')}`;
+    return `start:${JSON.stringify(spec.parentRun ?? null)}:${JSON.stringify(spec.parentOp ?? null)}`;
   }
-  return `${String(message.run ?? '')}:${String(message.conversation ?? '')}`;
+  return `${JSON.stringify(message.run ?? null)}:${JSON.stringify(message.conversation ?? null)}`;
 }
 
 /** The first top-level field (but the id) in which two messages differ, or undefined when they are the same. */

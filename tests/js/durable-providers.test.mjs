@@ -152,6 +152,11 @@ async function recordAndReplay(c) {
   // The run consumed every exchange it was given, and asked for no more.
   assert.equal(srv.requests.length, fixtures.length, `the run made ${srv.requests.length} requests for ${fixtures.length} recorded exchanges`);
   assert.ok(journal && journal.records.length > 0, 'the run was journaled');
+  // The run offered the tools the recording did (the provider then parses the recorded calls).
+  fixtures.forEach(({ fx }, i) => {
+    const recordedRequest = loadFixture(...fx).request;
+    if (recordedRequest?.tools) assert.deepEqual(toolNames(srv.requests[i].body), toolNames(recordedRequest), `the tools of request ${i + 1}`);
+  });
   const executedLive = executions.length;
 
   const network = [];
@@ -181,6 +186,11 @@ async function recordAndReplay(c) {
   }
   assert.equal(replayed.events, recorded.events, 'events (JSON)');
   return { recorded, replayed, executions, journal, requests: srv.requests };
+}
+
+/** The tool names of a request body, whatever the provider's wire format. */
+function toolNames(body) {
+  return (body?.tools ?? []).flatMap((t) => (t.functionDeclarations ? t.functionDeclarations.map((f) => f.name) : [t.function?.name ?? t.name])).sort();
 }
 
 // Known replay bugs (reported with the test): the checks they break run as `todo` subtests, so they
@@ -601,6 +611,16 @@ describe('durable replay of every recorded provider exchange, network disabled',
       await streamChecks(t, run, c.streamBug);
     });
   }
+
+  test('the network guard is not vacuous: a model call during it is caught and counted, by both fetches', async () => {
+    const calls = [];
+    await withNetworkDisabled(calls, async () => {
+      const req = { messages: [{ role: 'user', content: 'hi' }], stream: true };
+      await assert.rejects(openai('gpt-4o')({ baseURL: 'http://127.0.0.1:9', fetch: blockedFetch(calls, 'provider fetch') }).generate(req, {}));
+      await assert.rejects(gemini('gemini-2.5-flash')({ baseURL: 'http://127.0.0.1:9' }).generate(req, {}));
+    });
+    assert.deepEqual(calls.map((c) => c.split(':')[0]), ['provider fetch', 'globalThis.fetch']);
+  });
 
   test('every recorded chat exchange in tests/fixtures/providers is covered above', () => {
     const id = ([folder, name, n]) => `${folder}/${name}.${n}`;
