@@ -661,6 +661,8 @@ class DirectiveRequest {
 // ---- DirectiveRunPromise — directive/driver.d.ts
 type DirectiveRunPromise<T> = Promise<T> & AsyncIterable<RunEvent> & {
     readonly events: AsyncIterable<RunEvent>;
+    journal(): Journal | undefined;
+    suspend(): Promise<void>;
 };
 
 // ---- durableApprovals — durable/approvals.d.ts

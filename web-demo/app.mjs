@@ -124,6 +124,17 @@ const newRunId = () => `demo-${Date.now()}-${Math.random().toString(36).slice(2,
 /** A reload cancels the page's requests: that must not count as the run failing (it is resumed). */
 let leaving = false;
 addEventListener('pagehide', () => (leaving = true));
+addEventListener('pageshow', () => (leaving = false)); // back from the back/forward cache
+
+/**
+ * Runs `work` holding a Web Lock named after the run, so that a second tab of the demo (same
+ * localStorage) does not resume the same run and run its tools twice. Resolves false, without
+ * running `work`, when another tab holds it; a page without Web Locks (not a secure context) just runs.
+ */
+function withRunLock(run, work) {
+  if (!navigator.locks) return work().then(() => true);
+  return navigator.locks.request(`lmthing-demo:${run.id}`, { ifAvailable: true }, (lock) => (lock ? work().then(() => true) : false));
+}
 
 // ------------------------------------------------------------------ running
 
@@ -159,7 +170,7 @@ function runTask() {
   reset();
   const run = { id: newRunId(), task: $('task').value, model: modelChoice() };
   saveRun(run);
-  return execute(run, false);
+  return withRunLock(run, () => execute(run, false));
 }
 
 /**
@@ -205,6 +216,12 @@ async function execute(run, resumed) {
   }
 }
 
+/** Continues the saved run from its journal, unless another tab is running it. */
+async function resumeRun(run) {
+  $('resume').hidden = true;
+  if (!(await withRunLock(run, () => execute(run, true)))) setState('idle', 'the unfinished run goes on in another tab of this page');
+}
+
 /**
  * On load: an unfinished run is resumed, the offline model's at once; the endpoint's waits for
  * Resume, since its API key was not stored. With none, leftover journals are cleared.
@@ -214,7 +231,7 @@ function resumeSavedRun() {
   if (!run) return void forgetJournal().catch(() => {});
   $('task').value = run.task;
   showModelChoice(run.model);
-  if (run.model.kind === 'demo') return void execute(run, true);
+  if (run.model.kind === 'demo') return void resumeRun(run);
   $('resume').hidden = false;
   setState('idle', 'an unfinished run waits: enter the API key (if the endpoint needs one) and press Resume');
 }
@@ -227,8 +244,7 @@ showEndpointFields();
 $('run').addEventListener('click', () => void runTask());
 $('resume').addEventListener('click', () => {
   const run = savedRun();
-  $('resume').hidden = true;
-  if (run) void execute(run, true);
+  if (run) void resumeRun(run);
 });
 $('stop').addEventListener('click', stop);
 $('reset').addEventListener('click', reset);

@@ -606,7 +606,8 @@ export class DefinitionContext {
         const wire = definitionsOf(this).toWire(marshal).filter((d) => d.kind === 'memory' && d.name === memory);
         spec.definitions = wire;
       }
-      return await engine.startRun(spec, options);
+      // The prompt function runs again when a durable run is replayed: it sends this run again.
+      return await engine.startRun(spec, { ...options, replayed: true });
     } finally {
       detach();
       storage?.release();

@@ -23,7 +23,8 @@ import { useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import { checkReferences, toolPolicyShape, toolPolicyWire, type IdempotenceOption, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import { closeWhenSettled, openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
+import { closeWhenSettled, durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
+import type { Journal } from '../durable/journal.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { toModel } from '../prompt/run-prompt.js';
@@ -112,6 +113,13 @@ export type DirectiveRunPromise<T> = Promise<T> &
   AsyncIterable<RunEvent> & {
     /** Every runtime event of the run, buffered from the start; ends when the run ends. */
     readonly events: AsyncIterable<RunEvent>;
+    /** A durable run's journal so far (undefined before it started, or when the run is not durable). */
+    journal(): Journal | undefined;
+    /**
+     * Ends a durable run now, its journal saved (the promise rejects with `RunSuspendedError`);
+     * `resume(id, agent, config)` continues it (docs/durable-runs.md).
+     */
+    suspend(): Promise<void>;
   };
 
 /**
@@ -135,11 +143,24 @@ export function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, con
 /** @internal Starts a directive run; `durableStart` says how a durable one starts (new, resumed, replayed). */
 export function startDirective(agent: unknown, config: RunConfig, durableStart: DurableStart | undefined, where: string): DirectiveRunPromise<unknown> {
   const events = new EventQueue();
-  const promise = start(agent, config, events, durableStart, where);
-  return Object.assign(promise, { events, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() });
+  const durable: { run?: DurableRun; opened?: Promise<DurableRun | undefined> } = {};
+  const promise = start(agent, config, events, durableStart, where, durable);
+  return Object.assign(promise, {
+    events,
+    [Symbol.asyncIterator]: () => events[Symbol.asyncIterator](),
+    journal: () => durableInfo(durable.run).journal(),
+    suspend: async () => durableInfo(await durable.opened).suspend(),
+  });
 }
 
-async function start(agent: unknown, config: RunConfig, events: EventQueue, durableStart: DurableStart | undefined, where: string): Promise<unknown> {
+async function start(
+  agent: unknown,
+  config: RunConfig,
+  events: EventQueue,
+  durableStart: DurableStart | undefined,
+  where: string,
+  opened: { run?: DurableRun; opened?: Promise<DurableRun | undefined> },
+): Promise<unknown> {
   try {
     if (!c.isPlainObject(config)) throw new ConfigError('run(agent, config): expected a config object with "models" ({default: model, ...})');
     c.checkOptions('run config', config, runConfigShape);
@@ -155,9 +176,12 @@ async function start(agent: unknown, config: RunConfig, events: EventQueue, dura
     if (config.define) await config.define(definitions);
     checkReferences('run config', config, definitionsOf(definitions), { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
     if (config.signal?.aborted) throw new AbortError('the run was aborted before it started');
-    const durable = durableStart ? await openDurable(where, config, durableStart) : undefined;
+    opened.opened = durableStart ? openDurable(where, config, durableStart) : Promise.resolve(undefined);
+    const durable = (opened.run = await opened.opened);
     const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
-    const work = new DirectiveRun(engine, config, models, definitions, events).execute(iterator);
+    // An approval nobody can answer here suspends a durable run (saved, to be resumed later).
+    const suspend = durable ? () => void durableInfo(durable).suspend() : undefined;
+    const work = new DirectiveRun(engine, config, models, definitions, events, suspend).execute(iterator);
     closeWhenSettled(durable, work);
     return await work;
   } finally {
@@ -234,6 +258,7 @@ class DirectiveRun {
     private readonly models: Map<string, LanguageModel>,
     private readonly definitions: DefinitionContext,
     private readonly events: EventQueue,
+    private readonly suspendDurable?: () => void,
   ) {
     this.prefix = `d${nextRunNumber(engine)}:`;
     this.keys = [...models.keys()];
@@ -272,7 +297,7 @@ class DirectiveRun {
       engine: this.engine,
       embeddingModel: (m: EmbeddingModel) => host.addEmbeddingModel(m),
     };
-    const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction });
+    const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction, suspend: this.suspendDurable });
     const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);
     // defEvent handlers (docs/observability.md): fed from the run's one event path, failures go back on it.
     const dispatch = new EventDispatch((event) => runEvents.push(event));

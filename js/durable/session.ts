@@ -219,7 +219,10 @@ export class DurableSession implements LoopJournal {
       return;
     }
     if (done) {
-      this.host.replayHook(op.op)?.(op, done);
+      // After the events the engine emitted before handing the op out (they are delivered in
+      // microtasks too), as a performed op's effects would be.
+      const hook = this.host.replayHook(op.op);
+      if (hook) queueMicrotask(() => hook(op, done));
       return;
     }
     this.pending.push({ op, record });
@@ -319,7 +322,9 @@ export class DurableSession implements LoopJournal {
 
   private diverge(seq: number, expected: string, actual: string): void {
     this.mode = 'stopped';
-    this.host.fail(new ReplayDivergenceError(`replay diverged at journal record ${seq}: expected ${expected}, the run asked for ${actual}`, seq, expected, actual));
+    // Not inside the engine's call out (host_start): the engine is stopped once it returns.
+    const error = new ReplayDivergenceError(`replay diverged at journal record ${seq}: expected ${expected}, the run asked for ${actual}`, seq, expected, actual);
+    queueMicrotask(() => this.host.fail(error));
   }
 }
 

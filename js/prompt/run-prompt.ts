@@ -293,6 +293,8 @@ export async function startRunPrompt(
   }
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
+  // A durable run whose approval nobody can answer here is saved, to be answered and resumed later.
+  if (durable) handlers.suspend = () => void durableInfo(durable).suspend();
   const events = new RunEvents();
   // defEvent handlers of the whole tree, fed from its one event path; a handler's failure goes back on it.
   const dispatch = new EventDispatch((event) => events.push(event));

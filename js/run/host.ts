@@ -5,6 +5,7 @@
  */
 import type { Engine, OpRequest } from '../engine.js';
 import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
+import { ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
@@ -58,13 +59,20 @@ export class EngineHost {
     const run = this.runs.get(op.run);
     if (!run) return;
     if (op.conversation) requestMessages(op, run);
-    if (!done.ok) return;
-    const content = ((done.value as { content?: Part[] } | null)?.content ?? []);
-    if (op.purpose !== 'summary' && op.purpose !== 'judge') {
-      for (const part of content) {
-        if (part.type === 'reasoning' && part.text) run.onReasoning?.(part.text, op.step);
-        if (part.type === 'text' && part.text) run.onText(part.text, op.step);
-      }
+    const quiet = op.purpose === 'summary' || op.purpose === 'judge';
+    if (!done.ok) {
+      // A call that failed mid-stream had streamed this much before it failed.
+      const error = (done as { error?: { partialText?: unknown; partialChunks?: number[] } }).error;
+      if (!quiet && typeof error?.partialText === 'string') for (const piece of inChunks(error.partialText, error.partialChunks)) run.onText(piece, op.step);
+      return;
+    }
+    const value = done.value as { content?: Part[]; chunks?: { text?: number[]; reasoning?: number[] } } | null;
+    const content = value?.content ?? [];
+    if (!quiet) {
+      const text = content.flatMap((p) => (p.type === 'text' && p.text ? [p.text] : [])).join('');
+      const reasoning = content.flatMap((p) => (p.type === 'reasoning' && p.text ? [p.text] : [])).join('');
+      for (const piece of inChunks(reasoning, value?.chunks?.reasoning)) run.onReasoning?.(piece, op.step);
+      for (const piece of inChunks(text, value?.chunks?.text)) run.onText(piece, op.step);
     }
     if (op.conversation) run.conversation.push({ role: 'assistant', content });
   }
@@ -129,22 +137,47 @@ export class EngineHost {
     // A context's summary and a parallel group's judge are the engine's own calls: their text is not part of the run's answer.
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
     let streamed = quiet;
+    // The deltas' lengths: a durable run's journal keeps them, so that a replay streams the same chunks.
+    const textChunks: number[] = [];
+    const reasoningChunks: number[] = [];
     const response = await model.generate(request, {
       signal,
       onDelta: (delta) => {
         if (quiet) return;
-        if (delta.type === 'reasoning-delta' && delta.text) run.onReasoning?.(delta.text, op.step);
+        if (delta.type === 'reasoning-delta' && delta.text) {
+          reasoningChunks.push(delta.text.length);
+          run.onReasoning?.(delta.text, op.step);
+        }
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;
+        textChunks.push(delta.text.length);
         run.onText(delta.text, op.step);
       },
+    }).catch((err: unknown) => {
+      // A call that fails mid-stream: the chunks of its partial text go with the error (see replayGenerate).
+      if (err instanceof ProviderError && textChunks.length > 1) Object.defineProperty(err, 'partialChunks', { value: textChunks, configurable: true });
+      throw err;
     });
     // A model that does not stream still feeds the text stream, as one delta.
     if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
     if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
-    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId };
+    const chunks = textChunks.length > 1 || reasoningChunks.length > 1 ? { chunks: { text: textChunks, reasoning: reasoningChunks } } : {};
+    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks };
   }
+}
+
+/** `text` cut as it was streamed (`lengths` of its deltas), or whole when the lengths do not add up to it. */
+function inChunks(text: string, lengths: number[] | undefined): string[] {
+  if (!text) return [];
+  if (!lengths || lengths.reduce((a, b) => a + b, 0) !== text.length) return [text];
+  const pieces: string[] = [];
+  let at = 0;
+  for (const length of lengths) {
+    pieces.push(text.slice(at, at + length));
+    at += length;
+  }
+  return pieces;
 }
 
 /**

@@ -85,6 +85,11 @@ export interface InteractionResult {
 export interface HumanHandlers {
   onApproval?: ApprovalHandler;
   onInteraction?: InteractionHandler;
+  /**
+   * @internal A durable run's way out when an approval has no handler and no terminal: the run is
+   * suspended (saved) instead of applying the default action (docs/durable-runs.md).
+   */
+  suspend?: () => void;
 }
 
 /** Asks an approval on a terminal (installed on engines by the Node entry point). */
@@ -177,6 +182,10 @@ export class HumanHost {
         return decision === undefined ? await untilAborted(signal) : decision;
       }
       if (this.terminal?.available()) return await this.terminal.ask(request);
+      if (route.handlers.suspend) {
+        route.handlers.suspend();
+        return await untilAborted(signal);
+      }
       throw new Error('no onApproval handler and no terminal to ask on');
     });
   }

@@ -3,7 +3,8 @@
 // delete's; each time the same dialog comes back, and after the approvals the run finishes with
 // every tool run once (the project's own log of operations, kept in localStorage, says so) and the
 // write in the files. A reload right after a write landed, before the journal has its end: the
-// write counts as done (it is in the files) and is not repeated. Then the OpenAI-compatible endpoint: the resumed run waits for the API key
+// write counts as done (it is in the files) and is not repeated. A second tab does not resume the
+// run the first one is running. Then the OpenAI-compatible endpoint: the resumed run waits for the API key
 // (never stored: not in localStorage, sessionStorage or IndexedDB) and makes no model call the
 // journal already answers.
 import assert from 'node:assert/strict';
@@ -29,7 +30,9 @@ after(async () => {
 
 /** Opens the demo in a fresh browser context (its own localStorage and IndexedDB). */
 async function openDemo() {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('close', () => void context.close());
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(server.url);
@@ -155,9 +158,19 @@ test('the demo: a reload during an approval resumes the run; the dialog comes ba
   console.log(`# offline resume test: ${Date.now() - started} ms`);
 });
 
-test('the demo: Stop and Reset end the unfinished run; a reload then resumes nothing', { timeout: 60_000 }, async () => {
+test('the demo: a second tab does not resume a run that goes on; Stop and Reset end the unfinished run', { timeout: 60_000 }, async () => {
   const { page, errors } = await openDemo();
   await page.getByTestId('run').click();
+  await dialogOn(page, 'writeFile');
+  // The same origin in a second tab: same localStorage, but the run is this tab's (a Web Lock).
+  const other = await page.context().newPage();
+  await other.goto(server.url);
+  await other.waitForFunction(() => window.lmthingDemoReady === true);
+  await other.waitForFunction(() => document.querySelector('[data-testid="status-note"]').textContent !== '');
+  assert.match(await other.getByTestId('status-note').textContent(), /goes on in another tab/);
+  assert.equal(await other.evaluate(() => document.querySelector('[data-testid="approval-dialog"]').open), false);
+  assert.equal(await other.getByTestId('status').textContent(), 'idle');
+  await other.close();
   await decide(page, 'writeFile', 'dialog-stop');
   await waitForStatus(page, 'stopped');
   assert.equal(await stored(page, 'lmthing-demo:run'), null, 'a stopped run is not resumed');

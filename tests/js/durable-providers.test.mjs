@@ -16,8 +16,6 @@
 // chat answer: no model call can consume them. They are consumed by a memory (model.embed ops) of a
 // durable run with a scripted chat model, in the last describe block.
 //
-// Known replay bugs found here are `todo` (shown as `# TODO`, they pass once fixed; remove the todo
-// then): BUG_STREAM_ORDER, BUG_STREAM_CHUNKS, BUG_PARTIAL_TEXT, BUG_PRE_RUN_MEMORY below.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -193,27 +191,17 @@ function toolNames(body) {
   return (body?.tools ?? []).flatMap((t) => (t.functionDeclarations ? t.functionDeclarations.map((f) => f.name) : [t.function?.name ?? t.name])).sort();
 }
 
-// Known replay bugs (reported with the test): the checks they break run as `todo` subtests, so they
-// are shown (`# TODO`) and start passing once the bug is fixed; remove the `todo` then.
-const BUG_STREAM_ORDER =
-  'replay bug: a replayed model call pushes its text to fullStream when the op is handed out, before the events of that engine turn ' +
-  '(tool-result/step-finish of the previous step, step-start of its own), where the live run streamed it after them';
-const BUG_PARTIAL_TEXT =
-  'replay bug: a model call that failed after streaming text (ProviderError with partialText) replays with no text at all: ' +
-  'the textStream/fullStream of the replay lack the partial text the live run streamed (the replay hook only streams a successful response)';
-const BUG_STREAM_CHUNKS = 'replay bug/limitation: the journal keeps no deltas; a replayed model call streams one delta per text part, not the recorded chunks';
-
 /** The streams: the text streamed per step, every part in order, and the chunks themselves. */
-async function streamChecks(t, { recorded, replayed }, knownBug) {
+async function streamChecks(t, { recorded, replayed }) {
   const hasDeltas = recorded.parts.some(isDelta);
-  await t.test('textStream: the same text and reasoning, joined per step', { todo: knownBug ?? false }, () => {
+  await t.test('textStream: the same text and reasoning, joined per step', {}, () => {
     assert.equal(replayed.textStream, recorded.textStream, 'textStream (joined)');
     assert.deepEqual(deltasOf(replayed.parts), deltasOf(recorded.parts), 'text and reasoning deltas, joined per step');
   });
-  await t.test('fullStream: the same parts in the same order (deltas joined per step)', { todo: hasDeltas ? BUG_STREAM_ORDER : false }, () => {
+  await t.test('fullStream: the same parts in the same order (deltas joined per step)', {}, () => {
     assert.deepEqual(coalesced(replayed.parts), coalesced(recorded.parts));
   });
-  await t.test('fullStream: byte-identical, chunk for chunk', { todo: hasDeltas ? `${BUG_STREAM_ORDER}${streamedInChunks(recorded.parts) ? `; ${BUG_STREAM_CHUNKS}` : ''}` : false }, () => {
+  await t.test('fullStream: byte-identical, chunk for chunk', {}, () => {
     assert.equal(JSON.stringify(replayed.parts), JSON.stringify(recorded.parts));
   });
 }
@@ -592,7 +580,6 @@ const CASES = [
     model,
     prompt: textOnly(question),
     config: { ...config, maxRetries: 0 },
-    streamBug: BUG_PARTIAL_TEXT,
     check: (r) => {
       assert.equal(r.error.class, 'ProviderError');
       assert.ok(r.error.own.partialText.length > 0, 'the error keeps the partial text');
@@ -608,7 +595,7 @@ describe('durable replay of every recorded provider exchange, network disabled',
     test(c.name, async (t) => {
       const run = await recordAndReplay(c);
       c.check(run.recorded, run.executions, run.requests);
-      await streamChecks(t, run, c.streamBug);
+      await streamChecks(t, run);
     });
   }
 
@@ -659,9 +646,6 @@ function scriptedModel(turns, calls, blocked) {
   };
 }
 
-const BUG_PRE_RUN_MEMORY =
-  'replay bug: a prompt function that awaits ctx.memory(...).store/search (a memory run before the prompt run) hangs on replay and on resume: ' +
-  'the pre-run memory run.start is not sent with `replayed: true` (js/definitions/context.ts memoryRun), so claiming it from the journal never wakes the loop';
 
 describe('durable replay of the recorded /embeddings exchanges, through a memory, network disabled', () => {
   const connect = {
@@ -711,7 +695,6 @@ describe('durable replay of the recorded /embeddings exchanges, through a memory
       embedder: (conn) => connect.ollama(conn).embedding('nomic-embed-text'),
       use: storeSearch(nomic[0].request.input, nomic[1].request.input[0]),
       inTool: false,
-      todo: BUG_PRE_RUN_MEMORY,
       check: (r, found) => {
         assert.equal(found.length, 2, 'the prompt function ran live and again on replay');
         assert.equal(found[1], found[0], 'the replayed prompt function got the same search results (from the journal)');
@@ -727,7 +710,7 @@ describe('durable replay of the recorded /embeddings exchanges, through a memory
       exchanges.push([folder, name, n]);
       EMBEDDING_EXCHANGES.add(`${folder}/${name}.${n}`);
     }
-    test(mc.name, { todo: mc.todo ?? false }, async (t) => {
+    test(mc.name, async (t) => {
       const turns = mc.inTool ? [[{ type: 'tool-call', toolCallId: 'r1', toolName: 'recall', args: {} }], [{ type: 'text', text: 'done' }]] : [[{ type: 'text', text: 'done' }]];
       const chatCalls = [];
       const found = [];

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConfigError, createEngine, fileStorage, InterruptedError, JournalError, L, loadJournal, memoryStorage, mockModel, redisStorage, replay, run,
+  ConfigError, createEngine, durableApprovals, fileStorage, InterruptedError, JournalError, L, loadJournal, memoryStorage, mockModel, redisStorage, replay, run,
   ReplayDivergenceError, resume, runPrompt, RunSuspendedError,
 } from '../../dist/node.js';
 import { conversationModel, durableScenario, readToolLog, transcriptOf } from './helpers/durable-scenario.mjs';
@@ -376,4 +376,50 @@ test('durable directive run: an agent that sends something else than the journal
   assert.ok(error instanceof ReplayDivergenceError, `got ${error}`);
   assert.match(error.expected, /the recorded conversation\.tool\.enable #\d+/);
   assert.match(error.actual, /^conversation\.append \(the code or config changed\)/);
+});
+
+test('durable: an approval nobody can answer suspends the run; the decision stored from elsewhere is applied on resume without asking', async () => {
+  const storage = memoryStorage();
+  const ran = [];
+  const fn = (ctx) => {
+    ctx.defApproval('pay', { message: 'Pay 5 EUR?' });
+    ctx.defTool('payOut', 'Pays', { type: 'object', properties: {} }, () => (ran.push('pay'), 'paid'), { approval: 'pay' });
+    ctx.$`Pay.`;
+  };
+  const model = () => conversationModelFor([[{ type: 'tool-call', toolCallId: 'p', toolName: 'payOut', args: {} }], [{ type: 'text', text: 'Paid.' }]]);
+  const first = await runPrompt(fn, { model: model(), durable: { id: 'pay-1', storage } }); // no onApproval, no terminal
+  await assert.rejects(first.result.text, RunSuspendedError);
+  const approvals = durableApprovals(storage);
+  const [pending] = await approvals.pending('pay-1');
+  assert.equal(pending.message, 'Pay 5 EUR?');
+  assert.deepEqual(pending.preview, { toolName: 'payOut', args: {} });
+  await assert.rejects(approvals.respond('pay-1', 'approval-9', 'approve'), /no pending approval request "approval-9" \(pending: approval-1\)/);
+  await assert.rejects(approvals.respond('pay-1', pending.request, 'maybe'), /must be one of 'approve', 'deny'/);
+  await approvals.respond('pay-1', pending.request, 'approve');
+  const second = await resume('pay-1', fn, { model: model(), onApproval: () => assert.fail('the stored decision must be used'), durable: { storage } });
+  assert.equal(await second.result.text, 'Paid.');
+  assert.deepEqual(ran, ['pay']);
+  assert.deepEqual(await approvals.pending('pay-1'), [], 'nothing pending once the run finished');
+});
+
+test('durable directive run: suspend() saves it and resume continues it', async () => {
+  const storage = memoryStorage();
+  let release;
+  const gate = new Promise((resolve) => (release = resolve));
+  const ran = [];
+  const agent = function* () {
+    yield* L.tool('wait', 'Waits', { type: 'object', properties: {} }, async () => (ran.push('wait'), await gate, 'waited'));
+    yield* L.user`Wait, then answer.`;
+    return (yield* L.reply).text;
+  };
+  const model = conversationModelFor([[{ type: 'tool-call', toolCallId: 'w', toolName: 'wait', args: {} }], [{ type: 'text', text: 'Done waiting.' }]]);
+  const first = run(agent, { models: { default: model }, durable: { id: 'dir-suspend', storage } });
+  for (let i = 0; i < 500 && ran.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+  await first.suspend();
+  await assert.rejects(first, RunSuspendedError);
+  assert.ok(first.journal().records.length > 0);
+  release();
+  const second = await resume('dir-suspend', agent, { models: { default: model }, durable: { storage, onInterrupted: () => ({ result: 'waited' }) } });
+  assert.equal(second, 'Done waiting.');
+  assert.deepEqual(ran, ['wait'], 'the interrupted tool was answered by onInterrupted, not run again');
 });
