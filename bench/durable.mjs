@@ -1,6 +1,6 @@
 // Durable runs (issue 20): what the journal costs per step, and how fast a long run resumes.
 //
-//   node bench/durable.mjs [steps]     (after `bash scripts/build.sh`; default 200 steps; ~30 s)
+//   node bench/durable.mjs [steps]     (after `bash scripts/build.sh`; default 200 steps; ~45 s)
 //
 // 1. Journal overhead: a `steps`-step tool loop (a zero-latency model calls a trivial tool on every
 //    step but the last, which answers) without a journal and journaled to the memory, file (with and

@@ -159,6 +159,18 @@ export interface LoopJournal {
   hold(line: string, replayed: boolean): boolean;
   /** The largest command id in the journal: new commands are numbered after it. */
   readonly lastCommandId: number;
+  /** Whether the engine is handling a recorded batch (its events were delivered the first time already). */
+  replayingTurn(): boolean;
+}
+
+const replayedMark = Symbol('lmthing.replayed');
+
+/**
+ * Whether a run event is one a durable run's replay emitted again (js/durable/replayed.ts): streams
+ * and `prompt.events` get it, observers with effects (handlers, loggers, exporters) do not.
+ */
+export function isReplayedEvent(event: object): boolean {
+  return (event as Record<symbol, unknown>)[replayedMark] === true;
 }
 
 interface PendingReply {
@@ -649,6 +661,8 @@ export class Engine {
   private onEmit(eventJson: string, blobs?: Uint8Array): void {
     let event = JSON.parse(eventJson) as EngineEvent;
     if (blobs) event = resolveBlobs(event, blobs, this.blobCache, utf8Decoder) as EngineEvent;
+    if (event.type === 'run.event' && this.journal?.replayingTurn() && typeof event.event === 'object' && event.event !== null)
+      Object.defineProperty(event.event, replayedMark, { value: true });
     queueMicrotask(() => this.dispatch(event));
   }
 

@@ -271,7 +271,8 @@ export class DefinitionContext {
     } else {
       const definitions = definitionsOf(this);
       const templates = definitions.names(templateKind).map((n) => ({ kind: 'template', name: n, config: templateKind.wire(definitions.get(templateKind, n)!, noMarshal) }));
-      reply = this.templateEngine().then((engine) => engine.request('template.render', { definitions: templates, name, values, references }));
+      // Before the run: the prompt function sends this again when a durable run is replayed.
+      reply = this.templateEngine().then((engine) => engine.request('template.render', { definitions: templates, name, values, references }, { replayed: true }));
     }
     const text = reply.then((value) => (value as { text: string }).text);
     text.catch(() => {}); // a caller that does not await still sees the failure where it awaits (the run)

@@ -25,6 +25,7 @@ import { checkReferences, toolPolicyShape, toolPolicyWire, type IdempotenceOptio
 import { defaultEngine } from '../default-engine.js';
 import { closeWhenSettled, durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
+import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { toModel } from '../prompt/run-prompt.js';
@@ -302,7 +303,8 @@ class DirectiveRun {
     // defEvent handlers (docs/observability.md): fed from the run's one event path, failures go back on it.
     const dispatch = new EventDispatch((event) => runEvents.push(event));
     dispatch.add(definitionsOf(this.definitions), ['root']);
-    runEvents.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(this.definitions)));
+    // Handlers, loggers and exporters saw a durable run's replayed events the first time.
+    runEvents.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(this.definitions))));
     // defTracing and the meterProvider (docs/observability.md); the agent's branches are spans of the one tree.
     let tracing: SpanBuilder | undefined;
     try {
@@ -311,7 +313,7 @@ class DirectiveRun {
       human.close();
       throw err;
     }
-    runEvents.listen(tracing?.listener).listen(this.config.meterProvider ? otelMetrics(this.config.meterProvider) : undefined);
+    runEvents.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(this.config.meterProvider ? otelMetrics(this.config.meterProvider) : undefined));
     const engine = this.engine;
     runEvents.listen(this.config.onProgress ? trackProgress(() => engine.now(), this.config.onProgress) : undefined);
     const { fields, options } = runPolicySpec(this.config);

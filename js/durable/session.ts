@@ -142,12 +142,11 @@ export class DurableSession implements LoopJournal {
     await this.options.storage.set(statusKey(this.options.id), { state, records: this.records.length }).catch(() => {});
   }
 
-  /** Resolves once every record so far is stored. */
-  flushed(): Promise<void> {
-    return this.writer?.flushed() ?? Promise.resolve();
-  }
-
   // ------------------------------------------------------------------ LoopJournal
+
+  replayingTurn(): boolean {
+    return this.replaying !== undefined;
+  }
 
   canFeed(): boolean {
     return this.mode === 'replay' && this.feedIndex < this.replayed && this.unclaimed[this.feedIndex] === 0;

@@ -38,6 +38,7 @@ import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInp
 import { interceptedModel, interceptToolCall } from './plugins.js';
 import { closeWhenSettled, durableInfo, openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
+import { liveEventsOnly } from '../durable/replayed.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -300,9 +301,10 @@ export async function startRunPrompt(
   const dispatch = new EventDispatch((event) => events.push(event));
   // defTracing: the engine's span events become OTel spans, before anyone else sees them.
   const tracing = await openTracing(definitionsOf(ctx).values(tracingKind)[0]);
-  events.listen(tracing?.listener).listen(config.meterProvider ? otelMetrics(config.meterProvider) : undefined);
+  // Exporters, defEvent handlers and loggers saw a durable run's replayed events the first time.
+  events.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(config.meterProvider ? otelMetrics(config.meterProvider) : undefined));
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined);
-  events.listen((event) => dispatch.dispatch(event)).listen(lifecycleLogs(definitionsOf(ctx)));
+  events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent });
   if (!durable) return { result: run.result, prompt: run.prompt };
   closeWhenSettled(durable, run.finished);

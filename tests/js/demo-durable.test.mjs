@@ -28,11 +28,10 @@ after(async () => {
   server?.stop();
 });
 
-/** Opens the demo in a fresh browser context (its own localStorage and IndexedDB). */
+/** Opens the demo in a fresh browser context (its own localStorage and IndexedDB; close the context when done). */
 async function openDemo() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  page.on('close', () => void context.close());
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(server.url);
@@ -154,7 +153,7 @@ test('the demo: a reload during an approval resumes the run; the dialog comes ba
   await page.getByTestId('reset').click();
   assert.equal(await page.getByTestId('changes').textContent(), 'no changes');
   assert.deepEqual(errors, []);
-  await page.close();
+  await page.context().close();
   console.log(`# offline resume test: ${Date.now() - started} ms`);
 });
 
@@ -189,7 +188,7 @@ test('the demo: a second tab does not resume a run that goes on; Stop and Reset 
     return count === 0;
   });
   assert.deepEqual(errors, []);
-  await page.close();
+  await page.context().close();
 });
 
 test('the demo: a reload after a write landed but before the journal recorded its end: the write counts as done and is not repeated', { timeout: 60_000 }, async () => {
@@ -211,6 +210,7 @@ test('the demo: a reload after a write landed but before the journal recorded it
   await page.getByTestId('approve').click();
   await reloaded;
   await page.waitForFunction(() => window.lmthingDemoReady === true);
+  try { await dialogOn(page, 'deleteFile'); } catch (e) { console.log('DEBUG', await page.getByTestId('status').textContent(), await page.getByTestId('status-note').textContent(), JSON.stringify(await timeline(page)).slice(0, 1500), errors); throw e; }
   await decide(page, 'deleteFile', 'deny');
   await waitForStatus(page, 'done');
   const t = await timeline(page);
@@ -221,7 +221,7 @@ test('the demo: a reload after a write landed but before the journal recorded it
   assert.match(t.steps.at(-1).text, /Write to src\/greet\.js: done\. Delete of notes\/old-todo\.md: denied by you\./);
   assertEachCallOnce(t);
   assert.deepEqual(errors, []);
-  await page.close();
+  await page.context().close();
 });
 
 /** An OpenAI-compatible chat completions stream: `parts` as chunks, then the finish reason. */
@@ -287,7 +287,7 @@ test('the demo with an endpoint: the resumed run waits for the key, asks no answ
     assert.ok(!server.log().includes(KEY), 'the key is not in the demo server log');
     assert.deepEqual(errors, []);
   } finally {
-    await page.close();
+    await page.context().close();
     await new Promise((r) => endpoint.close(r));
   }
 });

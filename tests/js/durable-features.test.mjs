@@ -12,7 +12,7 @@
 // in call order, so a resumed run asks the same questions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { L, memoryStorage, offlineEmbedding, replay, resume, run, runPrompt } from '../../dist/node.js';
+import { L, loadJournal, memoryStorage, offlineEmbedding, replay, resume, run, runPrompt } from '../../dist/node.js';
 
 // ------------------------------------------------------------------------------------ harness
 
@@ -39,10 +39,16 @@ async function transcriptOf(result) {
 }
 
 /** `promise`, or a rejection naming `what` once it has not settled for `ms` (a hung run keeps the event loop alive with this timer). */
-function withDeadline(promise, what, ms = 5000) {
+function withTimeLimit(promise, what, ms) {
   let timer;
   const deadline = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle in ${ms} ms (it hangs)`)), ms)));
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Asserts the run raised every event type in `types` (the features of the scenario did run). */
+function assertRaised(events, types) {
+  const raised = new Set(events.map((e) => e.type));
+  assert.deepEqual(types.filter((t) => !raised.has(t)), [], 'event types the scenario must raise');
 }
 
 /** The op.done lines of the first `count` records. */
@@ -74,7 +80,8 @@ function newWorld() {
  * checked at each cut `cuts(journal)` keeps (default: every record) and the problems are returned,
  * one line per cut, for the test to assert on.
  */
-async function checkPromptScenario(name, build, { cuts: keepCut = () => true, state, prepare, replayOnly = false } = {}) {
+async function checkPromptScenario(name, build, { cuts: keepCut = () => true, state, prepare, final, replayOnly = false, deadlineMs = 5000 } = {}) {
+  const withDeadline = (promise, what) => withTimeLimit(promise, what, deadlineMs);
   const world = newWorld();
   const original = build(world);
   const first = await withDeadline(runPrompt(original.fn, original.config({ id: name, storage: memoryStorage(), onInterrupted: () => 'rerun' })), `${name}: the run`);
@@ -84,6 +91,7 @@ async function checkPromptScenario(name, build, { cuts: keepCut = () => true, st
   const journal = first.prompt.journal;
   assert.equal(new Set(world.ran).size, world.ran.length, `${name}: every tool call ran once in the uninterrupted run (${world.ran})`);
   const stateAfter = state ? await state(original) : undefined;
+  const finalAfter = final ? JSON.stringify(await final(first.prompt)) : undefined;
 
   // (a) replay: identical, no tool.
   world.ran.length = 0;
@@ -93,7 +101,7 @@ async function checkPromptScenario(name, build, { cuts: keepCut = () => true, st
   await withDeadline(replayed.prompt.finished, `${name}: the replay`);
   if (JSON.stringify(replayed.prompt.events) !== events) assert.fail(`${name}: replay events differ: ${firstDifference(first.prompt.events, replayed.prompt.events)}`);
   assert.deepEqual(world.ran, [], `${name}: no tool ran during the replay`);
-  if (replayOnly) return { journal, world, problems: [], checked: [] };
+  if (replayOnly) return { journal, world, problems: [], checked: [], events: first.prompt.events };
 
   // (b) + (c): resume after every cut.
   const only = process.env.DURABLE_CUTS?.split(',').map(Number);
@@ -127,13 +135,66 @@ async function checkPromptScenario(name, build, { cuts: keepCut = () => true, st
     const completed = doneIds(journal, cut);
     const repeated = resumed.prompt.journal.records.slice(cut).flatMap((r) => r.ops).filter((o) => completed.has(o.id));
     if (repeated.length > 0) problems.push(`${what}: completed ops were performed again: ${JSON.stringify(repeated)}`);
+    if (final) {
+      const got = JSON.stringify(await final(resumed.prompt));
+      if (got !== finalAfter) problems.push(`${what}: ${got} where the uninterrupted run has ${finalAfter}`);
+    }
     if (state) {
       const stored = await state(resumedBuild);
       if (JSON.stringify(stored) !== JSON.stringify(stateAfter)) problems.push(`${what}: the stored state is ${JSON.stringify(stored)}, not ${JSON.stringify(stateAfter)}`);
     }
   }
-  return { journal, world, problems, checked };
+  return { journal, world, problems, checked, events: first.prompt.events };
 }
+
+/**
+ * The callback ops in flight after record `cut` of `journal` that had sent commands to the engine
+ * since they were handed out (a state change, a metric, an emitted event, a workflow, pipeline,
+ * parallel group, batch item or memory operation they started). Those commands are in the journal;
+ * a resume runs the callback again, which sends them again. Commands that name the op that sent them
+ * (`scope`) are attributed to it; the others to every callback in flight. A sub-agent's `run.start`
+ * (a `defAgent` call) is not counted, nor is the call of a sub-agent: a resume claims its run.start.
+ */
+function interruptedSenders(journal, cut) {
+  const done = doneIds(journal, cut);
+  const lines = journal.records.flatMap((r) => r.lines.map((l) => JSON.parse(l)));
+  const agentCalls = new Set(lines.filter((m) => m.type === 'run.start' && m.spec?.parentOp !== undefined).map((m) => m.spec.parentOp));
+  const senders = [];
+  for (const record of journal.records.slice(0, cut)) {
+    for (const op of record.ops) {
+      if (op.op !== 'callback.invoke' || done.has(op.id) || agentCalls.has(op.id)) continue;
+      const sent = journal.records
+        .slice(record.seq, cut)
+        .flatMap((r) => r.lines.map((l) => JSON.parse(l)))
+        .filter((m) => m.type !== 'op.done' && !(m.type === 'run.start' && m.spec?.parentOp !== undefined))
+        .filter((m) => m.scope === undefined || m.scope === op.id);
+      if (sent.length > 0) senders.push(`op ${op.id} (${op.fn}) had sent ${sent.map((m) => m.type).join(', ')}`);
+    }
+  }
+  return senders;
+}
+
+/**
+ * The sub-agent calls handed out before record `cut` whose `run.start` the journal does not hold by
+ * then, while it holds later records: a resume that replays those records while the sub-agent's
+ * set-up sends its `run.start` fails with ReplayDivergenceError (see the todo test below).
+ */
+function pendingAgentStarts(journal, cut) {
+  const startedAt = new Map();
+  for (const record of journal.records)
+    for (const line of record.lines) {
+      const message = JSON.parse(line);
+      if (message.type === 'run.start' && message.spec?.parentOp !== undefined) startedAt.set(message.spec.parentOp, record.seq);
+    }
+  const pending = [];
+  for (const record of journal.records.slice(0, cut - 1))
+    for (const op of record.ops) if (startedAt.has(op.id) && startedAt.get(op.id) > cut) pending.push(`op ${op.id} (${op.fn}) handed out in record ${record.seq}, started in record ${startedAt.get(op.id)}`);
+  return pending;
+}
+
+/** Cuts a resume is expected to handle today: no interrupted callback had sent commands, no sub-agent start is pending behind later records. */
+const unaffected = (journal, seq) => interruptedSenders(journal, seq).length === 0 && pendingAgentStarts(journal, seq).length === 0;
+const affected = (journal, seq) => interruptedSenders(journal, seq).length > 0;
 
 /** A compact view of a journal (DURABLE_DEBUG=1), the cut marked. */
 function dumpJournal(journal, cut) {
@@ -242,11 +303,12 @@ function resilienceScenario(world) {
 }
 
 test('durable features: retry, fallback, circuit breaker, guard, validator, approval, token constraint, state, cache, parallel tool calls', async () => {
-  const { problems } = await checkPromptScenario('resilience', resilienceScenario, {
+  const { problems, events } = await checkPromptScenario('resilience', resilienceScenario, {
     state: async (b) => (await b.stateStorage.get('state:session:alice:counter'))?.value,
     prepare: savedStateAsOf('state:session:alice:counter'),
   });
   assert.deepEqual(problems, []);
+  assertRaised(events, ['state-loaded', 'state-saved', 'cache-hit', 'retry', 'fallback', 'circuit-state', 'constraint-warning', 'guard', 'approval-decision', 'validation']);
 });
 
 /**
@@ -324,9 +386,18 @@ function observabilityScenario(world) {
   return { fn, config, model: primary };
 }
 
+/** What a run tree counted and emitted: the `clocks` metric and the custom events. */
+async function observedTotals(prompt) {
+  const { metrics } = await prompt.metrics();
+  return { clocks: metrics.find((m) => m.name === 'clocks')?.series, emitted: prompt.events.filter((e) => e.type === 'emitted').map((e) => e.value) };
+}
+
 test('durable features: defEvent/emit, defMetric, defTracing (events), defLogger, a plugin, defTemplate + renderTemplate in a tool, defRole, defAgent, a model cascade', async () => {
-  const { problems } = await checkPromptScenario('observability', observabilityScenario);
+  const { problems, checked, journal, events, world } = await checkPromptScenario('observability', observabilityScenario, { cuts: unaffected, final: observedTotals });
   assert.deepEqual(problems, []);
+  assertRaised(events, ['span-start', 'span-end', 'emitted', 'role-assumed', 'fallback', 'approval-decision']);
+  assert.ok(world.logs.includes('clock utc'), 'the logger wrote');
+  assert.ok(checked.length >= journal.records.length / 2, `${checked.length} of ${journal.records.length} cuts checked (the others: the todo test below)`);
 });
 
 /**
@@ -334,7 +405,7 @@ test('durable features: defEvent/emit, defMetric, defTracing (events), defLogger
  * with a retried stage, defParallel, defBatcher) and defMemory (vector, offlineEmbedding) stored from
  * the prompt function before the run and stored and searched from tools.
  */
-function orchestrationScenario(world, { preRunMemory = true } = {}) {
+function orchestrationScenario(world) {
   const script = [
     [call('flow', 'a1', { files: ['a.ts', 'b.ts'] }), call('remember', 'a2', { text: 'journals make runs durable' })],
     [call('pipe', 'b1', { file: 'doc.txt' }), call('vote', 'b2', { q: 'which' })],
@@ -353,7 +424,7 @@ function orchestrationScenario(world, { preRunMemory = true } = {}) {
   const fn = async (ctx) => {
     ctx.defRetry('quick', { maxAttempts: 2, backoff: 'constant', baseDelay: 15 });
     ctx.defMemory('notes', 'vector', { dimensions: 64, embeddingModel: offlineEmbedding({ dimensions: 64 }) });
-    if (preRunMemory) await ctx.memory('notes').store({ id: 'seed', content: 'the seed note: runs survive crashes', metadata: { source: 'prompt' } });
+    await ctx.memory('notes').store({ id: 'seed', content: 'the seed note: runs survive crashes', metadata: { source: 'prompt' } });
     ctx.defTool('scan', 'Scans files', { type: 'object', properties: { files: { type: 'array' } } }, ({ files }) => exec(`scan:${files}`, `scanned ${files.length}`));
     ctx.defAgent('analyzer', 'Analyzes code', { type: 'object', properties: { files: { type: 'array' } } }, (args, child) => child.$`Analyze ${args.files.join(', ')}`, { system: 'You analyze.' });
     ctx.defWorkflow('review', [
@@ -397,7 +468,345 @@ function orchestrationScenario(world, { preRunMemory = true } = {}) {
   return { fn, config, model };
 }
 
-test('durable features: defWorkflow (runTool, runAgent), defPipeline with a retried stage, defParallel, defBatcher, defMemory with offlineEmbedding (in a tool)', async () => {
-  const { problems } = await checkPromptScenario('orchestration', (world) => orchestrationScenario(world, { preRunMemory: false }));
+test('durable features: defWorkflow (runTool, runAgent), defPipeline with a retried stage, defParallel, defBatcher, defMemory with offlineEmbedding (before the run and in tools)', async () => {
+  const { problems, checked, journal, events } = await checkPromptScenario('orchestration', orchestrationScenario, { cuts: unaffected });
   assert.deepEqual(problems, []);
+  assertRaised(events, ['workflow-finish', 'pipeline-stage-finish', 'retry', 'parallel-finish', 'batch-flush', 'memory-store', 'memory-search']);
+  assert.ok(checked.length >= 8, `${checked.length} of ${journal.records.length} cuts checked (the others: the todo test below)`);
+});
+
+/**
+ * defContext with summarization: the engine makes its own model calls (purpose "summary") to fold the
+ * oldest messages into a running summary. The model reads the step from the last tool result (the
+ * window hides the early turns, so assistant turns cannot be counted).
+ */
+function contextScenario(world) {
+  const steps = 14;
+  const model = {
+    provider: 'test',
+    modelId: 'context',
+    async generate(request) {
+      if (systemOf(request).startsWith('You compress conversations')) {
+        const folded = String(request.messages.at(-1).content).match(/note \d+/g) ?? [];
+        return answer([text(`Summary: ${folded.length} notes folded, the last ${folded.at(-1) ?? 'none'}.`)]);
+      }
+      const last = request.messages.at(-1);
+      const results = Array.isArray(last.content) ? last.content.filter((p) => p.type === 'tool-result') : [];
+      const n = results.length > 0 ? Number(/note (\d+)/.exec(JSON.stringify(results[0].result))[1]) : 0;
+      return answer(n >= steps ? [text(`Took ${n} notes.`)] : [call('note', `n${n + 1}`, { n: n + 1 })]);
+    },
+  };
+  const fn = (ctx) => {
+    ctx.defContext('main', 'sliding-window', { maxTokens: 420, reserveTokens: 60, prioritize: ['system', 'recent'], summarization: { trigger: 0.8, ratio: 0.5 } });
+    ctx.defTool('note', 'Takes a note', { type: 'object', properties: { n: { type: 'number' } } }, ({ n }, { toolCallId }) => `note ${n}: nothing unusual to report today ${world.exec(`note:${toolCallId}`)}`);
+    ctx.$`Take notes until you are done.`;
+  };
+  const config = (durable) => ({ model, maxSteps: steps + 2, ...(durable ? { durable } : {}) });
+  return { fn, config, model };
+}
+
+test('durable features: defContext with summarization (the engine\'s own summary calls)', async () => {
+  const { problems, journal, events } = await checkPromptScenario('context', contextScenario, { cuts: (journal, seq) => seq % 2 === 1 || seq === journal.records.length });
+  assert.deepEqual(problems, []);
+  const summaries = journal.records.flatMap((r) => r.lines).filter((l) => l.includes('"op.done"') && l.includes('Summary: '));
+  assert.ok(summaries.length >= 2, `the run made summary calls (${summaries.length})`);
+  assertRaised(events, ['context-summarized']);
+});
+
+/**
+ * defResource and defResourcePool used by tools. Their values live in the process that made them
+ * (docs/durable-runs.md, "Limits"), so only the replay is checked.
+ */
+function resourceScenario(world) {
+  const script = [[call('query', 'a1', { sql: 'select 1' }), call('shoot', 'a2', { url: 'https://example.test' })], [call('query', 'b1', { sql: 'select 2' })], [text('Queried and shot.')]];
+  const model = { provider: 'test', modelId: 'resources', generate: async (request) => answer(script[assistantTurns(request)]) };
+  world.lifecycle ??= [];
+  const fn = (ctx) => {
+    ctx.defResource('db', 'fake-sql', {
+      initialize: () => (world.lifecycle.push('db init'), { query: (sql) => `rows of ${sql}` }),
+      healthCheck: () => true,
+      cleanup: () => world.lifecycle.push('db cleanup'),
+    });
+    let browsers = 0;
+    ctx.defResourcePool('browsers', () => (world.lifecycle.push('browser made'), { id: ++browsers }), { max: 2, destroy: () => world.lifecycle.push('browser destroyed') });
+    ctx.defTool('query', 'Runs SQL', { type: 'object', properties: { sql: { type: 'string' } } }, async ({ sql }, { resources, toolCallId }) => `${(await resources.get('db')).query(sql)} ${world.exec(`query:${toolCallId}`)}`);
+    ctx.defTool('shoot', 'Screenshots a page', { type: 'object', properties: { url: { type: 'string' } } }, async ({ url }, { resources, toolCallId }) =>
+      resources.use('browsers', async (browser) => `shot ${url} with browser ${browser.id} ${world.exec(`shoot:${toolCallId}`)}`));
+    ctx.$`Query and shoot.`;
+  };
+  const config = (durable) => ({ model, ...(durable ? { durable } : {}) });
+  return { fn, config, model };
+}
+
+test('durable features: defResource and defResourcePool (replay only: their values do not survive a process)', async () => {
+  const { world, events } = await checkPromptScenario('resources', resourceScenario, { replayOnly: true });
+  assertRaised(events, ['resource-initialized', 'pool-item', 'resource-cleanup', 'pool-drained']);
+  assert.deepEqual(world.lifecycle.slice().sort(), ['browser destroyed', 'browser made', 'db cleanup', 'db init'], 'the replay initialized, made and cleaned up nothing (these are the original run\'s)');
+});
+
+/** A tool that adds to a persisted defState counter: not idempotent, so a resume that runs it again must not add twice. */
+function counterScenario(world) {
+  const script = [[call('bump', 'a1', { by: 2 })], [call('bump', 'b1', { by: 3 })], [text('Bumped twice.')]];
+  const model = { provider: 'test', modelId: 'counter', generate: async (request) => answer(script[assistantTurns(request)]) };
+  const stateStorage = world.stateStorage;
+  const fn = (ctx) => {
+    ctx.defState('counter', { n: 0 }, { persist: true });
+    ctx.defTool('bump', 'Adds to the counter', { type: 'object', properties: { by: { type: 'number' } } }, ({ by }, { toolCallId }) => {
+      ctx.getState('counter').n += by;
+      return `now ${ctx.getState('counter').n} ${world.exec(`bump:${toolCallId}`)}`;
+    });
+    ctx.$`Bump it.`;
+  };
+  const config = (durable) => ({ model, storage: stateStorage, sessionId: 'bob', ...(durable ? { durable } : {}) });
+  return { fn, config, model, stateStorage };
+}
+
+test('durable features: a counter in defState bumped by a tool (resumed at the cuts where no interrupted tool had changed it)', async () => {
+  const { problems, checked, journal } = await checkPromptScenario('counter', counterScenario, {
+    cuts: unaffected,
+    state: async (b) => (await b.stateStorage.get('state:session:bob:counter'))?.value,
+    prepare: savedStateAsOf('state:session:bob:counter'),
+  });
+  assert.deepEqual(problems, []);
+  assert.ok(checked.length >= journal.records.length - 2);
+});
+
+test('durable features: resumed while a callback that had sent commands to the engine was in flight (state change, metric, emit, workflow, pipeline, parallel, batch, memory)', {
+  todo: 'the commands an interrupted callback sent are in the journal and are applied again when the callback runs again on resume (onInterrupted "rerun", idempotent tools, workflow steps, pipeline stages, parallel tasks): state changes and metrics count twice, events are emitted twice, workflows, pipelines, parallel groups, batches and memory runs start twice and completed tool calls inside them run again',
+}, async () => {
+  const counted = await checkPromptScenario('counter-affected', counterScenario, {
+    cuts: affected,
+    state: async (b) => (await b.stateStorage.get('state:session:bob:counter'))?.value,
+    prepare: savedStateAsOf('state:session:bob:counter'),
+  });
+  const observed = await checkPromptScenario('observability-affected', observabilityScenario, { cuts: affected, final: observedTotals });
+  const orchestrated = await checkPromptScenario('orchestration-affected', orchestrationScenario, { cuts: affected });
+  assert.ok(counted.checked.length > 0 && observed.checked.length > 0 && orchestrated.checked.length > 0);
+  assert.deepEqual([...counted.problems, ...observed.problems, ...orchestrated.problems], []);
+});
+
+/**
+ * Two sub-agents called in one step, whose set-ups take different times in the original run and on
+ * resume (a cold and a warm cache, say): agent a starts after agent b at first, before it on resume.
+ */
+function twoAgentScenario(world) {
+  const model = {
+    provider: 'test',
+    modelId: 'agents',
+    async generate(request) {
+      const system = systemOf(request);
+      if (system.startsWith('Agent ')) return answer([text(`${system} is done`)]);
+      return answer(assistantTurns(request) === 0 ? [call('a', 'ca'), call('b', 'cb')] : [text('Both are done.')]);
+    },
+  };
+  const setUpMs = world.resumed ? { a: 0, b: 30 } : { a: 30, b: 0 };
+  const fn = (ctx) => {
+    for (const name of ['a', 'b'])
+      ctx.defAgent(name, `Runs agent ${name}`, objectSchema, async (_args, child) => {
+        await new Promise((resolve) => setTimeout(resolve, setUpMs[name]));
+        child.$`Work`;
+      }, { system: `Agent ${name}` });
+    ctx.$`Run both agents.`;
+  };
+  return { fn, model, config: (durable) => ({ model, ...(durable ? { durable } : {}) }) };
+}
+
+test('durable features: a sub-agent whose run.start was not journaled yet starts live on resume', {
+  todo: 'while a resume still feeds journal records, a sub-agent whose run.start is not in the journal and that sends it (its set-up finished sooner than in the original run) fails the run: ReplayDivergenceError "expected run.start #N, the run asked for run.start (not in the journal)"',
+}, async () => {
+  const { problems, checked } = await checkPromptScenario('agents', twoAgentScenario, {
+    cuts: (journal, seq) => pendingAgentStarts(journal, seq).length > 0 || journal.records[seq - 1].lines.some((l) => l.includes('"run.start"') && l.includes('"parentOp"')),
+    prepare: (world) => void (world.resumed = true),
+  });
+  assert.ok(checked.length > 0);
+  assert.deepEqual(problems, []);
+});
+
+test('durable features: the end-of-run state save made again after it had been written', {
+  todo: 'a storage.cas that was performed but whose completion was not journaled is made again on resume and conflicts with its own write: the run fails with StateError STORAGE_CONFLICT',
+}, async () => {
+  const key = 'state:session:bob:counter';
+  const { problems, checked } = await checkPromptScenario('counter-saved', counterScenario, {
+    // Cut right after the turn that handed out the save; the storage holds what it wrote (the process died after the write).
+    cuts: (journal, seq) => journal.records[seq - 1].ops.some((o) => o.op === 'storage.cas'),
+    state: async (b) => (await b.stateStorage.get(key))?.value,
+    prepare: async (world) => {
+      const saved = await world.stateStorage.get(key);
+      world.stateStorage = memoryStorage();
+      await world.stateStorage.set(key, saved.value);
+    },
+  });
+  assert.equal(checked.length, 1);
+  assert.deepEqual(problems, []);
+});
+
+test('durable features: useTemplate in the prompt function (before the run)', {
+  todo: 'the template.render a prompt function sends before the run is not marked as re-sent by re-run code, so replay and resume hold it and never answer: the prompt function waits forever',
+}, async () => {
+  const model = { provider: 'test', modelId: 'template', generate: async () => answer([text('Reviewed.')]) };
+  const build = () => ({
+    model,
+    config: (durable) => ({ model, ...(durable ? { durable } : {}) }),
+    fn: async (ctx) => {
+      ctx.def('team', 'platform');
+      ctx.defTemplate('signature', '-- the {{team}} team');
+      const review = ctx.defTemplate('review', 'Review this {{language}} ({{level}}):\n{{code}}\n{{> signature}}', {
+        language: { type: 'string', default: 'typescript' },
+        level: { type: 'enum', values: ['basic', 'strict'], default: 'basic' },
+      });
+      await ctx.useTemplate(review, { code: 'let x = 1;', level: 'strict' });
+    },
+  });
+  const { problems } = await checkPromptScenario('template', build, { deadlineMs: 1500 });
+  assert.deepEqual(problems, []);
+});
+
+test('durable features: a plugin\'s tool interceptor does not run again for a journaled sub-agent call', {
+  todo: 'a sub-agent call runs again on replay (liveOnReplay, to rebuild its host side) and passes through api.interceptTool, so plugin code runs for a call whose completion is in the journal',
+}, async () => {
+  const world = newWorld();
+  const original = observabilityScenario(world);
+  const first = await runPrompt(original.fn, original.config({ id: 'intercepted', storage: memoryStorage() }));
+  await first.result.text;
+  await first.prompt.finished;
+  world.audited.length = 0;
+  const again = observabilityScenario(world);
+  const replayed = await replay(first.prompt.journal, again.fn, { ...again.config(undefined), model: uncalled(again.model) });
+  await replayed.result.text;
+  await replayed.prompt.finished;
+  assert.deepEqual(world.audited, [], 'no interceptor ran during the replay');
+});
+
+test('durable features: defEvent handlers are not called again for the events a journal replays', {
+  todo: 'replay (and the replayed part of a resume) calls defEvent handlers for every recorded event again; a handler with an effect (a notification) repeats it. Intended? The docs list tools, hooks, validators, approvals and timers as not called, handlers are not mentioned',
+}, async () => {
+  const world = newWorld();
+  const original = observabilityScenario(world);
+  const first = await runPrompt(original.fn, original.config({ id: 'handled', storage: memoryStorage() }));
+  await first.result.text;
+  await first.prompt.finished;
+  assert.ok(world.handled.length > 0);
+  world.handled.length = 0;
+  const again = observabilityScenario(world);
+  const replayed = await replay(first.prompt.journal, again.fn, { ...again.config(undefined), model: uncalled(again.model) });
+  await replayed.result.text;
+  await replayed.prompt.finished;
+  assert.deepEqual(world.handled, [], 'no handler ran during the replay');
+});
+
+// ------------------------------------------------------------------------------------ directive runs
+
+/**
+ * Checks a directive scenario as checkPromptScenario does: `build(world)` returns `{agent,
+ * config(durable, onEvent), model}`; the transcript is the agent's return value.
+ */
+async function checkDirectiveScenario(name, build, { cuts: keepCut = () => true } = {}) {
+  const withDeadline = (promise, what) => withTimeLimit(promise, what, 5000);
+  const world = newWorld();
+  const original = build(world);
+  const storage = memoryStorage();
+  const events = [];
+  const value = JSON.stringify(await withDeadline(run(original.agent, original.config({ id: name, storage, onInterrupted: () => 'rerun' }, (e) => events.push(e))), `${name}: the run`));
+  const journal = await loadJournal(name, storage);
+  assert.equal(new Set(world.ran).size, world.ran.length, `${name}: every tool call ran once in the uninterrupted run (${world.ran})`);
+
+  world.ran.length = 0;
+  const again = build(world);
+  const replayedEvents = [];
+  const replayed = await withDeadline(replay(journal, again.agent, { ...again.config(undefined, (e) => replayedEvents.push(e)), models: { default: uncalled(again.model) } }), `${name}: the replay`);
+  assert.equal(JSON.stringify(replayed), value, `${name}: replay returns the same value`);
+  if (JSON.stringify(replayedEvents) !== JSON.stringify(events)) assert.fail(`${name}: replay events differ: ${firstDifference(events, replayedEvents)}`);
+  assert.deepEqual(world.ran, [], `${name}: no tool ran during the replay`);
+
+  const checked = journal.records.map((r) => r.seq).filter((seq) => keepCut(journal, seq));
+  const problems = [];
+  for (const cut of checked) {
+    world.ran.length = 0;
+    const id = `${name}-cut${cut}`;
+    const cutStorage = await cutJournal(journal, cut, id);
+    const resumedBuild = build(world);
+    const what = `resumed after record ${cut} of ${journal.records.length}`;
+    const got = await withDeadline(resume(id, resumedBuild.agent, resumedBuild.config({ storage: cutStorage, onInterrupted: () => 'rerun' }, () => {})), what).then(JSON.stringify, (e) => `failed: ${e?.stack ?? e}`);
+    if (got !== value) problems.push(`${what}: returned ${got}, not ${value}`);
+    const done = doneLines(journal, cut).join('\n');
+    const reran = world.ran.filter((key) => done.includes(world.tag(key)));
+    if (reran.length > 0) problems.push(`${what}: completed tool calls ran again: ${reran}`);
+    const twice = world.ran.filter((key, i) => world.ran.indexOf(key) !== i);
+    if (twice.length > 0) problems.push(`${what}: tool calls ran twice: ${twice}`);
+    const completed = doneIds(journal, cut);
+    const resumedJournal = await loadJournal(id, cutStorage);
+    const repeated = resumedJournal.records.slice(cut).flatMap((r) => r.ops).filter((o) => completed.has(o.id));
+    if (repeated.length > 0) problems.push(`${what}: completed ops were performed again: ${JSON.stringify(repeated)}`);
+  }
+  return { journal, problems, checked, events };
+}
+
+/**
+ * A directive agent with define's definitions (a retry policy, an approval, a cache, a guard, a
+ * custom event), L.tool implementations (one flaky and retried, one approved, one cached),
+ * parallel tool calls in a reply, L.branch, L.reply(schema), L.call and L.event.
+ */
+function directiveFeatureScenario(world) {
+  const model = {
+    provider: 'test',
+    modelId: 'directive',
+    async generate(request) {
+      const last = String(request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '');
+      const turns = assistantTurns(request);
+      if (last.includes('Add 2 and 3')) {
+        if (turns === 0) return answer([call('add', 'p1', { a: 2, b: 3 }), call('write', 'p2', { path: 'sum.txt' }), call('lookup', 'p3', { q: 'sum' })]);
+        if (turns === 1) return answer([call('lookup', 'p4', { q: 'sum' })]);
+        return answer([text('Added and written.')]);
+      }
+      if (last.includes('as JSON')) return answer([text('{"sum": 5}')]);
+      return answer([text(`branch answer to "${last}" after ${request.messages.length} messages`)]);
+    },
+  };
+  const agent = function* () {
+    yield* L.system`You add.`;
+    yield* L.tool('add', 'Adds', { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } }, ({ a, b }, { toolCallId }) => {
+      if (!world.flaky.has(toolCallId)) {
+        world.flaky.add(toolCallId);
+        throw new Error(`ECONNRESET ${world.exec(`add:${toolCallId}:fail`)}`);
+      }
+      return `${a + b} ${world.exec(`add:${toolCallId}:ok`)}`;
+    }, { retry: 'quick' });
+    yield* L.tool('write', 'Writes a file', { type: 'object', properties: { path: { type: 'string' } } }, ({ path }, { toolCallId }) => `wrote ${path} ${world.exec(`write:${toolCallId}`)}`, { approval: 'confirm' });
+    yield* L.tool('lookup', 'Looks up', qSchema, ({ q }, { toolCallId }) => `${q} found ${world.exec(`lookup:${toolCallId}`)}`, { cache: 'lookups' });
+    yield* L.user`Add 2 and 3, then write it.`;
+    const first = yield* L.reply;
+    const [x, y] = yield* L.branch([
+      function* () {
+        yield* L.user`again`;
+        return (yield* L.reply).text;
+      },
+      function* () {
+        yield* L.user`once more`;
+        return (yield* L.reply).text;
+      },
+    ]);
+    yield* L.user`The sum as JSON.`;
+    const json = yield* L.reply({ type: 'object', properties: { sum: { type: 'number' } }, required: ['sum'] });
+    yield* L.event('summed', { sum: json.value.sum });
+    const called = yield* L.call('add', { a: 1, b: 1 });
+    return { first: first.text, x, y, sum: json.value, called };
+  };
+  const config = (durable, onEvent) => ({
+    models: { default: model },
+    define: (ctx) => {
+      ctx.defRetry('quick', { maxAttempts: 2, backoff: 'constant', baseDelay: 15 });
+      ctx.defApproval('confirm', { message: 'Write?' });
+      ctx.defCache('lookups', 'lru', { maxSize: 10 });
+    },
+    onApproval: () => 'approve',
+    onEvent,
+    ...(durable ? { durable } : {}),
+  });
+  return { agent, config, model };
+}
+
+test('durable features: a directive run (define, L.tool with retry/approval/cache, parallel tool calls, L.branch, L.reply(schema), L.call, L.event)', async () => {
+  const { problems, events } = await checkDirectiveScenario('directive', directiveFeatureScenario);
+  assert.deepEqual(problems, []);
+  assertRaised(events, ['retry', 'approval-decision', 'cache-hit', 'branch-started', 'emitted']);
 });
