@@ -335,6 +335,10 @@ interface CallbackTraits {
     tool?: string;
     idempotent?: boolean;
     liveOnReplay?: boolean;
+    observe?: (args: unknown[], done: {
+        ok: boolean;
+        value?: unknown;
+    }) => void;
 }
 
 // ---- CallPolicyOptions — prompt/context.d.ts
@@ -734,6 +738,7 @@ class Engine {
     private readonly module;
     private inbox;
     private inboxReplayed;
+    private inboxOrigins;
     private inboxBlobs;
     private nextBlobId;
     private readonly blobCache;
@@ -774,6 +779,7 @@ class Engine {
     private send;
     private postMessage;
     private enqueue;
+    private toInbox;
     private hasInput;
     private schedulePump;
     private withBlobs;
@@ -1318,6 +1324,10 @@ interface JournalRecord {
     clock: number;
     lines: string[];
     replayed?: number[];
+    origins?: Array<[
+        number,
+        number
+    ]>;
     blobs?: Array<[
         string,
         string

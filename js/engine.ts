@@ -14,7 +14,7 @@ import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs } from './blob
 import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
-import { inOpScope } from './run/op-scope.js';
+import { currentOp, inOpScope } from './run/op-scope.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
@@ -106,6 +106,8 @@ export interface RecordedBatch {
   lines: string[];
   /** Indices of the lines that re-run host code sends again (`RequestOptions.replayed`). */
   replayed?: number[];
+  /** `[line index, op id]`: commands a callback sent, by the op it was running for (hosts with an async context). */
+  origins?: Array<[number, number]>;
   /** The long strings the lines refer to, `[id, text]`. */
   blobs?: Array<[string, string]>;
 }
@@ -117,6 +119,11 @@ export interface CallbackTraits {
   idempotent?: boolean;
   /** Runs again during a replay (it only orchestrates the engine, e.g. a sub-agent's start). */
   liveOnReplay?: boolean;
+  /**
+   * Sees a call a replay answers from the journal instead of running it (its arguments and recorded
+   * outcome), to rebuild host state later calls rely on (e.g. a workflow execution's input and state).
+   */
+  observe?: (args: unknown[], done: { ok: boolean; value?: unknown }) => void;
 }
 
 /** Host bookkeeping for an op answered from a journal instead of performed (e.g. a model call's streamed text). */
@@ -128,14 +135,16 @@ export interface JournalHost {
   perform(op: OpRequest): void;
   /** Completes an op without performing it. */
   settle(op: OpRequest, outcome: { ok: true; value: unknown } | { ok: false; error: WireError }): void;
-  /** Puts a message line in the inbox. */
-  post(line: string): void;
+  /** Puts a message line in the inbox (with its marks for the journal, see {@link LoopJournal.hold}). */
+  post(line: string, replayed: boolean, origin: number | undefined): void;
   /** Pumps the loop (a recorded batch may be fed). */
   wake(): void;
   /** Stops the engine: every pending request rejects with `error`. */
   fail(error: EngineError | LmthingError): void;
   replayHook(kind: string): ReplayHook | undefined;
   callbackTraits(fn: string): CallbackTraits | undefined;
+  /** Performs an op of `kind` through the host's handler without the engine (e.g. a `storage.get`). */
+  ask(kind: string, fields: Record<string, unknown>): Promise<unknown>;
   now(): number;
 }
 
@@ -151,12 +160,15 @@ export interface LoopJournal {
   turnEnded(): void;
   /** An op the engine handed out: the journal performs it (now or once recorded), answers it, or holds it. */
   opStarted(op: OpRequest, opJson: string): void;
-  /** The journal's id for a command the host is about to send, when the journal holds that command. */
-  claim(message: Record<string, unknown>, replayed: boolean): number | undefined;
+  /**
+   * The journal's id for a command the host is about to send, when the journal holds that command.
+   * `origin`: the op whose callback sends it, if known.
+   */
+  claim(message: Record<string, unknown>, replayed: boolean, origin: number | undefined): number | undefined;
   /** Whether op `id`'s completion is in the journal already (a live one is then dropped). */
   ownsCompletion(id: number): boolean;
   /** While replaying, the host's new lines wait in the journal (true); live, they go to the inbox (false). */
-  hold(line: string, replayed: boolean): boolean;
+  hold(line: string, replayed: boolean, origin: number | undefined): boolean;
   /** The largest command id in the journal: new commands are numbered after it. */
   readonly lastCommandId: number;
   /** Whether the engine is handling a recorded batch (its events were delivered the first time already). */
@@ -223,6 +235,8 @@ export class Engine {
   private inbox: string[] = [];
   /** Indices of the inbox lines sent by host code a replay runs again (for a durable run's journal). */
   private inboxReplayed: number[] = [];
+  /** `[line index, op id]` of the inbox lines a callback sent (for a durable run's journal). */
+  private inboxOrigins: Array<[number, number]> = [];
   /** The long strings the inbox's messages refer to (blobs.ts), by text, with their ids. */
   private inboxBlobs = new Map<string, string>();
   private nextBlobId = 1;
@@ -349,10 +363,7 @@ export class Engine {
         this.inFlight.set(op.id, { controller: new AbortController() });
         this.complete(op.id, outcome);
       },
-      post: (line) => {
-        this.inbox.push(line);
-        this.schedulePump();
-      },
+      post: (line, replayed, origin) => this.toInbox(line, replayed, origin),
       wake: () => this.schedulePump(),
       fail: (error) => {
         const known = this.faultError;
@@ -361,6 +372,11 @@ export class Engine {
       },
       replayHook: (kind) => this.replayHooks.get(kind),
       callbackTraits: (fn) => this.callbackTraitsByName.get(fn),
+      ask: async (kind, fields) => {
+        const handler = this.opHandlers.get(kind);
+        if (!handler) throw new Error(`this host does not support op "${kind}"`);
+        return await handler({ id: -1, run: 0, ...fields, op: kind }, new AbortController().signal);
+      },
       now: () => this.clock.now(),
     });
     this.journal = journal;
@@ -401,7 +417,7 @@ export class Engine {
 
   /** The id of a new command: the journal's, when a replayed run sends a command its journal holds. */
   private commandId(message: Record<string, unknown>, replayed: boolean): number {
-    return this.journal?.claim(message, replayed) ?? this.nextCommandId++;
+    return (this.journal && this.journal.claim(message, replayed, currentOp(this))) ?? this.nextCommandId++;
   }
 
   /** Starts a run (`run.start {spec}`) and resolves with its result. */
@@ -461,8 +477,15 @@ export class Engine {
 
   /** Puts a line in the inbox; while a journal is being replayed, it waits in the journal. */
   private enqueue(line: string, replayed = false): void {
-    if (this.journal?.hold(line, replayed)) return;
+    const origin = this.journal ? currentOp(this) : undefined;
+    if (this.journal?.hold(line, replayed, origin)) return;
+    this.toInbox(line, replayed, origin);
+  }
+
+  /** Appends a line to the inbox; `replayed` and `origin` go to a durable run's journal with it. */
+  private toInbox(line: string, replayed: boolean, origin: number | undefined): void {
     if (replayed) this.inboxReplayed.push(this.inbox.length);
+    if (origin !== undefined) this.inboxOrigins.push([this.inbox.length, origin]);
     this.inbox.push(line);
     this.schedulePump();
   }
@@ -521,12 +544,18 @@ export class Engine {
     const recorded = this.journal?.nextBatch();
     if (recorded) return this.replayedBatch(recorded);
     const clock = this.clock.now();
-    this.journal?.record({ clock, lines: this.inbox, ...(this.inboxReplayed.length > 0 ? { replayed: this.inboxReplayed } : {}), ...(this.inboxBlobs.size > 0 ? { blobs: [...this.inboxBlobs].map(([text, id]): [string, string] => [id, text]) } : {}) });
+    this.journal?.record({
+      clock,
+      lines: this.inbox,
+      ...(this.inboxReplayed.length > 0 ? { replayed: this.inboxReplayed } : {}),
+      ...(this.inboxOrigins.length > 0 ? { origins: this.inboxOrigins } : {}),
+      ...(this.inboxBlobs.size > 0 ? { blobs: [...this.inboxBlobs].map(([text, id]): [string, string] => [id, text]) } : {}) });
     const blobs = [...this.inboxBlobs].map(([text, id]) => ({ id, bytes: utf8.encode(text) }));
     const header = [String(clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes.length}`)].join(' ');
     const text = `${header}\n${this.inbox.join('\n')}`;
     this.inbox = [];
     this.inboxReplayed = [];
+    this.inboxOrigins = [];
     this.inboxBlobs = new Map();
     this.lastBatch = text;
     return { text, blobs: blobs.map((blob) => blob.bytes) };
@@ -646,6 +675,7 @@ export class Engine {
     this.inFlight.clear();
     this.inbox = [];
     this.inboxReplayed = [];
+    this.inboxOrigins = [];
     this.inboxBlobs = new Map();
   }
 

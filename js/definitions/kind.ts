@@ -3,7 +3,7 @@
  * `def*` call and turned into its wire form `{kind, name, config}` when a run starts. Functions in a
  * config become engine callbacks and models become model references through the {@link Marshal}.
  */
-import type { Engine } from '../engine.js';
+import type { CallbackTraits, Engine } from '../engine.js';
 import type { LanguageModel } from '../providers/types.js';
 
 /** Registers what a definition's wire form refers to, while a run's spec is being built. */
@@ -13,7 +13,7 @@ export interface Marshal {
    * messages. User code called back gets the run's states loaded first, except `plain` callbacks
    * (those the engine calls while it loads or saves a state).
    */
-  callback(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean }): string;
+  callback(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean; traits?: CallbackTraits }): string;
   /** Registers a model with the run and returns its reference. */
   model(model: string | LanguageModel): string;
   /** The run's states by name, as the `state` of guard and tool contexts (live objects). */

@@ -183,14 +183,24 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
     const out: Record<string, unknown> = {
       steps: steps.map((step) => {
         const wireStep: Record<string, unknown> = { id: step.id };
+        // A durable run's replay answers steps from its journal: the execution's input and state are rebuilt from them.
+        const observe = (args: unknown[], done: { ok: boolean; value?: unknown }) => {
+          const execution = executionOf(executions, args[0] as StepCall);
+          const state = (done.value as { state?: unknown } | null | undefined)?.state;
+          if (done.ok && c.isPlainObject(state)) execution.state = state;
+        };
         wireStep.action = marshal.callback(`workflow step "${step.id}"`, async (w: StepCall, call: CallbackContext) => {
           const wctx = contextOf(executions, w, call, marshal.engine);
           const value: unknown = await step.action(wctx);
           return { value: value === undefined ? null : value, state: wctx.state as JsonValue };
-        });
+        }, { traits: { observe } });
         if (step.condition) {
           const condition = step.condition;
-          wireStep.condition = marshal.callback(`the condition of workflow step "${step.id}"`, async (w: StepCall, call: CallbackContext) => Boolean(await condition(contextOf(executions, w, call, marshal.engine))));
+          wireStep.condition = marshal.callback(
+            `the condition of workflow step "${step.id}"`,
+            async (w: StepCall, call: CallbackContext) => Boolean(await condition(contextOf(executions, w, call, marshal.engine))),
+            { traits: { observe: (args: unknown[]) => void executionOf(executions, args[0] as StepCall) } },
+          );
         }
         for (const key of ['onSuccess', 'onError', 'retries', 'retry', 'timeout', 'dependsOn', 'parallel'] as const) if (step[key] !== undefined) wireStep[key] = step[key];
         return wireStep;
@@ -222,7 +232,8 @@ interface Execution {
   results: Record<string, unknown>;
 }
 
-function contextOf(executions: Map<number, Execution>, w: StepCall, call: CallbackContext, engine: Engine | undefined): WorkflowContext {
+/** The execution a step call belongs to (started by its first step's call), with the results so far. */
+function executionOf(executions: Map<number, Execution>, w: StepCall): Execution {
   let execution = executions.get(w.execution);
   if (!execution || w.start) {
     const state = w.start?.state;
@@ -230,7 +241,11 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
     executions.set(w.execution, execution);
   }
   for (const [id, value] of w.results) execution.results[id] = value;
-  const exec = execution;
+  return execution;
+}
+
+function contextOf(executions: Map<number, Execution>, w: StepCall, call: CallbackContext, engine: Engine | undefined): WorkflowContext {
+  const exec = executionOf(executions, w);
   const live = (what: string): Engine => {
     if (!engine) throw new TypeError(`wctx.${what}: this run cannot reach the engine`);
     return engine;

@@ -45,6 +45,8 @@ export interface JournalRecord {
   lines: string[];
   /** Indices of the lines sent by host code that runs again on replay (they are matched, not sent twice). */
   replayed?: number[];
+  /** `[line index, op id]`: commands a callback sent, by the op it ran for (matched when that callback runs again on resume). */
+  origins?: Array<[number, number]>;
   /** The long strings the lines refer to by id (`[id, text]`), when any. */
   blobs?: Array<[string, string]>;
   /** The ops the engine handed out while handling the batch, in order. */
@@ -173,6 +175,8 @@ function recordProblem(value: unknown, seq: number): string | undefined {
   if (typeof r.clock !== 'number' || !Number.isFinite(r.clock)) return 'has no clock';
   if (!Array.isArray(r.lines) || !r.lines.every((l) => typeof l === 'string')) return 'has no message lines';
   if (r.replayed !== undefined && !(Array.isArray(r.replayed) && r.replayed.every((i) => Number.isInteger(i) && i >= 0 && i < r.lines!.length))) return 'has malformed replayed line indices';
+  if (r.origins !== undefined && !(Array.isArray(r.origins) && r.origins.every((o) => Array.isArray(o) && o.length === 2 && Number.isInteger(o[0]) && Number.isInteger(o[1]))))
+    return 'has malformed command origins';
   if (r.blobs !== undefined && !(Array.isArray(r.blobs) && r.blobs.every((b) => Array.isArray(b) && b.length === 2 && typeof b[0] === 'string' && typeof b[1] === 'string')))
     return 'has malformed blobs';
   if (!Array.isArray(r.ops) || !r.ops.every((o) => typeof o === 'object' && o !== null && typeof o.id === 'number' && typeof o.op === 'string' && typeof o.digest === 'string'))

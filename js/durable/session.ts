@@ -56,6 +56,8 @@ interface RecordedCommand {
   at: number;
   /** Sent by host code that runs again on replay: its record waits until it is claimed. */
   replayed: boolean;
+  /** The op whose callback sent it, when the host knew. */
+  origin?: number;
   id: number;
   type: string;
   message: Record<string, unknown>;
@@ -91,7 +93,16 @@ export class DurableSession implements LoopJournal {
   /** Per record: how many of its commands that re-run host code sends again are not claimed yet. */
   private readonly unclaimed: number[];
   private readonly pending: PendingOp[] = [];
-  private readonly held: string[] = [];
+  private readonly held: Array<{ line: string; replayed: boolean; origin: number | undefined }> = [];
+  /** Callback ops interrupted and run again on resume: the commands they send again are the recorded ones. */
+  private readonly rerun = new Set<number>();
+  /**
+   * Per record, the lines not fed to the engine: changes (state, metrics, emitted events) that a
+   * callback which never completed had sent. If the callback runs again it sends them again; if it
+   * is answered without running (`onInterrupted` → `{result}`), they are applied then.
+   */
+  private readonly withheld = new Map<number, Set<number>>();
+  private readonly withheldByOp = new Map<number, Array<{ line: string; origin: number }>>();
   /** The turn being recorded (live), and the ops waiting for it to be stored. */
   private current: JournalRecord | undefined;
   private waiting: OpRequest[] = [];
@@ -108,18 +119,40 @@ export class DurableSession implements LoopJournal {
     this.unclaimed = this.records.map((record) => record.replayed?.length ?? 0);
     for (const [at, record] of this.records.entries()) {
       const replayed = new Set(record.replayed ?? []);
+      const origins = new Map(record.origins ?? []);
       for (const [index, line] of record.lines.entries()) {
         const message = parseLine(line, record.blobs);
         if (!message) continue;
         if (message.type === 'op.done' && typeof message.id === 'number') {
           this.done.set(message.id, message.ok === true ? { ok: true, value: message.value } : { ok: false, error: message.error as WireError });
         } else if (typeof message.id === 'number' && typeof message.type === 'string') {
-          this.commands.push({ at, id: message.id, type: message.type, message, claimed: false, replayed: replayed.has(index) });
+          const origin = origins.get(index);
+          this.commands.push({ at, id: message.id, type: message.type, message, claimed: false, replayed: replayed.has(index), ...(origin !== undefined ? { origin } : {}) });
           last = Math.max(last, message.id);
         }
       }
     }
     this.lastCommandId = last;
+    this.withholdInterruptedChanges();
+  }
+
+  /** Finds the lines {@link withheld} describes. */
+  private withholdInterruptedChanges(): void {
+    const completed = new Set(this.done.keys());
+    for (const [at, record] of this.records.entries()) {
+      for (const [index, origin] of record.origins ?? []) {
+        if (completed.has(origin)) continue;
+        const line = record.lines[index];
+        const type = line === undefined ? undefined : parseLine(line, record.blobs)?.type;
+        if (typeof type !== 'string' || !WITHHELD_TYPES.has(type)) continue;
+        let lines = this.withheld.get(at);
+        if (!lines) this.withheld.set(at, (lines = new Set()));
+        lines.add(index);
+        const list = this.withheldByOp.get(origin) ?? [];
+        list.push({ line: line, origin });
+        this.withheldByOp.set(origin, list);
+      }
+    }
   }
 
   /** The journal so far (records stored or being stored). */
@@ -154,9 +187,11 @@ export class DurableSession implements LoopJournal {
 
   nextBatch(): RecordedBatch | undefined {
     if (!this.canFeed()) return undefined;
-    this.replaying = this.records[this.feedIndex++];
+    const at = this.feedIndex++;
+    const record = (this.replaying = this.records[at]!);
     this.replayOp = 0;
-    return this.replaying;
+    const withheld = this.withheld.get(at);
+    return withheld ? { clock: record.clock, lines: record.lines.filter((_, i) => !withheld.has(i)), ...(record.blobs ? { blobs: record.blobs } : {}) } : record;
   }
 
   record(batch: RecordedBatch): void {
@@ -167,6 +202,7 @@ export class DurableSession implements LoopJournal {
       clock: batch.clock,
       lines: batch.lines,
       ...(batch.replayed ? { replayed: batch.replayed } : {}),
+      ...(batch.origins ? { origins: batch.origins } : {}),
       ...(batch.blobs ? { blobs: batch.blobs } : {}),
       ops: [],
     };
@@ -222,12 +258,23 @@ export class DurableSession implements LoopJournal {
       // microtasks too), as a performed op's effects would be.
       const hook = this.host.replayHook(op.op);
       if (hook) queueMicrotask(() => hook(op, done));
+      const observe = op.op === 'callback.invoke' ? this.host.callbackTraits(String(op.fn))?.observe : undefined;
+      if (observe) queueMicrotask(() => observe(Array.isArray(op.args) ? op.args : [], done));
       return;
     }
     this.pending.push({ op, record });
   }
 
-  claim(message: Record<string, unknown>, replayed: boolean): number | undefined {
+  claim(message: Record<string, unknown>, replayed: boolean, origin: number | undefined): number | undefined {
+    if (origin !== undefined && this.rerun.has(origin)) {
+      // A callback run again after the interruption: what it had sent the first time was applied then.
+      const sent = this.commands.find((c) => !c.claimed && c.origin === origin && c.type === message.type && !WITHHELD_TYPES.has(c.type));
+      if (sent) {
+        sent.claimed = true;
+        return sent.id;
+      }
+      return undefined;
+    }
     if (this.mode !== 'replay') return undefined;
     const match = replayed ? this.nextReplayed(message) : this.commands.find((c) => !c.claimed && !c.replayed && sameTarget(c.message, message));
     if (!match) return undefined;
@@ -258,16 +305,17 @@ export class DurableSession implements LoopJournal {
     return this.done.has(id);
   }
 
-  hold(line: string, replayed: boolean): boolean {
+  hold(line: string, replayed: boolean, origin: number | undefined): boolean {
     if (this.mode !== 'replay') return false;
-    if (replayed) {
+    // Resuming, a command beyond the journal (its driver got further than the interruption) waits to go live.
+    if (replayed && this.options.replayOnly) {
       // The code that drives the run sent a command the journal does not hold where it stands.
       const waiting = this.commands.find((c) => c.replayed && !c.claimed);
       const seq = waiting ? this.records[waiting.at].seq : this.records.length;
       this.diverge(seq, waiting ? `${waiting.type} #${waiting.id}` : 'no further command', `${commandOf(line)} (not in the journal)`);
       return true;
     }
-    this.held.push(line);
+    this.held.push({ line, replayed, origin });
     return true;
   }
 
@@ -285,7 +333,7 @@ export class DurableSession implements LoopJournal {
       return;
     }
     this.mode = 'live';
-    for (const line of this.held.splice(0)) this.host.post(line);
+    for (const { line, replayed, origin } of this.held.splice(0)) this.host.post(line, replayed, origin);
     for (const pending of this.pending.splice(0)) void this.resumeOp(pending);
   }
 
@@ -302,7 +350,8 @@ export class DurableSession implements LoopJournal {
       if (stored) return this.host.settle(op, { ok: true, value: stored.value });
     }
     const traits = op.op === 'callback.invoke' ? this.host.callbackTraits(String(op.fn)) : undefined;
-    if (!traits?.tool || traits.idempotent) return this.host.perform(op);
+    if (op.op === 'storage.cas') return this.resumeCas(op);
+    if (!traits?.tool || traits.idempotent) return this.rerunOp(op);
     const [args, info] = Array.isArray(op.args) ? (op.args as [unknown, { toolCallId?: unknown } | undefined]) : [];
     const toolCallId = typeof info?.toolCallId === 'string' ? info.toolCallId : undefined;
     let decision: Awaited<ReturnType<InterruptedHandler>>;
@@ -311,12 +360,36 @@ export class DurableSession implements LoopJournal {
     } catch (err) {
       return this.host.settle(op, { ok: false, error: { kind: 'interrupted', message: `onInterrupted failed for tool "${traits.tool}": ${err instanceof Error ? err.message : String(err)}` } });
     }
-    if (decision === 'rerun') return this.host.perform(op);
-    if (typeof decision === 'object' && decision !== null && 'result' in decision) return this.host.settle(op, { ok: true, value: decision.result ?? null });
+    if (decision === 'rerun') return this.rerunOp(op);
+    if (typeof decision === 'object' && decision !== null && 'result' in decision) {
+      // It completed after all: what it had changed counts.
+      for (const { line, origin } of this.withheldByOp.get(op.id) ?? []) this.host.post(line, false, origin);
+      return this.host.settle(op, { ok: true, value: decision.result ?? null });
+    }
     const error = new InterruptedError(
       `tool "${traits.tool}" had started (journal record ${record.seq}) but not completed when the run was interrupted; it is not idempotent, so it was not run again (mark it idempotent: true, or decide in durable.onInterrupted)`,
     );
     this.host.settle(op, { ok: false, error: { kind: 'interrupted', message: error.message } });
+  }
+
+  /** Runs an interrupted op again; a callback's commands are then matched with those it sent the first time. */
+  private rerunOp(op: OpRequest): void {
+    if (op.op === 'callback.invoke') this.rerun.add(op.id);
+    this.host.perform(op);
+  }
+
+  /**
+   * An interrupted compare-and-set may have been written: if the key holds the value it wanted to
+   * write, it succeeded (doing it again would conflict with itself); else it is done again.
+   */
+  private async resumeCas(op: OpRequest): Promise<void> {
+    try {
+      const stored = (await this.host.ask('storage.get', { storage: op.storage, key: op.key, ...(op.compression ? { compression: op.compression } : {}) })) as { value: unknown; version: string } | null;
+      if (stored && JSON.stringify(stored.value) === JSON.stringify(op.value)) return this.host.settle(op, { ok: true, value: { ok: true, version: stored.version } });
+    } catch {
+      // the check failed: do the compare-and-set again; it reports what it finds
+    }
+    this.host.perform(op);
   }
 
   private diverge(seq: number, expected: string, actual: string): void {
@@ -386,6 +459,9 @@ function changedField(recorded: unknown, live: unknown): string | undefined {
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) if (key !== 'id' && JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
   return undefined;
 }
+
+/** Commands a callback sends for their effect alone (no op follows from them): withheld when the callback never completed. */
+const WITHHELD_TYPES = new Set(['state.change', 'metric.record', 'event.emit']);
 
 const IN_MARKER = '\u0000lmthing:in:';
 

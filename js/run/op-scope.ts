@@ -30,6 +30,12 @@ export function inOpScope<T>(engine: object, opId: number, fn: () => T): T {
   return storage ? storage.run({ engine, opId }, fn) : fn();
 }
 
+/** The op of `engine` whose callback is running (in hosts with an async context), or undefined. */
+export function currentOp(engine: object): number | undefined {
+  const current = storage?.current();
+  return current && current.engine === engine ? current.opId : undefined;
+}
+
 /** `{scope: opId}` for a command `engine` is sent from inside one of its callbacks, else `{}`. */
 export function scopeField(engine: object): { scope?: number } {
   const current = storage?.current();

@@ -34,8 +34,10 @@ async function openDemo() {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => errors.push('console: ' + m.text()));
+  page.on('requestfailed', (r) => errors.push('failed: ' + r.url() + ' ' + r.failure()?.errorText));
   await page.goto(server.url);
-  await page.waitForFunction(() => window.lmthingDemoReady === true);
+  try { await page.waitForFunction(() => window.lmthingDemoReady === true); } catch (e) { console.log('DEBUG2', errors, server.log().slice(-3000)); throw e; }
   return { page, errors };
 }
 
