@@ -647,6 +647,9 @@ class DefinitionContext {
     private live;
 }
 
+// ---- deleteJournal — durable/journal.d.ts
+function deleteJournal(id: string, storage: StorageAdapter): Promise<number>;
+
 // ---- Directive — directive/directives.d.ts
 class Directive<R> implements Iterable<DirectiveRequest, R, unknown> {
     readonly request: DirectiveRequest;
@@ -1316,7 +1319,7 @@ class JournalError extends LmthingError {
 }
 
 // ---- JournalErrorCode — errors.d.ts
-type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_LEASED' | 'JOURNAL_LEASE_LOST';
+type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_LEASED' | 'JOURNAL_LEASE_LOST' | 'JOURNAL_CONFLICT';
 
 // ---- JournalRecord — durable/journal.d.ts
 interface JournalRecord {

@@ -1,6 +1,6 @@
 // Durable runs (issue 20): what the journal costs per step, and how fast a long run resumes.
 //
-//   node bench/durable.mjs [steps]     (after `bash scripts/build.sh`; default 200 steps; ~45 s)
+//   node bench/durable.mjs [steps]     (after `bash scripts/build.sh`; default 200 steps; ~45 s, 2 min under heavy load)
 //
 // 1. Journal overhead: a `steps`-step tool loop (a zero-latency model calls a trivial tool on every
 //    step but the last, which answers) without a journal and journaled to the memory, file (with and
@@ -9,8 +9,9 @@
 //    call was in flight), and `resume` timed to the end; `replay` of the whole journal is timed too.
 //
 // There is no durable mode in the AI SDK (or any peer this repo benchmarks against), so the baseline
-// is lmthing itself without a journal. Writes bench/results/durable.json. The kill -9 figure is
-// bench/durable-kill.mjs. See bench/README.md, "Durable runs: journal overhead and resume time".
+// is lmthing itself without a journal. Writes bench/results/durable.json (unless `steps` is given).
+// The kill -9 figure is bench/durable-kill.mjs. See bench/README.md, "Durable runs: journal
+// overhead and resume time".
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,9 @@ import { startRedis } from '../tests/js/helpers/redis-server.mjs';
 import { check, median, round } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// A step count on the command line is a trial run: its results are printed, not written.
 const STEPS = Number(process.argv[2] ?? 200);
+const WRITE = process.argv[2] === undefined;
 const LONG_STEPS = 1000;
 const RUNS = 5;
 
@@ -95,24 +98,34 @@ function tracked(storage) {
   };
 }
 
+/** Starts a clock; `stop()` gives the wall ms and this process's CPU ms (user + system) since. */
+function clock() {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  return () => {
+    const c = process.cpuUsage(c0);
+    return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 };
+  };
+}
+
 let runIds = 0;
 
 /**
  * One `steps`-step run, journaled to `storage` (none: no journal) or, with `ownEngine`, on an
- * engine created for it as a durable run's is; its wall ms and its journal.
+ * engine created for it as a durable run's is; its wall and CPU ms, and its journal.
  */
 async function timedRun(steps, { storage, ownEngine = false } = {}) {
   const id = `bench-${process.pid}-${++runIds}`;
   const store = storage && tracked(storage);
   modelCalls = toolCalls = 0;
-  const t0 = performance.now();
+  const stop = clock();
   const extra = store ? { durable: { id, storage: store.storage } } : ownEngine ? { engine: await createEngine() } : {};
   const { result, prompt } = await runPrompt(loopFn, { ...configFor(steps), ...extra });
   await checkResult(result, steps, 'live run');
   await store?.settled();
-  const ms = performance.now() - t0;
+  const time = stop();
   check(modelCalls === steps && toolCalls === steps - 1, `live run: ${modelCalls} model calls, ${toolCalls} tool calls`);
-  return { ms, id, journal: prompt.journal };
+  return { ...time, id, journal: prompt.journal };
 }
 
 // ------------------------------------------------------------------------------------ 1. overhead
@@ -132,12 +145,19 @@ async function measureOverhead(variants) {
   }
   // Interleaved, so a load change on the (shared) machine hits every variant alike.
   const samples = new Map(variants.map((v) => [v.name, []]));
-  for (let r = 0; r < RUNS; r++) for (const v of variants) samples.get(v.name).push((await timedRun(STEPS, v.options())).ms);
-  const baseMs = median(samples.get('no journal'));
-  const rows = variants.map((v) => {
-    const ms = median(samples.get(v.name));
-    return { variant: v.name, msPerStep: round(ms / STEPS, 4), ratioToNoJournal: round(ms / baseMs, 3), runMsMedian: round(ms, 1), samplesMs: samples.get(v.name).map((x) => round(x, 1)) };
-  });
+  for (let r = 0; r < RUNS; r++) for (const v of variants) samples.get(v.name).push(await timedRun(STEPS, v.options()));
+  const wall = (name) => median(samples.get(name).map((s) => s.ms));
+  const cpu = (name) => median(samples.get(name).map((s) => s.cpuMs));
+  const rows = variants.map((v) => ({
+    variant: v.name,
+    msPerStep: round(wall(v.name) / STEPS, 4),
+    ratioToNoJournal: round(wall(v.name) / wall('no journal'), 3),
+    cpuMsPerStep: round(cpu(v.name) / STEPS, 4),
+    cpuRatioToNoJournal: round(cpu(v.name) / cpu('no journal'), 3),
+    runMsMedian: round(wall(v.name), 1),
+    samplesMs: samples.get(v.name).map((s) => round(s.ms, 1)),
+    samplesCpuMs: samples.get(v.name).map((s) => round(s.cpuMs, 1)),
+  }));
   return { rows, journal };
 }
 
@@ -161,24 +181,24 @@ async function measureResume() {
     for (const record of records.slice(0, cut)) await store.storage.set(`lmthing:journal:${id}:${String(record.seq).padStart(10, '0')}`, record);
     await store.settled();
     modelCalls = toolCalls = 0;
-    const t0 = performance.now();
+    const stop = clock();
     const { result, prompt } = await resume(id, loopFn, { ...configFor(LONG_STEPS), durable: { storage: store.storage } });
     await checkResult(result, LONG_STEPS, 'resume');
     await store.settled();
-    const ms = performance.now() - t0;
+    const time = stop();
     check(modelCalls === 1 && toolCalls === 0, `resume repeated nothing but the interrupted model call (${modelCalls} model, ${toolCalls} tool calls)`);
     check(prompt.journal.records.length === records.length, 'the resumed run journaled its last turn');
-    return ms;
+    return time;
   }
 
   async function timedReplay() {
     modelCalls = toolCalls = 0;
-    const t0 = performance.now();
+    const stop = clock();
     const { result } = await replay(long.journal, loopFn, configFor(LONG_STEPS));
     await checkResult(result, LONG_STEPS, 'replay');
-    const ms = performance.now() - t0;
+    const time = stop();
     check(modelCalls === 0 && toolCalls === 0, 'replay called no model and no tool');
-    return ms;
+    return time;
   }
 
   const samples = { resume: [], replay: [], live: [] };
@@ -188,21 +208,27 @@ async function measureResume() {
   for (let r = 0; r < RUNS; r++) {
     samples.resume.push(await timedResume());
     samples.replay.push(await timedReplay());
-    samples.live.push((await timedRun(LONG_STEPS)).ms);
+    samples.live.push(await timedRun(LONG_STEPS));
   }
-  const resumeMs = median(samples.resume);
-  const replayMs = median(samples.replay);
+  const summary = (list, perRecord) => {
+    const ms = median(list.map((s) => s.ms));
+    const cpuMs = median(list.map((s) => s.cpuMs));
+    return {
+      msMedian: round(ms, 1),
+      cpuMsMedian: round(cpuMs, 1),
+      ...(perRecord ? { usPerRecord: round((ms * 1000) / perRecord, 2), cpuUsPerRecord: round((cpuMs * 1000) / perRecord, 2) } : {}),
+      samplesMs: list.map((s) => round(s.ms, 1)),
+      samplesCpuMs: list.map((s) => round(s.cpuMs, 1)),
+    };
+  };
   return {
     steps: LONG_STEPS,
     records: records.length,
     recordsReplayedOnResume: cut,
     recordingRunMs: round(long.ms, 1),
-    resumeMsMedian: round(resumeMs, 1),
-    resumeUsPerRecord: round((resumeMs * 1000) / cut, 2),
-    replayMsMedian: round(replayMs, 1),
-    replayUsPerRecord: round((replayMs * 1000) / records.length, 2),
-    liveNoJournalMsMedian: round(median(samples.live), 1),
-    samplesMs: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => round(x, 1))])),
+    resume: summary(samples.resume, cut),
+    replay: summary(samples.replay, records.length),
+    liveNoJournal: summary(samples.live),
   };
 }
 
@@ -211,7 +237,11 @@ async function measureResume() {
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'lmthing-bench-durable-'));
 let redis;
 let redisNote;
+// startRedis() crashes the process (an unhandled spawn 'error') when the executable is missing,
+// rather than rejecting: look for it first.
+const redisServer = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 try {
+  fs.accessSync(redisServer, fs.constants.X_OK);
   redis = await startRedis();
 } catch (err) {
   redisNote = `redis row skipped: redis-server did not start (${err.message.split('\n')[0]})`;
@@ -261,16 +291,17 @@ const table = (rows) => {
 const { rows, journal } = overhead;
 console.log('');
 table([
-  [`${STEPS}-step tool loop`, 'ms/step', 'x no journal', 'run ms'],
-  ...rows.map((o) => [o.variant, o.msPerStep.toFixed(3), o.ratioToNoJournal.toFixed(2), o.runMsMedian.toFixed(1)]),
+  [`${STEPS}-step tool loop`, 'ms/step', 'x no journal', 'cpu ms/step', 'cpu x', 'run ms'],
+  ...rows.map((o) => [o.variant, o.msPerStep.toFixed(3), o.ratioToNoJournal.toFixed(2), o.cpuMsPerStep.toFixed(3), o.cpuRatioToNoJournal.toFixed(2), o.runMsMedian.toFixed(1)]),
 ]);
 console.log(`journal: ${journal.records} records, ${journal.bytes} bytes of JSON (${(journal.bytes / STEPS).toFixed(0)} bytes/step)`);
 console.log('');
+const { resume: res, replay: rep, liveNoJournal: live } = resumed;
 table([
-  [`${resumed.steps}-step run (${resumed.records} records)`, 'ms', 'µs/record'],
-  [`resume after record ${resumed.recordsReplayedOnResume} (1 live model call)`, resumed.resumeMsMedian.toFixed(1), resumed.resumeUsPerRecord.toFixed(1)],
-  [`replay of all ${resumed.records} records`, resumed.replayMsMedian.toFixed(1), resumed.replayUsPerRecord.toFixed(1)],
-  ['the same run live, no journal', resumed.liveNoJournalMsMedian.toFixed(1), ''],
+  [`${resumed.steps}-step run (${resumed.records} records)`, 'ms', 'µs/record', 'cpu ms', 'cpu µs/record'],
+  [`resume after record ${resumed.recordsReplayedOnResume} (1 live model call)`, res.msMedian.toFixed(1), res.usPerRecord.toFixed(1), res.cpuMsMedian.toFixed(1), res.cpuUsPerRecord.toFixed(1)],
+  [`replay of all ${resumed.records} records`, rep.msMedian.toFixed(1), rep.usPerRecord.toFixed(1), rep.cpuMsMedian.toFixed(1), rep.cpuUsPerRecord.toFixed(1)],
+  ['the same run live, no journal', live.msMedian.toFixed(1), '', live.cpuMsMedian.toFixed(1), ''],
 ]);
 console.log('\nbaseline: lmthing without a journal (the AI SDK has no durable mode to compare with)');
 
@@ -294,8 +325,10 @@ const report = {
   resume: resumed,
   seconds: round(seconds, 1),
 };
-fs.mkdirSync(path.join(here, 'results'), { recursive: true });
-const file = path.join(here, 'results', 'durable.json');
-fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`${report.machine.cpu}, ${report.machine.cores} cores, node ${process.version}, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadAfter.map((x) => x.toFixed(2)).join(' ')}, ${seconds.toFixed(1)} s`);
-console.log(`wrote ${path.relative(process.cwd(), file)}`);
+if (WRITE) {
+  fs.mkdirSync(path.join(here, 'results'), { recursive: true });
+  const file = path.join(here, 'results', 'durable.json');
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}

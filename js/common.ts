@@ -7,7 +7,7 @@ export { VirtualClock, realClock } from './clock.js';
 export { configureDefaultEngine, preload } from './default-engine.js';
 export type { HostClock } from './clock.js';
 export { runPrompt } from './prompt/run-prompt.js';
-export { resume, replay, loadJournal } from './durable/api.js';
+export { resume, replay, loadJournal, deleteJournal } from './durable/api.js';
 export type { ResumeConfig, ResumeRunConfig } from './durable/api.js';
 export type { DurableOptions, ResumeDurableOptions } from './durable/durable.js';
 export { durableApprovals } from './durable/approvals.js';

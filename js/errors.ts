@@ -457,14 +457,16 @@ export class TracingError extends LmthingError {
 }
 
 /** The codes of {@link JournalError}. */
-export type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_LEASED' | 'JOURNAL_LEASE_LOST';
+export type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_MISSING' | 'JOURNAL_EXISTS' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_LEASED' | 'JOURNAL_LEASE_LOST' | 'JOURNAL_CONFLICT';
 
 /**
  * A durable run's journal (docs/durable-runs.md) cannot be used: a record is unreadable or out of
  * sequence (`JOURNAL_CORRUPT`, naming the key), there is none for the id (`JOURNAL_MISSING`), a new
  * run would overwrite one (`JOURNAL_EXISTS`), writing it failed (`JOURNAL_WRITE_FAILED`: the run
  * stops before any further effect), another worker holds the run's lease (`JOURNAL_LEASED`) or took
- * it over while this one ran (`JOURNAL_LEASE_LOST`: the run stops). Nothing runs when loading fails.
+ * it over while this one ran (`JOURNAL_LEASE_LOST`: the run stops), or another process wrote the
+ * same record of the run (`JOURNAL_CONFLICT`: two resumes of one run; the later stops before any
+ * further effect). Nothing runs when loading fails.
  */
 export class JournalError extends LmthingError {
   declare readonly code: JournalErrorCode;

@@ -17,8 +17,10 @@ const agent = (project, task) => (ctx) => {
   ctx.defApproval('write', { message: (c) => `Write ${c.args.path}?`,
     options: ['approve', 'deny', 'modify'] });
   ctx.defApproval('delete', { message: (c) => `Delete ${c.args.path}?` }); // approve or deny
-  ctx.defTool('listFiles', 'Lists the project files', noArgs, () => project.list(), { idempotent: true });
-  ctx.defTool('readFile', 'Reads a file', pathArg, ({ path }) => project.read(path), { idempotent: true });
+  ctx.defTool('listFiles', 'Lists the project files', noArgs,
+    () => project.list(), { idempotent: true }); // safe to run again after a reload
+  ctx.defTool('readFile', 'Reads a file', pathArg,
+    ({ path }) => project.read(path), { idempotent: true });
   ctx.defTool('writeFile', 'Writes a whole file', writeArgs,
     ({ path, content }) => project.write(path, content), { approval: 'write' });
   ctx.defTool('deleteFile', 'Deletes a file', pathArg,
@@ -35,9 +37,14 @@ export function startAgent(project, task, { id, resumed, model, signal, onApprov
 }
 // #endregion
 
-/** Deletes the journal of run `id` (its keys hold the id), or every journal when `id` is omitted. */
-export async function forgetJournal(id) {
-  for (const key of await journals.list()) if (id === undefined || key.includes(id)) await journals.delete(key);
+/**
+ * Deletes the journals of ended runs: every key of the demo's database (`lmthing:journal:<id>:…`,
+ * docs/durable-runs.md) but those of run `keep`, the one going on. Called when a run starts and on
+ * a load with nothing to resume, not when a run ends: the library may still be writing its last
+ * keys then (its end status).
+ */
+export async function forgetJournals(keep) {
+  for (const key of await journals.list()) if (keep === undefined || !key.includes(keep)) await journals.delete(key);
 }
 
 /** The source lines between the markers above, for the code panel. */

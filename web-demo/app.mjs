@@ -4,7 +4,7 @@
 // Runs are durable: a reload resumes the unfinished run where it was (a pending dialog comes back).
 import { createOpenAICompatible } from 'lmthing';
 
-import { forgetJournal, shownRegion, startAgent } from './agent.mjs';
+import { forgetJournals, shownRegion, startAgent } from './agent.mjs';
 import { askInDialog } from './approval-dialog.mjs';
 import { highlight } from './code-view.mjs';
 import { demoModel } from './demo-model.mjs';
@@ -112,12 +112,14 @@ function savedRun() {
 
 const saveRun = (run) => localStorage.setItem(SAVED_RUN, JSON.stringify(run));
 
-/** The run is over (finished, failed, stopped or reset): nothing to resume, its journal can go. */
+/** The run is over (finished, failed, stopped or reset): nothing to resume. Its journal goes when the next run starts. */
 function forgetRun(run) {
   if (savedRun()?.id === run.id) localStorage.removeItem(SAVED_RUN);
   $('resume').hidden = true;
-  void forgetJournal(run.id).catch(() => {}); // a leftover journal is only space; the next load clears it
 }
+
+/** Deletes the journals of ended runs (a failure only leaves them for the next time). */
+const forgetEndedRuns = (keep) => void forgetJournals(keep).catch(() => {});
 
 const newRunId = () => `demo-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -182,6 +184,7 @@ async function execute(run, resumed) {
   current = controller;
   const note = resumed ? 'resumed after a reload: earlier steps come from the journal, nothing runs twice' : '';
   setState('running', note);
+  forgetEndedRuns(run.id);
   let steps = 0;
   try {
     const { result } = await startAgent(project, run.task, {
@@ -228,7 +231,7 @@ async function resumeRun(run) {
  */
 function resumeSavedRun() {
   const run = savedRun();
-  if (!run) return void forgetJournal().catch(() => {});
+  if (!run) return forgetEndedRuns();
   $('task').value = run.task;
   showModelChoice(run.model);
   if (run.model.kind === 'demo') return void resumeRun(run);

@@ -68,7 +68,7 @@ export class Project {
   /**
    * A write or delete that a reload cut off (it started, its end is not in the run's journal):
    * `{result}` when the change is in the files (it happened), else undefined (it did not: the
-   * run reports it as interrupted rather than doing it again unasked).
+   * run gives the model an interrupted-call error, and the model decides what to do).
    */
   landed({ toolName, args }) {
     if (toolName === 'writeFile' && this.files.get(args?.path) === args?.content) return { result: `wrote ${args.path}` };

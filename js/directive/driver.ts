@@ -23,7 +23,7 @@ import { useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import { checkReferences, toolPolicyShape, toolPolicyWire, type IdempotenceOption, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import { closeWhenSettled, durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
+import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
@@ -182,9 +182,16 @@ async function start(
     const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
     // An approval nobody can answer here suspends a durable run (saved, to be resumed later).
     const suspend = durable ? () => void durableInfo(durable).suspend() : undefined;
-    const work = new DirectiveRun(engine, config, models, definitions, events, suspend).execute(iterator);
-    closeWhenSettled(durable, work);
-    return await work;
+    let value: unknown;
+    try {
+      value = await new DirectiveRun(engine, config, models, definitions, events, suspend).execute(iterator);
+    } catch (err) {
+      await durable?.close('failed');
+      throw err;
+    }
+    // What the caller sees is in the journal: a process that exits on the result loses nothing.
+    await durable?.close('finished');
+    return value;
   } finally {
     events.close();
   }

@@ -12,7 +12,7 @@ import { promptRun, startRunPrompt, type PromptConfig, type PromptRun } from '..
 import type { DurableStart, ResumeDurableOptions } from './durable.js';
 import type { Journal } from './journal.js';
 
-export { loadJournal } from './journal.js';
+export { deleteJournal, loadJournal } from './journal.js';
 
 /** The config of {@link resume} for a prompt run: the original run's config, with the same `durable.storage`. */
 export type ResumeConfig = Omit<PromptConfig, 'durable'> & { durable: ResumeDurableOptions };

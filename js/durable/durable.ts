@@ -95,15 +95,6 @@ export async function openDurable(where: string, config: { durable?: unknown; en
   return { engine, session: opened, close };
 }
 
-/** Ends `run` by the outcome of `work` (finished or failed; a suspended run was closed by suspend()). */
-export function closeWhenSettled(run: DurableRun | undefined, work: Promise<unknown>): void {
-  if (!run) return;
-  work.then(
-    () => void run.close('finished'),
-    () => void run.close('failed'),
-  );
-}
-
 /** What a durable run adds to `prompt`: its journal and `suspend()`. */
 export function durableInfo(run: DurableRun | undefined) {
   return {

@@ -87,10 +87,17 @@ export class JournalWriter {
   append(record: JournalRecord): Promise<void> {
     this.chain = this.chain.then(async () => {
       if (this.failure) throw this.failure;
+      let written: string | false;
       try {
-        await this.storage.set(recordKey(this.id, record.seq), record);
+        // Only if absent: a second process running the same run (a resume racing another) fails
+        // here, before any effect of its turn, instead of overwriting this run's journal.
+        written = await this.storage.compareAndSet(recordKey(this.id, record.seq), null, record);
       } catch (err) {
         this.failure = new JournalError('JOURNAL_WRITE_FAILED', `durable run "${this.id}": writing journal record ${record.seq} failed: ${err instanceof Error ? err.message : String(err)}`, this.id, { cause: err });
+        throw this.failure;
+      }
+      if (written === false) {
+        this.failure = new JournalError('JOURNAL_CONFLICT', `durable run "${this.id}": journal record ${record.seq} was written by another process running the same run; this one stopped before any further effect (use durable.lease to let one worker at a time run it)`, this.id);
         throw this.failure;
       }
     });
@@ -101,6 +108,23 @@ export class JournalWriter {
   flushed(): Promise<void> {
     return this.chain;
   }
+}
+
+/**
+ * Deletes durable run `id`'s journal from `storage`: its records, its status and stored approval
+ * decisions. Resolves to the number of keys deleted. Do it once the run is over for good.
+ */
+export async function deleteJournal(id: string, storage: StorageAdapter): Promise<number> {
+  checkRunId(id, 'deleteJournal');
+  checkStorage(storage, 'deleteJournal');
+  let deleted = 0;
+  for (const key of await storage.list(`${PREFIX}${id}:`)) {
+    // Another run's id may extend this one's ("a" and "a:b"): only this run's keys.
+    const rest = key.slice(`${PREFIX}${id}:`.length);
+    if (!/^(\d{10}|status|answer:.*)$/.test(rest)) continue;
+    if (await storage.delete(key)) deleted++;
+  }
+  return deleted;
 }
 
 /** Whether `storage` holds any record of run `id`. */

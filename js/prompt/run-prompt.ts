@@ -36,7 +36,7 @@ import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
-import { closeWhenSettled, durableInfo, openDurable, type DurableOptions, type DurableStart } from '../durable/durable.js';
+import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
@@ -305,9 +305,8 @@ export async function startRunPrompt(
   events.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(config.meterProvider ? otelMetrics(config.meterProvider) : undefined));
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined);
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
-  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent });
+  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, durable });
   if (!durable) return { result: run.result, prompt: run.prompt };
-  closeWhenSettled(durable, run.finished);
   const info = durableInfo(durable);
   const prompt = Object.defineProperties(run.prompt, { journal: { get: info.journal, enumerable: true }, suspend: { value: info.suspend } });
   return { result: run.result, prompt };
@@ -332,6 +331,8 @@ interface RunPlace {
   /** A sub-agent: the engine span of the tool call that started it (its run span's parent). */
   parentSpan?: number;
   validateResponse?: ResponseValidation;
+  /** A durable root: its journal is stored (and its lease released) before its result settles. */
+  durable?: DurableRun;
   onEvent?: RunPolicyConfig['onEvent'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
   /** A sub-agent's name in its parent's path. */
@@ -507,8 +508,10 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       },
     });
     // A root's result settles once its tree's event handlers are done.
-    const handled = async () => {
+    const handled = async (ok: boolean) => {
       if (place.parent) return;
+      // What the caller sees is in the journal: a process that exits on the result loses nothing.
+      await place.durable?.close(ok ? 'finished' : 'failed');
       await place.dispatch.drain();
       // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).
       place.tracing?.close().catch(() => {});
@@ -521,14 +524,14 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         finalMetrics = v.metrics;
         over = true;
         cleanup();
-        await handled();
+        await handled(true);
         result.succeed(v.steps, v.usage, v.finishReason, v.text, models.conversation.slice());
         return v;
       },
       async (err: unknown) => {
         over = true;
         cleanup();
-        await handled();
+        await handled(false);
         result.fail(err);
         throw err;
       },

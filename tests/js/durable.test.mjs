@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConfigError, createEngine, durableApprovals, fileStorage, InterruptedError, JournalError, L, loadJournal, memoryStorage, mockModel, redisStorage, replay, run,
+  ConfigError, createEngine, deleteJournal, durableApprovals, fileStorage, InterruptedError, JournalError, L, loadJournal, memoryStorage, mockModel, redisStorage, replay, run,
   ReplayDivergenceError, resume, runPrompt, RunSuspendedError,
 } from '../../dist/node.js';
 import { conversationModel, durableScenario, readToolLog, transcriptOf } from './helpers/durable-scenario.mjs';
@@ -262,8 +262,11 @@ test('durable: a journal that cannot be written stops the run before the next ef
   const ran = [];
   const inner = memoryStorage();
   let writes = 0;
-  const failing = { name: 'flaky', get: (k) => inner.get(k), list: (p) => inner.list(p), delete: (k) => inner.delete(k), compareAndSet: (...a) => inner.compareAndSet(...a),
-    set: async (k, v, o) => { if (++writes > 2) throw new Error('disk full'); return inner.set(k, v, o); } };
+  const full = () => {
+    if (++writes > 2) throw new Error('disk full');
+  };
+  const failing = { name: 'flaky', get: (k) => inner.get(k), list: (p) => inner.list(p), delete: (k) => inner.delete(k),
+    compareAndSet: async (...a) => (full(), inner.compareAndSet(...a)), set: async (k, v, o) => (full(), inner.set(k, v, o)) };
   const fn = (ctx) => {
     ctx.defTool('act', 'Acts', { type: 'object', properties: {} }, () => (ran.push('act'), 'done'));
     ctx.$`Act twice.`;
@@ -422,4 +425,38 @@ test('durable directive run: suspend() saves it and resume continues it', async 
   const second = await resume('dir-suspend', agent, { models: { default: model }, durable: { storage, onInterrupted: () => ({ result: 'waited' }) } });
   assert.equal(second, 'Done waiting.');
   assert.deepEqual(ran, ['wait'], 'the interrupted tool was answered by onInterrupted, not run again');
+});
+
+test('durable: two resumes of one run at once without a lease: the second writer stops with JOURNAL_CONFLICT and no tool runs twice', async () => {
+  const storage = memoryStorage();
+  const ran = [];
+  const fn = (ctx) => {
+    ctx.defApproval('go', { message: 'Go?' });
+    ctx.defTool('act', 'Acts', { type: 'object', properties: {} }, () => (ran.push('act'), 'acted'), { approval: 'go' });
+    ctx.$`Act.`;
+  };
+  const model = () => conversationModelFor([[{ type: 'tool-call', toolCallId: 'a', toolName: 'act', args: {} }], [{ type: 'text', text: 'Acted.' }]]);
+  const first = await runPrompt(fn, { model: model(), durable: { id: 'twice', storage } }); // suspends on the approval
+  await assert.rejects(first.result.text, RunSuspendedError);
+  const [a, b] = await Promise.all([
+    resume('twice', fn, { model: model(), onApproval: () => 'approve', durable: { storage } }),
+    resume('twice', fn, { model: model(), onApproval: () => 'approve', durable: { storage } }),
+  ]);
+  const outcomes = await Promise.allSettled([a.result.text, b.result.text]);
+  const failed = outcomes.filter((o) => o.status === 'rejected');
+  assert.equal(failed.length, 1, 'one of the two stops');
+  assert.equal(failed[0].reason.code, 'JOURNAL_CONFLICT');
+  assert.equal(outcomes.find((o) => o.status === 'fulfilled').value, 'Acted.');
+  assert.deepEqual(ran, ['act'], 'the tool ran once');
+});
+
+test('durable: deleteJournal removes a run\'s records, status and stored decisions, and only that run\'s', async () => {
+  const storage = memoryStorage();
+  const fn = (ctx) => ctx.$`Hi.`;
+  for (const id of ['a', 'a:b']) await (await runPrompt(fn, { model: conversationModelFor([[{ type: 'text', text: 'hello' }]]), durable: { id, storage } })).result.text;
+  const before = (await storage.list('lmthing:journal:a:b:')).length;
+  assert.ok((await deleteJournal('a', storage)) >= 2);
+  await assert.rejects(loadJournal('a', storage), (e) => e.code === 'JOURNAL_MISSING');
+  assert.equal((await storage.list('lmthing:journal:a:b:')).length, before, 'run "a:b" is untouched');
+  assert.equal((await loadJournal('a:b', storage)).records.length > 0, true);
 });

@@ -27,6 +27,8 @@ function launch(port, dir) {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {
+    // A missing binary is a rejection (the caller may skip), not an uncaught error.
+    child.on('error', (err) => reject(new Error(`redis-server could not start: ${err.message}`)));
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
