@@ -7,24 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryStorage, runPrompt } from '../../../dist/node.js';
+import { seeded } from './cross-process.mjs';
 import { durableScenario, readToolLog, repeatedCompletedCalls, transcriptOf } from './durable-scenario.mjs';
 
 /** The scenario's tools that may run twice. */
 const IDEMPOTENT = new Set(['lookup']);
 
 const child = fileURLToPath(new URL('./durable-child.mjs', import.meta.url));
-
-/** A seeded PRNG (mulberry32): the kill moments are the same on every run of the test. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs the child to its end, or (with `killAt`) kills it with SIGKILL once its journal holds
@@ -69,7 +58,7 @@ export async function baseline() {
  */
 export async function killTrials({ points, seed = 20 }) {
   const base = await baseline();
-  const next = random(seed);
+  const next = seeded(seed); // the kill moments are the same on every run
   const trials = [];
   for (let i = 0; i < points; i++) {
     const dir = mkdtempSync(join(tmpdir(), 'lmthing-durable-kill-'));
