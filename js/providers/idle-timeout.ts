@@ -59,7 +59,8 @@ export class IdleWatch {
   /** Content arrived: the idle period starts again. */
   touch(): void {
     if (this.stopped || this.timedOut) return;
-    this.deadline = Date.now() + this.ms;
+    // The monotonic clock: a wall-clock step (NTP) must neither fire nor delay the timeout.
+    this.deadline = performance.now() + this.ms;
     if (this.timer === undefined) this.arm(this.ms);
   }
 
@@ -88,7 +89,7 @@ export class IdleWatch {
   private check(): void {
     this.timer = undefined;
     if (this.stopped) return;
-    const left = this.deadline - Date.now();
+    const left = this.deadline - performance.now();
     if (left > 0) {
       this.arm(left);
       return;

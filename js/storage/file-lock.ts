@@ -57,7 +57,7 @@ export class KeyLocks {
 
   private async take(path: string): Promise<void> {
     const content = `${process.pid} ${this.host} ${randomBytes(8).toString('hex')}`;
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = performance.now() + this.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       if (await this.createExclusive(path, content)) return;
       const holder = await readFile(path, 'utf8').catch(() => '');
@@ -65,7 +65,7 @@ export class KeyLocks {
         await this.breakStale(path, holder);
         continue;
       }
-      if (Date.now() >= deadline) throw new LockTimeout(describeHolder(holder));
+      if (performance.now() >= deadline) throw new LockTimeout(describeHolder(holder));
       await delay(Math.min(2 ** Math.min(attempt, 5), 25) * (0.5 + Math.random()));
     }
   }
