@@ -4,6 +4,8 @@
 // Cold start = navigation start → the first mock result in the page (performance.now() there).
 // Size = gzip -9 of what the page downloads (JS bundle, plus the wasm for lmthing); the files are
 // served gzip-compressed, as a production server or CDN would.
+// Node cold start: the same two apps (lmthing from dist/node.js), each run in a fresh `node` process;
+// process start → the first mock result (performance.now() in the process).
 //
 //   node bench/browser-cold-start.mjs [RUNS]      # default 7; writes bench/results/browser-cold-start.json
 //   LMTHING_DIST=/other/dist node bench/browser-cold-start.mjs   # another build of the package (before/after)
@@ -16,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
 
 import { launchChromium } from '../tests/js/helpers/chromium.mjs';
 import { check, median, round } from './lib.mjs';
@@ -44,6 +47,18 @@ const apps = {
     const result = await generateText({ model, prompt: 'Say hello' });
     window.benchDone = { text: result.text, ms: performance.now() };
   `,
+};
+
+// The same apps for Node: ESM evaluated with the repository as cwd, so 'ai' resolves from node_modules.
+const nodeApps = {
+  lmthing: `
+    import { runPrompt, mockModel } from ${JSON.stringify(join(dist, 'node.js'))};
+    const { result } = await runPrompt((ctx) => { ctx.$\`Say hello\`; }, { model: mockModel([{ type: 'text', text: 'hello' }]) });
+    const text = await result.text;
+    console.log(JSON.stringify({ text, ms: performance.now() }));
+    process.exit(0);
+  `,
+  'ai-sdk': apps['ai-sdk'].replace('window.benchDone = { text: result.text, ms: performance.now() };', 'console.log(JSON.stringify({ text: result.text, ms: performance.now() })); process.exit(0);'),
 };
 
 /** Bundles one app into `dir` (minified, browser platform); returns the files the page loads. */
@@ -121,9 +136,22 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const cold = Object.fromEntries(Object.entries(coldMs).map(([name, xs]) => [name, { medianMs: round(median(xs), 1), minMs: round(Math.min(...xs), 1), runs: xs.map((x) => round(x, 1)) }]));
+// Node: fresh processes, the two apps alternating. performance.now() counts from process start.
+const nodeMs = Object.fromEntries(Object.keys(nodeApps).map((name) => [name, []]));
+for (let i = 0; i < RUNS; i++) {
+  for (const [name, code] of Object.entries(nodeApps)) {
+    const done = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', code], { cwd: root, encoding: 'utf8' }));
+    check(done.text === 'hello', `node ${name}: result ${JSON.stringify(done.text)}, expected "hello"`);
+    nodeMs[name].push(done.ms);
+  }
+}
+
+const stats = (xs) => ({ medianMs: round(median(xs), 1), minMs: round(Math.min(...xs), 1), runs: xs.map((x) => round(x, 1)) });
+const nodeCold = Object.fromEntries(Object.entries(nodeMs).map(([name, xs]) => [name, stats(xs)]));
+const cold = Object.fromEntries(Object.entries(coldMs).map(([name, xs]) => [name, stats(xs)]));
 const ratios = {
   coldStart: round(cold.lmthing.medianMs / cold['ai-sdk'].medianMs, 2),
+  nodeColdStart: round(nodeCold.lmthing.medianMs / nodeCold['ai-sdk'].medianMs, 2),
   size: round(sizes.lmthing.totalGzipKb / sizes['ai-sdk'].totalGzipKb, 2),
 };
 
@@ -133,11 +161,12 @@ for (const name of Object.keys(apps)) {
   console.log(`${name.padEnd(10)} ${String(cold[name].medianMs).padStart(10)} / ${String(cold[name].minMs).padEnd(18)} ${sizes[name].totalGzipKb}`);
 }
 console.log(`lmthing wasm alone: ${sizes.lmthing.files['lmthing_core.wasm'].rawKb} KB raw, ${sizes.lmthing.files['lmthing_core.wasm'].gzipKb} KB gzip`);
-console.log(`ratios lmthing / AI SDK: cold start ${ratios.coldStart}, size ${ratios.size}`);
+console.log(`node cold start (fresh process → first result, median / min): lmthing ${nodeCold.lmthing.medianMs} / ${nodeCold.lmthing.minMs} ms, AI SDK ${nodeCold['ai-sdk'].medianMs} / ${nodeCold['ai-sdk'].minMs} ms`);
+console.log(`ratios lmthing / AI SDK: cold start ${ratios.coldStart}, node cold start ${ratios.nodeColdStart}, size ${ratios.size}`);
 
 const results = {
   date: new Date().toISOString(), node: process.version, chromium: chromiumVersion, cores: os.cpus().length, loadavg: os.loadavg(),
   versions: { ai: require('ai/package.json').version, esbuild: require('esbuild/package.json').version },
-  dist, runs: RUNS, coldStart: cold, sizes, ratios,
+  dist, runs: RUNS, coldStart: cold, nodeColdStart: nodeCold, sizes, ratios,
 };
 if (!process.env.LMTHING_DIST) writeFileSync(join(root, 'bench/results/browser-cold-start.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -1,11 +1,13 @@
 // Parallel fan-out: 1,000 directive branches x 3 replies each with a 20 ms model, vs the same
 // fan-out written with plain Promise.all over the AI SDK's generateText (each worker keeps its own
-// message list). Ideal wall time: 3 x 20 ms = 60 ms.
+// message list). Ideal wall time: 3 x 20 ms = 60 ms. A second setup, 10,000 branches x 1 reply
+// (ideal 20 ms), shows how both scale with the number of branches.
 //
 //   node bench/fanout.mjs        (after `bash scripts/build.sh`; needs the `ai` devDependency)
 //
-// Each contender runs in its own node process so its peak RSS (process.resourceUsage().maxRSS) is
-// its own. Writes bench/results/fanout.json. See bench/README.md, "Parallel fan-out".
+// Each contender runs in its own node process per setup, so its peak RSS
+// (process.resourceUsage().maxRSS) is its own. Writes bench/results/fanout.json.
+// See bench/README.md, "Parallel fan-out".
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,18 +17,18 @@ import { fileURLToPath } from 'node:url';
 import { check, median, round, sleep } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BRANCHES = 1000;
-const REPLIES = 3;
 const DELAY_MS = 20;
-const WARMUP = 2;
-const RUNS = 7;
-const IDEAL_MS = REPLIES * DELAY_MS;
+// The 10k row is ~10x the work per run, so it gets fewer runs.
+const SETUPS = {
+  '1000x3': { branches: 1000, replies: 3, warmup: 2, runs: 7 },
+  '10000x1': { branches: 10000, replies: 1, warmup: 1, runs: 3 },
+};
 
 const question = (worker, round) => `Question ${round} for worker ${worker}`;
 
 // ------------------------------------------------------------------------------------ lmthing
 
-async function lmthingContender() {
+async function lmthingContender({ branches, replies }) {
   const { run, L } = await import('../dist/node.js');
   let calls = 0;
   // Like the AI SDK's mock, this model keeps no copy of its requests (mockModel records deep copies).
@@ -41,7 +43,7 @@ async function lmthingContender() {
   };
   const worker = (i) => function* () {
     let last;
-    for (let r = 0; r < REPLIES; r++) {
+    for (let r = 0; r < replies; r++) {
       yield* L.user`${question(i, r)}`;
       last = yield* L.reply;
     }
@@ -51,18 +53,18 @@ async function lmthingContender() {
     calls = 0;
     const t0 = performance.now();
     const results = await run(function* () {
-      return yield* L.branch(Array.from({ length: BRANCHES }, (_, i) => worker(i)));
+      return yield* L.branch(Array.from({ length: branches }, (_, i) => worker(i)));
     }, { models: { default: model } });
     const ms = performance.now() - t0;
-    check(results.length === BRANCHES && results[7] === `answer to ${question(7, REPLIES - 1)}`, 'lmthing results');
-    check(calls === BRANCHES * REPLIES, `lmthing made ${calls} model calls`);
+    check(results.length === branches && results[7] === `answer to ${question(7, replies - 1)}`, 'lmthing results');
+    check(calls === branches * replies, `lmthing made ${calls} model calls`);
     return ms;
   };
 }
 
 // ------------------------------------------------------------------------------------ AI SDK
 
-async function aiContender() {
+async function aiContender({ branches, replies }) {
   const { generateText } = await import('ai');
   const aiTest = await import('ai/test');
   const MockLanguageModel = aiTest.MockLanguageModelV4 ?? aiTest.MockLanguageModelV3;
@@ -79,7 +81,7 @@ async function aiContender() {
   const worker = async (i) => {
     const messages = [];
     let last;
-    for (let r = 0; r < REPLIES; r++) {
+    for (let r = 0; r < replies; r++) {
       messages.push({ role: 'user', content: question(i, r) });
       const result = await generateText({ model, messages });
       messages.push(...result.response.messages);
@@ -90,27 +92,49 @@ async function aiContender() {
   return async () => {
     calls = 0;
     const t0 = performance.now();
-    const results = await Promise.all(Array.from({ length: BRANCHES }, (_, i) => worker(i)));
+    const results = await Promise.all(Array.from({ length: branches }, (_, i) => worker(i)));
     const ms = performance.now() - t0;
-    check(results.length === BRANCHES && results[7] === `answer to ${question(7, REPLIES - 1)}`, 'ai results');
-    check(calls === BRANCHES * REPLIES, `ai made ${calls} model calls`);
+    check(results.length === branches && results[7] === `answer to ${question(7, replies - 1)}`, 'ai results');
+    check(calls === branches * replies, `ai made ${calls} model calls`);
     return ms;
   };
 }
 
 // ------------------------------------------------------------------------------------ child
 
-async function child(name) {
-  const once = await (name === 'lmthing' ? lmthingContender() : aiContender());
+async function child(name, setup) {
+  const once = await (name === 'lmthing' ? lmthingContender(setup) : aiContender(setup));
   const rssBeforeKiB = Math.round(process.memoryUsage().rss / 1024);
-  for (let w = 0; w < WARMUP; w++) await once();
+  for (let w = 0; w < setup.warmup; w++) await once();
   const samples = [];
-  for (let r = 0; r < RUNS; r++) samples.push(await once());
+  for (let r = 0; r < setup.runs; r++) samples.push(await once());
   process.stdout.write(JSON.stringify({ samples, rssBeforeKiB, maxRssKiB: process.resourceUsage().maxRSS }));
 }
 
+/** Runs both contenders of one setup, each in a process of its own; returns the report's figures. */
+function measure(setup) {
+  const idealMs = setup.replies * DELAY_MS;
+  const results = {};
+  for (const name of ['lmthing', 'ai']) {
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name, setup.key], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    results[name] = JSON.parse(out);
+  }
+  const med = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v.samples)]));
+  const mib = (kib) => round(kib / 1024, 1);
+  return {
+    setup: { branches: setup.branches, repliesPerBranch: setup.replies, modelDelayMs: DELAY_MS, idealMs, warmup: setup.warmup, runs: setup.runs },
+    wallMsMedian: { lmthing: round(med.lmthing, 1), ai: round(med.ai, 1) },
+    ratioLmthingOverAi: round(med.lmthing / med.ai, 3),
+    wallOverIdeal: { lmthing: round(med.lmthing / idealMs, 2), ai: round(med.ai / idealMs, 2) },
+    peakRssMiB: { lmthing: mib(results.lmthing.maxRssKiB), ai: mib(results.ai.maxRssKiB) },
+    peakRssRatioLmthingOverAi: round(results.lmthing.maxRssKiB / results.ai.maxRssKiB, 3),
+    rssBeforeRunsMiB: { lmthing: mib(results.lmthing.rssBeforeKiB), ai: mib(results.ai.rssBeforeKiB) },
+    samplesWallMs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.samples.map((x) => round(x, 1))])),
+  };
+}
+
 if (process.argv[2] === '--child') {
-  await child(process.argv[3]);
+  await child(process.argv[3], { key: process.argv[4], ...SETUPS[process.argv[4]] });
 } else {
   const require = createRequire(import.meta.url);
   const aiVersion = require('ai/package.json').version;
@@ -118,21 +142,21 @@ if (process.argv[2] === '--child') {
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {}
-  console.log(`fan-out: ${BRANCHES} branches x ${REPLIES} replies, ${DELAY_MS} ms model (ideal ${IDEAL_MS} ms); ${WARMUP} warm-ups + median of ${RUNS}, one process per contender`);
   const loadBefore = os.loadavg();
-  const results = {};
-  for (const name of ['lmthing', 'ai']) {
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    results[name] = JSON.parse(out);
+  const rows = [['measure', 'lmthing', `ai ${aiVersion}`, 'lmthing / ai']];
+  const measured = {};
+  for (const [key, setup] of Object.entries(SETUPS)) {
+    const ideal = setup.replies * DELAY_MS;
+    console.log(`fan-out: ${setup.branches} branches x ${setup.replies} replies, ${DELAY_MS} ms model (ideal ${ideal} ms); ${setup.warmup} warm-ups + median of ${setup.runs}, one process per contender`);
+    const m = (measured[key] = measure({ key, ...setup }));
+    const label = `${setup.branches} x ${setup.replies}`;
+    rows.push(
+      [`${label}: wall ms (median of ${setup.runs}; ideal ${ideal})`, m.wallMsMedian.lmthing.toFixed(1), m.wallMsMedian.ai.toFixed(1), m.ratioLmthingOverAi.toFixed(2)],
+      [`${label}: wall / ideal`, m.wallOverIdeal.lmthing.toFixed(2), m.wallOverIdeal.ai.toFixed(2), ''],
+      [`${label}: peak RSS MiB (process)`, m.peakRssMiB.lmthing.toFixed(1), m.peakRssMiB.ai.toFixed(1), m.peakRssRatioLmthingOverAi.toFixed(2)],
+      [`${label}: RSS MiB before the runs`, m.rssBeforeRunsMiB.lmthing.toFixed(1), m.rssBeforeRunsMiB.ai.toFixed(1), ''],
+    );
   }
-  const med = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v.samples)]));
-  const rows = [
-    ['measure', 'lmthing', `ai ${aiVersion}`, 'lmthing / ai'],
-    [`wall ms (median of ${RUNS}; ideal ${IDEAL_MS})`, med.lmthing.toFixed(1), med.ai.toFixed(1), (med.lmthing / med.ai).toFixed(2)],
-    ['wall / ideal', (med.lmthing / IDEAL_MS).toFixed(2), (med.ai / IDEAL_MS).toFixed(2), ''],
-    ['peak RSS MiB (process)', (results.lmthing.maxRssKiB / 1024).toFixed(1), (results.ai.maxRssKiB / 1024).toFixed(1), (results.lmthing.maxRssKiB / results.ai.maxRssKiB).toFixed(2)],
-    ['RSS MiB before the runs', (results.lmthing.rssBeforeKiB / 1024).toFixed(1), (results.ai.rssBeforeKiB / 1024).toFixed(1), ''],
-  ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log('');
   for (const [i, r] of rows.entries()) {
@@ -152,12 +176,9 @@ if (process.argv[2] === '--child') {
       loadavg1mAfter: round(os.loadavg()[0], 2),
     },
     versions: { commit, ai: aiVersion },
-    setup: { branches: BRANCHES, repliesPerBranch: REPLIES, modelDelayMs: DELAY_MS, idealMs: IDEAL_MS, warmup: WARMUP, runs: RUNS },
-    wallMsMedian: { lmthing: round(med.lmthing, 1), ai: round(med.ai, 1) },
-    ratioLmthingOverAi: round(med.lmthing / med.ai, 3),
-    peakRssMiB: { lmthing: round(results.lmthing.maxRssKiB / 1024, 1), ai: round(results.ai.maxRssKiB / 1024, 1) },
-    rssBeforeRunsMiB: { lmthing: round(results.lmthing.rssBeforeKiB / 1024, 1), ai: round(results.ai.rssBeforeKiB / 1024, 1) },
-    samplesWallMs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.samples.map((x) => round(x, 1))])),
+    // The 1,000 x 3 row at the top level, as before; the 10,000 x 1 row under its own key.
+    ...measured['1000x3'],
+    branches10000x1: measured['10000x1'],
   };
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   const file = path.join(here, 'results', 'fanout.json');

@@ -1,5 +1,5 @@
 // Step overhead of lmthing's agent loop vs the Vercel AI SDK's generateText, with scripted
-// zero-latency models, plus a concurrency run with 20 ms models.
+// zero-latency models (a 100-step and a 1,000-step tool loop), plus a concurrency run with 20 ms models.
 //
 //   node bench/step-overhead.mjs        (after `bash scripts/build.sh`; needs the `ai` devDependency)
 //
@@ -35,6 +35,8 @@ const STEPS = 100; // tool-call steps; one more step answers text
 const MAX_STEPS = STEPS + 1;
 const WARMUP = 2;
 const RUNS = 15;
+const LONG_STEPS = 1000; // part 1b: is the cost per step flat in the length of the run?
+const LONG_RUNS = 5;
 const CONC = 200; // concurrent runs in part 2
 const CONC_DELAY_MS = 20;
 const CONC_RUNS = 5;
@@ -201,6 +203,27 @@ for (let r = 0; r < RUNS; r++) {
 const perStep = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 
 // ---------------------------------------------------------------------------------------------
+// Part 1b: the same loop with LONG_STEPS tool calls (bare lmthing model vs the AI SDK). A cost per
+// step that grows with the conversation shows up as a higher ms/step than at STEPS steps.
+
+const longContenders = {
+  lmthing: () => runLmthing(lmthingBareModel(LONG_STEPS), LONG_STEPS, LONG_STEPS + 1),
+  ai: () => runAi(LONG_STEPS, LONG_STEPS + 1),
+};
+console.log(`long loop: ${LONG_STEPS}-step tool loop, 1 warm-up + ${LONG_RUNS} alternating runs each`);
+for (const [name, fn] of Object.entries(longContenders)) await withTimeout(fn(), `${name} long warm-up`);
+const longSamples = { lmthing: [], ai: [] };
+for (let r = 0; r < LONG_RUNS; r++) {
+  const order = Object.entries(longContenders);
+  if (r % 2) order.reverse();
+  for (const [name, fn] of order) {
+    const { ms, steps } = await withTimeout(fn(), `${name} long run ${r + 1}`);
+    longSamples[name].push(ms / steps);
+  }
+}
+const longPerStep = { lmthing: median(longSamples.lmthing), ai: median(longSamples.ai) };
+
+// ---------------------------------------------------------------------------------------------
 // Part 2: CONC concurrent 2-step runs with a CONC_DELAY_MS model
 
 async function concLmthing() {
@@ -245,6 +268,20 @@ const rows = [
     (perStep.lmthing / perStep.ai).toFixed(2),
   ],
   [
+    `ms per step, ${LONG_STEPS}-step loop (median of ${LONG_RUNS})`,
+    longPerStep.lmthing.toFixed(3),
+    '',
+    longPerStep.ai.toFixed(3),
+    (longPerStep.lmthing / longPerStep.ai).toFixed(2),
+  ],
+  [
+    `  ${LONG_STEPS} / ${STEPS} steps, ms per step`,
+    (longPerStep.lmthing / perStep.lmthing).toFixed(2),
+    '',
+    (longPerStep.ai / perStep.ai).toFixed(2),
+    '',
+  ],
+  [
     `wall ms, ${CONC} concurrent 2-step runs @ ${CONC_DELAY_MS} ms (ideal ${idealMs}, median of ${CONC_RUNS})`,
     concMedian.lmthing.toFixed(1),
     '(same run)',
@@ -287,6 +324,17 @@ const out = {
     ratioLmthingOverAi: round(perStep.lmthing / perStep.ai, 3),
     ratioLmthingMockModelOverAi: round(perStep['lmthing (mockModel)'] / perStep.ai, 3),
     samplesMsPerStep: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => round(x))])),
+  },
+  longToolLoop: {
+    steps: LONG_STEPS + 1,
+    toolCalls: LONG_STEPS,
+    warmup: 1,
+    runs: LONG_RUNS,
+    msPerStepMedian: { lmthing: round(longPerStep.lmthing), ai: round(longPerStep.ai) },
+    ratioLmthingOverAi: round(longPerStep.lmthing / longPerStep.ai, 3),
+    // ms/step at LONG_STEPS over ms/step at STEPS (bare lmthing model): 1 = flat
+    flatness: { lmthing: round(longPerStep.lmthing / perStep.lmthing, 3), ai: round(longPerStep.ai / perStep.ai, 3) },
+    samplesMsPerStep: { lmthing: longSamples.lmthing.map((x) => round(x)), ai: longSamples.ai.map((x) => round(x)) },
   },
   concurrency: {
     runs: CONC,
