@@ -16,7 +16,7 @@ using lmthing::protocol::json;
 namespace {
 
 json nested_array(int depth) {
-  // Parsing is iterative in nlohmann::json, so this never recurses.
+  // Parsing is iterative in lmthing::Json, so this never recurses.
   return json::parse(std::string(static_cast<std::size_t>(depth), '[') + "1" + std::string(static_cast<std::size_t>(depth), ']'));
 }
 

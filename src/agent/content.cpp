@@ -2,7 +2,7 @@
 
 namespace lmthing::agent {
 
-std::string text_of(const nlohmann::json& content) {
+std::string text_of(const lmthing::Json& content) {
   if (content.is_string()) return content.get<std::string>();
   std::string text;
   if (content.is_array())

@@ -4,12 +4,12 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::agent {
 
 // The concatenated text parts of `content` (an array of parts, or a plain string).
-std::string text_of(const nlohmann::json& content);
+std::string text_of(const lmthing::Json& content);
 
 // The text inside the first ``` fence (after its info line) up to the last ```, or `text` itself
 // when there is no such fence.

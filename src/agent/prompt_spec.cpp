@@ -43,12 +43,12 @@ void read_definitions(const FieldReader& spec, prompt::Definitions& definitions)
       FieldReader item((*variables)[i], at("variables", i));
       const std::string name = item.string("name");
       if (item.has("data")) {
-        // defData arrives as JSON text so that the user's key order survives (nlohmann::json sorts keys).
+        // defData arrives as JSON text so that the user's key order survives (lmthing::Json sorts keys).
         // Parsed with the engine's depth limit: a deeper value fails the run with LIMIT_EXCEEDED.
-        nlohmann::ordered_json data;
+        lmthing::Json data;
         try {
-          data = protocol::parse_limited<nlohmann::ordered_json>(*item.optional_string("data"), "defData value \"" + name + "\"");
-        } catch (const nlohmann::json::parse_error&) {
+          data = protocol::parse_limited<lmthing::Json>(*item.optional_string("data"), "defData value \"" + name + "\"");
+        } catch (const lmthing::Json::parse_error&) {
           item.fail("\"data\" is not valid JSON text");
         }
         std::string yaml = prompt::toYaml(data);

@@ -6,13 +6,13 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 #include "schema/validator.hpp"
 
 namespace lmthing::agent {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 struct ToolSpec {
   std::string name;

@@ -14,7 +14,7 @@
 
 namespace lmthing::directive {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 struct Tag {
   std::string id;

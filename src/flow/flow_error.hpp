@@ -10,14 +10,14 @@
 namespace lmthing::flow {
 
 inline protocol::WireError flow_error(const std::string& kind, const std::string& code, std::string message,
-                                      nlohmann::json extra = nlohmann::json::object()) {
+                                      lmthing::Json extra = lmthing::Json::object()) {
   extra["code"] = code;
   return protocol::WireError{kind, std::move(message), std::move(extra)};
 }
 
 // An error as a `cause` field: {kind, message, code?}.
-inline nlohmann::json cause_of(const protocol::WireError& error) {
-  nlohmann::json cause = error.extra.is_object() ? error.extra : nlohmann::json::object();
+inline lmthing::Json cause_of(const protocol::WireError& error) {
+  lmthing::Json cause = error.extra.is_object() ? error.extra : lmthing::Json::object();
   cause["kind"] = error.kind;
   cause["message"] = error.message;
   return cause;

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::observe {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 enum class MetricType { Counter, Histogram, Gauge };
 // How recordings combine: counters add, gauges keep the last (or add, or keep the max/min),

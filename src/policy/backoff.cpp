@@ -31,10 +31,10 @@ double retry_delay(const BackoffConfig& config, int attempt, std::optional<doubl
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what, const nlohmann::json& got) { throw std::invalid_argument("backoff: " + what + ", got " + got.dump()); }
+[[noreturn]] void bad(const std::string& what, const lmthing::Json& got) { throw std::invalid_argument("backoff: " + what + ", got " + got.dump()); }
 
 // Reads an optional finite number; `expected` describes the accepted values for the error message.
-std::optional<double> number_field(const nlohmann::json& spec, const char* key, const std::string& expected, bool (*ok)(double)) {
+std::optional<double> number_field(const lmthing::Json& spec, const char* key, const std::string& expected, bool (*ok)(double)) {
   const auto it = spec.find(key);
   if (it == spec.end()) return std::nullopt;
   if (!it->is_number() || !std::isfinite(it->get<double>()) || !ok(it->get<double>())) bad(std::string("'") + key + "' must be " + expected, *it);
@@ -43,7 +43,7 @@ std::optional<double> number_field(const nlohmann::json& spec, const char* key, 
 
 }  // namespace
 
-BackoffConfig parse_backoff(const nlohmann::json& spec) {
+BackoffConfig parse_backoff(const lmthing::Json& spec) {
   if (!spec.is_object()) bad("expected an object {backoff, baseDelay, maxDelay, jitter}", spec);
   BackoffConfig config;
   if (const auto it = spec.find("backoff"); it != spec.end()) {

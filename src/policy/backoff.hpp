@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 #include "runtime/random.hpp"
 
@@ -42,6 +42,6 @@ double retry_delay(const BackoffConfig& config, int attempt, std::optional<doubl
 // optional (defaults as in BackoffConfig, except that when only one of baseDelay/maxDelay is given
 // the other default yields to it) and unknown keys are ignored, so the object can be embedded in a
 // larger retry policy. Throws std::invalid_argument naming the field and the accepted values.
-BackoffConfig parse_backoff(const nlohmann::json& spec);
+BackoffConfig parse_backoff(const lmthing::Json& spec);
 
 }  // namespace lmthing::policy

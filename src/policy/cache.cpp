@@ -7,6 +7,7 @@
 // budget, rate, breaker, timeout and the op. A model hit is replayed to the host (`model.replay`),
 // which streams its text and keeps its copy of the conversation as if the model had answered.
 #include "pipeline/registry.hpp"
+#include "protocol/json_text.hpp"
 #include "state/cache_store.hpp"
 #include "state/sha256.hpp"
 #include "state/storage_client.hpp"
@@ -136,7 +137,8 @@ class CacheInterceptor : public pipeline::Interceptor {
                                  json::object()});
       key = generated.is_string() ? generated.get<std::string>() : generated.dump();
     } else {
-      key = call.kind == CallKind::Model ? state::sha256_hex(subject.dump()) : subject.dump();
+      // Canonical text: the same arguments in another key order hit the same entry.
+      key = call.kind == CallKind::Model ? state::sha256_hex(protocol::canonical_dump(subject)) : protocol::canonical_dump(subject);
     }
     if (key.size() > kLongKey) key = "#" + state::sha256_hex(key);
     co_return (call.kind == CallKind::Model ? "model:" : "tool:" + call.target + ":") + key;

@@ -10,11 +10,11 @@ namespace lmthing::policy {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what, const nlohmann::json& got) {
+[[noreturn]] void bad(const std::string& what, const lmthing::Json& got) {
   throw std::invalid_argument("circuitBreaker: " + what + ", got " + got.dump());
 }
 
-int count_field(const nlohmann::json& spec, const char* key, int fallback) {
+int count_field(const lmthing::Json& spec, const char* key, int fallback) {
   const auto it = spec.find(key);
   if (it == spec.end()) return fallback;
   const double v = it->is_number() ? it->get<double>() : 0;
@@ -25,7 +25,7 @@ int count_field(const nlohmann::json& spec, const char* key, int fallback) {
 
 }  // namespace
 
-CircuitBreakerConfig parse_circuit_breaker(const nlohmann::json& spec) {
+CircuitBreakerConfig parse_circuit_breaker(const lmthing::Json& spec) {
   if (!spec.is_object()) bad("expected an object {failureThreshold, resetTimeout, halfOpenRequests}", spec);
   CircuitBreakerConfig config;
   config.failure_threshold = count_field(spec, "failureThreshold", config.failure_threshold);

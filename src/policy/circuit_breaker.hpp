@@ -5,7 +5,7 @@
 
 #include <functional>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::policy {
 
@@ -17,7 +17,7 @@ struct CircuitBreakerConfig {
 
 // Parses {failureThreshold, resetTimeout, halfOpenRequests}; fields optional (defaults above), unknown
 // keys ignored. Throws std::invalid_argument naming the field and the accepted values.
-CircuitBreakerConfig parse_circuit_breaker(const nlohmann::json& spec);
+CircuitBreakerConfig parse_circuit_breaker(const lmthing::Json& spec);
 
 enum class CircuitState { Closed, Open, HalfOpen };
 const char* to_string(CircuitState state) noexcept;  // "closed", "open", "half-open"

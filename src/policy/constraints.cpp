@@ -8,7 +8,7 @@
 
 namespace lmthing::policy {
 
-using nlohmann::json;
+using json = lmthing::Json;
 
 namespace {
 

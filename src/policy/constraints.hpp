@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 #include "policy/rate_limiter.hpp"
 #include "protocol/messages.hpp"
@@ -37,7 +37,7 @@ struct Constraint {
 };
 
 // Parses one definition {name, type, ...config}. Throws std::invalid_argument naming the field.
-Constraint parse_constraint(const nlohmann::json& spec);
+Constraint parse_constraint(const lmthing::Json& spec);
 
 const char* to_string(Constraint::Type type) noexcept;
 
@@ -57,7 +57,7 @@ class Ledger {
   // Counts a model call's usage ({inputTokens, outputTokens, embeddingTokens}) made with `model_id`.
   // Returns the events to report: a `constraint-warning` when a warn level is crossed, a
   // `constraint-exceeded` when a max is crossed (each once per constraint).
-  std::vector<nlohmann::json> record_usage(const std::string& model_id, const nlohmann::json& usage, double now_ms);
+  std::vector<lmthing::Json> record_usage(const std::string& model_id, const lmthing::Json& usage, double now_ms);
 
   // The first constraint with onExceeded 'stop' that forbids starting another call, if any.
   std::optional<Violation> blocking(double now_ms) const;
@@ -75,7 +75,7 @@ class Ledger {
   double reserve_slot(const std::string& scope, double now_ms, std::optional<Violation>& refused);
 
   // Running totals, for checkConstraints() and the run's result.
-  nlohmann::json totals(double now_ms) const;
+  lmthing::Json totals(double now_ms) const;
 
  private:
   std::optional<Violation> over(const Constraint& c, double now_ms) const;

@@ -9,7 +9,7 @@
 
 namespace lmthing::policy {
 
-FallbackPolicy parse_fallback(const nlohmann::json& spec, const std::string& what) {
+FallbackPolicy parse_fallback(const lmthing::Json& spec, const std::string& what) {
   protocol::FieldReader config(spec, what);
   FallbackPolicy policy;
   const auto strategy = config.choice("strategy", {"cascade", "alternative", "default"});

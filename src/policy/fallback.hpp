@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 #include "protocol/messages.hpp"
 
@@ -24,7 +24,7 @@ struct FallbackPolicy {
   // alternative: per-tool lists instead ({searchAPI: [searchBackup, searchCache]}); a tool not listed
   // falls back to `tools`.
   std::map<std::string, std::vector<std::string>> per_tool;
-  nlohmann::json value;  // default: the stand-in result
+  lmthing::Json value;  // default: the stand-in result
   bool log = false;      // default: also report the substitution as a warning log event
   // Errors (kind, code or message substring) that trigger the fallback besides the retryable ones
   // (cascade); for alternative/default, when non-empty, ONLY these trigger it.
@@ -33,7 +33,7 @@ struct FallbackPolicy {
 
 // Parses {strategy: 'cascade'|'alternative'|'default', models, retryDelay, maxAttempts | tools,
 // alternatives | value, log, errors}. Throws protocol::ProtocolError naming `what` and the field.
-FallbackPolicy parse_fallback(const nlohmann::json& spec, const std::string& what);
+FallbackPolicy parse_fallback(const lmthing::Json& spec, const std::string& what);
 
 // The alternative tools of `tool` under `policy`, in order.
 const std::vector<std::string>& alternatives_of(const FallbackPolicy& policy, const std::string& tool);

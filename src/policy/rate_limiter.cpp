@@ -10,11 +10,11 @@ namespace lmthing::policy {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what, const nlohmann::json& got) {
+[[noreturn]] void bad(const std::string& what, const lmthing::Json& got) {
   throw std::invalid_argument("rateLimit: " + what + ", got " + got.dump());
 }
 
-const nlohmann::json& required(const nlohmann::json& spec, const char* key, const std::string& expected) {
+const lmthing::Json& required(const lmthing::Json& spec, const char* key, const std::string& expected) {
   const auto it = spec.find(key);
   if (it == spec.end()) throw std::invalid_argument(std::string("rateLimit: '") + key + "' is required: " + expected);
   return *it;
@@ -22,7 +22,7 @@ const nlohmann::json& required(const nlohmann::json& spec, const char* key, cons
 
 }  // namespace
 
-RateLimitConfig parse_rate_limit(const nlohmann::json& spec) {
+RateLimitConfig parse_rate_limit(const lmthing::Json& spec) {
   if (!spec.is_object()) bad("expected an object {requests, period}", spec);
   RateLimitConfig config;
   const auto& requests = required(spec, "requests", "an integer >= 1");

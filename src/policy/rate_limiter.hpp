@@ -6,7 +6,7 @@
 #include <deque>
 #include <limits>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::policy {
 
@@ -17,7 +17,7 @@ struct RateLimitConfig {
 
 // Parses {requests, period}; both required, unknown keys ignored. Throws std::invalid_argument
 // naming the field and the accepted values.
-RateLimitConfig parse_rate_limit(const nlohmann::json& spec);
+RateLimitConfig parse_rate_limit(const lmthing::Json& spec);
 
 class RateLimiter {
  public:

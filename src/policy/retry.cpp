@@ -5,7 +5,7 @@
 
 namespace lmthing::policy {
 
-RetryPolicy parse_retry(const nlohmann::json& spec, const std::string& what) {
+RetryPolicy parse_retry(const lmthing::Json& spec, const std::string& what) {
   protocol::FieldReader config(spec, what);
   RetryPolicy policy;
   if (auto attempts = config.integer("maxAttempts", 1, 100)) policy.max_attempts = *attempts;

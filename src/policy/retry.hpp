@@ -20,7 +20,7 @@ struct RetryPolicy {
 
 // Parses {maxAttempts, backoff, baseDelay, maxDelay, jitter, retryableErrors}. Throws
 // std::invalid_argument naming `what`, the field and the accepted values.
-RetryPolicy parse_retry(const nlohmann::json& spec, const std::string& what);
+RetryPolicy parse_retry(const lmthing::Json& spec, const std::string& what);
 
 // The policy of model calls when the run names none: `max_retries` retries (options.maxRetries,
 // default 2), exponential from 2 s, at most 30 s, no jitter.

@@ -18,7 +18,7 @@ bool isNameChar(char c) { return isNameStart(c) || (c >= '0' && c <= '9') || c =
 // Quotes a user-supplied string for an error message; escapes control
 // characters and tolerates invalid UTF-8 so the message itself is safe.
 std::string quoteForMessage(std::string_view text) {
-  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return lmthing::Json(std::string(text)).dump(-1, ' ', false, lmthing::Json::error_handler_t::replace);
 }
 
 std::string closingTag(std::string_view name) { return "</" + std::string(name) + ">"; }
@@ -154,7 +154,7 @@ void Definitions::defSystem(std::string_view name, std::string value) { add(syst
 
 void Definitions::def(std::string_view name, std::string value) { add(variables_, name, DefinitionKind::Text, std::move(value)); }
 
-void Definitions::defData(std::string_view name, const nlohmann::json& value) {
+void Definitions::defData(std::string_view name, const lmthing::Json& value) {
   validateName(name);  // before the YAML work, so a bad name is the error reported
   add(variables_, name, DefinitionKind::Data, withoutFinalNewline(toYaml(value)));
 }

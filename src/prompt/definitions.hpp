@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::prompt {
 
@@ -49,7 +49,7 @@ class Definitions {
   // A string variable, inserted as written.
   void def(std::string_view name, std::string value);
   // A data variable, rendered now as YAML without its final newline.
-  void defData(std::string_view name, const nlohmann::json& value);
+  void defData(std::string_view name, const lmthing::Json& value);
 
   const std::vector<Definition>& systems() const noexcept { return systems_; }
   const std::vector<Definition>& variables() const noexcept { return variables_; }

@@ -81,7 +81,7 @@ std::string reference_text(const json& reference) {
   if (reference.is_object() && reference.contains("text") && reference["text"].is_string()) return reference["text"].get<std::string>();
   if (reference.is_object() && reference.contains("data") && reference["data"].is_string()) {
     // defData crosses as JSON text so that the YAML keeps the user's key order.
-    std::string yaml = toYaml(nlohmann::ordered_json::parse(reference["data"].get<std::string>()));
+    std::string yaml = toYaml(lmthing::Json::parse(reference["data"].get<std::string>()));
     if (!yaml.empty() && yaml.back() == '\n') yaml.pop_back();
     return yaml;
   }

@@ -20,7 +20,7 @@
 
 namespace lmthing::prompt {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 // The stable codes of template errors (TemplateError.code on the JS side).
 enum class TemplateErrorCode { UnknownVariable, MissingVariable, WrongType, BadEnumValue, UnknownTemplate, IncludeCycle, Syntax };

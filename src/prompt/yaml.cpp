@@ -326,14 +326,14 @@ bool isBlockString(const Json& value) {
 template <class Json>
 std::string inlineText(const Json& value) {
   switch (value.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::boolean: return value.template get<bool>() ? "true" : "false";
-    case nlohmann::json::value_t::number_integer: return std::to_string(value.template get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned: return std::to_string(value.template get<std::uint64_t>());
-    case nlohmann::json::value_t::number_float: return yamlFloat(value.template get<double>());
-    case nlohmann::json::value_t::string: return singleLineString(stringOf(value));
-    case nlohmann::json::value_t::object: return "{}";
-    case nlohmann::json::value_t::array: return "[]";
+    case lmthing::Json::value_t::null: return "null";
+    case lmthing::Json::value_t::boolean: return value.template get<bool>() ? "true" : "false";
+    case lmthing::Json::value_t::number_integer: return std::to_string(value.template get<std::int64_t>());
+    case lmthing::Json::value_t::number_unsigned: return std::to_string(value.template get<std::uint64_t>());
+    case lmthing::Json::value_t::number_float: return yamlFloat(value.template get<double>());
+    case lmthing::Json::value_t::string: return singleLineString(stringOf(value));
+    case lmthing::Json::value_t::object: return "{}";
+    case lmthing::Json::value_t::array: return "[]";
     default: throw std::invalid_argument("toYaml: binary and discarded values have no YAML form");
   }
 }
@@ -430,14 +430,9 @@ std::string formatJsNumber(double value) {
 }
 
 // The emitter recurses once per nesting level: the engine's depth limit keeps that within the stack.
-std::string toYaml(const nlohmann::json& value) {
+std::string toYaml(const lmthing::Json& value) {
   protocol::check_depth(value, "a value rendered as YAML");
-  return Emitter<nlohmann::json>().document(value);
-}
-
-std::string toYaml(const nlohmann::ordered_json& value) {
-  protocol::check_depth(value, "a value rendered as YAML");
-  return Emitter<nlohmann::ordered_json>().document(value);
+  return Emitter<lmthing::Json>().document(value);
 }
 
 }  // namespace lmthing::prompt

@@ -5,17 +5,15 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::prompt {
 
 // Renders `value` as a YAML document. Like `yaml.stringify`, the result ends
-// with a newline. Object keys come out in the json type's iteration order:
-// alphabetical for nlohmann::json, insertion order for nlohmann::ordered_json.
+// with a newline. Object keys come out in their written order (the engine's json is ordered).
 // Throws std::invalid_argument for binary or discarded values, and protocol::LimitExceeded for a
 // value nested deeper than the engine's limit.
-std::string toYaml(const nlohmann::json& value);
-std::string toYaml(const nlohmann::ordered_json& value);
+std::string toYaml(const lmthing::Json& value);
 
 // JavaScript's Number.prototype.toString for a finite double: shortest digits
 // that round-trip, exponent form outside [1e-7, 1e21) ("1e+21", "1.5e-7").

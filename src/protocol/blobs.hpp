@@ -26,11 +26,11 @@
 #include <string_view>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::protocol {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 // Strings this long (in UTF-8 bytes) travel as blobs to hosts that accept them.
 inline constexpr std::size_t kBlobMinBytes = 16 * 1024;

@@ -1,5 +1,7 @@
 #include "protocol/json_text.hpp"
 
+#include <algorithm>
+
 namespace lmthing::protocol {
 
 namespace {
@@ -241,6 +243,46 @@ Envelope recover_envelope(std::string_view line) {
     if (line[end] == '}') return envelope;
     i = end + 1;
   }
+}
+
+std::vector<const json::object_t::value_type*> members_by_key(const json& object) {
+  std::vector<const json::object_t::value_type*> members;
+  members.reserve(object.size());
+  for (const auto& member : object.get_ref<const json::object_t&>()) members.push_back(&member);
+  std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return members;
+}
+
+namespace {
+
+void write_canonical(const json& value, std::string& out) {
+  if (value.is_object()) {
+    out += '{';
+    for (const auto* member : members_by_key(value)) {
+      if (out.back() != '{') out += ',';
+      out += json(member->first).dump();
+      out += ':';
+      write_canonical(member->second, out);
+    }
+    out += '}';
+  } else if (value.is_array()) {
+    out += '[';
+    for (const json& item : value) {
+      if (out.back() != '[') out += ',';
+      write_canonical(item, out);
+    }
+    out += ']';
+  } else {
+    out += value.dump();
+  }
+}
+
+}  // namespace
+
+std::string canonical_dump(const json& value) {
+  std::string out;
+  write_canonical(value, out);
+  return out;
 }
 
 }  // namespace lmthing::protocol

@@ -3,7 +3,7 @@
 // refuses values nested deeper than the engine's limit, and the recovery of a broken message's
 // `type` and `id` so that it can still be answered.
 //
-// Why a limit: nlohmann::json copies, dumps, compares and destroys values recursively, and the
+// Why a limit: lmthing::Json copies, dumps, compares and destroys values recursively, and the
 // validator and the YAML renderer walk them recursively too. In wasm that recursion runs on V8's
 // native stack (about 1 MB in Node and browsers), where a trap kills the module. Every value that
 // enters the engine is at most `limits().json_depth` deep, which keeps all of that within the stack
@@ -58,8 +58,8 @@ bool repair_utf8(std::string_view text, std::string& repaired);
 
 // Parses JSON text the engine received (a tool call's argument text, a model's JSON answer, defData
 // ...). Lone surrogates and invalid UTF-8 become U+FFFD; nesting deeper than limits().json_depth
-// throws LimitExceeded naming `what`; malformed text throws nlohmann::json::parse_error as
-// json::parse does. `Json` may be nlohmann::ordered_json to keep the text's key order.
+// throws LimitExceeded naming `what`; malformed text throws lmthing::Json::parse_error as
+// json::parse does. Objects keep the text's key order (the engine's json is ordered_json).
 template <class Json = json>
 Json parse_limited(std::string_view text, std::string_view what = "JSON text") {
   std::string repaired;
@@ -93,6 +93,14 @@ void check_depth(const Json& value, std::string_view what) {
   const std::size_t limit = limits().json_depth;
   if (json_depth(value, limit) > limit) throw LimitExceeded(what, limit);
 }
+
+// An object's members sorted by key. The engine's objects keep their written order (the model's and
+// the user's); comparisons and keys that must not depend on that order go through this.
+std::vector<const json::object_t::value_type*> members_by_key(const json& object);
+
+// `value` as compact JSON text with every object's keys sorted: values equal whatever their key
+// order give the same text (cache keys).
+std::string canonical_dump(const json& value);
 
 // Reads the envelope (messages.hpp) of a message that could not be parsed from the top level of
 // its text: best effort, without recursion.

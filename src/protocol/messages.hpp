@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -13,7 +13,7 @@
 
 namespace lmthing::protocol {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 inline constexpr int kVersion = 1;
 

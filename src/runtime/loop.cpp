@@ -286,7 +286,7 @@ void Loop::deliver(std::string_view text) {
         emit(protocol::reply_error(*id, e.error));
       else
         report_protocol_error(e.what());
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const lmthing::Json::exception& e) {
       report_protocol_error(std::string("malformed message: ") + e.what());
     }
   }

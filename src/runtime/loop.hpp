@@ -23,7 +23,7 @@
 
 namespace lmthing {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 using RunId = std::uint64_t;
 using OpId = std::uint64_t;
 

@@ -17,7 +17,7 @@
 
 namespace lmthing::schema {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 namespace detail {
 
@@ -244,10 +244,11 @@ int compareJson(const json& a, const json& b) {
     }
     default: {
       if (a.size() != b.size()) return threeWay(a.size(), b.size());
-      // Objects iterate in key order, so equal objects line up member by member.
-      for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
-        if (const int order = ia.key().compare(ib.key()); order != 0) return order;
-        if (const int order = compareJson(ia.value(), ib.value()); order != 0) return order;
+      // Objects keep their written key order; equality ignores it, so members line up by sorted key.
+      const auto a_members = protocol::members_by_key(a), b_members = protocol::members_by_key(b);
+      for (std::size_t i = 0; i < a_members.size(); ++i) {
+        if (const int order = a_members[i]->first.compare(b_members[i]->first); order != 0) return order;
+        if (const int order = compareJson(a_members[i]->second, b_members[i]->second); order != 0) return order;
       }
       return 0;
     }
@@ -1118,8 +1119,8 @@ std::string describe(const ValidationResult& result) {
   return text;
 }
 
-nlohmann::json issues_json(const ValidationResult& result) {
-  nlohmann::json errors = nlohmann::json::array();
+lmthing::Json issues_json(const ValidationResult& result) {
+  lmthing::Json errors = lmthing::Json::array();
   for (const auto& issue : result.errors)
     errors.push_back({{"instancePath", issue.instancePath}, {"schemaPath", issue.schemaPath}, {"message", issue.message}});
   return errors;

@@ -5,7 +5,7 @@
 
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -27,7 +27,7 @@ struct ValidationResult {
 };
 
 // Resolves a remote $ref base URI (without fragment) to a schema document, or std::nullopt if unknown.
-using RemoteResolver = std::function<std::optional<nlohmann::json>(const std::string& uri)>;
+using RemoteResolver = std::function<std::optional<lmthing::Json>(const std::string& uri)>;
 
 // The schema itself is malformed (not an object/boolean, a keyword of the wrong type, a bad regex,
 // an unresolvable or circular $ref ...). The message names the schema location.
@@ -46,22 +46,22 @@ class Validator {
  public:
   // Throws SchemaError. The draft-07 metaschema (http://json-schema.org/draft-07/schema#) is
   // built in; other remote documents are asked from `resolver`.
-  explicit Validator(nlohmann::json schema, RemoteResolver resolver = {});
+  explicit Validator(lmthing::Json schema, RemoteResolver resolver = {});
 
-  ValidationResult validate(const nlohmann::json& instance) const;
+  ValidationResult validate(const lmthing::Json& instance) const;
 
  private:
   std::shared_ptr<const detail::CompiledSchema> compiled_;
 };
 
 // One-shot convenience; throws SchemaError like the constructor.
-ValidationResult validate(const nlohmann::json& schema, const nlohmann::json& instance);
+ValidationResult validate(const lmthing::Json& schema, const lmthing::Json& instance);
 
 // The issues as people and models read them: "path: message" ("(root)" for the value itself),
 // joined by "; ". Empty when valid.
 std::string describe(const ValidationResult& result);
 
 // The issues in their wire form: [{instancePath, schemaPath, message}].
-nlohmann::json issues_json(const ValidationResult& result);
+lmthing::Json issues_json(const ValidationResult& result);
 
 }  // namespace lmthing::schema

@@ -1,12 +1,12 @@
 #include "state/cache_store.hpp"
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
 std::string CacheSpec::identity() const {
   // The key generator is not part of it: its callback is named per run.
-  return nlohmann::json{{"strategy", static_cast<int>(strategy)}, {"maxSize", max_size}, {"ttl", ttl_ms}}.dump();
+  return lmthing::Json{{"strategy", static_cast<int>(strategy)}, {"maxSize", max_size}, {"ttl", ttl_ms}}.dump();
 }
 
 CacheCore::CacheCore(Loop& loop, const CacheSpec& spec) : flights_(loop) {

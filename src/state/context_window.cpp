@@ -9,7 +9,7 @@
 
 namespace lmthing::state {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 namespace {
 

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
@@ -40,7 +40,7 @@ struct WindowMessage {
 
 // The WindowMessage view of provider-neutral messages ({role, content}, tool-call / tool-result
 // parts carrying toolCallId) with their token counts (same length). Throws INVALID_MESSAGES.
-std::vector<WindowMessage> window_messages(const nlohmann::json& messages, const std::vector<std::size_t>& tokens);
+std::vector<WindowMessage> window_messages(const lmthing::Json& messages, const std::vector<std::size_t>& tokens);
 
 enum class ContextStrategy { sliding_window, relevance_based, hybrid, hierarchical };
 enum class ContextPriority { system, first, recent, relevant };
@@ -66,7 +66,7 @@ struct ContextConfig {
   // summarization?: {trigger, ratio}, weights?: {recent, relevant} (hybrid), maxChunks? (hierarchical)});
   // relevanceScorer is the caller's. Throws INVALID_CONFIG
   // naming the context and the field.
-  static ContextConfig parse(const std::string& name, const std::string& strategy, const nlohmann::json& config);
+  static ContextConfig parse(const std::string& name, const std::string& strategy, const lmthing::Json& config);
 };
 
 struct ContextSelection {

@@ -6,7 +6,7 @@
 
 namespace lmthing::state {
 
-using nlohmann::json;
+using json = lmthing::Json;
 
 EntityGraph::EntityGraph(std::string name) : name_(std::move(name)) {}
 

@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
@@ -28,14 +28,14 @@ struct Entity {
   std::string name;
   std::string type;         // empty: none
   std::string description;  // empty: none
-  nlohmann::json metadata = nlohmann::json::object();
+  lmthing::Json metadata = lmthing::Json::object();
 };
 
 struct Relation {
   std::string from;
   std::string relation;
   std::string to;
-  nlohmann::json metadata = nlohmann::json::object();
+  lmthing::Json metadata = lmthing::Json::object();
 };
 
 enum class Direction { out, in, both };
@@ -77,12 +77,12 @@ class EntityGraph {
   // The text an entity is embedded as: "name: description", or the name.
   static std::string embedding_text(const Entity& entity);
 
-  nlohmann::json to_json() const;  // {entities: [{name, type?, description?, metadata}], relations: [...]}
+  lmthing::Json to_json() const;  // {entities: [{name, type?, description?, metadata}], relations: [...]}
   // Throws CORRUPT_DATA naming the memory when `saved` is not what to_json() gives.
-  static EntityGraph from_json(std::string name, const nlohmann::json& saved);
+  static EntityGraph from_json(std::string name, const lmthing::Json& saved);
 
-  static nlohmann::json entity_json(const Entity& entity);
-  static nlohmann::json relation_json(const Relation& relation);
+  static lmthing::Json entity_json(const Entity& entity);
+  static lmthing::Json relation_json(const Relation& relation);
 
  private:
   using Key = std::tuple<std::string, std::string, std::string>;  // from, relation, to
@@ -91,7 +91,7 @@ class EntityGraph {
 
   std::string name_;
   std::map<std::string, Entity> entities_;
-  std::map<Key, nlohmann::json> relations_;  // → metadata
+  std::map<Key, lmthing::Json> relations_;  // → metadata
   std::unordered_map<std::string, std::set<Key>> out_, in_;
 };
 

@@ -12,11 +12,11 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 // Checks the shape of a list of changes; throws protocol::ProtocolError naming `where` and the change.
 void check_changes(const json& changes, const std::string& where);

@@ -12,7 +12,7 @@
 
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +20,7 @@
 
 namespace lmthing::state {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 // Why an entry left the cache, for the eviction callback (and the later cache events).
 enum class Removal { capacity, expired };

@@ -7,7 +7,7 @@
 
 namespace lmthing::state {
 
-using nlohmann::json;
+using json = lmthing::Json;
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
@@ -24,7 +24,7 @@ struct HierarchyConfig {
   std::size_t chunk_size = 8;  // nodes folded into one summary of the next level (2–1000)
   std::size_t levels = 3;      // level 0 (items) up to levels − 1 (2–10)
   // Reads {chunkSize?, levels?}; throws StateError(INVALID_CONFIG) naming the memory and the field.
-  static HierarchyConfig parse(const nlohmann::json& config, const std::string& memory_name);
+  static HierarchyConfig parse(const lmthing::Json& config, const std::string& memory_name);
 };
 
 struct HierarchyNode {
@@ -76,9 +76,9 @@ class MemoryHierarchy {
   void remove(const std::vector<std::string>& ids);
   void clear();
 
-  nlohmann::json to_json() const;
+  lmthing::Json to_json() const;
   // Throws StateError(CORRUPT_DATA) for a record that is not a saved hierarchy.
-  static MemoryHierarchy from_json(std::string name, HierarchyConfig config, const nlohmann::json& record);
+  static MemoryHierarchy from_json(std::string name, HierarchyConfig config, const lmthing::Json& record);
 
  private:
   std::string name_;

@@ -4,7 +4,7 @@
 
 namespace lmthing::state {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 struct MetadataFilter::Node {
   enum Kind { all_of, any_of, eq, ne, gt, gte, lt, lte, in, nin, exists } kind;

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
@@ -22,9 +22,9 @@ class MetadataFilter {
  public:
   MetadataFilter() = default;  // matches everything
   // Throws StateError(INVALID_FILTER) naming `where` (e.g. `memory "notes"`), the path and the problem.
-  static MetadataFilter parse(const nlohmann::json& filter, const std::string& where);
+  static MetadataFilter parse(const lmthing::Json& filter, const std::string& where);
 
-  bool matches(const nlohmann::json& metadata) const;
+  bool matches(const lmthing::Json& metadata) const;
   bool matches_everything() const { return !root_; }
 
   struct Node;

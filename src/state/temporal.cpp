@@ -11,7 +11,7 @@ namespace lmthing::state {
 
 namespace {
 
-double positive_number(const nlohmann::json& config, const char* field, double fallback, const std::string& where) {
+double positive_number(const lmthing::Json& config, const char* field, double fallback, const std::string& where) {
   auto it = config.find(field);
   if (it == config.end() || it->is_null()) return fallback;
   if (!it->is_number() || !(it->get<double>() > 0) || !std::isfinite(it->get<double>()))
@@ -21,7 +21,7 @@ double positive_number(const nlohmann::json& config, const char* field, double f
 
 }  // namespace
 
-TemporalConfig TemporalConfig::parse(const nlohmann::json& config, const std::string& where) {
+TemporalConfig TemporalConfig::parse(const lmthing::Json& config, const std::string& where) {
   TemporalConfig c;
   if (config.is_null()) return c;
   if (!config.is_object()) throw StateError(error_code::kInvalidConfig, where + ": the temporal config must be an object, got " + config.dump());

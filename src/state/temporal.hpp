@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
@@ -28,7 +28,7 @@ struct TemporalConfig {
 
   // From {decay: "exponential"|"linear"|"none", halfLifeMs, windowMs, recencyWeight}; throws
   // StateError(INVALID_CONFIG) naming `where` and the field.
-  static TemporalConfig parse(const nlohmann::json& config, const std::string& where);
+  static TemporalConfig parse(const lmthing::Json& config, const std::string& where);
 };
 
 // The recency factor in [0, 1] of something `age_ms` old (a future time counts as age 0).

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 
@@ -43,10 +43,10 @@ using TextCounter = std::function<std::size_t(std::string_view)>;
 
 // Tokens of one provider-neutral message {role, content: string | [parts], name?} without the
 // reply priming. Throws StateError(INVALID_MESSAGES) naming `where` for a message of the wrong shape.
-std::size_t count_message_tokens(const nlohmann::json& message, const TextCounter& count_text, const MessageCountRule& rule = {},
+std::size_t count_message_tokens(const lmthing::Json& message, const TextCounter& count_text, const MessageCountRule& rule = {},
                                  const std::string& where = "message");
 
 // Tokens of a whole request: every message plus the reply priming (0 messages → 0).
-std::size_t count_messages_tokens(const nlohmann::json& messages, const TextCounter& count_text, const MessageCountRule& rule = {});
+std::size_t count_messages_tokens(const lmthing::Json& messages, const TextCounter& count_text, const MessageCountRule& rule = {});
 
 }  // namespace lmthing::state

@@ -8,7 +8,7 @@
 
 namespace lmthing::state {
 
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 namespace {
 

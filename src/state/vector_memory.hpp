@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 #include "state/hnsw.hpp"
 #include "state/metadata_filter.hpp"
@@ -40,13 +40,13 @@ struct VectorMemoryConfig {
   // From the defMemory config {dimensions, metric?, maxSize?, similarityThreshold?, m?,
   // efConstruction?, efSearch?, seed?}; other fields (embeddingModel, scope, …) are the caller's.
   // Throws StateError(INVALID_CONFIG) naming the memory and the field.
-  static VectorMemoryConfig parse(const nlohmann::json& config, const std::string& memory_name);
+  static VectorMemoryConfig parse(const lmthing::Json& config, const std::string& memory_name);
 };
 
 struct MemoryItem {
   std::string id;
   std::vector<float> vector;
-  nlohmann::json metadata = nlohmann::json::object();
+  lmthing::Json metadata = lmthing::Json::object();
   double importance = 0;
   double created_at_ms = 0;
 };
@@ -64,7 +64,7 @@ struct SearchHit {
   std::string id;
   double score;                    // similarity_of(metric, distance): larger is more similar
   float distance;                  // the index's distance
-  const nlohmann::json* metadata;  // valid until the memory changes
+  const lmthing::Json* metadata;  // valid until the memory changes
   double importance;
   double created_at_ms;
 };
@@ -101,7 +101,7 @@ class VectorMemory {
  private:
   struct Record {
     std::string id;
-    nlohmann::json metadata;
+    lmthing::Json metadata;
     double importance = 0;
     double created_at_ms = 0;
     std::uint64_t sequence = 0;

@@ -11,7 +11,7 @@
 #include "schema/validator.hpp"
 
 using namespace lmthing;
-using nlohmann::json;
+using json = lmthing::Json;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

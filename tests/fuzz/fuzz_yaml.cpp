@@ -12,9 +12,9 @@
 using namespace lmthing;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  nlohmann::ordered_json value;
+  lmthing::Json value;
   try {
-    value = protocol::parse_limited<nlohmann::ordered_json>(std::string_view(reinterpret_cast<const char*>(data), size));
+    value = protocol::parse_limited<lmthing::Json>(std::string_view(reinterpret_cast<const char*>(data), size));
   } catch (const std::exception&) {
     return 0;
   }

@@ -10,7 +10,7 @@
 #include "protocol/json_text.hpp"
 
 using namespace lmthing;
-using json = nlohmann::json;
+using json = lmthing::Json;
 
 namespace {
 

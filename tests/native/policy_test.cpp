@@ -17,7 +17,7 @@
 namespace {
 
 using lmthing::Random;
-using nlohmann::json;
+using json = lmthing::Json;
 using namespace lmthing::policy;
 using State = CircuitState;
 

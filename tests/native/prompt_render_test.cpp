@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json.hpp"
 
 #include "prompt/definitions.hpp"
 
@@ -16,7 +16,7 @@ using lmthing::prompt::Definitions;
 using lmthing::prompt::reference;
 using lmthing::prompt::render;
 using lmthing::prompt::RenderFilter;
-using nlohmann::json;
+using json = lmthing::Json;
 
 TEST_CASE("prompt: the design-doc example renders exactly", "[prompt]") {
   Definitions defs;
@@ -67,7 +67,7 @@ TEST_CASE("prompt: defData renders YAML without its final newline", "[prompt]") 
   defs.defData("obj", json::object());
   CHECK(render(defs) ==
         "<variables>\n<n>\n42\n</n>\n<s>\nplain text\n</s>\n<q>\n\"true\"\n</q>\n"
-        "<list>\n- age: 3\n  name: x\n</list>\n<text>\n|\n  a\n  b\n</text>\n"
+        "<list>\n- name: x\n  age: 3\n</list>\n<text>\n|\n  a\n  b\n</text>\n"
         "<none>\nnull\n</none>\n<obj>\n{}\n</obj>\n</variables>");
 }
 

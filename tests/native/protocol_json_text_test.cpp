@@ -89,7 +89,7 @@ TEST_CASE("parse_limited: refuses nesting beyond the limit with a typed limit er
   CHECK_THROWS_AS(parse_limited("{broken"), json::parse_error);
   CHECK(parse_limited(R"("\ud83d")") == "\xEF\xBF\xBD");
   // ordered_json keeps the text's key order (defData).
-  CHECK(parse_limited<nlohmann::ordered_json>(R"({"z":1,"a":2})").dump() == R"({"z":1,"a":2})");
+  CHECK(parse_limited<lmthing::Json>(R"({"z":1,"a":2})").dump() == R"({"z":1,"a":2})");
 }
 
 TEST_CASE("json_depth and check_depth measure built values without recursion", "[protocol][limits]") {
@@ -222,4 +222,22 @@ TEST_CASE("engine.fault names the input that was being handled", "[protocol]") {
   const auto faults = h.host.events_of_type("engine.fault");
   REQUIRE(faults.size() == 1);
   CHECK(faults[0]["error"]["input"] == "run.start #9 (fault)");
+}
+
+TEST_CASE("json: objects keep their written order; == and cache keys ignore it", "[protocol]") {
+  const json written = parse_limited(R"({"z":1,"a":{"y":true,"b":[{"k":2,"c":3}]}})");
+  CHECK(written.dump() == R"({"z":1,"a":{"y":true,"b":[{"k":2,"c":3}]}})");
+  const json reordered = parse_limited(R"({"a":{"b":[{"c":3,"k":2}],"y":true},"z":1})");
+  CHECK(written == reordered);
+  CHECK_FALSE(written != reordered);
+  CHECK(written != parse_limited(R"({"a":{"b":[{"c":3,"k":2}],"y":false},"z":1})"));
+  CHECK(canonical_dump(written) == canonical_dump(reordered));
+  CHECK(canonical_dump(written) == R"({"a":{"b":[{"c":3,"k":2}],"y":true},"z":1})");
+  // Large objects (the sorted comparison path) too.
+  json big_forward = json::object(), big_backward = json::object();
+  for (int i = 0; i < 40; ++i) big_forward["k" + std::to_string(i)] = i;
+  for (int i = 39; i >= 0; --i) big_backward["k" + std::to_string(i)] = i;
+  CHECK(big_forward == big_backward);
+  big_backward["k7"] = -1;
+  CHECK(big_forward != big_backward);
 }

@@ -134,7 +134,7 @@ TEST_CASE("resource: concurrent first gets share one initialization; the run's e
   CHECK(reply["ok"] == true);
   CHECK(fns(host) == std::vector<std::string>{"init:db", "clean:db"});
   for (const char* id : {"g1", "g2", "g3"}) CHECK((*h.reply(id))["value"] == 1);
-  CHECK(host.calls[0] == R"(init:db [{"attempt":1,"resource":"db","type":"test"}])");
+  CHECK(host.calls[0] == R"(init:db [{"resource":"db","type":"test","attempt":1}])");
   CHECK(host.calls[1] == "clean:db [1]");
   CHECK(run_events(h, "resource-initialized").size() == 1);
   REQUIRE(run_events(h, "resource-cleanup").size() == 1);

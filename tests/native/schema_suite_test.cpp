@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using lmthing::schema::RemoteResolver;
 using lmthing::schema::Validator;
-using nlohmann::json;
+using json = lmthing::Json;
 
 fs::path suiteRoot() {
   const char* fromEnv = std::getenv("JSON_SCHEMA_TEST_SUITE");

@@ -12,7 +12,7 @@ using lmthing::schema::SchemaError;
 using lmthing::schema::ValidationIssue;
 using lmthing::schema::ValidationResult;
 using lmthing::schema::Validator;
-using nlohmann::json;
+using json = lmthing::Json;
 
 // A typical tool-argument schema.
 json toolSchema() {

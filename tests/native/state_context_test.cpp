@@ -14,7 +14,7 @@
 namespace {
 
 using lmthing::Random;
-using nlohmann::json;
+using json = lmthing::Json;
 using namespace lmthing::state;
 
 WindowMessage msg(std::string role, std::size_t tokens, std::vector<std::string> calls = {}, std::vector<std::string> results = {},

@@ -6,7 +6,7 @@
 #include "state/state_error.hpp"
 
 using namespace lmthing::state;
-using nlohmann::json;
+using json = lmthing::Json;
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include "state/temporal.hpp"
 
 using namespace lmthing::state;
-using nlohmann::json;
+using json = lmthing::Json;
 
 TEST_CASE("exponential decay halves the score every half-life", "[state][temporal]") {
   TemporalConfig c;

@@ -16,7 +16,7 @@
 namespace {
 
 using lmthing::Random;
-using nlohmann::json;
+using json = lmthing::Json;
 using namespace lmthing::state;
 
 std::string read_file(const std::string& path) {

@@ -14,7 +14,7 @@
 namespace {
 
 using lmthing::Random;
-using nlohmann::json;
+using json = lmthing::Json;
 using namespace lmthing::state;
 
 std::vector<float> random_vector(Random& rng, std::size_t dims) {
