@@ -22,7 +22,7 @@ export interface RoleConfig {
   /** Listed in the role's section of the system prompt. */
   readonly capabilities?: readonly string[];
   readonly constraints?: RoleConstraints;
-  /** Traits rendered as YAML in the role's section (keys in alphabetical order). */
+  /** Traits rendered as YAML in the role's section (keys in the order written). */
   readonly personality?: Readonly<Record<string, JsonValue>>;
   /** The first text of the role's section of the system prompt. */
   readonly systemPrompt?: string;
