@@ -25,7 +25,7 @@ struct FallbackPolicy {
   // falls back to `tools`.
   std::map<std::string, std::vector<std::string>> per_tool;
   lmthing::Json value;  // default: the stand-in result
-  bool log = false;      // default: also report the substitution as a warning log event
+  bool log = false;     // default: also report the substitution as a warning log event
   // Errors (kind, code or message substring) that trigger the fallback besides the retryable ones
   // (cascade); for alternative/default, when non-empty, ONLY these trigger it.
   std::vector<std::string> errors;

@@ -4,12 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include "protocol/json.hpp"
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "protocol/json.hpp"
 
 namespace lmthing::protocol {
 

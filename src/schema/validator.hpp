@@ -5,11 +5,12 @@
 
 #include <functional>
 #include <memory>
-#include "protocol/json.hpp"
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "protocol/json.hpp"
 
 namespace lmthing::schema {
 

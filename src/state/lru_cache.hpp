@@ -12,11 +12,12 @@
 
 #include <cstdint>
 #include <functional>
-#include "protocol/json.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "protocol/json.hpp"
 
 namespace lmthing::state {
 

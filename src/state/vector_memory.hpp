@@ -62,8 +62,8 @@ struct SearchOptions {
 
 struct SearchHit {
   std::string id;
-  double score;                    // similarity_of(metric, distance): larger is more similar
-  float distance;                  // the index's distance
+  double score;                   // similarity_of(metric, distance): larger is more similar
+  float distance;                 // the index's distance
   const lmthing::Json* metadata;  // valid until the memory changes
   double importance;
   double created_at_ms;
