@@ -159,7 +159,7 @@ test("the seed's agentCtx.assumeRole('seniorDeveloper') in a defAgent child", as
   const child = model.calls[1];
   assert.equal(
     child.system,
-    '<role name="seniorDeveloper">\nYou are a senior software engineer...\ncapabilities:\n  - code-review\n  - architecture-design\n  - mentoring\npersonality:\n  teachingStyle: socratic\n  tone: professional\n  verbosity: detailed\n</role>',
+    '<role name="seniorDeveloper">\nYou are a senior software engineer...\ncapabilities:\n  - code-review\n  - architecture-design\n  - mentoring\npersonality:\n  tone: professional\n  verbosity: detailed\n  teachingStyle: socratic\n</role>',
   );
   assert.equal(model.calls[0].system, undefined, 'the parent has no role');
 });
