@@ -7,6 +7,9 @@ import type { Definition, DefinitionKind, Marshal } from './kind.js';
 
 export class DefinitionSet {
   private readonly entries = new Map<string, Definition>();
+  /** Counts the additions here: lookups by kind are memoized until this or a parent's changes. */
+  private revision = 0;
+  private readonly memo = new Map<DefinitionKind<unknown, unknown>, { stamp: number; names: readonly string[]; values: readonly unknown[] }>();
   /** A sub-agent's definitions see their parent's (the engine does the same). */
   parent: DefinitionSet | undefined;
 
@@ -15,6 +18,7 @@ export class DefinitionSet {
     const checked = checkName(name, kind.method);
     const stored = kind.check(`${kind.method}("${checked}")`, config, ...rest);
     this.entries.set(`${kind.kind}\u0000${checked}`, { kind, name: checked, stored });
+    this.revision++;
     return checked;
   }
 
@@ -29,9 +33,8 @@ export class DefinitionSet {
   }
 
   /** Names defined of `kind` that a lookup here reaches, in definition order. */
-  names(kind: DefinitionKind<unknown, unknown>): string[] {
-    const own = [...this.entries.values()].filter((d) => d.kind === kind).map((d) => d.name);
-    return [...new Set([...(this.parent?.names(kind) ?? []), ...own])];
+  names(kind: DefinitionKind<unknown, unknown>): readonly string[] {
+    return this.lookup(kind).names;
   }
 
   /** How many definitions the engine gets. */
@@ -40,8 +43,25 @@ export class DefinitionSet {
   }
 
   /** The stored values of every definition of `kind` a lookup here reaches (parents first). */
-  values<S>(kind: DefinitionKind<never, S>): S[] {
-    return this.names(kind).map((name) => this.get(kind, name)!);
+  values<S>(kind: DefinitionKind<never, S>): readonly S[] {
+    return this.lookup(kind as DefinitionKind<unknown, unknown>).values as readonly S[];
+  }
+
+  /** Grows with every addition here or in a parent (revisions only increase). */
+  private get stamp(): number {
+    return this.revision + (this.parent?.stamp ?? 0);
+  }
+
+  // Run events ask for the loggers on every event: answer from a memo while nothing was added.
+  private lookup(kind: DefinitionKind<unknown, unknown>): { names: readonly string[]; values: readonly unknown[] } {
+    const stamp = this.stamp;
+    const memo = this.memo.get(kind);
+    if (memo && memo.stamp === stamp) return memo;
+    const own = [...this.entries.values()].filter((d) => d.kind === kind).map((d) => d.name);
+    const names = [...new Set([...(this.parent?.names(kind) ?? []), ...own])];
+    const fresh = { stamp, names, values: names.map((name) => this.get(kind, name)) };
+    this.memo.set(kind, fresh);
+    return fresh;
   }
 
   /** The spec's `definitions`: [{kind, name, config}]. */

@@ -146,7 +146,7 @@ export class DefinedLogger extends LevelLogger {
 
 /** Fans records out to several loggers (every logger defined on a ctx and its parents). */
 export class LoggerGroup extends LevelLogger {
-  constructor(private readonly loggers: () => DefinedLogger[]) {
+  constructor(private readonly loggers: () => readonly DefinedLogger[]) {
     super();
   }
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {

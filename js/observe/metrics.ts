@@ -95,7 +95,7 @@ export const metricKind: DefinitionKind<unknown, StoredMetric> = {
  * Checks a recording against its definition (`defined`: the metrics the ctx sees) and returns the
  * labels as the engine takes them. Throws MetricError: METRIC_UNKNOWN, METRIC_LABELS, METRIC_VALUE.
  */
-export function checkRecording(name: unknown, value: unknown, labels: unknown, defined: (name: string) => StoredMetric | undefined, known: string[]): Record<string, string | number | boolean> {
+export function checkRecording(name: unknown, value: unknown, labels: unknown, defined: (name: string) => StoredMetric | undefined, known: readonly string[]): Record<string, string | number | boolean> {
   const where = `ctx.recordMetric(${typeof name === 'string' ? JSON.stringify(name) : c.describe(name)})`;
   if (typeof name !== 'string') throw new MetricError('METRIC_UNKNOWN', `${where}: the metric name must be a string`);
   const metric = defined(name);
