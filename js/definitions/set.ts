@@ -44,7 +44,7 @@ export class DefinitionSet {
 
   /** The stored values of every definition of `kind` a lookup here reaches (parents first). */
   values<S>(kind: DefinitionKind<never, S>): readonly S[] {
-    return this.lookup(kind as DefinitionKind<unknown, unknown>).values as readonly S[];
+    return this.lookup(kind).values as readonly S[];
   }
 
   /** Grows with every addition here or in a parent (revisions only increase). */
