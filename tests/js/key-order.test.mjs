@@ -79,3 +79,24 @@ test('a cache answers the same arguments written in another key order', async ()
   assert.equal(await result.text, 'done');
   assert.equal(executions, 2, '{b:1,a:2} and {a:2,b:1} are one entry; {a:2,b:3} another');
 });
+
+test('an object with 200,000 keys crosses the engine both ways in its order (a quadratic map would take minutes)', { timeout: 30_000 }, async () => {
+  const huge = {};
+  for (let i = 199_999; i >= 0; i--) huge[`k${i}`] = i;
+  const args = {};
+  for (let i = 0; i < 50_000; i++) args[`a${(i * 7919) % 50_000}`] = i;
+  const model = mockModel([{ type: 'tool-call', toolName: 'echo', args }, { type: 'text', text: 'ok' }]);
+  let received;
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('echo', 'echoes', { type: 'object' }, (a) => {
+      received = a;
+      return huge;
+    });
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'ok');
+  assert.deepEqual(Object.keys(received), Object.keys(args));
+  const sent = model.calls[1].messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((p) => p.type === 'tool-result');
+  assert.deepEqual(Object.keys(sent.result), Object.keys(huge));
+  assert.equal(sent.result.k0, 0);
+});

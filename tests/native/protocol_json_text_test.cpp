@@ -88,7 +88,7 @@ TEST_CASE("parse_limited: refuses nesting beyond the limit with a typed limit er
   CHECK_THROWS_AS(parse_limited(nested_array(100000)), LimitExceeded);
   CHECK_THROWS_AS(parse_limited("{broken"), json::parse_error);
   CHECK(parse_limited(R"("\ud83d")") == "\xEF\xBF\xBD");
-  // ordered_json keeps the text's key order (defData).
+  // Objects keep the text's key order (defData).
   CHECK(parse_limited<lmthing::Json>(R"({"z":1,"a":2})").dump() == R"({"z":1,"a":2})");
 }
 
@@ -240,4 +240,32 @@ TEST_CASE("json: objects keep their written order; == and cache keys ignore it",
   CHECK(big_forward == big_backward);
   big_backward["k7"] = -1;
   CHECK(big_forward != big_backward);
+}
+
+TEST_CASE("json: large objects (indexed keys) find, erase, re-add, copy and clear like small ones", "[protocol]") {
+  for (const int n : {5, 100, 20000}) {
+    json object = json::object();
+    for (int i = n - 1; i >= 0; --i) object["k" + std::to_string(i)] = i;
+    REQUIRE(object.size() == static_cast<std::size_t>(n));
+    CHECK(object.begin().key() == "k" + std::to_string(n - 1));  // written order
+    CHECK(object.at("k0") == 0);
+    CHECK(object.value("k3", -1) == 3);
+    CHECK_FALSE(object.contains("absent"));
+    object.erase("k2");
+    CHECK_FALSE(object.contains("k2"));
+    CHECK(object["k3"] == 3);  // positions after the erased member still resolve
+    object["k2"] = -2;         // back, at the end
+    CHECK((--object.end()).key() == "k2");
+    json copy = object;
+    copy.erase(copy.find("k1"));
+    CHECK(object.contains("k1"));
+    CHECK_FALSE(copy.contains("k1"));
+    CHECK(json::parse(object.dump()) == object);
+    object.clear();
+    CHECK_FALSE(object.contains("k0"));
+    object["k0"] = 7;
+    CHECK(object.at("k0") == 7);
+  }
+  // One member per key, the last one written wins (as with sorted keys).
+  CHECK(parse_limited(R"({"a":1,"b":2,"a":3})") == json{{"a", 3}, {"b", 2}});
 }
