@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 import { createEngine, fileStorage, loadJournal, memoryStorage, redisStorage, replay, resume, runPrompt } from '../dist/node.js';
 import { startRedis } from '../tests/js/helpers/redis-server.mjs';
-import { check, median, round } from './lib.mjs';
+import { check, median, printTable, round } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // A step count on the command line is a trial run: its results are printed, not written.
@@ -281,13 +281,7 @@ try {
 
 const loadAfter = os.loadavg();
 const seconds = (performance.now() - started) / 1000;
-const table = (rows) => {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
-};
+const table = printTable;
 const { rows, journal } = overhead;
 console.log('');
 table([

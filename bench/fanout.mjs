@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { check, median, round, sleep } from './lib.mjs';
+import { check, median, printTable, round, sleep } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DELAY_MS = 20;
@@ -157,12 +157,8 @@ if (process.argv[2] === '--child') {
       [`${label}: RSS MiB before the runs`, m.rssBeforeRunsMiB.lmthing.toFixed(1), m.rssBeforeRunsMiB.ai.toFixed(1), ''],
     );
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log('');
-  for (const [i, r] of rows.entries()) {
-    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  printTable(rows);
   const cpus = os.cpus();
   const report = {
     benchmark: 'fanout',

@@ -39,3 +39,12 @@ export function buildNativeBench(root, targets) {
   execFileSync('cmake', ['--build', dir, '-j2', '--target', ...targets], { stdio: 'ignore' });
   return dir;
 }
+
+/** Prints `rows` (arrays of strings, the first a header) as aligned columns; `left` columns pad right. */
+export function printTable(rows, left = [0]) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(r.map((cell, c) => (left.includes(c) ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}

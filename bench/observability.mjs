@@ -16,7 +16,7 @@ import { generateText, jsonSchema, tool, isStepCount } from 'ai';
 import * as aiTest from 'ai/test';
 import { OpenTelemetry } from '@ai-sdk/otel';
 import { runPrompt } from '../dist/node.js';
-import { check, median, round } from './lib.mjs';
+import { check, median, printTable, round } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -151,12 +151,8 @@ const rows = [
   ['on / off', (perStep['lmthing on'] / perStep['lmthing off']).toFixed(2), (perStep['ai on'] / perStep['ai off']).toFixed(2), ''],
   ['spans per run', String(spanCounts['lmthing on']), String(spanCounts['ai on']), ''],
 ];
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log('');
-for (const [i, r] of rows.entries()) {
-  console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-}
+printTable(rows);
 console.log(`\nlmthing on = defTracing (in-memory exporter) + a MeterProvider + a logger at info (one record per tool call);`);
 console.log(`ai on = @ai-sdk/otel's OpenTelemetry integration (same exporter); the AI SDK has no metrics or logger to enable.`);
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { runPrompt, mockModel } from '../dist/node.js';
 import { generateText, jsonSchema, tool, isStepCount } from 'ai';
 import * as aiTest from 'ai/test';
-import { check, median, round, sleep } from './lib.mjs';
+import { check, median, printTable, round, sleep } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -289,12 +289,8 @@ const rows = [
     (concMedian.lmthing / concMedian.ai).toFixed(2),
   ],
 ];
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log('');
-for (const [i, r] of rows.entries()) {
-  console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-}
+printTable(rows);
 
 const cpus = os.cpus();
 const out = {

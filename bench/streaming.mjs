@@ -16,7 +16,7 @@ import http from 'node:http';
 import { fork, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { check, median, round } from './lib.mjs';
+import { check, median, printTable, round } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MIB = 1024 * 1024;
@@ -245,12 +245,8 @@ if (process.argv[2] === '--child') {
     ['heapUsed growth in a run MiB', summary.lmthing.heapUsedGrowthPerRunMiB.toFixed(1), summary.ai.heapUsedGrowthPerRunMiB.toFixed(1), ''],
     ['external growth in a run MiB', summary.lmthing.externalGrowthPerRunMiB.toFixed(1), summary.ai.externalGrowthPerRunMiB.toFixed(1), ''],
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log('');
-  for (const [i, r] of rows.entries()) {
-    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  printTable(rows);
 
   const cpus = os.cpus();
   const report = {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { round } from './lib.mjs';
+import { printTable, round } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sources = {};
@@ -68,11 +68,7 @@ row('streaming: RSS growth MiB (peak − loaded)', `flat: ≤ 2× the text`, () 
 // ---- print
 const cell = (x, digits) => (x === null || x === undefined ? '—' : typeof x === 'boolean' ? (x ? 'yes' : 'no') : x.toFixed(digits));
 const table = [['measure', 'lmthing', 'AI SDK', 'lmthing / AI', 'goal', 'met'], ...rows.map((r) => [r.measure, cell(r.lmthing, r.digits), cell(r.ai, r.digits), cell(r.ratio, 2), r.goal, cell(r.met)])];
-const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
-for (const [i, r] of table.entries()) {
-  console.log(r.map((x, c) => (c === 0 || c === 4 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  '));
-  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-}
+printTable(table, [0, 4]);
 const goals = rows.filter((r) => r.met !== null);
 console.log(`\ngoals met: ${goals.filter((r) => r.met).length} of ${goals.length}`);
 for (const r of rows.filter((x) => x.note)) console.log(`  ${r.measure.trim()}: ${r.note}`);
