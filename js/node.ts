@@ -35,8 +35,9 @@ export { redisStorage } from './storage/redis.js';
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
-  const glue = await import('./wasm/lmthing_core.cjs');
-  const engine = await Engine.create(glue.default, await wasmModule(options), { clock: options.clock, limits: options.limits });
+  // The glue is parsed on this thread while the wasm is read and compiled on others.
+  const [glue, compiled] = await Promise.all([import('./wasm/lmthing_core.cjs'), wasmModule(options)]);
+  const engine = await Engine.create(glue.default, compiled, { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);
   installTokenizerHost(engine, (encoding) => readFile(rankFile(encoding)), (encoding) => fileURLToPath(rankFile(encoding)));

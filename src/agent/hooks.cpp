@@ -10,13 +10,13 @@ namespace {
 using pipeline::StepOverrides;
 using protocol::WireError;
 
-[[noreturn]] void fail(const std::string& message) { throw OpFailed(WireError{"callback", message, json::object()}); }
+[[noreturn]] void bad_hook_value(const std::string& message) { throw OpFailed(WireError{"callback", message, json::object()}); }
 
 std::vector<std::string> string_list(const json& value, const std::string& what) {
-  if (!value.is_array()) fail(what + " must be an array of names, got " + value.type_name());
+  if (!value.is_array()) bad_hook_value(what + " must be an array of names, got " + value.type_name());
   std::vector<std::string> names;
   for (const auto& item : value) {
-    if (!item.is_string()) fail(what + " must contain only strings, got " + item.dump());
+    if (!item.is_string()) bad_hook_value(what + " must contain only strings, got " + item.dump());
     names.push_back(item.get<std::string>());
   }
   return names;
@@ -24,14 +24,14 @@ std::vector<std::string> string_list(const json& value, const std::string& what)
 
 void merge(StepOverrides& into, const json& returned, const std::string& who) {
   if (returned.is_null()) return;
-  if (!returned.is_object()) fail(who + " must return an object or nothing, got " + std::string(returned.type_name()));
+  if (!returned.is_object()) bad_hook_value(who + " must return an object or nothing, got " + std::string(returned.type_name()));
   for (const auto& [key, value] : returned.items()) {
     if (value.is_null()) continue;
     if (key == "system") {
-      if (!value.is_string()) fail(who + ": \"system\" must be a string");
+      if (!value.is_string()) bad_hook_value(who + ": \"system\" must be a string");
       into.system = value.get<std::string>();
     } else if (key == "messages") {
-      if (!value.is_array()) fail(who + ": \"messages\" must be an array of messages");
+      if (!value.is_array()) bad_hook_value(who + ": \"messages\" must be an array of messages");
       into.messages = value;
     } else if (key == "activeTools") {
       into.active_tools = string_list(value, who + ": \"activeTools\"");
@@ -42,11 +42,11 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
     } else if (key == "toolChoice") {
       into.tool_choice = value;
     } else if (key == "model") {
-      if (!value.is_string()) fail(who + ": \"model\" must be a model reference");
+      if (!value.is_string()) bad_hook_value(who + ": \"model\" must be a model reference");
       into.model = value.get<std::string>();
     } else {
-      fail(who + " returned unknown field \"" + key +
-           "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
+      bad_hook_value(who + " returned unknown field \"" + key +
+                     "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
     }
   }
 }

@@ -24,7 +24,7 @@ const char* name_of(Aggregation kind) {
   return "all";
 }
 
-bool truthy(const json& v) { return v.is_boolean() ? v.get<bool>() : !v.is_null() && !(v.is_number() && v.get<double>() == 0); }
+bool compare_says_same(const json& v) { return v.is_boolean() ? v.get<bool>() : !v.is_null() && !(v.is_number() && v.get<double>() == 0); }
 
 }  // namespace
 
@@ -173,7 +173,7 @@ Task<std::size_t> Join::group_of(const pipeline::CallEnv& env, const json& value
       continue;
     }
     json same = co_await call_callback(env, *spec_.compare, json::array({other, value}), spec_.label + " compare");
-    if (truthy(same)) co_return g;
+    if (compare_says_same(same)) co_return g;
   }
   co_return groups_.size();
 }

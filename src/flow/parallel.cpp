@@ -13,7 +13,7 @@ using protocol::WireError;
 
 namespace {
 
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+using protocol::in_quotes;
 
 const char* aggregation_name(Aggregation kind) {
   switch (kind) {

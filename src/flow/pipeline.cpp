@@ -10,7 +10,7 @@ using protocol::WireError;
 
 namespace {
 
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+using protocol::in_quotes;
 
 void define_pipeline(pipeline::RunTree& tree, const std::string& name, const FieldReader& config) {
   auto p = std::make_shared<Pipeline>();

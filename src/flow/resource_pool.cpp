@@ -14,10 +14,10 @@ using protocol::WireError;
 
 namespace {
 
-std::string label_of(const std::string& name) { return "resource pool \"" + name + "\""; }
+std::string pool_label(const std::string& name) { return "resource pool \"" + name + "\""; }
 
-WireError ended_error(const std::string& name) {
-  return WireError{"aborted", label_of(name) + ": the run that defined it has ended", json::object()};
+WireError pool_ended_error(const std::string& name) {
+  return WireError{"aborted", pool_label(name) + ": the run that defined it has ended", json::object()};
 }
 
 WireError pool_error(const std::string& code, const std::string& name, std::string message, const WireError* cause = nullptr) {
@@ -26,13 +26,13 @@ WireError pool_error(const std::string& code, const std::string& name, std::stri
   return flow_error("resource", code, std::move(message), std::move(extra));
 }
 
-bool truthy(const json& v) { return v.is_boolean() ? v.get<bool>() : !v.is_null(); }
+bool passes_validation(const json& v) { return v.is_boolean() ? v.get<bool>() : !v.is_null(); }
 
 }  // namespace
 
 Task<json> Pool::acquire(const pipeline::CallEnv& env) {
-  const std::string label = label_of(spec_.name);
-  if (ended_ || !owner_) throw OpFailed(ended_error(spec_.name));
+  const std::string label = pool_label(spec_.name);
+  if (ended_ || !owner_) throw OpFailed(pool_ended_error(spec_.name));
   if (!started_) {
     started_ = true;
     order_ = env.tree->tree_services().get<SetupOrder>().next++;
@@ -50,11 +50,11 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
     if (spec_.validate) {
       bool valid = false;
       try {
-        valid = truthy(co_await call_callback(env, *spec_.validate, json::array({items_.at(key).handle}), label + " validate", nullptr));
+        valid = passes_validation(co_await call_callback(env, *spec_.validate, json::array({items_.at(key).handle}), label + " validate", nullptr));
       } catch (const OpFailed& e) {
         if (e.error.kind == "aborted") throw;
       }
-      if (ended_) throw OpFailed(ended_error(spec_.name));
+      if (ended_) throw OpFailed(pool_ended_error(spec_.name));
       if (!valid) {
         forget(key);
         continue;
@@ -89,22 +89,22 @@ Task<json> Pool::create(pipeline::CallEnv env) {
   std::optional<WireError> failure;
   json handle;
   try {
-    handle = co_await call_callback(env, spec_.factory, json::array({json{{"pool", spec_.name}}}), label_of(spec_.name) + " factory", nullptr);
+    handle = co_await call_callback(env, spec_.factory, json::array({json{{"pool", spec_.name}}}), pool_label(spec_.name) + " factory", nullptr);
   } catch (const OpFailed& e) {
     failure = e.error;
   }
   --creating_;
   if (failure) {
     if (failure->kind == "aborted") throw OpFailed(*failure);
-    throw OpFailed(pool_error("POOL_FACTORY_FAILED", spec_.name, label_of(spec_.name) + ": the factory failed: " + failure->message, &*failure));
+    throw OpFailed(pool_error("POOL_FACTORY_FAILED", spec_.name, pool_label(spec_.name) + ": the factory failed: " + failure->message, &*failure));
   }
   const std::string key = handle.dump();
   if (ended_ || items_.count(key)) {
     // Too late (the run ended), or a handle the host gave twice: it cannot be handed out.
     if (!ended_)
-      throw OpFailed(pool_error("POOL_FACTORY_FAILED", spec_.name, label_of(spec_.name) + ": the factory answered handle " + key + " twice"));
+      throw OpFailed(pool_error("POOL_FACTORY_FAILED", spec_.name, pool_label(spec_.name) + ": the factory answered handle " + key + " twice"));
     owner_->loop.spawn(destroy_value(shared_from_this(), handle));
-    throw OpFailed(ended_error(spec_.name));
+    throw OpFailed(pool_ended_error(spec_.name));
   }
   items_[key] = Item{handle, true, 0};
   emit(json{{"type", "pool-item"}, {"pool", spec_.name}, {"action", "created"}, {"size", size()}});
@@ -131,7 +131,7 @@ void Pool::release(const json& handle) {
   const std::string key = handle.dump();
   auto it = items_.find(key);
   if (it == items_.end() || !it->second.in_use)
-    throw OpFailed(pool_error("RESOURCE_NOT_ACQUIRED", spec_.name, label_of(spec_.name) + ": release of a value that is not acquired from it"));
+    throw OpFailed(pool_error("RESOURCE_NOT_ACQUIRED", spec_.name, pool_label(spec_.name) + ": release of a value that is not acquired from it"));
   it->second.in_use = false;
   if (!hand_over(key)) make_idle(key);
 }
@@ -186,7 +186,7 @@ Task<void> Pool::destroy_value(std::shared_ptr<Pool> self, json handle) {
   if (!self->spec_.destroy) co_return;
   try {
     co_await self->owner_->loop.op(kCleanupRun, "callback.invoke", json{{"fn", *self->spec_.destroy}, {"args", json::array({std::move(handle)})}},
-                                   kCleanupTimeoutMs, label_of(self->spec_.name) + " destroy");
+                                   kCleanupTimeoutMs, pool_label(self->spec_.name) + " destroy");
   } catch (const OpFailed&) {
     // A value that fails to go away is the host's to report; the pool has forgotten it.
   }
@@ -197,7 +197,7 @@ Task<void> Pool::end() {
   if (!started_) co_return;
   Loop& loop = owner_->loop;
   for (auto& waiter : std::exchange(waiters_, {})) {
-    waiter->error = ended_error(spec_.name);
+    waiter->error = pool_ended_error(spec_.name);
     loop.settle_early(waiter->timer, nullptr, "the run has ended");
   }
   for (auto& [key, timer] : std::exchange(idle_timers_, {})) loop.settle_early(timer, nullptr, "the run has ended");
@@ -208,7 +208,7 @@ Task<void> Pool::end() {
     if (!spec_.destroy) continue;
     try {
       co_await loop.op(kCleanupRun, "callback.invoke", json{{"fn", *spec_.destroy}, {"args", json::array({item.handle})}}, kCleanupTimeoutMs,
-                       label_of(spec_.name) + " destroy");
+                       pool_label(spec_.name) + " destroy");
     } catch (const OpFailed&) {
     }
   }

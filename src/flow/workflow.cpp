@@ -19,7 +19,7 @@ namespace {
 const std::vector<std::string> kStepFields = {"id",      "action", "condition", "onSuccess", "onError",
                                               "retries", "retry",  "timeout",   "dependsOn", "parallel"};
 
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+using protocol::in_quotes;
 
 // ------------------------------------------------------------------------------------- definition
 
@@ -135,7 +135,8 @@ void link_workflows(pipeline::RunTree& tree) {
 
 // -------------------------------------------------------------------------------------- execution
 
-bool truthy(const json& v) {
+// JavaScript truthiness (minus NaN, which JSON cannot carry): what a step condition returned.
+bool js_truthy(const json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_null()) return false;
   if (v.is_number()) return v.get<double>() != 0;
@@ -309,7 +310,7 @@ class Execution {
       if (step.condition) {
         json args = json::array({wire(step, "condition", handled)});
         args.back()["attempt"] = 1;
-        if (!truthy(co_await call_callback(env, *step.condition, std::move(args), label + " condition", &deadline_))) {
+        if (!js_truthy(co_await call_callback(env, *step.condition, std::move(args), label + " condition", &deadline_))) {
           skip(i, "its condition was false");
           co_return StepOutcome{Status::Skipped, {}};
         }

@@ -23,8 +23,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string in_quotes(std::string_view key) { return "\"" + std::string(key) + "\""; }
-
 // 1000000000000 rather than 1000000000000.0 in messages.
 std::string number_text(double v) {
   if (std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
@@ -55,6 +53,8 @@ std::optional<std::string> nearest(std::string_view word, const std::vector<std:
   if (best_distance <= std::max<std::size_t>(2, (longest + 1) / 2) || contains) return best;
   return std::nullopt;
 }
+
+std::string in_quotes(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;

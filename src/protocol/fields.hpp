@@ -17,6 +17,9 @@ namespace lmthing::protocol {
 // The known word closest to `word` by edit distance, when it is close enough to be a likely typo.
 std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& known);
 
+// `"name"`: a name as messages quote it.
+std::string in_quotes(std::string_view name);
+
 // "a, b, c", or "none" for an empty list: for messages that list what is defined or accepted.
 std::string joined(const std::vector<std::string>& names);
 
