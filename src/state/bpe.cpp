@@ -10,7 +10,7 @@ namespace lmthing::state {
 
 namespace {
 
-constexpr char kMagic[8] = {'L', 'M', 'T', 'B', 'P', 'E', '\0', '\x01'};
+constexpr char kRanksMagic[8] = {'L', 'M', 'T', 'B', 'P', 'E', '\0', '\x01'};
 // Pieces longer than this merge with a heap: the quadratic scan of tiktoken would take minutes on
 // a megabyte of one repeated character.
 constexpr std::size_t kHeapThreshold = 256;
@@ -37,7 +37,7 @@ BpeEncoding BpeEncoding::load(std::string_view file_bytes) {
   try {
     char magic[8];
     in.get_bytes(magic, 8);
-    if (std::memcmp(magic, kMagic, 8) != 0)
+    if (std::memcmp(magic, kRanksMagic, 8) != 0)
       throw StateError(error_code::kInvalidRanks, "BPE rank file: bad magic (not written by scripts/gen-bpe-ranks.mjs)");
     BpeEncoding e;
     e.name_ = in.get_string();

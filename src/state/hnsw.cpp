@@ -9,7 +9,7 @@ namespace lmthing::state {
 
 namespace {
 
-constexpr std::uint32_t kMagic = 0x57534e48;  // "HNSW"
+constexpr std::uint32_t kGraphMagic = 0x57534e48;  // "HNSW"
 constexpr std::uint32_t kFormat = 1;
 constexpr int kMaxLevel = 31;
 
@@ -245,7 +245,7 @@ std::size_t HnswGraph::memory_bytes() const {
 }
 
 void HnswGraph::save(ByteWriter& out) const {
-  out.put(kMagic);
+  out.put(kGraphMagic);
   out.put(kFormat);
   out.put<std::uint32_t>(static_cast<std::uint32_t>(params_.dimensions));
   out.put<std::uint8_t>(static_cast<std::uint8_t>(params_.metric));
@@ -264,7 +264,7 @@ void HnswGraph::save(ByteWriter& out) const {
 }
 
 HnswGraph HnswGraph::load(ByteReader& in) {
-  in.expect(in.get<std::uint32_t>() == kMagic, "not a saved HNSW graph (bad magic)");
+  in.expect(in.get<std::uint32_t>() == kGraphMagic, "not a saved HNSW graph (bad magic)");
   const auto format = in.get<std::uint32_t>();
   in.expect(format == kFormat, "HNSW format " + std::to_string(format) + " is not supported (expected " + std::to_string(kFormat) + ")");
   HnswParams p;
