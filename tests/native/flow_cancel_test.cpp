@@ -11,7 +11,7 @@ using namespace lmthing::testing;
 
 namespace {
 
-bool was_cancelled(const Harness& h, const json& op) {
+bool flow_was_cancelled(const Harness& h, const json& op) {
   return std::find(h.host.cancelled.begin(), h.host.cancelled.end(), op["id"].get<OpId>()) != h.host.cancelled.end();
 }
 
@@ -76,7 +76,7 @@ TEST_CASE("cancel scope: a step's timeout cancels the tool it called and the sub
   REQUIRE(model);
   // The step, its tool and the sub-agent's model call are all cancelled when the step times out.
   for (const json* op : {step, tool, model}) {
-    CHECK(was_cancelled(h, *op));
+    CHECK(flow_was_cancelled(h, *op));
     CHECK(clock.at[(*op)["id"].get<OpId>()] == Approx(2000));
   }
   // The tool call fails with the step's timeout; no result or error of it is reported as a run event.
@@ -126,7 +126,7 @@ TEST_CASE("cancel scope: a 'first' group cancels the sub-agent a losing task sta
   const json* model = started(h, "model.generate", "", 2);
   REQUIRE(model);
   CHECK(model_ops_at_win == 0);  // nothing was cancelled before the winner arrived
-  CHECK(was_cancelled(h, *model));
+  CHECK(flow_was_cancelled(h, *model));
   auto child_reply = h.reply(2);
   REQUIRE(child_reply);
   CHECK((*child_reply)["ok"] == false);

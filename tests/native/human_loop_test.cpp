@@ -7,6 +7,7 @@
 #include <set>
 
 #include "policy/interaction.hpp"
+#include "prompt_script.hpp"
 #include "scripted_host.hpp"
 
 using namespace lmthing;
@@ -14,17 +15,16 @@ using namespace lmthing::testing;
 
 namespace {
 
-json text_part(const std::string& text) { return {{"type", "text"}, {"text", text}}; }
-json call_part(const std::string& id, const std::string& name, json args) {
+json human_call_part(const std::string& id, const std::string& name, json args) {
   return {{"type", "tool-call"}, {"toolCallId", id}, {"toolName", name}, {"args", std::move(args)}};
 }
-json response(std::vector<json> content) {
+json human_response(std::vector<json> content) {
   const bool calls = !content.empty() && content.back()["type"] == "tool-call";
   return {{"content", json(std::move(content))}, {"finishReason", calls ? "tool-calls" : "stop"}, {"usage", json::object()}};
 }
 
 // A tool whose options (approval, guards, validator ...) are `options`.
-json file_tool(const std::string& name, json options = json::object()) {
+json human_file_tool(const std::string& name, json options = json::object()) {
   return json{{"name", name},
               {"description", name + " a file"},
               {"parameters", {{"type", "object"}, {"properties", {{"path", {{"type", "string"}}}}}, {"required", {"path"}}}},
@@ -53,7 +53,7 @@ struct HumanHost {
       std::optional<json> done;
       if (kind == "model.generate") {
         model_ops.push_back(op);
-        done = Harness::done_ok(id, next_response < model_responses.size() ? model_responses[next_response++] : response({text_part("done")}));
+        done = Harness::done_ok(id, next_response < model_responses.size() ? model_responses[next_response++] : human_response({text_part("done")}));
       } else if (kind == "timer.sleep") {
         h.clock += op["ms"].get<double>();
         done = Harness::done_ok(id, nullptr);
@@ -96,7 +96,7 @@ struct HumanHost {
 // A prompt spec with `extra` fields; for brevity the tests write human-in-the-loop definitions as
 // lists of named configs under `approvals`, `guards`, `validators`, `interactions`, which become the
 // spec's `definitions` entries ({kind, name, config}) here.
-json spec_with(json extra) {
+json human_spec_with(json extra) {
   json spec{{"kind", "prompt"}, {"model", "m"}, {"host", "h1"}, {"messages", json::array({{{"role", "user"}, {"content", "tidy the project"}}})}};
   json definitions = json::array();
   for (const auto& [list, kind] :
@@ -122,7 +122,7 @@ json start_and_run(Harness& h, HumanHost& host, json spec) {
   return *reply;
 }
 
-std::vector<json> run_events(const Harness& h, const std::string& type) {
+std::vector<json> human_events(const Harness& h, const std::string& type) {
   std::vector<json> out;
   for (const auto& e : h.host.events_of_type("run.event"))
     if (e["event"]["type"] == type) out.push_back(e["event"]);
@@ -140,7 +140,7 @@ json approval_def(json extra = json::object()) {
 TEST_CASE("approval: the tool waits for the decision, then runs once", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {response({call_part("c1", "delete", {{"path", "a.txt"}})})};
+  host.model_responses = {human_response({human_call_part("c1", "delete", {{"path", "a.txt"}})})};
   host.callbacks["tool:delete"] = [](const json& args) { return json{{"deleted", args[0]["path"]}}; };
   bool checked_pending = false;
   host.when_stuck = [&](Harness& hh) {
@@ -158,14 +158,14 @@ TEST_CASE("approval: the tool waits for the decision, then runs once", "[human]"
     checked_pending = true;
     hh.post(json{{"type", "approval.respond"}, {"id", "r1"}, {"request", ask["request"]}, {"decision", {{"action", "approve"}}}});
   };
-  json reply = start_and_run(
-      h, host,
-      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
+  json reply = start_and_run(h, host,
+                             human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}})})},
+                                              {"approvals", json::array({approval_def()})}}));
   REQUIRE(checked_pending);
   REQUIRE(reply["ok"] == true);
   REQUIRE(host.count("tool:delete") == 1);
   REQUIRE(h.reply("r1")->at("ok") == true);
-  auto decisions = run_events(h, "approval-decision");
+  auto decisions = human_events(h, "approval-decision");
   REQUIRE(decisions.size() == 1);
   REQUIRE(decisions[0]["action"] == "approve");
   REQUIRE(decisions[0]["source"] == "respond");
@@ -177,15 +177,15 @@ TEST_CASE("approval: the tool waits for the decision, then runs once", "[human]"
 TEST_CASE("approval: a timeout applies the default action with the reason; the model sees the denial", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {response({call_part("c1", "delete", {{"path", "a.txt"}})})};
+  host.model_responses = {human_response({human_call_part("c1", "delete", {{"path", "a.txt"}})})};
   host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
   json reply = start_and_run(h, host,
-                             spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                                        {"approvals", json::array({approval_def({{"timeoutMs", 500}})})}}));
+                             human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}})})},
+                                              {"approvals", json::array({approval_def({{"timeoutMs", 500}})})}}));
   REQUIRE(reply["ok"] == true);
   REQUIRE(host.count("tool:delete") == 0);
   REQUIRE(host.held[0]["deadline"] == 500.0);
-  auto decision = run_events(h, "approval-decision").at(0);
+  auto decision = human_events(h, "approval-decision").at(0);
   REQUIRE(decision["action"] == "deny");
   REQUIRE(decision["source"] == "timeout");
   REQUIRE(decision["reason"] == "no decision within 500 ms; the default action (deny) was applied");
@@ -198,16 +198,16 @@ TEST_CASE("approval: a failing handler or an invalid decision counts as the defa
   for (const bool throws : {true, false}) {
     Harness h;
     HumanHost host;
-    host.model_responses = {response({call_part("c1", "delete", {{"path", "a.txt"}})})};
+    host.model_responses = {human_response({human_call_part("c1", "delete", {{"path", "a.txt"}})})};
     host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
     host.approval = [&](const json& op) -> std::optional<json> {
       if (throws) return Harness::done_error(op["id"].get<OpId>(), "callback", "dialog crashed");
       return json{{"action", "modify"}};  // modify without data
     };
     start_and_run(h, host,
-                  spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                             {"approvals", json::array({approval_def({{"defaultAction", "approve"}})})}}));
-    auto decision = run_events(h, "approval-decision").at(0);
+                  human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}})})},
+                                   {"approvals", json::array({approval_def({{"defaultAction", "approve"}})})}}));
+    auto decision = human_events(h, "approval-decision").at(0);
     REQUIRE(decision["action"] == "approve");
     if (throws) {
       REQUIRE(decision["source"] == "error");
@@ -223,8 +223,8 @@ TEST_CASE("approval: a failing handler or an invalid decision counts as the defa
 TEST_CASE("approval: parallel calls get one request each, answered by id in any order; unknown ids are rejected", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {
-      response({call_part("a", "delete", {{"path", "a"}}), call_part("b", "delete", {{"path", "b"}}), call_part("c", "delete", {{"path", "c"}})})};
+  host.model_responses = {human_response({human_call_part("a", "delete", {{"path", "a"}}), human_call_part("b", "delete", {{"path", "b"}}),
+                                          human_call_part("c", "delete", {{"path", "c"}})})};
   host.callbacks["tool:delete"] = [](const json& args) { return args[0]["path"]; };
   int stuck = 0;
   host.when_stuck = [&](Harness& hh) {
@@ -243,9 +243,9 @@ TEST_CASE("approval: parallel calls get one request each, answered by id in any 
                  {"decision", {{"action", "modify"}, {"modifiedData", {{"path", "b2"}}}}}});
     hh.post(json{{"type", "approval.respond"}, {"id", "twice"}, {"request", host.held[2]["request"]}, {"decision", "approve"}});
   };
-  json reply = start_and_run(
-      h, host,
-      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
+  json reply = start_and_run(h, host,
+                             human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}})})},
+                                              {"approvals", json::array({approval_def()})}}));
   REQUIRE(stuck == 1);
   REQUIRE(reply["ok"] == true);
   auto bad = *h.reply("bad");
@@ -264,12 +264,12 @@ TEST_CASE("approval: parallel calls get one request each, answered by id in any 
 TEST_CASE("approval: modified arguments are validated again against the tool's schema", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {response({call_part("a", "delete", {{"path", "a"}})})};
+  host.model_responses = {human_response({human_call_part("a", "delete", {{"path", "a"}})})};
   host.callbacks["tool:delete"] = [](const json& args) { return args[0]["path"]; };
   host.approval = [](const json&) -> std::optional<json> { return json{{"action", "modify"}, {"modifiedData", {{"path", 42}}}}; };
-  start_and_run(
-      h, host,
-      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
+  start_and_run(h, host,
+                human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}})})},
+                                 {"approvals", json::array({approval_def()})}}));
   REQUIRE(host.count("tool:delete") == 0);
   REQUIRE(host.tool_results_seen(1)[0]["result"]["error"] ==
           "The arguments the user modified for tool \"delete\" are invalid: /path: must be string");
@@ -278,7 +278,7 @@ TEST_CASE("approval: modified arguments are validated again against the tool's s
 TEST_CASE("approval: a decision the request does not offer is refused when given by id", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {response({call_part("a", "delete", {{"path", "a"}})})};
+  host.model_responses = {human_response({human_call_part("a", "delete", {{"path", "a"}})})};
   host.callbacks["tool:delete"] = [](const json&) { return json("ok"); };
   int stuck = 0;
   host.when_stuck = [&](Harness& hh) {
@@ -289,8 +289,8 @@ TEST_CASE("approval: a decision the request does not offer is refused when given
       hh.post(json{{"type", "approval.respond"}, {"id", "y"}, {"request", id}, {"decision", "approve"}});
   };
   start_and_run(h, host,
-                spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})},
-                           {"approvals", json::array({approval_def({{"options", {"approve", "deny"}}})})}}));
+                human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}})})},
+                                 {"approvals", json::array({approval_def({{"options", {"approve", "deny"}}})})}}));
   REQUIRE(h.reply("x")->at("error")["message"] ==
           "approval.respond \"approval-1\": action \"modify\" is not offered by approval \"destructive\" (options: approve, deny)");
   REQUIRE(h.reply("y")->at("ok") == true);
@@ -300,19 +300,19 @@ TEST_CASE("approval: a decision the request does not offer is refused when given
 TEST_CASE("approval: cancelling the run while an approval is pending aborts it; the tool never runs", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {response({call_part("a", "delete", {{"path", "a"}})})};
+  host.model_responses = {human_response({human_call_part("a", "delete", {{"path", "a"}})})};
   host.callbacks["tool:delete"] = [](const json&) { return json("ok"); };
   host.when_stuck = [](Harness& hh) { hh.post(json{{"type", "run.cancel"}, {"id", "c"}, {"run", 1}}); };
-  json reply = start_and_run(
-      h, host,
-      spec_with({{"tools", json::array({file_tool("delete", {{"approval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}));
+  json reply = start_and_run(h, host,
+                             human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}})})},
+                                              {"approvals", json::array({approval_def()})}}));
   REQUIRE(reply["error"]["kind"] == "aborted");
   REQUIRE(host.count("tool:delete") == 0);
 }
 
 TEST_CASE("guards: throw, skip, redirect and prompt-user", "[human]") {
   auto run_guard = [](const std::string& on_fail, HumanHost& host, Harness& h) {
-    host.model_responses = {response({call_part("a", "delete", {{"path", "secret.env"}})})};
+    host.model_responses = {human_response({human_call_part("a", "delete", {{"path", "secret.env"}})})};
     host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
     host.callbacks["tool:trash"] = [](const json& args) { return json("moved " + args[0]["path"].get<std::string>() + " to trash"); };
     host.callbacks["guard:secrets"] = [](const json& args) {
@@ -321,7 +321,8 @@ TEST_CASE("guards: throw, skip, redirect and prompt-user", "[human]") {
     };
     json guard{{"name", "noSecrets"}, {"condition", "guard:secrets"}, {"onFail", on_fail}, {"tools", {"delete"}}};
     if (on_fail == "redirect") guard["redirectTo"] = "trash";
-    return start_and_run(h, host, spec_with({{"tools", json::array({file_tool("delete"), file_tool("trash")})}, {"guards", json::array({guard})}}));
+    return start_and_run(
+        h, host, human_spec_with({{"tools", json::array({human_file_tool("delete"), human_file_tool("trash")})}, {"guards", json::array({guard})}}));
   };
   SECTION("throw: the run fails with a guard error") {
     Harness h;
@@ -329,7 +330,7 @@ TEST_CASE("guards: throw, skip, redirect and prompt-user", "[human]") {
     json reply = run_guard("throw", host, h);
     REQUIRE(reply["error"]["kind"] == "guard");
     REQUIRE(reply["error"]["message"] == "guard \"noSecrets\" refused tool \"delete\": secret files stay");
-    auto verdict = run_events(h, "guard").at(0);
+    auto verdict = human_events(h, "guard").at(0);
     REQUIRE(verdict["passed"] == false);
     REQUIRE(verdict["onFail"] == "throw");
   }
@@ -357,26 +358,27 @@ TEST_CASE("guards: throw, skip, redirect and prompt-user", "[human]") {
     };
     run_guard("prompt-user", host, h);
     REQUIRE(host.count("tool:delete") == 1);
-    REQUIRE(run_events(h, "approval-decision").at(0)["action"] == "approve");
+    REQUIRE(human_events(h, "approval-decision").at(0)["action"] == "approve");
   }
   SECTION("a passing guard lets the call through and says so") {
     Harness h;
     HumanHost host;
-    host.model_responses = {response({call_part("a", "delete", {{"path", "notes.txt"}})})};
+    host.model_responses = {human_response({human_call_part("a", "delete", {{"path", "notes.txt"}})})};
     host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
     host.callbacks["guard:secrets"] = [](const json& args) { return json(args[0]["path"] != "secret.env"); };
     start_and_run(h, host,
-                  spec_with({{"tools", json::array({file_tool("delete", {{"guards", {"noSecrets"}}})})},
-                             {"guards", json::array({{{"name", "noSecrets"}, {"condition", "guard:secrets"}}})}}));
+                  human_spec_with({{"tools", json::array({human_file_tool("delete", {{"guards", {"noSecrets"}}})})},
+                                   {"guards", json::array({{{"name", "noSecrets"}, {"condition", "guard:secrets"}}})}}));
     REQUIRE(host.count("tool:delete") == 1);
-    REQUIRE(run_events(h, "guard").at(0)["passed"] == true);
+    REQUIRE(human_events(h, "guard").at(0)["passed"] == true);
   }
 }
 
 TEST_CASE("validators: an invalid output goes back to the model, retried up to maxRetries, then a validation error", "[human]") {
   json validator{{"name", "wordCount"}, {"schema", {{"type", "object"}, {"required", {"words"}}}}, {"fn", "validate:words"}};
   auto setup = [&](HumanHost& host, int calls) {
-    for (int i = 0; i < calls; ++i) host.model_responses.push_back(response({call_part("c" + std::to_string(i), "count", {{"path", "a"}})}));
+    for (int i = 0; i < calls; ++i)
+      host.model_responses.push_back(human_response({human_call_part("c" + std::to_string(i), "count", {{"path", "a"}})}));
     host.callbacks["validate:words"] = [](const json& args) {
       const bool ok = args[0]["words"].get<int>() > 0;
       return json{{"valid", ok}, {"errors", ok ? json::array() : json::array({"no words counted"})}, {"fix", "count again"}};
@@ -390,13 +392,14 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
     host.callbacks["tool:count"] = [&](const json&) { return json{{"words", n++}}; };  // 0 (invalid) then 1
     json reply = start_and_run(
         h, host,
-        spec_with({{"tools", json::array({file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
-                   {"validators", json::array({validator})}}));
+        human_spec_with(
+            {{"tools", json::array({human_file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
+             {"validators", json::array({validator})}}));
     REQUIRE(reply["ok"] == true);
     REQUIRE(host.tool_results_seen(1)[0]["result"]["error"] ==
             "The output of tool \"count\" failed validation \"wordCount\": no words counted Fix: count again");
     REQUIRE(host.tool_results_seen(2)[0]["result"] == json{{"words", 1}});
-    auto events = run_events(h, "validation");
+    auto events = human_events(h, "validation");
     REQUIRE(events.size() == 2);
     REQUIRE(events[0]["valid"] == false);
     REQUIRE(events[1]["valid"] == true);
@@ -408,8 +411,9 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
     host.callbacks["tool:count"] = [](const json&) { return json{{"lines", 3}}; };
     json reply = start_and_run(
         h, host,
-        spec_with({{"tools", json::array({file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
-                   {"validators", json::array({validator})}}));
+        human_spec_with(
+            {{"tools", json::array({human_file_tool("count", {{"validator", "wordCount"}, {"retryOnFailure", true}, {"maxRetries", 1}})})},
+             {"validators", json::array({validator})}}));
     REQUIRE(reply["error"]["kind"] == "validation");
     REQUIRE(reply["error"]["message"] ==
             "The output of tool \"count\" failed validation \"wordCount\": (root): must have required property 'words' (after 1 retries)");
@@ -419,10 +423,10 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
   SECTION("the final answer can be validated and sent back") {
     Harness h;
     HumanHost host;
-    host.model_responses = {response({text_part("maybe")}), response({text_part("{\"answer\": 42}")})};
+    host.model_responses = {human_response({text_part("maybe")}), human_response({text_part("{\"answer\": 42}")})};
     json reply = start_and_run(h, host,
-                               spec_with({{"validators", json::array({{{"name", "json"}, {"schema", {{"type", "object"}}}}})},
-                                          {"responseValidator", {{"validator", "json"}, {"retryOnFailure", true}}}}));
+                               human_spec_with({{"validators", json::array({{{"name", "json"}, {"schema", {{"type", "object"}}}}})},
+                                                {"responseValidator", {{"validator", "json"}, {"retryOnFailure", true}}}}));
     REQUIRE(reply["value"]["text"] == "{\"answer\": 42}");
     REQUIRE(host.model_ops[1]["conversation"]["append"].back()["content"] ==
             "Your answer failed validation \"json\": (root): must be object. Please answer again.");
@@ -461,16 +465,16 @@ TEST_CASE("interactions: invalid answers are re-asked; timeouts use the default"
     }
   };
   // The run waits on a tool whose approval the test holds, so commands arrive while it is live.
-  host.model_responses = {response({call_part("a", "ask", {{"path", "x"}})})};
+  host.model_responses = {human_response({human_call_part("a", "ask", {{"path", "x"}})})};
   json reply = start_and_run(h, host,
-                             spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})},
-                                        {"approvals", json::array({{{"name", "go"}}})},
-                                        {"interactions", interactions}}));
+                             human_spec_with({{"tools", json::array({human_file_tool("ask", {{"approval", "go"}})})},
+                                              {"approvals", json::array({{{"name", "go"}}})},
+                                              {"interactions", interactions}}));
   REQUIRE(reply["ok"] == true);
   auto pick = *h.reply("i1");
   REQUIRE(pick["value"]["value"] == "b.txt");
   REQUIRE(pick["value"]["attempts"] == 2);
-  auto invalid = run_events(h, "interaction-invalid");
+  auto invalid = human_events(h, "interaction-invalid");
   REQUIRE(invalid.at(0)["error"] == "\"c.txt\" is not one of the choices (\"a.txt\", \"b.txt\")");
   auto age = *h.reply("i2");
   REQUIRE(age["value"]["value"] == 30);
@@ -502,16 +506,17 @@ TEST_CASE("interactions: answers checked against the validation schema and skip 
 TEST_CASE("bad human-in-the-loop specs are refused naming what is wrong", "[human]") {
   auto refused = [](json extra) {
     Harness h;
-    h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", spec_with(std::move(extra))}});
+    h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", human_spec_with(std::move(extra))}});
     REQUIRE(h.run([](Harness&) {}));
     return (*h.reply(1))["error"]["message"].get<std::string>();
   };
-  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"approval", "nope"}})})}, {"approvals", json::array({approval_def()})}}) ==
+  REQUIRE(refused({{"tools", json::array({human_file_tool("delete", {{"approval", "nope"}})})}, {"approvals", json::array({approval_def()})}}) ==
           "unknown approval \"nope\" (defined: destructive)");
-  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"guards", {"g"}}})})}}) == "unknown guard \"g\" (defined: none)");
-  REQUIRE(refused({{"tools", json::array({file_tool("delete", {{"aproval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}) ==
-          "tool \"delete\": unknown option \"aproval\" (did you mean \"approval\"? known: guards, approval, validator, retryOnFailure, "
-          "maxRetries, cache, fallback, retry, circuitBreaker, timeoutMs)");
+  REQUIRE(refused({{"tools", json::array({human_file_tool("delete", {{"guards", {"g"}}})})}}) == "unknown guard \"g\" (defined: none)");
+  REQUIRE(
+      refused({{"tools", json::array({human_file_tool("delete", {{"aproval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}) ==
+      "tool \"delete\": unknown option \"aproval\" (did you mean \"approval\"? known: guards, approval, validator, retryOnFailure, "
+      "maxRetries, cache, fallback, retry, circuitBreaker, timeoutMs)");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"defaultAction", "modify"}})})}}) ==
           "approval \"destructive\": \"defaultAction\" must be one of 'approve', 'deny', got \"modify\"");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"options", {"approve", "maybe"}}})})}}) ==
@@ -535,7 +540,7 @@ TEST_CASE("approval.request for a run that is not live is refused", "[human]") {
 TEST_CASE("interaction.respond answers an open interaction by id; unknown ids are refused", "[human]") {
   Harness h;
   HumanHost host;
-  host.model_responses = {response({call_part("a", "ask", {{"path", "x"}})})};
+  host.model_responses = {human_response({human_call_part("a", "ask", {{"path", "x"}})})};
   host.callbacks["tool:ask"] = [](const json&) { return json("asked"); };
   int stuck = 0;
   host.when_stuck = [&](Harness& hh) {
@@ -553,9 +558,9 @@ TEST_CASE("interaction.respond answers an open interaction by id; unknown ids ar
     }
   };
   start_and_run(h, host,
-                spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})},
-                           {"approvals", json::array({{{"name", "go"}}})},
-                           {"interactions", json::array({{{"name", "name"}, {"kind", "question"}}})}}));
+                human_spec_with({{"tools", json::array({human_file_tool("ask", {{"approval", "go"}})})},
+                                 {"approvals", json::array({{{"name", "go"}}})},
+                                 {"interactions", json::array({{{"name", "name"}, {"kind", "question"}}})}}));
   REQUIRE(h.reply("bad")->at("error")["message"] ==
           "interaction.respond: no pending interaction request with id \"interaction-77\" (pending: interaction-2)");
   REQUIRE(h.reply("shape")->at("error")["message"] == "interaction.respond \"interaction-2\": an answer must be {value} or {skipped: true}, got 5");
@@ -592,9 +597,10 @@ TEST_CASE("interaction.request with an intervention: no definition, choices chec
         }
     }
   };
-  host.model_responses = {response({call_part("a", "ask", {{"path", "x"}})})};
+  host.model_responses = {human_response({human_call_part("a", "ask", {{"path", "x"}})})};
   json reply = start_and_run(
-      h, host, spec_with({{"tools", json::array({file_tool("ask", {{"approval", "go"}})})}, {"approvals", json::array({{{"name", "go"}}})}}));
+      h, host,
+      human_spec_with({{"tools", json::array({human_file_tool("ask", {{"approval", "go"}})})}, {"approvals", json::array({{{"name", "go"}}})}}));
   REQUIRE(reply["ok"] == true);
   REQUIRE(asks.size() == 2);
   CHECK(asks[0]["name"] == "humanIntervention");

@@ -74,11 +74,11 @@ struct ModelHost {
   }
 };
 
-int next_id = 1;
+int next_memory_id = 1;
 
 json run_memory(Harness& h, ModelHost& host, json spec) {
   spec["kind"] = "memory";
-  const int id = next_id++;
+  const int id = next_memory_id++;
   h.post(json{{"type", "run.start"}, {"id", id}, {"spec", std::move(spec)}});
   REQUIRE(h.run(std::ref(host)));
   auto reply = h.reply(id);
@@ -100,7 +100,7 @@ json hier_def(json extra = json::object()) {
 
 json store(json items, json defs) { return json{{"action", "store"}, {"name", "h"}, {"items", std::move(items)}, {"definitions", std::move(defs)}}; }
 
-json texts(std::initializer_list<const char*> list) {
+json text_list(std::initializer_list<const char*> list) {
   json out = json::array();
   for (const char* t : list) out.push_back(json{{"content", t}});
   return out;
@@ -138,7 +138,7 @@ TEST_CASE("a hierarchy plans chunk summaries level by level and commits them", "
 TEST_CASE("a hierarchical memory summarizes every chunkSize items with one model call and is searched top-down", "[memory][hierarchy]") {
   Harness h;
   ModelHost host;
-  json stored = ok(run_memory(h, host, store(texts({"cat naps", "cat purrs", "stock fell", "stock rose"}), hier_def())));
+  json stored = ok(run_memory(h, host, store(text_list({"cat naps", "cat purrs", "stock fell", "stock rose"}), hier_def())));
   REQUIRE(stored["ids"] == json::array({"mem-1", "mem-2", "mem-3", "mem-4"}));
   REQUIRE(stored["summaries"].size() == 3);  // two chunks at level 1, one session summary at level 2
   REQUIRE(host.generate_ops.size() == 3);    // one call per summary
@@ -167,7 +167,7 @@ TEST_CASE("a hierarchical memory summarizes every chunkSize items with one model
   REQUIRE_THAT(chunks["results"][0]["content"].get<std::string>(), Catch::Contains("cat naps"));
 
   // An item that fills no chunk is a root: found directly, with no path.
-  ok(run_memory(h, host, store(texts({"rain falls"}), hier_def())));
+  ok(run_memory(h, host, store(text_list({"rain falls"}), hier_def())));
   REQUIRE(host.generate_ops.size() == 3);
   json rain = ok(run_memory(h, host, json{{"action", "search"}, {"name", "h"}, {"query", "rain"}, {"limit", 1}, {"definitions", hier_def()}}));
   REQUIRE(rain["results"][0]["content"] == "rain falls");
@@ -186,14 +186,15 @@ TEST_CASE("a summary call goes through the tree's model chain: its tokens count 
   defs.push_back(json{{"kind", "constraint"},
                       {"name", "budget"},
                       {"config", {{"type", "tokens"}, {"max", 1000}, {"warn", 50}, {"track", json::array({"input", "output"})}}}});
-  ok(run_memory(h, host, store(texts({"cat naps", "cat purrs"}), defs)));
+  ok(run_memory(h, host, store(text_list({"cat naps", "cat purrs"}), defs)));
   REQUIRE(host.generate_ops.size() == 1);
   REQUIRE(h.host.events_of_type("run.event").size() > 0);
   bool warned = false;
   for (const auto& e : h.host.events_of_type("run.event"))
     if (e["event"]["type"] == "constraint-warning" && e["event"]["constraint"] == "budget") warned = true;
-  REQUIRE_FALSE(warned);                                                      // 40 tokens: under the warn level
-  ok(run_memory(h, host, store(texts({"stock fell", "stock rose"}), defs)));  // two summaries (a chunk, the session): 80 tokens in this run's tree
+  REQUIRE_FALSE(warned);  // 40 tokens: under the warn level
+  ok(run_memory(h, host,
+                store(text_list({"stock fell", "stock rose"}), defs)));  // two summaries (a chunk, the session): 80 tokens in this run's tree
   for (const auto& e : h.host.events_of_type("run.event"))
     if (e["event"]["type"] == "constraint-warning" && e["event"]["constraint"] == "budget") warned = true;
   REQUIRE(warned);
@@ -202,14 +203,14 @@ TEST_CASE("a summary call goes through the tree's model chain: its tokens count 
 TEST_CASE("a summarizer failure mid-store leaves the hierarchical memory unchanged", "[memory][hierarchy]") {
   Harness h;
   ModelHost host;
-  ok(run_memory(h, host, store(texts({"cat naps"}), hier_def())));
+  ok(run_memory(h, host, store(text_list({"cat naps"}), hier_def())));
   host.fail_generate = true;
-  json failed = run_memory(h, host, store(texts({"cat purrs", "stock fell"}), hier_def()));
+  json failed = run_memory(h, host, store(text_list({"cat purrs", "stock fell"}), hier_def()));
   REQUIRE(failed["ok"] == false);
   REQUIRE(failed["error"]["kind"] == "validation");  // the model's own error
   host.fail_generate = false;
   host.answer = [](const json&) { return json(""); };
-  json empty = run_memory(h, host, store(texts({"cat purrs"}), hier_def()));
+  json empty = run_memory(h, host, store(text_list({"cat purrs"}), hier_def()));
   REQUIRE(empty["error"]["kind"] == "memory");
   REQUIRE(empty["error"]["code"] == "SUMMARY_FAILED");
   REQUIRE(empty["error"]["memory"] == "h");
@@ -218,7 +219,7 @@ TEST_CASE("a summarizer failure mid-store leaves the hierarchical memory unchang
   json all = ok(run_memory(h, host, json{{"action", "search"}, {"name", "h"}, {"query", "cat stock"}, {"definitions", hier_def()}}));
   REQUIRE(all["results"].size() == 1);  // only the first store happened
   REQUIRE(all["results"][0]["content"] == "cat naps");
-  json next = ok(run_memory(h, host, store(texts({"cat purrs"}), hier_def())));
+  json next = ok(run_memory(h, host, store(text_list({"cat purrs"}), hier_def())));
   REQUIRE(next["ids"] == json::array({"mem-2"}));  // no id was used up by the failed stores
   REQUIRE(next["summaries"].size() == 1);
 }
@@ -228,7 +229,7 @@ TEST_CASE("a hierarchical memory persists its tree and is reloaded without embed
   const json defs = hier_def({{"persist", true}});
   {
     Harness h;
-    ok(run_memory(h, host, store(texts({"cat naps", "cat purrs", "stock fell", "stock rose", "rain falls"}), defs)));
+    ok(run_memory(h, host, store(text_list({"cat naps", "cat purrs", "stock fell", "stock rose", "rain falls"}), defs)));
   }
   const json record = host.storage.at("memory:global:h");
   REQUIRE(record["hierarchy"]["nodes"].size() == 8);
@@ -243,7 +244,7 @@ TEST_CASE("a hierarchical memory persists its tree and is reloaded without embed
   REQUIRE(found["results"][0]["path"].size() == 2);
   REQUIRE_THAT(found["results"][1]["content"].get<std::string>(), Catch::StartsWith("stock"));
   REQUIRE(found["results"][2]["content"] == "rain falls");
-  ok(run_memory(fresh, host, store(texts({"rain pours"}), defs)));  // completes the open chunk of the reloaded tree
+  ok(run_memory(fresh, host, store(text_list({"rain pours"}), defs)));  // completes the open chunk of the reloaded tree
   REQUIRE(host.generate_ops.size() == 4);
   REQUIRE(ModelHost::user_text(host.generate_ops[3]) == "Entries:\n1. rain falls\n2. rain pours\n");
 
@@ -256,10 +257,10 @@ TEST_CASE("hierarchical configs: the model falls back to the run's, bad keys are
   ModelHost host;
   json defs = hier_def();
   defs[0]["config"].erase("model");
-  json none = run_memory(h, host, store(texts({"cat naps", "cat purrs"}), defs));
+  json none = run_memory(h, host, store(text_list({"cat naps", "cat purrs"}), defs));
   REQUIRE(none["error"]["code"] == "INVALID_CONFIG");
   REQUIRE_THAT(none["error"]["message"].get<std::string>(), Catch::Contains("needs a model"));
-  json spec = store(texts({"cat naps", "cat purrs"}), defs);
+  json spec = store(text_list({"cat naps", "cat purrs"}), defs);
   spec["runModel"] = "toy:run";
   ok(run_memory(h, host, spec));
   REQUIRE(host.generate_ops.back()["model"] == "toy:run");

@@ -83,7 +83,7 @@ json ok_value(const json& reply) {
   return reply["value"];
 }
 
-std::vector<json> run_events(Harness& h, const std::string& type) {
+std::vector<json> wiring_events(Harness& h, const std::string& type) {
   std::vector<json> out;
   for (const auto& e : h.host.events)
     if (e["type"] == "run.event" && e["event"]["type"] == type) out.push_back(e["event"]);
@@ -111,7 +111,7 @@ TEST_CASE("model.embed carries the batch to the host and its usage reaches the t
   REQUIRE(value["embeddings"].size() == 2);
   REQUIRE(value["embeddings"][1] == json::array({0, 0, 1}));
   REQUIRE(value["usage"]["tokens"] == 14);
-  auto warnings = run_events(h, "constraint-warning");
+  auto warnings = wiring_events(h, "constraint-warning");
   REQUIRE(warnings.size() == 1);  // 14 embedding tokens crossed the warn level of 10
   REQUIRE(warnings[0]["constraint"] == "budget");
 }

@@ -10,11 +10,6 @@ using namespace lmthing::testing;
 
 namespace {
 
-json tool_named(const std::string& name, json options = json::object()) {
-  return json{
-      {"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
-}
-
 // Every run event of run `run` as "type" strings, in emit order.
 std::vector<std::string> event_types(const Harness& h, RunId run) {
   std::vector<std::string> out;

@@ -14,17 +14,13 @@ using observe::parse_metric_spec;
 
 namespace {
 
-std::string code_of(const std::function<void()>& fn) {
+std::string metric_error_code(const std::function<void()>& fn) {
   try {
     fn();
   } catch (const MetricError& e) {
     return e.code;
   }
   return "none";
-}
-
-json tool_named(const std::string& name) {
-  return json{{"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}};
 }
 
 const json* series_of(const json& snapshot, const std::string& name, const json& labels) {
@@ -38,21 +34,21 @@ const json* series_of(const json& snapshot, const std::string& name, const json&
 }  // namespace
 
 TEST_CASE("metric definitions are checked and keep one shape per engine", "[observe_metrics]") {
-  CHECK(code_of([] { parse_metric_spec("bad name", json::object()); }) == "METRIC_INVALID");
-  CHECK(code_of([] { parse_metric_spec("m", {{"type", "summary"}}); }) == "METRIC_INVALID");
-  CHECK(code_of([] { parse_metric_spec("m", {{"type", "histogram"}, {"buckets", {5, 1}}}); }) == "METRIC_INVALID");
-  CHECK(code_of([] { parse_metric_spec("m", {{"type", "counter"}, {"buckets", {1}}}); }) == "METRIC_INVALID");
-  CHECK(code_of([] { parse_metric_spec("m", {{"type", "counter"}, {"aggregation", "last"}}); }) == "METRIC_INVALID");
-  CHECK(code_of([] { parse_metric_spec("m", {{"labels", {"a", "a"}}}); }) == "METRIC_INVALID");
-  CHECK(code_of([] { parse_metric_spec("m", {{"type", "histogram"}, {"labels", {"le"}}}); }) == "METRIC_INVALID");
+  CHECK(metric_error_code([] { parse_metric_spec("bad name", json::object()); }) == "METRIC_INVALID");
+  CHECK(metric_error_code([] { parse_metric_spec("m", {{"type", "summary"}}); }) == "METRIC_INVALID");
+  CHECK(metric_error_code([] { parse_metric_spec("m", {{"type", "histogram"}, {"buckets", {5, 1}}}); }) == "METRIC_INVALID");
+  CHECK(metric_error_code([] { parse_metric_spec("m", {{"type", "counter"}, {"buckets", {1}}}); }) == "METRIC_INVALID");
+  CHECK(metric_error_code([] { parse_metric_spec("m", {{"type", "counter"}, {"aggregation", "last"}}); }) == "METRIC_INVALID");
+  CHECK(metric_error_code([] { parse_metric_spec("m", {{"labels", {"a", "a"}}}); }) == "METRIC_INVALID");
+  CHECK(metric_error_code([] { parse_metric_spec("m", {{"type", "histogram"}, {"labels", {"le"}}}); }) == "METRIC_INVALID");
   auto histogram = parse_metric_spec("latency", {{"type", "histogram"}});
   CHECK(histogram.buckets == observe::default_buckets());
 
   MetricRegistry registry;
   registry.define(parse_metric_spec("tokenUsage", {{"type", "counter"}, {"labels", {"model", "operation"}}, {"aggregation", "sum"}}));
   registry.define(parse_metric_spec("tokenUsage", {{"type", "counter"}, {"labels", {"model", "operation"}}}));  // the same again: fine
-  CHECK(code_of([&] { registry.define(parse_metric_spec("tokenUsage", {{"type", "gauge"}})); }) == "METRIC_CONFLICT");
-  CHECK(code_of([&] { registry.get("tokenUsag"); }) == "METRIC_UNKNOWN");
+  CHECK(metric_error_code([&] { registry.define(parse_metric_spec("tokenUsage", {{"type", "gauge"}})); }) == "METRIC_CONFLICT");
+  CHECK(metric_error_code([&] { registry.get("tokenUsag"); }) == "METRIC_UNKNOWN");
   try {
     registry.get("tokenUsag");
   } catch (const MetricError& e) {
@@ -63,13 +59,13 @@ TEST_CASE("metric definitions are checked and keep one shape per engine", "[obse
 TEST_CASE("labels must be exactly the defined ones; counters only go up", "[observe_metrics]") {
   auto spec = parse_metric_spec("tokenUsage", {{"labels", {"model", "operation"}}});
   CHECK(MetricRegistry::label_values(spec, {{"operation", "step"}, {"model", "gpt-4"}}) == std::vector<std::string>{"gpt-4", "step"});
-  CHECK(code_of([&] { MetricRegistry::label_values(spec, {{"model", "gpt-4"}}); }) == "METRIC_LABELS");
-  CHECK(code_of([&] { MetricRegistry::label_values(spec, {{"model", "a"}, {"operation", "b"}, {"modle", "c"}}); }) == "METRIC_LABELS");
-  CHECK(code_of([&] { MetricRegistry::label_values(spec, {{"model", json::array()}, {"operation", "b"}}); }) == "METRIC_LABELS");
-  CHECK(code_of([&] { MetricRegistry::check_value(spec, -1); }) == "METRIC_VALUE");
-  CHECK(code_of([&] { MetricRegistry::check_value(spec, std::numeric_limits<double>::infinity()); }) == "METRIC_VALUE");
+  CHECK(metric_error_code([&] { MetricRegistry::label_values(spec, {{"model", "gpt-4"}}); }) == "METRIC_LABELS");
+  CHECK(metric_error_code([&] { MetricRegistry::label_values(spec, {{"model", "a"}, {"operation", "b"}, {"modle", "c"}}); }) == "METRIC_LABELS");
+  CHECK(metric_error_code([&] { MetricRegistry::label_values(spec, {{"model", json::array()}, {"operation", "b"}}); }) == "METRIC_LABELS");
+  CHECK(metric_error_code([&] { MetricRegistry::check_value(spec, -1); }) == "METRIC_VALUE");
+  CHECK(metric_error_code([&] { MetricRegistry::check_value(spec, std::numeric_limits<double>::infinity()); }) == "METRIC_VALUE");
   auto gauge = parse_metric_spec("successRate", {{"type", "gauge"}, {"labels", {"agent"}}});
-  CHECK(code_of([&] { MetricRegistry::check_value(gauge, -1); }) == "none");
+  CHECK(metric_error_code([&] { MetricRegistry::check_value(gauge, -1); }) == "none");
 }
 
 TEST_CASE("histograms count into cumulative buckets; the Prometheus text is exact", "[observe_metrics]") {

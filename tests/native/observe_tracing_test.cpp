@@ -13,10 +13,6 @@ using namespace lmthing::testing;
 
 namespace {
 
-json tool_named(const std::string& name) {
-  return json{{"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", json::object()}};
-}
-
 struct Span {
   json start;
   json end;
@@ -40,7 +36,7 @@ const Span& named(const std::map<std::uint64_t, Span>& spans, const std::string&
   throw std::logic_error("unreachable");
 }
 
-json rate_limited() { return json{{"error", {{"kind", "provider"}, {"message", "429 slow down"}, {"retryable", true}}}}; }
+json rate_limited_reply() { return json{{"error", {{"kind", "provider"}, {"message", "429 slow down"}, {"retryable", true}}}}; }
 
 }  // namespace
 
@@ -48,7 +44,7 @@ TEST_CASE("a traced run: spans for the run, steps, model attempts, a retry and a
   Harness h;
   Script script;
   script.callbacks["tool:broken"] = [](const json&) -> json { throw std::runtime_error("disk full"); };
-  script.model_responses = {rate_limited(), response({call_part("c1", "broken", json::object())}, "tool-calls"), response({text_part("done")})};
+  script.model_responses = {rate_limited_reply(), response({call_part("c1", "broken", json::object())}, "tool-calls"), response({text_part("done")})};
   json spec = prompt_spec({{"tools", json::array({tool_named("broken")})},
                            {"options", {{"maxRetries", 2}}},
                            {"definitions", definitions({definition("tracing", "t", json::object())})}});

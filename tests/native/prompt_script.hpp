@@ -27,6 +27,12 @@ inline json response(std::vector<json> content, const std::string& finish = "sto
       {"content", json(std::move(content))}, {"finishReason", finish}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}, {"totalTokens", 30}}}};
 }
 
+// A tool definition whose callback is "tool:<name>".
+inline json tool_named(const std::string& name, json options = json::object()) {
+  return json{
+      {"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
+}
+
 inline json weather_tool() {
   return {{"name", "weather"},
           {"description", "Weather for a city"},

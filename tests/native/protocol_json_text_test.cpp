@@ -22,8 +22,8 @@ struct LimitsGuard {
   ~LimitsGuard() { set_limits(saved); }
 };
 
-json run_start(std::uint64_t id, json spec) { return json{{"type", "run.start"}, {"id", id}, {"spec", std::move(spec)}}; }
-json call_spec(json args) { return json{{"kind", "call"}, {"fn", "f"}, {"args", std::move(args)}}; }
+json start_message(std::uint64_t id, json spec) { return json{{"type", "run.start"}, {"id", id}, {"spec", std::move(spec)}}; }
+json call_f(json args) { return json{{"kind", "call"}, {"fn", "f"}, {"args", std::move(args)}}; }
 
 }  // namespace
 
@@ -120,7 +120,7 @@ TEST_CASE("recover_envelope reads the type and id of a broken message", "[protoc
 TEST_CASE("a host op's result nested too deeply fails that op with a limit error; the run ends", "[protocol][limits]") {
   LimitsGuard guard(64);
   Harness h;
-  h.post(run_start(1, call_spec(json::array({1}))));
+  h.post(start_message(1, call_f(json::array({1}))));
   REQUIRE(h.run([](Harness& hh) {
     const OpId id = hh.host.started.back()["id"].get<OpId>();
     hh.post_raw(R"({"type":"op.done","id":)" + std::to_string(id) + R"(,"ok":true,"value":)" + nested_array(65) + "}");
@@ -135,7 +135,7 @@ TEST_CASE("a host op's result nested too deeply fails that op with a limit error
 
 TEST_CASE("a host op's result that is not JSON fails the op instead of leaving it pending", "[protocol]") {
   Harness h;
-  h.post(run_start(1, call_spec(json::array())));
+  h.post(start_message(1, call_f(json::array())));
   REQUIRE(h.run([](Harness& hh) {
     const OpId id = hh.host.started.back()["id"].get<OpId>();
     hh.post_raw(R"({"type":"op.done","id":)" + std::to_string(id) + R"(,"ok":true,"value":[1,2})");
@@ -206,7 +206,7 @@ TEST_CASE("a value the engine parses itself (defData text) beyond the limit fail
   LimitsGuard guard(100);
   Harness h;
   json spec{{"kind", "prompt"}, {"model", "m"}, {"variables", json::array({{{"name", "d"}, {"data", nested_array(5000)}}})}};
-  h.post(run_start(1, spec));
+  h.post(start_message(1, spec));
   REQUIRE(h.run([](Harness&) {}));
   const json reply = *h.reply(1);
   CHECK(reply["error"]["kind"] == "limit");

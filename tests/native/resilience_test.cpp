@@ -15,11 +15,6 @@ using namespace lmthing::testing;
 namespace {
 
 // A tool whose options (retry, fallback, circuitBreaker ...) are `options`.
-json tool_named(const std::string& name, json options = json::object()) {
-  return json{
-      {"name", name}, {"description", name}, {"parameters", {{"type", "object"}}}, {"callback", "tool:" + name}, {"options", std::move(options)}};
-}
-
 json calls_tool(const std::string& name, int n = 1) {
   std::vector<json> parts;
   for (int i = 0; i < n; ++i) parts.push_back(call_part("c" + std::to_string(i), name, json::object()));
@@ -46,7 +41,7 @@ std::vector<std::string> models_called(const Script& script) {
   return out;
 }
 
-std::string error_message(const json& reply) { return reply["error"]["message"].get<std::string>(); }
+std::string reply_error_message(const json& reply) { return reply["error"]["message"].get<std::string>(); }
 
 }  // namespace
 
@@ -209,7 +204,7 @@ TEST_CASE("a token budget stops the run at its limit, with a warning first", "[r
   json reply = run_prompt(h, script, spec);
   REQUIRE(reply["error"]["kind"] == "budget");
   REQUIRE(reply["error"]["constraint"] == "budget");
-  REQUIRE(error_message(reply) == "constraint \"budget\" exceeded: 40 of 40 tokens used");
+  REQUIRE(reply_error_message(reply) == "constraint \"budget\" exceeded: 40 of 40 tokens used");
   REQUIRE(script.model_requests.size() == 2);
   REQUIRE(run_events(h, "constraint-warning").size() == 1);
   REQUIRE(run_events(h, "constraint-exceeded").size() == 1);
@@ -248,7 +243,7 @@ TEST_CASE("a run timeout cancels the run's pending ops with a timeout error", "[
   auto reply = h.reply(1);
   REQUIRE(reply);
   REQUIRE((*reply)["error"]["kind"] == "timeout");
-  REQUIRE(error_message(*reply) == "the run timed out after 5000 ms");
+  REQUIRE(reply_error_message(*reply) == "the run timed out after 5000 ms");
   REQUIRE(h.host.cancelled.size() == 1);  // the model call
 }
 
@@ -293,7 +288,7 @@ TEST_CASE("bad policy definitions and references are refused with what was expec
     REQUIRE(reply);
     REQUIRE((*reply)["error"]["kind"] == "protocol");
     REQUIRE(h.engine.active_runs() == 0);
-    return error_message(*reply);
+    return reply_error_message(*reply);
   };
   json retries = definitions({definition("retry", "quick"), definition("retry", "slow")});
   CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retry", "nope"}})})}, {"definitions", retries}}),
@@ -395,9 +390,9 @@ TEST_CASE("a token budget refuses a call whose input alone exceeds what is left,
     REQUIRE(reply["error"]["constraint"] == "budget");
     REQUIRE(reply["error"]["predictedTokens"] == predicted);
     REQUIRE(reply["error"]["remainingTokens"] == predicted - 1);
-    REQUIRE(error_message(reply) == "constraint \"budget\": the next model call was not made: its input alone is " + std::to_string(predicted) +
-                                        " tokens (exact, o200k_base) but only " + std::to_string(predicted - 1) + " of " +
-                                        std::to_string(predicted - 1) + " remain (0 used)");
+    REQUIRE(reply_error_message(reply) == "constraint \"budget\": the next model call was not made: its input alone is " + std::to_string(predicted) +
+                                              " tokens (exact, o200k_base) but only " + std::to_string(predicted - 1) + " of " +
+                                              std::to_string(predicted - 1) + " remain (0 used)");
     REQUIRE_FALSE(any_model_op(h));
   }
   SECTION("exactly enough: the call is made") {
@@ -422,7 +417,7 @@ TEST_CASE("the pre-call check counts what was used: a later step is refused when
   REQUIRE(reply["error"]["kind"] == "budget");
   REQUIRE(reply["error"]["remainingTokens"] == 170);
   REQUIRE(reply["error"]["stepNumber"] == 1);
-  REQUIRE_THAT(error_message(reply), Catch::Contains("(estimated)") && Catch::Contains("only 170 of 200 remain (30 used)"));
+  REQUIRE_THAT(reply_error_message(reply), Catch::Contains("(estimated)") && Catch::Contains("only 170 of 200 remain (30 used)"));
   REQUIRE(script.model_requests.size() == 1);
 }
 

@@ -69,7 +69,7 @@ struct ResourceHost {
   }
 };
 
-json command(const std::string& type, const std::string& id, const std::string& name, json extra = json::object()) {
+json resource_command(const std::string& type, const std::string& id, const std::string& name, json extra = json::object()) {
   json c{{"type", type}, {"id", id}, {"run", 1}, {"name", name}};
   c.update(extra);
   return c;
@@ -121,7 +121,7 @@ TEST_CASE("resource: concurrent first gets share one initialization; the run's e
   host.held = {"init:db"};
   host.script = [](Harness& h, ResourceHost& s) {
     if (s.stage == 0) {
-      for (const char* id : {"g1", "g2", "g3"}) h.post(command("resource.get", id, "db"));
+      for (const char* id : {"g1", "g2", "g3"}) h.post(resource_command("resource.get", id, "db"));
       s.stage = 1;
     } else if (s.stage == 1) {
       s.held.clear();  // all three wait on the one initialize by now
@@ -165,14 +165,14 @@ TEST_CASE("resource: a failed health check cleans the value up and initializes i
   host.callbacks = {{"init:db", counter()}, {"clean:db", answer(nullptr)}, {"health:db", [healthy](const json&) { return json(*healthy); }}};
   host.script = [healthy](Harness& h, ResourceHost& s) {
     if (s.stage == 0) {
-      h.post(command("resource.get", "g1", "db"));
+      h.post(resource_command("resource.get", "g1", "db"));
       s.stage = 1;
     } else if (s.stage == 1 && replied(h, "g1")) {
-      h.post(command("resource.get", "g2", "db"));  // healthy: the same value
+      h.post(resource_command("resource.get", "g2", "db"));  // healthy: the same value
       s.stage = 2;
     } else if (s.stage == 2 && replied(h, "g2")) {
       *healthy = false;
-      h.post(command("resource.get", "g3", "db"));
+      h.post(resource_command("resource.get", "g3", "db"));
       s.stage = 3;
     } else if (s.stage == 3 && replied(h, "g3")) {
       s.finished = true;
@@ -203,7 +203,7 @@ TEST_CASE("resource: initialize is retried by its retryPolicy; past it the get f
                       {"clean:db", answer(nullptr)}};
     host.script = [](Harness& h, ResourceHost& s) {
       if (s.stage == 0) {
-        h.post(command("resource.get", "g", "db"));
+        h.post(resource_command("resource.get", "g", "db"));
         s.stage = 1;
       } else if (replied(h, "g")) {
         s.finished = true;
@@ -235,13 +235,13 @@ TEST_CASE("resource: resources and pools are cleaned up newest first, also when 
                       {"clean:b", answer(nullptr)}, {"make:p", answer(3)},        {"destroy:p", answer(nullptr)}};
     host.script = [cancel](Harness& h, ResourceHost& s) {
       if (s.stage == 0) {
-        h.post(command("resource.get", "b", "b"));
+        h.post(resource_command("resource.get", "b", "b"));
         s.stage = 1;
       } else if (s.stage == 1 && replied(h, "b")) {
-        h.post(command("resource.acquire", "p", "p"));
+        h.post(resource_command("resource.acquire", "p", "p"));
         s.stage = 2;
       } else if (s.stage == 2 && replied(h, "p")) {
-        h.post(command("resource.get", "a", "a"));
+        h.post(resource_command("resource.get", "a", "a"));
         s.stage = 3;
       } else if (s.stage == 3 && replied(h, "a")) {
         if (cancel)
@@ -274,21 +274,21 @@ TEST_CASE("resource pool: acquirers wait first come, first served", "[resource][
     };
     for (const char* id : {"a1", "a2", "a3", "a4"}) note(id);
     if (s.stage == 0) {
-      h.post(command("resource.acquire", "a1", "p"));
+      h.post(resource_command("resource.acquire", "a1", "p"));
       s.stage = 1;
     } else if (s.stage == 1 && replied(h, "a1")) {
-      h.post(command("resource.acquire", "a2", "p"));
-      h.post(command("resource.acquire", "a3", "p"));
-      h.post(command("resource.acquire", "a4", "p"));
+      h.post(resource_command("resource.acquire", "a2", "p"));
+      h.post(resource_command("resource.acquire", "a3", "p"));
+      h.post(resource_command("resource.acquire", "a4", "p"));
       s.stage = 2;
     } else if (s.stage == 2) {
-      h.post(command("resource.release", "r1", "p", {{"handle", 1}}));
+      h.post(resource_command("resource.release", "r1", "p", {{"handle", 1}}));
       s.stage = 3;
     } else if (s.stage == 3 && served.size() == 2) {
-      h.post(command("resource.release", "r2", "p", {{"handle", 1}}));
+      h.post(resource_command("resource.release", "r2", "p", {{"handle", 1}}));
       s.stage = 4;
     } else if (s.stage == 4 && served.size() == 3) {
-      h.post(command("resource.release", "r3", "p", {{"handle", 1}}));
+      h.post(resource_command("resource.release", "r3", "p", {{"handle", 1}}));
       s.stage = 5;
     } else if (s.stage == 5 && served.size() == 4) {
       s.finished = true;
@@ -308,14 +308,14 @@ TEST_CASE("resource pool: an acquirer not served within acquireTimeout fails; la
   host.callbacks = {{"make:p", counter()}, {"destroy:p", answer(nullptr)}};
   host.script = [](Harness& h, ResourceHost& s) {
     if (s.stage == 0) {
-      h.post(command("resource.acquire", "a1", "p"));
+      h.post(resource_command("resource.acquire", "a1", "p"));
       s.stage = 1;
     } else if (s.stage == 1 && replied(h, "a1")) {
-      h.post(command("resource.acquire", "late", "p"));
+      h.post(resource_command("resource.acquire", "late", "p"));
       s.stage = 2;
     } else if (s.stage == 2 && replied(h, "late")) {
-      h.post(command("resource.acquire", "next", "p"));
-      h.post(command("resource.release", "r", "p", {{"handle", 1}}));
+      h.post(resource_command("resource.acquire", "next", "p"));
+      h.post(resource_command("resource.release", "r", "p", {{"handle", 1}}));
       s.stage = 3;
     } else if (s.stage == 3 && replied(h, "next")) {
       s.finished = true;
@@ -339,14 +339,14 @@ TEST_CASE("resource pool: min values are made on first use; validate drops a sta
   host.callbacks = {{"make:p", counter()}, {"destroy:p", answer(nullptr)}, {"check:p", [valid](const json&) { return json(*valid); }}};
   host.script = [valid](Harness& h, ResourceHost& s) {
     if (s.stage == 0) {
-      h.post(command("resource.acquire", "a1", "p"));
+      h.post(resource_command("resource.acquire", "a1", "p"));
       s.stage = 1;
     } else if (s.stage == 1 && replied(h, "a1")) {
-      h.post(command("resource.release", "r1", "p", {{"handle", (*h.reply("a1"))["value"]}}));
+      h.post(resource_command("resource.release", "r1", "p", {{"handle", (*h.reply("a1"))["value"]}}));
       s.stage = 2;
     } else if (s.stage == 2 && replied(h, "r1")) {
       *valid = false;  // the oldest idle value fails validation: it is destroyed and the next is tried
-      h.post(command("resource.acquire", "a2", "p"));
+      h.post(resource_command("resource.acquire", "a2", "p"));
       s.stage = 3;
     } else if (s.stage == 3 && replied(h, "a2")) {
       s.finished = true;
@@ -371,12 +371,12 @@ TEST_CASE("resource pool: an idle value past idleTimeout is destroyed (never bel
   host.callbacks = {{"make:p", counter()}, {"destroy:p", answer(nullptr)}};
   host.script = [](Harness& h, ResourceHost& s) {
     if (s.stage == 0) {
-      h.post(command("resource.acquire", "a1", "p"));
-      h.post(command("resource.acquire", "a2", "p"));
+      h.post(resource_command("resource.acquire", "a1", "p"));
+      h.post(resource_command("resource.acquire", "a2", "p"));
       s.stage = 1;
     } else if (s.stage == 1 && replied(h, "a1") && replied(h, "a2")) {
-      h.post(command("resource.release", "r1", "p", {{"handle", 1}}));
-      h.post(command("resource.release", "r2", "p", {{"handle", 2}}));
+      h.post(resource_command("resource.release", "r1", "p", {{"handle", 1}}));
+      h.post(resource_command("resource.release", "r2", "p", {{"handle", 2}}));
       s.stage = 2;
     } else if (s.stage == 2 && !run_events(h, "pool-item").empty() && run_events(h, "pool-item").back()["action"] == "destroyed") {
       s.finished = true;
@@ -399,8 +399,8 @@ TEST_CASE("resource pool: release of a value not out is an error; bad definition
     host.callbacks = {{"make:p", counter()}, {"destroy:p", answer(nullptr)}};
     host.script = [](Harness& h, ResourceHost& s) {
       if (s.stage == 0) {
-        h.post(command("resource.release", "r", "p", {{"handle", 9}}));
-        h.post(command("resource.get", "u", "nope"));
+        h.post(resource_command("resource.release", "r", "p", {{"handle", 9}}));
+        h.post(resource_command("resource.get", "u", "nope"));
         s.stage = 1;
       } else if (replied(h, "r") && replied(h, "u")) {
         s.finished = true;

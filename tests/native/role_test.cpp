@@ -10,7 +10,7 @@ using namespace lmthing::testing;
 
 namespace {
 
-json file_tool(const std::string& name) {
+json role_file_tool(const std::string& name) {
   return json{{"name", name},
               {"description", name + " a file"},
               {"parameters", {{"type", "object"}, {"properties", {{"path", {{"type", "string"}}}}}}},
@@ -22,7 +22,7 @@ json role_def(const std::string& name, json config) { return definition("role", 
 // Three tools, two roles: a reader that may only read, and a junior who must ask before deleting.
 json roles_spec(json extra = json::object()) {
   json spec = prompt_spec({{"host", "h1"},
-                           {"tools", json::array({file_tool("read"), file_tool("write"), file_tool("delete")})},
+                           {"tools", json::array({role_file_tool("read"), role_file_tool("write"), role_file_tool("delete")})},
                            {"definitions", definitions({role_def("reader", {{"systemPrompt", "You only read."},
                                                                             {"capabilities", {"reading", "summaries"}},
                                                                             {"personality", {{"tone", "calm"}, {"verbosity", "short"}}},
@@ -64,7 +64,7 @@ std::vector<std::string> offered(const json& request) {
   return names;
 }
 
-std::vector<json> events_of(const Harness& h, const std::string& type) {
+std::vector<json> role_events_of(const Harness& h, const std::string& type) {
   std::vector<json> out;
   for (const auto& e : h.host.events_of_type("run.event"))
     if (e["event"]["type"] == type) out.push_back(e["event"]);
@@ -94,7 +94,7 @@ TEST_CASE("role: its section goes after the system definitions and before the va
       "<rules>\nBe exact.\n</rules>\n"
       "<role name=\"reader\">\nYou only read.\ncapabilities:\n  - reading\n  - summaries\npersonality:\n  tone: calm\n  verbosity: short\n</role>\n"
       "<variables>\n<city>\nParis\n</city>\n</variables>");
-  REQUIRE(events_of(h, "role-assumed").at(0)["role"] == "reader");
+  REQUIRE(role_events_of(h, "role-assumed").at(0)["role"] == "reader");
 
   // Without a role the prompt is what it always was, and a role with no text adds no section.
   for (const char* role : {"", "junior"}) {
@@ -169,7 +169,7 @@ TEST_CASE("role: maxTokens stops the run's model calls once used up", "[role]") 
   REQUIRE(reply["error"]["kind"] == "budget");
   REQUIRE(reply["error"]["constraint"] == "role:tight");
   REQUIRE(host.script.model_requests.size() == 2);
-  auto exceeded = events_of(h, "constraint-exceeded");
+  auto exceeded = role_events_of(h, "constraint-exceeded");
   REQUIRE(exceeded.size() == 1);
   REQUIRE(exceeded[0]["constraint"] == "role:tight");
   REQUIRE(exceeded[0]["used"] == 60.0);
@@ -194,7 +194,7 @@ TEST_CASE("role: a hook switches roles with role.assume; the switch applies from
   REQUIRE(host.script.model_requests[1]["system"].get<std::string>().rfind("<role name=\"reader\">", 0) == 0);
   // The model's second write came after the switch: refused.
   REQUIRE(tool_results(host.script.model_requests[2])[0]["isError"] == true);
-  auto assumed = events_of(h, "role-assumed");
+  auto assumed = role_events_of(h, "role-assumed");
   REQUIRE(assumed.size() == 2);
   REQUIRE(assumed[1]["role"] == "reader");
   REQUIRE(assumed[1]["previous"] == "junior");

@@ -82,7 +82,7 @@ json start(Harness& h, StateHost& host, json spec, int id = 1) {
   return *reply;
 }
 
-std::vector<std::string> chain_of(pipeline::RunTree& tree, const json& options) {
+std::vector<std::string> cache_chain_of(pipeline::RunTree& tree, const json& options) {
   agent::ToolSpec tool;
   tool.name = "t";
   tool.options = options;
@@ -97,7 +97,7 @@ TEST_CASE("the cache sits after the gate and the output validator, before fallba
   pipeline::RunTree tree(h.engine.loop(), 1, 1);
   pipeline::define_all(tree, definitions({definition("cache", "c", {{"strategy", "lru"}}), definition("approval", "ok"),
                                           definition("validator", "v", {{"schema", {{"type", "string"}}}}), definition("retry", "r")}));
-  CHECK(chain_of(tree, {{"approval", "ok"}, {"validator", "v"}, {"cache", "c"}, {"retry", "r"}}) ==
+  CHECK(cache_chain_of(tree, {{"approval", "ok"}, {"validator", "v"}, {"cache", "c"}, {"retry", "r"}}) ==
         std::vector<std::string>{"gate", "output_validator", "cache", "retry", "observe_attempt"});
 }
 

@@ -32,7 +32,7 @@ ContextConfig sliding(std::size_t max, std::size_t reserve = 0) {
 
 using Indices = std::vector<std::size_t>;
 
-std::string error_of(const std::function<void()>& f) {
+std::string context_error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const StateError& e) {
@@ -99,14 +99,14 @@ TEST_CASE("a tool call and its results are kept or dropped together", "[state][c
 
 TEST_CASE("not fitting the system prompt or keepMinimum is CONTEXT_OVERFLOW naming the context", "[state][context]") {
   const std::vector<WindowMessage> m{msg("system", 120), msg("user", 10)};
-  CHECK(error_of([&] { select_context(sliding(100, 20), m); }) ==
+  CHECK(context_error_of([&] { select_context(sliding(100, 20), m); }) ==
         "CONTEXT_OVERFLOW: context \"main\": the system messages need 120 tokens but the budget is 80 (maxTokens 100 - reserveTokens 20)");
   ContextConfig c = sliding(100);
   c.keep_minimum = 2;
   const std::vector<WindowMessage> big{msg("system", 10), msg("user", 50), msg("assistant", 60)};
-  CHECK_THAT(error_of([&] { select_context(c, big); }),
+  CHECK_THAT(context_error_of([&] { select_context(c, big); }),
              Catch::StartsWith("CONTEXT_OVERFLOW: context \"main\": the 2 most recent messages (keepMinimum)"));
-  CHECK_THAT(error_of([&] { select_context(sliding(100), m, 200); }), Catch::Contains("leave nothing of maxTokens (100)"));
+  CHECK_THAT(context_error_of([&] { select_context(sliding(100), m, 200); }), Catch::Contains("leave nothing of maxTokens (100)"));
 }
 
 TEST_CASE("prioritize: without system, system messages compete by recency; first keeps the task", "[state][context]") {
@@ -225,11 +225,13 @@ TEST_CASE("window_messages reads roles and tool ids from provider-neutral messag
   CHECK(m[1].tool_calls == std::vector<std::string>{"c1"});
   CHECK(m[2].tool_results == std::vector<std::string>{"c1"});
   CHECK(m[2].tokens == 5);
-  CHECK(error_of([&] { window_messages(messages, {1}); }).rfind("INVALID_MESSAGES", 0) == 0);
+  CHECK(context_error_of([&] { window_messages(messages, {1}); }).rfind("INVALID_MESSAGES", 0) == 0);
 }
 
 TEST_CASE("context config parsing names the context and the field", "[state][context]") {
-  const auto bad = [](const std::string& strategy, const json& config) { return error_of([&] { ContextConfig::parse("main", strategy, config); }); };
+  const auto bad = [](const std::string& strategy, const json& config) {
+    return context_error_of([&] { ContextConfig::parse("main", strategy, config); });
+  };
   CHECK(bad("sliding-window", json::object()) == "INVALID_CONFIG: context \"main\": \"maxTokens\" is required (an integer >= 1)");
   CHECK(bad("sliding-window", {{"maxTokens", 100}, {"reserveTokens", 100}}) ==
         "INVALID_CONFIG: context \"main\": \"reserveTokens\" (100) must be less than \"maxTokens\" (100)");

@@ -4,20 +4,14 @@
 
 #include "state/entity_graph.hpp"
 #include "state/state_error.hpp"
+#include "state_errors.hpp"
+
+using lmthing::testing::state_error_code;
 
 using namespace lmthing::state;
 using json = lmthing::Json;
 
 namespace {
-
-std::string code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StateError& e) {
-    return e.code();
-  }
-  return "";
-}
 
 // a -knows-> b -knows-> c -knows-> d, a -employs-> e, f alone
 Entity ent(std::string name, std::string type = "", std::string description = "", json metadata = json::object()) {
@@ -86,13 +80,13 @@ TEST_CASE("walks follow only the given relations and direction", "[state][graph]
 TEST_CASE("a bad batch changes nothing: unknown ends, duplicates, empty names", "[state][graph]") {
   EntityGraph g = chain();
   const json before = g.to_json();
-  CHECK(code_of([&] { g.add({ent("x")}, {rel("x", "likes", "nobody")}); }) == error_code::kUnknownEntity);
-  CHECK(code_of([&] { g.add({ent("x"), ent("x")}, {}); }) == error_code::kDuplicateId);
-  CHECK(code_of([&] { g.add({ent("")}, {}); }) == error_code::kInvalidConfig);
-  CHECK(code_of([&] { g.add({}, {rel("a", "", "b")}); }) == error_code::kInvalidConfig);
-  CHECK(code_of([&] { g.add({ent("y", "", "", json::array())}, {}); }) == error_code::kInvalidConfig);
-  CHECK(code_of([&] { g.remove({"a", "missing"}); }) == error_code::kUnknownId);
-  CHECK(code_of([&] { g.neighborhood({"missing"}, walk(1)); }) == error_code::kUnknownId);
+  CHECK(state_error_code([&] { g.add({ent("x")}, {rel("x", "likes", "nobody")}); }) == error_code::kUnknownEntity);
+  CHECK(state_error_code([&] { g.add({ent("x"), ent("x")}, {}); }) == error_code::kDuplicateId);
+  CHECK(state_error_code([&] { g.add({ent("")}, {}); }) == error_code::kInvalidConfig);
+  CHECK(state_error_code([&] { g.add({}, {rel("a", "", "b")}); }) == error_code::kInvalidConfig);
+  CHECK(state_error_code([&] { g.add({ent("y", "", "", json::array())}, {}); }) == error_code::kInvalidConfig);
+  CHECK(state_error_code([&] { g.remove({"a", "missing"}); }) == error_code::kUnknownId);
+  CHECK(state_error_code([&] { g.neighborhood({"missing"}, walk(1)); }) == error_code::kUnknownId);
   CHECK(g.to_json() == before);
   try {
     g.add({}, {rel("a", "likes", "zed")});
@@ -135,9 +129,9 @@ TEST_CASE("to_json / from_json round-trips; damaged records are CORRUPT_DATA", "
   CHECK(EntityGraph::embedding_text(back.entity("b")) == "b");
   json dangling = saved;
   dangling["entities"].erase(0);  // "a", still the end of two relations
-  CHECK(code_of([&] { EntityGraph::from_json("people", dangling); }) == error_code::kCorruptData);
-  CHECK(code_of([&] { EntityGraph::from_json("people", json::array()); }) == error_code::kCorruptData);
+  CHECK(state_error_code([&] { EntityGraph::from_json("people", dangling); }) == error_code::kCorruptData);
+  CHECK(state_error_code([&] { EntityGraph::from_json("people", json::array()); }) == error_code::kCorruptData);
   json unnamed = saved;
   unnamed["entities"][1].erase("name");
-  CHECK(code_of([&] { EntityGraph::from_json("people", unnamed); }) == error_code::kCorruptData);
+  CHECK(state_error_code([&] { EntityGraph::from_json("people", unnamed); }) == error_code::kCorruptData);
 }

@@ -12,6 +12,9 @@
 #include "state/bpe.hpp"
 #include "state/state_error.hpp"
 #include "state/token_count.hpp"
+#include "state_errors.hpp"
+
+using lmthing::testing::state_error_code;
 
 namespace {
 
@@ -35,15 +38,6 @@ const BpeEncoding& encoding(const std::string& name) {
 }
 
 json fixture(const std::string& file) { return json::parse(read_file(std::string(LMTHING_FIXTURES_DIR) + "/tokens/" + file)); }
-
-std::string code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StateError& e) {
-    return e.code();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -88,10 +82,10 @@ TEST_CASE("a megabyte of one character is counted without quadratic time", "[sta
 }
 
 TEST_CASE("invalid rank files are INVALID_RANKS errors", "[state][tokens]") {
-  CHECK(code_of([] { BpeEncoding::load(""); }) == error_code::kInvalidRanks);
-  CHECK(code_of([] { BpeEncoding::load("not a rank file at all"); }) == error_code::kInvalidRanks);
+  CHECK(state_error_code([] { BpeEncoding::load(""); }) == error_code::kInvalidRanks);
+  CHECK(state_error_code([] { BpeEncoding::load("not a rank file at all"); }) == error_code::kInvalidRanks);
   const std::string good = read_file(std::string(LMTHING_TOKENIZER_DIR) + "/cl100k_base.bpe");
-  CHECK(code_of([&] { BpeEncoding::load(std::string_view(good).substr(0, good.size() / 2)); }) == error_code::kInvalidRanks);
+  CHECK(state_error_code([&] { BpeEncoding::load(std::string_view(good).substr(0, good.size() / 2)); }) == error_code::kInvalidRanks);
   std::string other_pattern = good;
   const auto at = other_pattern.find("\\p{N}{1,3}");
   REQUIRE(at != std::string::npos);
@@ -161,7 +155,9 @@ TEST_CASE("messages are counted with OpenAI's per-message rule", "[state][tokens
   const json image = {{"role", "user"}, {"content", {{{"type", "image"}, {"image", "data:..."}}}}};
   CHECK(count_message_tokens(image, count) == 3 + e.count("user") + 85);
 
-  CHECK(code_of([&] { count_messages_tokens(json::object(), count); }) == error_code::kInvalidMessages);
-  CHECK(code_of([&] { count_messages_tokens(json::array({{{"content", "x"}}}), count); }) == error_code::kInvalidMessages);
-  CHECK(code_of([&] { count_message_tokens({{"role", "user"}, {"content", {{{"type", "video"}}}}}, count); }) == error_code::kInvalidMessages);
+  CHECK(state_error_code([&] { count_messages_tokens(json::object(), count); }) == error_code::kInvalidMessages);
+  CHECK(state_error_code([&] { count_messages_tokens(json::array({{{"content", "x"}}}), count); }) == error_code::kInvalidMessages);
+  CHECK(state_error_code([&] {
+          count_message_tokens({{"role", "user"}, {"content", {{{"type", "video"}}}}}, count);
+        }) == error_code::kInvalidMessages);
 }

@@ -10,6 +10,10 @@
 #include "runtime/random.hpp"
 #include "state/state_error.hpp"
 #include "state/vector_memory.hpp"
+#include "state_errors.hpp"
+
+using lmthing::testing::state_error_code;
+using lmthing::testing::state_error_message;
 
 namespace {
 
@@ -68,24 +72,6 @@ double recall_at(const VectorMemory& memory, const std::vector<std::vector<float
     found += truth.empty() ? 1.0 : static_cast<double>(hit) / static_cast<double>(truth.size());
   }
   return found / static_cast<double>(queries.size());
-}
-
-std::string code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StateError& e) {
-    return e.code();
-  }
-  return "";
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StateError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 VectorMemory filled(std::size_t n, std::size_t dims, Metric metric, std::uint64_t seed) {
@@ -191,10 +177,10 @@ TEST_CASE("save and load: the same memory without rebuilding, and it continues i
 
 TEST_CASE("loading bytes that are not a saved memory fails with CORRUPT_DATA, never out of bounds", "[state][vector]") {
   const std::string bytes = filled(200, 8, Metric::l2, 5).save();
-  CHECK(code_of([&] { VectorMemory::load("notes", ""); }) == error_code::kCorruptData);
-  CHECK(code_of([&] { VectorMemory::load("notes", "hello world, not an index"); }) == error_code::kCorruptData);
+  CHECK(state_error_code([&] { VectorMemory::load("notes", ""); }) == error_code::kCorruptData);
+  CHECK(state_error_code([&] { VectorMemory::load("notes", "hello world, not an index"); }) == error_code::kCorruptData);
   for (std::size_t cut : {std::size_t{4}, std::size_t{30}, bytes.size() / 3, bytes.size() / 2, bytes.size() - 1})
-    CHECK(code_of([&] { VectorMemory::load("notes", std::string_view(bytes).substr(0, cut)); }) == error_code::kCorruptData);
+    CHECK(state_error_code([&] { VectorMemory::load("notes", std::string_view(bytes).substr(0, cut)); }) == error_code::kCorruptData);
   // Flip bytes all over the file: each load either fails cleanly or yields a usable memory.
   Random rng(8);
   for (int trial = 0; trial < 200; ++trial) {
@@ -207,7 +193,7 @@ TEST_CASE("loading bytes that are not a saved memory fails with CORRUPT_DATA, ne
       CHECK(std::string(e.code()) == error_code::kCorruptData);
     }
   }
-  CHECK_THAT(message_of([&] { VectorMemory::load("kb", "xx"); }), Catch::Contains("memory \"kb\""));
+  CHECK_THAT(state_error_message([&] { VectorMemory::load("kb", "xx"); }), Catch::Contains("memory \"kb\""));
 }
 
 TEST_CASE("maxSize evicts the lowest importance first, then the oldest", "[state][vector]") {
@@ -255,8 +241,8 @@ TEST_CASE("storing an existing id replaces it; delete and clear", "[state][vecto
   CHECK(hits[0].score == Approx(1));
   memory.remove("b");
   CHECK(ids_of(memory.search({0, 1}, {})) == std::vector<std::string>{"a"});
-  CHECK(code_of([&] { memory.remove("b"); }) == error_code::kUnknownId);
-  CHECK_THAT(message_of([&] { memory.get("zz"); }), Catch::Contains("memory \"m\": no memory with id \"zz\""));
+  CHECK(state_error_code([&] { memory.remove("b"); }) == error_code::kUnknownId);
+  CHECK_THAT(state_error_message([&] { memory.get("zz"); }), Catch::Contains("memory \"m\": no memory with id \"zz\""));
   memory.clear();
   CHECK(memory.size() == 0);
   CHECK(memory.search({1, 0}, {}).empty());
@@ -267,20 +253,22 @@ TEST_CASE("storing an existing id replaces it; delete and clear", "[state][vecto
 TEST_CASE("bad vectors are typed errors naming the memory, and a bad batch inserts nothing", "[state][vector]") {
   VectorMemory memory("kb", config(3));
   memory.insert({item("ok", {1, 2, 3})});
-  CHECK(message_of([&] {
+  CHECK(state_error_message([&] {
           memory.insert({item("short", {1, 2})});
         }) == "memory \"kb\": item 0 (id \"short\"): the vector has 2 dimensions, expected 3");
-  CHECK(code_of([&] { memory.insert({item("short", {1, 2})}); }) == error_code::kDimensionMismatch);
-  CHECK(code_of([&] { memory.insert({item("nan", {1, NAN, 3})}); }) == error_code::kNonFiniteVector);
-  CHECK_THAT(message_of([&] { memory.insert({item("inf", {1, 2, INFINITY})}); }), Catch::Contains("an infinite value at index 2"));
-  CHECK(code_of([&] { memory.insert({item("zero", {0, 0, 0})}); }) == error_code::kZeroVector);
-  CHECK(code_of([&] { memory.insert({item("d", {1, 1, 1}), item("d", {2, 2, 2})}); }) == error_code::kDuplicateId);
+  CHECK(state_error_code([&] { memory.insert({item("short", {1, 2})}); }) == error_code::kDimensionMismatch);
+  CHECK(state_error_code([&] { memory.insert({item("nan", {1, NAN, 3})}); }) == error_code::kNonFiniteVector);
+  CHECK_THAT(state_error_message([&] { memory.insert({item("inf", {1, 2, INFINITY})}); }), Catch::Contains("an infinite value at index 2"));
+  CHECK(state_error_code([&] { memory.insert({item("zero", {0, 0, 0})}); }) == error_code::kZeroVector);
+  CHECK(state_error_code([&] { memory.insert({item("d", {1, 1, 1}), item("d", {2, 2, 2})}); }) == error_code::kDuplicateId);
   // The good items before the bad one are not inserted either.
-  CHECK(code_of([&] { memory.insert({item("good1", {1, 1, 1}), item("good2", {1, 0, 1}), item("bad", {1, 1})}); }) == error_code::kDimensionMismatch);
+  CHECK(state_error_code([&] {
+          memory.insert({item("good1", {1, 1, 1}), item("good2", {1, 0, 1}), item("bad", {1, 1})});
+        }) == error_code::kDimensionMismatch);
   CHECK(memory.size() == 1);
   CHECK_FALSE(memory.contains("good1"));
-  CHECK(code_of([&] { memory.search({1, 2}, {}); }) == error_code::kDimensionMismatch);
-  CHECK(code_of([&] { memory.search({1, 2, NAN}, {}); }) == error_code::kNonFiniteVector);
+  CHECK(state_error_code([&] { memory.search({1, 2}, {}); }) == error_code::kDimensionMismatch);
+  CHECK(state_error_code([&] { memory.search({1, 2, NAN}, {}); }) == error_code::kNonFiniteVector);
   // Zero vectors are fine where the metric allows them.
   VectorMemory l2("l2", config(2, Metric::l2));
   l2.insert({item("origin", {0, 0})});
@@ -293,19 +281,21 @@ TEST_CASE("config parsing names the memory and the field", "[state][vector]") {
   CHECK(c.max_size == 1000);
   CHECK(c.similarity_threshold == 0.8);
   CHECK(c.metric == Metric::dot);
-  CHECK(message_of([] { VectorMemoryConfig::parse(json::object(), "kb"); }) ==
+  CHECK(state_error_message([] { VectorMemoryConfig::parse(json::object(), "kb"); }) ==
         "memory \"kb\": \"dimensions\" is required (an integer from 1 to 65536)");
-  CHECK(message_of([] {
+  CHECK(state_error_message([] {
           VectorMemoryConfig::parse(json{{"dimensions", 0}}, "kb");
         }) == "memory \"kb\": \"dimensions\" must be an integer from 1 to 65536, got 0");
-  CHECK(message_of([] {
+  CHECK(state_error_message([] {
           VectorMemoryConfig::parse(json{{"dimensions", 2.5}}, "kb");
         }) == "memory \"kb\": \"dimensions\" must be an integer from 1 to 65536, got 2.5");
-  CHECK(message_of([] {
+  CHECK(state_error_message([] {
           VectorMemoryConfig::parse(json{{"dimensions", 3}, {"metric", "hamming"}}, "kb");
         }) == "memory \"kb\": \"metric\" must be \"cosine\", \"dot\" or \"l2\", got \"hamming\"");
-  CHECK(code_of([] { VectorMemoryConfig::parse(json{{"dimensions", 3}, {"maxSize", -1}}, "kb"); }) == error_code::kInvalidConfig);
-  CHECK(code_of([] { VectorMemoryConfig::parse(json{{"dimensions", 3}, {"similarityThreshold", "high"}}, "kb"); }) == error_code::kInvalidConfig);
+  CHECK(state_error_code([] { VectorMemoryConfig::parse(json{{"dimensions", 3}, {"maxSize", -1}}, "kb"); }) == error_code::kInvalidConfig);
+  CHECK(state_error_code([] {
+          VectorMemoryConfig::parse(json{{"dimensions", 3}, {"similarityThreshold", "high"}}, "kb");
+        }) == error_code::kInvalidConfig);
 }
 
 TEST_CASE("metadata filters: equality, operators, paths, combinators", "[state][vector][filter]") {
@@ -332,13 +322,13 @@ TEST_CASE("metadata filters: equality, operators, paths, combinators", "[state][
   CHECK(matches({{"$or", {{{"topic", "x"}}, {{"user.tier", "pro"}}}}}));
   CHECK_FALSE(matches({{"$and", {{{"topic", "billing"}}, {{"user.tier", "free"}}}}}));
   CHECK(matches({{"importance", 0.7}, {"topic", "billing"}}));
-  CHECK(message_of([] {
+  CHECK(state_error_message([] {
           MetadataFilter::parse({{"x", {{"$regex", "a"}}}}, "memory \"m\"");
         }) == "memory \"m\": invalid filter at \"x.$regex\": unknown operator (expected one of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists)");
-  CHECK(code_of([] { MetadataFilter::parse({{"x", {{"$in", 3}}}}, "m"); }) == error_code::kInvalidFilter);
-  CHECK(code_of([] { MetadataFilter::parse({{"$or", json::array()}}, "m"); }) == error_code::kInvalidFilter);
-  CHECK(code_of([] { MetadataFilter::parse(json::array(), "m"); }) == error_code::kInvalidFilter);
-  CHECK(code_of([] { MetadataFilter::parse({{"$nor", json::array()}}, "m"); }) == error_code::kInvalidFilter);
+  CHECK(state_error_code([] { MetadataFilter::parse({{"x", {{"$in", 3}}}}, "m"); }) == error_code::kInvalidFilter);
+  CHECK(state_error_code([] { MetadataFilter::parse({{"$or", json::array()}}, "m"); }) == error_code::kInvalidFilter);
+  CHECK(state_error_code([] { MetadataFilter::parse(json::array(), "m"); }) == error_code::kInvalidFilter);
+  CHECK(state_error_code([] { MetadataFilter::parse({{"$nor", json::array()}}, "m"); }) == error_code::kInvalidFilter);
 }
 
 TEST_CASE("filtered search returns only matching memories and finds the true neighbours among them", "[state][vector][filter]") {

@@ -36,7 +36,7 @@ struct Templates {
 };
 
 // The error a render throws, for checking its code, template and variable.
-TemplateError error_of(const std::function<void()>& fn) {
+TemplateError template_error_of(const std::function<void()>& fn) {
   try {
     fn();
   } catch (const TemplateError& e) {
@@ -94,46 +94,46 @@ TEST_CASE("each bad input is a TemplateError naming the template and the variabl
   t.add("c", "C{{> a}}");
   t.add("broken", "x {{> nowhere}}");
 
-  auto unknown = error_of([&] { t.render("review", {{"code", "x"}, {"securityLvel", "strict"}}); });
+  auto unknown = template_error_of([&] { t.render("review", {{"code", "x"}, {"securityLvel", "strict"}}); });
   CHECK(unknown.code == TemplateErrorCode::UnknownVariable);
   CHECK(unknown.template_name == "review");
   CHECK(unknown.variable == "securityLvel");
   CHECK_THAT(unknown.what(), Catch::Contains("did you mean \"securityLevel\""));
 
-  auto missing = error_of([&] { t.render("review", json::object()); });
+  auto missing = template_error_of([&] { t.render("review", json::object()); });
   CHECK(missing.code == TemplateErrorCode::MissingVariable);
   CHECK(missing.variable == "code");
-  auto missing_declared = error_of([&] { t.render("strict", json::object()); });
+  auto missing_declared = template_error_of([&] { t.render("strict", json::object()); });
   CHECK(missing_declared.code == TemplateErrorCode::MissingVariable);
   CHECK(missing_declared.variable == "level");
   CHECK_THAT(missing_declared.what(), Catch::Contains("(enum) is required"));
 
-  auto wrong = error_of([&] { t.render("review", {{"code", "x"}, {"qualityFocus", "high"}}); });
+  auto wrong = template_error_of([&] { t.render("review", {{"code", "x"}, {"qualityFocus", "high"}}); });
   CHECK(wrong.code == TemplateErrorCode::WrongType);
   CHECK(wrong.variable == "qualityFocus");
   CHECK_THAT(wrong.what(), Catch::Contains("must be a number, got \"high\""));
-  auto not_text = error_of([&] { t.render("review", {{"code", json::object()}}); });
+  auto not_text = template_error_of([&] { t.render("review", {{"code", json::object()}}); });
   CHECK(not_text.code == TemplateErrorCode::WrongType);
 
-  auto bad_enum = error_of([&] { t.render("review", {{"code", "x"}, {"securityLevel", "paranoid"}}); });
+  auto bad_enum = template_error_of([&] { t.render("review", {{"code", "x"}, {"securityLevel", "paranoid"}}); });
   CHECK(bad_enum.code == TemplateErrorCode::BadEnumValue);
   CHECK(bad_enum.variable == "securityLevel");
   CHECK_THAT(bad_enum.what(), Catch::Contains("must be one of \"basic\", \"strict\", got \"paranoid\""));
 
-  auto no_template = error_of([&] { t.render("reveiw"); });
+  auto no_template = template_error_of([&] { t.render("reveiw"); });
   CHECK(no_template.code == TemplateErrorCode::UnknownTemplate);
   CHECK_THAT(no_template.what(), Catch::Contains("did you mean \"review\""));
-  auto no_include = error_of([&] { t.render("broken"); });
+  auto no_include = template_error_of([&] { t.render("broken"); });
   CHECK(no_include.code == TemplateErrorCode::UnknownTemplate);
   CHECK(no_include.template_name == "broken");
 
-  auto cycle = error_of([&] { t.render("a"); });
+  auto cycle = template_error_of([&] { t.render("a"); });
   CHECK(cycle.code == TemplateErrorCode::IncludeCycle);
   CHECK_THAT(cycle.what(), Catch::Contains("a > b > c > a"));
 
-  auto syntax = error_of([&] { Templates().add("s", "Hi {{ name"); });
+  auto syntax = template_error_of([&] { Templates().add("s", "Hi {{ name"); });
   CHECK(syntax.code == TemplateErrorCode::Syntax);
-  auto syntax2 = error_of([&] { Templates().add("s", "Hi {{#if x}}"); });
+  auto syntax2 = template_error_of([&] { Templates().add("s", "Hi {{#if x}}"); });
   CHECK(syntax2.code == TemplateErrorCode::Syntax);
 }
 

@@ -26,7 +26,7 @@ json run_command(json input = json::object()) {
 }
 
 // Runs `spec` with `host`; returns the workflow command's reply.
-json run_flow(Harness& h, FlowHost& host, json spec) {
+json run_workflow_spec(Harness& h, FlowHost& host, json spec) {
   h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", std::move(spec)}});
   REQUIRE(h.run(std::ref(host)));
   auto run = h.reply(1);
@@ -78,7 +78,7 @@ TEST_CASE("workflow: steps run in order, a false condition skips, onSuccess rout
   // skipMe is skipped, so its onSuccess is not taken: apply comes next; `never` was routed around.
   config["steps"][4]["onSuccess"] = nullptr;
   config["steps"][4].erase("onSuccess");
-  json reply = run_flow(h, host, workflow_spec(config));
+  json reply = run_workflow_spec(h, host, workflow_spec(config));
   REQUIRE(reply["ok"] == true);
   const json& result = reply["value"];
   CHECK(statuses(result) == std::vector<std::string>{"analyze:success", "check:success", "skipMe:skipped", "apply:success"});
@@ -105,7 +105,7 @@ TEST_CASE("workflow: a failed step routes to its onError handler, which gets the
       CHECK(w["error"]["message"] == "disk full");
       return value("reported");
     };
-    json reply = run_flow(h, host, workflow_spec({{"steps", {step("risky", {{"onError", "report"}}), step("report")}}}));
+    json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("risky", {{"onError", "report"}}), step("report")}}}));
     REQUIRE(reply["ok"] == true);
     CHECK(statuses(reply["value"]) == std::vector<std::string>{"risky:error", "report:success"});
     CHECK(reply["value"]["output"] == "reported");
@@ -116,7 +116,7 @@ TEST_CASE("workflow: a failed step routes to its onError handler, which gets the
     host.command = run_command();
     host.callbacks["act:first"] = [](const json&) { return value(1); };
     host.callbacks["act:risky"] = [](const json&) -> json { throw std::runtime_error("disk full"); };
-    json reply = run_flow(h, host, workflow_spec({{"steps", {step("first"), step("risky"), step("after")}}}));
+    json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("first"), step("risky"), step("after")}}}));
     REQUIRE(reply["ok"] == false);
     CHECK(reply["error"]["kind"] == "workflow");
     CHECK(reply["error"]["code"] == "WORKFLOW_STEP_FAILED");
@@ -133,7 +133,7 @@ TEST_CASE("workflow: routing back is a loop, bounded by maxIterations with a cle
   host.command = run_command();
   int refined = 0;
   host.callbacks["act:refine"] = [&](const json&) { return value(++refined); };
-  json reply = run_flow(h, host, workflow_spec({{"steps", {step("refine", {{"onSuccess", "refine"}})}}, {"maxIterations", 3}}));
+  json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("refine", {{"onSuccess", "refine"}})}}, {"maxIterations", 3}}));
   REQUIRE(reply["ok"] == false);
   CHECK(refined == 3);
   CHECK(reply["error"]["code"] == "WORKFLOW_LOOP_LIMIT");
@@ -150,7 +150,7 @@ TEST_CASE("workflow: a loop that finds its way out ends normally", "[workflow]")
   host.callbacks["act:again"] = [](const json&) { return value("again"); };
   host.callbacks["act:done"] = [](const json&) { return value("done"); };
   // draft → again (only while drafts < 3) routes back to draft; once skipped, done follows.
-  json reply = run_flow(
+  json reply = run_workflow_spec(
       h, host, workflow_spec({{"steps", {step("draft"), step("again", {{"condition", "when:again"}, {"onSuccess", "draft"}}), step("done")}}}));
   REQUIRE(reply["ok"] == true);
   CHECK(drafts == 3);
@@ -167,7 +167,7 @@ TEST_CASE("workflow: per-step retries go through the retry interceptor", "[workf
     if (++attempts < 3) throw std::runtime_error("try again");
     return value("finally");
   };
-  json reply = run_flow(h, host, workflow_spec({{"steps", {step("flaky", {{"retries", 3}})}}}));
+  json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("flaky", {{"retries", 3}})}}}));
   REQUIRE(reply["ok"] == true);
   CHECK(attempts == 3);
   auto retries = run_events(h, "retry");
@@ -186,7 +186,7 @@ TEST_CASE("workflow: a step's timeout fails the attempt (and the host is told to
     CHECK(w["error"]["kind"] == "timeout");
     return value("handled");
   };
-  json reply = run_flow(h, host, workflow_spec({{"steps", {step("slow", {{"timeout", 2000}, {"onError", "handle"}}), step("handle")}}}));
+  json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("slow", {{"timeout", 2000}, {"onError", "handle"}}), step("handle")}}}));
   REQUIRE(reply["ok"] == true);
   CHECK(reply["value"]["output"] == "handled");
   CHECK(h.clock == Approx(2000));
@@ -200,7 +200,7 @@ TEST_CASE("workflow: past maxDuration the workflow fails with a timeout, not rou
   host.silent = {"act:slow"};
   host.callbacks["act:first"] = [](const json&) { return value(1); };
   host.callbacks["act:handle"] = [](const json&) -> json { throw std::runtime_error("a maxDuration timeout is not routed"); };
-  json reply = run_flow(
+  json reply = run_workflow_spec(
       h, host,
       workflow_spec({{"steps", {step("first"), step("slow", {{"timeout", 60000}, {"onError", "handle"}}), step("handle")}}, {"maxDuration", 5000}}));
   REQUIRE(reply["ok"] == false);
@@ -229,7 +229,7 @@ TEST_CASE("workflow: a dependsOn DAG runs independent steps concurrently and eac
       return value(id);
     };
   }
-  json reply = run_flow(h, host, workflow_spec({{"steps", steps}}));
+  json reply = run_workflow_spec(h, host, workflow_spec({{"steps", steps}}));
   REQUIRE(reply["ok"] == true);
   CHECK(done.size() == 6);
   CHECK(host.max_pending >= 3);  // a, b and c were in flight together
@@ -250,7 +250,7 @@ TEST_CASE("workflow: adjacent parallel steps run concurrently as a group; the ne
       return value(id);
     };
   json p{{"parallel", true}};
-  json reply = run_flow(h, host, workflow_spec({{"steps", {step("a"), step("b", p), step("c", p), step("d", p), step("e")}}}));
+  json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("a"), step("b", p), step("c", p), step("d", p), step("e")}}}));
   REQUIRE(reply["ok"] == true);
   CHECK(host.max_pending == 3);  // b, c and d were in flight together
   REQUIRE(order.size() == 5);
@@ -268,7 +268,7 @@ TEST_CASE("workflow: a failing parallel step fails the workflow after its group 
   host.callbacks["act:bad"] = [](const json&) -> json { throw std::runtime_error("bad member"); };
   host.callbacks["act:after"] = [](const json&) -> json { throw std::runtime_error("must not run"); };
   json p{{"parallel", true}};
-  json reply = run_flow(h, host, workflow_spec({{"steps", {step("bad", p), step("ok", p), step("after")}}}));
+  json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("bad", p), step("ok", p), step("after")}}}));
   REQUIRE(reply["ok"] == false);
   CHECK(reply["error"]["code"] == "WORKFLOW_STEP_FAILED");
   CHECK(reply["error"]["step"] == "bad");
@@ -300,7 +300,7 @@ TEST_CASE("workflow: workflow.tool calls a run's tool through its chain", "[work
   json spec = prompt_spec({{"tools", json::array({tool})},
                            {"definitions", definitions({definition("retry", "twice", {{"maxAttempts", 2}, {"baseDelay", 10}}),
                                                         definition("workflow", "wf", {{"steps", {step("call")}}})})}});
-  json reply = run_flow(h, host, spec);
+  json reply = run_workflow_spec(h, host, spec);
   REQUIRE(reply["ok"] == true);
   auto tool_reply = h.reply("t");
   REQUIRE(tool_reply);
@@ -353,7 +353,7 @@ TEST_CASE("workflow: workflow.run names an unknown workflow and refuses a run th
   FlowHost host;
   host.command = json{{"type", "workflow.run"}, {"id", "w"}, {"run", 1}, {"name", "wff"}};
   host.callbacks["act:a"] = [](const json&) { return value(1); };
-  json reply = run_flow(h, host, workflow_spec({{"steps", {step("a")}}}));
+  json reply = run_workflow_spec(h, host, workflow_spec({{"steps", {step("a")}}}));
   REQUIRE(reply["ok"] == false);
   CHECK(reply["error"]["message"].get<std::string>().find("did you mean \"wf\"") != std::string::npos);
   h.post(json{{"type", "workflow.run"}, {"id", "late"}, {"run", 1}, {"name", "wf"}});
