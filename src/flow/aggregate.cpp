@@ -172,7 +172,9 @@ Task<std::size_t> Join::group_of(const pipeline::CallEnv& env, const json& value
       if (other == value) co_return g;
       continue;
     }
-    json same = co_await call_callback(env, *spec_.compare, json::array({other, value}), spec_.label + " compare");
+    // Built before the co_await: g++ 12 cannot keep a braced list's array alive across one.
+    json pair = json::array({other, value});
+    json same = co_await call_callback(env, *spec_.compare, std::move(pair), spec_.label + " compare");
     if (compare_says_same(same)) co_return g;
   }
   co_return groups_.size();
@@ -182,7 +184,8 @@ Task<json> Join::judge(const pipeline::CallEnv& env) {
   json results = json::object();
   for (std::size_t i = 0; i < spec_.tasks.size(); ++i)
     if (values_[i]) results[spec_.tasks[i]] = *values_[i];
-  co_return co_await call_callback(env, *spec_.judge, json::array({results}), spec_.label + " judge");
+  json args = json::array({std::move(results)});  // before the co_await (g++ 12, see group_of)
+  co_return co_await call_callback(env, *spec_.judge, std::move(args), spec_.label + " judge");
 }
 
 Task<void> Join::judge_with_model(const pipeline::CallEnv& env) {

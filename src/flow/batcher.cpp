@@ -73,8 +73,9 @@ Task<void> Batcher::process(std::shared_ptr<Batcher> self, Batch batch, std::str
   std::optional<json> results;
   std::optional<WireError> failure;
   try {
-    results = co_await loop.op(self->run_, "callback.invoke", json{{"fn", self->processor_}, {"args", json::array({std::move(items)})}}, 0,
-                               "batcher \"" + self->name_ + "\" processor");
+    // Built before the co_await: g++ 12 cannot keep a braced list's array alive across one.
+    json request{{"fn", self->processor_}, {"args", json::array({std::move(items)})}};
+    results = co_await loop.op(self->run_, "callback.invoke", std::move(request), 0, "batcher \"" + self->name_ + "\" processor");
   } catch (const OpFailed& e) {
     failure = e.error;
   }

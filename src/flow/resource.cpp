@@ -36,7 +36,9 @@ Task<json> Resource::ensure(pipeline::CallEnv env) {
   if (handle_ && spec_.health_check) {
     std::string why;
     try {
-      const json answer = co_await call_callback(env, *spec_.health_check, json::array({*handle_}), label + " healthCheck", nullptr);
+      // Built before the co_await: g++ 12 cannot keep a braced list's array alive across one.
+      json args = json::array({*handle_});
+      const json answer = co_await call_callback(env, *spec_.health_check, std::move(args), label + " healthCheck", nullptr);
       if (!healthy_answer(answer)) why = "healthCheck returned " + answer.dump();
     } catch (const OpFailed& e) {
       if (e.error.kind == "aborted") throw;
@@ -84,8 +86,8 @@ Task<void> Resource::clean_up() {
   if (spec_.cleanup) {
     std::optional<WireError> failure;
     try {
-      co_await owner_->loop.op(kCleanupRun, "callback.invoke", json{{"fn", *spec_.cleanup}, {"args", json::array({std::move(handle)})}},
-                               kCleanupTimeoutMs, label_of(spec_.name) + " cleanup");
+      json request{{"fn", *spec_.cleanup}, {"args", json::array({std::move(handle)})}};  // before the co_await (g++ 12)
+      co_await owner_->loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, label_of(spec_.name) + " cleanup");
     } catch (const OpFailed& e) {
       failure = e.error;
     }

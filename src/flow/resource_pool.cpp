@@ -50,7 +50,9 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
     if (spec_.validate) {
       bool valid = false;
       try {
-        valid = passes_validation(co_await call_callback(env, *spec_.validate, json::array({items_.at(key).handle}), label + " validate", nullptr));
+        // Built before the co_await: g++ 12 cannot keep a braced list's array alive across one.
+        json args = json::array({items_.at(key).handle});
+        valid = passes_validation(co_await call_callback(env, *spec_.validate, std::move(args), label + " validate", nullptr));
       } catch (const OpFailed& e) {
         if (e.error.kind == "aborted") throw;
       }
@@ -89,7 +91,8 @@ Task<json> Pool::create(pipeline::CallEnv env) {
   std::optional<WireError> failure;
   json handle;
   try {
-    handle = co_await call_callback(env, spec_.factory, json::array({json{{"pool", spec_.name}}}), pool_label(spec_.name) + " factory", nullptr);
+    json args = json::array({json{{"pool", spec_.name}}});  // before the co_await (g++ 12)
+    handle = co_await call_callback(env, spec_.factory, std::move(args), pool_label(spec_.name) + " factory", nullptr);
   } catch (const OpFailed& e) {
     failure = e.error;
   }
@@ -185,8 +188,8 @@ void Pool::forget(const std::string& key) {
 Task<void> Pool::destroy_value(std::shared_ptr<Pool> self, json handle) {
   if (!self->spec_.destroy) co_return;
   try {
-    co_await self->owner_->loop.op(kCleanupRun, "callback.invoke", json{{"fn", *self->spec_.destroy}, {"args", json::array({std::move(handle)})}},
-                                   kCleanupTimeoutMs, pool_label(self->spec_.name) + " destroy");
+    json request{{"fn", *self->spec_.destroy}, {"args", json::array({std::move(handle)})}};  // before the co_await (g++ 12)
+    co_await self->owner_->loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, pool_label(self->spec_.name) + " destroy");
   } catch (const OpFailed&) {
     // A value that fails to go away is the host's to report; the pool has forgotten it.
   }
@@ -207,8 +210,8 @@ Task<void> Pool::end() {
     ++destroyed;
     if (!spec_.destroy) continue;
     try {
-      co_await loop.op(kCleanupRun, "callback.invoke", json{{"fn", *spec_.destroy}, {"args", json::array({item.handle})}}, kCleanupTimeoutMs,
-                       pool_label(spec_.name) + " destroy");
+      json request{{"fn", *spec_.destroy}, {"args", json::array({item.handle})}};  // before the co_await (g++ 12)
+      co_await loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, pool_label(spec_.name) + " destroy");
     } catch (const OpFailed&) {
     }
   }

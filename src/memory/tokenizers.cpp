@@ -18,7 +18,9 @@ Task<std::shared_ptr<const state::BpeEncoding>> Tokenizers::encoding(Loop& loop,
   if (auto it = loaded_.find(name); it != loaded_.end()) co_return it->second;
   auto guard = co_await lock_.lock();
   if (auto it = loaded_.find(name); it != loaded_.end()) co_return it->second;  // loaded while we waited
-  const json answer = co_await loop.op(run, "tokenizer.load", json{{"encoding", name}});
+  // Built before the co_await: g++ 12 cannot keep a braced list's array alive across one.
+  json request{{"encoding", name}};
+  const json answer = co_await loop.op(run, "tokenizer.load", std::move(request));
   if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_string())
     bad_file(name, "the host answered without \"data\" (expected {data: base64 of the rank file})");
   const std::optional<std::string> bytes = base64_decode(answer["data"].get_ref<const std::string&>());
