@@ -147,7 +147,7 @@ class WrittenOrderMap : public std::vector<std::pair<const Key, T>, Allocator> {
     bool built() const { return positions_ != nullptr; }
     void reset() { positions_.reset(); }
     void build(const Container& members) {
-      positions_ = std::make_unique<std::unordered_map<std::string, size_type>>();
+      positions_ = std::make_unique<Positions>();
       positions_->reserve(members.size());
       for (size_type i = 0; i < members.size(); ++i) positions_->emplace(members[i].first, i);
     }
@@ -155,12 +155,18 @@ class WrittenOrderMap : public std::vector<std::pair<const Key, T>, Allocator> {
       if (positions_) positions_->emplace(key, at);
     }
     size_type find(std::string_view key, size_type absent) const {
-      const auto it = positions_->find(std::string(key));
+      const auto it = positions_->find(key);
       return it == positions_->end() ? absent : it->second;
     }
 
    private:
-    std::unique_ptr<std::unordered_map<std::string, size_type>> positions_;
+    // Looked up by string_view (transparent hash and equality): no string is built per lookup.
+    struct KeyHash {
+      using is_transparent = void;
+      std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+    };
+    using Positions = std::unordered_map<std::string, size_type, KeyHash, std::equal_to<>>;
+    std::unique_ptr<Positions> positions_;
   };
 
   template <class K>
