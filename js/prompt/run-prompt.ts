@@ -516,12 +516,13 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).
       place.tracing?.close().catch(() => {});
     };
-    let finalMetrics: MetricsSnapshot | undefined;
+    // The run's final metrics come as JSON text, parsed only if someone asks (`prompt.metrics()`).
+    let finalMetricsJson: string | undefined;
     let over = false;
     const finished = reply.then(
       async (value) => {
-        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown; metrics?: MetricsSnapshot };
-        finalMetrics = v.metrics;
+        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown; metricsJson?: string };
+        finalMetricsJson = v.metricsJson;
         over = true;
         cleanup();
         await handled(true);
@@ -558,7 +559,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
           }
         }
         await finished.catch(() => {});
-        return finalMetrics ?? { metrics: [] };
+        return finalMetricsJson === undefined ? { metrics: [] } : (JSON.parse(finalMetricsJson) as MetricsSnapshot);
       },
     };
     return { result, prompt, finished };

@@ -71,22 +71,24 @@ class AgentLoop {
       call.context = json{{"stepNumber", step}};
       call.messages = &transcript_.messages();
       json response = co_await model_chain_.call(std::move(call));
-      const json content = std::move(response["content"]);
-      transcript_.append(json{{"role", "assistant"}, {"content", content}});
-      transcript_.answered();
-      outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
-
+      // The answer's text is copied once, into the step's record; the content moves into the
+      // transcript (a long answer's text would otherwise be held several times over).
+      json content = std::move(response["content"]);
+      std::string text = text_of(content);
       std::vector<CheckedCall> calls;
       for (const auto& part : content)
         if (part.is_object() && part.value("type", "") == "tool-call") calls.push_back(check_tool_call(plan.offered, part, plan.restriction));
+      transcript_.append(json{{"role", "assistant"}, {"content", std::move(content)}});
+      transcript_.answered();
+      outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
+
       json results = co_await run_tools(step, calls);
       if (!calls.empty()) transcript_.append(json{{"role", "tool"}, {"content", results}});
 
-      state.record = record_of(step, plan, content, calls, results, response);
+      state.record = record_of(step, plan, std::move(text), calls, results, response);
       state.final = calls.empty();
-      outcome.steps.push_back(state.record);
-      outcome.last = state.record;
       env_.emit(merged(state.record, {{"type", "step-finish"}}));
+      outcome.steps.push_back(state.record);
 
       pipeline::StepVerdict verdict;
       for (auto& seam : config_.seams) {
@@ -202,13 +204,13 @@ class AgentLoop {
     env_.emit(std::move(event));
   }
 
-  static json record_of(int step, const StepPlan& plan, const json& content, const std::vector<CheckedCall>& calls, const json& results,
+  static json record_of(int step, const StepPlan& plan, std::string text, const std::vector<CheckedCall>& calls, const json& results,
                         const json& response) {
     json tool_calls = json::array();
     for (const auto& call : calls) tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
     return json{{"stepNumber", step},
                 {"model", response.value("modelId", plan.model)},
-                {"text", text_of(content)},
+                {"text", std::move(text)},
                 {"toolCalls", std::move(tool_calls)},
                 {"toolResults", results},
                 {"finishReason", response.value("finishReason", "other")},

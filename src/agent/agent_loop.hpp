@@ -43,8 +43,7 @@ struct StepPlan {
 };
 
 struct LoopOutcome {
-  json last = json::object();  // the last step's record
-  json steps = json::array();
+  json steps = json::array();  // the steps' records, the last step's last
   json usage;
   std::string stop_reason;    // set when a seam stopped the loop ("budget")
   std::optional<json> value;  // a response-schema seam's validated answer

@@ -7,7 +7,8 @@ std::string text_of(const lmthing::Json& content) {
   std::string text;
   if (content.is_array())
     for (const auto& part : content)
-      if (part.is_object() && part.value("type", "") == "text") text += part.value("text", "");
+      if (part.is_object() && part.value("type", "") == "text")
+        if (auto it = part.find("text"); it != part.end()) text += it->get_ref<const std::string&>();  // no copy of a long text
   return text;
 }
 

@@ -23,6 +23,8 @@ class PromptTranscript : public Transcript {
  public:
   explicit PromptTranscript(json messages) : conversation_(std::move(messages)) {}
   const json& messages() const override { return conversation_; }
+  // The conversation, given up when the run has ended (its result carries it).
+  json take_messages() { return std::exchange(conversation_, json::array()); }
   void append(json message) override { conversation_.push_back(std::move(message)); }
   void fill(json& payload, const std::optional<json>& replacement) override {
     synced_ = !replacement;
@@ -108,14 +110,17 @@ class PromptRun {
       observation.failed(WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
       throw;
     }
-    // Moved, not copied: the text of a large answer is in the last step and in the steps.
-    auto last_text = outcome.last.find("text");
-    json text = last_text != outcome.last.end() && last_text->is_string() ? std::move(*last_text) : json(outcome.last.value("text", ""));
+    // The reply holds the last step's text twice (in `text` and in `steps`) and the transcript's copy;
+    // it goes out as one blob (protocol/blobs.hpp), and the transcript is given up, not copied.
+    const json no_step = json::object();
+    const json& last = outcome.steps.empty() ? no_step : outcome.steps.back();
+    json text = last.value("text", "");
+    json finish_reason = outcome.stop_reason == "budget" ? json("budget") : json(last.value("finishReason", "other"));
     json result{{"text", std::move(text)},
-                {"finishReason", outcome.stop_reason == "budget" ? json("budget") : json(outcome.last.value("finishReason", "other"))},
+                {"finishReason", std::move(finish_reason)},
                 {"usage", outcome.usage},
                 {"steps", std::move(outcome.steps)},
-                {"messages", transcript_.messages()}};
+                {"messages", transcript_.take_messages()}};
     if (outcome.value) result["object"] = *outcome.value;
     observation.finished(&result);
     co_return result;

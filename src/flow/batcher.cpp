@@ -68,8 +68,8 @@ Task<void> Batcher::process(std::shared_ptr<Batcher> self, Batch batch, std::str
   for (const auto& waiter : batch) items.push_back(waiter->item);
   const std::size_t size = batch.size();
   ++self->calls_;
-  loop.emit(protocol::run_event(
-      self->run_, json{{"type", "batch-flush"}, {"batcher", self->name_}, {"size", size}, {"reason", reason}, {"path", json::array({"root"})}}));
+  loop.emit_run_event(self->run_,
+                      json{{"type", "batch-flush"}, {"batcher", self->name_}, {"size", size}, {"reason", reason}, {"path", json::array({"root"})}});
   std::optional<json> results;
   std::optional<WireError> failure;
   try {

@@ -62,12 +62,6 @@ std::string label_set(const MetricSpec& spec, const std::vector<std::string>& va
   return out.empty() ? out : "{" + out + "}";
 }
 
-json labels_json(const MetricSpec& spec, const std::vector<std::string>& values) {
-  json out = json::object();
-  for (std::size_t i = 0; i < spec.labels.size(); ++i) out[spec.labels[i]] = values[i];
-  return out;
-}
-
 }  // namespace
 
 const char* to_string(MetricType type) noexcept {
@@ -170,7 +164,7 @@ MetricSpec parse_metric_spec(const std::string& name, const json& config) {
 
 const MetricSpec& MetricRegistry::define(const MetricSpec& spec) {
   auto it = metrics_.find(spec.name);
-  if (it == metrics_.end()) return metrics_.emplace(spec.name, Metric{spec, {}}).first->second.spec;
+  if (it == metrics_.end()) return metrics_.emplace(spec.name, Metric(spec)).first->second.spec;
   if (!(it->second.spec == spec))
     throw MetricError("METRIC_CONFLICT", "metric \"" + spec.name + "\" is already defined differently on this engine (" +
                                              it->second.spec.to_json().dump() + "); a metric keeps one definition for the engine's lifetime");
@@ -232,7 +226,7 @@ double MetricRegistry::record(const MetricSpec& spec, const std::vector<std::str
   if (auto it = metrics_.find(spec.name); it != metrics_.end())
     metric = &it->second;
   else
-    metric = &metrics_.emplace(spec.name, Metric{spec, {}}).first->second;
+    metric = &metrics_.emplace(spec.name, Metric(spec)).first->second;
   Series& series = metric->series[values];
   const MetricSpec& s = metric->spec;
   switch (s.aggregation) {
@@ -254,32 +248,46 @@ double MetricRegistry::record(const MetricSpec& spec, const std::vector<std::str
   return series.value;
 }
 
-json MetricRegistry::snapshot() const {
-  json metrics = json::array();
+MetricRegistry::Metric::Metric(const MetricSpec& defined)
+    : spec(defined), spec_text(defined.to_json().dump(-1, ' ', false, json::error_handler_t::replace)) {
+  spec_text.pop_back();  // the closing brace: the snapshot appends the series first
+}
+
+json MetricRegistry::snapshot() const { return json::parse(snapshot_text()); }
+
+std::string MetricRegistry::snapshot_text() const {
+  auto text_of = [](const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); };
+  std::string out = R"({"metrics":[)";
+  const char* metric_separator = "";
   for (const auto& [name, metric] : metrics_) {
-    json entry = metric.spec.to_json();
-    json series = json::array();
+    out += metric_separator;
+    metric_separator = ",";
+    out += metric.spec_text;
+    out += R"(,"series":[)";
+    const char* series_separator = "";
     for (const auto& [values, s] : metric.series) {
-      json item{{"labels", labels_json(metric.spec, values)}};
+      out += series_separator;
+      series_separator = ",";
+      out += R"({"labels":{)";
+      for (std::size_t i = 0; i < metric.spec.labels.size(); ++i) out += (i ? "," : "") + text_of(metric.spec.labels[i]) + ":" + text_of(values[i]);
+      out += '}';
       if (metric.spec.type == MetricType::Histogram) {
-        json buckets = json::array();
+        out += R"(,"buckets":[)";
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i < metric.spec.buckets.size(); ++i) {
           cumulative += s.counts[i];
-          buckets.push_back({{"le", metric.spec.buckets[i]}, {"count", cumulative}});
+          out += (i ? R"(,{"le":)" : R"({"le":)") + text_of(metric.spec.buckets[i]) + R"(,"count":)" + std::to_string(cumulative) + "}";
         }
-        item["buckets"] = std::move(buckets);
-        item["count"] = s.count;
-        item["sum"] = s.sum;
+        out += R"(],"count":)" + std::to_string(s.count) + R"(,"sum":)" + text_of(s.sum);
       } else {
-        item["value"] = s.value;
+        out += R"(,"value":)" + text_of(s.value);
       }
-      series.push_back(std::move(item));
+      out += '}';
     }
-    entry["series"] = std::move(series);
-    metrics.push_back(std::move(entry));
+    out += "]}";
   }
-  return json{{"metrics", std::move(metrics)}};
+  out += "]}";
+  return out;
 }
 
 std::string MetricRegistry::prometheus() const {

@@ -73,6 +73,9 @@ class MetricRegistry {
 
   // {metrics: [{name, type, description, unit, labels, aggregation, buckets?, series: [...]}]}, by name.
   json snapshot() const;
+  // The same snapshot as JSON text, written directly: a run's result carries it as text, which the
+  // host parses only if asked (a tree of JSON values per run would cost more than the run's steps).
+  std::string snapshot_text() const;
   // The Prometheus text exposition format, version 0.0.4.
   std::string prometheus() const;
 
@@ -87,7 +90,9 @@ class MetricRegistry {
     std::uint64_t count = 0;
   };
   struct Metric {
+    explicit Metric(const MetricSpec& defined);
     MetricSpec spec;
+    std::string spec_text;  // the spec's JSON without its closing brace, for snapshot_text()
     std::map<std::vector<std::string>, Series> series;
   };
   std::map<std::string, Metric> metrics_;

@@ -70,7 +70,7 @@ void RunObservation::finished(json* result) {
     fields["steps"] = steps != result->end() ? steps->size() : 0;
   }
   finish(true, std::move(fields), "ok", "");
-  if (result && env_.tree->is_root()) (*result)["metrics"] = env_.tree->observer().metrics().snapshot();
+  if (result && env_.tree->is_root()) (*result)["metricsJson"] = env_.tree->observer().metrics().snapshot_text();
 }
 
 void RunObservation::failed(const protocol::WireError& error) {

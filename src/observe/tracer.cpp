@@ -8,7 +8,7 @@ SpanId Tracer::start(RunId run, const json& path, SpanId parent, const std::stri
   json event{{"type", "span-start"}, {"span", id},   {"parent", parent == 0 ? json() : json(parent)},
              {"name", name},         {"kind", kind}, {"attributes", std::move(attributes)},
              {"startMs", start_ms},  {"path", path}};
-  loop_.emit(protocol::run_event(run, std::move(event)));
+  loop_.emit_run_event(run, std::move(event));
   return id;
 }
 
@@ -21,7 +21,7 @@ void Tracer::end(SpanId span, const std::string& error, json attributes, double 
   if (!error.empty()) event["error"] = error;
   const RunId run = it->second.run;
   open_.erase(it);
-  loop_.emit(protocol::run_event(run, std::move(event)));
+  loop_.emit_run_event(run, std::move(event));
 }
 
 void Tracer::end_all(RunId run, const std::string& error, double end_ms) {

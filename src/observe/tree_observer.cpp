@@ -28,13 +28,13 @@ json error_event(const std::string& severity, const std::string& source, const p
 
 void emit_observed(Loop& loop, pipeline::RunTree* tree, RunId run, json event) {
   if (!tree) {
-    loop.emit(protocol::run_event(run, std::move(event)));
+    loop.emit_run_event(run, std::move(event));
     return;
   }
   std::vector<json> follow;
   tree->observer().observe(run, event, follow);
-  loop.emit(protocol::run_event(run, std::move(event)));
-  for (auto& derived : follow) loop.emit(protocol::run_event(run, std::move(derived)));
+  loop.emit_run_event(run, std::move(event));
+  for (auto& derived : follow) loop.emit_run_event(run, std::move(derived));
 }
 
 void TreeObserver::record(const MetricSpec& spec, const std::vector<std::string>& labels, double value, RunId run, const json& path) {
@@ -45,7 +45,7 @@ void TreeObserver::record(const MetricSpec& spec, const std::vector<std::string>
   for (std::size_t i = 0; i < spec.labels.size(); ++i) label_object[spec.labels[i]] = labels[i];
   json event{{"type", "metric"}, {"name", spec.name}, {"value", value}, {"current", current}, {"labels", std::move(label_object)}, {"path", path}};
   event["definition"] = spec.to_json();
-  loop_.emit(protocol::run_event(run, std::move(event)));
+  loop_.emit_run_event(run, std::move(event));
 }
 
 void TreeObserver::enable_tracing(TracingConfig config, std::uint64_t seed) {

@@ -56,9 +56,6 @@ class OpenRequest {
   std::string id_;
 };
 
-// Emits `event` as a run event of `run` ({type: "run.event", run, event}).
-inline void emit_run_event(Loop& loop, RunId run, json event) { loop.emit(json{{"type", "run.event"}, {"run", run}, {"event", std::move(event)}}); }
-
 // A request's message: `fallback`, or what callback `fn(context)` returns (a failure of the
 // callback falls back, except an abort, which propagates).
 Task<std::string> render_message(Loop& loop, RunId run, std::optional<std::string> fn, std::string fallback, json context);

@@ -165,8 +165,19 @@ std::string render_outbound(const json& message, bool blobs) {
   return render_outbound(json(message), blobs);
 }
 
-std::string render_outbound(json&& message, bool blobs) {
-  if (!blobs || !has_blob_string(message)) return dump_replacing(message);
+namespace {
+
+// render_outbound's text, with the message's JSON between `before` and `after`.
+std::string render_framed(json&& message, bool blobs, std::string_view before, std::string_view after) {
+  auto framed = [&](const json& value) {
+    std::string text = dump_replacing(value);
+    if (before.empty() && after.empty()) return text;
+    std::string out;
+    out.reserve(before.size() + text.size() + after.size());
+    out.append(before).append(text).append(after);
+    return out;
+  };
+  if (!blobs || !has_blob_string(message)) return framed(message);
   std::vector<std::string> region;  // the blobs' bytes, in offset order, moved out of the message
   std::size_t region_size = 0;
   std::unordered_map<std::string, std::string> marker_by_key;  // the same bytes twice in one message go once
@@ -184,11 +195,19 @@ std::string render_outbound(json&& message, bool blobs) {
     text = it->second;
     return true;
   });
-  std::string out = dump_replacing(message);
+  std::string out = framed(message);
   out.reserve(out.size() + 1 + region_size);
   out += '\0';
   for (const std::string& bytes : region) out += bytes;
   return out;
+}
+
+}  // namespace
+
+std::string render_outbound(json&& message, bool blobs) { return render_framed(std::move(message), blobs, {}, {}); }
+
+std::string render_run_event(std::uint64_t run, json&& event, bool blobs) {
+  return render_framed(std::move(event), blobs, R"({"type":"run.event","run":)" + std::to_string(run) + R"(,"event":)", "}");
 }
 
 }  // namespace lmthing::protocol

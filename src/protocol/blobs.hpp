@@ -59,5 +59,9 @@ std::string render_outbound(const json& message, bool blobs);
 // The same for a message the caller gives up: its long strings are moved beside the JSON instead
 // of being copied there (a 50 MB answer is then copied once per message, into the output).
 std::string render_outbound(json&& message, bool blobs);
+// The text of {"type":"run.event","run":<run>,"event":<event>}, rendered as render_outbound does.
+// The wrapper is written as text around the event's JSON: building it as a JSON value cost more
+// than the rest of the rendering of a small event.
+std::string render_run_event(std::uint64_t run, json&& event, bool blobs);
 
 }  // namespace lmthing::protocol

@@ -153,8 +153,6 @@ json protocol_error_event(std::string_view message) {
   return json{{"type", "protocol.error"}, {"error", {{"kind", "protocol"}, {"message", message}}}};
 }
 
-json run_event(std::uint64_t run, json event) { return json{{"type", "run.event"}, {"run", run}, {"event", std::move(event)}}; }
-
 const json& require_field(const json& object, std::string_view field, json::value_t type, std::string_view where) {
   auto it = object.find(field);
   if (it == object.end())

@@ -76,8 +76,6 @@ json op_cancel_message(std::uint64_t id, std::string_view reason);
 json reply_ok(const json& command_id, json value);
 json reply_error(const json& command_id, const WireError& error);
 json protocol_error_event(std::string_view message);
-// The envelope of every run event: {type: "run.event", run, event}.
-json run_event(std::uint64_t run, json event);
 
 // Field access that names what was wrong and what was expected.
 const json& require_field(const json& object, std::string_view field, json::value_t type, std::string_view where);

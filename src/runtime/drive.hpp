@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "runtime/loop.hpp"
 
@@ -21,7 +22,7 @@ namespace lmthing {
 template <typename Wait>
 bool drive(Loop& loop, std::string batch, Wait&& wait) {
   for (;;) {
-    if (!loop.turn(batch)) return false;
+    if (!loop.turn(std::move(batch))) return false;
     if (loop.idle()) return true;
     batch = wait();
   }

@@ -383,9 +383,10 @@ void Loop::run_ready() {
   finished_roots_.clear();
 }
 
-bool Loop::turn(std::string_view batch) noexcept {
+bool Loop::turn(std::string batch) noexcept {
   try {
     deliver(batch);
+    std::string().swap(batch);
     run_ready();
     return true;
   } catch (const std::exception& e) {

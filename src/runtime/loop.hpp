@@ -135,7 +135,8 @@ class Loop {
   // --- driving ---
   // One turn: deliver `batch`, then run every ready coroutine. Never throws: an exception that
   // escapes (an engine bug) is reported as an engine.fault event and the turn returns false.
-  bool turn(std::string_view batch) noexcept;
+  // The batch is freed once delivered: a large answer's text is not held by it while the run works.
+  bool turn(std::string batch) noexcept;
   // Nothing ready and nothing that could make anything ready (no op in flight, no live root).
   bool idle() const { return ready_.empty() && pending_.empty() && roots_.empty(); }
 
@@ -151,6 +152,8 @@ class Loop {
   double now_ms() const { return now_ms_; }
   void emit(const json& event) { host_.emit(protocol::render_outbound(event, host_.accepts_blobs())); }
   void emit(json&& event) { host_.emit(protocol::render_outbound(std::move(event), host_.accepts_blobs())); }
+  // Emits {"type":"run.event","run":run,"event":event}.
+  void emit_run_event(RunId run, json&& event) { host_.emit(protocol::render_run_event(run, std::move(event), host_.accepts_blobs())); }
 
  private:
   friend class OpAwaiter;

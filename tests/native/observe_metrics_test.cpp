@@ -122,8 +122,8 @@ TEST_CASE("a run records the built-in metrics and user metrics; bad labels are m
   CHECK((*h.reply(63))["error"]["code"] == "METRIC_INVALID");  // built-ins are recorded by the engine only
   CHECK((*h.reply(64))["ok"] == true);
 
-  // The run's own metrics come with its result.
-  const json& metrics = reply["value"]["metrics"];
+  // The run's own metrics come with its result, as JSON text.
+  const json metrics = json::parse(reply["value"]["metricsJson"].get<std::string>());
   CHECK((*series_of(metrics, "toolRuns", {{"tool", "count"}}))["value"] == 2);
   CHECK((*series_of(metrics, "lmthing_tokens_total", {{"model", "m"}, {"direction", "input"}}))["value"] == 20);
   CHECK((*series_of(metrics, "lmthing_tokens_total", {{"model", "m"}, {"direction", "output"}}))["value"] == 40);

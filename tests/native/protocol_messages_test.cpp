@@ -185,3 +185,22 @@ TEST_CASE("text_hash tells apart texts that differ in one byte or in length", "[
   CHECK(text_hash(a) != text_hash(a + std::string(1, '\0')));
   CHECK(text_hash(a) == text_hash(std::string(1000, 'a')));
 }
+
+TEST_CASE("outbound: a run event is its event wrapped, its blobs after the wrapper", "[protocol][blobs]") {
+  const json event{{"type", "step-finish"}, {"text", "hi"}, {"n", 1}};
+  const json envelope{{"type", "run.event"}, {"run", 7}, {"event", event}};
+  CHECK(render_run_event(7, json(event), true) == envelope.dump());
+  CHECK(render_run_event(7, json(event), false) == envelope.dump());
+
+  const std::string big(kBlobMinBytes, 'b');
+  const json with_blob{{"type", "step-finish"}, {"text", big}};
+  const std::string text = render_run_event(3, json(with_blob), true);
+  CHECK(text == render_outbound(json{{"type", "run.event"}, {"run", 3}, {"event", with_blob}}, true));
+  const std::size_t nul = text.find('\0');
+  REQUIRE(nul != std::string::npos);
+  CHECK(text.substr(nul + 1) == big);
+  const json parsed = json::parse(text.substr(0, nul));
+  CHECK(parsed["type"] == "run.event");
+  CHECK(parsed["run"] == 3);
+  CHECK(parsed["event"]["text"].get<std::string>().starts_with(std::string(kBlobMarkerPrefix) + "out:0:"));
+}
