@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "engine/engine.hpp"
 #include "runtime/drive.hpp"
@@ -51,14 +53,39 @@ lmthing::Engine* engine() noexcept {
   return the_engine.get();
 }
 
-// A batch from JS: its length as 4 little-endian bytes, then the bytes (which may hold NULs).
-std::string take_batch(char* batch) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(batch);
-  const std::size_t length = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (static_cast<std::size_t>(bytes[3]) << 24);
-  std::string text(batch + 4, length);
-  std::free(batch);
-  return text;
-}
+// A batch from JS, in the memory JS malloc'd for it: its length as 4 little-endian bytes, then the
+// bytes (which may hold NULs). Read in place and freed once delivered (drive.hpp): a 50 MB answer
+// is not copied on its way in.
+class HostBatch {
+ public:
+  explicit HostBatch(char* batch) : memory_(batch) {}
+  HostBatch(HostBatch&& other) noexcept : memory_(std::exchange(other.memory_, nullptr)) {}
+  HostBatch& operator=(HostBatch&& other) noexcept {
+    if (this != &other) {
+      std::free(memory_);
+      memory_ = std::exchange(other.memory_, nullptr);
+    }
+    return *this;
+  }
+  ~HostBatch() { std::free(memory_); }
+
+  std::string_view text() const {
+    if (!memory_) return {};
+    const auto* bytes = reinterpret_cast<const unsigned char*>(memory_);
+    const std::size_t length = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (static_cast<std::size_t>(bytes[3]) << 24);
+    return {memory_ + 4, length};
+  }
+  void release() {
+    std::free(memory_);
+    memory_ = nullptr;
+  }
+
+ private:
+  char* memory_;
+};
+
+std::string_view batch_text(const HostBatch& batch) { return batch.text(); }
+void release_batch(HostBatch& batch) { batch.release(); }
 
 }  // namespace
 
@@ -70,6 +97,6 @@ extern "C" EMSCRIPTEN_KEEPALIVE int lmthing_run_loop(char* batch) {
     std::free(batch);
     return 1;
   }
-  const bool ok = lmthing::drive(e->loop(), take_batch(batch), [] { return take_batch(host_wait()); });
+  const bool ok = lmthing::drive(e->loop(), HostBatch(batch), [] { return HostBatch(host_wait()); });
   return ok ? 0 : 1;
 }

@@ -87,8 +87,7 @@ class AgentLoop {
 
       state.record = record_of(step, plan, std::move(text), calls, results, response);
       state.final = calls.empty();
-      env_.emit(merged(state.record, {{"type", "step-finish"}}));
-      outcome.steps.push_back(state.record);
+      env_.emit_borrowing("step-finish", state.record);
 
       pipeline::StepVerdict verdict;
       for (auto& seam : config_.seams) {
@@ -99,6 +98,8 @@ class AgentLoop {
           break;
         }
       }
+      // Moved once the seams have read it (`state.steps` is the steps before this one).
+      outcome.steps.push_back(std::move(state.record));
       if (state.value) outcome.value = state.value;
       if (verdict.feedback) {
         transcript_.append(json{{"role", "user"}, {"content", *verdict.feedback}});
@@ -121,11 +122,6 @@ class AgentLoop {
     std::erase_if(plan.offered, [&](const pipeline::ToolBox::Entry* tool) { return !role->allows(tool->spec.name); });
     plan.restriction =
         "the role \"" + role->name + "\" allows only: " + (role->allowed_tools->empty() ? "no tools" : protocol::joined(*role->allowed_tools));
-  }
-
-  static json merged(json base, const json& extra) {
-    base.update(extra);
-    return base;
   }
 
   // A call that is not the step's own turn (a summary): same chain, so budgets, retries and

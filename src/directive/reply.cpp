@@ -55,7 +55,8 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
   std::size_t index = messages.size();
   while (index > 0 && messages[index - 1].value("role", "") != "assistant") --index;
   json message = index > 0 ? messages[index - 1] : json{{"role", "assistant"}, {"content", json::array()}};
-  json result{{"message", message}, {"text", agent::text_of(message["content"])}, {"index", index > 0 ? index - 1 : 0}};
+  json text = agent::text_of(message["content"]);
+  json result{{"message", std::move(message)}, {"text", std::move(text)}, {"index", index > 0 ? index - 1 : 0}};
   if (outcome.value) result["value"] = *outcome.value;
   co_return result;
 }

@@ -37,6 +37,16 @@ void emit_observed(Loop& loop, pipeline::RunTree* tree, RunId run, json event) {
   for (auto& derived : follow) loop.emit_run_event(run, std::move(derived));
 }
 
+void emit_observed_borrowing(Loop& loop, pipeline::RunTree* tree, RunId run, std::string_view type, json& fields, const json& path) {
+  std::vector<json> follow;
+  if (tree) {
+    json seen{{"type", type}, {"path", path}};
+    tree->observer().observe(run, seen, follow);
+  }
+  loop.emit_run_event_borrowing(run, fields, R"(,"type":)" + json(type).dump() + R"(,"path":)" + path.dump());
+  for (auto& derived : follow) loop.emit_run_event(run, std::move(derived));
+}
+
 void TreeObserver::record(const MetricSpec& spec, const std::vector<std::string>& labels, double value, RunId run, const json& path) {
   observatory_.metrics().record(spec, labels, value);
   const double current = metrics_.record(spec, labels, value);

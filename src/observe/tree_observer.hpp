@@ -81,6 +81,10 @@ namespace lmthing::observe {
 
 // Emits `event` as a run event of `run`, through the tree's event tap (when there is a tree).
 void emit_observed(Loop& loop, pipeline::RunTree* tree, RunId run, json event);
+// The same for an event {...fields, type, path} that is not copied from `fields` (a step's record,
+// which the run keeps). The observer sees the event's type and path only: for event types it reads
+// nothing else of.
+void emit_observed_borrowing(Loop& loop, pipeline::RunTree* tree, RunId run, std::string_view type, json& fields, const json& path);
 
 // The `error` event: {type: "error", severity, source, error: {message, kind, code?, severity}, context}.
 json error_event(const std::string& severity, const std::string& source, const protocol::WireError& error, json context, const json& path);

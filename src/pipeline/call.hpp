@@ -85,6 +85,8 @@ struct CallEnv {
 
   // Emits `event` as a run event of this run, with this place's path.
   void emit(json event) const;
+  // Emits {...fields, type, path} without copying `fields` (observe::emit_observed_borrowing).
+  void emit_borrowing(std::string_view type, json& fields) const;
   // The run was cancelled, or the scope of this work was (nothing more of it should happen).
   bool cancelled() const { return loop.run_cancelled(run) || loop.scope_cancelled(scope) != nullptr; }
 };

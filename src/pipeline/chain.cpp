@@ -47,6 +47,10 @@ void CallEnv::emit(json event) const {
   observe::emit_observed(loop, tree.get(), run, std::move(event));
 }
 
+void CallEnv::emit_borrowing(std::string_view type, json& fields) const {
+  observe::emit_observed_borrowing(loop, tree.get(), run, type, fields, path);
+}
+
 // -------------------------------------------------------------------------------------------- Chain
 
 Chain::Chain(CallKind kind, std::vector<std::unique_ptr<Interceptor>> interceptors, std::vector<std::string> names)

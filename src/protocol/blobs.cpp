@@ -1,8 +1,10 @@
 #include "protocol/blobs.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <list>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -123,12 +125,12 @@ std::string read_inbound_blobs(std::string_view entries, std::string_view& body,
   std::string_view region = body.substr(lines_end + 1);
   body = body.substr(0, lines_end);
   for (const auto& [id, size] : sizes) {
-    std::string bytes(region.substr(0, size));
+    InboundBlob blob{region.substr(0, size), std::nullopt};
     region.remove_prefix(size);
     std::string repaired;
-    if (repair_utf8(bytes, repaired)) bytes = std::move(repaired);
-    inbound_memory().remember(text_hash(bytes), bytes.size(), std::string(id));
-    blobs[std::string(id)] = std::move(bytes);
+    if (repair_utf8(blob.bytes, repaired)) blob.repaired = std::move(repaired);
+    inbound_memory().remember(text_hash(blob.text()), blob.text().size(), std::string(id));
+    blobs[std::string(id)] = std::move(blob);
   }
   return {};
 }
@@ -142,7 +144,7 @@ std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs) {
       problem = "refers to blob \"" + text.substr(kInboundMarkerPrefix.size(), 40) + "\", which the batch does not carry";
       return false;
     }
-    text = blob->second;
+    text.assign(blob->second.text());
     return true;
   });
   return problem;
@@ -167,10 +169,16 @@ std::string render_outbound(const json& message, bool blobs) {
 
 namespace {
 
-// render_outbound's text, with the message's JSON between `before` and `after`.
-std::string render_framed(json&& message, bool blobs, std::string_view before, std::string_view after) {
+// How render_framed treats the message: gives it up (its long strings move into the output), or
+// borrows it (they are put back afterwards, so the caller keeps the message as it was).
+enum class Use { consume, borrow };
+
+// render_outbound's text, with the message's JSON between `before` and `after`. `open` leaves the
+// message's closing brace out (an object that `after` continues with more members).
+std::string render_framed(json& message, bool blobs, Use use, std::string_view before, std::string_view after, bool open = false) {
   auto framed = [&](const json& value) {
     std::string text = dump_replacing(value);
+    if (open) text.pop_back();
     if (before.empty() && after.empty()) return text;
     std::string out;
     out.reserve(before.size() + text.size() + after.size());
@@ -178,36 +186,58 @@ std::string render_framed(json&& message, bool blobs, std::string_view before, s
     return out;
   };
   if (!blobs || !has_blob_string(message)) return framed(message);
-  std::vector<std::string> region;  // the blobs' bytes, in offset order, moved out of the message
+  // The long strings taken out of the message: where each was, and its text. Consumed, only the
+  // first of the same bytes is kept (the others are dropped at once); borrowed, every one is.
+  std::vector<std::pair<std::string*, std::string>> taken;
+  std::vector<std::size_t> region;  // indices into `taken` of the blobs' bytes, in offset order
   std::size_t region_size = 0;
   std::unordered_map<std::string, std::string> marker_by_key;  // the same bytes twice in one message go once
-  for_each_string(message, [&](std::string& text) {
-    if (!travels_as_blob(text)) return true;
-    const std::uint64_t hash = text_hash(text);
-    const std::string* inbound = inbound_memory().find(hash, text.size());
-    std::string key = inbound ? "in:" + *inbound : "h:" + hex(hash) + ":" + std::to_string(text.size());
-    auto [it, fresh] = marker_by_key.try_emplace(key);
-    if (fresh) {
-      it->second = std::string(kBlobMarkerPrefix) + "out:" + std::to_string(region_size) + ":" + std::to_string(text.size()) + ":" + key;
-      region_size += text.size();
-      region.push_back(std::move(text));
-    }
-    text = it->second;
-    return true;
-  });
-  std::string out = framed(message);
-  out.reserve(out.size() + 1 + region_size);
-  out += '\0';
-  for (const std::string& bytes : region) out += bytes;
-  return out;
+  auto give_back = [&] {
+    if (use == Use::borrow)
+      for (auto& [place, text] : taken) *place = std::move(text);
+  };
+  try {
+    for_each_string(message, [&](std::string& text) {
+      if (!travels_as_blob(text)) return true;
+      const std::uint64_t hash = text_hash(text);
+      const std::string* inbound = inbound_memory().find(hash, text.size());
+      std::string key = inbound ? "in:" + *inbound : "h:" + hex(hash) + ":" + std::to_string(text.size());
+      auto [it, fresh] = marker_by_key.try_emplace(key);
+      if (fresh) {
+        it->second = std::string(kBlobMarkerPrefix) + "out:" + std::to_string(region_size) + ":" + std::to_string(text.size()) + ":" + key;
+        region_size += text.size();
+        region.push_back(taken.size());
+      }
+      if (fresh || use == Use::borrow) taken.emplace_back(&text, std::move(text));
+      text = it->second;
+      return true;
+    });
+    std::string out = framed(message);
+    out.reserve(out.size() + 1 + region_size);
+    out += '\0';
+    for (std::size_t i : region) out += taken[i].second;
+    give_back();
+    return out;
+  } catch (...) {
+    give_back();  // a borrowed message is left as it was, whatever happened
+    throw;
+  }
 }
+
+std::string run_event_opening(std::uint64_t run) { return R"({"type":"run.event","run":)" + std::to_string(run) + R"(,"event":)"; }
 
 }  // namespace
 
-std::string render_outbound(json&& message, bool blobs) { return render_framed(std::move(message), blobs, {}, {}); }
+std::string render_outbound(json&& message, bool blobs) { return render_framed(message, blobs, Use::consume, {}, {}); }
 
 std::string render_run_event(std::uint64_t run, json&& event, bool blobs) {
-  return render_framed(std::move(event), blobs, R"({"type":"run.event","run":)" + std::to_string(run) + R"(,"event":)", "}");
+  return render_framed(event, blobs, Use::consume, run_event_opening(run), "}");
+}
+
+std::string render_run_event_borrowing(std::uint64_t run, json& fields, std::string_view more_members, bool blobs) {
+  if (!fields.is_object()) throw std::invalid_argument("render_run_event_borrowing: the event's fields must be an object");
+  if (fields.empty()) more_members.remove_prefix(std::min<std::size_t>(1, more_members.size()));  // no comma after "{"
+  return render_framed(fields, blobs, Use::borrow, run_event_opening(run), std::string(more_members) + "}}", true);
 }
 
 }  // namespace lmthing::protocol

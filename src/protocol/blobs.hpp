@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,13 +41,21 @@ inline constexpr std::string_view kInboundMarkerPrefix{"\0lmthing:in:", 12};
 // A fast 64-bit hash of `text` (not cryptographic): with the length, the key of a blob's bytes.
 std::uint64_t text_hash(std::string_view text);
 
-// The blobs one inbound batch carries, by the host's id. Their bytes are valid UTF-8 (repaired).
-using InboundBlobs = std::unordered_map<std::string, std::string>;
+// One blob of an inbound batch: a view of its bytes in the batch's text (valid as long as that text
+// is), or the repaired text when the bytes were not UTF-8. Kept as a view, a long text is copied
+// once, into the message that names it.
+struct InboundBlob {
+  std::string_view bytes;
+  std::optional<std::string> repaired;
+  std::string_view text() const { return repaired ? std::string_view(*repaired) : bytes; }
+};
+// The blobs one inbound batch carries, by the host's id. Their text is valid UTF-8.
+using InboundBlobs = std::unordered_map<std::string, InboundBlob>;
 
 // Reads the blob entries of a batch's clock line (`entries`, what follows the clock) and takes their
 // bytes off the end of `body` (the batch after its clock line), which then ends with the last
 // message line. Returns an empty string, or what is wrong (then `blobs` is empty and `body` as
-// given). Remembers each blob's hash and length, for naming the same bytes when they go back out.
+// given). The blobs are views of `body`'s text. Remembers each blob's hash and length, for naming the same bytes when they go back out.
 std::string read_inbound_blobs(std::string_view entries, std::string_view& body, InboundBlobs& blobs);
 
 // Replaces every "\0lmthing:in:<id>" string in `message` with blob <id>'s bytes. Returns an empty
@@ -63,5 +72,9 @@ std::string render_outbound(json&& message, bool blobs);
 // The wrapper is written as text around the event's JSON: building it as a JSON value cost more
 // than the rest of the rendering of a small event.
 std::string render_run_event(std::uint64_t run, json&& event, bool blobs);
+// The same for an event made of `fields` (an object) and `more_members` (JSON text of further
+// members, starting with a comma: `,"type":"step-finish"`), without copying `fields`: its long
+// strings are moved out for the rendering and put back, so `fields` is left as it was.
+std::string render_run_event_borrowing(std::uint64_t run, json& fields, std::string_view more_members, bool blobs);
 
 }  // namespace lmthing::protocol

@@ -383,10 +383,10 @@ void Loop::run_ready() {
   finished_roots_.clear();
 }
 
-bool Loop::turn(std::string batch) noexcept {
+bool Loop::turn(std::string_view batch, const std::function<void()>& delivered) noexcept {
   try {
     deliver(batch);
-    std::string().swap(batch);
+    if (delivered) delivered();
     run_ready();
     return true;
   } catch (const std::exception& e) {

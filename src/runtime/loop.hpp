@@ -135,8 +135,12 @@ class Loop {
   // --- driving ---
   // One turn: deliver `batch`, then run every ready coroutine. Never throws: an exception that
   // escapes (an engine bug) is reported as an engine.fault event and the turn returns false.
-  // The batch is freed once delivered: a large answer's text is not held by it while the run works.
-  bool turn(std::string batch) noexcept;
+  // `delivered` is called once the batch is read, before any coroutine runs: the driver frees the
+  // batch there, so that a large answer's text is not held by it while the run works.
+  bool turn(std::string_view batch, const std::function<void()>& delivered) noexcept;
+  bool turn(std::string batch) noexcept {
+    return turn(batch, [&batch] { std::string().swap(batch); });
+  }
   // Nothing ready and nothing that could make anything ready (no op in flight, no live root).
   bool idle() const { return ready_.empty() && pending_.empty() && roots_.empty(); }
 
@@ -154,6 +158,11 @@ class Loop {
   void emit(json&& event) { host_.emit(protocol::render_outbound(std::move(event), host_.accepts_blobs())); }
   // Emits {"type":"run.event","run":run,"event":event}.
   void emit_run_event(RunId run, json&& event) { host_.emit(protocol::render_run_event(run, std::move(event), host_.accepts_blobs())); }
+  // Emits a run event made of `fields` and `more_members` without copying `fields`
+  // (protocol::render_run_event_borrowing).
+  void emit_run_event_borrowing(RunId run, json& fields, std::string_view more_members) {
+    host_.emit(protocol::render_run_event_borrowing(run, fields, more_members, host_.accepts_blobs()));
+  }
 
  private:
   friend class OpAwaiter;

@@ -204,3 +204,23 @@ TEST_CASE("outbound: a run event is its event wrapped, its blobs after the wrapp
   CHECK(parsed["run"] == 3);
   CHECK(parsed["event"]["text"].get<std::string>().starts_with(std::string(kBlobMarkerPrefix) + "out:0:"));
 }
+
+TEST_CASE("outbound: a borrowed run event renders as the copied one and leaves its fields as they were", "[protocol][blobs]") {
+  const std::string big(kBlobMinBytes + 3, 't');
+  const std::string other(kBlobMinBytes + 5, 'o');
+  const json record{{"stepNumber", 0}, {"text", big}, {"toolResults", {{{"result", big}}, {{"result", other}}}}, {"small", "s"}};
+  const std::string members = R"(,"type":"step-finish","path":["root"])";
+  json expected_event = record;
+  expected_event["type"] = "step-finish";
+  expected_event["path"] = json::array({"root"});
+  for (const bool blobs : {true, false}) {
+    json fields = record;
+    const std::string text = render_run_event_borrowing(4, fields, members, blobs);
+    CHECK(text == render_run_event(4, json(expected_event), blobs));
+    CHECK(fields == record);  // every long string is back in its place, duplicates too
+  }
+  json empty = json::object();
+  CHECK(render_run_event_borrowing(1, empty, members, true) == R"({"type":"run.event","run":1,"event":{"type":"step-finish","path":["root"]}})");
+  json not_object = json::array();
+  CHECK_THROWS_AS(render_run_event_borrowing(1, not_object, members, true), std::invalid_argument);
+}
