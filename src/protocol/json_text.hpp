@@ -62,6 +62,10 @@ bool repair_utf8(std::string_view text, std::string& repaired);
 // json::parse does. Objects keep the text's key order (the engine's json is ordered_json).
 template <class Json = json>
 Json parse_limited(std::string_view text, std::string_view what = "JSON text") {
+  // nlohmann's lexer takes a NUL byte for the end of its input, so `{}` NUL `junk` would parse as
+  // {}. A raw NUL is never valid JSON (inside a string it must be escaped): the text is refused.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+    throw Json::parse_error::create(101, nul + 1, "syntax error while parsing value - invalid literal; last read: a NUL byte", nullptr);
   std::string repaired;
   const std::size_t limit = limits().json_depth;
   const TextScan scan = scan_json_text(text, limit, repaired);

@@ -35,6 +35,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const TextScan rescan = scan_json_text(clean, kLimit, again);
   require(!rescan.repaired, "a repaired text needs no further repair");
   require(rescan.depth == scan.depth, "repairing does not change the depth");
+  if (clean.find('\0') != std::string_view::npos) {
+    // nlohmann alone would stop at the NUL; the engine's parse refuses the whole text.
+    bool refused = false;
+    try {
+      (void)parse_limited(clean);
+    } catch (const json::parse_error&) {
+      refused = true;
+    }
+    require(refused, "a text with a raw NUL byte is refused");
+    return 0;
+  }
   const json value = json::parse(clean, nullptr, false);
   if (!value.is_discarded()) {
     require(json_depth(value, kLimit) == scan.depth || !value.is_structured(), "the scanned depth is the parsed value's depth");

@@ -87,6 +87,9 @@ TEST_CASE("parse_limited: refuses nesting beyond the limit with a typed limit er
   }
   CHECK_THROWS_AS(parse_limited(nested_array(100000)), LimitExceeded);
   CHECK_THROWS_AS(parse_limited("{broken"), json::parse_error);
+  // A NUL byte would end nlohmann's input early: what follows it must not be ignored.
+  CHECK_THROWS_AS(parse_limited(std::string_view("{\"a\":1}\0{\"b\":2}", 15)), json::parse_error);
+  CHECK_THROWS_AS(parse_limited(std::string_view("\"a\0b\"", 5)), json::parse_error);
   CHECK(parse_limited(R"("\ud83d")") == "\xEF\xBF\xBD");
   // Objects keep the text's key order (defData).
   CHECK(parse_limited<lmthing::Json>(R"({"z":1,"a":2})").dump() == R"({"z":1,"a":2})");
