@@ -746,7 +746,6 @@ class Engine {
     private nextBlobId;
     private readonly blobCache;
     private state;
-    private wakeUp;
     private pumpScheduled;
     private nextCommandId;
     private readonly replies;
@@ -789,10 +788,9 @@ class Engine {
     private takeBatch;
     private replayedBatch;
     private pump;
-    private startLoop;
+    private runTurn;
     private trapped;
     private copyIn;
-    private onWait;
     private idleButForTimers;
     private failEngine;
     private onStart;

@@ -1,16 +1,14 @@
-// The engine<->host boundary benchmark: native baseline vs the wasm engine in Node, package sizes,
-// what the asyncify restriction saves, and cold start. Run after a build: `npm run bench`.
+// The engine<->host boundary benchmark: native baseline vs the wasm engine in Node, package sizes
+// and cold start. Run after a build: `npm run bench`.
 // Prints a table and writes everything to bench/results/boundary.json.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import { createEngine } from '../dist/node.js';
-import { Engine } from '../dist/engine.js';
 import { buildNativeBench } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,34 +52,6 @@ console.error(`wasm boundary (sequential ${SEQ_N}, concurrent ${CONC_N}, 1+${REP
 const engine = withInc(await createEngine());
 const wasm = { sequential: await measureWasm(engine, SEQ_N, 1), concurrent: await measureWasm(engine, CONC_N, 0) };
 
-// ---- the asyncify restriction: same module linked without -sASYNCIFY_IGNORE_INDIRECT
-// Built together with the restricted module so both come from the same sources (the target is not
-// in ALL, so an existing copy may be older than build/wasm/lmthing_core_node.wasm).
-const restrictedWasm = at('build/wasm/lmthing_core_node.wasm');
-const unrestrictedWasm = at('build/wasm/lmthing_core_unrestricted.wasm');
-const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
-let unrestrictedError = null;
-if (mtime(unrestrictedWasm) < mtime(restrictedWasm)) {
-  console.error('building lmthing_core_unrestricted (not part of the default build) ...');
-  try {
-    execFileSync('cmake', ['--build', at('build/wasm'), '--target', 'lmthing_core_node', 'lmthing_core_unrestricted'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, NODE_PATH: '/usr/share/nodejs' }, // Debian's emscripten needs acorn from there
-    });
-  } catch (err) {
-    unrestrictedError = `build failed: ${err.message.split('\n')[0]}`; // report the rest of the figures anyway
-  }
-}
-let unrestrictedSequential = null;
-if (!unrestrictedError) {
-  const require = createRequire(import.meta.url);
-  const unrestrictedEngine = withInc(
-    await Engine.create(require(unrestrictedWasm.replace(/\.wasm$/, '.js')), readFileSync(unrestrictedWasm)),
-  );
-  console.error('unrestricted wasm, sequential ...');
-  unrestrictedSequential = await measureWasm(unrestrictedEngine, SEQ_N, 1);
-}
-
 // ---- sizes, raw and gzip -9 (what a CDN would serve)
 const size = (file) => {
   const bytes = readFileSync(file);
@@ -100,17 +70,6 @@ for (const f of distJs) {
   jsTotal.gzip += s.gzip; // per-file gzip, as each module is fetched on its own
 }
 sizes['dist/*.js (no providers)'] = jsTotal;
-const restricted = size(restrictedWasm);
-const unrestricted = unrestrictedError ? null : size(unrestrictedWasm);
-const asyncify = unrestrictedError
-  ? { restricted, error: unrestrictedError }
-  : {
-      restricted,
-      unrestricted,
-      rawRatio: unrestricted.raw / restricted.raw,
-      gzipRatio: unrestricted.gzip / restricted.gzip,
-      sequentialUsPerOp: { restricted: wasm.sequential.usPerOp, unrestricted: unrestrictedSequential.usPerOp },
-    };
 
 // ---- cold start: fresh node processes, import -> engine answering engine.info
 console.error('cold start (7 processes) ...');
@@ -141,7 +100,6 @@ const result = {
     concurrentUsPerOp: wasm.concurrent.usPerOp / native.concurrent.usPerOp,
   },
   sizes,
-  asyncify,
   coldStart,
 };
 
@@ -152,13 +110,6 @@ const rows = [
   ['sequential round trip', `native ${fmt(native.sequential.usPerOp)} µs/op (${Math.round(native.sequential.opsPerSec)} ops/s) | wasm ${fmt(wasm.sequential.usPerOp)} µs/op (${Math.round(wasm.sequential.opsPerSec)} ops/s) | wasm/native ${fmt(result.ratios.sequentialUsPerOp, 1)}x`],
   ['concurrent throughput', `native ${fmt(native.concurrent.usPerOp)} µs/op (${Math.round(native.concurrent.opsPerSec)} ops/s) | wasm ${fmt(wasm.concurrent.usPerOp)} µs/op (${Math.round(wasm.concurrent.opsPerSec)} ops/s) | wasm/native ${fmt(result.ratios.concurrentUsPerOp, 1)}x`],
   ...Object.entries(sizes).map(([name, s]) => [`size ${name}`, `${kb(s.raw)} raw, ${kb(s.gzip)} gzip`]),
-  ['asyncify restricted .wasm', `${kb(restricted.raw)} raw, ${kb(restricted.gzip)} gzip`],
-  ...(unrestrictedError
-    ? [['asyncify unrestricted .wasm', unrestrictedError]]
-    : [
-        ['asyncify unrestricted .wasm', `${kb(unrestricted.raw)} raw, ${kb(unrestricted.gzip)} gzip (x${fmt(asyncify.rawRatio)} raw, x${fmt(asyncify.gzipRatio)} gzip)`],
-        ['unrestricted sequential', `${fmt(unrestrictedSequential.usPerOp)} µs/op (restricted ${fmt(wasm.sequential.usPerOp)})`],
-      ]),
   ['cold start (median of 7)', `import->ready ${fmt(coldStart.readyMsMedian, 1)} ms (import ${fmt(coldStart.importMsMedian, 1)}, create ${fmt(coldStart.createMsMedian, 1)}, first reply ${fmt(coldStart.firstReplyMsMedian, 1)}); node boot ${fmt(coldStart.nodeBootMsMedian, 1)} ms; whole process ${fmt(coldStart.processWallMsMedian, 1)} ms`],
 ];
 const width = Math.max(...rows.map((r) => r[0].length));

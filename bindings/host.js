@@ -1,8 +1,5 @@
 // JS side of the wasm Host. `Module.lmthingHost` is installed by js/engine.ts before the first
-// call into the module. start/emit only queue work (no user code runs inside a wasm->JS call);
-// wait suspends the loop (asyncify) until the host hands over the next inbox batch, already copied
-// into wasm memory (malloc'd: a 4-byte little-endian length, then the bytes; see Engine.copyIn in
-// js/engine.ts).
+// call into the module. start/emit only queue work (no user code runs inside a wasm->JS call).
 //
 // An outbound message is JSON text of `jsonLength` bytes, optionally followed by a NUL and blob
 // bytes (src/protocol/blobs.hpp). The JSON leaves wasm through one TextDecoder call over the exact
@@ -22,12 +19,5 @@ mergeInto(LibraryManager.library, {
   host_emit__deps: ['$lmthingDecode', '$lmthingBlobs'],
   host_emit: function (ptr, jsonLength, length) {
     Module['lmthingHost'].emit(lmthingDecode(ptr, jsonLength), lmthingBlobs(ptr, jsonLength, length));
-  },
-  host_wait: function () {
-    return Asyncify.handleSleep(function (wakeUp) {
-      Module['lmthingHost'].wait(function (batchPtr) {
-        wakeUp(batchPtr);
-      });
-    });
   },
 });

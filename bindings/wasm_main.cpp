@@ -1,8 +1,8 @@
 // The only Emscripten-facing C++: the wasm Host (host_start / host_emit) and the loop export.
 //
-// JS calls lmthing_run_loop(batch) when it has messages and the loop is not running. The loop runs
-// until idle; while ops are in flight it suspends in host_wait(), the single asyncify import, and
-// JS resumes it with the next inbox batch. JS never calls in while the loop is suspended.
+// JS calls lmthing_run_turn(batch) whenever it has messages and no turn is running; the turn
+// returns once nothing more is ready. Between turns the engine's state lives in its coroutines, so
+// nothing waits inside wasm (no asyncify).
 #include <emscripten/emscripten.h>
 
 #include <algorithm>
@@ -13,15 +13,13 @@
 #include <utility>
 
 #include "engine/engine.hpp"
-#include "runtime/drive.hpp"
 
-// Implemented in bindings/host.js. `noexcept` matters: a call that may throw would be routed
-// through a JS invoke_* frame under -fexceptions, and asyncify cannot unwind through JS frames.
+// Implemented in bindings/host.js. `noexcept`: they only queue work and never throw, and a call
+// that may throw would be routed through a JS invoke_* frame under -fexceptions.
 extern "C" {
 // `text` is JSON of `json_length` bytes, then (when `length` is larger) a NUL and blob bytes.
 void host_start(const char* text, std::size_t json_length, std::size_t length) noexcept;
 void host_emit(const char* text, std::size_t json_length, std::size_t length) noexcept;
-char* host_wait() noexcept;  // returns a malloc'd batch (a 4-byte length, then the bytes); the caller frees it
 }
 
 namespace {
@@ -54,7 +52,7 @@ lmthing::Engine* engine() noexcept {
 }
 
 // A batch from JS, in the memory JS malloc'd for it: its length as 4 little-endian bytes, then the
-// bytes (which may hold NULs). Read in place and freed once delivered (drive.hpp): a 50 MB answer
+// bytes (which may hold NULs). Read in place and freed once delivered (Loop::turn): a 50 MB answer
 // is not copied on its way in.
 class HostBatch {
  public:
@@ -84,19 +82,20 @@ class HostBatch {
   char* memory_;
 };
 
-std::string_view batch_text(const HostBatch& batch) { return batch.text(); }
-void release_batch(HostBatch& batch) { batch.release(); }
-
 }  // namespace
 
-// Runs the engine loop over `batch` (malloc'd by JS, freed here) until idle.
-// Returns 0 when idle, 1 when the engine faulted (an engine.fault event says why).
-extern "C" EMSCRIPTEN_KEEPALIVE int lmthing_run_loop(char* batch) {
+// Runs one turn of the engine loop over `batch` (malloc'd by JS, freed here): delivers it and
+// resumes every coroutine that becomes ready, then returns. The engine keeps no C++ stack between
+// turns (its concurrency is coroutines), so JS calls again with the next batch when one arrives.
+// Returns 0 when idle (nothing outstanding), 2 when ops or runs are still outstanding, and 1 when
+// the engine faulted (an engine.fault event says why).
+extern "C" EMSCRIPTEN_KEEPALIVE int lmthing_run_turn(char* batch) {
   lmthing::Engine* e = engine();
   if (!e) {
     std::free(batch);
     return 1;
   }
-  const bool ok = lmthing::drive(e->loop(), HostBatch(batch), [] { return HostBatch(host_wait()); });
-  return ok ? 0 : 1;
+  HostBatch inbound(batch);
+  if (!e->loop().turn(inbound.text(), [&inbound] { inbound.release(); })) return 1;
+  return e->loop().idle() ? 0 : 2;
 }

@@ -1,11 +1,11 @@
 /**
  * The JS side of the engine boundary (see src/protocol/PROTOCOL.md).
  *
- * The wasm engine is an event loop. It hands operations out through `host_start`, events through
- * `host_emit`, and suspends in `host_wait` (the one asyncify import) until this class gives it the
- * next inbox batch. Rules kept here:
- * - JS calls into the module only to start the loop, and never while the loop is suspended;
- *   everything else is a message posted to the inbox.
+ * The wasm engine is an event loop. It hands operations out through `host_start` and events through
+ * `host_emit` while it runs a turn (`lmthing_run_turn`) over the inbox batch this class gives it; the
+ * turn returns once nothing more is ready, and the next batch starts the next turn. Rules kept here:
+ * - JS calls into the module only to run a turn, and never during one; everything else is a message
+ *   posted to the inbox.
  * - No user code runs inside a wasm -> JS call: ops and events are queued and handled in microtasks.
  * - Every op completes with `{ok, value}` or `{ok: false, error}`; a throwing or rejecting callback
  *   becomes an error value, never a rejected promise inside Emscripten.
@@ -18,7 +18,11 @@ import { currentOp, inOpScope } from './run/op-scope.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
-  ccall(name: string, returnType: 'number', argTypes: ['number'], args: [number], opts: { async: true }): Promise<number>;
+  /**
+   * Runs one turn of the engine loop over a batch (a pointer from `_malloc`; the engine frees it) and
+   * returns: 0 when the engine is idle, 2 when ops or runs are still outstanding, 1 after a fault.
+   */
+  _lmthing_run_turn(batchPtr: number): number;
   /** The module's malloc: batches are copied into wasm memory with it (the engine frees them). */
   _malloc(size: number): number;
   /** The wasm memory's bytes (a new view after the memory grows: read it after every `_malloc`). */
@@ -40,8 +44,6 @@ export interface HostBridge {
   /** `blobs`: the message's blob bytes (src/protocol/blobs.hpp), a view valid only during the call. */
   start(opJson: string, blobs?: Uint8Array): void;
   emit(eventJson: string, blobs?: Uint8Array): void;
-  /** `wakeUp` resumes the loop with a batch copied into wasm memory (a pointer from `_malloc`). */
-  wait(wakeUp: (batchPtr: number) => void): void;
 }
 
 /** Context passed as the last argument to every callback the engine invokes. */
@@ -190,6 +192,7 @@ interface PendingReply {
   reject(error: Error): void;
 }
 
+/** 'waiting': the last turn left ops or runs outstanding. */
 type LoopState = 'idle' | 'running' | 'waiting';
 
 /** Limits on what crosses into the engine (docs/limits.md). */
@@ -220,7 +223,8 @@ export const YIELD_AFTER_MS = 5;
 export const DEFAULT_JSON_DEPTH = 1000;
 
 interface InFlightOp {
-  controller: AbortController;
+  /** Made when the op's signal is first read (lazySignal): most callbacks never read it. */
+  controller?: AbortController;
   timer?: unknown;
   /** A callback that is only waiting for the engine itself (e.g. a sub-agent's run). */
   waitingOnEngine?: boolean;
@@ -242,7 +246,6 @@ export class Engine {
   private nextBlobId = 1;
   private readonly blobCache = new BlobCache();
   private state: LoopState = 'idle';
-  private wakeUp: ((batchPtr: number) => void) | null = null;
   private pumpScheduled = false;
   private nextCommandId = 1;
   private readonly replies = new Map<number | string, PendingReply>();
@@ -286,7 +289,6 @@ export class Engine {
     const bridge: HostBridge = {
       start: (op, blobs) => engine!.onStart(op, blobs),
       emit: (event, blobs) => engine!.onEmit(event, blobs),
-      wait: (wakeUp) => engine!.onWait(wakeUp),
     };
     const module = wasm instanceof WebAssembly.Module ? await instantiateCompiled(factory, wasm, bridge) : await factory({ wasmBinary: wasm, lmthingHost: bridge });
     module.lmthingHost = bridge;
@@ -360,7 +362,7 @@ export class Engine {
     const journal = create({
       perform: (op) => this.perform(op),
       settle: (op, outcome) => {
-        this.inFlight.set(op.id, { controller: new AbortController() });
+        this.inFlight.set(op.id, {});
         this.complete(op.id, outcome);
       },
       post: (line, replayed, origin) => this.toInbox(line, replayed, origin),
@@ -577,38 +579,33 @@ export class Engine {
   private pump(): void {
     this.pumpScheduled = false;
     if (!this.hasInput() || this.faultError) return;
-    if (this.state === 'waiting') {
-      const wakeUp = this.wakeUp!;
-      this.wakeUp = null;
-      this.state = 'running';
-      wakeUp(this.copyIn(this.takeBatch())); // rewinds the loop synchronously; it waits again or returns
-    } else if (this.state === 'idle') {
-      this.startLoop();
-    }
-    // 'running': the loop will take the inbox when it next waits or when it returns.
+    // 'running': the turn in progress takes the inbox when it returns.
+    if (this.state !== 'running') this.runTurn();
   }
 
-  private startLoop(): void {
+  /** Hands the inbox to the engine for one turn; the engine returns when nothing more is ready. */
+  private runTurn(): void {
     this.state = 'running';
-    let finished: Promise<number>;
+    let status: number;
     try {
-      const batch = this.copyIn(this.takeBatch());
-      finished = this.module.ccall('lmthing_run_loop', 'number', ['number'], [batch], { async: true });
+      status = this.module._lmthing_run_turn(this.copyIn(this.takeBatch()));
     } catch (err) {
       this.trapped(err);
       return;
     }
-    finished.then(
-      (status) => {
+    if (status === 1) {
+      // After the engine.fault event the turn emitted, which is dispatched in a microtask and says why;
+      // the state stays 'running' until then, so nothing is handed to the dead engine.
+      queueMicrotask(() => {
         this.state = 'idle';
-        if (status !== 0) this.failEngine(this.faultError ?? new EngineError('the engine loop stopped after a fault', 'ENGINE_FAULT'));
-        else {
-          this.journal?.turnEnded();
-          if (this.hasInput()) this.schedulePump();
-        }
-      },
-      (err) => this.trapped(err),
-    );
+        this.failEngine(this.faultError ?? new EngineError('the engine loop stopped after a fault', 'ENGINE_FAULT'));
+      });
+      return;
+    }
+    this.state = status === 0 ? 'idle' : 'waiting';
+    this.journal?.turnEnded();
+    if (this.hasInput()) this.schedulePump();
+    else if (status === 2) this.clock.poke?.();
   }
 
   /**
@@ -649,14 +646,6 @@ export class Engine {
     return ptr;
   }
 
-  private onWait(wakeUp: (batchPtr: number) => void): void {
-    this.state = 'waiting';
-    this.wakeUp = wakeUp;
-    this.journal?.turnEnded();
-    if (this.hasInput()) this.schedulePump();
-    else this.clock.poke?.();
-  }
-
   /** Nothing but timers in progress: no message waiting, no op doing real work. */
   private idleButForTimers(): boolean {
     if (this.hasInput() || this.state === 'running' || this.faultError) return false;
@@ -669,7 +658,7 @@ export class Engine {
     for (const [, pending] of this.replies) pending.reject(this.faultError);
     this.replies.clear();
     for (const [, op] of this.inFlight) {
-      op.controller.abort(this.faultError);
+      (op.controller ??= new AbortController()).abort(this.faultError); // read later, a signal reads as aborted
       if (op.timer !== undefined) this.clock.clearTimer(op.timer);
     }
     this.inFlight.clear();
@@ -747,12 +736,11 @@ export class Engine {
 
   private perform(op: OpRequest): void {
     if (this.faultError || this.cancelledEarly.delete(op.id)) return;
-    const controller = new AbortController();
-    const entry: InFlightOp = { controller };
+    const entry: InFlightOp = {};
     this.inFlight.set(op.id, entry);
     switch (op.op) {
       case 'callback.invoke':
-        this.invokeCallback(op, controller.signal);
+        this.invokeCallback(op, entry);
         return;
       case 'timer.sleep':
         entry.timer = this.clock.setTimer(Math.max(0, Number(op.ms) || 0), () => this.complete(op.id, { ok: true, value: null }));
@@ -763,7 +751,7 @@ export class Engine {
       this.complete(op.id, { ok: false, error: { kind: 'protocol', message: `this host does not support op "${op.op}"` } });
       return;
     }
-    this.settle(op.id, () => handler(op, controller.signal));
+    this.settle(op.id, () => handler(op, signalOf(entry)));
   }
 
   /** Runs `work` and completes op `id` with its outcome; a throw or rejection becomes an error value. */
@@ -782,7 +770,7 @@ export class Engine {
     return id;
   }
 
-  private invokeCallback(op: OpRequest, signal: AbortSignal): void {
+  private invokeCallback(op: OpRequest, entry: InFlightOp): void {
     const name = String(op.fn);
     const fn = this.callbacks.get(name);
     if (!fn) {
@@ -791,7 +779,7 @@ export class Engine {
       return;
     }
     const args = (Array.isArray(op.args) ? op.args : []) as JsonValue[];
-    const context: CallbackContext = { signal, runId: op.run, opId: op.id };
+    const context = { get signal() { return signalOf(entry); }, runId: op.run, opId: op.id } satisfies CallbackContext;
     // Settled to {ok, value|error} before anything reaches the engine: a rejection never crosses.
     this.settle(op.id, () => inOpScope(this, op.id, () => fn(...args, context)));
   }
@@ -804,7 +792,7 @@ export class Engine {
     }
     this.inFlight.delete(id);
     if (op.timer !== undefined) this.clock.clearTimer(op.timer);
-    op.controller.abort(new AbortError(reason));
+    (op.controller ??= new AbortController()).abort(new AbortError(reason)); // read later, a signal reads as aborted
     this.clock.poke?.();
   }
 
@@ -912,6 +900,11 @@ const macrotask: (fn: () => void) => void = (() => {
  * Runs the glue with a compiled module. The glue does not hear of a failure inside its
  * `instantiateWasm` hook (its ready promise would never settle), so the failure is raced here.
  */
+/** The op's AbortSignal, made on first use: an AbortController per op was ~9 % of a round trip. */
+function signalOf(op: InFlightOp): AbortSignal {
+  return (op.controller ??= new AbortController()).signal;
+}
+
 function instantiateCompiled(factory: CoreFactory, compiled: WebAssembly.Module, lmthingHost: HostBridge): Promise<CoreModule> {
   return new Promise<CoreModule>((resolve, reject) => {
     const instantiateWasm: InstantiateWasm = (imports, receive) => {

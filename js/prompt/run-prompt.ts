@@ -427,7 +427,10 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
             input,
             {
               toolCallId: info.toolCallId,
-              abortSignal: call.signal,
+              // Read from the op only if the tool reads it: the op's AbortController is made on first use.
+              get abortSignal() {
+                return call.signal;
+              },
               messages: models.conversation.slice(),
               trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace,
               resources: resourcesFor(engine, call),

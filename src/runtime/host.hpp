@@ -1,7 +1,7 @@
 // What the engine needs from its host: somewhere to hand operations and events. Both calls only
 // queue work on the host side; the host answers later through the inbox (see Loop::deliver).
-// Waiting for the inbox is not part of this interface on purpose: in wasm it is the single
-// asyncify import and must be a direct call from the loop driver (see bindings/ and drive.hpp).
+// Waiting for the inbox is not part of this interface: the wasm host calls the loop once per batch
+// (bindings/wasm_main.cpp), a native one may block in drive()'s wait.
 #pragma once
 
 #include <string_view>

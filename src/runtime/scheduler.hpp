@@ -1,7 +1,8 @@
 // The ready queue that every coroutine resumption goes through.
 //
 // Why not symmetric transfer: clang lowers a handle-returning await_suspend to a wasm tail call,
-// and Binaryen's asyncify (Emscripten 3.1.6) cannot process tail calls. So a Task starts its child
+// which Binaryen's asyncify (Emscripten 3.1.6) could not process when the loop used it, and which
+// needs the tail-call feature Emscripten 3.1.6 does not enable. So a Task starts its child
 // and wakes its awaiter by queueing them here; the loop drains the queue. No resumption nests
 // inside another, so the native stack never grows with await depth, natively and in wasm alike.
 #pragma once

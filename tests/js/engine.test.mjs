@@ -99,7 +99,7 @@ test('a message posted while the loop waits wakes it', async () => {
   let release;
   engine.registerCallback('gate', () => new Promise((resolve) => (release = resolve)));
   const run = engine.startRun({ kind: 'call', fn: 'gate' });
-  await sleep(10); // the loop is now suspended in host_wait with the gate op in flight
+  await sleep(10); // the loop's last turn returned with the gate op in flight
   const info = await engine.request('engine.info');
   assert.deepEqual([info.activeRuns, info.pendingOps], [1, 1]);
   release('opened');
@@ -150,6 +150,28 @@ test('an op that never completes is bounded by its timeout and its callback is a
   // Without the timeout this would never settle; how long it took on a busy machine does not matter.
   await assert.rejects(engine.startRun({ kind: 'call', fn: 'hang', timeoutMs: 40 }), TimeoutError);
   assert.equal(signal.aborted, true);
+});
+
+test('a callback that reads its signal only after its op was cancelled sees it aborted, with the reason', async () => {
+  // The AbortController is made on the first read of the signal; a late read must not miss the abort.
+  const engine = await createEngine();
+  let context;
+  let entered;
+  const started = new Promise((resolve) => (entered = resolve));
+  engine.registerCallback('hang', (ctx) => {
+    context = ctx;
+    entered();
+    return new Promise(() => {});
+  });
+  const controller = new AbortController();
+  const run = engine.startRun({ kind: 'call', fn: 'hang' }, { signal: controller.signal });
+  await started;
+  controller.abort();
+  await assert.rejects(run, AbortError);
+  await sleep(5); // the op.cancel event is dispatched in its own microtask
+  assert.equal(context.signal.aborted, true);
+  assert.ok(context.signal.reason instanceof AbortError, String(context.signal.reason));
+  assert.equal(context.signal, context.signal); // one signal per op, however often it is read
 });
 
 test('bad input at the boundary is reported by name and the loop keeps running', async () => {

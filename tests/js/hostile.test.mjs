@@ -242,7 +242,9 @@ test('an engine fault is survivable: the default engine is replaced and the faul
 
 test('a wasm trap fails every pending request and is reported as engine.fault with the input', async () => {
   const trap = new WebAssembly.RuntimeError('unreachable');
-  const factory = async () => ({ _malloc: () => 8, HEAPU8: new Uint8Array(1 << 16), ccall: () => Promise.reject(trap) });
+  const factory = async () => ({ _malloc: () => 8, HEAPU8: new Uint8Array(1 << 16), _lmthing_run_turn: () => {
+    throw trap;
+  } });
   const engine = await Engine.create(factory, new Uint8Array());
   const faults = [];
   engine.onEvent((e) => e.type === 'engine.fault' && faults.push(e));
