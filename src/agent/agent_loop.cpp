@@ -13,11 +13,17 @@ using pipeline::CallKind;
 
 json add_usage(const json& total, const json& usage) {
   // The three totals always; any other count a provider reports (cachedInputTokens, reasoningTokens ...) when present.
-  json sum{{"inputTokens", 0}, {"outputTokens", 0}, {"totalTokens", 0}};
+  // Built member by member: an initializer list builds a [key, value] array per member first, and
+  // this runs once per model call (≈ 2 % of a directive fan-out's profile).
+  json sum(json::value_t::object);
+  for (const char* key : {"inputTokens", "outputTokens", "totalTokens"}) sum[key] = 0;
   for (const json* part : {&total, &usage})
     if (part->is_object())
       for (const auto& [key, value] : part->items())
-        if (value.is_number()) sum[key] = sum.value(key, 0.0) + value.get<double>();
+        if (value.is_number()) {
+          json& slot = sum[key];
+          slot = (slot.is_number() ? slot.get<double>() : 0.0) + value.get<double>();
+        }
   return sum;
 }
 

@@ -89,6 +89,11 @@ bool MetricSpec::operator==(const MetricSpec& other) const {
          description == other.description && unit == other.unit;
 }
 
+const std::shared_ptr<const std::string>& MetricSpec::json_text() const {
+  if (!json_text_cache) json_text_cache = std::make_shared<const std::string>(to_json().dump(-1, ' ', false, json::error_handler_t::replace));
+  return json_text_cache;
+}
+
 json MetricSpec::to_json() const {
   json out{{"name", name}, {"type", to_string(type)}, {"labels", labels}, {"aggregation", to_string(aggregation)}, {"description", description},
            {"unit", unit}};
@@ -248,10 +253,9 @@ double MetricRegistry::record(const MetricSpec& spec, const std::vector<std::str
   return series.value;
 }
 
-MetricRegistry::Metric::Metric(const MetricSpec& defined)
-    : spec(defined), spec_text(defined.to_json().dump(-1, ' ', false, json::error_handler_t::replace)) {
-  spec_text.pop_back();  // the closing brace: the snapshot appends the series first
-}
+// The text is made on this copy, which the engine's built-in specs point to (Observatory): every
+// tree's registry then shares it.
+MetricRegistry::Metric::Metric(const MetricSpec& defined) : spec(defined), spec_text(spec.json_text()) {}
 
 json MetricRegistry::snapshot() const { return json::parse(snapshot_text()); }
 
@@ -262,7 +266,7 @@ std::string MetricRegistry::snapshot_text() const {
   for (const auto& [name, metric] : metrics_) {
     out += metric_separator;
     metric_separator = ",";
-    out += metric.spec_text;
+    out.append(*metric.spec_text, 0, metric.spec_text->size() - 1);  // without its closing brace: the series come first
     out += R"(,"series":[)";
     const char* series_separator = "";
     for (const auto& [values, s] : metric.series) {

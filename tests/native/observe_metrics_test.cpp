@@ -97,6 +97,23 @@ TEST_CASE("histograms count into cumulative buckets; the Prometheus text is exac
   CHECK(observe::prometheus_number(1e300) == "1e+300");
 }
 
+TEST_CASE("a spec's JSON text is made once and shared by later copies; a second registry's snapshot is the same", "[observe_metrics]") {
+  MetricRegistry engine_wide;
+  const auto& calls = engine_wide.define(parse_metric_spec("calls", {{"type", "counter"}, {"labels", {"tool"}}, {"description", "Calls \"made\""}}));
+  MetricRegistry per_run;  // records into its own copy of the spec, as each run's registry does
+  per_run.record(calls, {"search"}, 2);
+  engine_wide.record(calls, {"search"}, 2);
+  const observe::MetricSpec copy = calls;
+  CHECK(copy.json_text().get() == calls.json_text().get());
+  CHECK(json::parse(*calls.json_text()) == calls.to_json());
+  CHECK(per_run.snapshot_text() == engine_wide.snapshot_text());
+  const json snapshot = per_run.snapshot();
+  CHECK(snapshot["metrics"][0]["description"] == "Calls \"made\"");
+  const json* s = series_of(snapshot, "calls", {{"tool", "search"}});
+  REQUIRE(s);
+  CHECK((*s)["value"] == 2);
+}
+
 TEST_CASE("a run records the built-in metrics and user metrics; bad labels are metric errors", "[observe_metrics]") {
   Harness h;
   Script script;
