@@ -223,7 +223,7 @@ export const YIELD_AFTER_MS = 5;
 export const DEFAULT_JSON_DEPTH = 1000;
 
 interface InFlightOp {
-  /** Made when the op's signal is first read (lazySignal): most callbacks never read it. */
+  /** Made when the op's signal is first read (signalOf): most callbacks never read it. */
   controller?: AbortController;
   timer?: unknown;
   /** A callback that is only waiting for the engine itself (e.g. a sub-agent's run). */
@@ -579,7 +579,7 @@ export class Engine {
   private pump(): void {
     this.pumpScheduled = false;
     if (!this.hasInput() || this.faultError) return;
-    // 'running': the turn in progress takes the inbox when it returns.
+    // A turn is synchronous, so 'running' here means a turn faulted and the engine is about to fail.
     if (this.state !== 'running') this.runTurn();
   }
 
@@ -896,15 +896,15 @@ const macrotask: (fn: () => void) => void = (() => {
   return (fn: () => void) => void setTimeout(fn, 0);
 })();
 
-/**
- * Runs the glue with a compiled module. The glue does not hear of a failure inside its
- * `instantiateWasm` hook (its ready promise would never settle), so the failure is raced here.
- */
 /** The op's AbortSignal, made on first use: an AbortController per op was ~9 % of a round trip. */
 function signalOf(op: InFlightOp): AbortSignal {
   return (op.controller ??= new AbortController()).signal;
 }
 
+/**
+ * Runs the glue with a compiled module. The glue does not hear of a failure inside its
+ * `instantiateWasm` hook (its ready promise would never settle), so the failure is raced here.
+ */
 function instantiateCompiled(factory: CoreFactory, compiled: WebAssembly.Module, lmthingHost: HostBridge): Promise<CoreModule> {
   return new Promise<CoreModule>((resolve, reject) => {
     const instantiateWasm: InstantiateWasm = (imports, receive) => {
