@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "engine/engine.hpp"
 
@@ -57,14 +56,8 @@ lmthing::Engine* engine() noexcept {
 class HostBatch {
  public:
   explicit HostBatch(char* batch) : memory_(batch) {}
-  HostBatch(HostBatch&& other) noexcept : memory_(std::exchange(other.memory_, nullptr)) {}
-  HostBatch& operator=(HostBatch&& other) noexcept {
-    if (this != &other) {
-      std::free(memory_);
-      memory_ = std::exchange(other.memory_, nullptr);
-    }
-    return *this;
-  }
+  HostBatch(const HostBatch&) = delete;
+  HostBatch& operator=(const HostBatch&) = delete;
   ~HostBatch() { std::free(memory_); }
 
   std::string_view text() const {

@@ -14,14 +14,13 @@
 namespace lmthing {
 
 // Runs until nothing is ready and nothing is outstanding (no op in flight and no live root).
-// `first` is the batch the host had queued when it called in; each batch is released once the loop
-// has read it. Returns false if the engine faulted (an exception escaped a turn); the loop has then
-// reported an engine.fault event.
+// `batch` is the batch the host had queued when it called in; each batch is freed once the loop has
+// read it (Loop::turn). Returns false if the engine faulted (an exception escaped a turn); the loop
+// has then reported an engine.fault event.
 template <typename Wait>
-bool drive(Loop& loop, std::string first, Wait&& wait) {
-  std::string batch = std::move(first);
+bool drive(Loop& loop, std::string batch, Wait&& wait) {
   for (;;) {
-    if (!loop.turn(batch, [&batch] { std::string().swap(batch); })) return false;
+    if (!loop.turn(std::move(batch))) return false;
     if (loop.idle()) return true;
     batch = wait();
   }
