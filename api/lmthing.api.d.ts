@@ -2047,7 +2047,7 @@ interface PoolItemEvent extends Located {
 }
 
 // ---- preload — default-engine.d.ts
-function preload(): Promise<void>;
+function preload(): Promise<Engine>;
 
 // ---- Progress — observe/progress.d.ts
 interface Progress {

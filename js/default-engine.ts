@@ -58,9 +58,10 @@ export function defaultEngine(): Promise<Engine> {
 /**
  * Loads, compiles and starts the shared engine now, so that the first `runPrompt`, `run` or
  * `validate` does not wait for it (call it at app start-up, e.g. while the page renders). Resolves
- * when the engine is ready; rejects with the load error (`EngineLoadError`) if the wasm cannot be
- * loaded, and a later call tries again. Calling it more than once costs nothing.
+ * with the engine when it is ready (e.g. to watch its `engine.fault` events); rejects with the load
+ * error (`EngineLoadError`) if the wasm cannot be loaded, and a later call tries again. Calling it
+ * more than once costs nothing; after a fault it gives the replacement engine.
  */
-export async function preload(): Promise<void> {
-  await defaultEngine();
+export function preload(): Promise<Engine> {
+  return defaultEngine();
 }

@@ -60,5 +60,13 @@ printf '/** The URL of lmthing_core.wasm, as a bundler emits it (docs/bundlers.m
 
 echo "== TypeScript"
 npx --no-install tsc -p tsconfig.json
+# The Node entry as one file: importing ~100 ES modules one by one took ≈ 85 ms of a cold start,
+# one bundle ≈ 33 ms (bench/README.md, "Browser cold start and shipped size"). The wasm glue stays
+# a file of its own (node.ts imports it while the wasm compiles); packages stay imports. The other
+# files of dist/ stay as tsc wrote them: the browser entry goes through the app's bundler, and
+# dist/cli.js imports ./node.js, so a program that starts from either entry has one copy of each
+# module. tsc re-emits every file on each build, so the bundle is always made from fresh output.
+npx --no-install esbuild dist/node.js --bundle --platform=node --format=esm --target=es2022 \
+  --packages=external '--external:./wasm/*' --outfile=dist/node.js --allow-overwrite --log-level=warning
 chmod +x dist/cli.js
 echo "build ok: dist/ ($(du -sh dist | cut -f1))"

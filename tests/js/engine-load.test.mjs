@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { configureDefaultEngine, createEngine, EngineLoadError, LmthingError, mockModel, preload, runPrompt } from '../../dist/node.js';
+import { configureDefaultEngine, createEngine, Engine, EngineLoadError, LmthingError, mockModel, preload, runPrompt } from '../../dist/node.js';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
 
@@ -88,8 +88,9 @@ test('preload() readies the shared engine before the first run, rejects with the
   configureDefaultEngine({ wasmUrl: '/nowhere/lmthing_core.wasm' });
   await assert.rejects(preload(), (e) => e instanceof EngineLoadError && e.urls[0] === '/nowhere/lmthing_core.wasm');
   configureDefaultEngine({ wasmUrl: wasmPath });
-  await preload();
-  await preload(); // a second call is free
+  const engine = await preload();
+  assert.ok(engine instanceof Engine && engine.fault === null);
+  assert.equal(await preload(), engine); // a second call is free: the same engine
   const { result } = await runPrompt((ctx) => ctx.$`hello`, { model: mockModel([{ type: 'text', text: 'ready' }]) });
   assert.equal(await result.text, 'ready');
   configureDefaultEngine({});

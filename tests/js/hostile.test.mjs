@@ -7,10 +7,9 @@ import { test } from 'node:test';
 import { z } from 'zod';
 
 import {
-  AbortError, createEngine, Engine, EngineError, L, LimitExceededError, mockModel, RateLimitError, run, runPrompt, TimeoutError,
+  AbortError, createEngine, Engine, EngineError, L, LimitExceededError, mockModel, preload, RateLimitError, run, runPrompt, TimeoutError,
   toJsonSchema, validate, VirtualClock,
 } from '../../dist/node.js';
-import { defaultEngine } from '../../dist/default-engine.js';
 
 const nested = (depth, leaf = 1) => {
   let value = leaf;
@@ -55,7 +54,7 @@ test('deep JSON: validate() refuses values and schemas beyond the limit with Lim
   await assert.rejects(validate(schemaOf(150), {}), /the schema is nested deeper than the limit of 250 levels/);
   assert.deepEqual(await validate(schemaOf(120), { a: { a: {} } }), { valid: true, errors: [] });
   assert.equal((await validate({ type: 'array' }, nested(990))).valid, true);
-  assert.equal((await defaultEngine()).fault, null);
+  assert.equal((await preload()).fault, null);
 });
 
 test('deep JSON: defData 2,000 levels deep fails its run with LimitExceededError; the next run works', async () => {
@@ -227,7 +226,7 @@ test('Retry-After: 999,999,999 s is capped at the documented 10 minutes (virtual
 // ------------------------------------------------------------------------------ engine faults
 
 test('an engine fault is survivable: the default engine is replaced and the fault names its input', async () => {
-  const faulty = await defaultEngine();
+  const faulty = await preload();
   const faults = [];
   faulty.onEvent((e) => e.type === 'engine.fault' && faults.push(e));
   await assert.rejects(faulty.startRun({ kind: 'fault', where: 'loop' }), (e) => e instanceof EngineError && e.code === 'ENGINE_FAULT' && /while handling: run\.start #\d+ \(fault\)/.test(e.message));
@@ -235,7 +234,7 @@ test('an engine fault is survivable: the default engine is replaced and the faul
   await assert.rejects(faulty.request('engine.info'), EngineError); // the faulted engine stays dead
   // Later calls get a fresh engine.
   assert.deepEqual(await validate({ type: 'number' }, 1), { valid: true, errors: [] });
-  const fresh = await defaultEngine();
+  const fresh = await preload();
   assert.notEqual(fresh, faulty);
   assert.equal(await (await runPrompt((ctx) => ctx.$`hi`, { model: mockModel([text('alive')]) })).result.text, 'alive');
 });

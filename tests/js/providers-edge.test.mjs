@@ -6,12 +6,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, callModel, ok, textOf, response, assertNoSecret } from './helpers/provider-calls.mjs';
-import { createOpenAI, createOpenAICompatible } from '../../dist/providers/openai.js';
-import { createAnthropic } from '../../dist/providers/anthropic.js';
-import { createGoogle } from '../../dist/providers/google.js';
-import { resolveModel } from '../../dist/providers/registry.js';
-import { AbortError, ProviderError, TimeoutError, ValidationError } from '../../dist/errors.js';
-import { runPrompt } from '../../dist/node.js';
+import {
+  AbortError, createAnthropic, createGoogle, createOpenAI, createOpenAICompatible, ProviderError, resolveModel, runPrompt, TimeoutError, ValidationError,
+} from '../../dist/node.js';
 
 let srv;
 before(async () => {
