@@ -1,10 +1,11 @@
 /**
  * The `result` of `runPrompt`, shaped like the Vercel AI SDK's `streamText` result: promises for the
- * final values and async iterables over the stream. Every part is buffered, so each stream can be
- * read (even several times, even after the run ended) without losing anything.
+ * final values and async iterables over the stream. Every part is kept (js/prompt/part-log.ts), so
+ * each stream can be read (even several times, even after the run ended) without losing anything.
  */
 import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
+import { PartLog } from './part-log.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -68,7 +69,7 @@ class Deferred<T> {
 
 /** The streaming result of one prompt run. */
 export class RunResult {
-  private readonly parts: StreamPart[] = [];
+  private readonly parts = new PartLog<StreamPart>();
   private closed = false;
   private wake: Array<() => void> = [];
   private readonly final = {
@@ -127,20 +128,18 @@ export class RunResult {
   }
 
   /** One reader of {@link fullStream}: every part from the first, waiting for the next until the run closes. */
-  private async *partsFromStart(): AsyncGenerator<StreamPart, void, undefined> {
-    for (let i = 0; ; i++) {
-      while (i >= this.parts.length) {
-        if (this.closed) return;
-        await new Promise<void>((resolve) => this.wake.push(resolve));
-      }
-      yield this.parts[i];
-    }
+  private partsFromStart(): AsyncGenerator<StreamPart, void, undefined> {
+    return this.parts.read(async () => {
+      if (this.closed) return false;
+      await new Promise<void>((resolve) => this.wake.push(resolve));
+      return true;
+    });
   }
 
   /** @internal Appends a part and wakes the readers. */
   push(part: StreamPart): void {
     if (this.closed) return;
-    this.parts.push(part);
+    this.parts.append(part);
     this.notify();
   }
 

@@ -1,0 +1,109 @@
+/**
+ * The stream parts of one run, kept from the first so that every reader (even one that starts after
+ * the run ended) sees all of them. Text and reasoning deltas, the bulk of a long answer, are kept
+ * compactly: consecutive deltas of one kind and step are joined into one string per block, with
+ * their end offsets, so a 50 MB answer costs about its own size instead of an object and a string
+ * per delta (≈ 130 bytes per 64-byte delta; bench/README.md, "Streaming end to end").
+ */
+
+/** A streamed text or reasoning delta, as `fullStream` gives it. */
+export interface DeltaPart {
+  type: 'text-delta' | 'reasoning-delta';
+  text: string;
+  stepNumber: number;
+}
+
+/** Deltas per block: a block is joined once it has this many, so an open block stays small. */
+const BLOCK_DELTAS = 1024;
+
+/** Consecutive deltas of one kind and step: open (the strings as they came) or sealed (joined). */
+class DeltaBlock {
+  /** Open: the deltas as they came. Sealed: undefined. */
+  private open: string[] | undefined = [];
+  /** Sealed: all the deltas joined, and where each one ends in it. */
+  private joined = '';
+  private ends: Uint32Array | undefined;
+
+  constructor(
+    readonly type: DeltaPart['type'],
+    readonly stepNumber: number,
+  ) {}
+
+  get size(): number {
+    return this.open ? this.open.length : this.ends!.length;
+  }
+
+  get sealed(): boolean {
+    return this.open === undefined;
+  }
+
+  /** Adds a delta to an open block that has room for it; false when it belongs in another block. */
+  add(part: DeltaPart): boolean {
+    if (!this.open || this.open.length >= BLOCK_DELTAS || part.type !== this.type || part.stepNumber !== this.stepNumber) return false;
+    this.open.push(part.text);
+    return true;
+  }
+
+  seal(): void {
+    if (!this.open) return;
+    const ends = new Uint32Array(this.open.length);
+    let at = 0;
+    this.open.forEach((text, i) => (ends[i] = at += text.length));
+    this.joined = this.open.join('');
+    this.ends = ends;
+    this.open = undefined;
+  }
+
+  /** Delta `i` of the block (`i < size`). */
+  part(i: number): DeltaPart {
+    const text = this.open ? this.open[i] : this.joined.slice(i === 0 ? 0 : this.ends![i - 1], this.ends![i]);
+    return { type: this.type, text, stepNumber: this.stepNumber };
+  }
+}
+
+const isDelta = (part: { type: string }): part is DeltaPart => part.type === 'text-delta' || part.type === 'reasoning-delta';
+
+/** An append-only log of parts that any number of readers walk from the start. */
+export class PartLog<P extends { type: string }> {
+  private readonly entries: Array<P | DeltaBlock> = [];
+
+  append(part: P): void {
+    const last = this.entries[this.entries.length - 1];
+    if (last instanceof DeltaBlock) {
+      if (isDelta(part) && last.add(part)) return;
+      last.seal();
+    }
+    if (!isDelta(part)) {
+      this.entries.push(part);
+      return;
+    }
+    const block = new DeltaBlock(part.type, part.stepNumber);
+    block.add(part);
+    this.entries.push(block);
+  }
+
+  /**
+   * Every part from the first: yields what the log has, then calls `more()` and goes on until it
+   * returns false (the log is complete).
+   */
+  async *read(more: () => Promise<boolean>): AsyncGenerator<P, void, undefined> {
+    for (let entry = 0, within = 0; ; ) {
+      const at = this.entries[entry];
+      if (at === undefined) {
+        if (await more()) continue;
+        return;
+      }
+      if (!(at instanceof DeltaBlock)) {
+        entry++;
+        yield at;
+      } else if (within < at.size) {
+        yield at.part(within++) as unknown as P;
+      } else if (at.sealed || entry < this.entries.length - 1) {
+        entry++;
+        within = 0;
+      } else if (!(await more())) {
+        return;
+      }
+    }
+  }
+}
