@@ -6,7 +6,7 @@
  * Next.js) carry them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -35,7 +35,7 @@ export { redisStorage } from './storage/redis.js';
 /** Loads and starts an engine. Each engine is an independent wasm instance with its own loop. */
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
-  // The glue is parsed on this thread while the wasm is read and compiled on others.
+  // The glue's import starts first, so its file is read while the wasm is read and compiled.
   const [glue, compiled] = await Promise.all([import('./wasm/lmthing_core.cjs'), wasmModule(options)]);
   const engine = await Engine.create(glue.default, compiled, { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
@@ -46,7 +46,13 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   return engine;
 }
 
-/** The compiled engine module: compiled once per file (or bytes object) and reused by later engines. */
+/**
+ * The compiled engine module: compiled once per file (or bytes object) and reused by later engines.
+ * Read and compiled synchronously, once per process: that blocks this thread ≈ 40 ms, where the
+ * asynchronous read and compile took ≈ 60 ms to finish at start-up, ≈ 20 ms of it on this thread
+ * anyway and the rest waiting for the compile threads (bench/README.md, "Browser cold start and
+ * shipped size").
+ */
 async function wasmModule(options: CreateEngineOptions): Promise<WebAssembly.Module> {
   const source = options.wasm;
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
@@ -57,10 +63,10 @@ async function wasmModule(options: CreateEngineOptions): Promise<WebAssembly.Mod
   const fix = options.wasmUrl === undefined && source === undefined
     ? 'The package is incomplete, or a bundler left the file behind: pass its path as createEngine({ wasmUrl }) (see docs/bundlers.md)'
     : 'Check the path given as `wasmUrl`';
-  return compiledModule(path, async () => {
+  return compiledModule(path, () => {
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = readFileSync(path);
     } catch (err) {
       throw loadFailure(WASM_FILE, [path], (err as Error).message, fix, err);
     }
@@ -69,9 +75,9 @@ async function wasmModule(options: CreateEngineOptions): Promise<WebAssembly.Mod
 }
 
 /** Compiles the bytes; bytes that are not a wasm module are a load error naming where they came from. */
-async function compileOrExplain(bytes: Uint8Array | ArrayBuffer, from: string, fix: string): Promise<WebAssembly.Module> {
+function compileOrExplain(bytes: Uint8Array | ArrayBuffer, from: string, fix: string): WebAssembly.Module {
   try {
-    return await WebAssembly.compile(bytes as BufferSource);
+    return new WebAssembly.Module(bytes as BufferSource);
   } catch (err) {
     throw loadFailure(WASM_FILE, [from], `not a valid WebAssembly module (${(err as Error).message})`, fix, err);
   }

@@ -18,13 +18,14 @@ const byBytes = new WeakMap<object, Pending>();
 
 /**
  * The module compiled by `compile` for `source` (a resolved URL or path, or the caller's bytes
- * object), compiled on first use. A failed compilation is not kept, so it can be tried again.
+ * object), compiled on first use (`compile` may work synchronously; what it throws rejects). A
+ * failed compilation is not kept, so it can be tried again.
  */
-export function compiledModule(source: string | object, compile: () => Pending): Pending {
+export function compiledModule(source: string | object, compile: () => WebAssembly.Module | Pending): Pending {
   const cache: ModuleCache = typeof source === 'string' ? bySource : byBytes;
   const cached = cache.get(source);
   if (cached) return cached;
-  const pending = compile();
+  const pending = new Promise<WebAssembly.Module>((resolve) => resolve(compile()));
   cache.set(source, pending);
   pending.catch(() => cache.delete(source));
   return pending;
