@@ -2046,8 +2046,13 @@ interface PoolItemEvent extends Located {
     size: number;
 }
 
-// ---- preload — default-engine.d.ts
-function preload(): Promise<Engine>;
+// ---- preload — preload.d.ts
+function preload(options?: PreloadOptions): Promise<Engine>;
+
+// ---- PreloadOptions — preload.d.ts
+interface PreloadOptions {
+    warmUp?: boolean;
+}
 
 // ---- Progress — observe/progress.d.ts
 interface Progress {

@@ -29,6 +29,11 @@ export function configureDefaultEngine(newOptions: CreateEngineOptions): void {
   current = undefined;
 }
 
+/** @internal The shared engine's options: a new object after each configureDefaultEngine. */
+export function defaultEngineOptions(): Readonly<CreateEngineOptions> {
+  return options;
+}
+
 /** @internal A new engine of this platform with the shared engine's options (a durable run's own engine). */
 export function newEngine(): Promise<Engine> {
   if (!factory) throw new Error('lmthing: no engine loader installed; import from "lmthing" rather than a private path');
@@ -53,15 +58,4 @@ export function defaultEngine(): Promise<Engine> {
     },
   );
   return shared;
-}
-
-/**
- * Loads, compiles and starts the shared engine now, so that the first `runPrompt`, `run` or
- * `validate` does not wait for it (call it at app start-up, e.g. while the page renders). Resolves
- * with the engine when it is ready (e.g. to watch its `engine.fault` events); rejects with the load
- * error (`EngineLoadError`) if the wasm cannot be loaded, and a later call tries again. Calling it
- * more than once costs nothing; after a fault it gives the replacement engine.
- */
-export function preload(): Promise<Engine> {
-  return defaultEngine();
 }

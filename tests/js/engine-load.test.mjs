@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { configureDefaultEngine, createEngine, Engine, EngineLoadError, LmthingError, mockModel, preload, runPrompt } from '../../dist/node.js';
+import { ConfigError, configureDefaultEngine, createEngine, Engine, EngineLoadError, LmthingError, mockModel, preload, runPrompt } from '../../dist/node.js';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
 
@@ -101,4 +101,36 @@ test('preload() readies the shared engine before the first run, rejects with the
   const { result } = await runPrompt((ctx) => ctx.$`hello`, { model: mockModel([{ type: 'text', text: 'ready' }]) });
   assert.equal(await result.text, 'ready');
   configureDefaultEngine({});
+});
+
+test('preload() warms the code on a throwaway engine: the shared engine gets no runs, events or metrics from it', async () => {
+  const { instantiate } = WebAssembly;
+  let instances = 0;
+  WebAssembly.instantiate = (...args) => {
+    instances++;
+    return instantiate.apply(WebAssembly, args);
+  };
+  try {
+    configureDefaultEngine({ wasmUrl: wasmPath }); // a configuration not warmed yet
+    const engine = await preload();
+    assert.equal(instances, 2); // the shared engine and the one the warm-up ran on
+    const fresh = await createEngine({ wasmUrl: wasmPath });
+    assert.deepEqual(await engine.request('metrics.read'), await fresh.request('metrics.read'));
+    assert.equal(await preload(), engine);
+    assert.equal(instances, 3); // `fresh`; a second preload() warms nothing again
+
+    configureDefaultEngine({ wasmUrl: wasmPath });
+    const unwarmed = await preload({ warmUp: false });
+    assert.equal(instances, 4);
+    assert.ok(unwarmed instanceof Engine && unwarmed !== engine);
+  } finally {
+    WebAssembly.instantiate = instantiate;
+    configureDefaultEngine({});
+  }
+});
+
+test('preload() refuses an unknown option with a suggestion, and a wrong type', async () => {
+  await assert.rejects(preload({ warmup: true }), (e) => e instanceof ConfigError && /unknown option 'warmup' \(did you mean 'warmUp'\?/.test(e.message));
+  await assert.rejects(preload({ warmUp: 'yes' }), (e) => e instanceof ConfigError && /'warmUp' must be true or false/.test(e.message));
+  await assert.rejects(preload('fast'), ConfigError);
 });
