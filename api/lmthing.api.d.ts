@@ -745,7 +745,7 @@ class Engine {
     private inboxBlobs;
     private nextBlobId;
     private readonly blobCache;
-    private state;
+    private turnRunning;
     private pumpScheduled;
     private nextCommandId;
     private readonly replies;

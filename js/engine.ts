@@ -192,9 +192,6 @@ interface PendingReply {
   reject(error: Error): void;
 }
 
-/** 'waiting': the last turn left ops or runs outstanding. */
-type LoopState = 'idle' | 'running' | 'waiting';
-
 /** Limits on what crosses into the engine (docs/limits.md). */
 export interface EngineLimits {
   /**
@@ -245,7 +242,8 @@ export class Engine {
   private inboxBlobs = new Map<string, string>();
   private nextBlobId = 1;
   private readonly blobCache = new BlobCache();
-  private state: LoopState = 'idle';
+  /** A turn is in the engine, or one faulted and the engine is about to fail. */
+  private turnRunning = false;
   private pumpScheduled = false;
   private nextCommandId = 1;
   private readonly replies = new Map<number | string, PendingReply>();
@@ -579,13 +577,13 @@ export class Engine {
   private pump(): void {
     this.pumpScheduled = false;
     if (!this.hasInput() || this.faultError) return;
-    // A turn is synchronous, so 'running' here means a turn faulted and the engine is about to fail.
-    if (this.state !== 'running') this.runTurn();
+    // A turn is synchronous, so a running one here is one that faulted: the engine is about to fail.
+    if (!this.turnRunning) this.runTurn();
   }
 
   /** Hands the inbox to the engine for one turn; the engine returns when nothing more is ready. */
   private runTurn(): void {
-    this.state = 'running';
+    this.turnRunning = true;
     let status: number;
     try {
       status = this.module._lmthing_run_turn(this.copyIn(this.takeBatch()));
@@ -595,14 +593,14 @@ export class Engine {
     }
     if (status === 1) {
       // After the engine.fault event the turn emitted, which is dispatched in a microtask and says why;
-      // the state stays 'running' until then, so nothing is handed to the dead engine.
+      // the turn counts as running until then, so nothing is handed to the dead engine.
       queueMicrotask(() => {
-        this.state = 'idle';
+        this.turnRunning = false;
         this.failEngine(this.faultError ?? new EngineError('the engine loop stopped after a fault', 'ENGINE_FAULT'));
       });
       return;
     }
-    this.state = status === 0 ? 'idle' : 'waiting';
+    this.turnRunning = false;
     this.journal?.turnEnded();
     if (this.hasInput()) this.schedulePump();
     else if (status === 2) this.clock.poke?.();
@@ -648,7 +646,7 @@ export class Engine {
 
   /** Nothing but timers in progress: no message waiting, no op doing real work. */
   private idleButForTimers(): boolean {
-    if (this.hasInput() || this.state === 'running' || this.faultError) return false;
+    if (this.hasInput() || this.turnRunning || this.faultError) return false;
     for (const op of this.inFlight.values()) if (op.timer === undefined && !op.waitingOnEngine) return false;
     return true;
   }
@@ -658,7 +656,7 @@ export class Engine {
     for (const [, pending] of this.replies) pending.reject(this.faultError);
     this.replies.clear();
     for (const [, op] of this.inFlight) {
-      (op.controller ??= new AbortController()).abort(this.faultError); // read later, a signal reads as aborted
+      abortOp(op, this.faultError);
       if (op.timer !== undefined) this.clock.clearTimer(op.timer);
     }
     this.inFlight.clear();
@@ -792,7 +790,7 @@ export class Engine {
     }
     this.inFlight.delete(id);
     if (op.timer !== undefined) this.clock.clearTimer(op.timer);
-    (op.controller ??= new AbortController()).abort(new AbortError(reason)); // read later, a signal reads as aborted
+    abortOp(op, new AbortError(reason));
     this.clock.poke?.();
   }
 
@@ -899,6 +897,11 @@ const macrotask: (fn: () => void) => void = (() => {
 /** The op's AbortSignal, made on first use: an AbortController per op was ~9 % of a round trip. */
 function signalOf(op: InFlightOp): AbortSignal {
   return (op.controller ??= new AbortController()).signal;
+}
+
+/** Aborts the op's signal, made now if nothing read it yet, so that a later read sees it aborted. */
+function abortOp(op: InFlightOp, reason: Error): void {
+  (op.controller ??= new AbortController()).abort(reason);
 }
 
 /**
