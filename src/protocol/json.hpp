@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -44,6 +46,7 @@ class WrittenOrderMap : public std::vector<std::pair<const Key, T>, Allocator> {
   template <class K, class V>
   std::pair<iterator, bool> emplace(K&& key, V&& value) {
     if (const size_type at = position(key); at != this->size()) return {this->begin() + at, false};
+    make_room_for_one();
     Container::emplace_back(std::forward<K>(key), std::forward<V>(value));
     index_.added(this->back().first, this->size() - 1);
     return {std::prev(this->end()), true};
@@ -132,6 +135,19 @@ class WrittenOrderMap : public std::vector<std::pair<const Key, T>, Allocator> {
  private:
   static constexpr size_type kIndexFrom = 24;  // below this a linear search is as fast
 
+  // std::vector copies its elements when it grows unless their move cannot throw, and a member's
+  // move copies its const key, so every growth deep-copied all the values (an event built from a
+  // list, then given its "path", copied its whole payload). Here the values move and only the keys
+  // are copied. If copying a key fails (out of memory) the members moved so far are lost.
+  void make_room_for_one() {
+    if (this->size() < this->capacity()) return;
+    Container larger;
+    larger.reserve(this->empty() ? 4 : 2 * this->size());
+    for (auto& member : *this)
+      larger.emplace_back(std::piecewise_construct, std::forward_as_tuple(member.first), std::forward_as_tuple(std::move(member.second)));
+    Container::swap(larger);
+  }
+
   // Positions by key, built on the first lookup of a large object; a copy starts without one.
   class Index {
    public:
@@ -186,4 +202,77 @@ class WrittenOrderMap : public std::vector<std::pair<const Key, T>, Allocator> {
 
 using Json = nlohmann::basic_json<WrittenOrderMap>;
 
+namespace json_teardown {
+
+// Containers nested deeper than this are taken apart with a list on the heap, not by recursion.
+inline constexpr int kRecursionLimit = 128;
+// How many containers are being destroyed, one inside the other, on this thread.
+inline thread_local int depth = 0;
+
+// Empties `array` or `object` (one of them is set) and every container below it without
+// recursion, so that destroying a value nested a million deep cannot overflow the stack. A failed
+// allocation here ends the process, as any exception escaping a destructor does.
+[[gnu::noinline]] inline void empty_without_recursion(Json::array_t* array, Json::object_t* object) noexcept {
+  std::vector<Json> pending;
+  auto take_children = [&pending](Json::array_t* items, Json::object_t* members) {
+    if (items) {
+      for (Json& item : *items) pending.push_back(std::move(item));
+      items->clear();
+    } else {
+      for (auto& member : *members) pending.push_back(std::move(member.second));
+      members->clear();
+    }
+  };
+  take_children(array, object);
+  while (!pending.empty()) {
+    Json item = std::move(pending.back());
+    pending.pop_back();
+    if (item.is_array()) take_children(&item.get_ref<Json::array_t&>(), nullptr);
+    if (item.is_object()) take_children(nullptr, &item.get_ref<Json::object_t&>());
+  }  // `item` holds no children when it is destroyed
+}
+
+}  // namespace json_teardown
+
 }  // namespace lmthing
+
+// How lmthing::Json values are destroyed. nlohmann's own teardown moves the children of every
+// non-empty array or object into a vector on the heap before freeing them (so deep nesting cannot
+// overflow the stack): one allocation per container, and Emscripten's JS exception trampolines
+// around the calls that may throw, ≈ 9 % of the engine's time in a fan-out's profile
+// (bench/README.md). Here a container is freed directly, recursing through its children, and only
+// a container nested deeper than kRecursionLimit is taken apart on the heap. Every call below is
+// noexcept, so the compiler needs no landing pads in the destructor.
+template <>
+inline void lmthing::Json::json_value::destroy(nlohmann::detail::value_t t) {
+  using nlohmann::detail::value_t;
+  namespace teardown = lmthing::json_teardown;
+  auto free_container = [](auto* container) {
+    using Container = std::remove_pointer_t<decltype(container)>;
+    std::allocator<Container> allocator;
+    std::allocator_traits<std::allocator<Container>>::destroy(allocator, container);
+    std::allocator_traits<std::allocator<Container>>::deallocate(allocator, container, 1);
+  };
+  switch (t) {
+    case value_t::object:
+    case value_t::array: {
+      if (t == value_t::object ? object == nullptr : array == nullptr) return;
+      if (teardown::depth >= teardown::kRecursionLimit)
+        teardown::empty_without_recursion(t == value_t::array ? array : nullptr, t == value_t::object ? object : nullptr);
+      ++teardown::depth;
+      if (t == value_t::object)
+        free_container(object);
+      else
+        free_container(array);
+      --teardown::depth;
+      return;
+    }
+    case value_t::string:
+      if (string) free_container(string);
+      return;
+    case value_t::binary:
+      if (binary) free_container(binary);
+      return;
+    default: return;
+  }
+}

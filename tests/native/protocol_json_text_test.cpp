@@ -98,7 +98,7 @@ TEST_CASE("parse_limited: refuses nesting beyond the limit with a typed limit er
 TEST_CASE("json_depth and check_depth measure built values without recursion", "[protocol][limits]") {
   LimitsGuard guard(100);
   json deep = 1;
-  for (int i = 0; i < 100000; ++i) deep = json::array({std::move(deep)});  // nlohmann destroys this iteratively
+  for (int i = 0; i < 100000; ++i) deep = json::array({std::move(deep)});  // destroyed without deep recursion (json.hpp)
   CHECK(json_depth(deep, 100) == 101);
   CHECK_THROWS_AS(check_depth(deep, "x"), LimitExceeded);
   CHECK(json_depth(json::parse(R"({"a":[1,{"b":{}}],"c":2})"), 100) == 4);
@@ -271,4 +271,43 @@ TEST_CASE("json: large objects (indexed keys) find, erase, re-add, copy and clea
   }
   // One member per key, the last one written wins (as with sorted keys).
   CHECK(parse_limited(R"({"a":1,"b":2,"a":3})") == json{{"a", 3}, {"b", 2}});
+}
+
+TEST_CASE("json: a growing object moves its members' values instead of copying them", "[protocol]") {
+  // An object built from a list has no spare room; the next member makes it grow.
+  json event{{"type", "message-appended"}, {"message", json{{"role", "user"}, {"content", std::string(1000, 'x')}}}};
+  const auto* content = &event["message"]["content"].get_ref<const std::string&>();
+  for (int i = 0; i < 100; ++i) event["k" + std::to_string(i)] = i;  // grows several times, then past the index size
+  CHECK(&event["message"]["content"].get_ref<const std::string&>() == content);
+  CHECK(event["message"]["content"] == std::string(1000, 'x'));
+  CHECK(event.begin().key() == "type");
+  CHECK(event.at("k99") == 99);
+}
+
+TEST_CASE("json: destroying values nested far deeper than the recursion limit does not overflow the stack", "[protocol][limits]") {
+  constexpr int kDepth = 200000;  // the native suite's stack is 1 MB under Emscripten
+  json arrays = json::array();
+  json objects = json::object();
+  json mixed = "leaf";
+  for (int i = 0; i < kDepth; ++i) {
+    json array = json::array();
+    array.push_back(std::move(arrays));
+    arrays = std::move(array);
+    json object = json::object();
+    object["child"] = std::move(objects);
+    object["text"] = "a string long enough to be allocated on its own";
+    objects = std::move(object);
+    json wrapper = i % 2 == 0 ? json::array() : json::object();
+    if (i % 2 == 0)
+      wrapper.push_back(std::move(mixed));
+    else
+      wrapper["m"] = std::move(mixed);
+    mixed = std::move(wrapper);
+  }
+  CHECK(json_depth(arrays, kDepth + 10) == kDepth + 1);
+  arrays = nullptr;
+  objects = nullptr;
+  mixed = nullptr;
+  CHECK(arrays.is_null());
+  CHECK(json_teardown::depth == 0);  // balanced after the recursive and the heap-list teardown
 }
