@@ -206,8 +206,15 @@ namespace json_teardown {
 
 // Containers nested deeper than this are taken apart with a list on the heap, not by recursion.
 inline constexpr int kRecursionLimit = 128;
-// How many containers are being destroyed, one inside the other, on this thread.
+// How many containers are being freed, one inside the other, on this thread.
 inline thread_local int depth = 0;
+
+template <class T>
+void free_allocated(T* value) noexcept {
+  std::allocator<T> allocator;
+  std::allocator_traits<std::allocator<T>>::destroy(allocator, value);
+  std::allocator_traits<std::allocator<T>>::deallocate(allocator, value, 1);
+}
 
 // Empties `array` or `object` (one of them is set) and every container below it without
 // recursion, so that destroying a value nested a million deep cannot overflow the stack. A failed
@@ -232,46 +239,45 @@ inline thread_local int depth = 0;
   }  // `item` holds no children when it is destroyed
 }
 
+// Frees `array` or `object` (one of them is set) with the values in it, recursing through them up
+// to kRecursionLimit levels. Out of line and noexcept: the destructor that calls it stays small
+// enough to inline and needs no landing pad around the call.
+[[gnu::noinline]] inline void free_container(Json::array_t* array, Json::object_t* object) noexcept {
+  if (depth >= kRecursionLimit) empty_without_recursion(array, object);
+  ++depth;
+  if (array)
+    free_allocated(array);
+  else
+    free_allocated(object);
+  --depth;
+}
+
 }  // namespace json_teardown
 
 }  // namespace lmthing
 
 // How lmthing::Json values are destroyed. nlohmann's own teardown moves the children of every
 // non-empty array or object into a vector on the heap before freeing them (so deep nesting cannot
-// overflow the stack): one allocation per container, and Emscripten's JS exception trampolines
-// around the calls that may throw, ≈ 9 % of the engine's time in a fan-out's profile
-// (bench/README.md). Here a container is freed directly, recursing through its children, and only
-// a container nested deeper than kRecursionLimit is taken apart on the heap. Every call below is
-// noexcept, so the compiler needs no landing pads in the destructor.
+// overflow the stack): one allocation per container, and around each call that may throw one of
+// Emscripten's JS exception trampolines, ≈ 6 % of a fan-out's CPU profile (bench/README.md, "JSON
+// values"). Here a container is freed directly, recursing through its children, and only one
+// nested deeper than kRecursionLimit is taken apart on the heap. Every call below is noexcept.
 template <>
 inline void lmthing::Json::json_value::destroy(nlohmann::detail::value_t t) {
   using nlohmann::detail::value_t;
   namespace teardown = lmthing::json_teardown;
-  auto free_container = [](auto* container) {
-    using Container = std::remove_pointer_t<decltype(container)>;
-    std::allocator<Container> allocator;
-    std::allocator_traits<std::allocator<Container>>::destroy(allocator, container);
-    std::allocator_traits<std::allocator<Container>>::deallocate(allocator, container, 1);
-  };
   switch (t) {
     case value_t::object:
-    case value_t::array: {
-      if (t == value_t::object ? object == nullptr : array == nullptr) return;
-      if (teardown::depth >= teardown::kRecursionLimit)
-        teardown::empty_without_recursion(t == value_t::array ? array : nullptr, t == value_t::object ? object : nullptr);
-      ++teardown::depth;
-      if (t == value_t::object)
-        free_container(object);
-      else
-        free_container(array);
-      --teardown::depth;
+      if (object) teardown::free_container(nullptr, object);
       return;
-    }
+    case value_t::array:
+      if (array) teardown::free_container(array, nullptr);
+      return;
     case value_t::string:
-      if (string) free_container(string);
+      if (string) teardown::free_allocated(string);
       return;
     case value_t::binary:
-      if (binary) free_container(binary);
+      if (binary) teardown::free_allocated(binary);
       return;
     default: return;
   }
