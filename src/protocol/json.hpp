@@ -138,13 +138,18 @@ class WrittenOrderMap : public std::vector<std::pair<const Key, T>, Allocator> {
   // std::vector copies its elements when it grows unless their move cannot throw, and a member's
   // move copies its const key, so every growth deep-copied all the values (an event built from a
   // list, then given its "path", copied its whole payload). Here the values move and only the keys
-  // are copied. If copying a key fails (out of memory) the members moved so far are lost.
+  // are copied; if copying a key fails, the values moved so far are moved back.
   void make_room_for_one() {
     if (this->size() < this->capacity()) return;
     Container larger;
     larger.reserve(this->empty() ? 4 : 2 * this->size());
-    for (auto& member : *this)
-      larger.emplace_back(std::piecewise_construct, std::forward_as_tuple(member.first), std::forward_as_tuple(std::move(member.second)));
+    try {
+      for (auto& member : *this)
+        larger.emplace_back(std::piecewise_construct, std::forward_as_tuple(member.first), std::forward_as_tuple(std::move(member.second)));
+    } catch (...) {
+      for (size_type i = 0; i < larger.size(); ++i) Container::operator[](i).second = std::move(larger[i].second);
+      throw;
+    }
     Container::swap(larger);
   }
 

@@ -284,6 +284,36 @@ TEST_CASE("json: a growing object moves its members' values instead of copying t
   CHECK(event.at("k99") == 99);
 }
 
+namespace {
+
+// A key whose copy fails once a countdown reaches zero, for the growth test below.
+int key_copies_left = -1;
+struct FlakyKey {
+  std::string text;
+  FlakyKey(const char* t) : text(t) {}  // implicit: keys are written as literals
+  FlakyKey(const FlakyKey& other) : text(other.text) {
+    if (key_copies_left >= 0 && key_copies_left-- == 0) throw std::bad_alloc();
+  }
+  operator std::string_view() const { return text; }  // implicit: how the map compares keys
+};
+
+}  // namespace
+
+TEST_CASE("json: an object whose growth fails keeps every member", "[protocol]") {
+  for (int fail_at = 0; fail_at < 4; ++fail_at) {
+    WrittenOrderMap<FlakyKey, std::string> members;
+    const char* keys[] = {"a", "b", "c", "d"};
+    for (const char* key : keys) members.emplace(key, std::string(40, key[0]));
+    REQUIRE(members.size() == members.capacity());  // the next member makes it grow
+    key_copies_left = fail_at;
+    CHECK_THROWS_AS(members.emplace("e", std::string(40, 'e')), std::bad_alloc);
+    key_copies_left = -1;
+    REQUIRE(members.size() == 4);
+    std::size_t i = 0;
+    for (const auto& member : members) CHECK(member.second == std::string(40, keys[i++][0]));  // the map's [] takes keys
+  }
+}
+
 TEST_CASE("json: destroying values nested far deeper than the recursion limit does not overflow the stack", "[protocol][limits]") {
   constexpr int kDepth = 200000;  // the native suite's stack is 1 MB under Emscripten
   json arrays = json::array();
