@@ -33,10 +33,6 @@ class DeltaBlock {
     return this.open ? this.open.length : this.ends!.length;
   }
 
-  get sealed(): boolean {
-    return this.open === undefined;
-  }
-
   /** Adds a delta to an open block that has room for it; false when it belongs in another block. */
   add(part: DeltaPart): boolean {
     if (!this.open || this.open.length >= BLOCK_DELTAS || part.type !== this.type || part.stepNumber !== this.stepNumber) return false;
@@ -98,7 +94,8 @@ export class PartLog<P extends { type: string }> {
         yield at;
       } else if (within < at.size) {
         yield at.part(within++) as unknown as P;
-      } else if (at.sealed || entry < this.entries.length - 1) {
+      } else if (entry < this.entries.length - 1) {
+        // Only the last block is still open; a block with an entry after it is complete.
         entry++;
         within = 0;
       } else if (!(await more())) {
