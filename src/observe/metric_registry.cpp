@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "protocol/fields.hpp"
+#include "protocol/json_write.hpp"
 
 namespace lmthing::observe {
 
@@ -90,7 +91,7 @@ bool MetricSpec::operator==(const MetricSpec& other) const {
 }
 
 const std::shared_ptr<const std::string>& MetricSpec::json_text() const {
-  if (!json_text_cache) json_text_cache = std::make_shared<const std::string>(to_json().dump(-1, ' ', false, json::error_handler_t::replace));
+  if (!json_text_cache) json_text_cache = std::make_shared<const std::string>(protocol::json_text(to_json()));
   return json_text_cache;
 }
 
@@ -260,8 +261,9 @@ MetricRegistry::Metric::Metric(const MetricSpec& defined) : spec(defined), spec_
 json MetricRegistry::snapshot() const { return json::parse(snapshot_text()); }
 
 std::string MetricRegistry::snapshot_text() const {
-  auto text_of = [](const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); };
+  // Written into one string (a run's final reply carries this text, so it is made once per run).
   std::string out = R"({"metrics":[)";
+  auto number = [&](double value) { protocol::append_json(out, json(value)); };
   const char* metric_separator = "";
   for (const auto& [name, metric] : metrics_) {
     out += metric_separator;
@@ -273,18 +275,31 @@ std::string MetricRegistry::snapshot_text() const {
       out += series_separator;
       series_separator = ",";
       out += R"({"labels":{)";
-      for (std::size_t i = 0; i < metric.spec.labels.size(); ++i) out += (i ? "," : "") + text_of(metric.spec.labels[i]) + ":" + text_of(values[i]);
+      for (std::size_t i = 0; i < metric.spec.labels.size(); ++i) {
+        if (i) out += ',';
+        protocol::append_json(out, json(metric.spec.labels[i]));
+        out += ':';
+        protocol::append_json(out, json(values[i]));
+      }
       out += '}';
       if (metric.spec.type == MetricType::Histogram) {
         out += R"(,"buckets":[)";
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i < metric.spec.buckets.size(); ++i) {
           cumulative += s.counts[i];
-          out += (i ? R"(,{"le":)" : R"({"le":)") + text_of(metric.spec.buckets[i]) + R"(,"count":)" + std::to_string(cumulative) + "}";
+          out += i ? R"(,{"le":)" : R"({"le":)";
+          number(metric.spec.buckets[i]);
+          out += R"(,"count":)";
+          out += std::to_string(cumulative);
+          out += '}';
         }
-        out += R"(],"count":)" + std::to_string(s.count) + R"(,"sum":)" + text_of(s.sum);
+        out += R"(],"count":)";
+        out += std::to_string(s.count);
+        out += R"(,"sum":)";
+        number(s.sum);
       } else {
-        out += R"(,"value":)" + text_of(s.value);
+        out += R"(,"value":)";
+        number(s.value);
       }
       out += '}';
     }

@@ -1,6 +1,7 @@
 #include "observe/tree_observer.hpp"
 
 #include "pipeline/run_tree.hpp"
+#include "protocol/json_write.hpp"
 #include "runtime/random.hpp"
 
 namespace lmthing::observe {
@@ -43,7 +44,11 @@ void emit_observed_borrowing(Loop& loop, pipeline::RunTree* tree, RunId run, std
     json seen{{"type", type}, {"path", path}};
     tree->observer().observe(run, seen, follow);
   }
-  loop.emit_run_event_borrowing(run, fields, R"(,"type":)" + json(type).dump() + R"(,"path":)" + path.dump());
+  std::string more_members = R"(,"type":)";
+  protocol::append_json(more_members, json(type));
+  more_members += R"(,"path":)";
+  protocol::append_json(more_members, path);
+  loop.emit_run_event_borrowing(run, fields, more_members);
   for (auto& derived : follow) loop.emit_run_event(run, std::move(derived));
 }
 

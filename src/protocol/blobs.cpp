@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/json_text.hpp"
+#include "protocol/json_write.hpp"
 
 namespace lmthing::protocol {
 
@@ -152,8 +153,6 @@ std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs) {
 
 namespace {
 
-std::string dump_replacing(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 bool has_blob_string(const json& message) {
   bool any = false;
   for_each_string(message, [&](const std::string& text) { return !(any = travels_as_blob(text)); });
@@ -163,7 +162,7 @@ bool has_blob_string(const json& message) {
 }  // namespace
 
 std::string render_outbound(const json& message, bool blobs) {
-  if (!blobs || !has_blob_string(message)) return dump_replacing(message);
+  if (!blobs || !has_blob_string(message)) return json_text(message);
   return render_outbound(json(message), blobs);
 }
 
@@ -177,12 +176,10 @@ enum class Use { consume, borrow };
 // message's closing brace out (an object that `after` continues with more members).
 std::string render_framed(json& message, bool blobs, Use use, std::string_view before, std::string_view after, bool open = false) {
   auto framed = [&](const json& value) {
-    std::string text = dump_replacing(value);
-    if (open) text.pop_back();
-    if (before.empty() && after.empty()) return text;
-    std::string out;
-    out.reserve(before.size() + text.size() + after.size());
-    out.append(before).append(text).append(after);
+    std::string out(before);
+    append_json(out, value);
+    if (open) out.pop_back();
+    out.append(after);
     return out;
   };
   if (!blobs || !has_blob_string(message)) return framed(message);
