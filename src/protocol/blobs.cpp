@@ -151,18 +151,12 @@ std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs) {
   return problem;
 }
 
-namespace {
-
-bool has_blob_string(const json& message) {
-  bool any = false;
-  for_each_string(message, [&](const std::string& text) { return !(any = travels_as_blob(text)); });
-  return any;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string render_outbound(const json& message, bool blobs) {
-  if (!blobs || !has_blob_string(message)) return json_text(message);
+  if (!blobs) return json_text(message);
+  // Written as it is unless a long string turns up (then the message is copied and its long strings moved out).
+  if (std::string text; append_json_unless(text, message, travels_as_blob)) return text;
   return render_outbound(json(message), blobs);
 }
 
@@ -175,14 +169,22 @@ enum class Use { consume, borrow };
 // render_outbound's text, with the message's JSON between `before` and `after`. `open` leaves the
 // message's closing brace out (an object that `after` continues with more members).
 std::string render_framed(json& message, bool blobs, Use use, std::string_view before, std::string_view after, bool open = false) {
+  auto close = [&](std::string& out) {
+    if (open) out.pop_back();
+    out.append(after);
+  };
   auto framed = [&](const json& value) {
     std::string out(before);
     append_json(out, value);
-    if (open) out.pop_back();
-    out.append(after);
+    close(out);
     return out;
   };
-  if (!blobs || !has_blob_string(message)) return framed(message);
+  if (!blobs) return framed(message);
+  // One pass for the usual message, without a long string.
+  if (std::string out(before); append_json_unless(out, message, travels_as_blob)) {
+    close(out);
+    return out;
+  }
   // The long strings taken out of the message: where each was, and its text. Consumed, only the
   // first of the same bytes is kept (the others are dropped at once); borrowed, every one is.
   std::vector<std::pair<std::string*, std::string>> taken;

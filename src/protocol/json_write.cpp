@@ -61,7 +61,10 @@ bool valid_utf8_from(std::string_view text, std::size_t at) {
 // flushes it at the end.
 class JsonSink {
  public:
-  explicit JsonSink(std::string& out) : out_(out) {}
+  JsonSink(std::string& out, StringStop stop) : out_(out), stop_(stop) {}
+  // Whether the writing stopped at a string value `stop` picked (then the output is incomplete).
+  bool stopped = false;
+  bool stops_at(const std::string& text) { return stop_ && (stopped = stop_(text)); }
   void put(char c) {
     if (used_ == sizeof buffer_) flush();
     buffer_[used_++] = c;
@@ -89,6 +92,7 @@ class JsonSink {
 
  private:
   std::string& out_;
+  StringStop stop_;
   char buffer_[512];
   std::size_t used_ = 0;
 };
@@ -164,9 +168,12 @@ void put_value(JsonSink& sink, const Json& value) {
     case Json::value_t::number_integer: put_integer(sink, value.get<Json::number_integer_t>()); return;
     case Json::value_t::number_unsigned: put_integer(sink, value.get<Json::number_unsigned_t>()); return;
     case Json::value_t::number_float: put_double(sink, value.get<Json::number_float_t>()); return;
-    case Json::value_t::string:
-      if (!put_string(sink, value.get_ref<const Json::string_t&>())) put_by_nlohmann(sink, value);
+    case Json::value_t::string: {
+      const std::string& text = value.get_ref<const Json::string_t&>();
+      if (sink.stops_at(text)) return;
+      if (!put_string(sink, text)) put_by_nlohmann(sink, value);
       return;
+    }
     case Json::value_t::array: {
       sink.put('[');
       bool first = true;
@@ -174,6 +181,7 @@ void put_value(JsonSink& sink, const Json& value) {
         if (!first) sink.put(',');
         first = false;
         put_value(sink, item);
+        if (sink.stopped) return;
       }
       sink.put(']');
       return;
@@ -187,6 +195,7 @@ void put_value(JsonSink& sink, const Json& value) {
         if (!put_string(sink, key)) put_key_by_nlohmann(sink, key);
         sink.put(':');
         put_value(sink, member);
+        if (sink.stopped) return;
       }
       sink.put('}');
       return;
@@ -198,10 +207,13 @@ void put_value(JsonSink& sink, const Json& value) {
 
 }  // namespace
 
-void append_json(std::string& out, const Json& value) {
-  JsonSink sink(out);
+void append_json(std::string& out, const Json& value) { append_json_unless(out, value, nullptr); }
+
+bool append_json_unless(std::string& out, const Json& value, StringStop stop) {
+  JsonSink sink(out, stop);
   put_value(sink, value);
   sink.flush();
+  return !sink.stopped;
 }
 
 std::string json_text(const Json& value) {

@@ -21,6 +21,13 @@ namespace lmthing::protocol {
 // Appends the compact JSON text of `value` to `out`.
 void append_json(std::string& out, const lmthing::Json& value);
 
+// A test on string values (not keys) that stops the writing.
+using StringStop = bool (*)(const std::string&);
+// append_json, unless `value` holds a string `stop` is true for: then returns false at the first
+// such string, with part of the text appended (the caller drops it). One pass for a message that
+// is written as it is unless it carries a long string.
+bool append_json_unless(std::string& out, const lmthing::Json& value, StringStop stop);
+
 // The compact JSON text of `value` (invalid UTF-8 becomes U+FFFD, as above).
 std::string json_text(const lmthing::Json& value);
 

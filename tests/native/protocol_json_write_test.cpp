@@ -178,3 +178,17 @@ TEST_CASE("json writer: random values, random bytes", "[protocol][json-write]") 
     if (ours != theirs) FAIL_CHECK("value " << i << ": ours " << ours << " vs nlohmann " << theirs);
   }
 }
+
+TEST_CASE("json writer: append_json_unless stops at a string value the test picks, never at a key", "[protocol][json-write]") {
+  const auto is_long = [](const std::string& text) { return text.size() > 3; };
+  const Json plain = {{"long key", "abc"}, {"list", {"x", 1, "yz"}}};
+  std::string out = ">";
+  CHECK(lmthing::protocol::append_json_unless(out, plain, is_long));
+  CHECK(out == ">" + nlohmann_text(plain));
+
+  const Json carrying = {{"a", "abc"}, {"list", {"x", "long one", "after"}}, {"b", "later"}};
+  std::string partial;
+  CHECK_FALSE(lmthing::protocol::append_json_unless(partial, carrying, is_long));
+  CHECK(partial.find("long one") == std::string::npos);  // stopped before writing it
+  CHECK(partial.find("later") == std::string::npos);     // and wrote nothing after it
+}
