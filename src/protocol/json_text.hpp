@@ -14,9 +14,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "protocol/json_read.hpp"
 #include "protocol/messages.hpp"
 
 namespace lmthing::protocol {
@@ -66,8 +68,10 @@ Json parse_limited(std::string_view text, std::string_view what = "JSON text") {
   // {}. A raw NUL is never valid JSON (inside a string it must be escaped): the text is refused.
   if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
     throw Json::parse_error::create(101, nul + 1, "syntax error while parsing value - invalid literal; last read: a NUL byte", nullptr);
-  std::string repaired;
   const std::size_t limit = limits().json_depth;
+  if constexpr (std::is_same_v<Json, lmthing::Json>)
+    if (auto plain = parse_plain_json(text, limit)) return std::move(*plain);
+  std::string repaired;
   const TextScan scan = scan_json_text(text, limit, repaired);
   if (scan.too_deep) throw LimitExceeded(what, limit);
   return Json::parse(scan.repaired ? std::string_view(repaired) : text);

@@ -58,6 +58,12 @@ std::string preview(std::string_view line) {
 // One message line: repaired and depth-checked by the scanner before nlohmann parses it.
 InboundLine parse_line(std::string_view line, std::size_t depth_limit) {
   InboundLine parsed;
+  if (auto plain = parse_plain_json(line, depth_limit); plain && plain->is_object()) {
+    if (auto type = plain->find("type"); type != plain->end() && type->is_string()) {
+      parsed.message = std::move(*plain);
+      return parsed;
+    }
+  }
   std::string repaired;
   const TextScan scan = scan_json_text(line, depth_limit, repaired);
   if (scan.too_deep) {
@@ -94,7 +100,8 @@ InboundBatch parse_batch(std::string_view text, std::size_t depth_limit) {
   // A bad clock is reported but does not drop the batch.
   const std::size_t space = clock_line.find(' ');
   const std::string_view clock_text = clock_line.substr(0, space);
-  json clock = json::parse(clock_text, nullptr, false);
+  // Read by the fast reader: building nlohmann's parser for one number per batch was ≈ 2 % of a step.
+  const json clock = parse_plain_json(clock_text, 1).value_or(json());
   if (clock.is_number()) {
     batch.now_ms = clock.get<double>();
   } else {
