@@ -221,38 +221,40 @@ void free_allocated(T* value) noexcept {
   std::allocator_traits<std::allocator<T>>::deallocate(allocator, value, 1);
 }
 
-// Empties `container` and every container below it without recursion, so that destroying a value
-// nested a million deep cannot overflow the stack. A failed allocation here ends the process, as any
-// exception escaping a destructor does.
-template <class Container>
-[[gnu::noinline]] void empty_without_recursion(Container& container) noexcept {
+// Empties `array` or `object` (one of them is set) and every container below it without
+// recursion, so that destroying a value nested a million deep cannot overflow the stack. A failed
+// allocation here ends the process, as any exception escaping a destructor does.
+[[gnu::noinline]] inline void empty_without_recursion(Json::array_t* array, Json::object_t* object) noexcept {
   std::vector<Json> pending;
-  auto take_children = [&pending](auto& children) {
-    for (auto& child : children) {
-      if constexpr (std::is_same_v<std::decay_t<decltype(children)>, Json::array_t>)
-        pending.push_back(std::move(child));
-      else
-        pending.push_back(std::move(child.second));
+  auto take_children = [&pending](Json::array_t* items, Json::object_t* members) {
+    if (items) {
+      for (Json& item : *items) pending.push_back(std::move(item));
+      items->clear();
+    } else {
+      for (auto& member : *members) pending.push_back(std::move(member.second));
+      members->clear();
     }
-    children.clear();
   };
-  take_children(container);
+  take_children(array, object);
   while (!pending.empty()) {
     Json item = std::move(pending.back());
     pending.pop_back();
-    if (item.is_array()) take_children(item.get_ref<Json::array_t&>());
-    if (item.is_object()) take_children(item.get_ref<Json::object_t&>());
+    if (item.is_array()) take_children(&item.get_ref<Json::array_t&>(), nullptr);
+    if (item.is_object()) take_children(nullptr, &item.get_ref<Json::object_t&>());
   }  // `item` holds no children when it is destroyed
 }
 
-// Frees an array or object with the values in it, recursing through them up to kRecursionLimit
-// levels. Out of line and noexcept: the destructor that calls it stays small enough to inline and
-// needs no landing pad around the call.
-template <class Container>
-[[gnu::noinline]] void free_container(Container* container) noexcept {
-  if (depth >= kRecursionLimit) empty_without_recursion(*container);
+// Frees `array` or `object` (one of them is set) with the values in it, recursing through them up
+// to kRecursionLimit levels. Out of line and noexcept: the destructor that calls it stays small
+// enough to inline and needs no landing pad around the call. One function for both kinds on
+// purpose: a function template per container (tried, 2026-12-04) made the wasm 144 KB larger.
+[[gnu::noinline]] inline void free_container(Json::array_t* array, Json::object_t* object) noexcept {
+  if (depth >= kRecursionLimit) empty_without_recursion(array, object);
   ++depth;
-  free_allocated(container);
+  if (array)
+    free_allocated(array);
+  else
+    free_allocated(object);
   --depth;
 }
 
@@ -272,10 +274,10 @@ inline void lmthing::Json::json_value::destroy(nlohmann::detail::value_t t) {
   namespace teardown = lmthing::json_teardown;
   switch (t) {
     case value_t::object:
-      if (object) teardown::free_container(object);
+      if (object) teardown::free_container(nullptr, object);
       return;
     case value_t::array:
-      if (array) teardown::free_container(array);
+      if (array) teardown::free_container(array, nullptr);
       return;
     case value_t::string:
       if (string) teardown::free_allocated(string);

@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "protocol/json_text.hpp"
+
 namespace lmthing::protocol {
 
 namespace {
@@ -142,7 +144,7 @@ class PlainJsonReader {
       if (c == '"') break;
       if (c < 0x20) return false;
       if (c >= 0x80) {
-        const std::size_t length = utf8_length(at_);
+        const std::size_t length = utf8_sequence_length(text_, at_);
         if (length == 0) return false;
         at_ += length;
         continue;
@@ -183,32 +185,6 @@ class PlainJsonReader {
     out.append(text_, run, at_ - run);
     ++at_;  // "
     return true;
-  }
-
-  // The length of the UTF-8 sequence at `at` (RFC 3629: no overlong forms, no surrogates, nothing
-  // past U+10FFFF), or 0 when it is not one.
-  std::size_t utf8_length(std::size_t at) const {
-    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text_[i]); };
-    const unsigned char c = byte(at);
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) low = 0xA0;
-      if (c == 0xED) high = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) low = 0x90;
-      if (c == 0xF4) high = 0x8F;
-    } else {
-      return 0;
-    }
-    if (text_.size() - at < length || byte(at + 1) < low || byte(at + 1) > high) return 0;
-    for (std::size_t i = 2; i < length; ++i)
-      if ((byte(at + i) & 0xC0) != 0x80) return 0;
-    return length;
   }
 
   static bool digit(char c) { return c >= '0' && c <= '9'; }

@@ -31,33 +31,6 @@ long escape_unit(std::string_view text, std::size_t at) {
   return unit;
 }
 
-// Length of the valid UTF-8 sequence starting at `at` (lead byte >= 0x80), or 0 when invalid
-// (overlong forms, surrogates and code points above U+10FFFF included).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
-  const auto byte = [&](std::size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
-  const unsigned lead = byte(at);
-  std::size_t length;
-  unsigned low = 0x80, high = 0xBF;  // allowed range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF)
-    length = 2;
-  else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // overlong
-    if (lead == 0xED) high = 0x9F;  // UTF-16 surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;   // overlong
-    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  const unsigned second = byte(at + 1);
-  if (second < low || second > high) return 0;
-  for (std::size_t k = 2; k < length; ++k)
-    if ((byte(at + k) & 0xC0) != 0x80) return 0;
-  return length;
-}
-
 // Builds the repaired copy of a text lazily: nothing is copied until the first replacement.
 class Repairer {
  public:
@@ -283,6 +256,31 @@ std::string canonical_dump(const json& value) {
   std::string out;
   write_canonical(value, out);
   return out;
+}
+
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
+  const auto byte = [&](std::size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
+  const unsigned lead = byte(at);
+  std::size_t length;
+  unsigned low = 0x80, high = 0xBF;  // allowed range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF)
+    length = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // UTF-16 surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  const unsigned second = byte(at + 1);
+  if (second < low || second > high) return 0;
+  for (std::size_t k = 2; k < length; ++k)
+    if ((byte(at + k) & 0xC0) != 0x80) return 0;
+  return length;
 }
 
 }  // namespace lmthing::protocol

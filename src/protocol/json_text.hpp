@@ -54,6 +54,10 @@ struct TextScan {
 // becomes U+FFFD; when anything was replaced the repaired text is written to `repaired`.
 TextScan scan_json_text(std::string_view text, std::size_t depth_limit, std::string& repaired);
 
+// Length of the valid UTF-8 sequence starting at `at` (a lead byte >= 0x80), or 0 when there is none
+// (overlong forms, surrogates and code points above U+10FFFF included).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
+
 // Raw text (not JSON) that must be UTF-8: when it is not, writes the text with every invalid byte
 // replaced by U+FFFD to `repaired` and returns true.
 bool repair_utf8(std::string_view text, std::string& repaired);

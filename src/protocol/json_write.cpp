@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "protocol/json_text.hpp"
+
 namespace lmthing::protocol {
 
 namespace {
@@ -18,43 +20,6 @@ constexpr std::array<bool, 256> kPlainAscii = [] {
   for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
   return plain;
 }();
-
-bool is_utf8_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// Whether `text` from `at` on is valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
-// past U+10FFFF), exactly what nlohmann's decoder accepts.
-bool valid_utf8_from(std::string_view text, std::size_t at) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const std::size_t n = text.size();
-  while (at < n) {
-    const unsigned char c = byte(at);
-    if (c < 0x80) {
-      ++at;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) low = 0xA0;   // overlong
-      if (c == 0xED) high = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) low = 0x90;   // overlong
-      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
-    } else {
-      return false;
-    }
-    if (n - at < length) return false;
-    if (byte(at + 1) < low || byte(at + 1) > high) return false;
-    for (std::size_t i = 2; i < length; ++i)
-      if (!is_utf8_continuation(byte(at + i))) return false;
-    at += length;
-  }
-  return true;
-}
 
 // The writer's output, through a small buffer: a character is a store, not a call into
 // std::string. Trivially destructible (nothing to clean up when an append throws); the owner
@@ -122,8 +87,15 @@ void put_escape(JsonSink& sink, unsigned char c) {
 }
 
 bool valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (static_cast<unsigned char>(text[i]) >= 0x80) return valid_utf8_from(text, i);
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+    } else {
+      const std::size_t length = utf8_sequence_length(text, i);
+      if (length == 0) return false;
+      i += length;
+    }
+  }
   return true;
 }
 
