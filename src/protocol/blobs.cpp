@@ -151,8 +151,6 @@ std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs) {
   return problem;
 }
 
-namespace {}  // namespace
-
 std::string render_outbound(const json& message, bool blobs) {
   if (!blobs) return json_text(message);
   // Written as it is unless a long string turns up (then the message is copied and its long strings moved out).
