@@ -5,33 +5,53 @@
 // nothing waits inside wasm (no asyncify).
 #include <emscripten/emscripten.h>
 
-#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/engine.hpp"
 
 // Implemented in bindings/host.js. `noexcept`: they only queue work and never throw, and a call
 // that may throw would be routed through a JS invoke_* frame under -fexceptions.
 extern "C" {
-// `text` is JSON of `json_length` bytes, then (when `length` is larger) a NUL and blob bytes.
-void host_start(const char* text, std::size_t json_length, std::size_t length) noexcept;
-void host_emit(const char* text, std::size_t json_length, std::size_t length) noexcept;
+// `text` is JSON of `length` bytes.
+void host_start(const char* text, std::size_t length) noexcept;
+void host_emit(const char* text, std::size_t length) noexcept;
+// The same with blobs: `parts` holds `count` pairs (address, byte length), one per blob in offset order.
+void host_start_blobs(const char* text, std::size_t length, const std::uint32_t* parts, std::size_t count) noexcept;
+void host_emit_blobs(const char* text, std::size_t length, const std::uint32_t* parts, std::size_t count) noexcept;
 }
 
 namespace {
 
 class WasmHost final : public lmthing::Host {
  public:
-  void start(std::string_view text) override { host_start(text.data(), json_length(text), text.size()); }
-  void emit(std::string_view text) override { host_emit(text.data(), json_length(text), text.size()); }
+  void start(std::string_view text) override { host_start(text.data(), text.size()); }
+  void emit(std::string_view text) override { host_emit(text.data(), text.size()); }
   bool accepts_blobs() const override { return true; }
+  // The blobs are read by JS where they are, in the engine's strings: not copied into one text first.
+  void start_parts(std::string_view text, lmthing::protocol::BlobBytes blobs) override {
+    const auto parts = addresses(blobs);
+    host_start_blobs(text.data(), text.size(), parts.data(), blobs.size());
+  }
+  void emit_parts(std::string_view text, lmthing::protocol::BlobBytes blobs) override {
+    const auto parts = addresses(blobs);
+    host_emit_blobs(text.data(), text.size(), parts.data(), blobs.size());
+  }
 
  private:
-  // JSON text never holds a raw NUL byte: the first one starts the blob bytes.
-  static std::size_t json_length(std::string_view text) { return std::min(text.find('\0'), text.size()); }
+  static std::vector<std::uint32_t> addresses(lmthing::protocol::BlobBytes blobs) {
+    std::vector<std::uint32_t> parts;
+    parts.reserve(2 * blobs.size());
+    for (std::string_view blob : blobs) {
+      parts.push_back(static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(blob.data())));
+      parts.push_back(static_cast<std::uint32_t>(blob.size()));
+    }
+    return parts;
+  }
 };
 
 WasmHost wasm_host;
@@ -44,7 +64,7 @@ lmthing::Engine* engine() noexcept {
     } catch (const std::exception& e) {
       std::string fault =
           std::string(R"({"type":"engine.fault","error":{"kind":"engine","code":"ENGINE_FAULT","message":"engine could not start"})") + "}}";
-      host_emit(fault.data(), fault.size(), fault.size());
+      host_emit(fault.data(), fault.size());
     }
   }
   return the_engine.get();

@@ -56,29 +56,42 @@ export function externalizeBlobs(value: unknown, marker: (text: string) => strin
 
 /**
  * Replaces, in a freshly parsed outbound message, every blob marker with its text: from `cache`
- * when the host already holds the text under the marker's key, else decoded from `blobs` (a view
- * of wasm memory, valid only during this call) and cached.
+ * when the host already holds the text under the marker's key, else decoded from `blobs` (the
+ * message's blobs in offset order, views of wasm memory valid only during this call) and cached.
  */
-export function resolveBlobs(value: unknown, blobs: Uint8Array, cache: BlobCache, decoder: TextDecoder): unknown {
+export function resolveBlobs(value: unknown, blobs: readonly Uint8Array[], cache: BlobCache, decoder: TextDecoder): unknown {
+  // A marker's offset counts from the first blob's start, as if the blobs were one run of bytes.
+  const byOffset = new Map<number, Uint8Array>();
+  let offset = 0;
+  for (const blob of blobs) {
+    byOffset.set(offset, blob);
+    offset += blob.length;
+  }
+  return resolveMarkers(value, (at, length) => byOffset.get(at)?.subarray(0, length), cache, decoder);
+}
+
+function resolveMarkers(value: unknown, bytesAt: (offset: number, length: number) => Uint8Array | undefined, cache: BlobCache, decoder: TextDecoder): unknown {
   if (typeof value === 'string') {
     if (!value.startsWith(OUT_MARKER)) return value;
     const [offset, length] = value.slice(OUT_MARKER.length).split(':', 2).map(Number);
     const key = value.slice(OUT_MARKER.length + `${offset}:${length}:`.length);
     let text = cache.get(key);
     if (text === undefined) {
-      text = decoder.decode(blobs.subarray(offset, offset + length));
+      const bytes = bytesAt(offset, length);
+      if (bytes?.length !== length) throw new Error(`engine message names blob bytes ${offset}+${length}, which it does not carry`);
+      text = decoder.decode(bytes);
       cache.set(key, text);
     }
     return text;
   }
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = resolveBlobs(value[i], blobs, cache, decoder);
+    for (let i = 0; i < value.length; i++) value[i] = resolveMarkers(value[i], bytesAt, cache, decoder);
   } else {
     const record = value as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       const item = record[key];
-      const next = resolveBlobs(item, blobs, cache, decoder);
+      const next = resolveMarkers(item, bytesAt, cache, decoder);
       if (next !== item) setOwn(record, key, next);
     }
   }

@@ -41,9 +41,9 @@ export type CoreFactory = (options: { wasmBinary?: Uint8Array; instantiateWasm?:
 
 /** Called by bindings/host.js from inside wasm; implementations only queue work. */
 export interface HostBridge {
-  /** `blobs`: the message's blob bytes (src/protocol/blobs.hpp), a view valid only during the call. */
-  start(opJson: string, blobs?: Uint8Array): void;
-  emit(eventJson: string, blobs?: Uint8Array): void;
+  /** `blobs`: the message's blobs in offset order (src/protocol/blobs.hpp), views valid only during the call. */
+  start(opJson: string, blobs?: readonly Uint8Array[]): void;
+  emit(eventJson: string, blobs?: readonly Uint8Array[]): void;
 }
 
 /** Context passed as the last argument to every callback the engine invokes. */
@@ -344,6 +344,11 @@ export class Engine {
   unregisterCallback(name: string): void {
     this.callbacks.delete(name);
     this.callbackTraitsByName.delete(name);
+  }
+
+  /** @internal Whether a durable run's journal records this engine's messages (js/durable/session.ts). */
+  get journaled(): boolean {
+    return this.journal !== null;
   }
 
   /** @internal Installs the bookkeeping an op of `kind` needs when a journal answers it (js/run/host.ts). */
@@ -668,14 +673,14 @@ export class Engine {
 
   // ---------------------------------------------------------------- ops and events from wasm
 
-  private onStart(opJson: string, blobs?: Uint8Array): void {
+  private onStart(opJson: string, blobs?: readonly Uint8Array[]): void {
     let op = JSON.parse(opJson) as OpRequest;
     if (blobs) op = resolveBlobs(op, blobs, this.blobCache, utf8Decoder) as OpRequest;
     if (this.journal) this.journal.opStarted(op, opJson);
     else queueMicrotask(() => this.perform(op));
   }
 
-  private onEmit(eventJson: string, blobs?: Uint8Array): void {
+  private onEmit(eventJson: string, blobs?: readonly Uint8Array[]): void {
     let event = JSON.parse(eventJson) as EngineEvent;
     if (blobs) event = resolveBlobs(event, blobs, this.blobCache, utf8Decoder) as EngineEvent;
     if (event.type === 'run.event' && this.journal?.replayingTurn() && typeof event.event === 'object' && event.event !== null)

@@ -598,7 +598,7 @@ export function errorToWire(err: unknown): WireError {
       if (err.partialText !== undefined) extra.partialText = err.partialText;
       // How the partial text was streamed (js/run/host.ts): a durable run's replay streams it the same way.
       const chunks = (err as { partialChunks?: unknown }).partialChunks;
-      if (Array.isArray(chunks)) extra.partialChunks = chunks;
+      if (typeof chunks === 'string') extra.partialChunks = chunks;
     }
     if (err instanceof ValidationError) extra.errors = err.errors;
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;

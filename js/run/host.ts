@@ -7,6 +7,7 @@ import type { Engine, OpRequest } from '../engine.js';
 import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
 import { ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
+import { decodeChunkLengths, encodeChunkLengths } from './chunk-lengths.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
 export interface RunModels {
@@ -62,11 +63,11 @@ export class EngineHost {
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
     if (!done.ok) {
       // A call that failed mid-stream had streamed this much before it failed.
-      const error = (done as { error?: { partialText?: unknown; partialChunks?: number[] } }).error;
+      const error = (done as { error?: { partialText?: unknown; partialChunks?: unknown } }).error;
       if (!quiet && typeof error?.partialText === 'string') for (const piece of inChunks(error.partialText, error.partialChunks)) run.onText(piece, op.step);
       return;
     }
-    const value = done.value as { content?: Part[]; chunks?: { text?: number[]; reasoning?: number[] } } | null;
+    const value = done.value as { content?: Part[]; chunks?: { text?: unknown; reasoning?: unknown } } | null;
     const content = value?.content ?? [];
     if (!quiet) {
       const text = content.flatMap((p) => (p.type === 'text' && p.text ? [p.text] : [])).join('');
@@ -137,7 +138,8 @@ export class EngineHost {
     // A context's summary and a parallel group's judge are the engine's own calls: their text is not part of the run's answer.
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
     let streamed = quiet;
-    // The deltas' lengths: a durable run's journal keeps them, so that a replay streams the same chunks.
+    // The deltas' lengths, for a durable run's journal only: a replay streams the same chunks.
+    const journaled = this.engine.journaled;
     const textChunks: number[] = [];
     const reasoningChunks: number[] = [];
     const response = await model.generate(request, {
@@ -145,31 +147,36 @@ export class EngineHost {
       onDelta: (delta) => {
         if (quiet) return;
         if (delta.type === 'reasoning-delta' && delta.text) {
-          reasoningChunks.push(delta.text.length);
+          if (journaled) reasoningChunks.push(delta.text.length);
           run.onReasoning?.(delta.text, op.step);
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;
-        textChunks.push(delta.text.length);
+        if (journaled) textChunks.push(delta.text.length);
         run.onText(delta.text, op.step);
       },
     }).catch((err: unknown) => {
       // A call that fails mid-stream: the chunks of its partial text go with the error (see replayGenerate).
-      if (err instanceof ProviderError && textChunks.length > 1) Object.defineProperty(err, 'partialChunks', { value: textChunks, configurable: true });
+      if (err instanceof ProviderError && textChunks.length > 1)
+        Object.defineProperty(err, 'partialChunks', { value: encodeChunkLengths(textChunks), configurable: true });
       throw err;
     });
     // A model that does not stream still feeds the text stream, as one delta.
     if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
     if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
-    const chunks = textChunks.length > 1 || reasoningChunks.length > 1 ? { chunks: { text: textChunks, reasoning: reasoningChunks } } : {};
+    const chunks =
+      textChunks.length > 1 || reasoningChunks.length > 1
+        ? { chunks: { text: encodeChunkLengths(textChunks), reasoning: encodeChunkLengths(reasoningChunks) } }
+        : {};
     return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks };
   }
 }
 
-/** `text` cut as it was streamed (`lengths` of its deltas), or whole when the lengths do not add up to it. */
-function inChunks(text: string, lengths: number[] | undefined): string[] {
+/** `text` cut as it was streamed (the `recorded` lengths of its deltas), or whole when they do not add up to it. */
+function inChunks(text: string, recorded: unknown): string[] {
   if (!text) return [];
+  const lengths = decodeChunkLengths(recorded);
   if (!lengths || lengths.reduce((a, b) => a + b, 0) !== text.length) return [text];
   const pieces: string[] = [];
   let at = 0;

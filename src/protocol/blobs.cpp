@@ -151,40 +151,32 @@ std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs) {
   return problem;
 }
 
-std::string render_outbound(const json& message, bool blobs) {
-  if (!blobs) return json_text(message);
-  // Written as it is unless a long string turns up (then the message is copied and its long strings moved out).
-  if (std::string text; append_json_unless(text, message, travels_as_blob)) return text;
-  return render_outbound(json(message), blobs);
-}
-
 namespace {
 
-// How render_framed treats the message: gives it up (its long strings move into the output), or
-// borrows it (they are put back afterwards, so the caller keeps the message as it was).
+// How send_framed treats the message: gives it up (its long strings move out of it), or borrows it
+// (they are put back afterwards, so the caller keeps the message as it was).
 enum class Use { consume, borrow };
 
-// render_outbound's text, with the message's JSON between `before` and `after`. `open` leaves the
-// message's closing brace out (an object that `after` continues with more members).
-std::string render_framed(json& message, bool blobs, Use use, std::string_view before, std::string_view after, bool open = false) {
+// Sends the message's parts, its JSON between `before` and `after`. `open` leaves the message's
+// closing brace out (an object that `after` continues with more members).
+void send_framed(json& message, bool blobs, Use use, std::string_view before, std::string_view after, bool open, const OutboundSender& send) {
   auto close = [&](std::string& out) {
     if (open) out.pop_back();
     out.append(after);
   };
-  auto framed = [&](const json& value) {
+  if (!blobs) {
     std::string out(before);
-    append_json(out, value);
+    append_json(out, message);
     close(out);
-    return out;
-  };
-  if (!blobs) return framed(message);
+    return send(out, {});
+  }
   // One pass for the usual message, without a long string.
   if (std::string out(before); append_json_unless(out, message, travels_as_blob)) {
     close(out);
-    return out;
+    return send(out, {});
   }
   // The long strings taken out of the message: where each was, and its text. Consumed, only the
-  // first of the same bytes is kept (the others are dropped at once); borrowed, every one is.
+  // first of the same bytes is kept (the others are freed at once); borrowed, every one is.
   std::vector<std::pair<std::string*, std::string>> taken;
   std::vector<std::size_t> region;  // indices into `taken` of the blobs' bytes, in offset order
   std::size_t region_size = 0;
@@ -206,15 +198,17 @@ std::string render_framed(json& message, bool blobs, Use use, std::string_view b
         region.push_back(taken.size());
       }
       if (fresh || use == Use::borrow) taken.emplace_back(&text, std::move(text));
-      text = it->second;
+      text = std::string(it->second);  // a move: a consumed repeat's bytes are freed here, not kept as capacity
       return true;
     });
-    std::string out = framed(message);
-    out.reserve(out.size() + 1 + region_size);
-    out += '\0';
-    for (std::size_t i : region) out += taken[i].second;
+    std::string out(before);
+    append_json(out, message);
+    close(out);
+    std::vector<std::string_view> bytes;
+    bytes.reserve(region.size());
+    for (std::size_t i : region) bytes.emplace_back(taken[i].second);
+    send(out, bytes);
     give_back();
-    return out;
   } catch (...) {
     give_back();  // a borrowed message is left as it was, whatever happened
     throw;
@@ -223,18 +217,68 @@ std::string render_framed(json& message, bool blobs, Use use, std::string_view b
 
 std::string run_event_opening(std::uint64_t run) { return R"({"type":"run.event","run":)" + std::to_string(run) + R"(,"event":)"; }
 
+// A sender that keeps the message as one text (joined_parts).
+struct JoinedText {
+  std::string text;
+  OutboundSender sender() {
+    return [this](std::string_view json, BlobBytes blobs) { text = blobs.empty() ? std::string(json) : joined_parts(json, blobs); };
+  }
+};
+
 }  // namespace
 
-std::string render_outbound(json&& message, bool blobs) { return render_framed(message, blobs, Use::consume, {}, {}); }
+void send_outbound(const json& message, bool blobs, const OutboundSender& send) {
+  if (!blobs) return send(json_text(message), {});
+  // Written as it is unless a long string turns up (then the message is copied and its long strings moved out).
+  if (std::string text; append_json_unless(text, message, travels_as_blob)) return send(text, {});
+  send_outbound(json(message), blobs, send);
+}
+
+void send_outbound(json&& message, bool blobs, const OutboundSender& send) { send_framed(message, blobs, Use::consume, {}, {}, false, send); }
+
+void send_run_event(std::uint64_t run, json&& event, bool blobs, const OutboundSender& send) {
+  send_framed(event, blobs, Use::consume, run_event_opening(run), "}", false, send);
+}
+
+void send_run_event_borrowing(std::uint64_t run, json& fields, std::string_view more_members, bool blobs, const OutboundSender& send) {
+  if (!fields.is_object()) throw std::invalid_argument("send_run_event_borrowing: the event's fields must be an object");
+  if (fields.empty()) more_members.remove_prefix(std::min<std::size_t>(1, more_members.size()));  // no comma after "{"
+  send_framed(fields, blobs, Use::borrow, run_event_opening(run), std::string(more_members) + "}}", true, send);
+}
+
+std::string joined_parts(std::string_view json, BlobBytes blobs) {
+  std::size_t size = json.size() + (blobs.empty() ? 0 : 1);
+  for (std::string_view blob : blobs) size += blob.size();
+  std::string out;
+  out.reserve(size);
+  out.append(json);
+  if (!blobs.empty()) out += '\0';
+  for (std::string_view blob : blobs) out.append(blob);
+  return out;
+}
+
+std::string render_outbound(const json& message, bool blobs) {
+  JoinedText joined;
+  send_outbound(message, blobs, joined.sender());
+  return std::move(joined.text);
+}
+
+std::string render_outbound(json&& message, bool blobs) {
+  JoinedText joined;
+  send_outbound(std::move(message), blobs, joined.sender());
+  return std::move(joined.text);
+}
 
 std::string render_run_event(std::uint64_t run, json&& event, bool blobs) {
-  return render_framed(event, blobs, Use::consume, run_event_opening(run), "}");
+  JoinedText joined;
+  send_run_event(run, std::move(event), blobs, joined.sender());
+  return std::move(joined.text);
 }
 
 std::string render_run_event_borrowing(std::uint64_t run, json& fields, std::string_view more_members, bool blobs) {
-  if (!fields.is_object()) throw std::invalid_argument("render_run_event_borrowing: the event's fields must be an object");
-  if (fields.empty()) more_members.remove_prefix(std::min<std::size_t>(1, more_members.size()));  // no comma after "{"
-  return render_framed(fields, blobs, Use::borrow, run_event_opening(run), std::string(more_members) + "}}", true);
+  JoinedText joined;
+  send_run_event_borrowing(run, fields, more_members, blobs, joined.sender());
+  return std::move(joined.text);
 }
 
 }  // namespace lmthing::protocol

@@ -22,7 +22,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,19 +64,33 @@ std::string read_inbound_blobs(std::string_view entries, std::string_view& body,
 // string, or the problem (a marker naming a blob the batch does not carry).
 std::string resolve_inbound_markers(json& message, const InboundBlobs& blobs);
 
-// The text of an outbound message: its JSON, and with `blobs`, long strings moved beside it as
-// described above. Invalid UTF-8 in the JSON part becomes U+FFFD.
-std::string render_outbound(const json& message, bool blobs);
-// The same for a message the caller gives up: its long strings are moved beside the JSON instead
-// of being copied there (a 50 MB answer is then copied once per message, into the output).
-std::string render_outbound(json&& message, bool blobs);
-// The text of {"type":"run.event","run":<run>,"event":<event>}, rendered as render_outbound does.
-// The wrapper is written as text around the event's JSON: building it as a JSON value cost more
-// than the rest of the rendering of a small event.
-std::string render_run_event(std::uint64_t run, json&& event, bool blobs);
+// An outbound message as a host that accepts blobs takes it: its JSON, and the bytes of its long
+// strings in the order of their markers' offsets (views of the engine's strings, valid only during
+// the call). Handed over in parts, a 50 MB answer is not copied into a message to go out.
+using BlobBytes = std::span<const std::string_view>;
+using OutboundSender = std::function<void(std::string_view json, BlobBytes blobs)>;
+
+// Hands `send` the parts of an outbound message (its JSON; with `blobs`, long strings beside it as
+// described above). Invalid UTF-8 in the JSON part becomes U+FFFD.
+void send_outbound(const json& message, bool blobs, const OutboundSender& send);
+// The same for a message the caller gives up: its long strings are moved out, not copied, and a
+// string that repeats another's bytes is freed as soon as it is found.
+void send_outbound(json&& message, bool blobs, const OutboundSender& send);
+// The same for {"type":"run.event","run":<run>,"event":<event>}. The wrapper is written as text
+// around the event's JSON: building it as a JSON value cost more than the rest of a small event.
+void send_run_event(std::uint64_t run, json&& event, bool blobs, const OutboundSender& send);
 // The same for an event made of `fields` (an object) and `more_members` (JSON text of further
 // members, starting with a comma: `,"type":"step-finish"`), without copying `fields`: its long
-// strings are moved out for the rendering and put back, so `fields` is left as it was.
+// strings are moved out for the call and put back, so `fields` is left as it was.
+void send_run_event_borrowing(std::uint64_t run, json& fields, std::string_view more_members, bool blobs, const OutboundSender& send);
+
+// A message's parts as one text: the JSON, then, when there are blobs, a NUL and their bytes.
+std::string joined_parts(std::string_view json, BlobBytes blobs);
+
+// The send_* functions' messages as one text each (joined_parts), for hosts and tests that want it.
+std::string render_outbound(const json& message, bool blobs);
+std::string render_outbound(json&& message, bool blobs);
+std::string render_run_event(std::uint64_t run, json&& event, bool blobs);
 std::string render_run_event_borrowing(std::uint64_t run, json& fields, std::string_view more_members, bool blobs);
 
 }  // namespace lmthing::protocol

@@ -4,7 +4,10 @@
 // (bindings/wasm_main.cpp), a native one may block in drive()'s wait.
 #pragma once
 
+#include <span>
 #include <string_view>
+
+#include "protocol/blobs.hpp"
 
 namespace lmthing {
 
@@ -13,9 +16,13 @@ class Host {
   virtual ~Host() = default;
   virtual void start(std::string_view op_json) = 0;
   virtual void emit(std::string_view event_json) = 0;
-  // A host that accepts blobs gets long strings beside the JSON (protocol/blobs.hpp): the text
-  // passed to start/emit is then the JSON, optionally followed by a NUL and the blob bytes.
+  // A host that accepts blobs gets long strings beside the JSON (protocol/blobs.hpp): a message
+  // without them comes through start/emit, one with them through start_parts/emit_parts.
   virtual bool accepts_blobs() const { return false; }
+  // A message that carries blobs, in parts: its JSON and the blobs' bytes (views valid only during
+  // the call). A host that can read the parts where they are overrides these; the default joins them.
+  virtual void start_parts(std::string_view op_json, protocol::BlobBytes blobs) { start(protocol::joined_parts(op_json, blobs)); }
+  virtual void emit_parts(std::string_view event_json, protocol::BlobBytes blobs) { emit(protocol::joined_parts(event_json, blobs)); }
 };
 
 }  // namespace lmthing

@@ -66,7 +66,7 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
   json message = protocol::op_message(id, run, kind, std::move(payload));
   if (timeout_ms > 0) message["timeoutMs"] = timeout_ms;
   pending_.emplace(id, entry);
-  host_.start(protocol::render_outbound(std::move(message), host_.accepts_blobs()));
+  protocol::send_outbound(std::move(message), host_.accepts_blobs(), starter());
 }
 
 void Loop::complete_op(json& message) {

@@ -154,17 +154,24 @@ class Loop {
 
   // --- environment ---
   double now_ms() const { return now_ms_; }
-  void emit(const json& event) { host_.emit(protocol::render_outbound(event, host_.accepts_blobs())); }
-  void emit(json&& event) { host_.emit(protocol::render_outbound(std::move(event), host_.accepts_blobs())); }
+  void emit(const json& event) { protocol::send_outbound(event, host_.accepts_blobs(), emitter()); }
+  void emit(json&& event) { protocol::send_outbound(std::move(event), host_.accepts_blobs(), emitter()); }
   // Emits {"type":"run.event","run":run,"event":event}.
-  void emit_run_event(RunId run, json&& event) { host_.emit(protocol::render_run_event(run, std::move(event), host_.accepts_blobs())); }
+  void emit_run_event(RunId run, json&& event) { protocol::send_run_event(run, std::move(event), host_.accepts_blobs(), emitter()); }
   // Emits a run event made of `fields` and `more_members` without copying `fields`
-  // (protocol::render_run_event_borrowing).
+  // (protocol::send_run_event_borrowing).
   void emit_run_event_borrowing(RunId run, json& fields, std::string_view more_members) {
-    host_.emit(protocol::render_run_event_borrowing(run, fields, more_members, host_.accepts_blobs()));
+    protocol::send_run_event_borrowing(run, fields, more_members, host_.accepts_blobs(), emitter());
   }
 
  private:
+  // Hand a message's parts to the host: events through emit, ops through start.
+  protocol::OutboundSender emitter() {
+    return [this](std::string_view text, protocol::BlobBytes blobs) { blobs.empty() ? host_.emit(text) : host_.emit_parts(text, blobs); };
+  }
+  protocol::OutboundSender starter() {
+    return [this](std::string_view text, protocol::BlobBytes blobs) { blobs.empty() ? host_.start(text) : host_.start_parts(text, blobs); };
+  }
   friend class OpAwaiter;
   struct PendingOp {
     RunId run = 0;

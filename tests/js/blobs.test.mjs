@@ -101,3 +101,22 @@ test('many runs with different long texts in one batch each get their own', asyn
   }));
   assert.deepEqual(results, texts);
 });
+
+test('an outbound message with several blobs: each marker reads its own bytes, the cache answers known keys', async () => {
+  const { BlobCache, resolveBlobs } = await import('../../dist/blobs.js');
+  const encoder = new TextEncoder();
+  const [a, b, c] = [mixed(20_000, 'a'), mixed(30_000, 'b'), mixed(17_000, 'c')];
+  const bytes = [a, b, c].map((text) => encoder.encode(text));
+  const marker = (offset, i, key) => `\u0000lmthing:out:${offset}:${bytes[i].length}:${key}`;
+  const offsets = [0, bytes[0].length, bytes[0].length + bytes[1].length];
+  const cache = new BlobCache();
+  cache.set('in:7', b); // a text the host sent: answered from the cache, not decoded
+  const message = { type: 'reply', value: { first: marker(offsets[0], 0, 'h:1:1'), list: [marker(offsets[1], 1, 'in:7'), marker(offsets[2], 2, 'h:2:2')], again: marker(offsets[0], 0, 'h:1:1') } };
+  // Views of separate buffers, as the wasm host hands them over: the engine's strings where they are.
+  const resolved = resolveBlobs(message, bytes, cache, new TextDecoder());
+  assert.deepEqual(resolved.value, { first: a, list: [b, c], again: a });
+  assert.equal(cache.get('h:2:2'), c, 'a decoded text is kept under its key');
+
+  const missing = { value: `\u0000lmthing:out:${offsets[2] + 1}:5:h:3:5` };
+  assert.throws(() => resolveBlobs(missing, bytes, new BlobCache(), new TextDecoder()), /does not carry/);
+});

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "protocol/messages.hpp"
@@ -156,6 +159,46 @@ TEST_CASE("outbound: a message given up renders as the copied one, each distinct
   };
   CHECK(text_at_marker(parsed["a"]) == first);
   CHECK(text_at_marker(parsed["c"]) == second);
+}
+
+TEST_CASE("outbound in parts: the blobs are the message's own strings, not copies of them", "[protocol][blobs]") {
+  const std::string first(kBlobMinBytes + 1, 'f');
+  const std::string second(kBlobMinBytes + 2, 's');
+  std::vector<std::string> seen;  // the blobs' bytes as the sender got them
+  std::vector<const char*> where;
+  std::string json_part;
+  const OutboundSender sender = [&](std::string_view json_text, BlobBytes blobs) {
+    json_part = json_text;
+    seen.clear();
+    where.clear();
+    for (std::string_view blob : blobs) seen.emplace_back(blob), where.push_back(blob.data());
+  };
+
+  // Borrowed: the sender reads each long string where it is; the fields get the same buffers back.
+  json fields{{"text", first}, {"again", first}, {"other", second}};
+  const char* text_buffer = fields["text"].get_ref<const std::string&>().data();
+  const char* again_buffer = fields["again"].get_ref<const std::string&>().data();
+  const char* other_buffer = fields["other"].get_ref<const std::string&>().data();
+  send_run_event_borrowing(2, fields, R"(,"type":"step-finish")", true, sender);
+  REQUIRE(seen.size() == 2);  // each distinct text once, in offset order
+  CHECK(joined_parts(json_part, std::vector<std::string_view>(seen.begin(), seen.end())) ==
+        render_run_event_borrowing(2, fields, R"(,"type":"step-finish")", true));
+  CHECK(std::count(where.begin(), where.end(), other_buffer) == 1);
+  CHECK(std::count(where.begin(), where.end(), text_buffer) + std::count(where.begin(), where.end(), again_buffer) == 1);
+  CHECK(fields["text"].get_ref<const std::string&>().data() == text_buffer);
+  CHECK(fields["again"].get_ref<const std::string&>().data() == again_buffer);
+  CHECK(fields["text"] == first);
+  CHECK(fields["again"] == first);
+  CHECK(fields["other"] == second);
+
+  // Given up: the same parts as the joined text has; a message without long strings has none.
+  const json message{{"a", first}, {"b", {second, first}}};
+  send_outbound(json(message), true, sender);
+  CHECK(joined_parts(json_part, std::vector<std::string_view>(seen.begin(), seen.end())) == render_outbound(message, true));
+  send_outbound(json{{"short", "s"}}, true, sender);
+  CHECK(seen.empty());
+  CHECK(json_part == R"({"short":"s"})");
+  CHECK(joined_parts(json_part, {}) == json_part);
 }
 
 TEST_CASE("outbound: bytes the host sent are named by the host's blob id", "[protocol][blobs]") {

@@ -1,0 +1,24 @@
+// How a streamed answer's delta lengths are written for a durable run's journal (js/run/chunk-lengths.ts):
+// compact, and read back exactly; journals written before (arrays of numbers) still read.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { decodeChunkLengths, encodeChunkLengths } from '../../dist/run/chunk-lengths.js';
+
+test('runs of equal lengths are written once and read back exactly', () => {
+  assert.equal(encodeChunkLengths([64, 64, 64, 12, 3, 3, 1]), '64*3,12,3*2,1');
+  assert.equal(encodeChunkLengths([]), '');
+  assert.deepEqual(decodeChunkLengths('64*3,12,3*2,1'), [64, 64, 64, 12, 3, 3, 1]);
+  // A long stream of one-token deltas: the text is what crosses into the engine, not 100,000 numbers.
+  const lengths = Array.from({ length: 100_000 }, (_, i) => 1 + ((i * 7) % 5) * (i % 3 === 0 ? 1 : 0));
+  const text = encodeChunkLengths(lengths);
+  assert.deepEqual(decodeChunkLengths(text), lengths);
+  assert.equal(encodeChunkLengths(Array(1_000_000).fill(4)), '4*1000000');
+});
+
+test('a journal written before keeps its arrays; anything malformed streams the text whole', () => {
+  assert.deepEqual(decodeChunkLengths([5, 1, 2]), [5, 1, 2]);
+  for (const bad of [undefined, null, '', 'x', '3,', '3*0', '-1', '2*x', '1.5', [1, 0], [1, 'a'], {}, 7]) {
+    assert.equal(decodeChunkLengths(bad), undefined, `${JSON.stringify(bad)} is not read`);
+  }
+});
