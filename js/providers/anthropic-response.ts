@@ -2,6 +2,7 @@
  * Mapping of Anthropic Messages responses (whole JSON bodies and SSE streams) to provider-neutral
  * {@link ModelResponse}s.
  */
+import { TextAccumulator } from './text-accumulator.js';
 import { ProviderError } from '../errors.js';
 import { classifyFailure, errorFields, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
@@ -99,7 +100,8 @@ export function anthropicInBandError(json: Record<string, unknown>, provider: st
 
 interface StreamBlock {
   kind: 'text' | 'reasoning' | 'redacted' | 'tool' | 'other';
-  text: string;
+  /** The block's text, thinking or tool-call arguments, as they streamed. */
+  pieces: TextAccumulator;
   /** Thinking signature (from `signature_delta`) or the data of a redacted thinking block. */
   signature?: string;
   id: string;
@@ -134,7 +136,7 @@ export class AnthropicStreamState {
 
   /** Text received so far (all text blocks). */
   get text(): string {
-    return [...this.sortedBlocks()].filter((b) => b.kind === 'text').map((b) => b.text).join('');
+    return [...this.sortedBlocks()].filter((b) => b.kind === 'text').map((b) => b.pieces.text).join('');
   }
 
   /** True once `message_stop` or a stop reason was seen. */
@@ -207,7 +209,7 @@ export class AnthropicStreamState {
     const i = typeof index === 'number' ? index : this.blocks.size;
     let b = this.blocks.get(i);
     if (!b) {
-      b = { kind, text: '', id: '', name: '', ordinal: kind === 'tool' ? this.toolCount++ : -1 };
+      b = { kind, pieces: new TextAccumulator(), id: '', name: '', ordinal: kind === 'tool' ? this.toolCount++ : -1 };
       this.blocks.set(i, b);
     }
     return b;
@@ -245,13 +247,13 @@ export class AnthropicStreamState {
     }
     else if (d.type === 'input_json_delta' && typeof d.partial_json === 'string') {
       const b = this.block(index, 'tool');
-      b.text += d.partial_json;
+      b.pieces.append(d.partial_json);
       this.emit({ type: 'tool-call-delta', index: b.ordinal, argsTextDelta: d.partial_json });
     }
   }
 
   private appendText(b: StreamBlock, text: string): void {
-    b.text += text;
+    b.pieces.append(text);
     if (b.kind === 'text') this.emit({ type: 'text-delta', text });
     else if (b.kind === 'reasoning') this.emit({ type: 'reasoning-delta', text });
   }
@@ -260,11 +262,12 @@ export class AnthropicStreamState {
   result(): ModelResponse {
     const content: Part[] = [];
     for (const b of this.sortedBlocks()) {
-      if (b.kind === 'text' && b.text) content.push({ type: 'text', text: b.text });
-      else if (b.kind === 'reasoning' && (b.text || b.signature)) content.push(thinkingPart(b.text, b.signature));
+      const text = b.pieces.text;
+      if (b.kind === 'text' && text) content.push({ type: 'text', text });
+      else if (b.kind === 'reasoning' && (text || b.signature)) content.push(thinkingPart(text, b.signature));
       else if (b.kind === 'redacted' && b.signature !== undefined) content.push(thinkingPart('', b.signature, true));
       else if (b.kind === 'tool') {
-        content.push({ type: 'tool-call', toolCallId: b.id, toolName: b.name, args: parseToolArgs(b.text), argsText: b.text === '' ? '{}' : b.text });
+        content.push({ type: 'tool-call', toolCallId: b.id, toolName: b.name, args: parseToolArgs(text), argsText: text === '' ? '{}' : text });
       }
     }
     const r: ModelResponse = {

@@ -3,6 +3,7 @@
  * `streamGenerateContent?alt=sse`) to provider-neutral {@link ModelResponse}s, and of Gemini's error
  * bodies (`google.rpc` details: `RetryInfo`, `ErrorInfo`) to typed errors.
  */
+import { TextAccumulator } from './text-accumulator.js';
 import { ProviderError } from '../errors.js';
 import { classifyFailure, firstOf, isObject, jsonTextOf, redact, tokenCount, type ErrorDetails } from './http.js';
 import { SYNTHETIC_CALL_ID_PREFIX } from './google-request.js';
@@ -108,14 +109,27 @@ function inBandError(json: Record<string, unknown>, provider: string, secrets: s
 
 /** Accumulates the parts of one candidate, merging text that arrives in pieces. */
 class PartCollector {
-  readonly content: Part[] = [];
-  text = '';
+  private readonly parts: Part[] = [];
+  /** The text of each text or reasoning part as it streams, written into the part when `content` is read. */
+  private readonly partTexts = new Map<Part, TextAccumulator>();
+  private readonly allText = new TextAccumulator();
   toolCalls = 0;
 
   constructor(
     private readonly provider: string,
     private readonly emit: (d: StreamDelta) => void,
   ) {}
+
+  /** The text received so far. */
+  get text(): string {
+    return this.allText.text;
+  }
+
+  /** The parts so far. */
+  get content(): Part[] {
+    for (const [part, text] of this.partTexts) (part as { text: string }).text = text.text;
+    return this.parts;
+  }
 
   add(raw: unknown): void {
     if (!isObject(raw)) return;
@@ -129,23 +143,26 @@ class PartCollector {
   }
 
   private addText(kind: 'text' | 'reasoning', text: string, signature: string | undefined): void {
-    const last = this.content[this.content.length - 1];
+    const last = this.parts[this.parts.length - 1];
     if (
       last !== undefined &&
       (last.type === 'text' || last.type === 'reasoning') &&
       last.type === kind &&
       (signature === undefined || last.signature === undefined)
     ) {
-      last.text += text;
+      this.partTexts.get(last)?.append(text);
       if (signature !== undefined) Object.assign(last, { signature, signedBy: 'google' });
     } else {
-      const part: Part = kind === 'text' ? { type: 'text', text } : { type: 'reasoning', text };
+      const part: Part = kind === 'text' ? { type: 'text', text: '' } : { type: 'reasoning', text: '' };
       if (signature !== undefined) Object.assign(part, { signature, signedBy: 'google' });
-      this.content.push(part);
+      const partText = new TextAccumulator();
+      partText.append(text);
+      this.partTexts.set(part, partText);
+      this.parts.push(part);
     }
     if (text === '') return;
     if (kind === 'text') {
-      this.text += text;
+      this.allText.append(text);
       this.emit({ type: 'text-delta', text });
     } else {
       this.emit({ type: 'reasoning-delta', text });
@@ -163,7 +180,7 @@ class PartCollector {
       argsText,
     };
     if (signature !== undefined) Object.assign(part, { signature, signedBy: 'google' });
-    this.content.push(part);
+    this.parts.push(part);
     this.emit({ type: 'tool-call-delta', index: this.toolCalls++, toolCallId: part.toolCallId, toolName: part.toolName, argsTextDelta: argsText });
   }
 }

@@ -2,6 +2,7 @@
  * Mapping of Chat Completions responses (whole JSON bodies and streamed `chat.completion.chunk`s) to
  * provider-neutral {@link ModelResponse}s.
  */
+import { TextAccumulator } from './text-accumulator.js';
 import { ProviderError } from '../errors.js';
 import { classifyFailure, errorFields, firstOf, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
@@ -131,12 +132,20 @@ interface PendingCall {
  * per `index` (id and name from the first chunk), finish reason, and usage from the final chunk.
  */
 export class OpenAIStreamState {
-  /** Text received so far. */
-  text = '';
-  /** Reasoning text received so far. */
-  reasoning = '';
+  private readonly textPieces = new TextAccumulator();
+  private readonly reasoningPieces = new TextAccumulator();
   /** Set by `data: [DONE]`. */
   done = false;
+
+  /** Text received so far. */
+  get text(): string {
+    return this.textPieces.text;
+  }
+
+  /** Reasoning text received so far. */
+  get reasoning(): string {
+    return this.reasoningPieces.text;
+  }
   /** What ends a Chat Completions stream. */
   readonly completionEvent = 'a finish_reason or data: [DONE]';
   private calls = new Map<number, PendingCall>();
@@ -184,12 +193,12 @@ export class OpenAIStreamState {
     const delta = isObject(choice.delta) ? choice.delta : {};
     const reasoning = reasoningText(delta);
     if (reasoning) {
-      this.reasoning += reasoning;
+      this.reasoningPieces.append(reasoning);
       this.emit({ type: 'reasoning-delta', text: reasoning });
     }
     const text = contentText(delta.content);
     if (text) {
-      this.text += text;
+      this.textPieces.append(text);
       this.emit({ type: 'text-delta', text });
     }
     if (Array.isArray(delta.tool_calls)) {

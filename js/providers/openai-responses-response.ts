@@ -3,6 +3,7 @@
  * events) to provider-neutral {@link ModelResponse}s. The events handled are listed in
  * docs/providers.md.
  */
+import { TextAccumulator } from './text-accumulator.js';
 import { ProviderError } from '../errors.js';
 import { classifyFailure, isObject, parseToolArgs, redact, tokenCount } from './http.js';
 import { detail } from './openai-response.js';
@@ -140,7 +141,8 @@ export function parseResponsesResponse(json: unknown, provider: string, secrets:
 
 interface StreamItem {
   kind: 'message' | 'function_call' | 'reasoning' | 'other';
-  text: string;
+  /** The item's text, reasoning summary or call arguments, as they streamed. */
+  pieces: TextAccumulator;
   /** Function calls: position among the calls; reasoning: last summary index seen. */
   ordinal: number;
   callId: string;
@@ -176,7 +178,7 @@ export class ResponsesStreamState {
   get text(): string {
     return this.sorted()
       .filter((i) => i.kind === 'message')
-      .map((i) => i.text)
+      .map((i) => i.pieces.text)
       .join('');
   }
 
@@ -253,7 +255,7 @@ export class ResponsesStreamState {
     const i = typeof index === 'number' ? index : this.items.size;
     let item = this.items.get(i);
     if (!item) {
-      item = { kind, text: '', ordinal: kind === 'function_call' ? this.calls++ : -1, callId: '', name: '' };
+      item = { kind, pieces: new TextAccumulator(), ordinal: kind === 'function_call' ? this.calls++ : -1, callId: '', name: '' };
       this.items.set(i, item);
     }
     return item;
@@ -267,7 +269,8 @@ export class ResponsesStreamState {
     item.callId = typeof raw.call_id === 'string' ? raw.call_id : typeof raw.id === 'string' ? raw.id : `call_${item.ordinal}`;
     item.name = typeof raw.name === 'string' ? raw.name : '';
     const initial = typeof raw.arguments === 'string' ? raw.arguments : '';
-    item.text = initial;
+    item.pieces = new TextAccumulator();
+    item.pieces.append(initial);
     this.emit({ type: 'tool-call-delta', index: item.ordinal, toolCallId: item.callId, toolName: item.name, argsTextDelta: initial });
   }
 
@@ -275,7 +278,7 @@ export class ResponsesStreamState {
     if (typeof delta !== 'string' || delta === '') return;
     const item = this.item(index, 'message');
     if (item.kind !== 'message') return;
-    item.text += delta;
+    item.pieces.append(delta);
     this.emit({ type: 'text-delta', text: delta });
   }
 
@@ -285,9 +288,9 @@ export class ResponsesStreamState {
     if (item.kind !== 'reasoning') return;
     const part = typeof partIndex === 'number' ? partIndex : 0;
     // Summary parts are joined with a blank line, in the deltas as in the final text.
-    const text = item.ordinal >= 0 && part !== item.ordinal && item.text !== '' ? `\n\n${delta}` : delta;
+    const text = item.ordinal >= 0 && part !== item.ordinal && !item.pieces.empty ? `\n\n${delta}` : delta;
     item.ordinal = part;
-    item.text += text;
+    item.pieces.append(text);
     this.emit({ type: 'reasoning-delta', text });
   }
 
@@ -295,7 +298,7 @@ export class ResponsesStreamState {
     if (typeof delta !== 'string' || delta === '') return;
     const item = this.item(index, 'function_call');
     if (item.kind !== 'function_call') return;
-    item.text += delta;
+    item.pieces.append(delta);
     this.emit({ type: 'tool-call-delta', index: item.ordinal, argsTextDelta: delta });
   }
 
@@ -304,10 +307,12 @@ export class ResponsesStreamState {
     if (typeof args !== 'string') return;
     const item = this.item(index, 'function_call');
     if (item.kind !== 'function_call') return;
-    if (args.startsWith(item.text) && args.length > item.text.length) {
-      this.emit({ type: 'tool-call-delta', index: item.ordinal, argsTextDelta: args.slice(item.text.length) });
+    const streamed = item.pieces.text;
+    if (args.startsWith(streamed) && args.length > streamed.length) {
+      this.emit({ type: 'tool-call-delta', index: item.ordinal, argsTextDelta: args.slice(streamed.length) });
     }
-    item.text = args;
+    item.pieces = new TextAccumulator();
+    item.pieces.append(args);
   }
 
   private itemDone(index: unknown, raw: unknown): void {
@@ -335,11 +340,12 @@ export class ResponsesStreamState {
   private assembled(): Part[] {
     const content: Part[] = [];
     for (const item of this.sorted()) {
-      if (item.kind === 'message' && item.text) content.push({ type: 'text', text: item.text });
+      const text = item.pieces.text;
+      if (item.kind === 'message' && text) content.push({ type: 'text', text });
       else if (item.kind === 'function_call') {
-        content.push({ type: 'tool-call', toolCallId: item.callId, toolName: item.name, args: parseToolArgs(item.text), argsText: item.text });
+        content.push({ type: 'tool-call', toolCallId: item.callId, toolName: item.name, args: parseToolArgs(text), argsText: text });
       } else if (item.kind === 'reasoning') {
-        const part = reasoningPartOf(item.final ?? {}, item.text);
+        const part = reasoningPartOf(item.final ?? {}, text);
         if (part) content.push(part);
       }
     }

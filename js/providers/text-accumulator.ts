@@ -1,0 +1,35 @@
+/**
+ * @internal
+ * Text that arrives in many small pieces: a stream's deltas. Appending each piece with `+=` would
+ * keep, until the text is read whole, a string node and a string header per piece (V8's rope):
+ * about 1.7 times the text for 64-character deltas and 8 times for 4-character ones. Joined every
+ * {@link PIECES_PER_BLOCK} pieces, the text costs about its own size.
+ */
+const PIECES_PER_BLOCK = 1024;
+
+export class TextAccumulator {
+  private joined = '';
+  private pieces: string[] = [];
+
+  append(piece: string): void {
+    if (piece === '') return;
+    this.pieces.push(piece);
+    if (this.pieces.length >= PIECES_PER_BLOCK) this.seal();
+  }
+
+  /** Whether nothing has been appended yet (without joining anything). */
+  get empty(): boolean {
+    return this.joined === '' && this.pieces.length === 0;
+  }
+
+  /** The text so far. */
+  get text(): string {
+    if (this.pieces.length > 0) this.seal();
+    return this.joined;
+  }
+
+  private seal(): void {
+    this.joined += this.pieces.join('');
+    this.pieces = [];
+  }
+}
