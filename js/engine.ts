@@ -10,7 +10,7 @@
  * - Every op completes with `{ok, value}` or `{ok: false, error}`; a throwing or rejecting callback
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
-import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs } from './blobs.js';
+import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs, utf8Length } from './blobs.js';
 import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
@@ -25,6 +25,8 @@ export interface CoreModule {
   _lmthing_run_turn(batchPtr: number): number;
   /** The module's malloc: batches are copied into wasm memory with it (the engine frees them). */
   _malloc(size: number): number;
+  /** The module's free, for a batch that could not be handed over. */
+  _free(ptr: number): void;
   /** The wasm memory's bytes (a new view after the memory grows: read it after every `_malloc`). */
   HEAPU8: Uint8Array;
   lmthingHost?: HostBridge;
@@ -555,15 +557,15 @@ export class Engine {
       ...(this.inboxReplayed.length > 0 ? { replayed: this.inboxReplayed } : {}),
       ...(this.inboxOrigins.length > 0 ? { origins: this.inboxOrigins } : {}),
       ...(this.inboxBlobs.size > 0 ? { blobs: [...this.inboxBlobs].map(([text, id]): [string, string] => [id, text]) } : {}) });
-    const blobs = [...this.inboxBlobs].map(([text, id]) => ({ id, bytes: utf8.encode(text) }));
-    const header = [String(clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes.length}`)].join(' ');
+    const blobs = [...this.inboxBlobs].map(([text, id]) => ({ id, text, bytes: utf8Length(text) }));
+    const header = [String(clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes}`)].join(' ');
     const text = `${header}\n${this.inbox.join('\n')}`;
     this.inbox = [];
     this.inboxReplayed = [];
     this.inboxOrigins = [];
     this.inboxBlobs = new Map();
     this.lastBatch = text;
-    return { text, blobs: blobs.map((blob) => blob.bytes) };
+    return { text, blobs };
   }
 
   /** A batch from the journal, handed to the engine as it was the first time (same clock, lines and blobs). */
@@ -571,12 +573,12 @@ export class Engine {
     const blobs = (batch.blobs ?? []).map(([id, text]) => {
       this.blobCache.set(`in:${id}`, toWellFormed(text));
       this.nextBlobId = Math.max(this.nextBlobId, Number(id) + 1);
-      return { id, bytes: utf8.encode(text) };
+      return { id, text, bytes: utf8Length(text) };
     });
-    const header = [String(batch.clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes.length}`)].join(' ');
+    const header = [String(batch.clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes}`)].join(' ');
     const text = `${header}\n${batch.lines.join('\n')}`;
     this.lastBatch = text;
-    return { text, blobs: blobs.map((blob) => blob.bytes) };
+    return { text, blobs };
   }
 
   private pump(): void {
@@ -627,11 +629,13 @@ export class Engine {
    * Copies a batch into wasm memory and returns its address (the engine frees it): its byte length
    * (4 bytes, little-endian), its text as UTF-8, then, if it carries blobs, a NUL and their bytes.
    * One native TextEncoder call per part: Emscripten's allocateUTF8 encodes in a JS loop (~0.1 s/MB).
+   * Blobs are encoded straight into wasm memory: a 50 MB answer is not also held as a 50 MB
+   * Uint8Array on its way in.
    */
   private copyIn(batch: OutgoingBatch): number {
     const text = utf8.encode(batch.text);
     let length = text.length;
-    if (batch.blobs.length > 0) length += 1 + batch.blobs.reduce((sum, blob) => sum + blob.length, 0);
+    if (batch.blobs.length > 0) length += 1 + batch.blobs.reduce((sum, blob) => sum + blob.bytes, 0);
     if (length > 0xffffffff) throw new LimitExceededError(`a batch of ${length} bytes does not fit the engine's 4 GB memory`);
     const ptr = this.module._malloc(4 + length);
     const heap = this.module.HEAPU8; // after _malloc, which may have grown the memory
@@ -643,8 +647,12 @@ export class Engine {
     let at = ptr + 4 + text.length;
     if (batch.blobs.length > 0) heap[at++] = 0;
     for (const blob of batch.blobs) {
-      heap.set(blob, at);
-      at += blob.length;
+      const { read, written } = utf8.encodeInto(blob.text, heap.subarray(at, at + blob.bytes));
+      if (read !== blob.text.length || written !== blob.bytes) {
+        this.module._free(ptr);
+        throw new EngineError(`a blob of ${blob.text.length} characters encoded to ${written} of the ${blob.bytes} UTF-8 bytes expected`);
+      }
+      at += blob.bytes;
     }
     return ptr;
   }
@@ -835,11 +843,12 @@ function trapError(err: unknown, input: string): EngineError {
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
-/** A batch as the host hands it over: the clock line and messages, and the blobs they refer to. */
+/** A batch as the host hands it over: the clock line and messages, and the blobs they refer to (with their UTF-8 lengths). */
 interface OutgoingBatch {
   text: string;
-  blobs: Uint8Array[];
+  blobs: Array<{ text: string; bytes: number }>;
 }
+
 
 /** `text` as the engine will see it after UTF-8 encoding: lone surrogates become U+FFFD. */
 function toWellFormed(text: string): string {

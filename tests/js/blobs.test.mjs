@@ -120,3 +120,20 @@ test('an outbound message with several blobs: each marker reads its own bytes, t
   const missing = { value: `\u0000lmthing:out:${offsets[2] + 1}:5:h:3:5` };
   assert.throws(() => resolveBlobs(missing, bytes, new BlobCache(), new TextDecoder()), /does not carry/);
 });
+
+test('a blob is as long in UTF-8 as the header says, natively and as browsers count it', async () => {
+  const { utf8Length } = await import('../../dist/blobs.js');
+  const encoder = new TextEncoder();
+  const units = ['a', '\u007f', '\u0080', '\u07ff', '\u0800', '\uffff', '\ud83d\ude00', '\ud800', '\udc00', '\udbff\udfff'];
+  const texts = ['', 'ascii only', mixed(5_000), 'end\ud83d', '\udc00start', '\ud83d\ud83d\ude00'];
+  for (let seed = 1; seed <= 300; seed++) {
+    let text = '';
+    for (let i = 0; i < seed % 40; i++) text += units[(seed * 31 + i * 17) % units.length];
+    texts.push(text);
+  }
+  for (const text of texts) {
+    const expected = encoder.encode(text).length;
+    assert.equal(utf8Length(text), expected, JSON.stringify(text));
+    assert.equal(utf8Length(text, null), expected, `browser count of ${JSON.stringify(text)}`);
+  }
+});
