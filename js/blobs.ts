@@ -146,7 +146,7 @@ export function inboundMarker(id: string): string {
 /** Node's Buffer, whose native byteLength counts UTF-8 bytes as TextEncoder writes them. */
 type NativeByteLength = { byteLength(text: string, encoding: 'utf8'): number };
 const nodeBuffer = (globalThis as { Buffer?: NativeByteLength }).Buffer;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const NOT_ASCII = /[^\u0000-\u007f]/; // eslint-disable-line no-control-regex -- ASCII is every code unit below 0x80
 
 /**
  * The length of `text` in UTF-8 as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes),
@@ -157,7 +157,7 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
  */
 export function utf8Length(text: string, native: NativeByteLength | null = nodeBuffer ?? null): number {
   if (native) return native.byteLength(text, 'utf8');
-  if (ASCII_ONLY.test(text)) return text.length;
+  if (!NOT_ASCII.test(text)) return text.length;
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
