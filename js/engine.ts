@@ -849,7 +849,6 @@ interface OutgoingBatch {
   blobs: Array<{ text: string; bytes: number }>;
 }
 
-
 /** `text` as the engine will see it after UTF-8 encoding: lone surrogates become U+FFFD. */
 function toWellFormed(text: string): string {
   const native = (text as { isWellFormed?: () => boolean; toWellFormed?: () => string });
