@@ -15,6 +15,8 @@ export interface DeltaPart {
 
 /** Deltas per block: a block is joined once it has this many, so an open block stays small. */
 const BLOCK_DELTAS = 1024;
+/** Texts shorter than this are not worth sharing (the search for their blocks costs more). */
+const SHARE_MIN_CHARS = 64 * 1024;
 
 /** Consecutive deltas of one kind and step: open (the strings as they came) or sealed (joined). */
 class DeltaBlock {
@@ -50,6 +52,18 @@ class DeltaBlock {
     this.open = undefined;
   }
 
+  /** The block's text, all its deltas joined (sealing it). */
+  text(): string {
+    this.seal();
+    return this.joined;
+  }
+
+  /** Holds `same` (a string equal to the block's text) instead of the block's own copy. */
+  share(same: string): void {
+    this.seal();
+    this.joined = same;
+  }
+
   /** Delta `i` of the block (`i < size`). */
   part(i: number): DeltaPart {
     const text = this.open ? this.open[i] : this.joined.slice(i === 0 ? 0 : this.ends![i - 1], this.ends![i]);
@@ -76,6 +90,30 @@ export class PartLog<P extends { type: string }> {
     const block = new DeltaBlock(part.type, part.stepNumber);
     block.add(part);
     this.entries.push(block);
+  }
+
+  /**
+   * Lets the blocks of step `stepNumber`'s deltas of `type` hold views of `whole`, the text they add
+   * up to (the model's answer, which the run keeps anyway), instead of a copy of it: a slice of a
+   * string is a view in V8. Nothing changes unless those blocks add up to exactly `whole` (a retried
+   * call streamed more than its answer, say), or for a text too short to matter.
+   */
+  share(type: DeltaPart['type'], stepNumber: number, whole: string): void {
+    if (whole.length < SHARE_MIN_CHARS) return;
+    const blocks = this.entries.filter((e): e is DeltaBlock => e instanceof DeltaBlock && e.type === type && e.stepNumber === stepNumber);
+    let at = 0;
+    for (const block of blocks) {
+      const text = block.text();
+      if (!whole.startsWith(text, at)) return;
+      at += text.length;
+    }
+    if (at !== whole.length) return;
+    at = 0;
+    for (const block of blocks) {
+      const length = block.text().length;
+      block.share(whole.slice(at, at + length));
+      at += length;
+    }
   }
 
   /**

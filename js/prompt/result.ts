@@ -143,6 +143,14 @@ export class RunResult {
     this.notify();
   }
 
+  /**
+   * @internal A model call of step `stepNumber` ended with `whole` as its text (or reasoning): the
+   * log's deltas of that step become views of it instead of a copy (PartLog.share).
+   */
+  shareStreamed(type: 'text-delta' | 'reasoning-delta', stepNumber: number, whole: string): void {
+    this.parts.share(type, stepNumber, whole);
+  }
+
   /** @internal Ends the run successfully. */
   succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, messages: Message[] = []): void {
     const last = steps[steps.length - 1];

@@ -18,6 +18,11 @@ export interface RunModels {
   /** Where the reasoning (thinking) of a model call goes while it streams, if anywhere. */
   onReasoning?(text: string, step: unknown): void;
   /**
+   * A model call that streamed ended with `whole` as its text (or reasoning): what keeps the
+   * deltas may keep views of it instead of a copy.
+   */
+  onStreamed?(type: 'text-delta' | 'reasoning-delta', whole: string, step: unknown): void;
+  /**
    * The conversation as the engine synced it: a prompt run's model.generate sends only the messages
    * the host does not have (`conversation: {base, append}`), and the host adds the assistant turn itself.
    */
@@ -162,7 +167,11 @@ export class EngineHost {
       throw err;
     });
     // A model that does not stream still feeds the text stream, as one delta.
-    if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
+    if (!streamed) {
+      for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
+    } else if (!quiet) {
+      shareStreamed(run, response.content, op.step);
+    }
     if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
     const chunks =
@@ -170,6 +179,15 @@ export class EngineHost {
         ? { chunks: { text: encodeChunkLengths(textChunks), reasoning: encodeChunkLengths(reasoningChunks) } }
         : {};
     return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks };
+  }
+}
+
+/** Offers each kind of streamed text of `content` when the answer has one part of that kind. */
+function shareStreamed(run: RunModels, content: readonly Part[], step: unknown): void {
+  if (!run.onStreamed) return;
+  for (const [kind, type] of [['text', 'text-delta'], ['reasoning', 'reasoning-delta']] as const) {
+    const parts = content.filter((p) => p.type === kind);
+    if (parts.length === 1 && 'text' in parts[0] && typeof parts[0].text === 'string') run.onStreamed(type, parts[0].text, step);
   }
 }
 

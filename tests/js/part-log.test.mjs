@@ -77,3 +77,53 @@ test('runPrompt: textStream and fullStream read after the run give the streamed 
   assert.deepEqual(deltas.map((p) => p.text), live);
   assert.ok(deltas.every((p) => p.stepNumber === 0));
 });
+
+/** 3,000 deltas of step 0 (about 100 KB, sharing's threshold is 64 Ki characters), with other parts between. */
+function longStep() {
+  const deltas = Array.from({ length: 3000 }, (_, i) => `delta ${i} of a long answer, ünï 🎉 `);
+  const parts = [{ type: 'step-start', stepNumber: 0 }];
+  deltas.forEach((text, i) => {
+    parts.push({ type: 'text-delta', text, stepNumber: 0 });
+    if (i === 1700) parts.push({ type: 'reasoning-delta', text: 'between', stepNumber: 0 }); // splits the text into two runs of blocks
+  });
+  return { parts, whole: deltas.join('') };
+}
+
+test('a step whose deltas add up to the answer shares it; readers before and after get the same parts', async () => {
+  const { log, append, close, more } = liveLog();
+  const { parts, whole } = longStep();
+  const early = collect(log.read(more));
+  for (const p of parts) append(p);
+  log.share('text-delta', 0, whole);
+  const after = [{ type: 'text-delta', text: 'more of step 0', stepNumber: 0 }, { type: 'finish', text: 'done' }];
+  for (const p of after) append(p); // the step's last block was sealed by the sharing: a new one takes these
+  close();
+  assert.deepEqual(await early, [...parts, ...after]);
+  assert.deepEqual(await collect(log.read(more)), [...parts, ...after]);
+});
+
+test('deltas that do not add up to the text offered (another step, more or other text) are kept as they are', async () => {
+  const { log, close, more } = liveLog();
+  const { parts, whole } = longStep();
+  for (const p of parts) log.append(p);
+  log.share('text-delta', 0, whole.slice(1)); // one character short
+  log.share('text-delta', 0, `${whole}!`); // one too many
+  log.share('text-delta', 0, `X${whole.slice(1)}`); // same length, other text
+  log.share('text-delta', 1, whole); // another step
+  log.share('reasoning-delta', 0, whole); // another kind
+  close();
+  assert.deepEqual(await collect(log.read(more)), parts);
+});
+
+test('runPrompt: a long streamed answer reads back delta for delta after the run', async () => {
+  const text = Array.from({ length: 20_000 }, (_, i) => `w${i}${i % 7 === 0 ? '\n' : ' '}`).join('');
+  const mock = mockModel([{ type: 'text', text }]);
+  const streamed = [];
+  const model = { provider: 'mock', modelId: 'recorded', generate: (req, opts = {}) => mock.generate(req, { ...opts, onDelta: (d) => (streamed.push(d), opts.onDelta?.(d)) }) };
+  const run = runPrompt((ctx) => ctx.$`write`, { model });
+  assert.equal(await run.text, text);
+  const deltas = (await collect(run.fullStream)).filter((p) => p.type === 'text-delta').map((p) => p.text);
+  assert.ok(streamed.length > 5000, `${streamed.length} deltas streamed`);
+  assert.deepEqual(deltas, streamed.map((d) => d.text));
+  assert.equal((await collect(run.textStream)).join(''), text);
+});
