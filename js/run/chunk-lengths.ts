@@ -5,17 +5,47 @@
  * equal lengths once ("64*1200,12,7"): as an array of numbers, a 50 MB answer in 4-character
  * deltas would be 12 million JSON numbers crossing into the engine.
  */
+import { TextAccumulator } from '../providers/text-accumulator.js';
 
-/** `lengths` as "L" or "L*count" entries joined by commas. */
-export function encodeChunkLengths(lengths: readonly number[]): string {
-  const entries: string[] = [];
-  for (let i = 0; i < lengths.length; ) {
-    let end = i + 1;
-    while (end < lengths.length && lengths[end] === lengths[i]) end++;
-    entries.push(end - i > 1 ? `${lengths[i]}*${end - i}` : `${lengths[i]}`);
-    i = end;
+/**
+ * Records the lengths as deltas stream, already encoded: a stream of millions of deltas is not
+ * also an array of millions of numbers while it lasts.
+ */
+export class ChunkLengthRecorder {
+  private readonly entries = new TextAccumulator();
+  private last = 0;
+  private count = 0;
+  /** How many lengths were added. */
+  size = 0;
+
+  add(length: number): void {
+    this.size++;
+    if (length === this.last) {
+      this.count++;
+      return;
+    }
+    this.flush();
+    this.last = length;
+    this.count = 1;
   }
-  return entries.join(',');
+
+  /** The lengths so far as "L" or "L*count" entries joined by commas. */
+  encoded(): string {
+    this.flush();
+    return this.entries.text.slice(1);
+  }
+
+  private flush(): void {
+    if (this.count > 0) this.entries.append(this.count > 1 ? `,${this.last}*${this.count}` : `,${this.last}`);
+    this.count = 0;
+  }
+}
+
+/** `lengths` as {@link ChunkLengthRecorder} writes them. */
+export function encodeChunkLengths(lengths: readonly number[]): string {
+  const recorder = new ChunkLengthRecorder();
+  for (const length of lengths) recorder.add(length);
+  return recorder.encoded();
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Engine, OpRequest } from '../engine.js';
 import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
 import { ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
-import { decodeChunkLengths, encodeChunkLengths } from './chunk-lengths.js';
+import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
 export interface RunModels {
@@ -145,25 +145,25 @@ export class EngineHost {
     let streamed = quiet;
     // The deltas' lengths, for a durable run's journal only: a replay streams the same chunks.
     const journaled = this.engine.journaled;
-    const textChunks: number[] = [];
-    const reasoningChunks: number[] = [];
+    const textChunks = new ChunkLengthRecorder();
+    const reasoningChunks = new ChunkLengthRecorder();
     const response = await model.generate(request, {
       signal,
       onDelta: (delta) => {
         if (quiet) return;
         if (delta.type === 'reasoning-delta' && delta.text) {
-          if (journaled) reasoningChunks.push(delta.text.length);
+          if (journaled) reasoningChunks.add(delta.text.length);
           run.onReasoning?.(delta.text, op.step);
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;
-        if (journaled) textChunks.push(delta.text.length);
+        if (journaled) textChunks.add(delta.text.length);
         run.onText(delta.text, op.step);
       },
     }).catch((err: unknown) => {
       // A call that fails mid-stream: the chunks of its partial text go with the error (see replayGenerate).
-      if (err instanceof ProviderError && textChunks.length > 1)
-        Object.defineProperty(err, 'partialChunks', { value: encodeChunkLengths(textChunks), configurable: true });
+      if (err instanceof ProviderError && textChunks.size > 1)
+        Object.defineProperty(err, 'partialChunks', { value: textChunks.encoded(), configurable: true });
       throw err;
     });
     // A model that does not stream still feeds the text stream, as one delta.
@@ -175,8 +175,8 @@ export class EngineHost {
     if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
     const chunks =
-      textChunks.length > 1 || reasoningChunks.length > 1
-        ? { chunks: { text: encodeChunkLengths(textChunks), reasoning: encodeChunkLengths(reasoningChunks) } }
+      textChunks.size > 1 || reasoningChunks.size > 1
+        ? { chunks: { text: textChunks.encoded(), reasoning: reasoningChunks.encoded() } }
         : {};
     return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks };
   }

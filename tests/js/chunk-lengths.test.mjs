@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { decodeChunkLengths, encodeChunkLengths } from '../../dist/run/chunk-lengths.js';
+import { ChunkLengthRecorder, decodeChunkLengths, encodeChunkLengths } from '../../dist/run/chunk-lengths.js';
 
 test('runs of equal lengths are written once and read back exactly', () => {
   assert.equal(encodeChunkLengths([64, 64, 64, 12, 3, 3, 1]), '64*3,12,3*2,1');
@@ -21,4 +21,15 @@ test('a journal written before keeps its arrays; anything malformed streams the 
   for (const bad of [undefined, null, '', 'x', '3,', '3*0', '-1', '2*x', '1.5', [1, 0], [1, 'a'], {}, 7]) {
     assert.equal(decodeChunkLengths(bad), undefined, `${JSON.stringify(bad)} is not read`);
   }
+});
+
+test('the recorder encodes as the lengths arrive, and reads back the same however often it is asked', () => {
+  const lengths = Array.from({ length: 50_000 }, (_, i) => (i % 3000 < 2000 ? 4 : 1 + (i % 5)));
+  const recorder = new ChunkLengthRecorder();
+  lengths.slice(0, 25_000).forEach((n) => recorder.add(n));
+  assert.deepEqual(decodeChunkLengths(recorder.encoded()), lengths.slice(0, 25_000)); // a failure mid-stream reads this far
+  lengths.slice(25_000).forEach((n) => recorder.add(n));
+  assert.equal(recorder.size, lengths.length);
+  assert.deepEqual(decodeChunkLengths(recorder.encoded()), lengths);
+  assert.ok(recorder.encoded().length < 60_000, 'runs of equal lengths are written once');
 });
