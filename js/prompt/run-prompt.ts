@@ -525,12 +525,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     let over = false;
     const finished = reply.then(
       async (value) => {
-        const v = value as { text: string; finishReason: FinishReason; usage: Usage; steps: StepResult[]; object?: unknown; metricsJson?: string };
+        const v = value as PromptReply;
         finalMetricsJson = v.metricsJson;
         over = true;
         cleanup();
         await handled(true);
-        result.succeed(v.steps, v.usage, v.finishReason, v.text, models.conversation.slice());
+        result.succeed(v.steps, v.usage, v.finishReason, runText(v), models.conversation.slice());
         return v;
       },
       async (err: unknown) => {
@@ -585,6 +585,20 @@ function nextRunNumber(engine: Engine): number {
  * Events for observers only (docs/observability.md): on `onEvent`, `prompt.events` and defEvent
  * handlers, not in the AI-SDK-shaped `fullStream` (whose `error` part means the run failed).
  */
+/** A prompt run's reply (docs/prompt-runs.md, "Result"). */
+interface PromptReply {
+  finishReason: FinishReason;
+  usage: Usage;
+  steps: StepResult[];
+  object?: unknown;
+  metricsJson?: string;
+}
+
+/** The run's text: its last step's (the reply does not repeat it). */
+function runText(reply: PromptReply): string {
+  return reply.steps[reply.steps.length - 1]?.text ?? '';
+}
+
 const OBSERVABILITY_ONLY = new Set<string>(['run-start', 'run-finish', 'model-call', 'error', 'token-threshold', 'span-start', 'span-end', 'metric']);
 
 const referenceKinds: ReferenceKinds = {
@@ -724,7 +738,7 @@ async function runAgent(
   });
   try {
     const value = await finished;
-    return def.options.responseSchema === undefined ? value.text : value.object;
+    return def.options.responseSchema === undefined ? runText(value) : value.object;
   } catch (err) {
     if (err instanceof ValidationError) throw new ValidationError(`agent "${def.name}": ${err.message}`, err.errors);
     throw err;

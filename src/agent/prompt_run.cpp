@@ -110,14 +110,13 @@ class PromptRun {
       observation.failed(WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
       throw;
     }
-    // The reply holds the last step's text twice (in `text` and in `steps`) and the transcript's copy;
-    // it goes out as one blob (protocol/blobs.hpp), and the transcript is given up, not copied.
+    // The run's text is the last step's: the host reads it there (docs/prompt-runs.md). A `text` of
+    // its own would hold a long answer once more in the engine, beside the step's and the
+    // transcript's copies; the transcript is given up, not copied, and the two go out as one blob.
     const json no_step = json::object();
     const json& last = outcome.steps.empty() ? no_step : outcome.steps.back();
-    json text = last.value("text", "");
     json finish_reason = outcome.stop_reason == "budget" ? json("budget") : json(last.value("finishReason", "other"));
-    json result{{"text", std::move(text)},
-                {"finishReason", std::move(finish_reason)},
+    json result{{"finishReason", std::move(finish_reason)},
                 {"usage", outcome.usage},
                 {"steps", std::move(outcome.steps)},
                 {"messages", transcript_.take_messages()}};

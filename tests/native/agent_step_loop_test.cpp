@@ -20,7 +20,8 @@ TEST_CASE("the system prompt is rendered exactly and sent first", "[agent]") {
   REQUIRE(script.model_requests[0]["messages"][0] == json{{"role", "system"}, {"content", expected}});
   REQUIRE(script.model_requests[0]["messages"][1]["content"] == "Weather in Paris?");
   REQUIRE(run_events(h, "step-start")[0]["system"] == expected);
-  REQUIRE(reply["value"]["text"] == "Hi");
+  REQUIRE(reply["value"]["steps"].back()["text"] == "Hi");
+  REQUIRE_FALSE(reply["value"].contains("text"));  // the run's text is its last step's (docs/prompt-runs.md)
 }
 
 TEST_CASE("defData keeps the user's key order", "[agent]") {
@@ -49,7 +50,7 @@ TEST_CASE("a tool loop: call, result appended, final answer; usage summed", "[ag
   };
   json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}}));
   const json& value = reply["value"];
-  REQUIRE(value["text"] == "It is 21 C in Paris.");
+  REQUIRE(value["steps"].back()["text"] == "It is 21 C in Paris.");
   REQUIRE(value["finishReason"] == "stop");
   REQUIRE(value["steps"].size() == 2);
   REQUIRE(value["usage"] == json{{"inputTokens", 20.0}, {"outputTokens", 40.0}, {"totalTokens", 60.0}});
@@ -180,7 +181,7 @@ TEST_CASE("rate limits are retried after Retry-After on the engine clock", "[age
   script.model_responses = {json{{"error", {{"kind", "rate_limit"}, {"message", "slow down"}, {"retryAfterMs", 41000}}}},
                             response({text_part("finally")})};
   json reply = run_prompt(h, script, prompt_spec());
-  REQUIRE(reply["value"]["text"] == "finally");
+  REQUIRE(reply["value"]["steps"].back()["text"] == "finally");
   REQUIRE(h.engine.loop().now_ms() == 41000);
   REQUIRE(run_events(h, "retry")[0]["delayMs"] == 41000);
 }

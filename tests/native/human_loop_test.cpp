@@ -427,7 +427,7 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
     json reply = start_and_run(h, host,
                                human_spec_with({{"validators", json::array({{{"name", "json"}, {"schema", {{"type", "object"}}}}})},
                                                 {"responseValidator", {{"validator", "json"}, {"retryOnFailure", true}}}}));
-    REQUIRE(reply["value"]["text"] == "{\"answer\": 42}");
+    REQUIRE(reply["value"]["steps"].back()["text"] == "{\"answer\": 42}");
     REQUIRE(host.model_ops[1]["conversation"]["append"].back()["content"] ==
             "Your answer failed validation \"json\": (root): must be object. Please answer again.");
   }

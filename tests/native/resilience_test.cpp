@@ -137,7 +137,7 @@ TEST_CASE("a model cascade replaces a model that keeps failing with a retryable 
                            {"tools", json::array({tool_named("weather")})},
                            {"definitions", definitions({definition("fallback", "cascade", {{"strategy", "cascade"}, {"models", {"B", "C"}}})})}});
   json reply = run_prompt(h, script, spec);
-  REQUIRE(reply["value"]["text"] == "from B");
+  REQUIRE(reply["value"]["steps"].back()["text"] == "from B");
   // A twice (one retry), then B for this step and the next: the cascade replaced the run's model.
   REQUIRE(models_called(script) == std::vector<std::string>{"A", "A", "B", "B"});
   auto fallbacks = run_events(h, "fallback");
@@ -257,7 +257,7 @@ TEST_CASE("a finished run's deadline timer is cancelled", "[resilience]") {
       if (op["op"] == "model.generate") harness.post(Harness::done_ok(op["id"].get<OpId>(), response({text_part("quick")})));
     }
   }));
-  REQUIRE((*h.reply(1))["value"]["text"] == "quick");
+  REQUIRE((*h.reply(1))["value"]["steps"].back()["text"] == "quick");
   REQUIRE(deadline != 0);
   REQUIRE(h.host.cancelled == std::vector<OpId>{deadline});
   REQUIRE(h.engine.loop().pending_op_count() == 0);

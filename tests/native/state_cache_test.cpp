@@ -194,10 +194,10 @@ TEST_CASE("a model cache answers an identical request from the recorded response
   };
   json first = start(h, host, spec(), 1);
   REQUIRE(first["ok"] == true);
-  CHECK(first["value"]["text"] == "Sunny in Paris.");
+  CHECK(first["value"]["steps"].back()["text"] == "Sunny in Paris.");
   json second = start(h, host, spec(), 2);  // a new run on the same engine: the cache outlives runs
   REQUIRE(second["ok"] == true);
-  CHECK(second["value"]["text"] == "Sunny in Paris.");
+  CHECK(second["value"]["steps"].back()["text"] == "Sunny in Paris.");
   CHECK(host.script.model_requests.size() == 1);  // the model was called once
   REQUIRE(host.replays.size() == 1);
   CHECK(host.replays[0]["content"][0]["text"] == "Sunny in Paris.");
