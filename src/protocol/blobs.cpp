@@ -164,12 +164,13 @@ void send_framed(json& message, bool blobs, Use use, std::string_view before, st
     if (open) out.pop_back();
     out.append(after);
   };
-  if (!blobs) {
+  auto framed = [&] {
     std::string out(before);
     append_json(out, message);
     close(out);
-    return send(out, {});
-  }
+    return out;
+  };
+  if (!blobs) return send(framed(), {});
   // One pass for the usual message, without a long string.
   if (std::string out(before); append_json_unless(out, message, travels_as_blob)) {
     close(out);
@@ -201,13 +202,10 @@ void send_framed(json& message, bool blobs, Use use, std::string_view before, st
       text = std::string(it->second);  // a move: a consumed repeat's bytes are freed here, not kept as capacity
       return true;
     });
-    std::string out(before);
-    append_json(out, message);
-    close(out);
     std::vector<std::string_view> bytes;
     bytes.reserve(region.size());
     for (std::size_t i : region) bytes.emplace_back(taken[i].second);
-    send(out, bytes);
+    send(framed(), bytes);
     give_back();
   } catch (...) {
     give_back();  // a borrowed message is left as it was, whatever happened
