@@ -50,16 +50,22 @@ export function encodeChunkLengths(lengths: readonly number[]): string {
 
 /**
  * The lengths `recorded` names: a string of {@link encodeChunkLengths}, or the array of numbers
- * journals written before it hold. Undefined for anything else (the text then streams whole).
+ * journals written before it hold. Undefined for anything else (the text then streams whole), and,
+ * given `total`, for lengths that do not add up to it: decoding stops as soon as they pass it, so a
+ * damaged journal's "1*9007199254740991" costs nothing.
  */
-export function decodeChunkLengths(recorded: unknown): number[] | undefined {
-  if (Array.isArray(recorded)) return recorded.every((n) => Number.isSafeInteger(n) && n > 0) ? (recorded as number[]) : undefined;
-  if (typeof recorded !== 'string' || recorded === '') return undefined;
+export function decodeChunkLengths(recorded: unknown, total = Number.MAX_SAFE_INTEGER): number[] | undefined {
+  let entries: Array<[number, number]>;
+  if (Array.isArray(recorded)) entries = recorded.map((n): [number, number] => [n as number, 1]);
+  else if (typeof recorded === 'string' && recorded !== '') entries = recorded.split(',').map((entry) => entry.split('*').map(Number) as [number, number]);
+  else return undefined;
   const lengths: number[] = [];
-  for (const entry of recorded.split(',')) {
-    const [length, count = 1] = entry.split('*').map(Number);
+  let sum = 0;
+  for (const [length, count = 1] of entries) {
     if (!Number.isSafeInteger(length) || length <= 0 || !Number.isSafeInteger(count) || count <= 0) return undefined;
+    if (sum + length * count > total) return undefined;
+    sum += length * count;
     for (let i = 0; i < count; i++) lengths.push(length);
   }
-  return lengths;
+  return total === Number.MAX_SAFE_INTEGER || sum === total ? lengths : undefined;
 }

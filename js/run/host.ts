@@ -194,8 +194,8 @@ function shareStreamed(run: RunModels, content: readonly Part[], step: unknown):
 /** `text` cut as it was streamed (the `recorded` lengths of its deltas), or whole when they do not add up to it. */
 function inChunks(text: string, recorded: unknown): string[] {
   if (!text) return [];
-  const lengths = decodeChunkLengths(recorded);
-  if (!lengths || lengths.reduce((a, b) => a + b, 0) !== text.length) return [text];
+  const lengths = decodeChunkLengths(recorded, text.length);
+  if (!lengths) return [text];
   const pieces: string[] = [];
   let at = 0;
   for (const length of lengths) {

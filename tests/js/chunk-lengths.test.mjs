@@ -33,3 +33,13 @@ test('the recorder encodes as the lengths arrive, and reads back the same howeve
   assert.deepEqual(decodeChunkLengths(recorder.encoded()), lengths);
   assert.ok(recorder.encoded().length < 60_000, 'runs of equal lengths are written once');
 });
+
+test('lengths that pass the text they cut are refused at once, however large the count', () => {
+  assert.deepEqual(decodeChunkLengths('4*3,2', 14), [4, 4, 4, 2]);
+  assert.equal(decodeChunkLengths('4*3,2', 13), undefined, 'more than the text');
+  assert.equal(decodeChunkLengths('4*3,2', 15), undefined, 'less than the text');
+  assert.equal(decodeChunkLengths([4, 4], 9), undefined);
+  const started = performance.now();
+  assert.equal(decodeChunkLengths('1*9007199254740991', 1_000), undefined);
+  assert.ok(performance.now() - started < 1_000, 'a huge count is not expanded');
+});
