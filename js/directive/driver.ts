@@ -49,7 +49,7 @@ import {
   type ToolImpl,
 } from './directives.js';
 import { DeltaQueue, EventQueue } from './events.js';
-import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, type Role } from './messages.js';
+import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, textOf, type Role } from './messages.js';
 
 /** A tool available to the root conversation from the start (as if enabled with `L.tool`). */
 export interface RunTool<S = unknown> {
@@ -230,7 +230,6 @@ interface Conv {
 
 interface ReplyWire {
   message: { role: Role; content: string | Part[] };
-  text: string;
   index: number;
   value?: unknown;
 }
@@ -498,7 +497,8 @@ class DirectiveRun {
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
     const wire = (await this.command(conv, 'reply', fields)) as ReplyWire;
-    return new AssistantMessage({ ...wire.message, index: wire.index }, jsonSchema === undefined ? wire.text : wire.value);
+    const message = { ...wire.message, index: wire.index };
+    return new AssistantMessage(message, jsonSchema === undefined ? textOf(message.content) : wire.value);
   }
 
   /** L.infer: a reply on an isolated branch of `conv`, so nothing is appended here. */

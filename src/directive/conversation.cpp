@@ -9,8 +9,8 @@ std::shared_ptr<Conversation> Conversation::branch(std::uint64_t child_id, const
   path.push_back(segment);
   auto child = std::make_shared<Conversation>(child_id, std::move(path));
   if (!fresh) {
-    child->messages_ = messages_;
     child->model_messages_ = model_messages_;
+    child->tags_ = tags_;
   }
   child->models_ = models_;
   child->tools_ = tools_;
@@ -18,20 +18,25 @@ std::shared_ptr<Conversation> Conversation::branch(std::uint64_t child_id, const
 }
 
 std::size_t Conversation::append(json message, std::vector<Tag> tags) {
-  model_messages_.push_back(message);
-  messages_.push_back(StoredMessage{std::move(message), std::move(tags)});
-  return messages_.size() - 1;
+  tags_.push_back(std::move(tags));
+  try {
+    model_messages_.push_back(std::move(message));
+  } catch (...) {
+    tags_.pop_back();  // out of memory: the conversation stays as it was
+    throw;
+  }
+  return tags_.size() - 1;
 }
 
 json Conversation::messages(const MessageFilter& filter) const {
   json out = json::array();
-  const std::size_t end = std::min(filter.to, messages_.size());
+  const std::size_t end = std::min(filter.to, tags_.size());
   for (std::size_t i = filter.from; i < end; ++i) {
-    const StoredMessage& stored = messages_[i];
-    if (!filter.tag.empty() && std::none_of(stored.tags.begin(), stored.tags.end(), [&](const Tag& t) { return t.id == filter.tag; })) continue;
+    const std::vector<Tag>& applied = tags_[i];
+    if (!filter.tag.empty() && std::none_of(applied.begin(), applied.end(), [&](const Tag& t) { return t.id == filter.tag; })) continue;
     json tags = json::array();
-    for (const Tag& tag : stored.tags) tags.push_back(json{{"id", tag.id}, {"description", tag.description}});
-    json item = stored.message;
+    for (const Tag& tag : applied) tags.push_back(json{{"id", tag.id}, {"description", tag.description}});
+    json item = model_messages_[i];
     item["tags"] = std::move(tags);
     item["index"] = i;
     out.push_back(std::move(item));

@@ -21,11 +21,6 @@ struct Tag {
   std::string description;
 };
 
-struct StoredMessage {
-  json message;           // {role, content}
-  std::vector<Tag> tags;  // as applied at append time
-};
-
 // A model key pushed onto the stack; `handle` identifies this push so it can be popped later.
 struct ModelPush {
   std::uint64_t handle = 0;
@@ -49,12 +44,14 @@ class Conversation {
 
   std::uint64_t id() const { return id_; }
   const json& path() const { return path_; }
-  std::size_t size() const { return messages_.size(); }
+  std::size_t size() const { return tags_.size(); }
 
   // Returns the new message's position.
   std::size_t append(json message, std::vector<Tag> tags);
   json messages(const MessageFilter& filter) const;               // [{role, content, tags: [{id, description}]}]
   const json& model_messages() const { return model_messages_; }  // [{role, content}] as a model gets them
+  // The message at `index` (for LentMessage).
+  json& message_at(std::size_t index) { return model_messages_.at(index); }
 
   void push_model(ModelPush push) { models_.push_back(std::move(push)); }
   // Removes the push with `handle` (normally the top); returns its key, or nothing if not on the stack.
@@ -75,11 +72,28 @@ class Conversation {
  private:
   std::uint64_t id_;
   json path_;  // array of strings: ["root", "0", "judge"]
-  std::vector<StoredMessage> messages_;
-  json model_messages_ = json::array();  // the messages as a model gets them, kept beside messages_
+  // Each message once ({role, content}, as a model gets them), and the tags it was appended with.
+  json model_messages_ = json::array();
+  std::vector<std::vector<Tag>> tags_;
   std::vector<ModelPush> models_;
   std::shared_ptr<const pipeline::ToolBox> tools_ = std::make_shared<const pipeline::ToolBox>();
   std::shared_ptr<pipeline::CancelScope> scope_ = std::make_shared<pipeline::CancelScope>();
+};
+
+// Lends a conversation's message to `place` (a member of a message being sent) for this object's
+// lifetime: moved there, not copied, and moved back at the end. `place` must stay where it is.
+class LentMessage {
+ public:
+  LentMessage(Conversation& conversation, std::size_t index, json& place) : stored_(conversation.message_at(index)), place_(place) {
+    place_ = std::move(stored_);
+  }
+  ~LentMessage() { stored_ = std::move(place_); }
+  LentMessage(const LentMessage&) = delete;
+  LentMessage& operator=(const LentMessage&) = delete;
+
+ private:
+  json& stored_;
+  json& place_;
 };
 
 }  // namespace lmthing::directive

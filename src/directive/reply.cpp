@@ -1,7 +1,6 @@
 #include "directive/reply.hpp"
 
 #include "agent/agent_loop.hpp"
-#include "agent/content.hpp"
 #include "directive/session.hpp"
 #include "prompt/role.hpp"
 
@@ -54,11 +53,19 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
   const json& messages = conversation->model_messages();
   std::size_t index = messages.size();
   while (index > 0 && messages[index - 1].value("role", "") != "assistant") --index;
-  json message = index > 0 ? messages[index - 1] : json{{"role", "assistant"}, {"content", json::array()}};
-  json text = agent::text_of(message["content"]);
-  json result{{"message", std::move(message)}, {"text", std::move(text)}, {"index", index > 0 ? index - 1 : 0}};
+  // No copy of the message (send_reply lends it) and no `text` (the host joins its text parts).
+  json result{{"index", index > 0 ? index - 1 : 0}};
+  if (index == 0) result["message"] = json{{"role", "assistant"}, {"content", json::array()}};
   if (outcome.value) result["value"] = *outcome.value;
   co_return result;
+}
+
+void send_reply(Loop& loop, Conversation& conversation, json& reply) {
+  json* value = reply.value("ok", false) ? &reply["value"] : nullptr;
+  if (!value || value->contains("message")) return loop.emit(std::move(reply));
+  (*value)["message"] = nullptr;  // the member first: `value` gets no more, so the place stays valid
+  LentMessage lent(conversation, (*value)["index"].get<std::size_t>(), (*value)["message"]);
+  loop.emit_borrowing(reply);
 }
 
 }  // namespace lmthing::directive

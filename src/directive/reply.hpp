@@ -14,7 +14,12 @@ namespace lmthing::directive {
 class Session;
 
 // `command` is the conversation.reply command ({requestId, schema, maxSteps, maxRetries, params}).
-// The reply value: {message: {role, content}, text, index, value?}.
+// The reply value is {index, value?} naming the conversation's last assistant message, which
+// send_reply lends it as `message`; {index: 0, message} when the conversation has none.
 Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation> conversation, json command);
+
+// Sends a conversation.reply's reply (see reply_when_done) with the message it names lent from
+// `conversation` rather than copied: a long answer is not held twice to be returned.
+void send_reply(Loop& loop, Conversation& conversation, json& reply);
 
 }  // namespace lmthing::directive

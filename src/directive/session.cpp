@@ -97,8 +97,11 @@ void Session::cancel_branch(std::uint64_t id, const WireError& error) {
 std::size_t Session::append(Conversation& conversation, json message, std::vector<Tag> tags) {
   json tag_list = json::array();
   for (const Tag& tag : tags) tag_list.push_back(json{{"id", tag.id}, {"description", tag.description}});
-  const std::size_t index = conversation.append(message, std::move(tags));
-  emit(conversation, json{{"type", "message-appended"}, {"index", index}, {"message", std::move(message)}, {"tags", std::move(tag_list)}});
+  const std::size_t index = conversation.append(std::move(message), std::move(tags));
+  // The event lends the conversation's own message, so a long answer is not copied to announce it.
+  json fields{{"index", index}, {"message", nullptr}, {"tags", std::move(tag_list)}};
+  LentMessage lent(conversation, index, fields["message"]);
+  observe::emit_observed_borrowing(loop_, setup_.tree.get(), run_, "message-appended", fields, conversation.path());
   return index;
 }
 
@@ -251,7 +254,8 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
     }
   }
   model_ref(conversation->current_model(), where);  // an unbound key fails now, with the bound ones listed
-  loop_.spawn(reply_when_done(loop_, command_id, reply(shared_from_this(), std::move(conversation), message)));
+  ReplySender send = [loop = &loop_, conversation](json& done) { send_reply(*loop, *conversation, done); };
+  loop_.spawn(reply_when_done(loop_, command_id, reply(shared_from_this(), conversation, message), {}, std::move(send)));
 }
 
 // L.call: one of the conversation's tools, called by the agent itself (not the model), through the

@@ -234,6 +234,8 @@ void send_outbound(const json& message, bool blobs, const OutboundSender& send) 
 
 void send_outbound(json&& message, bool blobs, const OutboundSender& send) { send_framed(message, blobs, Use::consume, {}, {}, false, send); }
 
+void send_outbound_borrowing(json& message, bool blobs, const OutboundSender& send) { send_framed(message, blobs, Use::borrow, {}, {}, false, send); }
+
 void send_run_event(std::uint64_t run, json&& event, bool blobs, const OutboundSender& send) {
   send_framed(event, blobs, Use::consume, run_event_opening(run), "}", false, send);
 }

@@ -76,6 +76,9 @@ void send_outbound(const json& message, bool blobs, const OutboundSender& send);
 // The same for a message the caller gives up: its long strings are moved out, not copied, and a
 // string that repeats another's bytes is freed as soon as it is found.
 void send_outbound(json&& message, bool blobs, const OutboundSender& send);
+// The same without copying `message`: its long strings are moved out for the call and put back,
+// so `message` is left as it was.
+void send_outbound_borrowing(json& message, bool blobs, const OutboundSender& send);
 // The same for {"type":"run.event","run":<run>,"event":<event>}. The wrapper is written as text
 // around the event's JSON: building it as a JSON value cost more than the rest of a small event.
 void send_run_event(std::uint64_t run, json&& event, bool blobs, const OutboundSender& send);

@@ -156,6 +156,8 @@ class Loop {
   double now_ms() const { return now_ms_; }
   void emit(const json& event) { protocol::send_outbound(event, host_.accepts_blobs(), emitter()); }
   void emit(json&& event) { protocol::send_outbound(std::move(event), host_.accepts_blobs(), emitter()); }
+  // Emits `event` without copying it; it is left as it was (protocol::send_outbound_borrowing).
+  void emit_borrowing(json& event) { protocol::send_outbound_borrowing(event, host_.accepts_blobs(), emitter()); }
   // Emits {"type":"run.event","run":run,"event":event}.
   void emit_run_event(RunId run, json&& event) { protocol::send_run_event(run, std::move(event), host_.accepts_blobs(), emitter()); }
   // Emits a run event made of `fields` and `more_members` without copying `fields`

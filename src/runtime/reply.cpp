@@ -4,7 +4,7 @@ namespace lmthing {
 
 using protocol::WireError;
 
-Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::function<void()> after) {
+Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::function<void()> after, ReplySender send) {
   json reply;
   try {
     json value = co_await std::move(body);
@@ -17,7 +17,10 @@ Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::fu
     reply = protocol::reply_error(command_id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
   }
   if (after) after();
-  loop.emit(std::move(reply));
+  if (send)
+    send(reply);
+  else
+    loop.emit(std::move(reply));
 }
 
 }  // namespace lmthing

@@ -10,7 +10,10 @@
 
 namespace lmthing {
 
+// Sends a finished reply in place of loop.emit (e.g. to lend it a large part the task did not copy).
+using ReplySender = std::function<void(json& reply)>;
+
 // Awaits `body`, then emits the reply to `command_id`; `after` runs first (e.g. to forget the run).
-Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::function<void()> after = {});
+Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::function<void()> after = {}, ReplySender send = {});
 
 }  // namespace lmthing

@@ -254,6 +254,61 @@ test('a tool is called by the model inside reply; an agent tool runs isolated', 
   assert.deepEqual(events.filter((e) => e.type === 'tool-call').map((e) => [e.toolName, e.args]), [['weather', { city: 'Paris' }], ['summarize', { topic: 'rain' }]]);
 });
 
+test("a reply's text is its last assistant message's text parts joined, other parts left out", async () => {
+  const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+  const answers = [
+    [{ type: 'reasoning', text: 'pondering' }, text('Hello, '), text('world.')],
+    [text('Checking the weather.'), { type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 'Oslo' } }],
+  ];
+  const model = { provider: 'test', modelId: 'parts', async generate() { return { content: answers.shift(), finishReason: 'stop', usage }; } };
+  const result = await run(function* () {
+    yield* L.tool('weather', 'Weather for a city', z.object({ city: z.string() }), () => ({ celsius: 3 }));
+    yield* L.user`Hi`;
+    const parts = yield* L.reply;
+    yield* L.user`Weather in Oslo?`;
+    const cutShort = yield* L.reply; // maxSteps 1: the reply ends on the tool call
+    return { parts, cutShort };
+  }, { models: { default: model }, maxSteps: 1 });
+  assert.equal(result.parts.value, 'Hello, world.');
+  assert.equal(result.parts.text, 'Hello, world.');
+  assert.equal(`${result.parts}`, 'Hello, world.');
+  assert.deepEqual(result.parts.content.map((p) => p.type), ['reasoning', 'text', 'text']);
+  assert.equal(result.cutShort.value, 'Checking the weather.');
+  assert.deepEqual(result.cutShort.content.map((p) => p.type), ['text', 'tool-call']);
+});
+
+test('long answers (blobs): replies, events, later model calls and branches all get the whole text', async () => {
+  const long = (tag, n) => `${tag} ` + 'é lorem ipsum dolor sit amet '.repeat(n);
+  const first = long('first', 3000); // ≈ 90 KB: past the 16 KiB at which strings cross as blobs
+  const essay = long('essay', 2000);
+  const model = says(first, JSON.stringify({ essay }));
+  const events = [];
+  const result = await run(function* () {
+    yield* L.user`${long('question', 1000)}`;
+    const a = yield* L.reply;
+    yield* L.user`Now as JSON.`;
+    const b = yield* L.reply(z.object({ essay: z.string() }));
+    const branched = yield* L.branch(function* () {
+      return (yield* L.messages).map((m) => m.text.length);
+    });
+    return { a, b, branched, texts: (yield* L.messages).map(String) };
+  }, { models: { default: model }, onEvent: (e) => events.push(e) });
+
+  assert.equal(result.a.value, first);
+  assert.equal(result.a.text, first);
+  assert.equal(result.a.index, 1);
+  assert.equal(result.b.value.essay, essay);
+  assert.equal(result.b.text, JSON.stringify({ essay }));
+  assert.equal(result.b.index, 3);
+  const expected = [long('question', 1000), first, 'Now as JSON.', JSON.stringify({ essay })];
+  assert.deepEqual(result.texts, expected);
+  assert.deepEqual(result.branched, expected.map((t) => t.length));
+  // The second model call got the first answer whole.
+  assert.equal(contentText(model.calls[1].messages[1].content), first);
+  const appended = events.filter((e) => e.type === 'message-appended' && e.path.length === 1);
+  assert.deepEqual(appended.map((e) => [e.index, contentText(e.message.content)]), expected.map((t, i) => [i, t]));
+});
+
 test('catch returns {value} or {error}; model errors are thrown into the generator', async () => {
   const failing = { provider: 'test', modelId: 'failing', generate: async () => { throw new RateLimitError('slow down', 5); } };
   const result = await run(function* () {

@@ -2,6 +2,7 @@
 // command the way the JS driver does, with ops answered by hand.
 #include <catch2/catch.hpp>
 
+#include "agent/content.hpp"
 #include "scripted_host.hpp"
 
 using namespace lmthing;
@@ -141,10 +142,53 @@ TEST_CASE("a reply sends the conversation to the top model and appends the answe
   auto reply = rig.reply_to(rig.next_id - 1);
   REQUIRE(reply.has_value());
   CHECK((*reply)["ok"] == true);
-  CHECK((*reply)["value"]["text"] == "Hello.");
+  CHECK(agent::text_of((*reply)["value"]["message"]["content"]) == "Hello.");
+  CHECK_FALSE((*reply)["value"].contains("text"));
   CHECK((*reply)["value"]["index"] == 2);
   CHECK((*reply)["value"]["message"]["role"] == "assistant");
   CHECK(texts(rig.messages(0)).size() == 3);
+}
+
+TEST_CASE("message-appended lends the conversation its message: the event has it and the conversation keeps it", "[directive]") {
+  Rig rig;
+  rig.start();
+  const std::string question(40000, 'q');
+  const std::string answer = std::string(70000, 'a') + " \u00e9 end";
+  rig.ok("append", 0, {{"message", user(question)}, {"tags", json::array({{{"id", "t1"}, {"description", "the question"}}})}});
+  json reply = rig.reply(0, {text_response(answer)});
+  REQUIRE(reply["ok"] == true);
+  CHECK(reply["value"]["message"]["content"][0]["text"] == answer);
+
+  std::vector<json> appended;
+  for (const auto& e : rig.run_events())
+    if (e["type"] == "message-appended") appended.push_back(e);
+  REQUIRE(appended.size() == 2);
+  CHECK(appended[0]["index"] == 0);
+  CHECK(appended[0]["message"] == user(question));
+  CHECK(appended[0]["tags"] == json::array({{{"id", "t1"}, {"description", "the question"}}}));
+  CHECK(appended[0]["path"] == json::array({"root"}));
+  CHECK(appended[1]["index"] == 1);
+  CHECK(agent::text_of(appended[1]["message"]["content"]) == answer);
+
+  // After lending, the conversation still holds both messages, tags and all, and a branch copies them.
+  json messages = rig.messages(0);
+  REQUIRE(messages.size() == 2);
+  CHECK(messages[0]["content"] == question);
+  CHECK(messages[0]["tags"][0]["id"] == "t1");
+  CHECK(agent::text_of(messages[1]["content"]) == answer);
+  const auto child = rig.ok("branch", 0, {{"name", "copy"}})["conversation"].get<std::uint64_t>();
+  json copied = rig.messages(child);
+  REQUIRE(copied.size() == 2);
+  CHECK(agent::text_of(copied[1]["content"]) == answer);
+  CHECK(rig.messages(0, {{"tag", "t1"}}).size() == 1);
+  // The next model call gets the conversation as it was.
+  rig.ok("append", 0, {{"message", user("more")}});
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}});
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  REQUIRE(ops[0]["messages"].size() == 3);
+  CHECK(ops[0]["messages"][0] == user(question));
+  CHECK(agent::text_of(ops[0]["messages"][1]["content"]) == answer);
 }
 
 TEST_CASE("the model stack: push, pop by handle, and unbound keys listing the bound ones", "[directive]") {
@@ -221,7 +265,8 @@ TEST_CASE("parallel branches reply concurrently", "[directive]") {
   REQUIRE(ops.size() == 3);  // all three model calls are in flight at once
   // Answered in reverse order; each reply gets its own answer.
   for (int i = 2; i >= 0; --i) rig.complete(ops[static_cast<std::size_t>(i)], text_response("answer " + std::to_string(i)));
-  for (int i = 0; i < 3; ++i) CHECK(rig.reply_to(ids[static_cast<std::size_t>(i)]).value()["value"]["text"] == "answer " + std::to_string(i));
+  for (int i = 0; i < 3; ++i)
+    CHECK(agent::text_of(rig.reply_to(ids[static_cast<std::size_t>(i)]).value()["value"]["message"]["content"]) == "answer " + std::to_string(i));
 }
 
 TEST_CASE("tool calls made by the model run inside the reply", "[directive]") {
@@ -248,7 +293,7 @@ TEST_CASE("tool calls made by the model run inside the reply", "[directive]") {
   CHECK(ops[0]["messages"][2]["role"] == "tool");
   CHECK(ops[0]["messages"][2]["content"][0]["result"] == json{{"celsius", 21}});
   rig.complete(ops[0], text_response("21 C"));
-  CHECK(rig.reply_to(id).value()["value"]["text"] == "21 C");
+  CHECK(agent::text_of(rig.reply_to(id).value()["value"]["message"]["content"]) == "21 C");
   CHECK(rig.messages(0).size() == 4);
 
   // A call with bad arguments goes back to the model, not to the tool.
@@ -403,7 +448,7 @@ TEST_CASE("a reply retries a rate-limited model call after Retry-After", "[direc
   rig.complete(ops[0], text_response("hello"));
   auto reply = rig.reply_to(id);
   REQUIRE(reply.has_value());
-  REQUIRE((*reply)["value"]["text"] == "hello");
+  REQUIRE(agent::text_of((*reply)["value"]["message"]["content"]) == "hello");
 }
 
 // ------------------------------------------------------------------- branch groups (L.branch options)

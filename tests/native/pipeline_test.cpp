@@ -3,6 +3,7 @@
 // through the same chains (same ops for the same policies), with every policy available to both.
 #include <catch2/catch.hpp>
 
+#include "agent/content.hpp"
 #include "pipeline/registry.hpp"
 #include "prompt_script.hpp"
 
@@ -176,7 +177,7 @@ TEST_CASE("a prompt step and a directive reply make the same ops for the same po
     }
   }));
   REQUIRE((*directive.reply(4))["ok"] == true);
-  REQUIRE((*directive.reply(4))["value"]["text"] == "found");
+  REQUIRE(agent::text_of((*directive.reply(4))["value"]["message"]["content"]) == "found");
 
   const std::vector<std::string> expected{
       "model.generate m", "timer.sleep 2000", "model.generate m", "callback.invoke tool:lookup", "timer.sleep 100", "callback.invoke tool:lookup",

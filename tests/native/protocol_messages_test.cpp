@@ -199,6 +199,19 @@ TEST_CASE("outbound in parts: the blobs are the message's own strings, not copie
   CHECK(seen.empty());
   CHECK(json_part == R"({"short":"s"})");
   CHECK(joined_parts(json_part, {}) == json_part);
+
+  // A whole message borrowed: the same parts as when it is given up, and it keeps its own buffers.
+  json reply{{"type", "reply"}, {"id", 3}, {"ok", true}, {"value", {{"index", 1}, {"message", {{"role", "assistant"}, {"content", first}}}}}};
+  const char* content_buffer = reply["value"]["message"]["content"].get_ref<const std::string&>().data();
+  send_outbound_borrowing(reply, true, sender);
+  REQUIRE(seen.size() == 1);
+  CHECK(where[0] == content_buffer);
+  CHECK(joined_parts(json_part, std::vector<std::string_view>(seen.begin(), seen.end())) == render_outbound(reply, true));
+  CHECK(reply["value"]["message"]["content"].get_ref<const std::string&>().data() == content_buffer);
+  CHECK(reply["value"]["message"]["content"] == first);
+  send_outbound_borrowing(reply, false, sender);  // a host without blobs gets the plain JSON
+  CHECK(seen.empty());
+  CHECK(json_part == reply.dump());
 }
 
 TEST_CASE("outbound: bytes the host sent are named by the host's blob id", "[protocol][blobs]") {
