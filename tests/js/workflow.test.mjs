@@ -195,6 +195,30 @@ test('an analyzer failure routes to reportError, which ends the workflow', async
   assert.match(value.output.why, /parser crashed/);
 });
 
+test("a workflow's tool calls reach guards that read state (g.state)", async () => {
+  let used = 0;
+  const { value } = await whileLive(
+    (ctx) => {
+      ctx.defState('quota', { left: 1 });
+      ctx.defGuard('hasQuota', (g) => g.state.quota.left > 0, { onFail: 'throw' });
+      ctx.defTool('use', 'Uses quota', objectSchema, () => {
+        used++;
+        ctx.setState('quota', { left: ctx.getState('quota').left - 1 });
+        return 'used';
+      }, { guards: ['hasQuota'] });
+      ctx.defWorkflow('twice', [
+        { id: 'first', action: (wctx) => wctx.runTool('use', {}) },
+        { id: 'second', action: (wctx) => wctx.runTool('use', {}), onError: 'refused' },
+        { id: 'refused', action: (wctx) => `refused: ${wctx.error.kind}` },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('twice'),
+  );
+  assert.equal(used, 1);
+  assert.deepEqual(value.steps.map((s) => `${s.id}:${s.status}`), ['first:success', 'second:error', 'refused:success']);
+  assert.equal(value.output, 'refused: guard');
+});
+
 test('runTool goes through the tool pipeline: a guard refusal fails the step, which routes to onError', async () => {
   const { value } = await whileLive(
     (ctx) => {
