@@ -659,6 +659,7 @@ class DirectiveRun {
       throw error;
     } finally {
       this.conversations.delete(conversation);
+      this.runModels.conversations?.delete(conversation); // the host's copy of its messages (run/host.ts)
     }
   }
 

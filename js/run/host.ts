@@ -27,6 +27,8 @@ export interface RunModels {
    * the host does not have (`conversation: {base, append}`), and the host adds the assistant turn itself.
    */
   conversation: Message[];
+  /** A directive run's conversations as the engine synced them, by conversation id (`conversation: {id, base, append}`). */
+  conversations?: Map<number, Message[]>;
   /** The run that started this one (a sub-agent's parent): its models are reachable too (cascades). */
   readonly parent?: RunModels;
 }
@@ -80,7 +82,7 @@ export class EngineHost {
       for (const piece of inChunks(reasoning, value?.chunks?.reasoning)) run.onReasoning?.(piece, op.step);
       for (const piece of inChunks(text, value?.chunks?.text)) run.onText(piece, op.step);
     }
-    if (op.conversation) run.conversation.push({ role: 'assistant', content });
+    if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content });
   }
 
   /**
@@ -122,7 +124,7 @@ export class EngineHost {
     const content = (op.content as Part[] | undefined) ?? [];
     if (op.conversation) requestMessages(op, run);
     for (const part of content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
-    if (op.conversation) run.conversation.push({ role: 'assistant', content });
+    if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content });
     return Promise.resolve(null);
   }
 
@@ -172,7 +174,7 @@ export class EngineHost {
     } else if (!quiet) {
       shareStreamed(run, response.content, op.step);
     }
-    if (op.conversation) run.conversation.push({ role: 'assistant', content: response.content });
+    if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
     const chunks =
       textChunks.size > 1 || reasoningChunks.size > 1
@@ -236,11 +238,22 @@ function requestMessages(op: OpRequest, run: RunModels): Message[] {
   const system: Message[] = typeof op.system === 'string' ? [{ role: 'system', content: op.system }] : [];
   const sync = op.conversation as { base: number; append: Message[] } | undefined;
   if (!sync) return [...system, ...((op.messages as Message[]) ?? [])];
-  if (run.conversation.length < sync.base)
-    throw new Error(`model.generate: conversation out of sync (the host has ${run.conversation.length} messages, the engine assumed ${sync.base})`);
-  run.conversation.length = sync.base; // a retried call re-sends the same tail
-  run.conversation.push(...sync.append);
-  return [...system, ...run.conversation];
+  const conversation = syncedConversation(op, run);
+  if (conversation.length < sync.base)
+    throw new Error(`model.generate: conversation out of sync (the host has ${conversation.length} messages, the engine assumed ${sync.base})`);
+  conversation.length = sync.base; // a retried call re-sends the same tail
+  conversation.push(...sync.append);
+  return [...system, ...conversation];
+}
+
+/** The host's copy of the conversation an op syncs: the run's, or, with an `id`, that directive conversation's. */
+function syncedConversation(op: OpRequest, run: RunModels): Message[] {
+  const id = (op.conversation as { id?: unknown }).id;
+  if (typeof id !== 'number') return run.conversation;
+  run.conversations ??= new Map();
+  let conversation = run.conversations.get(id);
+  if (!conversation) run.conversations.set(id, (conversation = []));
+  return conversation;
 }
 
 /** Levels the op.done message adds around a tool call's `args` (message, value, content, part). */

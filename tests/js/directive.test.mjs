@@ -309,6 +309,49 @@ test('long answers (blobs): replies, events, later model calls and branches all 
   assert.deepEqual(appended.map((e) => [e.index, contentText(e.message.content)]), expected.map((t, i) => [i, t]));
 });
 
+test('a long conversation with branches: every model call gets exactly its conversation (synced, not resent)', async () => {
+  const requests = [];
+  const model = {
+    provider: 'test',
+    modelId: 'echo',
+    async generate(req) {
+      requests.push(req.messages.map((m) => `${m.role}:${contentText(m.content)}`));
+      return { content: [{ type: 'text', text: `a${requests.length}` }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+    },
+  };
+  const expected = [];
+  await run(function* () {
+    const mine = [];
+    for (let turn = 1; turn <= 12; turn++) {
+      yield* L.user`q${turn}`;
+      mine.push(`user:q${turn}`);
+      expected.push([...mine]);
+      const reply = yield* L.reply;
+      mine.push(`assistant:${reply.text}`);
+      if (turn % 4 === 0) {
+        const at = [...mine];
+        // Two branches at once, their calls interleaved: each has its own host copy.
+        const branch = (name) =>
+          function* () {
+            const theirs = [...at];
+            for (const k of [1, 2]) {
+              yield* L.user`${name}${turn}.${k}`;
+              theirs.push(`user:${name}${turn}.${k}`);
+              expected.push([...theirs]);
+              theirs.push(`assistant:${(yield* L.reply).text}`);
+            }
+          };
+        yield* L.branch([branch('x'), branch('y')]);
+      }
+    }
+  }, { models: { default: model } });
+  assert.equal(requests.length, 12 + 3 * 2 * 2);
+  // In call order for the root; the branches' calls interleave, so compare as sets of lists.
+  const sorted = (lists) => lists.map((l) => l.join('|')).sort();
+  assert.deepEqual(sorted(requests), sorted(expected));
+  assert.ok(requests.some((r, i) => i > 0 && r.at(-1).startsWith('user:y') && requests[i - 1].at(-1).startsWith('user:x')), 'the branches ran interleaved');
+});
+
 test('catch returns {value} or {error}; model errors are thrown into the generator', async () => {
   const failing = { provider: 'test', modelId: 'failing', generate: async () => { throw new RateLimitError('slow down', 5); } };
   const result = await run(function* () {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/content.hpp"
+#include "prompt_script.hpp"
 #include "scripted_host.hpp"
 
 using namespace lmthing;
@@ -78,14 +79,23 @@ struct Rig {
     deliver(json{{"type", "run.start"}, {"id", kRun}, {"spec", {{"kind", "conversation"}, {"models", models}}}});
   }
 
-  // Ops started since the last call.
+  // The host's copy of each conversation, by id: a model call sends only what the host lacks.
+  std::map<std::uint64_t, HostConversation> copies;
+
+  // Ops started since the last call; a model call with the full `messages` its model would get.
   std::vector<json> new_ops() {
-    std::vector<json> out(host.started.begin() + static_cast<long>(ops_seen), host.started.end());
-    ops_seen = host.started.size();
+    std::vector<json> out;
+    for (; ops_seen < host.started.size(); ++ops_seen) {
+      const json& op = host.started[ops_seen];
+      out.push_back(op.contains("conversation") ? copies[op["conversation"]["id"].get<std::uint64_t>()].request(op) : op);
+    }
     return out;
   }
 
-  void complete(const json& op, json value) { deliver(json{{"type", "op.done"}, {"id", op["id"]}, {"ok", true}, {"value", std::move(value)}}); }
+  void complete(const json& op, json value) {
+    if (op.contains("conversation")) copies[op["conversation"]["id"].get<std::uint64_t>()].answered(op, value);
+    deliver(json{{"type", "op.done"}, {"id", op["id"]}, {"ok", true}, {"value", std::move(value)}});
+  }
 
   // Starts a reply on `conv`, answers its model calls from `responses` and returns the reply event.
   json reply(std::uint64_t conv, std::vector<json> responses, json fields = json::object()) {
@@ -189,6 +199,36 @@ TEST_CASE("message-appended lends the conversation its message: the event has it
   REQUIRE(ops[0]["messages"].size() == 3);
   CHECK(ops[0]["messages"][0] == user(question));
   CHECK(agent::text_of(ops[0]["messages"][1]["content"]) == answer);
+}
+
+TEST_CASE("a conversation's model calls send only what the host does not hold yet", "[directive]") {
+  Rig rig;
+  rig.start();
+  rig.ok("append", 0, {{"message", user("one")}});
+  rig.reply(0, {text_response("first")});
+  rig.ok("append", 0, {{"message", user("two")}});
+  rig.reply(0, {text_response("second")});
+  const json first = rig.host.started[0];
+  const json second = rig.host.started[1];
+  CHECK_FALSE(second.contains("messages"));
+  CHECK(first["conversation"] == json{{"id", 0}, {"base", 0}, {"append", json::array({user("one")})}});
+  // The host appended the model's turn itself: the next call sends the user's message only.
+  CHECK(second["conversation"] == json{{"id", 0}, {"base", 2}, {"append", json::array({user("two")})}});
+
+  // A branch starts from a copy the host does not hold: its first call sends everything, under its id.
+  const auto child = rig.ok("branch", 0, {{"name", "b"}})["conversation"].get<std::uint64_t>();
+  rig.ok("append", child, {{"message", user("three")}});
+  rig.reply(child, {text_response("third")});
+  const json branched = rig.host.started[2];
+  CHECK(branched["conversation"]["id"] == child);
+  CHECK(branched["conversation"]["base"] == 0);
+  CHECK(texts(branched["conversation"]["append"]).size() == 5);
+  // The host's copies, rebuilt from the syncs and its own appends, are the conversations the engine holds.
+  for (const std::uint64_t id : {std::uint64_t{0}, child}) {
+    json held = rig.messages(id);
+    for (auto& m : held) m.erase("tags"), m.erase("index");
+    CHECK(rig.copies[id].messages == held);
+  }
 }
 
 TEST_CASE("the model stack: push, pop by handle, and unbound keys listing the bound ones", "[directive]") {

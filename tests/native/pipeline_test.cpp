@@ -208,8 +208,9 @@ TEST_CASE("directive runs get every policy: an approval from a branch, a budget 
         hh.post(Harness::done_ok(id, "deny"));
       } else if (op["op"] == "model.generate") {
         // Each call uses 20 output tokens: the branch's two calls use up the tree's output budget of 40.
-        const json content =
-            op["messages"].back()["role"] == "tool" ? json::array({text_part("done")}) : json::array({call_part("c", "write", {{"path", "a"}})});
+        const json content = (op.contains("messages") ? op["messages"] : op["conversation"]["append"]).back()["role"] == "tool"
+                                 ? json::array({text_part("done")})
+                                 : json::array({call_part("c", "write", {{"path", "a"}})});
         json r{{"content", content}, {"finishReason", "stop"}, {"usage", {{"inputTokens", 10}, {"outputTokens", 20}}}};
         hh.post(Harness::done_ok(id, r));
       }
