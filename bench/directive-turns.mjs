@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { check, printTable, round } from './lib.mjs';
+import { aiSdkMock, check, printTable, round } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BLOCK = 100;
@@ -44,16 +44,13 @@ async function lmthing(turns) {
 }
 
 async function ai(turns) {
-  const { generateText } = await import('ai');
-  const aiTest = await import('ai/test');
-  const MockLanguageModel = aiTest.MockLanguageModelV4 ?? aiTest.MockLanguageModelV3;
-  const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } };
+  const { generateText, MockLanguageModel, answer: aiAnswer } = await aiSdkMock();
   let calls = 0;
   const model = new MockLanguageModel({
     doGenerate: async (options) => {
       calls++;
       check(options.prompt.length === 2 * calls - 1, `ai: call ${calls} got ${options.prompt.length} messages`);
-      return { content: [{ type: 'text', text: answer(calls) }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] };
+      return aiAnswer(answer(calls));
     },
   });
   const messages = [];

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { check, median, printTable, round, sleep } from './lib.mjs';
+import { aiSdkMock, check, median, printTable, round, sleep } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DELAY_MS = 20;
@@ -65,17 +65,14 @@ async function lmthingContender({ branches, replies }) {
 // ------------------------------------------------------------------------------------ AI SDK
 
 async function aiContender({ branches, replies }) {
-  const { generateText } = await import('ai');
-  const aiTest = await import('ai/test');
-  const MockLanguageModel = aiTest.MockLanguageModelV4 ?? aiTest.MockLanguageModelV3;
-  const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } };
+  const { generateText, MockLanguageModel, answer } = await aiSdkMock();
   let calls = 0;
   const model = new MockLanguageModel({
     doGenerate: async (options) => {
       await sleep(DELAY_MS, options?.abortSignal);
       calls++;
       const last = options.prompt.at(-1).content.map((p) => p.text).join('');
-      return { content: [{ type: 'text', text: `answer to ${last}` }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] };
+      return answer(`answer to ${last}`);
     },
   });
   const worker = async (i) => {

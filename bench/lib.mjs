@@ -48,3 +48,15 @@ export function printTable(rows, left = [0]) {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
+
+/**
+ * The AI SDK's `generateText` and its mock model class (`MockLanguageModelV4`, or V3 in older
+ * releases), with `answer(text)`: a `doGenerate` result of one text part, 1 token in and out.
+ */
+export async function aiSdkMock() {
+  const { generateText } = await import('ai');
+  const aiTest = await import('ai/test');
+  const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } };
+  const answer = (text) => ({ content: [{ type: 'text', text }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] });
+  return { generateText, MockLanguageModel: aiTest.MockLanguageModelV4 ?? aiTest.MockLanguageModelV3, answer };
+}
