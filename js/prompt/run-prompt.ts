@@ -581,10 +581,6 @@ function nextRunNumber(engine: Engine): number {
   return n;
 }
 
-/**
- * Events for observers only (docs/observability.md): on `onEvent`, `prompt.events` and defEvent
- * handlers, not in the AI-SDK-shaped `fullStream` (whose `error` part means the run failed).
- */
 /** A prompt run's reply (docs/prompt-runs.md, "Result"). */
 interface PromptReply {
   finishReason: FinishReason;
@@ -599,6 +595,10 @@ function runText(reply: PromptReply): string {
   return reply.steps[reply.steps.length - 1]?.text ?? '';
 }
 
+/**
+ * Events for observers only (docs/observability.md): on `onEvent`, `prompt.events` and defEvent
+ * handlers, not in the AI-SDK-shaped `fullStream` (whose `error` part means the run failed).
+ */
 const OBSERVABILITY_ONLY = new Set<string>(['run-start', 'run-finish', 'model-call', 'error', 'token-threshold', 'span-start', 'span-end', 'metric']);
 
 const referenceKinds: ReferenceKinds = {

@@ -146,25 +146,24 @@ export class EngineHost {
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
     let streamed = quiet;
     // The deltas' lengths, for a durable run's journal only: a replay streams the same chunks.
-    const journaled = this.engine.journaled;
-    const textChunks = new ChunkLengthRecorder();
-    const reasoningChunks = new ChunkLengthRecorder();
+    const textChunks = this.engine.journaled ? new ChunkLengthRecorder() : undefined;
+    const reasoningChunks = textChunks && new ChunkLengthRecorder();
     const response = await model.generate(request, {
       signal,
       onDelta: (delta) => {
         if (quiet) return;
         if (delta.type === 'reasoning-delta' && delta.text) {
-          if (journaled) reasoningChunks.add(delta.text.length);
+          reasoningChunks?.add(delta.text.length);
           run.onReasoning?.(delta.text, op.step);
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
         streamed = true;
-        if (journaled) textChunks.add(delta.text.length);
+        textChunks?.add(delta.text.length);
         run.onText(delta.text, op.step);
       },
     }).catch((err: unknown) => {
       // A call that fails mid-stream: the chunks of its partial text go with the error (see replayGenerate).
-      if (err instanceof ProviderError && textChunks.size > 1)
+      if (err instanceof ProviderError && textChunks && textChunks.size > 1)
         Object.defineProperty(err, 'partialChunks', { value: textChunks.encoded(), configurable: true });
       throw err;
     });
@@ -177,7 +176,7 @@ export class EngineHost {
     if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
     const chunks =
-      textChunks.size > 1 || reasoningChunks.size > 1
+      textChunks && reasoningChunks && (textChunks.size > 1 || reasoningChunks.size > 1)
         ? { chunks: { text: textChunks.encoded(), reasoning: reasoningChunks.encoded() } }
         : {};
     return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks };

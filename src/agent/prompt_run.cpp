@@ -1,6 +1,7 @@
 #include "agent/prompt_run.hpp"
 
 #include "agent/agent_loop.hpp"
+#include "agent/host_copy.hpp"
 #include "flow/run_models.hpp"
 #include "flow/run_tools.hpp"
 #include "observe/run_observation.hpp"
@@ -16,9 +17,7 @@ using protocol::WireError;
 
 namespace {
 
-// The conversation of a prompt run, synced incrementally with the host: each model call sends only
-// what the host does not have (`conversation: {base, append}`) and the host adds the assistant turn
-// itself; sending the whole history every step would make a run quadratic in its length.
+// The conversation of a prompt run, synced incrementally with the host (agent/host_copy.hpp).
 class PromptTranscript : public Transcript {
  public:
   explicit PromptTranscript(json messages) : conversation_(std::move(messages)) {}
@@ -26,23 +25,14 @@ class PromptTranscript : public Transcript {
   // The conversation, given up when the run has ended (its result carries it).
   json take_messages() { return std::exchange(conversation_, json::array()); }
   void append(json message) override { conversation_.push_back(std::move(message)); }
-  void fill(json& payload, const std::optional<json>& replacement) override {
-    synced_ = !replacement;
-    if (replacement) {
-      payload["messages"] = *replacement;  // a hook's messages, for this step only
-      return;
-    }
-    json append = json::array();
-    for (std::size_t i = host_has_; i < conversation_.size(); ++i) append.push_back(conversation_[i]);
-    payload["conversation"] = {{"base", host_has_}, {"append", std::move(append)}};
-  }
+  void fill(json& payload, const std::optional<json>& replacement) override { synced_ = host_.fill(payload, conversation_, replacement); }
   void answered() override {
-    if (synced_) host_has_ = conversation_.size();
+    if (synced_) host_.answered(conversation_.size());
   }
 
  private:
   json conversation_;
-  std::size_t host_has_ = 0;  // how many messages the host holds
+  HostCopy host_;
   bool synced_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/host_copy.hpp"
 #include "pipeline/call.hpp"
 #include "pipeline/cancel_scope.hpp"
 
@@ -50,10 +51,8 @@ class Conversation {
   std::size_t append(json message, std::vector<Tag> tags);
   json messages(const MessageFilter& filter) const;               // [{role, content, tags: [{id, description}]}]
   const json& model_messages() const { return model_messages_; }  // [{role, content}] as a model gets them
-  // How many of its messages the host holds: a model call sends only the others (`conversation:
-  // {id, base, append}`) and the host appends the model's turn itself. A branch starts at none.
-  std::size_t host_has() const { return host_has_; }
-  void set_host_has(std::size_t count) { host_has_ = count; }
+  // The host's copy of its messages, synced by model calls under its id (a branch starts with none).
+  agent::HostCopy& host_copy() { return host_copy_; }
 
   // The message at `index` (for LentMessage).
   json& message_at(std::size_t index) { return model_messages_.at(index); }
@@ -80,7 +79,7 @@ class Conversation {
   // Each message once ({role, content}, as a model gets them), and the tags it was appended with.
   json model_messages_ = json::array();
   std::vector<std::vector<Tag>> tags_;
-  std::size_t host_has_ = 0;
+  agent::HostCopy host_copy_;
   std::vector<ModelPush> models_;
   std::shared_ptr<const pipeline::ToolBox> tools_ = std::make_shared<const pipeline::ToolBox>();
   std::shared_ptr<pipeline::CancelScope> scope_ = std::make_shared<pipeline::CancelScope>();

@@ -9,27 +9,17 @@ namespace lmthing::directive {
 namespace {
 
 // A conversation as the agent loop's transcript: every turn is appended to the conversation (with a
-// message-appended event). Each model call sends only the messages the host does not hold yet,
-// as a prompt run does (agent/prompt_run.cpp): sending the whole conversation every call made a
-// long conversation's turns cost more and more.
+// message-appended event), and model calls sync the host's copy of it (agent/host_copy.hpp).
 class ConversationTranscript : public agent::Transcript {
  public:
   ConversationTranscript(Session& session, Conversation& conversation) : session_(session), conversation_(conversation) {}
   const json& messages() const override { return conversation_.model_messages(); }
   void append(json message) override { session_.append(conversation_, std::move(message), {}); }
   void fill(json& payload, const std::optional<json>& replacement) override {
-    synced_ = !replacement;
-    if (replacement) {
-      payload["messages"] = *replacement;  // a seam's messages, for this step only
-      return;
-    }
-    const json& messages = conversation_.model_messages();
-    json append = json::array();
-    for (std::size_t i = conversation_.host_has(); i < messages.size(); ++i) append.push_back(messages[i]);
-    payload["conversation"] = {{"id", conversation_.id()}, {"base", conversation_.host_has()}, {"append", std::move(append)}};
+    synced_ = conversation_.host_copy().fill(payload, conversation_.model_messages(), replacement, conversation_.id());
   }
   void answered() override {
-    if (synced_) conversation_.set_host_has(conversation_.size());
+    if (synced_) conversation_.host_copy().answered(conversation_.size());
   }
 
  private:
