@@ -22,8 +22,6 @@ class PromptTranscript : public Transcript {
  public:
   explicit PromptTranscript(json messages) : conversation_(std::move(messages)) {}
   const json& messages() const override { return conversation_; }
-  // The conversation, given up when the run has ended (its result carries it).
-  json take_messages() { return std::exchange(conversation_, json::array()); }
   void append(json message) override { conversation_.push_back(std::move(message)); }
   void fill(json& payload, const std::optional<json>& replacement) override { synced_ = host_.fill(payload, conversation_, replacement); }
   void answered() override {
@@ -102,14 +100,12 @@ class PromptRun {
     }
     // The run's text is the last step's: the host reads it there (docs/prompt-runs.md). A `text` of
     // its own would hold a long answer once more in the engine, beside the step's and the
-    // transcript's copies; the transcript is given up, not copied, and the two go out as one blob.
+    // transcript's copies.
     const json no_step = json::object();
     const json& last = outcome.steps.empty() ? no_step : outcome.steps.back();
     json finish_reason = outcome.stop_reason == "budget" ? json("budget") : json(last.value("finishReason", "other"));
-    json result{{"finishReason", std::move(finish_reason)},
-                {"usage", outcome.usage},
-                {"steps", std::move(outcome.steps)},
-                {"messages", transcript_.take_messages()}};
+    // No `messages`: the host has the conversation already, in its synced copy (agent/host_copy.hpp).
+    json result{{"finishReason", std::move(finish_reason)}, {"usage", outcome.usage}, {"steps", std::move(outcome.steps)}};
     if (outcome.value) result["object"] = *outcome.value;
     observation.finished(&result);
     co_return result;

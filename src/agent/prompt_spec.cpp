@@ -4,6 +4,7 @@
 
 #include "pipeline/registry.hpp"
 #include "prompt/yaml.hpp"
+#include "schema/validator_cache.hpp"
 
 namespace lmthing::agent {
 
@@ -102,7 +103,7 @@ ToolSpec parse_tool(const json& wire, const std::string& where) {
   tool.parameters = item.has("parameters") ? item.at("parameters") : json{{"type", "object"}};
   tool.callback = item.string("callback");
   try {
-    tool.validator = std::make_shared<const schema::Validator>(tool.parameters);
+    tool.validator = schema::shared_validator(tool.parameters);
   } catch (const std::exception& e) {
     throw ProtocolError("the parameters of tool \"" + tool.name + "\" are not a valid JSON Schema: " + e.what());
   }

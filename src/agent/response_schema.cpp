@@ -5,6 +5,7 @@
 #include "agent/content.hpp"
 #include "pipeline/registry.hpp"
 #include "protocol/json_text.hpp"
+#include "schema/validator_cache.hpp"
 
 namespace lmthing::agent {
 
@@ -58,7 +59,7 @@ std::unique_ptr<pipeline::StepSeam> make_response_schema(const pipeline::StepSea
   if (!context.spec.has(field)) return nullptr;
   std::shared_ptr<const schema::Validator> validator;
   try {
-    validator = std::make_shared<const schema::Validator>(context.spec.at(field));
+    validator = schema::shared_validator(context.spec.at(field));
   } catch (const std::exception& e) {
     context.spec.fail(std::string("\"") + field + "\" is not a valid JSON Schema: " + e.what());
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "pipeline/registry.hpp"
+#include "schema/validator_cache.hpp"
 
 namespace lmthing::policy {
 
@@ -25,7 +26,7 @@ namespace {
 
 std::shared_ptr<const schema::Validator> compile(const json& schema, const FieldReader& config, const char* field) {
   try {
-    return std::make_shared<const schema::Validator>(schema);
+    return schema::shared_validator(schema);
   } catch (const std::exception& e) {
     config.fail(std::string("\"") + field + "\" is not a valid JSON Schema: " + e.what());
   }

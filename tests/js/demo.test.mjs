@@ -70,7 +70,8 @@ test('the demo: approve, deny, modify, stop mid-way, reset, run again; timeline 
   // ---- Run 1: approve the write (long arguments wrap, the diff is clean), deny the delete.
   await watchArrivals(page);
   await page.getByTestId('run').click();
-  assert.equal(await page.getByTestId('stop').isDisabled(), false);
+  // The run starts once its Web Lock is granted, a task after the click: Stop is enabled then.
+  await page.waitForFunction(() => document.querySelector('[data-testid="stop"]').disabled === false, null, { timeout: 10_000 });
   await decide(page, 'writeFile', 'approve', async () => {
     assert.equal(await page.getByTestId('approval-message').textContent(), 'Write src/greet.js?');
     assert.match(await page.getByTestId('approval-args').textContent(), /pathsrc\/greet\.jscontent7 lines/);

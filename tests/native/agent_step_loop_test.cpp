@@ -54,6 +54,10 @@ TEST_CASE("a tool loop: call, result appended, final answer; usage summed", "[ag
   REQUIRE(value["finishReason"] == "stop");
   REQUIRE(value["steps"].size() == 2);
   REQUIRE(value["usage"] == json{{"inputTokens", 20.0}, {"outputTokens", 40.0}, {"totalTokens", 60.0}});
+  // The host has the conversation in its synced copy: the reply does not carry it again.
+  std::vector<std::string> keys;
+  for (const auto& [key, _] : value.items()) keys.push_back(key);
+  CHECK(keys == std::vector<std::string>{"finishReason", "usage", "steps", "metricsJson"});
   // The second model call saw the assistant turn and the tool result.
   const json& messages = script.model_requests[1]["messages"];
   REQUIRE(messages.size() == 3);

@@ -5,6 +5,7 @@
 
 #include "protocol/json_text.hpp"
 #include "schema/validator.hpp"
+#include "schema/validator_cache.hpp"
 
 namespace {
 
@@ -272,4 +273,30 @@ TEST_CASE("values and schemas deeper than the engine's limit are refused without
   CHECK_THROWS_WITH(Validator(items_schema(schema_limit)),
                     Catch::Contains("the schema is nested deeper than the limit of " + std::to_string(schema_limit) + " levels"));
   CHECK(Validator(items_schema(schema_limit - 1)).validate(json::array()).valid);
+}
+
+TEST_CASE("shared validators: one compile per schema text while it is recently used", "[schema]") {
+  using lmthing::schema::kSharedValidators;
+  using lmthing::schema::shared_validator;
+  const auto numbered = [](std::size_t n) { return json{{"type", "object"}, {"properties", {{"n", {{"const", n}}}}}, {"required", {"n"}}}; };
+  const auto first = shared_validator(numbered(0));
+  CHECK(shared_validator(numbered(0)) == first);
+  CHECK(first->validate(json{{"n", 0}}).valid);
+  CHECK_FALSE(first->validate(json{{"n", 1}}).valid);
+  CHECK(shared_validator(numbered(1)) != first);
+  // A schema used again moves to the front: kSharedValidators - 1 others later it is still shared.
+  for (std::size_t n = 2; n < kSharedValidators; ++n) shared_validator(numbered(n));
+  CHECK(shared_validator(numbered(0)) == first);
+  // Unused for kSharedValidators other schemas, it is compiled again.
+  for (std::size_t n = 1000; n < 1000 + kSharedValidators; ++n) shared_validator(numbered(n));
+  const auto again = shared_validator(numbered(0));
+  CHECK(again != first);
+  CHECK(again->validate(json{{"n", 0}}).valid);
+  // A schema that does not compile throws each time; nothing is kept for it.
+  const json bad{{"type", 7}};
+  CHECK_THROWS_AS(shared_validator(bad), SchemaError);
+  CHECK_THROWS_AS(shared_validator(bad), SchemaError);
+  // A schema text past the size limit is compiled for each caller.
+  const json large{{"description", std::string(lmthing::schema::kSharedSchemaBytes, 'x')}};
+  CHECK(shared_validator(large) != shared_validator(large));
 }
