@@ -279,13 +279,18 @@ TEST_CASE("shared validators: one compile per schema text while it is recently u
   using lmthing::schema::kSharedValidators;
   using lmthing::schema::shared_validator;
   const auto numbered = [](std::size_t n) { return json{{"type", "object"}, {"properties", {{"n", {{"const", n}}}}}, {"required", {"n"}}}; };
+  // Schemas no other test uses fill the cache first, so that it holds only this test's, in order.
+  for (std::size_t n = 5000; n < 5000 + kSharedValidators; ++n) shared_validator(numbered(n));
   const auto first = shared_validator(numbered(0));
   CHECK(shared_validator(numbered(0)) == first);
   CHECK(first->validate(json{{"n", 0}}).valid);
   CHECK_FALSE(first->validate(json{{"n", 1}}).valid);
   CHECK(shared_validator(numbered(1)) != first);
-  // A schema used again moves to the front: kSharedValidators - 1 others later it is still shared.
+  // Full, with numbered(0) the least recently used. Used again, it becomes the most recent, so the
+  // next new schema evicts numbered(1) instead of it.
   for (std::size_t n = 2; n < kSharedValidators; ++n) shared_validator(numbered(n));
+  CHECK(shared_validator(numbered(0)) == first);
+  shared_validator(numbered(kSharedValidators));
   CHECK(shared_validator(numbered(0)) == first);
   // Unused for kSharedValidators other schemas, it is compiled again.
   for (std::size_t n = 1000; n < 1000 + kSharedValidators; ++n) shared_validator(numbered(n));
