@@ -17,7 +17,7 @@ struct SharedValidator {
 };
 
 // Most recently used last. A handful of entries in practice, so a linear scan beats hashing the key.
-// One per thread: the native tests may run engines on several threads; wasm has one.
+// One per thread, so that engines on different threads (native builds) never share it unguarded.
 thread_local std::vector<SharedValidator> shared;
 
 }  // namespace
