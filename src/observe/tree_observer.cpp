@@ -111,7 +111,10 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
   const json& path = event.contains("path") ? event["path"] : root_path();
   const Builtins& b = builtins();
   const double now = loop_.now_ms();
-  if (type == "tool-error") {
+  if (type == "step-start") {
+    // A directive conversation numbers each reply's steps from 0 again: a new step counts attempts from 1.
+    attempts_.erase(Tracer::scope_key(run, path));
+  } else if (type == "tool-error") {
     const std::string tool = text_of(event, "toolName");
     record(*b.tool_errors, {tool}, 1, run, path);
     json context{{"toolName", tool}, {"toolCallId", event.value("toolCallId", json())}, {"stepNumber", event.value("stepNumber", json())}};
@@ -177,8 +180,9 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
       tracer_->remember(Tracer::scope_key(run, path), span);
     }
   } else if (type == "branch-returned" || type == "branch-threw") {
+    const std::string key = Tracer::scope_key(run, path);
+    attempts_.erase(key);
     if (tracer_) {
-      const std::string key = Tracer::scope_key(run, path);
       const SpanId span = tracer_->recall(key);
       std::string error;
       if (type == "branch-threw") {

@@ -231,6 +231,19 @@ TEST_CASE("a conversation's model calls send only what the host does not hold ye
   }
 }
 
+TEST_CASE("each reply's model call is its first attempt: attempts count per step, not per conversation", "[directive]") {
+  Rig rig;
+  rig.start();
+  for (const char* question : {"first?", "second?", "third?"}) {
+    rig.ok("append", 0, {{"message", user(question)}});
+    REQUIRE(rig.reply(0, {text_response("ok")})["ok"] == true);
+  }
+  std::vector<json> attempts;
+  for (const json& e : rig.run_events())
+    if (e["type"] == "model-call") attempts.push_back(e["attempt"]);
+  CHECK(attempts == std::vector<json>{1, 1, 1});
+}
+
 TEST_CASE("the model stack: push, pop by handle, and unbound keys listing the bound ones", "[directive]") {
   Rig rig;
   rig.start();
