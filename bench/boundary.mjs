@@ -59,7 +59,7 @@ const size = (file) => {
 };
 const sizes = {
   'dist/wasm/lmthing_core.wasm': size(at('dist/wasm/lmthing_core.wasm')),
-  'dist/wasm/lmthing_core.cjs': size(at('dist/wasm/lmthing_core.cjs')),
+  'dist/wasm/lmthing_core.node.mjs': size(at('dist/wasm/lmthing_core.node.mjs')),
   'dist/wasm/lmthing_core.mjs': size(at('dist/wasm/lmthing_core.mjs')),
 };
 const distJs = readdirSync(at('dist')).filter((f) => f.endsWith('.js') && statSync(at('dist', f)).isFile()).sort();

@@ -1,7 +1,8 @@
 /**
- * Node entry point (`exports["."].node`): loads the wasm from disk through the CommonJS glue
- * (Emscripten 3.1.6's ES-module glue does not run under Node, and `fetch` of a file path fails,
- * so the bytes are read and compiled here, once per file: js/wasm-module.ts). Both files are
+ * Node entry point (`exports["."].node`): loads the wasm from disk through the Node glue (Emscripten's
+ * CommonJS glue made an ES module by scripts/node-glue.mjs; its ES-module glue does not run under
+ * Node, and `fetch` of a file path fails, so the bytes are read and compiled here, once per file:
+ * js/wasm-module.ts). Both files are
  * referenced literally (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack,
  * Next.js) carry them.
  */
@@ -36,7 +37,7 @@ export { redisStorage } from './storage/redis.js';
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   // The glue's import starts first, so its file is read while the wasm is read and compiled.
-  const [glue, compiled] = await Promise.all([import('./wasm/lmthing_core.cjs'), wasmModule(options)]);
+  const [glue, compiled] = await Promise.all([import('./wasm/lmthing_core.node.mjs'), wasmModule(options)]);
   const engine = await Engine.create(glue.default, compiled, { clock: options.clock, limits: options.limits });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);

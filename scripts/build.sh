@@ -47,7 +47,8 @@ if ! cmp -s build/wasm/lmthing_core_node.wasm build/wasm/lmthing_core_web.wasm; 
 fi
 mkdir -p dist/wasm
 cp build/wasm/lmthing_core_node.wasm dist/wasm/lmthing_core.wasm
-cp build/wasm/lmthing_core_node.js dist/wasm/lmthing_core.cjs
+node scripts/node-glue.mjs build/wasm/lmthing_core_node.js dist/wasm/lmthing_core.node.mjs
+rm -f dist/wasm/lmthing_core.cjs   # the CommonJS glue shipped before 2026-12-04
 cp build/wasm/lmthing_core_web.js dist/wasm/lmthing_core.mjs
 # Bundlers follow `new URL(..., import.meta.url)`; the browser glue must name no file of its own.
 if grep -q 'import\.meta' dist/wasm/lmthing_core.mjs; then

@@ -1,9 +1,9 @@
 /**
  * Node only: asks an approval request on the terminal when `runPrompt` has no `onApproval` and
  * stdin/stdout are TTYs. Installed by the Node entry point (`node.ts`); the browser entry never
- * imports this module, so `node:readline` stays out of browser bundles.
+ * imports this module, so `node:readline` stays out of browser bundles. `node:readline` is loaded
+ * when a request is asked, not when the package loads (it cost every cold start).
  */
-import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 
 import type { ApprovalAction } from '../definitions/human.js';
@@ -31,6 +31,7 @@ const keys: Record<string, ApprovalAction> = { a: 'approve', approve: 'approve',
  * (timeout, answered elsewhere) closes the prompt.
  */
 export async function askOnTerminal(request: ApprovalRequest, streams: TerminalStreams): Promise<ApprovalDecision> {
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: streams.input, output: streams.output, terminal: Boolean(streams.output.isTTY) });
   const onAbort = () => rl.close();
   request.signal.addEventListener('abort', onAbort, { once: true });

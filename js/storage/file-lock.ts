@@ -13,10 +13,10 @@
  * Within one process, a promise chain per key queues the callers first, so they do not poll.
  * Only processes on one host can share a directory (pids mean nothing across hosts).
  */
-import { randomBytes } from 'node:crypto';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
+
+import { nodeCrypto, nodeOs } from './node-builtins.js';
 
 export class LockTimeout extends Error {
   constructor(readonly holder: string) {
@@ -26,7 +26,7 @@ export class LockTimeout extends Error {
 
 export class KeyLocks {
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly host = hostname();
+  private readonly host = nodeOs().hostname();
 
   /** `tmpDir` must be on the same file system as the locks (hard links do not cross devices). */
   constructor(
@@ -56,7 +56,7 @@ export class KeyLocks {
   }
 
   private async take(path: string): Promise<void> {
-    const content = `${process.pid} ${this.host} ${randomBytes(8).toString('hex')}`;
+    const content = `${process.pid} ${this.host} ${nodeCrypto().randomBytes(8).toString('hex')}`;
     const deadline = performance.now() + this.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       if (await this.createExclusive(path, content)) return;
@@ -95,7 +95,7 @@ export class KeyLocks {
 
   /** Creates `path` holding `content` if it does not exist yet; false if it does. */
   private async createExclusive(path: string, content: string): Promise<boolean> {
-    const staged = join(this.tmpDir, `${process.pid}.${randomBytes(6).toString('hex')}.lock`);
+    const staged = join(this.tmpDir, `${process.pid}.${nodeCrypto().randomBytes(6).toString('hex')}.lock`);
     await writeFile(staged, content);
     try {
       await link(staged, path);

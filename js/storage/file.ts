@@ -11,13 +11,13 @@
  * killed at any moment. Writes (set, delete, compareAndSet) take the key's lock, so a
  * compare-and-set is atomic across processes; reads take no lock.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { StorageError } from '../errors.js';
 import { checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
 import { KeyLocks, LockTimeout, processAlive } from './file-lock.js';
+import { nodeCrypto } from './node-builtins.js';
 import type { FileStorageOptions, JsonValue, StorageAdapter, StorageClock, StoredEntry, StorageWriteOptions } from './types.js';
 
 const MAX_ENCODED_NAME = 200;
@@ -177,7 +177,7 @@ class FileStorage implements StorageAdapter {
     const version = nextVersion(previous?.version);
     const expiresAt = ttl === undefined ? null : this.clock.now() + ttl;
     const text = `{"key":${JSON.stringify(key)},"version":${JSON.stringify(version)},"expiresAt":${JSON.stringify(expiresAt)},"value":${valueText}}`;
-    const staged = join(this.tmp, `${process.pid}.${randomBytes(6).toString('hex')}.json`);
+    const staged = join(this.tmp, `${process.pid}.${nodeCrypto().randomBytes(6).toString('hex')}.json`);
     const handle = await open(staged, 'wx');
     try {
       await handle.writeFile(text);
@@ -261,7 +261,7 @@ class FileStorage implements StorageAdapter {
 /** `<generation>.<random>`: the generation counts the key's writes; the random part keeps a version unique after a delete. */
 function nextVersion(previous: string | undefined): string {
   const generation = previous ? Number.parseInt(previous, 10) : 0;
-  return `${(Number.isFinite(generation) ? generation : 0) + 1}.${randomBytes(6).toString('hex')}`;
+  return `${(Number.isFinite(generation) ? generation : 0) + 1}.${nodeCrypto().randomBytes(6).toString('hex')}`;
 }
 
 /** The file name of a key (see the layout above). */
@@ -270,7 +270,7 @@ function fileName(key: string): string {
   for (const byte of new TextEncoder().encode(key)) {
     const c = String.fromCharCode(byte);
     name += /[a-z0-9-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-    if (name.length > MAX_ENCODED_NAME) return `~${createHash('sha256').update(key).digest('hex')}`;
+    if (name.length > MAX_ENCODED_NAME) return `~${nodeCrypto().createHash('sha256').update(key).digest('hex')}`;
   }
   return name;
 }

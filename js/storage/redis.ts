@@ -9,10 +9,9 @@
  *
  * The `redis` package is an optional peer dependency, loaded only for `{url}`.
  */
-import { createHash } from 'node:crypto';
-
 import { StorageError } from '../errors.js';
 import { checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
+import { nodeCrypto } from './node-builtins.js';
 import type { RedisClientLike, RedisStorageOptions, StorageAdapter, StoredEntry, StorageWriteOptions } from './types.js';
 
 // KEYS[1] = the entry, KEYS[2] = the version counter; ARGV[1] = JSON text, ARGV[2] = TTL in ms or ''.
@@ -41,9 +40,13 @@ else
 end
 return version`;
 
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
-const SET_SHA = sha1(SET_SCRIPT);
-const CAS_SHA = sha1(CAS_SCRIPT);
+/** Each script's SHA1, as EVALSHA takes it: computed on first use, not when the package loads. */
+const shas = new Map<string, string>();
+function sha1(script: string): string {
+  let sha = shas.get(script);
+  if (sha === undefined) shas.set(script, (sha = nodeCrypto().createHash('sha1').update(script).digest('hex')));
+  return sha;
+}
 
 /** What `import('redis')` gives: only `createClient` is used. */
 interface RedisModule {
@@ -88,7 +91,7 @@ class RedisStorage implements StorageAdapter {
     const k = checkKey(this.who, key);
     const text = encodeValue(this.who, k, value);
     const ttl = checkTtl(this.who, k, options);
-    const version = await this.script(k, SET_SCRIPT, SET_SHA, [text, ttlArg(ttl)]);
+    const version = await this.script(k, SET_SCRIPT, [text, ttlArg(ttl)]);
     return String(version);
   }
 
@@ -116,7 +119,7 @@ class RedisStorage implements StorageAdapter {
     const text = encodeValue(this.who, k, value);
     const ttl = checkTtl(this.who, k, options);
     if (expected !== null && !/^\d+$/.test(expected)) return false; // not a version this adapter wrote
-    const version = Number(await this.script(k, CAS_SCRIPT, CAS_SHA, [text, ttlArg(ttl), expected ?? '']));
+    const version = Number(await this.script(k, CAS_SCRIPT, [text, ttlArg(ttl), expected ?? '']));
     return version > 0 ? String(version) : false;
   }
 
@@ -142,10 +145,10 @@ class RedisStorage implements StorageAdapter {
   }
 
   /** Runs a write script by its SHA, loading it on the first NOSCRIPT. */
-  private async script(key: string, script: string, sha: string, args: string[]): Promise<unknown> {
+  private async script(key: string, script: string, args: string[]): Promise<unknown> {
     const keys = ['2', this.entryKey(key), this.versionKey];
     try {
-      return await this.command(key, ['EVALSHA', sha, ...keys, ...args]);
+      return await this.command(key, ['EVALSHA', sha1(script), ...keys, ...args]);
     } catch (err) {
       if (!(err instanceof StorageError && err.message.includes('NOSCRIPT'))) throw err;
       return this.command(key, ['EVAL', script, ...keys, ...args]);
