@@ -754,6 +754,7 @@ class Engine {
     private readonly clock;
     private readonly listeners;
     private readonly runListeners;
+    private readonly runTextListeners;
     private readonly opHandlers;
     private faultError;
     jsonDepth: number;
@@ -795,6 +796,7 @@ class Engine {
     private failEngine;
     private onStart;
     private onEmit;
+    private emitAsText;
     private dispatch;
     private notify;
     private settleReply;

@@ -73,6 +73,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives the run's `run.event` payloads (step and tool lifecycle), in order. */
   onEvent?: (event: EngineEvent) => void;
+  /**
+   * @internal Instead of `onEvent`: receives each payload as its JSON text, unparsed (a payload
+   * carrying blobs arrives parsed), for a listener that only buffers them until someone reads.
+   */
+  onEventText?: (event: string | EngineEvent) => void;
   /** Called synchronously with the run's id (for commands that name the run, e.g. `conversation.*`, `constraints.check`, `approval.request`). */
   onStarted?: (runId: number) => void;
   /** @internal Host code that a durable run's replay runs again sends this command again (see {@link RequestOptions}). */
@@ -254,6 +259,7 @@ export class Engine {
   private readonly clock: HostClock;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
+  private readonly runTextListeners = new Map<number, (event: string | EngineEvent) => void>();
   private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
   /** The engine's depth limit in force (`limits.jsonDepth`, docs/limits.md). */
@@ -433,9 +439,17 @@ export class Engine {
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
     const id = this.commandId({ type: 'run.start', spec }, options.replayed === true);
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
+    else if (options.onEventText) {
+      const listener = options.onEventText;
+      this.runTextListeners.set(id, listener);
+      this.runListeners.set(id, listener);
+    }
     options.onStarted?.(id);
     const result = this.send(id, { type: 'run.start', id, spec }, options.replayed === true);
-    const forget = () => this.runListeners.delete(id);
+    const forget = () => {
+      this.runListeners.delete(id);
+      this.runTextListeners.delete(id);
+    };
     result.then(forget, forget);
     if (!signal) return result;
     const onAbort = () => this.postMessage({ type: 'run.cancel', id: this.nextCommandId++, run: id, reason: abortReason(signal) });
@@ -689,11 +703,27 @@ export class Engine {
   }
 
   private onEmit(eventJson: string, blobs?: readonly Uint8Array[]): void {
+    if (!blobs && this.runTextListeners.size > 0 && this.emitAsText(eventJson)) return;
     let event = JSON.parse(eventJson) as EngineEvent;
     if (blobs) event = resolveBlobs(event, blobs, this.blobCache, utf8Decoder) as EngineEvent;
     if (event.type === 'run.event' && this.journal?.replayingTurn() && typeof event.event === 'object' && event.event !== null)
       Object.defineProperty(event.event, replayedMark, { value: true });
     queueMicrotask(() => this.dispatch(event));
+  }
+
+  /**
+   * A run event for a run that takes its events as text: its payload, sliced out of the message
+   * (V8 keeps a slice as a view of the message) and not parsed. The engine frames every run event
+   * as `{"type":"run.event","run":<id>,"event":<payload>}` (src/protocol/blobs.cpp).
+   */
+  private emitAsText(message: string): boolean {
+    if (!message.startsWith(RUN_EVENT_OPENING)) return false;
+    const comma = message.indexOf(',', RUN_EVENT_OPENING.length);
+    const listener = this.runTextListeners.get(Number(message.slice(RUN_EVENT_OPENING.length, comma)));
+    if (!listener || !message.startsWith(EVENT_MEMBER, comma)) return false;
+    const payload = message.slice(comma + EVENT_MEMBER.length, -1);
+    queueMicrotask(() => listener(payload));
+    return true;
   }
 
   private dispatch(event: EngineEvent): void {
@@ -860,6 +890,9 @@ function toWellFormed(text: string): string {
 function wellFormed(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
+
+const RUN_EVENT_OPENING = '{"type":"run.event","run":';
+const EVENT_MEMBER = ',"event":';
 
 /** JSON text of a message; a value too deep for JSON.stringify's stack is a {@link LimitExceededError}. */
 function serialize(message: unknown, what: string): string {

@@ -8,8 +8,8 @@
 import * as c from '../config/check.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { bindRun, definitionsOf, DefinitionContext, stateView, takePendingEmits } from '../definitions/context.js';
-import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
-import { lifecycleLogs } from '../observe/logger.js';
+import { EventDispatch, hasHandlers, observeSpec } from '../observe/lifecycle.js';
+import { lifecycleLogs, loggerKind } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
 import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
@@ -322,6 +322,10 @@ class DirectiveRun {
     runEvents.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(this.config.meterProvider ? otelMetrics(this.config.meterProvider) : undefined));
     const engine = this.engine;
     runEvents.listen(this.config.onProgress ? trackProgress(() => engine.now(), this.config.onProgress) : undefined);
+    // When only `.events` can see the events, they stay JSON text until someone reads them.
+    const defined = definitionsOf(this.definitions);
+    const onlyBuffered = !this.config.onEvent && !this.config.onProgress && !this.config.meterProvider && !tracing && !hasHandlers(defined) &&
+      !defined.values(loggerKind).some((logger) => logger.enabled('debug'));
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     if (this.config.role !== undefined) spec.role = this.config.role;
@@ -337,7 +341,9 @@ class DirectiveRun {
       ended = this.engine.startRun(spec, {
         replayed: true,
         signal: this.config.signal,
-        onEvent: (event) => runEvents.push(event as unknown as RunEvent),
+        ...(onlyBuffered
+          ? { onEventText: (event: string | object) => this.events.push(event as string | RunEvent) }
+          : { onEvent: (event: object) => runEvents.push(event as RunEvent) }),
         onStarted: (id) => {
           this.runId = id;
           detach = host.attach(id, this.runModels);

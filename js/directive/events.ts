@@ -7,15 +7,19 @@ import type { RunEvent } from '../run/events.js';
 
 export type { RunEvent, RunEventType } from '../run/events.js';
 
-/** An unbounded queue of events read by `for await`; ends when the run ends. */
+/**
+ * An unbounded queue of events read by `for await`; ends when the run ends. An event may be pushed
+ * as its JSON text: it is parsed when read, so a run whose events nobody reads keeps short strings
+ * instead of object trees (the fan-out's memory, bench/README.md "Parallel fan-out").
+ */
 export class EventQueue implements AsyncIterable<RunEvent> {
-  private readonly buffered: RunEvent[] = [];
+  private readonly buffered: Array<RunEvent | string> = [];
   private readonly waiting: Array<(r: IteratorResult<RunEvent>) => void> = [];
   private closed = false;
 
-  push(event: RunEvent): void {
+  push(event: RunEvent | string): void {
     const waiter = this.waiting.shift();
-    if (waiter) waiter({ value: event, done: false });
+    if (waiter) waiter({ value: parsed(event), done: false });
     else this.buffered.push(event);
   }
 
@@ -28,12 +32,16 @@ export class EventQueue implements AsyncIterable<RunEvent> {
     return {
       next: () => {
         const event = this.buffered.shift();
-        if (event) return Promise.resolve({ value: event, done: false });
+        if (event !== undefined) return Promise.resolve({ value: parsed(event), done: false });
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => this.waiting.push(resolve));
       },
     };
   }
+}
+
+function parsed(event: RunEvent | string): RunEvent {
+  return typeof event === 'string' ? (JSON.parse(event) as RunEvent) : event;
 }
 
 /** Text deltas of one streamed reply, read by `for await`; ends (or throws) when the reply does. */

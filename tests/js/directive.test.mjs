@@ -550,3 +550,31 @@ test('a tool that throws: the model gets the error as the tool result and goes o
   assert.equal(result.isError, true);
   assert.deepEqual(result.result, { error: 'index offline' });
 });
+
+// The same agent, observed through onEvent (events parsed as they come) and through `.events` alone
+// (kept as JSON text until read): the reader sees the same events either way, a message long enough
+// to cross as a blob included, also when it starts reading after the run ended.
+test('run events read from .events alone are the same as onEvent sees, long messages included', async () => {
+  const long = 'x'.repeat(40_000);
+  const agent = function* () {
+    yield* L.user`${long}`;
+    const first = yield* L.reply;
+    yield* L.event('checkpoint', { seen: first.value.length });
+    yield* L.user`And now?`;
+    return (yield* L.reply).value;
+  };
+  const stable = (events) => JSON.parse(JSON.stringify(events).replace(/"durationMs":[0-9.e+-]+/g, '"durationMs":0'));
+
+  const seen = [];
+  const observed = run(agent, { models: { default: says('short answer', 'done') }, onEvent: (e) => seen.push(e) });
+  assert.equal(await observed, 'done');
+
+  const buffered = run(agent, { models: { default: says('short answer', 'done') } });
+  assert.equal(await buffered, 'done');
+  const read = [];
+  for await (const e of buffered.events) read.push(e);
+
+  assert.ok(read.some((e) => e.type === 'message-appended' && e.message.content === long), 'the long message arrives whole');
+  assert.ok(read.some((e) => e.type === 'emitted' && e.name === 'checkpoint' && e.value.seen === 'short answer'.length));
+  assert.deepEqual(stable(read), stable(seen));
+});
