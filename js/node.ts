@@ -1,10 +1,9 @@
 /**
- * Node entry point (`exports["."].node`): loads the wasm from disk through the Node glue (Emscripten's
- * CommonJS glue made an ES module by scripts/node-glue.mjs; its ES-module glue does not run under
- * Node, and `fetch` of a file path fails, so the bytes are read and compiled here, once per file:
- * js/wasm-module.ts). Both files are
- * referenced literally (`import()` and `new URL(..., import.meta.url)`) so server bundles (webpack,
- * Next.js) carry them.
+ * Node entry point (`exports["."].node`): loads the wasm from disk through the Node glue
+ * (Emscripten's CommonJS glue made an ES module by scripts/node-glue.mjs; its ES-module glue does
+ * not run under Node, and `fetch` of a file path fails, so the bytes are read and compiled here,
+ * once per file: js/wasm-module.ts). Both files are referenced literally (`import()` and
+ * `new URL(..., import.meta.url)`) so server bundles (webpack, Next.js) carry them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync, readFileSync } from 'node:fs';

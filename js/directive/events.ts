@@ -9,8 +9,8 @@ export type { RunEvent, RunEventType } from '../run/events.js';
 
 /**
  * An unbounded queue of events read by `for await`; ends when the run ends. An event may be pushed
- * as its JSON text: it is parsed when read, so a run whose events nobody reads keeps short strings
- * instead of object trees (the fan-out's memory, bench/README.md "Parallel fan-out").
+ * as its JSON text: it is parsed when read, so a run whose events nobody reads never parses them
+ * (bench/README.md, "Parallel fan-out").
  */
 export class EventQueue implements AsyncIterable<RunEvent> {
   private readonly buffered: Array<RunEvent | string> = [];
