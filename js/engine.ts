@@ -74,10 +74,11 @@ export interface RunOptions {
   /** Receives the run's `run.event` payloads (step and tool lifecycle), in order. */
   onEvent?: (event: EngineEvent) => void;
   /**
-   * @internal Instead of `onEvent`: receives each payload as its JSON text, unparsed (a payload
-   * carrying blobs arrives parsed), for a listener that only buffers them until someone reads.
+   * @internal For a listener that only buffers events until someone reads them: while `wanted()`,
+   * a payload goes to `push` as its JSON text, unparsed, instead of to `onEvent` (one that carries
+   * blobs still goes to `onEvent`, parsed).
    */
-  onEventText?: (event: string | EngineEvent) => void;
+  eventsAsText?: { wanted(): boolean; push(event: string): void };
   /** Called synchronously with the run's id (for commands that name the run, e.g. `conversation.*`, `constraints.check`, `approval.request`). */
   onStarted?: (runId: number) => void;
   /** @internal Host code that a durable run's replay runs again sends this command again (see {@link RequestOptions}). */
@@ -259,7 +260,7 @@ export class Engine {
   private readonly clock: HostClock;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
-  private readonly runTextListeners = new Map<number, (event: string | EngineEvent) => void>();
+  private readonly runTextListeners = new Map<number, NonNullable<RunOptions['eventsAsText']>>();
   private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
   /** The engine's depth limit in force (`limits.jsonDepth`, docs/limits.md). */
@@ -439,11 +440,7 @@ export class Engine {
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
     const id = this.commandId({ type: 'run.start', spec }, options.replayed === true);
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
-    else if (options.onEventText) {
-      const listener = options.onEventText;
-      this.runTextListeners.set(id, listener);
-      this.runListeners.set(id, listener);
-    }
+    if (options.eventsAsText) this.runTextListeners.set(id, options.eventsAsText);
     options.onStarted?.(id);
     const result = this.send(id, { type: 'run.start', id, spec }, options.replayed === true);
     const forget = () => {
@@ -712,7 +709,7 @@ export class Engine {
   }
 
   /**
-   * A run event for a run that takes its events as text: its payload, sliced out of the message
+   * A run event for a run that takes its events as text now: its payload, sliced out of the message
    * (V8 keeps a slice as a view of the message) and not parsed. The engine frames every run event
    * as `{"type":"run.event","run":<id>,"event":<payload>}` (src/protocol/blobs.cpp).
    */
@@ -720,9 +717,9 @@ export class Engine {
     if (!message.startsWith(RUN_EVENT_OPENING)) return false;
     const comma = message.indexOf(',', RUN_EVENT_OPENING.length);
     const listener = this.runTextListeners.get(Number(message.slice(RUN_EVENT_OPENING.length, comma)));
-    if (!listener || !message.startsWith(EVENT_MEMBER, comma)) return false;
+    if (!listener || !message.startsWith(EVENT_MEMBER, comma) || !listener.wanted()) return false;
     const payload = message.slice(comma + EVENT_MEMBER.length, -1);
-    queueMicrotask(() => listener(payload));
+    queueMicrotask(() => listener.push(payload));
     return true;
   }
 

@@ -322,10 +322,11 @@ class DirectiveRun {
     runEvents.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(this.config.meterProvider ? otelMetrics(this.config.meterProvider) : undefined));
     const engine = this.engine;
     runEvents.listen(this.config.onProgress ? trackProgress(() => engine.now(), this.config.onProgress) : undefined);
-    // When only `.events` can see the events, they stay JSON text until someone reads them.
+    // Who else sees the events: the config's observers, and defEvent handlers and debug loggers,
+    // which the define context may also add while the run is live.
     const defined = definitionsOf(this.definitions);
-    const onlyBuffered = !this.config.onEvent && !this.config.onProgress && !this.config.meterProvider && !tracing && !hasHandlers(defined) &&
-      !defined.values(loggerKind).some((logger) => logger.enabled('debug'));
+    const configObserved = Boolean(this.config.onEvent ?? this.config.onProgress ?? this.config.meterProvider ?? tracing);
+    const observed = () => configObserved || hasHandlers(defined) || defined.values(loggerKind).some((logger) => logger.enabled('debug'));
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     if (this.config.role !== undefined) spec.role = this.config.role;
@@ -341,9 +342,9 @@ class DirectiveRun {
       ended = this.engine.startRun(spec, {
         replayed: true,
         signal: this.config.signal,
-        ...(onlyBuffered
-          ? { onEventText: (event: string | object) => this.events.push(event as string | RunEvent) }
-          : { onEvent: (event: object) => runEvents.push(event as RunEvent) }),
+        onEvent: (event) => runEvents.push(event as unknown as RunEvent),
+        // An event only `.events` can see stays JSON text until someone reads it.
+        eventsAsText: { wanted: () => !observed(), push: (event) => this.events.push(event) },
         onStarted: (id) => {
           this.runId = id;
           detach = host.attach(id, this.runModels);

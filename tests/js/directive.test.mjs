@@ -578,3 +578,29 @@ test('run events read from .events alone are the same as onEvent sees, long mess
   assert.ok(read.some((e) => e.type === 'emitted' && e.name === 'checkpoint' && e.value.seen === 'short answer'.length));
   assert.deepEqual(stable(read), stable(seen));
 });
+
+// Whether only `.events` sees a directive run's events is decided per event: a defEvent handler that
+// a tool defines while the run is live gets the events from then on.
+test('a defEvent handler defined while the run is live (by a tool) receives the later events', async () => {
+  let ctx;
+  const seen = [];
+  const model = mockModel([{ type: 'tool-call', toolName: 'watch', args: {} }, text('done')]);
+  const value = await run(function* () {
+    yield* L.user`go`;
+    return (yield* L.reply).value;
+  }, {
+    models: { default: model },
+    define: (c) => { ctx = c; },
+    tools: {
+      watch: {
+        parameters: { type: 'object' },
+        execute: () => {
+          ctx.defEvent('onRunFinish', (e) => { seen.push(e.type); });
+          return 'watching';
+        },
+      },
+    },
+  });
+  assert.equal(value, 'done');
+  assert.deepEqual(seen, ['run-finish']);
+});

@@ -1,4 +1,4 @@
-// The engine's text form of run events (RunOptions.onEventText, internal): a listener that only
+// The engine's text form of run events (RunOptions.eventsAsText, internal): a listener that only
 // buffers gets each event's JSON text as the engine framed it, unparsed, except an event that
 // carries a blob (a string of 16 Ki characters or more), which arrives parsed.
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { test } from 'node:test';
 
 import { L, mockModel, preload, run } from '../../dist/node.js';
 
-test('onEventText: events arrive as JSON text, a blob-carrying event parsed; both match onEvent', async () => {
+test('eventsAsText: events arrive as JSON text, a blob-carrying event parsed; both match onEvent', async () => {
   const engine = await preload({ warmUp: false });
   const long = 'y'.repeat(20_000);
   const model = () => mockModel([{ type: 'text', text: 'ok' }, { type: 'end-step' }]);
@@ -19,10 +19,10 @@ test('onEventText: events arrive as JSON text, a blob-carrying event parsed; bot
   const objects = [];
   await run(agent, { models: { default: model() }, engine, onEvent: (e) => objects.push(e) });
 
-  // The same run started by hand with onEventText.
+  // The same run, its events taken as text whenever the engine can.
   const raw = [];
   const original = engine.startRun.bind(engine);
-  engine.startRun = (spec, options) => original(spec, { ...options, onEvent: undefined, onEventText: (e) => raw.push(e) });
+  engine.startRun = (spec, options) => original(spec, { ...options, onEvent: (e) => raw.push(e), eventsAsText: { wanted: () => true, push: (e) => raw.push(e) } });
   try {
     await run(agent, { models: { default: model() }, engine });
   } finally {
