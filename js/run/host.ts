@@ -8,6 +8,7 @@ import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSp
 import { ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
+import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
 export interface RunModels {
@@ -99,8 +100,8 @@ export class EngineHost {
     const model = this.embeddingModels.get(ref);
     if (!model) throw new Error(`model.embed: no embedding model "${ref}" is registered on this engine`);
     const values = op.values as string[];
-    const result = await model.embed(op.dimensions === undefined ? { values } : { values, dimensions: op.dimensions as number }, { signal });
-    return { embeddings: result.embeddings, usage: { tokens: result.usage.tokens }, modelId: model.modelId };
+    const result = checkEmbedResult(await model.embed(op.dimensions === undefined ? { values } : { values, dimensions: op.dimensions as number }, { signal }), `${model.provider}:${model.modelId}`);
+    return { embeddings: result.embeddings, usage: result.usage, modelId: model.modelId };
   }
 
   /** Registers `run`'s models; returns the function that forgets them. */
@@ -148,18 +149,20 @@ export class EngineHost {
     // The deltas' lengths, for a durable run's journal only: a replay streams the same chunks.
     const textChunks = this.engine.journaled ? new ChunkLengthRecorder() : undefined;
     const reasoningChunks = textChunks && new ChunkLengthRecorder();
-    const response = await model.generate(request, {
+    const answer = await model.generate(request, {
       signal,
       onDelta: (delta) => {
         if (quiet) return;
         if (delta.type === 'reasoning-delta' && delta.text) {
-          reasoningChunks?.add(delta.text.length);
-          run.onReasoning?.(delta.text, op.step);
+          const text = checkDeltaText(delta.text, delta.type, ref);
+          reasoningChunks?.add(text.length);
+          run.onReasoning?.(text, op.step);
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
+        const text = checkDeltaText(delta.text, delta.type, ref);
         streamed = true;
-        textChunks?.add(delta.text.length);
-        run.onText(delta.text, op.step);
+        textChunks?.add(text.length);
+        run.onText(text, op.step);
       },
     }).catch((err: unknown) => {
       // A call that fails mid-stream: the chunks of its partial text go with the error (see replayGenerate).
@@ -167,6 +170,7 @@ export class EngineHost {
         Object.defineProperty(err, 'partialChunks', { value: textChunks.encoded(), configurable: true });
       throw err;
     });
+    const response = checkModelResponse(answer, ref);
     // A model that does not stream still feeds the text stream, as one delta.
     if (!streamed) {
       for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);

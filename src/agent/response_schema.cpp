@@ -13,6 +13,16 @@ namespace {
 
 using protocol::WireError;
 
+// Why an answer that does not parse was refused: it is empty, or here is how it starts (quoted, so
+// the refusal the model reads back shows exactly what it sent).
+std::string not_json(const std::string& text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return "the reply is empty; expected a JSON value";
+  constexpr std::size_t kShown = 200;
+  const std::string quoted = json(text.substr(0, kShown)).dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string more = text.size() > kShown ? " (the first " + std::to_string(kShown) + " of " + std::to_string(text.size()) + " bytes)" : "";
+  return "the reply is not JSON: " + quoted + more;
+}
+
 class ResponseSchemaSeam : public pipeline::StepSeam {
  public:
   ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries)
@@ -30,7 +40,7 @@ class ResponseSchemaSeam : public pipeline::StepSeam {
     } catch (const protocol::LimitExceeded& e) {
       problem = e.what();
     } catch (const json::parse_error&) {
-      problem = "the reply is not JSON: " + text.substr(0, 200);
+      problem = not_json(text);
     }
     if (problem.empty()) {
       if (auto result = validator_->validate(value); !result.valid) {

@@ -205,8 +205,22 @@ test('a structured reply that fails its schema is retried with the message, then
     }
   }, { models: { default: bad } });
   assert.ok(caught instanceof ValidationError, String(caught));
-  assert.match(caught.message, /not JSON/);
+  assert.match(caught.message, /the reply is not JSON: "never" \(after 3 attempts\)/);
   assert.equal(bad.calls.length, 3, 'one answer and two retries');
+});
+
+test('an answer that does not parse is refused with what the model sent: empty, or its start quoted', async () => {
+  const Answer = z.object({ n: z.number() });
+  const rambling = `Sure! Here it is: "n" is ${'very '.repeat(60)}big`;
+  const model = mockModel([end, text(rambling), end, text('{"n": 3}'), end]);
+  const value = await run(function* () {
+    yield* L.user`n?`;
+    return (yield* L.reply(Answer)).value;
+  }, { models: { default: model } });
+  assert.deepEqual(value, { n: 3 });
+  assert.match(model.calls[1].messages.at(-1).content, /^Your reply was refused: the reply is empty; expected a JSON value\. Reply again/);
+  const quoted = JSON.stringify(rambling.slice(0, 200));
+  assert.ok(model.calls[2].messages.at(-1).content.includes(`the reply is not JSON: ${quoted} (the first 200 of ${rambling.length} bytes).`), model.calls[2].messages.at(-1).content);
 });
 
 test('a tool is called by the model inside reply; an agent tool runs isolated', async () => {

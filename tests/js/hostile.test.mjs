@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { z } from 'zod';
 
 import {
-  AbortError, createEngine, Engine, EngineError, L, LimitExceededError, mockModel, preload, RateLimitError, run, runPrompt, TimeoutError,
+  AbortError, createEngine, Engine, EngineError, L, LimitExceededError, mockModel, preload, ProviderError, RateLimitError, run, runPrompt, TimeoutError,
   toJsonSchema, validate, VirtualClock,
 } from '../../dist/node.js';
 
@@ -316,4 +316,72 @@ test('__proto__ and constructor are ordinary property names in schemas, values a
   assert.deepEqual(sent.required, ['__proto__', 'constructor']);
   assert.equal(Object.hasOwn(received, '__proto__') && received.__proto__ === 'p' ? 'p' : Object.getOwnPropertyDescriptor(received, '__proto__')?.value, 'p');
   assert.equal(received.constructor, 'c');
+});
+
+test('a LanguageModel of the user that answers garbage fails the call with a ProviderError naming the model and the field', async () => {
+  /** A model that gives `answer` (and streams `delta` first, when given), then "fine". */
+  const answering = (answer, delta) => {
+    let calls = 0;
+    return {
+      provider: 'mine', modelId: 'm1',
+      async generate(_request, { onDelta } = {}) {
+        if (calls++ > 0) return { content: [text('fine')], finishReason: 'stop' };
+        if (delta !== undefined) onDelta?.(delta);
+        return answer;
+      },
+    };
+  };
+  const cases = [
+    [undefined, /model "mine:m1" returned an invalid response: expected an object \{content, finishReason, usage\}, got undefined/],
+    [{ content: 'hello' }, /content must be an array of parts, got the string "hello"/],
+    [{ content: [null] }, /content\[0\] must be a part \{type: 'text', text\} or \{type: 'tool-call'.*got null/],
+    [{ content: [text('a'), { type: 'text', text: 5 }] }, /content\[1\]\.text must be a string, got the number 5/],
+    [{ content: [{ type: 'tool-call', toolCallId: 'c1', args: {} }] }, /content\[0\]\.toolName must be a non-empty string, got undefined/],
+    [{ content: [{ type: 'tool-call', toolName: 'inc', args: {}, argsText: { n: 1 } }] }, /content\[0\]\.argsText must be the arguments' JSON text, got an object/],
+    [{ content: [text('a')], finishReason: 42 }, /finishReason must be a string .*got the number 42/],
+    [{ content: [text('a')], usage: { inputTokens: 'many' } }, /usage\.inputTokens must be a number, got the string "many"/],
+  ];
+  for (const [answer, message] of cases) {
+    const { result } = await runPrompt((ctx) => { ctx.$`hi`; }, { model: answering(answer), options: { maxRetries: 0 } });
+    await assert.rejects(result.text, (err) => err instanceof ProviderError && message.test(err.message), `${JSON.stringify(answer)}`);
+    // The same model in a directive run: the reply throws into the agent, which can go on.
+    const outcome = await run(function* () {
+      yield* L.user`hi`;
+      let first;
+      try {
+        yield* L.reply;
+      } catch (err) {
+        first = err;
+      }
+      return { first, second: (yield* L.reply).value };
+    }, { models: { default: answering(answer) }, maxRetries: 0 });
+    assert.ok(outcome.first instanceof ProviderError && message.test(outcome.first.message), String(outcome.first));
+    assert.equal(outcome.second, 'fine');
+  }
+  // A streamed delta whose text is not a string is refused where it is sent; absent fields stay allowed.
+  const { result } = await runPrompt((ctx) => { ctx.$`hi`; }, { model: answering({ content: [text('x')] }, { type: 'text-delta', text: 7 }), options: { maxRetries: 0 } });
+  await assert.rejects(result.text, /model "mine:m1" streamed an invalid text-delta: text must be a string, got the number 7/);
+  const lenient = await runPrompt((ctx) => { ctx.$`hi`; }, { model: answering({ content: [text('no usage, no finishReason')] }) });
+  assert.equal(await lenient.result.text, 'no usage, no finishReason');
+});
+
+test('an embedding model of the user: a result that is not an object, or bad usage, is a ProviderError; a result without usage is stored', async () => {
+  const embedding = (answer) => ({
+    provider: 'mine', modelId: 'e1', maxBatchSize: 8, dimensions: 2,
+    async embed({ values }) { return typeof answer === 'function' ? answer(values) : answer; },
+  });
+  const storeOnce = async (answer) => {
+    let stored;
+    const { result } = await runPrompt(async (ctx) => {
+      ctx.defMemory('notes', 'vector', { embeddingModel: embedding(answer), dimensions: 2 });
+      stored = await ctx.memory('notes').store({ content: 'hello' });
+      ctx.$`hi`;
+    }, { model: mockModel([text('ok')]) });
+    await result.text;
+    return stored;
+  };
+  await assert.rejects(storeOnce(undefined), (err) => err instanceof ProviderError && /embedding model "mine:e1" returned an invalid result: expected an object \{embeddings, usage\}, got undefined/.test(err.message));
+  await assert.rejects(storeOnce((values) => ({ embeddings: values.map(() => [1, 0]), usage: { tokens: 'two' } })), /embedding model "mine:e1" returned an invalid result: usage must be \{tokens: number\}, got an object/);
+  const stored = await storeOnce((values) => ({ embeddings: values.map(() => [1, 0]) }));
+  assert.equal(stored.ids.length, 1);
 });

@@ -1,0 +1,80 @@
+/**
+ * A model's answer checked where it enters the run. The providers lmthing ships build their answers
+ * themselves; a `LanguageModel` written by the user can return anything, and what the engine cannot
+ * read must fail the call with a message naming the model, the field and what is expected — not a
+ * TypeError inside the host or an engine error about JSON types.
+ *
+ * Absent fields stay allowed, as before (no `finishReason` reads as `other`, no `usage` as zero, no
+ * `toolCallId` as empty); a field of the wrong type is refused.
+ */
+import { describe } from '../config/check.js';
+import { ProviderError } from '../errors.js';
+import { isObject } from '../providers/http.js';
+import type { EmbedResult, ModelResponse } from '../providers/types.js';
+
+const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cachedInputTokens', 'cacheWriteInputTokens', 'reasoningTokens'] as const;
+
+/** `response` as a {@link ModelResponse}, or a `ProviderError` (not retryable) saying what is wrong with it. */
+export function checkModelResponse(response: unknown, model: string): ModelResponse {
+  const problem = responseProblem(response);
+  if (problem !== undefined) throw new ProviderError(`model "${model}" returned an invalid response: ${problem}`);
+  return response as ModelResponse;
+}
+
+/**
+ * An embedding model's result with its usage read (absent: 0 tokens). The vectors themselves are
+ * the engine's to check: it names the memory and the item (count, length, non-numbers).
+ */
+export function checkEmbedResult(result: unknown, model: string): EmbedResult {
+  const fail = (problem: string) => new ProviderError(`embedding model "${model}" returned an invalid result: ${problem}`);
+  if (!isObject(result)) throw fail(`expected an object {embeddings, usage}, got ${describe(result)}`);
+  const { embeddings, usage } = result;
+  if (usage === undefined || usage === null) return { embeddings: embeddings as number[][], usage: { tokens: 0 } };
+  if (!isObject(usage) || !(typeof usage.tokens === 'number' && Number.isFinite(usage.tokens))) throw fail(`usage must be {tokens: number}, got ${describe(usage)}`);
+  return { embeddings: embeddings as number[][], usage: { tokens: usage.tokens } };
+}
+
+/** A streamed delta's text: a string, or a `ProviderError` thrown back into the model that sent it. */
+export function checkDeltaText(text: unknown, type: string, model: string): string {
+  if (typeof text === 'string') return text;
+  throw new ProviderError(`model "${model}" streamed an invalid ${type}: text must be a string, got ${describe(text)}`);
+}
+
+function responseProblem(response: unknown): string | undefined {
+  if (!isObject(response)) return `expected an object {content, finishReason, usage}, got ${describe(response)}`;
+  const { content, finishReason, usage } = response;
+  if (!Array.isArray(content)) return `content must be an array of parts, got ${describe(content)}`;
+  for (let i = 0; i < content.length; i++) {
+    const problem = partProblem(content[i]);
+    if (problem !== undefined) return `content[${i}]${problem}`;
+  }
+  if (finishReason !== undefined && typeof finishReason !== 'string') {
+    return `finishReason must be a string ('stop', 'tool-calls', 'length', 'content-filter', 'error' or 'other'), got ${describe(finishReason)}`;
+  }
+  if (usage === undefined || usage === null) return undefined;
+  if (!isObject(usage)) return `usage must be an object {inputTokens, outputTokens, totalTokens}, got ${describe(usage)}`;
+  for (const field of USAGE_FIELDS) {
+    const value = usage[field];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) return `usage.${field} must be a number, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+/** What is wrong with one content part (as the rest of a message after `content[i]`), if anything. */
+function partProblem(part: unknown): string | undefined {
+  if (!isObject(part) || typeof part.type !== 'string') {
+    return ` must be a part {type: 'text', text} or {type: 'tool-call', toolCallId, toolName, args}, got ${describe(part)}`;
+  }
+  switch (part.type) {
+    case 'text':
+    case 'reasoning':
+      return typeof part.text === 'string' ? undefined : `.text must be a string, got ${describe(part.text)}`;
+    case 'tool-call':
+      if (typeof part.toolName !== 'string' || part.toolName === '') return `.toolName must be a non-empty string, got ${describe(part.toolName)}`;
+      if (part.toolCallId !== undefined && typeof part.toolCallId !== 'string') return `.toolCallId must be a string, got ${describe(part.toolCallId)}`;
+      if (part.argsText !== undefined && typeof part.argsText !== 'string') return `.argsText must be the arguments' JSON text, got ${describe(part.argsText)}`;
+      return undefined;
+    default:
+      return undefined; // parts a model may add (images, sources ...) are kept and not read
+  }
+}
