@@ -2487,6 +2487,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     define?: (ctx: DefinitionContext) => void | Promise<void>;
     role?: string;
     durable?: DurableOptions;
+    events?: boolean;
 }
 
 // ---- RunEvent — run/events.d.ts

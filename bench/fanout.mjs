@@ -1,7 +1,8 @@
 // Parallel fan-out: 1,000 directive branches x 3 replies each with a 20 ms model, vs the same
 // fan-out written with plain Promise.all over the AI SDK's generateText (each worker keeps its own
 // message list). Ideal wall time: 3 x 20 ms = 60 ms. A second setup, 10,000 branches x 1 reply
-// (ideal 20 ms), shows how both scale with the number of branches.
+// (ideal 20 ms), shows how both scale with the number of branches. lmthing also runs each setup
+// with `run(agent, {events: false})` (rows marked so; the goal rows use the defaults).
 //
 //   node bench/fanout.mjs        (after `bash scripts/build.sh`; needs the `ai` devDependency)
 //
@@ -28,7 +29,7 @@ const question = (worker, round) => `Question ${round} for worker ${worker}`;
 
 // ------------------------------------------------------------------------------------ lmthing
 
-async function lmthingContender({ branches, replies }) {
+async function lmthingContender({ branches, replies }, runOptions = {}) {
   const { run, L } = await import('../dist/node.js');
   let calls = 0;
   // Like the AI SDK's mock, this model keeps no copy of its requests (mockModel records deep copies).
@@ -54,7 +55,7 @@ async function lmthingContender({ branches, replies }) {
     const t0 = performance.now();
     const results = await run(function* () {
       return yield* L.branch(Array.from({ length: branches }, (_, i) => worker(i)));
-    }, { models: { default: model } });
+    }, { models: { default: model }, ...runOptions });
     const ms = performance.now() - t0;
     check(results.length === branches && results[7] === `answer to ${question(7, replies - 1)}`, 'lmthing results');
     check(calls === branches * replies, `lmthing made ${calls} model calls`);
@@ -100,7 +101,13 @@ async function aiContender({ branches, replies }) {
 // ------------------------------------------------------------------------------------ child
 
 async function child(name, setup) {
-  const once = await (name === 'lmthing' ? lmthingContender(setup) : aiContender(setup));
+  const contenders = {
+    lmthing: () => lmthingContender(setup),
+    // The same run with `events: false`: nothing keeps its events, so the engine does not send them.
+    'lmthing-quiet': () => lmthingContender(setup, { events: false }),
+    ai: () => aiContender(setup),
+  };
+  const once = await contenders[name]();
   const rssBeforeKiB = Math.round(process.memoryUsage().rss / 1024);
   for (let w = 0; w < setup.warmup; w++) await once();
   const samples = [];
@@ -112,7 +119,7 @@ async function child(name, setup) {
 function measure(setup) {
   const idealMs = setup.replies * DELAY_MS;
   const results = {};
-  for (const name of ['lmthing', 'ai']) {
+  for (const name of ['lmthing', 'lmthing-quiet', 'ai']) {
     const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name, setup.key], { encoding: 'utf8', maxBuffer: 1 << 20 });
     results[name] = JSON.parse(out);
   }
@@ -127,6 +134,13 @@ function measure(setup) {
     peakRssRatioLmthingOverAi: round(results.lmthing.maxRssKiB / results.ai.maxRssKiB, 3),
     rssBeforeRunsMiB: { lmthing: mib(results.lmthing.rssBeforeKiB), ai: mib(results.ai.rssBeforeKiB) },
     samplesWallMs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.samples.map((x) => round(x, 1))])),
+    // lmthing with `run(agent, {events: false})`; not the goal rows, which use the defaults.
+    eventsOff: {
+      wallMsMedian: round(med['lmthing-quiet'], 1),
+      ratioOverAi: round(med['lmthing-quiet'] / med.ai, 3),
+      peakRssMiB: mib(results['lmthing-quiet'].maxRssKiB),
+      peakRssRatioOverAi: round(results['lmthing-quiet'].maxRssKiB / results.ai.maxRssKiB, 3),
+    },
   };
 }
 
@@ -152,6 +166,8 @@ if (process.argv[2] === '--child') {
       [`${label}: wall / ideal`, m.wallOverIdeal.lmthing.toFixed(2), m.wallOverIdeal.ai.toFixed(2), ''],
       [`${label}: peak RSS MiB (process)`, m.peakRssMiB.lmthing.toFixed(1), m.peakRssMiB.ai.toFixed(1), m.peakRssRatioLmthingOverAi.toFixed(2)],
       [`${label}: RSS MiB before the runs`, m.rssBeforeRunsMiB.lmthing.toFixed(1), m.rssBeforeRunsMiB.ai.toFixed(1), ''],
+      [`${label}, events: false: wall ms`, m.eventsOff.wallMsMedian.toFixed(1), m.wallMsMedian.ai.toFixed(1), m.eventsOff.ratioOverAi.toFixed(2)],
+      [`${label}, events: false: peak RSS MiB`, m.eventsOff.peakRssMiB.toFixed(1), m.peakRssMiB.ai.toFixed(1), m.eventsOff.peakRssRatioOverAi.toFixed(2)],
     );
   }
   console.log('');

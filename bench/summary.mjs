@@ -53,6 +53,8 @@ row('  ms/step 1,000 ÷ 100 steps (flatness)', `lmthing ≤ ${FLAT}`, () => ({ .
 row('200 concurrent 2-step runs @ 20 ms: wall − ideal 40 ms', 'ratio ≤ 0.5', () => wallMinusIdeal(steps.concurrency), (r) => r.ratio <= 0.5);
 row('fan-out 1,000 × 3 @ 20 ms: wall ms (ideal 60)', 'lmthing ≤ 120 (2× ideal)', () => fanout.wallMsMedian, (r) => r.lmthing <= 2 * fanout.setup.idealMs);
 row('fan-out 1,000 × 3: peak RSS MiB', 'ratio ≤ 0.5', () => fanout.peakRssMiB, (r) => r.ratio <= 0.5);
+row('fan-out 1,000 × 3, events: false: wall ms', '—', () => ({ lmthing: fanout.eventsOff.wallMsMedian, ai: fanout.wallMsMedian.ai }));
+row('fan-out 1,000 × 3, events: false: peak RSS MiB', '—', () => ({ lmthing: fanout.eventsOff.peakRssMiB, ai: fanout.peakRssMiB.ai }));
 row('fan-out 10,000 × 1 @ 20 ms: wall ms (ideal 20)', '—', () => fanout.branches10000x1.wallMsMedian);
 row('fan-out 10,000 × 1: peak RSS MiB', '—', () => fanout.branches10000x1.peakRssMiB);
 row('browser cold start ms (Chromium, median)', 'ratio ≤ 1', () => ({ lmthing: cold.coldStart.lmthing.medianMs, ai: cold.coldStart['ai-sdk'].medianMs }), (r) => r.ratio <= 1);

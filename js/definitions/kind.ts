@@ -34,6 +34,8 @@ export interface DefinitionKind<Config, Stored = Config> {
   check(where: string, config: Config, ...rest: unknown[]): Stored;
   /** Kept in the host only (loggers): not sent to the engine. */
   readonly hostOnly?: boolean;
+  /** Works from the run's events (loggers, tracing): refused in a run that keeps none (`run(agent, {events: false})`). */
+  readonly readsEvents?: boolean;
   /** The wire config of a stored definition. */
   wire(stored: Stored, marshal: Marshal): Record<string, unknown>;
 }

@@ -2,6 +2,7 @@
  * The definitions a prompt function (or a directive run's `define`) collected, in definition order,
  * and their marshalling into the run spec's `definitions` list.
  */
+import { ConfigError } from '../errors.js';
 import { checkName } from '../prompt/names.js';
 import type { Definition, DefinitionKind, Marshal } from './kind.js';
 
@@ -12,10 +13,16 @@ export class DefinitionSet {
   private readonly memo = new Map<DefinitionKind<unknown, unknown>, { stamp: number; names: readonly string[]; values: readonly unknown[] }>();
   /** A sub-agent's definitions see their parent's (the engine does the same). */
   parent: DefinitionSet | undefined;
+  /**
+   * Set for a run that keeps no events (`run(agent, {events: false})`): why definitions that read
+   * them (`readsEvents` kinds, defEvent handlers) are refused, in `define` or while the run is live.
+   */
+  eventsOff: string | undefined;
 
   /** Adds (or replaces, keeping its position) definition `name` of `kind` after checking its config. */
   add<C, S>(kind: DefinitionKind<C, S>, name: unknown, config: C, ...rest: unknown[]): string {
     const checked = checkName(name, kind.method);
+    if (kind.readsEvents && this.eventsOff !== undefined) throw new ConfigError(`${kind.method}("${checked}"): ${this.eventsOff}`);
     const stored = kind.check(`${kind.method}("${checked}")`, config, ...rest);
     this.entries.set(`${kind.kind}\u0000${checked}`, { kind, name: checked, stored });
     this.revision++;

@@ -93,7 +93,19 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * `id`, so `resume(id, agent, config)` continues it after a crash or a page reload.
    */
   durable?: DurableOptions;
+  /**
+   * `false`: the run keeps none of its events, and the engine does not send them — for large
+   * fan-outs whose events nobody reads (≈ 10 % less time and 25 MiB less peak memory for 1,000
+   * branches × 3 replies, bench/README.md). `.events` and `for await` over the run then throw a
+   * `ConfigError`, and so does anything that would read them: `onEvent`, `onProgress`,
+   * `meterProvider`, `defEvent` handlers, `defLogger` and `defTracing`, in `define` or while the
+   * run is live. Metrics, budgets and limits work as usual. Default `true`.
+   */
+  events?: boolean;
 }
+
+/** Why a run started with `events: false` refuses whatever would read its events. */
+const EVENTS_OFF = 'the run was started with events: false, so it keeps no events (leave `events` out to observe it)';
 
 const runConfigShape: c.Shape = {
   ...runPolicyShape,
@@ -105,6 +117,7 @@ const runConfigShape: c.Shape = {
   define: c.func,
   role: c.nonEmpty,
   durable: c.object,
+  events: c.boolean,
 };
 
 const runToolShape: c.Shape = { description: c.string, parameters: c.anything, execute: c.func, options: c.object };
@@ -143,7 +156,7 @@ export function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, con
 
 /** @internal Starts a directive run; `durableStart` says how a durable one starts (new, resumed, replayed). */
 export function startDirective(agent: unknown, config: RunConfig, durableStart: DurableStart | undefined, where: string): DirectiveRunPromise<unknown> {
-  const events = new EventQueue();
+  const events = new EventQueue(c.isPlainObject(config) && config.events === false ? `${where}: ${EVENTS_OFF}` : undefined);
   const durable: { run?: DurableRun; opened?: Promise<DurableRun | undefined> } = {};
   const promise = start(agent, config, events, durableStart, where, durable);
   return Object.assign(promise, {
@@ -174,6 +187,11 @@ async function start(
     const models = checkModels(config.models);
     const iterator = toAgentIterator(agent, 'run(agent)');
     const definitions = new DefinitionContext();
+    if (config.events === false) {
+      const reader = (['onEvent', 'onProgress', 'meterProvider'] as const).find((key) => config[key] !== undefined);
+      if (reader) throw new ConfigError(`run config: '${reader}' reads the run's events, and ${EVENTS_OFF}`);
+      definitionsOf(definitions).eventsOff = EVENTS_OFF;
+    }
     if (config.define) await config.define(definitions);
     checkReferences('run config', config, definitionsOf(definitions), { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
     if (config.signal?.aborted) throw new AbortError('the run was aborted before it started');
@@ -330,6 +348,7 @@ class DirectiveRun {
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     if (this.config.role !== undefined) spec.role = this.config.role;
+    if (this.config.events === false) spec.events = false;
     let detach = () => {};
     let ended: Promise<unknown>;
     try {

@@ -3,6 +3,7 @@
  * and the text deltas of a streamed reply.
  */
 
+import { ConfigError } from '../errors.js';
 import type { RunEvent } from '../run/events.js';
 
 export type { RunEvent, RunEventType } from '../run/events.js';
@@ -17,7 +18,11 @@ export class EventQueue implements AsyncIterable<RunEvent> {
   private readonly waiting: Array<(r: IteratorResult<RunEvent>) => void> = [];
   private closed = false;
 
+  /** `refusal`: the queue of a run that keeps no events; reading it throws a ConfigError saying so. */
+  constructor(private readonly refusal?: string) {}
+
   push(event: RunEvent | string): void {
+    if (this.refusal !== undefined) return;
     const waiter = this.waiting.shift();
     if (waiter) waiter({ value: parsed(event), done: false });
     else this.buffered.push(event);
@@ -29,6 +34,7 @@ export class EventQueue implements AsyncIterable<RunEvent> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<RunEvent> {
+    if (this.refusal !== undefined) throw new ConfigError(this.refusal);
     return {
       next: () => {
         const event = this.buffered.shift();

@@ -56,6 +56,7 @@ const handlers = new WeakMap<DefinitionSet, Registered[]>();
 export function addEventHandler(set: DefinitionSet, name: unknown, handler: unknown, options: EventOptions | undefined): void {
   const where = `defEvent(${typeof name === 'string' ? JSON.stringify(name) : c.describe(name)})`;
   const eventName = checkEventName(name, 'defEvent');
+  if (set.eventsOff !== undefined) throw new ConfigError(`${where}: ${set.eventsOff}`);
   if (typeof handler !== 'function') throw new ConfigError(`${where}: the handler must be a function, got ${c.describe(handler)}`);
   c.checkOptions(where, options, { threshold: c.either(c.number(0, Infinity, { positive: true }), c.arrayOf(c.number(0, Infinity, { positive: true }), 'an array of token counts > 0')) });
   if (options?.threshold !== undefined && eventName !== 'onTokenThreshold') c.fail(where, "'threshold' applies to onTokenThreshold only");

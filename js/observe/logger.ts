@@ -205,6 +205,7 @@ export const loggerKind: DefinitionKind<LoggerConfig | undefined, DefinedLogger>
   noun: 'logger',
   method: 'defLogger',
   hostOnly: true,
+  readsEvents: true,
   check(where, config) {
     c.checkOptions(where, config, {
       level: c.oneOf('debug', 'info', 'warn', 'error', 'silent'),

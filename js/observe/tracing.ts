@@ -83,6 +83,7 @@ export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracin
   kind: 'tracing',
   noun: 'tracing definition',
   method: 'defTracing',
+  readsEvents: true,
   check(where, config) {
     const checked = c.checkOptions(where, config ?? {}, {
       serviceName: c.nonEmpty,

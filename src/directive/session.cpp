@@ -381,9 +381,11 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   const std::string where = "run.start spec (conversation)";
   protocol::FieldReader fields(spec, where);
   fields.only({"kind", "models", "definitions", "limits", "retry", "fallback", "circuitBreaker", "options", "host", "seed", "parentRun", "storage",
-               "sessionId", "agent", "cache", "observe", "role"},
+               "sessionId", "agent", "cache", "observe", "role", "events"},
               "field");
   observe::check_observe_spec(spec, where);
+  // run(agent, {events: false}): the host keeps no events, so none is sent.
+  if (fields.optional_bool("events") == false) loop.mute_run_events(run);
   const json& models = fields.object_field("models");
   std::map<std::string, std::string> bound;
   for (const auto& [key, ref] : models.items()) {

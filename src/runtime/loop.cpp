@@ -167,6 +167,7 @@ void Loop::set_deadline(RunId run, double ms, WireError error) {
 
 void Loop::forget_run(RunId run) {
   cancelled_runs_.erase(run);
+  muted_runs_.erase(run);
   for (auto it = scope_runs_.begin(); it != scope_runs_.end();) it = it->second == run ? scope_runs_.erase(it) : std::next(it);
   if (auto deadline = deadlines_.find(run); deadline != deadlines_.end()) {
     pending_.erase(deadline->second.timer);

@@ -158,13 +158,18 @@ class Loop {
   void emit(json&& event) { protocol::send_outbound(std::move(event), host_.accepts_blobs(), emitter()); }
   // Emits `event` without copying it; it is left as it was (protocol::send_outbound_borrowing).
   void emit_borrowing(json& event) { protocol::send_outbound_borrowing(event, host_.accepts_blobs(), emitter()); }
-  // Emits {"type":"run.event","run":run,"event":event}.
-  void emit_run_event(RunId run, json&& event) { protocol::send_run_event(run, std::move(event), host_.accepts_blobs(), emitter()); }
-  // Emits a run event made of `fields` and `more_members` without copying `fields`
-  // (protocol::send_run_event_borrowing).
-  void emit_run_event_borrowing(RunId run, json& fields, std::string_view more_members) {
-    protocol::send_run_event_borrowing(run, fields, more_members, host_.accepts_blobs(), emitter());
+  // Emits {"type":"run.event","run":run,"event":event}, unless the run's events are muted.
+  void emit_run_event(RunId run, json&& event) {
+    if (!muted(run)) protocol::send_run_event(run, std::move(event), host_.accepts_blobs(), emitter());
   }
+  // Emits a run event made of `fields` and `more_members` without copying `fields`
+  // (protocol::send_run_event_borrowing), unless the run's events are muted.
+  void emit_run_event_borrowing(RunId run, json& fields, std::string_view more_members) {
+    if (!muted(run)) protocol::send_run_event_borrowing(run, fields, more_members, host_.accepts_blobs(), emitter());
+  }
+  // A run whose host keeps none of its events (run(agent, {events: false})): they are still made
+  // and observed (metrics, limits) but not sent. Until forget_run.
+  void mute_run_events(RunId run) { muted_runs_.insert(run); }
 
  private:
   // Hand a message's parts to the host: events through emit, ops through start.
@@ -174,6 +179,7 @@ class Loop {
   protocol::OutboundSender starter() {
     return [this](std::string_view text, protocol::BlobBytes blobs) { blobs.empty() ? host_.start(text) : host_.start_parts(text, blobs); };
   }
+  bool muted(RunId run) const { return !muted_runs_.empty() && muted_runs_.count(run) != 0; }
   friend class OpAwaiter;
   struct PendingOp {
     RunId run = 0;
@@ -214,6 +220,7 @@ class Loop {
   std::unordered_set<OpId> given_up_;
   std::deque<OpId> given_up_order_;
   std::unordered_map<RunId, protocol::WireError> cancelled_runs_;  // and what their later ops fail with
+  std::unordered_set<RunId> muted_runs_;                           // mute_run_events
   // Cancelled scopes and their errors (bounded like given_up_), and the runs linked to live scopes.
   std::unordered_map<OpId, protocol::WireError> cancelled_scopes_;
   std::deque<OpId> cancelled_scopes_order_;

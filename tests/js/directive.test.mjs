@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 
-import { AbortError, AssistantMessage, L, mockModel, RateLimitError, run, ValidationError } from '../../dist/node.js';
+import { AbortError, AssistantMessage, ConfigError, L, mockModel, RateLimitError, run, ValidationError } from '../../dist/node.js';
 
 const text = (t) => ({ type: 'text', text: t });
 const end = { type: 'end-step' };
@@ -617,4 +617,51 @@ test('a defEvent handler defined while the run is live (by a tool) receives the 
   });
   assert.equal(value, 'done');
   assert.deepEqual(seen, ['run-finish']);
+});
+
+test('events: false keeps no events: the run works, and whatever would read its events is refused with a ConfigError', async () => {
+  const agent = function* () {
+    yield* L.user`Split it`;
+    const first = (yield* L.reply).value;
+    const [branch] = yield* L.branch([function* () {
+      yield* L.user`And the branch?`;
+      return (yield* L.reply).value;
+    }]);
+    return [first, branch];
+  };
+  const quiet = run(agent, { models: { default: says('root answer', 'branch answer') }, events: false });
+  assert.deepEqual(await quiet, ['root answer', 'branch answer']);
+  const off = /the run was started with events: false, so it keeps no events/;
+  assert.throws(() => quiet.events[Symbol.asyncIterator](), (e) => e instanceof ConfigError && off.test(e.message));
+  await assert.rejects(async () => {
+    for await (const e of run(agent, { models: { default: says('a', 'b') }, events: false })) assert.fail(`no event expected, got ${e.type}`);
+  }, off);
+
+  const refused = async (extra) => {
+    const r = run(agent, { models: { default: says('a', 'b') }, events: false, ...extra });
+    await assert.rejects(r, (e) => e instanceof ConfigError && off.test(e.message), JSON.stringify(Object.keys(extra)));
+  };
+  await refused({ onEvent: () => {} });
+  await refused({ onProgress: () => {} });
+  await refused({ define: (ctx) => ctx.defEvent('onRunFinish', () => {}) });
+  await refused({ define: (ctx) => ctx.defLogger('log', { level: 'info', outputs: [() => {}] }) });
+  await refused({ define: (ctx) => ctx.defTracing('trace', { exporters: ['events'] }) });
+  await assert.rejects(run(agent, { models: { default: says('a', 'b') }, events: 'no' }), /'events' must be true or false, got the string "no"/);
+
+  // A handler defined while the run is live fails where it is defined: here, the tool that defines it.
+  let ctx;
+  const model = mockModel([{ type: 'tool-call', toolName: 'watch', args: {} }, text('done')]);
+  const value = await run(function* () {
+    yield* L.user`go`;
+    return (yield* L.reply).value;
+  }, {
+    models: { default: model },
+    events: false,
+    define: (c) => { ctx = c; },
+    tools: { watch: { parameters: { type: 'object' }, execute: () => { ctx.defEvent('onRunFinish', () => {}); return 'watching'; } } },
+  });
+  assert.equal(value, 'done');
+  const toolResult = model.calls[1].messages.at(-1).content[0];
+  assert.equal(toolResult.isError, true);
+  assert.match(toolResult.result.error, off);
 });

@@ -244,6 +244,37 @@ TEST_CASE("each reply's model call is its first attempt: attempts count per step
   CHECK(attempts == std::vector<json>{1, 1, 1});
 }
 
+TEST_CASE("a run started with events: false sends none of its run events; commands, model calls and replies go on", "[directive]") {
+  auto converse = [](Rig& rig) {
+    rig.ok("append", 0, {{"message", user("first?")}});
+    REQUIRE(rig.reply(0, {text_response("one")})["ok"] == true);
+    json child = rig.ok("branch", 0, {{"name", "a"}});
+    const auto id = child["conversation"].get<std::uint64_t>();
+    REQUIRE(rig.reply(id, {text_response("two")})["ok"] == true);
+    rig.ok("end", id, {{"ok", true}, {"value", 2}});
+    rig.ok("emit", 0, {{"name", "note"}, {"value", 3}});
+    CHECK(rig.messages(0).size() == 2);
+  };
+  Rig quiet;
+  quiet.deliver(json{
+      {"type", "run.start"}, {"id", Rig::kRun}, {"spec", {{"kind", "conversation"}, {"models", {{"default", "m:default"}}}, {"events", false}}}});
+  converse(quiet);
+  CHECK(quiet.run_events().empty());
+  // The same conversation without the flag: its events are sent.
+  Rig loud;
+  loud.start();
+  converse(loud);
+  CHECK(loud.run_events().size() >= 8);
+  // Anything but a boolean is refused, naming the field.
+  Rig wrong;
+  wrong.deliver(
+      json{{"type", "run.start"}, {"id", Rig::kRun}, {"spec", {{"kind", "conversation"}, {"models", {{"default", "m:default"}}}, {"events", "no"}}}});
+  auto reply = wrong.reply_to(Rig::kRun);
+  REQUIRE(reply.has_value());
+  CHECK((*reply)["ok"] == false);
+  CHECK_THAT((*reply)["error"]["message"].get<std::string>(), Catch::Contains("events") && Catch::Contains("true or false"));
+}
+
 TEST_CASE("the model stack: push, pop by handle, and unbound keys listing the bound ones", "[directive]") {
   Rig rig;
   rig.start();
