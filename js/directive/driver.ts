@@ -95,8 +95,8 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   durable?: DurableOptions;
   /**
    * `false`: the run keeps none of its events, and the engine does not send them — for large
-   * fan-outs whose events nobody reads (≈ 10 % less time and 25 MiB less peak memory for 1,000
-   * branches × 3 replies, bench/README.md). `.events` and `for await` over the run then throw a
+   * fan-outs whose events nobody reads (≈ 10 % less time for 1,000 branches × 3 replies,
+   * bench/README.md, "Parallel fan-out"). `.events` and `for await` over the run then throw a
    * `ConfigError`, and so does anything that would read them: `onEvent`, `onProgress`,
    * `meterProvider`, `defEvent` handlers, `defLogger` and `defTracing`, in `define` or while the
    * run is live. Metrics, budgets and limits work as usual. Default `true`.
