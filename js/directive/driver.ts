@@ -125,7 +125,10 @@ const runToolShape: c.Shape = { description: c.string, parameters: c.anything, e
 /** What {@link run} returns: the promise of the agent's return value, plus its events. */
 export type DirectiveRunPromise<T> = Promise<T> &
   AsyncIterable<RunEvent> & {
-    /** Every runtime event of the run, buffered from the start; ends when the run ends. */
+    /**
+     * Every runtime event of the run, buffered from the start; ends when the run ends. Iterating it
+     * (or the run itself) throws a `ConfigError` for a run started with `events: false`.
+     */
     readonly events: AsyncIterable<RunEvent>;
     /** A durable run's journal so far (undefined before it started, or when the run is not durable). */
     journal(): Journal | undefined;
