@@ -2,6 +2,7 @@
 // {stepNumber, messages, steps, lastToolCall} and may change that step (system, messages,
 // activeTools, activeSystems, activeVariables, toolChoice, model); later hooks override earlier ones.
 #include "pipeline/registry.hpp"
+#include "protocol/fields.hpp"
 
 namespace lmthing::agent {
 
@@ -45,8 +46,10 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
       if (!value.is_string()) bad_hook_value(who + ": \"model\" must be a model reference");
       into.model = value.get<std::string>();
     } else {
-      bad_hook_value(who + " returned unknown field \"" + key +
-                     "\" (expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
+      static const std::vector<std::string> kFields{"system", "messages", "activeTools", "activeSystems", "activeVariables", "toolChoice", "model"};
+      const auto guess = protocol::nearest(key, kFields);
+      bad_hook_value(who + " returned unknown field \"" + key + "\" (" + (guess ? "did you mean \"" + *guess + "\"? " : "") +
+                     "expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
     }
   }
 }

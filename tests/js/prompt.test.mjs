@@ -284,6 +284,14 @@ test('a hook can switch the model for one step', async () => {
   assert.equal(other.calls.length, 1);
 });
 
+test('a hook that returns a misspelled field fails the run naming the field it meant', async () => {
+  const { result } = await runPrompt((ctx) => {
+    ctx.defHook(() => ({ activeToolz: [] }));
+    ctx.$`hi`;
+  }, { model: mockModel([{ type: 'text', text: 'never' }]) });
+  await assert.rejects(result.text, /hook #1 returned unknown field "activeToolz" \(did you mean "activeTools"\? expected system, messages/);
+});
+
 test('textStream is the concatenated text of all steps; usage sums; maxSteps and stopWhen stop', async () => {
   const items = [];
   for (let i = 0; i < 5; i++) items.push({ type: 'text', text: `step ${i}. ` }, { type: 'tool-call', toolName: 't', args: {} });
