@@ -104,6 +104,9 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   events?: boolean;
 }
 
+/** The config's own readers of the run's events. */
+const CONFIG_EVENT_READERS = ['onEvent', 'onProgress', 'meterProvider'] as const;
+
 /** Why a run started with `events: false` refuses whatever would read its events. */
 const EVENTS_OFF = 'the run was started with events: false, so it keeps no events (leave `events` out to observe it)';
 
@@ -191,7 +194,7 @@ async function start(
     const iterator = toAgentIterator(agent, 'run(agent)');
     const definitions = new DefinitionContext();
     if (config.events === false) {
-      const reader = (['onEvent', 'onProgress', 'meterProvider'] as const).find((key) => config[key] !== undefined);
+      const reader = CONFIG_EVENT_READERS.find((key) => config[key] !== undefined);
       if (reader) throw new ConfigError(`run config: '${reader}' reads the run's events, and ${EVENTS_OFF}`);
       definitionsOf(definitions).eventsOff = EVENTS_OFF;
     }
@@ -346,7 +349,7 @@ class DirectiveRun {
     // Who else sees the events: the config's observers, and defEvent handlers and debug loggers,
     // which the define context may also add while the run is live.
     const defined = definitionsOf(this.definitions);
-    const configObserved = Boolean(this.config.onEvent ?? this.config.onProgress ?? this.config.meterProvider ?? tracing);
+    const configObserved = tracing !== undefined || CONFIG_EVENT_READERS.some((key) => this.config[key] !== undefined);
     const observed = () => configObserved || hasHandlers(defined) || defined.values(loggerKind).some((logger) => logger.enabled('debug'));
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };

@@ -48,8 +48,8 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
     } else {
       static const std::vector<std::string> kFields{"system", "messages", "activeTools", "activeSystems", "activeVariables", "toolChoice", "model"};
       const auto guess = protocol::nearest(key, kFields);
-      bad_hook_value(who + " returned unknown field \"" + key + "\" (" + (guess ? "did you mean \"" + *guess + "\"? " : "") +
-                     "expected system, messages, activeTools, activeSystems, activeVariables, toolChoice, model)");
+      bad_hook_value(who + " returned unknown field " + protocol::in_quotes(key) + " (" +
+                     (guess ? "did you mean " + protocol::in_quotes(*guess) + "? " : "") + "expected " + protocol::joined(kFields) + ")");
     }
   }
 }
