@@ -21,7 +21,7 @@ import type { ApprovalResult, InteractionResult } from '../run/human-host.js';
 import { CircuitBreakerHandle, type ConstraintTotals } from '../run/policy-handles.js';
 import { jsonProblem } from '../storage/checks.js';
 import type { JsonValue } from '../storage/types.js';
-import type { StateChange } from '../state/changes.js';
+import { stateDepthLimit, stateValueProblem } from '../state/changes.js';
 import { liveValue, plainCopy, type StateSlot } from '../state/live.js';
 import type { RunStates } from '../state/run-states.js';
 import { cacheKind, type CacheConfig, type CacheStrategy } from './cache.js';
@@ -338,12 +338,11 @@ export class DefinitionContext {
 
   /** Replaces the value of state `name` (JSON only). */
   setState<T = unknown>(name: string, value: T): void {
-    const problem = jsonProblem(value, name);
-    if (problem) throw new StateError('STORAGE_UNSERIALIZABLE', `ctx.setState("${name}"): ${problem} (state values must be JSON)`, { state: name });
-    const change: StateChange = { op: 'set', path: [], value: plainCopy(value) as JsonValue };
     const run = liveRuns.get(this)?.states;
-    if (run) this.liveSlot(run, name).write(change);
-    else this.draftSlot(name).write(change);
+    const slot = run ? this.liveSlot(run, name) : this.draftSlot(name);
+    const problem = jsonProblem(value, name, slot.maxDepth);
+    if (problem) throw new StateError('STORAGE_UNSERIALIZABLE', `ctx.setState("${name}"): ${stateValueProblem(problem)}`, { state: name });
+    slot.write({ op: 'set', path: [], value: plainCopy(value) as JsonValue });
   }
 
   /**
@@ -386,6 +385,7 @@ export class DefinitionContext {
     const stored = this.draftOf(name);
     return {
       name,
+      maxDepth: stateDepthLimit(),
       root: () => stored.draft.value,
       write: (change) => draftWrite(stored, change),
       refuse: (message) => new StateError('STORAGE_UNSERIALIZABLE', message, { state: name }),
@@ -396,6 +396,7 @@ export class DefinitionContext {
     run.mirror(name);
     return {
       name,
+      maxDepth: run.maxDepth,
       root: () => run.mirror(name).value,
       write: (change) => {
         if (run.ended) throw new NotRunningError(`state "${name}": the run ended; its states can be read, not changed`);

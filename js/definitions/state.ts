@@ -8,7 +8,7 @@ import * as c from '../config/check.js';
 import { StateError } from '../errors.js';
 import { jsonProblem } from '../storage/checks.js';
 import type { JsonValue } from '../storage/types.js';
-import { applyChanges, type StateChange } from '../state/changes.js';
+import { applyChanges, stateDepthLimit, stateValueProblem, type StateChange } from '../state/changes.js';
 import { plainCopy } from '../state/live.js';
 import type { DefinitionKind } from './kind.js';
 
@@ -44,9 +44,9 @@ export const stateKind: DefinitionKind<unknown, StoredState> = {
   noun: 'state',
   method: 'defState',
   check(where, initialValue, options) {
-    const problem = jsonProblem(initialValue, 'initialValue');
+    const problem = jsonProblem(initialValue, 'initialValue', stateDepthLimit());
     if (problem)
-      throw new StateError('STORAGE_UNSERIALIZABLE', `${where}: ${problem} (a state's value must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)`, {
+      throw new StateError('STORAGE_UNSERIALIZABLE', `${where}: ${stateValueProblem(problem)}`, {
         state: where.slice(where.indexOf('"') + 1, where.lastIndexOf('"')),
       });
     const o = c.checkOptions<StateOptions>(where, options ?? {}, {

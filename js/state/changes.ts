@@ -5,6 +5,7 @@
  * become objects, an index past an array's end pads it with nulls, `length` resizes an array, and
  * deleting what is not there does nothing.
  */
+import { DEFAULT_JSON_DEPTH } from '../engine.js';
 import type { JsonValue } from '../storage/types.js';
 
 /** An object key or an array index. */
@@ -12,6 +13,20 @@ export type PathSegment = string | number;
 
 /** One change: every change is an absolute write, so re-applying a list is harmless. */
 export type StateChange = { op: 'set'; path: PathSegment[]; value: JsonValue } | { op: 'delete'; path: PathSegment[] };
+
+/**
+ * How deep a state's whole value may be: the engine's depth limit less the levels of the messages
+ * that carry a state into it (the deepest, a run's start with the prompt function's changes, wraps
+ * it in 6), so a value the host accepts always reaches the engine and storage.
+ */
+export function stateDepthLimit(engineDepth = DEFAULT_JSON_DEPTH): number {
+  return engineDepth - 10;
+}
+
+/** Why a state write was refused, ending with the rule for state values. */
+export function stateValueProblem(problem: string): string {
+  return `${problem} (state values must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)`;
+}
 
 /** Arrays grow by at most this much in one change (the engine refuses more). */
 export const MAX_PADDING = 1_000_000;

@@ -7,12 +7,14 @@
  */
 import { jsonProblem } from '../storage/checks.js';
 import type { JsonValue } from '../storage/types.js';
-import { MAX_PADDING, type PathSegment, type StateChange } from './changes.js';
+import { MAX_PADDING, stateValueProblem, type PathSegment, type StateChange } from './changes.js';
 
 /** Where a live object reads the state's value and sends its changes. */
 export interface StateSlot {
   /** The state's name, for messages. */
   readonly name: string;
+  /** How deep the state's whole value may be (`stateDepthLimit` of the run's engine). */
+  readonly maxDepth: number;
   /** The value as it is now. */
   root(): JsonValue;
   /** Checks nothing more: applies `change` to the value and records it. Throws when the state cannot change now. */
@@ -89,8 +91,8 @@ function handler(slot: StateSlot, path: PathSegment[]): ProxyHandler<object> {
     if (Array.isArray(node) && typeof segment === 'string' && segment !== 'length')
       throw slot.refuse(`state "${slot.name}": ${where}: an array's named property would be lost (JSON keeps only its elements)`);
     if (typeof segment === 'number' && segment > MAX_PADDING) throw slot.refuse(`state "${slot.name}": ${where}: index past ${MAX_PADDING}`);
-    const problem = jsonProblem(value, where);
-    if (problem) throw slot.refuse(`state "${slot.name}": ${problem} (state values must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)`);
+    const problem = jsonProblem(value, where, slot.maxDepth, path.length + 1);
+    if (problem) throw slot.refuse(`state "${slot.name}": ${stateValueProblem(problem)}`);
     slot.write({ op: 'set', path: [...path, segment], value: plainCopy(value) as JsonValue });
     return true;
   };

@@ -13,7 +13,7 @@
 import type { Engine } from '../engine.js';
 import { ConfigError, StateError } from '../errors.js';
 import type { JsonValue } from '../storage/types.js';
-import { applyChanges, type StateChange } from './changes.js';
+import { applyChanges, stateDepthLimit, type StateChange } from './changes.js';
 
 /** One engine state instance, as JS mirrors it. */
 export interface Mirror {
@@ -94,6 +94,11 @@ export class RunStates {
 
   get loaded(): boolean {
     return this.view !== undefined;
+  }
+
+  /** How deep a state's value may be in this run (its engine's limit, docs/limits.md). */
+  get maxDepth(): number {
+    return stateDepthLimit(this.engine.jsonDepth);
   }
 
   /** Fetches the run's states once (the engine loads them if it has not yet). */

@@ -2,6 +2,7 @@
  * Argument checks and JSON encoding shared by every adapter, so each refuses bad input the same
  * way: a StorageError naming the adapter, the key and what was expected.
  */
+import { DEFAULT_JSON_DEPTH } from '../engine.js';
 import { StorageError } from '../errors.js';
 import type { JsonValue, StorageWriteOptions } from './types.js';
 
@@ -50,7 +51,7 @@ export function checkExpectedVersion(who: AdapterIdentity, key: string, version:
  * Object properties that are `undefined` are left out, as JSON.stringify does.
  */
 export function encodeValue(who: AdapterIdentity, key: string, value: unknown): string {
-  const problem = nonJson(value, '$', []);
+  const problem = jsonProblem(value);
   if (problem)
     throw new StorageError(
       'STORAGE_UNSERIALIZABLE',
@@ -73,12 +74,22 @@ export function corrupt(who: AdapterIdentity, key: string, why: string): Storage
   return new StorageError('STORAGE_CORRUPT', `${who.label}: the record of key "${key}" is corrupted: ${why}`, { adapter: who.name, key });
 }
 
-/** Where `value` stops being JSON (a path like `$.a[2]` and what is there), or '' when it is JSON. */
-export function jsonProblem(value: unknown, path = '$'): string {
-  return nonJson(value, path, []);
+/**
+ * Where `value` stops being JSON (a path like `$.a[2]` and what is there), or '' when it is JSON.
+ * A value nested deeper than `maxDepth` levels (an array or object is one level; `depthAbove` are
+ * the levels of whatever holds `value`) is refused too: no engine takes it (docs/limits.md), and
+ * checking it further would run out of stack.
+ */
+export function jsonProblem(value: unknown, path = '$', maxDepth = DEFAULT_JSON_DEPTH, depthAbove = 0): string {
+  return nonJson(value, path, [], maxDepth - depthAbove, maxDepth);
 }
 
-function nonJson(value: unknown, path: string, ancestors: object[]): string {
+/** A path that is thousands of segments long is shown by its start. */
+function shortPath(path: string): string {
+  return path.length <= 80 ? path : `${path.slice(0, 80)}…`;
+}
+
+function nonJson(value: unknown, path: string, ancestors: object[], levelsLeft: number, maxDepth: number): string {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -97,11 +108,12 @@ function nonJson(value: unknown, path: string, ancestors: object[]): string {
   if (value === null) return '';
   const object = value as object;
   if (ancestors.includes(object)) return `${path} refers back to one of its parents (a cycle)`;
+  if (ancestors.length >= levelsLeft) return `${shortPath(path)} is nested deeper than the limit of ${maxDepth} levels`;
   ancestors.push(object);
   try {
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
-        const problem = nonJson(object[i], `${path}[${i}]`, ancestors);
+        const problem = nonJson(object[i], `${path}[${i}]`, ancestors, levelsLeft, maxDepth);
         if (problem) return problem;
       }
       return '';
@@ -110,7 +122,7 @@ function nonJson(value: unknown, path: string, ancestors: object[]): string {
     if (proto !== Object.prototype && proto !== null) return `${path} is a ${constructorName(object)}, not a plain object`;
     for (const [k, v] of Object.entries(object)) {
       if (v === undefined) continue;
-      const problem = nonJson(v, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, ancestors);
+      const problem = nonJson(v, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, ancestors, levelsLeft, maxDepth);
       if (problem) return problem;
     }
     return '';

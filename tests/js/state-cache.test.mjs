@@ -258,6 +258,72 @@ test('a state is JSON: bad values are StateErrors naming the state; the value st
   await assert.rejects(failing.text, /sessionId/);
 });
 
+/** An object nested `levels` deep ({} is one level). */
+function nested(levels) {
+  let value = {};
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
+}
+
+test('a state nested deeper than the engine takes is refused at the write, naming the state and the limit; what was written before is kept', async () => {
+  const storage = memoryStorage();
+  const tooDeep = (state, limit) => (e) =>
+    e instanceof StateError && e.code === 'STORAGE_UNSERIALIZABLE' && e.state === state && e.message.includes(`nested deeper than the limit of ${limit} levels`);
+  const { result } = await runPrompt(
+    (ctx) => {
+      assert.throws(() => ctx.defState('initial', { x: nested(5000) }), tooDeep('initial', 990));
+      ctx.defState('prefs', { n: 0 }, { persist: true, scope: 'global' });
+      assert.throws(() => (ctx.getState('prefs').x = nested(990)), tooDeep('prefs', 990)); // the state's own level + 990
+      assert.throws(() => ctx.setState('prefs', nested(991)), tooDeep('prefs', 990));
+      ctx.getState('prefs').x = nested(989); // 990 levels in all: the deepest a state may be
+      ctx.defTool('write', 'writes', object, () => {
+        ctx.getState('prefs').n = 1;
+        ctx.getState('prefs').y = nested(3000);
+      });
+      ctx.$`Hi`;
+    },
+    {
+      model: mockModel([{ type: 'tool-call', toolName: 'write', args: {} }, { type: 'text', text: 'ok' }]),
+      storage,
+    },
+  );
+  assert.equal(await result.text, 'ok');
+  const written = (await result.steps)[0].toolResults[0];
+  assert.equal(written.isError, true, 'the tool that wrote the deep value failed');
+  assert.match(written.result.error, /state "prefs": prefs\.y\.a\.a.*… is nested deeper than the limit of 990 levels/);
+  // What the run wrote before the refused write reached storage, and reads back whole in the next run.
+  const stored = (await storage.get('state:global:prefs'))?.value;
+  assert.equal(stored.n, 1);
+  assert.equal(stored.y, undefined);
+  let depth = 0;
+  for (let v = stored.x; typeof v === 'object'; v = v.a) depth++;
+  assert.equal(depth, 989);
+  const { result: again } = await runPrompt(
+    (ctx) => {
+      ctx.defState('prefs', {}, { persist: true, scope: 'global' });
+      ctx.defTool('read', 'reads', object, () => JSON.stringify(ctx.getState('prefs')).length);
+      ctx.$`Hi`;
+    },
+    { model: mockModel([{ type: 'tool-call', toolName: 'read', args: {} }, { type: 'text', text: 'ok' }]), storage },
+  );
+  assert.equal((await again.steps)[0].toolResults[0].result, JSON.stringify(stored).length);
+  // An engine with a lower limit lowers the states' limit with it.
+  const engine = await createEngine({ limits: { jsonDepth: 100 } });
+  const { result: low } = await runPrompt(
+    (ctx) => {
+      ctx.defState('small', {});
+      ctx.defTool('write', 'writes', object, () => {
+        ctx.getState('small').x = nested(95);
+      });
+      ctx.$`Hi`;
+    },
+    { model: mockModel([{ type: 'tool-call', toolName: 'write', args: {} }, { type: 'text', text: 'ok' }]), engine },
+  );
+  const lowResult = (await low.steps)[0].toolResults[0];
+  assert.equal(lowResult.isError, true);
+  assert.match(lowResult.result.error, /nested deeper than the limit of 90 levels/);
+});
+
 test('a corrupted stored state fails the run before the model is called, with a StateError naming state and key', async () => {
   const engine = await createEngine();
   const storage = memoryStorage();

@@ -202,6 +202,8 @@ test('a value that is not JSON is refused, naming the adapter, the key and where
   const v = await s.set('k', 'old');
   const cyclic = { a: {} };
   cyclic.a.back = cyclic;
+  let deep = {};
+  for (let i = 0; i < 5000; i++) deep = { a: deep }; // deeper than JSON.stringify's stack allows
   const bad = [
     [() => 1, '$ is a function'],
     [{ a: [1, () => 2] }, '$.a[1] is a function'],
@@ -214,6 +216,7 @@ test('a value that is not JSON is refused, naming the adapter, the key and where
     [undefined, '$ is undefined'],
     [[undefined], '$[0] is undefined'],
     [{ 'odd key': Symbol('s') }, '$["odd key"] is a symbol'],
+    [deep, 'is nested deeper than the limit of 1000 levels'],
   ];
   for (const [value, where] of bad) {
     const error = await rejects(s.set('k', value), 'STORAGE_UNSERIALIZABLE', `set(${where})`);
