@@ -167,8 +167,20 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
       known(step, 'onError', step.onError);
       for (const dep of step.dependsOn ?? []) {
         if (!ids.includes(dep)) c.fail(`${where}: step "${step.id}"`, `dependsOn names unknown step "${dep}" (steps: ${ids.join(', ')})`);
+        if (dep === step.id) c.fail(`${where}: step "${step.id}"`, 'dependsOn names the step itself, so it could never start');
       }
     }
+    const dag = steps.some((step) => (step.dependsOn ?? []).length > 0);
+    const handlers = new Set(steps.map((step) => step.onError).filter((id) => id !== undefined));
+    for (const step of steps) {
+      const at = `${where}: step "${step.id}"`;
+      if (dag && step.parallel === true) c.fail(at, 'parallel cannot be combined with dependsOn in one workflow (a DAG already runs independent steps concurrently)');
+      const route = step.onSuccess !== undefined ? 'onSuccess' : step.onError !== undefined ? 'onError' : undefined;
+      if (dag && route) c.fail(at, `${route} cannot be combined with dependsOn in one workflow (a DAG runs each step once its dependencies are done)`);
+      if (handlers.has(step.id) && step.parallel === true) c.fail(at, 'an onError handler cannot be a parallel step (it runs only when routed to)');
+    }
+    const cycle = dependencyCycle(steps);
+    if (cycle) c.fail(where, `dependsOn forms a cycle, so none of its steps could start: ${cycle.join(' → ')}`);
     const o = c.checkOptions<WorkflowConfig>(where, (config ?? {}), {
       maxDuration: c.ms(),
       maxIterations: c.integer(1, 100000),
@@ -192,7 +204,9 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
         wireStep.action = marshal.callback(`workflow step "${step.id}"`, async (w: StepCall, call: CallbackContext) => {
           const wctx = contextOf(executions, w, call, marshal.engine);
           const value: unknown = await step.action(wctx);
-          return { value: value === undefined ? null : value, state: wctx.state as JsonValue };
+          // As for a tool, what JSON cannot hold (undefined, a function) is null, not a missing value.
+          const json = value === undefined || typeof value === 'function' || typeof value === 'symbol' ? null : value;
+          return { value: json, state: wctx.state as JsonValue };
         }, { traits: { observe } });
         if (step.condition) {
           const condition = step.condition;
@@ -212,6 +226,31 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
     return out;
   },
 };
+
+/** A cycle of `dependsOn` (its step ids, the first repeated at the end), or undefined. */
+function dependencyCycle(steps: WorkflowStep[]): string[] | undefined {
+  const dependsOn = new Map(steps.map((step) => [step.id, step.dependsOn ?? []]));
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    const at = path.indexOf(id);
+    if (at >= 0) return [...path.slice(at), id];
+    if (done.has(id)) return undefined;
+    path.push(id);
+    for (const dep of dependsOn.get(id) ?? []) {
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    done.add(id);
+    return undefined;
+  };
+  for (const step of steps) {
+    const cycle = visit(step.id);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
 
 /** What the engine sends a step's callback (src/flow/workflow.hpp). */
 interface StepCall {

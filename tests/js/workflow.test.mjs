@@ -263,6 +263,15 @@ test('a failed step without onError rejects with WorkflowError naming the step a
   assert.match(error.message, /step "boom" failed: disk full/);
 });
 
+test("a step's result is JSON as a tool's is: undefined or a function is null, and the next step goes on", async () => {
+  const { value } = await whileLive(
+    (ctx) => ctx.defWorkflow('w', [{ id: 'fn', action: () => () => 1 }, { id: 'none', action: () => undefined }, { id: 'after', action: (w) => [w.results.fn, w.results.none] }]),
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.deepEqual(value.output, [null, null]);
+  assert.deepEqual(value.steps.map((s) => s.status), ['success', 'success', 'success']);
+});
+
 test('per-step retries: the action runs again with the next attempt number', async () => {
   const attempts = [];
   const { value } = await whileLive(
@@ -334,6 +343,13 @@ test('bad input: typed errors naming the workflow, the step and the field', asyn
     assert.throws(() => ctx.defWorkflow('w', [{ id: 'a' }]), /'action' is required/);
     assert.throws(() => ctx.defWorkflow('w', []), /non-empty array/);
     assert.throws(() => ctx.defWorkflow('w', [{ id: 'a', action: () => 1 }], { maxDuraton: 5 }), /maxDuration/);
+    assert.throws(() => ctx.defWorkflow('w', [{ id: 'a', action: () => 1, dependsOn: ['a'] }]), (e) => e instanceof ConfigError && /step "a": dependsOn names the step itself/.test(e.message));
+    const chain = [{ id: 'a', action: () => 1 }, { id: 'b', action: () => 1, dependsOn: ['a', 'd'] }, { id: 'c', action: () => 1, dependsOn: ['b'] }, { id: 'd', action: () => 1, dependsOn: ['c'] }];
+    assert.throws(() => ctx.defWorkflow('w', chain), (e) => e instanceof ConfigError && /dependsOn forms a cycle, so none of its steps could start: b → d → c → b/.test(e.message));
+    const dagWith = (extra) => [{ id: 'a', action: () => 1, ...extra }, { id: 'b', action: () => 1, dependsOn: ['a'] }];
+    assert.throws(() => ctx.defWorkflow('w', dagWith({ onSuccess: 'b' })), (e) => e instanceof ConfigError && /step "a": onSuccess cannot be combined with dependsOn/.test(e.message));
+    assert.throws(() => ctx.defWorkflow('w', dagWith({ parallel: true })), (e) => e instanceof ConfigError && /step "a": parallel cannot be combined with dependsOn/.test(e.message));
+    assert.throws(() => ctx.defWorkflow('w', [{ id: 'a', action: () => 1, onError: 'h' }, { id: 'h', action: () => 1, parallel: true }]), (e) => e instanceof ConfigError && /step "h": an onError handler cannot be a parallel step/.test(e.message));
     ctx.defWorkflow('fine', [{ id: 'a', action: () => 1 }]);
     notRunning = ctx.runWorkflow('fine').then(() => null, (e) => e);
     ctx.$`hi`;
