@@ -15,6 +15,7 @@ import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
 import { currentOp, inOpScope } from './run/op-scope.js';
+import { unserializable } from './storage/checks.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
@@ -474,6 +475,8 @@ export class Engine {
     try {
       line = serialize(this.withBlobs(message), `${String(message.type)} message`);
     } catch (err) {
+      const problem = err instanceof TypeError ? unserializable(message) : '';
+      if (problem) return Promise.reject(new TypeError(`${String(message.type)}: ${problem} (what is sent to the engine must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)`, { cause: err }));
       return Promise.reject(err instanceof Error ? err : new TypeError(String(err)));
     }
     return new Promise((resolve, reject) => {
@@ -845,7 +848,7 @@ export class Engine {
       // A RangeError is JSON.stringify running out of stack: a value nested too deeply for any limit.
       const error = err instanceof RangeError
         ? { kind: 'limit', message: `the result is nested too deeply to serialize (${err.message})` }
-        : { kind: 'callback', message: `callback result is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}` };
+        : { kind: 'callback', message: `callback result is not JSON-serializable: ${(outcome.ok && unserializable(outcome.value)) || (err instanceof Error ? err.message : String(err))}` };
       line = JSON.stringify({ type: 'op.done', id, ok: false, error });
     }
     this.enqueue(line);

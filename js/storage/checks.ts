@@ -84,6 +84,35 @@ export function jsonProblem(value: unknown, path = '$', maxDepth = DEFAULT_JSON_
   return nonJson(value, path, [], maxDepth - depthAbove, maxDepth);
 }
 
+/**
+ * Why `JSON.stringify(value)` throws, located as it would meet it (a path like `$.input.n` and what
+ * is there: a BigInt or a cycle), or '' when it does not. Unlike {@link jsonProblem} it accepts
+ * what JSON.stringify accepts (a `Date` through its `toJSON`, a function left out).
+ */
+export function unserializable(value: unknown, path = '$', ancestors: object[] = []): string {
+  if (typeof value === 'bigint') return `${path} is a BigInt`;
+  if (typeof value !== 'object' || value === null) return '';
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return unserializable((toJSON as () => unknown).call(value), path, ancestors);
+  if (ancestors.includes(value)) return `${path} refers back to one of its parents (a cycle)`;
+  if (ancestors.length >= DEFAULT_JSON_DEPTH) return `${shortPath(path)} is nested deeper than the limit of ${DEFAULT_JSON_DEPTH} levels`;
+  ancestors.push(value);
+  try {
+    const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((v, i) => [`${path}[${i}]`, v]) : Object.entries(value).map(([k, v]) => [memberPath(path, k), v]);
+    for (const [at, member] of entries) {
+      const problem = unserializable(member, at, ancestors);
+      if (problem) return problem;
+    }
+    return '';
+  } finally {
+    ancestors.pop();
+  }
+}
+
+function memberPath(path: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
 /** A path that is thousands of segments long is shown by its start. */
 function shortPath(path: string): string {
   return path.length <= 80 ? path : `${path.slice(0, 80)}…`;
@@ -122,7 +151,7 @@ function nonJson(value: unknown, path: string, ancestors: object[], levelsLeft: 
     if (proto !== Object.prototype && proto !== null) return `${path} is a ${constructorName(object)}, not a plain object`;
     for (const [k, v] of Object.entries(object)) {
       if (v === undefined) continue;
-      const problem = nonJson(v, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, ancestors, levelsLeft, maxDepth);
+      const problem = nonJson(v, memberPath(path, k), ancestors, levelsLeft, maxDepth);
       if (problem) return problem;
     }
     return '';

@@ -50,7 +50,7 @@ test('a callback that throws, rejects or throws a non-Error reaches the engine a
   engine.registerCallback('throwsString', () => {
     throw 'just a string';
   });
-  engine.registerCallback('bigint', () => 10n);
+  engine.registerCallback('bigint', () => ({ rows: [{ id: 1 }, { id: 10n }] }));
   const outcomes = await Promise.allSettled([
     engine.startRun({ kind: 'call', fn: 'throws' }),
     engine.startRun({ kind: 'call', fn: 'rejects' }),
@@ -65,10 +65,26 @@ test('a callback that throws, rejects or throws a non-Error reaches the engine a
     return o.reason.message;
   });
   assert.deepEqual(messages.slice(0, 3), ['sync failure', 'async failure', 'just a string']);
-  assert.match(messages[3], /not JSON-serializable/);
+  assert.equal(messages[3], 'callback result is not JSON-serializable: $.rows[1].id is a BigInt');
   assert.match(messages[4], /unknown callback "missing" \(registered: "throws", "rejects", "throwsString", "bigint"\)/);
   // The engine is still healthy.
   assert.equal((await engine.request('engine.info')).activeRuns, 0);
+});
+
+test('a command whose fields JSON cannot hold is refused before it is sent, naming the field', async () => {
+  const engine = await createEngine();
+  const cyclic = { name: 'x' };
+  cyclic.self = { back: cyclic };
+  const refused = async (fields) => {
+    const error = await engine.request('schema.validate', fields).then(() => undefined, (e) => e);
+    assert.ok(error instanceof TypeError, String(error));
+    return error.message;
+  };
+  assert.equal(await refused({ schema: { type: 'object' }, value: { when: new Date(0), n: 5n } }),
+    'schema.validate: $.value.n is a BigInt (what is sent to the engine must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)');
+  assert.match(await refused({ schema: { type: 'object' }, value: cyclic }), /^schema\.validate: \$\.value\.self\.back refers back to one of its parents \(a cycle\)/);
+  // A Date goes as JSON.stringify writes it; the engine is still healthy.
+  assert.equal((await engine.request('schema.validate', { schema: { type: 'string' }, value: new Date(0) })).valid, true);
 });
 
 test('an exception inside a run reaches JS as an EngineError with a stable code', async () => {
