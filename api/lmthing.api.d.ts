@@ -858,7 +858,7 @@ interface ErrorEvent extends Located {
 }
 
 // ---- errorFromWire — errors.d.ts
-function errorFromWire(e: WireError): LmthingError;
+function errorFromWire(e: WireError): LmthingError | ConfigError;
 
 // ---- errorToWire — errors.d.ts
 function errorToWire(err: unknown): WireError;

@@ -523,10 +523,13 @@ export interface WireError {
   [extra: string]: unknown;
 }
 
-const byKind: Record<string, (e: WireError) => LmthingError> = {
+const byKind: Record<string, (e: WireError) => LmthingError | ConfigError> = {
   aborted: (e) => new AbortError(e.message),
   timeout: (e) => new TimeoutError(e.message),
   protocol: (e) => new ProtocolError(e.message),
+  // A definition, option or name the user got wrong that only the engine could check (a
+  // reference to a policy, a fallback cycle, a session state without a sessionId).
+  config: (e) => new ConfigError(e.message),
   callback: (e) => new CallbackError(e.message),
   validation: (e) => new ValidationError(e.message, (e.errors as ValidationError['errors']) ?? []),
   rate_limit: (e) => new RateLimitError(e.message, e.retryAfterMs as number | undefined),
@@ -581,7 +584,7 @@ const byKind: Record<string, (e: WireError) => LmthingError> = {
 };
 
 /** Turns a wire error from the engine into the matching typed error (unknown kinds become EngineError). */
-export function errorFromWire(e: WireError): LmthingError {
+export function errorFromWire(e: WireError): LmthingError | ConfigError {
   const make = byKind[e.kind];
   return make ? make(e) : new EngineError(e.message, typeof e.code === 'string' ? e.code : 'ENGINE_ERROR');
 }

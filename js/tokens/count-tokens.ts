@@ -44,7 +44,7 @@ export async function countTokens(model: TokenCountModel, input: readonly Messag
   try {
     return (await engine.startRun(spec)) as TokenCount;
   } catch (err) {
-    if (err instanceof ProtocolError) throw new ConfigError(err.message.replace(/^(run\.start spec \(memory\)|countTokens): /, 'countTokens(): '));
+    if (err instanceof ProtocolError || err instanceof ConfigError) throw new ConfigError(err.message.replace(/^(run\.start spec \(memory\)|countTokens): /, 'countTokens(): '));
     throw err;
   }
 }

@@ -105,7 +105,7 @@ ToolSpec parse_tool(const json& wire, const std::string& where) {
   try {
     tool.validator = schema::shared_validator(tool.parameters);
   } catch (const std::exception& e) {
-    throw ProtocolError("the parameters of tool \"" + tool.name + "\" are not a valid JSON Schema: " + e.what());
+    throw protocol::config_error("the parameters of tool \"" + tool.name + "\" are not a valid JSON Schema: " + e.what());
   }
   if (const json* options = item.optional_object("options")) {
     FieldReader(*options, "tool \"" + tool.name + "\"").only(pipeline::known_tool_options());
@@ -159,7 +159,7 @@ PromptSpec parse_prompt_spec(const json& spec) {
     fields.optional_string("stopWhen");
     parsed.raw = spec;
   } catch (const prompt::DefinitionError& e) {
-    throw ProtocolError(std::string(kWhere) + ": " + e.what());
+    throw protocol::config_error(std::string(kWhere) + ": " + e.what());
   }
   return parsed;
 }

@@ -303,7 +303,7 @@ json Session::enable_tool(Conversation& c, const json& message) {
   try {
     tool = agent::parse_tool(wire, where);
   } catch (const prompt::DefinitionError& e) {
-    throw ProtocolError(where + ": " + e.what());
+    throw protocol::config_error(where + ": " + e.what());
   }
   auto chain = pipeline::build_chain(pipeline::Target{pipeline::CallKind::Tool, &tool, tool.options, setup_.settings, *setup_.tree});
   const std::string name = tool.name;

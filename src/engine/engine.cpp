@@ -81,7 +81,7 @@ void Engine::handle_command(const json& message) {
                           "workflow.emit, pipeline.run, parallel.run, batch.add, resource.get, resource.acquire, resource.release, metrics.read, "
                           "metric.record, event.emit, op.done)");
   } catch (const ProtocolError& e) {
-    loop_.emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
+    loop_.emit(protocol::reply_error(id, WireError{e.kind(), e.what(), json::object()}));
   } catch (const OpFailed& e) {
     loop_.emit(protocol::reply_error(id, e.error));
   }
@@ -197,7 +197,7 @@ void Engine::policy_command(const std::string& type, const json& command_id, con
   try {
     breaker = &tree->definitions().get<policy::CircuitBreaker>("circuitBreaker", name);
   } catch (const ProtocolError& e) {
-    throw ProtocolError(type + ": " + e.what());
+    throw e.prefixed(type + ": ");
   }
   if (type == "circuit.admit") {
     auto admission = breaker->admit(now);

@@ -87,7 +87,7 @@ T& definition(const pipeline::CallEnv& env, const std::string& type, const char*
   try {
     return env.tree->definitions().get<T>(kind, name);
   } catch (const ProtocolError& e) {
-    throw ProtocolError(type + ": " + e.what());
+    throw e.prefixed(type + ": ");
   }
 }
 
@@ -145,7 +145,7 @@ bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
     try {
       env.tree->definitions().get<flow::Workflow>("workflow", name);
     } catch (const ProtocolError& e) {
-      throw ProtocolError(type + ": " + e.what());
+      throw e.prefixed(type + ": ");
     }
     std::optional<json> state;
     if (message.contains("state")) state = message["state"];

@@ -74,7 +74,7 @@ bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const EnvOfRun& e
       else
         loop.spawn(reply_when_done(loop, id, interact(env, env.tree->definitions().get<policy::InteractionSpec>("interaction", name), context)));
     } catch (const ProtocolError& e) {
-      throw ProtocolError(type + ": " + e.what());
+      throw e.prefixed(type + ": ");
     }
     return true;
   }

@@ -17,7 +17,7 @@ std::shared_ptr<T> definition(const pipeline::CallEnv& env, const char* kind, co
   try {
     return env.tree->definitions().get<T>(kind, name).shared_from_this();
   } catch (const ProtocolError& e) {
-    throw ProtocolError(type + ": " + e.what());
+    throw e.prefixed(type + ": ");
   }
 }
 

@@ -56,7 +56,7 @@ bool handle_state_command(Loop& loop, const EnvOfRun& env_of, const std::string&
   try {
     instance = state::store_of(*env.tree).instance(*env.tree, name);
   } catch (const ProtocolError& e) {
-    throw ProtocolError(type + ": " + e.what());
+    throw e.prefixed(type + ": ");
   }
   if (type == "state.change") {
     const json& changes = require_field(message, "changes", value_t::array, type);

@@ -30,7 +30,7 @@ void resolve_call_policy(CallPolicy& policy, const pipeline::RunTree& tree, cons
     try {
       policy.retry = tree.definitions().get<policy::RetryPolicy>("retry", *policy.retry_name);
     } catch (const protocol::ProtocolError& e) {
-      throw protocol::ProtocolError(where + ": " + e.what());
+      throw e.prefixed(where + ": ");
     }
   } else if (policy.retries > 0) {
     policy.retry = retries_policy(policy.retries);

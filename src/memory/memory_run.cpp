@@ -183,7 +183,7 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
   try {
     instance = registry_of(*tree).instance(*tree, name);
   } catch (const ProtocolError& e) {
-    throw ProtocolError(where + ": " + e.what());
+    throw e.prefixed(where + ": ");
   }
   const ModelAccess access{&desk, fields.optional_string("runModel").value_or("")};
   if (instance->spec->graph) return prepare_graph_action(loop, run, fields, action, std::move(tree), std::move(instance), access);

@@ -22,7 +22,7 @@ void Definitions::unknown(std::string_view kind, const std::string& name) const 
   std::vector<std::string> defined = names(kind);
   std::string message = "unknown " + std::string(noun(kind)) + " \"" + name + "\" (";
   if (auto guess = protocol::nearest(name, defined)) message += "did you mean \"" + *guess + "\"? ";
-  throw protocol::ProtocolError(message + "defined: " + protocol::joined(defined) + ")");
+  throw protocol::config_error(message + "defined: " + protocol::joined(defined) + ")");
 }
 
 const char* Definitions::noun(std::string_view kind) {

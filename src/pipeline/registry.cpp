@@ -101,11 +101,20 @@ void define_all(RunTree& tree, const json& definitions) {
     static const json empty = json::object();
     const json& config = entry.has("config") ? entry.object_field("config") : empty;
     protocol::FieldReader reader(config, std::string(type->noun) + " \"" + name + "\"");
-    reader.only(type->fields);
-    type->define(tree, name, reader);
+    // What a definition's config says is the user's (a def* call), not the host's wire format.
+    try {
+      reader.only(type->fields);
+      type->define(tree, name, reader);
+    } catch (const protocol::ProtocolError& e) {
+      throw protocol::config_error(e.what());
+    }
   }
-  for (const DefinitionKind* k : definition_kinds())
-    if (k->link) k->link(tree);
+  try {
+    for (const DefinitionKind* k : definition_kinds())
+      if (k->link) k->link(tree);
+  } catch (const protocol::ProtocolError& e) {
+    throw protocol::config_error(e.what());
+  }
 }
 
 }  // namespace lmthing::pipeline

@@ -220,12 +220,12 @@ void check_fallback_cycles(const pipeline::ToolBox& tools, const pipeline::RunTr
     if (!policy || policy->strategy != FallbackPolicy::Strategy::Alternative) return;
     for (const auto& alternative : alternatives_of(*policy, name)) {
       if (!tools.find(alternative))
-        throw protocol::ProtocolError("fallback \"" + fallback->get<std::string>() + "\" of tool \"" + name + "\" names unknown tool \"" +
-                                      alternative + "\" (defined tools: " + protocol::joined(tools.names()) + ")");
+        throw protocol::config_error("fallback \"" + fallback->get<std::string>() + "\" of tool \"" + name + "\" names unknown tool \"" +
+                                     alternative + "\" (defined tools: " + protocol::joined(tools.names()) + ")");
       if (std::find(path.begin(), path.end(), alternative) != path.end()) {
         std::string cycle;
         for (const auto& step : path) cycle += step + " -> ";
-        throw protocol::ProtocolError("fallback cycle: " + cycle + alternative + " (alternative tools must not lead back to a tool already tried)");
+        throw protocol::config_error("fallback cycle: " + cycle + alternative + " (alternative tools must not lead back to a tool already tried)");
       }
       path.push_back(alternative);
       visit(alternative);

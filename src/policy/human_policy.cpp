@@ -72,7 +72,7 @@ void link_guards(pipeline::RunTree& tree) {
       try {
         tree.definitions().get<ApprovalSpec>("approval", *guard->approval);
       } catch (const protocol::ProtocolError& e) {
-        throw protocol::ProtocolError("guard \"" + name + "\": " + e.what());
+        throw e.prefixed("guard \"" + name + "\": ");
       }
     }
 }

@@ -19,10 +19,21 @@ using json = lmthing::Json;
 inline constexpr int kVersion = 1;
 
 // A malformed or out-of-place message, spec or config. Reported to the host; never stops the loop.
+// Its wire kind says whose mistake it is: "protocol" for a message the host got wrong, "config" for
+// a definition, option or name the user got wrong (a ConfigError in JS).
 class ProtocolError : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit ProtocolError(const std::string& message, std::string kind = "protocol") : std::invalid_argument(message), kind_(std::move(kind)) {}
+  const std::string& kind() const { return kind_; }
+  // The same error, its message placed after `prefix` (a command's or a definition's name).
+  ProtocolError prefixed(const std::string& prefix) const { return ProtocolError(prefix + what(), kind_); }
+
+ private:
+  std::string kind_;
 };
+
+// The user's mistake in a definition, an option or a name, found by the engine.
+inline ProtocolError config_error(const std::string& message) { return ProtocolError(message, "config"); }
 
 // Error values as they travel in op.done / reply messages: {kind, message, ...extra}.
 struct WireError {

@@ -339,7 +339,7 @@ void Loop::configure(const json& message) {
     protocol::set_limits(limits);
   } catch (const protocol::ProtocolError& e) {
     if (id.is_null()) throw;
-    emit(protocol::reply_error(id, WireError{"protocol", e.what(), json::object()}));
+    emit(protocol::reply_error(id, WireError{e.kind(), e.what(), json::object()}));
     return;
   }
   json in_force{{"limits", {{"jsonDepth", protocol::limits().json_depth}, {"maxJsonDepth", protocol::kMaxJsonDepth}}}};

@@ -12,7 +12,7 @@ Task<void> reply_when_done(Loop& loop, json command_id, Task<json> body, std::fu
   } catch (const OpFailed& e) {
     reply = protocol::reply_error(command_id, e.error);
   } catch (const protocol::ProtocolError& e) {
-    reply = protocol::reply_error(command_id, WireError{"protocol", e.what(), json::object()});
+    reply = protocol::reply_error(command_id, WireError{e.kind(), e.what(), json::object()});
   } catch (const std::exception& e) {
     reply = protocol::reply_error(command_id, WireError{"engine", e.what(), json{{"code", "ENGINE_ERROR"}}});
   }

@@ -430,6 +430,7 @@ describe('bad input', () => {
       ctx.defTool('a', 'A', { type: 'object' }, () => (called = true), { fallback: 'toB' });
       ctx.defTool('b', 'B', { type: 'object' }, () => (called = true), { fallback: 'toA' });
     });
+    assert.ok(r.error instanceof ConfigError, String(r.error)); // found by the engine, the user's mistake
     assert.match(r.error.message, /fallback cycle: a -> b -> a/);
     assert.equal(called, false);
   });

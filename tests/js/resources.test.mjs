@@ -275,6 +275,7 @@ test('bad input: typed errors naming the definition and the field', async () => 
   assert.match((await define((ctx) => ctx.defResource('r', 'x', { retryPolicy: 3 }))).message, /retryPolicy/);
 
   const { error } = await withTool((ctx) => ctx.defResource('db', 'x', { initialize: () => 1 }), ({ resources }) => resources.get('dbb'));
+  assert.ok(error instanceof ConfigError, String(error));
   assert.match(error.message, /unknown resource "dbb" \(did you mean "db"\? defined: db\)/);
 });
 

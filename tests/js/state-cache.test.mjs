@@ -255,7 +255,7 @@ test('a state is JSON: bad values are StateErrors naming the state; the value st
     },
     { model: mockModel([{ type: 'text', text: 'ok' }]), engine },
   );
-  await assert.rejects(failing.text, /sessionId/);
+  await assert.rejects(failing.text, (e) => e instanceof ConfigError && /state "s": scope 'session' needs a sessionId/.test(e.message));
 });
 
 /** An object nested `levels` deep ({} is one level). */

@@ -131,7 +131,7 @@ TEST_CASE("context configs are checked when the run starts", "[context]") {
   Harness h;
   Script script;
   json typo = run_prompt(h, script, context_spec({{"maxTokens", 100}, {"reserveTokns", 10}}, conversation(1)));
-  REQUIRE(typo["error"]["kind"] == "protocol");
+  REQUIRE(typo["error"]["kind"] == "config");
   REQUIRE_THAT(typo["error"]["message"].get<std::string>(), Catch::Contains("reserveTokens"));
   Harness h2;
   json no_scorer = run_prompt(h2, script, context_spec({{"strategy", "relevance-based"}, {"maxTokens", 100}}, conversation(1)));

@@ -233,7 +233,7 @@ TEST_CASE("memory configs and run specs are checked before anything runs", "[mem
   Harness h;
   MemoryHost host;
   json typo = memory_run(h, host, store_spec("kb", {{{"content", "rain"}}}, json::array({memory_def("kb", {{"dimensions", 3}, {"maxSise", 2}})})));
-  REQUIRE(typo["error"]["kind"] == "protocol");
+  REQUIRE(typo["error"]["kind"] == "config");
   REQUIRE_THAT(typo["error"]["message"].get<std::string>(), Catch::Contains("maxSize"));
 
   json unknown = memory_run(h, host, json{{"action", "search"}, {"name", "nope"}, {"query", "x"}, {"definitions", {kb()}}});

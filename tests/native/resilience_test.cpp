@@ -280,13 +280,16 @@ TEST_CASE("a rate constraint spaces 50 concurrent tool calls into windows", "[re
 }
 
 TEST_CASE("bad policy definitions and references are refused with what was expected", "[resilience]") {
-  auto refused = [](json spec) {
+  // A definition or a name the user got wrong is a "config" error (ConfigError in JS); a spec the
+  // host got wrong (its wire shape) is a "protocol" error.
+  auto refused = [](json spec, const char* kind = "config") {
     Harness h;
     h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec(std::move(spec))}});
     REQUIRE(h.run([](Harness&) {}));
     auto reply = h.reply(1);
     REQUIRE(reply);
-    REQUIRE((*reply)["error"]["kind"] == "protocol");
+    INFO(reply_error_message(*reply));
+    CHECK((*reply)["error"]["kind"] == kind);
     REQUIRE(h.engine.active_runs() == 0);
     return reply_error_message(*reply);
   };
@@ -295,14 +298,14 @@ TEST_CASE("bad policy definitions and references are refused with what was expec
              Catch::Contains("unknown retry policy \"nope\" (defined: quick, slow)"));
   CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retry", "quik"}})})}, {"definitions", retries}}),
              Catch::Contains("unknown retry policy \"quik\" (did you mean \"quick\"? defined: quick, slow)"));
-  CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retries", "quick"}})})}, {"definitions", retries}}),
+  CHECK_THAT(refused({{"tools", json::array({tool_named("t", {{"retries", "quick"}})})}, {"definitions", retries}}, "protocol"),
              Catch::Contains("tool \"t\": unknown option \"retries\" (did you mean \"retry\"?"));
   CHECK_THAT(refused({{"circuitBreaker", "cb"}}), Catch::Contains("unknown circuit breaker \"cb\" (defined: none)"));
   CHECK_THAT(refused({{"definitions", definitions({definition("retry", "r", {{"maxAttempts", 0}})})}}),
              Catch::Contains("retry policy \"r\": \"maxAttempts\" must be an integer from 1 to 100, got 0"));
   CHECK_THAT(refused({{"definitions", definitions({definition("retry", "r", {{"maxAttempt", 3}})})}}),
              Catch::Contains("retry policy \"r\": unknown option \"maxAttempt\" (did you mean \"maxAttempts\"?"));
-  CHECK_THAT(refused({{"definitions", definitions({definition("retyr", "r")})}}),
+  CHECK_THAT(refused({{"definitions", definitions({definition("retyr", "r")})}}, "protocol"),
              Catch::Contains("unknown definition kind \"retyr\" (did you mean \"retry\"?"));
   CHECK_THAT(refused({{"definitions", definitions({definition("retry", "r"), definition("retry", "r")})}}),
              Catch::Contains("retry policy \"r\" is defined twice"));
@@ -322,8 +325,9 @@ TEST_CASE("bad policy definitions and references are refused with what was expec
              Catch::Contains("is a model cascade"));
   json same_twice = definitions({definition("fallback", "loop", {{"strategy", "cascade"}, {"models", {"B", "B"}}})});
   CHECK_THAT(refused({{"fallback", "loop"}, {"definitions", same_twice}}), Catch::Contains("lists the same model twice"));
-  CHECK_THAT(refused({{"options", {{"timeoutMs", -1}}}}), Catch::Contains("\"timeoutMs\" must be a number > 0 and <= 1000000000000, got -1"));
-  CHECK_THAT(refused({{"parentRun", 99}}), Catch::Contains("no active run with id 99"));
+  CHECK_THAT(refused({{"options", {{"timeoutMs", -1}}}}, "protocol"),
+             Catch::Contains("\"timeoutMs\" must be a number > 0 and <= 1000000000000, got -1"));
+  CHECK_THAT(refused({{"parentRun", 99}}, "protocol"), Catch::Contains("no active run with id 99"));
 }
 
 TEST_CASE("breakers and the ledger answer commands from a running prompt's own code", "[resilience]") {

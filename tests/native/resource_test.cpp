@@ -408,7 +408,7 @@ TEST_CASE("resource pool: release of a value not out is an error; bad definition
     };
     run(h, host, {pool("p"), resource("db")});
     CHECK((*h.reply("r"))["error"]["code"] == "RESOURCE_NOT_ACQUIRED");
-    CHECK((*h.reply("u"))["error"]["kind"] == "protocol");
+    CHECK((*h.reply("u"))["error"]["kind"] == "config");
     CHECK((*h.reply("u"))["error"]["message"] == "resource.get: unknown resource \"nope\" (defined: db)");
   }
   auto start_error = [](json def) {

@@ -224,7 +224,7 @@ TEST_CASE("role: bad input is a typed error that names it", "[role]") {
   REQUIRE(start(bad_key)["error"]["message"].get<std::string>().find("did you mean \"maxTokens\"") != std::string::npos);
   json bad_type = roles_spec();
   bad_type["definitions"].push_back(role_def("x", {{"capabilities", "all"}}));
-  REQUIRE(start(bad_type)["error"]["kind"] == "protocol");
+  REQUIRE(start(bad_type)["error"]["kind"] == "config");
 
   // role.assume on a live run with an unknown role: the reply's error, and the run goes on.
   Harness h;

@@ -288,6 +288,7 @@ TEST_CASE("persisted session state needs a sessionId", "[state]") {
   StateHost host;
   json reply = start(h, host, prompt_spec({{"definitions", definitions({definition("state", "s", {{"initial", 1}, {"persist", true}})})}}));
   REQUIRE(reply["ok"] == false);
+  CHECK(reply["error"]["kind"] == "config");  // the user's definition, not the host's message
   CHECK(reply["error"]["message"].get<std::string>().find("sessionId") != std::string::npos);
 }
 

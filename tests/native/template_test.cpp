@@ -191,6 +191,6 @@ TEST_CASE("a run whose templates include an undefined one or each other does not
   REQUIRE(h.host.started.empty());
   CHECK((*h.reply(1))["error"]["code"] == "TEMPLATE_INCLUDE_CYCLE");
   CHECK((*h.reply(2))["error"]["code"] == "TEMPLATE_UNKNOWN");
-  CHECK((*h.reply(3))["error"]["kind"] == "protocol");
+  CHECK((*h.reply(3))["error"]["kind"] == "config");
   CHECK(h.engine.active_runs() == 0);
 }
