@@ -22,6 +22,7 @@ import type { IdempotenceOption, ToolPolicyOptions } from '../definitions/tool-o
 import type { ArgsOf, Bivariant, Infer, JsonObject } from '../schema-types.js';
 import { ConfigError } from '../errors.js';
 import { checkCustomEventName } from '../observe/lifecycle.js';
+import { interpolated } from '../prompt/interpolate.js';
 import type { ToolTrace } from '../observe/tracing.js';
 import type { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';
 import { Tag as TagClass } from './messages.js';
@@ -220,9 +221,9 @@ export function isDirectiveSource(value: unknown): boolean {
 /**
  * Builds the text of a template, dedented: the common indentation of the template's lines is
  * removed, as are a first line and a last line that hold only whitespace. Interpolated values are
- * inserted as they are (a message interpolates as its text).
+ * inserted as JS writes them (a message interpolates as its text; see `interpolated`).
  */
-export function dedent(strings: readonly string[], values: readonly unknown[]): string {
+export function dedent(strings: readonly string[], values: readonly unknown[], where: string): string {
   // Dedent the template with placeholders, so interpolated (multi-line) values are left as they are.
   const slot = (i: number) => `\u0000${i}\u0000`;
   let text = strings.map((s, i) => (i < values.length ? s + slot(i) : s)).join('');
@@ -231,13 +232,13 @@ export function dedent(strings: readonly string[], values: readonly unknown[]): 
   const indentOf = (line: string) => line.match(/^[ \t]*/)![0].length;
   const indent = lines.filter((l) => l.trim() !== '').reduce((min, l) => Math.min(min, indentOf(l)), Infinity);
   if (Number.isFinite(indent) && indent > 0) text = lines.map((l) => l.slice(Math.min(indent, indentOf(l)))).join('\n');
-  return text.replace(/\0(\d+)\0/g, (_, i: string) => String(values[Number(i)]));
+  return text.replace(/\0(\d+)\0/g, (_, i: string) => interpolated(values[Number(i)], where, Number(i)));
 }
 
 /** The text of a message directive's arguments: a tagged template, or one string. */
 function textArgument(role: string, args: unknown[]): string {
   const [first, ...rest] = args;
-  if (Array.isArray(first) && Array.isArray((first as unknown as { raw?: unknown }).raw)) return dedent(first as string[], rest);
+  if (Array.isArray(first) && Array.isArray((first as unknown as { raw?: unknown }).raw)) return dedent(first as string[], rest, `L.${role}`);
   if (typeof first === 'string' && rest.length === 0) return first;
   throw new ConfigError(`L.${role}: expected a tagged template (L.${role}\`…\`) or one string, got ${describe(first)}`);
 }

@@ -16,6 +16,7 @@ import { toolPolicyShape, type IdempotenceOption, type ToolPolicyOptions } from 
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import type { ArgsOf, Bivariant, JsonObject } from '../schema-types.js';
+import { interpolated } from './interpolate.js';
 import { checkName, checkValue, reference, type Reference } from './names.js';
 import type { ToolTrace } from '../observe/tracing.js';
 
@@ -224,7 +225,7 @@ export class PromptContext extends DefinitionContext {
     } else if (isTemplate(strings) && strings.length === values.length + 1) {
       text = strings[0] ?? '';
       values.forEach((value, i) => {
-        text += String(value) + (strings[i + 1] ?? '');
+        text += interpolated(value, 'ctx.$', i) + (strings[i + 1] ?? '');
       });
     } else {
       throw new ConfigError(`ctx.$: expected a tagged template (ctx.$\`...\`) or a string, got ${c.describe(strings)}`);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { z } from 'zod';
 
 import {
-  AbortError, createEngine, Engine, EngineError, L, LimitExceededError, mockModel, preload, ProviderError, RateLimitError, run, runPrompt, TimeoutError,
+  AbortError, ConfigError, createEngine, Engine, EngineError, L, LimitExceededError, mockModel, preload, ProviderError, RateLimitError, run, runPrompt, TimeoutError,
   toJsonSchema, validate, VirtualClock,
 } from '../../dist/node.js';
 
@@ -384,4 +384,31 @@ test('an embedding model of the user: a result that is not an object, or bad usa
   await assert.rejects(storeOnce((values) => ({ embeddings: values.map(() => [1, 0]), usage: { tokens: 'two' } })), /embedding model "mine:e1" returned an invalid result: usage must be \{tokens: number\}, got an object/);
   const stored = await storeOnce((values) => ({ embeddings: values.map(() => [1, 0]) }));
   assert.equal(stored.ids.length, 1);
+});
+
+test('an object interpolated into a message template is refused, not sent as "[object Object]"; what JS writes as text goes as written', async () => {
+  const model = mockModel([{ type: 'text', text: 'ok' }]);
+  const refusal = (where, n) => (e) => e instanceof ConfigError && e.message.startsWith(`${where}: interpolated value #${n} is an object, which would be sent as "[object Object]"`);
+  let state;
+  const { result } = await runPrompt(
+    (ctx) => {
+      const city = ctx.def('city', 'Paris');
+      assert.throws(() => ctx.$`Weather in ${city} for ${{ days: 3 }}?`, refusal('ctx.$', 2));
+      ctx.defState('prefs', { units: 'metric' });
+      state = ctx.getState('prefs');
+      assert.throws(() => ctx.$`Use ${state}`, refusal('ctx.$', 1));
+      assert.throws(() => ctx.$`${Object.create(null)}`, (e) => e instanceof ConfigError && /#1 is an object with no text form/.test(e.message));
+      ctx.$`Weather in ${city} for ${[3, 4]} days, ${JSON.stringify({ units: 'metric' })}, ${new Date(0).getUTCFullYear()} ${null}`;
+    },
+    { model },
+  );
+  assert.equal(await result.text, 'ok');
+  assert.equal(model.calls[0].messages.at(-1).content, 'Weather in <city> for 3,4 days, {"units":"metric"}, 1970 null');
+  await assert.rejects(
+    run(function* () {
+      yield* L.user`Summarize ${{ text: 'a' }}`;
+    }, { models: { default: model } }),
+    refusal('L.user', 1),
+  );
+  assert.equal(model.calls.length, 1, 'no model call after the refused message');
 });
