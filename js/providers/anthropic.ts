@@ -1,6 +1,8 @@
 /**
  * Anthropic Messages provider (`POST /messages`, `anthropic-version: 2023-06-01`), streaming over SSE.
  */
+import * as c from '../config/check.js';
+import { anthropicCacheShape, checkModelOptions, checkProviderSettings } from './settings-check.js';
 import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
 import { buildAnthropicBody, type AnthropicCacheOptions } from './anthropic-request.js';
 import { AnthropicStreamState, parseAnthropicResponse } from './anthropic-response.js';
@@ -46,6 +48,7 @@ export interface AnthropicSettings extends ProviderSettings {
  * headers (e.g. `anthropic-beta`) can be given in `headers`.
  */
 export function createAnthropic(settings: AnthropicSettings = {}): AnthropicProvider {
+  checkProviderSettings('createAnthropic', settings, { name: c.nonEmpty });
   return (modelId, options) => {
     const config: AnthropicConfig = {
       provider: settings.name ?? 'anthropic',
@@ -55,7 +58,7 @@ export function createAnthropic(settings: AnthropicSettings = {}): AnthropicProv
       fetch: settings.fetch,
       idleTimeoutMs: settings.idleTimeoutMs,
     };
-    return new AnthropicMessagesModel(config, modelId, options);
+    return new AnthropicMessagesModel(config, checkModelOptions(config.provider, modelId, options, {}, { cache: anthropicCacheShape }), options);
   };
 }
 

@@ -3,6 +3,7 @@
  * `models/{id}:generateContent`, `models/{id}:streamGenerateContent?alt=sse` and
  * `models/{id}:batchEmbedContents`, with the key in the `x-goog-api-key` header.
  */
+import { checkEmbeddingOptions, checkModelOptions, checkProviderSettings } from './settings-check.js';
 import { GoogleEmbeddingModel, type GoogleEmbeddingConnection } from './embeddings.js';
 import { buildGeminiBody } from './google-request.js';
 import { geminiErrorDetails, GeminiStreamState, parseGeminiResponse } from './google-response.js';
@@ -45,6 +46,7 @@ export interface GoogleProvider {
  * else `GOOGLE_API_BASE`, else {@link GOOGLE_DEFAULT_BASE_URL}).
  */
 export function createGoogle(settings: ProviderSettings = {}): GoogleProvider {
+  checkProviderSettings('createGoogle', settings);
   const config = (): GoogleConfig => ({
     provider: 'google',
     baseURL: settings.baseURL ?? readProcessEnv('GOOGLE_API_BASE') ?? GOOGLE_DEFAULT_BASE_URL,
@@ -53,8 +55,8 @@ export function createGoogle(settings: ProviderSettings = {}): GoogleProvider {
     fetch: settings.fetch,
     idleTimeoutMs: settings.idleTimeoutMs,
   });
-  const provider = ((modelId: string, options?: ModelOptions) => new GoogleGenerativeModel(config(), modelId, options)) as GoogleProvider;
-  provider.embedding = (modelId, options) => new GoogleEmbeddingModel(() => embeddingConnection(config()), modelId, options);
+  const provider = ((modelId: string, options?: ModelOptions) => new GoogleGenerativeModel(config(), checkModelOptions('google', modelId, options), options)) as GoogleProvider;
+  provider.embedding = (modelId, options) => new GoogleEmbeddingModel(() => embeddingConnection(config()), checkEmbeddingOptions('google', modelId, options), options);
   return provider;
 }
 

@@ -7,6 +7,8 @@ import { OpenAIEmbeddingModel } from './embeddings.js';
 import { readProcessEnv, joinUrl } from './http.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
+import { checkEmbeddingOptions, checkModelOptions, checkProviderSettings } from './settings-check.js';
+import * as c from '../config/check.js';
 import { buildOpenAIBody, type OpenAIDialect } from './openai-request.js';
 import { OpenAIStreamState, parseOpenAIResponse } from './openai-response.js';
 import { OpenAIResponsesModel, type OpenAIResponsesOptions } from './openai-responses.js';
@@ -50,12 +52,20 @@ export interface OpenAIProvider {
 }
 
 function makeProvider(connection: () => OpenAIConnection, dialect: OpenAIDialect): OpenAIProvider {
-  const chat = (modelId: string, options?: ModelOptions): OpenAIChatModel =>
-    new OpenAIChatModel({ ...connection(), dialect }, modelId, options);
+  const chat = (modelId: string, options?: ModelOptions): OpenAIChatModel => {
+    const config = { ...connection(), dialect };
+    return new OpenAIChatModel(config, checkModelOptions(config.provider, modelId, options), options);
+  };
   const provider = chat as OpenAIProvider;
   provider.chat = chat;
-  provider.responses = (modelId, options) => new OpenAIResponsesModel(connection(), modelId, options);
-  provider.embedding = (modelId, options) => new OpenAIEmbeddingModel(connection(), modelId, options);
+  provider.responses = (modelId, options) => {
+    const config = connection();
+    return new OpenAIResponsesModel(config, checkModelOptions(config.provider, modelId, options, { store: c.boolean }), options);
+  };
+  provider.embedding = (modelId, options) => {
+    const config = connection();
+    return new OpenAIEmbeddingModel(config, checkEmbeddingOptions(config.provider, modelId, options), options);
+  };
   return provider;
 }
 
@@ -65,6 +75,7 @@ function makeProvider(connection: () => OpenAIConnection, dialect: OpenAIDialect
  * `OPENAI_API_BASE`, else {@link OPENAI_DEFAULT_BASE_URL}). Chat models send `max_completion_tokens`.
  */
 export function createOpenAI(settings: ProviderSettings = {}): OpenAIProvider {
+  checkProviderSettings('createOpenAI', settings);
   const connection = (): OpenAIConnection => ({
     provider: 'openai',
     baseURL: settings.baseURL ?? readProcessEnv('OPENAI_BASE_URL') ?? readProcessEnv('OPENAI_API_BASE') ?? OPENAI_DEFAULT_BASE_URL,
@@ -82,6 +93,9 @@ export function createOpenAI(settings: ProviderSettings = {}): OpenAIProvider {
  * left to the server.
  */
 export function createOpenAICompatible(settings: OpenAICompatibleSettings): OpenAIProvider {
+  checkProviderSettings('createOpenAICompatible', settings, { name: c.nonEmpty });
+  if (settings?.name === undefined) c.fail('createOpenAICompatible', "'name' is required: the provider's name in models and errors, e.g. \"ollama\"");
+  if (settings.baseURL === undefined) c.fail('createOpenAICompatible', "'baseURL' is required: the server's URL with its version segment, e.g. \"http://localhost:11434/v1\"");
   const connection = (): OpenAIConnection => ({
     provider: settings.name,
     baseURL: settings.baseURL,

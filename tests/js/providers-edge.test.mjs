@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, callModel, ok, textOf, response, assertNoSecret } from './helpers/provider-calls.mjs';
 import {
-  AbortError, createAnthropic, createGoogle, createOpenAI, createOpenAICompatible, ProviderError, resolveModel, runPrompt, TimeoutError, ValidationError,
+  AbortError, ConfigError, createAnthropic, createGoogle, createOpenAI, createOpenAICompatible, ProviderError, resolveModel, runPrompt, TimeoutError, ValidationError,
 } from '../../dist/node.js';
 
 let srv;
@@ -253,4 +253,45 @@ describe('idle timeout of streamed calls', () => {
       await comments.close();
     }
   });
+});
+
+test('provider settings and model options are checked where they are given: unknown keys with a did-you-mean, wrong types, and no secret in the message', () => {
+  const refused = (fn, pattern) => assert.throws(fn, (e) => e instanceof ConfigError && pattern.test(e.message), String(pattern));
+  // A misspelled baseURL used to be ignored, sending the requests to the official API.
+  refused(() => createOpenAI({ baseUrl: 'http://127.0.0.1:1/v1', apiKey: 'k' }), /^createOpenAI: unknown option 'baseUrl' \(did you mean 'baseURL'\?/);
+  refused(() => createAnthropic({ apikey: 'k' }), /^createAnthropic: unknown option 'apikey' \(did you mean 'apiKey'\?/);
+  refused(() => createGoogle({ header: {} }), /^createGoogle: unknown option 'header' \(did you mean 'headers'\?/);
+  refused(() => createOpenAICompatible({ baseURL: 'http://127.0.0.1:1/v1' }), /^createOpenAICompatible: 'name' is required/);
+  refused(() => createOpenAICompatible({ name: 'ollama' }), /^createOpenAICompatible: 'baseURL' is required/);
+  // Values that may be secrets are not shown.
+  const secretUrl = 'api.example.com/v1?key=sk-very-secret';
+  for (const [settings, pattern] of [
+    [{ baseURL: secretUrl }, /'baseURL' must be an absolute http\(s\) URL .*the string given is not a URL/],
+    [{ baseURL: 'ftp://sk-very-secret@example.com' }, /'baseURL' must be an absolute http\(s\) URL .*not a ftp: URL/],
+    [{ apiKey: 123456789 }, /'apiKey' must be a string, got a number \(not shown\)/],
+    [{ headers: { authorization: 42 } }, /'headers' must be an object of header names to string values, got an object/],
+  ]) {
+    let error;
+    try {
+      createOpenAI(settings);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, pattern);
+    assert.ok(!/sk-very-secret|123456789|42/.test(error.message), error.message);
+  }
+  // Model ids and options.
+  const openai = createOpenAI({ baseURL: 'http://127.0.0.1:1/v1', apiKey: 'k' });
+  refused(() => openai(''), /^openai model: the model id must be a non-empty string, got the string ""/);
+  refused(() => openai('gpt-4o', { idleTimeoutMS: 5 }), /^openai model "gpt-4o": unknown option 'idleTimeoutMS' \(did you mean 'idleTimeoutMs'\?/);
+  refused(() => openai('gpt-4o', { reasoning: { effrot: 'low' } }), /^openai model "gpt-4o": reasoning: unknown option 'effrot' \(did you mean 'effort'\?/);
+  refused(() => openai('gpt-4o', { reasoning: { effort: 'max' } }), /'effort' must be one of "minimal", "low", "medium", "high", got the string "max"/);
+  refused(() => openai.responses('gpt-5', { store: 'yes' }), /^openai model "gpt-5": 'store' must be true or false/);
+  refused(() => openai.embedding('text-embedding-3-small', { maxBatch: 10 }), /^openai embedding model "text-embedding-3-small": unknown option 'maxBatch' \(did you mean 'maxBatchSize'\?/);
+  refused(() => createAnthropic({ apiKey: 'k' })('claude', { cache: { tll: '1h' } }), /^anthropic model "claude": cache: unknown option 'tll' \(did you mean 'ttl'\?/);
+  refused(() => createGoogle({ apiKey: 'k' })('gemini', { reasonning: {} }), /did you mean 'reasoning'\?/);
+  // What is right still makes a model.
+  assert.equal(openai('gpt-4o', { idleTimeoutMs: 0, reasoning: { effort: 'low', budgetTokens: 1024, includeThoughts: false } }).modelId, 'gpt-4o');
+  assert.equal(createAnthropic({ apiKey: 'k', name: 'proxy' })('claude', { cache: { system: true, ttl: '1h' } }).provider, 'proxy');
 });
