@@ -4,6 +4,8 @@
  * anything else is happening, and when nothing else can happen, it jumps to the next timer, so a
  * 41-second Retry-After or a minute of backoff completes at once (in order) without waiting.
  */
+import { describe } from './config/check.js';
+import { ConfigError } from './errors.js';
 
 /** A clock and timers; the engine's only source of time. */
 export interface HostClock {
@@ -68,6 +70,7 @@ export class VirtualClock implements HostClock {
   private isIdle: () => boolean = () => true;
 
   constructor(startMs = 0) {
+    if (typeof startMs !== 'number' || !Number.isFinite(startMs)) throw new ConfigError(`VirtualClock: the start time must be a finite number of milliseconds, got ${describe(startMs)}`);
     this.current = startMs;
   }
 

@@ -23,7 +23,7 @@ export function setDefaultEngineFactory(create: (options: CreateEngineOptions) =
  * engine created with these options; runs already going keep theirs.
  */
 export function configureDefaultEngine(newOptions: CreateEngineOptions): void {
-  checkEngineOptions(newOptions);
+  checkEngineOptions(newOptions, 'configureDefaultEngine');
   options = { ...newOptions };
   shared = undefined;
   current = undefined;

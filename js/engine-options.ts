@@ -2,6 +2,7 @@
  * The options of `createEngine`, shared by the Node and browser entry points, and the checks on
  * them that do not depend on the platform.
  */
+import * as c from './config/check.js';
 import type { HostClock } from './clock.js';
 import type { EngineLimits } from './engine.js';
 import { EngineLoadError } from './errors.js';
@@ -41,8 +42,9 @@ export const WASM_FILE = 'dist/wasm/lmthing_core.wasm';
 export const GLUE_FILE = 'dist/wasm/lmthing_core.mjs';
 export const TOKENIZERS_DIR = 'dist/tokenizers/';
 
-/** Throws on option combinations that cannot mean anything. */
-export function checkEngineOptions(options: CreateEngineOptions): void {
+/** Throws on an unknown option (ConfigError, with the nearest known one) and on combinations that cannot mean anything. */
+export function checkEngineOptions(options: CreateEngineOptions, where = 'createEngine'): void {
+  c.checkOptions(where, options, { wasm: c.anything, wasmUrl: c.anything, glueUrl: c.anything, tokenizersUrl: c.anything, clock: c.anything, limits: c.anything });
   if (options.wasm !== undefined && options.wasmUrl !== undefined)
     throw new EngineLoadError('createEngine: give either `wasm` (the bytes) or `wasmUrl` (where to fetch them), not both', WASM_FILE, []);
   for (const key of ['wasmUrl', 'glueUrl', 'tokenizersUrl'] as const) {

@@ -4,6 +4,7 @@
  * works in browsers too.
  */
 import { realClock } from './clock.js';
+import * as c from './config/check.js';
 import { AbortError, ConfigError } from './errors.js';
 import type {
   FinishReason,
@@ -91,6 +92,8 @@ export interface MockLanguageModel extends LanguageModel {
  */
 export function mockModel(items: readonly MockItem[], options: MockModelOptions = {}): MockLanguageModel {
   const script = validateItems(items);
+  c.checkOptions('mockModel', options, { usage: c.object, delayMs: c.anything });
+  c.checkOptions('mockModel: usage', options.usage, { inputTokens: c.anything, outputTokens: c.anything });
   const usage = usageOf(options);
   const delayMs = options.delayMs ?? 0;
   if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new ConfigError('mockModel: options.delayMs must be a number >= 0');

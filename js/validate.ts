@@ -4,6 +4,7 @@
  */
 import { defaultEngine } from './default-engine.js';
 import type { Engine } from './engine.js';
+import * as c from './config/check.js';
 import { ConfigError, ProtocolError } from './errors.js';
 import { toJsonSchema } from './schema.js';
 
@@ -25,6 +26,7 @@ export interface ValidationOutcome {
  * with a TypeError when `schema` is not a schema.
  */
 export async function validate(schema: unknown, value: unknown, options: { engine?: Engine } = {}): Promise<ValidationOutcome> {
+  c.checkOptions('validate()', options, { engine: c.anything });
   const jsonSchema = toJsonSchema(schema, 'validate()');
   const engine = options.engine ?? (await defaultEngine());
   try {

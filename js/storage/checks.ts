@@ -2,6 +2,7 @@
  * Argument checks and JSON encoding shared by every adapter, so each refuses bad input the same
  * way: a StorageError naming the adapter, the key and what was expected.
  */
+import { isPlainObject, unknownKey } from '../config/check.js';
 import { DEFAULT_JSON_DEPTH } from '../engine.js';
 import { StorageError } from '../errors.js';
 import type { JsonValue, StorageWriteOptions } from './types.js';
@@ -10,6 +11,15 @@ import type { JsonValue, StorageWriteOptions } from './types.js';
 export interface AdapterIdentity {
   name: string;
   label: string;
+}
+
+/** An adapter's options: an object whose keys are all `known` (a misspelled one is named, with the nearest). */
+export function checkAdapterOptions(who: AdapterIdentity, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (!isPlainObject(options)) throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: the options must be an object {${known.join(', ')}}`, { adapter: who.name });
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: ${unknownKey('option', key, known)}`, { adapter: who.name });
+  }
 }
 
 export function checkKey(who: AdapterIdentity, key: unknown): string {

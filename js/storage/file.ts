@@ -15,7 +15,7 @@ import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises
 import { join, resolve } from 'node:path';
 
 import { StorageError } from '../errors.js';
-import { checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
+import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
 import { KeyLocks, LockTimeout, processAlive } from './file-lock.js';
 import { nodeCrypto } from './node-builtins.js';
 import type { FileStorageOptions, JsonValue, StorageAdapter, StorageClock, StoredEntry, StorageWriteOptions } from './types.js';
@@ -289,5 +289,6 @@ export function fileStorage(dir: string, options: FileStorageOptions = {}): Stor
     throw new StorageError('STORAGE_BAD_ARGUMENT', `fileStorage: dir must be a non-empty path, got ${typeof dir === 'string' ? 'an empty string' : typeof dir}`, {
       adapter: 'file',
     });
+  checkAdapterOptions({ name: 'file', label: 'fileStorage' }, options, ['clock', 'durable', 'lockTimeoutMs']);
   return new FileStorage(dir, options);
 }

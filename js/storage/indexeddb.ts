@@ -8,7 +8,7 @@
  * in the same transaction, which IndexedDB serializes against every other writer of the database.
  */
 import { StorageError } from '../errors.js';
-import { checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, type AdapterIdentity } from './checks.js';
+import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, type AdapterIdentity } from './checks.js';
 import type { IndexedDBStorageOptions, StorageAdapter, StorageClock, StoredEntry, StorageWriteOptions } from './types.js';
 
 const RECORDS = 'records';
@@ -228,6 +228,7 @@ export function indexedDBStorage(dbName: string, options: IndexedDBStorageOption
     throw new StorageError('STORAGE_BAD_ARGUMENT', `indexedDBStorage: dbName must be a non-empty string, got ${typeof dbName === 'string' ? 'an empty string' : typeof dbName}`, {
       adapter: 'indexeddb',
     });
+  checkAdapterOptions({ name: 'indexeddb', label: 'indexedDBStorage' }, options, ['clock', 'indexedDB']);
   const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (!factory)
     throw new StorageError('STORAGE_UNSUPPORTED', 'indexedDBStorage: this platform has no IndexedDB (use fileStorage or redisStorage in Node)', { adapter: 'indexeddb' });

@@ -10,7 +10,7 @@
  * The `redis` package is an optional peer dependency, loaded only for `{url}`.
  */
 import { StorageError } from '../errors.js';
-import { checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
+import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
 import { nodeCrypto } from './node-builtins.js';
 import type { RedisClientLike, RedisStorageOptions, StorageAdapter, StoredEntry, StorageWriteOptions } from './types.js';
 
@@ -277,6 +277,7 @@ function globEscape(text: string): string {
 
 /** A {@link StorageAdapter} on a Redis server (Node only); see docs/storage.md. */
 export function redisStorage(options: RedisStorageOptions): StorageAdapter & { close(): Promise<void> } {
+  checkAdapterOptions({ name: 'redis', label: 'redisStorage' }, options, ['url', 'client', 'keyPrefix', 'connectTimeoutMs', 'commandTimeoutMs']);
   if (typeof options !== 'object' || options === null || (!options.url && !options.client))
     throw new StorageError('STORAGE_BAD_ARGUMENT', 'redisStorage: give {url: "redis://host:port"} or {client} (a connected node-redis client)', {
       adapter: 'redis',

@@ -5,6 +5,7 @@
  */
 import { defaultEngine } from '../default-engine.js';
 import type { Engine } from '../engine.js';
+import * as c from '../config/check.js';
 import { ConfigError, ProtocolError } from '../errors.js';
 import type { Message } from '../providers/types.js';
 
@@ -36,6 +37,7 @@ function modelRef(model: TokenCountModel): string {
  * const { tokens, exact } = await countTokens('openai:gpt-4o', [{ role: 'user', content: 'Hello!' }]);
  */
 export async function countTokens(model: TokenCountModel, input: readonly Message[] | string, options: { engine?: Engine } = {}): Promise<TokenCount> {
+  c.checkOptions('countTokens()', options, { engine: c.anything });
   const ref = modelRef(model);
   if (typeof input !== 'string' && !Array.isArray(input))
     throw new ConfigError(`countTokens(): expected messages (an array of {role, content}) or a text, got ${input === null ? 'null' : typeof input}`);

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { ConfigError, configureDefaultEngine, createEngine, Engine, EngineLoadError, LmthingError, mockModel, preload, runPrompt } from '../../dist/node.js';
+import {
+  ConfigError, configureDefaultEngine, countTokens, createEngine, Engine, EngineLoadError, fileStorage, LmthingError, memoryStorage, mockModel, preload, redisStorage, runPrompt,
+  StorageError, validate, VirtualClock,
+} from '../../dist/node.js';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
 
@@ -127,6 +130,30 @@ test('preload() warms the code on a throwaway engine: the shared engine gets no 
     WebAssembly.instantiate = instantiate;
     configureDefaultEngine({});
   }
+});
+
+test('every other options object of the package refuses a misspelled key, naming the nearest one', async () => {
+  const refused = (fn, where, key, meant) =>
+    assert.throws(fn, (e) => e instanceof ConfigError && e.message.startsWith(`${where}: unknown option '${key}' (did you mean '${meant}'?`), `${where} ${key}`);
+  // A misspelled wasmUrl used to be ignored: the engine then loaded from the default place, or not at all.
+  await assert.rejects(createEngine({ wasmURL: wasmPath }), (e) => e instanceof ConfigError && /^createEngine: unknown option 'wasmURL' \(did you mean 'wasmUrl'\?/.test(e.message));
+  refused(() => configureDefaultEngine({ wasmURL: wasmPath }), 'configureDefaultEngine', 'wasmURL', 'wasmUrl');
+  refused(() => mockModel([{ type: 'text', text: 'x' }], { delayMS: 5 }), 'mockModel', 'delayMS', 'delayMs');
+  refused(() => mockModel([{ type: 'text', text: 'x' }], { usage: { inputToken: 1 } }), 'mockModel: usage', 'inputToken', 'inputTokens');
+  await assert.rejects(validate({ type: 'string' }, 'x', { engien: null }), (e) => e instanceof ConfigError && /^validate\(\): unknown option 'engien' \(did you mean 'engine'\?/.test(e.message));
+  await assert.rejects(countTokens('openai:gpt-4o', 'hi', { engin: null }), (e) => e instanceof ConfigError && /^countTokens\(\): unknown option 'engin' \(did you mean 'engine'\?/.test(e.message));
+  assert.throws(() => new VirtualClock({ start: 5 }), (e) => e instanceof ConfigError && /VirtualClock: the start time must be a finite number of milliseconds, got an object/.test(e.message));
+  // Storage adapters refuse theirs as their other bad arguments: a StorageError STORAGE_BAD_ARGUMENT.
+  for (const [make, where, key, meant] of [
+    [() => memoryStorage({ clok: new VirtualClock() }), 'memoryStorage', 'clok', 'clock'],
+    [() => fileStorage(join(tmpdir(), 'lm-never-created'), { lockTimeout: 5 }), 'fileStorage', 'lockTimeout', 'lockTimeoutMs'],
+    [() => redisStorage({ ulr: 'redis://127.0.0.1:1' }), 'redisStorage', 'ulr', 'url'],
+  ]) {
+    assert.throws(make, (e) => e instanceof StorageError && e.code === 'STORAGE_BAD_ARGUMENT' && e.message.startsWith(`${where}: unknown option '${key}' (did you mean '${meant}'?`), where);
+  }
+  // What is right still works.
+  assert.equal((await validate({ type: 'string' }, 'x', { engine: undefined })).valid, true);
+  assert.equal(new VirtualClock(5).now(), 5);
 });
 
 test('preload() refuses an unknown option with a suggestion, and a wrong type', async () => {
