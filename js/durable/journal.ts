@@ -4,6 +4,7 @@
  * it handed out while handling it. Records are kept on a storage adapter, one key per record, so a
  * turn is written with one `set` and a reader sees whole records only.
  */
+import { describe } from '../config/check.js';
 import { JournalError, StorageError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 
@@ -69,7 +70,7 @@ export function recordKey(id: string, seq: number): string {
 /** Checks a durable run id: a non-empty string of at most 200 characters. */
 export function checkRunId(id: unknown, where: string): string {
   if (typeof id !== 'string' || id.length === 0 || id.length > 200)
-    throw new JournalError('JOURNAL_MISSING', `${where}: a durable run id must be a non-empty string of at most 200 characters, got ${JSON.stringify(id) ?? String(id)}`, String(id));
+    throw new JournalError('JOURNAL_MISSING', `${where}: a durable run id must be a non-empty string of at most 200 characters, got ${describe(id)}`, typeof id === 'string' ? id : '');
   return id;
 }
 

@@ -26,7 +26,7 @@ function modelRef(model: TokenCountModel): string {
   if (typeof model === 'string' && model.length > 0) return model;
   if (typeof model === 'object' && model !== null && typeof model.provider === 'string' && typeof model.modelId === 'string')
     return `${model.provider}:${model.modelId}`;
-  throw new ConfigError(`countTokens(): expected a model (a model object or a 'provider:modelId' string such as 'openai:gpt-4o'), got ${JSON.stringify(model) ?? typeof model}`);
+  throw new ConfigError(`countTokens(): expected a model (a model object or a 'provider:modelId' string such as 'openai:gpt-4o'), got ${c.describe(model)}`);
 }
 
 /**

@@ -50,6 +50,8 @@ test('models without a public tokenizer get the documented estimate, marked as n
 
 test('bad input to countTokens is a ConfigError naming what was wrong', async () => {
   await assert.rejects(countTokens(null, 'x', { engine }), (e) => e instanceof ConfigError && /expected a model/.test(e.message));
+  // An object that is not a model is described, not printed: it may hold a key.
+  await assert.rejects(countTokens({ provider: 5, apiKey: 'sk-secret-1' }, 'x', { engine }), (e) => e instanceof ConfigError && /got an object$/.test(e.message) && !e.message.includes('sk-secret'));
   await assert.rejects(countTokens('openai:gpt-4o', 42, { engine }), (e) => e instanceof ConfigError && /expected messages/.test(e.message));
   await assert.rejects(countTokens('openai:gpt-4o', [{ content: 'no role' }], { engine }), (e) => e instanceof ConfigError && /messages\[0\]/.test(e.message));
 });

@@ -171,6 +171,15 @@ test('durable: bad durable options are ConfigErrors naming what is expected', as
   const error = await resume('a', fn, { model, durable: { id: 'b', storage } }).then(() => null, (e) => e);
   assert.ok(error instanceof ConfigError);
   assert.match(error.message, /differs from the id to resume/);
+  // Arguments swapped: the adapter (which may hold a Redis URL with its password) is described, not printed.
+  const withPassword = redisStorage({ url: 'redis://:hunter2@127.0.0.1:1' });
+  for (const call of [() => loadJournal(withPassword, 'a'), () => deleteJournal(withPassword, 'a')]) {
+    const swapped = await Promise.resolve().then(call).then(() => null, (e) => e);
+    assert.ok(swapped instanceof JournalError, String(swapped));
+    assert.match(swapped.message, /a durable run id must be a non-empty string of at most 200 characters, got an object$/);
+    assert.ok(!swapped.message.includes('hunter2'));
+  }
+  await withPassword.close();
 });
 
 /** A one-tool run whose tool call is interrupted: the journal is cut after the turn that started it. */
