@@ -14,11 +14,17 @@ import type { EmbedResult, ModelResponse } from '../providers/types.js';
 
 const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cachedInputTokens', 'cacheWriteInputTokens', 'reasoningTokens'] as const;
 
-/** `response` as a {@link ModelResponse}, or a `ProviderError` (not retryable) saying what is wrong with it. */
+/**
+ * `response` as a {@link ModelResponse}, or a `ProviderError` (not retryable) saying what is wrong
+ * with it. A usage without `totalTokens` gets the sum of its input and output tokens.
+ */
 export function checkModelResponse(response: unknown, model: string): ModelResponse {
   const problem = responseProblem(response);
   if (problem !== undefined) throw new ProviderError(`model "${model}" returned an invalid response: ${problem}`);
-  return response as ModelResponse;
+  const checked = response as ModelResponse;
+  const usage = checked.usage as Partial<ModelResponse['usage']> | undefined | null;
+  if (!usage || usage.totalTokens !== undefined) return checked;
+  return { ...checked, usage: { ...usage, inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0, totalTokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) } };
 }
 
 /**
@@ -55,7 +61,7 @@ function responseProblem(response: unknown): string | undefined {
   if (!isObject(usage)) return `usage must be an object {inputTokens, outputTokens, totalTokens}, got ${describe(usage)}`;
   for (const field of USAGE_FIELDS) {
     const value = usage[field];
-    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) return `usage.${field} must be a number, got ${describe(value)}`;
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) return `usage.${field} must be a number of tokens >= 0, got ${describe(value)}`;
   }
   return undefined;
 }

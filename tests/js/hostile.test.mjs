@@ -339,7 +339,9 @@ test('a LanguageModel of the user that answers garbage fails the call with a Pro
     [{ content: [{ type: 'tool-call', toolCallId: 'c1', args: {} }] }, /content\[0\]\.toolName must be a non-empty string, got undefined/],
     [{ content: [{ type: 'tool-call', toolName: 'inc', args: {}, argsText: { n: 1 } }] }, /content\[0\]\.argsText must be the arguments' JSON text, got an object/],
     [{ content: [text('a')], finishReason: 42 }, /finishReason must be a string .*got the number 42/],
-    [{ content: [text('a')], usage: { inputTokens: 'many' } }, /usage\.inputTokens must be a number, got the string "many"/],
+    [{ content: [text('a')], usage: { inputTokens: 'many' } }, /usage\.inputTokens must be a number of tokens >= 0, got the string "many"/],
+    // A negative count would give budgets tokens back.
+    [{ content: [text('a')], usage: { inputTokens: 10, outputTokens: -500 } }, /usage\.outputTokens must be a number of tokens >= 0, got the number -500/],
   ];
   for (const [answer, message] of cases) {
     const { result } = await runPrompt((ctx) => { ctx.$`hi`; }, { model: answering(answer), options: { maxRetries: 0 } });
@@ -363,6 +365,9 @@ test('a LanguageModel of the user that answers garbage fails the call with a Pro
   await assert.rejects(result.text, /model "mine:m1" streamed an invalid text-delta: text must be a string, got the number 7/);
   const lenient = await runPrompt((ctx) => { ctx.$`hi`; }, { model: answering({ content: [text('no usage, no finishReason')] }) });
   assert.equal(await lenient.result.text, 'no usage, no finishReason');
+  // A usage without totalTokens counts the sum of its parts, as the providers' usage does.
+  const partial = await runPrompt((ctx) => { ctx.$`hi`; }, { model: answering({ content: [text('x')], finishReason: 'stop', usage: { inputTokens: 7, outputTokens: 5 } }) });
+  assert.deepEqual(await partial.result.usage, { inputTokens: 7, outputTokens: 5, totalTokens: 12 });
 });
 
 test('an embedding model of the user: a result that is not an object, or bad usage, is a ProviderError; a result without usage is stored', async () => {
