@@ -36,7 +36,8 @@ export function checkEmbedResult(result: unknown, model: string): EmbedResult {
   if (!isObject(result)) throw fail(`expected an object {embeddings, usage}, got ${describe(result)}`);
   const { embeddings, usage } = result;
   if (usage === undefined || usage === null) return { embeddings: embeddings as number[][], usage: { tokens: 0 } };
-  if (!isObject(usage) || !(typeof usage.tokens === 'number' && Number.isFinite(usage.tokens))) throw fail(`usage must be {tokens: number}, got ${describe(usage)}`);
+  if (!isObject(usage) || !(typeof usage.tokens === 'number' && Number.isFinite(usage.tokens) && usage.tokens >= 0))
+    throw fail(`usage must be {tokens: a number >= 0}, got ${isObject(usage) ? `tokens ${describe(usage.tokens)}` : describe(usage)}`);
   return { embeddings: embeddings as number[][], usage: { tokens: usage.tokens } };
 }
 

@@ -386,7 +386,9 @@ test('an embedding model of the user: a result that is not an object, or bad usa
     return stored;
   };
   await assert.rejects(storeOnce(undefined), (err) => err instanceof ProviderError && /embedding model "mine:e1" returned an invalid result: expected an object \{embeddings, usage\}, got undefined/.test(err.message));
-  await assert.rejects(storeOnce((values) => ({ embeddings: values.map(() => [1, 0]), usage: { tokens: 'two' } })), /embedding model "mine:e1" returned an invalid result: usage must be \{tokens: number\}, got an object/);
+  await assert.rejects(storeOnce((values) => ({ embeddings: values.map(() => [1, 0]), usage: { tokens: 'two' } })), /embedding model "mine:e1" returned an invalid result: usage must be \{tokens: a number >= 0\}, got tokens the string "two"/);
+  await assert.rejects(storeOnce((values) => ({ embeddings: values.map(() => [1, 0]), usage: { tokens: -3 } })), /usage must be \{tokens: a number >= 0\}, got tokens the number -3/);
+  await assert.rejects(storeOnce((values) => ({ embeddings: values.map(() => [1, 0]), usage: 5 })), /usage must be \{tokens: a number >= 0\}, got the number 5/);
   const stored = await storeOnce((values) => ({ embeddings: values.map(() => [1, 0]) }));
   assert.equal(stored.ids.length, 1);
 });
