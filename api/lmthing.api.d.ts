@@ -1765,10 +1765,7 @@ function mockModel(items: readonly MockItem[], options?: MockModelOptions): Mock
 
 // ---- MockModelOptions — mock-model.d.ts
 interface MockModelOptions {
-    usage?: {
-        inputTokens?: number;
-        outputTokens?: number;
-    };
+    usage?: Partial<Usage>;
     delayMs?: number;
 }
 

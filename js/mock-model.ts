@@ -47,8 +47,11 @@ export type MockItem = MockTextItem | MockToolCallItem | MockEndStepItem;
 
 /** Options of {@link mockModel}. */
 export interface MockModelOptions {
-  /** Token usage reported by every call (defaults to 10 input and 20 output tokens). */
-  usage?: { inputTokens?: number; outputTokens?: number };
+  /**
+   * Token usage reported by every call (defaults to 10 input and 20 output tokens; `totalTokens`
+   * defaults to their sum; the cache and reasoning counts are reported only when given).
+   */
+  usage?: Partial<Usage>;
   /** Milliseconds to wait before answering (default 0); an abort of `opts.signal` cancels the wait. */
   delayMs?: number;
 }
@@ -93,7 +96,8 @@ export interface MockLanguageModel extends LanguageModel {
 export function mockModel(items: readonly MockItem[], options: MockModelOptions = {}): MockLanguageModel {
   const script = validateItems(items);
   c.checkOptions('mockModel', options, { usage: c.object, delayMs: c.anything });
-  c.checkOptions('mockModel: usage', options.usage, { inputTokens: c.anything, outputTokens: c.anything });
+  const count = c.number(0, Infinity);
+  c.checkOptions('mockModel: usage', options.usage, { inputTokens: count, outputTokens: count, totalTokens: count, cachedInputTokens: count, cacheWriteInputTokens: count, reasoningTokens: count });
   const usage = usageOf(options);
   const delayMs = options.delayMs ?? 0;
   if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new ConfigError('mockModel: options.delayMs must be a number >= 0');
@@ -186,7 +190,7 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
 function usageOf(options: MockModelOptions): Usage {
   const inputTokens = options.usage?.inputTokens ?? 10;
   const outputTokens = options.usage?.outputTokens ?? 20;
-  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+  return { ...options.usage, inputTokens, outputTokens, totalTokens: options.usage?.totalTokens ?? inputTokens + outputTokens };
 }
 
 function recordCall(req: Omit<ModelRequest, 'model'>): MockCall {

@@ -128,6 +128,8 @@ const endedStates = new WeakMap<DefinitionContext, RunStates>();
 
 /** @internal Binds `ctx` to the run it defined, so its run-time helpers can reach the engine. */
 export function bindRun(ctx: DefinitionContext, run: LiveRun | undefined): void {
+  // The engine has the run's definitions from its spec: one added from now on would not reach it.
+  definitionsOf(ctx).sealed = `the run ${run ? 'is live' : 'ended'}; definitions go to the engine when the run starts, so define it in the prompt function (or run(agent, {define}))`;
   if (run) {
     liveRuns.set(ctx, run);
     endedStates.delete(ctx);
@@ -248,6 +250,15 @@ export class DefinitionContext {
   /** @internal True while the run this context defined is live. */
   protected isLive(): boolean {
     return liveRuns.has(this);
+  }
+
+  /**
+   * @internal Throws once the run has started: what the prompt function collects (messages, tools,
+   * definitions) went to the engine in the run's spec then, and a later addition would be lost.
+   */
+  protected checkCollecting(what: string, hint = ''): void {
+    if (liveRuns.has(this) || endedRuns.has(this))
+      throw new ConfigError(`${what}: the run ${liveRuns.has(this) ? 'is live' : 'ended'}; what the prompt function adds goes to the engine when the run starts, so call it there${hint}`);
   }
 
   /** @internal The def values `{{name}}` may refer to (PromptContext has them). */

@@ -18,11 +18,14 @@ export class DefinitionSet {
    * them (`readsEvents` kinds, defEvent handlers) are refused, in `define` or while the run is live.
    */
   eventsOff: string | undefined;
+  /** Set once the run has started: why a definition the engine would need is refused (host-only kinds still work). */
+  sealed: string | undefined;
 
   /** Adds (or replaces, keeping its position) definition `name` of `kind` after checking its config. */
   add<C, S>(kind: DefinitionKind<C, S>, name: unknown, config: C, ...rest: unknown[]): string {
     const checked = checkName(name, kind.method);
     if (kind.readsEvents && this.eventsOff !== undefined) throw new ConfigError(`${kind.method}("${checked}"): ${this.eventsOff}`);
+    if (!kind.hostOnly && this.sealed !== undefined) throw new ConfigError(`${kind.method}("${checked}"): ${this.sealed}`);
     const stored = kind.check(`${kind.method}("${checked}")`, config, ...rest);
     this.entries.set(`${kind.kind}\u0000${checked}`, { kind, name: checked, stored });
     this.revision++;

@@ -181,6 +181,7 @@ export class PromptContext extends DefinitionContext {
   /** Defines a system section `<name>\n{value}\n</name>`; redefining keeps its first position. */
   defSystem(name: string, value: string): Reference {
     checkName(name, 'defSystem');
+    this.checkCollecting(`defSystem("${name}")`);
     collectedOf(this).systems.set(name, checkValue(name, requireString(value, `defSystem("${name}")`), 'defSystem'));
     return reference(name);
   }
@@ -188,6 +189,7 @@ export class PromptContext extends DefinitionContext {
   /** Defines a text variable rendered as `<name>\n{value}\n</name>` inside `<variables>`. */
   def(name: string, value: string): Reference {
     checkName(name, 'def');
+    this.checkCollecting(`def("${name}")`);
     collectedOf(this).variables.set(name, { text: checkValue(name, requireString(value, `def("${name}")`), 'def') });
     return reference(name);
   }
@@ -202,6 +204,7 @@ export class PromptContext extends DefinitionContext {
       throw new ConfigError(`defData("${name}"): the value cannot be serialized: ${(err as Error).message}`, { cause: err });
     }
     if (text === undefined) throw new ConfigError(`defData("${name}"): expected JSON-like data, got ${c.describe(value)}`);
+    this.checkCollecting(`defData("${name}")`);
     collectedOf(this).variables.set(name, { data: text });
     return reference(name);
   }
@@ -210,6 +213,7 @@ export class PromptContext extends DefinitionContext {
   defMessage(role: 'user' | 'assistant' | 'system', content: string): void {
     if (role !== 'user' && role !== 'assistant' && role !== 'system')
       throw new ConfigError(`defMessage: role must be "user", "assistant" or "system", got ${c.describe(role)}`);
+    this.checkCollecting('defMessage', MESSAGE_HINT);
     collectedOf(this).messages.push({ role, content: requireString(content, `defMessage("${role}")`) });
   }
 
@@ -230,6 +234,7 @@ export class PromptContext extends DefinitionContext {
     } else {
       throw new ConfigError(`ctx.$: expected a tagged template (ctx.$\`...\`) or a string, got ${c.describe(strings)}`);
     }
+    this.checkCollecting('ctx.$', MESSAGE_HINT);
     collectedOf(this).messages.push({ role: 'user', content: text });
   }
 
@@ -244,6 +249,7 @@ export class PromptContext extends DefinitionContext {
   useTemplate(template: string | TemplateRef, values: Record<string, TemplateValue> = {}): Promise<string> {
     const name = templateName(template, 'useTemplate');
     if (this.isLive()) return this.renderIn(name, values, 'useTemplate');
+    this.checkCollecting('useTemplate', ' (ctx.renderTemplate renders without adding a message)');
     const rendered = this.renderIn(name, values, 'useTemplate');
     const message: Message = { role: 'user', content: '' };
     collectedOf(this).messages.push(message);
@@ -287,6 +293,7 @@ export class PromptContext extends DefinitionContext {
   defTool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
   defTool(name: string, description: string, schema: unknown, execute?: ToolExecute | ToolOptions, options: ToolOptions = {}): Reference {
     checkName(name, 'defTool');
+    this.checkCollecting(`defTool("${name}")`);
     this.checkUnique(name);
     if (Array.isArray(schema)) {
       const members = checkMembers(name, schema, 'tool');
@@ -308,6 +315,7 @@ export class PromptContext extends DefinitionContext {
   defAgent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
   defAgent(name: string, description: string, schema: unknown, configure?: AgentConfigure | AgentOptions, options: AgentOptions = {}): Reference {
     checkName(name, 'defAgent');
+    this.checkCollecting(`defAgent("${name}")`);
     this.checkUnique(name);
     if (Array.isArray(schema)) {
       const members = checkMembers(name, schema, 'agent');
@@ -323,6 +331,7 @@ export class PromptContext extends DefinitionContext {
   /** Adds a hook called before every step. */
   defHook(hook: Hook): void {
     if (typeof hook !== 'function') throw new ConfigError(`defHook: expected a function, got ${c.describe(hook)}`);
+    this.checkCollecting('defHook');
     collectedOf(this).hooks.push(hook);
   }
 
@@ -336,6 +345,7 @@ export class PromptContext extends DefinitionContext {
    */
   defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext, api: PluginApi) => void | Promise<void>)): Promise<void> {
     checkName(name, 'defPlugin');
+    this.checkCollecting(`defPlugin("${name}")`);
     const object = typeof plugin === 'function' ? { name, version: '0.0.0', install: plugin } : plugin;
     const installed = collectedOf(this).plugins.install(this, name, object);
     installed.catch(() => {}); // awaited before the run starts: an unawaited failure is the run's, not the process's
@@ -352,6 +362,9 @@ export class PromptContext extends DefinitionContext {
     if (collectedOf(this).tools.has(name)) throw new ConfigError(`a tool or agent named "${name}" is already defined`);
   }
 }
+
+/** Where a message belongs once the run is live. */
+const MESSAGE_HINT = ' (while the run is live, a tool speaks to the model through its result)';
 
 function requireString(value: unknown, what: string): string {
   if (typeof value !== 'string') throw new ConfigError(`${what}: expected a string value, got ${c.describe(value)}`);

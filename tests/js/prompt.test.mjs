@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { AbortError, createOpenAI, mockModel, ProviderError, runPrompt, tool, agent } from '../../dist/node.js';
+import { AbortError, ConfigError, createOpenAI, mockModel, ProviderError, runPrompt, tool, agent } from '../../dist/node.js';
 import { loadFixture, startFixtureServer } from './helpers/fixture-server.mjs';
 
 const weatherSchema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
@@ -401,4 +401,38 @@ test('tools see the conversation up to their own call; a hook can replace the me
   assert.deepEqual(seen, [['user', 'assistant'], ['user', 'assistant', 'tool', 'assistant']]);
   assert.deepEqual(model.calls[1].messages.map((m) => m.role), ['user', 'assistant', 'tool']);
   assert.deepEqual(model.calls[2].messages, [{ role: 'user', content: 'summarize only this' }]);
+});
+
+test('what the prompt function adds after the run started is refused, not lost: messages, tools, definitions', async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'act', args: {} }, { type: 'text', text: 'done' }]);
+  const live = [];
+  let saved;
+  const { result } = await runPrompt((ctx) => {
+    saved = ctx;
+    ctx.defTool('act', 'acts', { type: 'object' }, () => {
+      for (const [what, add] of [
+        ['ctx.$', () => ctx.$`one more thing`],
+        ['defMessage', () => ctx.defMessage('user', 'one more thing')],
+        ['defTool("late")', () => ctx.defTool('late', 'never offered', { type: 'object' }, () => 1)],
+        ['def("city")', () => ctx.def('city', 'Paris')],
+        ['defRetry("r")', () => ctx.defRetry('r', { maxAttempts: 2 })],
+      ]) {
+        try {
+          add();
+          live.push(`${what}: accepted`);
+        } catch (e) {
+          live.push(e instanceof ConfigError && e.message.startsWith(`${what}: the run is live;`) ? `${what}: refused` : `${what}: ${e}`);
+        }
+      }
+      ctx.defLogger('audit', { level: 'info', outputs: [() => {}] }); // host-only: it still works while the run is live
+      return 'ok';
+    });
+    ctx.$`Act.`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  assert.equal((await result.steps)[0].toolResults[0].result, 'ok', 'the host-only definition was taken');
+  assert.deepEqual(live, ['ctx.$: refused', 'defMessage: refused', 'defTool("late"): refused', 'def("city"): refused', 'defRetry("r"): refused']);
+  assert.equal(model.calls[1].messages.filter((m) => m.role === 'user').length, 1, 'no message was added to the conversation');
+  assert.throws(() => saved.$`after the end`, (e) => e instanceof ConfigError && /^ctx\.\$: the run ended;/.test(e.message));
+  assert.throws(() => saved.defTool('after', 'd', { type: 'object' }, () => 1), (e) => e instanceof ConfigError && /^defTool\("after"\): the run ended;/.test(e.message));
 });
