@@ -103,7 +103,13 @@ export function unserializable(value: unknown, path = '$', ancestors: object[] =
   if (typeof value === 'bigint') return `${path} is a BigInt`;
   if (typeof value !== 'object' || value === null) return '';
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return unserializable((toJSON as () => unknown).call(value), path, ancestors);
+  if (typeof toJSON === 'function') {
+    try {
+      return unserializable((toJSON as () => unknown).call(value), path, ancestors);
+    } catch (err) {
+      return `${path}.toJSON() throws (${err instanceof Error ? err.message : String(err)})`;
+    }
+  }
   if (ancestors.includes(value)) return `${path} refers back to one of its parents (a cycle)`;
   if (ancestors.length >= DEFAULT_JSON_DEPTH) return `${shortPath(path)} is nested deeper than the limit of ${DEFAULT_JSON_DEPTH} levels`;
   ancestors.push(value);

@@ -85,16 +85,14 @@ std::shared_ptr<const Chain> build_chain(const Target& target) {
   std::vector<std::unique_ptr<Interceptor>> interceptors;
   std::vector<std::string> names;
   // The options a chain is made of are the user's (a tool's, the run's): what is wrong there is config.
-  try {
+  protocol::reading_config([&] {
     for (const InterceptorType* type : interceptor_types()) {
       if (auto interceptor = type->make(target)) {
         interceptors.push_back(std::move(interceptor));
         names.push_back(type->name);
       }
     }
-  } catch (const protocol::ProtocolError& e) {
-    throw protocol::config_error(e.what());
-  }
+  });
   return std::make_shared<const Chain>(target.kind, std::move(interceptors), std::move(names));
 }
 

@@ -102,19 +102,15 @@ void define_all(RunTree& tree, const json& definitions) {
     const json& config = entry.has("config") ? entry.object_field("config") : empty;
     protocol::FieldReader reader(config, std::string(type->noun) + " \"" + name + "\"");
     // What a definition's config says is the user's (a def* call), not the host's wire format.
-    try {
+    protocol::reading_config([&] {
       reader.only(type->fields);
       type->define(tree, name, reader);
-    } catch (const protocol::ProtocolError& e) {
-      throw protocol::config_error(e.what());
-    }
+    });
   }
-  try {
+  protocol::reading_config([&] {
     for (const DefinitionKind* k : definition_kinds())
       if (k->link) k->link(tree);
-  } catch (const protocol::ProtocolError& e) {
-    throw protocol::config_error(e.what());
-  }
+  });
 }
 
 }  // namespace lmthing::pipeline

@@ -35,6 +35,16 @@ class ProtocolError : public std::invalid_argument {
 // The user's mistake in a definition, an option or a name, found by the engine.
 inline ProtocolError config_error(const std::string& message) { return ProtocolError(message, "config"); }
 
+// Runs `work`, which reads what the user configured: a ProtocolError it throws becomes a config error.
+template <class Work>
+decltype(auto) reading_config(Work&& work) {
+  try {
+    return work();
+  } catch (const ProtocolError& e) {
+    throw config_error(e.what());
+  }
+}
+
 // Error values as they travel in op.done / reply messages: {kind, message, ...extra}.
 struct WireError {
   std::string kind;  // aborted, timeout, protocol, callback, engine, provider, rate_limit, ...

@@ -83,6 +83,8 @@ test('a command whose fields JSON cannot hold is refused before it is sent, nami
   assert.equal(await refused({ schema: { type: 'object' }, value: { when: new Date(0), n: 5n } }),
     'schema.validate: $.value.n is a BigInt (what is sent to the engine must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)');
   assert.match(await refused({ schema: { type: 'object' }, value: cyclic }), /^schema\.validate: \$\.value\.self\.back refers back to one of its parents \(a cycle\)/);
+  const brokenToJSON = { toJSON() { throw new TypeError('no JSON for you'); } };
+  assert.match(await refused({ schema: { type: 'object' }, value: { a: brokenToJSON } }), /^schema\.validate: \$\.value\.a\.toJSON\(\) throws \(no JSON for you\)/);
   // A Date goes as JSON.stringify writes it; the engine is still healthy.
   assert.equal((await engine.request('schema.validate', { schema: { type: 'string' }, value: new Date(0) })).valid, true);
 });
