@@ -60,6 +60,8 @@ export function addEventHandler(set: DefinitionSet, name: unknown, handler: unkn
   if (typeof handler !== 'function') throw new ConfigError(`${where}: the handler must be a function, got ${c.describe(handler)}`);
   c.checkOptions(where, options, { threshold: c.either(c.number(0, Infinity, { positive: true }), c.arrayOf(c.number(0, Infinity, { positive: true }), 'an array of token counts > 0')) });
   if (options?.threshold !== undefined && eventName !== 'onTokenThreshold') c.fail(where, "'threshold' applies to onTokenThreshold only");
+  // The engine watches the thresholds it got in the run's spec: one added later would never fire.
+  if (options?.threshold !== undefined && set.sealed !== undefined) c.fail(where, `a threshold cannot be added now: ${set.sealed}`);
   const types = eventName in LIFECYCLE_EVENTS ? LIFECYCLE_EVENTS[eventName as LifecycleEventName] : null;
   const thresholds = options?.threshold === undefined ? [] : ([] as number[]).concat(options.threshold);
   const list = handlers.get(set) ?? [];

@@ -425,6 +425,8 @@ test('what the prompt function adds after the run started is refused, not lost: 
         }
       }
       ctx.defLogger('audit', { level: 'info', outputs: [() => {}] }); // host-only: it still works while the run is live
+      ctx.defEvent('onToolEnd', () => {}); // so does an event handler, but not a token threshold the engine would have to watch
+      assert.throws(() => ctx.defEvent('onTokenThreshold', () => {}, { threshold: 100 }), (e) => e instanceof ConfigError && /a threshold cannot be added now: the run is live/.test(e.message));
       return 'ok';
     });
     ctx.$`Act.`;
