@@ -28,6 +28,7 @@ import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { AbortError, ConfigError } from '../errors.js';
+import { unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
@@ -476,7 +477,7 @@ class DirectiveRun {
       case 'infer':
         return this.infer(conv, a.schema);
       case 'call':
-        return this.command(conv, 'call', { name: a.name, args: toJson(a.args ?? {}) });
+        return this.command(conv, 'call', { name: a.name, args: jsonCopy(a.args ?? {}, `L.call("${a.name}"): the arguments`) });
       case 'model.push': {
         const key = a.key;
         if (typeof key !== 'string' || !this.keys.includes(key))
@@ -503,7 +504,7 @@ class DirectiveRun {
         }
       }
       case 'event':
-        await this.command(conv, 'emit', { ...(a.name === undefined ? {} : { name: a.name }), value: toJson(a.value) });
+        await this.command(conv, 'emit', { ...(a.name === undefined ? {} : { name: a.name }), value: jsonCopy(a.value, 'L.event: the value') });
         return undefined;
       case 'messages':
         return this.readMessages(conv, a.filter);
@@ -763,7 +764,22 @@ async function settleAll(promises: Promise<unknown>[]): Promise<unknown[]> {
   return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value);
 }
 
-/** A JSON copy of a value for events (messages become their JSON shape; non-JSON becomes a string). */
+/**
+ * A JSON copy of what the agent sends (messages become their JSON shape). A value JSON cannot hold
+ * (a BigInt, a cycle) is a ConfigError naming where, as for `ctx.emit`: sent as its String() form it
+ * would reach the model or the events as "[object Object]".
+ */
+function jsonCopy(value: unknown, what: string): unknown {
+  if (value === undefined) return null;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? null : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${what} must be JSON: ${unserializable(value) || (err instanceof Error ? err.message : String(err))}`);
+  }
+}
+
+/** A JSON copy of a branch's or tool's value for the engine's record (non-JSON becomes a string; the agent keeps the value). */
 function toJson(value: unknown): unknown {
   if (value === undefined) return null;
   try {

@@ -271,7 +271,7 @@ void Session::start_call(const json& command_id, std::shared_ptr<Conversation> c
     const auto names = tools->names();
     std::string text = where + ": tool \"" + name + "\" is not enabled in this conversation (";
     if (auto guess = protocol::nearest(name, names)) text += "did you mean \"" + *guess + "\"? ";
-    throw ProtocolError(text + "enabled: " + (names.empty() ? std::string("none") : protocol::joined(names)) + ")");
+    throw protocol::config_error(text + "enabled: " + (names.empty() ? std::string("none") : protocol::joined(names)) + ")");
   }
   json args = message.contains("args") ? message["args"] : json::object();
   const auto checked = entry->spec.validator->validate(args);

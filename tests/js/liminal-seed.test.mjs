@@ -168,14 +168,20 @@ test('L.call calls an enabled tool with arguments and returns its result, throug
     const byHandle = yield* L.call(add, { a: 10, b: -1 });
     const bad = yield* L.catch(L.call('add', { a: 'two' }));
     const unknown = yield* L.catch(L.call('ad', {}));
-    return { byName, byHandle, bad: bad.error, unknown: unknown.error, messages: (yield* L.messages).length };
+    const bigint = yield* L.catch(L.call('add', { a: 1n, b: 2 }));
+    const event = yield* L.catch(L.event({ when: 1n }));
+    return { byName, byHandle, bad: bad.error, unknown: unknown.error, bigint: bigint.error, event: event.error, messages: (yield* L.messages).length };
   }, { models: { default: says() }, onEvent: (e) => events.push(e) });
   assert.deepEqual(out.byName, { sum: 5 });
   assert.deepEqual(out.byHandle, { sum: 9 });
   assert.deepEqual(seen, [{ a: 2, b: 3 }, { a: 10, b: -1 }]);
   assert.ok(out.bad instanceof ValidationError, String(out.bad));
   assert.match(out.bad.message, /L\.call: invalid arguments for tool "add"/);
+  assert.ok(out.unknown instanceof ConfigError, String(out.unknown)); // the agent's naming mistake
   assert.match(out.unknown.message, /tool "ad" is not enabled in this conversation \(did you mean "add"\? enabled: add\)/);
+  // Arguments and event values JSON cannot hold are named, not sent as "[object Object]".
+  assert.ok(out.bigint instanceof ConfigError && out.bigint.message === 'L.call("add"): the arguments must be JSON: $.a is a BigInt', String(out.bigint));
+  assert.ok(out.event instanceof ConfigError && out.event.message === 'L.event: the value must be JSON: $.when is a BigInt', String(out.event));
   assert.equal(out.messages, 0, 'nothing appended');
   assert.throws(() => L.call(42), ConfigError);
 });
