@@ -477,7 +477,7 @@ class DirectiveRun {
       case 'infer':
         return this.infer(conv, a.schema);
       case 'call':
-        return this.command(conv, 'call', { name: a.name, args: jsonCopy(a.args ?? {}, `L.call("${a.name}"): the arguments`) });
+        return this.command(conv, 'call', { name: a.name, args: jsonCopy(a.args ?? {}, `L.call("${String(a.name)}"): the arguments`) });
       case 'model.push': {
         const key = a.key;
         if (typeof key !== 'string' || !this.keys.includes(key))
