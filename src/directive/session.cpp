@@ -159,7 +159,8 @@ void Session::handle(const json& command_id, const std::string& verb, const json
   } else if (verb == "model.pop") {
     const std::uint64_t handle = protocol::require_id(message, "handle", where);
     auto key = c.pop_model(handle);
-    if (!key) throw ProtocolError(where + ": model handle " + std::to_string(handle) + " is not on this conversation's stack (already popped?)");
+    if (!key)
+      throw protocol::config_error(where + ": model handle " + std::to_string(handle) + " is not on this conversation's stack (already popped?)");
     emit(c, json{{"type", "model-popped"}, {"key", *key}, {"handle", handle}});
     value = json{{"key", *key}};
   } else if (verb == "tool.enable") {
@@ -167,7 +168,8 @@ void Session::handle(const json& command_id, const std::string& verb, const json
     publish_tools(c);
   } else if (verb == "tool.disable") {
     const std::string name = require_field(message, "name", value_t::string, where).get<std::string>();
-    if (!c.disable_tool(name)) throw ProtocolError(where + ": tool \"" + name + "\" is not enabled in this conversation");
+    if (!c.disable_tool(name))
+      throw protocol::config_error(where + ": tool \"" + name + "\" is not enabled in this conversation (already disabled?)");
     publish_tools(c);
     emit(c, json{{"type", "tool-disabled"}, {"name", name}});
     value = json{{"name", name}};

@@ -665,3 +665,18 @@ test('events: false keeps no events: the run works, and whatever would read its 
   assert.equal(toolResult.isError, true);
   assert.match(toolResult.result.error, off);
 });
+
+test('a model or tool handle given back twice is the agent\'s mistake: a ConfigError it can catch, and the run goes on', async () => {
+  const model = () => mockModel([{ type: 'text', text: 'x' }]);
+  const out = await run(function* () {
+    const fast = yield* L.model('fast');
+    yield* fast;
+    const model = yield* L.catch(fast);
+    const tool = yield* L.tool('t', 'd', { type: 'object' }, () => 1);
+    yield* tool;
+    const disabled = yield* L.catch(tool);
+    return { model: model.error, tool: disabled.error };
+  }, { models: { default: model(), fast: model() } });
+  assert.ok(out.model instanceof ConfigError && /model handle \d+ is not on this conversation's stack \(already popped\?\)/.test(out.model.message), String(out.model));
+  assert.ok(out.tool instanceof ConfigError && /tool "t" is not enabled in this conversation \(already disabled\?\)/.test(out.tool.message), String(out.tool));
+});
