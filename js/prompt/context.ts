@@ -16,6 +16,7 @@ import { toolPolicyShape, type IdempotenceOption, type ToolPolicyOptions } from 
 import type { LanguageModel, Message } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import type { ArgsOf, Bivariant, JsonObject } from '../schema-types.js';
+import { unserializable } from '../storage/checks.js';
 import { interpolated } from './interpolate.js';
 import { checkName, checkValue, reference, type Reference } from './names.js';
 import type { ToolTrace } from '../observe/tracing.js';
@@ -201,7 +202,7 @@ export class PromptContext extends DefinitionContext {
     try {
       text = JSON.stringify(value);
     } catch (err) {
-      throw new ConfigError(`defData("${name}"): the value cannot be serialized: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(`defData("${name}"): the value cannot be serialized: ${unserializable(value) || (err as Error).message}`, { cause: err });
     }
     if (text === undefined) throw new ConfigError(`defData("${name}"): expected JSON-like data, got ${c.describe(value)}`);
     this.checkCollecting(`defData("${name}")`);

@@ -76,6 +76,7 @@ test('bad definitions are TypeErrors naming the value', async () => {
   await assert.rejects(attempt((ctx) => ctx.def('x', 'a </x> b')), /contains "<\/x>"/);
   await assert.rejects(attempt((ctx) => ctx.def('x', 42)), { name: 'ConfigError', message: 'def("x"): expected a string value, got the number 42' });
   await assert.rejects(attempt((ctx) => ctx.defData('x', undefined)), /expected JSON-like data, got undefined/);
+  await assert.rejects(attempt((ctx) => ctx.defData('x', { rows: [{ id: 1n }] })), { name: 'ConfigError', message: 'defData("x"): the value cannot be serialized: $.rows[0].id is a BigInt' });
   await assert.rejects(attempt((ctx) => ctx.defMessage('robot', 'x')), /role must be "user", "assistant" or "system", got the string "robot"/);
   await assert.rejects(attempt((ctx) => ctx.defTool('t', 'd', 'not a schema', () => 1)), /tool "t" parameters: expected a zod schema or a JSON Schema object, got string/);
   await assert.rejects(attempt((ctx) => ctx.defTool('t', 'd', { type: 'object' })), /defTool\("t"\): execute must be a function, got undefined/);
