@@ -4,8 +4,6 @@
 
 namespace lmthing::policy {
 
-using protocol::ProtocolError;
-
 std::string HumanDesk::open(RunId run, const std::string& kind, std::function<void(const json&)> check) {
   std::string id = kind + "-" + std::to_string(next_id_++);
   requests_.emplace(id, Request{run, kind, 0, false, std::move(check)});
@@ -18,20 +16,21 @@ void HumanDesk::respond(Loop& loop, const std::string& kind, const std::string& 
     std::string open;
     for (const auto& [key, request] : requests_)
       if (request.kind == kind) open += (open.empty() ? "" : ", ") + key;
-    throw ProtocolError(kind + ".respond: no pending " + kind + " request with id \"" + id + "\" (pending: " + (open.empty() ? "none" : open) + ")");
+    throw protocol::config_error(kind + ".respond: no pending " + kind + " request with id \"" + id +
+                                 "\" (pending: " + (open.empty() ? "none" : open) + ")");
   }
   Request& request = it->second;
-  if (request.op == 0) throw ProtocolError(kind + ".respond: request \"" + id + "\" has not been asked yet");
+  if (request.op == 0) throw protocol::config_error(kind + ".respond: request \"" + id + "\" has not been asked yet");
   if (request.check) {
     try {
       request.check(answer);
     } catch (const std::invalid_argument& e) {
-      throw ProtocolError(kind + ".respond \"" + id + "\": " + e.what());
+      throw protocol::config_error(kind + ".respond \"" + id + "\": " + e.what());
     }
   }
   request.answered_by_id = true;
   if (!loop.settle_early(request.op, answer, "answered by " + kind + ".respond"))
-    throw ProtocolError(kind + ".respond: request \"" + id + "\" is no longer waiting for an answer");
+    throw protocol::config_error(kind + ".respond: request \"" + id + "\" is no longer waiting for an answer");
 }
 
 Task<std::string> render_message(Loop& loop, RunId run, std::optional<std::string> fn, std::string fallback, json context) {

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { AbortError, ApprovalDeniedError, GuardError, mockModel, ProtocolError, runPrompt, ValidationError } from '../../dist/node.js';
+import { AbortError, ApprovalDeniedError, ConfigError, GuardError, mockModel, runPrompt, ValidationError } from '../../dist/node.js';
 import { askOnTerminal } from '../../dist/prompt/terminal.js';
 
 const pathSchema = { type: 'object', properties: { path: { type: 'string' } }, required: ['path'], additionalProperties: false };
@@ -83,7 +83,7 @@ test('approval: the tool waits for the decision; it runs only after approve, exa
   assert.match(request.id, /^approval-\d+$/);
 
   await assert.rejects(prompt.approvals.respond('approval-999999', 'approve'), (err) => {
-    assert.ok(err instanceof ProtocolError);
+    assert.ok(err instanceof ConfigError);
     assert.equal(err.message, `approval.respond: no pending approval request with id "approval-999999" (pending: ${request.id})`);
     return true;
   });
@@ -99,7 +99,7 @@ test('approval: the tool waits for the decision; it runs only after approve, exa
   assert.equal(decision.reason, 'fine');
   assert.equal(decision.toolCallId, 'call_1');
   // Once the run is over, its requests are gone too.
-  await assert.rejects(prompt.approvals.respond(request.id, 'approve'), ProtocolError);
+  await assert.rejects(prompt.approvals.respond(request.id, 'approve'), ConfigError);
 });
 
 test('approval: aborting the run while an approval is pending rejects with AbortError; the tool never runs', async () => {
