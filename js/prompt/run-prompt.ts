@@ -188,9 +188,49 @@ const configShape: c.Shape = {
   durable: c.object,
 };
 
+const ROLES = ['system', 'user', 'assistant', 'tool'];
+const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image'];
+
+/** What is wrong with one part of `config.messages` (as the rest of a message after its path), if anything. */
+function partProblem(part: unknown): string | undefined {
+  if (!c.isPlainObject(part) || !PART_TYPES.includes(part.type as string))
+    return ` must be a part {type: ${PART_TYPES.map((t) => `'${t}'`).join(' | ')}, ...}, got ${c.isPlainObject(part) ? `type ${c.describe(part.type)}` : c.describe(part)}`;
+  const string = (key: string, nonEmpty = false) =>
+    typeof part[key] === 'string' && (!nonEmpty || part[key].length > 0) ? undefined : `.${key} must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${c.describe(part[key])}`;
+  switch (part.type) {
+    case 'text':
+    case 'reasoning':
+      return string('text');
+    case 'tool-call':
+      return string('toolName', true) ?? string('toolCallId');
+    case 'tool-result':
+      return string('toolCallId') ?? string('toolName');
+    default:
+      return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
+  }
+}
+
+/** `config.messages` checked message by message, so the error names the one that is wrong. */
+function checkMessages(messages: unknown): void {
+  if (!Array.isArray(messages)) return; // the config's shape says what it must be
+  messages.forEach((message: unknown, i) => {
+    const at = `runPrompt config: messages[${i}]`;
+    if (!c.isPlainObject(message)) throw new ConfigError(`${at} must be a message {role, content}, got ${c.describe(message)}`);
+    if (!ROLES.includes(message.role as string)) throw new ConfigError(`${at}.role must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}, got ${c.describe(message.role)}`);
+    const content = message.content;
+    if (typeof content === 'string') return;
+    if (!Array.isArray(content)) throw new ConfigError(`${at}.content must be a string or an array of parts, got ${c.describe(content)}`);
+    content.forEach((part: unknown, j) => {
+      const problem = partProblem(part);
+      if (problem) throw new ConfigError(`${at}.content[${j}]${problem}`);
+    });
+  });
+}
+
 /** Checks a runPrompt config at the call; returns the effective options (top level and `options` merged). */
 function checkConfig(config: PromptConfig): PromptOptions {
   if (!c.isPlainObject(config)) throw new ConfigError(`runPrompt: expected a config object with a "model", got ${c.describe(config)}`);
+  checkMessages(config.messages);
   c.checkOptions('runPrompt config', config, configShape);
   if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
   const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);

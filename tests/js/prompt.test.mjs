@@ -439,3 +439,24 @@ test('what the prompt function adds after the run started is refused, not lost: 
   assert.throws(() => saved.$`after the end`, (e) => e instanceof ConfigError && /^ctx\.\$: the run ended;/.test(e.message));
   assert.throws(() => saved.defTool('after', 'd', { type: 'object' }, () => 1), (e) => e instanceof ConfigError && /^defTool\("after"\): the run ended;/.test(e.message));
 });
+
+test('a conversation given in config.messages is checked message by message, naming the one that is wrong', async () => {
+  const attempt = (messages) => runPrompt({ model: mockModel([{ type: 'text', text: 'x' }]), messages }).then(() => null, (e) => e);
+  for (const [messages, message] of [
+    [[{ role: 'robot', content: 'x' }], 'runPrompt config: messages[0].role must be one of "system", "user", "assistant", "tool", got the string "robot"'],
+    [[{ role: 'user', content: 'hi' }, { role: 'user', content: 5 }], 'runPrompt config: messages[1].content must be a string or an array of parts, got the number 5'],
+    [[null], 'runPrompt config: messages[0] must be a message {role, content}, got null'],
+    [[{ role: 'assistant', content: [{ type: 'text', text: 5 }] }], 'runPrompt config: messages[0].content[0].text must be a string, got the number 5'],
+    [[{ role: 'tool', content: [{ type: 'tool-result', toolName: 't', result: 1 }] }], 'runPrompt config: messages[0].content[0].toolCallId must be a string, got undefined'],
+    [[{ role: 'user', content: [{ type: 'file', data: 'x' }] }], `runPrompt config: messages[0].content[0] must be a part {type: 'text' | 'reasoning' | 'tool-call' | 'tool-result' | 'image', ...}, got type the string "file"`],
+  ]) {
+    const error = await attempt(messages);
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.message, message);
+  }
+  // A run's own response.messages continue a conversation as they are.
+  const first = await runPrompt({ model: mockModel([{ type: 'tool-call', toolName: 't', args: {} }, { type: 'text', text: 'one' }]), prompt: 'hi' });
+  await first.result.text;
+  const again = await runPrompt({ model: mockModel([{ type: 'text', text: 'two' }]), messages: [...(await first.result.response).messages, { role: 'user', content: 'more' }] });
+  assert.equal(await again.result.text, 'two');
+});
