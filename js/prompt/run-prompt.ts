@@ -31,6 +31,7 @@ import { toJsonSchema } from '../schema.js';
 import type { JsonObject } from '../schema-types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
+import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { resourcesFor } from '../definitions/resource.js';
@@ -192,22 +193,16 @@ const ROLES = ['system', 'user', 'assistant', 'tool'];
 const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image'];
 
 /** What is wrong with one part of `config.messages` (as the rest of a message after its path), if anything. */
-function partProblem(part: unknown): string | undefined {
+function messagePartProblem(part: unknown): string | undefined {
   if (!c.isPlainObject(part) || !PART_TYPES.includes(part.type as string))
     return ` must be a part {type: ${PART_TYPES.map((t) => `'${t}'`).join(' | ')}, ...}, got ${c.isPlainObject(part) ? `type ${c.describe(part.type)}` : c.describe(part)}`;
-  const string = (key: string, nonEmpty = false) =>
-    typeof part[key] === 'string' && (!nonEmpty || part[key].length > 0) ? undefined : `.${key} must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${c.describe(part[key])}`;
-  switch (part.type) {
-    case 'text':
-    case 'reasoning':
-      return string('text');
-    case 'tool-call':
-      return string('toolName', true) ?? string('toolCallId');
-    case 'tool-result':
-      return string('toolCallId') ?? string('toolName');
-    default:
-      return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
+  if (part.type === 'tool-result') {
+    for (const key of ['toolCallId', 'toolName']) if (typeof part[key] !== 'string') return `.${key} must be a string, got ${c.describe(part[key])}`;
+    return undefined;
   }
+  if (part.type === 'image')
+    return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
+  return partProblem(part); // text, reasoning and tool calls as a model's answer has them
 }
 
 /** `config.messages` checked message by message, so the error names the one that is wrong. */
@@ -221,7 +216,7 @@ function checkMessages(messages: unknown): void {
     if (typeof content === 'string') return;
     if (!Array.isArray(content)) throw new ConfigError(`${at}.content must be a string or an array of parts, got ${c.describe(content)}`);
     content.forEach((part: unknown, j) => {
-      const problem = partProblem(part);
+      const problem = messagePartProblem(part);
       if (problem) throw new ConfigError(`${at}.content[${j}]${problem}`);
     });
   });

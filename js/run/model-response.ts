@@ -67,8 +67,11 @@ function responseProblem(response: unknown): string | undefined {
   return undefined;
 }
 
-/** What is wrong with one content part (as the rest of a message after `content[i]`), if anything. */
-function partProblem(part: unknown): string | undefined {
+/**
+ * What is wrong with one content part (as the rest of a message after `content[i]`), if anything.
+ * Also checks the parts of a conversation given to `runPrompt` (js/prompt/run-prompt.ts).
+ */
+export function partProblem(part: unknown): string | undefined {
   if (!isObject(part) || typeof part.type !== 'string') {
     return ` must be a part {type: 'text', text} or {type: 'tool-call', toolCallId, toolName, args}, got ${describe(part)}`;
   }
