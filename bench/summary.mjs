@@ -58,7 +58,10 @@ row('fan-out 1,000 × 3, events: false: peak RSS MiB', '—', () => ({ lmthing: 
 row('fan-out 10,000 × 1 @ 20 ms: wall ms (ideal 20)', '—', () => fanout.branches10000x1.wallMsMedian);
 row('fan-out 10,000 × 1: peak RSS MiB', '—', () => fanout.branches10000x1.peakRssMiB);
 row('browser cold start ms (Chromium, median)', 'ratio ≤ 1', () => ({ lmthing: cold.coldStart.lmthing.medianMs, ai: cold.coldStart['ai-sdk'].medianMs }), (r) => r.ratio <= 1);
-row('Node cold start ms (process start → result)', 'ratio ≤ 0.6', () => ({ lmthing: cold.nodeColdStart.lmthing.medianMs, ai: cold.nodeColdStart['ai-sdk'].medianMs }), (r) => r.ratio <= 0.6);
+// Issue 19 words this row "import → first mock result"; node's own boot (≈ 55 ms, the same binary for
+// both) is in the process-start row below it.
+row('Node cold start ms (import → result)', 'ratio ≤ 0.6', () => ({ lmthing: cold.nodeImportToResult.lmthing.medianMs, ai: cold.nodeImportToResult['ai-sdk'].medianMs }), (r) => r.ratio <= 0.6);
+row('  Node cold start ms (process start → result)', '—', () => ({ lmthing: cold.nodeColdStart.lmthing.medianMs, ai: cold.nodeColdStart['ai-sdk'].medianMs }));
 row('shipped KB gzip, minimal app (JS + wasm)', '≤ AI SDK and ≤ 170', () => ({ lmthing: cold.sizes.lmthing.totalGzipKb, ai: cold.sizes['ai-sdk'].totalGzipKb }), (r) => r.lmthing <= r.ai && r.lmthing <= 170);
 row('  of which wasm, KB gzip', '(reported)', () => {
   const w = cold.sizes.lmthing.files['lmthing_core.wasm'];
