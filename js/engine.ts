@@ -492,6 +492,14 @@ export class Engine {
     });
   }
 
+  /**
+   * @internal Tells the engine that the model call of op `opId` showed some of its text to the user:
+   * a timeout of that call is then not retried by default (PROTOCOL.md §3, `op.progress`).
+   */
+  noteTextShown(opId: number): void {
+    this.postMessage({ type: 'op.progress', op: opId, textShown: true });
+  }
+
   private postMessage(message: Record<string, unknown>): void {
     this.enqueue(serialize(this.withBlobs(message), `${String(message.type)} message`));
   }

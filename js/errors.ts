@@ -603,6 +603,8 @@ export function errorToWire(err: unknown): WireError {
       const chunks = (err as { partialChunks?: unknown }).partialChunks;
       if (typeof chunks === 'string') extra.partialChunks = chunks;
     }
+    // Set by the host on a model call that failed after streaming text (js/run/host.ts).
+    if ((err as { textShown?: unknown }).textShown === true) extra.textShown = true;
     if (err instanceof ValidationError) extra.errors = err.errors;
     if (err instanceof BudgetExceededError && err.constraint !== undefined) extra.constraint = err.constraint;
     if (err instanceof CircuitOpenError) Object.assign(extra, { breaker: err.breaker, retryInMs: err.retryInMs });

@@ -5,7 +5,7 @@
  */
 import type { Engine, OpRequest } from '../engine.js';
 import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
-import { ProviderError } from '../errors.js';
+import { LmthingError, ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
@@ -160,11 +160,15 @@ export class EngineHost {
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
         const text = checkDeltaText(delta.text, delta.type, ref);
+        if (!streamed) this.engine.noteTextShown(op.id);
         streamed = true;
         textChunks?.add(text.length);
         run.onText(text, op.step);
       },
     }).catch((err: unknown) => {
+      // Its text reached the run's stream: the engine does not try the call again by default (the
+      // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
+      if (streamed && !quiet && err instanceof LmthingError) Object.defineProperty(err, 'textShown', { value: true, configurable: true });
       // A call that fails mid-stream: the chunks of its partial text go with the error (see replayGenerate).
       if (err instanceof ProviderError && textChunks && textChunks.size > 1)
         Object.defineProperty(err, 'partialChunks', { value: textChunks.encoded(), configurable: true });

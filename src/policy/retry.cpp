@@ -37,11 +37,21 @@ bool matches_error(const std::vector<std::string>& patterns, const protocol::Wir
   return false;
 }
 
-bool model_error_retryable(const protocol::WireError& error) {
-  if (error.kind == "rate_limit" || error.kind == "timeout") return true;
-  if (error.kind != "provider" || !error.extra.value("retryable", false)) return false;
+namespace {
+// The failed call had streamed text to the run already: the host says so (`textShown`), or the
+// provider kept the text it got (`partialText`).
+bool text_shown(const protocol::WireError& error) {
+  auto shown = error.extra.find("textShown");
+  if (shown != error.extra.end() && shown->is_boolean() && shown->get<bool>()) return true;
   auto partial = error.extra.find("partialText");
-  return partial == error.extra.end() || !partial->is_string() || partial->get_ref<const std::string&>().empty();
+  return partial != error.extra.end() && partial->is_string() && !partial->get_ref<const std::string&>().empty();
+}
+}  // namespace
+
+bool model_error_retryable(const protocol::WireError& error) {
+  if (text_shown(error)) return false;
+  if (error.kind == "rate_limit" || error.kind == "timeout") return true;
+  return error.kind == "provider" && error.extra.value("retryable", false);
 }
 
 bool retries(const RetryPolicy& policy, const protocol::WireError& error, bool (*fallback_rule)(const protocol::WireError&)) {

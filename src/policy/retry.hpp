@@ -30,8 +30,10 @@ RetryPolicy default_model_retry(int max_retries);
 bool matches_error(const std::vector<std::string>& patterns, const protocol::WireError& error);
 
 // Model failures worth another attempt: rate limits, timeouts, network errors and retryable HTTP
-// statuses (408/409/429/5xx/529), and a stream cut before its first token. A stream cut after some
-// text was shown is not retried (the text already reached the user); the error keeps that text.
+// statuses (408/409/429/5xx/529), and a stream cut before its first token. A call that failed
+// after some of its text was shown, whatever the failure, is not retried (the text already reached
+// the user, and a new attempt's would follow it): the host marks it `textShown`, and a provider's
+// error keeps that text as `partialText`.
 bool model_error_retryable(const protocol::WireError& error);
 
 // Whether `policy` retries `error`: its own list when it has one, else `fallback_rule`.

@@ -126,12 +126,30 @@ void Loop::complete_op(json& message) {
     pending_.erase(guarded);
     send_cancel(op.linked, "timeout");
     target.linked = 0;
-    const WireError error{"timeout", op.timeout_message, json::object()};
+    // A model call that timed out after its text was shown is not retried by default (policy/retry.cpp).
+    const WireError error{"timeout", op.timeout_message, target.text_shown ? json{{"textShown", true}} : json::object()};
     finish(op.linked, target, OpOutcome{false, json(), error});
     gave_up(op.linked, error);
     return;
   }
   finish(id, op, std::move(outcome));
+}
+
+void Loop::note_progress(const json& message) {
+  // The op's id is `op`, not `id`: `id` names commands, whose numbering a journal follows.
+  const OpId id = protocol::require_id(message, "op", "op.progress");
+  auto it = pending_.find(id);
+  if (it == pending_.end() || it->second.is_timeout_timer || it->second.is_deadline) {
+    // Progress of an op that ended meanwhile (completed, timed out, cancelled) is stale, not wrong.
+    if (id == 0 || id >= next_op_id_)
+      throw protocol::ProtocolError("op.progress for unknown op id " + std::to_string(id) + " (no such op was started)");
+    return;
+  }
+  auto shown = message.find("textShown");
+  if (shown != message.end()) {
+    if (!shown->is_boolean()) throw protocol::ProtocolError("op.progress: \"textShown\" must be true or false, got " + shown->dump());
+    it->second.text_shown = it->second.text_shown || shown->get<bool>();
+  }
 }
 
 void Loop::finish(OpId, PendingOp op, OpOutcome outcome) {
@@ -273,6 +291,8 @@ void Loop::deliver(std::string_view text) {
       const std::string& type = message["type"].get_ref<const std::string&>();
       if (type == "op.done")
         complete_op(message);
+      else if (type == "op.progress")
+        note_progress(message);
       else if (type == "engine.configure")
         configure(message);
       else if (on_command_)

@@ -191,11 +191,13 @@ class Loop {
     bool is_deadline = false;     // a run deadline timer (see set_deadline)
     std::string kind{};           // the op's kind, for messages about its result
     OpId scope = 0;               // the cancellation scope it was started in
+    bool text_shown = false;      // the host streamed some of its text to the user (op.progress)
   };
 
   void start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
                 OpOutcome* outcome, OpId* id_out = nullptr, OpId scope = 0);
-  void complete_op(json& message);  // moves the value out of `message`
+  void complete_op(json& message);          // moves the value out of `message`
+  void note_progress(const json& message);  // op.progress: what the host did with a pending op so far
   // A line that is not a message: its op fails or its command gets an error reply when its type
   // and id could be read, so that nothing waits forever; else a protocol.error event.
   void answer_unreadable(const protocol::InboundLine& line);

@@ -156,6 +156,61 @@ describe('model calls against recorded provider failures', () => {
     assertNoSecret(r.error);
   });
 
+  // A new attempt's text would follow the text already streamed: textStream would read "1, 1, 2, 3, 4, 5".
+  test('a stream that stalls after its first text is not retried on its idle timeout', async () => {
+    const fx = loadFixture('openai-chat', 'text-stream-include-usage', 1);
+    // Only one answer is queued: a retry would get the server's 599 and make a second request.
+    srv.enqueue(fx, { hangAfter: fx.body.indexOf('\n\n', fx.body.indexOf('"content":"1"')) + 2 });
+    const before = srv.requests.length;
+    const model = createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY, idleTimeoutMs: 200 })('gpt-3.5-turbo');
+    const run = runPrompt({ model, prompt: 'Count from 1 to 5' });
+    const shown = [];
+    for await (const delta of run.textStream) shown.push(delta);
+    await assert.rejects(run.text, TimeoutError);
+    assert.equal(shown.join(''), '1');
+    assert.equal(srv.requests.length - before, 1);
+  });
+
+  test("a model call that fails after streaming text is not retried, whatever the error; before any text it is", async () => {
+    const failures = {
+      'its own modelTimeout': () => new Promise(() => {}),
+      'a retryable ProviderError without partialText': () => Promise.reject(new ProviderError('cut', { retryable: true })),
+      'a RateLimitError': () => Promise.reject(new RateLimitError('slow down', 10)),
+    };
+    for (const [what, fail] of Object.entries(failures)) {
+      for (const textFirst of [true, false]) {
+        let calls = 0;
+        const model = {
+          provider: 'test',
+          modelId: 'flaky',
+          async generate(_req, opts) {
+            if (calls++ > 0) {
+              opts.onDelta?.({ type: 'text-delta', text: 'again' });
+              return { content: [{ type: 'text', text: 'again' }], finishReason: 'stop' };
+            }
+            if (textFirst) opts.onDelta?.({ type: 'text-delta', text: 'Hel' });
+            return fail();
+          },
+        };
+        // The default rule of what is worth another attempt, with a short delay (real time: a
+        // virtual clock does not move while the model's call is pending).
+        const run = runPrompt((ctx) => {
+          ctx.defRetry('quick', { maxAttempts: 3, backoff: 'constant', baseDelay: 1 });
+          ctx.$`hi`;
+        }, { model, retry: 'quick', options: { modelTimeout: 100 } });
+        const shown = [];
+        for await (const delta of run.textStream) shown.push(delta);
+        if (textFirst) {
+          await assert.rejects(run.text, (err) => err.name !== 'Error', what);
+          assert.deepEqual([shown, calls], [['Hel'], 1], what);
+        } else {
+          assert.equal(await run.text, 'again', what);
+          assert.deepEqual([shown, calls], [['again'], 2], what);
+        }
+      }
+    }
+  });
+
   test('a malformed SSE chunk is a typed error, never a hang', async () => {
     const { engine } = await virtualEngine();
     const fx = loadFixture('openai-chat', 'text-stream-include-usage', 1);

@@ -190,6 +190,35 @@ TEST_CASE("rate limits are retried after Retry-After on the engine clock", "[age
   REQUIRE(run_events(h, "retry")[0]["delayMs"] == 41000);
 }
 
+TEST_CASE("a model call that failed after its text was shown is not retried, whatever the failure", "[agent]") {
+  // A retry's text would follow the text already streamed to the user.
+  const json shown[] = {
+      json{{"kind", "timeout"}, {"message", "idle"}, {"textShown", true}},
+      json{{"kind", "rate_limit"}, {"message", "slow down"}, {"textShown", true}},
+      json{{"kind", "provider"}, {"message", "cut"}, {"retryable", true}, {"textShown", true}},
+      json{{"kind", "provider"}, {"message", "cut"}, {"retryable", true}, {"partialText", "Hel"}},
+  };
+  for (const json& error : shown) {
+    Harness h;
+    Script script;
+    script.model_responses = {json{{"error", error}}, response({text_part("again")})};
+    json reply = run_prompt(h, script, prompt_spec());
+    INFO(error.dump());
+    REQUIRE(reply["error"]["kind"] == error["kind"]);
+    REQUIRE(script.model_requests.size() == 1);
+  }
+  // Before any text, the same failures are retried.
+  for (const json& error : {json{{"kind", "timeout"}, {"message", "idle"}, {"textShown", false}},
+                            json{{"kind", "provider"}, {"message", "cut"}, {"retryable", true}, {"partialText", ""}}}) {
+    Harness h;
+    Script script;
+    script.model_responses = {json{{"error", error}}, response({text_part("again")})};
+    json reply = run_prompt(h, script, prompt_spec());
+    INFO(error.dump());
+    REQUIRE(reply["value"]["steps"].back()["text"] == "again");
+  }
+}
+
 TEST_CASE("errors that are not retryable, or too many retries, fail the run with the provider's error", "[agent]") {
   Harness h;
   Script script;

@@ -79,6 +79,53 @@ TEST_CASE("an op that never completes is bounded by its timeout", "[runtime]") {
   REQUIRE(std::find(h.host.cancelled.begin(), h.host.cancelled.end(), callback_id) != h.host.cancelled.end());
 }
 
+TEST_CASE("an op that timed out after op.progress textShown says so in its error", "[runtime][protocol]") {
+  for (const bool shown : {true, false}) {
+    Harness h;
+    h.post(start_map(1, json::array({1}), 100));
+    bool reported = false;
+    REQUIRE(h.run([&](Harness& hh) {
+      const OpId callback = hh.host.started[1]["id"].get<OpId>();
+      if (!reported) {
+        reported = true;
+        hh.post(json{{"type", "op.progress"}, {"op", callback}, {"textShown", shown}});
+      }
+      for (auto& op : hh.host.started)
+        if (op["op"] == "timer.sleep" && !op.contains("answered")) {
+          op["answered"] = true;
+          hh.clock += op["ms"].get<double>();
+          hh.post(Harness::done_ok(op["id"].get<OpId>(), nullptr));
+          // Progress of an op that already ended is stale, not an error.
+          hh.post(json{{"type", "op.progress"}, {"op", callback}, {"textShown", true}});
+        }
+    }));
+    auto reply = *h.reply(1);
+    REQUIRE(reply["error"]["kind"] == "timeout");
+    REQUIRE(reply["error"].contains("textShown") == shown);
+    REQUIRE(h.host.events_of_type("protocol.error").empty());
+  }
+}
+
+TEST_CASE("op.progress for an op never started, or with a bad field, is a protocol error", "[runtime][protocol]") {
+  Harness h;
+  h.post(json{{"type", "run.start"}, {"id", 1}, {"spec", {{"kind", "call"}, {"fn", "f"}}}});
+  int step = 0;
+  REQUIRE(h.run([&](Harness& hh) {
+    const OpId op = hh.host.started[0]["id"].get<OpId>();
+    if (step++ == 0) {
+      hh.post(json{{"type", "op.progress"}, {"op", 999}, {"textShown", true}});
+      hh.post(json{{"type", "op.progress"}, {"op", op}, {"textShown", "yes"}});
+      return;
+    }
+    hh.post(Harness::done_ok(op, "fine"));
+  }));
+  auto errors = h.host.events_of_type("protocol.error");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0]["error"]["message"].get<std::string>(), Catch::Contains("op.progress for unknown op id 999"));
+  CHECK_THAT(errors[1]["error"]["message"].get<std::string>(), Catch::Contains("\"textShown\" must be true or false"));
+  REQUIRE((*h.reply(1))["value"] == "fine");
+}
+
 TEST_CASE("an op that completes in time cancels its timeout timer", "[runtime]") {
   Harness h;
   h.post(start_map(1, json::array({1}), 100));
