@@ -2130,7 +2130,7 @@ interface PromptPluginObject {
 type PromptRun = Promise<{
     result: RunResult;
     prompt: PromptRunInfo;
-}> & Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream'>;
+}> & Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2566,6 +2566,8 @@ class RunResult {
     get response(): Promise<ResponseInfo>;
     get textStream(): AsyncIterable<string>;
     get fullStream(): AsyncIterable<StreamPart>;
+    toTextStreamResponse(init?: TextStreamResponseInit): Response;
+    pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
     private textDeltas;
     private partsFromStart;
     private close;
@@ -2596,6 +2598,16 @@ interface RunTool<S = unknown> {
     parameters: S;
     execute: ToolImpl<ArgsOf<S>>;
     options?: ToolPolicyOptions & IdempotenceOption;
+}
+
+// ---- ServerResponseLike — prompt/text-response.d.ts
+interface ServerResponseLike {
+    writeHead(statusCode: number, headers: Record<string, string | string[]>): unknown;
+    write(chunk: Uint8Array): boolean;
+    end(): unknown;
+    destroy(error?: Error): unknown;
+    once(event: 'drain' | 'close', listener: () => void): unknown;
+    readonly destroyed?: boolean;
 }
 
 // ---- SignatureSource — providers/types.d.ts
@@ -2894,6 +2906,13 @@ interface TextPart {
     text: string;
     signature?: string;
     signedBy?: SignatureSource;
+}
+
+// ---- TextStreamResponseInit — prompt/text-response.d.ts
+interface TextStreamResponseInit {
+    status?: number;
+    statusText?: string;
+    headers?: HeadersInit;
 }
 
 // ---- TimeoutError — errors.d.ts

@@ -121,24 +121,42 @@ export class PartLog<P extends { type: string }> {
    * returns false (the log is complete).
    */
   async *read(more: () => Promise<boolean>): AsyncGenerator<P, void, undefined> {
-    for (let entry = 0, within = 0; ; ) {
-      const at = this.entries[entry];
-      if (at === undefined) {
-        if (await more()) continue;
-        return;
-      }
+    const cursor = { entry: 0, within: 0 };
+    for (;;) {
+      const part = this.next(cursor);
+      if (part !== undefined) yield part;
+      else if (!(await more())) return;
+    }
+  }
+
+  /**
+   * The same parts in batches of what the log has at once (at most `max` each): a reader that
+   * writes to a socket makes one write per burst of deltas instead of one per delta.
+   */
+  async *readBatches(more: () => Promise<boolean>, max = BLOCK_DELTAS): AsyncGenerator<P[], void, undefined> {
+    const cursor = { entry: 0, within: 0 };
+    for (;;) {
+      const batch: P[] = [];
+      for (let part; batch.length < max && (part = this.next(cursor)) !== undefined; ) batch.push(part);
+      if (batch.length > 0) yield batch;
+      else if (!(await more())) return;
+    }
+  }
+
+  /** The part at `cursor`, advancing it; undefined when the reader has all the log has for now. */
+  private next(cursor: { entry: number; within: number }): P | undefined {
+    for (;;) {
+      const at = this.entries[cursor.entry];
+      if (at === undefined) return undefined;
       if (!(at instanceof DeltaBlock)) {
-        entry++;
-        yield at;
-      } else if (within < at.size) {
-        yield at.part(within++) as unknown as P;
-      } else if (entry < this.entries.length - 1) {
-        // Only the last block is still open; a block with an entry after it is complete.
-        entry++;
-        within = 0;
-      } else if (!(await more())) {
-        return;
+        cursor.entry++;
+        return at;
       }
+      if (cursor.within < at.size) return at.part(cursor.within++) as unknown as P;
+      // Only the last block is still open; a block with an entry after it is complete.
+      if (cursor.entry === this.entries.length - 1) return undefined;
+      cursor.entry++;
+      cursor.within = 0;
     }
   }
 }

@@ -6,6 +6,8 @@
 import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 import { PartLog } from './part-log.js';
+import { pipeTextStream, textStreamResponse } from './text-response.js';
+import type { ServerResponseLike, TextStreamResponseInit } from './text-response.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -122,6 +124,31 @@ export class RunResult {
     return { [Symbol.asyncIterator]: () => this.partsFromStart() };
   }
 
+  /**
+   * The run's text as a streaming HTTP response (`text/plain; charset=utf-8`), for a route handler:
+   * `return runPrompt(...).toTextStreamResponse()`. If the run fails after the body started, the
+   * body ends with the error, so the client's reader throws instead of seeing a cut answer as
+   * complete. A client that goes away stops the reading, not the run: pass the request's signal as
+   * `abortSignal` for that.
+   */
+  toTextStreamResponse(init?: TextStreamResponseInit): Response {
+    return textStreamResponse(this.partBatches, init);
+  }
+
+  /**
+   * Writes the run's text to a Node `http.ServerResponse` as it streams (with backpressure). A run
+   * that fails after the head was sent destroys the response with its error. The promise resolves
+   * when the response ended, however it ended; it never rejects.
+   */
+  pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
+    return pipeTextStream(this.partBatches, response, init);
+  }
+
+  /** @internal All parts from the first, in batches of what the run has at once. */
+  get partBatches(): AsyncIterable<StreamPart[]> {
+    return { [Symbol.asyncIterator]: () => this.parts.readBatches(() => this.more()) };
+  }
+
   /** One reader of {@link textStream}. */
   private async *textDeltas(): AsyncGenerator<string, void, undefined> {
     for await (const part of this.fullStream) if (part.type === 'text-delta') yield part.text;
@@ -129,11 +156,14 @@ export class RunResult {
 
   /** One reader of {@link fullStream}: every part from the first, waiting for the next until the run closes. */
   private partsFromStart(): AsyncGenerator<StreamPart, void, undefined> {
-    return this.parts.read(async () => {
-      if (this.closed) return false;
-      await new Promise<void>((resolve) => this.wake.push(resolve));
-      return true;
-    });
+    return this.parts.read(() => this.more());
+  }
+
+  /** Waits for the next part; false when the run is over (no part will come). */
+  private async more(): Promise<boolean> {
+    if (this.closed) return false;
+    await new Promise<void>((resolve) => this.wake.push(resolve));
+    return true;
   }
 
   /** @internal Appends a part and wakes the readers. */

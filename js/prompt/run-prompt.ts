@@ -41,6 +41,7 @@ import { durableInfo, openDurable, type DurableOptions, type DurableRun, type Du
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
+import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 
 /** Generation settings and loop limits of a prompt run. */
 export interface PromptOptions extends GenerationParams {
@@ -104,7 +105,7 @@ export interface PromptConfig extends RunPolicyConfig, PromptOptions {
  * Reading a part before the run started simply waits for it.
  */
 export type PromptRun = Promise<{ result: RunResult; prompt: PromptRunInfo }> &
-  Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream'>;
+  Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
 export interface PromptStep extends Partial<StepResult> {
@@ -282,6 +283,9 @@ export function promptRun(started: Promise<{ result: RunResult; prompt: PromptRu
     response: later((r) => r.response),
     textStream: stream((r) => r.textStream),
     fullStream: stream((r) => r.fullStream),
+    // A run that fails to start ends the body with that error, as one that fails later does.
+    toTextStreamResponse: (init?: TextStreamResponseInit) => textStreamResponse(stream((r) => r.partBatches), init),
+    pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(stream((r) => r.partBatches), response, init),
   });
 }
 

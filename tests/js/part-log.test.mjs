@@ -127,3 +127,28 @@ test('runPrompt: a long streamed answer reads back delta for delta after the run
   assert.deepEqual(deltas, streamed.map((d) => d.text));
   assert.equal((await collect(run.textStream)).join(''), text);
 });
+
+test('readBatches gives the same parts as read, in bursts of what the log has (at most max each)', async () => {
+  const { log, append, close, more } = liveLog();
+  const parts = someParts();
+  // A live reader: the first 1,000 parts are there before it starts, the rest come one by one.
+  for (const part of parts.slice(0, 1000)) append(part);
+  const batches = [];
+  const reading = (async () => {
+    for await (const batch of log.readBatches(more, 300)) batches.push(batch);
+  })();
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const part of parts.slice(1000)) {
+    append(part);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  close();
+  await reading;
+  assert.deepEqual(batches.flat(), parts);
+  assert.deepEqual(batches.slice(0, 4).map((b) => b.length), [300, 300, 300, 100]);
+  assert.ok(batches.slice(4).every((b) => b.length === 1), 'later parts come one burst each');
+  // A late reader gets every part in full batches.
+  const late = await collect(log.readBatches(more, 1024));
+  assert.deepEqual(late.flat(), parts);
+  assert.ok(late.slice(0, -1).every((b) => b.length === 1024));
+});

@@ -30,3 +30,15 @@ export async function chat(): Promise<string> {
   }
   return result.text;
 }
+
+// Streaming to an HTTP client: a route handler returns the Response; a Node server pipes into its response.
+export function routeHandler(request: Request): Response {
+  const model = mockModel([{ type: 'text', text: 'hi' }]);
+  return runPrompt({ model, prompt: 'Hello', abortSignal: request.signal }).toTextStreamResponse({ headers: { 'cache-control': 'no-store' } });
+}
+export function nodeHandler(res: import('node:http').ServerResponse): Promise<void> {
+  const model = mockModel([{ type: 'text', text: 'hi' }]);
+  // @ts-expect-error -- status is a number
+  void runPrompt({ model, prompt: 'Hello' }).toTextStreamResponse({ status: '200' });
+  return runPrompt({ model, prompt: 'Hello' }).pipeTextStreamToResponse(res, { status: 200 });
+}

@@ -1,0 +1,148 @@
+/**
+ * A run's text as an HTTP response body, for servers that stream an agent's answer to a client:
+ * a web `Response` (Next.js route handlers, Hono, Deno, Bun, workers) or Node's
+ * `http.ServerResponse`. Both write the text deltas as UTF-8 as they stream, in
+ * `text/plain; charset=utf-8` unless the caller's headers say otherwise.
+ *
+ * A run that fails after the response started cannot change its status any more: the body ends
+ * with an error instead of a clean end (the client's reader throws), so a cut answer never looks
+ * complete. The AI SDK's `toTextStreamResponse` ends such a body cleanly; this is the one place we
+ * differ on purpose (docs/prompt-runs.md, "Streaming to an HTTP client").
+ */
+import * as c from '../config/check.js';
+import type { StreamPart } from './result.js';
+
+/** Status and headers of the response; `headers` may be a `Headers`, an array of pairs or a record. */
+export interface TextStreamResponseInit {
+  /** HTTP status, 200 unless given. */
+  status?: number;
+  /** Status text (web `Response` only; Node picks the standard one). */
+  statusText?: string;
+  /** Extra headers; a `Content-Type` of the caller's replaces the default. */
+  headers?: HeadersInit;
+}
+
+/**
+ * What {@link RunResult.pipeTextStreamToResponse} writes to: Node's `http.ServerResponse`, or
+ * anything with the same methods.
+ */
+export interface ServerResponseLike {
+  writeHead(statusCode: number, headers: Record<string, string | string[]>): unknown;
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
+  destroy(error?: Error): unknown;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  /** Node sets it once the client went away or the response was destroyed. */
+  readonly destroyed?: boolean;
+}
+
+const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+const initShape: c.Shape = {
+  status: c.integer(200, 599),
+  statusText: c.string,
+  headers: (v) => (typeof v === 'object' && v !== null ? undefined : 'a Headers, an array of [name, value] pairs or a record of strings'),
+};
+
+/** The checked headers of `init`, with the default content type unless the caller set one. */
+function responseHeaders(where: string, init: TextStreamResponseInit | undefined): Headers {
+  c.checkOptions(where, init, initShape);
+  let headers: Headers;
+  try {
+    headers = new Headers(init?.headers);
+  } catch (err) {
+    c.fail(where, `'headers' are not valid HTTP headers (${(err as Error).message})`);
+  }
+  if (!headers.has('content-type')) headers.set('content-type', DEFAULT_CONTENT_TYPE);
+  return headers;
+}
+
+/** `headers` as Node's `writeHead` takes them; each `Set-Cookie` stays a value of its own. */
+function headerRecord(headers: Headers): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  headers.forEach((value, name) => {
+    if (name !== 'set-cookie') record[name] = value;
+  });
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) record['set-cookie'] = cookies;
+  return record;
+}
+
+/**
+ * The text deltas of `batches` as UTF-8, one chunk per batch (a burst of deltas is one write); a
+ * run that failed throws its error after the text that came before it.
+ */
+async function* utf8Text(batches: AsyncIterable<StreamPart[]>): AsyncGenerator<Uint8Array, void, undefined> {
+  const encoder = new TextEncoder();
+  for await (const batch of batches) {
+    let text = '';
+    let failure: { error: unknown } | undefined;
+    for (const part of batch) {
+      if (part.type === 'text-delta') text += part.text;
+      else if (part.type === 'error') {
+        failure = part;
+        break;
+      }
+    }
+    if (text.length > 0) yield encoder.encode(text);
+    if (failure) throw failure.error;
+  }
+}
+
+/** A web `Response` whose body streams the text of `batches` (read as the client reads: backpressure holds). */
+export function textStreamResponse(batches: AsyncIterable<StreamPart[]>, init?: TextStreamResponseInit): Response {
+  const headers = responseHeaders('toTextStreamResponse', init);
+  let chunks: AsyncGenerator<Uint8Array, void, undefined> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      chunks ??= utf8Text(batches);
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    // The client went away: stop reading the run (the run itself goes on; pass `abortSignal` to stop it).
+    async cancel() {
+      await chunks?.return();
+    },
+  });
+  return new Response(body, { status: init?.status ?? 200, statusText: init?.statusText, headers });
+}
+
+/**
+ * Writes the text of `batches` to `response` as it streams, waiting for `drain` when the socket is
+ * full. Resolves when the response ended: finished, destroyed because the run failed (with the
+ * run's error), or closed by the client; it never rejects once the response is taken.
+ */
+export async function pipeTextStream(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
+  const headers = responseHeaders('pipeTextStreamToResponse', init);
+  if (typeof response !== 'object' || response === null || typeof response.writeHead !== 'function' || typeof response.write !== 'function')
+    c.fail('pipeTextStreamToResponse', `expected a Node http.ServerResponse (or an object with writeHead, write, end, destroy and once), got ${c.describe(response)}`);
+  let closed = false;
+  let wake: (() => void) | undefined;
+  response.once('close', () => {
+    closed = true;
+    wake?.();
+  });
+  response.writeHead(init?.status ?? 200, headerRecord(headers));
+  const chunks = utf8Text(batches);
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (closed || response.destroyed) return;
+      if (next.done) break;
+      if (!response.write(next.value)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          response.once('drain', resolve);
+        });
+        wake = undefined;
+        if (closed) return;
+      }
+    }
+    response.end();
+  } catch (error) {
+    response.destroy(error instanceof Error ? error : new Error(String(error)));
+  } finally {
+    await chunks.return();
+  }
+}
