@@ -6,8 +6,8 @@
  *
  * A run that fails after the response started cannot change its status any more: the body ends
  * with an error instead of a clean end (the client's reader throws), so a cut answer never looks
- * complete. The AI SDK's `toTextStreamResponse` ends such a body cleanly; this is the one place we
- * differ on purpose (docs/prompt-runs.md, "Streaming to an HTTP client").
+ * complete, whatever the failure (the AI SDK's `toTextStreamResponse` ends the body cleanly after
+ * an error the model reported inside its stream; docs/prompt-runs.md, "Streaming to an HTTP client").
  */
 import * as c from '../config/check.js';
 import type { StreamPart } from './result.js';
