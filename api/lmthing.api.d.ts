@@ -2570,6 +2570,7 @@ class RunResult {
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
     private textDeltas;
     private partsFromStart;
+    private more;
     private close;
     private notify;
 }
