@@ -137,8 +137,9 @@ export class RunResult {
 
   /**
    * Writes the run's text to a Node `http.ServerResponse` as it streams (with backpressure). A run
-   * that fails after the head was sent destroys the response with its error. The promise resolves
-   * when the response ended, however it ended; it never rejects.
+   * that fails after the head was sent destroys the response with its error. A wrong argument
+   * throws at the call; the promise resolves when the response ended, however it ended, and never
+   * rejects.
    */
   pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
     return pipeTextStream(this.partBatches, response, init);

@@ -110,33 +110,38 @@ export function textStreamResponse(batches: AsyncIterable<StreamPart[]>, init?: 
 
 /**
  * Writes the text of `batches` to `response` as it streams, waiting for `drain` when the socket is
- * full. Resolves when the response ended: finished, destroyed because the run failed (with the
- * run's error), or closed by the client; it never rejects once the response is taken.
+ * full. A wrong argument (or a response whose head was sent already) throws here, at the call;
+ * after that the promise resolves when the response ended: finished, destroyed because the run
+ * failed (with the run's error), or closed by the client. It never rejects, so a handler that does
+ * not await it cannot leave an unhandled rejection.
  */
-export async function pipeTextStream(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
+export function pipeTextStream(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
   const headers = responseHeaders('pipeTextStreamToResponse', init);
   if (typeof response !== 'object' || response === null || typeof response.writeHead !== 'function' || typeof response.write !== 'function')
     c.fail('pipeTextStreamToResponse', `expected a Node http.ServerResponse (or an object with writeHead, write, end, destroy and once), got ${c.describe(response)}`);
-  let closed = false;
-  let wake: (() => void) | undefined;
+  const client = { closed: false, wake: undefined as (() => void) | undefined };
   response.once('close', () => {
-    closed = true;
-    wake?.();
+    client.closed = true;
+    client.wake?.();
   });
   response.writeHead(init?.status ?? 200, headerRecord(headers));
-  const chunks = utf8Text(batches);
+  return pump(utf8Text(batches), response, client);
+}
+
+/** Writes `chunks` to `response` until they end, the run fails or the client goes away. */
+async function pump(chunks: AsyncGenerator<Uint8Array, void, undefined>, response: ServerResponseLike, client: { closed: boolean; wake: (() => void) | undefined }): Promise<void> {
   try {
     for (;;) {
       const next = await chunks.next();
-      if (closed || response.destroyed) return;
+      if (client.closed || response.destroyed) return;
       if (next.done) break;
       if (!response.write(next.value)) {
         await new Promise<void>((resolve) => {
-          wake = resolve;
+          client.wake = resolve;
           response.once('drain', resolve);
         });
-        wake = undefined;
-        if (closed) return;
+        client.wake = undefined;
+        if (client.closed) return;
       }
     }
     response.end();
