@@ -6,8 +6,7 @@
 import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 import { PartLog } from './part-log.js';
-import { pipeTextStream, textStreamResponse } from './text-response.js';
-import type { ServerResponseLike, TextStreamResponseInit } from './text-response.js';
+import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
