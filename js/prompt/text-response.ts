@@ -117,7 +117,8 @@ export function textStreamResponse(batches: AsyncIterable<StreamPart[]>, init?: 
  */
 export function pipeTextStream(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
   const headers = responseHeaders('pipeTextStreamToResponse', init);
-  if (typeof response !== 'object' || response === null || typeof response.writeHead !== 'function' || typeof response.write !== 'function')
+  const methods = ['writeHead', 'write', 'end', 'destroy', 'once'] as const;
+  if (typeof response !== 'object' || response === null || methods.some((m) => typeof response[m] !== 'function'))
     c.fail('pipeTextStreamToResponse', `expected a Node http.ServerResponse (or an object with writeHead, write, end, destroy and once), got ${c.describe(response)}`);
   const client = { closed: false, wake: undefined as (() => void) | undefined };
   response.once('close', () => {

@@ -71,7 +71,8 @@ test('toTextStreamResponse and pipeTextStreamToResponse refuse bad options, nami
   assert.throws(() => result.toTextStreamResponse('201'), (e) => e instanceof ConfigError && /expected an options object, got the string "201"/.test(e.message));
   // At the call, not as a rejection a handler that does not await would leave unhandled.
   assert.throws(() => result.pipeTextStreamToResponse({}), (e) => e instanceof ConfigError && /expected a Node http\.ServerResponse/.test(e.message));
-  assert.throws(() => result.pipeTextStreamToResponse({ writeHead() {}, write() {} }, { status: 7 }), (e) => e instanceof ConfigError && /'status'/.test(e.message));
+  assert.throws(() => result.pipeTextStreamToResponse({ writeHead() {}, write() {} }), (e) => e instanceof ConfigError && /expected a Node http\.ServerResponse/.test(e.message));
+  assert.throws(() => result.pipeTextStreamToResponse({}, { status: 7 }), (e) => e instanceof ConfigError && /'status'/.test(e.message));
 });
 
 test('toTextStreamResponse: a run that fails mid-stream ends the body with its error, never as if complete', async () => {
