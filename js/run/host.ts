@@ -160,7 +160,8 @@ export class EngineHost {
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
         const text = checkDeltaText(delta.text, delta.type, ref);
-        if (!streamed) this.engine.noteTextShown(op.id);
+        // Only the engine's own timeout of the op can fail it without the host knowing about the text.
+        if (!streamed && op.timeoutMs !== undefined) this.engine.noteTextShown(op.id);
         streamed = true;
         textChunks?.add(text.length);
         run.onText(text, op.step);
