@@ -746,6 +746,7 @@ class Engine {
     private nextBlobId;
     private readonly blobCache;
     private turnRunning;
+    private readonly afterTurn;
     private pumpScheduled;
     private nextCommandId;
     private readonly replies;

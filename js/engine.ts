@@ -15,6 +15,7 @@ import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
 import { currentOp, inOpScope } from './run/op-scope.js';
+import { TurnMicrotasks } from './run/turn-microtasks.js';
 import { unserializable } from './storage/checks.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
@@ -253,6 +254,8 @@ export class Engine {
   private readonly blobCache = new BlobCache();
   /** A turn is in the engine, or one faulted and the engine is about to fail. */
   private turnRunning = false;
+  /** What the running turn hands to JS (ops started, events emitted), run after it. */
+  private readonly afterTurn = new TurnMicrotasks();
   private pumpScheduled = false;
   private nextCommandId = 1;
   private readonly replies = new Map<number | string, PendingReply>();
@@ -619,6 +622,8 @@ export class Engine {
     } catch (err) {
       this.trapped(err);
       return;
+    } finally {
+      this.afterTurn.close();
     }
     if (status === 1) {
       // After the engine.fault event the turn emitted, which is dispatched in a microtask and says why;
@@ -651,12 +656,12 @@ export class Engine {
    * Copies a batch into wasm memory and returns its address (the engine frees it): its byte length
    * (4 bytes, little-endian), its text as UTF-8, then, if it carries blobs, a NUL and their bytes.
    * One native TextEncoder call per part: Emscripten's allocateUTF8 encodes in a JS loop (~0.1 s/MB).
-   * Blobs are encoded straight into wasm memory: a 50 MB answer is not also held as a 50 MB
-   * Uint8Array on its way in.
+   * Each part is measured first and encoded straight into wasm memory: a 50 MB answer is not also
+   * held as a 50 MB Uint8Array on its way in, and a turn's batch allocates no buffer of its own.
    */
   private copyIn(batch: OutgoingBatch): number {
-    const text = utf8.encode(batch.text);
-    let length = text.length;
+    const textBytes = utf8Length(batch.text);
+    let length = textBytes;
     if (batch.blobs.length > 0) length += 1 + batch.blobs.reduce((sum, blob) => sum + blob.bytes, 0);
     if (length > 0xffffffff) throw new LimitExceededError(`a batch of ${length} bytes does not fit the engine's 4 GB memory`);
     const ptr = this.module._malloc(4 + length);
@@ -665,17 +670,18 @@ export class Engine {
     heap[ptr + 1] = (length >>> 8) & 0xff;
     heap[ptr + 2] = (length >>> 16) & 0xff;
     heap[ptr + 3] = (length >>> 24) & 0xff;
-    heap.set(text, ptr + 4);
-    let at = ptr + 4 + text.length;
-    if (batch.blobs.length > 0) heap[at++] = 0;
-    for (const blob of batch.blobs) {
-      const { read, written } = utf8.encodeInto(blob.text, heap.subarray(at, at + blob.bytes));
-      if (read !== blob.text.length || written !== blob.bytes) {
+    let at = ptr + 4;
+    const encodeAt = (text: string, bytes: number, what: string): void => {
+      const { read, written } = utf8.encodeInto(text, heap.subarray(at, at + bytes));
+      if (read !== text.length || written !== bytes) {
         this.module._free(ptr);
-        throw new EngineError(`a blob of ${blob.text.length} characters encoded to ${written} of the ${blob.bytes} UTF-8 bytes expected`);
+        throw new EngineError(`${what} of ${text.length} characters encoded to ${written} of the ${bytes} UTF-8 bytes expected`);
       }
-      at += blob.bytes;
-    }
+      at += bytes;
+    };
+    encodeAt(batch.text, textBytes, 'a batch');
+    if (batch.blobs.length > 0) heap[at++] = 0;
+    for (const blob of batch.blobs) encodeAt(blob.text, blob.bytes, 'a blob');
     return ptr;
   }
 
@@ -707,7 +713,7 @@ export class Engine {
     let op = JSON.parse(opJson) as OpRequest;
     if (blobs) op = resolveBlobs(op, blobs, this.blobCache, utf8Decoder) as OpRequest;
     if (this.journal) this.journal.opStarted(op, opJson);
-    else queueMicrotask(() => this.perform(op));
+    else this.afterTurn.add(() => this.perform(op));
   }
 
   private onEmit(eventJson: string, blobs?: readonly Uint8Array[]): void {
@@ -716,7 +722,7 @@ export class Engine {
     if (blobs) event = resolveBlobs(event, blobs, this.blobCache, utf8Decoder) as EngineEvent;
     if (event.type === 'run.event' && this.journal?.replayingTurn() && typeof event.event === 'object' && event.event !== null)
       Object.defineProperty(event.event, replayedMark, { value: true });
-    queueMicrotask(() => this.dispatch(event));
+    this.afterTurn.add(() => this.dispatch(event));
   }
 
   /**
@@ -730,7 +736,7 @@ export class Engine {
     const listener = this.runTextListeners.get(Number(message.slice(RUN_EVENT_OPENING.length, comma)));
     if (!listener || !message.startsWith(EVENT_MEMBER, comma) || !listener.wanted()) return false;
     const payload = message.slice(comma + EVENT_MEMBER.length, -1);
-    queueMicrotask(() => listener.push(payload));
+    this.afterTurn.add(() => listener.push(payload));
     return true;
   }
 
