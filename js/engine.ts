@@ -503,6 +503,16 @@ export class Engine {
     this.postMessage({ type: 'op.progress', op: opId, textShown: true });
   }
 
+  /**
+   * @internal The engine gave up on model call `opId` after it had shown `text` (streamed in chunks
+   * of the lengths `chunks` encodes): a durable run's journal keeps it, and a replay shows the same
+   * text again. The engine ignores progress of an op that ended (PROTOCOL.md §3, `op.progress`).
+   */
+  noteShownText(opId: number, text: string, chunks: string | undefined): void {
+    if (!this.journal) return;
+    this.postMessage({ type: 'op.progress', op: opId, partialText: text, ...(chunks === undefined ? {} : { partialChunks: chunks }) });
+  }
+
   private postMessage(message: Record<string, unknown>): void {
     this.enqueue(serialize(this.withBlobs(message), `${String(message.type)} message`));
   }

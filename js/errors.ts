@@ -599,10 +599,13 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof ProviderError) {
       extra.retryable = err.retryable;
       if (err.partialText !== undefined) extra.partialText = err.partialText;
-      // How the partial text was streamed (js/run/host.ts): a durable run's replay streams it the same way.
-      const chunks = (err as { partialChunks?: unknown }).partialChunks;
-      if (typeof chunks === 'string') extra.partialChunks = chunks;
     }
+    // A durable run's model call that failed after showing text: the text (when the error does not
+    // keep it itself) and how it was streamed (js/run/host.ts), which a replay streams again.
+    const shown = (err as { shownText?: unknown }).shownText;
+    if (typeof shown === 'string' && extra.partialText === undefined) extra.partialText = shown;
+    const chunks = (err as { partialChunks?: unknown }).partialChunks;
+    if (typeof chunks === 'string' && extra.partialText !== undefined) extra.partialChunks = chunks;
     // Set by the host on a model call that failed after streaming text (js/run/host.ts).
     if ((err as { textShown?: unknown }).textShown === true) extra.textShown = true;
     if (err instanceof ValidationError) extra.errors = err.errors;

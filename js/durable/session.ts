@@ -83,6 +83,8 @@ export class DurableSession implements LoopJournal {
   private readonly replayed: number;
   private readonly writer: JournalWriter | undefined;
   private readonly done = new Map<number, Done>();
+  /** Model calls the engine gave up on after they had shown text: that text (Engine.noteShownText). */
+  private readonly shown = new Map<number, { partialText: string; partialChunks: unknown }>();
   private readonly commands: RecordedCommand[] = [];
   private mode: 'replay' | 'live' | 'stopped';
   /** Index of the next record to feed. */
@@ -125,6 +127,8 @@ export class DurableSession implements LoopJournal {
         if (!message) continue;
         if (message.type === 'op.done' && typeof message.id === 'number') {
           this.done.set(message.id, message.ok === true ? { ok: true, value: message.value } : { ok: false, error: message.error as WireError });
+        } else if (message.type === 'op.progress' && typeof message.op === 'number' && typeof message.partialText === 'string') {
+          this.shown.set(message.op, { partialText: message.partialText, partialChunks: message.partialChunks });
         } else if (typeof message.id === 'number' && typeof message.type === 'string') {
           const origin = origins.get(index);
           this.commands.push({ at, id: message.id, type: message.type, message, claimed: false, replayed: replayed.has(index), ...(origin !== undefined ? { origin } : {}) });
@@ -261,6 +265,12 @@ export class DurableSession implements LoopJournal {
       const observe = op.op === 'callback.invoke' ? this.host.callbackTraits(String(op.fn))?.observe : undefined;
       if (observe) queueMicrotask(() => observe(Array.isArray(op.args) ? op.args : [], done));
       return;
+    }
+    const shown = this.shown.get(op.id);
+    if (shown) {
+      // Given up on by the engine later in the journal: it shows what it had shown, then waits for that.
+      const hook = this.host.replayHook(op.op);
+      if (hook) queueMicrotask(() => hook(op, { ok: false, error: { kind: 'aborted', message: 'given up on by the engine', ...shown } }));
     }
     this.pending.push({ op, record });
   }

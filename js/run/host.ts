@@ -8,6 +8,7 @@ import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSp
 import { LmthingError, ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
+import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
@@ -149,6 +150,16 @@ export class EngineHost {
     // The deltas' lengths, for a durable run's journal only: a replay streams the same chunks.
     const textChunks = this.engine.journaled ? new ChunkLengthRecorder() : undefined;
     const reasoningChunks = textChunks && new ChunkLengthRecorder();
+    // The text shown so far, for a durable run's journal only: a call that fails after it keeps it
+    // with its error, so that a replay shows it again (see replayGenerate).
+    const shownText = textChunks && new TextAccumulator();
+    // The engine gave up on the call (its timeout, the run cancelled) after some text was shown: no
+    // error of it will reach the journal, so the text goes there as a note on the op (PROTOCOL.md §3).
+    if (shownText && !quiet) {
+      signal.addEventListener('abort', () => {
+        if (!shownText.empty) this.engine.noteShownText(op.id, shownText.text, textChunks.size > 1 ? textChunks.encoded() : undefined);
+      }, { once: true });
+    }
     const answer = await model.generate(request, {
       signal,
       onDelta: (delta) => {
@@ -164,15 +175,21 @@ export class EngineHost {
         if (!streamed && op.timeoutMs !== undefined) this.engine.noteTextShown(op.id);
         streamed = true;
         textChunks?.add(text.length);
+        shownText?.append(text);
         run.onText(text, op.step);
       },
     }).catch((err: unknown) => {
       // Its text reached the run's stream: the engine does not try the call again by default (the
       // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
       if (streamed && !quiet && err instanceof LmthingError) Object.defineProperty(err, 'textShown', { value: true, configurable: true });
-      // A call that fails mid-stream: the chunks of its partial text go with the error (see replayGenerate).
-      if (err instanceof ProviderError && textChunks && textChunks.size > 1)
-        Object.defineProperty(err, 'partialChunks', { value: textChunks.encoded(), configurable: true });
+      // A call that fails mid-stream: its partial text and how it was chunked go with the error
+      // (see replayGenerate). A provider's ProviderError keeps the text itself; any other failure
+      // (a custom model's error, a rate limit or timeout inside the stream) gets what was shown.
+      if (streamed && !quiet && err instanceof LmthingError && shownText && !shownText.empty) {
+        if (!(err instanceof ProviderError && err.partialText !== undefined))
+          Object.defineProperty(err, 'shownText', { value: shownText.text, configurable: true });
+        if (textChunks.size > 1) Object.defineProperty(err, 'partialChunks', { value: textChunks.encoded(), configurable: true });
+      }
       throw err;
     });
     const response = checkModelResponse(answer, ref);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConfigError, createEngine, deleteJournal, durableApprovals, fileStorage, InterruptedError, JournalError, L, loadJournal, memoryStorage, mockModel, redisStorage, replay, run,
-  ReplayDivergenceError, resume, runPrompt, RunSuspendedError,
+  RateLimitError, ReplayDivergenceError, resume, runPrompt, RunSuspendedError, TimeoutError,
 } from '../../dist/node.js';
 import { conversationModel, durableScenario, readToolLog, transcriptOf } from './helpers/durable-scenario.mjs';
 import { killTrials } from './helpers/durable-kill.mjs';
@@ -468,4 +468,48 @@ test('durable: deleteJournal removes a run\'s records, status and stored decisio
   await assert.rejects(loadJournal('a', storage), (e) => e.code === 'JOURNAL_MISSING');
   assert.equal((await storage.list('lmthing:journal:a:b:')).length, before, 'run "a:b" is untouched');
   assert.equal((await loadJournal('a:b', storage)).records.length > 0, true);
+});
+
+test('durable: a model call that failed or was given up on after showing text shows the same text on replay', async () => {
+  // A custom model streams two deltas, then fails in its own way, or hangs until the engine's
+  // modelTimeout gives up on it, or until the run is aborted. Only a ProviderError keeps its partial
+  // text itself; the others reach the journal through the host (Engine.noteShownText, the error).
+  const failures = {
+    'a RateLimitError': () => Promise.reject(new RateLimitError('slow down', 10)),
+    'a TimeoutError of its own': () => Promise.reject(new TimeoutError('idle')),
+    "the engine's modelTimeout": () => new Promise(() => {}),
+    'the run aborted': (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  };
+  for (const [what, fail] of Object.entries(failures)) {
+    const model = {
+      provider: 'test',
+      modelId: 'cut',
+      async generate(_req, opts) {
+        opts.onDelta?.({ type: 'text-delta', text: 'Hel' });
+        opts.onDelta?.({ type: 'text-delta', text: 'lo, wor' });
+        return fail(opts.signal);
+      },
+    };
+    const controller = new AbortController();
+    const modelTimeout = what.includes('modelTimeout') ? 50 : 60_000;
+    const { result, prompt } = await runPrompt((ctx) => ctx.$`hi`, { model, modelTimeout, abortSignal: controller.signal, durable: { id: `shown-${what}`, storage: memoryStorage() } });
+    const live = [];
+    for await (const delta of result.textStream) {
+      live.push(delta);
+      if (live.length === 2 && what === 'the run aborted') controller.abort();
+    }
+    const liveError = await result.text.then(() => null, (err) => err);
+    await prompt.finished.catch(() => {});
+    assert.deepEqual(live, ['Hel', 'lo, wor'], what);
+    assert.ok(liveError, `${what}: the run failed`);
+
+    const offline = { provider: 'test', modelId: 'cut', generate: () => Promise.reject(new Error('the replay called the model')) };
+    const again = await replay(prompt.journal, (ctx) => ctx.$`hi`, { model: offline, modelTimeout });
+    const replayed = [];
+    for await (const delta of again.result.textStream) replayed.push(delta);
+    const replayError = await again.result.text.then(() => null, (err) => err);
+    assert.deepEqual(replayed, live, `${what}: the replay showed the text in the same chunks`);
+    assert.equal(replayError?.name, liveError.name, `${what}: the same failure`);
+    assert.equal(replayError?.message, liveError.message, what);
+  }
 });
