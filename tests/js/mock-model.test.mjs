@@ -138,6 +138,26 @@ test('.calls records deep copies of every request, with the system text', async 
   assert.deepEqual(m.calls[1].messages, [{ role: 'user', content: 'second' }]);
 });
 
+test('.calls copies what is not plain data too: bytes, dates, an own "__proto__" key, a cycle', async () => {
+  const m = mockModel([]);
+  const image = new Uint8Array([1, 2, 3]);
+  const when = new Date(0);
+  const parsed = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}');
+  const cyclic = { role: 'user', content: 'c' };
+  cyclic.self = cyclic;
+  await m.generate({ messages: [{ role: 'user', content: [{ type: 'image', image }] }], params: { when } }, {});
+  await m.generate({ messages: [], params: parsed }, {});
+  await m.generate({ messages: [cyclic] }, {});
+  image[0] = 9;
+  assert.deepEqual(m.calls[0].messages[0].content[0].image, new Uint8Array([1, 2, 3]));
+  assert.ok(m.calls[0].params.when instanceof Date && m.calls[0].params.when.getTime() === 0);
+  const copy = m.calls[1].params;
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype, 'the copy\'s prototype is not set from the data');
+  assert.deepEqual(Object.keys(copy), ['__proto__', 'ok']);
+  assert.equal({}.polluted, undefined);
+  assert.equal(m.calls[2].messages[0].self, m.calls[2].messages[0]);
+});
+
 test('the system text is read from a system message given as parts', async () => {
   const m = mockModel([]);
   await m.generate({ messages: [{ role: 'system', content: [{ type: 'text', text: 'A' }, { type: 'text', text: 'B' }] }] }, {});
