@@ -154,7 +154,9 @@ export const guardKind: DefinitionKind<unknown, StoredGuard> = {
       const verdict = await condition(guardContext(args, call, marshal.state?.() ?? {}), call);
       if (typeof verdict === 'boolean') return verdict;
       if (verdict && typeof verdict === 'object' && typeof verdict.pass === 'boolean') return verdict;
-      return Boolean(verdict);
+      // Not read as truthy or falsy: a condition that forgot its `return` would refuse every call
+      // silently, one that returns a string would let every call through. Like a throw, a failure.
+      throw new ConfigError(`a guard condition must return a boolean or {pass: boolean, message?}, got ${c.describe(verdict)}`);
     };
     return { ...config, condition: marshal.callback('a guard condition', fn) };
   },

@@ -264,6 +264,25 @@ test('guards: throw fails the run, skip answers the model, redirect runs the oth
   assert.deepEqual(prompted.asked[0].options, ['approve', 'deny']);
 });
 
+test('guards: a condition that returns neither a boolean nor {pass} fails like a throwing one, naming what it returned', async () => {
+  for (const [returned, described] of [[undefined, 'undefined'], ['yes', 'the string "yes"'], [{ pass: 'yes' }, 'an object'], [1, 'the number 1']]) {
+    const ran = [];
+    const model = mockModel([{ type: 'tool-call', toolName: 'deleteFile', args: { path: 'a' } }, { type: 'text', text: 'ok' }]);
+    const { result } = await runPrompt((ctx) => {
+      ctx.defGuard('sloppy', () => returned, { tools: ['deleteFile'] });
+      ctx.defTool('deleteFile', 'Deletes', pathSchema, ({ path }) => (ran.push(path), 'deleted'));
+      ctx.$`go`;
+    }, { model });
+    await assert.rejects(result.text, (err) => {
+      assert.ok(err instanceof GuardError, String(err));
+      assert.ok(err.message.startsWith('guard "sloppy" refused tool "deleteFile": '), err.message);
+      assert.ok(err.message.includes(`a guard condition must return a boolean or {pass: boolean, message?}, got ${described}`), err.message);
+      return true;
+    });
+    assert.deepEqual(ran, [], `returned ${described}`);
+  }
+});
+
 test('validators: an invalid tool output is fed back and retried; past maxRetries the run fails with ValidationError', async () => {
   const define = (ctx, outputs) => {
     ctx.defValidator('summary', { type: 'object', required: ['summary'] }, ({ summary }) =>
