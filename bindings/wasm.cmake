@@ -4,6 +4,9 @@ set(LMTHING_WASM_LINK_FLAGS
   -sMODULARIZE=1
   -sEXPORT_NAME=createLmthingCore
   -sALLOW_MEMORY_GROWTH=1
+  # Out of memory is fatal to the engine (a trap: ENGINE_FAULT): `new` aborts (bindings/wasm_main.cpp)
+  # and so does malloc when the memory cannot grow, including the host's _malloc of a batch.
+  -sABORTING_MALLOC=1
   -sFILESYSTEM=0
   -sDYNAMIC_EXECUTION=0
   # A library must not install process-wide handlers that turn any unhandled rejection into a crash.

@@ -3,11 +3,14 @@
 // JS calls lmthing_run_turn(batch) whenever it has messages and no turn is running; the turn
 // returns once nothing more is ready. Between turns the engine's state lives in its coroutines, so
 // nothing waits inside wasm (no asyncify).
+#include <emscripten/em_js.h>
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +27,29 @@ void host_emit(const char* text, std::size_t length) noexcept;
 void host_start_blobs(const char* text, std::size_t length, const std::uint32_t* parts, std::size_t count) noexcept;
 void host_emit_blobs(const char* text, std::size_t length, const std::uint32_t* parts, std::size_t count) noexcept;
 }
+
+// Running out of memory is fatal to the wasm engine: `new` stops it with a JS error (a trap for
+// the host, which reports ENGINE_FAULT naming it) instead of throwing bad_alloc. The engine is
+// compiled with -fnew-infallible (calls that can only fail by allocating skip the JS invoke_*
+// trampolines), so a throwing `new` would unwind through frames that do not run their cleanups.
+// The library's operator delete calls free.
+EM_JS(void, lmthing_out_of_memory, (std::size_t size),
+      { throw new Error('the engine ran out of memory (an allocation of ' + (size >>> 0) + ' bytes failed)'); });
+
+void* operator new(std::size_t size) {
+  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
+  lmthing_out_of_memory(size);
+  std::abort();  // not reached: the call above throws
+}
+void* operator new[](std::size_t size) { return ::operator new(size); }
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  void* memory = nullptr;
+  const std::size_t align = std::max(static_cast<std::size_t>(alignment), sizeof(void*));
+  if (posix_memalign(&memory, align, size == 0 ? 1 : size) == 0) return memory;
+  lmthing_out_of_memory(size);
+  std::abort();
+}
+void* operator new[](std::size_t size, std::align_val_t alignment) { return ::operator new(size, alignment); }
 
 namespace {
 

@@ -1,5 +1,7 @@
 #include "engine/run_kinds.hpp"
 
+#include <limits>
+#include <new>
 #include <stdexcept>
 
 #include "flow/parallel_map.hpp"
@@ -74,8 +76,18 @@ Task<json> prepare_simple_run(Loop& loop, RunId run, const std::string& kind, co
   }
   // kind == "fault"
   const std::string where = spec.value("where", std::string("run"));
-  if (where != "run" && where != "loop") throw ProtocolError("run.start spec (fault): \"where\" must be \"run\" or \"loop\", got \"" + where + "\"");
+  if (where != "run" && where != "loop" && where != "memory")
+    throw ProtocolError("run.start spec (fault): \"where\" must be \"run\", \"loop\" or \"memory\", got \"" + where + "\"");
   if (where == "loop") throw std::logic_error("deliberate fault requested by run.start {kind: \"fault\", where: \"loop\"}");
+  if (where == "memory") {
+#ifdef __EMSCRIPTEN__
+    // More than the engine's memory can grow to: the wasm engine stops (ENGINE_FAULT, bindings/wasm_main.cpp).
+    static void* volatile kept = nullptr;  // volatile: the allocation cannot be optimised away
+    kept = ::operator new(std::numeric_limits<std::size_t>::max() / 2);
+#else
+    throw std::bad_alloc();  // natively (and under the sanitizers, which would report the request itself)
+#endif
+  }
   return fault(spec);
 }
 

@@ -225,3 +225,18 @@ test('callbacks are validated when registered', async () => {
   assert.throws(() => engine.registerCallback('', () => 1), /non-empty string/);
   assert.throws(() => engine.registerCallback('x', 'not a function'), /must be a function, got string/);
 });
+
+test('running out of memory faults the engine (ENGINE_FAULT): the wasm engine aborts instead of unwinding half-way', async () => {
+  // The engine is compiled with -fnew-infallible (no unwinding out of a failed `new`), so an
+  // allocation that fails must stop it rather than throw through frames that skip their cleanups.
+  const engine = await createEngine();
+  const other = engine.startRun({ kind: 'sleep', ms: 50 });
+  await assert.rejects(engine.startRun({ kind: 'fault', where: 'memory' }), (err) => {
+    assert.ok(err instanceof EngineError && err.code === 'ENGINE_FAULT', String(err));
+    assert.match(err.message, /the engine ran out of memory \(an allocation of \d+ bytes failed\).*while handling: .*run\.start #\d+ \(fault\)/);
+    return true;
+  });
+  await assert.rejects(other, (err) => err.code === 'ENGINE_FAULT');
+  const fresh = await createEngine();
+  assert.equal(typeof (await fresh.request('engine.info')).version, 'string', 'another engine of the same module still works');
+});
