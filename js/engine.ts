@@ -511,6 +511,10 @@ export class Engine {
   noteShownText(opId: number, text: string, chunks: string | undefined): void {
     if (!this.journal) return;
     this.postMessage({ type: 'op.progress', op: opId, partialText: text, ...(chunks === undefined ? {} : { partialChunks: chunks }) });
+    // Recorded now, in a turn of its own: the turn that gave up on the call may also have ended the
+    // run, and whoever awaits the run reads the journal as soon as that is dispatched. A scheduled
+    // pump (a macrotask after a long stretch of work) would come too late.
+    if (!this.turnRunning && !this.faultError) this.runTurn();
   }
 
   private postMessage(message: Record<string, unknown>): void {
