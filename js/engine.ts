@@ -226,6 +226,12 @@ export interface EngineOptions {
  */
 export const YIELD_AFTER_MS = 5;
 
+/**
+ * How large the engine's memory may grow (Emscripten's default MAXIMUM_MEMORY; bindings/wasm.cmake).
+ * Running out of it faults the engine (docs/limits.md, "Engine faults").
+ */
+const ENGINE_MEMORY_BYTES = 2 ** 31;
+
 /** The engine's default depth limit (src/protocol/json_text.hpp, kDefaultJsonDepth). */
 export const DEFAULT_JSON_DEPTH = 1000;
 
@@ -677,7 +683,7 @@ export class Engine {
     const textBytes = utf8Length(batch.text);
     let length = textBytes;
     if (batch.blobs.length > 0) length += 1 + batch.blobs.reduce((sum, blob) => sum + blob.bytes, 0);
-    if (length > 0xffffffff) throw new LimitExceededError(`a batch of ${length} bytes does not fit the engine's 4 GB memory`);
+    if (length > ENGINE_MEMORY_BYTES) throw new LimitExceededError(`a batch of ${length} bytes does not fit the engine's 2 GB memory`);
     const ptr = this.module._malloc(4 + length);
     const heap = this.module.HEAPU8; // after _malloc, which may have grown the memory
     heap[ptr] = length & 0xff;
