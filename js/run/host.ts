@@ -153,11 +153,13 @@ export class EngineHost {
     // The text shown so far, for a durable run's journal only: a call that fails after it keeps it
     // with its error, so that a replay shows it again (see replayGenerate).
     const shownText = textChunks && new TextAccumulator();
+    // How the shown text was chunked, when it came in more than one delta.
+    const shownChunks = () => (textChunks && textChunks.size > 1 ? textChunks.encoded() : undefined);
     // The engine gave up on the call (its timeout, the run cancelled) after some text was shown: no
     // error of it will reach the journal, so the text goes there as a note on the op (PROTOCOL.md §3).
     if (shownText && !quiet) {
       signal.addEventListener('abort', () => {
-        if (!shownText.empty) this.engine.noteShownText(op.id, shownText.text, textChunks.size > 1 ? textChunks.encoded() : undefined);
+        if (!shownText.empty) this.engine.noteShownText(op.id, shownText.text, shownChunks());
       }, { once: true });
     }
     const answer = await model.generate(request, {
@@ -179,16 +181,19 @@ export class EngineHost {
         run.onText(text, op.step);
       },
     }).catch((err: unknown) => {
-      // Its text reached the run's stream: the engine does not try the call again by default (the
-      // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
-      if (streamed && !quiet && err instanceof LmthingError) Object.defineProperty(err, 'textShown', { value: true, configurable: true });
-      // A call that fails mid-stream: its partial text and how it was chunked go with the error
-      // (see replayGenerate). A provider's ProviderError keeps the text itself; any other failure
-      // (a custom model's error, a rate limit or timeout inside the stream) gets what was shown.
-      if (streamed && !quiet && err instanceof LmthingError && shownText && !shownText.empty) {
-        if (!(err instanceof ProviderError && err.partialText !== undefined))
-          Object.defineProperty(err, 'shownText', { value: shownText.text, configurable: true });
-        if (textChunks.size > 1) Object.defineProperty(err, 'partialChunks', { value: textChunks.encoded(), configurable: true });
+      if (streamed && !quiet && err instanceof LmthingError) {
+        // Its text reached the run's stream: the engine does not try the call again by default (the
+        // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
+        Object.defineProperty(err, 'textShown', { value: true, configurable: true });
+        // In a durable run its partial text and how it was chunked go with the error (see
+        // replayGenerate). A provider's ProviderError keeps the text itself; any other failure (a
+        // custom model's error, a rate limit or timeout inside the stream) gets what was shown.
+        if (shownText && !shownText.empty) {
+          if (!(err instanceof ProviderError && err.partialText !== undefined))
+            Object.defineProperty(err, 'shownText', { value: shownText.text, configurable: true });
+          const chunks = shownChunks();
+          if (chunks !== undefined) Object.defineProperty(err, 'partialChunks', { value: chunks, configurable: true });
+        }
       }
       throw err;
     });
