@@ -91,7 +91,7 @@ class CascadeInterceptor : public pipeline::Interceptor {
         co_return std::move(*attempt.value);
       }
       const std::optional<WireError> failure = std::move(attempt.failure);
-      const bool retryable = retries(retry_, *failure, model_error_retryable);
+      const bool retryable = retries_model_call(retry_, *failure);
       const std::string* following = next_model(tried);
       const bool within = policy_.max_attempts == 0 || static_cast<int>(tried.size()) < policy_.max_attempts;
       if (!following || !within || call.env->cancelled() || !falls_back(policy_, *failure, retryable)) throw OpFailed(*failure);

@@ -60,6 +60,10 @@ bool retries(const RetryPolicy& policy, const protocol::WireError& error, bool (
   return fallback_rule(error);
 }
 
+bool retries_model_call(const RetryPolicy& policy, const protocol::WireError& error) {
+  return !text_shown(error) && retries(policy, error, model_error_retryable);
+}
+
 std::optional<double> retry_after_ms(const protocol::WireError& error) {
   auto after = error.extra.find("retryAfterMs");
   if (after == error.extra.end() || !after->is_number()) return std::nullopt;
@@ -95,7 +99,8 @@ class RetryInterceptor : public pipeline::Interceptor {
       pipeline::Attempt tried = co_await pipeline::attempt(next(call));
       if (tried.value) co_return std::move(*tried.value);
       const std::optional<protocol::WireError> failure = std::move(tried.failure);
-      if (attempt + 1 >= policy_.max_attempts || call.env->cancelled() || !retries(policy_, *failure, rule_)) throw OpFailed(*failure);
+      const bool again = call.kind == CallKind::Model ? retries_model_call(policy_, *failure) : retries(policy_, *failure, rule_);
+      if (attempt + 1 >= policy_.max_attempts || call.env->cancelled() || !again) throw OpFailed(*failure);
       const double delay = retry_delay(policy_.backoff, attempt, retry_after_ms(*failure), tree_.rng());
       json event{{"type", "retry"}, {"attempt", attempt + 1}, {"delayMs", delay}, {"error", failure->message}};
       if (call.kind == CallKind::Model) {

@@ -33,11 +33,17 @@ bool matches_error(const std::vector<std::string>& patterns, const protocol::Wir
 // statuses (408/409/429/5xx/529), and a stream cut before its first token. A call that failed
 // after some of its text was shown, whatever the failure, is not retried (the text already reached
 // the user, and a new attempt's would follow it): the host marks it `textShown`, and a provider's
-// error keeps that text as `partialText`.
+// error keeps that text as `partialText`. An explicit policy does not override that
+// (retries_model_call).
 bool model_error_retryable(const protocol::WireError& error);
 
 // Whether `policy` retries `error`: its own list when it has one, else `fallback_rule`.
 bool retries(const RetryPolicy& policy, const protocol::WireError& error, bool (*fallback_rule)(const protocol::WireError&));
+
+// Whether `policy` retries a model call that failed with `error`: never once some of the call's
+// text was shown, whatever the policy lists (a new attempt's text would follow the text the user
+// has seen); else as `retries` with model_error_retryable as the default rule.
+bool retries_model_call(const RetryPolicy& policy, const protocol::WireError& error);
 
 // The server's Retry-After (ms) carried by a rate-limit or provider error, if any.
 std::optional<double> retry_after_ms(const protocol::WireError& error);

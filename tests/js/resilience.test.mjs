@@ -171,41 +171,49 @@ describe('model calls against recorded provider failures', () => {
     assert.equal(srv.requests.length - before, 1);
   });
 
-  test("a model call that fails after streaming text is not retried, whatever the error; before any text it is", async () => {
+  test("a model call that fails after streaming text is not retried, whatever the error or the policy; before any text it is", async () => {
+    // The default rule of what is worth another attempt, and a policy that lists every one of the
+    // failures: neither tries again once text was shown. A short delay (real time: a virtual clock
+    // does not move while the model's call is pending).
+    const policies = {
+      'the default rule': { maxAttempts: 3, backoff: 'constant', baseDelay: 1 },
+      'a policy listing the errors': { maxAttempts: 3, backoff: 'constant', baseDelay: 1, retryableErrors: ['timeout', 'cut', 'rate_limit'] },
+    };
     const failures = {
       'its own modelTimeout': () => new Promise(() => {}),
       'a retryable ProviderError without partialText': () => Promise.reject(new ProviderError('cut', { retryable: true })),
       'a RateLimitError': () => Promise.reject(new RateLimitError('slow down', 10)),
     };
-    for (const [what, fail] of Object.entries(failures)) {
-      for (const textFirst of [true, false]) {
-        let calls = 0;
-        const model = {
-          provider: 'test',
-          modelId: 'flaky',
-          async generate(_req, opts) {
-            if (calls++ > 0) {
-              opts.onDelta?.({ type: 'text-delta', text: 'again' });
-              return { content: [{ type: 'text', text: 'again' }], finishReason: 'stop' };
-            }
-            if (textFirst) opts.onDelta?.({ type: 'text-delta', text: 'Hel' });
-            return fail();
-          },
-        };
-        // The default rule of what is worth another attempt, with a short delay (real time: a
-        // virtual clock does not move while the model's call is pending).
-        const run = runPrompt((ctx) => {
-          ctx.defRetry('quick', { maxAttempts: 3, backoff: 'constant', baseDelay: 1 });
-          ctx.$`hi`;
-        }, { model, retry: 'quick', options: { modelTimeout: 100 } });
-        const shown = [];
-        for await (const delta of run.textStream) shown.push(delta);
-        if (textFirst) {
-          await assert.rejects(run.text, (err) => err.name !== 'Error', what);
-          assert.deepEqual([shown, calls], [['Hel'], 1], what);
-        } else {
-          assert.equal(await run.text, 'again', what);
-          assert.deepEqual([shown, calls], [['again'], 2], what);
+    for (const [failure, fail] of Object.entries(failures)) {
+      for (const [policyName, policy] of Object.entries(policies)) {
+        for (const textFirst of [true, false]) {
+          const what = `${failure}, ${policyName}`;
+          let calls = 0;
+          const model = {
+            provider: 'test',
+            modelId: 'flaky',
+            async generate(_req, opts) {
+              if (calls++ > 0) {
+                opts.onDelta?.({ type: 'text-delta', text: 'again' });
+                return { content: [{ type: 'text', text: 'again' }], finishReason: 'stop' };
+              }
+              if (textFirst) opts.onDelta?.({ type: 'text-delta', text: 'Hel' });
+              return fail();
+            },
+          };
+          const run = runPrompt((ctx) => {
+            ctx.defRetry('quick', policy);
+            ctx.$`hi`;
+          }, { model, retry: 'quick', options: { modelTimeout: 100 } });
+          const shown = [];
+          for await (const delta of run.textStream) shown.push(delta);
+          if (textFirst) {
+            await assert.rejects(run.text, (err) => err.name !== 'Error', what);
+            assert.deepEqual([shown, calls], [['Hel'], 1], what);
+          } else {
+            assert.equal(await run.text, 'again', what);
+            assert.deepEqual([shown, calls], [['again'], 2], what);
+          }
         }
       }
     }

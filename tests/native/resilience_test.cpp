@@ -146,6 +146,53 @@ TEST_CASE("a model cascade replaces a model that keeps failing with a retryable 
   REQUIRE(fallbacks[0]["to"] == "B");
 }
 
+TEST_CASE("a model call that failed after showing text is not retried even by a policy that lists the error", "[resilience]") {
+  // The policy lists the failure, so the same failure before any text is retried ...
+  json policy = definitions({definition("retry", "stubborn", {{"maxAttempts", 3}, {"retryableErrors", {"timeout", "rate_limit"}}})});
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {error_response("timeout", "idle", {{"textShown", false}}), response({text_part("again")})};
+    json reply = run_prompt(h, script, prompt_spec({{"retry", "stubborn"}, {"definitions", policy}}));
+    REQUIRE(reply["value"]["steps"].back()["text"] == "again");
+    REQUIRE(script.model_requests.size() == 2);
+  }
+  // ... but not once the user has seen some of the call's text: a new attempt's would follow it.
+  for (const json& extra : {json{{"textShown", true}}, json{{"partialText", "Hel"}}}) {
+    Harness h;
+    Script script;
+    script.model_responses = {error_response("rate_limit", "slow down", extra), response({text_part("again")})};
+    json reply = run_prompt(h, script, prompt_spec({{"retry", "stubborn"}, {"definitions", policy}}));
+    INFO(extra.dump());
+    REQUIRE(reply["error"]["kind"] == "rate_limit");
+    REQUIRE(script.model_requests.size() == 1);
+    REQUIRE(run_events(h, "retry").empty());
+  }
+}
+
+TEST_CASE("a cascade moves on after shown text only when its own errors list the failure", "[resilience]") {
+  // The run's retry policy lists the failure too: that does not make it one to move on from.
+  json shown = error_response("provider", "cut", {{"retryable", true}, {"textShown", true}});
+  for (const bool listed : {false, true}) {
+    Harness h;
+    Script script;
+    script.model_responses = {shown, response({text_part("from B")})};
+    json cascade{{"strategy", "cascade"}, {"models", {"B"}}};
+    if (listed) cascade["errors"] = {"cut"};
+    json defs =
+        definitions({definition("fallback", "cascade", cascade), definition("retry", "once", {{"maxAttempts", 1}, {"retryableErrors", {"cut"}}})});
+    json reply = run_prompt(h, script, prompt_spec({{"model", "A"}, {"fallback", "cascade"}, {"retry", "once"}, {"definitions", defs}}));
+    INFO("listed: " << listed);
+    if (listed) {
+      REQUIRE(reply["value"]["steps"].back()["text"] == "from B");
+      REQUIRE(models_called(script) == std::vector<std::string>{"A", "B"});
+    } else {
+      REQUIRE(reply["error"]["message"] == "cut");
+      REQUIRE(models_called(script) == std::vector<std::string>{"A"});
+    }
+  }
+}
+
 TEST_CASE("a cascade does not move on after an error that is neither retryable nor listed", "[resilience]") {
   Harness h;
   Script script;
