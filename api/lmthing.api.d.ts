@@ -668,6 +668,9 @@ class DirectiveRequest {
 // ---- DirectiveRunPromise — directive/driver.d.ts
 type DirectiveRunPromise<T> = Promise<T> & AsyncIterable<RunEvent> & {
     readonly events: AsyncIterable<RunEvent>;
+    readonly textStream: AsyncIterable<string>;
+    toTextStreamResponse(init?: TextStreamResponseInit): Response;
+    pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
     journal(): Journal | undefined;
     suspend(): Promise<void>;
 };
@@ -2555,8 +2558,6 @@ function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): P
 // ---- RunResult — prompt/result.d.ts
 class RunResult {
     private readonly parts;
-    private closed;
-    private wake;
     private readonly final;
     get text(): Promise<string>;
     get steps(): Promise<StepResult[]>;
@@ -2571,9 +2572,6 @@ class RunResult {
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
     private textDeltas;
     private partsFromStart;
-    private more;
-    private close;
-    private notify;
 }
 
 // ---- RunStartEvent — run/events.d.ts

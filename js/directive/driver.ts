@@ -30,6 +30,7 @@ import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
+import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
 import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
@@ -50,6 +51,7 @@ import {
   type ToolImpl,
 } from './directives.js';
 import { DeltaQueue, EventQueue } from './events.js';
+import { RunText } from './run-text.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, textOf, type Role } from './messages.js';
 
 /** A tool available to the root conversation from the start (as if enabled with `L.tool`). */
@@ -105,6 +107,9 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   events?: boolean;
 }
 
+/** The engine's id of a run's root conversation. */
+const ROOT_CONVERSATION = 0;
+
 /** The config's own readers of the run's events. */
 const CONFIG_EVENT_READERS = ['onEvent', 'onProgress', 'meterProvider'] as const;
 
@@ -134,6 +139,24 @@ export type DirectiveRunPromise<T> = Promise<T> &
      * (or the run itself) throws a `ConfigError` for a run started with `events: false`.
      */
     readonly events: AsyncIterable<RunEvent>;
+    /**
+     * The text deltas of the root conversation's streamed replies (`L.stream`), in order, kept from
+     * the start; ends when the run ends (a failure is the run's rejection). Replies of branches are
+     * left out.
+     */
+    readonly textStream: AsyncIterable<string>;
+    /**
+     * {@link textStream} as a streaming HTTP response (`text/plain; charset=utf-8`) for a route
+     * handler. If the run fails after the body started, the body ends with the error, so the
+     * client's reader throws instead of taking a cut answer for a complete one.
+     */
+    toTextStreamResponse(init?: TextStreamResponseInit): Response;
+    /**
+     * Writes {@link textStream} to a Node `http.ServerResponse` as it streams (with backpressure); a
+     * run that fails after the head was sent destroys the response with its error. A wrong argument
+     * throws at the call; the promise resolves when the response ended and never rejects.
+     */
+    pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
     /** A durable run's journal so far (undefined before it started, or when the run is not durable). */
     journal(): Journal | undefined;
     /**
@@ -165,10 +188,14 @@ export function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, con
 export function startDirective(agent: unknown, config: RunConfig, durableStart: DurableStart | undefined, where: string): DirectiveRunPromise<unknown> {
   const events = new EventQueue(c.isPlainObject(config) && config.events === false ? `${where}: ${EVENTS_OFF}` : undefined);
   const durable: { run?: DurableRun; opened?: Promise<DurableRun | undefined> } = {};
-  const promise = start(agent, config, events, durableStart, where, durable);
+  const text = new RunText();
+  const promise = start(agent, config, events, text, durableStart, where, durable);
   return Object.assign(promise, {
     events,
     [Symbol.asyncIterator]: () => events[Symbol.asyncIterator](),
+    textStream: text.textStream,
+    toTextStreamResponse: (init?: TextStreamResponseInit) => text.toResponse(init),
+    pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => text.pipe(response, init),
     journal: () => durableInfo(durable.run).journal(),
     suspend: async () => durableInfo(await durable.opened).suspend(),
   });
@@ -178,6 +205,7 @@ async function start(
   agent: unknown,
   config: RunConfig,
   events: EventQueue,
+  text: RunText,
   durableStart: DurableStart | undefined,
   where: string,
   opened: { run?: DurableRun; opened?: Promise<DurableRun | undefined> },
@@ -209,7 +237,7 @@ async function start(
     const suspend = durable ? () => void durableInfo(durable).suspend() : undefined;
     let value: unknown;
     try {
-      value = await new DirectiveRun(engine, config, models, definitions, events, suspend).execute(iterator);
+      value = await new DirectiveRun(engine, config, models, definitions, events, text, suspend).execute(iterator);
     } catch (err) {
       await durable?.close('failed');
       throw err;
@@ -217,8 +245,12 @@ async function start(
     // What the caller sees is in the journal: a process that exits on the result loses nothing.
     await durable?.close('finished');
     return value;
+  } catch (err) {
+    text.fail(err);
+    throw err;
   } finally {
     events.close();
+    text.close();
   }
 }
 
@@ -290,11 +322,16 @@ class DirectiveRun {
     private readonly models: Map<string, LanguageModel>,
     private readonly definitions: DefinitionContext,
     private readonly events: EventQueue,
+    private readonly text: RunText,
     private readonly suspendDurable?: () => void,
   ) {
     this.prefix = `d${nextRunNumber(engine)}:`;
     this.keys = [...models.keys()];
-    this.runModels = { models: new Map(), onText: (text, requestId) => this.streams.get(Number(requestId))?.push(text), conversation: [] };
+    const onText = (text: string, requestId: unknown): void => {
+      this.streams.get(Number(requestId))?.push(text);
+      this.text.delta(Number(requestId), text);
+    };
+    this.runModels = { models: new Map(), onText, conversation: [] };
   }
 
   /** The run's states (docs/state-and-caches.md): loaded before user code is called back, changes sent before its answer. */
@@ -383,8 +420,8 @@ class DirectiveRun {
       throw err;
     }
     ended.catch(() => {}); // awaited below; this only keeps an early rejection from being reported as unhandled
-    const root: Conv = { id: 0, path: ['root'], branches: 0 };
-    this.conversations.set(0, root);
+    const root: Conv = { id: ROOT_CONVERSATION, path: ['root'], branches: 0 };
+    this.conversations.set(ROOT_CONVERSATION, root);
 
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
@@ -545,6 +582,7 @@ class DirectiveRun {
   private stream(conv: Conv, schema: unknown): ReplyStream<unknown> {
     if (schema !== undefined) toJsonSchema(schema, 'L.stream(schema)'); // bad input fails now, in the agent
     const requestId = this.nextRequest++;
+    if (conv.id === ROOT_CONVERSATION) this.text.follow(requestId);
     const queue = new DeltaQueue();
     this.streams.set(requestId, queue);
     const message = this.reply(conv, schema, requestId);

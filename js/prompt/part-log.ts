@@ -160,3 +160,54 @@ export class PartLog<P extends { type: string }> {
     }
   }
 }
+
+/**
+ * A {@link PartLog} its readers follow live: each reader gets every part from the first, then waits
+ * for the next one until the feed is closed.
+ */
+export class PartFeed<P extends { type: string }> {
+  private readonly log = new PartLog<P>();
+  private closed = false;
+  private wake: Array<() => void> = [];
+
+  /** Appends a part and wakes the readers (nothing after the feed closed). */
+  push(part: P): void {
+    if (this.closed) return;
+    this.log.append(part);
+    this.notify();
+  }
+
+  /** No part will come: readers end once they have all of them. */
+  close(): void {
+    this.closed = true;
+    this.notify();
+  }
+
+  /** See {@link PartLog.share}. */
+  share(type: DeltaPart['type'], stepNumber: number, whole: string): void {
+    this.log.share(type, stepNumber, whole);
+  }
+
+  /** One reader: every part from the first. */
+  read(): AsyncGenerator<P, void, undefined> {
+    return this.log.read(() => this.more());
+  }
+
+  /** One reader, in batches of what the feed has at once. */
+  readBatches(): AsyncGenerator<P[], void, undefined> {
+    return this.log.readBatches(() => this.more());
+  }
+
+  /** Waits for the next part; false when the feed is closed (no part will come). */
+  private async more(): Promise<boolean> {
+    if (this.closed) return false;
+    await new Promise<void>((resolve) => this.wake.push(resolve));
+    return true;
+  }
+
+  private notify(): void {
+    const waiting = this.wake;
+    this.wake = [];
+    for (const resolve of waiting) resolve();
+  }
+}

@@ -5,7 +5,7 @@
  */
 import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
-import { PartLog } from './part-log.js';
+import { PartFeed } from './part-log.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 
 /** A tool call as the step loop saw it. */
@@ -70,9 +70,7 @@ class Deferred<T> {
 
 /** The streaming result of one prompt run. */
 export class RunResult {
-  private readonly parts = new PartLog<StreamPart>();
-  private closed = false;
-  private wake: Array<() => void> = [];
+  private readonly parts = new PartFeed<StreamPart>();
   private readonly final = {
     text: new Deferred<string>(),
     steps: new Deferred<StepResult[]>(),
@@ -146,7 +144,7 @@ export class RunResult {
 
   /** @internal All parts from the first, in batches of what the run has at once. */
   get partBatches(): AsyncIterable<StreamPart[]> {
-    return { [Symbol.asyncIterator]: () => this.parts.readBatches(() => this.more()) };
+    return { [Symbol.asyncIterator]: () => this.parts.readBatches() };
   }
 
   /** One reader of {@link textStream}. */
@@ -156,21 +154,12 @@ export class RunResult {
 
   /** One reader of {@link fullStream}: every part from the first, waiting for the next until the run closes. */
   private partsFromStart(): AsyncGenerator<StreamPart, void, undefined> {
-    return this.parts.read(() => this.more());
-  }
-
-  /** Waits for the next part; false when the run is over (no part will come). */
-  private async more(): Promise<boolean> {
-    if (this.closed) return false;
-    await new Promise<void>((resolve) => this.wake.push(resolve));
-    return true;
+    return this.parts.read();
   }
 
   /** @internal Appends a part and wakes the readers. */
   push(part: StreamPart): void {
-    if (this.closed) return;
-    this.parts.append(part);
-    this.notify();
+    this.parts.push(part);
   }
 
   /**
@@ -192,24 +181,13 @@ export class RunResult {
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
     this.final.response.resolve({ messages });
-    this.close();
+    this.parts.close();
   }
 
   /** @internal Ends the run with an error: the promises reject, the streams end after an error part. */
   fail(error: unknown): void {
     this.push({ type: 'error', error });
     for (const deferred of Object.values(this.final)) deferred.reject(error);
-    this.close();
-  }
-
-  private close(): void {
-    this.closed = true;
-    this.notify();
-  }
-
-  private notify(): void {
-    const waiting = this.wake;
-    this.wake = [];
-    for (const resolve of waiting) resolve();
+    this.parts.close();
   }
 }

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 
-import { ConfigError, ProviderError, mockModel, runPrompt } from '../../dist/node.js';
+import { ConfigError, L, ProviderError, mockModel, run, runPrompt } from '../../dist/node.js';
 
 const words = (n) => Array.from({ length: n }, (_, i) => `word${i}`).join(' ');
 
@@ -160,4 +160,101 @@ test('pipeTextStreamToResponse: a client that goes away ends the piping; the run
     },
   );
   assert.equal(await run.text, pieces.join(''));
+});
+
+// ------------------------------------------------------------------ directive runs: run(agent, config)
+
+/** A model whose n-th call streams `answers[n]` in pieces of 3 characters (`gapMs` apart). */
+function answering(answers, gapMs = 0) {
+  let call = 0;
+  return {
+    provider: 'test',
+    modelId: 'answering',
+    async generate(_req, opts) {
+      const text = answers[call++];
+      for (let i = 0; i < text.length; i += 3) {
+        opts.onDelta?.({ type: 'text-delta', text: text.slice(i, i + 3) });
+        if (gapMs) await new Promise((resolve) => setTimeout(resolve, gapMs));
+      }
+      return { content: [{ type: 'text', text }], finishReason: 'stop' };
+    },
+  };
+}
+
+test("a directive run's textStream: the root's streamed replies in order; plain replies and branches are left out", async () => {
+  const model = answering(['first answer. ', 'not streamed', 'from a branch', 'second answer.']);
+  const agent = async function* () {
+    yield* L.user`one`;
+    const first = yield* L.stream;
+    for await (const _ of first); // the agent reads its stream too: both readers get every delta
+    yield* L.user`two`;
+    yield* L.reply;
+    yield* L.branch(async function* () {
+      yield* L.user`three`;
+      yield* L.stream;
+    });
+    yield* L.user`four`;
+    yield* L.stream;
+    return 'done';
+  };
+  const running = run(agent, { models: { default: model } });
+  const deltas = [];
+  for await (const delta of running.textStream) deltas.push(delta);
+  assert.equal(await running, 'done');
+  assert.equal(deltas.join(''), 'first answer. second answer.');
+  assert.ok(deltas.length > 2, 'delta by delta, as streamed');
+  // Kept from the start: a reader that starts after the run still gets all of it.
+  const again = [];
+  for await (const delta of running.textStream) again.push(delta);
+  assert.deepEqual(again, deltas);
+});
+
+test("a directive run's text over HTTP: a web Response and a Node response read by a real client", async () => {
+  const text = `Olá ${words(3000)} ✓`;
+  const agent = function* () {
+    yield* L.user`hi`;
+    yield* L.stream;
+    return 1;
+  };
+  const response = run(agent, { models: { default: answering([text]) } }).toTextStreamResponse({ headers: { 'x-agent': 'liminal' } });
+  assert.equal(response.headers.get('content-type'), 'text/plain; charset=utf-8');
+  assert.equal(response.headers.get('x-agent'), 'liminal');
+  assert.equal(await response.text(), text);
+  let piped;
+  await withServer(
+    (req, res) => {
+      piped = run(agent, { models: { default: answering([text]) } }).pipeTextStreamToResponse(res);
+    },
+    async (url) => assert.equal(await (await fetch(url)).text(), text),
+  );
+  assert.equal(await piped, undefined);
+  assert.throws(() => run(agent, { models: { default: answering([text]) } }).toTextStreamResponse({ stauts: 201 }), /unknown option 'stauts' \(did you mean 'status'\?/);
+});
+
+test("a directive run that fails after streaming ends its HTTP body with the error", async () => {
+  const agent = async function* () {
+    yield* L.user`hi`;
+    yield* L.stream;
+    throw new Error('the agent gave up');
+  };
+  const running = run(agent, { models: { default: answering(['partial ']) } });
+  const reader = running.toTextStreamResponse().body.getReader();
+  const decoder = new TextDecoder();
+  let got = '';
+  await assert.rejects(
+    (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        got += decoder.decode(value);
+      }
+    })(),
+    /the agent gave up/,
+  );
+  assert.equal(got, 'partial ');
+  await assert.rejects(running, /the agent gave up/);
+  // textStream ends with the text; the failure is the run's own rejection.
+  const deltas = [];
+  for await (const delta of running.textStream) deltas.push(delta);
+  assert.equal(deltas.join(''), 'partial ');
 });

@@ -122,3 +122,12 @@ void run(root, {
     bad: { parameters: z.object({ a: z.number() }), execute: (args) => args.nope },
   },
 });
+
+// ---- run(...): the agent's value, its text stream and its HTTP helpers
+const streamed = run(root, { models: { default: mockModel([]) } });
+expectType<Equal<Awaited<typeof streamed>, number>>();
+expectType<Equal<typeof streamed.textStream, AsyncIterable<string>>>();
+expectType<Equal<ReturnType<typeof streamed.toTextStreamResponse>, Response>>();
+// @ts-expect-error -- the helpers take an options object
+streamed.toTextStreamResponse(201);
+void streamed;
