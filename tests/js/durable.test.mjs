@@ -524,3 +524,23 @@ test('durable: a model call that failed or was given up on after showing text sh
     assert.equal(replayError?.message, liveError.message, what);
   }
 });
+
+test("durable directive run: a replay's textStream streams the root's L.stream text again, with no model", async () => {
+  const agent = async function* () {
+    yield* L.user`hi`;
+    yield* L.stream;
+    return 'ok';
+  };
+  const model = mockModel([{ type: 'text', text: 'streamed once, shown twice' }]);
+  const storage = memoryStorage();
+  const live = run(agent, { models: { default: model }, durable: { id: 'streamed', storage } });
+  const liveText = [];
+  for await (const delta of live.textStream) liveText.push(delta);
+  assert.equal(await live, 'ok');
+  const replayed = replay(await loadJournal('streamed', storage), agent, { models: { default: uncalled(model) } });
+  const replayedText = [];
+  for await (const delta of replayed.textStream) replayedText.push(delta);
+  assert.equal(await replayed, 'ok');
+  assert.equal(liveText.join(''), 'streamed once, shown twice');
+  assert.deepEqual(replayedText, liveText);
+});
