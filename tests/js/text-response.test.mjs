@@ -25,6 +25,21 @@ function streamingModel(pieces, { fail = true, gapMs = 0 } = {}) {
   };
 }
 
+/** Reads `response`'s body chunk by chunk: `text` has what came before `done` settles (rejecting if the body broke). */
+function readUntilFailure(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const read = { text: '', done: undefined };
+  read.done = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read.text += decoder.decode(value);
+    }
+  })();
+  return read;
+}
+
 /** A loopback server whose every request is answered by `handle(req, res)`; closed after `fn`. */
 async function withServer(handle, fn) {
   const server = createServer(handle);
@@ -77,20 +92,9 @@ test('toTextStreamResponse and pipeTextStreamToResponse refuse bad options, nami
 
 test('toTextStreamResponse: a run that fails mid-stream ends the body with its error, never as if complete', async () => {
   const response = runPrompt({ model: streamingModel(['Hel', 'lo']), prompt: 'hi' }).toTextStreamResponse();
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let got = '';
-  await assert.rejects(
-    (async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        got += decoder.decode(value);
-      }
-    })(),
-    (e) => e instanceof ProviderError && /went away/.test(e.message),
-  );
-  assert.equal(got, 'Hello');
+  const read = readUntilFailure(response);
+  await assert.rejects(read.done, (e) => e instanceof ProviderError && /went away/.test(e.message));
+  assert.equal(read.text, 'Hello');
   // A run that cannot even start ends the body the same way.
   const broken = runPrompt(() => {
     throw new Error('bad prompt function');
@@ -238,20 +242,9 @@ test("a directive run that fails after streaming ends its HTTP body with the err
     throw new Error('the agent gave up');
   };
   const running = run(agent, { models: { default: answering(['partial ']) } });
-  const reader = running.toTextStreamResponse().body.getReader();
-  const decoder = new TextDecoder();
-  let got = '';
-  await assert.rejects(
-    (async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        got += decoder.decode(value);
-      }
-    })(),
-    /the agent gave up/,
-  );
-  assert.equal(got, 'partial ');
+  const read = readUntilFailure(running.toTextStreamResponse());
+  await assert.rejects(read.done, /the agent gave up/);
+  assert.equal(read.text, 'partial ');
   await assert.rejects(running, /the agent gave up/);
   // textStream ends with the text; the failure is the run's own rejection.
   const deltas = [];
