@@ -1849,6 +1849,13 @@ class NotRunningError extends LmthingError {
     constructor(message: string);
 }
 
+// ---- ObjectOf — prompt/run-prompt.d.ts
+type ObjectOf<SCHEMA> = [
+    SCHEMA
+] extends [
+    undefined
+] ? never : Infer<SCHEMA>;
+
 // ---- offlineEmbedding — memory/offline-embedding.d.ts
 function offlineEmbedding(options?: OfflineEmbeddingOptions): EmbeddingModel;
 
@@ -2073,8 +2080,9 @@ interface Progress {
 type ProgressListener = (progress: Progress) => void;
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig extends RunPolicyConfig, PromptOptions {
+interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions {
     model: string | LanguageModel;
+    responseSchema?: SCHEMA;
     options?: PromptOptions;
     system?: string;
     plugins?: PromptPlugin[];
@@ -2131,10 +2139,10 @@ interface PromptPluginObject {
 }
 
 // ---- PromptRun — prompt/run-prompt.d.ts
-type PromptRun = Promise<{
-    result: RunResult;
+type PromptRun<OBJECT = never> = Promise<{
+    result: RunResult<OBJECT>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
+}> & Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2296,7 +2304,7 @@ interface Reference {
 function registerStorage(engine: Engine, name: string, adapter: StorageAdapter): void;
 
 // ---- replay — durable/api.d.ts
-function replay(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig, 'durable'>): PromptRun;
+function replay<SCHEMA = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA>, 'durable'>): PromptRun<ObjectOf<SCHEMA>>;
 function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: AgentLike<T>, config: Omit<RunConfig<Tools>, 'durable'>): DirectiveRunPromise<T>;
 
 // ---- ReplayDivergenceError — errors.d.ts
@@ -2397,11 +2405,11 @@ interface ResponseValidation {
 }
 
 // ---- resume — durable/api.d.ts
-function resume(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig): PromptRun;
+function resume<SCHEMA = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>>;
 function resume<T, Tools = Record<string, unknown>>(id: string, agent: AgentLike<T>, config: ResumeRunConfig<Tools>): DirectiveRunPromise<T>;
 
 // ---- ResumeConfig — durable/api.d.ts
-type ResumeConfig = Omit<PromptConfig, 'durable'> & {
+type ResumeConfig<SCHEMA = unknown> = Omit<PromptConfig<SCHEMA>, 'durable'> & {
     durable: ResumeDurableOptions;
 };
 
@@ -2548,15 +2556,15 @@ interface RunPolicyConfig {
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
-function runPrompt(config: PromptConfig & ({
+function runPrompt<SCHEMA = undefined>(config: PromptConfig<SCHEMA> & ({
     prompt: string;
 } | {
     messages: Message[];
-})): PromptRun;
-function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): PromptRun;
+})): PromptRun<ObjectOf<SCHEMA>>;
+function runPrompt<SCHEMA = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>>;
 
 // ---- RunResult — prompt/result.d.ts
-class RunResult {
+class RunResult<OBJECT = never> {
     private readonly parts;
     private readonly final;
     get text(): Promise<string>;
@@ -2565,6 +2573,7 @@ class RunResult {
     get finishReason(): Promise<FinishReason>;
     get toolCalls(): Promise<ToolCall[]>;
     get toolResults(): Promise<ToolResult[]>;
+    get object(): Promise<OBJECT>;
     get response(): Promise<ResponseInfo>;
     get textStream(): AsyncIterable<string>;
     get fullStream(): AsyncIterable<StreamPart>;

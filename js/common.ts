@@ -17,7 +17,7 @@ export type { DurableApprovals, PendingDurableApproval } from './durable/approva
 export type { LeaseOptions } from './durable/lease.js';
 export type { Journal, JournalRecord, RecordedAsk, RecordedOp } from './durable/journal.js';
 export type { InterruptedCall, InterruptedHandler } from './durable/session.js';
-export type { PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRun, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';
+export type { ObjectOf, PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRun, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';
 export type { RunPolicyConfig } from './run/run-config.js';
 export { CircuitBreakerHandle } from './run/policy-handles.js';
 export type { ConstraintTotals } from './run/policy-handles.js';

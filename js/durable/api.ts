@@ -8,14 +8,14 @@ import { startDirective, type DirectiveRunPromise, type RunConfig } from '../dir
 import type { AgentLike } from '../directive/directives.js';
 import { ConfigError } from '../errors.js';
 import type { PromptContext } from '../prompt/context.js';
-import { promptRun, startRunPrompt, type PromptConfig, type PromptRun } from '../prompt/run-prompt.js';
+import { promptRun, startRunPrompt, type ObjectOf, type PromptConfig, type PromptRun } from '../prompt/run-prompt.js';
 import type { DurableStart, ResumeDurableOptions } from './durable.js';
 import type { Journal } from './journal.js';
 
 export { deleteJournal, loadJournal } from './journal.js';
 
 /** The config of {@link resume} for a prompt run: the original run's config, with the same `durable.storage`. */
-export type ResumeConfig = Omit<PromptConfig, 'durable'> & { durable: ResumeDurableOptions };
+export type ResumeConfig<SCHEMA = unknown> = Omit<PromptConfig<SCHEMA>, 'durable'> & { durable: ResumeDurableOptions };
 
 /** The config of {@link resume} for a directive run: the original run's config, with the same `durable.storage`. */
 export type ResumeRunConfig<Tools = Record<string, unknown>> = Omit<RunConfig<Tools>, 'durable'> & { durable: ResumeDurableOptions };
@@ -29,9 +29,9 @@ export type ResumeRunConfig<Tools = Record<string, unknown>> = Omit<RunConfig<To
  * `idempotent` (else `durable.onInterrupted` decides, or it fails with `InterruptedError`); a
  * pending approval is asked again. A corrupt journal is a `JournalError` and nothing runs.
  */
-export function resume(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig): PromptRun;
+export function resume<SCHEMA = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>>;
 export function resume<T, Tools = Record<string, unknown>>(id: string, agent: AgentLike<T>, config: ResumeRunConfig<Tools>): DirectiveRunPromise<T>;
-export function resume(id: string, code: unknown, config: ResumeConfig | ResumeRunConfig): PromptRun | DirectiveRunPromise<unknown> {
+export function resume(id: string, code: unknown, config: ResumeConfig | ResumeRunConfig): PromptRun<unknown> | DirectiveRunPromise<unknown> {
   return start(code, config, { kind: 'resume', id }, 'resume');
 }
 
@@ -41,14 +41,14 @@ export function resume(id: string, code: unknown, config: ResumeConfig | ResumeR
  * run. The code and config must be the recorded run's; a run that asks for something else than
  * the journal holds fails with `ReplayDivergenceError` naming the journal record.
  */
-export function replay(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig, 'durable'>): PromptRun;
+export function replay<SCHEMA = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA>, 'durable'>): PromptRun<ObjectOf<SCHEMA>>;
 export function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: AgentLike<T>, config: Omit<RunConfig<Tools>, 'durable'>): DirectiveRunPromise<T>;
-export function replay(journal: Journal, code: unknown, config: Omit<PromptConfig, 'durable'> | Omit<RunConfig, 'durable'>): PromptRun | DirectiveRunPromise<unknown> {
+export function replay(journal: Journal, code: unknown, config: Omit<PromptConfig, 'durable'> | Omit<RunConfig, 'durable'>): PromptRun<unknown> | DirectiveRunPromise<unknown> {
   return start(code, config, { kind: 'replay', journal }, 'replay');
 }
 
 /** A directive run's config has `models`; a prompt run's has `model`. */
-function start(code: unknown, config: unknown, durable: DurableStart, where: string): PromptRun | DirectiveRunPromise<unknown> {
+function start(code: unknown, config: unknown, durable: DurableStart, where: string): PromptRun<unknown> | DirectiveRunPromise<unknown> {
   if (!c.isPlainObject(config)) return promptRun(Promise.reject(new ConfigError(`${where}: expected the run's config as the third argument, got ${c.describe(config)}`)));
   if ('models' in config) return startDirective(code, config as unknown as RunConfig, durable, where);
   return promptRun(startRunPrompt(code as (ctx: PromptContext) => unknown, config as unknown as PromptConfig, false, durable, where));

@@ -3,6 +3,7 @@
  * final values and async iterables over the stream. Every part is kept (js/prompt/part-log.ts), so
  * each stream can be read (even several times, even after the run ended) without losing anything.
  */
+import { ConfigError } from '../errors.js';
 import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 import { PartFeed } from './part-log.js';
@@ -68,8 +69,8 @@ class Deferred<T> {
   }
 }
 
-/** The streaming result of one prompt run. */
-export class RunResult {
+/** The streaming result of one prompt run; `OBJECT` is the type of its `responseSchema`'s value. */
+export class RunResult<OBJECT = never> {
   private readonly parts = new PartFeed<StreamPart>();
   private readonly final = {
     text: new Deferred<string>(),
@@ -79,6 +80,8 @@ export class RunResult {
     toolCalls: new Deferred<ToolCall[]>(),
     toolResults: new Deferred<ToolResult[]>(),
     response: new Deferred<ResponseInfo>(),
+    // `unknown` here: OBJECT only in what the result gives out keeps RunResult<never> a RunResult<unknown>.
+    object: new Deferred<unknown>(),
   };
 
   /** The last step's text. */
@@ -104,6 +107,15 @@ export class RunResult {
   /** The last step's tool results. */
   get toolResults(): Promise<ToolResult[]> {
     return this.final.toolResults.promise;
+  }
+
+  /**
+   * The final answer parsed as JSON and validated by the run's `responseSchema` (a run without one
+   * rejects with a `ConfigError`). An answer that fails the schema goes back to the model with the
+   * validator's message (2 more attempts); then the run fails with a `ValidationError`.
+   */
+  get object(): Promise<OBJECT> {
+    return this.final.object.promise as Promise<OBJECT>;
   }
 
   /** The final conversation ({@link ResponseInfo}), for the next turn of a chat. */
@@ -170,8 +182,8 @@ export class RunResult {
     this.parts.share(type, stepNumber, whole);
   }
 
-  /** @internal Ends the run successfully. */
-  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, messages: Message[] = []): void {
+  /** @internal Ends the run successfully; `object` holds the validated answer of a run with a `responseSchema`. */
+  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, messages: Message[] = [], object?: { value: unknown }): void {
     const last = steps[steps.length - 1];
     this.push({ type: 'finish', finishReason, usage, text });
     this.final.text.resolve(text);
@@ -181,6 +193,8 @@ export class RunResult {
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
     this.final.response.resolve({ messages });
+    if (object) this.final.object.resolve(object.value);
+    else this.final.object.reject(new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
     this.parts.close();
   }
 

@@ -28,7 +28,7 @@ import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
-import type { JsonObject } from '../schema-types.js';
+import type { Infer, JsonObject } from '../schema-types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import { partProblem } from '../run/model-response.js';
@@ -76,9 +76,15 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig extends RunPolicyConfig, PromptOptions {
+export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
+  /**
+   * Structured output (zod or JSON Schema): the model is asked for JSON of this schema
+   * (`responseFormat`), and its final answer is parsed and validated into `result.object`, typed by
+   * the schema. A refused answer goes back to the model with the validator's message, twice at most.
+   */
+  responseSchema?: SCHEMA;
   options?: PromptOptions;
   /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
@@ -104,8 +110,11 @@ export interface PromptConfig extends RunPolicyConfig, PromptOptions {
  * like the AI SDK's `streamText` result (`runPrompt(...).text`, `.textStream`, `.response` ...).
  * Reading a part before the run started simply waits for it.
  */
-export type PromptRun = Promise<{ result: RunResult; prompt: PromptRunInfo }> &
-  Pick<RunResult, 'text' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
+export type PromptRun<OBJECT = never> = Promise<{ result: RunResult<OBJECT>; prompt: PromptRunInfo }> &
+  Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
+
+/** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
+export type ObjectOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
 export interface PromptStep extends Partial<StepResult> {
@@ -182,6 +191,7 @@ const configShape: c.Shape = {
   system: c.string,
   plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
   validateResponse: c.either(c.nonEmpty, c.object),
+  responseSchema: c.anything,
   messages: c.arrayOf(
     (v) => (c.isPlainObject(v) && ['system', 'user', 'assistant', 'tool'].includes(v.role as string) && (typeof v.content === 'string' || Array.isArray(v.content)) ? undefined : 'x'),
     'an array of messages ({role: system|user|assistant|tool, content: string or parts})',
@@ -248,9 +258,9 @@ function checkConfig(config: PromptConfig): PromptOptions {
  * SDK's `generateText`/`streamText` do. The returned {@link PromptRun} is awaited for
  * `{result, prompt}`, or read directly: `await runPrompt({model, prompt: 'Hi'}).text`.
  */
-export function runPrompt(config: PromptConfig & ({ prompt: string } | { messages: Message[] })): PromptRun;
-export function runPrompt(fn: (ctx: PromptContext) => unknown, config: PromptConfig): PromptRun;
-export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun {
+export function runPrompt<SCHEMA = undefined>(config: PromptConfig<SCHEMA> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA>>;
+export function runPrompt<SCHEMA = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>>;
+export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun<unknown> {
   if (typeof fn !== 'function' && config === undefined && c.isPlainObject(fn) && fn.durable !== undefined) return promptRun(startRunPrompt(() => {}, fn, true, { kind: 'new' }));
   const started = typeof fn === 'function' || config !== undefined || !c.isPlainObject(fn)
     ? startRunPrompt(fn as (ctx: PromptContext) => unknown, config as PromptConfig, false, c.isPlainObject(config) && config.durable !== undefined ? { kind: 'new' } : undefined)
@@ -259,15 +269,15 @@ export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, 
 }
 
 /** @internal The {@link PromptRun} of a run being started: the promise, with the result's parts forwarded. */
-export function promptRun(started: Promise<{ result: RunResult; prompt: PromptRunInfo }>): PromptRun {
+export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt: PromptRunInfo }>): PromptRun<unknown> {
   // Reading only `.text` (say) must not leave the start's own rejection unhandled.
   started.catch(() => {});
-  const later = <T>(part: (result: RunResult) => Promise<T>): Promise<T> => {
+  const later = <T>(part: (result: RunResult<unknown>) => Promise<T>): Promise<T> => {
     const promise = started.then(({ result }) => part(result));
     promise.catch(() => {});
     return promise;
   };
-  const stream = <T>(part: (result: RunResult) => AsyncIterable<T>): AsyncIterable<T> => ({
+  const stream = <T>(part: (result: RunResult<unknown>) => AsyncIterable<T>): AsyncIterable<T> => ({
     async *[Symbol.asyncIterator]() {
       const { result } = await started;
       yield* part(result);
@@ -275,6 +285,7 @@ export function promptRun(started: Promise<{ result: RunResult; prompt: PromptRu
   });
   return Object.assign(started, {
     text: later((r) => r.text),
+    object: later((r) => r.object),
     steps: later((r) => r.steps),
     usage: later((r) => r.usage),
     finishReason: later((r) => r.finishReason),
@@ -296,7 +307,7 @@ export async function startRunPrompt(
   shortcut = false,
   durableStart?: DurableStart,
   where = 'runPrompt',
-): Promise<{ result: RunResult; prompt: PromptRunInfo }> {
+): Promise<{ result: RunResult<unknown>; prompt: PromptRunInfo }> {
   if (typeof fn !== 'function') throw new ConfigError(`${where}: expected a prompt function, or a config with a "prompt" or "messages", got ${c.describe(fn)}`);
   const options = checkConfig(config);
   const durable = durableStart ? await openDurable(where, config, durableStart) : undefined;
@@ -344,7 +355,9 @@ export async function startRunPrompt(
   events.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(config.meterProvider ? otelMetrics(config.meterProvider) : undefined));
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined);
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
-  const run = startPromptRun(engine, ctx, model, options, { policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, durable });
+  const run = startPromptRun(engine, ctx, model, options, {
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, durable, responseSchema: config.responseSchema,
+  });
   if (!durable) return { result: run.result, prompt: run.prompt };
   const info = durableInfo(durable);
   const prompt = Object.defineProperties(run.prompt, { journal: { get: info.journal, enumerable: true }, suspend: { value: info.suspend } });
@@ -385,7 +398,7 @@ interface RunPlace {
 function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel, options: PromptOptions, place: RunPlace) {
   const collected = collectedOf(ctx);
   const host = EngineHost.of(engine);
-  const result = new RunResult();
+  const result = new RunResult<unknown>();
   const steps: PromptStep[] = [];
   const seen: RunEvent[] = [];
   const path = place.parent ? [...place.parent.path, place.name ?? 'agent'] : ['root'];
@@ -519,7 +532,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       const stopWhen = options.stopWhen;
       spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
     }
-    if (place.responseSchema !== undefined) spec.responseSchema = toJsonSchema(place.responseSchema, 'responseSchema');
+    if (place.responseSchema !== undefined) spec.responseSchema = toJsonSchema(place.responseSchema, place.parent ? `agent "${place.name}" responseSchema` : 'runPrompt config.responseSchema');
     if (place.validateResponse) spec.responseValidator = place.validateResponse;
 
     place.events
@@ -569,7 +582,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         over = true;
         cleanup();
         await handled(true);
-        result.succeed(v.steps, v.usage, v.finishReason, runText(v), models.conversation.slice());
+        result.succeed(v.steps, v.usage, v.finishReason, runText(v), models.conversation.slice(), 'object' in v ? { value: v.object } : undefined);
         return v;
       },
       async (err: unknown) => {

@@ -65,3 +65,37 @@ test('runPrompt(config) without prompt or messages, and bad messages, are Config
   await assert.rejects(runPrompt({ model, prompt: 42 }), (err) => err instanceof ConfigError && /prompt/.test(err.message));
   await assert.rejects(runPrompt({ model, promt: 'typo' }), (err) => err instanceof ConfigError && /prompt/.test(err.message));
 });
+
+test('responseSchema: result.object is the answer parsed and validated; a refused answer goes back to the model', async () => {
+  const { z } = await import('zod');
+  const schema = z.object({ city: z.string(), tempC: z.number() });
+  const model = mockModel([{ type: 'text', text: 'It is sunny.' }, { type: 'end-step' }, { type: 'text', text: '```json\n{"city": "Lisbon", "tempC": 21}\n```' }]);
+  const run = runPrompt({ model, prompt: 'Weather in Lisbon?', responseSchema: schema });
+  assert.deepEqual(await run.object, { city: 'Lisbon', tempC: 21 });
+  const { result } = await run;
+  assert.deepEqual(await result.object, { city: 'Lisbon', tempC: 21 });
+  // The model was asked for JSON of the schema, and told why its first answer was refused.
+  assert.deepEqual(model.calls[0].responseFormat, { type: 'json', schema: { type: 'object', properties: { city: { type: 'string' }, tempC: { type: 'number' } }, required: ['city', 'tempC'], additionalProperties: false } });
+  assert.match(model.calls[1].messages.at(-1).content, /^Your reply was refused: the reply is not JSON: "It is sunny\."/);
+  // A JSON Schema works the same, with the prompt function.
+  const counted = runPrompt((ctx) => ctx.$`Count`, { model: mockModel([{ type: 'text', text: '{"n": 3}' }]), responseSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } });
+  assert.deepEqual(await counted.object, { n: 3 });
+  assert.equal(await counted.text, '{"n": 3}');
+});
+
+test('responseSchema: answers that keep failing the schema are a ValidationError naming the problem; no schema, no object', async () => {
+  const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
+  const wrong = mockModel(Array.from({ length: 3 }, (_, i) => [{ type: 'text', text: `{"n": "three ${i}"}` }, { type: 'end-step' }]).flat());
+  const failed = runPrompt({ model: wrong, prompt: 'Count', responseSchema: schema });
+  await assert.rejects(failed.object, (e) => e instanceof ValidationError && /does not match the schema.*\(after 3 attempts\)/.test(e.message));
+  await assert.rejects(failed.text, ValidationError);
+  assert.equal(wrong.calls.length, 3);
+  // Without a responseSchema the answer is text only.
+  const plain = runPrompt({ model: mockModel([{ type: 'text', text: '{"n": 3}' }]), prompt: 'Count' });
+  assert.equal(await plain.text, '{"n": 3}');
+  await assert.rejects(plain.object, (e) => e instanceof ConfigError && /no responseSchema/.test(e.message));
+  // A schema that is not one is refused before any model call.
+  const model = mockModel([]);
+  await assert.rejects(runPrompt({ model, prompt: 'x', responseSchema: 42 }).text, (e) => e instanceof ConfigError && /runPrompt config\.responseSchema: expected a zod schema or a JSON Schema object, got number 42/.test(e.message));
+  assert.equal(model.calls.length, 0);
+});

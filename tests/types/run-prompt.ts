@@ -42,3 +42,22 @@ export function nodeHandler(res: import('node:http').ServerResponse): Promise<vo
   void runPrompt({ model, prompt: 'Hello' }).toTextStreamResponse({ status: '200' });
   return runPrompt({ model, prompt: 'Hello' }).pipeTextStreamToResponse(res, { status: 200 });
 }
+
+// Structured output: result.object is typed by responseSchema (zod or JSON Schema `as const`).
+export async function structured(): Promise<number> {
+  const { z } = await import('zod');
+  const model = mockModel([{ type: 'text', text: '{"city": "Lisbon", "tempC": 21}' }]);
+  const run = runPrompt({ model, prompt: 'Weather?', responseSchema: z.object({ city: z.string(), tempC: z.number() }) });
+  const weather = await run.object;
+  expectType<Equal<typeof weather, { city: string; tempC: number }>>();
+  const { result } = await run;
+  expectType<Equal<Awaited<typeof result.object>, { city: string; tempC: number }>>();
+  const counted = await runPrompt((ctx) => ctx.$`Count`, { model, responseSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } as const }).object;
+  expectType<Equal<typeof counted, { n: number }>>();
+  // Without a schema there is no object to read.
+  const none = await runPrompt({ model, prompt: 'Hi' }).object;
+  expectType<Equal<typeof none, never>>();
+  // @ts-expect-error -- not in the schema
+  void weather.humidity;
+  return weather.tempC + counted.n;
+}
