@@ -2505,8 +2505,9 @@ type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEve
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
     private readonly listeners;
-    listen(listener: EventListener | undefined): this;
+    listen(listener: EventListener | undefined, handler?: string): this;
     push(event: RunEvent): void;
+    private failed;
 }
 
 // ---- RunEventType — run/events.d.ts

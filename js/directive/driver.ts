@@ -367,7 +367,7 @@ class DirectiveRun {
       embeddingModel: (m: EmbeddingModel) => host.addEmbeddingModel(m),
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction, suspend: this.suspendDurable });
-    const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent);
+    const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent, 'onEvent');
     // defEvent handlers (docs/observability.md): fed from the run's one event path, failures go back on it.
     const dispatch = new EventDispatch((event) => runEvents.push(event));
     dispatch.add(definitionsOf(this.definitions), ['root']);
@@ -383,7 +383,7 @@ class DirectiveRun {
     }
     runEvents.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(this.config.meterProvider ? otelMetrics(this.config.meterProvider) : undefined));
     const engine = this.engine;
-    runEvents.listen(this.config.onProgress ? trackProgress(() => engine.now(), this.config.onProgress) : undefined);
+    runEvents.listen(this.config.onProgress ? trackProgress(() => engine.now(), this.config.onProgress) : undefined, 'onProgress');
     // Who else sees the events: the config's observers, and defEvent handlers and debug loggers,
     // which the define context may also add while the run is live.
     const defined = definitionsOf(this.definitions);

@@ -168,7 +168,8 @@ export class EventDispatch {
   }
 }
 
-function handlerError(name: string, event: RunEvent, err: unknown): ErrorEvent {
+/** The `error` event (severity `warning`, source `handler`) of event handler `name` that failed on `event`. */
+export function handlerError(name: string, event: RunEvent, err: unknown): ErrorEvent {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
   return {

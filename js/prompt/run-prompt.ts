@@ -353,7 +353,7 @@ export async function startRunPrompt(
   const tracing = await openTracing(definitionsOf(ctx).values(tracingKind)[0]);
   // Exporters, defEvent handlers and loggers saw a durable run's replayed events the first time.
   events.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(config.meterProvider ? otelMetrics(config.meterProvider) : undefined));
-  events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined);
+  events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
     policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, durable, responseSchema: config.responseSchema,
@@ -549,7 +549,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       })
       .listen(place.parent ? undefined : (event) => seen.push(event))
       .listen(place.parent ? undefined : warnOnLoggedFallback)
-      .listen(place.parent ? undefined : place.onEvent);
+      .listen(place.parent ? undefined : place.onEvent, 'onEvent');
 
     const reply = engine.startRun(spec, {
       // A root run's and a sub-agent's host code runs again on a durable run's replay.

@@ -6,6 +6,7 @@
  */
 import type { FinishReason, Usage } from '../providers/types.js';
 import type { JsonValue } from '../schema-types.js';
+import { handlerError } from '../observe/lifecycle.js';
 
 interface Located {
   /** Where the event comes from: `['root']`, then one segment per branch or sub-agent. */
@@ -753,25 +754,39 @@ export type RunEventType = RunEvent['type'];
 export type EventListener = (event: RunEvent) => void;
 
 /**
- * The one path of a run's events: each listener gets every event in order; a listener that throws
- * is ignored (an observer's failure must not break the run).
+ * The one path of a run's events: each listener gets every event in order. A listener's failure
+ * does not break the run: the package's own are ignored, and a callback of the user's (`onEvent`,
+ * `onProgress`), given with its name, is reported as an `error` event on this path, whether it
+ * threw or returned a promise that rejected (which would otherwise be an unhandled rejection).
  */
 export class RunEvents {
-  private readonly listeners: EventListener[] = [];
+  private readonly listeners: Array<{ listener: EventListener; handler?: string }> = [];
 
-  /** Adds a listener (optional ones may be undefined). */
-  listen(listener: EventListener | undefined): this {
-    if (listener) this.listeners.push(listener);
+  /** Adds a listener (optional ones may be undefined); `handler` names a callback of the user's. */
+  listen(listener: EventListener | undefined, handler?: string): this {
+    if (listener) this.listeners.push({ listener, handler });
     return this;
   }
 
   push(event: RunEvent): void {
-    for (const listener of this.listeners) {
+    for (const { listener, handler } of this.listeners) {
       try {
-        listener(event);
-      } catch {
-        // An observer's failure must not break the run.
+        // Typed void, but an async callback returns a promise: its rejection is a failure too.
+        const returned: unknown = listener(event);
+        if (handler && isThenable(returned)) returned.then(undefined, (err: unknown) => this.failed(handler, event, err));
+      } catch (err) {
+        if (handler) this.failed(handler, event, err);
       }
     }
   }
+
+  private failed(handler: string, event: RunEvent, err: unknown): void {
+    // A callback that fails on the report of its own failure is not reported again (it would loop).
+    if (event.type === 'error' && event.source === 'handler' && (event.context as { handler?: unknown } | undefined)?.handler === handler) return;
+    this.push(handlerError(handler, event, err));
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

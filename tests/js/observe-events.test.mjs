@@ -105,6 +105,55 @@ test('a throwing handler is reported as an onError event and the run goes on', a
   assert.equal(prompt.events.filter((e) => e.type === 'error' && e.source === 'handler').length, 2);
 });
 
+test("a failing onEvent or onProgress, thrown or async, is an error event: never a failed run or an unhandled rejection", async () => {
+  const unhandled = [];
+  const onUnhandled = (err) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const reported = [];
+    const { result, prompt } = await runPrompt((ctx) => {
+      ctx.defEvent('onError', (e) => void reported.push(e.context));
+      ctx.$`go`;
+    }, {
+      model: mockModel([text('fine')]),
+      onEvent: (e) => {
+        if (e.type === 'step-finish') throw new Error('sync bug');
+      },
+      onProgress: () => {
+        throw new Error('progress bug');
+      },
+    });
+    assert.equal(await result.text, 'fine');
+    await prompt.finished;
+    const failures = prompt.events.filter((e) => e.type === 'error' && e.source === 'handler');
+    assert.ok(failures.some((e) => e.context.handler === 'onEvent' && e.context.event === 'step-finish' && /event handler onEvent failed on step-finish: sync bug/.test(e.error.message)));
+    assert.ok(failures.some((e) => e.context.handler === 'onProgress' && /progress bug/.test(e.error.message)));
+    assert.deepEqual(reported.find((c) => c.handler === 'onEvent'), { handler: 'onEvent', event: 'step-finish' }, 'defEvent onError handlers hear of it');
+
+    // An async onEvent that rejects on every event (its own failure reports included) is reported
+    // once per event it failed on, and does not loop.
+    const calls = [];
+    const asyncRun = runPrompt({ model: mockModel([text('hi')]), prompt: 'x', onEvent: async (e) => {
+      calls.push(e.type);
+      throw new Error('async bug');
+    } });
+    assert.equal(await asyncRun.text, 'hi');
+    const directive = await run(function* () {
+      yield* L.user`x`;
+      return (yield* L.reply).value;
+    }, { models: { default: mockModel([text('hi')]) }, onEvent: async () => Promise.reject(new Error('directive bug')) });
+    assert.equal(directive, 'hi');
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the rejections have settled
+    const { prompt: asyncPrompt } = await asyncRun;
+    const asyncFailures = asyncPrompt.events.filter((e) => e.type === 'error' && e.source === 'handler');
+    assert.equal(asyncFailures.length, calls.filter((type) => type !== 'error').length);
+    assert.ok(asyncFailures.every((e) => /event handler onEvent failed on .*: async bug/.test(e.error.message)));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('the result settles only after the handlers are done', async () => {
   const model = mockModel([{ type: 'text', text: 'hi' }]);
   let finishedHandler = false;
