@@ -132,7 +132,19 @@ export class DefinedLogger extends LevelLogger {
   }
 
   private writer(output: LogOutput): (record: LogRecord, line: string) => void {
-    if (typeof output === 'function') return (record, line) => output(record, line);
+    if (typeof output === 'function') {
+      // A failing output (thrown, or an async one's rejection, which would be unhandled) must not
+      // break what logged: it is written where the console output goes.
+      const failed = (err: unknown): void => consoleWrite(failure, `lmthing: an output of logger "${this.name}" failed: ${err instanceof Error ? err.message : String(err)}`);
+      return (record, line) => {
+        try {
+          const returned: unknown = output(record, line);
+          if (typeof (returned as { then?: unknown } | null)?.then === 'function') (returned as PromiseLike<unknown>).then(undefined, failed);
+        } catch (err) {
+          failed(err);
+        }
+      };
+    }
     if (output === 'console') return consoleWrite;
     const path = output === 'file' ? (this.config.file ?? `${this.name}.log`) : output.file;
     let sink: LogFileSink | undefined;
@@ -187,6 +199,9 @@ function safeJson(value: unknown): string {
     return String(value);
   }
 }
+
+/** The record of an output's failure (only its level matters to consoleWrite). */
+const failure: LogRecord = { time: '', level: 'error', logger: '', msg: '' };
 
 function consoleWrite(record: LogRecord, line: string): void {
   const stderr = (globalThis as { process?: { stderr?: { write(text: string): unknown } } }).process?.stderr;

@@ -172,3 +172,30 @@ test('bad logger configs are ConfigErrors naming the option', async () => {
   await assert.rejects(define({ outputs: ['syslog'] }), (e) => e instanceof ConfigError && /'console', 'file'/.test(e.message));
   await assert.rejects(define({ redact: 'password' }), (e) => e instanceof ConfigError && /redact/.test(e.message));
 });
+
+test('a failing output (thrown or async) neither breaks what logged nor goes unhandled; it is written to stderr', async () => {
+  const unhandled = [];
+  const onUnhandled = (err) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  const written = [];
+  const write = process.stderr.write;
+  process.stderr.write = (text) => (written.push(String(text)), true);
+  try {
+    const kept = [];
+    const { result } = await runPrompt((ctx) => {
+      ctx.defLogger('app', { level: 'debug', outputs: [() => { throw new Error('disk full'); }, async () => Promise.reject(new Error('network down')), (record) => kept.push(record.msg)] });
+      ctx.logger.info('before the run');
+      ctx.$`go`;
+    }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+    assert.equal(await result.text, 'ok');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(kept.includes('before the run'), 'the other outputs still get every record');
+    assert.ok(kept.length > 1, 'lifecycle logs at debug went out too');
+    assert.ok(written.some((line) => line.includes('lmthing: an output of logger "app" failed: disk full')));
+    assert.ok(written.some((line) => line.includes('lmthing: an output of logger "app" failed: network down')));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.stderr.write = write;
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
