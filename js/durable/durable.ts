@@ -78,7 +78,8 @@ export async function openDurable(where: string, config: { durable?: unknown; en
   let engine: Engine | undefined;
   const lease = storage && options.lease
     ? await Lease.acquire(storage, id, options.lease, (error) => {
-        void session?.stop();
+        // A journal write that failed too is not this run's news: the lost lease is (failWith).
+        session?.stop().catch(() => {});
         engine?.failWith(error);
       })
     : undefined;
