@@ -79,6 +79,11 @@ export function unknownKey(noun: string, key: string, known: readonly string[]):
   return `unknown ${noun} '${key}' (${guess ? `did you mean '${guess}'? ` : ''}known: ${known.join(', ') || 'none'})`;
 }
 
+/** True for a promise or anything else with a `then` method (what `await` waits for). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
 /** True for `{...}` objects (not arrays, class instances like Date, or null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;

@@ -135,11 +135,11 @@ export class DefinedLogger extends LevelLogger {
     if (typeof output === 'function') {
       // A failing output (thrown, or an async one's rejection, which would be unhandled) must not
       // break what logged: it is written where the console output goes.
-      const failed = (err: unknown): void => consoleWrite(failure, `lmthing: an output of logger "${this.name}" failed: ${err instanceof Error ? err.message : String(err)}`);
+      const failed = (err: unknown): void => writeToConsole('error', `lmthing: an output of logger "${this.name}" failed: ${err instanceof Error ? err.message : String(err)}`);
       return (record, line) => {
         try {
           const returned: unknown = output(record, line);
-          if (typeof (returned as { then?: unknown } | null)?.then === 'function') (returned as PromiseLike<unknown>).then(undefined, failed);
+          if (c.isThenable(returned)) returned.then(undefined, failed);
         } catch (err) {
           failed(err);
         }
@@ -200,13 +200,15 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** The record of an output's failure (only its level matters to consoleWrite). */
-const failure: LogRecord = { time: '', level: 'error', logger: '', msg: '' };
-
 function consoleWrite(record: LogRecord, line: string): void {
+  writeToConsole(record.level, line);
+}
+
+/** One line to stderr in Node, to the console method of `level` elsewhere. */
+function writeToConsole(level: LogLevel, line: string): void {
   const stderr = (globalThis as { process?: { stderr?: { write(text: string): unknown } } }).process?.stderr;
   if (stderr) stderr.write(line + '\n');
-  else console[record.level === 'debug' ? 'debug' : record.level === 'info' ? 'info' : record.level](line);
+  else console[level](line);
 }
 
 const output: c.Check = (v) =>

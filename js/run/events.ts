@@ -6,6 +6,7 @@
  */
 import type { FinishReason, Usage } from '../providers/types.js';
 import type { JsonValue } from '../schema-types.js';
+import { isThenable } from '../config/check.js';
 import { handlerError } from '../observe/lifecycle.js';
 
 interface Located {
@@ -785,8 +786,4 @@ export class RunEvents {
     if (event.type === 'error' && event.source === 'handler' && (event.context as { handler?: unknown } | undefined)?.handler === handler) return;
     this.push(handlerError(handler, event, err));
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

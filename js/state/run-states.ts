@@ -10,6 +10,7 @@
  * command are applied again on top (each is an absolute write, so applying one twice is harmless).
  */
 
+import { isThenable } from '../config/check.js';
 import type { Engine } from '../engine.js';
 import { ConfigError, StateError } from '../errors.js';
 import type { JsonValue } from '../storage/types.js';
@@ -158,7 +159,7 @@ export class RunStates {
     const callback = `state-update:${this.runId}:${this.nextUpdate++}`;
     this.engine.registerCallback(callback, (value: JsonValue) => {
       const returned = fn(value);
-      if (returned instanceof Promise || (typeof returned === 'object' && returned !== null && typeof (returned as { then?: unknown }).then === 'function'))
+      if (isThenable(returned))
         throw new ConfigError(`updateState("${name}"): the function must return the new value synchronously (it may run more than once), got a promise`);
       return returned === undefined ? value : returned;
     });
