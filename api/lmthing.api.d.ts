@@ -2505,8 +2505,12 @@ type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEve
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
     private readonly listeners;
+    private readonly pending;
     listen(listener: EventListener | undefined, handler?: string): this;
     push(event: RunEvent): void;
+    get busy(): boolean;
+    drain(): Promise<void>;
+    private track;
     private failed;
 }
 

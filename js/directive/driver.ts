@@ -8,7 +8,7 @@
 import * as c from '../config/check.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { bindRun, definitionsOf, DefinitionContext, stateView, takePendingEmits } from '../definitions/context.js';
-import { EventDispatch, hasHandlers, observeSpec } from '../observe/lifecycle.js';
+import { EventDispatch, hasHandlers, observeSpec, settleObservers } from '../observe/lifecycle.js';
 import { lifecycleLogs, loggerKind } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
@@ -442,7 +442,7 @@ class DirectiveRun {
     } finally {
       this.release(human, detach);
     }
-    await dispatch.drain(); // the run's result settles once its event handlers are done
+    await settleObservers(dispatch, runEvents); // the run's result settles once its event handlers and callbacks are done
     tracing?.close().catch(() => {});
     if (this.config.signal?.aborted && outcome.ok) outcome = { ok: false, error: this.abortError() };
     if (!outcome.ok) throw outcome.error;

@@ -8,7 +8,7 @@
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import type { DefinitionSet } from '../definitions/set.js';
-import type { ErrorEvent, RunEvent, RunEventType } from '../run/events.js';
+import type { ErrorEvent, RunEvent, RunEvents, RunEventType } from '../run/events.js';
 
 /** Lifecycle event names and the run events each one receives. */
 export const LIFECYCLE_EVENTS = {
@@ -121,6 +121,8 @@ function under(path: string[], scope: string[]): boolean {
  */
 export class EventDispatch {
   private queue: Promise<void> = Promise.resolve();
+  /** Handlers queued and not finished. */
+  private queued = 0;
   private readonly scopes: Array<{ set: DefinitionSet; path: string[] }> = [];
 
   /** @param report Receives the `error` event of a handler that threw. */
@@ -157,15 +159,34 @@ export class EventDispatch {
     }
   }
 
+  /** Whether a handler is queued or running. */
+  get busy(): boolean {
+    return this.queued > 0;
+  }
+
   private enqueue(registered: Registered, event: RunEvent): void {
+    this.queued++;
     this.queue = this.queue.then(async () => {
       try {
         await registered.handler(event);
       } catch (err) {
         this.report(handlerError(registered.name, event, err));
+      } finally {
+        this.queued--;
       }
     });
   }
+}
+
+/**
+ * Resolves once a run's defEvent handlers and the promises its `onEvent` / `onProgress` returned
+ * have settled, including what their failures caused (an `error` event reaches both again).
+ */
+export async function settleObservers(dispatch: EventDispatch, events: RunEvents): Promise<void> {
+  do {
+    await dispatch.drain();
+    await events.drain();
+  } while (dispatch.busy || events.busy);
 }
 
 /** The `error` event (severity `warning`, source `handler`) of event handler `name` that failed on `event`. */

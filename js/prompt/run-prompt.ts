@@ -7,7 +7,7 @@
 import * as c from '../config/check.js';
 import { definitionsOf, bindRun, bindPreRun, stateView, takePendingEmits } from '../definitions/context.js';
 import type { MemoryMarshal } from '../definitions/memory.js';
-import { EventDispatch, observeSpec } from '../observe/lifecycle.js';
+import { EventDispatch, observeSpec, settleObservers } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
@@ -563,12 +563,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         bindRun(ctx, { engine, runId: id, states: runStates, model: spec.model as string });
       },
     });
-    // A root's result settles once its tree's event handlers are done.
+    // A root's result settles once its tree's event handlers and the user's callbacks are done.
     const handled = async (ok: boolean) => {
       if (place.parent) return;
       // What the caller sees is in the journal: a process that exits on the result loses nothing.
       await place.durable?.close(ok ? 'finished' : 'failed');
-      await place.dispatch.drain();
+      await settleObservers(place.dispatch, place.events);
       // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).
       place.tracing?.close().catch(() => {});
     };

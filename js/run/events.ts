@@ -759,9 +759,13 @@ export type EventListener = (event: RunEvent) => void;
  * does not break the run: the package's own are ignored, and a callback of the user's (`onEvent`,
  * `onProgress`), given with its name, is reported as an `error` event on this path, whether it
  * threw or returned a promise that rejected (which would otherwise be an unhandled rejection).
+ * A user's callback is not awaited between events (a slow one does not hold the run), but
+ * {@link RunEvents.drain} waits for the promises they returned, so a run's result can settle after them.
  */
 export class RunEvents {
   private readonly listeners: Array<{ listener: EventListener; handler?: string }> = [];
+  /** The promises the user's callbacks returned that have not settled yet. */
+  private readonly pending = new Set<PromiseLike<unknown>>();
 
   /** Adds a listener (optional ones may be undefined); `handler` names a callback of the user's. */
   listen(listener: EventListener | undefined, handler?: string): this {
@@ -774,11 +778,30 @@ export class RunEvents {
       try {
         // Typed void, but an async callback returns a promise: its rejection is a failure too.
         const returned: unknown = listener(event);
-        if (handler && isThenable(returned)) returned.then(undefined, (err: unknown) => this.failed(handler, event, err));
+        if (handler && isThenable(returned)) this.track(handler, event, returned);
       } catch (err) {
         if (handler) this.failed(handler, event, err);
       }
     }
+  }
+
+  /** Whether a promise a user's callback returned is still pending. */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** Resolves once every promise the user's callbacks returned has settled (and those their failures caused). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(handler: string, event: RunEvent, returned: PromiseLike<unknown>): void {
+    const settled = Promise.resolve(returned).then(
+      () => undefined,
+      (err: unknown) => this.failed(handler, event, err),
+    );
+    this.pending.add(settled);
+    void settled.finally(() => this.pending.delete(settled));
   }
 
   private failed(handler: string, event: RunEvent, err: unknown): void {

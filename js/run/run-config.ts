@@ -19,7 +19,10 @@ export interface RunPolicyConfig {
   fallback?: string;
   /** A `defCircuitBreaker` guarding the run's own models. */
   circuitBreaker?: string;
-  /** Receives every run event, in order (also `prompt.events` / the run's iterable and `fullStream`). */
+  /**
+   * Receives every run event, in order (also `prompt.events` / the run's iterable and `fullStream`).
+   * Not awaited between events; the run's result settles after the promises it returned.
+   */
   onEvent?: EventListener;
   /** Decides approval requests (default: a terminal prompt in Node with a TTY, else the default action). */
   onApproval?: ApprovalHandler;
@@ -52,7 +55,8 @@ export interface RunPolicyConfig {
   meterProvider?: MeterProvider;
   /**
    * Receives the run's progress after each event that changes it: step, tools running, tokens,
-   * elapsed engine-clock ms, cost when priced (docs/observability.md).
+   * elapsed engine-clock ms, cost when priced (docs/observability.md). Not awaited between events;
+   * the run's result settles after the promises it returned.
    */
   onProgress?: ProgressListener;
 }

@@ -143,7 +143,6 @@ test("a failing onEvent or onProgress, thrown or async, is an error event: never
       return (yield* L.reply).value;
     }, { models: { default: mockModel([text('hi')]) }, onEvent: async () => Promise.reject(new Error('directive bug')) });
     assert.equal(directive, 'hi');
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the rejections have settled
     const { prompt: asyncPrompt } = await asyncRun;
     const asyncFailures = asyncPrompt.events.filter((e) => e.type === 'error' && e.source === 'handler');
     assert.equal(asyncFailures.length, calls.filter((type) => type !== 'error').length);
@@ -152,6 +151,45 @@ test("a failing onEvent or onProgress, thrown or async, is an error event: never
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test("the result settles after the promises onEvent and onProgress returned, and their failures are reported before it", async () => {
+  const later = () => new Promise((resolve) => setTimeout(resolve, 5));
+  const written = [];
+  const config = {
+    onEvent: async (e) => {
+      await later();
+      written.push(`event ${e.type}`);
+      if (e.type === 'run-finish') throw new Error('late bug');
+    },
+    onProgress: async () => {
+      await later();
+      written.push('progress');
+    },
+  };
+  const { result, prompt } = await runPrompt({ model: mockModel([text('hi')]), prompt: 'x', ...config });
+  assert.equal(await result.text, 'hi');
+  // Every event's write is done, the failure on the last one is reported, and the report's own
+  // onEvent call is done too.
+  const events = prompt.events.filter((e) => !(e.type === 'error' && e.source === 'handler'));
+  for (const e of events) assert.ok(written.includes(`event ${e.type}`), `onEvent finished for ${e.type}`);
+  assert.ok(written.includes('progress'));
+  const failure = prompt.events.find((e) => e.type === 'error' && e.source === 'handler');
+  assert.match(failure?.error.message ?? '', /onEvent failed on run-finish: late bug/);
+  assert.ok(written.includes('event error'), "the failure report's own onEvent call finished");
+
+  written.length = 0;
+  const seen = [];
+  const value = await run(function* () {
+    yield* L.user`x`;
+    return (yield* L.reply).value;
+  }, { models: { default: mockModel([text('hi')]) }, onEvent: async (e) => {
+    seen.push(e.type);
+    await config.onEvent(e);
+  }, onProgress: config.onProgress });
+  assert.equal(value, 'hi');
+  assert.equal(written.filter((w) => w.startsWith('event ')).length, seen.length, 'every directive onEvent call finished');
+  assert.ok(seen.includes('error'), 'the late failure was reported before the result');
 });
 
 test('the result settles only after the handlers are done', async () => {
