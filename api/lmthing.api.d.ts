@@ -27,6 +27,7 @@ interface AgentOptions extends ToolPolicyOptions {
     model?: string | LanguageModel;
     system?: string;
     responseSchema?: object | boolean;
+    responseSchemaRetries?: number;
 }
 
 // ---- AlternativeConfig — definitions/resilience.d.ts
@@ -2083,6 +2084,7 @@ type ProgressListener = (progress: Progress) => void;
 interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions {
     model: string | LanguageModel;
     responseSchema?: SCHEMA;
+    responseSchemaRetries?: number;
     options?: PromptOptions;
     system?: string;
     plugins?: PromptPlugin[];

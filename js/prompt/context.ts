@@ -62,10 +62,19 @@ export interface AgentOptions extends ToolPolicyOptions {
   system?: string;
   /** The child's final text is parsed as JSON and validated (asked again when it does not match); the parent gets the object. zod or JSON Schema. */
   responseSchema?: object | boolean;
+  /** How many times a refused answer goes back to the child before the call fails (default 2); needs `responseSchema`. */
+  responseSchemaRetries?: number;
 }
 
 const toolOptionsShape: c.Shape = { ...toolPolicyShape, beforeCall: c.func, onSuccess: c.func, onError: c.func, idempotent: c.boolean };
-const agentOptionsShape: c.Shape = { ...toolPolicyShape, model: c.anything, system: c.string, responseSchema: c.anything };
+const agentOptionsShape: c.Shape = { ...toolPolicyShape, model: c.anything, system: c.string, responseSchema: c.anything, responseSchemaRetries: c.integer(0, 100) };
+
+/** Checks an agent's options when it is defined, its response schema included (not first when the model calls it). */
+function checkAgentOptions(where: string, name: string, options: AgentOptions | undefined): void {
+  c.checkOptions(where, options, agentOptionsShape);
+  if (options?.responseSchema !== undefined) toJsonSchema(options.responseSchema, `agent "${name}" responseSchema`);
+  else if (options?.responseSchemaRetries !== undefined) throw new ConfigError(`${where}: "responseSchemaRetries" needs "responseSchema" (it counts the answers a response schema refuses)`);
+}
 
 /** A child agent's configuration function: it defines the child's prompt on `child`. */
 export type AgentConfigure<Args = JsonObject> = Bivariant<[args: Args, child: PromptContext], unknown>;
@@ -168,7 +177,7 @@ export function tool<S>(name: string, description: string, schema: S, execute: T
 export function agent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options: AgentOptions = {}): SubAgent {
   checkName(name, 'agent()');
   if (typeof configure !== 'function') throw new ConfigError(`agent("${name}"): the configure function must be a function, got ${c.describe(configure)}`);
-  c.checkOptions(`agent("${name}")`, options, agentOptionsShape);
+  checkAgentOptions(`agent("${name}")`, name, options);
   return { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure: configure as AgentConfigure, options };
 }
 
@@ -324,7 +333,7 @@ export class PromptContext extends DefinitionContext {
       return reference(name);
     }
     if (typeof configure !== 'function') throw new ConfigError(`defAgent("${name}"): the configure function must be a function, got ${c.describe(configure)}`);
-    c.checkOptions(`defAgent("${name}")`, options, agentOptionsShape);
+    checkAgentOptions(`defAgent("${name}")`, name, options);
     collectedOf(this).tools.set(name, { kind: 'agent', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `agent "${name}" parameters`), configure, options });
     return reference(name);
   }

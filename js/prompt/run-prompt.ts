@@ -85,6 +85,8 @@ export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptO
    * the schema. A refused answer goes back to the model with the validator's message, twice at most.
    */
   responseSchema?: SCHEMA;
+  /** How many times a refused answer goes back to the model before the run fails (default 2); needs `responseSchema`. */
+  responseSchemaRetries?: number;
   options?: PromptOptions;
   /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
@@ -192,6 +194,7 @@ const configShape: c.Shape = {
   plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
   validateResponse: c.either(c.nonEmpty, c.object),
   responseSchema: c.anything,
+  responseSchemaRetries: c.integer(0, 100),
   messages: c.arrayOf(
     (v) => (c.isPlainObject(v) && ['system', 'user', 'assistant', 'tool'].includes(v.role as string) && (typeof v.content === 'string' || Array.isArray(v.content)) ? undefined : 'x'),
     'an array of messages ({role: system|user|assistant|tool, content: string or parts})',
@@ -247,6 +250,8 @@ function checkConfig(config: PromptConfig): PromptOptions {
       throw new ConfigError(`runPrompt config: '${key}' is given both at the top level and in 'options' with different values`);
     (options as Record<string, unknown>)[key] = config[key];
   }
+  if (config.responseSchemaRetries !== undefined && config.responseSchema === undefined)
+    throw new ConfigError('runPrompt config: "responseSchemaRetries" needs "responseSchema" (it counts the answers a response schema refuses)');
   if (typeof config.validateResponse === 'object')
     c.checkOptions('runPrompt config.validateResponse', config.validateResponse, { validator: c.nonEmpty, retryOnFailure: c.boolean, maxRetries: c.integer(0, 100) });
   return options;
@@ -356,7 +361,8 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, durable, responseSchema: config.responseSchema,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, durable,
+    responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
   const info = durableInfo(durable);
@@ -392,6 +398,7 @@ interface RunPlace {
   /** A sub-agent: the op of the tool call that started it (cancelling that op cancels the run). */
   parentOp?: number;
   responseSchema?: unknown;
+  responseSchemaRetries?: number;
 }
 
 /** Starts a prompt run on `engine`; used by runPrompt and by sub-agents. */
@@ -533,6 +540,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
     }
     if (place.responseSchema !== undefined) spec.responseSchema = toJsonSchema(place.responseSchema, place.parent ? `agent "${place.name}" responseSchema` : 'runPrompt config.responseSchema');
+    if (place.responseSchemaRetries !== undefined) spec.responseSchemaRetries = place.responseSchemaRetries;
     if (place.validateResponse) spec.responseValidator = place.validateResponse;
 
     place.events
@@ -787,6 +795,7 @@ async function runAgent(
     name: def.name,
     parentOp: env.call.opId,
     responseSchema: def.options.responseSchema,
+    responseSchemaRetries: def.options.responseSchemaRetries,
   });
   try {
     const value = await finished;

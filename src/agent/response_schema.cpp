@@ -52,7 +52,8 @@ class ResponseSchemaSeam : public pipeline::StepSeam {
       }
     }
     if (attempts_++ >= max_retries_)
-      throw OpFailed(WireError{"validation", problem + " (after " + std::to_string(attempts_) + " attempts)", json{{"errors", errors}}});
+      throw OpFailed(
+          WireError{"validation", problem + " (after " + protocol::counted(attempts_, "attempt", "attempts") + ")", json{{"errors", errors}}});
     verdict.feedback = "Your reply was refused: " + problem + ". Reply again with only a JSON value that matches the required schema.";
     co_return verdict;
   }

@@ -126,8 +126,8 @@ Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, j
     env.emit(std::move(done));
     co_return result;
   }
-  fail("validation", "interaction \"" + spec.name + "\": no acceptable answer after " + std::to_string(spec.max_attempts) +
-                         " attempts (last problem: " + problem + ")");
+  fail("validation", "interaction \"" + spec.name + "\": no acceptable answer after " + protocol::counted(spec.max_attempts, "attempt", "attempts") +
+                         " (last problem: " + problem + ")");
 }
 
 }  // namespace lmthing::policy

@@ -82,7 +82,7 @@ std::string with_fix(std::string message, const Verdict& verdict) {
 struct RetryOnFailure {
   bool enabled = false;
   int max_retries = 2;
-  std::string after(int failures) const { return enabled ? " (after " + std::to_string(max_retries) + " retries)" : ""; }
+  std::string after(int failures) const { return enabled ? " (after " + protocol::counted(max_retries, "retry", "retries") + ")" : ""; }
   bool exhausted(int failures) const { return !enabled || failures > max_retries; }
 };
 

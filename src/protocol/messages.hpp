@@ -55,6 +55,9 @@ struct WireError {
   static WireError from_json(const json& j);  // lenient: missing fields get defaults
 };
 
+// "1 attempt", "3 attempts": a count in an error message, with the noun in the right number.
+inline std::string counted(long long n, const char* singular, const char* plural) { return std::to_string(n) + " " + (n == 1 ? singular : plural); }
+
 // A failure that travels as its wire error: an op that failed, or input the engine refused (a
 // limit exceeded). Thrown into coroutines; a run that lets it escape ends with this error.
 class OpFailed : public std::runtime_error {

@@ -83,6 +83,35 @@ test('responseSchema: result.object is the answer parsed and validated; a refuse
   assert.equal(await counted.text, '{"n": 3}');
 });
 
+test('responseSchemaRetries: how many refused answers go back, for runPrompt and defAgent; it needs a responseSchema', async () => {
+  const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
+  const answers = (...texts) => texts.flatMap((t) => [{ type: 'text', text: t }, { type: 'end-step' }]);
+  // 0: the first refusal fails the run; 4: the fifth answer may still pass.
+  const once = mockModel(answers('{"n": "x"}', '{"n": 1}'));
+  await assert.rejects(runPrompt({ model: once, prompt: 'Count', responseSchema: schema, responseSchemaRetries: 0 }).object, (e) => e instanceof ValidationError && /\(after 1 attempt\)/.test(e.message));
+  assert.equal(once.calls.length, 1);
+  const patient = mockModel(answers('a', 'b', 'c', 'd', '{"n": 5}'));
+  assert.deepEqual(await runPrompt({ model: patient, prompt: 'Count', responseSchema: schema, responseSchemaRetries: 4 }).object, { n: 5 });
+  assert.equal(patient.calls.length, 5);
+  // A sub-agent's count is its own.
+  const child = mockModel(answers('nope', '{"n": 2}'));
+  const parent = mockModel([{ type: 'tool-call', toolName: 'counter', args: {} }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defAgent('counter', 'counts', {}, (_args, c) => c.$`Count`, { model: child, responseSchema: schema, responseSchemaRetries: 0 });
+  }, { model: parent });
+  assert.equal(await result.text, 'done');
+  assert.match((await result.steps)[0].toolResults[0].result.error, /agent "counter": .*\(after 1 attempt\)/);
+  assert.equal(child.calls.length, 1);
+  // Without a schema it would count nothing: refused, as is a value out of range, before any call.
+  const unused = mockModel([]);
+  await assert.rejects(runPrompt({ model: unused, prompt: 'x', responseSchemaRetries: 1 }).text, (e) => e instanceof ConfigError && /"responseSchemaRetries" needs "responseSchema"/.test(e.message));
+  await assert.rejects(runPrompt({ model: unused, prompt: 'x', responseSchema: schema, responseSchemaRetries: -1 }).text, (e) => e instanceof ConfigError && /responseSchemaRetries/.test(e.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defAgent('a', 'd', {}, () => {}, { responseSchemaRetries: 1 }), { model: unused }), (e) => e instanceof ConfigError && /defAgent\("a"\): "responseSchemaRetries" needs "responseSchema"/.test(e.message));
+  // An agent's schema is checked when the agent is defined, not first when the model calls it.
+  await assert.rejects(runPrompt((ctx) => ctx.defAgent('a', 'd', {}, () => {}, { responseSchema: 'json' }), { model: unused }), (e) => e instanceof ConfigError && /agent "a" responseSchema: expected a zod schema or a JSON Schema object, got string/.test(e.message));
+  assert.equal(unused.calls.length, 0);
+});
+
 test('responseSchema: answers that keep failing the schema are a ValidationError naming the problem; no schema, no object', async () => {
   const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
   const wrong = mockModel(Array.from({ length: 3 }, (_, i) => [{ type: 'text', text: `{"n": "three ${i}"}` }, { type: 'end-step' }]).flat());

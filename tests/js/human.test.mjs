@@ -303,7 +303,7 @@ test('validators: an invalid tool output is fed back and retried; past maxRetrie
   const { result: failed } = await runPrompt((ctx) => define(ctx, [{ nope: 1 }]), { model: failing });
   await assert.rejects(failed.text, (err) => {
     assert.ok(err instanceof ValidationError);
-    assert.equal(err.message, 'The output of tool "summarize" failed validation "summary": (root): must have required property \'summary\' (after 1 retries)');
+    assert.equal(err.message, 'The output of tool "summarize" failed validation "summary": (root): must have required property \'summary\' (after 1 retry)');
     assert.equal(err.errors[0].instancePath, '');
     return true;
   });

@@ -179,7 +179,7 @@ describe('directive runs get every policy', () => {
         yield* L.user`Count`;
         yield* L.reply;
       }, { models: { default: counter }, define: (ctx) => ctx.defValidator('positive', { type: 'number', minimum: 0 }) }),
-      (err) => err instanceof ValidationError && /failed validation "positive".*\(after 1 retries\)/.test(err.message),
+      (err) => err instanceof ValidationError && /failed validation "positive".*\(after 1 retry\)/.test(err.message),
     );
     assert.equal(counts, 2);
   });
@@ -329,7 +329,7 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
     [(ctx) => ctx.defGuard('g', () => true, { onfail: 'skip' }), `defGuard("g"): unknown option 'onfail' (did you mean 'onFail'? known: onFail, message, tools, redirectTo, approval)`],
     [(ctx) => ctx.defInteraction('i', 'question', { timout: 5 }), `defInteraction("i"): unknown option 'timout' (did you mean 'timeout'? known: message, prompt, choices, options, multiple, validation, timeout, allowSkip, default, maxAttempts)`],
     [(ctx) => ctx.defTool('t', 'd', {}, () => 1, { retries: 'x' }), `defTool("t"): unknown option 'retries' (did you mean 'retry'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, beforeCall, onSuccess, onError, idempotent)`],
-    [(ctx) => ctx.defAgent('a', 'd', {}, () => {}, { sytem: 'x' }), `defAgent("a"): unknown option 'sytem' (did you mean 'system'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, model, system, responseSchema)`],
+    [(ctx) => ctx.defAgent('a', 'd', {}, () => {}, { sytem: 'x' }), `defAgent("a"): unknown option 'sytem' (did you mean 'system'? known: retry, fallback, circuitBreaker, timeout, approval, guards, validator, retryOnFailure, maxRetries, cache, model, system, responseSchema, responseSchemaRetries)`],
   ];
   for (const [i, [fn, message]] of cases.entries()) test(`def* #${i + 1}: ${message.slice(0, 40)}…`, async () => assert.equal(await refused(fn), message));
 

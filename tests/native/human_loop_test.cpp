@@ -416,7 +416,7 @@ TEST_CASE("validators: an invalid output goes back to the model, retried up to m
              {"validators", json::array({validator})}}));
     REQUIRE(reply["error"]["kind"] == "validation");
     REQUIRE(reply["error"]["message"] ==
-            "The output of tool \"count\" failed validation \"wordCount\": (root): must have required property 'words' (after 1 retries)");
+            "The output of tool \"count\" failed validation \"wordCount\": (root): must have required property 'words' (after 1 retry)");
     REQUIRE(host.count("validate:words") == 0);
     REQUIRE(host.count("tool:count") == 2);
   }
