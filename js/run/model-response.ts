@@ -7,10 +7,12 @@
  * Absent fields stay allowed, as before (no `finishReason` reads as `other`, no `usage` as zero, no
  * `toolCallId` as empty); a field of the wrong type is refused.
  */
-import { describe } from '../config/check.js';
+import { describe, nearest } from '../config/check.js';
 import { ProviderError } from '../errors.js';
 import { isObject } from '../providers/http.js';
-import type { EmbedResult, ModelResponse } from '../providers/types.js';
+import type { EmbedResult, FinishReason, ModelResponse } from '../providers/types.js';
+
+const FINISH_REASONS: readonly string[] = ['stop', 'tool-calls', 'length', 'content-filter', 'error', 'other'] satisfies readonly FinishReason[];
 
 const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cachedInputTokens', 'cacheWriteInputTokens', 'reasoningTokens'] as const;
 
@@ -55,8 +57,10 @@ function responseProblem(response: unknown): string | undefined {
     const problem = partProblem(content[i]);
     if (problem !== undefined) return `content[${i}]${problem}`;
   }
-  if (finishReason !== undefined && typeof finishReason !== 'string') {
-    return `finishReason must be a string ('stop', 'tool-calls', 'length', 'content-filter', 'error' or 'other'), got ${describe(finishReason)}`;
+  if (finishReason !== undefined && !FINISH_REASONS.includes(finishReason as string)) {
+    // A provider's own reason (OpenAI's 'tool_calls', Anthropic's 'end_turn') belongs in rawFinishReason.
+    const guess = typeof finishReason === 'string' ? nearest(finishReason, FINISH_REASONS) : undefined;
+    return `finishReason must be one of ${FINISH_REASONS.map((r) => `'${r}'`).join(', ')}, got ${describe(finishReason)}${guess ? ` (did you mean '${guess}'?)` : ''}; a provider's own reason goes in rawFinishReason`;
   }
   if (usage === undefined || usage === null) return undefined;
   if (!isObject(usage)) return `usage must be an object {inputTokens, outputTokens, totalTokens}, got ${describe(usage)}`;

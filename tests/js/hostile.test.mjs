@@ -338,7 +338,9 @@ test('a LanguageModel of the user that answers garbage fails the call with a Pro
     [{ content: [text('a'), { type: 'text', text: 5 }] }, /content\[1\]\.text must be a string, got the number 5/],
     [{ content: [{ type: 'tool-call', toolCallId: 'c1', args: {} }] }, /content\[0\]\.toolName must be a non-empty string, got undefined/],
     [{ content: [{ type: 'tool-call', toolName: 'inc', args: {}, argsText: { n: 1 } }] }, /content\[0\]\.argsText must be the arguments' JSON text, got an object/],
-    [{ content: [text('a')], finishReason: 42 }, /finishReason must be a string .*got the number 42/],
+    [{ content: [text('a')], finishReason: 42 }, /finishReason must be one of 'stop', 'tool-calls', .*got the number 42; a provider's own reason goes in rawFinishReason/],
+    // A provider's own reason in the wrong field: refused with the closest known one.
+    [{ content: [text('a')], finishReason: 'tool_calls' }, /finishReason must be one of .*got the string "tool_calls" \(did you mean 'tool-calls'\?\)/],
     [{ content: [text('a')], usage: { inputTokens: 'many' } }, /usage\.inputTokens must be a number of tokens >= 0, got the string "many"/],
     // A negative count would give budgets tokens back.
     [{ content: [text('a')], usage: { inputTokens: 10, outputTokens: -500 } }, /usage\.outputTokens must be a number of tokens >= 0, got the number -500/],
