@@ -1,5 +1,6 @@
 #include "policy/human_desk.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace lmthing::policy {
@@ -10,8 +11,18 @@ std::string HumanDesk::open(RunId run, const std::string& kind, std::function<vo
   return id;
 }
 
+void HumanDesk::close(const std::string& id) {
+  if (requests_.erase(id) == 0) return;
+  constexpr std::size_t kRemembered = 256;
+  if (recently_closed_.size() == kRemembered) recently_closed_.pop_front();
+  recently_closed_.push_back(id);
+}
+
 void HumanDesk::respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer) {
   auto it = requests_.find(id);
+  if (it == requests_.end() && id.rfind(kind + "-", 0) == 0 &&
+      std::find(recently_closed_.begin(), recently_closed_.end(), id) != recently_closed_.end())
+    throw protocol::config_error(kind + ".respond: request \"" + id + "\" is no longer open: it was answered, timed out, or its run ended");
   if (it == requests_.end() || it->second.kind != kind) {
     std::string open;
     for (const auto& [key, request] : requests_)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,7 +28,7 @@ class HumanDesk {
   // Opens a request and returns its id ("approval-3"); the entry lives until close(id).
   std::string open(RunId run, const std::string& kind, std::function<void(const json&)> check);
   Request& at(const std::string& id) { return requests_.at(id); }
-  void close(const std::string& id) { requests_.erase(id); }
+  void close(const std::string& id);
 
   // Answers request `id` of `kind` with `answer`: its op completes with it and the host is told to
   // drop its own handler. Throws protocol::ProtocolError for an unknown id (listing the open ones),
@@ -38,6 +39,9 @@ class HumanDesk {
 
  private:
   std::map<std::string, Request> requests_;
+  // The ids closed last, so that a second answer to one is told it came too late, not that the id
+  // never existed. Bounded: an engine may serve requests for as long as it runs.
+  std::deque<std::string> recently_closed_;
   std::uint64_t next_id_ = 1;
 };
 

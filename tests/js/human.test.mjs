@@ -92,6 +92,8 @@ test('approval: the tool waits for the decision; it runs only after approve, exa
   assert.deepEqual(ran, ['old.txt']);
   assert.equal(request.signal.aborted, true, 'the handler is told the request was answered elsewhere');
   assert.deepEqual(prompt.approvals.pending(), []);
+  // A second answer to it comes too late, and says so.
+  await assert.rejects(prompt.approvals.respond(request.id, 'deny'), (err) => err instanceof ConfigError && err.message === `approval.respond: request "${request.id}" is no longer open: it was answered, timed out, or its run ended`);
   const parts = await collect(result.fullStream);
   const decision = parts.find((p) => p.type === 'approval-decision');
   assert.equal(decision.action, 'approve');
