@@ -24,6 +24,7 @@ import {
   type MockItem,
   type Progress,
 } from './node.js';
+import { nearest, unknownKey } from './config/check.js';
 import { progressLine } from './observe/progress.js';
 
 const DEFAULT_MODEL = 'openai:gpt-4o-mini';
@@ -73,7 +74,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  if (command !== 'run') throw new UsageError(`unknown command '${command}' (try 'lmthing --help')`);
+  if (command !== 'run') {
+    const guess = command.startsWith('-') ? nearest(command.replace(/^-+/, ''), Object.keys(RUN_OPTIONS)) : nearest(command, ['run']);
+    const hint = guess ? (command.startsWith('-') ? `did you mean 'lmthing run <file> --${guess}'? ` : `did you mean '${guess}'? `) : '';
+    throw new UsageError(`unknown command '${command}' (${hint}try 'lmthing --help')`);
+  }
 
   const { file, model: modelFlag, help, progress: progressFlag } = parseRunArgs(rest);
   if (help) {
@@ -134,15 +139,16 @@ function write(text: string): void {
   openLine = !text.endsWith('\n');
 }
 
+/** The options of `lmthing run`. */
+const RUN_OPTIONS = { model: { type: 'string', short: 'm' }, help: { type: 'boolean', short: 'h' }, progress: { type: 'boolean' } } as const;
+
 function parseRunArgs(args: string[]): { file: string; model?: string; help: boolean; progress: boolean } {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { model: { type: 'string', short: 'm' }, help: { type: 'boolean', short: 'h' }, progress: { type: 'boolean' } },
-    });
+    parsed = parseArgs({ args, allowPositionals: true, options: RUN_OPTIONS });
   } catch (err) {
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? args.find(isUnknownOption)?.split('=')[0] : undefined;
+    if (unknown) throw new UsageError(`${unknownKey('option', unknown, Object.keys(RUN_OPTIONS).map((name) => `--${name}`))} (try 'lmthing --help')`);
     throw new UsageError(`${(err as Error).message} (try 'lmthing --help')`);
   }
   const { positionals, values } = parsed;
@@ -151,6 +157,13 @@ function parseRunArgs(args: string[]): { file: string; model?: string; help: boo
   if (positionals.length > 1) throw new UsageError(`'run' takes one prompt file, got: ${positionals.join(' ')}`);
   if (values.model !== undefined && values.model.trim() === '') throw new UsageError('--model needs a model spec');
   return { file: positionals[0], model: values.model, help: false, progress: values.progress ?? false };
+}
+
+/** An argument that looks like an option `lmthing run` does not have (`--modle`, `--modle=x`, `-x`). */
+function isUnknownOption(arg: string): boolean {
+  if (!arg.startsWith('-') || arg === '-' || arg === '--') return false;
+  const name = arg.replace(/^-+/, '').split('=')[0];
+  return !Object.entries(RUN_OPTIONS).some(([long, option]) => name === long || ('short' in option && name === option.short));
 }
 
 /**
@@ -168,6 +181,7 @@ function locatePromptFile(file: string): string {
 
 async function loadPromptFile(file: string): Promise<PromptModule> {
   const path = locatePromptFile(file);
+  if (!/\.(mjs|js|cjs)$/.test(path)) throw new UsageError(`${file} is not a prompt file: it must be a JavaScript module (.mjs or .js) that exports a prompt function`);
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   if (typeof mod.default !== 'function') {
     throw new UsageError(`${file} must export a prompt function as its default export: export default async (ctx) => { ... }`);

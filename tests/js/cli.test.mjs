@@ -94,12 +94,18 @@ test('an unknown command exits 2', () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^lmthing: unknown command 'walk'/);
   assert.equal(r.stdout, '');
+  // A near miss is named, and so is an option given without the command.
+  assert.match(lmthing(['rnu', 'x.lmt.mjs']).stderr, /^lmthing: unknown command 'rnu' \(did you mean 'run'\?/);
+  const optionFirst = lmthing(['--model', 'mock']);
+  assert.equal(optionFirst.code, 2);
+  assert.match(optionFirst.stderr, /^lmthing: unknown command '--model' \(did you mean 'lmthing run <file> --model'\?/);
 });
 
 test('an unknown option or a missing file argument exits 2', () => {
   const opt = lmthing(['run', 'examples/weather.lmt.mjs', '--modle', 'mock']);
   assert.equal(opt.code, 2);
-  assert.match(opt.stderr, /^lmthing: .*--modle/);
+  assert.match(opt.stderr, /^lmthing: unknown option '--modle' \(did you mean '--model'\? known: --model, --help, --progress\)/);
+  assert.match(lmthing(['run', 'examples/weather.lmt.mjs', '--progres=1']).stderr, /^lmthing: unknown option '--progres' \(did you mean '--progress'\?/);
   const none = lmthing(['run']);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^lmthing: 'run' needs a prompt file/);
@@ -110,6 +116,12 @@ test('a missing file exits 2 naming the path', () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^lmthing: file not found: examples\/nope\.lmt\.mjs/);
   assert.equal(r.stdout, '');
+});
+
+test('a file that is not a JavaScript module exits 2 saying what a prompt file is', () => {
+  const r = lmthing(['run', 'README.md']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^lmthing: README\.md is not a prompt file: it must be a JavaScript module \(\.mjs or \.js\)/);
 });
 
 test('a file without a default-exported function exits 2', (t) => {
