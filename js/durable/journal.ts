@@ -5,7 +5,7 @@
  * turn is written with one `set` and a reader sees whole records only.
  */
 import { describe } from '../config/check.js';
-import { JournalError, StorageError } from '../errors.js';
+import { ConfigError, JournalError, StorageError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 
 /** An op as the journal keeps it: enough to recognize it again when the run is replayed. */
@@ -67,10 +67,10 @@ export function recordKey(id: string, seq: number): string {
   return `${PREFIX}${id}:${String(seq).padStart(10, '0')}`;
 }
 
-/** Checks a durable run id: a non-empty string of at most 200 characters. */
+/** Checks a durable run id: a non-empty string of at most 200 characters (a `ConfigError` if not). */
 export function checkRunId(id: unknown, where: string): string {
   if (typeof id !== 'string' || id.length === 0 || id.length > 200)
-    throw new JournalError('JOURNAL_MISSING', `${where}: a durable run id must be a non-empty string of at most 200 characters, got ${describe(id)}`, typeof id === 'string' ? id : '');
+    throw new ConfigError(`${where}: a durable run id must be a non-empty string of at most 200 characters, got ${describe(id)}`);
   return id;
 }
 
@@ -164,7 +164,7 @@ export async function loadJournal(id: string, storage: StorageAdapter): Promise<
 /** Checks a journal given as data (e.g. to `replay`): a JournalError `JOURNAL_CORRUPT` names the first bad record. */
 export function checkJournal(journal: unknown, where: string): Journal {
   if (typeof journal !== 'object' || journal === null || !Array.isArray((journal as Journal).records))
-    throw new JournalError('JOURNAL_CORRUPT', `${where}: expected a journal {id, records} (from loadJournal or prompt.journal), got ${typeof journal}`, '');
+    throw new JournalError('JOURNAL_CORRUPT', `${where}: expected a journal {id, records} (from loadJournal or prompt.journal), got ${describe(journal)}`, '');
   const { id, records } = journal as Journal;
   if (records.length === 0) throw new JournalError('JOURNAL_CORRUPT', `${where}: the journal has no records`, String(id));
   for (const [i, record] of records.entries()) {
@@ -174,12 +174,17 @@ export function checkJournal(journal: unknown, where: string): Journal {
   return { id: String(id), records };
 }
 
-/** A storage adapter check: the object must have the adapter methods the journal uses. */
+/** The adapter methods a journal uses (its records are written with compare-and-set). */
+const JOURNAL_METHODS = ['get', 'set', 'list', 'delete', 'compareAndSet'] as const;
+
+/** A storage adapter check: the object must have the adapter methods the journal uses (a `ConfigError` if not). */
 export function checkStorage(storage: unknown, where: string): StorageAdapter {
-  const s = storage as StorageAdapter | undefined;
-  if (!s || typeof s.get !== 'function' || typeof s.set !== 'function' || typeof s.list !== 'function')
-    throw new JournalError('JOURNAL_MISSING', `${where}: "storage" must be a storage adapter (memoryStorage(), fileStorage(dir), redisStorage(...), indexedDBStorage(...)), got ${typeof storage}`, '');
-  return s;
+  const expected = `"storage" must be a storage adapter (memoryStorage(), fileStorage(dir), redisStorage(...), indexedDBStorage(...))`;
+  // The adapter is described, not printed: it may hold a Redis URL with its password.
+  if (typeof storage !== 'object' || storage === null) throw new ConfigError(`${where}: ${expected}, got ${describe(storage)}`);
+  const missing = JOURNAL_METHODS.filter((method) => typeof (storage as Record<string, unknown>)[method] !== 'function');
+  if (missing.length > 0) throw new ConfigError(`${where}: ${expected}, got an object without ${missing.join(', ')}`);
+  return storage as StorageAdapter;
 }
 
 async function listKeys(id: string, storage: StorageAdapter): Promise<string[]> {

@@ -148,6 +148,9 @@ test('durable: a corrupt, truncated or missing journal is a JournalError and not
 
   error = await replay({ id: 'x', records: [{ seq: 2, clock: 0, lines: [], ops: [] }] }, fn, { model: counting }).then(() => null, (e) => e);
   assert.equal(error?.code, 'JOURNAL_CORRUPT');
+  error = await replay(null, fn, { model: counting }).then(() => null, (e) => e);
+  assert.equal(error?.code, 'JOURNAL_CORRUPT');
+  assert.match(error.message, /expected a journal \{id, records\} .*got null$/);
   assert.equal(calls, 0, 'no model call for a journal that cannot be used');
 });
 
@@ -160,12 +163,16 @@ test('durable: bad durable options are ConfigErrors naming what is expected', as
     [{ durable: { id: '', storage } }, /durable\.id|id/],
     [{ durable: 'yes' }, /'durable' must be an object/],
     [{ durable: { id: 'a', storage, }, engine: await createEngine() }, /engine of its own/],
-    [{ durable: { id: 'a', storage: {} } }, /must be a storage adapter/],
+    [{ durable: { id: 'a', storage: {} } }, /must be a storage adapter .*got an object without get, set, list, delete, compareAndSet/],
+    // An adapter the journal cannot write with is refused before the run, not at its first record.
+    [{ durable: { id: 'a', storage: { ...storage, get: storage.get, set: storage.set, list: storage.list, delete: storage.delete, compareAndSet: undefined } } }, /got an object without compareAndSet$/],
+    [{ durable: { id: 'a', storage: null } }, /must be a storage adapter .*got null$/],
+    [{ durable: { id: 'x'.repeat(201), storage } }, /a durable run id must be a non-empty string of at most 200 characters/],
     [{ durable: { storage } }, /durable\.id is required/],
   ];
   for (const [extra, message] of cases) {
     const error = await runPrompt(fn, { model, ...extra }).then(() => null, (e) => e);
-    assert.ok(error instanceof Error, `${JSON.stringify(Object.keys(extra.durable ?? {}))} must fail`);
+    assert.ok(error instanceof ConfigError, `${JSON.stringify(Object.keys(extra.durable ?? {}))} must fail with a ConfigError, got ${error}`);
     assert.match(error.message, message);
   }
   const error = await resume('a', fn, { model, durable: { id: 'b', storage } }).then(() => null, (e) => e);
@@ -175,7 +182,7 @@ test('durable: bad durable options are ConfigErrors naming what is expected', as
   const withPassword = redisStorage({ url: 'redis://:hunter2@127.0.0.1:1' });
   for (const call of [() => loadJournal(withPassword, 'a'), () => deleteJournal(withPassword, 'a')]) {
     const swapped = await Promise.resolve().then(call).then(() => null, (e) => e);
-    assert.ok(swapped instanceof JournalError, String(swapped));
+    assert.ok(swapped instanceof ConfigError, String(swapped));
     assert.match(swapped.message, /a durable run id must be a non-empty string of at most 200 characters, got an object$/);
     assert.ok(!swapped.message.includes('hunter2'));
   }
