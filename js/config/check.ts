@@ -150,9 +150,11 @@ export function oneOf(...choices: readonly (string | number | boolean)[]): Check
  * Checks the positional choice of a `def*` kind — its strategy, type or kind, as in
  * `defCache(name, 'lru', …)` — against `choices`; `what` names it in the error.
  */
-export function checkChoice(where: string, what: string, value: unknown, ...choices: readonly string[]): void {
+export function checkChoice<C extends string>(where: string, what: string, value: unknown, ...choices: readonly C[]): asserts value is C {
   const expected = oneOf(...choices)(value);
-  if (expected !== undefined) fail(where, `the ${what} must be ${expected}, got ${describe(value)}`);
+  if (expected === undefined) return;
+  const guess = typeof value === 'string' ? nearest(value, choices) : undefined;
+  fail(where, `the ${what} must be ${expected}, got ${describe(value)}${guess ? ` (did you mean '${guess}'?)` : ''}`);
 }
 
 /** Any of the checks. */

@@ -67,12 +67,7 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
   noun: 'context',
   method: 'defContext',
   check(where, strategy, config) {
-    if (!strategies.includes(strategy as ContextStrategy)) {
-      const guess = typeof strategy === 'string' ? c.nearest(strategy, strategies) : undefined;
-      throw new ConfigError(
-        `${where}: strategy ${c.describe(strategy)} is not one of ${strategies.map((s) => `'${s}'`).join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`,
-      );
-    }
+    c.checkChoice(where, 'strategy', strategy, ...strategies);
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {maxTokens}, got ${c.describe(config)}`);
     const o = c.checkOptions<ContextConfig>(where, config as unknown as ContextConfig, {
       maxTokens: c.integer(1, 1e9),
@@ -96,7 +91,7 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
     if ((o.reserveTokens ?? 0) >= o.maxTokens) c.fail(where, `'reserveTokens' (${o.reserveTokens}) must be less than 'maxTokens' (${o.maxTokens})`);
     if ((strategy === 'relevance-based' || strategy === 'hybrid') && !o.relevanceScorer)
       c.fail(where, `strategy '${strategy}' needs a relevanceScorer: (message, currentTask) => number`);
-    return { strategy: strategy as ContextStrategy, config: { ...o } };
+    return { strategy: strategy, config: { ...o } };
   },
   wire({ strategy, config }, marshal) {
     const { relevanceScorer, ...rest } = config;

@@ -6,6 +6,7 @@
  */
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
+import { jsonProblem } from '../storage/checks.js';
 import { resolveEmbeddingModel } from '../providers/registry.js';
 import type { EmbeddingModel, LanguageModel } from '../providers/types.js';
 import type { DefinitionKind, Marshal } from './kind.js';
@@ -107,8 +108,7 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
   noun: 'memory',
   method: 'defMemory',
   check(where, type, config) {
-    if (type !== 'vector' && type !== 'temporal' && type !== 'graph' && type !== 'hierarchical')
-      throw new ConfigError(`${where}: unknown memory type ${c.describe(type)} (expected 'vector', 'temporal', 'graph' or 'hierarchical')`);
+    c.checkChoice(where, 'type', type, 'vector', 'temporal', 'graph', 'hierarchical');
     if (!c.isPlainObject(config)) throw new ConfigError(`${where}: expected a config object with at least {dimensions}, got ${c.describe(config)}`);
     const o = c.checkOptions<MemoryConfig>(where, config, {
       dimensions: c.integer(1, 65536),
@@ -257,13 +257,23 @@ const hierarchicalSearchShape: c.Shape = {
   level: c.integer(0, 9),
 };
 
+/** A vector (the engine refuses one that holds NaN or Infinity, naming the memory and the item). */
+const isNumbers: c.Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? undefined : 'an array of numbers');
+
+/** Metadata must be JSON: a function or a Date would be dropped or changed on the way to the engine. */
+const jsonMetadata: c.Check = (v) => {
+  if (!c.isPlainObject(v)) return 'a JSON object';
+  const problem = jsonProblem(v, 'metadata');
+  return problem ? `a JSON object (${problem})` : undefined;
+};
+
 function toItem(where: string, input: unknown, i: number): Record<string, unknown> {
   if (typeof input === 'string') return { content: input };
   const o = c.checkOptions<MemoryInput>(`${where}[${i}]`, input as MemoryInput, {
     content: c.string,
-    vector: (v) => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? undefined : 'an array of numbers'),
+    vector: isNumbers,
     id: c.nonEmpty,
-    metadata: c.object,
+    metadata: jsonMetadata,
   }, 'field');
   if (o.content === undefined && o.vector === undefined) c.fail(`${where}[${i}]`, 'needs content (a text to embed) or vector');
   return { ...o };
@@ -302,7 +312,7 @@ export class MemoryHandle {
     const o = c.checkOptions<MemorySearchOptions>(where, options, this.type === 'hierarchical' ? hierarchicalSearchShape : searchShape);
     let q: Record<string, unknown>;
     if (typeof query === 'string') q = { query };
-    else if (Array.isArray(query) && query.every((x) => typeof x === 'number')) q = { vector: query };
+    else if (isNumbers(query) === undefined) q = { vector: query };
     else throw new ConfigError(`${where}: the query must be a text or an array of numbers, got ${c.describe(query)}`);
     const { results } = (await this.runner({ action: 'search', name: this.name, ...q, ...o })) as { results: MemorySearchResult[] };
     return results;
@@ -434,7 +444,6 @@ const walkShape: c.Shape = {
 
 const graphSearchShape: c.Shape = { ...walkShape, limit: c.integer(1, 10000), threshold: c.number(-1e300, 1e300), filter: c.object, exact: c.boolean };
 
-const isNumbers = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? undefined : 'an array of numbers');
 
 /** `ctx.graphMemory(name)`: entities and relations of one `graph` memory. */
 export class GraphMemoryHandle {
@@ -463,12 +472,12 @@ export class GraphMemoryHandle {
     if (!c.isPlainObject(input)) throw new ConfigError(`${where}: expected {entities?, relations?}, {text} or a text, got ${c.describe(input)}`);
     const o = c.checkOptions<GraphStoreInput>(where, input, { entities: c.arrayOf(c.object, 'an array of entities ({name, type?, description?, metadata?, vector?})'), relations: c.arrayOf(c.object, 'an array of relations ({from, relation, to, metadata?})') }, 'field');
     if (o.entities === undefined && o.relations === undefined) c.fail(where, 'needs entities, relations or both ({entities: [{name, …}], relations: [{from, relation, to}]})');
-    const entities = (o.entities ?? []).map((e, i) => c.checkOptions<GraphEntityInput>(`${where}: entities[${i}]`, e, { name: c.nonEmpty, type: c.nonEmpty, description: c.string, metadata: c.object, vector: isNumbers }, 'field'));
+    const entities = (o.entities ?? []).map((e, i) => c.checkOptions<GraphEntityInput>(`${where}: entities[${i}]`, e, { name: c.nonEmpty, type: c.nonEmpty, description: c.string, metadata: jsonMetadata, vector: isNumbers }, 'field'));
     entities.forEach((e, i) => {
       if (e.name === undefined) c.fail(`${where}: entities[${i}]`, "'name' is required (a non-empty string)");
     });
     const relations = (o.relations ?? []).map((r, i) => {
-      const checked = c.checkOptions<GraphRelation>(`${where}: relations[${i}]`, r, { from: c.nonEmpty, relation: c.nonEmpty, to: c.nonEmpty, metadata: c.object }, 'field');
+      const checked = c.checkOptions<GraphRelation>(`${where}: relations[${i}]`, r, { from: c.nonEmpty, relation: c.nonEmpty, to: c.nonEmpty, metadata: jsonMetadata }, 'field');
       for (const key of ['from', 'relation', 'to'] as const) if (checked[key] === undefined) c.fail(`${where}: relations[${i}]`, `'${key}' is required (a non-empty string)`);
       return checked;
     });
@@ -490,7 +499,7 @@ export class GraphMemoryHandle {
     const o = c.checkOptions<GraphSearchOptions>(where, options, graphSearchShape);
     let q: Record<string, unknown>;
     if (typeof query === 'string') q = { query };
-    else if (Array.isArray(query) && query.every((x) => typeof x === 'number')) q = { vector: query };
+    else if (isNumbers(query) === undefined) q = { vector: query };
     else throw new ConfigError(`${where}: the query must be a text or an array of numbers, got ${c.describe(query)}`);
     return neighborhood(await this.runner({ action: 'search', name: this.name, ...q, ...o }));
   }

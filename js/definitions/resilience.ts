@@ -175,7 +175,7 @@ export const fallbackKind: DefinitionKind<unknown, StoredFallback> = {
       const cfg = (config ?? {}) as DefaultValueConfig;
       if (!('value' in cfg) && !('defaultValue' in cfg)) c.fail(where, "a default fallback needs 'value' (or 'defaultValue'): the result to use instead");
     }
-    return { strategy: strategy as FallbackStrategy, config: { ...(config as object) } };
+    return { strategy: strategy, config: { ...(config as object) } };
   },
   wire({ strategy, config }, marshal) {
     const out: Record<string, unknown> = { strategy };
@@ -226,13 +226,13 @@ export const constraintKind: DefinitionKind<unknown, StoredConstraint> = {
   method: 'defConstraint',
   check(where, type, config) {
     c.checkChoice(where, 'type', type, 'tokens', 'duration', 'rate', 'cost');
-    const shape = constraintShapes[type as ConstraintType];
+    const shape = constraintShapes[type];
     if (config === undefined) c.fail(where, `a ${String(type)} constraint needs a config (${Object.keys(shape).join(', ')})`);
     c.checkOptions(where, config, shape);
     const cfg = config as Record<string, unknown>;
     const required = type === 'rate' ? ['requests', 'period'] : type === 'cost' ? ['max', 'prices'] : ['max'];
     for (const key of required) if (cfg[key] === undefined) c.fail(where, `'${key}' is required`);
-    return { type: type as ConstraintType, config: { ...cfg } };
+    return { type: type, config: { ...cfg } };
   },
   wire: ({ type, config }) => ({ ...config, type }),
 };

@@ -218,6 +218,20 @@ test('defMemory configs are checked strictly', async () => {
   await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'vector', {}), { model: mockModel([]) }), (err) => err instanceof ConfigError && /dimensions/.test(err.message));
   await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'hierarchical', { dimensions: 4 }), { model: mockModel([]) }), (err) => err instanceof ConfigError && /needs an 'embeddingModel'/.test(err.message));
   await assert.rejects(runPrompt((ctx) => ctx.memory('nothing'), { model: mockModel([]) }), (err) => err instanceof ConfigError && /unknown memory/.test(err.message));
+  await assert.rejects(runPrompt((ctx) => ctx.defMemory('m', 'vectr', { dimensions: 4 }), { model: mockModel([]) }), (err) => err instanceof ConfigError && /the type must be one of "vector", .*got the string "vectr" \(did you mean 'vector'\?\)$/.test(err.message));
+  // Metadata is JSON: a function would be dropped and a cycle could not be sent; both are named.
+  const metadataErrors = [];
+  const meta = name('meta');
+  await runPrompt(async (ctx) => {
+    ctx.defMemory(meta, 'vector', { dimensions: 2 });
+    const cyclic = {};
+    cyclic.self = cyclic;
+    for (const metadata of [{ f: () => 1 }, cyclic]) await ctx.memory(meta).store({ vector: [1, 0], metadata }).catch((err) => metadataErrors.push(err));
+    ctx.$`x`;
+  }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+  assert.deepEqual(metadataErrors.map((err) => err instanceof ConfigError), [true, true]);
+  assert.match(metadataErrors[0].message, /store\[0\]: 'metadata' must be a JSON object \(metadata\.f is a function\)/);
+  assert.match(metadataErrors[1].message, /'metadata' must be a JSON object \(metadata\.self refers back to one of its parents \(a cycle\)\)/);
   await assert.rejects(
     runPrompt((ctx) => ctx.defMemory('m', 'vector', { dimensions: 4, storage: 'redis' }), { model: mockModel([]) }),
     (err) => err instanceof ConfigError && /persist: true/.test(err.message),
