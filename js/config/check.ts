@@ -104,7 +104,7 @@ export function checkOptions<T>(where: string, value: T, shape: Shape, noun = 'o
     if (!check) throw new ConfigError(`${where}: ${unknownKey(noun, key, known)}`);
     if (v === undefined) continue;
     const expected = check(v);
-    if (expected !== undefined) throw new ConfigError(`${where}: '${key}' must be ${expected}, got ${describe(v)}`);
+    if (expected !== undefined) throw new ConfigError(`${where}: '${key}' must be ${expected}, got ${describe(v)}${choiceHint(check, v)}`);
   }
   return value;
 }
@@ -143,7 +143,16 @@ export function ms({ zero = false } = {}): Check {
 
 /** One of `choices`. */
 export function oneOf(...choices: readonly (string | number | boolean)[]): Check {
-  return (v) => (choices.includes(v as string) ? undefined : `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
+  const check: Check = (v) => (choices.includes(v as string) ? undefined : `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
+  return Object.assign(check, { choices });
+}
+
+/** ` (did you mean 'x'?)` when `value` is a near miss of one of `check`'s choices ({@link oneOf}), else ''. */
+function choiceHint(check: Check, value: unknown): string {
+  const choices = (check as { choices?: readonly unknown[] }).choices;
+  if (!choices || typeof value !== 'string') return '';
+  const guess = nearest(value, choices.filter((choice): choice is string => typeof choice === 'string'));
+  return guess ? ` (did you mean '${guess}'?)` : '';
 }
 
 /**
@@ -151,10 +160,9 @@ export function oneOf(...choices: readonly (string | number | boolean)[]): Check
  * `defCache(name, 'lru', …)` — against `choices`; `what` names it in the error.
  */
 export function checkChoice<C extends string>(where: string, what: string, value: unknown, ...choices: readonly C[]): asserts value is C {
-  const expected = oneOf(...choices)(value);
-  if (expected === undefined) return;
-  const guess = typeof value === 'string' ? nearest(value, choices) : undefined;
-  fail(where, `the ${what} must be ${expected}, got ${describe(value)}${guess ? ` (did you mean '${guess}'?)` : ''}`);
+  const check = oneOf(...choices);
+  const expected = check(value);
+  if (expected !== undefined) fail(where, `the ${what} must be ${expected}, got ${describe(value)}${choiceHint(check, value)}`);
 }
 
 /** Any of the checks. */

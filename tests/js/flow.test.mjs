@@ -296,7 +296,7 @@ test('bad definitions are ConfigErrors naming the definition and the field; exec
     assert.throws(() => ctx.defPipeline('p', [{ stage: 'a', fn: () => 1, timout: 5 }]), /timout.*did you mean 'timeout'/);
     assert.throws(() => ctx.defPipeline('p', [{ stage: 'a' }]), /'fn' is required/);
     assert.throws(() => ctx.defParallel('g', { a: 'not a function' }), /task "a" must be a function/);
-    assert.throws(() => ctx.defParallel('g', { a: () => 1 }, { aggregation: 'majorty' }), /'aggregation' must be one of "all", "first", "majority", "consensus"/);
+    assert.throws(() => ctx.defParallel('g', { a: () => 1 }, { aggregation: 'majorty' }), /'aggregation' must be one of "all", "first", "majority", "consensus", got the string "majorty" \(did you mean 'majority'\?\)$/);
     assert.throws(() => ctx.defParallel('g', { a: () => 1 }, { minSuccess: 2 }), /'minSuccess' is 2 but there are only 1 tasks/);
     assert.throws(() => ctx.defParallel('g', { a: () => 1 }, { timeot: 5 }), /did you mean 'timeout'/);
     assert.throws(() => ctx.defBatcher('b', { maxSize: 0, processor: () => [] }), /'maxSize' must be an integer from 1/);
