@@ -2080,8 +2080,17 @@ interface Progress {
 // ---- ProgressListener — observe/progress.d.ts
 type ProgressListener = (progress: Progress) => void;
 
+// ---- PromptCallbacks — prompt/finish-callbacks.d.ts
+interface PromptCallbacks<OBJECT = never> {
+    onStepFinish?(this: void, step: StepResult): void | PromiseLike<void>;
+    onFinish?(this: void, finish: PromptFinish<OBJECT>): void | PromiseLike<void>;
+    onError?(this: void, event: {
+        error: unknown;
+    }): void | PromiseLike<void>;
+}
+
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions {
+interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
     model: string | LanguageModel;
     responseSchema?: SCHEMA;
     responseSchemaRetries?: number;
@@ -2112,6 +2121,18 @@ class PromptContext extends DefinitionContext {
     defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext, api: PluginApi) => void | Promise<void>)): Promise<void>;
     get plugins(): Readonly<Record<string, Readonly<Record<string, PluginMethod>>>>;
     private checkUnique;
+}
+
+// ---- PromptFinish — prompt/finish-callbacks.d.ts
+interface PromptFinish<OBJECT = never> {
+    text: string;
+    steps: StepResult[];
+    usage: Usage;
+    finishReason: FinishReason;
+    response: {
+        messages: Message[];
+    };
+    object?: OBJECT;
 }
 
 // ---- PromptOptions — prompt/run-prompt.d.ts
@@ -2703,6 +2724,7 @@ interface StepFinishEvent extends InStep {
         type: 'tool-result';
         toolCallId: string;
         toolName: string;
+        args: unknown;
         result: unknown;
         isError?: boolean;
     }>;
@@ -2713,6 +2735,7 @@ interface StepFinishEvent extends InStep {
 // ---- StepResult — prompt/result.d.ts
 interface StepResult {
     stepNumber: number;
+    model: string;
     text: string;
     toolCalls: ToolCall[];
     toolResults: ToolResult[];
@@ -3089,6 +3112,7 @@ interface ToolPolicyOptions {
 
 // ---- ToolResult — prompt/result.d.ts
 interface ToolResult extends ToolCall {
+    type: 'tool-result';
     result: unknown;
     isError?: boolean;
 }

@@ -49,6 +49,7 @@ export type {
 } from './prompt/context.js';
 export { RunResult } from './prompt/result.js';
 export type { ResponseInfo, StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
+export type { PromptCallbacks, PromptFinish } from './prompt/finish-callbacks.js';
 export type { ServerResponseLike, TextStreamResponseInit } from './prompt/text-response.js';
 export type { Reference } from './prompt/names.js';
 export { mockModel, isLanguageModel } from './mock-model.js';

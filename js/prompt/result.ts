@@ -18,6 +18,7 @@ export interface ToolCall {
 
 /** A tool call with its outcome (`result`, or `{error}` when it failed). */
 export interface ToolResult extends ToolCall {
+  type: 'tool-result';
   result: unknown;
   isError?: boolean;
 }
@@ -25,6 +26,8 @@ export interface ToolResult extends ToolCall {
 /** One finished step. */
 export interface StepResult {
   stepNumber: number;
+  /** The model id the provider reported for this step. */
+  model: string;
   text: string;
   toolCalls: ToolCall[];
   toolResults: ToolResult[];

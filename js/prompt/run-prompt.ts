@@ -40,6 +40,7 @@ import { interceptedModel, interceptToolCall } from './plugins.js';
 import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
+import { callFinishCallback, stepFinishListener, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 
@@ -76,7 +77,7 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions {
+export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   /**
@@ -201,6 +202,9 @@ const configShape: c.Shape = {
   ),
   prompt: c.string,
   durable: c.object,
+  onStepFinish: c.func,
+  onFinish: c.func,
+  onError: c.func,
 };
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
@@ -359,9 +363,10 @@ export async function startRunPrompt(
   // Exporters, defEvent handlers and loggers saw a durable run's replayed events the first time.
   events.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(config.meterProvider ? otelMetrics(config.meterProvider) : undefined));
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
+  events.listen(stepFinishListener(config.onStepFinish), 'onStepFinish');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onFinish: config.onFinish, onError: config.onError, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -392,6 +397,8 @@ interface RunPlace {
   /** A durable root: its journal is stored (and its lease released) before its result settles. */
   durable?: DurableRun;
   onEvent?: RunPolicyConfig['onEvent'];
+  onFinish?: PromptCallbacks<unknown>['onFinish'];
+  onError?: PromptCallbacks['onError'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
   /** A sub-agent's name in its parent's path. */
   name?: string;
@@ -572,10 +579,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       },
     });
     // A root's result settles once its tree's event handlers and the user's callbacks are done.
-    const handled = async (ok: boolean) => {
+    const handled = async (outcome: { ok: true; finish: PromptFinish<unknown> } | { ok: false; error: unknown }) => {
       if (place.parent) return;
       // What the caller sees is in the journal: a process that exits on the result loses nothing.
-      await place.durable?.close(ok ? 'finished' : 'failed');
+      await place.durable?.close(outcome.ok ? 'finished' : 'failed');
+      if (outcome.ok) await callFinishCallback(place.events, 'onFinish', place.onFinish, outcome.finish);
+      else await callFinishCallback(place.events, 'onError', place.onError, { error: outcome.error });
       await settleObservers(place.dispatch, place.events);
       // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).
       place.tracing?.close().catch(() => {});
@@ -589,14 +598,16 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         finalMetricsJson = v.metricsJson;
         over = true;
         cleanup();
-        await handled(true);
-        result.succeed(v.steps, v.usage, v.finishReason, runText(v), models.conversation.slice(), 'object' in v ? { value: v.object } : undefined);
+        const finish: PromptFinish<unknown> = { text: runText(v), steps: v.steps, usage: v.usage, finishReason: v.finishReason, response: { messages: models.conversation.slice() } };
+        if ('object' in v) finish.object = v.object;
+        await handled({ ok: true, finish });
+        result.succeed(finish.steps, finish.usage, finish.finishReason, finish.text, finish.response.messages, 'object' in v ? { value: v.object } : undefined);
         return v;
       },
       async (err: unknown) => {
         over = true;
         cleanup();
-        await handled(false);
+        await handled({ ok: false, error: err });
         result.fail(err);
         throw err;
       },

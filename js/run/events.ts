@@ -39,7 +39,8 @@ export interface StepFinishEvent extends InStep {
   model: string;
   text: string;
   toolCalls: Array<{ toolCallId: string; toolName: string; args: unknown }>;
-  toolResults: Array<{ type: 'tool-result'; toolCallId: string; toolName: string; result: unknown; isError?: boolean }>;
+  /** Each call's outcome, with the call's `args`; a failed call has `isError` and `result: {error}`. */
+  toolResults: Array<{ type: 'tool-result'; toolCallId: string; toolName: string; args: unknown; result: unknown; isError?: boolean }>;
   finishReason: FinishReason;
   usage: Usage;
 }

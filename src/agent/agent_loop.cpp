@@ -210,11 +210,23 @@ class AgentLoop {
                         const json& response) {
     json tool_calls = json::array();
     for (const auto& call : calls) tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
+    // A step's tool results carry their call's arguments, as the AI SDK's do (the conversation's
+    // tool-result parts do not: the model already has them in the call).
+    json tool_results = json::array();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      json entry = results[i];
+      if (i < calls.size()) {
+        entry = json{{"type", "tool-result"}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+        for (const char* key : {"result", "isError"})
+          if (results[i].contains(key)) entry[key] = results[i][key];
+      }
+      tool_results.push_back(std::move(entry));
+    }
     return json{{"stepNumber", step},
                 {"model", response.value("modelId", plan.model)},
                 {"text", std::move(text)},
                 {"toolCalls", std::move(tool_calls)},
-                {"toolResults", results},
+                {"toolResults", std::move(tool_results)},
                 {"finishReason", response.value("finishReason", "other")},
                 {"usage", add_usage(json::object(), response.value("usage", json::object()))}};
   }

@@ -128,3 +128,69 @@ test('responseSchema: answers that keep failing the schema are a ValidationError
   await assert.rejects(runPrompt({ model, prompt: 'x', responseSchema: 42 }).text, (e) => e instanceof ConfigError && /runPrompt config\.responseSchema: expected a zod schema or a JSON Schema object, got number 42/.test(e.message));
   assert.equal(model.calls.length, 0);
 });
+
+test('onStepFinish, onFinish and onError: called as the AI SDK calls them, awaited before the result settles', async () => {
+  const later = () => new Promise((resolve) => setTimeout(resolve, 5));
+  const seen = [];
+  const model = mockModel([{ type: 'tool-call', toolName: 'double', args: { n: 2 } }, { type: 'text', text: '{"n": 4}' }]);
+  const run = runPrompt((ctx) => {
+    ctx.defTool('double', 'Doubles', { type: 'object', properties: { n: { type: 'number' } } }, ({ n }) => n * 2);
+    ctx.$`Double 2`;
+  }, {
+    model,
+    responseSchema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] },
+    onStepFinish: async (step) => {
+      await later();
+      seen.push(['step', step]);
+    },
+    onFinish: async (finish) => {
+      await later();
+      seen.push(['finish', finish]);
+    },
+    onError: () => seen.push(['error']),
+  });
+  const { result } = await run;
+  const steps = await result.steps;
+  // Both steps were reported, in order and as result.steps holds them, then the finish.
+  assert.deepEqual(seen.map(([kind]) => kind), ['step', 'step', 'finish']);
+  assert.deepEqual(seen[0][1], steps[0]);
+  assert.deepEqual(steps[0].toolResults, [{ type: 'tool-result', toolCallId: 'call_1', toolName: 'double', args: { n: 2 }, result: 4 }]);
+  const finish = seen[2][1];
+  assert.equal(finish.text, await result.text);
+  assert.deepEqual(finish.steps, steps);
+  assert.deepEqual(finish.usage, await result.usage);
+  assert.equal(finish.finishReason, 'stop');
+  assert.deepEqual(finish.object, { n: 4 });
+  assert.deepEqual(finish.response, await result.response);
+
+  // A failed run calls onError with the error it rejects with, and not onFinish.
+  const calls = [];
+  const failed = runPrompt({
+    model: { provider: 'down', modelId: 'm', generate: async () => Promise.reject(new Error('the model is down')) },
+    prompt: 'x',
+    maxRetries: 0,
+    onFinish: () => calls.push('finish'),
+    onError: async ({ error }) => {
+      await later();
+      calls.push(error);
+    },
+  });
+  const error = await failed.text.then(() => null, (e) => e);
+  assert.match(error?.message ?? '', /the model is down/);
+  assert.deepEqual(calls, [error]);
+
+  // A callback that throws is reported as an error event, never as the run's failure.
+  const { result: ok, prompt } = await runPrompt({
+    model: mockModel([{ type: 'text', text: 'fine' }]),
+    prompt: 'x',
+    onStepFinish: () => {
+      throw new Error('step bug');
+    },
+    onFinish: async () => Promise.reject(new Error('finish bug')),
+  });
+  assert.equal(await ok.text, 'fine');
+  const reported = prompt.events.filter((e) => e.type === 'error' && e.source === 'handler').map((e) => e.error.message);
+  assert.deepEqual(reported, ['event handler onStepFinish failed on step-finish: step bug', 'event handler onFinish failed on run-finish: finish bug']);
+  // Typos of them are refused with the right name.
+  await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', onStepFinished: () => {} }).text, /unknown option 'onStepFinished' \(did you mean 'onStepFinish'\?/);
+});

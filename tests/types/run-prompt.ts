@@ -61,3 +61,26 @@ export async function structured(): Promise<number> {
   void weather.humidity;
   return weather.tempC + counted.n;
 }
+
+// The AI SDK's callbacks: onFinish's object is typed by the schema, onStepFinish gets a StepResult.
+export async function callbacks(): Promise<void> {
+  const { z } = await import('zod');
+  const model = mockModel([{ type: 'text', text: '{"city": "Lisbon"}' }]);
+  await runPrompt({
+    model,
+    prompt: 'Where?',
+    responseSchema: z.object({ city: z.string() }),
+    onStepFinish: (step) => {
+      expectType<Equal<typeof step.toolResults[number]['args'], unknown>>();
+      void step.model.toUpperCase();
+    },
+    onFinish: (finish) => {
+      expectType<Equal<typeof finish.object, { city: string } | undefined>>();
+      void finish.text.length;
+    },
+    onError: async ({ error }) => {
+      expectType<Equal<typeof error, unknown>>();
+      await Promise.resolve();
+    },
+  }).text;
+}
