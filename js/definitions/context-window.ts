@@ -91,7 +91,7 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
     if ((o.reserveTokens ?? 0) >= o.maxTokens) c.fail(where, `'reserveTokens' (${o.reserveTokens}) must be less than 'maxTokens' (${o.maxTokens})`);
     if ((strategy === 'relevance-based' || strategy === 'hybrid') && !o.relevanceScorer)
       c.fail(where, `strategy '${strategy}' needs a relevanceScorer: (message, currentTask) => number`);
-    return { strategy: strategy, config: { ...o } };
+    return { strategy, config: { ...o } };
   },
   wire({ strategy, config }, marshal) {
     const { relevanceScorer, ...rest } = config;

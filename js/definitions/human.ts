@@ -213,7 +213,7 @@ export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
     if (kind === 'choice' && (list === undefined || (Array.isArray(list) && list.length === 0)))
       c.fail(where, 'a choice needs a non-empty choices array (or a function that returns one)');
     if (cfg.validation !== undefined) toJsonSchema(cfg.validation, `${where} validation`);
-    return { kind: kind, config: { ...cfg } };
+    return { kind, config: { ...cfg } };
   },
   wire({ kind, config }, marshal) {
     const out: Record<string, unknown> = { kind };

@@ -444,7 +444,6 @@ const walkShape: c.Shape = {
 
 const graphSearchShape: c.Shape = { ...walkShape, limit: c.integer(1, 10000), threshold: c.number(-1e300, 1e300), filter: c.object, exact: c.boolean };
 
-
 /** `ctx.graphMemory(name)`: entities and relations of one `graph` memory. */
 export class GraphMemoryHandle {
   /** @internal */

@@ -175,7 +175,7 @@ export const fallbackKind: DefinitionKind<unknown, StoredFallback> = {
       const cfg = (config ?? {}) as DefaultValueConfig;
       if (!('value' in cfg) && !('defaultValue' in cfg)) c.fail(where, "a default fallback needs 'value' (or 'defaultValue'): the result to use instead");
     }
-    return { strategy: strategy, config: { ...(config as object) } };
+    return { strategy, config: { ...(config as object) } };
   },
   wire({ strategy, config }, marshal) {
     const out: Record<string, unknown> = { strategy };
@@ -232,7 +232,7 @@ export const constraintKind: DefinitionKind<unknown, StoredConstraint> = {
     const cfg = config as Record<string, unknown>;
     const required = type === 'rate' ? ['requests', 'period'] : type === 'cost' ? ['max', 'prices'] : ['max'];
     for (const key of required) if (cfg[key] === undefined) c.fail(where, `'${key}' is required`);
-    return { type: type, config: { ...cfg } };
+    return { type, config: { ...cfg } };
   },
   wire: ({ type, config }) => ({ ...config, type }),
 };

@@ -86,7 +86,7 @@ export const metricKind: DefinitionKind<unknown, StoredMetric> = {
     if (checked.buckets?.some((b, i) => i > 0 && !(b > checked.buckets![i - 1]))) c.fail(where, "'buckets' must be strictly increasing");
     const labels = checked.labels ?? [];
     if (new Set(labels).size !== labels.length) c.fail(where, 'a label is listed twice');
-    return { type: type, config: checked };
+    return { type, config: checked };
   },
   wire: (stored) => ({ type: stored.type, ...stored.config }),
 };
