@@ -79,6 +79,15 @@ export function unknownKey(noun: string, key: string, known: readonly string[]):
   return `unknown ${noun} '${key}' (${guess ? `did you mean '${guess}'? ` : ''}known: ${known.join(', ') || 'none'})`;
 }
 
+/**
+ * `unknown state "x" (did you mean "y"? defined with ctx.defState: a, b)`: the message for a
+ * reference to a definition that does not exist; `definedWith` says where the known ones come from.
+ */
+export function unknownName(noun: string, name: string, known: readonly string[], definedWith = 'defined'): string {
+  const guess = nearest(name, known);
+  return `unknown ${noun} ${JSON.stringify(name)} (${guess ? `did you mean "${guess}"? ` : ''}${definedWith}: ${known.join(', ') || 'none'})`;
+}
+
 /** True for a promise or anything else with a `then` method (what `await` waits for). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';

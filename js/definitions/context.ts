@@ -386,8 +386,7 @@ export class DefinitionContext {
   private draftOf(name: string): StoredState {
     const stored = definitionsOf(this).get(stateKind, name);
     if (!stored) {
-      const defined = definitionsOf(this).names(stateKind).join(', ') || 'none';
-      throw new ConfigError(`unknown state ${JSON.stringify(name)} (defined with ctx.defState: ${defined})`);
+      throw new ConfigError(c.unknownName('state', name, definitionsOf(this).names(stateKind), 'defined with ctx.defState'));
     }
     return stored;
   }
@@ -576,8 +575,7 @@ export class DefinitionContext {
   private memoryType(where: string, name: string): MemoryType {
     const stored = definitionsOf(this).get(memoryKind, name);
     if (!stored) {
-      const defined = definitionsOf(this).names(memoryKind).join(', ') || 'none';
-      throw new ConfigError(`${where}: unknown memory ${JSON.stringify(name)} (defined with ctx.defMemory: ${defined})`);
+      throw new ConfigError(`${where}: ${c.unknownName('memory', name, definitionsOf(this).names(memoryKind), 'defined with ctx.defMemory')}`);
     }
     return stored.type;
   }

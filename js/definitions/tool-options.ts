@@ -80,9 +80,7 @@ export function checkReferences(where: string, options: ToolPolicyOptions, defin
     if (value === undefined) continue;
     for (const name of Array.isArray(value) ? value : [value]) {
       if (definitions.has(kind, name)) continue;
-      const defined = definitions.names(kind);
-      const guess = c.nearest(name, defined);
-      throw new ConfigError(`${where}: unknown ${kind.noun} "${name}" (${guess ? `did you mean "${guess}"? ` : ''}defined: ${defined.join(', ') || 'none'})`);
+      throw new ConfigError(`${where}: ${c.unknownName(kind.noun, name, definitions.names(kind))}`);
     }
   }
 }

@@ -743,8 +743,7 @@ class DirectiveRun {
     const where = graph ? 'L.graphMemory' : 'L.memory';
     const stored = definitionsOf(this.definitions).get(memoryKind, name);
     if (!stored) {
-      const defined = definitionsOf(this.definitions).names(memoryKind).join(', ') || 'none';
-      throw new ConfigError(`${where}: unknown memory ${JSON.stringify(name)} (memories defined with ctx.defMemory in run(agent, {define}): ${defined})`);
+      throw new ConfigError(`${where}: ${c.unknownName('memory', name, definitionsOf(this.definitions).names(memoryKind), 'memories defined with ctx.defMemory in run(agent, {define})')}`);
     }
     if ((stored.type === 'graph') !== graph)
       throw new ConfigError(`${where}: memory ${JSON.stringify(name)} is a ${stored.type} memory; use ${graph ? 'L.memory' : 'L.graphMemory'}(${JSON.stringify(name)})`);

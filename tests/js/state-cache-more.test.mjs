@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import {
-  CacheError, createEngine, fileStorage, L, memoryStorage, mockModel, run, runPrompt, StateError, StorageError,
+  CacheError, ConfigError, createEngine, fileStorage, L, memoryStorage, mockModel, run, runPrompt, StateError, StorageError,
 } from '../../dist/node.js';
 
 const object = { type: 'object', properties: {} };
@@ -546,4 +546,23 @@ test('a cache whose storage refuses writes (quota) reports cache-error and still
   const errors = outcome.events.filter((e) => e.type === 'cache-error');
   assert.deepEqual(errors.map((e) => [e.cache, e.code]), [['embeddings', 'STORAGE_QUOTA']]);
   assert.deepEqual(await inner.list('cache:'), [], 'nothing half-written');
+});
+
+test('a state or memory name that is a near miss of a defined one names it', async () => {
+  const errors = [];
+  await runPrompt(async (ctx) => {
+    ctx.defState('preferences', {});
+    ctx.defMemory('notes', 'vector', { dimensions: 2 });
+    for (const f of [() => ctx.getState('preferenses'), () => ctx.memory('note')]) {
+      try {
+        f();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    ctx.$`x`;
+  }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+  assert.deepEqual(errors.map((err) => err instanceof ConfigError), [true, true]);
+  assert.equal(errors[0].message, 'unknown state "preferenses" (did you mean "preferences"? defined with ctx.defState: preferences)');
+  assert.equal(errors[1].message, 'ctx.memory: unknown memory "note" (did you mean "notes"? defined with ctx.defMemory: notes)');
 });
