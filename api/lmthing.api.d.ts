@@ -1168,11 +1168,11 @@ interface IndexedDBStorageOptions {
 // ---- Infer — schema-types.d.ts
 type Infer<S> = S extends {
     readonly _output: infer O;
-} ? O : S extends {
+} ? AsJson<O> : S extends {
     readonly _zod: {
         readonly output: infer O;
     };
-} ? O : OrJson<FromJsonSchema<S>>;
+} ? AsJson<O> : OrJson<FromJsonSchema<S>>;
 
 // ---- installStorageHost — storage/host.d.ts
 function installStorageHost(engine: Engine): void;

@@ -84,10 +84,17 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
  * says anything (a JSON Schema that is not `as const`, a schema typed `unknown`).
  */
 export type Infer<S> = S extends { readonly _output: infer O }
-  ? O
+  ? AsJson<O>
   : S extends { readonly _zod: { readonly output: infer O } }
-    ? O
+    ? AsJson<O>
     : OrJson<FromJsonSchema<S>>;
+
+/**
+ * A zod output type as the JSON that carries it: the values are the model's (or the caller's) JSON,
+ * checked by the schema's JSON Schema and not parsed by zod, so a `z.date()` is the `date-time`
+ * string it converts to, not a `Date`.
+ */
+type AsJson<T> = T extends Date ? string : T extends object ? { [K in keyof T]: AsJson<T[K]> } : T;
 
 type OrJson<T> = unknown extends T ? JsonValue : T;
 

@@ -83,7 +83,8 @@ export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptO
   /**
    * Structured output (zod or JSON Schema): the model is asked for JSON of this schema
    * (`responseFormat`), and its final answer is parsed and validated into `result.object`, typed by
-   * the schema. A refused answer goes back to the model with the validator's message, twice at most.
+   * the schema. A refused answer goes back to the model with the validator's message, twice at most
+   * (`responseSchemaRetries`).
    */
   responseSchema?: SCHEMA;
   /** How many times a refused answer goes back to the model before the run fails (default 2); needs `responseSchema`. */

@@ -84,3 +84,13 @@ export async function callbacks(): Promise<void> {
     },
   }).text;
 }
+
+// A z.date() travels as its date-time string (zod does not parse the JSON), and is typed so.
+export async function dates(): Promise<string> {
+  const { z } = await import('zod');
+  const model = mockModel([{ type: 'text', text: '{"at": "2026-12-05T10:00:00Z", "tags": [{"seen": "2026-12-01T00:00:00Z"}]}' }]);
+  const when = await runPrompt({ model, prompt: 'When?', responseSchema: z.object({ at: z.date(), tags: z.array(z.object({ seen: z.date() })) }) }).object;
+  expectType<Equal<typeof when.at, string>>();
+  expectType<Equal<typeof when.tags[number]['seen'], string>>();
+  return when.at.toUpperCase();
+}
