@@ -88,7 +88,7 @@ test('durable: resumed after any loop turn, the run ends with the uninterrupted 
 test('durable: kill -9 of a real process at seeded random points; every resume ends like the uninterrupted run (bench/durable-kill.mjs runs 100)', async () => {
   const trials = await killTrials({ points: 6, seed: 7 });
   for (const trial of trials) {
-    assert.ok(trial.same, `same transcript after a kill at ${JSON.stringify(trial.killAt)}`);
+    assert.ok(trial.same, `same transcript after a kill at ${JSON.stringify(trial.killAt)}: ${JSON.stringify(trial.differsAt)}`);
     assert.deepEqual(trial.repeated, [], 'no completed non-idempotent tool call ran again');
   }
   assert.ok(trials.filter((t) => t.recordsAtKill > 0 && t.resumes > 0).length >= 4, 'most kills landed mid-run');

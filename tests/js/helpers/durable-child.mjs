@@ -1,7 +1,7 @@
 // One process of the kill -9 test: `node durable-child.mjs <storageDir> <logPath> <outPath>` starts
 // the durability scenario as run "kill", or resumes it when the journal exists, and writes the
 // final transcript to <outPath>. The parent kills it at random points.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { fileStorage, resume, runPrompt, JournalError } from '../../../dist/node.js';
 import { durableScenario, transcriptOf } from './durable-scenario.mjs';
 
@@ -15,4 +15,8 @@ try {
   if (!(err instanceof JournalError && err.code === 'JOURNAL_MISSING')) throw err;
   run = await runPrompt(fn, config(storage, 'kill'));
 }
-writeFileSync(outPath, await transcriptOf(run.result));
+// Written whole or not at all: a kill during the write must not leave a partial transcript that
+// the parent would read as the run's result.
+const transcript = await transcriptOf(run.result);
+writeFileSync(`${outPath}.partial`, transcript);
+renameSync(`${outPath}.partial`, outPath);

@@ -39,6 +39,13 @@ function runChild(args, killAt) {
   });
 }
 
+/** Where two texts first differ, with a little of each from there. */
+function firstDifference(a, b) {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return { at: i, lengths: [a.length, b.length], got: a.slice(i, i + 80), expected: b.slice(i, i + 80) };
+}
+
 /** The uninterrupted run's transcript and journal length (in this process). */
 export async function baseline() {
   const dir = mkdtempSync(join(tmpdir(), 'lmthing-durable-base-'));
@@ -81,6 +88,8 @@ export async function killTrials({ points, seed = 20 }) {
       const repeated = repeatedCompletedCalls(log);
       trials.push({
         killAt, killed: first === 'SIGKILL', recordsAtKill, resumes, same: transcript === base.transcript,
+        // What differs, for the failure message: the first position where the transcripts part.
+        differsAt: transcript === base.transcript ? undefined : firstDifference(transcript, base.transcript),
         repeated: repeated.filter((key) => !IDEMPOTENT.has(log.find((e) => `${e.path}/${e.id}` === key).tool)),
         idempotentReruns: repeated.filter((key) => IDEMPOTENT.has(log.find((e) => `${e.path}/${e.id}` === key).tool)).length,
       });
