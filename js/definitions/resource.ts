@@ -7,7 +7,7 @@
  */
 import * as c from '../config/check.js';
 import type { CallbackContext, Engine } from '../engine.js';
-import { ResourceError } from '../errors.js';
+import { ConfigError, ResourceError } from '../errors.js';
 import type { DefinitionKind, Marshal } from './kind.js';
 import { retryKind, type RetryConfig } from './resilience.js';
 
@@ -208,7 +208,7 @@ export function resourcesFor(engine: Engine | undefined, call: CallbackContext):
     return engine.waitOnEngine(call.opId, engine.request(type, { run: call.runId, ...fields }));
   };
   const checked = (what: string, name: unknown): string => {
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`resources.${what}: name must be a non-empty string, got ${c.describe(name)}`);
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`resources.${what}: name must be a non-empty string, got ${c.describe(name)}`);
     return name;
   };
   const resources: Resources = {
@@ -231,7 +231,7 @@ export function resourcesFor(engine: Engine | undefined, call: CallbackContext):
       if (at >= 0) leases.splice(at, 1);
     },
     async use<T, R>(name: string, fn: (value: T) => R | Promise<R>) {
-      if (typeof fn !== 'function') throw new TypeError(`resources.use("${name}"): fn must be a function of the value, got ${c.describe(fn)}`);
+      if (typeof fn !== 'function') throw new ConfigError(`resources.use("${name}"): fn must be a function of the value, got ${c.describe(fn)}`);
       const value = await resources.acquire<T>(name);
       try {
         return await fn(value);

@@ -1,5 +1,7 @@
 #include "engine/resource_commands.hpp"
 
+#include <algorithm>
+
 #include "flow/resource.hpp"
 #include "flow/resource_pool.hpp"
 #include "pipeline/run_tree.hpp"
@@ -12,12 +14,24 @@ using protocol::ProtocolError;
 
 namespace {
 
+// For a name defined as the other kind (a pool asked for with get, a resource with acquire): which
+// method fits it, since the caller meant that definition.
+std::string other_kind_hint(const pipeline::CallEnv& env, const char* kind, const std::string& name) {
+  const bool pool = std::string_view(kind) == "resourcePool";
+  const auto others = env.tree->definitions().names(pool ? "resource" : "resourcePool");
+  if (std::find(others.begin(), others.end(), name) == others.end()) return "";
+  return pool ? "; \"" + name + "\" is a resource (defResource): read it with resources.get"
+              : "; \"" + name + "\" is a resource pool (defResourcePool): borrow a value with resources.acquire or resources.use";
+}
+
 template <class T>
 std::shared_ptr<T> definition(const pipeline::CallEnv& env, const char* kind, const std::string& name, const std::string& type) {
   try {
     return env.tree->definitions().get<T>(kind, name).shared_from_this();
   } catch (const ProtocolError& e) {
-    throw e.prefixed(type + ": ");
+    const std::string hint = other_kind_hint(env, kind, name);
+    if (hint.empty()) throw e.prefixed(type + ": ");
+    throw protocol::config_error(type + ": " + e.what() + hint);
   }
 }
 

@@ -277,6 +277,17 @@ test('bad input: typed errors naming the definition and the field', async () => 
   const { error } = await withTool((ctx) => ctx.defResource('db', 'x', { initialize: () => 1 }), ({ resources }) => resources.get('dbb'));
   assert.ok(error instanceof ConfigError, String(error));
   assert.match(error.message, /unknown resource "dbb" \(did you mean "db"\? defined: db\)/);
+  // A pool asked for as a resource (and the other way round) is named with the method that fits it.
+  const defineBoth = (ctx) => {
+    ctx.defResource('db', 'x', { initialize: () => 1 });
+    ctx.defResourcePool('browsers', () => ({}), { max: 1 });
+  };
+  const asResource = await withTool(defineBoth, ({ resources }) => resources.get('browsers'));
+  assert.match(asResource.error?.message ?? '', /unknown resource "browsers" .*; "browsers" is a resource pool \(defResourcePool\): borrow a value with resources\.acquire or resources\.use$/);
+  const asPool = await withTool(defineBoth, ({ resources }) => resources.acquire('db'));
+  assert.match(asPool.error?.message ?? '', /unknown resource pool "db" .*; "db" is a resource \(defResource\): read it with resources\.get$/);
+  const notFn = await withTool(defineBoth, ({ resources }) => resources.use('browsers', 5));
+  assert.ok(notFn.error instanceof ConfigError, String(notFn.error));
 });
 
 test('directive runs: resources defined in run(agent, {define}) reach L.tool implementations and end with the run', async () => {
