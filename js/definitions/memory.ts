@@ -6,7 +6,7 @@
  */
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
-import { jsonProblem } from '../storage/checks.js';
+import { jsonObject } from '../storage/checks.js';
 import { resolveEmbeddingModel } from '../providers/registry.js';
 import type { EmbeddingModel, LanguageModel } from '../providers/types.js';
 import type { DefinitionKind, Marshal } from './kind.js';
@@ -260,12 +260,7 @@ const hierarchicalSearchShape: c.Shape = {
 /** A vector (the engine refuses one that holds NaN or Infinity, naming the memory and the item). */
 const isNumbers: c.Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? undefined : 'an array of numbers');
 
-/** Metadata must be JSON: a function or a Date would be dropped or changed on the way to the engine. */
-const jsonMetadata: c.Check = (v) => {
-  if (!c.isPlainObject(v)) return 'a JSON object';
-  const problem = jsonProblem(v, 'metadata');
-  return problem ? `a JSON object (${problem})` : undefined;
-};
+const jsonMetadata = jsonObject('metadata');
 
 function toItem(where: string, input: unknown, i: number): Record<string, unknown> {
   if (typeof input === 'string') return { content: input };

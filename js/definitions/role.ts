@@ -5,6 +5,7 @@
  */
 import * as c from '../config/check.js';
 import type { JsonValue } from '../schema-types.js';
+import { jsonObject } from '../storage/checks.js';
 import type { DefinitionKind } from './kind.js';
 
 /** What a role may do and needs (all optional). */
@@ -33,7 +34,7 @@ const nonNegative = c.number(0, Infinity, { positive: true });
 const roleShape: c.Shape = {
   capabilities: c.stringList,
   constraints: c.object,
-  personality: c.object,
+  personality: jsonObject('personality'),
   systemPrompt: c.string,
 };
 
@@ -52,13 +53,6 @@ export const roleKind: DefinitionKind<RoleConfig | undefined, RoleConfig> = {
       c.fail(where, `expected a role config ({capabilities, constraints, personality, systemPrompt}), got ${c.describe(config)}`);
     const role = c.checkOptions(where, config ?? {}, roleShape, 'field');
     c.checkOptions(`${where} constraints`, role.constraints, constraintsShape, 'constraint');
-    if (role.personality !== undefined) {
-      try {
-        JSON.stringify(role.personality);
-      } catch (err) {
-        c.fail(where, `the personality cannot be serialized: ${(err as Error).message}`);
-      }
-    }
     return role;
   },
   wire(role) {

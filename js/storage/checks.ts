@@ -2,7 +2,7 @@
  * Argument checks and JSON encoding shared by every adapter, so each refuses bad input the same
  * way: a StorageError naming the adapter, the key and what was expected.
  */
-import { isPlainObject, unknownKey } from '../config/check.js';
+import { isPlainObject, unknownKey, type Check } from '../config/check.js';
 import { DEFAULT_JSON_DEPTH } from '../engine.js';
 import { StorageError } from '../errors.js';
 import type { JsonValue, StorageWriteOptions } from './types.js';
@@ -92,6 +92,19 @@ export function corrupt(who: AdapterIdentity, key: string, why: string): Storage
  */
 export function jsonProblem(value: unknown, path = '$', maxDepth = DEFAULT_JSON_DEPTH, depthAbove = 0): string {
   return nonJson(value, path, [], maxDepth - depthAbove, maxDepth);
+}
+
+/**
+ * The option check (config/check.ts) of a value that must be a JSON object, such as metadata: a
+ * function or a Date in it would be dropped or changed on the way to the engine. `label` starts
+ * the path in the message (`metadata.f is a function`).
+ */
+export function jsonObject(label: string): Check {
+  return (v) => {
+    if (!isPlainObject(v)) return 'a JSON object';
+    const problem = jsonProblem(v, label);
+    return problem ? `a JSON object (${problem})` : undefined;
+  };
 }
 
 /**

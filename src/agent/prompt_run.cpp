@@ -143,7 +143,7 @@ class PromptRun {
     }
     for (const auto& name : *overrides.active_tools) {
       const pipeline::ToolBox::Entry* entry = env_.tools->find(name);
-      if (!entry) fail("a hook activated unknown tool \"" + name + "\" (defined tools: " + protocol::joined(env_.tools->names()) + ")");
+      if (!entry) fail("a hook activated unknown tool " + protocol::unknown_tool(name, env_.tools->names()));
       out.push_back(entry);
     }
     return out;
@@ -155,10 +155,10 @@ class PromptRun {
     for (const auto& [name, guard] : tree_->definitions().all<policy::GuardSpec>("guard")) {
       for (const auto& tool : guard->tools)
         if (!env_.tools->find(tool))
-          throw ProtocolError("guard \"" + name + "\": unknown tool \"" + tool + "\" (defined tools: " + protocol::joined(env_.tools->names()) + ")");
+          throw protocol::config_error("guard \"" + name + "\": unknown tool " + protocol::unknown_tool(tool, env_.tools->names()));
       if (guard->redirect_to && !env_.tools->find(*guard->redirect_to))
-        throw ProtocolError("guard \"" + name + "\": redirectTo names unknown tool \"" + *guard->redirect_to +
-                            "\" (defined tools: " + protocol::joined(env_.tools->names()) + ")");
+        throw protocol::config_error("guard \"" + name + "\": redirectTo names unknown tool " +
+                                     protocol::unknown_tool(*guard->redirect_to, env_.tools->names()));
     }
   }
 

@@ -86,7 +86,7 @@ void check_tool_choice(const json& choice, const std::vector<ToolSpec>& tools, c
       if (tool.name == name) return;
     std::vector<std::string> names;
     for (const auto& tool : tools) names.push_back(tool.name);
-    throw ProtocolError(where + ": toolChoice names unknown tool \"" + name + "\" (defined tools: " + protocol::joined(names) + ")");
+    throw protocol::config_error(where + ": toolChoice names unknown tool " + protocol::unknown_tool(name, names));
   }
   throw ProtocolError(where + ": toolChoice must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got " + choice.dump().substr(0, 100));
 }

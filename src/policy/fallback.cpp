@@ -220,8 +220,8 @@ void check_fallback_cycles(const pipeline::ToolBox& tools, const pipeline::RunTr
     if (!policy || policy->strategy != FallbackPolicy::Strategy::Alternative) return;
     for (const auto& alternative : alternatives_of(*policy, name)) {
       if (!tools.find(alternative))
-        throw protocol::config_error("fallback \"" + fallback->get<std::string>() + "\" of tool \"" + name + "\" names unknown tool \"" +
-                                     alternative + "\" (defined tools: " + protocol::joined(tools.names()) + ")");
+        throw protocol::config_error("fallback \"" + fallback->get<std::string>() + "\" of tool \"" + name + "\" names unknown tool " +
+                                     protocol::unknown_tool(alternative, tools.names()));
       if (std::find(path.begin(), path.end(), alternative) != path.end()) {
         std::string cycle;
         for (const auto& step : path) cycle += step + " -> ";

@@ -62,6 +62,12 @@ std::string joined(const std::vector<std::string>& names) {
   return out.empty() ? "none" : out;
 }
 
+std::string unknown_tool(std::string_view name, const std::vector<std::string>& defined) {
+  std::string out = in_quotes(name) + " (";
+  if (auto guess = nearest(name, defined)) out += "did you mean " + in_quotes(*guess) + "? ";
+  return out + "defined tools: " + joined(defined) + ")";
+}
+
 FieldReader::FieldReader(const json& object, std::string where) : object_(object), where_(std::move(where)) {
   if (!object_.is_object()) fail("expected an object, got " + object_.dump().substr(0, 200));
 }

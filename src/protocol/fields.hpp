@@ -23,6 +23,10 @@ std::string in_quotes(std::string_view name);
 // "a, b, c", or "none" for an empty list: for messages that list what is defined or accepted.
 std::string joined(const std::vector<std::string>& names);
 
+// `"x" (did you mean "y"? defined tools: a, b)`: the end of a message about a tool name that is
+// not among `defined`, after the words that say where it was named.
+std::string unknown_tool(std::string_view name, const std::vector<std::string>& defined);
+
 class FieldReader {
  public:
   // `where` prefixes every message, e.g. `retry "api"` or `run.start spec (prompt)`.

@@ -468,3 +468,18 @@ test("a sub-agent's approval requests go to the parent run's onApproval", async 
   assert.equal(requests[0].message, 'Delete tmp.txt?');
   assert.deepEqual(ran, ['tmp.txt']);
 });
+
+test('a guard, a hook or a toolChoice naming a tool that is not defined gets the nearest name', async () => {
+  const model = () => mockModel([{ type: 'text', text: 'x' }]);
+  const withRead = (fn) => (ctx) => {
+    ctx.defTool('readFile', 'Reads', { type: 'object', properties: {} }, () => 'contents');
+    fn(ctx);
+    ctx.$`go`;
+  };
+  await assert.rejects(runPrompt(withRead((ctx) => ctx.defGuard('g', () => true, { tools: ['readFiel'] })), { model: model() }).then((r) => r.result.text), (err) =>
+    err instanceof ConfigError && err.message === 'guard "g": unknown tool "readFiel" (did you mean "readFile"? defined tools: readFile)');
+  await assert.rejects(runPrompt(withRead((ctx) => ctx.defHook(() => ({ activeTools: ['readfile'] }))), { model: model() }).then((r) => r.result.text), (err) =>
+    /a hook activated unknown tool "readfile" \(did you mean "readFile"\? defined tools: readFile\)/.test(err.message));
+  await assert.rejects(runPrompt(withRead(() => {}), { model: model(), toolChoice: { type: 'tool', toolName: 'read' } }).then((r) => r.result.text), (err) =>
+    err instanceof ConfigError && /toolChoice names unknown tool "read" \(did you mean "readFile"\? defined tools: readFile\)/.test(err.message));
+});

@@ -209,6 +209,9 @@ test('bad input: an unknown role, an unknown tool, bad types, unknown fields', a
   await assert.rejects(start((ctx) => ctx.defRole('r', { capabilities: 'all' })), (err) => err instanceof ConfigError && /'capabilities' must be an array of non-empty strings/.test(err.message));
   await assert.rejects(start((ctx) => ctx.defRole('r', { constraints: { maxTokens: -1 } })), (err) => err instanceof ConfigError && /'maxTokens' must be a number > 0/.test(err.message));
   await assert.rejects(start((ctx) => ctx.defRole('r', 'senior')), ConfigError);
+  // A personality is JSON: a function in it would be dropped on the way to the engine.
+  await assert.rejects(start((ctx) => ctx.defRole('r', { personality: { tone: 'calm', pick: () => 'x' } })), (err) =>
+    err instanceof ConfigError && /'personality' must be a JSON object \(personality\.pick is a function\)/.test(err.message));
   await assert.rejects(start((ctx) => ctx.assumeRole(42)), TypeError);
 
   // While the run is live an unknown role throws at once, with the nearest name.
