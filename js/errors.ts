@@ -624,7 +624,7 @@ export function errorToWire(err: unknown): WireError {
 }
 
 const kindByCode: Record<string, string> = {
-  aborted: 'ABORTED', timeout: 'TIMEOUT', protocol: 'PROTOCOL_ERROR', callback: 'CALLBACK_ERROR',
+  aborted: 'ABORTED', timeout: 'TIMEOUT', protocol: 'PROTOCOL_ERROR', config: 'INVALID_CONFIG', callback: 'CALLBACK_ERROR',
   validation: 'VALIDATION_ERROR', rate_limit: 'RATE_LIMIT', authentication: 'AUTHENTICATION',
   context_length: 'CONTEXT_LENGTH', provider: 'PROVIDER_ERROR', guard: 'GUARD_FAILED',
   approval_denied: 'APPROVAL_DENIED', interrupted: 'OP_INTERRUPTED', budget: 'BUDGET_EXCEEDED', circuit_open: 'CIRCUIT_OPEN', limit: 'LIMIT_EXCEEDED', engine: 'ENGINE_ERROR',

@@ -527,7 +527,14 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         register(`hook${i + 1}`, async (input: HookInput) => {
           const changes = await hook(input);
           if (!changes) return null;
-          return changes.model === undefined ? changes : { ...changes, model: marshal.model(toModel(changes.model)) };
+          if (changes.model === undefined) return changes;
+          let model: LanguageModel;
+          try {
+            model = toModel(changes.model);
+          } catch (err) {
+            throw new ConfigError(`hook #${i + 1} returned a bad 'model': ${(err as Error).message}`);
+          }
+          return { ...changes, model: marshal.model(model) };
         }),
       ),
       options: { ...engineOptions(options), ...limits },

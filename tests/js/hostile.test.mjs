@@ -421,3 +421,20 @@ test('an object interpolated into a message template is refused, not sent as "[o
   );
   assert.equal(model.calls.length, 1, 'no model call after the refused message');
 });
+
+test('a ConfigError thrown in the user code the engine calls back stays a ConfigError, named where it came from', async () => {
+  // A hook that returns something that is not a model.
+  const badModel = runPrompt((ctx) => {
+    ctx.defHook(() => ({ model: 42 }));
+    ctx.$`x`;
+  }, { model: mockModel([{ type: 'text', text: 'x' }]) }).text;
+  await assert.rejects(badModel, (err) => err instanceof ConfigError && err.message === `hook #1 returned a bad 'model': expected a model ("provider:model", a model object or mockModel(...)), got the number 42`);
+  // A hook that throws one itself.
+  const thrown = runPrompt((ctx) => {
+    ctx.defHook(() => {
+      throw new ConfigError('my hook is misconfigured');
+    });
+    ctx.$`x`;
+  }, { model: mockModel([{ type: 'text', text: 'x' }]) }).text;
+  await assert.rejects(thrown, (err) => err instanceof ConfigError && /my hook is misconfigured/.test(err.message));
+});
