@@ -2531,6 +2531,7 @@ class RunEvents {
     private readonly pending;
     listen(listener: EventListener | undefined, handler?: string): this;
     push(event: RunEvent): void;
+    call(handler: string, event: RunEvent, callback: () => unknown): void;
     get busy(): boolean;
     drain(): Promise<void>;
     private track;

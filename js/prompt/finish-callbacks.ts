@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { handlerError } from '../observe/lifecycle.js';
 import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { EventListener, RunEvent, RunEvents, RunFinishEvent } from '../run/events.js';
 import type { StepResult } from './result.js';
@@ -49,14 +48,12 @@ export function stepFinishListener(onStepFinish: PromptCallbacks['onStepFinish']
   };
 }
 
-/** Calls `onFinish` or `onError` and waits for it; a failure becomes an `error` event on `events`. */
-export async function callFinishCallback<A>(events: RunEvents, name: 'onFinish' | 'onError', callback: ((arg: A) => unknown) | undefined, arg: A): Promise<void> {
+/**
+ * Calls `onFinish` or `onError` on the run's event path, as if on its `run-finish`: the result's
+ * settling waits for it there, and its failure is reported as a handler's.
+ */
+export function callFinishCallback<A>(events: RunEvents, name: 'onFinish' | 'onError', callback: ((arg: A) => unknown) | undefined, arg: A): void {
   if (!callback) return;
-  try {
-    await callback(arg);
-  } catch (err) {
-    // The run is over: the failure is reported as a late handler's is, on the run-finish it followed.
-    const finish = { type: 'run-finish', path: ['root'] } as Partial<RunFinishEvent> as RunEvent;
-    events.push(handlerError(name, finish, err));
-  }
+  const finish = { type: 'run-finish', path: ['root'] } as Partial<RunFinishEvent> as RunEvent;
+  events.call(name, finish, () => callback(arg));
 }

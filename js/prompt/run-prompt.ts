@@ -591,8 +591,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       if (place.parent) return;
       // What the caller sees is in the journal: a process that exits on the result loses nothing.
       await place.durable?.close(outcome.ok ? 'finished' : 'failed');
-      if (outcome.ok) await callFinishCallback(place.events, 'onFinish', place.onFinish, outcome.finish);
-      else await callFinishCallback(place.events, 'onError', place.onError, { error: outcome.error });
+      if (outcome.ok) callFinishCallback(place.events, 'onFinish', place.onFinish, outcome.finish);
+      else callFinishCallback(place.events, 'onError', place.onError, { error: outcome.error });
       await settleObservers(place.dispatch, place.events);
       // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).
       place.tracing?.close().catch(() => {});

@@ -776,13 +776,29 @@ export class RunEvents {
 
   push(event: RunEvent): void {
     for (const { listener, handler } of this.listeners) {
-      try {
-        // Typed void, but an async callback returns a promise: its rejection is a failure too.
-        const returned: unknown = listener(event);
-        if (handler && isThenable(returned)) this.track(handler, event, returned);
-      } catch (err) {
-        if (handler) this.failed(handler, event, err);
+      if (handler) {
+        this.call(handler, event, () => listener(event));
+        continue;
       }
+      try {
+        listener(event);
+      } catch {
+        // the package's own observers must not break the run
+      }
+    }
+  }
+
+  /**
+   * Calls `callback`, a callback of the user's named `handler`, on `event`: its promise is waited
+   * for by {@link RunEvents.drain}, and a throw or a rejection is reported as an `error` event.
+   */
+  call(handler: string, event: RunEvent, callback: () => unknown): void {
+    try {
+      // Typed void, but an async callback returns a promise: its rejection is a failure too.
+      const returned: unknown = callback();
+      if (isThenable(returned)) this.track(handler, event, returned);
+    } catch (err) {
+      this.failed(handler, event, err);
     }
   }
 
