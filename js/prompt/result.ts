@@ -115,7 +115,8 @@ export class RunResult<OBJECT = never> {
   /**
    * The final answer parsed as JSON and validated by the run's `responseSchema` (a run without one
    * rejects with a `ConfigError`). An answer that fails the schema goes back to the model with the
-   * validator's message (2 more attempts); then the run fails with a `ValidationError`.
+   * validator's message (`responseSchemaRetries` times, 2 by default); then the run fails with a
+   * `ValidationError`.
    */
   get object(): Promise<OBJECT> {
     return this.final.object.promise as Promise<OBJECT>;
