@@ -2516,6 +2516,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     signal?: AbortSignal;
     params?: GenerationParams;
     maxSteps?: number;
+    responseSchemaRetries?: number;
     define?: (ctx: DefinitionContext) => void | Promise<void>;
     role?: string;
     durable?: DurableOptions;

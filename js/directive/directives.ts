@@ -313,8 +313,8 @@ export const L = {
    * Completes with the current model, appends the answer and returns it as an
    * {@link AssistantMessage}. The model's tool calls (tools enabled with `L.tool`) run inside the
    * reply. `L.reply(schema)` (zod or JSON Schema) parses and validates the answer into `.value`;
-   * a failing answer is sent back to the model with the validator's message (twice at most), then
-   * the directive throws `ValidationError`.
+   * a failing answer is sent back to the model with the validator's message (twice at most, or
+   * `run(agent, {responseSchemaRetries})` times), then the directive throws `ValidationError`.
    */
   reply: callable<AssistantMessage<string>, <S>(schema: S) => Directive<AssistantMessage<Infer<S>>>>(replyBare, <S>(schema: S) => {
     if (schema === undefined) throw new ConfigError('L.reply(schema): expected a zod schema or a JSON Schema object, got undefined (use L.reply without parentheses for text)');

@@ -81,6 +81,12 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   /** Model calls per reply at most, tool rounds included (default 20). */
   maxSteps?: number;
   /**
+   * How many times a `L.reply(schema)`, `L.infer(schema)` or `L.stream(schema)` answer that its
+   * schema refuses goes back to the model (with the validator's message) before the directive
+   * throws `ValidationError`; 0–100, default 2. Replies without a schema ignore it.
+   */
+  responseSchemaRetries?: number;
+  /**
    * Defines the run's named policies with the same `def*` calls as a prompt function
    * (`ctx.defRetry`, `ctx.defApproval`, `ctx.defConstraint` ...); a budget spans every branch.
    */
@@ -123,6 +129,7 @@ const runConfigShape: c.Shape = {
   signal: abortSignal,
   params: c.object,
   maxSteps: c.integer(1, 1000),
+  responseSchemaRetries: c.integer(0, 100),
   define: c.func,
   role: c.nonEmpty,
   durable: c.object,
@@ -566,6 +573,7 @@ class DirectiveRun {
     const fields: Record<string, unknown> = { requestId, schema: jsonSchema };
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
+    if (jsonSchema !== undefined && this.config.responseSchemaRetries !== undefined) fields.maxRetries = this.config.responseSchemaRetries;
     const wire = (await this.command(conv, 'reply', fields)) as ReplyWire;
     const message = { ...wire.message, index: wire.index };
     return new AssistantMessage(message, jsonSchema === undefined ? textOf(message.content) : wire.value);

@@ -209,6 +209,34 @@ test('a structured reply that fails its schema is retried with the message, then
   assert.equal(bad.calls.length, 3, 'one answer and two retries');
 });
 
+test('responseSchemaRetries sets how many times L.reply(schema), L.infer and L.stream send a refused answer back', async () => {
+  const Answer = z.object({ n: z.number() });
+  const failsWith = async (retries, directive) => {
+    const model = says('a', 'b', 'c', 'd', 'e', 'f');
+    // A stream's failure that nobody read rejects the run; the others throw into the agent.
+    const caught = await run(function* () {
+      try {
+        return yield* directive(Answer);
+      } catch (err) {
+        return err;
+      }
+    }, { models: { default: model }, responseSchemaRetries: retries }).catch((err) => err);
+    assert.ok(caught instanceof ValidationError, String(caught));
+    return { calls: model.calls.length, message: caught.message };
+  };
+  assert.deepEqual(await failsWith(0, L.reply), { calls: 1, message: 'the reply is not JSON: "a" (after 1 attempt)' });
+  assert.equal((await failsWith(4, L.reply)).calls, 5);
+  assert.equal((await failsWith(1, L.infer)).calls, 2);
+  assert.equal((await failsWith(3, L.stream)).calls, 4);
+
+  // A text reply is not affected, and the option is checked like every other.
+  const text = await run(function* () {
+    return (yield* L.reply).value;
+  }, { models: { default: says('plain') }, responseSchemaRetries: 0 });
+  assert.equal(text, 'plain');
+  await assert.rejects(run(function* () {}, { models: { default: says('x') }, responseSchemaRetries: 101 }), { name: 'ConfigError', message: /^run config: 'responseSchemaRetries' must be an integer from 0 to 100, got the number 101/ });
+});
+
 test('an answer that does not parse is refused with what the model sent: empty, or its start quoted', async () => {
   const Answer = z.object({ n: z.number() });
   const rambling = `Sure! Here it is: "n" is ${'very '.repeat(60)}big`;
