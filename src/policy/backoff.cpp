@@ -31,20 +31,23 @@ double retry_delay(const BackoffConfig& config, int attempt, std::optional<doubl
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what, const lmthing::Json& got) { throw std::invalid_argument("backoff: " + what + ", got " + got.dump()); }
+[[noreturn]] void bad_backoff(const std::string& what, const lmthing::Json& got) {
+  throw std::invalid_argument("backoff: " + what + ", got " + got.dump());
+}
 
 // Reads an optional finite number; `expected` describes the accepted values for the error message.
 std::optional<double> number_field(const lmthing::Json& spec, const char* key, const std::string& expected, bool (*ok)(double)) {
   const auto it = spec.find(key);
   if (it == spec.end()) return std::nullopt;
-  if (!it->is_number() || !std::isfinite(it->get<double>()) || !ok(it->get<double>())) bad(std::string("'") + key + "' must be " + expected, *it);
+  if (!it->is_number() || !std::isfinite(it->get<double>()) || !ok(it->get<double>()))
+    bad_backoff(std::string("'") + key + "' must be " + expected, *it);
   return it->get<double>();
 }
 
 }  // namespace
 
 BackoffConfig parse_backoff(const lmthing::Json& spec) {
-  if (!spec.is_object()) bad("expected an object {backoff, baseDelay, maxDelay, jitter}", spec);
+  if (!spec.is_object()) bad_backoff("expected an object {backoff, baseDelay, maxDelay, jitter}", spec);
   BackoffConfig config;
   if (const auto it = spec.find("backoff"); it != spec.end()) {
     const std::string kind = it->is_string() ? it->get<std::string>() : "";
@@ -55,12 +58,12 @@ BackoffConfig parse_backoff(const lmthing::Json& spec) {
     else if (kind == "constant")
       config.kind = BackoffConfig::Constant;
     else
-      bad("'backoff' must be one of 'exponential', 'linear', 'constant'", *it);
+      bad_backoff("'backoff' must be one of 'exponential', 'linear', 'constant'", *it);
   }
   const auto positive = [](double v) { return v > 0; };
   const auto base = number_field(spec, "baseDelay", "a number > 0 (milliseconds)", positive);
   const auto max = number_field(spec, "maxDelay", "a number > 0 (milliseconds)", positive);
-  if (base && max && *max < *base) bad("'maxDelay' must be >= 'baseDelay' (" + spec.at("baseDelay").dump() + ")", spec.at("maxDelay"));
+  if (base && max && *max < *base) bad_backoff("'maxDelay' must be >= 'baseDelay' (" + spec.at("baseDelay").dump() + ")", spec.at("maxDelay"));
   // When only one is given, the other's default yields to it instead of failing.
   config.base_delay_ms = base ? *base : std::min(config.base_delay_ms, max.value_or(config.base_delay_ms));
   config.max_delay_ms = max ? *max : std::max(config.max_delay_ms, config.base_delay_ms);

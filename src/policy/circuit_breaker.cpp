@@ -10,7 +10,7 @@ namespace lmthing::policy {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what, const lmthing::Json& got) {
+[[noreturn]] void bad_breaker(const std::string& what, const lmthing::Json& got) {
   throw std::invalid_argument("circuitBreaker: " + what + ", got " + got.dump());
 }
 
@@ -19,20 +19,20 @@ int count_field(const lmthing::Json& spec, const char* key, int fallback) {
   if (it == spec.end()) return fallback;
   const double v = it->is_number() ? it->get<double>() : 0;
   // Integral-valued floats (3.0) are accepted: JSON from JavaScript does not distinguish them.
-  if (!it->is_number() || !(v >= 1 && v <= INT_MAX) || std::floor(v) != v) bad(std::string("'") + key + "' must be an integer >= 1", *it);
+  if (!it->is_number() || !(v >= 1 && v <= INT_MAX) || std::floor(v) != v) bad_breaker(std::string("'") + key + "' must be an integer >= 1", *it);
   return static_cast<int>(v);
 }
 
 }  // namespace
 
 CircuitBreakerConfig parse_circuit_breaker(const lmthing::Json& spec) {
-  if (!spec.is_object()) bad("expected an object {failureThreshold, resetTimeout, halfOpenRequests}", spec);
+  if (!spec.is_object()) bad_breaker("expected an object {failureThreshold, resetTimeout, halfOpenRequests}", spec);
   CircuitBreakerConfig config;
   config.failure_threshold = count_field(spec, "failureThreshold", config.failure_threshold);
   config.half_open_requests = count_field(spec, "halfOpenRequests", config.half_open_requests);
   if (const auto it = spec.find("resetTimeout"); it != spec.end()) {
     if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() <= 0)
-      bad("'resetTimeout' must be a number > 0 (milliseconds)", *it);
+      bad_breaker("'resetTimeout' must be a number > 0 (milliseconds)", *it);
     config.reset_timeout_ms = it->get<double>();
   }
   return config;

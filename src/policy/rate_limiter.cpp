@@ -10,7 +10,7 @@ namespace lmthing::policy {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what, const lmthing::Json& got) {
+[[noreturn]] void bad_rate(const std::string& what, const lmthing::Json& got) {
   throw std::invalid_argument("rateLimit: " + what + ", got " + got.dump());
 }
 
@@ -23,15 +23,15 @@ const lmthing::Json& required(const lmthing::Json& spec, const char* key, const 
 }  // namespace
 
 RateLimitConfig parse_rate_limit(const lmthing::Json& spec) {
-  if (!spec.is_object()) bad("expected an object {requests, period}", spec);
+  if (!spec.is_object()) bad_rate("expected an object {requests, period}", spec);
   RateLimitConfig config;
   const auto& requests = required(spec, "requests", "an integer >= 1");
   const double r = requests.is_number() ? requests.get<double>() : 0;
-  if (!requests.is_number() || !(r >= 1 && r <= INT_MAX) || std::floor(r) != r) bad("'requests' must be an integer >= 1", requests);
+  if (!requests.is_number() || !(r >= 1 && r <= INT_MAX) || std::floor(r) != r) bad_rate("'requests' must be an integer >= 1", requests);
   config.requests = static_cast<int>(r);
   const auto& period = required(spec, "period", "a number > 0 (milliseconds)");
   if (!period.is_number() || !std::isfinite(period.get<double>()) || period.get<double>() <= 0)
-    bad("'period' must be a number > 0 (milliseconds)", period);
+    bad_rate("'period' must be a number > 0 (milliseconds)", period);
   config.period_ms = period.get<double>();
   return config;
 }
