@@ -2532,7 +2532,7 @@ class RunEvents {
     private readonly pending;
     listen(listener: EventListener | undefined, handler?: string): this;
     push(event: RunEvent): void;
-    call(handler: string, event: RunEvent, callback: () => unknown): void;
+    call(handler: string, event: RunEvent, callback: () => unknown): Promise<void>;
     get busy(): boolean;
     drain(): Promise<void>;
     private track;

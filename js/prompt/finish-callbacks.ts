@@ -1,14 +1,14 @@
 /**
  * The AI SDK's run callbacks on `runPrompt`: `onStepFinish` after each step of the root run,
  * `onFinish` when it succeeds, `onError` when it fails. They sit on the run's one event path
- * (js/run/events.ts) like `onEvent`: not awaited between steps, but the run's result settles after
- * the promises they return, and a callback that throws or rejects is reported as an `error` event
- * (source `handler`), never as the run's failure.
+ * (js/run/events.ts) like `onEvent`: the run's result settles after the promises they return, and
+ * a callback that throws or rejects is reported as an `error` event (source `handler`), never as
+ * the run's failure. The next step waits for `onStepFinish`, as in the AI SDK.
  *
  * @module
  */
 import type { FinishReason, Message, Usage } from '../providers/types.js';
-import type { EventListener, RunEvent, RunEvents, RunFinishEvent } from '../run/events.js';
+import type { RunEvent, RunEvents, RunFinishEvent } from '../run/events.js';
 import type { StepResult } from './result.js';
 
 /** What `onFinish` receives: what the run's result resolves with. */
@@ -37,14 +37,15 @@ export interface PromptCallbacks<OBJECT = never> {
   onError?(this: void, event: { error: unknown }): void | PromiseLike<void>;
 }
 
-/** The listener that calls `onStepFinish` for the root run's steps. */
-export function stepFinishListener(onStepFinish: PromptCallbacks['onStepFinish']): EventListener | undefined {
-  if (!onStepFinish) return undefined;
-  return (event) => {
-    if (event.type !== 'step-finish' || (Array.isArray(event.path) && (event.path.length !== 1 || event.path[0] !== 'root'))) return;
-    // The step as result.steps holds it: the event without its type and path.
-    const { type: _type, path: _path, ...step } = event;
-    return onStepFinish(step) as void;
+/**
+ * The engine callback behind `onStepFinish` (the `step_finish` step seam awaits it before the next
+ * step): it calls the user's callback with the step on the run's event path, and resolves once
+ * that has settled, a failure having been reported there.
+ */
+export function stepFinishCallback(events: RunEvents, onStepFinish: NonNullable<PromptCallbacks['onStepFinish']>): (step: StepResult) => Promise<void> {
+  return (step) => {
+    const event = { type: 'step-finish', path: ['root'], ...step } as RunEvent;
+    return events.call('onStepFinish', event, () => onStepFinish(step));
   };
 }
 
@@ -55,5 +56,5 @@ export function stepFinishListener(onStepFinish: PromptCallbacks['onStepFinish']
 export function callFinishCallback<A>(events: RunEvents, name: 'onFinish' | 'onError', callback: ((arg: A) => unknown) | undefined, arg: A): void {
   if (!callback) return;
   const finish = { type: 'run-finish', path: ['root'] } as Partial<RunFinishEvent> as RunEvent;
-  events.call(name, finish, () => callback(arg));
+  void events.call(name, finish, () => callback(arg)); // the run's drain waits for it
 }

@@ -40,7 +40,7 @@ import { interceptedModel, interceptToolCall } from './plugins.js';
 import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
-import { callFinishCallback, stepFinishListener, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
+import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 
@@ -364,10 +364,9 @@ export async function startRunPrompt(
   // Exporters, defEvent handlers and loggers saw a durable run's replayed events the first time.
   events.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(config.meterProvider ? otelMetrics(config.meterProvider) : undefined));
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
-  events.listen(stepFinishListener(config.onStepFinish), 'onStepFinish');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onFinish: config.onFinish, onError: config.onError, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, onFinish: config.onFinish, onError: config.onError, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -398,6 +397,7 @@ interface RunPlace {
   /** A durable root: its journal is stored (and its lease released) before its result settles. */
   durable?: DurableRun;
   onEvent?: RunPolicyConfig['onEvent'];
+  onStepFinish?: PromptCallbacks['onStepFinish'];
   onFinish?: PromptCallbacks<unknown>['onFinish'];
   onError?: PromptCallbacks['onError'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
@@ -550,6 +550,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
     const observe = { ...observeSpec(definitions, takePendingEmits(ctx)), ...(place.parentSpan !== undefined ? { parentSpan: place.parentSpan } : {}), ...(!place.parent && place.policies.meterProvider ? { metricEvents: true } : {}) };
     if (Object.keys(observe).length > 0) spec.observe = observe;
+    // The root run's steps only, as the AI SDK reports them; sub-agents inherit `place`.
+    if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish), { plain: true });
     if (options.stopWhen) {
       const stopWhen = options.stopWhen;
       spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));

@@ -777,7 +777,7 @@ export class RunEvents {
   push(event: RunEvent): void {
     for (const { listener, handler } of this.listeners) {
       if (handler) {
-        this.call(handler, event, () => listener(event));
+        void this.call(handler, event, () => listener(event)); // drain() waits for it
         continue;
       }
       try {
@@ -791,15 +791,17 @@ export class RunEvents {
   /**
    * Calls `callback`, a callback of the user's named `handler`, on `event`: its promise is waited
    * for by {@link RunEvents.drain}, and a throw or a rejection is reported as an `error` event.
+   * Returns a promise that resolves (never rejects) once the callback has settled.
    */
-  call(handler: string, event: RunEvent, callback: () => unknown): void {
+  call(handler: string, event: RunEvent, callback: () => unknown): Promise<void> {
     try {
       // Typed void, but an async callback returns a promise: its rejection is a failure too.
       const returned: unknown = callback();
-      if (isThenable(returned)) this.track(handler, event, returned);
+      if (isThenable(returned)) return this.track(handler, event, returned);
     } catch (err) {
       this.failed(handler, event, err);
     }
+    return Promise.resolve();
   }
 
   /** Whether a promise a user's callback returned is still pending. */
@@ -812,13 +814,14 @@ export class RunEvents {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private track(handler: string, event: RunEvent, returned: PromiseLike<unknown>): void {
+  private track(handler: string, event: RunEvent, returned: PromiseLike<unknown>): Promise<void> {
     const settled = Promise.resolve(returned).then(
       () => undefined,
       (err: unknown) => this.failed(handler, event, err),
     );
     this.pending.add(settled);
     void settled.finally(() => this.pending.delete(settled));
+    return settled;
   }
 
   private failed(handler: string, event: RunEvent, err: unknown): void {

@@ -15,20 +15,35 @@ namespace {
 
 constexpr const char* kWhere = "run.start spec (prompt)";
 
-const std::vector<std::string> kSpecFields = {"kind",           "model",
-                                              "systems",        "variables",
-                                              "messages",       "tools",
-                                              "hooks",          "stopWhen",
-                                              "responseSchema", "responseSchemaRetries",
-                                              "options",        "retry",
-                                              "fallback",       "circuitBreaker",
-                                              "definitions",    "limits",
-                                              "parentRun",      "parentOp",
-                                              "seed",           "host",
-                                              "path",           "responseValidator",
-                                              "storage",        "sessionId",
-                                              "agent",          "cache",
-                                              "observe",        "role"};
+const std::vector<std::string> kSpecFields = {"kind",
+                                              "model",
+                                              "systems",
+                                              "variables",
+                                              "messages",
+                                              "tools",
+                                              "hooks",
+                                              "stopWhen",
+                                              "onStepFinish",
+                                              "responseSchema",
+                                              "responseSchemaRetries",
+                                              "options",
+                                              "retry",
+                                              "fallback",
+                                              "circuitBreaker",
+                                              "definitions",
+                                              "limits",
+                                              "parentRun",
+                                              "parentOp",
+                                              "seed",
+                                              "host",
+                                              "path",
+                                              "responseValidator",
+                                              "storage",
+                                              "sessionId",
+                                              "agent",
+                                              "cache",
+                                              "observe",
+                                              "role"};
 const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }
@@ -157,6 +172,7 @@ PromptSpec parse_prompt_spec(const json& spec) {
     if (const json* path = fields.optional_array("path")) parsed.path = *path;
     fields.strings("hooks");  // checked here, used by the hooks seam
     fields.optional_string("stopWhen");
+    fields.optional_string("onStepFinish");
     parsed.raw = spec;
   } catch (const prompt::DefinitionError& e) {
     throw protocol::config_error(std::string(kWhere) + ": " + e.what());

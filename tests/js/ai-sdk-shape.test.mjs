@@ -179,6 +179,37 @@ test('onStepFinish, onFinish and onError: called as the AI SDK calls them, await
   assert.match(error?.message ?? '', /the model is down/);
   assert.deepEqual(calls, [error]);
 
+  // The next step waits for onStepFinish's promise, sub-agents' steps are not reported, and a step
+  // the response schema refuses is reported too.
+  const order = [];
+  const slow = mockModel([
+    { type: 'tool-call', toolName: 'helper', args: { task: 't' } },
+    { type: 'text', text: 'not json' },
+    { type: 'end-step' },
+    { type: 'text', text: '{"n": 1}' },
+  ]);
+  const helperModel = mockModel([{ type: 'text', text: 'helped' }]);
+  const { result: waited } = await runPrompt((ctx) => {
+    ctx.defAgent('helper', 'Helps', { type: 'object', properties: { task: { type: 'string' } } }, ({ task }, sub) => sub.$`${task}`, { model: helperModel });
+    ctx.$`go`;
+  }, {
+    model: {
+      provider: 'slow', modelId: 'm',
+      generate: async (request) => {
+        order.push(`model ${order.filter((o) => o.startsWith('model')).length}`);
+        return slow.generate(request);
+      },
+    },
+    responseSchema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] },
+    onStepFinish: async (step) => {
+      await later();
+      order.push(`step ${step.stepNumber} done`);
+    },
+  });
+  assert.deepEqual(await waited.object, { n: 1 });
+  assert.deepEqual(order, ['model 0', 'step 0 done', 'model 1', 'step 1 done', 'model 2', 'step 2 done']);
+  assert.equal(helperModel.calls.length, 1);
+
   // A callback that throws is reported as an error event, never as the run's failure.
   const { result: ok, prompt } = await runPrompt({
     model: mockModel([{ type: 'text', text: 'fine' }]),

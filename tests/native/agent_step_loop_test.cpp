@@ -147,6 +147,27 @@ TEST_CASE("maxSteps bounds the loop and stopWhen can end it early", "[agent]") {
   }
 }
 
+TEST_CASE("onStepFinish gets every step's record before the next step starts, the last one too", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("c", "weather", {{"city", "X"}})}, "tool-calls"), response({text_part("bye")})};
+  script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+  std::vector<json> reported;
+  std::vector<std::size_t> requests_seen;
+  script.callbacks["step"] = [&](const json& args) {
+    reported.push_back(args[0]);
+    requests_seen.push_back(script.model_requests.size());
+    return json();
+  };
+  json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"onStepFinish", "step"}}));
+  REQUIRE(reported == reply["value"]["steps"]);
+  REQUIRE(requests_seen == std::vector<std::size_t>{1, 2});  // step 1's model call came after step 0's report
+  Harness other;
+  Script unused;
+  json bad = run_prompt(other, unused, prompt_spec({{"onStepFinish", 7}}));
+  CHECK(bad["error"]["message"] == "run.start spec (prompt): \"onStepFinish\" must be a non-empty string, got 7");
+}
+
 TEST_CASE("hooks change one step only", "[agent]") {
   Harness h;
   Script script;

@@ -1,0 +1,41 @@
+// onStepFinish as a step seam: after every step of a prompt run (its last one too), the run's
+// onStepFinish callback gets the step's record, and the next step waits until it has returned, as
+// the AI SDK's does. It runs before the response checks, so a step they refuse is reported too.
+#include "pipeline/registry.hpp"
+
+namespace lmthing::agent {
+
+namespace {
+
+class StepFinishSeam : public pipeline::StepSeam {
+ public:
+  explicit StepFinishSeam(std::string callback) : callback_(std::move(callback)) {}
+
+  Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
+    json payload{{"fn", callback_}, {"args", json::array({state.record})}};
+    try {
+      co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, "onStepFinish");
+    } catch (const OpFailed& e) {
+      if (e.error.kind != "callback") throw;
+      throw OpFailed(protocol::WireError{"callback", "onStepFinish failed: " + e.error.message, e.error.extra});
+    }
+    co_return pipeline::StepVerdict{};
+  }
+
+ private:
+  std::string callback_;
+};
+
+std::unique_ptr<pipeline::StepSeam> make_step_finish(const pipeline::StepSeamContext& context) {
+  auto callback = context.spec.optional_string("onStepFinish");
+  if (!callback) return nullptr;
+  return std::make_unique<StepFinishSeam>(*callback);
+}
+
+}  // namespace
+
+}  // namespace lmthing::agent
+
+namespace lmthing::pipeline::registered {
+extern const StepSeamType step_finish_seam{"step_finish", agent::make_step_finish};
+}  // namespace lmthing::pipeline::registered
