@@ -274,6 +274,38 @@ test('durable: suspend() while an approval is pending saves the run; resume asks
   assert.deepEqual(ran, ['read', 'remove'], 'read ran once, remove once, after the approval');
 });
 
+test('durable: onStepFinish reports each step once across a suspend and resume, and not at all in a replay', async () => {
+  const storage = memoryStorage();
+  const fn = (ctx) => {
+    ctx.defTool('read', 'Reads', { type: 'object', properties: {} }, () => 'contents');
+    ctx.defApproval('destructive', { message: 'Delete it?' });
+    ctx.defTool('remove', 'Deletes', { type: 'object', properties: {} }, () => 'deleted', { approval: 'destructive' });
+    ctx.$`Read, then delete.`;
+  };
+  const model = () => conversationModelFor([
+    [{ type: 'tool-call', toolCallId: 'r', toolName: 'read', args: {} }],
+    [{ type: 'tool-call', toolCallId: 'd', toolName: 'remove', args: {} }],
+    [{ type: 'text', text: 'Read and deleted.' }],
+  ]);
+  const reported = [];
+  const onStepFinish = (who) => async (step) => {
+    await new Promise((r) => setTimeout(r, 2));
+    reported.push(`${who} ${step.stepNumber}`);
+  };
+  const first = await runPrompt(fn, { model: model(), onApproval: () => undefined, durable: { id: 'steps-1', storage }, onStepFinish: onStepFinish('first') });
+  for (let i = 0; i < 500 && first.prompt.approvals.pending().length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+  await first.prompt.suspend();
+  await assert.rejects(first.result.text, RunSuspendedError);
+  const second = await resume('steps-1', fn, { model: model(), onApproval: () => 'approve', durable: { storage }, onStepFinish: onStepFinish('resumed') });
+  assert.equal(await second.result.text, 'Read and deleted.');
+  assert.deepEqual(reported, ['first 0', 'resumed 1', 'resumed 2']);
+
+  reported.length = 0;
+  const replayed = await replay(second.prompt.journal, fn, { model: uncalled(model()), onApproval: () => 'approve', onStepFinish: onStepFinish('replay') });
+  assert.equal(await replayed.result.text, 'Read and deleted.');
+  assert.deepEqual(reported, []);
+});
+
 test('durable: a journal that cannot be written stops the run before the next effect (JOURNAL_WRITE_FAILED)', async () => {
   const ran = [];
   const inner = memoryStorage();
