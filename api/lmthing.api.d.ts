@@ -562,6 +562,11 @@ type CustomEvent = Extract<RunEvent, {
     type: 'emitted';
 }>;
 
+// ---- DeepPartial — schema-types.d.ts
+type DeepPartial<T> = T extends readonly (infer E)[] ? Array<DeepPartial<E>> : T extends object ? {
+    [K in keyof T]?: DeepPartial<T[K]>;
+} : T;
+
 // ---- DEFAULT_IDLE_TIMEOUT_MS — providers/types.d.ts
 const DEFAULT_IDLE_TIMEOUT_MS = 120000;
 
@@ -2165,7 +2170,7 @@ interface PromptPluginObject {
 type PromptRun<OBJECT = never> = Promise<{
     result: RunResult<OBJECT>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
+}> & Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2596,6 +2601,7 @@ function runPrompt<SCHEMA = undefined>(fn: (ctx: PromptContext) => unknown, conf
 // ---- RunResult — prompt/result.d.ts
 class RunResult<OBJECT = never> {
     private readonly parts;
+    private structured;
     private readonly final;
     get text(): Promise<string>;
     get steps(): Promise<StepResult[]>;
@@ -2604,6 +2610,7 @@ class RunResult<OBJECT = never> {
     get toolCalls(): Promise<ToolCall[]>;
     get toolResults(): Promise<ToolResult[]>;
     get object(): Promise<OBJECT>;
+    get partialObjectStream(): AsyncIterable<DeepPartial<OBJECT>>;
     get response(): Promise<ResponseInfo>;
     get textStream(): AsyncIterable<string>;
     get fullStream(): AsyncIterable<StreamPart>;

@@ -105,6 +105,12 @@ type OrJson<T> = unknown extends T ? JsonValue : T;
 export type ArgsOf<S> = JsonValue extends Infer<S> ? JsonObject : Infer<S>;
 
 /**
+ * What a structured answer still streaming may hold (`result.partialObjectStream`): every member of
+ * every object optional, at any depth; arrays hold the items so far.
+ */
+export type DeepPartial<T> = T extends readonly (infer E)[] ? Array<DeepPartial<E>> : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/**
  * A callback type whose parameters are checked both ways (like a method's), so a callback may
  * annotate its parameter with a narrower type than the schema gives (`(args: {path: string}) => …`
  * where the schema is an untyped JSON Schema), while an annotation that cannot match is an error.

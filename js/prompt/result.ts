@@ -6,7 +6,9 @@
 import { ConfigError } from '../errors.js';
 import type { FinishReason, Message, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
+import type { DeepPartial } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
+import { partialObjects } from './partial-objects.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 
 /** A tool call as the step loop saw it. */
@@ -75,6 +77,7 @@ class Deferred<T> {
 /** The streaming result of one prompt run; `OBJECT` is the type of its `responseSchema`'s value. */
 export class RunResult<OBJECT = never> {
   private readonly parts = new PartFeed<StreamPart>();
+  private structured = false;
   private readonly final = {
     text: new Deferred<string>(),
     steps: new Deferred<StepResult[]>(),
@@ -120,6 +123,19 @@ export class RunResult<OBJECT = never> {
    */
   get object(): Promise<OBJECT> {
     return this.final.object.promise as Promise<OBJECT>;
+  }
+
+  /**
+   * The structured answer while it streams, for a run with a `responseSchema`: the value its JSON
+   * holds so far, each time it changes (strings grow as they stream; numbers, `true`/`false`/`null`
+   * and object keys appear once complete). Partial values are not validated: the schema checks the
+   * whole answer, which {@link object} gives. A step's answer starts over from `{}`-like values (a
+   * tool round, or an answer the schema refused and the model gives again). A run without a
+   * `responseSchema` throws a `ConfigError` when this is read.
+   */
+  get partialObjectStream(): AsyncIterable<DeepPartial<OBJECT>> {
+    if (!this.structured) throw new ConfigError('result.partialObjectStream: the run has no responseSchema, so its answer is text (read result.textStream, or pass responseSchema to runPrompt)');
+    return { [Symbol.asyncIterator]: () => partialObjects(this.fullStream) as AsyncGenerator<DeepPartial<OBJECT>, void, undefined> };
   }
 
   /** The final conversation ({@link ResponseInfo}), for the next turn of a chat. */
@@ -171,6 +187,11 @@ export class RunResult<OBJECT = never> {
   /** One reader of {@link fullStream}: every part from the first, waiting for the next until the run closes. */
   private partsFromStart(): AsyncGenerator<StreamPart, void, undefined> {
     return this.parts.read();
+  }
+
+  /** @internal The run has a `responseSchema`: its answer is an object ({@link partialObjectStream}). */
+  expectObject(): void {
+    this.structured = true;
   }
 
   /** @internal Appends a part and wakes the readers. */

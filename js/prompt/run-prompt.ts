@@ -115,7 +115,7 @@ export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptO
  * Reading a part before the run started simply waits for it.
  */
 export type PromptRun<OBJECT = never> = Promise<{ result: RunResult<OBJECT>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
+  Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
 export type ObjectOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
@@ -304,6 +304,7 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
     response: later((r) => r.response),
     textStream: stream((r) => r.textStream),
     fullStream: stream((r) => r.fullStream),
+    partialObjectStream: stream((r) => r.partialObjectStream),
     // A run that fails to start ends the body with that error, as one that fails later does.
     toTextStreamResponse: (init?: TextStreamResponseInit) => textStreamResponse(stream((r) => r.partBatches), init),
     pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(stream((r) => r.partBatches), response, init),
@@ -414,6 +415,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const collected = collectedOf(ctx);
   const host = EngineHost.of(engine);
   const result = new RunResult<unknown>();
+  if (place.responseSchema !== undefined) result.expectObject();
   const steps: PromptStep[] = [];
   const seen: RunEvent[] = [];
   const path = place.parent ? [...place.parent.path, place.name ?? 'agent'] : ['root'];

@@ -59,6 +59,10 @@ export async function structured(): Promise<number> {
   expectType<Equal<typeof none, never>>();
   // @ts-expect-error -- not in the schema
   void weather.humidity;
+  // The answer while it streams: every member optional, at any depth.
+  const listed = runPrompt({ model, prompt: 'List', responseSchema: z.object({ city: z.string(), days: z.array(z.object({ tempC: z.number() })) }) });
+  for await (const partial of listed.partialObjectStream) expectType<Equal<typeof partial, { city?: string; days?: Array<{ tempC?: number }> }>>();
+  for await (const partial of result.partialObjectStream) expectType<Equal<typeof partial, { city?: string; tempC?: number }>>();
   return weather.tempC + counted.n;
 }
 
