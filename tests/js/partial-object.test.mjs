@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { startFixtureServer } from './helpers/fixture-server.mjs';
 import { KEY, sse } from './helpers/provider-calls.mjs';
-import { ConfigError, createOpenAI, mockModel, runPrompt } from '../../dist/node.js';
+import { ConfigError, createOpenAI, memoryStorage, mockModel, replay, runPrompt } from '../../dist/node.js';
 import { parsePartialJson } from '../../dist/prompt/partial-json.js';
 
 let srv;
@@ -105,4 +105,30 @@ test('partialObjectStream: a model that does not stream gives the whole answer o
   await assert.rejects(async () => {
     for await (const _ of shortcut.partialObjectStream);
   }, ConfigError);
+});
+
+test('partialObjectStream of a durable run: its replay, with no model, gives the same partial values', async () => {
+  const text = '{"name": "Ada", "langs": ["en", "fr"], "age": 36}';
+  const model = {
+    provider: 'custom', modelId: 'm',
+    async generate(request, { onDelta }) {
+      for (let i = 0; i < text.length; i += 5) {
+        onDelta?.({ type: 'text-delta', text: text.slice(i, i + 5) });
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return { content: [{ type: 'text', text }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } };
+    },
+  };
+  const config = { prompt: 'Who?', responseSchema: { type: 'object' } };
+  const collect = async (stream) => {
+    const values = [];
+    for await (const value of stream) values.push(value);
+    return values;
+  };
+  const run = runPrompt({ ...config, model, durable: { id: 'partial-1', storage: memoryStorage() } });
+  const live = await collect(run.partialObjectStream);
+  assert.ok(live.length > 3, JSON.stringify(live));
+  const { prompt } = await run;
+  const replayed = await replay(prompt.journal, () => {}, { ...config, model: { provider: 'custom', modelId: 'm', generate: () => Promise.reject(new Error('the model was called')) } });
+  assert.deepEqual(await collect(replayed.result.partialObjectStream), live);
 });
