@@ -34,7 +34,7 @@ import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-
 import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
-import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
 import type { ArgsOf, JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
@@ -220,7 +220,7 @@ async function start(
   try {
     if (!c.isPlainObject(config)) throw new ConfigError('run(agent, config): expected a config object with "models" ({default: model, ...})');
     c.checkOptions('run config', config, runConfigShape);
-    if (config.params) c.checkOptions('run config.params', config.params, { temperature: c.number(0, 2), maxOutputTokens: c.integer(1, 1e7), topP: c.number(0, 1), topK: c.integer(1, 1e6), stopSequences: c.arrayOf(c.string, 'an array of strings'), seed: c.integer(-(2 ** 53), 2 ** 53) });
+    if (config.params) c.checkOptions('run config.params', config.params, generationShape);
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
       if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);
       c.checkOptions(`run: config.tools.${name}`, tool, runToolShape, 'field');

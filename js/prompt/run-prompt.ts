@@ -33,7 +33,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
-import { abortSignal, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -158,15 +158,6 @@ export interface PromptRunInfo {
 
 /** @deprecated Events are {@link RunEvent}s now. */
 export type PolicyEvent = RunEvent;
-
-const generationShape: c.Shape = {
-  temperature: c.number(0, 2),
-  maxOutputTokens: c.integer(1, 10_000_000),
-  topP: c.number(0, 1),
-  topK: c.integer(1, 1_000_000),
-  stopSequences: c.arrayOf(c.string, 'an array of strings'),
-  seed: c.integer(-(2 ** 53), 2 ** 53),
-};
 
 const toolChoice: c.Check = (v) =>
   v === 'auto' || v === 'none' || v === 'required' || (c.isPlainObject(v) && v.type === 'tool' && typeof v.toolName === 'string')

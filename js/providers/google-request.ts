@@ -47,6 +47,8 @@ function generationConfig(req: Omit<ModelRequest, 'model'>, options: GeminiBodyO
   if (p.maxOutputTokens !== undefined) config.maxOutputTokens = p.maxOutputTokens;
   if (p.stopSequences !== undefined && p.stopSequences.length > 0) config.stopSequences = p.stopSequences;
   if (p.seed !== undefined) config.seed = p.seed;
+  if (p.presencePenalty !== undefined) config.presencePenalty = p.presencePenalty;
+  if (p.frequencyPenalty !== undefined) config.frequencyPenalty = p.frequencyPenalty;
   const rf = req.responseFormat;
   if (rf?.type === 'json') {
     config.responseMimeType = 'application/json';

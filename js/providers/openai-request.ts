@@ -59,6 +59,8 @@ export function buildOpenAIBody(
   if (p.topK !== undefined && dialect.sendTopK) body.top_k = p.topK;
   if (p.stopSequences !== undefined && p.stopSequences.length > 0) body.stop = p.stopSequences;
   if (p.seed !== undefined) body.seed = p.seed;
+  if (p.presencePenalty !== undefined) body.presence_penalty = p.presencePenalty;
+  if (p.frequencyPenalty !== undefined) body.frequency_penalty = p.frequencyPenalty;
   if (options.reasoning?.effort !== undefined) body.reasoning_effort = options.reasoning.effort;
   return body;
 }

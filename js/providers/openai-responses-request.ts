@@ -51,7 +51,7 @@ export function buildResponsesBody(
   if (p.maxOutputTokens !== undefined) body.max_output_tokens = p.maxOutputTokens;
   if (p.temperature !== undefined) body.temperature = p.temperature;
   if (p.topP !== undefined) body.top_p = p.topP;
-  // stop sequences, top_k and seed do not exist in the Responses API and are left out
+  // stop sequences, top_k, seed and the penalties do not exist in the Responses API and are left out
   const r = options.reasoning;
   if (r) {
     const reasoning: Record<string, unknown> = {};

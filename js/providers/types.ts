@@ -111,6 +111,10 @@ export interface GenerationParams {
   topK?: number;
   stopSequences?: string[];
   seed?: number;
+  /** Penalizes tokens already present, -2 to 2 (OpenAI `presence_penalty`, Gemini `presencePenalty`; Anthropic has none). */
+  presencePenalty?: number;
+  /** Penalizes tokens by how often they appeared, -2 to 2 (OpenAI `frequency_penalty`, Gemini `frequencyPenalty`; Anthropic has none). */
+  frequencyPenalty?: number;
 }
 
 /** One request to a language model. */

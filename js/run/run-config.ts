@@ -86,6 +86,18 @@ export const runPolicyShape: c.Shape = {
   meterProvider: (v) => (isMeterProvider(v) ? undefined : 'an OpenTelemetry MeterProvider'),
 };
 
+/** The generation settings (`GenerationParams`) of `runPrompt`'s config and `run`'s `params`. */
+export const generationShape: c.Shape = {
+  temperature: c.number(0, 2),
+  maxOutputTokens: c.integer(1, 10_000_000),
+  topP: c.number(0, 1),
+  topK: c.integer(1, 1_000_000),
+  stopSequences: c.arrayOf(c.string, 'an array of strings'),
+  seed: c.integer(-(2 ** 53), 2 ** 53),
+  presencePenalty: c.number(-2, 2),
+  frequencyPenalty: c.number(-2, 2),
+};
+
 /** An AbortSignal (checked by shape, so signals of other realms work). */
 export const abortSignal: c.Check = (v) =>
   typeof v === 'object' && v !== null && typeof (v as AbortSignal).aborted === 'boolean' && typeof (v as AbortSignal).addEventListener === 'function'

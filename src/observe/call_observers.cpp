@@ -17,6 +17,18 @@ using pipeline::Call;
 using pipeline::CallKind;
 using pipeline::Next;
 
+// The generation settings a `chat` span carries, by their GenAI semantic-convention names.
+constexpr std::pair<const char*, const char*> kRequestAttributes[] = {
+    {"temperature", "gen_ai.request.temperature"},
+    {"maxOutputTokens", "gen_ai.request.max_tokens"},
+    {"topP", "gen_ai.request.top_p"},
+    {"topK", "gen_ai.request.top_k"},
+    {"stopSequences", "gen_ai.request.stop_sequences"},
+    {"seed", "gen_ai.request.seed"},
+    {"presencePenalty", "gen_ai.request.presence_penalty"},
+    {"frequencyPenalty", "gen_ai.request.frequency_penalty"},
+};
+
 // "openai:gpt-4o-mini#2" → {provider "openai", model "gpt-4o-mini"}.
 std::pair<std::string, std::string> split_model(const std::string& ref) {
   const auto colon = ref.find(':');
@@ -111,9 +123,8 @@ class AttemptObserver : public pipeline::Interceptor {
                       {"lmthing.model", ref},
                       {"lmthing.attempt", attempt}};
       const json params = call.input.value("params", json::object());
-      if (params.contains("temperature")) attributes["gen_ai.request.temperature"] = params["temperature"];
-      if (params.contains("maxOutputTokens")) attributes["gen_ai.request.max_tokens"] = params["maxOutputTokens"];
-      if (params.contains("topP")) attributes["gen_ai.request.top_p"] = params["topP"];
+      for (const auto& [param, attribute] : kRequestAttributes)
+        if (auto it = params.find(param); it != params.end()) attributes[attribute] = *it;
       if (tracer->config().record_inputs) {
         if (call.input.contains("system") && !call.input["system"].is_null()) attributes["gen_ai.system_instructions"] = call.input["system"];
         if (call.input.contains("messages"))

@@ -334,7 +334,7 @@ describe('gemini: behaviour beyond the recordings', () => {
       responseFormat: { type: 'json', schema },
       tools: [weather],
       toolChoice: { type: 'tool', toolName: 'weather' },
-      params: { maxOutputTokens: 99, topK: 3, topP: 0.5, stopSequences: ['END'], seed: 5 },
+      params: { maxOutputTokens: 99, topK: 3, topP: 0.5, stopSequences: ['END'], seed: 5, presencePenalty: 0.5, frequencyPenalty: -1 },
       stream: false,
     });
     ok(r);
@@ -355,7 +355,7 @@ describe('gemini: behaviour beyond the recordings', () => {
       required: ['name'],
     });
     assert.ok(Object.keys(gc.responseSchema.properties).includes('__proto__'));
-    assert.deepEqual({ maxOutputTokens: gc.maxOutputTokens, topK: gc.topK, topP: gc.topP, stopSequences: gc.stopSequences, seed: gc.seed }, { maxOutputTokens: 99, topK: 3, topP: 0.5, stopSequences: ['END'], seed: 5 });
+    assert.deepEqual({ maxOutputTokens: gc.maxOutputTokens, topK: gc.topK, topP: gc.topP, stopSequences: gc.stopSequences, seed: gc.seed, presencePenalty: gc.presencePenalty, frequencyPenalty: gc.frequencyPenalty }, { maxOutputTokens: 99, topK: 3, topP: 0.5, stopSequences: ['END'], seed: 5, presencePenalty: 0.5, frequencyPenalty: -1 });
     assert.deepEqual(r.sent.body.toolConfig, { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['weather'] } });
   });
 

@@ -30,6 +30,25 @@ function byName(spans) {
   };
 }
 
+test('a chat span carries the generation settings by their GenAI names', async () => {
+  const exporter = new InMemorySpanExporter();
+  const model = mockModel([text('ok')]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTracing('main', { exporters: [exporter] });
+    ctx.$`go`;
+  }, { model, temperature: 0.5, maxOutputTokens: 99, topP: 0.9, topK: 7, stopSequences: ['END'], seed: 3, presencePenalty: 0.25, frequencyPenalty: -0.5 });
+  await result.text;
+  const chat = exporter.getFinishedSpans().find((s) => s.name === 'chat mock');
+  const requested = Object.fromEntries(Object.entries(chat.attributes).filter(([key]) => key.startsWith('gen_ai.request.') && key !== 'gen_ai.request.model'));
+  assert.deepEqual(requested, {
+    'gen_ai.request.temperature': 0.5, 'gen_ai.request.max_tokens': 99, 'gen_ai.request.top_p': 0.9, 'gen_ai.request.top_k': 7,
+    'gen_ai.request.stop_sequences': ['END'], 'gen_ai.request.seed': 3, 'gen_ai.request.presence_penalty': 0.25, 'gen_ai.request.frequency_penalty': -0.5,
+  });
+  assert.deepEqual(model.calls[0].params, { temperature: 0.5, maxOutputTokens: 99, topP: 0.9, topK: 7, stopSequences: ['END'], seed: 3, presencePenalty: 0.25, frequencyPenalty: -0.5 });
+  await assert.rejects(runPrompt({ model, prompt: 'x', presencePenalty: 3 }).text, { name: 'ConfigError', message: /'presencePenalty' must be a number from -2 to 2, got the number 3/ });
+  await assert.rejects(runPrompt({ model, prompt: 'x', presencePenalti: 1 }).text, { message: /did you mean 'presencePenalty'/ });
+});
+
 test('a run with a model retry, a tool error, a sub-agent and a tool span of its own', async () => {
   const engine = await virtualEngine();
   const exporter = new InMemorySpanExporter();

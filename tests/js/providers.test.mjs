@@ -963,7 +963,7 @@ describe('stream failures, abort, error mapping', () => {
       tools: [{ name: 'f', parameters: { type: 'object' } }],
       toolChoice: { type: 'tool', toolName: 'f' },
       responseFormat: { type: 'json' },
-      params: { stopSequences: ['END'], seed: 7, topP: 0.5, topK: 3 },
+      params: { stopSequences: ['END'], seed: 7, topP: 0.5, topK: 3, presencePenalty: 0.5, frequencyPenalty: 1 },
       stream: false,
     };
     let r = await run(openai, 'gpt-4o', fx, req);
@@ -979,8 +979,11 @@ describe('stream failures, abort, error mapping', () => {
     assert.equal(r.sent.body.seed, 7);
     assert.equal(r.sent.body.top_p, 0.5);
     assert.equal(r.sent.body.top_k, undefined);
+    assert.equal(r.sent.body.presence_penalty, 0.5);
+    assert.equal(r.sent.body.frequency_penalty, 1);
     r = await run(anthropic, 'claude', loadFixture('anthropic', 'text-nonstream', 1), req);
     ok(r);
+    assert.equal(JSON.stringify(r.sent.body).includes('penalty'), false, 'Anthropic has no penalties');
     assert.equal(r.sent.body.system, 'Be brief.');
     assert.equal(r.sent.body.max_tokens, 4096);
     assert.deepEqual(r.sent.body.tool_choice, { type: 'tool', name: 'f' });
