@@ -1095,6 +1095,9 @@ type GuardVerdict = boolean | {
     message?: string;
 };
 
+// ---- hasToolCall — prompt/stop-conditions.d.ts
+function hasToolCall(...toolNames: string[]): StopCondition;
+
 // ---- Hook — prompt/context.d.ts
 type Hook = (input: HookInput) => HookResult | void | undefined | Promise<HookResult | void | undefined>;
 
@@ -1309,6 +1312,12 @@ type InterruptedHandler = (call: InterruptedCall) => 'rerun' | 'fail' | {
 
 // ---- isLanguageModel — mock-model.d.ts
 function isLanguageModel(value: unknown): value is LanguageModel;
+
+// ---- isLoopFinished — prompt/stop-conditions.d.ts
+function isLoopFinished(): StopCondition;
+
+// ---- isStepCount — prompt/stop-conditions.d.ts
+function isStepCount(count: number): StopCondition;
 
 // ---- isZodSchema — schema.d.ts
 function isZodSchema(value: unknown): boolean;
@@ -2149,7 +2158,7 @@ interface PromptOptions extends GenerationParams {
     maxSteps?: number;
     maxRetries?: number;
     abortSignal?: AbortSignal;
-    stopWhen?: (step: StepResult) => boolean | Promise<boolean>;
+    stopWhen?: StopCondition | StopCondition[];
     timeout?: number;
     modelTimeout?: number;
     toolTimeout?: number;
@@ -2719,6 +2728,9 @@ interface StateSavedEvent extends OfState {
     type: 'state-saved';
 }
 
+// ---- stepCountIs — prompt/stop-conditions.d.ts
+const stepCountIs: typeof isStepCount;
+
 // ---- StepFinishEvent — run/events.d.ts
 interface StepFinishEvent extends InStep {
     type: 'step-finish';
@@ -2758,6 +2770,14 @@ interface StepStartEvent extends InStep {
     model: string;
     system: string | null;
     activeTools: string[];
+}
+
+// ---- StopCondition — prompt/stop-conditions.d.ts
+type StopCondition = (step: StopConditionInput) => boolean | PromiseLike<boolean>;
+
+// ---- StopConditionInput — prompt/stop-conditions.d.ts
+interface StopConditionInput extends StepResult {
+    steps: StepResult[];
 }
 
 // ---- StorageAdapter — storage/types.d.ts

@@ -49,6 +49,8 @@ export type {
 } from './prompt/context.js';
 export { RunResult } from './prompt/result.js';
 export type { ResponseInfo, StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
+export { hasToolCall, isLoopFinished, isStepCount, stepCountIs } from './prompt/stop-conditions.js';
+export type { StopCondition, StopConditionInput } from './prompt/stop-conditions.js';
 export type { PromptCallbacks, PromptFinish } from './prompt/finish-callbacks.js';
 export type { ServerResponseLike, TextStreamResponseInit } from './prompt/text-response.js';
 export type { Reference } from './prompt/names.js';

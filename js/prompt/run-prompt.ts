@@ -42,6 +42,7 @@ import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
+import { anyConditionMet, type StopCondition } from './stop-conditions.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 
 /** Generation settings and loop limits of a prompt run. */
@@ -53,8 +54,12 @@ export interface PromptOptions extends GenerationParams {
   maxRetries?: number;
   /** Cancels the run: in-flight model calls and tools are aborted. */
   abortSignal?: AbortSignal;
-  /** Called after every step that made tool calls; returning true ends the run. */
-  stopWhen?: (step: StepResult) => boolean | Promise<boolean>;
+  /**
+   * Called after every step that made tool calls, with the step and every step so far (`steps`);
+   * true ends the run. A list ends it when any of its conditions is met. `isStepCount(n)` and
+   * `hasToolCall(name)` are the AI SDK's conditions.
+   */
+  stopWhen?: StopCondition | StopCondition[];
   /** Time limit of the whole run, ms: it then fails with `TimeoutError`. */
   timeout?: number;
   /** Time limit of each model call attempt, ms (a timed-out attempt is retried like a failed one). */
@@ -170,7 +175,7 @@ const optionsShape: c.Shape = {
   maxSteps: c.integer(1, 10_000),
   maxRetries: c.integer(0, 100),
   abortSignal,
-  stopWhen: c.func,
+  stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   timeout: c.ms(),
   modelTimeout: c.ms(),
   toolTimeout: c.ms(),
@@ -408,6 +413,12 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const result = new RunResult<unknown>();
   if (place.responseSchema !== undefined) result.expectObject();
   const steps: PromptStep[] = [];
+  // The finished steps as result.steps will hold them, for stopWhen's `steps`.
+  const finishedSteps: StepResult[] = [];
+  const finishedBefore = (step: StepResult) => {
+    const end = finishedSteps.findIndex((s) => s.stepNumber >= step.stepNumber);
+    return end === -1 ? finishedSteps : finishedSteps.slice(0, end);
+  };
   const seen: RunEvent[] = [];
   const path = place.parent ? [...place.parent.path, place.name ?? 'agent'] : ['root'];
   const callbacks: string[] = [];
@@ -546,8 +557,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     // The root run's steps only, as the AI SDK reports them; sub-agents inherit `place`.
     if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish), { plain: true });
     if (options.stopWhen) {
-      const stopWhen = options.stopWhen;
-      spec.stopWhen = register('stopWhen', async (step: StepResult) => Boolean(await stopWhen(step)));
+      const conditions = [options.stopWhen].flat();
+      spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step)));
     }
     if (place.responseSchema !== undefined) spec.responseSchema = toJsonSchema(place.responseSchema, place.parent ? `agent "${place.name}" responseSchema` : 'runPrompt config.responseSchema');
     if (place.responseSchemaRetries !== undefined) spec.responseSchemaRetries = place.responseSchemaRetries;
@@ -558,8 +569,10 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         if (!samePath(event.path, path)) return;
         if (event.type === 'step-start') steps.push({ stepNumber: event.stepNumber, system: event.system, activeTools: event.activeTools });
         if (event.type === 'step-finish') {
-          const { type: _type, path: _path, model: _model, ...step } = event;
+          const { type: _type, path: _path, ...record } = event;
+          const { model: _model, ...step } = record;
           Object.assign(steps[steps.length - 1] ?? {}, step);
+          if (options.stopWhen) finishedSteps.push(record);
         }
       })
       .listen(place.parent ? undefined : (event) => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ConfigError, ValidationError, mockModel, resolveModel, runPrompt } from '../../dist/node.js';
+import { ConfigError, ValidationError, hasToolCall, isLoopFinished, isStepCount, mockModel, resolveModel, runPrompt, stepCountIs } from '../../dist/node.js';
 
 test('runPrompt({model, prompt, system}) runs without a prompt function; parts are read without awaiting the call', async () => {
   const model = mockModel([{ type: 'text', text: 'Paris is the capital.' }]);
@@ -224,4 +224,42 @@ test('onStepFinish, onFinish and onError: called as the AI SDK calls them, await
   assert.deepEqual(reported, ['event handler onStepFinish failed on step-finish: step bug', 'event handler onFinish failed on run-finish: finish bug']);
   // Typos of them are refused with the right name.
   await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', onStepFinished: () => {} }).text, /unknown option 'onStepFinished' \(did you mean 'onStepFinish'\?/);
+});
+
+test('stopWhen as the AI SDK writes it: isStepCount (stepCountIs), isLoopFinished, hasToolCall, ({ steps }) conditions and lists of them', async () => {
+  const looping = () => mockModel([
+    { type: 'tool-call', toolName: 'search', args: {} },
+    { type: 'tool-call', toolName: 'search', args: {} },
+    { type: 'tool-call', toolName: 'answer', args: {} },
+    { type: 'tool-call', toolName: 'search', args: {} },
+    { type: 'text', text: 'done' },
+  ]);
+  const stepsWith = async (stopWhen) => {
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTool('search', 'Searches', {}, () => 'found');
+      ctx.defTool('answer', 'Answers', {}, () => 'answered');
+      ctx.$`go`;
+    }, { model: looping(), stopWhen });
+    return (await result.steps).map((s) => s.toolCalls[0]?.toolName ?? s.text);
+  };
+  assert.deepEqual(await stepsWith(undefined), ['search', 'search', 'answer', 'search', 'done']);
+  assert.deepEqual(await stepsWith(isStepCount(2)), ['search', 'search']);
+  assert.deepEqual(await stepsWith(stepCountIs(1)), ['search']);
+  assert.deepEqual(await stepsWith(isLoopFinished()), ['search', 'search', 'answer', 'search', 'done']);
+  assert.deepEqual(await stepsWith(hasToolCall('answer')), ['search', 'search', 'answer']);
+  assert.deepEqual(await stepsWith(hasToolCall('other', 'search')), ['search']);
+  // A list stops at the first condition met; a condition sees every step so far, and the step itself.
+  const seen = [];
+  const watch = ({ steps, stepNumber }) => {
+    seen.push([stepNumber, steps.map((s) => s.stepNumber)]);
+    return false;
+  };
+  assert.deepEqual(await stepsWith([watch, stepCountIs(4), hasToolCall('answer')]), ['search', 'search', 'answer']);
+  assert.deepEqual(seen, [[0, [0]], [1, [0, 1]], [2, [0, 1, 2]]]);
+  assert.deepEqual(await stepsWith(async (step) => step.stepNumber === 0), ['search']);
+
+  assert.throws(() => isStepCount(0), (e) => e instanceof ConfigError && /isStepCount: expected an integer >= 1, got the number 0/.test(e.message));
+  assert.throws(() => hasToolCall(''), (e) => e instanceof ConfigError && /hasToolCall: expected tool names, got/.test(e.message));
+  assert.throws(() => hasToolCall(), (e) => e instanceof ConfigError && /expected one tool name or more, got none/.test(e.message));
+  await assert.rejects(runPrompt({ model: looping(), prompt: 'x', stopWhen: [stepCountIs(2), 'never'] }).text, (e) => e instanceof ConfigError && /'stopWhen' must be a function or an array of conditions/.test(e.message));
 });

@@ -341,7 +341,7 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
     assert.equal(await refused(() => {}, { stopSequences: 'x' }), `runPrompt config: 'stopSequences' must be an array of strings, got the string "x"`);
     assert.equal(await refused(() => {}, { toolChoice: 'bogus' }), `runPrompt config: 'toolChoice' must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got the string "bogus"`);
     assert.equal(await refused(() => {}, { abortSignal: {} }), `runPrompt config: 'abortSignal' must be an AbortSignal, got an object`);
-    assert.equal(await refused(() => {}, { stopWhen: 5 }), `runPrompt config: 'stopWhen' must be a function, got the number 5`);
+    assert.equal(await refused(() => {}, { stopWhen: 5 }), `runPrompt config: 'stopWhen' must be a function or an array of conditions (functions), got the number 5`);
     assert.equal(await refused(() => {}, { options: 'x' }), `runPrompt config: 'options' must be an object, got the string "x"`);
     assert.equal(await refused(() => {}, { plugins: 5 }), `runPrompt config: 'plugins' must be an array of plugin functions or plugin objects, got the number 5`);
     await assert.rejects(run(function* () {}, { models: { default: model }, maxStep: 3 }), { name: 'ConfigError', message: /^run config: unknown option 'maxStep' \(did you mean 'maxSteps'\?/ });

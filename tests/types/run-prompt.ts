@@ -1,6 +1,6 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
-import { mockModel, runPrompt, type Message, type PromptRun } from 'lmthing';
+import { hasToolCall, isStepCount, mockModel, runPrompt, stepCountIs, type Message, type PromptRun } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -87,6 +87,16 @@ export async function callbacks(): Promise<void> {
       await Promise.resolve();
     },
   }).text;
+}
+
+// stopWhen: the AI SDK's conditions, a list of them, or a function of the step (with every step so far).
+export async function stopConditions(): Promise<void> {
+  const model = mockModel([{ type: 'text', text: 'hi' }]);
+  await runPrompt({ model, prompt: 'x', stopWhen: stepCountIs(3) }).text;
+  await runPrompt({ model, prompt: 'x', stopWhen: [hasToolCall('answer', 'done'), isStepCount(9), ({ steps }) => steps.length > 4] }).text;
+  await runPrompt({ model, prompt: 'x', stopWhen: (step) => step.stepNumber > 1 && step.steps[0].toolCalls.length > 0 }).text;
+  // @ts-expect-error -- a condition answers with a boolean
+  await runPrompt({ model, prompt: 'x', stopWhen: () => 'yes' }).text;
 }
 
 // A z.date() travels as its date-time string (zod does not parse the JSON), and is typed so.
