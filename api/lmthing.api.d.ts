@@ -2108,6 +2108,8 @@ interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions,
     model: string | LanguageModel;
     responseSchema?: SCHEMA;
     responseSchemaRetries?: number;
+    activeTools?: string[];
+    prepareStep?: Hook;
     options?: PromptOptions;
     system?: string;
     plugins?: PromptPlugin[];

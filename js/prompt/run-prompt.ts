@@ -35,7 +35,7 @@ import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { resourcesFor } from '../definitions/resource.js';
-import { PromptContext, bindEngine, collectedOf, type AgentOptions, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
+import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
 import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
@@ -94,6 +94,18 @@ export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptO
   responseSchema?: SCHEMA;
   /** How many times a refused answer goes back to the model before the run fails (default 2); needs `responseSchema`. */
   responseSchemaRetries?: number;
+  /**
+   * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
+   * defined (`L.call`-like calls from code still reach them). A `defHook` or `prepareStep` may
+   * change the list for one step.
+   */
+  activeTools?: string[];
+  /**
+   * The AI SDK's `prepareStep`: called before every step of the run (not its sub-agents'), after
+   * the prompt's `defHook`s, with `{stepNumber, messages, steps, lastToolCall}`; what it returns
+   * (`model`, `system`, `messages`, `activeTools`, `toolChoice` …) applies to that step only.
+   */
+  prepareStep?: Hook;
   options?: PromptOptions;
   /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
@@ -202,6 +214,8 @@ const configShape: c.Shape = {
   onStepFinish: c.func,
   onFinish: c.func,
   onError: c.func,
+  activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
+  prepareStep: c.func,
 };
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
@@ -363,7 +377,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, onFinish: config.onFinish, onError: config.onError, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, onFinish: config.onFinish, onError: config.onError, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -395,6 +409,8 @@ interface RunPlace {
   durable?: DurableRun;
   onEvent?: RunPolicyConfig['onEvent'];
   onStepFinish?: PromptCallbacks['onStepFinish'];
+  activeTools?: string[];
+  prepareStep?: Hook;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
   onError?: PromptCallbacks['onError'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
@@ -471,6 +487,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
 
   // Names that refer to definitions are checked now, so a typo rejects the call that made it.
   for (const def of collected.tools.values()) checkReferences(`tool "${def.name}"`, def.options, definitions, referenceKinds);
+  if (!place.parent)
+    for (const name of place.activeTools ?? [])
+      if (!collected.tools.has(name)) throw new ConfigError(`runPrompt config: activeTools: ${c.unknownName('tool', name, [...collected.tools.keys()], 'defined tools')}`);
   checkReferences(place.parent ? `agent "${place.name}"` : 'runPrompt config', place.policies, definitions, { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, cache: cacheKind });
   if (place.validateResponse) checkReferences('runPrompt config.validateResponse', { validator: place.validateResponse.validator }, definitions, { validator: validatorKind });
   const storage = place.parent ? undefined : useRunStorage(engine, place.policies.storage);
@@ -527,7 +546,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       variables: [...collected.variables].map(([name, value]) => ({ name, ...value })),
       messages: collected.messages,
       tools,
-      hooks: collected.hooks.map((hook, i) =>
+      hooks: stepHooks(collected.hooks, place).map(([label, hook], i) =>
         register(`hook${i + 1}`, async (input: HookInput) => {
           const changes = await hook(input);
           if (!changes) return null;
@@ -536,7 +555,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
           try {
             model = toModel(changes.model);
           } catch (err) {
-            throw new ConfigError(`hook #${i + 1} returned a bad 'model': ${(err as Error).message}`);
+            throw new ConfigError(`${label} returned a bad 'model': ${(err as Error).message}`);
           }
           return { ...changes, model: marshal.model(model) };
         }),
@@ -709,6 +728,20 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
   if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
   if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
   return out;
+}
+
+/**
+ * The hooks of a run, in the order they apply (a later one wins): the root config's `activeTools`
+ * as a hook of every step, the prompt's `defHook`s, then the root config's `prepareStep`.
+ * Sub-agents inherit `place`, so the root's own are left out of theirs.
+ */
+function stepHooks(hooks: readonly Hook[], place: RunPlace): Array<[label: string, hook: Hook]> {
+  const labelled: Array<[string, Hook]> = hooks.map((hook, i) => [`hook #${i + 1}`, hook]);
+  if (place.parent) return labelled;
+  const { activeTools, prepareStep } = place;
+  if (activeTools) labelled.unshift(['activeTools', () => ({ activeTools })]);
+  if (prepareStep) labelled.push(['prepareStep', prepareStep]);
+  return labelled;
 }
 
 /** A tool entry's options; an agent's cascade goes to its own run instead (see runAgent). */

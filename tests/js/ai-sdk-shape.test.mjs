@@ -263,3 +263,37 @@ test('stopWhen as the AI SDK writes it: isStepCount (stepCountIs), isLoopFinishe
   assert.throws(() => hasToolCall(), (e) => e instanceof ConfigError && /expected one tool name or more, got none/.test(e.message));
   await assert.rejects(runPrompt({ model: looping(), prompt: 'x', stopWhen: [stepCountIs(2), 'never'] }).text, (e) => e instanceof ConfigError && /'stopWhen' must be a function or an array of conditions/.test(e.message));
 });
+
+test('activeTools and prepareStep, as in the AI SDK: the offered tools of every step, and changes to one step', async () => {
+  const define = (ctx) => {
+    ctx.defTool('search', 'Searches', {}, () => 'found');
+    ctx.defTool('answer', 'Answers', {}, () => 'answered');
+    ctx.defTool('delete', 'Deletes', {}, () => 'deleted');
+    ctx.$`go`;
+  };
+  const offered = (model) => model.calls.map((call) => (call.tools ?? []).map((t) => t.name));
+  const model = mockModel([{ type: 'tool-call', toolName: 'search', args: {} }, { type: 'tool-call', toolName: 'answer', args: {} }, { type: 'text', text: 'done' }]);
+  const other = mockModel([{ type: 'text', text: 'from the other model' }]);
+  const inputs = [];
+  const { result } = await runPrompt(define, {
+    model,
+    activeTools: ['search', 'answer'],
+    prepareStep: ({ stepNumber, steps, lastToolCall }) => {
+      inputs.push([stepNumber, steps.length, lastToolCall?.toolName ?? null]);
+      if (stepNumber === 1) return { activeTools: ['answer'], toolChoice: 'required' };
+      if (stepNumber === 2) return { model: other, system: 'Be brief.' };
+      return undefined;
+    },
+  });
+  assert.equal(await result.text, 'from the other model');
+  assert.deepEqual(offered(model), [['search', 'answer'], ['answer']]);
+  assert.equal(model.calls[1].toolChoice, 'required');
+  assert.deepEqual(offered(other), [['search', 'answer']], 'prepareStep changed step 1 only');
+  assert.equal(other.calls[0].messages[0].content, 'Be brief.');
+  assert.deepEqual(inputs, [[0, 0, null], [1, 1, 'search'], [2, 2, 'answer']]);
+
+  // A misspelled tool name, a bad model from prepareStep, a wrong type: clear errors before or at the step.
+  await assert.rejects(runPrompt(define, { model: mockModel([]), activeTools: ['serch'] }).text, (e) => e instanceof ConfigError && /activeTools: unknown tool "serch" \(did you mean "search"\? defined tools: search, answer, delete\)/.test(e.message));
+  await assert.rejects(runPrompt(define, { model: mockModel([]), activeTools: 'search' }).text, (e) => e instanceof ConfigError && /'activeTools' must be an array of tool names/.test(e.message));
+  await assert.rejects(runPrompt(define, { model: mockModel([]), prepareStep: () => ({ model: 42 }) }).text, (e) => e instanceof ConfigError && /prepareStep returned a bad 'model'/.test(e.message));
+});

@@ -95,6 +95,12 @@ export async function stopConditions(): Promise<void> {
   await runPrompt({ model, prompt: 'x', stopWhen: stepCountIs(3) }).text;
   await runPrompt({ model, prompt: 'x', stopWhen: [hasToolCall('answer', 'done'), isStepCount(9), ({ steps }) => steps.length > 4] }).text;
   await runPrompt({ model, prompt: 'x', stopWhen: (step) => step.stepNumber > 1 && step.steps[0].toolCalls.length > 0 }).text;
+  await runPrompt({
+    model,
+    prompt: 'x',
+    activeTools: ['search'],
+    prepareStep: ({ stepNumber, lastToolCall }) => (stepNumber > 0 && lastToolCall?.toolName === 'search' ? { activeTools: [], toolChoice: 'none' } : undefined),
+  }).text;
   // @ts-expect-error -- a condition answers with a boolean
   await runPrompt({ model, prompt: 'x', stopWhen: () => 'yes' }).text;
 }
