@@ -96,8 +96,7 @@ export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptO
   responseSchemaRetries?: number;
   /**
    * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
-   * defined (`L.call`-like calls from code still reach them). A `defHook` or `prepareStep` may
-   * change the list for one step.
+   * defined but are not offered. A `defHook` or `prepareStep` may change the list for one step.
    */
   activeTools?: string[];
   /**
@@ -538,6 +537,19 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       ),
       options: toolWire(def, definitionsOf(ctx)),
     }));
+    // A hook's changes to one step; a model it names is registered like the run's own.
+    const hookCallback = (hook: Hook, label: string) => async (input: HookInput) => {
+      const changes = await hook(input);
+      if (!changes) return null;
+      if (changes.model === undefined) return changes;
+      let model: LanguageModel;
+      try {
+        model = toModel(changes.model);
+      } catch (err) {
+        throw new ConfigError(`${label} returned a bad 'model': ${(err as Error).message}`);
+      }
+      return { ...changes, model: marshal.model(model) };
+    };
     const { fields, options: limits } = runPolicySpec({ ...place.policies, timeout: options.timeout, modelTimeout: options.modelTimeout, toolTimeout: options.toolTimeout, maxRetries: options.maxRetries });
     const spec: Record<string, unknown> = {
       kind: 'prompt',
@@ -546,21 +558,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       variables: [...collected.variables].map(([name, value]) => ({ name, ...value })),
       messages: collected.messages,
       tools,
-      hooks: stepHooks(collected.hooks, place).map(([label, hook], i) =>
-        register(`hook${i + 1}`, async (input: HookInput) => {
-          const changes = await hook(input);
-          if (!changes) return null;
-          if (changes.model === undefined) return changes;
-          let model: LanguageModel;
-          try {
-            model = toModel(changes.model);
-          } catch (err) {
-            throw new ConfigError(`${label} returned a bad 'model': ${(err as Error).message}`);
-          }
-          return { ...changes, model: marshal.model(model) };
-        }),
-      ),
-      options: { ...engineOptions(options), ...limits },
+      hooks: collected.hooks.map((hook, i) => register(`hook${i + 1}`, hookCallback(hook, `hook #${i + 1}`))),
+      options: { ...engineOptions(options), ...limits, ...(place.activeTools && !place.parent ? { activeTools: place.activeTools } : {}) },
       host: human?.host ?? place.parent!.human.host,
       path,
       ...fields,
@@ -573,8 +572,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (definitions.size > 0) spec.definitions = definitions.toWire(marshal);
     const observe = { ...observeSpec(definitions, takePendingEmits(ctx)), ...(place.parentSpan !== undefined ? { parentSpan: place.parentSpan } : {}), ...(!place.parent && place.policies.meterProvider ? { metricEvents: true } : {}) };
     if (Object.keys(observe).length > 0) spec.observe = observe;
-    // The root run's steps only, as the AI SDK reports them; sub-agents inherit `place`.
+    // The root run's own (its steps only, as the AI SDK has them); sub-agents inherit `place`.
     if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish), { plain: true });
+    if (place.prepareStep && !place.parent) spec.prepareStep = register('prepareStep', hookCallback(place.prepareStep, 'prepareStep'));
     if (options.stopWhen) {
       const conditions = [options.stopWhen].flat();
       spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step)));
@@ -728,20 +728,6 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
   if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
   if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
   return out;
-}
-
-/**
- * The hooks of a run, in the order they apply (a later one wins): the root config's `activeTools`
- * as a hook of every step, the prompt's `defHook`s, then the root config's `prepareStep`.
- * Sub-agents inherit `place`, so the root's own are left out of theirs.
- */
-function stepHooks(hooks: readonly Hook[], place: RunPlace): Array<[label: string, hook: Hook]> {
-  const labelled: Array<[string, Hook]> = hooks.map((hook, i) => [`hook #${i + 1}`, hook]);
-  if (place.parent) return labelled;
-  const { activeTools, prepareStep } = place;
-  if (activeTools) labelled.unshift(['activeTools', () => ({ activeTools })]);
-  if (prepareStep) labelled.push(['prepareStep', prepareStep]);
-  return labelled;
 }
 
 /** A tool entry's options; an agent's cascade goes to its own run instead (see runAgent). */

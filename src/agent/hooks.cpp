@@ -1,4 +1,4 @@
-// defHook as a step seam: before every step of a prompt run, each hook is called with
+// defHook (and runPrompt's prepareStep) as a step seam: before every step of a prompt run, each hook is called with
 // {stepNumber, messages, steps, lastToolCall} and may change that step (system, messages,
 // activeTools, activeSystems, activeVariables, toolChoice, model); later hooks override earlier ones.
 #include "pipeline/registry.hpp"
@@ -54,15 +54,20 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
   }
 }
 
+// A callback to call before each step, and how errors name it ("hook #2", "prepareStep").
+struct Hook {
+  std::string callback;
+  std::string who;
+};
+
 class HooksSeam : public pipeline::StepSeam {
  public:
-  explicit HooksSeam(std::vector<std::string> hooks) : hooks_(std::move(hooks)) {}
+  explicit HooksSeam(std::vector<Hook> hooks) : hooks_(std::move(hooks)) {}
 
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
-    for (std::size_t i = 0; i < hooks_.size(); ++i) {
-      const std::string who = "hook #" + std::to_string(i + 1);
+    for (const auto& [callback, who] : hooks_) {
       json input{{"stepNumber", state.step}, {"messages", state.messages}, {"steps", state.steps}, {"lastToolCall", state.last_tool_call}};
-      json payload{{"fn", hooks_[i]}, {"args", json::array({std::move(input)})}};
+      json payload{{"fn", callback}, {"args", json::array({std::move(input)})}};
       json returned;
       try {
         returned = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, who);
@@ -72,15 +77,23 @@ class HooksSeam : public pipeline::StepSeam {
         throw OpFailed(WireError{"callback", who + " failed: " + e.error.message, e.error.extra});
       }
       merge(state.overrides, returned, who);
+      // Named here, where the message can say which hook it was.
+      if (env.tools && returned.is_object() && returned.contains("activeTools") && !returned["activeTools"].is_null())
+        for (const auto& name : *state.overrides.active_tools)
+          if (!env.tools->find(name))
+            bad_hook_value(who + ": \"activeTools\" names unknown tool " + protocol::unknown_tool(name, env.tools->names()));
     }
   }
 
  private:
-  std::vector<std::string> hooks_;
+  std::vector<Hook> hooks_;
 };
 
+// The defHooks in order, then the run's prepareStep (which so has the last word).
 std::unique_ptr<pipeline::StepSeam> make_hooks(const pipeline::StepSeamContext& context) {
-  std::vector<std::string> hooks = context.spec.strings("hooks");
+  std::vector<Hook> hooks;
+  for (auto& callback : context.spec.strings("hooks")) hooks.push_back({std::move(callback), "hook #" + std::to_string(hooks.size() + 1)});
+  if (auto prepare = context.spec.optional_string("prepareStep")) hooks.push_back({std::move(*prepare), "prepareStep"});
   if (hooks.empty()) return nullptr;
   return std::make_unique<HooksSeam>(std::move(hooks));
 }

@@ -137,13 +137,14 @@ class PromptRun {
 
   std::vector<const pipeline::ToolBox::Entry*> offered(const pipeline::StepOverrides& overrides) const {
     std::vector<const pipeline::ToolBox::Entry*> out;
-    if (!overrides.active_tools) {
+    const auto& active = overrides.active_tools ? overrides.active_tools : spec_.active_tools;
+    if (!active) {
       for (const auto& entry : env_.tools->entries()) out.push_back(&entry);
       return out;
     }
-    for (const auto& name : *overrides.active_tools) {
+    for (const auto& name : *active) {
       const pipeline::ToolBox::Entry* entry = env_.tools->find(name);
-      if (!entry) fail("a hook activated unknown tool " + protocol::unknown_tool(name, env_.tools->names()));
+      if (!entry) fail("unknown tool " + protocol::unknown_tool(name, env_.tools->names()));  // checked where set: a safety net
       out.push_back(entry);
     }
     return out;

@@ -1,5 +1,7 @@
 #include "agent/prompt_spec.hpp"
 
+#include <algorithm>
+
 #include "protocol/json_text.hpp"
 
 #include "pipeline/registry.hpp"
@@ -15,36 +17,13 @@ namespace {
 
 constexpr const char* kWhere = "run.start spec (prompt)";
 
-const std::vector<std::string> kSpecFields = {"kind",
-                                              "model",
-                                              "systems",
-                                              "variables",
-                                              "messages",
-                                              "tools",
-                                              "hooks",
-                                              "stopWhen",
-                                              "onStepFinish",
-                                              "responseSchema",
-                                              "responseSchemaRetries",
-                                              "options",
-                                              "retry",
-                                              "fallback",
-                                              "circuitBreaker",
-                                              "definitions",
-                                              "limits",
-                                              "parentRun",
-                                              "parentOp",
-                                              "seed",
-                                              "host",
-                                              "path",
-                                              "responseValidator",
-                                              "storage",
-                                              "sessionId",
-                                              "agent",
-                                              "cache",
-                                              "observe",
-                                              "role"};
-const std::vector<std::string> kOptionFields = {"maxSteps", "maxRetries", "toolChoice", "params", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"};
+const std::vector<std::string> kSpecFields = {"kind",      "model",     "systems",      "variables",      "messages",       "tools",
+                                              "hooks",     "stopWhen",  "onStepFinish", "prepareStep",    "responseSchema", "responseSchemaRetries",
+                                              "options",   "retry",     "fallback",     "circuitBreaker", "definitions",    "limits",
+                                              "parentRun", "parentOp",  "seed",         "host",           "path",           "responseValidator",
+                                              "storage",   "sessionId", "agent",        "cache",          "observe",        "role"};
+const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",
+                                                "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }
 
@@ -90,6 +69,18 @@ void read_messages(const FieldReader& spec, json& messages) {
 }
 
 // toolChoice: 'auto' | 'none' | 'required' | {type: 'tool', toolName} naming a defined tool.
+std::vector<std::string> names_of(const std::vector<ToolSpec>& tools) {
+  std::vector<std::string> names;
+  for (const auto& tool : tools) names.push_back(tool.name);
+  return names;
+}
+
+void check_active_tools(const std::vector<std::string>& active, const std::vector<ToolSpec>& tools, const std::string& where) {
+  for (const auto& name : active)
+    if (std::none_of(tools.begin(), tools.end(), [&](const ToolSpec& tool) { return tool.name == name; }))
+      throw protocol::config_error(where + ": activeTools names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
+}
+
 void check_tool_choice(const json& choice, const std::vector<ToolSpec>& tools, const std::string& where) {
   if (choice.is_null()) return;
   if (choice.is_string()) {
@@ -99,9 +90,7 @@ void check_tool_choice(const json& choice, const std::vector<ToolSpec>& tools, c
     const std::string name = choice["toolName"].get<std::string>();
     for (const auto& tool : tools)
       if (tool.name == name) return;
-    std::vector<std::string> names;
-    for (const auto& tool : tools) names.push_back(tool.name);
-    throw protocol::config_error(where + ": toolChoice names unknown tool " + protocol::unknown_tool(name, names));
+    throw protocol::config_error(where + ": toolChoice names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
   }
   throw ProtocolError(where + ": toolChoice must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got " + choice.dump().substr(0, 100));
 }
@@ -164,13 +153,16 @@ PromptSpec parse_prompt_spec(const json& spec) {
       parsed.timeout_ms = options->ms("timeoutMs").value_or(0);
       if (options->has("toolChoice")) parsed.tool_choice = options->at("toolChoice");
       if (const json* params = options->optional_object("params")) parsed.params = *params;
+      if (options->has("activeTools")) parsed.active_tools = options->strings("activeTools");
     }
+    if (parsed.active_tools) check_active_tools(*parsed.active_tools, parsed.tools, std::string(kWhere) + ": options");
     check_tool_choice(parsed.tool_choice, parsed.tools, std::string(kWhere) + ": options");
     parsed.settings = parse_run_settings(fields, options ? &*options : nullptr);
     parsed.settings.primary_models = {parsed.model};
     parsed.host = fields.optional_string("host", true).value_or("");
     if (const json* path = fields.optional_array("path")) parsed.path = *path;
     fields.strings("hooks");  // checked here, used by the hooks seam
+    fields.optional_string("prepareStep");
     fields.optional_string("stopWhen");
     fields.optional_string("onStepFinish");
     parsed.raw = spec;

@@ -21,7 +21,8 @@ struct PromptSpec {
   json messages = json::array();
   std::vector<ToolSpec> tools;  // in definition order
   int max_steps = 20;
-  json tool_choice;  // null = the provider's default
+  json tool_choice;                                      // null = the provider's default
+  std::optional<std::vector<std::string>> active_tools;  // the tools offered at every step (all when unset)
   json params = json::object();
   double timeout_ms = 0;  // the whole run (0 = none)
   pipeline::RunSettings settings;

@@ -296,4 +296,16 @@ test('activeTools and prepareStep, as in the AI SDK: the offered tools of every 
   await assert.rejects(runPrompt(define, { model: mockModel([]), activeTools: ['serch'] }).text, (e) => e instanceof ConfigError && /activeTools: unknown tool "serch" \(did you mean "search"\? defined tools: search, answer, delete\)/.test(e.message));
   await assert.rejects(runPrompt(define, { model: mockModel([]), activeTools: 'search' }).text, (e) => e instanceof ConfigError && /'activeTools' must be an array of tool names/.test(e.message));
   await assert.rejects(runPrompt(define, { model: mockModel([]), prepareStep: () => ({ model: 42 }) }).text, (e) => e instanceof ConfigError && /prepareStep returned a bad 'model'/.test(e.message));
+  await assert.rejects(runPrompt(define, { model: mockModel([]), prepareStep: () => ({ activeTools: ['answr'] }) }).text, { message: /^prepareStep: "activeTools" names unknown tool "answr" \(did you mean "answer"\?/ });
+  await assert.rejects(runPrompt(define, { model: mockModel([]), prepareStep: () => Promise.reject(new Error('no plan')) }).text, { message: /^prepareStep failed: no plan/ });
+  // A defHook runs before prepareStep, so prepareStep's changes win.
+  const order = [];
+  const both = mockModel([{ type: 'text', text: 'ok' }]);
+  await runPrompt((ctx) => {
+    define(ctx);
+    ctx.defHook(() => (order.push('defHook'), { activeTools: ['delete'], system: 'from the hook' }));
+  }, { model: both, prepareStep: () => (order.push('prepareStep'), { activeTools: ['search'] }) }).text;
+  assert.deepEqual(order, ['defHook', 'prepareStep']);
+  assert.deepEqual(offered(both), [['search']]);
+  assert.equal(both.calls[0].messages[0].content, 'from the hook');
 });

@@ -479,7 +479,7 @@ test('a guard, a hook or a toolChoice naming a tool that is not defined gets the
   await assert.rejects(runPrompt(withRead((ctx) => ctx.defGuard('g', () => true, { tools: ['readFiel'] })), { model: model() }).then((r) => r.result.text), (err) =>
     err instanceof ConfigError && err.message === 'guard "g": unknown tool "readFiel" (did you mean "readFile"? defined tools: readFile)');
   await assert.rejects(runPrompt(withRead((ctx) => ctx.defHook(() => ({ activeTools: ['readfile'] }))), { model: model() }).then((r) => r.result.text), (err) =>
-    /a hook activated unknown tool "readfile" \(did you mean "readFile"\? defined tools: readFile\)/.test(err.message));
+    /hook #1: "activeTools" names unknown tool "readfile" \(did you mean "readFile"\? defined tools: readFile\)/.test(err.message));
   await assert.rejects(runPrompt(withRead(() => {}), { model: model(), toolChoice: { type: 'tool', toolName: 'read' } }).then((r) => r.result.text), (err) =>
     err instanceof ConfigError && /toolChoice names unknown tool "read" \(did you mean "readFile"\? defined tools: readFile\)/.test(err.message));
 });

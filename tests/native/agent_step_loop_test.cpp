@@ -192,12 +192,53 @@ TEST_CASE("hooks change one step only", "[agent]") {
   REQUIRE(hook_inputs[1]["steps"].size() == 1);
 }
 
+TEST_CASE("options.activeTools offers those tools at every step; prepareStep runs after the hooks, named in its errors", "[agent]") {
+  json second_tool = weather_tool();
+  second_tool["name"] = "forecast";
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {response({call_part("c", "weather", {{"city", "X"}})}, "tool-calls"), response({text_part("bye")})};
+    script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+    std::vector<std::string> order;
+    script.callbacks["hook"] = [&](const json&) { return order.push_back("hook"), json{{"system", "hooked"}}; };
+    script.callbacks["prepare"] = [&](const json& args) {
+      order.push_back("prepare");
+      return args[0]["stepNumber"] == 1 ? json{{"activeTools", {"forecast"}}} : json();
+    };
+    run_prompt(h, script,
+               prompt_spec({{"tools", json::array({weather_tool(), second_tool})},
+                            {"options", {{"activeTools", {"weather"}}}},
+                            {"hooks", {"hook"}},
+                            {"prepareStep", "prepare"}}));
+    REQUIRE(script.model_requests[0]["tools"].size() == 1);
+    REQUIRE(script.model_requests[0]["tools"][0]["name"] == "weather");
+    REQUIRE(script.model_requests[1]["tools"][0]["name"] == "forecast");
+    REQUIRE(order == std::vector<std::string>{"hook", "prepare", "hook", "prepare"});
+  }
+  {
+    Harness h;
+    Script script;
+    json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"options", {{"activeTools", {"wether"}}}}}));
+    CHECK(reply["error"]["kind"] == "config");
+    CHECK(reply["error"]["message"] ==
+          "run.start spec (prompt): options: activeTools names unknown tool \"wether\" (did you mean \"weather\"? defined tools: weather)");
+  }
+  {
+    Harness h;
+    Script script;
+    script.callbacks["prepare"] = [](const json&) { return json{{"activeTools", {"nope"}}}; };
+    json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"prepareStep", "prepare"}}));
+    CHECK(reply["error"]["message"] == "prepareStep: \"activeTools\" names unknown tool \"nope\" (defined tools: weather)");
+  }
+}
+
 TEST_CASE("a hook returning something malformed fails the run with a clear message", "[agent]") {
   Harness h;
   Script script;
   script.callbacks["hook"] = [](const json&) { return json{{"activeTools", {"nope"}}}; };
   json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"hooks", {"hook"}}}));
-  REQUIRE(reply["error"]["message"] == "a hook activated unknown tool \"nope\" (defined tools: weather)");
+  REQUIRE(reply["error"]["message"] == "hook #1: \"activeTools\" names unknown tool \"nope\" (defined tools: weather)");
 }
 
 TEST_CASE("rate limits are retried after Retry-After on the engine clock", "[agent]") {
