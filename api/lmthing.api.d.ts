@@ -928,6 +928,9 @@ type FromJsonSchema<S> = S extends {
     readonly properties: object;
 } ? FromObject<S> : unknown;
 
+// ---- fromUIMessages — prompt/ui-messages.d.ts
+function fromUIMessages(messages: readonly UIMessageLike[]): Message[];
+
 // ---- getStorage — storage/host.d.ts
 function getStorage(engine: Engine, name: string): StorageAdapter | undefined;
 
@@ -2181,7 +2184,7 @@ interface PromptPluginObject {
 type PromptRun<OBJECT = never> = Promise<{
     result: RunResult<OBJECT>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
+}> & Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2627,6 +2630,9 @@ class RunResult<OBJECT = never> {
     get fullStream(): AsyncIterable<StreamPart>;
     toTextStreamResponse(init?: TextStreamResponseInit): Response;
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
+    toUIMessageStreamResponse(init?: UIMessageStreamResponseInit): Response;
+    pipeUIMessageStreamToResponse(response: ServerResponseLike, init?: UIMessageStreamResponseInit): Promise<void>;
+    toUIMessageStream(options?: UIMessageStreamOptions): AsyncIterable<UIMessageChunk>;
     private textDeltas;
     private partsFromStart;
 }
@@ -3198,6 +3204,74 @@ type TracingErrorCode = 'TRACING_DEPENDENCY_MISSING' | 'TRACING_NO_PROVIDER';
 
 // ---- TracingExporterName — observe/tracing.d.ts
 type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
+
+// ---- UIMessageChunk — prompt/ui-messages.d.ts
+type UIMessageChunk = {
+    type: 'start';
+    messageId?: string;
+} | {
+    type: 'start-step';
+} | {
+    type: 'text-start';
+    id: string;
+} | {
+    type: 'text-delta';
+    id: string;
+    delta: string;
+} | {
+    type: 'text-end';
+    id: string;
+} | {
+    type: 'reasoning-start';
+    id: string;
+} | {
+    type: 'reasoning-delta';
+    id: string;
+    delta: string;
+} | {
+    type: 'reasoning-end';
+    id: string;
+} | {
+    type: 'tool-input-available';
+    toolCallId: string;
+    toolName: string;
+    input: unknown;
+} | {
+    type: 'tool-output-available';
+    toolCallId: string;
+    output: unknown;
+} | {
+    type: 'tool-output-error';
+    toolCallId: string;
+    errorText: string;
+} | {
+    type: 'finish-step';
+} | {
+    type: 'finish';
+    finishReason: FinishReason;
+} | {
+    type: 'error';
+    errorText: string;
+};
+
+// ---- UIMessageLike — prompt/ui-messages.d.ts
+interface UIMessageLike {
+    role: 'system' | 'user' | 'assistant';
+    parts: ReadonlyArray<{
+        readonly type: string;
+    }>;
+}
+
+// ---- UIMessageStreamOptions — prompt/ui-messages.d.ts
+interface UIMessageStreamOptions {
+    messageId?: string;
+    sendReasoning?: boolean;
+    onError?: (error: unknown) => string;
+    redactToolErrors?: boolean;
+}
+
+// ---- UIMessageStreamResponseInit — prompt/ui-messages.d.ts
+type UIMessageStreamResponseInit = TextStreamResponseInit & UIMessageStreamOptions;
 
 // ---- unregisterStorage — storage/host.d.ts
 function unregisterStorage(engine: Engine, name: string): boolean;

@@ -10,6 +10,7 @@ import type { DeepPartial } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
 import { partialObjects } from './partial-objects.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
+import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunk, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -172,6 +173,28 @@ export class RunResult<OBJECT = never> {
    */
   pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
     return pipeTextStream(this.partBatches, response, init);
+  }
+
+  /**
+   * The run as the AI SDK's UI message stream, for a chat front end on its `useChat`: a web
+   * `Response` of server-sent chunks (text, reasoning, tool calls and their outcomes, steps, the
+   * finish), with the headers its client expects. `init` holds the response's `status` and
+   * `headers` and the stream's options ({@link UIMessageStreamOptions}). A failed run ends the
+   * stream with an `error` chunk whose text is `An error occurred.` unless `onError` says otherwise.
+   * Turn the chat's UI messages into a run's `messages` with `fromUIMessages`.
+   */
+  toUIMessageStreamResponse(init?: UIMessageStreamResponseInit): Response {
+    return uiMessageStreamResponse(this.partBatches, init);
+  }
+
+  /** {@link toUIMessageStreamResponse} for Node's `http.ServerResponse` (as {@link pipeTextStreamToResponse}). */
+  pipeUIMessageStreamToResponse(response: ServerResponseLike, init?: UIMessageStreamResponseInit): Promise<void> {
+    return pipeUIMessageStream(this.partBatches, response, init);
+  }
+
+  /** The UI message stream's chunks as objects, for a transport of one's own. */
+  toUIMessageStream(options?: UIMessageStreamOptions): AsyncIterable<UIMessageChunk> {
+    return uiMessageStream(this.partBatches, options);
   }
 
   /** @internal All parts from the first, in batches of what the run has at once. */

@@ -44,6 +44,7 @@ import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type Prom
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
+import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 
 /** Generation settings and loop limits of a prompt run. */
 export interface PromptOptions extends GenerationParams {
@@ -131,7 +132,7 @@ export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptO
  * Reading a part before the run started simply waits for it.
  */
 export type PromptRun<OBJECT = never> = Promise<{ result: RunResult<OBJECT>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse'>;
+  Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
 export type ObjectOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
@@ -317,6 +318,9 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
     // A run that fails to start ends the body with that error, as one that fails later does.
     toTextStreamResponse: (init?: TextStreamResponseInit) => textStreamResponse(stream((r) => r.partBatches), init),
     pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(stream((r) => r.partBatches), response, init),
+    toUIMessageStreamResponse: (init?: UIMessageStreamResponseInit) => uiMessageStreamResponse(stream((r) => r.partBatches), init),
+    pipeUIMessageStreamToResponse: (response: ServerResponseLike, init?: UIMessageStreamResponseInit) => pipeUIMessageStream(stream((r) => r.partBatches), response, init),
+    toUIMessageStream: (options?: UIMessageStreamOptions) => uiMessageStream(stream((r) => r.partBatches), options),
   });
 }
 

@@ -36,7 +36,7 @@ export interface ServerResponseLike {
   readonly destroyed?: boolean;
 }
 
-const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+const TEXT_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/plain; charset=utf-8' };
 
 const initShape: c.Shape = {
   status: c.integer(200, 599),
@@ -44,8 +44,8 @@ const initShape: c.Shape = {
   headers: (v) => (typeof v === 'object' && v !== null ? undefined : 'a Headers, an array of [name, value] pairs or a record of strings'),
 };
 
-/** The checked headers of `init`, with the default content type unless the caller set one. */
-function responseHeaders(where: string, init: TextStreamResponseInit | undefined): Headers {
+/** The checked headers of `init`, with each of `defaults` the caller did not set. */
+function responseHeaders(where: string, init: TextStreamResponseInit | undefined, defaults: Readonly<Record<string, string>>): Headers {
   c.checkOptions(where, init, initShape);
   let headers: Headers;
   try {
@@ -53,7 +53,7 @@ function responseHeaders(where: string, init: TextStreamResponseInit | undefined
   } catch (err) {
     c.fail(where, `'headers' are not valid HTTP headers (${(err as Error).message})`);
   }
-  if (!headers.has('content-type')) headers.set('content-type', DEFAULT_CONTENT_TYPE);
+  for (const [name, value] of Object.entries(defaults)) if (!headers.has(name)) headers.set(name, value);
   return headers;
 }
 
@@ -91,21 +91,7 @@ async function* utf8Text(batches: AsyncIterable<StreamPart[]>): AsyncGenerator<U
 
 /** A web `Response` whose body streams the text of `batches` (read as the client reads: backpressure holds). */
 export function textStreamResponse(batches: AsyncIterable<StreamPart[]>, init?: TextStreamResponseInit): Response {
-  const headers = responseHeaders('toTextStreamResponse', init);
-  let chunks: AsyncGenerator<Uint8Array, void, undefined> | undefined;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      chunks ??= utf8Text(batches);
-      const next = await chunks.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    // The client went away: stop reading the run (the run itself goes on; pass `abortSignal` to stop it).
-    async cancel() {
-      await chunks?.return();
-    },
-  });
-  return new Response(body, { status: init?.status ?? 200, statusText: init?.statusText, headers });
+  return streamResponse('toTextStreamResponse', () => utf8Text(batches), init, TEXT_HEADERS);
 }
 
 /**
@@ -116,17 +102,47 @@ export function textStreamResponse(batches: AsyncIterable<StreamPart[]>, init?: 
  * not await it cannot leave an unhandled rejection.
  */
 export function pipeTextStream(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void> {
-  const headers = responseHeaders('pipeTextStreamToResponse', init);
+  return pipeStream('pipeTextStreamToResponse', () => utf8Text(batches), response, init, TEXT_HEADERS);
+}
+
+/** A web `Response` streaming the bytes `body()` makes once the client reads, with `defaults` among its headers. */
+export function streamResponse(where: string, body: () => AsyncGenerator<Uint8Array, void, undefined>, init: TextStreamResponseInit | undefined, defaults: Readonly<Record<string, string>>): Response {
+  const headers = responseHeaders(where, init, defaults);
+  let chunks: AsyncGenerator<Uint8Array, void, undefined> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      chunks ??= body();
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    // The client went away: stop reading the run (the run itself goes on; pass `abortSignal` to stop it).
+    async cancel() {
+      await chunks?.return();
+    },
+  });
+  return new Response(stream, { status: init?.status ?? 200, statusText: init?.statusText, headers });
+}
+
+/** Writes the bytes `body()` makes to Node's `response` (see {@link pipeTextStream}), with `defaults` among its headers. */
+export function pipeStream(
+  where: string,
+  body: () => AsyncGenerator<Uint8Array, void, undefined>,
+  response: ServerResponseLike,
+  init: TextStreamResponseInit | undefined,
+  defaults: Readonly<Record<string, string>>,
+): Promise<void> {
+  const headers = responseHeaders(where, init, defaults);
   const methods = ['writeHead', 'write', 'end', 'destroy', 'once'] as const;
   if (typeof response !== 'object' || response === null || methods.some((m) => typeof response[m] !== 'function'))
-    c.fail('pipeTextStreamToResponse', `expected a Node http.ServerResponse (or an object with writeHead, write, end, destroy and once), got ${c.describe(response)}`);
+    c.fail(where, `expected a Node http.ServerResponse (or an object with writeHead, write, end, destroy and once), got ${c.describe(response)}`);
   const client = { closed: false, wake: undefined as (() => void) | undefined };
   response.once('close', () => {
     client.closed = true;
     client.wake?.();
   });
   response.writeHead(init?.status ?? 200, headerRecord(headers));
-  return pump(utf8Text(batches), response, client);
+  return pump(body(), response, client);
 }
 
 /** Writes `chunks` to `response` until they end, the run fails or the client goes away. */

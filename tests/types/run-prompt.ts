@@ -1,6 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
-import { hasToolCall, isStepCount, mockModel, runPrompt, stepCountIs, type Message, type PromptRun } from 'lmthing';
+import type { UIMessage } from 'ai';
+import { fromUIMessages, hasToolCall, isStepCount, mockModel, runPrompt, stepCountIs, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -113,4 +114,14 @@ export async function dates(): Promise<string> {
   expectType<Equal<typeof when.at, string>>();
   expectType<Equal<typeof when.tags[number]['seen'], string>>();
   return when.at.toUpperCase();
+}
+
+// A chat route handler for useChat: the AI SDK's UI messages in, its UI message stream out.
+export async function chatRoute(request: Request): Promise<Response> {
+  const { messages } = (await request.json()) as { messages: UIMessage[] };
+  const result = runPrompt({ model: mockModel([{ type: 'text', text: 'hi' }]), messages: fromUIMessages(messages) });
+  for await (const chunk of result.toUIMessageStream()) if (chunk.type === 'text-delta') expectType<Equal<typeof chunk.delta, string>>();
+  const first: UIMessageChunk = { type: 'start', messageId: 'm1' };
+  void first;
+  return result.toUIMessageStreamResponse({ messageId: 'm1', onError: (error) => String(error), headers: { 'x-chat': '1' } });
 }

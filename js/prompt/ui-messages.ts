@@ -1,0 +1,298 @@
+/**
+ * The AI SDK's UI message stream, for chat front ends built on its `useChat`: a run's parts as the
+ * stream's chunks (`result.toUIMessageStreamResponse()`), and the chat's UI messages as the model
+ * messages a run takes (`fromUIMessages`). The chunk types and field names are the AI SDK's
+ * (`ai` 7, stream protocol `v1`); only the root run's steps are sent, as one assistant message.
+ *
+ * @module
+ */
+import * as c from '../config/check.js';
+import { ConfigError } from '../errors.js';
+import type { FinishReason, Message, Part } from '../providers/types.js';
+import type { StreamPart } from './result.js';
+import { pipeStream, streamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
+
+/** A chunk of the UI message stream, as `useChat` reads it. */
+export type UIMessageChunk =
+  | { type: 'start'; messageId?: string }
+  | { type: 'start-step' }
+  | { type: 'text-start'; id: string }
+  | { type: 'text-delta'; id: string; delta: string }
+  | { type: 'text-end'; id: string }
+  | { type: 'reasoning-start'; id: string }
+  | { type: 'reasoning-delta'; id: string; delta: string }
+  | { type: 'reasoning-end'; id: string }
+  | { type: 'tool-input-available'; toolCallId: string; toolName: string; input: unknown }
+  | { type: 'tool-output-available'; toolCallId: string; output: unknown }
+  | { type: 'tool-output-error'; toolCallId: string; errorText: string }
+  | { type: 'finish-step' }
+  | { type: 'finish'; finishReason: FinishReason }
+  | { type: 'error'; errorText: string };
+
+/** Options of the UI message stream. */
+export interface UIMessageStreamOptions {
+  /** The assistant message's id, sent in the `start` chunk (the client otherwise makes one). */
+  messageId?: string;
+  /** Sends the model's reasoning as reasoning parts (default true). */
+  sendReasoning?: boolean;
+  /**
+   * The text the client gets for a run that failed. By default it is `An error occurred.`, so
+   * that no server detail reaches the browser; return `error.message` to show it.
+   */
+  onError?: (error: unknown) => string;
+  /** Also passes a failed tool call's error text through `onError` (default: only when `onError` is given). The model got the original. */
+  redactToolErrors?: boolean;
+}
+
+/** The response's status and headers, and the stream's options, in one object (as the AI SDK takes them). */
+export type UIMessageStreamResponseInit = TextStreamResponseInit & UIMessageStreamOptions;
+
+const optionsShape: c.Shape = { messageId: c.nonEmpty, sendReasoning: c.boolean, onError: c.func, redactToolErrors: c.boolean };
+// The response's own keys are checked by the response helpers.
+const initShape: c.Shape = { ...optionsShape, status: c.anything, statusText: c.anything, headers: c.anything };
+
+/** The headers of a UI message stream response (the AI SDK's, which its client checks for). */
+const UI_MESSAGE_STREAM_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-vercel-ai-ui-message-stream': 'v1',
+  'x-accel-buffering': 'no',
+};
+
+/** The chunks of a run's `batches` one by one (`result.toUIMessageStream()`); `options` are checked at the call. */
+export function uiMessageStream(batches: AsyncIterable<StreamPart[]>, options?: UIMessageStreamOptions): AsyncIterable<UIMessageChunk> {
+  c.checkOptions('toUIMessageStream', options, optionsShape);
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const chunks of uiMessageChunks(batches, options ?? {})) yield* chunks;
+    },
+  };
+}
+
+/** A web `Response` streaming the run as server-sent UI message chunks (`result.toUIMessageStreamResponse()`). */
+export function uiMessageStreamResponse(batches: AsyncIterable<StreamPart[]>, init?: UIMessageStreamResponseInit): Response {
+  const { status, statusText, headers, ...options } = checked('toUIMessageStreamResponse', init);
+  return streamResponse('toUIMessageStreamResponse', () => uiMessageSse(uiMessageChunks(batches, options)), { status, statusText, headers }, UI_MESSAGE_STREAM_HEADERS);
+}
+
+/** Writes the run as server-sent UI message chunks to Node's `response` (`result.pipeUIMessageStreamToResponse()`). */
+export function pipeUIMessageStream(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: UIMessageStreamResponseInit): Promise<void> {
+  const { status, statusText, headers, ...options } = checked('pipeUIMessageStreamToResponse', init);
+  return pipeStream('pipeUIMessageStreamToResponse', () => uiMessageSse(uiMessageChunks(batches, options)), response, { status, statusText, headers }, UI_MESSAGE_STREAM_HEADERS);
+}
+
+function checked(where: string, init: UIMessageStreamResponseInit | undefined): UIMessageStreamResponseInit {
+  c.checkOptions(where, init, initShape);
+  return init ?? {};
+}
+
+/**
+ * The chunks of a run's `batches` (its parts, in the batches the run has them in), one array per
+ * batch. A failed run ends with an `error` chunk; every stream ends with `finish` or `error`.
+ */
+export async function* uiMessageChunks(batches: AsyncIterable<StreamPart[]>, options: UIMessageStreamOptions): AsyncGenerator<UIMessageChunk[], void, undefined> {
+  const state = new ChunkState(options);
+  yield [options.messageId === undefined ? { type: 'start' } : { type: 'start', messageId: options.messageId }];
+  try {
+    for await (const batch of batches) {
+      const chunks: UIMessageChunk[] = [];
+      for (const part of batch) state.add(part, chunks);
+      if (chunks.length > 0) yield chunks;
+    }
+  } catch (error) {
+    // A run that could not start: the client is told as of a run that failed.
+    yield [{ type: 'error', errorText: state.errorText(error) }];
+  }
+}
+
+/** Which text and reasoning parts are open, and the ids they got. */
+class ChunkState {
+  private text: string | undefined;
+  private reasoning: string | undefined;
+  private next = 0;
+  private readonly onError: (error: unknown) => string;
+  private readonly toolErrorText: (error: string) => string;
+
+  constructor(private readonly options: UIMessageStreamOptions) {
+    this.onError = options.onError ?? (() => 'An error occurred.');
+    this.toolErrorText = (options.redactToolErrors ?? options.onError !== undefined) ? (error) => this.onError(new Error(error)) : (error) => error;
+  }
+
+  add(part: StreamPart, out: UIMessageChunk[]): void {
+    switch (part.type) {
+      case 'text-delta':
+        this.text ??= this.open('text-start', out);
+        out.push({ type: 'text-delta', id: this.text, delta: part.text });
+        return;
+      case 'reasoning-delta':
+        if (this.options.sendReasoning === false) return;
+        this.reasoning ??= this.open('reasoning-start', out);
+        out.push({ type: 'reasoning-delta', id: this.reasoning, delta: part.text });
+        return;
+      case 'finish':
+        this.close(out);
+        out.push({ type: 'finish', finishReason: part.finishReason });
+        return;
+      case 'error':
+        this.close(out);
+        out.push({ type: 'error', errorText: this.errorText(part.error) });
+        return;
+    }
+    // Run events: the root run's steps and tool calls (a sub-agent's happen inside its tool call).
+    if (!('path' in part) || part.path.length !== 1) return;
+    switch (part.type) {
+      case 'step-start':
+        out.push({ type: 'start-step' });
+        return;
+      case 'step-finish':
+        this.close(out);
+        out.push({ type: 'finish-step' });
+        return;
+      case 'tool-call':
+        // Text after the call is a part of its own, after the tool's.
+        this.close(out);
+        out.push({ type: 'tool-input-available', toolCallId: part.toolCallId, toolName: part.toolName, input: part.args });
+        return;
+      case 'tool-result':
+        out.push({ type: 'tool-output-available', toolCallId: part.toolCallId, output: part.result });
+        return;
+      case 'tool-error':
+        out.push({ type: 'tool-output-error', toolCallId: part.toolCallId, errorText: this.toolErrorText(part.error) });
+        return;
+    }
+  }
+
+  private open(type: 'text-start' | 'reasoning-start', out: UIMessageChunk[]): string {
+    const id = `${type === 'text-start' ? 'text' : 'reasoning'}-${this.next++}`;
+    out.push({ type, id });
+    return id;
+  }
+
+  private close(out: UIMessageChunk[]): void {
+    if (this.reasoning !== undefined) out.push({ type: 'reasoning-end', id: this.reasoning });
+    if (this.text !== undefined) out.push({ type: 'text-end', id: this.text });
+    this.reasoning = this.text = undefined;
+  }
+
+  errorText(error: unknown): string {
+    try {
+      const text = this.onError(error);
+      return typeof text === 'string' ? text : 'An error occurred.';
+    } catch {
+      return 'An error occurred.';
+    }
+  }
+}
+
+/** `chunks` as server-sent events, UTF-8: one `data:` line per chunk, then `data: [DONE]`. */
+async function* uiMessageSse(chunks: AsyncIterable<UIMessageChunk[]>): AsyncGenerator<Uint8Array, void, undefined> {
+  const encoder = new TextEncoder();
+  for await (const batch of chunks) yield encoder.encode(batch.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join(''));
+  yield encoder.encode('data: [DONE]\n\n');
+}
+
+// ------------------------------------------------------------------ UI messages in
+
+/** A message of the AI SDK's UI (`useChat`'s `messages`): the parts this package reads are typed, others are skipped. */
+export interface UIMessageLike {
+  role: 'system' | 'user' | 'assistant';
+  parts: ReadonlyArray<{ readonly type: string }>;
+}
+
+/** A UI tool part (`tool-NAME`, or `dynamic-tool` with `toolName`). */
+interface UIToolPart {
+  type: string;
+  toolName?: string;
+  toolCallId: string;
+  state: string;
+  input?: unknown;
+  output?: unknown;
+  errorText?: string;
+}
+
+/**
+ * The model messages of a chat's UI messages, for `runPrompt({messages})`: text, images (file parts
+ * with an `image/*` type) and, for the assistant, each step's text and tool calls followed by a
+ * tool message with their outcomes. Reasoning (whose provider signatures a UI message does not
+ * keep), sources, data parts and tool calls without an outcome yet are left out.
+ *
+ * @throws ConfigError naming the message and part that is not a UI message's.
+ */
+export function fromUIMessages(messages: readonly UIMessageLike[]): Message[] {
+  if (!Array.isArray(messages)) throw new ConfigError(`fromUIMessages: expected an array of UI messages ({role, parts}), got ${c.describe(messages)}`);
+  const out: Message[] = [];
+  messages.forEach((message, i) => {
+    const where = `fromUIMessages: messages[${i}]`;
+    if (!c.isPlainObject(message) || !Array.isArray(message.parts)) throw new ConfigError(`${where}: expected a UI message {role, parts: [...]}, got ${c.describe(message)}`);
+    const parts = message.parts as ReadonlyArray<Record<string, unknown>>;
+    parts.forEach((part, j) => {
+      if (!c.isPlainObject(part) || typeof part.type !== 'string') throw new ConfigError(`${where}.parts[${j}]: expected a part {type, ...}, got ${c.describe(part)}`);
+    });
+    if (message.role === 'system') out.push({ role: 'system', content: textOf(parts) });
+    else if (message.role === 'user') out.push({ role: 'user', content: userContent(parts, where) });
+    else if (message.role === 'assistant') out.push(...assistantTurns(parts, where));
+    else throw new ConfigError(`${where}.role: expected 'system', 'user' or 'assistant', got ${c.describe(message.role)}`);
+  });
+  return out;
+}
+
+function textOf(parts: ReadonlyArray<Record<string, unknown>>): string {
+  return parts.filter((p) => p.type === 'text').map((p) => String(p.text)).join('');
+}
+
+function userContent(parts: ReadonlyArray<Record<string, unknown>>, where: string): Part[] {
+  const content: Part[] = [];
+  parts.forEach((part, j) => {
+    if (part.type === 'text') content.push({ type: 'text', text: String(part.text) });
+    else if (part.type === 'file') content.push(imageOf(part, `${where}.parts[${j}]`));
+  });
+  return content;
+}
+
+/** An image file part as an image part: a data URL becomes base64 data, any other URL stays one. */
+function imageOf(part: Record<string, unknown>, where: string): Part {
+  const { mediaType, url } = part;
+  if (typeof mediaType !== 'string' || !mediaType.startsWith('image/')) throw new ConfigError(`${where}: only image files can go to a model, got a file of type ${c.describe(mediaType)}`);
+  if (typeof url !== 'string') throw new ConfigError(`${where}: expected the file's url (a data: or https: URL), got ${c.describe(url)}`);
+  const data = /^data:[^,]*;base64,/.exec(url);
+  return { type: 'image', data: data ? url.slice(data[0].length) : url, mediaType };
+}
+
+const isToolPart = (part: Record<string, unknown>): boolean => (typeof part.type === 'string' && part.type.startsWith('tool-')) || part.type === 'dynamic-tool';
+
+/** One assistant message per step (a `step-start` part begins one), each followed by its tools' outcomes. */
+function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: string): Message[] {
+  const turns: Message[] = [];
+  let content: Part[] = [];
+  let results: Part[] = [];
+  const flush = () => {
+    if (content.length > 0) turns.push({ role: 'assistant', content });
+    if (results.length > 0) turns.push({ role: 'tool', content: results });
+    content = [];
+    results = [];
+  };
+  parts.forEach((part, j) => {
+    if (part.type === 'step-start') flush();
+    else if (part.type === 'text' && String(part.text).length > 0) content.push({ type: 'text', text: String(part.text) });
+    else if (isToolPart(part)) {
+      const tool = part as unknown as UIToolPart;
+      const toolName = tool.type === 'dynamic-tool' ? tool.toolName : tool.type.slice('tool-'.length);
+      if (typeof toolName !== 'string' || toolName.length === 0 || typeof tool.toolCallId !== 'string')
+        throw new ConfigError(`${where}.parts[${j}]: a tool part needs a toolCallId and a tool name, got ${c.describe(part)}`);
+      const outcome = outcomeOf(tool);
+      if (!outcome) return; // still running, or waiting for an approval: nothing to send yet
+      content.push({ type: 'tool-call', toolCallId: tool.toolCallId, toolName, args: tool.input ?? {}, argsText: JSON.stringify(tool.input ?? {}) });
+      results.push({ type: 'tool-result', toolCallId: tool.toolCallId, toolName, ...outcome });
+    }
+  });
+  flush();
+  return turns;
+}
+
+function outcomeOf(tool: UIToolPart): { result: unknown; isError?: boolean } | undefined {
+  if (tool.state === 'output-available') return { result: tool.output ?? null };
+  if (tool.state === 'output-error') return { result: { error: tool.errorText ?? 'the tool failed' }, isError: true };
+  if (tool.state === 'output-denied') return { result: { error: 'the user denied this tool call' }, isError: true };
+  return undefined;
+}

@@ -1,0 +1,139 @@
+// The AI SDK's UI message stream (js/prompt/ui-messages.ts), checked with the AI SDK's own client:
+// `DefaultChatTransport` (what `useChat` uses) posts to a real loopback server whose route handler
+// runs `runPrompt` and pipes `pipeUIMessageStreamToResponse`; `readUIMessageStream` builds the
+// message the chat shows; the next turn sends it back through `fromUIMessages`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { DefaultChatTransport, parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema } from 'ai';
+import { ConfigError, fromUIMessages, mockModel, runPrompt } from '../../dist/node.js';
+
+/** The scripted answers of the server's model, and what it was sent. */
+const script = { items: [], model: undefined, fail: false, onError: undefined };
+
+let server;
+let api;
+before(async () => {
+  server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const { messages } = JSON.parse(body);
+    script.model = script.fail ? { provider: 'down', modelId: 'm', generate: () => Promise.reject(new Error('secret upstream detail')) } : mockModel(script.items);
+    const result = runPrompt((ctx) => {
+      ctx.defTool('weather', 'The weather in a city', { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, ({ city }) => ({ city, tempC: 21 }));
+      ctx.defTool('broken', 'Always fails', {}, () => {
+        throw new Error('the sensor is offline');
+      });
+    }, { model: script.model, messages: fromUIMessages(messages), maxRetries: 0 });
+    await result.pipeUIMessageStreamToResponse(res, { messageId: 'reply-1', ...(script.onError ? { onError: script.onError } : {}) });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  api = `http://127.0.0.1:${server.address().port}/api/chat`;
+});
+after(() => new Promise((resolve) => server.close(resolve)));
+
+/** One turn of a chat as useChat does it: the transport's chunks, read into the assistant message. */
+async function turn(messages) {
+  const transport = new DefaultChatTransport({ api });
+  const stream = await transport.sendMessages({ chatId: 'chat-1', messages, trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
+  let last;
+  for await (const message of readUIMessageStream({ stream, terminateOnError: false })) last = message;
+  return last;
+}
+
+const user = (id, text) => ({ id, role: 'user', parts: [{ type: 'text', text }] });
+
+test('useChat over real HTTP: text, tool calls and their outcomes stream into one assistant message; the next turn sends it back', async () => {
+  script.fail = false;
+  script.items = [
+    { type: 'text', text: 'Let me check.' },
+    { type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 'Lisbon' } },
+    { type: 'tool-call', toolCallId: 'c2', toolName: 'broken', args: {} },
+    { type: 'text', text: 'It is 21 °C in Lisbon.' },
+  ];
+  const first = user('u1', 'Weather in Lisbon?');
+  const reply = await turn([first]);
+  assert.equal(reply.id, 'reply-1');
+  assert.equal(reply.role, 'assistant');
+  const shape = reply.parts.map((p) => (p.type === 'text' ? `text:${p.text}` : p.type.startsWith('tool-') ? `${p.type}:${p.state}` : p.type));
+  assert.deepEqual(shape, ['step-start', 'text:Let me check.', 'tool-weather:output-available', 'step-start', 'tool-broken:output-error', 'step-start', 'text:It is 21 °C in Lisbon.']);
+  const weather = reply.parts.find((p) => p.type === 'tool-weather');
+  assert.deepEqual([weather.toolCallId, weather.input, weather.output], ['c1', { city: 'Lisbon' }, { city: 'Lisbon', tempC: 21 }]);
+  assert.equal(reply.parts.find((p) => p.type === 'tool-broken').errorText, 'the sensor is offline', 'the text the model got');
+
+  // The next turn: the whole chat goes back, and the model gets it as model messages.
+  script.items = [{ type: 'text', text: 'You are welcome.' }];
+  const second = await turn([first, reply, user('u2', 'Thanks!')]);
+  assert.deepEqual(second.parts.filter((p) => p.type === 'text').map((p) => p.text), ['You are welcome.']);
+  const sent = script.model.calls[0].messages.map((m) => [m.role, typeof m.content === 'string' ? m.content : m.content.map((p) => p.type === 'text' ? p.text : `${p.type}:${p.toolName}`).join('|')]);
+  assert.deepEqual(sent, [
+    ['user', 'Weather in Lisbon?'],
+    ['assistant', 'Let me check.|tool-call:weather'],
+    ['tool', 'tool-result:weather'],
+    ['assistant', 'tool-call:broken'],
+    ['tool', 'tool-result:broken'],
+    ['assistant', 'It is 21 °C in Lisbon.'],
+    ['user', 'Thanks!'],
+  ]);
+  const results = script.model.calls[0].messages.filter((m) => m.role === 'tool').map((m) => m.content[0]);
+  assert.deepEqual(results[0].result, { city: 'Lisbon', tempC: 21 });
+  assert.deepEqual([results[1].result, results[1].isError], [{ error: 'the sensor is offline' }, true]);
+});
+
+test('a failed run ends the stream with an error chunk that keeps server details out unless onError says otherwise', async () => {
+  script.fail = true;
+  script.onError = undefined;
+  const transport = new DefaultChatTransport({ api });
+  const chunks = [];
+  const stream = await transport.sendMessages({ chatId: 'c', messages: [user('u1', 'Hi')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.deepEqual(chunks.at(-1), { type: 'error', errorText: 'An error occurred.' });
+  assert.ok(!JSON.stringify(chunks).includes('secret upstream detail'));
+
+  script.onError = (error) => `failed: ${error.message}`;
+  const shown = [];
+  for await (const chunk of await transport.sendMessages({ chatId: 'c', messages: [user('u1', 'Hi')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined })) shown.push(chunk);
+  assert.match(shown.at(-1).errorText, /^failed: .*secret upstream detail/);
+  script.fail = false;
+  script.onError = undefined;
+});
+
+test('toUIMessageStreamResponse: the headers the client checks, chunks the AI SDK schema accepts, [DONE] at the end; bad options are refused', async () => {
+  const response = runPrompt({ model: mockModel([{ type: 'text', text: 'Hello there' }]), prompt: 'Hi' }).toUIMessageStreamResponse({ headers: { 'x-extra': '1' }, status: 201 });
+  assert.equal(response.status, 201);
+  assert.equal(response.headers.get('content-type'), 'text/event-stream');
+  assert.equal(response.headers.get('x-vercel-ai-ui-message-stream'), 'v1');
+  assert.equal(response.headers.get('x-extra'), '1');
+  const raw = await response.text();
+  assert.ok(raw.endsWith('data: [DONE]\n\n'), raw.slice(-40));
+  const parsed = [];
+  for await (const result of parseJsonEventStream({ stream: new Response(raw).body, schema: uiMessageChunkSchema() })) {
+    assert.ok(result.success, String(result.error));
+    parsed.push(result.value.type);
+  }
+  assert.deepEqual(parsed.filter((t) => t !== 'text-delta'), ['start', 'start-step', 'text-start', 'text-end', 'finish-step', 'finish']);
+
+  const chunks = [];
+  for await (const chunk of runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' }).toUIMessageStream({ sendReasoning: false })) chunks.push(chunk.type);
+  assert.equal(chunks.at(-1), 'finish');
+  const { result } = await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' });
+  assert.throws(() => result.toUIMessageStreamResponse({ sendReasonning: false }), (e) => e instanceof ConfigError && /unknown option 'sendReasonning' \(did you mean 'sendReasoning'\?/.test(e.message));
+  assert.throws(() => result.toUIMessageStreamResponse({ status: 99 }), ConfigError);
+});
+
+test('fromUIMessages: images from data URLs, tool calls still running left out, and clear errors for what is not a UI message', () => {
+  const messages = fromUIMessages([
+    { id: 's', role: 'system', parts: [{ type: 'text', text: 'Be brief.' }] },
+    { id: 'u', role: 'user', parts: [{ type: 'text', text: 'What is this?' }, { type: 'file', mediaType: 'image/png', url: 'data:image/png;base64,iVBORw0KGgo=' }] },
+    { id: 'a', role: 'assistant', parts: [{ type: 'step-start' }, { type: 'reasoning', text: 'hmm' }, { type: 'text', text: 'A picture.' }, { type: 'tool-look', toolCallId: 'c9', state: 'input-available', input: {} }, { type: 'data-progress', data: 1 }] },
+  ]);
+  assert.deepEqual(messages, [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', data: 'iVBORw0KGgo=', mediaType: 'image/png' }] },
+    { role: 'assistant', content: [{ type: 'text', text: 'A picture.' }] },
+  ]);
+  assert.throws(() => fromUIMessages('hi'), (e) => e instanceof ConfigError && /expected an array of UI messages/.test(e.message));
+  assert.throws(() => fromUIMessages([{ role: 'user', content: 'hi' }]), (e) => e instanceof ConfigError && /messages\[0\]: expected a UI message \{role, parts: \[\.\.\.\]\}/.test(e.message));
+  assert.throws(() => fromUIMessages([{ role: 'robot', parts: [] }]), (e) => e instanceof ConfigError && /messages\[0\]\.role: expected 'system', 'user' or 'assistant', got the string "robot"/.test(e.message));
+  assert.throws(() => fromUIMessages([{ role: 'user', parts: [{ type: 'file', mediaType: 'application/pdf', url: 'data:application/pdf;base64,AA' }] }]), (e) => e instanceof ConfigError && /parts\[0\]: only image files can go to a model/.test(e.message));
+});
