@@ -2107,8 +2107,11 @@ interface PromptCallbacks<OBJECT = never> {
 }
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
+interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
     model: string | LanguageModel;
+    tools?: {
+        [K in keyof TOOLS]: PromptTool<TOOLS[K]>;
+    };
     responseSchema?: SCHEMA;
     responseSchemaRetries?: number;
     activeTools?: string[];
@@ -2205,6 +2208,15 @@ interface PromptStep extends Partial<StepResult> {
     system: string | null;
     activeTools: string[];
 }
+
+// ---- PromptTool — prompt/context.d.ts
+type PromptTool<S = unknown> = PromptToolBase<S> & ({
+    inputSchema: S;
+    parameters?: never;
+} | {
+    parameters: S;
+    inputSchema?: never;
+});
 
 // ---- ProtocolError — errors.d.ts
 class ProtocolError extends LmthingError {
@@ -2605,12 +2617,12 @@ interface RunPolicyConfig {
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
-function runPrompt<SCHEMA = undefined>(config: PromptConfig<SCHEMA> & ({
+function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(config: PromptConfig<SCHEMA, TOOLS> & ({
     prompt: string;
 } | {
     messages: Message[];
 })): PromptRun<ObjectOf<SCHEMA>>;
-function runPrompt<SCHEMA = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>>;
+function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>>;
 
 // ---- RunResult — prompt/result.d.ts
 class RunResult<OBJECT = never> {
@@ -3034,6 +3046,7 @@ interface TokenThresholdEvent extends Located {
 }
 
 // ---- tool — prompt/context.d.ts
+function tool<S>(definition: PromptTool<S>): PromptTool<S>;
 function tool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
 
 // ---- ToolCall — prompt/result.d.ts

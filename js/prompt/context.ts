@@ -166,11 +166,33 @@ export function collectedOf(ctx: PromptContext): CollectedPrompt {
   return collections.get(ctx)!;
 }
 
-/** Makes a member of a composite tool: `defTool(name, description, [tool(...), tool(...)])`. */
-export function tool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool {
+interface PromptToolBase<S> {
+  description?: string;
+  /** Gets the validated arguments (typed by the schema) and the call's context; returns the result. */
+  execute: ToolExecute<ArgsOf<S>>;
+  /** The call options of `defTool` (approval, guards, validator, retry, fallback, timeout, idempotent ...). */
+  options?: ToolOptions<ArgsOf<S>>;
+}
+
+/**
+ * A tool of `runPrompt`'s `tools`: the arguments' schema (zod or JSON Schema) as `inputSchema`,
+ * the AI SDK's name, or `parameters`, its older one.
+ */
+export type PromptTool<S = unknown> = PromptToolBase<S> & ({ inputSchema: S; parameters?: never } | { parameters: S; inputSchema?: never });
+
+/**
+ * `tool({inputSchema, execute})` types a tool of `runPrompt`'s `tools` by its schema and returns it
+ * as it is (the AI SDK's `tool()`); `tool(name, description, schema, execute)` makes a member of a
+ * composite tool: `defTool(name, description, [tool(...), tool(...)])`.
+ */
+export function tool<S>(definition: PromptTool<S>): PromptTool<S>;
+export function tool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
+export function tool(...args: unknown[]): PromptTool | SubTool {
+  if (args.length === 1 && c.isPlainObject(args[0])) return args[0] as unknown as PromptTool;
+  const [name, description, schema, execute] = args as [string, string, unknown, ToolExecute];
   checkName(name, 'tool()');
   if (typeof execute !== 'function') throw new ConfigError(`tool("${name}"): execute must be a function, got ${c.describe(execute)}`);
-  return { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute: execute as ToolExecute };
+  return { kind: 'tool', name, description: String(description ?? ''), parameters: toJsonSchema(schema, `tool "${name}" parameters`), execute: execute };
 }
 
 /** Makes a member of a composite agent: `defAgent(name, description, [agent(...), agent(...)])`. */

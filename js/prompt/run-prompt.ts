@@ -35,7 +35,7 @@ import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { resourcesFor } from '../definitions/resource.js';
-import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
+import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
 import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
@@ -43,6 +43,7 @@ import { liveEventsOnly } from '../durable/replayed.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
+import { defineConfigTools } from './config-tools.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 
@@ -83,9 +84,15 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig<SCHEMA = unknown> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
+export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
+  /**
+   * Tools as the AI SDK takes them, by name: `{ weather: { description, inputSchema, execute } }`,
+   * each `execute` typed by its schema. They are the run's `defTool`s, defined before the prompt
+   * function's.
+   */
+  tools?: { [K in keyof TOOLS]: PromptTool<TOOLS[K]> };
   /**
    * Structured output (zod or JSON Schema): the model is asked for JSON of this schema
    * (`responseFormat`), and its final answer is parsed and validated into `result.object`, typed by
@@ -215,6 +222,7 @@ const configShape: c.Shape = {
   onFinish: c.func,
   onError: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
+  tools: c.anything,
   prepareStep: c.func,
 };
 
@@ -278,8 +286,8 @@ function checkConfig(config: PromptConfig): PromptOptions {
  * SDK's `generateText`/`streamText` do. The returned {@link PromptRun} is awaited for
  * `{result, prompt}`, or read directly: `await runPrompt({model, prompt: 'Hi'}).text`.
  */
-export function runPrompt<SCHEMA = undefined>(config: PromptConfig<SCHEMA> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA>>;
-export function runPrompt<SCHEMA = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>>;
+export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(config: PromptConfig<SCHEMA, TOOLS> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA>>;
+export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>>;
 export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun<unknown> {
   if (typeof fn !== 'function' && config === undefined && c.isPlainObject(fn) && fn.durable !== undefined) return promptRun(startRunPrompt(() => {}, fn, true, { kind: 'new' }));
   const started = typeof fn === 'function' || config !== undefined || !c.isPlainObject(fn)
@@ -357,6 +365,7 @@ export async function startRunPrompt(
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
   bindPreRun(ctx, { engine: () => Promise.resolve(engine), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
   try {
+    defineConfigTools(ctx, config.tools, `${where} config`);
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
   } catch (err) {

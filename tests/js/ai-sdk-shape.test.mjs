@@ -309,3 +309,39 @@ test('activeTools and prepareStep, as in the AI SDK: the offered tools of every 
   assert.deepEqual(offered(both), [['search']]);
   assert.equal(both.calls[0].messages[0].content, 'from the hook');
 });
+
+test('tools in the config, as the AI SDK takes them: inputSchema (or parameters), execute, options; tool() returns the definition', async () => {
+  const { z } = await import('zod');
+  const { tool } = await import('../../dist/node.js');
+  const model = mockModel([
+    { type: 'tool-call', toolName: 'weather', args: { city: 'Lisbon' } },
+    { type: 'tool-call', toolName: 'add', args: { a: 2, b: 3 } },
+    { type: 'text', text: 'done' },
+  ]);
+  const weather = tool({ description: 'The weather in a city', inputSchema: z.object({ city: z.string() }), execute: ({ city }) => ({ city, tempC: 21 }) });
+  const { result } = await runPrompt({
+    model,
+    prompt: 'Weather, then 2 + 3',
+    tools: {
+      weather,
+      add: { parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] }, execute: ({ a, b }) => a + b, options: { idempotent: true } },
+    },
+  });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual((await result.steps).flatMap((s) => s.toolResults.map((r) => r.result)), [{ city: 'Lisbon', tempC: 21 }, 5]);
+  assert.deepEqual(model.calls[0].tools.map((t) => [t.name, t.description]), [['weather', 'The weather in a city'], ['add', '']]);
+  assert.deepEqual(model.calls[0].tools[0].parameters.required, ['city']);
+
+  // With a prompt function too: the config's tools come first; a name used twice is refused.
+  const both = mockModel([{ type: 'text', text: 'ok' }]);
+  await runPrompt((ctx) => ctx.defTool('search', 'Searches', {}, () => 'found'), { model: both, tools: { weather } }).text;
+  assert.deepEqual(both.calls[0].tools.map((t) => t.name), ['weather', 'search']);
+  await assert.rejects(runPrompt((ctx) => ctx.defTool('weather', 'again', {}, () => 1), { model: mockModel([]), tools: { weather } }).text, /weather/);
+
+  const bad = (tools) => runPrompt({ model: mockModel([]), prompt: 'x', tools }).text;
+  await assert.rejects(bad([weather]), (e) => e instanceof ConfigError && /'tools' must be a record of tools/.test(e.message));
+  await assert.rejects(bad({ w: { execute: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: give the arguments' schema once, as 'inputSchema' \(or 'parameters'\)/.test(e.message));
+  await assert.rejects(bad({ w: { inputSchema: {}, parameters: {}, execute: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: give the arguments' schema once/.test(e.message));
+  await assert.rejects(bad({ w: { inputSchema: {}, exec: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: unknown field 'exec' \(did you mean 'execute'\?/.test(e.message));
+  await assert.rejects(bad({ w: { inputSchema: {} } }), (e) => e instanceof ConfigError && /tools\.w: 'execute' must be a function, got undefined/.test(e.message));
+});

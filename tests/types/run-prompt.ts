@@ -1,7 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
 import type { UIMessage } from 'ai';
-import { fromUIMessages, hasToolCall, isStepCount, mockModel, runPrompt, stepCountIs, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
+import { fromUIMessages, hasToolCall, isStepCount, mockModel, runPrompt, stepCountIs, tool, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -124,4 +124,38 @@ export async function chatRoute(request: Request): Promise<Response> {
   const first: UIMessageChunk = { type: 'start', messageId: 'm1' };
   void first;
   return result.toUIMessageStreamResponse({ messageId: 'm1', onError: (error) => String(error), headers: { 'x-chat': '1' } });
+}
+
+// Tools in the config, as the AI SDK takes them: each execute is typed by its own schema.
+export async function configTools(): Promise<void> {
+  const { z } = await import('zod');
+  const model = mockModel([{ type: 'text', text: 'hi' }]);
+  const weather = tool({ description: 'Weather', inputSchema: z.object({ city: z.string() }), execute: ({ city }) => city.toUpperCase() });
+  await runPrompt({
+    model,
+    prompt: 'x',
+    tools: {
+      weather,
+      add: { inputSchema: z.object({ a: z.number(), b: z.number() }), execute: ({ a, b }) => a + b },
+      // A JSON Schema `as const` types execute through tool() (in the record, TypeScript does not infer it).
+      echo: tool({
+        parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } as const,
+        execute: (args) => {
+          expectType<Equal<typeof args, { text: string }>>();
+          return args.text;
+        },
+      }),
+      add2: {
+        inputSchema: z.object({ a: z.number() }),
+        execute: (args) => {
+          expectType<Equal<typeof args, { a: number }>>();
+          return args.a;
+        },
+      },
+      // @ts-expect-error -- `c` is not in the schema
+      wrong: { inputSchema: z.object({ a: z.number() }), execute: ({ c }: { c: number }) => c },
+    },
+  }).text;
+  // @ts-expect-error -- a schema is given once, as inputSchema or parameters
+  tool({ inputSchema: z.object({}), parameters: z.object({}), execute: () => 1 });
 }
