@@ -1,7 +1,7 @@
 // defHook (and runPrompt's prepareStep) as a step seam: before every step of a prompt run, each hook is called with
 // {stepNumber, messages, steps, lastToolCall} and may change that step (system, messages,
 // activeTools, activeSystems, activeVariables, toolChoice, model); later hooks override earlier ones.
-#include "pipeline/registry.hpp"
+#include "agent/step_callback.hpp"
 #include "protocol/fields.hpp"
 
 namespace lmthing::agent {
@@ -67,15 +67,7 @@ class HooksSeam : public pipeline::StepSeam {
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
     for (const auto& [callback, who] : hooks_) {
       json input{{"stepNumber", state.step}, {"messages", state.messages}, {"steps", state.steps}, {"lastToolCall", state.last_tool_call}};
-      json payload{{"fn", callback}, {"args", json::array({std::move(input)})}};
-      json returned;
-      try {
-        returned = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, who);
-      } catch (const OpFailed& e) {
-        if (e.error.kind != "callback") throw;
-        // The run fails with the hook's error, saying which hook it was.
-        throw OpFailed(WireError{"callback", who + " failed: " + e.error.message, e.error.extra});
-      }
+      const json returned = co_await call_step_callback(env, callback, std::move(input), who);
       merge(state.overrides, returned, who);
       // Named here, where the message can say which hook it was.
       if (env.tools && returned.is_object() && returned.contains("activeTools") && !returned["activeTools"].is_null())

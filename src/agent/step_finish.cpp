@@ -1,7 +1,7 @@
 // onStepFinish as a step seam: after every step of a prompt run (its last one too), the run's
 // onStepFinish callback gets the step's record, and the next step waits until it has returned, as
 // the AI SDK's does. It runs before the response checks, so a step they refuse is reported too.
-#include "pipeline/registry.hpp"
+#include "agent/step_callback.hpp"
 
 namespace lmthing::agent {
 
@@ -12,13 +12,7 @@ class StepFinishSeam : public pipeline::StepSeam {
   explicit StepFinishSeam(std::string callback) : callback_(std::move(callback)) {}
 
   Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
-    json payload{{"fn", callback_}, {"args", json::array({state.record})}};
-    try {
-      co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, "onStepFinish");
-    } catch (const OpFailed& e) {
-      if (e.error.kind != "callback") throw;
-      throw OpFailed(protocol::WireError{"callback", "onStepFinish failed: " + e.error.message, e.error.extra});
-    }
+    co_await call_step_callback(env, callback_, state.record, "onStepFinish");
     co_return pipeline::StepVerdict{};
   }
 

@@ -1,6 +1,6 @@
 // stopWhen as a step seam: after every step that made tool calls, the run's stopWhen callback gets
 // the step's record; a true (or any non-null) answer ends the loop.
-#include "pipeline/registry.hpp"
+#include "agent/step_callback.hpp"
 
 namespace lmthing::agent {
 
@@ -13,14 +13,7 @@ class StopWhenSeam : public pipeline::StepSeam {
   Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
     pipeline::StepVerdict verdict;
     if (state.final) co_return verdict;
-    json payload{{"fn", callback_}, {"args", json::array({state.record})}};
-    json answer;
-    try {
-      answer = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, "stopWhen");
-    } catch (const OpFailed& e) {
-      if (e.error.kind != "callback") throw;
-      throw OpFailed(protocol::WireError{"callback", "stopWhen failed: " + e.error.message, e.error.extra});
-    }
+    const json answer = co_await call_step_callback(env, callback_, state.record, "stopWhen");
     verdict.stop = answer.is_boolean() ? answer.get<bool>() : !answer.is_null();
     co_return verdict;
   }
