@@ -559,6 +559,48 @@ test('durable features: defResource and defResourcePool (replay only: their valu
   assert.deepEqual(world.lifecycle.slice().sort(), ['browser destroyed', 'browser made', 'db cleanup', 'db init'], 'the replay initialized, made and cleaned up nothing (these are the original run\'s)');
 });
 
+/**
+ * A run configured as an AI SDK user writes it: tools in the config, activeTools, prepareStep,
+ * stopWhen conditions (hasToolCall) and onStepFinish.
+ */
+function aiSdkConfigScenario(world) {
+  const script = [[call('lookup', 'a1', { q: 'journals' })], [call('note', 'b1', { text: 'found' }), call('lookup', 'b2', { q: 'more' })], [call('finish', 'c1')], [text('never reached')]];
+  const model = { provider: 'test', modelId: 'ai-sdk', generate: async (request) => answer(script[assistantTurns(request)]) };
+  const fn = (ctx) => ctx.$`Look it up, note it, finish.`;
+  const config = (durable) => ({
+    model,
+    tools: {
+      lookup: { inputSchema: { type: 'object', properties: { q: { type: 'string' } } }, execute: ({ q }, { toolCallId }) => `results for ${q} ${world.exec(`lookup:${toolCallId}`)}` },
+      note: { parameters: { type: 'object', properties: { text: { type: 'string' } } }, execute: ({ text: t }, { toolCallId }) => `noted ${t} ${world.exec(`note:${toolCallId}`)}` },
+      finish: { inputSchema: { type: 'object', properties: {} }, execute: (_args, { toolCallId }) => `done ${world.exec(`finish:${toolCallId}`)}` },
+      unused: { inputSchema: { type: 'object', properties: {} }, execute: () => 'never offered' },
+    },
+    activeTools: ['lookup', 'note', 'finish'],
+    prepareStep: ({ stepNumber }) => (stepNumber === 2 ? { toolChoice: 'required', system: 'Finish now.' } : undefined),
+    stopWhen: [({ steps }) => steps.length > 5, (step) => step.toolCalls.some((c) => c.toolName === 'finish')],
+    onStepFinish: async (step) => {
+      await new Promise((r) => setTimeout(r, 1));
+      world.steps.push(step.stepNumber);
+    },
+    ...(durable ? { durable } : {}),
+  });
+  world.steps ??= [];
+  return { fn, config, model };
+}
+
+test('durable features: a run configured as the AI SDK takes it (config tools, activeTools, prepareStep, stopWhen conditions, onStepFinish)', async (t) => {
+  const { problems, checked, journal, world, events } = await checkPromptScenario('ai-sdk-config', aiSdkConfigScenario);
+  assert.deepEqual(problems, []);
+  // stopWhen ended the run after the step that called finish; prepareStep's system reached step 2.
+  assert.deepEqual(events.filter((e) => e.type === 'step-finish').map((e) => e.toolCalls.map((c) => c.toolName).join('+')), ['lookup', 'note+lookup', 'finish']);
+  assert.equal(events.find((e) => e.type === 'step-start' && e.stepNumber === 2).system, 'Finish now.');
+  assert.deepEqual(events.find((e) => e.type === 'step-start').activeTools, ['lookup', 'note', 'finish']);
+  t.diagnostic(`resumed after ${checked.length} of ${journal.records.length} records`);
+  const first = journal.records.flatMap((r) => r.lines).find((l) => l.includes('"run.start"'));
+  assert.match(first, /"activeTools":\["lookup","note","finish"\]/);
+  assert.ok(world.steps.length >= 3, `onStepFinish was called (${world.steps})`);
+});
+
 /** A tool that adds to a persisted defState counter: not idempotent, so a resume that runs it again must not add twice. */
 function counterScenario(world) {
   const script = [[call('bump', 'a1', { by: 2 })], [call('bump', 'b1', { by: 3 })], [text('Bumped twice.')]];
