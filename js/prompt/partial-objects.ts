@@ -16,6 +16,11 @@ import type { StreamPart } from './result.js';
  */
 const REPARSE_GROWTH = 1 / 16;
 
+/** Whether `part` ends the root run's current step (its `step-finish`, or the run's end). */
+function endsStep(part: StreamPart): boolean {
+  return part.type === 'finish' || part.type === 'error' || (part.type === 'step-finish' && part.path.length === 1);
+}
+
 /** The partial values of the answers in `parts` (a run's `fullStream`), each a fresh object. */
 export async function* partialObjects(parts: AsyncIterable<StreamPart>): AsyncGenerator<unknown, void, undefined> {
   let step: number | undefined;
@@ -44,9 +49,11 @@ export async function* partialObjects(parts: AsyncIterable<StreamPart>): AsyncGe
       text += part.text;
       if (text.length - parsedLength < parsedLength * REPARSE_GROWTH) continue;
       value = next(false);
-    } else if (part.type !== 'reasoning-delta' && text.length > 0) {
-      // Any other part ends a run of deltas (a step's end, the run's): what was left unparsed is parsed.
+    } else if (text.length > 0 && endsStep(part)) {
+      // The step's answer is complete: what was left unparsed is parsed, and its text let go.
       value = next(true);
+      text = '';
+      parsedLength = 0;
     }
     if (value !== undefined) yield value;
   }

@@ -7,6 +7,7 @@ import { startFixtureServer } from './helpers/fixture-server.mjs';
 import { KEY, sse } from './helpers/provider-calls.mjs';
 import { ConfigError, createOpenAI, memoryStorage, mockModel, replay, runPrompt } from '../../dist/node.js';
 import { parsePartialJson } from '../../dist/prompt/partial-json.js';
+import { partialObjects } from '../../dist/prompt/partial-objects.js';
 
 let srv;
 before(async () => {
@@ -131,4 +132,21 @@ test('partialObjectStream of a durable run: its replay, with no model, gives the
   const { prompt } = await run;
   const replayed = await replay(prompt.journal, () => {}, { ...config, model: { provider: 'custom', modelId: 'm', generate: () => Promise.reject(new Error('the model was called')) } });
   assert.deepEqual(await collect(replayed.result.partialObjectStream), live);
+});
+
+test('partialObjects: an event in the middle of a step does not complete a number; the step end does', async () => {
+  const delta = (text, stepNumber = 0) => ({ type: 'text-delta', text, stepNumber });
+  const parts = [
+    delta('{"n": 12'),
+    { type: 'tool-call', path: ['root', 'helper'], stepNumber: 0, toolCallId: 'x', toolName: 't', args: {} },
+    delta('3, "m": 4'),
+    { type: 'step-finish', path: ['root', 'helper'], stepNumber: 0 },
+    delta('5'),
+    { type: 'step-finish', path: ['root'], stepNumber: 0 },
+    delta('7', 1),
+    { type: 'finish', finishReason: 'stop' },
+  ];
+  const values = [];
+  for await (const value of partialObjects((async function* () { yield* parts; })())) values.push(value);
+  assert.deepEqual(values, [{}, { n: 123 }, { n: 123, m: 45 }, 7]);
 });
