@@ -3263,6 +3263,8 @@ type UIMessageChunk = {
     type: 'finish';
     finishReason: FinishReason;
 } | {
+    type: 'abort';
+} | {
     type: 'error';
     errorText: string;
 };

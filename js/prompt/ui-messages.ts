@@ -7,7 +7,7 @@
  * @module
  */
 import * as c from '../config/check.js';
-import { ConfigError } from '../errors.js';
+import { AbortError, ConfigError } from '../errors.js';
 import type { FinishReason, Message, Part } from '../providers/types.js';
 import type { StreamPart } from './result.js';
 import { pipeStream, streamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
@@ -27,6 +27,7 @@ export type UIMessageChunk =
   | { type: 'tool-output-error'; toolCallId: string; errorText: string }
   | { type: 'finish-step' }
   | { type: 'finish'; finishReason: FinishReason }
+  | { type: 'abort' }
   | { type: 'error'; errorText: string };
 
 /** Options of the UI message stream. */
@@ -89,7 +90,8 @@ function checked(where: string, init: UIMessageStreamResponseInit | undefined): 
 
 /**
  * The chunks of a run's `batches` (its parts, in the batches the run has them in), one array per
- * batch. A failed run ends with an `error` chunk; every stream ends with `finish` or `error`.
+ * batch. A failed run ends with an `error` chunk, a cancelled one with `abort`; every stream ends
+ * with `finish`, `abort` or `error`.
  */
 export async function* uiMessageChunks(batches: AsyncIterable<StreamPart[]>, options: UIMessageStreamOptions): AsyncGenerator<UIMessageChunk[], void, undefined> {
   const state = new ChunkState(options);
@@ -136,7 +138,8 @@ class ChunkState {
         return;
       case 'error':
         this.close(out);
-        out.push({ type: 'error', errorText: this.errorText(part.error) });
+        // A run cancelled through its abortSignal (the client went away, a stop button) is not a failure.
+        out.push(part.error instanceof AbortError ? { type: 'abort' } : { type: 'error', errorText: this.errorText(part.error) });
         return;
     }
     // Run events: the root run's steps and tool calls (a sub-agent's happen inside its tool call).

@@ -116,6 +116,14 @@ test('toUIMessageStreamResponse: the headers the client checks, chunks the AI SD
   const chunks = [];
   for await (const chunk of runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' }).toUIMessageStream({ sendReasoning: false })) chunks.push(chunk.type);
   assert.equal(chunks.at(-1), 'finish');
+  // A run cancelled through its abortSignal ends with `abort`, not an error.
+  const controller = new AbortController();
+  const slow = { provider: 'slow', modelId: 'm', generate: (_request, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) };
+  const aborted = [];
+  setTimeout(() => controller.abort(), 20);
+  for await (const chunk of runPrompt({ model: slow, prompt: 'Hi', abortSignal: controller.signal }).toUIMessageStream()) aborted.push(chunk.type);
+  assert.deepEqual(aborted, ['start', 'start-step', 'abort']);
+
   const { result } = await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' });
   assert.throws(() => result.toUIMessageStreamResponse({ sendReasonning: false }), (e) => e instanceof ConfigError && /unknown option 'sendReasonning' \(did you mean 'sendReasoning'\?/.test(e.message));
   assert.throws(() => result.toUIMessageStreamResponse({ status: 99 }), ConfigError);
