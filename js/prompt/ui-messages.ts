@@ -93,7 +93,7 @@ function checked(where: string, init: UIMessageStreamResponseInit | undefined): 
  * batch. A failed run ends with an `error` chunk, a cancelled one with `abort`; every stream ends
  * with `finish`, `abort` or `error`.
  */
-export async function* uiMessageChunks(batches: AsyncIterable<StreamPart[]>, options: UIMessageStreamOptions): AsyncGenerator<UIMessageChunk[], void, undefined> {
+async function* uiMessageChunks(batches: AsyncIterable<StreamPart[]>, options: UIMessageStreamOptions): AsyncGenerator<UIMessageChunk[], void, undefined> {
   const state = new ChunkState(options);
   yield [options.messageId === undefined ? { type: 'start' } : { type: 'start', messageId: options.messageId }];
   try {
