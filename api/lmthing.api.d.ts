@@ -2668,12 +2668,13 @@ class RunSuspendedError extends LmthingError {
 }
 
 // ---- RunTool — directive/driver.d.ts
-interface RunTool<S = unknown> {
-    description?: string;
+type RunTool<S = unknown> = RunToolBase<S> & ({
     parameters: S;
-    execute: ToolImpl<ArgsOf<S>>;
-    options?: ToolPolicyOptions & IdempotenceOption;
-}
+    inputSchema?: never;
+} | {
+    inputSchema: S;
+    parameters?: never;
+});
 
 // ---- ServerResponseLike — prompt/text-response.d.ts
 interface ServerResponseLike {

@@ -54,16 +54,20 @@ import { DeltaQueue, EventQueue } from './events.js';
 import { RunText } from './run-text.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, textOf, type Role } from './messages.js';
 
-/** A tool available to the root conversation from the start (as if enabled with `L.tool`). */
-export interface RunTool<S = unknown> {
+interface RunToolBase<S> {
   description?: string;
-  /** zod or JSON Schema of the arguments. */
-  parameters: S;
-  /** Gets the validated arguments (typed by `parameters`); returns the result, or an agent that computes it (run isolated). */
+  /** Gets the validated arguments (typed by the schema); returns the result, or an agent that computes it (run isolated). */
   execute: ToolImpl<ArgsOf<S>>;
   /** The tool's call options, as for `defTool` (approval, guards, validator, retry, fallback, circuitBreaker, timeout ...). */
   options?: ToolPolicyOptions & IdempotenceOption;
 }
+
+/**
+ * A tool available to the root conversation from the start (as if enabled with `L.tool`): the
+ * arguments' schema (zod or JSON Schema) as `parameters`, or as `inputSchema` like `runPrompt`'s
+ * config tools and the AI SDK.
+ */
+export type RunTool<S = unknown> = RunToolBase<S> & ({ parameters: S; inputSchema?: never } | { inputSchema: S; parameters?: never });
 
 /** Configuration of {@link run}: the run's models and tools, and the same policies as `runPrompt`'s. */
 export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
@@ -136,7 +140,7 @@ const runConfigShape: c.Shape = {
   events: c.boolean,
 };
 
-const runToolShape: c.Shape = { description: c.string, parameters: c.anything, execute: c.func, options: c.object };
+const runToolShape: c.Shape = { description: c.string, parameters: c.anything, inputSchema: c.anything, execute: c.func, options: c.object };
 
 /** What {@link run} returns: the promise of the agent's return value, plus its events. */
 export type DirectiveRunPromise<T> = Promise<T> &
@@ -224,6 +228,7 @@ async function start(
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
       if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);
       c.checkOptions(`run: config.tools.${name}`, tool, runToolShape, 'field');
+      if ((tool.parameters === undefined) === (tool.inputSchema === undefined)) throw new ConfigError(`run: config.tools.${name}: give the arguments' schema once, as 'parameters' (or 'inputSchema')`);
       c.checkOptions(`run: config.tools.${name}.options`, tool.options, { ...toolPolicyShape, idempotent: c.boolean });
     }
     const models = checkModels(config.models);
@@ -433,7 +438,7 @@ class DirectiveRun {
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
       for (const [name, tool] of Object.entries(this.config.tools ?? {}))
-        await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters, impl: tool.execute, options: tool.options });
+        await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters ?? tool.inputSchema, impl: tool.execute, options: tool.options });
       // The agent's own code reads state too (a generator cannot await loadStates()): load before it starts.
       await this.runStates?.ensure();
       outcome = { ok: true, value: await this.drive(iterator, root) };

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { L, mockModel, run } from '../../dist/node.js';
+import { L, mockModel, run, tool } from '../../dist/node.js';
 
 const objectSchema = { type: 'object', properties: {}, additionalProperties: true };
 
@@ -58,4 +58,18 @@ test("a directive run's workflow steps, parallel tasks and tools reach its root 
   const calls = events.filter((e) => e.type === 'tool-call' && e.stepNumber === null).map((e) => e.toolName);
   assert.deepEqual(calls.sort(), ['lookup', 'lookup', 'shout', 'shout', 'shout']);
   assert.ok(events.some((e) => e.type === 'retry'), 'a retry event of the lookup');
+});
+
+test('run(agent, {tools}) takes the config tools\' shape: inputSchema (or parameters), and a tool({...}) as it is', async () => {
+  const shout = tool({ description: 'Shouts', inputSchema: { type: 'object', properties: { text: { type: 'string' } } }, execute: ({ text }) => text.toUpperCase() });
+  const out = await run(function* () {
+    return [yield* L.call('shout', { text: 'hi' }), yield* L.call('add', { a: 1 })];
+  }, {
+    models: { default: mockModel([]) },
+    tools: { shout, add: { parameters: { type: 'object', properties: { a: { type: 'number' } } }, execute: ({ a }) => a + 1 } },
+  });
+  assert.deepEqual(out, ['HI', 2]);
+  const refused = (tools) => run(function* () {}, { models: { default: mockModel([]) }, tools });
+  await assert.rejects(refused({ t: { execute: () => 1 } }), { name: 'ConfigError', message: /config\.tools\.t: give the arguments' schema once, as 'parameters' \(or 'inputSchema'\)/ });
+  await assert.rejects(refused({ t: { parameters: {}, inputSchema: {}, execute: () => 1 } }), { name: 'ConfigError', message: /give the arguments' schema once/ });
 });

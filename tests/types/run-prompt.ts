@@ -137,7 +137,7 @@ export async function configTools(): Promise<void> {
     tools: {
       weather,
       add: { inputSchema: z.object({ a: z.number(), b: z.number() }), execute: ({ a, b }) => a + b },
-      // A JSON Schema `as const` types execute through tool() (in the record, TypeScript does not infer it).
+      // A JSON Schema written `as const` in the record types execute through tool() (TypeScript does not infer it in place).
       echo: tool({
         parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } as const,
         execute: (args) => {
@@ -158,4 +158,26 @@ export async function configTools(): Promise<void> {
   }).text;
   // @ts-expect-error -- a schema is given once, as inputSchema or parameters
   tool({ inputSchema: z.object({}), parameters: z.object({}), execute: () => 1 });
+}
+
+// run(agent, {tools}) takes the config tools' shape too: inputSchema, or a tool({...}).
+export async function runTools(): Promise<void> {
+  const { z } = await import('zod');
+  const { L, run } = await import('lmthing');
+  const shout = tool({ inputSchema: z.object({ text: z.string() }), execute: ({ text }) => text.toUpperCase() });
+  await run(function* () {
+    yield* L.reply;
+  }, {
+    models: { default: mockModel([]) },
+    tools: {
+      shout,
+      add: {
+        inputSchema: z.object({ a: z.number() }),
+        execute: (args) => {
+          expectType<Equal<typeof args, { a: number }>>();
+          return args.a + 1;
+        },
+      },
+    },
+  });
 }
