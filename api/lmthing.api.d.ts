@@ -2187,7 +2187,7 @@ interface PromptPluginObject {
 type PromptRun<OBJECT = never> = Promise<{
     result: RunResult<OBJECT>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+}> & Pick<RunResult<OBJECT>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2633,6 +2633,7 @@ class RunResult<OBJECT = never> {
     get steps(): Promise<StepResult[]>;
     get usage(): Promise<Usage>;
     get finishReason(): Promise<FinishReason>;
+    get reasoningText(): Promise<string | undefined>;
     get toolCalls(): Promise<ToolCall[]>;
     get toolResults(): Promise<ToolResult[]>;
     get object(): Promise<OBJECT>;
@@ -2757,6 +2758,7 @@ interface StepFinishEvent extends InStep {
     type: 'step-finish';
     model: string;
     text: string;
+    reasoningText?: string;
     toolCalls: Array<{
         toolCallId: string;
         toolName: string;
@@ -2779,6 +2781,7 @@ interface StepResult {
     stepNumber: number;
     model: string;
     text: string;
+    reasoningText?: string;
     toolCalls: ToolCall[];
     toolResults: ToolResult[];
     finishReason: FinishReason;

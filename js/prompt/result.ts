@@ -32,6 +32,8 @@ export interface StepResult {
   /** The model id the provider reported for this step. */
   model: string;
   text: string;
+  /** The model's reasoning (thinking) in this step, where the provider returns it; absent otherwise. */
+  reasoningText?: string;
   toolCalls: ToolCall[];
   toolResults: ToolResult[];
   finishReason: FinishReason;
@@ -84,6 +86,7 @@ export class RunResult<OBJECT = never> {
     steps: new Deferred<StepResult[]>(),
     usage: new Deferred<Usage>(),
     finishReason: new Deferred<FinishReason>(),
+    reasoningText: new Deferred<string | undefined>(),
     toolCalls: new Deferred<ToolCall[]>(),
     toolResults: new Deferred<ToolResult[]>(),
     response: new Deferred<ResponseInfo>(),
@@ -106,6 +109,10 @@ export class RunResult<OBJECT = never> {
   /** Why the last step ended. */
   get finishReason(): Promise<FinishReason> {
     return this.final.finishReason.promise;
+  }
+  /** The last step's reasoning (thinking), where the provider returns it; `undefined` otherwise. */
+  get reasoningText(): Promise<string | undefined> {
+    return this.final.reasoningText.promise;
   }
   /** The last step's tool calls. */
   get toolCalls(): Promise<ToolCall[]> {
@@ -238,6 +245,7 @@ export class RunResult<OBJECT = never> {
     this.final.steps.resolve(steps);
     this.final.usage.resolve(usage);
     this.final.finishReason.resolve(finishReason);
+    this.final.reasoningText.resolve(last?.reasoningText);
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
     this.final.response.resolve({ messages });

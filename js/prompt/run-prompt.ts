@@ -139,7 +139,7 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>>
  * Reading a part before the run started simply waits for it.
  */
 export type PromptRun<OBJECT = never> = Promise<{ result: RunResult<OBJECT>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT>, 'text' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+  Pick<RunResult<OBJECT>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
 export type ObjectOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
@@ -313,6 +313,7 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
   });
   return Object.assign(started, {
     text: later((r) => r.text),
+    reasoningText: later((r) => r.reasoningText),
     object: later((r) => r.object),
     steps: later((r) => r.steps),
     usage: later((r) => r.usage),

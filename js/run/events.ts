@@ -38,6 +38,8 @@ export interface StepFinishEvent extends InStep {
   type: 'step-finish';
   model: string;
   text: string;
+  /** The model's reasoning in this step, where the provider returns it. */
+  reasoningText?: string;
   toolCalls: Array<{ toolCallId: string; toolName: string; args: unknown }>;
   /** Each call's outcome, with the call's `args`; a failed call has `isError` and `result: {error}`. */
   toolResults: Array<{ type: 'tool-result'; toolCallId: string; toolName: string; args: unknown; result: unknown; isError?: boolean }>;

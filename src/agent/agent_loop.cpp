@@ -81,6 +81,7 @@ class AgentLoop {
       // transcript (a long answer's text would otherwise be held several times over).
       json content = std::move(response["content"]);
       std::string text = text_of(content);
+      std::string reasoning = text_of(content, "reasoning");
       std::vector<CheckedCall> calls;
       for (const auto& part : content)
         if (part.is_object() && part.value("type", "") == "tool-call") calls.push_back(check_tool_call(plan.offered, part, plan.restriction));
@@ -91,7 +92,7 @@ class AgentLoop {
       json results = co_await run_tools(step, calls);
       if (!calls.empty()) transcript_.append(json{{"role", "tool"}, {"content", results}});
 
-      state.record = record_of(step, plan, std::move(text), calls, results, response);
+      state.record = record_of(step, plan, std::move(text), std::move(reasoning), calls, results, response);
       state.final = calls.empty();
       env_.emit_borrowing("step-finish", state.record);
 
@@ -206,8 +207,8 @@ class AgentLoop {
     env_.emit(std::move(event));
   }
 
-  static json record_of(int step, const StepPlan& plan, std::string text, const std::vector<CheckedCall>& calls, const json& results,
-                        const json& response) {
+  static json record_of(int step, const StepPlan& plan, std::string text, std::string reasoning, const std::vector<CheckedCall>& calls,
+                        const json& results, const json& response) {
     json tool_calls = json::array();
     for (const auto& call : calls) tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
     // A step's tool results carry their call's arguments, as the AI SDK's do (the conversation's
@@ -222,13 +223,14 @@ class AgentLoop {
       }
       tool_results.push_back(std::move(entry));
     }
-    return json{{"stepNumber", step},
-                {"model", response.value("modelId", plan.model)},
-                {"text", std::move(text)},
-                {"toolCalls", std::move(tool_calls)},
-                {"toolResults", std::move(tool_results)},
-                {"finishReason", response.value("finishReason", "other")},
-                {"usage", add_usage(json::object(), response.value("usage", json::object()))}};
+    json record{{"stepNumber", step}, {"model", response.value("modelId", plan.model)}, {"text", std::move(text)}};
+    // Only a step that had reasoning carries it (the AI SDK's `reasoningText`), so records stay small.
+    if (!reasoning.empty()) record["reasoningText"] = std::move(reasoning);
+    record["toolCalls"] = std::move(tool_calls);
+    record["toolResults"] = std::move(tool_results);
+    record["finishReason"] = response.value("finishReason", "other");
+    record["usage"] = add_usage(json::object(), response.value("usage", json::object()));
+    return record;
   }
 
   const pipeline::CallEnv& env_;

@@ -2,12 +2,12 @@
 
 namespace lmthing::agent {
 
-std::string text_of(const lmthing::Json& content) {
-  if (content.is_string()) return content.get<std::string>();
+std::string text_of(const lmthing::Json& content, std::string_view type) {
+  if (content.is_string()) return type == "text" ? content.get<std::string>() : std::string();
   std::string text;
   if (content.is_array())
     for (const auto& part : content)
-      if (part.is_object() && part.value("type", "") == "text")
+      if (part.is_object() && part.value("type", "") == type)
         if (auto it = part.find("text"); it != part.end()) text += it->get_ref<const std::string&>();  // no copy of a long text
   return text;
 }

@@ -3,13 +3,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "protocol/json.hpp"
 
 namespace lmthing::agent {
 
-// The concatenated text parts of `content` (an array of parts, or a plain string).
-std::string text_of(const lmthing::Json& content);
+// The concatenated text parts of `content` (an array of parts, or a plain string), or with `type`
+// "reasoning" its reasoning parts' text.
+std::string text_of(const lmthing::Json& content, std::string_view type = "text");
 
 // The text inside the first ``` fence (after its info line) up to the last ```, or `text` itself
 // when there is no such fence.

@@ -345,3 +345,30 @@ test('tools in the config, as the AI SDK takes them: inputSchema (or parameters)
   await assert.rejects(bad({ w: { inputSchema: {}, exec: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: unknown field 'exec' \(did you mean 'execute'\?/.test(e.message));
   await assert.rejects(bad({ w: { inputSchema: {} } }), (e) => e instanceof ConfigError && /tools\.w: 'execute' must be a function, got undefined/.test(e.message));
 });
+
+test('reasoningText: each step that had reasoning carries it, and the result gives the last step\'s, as the AI SDK does', async () => {
+  const answers = [
+    [{ type: 'reasoning', text: 'I should look it up.' }, { type: 'tool-call', toolCallId: 'c1', toolName: 'look', args: {}, argsText: '{}' }],
+    [{ type: 'reasoning', text: 'Found ' }, { type: 'reasoning', text: 'it.', signature: 'sig' }, { type: 'text', text: 'Here.' }],
+  ];
+  const model = {
+    provider: 'custom', modelId: 'thinker',
+    async generate(request) {
+      const content = answers[request.messages.filter((m) => m.role === 'assistant').length];
+      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 1, outputTokens: 1 } };
+    },
+  };
+  const events = [];
+  const run = runPrompt((ctx) => {
+    ctx.defTool('look', 'Looks', {}, () => 'seen');
+    ctx.$`go`;
+  }, { model, onEvent: (e) => events.push(e) });
+  assert.equal(await run.reasoningText, 'Found it.');
+  const steps = await run.steps;
+  assert.deepEqual(steps.map((s) => s.reasoningText), ['I should look it up.', 'Found it.']);
+  assert.deepEqual(events.filter((e) => e.type === 'step-finish').map((e) => e.reasoningText), ['I should look it up.', 'Found it.']);
+  // A step without reasoning has none (not an empty string).
+  const plain = await runPrompt({ model: mockModel([{ type: 'text', text: 'hi' }]), prompt: 'x' });
+  assert.equal(await plain.result.reasoningText, undefined);
+  assert.equal('reasoningText' in (await plain.result.steps)[0], false);
+});
