@@ -18,6 +18,12 @@ interface Parsed {
 /** The text is not the beginning of a JSON value. */
 const INVALID = Symbol('invalid');
 
+/**
+ * Objects and arrays nested deeper than this are not shown (the parser recurses per level): the
+ * engine's own limit on values (docs/limits.md) refuses such an answer anyway.
+ */
+const MAX_DEPTH = 1000;
+
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const NUMBER_CHARS = /[-+.eE0-9]/;
 const NUMBER_PREFIX = /^-?(?:0|[1-9]\d*)?(?:\.\d*)?(?:[eE][+-]?\d*)?$/;
@@ -43,6 +49,8 @@ function withoutHalfPair(value: string): string {
 }
 
 class PartialParser {
+  private depth = 0;
+
   constructor(
     private readonly text: string,
     private at: number,
@@ -52,8 +60,13 @@ class PartialParser {
     this.skipSpace();
     if (this.atEnd) return { value: undefined, complete: false };
     const c = this.text[this.at];
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
+    if (c === '{' || c === '[') {
+      if (this.depth >= MAX_DEPTH) return INVALID;
+      this.depth++;
+      const parsed = c === '{' ? this.object() : this.array();
+      this.depth--;
+      return parsed;
+    }
     if (c === '"') return this.string();
     if (c === 't') return this.word('true', true);
     if (c === 'f') return this.word('false', false);

@@ -231,6 +231,8 @@ export function fromUIMessages(messages: readonly UIMessageLike[]): Message[] {
     const parts = message.parts as ReadonlyArray<Record<string, unknown>>;
     parts.forEach((part, j) => {
       if (!c.isPlainObject(part) || typeof part.type !== 'string') throw new ConfigError(`${where}.parts[${j}]: expected a part {type, ...}, got ${c.describe(part)}`);
+      if ((part.type === 'text' || part.type === 'reasoning') && typeof part.text !== 'string')
+        throw new ConfigError(`${where}.parts[${j}]: a ${part.type} part's text must be a string, got ${c.describe(part.text)}`);
     });
     if (message.role === 'system') out.push({ role: 'system', content: textOf(parts) });
     else if (message.role === 'user') out.push({ role: 'user', content: userContent(parts, where) });
@@ -241,13 +243,13 @@ export function fromUIMessages(messages: readonly UIMessageLike[]): Message[] {
 }
 
 function textOf(parts: ReadonlyArray<Record<string, unknown>>): string {
-  return parts.filter((p) => p.type === 'text').map((p) => String(p.text)).join('');
+  return parts.filter((p) => p.type === 'text').map((p) => (p.text as string)).join('');
 }
 
 function userContent(parts: ReadonlyArray<Record<string, unknown>>, where: string): Part[] {
   const content: Part[] = [];
   parts.forEach((part, j) => {
-    if (part.type === 'text') content.push({ type: 'text', text: String(part.text) });
+    if (part.type === 'text') content.push({ type: 'text', text: part.text as string });
     else if (part.type === 'file') content.push(imageOf(part, `${where}.parts[${j}]`));
   });
   return content;
@@ -277,7 +279,7 @@ function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: st
   };
   parts.forEach((part, j) => {
     if (part.type === 'step-start') flush();
-    else if (part.type === 'text' && String(part.text).length > 0) content.push({ type: 'text', text: String(part.text) });
+    else if (part.type === 'text' && (part.text as string).length > 0) content.push({ type: 'text', text: part.text as string });
     else if (isToolPart(part)) {
       const tool = part as unknown as UIToolPart;
       const toolName = tool.type === 'dynamic-tool' ? tool.toolName : tool.type.slice('tool-'.length);

@@ -60,6 +60,9 @@ test('partial JSON: cut numbers, words, keys and escapes wait; a fence is skippe
   assert.equal(at('42'), undefined);
   assert.equal(at('42 '), 42);
   assert.equal(at('"abc'), 'abc');
+  // Deeper than the engine's limit on values: nothing is shown (and the parser does not overflow its stack).
+  assert.equal(parsePartialJson('['.repeat(200_000)), undefined);
+  assert.deepEqual(parsePartialJson('['.repeat(1000)), { value: JSON.parse('['.repeat(1000) + ']'.repeat(1000)) });
   for (const text of ['', '  ', 'Sure! {"a": 1}', '{"a" 1}', '[1,,2]', '{"a": tx}', '{"a": 1.}', '{"s": "\\q"}', '{,}', '[1 2]', '```json']) assert.equal(parsePartialJson(text), undefined, text);
 });
 
