@@ -27,6 +27,12 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
     };
     if ((inputSchema === undefined) === (parameters === undefined)) throw new ConfigError(`${at}: give the arguments' schema once, as 'inputSchema' (or 'parameters')`);
     if (typeof execute !== 'function') throw new ConfigError(`${at}: 'execute' must be a function, got ${c.describe(execute)}`);
-    ctx.defTool(name, description ?? '', inputSchema ?? parameters, execute as ToolExecute, options);
+    try {
+      ctx.defTool(name, description ?? '', inputSchema ?? parameters, execute as ToolExecute, options);
+    } catch (err) {
+      // defTool's message, said of the config entry that caused it.
+      if (err instanceof ConfigError) throw new ConfigError(`${at}: ${err.message}`);
+      throw err;
+    }
   }
 }

@@ -1,5 +1,7 @@
 #include "agent/prompt_run.hpp"
 
+#include <algorithm>
+
 #include "agent/agent_loop.hpp"
 #include "agent/host_copy.hpp"
 #include "flow/run_models.hpp"
@@ -144,6 +146,7 @@ class PromptRun {
     }
     for (const auto& name : *active) {
       const pipeline::ToolBox::Entry* entry = env_.tools->find(name);
+      if (std::find(out.begin(), out.end(), entry) != out.end()) continue;                    // a name listed twice is offered once
       if (!entry) fail("unknown tool " + protocol::unknown_tool(name, env_.tools->names()));  // checked where set: a safety net
       out.push_back(entry);
     }

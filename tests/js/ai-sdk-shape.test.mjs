@@ -307,6 +307,10 @@ test('activeTools and prepareStep, as in the AI SDK: the offered tools of every 
   }, { model: both, prepareStep: () => (order.push('prepareStep'), { activeTools: ['search'] }) }).text;
   assert.deepEqual(order, ['defHook', 'prepareStep']);
   assert.deepEqual(offered(both), [['search']]);
+  // A name listed twice is offered once.
+  const twice = mockModel([{ type: 'text', text: 'ok' }]);
+  await runPrompt(define, { model: twice, activeTools: ['search', 'answer', 'search'] }).text;
+  assert.deepEqual(offered(twice), [['search', 'answer']]);
   assert.equal(both.calls[0].messages[0].content, 'from the hook');
 });
 
@@ -344,6 +348,8 @@ test('tools in the config, as the AI SDK takes them: inputSchema (or parameters)
   await assert.rejects(bad({ w: { inputSchema: {}, parameters: {}, execute: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: give the arguments' schema once/.test(e.message));
   await assert.rejects(bad({ w: { inputSchema: {}, exec: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: unknown field 'exec' \(did you mean 'execute'\?/.test(e.message));
   await assert.rejects(bad({ w: { inputSchema: {} } }), (e) => e instanceof ConfigError && /tools\.w: 'execute' must be a function, got undefined/.test(e.message));
+  await assert.rejects(bad({ 'my tool': { inputSchema: {}, execute: () => 1 } }), (e) => e instanceof ConfigError && /^runPrompt config: tools\.my tool: defTool: invalid name "my tool"/.test(e.message));
+  await assert.rejects(bad({ t: { inputSchema: 42, execute: () => 1 } }), (e) => e instanceof ConfigError && /^runPrompt config: tools\.t: tool "t" parameters: expected a zod schema or a JSON Schema object, got number 42/.test(e.message));
 });
 
 test('reasoningText: each step that had reasoning carries it, and the result gives the last step\'s, as the AI SDK does', async () => {
