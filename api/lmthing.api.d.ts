@@ -2104,6 +2104,9 @@ interface PromptCallbacks<OBJECT = never> {
     onError?(this: void, event: {
         error: unknown;
     }): void | PromiseLike<void>;
+    onAbort?(this: void, event: {
+        steps: StepResult[];
+    }): void | PromiseLike<void>;
 }
 
 // ---- PromptConfig — prompt/run-prompt.d.ts

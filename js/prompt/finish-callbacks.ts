@@ -33,8 +33,13 @@ export interface PromptCallbacks<OBJECT = never> {
   /** Called once when the run succeeds, before its result settles. */
   // Method syntax: a config typed by its schema stays assignable to the untyped one.
   onFinish?(this: void, finish: PromptFinish<OBJECT>): void | PromiseLike<void>;
-  /** Called once when the run fails, before its result rejects with the same error. */
+  /**
+   * Called once when the run fails, before its result rejects with the same error; a run cancelled
+   * through its `abortSignal` calls `onAbort` instead, when there is one.
+   */
   onError?(this: void, event: { error: unknown }): void | PromiseLike<void>;
+  /** Called once when the run is cancelled through its `abortSignal`, with the steps that finished before. */
+  onAbort?(this: void, event: { steps: StepResult[] }): void | PromiseLike<void>;
 }
 
 /**
@@ -50,10 +55,10 @@ export function stepFinishCallback(events: RunEvents, onStepFinish: NonNullable<
 }
 
 /**
- * Calls `onFinish` or `onError` on the run's event path, as if on its `run-finish`: the result's
+ * Calls `onFinish`, `onError` or `onAbort` on the run's event path, as if on its `run-finish`: the result's
  * settling waits for it there, and its failure is reported as a handler's.
  */
-export function callFinishCallback<A>(events: RunEvents, name: 'onFinish' | 'onError', callback: ((arg: A) => unknown) | undefined, arg: A): void {
+export function callFinishCallback<A>(events: RunEvents, name: 'onFinish' | 'onError' | 'onAbort', callback: ((arg: A) => unknown) | undefined, arg: A): void {
   if (!callback) return;
   const finish = { type: 'run-finish', path: ['root'] } as Partial<RunFinishEvent> as RunEvent;
   void events.call(name, finish, () => callback(arg)); // the run's drain waits for it

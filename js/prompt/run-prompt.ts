@@ -23,7 +23,7 @@ import { useRunStorage } from '../storage/host.js';
 import { checkReferences, toolPolicyWire, type ReferenceKinds } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
-import { ConfigError, ValidationError } from '../errors.js';
+import { AbortError, ConfigError, ValidationError } from '../errors.js';
 import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
@@ -221,6 +221,7 @@ const configShape: c.Shape = {
   onStepFinish: c.func,
   onFinish: c.func,
   onError: c.func,
+  onAbort: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   tools: c.anything,
   prepareStep: c.func,
@@ -390,7 +391,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, onFinish: config.onFinish, onError: config.onError, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -426,6 +427,7 @@ interface RunPlace {
   prepareStep?: Hook;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
   onError?: PromptCallbacks['onError'];
+  onAbort?: PromptCallbacks['onAbort'];
   parent?: { runId: number; models: RunModels; path: string[]; ctx: PromptContext; human: { host: string }; states: TreeStates };
   /** A sub-agent's name in its parent's path. */
   name?: string;
@@ -442,7 +444,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const result = new RunResult<unknown>();
   if (place.responseSchema !== undefined) result.expectObject();
   const steps: PromptStep[] = [];
-  // The finished steps as result.steps will hold them, for stopWhen's `steps`.
+  // The finished steps as result.steps will hold them, for stopWhen's `steps` and onAbort.
   const finishedSteps: StepResult[] = [];
   const finishedBefore = (step: StepResult) => {
     const end = finishedSteps.findIndex((s) => s.stepNumber >= step.stepNumber);
@@ -605,7 +607,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
           const { type: _type, path: _path, ...record } = event;
           const { model: _model, ...step } = record;
           Object.assign(steps[steps.length - 1] ?? {}, step);
-          if (options.stopWhen) finishedSteps.push(record);
+          finishedSteps.push(record);
         }
       })
       .listen(place.parent ? undefined : (event) => {
@@ -633,6 +635,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       // What the caller sees is in the journal: a process that exits on the result loses nothing.
       await place.durable?.close(outcome.ok ? 'finished' : 'failed');
       if (outcome.ok) callFinishCallback(place.events, 'onFinish', place.onFinish, outcome.finish);
+      else if (outcome.error instanceof AbortError && place.onAbort) callFinishCallback(place.events, 'onAbort', place.onAbort, { steps: finishedSteps.slice() });
       else callFinishCallback(place.events, 'onError', place.onError, { error: outcome.error });
       await settleObservers(place.dispatch, place.events);
       // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).

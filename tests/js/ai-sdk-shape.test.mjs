@@ -378,3 +378,29 @@ test('reasoningText: each step that had reasoning carries it, and the result giv
   assert.equal(await plain.result.reasoningText, undefined);
   assert.equal('reasoningText' in (await plain.result.steps)[0], false);
 });
+
+test('onAbort: a run cancelled through its abortSignal calls onAbort with the steps before, not onError; without onAbort, onError gets the AbortError', async () => {
+  const cancelled = (callbacks) => {
+    const controller = new AbortController();
+    let calls = 0;
+    const model = {
+      provider: 'custom', modelId: 'm',
+      generate: (_request, { signal }) => {
+        calls += 1;
+        if (calls === 1) return Promise.resolve({ content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'look', args: {}, argsText: '{}' }], finishReason: 'tool-calls', usage: { inputTokens: 1, outputTokens: 1 } });
+        setTimeout(() => controller.abort(), 5);
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      },
+    };
+    return runPrompt((ctx) => {
+      ctx.defTool('look', 'Looks', {}, () => 'seen');
+      ctx.$`go`;
+    }, { model, abortSignal: controller.signal, ...callbacks }).text.then(() => 'finished', (e) => e.name);
+  };
+  const seen = [];
+  assert.equal(await cancelled({ onAbort: ({ steps }) => seen.push(['abort', steps.map((s) => s.toolCalls[0]?.toolName)]), onError: () => seen.push(['error']) }), 'AbortError');
+  assert.deepEqual(seen, [['abort', ['look']]]);
+  const errors = [];
+  assert.equal(await cancelled({ onError: ({ error }) => errors.push(error.name) }), 'AbortError');
+  assert.deepEqual(errors, ['AbortError']);
+});

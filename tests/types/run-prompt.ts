@@ -87,6 +87,9 @@ export async function callbacks(): Promise<void> {
       expectType<Equal<typeof error, unknown>>();
       await Promise.resolve();
     },
+    onAbort: ({ steps }) => {
+      void steps.map((step) => step.stepNumber);
+    },
   }).text;
 }
 
