@@ -2213,13 +2213,7 @@ interface PromptStep extends Partial<StepResult> {
 }
 
 // ---- PromptTool — prompt/context.d.ts
-type PromptTool<S = unknown> = PromptToolBase<S> & ({
-    inputSchema: S;
-    parameters?: never;
-} | {
-    parameters: S;
-    inputSchema?: never;
-});
+type PromptTool<S = unknown> = PromptToolBase<S> & SchemaOnce<S>;
 
 // ---- ProtocolError — errors.d.ts
 class ProtocolError extends LmthingError {
@@ -2672,13 +2666,7 @@ class RunSuspendedError extends LmthingError {
 }
 
 // ---- RunTool — directive/driver.d.ts
-type RunTool<S = unknown> = RunToolBase<S> & ({
-    parameters: S;
-    inputSchema?: never;
-} | {
-    inputSchema: S;
-    parameters?: never;
-});
+type RunTool<S = unknown> = RunToolBase<S> & SchemaOnce<S>;
 
 // ---- ServerResponseLike — prompt/text-response.d.ts
 interface ServerResponseLike {

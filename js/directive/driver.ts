@@ -31,6 +31,8 @@ import { AbortError, ConfigError } from '../errors.js';
 import { unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
+import type { SchemaOnce } from '../prompt/context.js';
+import { schemaOnce } from '../prompt/config-tools.js';
 import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
@@ -67,7 +69,7 @@ interface RunToolBase<S> {
  * arguments' schema (zod or JSON Schema) as `parameters`, or as `inputSchema` like `runPrompt`'s
  * config tools and the AI SDK.
  */
-export type RunTool<S = unknown> = RunToolBase<S> & ({ parameters: S; inputSchema?: never } | { inputSchema: S; parameters?: never });
+export type RunTool<S = unknown> = RunToolBase<S> & SchemaOnce<S>;
 
 /** Configuration of {@link run}: the run's models and tools, and the same policies as `runPrompt`'s. */
 export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
@@ -228,7 +230,7 @@ async function start(
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
       if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);
       c.checkOptions(`run: config.tools.${name}`, tool, runToolShape, 'field');
-      if ((tool.parameters === undefined) === (tool.inputSchema === undefined)) throw new ConfigError(`run: config.tools.${name}: give the arguments' schema once, as 'parameters' (or 'inputSchema')`);
+      schemaOnce(`run: config.tools.${name}`, tool, 'parameters');
       c.checkOptions(`run: config.tools.${name}.options`, tool.options, { ...toolPolicyShape, idempotent: c.boolean });
     }
     const models = checkModels(config.models);
@@ -438,7 +440,7 @@ class DirectiveRun {
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
       for (const [name, tool] of Object.entries(this.config.tools ?? {}))
-        await this.enableTool(root, { name, description: tool.description ?? '', schema: tool.parameters ?? tool.inputSchema, impl: tool.execute, options: tool.options });
+        await this.enableTool(root, { name, description: tool.description ?? '', schema: schemaOnce(`run: config.tools.${name}`, tool, 'parameters'), impl: tool.execute, options: tool.options });
       // The agent's own code reads state too (a generator cannot await loadStates()): load before it starts.
       await this.runStates?.ensure();
       outcome = { ok: true, value: await this.drive(iterator, root) };

@@ -25,14 +25,26 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
       execute?: unknown;
       options?: ToolOptions;
     };
-    if ((inputSchema === undefined) === (parameters === undefined)) throw new ConfigError(`${at}: give the arguments' schema once, as 'inputSchema' (or 'parameters')`);
+    const schema = schemaOnce(at, { inputSchema, parameters }, 'inputSchema');
     if (typeof execute !== 'function') throw new ConfigError(`${at}: 'execute' must be a function, got ${c.describe(execute)}`);
     try {
-      ctx.defTool(name, description ?? '', inputSchema ?? parameters, execute as ToolExecute, options);
+      ctx.defTool(name, description ?? '', schema, execute as ToolExecute, options);
     } catch (err) {
       // defTool's message, said of the config entry that caused it.
       if (err instanceof ConfigError) throw new ConfigError(`${at}: ${err.message}`);
       throw err;
     }
   }
+}
+
+/**
+ * The schema of a tool definition that gives it as `inputSchema` or `parameters`, exactly once;
+ * `named` is the name the message suggests first (each kind of run names its own first).
+ */
+export function schemaOnce(at: string, tool: { inputSchema?: unknown; parameters?: unknown }, named: 'inputSchema' | 'parameters'): unknown {
+  if ((tool.inputSchema === undefined) === (tool.parameters === undefined)) {
+    const other = named === 'inputSchema' ? 'parameters' : 'inputSchema';
+    throw new ConfigError(`${at}: give the arguments' schema once, as '${named}' (or '${other}')`);
+  }
+  return tool.inputSchema ?? tool.parameters;
 }

@@ -174,11 +174,11 @@ interface PromptToolBase<S> {
   options?: ToolOptions<ArgsOf<S>>;
 }
 
-/**
- * A tool of `runPrompt`'s `tools`: the arguments' schema (zod or JSON Schema) as `inputSchema`,
- * the AI SDK's name, or `parameters`, its older one.
- */
-export type PromptTool<S = unknown> = PromptToolBase<S> & ({ inputSchema: S; parameters?: never } | { parameters: S; inputSchema?: never });
+/** A tool's argument schema (zod or JSON Schema), given once: as `inputSchema`, the AI SDK's name, or as `parameters`, its older one. */
+export type SchemaOnce<S> = { inputSchema: S; parameters?: never } | { parameters: S; inputSchema?: never };
+
+/** A tool of `runPrompt`'s `tools`. */
+export type PromptTool<S = unknown> = PromptToolBase<S> & SchemaOnce<S>;
 
 /**
  * `tool({inputSchema, execute})` types a tool of `runPrompt`'s `tools` by its schema and returns it

@@ -146,9 +146,8 @@ class PromptRun {
     }
     for (const auto& name : *active) {
       const pipeline::ToolBox::Entry* entry = env_.tools->find(name);
-      if (std::find(out.begin(), out.end(), entry) != out.end()) continue;                    // a name listed twice is offered once
       if (!entry) fail("unknown tool " + protocol::unknown_tool(name, env_.tools->names()));  // checked where set: a safety net
-      out.push_back(entry);
+      if (std::find(out.begin(), out.end(), entry) == out.end()) out.push_back(entry);        // a name listed twice is offered once
     }
     return out;
   }

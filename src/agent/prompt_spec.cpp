@@ -68,19 +68,23 @@ void read_messages(const FieldReader& spec, json& messages) {
   }
 }
 
-// toolChoice: 'auto' | 'none' | 'required' | {type: 'tool', toolName} naming a defined tool.
 std::vector<std::string> names_of(const std::vector<ToolSpec>& tools) {
   std::vector<std::string> names;
   for (const auto& tool : tools) names.push_back(tool.name);
   return names;
 }
 
+bool defines(const std::vector<ToolSpec>& tools, const std::string& name) {
+  return std::any_of(tools.begin(), tools.end(), [&](const ToolSpec& tool) { return tool.name == name; });
+}
+
 void check_active_tools(const std::vector<std::string>& active, const std::vector<ToolSpec>& tools, const std::string& where) {
   for (const auto& name : active)
-    if (std::none_of(tools.begin(), tools.end(), [&](const ToolSpec& tool) { return tool.name == name; }))
+    if (!defines(tools, name))
       throw protocol::config_error(where + ": activeTools names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
 }
 
+// toolChoice: 'auto' | 'none' | 'required' | {type: 'tool', toolName} naming a defined tool.
 void check_tool_choice(const json& choice, const std::vector<ToolSpec>& tools, const std::string& where) {
   if (choice.is_null()) return;
   if (choice.is_string()) {
@@ -88,8 +92,7 @@ void check_tool_choice(const json& choice, const std::vector<ToolSpec>& tools, c
     if (c == "auto" || c == "none" || c == "required") return;
   } else if (choice.is_object() && choice.value("type", "") == "tool" && choice.contains("toolName") && choice["toolName"].is_string()) {
     const std::string name = choice["toolName"].get<std::string>();
-    for (const auto& tool : tools)
-      if (tool.name == name) return;
+    if (defines(tools, name)) return;
     throw protocol::config_error(where + ": toolChoice names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
   }
   throw ProtocolError(where + ": toolChoice must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got " + choice.dump().substr(0, 100));
