@@ -1179,11 +1179,20 @@ interface IndexedDBStorageOptions {
 // ---- Infer — schema-types.d.ts
 type Infer<S> = S extends {
     readonly _output: infer O;
-} ? AsJson<O> : S extends {
+} ? O : S extends {
     readonly _zod: {
         readonly output: infer O;
     };
-} ? AsJson<O> : OrJson<FromJsonSchema<S>>;
+} ? O : OrJson<FromJsonSchema<S>>;
+
+// ---- InferInput — schema-types.d.ts
+type InferInput<S> = S extends {
+    readonly _input: infer I;
+} ? I : S extends {
+    readonly _zod: {
+        readonly input: infer I;
+    };
+} ? I : OrJson<FromJsonSchema<S>>;
 
 // ---- installStorageHost — storage/host.d.ts
 function installStorageHost(engine: Engine): void;
@@ -1985,6 +1994,13 @@ interface ParallelTaskContext {
 // ---- Part — providers/types.d.ts
 type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
 
+// ---- PartialOf — prompt/run-prompt.d.ts
+type PartialOf<SCHEMA> = [
+    SCHEMA
+] extends [
+    undefined
+] ? never : InferInput<SCHEMA>;
+
 // ---- PendingDurableApproval — durable/approvals.d.ts
 interface PendingDurableApproval extends RecordedAsk {
     runId: string;
@@ -2187,10 +2203,10 @@ interface PromptPluginObject {
 }
 
 // ---- PromptRun — prompt/run-prompt.d.ts
-type PromptRun<OBJECT = never> = Promise<{
-    result: RunResult<OBJECT>;
+type PromptRun<OBJECT = never, PARTIAL = OBJECT> = Promise<{
+    result: RunResult<OBJECT, PARTIAL>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2355,7 +2371,7 @@ interface Reference {
 function registerStorage(engine: Engine, name: string, adapter: StorageAdapter): void;
 
 // ---- replay — durable/api.d.ts
-function replay<SCHEMA = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA>, 'durable'>): PromptRun<ObjectOf<SCHEMA>>;
+function replay<SCHEMA = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA>, 'durable'>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
 function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: AgentLike<T>, config: Omit<RunConfig<Tools>, 'durable'>): DirectiveRunPromise<T>;
 
 // ---- ReplayDivergenceError — errors.d.ts
@@ -2456,7 +2472,7 @@ interface ResponseValidation {
 }
 
 // ---- resume — durable/api.d.ts
-function resume<SCHEMA = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>>;
+function resume<SCHEMA = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
 function resume<T, Tools = Record<string, unknown>>(id: string, agent: AgentLike<T>, config: ResumeRunConfig<Tools>): DirectiveRunPromise<T>;
 
 // ---- ResumeConfig — durable/api.d.ts
@@ -2618,11 +2634,11 @@ function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(config: 
     prompt: string;
 } | {
     messages: Message[];
-})): PromptRun<ObjectOf<SCHEMA>>;
-function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>>;
+})): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
 
 // ---- RunResult — prompt/result.d.ts
-class RunResult<OBJECT = never> {
+class RunResult<OBJECT = never, PARTIAL = OBJECT> {
     private readonly parts;
     private structured;
     private readonly final;
@@ -2634,7 +2650,7 @@ class RunResult<OBJECT = never> {
     get toolCalls(): Promise<ToolCall[]>;
     get toolResults(): Promise<ToolResult[]>;
     get object(): Promise<OBJECT>;
-    get partialObjectStream(): AsyncIterable<DeepPartial<OBJECT>>;
+    get partialObjectStream(): AsyncIterable<DeepPartial<PARTIAL>>;
     get response(): Promise<ResponseInfo>;
     get textStream(): AsyncIterable<string>;
     get fullStream(): AsyncIterable<StreamPart>;

@@ -1,7 +1,7 @@
 /** What both entry points (Node and browser) export besides their own `createEngine`. */
 export * from './errors.js';
 export { Engine } from './engine.js';
-export type { ArgsOf, Bivariant, DeepPartial, FromJsonSchema, Infer, JsonObject, JsonPrimitive, JsonValue } from './schema-types.js';
+export type { ArgsOf, Bivariant, DeepPartial, FromJsonSchema, Infer, InferInput, JsonObject, JsonPrimitive, JsonValue } from './schema-types.js';
 export type { Callback, CallbackContext, CallbackTraits, EngineEvent, EngineLimits, EngineOptions, OpHandler, OpRequest, RequestOptions, RunOptions } from './engine.js';
 export { VirtualClock, realClock } from './clock.js';
 export { configureDefaultEngine } from './default-engine.js';
@@ -17,7 +17,7 @@ export type { DurableApprovals, PendingDurableApproval } from './durable/approva
 export type { LeaseOptions } from './durable/lease.js';
 export type { Journal, JournalRecord, RecordedAsk, RecordedOp } from './durable/journal.js';
 export type { InterruptedCall, InterruptedHandler } from './durable/session.js';
-export type { ObjectOf, PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRun, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';
+export type { ObjectOf, PartialOf, PolicyEvent, PromptConfig, PromptOptions, PromptPlugin, PromptRun, PromptRunInfo, PromptStep, ResponseValidation } from './prompt/run-prompt.js';
 export type { RunPolicyConfig } from './run/run-config.js';
 export { CircuitBreakerHandle } from './run/policy-handles.js';
 export type { ConstraintTotals } from './run/policy-handles.js';

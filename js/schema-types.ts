@@ -79,22 +79,26 @@ type FromObject<S> = S extends { readonly properties: infer P }
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /**
- * The type of the values schema `S` accepts: a zod schema's output type (v3 and v4, including
- * zod/mini), a JSON Schema's type by {@link FromJsonSchema}, and {@link JsonValue} when neither
- * says anything (a JSON Schema that is not `as const`, a schema typed `unknown`).
+ * The type of the values schema `S` gives user code: a zod schema's output type (v3 and v4,
+ * including zod/mini: zod parses the value, so transforms, defaults and `z.coerce.date()` show as
+ * zod makes them), a JSON Schema's type by {@link FromJsonSchema}, and {@link JsonValue} when
+ * neither says anything (a JSON Schema that is not `as const`, a schema typed `unknown`).
  */
 export type Infer<S> = S extends { readonly _output: infer O }
-  ? AsJson<O>
+  ? O
   : S extends { readonly _zod: { readonly output: infer O } }
-    ? AsJson<O>
+    ? O
     : OrJson<FromJsonSchema<S>>;
 
 /**
- * A zod output type as the JSON that carries it: the values are the model's (or the caller's) JSON,
- * checked by the schema's JSON Schema and not parsed by zod, so a `z.date()` is the `date-time`
- * string it converts to, not a `Date`.
+ * The type of the JSON schema `S` accepts before zod parses it: a zod schema's input type (what a
+ * structured answer still streaming is made of), otherwise {@link Infer}.
  */
-type AsJson<T> = T extends Date ? string : T extends object ? { [K in keyof T]: AsJson<T[K]> } : T;
+export type InferInput<S> = S extends { readonly _input: infer I }
+  ? I
+  : S extends { readonly _zod: { readonly input: infer I } }
+    ? I
+    : OrJson<FromJsonSchema<S>>;
 
 type OrJson<T> = unknown extends T ? JsonValue : T;
 

@@ -5,8 +5,10 @@
  * `TypeError` that names the offending value.
  *
  * zod is never imported: schemas are recognised by shape, so users bring their own zod version.
- * - zod v4 converts itself (`schema.toJSONSchema({ target: 'draft-07' })`, the same converter as
- *   `z.toJSONSchema`), in zod's default "output" mode; `z.date()` becomes a `date-time` string.
+ * - zod v4 converts itself (`schema.toJSONSchema({ target: 'draft-07', io: 'input' })`, the same
+ *   converter as `z.toJSONSchema`), describing what zod accepts: the values are JSON that zod then
+ *   parses (js/zod-parse.ts), so refinements, transforms, defaults and coercion run as in the AI SDK.
+ *   `z.coerce.date()` becomes a `date-time` string; `z.date()` is refused (JSON has no dates).
  * - zod v3 has no converter, so the common types are converted here (see {@link V3Converter}).
  * - plain JSON Schema objects are checked for obviously wrong keywords and copied.
  *
@@ -16,6 +18,7 @@
 /** A schema users may pass: zod v3/v4 object or a plain JSON Schema object. */
 export type SchemaLike = object;
 import { ConfigError } from './errors.js';
+import { rememberZodSchema } from './zod-parse.js';
 
 type Json = Record<string, unknown>;
 
@@ -41,6 +44,7 @@ export function toJsonSchema(schema: unknown, where = 'schema'): Record<string, 
   const checked = checkSchema(json, where, '#');
   if (checked === true) return {};
   if (checked === false) return { not: {} };
+  if (isZodSchema(schema)) rememberZodSchema(checked, schema as object);
   return checked;
 }
 
@@ -60,31 +64,44 @@ function isZodV3(value: unknown): value is V3Schema {
 // ---------------------------------------------------------------------------------------------
 // zod v4
 
-/** The options zod v4's converters take (`toJSONSchema(params)`, `~standard.jsonSchema.output(options)`). */
+type V4Def = { type?: string; coerce?: boolean };
+
+/** The options zod v4's converters take (`toJSONSchema(params)`, `~standard.jsonSchema.input(options)`). */
 interface V4ConvertParams {
   target: 'draft-07';
-  unrepresentable: (ctx: { zodSchema: { _zod?: { def?: { type?: string } } }; path: (string | number)[]; message: string }) => Json;
+  io: 'input';
+  unrepresentable: (ctx: { zodSchema: { _zod?: { def?: V4Def } }; path: (string | number)[]; message: string }) => Json;
+  override: (ctx: { zodSchema: { _zod?: { def?: V4Def } }; jsonSchema: Json }) => void;
 }
 
 /** What this module reads of a zod v4 schema: `_zod.def` to recognise it, and its converters. */
 interface V4Schema {
-  _zod: { def: { type?: string } };
+  _zod: { def: V4Def };
   toJSONSchema?: (params: V4ConvertParams) => unknown;
-  '~standard'?: { jsonSchema?: { output?: (options: { target: 'draft-07'; libraryOptions: Omit<V4ConvertParams, 'target'> }) => unknown } };
+  '~standard'?: { jsonSchema?: { input?: (options: { target: 'draft-07'; libraryOptions: Omit<V4ConvertParams, 'target'> }) => unknown } };
 }
 
-/** Runs zod v4's own converter, turning dates into `date-time` strings and failures into TypeErrors. */
+/**
+ * Runs zod v4's own converter on what the schema accepts (its input: zod parses the value after the
+ * engine's check, so a transform's input, a default's optional field, a coerced date's string), with
+ * objects closed as zod's default (strip) output is, and failures turned into ConfigErrors.
+ */
 function fromZodV4(schema: V4Schema, where: string): unknown {
   const unrepresentable: V4ConvertParams['unrepresentable'] = (ctx) => {
-    if (ctx.zodSchema._zod?.def?.type === 'date') return { type: 'string', format: 'date-time' };
+    const def = ctx.zodSchema._zod?.def;
+    if (def?.type === 'date' && def.coerce === true) return { type: 'string', format: 'date-time' };
+    if (def?.type === 'date') throw new ConfigError(`${where}: ${NO_DATES} at ${pointer(ctx.path)}`);
     throw new ConfigError(`${where}: cannot convert zod schema at ${pointer(ctx.path)}: ${ctx.message}`);
   };
-  const params: V4ConvertParams = { target: 'draft-07', unrepresentable };
+  const override: V4ConvertParams['override'] = (ctx) => {
+    if (ctx.zodSchema._zod?.def?.type === 'object' && ctx.jsonSchema.additionalProperties === undefined) ctx.jsonSchema.additionalProperties = false;
+  };
+  const params: V4ConvertParams = { target: 'draft-07', io: 'input', unrepresentable, override };
   try {
     if (typeof schema.toJSONSchema === 'function') return schema.toJSONSchema(params);
     const standard = schema['~standard']?.jsonSchema;
-    if (typeof standard?.output === 'function') {
-      return standard.output({ target: 'draft-07', libraryOptions: { unrepresentable } });
+    if (typeof standard?.input === 'function') {
+      return standard.input({ target: 'draft-07', libraryOptions: { io: 'input', unrepresentable, override } });
     }
   } catch (err) {
     if (err instanceof TypeError && err.message.startsWith(`${where}: `)) throw err;
@@ -93,9 +110,14 @@ function fromZodV4(schema: V4Schema, where: string): unknown {
   }
   throw new ConfigError(
     `${where}: this zod v4 schema has no JSON Schema converter (zod/mini or an old zod 4 release?); ` +
-      `pass z.toJSONSchema(schema, { target: "draft-07" }) instead`,
+      `pass z.toJSONSchema(schema, { target: "draft-07", io: "input" }) instead`,
   );
 }
+
+/** Why `z.date()` is refused: the value is JSON, and zod's parse would refuse every string. */
+const NO_DATES =
+  'z.date() cannot be answered in JSON, which has no dates (zod would refuse every string); use z.coerce.date() ' +
+  'for a Date parsed from an ISO date-time string, or z.iso.datetime() for the string';
 
 // ---------------------------------------------------------------------------------------------
 // zod v3
@@ -112,7 +134,8 @@ type V3Limit = { value: number } | null;
 type V3Def = { description?: string } & (
   | { typeName: 'ZodString'; checks: V3StringCheck[] }
   | { typeName: 'ZodNumber'; checks: V3NumberCheck[] }
-  | { typeName: 'ZodBoolean' | 'ZodNull' | 'ZodDate' | 'ZodAny' | 'ZodUnknown' | 'ZodNever' }
+  | { typeName: 'ZodBoolean' | 'ZodNull' | 'ZodAny' | 'ZodUnknown' | 'ZodNever' }
+  | { typeName: 'ZodDate'; coerce?: boolean }
   | { typeName: 'ZodLiteral'; value: unknown }
   | { typeName: 'ZodEnum'; values: string[] }
   | { typeName: 'ZodNativeEnum'; values: Record<string, string | number> }
@@ -184,7 +207,9 @@ class V3Converter {
       case 'ZodNumber': return numberSchema(def.checks);
       case 'ZodBoolean': return { type: 'boolean' };
       case 'ZodNull': return { type: 'null' };
-      case 'ZodDate': return { type: 'string', format: 'date-time' };
+      case 'ZodDate':
+        if (def.coerce === true) return { type: 'string', format: 'date-time' };
+        throw new ConfigError(`${this.where}: ${NO_DATES.replace('z.iso.datetime()', 'z.string().datetime()')} at ${at}`);
       case 'ZodAny':
       case 'ZodUnknown': return {};
       case 'ZodNever': return { not: {} };

@@ -20,6 +20,7 @@ import { DefinitionSet } from './set.js';
 import type { ApprovalResult, InteractionResult } from '../run/human-host.js';
 import { CircuitBreakerHandle, type ConstraintTotals } from '../run/policy-handles.js';
 import { jsonProblem } from '../storage/checks.js';
+import { parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { JsonValue } from '../storage/types.js';
 import { stateDepthLimit, stateValueProblem } from '../state/changes.js';
 import { liveValue, plainCopy, type StateSlot } from '../state/live.js';
@@ -735,10 +736,12 @@ export class DefinitionContext {
     return (await run.engine.request('approval.request', { run: run.runId, name, context: context ?? null })) as ApprovalResult;
   }
 
-  /** Asks interaction `name`; resolves with the (validated) answer. */
+  /** Asks interaction `name`; resolves with the (validated) answer, zod's output for a zod `validation`. */
   async interact(name: string, context?: unknown): Promise<InteractionResult> {
     const run = this.live('interact', interactionKind, name);
     const { request: _request, ...answer } = (await run.engine.request('interaction.request', { run: run.runId, name, context: context ?? null })) as InteractionResult & { request: string };
+    const validation = definitionsOf(this).get(interactionKind, name)?.validation;
+    if (!answer.skipped && answer.reason === undefined && parsedByZod(validation)) answer.value = await parsedOrThrow(validation, answer.value, `interaction "${name}": the answer does not match its validation`);
     return answer;
   }
 

@@ -5,6 +5,7 @@
  */
 import * as c from '../config/check.js';
 import { toJsonSchema } from '../schema.js';
+import { answerCheck, describeIssues, parsedByZod, parseValue } from '../zod-parse.js';
 import type { Bivariant, JsonObject, JsonValue } from '../schema-types.js';
 import type { DefinitionKind } from './kind.js';
 import { ConfigError } from '../errors.js';
@@ -184,9 +185,13 @@ export const validatorKind: DefinitionKind<unknown, StoredValidator> = {
   wire({ schema, fn }, marshal) {
     const out: Record<string, unknown> = {};
     if (schema) out.schema = schema;
-    if (fn)
+    // A zod schema's parse runs as part of the check (refinements, transforms): fn gets zod's output.
+    if (fn || parsedByZod(schema))
       out.fn = marshal.callback('a validator', async (value: JsonValue, context: JsonObject) => {
-        const result = await fn(value, context);
+        const parsed = await parseValue(schema, value);
+        if (!parsed.ok) return { valid: false, errors: parsed.issues.map((issue) => describeIssues([issue])) };
+        if (!fn) return true;
+        const result = await fn(parsed.value as JsonValue, context);
         if (typeof result === 'boolean') return result;
         if (!result || typeof result !== 'object') throw new ConfigError(`a validator must return {valid, errors?, fix?, severity?} or a boolean, got ${c.describe(result)}`);
         return result.severity === 'critical' ? { ...result, severity: 'error' } : result;
@@ -195,7 +200,8 @@ export const validatorKind: DefinitionKind<unknown, StoredValidator> = {
   },
 };
 
-type StoredInteraction = { kind: 'question' | 'choice'; config: InteractionConfig };
+/** `validation` is the config's schema as JSON Schema (a zod one's answers are parsed by zod too). */
+type StoredInteraction = { kind: 'question' | 'choice'; config: InteractionConfig; validation?: Record<string, unknown> };
 
 export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
   kind: 'interaction',
@@ -212,10 +218,10 @@ export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
     const list = cfg.choices ?? cfg.options;
     if (kind === 'choice' && (list === undefined || (Array.isArray(list) && list.length === 0)))
       c.fail(where, 'a choice needs a non-empty choices array (or a function that returns one)');
-    if (cfg.validation !== undefined) toJsonSchema(cfg.validation, `${where} validation`);
-    return { kind, config: { ...cfg } };
+    const validation = cfg.validation === undefined ? undefined : toJsonSchema(cfg.validation, `${where} validation`);
+    return { kind, config: { ...cfg }, validation };
   },
-  wire({ kind, config }, marshal) {
+  wire({ kind, config, validation }, marshal) {
     const out: Record<string, unknown> = { kind };
     const text = config.message ?? config.prompt;
     if (typeof text === 'string') out.message = text;
@@ -224,7 +230,8 @@ export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
     if (Array.isArray(list)) out.choices = list;
     if (typeof list === 'function') out.choicesFn = marshal.callback('the choices of an interaction', async (context: JsonObject) => await list(context));
     if (config.multiple !== undefined) out.multiple = config.multiple;
-    if (config.validation !== undefined) out.validation = toJsonSchema(config.validation, 'interaction validation');
+    if (validation !== undefined) out.validation = validation;
+    if (parsedByZod(validation)) out.validationCheck = marshal.callback('the validation of an interaction', answerCheck(validation!));
     if (config.timeout !== undefined) out.timeoutMs = config.timeout;
     if (config.allowSkip !== undefined) out.allowSkip = config.allowSkip;
     if ('default' in config) out.default = config.default ?? null;

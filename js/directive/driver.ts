@@ -38,6 +38,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
+import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { ArgsOf, JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
@@ -326,6 +327,8 @@ class DirectiveRun {
   private nextRequest = 1;
   private nextCallback = 1;
   private readonly callbackNames: string[] = [];
+  /** The registered `check` callback of each zod schema replies were asked with (L.reply(schema)). */
+  private readonly answerChecks = new WeakMap<object, string>();
   private storage: RunStorage | undefined;
   private readonly keys: string[];
   private readonly runModels: RunModels;
@@ -578,12 +581,24 @@ class DirectiveRun {
   private async reply(conv: Conv, schema: unknown, requestId = 0): Promise<AssistantMessage<unknown>> {
     const jsonSchema = schema === undefined ? undefined : toJsonSchema(schema, 'L.reply(schema)');
     const fields: Record<string, unknown> = { requestId, schema: jsonSchema };
+    if (parsedByZod(jsonSchema)) fields.check = this.answerCheck(schema as object, jsonSchema!);
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
     if (jsonSchema !== undefined && this.config.responseSchemaRetries !== undefined) fields.maxRetries = this.config.responseSchemaRetries;
     const wire = (await this.command(conv, 'reply', fields)) as ReplyWire;
     const message = { ...wire.message, index: wire.index };
-    return new AssistantMessage(message, jsonSchema === undefined ? textOf(message.content) : wire.value);
+    if (jsonSchema === undefined) return new AssistantMessage(message, textOf(message.content));
+    return new AssistantMessage(message, await parsedOrThrow(jsonSchema, wire.value, 'L.reply(schema): the answer does not match the schema'));
+  }
+
+  /** The `check` callback of replies with the zod schema `schema`: registered once per schema and run. */
+  private answerCheck(schema: object, jsonSchema: object): string {
+    let name = this.answerChecks.get(schema);
+    if (name === undefined) {
+      name = this.register('check', answerCheck(jsonSchema), { plain: true });
+      this.answerChecks.set(schema, name);
+    }
+    return name;
   }
 
   /** L.infer: a reply on an isolated branch of `conv`, so nothing is appended here. */
@@ -634,8 +649,9 @@ class DirectiveRun {
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string; span?: number }, call: CallbackContext) => {
+      const input = (await parsedOrThrow(parameters, args, `tool "${name}": the arguments do not match the schema`)) as JsonObject;
       let result = await inToolSpan(this.tracing, info.span, () =>
-        (impl as ToolImpl)(args, {
+        (impl as ToolImpl)(input, {
           toolCallId: info.toolCallId,
           abortSignal: call.signal,
           trace: this.tracing?.toolTrace(info.span) ?? untracedToolTrace,

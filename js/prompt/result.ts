@@ -77,8 +77,11 @@ class Deferred<T> {
   }
 }
 
-/** The streaming result of one prompt run; `OBJECT` is the type of its `responseSchema`'s value. */
-export class RunResult<OBJECT = never> {
+/**
+ * The streaming result of one prompt run; `OBJECT` is the type of its `responseSchema`'s value,
+ * `PARTIAL` that of the JSON it is parsed from (they differ for a zod schema with transforms).
+ */
+export class RunResult<OBJECT = never, PARTIAL = OBJECT> {
   private readonly parts = new PartFeed<StreamPart>();
   private structured = false;
   private readonly final = {
@@ -141,9 +144,9 @@ export class RunResult<OBJECT = never> {
    * tool round, or an answer the schema refused and the model gives again). A run without a
    * `responseSchema` throws a `ConfigError` when this is read.
    */
-  get partialObjectStream(): AsyncIterable<DeepPartial<OBJECT>> {
+  get partialObjectStream(): AsyncIterable<DeepPartial<PARTIAL>> {
     if (!this.structured) throw new ConfigError('result.partialObjectStream: the run has no responseSchema, so its answer is text (read result.textStream, or pass responseSchema to runPrompt)');
-    return { [Symbol.asyncIterator]: () => partialObjects(this.fullStream) as AsyncGenerator<DeepPartial<OBJECT>, void, undefined> };
+    return { [Symbol.asyncIterator]: () => partialObjects(this.fullStream) as AsyncGenerator<DeepPartial<PARTIAL>, void, undefined> };
   }
 
   /** The final conversation ({@link ResponseInfo}), for the next turn of a chat. */

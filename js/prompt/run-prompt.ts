@@ -28,7 +28,8 @@ import { isLanguageModel } from '../mock-model.js';
 import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
-import type { Infer, JsonObject } from '../schema-types.js';
+import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
+import type { Infer, InferInput, JsonObject } from '../schema-types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import { partProblem } from '../run/model-response.js';
@@ -138,11 +139,14 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>>
  * like the AI SDK's `streamText` result (`runPrompt(...).text`, `.textStream`, `.response` ...).
  * Reading a part before the run started simply waits for it.
  */
-export type PromptRun<OBJECT = never> = Promise<{ result: RunResult<OBJECT>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+export type PromptRun<OBJECT = never, PARTIAL = OBJECT> = Promise<{ result: RunResult<OBJECT, PARTIAL>; prompt: PromptRunInfo }> &
+  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
 export type ObjectOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
+
+/** The JSON a `responseSchema` of type `SCHEMA` is parsed from: what `partialObjectStream` is made of. */
+export type PartialOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : InferInput<SCHEMA>;
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
 export interface PromptStep extends Partial<StepResult> {
@@ -287,8 +291,8 @@ function checkConfig(config: PromptConfig): PromptOptions {
  * SDK's `generateText`/`streamText` do. The returned {@link PromptRun} is awaited for
  * `{result, prompt}`, or read directly: `await runPrompt({model, prompt: 'Hi'}).text`.
  */
-export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(config: PromptConfig<SCHEMA, TOOLS> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA>>;
-export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>>;
+export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(config: PromptConfig<SCHEMA, TOOLS> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
 export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun<unknown> {
   if (typeof fn !== 'function' && config === undefined && c.isPlainObject(fn) && fn.durable !== undefined) return promptRun(startRunPrompt(() => {}, fn, true, { kind: 'new' }));
   const started = typeof fn === 'function' || config !== undefined || !c.isPlainObject(fn)
@@ -595,7 +599,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       const conditions = [options.stopWhen].flat();
       spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step)));
     }
-    if (place.responseSchema !== undefined) spec.responseSchema = toJsonSchema(place.responseSchema, place.parent ? `agent "${place.name}" responseSchema` : 'runPrompt config.responseSchema');
+    const responseSchema = place.responseSchema === undefined ? undefined : toJsonSchema(place.responseSchema, place.parent ? `agent "${place.name}" responseSchema` : 'runPrompt config.responseSchema');
+    if (responseSchema !== undefined) spec.responseSchema = responseSchema;
+    if (parsedByZod(responseSchema)) spec.responseCheck = register('responseCheck', answerCheck(responseSchema!), { plain: true });
     if (place.responseSchemaRetries !== undefined) spec.responseSchemaRetries = place.responseSchemaRetries;
     if (place.validateResponse) spec.responseValidator = place.validateResponse;
 
@@ -644,25 +650,33 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     // The run's final metrics come as JSON text, parsed only if someone asks (`prompt.metrics()`).
     let finalMetricsJson: string | undefined;
     let over = false;
+    const failed = async (err: unknown): Promise<never> => {
+      over = true;
+      cleanup();
+      await handled({ ok: false, error: err });
+      result.fail(err);
+      throw err;
+    };
     const finished = reply.then(
       async (value) => {
         const v = value as PromptReply;
         finalMetricsJson = v.metricsJson;
+        // The root's answer as zod's output (a sub-agent's stays the JSON its parent's model reads).
+        let object: { value: unknown } | undefined;
+        try {
+          if ('object' in v) object = { value: place.parent ? v.object : await parsedOrThrow(responseSchema, v.object, 'runPrompt: the answer does not match responseSchema') };
+        } catch (err) {
+          return failed(err);
+        }
         over = true;
         cleanup();
         const finish: PromptFinish<unknown> = { text: runText(v), steps: v.steps, usage: v.usage, finishReason: v.finishReason, response: { messages: models.conversation.slice() } };
-        if ('object' in v) finish.object = v.object;
+        if (object) finish.object = object.value;
         await handled({ ok: true, finish });
-        result.succeed(finish.steps, finish.usage, finish.finishReason, finish.text, finish.response.messages, 'object' in v ? { value: v.object } : undefined);
+        result.succeed(finish.steps, finish.usage, finish.finishReason, finish.text, finish.response.messages, object);
         return v;
       },
-      async (err: unknown) => {
-        over = true;
-        cleanup();
-        await handled({ ok: false, error: err });
-        result.fail(err);
-        throw err;
-      },
+      (err: unknown) => failed(err),
     );
     finished.catch(() => {});
     const prompt: PromptRunInfo = {
@@ -776,19 +790,20 @@ interface CallEnvironment {
 async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject, context: ToolContext, env: CallEnvironment): Promise<unknown> {
   switch (def.kind) {
     case 'tool':
-      return withToolOptions(def.options, args, context, (input) => def.execute(input, context));
+      return withToolOptions(def.options, await parsedArgs(def, args), context, (input) => def.execute(input, context));
     case 'agent':
-      return engine.waitOnEngine(env.call.opId, runAgent(engine, def, args, context.abortSignal, env));
+      return engine.waitOnEngine(env.call.opId, runAgent(engine, def, await parsedArgs(def, args), context.abortSignal, env));
     case 'composite':
       return withToolOptions(def.options, args, context, async (input) => {
         const results = [];
         for (const call of (input as { calls: Array<{ name: string; args: JsonObject }> }).calls) {
           const member = def.members.find((m) => m.name === call.name)!;
           try {
+            const memberArgs = await parsedArgs(member, call.args);
             const result =
               member.kind === 'tool'
-                ? await member.execute(call.args, context)
-                : await engine.waitOnEngine(env.call.opId, runAgent(engine, member, call.args, context.abortSignal, env));
+                ? await member.execute(memberArgs, context)
+                : await engine.waitOnEngine(env.call.opId, runAgent(engine, member, memberArgs, context.abortSignal, env));
             results.push({ name: call.name, result: result ?? null });
           } catch (err) {
             results.push({ name: call.name, error: err instanceof Error ? err.message : String(err) });
@@ -797,6 +812,11 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject
         return { results };
       });
   }
+}
+
+/** A tool's arguments as zod's output when its schema is zod's; a refusal is the tool's error, which the model reads. */
+function parsedArgs(def: { name: string; parameters: Record<string, unknown> }, args: JsonObject): Promise<JsonObject> {
+  return parsedOrThrow(def.parameters, args, `tool "${def.name}": the arguments do not match the schema`) as Promise<JsonObject>;
 }
 
 /** lmthing's beforeCall / onSuccess / onError around an execute function. */

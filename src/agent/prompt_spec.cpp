@@ -17,11 +17,13 @@ namespace {
 
 constexpr const char* kWhere = "run.start spec (prompt)";
 
-const std::vector<std::string> kSpecFields = {"kind",      "model",     "systems",      "variables",      "messages",       "tools",
-                                              "hooks",     "stopWhen",  "onStepFinish", "prepareStep",    "responseSchema", "responseSchemaRetries",
-                                              "options",   "retry",     "fallback",     "circuitBreaker", "definitions",    "limits",
-                                              "parentRun", "parentOp",  "seed",         "host",           "path",           "responseValidator",
-                                              "storage",   "sessionId", "agent",        "cache",          "observe",        "role"};
+const std::vector<std::string> kSpecFields = {
+    "kind",         "model",     "systems",      "variables",      "messages",       "tools",
+    "hooks",        "stopWhen",  "onStepFinish", "prepareStep",    "responseSchema", "responseSchemaRetries",
+    "options",      "retry",     "fallback",     "circuitBreaker", "definitions",    "limits",
+    "parentRun",    "parentOp",  "seed",         "host",           "path",           "responseValidator",
+    "storage",      "sessionId", "agent",        "cache",          "observe",        "role",
+    "responseCheck"};
 const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",
                                                 "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs"};
 
@@ -168,6 +170,7 @@ PromptSpec parse_prompt_spec(const json& spec) {
     fields.optional_string("prepareStep");
     fields.optional_string("stopWhen");
     fields.optional_string("onStepFinish");
+    fields.optional_string("responseCheck");
     parsed.raw = spec;
   } catch (const prompt::DefinitionError& e) {
     throw protocol::config_error(std::string(kWhere) + ": " + e.what());

@@ -1,9 +1,12 @@
 // A response schema as a step seam: the final answer of a prompt run with `responseSchema`
 // (sub-agents) or of a directive reply with `schema` (L.reply(schema)) is parsed as JSON (optionally
 // inside a ``` fence) and validated. A refused answer goes back to the model with the validator's
-// message and the model answers again, up to maxRetries times; then a `validation` error.
+// message and the model answers again, up to maxRetries times; then a `validation` error. A schema
+// written with zod also names a host callback (`responseCheck`, a reply's `check`) that runs zod's
+// own parse on an answer the JSON Schema accepted: what JSON Schema cannot say (refinements) is
+// refused the same way.
 #include "agent/content.hpp"
-#include "pipeline/registry.hpp"
+#include "pipeline/host_check.hpp"
 #include "protocol/json_text.hpp"
 #include "schema/validator_cache.hpp"
 
@@ -25,10 +28,10 @@ std::string not_json(const std::string& text) {
 
 class ResponseSchemaSeam : public pipeline::StepSeam {
  public:
-  ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries)
-      : validator_(std::move(validator)), max_retries_(max_retries) {}
+  ResponseSchemaSeam(std::shared_ptr<const schema::Validator> validator, int max_retries, std::optional<std::string> check)
+      : validator_(std::move(validator)), max_retries_(max_retries), check_(std::move(check)) {}
 
-  Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv&) override {
+  Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
     pipeline::StepVerdict verdict;
     if (!state.final) co_return verdict;
     const std::string text = state.record["text"].get<std::string>();
@@ -46,7 +49,11 @@ class ResponseSchemaSeam : public pipeline::StepSeam {
       if (auto result = validator_->validate(value); !result.valid) {
         problem = "the reply does not match the schema; " + schema::describe(result);
         errors = schema::issues_json(result);
-      } else {
+      } else if (check_) {
+        errors = co_await pipeline::host_check(env, *check_, value, "the response schema's check");
+        if (!errors.empty()) problem = "the reply does not match the schema; " + pipeline::describe_refusals(errors);
+      }
+      if (problem.empty()) {
         state.value = std::move(value);
         co_return verdict;
       }
@@ -61,6 +68,7 @@ class ResponseSchemaSeam : public pipeline::StepSeam {
  private:
   std::shared_ptr<const schema::Validator> validator_;
   int max_retries_;
+  std::optional<std::string> check_;
   int attempts_ = 0;
 };
 
@@ -75,7 +83,8 @@ std::unique_ptr<pipeline::StepSeam> make_response_schema(const pipeline::StepSea
     context.spec.fail(std::string("\"") + field + "\" is not a valid JSON Schema: " + e.what());
   }
   const int retries = context.spec.integer(context.directive ? "maxRetries" : "responseSchemaRetries", 0, 100).value_or(2);
-  return std::make_unique<ResponseSchemaSeam>(std::move(validator), retries);
+  auto check = context.spec.optional_string(context.directive ? "check" : "responseCheck");
+  return std::make_unique<ResponseSchemaSeam>(std::move(validator), retries, std::move(check));
 }
 
 }  // namespace

@@ -99,6 +99,7 @@ void define_interaction(pipeline::RunTree& tree, const std::string& name, const 
     config.fail("a choice needs a non-empty \"choices\" array (or a function that returns them)");
   i->multiple = config.optional_bool("multiple").value_or(false);
   if (config.has("validation")) i->validation = compile(config.at("validation"), config, "validation");
+  i->validation_check = config.optional_string("validationCheck");
   i->timeout_ms = config.ms("timeoutMs", true).value_or(0);
   i->allow_skip = config.optional_bool("allowSkip").value_or(false);
   if (config.object().contains("default")) i->default_value = config.at("default");
@@ -116,10 +117,10 @@ extern const DefinitionKind approval_kind{
 extern const DefinitionKind guard_kind{
     "guard", "guard", {"condition", "onFail", "message", "tools", "redirectTo", "approval"}, policy::define_guard, policy::link_guards};
 extern const DefinitionKind validator_kind{"validator", "validator", {"schema", "fn"}, policy::define_validator, nullptr};
-extern const DefinitionKind interaction_kind{
-    "interaction",
-    "interaction",
-    {"kind", "message", "messageFn", "choices", "choicesFn", "multiple", "validation", "timeoutMs", "allowSkip", "default", "maxAttempts"},
-    policy::define_interaction,
-    nullptr};
+extern const DefinitionKind interaction_kind{"interaction",
+                                             "interaction",
+                                             {"kind", "message", "messageFn", "choices", "choicesFn", "multiple", "validation", "validationCheck",
+                                              "timeoutMs", "allowSkip", "default", "maxAttempts"},
+                                             policy::define_interaction,
+                                             nullptr};
 }  // namespace lmthing::pipeline::registered

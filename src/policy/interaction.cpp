@@ -1,5 +1,7 @@
 #include "policy/interaction.hpp"
 
+#include "pipeline/host_check.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -112,6 +114,11 @@ Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, j
       result["reason"] = fallback_reason + (spec.default_value ? "; the default was used" : "; skipped");
     } else {
       problem = check_answer(spec, answer);
+      if (problem.empty() && spec.validation_check && !answer.value("skipped", false)) {
+        const json refused =
+            co_await pipeline::host_check(env, *spec.validation_check, answer["value"], "the validation of interaction \"" + spec.name + "\"");
+        if (!refused.empty()) problem = "the answer is invalid; " + pipeline::describe_refusals(refused);
+      }
       if (!problem.empty()) {
         env.emit(json{{"type", "interaction-invalid"}, {"request", request.id()}, {"name", spec.name}, {"attempt", attempt}, {"error", problem}});
         continue;

@@ -89,14 +89,24 @@ cases([
   ['v4 record', z.record(z.string(), z.number()),
     { type: 'object', propertyNames: { type: 'string' }, additionalProperties: { type: 'number' } }],
   ['v4 nullable number', z.number().nullable(), { type: ['number', 'null'] }],
-  ['v4 default and refine', z.object({ n: z.number().default(3), s: z.string().refine((s) => s.length > 1) }), {
+  // What zod accepts (its input): zod parses the value afterwards, filling defaults and running refinements.
+  ['v4 default (optional) and refine', z.object({ n: z.number().default(3), s: z.string().refine((s) => s.length > 1) }), {
     type: 'object',
     properties: { n: { type: 'number', default: 3 }, s: { type: 'string' } },
-    required: ['n', 's'],
+    required: ['s'],
     additionalProperties: false,
   }],
-  ['v4 date becomes a date-time string', z.object({ d: z.date() }), {
+  ['v4 coerced date becomes a date-time string', z.object({ d: z.coerce.date() }), {
     type: 'object', properties: { d: { type: 'string', format: 'date-time' } }, required: ['d'], additionalProperties: false,
+  }],
+  ['v4 transform and pipe: their input', z.object({ t: z.string().transform(Number), p: z.string().pipe(z.coerce.number()) }), {
+    type: 'object', properties: { t: { type: 'string' }, p: { type: 'string' } }, required: ['t', 'p'], additionalProperties: false,
+  }],
+  ['v4 open and strict objects keep their own additionalProperties', z.object({ l: z.looseObject({}), s: z.strictObject({}) }), {
+    type: 'object',
+    properties: { l: { type: 'object', properties: {}, additionalProperties: {} }, s: { type: 'object', properties: {}, additionalProperties: false } },
+    required: ['l', 's'],
+    additionalProperties: false,
   }],
   ['v4 recursion via getter becomes $ref', V4Tree, {
     type: 'object',
@@ -104,7 +114,7 @@ cases([
     required: ['name', 'children'],
     additionalProperties: false,
   }],
-  ['v4 null and any (output mode: any is required)', z.object({ n: z.null(), a: z.any() }), {
+  ['v4 null and any (any is required)', z.object({ n: z.null(), a: z.any() }), {
     type: 'object', properties: { n: { type: 'null' }, a: {} }, required: ['n', 'a'], additionalProperties: false,
   }],
 ]);
@@ -121,11 +131,11 @@ test('v4 string formats and $schema removal', () => {
 test('v4 unrepresentable types throw with the path', () => {
   rejects(z.object({ n: z.array(z.bigint()) }),
     /^tool "x" parameters: cannot convert zod schema at #\/properties\/n\/items: BigInt cannot be represented in JSON Schema$/);
-  rejects(z.string().transform(Number), /^tool "x" parameters: cannot convert zod schema at #: Transforms cannot be represented/);
+  rejects(z.object({ at: z.date() }), /^tool "x" parameters: z\.date\(\) cannot be answered in JSON, which has no dates .*use z\.coerce\.date\(\) .* at #\/properties\/at$/);
 });
 
 test('zod/mini schemas (no converter method) get a hint', () => {
-  rejects(zm.object({ a: zm.string() }), /^tool "x" parameters: this zod v4 schema has no JSON Schema converter .*z\.toJSONSchema\(schema, \{ target: "draft-07" \}\)/);
+  rejects(zm.object({ a: zm.string() }), /^tool "x" parameters: this zod v4 schema has no JSON Schema converter .*z\.toJSONSchema\(schema, \{ target: "draft-07", io: "input" \}\)/);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -283,8 +293,8 @@ cases([
     additionalProperties: false,
   }],
   ['v3 lazy without recursion', z3.lazy(() => z3.string()), { type: 'string' }],
-  ['v3 date, any, unknown, null, never', z3.object({
-    d: z3.date(), a: z3.any(), u: z3.unknown(), n: z3.null(), nv: z3.never(),
+  ['v3 coerced date, any, unknown, null, never', z3.object({
+    d: z3.coerce.date(), a: z3.any(), u: z3.unknown(), n: z3.null(), nv: z3.never(),
   }), {
     type: 'object',
     properties: { d: { type: 'string', format: 'date-time' }, a: {}, u: {}, n: { type: 'null' }, nv: { not: {} } },
@@ -299,6 +309,7 @@ test('v3 types without a JSON Schema equivalent throw with the path', () => {
   rejects(z3.object({ u: z3.literal(undefined) }),
     /^tool "x" parameters: cannot convert zod schema at #\/properties\/u: the literal undefined has no JSON Schema equivalent$/);
   rejects(z3.function(), /cannot convert zod schema at #: ZodFunction has no JSON Schema equivalent/);
+  rejects(z3.object({ at: z3.date() }), /^tool "x" parameters: z\.date\(\) cannot be answered in JSON.*use z\.coerce\.date\(\) .*z\.string\(\)\.datetime\(\) for the string at #\/properties\/at$/);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -321,6 +321,33 @@ TEST_CASE("a response schema validates the final answer", "[agent]") {
     CHECK_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("/answer: must be number"));
     REQUIRE(reply["error"]["errors"][0]["instancePath"] == "/answer");
   }
+  {
+    // The host's check (zod's parse) sees only answers the JSON Schema accepted, and refuses like it.
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("{\"answer\": \"many\"}")}), response({text_part("{\"answer\": 7}")}),
+                              response({text_part("{\"answer\": 8}")})};
+    std::vector<json> checked;
+    script.callbacks["even"] = [&](const json& args) {
+      checked.push_back(args[0]);
+      if (args[0]["answer"].get<int>() % 2 == 0) return json();
+      return json{{"errors", {{{"instancePath", "/answer"}, {"message", "must be even"}}}}};
+    };
+    json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}, {"responseCheck", "even"}}));
+    REQUIRE(reply["value"]["object"] == json{{"answer", 8}});
+    REQUIRE(checked == std::vector<json>{{{"answer", 7}}, {{"answer", 8}}});
+    CHECK_THAT(script.model_requests[2]["messages"].back()["content"].get<std::string>(),
+               Catch::Contains("the reply does not match the schema; /answer: must be even"));
+  }
+  {
+    // A check that answers something else fails the run, naming what it must answer.
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("{\"answer\": 7}")})};
+    script.callbacks["odd"] = [](const json&) { return json(42); };
+    json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}, {"responseCheck", "odd"}}));
+    CHECK_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("must answer null or {errors: [...]}, got 42"));
+  }
 }
 
 TEST_CASE("bad prompt specs are refused before anything runs", "[agent]") {

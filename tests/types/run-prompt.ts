@@ -109,14 +109,29 @@ export async function stopConditions(): Promise<void> {
   await runPrompt({ model, prompt: 'x', stopWhen: () => 'yes' }).text;
 }
 
-// A z.date() travels as its date-time string (zod does not parse the JSON), and is typed so.
-export async function dates(): Promise<string> {
+// zod parses the answer: the object is zod's output (a coerced date, a transform, a default), and
+// the partial values are the JSON before the parse (zod's input type).
+export async function parsedByZod(): Promise<string> {
   const { z } = await import('zod');
-  const model = mockModel([{ type: 'text', text: '{"at": "2026-12-05T10:00:00Z", "tags": [{"seen": "2026-12-01T00:00:00Z"}]}' }]);
-  const when = await runPrompt({ model, prompt: 'When?', responseSchema: z.object({ at: z.date(), tags: z.array(z.object({ seen: z.date() })) }) }).object;
-  expectType<Equal<typeof when.at, string>>();
-  expectType<Equal<typeof when.tags[number]['seen'], string>>();
-  return when.at.toUpperCase();
+  const model = mockModel([{ type: 'text', text: '{"at": "2026-12-05T10:00:00Z", "n": "4", "tags": [{"seen": "2026-12-01T00:00:00Z"}]}' }]);
+  const schema = z.object({ at: z.coerce.date(), n: z.string().transform(Number), unit: z.string().default('kg'), tags: z.array(z.object({ seen: z.coerce.date() })) });
+  const run = runPrompt({ model, prompt: 'When?', responseSchema: schema });
+  const when = await run.object;
+  expectType<Equal<typeof when.at, Date>>();
+  expectType<Equal<typeof when.n, number>>();
+  expectType<Equal<typeof when.unit, string>>();
+  expectType<Equal<typeof when.tags[number]['seen'], Date>>();
+  for await (const partial of run.partialObjectStream) {
+    expectType<Equal<typeof partial.n, string | undefined>>();
+    expectType<Equal<typeof partial.unit, string | undefined>>();
+  }
+  await runPrompt((ctx) => {
+    ctx.defTool('weigh', 'Weighs', z.object({ grams: z.string().transform(Number) }), ({ grams }) => {
+      expectType<Equal<typeof grams, number>>();
+      return grams * 2;
+    });
+  }, { model }).text;
+  return when.at.toISOString();
 }
 
 // A chat route handler for useChat: the AI SDK's UI messages in, its UI message stream out.
