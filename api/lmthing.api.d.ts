@@ -681,6 +681,11 @@ type DirectiveRunPromise<T> = Promise<T> & AsyncIterable<RunEvent> & {
     suspend(): Promise<void>;
 };
 
+// ---- DirectiveStep — directive/driver.d.ts
+type DirectiveStep = StepResult & {
+    path: string[];
+};
+
 // ---- durableApprovals — durable/approvals.d.ts
 function durableApprovals(storage: StorageAdapter): DurableApprovals;
 
@@ -2561,6 +2566,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     params?: GenerationParams;
     maxSteps?: number;
     responseSchemaRetries?: number;
+    onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
     define?: (ctx: DefinitionContext) => void | Promise<void>;
     role?: string;
     durable?: DurableOptions;

@@ -39,6 +39,7 @@ import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
+import type { StepResult } from '../prompt/result.js';
 import type { ArgsOf, JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
@@ -94,6 +95,14 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    */
   responseSchemaRetries?: number;
   /**
+   * Called after every step of every reply (`L.reply`, `L.infer`, `L.stream`, in any conversation,
+   * branches included) with the step and its conversation's `path`; the next step of that reply
+   * waits for it, as with `runPrompt`'s. A callback that throws or rejects is an `error` event
+   * (source `handler`), not the run's failure. A resumed durable run does not call it again for
+   * the steps its journal replays.
+   */
+  onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
+  /**
    * Defines the run's named policies with the same `def*` calls as a prompt function
    * (`ctx.defRetry`, `ctx.defApproval`, `ctx.defConstraint` ...); a budget spans every branch.
    */
@@ -120,6 +129,12 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   events?: boolean;
 }
 
+/** A step of a directive run's reply, as `onStepFinish` gets it: the step, and where it was taken. */
+export type DirectiveStep = StepResult & {
+  /** The conversation's path: `['root']`, or a branch's (`['root', 'researcher']`). */
+  path: string[];
+};
+
 /** The engine's id of a run's root conversation. */
 const ROOT_CONVERSATION = 0;
 
@@ -137,6 +152,7 @@ const runConfigShape: c.Shape = {
   params: c.object,
   maxSteps: c.integer(1, 1000),
   responseSchemaRetries: c.integer(0, 100),
+  onStepFinish: c.func,
   define: c.func,
   role: c.nonEmpty,
   durable: c.object,
@@ -298,6 +314,8 @@ interface Conv {
   infers?: number;
   /** A streamed reply still running: the next directive waits for it. */
   stream?: { done: Promise<void>; queue: DeltaQueue; error?: unknown };
+  /** The registered callback behind `onStepFinish` for this conversation's replies. */
+  stepFinish?: string;
 }
 
 interface ReplyWire {
@@ -329,6 +347,8 @@ class DirectiveRun {
   private readonly callbackNames: string[] = [];
   /** The registered `check` callback of each zod schema replies were asked with (L.reply(schema)). */
   private readonly answerChecks = new WeakMap<object, string>();
+  /** The run's one event path (made when the run starts). */
+  private runEvents: RunEvents | undefined;
   private storage: RunStorage | undefined;
   private readonly keys: string[];
   private readonly runModels: RunModels;
@@ -384,7 +404,7 @@ class DirectiveRun {
       embeddingModel: (m: EmbeddingModel) => host.addEmbeddingModel(m),
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction, suspend: this.suspendDurable });
-    const runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent, 'onEvent');
+    const runEvents = (this.runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent, 'onEvent'));
     // defEvent handlers (docs/observability.md): fed from the run's one event path, failures go back on it.
     const dispatch = new EventDispatch((event) => runEvents.push(event));
     dispatch.add(definitionsOf(this.definitions), ['root']);
@@ -582,6 +602,7 @@ class DirectiveRun {
     const jsonSchema = schema === undefined ? undefined : toJsonSchema(schema, 'L.reply(schema)');
     const fields: Record<string, unknown> = { requestId, schema: jsonSchema };
     if (parsedByZod(jsonSchema)) fields.check = this.answerCheck(schema as object, jsonSchema!);
+    if (this.config.onStepFinish) fields.onStepFinish = this.stepFinish(conv, this.config.onStepFinish);
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
     if (jsonSchema !== undefined && this.config.responseSchemaRetries !== undefined) fields.maxRetries = this.config.responseSchemaRetries;
@@ -589,6 +610,19 @@ class DirectiveRun {
     const message = { ...wire.message, index: wire.index };
     if (jsonSchema === undefined) return new AssistantMessage(message, textOf(message.content));
     return new AssistantMessage(message, await parsedOrThrow(jsonSchema, wire.value, 'L.reply(schema): the answer does not match the schema'));
+  }
+
+  /** The `onStepFinish` callback of `conv`'s replies (the engine's step_finish seam awaits it): registered once per conversation. */
+  private stepFinish(conv: Conv, onStepFinish: NonNullable<RunConfig['onStepFinish']>): string {
+    conv.stepFinish ??= this.register(
+      'onStepFinish',
+      (record: StepResult) => {
+        const step: DirectiveStep = { ...record, path: conv.path };
+        return this.runEvents!.call('onStepFinish', { type: 'step-finish', ...step }, () => onStepFinish(step));
+      },
+      { plain: true },
+    );
+    return conv.stepFinish;
   }
 
   /** The `check` callback of replies with the zod schema `schema`: registered once per schema and run. */

@@ -38,3 +38,17 @@ function* parent() {
   yield* L.branch([a, b], { aggregation: 'fastest' });
 }
 void parent;
+
+// run(agent, {onStepFinish}): the step as runPrompt's callback gets it, with its conversation's path.
+export async function stepsOfADirectiveRun(): Promise<void> {
+  const { run, mockModel } = await import('lmthing');
+  await run(parent, {
+    models: { default: mockModel([]) },
+    onStepFinish: (step) => {
+      expectType<Equal<typeof step.path, string[]>>();
+      expectType<Equal<typeof step.stepNumber, number>>();
+    },
+  });
+  // @ts-expect-error -- onStepFinish gets the step, not a string
+  await run(parent, { models: { default: mockModel([]) }, onStepFinish: (step: string) => step.length });
+}
