@@ -1882,7 +1882,11 @@ class NotRunningError extends LmthingError {
 }
 
 // ---- ObjectOf — prompt/run-prompt.d.ts
-type ObjectOf<SCHEMA> = [
+type ObjectOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [
+    OUTPUT
+] extends [
+    OutputSpec<infer O, unknown>
+] ? O : [
     SCHEMA
 ] extends [
     undefined
@@ -1921,6 +1925,30 @@ interface OpRequest {
     op: string;
     run: number;
     [field: string]: unknown;
+}
+
+// ---- Output — prompt/output.d.ts
+const Output: {
+    text: typeof text;
+    object: typeof object;
+    array: typeof array;
+    choice: typeof choice;
+    json: typeof json;
+};
+
+// ---- OutputNaming — prompt/output.d.ts
+interface OutputNaming {
+    name?: string;
+    description?: string;
+}
+
+// ---- OutputSpec — prompt/output.d.ts
+interface OutputSpec<OUTPUT = unknown, PARTIAL = unknown> {
+    readonly type: 'text' | 'object' | 'array' | 'choice' | 'json';
+    readonly '~types'?: {
+        output: OUTPUT;
+        partial: PARTIAL;
+    };
 }
 
 // ---- ParallelAggregation — definitions/parallel.d.ts
@@ -2000,11 +2028,15 @@ interface ParallelTaskContext {
 type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
 
 // ---- PartialOf — prompt/run-prompt.d.ts
-type PartialOf<SCHEMA> = [
+type PartialOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [
+    OUTPUT
+] extends [
+    OutputSpec<unknown, infer P>
+] ? P : [
     SCHEMA
 ] extends [
     undefined
-] ? never : InferInput<SCHEMA>;
+] ? never : DeepPartial<InferInput<SCHEMA>>;
 
 // ---- PendingDurableApproval — durable/approvals.d.ts
 interface PendingDurableApproval extends RecordedAsk {
@@ -2131,13 +2163,14 @@ interface PromptCallbacks<OBJECT = never> {
 }
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
+interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>> {
     model: string | LanguageModel;
     tools?: {
         [K in keyof TOOLS]: PromptTool<TOOLS[K]>;
     };
     responseSchema?: SCHEMA;
     responseSchemaRetries?: number;
+    output?: OUTPUT;
     activeTools?: string[];
     prepareStep?: Hook;
     options?: PromptOptions;
@@ -2208,10 +2241,10 @@ interface PromptPluginObject {
 }
 
 // ---- PromptRun — prompt/run-prompt.d.ts
-type PromptRun<OBJECT = never, PARTIAL = OBJECT> = Promise<{
+type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{
     result: RunResult<OBJECT, PARTIAL>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2376,7 +2409,7 @@ interface Reference {
 function registerStorage(engine: Engine, name: string, adapter: StorageAdapter): void;
 
 // ---- replay — durable/api.d.ts
-function replay<SCHEMA = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA>, 'durable'>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+function replay<SCHEMA = undefined, OUTPUT extends OutputSpec | undefined = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA, Record<string, unknown>, OUTPUT>, 'durable'>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: AgentLike<T>, config: Omit<RunConfig<Tools>, 'durable'>): DirectiveRunPromise<T>;
 
 // ---- ReplayDivergenceError — errors.d.ts
@@ -2477,11 +2510,11 @@ interface ResponseValidation {
 }
 
 // ---- resume — durable/api.d.ts
-function resume<SCHEMA = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+function resume<SCHEMA = undefined, OUTPUT extends OutputSpec | undefined = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA, OUTPUT>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 function resume<T, Tools = Record<string, unknown>>(id: string, agent: AgentLike<T>, config: ResumeRunConfig<Tools>): DirectiveRunPromise<T>;
 
 // ---- ResumeConfig — durable/api.d.ts
-type ResumeConfig<SCHEMA = unknown> = Omit<PromptConfig<SCHEMA>, 'durable'> & {
+type ResumeConfig<SCHEMA = unknown, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> = Omit<PromptConfig<SCHEMA, Record<string, unknown>, OUTPUT>, 'durable'> & {
     durable: ResumeDurableOptions;
 };
 
@@ -2636,17 +2669,18 @@ interface RunPolicyConfig {
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts
-function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(config: PromptConfig<SCHEMA, TOOLS> & ({
+function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(config: PromptConfig<SCHEMA, TOOLS, OUTPUT> & ({
     prompt: string;
 } | {
     messages: Message[];
-})): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
-function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+})): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
+function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS, OUTPUT>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 
 // ---- RunResult — prompt/result.d.ts
-class RunResult<OBJECT = never, PARTIAL = OBJECT> {
+class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private readonly parts;
     private structured;
+    private partialView;
     private readonly final;
     get text(): Promise<string>;
     get steps(): Promise<StepResult[]>;
@@ -2656,7 +2690,13 @@ class RunResult<OBJECT = never, PARTIAL = OBJECT> {
     get toolCalls(): Promise<ToolCall[]>;
     get toolResults(): Promise<ToolResult[]>;
     get object(): Promise<OBJECT>;
-    get partialObjectStream(): AsyncIterable<DeepPartial<PARTIAL>>;
+    get partialObjectStream(): AsyncIterable<PARTIAL>;
+    get output(): Promise<[
+        OBJECT
+    ] extends [
+        never
+    ] ? string : OBJECT>;
+    get partialOutputStream(): AsyncIterable<PARTIAL>;
     get response(): Promise<ResponseInfo>;
     get textStream(): AsyncIterable<string>;
     get fullStream(): AsyncIterable<StreamPart>;

@@ -50,6 +50,8 @@ export type {
 export { RunResult } from './prompt/result.js';
 export type { ResponseInfo, StepResult, StreamPart, ToolCall, ToolResult } from './prompt/result.js';
 export { hasToolCall, isLoopFinished, isStepCount, stepCountIs } from './prompt/stop-conditions.js';
+export { Output } from './prompt/output.js';
+export type { OutputNaming, OutputSpec } from './prompt/output.js';
 export type { PromptTool } from './prompt/context.js';
 export type { StopCondition, StopConditionInput } from './prompt/stop-conditions.js';
 export type { PromptCallbacks, PromptFinish } from './prompt/finish-callbacks.js';

@@ -28,22 +28,31 @@ interface Parsable {
 type StandardIssue = { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> };
 type StandardResult = { value: unknown; issues?: undefined } | { issues: ReadonlyArray<StandardIssue> };
 
-const zodSchemas = new WeakMap<object, Parsable>();
+/** The parse of each JSON Schema made from a zod schema (or given one by {@link rememberParser}). */
+const parsers = new WeakMap<object, (value: unknown) => Promise<ParseOutcome>>();
 
 /** @internal Records that `jsonSchema` was made from the zod schema `zod` (called by toJsonSchema). */
-export function rememberZodSchema(jsonSchema: object, zod: object): void {
-  zodSchemas.set(jsonSchema, zod);
+export function rememberZodSchema(jsonSchema: object, zod: Parsable): void {
+  parsers.set(jsonSchema, (value) => parseWithZod(zod, value));
+}
+
+/** @internal Gives `jsonSchema`, made here from zod schemas it contains, its own parse (Output.array's elements). */
+export function rememberParser(jsonSchema: object, parse: (value: unknown) => Promise<ParseOutcome>): void {
+  parsers.set(jsonSchema, parse);
 }
 
 /** Whether values of `jsonSchema` are parsed by zod (it was made from a zod schema). */
 export function parsedByZod(jsonSchema: unknown): boolean {
-  return typeof jsonSchema === 'object' && jsonSchema !== null && zodSchemas.has(jsonSchema);
+  return typeof jsonSchema === 'object' && jsonSchema !== null && parsers.has(jsonSchema);
 }
 
 /** Parses `value` with the zod schema `jsonSchema` was made from; a plain JSON Schema's values come back as they are. */
-export async function parseValue(jsonSchema: unknown, value: unknown): Promise<ParseOutcome> {
-  const zod = typeof jsonSchema === 'object' && jsonSchema !== null ? zodSchemas.get(jsonSchema) : undefined;
-  if (!zod) return { ok: true, value };
+export function parseValue(jsonSchema: unknown, value: unknown): Promise<ParseOutcome> {
+  const parse = typeof jsonSchema === 'object' && jsonSchema !== null ? parsers.get(jsonSchema) : undefined;
+  return parse ? parse(value) : Promise.resolve({ ok: true, value });
+}
+
+async function parseWithZod(zod: Parsable, value: unknown): Promise<ParseOutcome> {
   const validate = zod['~standard']?.validate;
   if (typeof validate === 'function') {
     const result = await validate(value);

@@ -8,6 +8,7 @@ import { startDirective, type DirectiveRunPromise, type RunConfig } from '../dir
 import type { AgentLike } from '../directive/directives.js';
 import { ConfigError } from '../errors.js';
 import type { PromptContext } from '../prompt/context.js';
+import type { OutputSpec } from '../prompt/output.js';
 import { promptRun, startRunPrompt, type ObjectOf, type PartialOf, type PromptConfig, type PromptRun } from '../prompt/run-prompt.js';
 import type { DurableStart, ResumeDurableOptions } from './durable.js';
 import type { Journal } from './journal.js';
@@ -15,7 +16,7 @@ import type { Journal } from './journal.js';
 export { deleteJournal, loadJournal } from './journal.js';
 
 /** The config of {@link resume} for a prompt run: the original run's config, with the same `durable.storage`. */
-export type ResumeConfig<SCHEMA = unknown> = Omit<PromptConfig<SCHEMA>, 'durable'> & { durable: ResumeDurableOptions };
+export type ResumeConfig<SCHEMA = unknown, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> = Omit<PromptConfig<SCHEMA, Record<string, unknown>, OUTPUT>, 'durable'> & { durable: ResumeDurableOptions };
 
 /** The config of {@link resume} for a directive run: the original run's config, with the same `durable.storage`. */
 export type ResumeRunConfig<Tools = Record<string, unknown>> = Omit<RunConfig<Tools>, 'durable'> & { durable: ResumeDurableOptions };
@@ -29,7 +30,7 @@ export type ResumeRunConfig<Tools = Record<string, unknown>> = Omit<RunConfig<To
  * `idempotent` (else `durable.onInterrupted` decides, or it fails with `InterruptedError`); a
  * pending approval is asked again. A corrupt journal is a `JournalError` and nothing runs.
  */
-export function resume<SCHEMA = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+export function resume<SCHEMA = undefined, OUTPUT extends OutputSpec | undefined = undefined>(id: string, fn: (ctx: PromptContext) => unknown, config: ResumeConfig<SCHEMA, OUTPUT>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 export function resume<T, Tools = Record<string, unknown>>(id: string, agent: AgentLike<T>, config: ResumeRunConfig<Tools>): DirectiveRunPromise<T>;
 export function resume(id: string, code: unknown, config: ResumeConfig | ResumeRunConfig): PromptRun<unknown> | DirectiveRunPromise<unknown> {
   return start(code, config, { kind: 'resume', id }, 'resume');
@@ -41,7 +42,7 @@ export function resume(id: string, code: unknown, config: ResumeConfig | ResumeR
  * run. The code and config must be the recorded run's; a run that asks for something else than
  * the journal holds fails with `ReplayDivergenceError` naming the journal record.
  */
-export function replay<SCHEMA = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA>, 'durable'>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+export function replay<SCHEMA = undefined, OUTPUT extends OutputSpec | undefined = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA, Record<string, unknown>, OUTPUT>, 'durable'>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 export function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: AgentLike<T>, config: Omit<RunConfig<Tools>, 'durable'>): DirectiveRunPromise<T>;
 export function replay(journal: Journal, code: unknown, config: Omit<PromptConfig, 'durable'> | Omit<RunConfig, 'durable'>): PromptRun<unknown> | DirectiveRunPromise<unknown> {
   return start(code, config, { kind: 'replay', journal }, 'replay');

@@ -21,8 +21,15 @@ function endsStep(part: StreamPart): boolean {
   return part.type === 'finish' || part.type === 'error' || (part.type === 'step-finish' && part.path.length === 1);
 }
 
-/** The partial values of the answers in `parts` (a run's `fullStream`), each a fresh object. */
-export async function* partialObjects(parts: AsyncIterable<StreamPart>): AsyncGenerator<unknown, void, undefined> {
+/**
+ * The partial values of the answers in `parts` (a run's `fullStream`), each a fresh object, as
+ * `view` shows them (an `output`'s: `complete` at a step's end); a value the view gives as
+ * `undefined`, or as it gave last time, is left out.
+ */
+export async function* partialObjects(
+  parts: AsyncIterable<StreamPart>,
+  view: (value: unknown, complete: boolean) => unknown = (value) => value,
+): AsyncGenerator<unknown, void, undefined> {
   let step: number | undefined;
   let text = '';
   let parsedLength = 0;
@@ -32,10 +39,12 @@ export async function* partialObjects(parts: AsyncIterable<StreamPart>): AsyncGe
     // At a step's end, a trailing number or word is complete: a newline ends it as JSON would.
     const parsed = parsePartialJson(final ? `${text}\n` : text);
     if (parsed === undefined) return undefined;
-    const key = JSON.stringify(parsed.value);
+    const shown = view(parsed.value, final);
+    if (shown === undefined) return undefined;
+    const key = JSON.stringify(shown);
     if (key === last) return undefined;
     last = key;
-    return parsed.value;
+    return shown;
   };
   for await (const part of parts) {
     let value: unknown;

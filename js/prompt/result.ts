@@ -78,12 +78,15 @@ class Deferred<T> {
 }
 
 /**
- * The streaming result of one prompt run; `OBJECT` is the type of its `responseSchema`'s value,
- * `PARTIAL` that of the JSON it is parsed from (they differ for a zod schema with transforms).
+ * The streaming result of one prompt run; `OBJECT` is the type of its `responseSchema`'s (or
+ * `output`'s) value, `PARTIAL` that of the values `partialObjectStream` gives while it streams
+ * (unvalidated JSON: for a zod schema, what zod parses, every member optional).
  */
-export class RunResult<OBJECT = never, PARTIAL = OBJECT> {
+export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   private readonly parts = new PartFeed<StreamPart>();
   private structured = false;
+  /** An `output`'s view of the partial JSON (js/prompt/output.ts); the JSON itself otherwise. */
+  private partialView: (value: unknown, complete: boolean) => unknown = (value) => value;
   private readonly final = {
     text: new Deferred<string>(),
     steps: new Deferred<StepResult[]>(),
@@ -144,9 +147,25 @@ export class RunResult<OBJECT = never, PARTIAL = OBJECT> {
    * tool round, or an answer the schema refused and the model gives again). A run without a
    * `responseSchema` throws a `ConfigError` when this is read.
    */
-  get partialObjectStream(): AsyncIterable<DeepPartial<PARTIAL>> {
+  get partialObjectStream(): AsyncIterable<PARTIAL> {
     if (!this.structured) throw new ConfigError('result.partialObjectStream: the run has no responseSchema, so its answer is text (read result.textStream, or pass responseSchema to runPrompt)');
-    return { [Symbol.asyncIterator]: () => partialObjects(this.fullStream) as AsyncGenerator<DeepPartial<PARTIAL>, void, undefined> };
+    return { [Symbol.asyncIterator]: () => partialObjects(this.fullStream, this.partialView) as AsyncGenerator<PARTIAL, void, undefined> };
+  }
+
+  /**
+   * The AI SDK's name for the answer: the validated object of a run with `output` or
+   * `responseSchema` ({@link object}), the text otherwise.
+   */
+  get output(): Promise<[OBJECT] extends [never] ? string : OBJECT> {
+    return (this.structured ? this.final.object.promise : this.final.text.promise) as Promise<[OBJECT] extends [never] ? string : OBJECT>;
+  }
+
+  /**
+   * The AI SDK's name for {@link partialObjectStream}: for `Output.array`, the elements complete so
+   * far; for `Output.choice`, the choice once the text can only become that one.
+   */
+  get partialOutputStream(): AsyncIterable<PARTIAL> {
+    return this.partialObjectStream;
   }
 
   /** The final conversation ({@link ResponseInfo}), for the next turn of a chat. */
@@ -223,8 +242,9 @@ export class RunResult<OBJECT = never, PARTIAL = OBJECT> {
   }
 
   /** @internal The run has a `responseSchema`: its answer is an object ({@link partialObjectStream}). */
-  expectObject(): void {
+  expectObject(partialView?: (value: unknown, complete: boolean) => unknown): void {
     this.structured = true;
+    if (partialView) this.partialView = partialView;
   }
 
   /** @internal Appends a part and wakes the readers. */

@@ -29,7 +29,8 @@ import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
-import type { Infer, InferInput, JsonObject } from '../schema-types.js';
+import type { DeepPartial, Infer, InferInput, JsonObject } from '../schema-types.js';
+import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, type RunModels } from '../run/host.js';
 import { partProblem } from '../run/model-response.js';
@@ -85,7 +86,7 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA>> {
+export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>> {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   /**
@@ -101,8 +102,15 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>>
    * (`responseSchemaRetries`).
    */
   responseSchema?: SCHEMA;
-  /** How many times a refused answer goes back to the model before the run fails (default 2); needs `responseSchema`. */
+  /** How many times a refused answer goes back to the model before the run fails (default 2); needs `responseSchema` or `output`. */
   responseSchemaRetries?: number;
+  /**
+   * What the answer is, as the AI SDK's `output` takes it: `Output.object({ schema })`,
+   * `Output.array({ element })`, `Output.choice({ options })`, `Output.json()` or `Output.text()`.
+   * `result.output` (and `result.object`) is the validated answer, `result.partialOutputStream`
+   * shows it while it streams. Instead of `responseSchema`, not with it.
+   */
+  output?: OUTPUT;
   /**
    * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
    * defined but are not offered. A `defHook` or `prepareStep` may change the list for one step.
@@ -139,14 +147,17 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>>
  * like the AI SDK's `streamText` result (`runPrompt(...).text`, `.textStream`, `.response` ...).
  * Reading a part before the run started simply waits for it.
  */
-export type PromptRun<OBJECT = never, PARTIAL = OBJECT> = Promise<{ result: RunResult<OBJECT, PARTIAL>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+export type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{ result: RunResult<OBJECT, PARTIAL>; prompt: PromptRunInfo }> &
+  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
-export type ObjectOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
+export type ObjectOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [OUTPUT] extends [OutputSpec<infer O, unknown>] ? O : [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
 
-/** The JSON a `responseSchema` of type `SCHEMA` is parsed from: what `partialObjectStream` is made of. */
-export type PartialOf<SCHEMA> = [SCHEMA] extends [undefined] ? never : InferInput<SCHEMA>;
+/**
+ * What `partialObjectStream` gives for a `responseSchema` of type `SCHEMA` (the JSON zod parses,
+ * every member optional) or an `output`.
+ */
+export type PartialOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [OUTPUT] extends [OutputSpec<unknown, infer P>] ? P : [SCHEMA] extends [undefined] ? never : DeepPartial<InferInput<SCHEMA>>;
 
 /** One step as the prompt saw it: the rendered system prompt and, once finished, its outcome. */
 export interface PromptStep extends Partial<StepResult> {
@@ -216,6 +227,7 @@ const configShape: c.Shape = {
   validateResponse: c.either(c.nonEmpty, c.object),
   responseSchema: c.anything,
   responseSchemaRetries: c.integer(0, 100),
+  output: c.anything,
   messages: c.arrayOf(
     (v) => (c.isPlainObject(v) && ['system', 'user', 'assistant', 'tool'].includes(v.role as string) && (typeof v.content === 'string' || Array.isArray(v.content)) ? undefined : 'x'),
     'an array of messages ({role: system|user|assistant|tool, content: string or parts})',
@@ -278,8 +290,13 @@ function checkConfig(config: PromptConfig): PromptOptions {
       throw new ConfigError(`runPrompt config: '${key}' is given both at the top level and in 'options' with different values`);
     (options as Record<string, unknown>)[key] = config[key];
   }
-  if (config.responseSchemaRetries !== undefined && config.responseSchema === undefined)
-    throw new ConfigError('runPrompt config: "responseSchemaRetries" needs "responseSchema" (it counts the answers a response schema refuses)');
+  if (config.output !== undefined && !isOutputSpec(config.output))
+    throw new ConfigError(`runPrompt config: 'output' must be made by Output.object(), Output.array(), Output.choice(), Output.json() or Output.text(), got ${c.describe(config.output)}`);
+  if (config.output !== undefined && config.responseSchema !== undefined)
+    throw new ConfigError('runPrompt config: give "responseSchema" or "output", not both (Output.object({ schema }) is the responseSchema)');
+  const structured = config.responseSchema !== undefined || (config.output !== undefined && config.output.plan.schema !== undefined);
+  if (config.responseSchemaRetries !== undefined && !structured)
+    throw new ConfigError('runPrompt config: "responseSchemaRetries" needs "responseSchema" or a structured "output" (it counts the answers a response schema refuses)');
   if (typeof config.validateResponse === 'object')
     c.checkOptions('runPrompt config.validateResponse', config.validateResponse, { validator: c.nonEmpty, retryOnFailure: c.boolean, maxRetries: c.integer(0, 100) });
   return options;
@@ -291,8 +308,8 @@ function checkConfig(config: PromptConfig): PromptOptions {
  * SDK's `generateText`/`streamText` do. The returned {@link PromptRun} is awaited for
  * `{result, prompt}`, or read directly: `await runPrompt({model, prompt: 'Hi'}).text`.
  */
-export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(config: PromptConfig<SCHEMA, TOOLS> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
-export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS>): PromptRun<ObjectOf<SCHEMA>, PartialOf<SCHEMA>>;
+export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(config: PromptConfig<SCHEMA, TOOLS, OUTPUT> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
+export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS, OUTPUT>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun<unknown> {
   if (typeof fn !== 'function' && config === undefined && c.isPlainObject(fn) && fn.durable !== undefined) return promptRun(startRunPrompt(() => {}, fn, true, { kind: 'new' }));
   const started = typeof fn === 'function' || config !== undefined || !c.isPlainObject(fn)
@@ -329,6 +346,8 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
     textStream: stream((r) => r.textStream),
     fullStream: stream((r) => r.fullStream),
     partialObjectStream: stream((r) => r.partialObjectStream),
+    output: later((r) => r.output),
+    partialOutputStream: stream((r) => r.partialOutputStream),
     // A run that fails to start ends the body with that error, as one that fails later does.
     toTextStreamResponse: (init?: TextStreamResponseInit) => textStreamResponse(stream((r) => r.partBatches), init),
     pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(stream((r) => r.partBatches), response, init),
@@ -396,7 +415,7 @@ export async function startRunPrompt(
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
     policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
-    responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries,
+    responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
   const info = durableInfo(durable);
@@ -439,6 +458,8 @@ interface RunPlace {
   parentOp?: number;
   responseSchema?: unknown;
   responseSchemaRetries?: number;
+  /** The root run's `output` (Output.*), instead of `responseSchema`. */
+  output?: OutputPlan;
 }
 
 /** Starts a prompt run on `engine`; used by runPrompt and by sub-agents. */
@@ -447,6 +468,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const host = EngineHost.of(engine);
   const result = new RunResult<unknown>();
   if (place.responseSchema !== undefined) result.expectObject();
+  if (place.output?.schema) result.expectObject(place.output.partial);
   const steps: PromptStep[] = [];
   // The finished steps as result.steps will hold them, for stopWhen's `steps` and onAbort.
   const finishedSteps: StepResult[] = [];
@@ -599,8 +621,14 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       const conditions = [options.stopWhen].flat();
       spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step)));
     }
-    const responseSchema = place.responseSchema === undefined ? undefined : toJsonSchema(place.responseSchema, place.parent ? `agent "${place.name}" responseSchema` : 'runPrompt config.responseSchema');
+    const responseSchema = place.output?.schema
+      ? place.output.schema
+      : place.responseSchema === undefined
+        ? undefined
+        : toJsonSchema(place.responseSchema, place.parent ? `agent "${place.name}" responseSchema` : 'runPrompt config.responseSchema');
     if (responseSchema !== undefined) spec.responseSchema = responseSchema;
+    if (place.output?.name !== undefined) spec.responseSchemaName = place.output.name;
+    if (place.output?.description !== undefined) spec.responseSchemaDescription = place.output.description;
     if (parsedByZod(responseSchema)) spec.responseCheck = register('responseCheck', answerCheck(responseSchema!), { plain: true });
     if (place.responseSchemaRetries !== undefined) spec.responseSchemaRetries = place.responseSchemaRetries;
     if (place.validateResponse) spec.responseValidator = place.validateResponse;
@@ -664,7 +692,11 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         // The root's answer as zod's output (a sub-agent's stays the JSON its parent's model reads).
         let object: { value: unknown } | undefined;
         try {
-          if ('object' in v) object = { value: place.parent ? v.object : await parsedOrThrow(responseSchema, v.object, 'runPrompt: the answer does not match responseSchema') };
+          if ('object' in v && place.parent) object = { value: v.object };
+          else if ('object' in v) {
+            const parsed = await parsedOrThrow(responseSchema, v.object, 'runPrompt: the answer does not match responseSchema');
+            object = { value: place.output ? place.output.extract(parsed) : parsed };
+          }
         } catch (err) {
           return failed(err);
         }

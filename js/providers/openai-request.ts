@@ -47,7 +47,7 @@ export function buildOpenAIBody(
   const rf = req.responseFormat;
   if (rf?.type === 'json') {
     body.response_format = rf.schema
-      ? { type: 'json_schema', json_schema: { name: rf.name ?? 'response', strict: true, schema: rf.schema } }
+      ? { type: 'json_schema', json_schema: { name: rf.name ?? 'response', ...(rf.description === undefined ? {} : { description: rf.description }), strict: true, schema: rf.schema } }
       : { type: 'json_object' };
   } else if (rf?.type === 'text') {
     body.response_format = { type: 'text' };

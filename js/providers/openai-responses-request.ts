@@ -41,7 +41,7 @@ export function buildResponsesBody(
   if (rf?.type === 'json') {
     body.text = {
       format: rf.schema
-        ? { type: 'json_schema', name: rf.name ?? 'response', schema: rf.schema, strict: true }
+        ? { type: 'json_schema', name: rf.name ?? 'response', ...(rf.description === undefined ? {} : { description: rf.description }), schema: rf.schema, strict: true }
         : { type: 'json_object' },
     };
   } else if (rf?.type === 'text') {

@@ -101,7 +101,7 @@ export interface ToolSpec {
 export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'tool'; toolName: string };
 
 /** Requested output format. */
-export type ResponseFormat = { type: 'text' } | { type: 'json'; schema?: object; name?: string };
+export type ResponseFormat = { type: 'text' } | { type: 'json'; schema?: object; name?: string; description?: string };
 
 /** Sampling and length settings; unsupported ones are ignored by a provider. */
 export interface GenerationParams {

@@ -17,13 +17,17 @@ namespace {
 
 constexpr const char* kWhere = "run.start spec (prompt)";
 
+// Kept as a table (clang-format would put one name per line).
+// clang-format off
 const std::vector<std::string> kSpecFields = {
-    "kind",         "model",     "systems",      "variables",      "messages",       "tools",
-    "hooks",        "stopWhen",  "onStepFinish", "prepareStep",    "responseSchema", "responseSchemaRetries",
-    "options",      "retry",     "fallback",     "circuitBreaker", "definitions",    "limits",
-    "parentRun",    "parentOp",  "seed",         "host",           "path",           "responseValidator",
-    "storage",      "sessionId", "agent",        "cache",          "observe",        "role",
-    "responseCheck"};
+    "kind", "model", "systems", "variables", "messages",
+    "tools", "hooks", "stopWhen", "onStepFinish", "prepareStep",
+    "responseSchema", "responseSchemaRetries", "options", "retry", "fallback",
+    "circuitBreaker", "definitions", "limits", "parentRun", "parentOp",
+    "seed", "host", "path", "responseValidator", "storage",
+    "sessionId", "agent", "cache", "observe", "role",
+    "responseCheck", "responseSchemaName", "responseSchemaDescription"};
+// clang-format on
 const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",
                                                 "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs"};
 
@@ -171,6 +175,8 @@ PromptSpec parse_prompt_spec(const json& spec) {
     fields.optional_string("stopWhen");
     fields.optional_string("onStepFinish");
     fields.optional_string("responseCheck");
+    fields.optional_string("responseSchemaName");
+    fields.optional_string("responseSchemaDescription", true);
     parsed.raw = spec;
   } catch (const prompt::DefinitionError& e) {
     throw protocol::config_error(std::string(kWhere) + ": " + e.what());

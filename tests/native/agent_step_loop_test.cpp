@@ -300,6 +300,17 @@ TEST_CASE("a response schema validates the final answer", "[agent]") {
     script.model_responses = {response({text_part("```json\n{\"answer\": 42}\n```")})};
     json reply = run_prompt(h, script, prompt_spec({{"responseSchema", schema}}));
     REQUIRE(reply["value"]["object"] == json{{"answer", 42}});
+    REQUIRE(script.model_requests[0]["responseFormat"] == json{{"type", "json"}, {"schema", schema}});
+  }
+  {
+    // `output`'s name and description go with the schema; a schema of {} sends none (JSON mode).
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("[1, 2]")})};
+    json reply = run_prompt(
+        h, script, prompt_spec({{"responseSchema", json::object()}, {"responseSchemaName", "list"}, {"responseSchemaDescription", "Numbers"}}));
+    REQUIRE(reply["value"]["object"] == json{1, 2});
+    REQUIRE(script.model_requests[0]["responseFormat"] == json{{"type", "json"}, {"name", "list"}, {"description", "Numbers"}});
   }
   {
     // A refused answer goes back to the model with the validator's message; it answers again.

@@ -1,7 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
 import type { UIMessage } from 'ai';
-import { fromUIMessages, hasToolCall, isStepCount, mockModel, runPrompt, stepCountIs, tool, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
+import { fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, stepCountIs, tool, type JsonValue, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -198,4 +198,27 @@ export async function runTools(): Promise<void> {
       },
     },
   });
+}
+
+// output: Output.* types result.output, result.object and partialOutputStream as the AI SDK's do.
+export async function outputs(): Promise<void> {
+  const { z } = await import('zod');
+  const model = mockModel([]);
+  const trip = runPrompt({ model, prompt: 'x', output: Output.object({ schema: z.object({ city: z.string(), days: z.number().transform(String) }) }) });
+  const plan = await trip.output;
+  expectType<Equal<typeof plan, { city: string; days: string }>>();
+  expectType<Equal<Awaited<typeof trip.object>, { city: string; days: string }>>();
+  for await (const partial of trip.partialOutputStream) expectType<Equal<typeof partial.days, number | undefined>>();
+  const list = await runPrompt({ model, prompt: 'x', output: Output.array({ element: z.object({ n: z.number() }) }) }).output;
+  expectType<Equal<typeof list, Array<{ n: number }>>>();
+  const pick = await runPrompt({ model, prompt: 'x', output: Output.choice({ options: ['yes', 'no'] }) }).output;
+  expectType<Equal<typeof pick, 'yes' | 'no'>>();
+  const text = await runPrompt({ model, prompt: 'x', output: Output.text() }).output;
+  expectType<Equal<typeof text, string>>();
+  const plain = await runPrompt({ model, prompt: 'x' }).output;
+  expectType<Equal<typeof plain, string>>();
+  const json = await runPrompt((ctx) => ctx.$`x`, { model, output: Output.json() }).output;
+  expectType<Equal<typeof json, JsonValue>>();
+  // @ts-expect-error -- output takes what Output's helpers make
+  await runPrompt({ model, prompt: 'x', output: { schema: {} } }).output;
 }
