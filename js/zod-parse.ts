@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { isPlainObject } from './config/check.js';
 import { ValidationError } from './errors.js';
 
 /** One refusal of zod's, in the engine's shape (a JSON Pointer to the value, and zod's message). */
@@ -78,12 +79,6 @@ function inJsonOrder(output: unknown, json: unknown): unknown {
   }
   for (const key of Object.keys(output)) if (!Object.hasOwn(ordered, key)) put(key, output[key]);
   return ordered;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /**

@@ -10,7 +10,7 @@ import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import type { DeepPartial, Infer, InferInput, JsonValue } from '../schema-types.js';
 import { toJsonSchema } from '../schema.js';
-import { parsedByZod, parseValue, rememberParser, type ParseIssue } from '../zod-parse.js';
+import { parsedByZod, parseValue, rememberParser, type ParseIssue, type ParseOutcome } from '../zod-parse.js';
 
 /** @internal How a run carries out an {@link OutputSpec}. */
 export interface OutputPlan {
@@ -48,8 +48,8 @@ const namingShape: c.Shape = {
   description: c.string,
 };
 
-/** The answer is text (the default): `result.output` is the text. */
-function text(): OutputSpec<string, string> {
+/** The answer is text (the default): `result.output` is the text; the run has no object. */
+function text(): OutputSpec<never, never> {
   return { type: 'text', plan: { extract: (value) => value, partial: () => undefined } };
 }
 
@@ -105,9 +105,9 @@ function choice<CHOICE extends string>(options: { options: readonly CHOICE[] } &
       extract: chosen,
       // While it streams: the one choice the text so far can still become.
       partial: (value, complete) => {
-        const so = chosen(value);
-        if (typeof so !== 'string') return undefined;
-        const matching = choices.filter((option) => (complete ? option === so : option.startsWith(so)));
+        const soFar = chosen(value);
+        if (typeof soFar !== 'string') return undefined;
+        const matching = choices.filter((option) => (complete ? option === soFar : option.startsWith(soFar)));
         return matching.length === 1 ? matching[0] : undefined;
       },
     },
@@ -131,7 +131,7 @@ function checked<T extends object>(where: string, options: T, shape: c.Shape, re
   return options;
 }
 
-async function parseEach(items: object, list: unknown[]): Promise<{ ok: true; value: unknown } | { ok: false; issues: ParseIssue[] }> {
+async function parseEach(items: object, list: unknown[]): Promise<ParseOutcome> {
   const issues: ParseIssue[] = [];
   const parsed: unknown[] = [];
   for (const [i, item] of list.entries()) {
