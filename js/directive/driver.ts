@@ -683,7 +683,7 @@ class DirectiveRun {
     checkReferences(`L.tool("${name}")`, options, definitionsOf(this.definitions), referenceKinds);
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string; span?: number }, call: CallbackContext) => {
-      const input = (await parsedOrThrow(parameters, args, `tool "${name}": the arguments do not match the schema`)) as JsonObject;
+      const input = parsedByZod(parameters) ? ((await parsedOrThrow(parameters, args, `tool "${name}": the arguments do not match the schema`)) as JsonObject) : args;
       let result = await inToolSpan(this.tracing, info.span, () =>
         (impl as ToolImpl)(input, {
           toolCallId: info.toolCallId,

@@ -822,16 +822,16 @@ interface CallEnvironment {
 async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject, context: ToolContext, env: CallEnvironment): Promise<unknown> {
   switch (def.kind) {
     case 'tool':
-      return withToolOptions(def.options, await parsedArgs(def, args), context, (input) => def.execute(input, context));
+      return withToolOptions(def.options, parsedByZod(def.parameters) ? await parsedArgs(def, args) : args, context, (input) => def.execute(input, context));
     case 'agent':
-      return engine.waitOnEngine(env.call.opId, runAgent(engine, def, await parsedArgs(def, args), context.abortSignal, env));
+      return engine.waitOnEngine(env.call.opId, runAgent(engine, def, parsedByZod(def.parameters) ? await parsedArgs(def, args) : args, context.abortSignal, env));
     case 'composite':
       return withToolOptions(def.options, args, context, async (input) => {
         const results = [];
         for (const call of (input as { calls: Array<{ name: string; args: JsonObject }> }).calls) {
           const member = def.members.find((m) => m.name === call.name)!;
           try {
-            const memberArgs = await parsedArgs(member, call.args);
+            const memberArgs = parsedByZod(member.parameters) ? await parsedArgs(member, call.args) : call.args;
             const result =
               member.kind === 'tool'
                 ? await member.execute(memberArgs, context)
@@ -846,7 +846,10 @@ async function executeTool(engine: Engine, def: ToolDefinition, args: JsonObject
   }
 }
 
-/** A tool's arguments as zod's output when its schema is zod's; a refusal is the tool's error, which the model reads. */
+/**
+ * A tool's arguments as zod's output (for a zod schema: callers check `parsedByZod` first, so other
+ * tools' calls take no extra await); a refusal is the tool's error, which the model reads.
+ */
 function parsedArgs(def: { name: string; parameters: Record<string, unknown> }, args: JsonObject): Promise<JsonObject> {
   return parsedOrThrow(def.parameters, args, `tool "${def.name}": the arguments do not match the schema`) as Promise<JsonObject>;
 }
