@@ -2244,7 +2244,7 @@ interface PromptPluginObject {
 type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{
     result: RunResult<OBJECT, PARTIAL>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2681,6 +2681,7 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private readonly parts;
     private structured;
     private partialView;
+    private elementParse;
     private readonly final;
     get text(): Promise<string>;
     get steps(): Promise<StepResult[]>;
@@ -2697,6 +2698,7 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
         never
     ] ? string : OBJECT>;
     get partialOutputStream(): AsyncIterable<PARTIAL>;
+    get elementStream(): AsyncIterable<OBJECT extends ReadonlyArray<infer E> ? E : never>;
     get response(): Promise<ResponseInfo>;
     get textStream(): AsyncIterable<string>;
     get fullStream(): AsyncIterable<StreamPart>;

@@ -22,6 +22,8 @@ export interface OutputPlan {
   extract: (value: unknown) => unknown;
   /** The partial output from the answer's partial JSON (`complete` at a step's end); undefined shows nothing. */
   partial: (value: unknown, complete: boolean) => unknown;
+  /** An array's element parse (`elementStream`): zod's for a zod element, the JSON as it is otherwise. */
+  element?: (value: unknown) => Promise<ParseOutcome>;
 }
 
 /**
@@ -86,6 +88,7 @@ function array<S>(options: { element: S; minItems?: number; maxItems?: number } 
         const list = elements(value);
         return list === undefined ? undefined : complete ? list : list.slice(0, -1);
       },
+      element: (value) => parseValue(items, value),
     },
   };
 }
@@ -122,6 +125,25 @@ function json(options: OutputNaming = {}): OutputSpec<JsonValue, JsonValue> {
 
 /** The AI SDK's output helpers for `runPrompt({ output })`: `Output.object({ schema })`, `Output.array({ element })`, `Output.choice({ options })`, `Output.json()`, `Output.text()`. */
 export const Output = { text, object, array, choice, json };
+
+/**
+ * `elementStream`: each element of an array output once, as soon as it is complete (and, for a zod
+ * element, zod accepts it), from the lists `partialOutputStream` gives. An element zod refuses
+ * holds the stream there: the whole answer is refused and the model's next answer continues it
+ * from that index (elements already given are not taken back).
+ */
+export async function* completeElements(lists: AsyncIterable<unknown>, parse: (value: unknown) => Promise<ParseOutcome>): AsyncGenerator<unknown, void, undefined> {
+  let given = 0;
+  for await (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    while (given < list.length) {
+      const outcome = await parse(list[given]);
+      if (!outcome.ok) break;
+      yield outcome.value;
+      given++;
+    }
+  }
+}
 
 /** `options` checked against `shape`, with `required` given. */
 function checked<T extends object>(where: string, options: T, shape: c.Shape, required: keyof T & string): T {

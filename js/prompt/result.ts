@@ -9,6 +9,7 @@ import type { RunEvent } from '../run/events.js';
 import type { DeepPartial } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
 import { partialObjects } from './partial-objects.js';
+import { completeElements, type OutputPlan } from './output.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunk, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 
@@ -87,6 +88,8 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   private structured = false;
   /** An `output`'s view of the partial JSON (js/prompt/output.ts); the JSON itself otherwise. */
   private partialView: (value: unknown, complete: boolean) => unknown = (value) => value;
+  /** `Output.array`'s element parse, for {@link elementStream}. */
+  private elementParse: OutputPlan['element'];
   private readonly final = {
     text: new Deferred<string>(),
     steps: new Deferred<StepResult[]>(),
@@ -168,6 +171,18 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     return this.partialObjectStream;
   }
 
+  /**
+   * For `output: Output.array(...)`: each element once, as soon as it is complete (parsed by zod for
+   * a zod element; otherwise the JSON, which the schema checks with the whole answer). An answer
+   * the schema refuses does not take back the elements already given; the model's next answer
+   * continues the stream from the first index not given. Other runs throw a `ConfigError`.
+   */
+  get elementStream(): AsyncIterable<OBJECT extends ReadonlyArray<infer E> ? E : never> {
+    const parse = this.elementParse;
+    if (!parse) throw new ConfigError("result.elementStream: the run's output is not an array (pass output: Output.array({ element }), or read partialObjectStream)");
+    return { [Symbol.asyncIterator]: () => completeElements(partialObjects(this.fullStream, this.partialView), parse) as AsyncGenerator<OBJECT extends ReadonlyArray<infer E> ? E : never, void, undefined> };
+  }
+
   /** The final conversation ({@link ResponseInfo}), for the next turn of a chat. */
   get response(): Promise<ResponseInfo> {
     return this.final.response.promise;
@@ -242,9 +257,10 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   }
 
   /** @internal The run has a `responseSchema`: its answer is an object ({@link partialObjectStream}). */
-  expectObject(partialView?: (value: unknown, complete: boolean) => unknown): void {
+  expectObject(output?: Pick<OutputPlan, 'partial' | 'element'>): void {
     this.structured = true;
-    if (partialView) this.partialView = partialView;
+    if (output) this.partialView = output.partial;
+    this.elementParse = output?.element;
   }
 
   /** @internal Appends a part and wakes the readers. */

@@ -148,7 +148,7 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
  * Reading a part before the run started simply waits for it.
  */
 export type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{ result: RunResult<OBJECT, PARTIAL>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
 export type ObjectOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [OUTPUT] extends [OutputSpec<infer O, unknown>] ? O : [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
@@ -348,6 +348,7 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
     partialObjectStream: stream((r) => r.partialObjectStream),
     output: later((r) => r.output),
     partialOutputStream: stream((r) => r.partialOutputStream),
+    elementStream: stream((r) => r.elementStream),
     // A run that fails to start ends the body with that error, as one that fails later does.
     toTextStreamResponse: (init?: TextStreamResponseInit) => textStreamResponse(stream((r) => r.partBatches), init),
     pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(stream((r) => r.partBatches), response, init),
@@ -468,7 +469,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const host = EngineHost.of(engine);
   const result = new RunResult<unknown>();
   if (place.responseSchema !== undefined) result.expectObject();
-  if (place.output?.schema) result.expectObject(place.output.partial);
+  if (place.output?.schema) result.expectObject(place.output);
   const steps: PromptStep[] = [];
   // The finished steps as result.steps will hold them, for stopWhen's `steps` and onAbort.
   const finishedSteps: StepResult[] = [];

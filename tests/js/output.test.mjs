@@ -108,3 +108,20 @@ test('Output on a durable run: the replay, with no model, gives the same output 
   assert.deepEqual(await collect(again.partialOutputStream), partials);
   assert.deepEqual(await again.output, [{ n: 1 }, { n: 2 }]);
 });
+
+test('elementStream: each element of an Output.array once, as soon as it is complete; a refused answer continues from where it stopped', async () => {
+  const Item = z.object({ n: z.number().refine((n) => n > 0, 'must be positive') });
+  const model = streaming([
+    '{"elements": [{"n": 1}, {"n": -2}, {"n": 3}]}',
+    '{"elements": [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]}',
+  ]);
+  const run = runPrompt({ model, prompt: 'List.', output: Output.array({ element: Item.transform(({ n }) => n * 10) }) });
+  const seen = [];
+  for await (const element of run.elementStream) seen.push(element);
+  assert.deepEqual(seen, [10, 20, 30, 40], 'zod\'s output, each once: the refused -2 held the stream until the next answer');
+  assert.deepEqual(await run.output, [10, 20, 30, 40]);
+  const plain = runPrompt({ model: mockModel([{ type: 'text', text: '{"a": 1}' }]), prompt: 'x', output: Output.json() });
+  await assert.rejects(async () => {
+    for await (const _ of plain.elementStream);
+  }, (e) => e instanceof ConfigError && /the run's output is not an array/.test(e.message));
+});

@@ -211,6 +211,7 @@ export async function outputs(): Promise<void> {
   for await (const partial of trip.partialOutputStream) expectType<Equal<typeof partial.days, number | undefined>>();
   const list = await runPrompt({ model, prompt: 'x', output: Output.array({ element: z.object({ n: z.number() }) }) }).output;
   expectType<Equal<typeof list, Array<{ n: number }>>>();
+  for await (const element of runPrompt({ model, prompt: 'x', output: Output.array({ element: z.object({ n: z.number() }) }) }).elementStream) expectType<Equal<typeof element, { n: number }>>();
   const pick = await runPrompt({ model, prompt: 'x', output: Output.choice({ options: ['yes', 'no'] }) }).output;
   expectType<Equal<typeof pick, 'yes' | 'no'>>();
   const text = await runPrompt({ model, prompt: 'x', output: Output.text() }).output;
