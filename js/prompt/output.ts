@@ -98,11 +98,12 @@ function choice<CHOICE extends string>(options: { options: readonly CHOICE[] } &
   const where = 'Output.choice()';
   const { options: choices, name, description } = checked(where, options, { options: c.arrayOf(c.string, 'an array of strings'), ...namingShape }, 'options');
   if (choices.length === 0) throw new ConfigError(`${where}: options must hold at least one choice`);
+  const distinct = [...new Set(choices)];
   const chosen = (value: unknown): unknown => (c.isPlainObject(value) ? value.result : undefined);
   return {
     type: 'choice',
     plan: {
-      schema: { type: 'object', properties: { result: { type: 'string', enum: [...choices] } }, required: ['result'], additionalProperties: false },
+      schema: { type: 'object', properties: { result: { type: 'string', enum: distinct } }, required: ['result'], additionalProperties: false },
       name,
       description,
       extract: chosen,
@@ -110,7 +111,7 @@ function choice<CHOICE extends string>(options: { options: readonly CHOICE[] } &
       partial: (value, complete) => {
         const soFar = chosen(value);
         if (typeof soFar !== 'string') return undefined;
-        const matching = choices.filter((option) => (complete ? option === soFar : option.startsWith(soFar)));
+        const matching = distinct.filter((option) => (complete ? option === soFar : option.startsWith(soFar)));
         return matching.length === 1 ? matching[0] : undefined;
       },
     },
