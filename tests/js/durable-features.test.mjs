@@ -20,7 +20,8 @@
 // whose transcript differs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { L, loadJournal, memoryStorage, offlineEmbedding, replay, resume, run, runPrompt } from '../../dist/node.js';
+import { z } from 'zod';
+import { L, loadJournal, memoryStorage, offlineEmbedding, Output, replay, resume, run, runPrompt } from '../../dist/node.js';
 
 // ------------------------------------------------------------------------------------ harness
 
@@ -599,6 +600,41 @@ test('durable features: a run configured as the AI SDK takes it (config tools, a
   const first = journal.records.flatMap((r) => r.lines).find((l) => l.includes('"run.start"'));
   assert.match(first, /"activeTools":\["lookup","note","finish"\]/);
   assert.ok(world.steps.length >= 3, `onStepFinish was called (${world.steps})`);
+});
+
+/**
+ * zod's parse and `output`: a tool whose arguments a refinement refuses once (the model reads the
+ * error and calls again), then an Output.array answer an element's refinement refuses once.
+ */
+function zodOutputScenario(world) {
+  const script = [
+    [call('weigh', 'a1', { grams: '-5' })],
+    [call('weigh', 'b1', { grams: '250' })],
+    [text('{"elements": [{"item": "box", "kg": 0}]}')],
+    [text('{"elements": [{"item": "box", "kg": 0.25}]}')],
+  ];
+  const model = { provider: 'test', modelId: 'zod-output', generate: async (request) => answer(script[assistantTurns(request)]) };
+  const grams = z.object({ grams: z.string().transform(Number).refine((g) => g > 0, 'must be positive') });
+  const fn = (ctx) => {
+    ctx.defTool('weigh', 'Weighs', grams, ({ grams: g }, { toolCallId }) => `${g / 1000} kg ${world.exec(`weigh:${toolCallId}`)}`);
+    ctx.$`Weigh the box.`;
+  };
+  const element = z.object({ item: z.string().transform((i) => i.toUpperCase()), kg: z.number().refine((kg) => kg > 0, 'must weigh something') });
+  const config = (durable) => ({ model, output: Output.array({ element }), ...(durable ? { durable } : {}) });
+  return { fn, config, model };
+}
+
+test('durable features: zod parses tool arguments and an Output.array answer, refusing once each', async (t) => {
+  const { problems, checked, journal, events } = await checkPromptScenario('zod-output', zodOutputScenario);
+  assert.deepEqual(problems, []);
+  const results = events.filter((e) => e.type === 'step-finish').flatMap((e) => e.toolResults.map((r) => JSON.stringify(r.result)));
+  assert.match(results[0], /the arguments do not match the schema: \/grams: must be positive/);
+  assert.match(results[1], /0\.25 kg/);
+  assert.equal(events.filter((e) => e.type === 'step-finish').length, 4, 'two tool steps, the refused answer, the accepted one');
+  const again = zodOutputScenario(newWorld());
+  const output = await replay(journal, again.fn, { ...again.config(undefined), model: uncalled(again.model) }).output;
+  assert.deepEqual(output, [{ item: 'BOX', kg: 0.25 }]);
+  t.diagnostic(`resumed after ${checked.length} of ${journal.records.length} records`);
 });
 
 /** A tool that adds to a persisted defState counter: not idempotent, so a resume that runs it again must not add twice. */
