@@ -2600,6 +2600,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     maxSteps?: number;
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
+    stopWhen?: StopCondition | StopCondition[];
     define?: (ctx: DefinitionContext) => void | Promise<void>;
     role?: string;
     durable?: DurableOptions;

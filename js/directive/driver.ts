@@ -40,6 +40,7 @@ import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPo
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
+import { anyConditionMet, type StopCondition } from '../prompt/stop-conditions.js';
 import type { ArgsOf, JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
@@ -103,6 +104,13 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    */
   onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
   /**
+   * Ends a reply's tool loop early, as `runPrompt`'s `stopWhen` ends a run: asked after each step of
+   * a reply that made tool calls (`isStepCount(n)`, `hasToolCall(name)`, `({ steps }) => …` over
+   * that reply's steps, or a list: any met stops). The reply is then the last step's message.
+   * Without it, a reply goes on until the model stops calling tools (or `maxSteps`).
+   */
+  stopWhen?: StopCondition | StopCondition[];
+  /**
    * Defines the run's named policies with the same `def*` calls as a prompt function
    * (`ctx.defRetry`, `ctx.defApproval`, `ctx.defConstraint` ...); a budget spans every branch.
    */
@@ -153,6 +161,7 @@ const runConfigShape: c.Shape = {
   maxSteps: c.integer(1, 1000),
   responseSchemaRetries: c.integer(0, 100),
   onStepFinish: c.func,
+  stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   define: c.func,
   role: c.nonEmpty,
   durable: c.object,
@@ -316,6 +325,8 @@ interface Conv {
   stream?: { done: Promise<void>; queue: DeltaQueue; error?: unknown };
   /** The registered callback behind `onStepFinish` for this conversation's replies. */
   stepFinish?: string;
+  /** The registered callback behind `stopWhen` for this conversation's replies. */
+  stopWhen?: string;
 }
 
 interface ReplyWire {
@@ -603,6 +614,7 @@ class DirectiveRun {
     const fields: Record<string, unknown> = { requestId, schema: jsonSchema };
     if (parsedByZod(jsonSchema)) fields.check = this.answerCheck(schema as object, jsonSchema!);
     if (this.config.onStepFinish) fields.onStepFinish = this.stepFinish(conv, this.config.onStepFinish);
+    if (this.config.stopWhen) fields.stopWhen = this.stopWhen(conv, [this.config.stopWhen].flat());
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
     if (jsonSchema !== undefined && this.config.responseSchemaRetries !== undefined) fields.maxRetries = this.config.responseSchemaRetries;
@@ -623,6 +635,15 @@ class DirectiveRun {
       { plain: true },
     );
     return conv.stepFinish;
+  }
+
+  /**
+   * The `stopWhen` callback of `conv`'s replies (the engine's stop_when seam asks it after each step
+   * with tool calls, with the reply's earlier steps): registered once per conversation.
+   */
+  private stopWhen(conv: Conv, conditions: StopCondition[]): string {
+    conv.stopWhen ??= this.register('stopWhen', ({ steps, ...step }: StepResult & { steps: StepResult[] }) => anyConditionMet(conditions, step, steps));
+    return conv.stopWhen;
   }
 
   /** The `check` callback of replies with the zod schema `schema`: registered once per schema and run. */

@@ -1,5 +1,7 @@
 // stopWhen as a step seam: after every step that made tool calls, the run's stopWhen callback gets
-// the step's record; a true (or any non-null) answer ends the loop.
+// the step's record; a true (or any non-null) answer ends the loop. A directive reply's callback also
+// gets the reply's earlier steps (`steps`): the host cannot count them from events, which a run may
+// mute and a durable replay answers from the journal.
 #include "agent/step_callback.hpp"
 
 namespace lmthing::agent {
@@ -8,24 +10,27 @@ namespace {
 
 class StopWhenSeam : public pipeline::StepSeam {
  public:
-  explicit StopWhenSeam(std::string callback) : callback_(std::move(callback)) {}
+  StopWhenSeam(std::string callback, bool with_steps) : callback_(std::move(callback)), with_steps_(with_steps) {}
 
   Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
     pipeline::StepVerdict verdict;
     if (state.final) co_return verdict;
-    const json answer = co_await call_step_callback(env, callback_, state.record, "stopWhen");
+    json argument = state.record;
+    if (with_steps_) argument["steps"] = state.steps;
+    const json answer = co_await call_step_callback(env, callback_, std::move(argument), "stopWhen");
     verdict.stop = answer.is_boolean() ? answer.get<bool>() : !answer.is_null();
     co_return verdict;
   }
 
  private:
   std::string callback_;
+  bool with_steps_;
 };
 
 std::unique_ptr<pipeline::StepSeam> make_stop_when(const pipeline::StepSeamContext& context) {
   auto callback = context.spec.optional_string("stopWhen");
   if (!callback) return nullptr;
-  return std::make_unique<StopWhenSeam>(*callback);
+  return std::make_unique<StopWhenSeam>(*callback, context.directive);
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ export async function stepsOfADirectiveRun(): Promise<void> {
       expectType<Equal<typeof step.stepNumber, number>>();
     },
   });
+  await run(parent, { models: { default: mockModel([]) }, stopWhen: [({ steps }) => steps.length > 3, (step) => step.toolCalls.length === 0] });
   // @ts-expect-error -- onStepFinish gets the step, not a string
   await run(parent, { models: { default: mockModel([]) }, onStepFinish: (step: string) => step.length });
 }

@@ -1,8 +1,9 @@
-// run(agent, {onStepFinish}): every step of every reply, with its conversation's path; the reply's
-// next step waits for it (the engine's step_finish seam), as runPrompt's does.
+// run(agent, {onStepFinish, stopWhen}): every step of every reply, with its conversation's path, the
+// reply's next step waiting for it (the engine's step_finish seam); conditions that end a reply's
+// tool loop early (the stop_when seam), as runPrompt's do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { L, loadJournal, memoryStorage, mockModel, replay, run } from '../../dist/node.js';
+import { hasToolCall, isStepCount, L, loadJournal, memoryStorage, mockModel, replay, run } from '../../dist/node.js';
 
 /** mockModel, logging each call in `log` before it answers. */
 function logged(items, log) {
@@ -70,4 +71,45 @@ test('onStepFinish must be a function; a replay of a durable run does not call i
   const uncalled = { provider: 'mock', modelId: 'mock', generate: () => Promise.reject(new Error('the model was called during a replay')) };
   assert.equal(await replay(await loadJournal('dsf', storage), agent, { models: { default: uncalled }, onStepFinish: (s) => reported.push(s.stepNumber) }), 'hello');
   assert.deepEqual(reported, [0], 'the replay answered the step from the journal');
+});
+
+test('stopWhen ends a reply\'s tool loop: hasToolCall, and conditions over the reply\'s own steps, in any conversation', async () => {
+  const tool = { type: 'object', properties: {} };
+  const script = () => mockModel([
+    { type: 'tool-call', toolName: 'look', args: {} },
+    { type: 'tool-call', toolName: 'done', args: {} },
+    { type: 'text', text: 'never asked' },
+  ]);
+  const agent = function* () {
+    yield* L.tool('look', 'Looks', tool, () => 'seen');
+    yield* L.tool('done', 'Ends', tool, () => 'ended');
+    yield* L.user`Go.`;
+    const reply = yield* L.reply;
+    return reply.content.filter((p) => p.type === 'tool-call').map((p) => p.toolName);
+  };
+  const model = script();
+  assert.deepEqual(await run(agent, { models: { default: model }, stopWhen: hasToolCall('done') }), ['done']);
+  assert.equal(model.calls.length, 2, 'the reply ended after the step that called done');
+
+  const counts = [];
+  const counted = script();
+  await run(agent, { models: { default: counted }, events: false, stopWhen: [({ steps }) => (counts.push(steps.length), false), isStepCount(5)] });
+  assert.deepEqual(counts, [1, 2], 'each condition sees the reply\'s steps so far');
+  assert.equal(counted.calls.length, 3);
+  await assert.rejects(run(agent, { models: { default: script() }, stopWhen: 'done' }), /run config: 'stopWhen' must be/);
+});
+
+test('stopWhen on a durable run: a replay ends the reply at the same step with no model', async () => {
+  const storage = memoryStorage();
+  const agent = function* () {
+    yield* L.tool('step', 'Steps', { type: 'object', properties: {} }, () => 'ok');
+    yield* L.user`Go.`;
+    return (yield* L.reply).content.filter((p) => p.type === 'tool-call').length;
+  };
+  const model = mockModel([1, 2, 3, 4].map(() => ({ type: 'tool-call', toolName: 'step', args: {} })));
+  const config = { stopWhen: isStepCount(3) };
+  assert.equal(await run(agent, { ...config, models: { default: model }, durable: { id: 'dsw', storage } }), 1);
+  assert.equal(model.calls.length, 3);
+  const uncalled = { provider: 'mock', modelId: 'mock', generate: () => Promise.reject(new Error('the model was called during a replay')) };
+  assert.equal(await replay(await loadJournal('dsw', storage), agent, { ...config, models: { default: uncalled } }), 1);
 });
