@@ -7,9 +7,18 @@
  */
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
+import { toJsonSchema } from '../schema.js';
+import { parseValue } from '../zod-parse.js';
 import type { PromptContext, ToolExecute, ToolOptions } from './context.js';
 
-const toolShape: c.Shape = { description: c.string, inputSchema: c.anything, parameters: c.anything, execute: c.func, options: c.object };
+const toolShape: c.Shape = {
+  description: c.string,
+  inputSchema: c.anything,
+  parameters: c.anything,
+  execute: c.func,
+  options: c.object,
+  needsApproval: c.either(c.boolean, c.func),
+};
 
 /** Defines the config's `tools` on `ctx`, as `defTool` would, checking each first. */
 export function defineConfigTools(ctx: PromptContext, tools: unknown, where: string): void {
@@ -18,23 +27,52 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
   for (const [name, definition] of Object.entries(tools)) {
     const at = `${where}: tools.${name}`;
     if (!c.isPlainObject(definition)) throw new ConfigError(`${at}: expected {description?, inputSchema, execute, options?}, got ${c.describe(definition)}`);
-    const { description, inputSchema, parameters, execute, options } = c.checkOptions(at, definition, toolShape, 'field') as {
+    const { description, inputSchema, parameters, execute, options, needsApproval } = c.checkOptions(at, definition, toolShape, 'field') as {
       description?: string;
       inputSchema?: unknown;
       parameters?: unknown;
       execute?: unknown;
       options?: ToolOptions;
+      needsApproval?: NeedsApproval;
     };
     const schema = schemaOnce(at, { inputSchema, parameters }, 'inputSchema');
     if (typeof execute !== 'function') throw new ConfigError(`${at}: 'execute' must be a function, got ${c.describe(execute)}`);
     try {
-      ctx.defTool(name, description ?? '', schema, execute as ToolExecute, options);
+      const approved = needsApproval === undefined || needsApproval === false ? options : { ...options, ...approvalOptions(ctx, name, schema, needsApproval, options, at) };
+      ctx.defTool(name, description ?? '', schema, execute as ToolExecute, approved);
     } catch (err) {
       // defTool's message, said of the config entry that caused it.
       if (err instanceof ConfigError) throw new ConfigError(`${at}: ${err.message}`);
       throw err;
     }
   }
+}
+
+type NeedsApproval = boolean | ((input: unknown, call: { toolCallId: string }) => boolean | PromiseLike<boolean>);
+
+/**
+ * The AI SDK's `needsApproval` as lmthing's call options: an approval (`needsApproval.NAME`) the
+ * call waits for, every time (`true`) or when a guard of the function says so (`prompt-user`). The
+ * function gets the arguments as `execute` does (zod's output for a zod schema).
+ */
+function approvalOptions(ctx: PromptContext, name: string, schema: unknown, needsApproval: NeedsApproval, options: ToolOptions | undefined, at: string): ToolOptions {
+  if (options?.approval !== undefined) throw new ConfigError(`${at}: give 'needsApproval' or 'options.approval', not both`);
+  const approval = `needsApproval.${name}`;
+  ctx.defApproval(approval, {});
+  if (typeof needsApproval !== 'function') return { approval };
+  const decide = needsApproval;
+  const jsonSchema = toJsonSchema(schema, `${at}: inputSchema`);
+  ctx.defGuard(
+    approval,
+    async (context: { args: unknown; toolCallId: string }) => {
+      const parsed = await parseValue(jsonSchema, context.args);
+      // Arguments zod refuses are the tool's error: no approval is asked for a call that will not run.
+      if (!parsed.ok) return true;
+      return !(await decide(parsed.value, { toolCallId: context.toolCallId }));
+    },
+    { onFail: 'prompt-user', approval },
+  );
+  return { guards: [...(options?.guards ?? []), approval] };
 }
 
 /**

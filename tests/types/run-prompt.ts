@@ -176,6 +176,10 @@ export async function configTools(): Promise<void> {
   }).text;
   // @ts-expect-error -- a schema is given once, as inputSchema or parameters
   tool({ inputSchema: z.object({}), parameters: z.object({}), execute: () => 1 });
+  // needsApproval: a boolean, or a function of the arguments typed by the schema.
+  tool({ inputSchema: z.object({ path: z.string() }), execute: () => 1, needsApproval: ({ path }, { toolCallId }) => path.length > toolCallId.length });
+  // @ts-expect-error -- needsApproval answers with a boolean
+  tool({ inputSchema: z.object({ path: z.string() }), execute: () => 1, needsApproval: ({ path }) => path });
 }
 
 // run(agent, {tools}) takes the config tools' shape too: inputSchema, or a tool({...}).
