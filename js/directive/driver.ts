@@ -32,7 +32,7 @@ import { unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
 import type { SchemaOnce } from '../prompt/context.js';
-import { schemaOnce } from '../prompt/config-tools.js';
+import { approvalOptions, schemaOnce } from '../prompt/config-tools.js';
 import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
@@ -41,6 +41,7 @@ import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
 import { anyConditionMet, type StopCondition } from '../prompt/stop-conditions.js';
+import type { NeedsApproval } from '../prompt/context.js';
 import type { ArgsOf, JsonObject } from '../schema-types.js';
 import { isAgentLike, isRecord, toAgentIterator, type AgentIterator } from './agent-like.js';
 import {
@@ -65,6 +66,8 @@ interface RunToolBase<S> {
   execute: ToolImpl<ArgsOf<S>>;
   /** The tool's call options, as for `defTool` (approval, guards, validator, retry, fallback, circuitBreaker, timeout ...). */
   options?: ToolPolicyOptions & IdempotenceOption;
+  /** The AI SDK's approval switch, as on `runPrompt`'s tools ({@link NeedsApproval}). */
+  needsApproval?: NeedsApproval<ArgsOf<S>>;
 }
 
 /**
@@ -168,7 +171,14 @@ const runConfigShape: c.Shape = {
   events: c.boolean,
 };
 
-const runToolShape: c.Shape = { description: c.string, parameters: c.anything, inputSchema: c.anything, execute: c.func, options: c.object };
+const runToolShape: c.Shape = {
+  description: c.string,
+  parameters: c.anything,
+  inputSchema: c.anything,
+  execute: c.func,
+  options: c.object,
+  needsApproval: c.either(c.boolean, c.func),
+};
 
 /** What {@link run} returns: the promise of the agent's return value, plus its events. */
 export type DirectiveRunPromise<T> = Promise<T> &
@@ -268,6 +278,14 @@ async function start(
       definitionsOf(definitions).eventsOff = EVENTS_OFF;
     }
     if (config.define) await config.define(definitions);
+    // needsApproval: an approval (and a guard for a function) defined with the run's own definitions.
+    const tools: Record<string, RunTool> = {};
+    for (const [name, tool] of Object.entries(config.tools ?? {})) {
+      const { needsApproval, ...rest } = tool;
+      const at = `run: config.tools.${name}`;
+      tools[name] = needsApproval ? { ...rest, options: { ...rest.options, ...approvalOptions(definitions, name, schemaOnce(at, rest, 'parameters'), needsApproval, rest.options, at) } } : rest;
+    }
+    config = { ...config, tools };
     checkReferences('run config', config, definitionsOf(definitions), { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });
     if (config.signal?.aborted) throw new AbortError('the run was aborted before it started');
     opened.opened = durableStart ? openDurable(where, config, durableStart) : Promise.resolve(undefined);

@@ -9,7 +9,9 @@ import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import { toJsonSchema } from '../schema.js';
 import { parseValue } from '../zod-parse.js';
-import type { PromptContext, ToolExecute, ToolOptions } from './context.js';
+import type { DefinitionContext } from '../definitions/context.js';
+import type { ToolPolicyOptions } from '../definitions/tool-options.js';
+import type { NeedsApproval, PromptContext, ToolExecute, ToolOptions } from './context.js';
 
 const toolShape: c.Shape = {
   description: c.string,
@@ -33,7 +35,7 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
       parameters?: unknown;
       execute?: unknown;
       options?: ToolOptions;
-      needsApproval?: NeedsApproval;
+      needsApproval?: NeedsApproval<unknown>;
     };
     const schema = schemaOnce(at, { inputSchema, parameters }, 'inputSchema');
     if (typeof execute !== 'function') throw new ConfigError(`${at}: 'execute' must be a function, got ${c.describe(execute)}`);
@@ -48,14 +50,12 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
   }
 }
 
-type NeedsApproval = boolean | ((input: unknown, call: { toolCallId: string }) => boolean | PromiseLike<boolean>);
-
 /**
  * The AI SDK's `needsApproval` as lmthing's call options: an approval (`needsApproval.NAME`) the
  * call waits for, every time (`true`) or when a guard of the function says so (`prompt-user`). The
  * function gets the arguments as `execute` does (zod's output for a zod schema).
  */
-function approvalOptions(ctx: PromptContext, name: string, schema: unknown, needsApproval: NeedsApproval, options: ToolOptions | undefined, at: string): ToolOptions {
+export function approvalOptions(ctx: DefinitionContext, name: string, schema: unknown, needsApproval: NeedsApproval<unknown>, options: ToolPolicyOptions | undefined, at: string): ToolPolicyOptions {
   if (options?.approval !== undefined) throw new ConfigError(`${at}: give 'needsApproval' or 'options.approval', not both`);
   const approval = `needsApproval.${name}`;
   ctx.defApproval(approval, {});

@@ -172,13 +172,16 @@ interface PromptToolBase<S> {
   execute: ToolExecute<ArgsOf<S>>;
   /** The call options of `defTool` (approval, guards, validator, retry, fallback, timeout, idempotent ...). */
   options?: ToolOptions<ArgsOf<S>>;
-  /**
-   * The AI SDK's approval switch: `true`, or a function of the arguments that says whether this
-   * call needs one. The call then waits for the run's `onApproval` handler (approve or deny), as a
-   * tool with `options.approval` does.
-   */
-  needsApproval?: boolean | Bivariant<[input: ArgsOf<S>, call: { toolCallId: string }], boolean | PromiseLike<boolean>>;
+  /** The AI SDK's approval switch ({@link NeedsApproval}). */
+  needsApproval?: NeedsApproval<ArgsOf<S>>;
 }
+
+/**
+ * The AI SDK's approval switch on a tool: `true`, or a function of the arguments that says whether
+ * this call needs one. The call then waits for the run's `onApproval` handler (approve or deny), as
+ * a tool with `options.approval` does.
+ */
+export type NeedsApproval<Args = JsonObject> = boolean | Bivariant<[input: Args, call: { toolCallId: string }], boolean | PromiseLike<boolean>>;
 
 /** A tool's argument schema (zod or JSON Schema), given once: as `inputSchema`, the AI SDK's name, or as `parameters`, its older one. */
 export type SchemaOnce<S> = { inputSchema: S; parameters?: never } | { parameters: S; inputSchema?: never };

@@ -58,3 +58,23 @@ test('needsApproval: bad values and a clash with options.approval are refused', 
   );
   await assert.rejects(runPrompt({ model, prompt: 'x', tools: { t: { ...base, needsAproval: true } } }).text, /did you mean 'needsApproval'/);
 });
+
+test('needsApproval on run(agent, {tools}): one tool({...}) serves both kinds of run', async () => {
+  const { L, run } = await import('../../dist/node.js');
+  const remover = tool({
+    inputSchema: z.object({ path: z.string() }),
+    execute: ({ path }) => `removed ${path}`,
+    needsApproval: ({ path }) => path.startsWith('/etc'),
+  });
+  const model = mockModel([remove('/tmp/a', 'c1'), remove('/etc/hosts', 'c2'), { type: 'text', text: 'done' }]);
+  const asked = [];
+  const steps = [];
+  const text = await run(function* () {
+    yield* L.user`Clean up.`;
+    return (yield* L.reply).value;
+  }, { models: { default: model }, tools: { remove: remover }, onApproval: (request) => (asked.push(request), 'deny'), onStepFinish: (s) => steps.push(s) });
+  assert.equal(text, 'done');
+  assert.equal(asked.length, 1, 'only the /etc call was asked about');
+  assert.match(JSON.stringify(steps[0].toolResults), /removed \/tmp\/a/);
+  assert.doesNotMatch(JSON.stringify(steps[1].toolResults), /removed/);
+});

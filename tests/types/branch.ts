@@ -41,7 +41,11 @@ void parent;
 
 // run(agent, {onStepFinish}): the step as runPrompt's callback gets it, with its conversation's path.
 export async function stepsOfADirectiveRun(): Promise<void> {
-  const { run, mockModel } = await import('lmthing');
+  const { run, mockModel, tool } = await import('lmthing');
+  const { z } = await import('zod');
+  // One tool({...}) with needsApproval serves run() as it serves runPrompt().
+  const remove = tool({ inputSchema: z.object({ path: z.string() }), execute: ({ path }) => path, needsApproval: ({ path }) => path.startsWith('/etc') });
+  await run(parent, { models: { default: mockModel([]) }, tools: { remove } });
   await run(parent, {
     models: { default: mockModel([]) },
     onStepFinish: (step) => {
