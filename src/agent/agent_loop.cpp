@@ -11,6 +11,14 @@ namespace lmthing::agent {
 using pipeline::Call;
 using pipeline::CallKind;
 
+json response_format(const json& schema, const json& name, const json& description) {
+  json format{{"type", "json"}};
+  if (!(schema.is_object() && schema.empty())) format["schema"] = schema;
+  if (!name.is_null()) format["name"] = name;
+  if (!description.is_null()) format["description"] = description;
+  return format;
+}
+
 json add_usage(const json& total, const json& usage) {
   // The three totals always; any other count a provider reports (cachedInputTokens, reasoningTokens ...) when present.
   // Built member by member: an initializer list builds a [key, value] array per member first, and

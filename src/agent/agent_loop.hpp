@@ -66,4 +66,8 @@ std::vector<std::unique_ptr<pipeline::StepSeam>> make_seams(const protocol::Fiel
 // Usage sums: {inputTokens, outputTokens, totalTokens}.
 json add_usage(const json& total, const json& usage);
 
+// A step plan's responseFormat for a response schema: the schema (left out when it accepts any JSON
+// value, so the provider uses its plain JSON mode), with a name and description when given.
+json response_format(const json& schema, const json& name = json(), const json& description = json());
+
 }  // namespace lmthing::agent

@@ -1,7 +1,7 @@
 // defHook (and runPrompt's prepareStep) as a step seam: before every step of a prompt run, each hook is called with
 // {stepNumber, messages, steps, lastToolCall} and may change that step (system, messages,
 // activeTools, activeSystems, activeVariables, toolChoice, model); later hooks override earlier ones.
-#include "agent/step_callback.hpp"
+#include "pipeline/host_callback.hpp"
 #include "protocol/fields.hpp"
 
 namespace lmthing::agent {
@@ -67,7 +67,7 @@ class HooksSeam : public pipeline::StepSeam {
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
     for (const auto& [callback, who] : hooks_) {
       json input{{"stepNumber", state.step}, {"messages", state.messages}, {"steps", state.steps}, {"lastToolCall", state.last_tool_call}};
-      const json returned = co_await call_step_callback(env, callback, std::move(input), who);
+      const json returned = co_await pipeline::call_host_callback(env, callback, std::move(input), who);
       merge(state.overrides, returned, who);
       // Named here, where the message can say which hook it was.
       if (env.tools && returned.is_object() && returned.contains("activeTools") && !returned["activeTools"].is_null())

@@ -19,17 +19,6 @@ using protocol::WireError;
 
 namespace {
 
-// The model's responseFormat: the response schema (left out when it accepts any JSON value, so the
-// provider uses its plain JSON mode), with the name and description `output` gave it.
-json response_format_of(const json& spec) {
-  json format{{"type", "json"}};
-  const json& schema = spec["responseSchema"];
-  if (!(schema.is_object() && schema.empty())) format["schema"] = schema;
-  if (spec.contains("responseSchemaName")) format["name"] = spec["responseSchemaName"];
-  if (spec.contains("responseSchemaDescription")) format["description"] = spec["responseSchemaDescription"];
-  return format;
-}
-
 // The conversation of a prompt run, synced incrementally with the host (agent/host_copy.hpp).
 class PromptTranscript : public Transcript {
  public:
@@ -132,7 +121,9 @@ class PromptRun {
     plan.tool_choice = overrides.tool_choice.value_or(spec_.tool_choice);
     plan.params = spec_.params;
     plan.step_id = step;
-    if (spec_.raw.contains("responseSchema")) plan.response_format = response_format_of(spec_.raw);
+    if (spec_.raw.contains("responseSchema"))
+      plan.response_format = response_format(spec_.raw["responseSchema"], spec_.raw.value("responseSchemaName", json()),
+                                             spec_.raw.value("responseSchemaDescription", json()));
     return plan;
   }
 

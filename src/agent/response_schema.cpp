@@ -6,7 +6,7 @@
 // own parse on an answer the JSON Schema accepted: what JSON Schema cannot say (refinements) is
 // refused the same way.
 #include "agent/content.hpp"
-#include "pipeline/host_check.hpp"
+#include "pipeline/host_callback.hpp"
 #include "protocol/json_text.hpp"
 #include "schema/validator_cache.hpp"
 

@@ -1,7 +1,7 @@
 // onStepFinish as a step seam: after every step of a prompt run (its last one too), the run's
 // onStepFinish callback gets the step's record, and the next step waits until it has returned, as
 // the AI SDK's does. It runs before the response checks, so a step they refuse is reported too.
-#include "agent/step_callback.hpp"
+#include "pipeline/host_callback.hpp"
 
 namespace lmthing::agent {
 
@@ -12,7 +12,7 @@ class StepFinishSeam : public pipeline::StepSeam {
   explicit StepFinishSeam(std::string callback) : callback_(std::move(callback)) {}
 
   Task<pipeline::StepVerdict> after_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
-    co_await call_step_callback(env, callback_, state.record, "onStepFinish");
+    co_await pipeline::call_host_callback(env, callback_, state.record, "onStepFinish");
     co_return pipeline::StepVerdict{};
   }
 

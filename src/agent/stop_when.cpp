@@ -2,7 +2,7 @@
 // the step's record; a true (or any non-null) answer ends the loop. A directive reply's callback also
 // gets the reply's earlier steps (`steps`): the host cannot count them from events, which a run may
 // mute and a durable replay answers from the journal.
-#include "agent/step_callback.hpp"
+#include "pipeline/host_callback.hpp"
 
 namespace lmthing::agent {
 
@@ -17,7 +17,7 @@ class StopWhenSeam : public pipeline::StepSeam {
     if (state.final) co_return verdict;
     json argument = state.record;
     if (with_steps_) argument["steps"] = state.steps;
-    const json answer = co_await call_step_callback(env, callback_, std::move(argument), "stopWhen");
+    const json answer = co_await pipeline::call_host_callback(env, callback_, std::move(argument), "stopWhen");
     verdict.stop = answer.is_boolean() ? answer.get<bool>() : !answer.is_null();
     co_return verdict;
   }

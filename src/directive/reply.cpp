@@ -39,7 +39,7 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
   config.call_context = json{{"conversation", conversation->id()}};
   const json params = fields.has("params") ? fields.object_field("params") : json::object();
   const json step_id = command.value("requestId", json(0));
-  const json response_format = fields.has("schema") ? json{{"type", "json"}, {"schema", command["schema"]}} : json();
+  const json response_format = fields.has("schema") ? agent::response_format(command["schema"]) : json();
   config.plan = [&](int, const pipeline::StepOverrides& overrides) {
     agent::StepPlan plan;
     plan.model = overrides.model.value_or(session->model_ref(conversation->current_model(), "conversation.reply"));

@@ -54,7 +54,7 @@ struct InteractionSpec {
   std::optional<std::string> choices_fn;  // callback(context) -> choices, asked each time
   bool multiple = false;
   std::shared_ptr<const schema::Validator> validation;
-  std::optional<std::string> validation_check;  // callback(value) after `validation`: zod's parse (pipeline/host_check.hpp)
+  std::optional<std::string> validation_check;  // callback(value) after `validation`: zod's parse (pipeline/host_callback.hpp)
   double timeout_ms = 0;
   bool allow_skip = false;
   std::optional<json> default_value;

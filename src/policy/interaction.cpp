@@ -1,6 +1,6 @@
 #include "policy/interaction.hpp"
 
-#include "pipeline/host_check.hpp"
+#include "pipeline/host_callback.hpp"
 
 #include <algorithm>
 #include <stdexcept>

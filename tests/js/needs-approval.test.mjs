@@ -15,7 +15,7 @@ test('needsApproval: true asks before every call; a denied call does not run and
     model,
     prompt: 'Clean up.',
     tools: { remove: { inputSchema: z.object({ path: z.string() }), execute: ({ path }) => (ran.push(path), 'removed'), needsApproval: true } },
-    onApproval: (request) => (asked.push(request.args?.path ?? request.context?.args?.path), asked.length === 1 ? 'approve' : 'deny'),
+    onApproval: (request) => (asked.push(request), asked.length === 1 ? 'approve' : 'deny'),
   });
   assert.equal(await result.text, 'done');
   assert.deepEqual(ran, ['/tmp/a']);

@@ -125,3 +125,14 @@ test('elementStream: each element of an Output.array once, as soon as it is comp
     for await (const _ of plain.elementStream);
   }, (e) => e instanceof ConfigError && /the run's output is not an array/.test(e.message));
 });
+
+test('a schema that accepts any JSON sends none, in a directive reply as in Output.json (one responseFormat builder)', async () => {
+  const { L, run } = await import('../../dist/node.js');
+  const model = mockModel([{ type: 'text', text: '{"any": [1]}' }]);
+  const value = await run(function* () {
+    yield* L.user`Anything.`;
+    return (yield* L.reply({})).value;
+  }, { models: { default: model } });
+  assert.deepEqual(value, { any: [1] });
+  assert.deepEqual(model.calls[0].responseFormat, { type: 'json' });
+});

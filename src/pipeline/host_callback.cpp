@@ -1,4 +1,4 @@
-#include "pipeline/host_check.hpp"
+#include "pipeline/host_callback.hpp"
 
 namespace lmthing::pipeline {
 
@@ -21,16 +21,18 @@ json refusals_of(const json& answer, const std::string& who) {
 
 }  // namespace
 
-Task<json> host_check(const CallEnv& env, const std::string& callback, json value, const std::string& who) {
-  json payload{{"fn", callback}, {"args", json::array({std::move(value)})}};
-  json answer;
+Task<json> call_host_callback(const CallEnv& env, const std::string& callback, json argument, const std::string& who) {
+  json payload{{"fn", callback}, {"args", json::array({std::move(argument)})}};
   try {
-    answer = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, who);
+    co_return co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, who);
   } catch (const OpFailed& e) {
     if (e.error.kind != "callback") throw;
     throw OpFailed(protocol::WireError{"callback", who + " failed: " + e.error.message, e.error.extra});
   }
-  co_return refusals_of(answer, who);
+}
+
+Task<json> host_check(const CallEnv& env, const std::string& callback, json value, const std::string& who) {
+  co_return refusals_of(co_await call_host_callback(env, callback, std::move(value), who), who);
 }
 
 std::string describe_refusals(const json& errors) {
