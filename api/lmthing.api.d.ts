@@ -77,7 +77,7 @@ interface ApprovalConfig<Context = JsonObject> {
 
 // ---- ApprovalDecision — run/human-host.d.ts
 interface ApprovalDecision {
-    action: ApprovalAction;
+    action: ApprovalAction | 'defer';
     modifiedData?: unknown;
     reason?: string;
 }
@@ -85,10 +85,10 @@ interface ApprovalDecision {
 // ---- ApprovalDecisionEvent — run/events.d.ts
 interface ApprovalDecisionEvent extends Located {
     type: 'approval-decision';
-    request: string;
-    name: string;
-    action: 'approve' | 'deny' | 'modify';
-    source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid';
+    request: string | null;
+    name?: string;
+    action: 'approve' | 'deny' | 'modify' | 'defer';
+    source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid' | 'message';
     modifiedData?: unknown;
     reason?: string;
     toolCallId?: string;
@@ -105,11 +105,11 @@ class ApprovalDeniedError extends LmthingError {
 // ---- ApprovalDesk — run/human-host.d.ts
 interface ApprovalDesk {
     pending(): ApprovalRequest[];
-    respond(id: string, decision: ApprovalDecision | ApprovalAction): Promise<void>;
+    respond(id: string, decision: ApprovalDecision | ApprovalAction | 'defer'): Promise<void>;
 }
 
 // ---- ApprovalHandler — run/human-host.d.ts
-type ApprovalHandler = (request: ApprovalRequest) => ApprovalDecision | ApprovalAction | void | Promise<ApprovalDecision | ApprovalAction | void>;
+type ApprovalHandler = (request: ApprovalRequest) => ApprovalDecision | ApprovalAction | 'defer' | void | Promise<ApprovalDecision | ApprovalAction | 'defer' | void>;
 
 // ---- ApprovalRequest — run/human-host.d.ts
 interface ApprovalRequest {
@@ -149,7 +149,8 @@ interface ApprovalRequestEvent extends Located {
 }
 
 // ---- ApprovalResult — run/human-host.d.ts
-interface ApprovalResult extends ApprovalDecision {
+interface ApprovalResult extends Omit<ApprovalDecision, 'action'> {
+    action: ApprovalAction;
     request: string;
     source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid';
 }
@@ -692,7 +693,9 @@ function durableApprovals(storage: StorageAdapter): DurableApprovals;
 // ---- DurableApprovals — durable/approvals.d.ts
 interface DurableApprovals {
     pending(runId: string): Promise<PendingDurableApproval[]>;
-    respond(runId: string, requestId: string, decision: ApprovalDecision | ApprovalAction): Promise<void>;
+    respond(runId: string, requestId: string, decision: (ApprovalDecision & {
+        action: ApprovalAction;
+    }) | ApprovalAction): Promise<void>;
 }
 
 // ---- DurableOptions — durable/durable.d.ts
@@ -2025,7 +2028,7 @@ interface ParallelTaskContext {
 }
 
 // ---- Part — providers/types.d.ts
-type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
+type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart | ToolApprovalResponsePart;
 
 // ---- PartialOf — prompt/run-prompt.d.ts
 type PartialOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [
@@ -3317,6 +3320,13 @@ type UIMessageChunk = {
     type: 'tool-output-error';
     toolCallId: string;
     errorText: string;
+} | {
+    type: 'tool-output-denied';
+    toolCallId: string;
+} | {
+    type: 'tool-approval-request';
+    approvalId: string;
+    toolCallId: string;
 } | {
     type: 'finish-step';
 } | {

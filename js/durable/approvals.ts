@@ -26,7 +26,7 @@ export interface DurableApprovals {
    * Stores the decision for request `requestId` of run `runId`; `resume(runId, ...)` applies it
    * instead of asking. The action must be one the request offers.
    */
-  respond(runId: string, requestId: string, decision: ApprovalDecision | ApprovalAction): Promise<void>;
+  respond(runId: string, requestId: string, decision: (ApprovalDecision & { action: ApprovalAction }) | ApprovalAction): Promise<void>;
 }
 
 /** The storage key of the decision for a durable run's approval request. */
@@ -68,7 +68,7 @@ export function durableApprovals(storage: StorageAdapter): DurableApprovals {
       const open = await pending(runId);
       const request = open.find((p) => p.request === requestId);
       if (!request) throw new ConfigError(`durableApprovals.respond: run "${runId}" has no pending approval request "${requestId}" (pending: ${open.map((p) => p.request).join(', ') || 'none'})`);
-      const normalized: ApprovalDecision = typeof decision === 'string' ? { action: decision } : decision;
+      const normalized: ApprovalDecision & { action: ApprovalAction } = typeof decision === 'string' ? { action: decision } : decision;
       if (!c.isPlainObject(normalized) || !request.options.includes(normalized.action))
         throw new ConfigError(`durableApprovals.respond: the decision must be one of ${request.options.map((o) => `'${o}'`).join(', ')} (or {action, modifiedData?, reason?}), got ${c.describe(decision)}`);
       await storage.set(answerKey(runId, requestId), normalized);

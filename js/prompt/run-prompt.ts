@@ -32,7 +32,7 @@ import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { DeepPartial, Infer, InferInput, JsonObject } from '../schema-types.js';
 import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
-import { EngineHost, addModel, type RunModels } from '../run/host.js';
+import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
 import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
@@ -244,7 +244,7 @@ const configShape: c.Shape = {
 };
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
-const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image'];
+const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image', 'tool-approval-response'];
 
 /** What is wrong with one part of `config.messages` (as the rest of a message after its path), if anything. */
 function messagePartProblem(part: unknown): string | undefined {
@@ -254,6 +254,7 @@ function messagePartProblem(part: unknown): string | undefined {
     for (const key of ['toolCallId', 'toolName']) if (typeof part[key] !== 'string') return `.${key} must be a string, got ${c.describe(part[key])}`;
     return undefined;
   }
+  if (part.type === 'tool-approval-response') return undefined; // the engine checks it with the call it decides
   if (part.type === 'image')
     return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
   return partProblem(part); // text, reasoning and tool calls as a model's answer has them
@@ -701,6 +702,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         } catch (err) {
           return failed(err);
         }
+        if (v.conversation) applySync(models.conversation, v.conversation, 'run.start reply');
         over = true;
         cleanup();
         const finish: PromptFinish<unknown> = { text: runText(v), steps: v.steps, usage: v.usage, finishReason: v.finishReason, response: { messages: models.conversation.slice() } };
@@ -758,6 +760,8 @@ interface PromptReply {
   steps: StepResult[];
   object?: unknown;
   metricsJson?: string;
+  /** The messages the host's copy of the conversation lacks at the end (the last step's tool results). */
+  conversation?: { base: number; append: Message[] };
 }
 
 /** The run's text: its last step's (the reply does not repeat it). */

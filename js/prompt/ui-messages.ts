@@ -25,6 +25,8 @@ export type UIMessageChunk =
   | { type: 'tool-input-available'; toolCallId: string; toolName: string; input: unknown }
   | { type: 'tool-output-available'; toolCallId: string; output: unknown }
   | { type: 'tool-output-error'; toolCallId: string; errorText: string }
+  | { type: 'tool-output-denied'; toolCallId: string }
+  | { type: 'tool-approval-request'; approvalId: string; toolCallId: string }
   | { type: 'finish-step' }
   | { type: 'finish'; finishReason: FinishReason }
   | { type: 'abort' }
@@ -110,6 +112,8 @@ async function* uiMessageChunks(batches: AsyncIterable<StreamPart[]>, options: U
 
 /** Which text and reasoning parts are open, and the ids they got. */
 class ChunkState {
+  /** Calls whose approval was denied: their error is a denial, which the client shows as such. */
+  private readonly denied = new Set<string>();
   private text: string | undefined;
   private reasoning: string | undefined;
   private next = 0;
@@ -161,7 +165,16 @@ class ChunkState {
         out.push({ type: 'tool-output-available', toolCallId: part.toolCallId, output: part.result });
         return;
       case 'tool-error':
-        out.push({ type: 'tool-output-error', toolCallId: part.toolCallId, errorText: this.toolErrorText(part.error) });
+        if (this.denied.has(part.toolCallId)) out.push({ type: 'tool-output-denied', toolCallId: part.toolCallId });
+        else out.push({ type: 'tool-output-error', toolCallId: part.toolCallId, errorText: this.toolErrorText(part.error) });
+        return;
+      case 'approval-decision':
+        // A deferred call waits for the client's `addToolApprovalResponse`, sent with the next request.
+        if (part.toolCallId === undefined) return;
+        if (part.action === 'defer') {
+          this.close(out);
+          out.push({ type: 'tool-approval-request', approvalId: part.request ?? part.toolCallId, toolCallId: part.toolCallId });
+        } else if (part.action === 'deny') this.denied.add(part.toolCallId);
         return;
     }
   }
@@ -212,13 +225,17 @@ interface UIToolPart {
   input?: unknown;
   output?: unknown;
   errorText?: string;
+  approval?: { id?: unknown; approved?: unknown; reason?: unknown };
 }
 
 /**
  * The model messages of a chat's UI messages, for `runPrompt({messages})`: text, images (file parts
  * with an `image/*` type) and, for the assistant, each step's text and tool calls followed by a
- * tool message with their outcomes. Reasoning (whose provider signatures a UI message does not
- * keep), sources, data parts and tool calls without an outcome yet are left out.
+ * tool message with their outcomes. A call the user decided after a deferred approval
+ * (`approval-responded`, from `addToolApprovalResponse`) goes with a `tool-approval-response`, which
+ * the run answers before asking the model (docs/human-in-the-loop.md, "Approvals across requests").
+ * Reasoning (whose provider signatures a UI message does not keep), sources, data parts and tool
+ * calls without an outcome or a decision yet are left out.
  *
  * @throws ConfigError naming the message and part that is not a UI message's.
  */
@@ -285,19 +302,37 @@ function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: st
       const toolName = tool.type === 'dynamic-tool' ? tool.toolName : tool.type.slice('tool-'.length);
       if (typeof toolName !== 'string' || toolName.length === 0 || typeof tool.toolCallId !== 'string')
         throw new ConfigError(`${where}.parts[${j}]: a tool part needs a toolCallId and a tool name, got ${c.describe(part)}`);
-      const outcome = outcomeOf(tool);
+      const outcome = tool.state === 'approval-responded' ? approvalResponseOf(tool, `${where}.parts[${j}]`) : outcomeOf(tool, toolName);
       if (!outcome) return; // still running, or waiting for an approval: nothing to send yet
       content.push({ type: 'tool-call', toolCallId: tool.toolCallId, toolName, args: tool.input ?? {}, argsText: JSON.stringify(tool.input ?? {}) });
-      results.push({ type: 'tool-result', toolCallId: tool.toolCallId, toolName, ...outcome });
+      results.push(outcome);
     }
   });
   flush();
   return turns;
 }
 
-function outcomeOf(tool: UIToolPart): { result: unknown; isError?: boolean } | undefined {
-  if (tool.state === 'output-available') return { result: tool.output ?? null };
-  if (tool.state === 'output-error') return { result: { error: tool.errorText ?? 'the tool failed' }, isError: true };
-  if (tool.state === 'output-denied') return { result: { error: 'the user denied this tool call' }, isError: true };
+function outcomeOf(tool: UIToolPart, toolName: string): Part | undefined {
+  const result = (value: unknown, isError?: true): Part => ({ type: 'tool-result', toolCallId: tool.toolCallId, toolName, result: value, ...(isError ? { isError } : {}) });
+  if (tool.state === 'output-available') return result(tool.output ?? null);
+  if (tool.state === 'output-error') return result({ error: tool.errorText ?? 'the tool failed' }, true);
+  if (tool.state === 'output-denied') {
+    const reason = typeof tool.approval?.reason === 'string' && tool.approval.reason.length > 0 ? `: ${tool.approval.reason}` : '';
+    return result({ error: `the user denied this tool call${reason}` }, true);
+  }
   return undefined;
+}
+
+/** The user's decision on a deferred call, for the run to apply (`approval: {id, approved, reason?}`). */
+function approvalResponseOf(tool: UIToolPart, where: string): Part {
+  const { approval } = tool;
+  if (!c.isPlainObject(approval) || typeof approval.approved !== 'boolean')
+    throw new ConfigError(`${where}: an approval-responded tool part needs approval: {id, approved: true | false, reason?}, got ${c.describe(approval)}`);
+  return {
+    type: 'tool-approval-response',
+    toolCallId: tool.toolCallId,
+    approved: approval.approved,
+    ...(typeof approval.reason === 'string' ? { reason: approval.reason } : {}),
+    ...(typeof approval.id === 'string' ? { approvalId: approval.id } : {}),
+  };
 }

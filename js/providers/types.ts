@@ -68,6 +68,24 @@ export interface ToolResultPart {
 }
 
 /**
+ * A decision on a tool call that a run left pending when its approval was deferred
+ * (docs/human-in-the-loop.md, "Approvals across requests"): in a `tool` message right after the
+ * assistant message that made the call, in the `messages` of the run that resumes the conversation.
+ * The engine answers the call (runs it, or tells the model it was denied) before the first model
+ * call; a model never receives this part.
+ */
+export interface ToolApprovalResponsePart {
+  type: 'tool-approval-response';
+  /** The call it decides. */
+  toolCallId: string;
+  approved: boolean;
+  /** Why; a denial's reason is what the model reads. */
+  reason?: string;
+  /** The request's id (the `approvalId` of the UI stream's `tool-approval-request`), reported in the decision event. */
+  approvalId?: string;
+}
+
+/**
  * An image given to the model: bytes (a `Uint8Array`, or base64 text), a `data:` URL or an
  * `http(s)` URL. Each provider accepts a few media types (see docs/providers.md); others are a
  * `ValidationError` naming the provider and the types it takes.
@@ -81,9 +99,9 @@ export interface ImagePart {
 }
 
 /** One piece of message content. */
-export type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart;
+export type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart | ToolApprovalResponsePart;
 
-/** A message of the conversation. `tool` messages carry {@link ToolResultPart}s. */
+/** A message of the conversation. `tool` messages carry {@link ToolResultPart}s (and, in a run's input, {@link ToolApprovalResponsePart}s). */
 export interface Message {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string | Part[];

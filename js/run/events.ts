@@ -240,10 +240,14 @@ export interface ApprovalRequestEvent extends Located {
 
 export interface ApprovalDecisionEvent extends Located {
   type: 'approval-decision';
-  request: string;
-  name: string;
-  action: 'approve' | 'deny' | 'modify';
-  source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid';
+  /** The request's id; for a decision in the run's messages, their `approvalId` (null without one). */
+  request: string | null;
+  /** The approval's name (absent for a decision in the run's messages). */
+  name?: string;
+  /** `defer`: the run ends after this step with the call pending (docs/human-in-the-loop.md). */
+  action: 'approve' | 'deny' | 'modify' | 'defer';
+  /** `message`: a `tool-approval-response` in the run's messages decided a call a deferral left pending. */
+  source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid' | 'message';
   modifiedData?: unknown;
   reason?: string;
   toolCallId?: string;

@@ -269,11 +269,18 @@ function requestMessages(op: OpRequest, run: RunModels): Message[] {
   const sync = op.conversation as { base: number; append: Message[] } | undefined;
   if (!sync) return [...system, ...((op.messages as Message[]) ?? [])];
   const conversation = syncedConversation(op, run);
-  if (conversation.length < sync.base)
-    throw new Error(`model.generate: conversation out of sync (the host has ${conversation.length} messages, the engine assumed ${sync.base})`);
+  applySync(conversation, sync, 'model.generate');
+  return [...system, ...conversation];
+}
+
+/**
+ * Brings the host's copy of a conversation up to the engine's: the messages from `base` on are
+ * `append` (a model call's, or the end of a prompt run's, whose last tool results no call carried).
+ */
+export function applySync(conversation: Message[], sync: { base: number; append: Message[] }, where: string): void {
+  if (conversation.length < sync.base) throw new Error(`${where}: conversation out of sync (the host has ${conversation.length} messages, the engine assumed ${sync.base})`);
   conversation.length = sync.base; // a retried call re-sends the same tail
   conversation.push(...sync.append);
-  return [...system, ...conversation];
 }
 
 /** The host's copy of the conversation an op syncs: the run's, or, with an `id`, that directive conversation's. */

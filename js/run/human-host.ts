@@ -28,15 +28,20 @@ export interface ApprovalRequest {
   signal: AbortSignal;
 }
 
-/** A decision: the action, the edited data for `modify` (a tool's new arguments), and why. */
+/**
+ * A decision: the action, the edited data for `modify` (a tool's new arguments), and why. `defer`
+ * (a root prompt run's tool calls only) ends the run after the step with the call pending, to be
+ * decided in the messages of a later run (docs/human-in-the-loop.md, "Approvals across requests").
+ */
 export interface ApprovalDecision {
-  action: ApprovalAction;
+  action: ApprovalAction | 'defer';
   modifiedData?: unknown;
   reason?: string;
 }
 
-/** The decision the engine applied, with where it came from. */
-export interface ApprovalResult extends ApprovalDecision {
+/** The decision the engine applied to `requestApproval`, with where it came from (it cannot be deferred). */
+export interface ApprovalResult extends Omit<ApprovalDecision, 'action'> {
+  action: ApprovalAction;
   /** The request id. */
   request: string;
   /** `handler`, `respond` (answered by id), `timeout`, `error` (the handler failed) or `invalid`. */
@@ -47,7 +52,9 @@ export interface ApprovalResult extends ApprovalDecision {
  * Decides an approval request: a decision, just the action, or nothing to answer later by id
  * (`prompt.approvals.respond`). A throw or rejection counts as the default action.
  */
-export type ApprovalHandler = (request: ApprovalRequest) => ApprovalDecision | ApprovalAction | void | Promise<ApprovalDecision | ApprovalAction | void>;
+export type ApprovalHandler = (
+  request: ApprovalRequest,
+) => ApprovalDecision | ApprovalAction | 'defer' | void | Promise<ApprovalDecision | ApprovalAction | 'defer' | void>;
 
 /** An interaction request as the handler receives it. */
 export interface InteractionRequest {
@@ -104,7 +111,7 @@ export interface ApprovalDesk {
   /** Requests asked and not yet decided. */
   pending(): ApprovalRequest[];
   /** Answers request `id`; rejects (ProtocolError) for an unknown id or a decision the request does not offer. */
-  respond(id: string, decision: ApprovalDecision | ApprovalAction): Promise<void>;
+  respond(id: string, decision: ApprovalDecision | ApprovalAction | 'defer'): Promise<void>;
 }
 
 /** The interactions of a live run: what is pending and a way to answer by id. */

@@ -43,6 +43,8 @@ std::vector<std::unique_ptr<pipeline::StepSeam>> make_seams(const protocol::Fiel
   return seams;
 }
 
+void Transcript::insert(std::size_t, json) { throw std::logic_error("this conversation cannot resume pending tool calls"); }
+
 namespace {
 
 json names_of(const std::vector<const pipeline::ToolBox::Entry*>& tools) {
@@ -59,6 +61,7 @@ class AgentLoop {
   Task<LoopOutcome> run() {
     LoopOutcome outcome;
     outcome.usage = add_usage(json::object(), json::object());
+    if (!config_.pending.empty()) co_await answer_pending();
     for (int step = 0; step < config_.max_steps; ++step) {
       env_.tree->count_step();
       pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt, {}, {}};
@@ -97,10 +100,15 @@ class AgentLoop {
       transcript_.answered();
       outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
 
-      json results = co_await run_tools(step, calls);
-      if (!calls.empty()) transcript_.append(json{{"role", "tool"}, {"content", results}});
+      // A call whose approval was deferred has no result (a null slot): the run ends after this step.
+      const std::vector<json> slots = co_await run_tools(step, calls);
+      json results = json::array();
+      for (const auto& slot : slots)
+        if (!slot.is_null()) results.push_back(slot);
+      const bool deferred = results.size() < slots.size();
+      if (!results.empty()) transcript_.append(json{{"role", "tool"}, {"content", results}});
 
-      state.record = record_of(step, plan, std::move(text), std::move(reasoning), calls, results, response);
+      state.record = record_of(step, plan, std::move(text), std::move(reasoning), calls, slots, response);
       state.final = calls.empty();
       env_.emit_borrowing("step-finish", state.record);
 
@@ -116,6 +124,10 @@ class AgentLoop {
       // Moved once the seams have read it (`state.steps` is the steps before this one).
       outcome.steps.push_back(std::move(state.record));
       if (state.value) outcome.value = state.value;
+      if (deferred) {
+        outcome.stop_reason = "approval";
+        break;
+      }
       if (verdict.feedback) {
         transcript_.append(json{{"role", "user"}, {"content", *verdict.feedback}});
         continue;
@@ -166,10 +178,10 @@ class AgentLoop {
     return request;
   }
 
-  Task<json> run_tools(int step, const std::vector<CheckedCall>& calls) {
-    json results = json::array();
-    if (calls.empty()) co_return results;
+  // One result part per call, in call order; null for a call whose approval was deferred.
+  Task<std::vector<json>> run_tools(int step, const std::vector<CheckedCall>& calls) {
     std::vector<json> slots(calls.size());
+    if (calls.empty()) co_return slots;
     std::vector<Task<void>> tasks;
     for (std::size_t i = 0; i < calls.size(); ++i) {
       env_.emit(json{{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}});
@@ -177,13 +189,63 @@ class AgentLoop {
       last_tool_call_ = json{{"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
     }
     co_await when_all(env_.loop, std::move(tasks));
-    for (auto& slot : slots) results.push_back(std::move(slot));
-    co_return results;
+    co_return slots;
+  }
+
+  // The calls of the conversation's last assistant turn that were left pending by a deferred
+  // approval and are now decided: the approved run through their chains (the approval they were
+  // waiting for takes the decision), the denied get the denial. Their results and the ones the
+  // messages had go into one tool message after that turn, in call order.
+  Task<void> answer_pending() {
+    StepPlan plan = config_.plan(0, {});
+    restrict_to_role(plan);
+    const PendingCalls& pending = config_.pending;
+    std::vector<json> slots(pending.calls.size());
+    std::vector<CheckedCall> checked(pending.calls.size());
+    std::vector<Task<void>> tasks;
+    for (std::size_t i = 0; i < pending.calls.size(); ++i) {
+      const json& part = pending.calls[i];
+      const std::string id = part.value("toolCallId", std::string());
+      const CallDecision* decision = pending.decision(id);
+      if (!decision) {
+        for (const auto& result : pending.results)
+          if (result.value("toolCallId", std::string()) == id) slots[i] = result;
+        continue;
+      }
+      checked[i] = check_tool_call(plan.offered, part, plan.restriction);
+      json event{{"type", "approval-decision"},
+                 {"request", decision->approval_id},
+                 {"action", decision->approved ? "approve" : "deny"},
+                 {"source", "message"},
+                 {"toolCallId", id},
+                 {"toolName", checked[i].name},
+                 {"stepNumber", 0}};
+      if (!decision->reason.empty()) event["reason"] = decision->reason;
+      env_.emit(std::move(event));
+      if (!decision->approved && checked[i].error.empty())
+        checked[i].error =
+            "The call of tool \"" + checked[i].name + "\" was denied" + (decision->reason.empty() ? "" : ": " + decision->reason) + ".";
+      json decided = decision->approved ? json{{"action", "approve"}} : json();
+      tasks.push_back(run_tool(0, checked[i], slots[i], std::move(decided)));
+    }
+    co_await when_all(env_.loop, std::move(tasks));
+    json content = json::array();
+    for (auto& slot : slots)
+      if (!slot.is_null()) content.push_back(std::move(slot));
+    // Results of calls the turn does not make (kept as they were given).
+    for (const auto& result : pending.results) {
+      const std::string id = result.value("toolCallId", std::string());
+      const bool of_a_call =
+          std::any_of(pending.calls.begin(), pending.calls.end(), [&](const json& call) { return call.value("toolCallId", "") == id; });
+      if (!of_a_call) content.push_back(result);
+    }
+    transcript_.insert(pending.position, json{{"role", "tool"}, {"content", std::move(content)}});
   }
 
   // Runs one checked call through its tool's chain; whatever goes wrong (except an abort or a
   // failure that ends the run) becomes the result the model sees.
-  Task<void> run_tool(int step, const CheckedCall& checked, json& result_part) {
+  // `decided` is a decision the messages gave the call ({action}), or null.
+  Task<void> run_tool(int step, const CheckedCall& checked, json& result_part, json decided = json()) {
     std::string error = checked.error;
     json value;
     if (error.empty()) {
@@ -191,12 +253,16 @@ class AgentLoop {
       context["toolCallId"] = checked.id;
       context["toolName"] = checked.name;
       context["stepNumber"] = step;
+      pipeline::Call call = pipeline::tool_call(env_, checked.name, checked.args, std::move(context));
+      call.can_defer = config_.can_defer;
+      call.decided = std::move(decided);
       try {
-        value = co_await checked.tool->chain->call(pipeline::tool_call(env_, checked.name, checked.args, std::move(context)));
+        value = co_await checked.tool->chain->call(std::move(call));
       } catch (const pipeline::RunFailed&) {
         throw;
       } catch (const OpFailed& e) {
         if (e.error.kind == "aborted" || env_.cancelled()) throw;
+        if (e.error.kind == "approval_deferred") co_return;  // no result: the run ends after this step
         error = e.error.message;
       }
     }
@@ -215,20 +281,19 @@ class AgentLoop {
     env_.emit(std::move(event));
   }
 
+  // `results` has one slot per call (null: deferred, no result yet).
   static json record_of(int step, const StepPlan& plan, std::string text, std::string reasoning, const std::vector<CheckedCall>& calls,
-                        const json& results, const json& response) {
+                        const std::vector<json>& results, const json& response) {
     json tool_calls = json::array();
     for (const auto& call : calls) tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
     // A step's tool results carry their call's arguments, as the AI SDK's do (the conversation's
     // tool-result parts do not: the model already has them in the call).
     json tool_results = json::array();
     for (std::size_t i = 0; i < results.size(); ++i) {
-      json entry = results[i];
-      if (i < calls.size()) {
-        entry = json{{"type", "tool-result"}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
-        for (const char* key : {"result", "isError"})
-          if (results[i].contains(key)) entry[key] = results[i][key];
-      }
+      if (results[i].is_null()) continue;
+      json entry{{"type", "tool-result"}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+      for (const char* key : {"result", "isError"})
+        if (results[i].contains(key)) entry[key] = results[i][key];
       tool_results.push_back(std::move(entry));
     }
     json record{{"stepNumber", step}, {"model", response.value("modelId", plan.model)}, {"text", std::move(text)}};

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/pending_calls.hpp"
 #include "pipeline/run_tree.hpp"
 #include "pipeline/step.hpp"
 
@@ -28,6 +29,9 @@ class Transcript {
   virtual void fill(json& payload, const std::optional<json>& replacement) = 0;
   // The model answered a call that `fill` prepared: the assistant turn was appended.
   virtual void answered() {}
+  // Puts `message` at `index` (before any model call): the results of calls resumed after a
+  // deferred approval. Only prompt runs resume calls.
+  virtual void insert(std::size_t index, json message);
 };
 
 // What one step sends, decided after the before-step seams.
@@ -45,7 +49,7 @@ struct StepPlan {
 struct LoopOutcome {
   json steps = json::array();  // the steps' records, the last step's last
   json usage;
-  std::string stop_reason;    // set when a seam stopped the loop ("budget")
+  std::string stop_reason;    // set when a seam stopped the loop ("budget"), or "approval" when a call's approval was deferred
   std::optional<json> value;  // a response-schema seam's validated answer
 };
 
@@ -56,6 +60,10 @@ struct AgentLoopConfig {
   std::vector<std::unique_ptr<pipeline::StepSeam>> seams;
   Planner plan;
   json call_context = json::object();  // extra fields of every tool call's context
+  // A root prompt run's tool calls may have their approval deferred: the loop ends after that step
+  // with the call pending (docs/human-in-the-loop.md, "Approvals across requests").
+  bool can_defer = false;
+  PendingCalls pending;  // answered before the first model call
 };
 
 Task<LoopOutcome> run_agent_loop(const pipeline::CallEnv& env, const pipeline::Chain& model_chain, Transcript& transcript, AgentLoopConfig config);

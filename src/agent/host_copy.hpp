@@ -33,6 +33,15 @@ class HostCopy {
   // A synced call was answered: the host now holds the conversation's first `size` messages.
   void answered(std::size_t size) { held_ = size; }
 
+  // What the host lacks at the end of a run ({base, append}: the tool results after the last model
+  // call), or null when it holds everything.
+  lmthing::Json tail(const lmthing::Json& messages) const {
+    if (messages.size() <= held_) return lmthing::Json();
+    lmthing::Json append = lmthing::Json::array();
+    for (std::size_t i = held_; i < messages.size(); ++i) append.push_back(messages[i]);
+    return lmthing::Json{{"base", held_}, {"append", std::move(append)}};
+  }
+
  private:
   std::size_t held_ = 0;
 };

@@ -29,6 +29,13 @@ class PromptTranscript : public Transcript {
   void answered() override {
     if (synced_) host_.answered(conversation_.size());
   }
+  void insert(std::size_t index, json message) override {
+    conversation_.insert(conversation_.begin() + static_cast<std::ptrdiff_t>(std::min(index, conversation_.size())), std::move(message));
+  }
+  // The messages the host's copy lacks when the run ends, or null.
+  json tail() const { return host_.tail(conversation_); }
+  // The calls a deferred approval left pending, taken out of the conversation (agent/pending_calls.hpp).
+  PendingCalls take_pending() { return take_pending_calls(conversation_); }
 
  private:
   json conversation_;
@@ -57,6 +64,7 @@ class PromptRun {
     if (spec_.raw.contains("parentRun")) parent = protocol::require_id(spec_.raw, "parentRun", "run.start spec");
     prompt::bind_role_tools(*tree_, run, parent, env_.tools);
     if (auto role = raw.optional_string("role")) role_event_ = prompt::assume_role(*tree_, run, *role);
+    if (root()) pending_ = transcript_.take_pending();
   }
   ~PromptRun() { prompt::release_role(*tree_, env_.run); }
   PromptRun(const PromptRun&) = delete;
@@ -88,6 +96,9 @@ class PromptRun {
     config.max_steps = spec_.max_steps;
     config.seams = std::move(seams_);
     config.plan = [this](int step, const pipeline::StepOverrides& overrides) { return plan(step, overrides); };
+    // Only the root's calls can wait across requests: a sub-agent's run is inside its parent's tool call.
+    config.can_defer = root();
+    config.pending = std::move(pending_);
     observe::RunObservation observation(env_, spec_.raw, "prompt", spec_.model);
     if (!role_event_.is_null()) env_.emit(std::move(role_event_));
     LoopOutcome outcome;
@@ -106,8 +117,10 @@ class PromptRun {
     const json no_step = json::object();
     const json& last = outcome.steps.empty() ? no_step : outcome.steps.back();
     json finish_reason = outcome.stop_reason == "budget" ? json("budget") : json(last.value("finishReason", "other"));
-    // No `messages`: the host has the conversation already, in its synced copy (agent/host_copy.hpp).
+    // No `messages`: the host has the conversation already, in its synced copy (agent/host_copy.hpp),
+    // but for the tool results of a last step that called tools (maxSteps, a deferred approval).
     json result{{"finishReason", std::move(finish_reason)}, {"usage", outcome.usage}, {"steps", std::move(outcome.steps)}};
+    if (json tail = transcript_.tail(); !tail.is_null()) result["conversation"] = std::move(tail);
     if (outcome.value) result["object"] = *outcome.value;
     observation.finished(&result);
     co_return result;
@@ -154,9 +167,11 @@ class PromptRun {
     return out;
   }
 
+  bool root() const { return tree_->root() == env_.run; }
+
   // A guard may list tools and redirect to one: in a prompt run all tools are known up front.
   void check_guarded_tools() const {
-    if (tree_->root() != env_.run) return;  // sub-agents have tools of their own
+    if (!root()) return;  // sub-agents have tools of their own
     for (const auto& [name, guard] : tree_->definitions().all<policy::GuardSpec>("guard")) {
       for (const auto& tool : guard->tools)
         if (!env_.tools->find(tool))
@@ -176,6 +191,7 @@ class PromptRun {
   flow::RunToolsEntry run_tools_;  // workflow steps call this run's tools (flow/run_tools.hpp)
   flow::RunModelEntry run_model_;  // a parallel group's judge model calls through this run's chain
   json role_event_;                // the role spec.role assumed, reported when the run starts
+  PendingCalls pending_;           // calls decided in the messages, answered before the first step
 };
 
 Task<json> body(std::unique_ptr<PromptRun> run) { co_return co_await run->run(); }

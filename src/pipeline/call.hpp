@@ -102,6 +102,11 @@ struct Call {
   bool redirected = false;         // a guard redirected this call here: the target's guards do not run again
   const json* messages = nullptr;  // model calls: the whole conversation (the input may carry only what the host lacks)
   bool* substituted = nullptr;     // a fallback answered for the target (a default, another tool or model): caches skip it
+  // Tool calls of a root prompt run: an approval may be deferred (the run ends with the call pending).
+  bool can_defer = false;
+  // A call approved in the messages that resumed the run (agent/pending_calls.hpp): the first
+  // approval it meets takes this decision {action, reason?, approvalId?} instead of asking.
+  json decided;
 };
 
 // The rest of the chain after an interceptor.

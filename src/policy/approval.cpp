@@ -37,7 +37,7 @@ json Decision::to_json() const {
   return out;
 }
 
-Decision read_decision(const json& answer, const ApprovalSpec& spec) {
+Decision read_decision(const json& answer, const ApprovalSpec& spec, bool can_defer) {
   Decision d;
   if (answer.is_string()) {
     d.action = answer.get<std::string>();
@@ -52,17 +52,22 @@ Decision read_decision(const json& answer, const ApprovalSpec& spec) {
     throw std::invalid_argument("a decision must be {action: " + options_text(spec) + ", modifiedData?, reason?}, got " +
                                 answer.dump().substr(0, 200));
   }
+  if (d.action == "defer") {
+    if (!can_defer)
+      throw std::invalid_argument("action \"defer\" ends a run with the tool call pending, which only a prompt run's own tool calls can do");
+    return d;
+  }
   if (!spec.allows(d.action))
     throw std::invalid_argument("action \"" + d.action + "\" is not offered by approval \"" + spec.name + "\" (options: " + options_text(spec) + ")");
   if (d.action == "modify" && d.modified_data.is_null()) throw std::invalid_argument("action \"modify\" needs \"modifiedData\" (the edited data)");
   return d;
 }
 
-Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, json context, json preview, json extra) {
+Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, json context, json preview, json extra, bool can_defer) {
   Loop& loop = env.loop;
   const RunId run = env.run;
   const std::string message = co_await render_message(loop, run, spec.message_fn, spec.message, context);
-  OpenRequest request(env.desk, env.desk.open(run, "approval", [spec](const json& answer) { read_decision(answer, spec); }));
+  OpenRequest request(env.desk, env.desk.open(run, "approval", [spec, can_defer](const json& answer) { read_decision(answer, spec, can_defer); }));
   json fields{{"request", request.id()},
               {"name", spec.name},
               {"message", message},
@@ -80,7 +85,7 @@ Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, jso
     json answer = co_await loop.op(run, "approval.ask", std::move(payload), spec.timeout_ms).tracked(&request.entry().op);
     const bool by_id = request.entry().answered_by_id;
     try {
-      decision = read_decision(answer, spec);
+      decision = read_decision(answer, spec, can_defer);
       decision.source = by_id ? "respond" : "handler";
     } catch (const std::invalid_argument& e) {
       decision = default_decision(spec, "invalid", std::string("the approval handler returned an invalid decision: ") + e.what());

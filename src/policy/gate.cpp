@@ -113,14 +113,21 @@ class GateInterceptor : public pipeline::Interceptor {
   }
 
   // Asks `approval` about the call; returns the arguments to run with. A denial (or modified
-  // arguments that do not fit the schema) goes back to the model as the tool's error.
-  Task<json> ask(const ApprovalSpec& approval, const Call& call) {
+  // arguments that do not fit the schema) goes back to the model as the tool's error; a deferral
+  // ends the run with the call pending (agent_loop.cpp). A call decided in the run's messages takes
+  // that decision, once.
+  Task<json> ask(const ApprovalSpec& approval, Call& call) {
+    if (!call.decided.is_null()) {
+      call.decided = json();
+      co_return call.input;  // approved: the agent loop reported the decision (denials never get here)
+    }
     const pipeline::ToolBox::Entry* tool = call.env->tools ? call.env->tools->find(call.target) : nullptr;
     const json tool_call_id = call.context.value("toolCallId", json());
     json context{{"toolName", call.target}, {"args", call.input}, {"toolCallId", tool_call_id}};
     json preview{{"toolName", call.target}, {"args", call.input}};
     json extra{{"toolCallId", tool_call_id}, {"toolName", call.target}, {"stepNumber", call.context.value("stepNumber", json())}};
-    Decision decision = co_await ask_approval(*call.env, approval, std::move(context), std::move(preview), std::move(extra));
+    Decision decision = co_await ask_approval(*call.env, approval, std::move(context), std::move(preview), std::move(extra), call.can_defer);
+    if (decision.action == "defer") answer_error("approval_deferred", "The call of tool \"" + call.target + "\" waits for a deferred approval.");
     if (decision.action == "deny")
       answer_error("approval_denied",
                    "The call of tool \"" + call.target + "\" was denied" + (decision.reason.empty() ? "" : ": " + decision.reason) + ".");

@@ -637,6 +637,37 @@ test('durable features: zod parses tool arguments and an Output.array answer, re
   t.diagnostic(`resumed after ${checked.length} of ${journal.records.length} records`);
 });
 
+/**
+ * Approvals across requests: the run resumes a conversation whose last call was decided in the
+ * messages (approved: it runs first), then the model calls the tool again and the approval is
+ * deferred, which ends the run with that call pending.
+ */
+function deferredApprovalScenario(world) {
+  const script = [null, [call('list', 'l1')], [text('Now b.'), call('remove', 'a2', { path: '/tmp/b' })]];
+  const model = { provider: 'test', modelId: 'deferred', generate: async (request) => answer(script[assistantTurns(request)]) };
+  const fn = (ctx) => {
+    ctx.defApproval('destructive', { message: 'Remove it?' });
+    ctx.defTool('remove', 'Removes a file', { type: 'object', properties: { path: { type: 'string' } } }, ({ path }, { toolCallId }) => `removed ${path} ${world.exec(`remove:${toolCallId}`)}`, { approval: 'destructive' });
+    ctx.defTool('list', 'Lists files', {}, (_, { toolCallId }) => `a, b ${world.exec(`list:${toolCallId}`)}`);
+  };
+  const messages = [
+    { role: 'user', content: 'Tidy up.' },
+    { role: 'assistant', content: [call('remove', 'a1', { path: '/tmp/a' })] },
+    { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'a1', approved: true, approvalId: 'first' }] },
+  ];
+  const config = (durable) => ({ model, messages, onApproval: () => 'defer', ...(durable ? { durable } : {}) });
+  return { fn, config, model };
+}
+
+test('durable features: a call decided in the messages runs first, a later approval is deferred and ends the run', async (t) => {
+  const { problems, checked, journal, events, world } = await checkPromptScenario('deferred-approval', deferredApprovalScenario);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(events.filter((e) => e.type === 'approval-decision').map((e) => `${e.toolCallId}:${e.action}:${e.source}`), ['a1:approve:message', 'a2:defer:handler']);
+  assert.equal(events.filter((e) => e.type === 'step-finish').length, 2);
+  assert.ok(!world.ran.includes('remove:a2'), 'the deferred call did not run');
+  t.diagnostic(`resumed after ${checked.length} of ${journal.records.length} records`);
+});
+
 /** A tool that adds to a persisted defState counter: not idempotent, so a resume that runs it again must not add twice. */
 function counterScenario(world) {
   const script = [[call('bump', 'a1', { by: 2 })], [call('bump', 'b1', { by: 3 })], [text('Bumped twice.')]];

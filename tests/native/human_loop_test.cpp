@@ -614,3 +614,145 @@ TEST_CASE("interaction.request with an intervention: no definition, choices chec
   CHECK_THAT(h.reply("bad")->at("error")["message"].get<std::string>(), Catch::Contains("choice"));
   CHECK_THAT(h.reply("empty")->at("error")["message"].get<std::string>(), Catch::Contains("a non-empty array of strings"));
 }
+
+// ------------------------------------------------------------------ approvals across requests
+
+TEST_CASE("approval: a deferred decision ends the run after its step with the call pending; the step's other calls run", "[human]") {
+  Harness h;
+  HumanHost host;
+  host.model_responses = {human_response(
+      {text_part("Cleaning up."), human_call_part("c1", "delete", {{"path", "a.txt"}}), human_call_part("c2", "list", {{"path", "."}})})};
+  host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
+  host.callbacks["tool:list"] = [](const json&) { return json::array({"a.txt"}); };
+  host.approval = [](const json&) -> std::optional<json> { return json("defer"); };
+  json reply =
+      start_and_run(h, host,
+                    human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}}), human_file_tool("list")})},
+                                     {"approvals", json::array({approval_def()})}}));
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(host.model_ops.size() == 1);  // the model is not asked again
+  REQUIRE(host.count("tool:delete") == 0);
+  REQUIRE(host.count("tool:list") == 1);
+  const json& value = reply["value"];
+  REQUIRE(value["finishReason"] == "tool-calls");
+  REQUIRE(value["steps"].size() == 1);
+  REQUIRE(value["steps"][0]["toolCalls"].size() == 2);
+  REQUIRE(value["steps"][0]["toolResults"].size() == 1);
+  REQUIRE(value["steps"][0]["toolResults"][0]["toolCallId"] == "c2");
+  auto decisions = human_events(h, "approval-decision");
+  REQUIRE(decisions.size() == 1);
+  REQUIRE(decisions[0]["action"] == "defer");
+  REQUIRE(decisions[0]["toolCallId"] == "c1");
+  REQUIRE(human_events(h, "tool-error").empty());  // a pending call is not a failed one
+}
+
+TEST_CASE("approval: a decision to defer is refused where the run cannot end with the call pending", "[human]") {
+  // `approval.request` (ctx.requestApproval) asks outside a tool call's gate: `defer` is invalid there,
+  // and the default action applies with the reason.
+  Harness h;
+  HumanHost host;
+  host.model_responses = {human_response({human_call_part("a", "ask", {{"path", "x"}})})};
+  host.callbacks["tool:ask"] = [](const json&) { return json("asked"); };
+  int stuck = 0;
+  host.when_stuck = [&](Harness& hh) {
+    if (++stuck == 1) {
+      hh.post(json{{"type", "approval.request"}, {"id", "inner"}, {"run", 1}, {"name", "go"}});
+      return;
+    }
+    // The request's ask (the last one held) is answered `defer`; then the tool's, `approve`.
+    const json& ask = host.held.back();
+    hh.post(Harness::done_ok(ask["id"].get<OpId>(), stuck == 2 ? "defer" : "approve"));
+    host.held.pop_back();
+  };
+  json reply = start_and_run(
+      h, host,
+      human_spec_with({{"tools", json::array({human_file_tool("ask", {{"approval", "go"}})})}, {"approvals", json::array({{{"name", "go"}}})}}));
+  REQUIRE(reply["ok"] == true);
+  const json inner = h.reply("inner")->at("value");
+  REQUIRE(inner["action"] == "deny");
+  REQUIRE(inner["source"] == "invalid");
+  REQUIRE(inner["reason"] ==
+          "the approval handler returned an invalid decision: action \"defer\" ends a run with the tool call pending, which only a prompt "
+          "run's own tool calls can do; the default action (deny) was applied");
+  REQUIRE(host.count("tool:ask") == 1);
+}
+
+TEST_CASE("approval: a run resumed with decisions in its messages answers the pending calls before the model", "[human]") {
+  Harness h;
+  HumanHost host;
+  host.callbacks["tool:delete"] = [](const json& args) { return json{{"deleted", args[0]["path"]}}; };
+  json messages = json::array(
+      {{{"role", "user"}, {"content", "tidy up"}},
+       {{"role", "assistant"},
+        {"content", json::array({text_part("Cleaning up."), human_call_part("c1", "delete", {{"path", "a.txt"}}),
+                                 human_call_part("c2", "delete", {{"path", "b.txt"}}), human_call_part("c3", "list", {{"path", "."}})})}},
+       {{"role", "tool"},
+        {"content", json::array({{{"type", "tool-result"}, {"toolCallId", "c3"}, {"toolName", "list"}, {"result", {"a.txt", "b.txt"}}},
+                                 {{"type", "tool-approval-response"}, {"toolCallId", "c2"}, {"approved", false}, {"reason", "keep it"}}})}},
+       {{"role", "tool"},
+        {"content", json::array({{{"type", "tool-approval-response"}, {"toolCallId", "c1"}, {"approved", true}, {"approvalId", "approval-1"}}})}}});
+  json reply =
+      start_and_run(h, host,
+                    human_spec_with({{"messages", messages},
+                                     {"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}}), human_file_tool("list")})},
+                                     {"approvals", json::array({approval_def()})}}));
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(host.held.empty());  // nobody was asked
+  REQUIRE(host.count("tool:delete") == 1);
+  REQUIRE(host.count("tool:list") == 0);
+  // The model gets one tool message after the turn, every result in call order.
+  const json sent = host.model_ops.at(0)["conversation"]["append"];
+  REQUIRE(sent.size() == 3);
+  REQUIRE(sent[2]["role"] == "tool");
+  const json& results = sent[2]["content"];
+  REQUIRE(results.size() == 3);
+  REQUIRE(results[0]["toolCallId"] == "c1");
+  REQUIRE(results[0]["result"] == json{{"deleted", "a.txt"}});
+  REQUIRE(results[1]["toolCallId"] == "c2");
+  REQUIRE(results[1]["isError"] == true);
+  REQUIRE(results[1]["result"]["error"] == "The call of tool \"delete\" was denied: keep it.");
+  REQUIRE(results[2]["toolCallId"] == "c3");
+  auto decisions = human_events(h, "approval-decision");
+  REQUIRE(decisions.size() == 2);
+  REQUIRE(decisions[0]["toolCallId"] == "c1");
+  REQUIRE(decisions[0]["request"] == "approval-1");
+  REQUIRE(decisions[0]["source"] == "message");
+  REQUIRE(decisions[1]["action"] == "deny");
+  REQUIRE(decisions[1]["reason"] == "keep it");
+  REQUIRE(human_events(h, "tool-result").size() == 1);
+  REQUIRE(human_events(h, "tool-error").at(0)["toolCallId"] == "c2");
+}
+
+TEST_CASE("approval: approval responses that decide nothing pending are refused naming the message", "[human]") {
+  auto refused = [](json messages) {
+    Harness h;
+    h.post(json{{"type", "run.start"},
+                {"id", 1},
+                {"spec", human_spec_with({{"messages", std::move(messages)}, {"tools", json::array({human_file_tool("delete")})}})}});
+    REQUIRE(h.run([](Harness&) {}));
+    const json reply = *h.reply(1);
+    REQUIRE(reply["error"]["kind"] == "config");
+    return reply["error"]["message"].get<std::string>();
+  };
+  const json user{{"role", "user"}, {"content", "tidy up"}};
+  const json turn{{"role", "assistant"},
+                  {"content", json::array({human_call_part("c1", "delete", {{"path", "a"}}), human_call_part("c2", "delete", {{"path", "b"}})})}};
+  auto response = [](json fields) {
+    json part{{"type", "tool-approval-response"}};
+    part.update(fields);
+    return json{{"role", "tool"}, {"content", json::array({part})}};
+  };
+  REQUIRE(refused({user, turn, response({{"toolCallId", "c9"}, {"approved", true}}), response({{"toolCallId", "c1"}, {"approved", true}})}) ==
+          "run.start spec (prompt): messages[1]: an approval response decides tool call \"c9\", which this last assistant message does not make "
+          "(its calls: c1, c2)");
+  REQUIRE(refused({user, turn, response({{"toolCallId", "c1"}, {"approved", true}})}) ==
+          "run.start spec (prompt): messages[1]: tool call \"c2\" (tool \"delete\") has neither a result nor a tool-approval-response after it");
+  REQUIRE(refused({user, turn, response({{"toolCallId", "c1"}, {"approved", "yes"}})}) ==
+          "run.start spec (prompt): messages[2].content[0]: a tool-approval-response needs approved: true or false, got \"yes\"");
+  REQUIRE(refused({user, turn, response({{"toolCallId", "c1"}, {"aproved", true}})}) ==
+          "run.start spec (prompt): messages[2].content[0]: a tool-approval-response has no field \"aproved\" (expected toolCallId, approved, "
+          "reason?, approvalId?)");
+  REQUIRE(refused({response({{"toolCallId", "c1"}, {"approved", true}}), user}) ==
+          "run.start spec (prompt): messages[0].content[0]: a tool-approval-response belongs in a tool message right after the last assistant "
+          "message, whose tool calls it decides");
+}

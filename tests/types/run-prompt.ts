@@ -1,7 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
 import type { UIMessage } from 'ai';
-import { fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, stepCountIs, tool, type JsonValue, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
+import { durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, stepCountIs, tool, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -226,4 +226,16 @@ export async function outputs(): Promise<void> {
   expectType<Equal<typeof json, JsonValue>>();
   // @ts-expect-error -- output takes what Output's helpers make
   await runPrompt({ model, prompt: 'x', output: { schema: {} } }).output;
+}
+
+// Approvals across requests: `defer` is a decision of onApproval, and a tool-approval-response a part of the messages.
+export async function deferredApprovals(storage: StorageAdapter): Promise<void> {
+  const model = mockModel([]);
+  const { result } = await runPrompt({ model, prompt: 'x', onApproval: (request) => (request.toolCallId ? 'defer' : { action: 'approve' }) });
+  const { messages } = await result.response;
+  await runPrompt({ model, messages: [...messages, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: false, reason: 'no' }] }] });
+  // @ts-expect-error -- approved is a boolean
+  await runPrompt({ model, messages: [{ role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: 'yes' }] }] });
+  // @ts-expect-error -- a durable run's stored decision cannot defer (the run is suspended already)
+  await durableApprovals(storage).respond('run', 'approval-1', 'defer');
 }

@@ -1,0 +1,197 @@
+// Approvals across requests (docs/human-in-the-loop.md): `onApproval` answers `defer`, the run ends
+// after the step with the call pending, and a later run given the conversation and a
+// `tool-approval-response` runs (or refuses) the call before it asks the model. Checked with model
+// messages, and with the AI SDK's own chat client (`AbstractChat`, what `useChat` is built on) over
+// real HTTP, whose `addToolApprovalResponse` sends the decision with the next request.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { AbstractChat, DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses } from 'ai';
+import { z } from 'zod';
+import { ConfigError, L, fromUIMessages, run, runPrompt, tool } from '../../dist/node.js';
+
+/** A model answering `responses` in order (each a whole response: several calls in one step), recording each request. */
+function scripted(responses) {
+  const calls = [];
+  return {
+    provider: 'scripted',
+    modelId: 'scripted',
+    calls,
+    generate: async (request) => {
+      calls.push(structuredClone(request));
+      const content = responses[calls.length - 1] ?? [{ type: 'text', text: 'nothing more' }];
+      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+    },
+  };
+}
+
+const call = (id, toolName, args) => ({ type: 'tool-call', toolCallId: id, toolName, args, argsText: JSON.stringify(args) });
+
+/** `remove` needs approval; `list` does not. `ran` records what ran. */
+function tools(ran) {
+  return {
+    remove: tool({ description: 'Removes a file', inputSchema: z.object({ path: z.string() }), execute: ({ path }) => (ran.push(path), `removed ${path}`), needsApproval: true }),
+    list: tool({ description: 'Lists files', inputSchema: z.object({}), execute: () => (ran.push('list'), ['a.txt', 'b.txt']) }),
+  };
+}
+
+test('defer: the run ends after the step with the call pending; the step\'s other calls run; response.messages holds their results', async () => {
+  const ran = [];
+  const model = scripted([[{ type: 'text', text: 'Cleaning up.' }, call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'list', {})]]);
+  const asked = [];
+  const { result } = await runPrompt({ model, prompt: 'Clean up.', tools: tools(ran), onApproval: (request) => (asked.push(request.toolCallId), 'defer') });
+  assert.equal(await result.finishReason, 'tool-calls');
+  assert.deepEqual(ran, ['list']);
+  assert.deepEqual(asked, ['c1']);
+  assert.equal(model.calls.length, 1, 'the model is not asked again');
+  const [step] = await result.steps;
+  assert.deepEqual(step.toolCalls.map((c) => c.toolCallId), ['c1', 'c2']);
+  assert.deepEqual(step.toolResults.map((r) => r.toolCallId), ['c2']);
+  const { messages } = await result.response;
+  assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'tool']);
+  assert.deepEqual(messages[2].content.map((p) => p.toolCallId), ['c2']);
+  const parts = [];
+  for await (const part of result.fullStream) parts.push(part);
+  const deferred = parts.find((p) => p.type === 'approval-decision');
+  assert.equal(deferred.action, 'defer');
+  assert.equal(deferred.toolCallId, 'c1');
+  assert.equal(parts.some((p) => p.type === 'tool-error'), false, 'a pending call is not a failed one');
+});
+
+test('resumed with tool-approval-responses: the approved call runs, the denied one is refused with its reason, before the model is asked', async () => {
+  for (const approved of [true, false]) {
+    const ran = [];
+    const first = scripted([[call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'list', {})]]);
+    const { result } = await runPrompt({ model: first, prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer' });
+    const { messages } = await result.response;
+    ran.length = 0;
+
+    const second = scripted([[{ type: 'text', text: approved ? 'Removed.' : 'Left it.' }]]);
+    const decision = { type: 'tool-approval-response', toolCallId: 'c1', approved, ...(approved ? {} : { reason: 'not today' }), approvalId: 'ap-1' };
+    const events = [];
+    const { result: resumed } = await runPrompt({
+      model: second,
+      messages: [...messages, { role: 'tool', content: [decision] }],
+      tools: tools(ran),
+      onApproval: () => assert.fail('a decided call is not asked about again'),
+      onEvent: (event) => events.push(event),
+    });
+    assert.equal(await resumed.text, approved ? 'Removed.' : 'Left it.');
+    assert.deepEqual(ran, approved ? ['/tmp/a'] : [], 'only the approved call ran, once; list kept its earlier result');
+    // The model got one tool message after its turn, both results in call order.
+    const sent = second.calls[0].messages;
+    assert.deepEqual(sent.map((m) => m.role), ['user', 'assistant', 'tool']);
+    assert.deepEqual(sent[2].content.map((p) => p.toolCallId), ['c1', 'c2']);
+    if (approved) assert.equal(sent[2].content[0].result, 'removed /tmp/a');
+    else assert.deepEqual(sent[2].content[0], { type: 'tool-result', toolCallId: 'c1', toolName: 'remove', result: { error: 'The call of tool "remove" was denied: not today.' }, isError: true });
+    const decided = events.find((e) => e.type === 'approval-decision');
+    assert.deepEqual([decided.request, decided.action, decided.source], ['ap-1', approved ? 'approve' : 'deny', 'message']);
+  }
+});
+
+test('bad decisions in the messages are refused naming the message; `defer` outside a root prompt run applies the default action', async () => {
+  const ran = [];
+  const user = { role: 'user', content: 'Clean up.' };
+  const turn = { role: 'assistant', content: [call('c1', 'remove', { path: '/tmp/a' })] };
+  const start = (messages) => runPrompt({ model: scripted([]), messages, tools: tools(ran) }).text;
+  await assert.rejects(start([user, turn, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c7', approved: true }] }]), (err) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /messages\[1\]: an approval response decides tool call "c7", which this last assistant message does not make \(its calls: c1\)/);
+    return true;
+  });
+  await assert.rejects(start([user, turn, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: 'yes' }] }]), /messages\[2\]\.content\[0\]: a tool-approval-response needs approved: true or false, got "yes"/);
+  assert.deepEqual(ran, []);
+
+  // A directive reply cannot end with a call pending: `defer` is an invalid decision there.
+  const model = scripted([[call('c1', 'remove', { path: '/tmp/a' })], [{ type: 'text', text: 'ok' }]]);
+  const decisions = [];
+  const text = await run(function* () {
+    yield* L.user`Clean up.`;
+    return (yield* L.reply).value;
+  }, { models: { default: model }, tools: tools(ran), onApproval: () => 'defer', onEvent: (e) => e.type === 'approval-decision' && decisions.push(e) });
+  assert.equal(text, 'ok');
+  assert.deepEqual(ran, []);
+  assert.equal(decisions[0].action, 'deny');
+  assert.equal(decisions[0].source, 'invalid');
+  assert.match(decisions[0].reason, /action "defer" ends a run with the tool call pending, which only a prompt run's own tool calls can do/);
+});
+
+// ------------------------------------------------------------------ useChat over real HTTP
+
+/** The server's model per request, and what it was sent. */
+const server = { responses: [], model: undefined, ran: [] };
+let httpServer;
+let api;
+before(async () => {
+  httpServer = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const { messages } = JSON.parse(body);
+    server.model = scripted(server.responses.shift() ?? []);
+    // The route a chat app writes: every approval is the user's, in the browser.
+    try {
+      const { result } = await runPrompt({ model: server.model, messages: fromUIMessages(messages), tools: tools(server.ran), onApproval: () => 'defer' });
+      await result.pipeUIMessageStreamToResponse(res);
+    } catch (err) {
+      res.writeHead(500).end(String(err));
+    }
+  });
+  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  api = `http://127.0.0.1:${httpServer.address().port}/api/chat`;
+});
+after(() => new Promise((resolve) => httpServer.close(resolve)));
+
+/** `useChat`'s state, kept in memory. */
+class MemoryState {
+  status = 'ready';
+  error = undefined;
+  messages = [];
+  pushMessage = (message) => void (this.messages = [...this.messages, message]);
+  popMessage = () => void (this.messages = this.messages.slice(0, -1));
+  replaceMessage = (index, message) => void (this.messages = this.messages.map((m, i) => (i === index ? message : m)));
+  snapshot = (value) => structuredClone(value);
+}
+
+class Chat extends AbstractChat {
+  constructor() {
+    super({ transport: new DefaultChatTransport({ api }), state: new MemoryState(), sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses });
+  }
+  get current() {
+    return this.state;
+  }
+}
+
+async function settled(chat) {
+  for (let i = 0; i < 400 && chat.current.status !== 'ready' && chat.current.status !== 'error'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(chat.current.status, 'ready', String(chat.current.error));
+}
+
+const shape = (message) => message.parts.map((p) => (p.type === 'text' ? `text:${p.text}` : p.type.startsWith('tool-') ? `${p.type}:${p.state}` : p.type));
+
+test('useChat: the tool part asks for approval; addToolApprovalResponse sends it back and the call runs (or is denied) before the model goes on', async () => {
+  for (const approved of [true, false]) {
+    server.ran = [];
+    server.responses = [[[{ type: 'text', text: 'Removing it.' }, call('c1', 'remove', { path: '/tmp/a' })]], [[{ type: 'text', text: approved ? 'Done.' : 'Kept it.' }]]];
+    const chat = new Chat();
+    await chat.sendMessage({ text: 'Remove /tmp/a' });
+    await settled(chat);
+    let reply = chat.current.messages.at(-1);
+    assert.deepEqual(shape(reply), ['step-start', 'text:Removing it.', 'tool-remove:approval-requested']);
+    const part = reply.parts.find((p) => p.type === 'tool-remove');
+    assert.deepEqual(part.input, { path: '/tmp/a' });
+    assert.equal(typeof part.approval.id, 'string');
+    assert.deepEqual(server.ran, [], 'nothing runs before the user decides');
+
+    await chat.addToolApprovalResponse({ id: part.approval.id, approved, ...(approved ? {} : { reason: 'keep it' }) });
+    await settled(chat);
+    reply = chat.current.messages.at(-1);
+    assert.equal(chat.current.messages.length, 2, 'the reply continues the same assistant message');
+    assert.deepEqual(shape(reply), ['step-start', 'text:Removing it.', `tool-remove:${approved ? 'output-available' : 'output-denied'}`, 'step-start', `text:${approved ? 'Done.' : 'Kept it.'}`]);
+    assert.deepEqual(server.ran, approved ? ['/tmp/a'] : []);
+    const seen = server.model.calls[0].messages.at(-1);
+    assert.equal(seen.role, 'tool');
+    assert.equal(seen.content[0].toolCallId, 'c1');
+    if (approved) assert.equal(reply.parts[2].output, 'removed /tmp/a');
+    else assert.match(JSON.stringify(seen.content[0].result), /was denied: keep it/);
+  }
+});
