@@ -1166,6 +1166,11 @@ interface IdempotenceOption {
     idempotent?: boolean;
 }
 
+// ---- IdentifiedUIMessage — prompt/ui-message-builder.d.ts
+type IdentifiedUIMessage = UIMessageLike & {
+    id: string;
+};
+
 // ---- ImagePart — providers/types.d.ts
 interface ImagePart {
     type: 'image';
@@ -2708,9 +2713,9 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     get fullStream(): AsyncIterable<StreamPart>;
     toTextStreamResponse(init?: TextStreamResponseInit): Response;
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
-    toUIMessageStreamResponse(init?: UIMessageStreamResponseInit): Response;
-    pipeUIMessageStreamToResponse(response: ServerResponseLike, init?: UIMessageStreamResponseInit): Promise<void>;
-    toUIMessageStream(options?: UIMessageStreamOptions): AsyncIterable<UIMessageChunk>;
+    toUIMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(init?: UIMessageStreamResponseInit<M>): Response;
+    pipeUIMessageStreamToResponse<M extends UIMessageLike = UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void>;
+    toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): AsyncIterable<UIMessageChunk>;
     private textDeltas;
     private partsFromStart;
 }
@@ -3341,22 +3346,36 @@ type UIMessageChunk = {
 
 // ---- UIMessageLike — prompt/ui-messages.d.ts
 interface UIMessageLike {
+    id?: string;
     role: 'system' | 'user' | 'assistant';
     parts: ReadonlyArray<{
         readonly type: string;
     }>;
 }
 
+// ---- UIMessageStreamFinish — prompt/ui-messages.d.ts
+interface UIMessageStreamFinish<M extends UIMessageLike = UIMessageLike> {
+    messages: Array<M | IdentifiedUIMessage>;
+    responseMessage: IdentifiedUIMessage;
+    isContinuation: boolean;
+    isAborted: boolean;
+    finishReason?: FinishReason;
+}
+
 // ---- UIMessageStreamOptions — prompt/ui-messages.d.ts
-interface UIMessageStreamOptions {
+interface UIMessageStreamOptions<M extends UIMessageLike = UIMessageLike> {
     messageId?: string;
+    originalMessages?: readonly M[];
+    generateMessageId?: () => string;
+    onFinish?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
+    onEnd?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
     sendReasoning?: boolean;
     onError?: (error: unknown) => string;
     redactToolErrors?: boolean;
 }
 
 // ---- UIMessageStreamResponseInit — prompt/ui-messages.d.ts
-type UIMessageStreamResponseInit = TextStreamResponseInit & UIMessageStreamOptions;
+type UIMessageStreamResponseInit<M extends UIMessageLike = UIMessageLike> = TextStreamResponseInit & UIMessageStreamOptions<M>;
 
 // ---- unregisterStorage — storage/host.d.ts
 function unregisterStorage(engine: Engine, name: string): boolean;

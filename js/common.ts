@@ -57,7 +57,8 @@ export type { StopCondition, StopConditionInput } from './prompt/stop-conditions
 export type { PromptCallbacks, PromptFinish } from './prompt/finish-callbacks.js';
 export type { ServerResponseLike, TextStreamResponseInit } from './prompt/text-response.js';
 export { fromUIMessages } from './prompt/ui-messages.js';
-export type { UIMessageChunk, UIMessageLike, UIMessageStreamOptions, UIMessageStreamResponseInit } from './prompt/ui-messages.js';
+export type { UIMessageChunk, UIMessageLike, UIMessageStreamFinish, UIMessageStreamOptions, UIMessageStreamResponseInit } from './prompt/ui-messages.js';
+export type { IdentifiedUIMessage } from './prompt/ui-message-builder.js';
 export type { Reference } from './prompt/names.js';
 export { mockModel, isLanguageModel } from './mock-model.js';
 export type { MockItem, MockModelOptions, MockLanguageModel } from './mock-model.js';

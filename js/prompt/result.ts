@@ -11,7 +11,7 @@ import { PartFeed } from './part-log.js';
 import { partialObjects } from './partial-objects.js';
 import { completeElements, type OutputPlan } from './output.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
-import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunk, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
+import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunk, type UIMessageLike, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -227,17 +227,17 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
    * stream with an `error` chunk whose text is `An error occurred.` unless `onError` says otherwise.
    * Turn the chat's UI messages into a run's `messages` with `fromUIMessages`.
    */
-  toUIMessageStreamResponse(init?: UIMessageStreamResponseInit): Response {
+  toUIMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(init?: UIMessageStreamResponseInit<M>): Response {
     return uiMessageStreamResponse(this.partBatches, init);
   }
 
   /** {@link toUIMessageStreamResponse} for Node's `http.ServerResponse` (as {@link pipeTextStreamToResponse}). */
-  pipeUIMessageStreamToResponse(response: ServerResponseLike, init?: UIMessageStreamResponseInit): Promise<void> {
+  pipeUIMessageStreamToResponse<M extends UIMessageLike = UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void> {
     return pipeUIMessageStream(this.partBatches, response, init);
   }
 
   /** The UI message stream's chunks as objects, for a transport of one's own. */
-  toUIMessageStream(options?: UIMessageStreamOptions): AsyncIterable<UIMessageChunk> {
+  toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): AsyncIterable<UIMessageChunk> {
     return uiMessageStream(this.partBatches, options);
   }
 

@@ -47,7 +47,7 @@ import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
 import { defineConfigTools } from './config-tools.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
-import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
+import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageLike, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 
 /** Generation settings and loop limits of a prompt run. */
 export interface PromptOptions extends GenerationParams {
@@ -353,9 +353,9 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
     // A run that fails to start ends the body with that error, as one that fails later does.
     toTextStreamResponse: (init?: TextStreamResponseInit) => textStreamResponse(stream((r) => r.partBatches), init),
     pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(stream((r) => r.partBatches), response, init),
-    toUIMessageStreamResponse: (init?: UIMessageStreamResponseInit) => uiMessageStreamResponse(stream((r) => r.partBatches), init),
-    pipeUIMessageStreamToResponse: (response: ServerResponseLike, init?: UIMessageStreamResponseInit) => pipeUIMessageStream(stream((r) => r.partBatches), response, init),
-    toUIMessageStream: (options?: UIMessageStreamOptions) => uiMessageStream(stream((r) => r.partBatches), options),
+    toUIMessageStreamResponse: <M extends UIMessageLike>(init?: UIMessageStreamResponseInit<M>) => uiMessageStreamResponse(stream((r) => r.partBatches), init),
+    pipeUIMessageStreamToResponse: <M extends UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>) => pipeUIMessageStream(stream((r) => r.partBatches), response, init),
+    toUIMessageStream: <M extends UIMessageLike>(options?: UIMessageStreamOptions<M>) => uiMessageStream(stream((r) => r.partBatches), options),
   });
 }
 

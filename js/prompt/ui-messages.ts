@@ -11,6 +11,7 @@ import { AbortError, ConfigError } from '../errors.js';
 import type { FinishReason, Message, Part } from '../providers/types.js';
 import type { StreamPart } from './result.js';
 import { pipeStream, streamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
+import { UIMessageBuilder, type IdentifiedUIMessage } from './ui-message-builder.js';
 
 /** A chunk of the UI message stream, as `useChat` reads it. */
 export type UIMessageChunk =
@@ -32,10 +33,42 @@ export type UIMessageChunk =
   | { type: 'abort' }
   | { type: 'error'; errorText: string };
 
+/** What `onFinish` / `onEnd` of a UI message stream get once the stream has ended. */
+export interface UIMessageStreamFinish<M extends UIMessageLike = UIMessageLike> {
+  /** `originalMessages` with the response message appended, or in place of the last one it continued. */
+  messages: Array<M | IdentifiedUIMessage>;
+  /** The assistant message as the client has it at the end of the stream. */
+  responseMessage: IdentifiedUIMessage;
+  /** The response continued the last original message (an assistant message, e.g. after an approval). */
+  isContinuation: boolean;
+  /** The run was cancelled (the stream ended with `abort`). */
+  isAborted: boolean;
+  /** The run's finish reason, unless it failed or was cancelled. */
+  finishReason?: FinishReason;
+}
+
 /** Options of the UI message stream. */
-export interface UIMessageStreamOptions {
-  /** The assistant message's id, sent in the `start` chunk (the client otherwise makes one). */
+export interface UIMessageStreamOptions<M extends UIMessageLike = UIMessageLike> {
+  /**
+   * The assistant message's id, sent in the `start` chunk. By default: the id of the last original
+   * message when the response continues it, else `generateMessageId()`, else (with
+   * `originalMessages`) a random UUID, else none (the client makes one).
+   */
   messageId?: string;
+  /**
+   * The chat's messages as the request sent them (`useChat`'s `messages`): the response continues
+   * the last one when it is the assistant's, and `onFinish` gets the chat with the response in it.
+   */
+  originalMessages?: readonly M[];
+  /** Makes the response message's id (see `messageId`). */
+  generateMessageId?: () => string;
+  /**
+   * Called once the stream has ended (after `finish`, `abort` or `error`) with the chat as its user
+   * now sees it, e.g. to save it. The stream waits for it; a rejection errors the stream.
+   */
+  onFinish?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
+  /** The AI SDK 7 name of `onFinish`; both may be given. */
+  onEnd?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
   /** Sends the model's reasoning as reasoning parts (default true). */
   sendReasoning?: boolean;
   /**
@@ -48,9 +81,18 @@ export interface UIMessageStreamOptions {
 }
 
 /** The response's status and headers, and the stream's options, in one object (as the AI SDK takes them). */
-export type UIMessageStreamResponseInit = TextStreamResponseInit & UIMessageStreamOptions;
+export type UIMessageStreamResponseInit<M extends UIMessageLike = UIMessageLike> = TextStreamResponseInit & UIMessageStreamOptions<M>;
 
-const optionsShape: c.Shape = { messageId: c.nonEmpty, sendReasoning: c.boolean, onError: c.func, redactToolErrors: c.boolean };
+const optionsShape: c.Shape = {
+  messageId: c.nonEmpty,
+  originalMessages: c.arrayOf((v) => (c.isPlainObject(v) && Array.isArray(v.parts) ? undefined : 'x'), 'an array of UI messages ({id, role, parts})'),
+  generateMessageId: c.func,
+  onFinish: c.func,
+  onEnd: c.func,
+  sendReasoning: c.boolean,
+  onError: c.func,
+  redactToolErrors: c.boolean,
+};
 // The response's own keys are checked by the response helpers.
 const initShape: c.Shape = { ...optionsShape, status: c.anything, statusText: c.anything, headers: c.anything };
 
@@ -64,7 +106,7 @@ const UI_MESSAGE_STREAM_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** The chunks of a run's `batches` one by one (`result.toUIMessageStream()`); `options` are checked at the call. */
-export function uiMessageStream(batches: AsyncIterable<StreamPart[]>, options?: UIMessageStreamOptions): AsyncIterable<UIMessageChunk> {
+export function uiMessageStream<M extends UIMessageLike = UIMessageLike>(batches: AsyncIterable<StreamPart[]>, options?: UIMessageStreamOptions<M>): AsyncIterable<UIMessageChunk> {
   c.checkOptions('toUIMessageStream', options, optionsShape);
   return {
     async *[Symbol.asyncIterator]() {
@@ -74,18 +116,18 @@ export function uiMessageStream(batches: AsyncIterable<StreamPart[]>, options?: 
 }
 
 /** A web `Response` streaming the run as server-sent UI message chunks (`result.toUIMessageStreamResponse()`). */
-export function uiMessageStreamResponse(batches: AsyncIterable<StreamPart[]>, init?: UIMessageStreamResponseInit): Response {
+export function uiMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(batches: AsyncIterable<StreamPart[]>, init?: UIMessageStreamResponseInit<M>): Response {
   const { status, statusText, headers, ...options } = checked('toUIMessageStreamResponse', init);
   return streamResponse('toUIMessageStreamResponse', () => uiMessageSse(uiMessageChunks(batches, options)), { status, statusText, headers }, UI_MESSAGE_STREAM_HEADERS);
 }
 
 /** Writes the run as server-sent UI message chunks to Node's `response` (`result.pipeUIMessageStreamToResponse()`). */
-export function pipeUIMessageStream(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: UIMessageStreamResponseInit): Promise<void> {
+export function pipeUIMessageStream<M extends UIMessageLike = UIMessageLike>(batches: AsyncIterable<StreamPart[]>, response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void> {
   const { status, statusText, headers, ...options } = checked('pipeUIMessageStreamToResponse', init);
   return pipeStream('pipeUIMessageStreamToResponse', () => uiMessageSse(uiMessageChunks(batches, options)), response, { status, statusText, headers }, UI_MESSAGE_STREAM_HEADERS);
 }
 
-function checked(where: string, init: UIMessageStreamResponseInit | undefined): UIMessageStreamResponseInit {
+function checked<M extends UIMessageLike>(where: string, init: UIMessageStreamResponseInit<M> | undefined): UIMessageStreamResponseInit<M> {
   c.checkOptions(where, init, initShape);
   return init ?? {};
 }
@@ -95,19 +137,44 @@ function checked(where: string, init: UIMessageStreamResponseInit | undefined): 
  * batch. A failed run ends with an `error` chunk, a cancelled one with `abort`; every stream ends
  * with `finish`, `abort` or `error`.
  */
-async function* uiMessageChunks(batches: AsyncIterable<StreamPart[]>, options: UIMessageStreamOptions): AsyncGenerator<UIMessageChunk[], void, undefined> {
+async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<StreamPart[]>, options: UIMessageStreamOptions<M>): AsyncGenerator<UIMessageChunk[], void, undefined> {
   const state = new ChunkState(options);
-  yield [options.messageId === undefined ? { type: 'start' } : { type: 'start', messageId: options.messageId }];
+  const last = options.originalMessages?.at(-1);
+  const continued = last?.role === 'assistant' ? last : undefined;
+  const messageId = options.messageId ?? continued?.id ?? options.generateMessageId?.() ?? (options.originalMessages ? crypto.randomUUID() : undefined);
+  const finishing = options.onFinish !== undefined || options.onEnd !== undefined;
+  const builder = finishing ? new UIMessageBuilder(messageId ?? crypto.randomUUID(), continued) : undefined;
+  let finishReason: FinishReason | undefined;
+  const sent = (chunks: UIMessageChunk[]): UIMessageChunk[] => {
+    for (const chunk of chunks) {
+      builder?.add(chunk);
+      if (chunk.type === 'finish') finishReason = chunk.finishReason;
+    }
+    return chunks;
+  };
+  yield [messageId === undefined ? { type: 'start' } : { type: 'start', messageId }];
   try {
     for await (const batch of batches) {
       const chunks: UIMessageChunk[] = [];
       for (const part of batch) state.add(part, chunks);
-      if (chunks.length > 0) yield chunks;
+      if (chunks.length > 0) yield sent(chunks);
     }
   } catch (error) {
     // A run that could not start: the client is told as of a run that failed.
     yield [{ type: 'error', errorText: state.errorText(error) }];
   }
+  if (!builder) return;
+  const original = options.originalMessages ?? [];
+  const responseMessage = builder.message as IdentifiedUIMessage;
+  const event: UIMessageStreamFinish<M> = {
+    messages: continued ? [...original.slice(0, -1), responseMessage] : [...original, responseMessage],
+    responseMessage,
+    isContinuation: continued !== undefined,
+    isAborted: builder.aborted,
+    ...(finishReason === undefined ? {} : { finishReason }),
+  };
+  await options.onFinish?.(event);
+  await options.onEnd?.(event);
 }
 
 /** Which text and reasoning parts are open, and the ids they got. */
@@ -120,7 +187,7 @@ class ChunkState {
   private readonly onError: (error: unknown) => string;
   private readonly toolErrorText: (error: string) => string;
 
-  constructor(private readonly options: UIMessageStreamOptions) {
+  constructor(private readonly options: Pick<UIMessageStreamOptions, 'sendReasoning' | 'onError' | 'redactToolErrors'>) {
     this.onError = options.onError ?? (() => 'An error occurred.');
     this.toolErrorText = (options.redactToolErrors ?? options.onError !== undefined) ? (error) => this.onError(new Error(error)) : (error) => error;
   }
@@ -212,6 +279,7 @@ async function* uiMessageSse(chunks: AsyncIterable<UIMessageChunk[]>): AsyncGene
 
 /** A message of the AI SDK's UI (`useChat`'s `messages`): the parts this package reads are typed, others are skipped. */
 export interface UIMessageLike {
+  id?: string;
   role: 'system' | 'user' | 'assistant';
   parts: ReadonlyArray<{ readonly type: string }>;
 }

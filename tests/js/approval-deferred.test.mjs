@@ -119,7 +119,7 @@ test('bad decisions in the messages are refused naming the message; `defer` outs
 // ------------------------------------------------------------------ useChat over real HTTP
 
 /** The server's model per request, and what it was sent. */
-const server = { responses: [], model: undefined, ran: [] };
+const server = { responses: [], model: undefined, ran: [], saved: [] };
 let httpServer;
 let api;
 before(async () => {
@@ -131,7 +131,8 @@ before(async () => {
     // The route a chat app writes: every approval is the user's, in the browser.
     try {
       const { result } = await runPrompt({ model: server.model, messages: fromUIMessages(messages), tools: tools(server.ran), onApproval: () => 'defer' });
-      await result.pipeUIMessageStreamToResponse(res);
+      // Persistence as the AI SDK's chatbot guide does it: the chat as its user sees it, after each response.
+      await result.pipeUIMessageStreamToResponse(res, { originalMessages: messages, onFinish: (finish) => void server.saved.push(finish) });
     } catch (err) {
       res.writeHead(500).end(String(err));
     }
@@ -193,5 +194,12 @@ test('useChat: the tool part asks for approval; addToolApprovalResponse sends it
     assert.equal(seen.content[0].toolCallId, 'c1');
     if (approved) assert.equal(reply.parts[2].output, 'removed /tmp/a');
     else assert.match(JSON.stringify(seen.content[0].result), /was denied: keep it/);
+    // What the server saved after each response is the chat the client shows.
+    const [first, second] = server.saved.splice(0);
+    assert.deepEqual([first.isContinuation, second.isContinuation], [false, true]);
+    assert.deepEqual([first.finishReason, second.finishReason], ['tool-calls', 'stop']);
+    assert.deepEqual(JSON.parse(JSON.stringify(second.messages)), JSON.parse(JSON.stringify(chat.current.messages)));
+    assert.equal(second.responseMessage.id, reply.id);
+    assert.deepEqual(shape(first.responseMessage), ['step-start', 'text:Removing it.', 'tool-remove:approval-requested']);
   }
 });

@@ -129,6 +129,47 @@ test('toUIMessageStreamResponse: the headers the client checks, chunks the AI SD
   assert.throws(() => result.toUIMessageStreamResponse({ status: 99 }), ConfigError);
 });
 
+test('originalMessages and onFinish/onEnd: the chat with the response in it, for saving; its id; aborted runs; bad options refused', async () => {
+  const history = [user('u1', 'Hi')];
+  const finished = [];
+  const ended = [];
+  const chunks = [];
+  const stream = runPrompt({ model: mockModel([{ type: 'text', text: 'Hello.' }]), prompt: 'Hi' }).toUIMessageStream({
+    originalMessages: history,
+    generateMessageId: () => 'gen-1',
+    onFinish: (event) => void finished.push(event),
+    onEnd: (event) => void ended.push(event),
+  });
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.deepEqual(chunks[0], { type: 'start', messageId: 'gen-1' });
+  assert.equal(finished.length, 1);
+  assert.equal(ended[0], finished[0], 'both names get the same event');
+  const { messages, responseMessage, isContinuation, isAborted, finishReason } = finished[0];
+  assert.deepEqual([isContinuation, isAborted, finishReason], [false, false, 'stop']);
+  assert.deepEqual(messages, [...history, responseMessage]);
+  assert.deepEqual(responseMessage, { id: 'gen-1', role: 'assistant', parts: [{ type: 'step-start' }, { type: 'text', text: 'Hello.', state: 'done' }] });
+
+  // A cancelled run: onFinish still runs, with isAborted; without generateMessageId the id is a UUID.
+  const controller = new AbortController();
+  const slow = { provider: 'slow', modelId: 'm', generate: (_request, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) };
+  setTimeout(() => controller.abort(), 20);
+  let aborted;
+  for await (const _ of runPrompt({ model: slow, prompt: 'Hi', abortSignal: controller.signal }).toUIMessageStream({ originalMessages: history, onFinish: (event) => (aborted = event) }));
+  assert.equal(aborted.isAborted, true);
+  assert.equal(aborted.finishReason, undefined);
+  assert.match(aborted.responseMessage.id, /^[0-9a-f-]{36}$/);
+
+  // A failing onFinish errors the stream (as the AI SDK's does).
+  const failing = runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' }).toUIMessageStream({ onFinish: () => Promise.reject(new Error('the database is down')) });
+  await assert.rejects(async () => {
+    for await (const _ of failing);
+  }, /the database is down/);
+
+  const { result } = await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' });
+  assert.throws(() => result.toUIMessageStreamResponse({ onFinsh: () => {} }), /unknown option 'onFinsh' \(did you mean 'onFinish'\?/);
+  assert.throws(() => result.toUIMessageStreamResponse({ originalMessages: [{ role: 'user' }] }), /originalMessages/);
+});
+
 test('fromUIMessages: images from data URLs, tool calls still running left out, and clear errors for what is not a UI message', () => {
   const messages = fromUIMessages([
     { id: 's', role: 'system', parts: [{ type: 'text', text: 'Be brief.' }] },

@@ -1,7 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
 import type { UIMessage } from 'ai';
-import { durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, stepCountIs, tool, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
+import { durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, stepCountIs, tool, type IdentifiedUIMessage, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -238,4 +238,16 @@ export async function deferredApprovals(storage: StorageAdapter): Promise<void> 
   await runPrompt({ model, messages: [{ role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: 'yes' }] }] });
   // @ts-expect-error -- a durable run's stored decision cannot defer (the run is suspended already)
   await durableApprovals(storage).respond('run', 'approval-1', 'defer');
+}
+
+// A chat route that saves the chat: originalMessages typed as the AI SDK's UIMessage flow into onFinish.
+export function savedChat(history: UIMessage[], save: (messages: Array<UIMessage | IdentifiedUIMessage>) => Promise<void>): Response {
+  return runPrompt({ model: mockModel([]), messages: fromUIMessages(history) }).toUIMessageStreamResponse({
+    originalMessages: history,
+    onFinish: async ({ messages, responseMessage, isContinuation }) => {
+      expectType<Equal<typeof responseMessage.id, string>>();
+      expectType<Equal<typeof isContinuation, boolean>>();
+      await save(messages);
+    },
+  });
 }
