@@ -3290,6 +3290,7 @@ type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
 type UIMessageChunk = {
     type: 'start';
     messageId?: string;
+    messageMetadata?: unknown;
 } | {
     type: 'start-step';
 } | {
@@ -3337,6 +3338,10 @@ type UIMessageChunk = {
 } | {
     type: 'finish';
     finishReason: FinishReason;
+    messageMetadata?: unknown;
+} | {
+    type: 'message-metadata';
+    messageMetadata: unknown;
 } | {
     type: 'abort';
 } | {
@@ -3369,6 +3374,14 @@ interface UIMessageStreamOptions<M extends UIMessageLike = UIMessageLike> {
     generateMessageId?: () => string;
     onFinish?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
     onEnd?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
+    onStepEnd?: (event: Omit<UIMessageStreamFinish<M>, 'isAborted' | 'finishReason'>) => void | PromiseLike<void>;
+    messageMetadata?: (options: {
+        part: StreamPart | {
+            type: 'start';
+        };
+    }) => unknown;
+    sendStart?: boolean;
+    sendFinish?: boolean;
     sendReasoning?: boolean;
     onError?: (error: unknown) => string;
     redactToolErrors?: boolean;

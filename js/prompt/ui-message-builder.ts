@@ -7,6 +7,7 @@
  *
  * @module
  */
+import * as c from '../config/check.js';
 import type { UIMessageChunk, UIMessageLike } from './ui-messages.js';
 
 /** A UI message part as this builder writes it (the AI SDK's shapes: text, reasoning, step-start, tool-NAME). */
@@ -16,7 +17,7 @@ type BuiltPart = { type: string } & Record<string, unknown>;
 export type IdentifiedUIMessage = UIMessageLike & { id: string };
 
 export class UIMessageBuilder {
-  readonly message: { id: string; role: 'assistant'; parts: BuiltPart[] };
+  readonly message: { id: string; role: 'assistant'; parts: BuiltPart[]; metadata?: unknown };
   /** Open text and reasoning parts by their chunk id. */
   private readonly open = new Map<string, BuiltPart>();
   aborted = false;
@@ -29,6 +30,11 @@ export class UIMessageBuilder {
 
   add(chunk: UIMessageChunk): void {
     switch (chunk.type) {
+      case 'start':
+      case 'finish':
+      case 'message-metadata':
+        if (chunk.messageMetadata != null) this.message.metadata = merged(this.message.metadata, chunk.messageMetadata);
+        return;
       case 'start-step':
         this.message.parts.push({ type: 'step-start' });
         return;
@@ -84,4 +90,12 @@ export class UIMessageBuilder {
     if (fields.state === 'output-denied' && approval) part.approval = { ...approval, approved: false };
     else if (fields.state !== 'approval-requested' && approval) part.approval = approval;
   }
+}
+
+/** `update` merged into `base` as the AI SDK's client merges metadata: plain objects member by member, anything else replaced. */
+function merged(base: unknown, update: unknown): unknown {
+  if (!c.isPlainObject(base) || !c.isPlainObject(update)) return update;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(update)) out[key] = merged(out[key], value);
+  return out;
 }

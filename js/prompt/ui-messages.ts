@@ -15,7 +15,7 @@ import { UIMessageBuilder, type IdentifiedUIMessage } from './ui-message-builder
 
 /** A chunk of the UI message stream, as `useChat` reads it. */
 export type UIMessageChunk =
-  | { type: 'start'; messageId?: string }
+  | { type: 'start'; messageId?: string; messageMetadata?: unknown }
   | { type: 'start-step' }
   | { type: 'text-start'; id: string }
   | { type: 'text-delta'; id: string; delta: string }
@@ -29,7 +29,8 @@ export type UIMessageChunk =
   | { type: 'tool-output-denied'; toolCallId: string }
   | { type: 'tool-approval-request'; approvalId: string; toolCallId: string }
   | { type: 'finish-step' }
-  | { type: 'finish'; finishReason: FinishReason }
+  | { type: 'finish'; finishReason: FinishReason; messageMetadata?: unknown }
+  | { type: 'message-metadata'; messageMetadata: unknown }
   | { type: 'abort' }
   | { type: 'error'; errorText: string };
 
@@ -69,6 +70,18 @@ export interface UIMessageStreamOptions<M extends UIMessageLike = UIMessageLike>
   onFinish?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
   /** The AI SDK 7 name of `onFinish`; both may be given. */
   onEnd?: (event: UIMessageStreamFinish<M>) => void | PromiseLike<void>;
+  /** Called after each step's `finish-step` chunk with the chat so far (no `isAborted` or `finishReason` yet); the stream waits for it. */
+  onStepEnd?: (event: Omit<UIMessageStreamFinish<M>, 'isAborted' | 'finishReason'>) => void | PromiseLike<void>;
+  /**
+   * The message's metadata (the client's `message.metadata`, merged): called with every part of
+   * the run (and `{type: 'start'}` first); a value other than `undefined` or `null` rides on the
+   * `start` or `finish` chunk, or goes in a `message-metadata` chunk.
+   */
+  messageMetadata?: (options: { part: StreamPart | { type: 'start' } }) => unknown;
+  /** Sends the `start` chunk (default true; false when the stream continues one already sent). */
+  sendStart?: boolean;
+  /** Sends the `finish` chunk (default true; false when more streams will follow into the same message). */
+  sendFinish?: boolean;
   /** Sends the model's reasoning as reasoning parts (default true). */
   sendReasoning?: boolean;
   /**
@@ -89,6 +102,10 @@ const optionsShape: c.Shape = {
   generateMessageId: c.func,
   onFinish: c.func,
   onEnd: c.func,
+  onStepEnd: c.func,
+  messageMetadata: c.func,
+  sendStart: c.boolean,
+  sendFinish: c.boolean,
   sendReasoning: c.boolean,
   onError: c.func,
   redactToolErrors: c.boolean,
@@ -142,37 +159,54 @@ async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<
   const last = options.originalMessages?.at(-1);
   const continued = last?.role === 'assistant' ? last : undefined;
   const messageId = options.messageId ?? continued?.id ?? options.generateMessageId?.() ?? (options.originalMessages ? crypto.randomUUID() : undefined);
-  const finishing = options.onFinish !== undefined || options.onEnd !== undefined;
+  const finishing = options.onFinish !== undefined || options.onEnd !== undefined || options.onStepEnd !== undefined;
   const builder = finishing ? new UIMessageBuilder(messageId ?? crypto.randomUUID(), continued) : undefined;
+  const original = options.originalMessages ?? [];
+  /** The chat so far, with the response message as the client has it (a copy: the builder goes on). */
+  const chat = (snapshot: boolean) => {
+    const responseMessage = (snapshot ? structuredClone(builder!.message) : builder!.message) as IdentifiedUIMessage;
+    const messages = continued ? [...original.slice(0, -1), responseMessage] : [...original, responseMessage];
+    return { messages, responseMessage, isContinuation: continued !== undefined };
+  };
   let finishReason: FinishReason | undefined;
   const sent = (chunks: UIMessageChunk[]): UIMessageChunk[] => {
     for (const chunk of chunks) {
       builder?.add(chunk);
       if (chunk.type === 'finish') finishReason = chunk.finishReason;
     }
-    return chunks;
+    return options.sendFinish === false ? chunks.filter((chunk) => chunk.type !== 'finish') : chunks;
   };
-  yield [messageId === undefined ? { type: 'start' } : { type: 'start', messageId }];
+  const startMetadata = options.messageMetadata?.({ part: { type: 'start' } });
+  const start: UIMessageChunk = { type: 'start', ...(messageId === undefined ? {} : { messageId }), ...(startMetadata == null ? {} : { messageMetadata: startMetadata }) };
+  builder?.add(start);
+  if (options.sendStart !== false) yield [start];
   try {
     for await (const batch of batches) {
       const chunks: UIMessageChunk[] = [];
-      for (const part of batch) state.add(part, chunks);
-      if (chunks.length > 0) yield sent(chunks);
+      for (const part of batch) {
+        const from = chunks.length;
+        state.add(part, chunks);
+        const metadata = options.messageMetadata?.({ part });
+        if (metadata == null) continue;
+        const finish = chunks.slice(from).find((chunk) => chunk.type === 'finish');
+        if (finish) finish.messageMetadata = metadata;
+        else chunks.push({ type: 'message-metadata', messageMetadata: metadata });
+      }
+      // onStepEnd runs right after each step's finish-step chunk (a batch may hold several steps).
+      let from = 0;
+      for (let i = 0; options.onStepEnd && i < chunks.length; i++)
+        if (chunks[i].type === 'finish-step') {
+          yield sent(chunks.slice(from, (from = i + 1)));
+          await options.onStepEnd(chat(true));
+        }
+      if (from < chunks.length) yield sent(from === 0 ? chunks : chunks.slice(from));
     }
   } catch (error) {
     // A run that could not start: the client is told as of a run that failed.
     yield [{ type: 'error', errorText: state.errorText(error) }];
   }
-  if (!builder) return;
-  const original = options.originalMessages ?? [];
-  const responseMessage = builder.message as IdentifiedUIMessage;
-  const event: UIMessageStreamFinish<M> = {
-    messages: continued ? [...original.slice(0, -1), responseMessage] : [...original, responseMessage],
-    responseMessage,
-    isContinuation: continued !== undefined,
-    isAborted: builder.aborted,
-    ...(finishReason === undefined ? {} : { finishReason }),
-  };
+  if (!builder || (options.onFinish === undefined && options.onEnd === undefined)) return;
+  const event: UIMessageStreamFinish<M> = { ...chat(false), isAborted: builder.aborted, ...(finishReason === undefined ? {} : { finishReason }) };
   await options.onFinish?.(event);
   await options.onEnd?.(event);
 }

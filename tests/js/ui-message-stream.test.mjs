@@ -170,6 +170,34 @@ test('originalMessages and onFinish/onEnd: the chat with the response in it, for
   assert.throws(() => result.toUIMessageStreamResponse({ originalMessages: [{ role: 'user' }] }), /originalMessages/);
 });
 
+test('messageMetadata, sendStart/sendFinish and onStepEnd, read by the AI SDK\'s own client', async () => {
+  const steps = [];
+  const model = mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 'Oslo' } }, { type: 'text', text: 'Cold.' }]);
+  const chunks = [];
+  const stream = runPrompt((ctx) => {
+    ctx.defTool('weather', 'The weather', { type: 'object', properties: { city: { type: 'string' } } }, ({ city }) => ({ city, tempC: -3 }));
+    ctx.$`Weather in Oslo?`;
+  }, { model }).toUIMessageStream({
+    originalMessages: [user('u1', 'Weather in Oslo?')],
+    messageMetadata: ({ part }) => (part.type === 'start' ? { model: 'mock' } : part.type === 'finish' ? { usage: { total: part.usage.totalTokens } } : undefined),
+    onStepEnd: ({ responseMessage }) => void steps.push(responseMessage.parts.map((p) => p.type)),
+  });
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.deepEqual(chunks[0].messageMetadata, { model: 'mock' });
+  assert.equal(typeof chunks.at(-1).messageMetadata.usage.total, 'number');
+  assert.deepEqual(steps, [['step-start', 'tool-weather'], ['step-start', 'tool-weather', 'step-start', 'text']], 'onStepEnd sees the message after each step');
+  // The AI SDK's client reads them into the message's metadata.
+  let last;
+  for await (const message of readUIMessageStream({ stream: new ReadableStream({ start: (controller) => (chunks.forEach((chunk) => controller.enqueue(chunk)), controller.close()) }) })) last = message;
+  assert.deepEqual(last.metadata, { model: 'mock', usage: { total: chunks.at(-1).messageMetadata.usage.total } });
+
+  const types = [];
+  for await (const chunk of runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' }).toUIMessageStream({ sendStart: false, sendFinish: false })) types.push(chunk.type);
+  assert.equal(types.includes('start'), false);
+  assert.equal(types.includes('finish'), false);
+  assert.equal(types.at(-1), 'finish-step');
+});
+
 test('fromUIMessages: images from data URLs, tool calls still running left out, and clear errors for what is not a UI message', () => {
   const messages = fromUIMessages([
     { id: 's', role: 'system', parts: [{ type: 'text', text: 'Be brief.' }] },
