@@ -2033,7 +2033,7 @@ interface ParallelTaskContext {
 }
 
 // ---- Part — providers/types.d.ts
-type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart | ToolApprovalResponsePart;
+type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart | FilePart | ToolApprovalResponsePart;
 
 // ---- PartialOf — prompt/run-prompt.d.ts
 type PartialOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [

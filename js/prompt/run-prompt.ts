@@ -244,7 +244,7 @@ const configShape: c.Shape = {
 };
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
-const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image', 'tool-approval-response'];
+const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image', 'file', 'tool-approval-response'];
 
 /** What is wrong with one part of `config.messages` (as the rest of a message after its path), if anything. */
 function messagePartProblem(part: unknown): string | undefined {
@@ -255,6 +255,10 @@ function messagePartProblem(part: unknown): string | undefined {
     return undefined;
   }
   if (part.type === 'tool-approval-response') return undefined; // the engine checks it with the call it decides
+  if (part.type === 'file') {
+    if (typeof part.mediaType !== 'string' || part.mediaType === '') return `.mediaType must be the file's media type (e.g. 'application/pdf'), got ${c.describe(part.mediaType)}`;
+    return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
+  }
   if (part.type === 'image')
     return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
   return partProblem(part); // text, reasoning and tool calls as a model's answer has them

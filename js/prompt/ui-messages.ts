@@ -331,8 +331,8 @@ interface UIToolPart {
 }
 
 /**
- * The model messages of a chat's UI messages, for `runPrompt({messages})`: text, images (file parts
- * with an `image/*` type) and, for the assistant, each step's text and tool calls followed by a
+ * The model messages of a chat's UI messages, for `runPrompt({messages})`: text, files (an
+ * `image/*` one as an image, others as file parts, e.g. a PDF) and, for the assistant, each step's text and tool calls followed by a
  * tool message with their outcomes. A call the user decided after a deferred approval
  * (`approval-responded`, from `addToolApprovalResponse`) goes with a `tool-approval-response`, which
  * the run answers before asking the model (docs/human-in-the-loop.md, "Approvals across requests").
@@ -369,18 +369,23 @@ function userContent(parts: ReadonlyArray<Record<string, unknown>>, where: strin
   const content: Part[] = [];
   parts.forEach((part, j) => {
     if (part.type === 'text') content.push({ type: 'text', text: part.text as string });
-    else if (part.type === 'file') content.push(imageOf(part, `${where}.parts[${j}]`));
+    else if (part.type === 'file') content.push(fileOf(part, `${where}.parts[${j}]`));
   });
   return content;
 }
 
-/** An image file part as an image part: a data URL becomes base64 data, any other URL stays one. */
-function imageOf(part: Record<string, unknown>, where: string): Part {
-  const { mediaType, url } = part;
-  if (typeof mediaType !== 'string' || !mediaType.startsWith('image/')) throw new ConfigError(`${where}: only image files can go to a model, got a file of type ${c.describe(mediaType)}`);
+/**
+ * A file part as a model part: an image file as an image, any other as a file (whose type the
+ * provider checks); a data URL becomes base64 data, any other URL stays one.
+ */
+function fileOf(part: Record<string, unknown>, where: string): Part {
+  const { mediaType, url, filename } = part;
+  if (typeof mediaType !== 'string' || mediaType === '') throw new ConfigError(`${where}: expected the file's mediaType (e.g. 'application/pdf'), got ${c.describe(mediaType)}`);
   if (typeof url !== 'string') throw new ConfigError(`${where}: expected the file's url (a data: or https: URL), got ${c.describe(url)}`);
-  const data = /^data:[^,]*;base64,/.exec(url);
-  return { type: 'image', data: data ? url.slice(data[0].length) : url, mediaType };
+  const base64 = /^data:[^,]*;base64,/.exec(url);
+  const data = base64 ? url.slice(base64[0].length) : url;
+  if (mediaType.startsWith('image/')) return { type: 'image', data, mediaType };
+  return { type: 'file', data, mediaType, ...(typeof filename === 'string' && filename !== '' ? { filename } : {}) };
 }
 
 const isToolPart = (part: Record<string, unknown>): boolean => (typeof part.type === 'string' && part.type.startsWith('tool-')) || part.type === 'dynamic-tool';

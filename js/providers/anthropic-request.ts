@@ -3,8 +3,9 @@
  */
 import { ValidationError } from '../errors.js';
 import { isObject, parseToolArgs, stringifyResult } from './http.js';
-import { checkImageType, IMAGE_TYPES, resolveImage } from './images.js';
-import type { ImagePart, Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
+import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
+import { base64ToBytes, checkImageType, IMAGE_TYPES, resolveImage } from './images.js';
+import type { FilePart, ImagePart, Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
 
 /** `max_tokens` is required by the Messages API; this is used when `params.maxOutputTokens` is unset. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
@@ -181,6 +182,8 @@ function toBlock(p: Part, provider: string): AnthropicBlock | undefined {
       return p.text === '' ? undefined : { type: 'text', text: p.text };
     case 'image':
       return { type: 'image', source: imageSource(p, provider) };
+    case 'file':
+      return fileBlock(p, provider);
     case 'tool-call': {
       const input = isObject(p.args) ? p.args : parseToolArgs(p.argsText);
       return { type: 'tool_use', id: p.toolCallId, name: p.toolName, input: isObject(input) ? input : {} };
@@ -196,6 +199,24 @@ function toBlock(p: Part, provider: string): AnthropicBlock | undefined {
       if (p.redacted) return { type: 'redacted_thinking', data: p.signature };
       return { type: 'thinking', thinking: p.text, signature: p.signature };
   }
+}
+
+/**
+ * A file as a `document` block (a PDF as base64 or a URL, plain text as text), titled with its
+ * filename; an image file as an image block.
+ * @throws ValidationError for a type Anthropic does not take as a document.
+ */
+function fileBlock(p: FilePart, provider: string): AnthropicBlock {
+  const image = imageOfFile(p);
+  if (image) return { type: 'image', source: imageSource(image, provider) };
+  const file = resolveFile(p, provider);
+  const mediaType = file.mediaType.toLowerCase();
+  checkFileType(provider, mediaType, FILE_TYPES.anthropic);
+  let source: Record<string, unknown>;
+  if (file.kind === 'url') source = { type: 'url', url: file.url };
+  else if (mediaType === 'text/plain') source = { type: 'text', media_type: 'text/plain', data: new TextDecoder().decode(base64ToBytes(file.data)) };
+  else source = { type: 'base64', media_type: mediaType, data: file.data };
+  return { type: 'document', source, ...(p.filename ? { title: p.filename } : {}) };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { isObject, parseToolArgs } from './http.js';
+import { imageOfFile, resolveFile } from './files.js';
 import { checkImageType, IMAGE_TYPES, resolveImage } from './images.js';
 import { toGeminiSchema } from './google-schema.js';
 import type { ImagePart, Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
@@ -135,6 +136,13 @@ function toPart(p: Part, role: 'user' | 'model', provider: string): Record<strin
       return signed({ text: p.text, thought: true }, p);
     case 'image':
       return imagePart(p, provider);
+    case 'file': {
+      // Gemini takes documents of any type as it takes images.
+      const image = imageOfFile(p);
+      if (image) return imagePart(image, provider);
+      const file = resolveFile(p, provider);
+      return file.kind === 'url' ? { fileData: { mimeType: file.mediaType, fileUri: file.url } } : { inlineData: { mimeType: file.mediaType, data: file.data } };
+    }
     case 'tool-call': {
       const args = isObject(p.args) ? p.args : parseToolArgs(p.argsText);
       const call: Record<string, unknown> = { name: p.toolName, args: isObject(args) ? args : {} };

@@ -28,6 +28,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** Decodes base64 text to bytes without Node's `Buffer`. */
+export function base64ToBytes(data: string): Uint8Array {
+  return Uint8Array.from(atob(data.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
+}
+
 /** Decodes the first bytes of base64 text (enough to recognise an image format); `undefined` when it is not base64. */
 function base64Head(data: string): Uint8Array | undefined {
   const head = data.slice(0, 24).replace(/\s+/g, '');
@@ -89,12 +94,17 @@ export function resolveImage(p: ImagePart, provider: string): ResolvedImage {
     throw new ValidationError(`${provider}: an image part needs data as a Uint8Array, base64 text, a data: URL or an http(s) URL`);
   }
   if (/^https?:/i.test(data)) return { kind: 'url', url: data, mediaType: p.mediaType ?? typeFromUrl(data) };
-  const dataUrl = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/is.exec(data);
-  if (dataUrl) {
-    const payload = dataUrl[3] ? dataUrl[4] : bytesToBase64(new TextEncoder().encode(decodeURIComponent(dataUrl[4])));
-    return { kind: 'base64', data: payload, mediaType: dataUrl[1] ?? p.mediaType ?? detectImageType(base64Head(payload)) ?? 'image/png' };
-  }
+  const dataUrl = parseDataUrl(data);
+  if (dataUrl) return { kind: 'base64', data: dataUrl.data, mediaType: dataUrl.mediaType ?? p.mediaType ?? detectImageType(base64Head(dataUrl.data)) ?? 'image/png' };
   return { kind: 'base64', data, mediaType: p.mediaType ?? detectImageType(base64Head(data)) ?? 'image/png' };
+}
+
+/** A `data:` URL's payload as base64 (a percent-encoded one is encoded) and its media type; `undefined` for any other string. */
+export function parseDataUrl(text: string): { data: string; mediaType?: string } | undefined {
+  const dataUrl = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/is.exec(text);
+  if (!dataUrl) return undefined;
+  const data = dataUrl[3] ? dataUrl[4] : bytesToBase64(new TextEncoder().encode(decodeURIComponent(dataUrl[4])));
+  return dataUrl[1] === undefined ? { data } : { data, mediaType: dataUrl[1] };
 }
 
 /**

@@ -4,8 +4,9 @@
  */
 import { ValidationError } from '../errors.js';
 import { stringifyResult } from './http.js';
+import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
 import { checkImageType, dataUrlOf, IMAGE_TYPES, resolveImage } from './images.js';
-import type { ImagePart, Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
+import type { FilePart, ImagePart, Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
 
 /** Dialect switches between the official API and compatible servers. */
 export interface OpenAIDialect {
@@ -133,9 +134,29 @@ function userContent(parts: Part[], provider: string, imageTypes?: readonly stri
   for (const p of parts) {
     if (p.type === 'text') out.push({ type: 'text', text: p.text });
     else if (p.type === 'image') out.push({ type: 'image_url', image_url: { url: imageUrl(p, provider, imageTypes) } });
+    else if (p.type === 'file') out.push(filePart(p, provider, imageTypes));
     // reasoning and tool-call parts have no meaning in a user message and are skipped
   }
   return out;
+}
+
+/**
+ * A file part: an image file as an image; a document as a `file` part with its data as a `data:`
+ * URL (Chat Completions takes no file URLs). `imageTypes` set means OpenAI's own API, whose
+ * document types are checked (a compatible server decides for itself).
+ */
+function filePart(p: FilePart, provider: string, imageTypes?: readonly string[]): Record<string, unknown> {
+  const image = imageOfFile(p);
+  if (image) return { type: 'image_url', image_url: { url: imageUrl(image, provider, imageTypes) } };
+  const file = resolveFile(p, provider);
+  if (file.kind === 'url') throw new ValidationError(`${provider}: the Chat Completions API takes a file as data, not a URL (${file.url}); pass its bytes or base64`);
+  if (imageTypes) checkFileType(provider, file.mediaType, FILE_TYPES.openai);
+  return { type: 'file', file: { filename: p.filename ?? defaultFilename(file.mediaType), file_data: dataUrlOf(file) } };
+}
+
+/** A name for a file the caller did not name (OpenAI requires one with `file_data`). */
+export function defaultFilename(mediaType: string): string {
+  return mediaType.toLowerCase() === 'application/pdf' ? 'document.pdf' : 'document';
 }
 
 /**

@@ -6,8 +6,10 @@
  */
 import { ValidationError } from '../errors.js';
 import { stringifyResult } from './http.js';
+import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
 import { checkImageType, dataUrlOf, IMAGE_TYPES, resolveImage } from './images.js';
-import type { Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
+import { defaultFilename } from './openai-request.js';
+import type { FilePart, Message, ModelRequest, Part, ReasoningOptions, ToolChoice, ToolSpec } from './types.js';
 
 /** One input item as sent on the wire. */
 export type ResponsesInputItem = Record<string, unknown>;
@@ -110,6 +112,7 @@ function userItems(role: 'system' | 'user' | 'tool', parts: Part[], options: Res
   for (const p of parts) {
     if (p.type === 'text') content.push({ type: 'input_text', text: p.text });
     else if (p.type === 'image') content.push(inputImage(p, options));
+    else if (p.type === 'file') content.push(inputFile(p, options));
   }
   if (content.length === 0) return out;
   if (role === 'system') {
@@ -118,6 +121,16 @@ function userItems(role: 'system' | 'user' | 'tool', parts: Part[], options: Res
     out.push({ role: 'user', content });
   }
   return out;
+}
+
+/** A document as an `input_file` (data as a `data:` URL, or its URL); an image file as an image. */
+function inputFile(p: FilePart, options: ResponsesBodyOptions): Record<string, unknown> {
+  const image = imageOfFile(p);
+  if (image) return inputImage(image, options);
+  const file = resolveFile(p, options.provider);
+  if (options.checkImages) checkFileType(options.provider, file.mediaType, FILE_TYPES.openai);
+  if (file.kind === 'url') return { type: 'input_file', file_url: file.url };
+  return { type: 'input_file', filename: p.filename ?? defaultFilename(file.mediaType), file_data: dataUrlOf(file) };
 }
 
 function inputImage(p: Part & { type: 'image' }, options: ResponsesBodyOptions): Record<string, unknown> {

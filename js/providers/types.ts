@@ -98,8 +98,23 @@ export interface ImagePart {
   mediaType?: string;
 }
 
+/**
+ * A document given to the model (a PDF, plain text ...): bytes, base64 text, a `data:` URL or an
+ * `http(s)` URL, with its media type. An `image/*` file goes as an image. Each provider takes a few
+ * types (docs/providers.md); others are a `ValidationError` naming the provider and the types it takes.
+ */
+export interface FilePart {
+  type: 'file';
+  /** Bytes, base64 data, a `data:` URL or an `http(s)` URL. */
+  data: string | Uint8Array;
+  /** The IANA media type, e.g. `application/pdf`. */
+  mediaType: string;
+  /** The file's name, where the API takes one (OpenAI's `filename`, Anthropic's document `title`). */
+  filename?: string;
+}
+
 /** One piece of message content. */
-export type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart | ToolApprovalResponsePart;
+export type Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart | FilePart | ToolApprovalResponsePart;
 
 /** A message of the conversation. `tool` messages carry {@link ToolResultPart}s (and, in a run's input, {@link ToolApprovalResponsePart}s). */
 export interface Message {

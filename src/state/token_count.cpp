@@ -92,11 +92,11 @@ std::size_t count_message_tokens(const json& message, const TextCounter& count_t
     } else if (type == "tool-result") {
       const json result = part.value("result", json());
       n += count_text(result.is_string() ? result.get<std::string>() : result.dump());
-    } else if (type == "image") {
-      n += rule.per_image;
+    } else if (type == "image" || type == "file") {
+      n += rule.per_image;  // a file's pages are not known here: it counts as an image does
     } else {
       throw StateError(error_code::kInvalidMessages, where + ": unknown content part " + part.dump().substr(0, 80) +
-                                                         " (expected type text, reasoning, tool-call, tool-result or image)");
+                                                         " (expected type text, reasoning, tool-call, tool-result, image or file)");
     }
   }
   return n;

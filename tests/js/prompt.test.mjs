@@ -448,7 +448,8 @@ test('a conversation given in config.messages is checked message by message, nam
     [[null], 'runPrompt config: messages[0] must be a message {role, content}, got null'],
     [[{ role: 'assistant', content: [{ type: 'text', text: 5 }] }], 'runPrompt config: messages[0].content[0].text must be a string, got the number 5'],
     [[{ role: 'tool', content: [{ type: 'tool-result', toolName: 't', result: 1 }] }], 'runPrompt config: messages[0].content[0].toolCallId must be a string, got undefined'],
-    [[{ role: 'user', content: [{ type: 'file', data: 'x' }] }], `runPrompt config: messages[0].content[0] must be a part {type: 'text' | 'reasoning' | 'tool-call' | 'tool-result' | 'image' | 'tool-approval-response', ...}, got type the string "file"`],
+    [[{ role: 'user', content: [{ type: 'video', data: 'x' }] }], `runPrompt config: messages[0].content[0] must be a part {type: 'text' | 'reasoning' | 'tool-call' | 'tool-result' | 'image' | 'file' | 'tool-approval-response', ...}, got type the string "video"`],
+    [[{ role: 'user', content: [{ type: 'file', data: 'x' }] }], `runPrompt config: messages[0].content[0].mediaType must be the file's media type (e.g. 'application/pdf'), got undefined`],
   ]) {
     const error = await attempt(messages);
     assert.ok(error instanceof ConfigError, String(error));

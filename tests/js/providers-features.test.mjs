@@ -7,6 +7,7 @@ import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, callModel, ok, deltaText, sse, response } from './helpers/provider-calls.mjs';
 import { createOpenAI, createOpenAICompatible } from '../../dist/providers/openai.js';
 import { createAnthropic } from '../../dist/providers/anthropic.js';
+import { createGoogle } from '../../dist/providers/google.js';
 import { ValidationError } from '../../dist/errors.js';
 
 let srv;
@@ -221,6 +222,80 @@ describe('images per provider', () => {
     const bad = await gpt().generate({ messages: [user([{ type: 'image', data: 42 }])] }, {}).catch((e) => e);
     assert.ok(bad instanceof ValidationError);
     assert.match(bad.message, /an image part needs data as a Uint8Array, base64 text, a data: URL or an http\(s\) URL/);
+  });
+});
+
+describe('files (documents) per provider', () => {
+  const pdf = new TextEncoder().encode('%PDF-1.4 tiny');
+  const pdfB64 = Buffer.from(pdf).toString('base64');
+  const parts = [
+    { type: 'text', text: 'Summarize' },
+    { type: 'file', data: pdf, mediaType: 'application/pdf', filename: 'report.pdf' },
+    { type: 'file', data: `data:application/pdf;base64,${pdfB64}`, mediaType: 'application/pdf' },
+    { type: 'file', data: 'iVBORw0KGgo=', mediaType: 'image/png' },
+  ];
+  const gemini = () => createGoogle({ baseURL: srv.url, apiKey: KEY })('gemini-2.5-flash');
+
+  test('openai chat: file parts with the data as a data: URL and a filename; an image file goes as an image', async () => {
+    const r = await callModel(srv, gpt(), ['openai-chat', 'text-nonstream', 1], { messages: [user(parts)], stream: false });
+    ok(r);
+    assert.deepEqual(r.sent.body.messages[0].content, [
+      { type: 'text', text: 'Summarize' },
+      { type: 'file', file: { filename: 'report.pdf', file_data: `data:application/pdf;base64,${pdfB64}` } },
+      { type: 'file', file: { filename: 'document.pdf', file_data: `data:application/pdf;base64,${pdfB64}` } },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+    ]);
+  });
+
+  test('openai responses: input_file with file_data, or file_url for a URL', async () => {
+    const model = createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY }).responses('gpt-5');
+    const r = await callModel(srv, model, response({ error: { message: 'not needed' } }, 'application/json'), { messages: [user([...parts.slice(0, 2), { type: 'file', data: 'https://x.test/a.pdf', mediaType: 'application/pdf' }])], stream: false });
+    assert.deepEqual(r.sent.body.input[0].content, [
+      { type: 'input_text', text: 'Summarize' },
+      { type: 'input_file', filename: 'report.pdf', file_data: `data:application/pdf;base64,${pdfB64}` },
+      { type: 'input_file', file_url: 'https://x.test/a.pdf' },
+    ]);
+  });
+
+  test('anthropic: document blocks (base64, URL, plain text as text) titled with the filename', async () => {
+    const text = { type: 'file', data: Buffer.from('Minutes: all agreed.').toString('base64'), mediaType: 'text/plain', filename: 'minutes.txt' };
+    const url = { type: 'file', data: 'https://x.test/a.pdf', mediaType: 'application/pdf' };
+    const r = await callModel(srv, claude(), ['anthropic', 'text-nonstream', 1], { messages: [user([...parts.slice(0, 2), text, url, parts[3]])], stream: false });
+    ok(r);
+    assert.deepEqual(r.sent.body.messages[0].content, [
+      { type: 'text', text: 'Summarize' },
+      { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdfB64 }, title: 'report.pdf' },
+      { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'Minutes: all agreed.' }, title: 'minutes.txt' },
+      { type: 'document', source: { type: 'url', url: 'https://x.test/a.pdf' } },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+    ]);
+  });
+
+  test('gemini: inlineData for data, fileData for a URL, any media type', async () => {
+    const csv = { type: 'file', data: 'https://x.test/t.csv', mediaType: 'text/csv' };
+    const r = await callModel(srv, gemini(), ['gemini', 'text-nonstream', 1], { messages: [user([...parts.slice(0, 2), csv])], stream: false });
+    ok(r);
+    assert.deepEqual(r.sent.body.contents[0].parts, [
+      { text: 'Summarize' },
+      { inlineData: { mimeType: 'application/pdf', data: pdfB64 } },
+      { fileData: { mimeType: 'text/csv', fileUri: 'https://x.test/t.csv' } },
+    ]);
+  });
+
+  test('a type or form the provider refuses -> ValidationError before any request; compatible servers decide themselves', async () => {
+    const docx = { type: 'file', data: pdf, mediaType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' };
+    for (const [m, provider] of [[gpt(), 'openai'], [claude(), 'anthropic']]) {
+      const err = await m.generate({ messages: [user([docx])] }, {}).catch((e) => e);
+      assert.ok(err instanceof ValidationError, String(err));
+      assert.match(err.message, new RegExp(`^${provider}: files of type application/vnd\\.openxml.* are not accepted; send one of application/pdf`));
+    }
+    const url = await gpt().generate({ messages: [user([{ type: 'file', data: 'https://x.test/a.pdf', mediaType: 'application/pdf' }])] }, {}).catch((e) => e);
+    assert.match(url.message, /^openai: the Chat Completions API takes a file as data, not a URL \(https:\/\/x\.test\/a\.pdf\); pass its bytes or base64/);
+    const untyped = await claude().generate({ messages: [user([{ type: 'file', data: pdf }])] }, {}).catch((e) => e);
+    assert.match(untyped.message, /^anthropic: a file part needs its mediaType/);
+    const r = await callModel(srv, ollama(), ['openai-chat', 'text-nonstream', 1], { messages: [user([docx])], stream: false });
+    ok(r);
+    assert.equal(r.sent.body.messages[0].content[0].type, 'file');
   });
 });
 

@@ -213,5 +213,9 @@ test('fromUIMessages: images from data URLs, tool calls still running left out, 
   assert.throws(() => fromUIMessages([{ role: 'user', content: 'hi' }]), (e) => e instanceof ConfigError && /messages\[0\]: expected a UI message \{role, parts: \[\.\.\.\]\}/.test(e.message));
   assert.throws(() => fromUIMessages([{ role: 'user', parts: [{ type: 'text' }] }]), (e) => e instanceof ConfigError && /messages\[0\]\.parts\[0\]: a text part's text must be a string, got undefined/.test(e.message));
   assert.throws(() => fromUIMessages([{ role: 'robot', parts: [] }]), (e) => e instanceof ConfigError && /messages\[0\]\.role: expected 'system', 'user' or 'assistant', got the string "robot"/.test(e.message));
-  assert.throws(() => fromUIMessages([{ role: 'user', parts: [{ type: 'file', mediaType: 'application/pdf', url: 'data:application/pdf;base64,AA' }] }]), (e) => e instanceof ConfigError && /parts\[0\]: only image files can go to a model/.test(e.message));
+  // Other files go as file parts, which the provider checks.
+  assert.deepEqual(fromUIMessages([{ role: 'user', parts: [{ type: 'file', mediaType: 'application/pdf', filename: 'a.pdf', url: 'data:application/pdf;base64,AA' }] }]), [
+    { role: 'user', content: [{ type: 'file', data: 'AA', mediaType: 'application/pdf', filename: 'a.pdf' }] },
+  ]);
+  assert.throws(() => fromUIMessages([{ role: 'user', parts: [{ type: 'file', url: 'data:application/pdf;base64,AA' }] }]), (e) => e instanceof ConfigError && /parts\[0\]: expected the file's mediaType/.test(e.message));
 });

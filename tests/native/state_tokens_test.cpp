@@ -154,6 +154,9 @@ TEST_CASE("messages are counted with OpenAI's per-message rule", "[state][tokens
   CHECK(count_message_tokens(result, count) == 3 + e.count("tool") + e.count("sunny"));
   const json image = {{"role", "user"}, {"content", {{{"type", "image"}, {"image", "data:..."}}}}};
   CHECK(count_message_tokens(image, count) == 3 + e.count("user") + 85);
+  // A file (a PDF) counts as an image does: its pages are not known before the provider reads it.
+  const json file = {{"role", "user"}, {"content", {{{"type", "file"}, {"data", "JVBERi0="}, {"mediaType", "application/pdf"}}}}};
+  CHECK(count_message_tokens(file, count) == 3 + e.count("user") + 85);
 
   CHECK(state_error_code([&] { count_messages_tokens(json::object(), count); }) == error_code::kInvalidMessages);
   CHECK(state_error_code([&] { count_messages_tokens(json::array({{{"content", "x"}}}), count); }) == error_code::kInvalidMessages);
