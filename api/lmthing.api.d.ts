@@ -687,6 +687,15 @@ type DirectiveStep = StepResult & {
     path: string[];
 };
 
+// ---- DirectiveStepChanges — directive/driver.d.ts
+interface DirectiveStepChanges {
+    model?: string | LanguageModel;
+    toolChoice?: HookResult['toolChoice'];
+    activeTools?: string[];
+    messages?: Message[];
+    system?: string;
+}
+
 // ---- durableApprovals — durable/approvals.d.ts
 function durableApprovals(storage: StorageAdapter): DurableApprovals;
 
@@ -2609,6 +2618,10 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
     stopWhen?: StopCondition | StopCondition[];
+    prepareStep?: (input: HookInput & {
+        path: string[];
+    }) => DirectiveStepChanges | void | undefined | Promise<DirectiveStepChanges | void | undefined>;
+    activeTools?: string[];
     define?: (ctx: DefinitionContext) => void | Promise<void>;
     role?: string;
     durable?: DurableOptions;

@@ -74,7 +74,7 @@ export { toJsonSchema, isZodSchema } from './schema.js';
 export { validate } from './validate.js';
 export type { ValidationIssue, ValidationOutcome } from './validate.js';
 export { L, run, AssistantMessage, ConversationMessage, Mark, MarkRange, Tag, Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest, MemoryDirectives, GraphMemoryDirectives } from './directive/index.js';
-export type { AgentLike, BranchAggregation, BranchOptions, BranchValues, BranchWinner, BranchWinnerOf, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, DirectiveStep, RunConfig, RunTool, Role } from './directive/index.js';
+export type { AgentLike, BranchAggregation, BranchOptions, BranchValues, BranchWinner, BranchWinnerOf, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl, DirectiveRunPromise, DirectiveStep, DirectiveStepChanges, RunConfig, RunTool, Role } from './directive/index.js';
 export * from './storage/index.js';
 // memory (docs/memory.md)
 export { GraphMemoryHandle, MemoryHandle } from './definitions/memory.js';

@@ -31,9 +31,9 @@ import { AbortError, ConfigError } from '../errors.js';
 import { unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
-import type { SchemaOnce } from '../prompt/context.js';
+import type { HookInput, HookResult, SchemaOnce } from '../prompt/context.js';
 import { approvalOptions, schemaOnce } from '../prompt/config-tools.js';
-import type { EmbeddingModel, GenerationParams, LanguageModel, Part } from '../providers/types.js';
+import type { EmbeddingModel, GenerationParams, LanguageModel, Message, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
@@ -114,6 +114,16 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    */
   stopWhen?: StopCondition | StopCondition[];
   /**
+   * The AI SDK's `prepareStep`, for every step of every reply: called with the step's
+   * `{stepNumber, messages, steps, lastToolCall, path}` (`steps`: that reply's earlier ones), it may
+   * return that step's `model` (a key of `models`, a `'provider:model'` string or a model),
+   * `toolChoice`, `activeTools`, `messages` (what the model is sent, the conversation unchanged) or
+   * `system` (in place of the role's section; the conversation's `L.system` messages stay).
+   */
+  prepareStep?: (input: HookInput & { path: string[] }) => DirectiveStepChanges | void | undefined | Promise<DirectiveStepChanges | void | undefined>;
+  /** The tools every reply offers, of those its conversation has enabled (default all); `prepareStep` may change them per step. */
+  activeTools?: string[];
+  /**
    * Defines the run's named policies with the same `def*` calls as a prompt function
    * (`ctx.defRetry`, `ctx.defApproval`, `ctx.defConstraint` ...); a budget spans every branch.
    */
@@ -138,6 +148,15 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * run is live. Metrics, budgets and limits work as usual. Default `true`.
    */
   events?: boolean;
+}
+
+/** What a directive run's `prepareStep` may change for one step. */
+export interface DirectiveStepChanges {
+  model?: string | LanguageModel;
+  toolChoice?: HookResult['toolChoice'];
+  activeTools?: string[];
+  messages?: Message[];
+  system?: string;
 }
 
 /** A step of a directive run's reply, as `onStepFinish` gets it: the step, and where it was taken. */
@@ -165,6 +184,8 @@ const runConfigShape: c.Shape = {
   responseSchemaRetries: c.integer(0, 100),
   onStepFinish: c.func,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
+  prepareStep: c.func,
+  activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   define: c.func,
   role: c.nonEmpty,
   durable: c.object,
@@ -345,6 +366,8 @@ interface Conv {
   stepFinish?: string;
   /** The registered callback behind `stopWhen` for this conversation's replies. */
   stopWhen?: string;
+  /** The registered callback behind `prepareStep` for this conversation's replies. */
+  prepareStep?: string;
 }
 
 interface ReplyWire {
@@ -381,6 +404,8 @@ class DirectiveRun {
   private storage: RunStorage | undefined;
   private readonly keys: string[];
   private readonly runModels: RunModels;
+  /** The engine's model references of the `models` keys. */
+  private readonly refs: Record<string, string> = {};
 
   constructor(
     private readonly engine: Engine,
@@ -423,7 +448,7 @@ class DirectiveRun {
 
   async execute(iterator: AgentIterator): Promise<unknown> {
     const host = EngineHost.of(this.engine);
-    const refs: Record<string, string> = {};
+    const refs = this.refs;
     for (const [key, model] of this.models) refs[key] = addModel(this.runModels, model);
     const marshal = {
       callback: (label: string, fn: (...args: never[]) => unknown, o?: { plain?: boolean }) => this.register(label, fn, o),
@@ -633,6 +658,8 @@ class DirectiveRun {
     if (parsedByZod(jsonSchema)) fields.check = this.answerCheck(schema as object, jsonSchema!);
     if (this.config.onStepFinish) fields.onStepFinish = this.stepFinish(conv, this.config.onStepFinish);
     if (this.config.stopWhen) fields.stopWhen = this.stopWhen(conv, [this.config.stopWhen].flat());
+    if (this.config.prepareStep) fields.prepareStep = this.prepareStep(conv, this.config.prepareStep);
+    if (this.config.activeTools) fields.activeTools = this.config.activeTools;
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
     if (jsonSchema !== undefined && this.config.responseSchemaRetries !== undefined) fields.maxRetries = this.config.responseSchemaRetries;
@@ -662,6 +689,25 @@ class DirectiveRun {
   private stopWhen(conv: Conv, conditions: StopCondition[]): string {
     conv.stopWhen ??= this.register('stopWhen', ({ steps, ...step }: StepResult & { steps: StepResult[] }) => anyConditionMet(conditions, step, steps));
     return conv.stopWhen;
+  }
+
+  /**
+   * The `prepareStep` callback of `conv`'s replies (the engine's hooks seam calls it before each
+   * step): registered once per conversation; a model it names becomes an engine model reference.
+   */
+  private prepareStep(conv: Conv, prepareStep: NonNullable<RunConfig['prepareStep']>): string {
+    conv.prepareStep ??= this.register('prepareStep', async (input: HookInput) => {
+      const changes = await prepareStep({ ...input, path: conv.path });
+      if (!changes || changes.model === undefined) return changes ?? null;
+      const { model } = changes;
+      if (typeof model === 'string' && this.refs[model] !== undefined) return { ...changes, model: this.refs[model] };
+      try {
+        return { ...changes, model: addModel(this.runModels, toModel(model)) };
+      } catch (err) {
+        throw new ConfigError(`prepareStep returned a bad 'model' (a key of models: ${this.keys.join(', ')}; a 'provider:model' string; or a model): ${(err as Error).message}`);
+      }
+    });
+    return conv.prepareStep;
   }
 
   /** The `check` callback of replies with the zod schema `schema`: registered once per schema and run. */

@@ -7,7 +7,7 @@ export const L = { ...directives, run };
 export { Directive, AppendDirective, ModelHandle, ToolHandle, DirectiveRequest, MemoryDirectives, GraphMemoryDirectives } from './directives.js';
 export type { AgentLike, BranchAggregation, BranchOptions, BranchValues, BranchWinner, BranchWinnerOf, CatchResult, MemoryOperation, MessageFilter, ReplyStream, ToolCallContext, ToolImpl } from './directives.js';
 export { run };
-export type { DirectiveRunPromise, DirectiveStep, RunConfig, RunTool } from './driver.js';
+export type { DirectiveRunPromise, DirectiveStep, DirectiveStepChanges, RunConfig, RunTool } from './driver.js';
 export { AssistantMessage, ConversationMessage, Mark, MarkRange, Tag } from './messages.js';
 export type { Role } from './messages.js';
 export type { RunEvent, RunEventType } from './events.js';

@@ -1,5 +1,7 @@
 #include "directive/reply.hpp"
 
+#include <algorithm>
+
 #include "agent/agent_loop.hpp"
 #include "directive/session.hpp"
 #include "prompt/role.hpp"
@@ -28,6 +30,23 @@ class ConversationTranscript : public agent::Transcript {
   bool synced_ = false;
 };
 
+[[noreturn]] void fail(const std::string& message) { throw OpFailed(protocol::WireError{"callback", message, json::object()}); }
+
+// The conversation's enabled tools, or those of them `active` names (run config or prepareStep), in its order.
+std::vector<const pipeline::ToolBox::Entry*> offered_tools(const pipeline::ToolBox& tools, const std::optional<std::vector<std::string>>& active) {
+  std::vector<const pipeline::ToolBox::Entry*> out;
+  if (!active) {
+    for (const auto& entry : tools.entries()) out.push_back(&entry);
+    return out;
+  }
+  for (const auto& name : *active) {
+    const pipeline::ToolBox::Entry* entry = tools.find(name);
+    if (!entry) fail("activeTools names tool " + protocol::unknown_tool(name, tools.names()) + " (not enabled in this conversation)");
+    if (std::find(out.begin(), out.end(), entry) == out.end()) out.push_back(entry);
+  }
+  return out;
+}
+
 }  // namespace
 
 Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation> conversation, json command) {
@@ -40,15 +59,20 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
   const json params = fields.has("params") ? fields.object_field("params") : json::object();
   const json step_id = command.value("requestId", json(0));
   const json response_format = fields.has("schema") ? agent::response_format(command["schema"]) : json();
+  std::optional<std::vector<std::string>> active_tools;
+  if (fields.has("activeTools")) active_tools = fields.strings("activeTools");
   config.plan = [&](int, const pipeline::StepOverrides& overrides) {
+    if (overrides.active_systems || overrides.active_variables)
+      fail("prepareStep: activeSystems and activeVariables choose a prompt run's defSystem and def sections, which a directive reply has none of");
     agent::StepPlan plan;
     plan.model = overrides.model.value_or(session->model_ref(conversation->current_model(), "conversation.reply"));
-    for (const auto& entry : env.tools->entries()) plan.offered.push_back(&entry);
+    plan.offered = offered_tools(*env.tools, overrides.active_tools ? overrides.active_tools : active_tools);
     plan.tool_choice = overrides.tool_choice.value_or(json());
     plan.response_format = response_format;
     plan.params = params;
     plan.step_id = step_id;
     if (const prompt::RoleSpec* role = prompt::assumed_role(*env.tree, env.run).role; role && !role->section.empty()) plan.system = role->section;
+    if (overrides.system) plan.system = *overrides.system;  // in place of the role's section; L.system messages stay
     return plan;
   };
   ConversationTranscript transcript(*session, *conversation);

@@ -244,12 +244,19 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
 void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message) {
   const std::string where = "conversation.reply";
   protocol::FieldReader fields(message, where);
-  fields.only({"type", "id", "run", "conversation", "requestId", "schema", "check", "onStepFinish", "stopWhen", "maxSteps", "maxRetries", "params"},
+  fields.only({"type", "id", "run", "conversation", "requestId", "schema", "check", "onStepFinish", "stopWhen", "prepareStep", "activeTools",
+               "maxSteps", "maxRetries", "params"},
               "field");
   fields.integer("maxSteps", 1, 1000);
   fields.optional_string("check");
   fields.optional_string("onStepFinish");
   fields.optional_string("stopWhen");
+  fields.optional_string("prepareStep");
+  if (fields.has("activeTools")) {
+    const auto tools = env_of(*conversation).tools;
+    for (const auto& name : fields.strings("activeTools"))
+      if (!tools->find(name)) throw protocol::config_error(where + ": activeTools names tool " + protocol::unknown_tool(name, tools->names()));
+  }
   fields.integer("maxRetries", 0, 100);
   fields.optional_object("params");
   if (fields.has("schema")) {

@@ -394,6 +394,48 @@ TEST_CASE("tool calls made by the model run inside the reply", "[directive]") {
   CHECK(rig.reply_to(id2).value()["ok"] == true);
 }
 
+TEST_CASE("a reply's activeTools and its prepareStep's changes shape each step; unknown tools are refused", "[directive]") {
+  Rig rig;
+  rig.start();
+  json params{{"type", "object"}, {"properties", json::object()}};
+  rig.ok("tool.enable", 0, {{"name", "look"}, {"description", "Looks"}, {"callback", "cb:look"}, {"parameters", params}});
+  rig.ok("tool.enable", 0, {{"name", "note"}, {"description", "Notes"}, {"callback", "cb:note"}, {"parameters", params}});
+  rig.ok("append", 0, {{"message", user("Look.")}});
+  CHECK_THAT(rig.error("reply", 0, {{"activeTools", {"lok"}}})["message"].get<std::string>(),
+             Catch::Contains("activeTools names tool \"lok\" (did you mean \"look\"?"));
+  const int id = rig.next_id;
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}, {"activeTools", {"look"}}, {"prepareStep", "cb:prep"}});
+  auto ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["fn"] == "cb:prep");
+  CHECK(ops[0]["args"][0]["stepNumber"] == 0);
+  rig.complete(ops[0], nullptr);  // no change: the reply's activeTools
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  REQUIRE(ops[0]["op"] == "model.generate");
+  REQUIRE(ops[0]["tools"].size() == 1);
+  CHECK(ops[0]["tools"][0]["name"] == "look");
+  rig.complete(ops[0], tool_call_response("c1", "look", json::object()));
+  rig.complete(rig.new_ops().at(0), json("seen"));  // the tool
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["args"][0]["stepNumber"] == 1);
+  rig.complete(ops[0], json{{"activeTools", {"note"}}, {"system", "Be brief."}});
+  ops = rig.new_ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]["tools"][0]["name"] == "note");
+  CHECK(ops[0]["system"] == "Be brief.");
+  rig.complete(ops[0], text_response("done"));
+  CHECK(rig.reply_to(id).value()["ok"] == true);
+
+  // A prepareStep naming a tool the conversation has not enabled fails the reply, naming it.
+  const int bad = rig.next_id;
+  rig.send({{"type", "conversation.reply"}, {"run", Rig::kRun}, {"conversation", 0}, {"prepareStep", "cb:prep"}});
+  rig.complete(rig.new_ops().at(0), json{{"activeTools", {"nope"}}});
+  CHECK_THAT(rig.reply_to(bad).value()["error"]["message"].get<std::string>(),
+             Catch::Contains("prepareStep: \"activeTools\" names unknown tool \"nope\" (did you mean \"note\"?"));
+}
+
 TEST_CASE("a structured reply is validated and retried with the validator's message", "[directive]") {
   Rig rig;
   rig.start();

@@ -1,5 +1,5 @@
 // L.branch: one agent → its result, an array → a tuple, a record → a record.
-import { L, type BranchWinner } from 'lmthing';
+import { L, mockModel, run, type BranchWinner } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -56,4 +56,23 @@ export async function stepsOfADirectiveRun(): Promise<void> {
   await run(parent, { models: { default: mockModel([]) }, stopWhen: [({ steps }) => steps.length > 3, (step) => step.toolCalls.length === 0] });
   // @ts-expect-error -- onStepFinish gets the step, not a string
   await run(parent, { models: { default: mockModel([]) }, onStepFinish: (step: string) => step.length });
+}
+
+// prepareStep and activeTools on a directive run, typed as the AI SDK's.
+export async function directivePrepareStep(): Promise<void> {
+  const model = mockModel([]);
+  await run(function* () {
+    return (yield* L.reply).value;
+  }, {
+    models: { default: model },
+    activeTools: ['look'],
+    prepareStep: ({ stepNumber, path }) => (stepNumber > 0 && path.length === 1 ? { model: 'default', system: 'Be brief.' } : undefined),
+  });
+  await run(function* () {
+    return (yield* L.reply).value;
+  }, {
+    models: { default: model },
+    // @ts-expect-error -- activeSystems choose a prompt run's sections; a directive reply has none
+    prepareStep: () => ({ activeSystems: ['x'] }),
+  });
 }
