@@ -89,6 +89,7 @@ interface ApprovalDecisionEvent extends Located {
     name?: string;
     action: 'approve' | 'deny' | 'modify' | 'defer';
     source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid' | 'message';
+    signature?: string;
     modifiedData?: unknown;
     reason?: string;
     toolCallId?: string;
@@ -2190,6 +2191,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     output?: OUTPUT;
     activeTools?: string[];
     prepareStep?: Hook;
+    approvalSecret?: string;
     options?: PromptOptions;
     system?: string;
     plugins?: PromptPlugin[];
@@ -3346,6 +3348,7 @@ type UIMessageChunk = {
     type: 'tool-approval-request';
     approvalId: string;
     toolCallId: string;
+    signature?: string;
 } | {
     type: 'finish-step';
 } | {

@@ -33,6 +33,7 @@ import type { DeepPartial, Infer, InferInput, JsonObject } from '../schema-types
 import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
+import { verifyApprovalResponses } from './approval-signature.js';
 import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
@@ -122,6 +123,14 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * (`model`, `system`, `messages`, `activeTools`, `toolChoice` …) applies to that step only.
    */
   prepareStep?: Hook;
+  /**
+   * Signs approvals across requests (docs/human-in-the-loop.md): a call whose approval is
+   * deferred gets a signature of the call (on the `approval-decision` event and the UI stream's
+   * `tool-approval-request`), and a `tool-approval-response` in `messages` must carry the signature
+   * of the call it decides, or the run does not start (`ConfigError`). At least 32 characters; keep
+   * it on the server (an environment variable), never in code sent to browsers.
+   */
+  approvalSecret?: string;
   options?: PromptOptions;
   /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
@@ -241,6 +250,7 @@ const configShape: c.Shape = {
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   tools: c.anything,
   prepareStep: c.func,
+  approvalSecret: c.anything, // checked by checkSecret: a message must not show it
 };
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
@@ -264,6 +274,13 @@ function messagePartProblem(part: unknown): string | undefined {
   return partProblem(part); // text, reasoning and tool calls as a model's answer has them
 }
 
+/** `config.approvalSecret`: long enough to resist guessing; the message says what is wrong without showing it. */
+function checkSecret(secret: unknown): void {
+  if (secret === undefined || (typeof secret === 'string' && secret.length >= 32)) return;
+  const got = typeof secret === 'string' ? `${secret.length} characters` : secret === null ? 'null' : `a ${typeof secret}`;
+  throw new ConfigError(`runPrompt config: 'approvalSecret' must be a string of at least 32 characters, got ${got} (not shown)`);
+}
+
 /** `config.messages` checked message by message, so the error names the one that is wrong. */
 function checkMessages(messages: unknown): void {
   if (!Array.isArray(messages)) return; // the config's shape says what it must be
@@ -285,6 +302,7 @@ function checkMessages(messages: unknown): void {
 function checkConfig(config: PromptConfig): PromptOptions {
   if (!c.isPlainObject(config)) throw new ConfigError(`runPrompt: expected a config object with a "model", got ${c.describe(config)}`);
   checkMessages(config.messages);
+  checkSecret(config.approvalSecret);
   c.checkOptions('runPrompt config', config, configShape);
   if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
   const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);
@@ -407,7 +425,8 @@ export async function startRunPrompt(
     bindPreRun(ctx, undefined);
   }
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
-  const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction };
+  if (config.approvalSecret !== undefined) await verifyApprovalResponses(collectedOf(ctx).messages, config.approvalSecret);
+  const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction, approvalSecret: config.approvalSecret };
   // A durable run whose approval nobody can answer here is saved, to be answered and resumed later.
   if (durable) handlers.suspend = () => void durableInfo(durable).suspend();
   const events = new RunEvents();

@@ -62,7 +62,7 @@ export class UIMessageBuilder {
         this.message.parts.push({ type: `tool-${chunk.toolName}`, toolCallId: chunk.toolCallId, state: 'input-available', input: chunk.input });
         return;
       case 'tool-approval-request':
-        this.update(chunk.toolCallId, { state: 'approval-requested', approval: { id: chunk.approvalId } });
+        this.update(chunk.toolCallId, { state: 'approval-requested', approval: { id: chunk.approvalId, ...(chunk.signature === undefined ? {} : { signature: chunk.signature }) } });
         return;
       case 'tool-output-available':
         this.update(chunk.toolCallId, { state: 'output-available', output: chunk.output });

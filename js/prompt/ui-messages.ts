@@ -27,7 +27,7 @@ export type UIMessageChunk =
   | { type: 'tool-output-available'; toolCallId: string; output: unknown }
   | { type: 'tool-output-error'; toolCallId: string; errorText: string }
   | { type: 'tool-output-denied'; toolCallId: string }
-  | { type: 'tool-approval-request'; approvalId: string; toolCallId: string }
+  | { type: 'tool-approval-request'; approvalId: string; toolCallId: string; signature?: string }
   | { type: 'finish-step' }
   | { type: 'finish'; finishReason: FinishReason; messageMetadata?: unknown }
   | { type: 'message-metadata'; messageMetadata: unknown }
@@ -274,7 +274,7 @@ class ChunkState {
         if (part.toolCallId === undefined) return;
         if (part.action === 'defer') {
           this.close(out);
-          out.push({ type: 'tool-approval-request', approvalId: part.request ?? part.toolCallId, toolCallId: part.toolCallId });
+          out.push({ type: 'tool-approval-request', approvalId: part.request ?? part.toolCallId, toolCallId: part.toolCallId, ...(part.signature === undefined ? {} : { signature: part.signature }) });
         } else if (part.action === 'deny') this.denied.add(part.toolCallId);
         return;
     }
@@ -327,7 +327,7 @@ interface UIToolPart {
   input?: unknown;
   output?: unknown;
   errorText?: string;
-  approval?: { id?: unknown; approved?: unknown; reason?: unknown };
+  approval?: { id?: unknown; approved?: unknown; reason?: unknown; signature?: unknown };
 }
 
 /**
@@ -441,5 +441,6 @@ function approvalResponseOf(tool: UIToolPart, where: string): Part {
     approved: approval.approved,
     ...(typeof approval.reason === 'string' ? { reason: approval.reason } : {}),
     ...(typeof approval.id === 'string' ? { approvalId: approval.id } : {}),
+    ...(typeof approval.signature === 'string' ? { signature: approval.signature } : {}),
   };
 }

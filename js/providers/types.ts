@@ -83,6 +83,8 @@ export interface ToolApprovalResponsePart {
   reason?: string;
   /** The request's id (the `approvalId` of the UI stream's `tool-approval-request`), reported in the decision event. */
   approvalId?: string;
+  /** The request's signature, checked when the run has an `approvalSecret`. */
+  signature?: string;
 }
 
 /**

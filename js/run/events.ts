@@ -248,6 +248,8 @@ export interface ApprovalDecisionEvent extends Located {
   action: 'approve' | 'deny' | 'modify' | 'defer';
   /** `message`: a `tool-approval-response` in the run's messages decided a call a deferral left pending. */
   source: 'handler' | 'respond' | 'timeout' | 'error' | 'invalid' | 'message';
+  /** `defer` with runPrompt's `approvalSecret`: the signature the response to this request must carry. */
+  signature?: string;
   modifiedData?: unknown;
   reason?: string;
   toolCallId?: string;

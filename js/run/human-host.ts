@@ -6,6 +6,7 @@
 import type { Engine, OpRequest } from '../engine.js';
 import type { ApprovalAction } from '../definitions/human.js';
 import { AbortError } from '../errors.js';
+import { signApproval } from '../prompt/approval-signature.js';
 
 /** An approval request as the handler receives it. */
 export interface ApprovalRequest {
@@ -92,6 +93,8 @@ export interface InteractionResult {
 export interface HumanHandlers {
   onApproval?: ApprovalHandler;
   onInteraction?: InteractionHandler;
+  /** @internal runPrompt's `approvalSecret`: a deferred call's decision is signed with it (js/prompt/approval-signature.ts). */
+  approvalSecret?: string;
   /**
    * @internal A durable run's way out when an approval has no handler and no terminal: the run is
    * suspended (saved) instead of applying the default action (docs/durable-runs.md).
@@ -186,7 +189,8 @@ export class HumanHost {
       const { onApproval } = route.handlers;
       if (onApproval) {
         const decision = await onApproval(request);
-        return decision === undefined ? await untilAborted(signal) : decision;
+        if (decision === undefined) return await untilAborted(signal);
+        return route.handlers.approvalSecret === undefined ? decision : await signedIfDeferred(decision, request, route.handlers.approvalSecret);
       }
       if (this.terminal?.available()) return await this.terminal.ask(request);
       if (route.handlers.suspend) {
@@ -234,6 +238,15 @@ export class HumanHost {
       forget();
     }
   }
+}
+
+/** A `defer` decision with the signature of the call it leaves pending (what the client must send back); any other decision as it is. */
+async function signedIfDeferred(decision: ApprovalDecision | ApprovalAction | 'defer', request: ApprovalRequest, secret: string): Promise<unknown> {
+  const action = typeof decision === 'string' ? decision : decision?.action;
+  const call = request.context as { toolName?: unknown; args?: unknown } | null;
+  if (action !== 'defer' || request.toolCallId === undefined || typeof call?.toolName !== 'string') return decision;
+  const signature = await signApproval(secret, { approvalId: request.id, toolCallId: request.toolCallId, toolName: call.toolName, args: call.args });
+  return { ...(typeof decision === 'string' ? { action: decision } : decision), signature };
 }
 
 /**

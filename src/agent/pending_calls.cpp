@@ -26,8 +26,9 @@ std::string call_id(const json& part) {
 // A response {type, toolCallId, approved, reason?, approvalId?}.
 std::pair<std::string, CallDecision> read_response(const json& part, const std::string& where) {
   for (const auto& [key, value] : part.items())
-    if (key != "type" && key != "toolCallId" && key != "approved" && key != "reason" && key != "approvalId")
-      refuse(where, "a tool-approval-response has no field " + in_quotes(key) + " (expected toolCallId, approved, reason?, approvalId?)");
+    // `signature` is the host's to check (runPrompt's approvalSecret), before the run starts.
+    if (key != "type" && key != "toolCallId" && key != "approved" && key != "reason" && key != "approvalId" && key != "signature")
+      refuse(where, "a tool-approval-response has no field " + in_quotes(key) + " (expected toolCallId, approved, reason?, approvalId?, signature?)");
   const std::string id = call_id(part);
   if (id.empty()) refuse(where, "a tool-approval-response needs the toolCallId of the call it decides");
   if (!part.contains("approved") || !part["approved"].is_boolean())

@@ -34,6 +34,7 @@ json Decision::to_json() const {
   json out{{"request", id}, {"action", action}, {"source", source}};
   if (action == "modify") out["modifiedData"] = modified_data;
   if (!reason.empty()) out["reason"] = reason;
+  if (!signature.empty()) out["signature"] = signature;
   return out;
 }
 
@@ -55,6 +56,10 @@ Decision read_decision(const json& answer, const ApprovalSpec& spec, bool can_de
   if (d.action == "defer") {
     if (!can_defer)
       throw std::invalid_argument("action \"defer\" ends a run with the tool call pending, which only a prompt run's own tool calls can do");
+    if (answer.is_object() && answer.contains("signature")) {
+      if (!answer["signature"].is_string()) throw std::invalid_argument("\"signature\" must be a string");
+      d.signature = answer["signature"].get<std::string>();
+    }
     return d;
   }
   if (!spec.allows(d.action))

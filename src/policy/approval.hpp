@@ -12,11 +12,12 @@
 namespace lmthing::policy {
 
 struct Decision {
-  std::string id;      // the request id ("request" on the wire)
-  std::string action;  // approve, deny, modify, or defer (the run ends with the call pending)
-  json modified_data;  // modify: the edited data (for a tool: its new arguments)
-  std::string reason;  // why (given by the human, or why the default action applied)
-  std::string source;  // handler, respond, timeout, error, invalid
+  std::string id;         // the request id ("request" on the wire)
+  std::string action;     // approve, deny, modify, or defer (the run ends with the call pending)
+  json modified_data;     // modify: the edited data (for a tool: its new arguments)
+  std::string reason;     // why (given by the human, or why the default action applied)
+  std::string source;     // handler, respond, timeout, error, invalid
+  std::string signature;  // defer: the host's signature of the pending call (approvalSecret), passed on to the client
 
   json to_json() const;
 };

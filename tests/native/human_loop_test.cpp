@@ -624,7 +624,8 @@ TEST_CASE("approval: a deferred decision ends the run after its step with the ca
       {text_part("Cleaning up."), human_call_part("c1", "delete", {{"path", "a.txt"}}), human_call_part("c2", "list", {{"path", "."}})})};
   host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
   host.callbacks["tool:list"] = [](const json&) { return json::array({"a.txt"}); };
-  host.approval = [](const json&) -> std::optional<json> { return json("defer"); };
+  // The host's signature of the pending call (runPrompt's approvalSecret) rides on the decision event.
+  host.approval = [](const json&) -> std::optional<json> { return json{{"action", "defer"}, {"signature", "sig-1"}}; };
   json reply =
       start_and_run(h, host,
                     human_spec_with({{"tools", json::array({human_file_tool("delete", {{"approval", "destructive"}}), human_file_tool("list")})},
@@ -642,6 +643,7 @@ TEST_CASE("approval: a deferred decision ends the run after its step with the ca
   auto decisions = human_events(h, "approval-decision");
   REQUIRE(decisions.size() == 1);
   REQUIRE(decisions[0]["action"] == "defer");
+  REQUIRE(decisions[0]["signature"] == "sig-1");
   REQUIRE(decisions[0]["toolCallId"] == "c1");
   REQUIRE(human_events(h, "tool-error").empty());  // a pending call is not a failed one
 }
@@ -751,7 +753,7 @@ TEST_CASE("approval: approval responses that decide nothing pending are refused 
           "run.start spec (prompt): messages[2].content[0]: a tool-approval-response needs approved: true or false, got \"yes\"");
   REQUIRE(refused({user, turn, response({{"toolCallId", "c1"}, {"aproved", true}})}) ==
           "run.start spec (prompt): messages[2].content[0]: a tool-approval-response has no field \"aproved\" (expected toolCallId, approved, "
-          "reason?, approvalId?)");
+          "reason?, approvalId?, signature?)");
   REQUIRE(refused({response({{"toolCallId", "c1"}, {"approved", true}}), user}) ==
           "run.start spec (prompt): messages[0].content[0]: a tool-approval-response belongs in a tool message right after the last assistant "
           "message, whose tool calls it decides");
