@@ -254,7 +254,8 @@ class AgentLoop {
       context["toolName"] = checked.name;
       context["stepNumber"] = step;
       pipeline::Call call = pipeline::tool_call(env_, checked.name, checked.args, std::move(context));
-      call.can_defer = config_.can_defer;
+      // A call the messages decided cannot be deferred again: the run is answering it now.
+      call.can_defer = config_.can_defer && decided.is_null();
       call.decided = std::move(decided);
       try {
         value = co_await checked.tool->chain->call(std::move(call));
