@@ -218,4 +218,11 @@ test('fromUIMessages: images from data URLs, tool calls still running left out, 
     { role: 'user', content: [{ type: 'file', data: 'AA', mediaType: 'application/pdf', filename: 'a.pdf' }] },
   ]);
   assert.throws(() => fromUIMessages([{ role: 'user', parts: [{ type: 'file', url: 'data:application/pdf;base64,AA' }] }]), (e) => e instanceof ConfigError && /parts\[0\]: expected the file's mediaType/.test(e.message));
+  // A decided approval becomes a tool-approval-response after its call; a decision without `approved` is refused.
+  const decided = { type: 'tool-remove', toolCallId: 'c1', state: 'approval-responded', input: { path: '/a' }, approval: { id: 'ap-1', approved: false, reason: 'no', signature: 's' } };
+  assert.deepEqual(fromUIMessages([{ role: 'assistant', parts: [{ type: 'step-start' }, decided] }]), [
+    { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'remove', args: { path: '/a' }, argsText: '{"path":"/a"}' }] },
+    { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: false, reason: 'no', approvalId: 'ap-1', signature: 's' }] },
+  ]);
+  assert.throws(() => fromUIMessages([{ role: 'assistant', parts: [{ ...decided, approval: { id: 'ap-1' } }] }]), (e) => e instanceof ConfigError && /parts\[0\]: an approval-responded tool part needs approval: \{id, approved: true \| false, reason\?\}/.test(e.message));
 });
