@@ -151,7 +151,10 @@ export class HumanHost {
       approvals: {
         pending: () => [...route.approvals.values()],
         respond: async (id, decision) => {
-          await this.engine.request('approval.respond', { request: id, decision });
+          const request = route.approvals.get(id);
+          const secret = route.handlers.approvalSecret;
+          const signed = request && secret !== undefined ? await signedIfDeferred(decision, request, secret) : decision;
+          await this.engine.request('approval.respond', { request: id, decision: signed });
         },
       },
       interactions: {

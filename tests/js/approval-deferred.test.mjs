@@ -231,6 +231,22 @@ test('approvalSecret: a response must carry the signature of the call it decides
   assert.equal(await resume(messages, { signature }), 'Removed.');
   assert.deepEqual(ran, ['/tmp/a']);
 
+  // Deferred by id (prompt.approvals.respond) rather than by the handler: signed the same way.
+  let started;
+  const byId = [];
+  const later = await runPrompt({
+    model: scripted([[call('c9', 'remove', { path: '/tmp/b' })]]),
+    prompt: 'Clean up.',
+    tools: tools(ran),
+    approvalSecret: SECRET,
+    onApproval: (request) => void setTimeout(() => started.then(({ prompt }) => prompt.approvals.respond(request.id, 'defer')), 1),
+    onEvent: (e) => e.type === 'approval-decision' && byId.push(e),
+  });
+  started = Promise.resolve(later);
+  assert.equal(await later.result.finishReason, 'tool-calls');
+  assert.deepEqual([byId[0].source, byId[0].action], ['respond', 'defer']);
+  assert.match(byId[0].signature, /^[A-Za-z0-9_-]{43}$/);
+
   // A short or missing secret is refused without showing it.
   const short = await runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: 'hunter2' }).text.catch((e) => e);
   assert.ok(short instanceof ConfigError);
