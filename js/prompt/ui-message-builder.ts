@@ -83,12 +83,8 @@ export class UIMessageBuilder {
   private update(toolCallId: string, fields: Record<string, unknown>): void {
     let part: BuiltPart | undefined;
     for (const candidate of this.message.parts) if (candidate.toolCallId === toolCallId) part = candidate;
-    if (!part) return;
-    const approval = part.approval as Record<string, unknown> | undefined;
-    Object.assign(part, fields);
-    // A decided call keeps its approval, marked as the client marks it.
-    if (fields.state === 'output-denied' && approval) part.approval = { ...approval, approved: false };
-    else if (fields.state !== 'approval-requested' && approval) part.approval = approval;
+    // A decided call keeps its approval (with the client's decision, from the original message).
+    if (part) Object.assign(part, fields);
   }
 }
 

@@ -43,9 +43,32 @@ std::vector<std::unique_ptr<pipeline::StepSeam>> make_seams(const protocol::Fiel
   return seams;
 }
 
+std::vector<const pipeline::ToolBox::Entry*> offered_tools(const pipeline::ToolBox& tools, const std::optional<std::vector<std::string>>& active) {
+  std::vector<const pipeline::ToolBox::Entry*> out;
+  if (!active) {
+    for (const auto& entry : tools.entries()) out.push_back(&entry);
+    return out;
+  }
+  for (const auto& name : *active) {
+    const pipeline::ToolBox::Entry* entry = tools.find(name);
+    if (!entry)
+      throw OpFailed(
+          protocol::WireError{"callback", "activeTools names unknown tool " + protocol::unknown_tool(name, tools.names()), json::object()});
+    if (std::find(out.begin(), out.end(), entry) == out.end()) out.push_back(entry);  // a name listed twice is offered once
+  }
+  return out;
+}
+
 void Transcript::insert(std::size_t, json) { throw std::logic_error("this conversation cannot resume pending tool calls"); }
 
 namespace {
+
+// A tool message holding `results` (moved in: an initializer list would copy them).
+json tool_message(json results) {
+  json message{{"role", "tool"}};
+  message["content"] = std::move(results);
+  return message;
+}
 
 json names_of(const std::vector<const pipeline::ToolBox::Entry*>& tools) {
   json list = json::array();
@@ -101,14 +124,14 @@ class AgentLoop {
       outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
 
       // A call whose approval was deferred has no result (a null slot): the run ends after this step.
-      const std::vector<json> slots = co_await run_tools(step, calls);
-      json results = json::array();
-      for (const auto& slot : slots)
-        if (!slot.is_null()) results.push_back(slot);
-      const bool deferred = results.size() < slots.size();
-      if (!results.empty()) transcript_.append(json{{"role", "tool"}, {"content", results}});
-
+      std::vector<json> slots = co_await run_tools(step, calls);
       state.record = record_of(step, plan, std::move(text), std::move(reasoning), calls, slots, response);
+      json results = json::array();
+      for (auto& slot : slots)
+        if (!slot.is_null()) results.push_back(std::move(slot));
+      const bool deferred = results.size() < slots.size();
+      if (!results.empty()) transcript_.append(tool_message(std::move(results)));
+
       state.final = calls.empty();
       env_.emit_borrowing("step-finish", state.record);
 
@@ -239,7 +262,7 @@ class AgentLoop {
           std::any_of(pending.calls.begin(), pending.calls.end(), [&](const json& call) { return call.value("toolCallId", "") == id; });
       if (!of_a_call) content.push_back(result);
     }
-    transcript_.insert(pending.position, json{{"role", "tool"}, {"content", std::move(content)}});
+    transcript_.insert(pending.position, tool_message(std::move(content)));
   }
 
   // Runs one checked call through its tool's chain; whatever goes wrong (except an abort or a

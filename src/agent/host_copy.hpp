@@ -21,11 +21,9 @@ class HostCopy {
       payload["messages"] = *replacement;
       return false;
     }
-    lmthing::Json append = lmthing::Json::array();
-    for (std::size_t i = held_; i < messages.size(); ++i) append.push_back(messages[i]);
     lmthing::Json sync = id.is_null() ? lmthing::Json::object() : lmthing::Json{{"id", id}};
     sync["base"] = held_;
-    sync["append"] = std::move(append);
+    sync["append"] = unsynced(messages);
     payload["conversation"] = std::move(sync);
     return true;
   }
@@ -37,12 +35,19 @@ class HostCopy {
   // call), or null when it holds everything.
   lmthing::Json tail(const lmthing::Json& messages) const {
     if (messages.size() <= held_) return lmthing::Json();
-    lmthing::Json append = lmthing::Json::array();
-    for (std::size_t i = held_; i < messages.size(); ++i) append.push_back(messages[i]);
-    return lmthing::Json{{"base", held_}, {"append", std::move(append)}};
+    lmthing::Json sync{{"base", held_}};
+    sync["append"] = unsynced(messages);
+    return sync;
   }
 
  private:
+  // The messages from `held_` on: what the host lacks.
+  lmthing::Json unsynced(const lmthing::Json& messages) const {
+    lmthing::Json append = lmthing::Json::array();
+    for (std::size_t i = held_; i < messages.size(); ++i) append.push_back(messages[i]);
+    return append;
+  }
+
   std::size_t held_ = 0;
 };
 

@@ -130,7 +130,7 @@ class PromptRun {
     StepPlan plan;
     plan.model = overrides.model.value_or(spec_.model);
     plan.system = system_prompt(overrides);
-    plan.offered = offered(overrides);
+    plan.offered = offered_tools(*env_.tools, overrides.active_tools ? overrides.active_tools : spec_.active_tools);
     plan.tool_choice = overrides.tool_choice.value_or(spec_.tool_choice);
     plan.params = spec_.params;
     plan.step_id = step;
@@ -150,21 +150,6 @@ class PromptRun {
     } catch (const prompt::DefinitionError& e) {
       fail(std::string("a hook's activeSystems/activeVariables: ") + e.what());
     }
-  }
-
-  std::vector<const pipeline::ToolBox::Entry*> offered(const pipeline::StepOverrides& overrides) const {
-    std::vector<const pipeline::ToolBox::Entry*> out;
-    const auto& active = overrides.active_tools ? overrides.active_tools : spec_.active_tools;
-    if (!active) {
-      for (const auto& entry : env_.tools->entries()) out.push_back(&entry);
-      return out;
-    }
-    for (const auto& name : *active) {
-      const pipeline::ToolBox::Entry* entry = env_.tools->find(name);
-      if (!entry) fail("unknown tool " + protocol::unknown_tool(name, env_.tools->names()));  // checked where set: a safety net
-      if (std::find(out.begin(), out.end(), entry) == out.end()) out.push_back(entry);        // a name listed twice is offered once
-    }
-    return out;
   }
 
   bool root() const { return tree_->root() == env_.run; }

@@ -1,7 +1,5 @@
 #include "directive/reply.hpp"
 
-#include <algorithm>
-
 #include "agent/agent_loop.hpp"
 #include "directive/session.hpp"
 #include "prompt/role.hpp"
@@ -32,21 +30,6 @@ class ConversationTranscript : public agent::Transcript {
 
 [[noreturn]] void fail(const std::string& message) { throw OpFailed(protocol::WireError{"callback", message, json::object()}); }
 
-// The conversation's enabled tools, or those of them `active` names (run config or prepareStep), in its order.
-std::vector<const pipeline::ToolBox::Entry*> offered_tools(const pipeline::ToolBox& tools, const std::optional<std::vector<std::string>>& active) {
-  std::vector<const pipeline::ToolBox::Entry*> out;
-  if (!active) {
-    for (const auto& entry : tools.entries()) out.push_back(&entry);
-    return out;
-  }
-  for (const auto& name : *active) {
-    const pipeline::ToolBox::Entry* entry = tools.find(name);
-    if (!entry) fail("activeTools names tool " + protocol::unknown_tool(name, tools.names()) + " (not enabled in this conversation)");
-    if (std::find(out.begin(), out.end(), entry) == out.end()) out.push_back(entry);
-  }
-  return out;
-}
-
 }  // namespace
 
 Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation> conversation, json command) {
@@ -66,7 +49,7 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
       fail("prepareStep: activeSystems and activeVariables choose a prompt run's defSystem and def sections, which a directive reply has none of");
     agent::StepPlan plan;
     plan.model = overrides.model.value_or(session->model_ref(conversation->current_model(), "conversation.reply"));
-    plan.offered = offered_tools(*env.tools, overrides.active_tools ? overrides.active_tools : active_tools);
+    plan.offered = agent::offered_tools(*env.tools, overrides.active_tools ? overrides.active_tools : active_tools);
     plan.tool_choice = overrides.tool_choice.value_or(json());
     plan.response_format = response_format;
     plan.params = params;
