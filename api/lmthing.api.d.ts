@@ -2307,6 +2307,9 @@ class ProviderError extends LmthingError {
     });
 }
 
+// ---- ProviderMetadata — prompt/provider-metadata.d.ts
+type ProviderMetadata = Record<string, Record<string, string | null>>;
+
 // ---- ProviderSettings — providers/types.d.ts
 interface ProviderSettings {
     baseURL?: string;
@@ -2343,6 +2346,11 @@ function readMetrics(engine?: Engine): Promise<MetricsSnapshot>;
 
 // ---- realClock — clock.d.ts
 const realClock: HostClock;
+
+// ---- ReasoningBlockEnd — providers/types.d.ts
+type ReasoningBlockEnd = {
+    length: number;
+} & Pick<ReasoningPart, 'signature' | 'signedBy' | 'redacted' | 'itemId'>;
 
 // ---- ReasoningOptions — providers/types.d.ts
 interface ReasoningOptions {
@@ -2957,7 +2965,10 @@ type StreamPart = {
     type: 'reasoning-delta';
     text: string;
     stepNumber: number;
-} | RunEvent | {
+} | ({
+    type: 'reasoning-end';
+    stepNumber: number;
+} & ReasoningBlockEnd) | RunEvent | {
     type: 'finish';
     finishReason: FinishReason;
     usage: Usage;
@@ -3151,6 +3162,8 @@ interface ToolCallContext {
 interface ToolCallEvent extends OfToolCall {
     type: 'tool-call';
     args: unknown;
+    signature?: string;
+    signedBy?: SignatureSource;
 }
 
 // ---- ToolCallPart — providers/types.d.ts
@@ -3328,11 +3341,13 @@ type UIMessageChunk = {
 } | {
     type: 'reasoning-end';
     id: string;
+    providerMetadata?: ProviderMetadata;
 } | {
     type: 'tool-input-available';
     toolCallId: string;
     toolName: string;
     input: unknown;
+    providerMetadata?: ProviderMetadata;
 } | {
     type: 'tool-output-available';
     toolCallId: string;

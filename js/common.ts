@@ -58,6 +58,7 @@ export type { PromptCallbacks, PromptFinish } from './prompt/finish-callbacks.js
 export type { ServerResponseLike, TextStreamResponseInit } from './prompt/text-response.js';
 export { fromUIMessages } from './prompt/ui-messages.js';
 export type { UIMessageChunk, UIMessageLike, UIMessageStreamFinish, UIMessageStreamOptions, UIMessageStreamResponseInit } from './prompt/ui-messages.js';
+export type { ProviderMetadata } from './prompt/provider-metadata.js';
 export type { IdentifiedUIMessage } from './prompt/ui-message-builder.js';
 export type { Reference } from './prompt/names.js';
 export { mockModel, isLanguageModel } from './mock-model.js';
@@ -66,7 +67,7 @@ export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, kn
 export type { LanguageModel, Message, ModelRequest, ModelResponse, Part, StreamDelta, Usage, FinishReason } from './providers/types.js';
 export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
 export type {
-  EmbeddingModel, EmbeddingModelOptions, EmbedOptions, EmbedRequest, EmbedResult, ImagePart, ModelOptions, ReasoningOptions, ReasoningPart,
+  EmbeddingModel, EmbeddingModelOptions, EmbedOptions, EmbedRequest, EmbedResult, ImagePart, ModelOptions, ReasoningBlockEnd, ReasoningOptions, ReasoningPart,
   TextPart, ToolCallPart, ToolResultPart, SignatureSource, OpenAIProvider, OpenAIResponsesOptions, AnthropicProvider, AnthropicModelOptions,
   AnthropicCacheOptions, GoogleProvider, ProviderSettings,
 } from './providers/index.js';

@@ -4,7 +4,7 @@
  * each stream can be read (even several times, even after the run ended) without losing anything.
  */
 import { ConfigError } from '../errors.js';
-import type { FinishReason, Message, Usage } from '../providers/types.js';
+import type { FinishReason, Message, ReasoningBlockEnd, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 import type { DeepPartial } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
@@ -50,6 +50,12 @@ export type StreamPart =
   | { type: 'text-delta'; text: string; stepNumber: number }
   /** The model's reasoning (thinking) as it streams, where the provider exposes it. */
   | { type: 'reasoning-delta'; text: string; stepNumber: number }
+  /**
+   * One reasoning block of a model call ended, after the call ended (one per block, in the answer's
+   * order): `length` characters of the step's reasoning deltas, and the provider's signature of
+   * the block, which must go back with it (the UI message stream sends it as `providerMetadata`).
+   */
+  | ({ type: 'reasoning-end'; stepNumber: number } & ReasoningBlockEnd)
   | RunEvent
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
   | { type: 'error'; error: unknown };

@@ -55,11 +55,18 @@ export class UIMessageBuilder {
       case 'reasoning-end': {
         const part = this.open.get(chunk.id);
         if (part) part.state = 'done';
+        if (part && chunk.type === 'reasoning-end' && chunk.providerMetadata) part.providerMetadata = chunk.providerMetadata;
         this.open.delete(chunk.id);
         return;
       }
       case 'tool-input-available':
-        this.message.parts.push({ type: `tool-${chunk.toolName}`, toolCallId: chunk.toolCallId, state: 'input-available', input: chunk.input });
+        this.message.parts.push({
+          type: `tool-${chunk.toolName}`,
+          toolCallId: chunk.toolCallId,
+          state: 'input-available',
+          input: chunk.input,
+          ...(chunk.providerMetadata ? { callProviderMetadata: chunk.providerMetadata } : {}),
+        });
         return;
       case 'tool-approval-request':
         this.update(chunk.toolCallId, { state: 'approval-requested', approval: { id: chunk.approvalId, ...(chunk.signature === undefined ? {} : { signature: chunk.signature }) } });

@@ -12,6 +12,7 @@ import type { FinishReason, Message, Part } from '../providers/types.js';
 import type { StreamPart } from './result.js';
 import { pipeStream, streamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 import { UIMessageBuilder, type IdentifiedUIMessage } from './ui-message-builder.js';
+import { providerMetadataOf, signatureFieldsOf, type ProviderMetadata } from './provider-metadata.js';
 
 /** A chunk of the UI message stream, as `useChat` reads it. */
 export type UIMessageChunk =
@@ -22,8 +23,8 @@ export type UIMessageChunk =
   | { type: 'text-end'; id: string }
   | { type: 'reasoning-start'; id: string }
   | { type: 'reasoning-delta'; id: string; delta: string }
-  | { type: 'reasoning-end'; id: string }
-  | { type: 'tool-input-available'; toolCallId: string; toolName: string; input: unknown }
+  | { type: 'reasoning-end'; id: string; providerMetadata?: ProviderMetadata }
+  | { type: 'tool-input-available'; toolCallId: string; toolName: string; input: unknown; providerMetadata?: ProviderMetadata }
   | { type: 'tool-output-available'; toolCallId: string; output: unknown }
   | { type: 'tool-output-error'; toolCallId: string; errorText: string }
   | { type: 'tool-output-denied'; toolCallId: string }
@@ -211,12 +212,24 @@ async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<
   await options.onEnd?.(event);
 }
 
+/** A reasoning part sent to the client and not ended yet: the blocks it holds end once the model call has. */
+interface OpenReasoning {
+  id: string;
+  /** Characters streamed into it. */
+  length: number;
+  /** Characters of the blocks that ended so far, and how many they were. */
+  covered: number;
+  blocks: number;
+}
+
 /** Which text and reasoning parts are open, and the ids they got. */
 class ChunkState {
   /** Calls whose approval was denied: their error is a denial, which the client shows as such. */
   private readonly denied = new Set<string>();
   private text: string | undefined;
-  private reasoning: string | undefined;
+  /** Reasoning parts waiting for their blocks' ends, oldest first; the last takes deltas while `reasoningOpen`. */
+  private readonly reasoning: OpenReasoning[] = [];
+  private reasoningOpen = false;
   private next = 0;
   private readonly onError: (error: unknown) => string;
   private readonly toolErrorText: (error: string) => string;
@@ -231,11 +244,20 @@ class ChunkState {
       case 'text-delta':
         this.text ??= this.open('text-start', out);
         out.push({ type: 'text-delta', id: this.text, delta: part.text });
+        // Reasoning after this text is another block: it gets a part of its own.
+        this.reasoningOpen = false;
         return;
-      case 'reasoning-delta':
+      case 'reasoning-delta': {
         if (this.options.sendReasoning === false) return;
-        this.reasoning ??= this.open('reasoning-start', out);
-        out.push({ type: 'reasoning-delta', id: this.reasoning, delta: part.text });
+        if (!this.reasoningOpen) this.reasoning.push({ id: this.open('reasoning-start', out), length: 0, covered: 0, blocks: 0 });
+        this.reasoningOpen = true;
+        const current = this.reasoning[this.reasoning.length - 1];
+        current.length += part.text.length;
+        out.push({ type: 'reasoning-delta', id: current.id, delta: part.text });
+        return;
+      }
+      case 'reasoning-end':
+        if (this.options.sendReasoning !== false) this.endReasoning(part, out);
         return;
       case 'finish':
         this.close(out);
@@ -257,11 +279,13 @@ class ChunkState {
         this.close(out);
         out.push({ type: 'finish-step' });
         return;
-      case 'tool-call':
+      case 'tool-call': {
         // Text after the call is a part of its own, after the tool's.
         this.close(out);
-        out.push({ type: 'tool-input-available', toolCallId: part.toolCallId, toolName: part.toolName, input: part.args });
+        const providerMetadata = providerMetadataOf(part);
+        out.push({ type: 'tool-input-available', toolCallId: part.toolCallId, toolName: part.toolName, input: part.args, ...(providerMetadata ? { providerMetadata } : {}) });
         return;
+      }
       case 'tool-result':
         out.push({ type: 'tool-output-available', toolCallId: part.toolCallId, output: part.result });
         return;
@@ -280,6 +304,29 @@ class ChunkState {
     }
   }
 
+  /**
+   * One reasoning block of the model call ended: the oldest open reasoning part ends once its blocks
+   * cover what streamed into it, with the block's signature when it holds that block alone (blocks
+   * that streamed back to back cannot be told apart; they go unsigned). A block that streamed
+   * nothing (redacted reasoning) is a part of its own, so its data reaches the client.
+   */
+  private endReasoning(block: StreamPart & { type: 'reasoning-end' }, out: UIMessageChunk[]): void {
+    const providerMetadata = providerMetadataOf(block);
+    if (block.length === 0) {
+      if (providerMetadata) out.push({ type: 'reasoning-end', id: this.open('reasoning-start', out), providerMetadata });
+      return;
+    }
+    const oldest = this.reasoning[0];
+    if (!oldest) return;
+    oldest.covered += block.length;
+    oldest.blocks++;
+    if (oldest.covered < oldest.length) return;
+    this.reasoning.shift();
+    if (this.reasoning.length === 0) this.reasoningOpen = false;
+    const alone = oldest.blocks === 1 && oldest.covered === oldest.length;
+    out.push({ type: 'reasoning-end', id: oldest.id, ...(alone && providerMetadata ? { providerMetadata } : {}) });
+  }
+
   private open(type: 'text-start' | 'reasoning-start', out: UIMessageChunk[]): string {
     const id = `${type === 'text-start' ? 'text' : 'reasoning'}-${this.next++}`;
     out.push({ type, id });
@@ -287,9 +334,11 @@ class ChunkState {
   }
 
   private close(out: UIMessageChunk[]): void {
-    if (this.reasoning !== undefined) out.push({ type: 'reasoning-end', id: this.reasoning });
+    for (const part of this.reasoning) out.push({ type: 'reasoning-end', id: part.id });
     if (this.text !== undefined) out.push({ type: 'text-end', id: this.text });
-    this.reasoning = this.text = undefined;
+    this.reasoning.length = 0;
+    this.reasoningOpen = false;
+    this.text = undefined;
   }
 
   errorText(error: unknown): string {
@@ -328,6 +377,8 @@ interface UIToolPart {
   output?: unknown;
   errorText?: string;
   approval?: { id?: unknown; approved?: unknown; reason?: unknown; signature?: unknown };
+  /** The provider's signature of the call (`tool-input-available`'s `providerMetadata`). */
+  callProviderMetadata?: unknown;
 }
 
 /**
@@ -336,8 +387,9 @@ interface UIToolPart {
  * tool message with their outcomes. A call the user decided after a deferred approval
  * (`approval-responded`, from `addToolApprovalResponse`) goes with a `tool-approval-response`, which
  * the run answers before asking the model (docs/human-in-the-loop.md, "Approvals across requests").
- * Reasoning (whose provider signatures a UI message does not keep), sources, data parts and tool
- * calls without an outcome or a decision yet are left out.
+ * Reasoning goes with the provider's signature its `providerMetadata` keeps (as the UI message
+ * stream sends it, or the AI SDK's providers), and so does a tool call's (`callProviderMetadata`).
+ * Sources, data parts and tool calls without an outcome or a decision yet are left out.
  *
  * @throws ConfigError naming the message and part that is not a UI message's.
  */
@@ -404,14 +456,20 @@ function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: st
   parts.forEach((part, j) => {
     if (part.type === 'step-start') flush();
     else if (part.type === 'text' && (part.text as string).length > 0) content.push({ type: 'text', text: part.text as string });
-    else if (isToolPart(part)) {
+    else if (part.type === 'reasoning') {
+      // Unsigned reasoning goes too: each provider sends back only what it signed.
+      const signed = signatureFieldsOf(part.providerMetadata);
+      if ((part.text as string).length > 0 || signed.signedBy !== undefined) content.push({ type: 'reasoning', text: part.text as string, ...signed });
+    } else if (isToolPart(part)) {
       const tool = part as unknown as UIToolPart;
       const toolName = tool.type === 'dynamic-tool' ? tool.toolName : tool.type.slice('tool-'.length);
       if (typeof toolName !== 'string' || toolName.length === 0 || typeof tool.toolCallId !== 'string')
         throw new ConfigError(`${where}.parts[${j}]: a tool part needs a toolCallId and a tool name, got ${c.describe(part)}`);
       const outcome = tool.state === 'approval-responded' ? approvalResponseOf(tool, `${where}.parts[${j}]`) : outcomeOf(tool, toolName);
       if (!outcome) return; // still running, or waiting for an approval: nothing to send yet
-      content.push({ type: 'tool-call', toolCallId: tool.toolCallId, toolName, args: tool.input ?? {}, argsText: JSON.stringify(tool.input ?? {}) });
+      const { signature, signedBy } = signatureFieldsOf(tool.callProviderMetadata);
+      const signed = signature !== undefined && signedBy !== undefined ? { signature, signedBy } : {};
+      content.push({ type: 'tool-call', toolCallId: tool.toolCallId, toolName, args: tool.input ?? {}, argsText: JSON.stringify(tool.input ?? {}), ...signed });
       results.push(outcome);
     }
   });

@@ -6,6 +6,7 @@
 export type {
   SignatureSource,
   TextPart,
+  ReasoningBlockEnd,
   ReasoningPart,
   ToolCallPart,
   ToolResultPart,

@@ -40,6 +40,9 @@ export interface ReasoningPart {
   itemId?: string;
 }
 
+/** A reasoning block at its end: its text's length, and the provider's signature fields when it has them. */
+export type ReasoningBlockEnd = { length: number } & Pick<ReasoningPart, 'signature' | 'signedBy' | 'redacted' | 'itemId'>;
+
 /** A call of a tool requested by the model. */
 export interface ToolCallPart {
   type: 'tool-call';

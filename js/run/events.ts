@@ -4,7 +4,7 @@
  * `fullStream`. Every event carries the `path` of the branch (or sub-agent) it comes from:
  * `['root']`, `['root', '0']`, `['root', 'researcher']`.
  */
-import type { FinishReason, Usage } from '../providers/types.js';
+import type { FinishReason, SignatureSource, Usage } from '../providers/types.js';
 import type { JsonValue } from '../schema-types.js';
 import { isThenable } from '../config/check.js';
 import { handlerError } from '../observe/lifecycle.js';
@@ -50,6 +50,10 @@ export interface StepFinishEvent extends InStep {
 export interface ToolCallEvent extends OfToolCall {
   type: 'tool-call';
   args: unknown;
+  /** The provider's opaque signature of the call (Gemini's `thoughtSignature`), when it gave one; it goes back with the call. */
+  signature?: string;
+  /** Who made {@link ToolCallEvent.signature}. */
+  signedBy?: SignatureSource;
 }
 
 export interface ToolResultEvent extends OfToolCall {

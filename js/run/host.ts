@@ -4,7 +4,7 @@
  * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
  */
 import type { Engine, OpRequest } from '../engine.js';
-import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ToolSpec } from '../providers/types.js';
+import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ReasoningBlockEnd, ToolSpec } from '../providers/types.js';
 import { LmthingError, ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
@@ -19,6 +19,11 @@ export interface RunModels {
   onText(text: string, step: unknown): void;
   /** Where the reasoning (thinking) of a model call goes while it streams, if anywhere. */
   onReasoning?(text: string, step: unknown): void;
+  /**
+   * A model call's reasoning block ended (once the call has ended, one per block in the answer's
+   * order): its length and what the provider needs to verify it when it is sent back.
+   */
+  onReasoningEnd?(block: ReasoningBlockEnd, step: unknown): void;
   /**
    * A model call that streamed ended with `whole` as its text (or reasoning): what keeps the
    * deltas may keep views of it instead of a copy.
@@ -83,6 +88,7 @@ export class EngineHost {
       const reasoning = content.flatMap((p) => (p.type === 'reasoning' && p.text ? [p.text] : [])).join('');
       for (const piece of inChunks(reasoning, value?.chunks?.reasoning)) run.onReasoning?.(piece, op.step);
       for (const piece of inChunks(text, value?.chunks?.text)) run.onText(piece, op.step);
+      endReasoning(run, content, op.step);
     }
     if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content });
   }
@@ -147,6 +153,7 @@ export class EngineHost {
     // A context's summary and a parallel group's judge are the engine's own calls: their text is not part of the run's answer.
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
     let streamed = quiet;
+    let reasoningStreamed = false;
     // The deltas' lengths, for a durable run's journal only: a replay streams the same chunks.
     const textChunks = this.engine.journaled ? new ChunkLengthRecorder() : undefined;
     const reasoningChunks = textChunks && new ChunkLengthRecorder();
@@ -169,6 +176,7 @@ export class EngineHost {
         if (delta.type === 'reasoning-delta' && delta.text) {
           const text = checkDeltaText(delta.text, delta.type, ref);
           reasoningChunks?.add(text.length);
+          reasoningStreamed = true;
           run.onReasoning?.(text, op.step);
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
@@ -198,11 +206,14 @@ export class EngineHost {
       throw err;
     });
     const response = checkModelResponse(answer, ref);
-    // A model that does not stream still feeds the text stream, as one delta.
-    if (!streamed) {
-      for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
-    } else if (!quiet) {
-      shareStreamed(run, response.content, op.step);
+    if (!quiet) {
+      // A model that does not stream still feeds the stream: each text and reasoning part as one delta.
+      for (const part of response.content) {
+        if (part.type === 'text' && part.text && !streamed) run.onText(part.text, op.step);
+        else if (part.type === 'reasoning' && part.text && !reasoningStreamed) run.onReasoning?.(part.text, op.step);
+      }
+      endReasoning(run, response.content, op.step);
+      if (streamed) shareStreamed(run, response.content, op.step);
     }
     if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content: response.content });
     // The configured model id prices the call for cost constraints.
@@ -211,6 +222,19 @@ export class EngineHost {
         ? { chunks: { text: textChunks.encoded(), reasoning: reasoningChunks.encoded() } }
         : {};
     return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks };
+  }
+}
+
+/**
+ * Ends the reasoning blocks of an answer in the run's stream, in order, after all its deltas (so a
+ * durable replay, which has the answer and not the stream, gives the same parts).
+ */
+function endReasoning(run: RunModels, content: readonly Part[], step: unknown): void {
+  if (!run.onReasoningEnd) return;
+  for (const part of content) {
+    if (part.type !== 'reasoning') continue;
+    const { signature, signedBy, redacted, itemId } = part;
+    run.onReasoningEnd({ length: part.text.length, ...(signature === undefined ? {} : { signature }), ...(signedBy === undefined ? {} : { signedBy }), ...(redacted ? { redacted } : {}), ...(itemId === undefined ? {} : { itemId }) }, step);
   }
 }
 

@@ -207,7 +207,12 @@ class AgentLoop {
     if (calls.empty()) co_return slots;
     std::vector<Task<void>> tasks;
     for (std::size_t i = 0; i < calls.size(); ++i) {
-      env_.emit(json{{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}});
+      json event{{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+      if (!calls[i].signature.empty()) {
+        event["signature"] = calls[i].signature;
+        event["signedBy"] = calls[i].signed_by;
+      }
+      env_.emit(std::move(event));
       tasks.push_back(run_tool(step, calls[i], slots[i]));
       last_tool_call_ = json{{"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
     }

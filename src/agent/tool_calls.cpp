@@ -47,6 +47,10 @@ CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& 
   CheckedCall call;
   call.id = part.value("toolCallId", std::string());
   call.name = part.value("toolName", std::string());
+  if (auto signature = part.find("signature"); signature != part.end() && signature->is_string()) {
+    call.signature = signature->get<std::string>();
+    call.signed_by = part.value("signedBy", std::string());
+  }
   const pipeline::ToolBox::Entry* tool = nullptr;
   for (const auto* candidate : offered)
     if (candidate->spec.name == call.name) tool = candidate;

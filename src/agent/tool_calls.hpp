@@ -16,6 +16,10 @@ struct CheckedCall {
   json args;  // parsed arguments (null when they could not be parsed)
   const pipeline::ToolBox::Entry* tool = nullptr;
   std::string error;  // non-empty: the message the model gets instead of a result
+  // The provider's opaque signature of the call (Gemini's thoughtSignature) and who made it: the
+  // tool-call event carries them, so a chat front end can send the call back signed.
+  std::string signature;
+  std::string signed_by;
 };
 
 // `offered` are the tools the model was given this step; calling any other is an error, whose

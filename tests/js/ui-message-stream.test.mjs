@@ -198,7 +198,7 @@ test('messageMetadata, sendStart/sendFinish and onStepEnd, read by the AI SDK\'s
   assert.equal(types.at(-1), 'finish-step');
 });
 
-test('fromUIMessages: images from data URLs, tool calls still running left out, and clear errors for what is not a UI message', () => {
+test('fromUIMessages: images from data URLs, reasoning kept, tool calls still running left out, and clear errors for what is not a UI message', () => {
   const messages = fromUIMessages([
     { id: 's', role: 'system', parts: [{ type: 'text', text: 'Be brief.' }] },
     { id: 'u', role: 'user', parts: [{ type: 'text', text: 'What is this?' }, { type: 'file', mediaType: 'image/png', url: 'data:image/png;base64,iVBORw0KGgo=' }] },
@@ -207,7 +207,8 @@ test('fromUIMessages: images from data URLs, tool calls still running left out, 
   assert.deepEqual(messages, [
     { role: 'system', content: 'Be brief.' },
     { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', data: 'iVBORw0KGgo=', mediaType: 'image/png' }] },
-    { role: 'assistant', content: [{ type: 'text', text: 'A picture.' }] },
+    // Unsigned reasoning goes too (each provider sends back only what it signed: tests/js/ui-provider-signatures.test.mjs).
+    { role: 'assistant', content: [{ type: 'reasoning', text: 'hmm' }, { type: 'text', text: 'A picture.' }] },
   ]);
   assert.throws(() => fromUIMessages('hi'), (e) => e instanceof ConfigError && /expected an array of UI messages/.test(e.message));
   assert.throws(() => fromUIMessages([{ role: 'user', content: 'hi' }]), (e) => e instanceof ConfigError && /messages\[0\]: expected a UI message \{role, parts: \[\.\.\.\]\}/.test(e.message));

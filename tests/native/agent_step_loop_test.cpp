@@ -70,6 +70,25 @@ TEST_CASE("a tool loop: call, result appended, final answer; usage summed", "[ag
   REQUIRE(run_events(h, "tool-result")[0]["result"]["tempC"] == 21);
 }
 
+TEST_CASE("a tool-call event carries the provider's signature of the call, and only a signed call has one", "[agent]") {
+  Harness h;
+  Script script;
+  json signed_call = call_part("s1", "weather", {{"city", "Paris"}});
+  signed_call["signature"] = "CpEDARFN";
+  signed_call["signedBy"] = "google";
+  script.model_responses = {response({signed_call, call_part("u1", "weather", {{"city", "Rome"}})}, "tool-calls"), response({text_part("done")})};
+  script.callbacks["tool:weather"] = [](const json& args) { return args[0]["city"]; };
+  run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}}));
+  const auto calls = run_events(h, "tool-call");
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0]["signature"] == "CpEDARFN");
+  CHECK(calls[0]["signedBy"] == "google");
+  CHECK_FALSE(calls[1].contains("signature"));
+  CHECK_FALSE(calls[1].contains("signedBy"));
+  // The model gets the signed call back as it made it.
+  CHECK(script.model_requests[1]["messages"][1]["content"][0]["signature"] == "CpEDARFN");
+}
+
 TEST_CASE("several tool calls in one step run concurrently; results keep call order", "[agent]") {
   Harness h;
   Script script;

@@ -25,6 +25,10 @@ export async function chat(): Promise<string> {
   // fullStream parts and run events are discriminated by `type`.
   for await (const part of run.fullStream) {
     if (part.type === 'tool-call') expectType<Equal<typeof part.toolName, string>>();
+    if (part.type === 'tool-call') expectType<Equal<typeof part.signedBy, 'anthropic' | 'google' | 'openai-responses' | undefined>>();
+    if (part.type === 'reasoning-end') expectType<Equal<typeof part.length, number>>();
+    // @ts-expect-error -- a reasoning block's end carries no text
+    if (part.type === 'reasoning-end') void part.text;
     if (part.type === 'text-delta') expectType<Equal<typeof part.text, string>>();
     // @ts-expect-error -- a finish part has no toolName
     if (part.type === 'finish') void part.toolName;
@@ -138,7 +142,10 @@ export async function parsedByZod(): Promise<string> {
 export async function chatRoute(request: Request): Promise<Response> {
   const { messages } = (await request.json()) as { messages: UIMessage[] };
   const result = runPrompt({ model: mockModel([{ type: 'text', text: 'hi' }]), messages: fromUIMessages(messages) });
-  for await (const chunk of result.toUIMessageStream()) if (chunk.type === 'text-delta') expectType<Equal<typeof chunk.delta, string>>();
+  for await (const chunk of result.toUIMessageStream()) {
+    if (chunk.type === 'text-delta') expectType<Equal<typeof chunk.delta, string>>();
+    if (chunk.type === 'reasoning-end') expectType<Equal<typeof chunk.providerMetadata, Record<string, Record<string, string | null>> | undefined>>();
+  }
   const first: UIMessageChunk = { type: 'start', messageId: 'm1' };
   void first;
   return result.toUIMessageStreamResponse({ messageId: 'm1', onError: (error) => String(error), headers: { 'x-chat': '1' } });
