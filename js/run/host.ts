@@ -207,11 +207,10 @@ export class EngineHost {
     });
     const response = checkModelResponse(answer, ref);
     if (!quiet) {
-      // A model that does not stream still feeds the stream: each text and reasoning part as one delta.
-      for (const part of response.content) {
-        if (part.type === 'text' && part.text && !streamed) run.onText(part.text, op.step);
-        else if (part.type === 'reasoning' && part.text && !reasoningStreamed) run.onReasoning?.(part.text, op.step);
-      }
+      // A model that does not stream still feeds the stream: each reasoning part, then each text
+      // part, as one delta (the order a durable replay gives them in).
+      if (!reasoningStreamed) for (const part of response.content) if (part.type === 'reasoning' && part.text) run.onReasoning?.(part.text, op.step);
+      if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
       endReasoning(run, response.content, op.step);
       if (streamed) shareStreamed(run, response.content, op.step);
     }

@@ -213,3 +213,26 @@ test('fromUIMessages reads the AI SDK providers\' metadata: OpenAI reasoning ite
     { type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: {}, argsText: '{}', signature: 'CpEE', signedBy: 'google' },
   ]);
 });
+
+test('a model that does not stream: its reasoning still reaches fullStream (deltas, then each block\'s end) and the UI stream, signed', async () => {
+  const model = {
+    provider: 'custom',
+    modelId: 'm',
+    generate: async () => ({
+      content: [{ type: 'reasoning', text: 'Thinking it over.', signature: 'sig-9', signedBy: 'anthropic' }, { type: 'text', text: 'Answer.' }],
+      finishReason: 'stop',
+      usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+    }),
+  };
+  const { result } = await runPrompt({ model, prompt: 'Think.' });
+  const parts = [];
+  for await (const part of result.fullStream) if (part.type.startsWith('reasoning') || part.type === 'text-delta') parts.push(part);
+  assert.deepEqual(parts, [
+    { type: 'reasoning-delta', text: 'Thinking it over.', stepNumber: 0 },
+    { type: 'text-delta', text: 'Answer.', stepNumber: 0 },
+    { type: 'reasoning-end', stepNumber: 0, length: 17, signature: 'sig-9', signedBy: 'anthropic' },
+  ]);
+  const chunks = [];
+  for await (const chunk of result.toUIMessageStream()) chunks.push(chunk);
+  assert.deepEqual(chunks.find((chunk) => chunk.type === 'reasoning-end'), { type: 'reasoning-end', id: 'reasoning-0', providerMetadata: { anthropic: { signature: 'sig-9' } } });
+});
