@@ -8,6 +8,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Message, Part } from '../providers/types.js';
+import type { StorageAdapter } from '../storage/types.js';
 
 /** What a signature binds: the request and the exact call. */
 export interface SignedCall {
@@ -63,5 +64,35 @@ export async function verifyApprovalResponses(messages: readonly Message[], secr
           `${where}: the approval response for tool call "${part.toolCallId}" is not signed by this server (approvalSecret): its signature is ${typeof part.signature === 'string' ? 'not the signature of that call' : 'missing'}`,
         );
     }
+  }
+}
+
+/**
+ * Uses up the approval responses of `messages` in `store` (runPrompt's `approvalStore`): a signed
+ * decision answers its call once, so a client cannot send the same approved call again to run it
+ * again. Each response's signature (checked first: it names the request and the call) is written
+ * with `compareAndSet` only if absent, which is atomic in every adapter, across processes too. When
+ * one was used before, the ones this call wrote are released, so a refused request uses up nothing.
+ * @throws ConfigError naming the message and part of the response used before.
+ */
+export async function useApprovalResponses(messages: readonly Message[], store: StorageAdapter): Promise<void> {
+  const used: string[] = [];
+  try {
+    for (const [i, message] of messages.entries()) {
+      if (!Array.isArray(message.content)) continue;
+      for (const [j, part] of message.content.entries()) {
+        if (part.type !== 'tool-approval-response' || typeof part.signature !== 'string') continue;
+        const key = `lmthing:approval:${part.signature}`;
+        const record = { toolCallId: part.toolCallId, approved: part.approved, usedAt: new Date().toISOString() };
+        if ((await store.compareAndSet(key, null, record)) === false)
+          throw new ConfigError(
+            `runPrompt: messages[${i}].content[${j}]: the approval response for tool call "${part.toolCallId}" was used by an earlier request (approvalStore): a decision answers its call once; ask the user again`,
+          );
+        used.push(key);
+      }
+    }
+  } catch (err) {
+    await Promise.all(used.map((key) => store.delete(key).catch(() => false)));
+    throw err;
   }
 }

@@ -33,7 +33,7 @@ import type { DeepPartial, Infer, InferInput, JsonObject } from '../schema-types
 import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
-import { verifyApprovalResponses } from './approval-signature.js';
+import { useApprovalResponses, verifyApprovalResponses } from './approval-signature.js';
 import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
@@ -41,7 +41,8 @@ import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
 import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
-import type { Journal } from '../durable/journal.js';
+import { checkStorage, type Journal } from '../durable/journal.js';
+import type { StorageAdapter } from '../storage/types.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
@@ -131,6 +132,13 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * it on the server (an environment variable), never in code sent to browsers.
    */
   approvalSecret?: string;
+  /**
+   * Makes signed decisions single-use (needs `approvalSecret`): each `tool-approval-response` of
+   * `messages` is recorded in this storage when the run starts, and a response recorded before is
+   * refused (`ConfigError`), so a client cannot send an approved call again to run it again. Use
+   * storage every server process shares (`redisStorage`, `fileStorage`). Records are kept (no TTL).
+   */
+  approvalStore?: StorageAdapter;
   options?: PromptOptions;
   /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
@@ -251,6 +259,7 @@ const configShape: c.Shape = {
   tools: c.anything,
   prepareStep: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
+  approvalStore: c.anything, // checked by checkStorage, with approvalSecret
 };
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
@@ -304,6 +313,11 @@ function checkConfig(config: PromptConfig): PromptOptions {
   checkMessages(config.messages);
   checkSecret(config.approvalSecret);
   c.checkOptions('runPrompt config', config, configShape);
+  if (config.approvalStore !== undefined) {
+    checkStorage(config.approvalStore, 'runPrompt config: approvalStore');
+    // Unsigned, a response's approvalId is the client's to choose: nothing could be used up.
+    if (config.approvalSecret === undefined) throw new ConfigError("runPrompt config: 'approvalStore' needs 'approvalSecret' (it records the signatures of used decisions)");
+  }
   if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
   const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);
   const options: PromptOptions = { ...nested };
@@ -426,6 +440,8 @@ export async function startRunPrompt(
   }
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   if (config.approvalSecret !== undefined) await verifyApprovalResponses(collectedOf(ctx).messages, config.approvalSecret);
+  // A resumed or replayed durable run goes on with decisions its first start used up.
+  if (config.approvalStore !== undefined && (durableStart === undefined || durableStart.kind === 'new')) await useApprovalResponses(collectedOf(ctx).messages, config.approvalStore);
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction, approvalSecret: config.approvalSecret };
   // A durable run whose approval nobody can answer here is saved, to be answered and resumed later.
   if (durable) handlers.suspend = () => void durableInfo(durable).suspend();

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { AbstractChat, DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses } from 'ai';
 import { z } from 'zod';
-import { ConfigError, L, fromUIMessages, run, runPrompt, tool } from '../../dist/node.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, L, fileStorage, fromUIMessages, memoryStorage, replay, run, runPrompt, tool } from '../../dist/node.js';
 
 /** A model answering `responses` in order (each a whole response: several calls in one step), recording each request. */
 function scripted(responses) {
@@ -252,4 +255,80 @@ test('approvalSecret: a response must carry the signature of the call it decides
   assert.ok(short instanceof ConfigError);
   assert.match(short.message, /'approvalSecret' must be a string of at least 32 characters, got 7 characters \(not shown\)/);
   assert.doesNotMatch(short.message, /hunter2/);
+});
+
+test('approvalStore: a signed decision runs its call once; a repeat is refused; configuration mistakes', async () => {
+  const ran = [];
+  const store = fileStorage(mkdtempSync(join(tmpdir(), 'lmthing-approvals-')));
+  const decisions = [];
+  const first = await runPrompt({
+    model: scripted([[call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'remove', { path: '/tmp/b' })]]),
+    prompt: 'Clean up.',
+    tools: tools(ran),
+    onApproval: () => 'defer',
+    approvalSecret: SECRET,
+    onEvent: (e) => e.type === 'approval-decision' && decisions.push(e),
+  });
+  const { messages } = await first.result.response;
+  const responses = Object.fromEntries(decisions.map((d) => [d.toolCallId, { type: 'tool-approval-response', toolCallId: d.toolCallId, approved: true, approvalId: d.request, signature: d.signature }]));
+  const resume = (...ids) =>
+    runPrompt({ model: scripted([[{ type: 'text', text: 'Removed.' }]]), messages: [...messages, { role: 'tool', content: ids.map((id) => responses[id]) }], tools: tools(ran), approvalSecret: SECRET, approvalStore: store }).text;
+
+  assert.equal(await runPrompt({ model: scripted([[{ type: 'text', text: 'Removed.' }]]), messages: [...messages, { role: 'tool', content: [responses.c1, { ...responses.c2, approved: false }] }], tools: tools(ran), approvalSecret: SECRET }).text, 'Removed.');
+  assert.deepEqual(ran, ['/tmp/a'], 'without a store a decision is not recorded');
+  ran.length = 0;
+  assert.equal(await resume('c1', 'c2'), 'Removed.');
+  assert.deepEqual(ran, ['/tmp/a', '/tmp/b']);
+  await assert.rejects(resume('c1', 'c2'), (e) => e instanceof ConfigError && /messages\[2\]\.content\[0\]: the approval response for tool call "c1" was used by an earlier request \(approvalStore\): a decision answers its call once; ask the user again/.test(e.message));
+  assert.deepEqual(ran, ['/tmp/a', '/tmp/b'], 'nothing ran again');
+  assert.equal((await store.list('lmthing:approval:')).length, 2);
+
+  // Configuration mistakes.
+  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalStore: store }).text, (e) => e instanceof ConfigError && /'approvalStore' needs 'approvalSecret'/.test(e.message));
+  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalStore: {} }).text, (e) => e instanceof ConfigError && /approvalStore: "storage" must be a storage adapter .*got an object without get, set, list, delete, compareAndSet/.test(e.message));
+  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalStor: store }).text, (e) => e instanceof ConfigError && /approvalStore/.test(e.message));
+});
+
+test('approvalStore: a request refused for one used decision releases the others it recorded', async () => {
+  const ran = [];
+  const store = memoryStorage();
+  const decisions = [];
+  const first = await runPrompt({
+    model: scripted([[call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'remove', { path: '/tmp/b' })]]),
+    prompt: 'Clean up.',
+    tools: tools(ran),
+    onApproval: () => 'defer',
+    approvalSecret: SECRET,
+    onEvent: (e) => e.type === 'approval-decision' && decisions.push(e),
+  });
+  const { messages } = await first.result.response;
+  // The two calls' approvals are asked concurrently: their events may come in either order.
+  decisions.sort((a, b) => a.toolCallId.localeCompare(b.toolCallId));
+  const response = (d, approved) => ({ type: 'tool-approval-response', toolCallId: d.toolCallId, approved, approvalId: d.request, signature: d.signature });
+  const resume = (content) => runPrompt({ model: scripted([[{ type: 'text', text: 'Done.' }]]), messages: [...messages, { role: 'tool', content }], tools: tools(ran), approvalSecret: SECRET, approvalStore: store }).text;
+  // c2's decision is recorded as used (as by an earlier request that failed before the model).
+  await store.compareAndSet(`lmthing:approval:${decisions[1].signature}`, null, { toolCallId: 'c2' });
+  await assert.rejects(resume([response(decisions[0], true), response(decisions[1], true)]), /messages\[2\]\.content\[1\]: the approval response for tool call "c2" was used by an earlier request/);
+  assert.deepEqual(ran, []);
+  assert.deepEqual(await store.list('lmthing:approval:'), [`lmthing:approval:${decisions[1].signature}`], 'c1\'s record was released');
+});
+
+test('approvalStore with a durable run: its first start uses the decision up; a replay of its journal goes on with it', async () => {
+  const ran = [];
+  const store = memoryStorage();
+  const decisions = [];
+  const first = await runPrompt({ model: scripted([[call('c1', 'remove', { path: '/tmp/a' })]]), prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer', approvalSecret: SECRET, onEvent: (e) => e.type === 'approval-decision' && decisions.push(e) });
+  const { messages } = await first.result.response;
+  const [d] = decisions;
+  const config = (model) => ({ model, messages: [...messages, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId: d.request, signature: d.signature }] }], tools: tools(ran), approvalSecret: SECRET, approvalStore: store });
+  const durable = await runPrompt({ ...config(scripted([[{ type: 'text', text: 'Removed.' }]])), durable: { id: 'approved-once', storage: memoryStorage() } });
+  assert.equal(await durable.result.text, 'Removed.');
+  await durable.prompt.finished;
+  assert.deepEqual(ran, ['/tmp/a']);
+  const model = { provider: 'scripted', modelId: 'scripted', generate: () => assert.fail('a replay does not call the model') };
+  const replayed = await replay(durable.prompt.journal, () => {}, config(model));
+  assert.equal(await replayed.result.text, 'Removed.');
+  assert.deepEqual(ran, ['/tmp/a'], 'the replay ran nothing');
+  // A new request with the same decision is refused.
+  await assert.rejects(runPrompt(config(scripted([]))).text, /was used by an earlier request \(approvalStore\)/);
 });

@@ -258,3 +258,11 @@ export function savedChat(history: UIMessage[], save: (messages: Array<UIMessage
     },
   });
 }
+
+// A chat route whose approvals are signed and single-use.
+export function singleUseApprovals(store: StorageAdapter, messages: Message[]): PromptRun {
+  const secret = 'a-secret-of-at-least-32-characters!!';
+  // @ts-expect-error -- approvalStore is a storage adapter, not its name
+  runPrompt({ model: mockModel([]), messages, approvalSecret: secret, approvalStore: 'redis' });
+  return runPrompt({ model: mockModel([]), messages, onApproval: () => 'defer', approvalSecret: secret, approvalStore: store });
+}
