@@ -5,13 +5,13 @@
 // real HTTP, whose `addToolApprovalResponse` sends the decision with the next request.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { AbstractChat, DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses } from 'ai';
-import { z } from 'zod';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ConfigError, L, fileStorage, fromUIMessages, memoryStorage, replay, run, runPrompt, tool } from '../../dist/node.js';
+import { ApprovalChat, settled } from './helpers/approval-chat.mjs';
 
 /** A model answering `responses` in order (each a whole response: several calls in one step), recording each request. */
 function scripted(responses) {
@@ -148,30 +148,6 @@ before(async () => {
 });
 after(() => new Promise((resolve) => httpServer.close(resolve)));
 
-/** `useChat`'s state, kept in memory. */
-class MemoryState {
-  status = 'ready';
-  error = undefined;
-  messages = [];
-  pushMessage = (message) => void (this.messages = [...this.messages, message]);
-  popMessage = () => void (this.messages = this.messages.slice(0, -1));
-  replaceMessage = (index, message) => void (this.messages = this.messages.map((m, i) => (i === index ? message : m)));
-  snapshot = (value) => structuredClone(value);
-}
-
-class Chat extends AbstractChat {
-  constructor() {
-    super({ transport: new DefaultChatTransport({ api }), state: new MemoryState(), sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses });
-  }
-  get current() {
-    return this.state;
-  }
-}
-
-async function settled(chat) {
-  for (let i = 0; i < 400 && chat.current.status !== 'ready' && chat.current.status !== 'error'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(chat.current.status, 'ready', String(chat.current.error));
-}
 
 const shape = (message) => message.parts.map((p) => (p.type === 'text' ? `text:${p.text}` : p.type.startsWith('tool-') ? `${p.type}:${p.state}` : p.type));
 
@@ -179,7 +155,7 @@ test('useChat: the tool part asks for approval; addToolApprovalResponse sends it
   for (const approved of [true, false]) {
     server.ran = [];
     server.responses = [[[{ type: 'text', text: 'Removing it.' }, call('c1', 'remove', { path: '/tmp/a' })]], [[{ type: 'text', text: approved ? 'Done.' : 'Kept it.' }]]];
-    const chat = new Chat();
+    const chat = new ApprovalChat(api);
     await chat.sendMessage({ text: 'Remove /tmp/a' });
     await settled(chat);
     let reply = chat.current.messages.at(-1);
@@ -257,12 +233,14 @@ test('approvalSecret: a response must carry the signature of the call it decides
   assert.doesNotMatch(short.message, /hunter2/);
 });
 
-test('approvalStore: a signed decision runs its call once; a repeat is refused; configuration mistakes', async () => {
-  const ran = [];
-  const store = fileStorage(mkdtempSync(join(tmpdir(), 'lmthing-approvals-')));
+/**
+ * A signed run that deferred `calls` (paths to remove, as calls c1, c2 ...): its messages, and each
+ * call's approving response by call id.
+ */
+async function deferred(ran, paths) {
   const decisions = [];
   const first = await runPrompt({
-    model: scripted([[call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'remove', { path: '/tmp/b' })]]),
+    model: scripted([paths.map((path, i) => call(`c${i + 1}`, 'remove', { path }))]),
     prompt: 'Clean up.',
     tools: tools(ran),
     onApproval: () => 'defer',
@@ -270,16 +248,26 @@ test('approvalStore: a signed decision runs its call once; a repeat is refused; 
     onEvent: (e) => e.type === 'approval-decision' && decisions.push(e),
   });
   const { messages } = await first.result.response;
+  // Several calls' approvals are asked concurrently: their events may come in any order.
   const responses = Object.fromEntries(decisions.map((d) => [d.toolCallId, { type: 'tool-approval-response', toolCallId: d.toolCallId, approved: true, approvalId: d.request, signature: d.signature }]));
-  const resume = (...ids) =>
-    runPrompt({ model: scripted([[{ type: 'text', text: 'Removed.' }]]), messages: [...messages, { role: 'tool', content: ids.map((id) => responses[id]) }], tools: tools(ran), approvalSecret: SECRET, approvalStore: store }).text;
+  return { messages, responses };
+}
 
-  assert.equal(await runPrompt({ model: scripted([[{ type: 'text', text: 'Removed.' }]]), messages: [...messages, { role: 'tool', content: [responses.c1, { ...responses.c2, approved: false }] }], tools: tools(ran), approvalSecret: SECRET }).text, 'Removed.');
+/** `messages` answered with `responses`, as the next request's runPrompt config. */
+const answered = (ran, messages, responses, extra) => ({ model: scripted([[{ type: 'text', text: 'Removed.' }]]), messages: [...messages, { role: 'tool', content: responses }], tools: tools(ran), approvalSecret: SECRET, ...extra });
+
+test('approvalStore: a signed decision runs its call once; a repeat is refused; configuration mistakes', async () => {
+  const ran = [];
+  const store = fileStorage(mkdtempSync(join(tmpdir(), 'lmthing-approvals-')));
+  const { messages, responses } = await deferred(ran, ['/tmp/a', '/tmp/b']);
+  const resume = () => runPrompt(answered(ran, messages, [responses.c1, responses.c2], { approvalStore: store })).text;
+
+  assert.equal(await runPrompt(answered(ran, messages, [responses.c1, { ...responses.c2, approved: false }])).text, 'Removed.');
   assert.deepEqual(ran, ['/tmp/a'], 'without a store a decision is not recorded');
   ran.length = 0;
-  assert.equal(await resume('c1', 'c2'), 'Removed.');
+  assert.equal(await resume(), 'Removed.');
   assert.deepEqual(ran, ['/tmp/a', '/tmp/b']);
-  await assert.rejects(resume('c1', 'c2'), (e) => e instanceof ConfigError && /messages\[2\]\.content\[0\]: the approval response for tool call "c1" was used by an earlier request \(approvalStore\): a decision answers its call once; ask the user again/.test(e.message));
+  await assert.rejects(resume(), (e) => e instanceof ConfigError && /messages\[2\]\.content\[0\]: the approval response for tool call "c1" was used by an earlier request \(approvalStore\): a decision answers its call once; ask the user again/.test(e.message));
   assert.deepEqual(ran, ['/tmp/a', '/tmp/b'], 'nothing ran again');
   assert.equal((await store.list('lmthing:approval:')).length, 2);
 
@@ -292,43 +280,26 @@ test('approvalStore: a signed decision runs its call once; a repeat is refused; 
 test('approvalStore: a request refused for one used decision releases the others it recorded', async () => {
   const ran = [];
   const store = memoryStorage();
-  const decisions = [];
-  const first = await runPrompt({
-    model: scripted([[call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'remove', { path: '/tmp/b' })]]),
-    prompt: 'Clean up.',
-    tools: tools(ran),
-    onApproval: () => 'defer',
-    approvalSecret: SECRET,
-    onEvent: (e) => e.type === 'approval-decision' && decisions.push(e),
-  });
-  const { messages } = await first.result.response;
-  // The two calls' approvals are asked concurrently: their events may come in either order.
-  decisions.sort((a, b) => a.toolCallId.localeCompare(b.toolCallId));
-  const response = (d, approved) => ({ type: 'tool-approval-response', toolCallId: d.toolCallId, approved, approvalId: d.request, signature: d.signature });
-  const resume = (content) => runPrompt({ model: scripted([[{ type: 'text', text: 'Done.' }]]), messages: [...messages, { role: 'tool', content }], tools: tools(ran), approvalSecret: SECRET, approvalStore: store }).text;
+  const { messages, responses } = await deferred(ran, ['/tmp/a', '/tmp/b']);
   // c2's decision is recorded as used (as by an earlier request that failed before the model).
-  await store.compareAndSet(`lmthing:approval:${decisions[1].signature}`, null, { toolCallId: 'c2' });
-  await assert.rejects(resume([response(decisions[0], true), response(decisions[1], true)]), /messages\[2\]\.content\[1\]: the approval response for tool call "c2" was used by an earlier request/);
+  await store.compareAndSet(`lmthing:approval:${responses.c2.signature}`, null, { toolCallId: 'c2' });
+  await assert.rejects(runPrompt(answered(ran, messages, [responses.c1, responses.c2], { approvalStore: store })).text, /messages\[2\]\.content\[1\]: the approval response for tool call "c2" was used by an earlier request/);
   assert.deepEqual(ran, []);
-  assert.deepEqual(await store.list('lmthing:approval:'), [`lmthing:approval:${decisions[1].signature}`], 'c1\'s record was released');
+  assert.deepEqual(await store.list('lmthing:approval:'), [`lmthing:approval:${responses.c2.signature}`], 'c1\'s record was released');
 });
 
 test('approvalStore with a durable run: its first start uses the decision up; a replay of its journal goes on with it', async () => {
   const ran = [];
   const store = memoryStorage();
-  const decisions = [];
-  const first = await runPrompt({ model: scripted([[call('c1', 'remove', { path: '/tmp/a' })]]), prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer', approvalSecret: SECRET, onEvent: (e) => e.type === 'approval-decision' && decisions.push(e) });
-  const { messages } = await first.result.response;
-  const [d] = decisions;
-  const config = (model) => ({ model, messages: [...messages, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId: d.request, signature: d.signature }] }], tools: tools(ran), approvalSecret: SECRET, approvalStore: store });
-  const durable = await runPrompt({ ...config(scripted([[{ type: 'text', text: 'Removed.' }]])), durable: { id: 'approved-once', storage: memoryStorage() } });
+  const { messages, responses } = await deferred(ran, ['/tmp/a']);
+  const durable = await runPrompt(answered(ran, messages, [responses.c1], { approvalStore: store, durable: { id: 'approved-once', storage: memoryStorage() } }));
   assert.equal(await durable.result.text, 'Removed.');
   await durable.prompt.finished;
   assert.deepEqual(ran, ['/tmp/a']);
   const model = { provider: 'scripted', modelId: 'scripted', generate: () => assert.fail('a replay does not call the model') };
-  const replayed = await replay(durable.prompt.journal, () => {}, config(model));
+  const replayed = await replay(durable.prompt.journal, () => {}, answered(ran, messages, [responses.c1], { approvalStore: store, model }));
   assert.equal(await replayed.result.text, 'Removed.');
   assert.deepEqual(ran, ['/tmp/a'], 'the replay ran nothing');
   // A new request with the same decision is refused.
-  await assert.rejects(runPrompt(config(scripted([]))).text, /was used by an earlier request \(approvalStore\)/);
+  await assert.rejects(runPrompt(answered(ran, messages, [responses.c1], { approvalStore: store })).text, /was used by an earlier request \(approvalStore\)/);
 });

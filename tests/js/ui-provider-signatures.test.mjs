@@ -8,11 +8,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { AbstractChat, DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses, readUIMessageStream } from 'ai';
+import { DefaultChatTransport, readUIMessageStream } from 'ai';
 import { z } from 'zod';
 import { createAnthropic, createGoogle, fromUIMessages, runPrompt, tool } from '../../dist/node.js';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, sse, response } from './helpers/provider-calls.mjs';
+import { ApprovalChat, settled } from './helpers/approval-chat.mjs';
 
 let providerServer;
 let httpServer;
@@ -41,35 +42,11 @@ after(async () => {
   await new Promise((resolve) => httpServer.close(resolve));
 });
 
-/** `useChat`'s state, kept in memory. */
-class MemoryState {
-  status = 'ready';
-  error = undefined;
-  messages = [];
-  pushMessage = (message) => void (this.messages = [...this.messages, message]);
-  popMessage = () => void (this.messages = this.messages.slice(0, -1));
-  replaceMessage = (index, message) => void (this.messages = this.messages.map((m, i) => (i === index ? message : m)));
-  snapshot = (value) => structuredClone(value);
-}
-
-class Chat extends AbstractChat {
-  constructor() {
-    super({ transport: new DefaultChatTransport({ api }), state: new MemoryState(), sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses });
-  }
-  get current() {
-    return this.state;
-  }
-}
-
-async function settled(chat) {
-  for (let i = 0; i < 400 && chat.current.status !== 'ready' && chat.current.status !== 'error'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(chat.current.status, 'ready', String(chat.current.error));
-}
 
 /** Sends `text`, approves the deferred call, and returns the chat's last message and the provider's requests. */
 async function approveInChat(text) {
   const before = providerServer.requests.length;
-  const chat = new Chat();
+  const chat = new ApprovalChat(api);
   await chat.sendMessage({ text });
   await settled(chat);
   const pending = chat.current.messages.at(-1).parts.find((p) => p.state === 'approval-requested');
