@@ -3,17 +3,19 @@
 // SDK's `providerMetadata`, the AI SDK's chat client keeps it in its UI message, and
 // `fromUIMessages` gives it back to the provider. Checked over real HTTP with the AI SDK's own
 // `AbstractChat` (what `useChat` is built on), approving a deferred call in a second request: with
-// Gemini's recorded function calls (the thought signature must come back on the call) and an
-// Anthropic thinking stream (a tool-use turn with thinking on must come back with its signed block).
+// Gemini's recorded function calls (the thought signature must come back on the call), an
+// Anthropic thinking stream (a tool-use turn with thinking on must come back with its signed block),
+// and OpenAI Responses' reasoning item (its id and encrypted content).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { DefaultChatTransport, readUIMessageStream } from 'ai';
 import { z } from 'zod';
-import { createAnthropic, createGoogle, fromUIMessages, runPrompt, tool } from '../../dist/node.js';
+import { createAnthropic, createGoogle, createOpenAI, fromUIMessages, runPrompt, tool } from '../../dist/node.js';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, sse, response } from './helpers/provider-calls.mjs';
 import { ApprovalChat, settled } from './helpers/approval-chat.mjs';
+import { responsesStream } from './helpers/responses-stream.mjs';
 
 let providerServer;
 let httpServer;
@@ -141,6 +143,29 @@ test('Anthropic: thinking and redacted thinking come back signed, in order, befo
   assert.deepEqual(assistant.content[0], { type: 'thinking', thinking: 'The user wants the file gone.', signature: 'sig-EqQBCkYIBRgCIkA' });
   assert.deepEqual(assistant.content[1], { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' });
   assert.equal(reply.parts.at(-1).text, 'Done.');
+});
+
+test('OpenAI Responses: the reasoning item (its id and encrypted content) comes back before the approved call', async () => {
+  const ran = [];
+  route.model = createOpenAI({ baseURL: `${providerServer.url}/v1`, apiKey: KEY }).responses('o4-mini', { reasoning: { effort: 'low' } });
+  route.tools = { remove: tool({ description: 'Removes a file', inputSchema: z.object({ path: z.string() }), execute: ({ path }) => (ran.push(path), `removed ${path}`), needsApproval: true }) };
+  const usage = { input_tokens: 10, output_tokens: 20, total_tokens: 30 };
+  providerServer.enqueue(response(responsesStream([
+    { type: 'reasoning', summaries: [['The user ', 'wants it gone.'], ['Ask first.']], encrypted: 'gAAAAABoeW9sZS1lbmNyeXB0ZWQ=' },
+    { type: 'function_call', callId: 'call_1', name: 'remove', args: '{"path":"/tmp/a"}', chunks: ['{"path":', '"/tmp/a"}'] },
+  ], { usage })));
+  providerServer.enqueue(response(responsesStream([{ type: 'message', chunks: ['Done.'] }], { usage })));
+
+  const { shown, requests } = await approveInChat('Remove /tmp/a');
+  const [reasoning] = shown.parts.filter((p) => p.type === 'reasoning');
+  assert.equal(reasoning.text, 'The user wants it gone.\n\nAsk first.');
+  assert.equal(reasoning.providerMetadata.openai.reasoningEncryptedContent, 'gAAAAABoeW9sZS1lbmNyeXB0ZWQ=');
+  assert.match(reasoning.providerMetadata.openai.itemId, /^rs_/);
+  assert.deepEqual(ran, ['/tmp/a']);
+  const input = requests[1].body.input;
+  const item = input.findIndex((i) => i.type === 'reasoning');
+  assert.deepEqual(input[item], { type: 'reasoning', id: reasoning.providerMetadata.openai.itemId, summary: [{ type: 'summary_text', text: 'The user wants it gone.\n\nAsk first.' }], encrypted_content: 'gAAAAABoeW9sZS1lbmNyeXB0ZWQ=' });
+  assert.equal(input[item + 1].type, 'function_call');
 });
 
 test('reasoning blocks that streamed back to back share a UI part and go unsigned; one after text gets its own, signed', async () => {
