@@ -2969,7 +2969,10 @@ type StreamPart = {
 } | ({
     type: 'reasoning-end';
     stepNumber: number;
-} & ReasoningBlockEnd) | RunEvent | {
+} & ReasoningBlockEnd) | ({
+    type: 'text-end';
+    stepNumber: number;
+} & TextBlockEnd) | RunEvent | {
     type: 'finish';
     finishReason: FinishReason;
     usage: Usage;
@@ -3082,6 +3085,11 @@ interface TerminalApprover {
     available(): boolean;
     ask(request: ApprovalRequest): Promise<ApprovalDecision>;
 }
+
+// ---- TextBlockEnd — providers/types.d.ts
+type TextBlockEnd = {
+    length: number;
+} & Pick<TextPart, 'signature' | 'signedBy'>;
 
 // ---- TextPart — providers/types.d.ts
 interface TextPart {
@@ -3332,6 +3340,7 @@ type UIMessageChunk = {
 } | {
     type: 'text-end';
     id: string;
+    providerMetadata?: ProviderMetadata;
 } | {
     type: 'reasoning-start';
     id: string;

@@ -68,7 +68,7 @@ export type { LanguageModel, Message, ModelRequest, ModelResponse, Part, StreamD
 export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
 export type {
   EmbeddingModel, EmbeddingModelOptions, EmbedOptions, EmbedRequest, EmbedResult, ImagePart, ModelOptions, ReasoningBlockEnd, ReasoningOptions, ReasoningPart,
-  TextPart, ToolCallPart, ToolResultPart, SignatureSource, OpenAIProvider, OpenAIResponsesOptions, AnthropicProvider, AnthropicModelOptions,
+  TextBlockEnd, TextPart, ToolCallPart, ToolResultPart, SignatureSource, OpenAIProvider, OpenAIResponsesOptions, AnthropicProvider, AnthropicModelOptions,
   AnthropicCacheOptions, GoogleProvider, ProviderSettings,
 } from './providers/index.js';
 export { toJsonSchema, isZodSchema } from './schema.js';

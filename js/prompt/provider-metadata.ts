@@ -41,3 +41,9 @@ export function signatureFieldsOf(metadata: unknown): SignatureFields {
   }
   return {};
 }
+
+/** The signature in a text part's or a tool call's metadata (Gemini signs those): `signature` and `signedBy`, or nothing. */
+export function signatureOf(metadata: unknown): Pick<SignatureFields, 'signature' | 'signedBy'> {
+  const { signature, signedBy } = signatureFieldsOf(metadata);
+  return signature !== undefined && signedBy !== undefined ? { signature, signedBy } : {};
+}

@@ -4,7 +4,7 @@
  * each stream can be read (even several times, even after the run ended) without losing anything.
  */
 import { ConfigError } from '../errors.js';
-import type { FinishReason, Message, ReasoningBlockEnd, Usage } from '../providers/types.js';
+import type { FinishReason, Message, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 import type { DeepPartial } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
@@ -56,6 +56,12 @@ export type StreamPart =
    * the block, which must go back with it (the UI message stream sends it as `providerMetadata`).
    */
   | ({ type: 'reasoning-end'; stepNumber: number } & ReasoningBlockEnd)
+  /**
+   * One text block of a model call ended, when the provider signed the answer's text (Gemini's
+   * thought signature on a text part): one per text block, after the call's deltas, so the UI
+   * message stream can send the signature with the text it belongs to.
+   */
+  | ({ type: 'text-end'; stepNumber: number } & TextBlockEnd)
   | RunEvent
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
   | { type: 'error'; error: unknown };

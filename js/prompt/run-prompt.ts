@@ -526,6 +526,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber: Number(stepNumber) }),
     onReasoning: (text, stepNumber) => result.push({ type: 'reasoning-delta', text, stepNumber: Number(stepNumber) }),
     onReasoningEnd: (block, stepNumber) => result.push({ type: 'reasoning-end', stepNumber: Number(stepNumber), ...block }),
+    onTextEnd: (block, stepNumber) => result.push({ type: 'text-end', stepNumber: Number(stepNumber), ...block }),
     onStreamed: (type, whole, stepNumber) => result.shareStreamed(type, Number(stepNumber), whole),
     conversation: [],
     ...(place.parent ? { parent: place.parent.models } : {}),

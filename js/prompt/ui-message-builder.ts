@@ -55,7 +55,7 @@ export class UIMessageBuilder {
       case 'reasoning-end': {
         const part = this.open.get(chunk.id);
         if (part) part.state = 'done';
-        if (part && chunk.type === 'reasoning-end' && chunk.providerMetadata) part.providerMetadata = chunk.providerMetadata;
+        if (part && chunk.providerMetadata) part.providerMetadata = chunk.providerMetadata;
         this.open.delete(chunk.id);
         return;
       }

@@ -12,7 +12,7 @@ import type { FinishReason, Message, Part } from '../providers/types.js';
 import type { StreamPart } from './result.js';
 import { pipeStream, streamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 import { UIMessageBuilder, type IdentifiedUIMessage } from './ui-message-builder.js';
-import { providerMetadataOf, signatureFieldsOf, type ProviderMetadata } from './provider-metadata.js';
+import { providerMetadataOf, signatureFieldsOf, signatureOf, type ProviderMetadata } from './provider-metadata.js';
 
 /** A chunk of the UI message stream, as `useChat` reads it. */
 export type UIMessageChunk =
@@ -20,7 +20,7 @@ export type UIMessageChunk =
   | { type: 'start-step' }
   | { type: 'text-start'; id: string }
   | { type: 'text-delta'; id: string; delta: string }
-  | { type: 'text-end'; id: string }
+  | { type: 'text-end'; id: string; providerMetadata?: ProviderMetadata }
   | { type: 'reasoning-start'; id: string }
   | { type: 'reasoning-delta'; id: string; delta: string }
   | { type: 'reasoning-end'; id: string; providerMetadata?: ProviderMetadata }
@@ -227,6 +227,9 @@ class ChunkState {
   /** Calls whose approval was denied: their error is a denial, which the client shows as such. */
   private readonly denied = new Set<string>();
   private text: string | undefined;
+  /** Characters streamed into the open text part, and the ends of the signed answer's text blocks so far. */
+  private textLength = 0;
+  private readonly textBlocks: Array<StreamPart & { type: 'text-end' }> = [];
   /** Reasoning parts waiting for their blocks' ends, oldest first; the last takes deltas while `reasoningOpen`. */
   private readonly reasoning: OpenReasoning[] = [];
   private reasoningOpen = false;
@@ -243,6 +246,7 @@ class ChunkState {
     switch (part.type) {
       case 'text-delta':
         this.text ??= this.open('text-start', out);
+        this.textLength += part.text.length;
         out.push({ type: 'text-delta', id: this.text, delta: part.text });
         // Reasoning after this text is another block: it gets a part of its own.
         this.reasoningOpen = false;
@@ -258,6 +262,9 @@ class ChunkState {
       }
       case 'reasoning-end':
         if (this.options.sendReasoning !== false) this.endReasoning(part, out);
+        return;
+      case 'text-end':
+        this.textBlocks.push(part);
         return;
       case 'finish':
         this.close(out);
@@ -335,10 +342,17 @@ class ChunkState {
 
   private close(out: UIMessageChunk[]): void {
     for (const part of this.reasoning) out.push({ type: 'reasoning-end', id: part.id });
-    if (this.text !== undefined) out.push({ type: 'text-end', id: this.text });
+    if (this.text !== undefined) {
+      // The text part keeps a signature when it holds exactly the one signed block.
+      const [block, more] = this.textBlocks;
+      const providerMetadata = block && !more && block.length === this.textLength ? providerMetadataOf(block) : undefined;
+      out.push({ type: 'text-end', id: this.text, ...(providerMetadata ? { providerMetadata } : {}) });
+    }
     this.reasoning.length = 0;
     this.reasoningOpen = false;
     this.text = undefined;
+    this.textLength = 0;
+    this.textBlocks.length = 0;
   }
 
   errorText(error: unknown): string {
@@ -455,7 +469,10 @@ function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: st
   };
   parts.forEach((part, j) => {
     if (part.type === 'step-start') flush();
-    else if (part.type === 'text' && (part.text as string).length > 0) content.push({ type: 'text', text: part.text as string });
+    else if (part.type === 'text') {
+      const signed = signatureOf(part.providerMetadata);
+      if ((part.text as string).length > 0 || signed.signature !== undefined) content.push({ type: 'text', text: part.text as string, ...signed });
+    }
     else if (part.type === 'reasoning') {
       // Unsigned reasoning goes too: each provider sends back only what it signed.
       const signed = signatureFieldsOf(part.providerMetadata);
@@ -467,8 +484,7 @@ function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: st
         throw new ConfigError(`${where}.parts[${j}]: a tool part needs a toolCallId and a tool name, got ${c.describe(part)}`);
       const outcome = tool.state === 'approval-responded' ? approvalResponseOf(tool, `${where}.parts[${j}]`) : outcomeOf(tool, toolName);
       if (!outcome) return; // still running, or waiting for an approval: nothing to send yet
-      const { signature, signedBy } = signatureFieldsOf(tool.callProviderMetadata);
-      const signed = signature !== undefined && signedBy !== undefined ? { signature, signedBy } : {};
+      const signed = signatureOf(tool.callProviderMetadata);
       content.push({ type: 'tool-call', toolCallId: tool.toolCallId, toolName, args: tool.input ?? {}, argsText: JSON.stringify(tool.input ?? {}), ...signed });
       results.push(outcome);
     }

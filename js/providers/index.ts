@@ -7,6 +7,7 @@ export type {
   SignatureSource,
   TextPart,
   ReasoningBlockEnd,
+  TextBlockEnd,
   ReasoningPart,
   ToolCallPart,
   ToolResultPart,

@@ -43,6 +43,9 @@ export interface ReasoningPart {
 /** A reasoning block at its end: its text's length, and the provider's signature fields when it has them. */
 export type ReasoningBlockEnd = { length: number } & Pick<ReasoningPart, 'signature' | 'signedBy' | 'redacted' | 'itemId'>;
 
+/** A text block of a signed answer at its end: its length, and the provider's signature when this block has one. */
+export type TextBlockEnd = { length: number } & Pick<TextPart, 'signature' | 'signedBy'>;
+
 /** A call of a tool requested by the model. */
 export interface ToolCallPart {
   type: 'tool-call';

@@ -4,7 +4,7 @@
  * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
  */
 import type { Engine, OpRequest } from '../engine.js';
-import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ReasoningBlockEnd, ToolSpec } from '../providers/types.js';
+import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ReasoningBlockEnd, TextBlockEnd, ToolSpec } from '../providers/types.js';
 import { LmthingError, ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
@@ -24,6 +24,8 @@ export interface RunModels {
    * order): its length and what the provider needs to verify it when it is sent back.
    */
   onReasoningEnd?(block: ReasoningBlockEnd, step: unknown): void;
+  /** A model call whose answer has signed text ended: each of its text blocks, in order (see `onReasoningEnd`). */
+  onTextEnd?(block: TextBlockEnd, step: unknown): void;
   /**
    * A model call that streamed ended with `whole` as its text (or reasoning): what keeps the
    * deltas may keep views of it instead of a copy.
@@ -88,7 +90,7 @@ export class EngineHost {
       const reasoning = content.flatMap((p) => (p.type === 'reasoning' && p.text ? [p.text] : [])).join('');
       for (const piece of inChunks(reasoning, value?.chunks?.reasoning)) run.onReasoning?.(piece, op.step);
       for (const piece of inChunks(text, value?.chunks?.text)) run.onText(piece, op.step);
-      endReasoning(run, content, op.step);
+      endBlocks(run, content, op.step);
     }
     if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content });
   }
@@ -211,7 +213,7 @@ export class EngineHost {
       // part, as one delta (the order a durable replay gives them in).
       if (!reasoningStreamed) for (const part of response.content) if (part.type === 'reasoning' && part.text) run.onReasoning?.(part.text, op.step);
       if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
-      endReasoning(run, response.content, op.step);
+      endBlocks(run, response.content, op.step);
       if (streamed) shareStreamed(run, response.content, op.step);
     }
     if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content: response.content });
@@ -226,14 +228,21 @@ export class EngineHost {
 
 /**
  * Ends the reasoning blocks of an answer in the run's stream, in order, after all its deltas (so a
- * durable replay, which has the answer and not the stream, gives the same parts).
+ * durable replay, which has the answer and not the stream, gives the same parts); and its text
+ * blocks when the provider signed any of them.
  */
-function endReasoning(run: RunModels, content: readonly Part[], step: unknown): void {
-  if (!run.onReasoningEnd) return;
+function endBlocks(run: RunModels, content: readonly Part[], step: unknown): void {
+  const signed = <T extends object>(fields: T) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== false)) as Partial<T>;
   for (const part of content) {
     if (part.type !== 'reasoning') continue;
     const { signature, signedBy, redacted, itemId } = part;
-    run.onReasoningEnd({ length: part.text.length, ...(signature === undefined ? {} : { signature }), ...(signedBy === undefined ? {} : { signedBy }), ...(redacted ? { redacted } : {}), ...(itemId === undefined ? {} : { itemId }) }, step);
+    run.onReasoningEnd?.({ length: part.text.length, ...signed({ signature, signedBy, redacted, itemId }) }, step);
+  }
+  if (!content.some((part) => part.type === 'text' && part.signature !== undefined)) return;
+  for (const part of content) {
+    if (part.type !== 'text') continue;
+    const { signature, signedBy } = part;
+    run.onTextEnd?.({ length: part.text.length, ...signed({ signature, signedBy }) }, step);
   }
 }
 

@@ -238,3 +238,24 @@ test('a model that does not stream: its reasoning still reaches fullStream (delt
   for await (const chunk of result.toUIMessageStream()) chunks.push(chunk);
   assert.deepEqual(chunks.find((chunk) => chunk.type === 'reasoning-end'), { type: 'reasoning-end', id: 'reasoning-0', providerMetadata: { anthropic: { signature: 'sig-9' } } });
 });
+
+test('Gemini: a signed text part keeps its thought signature in the UI message and sends it back with the next turn', async () => {
+  route.model = createGoogle({ baseURL: `${providerServer.url}/v1beta`, apiKey: KEY })('gemini-3-pro-preview');
+  route.tools = {};
+  const chunk = (parts, end) => ({ candidates: [{ content: { role: 'model', parts }, index: 0, ...(end ? { finishReason: 'STOP' } : {}) }], ...(end ? { usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3, totalTokenCount: 8 } } : {}) });
+  providerServer.enqueue(response(sse([chunk([{ text: 'Hello' }]), chunk([{ text: ' there.', thoughtSignature: 'SIGT-1' }], true)])));
+  providerServer.enqueue(response(sse([chunk([{ text: 'Fine.' }], true)])));
+  const before = providerServer.requests.length;
+  const first = { id: 'u1', role: 'user', parts: [{ type: 'text', text: 'Hi' }] };
+  const turn = async (messages) => {
+    const stream = await new DefaultChatTransport({ api }).sendMessages({ chatId: 'c', messages, trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
+    let message;
+    for await (const m of readUIMessageStream({ stream })) message = m;
+    return message;
+  };
+  const reply = await turn([first]);
+  assert.deepEqual(reply.parts.filter((p) => p.type === 'text').map((p) => [p.text, p.providerMetadata]), [['Hello there.', { google: { thoughtSignature: 'SIGT-1' } }]]);
+  await turn([first, reply, { id: 'u2', role: 'user', parts: [{ type: 'text', text: 'How are you?' }] }]);
+  const sent = providerServer.requests[before + 1].body.contents;
+  assert.deepEqual(sent[1], { role: 'model', parts: [{ text: 'Hello there.', thoughtSignature: 'SIGT-1' }] });
+});

@@ -27,6 +27,7 @@ export async function chat(): Promise<string> {
     if (part.type === 'tool-call') expectType<Equal<typeof part.toolName, string>>();
     if (part.type === 'tool-call') expectType<Equal<typeof part.signedBy, 'anthropic' | 'google' | 'openai-responses' | undefined>>();
     if (part.type === 'reasoning-end') expectType<Equal<typeof part.length, number>>();
+    if (part.type === 'text-end') expectType<Equal<typeof part.signature, string | undefined>>();
     // @ts-expect-error -- a reasoning block's end carries no text
     if (part.type === 'reasoning-end') void part.text;
     if (part.type === 'text-delta') expectType<Equal<typeof part.text, string>>();
