@@ -232,17 +232,18 @@ export class EngineHost {
  * blocks when the provider signed any of them.
  */
 function endBlocks(run: RunModels, content: readonly Part[], step: unknown): void {
-  const signed = <T extends object>(fields: T) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== false)) as Partial<T>;
+  // The fields the part has: `redacted: false` and absent ones are left out of the stream part.
+  const present = <T extends object>(fields: T) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== false)) as Partial<T>;
   for (const part of content) {
     if (part.type !== 'reasoning') continue;
     const { signature, signedBy, redacted, itemId } = part;
-    run.onReasoningEnd?.({ length: part.text.length, ...signed({ signature, signedBy, redacted, itemId }) }, step);
+    run.onReasoningEnd?.({ length: part.text.length, ...present({ signature, signedBy, redacted, itemId }) }, step);
   }
   if (!content.some((part) => part.type === 'text' && part.signature !== undefined)) return;
   for (const part of content) {
     if (part.type !== 'text') continue;
     const { signature, signedBy } = part;
-    run.onTextEnd?.({ length: part.text.length, ...signed({ signature, signedBy }) }, step);
+    run.onTextEnd?.({ length: part.text.length, ...present({ signature, signedBy }) }, step);
   }
 }
 
