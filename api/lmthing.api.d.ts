@@ -2739,7 +2739,7 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
     toUIMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(init?: UIMessageStreamResponseInit<M>): Response;
     pipeUIMessageStreamToResponse<M extends UIMessageLike = UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void>;
-    toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): AsyncIterable<UIMessageChunk>;
+    toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
     private textDeltas;
     private partsFromStart;
 }
@@ -3389,6 +3389,9 @@ type UIMessageChunk = {
     type: 'error';
     errorText: string;
 };
+
+// ---- UIMessageChunkStream — prompt/ui-messages.d.ts
+type UIMessageChunkStream = ReadableStream<UIMessageChunk> & AsyncIterable<UIMessageChunk>;
 
 // ---- UIMessageLike — prompt/ui-messages.d.ts
 interface UIMessageLike {

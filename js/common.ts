@@ -57,7 +57,7 @@ export type { StopCondition, StopConditionInput } from './prompt/stop-conditions
 export type { PromptCallbacks, PromptFinish } from './prompt/finish-callbacks.js';
 export type { ServerResponseLike, TextStreamResponseInit } from './prompt/text-response.js';
 export { fromUIMessages } from './prompt/ui-messages.js';
-export type { UIMessageChunk, UIMessageLike, UIMessageStreamFinish, UIMessageStreamOptions, UIMessageStreamResponseInit } from './prompt/ui-messages.js';
+export type { UIMessageChunk, UIMessageChunkStream, UIMessageLike, UIMessageStreamFinish, UIMessageStreamOptions, UIMessageStreamResponseInit } from './prompt/ui-messages.js';
 export type { ProviderMetadata } from './prompt/provider-metadata.js';
 export type { IdentifiedUIMessage } from './prompt/ui-message-builder.js';
 export type { Reference } from './prompt/names.js';

@@ -11,7 +11,7 @@ import { PartFeed } from './part-log.js';
 import { partialObjects } from './partial-objects.js';
 import { completeElements, type OutputPlan } from './output.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
-import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunk, type UIMessageLike, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
+import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunkStream, type UIMessageLike, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -248,8 +248,12 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     return pipeUIMessageStream(this.partBatches, response, init);
   }
 
-  /** The UI message stream's chunks as objects, for a transport of one's own. */
-  toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): AsyncIterable<UIMessageChunk> {
+  /**
+   * The UI message stream's chunks as objects, for a transport of one's own or the AI SDK's
+   * `createUIMessageStream` (`writer.merge(result.toUIMessageStream())`): a web stream that
+   * `for await` reads too.
+   */
+  toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream {
     return uiMessageStream(this.partBatches, options);
   }
 

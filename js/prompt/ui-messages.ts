@@ -123,14 +123,50 @@ const UI_MESSAGE_STREAM_HEADERS: Readonly<Record<string, string>> = {
   'x-accel-buffering': 'no',
 };
 
+/**
+ * The chunks as a web stream that `for await` reads too, as the AI SDK's own `toUIMessageStream()`
+ * gives them: its `createUIMessageStream` takes it in `writer.merge`. One reader: a loop that
+ * stops early cancels it.
+ */
+export type UIMessageChunkStream = ReadableStream<UIMessageChunk> & AsyncIterable<UIMessageChunk>;
+
 /** The chunks of a run's `batches` one by one (`result.toUIMessageStream()`); `options` are checked at the call. */
-export function uiMessageStream<M extends UIMessageLike = UIMessageLike>(batches: AsyncIterable<StreamPart[]>, options?: UIMessageStreamOptions<M>): AsyncIterable<UIMessageChunk> {
+export function uiMessageStream<M extends UIMessageLike = UIMessageLike>(batches: AsyncIterable<StreamPart[]>, options?: UIMessageStreamOptions<M>): UIMessageChunkStream {
   c.checkOptions('toUIMessageStream', options, optionsShape);
-  return {
-    async *[Symbol.asyncIterator]() {
-      for await (const chunks of uiMessageChunks(batches, options ?? {})) yield* chunks;
+  let batchesOfChunks: AsyncGenerator<UIMessageChunk[], void, undefined> | undefined;
+  const stream = new ReadableStream<UIMessageChunk>(
+    {
+      async pull(controller) {
+        batchesOfChunks ??= uiMessageChunks(batches, options ?? {});
+        for (;;) {
+          const next = await batchesOfChunks.next();
+          if (next.done) return controller.close();
+          for (const chunk of next.value) controller.enqueue(chunk);
+          if (next.value.length > 0) return;
+        }
+      },
+      async cancel() {
+        await batchesOfChunks?.return();
+      },
     },
-  };
+    { highWaterMark: 0 },
+  );
+  return Object.assign(stream, {
+    async *[Symbol.asyncIterator](): AsyncGenerator<UIMessageChunk, void, undefined> {
+      const reader = stream.getReader();
+      let ended = false;
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if ((ended = done)) return;
+          yield value;
+        }
+      } finally {
+        if (!ended) await reader.cancel();
+        reader.releaseLock();
+      }
+    },
+  });
 }
 
 /** A web `Response` streaming the run as server-sent UI message chunks (`result.toUIMessageStreamResponse()`). */

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { DefaultChatTransport, parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema } from 'ai';
+import { createUIMessageStream, DefaultChatTransport, parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema } from 'ai';
 import { ConfigError, fromUIMessages, mockModel, runPrompt } from '../../dist/node.js';
 
 /** The scripted answers of the server's model, and what it was sent. */
@@ -226,4 +226,31 @@ test('fromUIMessages: images from data URLs, reasoning kept, tool calls still ru
     { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: false, reason: 'no', approvalId: 'ap-1', signature: 's' }] },
   ]);
   assert.throws(() => fromUIMessages([{ role: 'assistant', parts: [{ ...decided, approval: { id: 'ap-1' } }] }]), (e) => e instanceof ConfigError && /parts\[0\]: an approval-responded tool part needs approval: \{id, approved: true \| false, reason\?\}/.test(e.message));
+});
+
+test('toUIMessageStream is a web stream the AI SDK\'s createUIMessageStream merges (with data parts of the route\'s own); a loop that stops early cancels it', async () => {
+  const result = runPrompt({ model: mockModel([{ type: 'text', text: 'Sunny.' }]), prompt: 'Weather?' });
+  const stream = createUIMessageStream({
+    execute: ({ writer }) => {
+      // The route starts the message itself, so the merged stream does not start another.
+      writer.write({ type: 'start', messageId: 'reply-9' });
+      writer.write({ type: 'data-status', data: { phase: 'looking' } });
+      writer.merge(result.toUIMessageStream({ sendStart: false }));
+    },
+  });
+  let message;
+  for await (const m of readUIMessageStream({ stream })) message = m;
+  assert.deepEqual(message.parts.map((p) => (p.type === 'text' ? `text:${p.text}` : p.type)), ['data-status', 'step-start', 'text:Sunny.']);
+  assert.equal(message.id, 'reply-9');
+  assert.ok(result.toUIMessageStream() instanceof ReadableStream);
+
+  // for await reads the same stream; breaking out cancels it, and the run is not disturbed.
+  const again = runPrompt({ model: mockModel([{ type: 'text', text: 'Rainy.' }]), prompt: 'Weather?' });
+  const chunks = again.toUIMessageStream();
+  for await (const chunk of chunks) {
+    assert.equal(chunk.type, 'start');
+    break;
+  }
+  assert.equal(chunks.locked, false);
+  assert.equal(await again.text, 'Rainy.');
 });

@@ -143,6 +143,9 @@ export async function parsedByZod(): Promise<string> {
 export async function chatRoute(request: Request): Promise<Response> {
   const { messages } = (await request.json()) as { messages: UIMessage[] };
   const result = runPrompt({ model: mockModel([{ type: 'text', text: 'hi' }]), messages: fromUIMessages(messages) });
+  // A web stream too, as the AI SDK's createUIMessageStream's writer.merge takes it.
+  const web: ReadableStream<UIMessageChunk> = result.toUIMessageStream({ sendStart: false });
+  void web;
   for await (const chunk of result.toUIMessageStream()) {
     if (chunk.type === 'text-delta') expectType<Equal<typeof chunk.delta, string>>();
     if (chunk.type === 'reasoning-end') expectType<Equal<typeof chunk.providerMetadata, Record<string, Record<string, string | null>> | undefined>>();
