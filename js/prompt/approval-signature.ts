@@ -50,20 +50,24 @@ async function verified(secret: string, call: SignedCall, signature: unknown): P
  */
 export async function verifyApprovalResponses(messages: readonly Message[], secret: string): Promise<void> {
   const calls = new Map<string, Part & { type: 'tool-call' }>();
+  for (const { part, where } of partsOf(messages)) {
+    if (part.type === 'tool-call') calls.set(part.toolCallId, part);
+    if (part.type !== 'tool-approval-response') continue;
+    const call = calls.get(part.toolCallId);
+    // No call: the engine names that mistake; a signature cannot be checked without it.
+    if (!call) continue;
+    if (!(await verified(secret, { approvalId: part.approvalId, toolCallId: call.toolCallId, toolName: call.toolName, args: call.args }, part.signature)))
+      throw new ConfigError(
+        `${where}: the approval response for tool call "${part.toolCallId}" is not signed by this server (approvalSecret): its signature is ${typeof part.signature === 'string' ? 'not the signature of that call' : 'missing'}`,
+      );
+  }
+}
+
+/** Every part of `messages` in order, with where it is (`runPrompt: messages[i].content[j]`). */
+function* partsOf(messages: readonly Message[]): Generator<{ part: Part; where: string }> {
   for (const [i, message] of messages.entries()) {
     if (!Array.isArray(message.content)) continue;
-    for (const [j, part] of message.content.entries()) {
-      if (part.type === 'tool-call') calls.set(part.toolCallId, part);
-      if (part.type !== 'tool-approval-response') continue;
-      const call = calls.get(part.toolCallId);
-      const where = `runPrompt: messages[${i}].content[${j}]`;
-      // No call: the engine names that mistake; a signature cannot be checked without it.
-      if (!call) continue;
-      if (!(await verified(secret, { approvalId: part.approvalId, toolCallId: call.toolCallId, toolName: call.toolName, args: call.args }, part.signature)))
-        throw new ConfigError(
-          `${where}: the approval response for tool call "${part.toolCallId}" is not signed by this server (approvalSecret): its signature is ${typeof part.signature === 'string' ? 'not the signature of that call' : 'missing'}`,
-        );
-    }
+    for (const [j, part] of message.content.entries()) yield { part, where: `runPrompt: messages[${i}].content[${j}]` };
   }
 }
 
@@ -78,18 +82,15 @@ export async function verifyApprovalResponses(messages: readonly Message[], secr
 export async function useApprovalResponses(messages: readonly Message[], store: StorageAdapter): Promise<void> {
   const used: string[] = [];
   try {
-    for (const [i, message] of messages.entries()) {
-      if (!Array.isArray(message.content)) continue;
-      for (const [j, part] of message.content.entries()) {
-        if (part.type !== 'tool-approval-response' || typeof part.signature !== 'string') continue;
-        const key = `lmthing:approval:${part.signature}`;
-        const record = { toolCallId: part.toolCallId, approved: part.approved, usedAt: new Date().toISOString() };
-        if ((await store.compareAndSet(key, null, record)) === false)
-          throw new ConfigError(
-            `runPrompt: messages[${i}].content[${j}]: the approval response for tool call "${part.toolCallId}" was used by an earlier request (approvalStore): a decision answers its call once; ask the user again`,
-          );
-        used.push(key);
-      }
+    for (const { part, where } of partsOf(messages)) {
+      if (part.type !== 'tool-approval-response' || typeof part.signature !== 'string') continue;
+      const key = `lmthing:approval:${part.signature}`;
+      const record = { toolCallId: part.toolCallId, approved: part.approved, usedAt: new Date().toISOString() };
+      if ((await store.compareAndSet(key, null, record)) === false)
+        throw new ConfigError(
+          `${where}: the approval response for tool call "${part.toolCallId}" was used by an earlier request (approvalStore): a decision answers its call once; ask the user again`,
+        );
+      used.push(key);
     }
   } catch (err) {
     await Promise.all(used.map((key) => store.delete(key).catch(() => false)));
