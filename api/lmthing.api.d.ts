@@ -2715,6 +2715,8 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private structured;
     private partialView;
     private elementParse;
+    private objectRead;
+    private textAnswer;
     private readonly final;
     get text(): Promise<string>;
     get steps(): Promise<StepResult[]>;
@@ -2742,6 +2744,7 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
     private textDeltas;
     private partsFromStart;
+    private refuseObject;
 }
 
 // ---- RunStartEvent — run/events.d.ts

@@ -102,6 +102,9 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   private partialView: (value: unknown, complete: boolean) => unknown = (value) => value;
   /** `Output.array`'s element parse, for {@link elementStream}. */
   private elementParse: OutputPlan['element'];
+  /** Whether {@link object} was read, and whether the run ended with a text answer it refuses. */
+  private objectRead = false;
+  private textAnswer = false;
   private readonly final = {
     text: new Deferred<string>(),
     steps: new Deferred<StepResult[]>(),
@@ -151,6 +154,8 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
    * `ValidationError`.
    */
   get object(): Promise<OBJECT> {
+    this.objectRead = true;
+    if (this.textAnswer) this.refuseObject();
     return this.final.object.promise as Promise<OBJECT>;
   }
 
@@ -305,8 +310,14 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.final.toolResults.resolve(last?.toolResults ?? []);
     this.final.response.resolve({ messages });
     if (object) this.final.object.resolve(object.value);
-    else this.final.object.reject(new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
+    else if (this.objectRead) this.refuseObject();
+    else this.textAnswer = true; // refused when read: most text runs never read it, and an error's stack costs
     this.parts.close();
+  }
+
+  private refuseObject(): void {
+    this.textAnswer = false;
+    this.final.object.reject(new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
   }
 
   /** @internal Ends the run with an error: the promises reject, the streams end after an error part. */

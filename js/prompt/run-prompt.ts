@@ -359,10 +359,16 @@ export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, 
 export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt: PromptRunInfo }>): PromptRun<unknown> {
   // Reading only `.text` (say) must not leave the start's own rejection unhandled.
   started.catch(() => {});
-  const later = <T>(part: (result: RunResult<unknown>) => Promise<T>): Promise<T> => {
-    const promise = started.then(({ result }) => part(result));
-    promise.catch(() => {});
-    return promise;
+  // A final value's promise is made when first read: most callers read one or two of them.
+  const later = <T>(part: (result: RunResult<unknown>) => Promise<T>): PropertyDescriptor => {
+    let promise: Promise<T> | undefined;
+    const get = (): Promise<T> => {
+      if (promise) return promise;
+      promise = started.then(({ result }) => part(result));
+      promise.catch(() => {});
+      return promise;
+    };
+    return { get, enumerable: true, configurable: true };
   };
   const stream = <T>(part: (result: RunResult<unknown>) => AsyncIterable<T>): AsyncIterable<T> => ({
     async *[Symbol.asyncIterator]() {
@@ -370,7 +376,7 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
       yield* part(result);
     },
   });
-  return Object.assign(started, {
+  Object.defineProperties(started, {
     text: later((r) => r.text),
     reasoningText: later((r) => r.reasoningText),
     object: later((r) => r.object),
@@ -380,10 +386,12 @@ export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt:
     toolCalls: later((r) => r.toolCalls),
     toolResults: later((r) => r.toolResults),
     response: later((r) => r.response),
+    output: later((r) => r.output),
+  });
+  return Object.assign(started as PromptRun<unknown>, {
     textStream: stream((r) => r.textStream),
     fullStream: stream((r) => r.fullStream),
     partialObjectStream: stream((r) => r.partialObjectStream),
-    output: later((r) => r.output),
     partialOutputStream: stream((r) => r.partialOutputStream),
     elementStream: stream((r) => r.elementStream),
     // A run that fails to start ends the body with that error, as one that fails later does.

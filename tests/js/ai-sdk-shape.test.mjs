@@ -123,6 +123,12 @@ test('responseSchema: answers that keep failing the schema are a ValidationError
   const plain = runPrompt({ model: mockModel([{ type: 'text', text: '{"n": 3}' }]), prompt: 'Count' });
   assert.equal(await plain.text, '{"n": 3}');
   await assert.rejects(plain.object, (e) => e instanceof ConfigError && /no responseSchema/.test(e.message));
+  // ... also for a reader that asked before the run ended.
+  const early = runPrompt({ model: mockModel([{ type: 'text', text: 'later' }], { delayMs: 5 }), prompt: 'Count' });
+  const asked = early.object;
+  await assert.rejects(asked, (e) => e instanceof ConfigError && /no responseSchema/.test(e.message));
+  assert.equal(await early.text, 'later');
+  assert.equal(early.object, asked);
   // A schema that is not one is refused before any model call.
   const model = mockModel([]);
   await assert.rejects(runPrompt({ model, prompt: 'x', responseSchema: 42 }).text, (e) => e instanceof ConfigError && /runPrompt config\.responseSchema: expected a zod schema or a JSON Schema object, got number 42/.test(e.message));
