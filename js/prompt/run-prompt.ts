@@ -48,8 +48,7 @@ import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type Prom
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
 import { defineConfigTools } from './config-tools.js';
-import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
-import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageLike, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
+import { asPromptRun } from './prompt-run.js';
 
 /** Generation settings and loop limits of a prompt run. */
 export interface PromptOptions extends GenerationParams {
@@ -355,52 +354,9 @@ export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, 
   return promptRun(started);
 }
 
-/** @internal The {@link PromptRun} of a run being started: the promise, with the result's parts forwarded. */
+/** @internal The {@link PromptRun} of a run being started: the promise, with the result's parts on it (js/prompt/prompt-run.ts). */
 export function promptRun(started: Promise<{ result: RunResult<unknown>; prompt: PromptRunInfo }>): PromptRun<unknown> {
-  // Reading only `.text` (say) must not leave the start's own rejection unhandled.
-  started.catch(() => {});
-  // A final value's promise is made when first read: most callers read one or two of them.
-  const later = <T>(part: (result: RunResult<unknown>) => Promise<T>): PropertyDescriptor => {
-    let promise: Promise<T> | undefined;
-    const get = (): Promise<T> => {
-      if (promise) return promise;
-      promise = started.then(({ result }) => part(result));
-      promise.catch(() => {});
-      return promise;
-    };
-    return { get, enumerable: true, configurable: true };
-  };
-  const stream = <T>(part: (result: RunResult<unknown>) => AsyncIterable<T>): AsyncIterable<T> => ({
-    async *[Symbol.asyncIterator]() {
-      const { result } = await started;
-      yield* part(result);
-    },
-  });
-  Object.defineProperties(started, {
-    text: later((r) => r.text),
-    reasoningText: later((r) => r.reasoningText),
-    object: later((r) => r.object),
-    steps: later((r) => r.steps),
-    usage: later((r) => r.usage),
-    finishReason: later((r) => r.finishReason),
-    toolCalls: later((r) => r.toolCalls),
-    toolResults: later((r) => r.toolResults),
-    response: later((r) => r.response),
-    output: later((r) => r.output),
-  });
-  return Object.assign(started as PromptRun<unknown>, {
-    textStream: stream((r) => r.textStream),
-    fullStream: stream((r) => r.fullStream),
-    partialObjectStream: stream((r) => r.partialObjectStream),
-    partialOutputStream: stream((r) => r.partialOutputStream),
-    elementStream: stream((r) => r.elementStream),
-    // A run that fails to start ends the body with that error, as one that fails later does.
-    toTextStreamResponse: (init?: TextStreamResponseInit) => textStreamResponse(stream((r) => r.partBatches), init),
-    pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(stream((r) => r.partBatches), response, init),
-    toUIMessageStreamResponse: <M extends UIMessageLike>(init?: UIMessageStreamResponseInit<M>) => uiMessageStreamResponse(stream((r) => r.partBatches), init),
-    pipeUIMessageStreamToResponse: <M extends UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>) => pipeUIMessageStream(stream((r) => r.partBatches), response, init),
-    toUIMessageStream: <M extends UIMessageLike>(options?: UIMessageStreamOptions<M>) => uiMessageStream(stream((r) => r.partBatches), options),
-  });
+  return asPromptRun<PromptRun<unknown>>(started);
 }
 
 /** @internal Starts a prompt run; `durable` says how a durable one starts (new, resumed, replayed). */

@@ -23,6 +23,19 @@ test('runPrompt({model, prompt, system}) runs without a prompt function; parts a
   const { result, prompt } = await run;
   assert.equal(await result.text, 'Paris is the capital.');
   assert.equal(prompt.steps.length, 1);
+  // Each part is one object however often it is read, and the methods work taken off the run.
+  assert.equal(run.text, run.text);
+  assert.equal(run.fullStream, run.fullStream);
+  const { text, toUIMessageStream, toTextStreamResponse } = run;
+  assert.equal(await text, 'Paris is the capital.');
+  const chunks = [];
+  for await (const chunk of toUIMessageStream()) chunks.push(chunk.type);
+  assert.ok(chunks.includes('text-delta') && chunks.at(-1) === 'finish', chunks.join(' '));
+  assert.equal(await toTextStreamResponse().text(), 'Paris is the capital.');
+  // A run that fails to start rejects each part with the start's error.
+  const bad = runPrompt({ model, prompt: 'x', tempreature: 1 });
+  await assert.rejects(bad.text, /tempreature/);
+  await assert.rejects(bad.steps, /tempreature/);
 });
 
 test('response.messages is the final conversation; fed back as messages it continues the chat', async () => {
