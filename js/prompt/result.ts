@@ -76,17 +76,43 @@ export interface ResponseInfo {
   messages: Message[];
 }
 
-/** A promise whose rejection is not reported as unhandled if the user never awaits it. */
+/** A {@link Deferred}'s promise and what settles it. */
+interface Made<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A final value of the run, as a promise whose rejection is not reported as unhandled if the user
+ * never awaits it. The promise is made when first read: a run settles nine of these and its caller
+ * usually reads one or two. Settling twice keeps the first outcome, as a promise does.
+ */
 class Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve!: (value: T) => void;
-  reject!: (error: unknown) => void;
-  constructor() {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    this.promise.catch(() => {});
+  private outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  private made: Made<T> | undefined;
+
+  get promise(): Promise<T> {
+    if (this.made) return this.made.promise;
+    let resolve!: (value: T) => void, reject!: (error: unknown) => void;
+    const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => {});
+    this.made = { promise, resolve, reject };
+    if (this.outcome?.ok) resolve(this.outcome.value);
+    else if (this.outcome) reject(this.outcome.error);
+    return promise;
+  }
+
+  resolve(value: T): void {
+    if (this.outcome) return;
+    this.outcome = { ok: true, value };
+    this.made?.resolve(value);
+  }
+
+  reject(error: unknown): void {
+    if (this.outcome) return;
+    this.outcome = { ok: false, error };
+    this.made?.reject(error);
   }
 }
 
