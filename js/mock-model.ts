@@ -56,7 +56,11 @@ export interface MockModelOptions {
   delayMs?: number;
 }
 
-/** A request received by the mock model: a deep copy of what `generate` was given. */
+/**
+ * A request received by the mock model: a deep copy of what `generate` was given. A message object
+ * that several calls were given is copied when first given, and their records share that copy (the
+ * host gives every call of a conversation the same message objects and never changes them).
+ */
 export type MockCall = Omit<ModelRequest, 'model'> & {
   /** The text of the leading system message, when the request starts with one. */
   system?: string;
@@ -102,6 +106,7 @@ export function mockModel(items: readonly MockItem[], options: MockModelOptions 
   const delayMs = options.delayMs ?? 0;
   if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new ConfigError('mockModel: options.delayMs must be a number >= 0');
   const calls: MockCall[] = [];
+  const copiedMessages = new WeakMap<object, unknown>();
   let next = 0;
   let toolCalls = 0;
 
@@ -113,7 +118,7 @@ export function mockModel(items: readonly MockItem[], options: MockModelOptions 
       return script.length - next;
     },
     async generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions = {}): Promise<ModelResponse> {
-      calls.push(recordCall(req));
+      calls.push(recordCall(req, copiedMessages));
       await wait(delayMs, opts.signal);
       let text: string | undefined;
       let call: MockToolCallItem | undefined;
@@ -193,8 +198,16 @@ function usageOf(options: MockModelOptions): Usage {
   return { ...options.usage, inputTokens, outputTokens, totalTokens: options.usage?.totalTokens ?? inputTokens + outputTokens };
 }
 
-function recordCall(req: Omit<ModelRequest, 'model'>): MockCall {
-  const copy = clone(req ?? {}) as MockCall;
+/**
+ * A request's deep copy. The host hands every call of a conversation the same message objects (it
+ * appends to its copy of the conversation), so each message is copied once and its copy shared by
+ * the records of later calls: recording a long loop costs its new messages, not the whole
+ * conversation again at every step.
+ */
+function recordCall(req: Omit<ModelRequest, 'model'>, copiedMessages: WeakMap<object, unknown>): MockCall {
+  const { messages, ...rest } = req ?? {};
+  const copy = clone(rest) as MockCall;
+  if (messages !== undefined) copy.messages = Array.isArray(messages) ? messages.map((m) => copiedOnce(m, copiedMessages)) : clone(messages);
   const first = copy.messages?.[0];
   if (first?.role === 'system' && copy.system === undefined) {
     copy.system = typeof first.content === 'string'
@@ -242,6 +255,13 @@ function abortErrorOf(signal: AbortSignal): AbortError {
   if (reason instanceof AbortError) return reason;
   const message = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'The operation was aborted';
   return new AbortError(message, { cause: reason });
+}
+
+function copiedOnce<T>(message: T, copies: WeakMap<object, unknown>): T {
+  if (typeof message !== 'object' || message === null) return message;
+  let copy = copies.get(message) as T | undefined;
+  if (copy === undefined) copies.set(message, (copy = clone(message)));
+  return copy;
 }
 
 function clone<T>(value: T): T {

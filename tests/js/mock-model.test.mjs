@@ -138,6 +138,28 @@ test('.calls records deep copies of every request, with the system text', async 
   assert.deepEqual(m.calls[1].messages, [{ role: 'user', content: 'second' }]);
 });
 
+test('.calls: a message the host gives several calls is copied once, each call keeps its own list', async () => {
+  const m = mockModel([{ type: 'tool-call', toolName: 'inc', args: { n: 1 } }, { type: 'tool-call', toolName: 'inc', args: { n: 2 } }, { type: 'text', text: 'done' }]);
+  const { runPrompt } = await import('../../dist/node.js');
+  const run = runPrompt((ctx) => {
+    ctx.defTool('inc', 'adds one', { type: 'object', properties: { n: { type: 'number' } } }, ({ n }) => ({ n: n + 1 }));
+    ctx.$`count`;
+  }, { model: m });
+  assert.equal(await run.text, 'done');
+  const lengths = m.calls.map((c) => c.messages.length);
+  assert.ok(lengths[0] < lengths[1] && lengths[1] < lengths[2], `each record has its call's messages: ${lengths}`);
+  // The conversation's first turns reach every call as the same objects: one copy, shared.
+  for (let i = 0; i < lengths[0]; i++) assert.equal(m.calls[2].messages[i], m.calls[0].messages[i]);
+  assert.deepEqual(m.calls[2].messages.at(-1), { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_2', toolName: 'inc', result: { n: 3 } }] });
+  // Not the caller's objects: a record does not change with what it was given.
+  const given = { role: 'user', content: 'q' };
+  const request = { messages: [given] };
+  await m.generate(request, {});
+  request.messages.push({ role: 'user', content: 'later' });
+  given.role = 'assistant';
+  assert.deepEqual(m.calls.at(-1).messages, [{ role: 'user', content: 'q' }]);
+});
+
 test('.calls copies what is not plain data too: bytes, dates, an own "__proto__" key, a cycle', async () => {
   const m = mockModel([]);
   const image = new Uint8Array([1, 2, 3]);
