@@ -435,20 +435,23 @@ export class Engine {
    * `fields` are merged into the message; `type` and `id` are set here.
    */
   request(type: string, fields: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<unknown> {
-    const id = this.commandId({ ...fields, type }, options.replayed === true);
+    const id = this.commandId(() => ({ ...fields, type }), options.replayed === true);
     return this.send(id, { ...fields, type, id }, options.replayed === true);
   }
 
-  /** The id of a new command: the journal's, when a replayed run sends a command its journal holds. */
-  private commandId(message: Record<string, unknown>, replayed: boolean): number {
-    return (this.journal && this.journal.claim(message, replayed, currentOp(this))) ?? this.nextCommandId++;
+  /**
+   * The id of a new command: the journal's, when a replayed run sends a command its journal holds.
+   * `message` (the command without its id) is made only for a journal to compare.
+   */
+  private commandId(message: () => Record<string, unknown>, replayed: boolean): number {
+    return (this.journal && this.journal.claim(message(), replayed, currentOp(this))) ?? this.nextCommandId++;
   }
 
   /** Starts a run (`run.start {spec}`) and resolves with its result. */
   startRun(spec: Record<string, unknown>, options: RunOptions = {}): Promise<unknown> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
-    const id = this.commandId({ type: 'run.start', spec }, options.replayed === true);
+    const id = this.commandId(() => ({ type: 'run.start', spec }), options.replayed === true);
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
     if (options.eventsAsText) this.runTextListeners.set(id, options.eventsAsText);
     options.onStarted?.(id);
