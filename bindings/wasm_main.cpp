@@ -32,24 +32,25 @@ void host_emit_blobs(const char* text, std::size_t length, const std::uint32_t* 
 // the host, which reports ENGINE_FAULT naming it) instead of throwing bad_alloc. The engine is
 // compiled with -fnew-infallible (calls that can only fail by allocating skip the JS invoke_*
 // trampolines), so a throwing `new` would unwind through frames that do not run their cleanups.
-// The library's operator delete calls free.
+// The library's operator delete calls free. The definitions are `noexcept` as -fnew-infallible
+// declares them (a JS error still leaves them: it is not a C++ exception).
 EM_JS(void, lmthing_out_of_memory, (std::size_t size),
       { throw new Error('the engine ran out of memory (an allocation of ' + (size >>> 0) + ' bytes failed)'); });
 
-void* operator new(std::size_t size) {
+void* operator new(std::size_t size) noexcept {
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
   lmthing_out_of_memory(size);
   std::abort();  // not reached: the call above throws
 }
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void* operator new(std::size_t size, std::align_val_t alignment) {
+void* operator new[](std::size_t size) noexcept { return ::operator new(size); }
+void* operator new(std::size_t size, std::align_val_t alignment) noexcept {
   void* memory = nullptr;
   const std::size_t align = std::max(static_cast<std::size_t>(alignment), sizeof(void*));
   if (posix_memalign(&memory, align, size == 0 ? 1 : size) == 0) return memory;
   lmthing_out_of_memory(size);
   std::abort();
 }
-void* operator new[](std::size_t size, std::align_val_t alignment) { return ::operator new(size, alignment); }
+void* operator new[](std::size_t size, std::align_val_t alignment) noexcept { return ::operator new(size, alignment); }
 
 namespace {
 

@@ -84,7 +84,7 @@ Task<json> prepare_simple_run(Loop& loop, RunId run, const std::string& kind, co
     // More than the engine's memory can grow to: the wasm engine stops (ENGINE_FAULT, bindings/wasm_main.cpp).
     // The whole address space: dlmalloc refuses it without asking the heap to grow, whatever the heap
     // holds (half of it could ask, and then Emscripten's own abort would name no size).
-    static void* volatile kept = nullptr;  // volatile: the allocation cannot be optimised away
+    [[maybe_unused]] static void* volatile kept = nullptr;  // volatile: the allocation cannot be optimised away
     kept = ::operator new(std::numeric_limits<std::size_t>::max());
 #else
     throw std::bad_alloc();  // natively (and under the sanitizers, which would report the request itself)
