@@ -2715,8 +2715,6 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private structured;
     private partialView;
     private elementParse;
-    private objectRead;
-    private textAnswer;
     private readonly final;
     get text(): Promise<string>;
     get steps(): Promise<StepResult[]>;
@@ -2744,7 +2742,6 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
     private textDeltas;
     private partsFromStart;
-    private refuseObject;
 }
 
 // ---- RunStartEvent — run/events.d.ts

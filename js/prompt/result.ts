@@ -89,7 +89,7 @@ interface Made<T> {
  * usually reads one or two. Settling twice keeps the first outcome, as a promise does.
  */
 class Deferred<T> {
-  private outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  private outcome: { ok: true; value: T } | { ok: false; error: () => unknown } | undefined;
   private made: Made<T> | undefined;
 
   get promise(): Promise<T> {
@@ -99,7 +99,7 @@ class Deferred<T> {
     promise.catch(() => {});
     this.made = { promise, resolve, reject };
     if (this.outcome?.ok) resolve(this.outcome.value);
-    else if (this.outcome) reject(this.outcome.error);
+    else if (this.outcome) reject(this.outcome.error());
     return promise;
   }
 
@@ -110,9 +110,14 @@ class Deferred<T> {
   }
 
   reject(error: unknown): void {
+    this.refuse(() => error);
+  }
+
+  /** Rejects with the error `make` builds, built only for a reader (building an error takes its stack). */
+  refuse(make: () => unknown): void {
     if (this.outcome) return;
-    this.outcome = { ok: false, error };
-    this.made?.reject(error);
+    this.outcome = { ok: false, error: make };
+    this.made?.reject(make());
   }
 }
 
@@ -128,9 +133,6 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   private partialView: (value: unknown, complete: boolean) => unknown = (value) => value;
   /** `Output.array`'s element parse, for {@link elementStream}. */
   private elementParse: OutputPlan['element'];
-  /** Whether {@link object} was read, and whether the run ended with a text answer it refuses. */
-  private objectRead = false;
-  private textAnswer = false;
   private readonly final = {
     text: new Deferred<string>(),
     steps: new Deferred<StepResult[]>(),
@@ -180,8 +182,6 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
    * `ValidationError`.
    */
   get object(): Promise<OBJECT> {
-    this.objectRead = true;
-    if (this.textAnswer) this.refuseObject();
     return this.final.object.promise as Promise<OBJECT>;
   }
 
@@ -336,14 +336,8 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.final.toolResults.resolve(last?.toolResults ?? []);
     this.final.response.resolve({ messages });
     if (object) this.final.object.resolve(object.value);
-    else if (this.objectRead) this.refuseObject();
-    else this.textAnswer = true; // refused when read: most text runs never read it, and an error's stack costs
+    else this.final.object.refuse(() => new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
     this.parts.close();
-  }
-
-  private refuseObject(): void {
-    this.textAnswer = false;
-    this.final.object.reject(new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
   }
 
   /** @internal Ends the run with an error: the promises reject, the streams end after an error part. */
