@@ -3,7 +3,7 @@
  * and responses readable on it directly (as the AI SDK's `streamText` result has them). They live on
  * one shared prototype and are made when first read, so a run costs one object here whatever its
  * caller reads (200 concurrent runs spent ≈ 1.5 % of their time making them up front;
- * bench/README.md, "Issue 19 summary").
+ * bench/README.md, "What `runPrompt` made that nobody read").
  */
 import type { RunResult } from './result.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
