@@ -2192,6 +2192,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     activeTools?: string[];
     prepareStep?: Hook;
     approvalSecret?: string;
+    approvalTtlMs?: number;
     approvalStore?: StorageAdapter;
     options?: PromptOptions;
     system?: string;

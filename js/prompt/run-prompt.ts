@@ -132,10 +132,17 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    */
   approvalSecret?: string;
   /**
+   * How long a deferred call's signature stays valid, in ms (needs `approvalSecret`): a
+   * `tool-approval-response` sent back later is refused (`ConfigError`: ask the user again), and so
+   * is one signed without an expiry. Without it, signatures do not expire.
+   */
+  approvalTtlMs?: number;
+  /**
    * Makes signed decisions single-use (needs `approvalSecret`): each `tool-approval-response` of
    * `messages` is recorded in this storage when the run starts, and a response recorded before is
    * refused (`ConfigError`), so a client cannot send an approved call again to run it again. Use
-   * storage every server process shares (`redisStorage`, `fileStorage`). Records are kept (no TTL).
+   * storage every server process shares (`redisStorage`, `fileStorage`). A record is kept until a
+   * few minutes after its decision expires (`approvalTtlMs`), or for good when it does not.
    */
   approvalStore?: StorageAdapter;
   options?: PromptOptions;
@@ -259,6 +266,7 @@ const configShape: c.Shape = {
   prepareStep: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
+  approvalTtlMs: c.ms(),
 };
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
@@ -317,6 +325,8 @@ function checkConfig(config: PromptConfig): PromptOptions {
     // Unsigned, a response's approvalId is the client's to choose: nothing could be used up.
     if (config.approvalSecret === undefined) throw new ConfigError("runPrompt config: 'approvalStore' needs 'approvalSecret' (it records the signatures of used decisions)");
   }
+  if (config.approvalTtlMs !== undefined && config.approvalSecret === undefined)
+    throw new ConfigError("runPrompt config: 'approvalTtlMs' needs 'approvalSecret' (the expiry is part of a deferred call's signature)");
   if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
   const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);
   const options: PromptOptions = { ...nested };
@@ -403,10 +413,12 @@ export async function startRunPrompt(
     bindPreRun(ctx, undefined);
   }
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
-  if (config.approvalSecret !== undefined) await verifyApprovalResponses(collectedOf(ctx).messages, config.approvalSecret);
-  // A resumed or replayed durable run goes on with decisions its first start used up.
-  if (config.approvalStore !== undefined && (durableStart === undefined || durableStart.kind === 'new')) await useApprovalResponses(collectedOf(ctx).messages, config.approvalStore);
-  const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction, approvalSecret: config.approvalSecret };
+  // A resumed or replayed durable run goes on with decisions its first start checked and used up.
+  const firstStart = durableStart === undefined || durableStart.kind === 'new';
+  if (config.approvalSecret !== undefined)
+    await verifyApprovalResponses(collectedOf(ctx).messages, { secret: config.approvalSecret, ttlMs: config.approvalTtlMs, checkExpiry: firstStart });
+  if (config.approvalStore !== undefined && firstStart) await useApprovalResponses(collectedOf(ctx).messages, config.approvalStore);
+  const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction, approvalSecret: config.approvalSecret, approvalTtlMs: config.approvalTtlMs };
   // A durable run whose approval nobody can answer here is saved, to be answered and resumed later.
   if (durable) handlers.suspend = () => void durableInfo(durable).suspend();
   const events = new RunEvents();

@@ -95,6 +95,8 @@ export interface HumanHandlers {
   onInteraction?: InteractionHandler;
   /** @internal runPrompt's `approvalSecret`: a deferred call's decision is signed with it (js/prompt/approval-signature.ts). */
   approvalSecret?: string;
+  /** @internal runPrompt's `approvalTtlMs`: how long a deferred call's signature stays valid. */
+  approvalTtlMs?: number;
   /**
    * @internal A durable run's way out when an approval has no handler and no terminal: the run is
    * suspended (saved) instead of applying the default action (docs/durable-runs.md).
@@ -152,8 +154,7 @@ export class HumanHost {
         pending: () => [...route.approvals.values()],
         respond: async (id, decision) => {
           const request = route.approvals.get(id);
-          const secret = route.handlers.approvalSecret;
-          const signed = request && secret !== undefined ? await signedIfDeferred(decision, request, secret) : decision;
+          const signed = request ? await signedIfDeferred(decision, request, route.handlers) : decision;
           await this.engine.request('approval.respond', { request: id, decision: signed });
         },
       },
@@ -193,7 +194,7 @@ export class HumanHost {
       if (onApproval) {
         const decision = await onApproval(request);
         if (decision === undefined) return await untilAborted(signal);
-        return route.handlers.approvalSecret === undefined ? decision : await signedIfDeferred(decision, request, route.handlers.approvalSecret);
+        return route.handlers.approvalSecret === undefined ? decision : await signedIfDeferred(decision, request, route.handlers);
       }
       if (this.terminal?.available()) return await this.terminal.ask(request);
       if (route.handlers.suspend) {
@@ -244,11 +245,17 @@ export class HumanHost {
 }
 
 /** A `defer` decision with the signature of the call it leaves pending (what the client must send back); any other decision as it is. */
-async function signedIfDeferred(decision: ApprovalDecision | ApprovalAction | 'defer', request: ApprovalRequest, secret: string): Promise<unknown> {
+async function signedIfDeferred(
+  decision: ApprovalDecision | ApprovalAction | 'defer',
+  request: ApprovalRequest,
+  { approvalSecret, approvalTtlMs }: HumanHandlers,
+): Promise<unknown> {
   const action = typeof decision === 'string' ? decision : decision?.action;
   const call = request.context as { toolName?: unknown; args?: unknown } | null;
-  if (action !== 'defer' || request.toolCallId === undefined || typeof call?.toolName !== 'string') return decision;
-  const signature = await signApproval(secret, { approvalId: request.id, toolCallId: request.toolCallId, toolName: call.toolName, args: call.args });
+  if (action !== 'defer' || approvalSecret === undefined || request.toolCallId === undefined || typeof call?.toolName !== 'string') return decision;
+  // Wall-clock time: the response comes back in another request, perhaps to another process.
+  const expiresAt = approvalTtlMs === undefined ? undefined : Date.now() + approvalTtlMs;
+  const signature = await signApproval(approvalSecret, { approvalId: request.id, toolCallId: request.toolCallId, toolName: call.toolName, args: call.args }, expiresAt);
   return { ...(typeof decision === 'string' ? { action: decision } : decision), signature };
 }
 

@@ -134,9 +134,9 @@ before(async () => {
     for await (const chunk of req) body += chunk;
     const { messages } = JSON.parse(body);
     server.model = scripted(server.responses.shift() ?? []);
-    // The route a chat app writes: every approval is the user's, in the browser.
+    // The route a chat app writes: every approval is the user's, in the browser, within 10 minutes.
     try {
-      const { result } = await runPrompt({ model: server.model, messages: fromUIMessages(messages), tools: tools(server.ran), onApproval: () => 'defer', approvalSecret: SECRET });
+      const { result } = await runPrompt({ model: server.model, messages: fromUIMessages(messages), tools: tools(server.ran), onApproval: () => 'defer', approvalSecret: SECRET, approvalTtlMs: 600_000 });
       // Persistence as the AI SDK's chatbot guide does it: the chat as its user sees it, after each response.
       await result.pipeUIMessageStreamToResponse(res, { originalMessages: messages, onFinish: (finish) => void server.saved.push(finish) });
     } catch (err) {
@@ -163,7 +163,7 @@ test('useChat: the tool part asks for approval; addToolApprovalResponse sends it
     const part = reply.parts.find((p) => p.type === 'tool-remove');
     assert.deepEqual(part.input, { path: '/tmp/a' });
     assert.equal(typeof part.approval.id, 'string');
-    assert.match(part.approval.signature, /^[A-Za-z0-9_-]{43}$/, 'the request is signed (approvalSecret)');
+    assert.match(part.approval.signature, /^[A-Za-z0-9_-]{43}\.[0-9a-z]+$/, 'the request is signed (approvalSecret), with its expiry (approvalTtlMs)');
     assert.deepEqual(server.ran, [], 'nothing runs before the user decides');
 
     await chat.addToolApprovalResponse({ id: part.approval.id, approved, ...(approved ? {} : { reason: 'keep it' }) });
@@ -302,4 +302,100 @@ test('approvalStore with a durable run: its first start uses the decision up; a 
   assert.deepEqual(ran, ['/tmp/a'], 'the replay ran nothing');
   // A new request with the same decision is refused.
   await assert.rejects(runPrompt(answered(ran, messages, [responses.c1], { approvalStore: store })).text, /was used by an earlier request \(approvalStore\)/);
+});
+
+/** A signed run that deferred one call to remove `path` (c1), with `extra` config; its messages and c1's approving response. */
+async function deferredOne(ran, path, extra = {}) {
+  const decisions = [];
+  const first = await runPrompt({
+    model: scripted([[call('c1', 'remove', { path })]]),
+    prompt: 'Clean up.',
+    tools: tools(ran),
+    onApproval: () => 'defer',
+    approvalSecret: SECRET,
+    onEvent: (e) => e.type === 'approval-decision' && decisions.push(e),
+    ...extra,
+  });
+  const { messages } = await first.result.response;
+  const [d] = decisions;
+  return { messages, response: { type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId: d.request, signature: d.signature } };
+}
+
+const sleepMs = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('approvalTtlMs: a deferred call\'s signature carries its expiry; a response after it, or one without an expiry, is refused', async () => {
+  const ran = [];
+  const before = Date.now();
+  const { messages, response } = await deferredOne(ran, '/tmp/a', { approvalTtlMs: 60_000 });
+  const [, expiry] = response.signature.match(/^[A-Za-z0-9_-]{43}\.([0-9a-z]+)$/);
+  const expiresAt = parseInt(expiry, 36);
+  assert.ok(expiresAt >= before + 60_000 && expiresAt <= Date.now() + 60_000, `expires 60 s after the deferral, got ${expiresAt - before} ms`);
+
+  // The expiry is covered by the signature: moved later, it is not this server's signature.
+  const moved = { ...response, signature: response.signature.replace(/\.[0-9a-z]+$/, `.${(expiresAt + 3_600_000).toString(36)}`) };
+  await assert.rejects(runPrompt(answered(ran, messages, [moved], { approvalTtlMs: 60_000 })).text, /tool call "c1" is not signed by this server \(approvalSecret\): its signature is not the signature of that call/);
+  assert.deepEqual(ran, []);
+  // In time: runs (a server without approvalTtlMs still checks the expiry the signature carries).
+  assert.equal(await runPrompt(answered(ran, messages, [response], { approvalTtlMs: 60_000 })).text, 'Removed.');
+  assert.equal(await runPrompt(answered(ran, messages, [response])).text, 'Removed.');
+  assert.deepEqual(ran, ['/tmp/a', '/tmp/a']);
+
+  // Too late: refused before anything runs, with and without approvalTtlMs on the server.
+  ran.length = 0;
+  const late = await deferredOne(ran, '/tmp/b', { approvalTtlMs: 1 });
+  await sleepMs(10);
+  for (const extra of [{ approvalTtlMs: 60_000 }, {}])
+    await assert.rejects(runPrompt(answered(ran, late.messages, [late.response], extra)).text, (e) =>
+      e instanceof ConfigError && /messages\[2\]\.content\[0\]: the approval response for tool call "c1" expired at \d{4}-\d\d-\d\dT[\d:.]+Z \(approvalTtlMs\): ask the user again/.test(e.message));
+  assert.deepEqual(ran, []);
+
+  // Signed without an expiry (before the server set approvalTtlMs): refused where approvals expire.
+  const old = await deferredOne(ran, '/tmp/c');
+  assert.match(old.response.signature, /^[A-Za-z0-9_-]{43}$/);
+  await assert.rejects(runPrompt(answered(ran, old.messages, [old.response], { approvalTtlMs: 60_000 })).text, /tool call "c1" was signed without an expiry, and this server's approvals expire \(approvalTtlMs\): ask the user again/);
+  assert.deepEqual(ran, []);
+
+  // Configuration mistakes.
+  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalTtlMs: 1000 }).text, (e) => e instanceof ConfigError && /'approvalTtlMs' needs 'approvalSecret'/.test(e.message));
+  for (const bad of [0, -5, 'soon', Infinity])
+    await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalTtlMs: bad }).text, (e) => e instanceof ConfigError && /approvalTtlMs.*a number of milliseconds > 0/.test(e.message));
+  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalTTLMs: 1000 }).text, (e) => e instanceof ConfigError && /did you mean 'approvalTtlMs'/.test(e.message));
+});
+
+test('approvalTtlMs with approvalStore: a used decision is recorded until a few minutes after it expires', async () => {
+  const ran = [];
+  // The store's clock starts at the real time; moving it on expires what it holds.
+  let offset = 0;
+  const store = memoryStorage({ clock: { now: () => Date.now() + offset } });
+  const { messages, response } = await deferredOne(ran, '/tmp/a', { approvalTtlMs: 60_000 });
+  assert.equal(await runPrompt(answered(ran, messages, [response], { approvalStore: store })).text, 'Removed.');
+  const key = `lmthing:approval:${response.signature}`;
+  assert.deepEqual(await store.list('lmthing:approval:'), [key]);
+  offset = 60_000 + 4 * 60_000; // past the expiry, within the margin: still recorded
+  assert.deepEqual(await store.list('lmthing:approval:'), [key]);
+  offset = 60_000 + 6 * 60_000;
+  assert.deepEqual(await store.list('lmthing:approval:'), [], 'gone a few minutes after its decision expired');
+
+  // Without an expiry the record is kept.
+  const old = await deferredOne(ran, '/tmp/b');
+  offset = 0;
+  assert.equal(await runPrompt(answered(ran, old.messages, [old.response], { approvalStore: store })).text, 'Removed.');
+  offset = 10 * 365 * 86_400_000;
+  assert.equal((await store.list('lmthing:approval:')).length, 1);
+});
+
+test('approvalTtlMs with a durable run: a replay after the decision expired goes on with it', async () => {
+  const ran = [];
+  // Long enough for the first start to come in time on a busy machine.
+  const { messages, response } = await deferredOne(ran, '/tmp/a', { approvalTtlMs: 1500 });
+  const durable = await runPrompt(answered(ran, messages, [response], { approvalTtlMs: 1500, durable: { id: 'expiring', storage: memoryStorage() } }));
+  assert.equal(await durable.result.text, 'Removed.');
+  await durable.prompt.finished;
+  await sleepMs(parseInt(response.signature.split('.')[1], 36) - Date.now() + 20);
+  const model = { provider: 'scripted', modelId: 'scripted', generate: () => assert.fail('a replay does not call the model') };
+  const replayed = await replay(durable.prompt.journal, () => {}, answered(ran, messages, [response], { approvalTtlMs: 1500, model }));
+  assert.equal(await replayed.result.text, 'Removed.');
+  assert.deepEqual(ran, ['/tmp/a']);
+  // A new request with it is refused: it has expired.
+  await assert.rejects(runPrompt(answered(ran, messages, [response], { approvalTtlMs: 1500 })).text, /expired at/);
 });
