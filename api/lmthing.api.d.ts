@@ -2948,6 +2948,8 @@ type StreamDelta = {
     type: 'text-delta';
     text: string;
 } | {
+    type: 'reasoning-start';
+} | {
     type: 'reasoning-delta';
     text: string;
 } | {
@@ -2962,6 +2964,9 @@ type StreamDelta = {
 type StreamPart = {
     type: 'text-delta';
     text: string;
+    stepNumber: number;
+} | {
+    type: 'reasoning-start';
     stepNumber: number;
 } | {
     type: 'reasoning-delta';

@@ -48,6 +48,11 @@ export interface StepResult {
  */
 export type StreamPart =
   | { type: 'text-delta'; text: string; stepNumber: number }
+  /**
+   * A reasoning block begins (a thinking block, a reasoning item, a thought part): the reasoning
+   * deltas after it are that block's, up to the next `reasoning-start`.
+   */
+  | { type: 'reasoning-start'; stepNumber: number }
   /** The model's reasoning (thinking) as it streams, where the provider exposes it. */
   | { type: 'reasoning-delta'; text: string; stepNumber: number }
   /**

@@ -500,6 +500,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const models: RunModels = {
     models: new Map(),
     onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber: Number(stepNumber) }),
+    onReasoningStart: (stepNumber) => result.push({ type: 'reasoning-start', stepNumber: Number(stepNumber) }),
     onReasoning: (text, stepNumber) => result.push({ type: 'reasoning-delta', text, stepNumber: Number(stepNumber) }),
     onReasoningEnd: (block, stepNumber) => result.push({ type: 'reasoning-end', stepNumber: Number(stepNumber), ...block }),
     onTextEnd: (block, stepNumber) => result.push({ type: 'text-end', stepNumber: Number(stepNumber), ...block }),

@@ -296,6 +296,10 @@ class ChunkState {
         out.push({ type: 'reasoning-delta', id: current.id, delta: part.text });
         return;
       }
+      case 'reasoning-start':
+        // Another block: it gets a part of its own, which its signature can end alone.
+        this.reasoningOpen = false;
+        return;
       case 'reasoning-end':
         if (this.options.sendReasoning !== false) this.endReasoning(part, out);
         return;
@@ -349,9 +353,11 @@ class ChunkState {
 
   /**
    * One reasoning block of the model call ended: the oldest open reasoning part ends once its blocks
-   * cover what streamed into it, with the block's signature when it holds that block alone (blocks
-   * that streamed back to back cannot be told apart; they go unsigned). A block that streamed
-   * nothing (redacted reasoning) is a part of its own, so its data reaches the client.
+   * cover what streamed into it, with the block's signature when it holds that block alone (each
+   * block streams into a part of its own after its `reasoning-start`; a custom model that sends no
+   * `reasoning-start` between blocks that stream back to back gets one part for them, unsigned). A
+   * block that streamed nothing (redacted reasoning) is a part of its own, so its data reaches the
+   * client.
    */
   private endReasoning(block: StreamPart & { type: 'reasoning-end' }, out: UIMessageChunk[]): void {
     const providerMetadata = providerMetadataOf(block);

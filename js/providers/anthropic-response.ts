@@ -253,6 +253,8 @@ export class AnthropicStreamState {
   }
 
   private appendText(b: StreamBlock, text: string): void {
+    // A thinking block's first text starts a reasoning block of the stream.
+    if (b.kind === 'reasoning' && b.pieces.empty) this.emit({ type: 'reasoning-start' });
     b.pieces.append(text);
     if (b.kind === 'text') this.emit({ type: 'text-delta', text });
     else if (b.kind === 'reasoning') this.emit({ type: 'reasoning-delta', text });

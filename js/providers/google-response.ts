@@ -144,27 +144,31 @@ class PartCollector {
 
   private addText(kind: 'text' | 'reasoning', text: string, signature: string | undefined): void {
     const last = this.parts[this.parts.length - 1];
+    let partText: TextAccumulator | undefined;
     if (
       last !== undefined &&
       (last.type === 'text' || last.type === 'reasoning') &&
       last.type === kind &&
       (signature === undefined || last.signature === undefined)
     ) {
-      this.partTexts.get(last)?.append(text);
+      partText = this.partTexts.get(last);
       if (signature !== undefined) Object.assign(last, { signature, signedBy: 'google' });
     } else {
       const part: Part = kind === 'text' ? { type: 'text', text: '' } : { type: 'reasoning', text: '' };
       if (signature !== undefined) Object.assign(part, { signature, signedBy: 'google' });
-      const partText = new TextAccumulator();
-      partText.append(text);
+      partText = new TextAccumulator();
       this.partTexts.set(part, partText);
       this.parts.push(part);
     }
     if (text === '') return;
+    // A reasoning part's first text starts a reasoning block of the stream.
+    const starts = partText?.empty ?? false;
+    partText?.append(text);
     if (kind === 'text') {
       this.allText.append(text);
       this.emit({ type: 'text-delta', text });
     } else {
+      if (starts) this.emit({ type: 'reasoning-start' });
       this.emit({ type: 'reasoning-delta', text });
     }
   }

@@ -289,6 +289,8 @@ export class ResponsesStreamState {
     const part = typeof partIndex === 'number' ? partIndex : 0;
     // Summary parts are joined with a blank line, in the deltas as in the final text.
     const text = item.ordinal >= 0 && part !== item.ordinal && !item.pieces.empty ? `\n\n${delta}` : delta;
+    // A reasoning item is one block (its encrypted content signs all its summary parts).
+    if (item.pieces.empty) this.emit({ type: 'reasoning-start' });
     item.ordinal = part;
     item.pieces.append(text);
     this.emit({ type: 'reasoning-delta', text });

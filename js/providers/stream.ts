@@ -85,7 +85,10 @@ export function emitResponseAsDeltas(r: ModelResponse, emit: (d: StreamDelta) =>
   let index = 0;
   for (const p of r.content) {
     if (p.type === 'text') emit({ type: 'text-delta', text: p.text });
-    else if (p.type === 'reasoning' && p.text) emit({ type: 'reasoning-delta', text: p.text });
+    else if (p.type === 'reasoning' && p.text) {
+      emit({ type: 'reasoning-start' });
+      emit({ type: 'reasoning-delta', text: p.text });
+    }
     else if (p.type === 'tool-call') {
       emit({ type: 'tool-call-delta', index: index++, toolCallId: p.toolCallId, toolName: p.toolName, argsTextDelta: p.argsText });
     }

@@ -191,6 +191,12 @@ export interface Usage {
 /** An incremental piece of a streamed response. */
 export type StreamDelta =
   | { type: 'text-delta'; text: string }
+  /**
+   * A reasoning block (a thinking block, a reasoning item, a thought part) begins: the reasoning
+   * deltas after it belong to it, up to the next one. A provider sends it before each block's first
+   * delta, so blocks that stream back to back stay apart (each keeps its signature).
+   */
+  | { type: 'reasoning-start' }
   | { type: 'reasoning-delta'; text: string }
   | {
       type: 'tool-call-delta';

@@ -20,6 +20,11 @@ export interface RunModels {
   /** Where the reasoning (thinking) of a model call goes while it streams, if anywhere. */
   onReasoning?(text: string, step: unknown): void;
   /**
+   * A reasoning block of a model call begins: the `onReasoning` texts after it belong to it. Called
+   * before each block's first text, so blocks that stream back to back stay apart.
+   */
+  onReasoningStart?(step: unknown): void;
+  /**
    * A model call's reasoning block ended (once the call has ended, one per block in the answer's
    * order): its length and what the provider needs to verify it when it is sent back.
    */
@@ -87,8 +92,11 @@ export class EngineHost {
     const content = value?.content ?? [];
     if (!quiet) {
       const text = content.flatMap((p) => (p.type === 'text' && p.text ? [p.text] : [])).join('');
-      const reasoning = content.flatMap((p) => (p.type === 'reasoning' && p.text ? [p.text] : [])).join('');
-      for (const piece of inChunks(reasoning, value?.chunks?.reasoning)) run.onReasoning?.(piece, op.step);
+      const reasoning = content.flatMap((p) => (p.type === 'reasoning' && p.text ? [p.text] : []));
+      for (const block of inBlocks(reasoning, value?.chunks?.reasoning)) {
+        run.onReasoningStart?.(op.step);
+        for (const piece of block) run.onReasoning?.(piece, op.step);
+      }
       for (const piece of inChunks(text, value?.chunks?.text)) run.onText(piece, op.step);
       endBlocks(run, content, op.step);
     }
@@ -156,6 +164,9 @@ export class EngineHost {
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
     let streamed = quiet;
     let reasoningStreamed = false;
+    // Whether the next reasoning delta begins a block: the call's first, one the provider starts
+    // (`reasoning-start`), or one after text or a tool call (an interleaved thinking block).
+    let reasoningBlockStarts = true;
     // The deltas' lengths, for a durable run's journal only: a replay streams the same chunks.
     const textChunks = this.engine.journaled ? new ChunkLengthRecorder() : undefined;
     const reasoningChunks = textChunks && new ChunkLengthRecorder();
@@ -175,13 +186,17 @@ export class EngineHost {
       signal,
       onDelta: (delta) => {
         if (quiet) return;
+        if (delta.type === 'reasoning-start' || delta.type === 'tool-call-delta') reasoningBlockStarts = true;
         if (delta.type === 'reasoning-delta' && delta.text) {
           const text = checkDeltaText(delta.text, delta.type, ref);
           reasoningChunks?.add(text.length);
           reasoningStreamed = true;
+          if (reasoningBlockStarts) run.onReasoningStart?.(op.step);
+          reasoningBlockStarts = false;
           run.onReasoning?.(text, op.step);
         }
         if (delta.type !== 'text-delta' || !delta.text) return;
+        reasoningBlockStarts = true;
         const text = checkDeltaText(delta.text, delta.type, ref);
         // Only the engine's own timeout of the op can fail it without the host knowing about the text.
         if (!streamed && op.timeoutMs !== undefined) this.engine.noteTextShown(op.id);
@@ -211,7 +226,13 @@ export class EngineHost {
     if (!quiet) {
       // A model that does not stream still feeds the stream: each reasoning part, then each text
       // part, as one delta (the order a durable replay gives them in).
-      if (!reasoningStreamed) for (const part of response.content) if (part.type === 'reasoning' && part.text) run.onReasoning?.(part.text, op.step);
+      if (!reasoningStreamed) {
+        for (const part of response.content) {
+          if (part.type !== 'reasoning' || !part.text) continue;
+          run.onReasoningStart?.(op.step);
+          run.onReasoning?.(part.text, op.step);
+        }
+      }
       if (!streamed) for (const part of response.content) if (part.type === 'text' && part.text) run.onText(part.text, op.step);
       endBlocks(run, response.content, op.step);
       if (streamed) shareStreamed(run, response.content, op.step);
@@ -254,6 +275,34 @@ function shareStreamed(run: RunModels, content: readonly Part[], step: unknown):
     const parts = content.filter((p) => p.type === kind);
     if (parts.length === 1 && 'text' in parts[0] && typeof parts[0].text === 'string') run.onStreamed(type, parts[0].text, step);
   }
+}
+
+/**
+ * The texts of an answer's reasoning blocks, each cut as it was streamed: the `recorded` lengths of
+ * the deltas cover the blocks one after the other (a delta belongs to one block), or each block is
+ * whole when they do not add up to the blocks' texts.
+ */
+function inBlocks(texts: readonly string[], recorded: unknown): string[][] {
+  const pieces = inChunks(texts.join(''), recorded);
+  const blocks: string[][] = [];
+  let piece = 0;
+  let within = 0;
+  for (const text of texts) {
+    const block: string[] = [];
+    for (let left = text.length; left > 0; ) {
+      const current = pieces[piece];
+      const take = Math.min(current.length - within, left);
+      block.push(take === current.length ? current : current.slice(within, within + take));
+      left -= take;
+      within += take;
+      if (within === current.length) {
+        piece++;
+        within = 0;
+      }
+    }
+    blocks.push(block);
+  }
+  return blocks;
 }
 
 /** `text` cut as it was streamed (the `recorded` lengths of its deltas), or whole when they do not add up to it. */

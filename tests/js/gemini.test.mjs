@@ -291,6 +291,8 @@ describe('gemini: behaviour beyond the recordings', () => {
     assert.deepEqual(res.usage, { inputTokens: 100, outputTokens: 10, totalTokens: 110, cachedInputTokens: 64, reasoningTokens: 9 });
     assert.equal(deltaText(r.deltas, 'reasoning-delta'), 'Considering the sum.');
     assert.equal(deltaText(r.deltas), '4');
+    // One thought part, one block: it starts before its first delta.
+    assert.deepEqual(r.deltas.map((d) => d.type), ['reasoning-start', 'reasoning-delta', 'reasoning-delta', 'text-delta']);
     assert.deepEqual(r.sent.body.generationConfig, { thinkingConfig: { includeThoughts: true, thinkingBudget: 512 } });
 
     // next turn: Gemini's own thought and text go back with their signatures; Anthropic's thinking does not

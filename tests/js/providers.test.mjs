@@ -844,6 +844,7 @@ describe('stream failures, abort, error mapping', () => {
     ]);
     assert.deepEqual(r.result.usage, { inputTokens: 7, outputTokens: 7, totalTokens: 14, cachedInputTokens: 2 });
     assert.deepEqual(r.deltas, [
+      { type: 'reasoning-start' },
       { type: 'reasoning-delta', text: 'Let me think' },
       { type: 'text-delta', text: 'Answer' },
     ]);

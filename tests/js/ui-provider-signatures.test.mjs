@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { DefaultChatTransport, readUIMessageStream } from 'ai';
 import { z } from 'zod';
-import { createAnthropic, createGoogle, createOpenAI, fromUIMessages, runPrompt, tool } from '../../dist/node.js';
+import { createAnthropic, createGoogle, createOpenAI, fromUIMessages, isStepCount, memoryStorage, replay, runPrompt, tool } from '../../dist/node.js';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, sse, response } from './helpers/provider-calls.mjs';
 import { ApprovalChat, settled } from './helpers/approval-chat.mjs';
@@ -168,7 +168,7 @@ test('OpenAI Responses: the reasoning item (its id and encrypted content) comes 
   assert.equal(input[item + 1].type, 'function_call');
 });
 
-test('reasoning blocks that streamed back to back share a UI part and go unsigned; one after text gets its own, signed', async () => {
+test('reasoning blocks that stream back to back each get a UI part of their own, signed, and go back to the model as they came', async () => {
   route.model = createAnthropic({ baseURL: `${providerServer.url}/v1`, apiKey: KEY })('claude-sonnet-4-5');
   route.tools = {};
   providerServer.enqueue(anthropicStream([
@@ -183,14 +183,63 @@ test('reasoning blocks that streamed back to back share a UI part and go unsigne
   let message;
   for await (const m of readUIMessageStream({ stream })) message = m;
   assert.deepEqual(message.parts.filter((p) => p.type === 'reasoning').map((p) => [p.text, p.providerMetadata]), [
-    ['First. Second.', undefined],
+    ['First. ', { anthropic: { signature: 'sig-1' } }],
+    ['Second.', { anthropic: { signature: 'sig-2' } }],
     ['Third.', { anthropic: { signature: 'sig-3' } }],
   ]);
-  // Back to the model: unsigned reasoning is left out by the provider, signed reasoning goes back.
   const messages = fromUIMessages([{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'Think.' }] }, message]);
   assert.deepEqual(messages[1].content.filter((p) => p.type === 'reasoning').map((p) => [p.text, p.signature, p.signedBy]), [
-    ['First. Second.', undefined, undefined],
+    ['First. ', 'sig-1', 'anthropic'],
+    ['Second.', 'sig-2', 'anthropic'],
     ['Third.', 'sig-3', 'anthropic'],
+  ]);
+});
+
+test('OpenAI Responses: reasoning items that stream back to back keep their own encrypted content in the UI message', async () => {
+  route.model = createOpenAI({ baseURL: `${providerServer.url}/v1`, apiKey: KEY }).responses('o4-mini', { reasoning: { effort: 'low' } });
+  route.tools = {};
+  providerServer.enqueue(response(responsesStream([
+    { type: 'reasoning', summaries: [['One.']], encrypted: 'gAAAA-one' },
+    { type: 'reasoning', summaries: [['Two.']], encrypted: 'gAAAA-two' },
+    { type: 'message', chunks: ['Done.'] },
+  ], { usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } })));
+  const stream = await new DefaultChatTransport({ api }).sendMessages({ chatId: 'c', messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'Think.' }] }], trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
+  let message;
+  for await (const m of readUIMessageStream({ stream })) message = m;
+  assert.deepEqual(message.parts.filter((p) => p.type === 'reasoning').map((p) => [p.text, p.providerMetadata?.openai?.reasoningEncryptedContent]), [
+    ['One.', 'gAAAA-one'],
+    ['Two.', 'gAAAA-two'],
+  ]);
+});
+
+test('a custom model that streams reasoning, then a tool call, then reasoning: two parts, each signed, without reasoning-start', async () => {
+  const model = {
+    provider: 'custom',
+    modelId: 'm',
+    generate: async (_request, { onDelta }) => {
+      onDelta?.({ type: 'reasoning-delta', text: 'Look first.' });
+      onDelta?.({ type: 'tool-call-delta', index: 0, toolCallId: 'c1', toolName: 'look', argsTextDelta: '{}' });
+      onDelta?.({ type: 'reasoning-delta', text: 'Then answer.' });
+      return {
+        content: [
+          { type: 'reasoning', text: 'Look first.', signature: 'sig-a', signedBy: 'anthropic' },
+          { type: 'tool-call', toolCallId: 'c1', toolName: 'look', args: {}, argsText: '{}' },
+          { type: 'reasoning', text: 'Then answer.', signature: 'sig-b', signedBy: 'anthropic' },
+        ],
+        finishReason: 'tool-calls',
+        usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+      };
+    },
+  };
+  const { result } = await runPrompt({ model, prompt: 'Think.', tools: { look: tool({ description: 'Looks', inputSchema: z.object({}), execute: () => 'seen' }) }, stopWhen: isStepCount(1) });
+  const parts = [];
+  for await (const part of result.fullStream) if (part.type.startsWith('reasoning')) parts.push(part.type === 'reasoning-delta' ? `${part.type}:${part.text}` : part.type);
+  assert.deepEqual(parts, ['reasoning-start', 'reasoning-delta:Look first.', 'reasoning-start', 'reasoning-delta:Then answer.', 'reasoning-end', 'reasoning-end']);
+  const ends = [];
+  for await (const chunk of result.toUIMessageStream()) if (chunk.type === 'reasoning-end') ends.push(chunk);
+  assert.deepEqual(ends, [
+    { type: 'reasoning-end', id: 'reasoning-0', providerMetadata: { anthropic: { signature: 'sig-a' } } },
+    { type: 'reasoning-end', id: 'reasoning-1', providerMetadata: { anthropic: { signature: 'sig-b' } } },
   ]);
 });
 
@@ -230,6 +279,7 @@ test('a model that does not stream: its reasoning still reaches fullStream (delt
   const parts = [];
   for await (const part of result.fullStream) if (part.type.startsWith('reasoning') || part.type === 'text-delta') parts.push(part);
   assert.deepEqual(parts, [
+    { type: 'reasoning-start', stepNumber: 0 },
     { type: 'reasoning-delta', text: 'Thinking it over.', stepNumber: 0 },
     { type: 'text-delta', text: 'Answer.', stepNumber: 0 },
     { type: 'reasoning-end', stepNumber: 0, length: 17, signature: 'sig-9', signedBy: 'anthropic' },
@@ -258,4 +308,35 @@ test('Gemini: a signed text part keeps its thought signature in the UI message a
   await turn([first, reply, { id: 'u2', role: 'user', parts: [{ type: 'text', text: 'How are you?' }] }]);
   const sent = providerServer.requests[before + 1].body.contents;
   assert.deepEqual(sent[1], { role: 'model', parts: [{ text: 'Hello there.', thoughtSignature: 'SIGT-1' }] });
+});
+
+test('a durable run\'s replay streams each reasoning block as the model did: its start, then its deltas as they came', async () => {
+  const blocks = [['Fir', 'st.'], ['Sec', 'ond', '.']];
+  const model = {
+    provider: 'custom',
+    modelId: 'm',
+    generate: async (_request, { onDelta }) => {
+      for (const deltas of blocks) {
+        onDelta?.({ type: 'reasoning-start' });
+        for (const text of deltas) onDelta?.({ type: 'reasoning-delta', text });
+      }
+      onDelta?.({ type: 'text-delta', text: 'Done.' });
+      return {
+        content: [...blocks.map((deltas, i) => ({ type: 'reasoning', text: deltas.join(''), signature: `sig-${i}`, signedBy: 'anthropic' })), { type: 'text', text: 'Done.' }],
+        finishReason: 'stop',
+        usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+      };
+    },
+  };
+  const reasoningParts = async (result) => {
+    const parts = [];
+    for await (const part of result.fullStream) if (part.type === 'reasoning-start' || part.type === 'reasoning-delta') parts.push(part.type === 'reasoning-start' ? '|' : part.text);
+    return parts;
+  };
+  const live = await runPrompt({ model, prompt: 'Think.', durable: { id: 'blocks', storage: memoryStorage() } });
+  assert.deepEqual(await reasoningParts(live.result), ['|', 'Fir', 'st.', '|', 'Sec', 'ond', '.']);
+  await live.prompt.finished;
+  const never = { provider: 'custom', modelId: 'm', generate: () => assert.fail('a replay does not call the model') };
+  const replayed = await replay(live.prompt.journal, () => {}, { model: never, prompt: 'Think.' });
+  assert.deepEqual(await reasoningParts(replayed.result), ['|', 'Fir', 'st.', '|', 'Sec', 'ond', '.']);
 });
