@@ -57,17 +57,21 @@ export async function signApproval(secret: string, call: SignedCall, expiresAt?:
   return expiresAt === undefined ? text : `${text}.${expiresAt.toString(36)}`;
 }
 
-/** When `signature` expires (ms since the epoch), if it does; undefined for one without an expiry or not a signature. */
-function expiryOf(signature: unknown): number | undefined {
-  const expiry = typeof signature === 'string' ? SIGNATURE.exec(signature)?.[2] : undefined;
-  return expiry === undefined ? undefined : parseInt(expiry, 36);
+/** A signature taken apart: its MAC (base64url) and when it expires (ms since the epoch), if it does. */
+interface Signature {
+  mac: string;
+  expiresAt: number | undefined;
 }
 
-async function verified(secret: string, call: SignedCall, signature: unknown): Promise<boolean> {
+/** `signature` taken apart, or undefined for anything that is not a signature. */
+function parseSignature(signature: unknown): Signature | undefined {
   const parts = typeof signature === 'string' ? SIGNATURE.exec(signature) : null;
-  if (!parts) return false;
-  const mac: Uint8Array<ArrayBuffer> = Uint8Array.from(atob(parts[1].replace(/-/g, '+').replace(/_/g, '/') + '='), (c) => c.charCodeAt(0));
-  return crypto.subtle.verify('HMAC', await keyOf(secret), mac, payload(call, expiryOf(signature)));
+  return parts ? { mac: parts[1], expiresAt: parts[2] === undefined ? undefined : parseInt(parts[2], 36) } : undefined;
+}
+
+async function verified(secret: string, call: SignedCall, signature: Signature): Promise<boolean> {
+  const mac: Uint8Array<ArrayBuffer> = Uint8Array.from(atob(signature.mac.replace(/-/g, '+').replace(/_/g, '/') + '='), (c) => c.charCodeAt(0));
+  return crypto.subtle.verify('HMAC', await keyOf(secret), mac, payload(call, signature.expiresAt));
 }
 
 /**
@@ -86,10 +90,11 @@ export async function verifyApprovalResponses(messages: readonly Message[], chec
     // No call: the engine names that mistake; a signature cannot be checked without it.
     if (!call) continue;
     const response = `${where}: the approval response for tool call "${part.toolCallId}"`;
-    if (!(await verified(check.secret, { approvalId: part.approvalId, toolCallId: call.toolCallId, toolName: call.toolName, args: call.args }, part.signature)))
+    const signature = parseSignature(part.signature);
+    if (!signature || !(await verified(check.secret, { approvalId: part.approvalId, toolCallId: call.toolCallId, toolName: call.toolName, args: call.args }, signature)))
       throw new ConfigError(`${response} is not signed by this server (approvalSecret): its signature is ${typeof part.signature === 'string' ? 'not the signature of that call' : 'missing'}`);
     if (!check.checkExpiry) continue;
-    const expiresAt = expiryOf(part.signature);
+    const { expiresAt } = signature;
     if (expiresAt !== undefined && now > expiresAt)
       throw new ConfigError(`${response} expired at ${new Date(expiresAt).toISOString()} (approvalTtlMs): ask the user again`);
     if (expiresAt === undefined && check.ttlMs !== undefined)
@@ -123,7 +128,7 @@ export async function useApprovalResponses(messages: readonly Message[], store: 
       const key = `lmthing:approval:${part.signature}`;
       const record = { toolCallId: part.toolCallId, approved: part.approved, usedAt: new Date().toISOString() };
       // A decision that expires needs its record only until then (checked before: it has not expired yet).
-      const expiresAt = expiryOf(part.signature);
+      const expiresAt = parseSignature(part.signature)?.expiresAt;
       const options = expiresAt === undefined ? undefined : { ttl: Math.max(1, expiresAt - Date.now()) + RECORD_MARGIN_MS };
       if ((await store.compareAndSet(key, null, record, options)) === false)
         throw new ConfigError(

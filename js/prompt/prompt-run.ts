@@ -16,20 +16,12 @@ const READ = Symbol('lmthing.promptRun.read');
 
 type Handle = Started & { [READ]?: Record<string, unknown> };
 
-function once<T>(handle: Handle, name: string, make: () => T): T {
-  const read = (handle[READ] ??= {});
-  return (name in read ? read[name] : (read[name] = make())) as T;
-}
-
-/** A final value of the result: a promise of it that never counts as unhandled. */
-function finalValue<T>(name: string, part: (result: RunResult<unknown>) => Promise<T>): PropertyDescriptor {
+/** A part made when first read (each handle keeps what it made). */
+function lazy(name: string, make: (handle: Handle) => unknown): PropertyDescriptor {
   return {
-    get(this: Handle): Promise<T> {
-      return once(this, name, () => {
-        const promise = this.then(({ result }) => part(result));
-        promise.catch(() => {});
-        return promise;
-      });
+    get(this: Handle): unknown {
+      const read = (this[READ] ??= {});
+      return name in read ? read[name] : (read[name] = make(this));
     },
     enumerable: true,
     configurable: true,
@@ -46,50 +38,47 @@ function streamOf<T>(handle: Handle, part: (result: RunResult<unknown>) => Async
   };
 }
 
-function stream<T>(name: string, part: (result: RunResult<unknown>) => AsyncIterable<T>): PropertyDescriptor {
-  return {
-    get(this: Handle): AsyncIterable<T> {
-      return once(this, name, () => streamOf(this, part));
-    },
-    enumerable: true,
-    configurable: true,
+/** A final value of the result: a promise of it that never counts as unhandled. */
+const finalValue =
+  (part: (result: RunResult<unknown>) => Promise<unknown>) =>
+  (handle: Handle): Promise<unknown> => {
+    const promise = handle.then(({ result }) => part(result));
+    promise.catch(() => {});
+    return promise;
   };
-}
 
-/** A method of the result, which works detached from the run too (`const { toUIMessageStream } = run`). */
-function method<F extends (...args: never[]) => unknown>(name: string, make: (batches: AsyncIterable<never>) => F): PropertyDescriptor {
-  return {
-    get(this: Handle): F {
-      // A run that fails to start ends the body with that error, as one that fails later does.
-      return once(this, name, () => make(streamOf(this, (r) => r.partBatches as AsyncIterable<never>)));
-    },
-    enumerable: true,
-    configurable: true,
-  };
-}
+const stream = (part: (result: RunResult<unknown>) => AsyncIterable<unknown>) => (handle: Handle) => streamOf(handle, part);
 
-const prototype = Object.create(Promise.prototype, {
-  text: finalValue('text', (r) => r.text),
-  reasoningText: finalValue('reasoningText', (r) => r.reasoningText),
-  object: finalValue('object', (r) => r.object),
-  steps: finalValue('steps', (r) => r.steps),
-  usage: finalValue('usage', (r) => r.usage),
-  finishReason: finalValue('finishReason', (r) => r.finishReason),
-  toolCalls: finalValue('toolCalls', (r) => r.toolCalls),
-  toolResults: finalValue('toolResults', (r) => r.toolResults),
-  response: finalValue('response', (r) => r.response),
-  output: finalValue('output', (r) => r.output),
-  textStream: stream('textStream', (r) => r.textStream),
-  fullStream: stream('fullStream', (r) => r.fullStream),
-  partialObjectStream: stream('partialObjectStream', (r) => r.partialObjectStream),
-  partialOutputStream: stream('partialOutputStream', (r) => r.partialOutputStream),
-  elementStream: stream('elementStream', (r) => r.elementStream),
-  toTextStreamResponse: method('toTextStreamResponse', (batches) => (init?: TextStreamResponseInit) => textStreamResponse(batches, init)),
-  pipeTextStreamToResponse: method('pipeTextStreamToResponse', (batches) => (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(batches, response, init)),
-  toUIMessageStreamResponse: method('toUIMessageStreamResponse', (batches) => <M extends UIMessageLike>(init?: UIMessageStreamResponseInit<M>) => uiMessageStreamResponse(batches, init)),
-  pipeUIMessageStreamToResponse: method('pipeUIMessageStreamToResponse', (batches) => <M extends UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>) => pipeUIMessageStream(batches, response, init)),
-  toUIMessageStream: method('toUIMessageStream', (batches) => <M extends UIMessageLike>(options?: UIMessageStreamOptions<M>) => uiMessageStream(batches, options)),
-}) as object;
+/**
+ * A method of the result, which works detached from the run too (`const { toUIMessageStream } = run`).
+ * A run that fails to start ends the body with that error, as one that fails later does.
+ */
+const method = (make: (batches: AsyncIterable<never>) => unknown) => (handle: Handle) => make(streamOf(handle, (r) => r.partBatches as AsyncIterable<never>));
+
+const parts: Record<string, (handle: Handle) => unknown> = {
+  text: finalValue((r) => r.text),
+  reasoningText: finalValue((r) => r.reasoningText),
+  object: finalValue((r) => r.object),
+  steps: finalValue((r) => r.steps),
+  usage: finalValue((r) => r.usage),
+  finishReason: finalValue((r) => r.finishReason),
+  toolCalls: finalValue((r) => r.toolCalls),
+  toolResults: finalValue((r) => r.toolResults),
+  response: finalValue((r) => r.response),
+  output: finalValue((r) => r.output),
+  textStream: stream((r) => r.textStream),
+  fullStream: stream((r) => r.fullStream),
+  partialObjectStream: stream((r) => r.partialObjectStream),
+  partialOutputStream: stream((r) => r.partialOutputStream),
+  elementStream: stream((r) => r.elementStream),
+  toTextStreamResponse: method((batches) => (init?: TextStreamResponseInit) => textStreamResponse(batches, init)),
+  pipeTextStreamToResponse: method((batches) => (response: ServerResponseLike, init?: TextStreamResponseInit) => pipeTextStream(batches, response, init)),
+  toUIMessageStreamResponse: method((batches) => <M extends UIMessageLike>(init?: UIMessageStreamResponseInit<M>) => uiMessageStreamResponse(batches, init)),
+  pipeUIMessageStreamToResponse: method((batches) => <M extends UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>) => pipeUIMessageStream(batches, response, init)),
+  toUIMessageStream: method((batches) => <M extends UIMessageLike>(options?: UIMessageStreamOptions<M>) => uiMessageStream(batches, options)),
+};
+
+const prototype = Object.create(Promise.prototype, Object.fromEntries(Object.entries(parts).map(([name, make]) => [name, lazy(name, make)]))) as object;
 
 /** `started` made a run handle: its prototype gives the result's parts (see above). */
 export function asPromptRun<R>(started: Started): R {
