@@ -6,6 +6,8 @@
  * per delta (≈ 130 bytes per 64-byte delta; bench/README.md, "Streaming end to end").
  */
 
+import { sharedBlock } from '../providers/shared-blocks.js';
+
 /** A streamed text or reasoning delta, as `fullStream` gives it. */
 export interface DeltaPart {
   type: 'text-delta' | 'reasoning-delta';
@@ -47,7 +49,7 @@ class DeltaBlock {
     const ends = new Uint32Array(this.open.length);
     let at = 0;
     this.open.forEach((text, i) => (ends[i] = at += text.length));
-    this.joined = this.open.join('');
+    this.joined = sharedBlock(this.open.join(''));
     this.ends = ends;
     this.open = undefined;
   }

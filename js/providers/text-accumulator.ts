@@ -1,3 +1,5 @@
+import { sharedBlock } from './shared-blocks.js';
+
 /**
  * @internal
  * Text that arrives in many small pieces: a stream's deltas. Appending each piece with `+=` would
@@ -29,7 +31,7 @@ export class TextAccumulator {
   }
 
   private seal(): void {
-    this.joined += this.pieces.join('');
+    this.joined += sharedBlock(this.pieces.join(''));
     this.pieces = [];
   }
 }
