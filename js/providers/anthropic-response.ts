@@ -7,6 +7,7 @@ import { ProviderError } from '../errors.js';
 import { classifyFailure, errorFields, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, ReasoningPart, StreamDelta, Usage } from './types.js';
+import { parseStreamJson } from './stream.js';
 
 /** Maps Anthropic's `stop_reason` to a {@link FinishReason}. */
 export function mapAnthropicStopReason(raw: string | null | undefined): FinishReason {
@@ -155,14 +156,7 @@ export class AnthropicStreamState {
 
   /** Handles one SSE event. */
   handle(ev: SseEvent): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(ev.data);
-    } catch {
-      throw new ProviderError(redact(`${this.provider}: malformed stream event: ${ev.data.slice(0, 200)}`, this.secrets), {
-        partialText: this.text || undefined,
-      });
-    }
+    const json = parseStreamJson(ev.data, 'event', this.provider, this.secrets, () => this.text);
     if (!isObject(json)) return;
     const type = typeof json.type === 'string' ? json.type : ev.event;
     switch (type) {

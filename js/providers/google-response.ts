@@ -9,6 +9,7 @@ import { classifyFailure, firstOf, isObject, jsonTextOf, redact, tokenCount, typ
 import { SYNTHETIC_CALL_ID_PREFIX } from './google-request.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
+import { parseStreamJson } from './stream.js';
 
 let syntheticIds = 0;
 
@@ -237,14 +238,7 @@ export class GeminiStreamState {
 
   /** Handles one SSE event (a JSON chunk). */
   handle(ev: SseEvent): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(ev.data);
-    } catch {
-      throw new ProviderError(redact(`${this.provider}: malformed stream chunk: ${ev.data.slice(0, 200)}`, this.secrets), {
-        partialText: this.text || undefined,
-      });
-    }
+    const json = parseStreamJson(ev.data, 'chunk', this.provider, this.secrets, () => this.text);
     if (isObject(json)) this.chunk(json);
   }
 

@@ -7,6 +7,7 @@ import { ProviderError } from '../errors.js';
 import { classifyFailure, errorFields, firstOf, isObject, jsonTextOf, parseToolArgs, redact, tokenCount } from './http.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, StreamDelta, Usage } from './types.js';
+import { parseStreamJson } from './stream.js';
 
 /** Maps OpenAI's `finish_reason` to a {@link FinishReason}. */
 export function mapOpenAIFinishReason(raw: string | null | undefined): FinishReason {
@@ -173,14 +174,7 @@ export class OpenAIStreamState {
       this.done = true;
       return;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      throw new ProviderError(redact(`${this.provider}: malformed stream chunk: ${data.slice(0, 200)}`, this.secrets), {
-        partialText: this.text || undefined,
-      });
-    }
+    const json = parseStreamJson(data, 'chunk', this.provider, this.secrets, () => this.text);
     if (!isObject(json)) return;
     if (json.error !== undefined && json.error !== null) {
       throw inBandError(json, this.provider, this.secrets, this.text);

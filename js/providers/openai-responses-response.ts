@@ -9,6 +9,7 @@ import { classifyFailure, isObject, parseToolArgs, redact, tokenCount } from './
 import { detail } from './openai-response.js';
 import type { SseEvent } from './sse.js';
 import type { FinishReason, ModelResponse, Part, ReasoningPart, StreamDelta, Usage } from './types.js';
+import { parseStreamJson } from './stream.js';
 
 /** Maps the Responses `usage` (`input_tokens_details.cached_tokens`, `output_tokens_details.reasoning_tokens`). */
 export function mapResponsesUsage(u: unknown): Usage {
@@ -193,14 +194,7 @@ export class ResponsesStreamState {
 
   /** Handles one SSE event. */
   handle(ev: SseEvent): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(ev.data);
-    } catch {
-      throw new ProviderError(redact(`${this.provider}: malformed stream event: ${ev.data.slice(0, 200)}`, this.secrets), {
-        partialText: this.text || undefined,
-      });
-    }
+    const json = parseStreamJson(ev.data, 'event', this.provider, this.secrets, () => this.text);
     if (!isObject(json)) return;
     const type = typeof json.type === 'string' ? json.type : ev.event;
     switch (type) {

@@ -96,6 +96,18 @@ export function emitResponseAsDeltas(r: ModelResponse, emit: (d: StreamDelta) =>
 }
 
 /**
+ * The JSON of one stream event (`what`: the provider's word for it). Text that is not JSON is a
+ * `ProviderError` quoting its start (secrets redacted) and keeping the text streamed before it.
+ */
+export function parseStreamJson(data: string, what: 'event' | 'chunk', provider: string, secrets: string[], partialText: () => string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new ProviderError(redact(`${provider}: malformed stream ${what}: ${data.slice(0, 200)}`, secrets), { partialText: partialText() || undefined });
+  }
+}
+
+/**
  * Builds a request body. Typed errors pass; anything else (a value nested too deeply for
  * `JSON.stringify`, a cycle) becomes a `ValidationError` naming the provider.
  */

@@ -110,3 +110,18 @@ for (const [name, provider] of Object.entries(providers)) {
     assert.equal(r.error.partialText, texts.slice(0, failAfter).join(''));
   });
 }
+
+for (const [name, provider] of Object.entries(providers)) {
+  test(`${name}: an event that is not JSON after thousands of deltas fails the call, naming it and keeping the text`, async () => {
+    const failAfter = 1_500;
+    const body = provider.body(texts, [], failAfter);
+    // The last event (the in-band error) cut short, with the API key in it.
+    const broken = body.replace(/data: [^\n]*\n\n$/, `data: {"type":"x","key":"${KEY}","cut\n\n`);
+    assert.notEqual(broken, body);
+    const r = await callModel(srv, provider.model(), response(broken), req);
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.match(r.error.message, /malformed stream (event|chunk): \{"type":"x"/);
+    assert.ok(!r.error.message.includes(KEY), r.error.message);
+    assert.equal(r.error.partialText, texts.slice(0, failAfter).join(''));
+  });
+}
