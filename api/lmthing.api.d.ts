@@ -679,6 +679,9 @@ type DirectiveRunPromise<T> = Promise<T> & AsyncIterable<RunEvent> & {
     readonly textStream: AsyncIterable<string>;
     toTextStreamResponse(init?: TextStreamResponseInit): Response;
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
+    toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
+    toUIMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(init?: UIMessageStreamResponseInit<M>): Response;
+    pipeUIMessageStreamToResponse<M extends UIMessageLike = UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void>;
     journal(): Journal | undefined;
     suspend(): Promise<void>;
 };

@@ -31,6 +31,7 @@ import { AbortError, ConfigError } from '../errors.js';
 import { unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
+import type { UIMessageChunkStream, UIMessageLike, UIMessageStreamOptions, UIMessageStreamResponseInit } from '../prompt/ui-messages.js';
 import type { HookInput, HookResult, SchemaOnce } from '../prompt/context.js';
 import { approvalOptions, schemaOnce } from '../prompt/config-tools.js';
 import type { EmbeddingModel, GenerationParams, LanguageModel, Message, Part } from '../providers/types.js';
@@ -57,7 +58,7 @@ import {
   type ToolImpl,
 } from './directives.js';
 import { DeltaQueue, EventQueue } from './events.js';
-import { RunText } from './run-text.js';
+import { RunStream } from './run-stream.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, textOf, type Role } from './messages.js';
 
 interface RunToolBase<S> {
@@ -227,6 +228,22 @@ export type DirectiveRunPromise<T> = Promise<T> &
      * throws at the call; the promise resolves when the response ended and never rejects.
      */
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
+    /**
+     * The AI SDK's UI message stream of the run, for a chat front end on `useChat`: one assistant
+     * message made of the root conversation's streamed replies (`L.stream`) — their text, and their
+     * steps, tool calls and results (these come from the run's events, so a run with
+     * `events: false` sends the text only). Options as `runPrompt`'s (docs/prompt-runs.md, "Chat
+     * front ends"); an unknown one is a `ConfigError`. One reader: a loop that stops early cancels it.
+     */
+    toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
+    /**
+     * {@link toUIMessageStream} as a web `Response` of server-sent events with the headers `useChat`
+     * expects. A run that fails ends the stream with an `error` chunk (its text from `onError`), one
+     * that is aborted with `abort`.
+     */
+    toUIMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(init?: UIMessageStreamResponseInit<M>): Response;
+    /** Writes {@link toUIMessageStreamResponse}'s body to a Node `http.ServerResponse` as it streams; never rejects. */
+    pipeUIMessageStreamToResponse<M extends UIMessageLike = UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void>;
     /** A durable run's journal so far (undefined before it started, or when the run is not durable). */
     journal(): Journal | undefined;
     /**
@@ -258,14 +275,17 @@ export function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, con
 export function startDirective(agent: unknown, config: RunConfig, durableStart: DurableStart | undefined, where: string): DirectiveRunPromise<unknown> {
   const events = new EventQueue(c.isPlainObject(config) && config.events === false ? `${where}: ${EVENTS_OFF}` : undefined);
   const durable: { run?: DurableRun; opened?: Promise<DurableRun | undefined> } = {};
-  const text = new RunText();
-  const promise = start(agent, config, events, text, durableStart, where, durable);
+  const stream = new RunStream();
+  const promise = start(agent, config, events, stream, durableStart, where, durable);
   return Object.assign(promise, {
     events,
     [Symbol.asyncIterator]: () => events[Symbol.asyncIterator](),
-    textStream: text.textStream,
-    toTextStreamResponse: (init?: TextStreamResponseInit) => text.toResponse(init),
-    pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => text.pipe(response, init),
+    textStream: stream.textStream,
+    toTextStreamResponse: (init?: TextStreamResponseInit) => stream.toResponse(init),
+    pipeTextStreamToResponse: (response: ServerResponseLike, init?: TextStreamResponseInit) => stream.pipe(response, init),
+    toUIMessageStream: <M extends UIMessageLike>(options?: UIMessageStreamOptions<M>) => stream.uiMessages(options),
+    toUIMessageStreamResponse: <M extends UIMessageLike>(init?: UIMessageStreamResponseInit<M>) => stream.uiMessageResponse(init),
+    pipeUIMessageStreamToResponse: <M extends UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>) => stream.pipeUIMessages(response, init),
     journal: () => durableInfo(durable.run).journal(),
     suspend: async () => durableInfo(await durable.opened).suspend(),
   });
@@ -275,7 +295,7 @@ async function start(
   agent: unknown,
   config: RunConfig,
   events: EventQueue,
-  text: RunText,
+  stream: RunStream,
   durableStart: DurableStart | undefined,
   where: string,
   opened: { run?: DurableRun; opened?: Promise<DurableRun | undefined> },
@@ -316,20 +336,21 @@ async function start(
     const suspend = durable ? () => void durableInfo(durable).suspend() : undefined;
     let value: unknown;
     try {
-      value = await new DirectiveRun(engine, config, models, definitions, events, text, suspend).execute(iterator);
+      value = await new DirectiveRun(engine, config, models, definitions, events, stream, suspend).execute(iterator);
     } catch (err) {
       await durable?.close('failed');
       throw err;
     }
     // What the caller sees is in the journal: a process that exits on the result loses nothing.
     await durable?.close('finished');
+    stream.finish();
     return value;
   } catch (err) {
-    text.fail(err);
+    stream.fail(err);
     throw err;
   } finally {
     events.close();
-    text.close();
+    stream.close();
   }
 }
 
@@ -413,14 +434,14 @@ class DirectiveRun {
     private readonly models: Map<string, LanguageModel>,
     private readonly definitions: DefinitionContext,
     private readonly events: EventQueue,
-    private readonly text: RunText,
+    private readonly runStream: RunStream,
     private readonly suspendDurable?: () => void,
   ) {
     this.prefix = `d${nextRunNumber(engine)}:`;
     this.keys = [...models.keys()];
     const onText = (text: string, requestId: unknown): void => {
       this.streams.get(Number(requestId))?.push(text);
-      this.text.delta(Number(requestId), text);
+      this.runStream.delta(Number(requestId), text);
     };
     this.runModels = { models: new Map(), onText, conversation: [] };
   }
@@ -458,7 +479,10 @@ class DirectiveRun {
       embeddingModel: (m: EmbeddingModel) => host.addEmbeddingModel(m),
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction, suspend: this.suspendDurable });
-    const runEvents = (this.runEvents = new RunEvents().listen((event) => this.events.push(event)).listen(this.config.onEvent, 'onEvent'));
+    const runEvents = (this.runEvents = new RunEvents()
+      .listen((event) => this.events.push(event))
+      .listen((event) => this.runStream.event(event))
+      .listen(this.config.onEvent, 'onEvent'));
     // defEvent handlers (docs/observability.md): fed from the run's one event path, failures go back on it.
     const dispatch = new EventDispatch((event) => runEvents.push(event));
     dispatch.add(definitionsOf(this.definitions), ['root']);
@@ -479,7 +503,8 @@ class DirectiveRun {
     // which the define context may also add while the run is live.
     const defined = definitionsOf(this.definitions);
     const configObserved = tracing !== undefined || CONFIG_EVENT_READERS.some((key) => this.config[key] !== undefined);
-    const observed = () => configObserved || hasHandlers(defined) || defined.values(loggerKind).some((logger) => logger.enabled('debug'));
+    // A root streamed reply's steps go into the run's UI message stream, so its events are read.
+    const observed = () => configObserved || this.runStream.following || hasHandlers(defined) || defined.values(loggerKind).some((logger) => logger.enabled('debug'));
     const { fields, options } = runPolicySpec(this.config);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     if (this.config.role !== undefined) spec.role = this.config.role;
@@ -731,7 +756,7 @@ class DirectiveRun {
   private stream(conv: Conv, schema: unknown): ReplyStream<unknown> {
     if (schema !== undefined) toJsonSchema(schema, 'L.stream(schema)'); // bad input fails now, in the agent
     const requestId = this.nextRequest++;
-    if (conv.id === ROOT_CONVERSATION) this.text.follow(requestId);
+    if (conv.id === ROOT_CONVERSATION) this.runStream.follow(requestId);
     const queue = new DeltaQueue();
     this.streams.set(requestId, queue);
     const message = this.reply(conv, schema, requestId);
@@ -742,7 +767,10 @@ class DirectiveRun {
         state.error = error;
         queue.finish(error);
       },
-    ).finally(() => this.streams.delete(requestId));
+    ).finally(() => {
+      this.streams.delete(requestId);
+      this.runStream.unfollow(requestId);
+    });
     conv.stream = state;
     message.catch(() => {}); // reported through the stream, `.message`, or the next directive
     return Object.assign(queue, { message });

@@ -76,3 +76,18 @@ export async function directivePrepareStep(): Promise<void> {
     prepareStep: () => ({ activeSystems: ['x'] }),
   });
 }
+
+// A directive run's UI message stream: the AI SDK's chunks, options checked as runPrompt's are.
+async function uiStream(): Promise<void> {
+  const result = run(function* () {
+    yield* L.stream;
+  }, { models: { default: mockModel([{ type: 'text', text: 'hi' }]) } });
+  for await (const chunk of result.toUIMessageStream({ sendReasoning: false })) {
+    if (chunk.type === 'text-delta') expectType<Equal<typeof chunk.delta, string>>();
+  }
+  const response = result.toUIMessageStreamResponse({ messageId: 'm1', onFinish: ({ responseMessage }) => void responseMessage.parts });
+  expectType<Equal<typeof response, Response>>();
+  // @ts-expect-error -- not an option of the UI message stream
+  result.toUIMessageStream({ sendReasonning: false });
+}
+void uiStream;
