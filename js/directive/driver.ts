@@ -443,7 +443,17 @@ class DirectiveRun {
       this.streams.get(Number(requestId))?.push(text);
       this.runStream.delta(Number(requestId), text);
     };
-    this.runModels = { models: new Map(), onText, conversation: [] };
+    const stream = this.runStream;
+    this.runModels = {
+      models: new Map(),
+      onText,
+      onReasoningStart: (requestId) => stream.reasoningStart(Number(requestId)),
+      onReasoning: (text, requestId) => stream.reasoning(Number(requestId), text),
+      onReasoningEnd: (block, requestId) => stream.reasoningEnd(Number(requestId), block),
+      onTextEnd: (block, requestId) => stream.textEnd(Number(requestId), block),
+      onStreamed: (type, whole, requestId) => stream.streamed(type, Number(requestId), whole),
+      conversation: [],
+    };
   }
 
   /** The run's states (docs/state-and-caches.md): loaded before user code is called back, changes sent before its answer. */

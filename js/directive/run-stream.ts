@@ -1,7 +1,7 @@
 /**
  * What a directive run streams to its caller: the root conversation's streamed replies (`L.stream`),
  * kept from the first like a prompt run's parts. Their text deltas are the run's `textStream`; with
- * the steps and tool calls of those replies (from the run's events) they are its UI message stream
+ * their reasoning and the steps and tool calls of those replies (from the run's events) they are its UI message stream
  * (`toUIMessageStream`, for `useChat`). Branches' replies and plain `L.reply`s are left out: parallel
  * branches would interleave, and a reply the agent did not stream is its own business.
  */
@@ -17,7 +17,7 @@ import {
   type UIMessageStreamOptions,
   type UIMessageStreamResponseInit,
 } from '../prompt/ui-messages.js';
-import type { FinishReason, Usage } from '../providers/types.js';
+import type { FinishReason, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 
 /** The events of a streamed reply's steps that its UI message shows (text comes as deltas). */
@@ -52,6 +52,31 @@ export class RunStream {
     // Each reply's deltas are one "step" of the log, so they are joined in blocks of their own.
     if (!this.rootReplies.has(requestId)) return;
     this.feed.push({ type: 'text-delta', text, stepNumber: requestId });
+  }
+
+  /** A reasoning block of streamed reply `requestId` begins (see {@link delta}). */
+  reasoningStart(requestId: number): void {
+    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'reasoning-start', stepNumber: requestId });
+  }
+
+  /** Reasoning of streamed reply `requestId` as it streams. */
+  reasoning(requestId: number, text: string): void {
+    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'reasoning-delta', text, stepNumber: requestId });
+  }
+
+  /** A reasoning block of a model call of reply `requestId` ended, with the provider's signature. */
+  reasoningEnd(requestId: number, block: ReasoningBlockEnd): void {
+    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'reasoning-end', stepNumber: requestId, ...block });
+  }
+
+  /** A signed text block of a model call of reply `requestId` ended. */
+  textEnd(requestId: number, block: TextBlockEnd): void {
+    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'text-end', stepNumber: requestId, ...block });
+  }
+
+  /** A model call of reply `requestId` streamed `whole`: the kept deltas may become views of it. */
+  streamed(type: 'text-delta' | 'reasoning-delta', requestId: number, whole: string): void {
+    if (this.rootReplies.has(requestId)) this.feed.share(type, requestId, whole);
   }
 
   /**

@@ -179,3 +179,50 @@ test('a sub-agent\'s steps inside a streamed reply, and a root reply after it, s
   assert.equal(chunks[3].output, 'the sub-agent thinks so');
   assert.deepEqual(chunks.at(-1), { type: 'finish', finishReason: 'stop', messageMetadata: { inputTokens: 20, outputTokens: 40, totalTokens: 60 } });
 });
+
+test('a streamed reply\'s reasoning is sent as reasoning parts, each block signed as the provider signed it', async () => {
+  const model = {
+    provider: 'custom',
+    modelId: 'm',
+    generate: async (_request, { onDelta }) => {
+      onDelta?.({ type: 'reasoning-start' });
+      onDelta?.({ type: 'reasoning-delta', text: 'First, ' });
+      onDelta?.({ type: 'reasoning-delta', text: 'think.' });
+      onDelta?.({ type: 'reasoning-start' });
+      onDelta?.({ type: 'reasoning-delta', text: 'Then check.' });
+      onDelta?.({ type: 'text-delta', text: 'Forty-two.' });
+      return {
+        content: [
+          { type: 'reasoning', text: 'First, think.', signature: 'sig-a', signedBy: 'anthropic' },
+          { type: 'reasoning', text: 'Then check.', signature: 'sig-b', signedBy: 'anthropic' },
+          { type: 'text', text: 'Forty-two.' },
+        ],
+        finishReason: 'stop',
+        usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+      };
+    },
+  };
+  const agent = function* () {
+    yield* L.user`The answer?`;
+    yield* L.reply; // its reasoning is not the message's
+    yield* L.stream;
+  };
+  const result = run(agent, { models: { default: model } });
+  const chunks = [];
+  for await (const chunk of result.toUIMessageStream()) chunks.push(chunk);
+  assert.deepEqual(chunks.filter((c) => c.type.startsWith('reasoning') || c.type.startsWith('text')), [
+    { type: 'reasoning-start', id: 'reasoning-0' },
+    { type: 'reasoning-delta', id: 'reasoning-0', delta: 'First, ' },
+    { type: 'reasoning-delta', id: 'reasoning-0', delta: 'think.' },
+    { type: 'reasoning-start', id: 'reasoning-1' },
+    { type: 'reasoning-delta', id: 'reasoning-1', delta: 'Then check.' },
+    { type: 'text-start', id: 'text-2' },
+    { type: 'text-delta', id: 'text-2', delta: 'Forty-two.' },
+    { type: 'reasoning-end', id: 'reasoning-0', providerMetadata: { anthropic: { signature: 'sig-a' } } },
+    { type: 'reasoning-end', id: 'reasoning-1', providerMetadata: { anthropic: { signature: 'sig-b' } } },
+    { type: 'text-end', id: 'text-2' },
+  ]);
+  const hidden = [];
+  for await (const chunk of run(agent, { models: { default: model } }).toUIMessageStream({ sendReasoning: false })) hidden.push(chunk.type);
+  assert.ok(!hidden.some((type) => type.startsWith('reasoning')), hidden.join(' '));
+});
