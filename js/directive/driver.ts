@@ -230,9 +230,9 @@ export type DirectiveRunPromise<T> = Promise<T> &
     pipeTextStreamToResponse(response: ServerResponseLike, init?: TextStreamResponseInit): Promise<void>;
     /**
      * The AI SDK's UI message stream of the run, for a chat front end on `useChat`: one assistant
-     * message made of the root conversation's streamed replies (`L.stream`) — their text, and their
-     * steps, tool calls and results (these come from the run's events, so a run with
-     * `events: false` sends the text only). Options as `runPrompt`'s (docs/prompt-runs.md, "Chat
+     * message made of the root conversation's streamed replies (`L.stream`) — their reasoning and
+     * text, and their steps, tool calls and results (these come from the run's events, so a run
+     * with `events: false` sends no steps or tool parts). Options as `runPrompt`'s (docs/prompt-runs.md, "Chat
      * front ends"); an unknown one is a `ConfigError`. One reader: a loop that stops early cancels it.
      */
     toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
