@@ -1885,6 +1885,8 @@ interface ModelRequest {
     responseFormat?: ResponseFormat;
     params?: GenerationParams;
     stream?: boolean;
+    providerOptions?: ProviderOptions;
+    headers?: Record<string, string>;
 }
 
 // ---- ModelResponse — providers/types.d.ts
@@ -2315,6 +2317,9 @@ class ProviderError extends LmthingError {
 // ---- ProviderMetadata — prompt/provider-metadata.d.ts
 type ProviderMetadata = Record<string, Record<string, string | null>>;
 
+// ---- ProviderOptions — providers/types.d.ts
+type ProviderOptions = Record<string, Record<string, JsonValue>>;
+
 // ---- ProviderSettings — providers/types.d.ts
 interface ProviderSettings {
     baseURL?: string;
@@ -2703,6 +2708,8 @@ interface RunPolicyConfig {
     cache?: string;
     meterProvider?: MeterProvider;
     onProgress?: ProgressListener;
+    providerOptions?: ProviderOptions;
+    headers?: Record<string, string>;
 }
 
 // ---- runPrompt — prompt/run-prompt.d.ts

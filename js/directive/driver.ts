@@ -37,7 +37,7 @@ import { approvalOptions, schemaOnce } from '../prompt/config-tools.js';
 import type { EmbeddingModel, GenerationParams, LanguageModel, Message, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
-import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -453,6 +453,7 @@ class DirectiveRun {
       onTextEnd: (block, requestId) => stream.textEnd(Number(requestId), block),
       onStreamed: (type, whole, requestId) => stream.streamed(type, Number(requestId), whole),
       conversation: [],
+      callSettings: callSettings(config),
     };
   }
 

@@ -36,7 +36,7 @@ import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js'
 import { useApprovalResponses, verifyApprovalResponses } from './approval-signature.js';
 import { partProblem } from '../run/model-response.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
-import { abortSignal, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -506,7 +506,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     onTextEnd: (block, stepNumber) => result.push({ type: 'text-end', stepNumber: Number(stepNumber), ...block }),
     onStreamed: (type, whole, stepNumber) => result.shareStreamed(type, Number(stepNumber), whole),
     conversation: [],
-    ...(place.parent ? { parent: place.parent.models } : {}),
+    ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies) }),
   };
   let nextCallback = 1;
   // Numbered per engine: a durable run's engine names its callbacks the same way on every replay.

@@ -2,6 +2,7 @@
  * Anthropic Messages provider (`POST /messages`, `anthropic-version: 2023-06-01`), streaming over SSE.
  */
 import * as c from '../config/check.js';
+import { ANTHROPIC_OPTIONS, applyProviderOptions, callHeaders, ownOptions } from './provider-options.js';
 import { anthropicCacheShape, checkModelOptions, checkProviderSettings } from './settings-check.js';
 import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
 import { buildAnthropicBody, type AnthropicCacheOptions } from './anthropic-request.js';
@@ -97,11 +98,15 @@ export class AnthropicMessagesModel implements LanguageModel {
     return exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'messages'),
-      headers,
+      headers: callHeaders(headers, secrets, req),
       secrets,
-      body: buildRequest(this.provider, () =>
-        buildAnthropicBody(this.modelId, req, stream, { provider: this.provider, reasoning: this.options.reasoning, cache: this.options.cache }),
-      ),
+      body: buildRequest(this.provider, () => {
+        // Thinking set for this call replaces the model's reasoning setting: it changes max_tokens and what the other settings may be.
+        const thinking = ownOptions(req, this.provider, ANTHROPIC_OPTIONS)?.thinking as { type: string; budgetTokens?: number } | undefined;
+        const reasoning = thinking === undefined ? this.options.reasoning : thinking.type === 'enabled' ? { budgetTokens: thinking.budgetTokens } : undefined;
+        const body = buildAnthropicBody(this.modelId, req, stream, { provider: this.provider, reasoning, cache: this.options.cache });
+        return applyProviderOptions(body, req, this.provider, ANTHROPIC_OPTIONS);
+      }),
       stream,
       fetch: this.config.fetch,
       opts,

@@ -4,6 +4,7 @@
  * `models/{id}:batchEmbedContents`, with the key in the `x-goog-api-key` header.
  */
 import { checkEmbeddingOptions, checkModelOptions, checkProviderSettings } from './settings-check.js';
+import { applyProviderOptions, callHeaders, GOOGLE_OPTIONS } from './provider-options.js';
 import { GoogleEmbeddingModel, type GoogleEmbeddingConnection } from './embeddings.js';
 import { buildGeminiBody } from './google-request.js';
 import { geminiErrorDetails, GeminiStreamState, parseGeminiResponse } from './google-response.js';
@@ -105,9 +106,9 @@ export class GoogleGenerativeModel implements LanguageModel {
     return exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, `models/${encodeURIComponent(this.modelId)}:${method}`),
-      headers,
+      headers: callHeaders(headers, secrets, req),
       secrets,
-      body: buildRequest(this.provider, () => buildGeminiBody(req, { provider: this.provider, reasoning: this.options.reasoning })),
+      body: buildRequest(this.provider, () => applyProviderOptions(buildGeminiBody(req, { provider: this.provider, reasoning: this.options.reasoning }), req, this.provider, GOOGLE_OPTIONS)),
       stream,
       fetch: this.config.fetch,
       opts,

@@ -4,6 +4,7 @@
  * `store: false`; `previous_response_id` is never used.
  */
 import { joinUrl } from './http.js';
+import { applyProviderOptions, callHeaders, OPENAI_RESPONSES_OPTIONS } from './provider-options.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
 import { buildResponsesBody } from './openai-responses-request.js';
@@ -54,10 +55,11 @@ export class OpenAIResponsesModel implements LanguageModel {
         checkImages: this.provider === 'openai',
       }),
     );
+    applyProviderOptions(body, req, this.provider, OPENAI_RESPONSES_OPTIONS);
     return exchange({
       provider: this.provider,
       url: joinUrl(this.connection.baseURL, 'responses'),
-      headers,
+      headers: callHeaders(headers, secrets, req),
       secrets,
       body,
       stream,

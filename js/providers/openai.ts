@@ -4,6 +4,7 @@
  * (Ollama, vLLM, LM Studio, llama.cpp, OpenRouter, ...).
  */
 import { OpenAIEmbeddingModel } from './embeddings.js';
+import { applyProviderOptions, callHeaders, OPENAI_CHAT_OPTIONS } from './provider-options.js';
 import { readProcessEnv, joinUrl } from './http.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
@@ -139,10 +140,15 @@ export class OpenAIChatModel implements LanguageModel {
     return exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'chat/completions'),
-      headers,
+      headers: callHeaders(headers, secrets, req),
       secrets,
       body: buildRequest(this.provider, () =>
-        buildOpenAIBody(this.modelId, req, stream, this.config.dialect, { provider: this.provider, reasoning: this.options.reasoning }),
+        applyProviderOptions(
+          buildOpenAIBody(this.modelId, req, stream, this.config.dialect, { provider: this.provider, reasoning: this.options.reasoning }),
+          req,
+          this.provider,
+          OPENAI_CHAT_OPTIONS,
+        ),
       ),
       stream,
       fetch: this.config.fetch,

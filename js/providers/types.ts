@@ -3,6 +3,7 @@
  * OpenAI-compatible servers, Anthropic Messages, Google Gemini). Providers translate these to and
  * from their own wire formats.
  */
+import type { JsonValue } from '../schema-types.js';
 
 /**
  * The API family that produced an opaque signature. A signature is only ever sent back to the same
@@ -168,7 +169,21 @@ export interface ModelRequest {
   params?: GenerationParams;
   /** Stream the response over SSE (defaults to true when an `onDelta` callback is given). */
   stream?: boolean;
+  /**
+   * Options of one provider for this call, keyed by provider name as the AI SDK's are
+   * (`{ openai: { reasoningEffort: 'low' } }`): a model reads only its own provider's entry.
+   */
+  providerOptions?: ProviderOptions;
+  /** HTTP headers of this call, sent after the provider's own (credentials in them are redacted from errors). */
+  headers?: Record<string, string>;
 }
+
+/**
+ * Per-call options by provider name, each provider's in camelCase as the AI SDK writes them
+ * (docs/providers.md, "Provider options"). A model reads only the entry of its own provider; an
+ * option that provider does not know is a `ConfigError` with a did-you-mean.
+ */
+export type ProviderOptions = Record<string, Record<string, JsonValue>>;
 
 /** Why the model stopped. */
 export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';

@@ -10,6 +10,7 @@ import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
 import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
+import type { CallSettings } from './run-config.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
 export interface RunModels {
@@ -45,6 +46,8 @@ export interface RunModels {
   conversations?: Map<number, Message[]>;
   /** The run that started this one (a sub-agent's parent): its models are reachable too (cascades). */
   readonly parent?: RunModels;
+  /** Provider options and headers of the run's model calls (a sub-agent takes its parent's). */
+  callSettings?: CallSettings;
 }
 
 const hosts = new WeakMap<Engine, EngineHost>();
@@ -159,6 +162,7 @@ export class EngineHost {
       responseFormat: op.responseFormat as ModelRequest['responseFormat'],
       params: op.params as ModelRequest['params'],
       stream: true,
+      ...callSettingsOf(run),
     };
     // A context's summary and a parallel group's judge are the engine's own calls: their text is not part of the run's answer.
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
@@ -409,4 +413,10 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
     for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/** The call settings of `run`, or of the nearest run that started it and has some. */
+function callSettingsOf(run: RunModels): CallSettings | undefined {
+  for (let r: RunModels | undefined = run; r; r = r.parent) if (r.callSettings) return r.callSettings;
+  return undefined;
 }

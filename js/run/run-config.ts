@@ -7,6 +7,7 @@ import type { Engine } from '../engine.js';
 import type { MeterProvider } from '@opentelemetry/api';
 import { isMeterProvider } from '../observe/otel-metrics.js';
 import type { ProgressListener } from '../observe/progress.js';
+import type { ProviderOptions } from '../providers/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { ApprovalHandler, InteractionHandler } from './human-host.js';
 import type { EventListener } from './events.js';
@@ -59,6 +60,15 @@ export interface RunPolicyConfig {
    * the run's result settles after the promises it returned.
    */
   onProgress?: ProgressListener;
+  /**
+   * Provider options of every model call of the run (sub-agents' too), keyed by provider name as
+   * the AI SDK's are: `{ openai: { reasoningEffort: 'low' }, anthropic: { thinking: { type:
+   * 'enabled', budgetTokens: 2048 } } }`. A model reads its own provider's entry only; an option its
+   * provider does not know fails the call with a `ConfigError` (docs/providers.md, "Provider options").
+   */
+  providerOptions?: ProviderOptions;
+  /** HTTP headers sent with every model call of the run, after the provider's own. */
+  headers?: Record<string, string>;
 }
 
 const isEngine: c.Check = (v) => (typeof v === 'object' && v !== null && typeof (v as Engine).startRun === 'function' ? undefined : 'an Engine (from createEngine())');
@@ -84,7 +94,21 @@ export const runPolicyShape: c.Shape = {
   cache: c.nonEmpty,
   onProgress: c.func,
   meterProvider: (v) => (isMeterProvider(v) ? undefined : 'an OpenTelemetry MeterProvider'),
+  providerOptions: (v) => (c.isPlainObject(v) && Object.values(v).every(c.isPlainObject) ? undefined : 'an object of provider names to option objects ({openai: {...}})'),
+  headers: (v) => (c.isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'an object of header names to strings'),
 };
+
+/** What a run adds to each of its model calls' requests. */
+export interface CallSettings {
+  providerOptions?: ProviderOptions;
+  headers?: Record<string, string>;
+}
+
+/** The run's settings of every model call, as the host adds them to each request. */
+export function callSettings(config: RunPolicyConfig): CallSettings | undefined {
+  if (config.providerOptions === undefined && config.headers === undefined) return undefined;
+  return { ...(config.providerOptions ? { providerOptions: config.providerOptions } : {}), ...(config.headers ? { headers: config.headers } : {}) };
+}
 
 /** The generation settings (`GenerationParams`) of `runPrompt`'s config and `run`'s `params`. */
 export const generationShape: c.Shape = {

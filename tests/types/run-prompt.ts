@@ -270,3 +270,12 @@ export function singleUseApprovals(store: StorageAdapter, messages: Message[]): 
   runPrompt({ model: mockModel([]), messages, approvalSecret: secret, approvalStore: 'redis' });
   return runPrompt({ model: mockModel([]), messages, onApproval: () => 'defer', approvalSecret: secret, approvalStore: store });
 }
+
+// Per-call provider options and headers, written as for the AI SDK.
+export function perCallSettings(): PromptRun {
+  // @ts-expect-error -- each provider's options are an object
+  runPrompt({ model: mockModel([]), prompt: 'x', providerOptions: { openai: 'low' } });
+  // @ts-expect-error -- header values are strings
+  runPrompt({ model: mockModel([]), prompt: 'x', headers: { 'x-n': 1 } });
+  return runPrompt({ model: mockModel([]), prompt: 'x', providerOptions: { openai: { reasoningEffort: 'low' }, anthropic: { thinking: { type: 'enabled', budgetTokens: 2048 } } }, headers: { 'x-request-id': 'r1' } });
+}

@@ -1,0 +1,131 @@
+/**
+ * Per-call provider options, as the AI SDK's `providerOptions` are written: keyed by provider name,
+ * each provider's options in camelCase (`{ openai: { reasoningEffort: 'low' } }`). A model reads
+ * only the entry of its own provider, so one config can serve a fallback chain of providers; an
+ * option its provider does not know, or a value of the wrong kind, is a `ConfigError` naming the
+ * provider and the option (with a did-you-mean) before anything is sent.
+ *
+ * @module
+ */
+import * as c from '../config/check.js';
+import { secretHeaderValues } from './http.js';
+import type { ModelRequest } from './types.js';
+
+/** A request body being built: options set fields in it, nested ones by path. */
+type Body = Record<string, unknown>;
+
+/** How one option is checked and where its value goes in the body. */
+interface OptionRule {
+  check: c.Check;
+  set(body: Body, value: unknown): void;
+}
+
+/** Sets `value` at `path` in the body, making the objects on the way. */
+const at =
+  (...path: string[]) =>
+  (body: Body, value: unknown): void => {
+    let target = body;
+    for (const key of path.slice(0, -1)) {
+      const next = target[key];
+      target = c.isPlainObject(next) ? next : (target[key] = {});
+    }
+    target[path[path.length - 1]] = value;
+  };
+
+const rule = (check: c.Check, ...path: string[]): OptionRule => ({ check, set: at(...path) });
+const stringRecord: c.Check = (v) => (c.isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'an object of strings');
+const effort = c.oneOf('minimal', 'low', 'medium', 'high');
+const shared = {
+  parallelToolCalls: rule(c.boolean, 'parallel_tool_calls'),
+  user: rule(c.string, 'user'),
+  metadata: rule(stringRecord, 'metadata'),
+  serviceTier: rule(c.oneOf('auto', 'default', 'flex', 'priority'), 'service_tier'),
+  promptCacheKey: rule(c.nonEmpty, 'prompt_cache_key'),
+  safetyIdentifier: rule(c.nonEmpty, 'safety_identifier'),
+};
+
+/** OpenAI Chat Completions (and servers that speak it, under their own provider name). */
+export const OPENAI_CHAT_OPTIONS: Record<string, OptionRule> = {
+  ...shared,
+  reasoningEffort: rule(effort, 'reasoning_effort'),
+  store: rule(c.boolean, 'store'),
+  logitBias: rule((v) => (c.isPlainObject(v) && Object.values(v).every((x) => typeof x === 'number') ? undefined : 'an object of token ids to numbers'), 'logit_bias'),
+  maxCompletionTokens: rule(c.integer(1, 10_000_000), 'max_completion_tokens'),
+  textVerbosity: rule(c.oneOf('low', 'medium', 'high'), 'verbosity'),
+};
+
+/** OpenAI Responses. */
+export const OPENAI_RESPONSES_OPTIONS: Record<string, OptionRule> = {
+  ...shared,
+  reasoningEffort: rule(effort, 'reasoning', 'effort'),
+  reasoningSummary: rule(c.oneOf('auto', 'concise', 'detailed'), 'reasoning', 'summary'),
+  store: rule(c.boolean, 'store'),
+  previousResponseId: rule(c.nonEmpty, 'previous_response_id'),
+  instructions: rule(c.string, 'instructions'),
+  include: {
+    check: c.stringList,
+    // Added to what the model asks for itself (encrypted reasoning when nothing is stored).
+    set: (body, value) => (body.include = [...new Set([...((body.include as string[] | undefined) ?? []), ...(value as string[])])]),
+  },
+  textVerbosity: rule(c.oneOf('low', 'medium', 'high'), 'text', 'verbosity'),
+  truncation: rule(c.oneOf('auto', 'disabled'), 'truncation'),
+  maxToolCalls: rule(c.integer(1, 1_000_000), 'max_tool_calls'),
+};
+
+/** Anthropic Messages. Extended thinking goes through the model's reasoning settings (see `anthropicThinking`). */
+export const ANTHROPIC_OPTIONS: Record<string, OptionRule> = {
+  thinking: {
+    check: (v) =>
+      c.isPlainObject(v) && (v.type === 'disabled' || (v.type === 'enabled' && Number.isInteger(v.budgetTokens)))
+        ? undefined
+        : "{type: 'enabled', budgetTokens: <integer>} or {type: 'disabled'}",
+    set: () => {}, // applied before the body is built: it changes max_tokens and the checks of the other settings
+  },
+  disableParallelToolUse: {
+    check: c.boolean,
+    set: (body, value) => {
+      if (body.tool_choice === undefined) body.tool_choice = { type: 'auto' };
+      (body.tool_choice as Body).disable_parallel_tool_use = value;
+    },
+  },
+  metadata: rule((v) => (c.isPlainObject(v) && Object.keys(v).every((k) => k === 'userId') && typeof v.userId === 'string' ? undefined : '{userId: string}'), 'metadata'),
+};
+
+/** Gemini. */
+export const GOOGLE_OPTIONS: Record<string, OptionRule> = {
+  thinkingConfig: {
+    check: (v) => (c.isPlainObject(v) ? undefined : '{thinkingBudget?, includeThoughts?, thinkingLevel?}'),
+    set: (body, value) => {
+      const v = value as Record<string, unknown>;
+      c.checkOptions('providerOptions.google.thinkingConfig', v, { thinkingBudget: c.integer(-1, 1_000_000), includeThoughts: c.boolean, thinkingLevel: c.oneOf('minimal', 'low', 'medium', 'high') });
+      at('generationConfig', 'thinkingConfig')(body, v);
+    },
+  },
+  safetySettings: rule(c.arrayOf((v) => (c.isPlainObject(v) && typeof v.category === 'string' && typeof v.threshold === 'string' ? undefined : 'x'), 'an array of {category, threshold}'), 'safetySettings'),
+  cachedContent: rule(c.nonEmpty, 'cachedContent'),
+  responseModalities: rule(c.stringList, 'generationConfig', 'responseModalities'),
+  mediaResolution: rule(c.nonEmpty, 'generationConfig', 'mediaResolution'),
+  labels: rule(stringRecord, 'labels'),
+};
+
+/** `provider`'s own options of the request, checked against `rules`; undefined when it has none. */
+export function ownOptions(req: Omit<ModelRequest, 'model'>, provider: string, rules: Record<string, OptionRule>): Record<string, unknown> | undefined {
+  const own = req.providerOptions?.[provider];
+  if (own === undefined) return undefined;
+  const shape: c.Shape = Object.fromEntries(Object.entries(rules).map(([key, r]) => [key, r.check]));
+  return c.checkOptions(`providerOptions.${provider}`, own, shape, `${provider} option`);
+}
+
+/** Writes `provider`'s options of the request into `body` (after the provider built it). */
+export function applyProviderOptions(body: Body, req: Omit<ModelRequest, 'model'>, provider: string, rules: Record<string, OptionRule>): Body {
+  const own = ownOptions(req, provider, rules);
+  for (const [key, value] of Object.entries(own ?? {})) if (value !== undefined) rules[key].set(body, value);
+  return body;
+}
+
+/** The HTTP headers of one call: the provider's, then the call's own (`headers`), whose credentials join `secrets`. */
+export function callHeaders(headers: Record<string, string>, secrets: string[], req: Omit<ModelRequest, 'model'>): Record<string, string> {
+  if (!req.headers) return headers;
+  secrets.push(...secretHeaderValues(req.headers));
+  return { ...headers, ...req.headers };
+}

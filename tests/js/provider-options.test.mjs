@@ -1,0 +1,134 @@
+// Per-call provider options and headers (js/providers/provider-options.ts), as the AI SDK's
+// `providerOptions` and `headers` are written: each provider's request over real HTTP to a loopback
+// server replaying recorded answers carries its own options in its own wire names, ignores other
+// providers', and refuses options it does not know before anything is sent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuthenticationError, ConfigError, createAnthropic, createGoogle, createOpenAI, L, run, runPrompt } from '../../dist/node.js';
+import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
+import { KEY, response } from './helpers/provider-calls.mjs';
+import { responsesStream } from './helpers/responses-stream.mjs';
+
+let srv;
+before(async () => {
+  srv = await startFixtureServer();
+});
+after(async () => {
+  await srv.close();
+});
+
+const models = {
+  openai: () => createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY })('gpt-4o'),
+  responses: () => createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY }).responses('gpt-4.1', { reasoning: { effort: 'medium' } }),
+  anthropic: (options) => createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude-sonnet-4-5', options),
+  google: () => createGoogle({ baseURL: `${srv.url}/v1beta`, apiKey: KEY })('gemini-2.5-flash'),
+};
+
+/** Runs one prompt with `config` against the answer queued, and returns its text and the request the server got. */
+async function sent(model, answer, config) {
+  srv.enqueue(answer);
+  const before = srv.requests.length;
+  const { result } = await runPrompt({ model, prompt: 'Hi', maxRetries: 0, ...config });
+  const text = await result.text;
+  assert.equal(srv.requests.length, before + 1);
+  return { text, request: srv.requests.at(-1) };
+}
+
+// Options for every provider at once: each model takes its own.
+const providerOptions = {
+  openai: { reasoningEffort: 'low', user: 'user-7', parallelToolCalls: false, serviceTier: 'flex' },
+  anthropic: { thinking: { type: 'enabled', budgetTokens: 2048 }, metadata: { userId: 'user-7' } },
+  google: { thinkingConfig: { thinkingBudget: 512, includeThoughts: true }, safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' }] },
+};
+
+test('OpenAI Chat Completions: its options in wire names, the call\'s headers sent, the others\' options ignored', async () => {
+  const { text, request } = await sent(models.openai(), loadFixture('openai-chat', 'text-stream-include-usage'), { providerOptions, headers: { 'x-trace-id': 'trace-1' } });
+  assert.ok(text.length > 0);
+  const { reasoning_effort, user, parallel_tool_calls, service_tier } = request.body;
+  assert.deepEqual({ reasoning_effort, user, parallel_tool_calls, service_tier }, { reasoning_effort: 'low', user: 'user-7', parallel_tool_calls: false, service_tier: 'flex' });
+  assert.equal(request.headers['x-trace-id'], 'trace-1');
+  assert.equal(request.headers.authorization, `Bearer ${KEY}`, 'the provider\'s own headers stay');
+  for (const key of ['thinking', 'metadata', 'thinkingConfig', 'safetySettings']) assert.ok(!(key in request.body), key);
+});
+
+test('OpenAI Responses: reasoning options merge with the model\'s, include adds to what the model asks for', async () => {
+  const answer = response(responsesStream([{ type: 'message', text: 'Hello.', chunks: ['Hel', 'lo.'] }]));
+  const { text, request } = await sent(models.responses(), answer, {
+    providerOptions: { openai: { reasoningSummary: 'detailed', previousResponseId: 'resp_1', include: ['message.output_text.logprobs'], textVerbosity: 'low', truncation: 'auto' } },
+  });
+  assert.equal(text, 'Hello.');
+  assert.deepEqual(request.body.reasoning, { effort: 'medium', summary: 'detailed' });
+  assert.deepEqual(request.body.include, ['reasoning.encrypted_content', 'message.output_text.logprobs']);
+  assert.equal(request.body.previous_response_id, 'resp_1');
+  assert.equal(request.body.text.verbosity, 'low');
+  assert.equal(request.body.truncation, 'auto');
+});
+
+test('Anthropic: thinking set for the call turns it on (and max_tokens grows with the budget) or off over the model\'s setting', async () => {
+  const { request } = await sent(models.anthropic(), loadFixture('anthropic', 'text-stream'), { providerOptions });
+  assert.deepEqual(request.body.thinking, { type: 'enabled', budget_tokens: 2048 });
+  assert.equal(request.body.max_tokens, 4096 + 2048);
+  assert.deepEqual(request.body.metadata, { userId: 'user-7' });
+  assert.ok(!('reasoning_effort' in request.body));
+
+  const off = await sent(models.anthropic({ reasoning: { budgetTokens: 4000 } }), loadFixture('anthropic', 'text-stream'), { providerOptions: { anthropic: { thinking: { type: 'disabled' }, disableParallelToolUse: true } } });
+  assert.ok(!('thinking' in off.request.body));
+  assert.equal(off.request.body.max_tokens, 4096);
+  assert.deepEqual(off.request.body.tool_choice, { type: 'auto', disable_parallel_tool_use: true });
+
+  // The model's own checks apply to thinking set per call.
+  await assert.rejects(
+    runPrompt({ model: models.anthropic(), prompt: 'Hi', maxRetries: 0, temperature: 0.2, providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: 2048 } } } }).then(({ result }) => result.text),
+    /extended thinking only works with temperature 1/,
+  );
+});
+
+test('Gemini: thinkingConfig and safety settings where the API takes them', async () => {
+  const { text, request } = await sent(models.google(), loadFixture('gemini', 'text-stream-sse'), { providerOptions });
+  assert.ok(text.length > 0);
+  assert.deepEqual(request.body.generationConfig.thinkingConfig, { thinkingBudget: 512, includeThoughts: true });
+  assert.deepEqual(request.body.safetySettings, [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' }]);
+});
+
+test('an option the provider does not know, or a value of the wrong kind, fails the run with a ConfigError before anything is sent', async () => {
+  const cases = [
+    [models.openai(), { openai: { reasoningEfort: 'low' } }, /providerOptions\.openai: unknown openai option 'reasoningEfort' \(did you mean 'reasoningEffort'\?/],
+    [models.openai(), { openai: { reasoningEffort: 'extreme' } }, /'reasoningEffort' must be one of/],
+    [models.anthropic(), { anthropic: { thinking: { type: 'enabled' } } }, /'thinking' must be \{type: 'enabled', budgetTokens: <integer>\}/],
+    [models.google(), { google: { thinkingConfig: { thinkingBudjet: 5 } } }, /did you mean 'thinkingBudget'/],
+  ];
+  for (const [model, options, message] of cases) {
+    const before = srv.requests.length;
+    const { result } = await runPrompt({ model, prompt: 'Hi', maxRetries: 0, providerOptions: options });
+    await assert.rejects(result.text, (e) => e instanceof ConfigError && message.test(e.message), JSON.stringify(options));
+    assert.equal(srv.requests.length, before, 'nothing was sent');
+  }
+  // The config's own shape is checked when the run starts.
+  await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', providerOptions: { openai: 'low' } }), (e) => e instanceof ConfigError && /'providerOptions' must be an object of provider names to option objects/.test(e.message));
+  await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', headers: { 'x-n': 1 } }), (e) => e instanceof ConfigError && /'headers' must be an object of header names to strings/.test(e.message));
+  await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', providerOption: {} }), (e) => e instanceof ConfigError && /did you mean 'providerOptions'/.test(e.message));
+});
+
+test('a credential in the call\'s headers never appears in an error', async () => {
+  const secret = 'sk-call-scoped-SECRET-9876543210';
+  srv.enqueue({ status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${secret}`, type: 'invalid_request_error', code: 'invalid_api_key' } }) });
+  const { result } = await runPrompt({ model: models.openai(), prompt: 'Hi', maxRetries: 0, headers: { authorization: `Bearer ${secret}` } });
+  const error = await result.text.then(() => undefined, (e) => e);
+  assert.ok(error instanceof AuthenticationError, String(error));
+  assert.match(error.message, /HTTP 401/);
+  assert.equal(srv.requests.at(-1).headers.authorization, `Bearer ${secret}`, 'the call\'s header replaced the provider\'s');
+  assert.ok(!error.message.includes(secret) && !JSON.stringify(error).includes(secret), error.message);
+});
+
+test('a directive run\'s providerOptions and headers reach every model call of its replies', async () => {
+  srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage'));
+  const before = srv.requests.length;
+  const value = await run(function* () {
+    yield* L.user`Hi`;
+    return (yield* L.reply).value;
+  }, { models: { default: models.openai() }, providerOptions: { openai: { user: 'user-9' } }, headers: { 'x-trace-id': 'trace-2' } });
+  assert.ok(typeof value === 'string' && value.length > 0);
+  const request = srv.requests[before];
+  assert.equal(request.body.user, 'user-9');
+  assert.equal(request.headers['x-trace-id'], 'trace-2');
+});
