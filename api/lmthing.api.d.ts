@@ -347,6 +347,13 @@ interface CallbackTraits {
 // ---- CallPolicyOptions — prompt/context.d.ts
 type CallPolicyOptions = Pick<ToolPolicyOptions, 'retry' | 'fallback' | 'circuitBreaker' | 'timeout'>;
 
+// ---- CallWarning — providers/types.d.ts
+interface CallWarning {
+    type: 'unsupported-setting';
+    setting: string;
+    details: string;
+}
+
 // ---- CascadeConfig — definitions/resilience.d.ts
 interface CascadeConfig {
     models?: Array<string | LanguageModel>;
@@ -1897,6 +1904,7 @@ interface ModelResponse {
     usage: Usage;
     modelId?: string;
     responseId?: string;
+    warnings?: CallWarning[];
 }
 
 // ---- NotRunningError — errors.d.ts
@@ -2270,7 +2278,7 @@ interface PromptPluginObject {
 type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{
     result: RunResult<OBJECT, PARTIAL>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'totalUsage' | 'warnings' | 'consumeStream' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2727,9 +2735,15 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private partialView;
     private elementParse;
     private readonly final;
+    private readonly warningList;
     get text(): Promise<string>;
     get steps(): Promise<StepResult[]>;
     get usage(): Promise<Usage>;
+    get totalUsage(): Promise<Usage>;
+    get warnings(): Promise<CallWarning[]>;
+    consumeStream(options?: {
+        onError?: (error: unknown) => void;
+    }): Promise<void>;
     get finishReason(): Promise<FinishReason>;
     get reasoningText(): Promise<string | undefined>;
     get toolCalls(): Promise<ToolCall[]>;

@@ -64,7 +64,7 @@ export type { Reference } from './prompt/names.js';
 export { mockModel, isLanguageModel } from './mock-model.js';
 export type { MockItem, MockModelOptions, MockLanguageModel } from './mock-model.js';
 export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, knownProviders } from './providers/index.js';
-export type { LanguageModel, Message, ModelRequest, ModelResponse, Part, ProviderOptions, StreamDelta, Usage, FinishReason } from './providers/types.js';
+export type { CallWarning, LanguageModel, Message, ModelRequest, ModelResponse, Part, ProviderOptions, StreamDelta, Usage, FinishReason } from './providers/types.js';
 export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
 export type {
   EmbeddingModel, EmbeddingModelOptions, EmbedOptions, EmbedRequest, EmbedResult, ImagePart, ModelOptions, ReasoningBlockEnd, ReasoningOptions, ReasoningPart,

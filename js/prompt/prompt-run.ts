@@ -61,6 +61,8 @@ const parts: Record<string, (handle: Handle) => unknown> = {
   object: finalValue((r) => r.object),
   steps: finalValue((r) => r.steps),
   usage: finalValue((r) => r.usage),
+  totalUsage: finalValue((r) => r.usage),
+  warnings: finalValue((r) => r.warnings),
   finishReason: finalValue((r) => r.finishReason),
   toolCalls: finalValue((r) => r.toolCalls),
   toolResults: finalValue((r) => r.toolResults),
@@ -76,6 +78,8 @@ const parts: Record<string, (handle: Handle) => unknown> = {
   toUIMessageStreamResponse: method((batches) => <M extends UIMessageLike>(init?: UIMessageStreamResponseInit<M>) => uiMessageStreamResponse(batches, init)),
   pipeUIMessageStreamToResponse: method((batches) => <M extends UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>) => pipeUIMessageStream(batches, response, init)),
   toUIMessageStream: method((batches) => <M extends UIMessageLike>(options?: UIMessageStreamOptions<M>) => uiMessageStream(batches, options)),
+  consumeStream: (handle: Handle) => (options?: { onError?: (error: unknown) => void }) =>
+    handle.then(({ result }) => result.consumeStream(options), (error: unknown) => options?.onError?.(error)),
 };
 
 const prototype = Object.create(Promise.prototype, Object.fromEntries(Object.entries(parts).map(([name, make]) => [name, lazy(name, make)]))) as object;

@@ -4,7 +4,7 @@
  * each stream can be read (even several times, even after the run ended) without losing anything.
  */
 import { ConfigError } from '../errors.js';
-import type { FinishReason, Message, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
+import type { CallWarning, FinishReason, Message, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 import type { DeepPartial } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
@@ -149,7 +149,10 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     response: new Deferred<ResponseInfo>(),
     // `unknown` here: OBJECT only in what the result gives out keeps RunResult<never> a RunResult<unknown>.
     object: new Deferred<unknown>(),
+    warnings: new Deferred<CallWarning[]>(),
   };
+  /** The model calls' warnings so far, each once. */
+  private readonly warningList: CallWarning[] = [];
 
   /** The last step's text. */
   get text(): Promise<string> {
@@ -162,6 +165,28 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   /** Tokens summed over all steps (and retries that returned usage). */
   get usage(): Promise<Usage> {
     return this.final.usage.promise;
+  }
+  /** @deprecated The AI SDK's older name of {@link usage}, which is already the sum over all steps. */
+  get totalUsage(): Promise<Usage> {
+    return this.final.usage.promise;
+  }
+  /**
+   * What the run's model calls (sub-agents' included) could not honour, each once: a generation
+   * setting a provider's API does not have, which was left out of its request. Empty when none.
+   */
+  get warnings(): Promise<CallWarning[]> {
+    return this.final.warnings.promise;
+  }
+  /**
+   * Waits for the run to end without reading its parts (the AI SDK's `consumeStream`). The run does
+   * not need a reader to go on, so this only waits; a failure goes to `onError` and is not thrown.
+   */
+  async consumeStream(options: { onError?: (error: unknown) => void } = {}): Promise<void> {
+    try {
+      await this.final.steps.promise;
+    } catch (error) {
+      options.onError?.(error);
+    }
   }
   /** Why the last step ended. */
   get finishReason(): Promise<FinishReason> {
@@ -328,6 +353,14 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.parts.share(type, stepNumber, whole);
   }
 
+  /** @internal A model call of the run could not honour these (see {@link warnings}). */
+  addWarnings(warnings: readonly CallWarning[]): void {
+    for (const warning of warnings) {
+      const same = (w: CallWarning) => w.type === warning.type && w.setting === warning.setting && w.details === warning.details;
+      if (!this.warningList.some(same)) this.warningList.push(warning);
+    }
+  }
+
   /** @internal Ends the run successfully; `object` holds the validated answer of a run with a `responseSchema`. */
   succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, messages: Message[] = [], object?: { value: unknown }): void {
     const last = steps[steps.length - 1];
@@ -340,6 +373,7 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
     this.final.response.resolve({ messages });
+    this.final.warnings.resolve(this.warningList.slice());
     if (object) this.final.object.resolve(object.value);
     else this.final.object.refuse(() => new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
     this.parts.close();

@@ -171,7 +171,7 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
  * Reading a part before the run started simply waits for it.
  */
 export type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{ result: RunResult<OBJECT, PARTIAL>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'totalUsage' | 'warnings' | 'consumeStream' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
 export type ObjectOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [OUTPUT] extends [OutputSpec<infer O, unknown>] ? O : [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
@@ -507,6 +507,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     onStreamed: (type, whole, stepNumber) => result.shareStreamed(type, Number(stepNumber), whole),
     conversation: [],
     ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies) }),
+    // A sub-agent's calls count as the root run's (one result).
+    onWarnings: place.parent ? place.parent.models.onWarnings : (warnings) => result.addWarnings(warnings),
   };
   let nextCallback = 1;
   // Numbered per engine: a durable run's engine names its callbacks the same way on every replay.

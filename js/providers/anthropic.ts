@@ -2,7 +2,7 @@
  * Anthropic Messages provider (`POST /messages`, `anthropic-version: 2023-06-01`), streaming over SSE.
  */
 import * as c from '../config/check.js';
-import { ANTHROPIC_OPTIONS, applyProviderOptions, callHeaders, ownOptions } from './provider-options.js';
+import { ANTHROPIC_OPTIONS, applyProviderOptions, callHeaders, ownOptions, unsupportedSettings, withWarnings } from './provider-options.js';
 import { anthropicCacheShape, checkModelOptions, checkProviderSettings } from './settings-check.js';
 import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
 import { buildAnthropicBody, type AnthropicCacheOptions } from './anthropic-request.js';
@@ -95,7 +95,7 @@ export class AnthropicMessagesModel implements LanguageModel {
     if (this.config.apiKey) headers['x-api-key'] = this.config.apiKey;
     if (stream) headers.accept = 'text/event-stream';
     const secrets = [...(this.config.apiKey ? [this.config.apiKey] : []), ...secretHeaderValues(headers)];
-    return exchange({
+    const response = await exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'messages'),
       headers: callHeaders(headers, secrets, req),
@@ -114,5 +114,6 @@ export class AnthropicMessagesModel implements LanguageModel {
       parseJson: (json) => parseAnthropicResponse(json, this.provider, secrets),
       streamState: (emit) => new AnthropicStreamState(this.provider, secrets, emit),
     });
+    return withWarnings(response, unsupportedSettings(req, this.provider, ['seed', 'presencePenalty', 'frequencyPenalty']));
   }
 }

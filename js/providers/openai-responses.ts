@@ -4,7 +4,7 @@
  * `store: false`; `previous_response_id` is never used.
  */
 import { joinUrl } from './http.js';
-import { applyProviderOptions, callHeaders, OPENAI_RESPONSES_OPTIONS } from './provider-options.js';
+import { applyProviderOptions, callHeaders, OPENAI_RESPONSES_OPTIONS, unsupportedSettings, withWarnings } from './provider-options.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
 import { buildResponsesBody } from './openai-responses-request.js';
@@ -56,7 +56,7 @@ export class OpenAIResponsesModel implements LanguageModel {
       }),
     );
     applyProviderOptions(body, req, this.provider, OPENAI_RESPONSES_OPTIONS);
-    return exchange({
+    const response = await exchange({
       provider: this.provider,
       url: joinUrl(this.connection.baseURL, 'responses'),
       headers: callHeaders(headers, secrets, req),
@@ -69,5 +69,6 @@ export class OpenAIResponsesModel implements LanguageModel {
       parseJson: (json) => parseResponsesResponse(json, this.provider, secrets),
       streamState: (emit) => new ResponsesStreamState(this.provider, secrets, emit),
     });
+    return withWarnings(response, unsupportedSettings(req, this.provider, ['stopSequences', 'topK', 'seed', 'presencePenalty', 'frequencyPenalty']));
   }
 }

@@ -4,7 +4,7 @@
  * (Ollama, vLLM, LM Studio, llama.cpp, OpenRouter, ...).
  */
 import { OpenAIEmbeddingModel } from './embeddings.js';
-import { applyProviderOptions, callHeaders, OPENAI_CHAT_OPTIONS } from './provider-options.js';
+import { applyProviderOptions, callHeaders, OPENAI_CHAT_OPTIONS, unsupportedSettings, withWarnings } from './provider-options.js';
 import { readProcessEnv, joinUrl } from './http.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
@@ -137,7 +137,8 @@ export class OpenAIChatModel implements LanguageModel {
   async generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions = {}): Promise<ModelResponse> {
     const stream = req.stream ?? opts.onDelta !== undefined;
     const { headers, secrets } = openAIHeaders(this.config, stream);
-    return exchange({
+    const warnings = unsupportedSettings(req, this.provider, this.config.dialect.sendTopK ? [] : ['topK']);
+    const response = await exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'chat/completions'),
       headers: callHeaders(headers, secrets, req),
@@ -157,5 +158,6 @@ export class OpenAIChatModel implements LanguageModel {
       parseJson: (json) => parseOpenAIResponse(json, this.provider, secrets),
       streamState: (emit) => new OpenAIStreamState(this.provider, secrets, emit),
     });
+    return withWarnings(response, warnings);
   }
 }

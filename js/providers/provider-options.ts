@@ -9,7 +9,7 @@
  */
 import * as c from '../config/check.js';
 import { secretHeaderValues } from './http.js';
-import type { ModelRequest } from './types.js';
+import type { CallWarning, GenerationParams, ModelRequest, ModelResponse } from './types.js';
 
 /** A request body being built: options set fields in it, nested ones by path. */
 type Body = Record<string, unknown>;
@@ -128,4 +128,20 @@ export function callHeaders(headers: Record<string, string>, secrets: string[], 
   if (!req.headers) return headers;
   secrets.push(...secretHeaderValues(req.headers));
   return { ...headers, ...req.headers };
+}
+
+/**
+ * Warnings for the generation settings of the request that `provider`'s API does not have: they are
+ * left out of its request, and the caller hears of it (`result.warnings`) instead of nothing.
+ */
+export function unsupportedSettings(req: Omit<ModelRequest, 'model'>, provider: string, unsupported: ReadonlyArray<keyof GenerationParams>): CallWarning[] {
+  const params = req.params ?? {};
+  return unsupported
+    .filter((setting) => params[setting] !== undefined && !(Array.isArray(params[setting]) && (params[setting] as unknown[]).length === 0))
+    .map((setting) => ({ type: 'unsupported-setting', setting, details: `${provider}'s API has no ${setting}; it was left out of the request` }));
+}
+
+/** `response` with `warnings` added (unchanged when there are none). */
+export function withWarnings(response: ModelResponse, warnings: CallWarning[]): ModelResponse {
+  return warnings.length === 0 ? response : { ...response, warnings: [...(response.warnings ?? []), ...warnings] };
 }

@@ -233,6 +233,16 @@ export interface ModelResponse {
   usage: Usage;
   modelId?: string;
   responseId?: string;
+  /** What the call could not honour, e.g. a generation setting its API does not have (left out of the request). */
+  warnings?: CallWarning[];
+}
+
+/** Something a model call could not do as asked; the call went on without it. */
+export interface CallWarning {
+  type: 'unsupported-setting';
+  /** The setting, as the request named it (`topK`, `seed` ...). */
+  setting: string;
+  details: string;
 }
 
 /** Options of one {@link LanguageModel.generate} call. */

@@ -4,7 +4,7 @@
  * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
  */
 import type { Engine, OpRequest } from '../engine.js';
-import type { EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ReasoningBlockEnd, TextBlockEnd, ToolSpec } from '../providers/types.js';
+import type { CallWarning, EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ReasoningBlockEnd, TextBlockEnd, ToolSpec } from '../providers/types.js';
 import { LmthingError, ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
@@ -48,6 +48,8 @@ export interface RunModels {
   readonly parent?: RunModels;
   /** Provider options and headers of the run's model calls (a sub-agent takes its parent's). */
   callSettings?: CallSettings;
+  /** What a model call of the run could not honour (a setting its API does not have). */
+  onWarnings?: (warnings: CallWarning[]) => void;
 }
 
 const hosts = new WeakMap<Engine, EngineHost>();
@@ -226,7 +228,8 @@ export class EngineHost {
       }
       throw err;
     });
-    const response = checkModelResponse(answer, ref);
+    const { warnings, ...response } = checkModelResponse(answer, ref);
+    if (warnings?.length) run.onWarnings?.(warnings);
     if (!quiet) {
       // A model that does not stream still feeds the stream: each reasoning part, then each text
       // part, as one delta (the order a durable replay gives them in).

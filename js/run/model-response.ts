@@ -51,8 +51,10 @@ export function checkDeltaText(text: unknown, type: string, model: string): stri
 
 function responseProblem(response: unknown): string | undefined {
   if (!isObject(response)) return `expected an object {content, finishReason, usage}, got ${describe(response)}`;
-  const { content, finishReason, usage } = response;
+  const { content, finishReason, usage, warnings } = response;
   if (!Array.isArray(content)) return `content must be an array of parts, got ${describe(content)}`;
+  if (warnings !== undefined && !(Array.isArray(warnings) && warnings.every((w) => isObject(w) && typeof w.type === 'string')))
+    return `warnings must be an array of {type, setting?, details?}, got ${describe(warnings)}`;
   for (let i = 0; i < content.length; i++) {
     const problem = partProblem(content[i]);
     if (problem !== undefined) return `content[${i}]${problem}`;

@@ -132,3 +132,46 @@ test('a directive run\'s providerOptions and headers reach every model call of i
   assert.equal(request.body.user, 'user-9');
   assert.equal(request.headers['x-trace-id'], 'trace-2');
 });
+
+test('a setting the provider\'s API does not have is left out of its request and reported in result.warnings, each once', async () => {
+  srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage'));
+  const topK = runPrompt({ model: models.openai(), prompt: 'Hi', maxRetries: 0, topK: 5, seed: 7 });
+  await topK.text;
+  assert.ok(!('top_k' in srv.requests.at(-1).body) && srv.requests.at(-1).body.seed === 7);
+  assert.deepEqual(await topK.warnings, [{ type: 'unsupported-setting', setting: 'topK', details: "openai's API has no topK; it was left out of the request" }]);
+
+  const responses = await sent(models.responses(), response(responsesStream([{ type: 'message', text: 'ok', chunks: ['ok'] }])), { seed: 1, stopSequences: ['END'], temperature: 0.5 });
+  assert.ok(!('seed' in responses.request.body) && !('stop' in responses.request.body) && responses.request.body.temperature === 0.5);
+
+  // A sub-agent's calls count as the run's, and a warning repeated by many calls is listed once.
+  const child = { provider: 'child', modelId: 'c', generate: async () => ({ content: [{ type: 'text', text: 'done' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, warnings: [{ type: 'unsupported-setting', setting: 'seed', details: 'child has no seed' }] }) };
+  let calls = 0;
+  const parent = {
+    provider: 'parent', modelId: 'p',
+    generate: async () => {
+      calls++;
+      const warnings = [{ type: 'unsupported-setting', setting: 'topK', details: 'parent has no topK' }];
+      if (calls <= 2) return { content: [{ type: 'tool-call', toolCallId: `c${calls}`, toolName: 'helper', args: {}, argsText: '{}' }], finishReason: 'tool-calls', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, warnings };
+      return { content: [{ type: 'text', text: 'all done' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, warnings };
+    },
+  };
+  const run = runPrompt((ctx) => {
+    ctx.defAgent('helper', 'helps', {}, (_args, c) => c.$`Help`, { model: child });
+    ctx.$`Go`;
+  }, { model: parent });
+  assert.equal(await run.text, 'all done');
+  assert.deepEqual((await run.warnings).map((w) => `${w.setting}: ${w.details}`), ['topK: parent has no topK', 'seed: child has no seed']);
+  assert.deepEqual(await run.totalUsage, await run.usage, 'totalUsage is the AI SDK\'s older name of the summed usage');
+});
+
+test('consumeStream waits for the run without reading it; a failure goes to onError', async () => {
+  const ok = runPrompt({ model: { provider: 'p', modelId: 'm', generate: async () => ({ content: [{ type: 'text', text: 'hi' }], finishReason: 'stop' }) }, prompt: 'x' });
+  assert.equal(await ok.consumeStream(), undefined);
+  assert.equal(await ok.text, 'hi');
+  const errors = [];
+  const failing = runPrompt({ model: { provider: 'p', modelId: 'm', generate: async () => ({ content: 'not parts' }) }, prompt: 'x', maxRetries: 0 });
+  await failing.consumeStream({ onError: (e) => errors.push(e.message) });
+  assert.deepEqual(errors, ['model "p:m" returned an invalid response: content must be an array of parts, got the string "not parts"']);
+  const badWarnings = runPrompt({ model: { provider: 'p', modelId: 'm', generate: async () => ({ content: [], warnings: [3] }) }, prompt: 'x', maxRetries: 0 });
+  await assert.rejects(badWarnings.text, /warnings must be an array of \{type, setting\?, details\?\}, got/);
+});

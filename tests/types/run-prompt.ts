@@ -279,3 +279,10 @@ export function perCallSettings(): PromptRun {
   runPrompt({ model: mockModel([]), prompt: 'x', headers: { 'x-n': 1 } });
   return runPrompt({ model: mockModel([]), prompt: 'x', providerOptions: { openai: { reasoningEffort: 'low' }, anthropic: { thinking: { type: 'enabled', budgetTokens: 2048 } } }, headers: { 'x-request-id': 'r1' } });
 }
+
+export async function warningsAndUsage(): Promise<void> {
+  const run = runPrompt({ model: mockModel([]), prompt: 'x', topK: 3 });
+  for (const warning of await run.warnings) expectType<Equal<typeof warning.setting, string>>();
+  expectType<Equal<Awaited<typeof run.totalUsage>, Awaited<typeof run.usage>>>();
+  await run.consumeStream({ onError: (error) => void error });
+}
