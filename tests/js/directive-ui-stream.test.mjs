@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { DefaultChatTransport, readUIMessageStream } from 'ai';
-import { ConfigError, fromUIMessages, L, mockModel, run } from '../../dist/node.js';
+import { ConfigError, fromUIMessages, L, memoryStorage, mockModel, replay, run } from '../../dist/node.js';
 
 const textOf = (message) => (typeof message.content === 'string' ? message.content : message.content.filter((p) => p.type === 'text').map((p) => p.text).join(''));
 const addSchema = { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] };
@@ -225,4 +225,27 @@ test('a streamed reply\'s reasoning is sent as reasoning parts, each block signe
   const hidden = [];
   for await (const chunk of run(agent, { models: { default: model } }).toUIMessageStream({ sendReasoning: false })) hidden.push(chunk.type);
   assert.ok(!hidden.some((type) => type.startsWith('reasoning')), hidden.join(' '));
+});
+
+test('a durable run\'s replay sends the UI message its live run sent', async () => {
+  const agent = function* () {
+    yield* L.tool('add', 'Adds one', { type: 'object', properties: { a: { type: 'number' } } }, ({ a }) => a + 1);
+    yield* L.user`Go.`;
+    yield* L.stream;
+    return 'ok';
+  };
+  const chunksOf = async (result) => {
+    const chunks = [];
+    for await (const chunk of result.toUIMessageStream()) chunks.push(chunk);
+    assert.equal(await result, 'ok');
+    return chunks;
+  };
+  const live = run(agent, {
+    models: { default: mockModel([{ type: 'text', text: 'Adding. ' }, { type: 'tool-call', toolName: 'add', args: { a: 1 } }, { type: 'text', text: 'Two.' }]) },
+    durable: { id: 'ui-1', storage: memoryStorage() },
+  });
+  const sent = await chunksOf(live);
+  assert.ok(sent.some((c) => c.type === 'tool-output-available' && c.output === 2));
+  const replayed = await chunksOf(replay(live.journal(), agent, { models: { default: mockModel([]) } }));
+  assert.deepEqual(replayed, sent);
 });
