@@ -4,9 +4,8 @@
 // message the chat shows. Only the root conversation's streamed replies are in it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { DefaultChatTransport, readUIMessageStream } from 'ai';
 import { ConfigError, fromUIMessages, L, memoryStorage, mockModel, replay, run } from '../../dist/node.js';
+import { chatTurn, startChatRoute, userMessage } from './helpers/chat-route.mjs';
 
 const textOf = (message) => (typeof message.content === 'string' ? message.content : message.content.filter((p) => p.type === 'text').map((p) => p.text).join(''));
 const addSchema = { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] };
@@ -34,32 +33,18 @@ function chatAgent(messages) {
 /** What the route's model answers, in order, and how the route runs the agent. */
 const route = { items: [], config: {}, options: {} };
 
-let server;
-let api;
+let chat;
 before(async () => {
-  server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const { messages } = JSON.parse(body);
+  chat = await startChatRoute(async (messages, res) => {
     const result = run(chatAgent(messages), { models: { default: mockModel(route.items) }, ...route.config });
     result.catch(() => {}); // the stream reports a failure
     await result.pipeUIMessageStreamToResponse(res, { messageId: 'reply-1', ...route.options });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  api = `http://127.0.0.1:${server.address().port}/api/chat`;
 });
-after(() => new Promise((resolve) => server.close(resolve)));
+after(() => chat.close());
 
-/** One turn of a chat as useChat does it: the transport's chunks, read into the assistant message. */
-async function turn(messages) {
-  const transport = new DefaultChatTransport({ api });
-  const stream = await transport.sendMessages({ chatId: 'chat-1', messages, trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
-  let last;
-  for await (const message of readUIMessageStream({ stream, terminateOnError: false })) last = message;
-  return last;
-}
-
-const user = (id, text) => ({ id, role: 'user', parts: [{ type: 'text', text }] });
+const turn = (messages) => chatTurn(chat.api, messages);
+const user = userMessage;
 const shapeOf = (message) => message.parts.map((p) => (p.type === 'text' ? `text:${p.text}` : p.type.startsWith('tool-') ? `${p.type}:${p.state}` : p.type));
 
 const script = [

@@ -4,20 +4,16 @@
 // message the chat shows; the next turn sends it back through `fromUIMessages`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { createUIMessageStream, DefaultChatTransport, parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema } from 'ai';
 import { ConfigError, fromUIMessages, mockModel, runPrompt } from '../../dist/node.js';
+import { chatTurn, startChatRoute, userMessage } from './helpers/chat-route.mjs';
 
 /** The scripted answers of the server's model, and what it was sent. */
 const script = { items: [], model: undefined, fail: false, onError: undefined };
 
-let server;
-let api;
+let route;
 before(async () => {
-  server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const { messages } = JSON.parse(body);
+  route = await startChatRoute(async (messages, res) => {
     script.model = script.fail ? { provider: 'down', modelId: 'm', generate: () => Promise.reject(new Error('secret upstream detail')) } : mockModel(script.items);
     const result = runPrompt((ctx) => {
       ctx.defTool('weather', 'The weather in a city', { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, ({ city }) => ({ city, tempC: 21 }));
@@ -27,21 +23,11 @@ before(async () => {
     }, { model: script.model, messages: fromUIMessages(messages), maxRetries: 0 });
     await result.pipeUIMessageStreamToResponse(res, { messageId: 'reply-1', ...(script.onError ? { onError: script.onError } : {}) });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  api = `http://127.0.0.1:${server.address().port}/api/chat`;
 });
-after(() => new Promise((resolve) => server.close(resolve)));
+after(() => route.close());
 
-/** One turn of a chat as useChat does it: the transport's chunks, read into the assistant message. */
-async function turn(messages) {
-  const transport = new DefaultChatTransport({ api });
-  const stream = await transport.sendMessages({ chatId: 'chat-1', messages, trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
-  let last;
-  for await (const message of readUIMessageStream({ stream, terminateOnError: false })) last = message;
-  return last;
-}
-
-const user = (id, text) => ({ id, role: 'user', parts: [{ type: 'text', text }] });
+const turn = (messages) => chatTurn(route.api, messages);
+const user = userMessage;
 
 test('useChat over real HTTP: text, tool calls and their outcomes stream into one assistant message; the next turn sends it back', async () => {
   script.fail = false;
@@ -83,7 +69,7 @@ test('useChat over real HTTP: text, tool calls and their outcomes stream into on
 test('a failed run ends the stream with an error chunk that keeps server details out unless onError says otherwise', async () => {
   script.fail = true;
   script.onError = undefined;
-  const transport = new DefaultChatTransport({ api });
+  const transport = new DefaultChatTransport({ api: route.api });
   const chunks = [];
   const stream = await transport.sendMessages({ chatId: 'c', messages: [user('u1', 'Hi')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
   for await (const chunk of stream) chunks.push(chunk);
