@@ -72,7 +72,7 @@ export const OPENAI_RESPONSES_OPTIONS: Record<string, OptionRule> = {
   maxToolCalls: rule(c.integer(1, 1_000_000), 'max_tool_calls'),
 };
 
-/** Anthropic Messages. Extended thinking goes through the model's reasoning settings (see `anthropicThinking`). */
+/** Anthropic Messages. `thinking` replaces the model's reasoning setting before the body is built (AnthropicMessagesModel.generate). */
 export const ANTHROPIC_OPTIONS: Record<string, OptionRule> = {
   thinking: {
     check: (v) =>
@@ -88,7 +88,10 @@ export const ANTHROPIC_OPTIONS: Record<string, OptionRule> = {
       (body.tool_choice as Body).disable_parallel_tool_use = value;
     },
   },
-  metadata: rule((v) => (c.isPlainObject(v) && Object.keys(v).every((k) => k === 'userId') && typeof v.userId === 'string' ? undefined : '{userId: string}'), 'metadata'),
+  metadata: {
+    check: (v) => (c.isPlainObject(v) && Object.keys(v).every((k) => k === 'userId') && typeof v.userId === 'string' ? undefined : '{userId: string}'),
+    set: (body, value) => (body.metadata = { user_id: (value as { userId: string }).userId }),
+  },
 };
 
 /** Gemini. */
@@ -127,7 +130,9 @@ export function applyProviderOptions(body: Body, req: Omit<ModelRequest, 'model'
 export function callHeaders(headers: Record<string, string>, secrets: string[], req: Omit<ModelRequest, 'model'>): Record<string, string> {
   if (!req.headers) return headers;
   secrets.push(...secretHeaderValues(req.headers));
-  return { ...headers, ...req.headers };
+  // Names are case-insensitive: the call's `Authorization` replaces the provider's `authorization` (not joined to it).
+  const replaced = new Set(Object.keys(req.headers).map((name) => name.toLowerCase()));
+  return { ...Object.fromEntries(Object.entries(headers).filter(([name]) => !replaced.has(name.toLowerCase()))), ...req.headers };
 }
 
 /**

@@ -68,7 +68,7 @@ test('Anthropic: thinking set for the call turns it on (and max_tokens grows wit
   const { request } = await sent(models.anthropic(), loadFixture('anthropic', 'text-stream'), { providerOptions });
   assert.deepEqual(request.body.thinking, { type: 'enabled', budget_tokens: 2048 });
   assert.equal(request.body.max_tokens, 4096 + 2048);
-  assert.deepEqual(request.body.metadata, { userId: 'user-7' });
+  assert.deepEqual(request.body.metadata, { user_id: 'user-7' });
   assert.ok(!('reasoning_effort' in request.body));
 
   const off = await sent(models.anthropic({ reasoning: { budgetTokens: 4000 } }), loadFixture('anthropic', 'text-stream'), { providerOptions: { anthropic: { thinking: { type: 'disabled' }, disableParallelToolUse: true } } });
@@ -112,7 +112,7 @@ test('an option the provider does not know, or a value of the wrong kind, fails 
 test('a credential in the call\'s headers never appears in an error', async () => {
   const secret = 'sk-call-scoped-SECRET-9876543210';
   srv.enqueue({ status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${secret}`, type: 'invalid_request_error', code: 'invalid_api_key' } }) });
-  const { result } = await runPrompt({ model: models.openai(), prompt: 'Hi', maxRetries: 0, headers: { authorization: `Bearer ${secret}` } });
+  const { result } = await runPrompt({ model: models.openai(), prompt: 'Hi', maxRetries: 0, headers: { Authorization: `Bearer ${secret}` } });
   const error = await result.text.then(() => undefined, (e) => e);
   assert.ok(error instanceof AuthenticationError, String(error));
   assert.match(error.message, /HTTP 401/);
