@@ -108,10 +108,17 @@ test('a failed run ends with an error chunk that keeps its detail out unless onE
   const shown = await chunksOf(run(agent, { models: { default: failing }, maxRetries: 0 }), { onError: (e) => `failed: ${e.message}` });
   assert.match(shown.at(-1).errorText, /^failed: .*secret upstream detail/);
 
+  // Aborted once the model is called: the step has started (its event comes before the call).
   const controller = new AbortController();
-  const slow = { provider: 'slow', modelId: 'm', generate: (_req, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) };
+  const slow = {
+    provider: 'slow',
+    modelId: 'm',
+    generate: (_req, { signal }) => {
+      setImmediate(() => controller.abort());
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    },
+  };
   const result = run(agent, { models: { default: slow }, signal: controller.signal });
-  setTimeout(() => controller.abort(), 20);
   const aborted = await chunksOf(result);
   assert.deepEqual(aborted.map((c) => c.type), ['start', 'start-step', 'abort']);
 });
