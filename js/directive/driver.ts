@@ -59,6 +59,7 @@ import {
 } from './directives.js';
 import { DeltaQueue, EventQueue } from './events.js';
 import { RunStream } from './run-stream.js';
+import { streamPartHooks } from '../run/stream-hooks.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, textOf, type Role } from './messages.js';
 
 interface RunToolBase<S> {
@@ -439,19 +440,17 @@ class DirectiveRun {
   ) {
     this.prefix = `d${nextRunNumber(engine)}:`;
     this.keys = [...models.keys()];
-    const onText = (text: string, requestId: unknown): void => {
-      this.streams.get(Number(requestId))?.push(text);
-      this.runStream.delta(Number(requestId), text);
-    };
     const stream = this.runStream;
     this.runModels = {
       models: new Map(),
-      onText,
-      onReasoningStart: (requestId) => stream.reasoningStart(Number(requestId)),
-      onReasoning: (text, requestId) => stream.reasoning(Number(requestId), text),
-      onReasoningEnd: (block, requestId) => stream.reasoningEnd(Number(requestId), block),
-      onTextEnd: (block, requestId) => stream.textEnd(Number(requestId), block),
-      onStreamed: (type, whole, requestId) => stream.streamed(type, Number(requestId), whole),
+      // A reply's text also goes to its L.stream reader; the run's stream keeps the root's replies.
+      ...streamPartHooks({
+        push: (part) => {
+          if (part.type === 'text-delta') this.streams.get(part.stepNumber)?.push(part.text);
+          stream.push(part);
+        },
+        share: (type, requestId, whole) => stream.share(type, requestId, whole),
+      }),
       conversation: [],
       callSettings: callSettings(config),
     };

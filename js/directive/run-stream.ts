@@ -17,8 +17,9 @@ import {
   type UIMessageStreamOptions,
   type UIMessageStreamResponseInit,
 } from '../prompt/ui-messages.js';
-import type { FinishReason, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
+import type { FinishReason, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
+import type { ModelCallPart } from '../run/stream-hooks.js';
 
 /** The events of a streamed reply's steps that its UI message shows (text comes as deltas). */
 const SHOWN_EVENTS = new Set<RunEvent['type']>(['step-start', 'step-finish', 'tool-call', 'tool-result', 'tool-error', 'approval-decision']);
@@ -47,35 +48,17 @@ export class RunStream {
     return this.rootReplies.size > 0;
   }
 
-  /** A delta of streamed reply `requestId`; kept when that reply is the root conversation's. */
-  delta(requestId: number, text: string): void {
-    // Each reply's deltas are one "step" of the log, so they are joined in blocks of their own.
-    if (!this.rootReplies.has(requestId)) return;
-    this.feed.push({ type: 'text-delta', text, stepNumber: requestId });
-  }
-
-  /** A reasoning block of streamed reply `requestId` begins (see {@link delta}). */
-  reasoningStart(requestId: number): void {
-    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'reasoning-start', stepNumber: requestId });
-  }
-
-  /** Reasoning of streamed reply `requestId` as it streams. */
-  reasoning(requestId: number, text: string): void {
-    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'reasoning-delta', text, stepNumber: requestId });
-  }
-
-  /** A reasoning block of a model call of reply `requestId` ended, with the provider's signature. */
-  reasoningEnd(requestId: number, block: ReasoningBlockEnd): void {
-    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'reasoning-end', stepNumber: requestId, ...block });
-  }
-
-  /** A signed text block of a model call of reply `requestId` ended. */
-  textEnd(requestId: number, block: TextBlockEnd): void {
-    if (this.rootReplies.has(requestId)) this.feed.push({ type: 'text-end', stepNumber: requestId, ...block });
+  /**
+   * A part of a reply's model call (text, reasoning, block ends; its `stepNumber` is the reply's
+   * request id), kept when that reply is a streamed one of the root conversation. Each reply's
+   * parts are one "step" of the log, so its deltas are joined in blocks of their own.
+   */
+  push(part: ModelCallPart): void {
+    if (this.rootReplies.has(part.stepNumber)) this.feed.push(part);
   }
 
   /** A model call of reply `requestId` streamed `whole`: the kept deltas may become views of it. */
-  streamed(type: 'text-delta' | 'reasoning-delta', requestId: number, whole: string): void {
+  share(type: 'text-delta' | 'reasoning-delta', requestId: number, whole: string): void {
     if (this.rootReplies.has(requestId)) this.feed.share(type, requestId, whole);
   }
 

@@ -35,6 +35,7 @@ import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
 import { useApprovalResponses, verifyApprovalResponses } from './approval-signature.js';
 import { partProblem } from '../run/model-response.js';
+import { streamPartHooks } from '../run/stream-hooks.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { resourcesFor } from '../definitions/resource.js';
@@ -499,12 +500,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   let runId = -1;
   const models: RunModels = {
     models: new Map(),
-    onText: (text, stepNumber) => result.push({ type: 'text-delta', text, stepNumber: Number(stepNumber) }),
-    onReasoningStart: (stepNumber) => result.push({ type: 'reasoning-start', stepNumber: Number(stepNumber) }),
-    onReasoning: (text, stepNumber) => result.push({ type: 'reasoning-delta', text, stepNumber: Number(stepNumber) }),
-    onReasoningEnd: (block, stepNumber) => result.push({ type: 'reasoning-end', stepNumber: Number(stepNumber), ...block }),
-    onTextEnd: (block, stepNumber) => result.push({ type: 'text-end', stepNumber: Number(stepNumber), ...block }),
-    onStreamed: (type, whole, stepNumber) => result.shareStreamed(type, Number(stepNumber), whole),
+    ...streamPartHooks({ push: (part) => result.push(part), share: (type, stepNumber, whole) => result.shareStreamed(type, stepNumber, whole) }),
     conversation: [],
     ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies) }),
     // A sub-agent's calls count as the root run's (one result).
