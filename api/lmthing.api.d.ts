@@ -689,6 +689,7 @@ type DirectiveRunPromise<T> = Promise<T> & AsyncIterable<RunEvent> & {
     toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
     toUIMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(init?: UIMessageStreamResponseInit<M>): Response;
     pipeUIMessageStreamToResponse<M extends UIMessageLike = UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void>;
+    readonly warnings: Promise<CallWarning[]>;
     journal(): Journal | undefined;
     suspend(): Promise<void>;
 };
@@ -699,7 +700,7 @@ type DirectiveStep = StepResult & {
 };
 
 // ---- DirectiveStepChanges — directive/driver.d.ts
-interface DirectiveStepChanges {
+interface DirectiveStepChanges extends StepCallSettings {
     model?: string | LanguageModel;
     toolChoice?: HookResult['toolChoice'];
     activeTools?: string[];
@@ -1145,7 +1146,7 @@ interface HookInput {
 }
 
 // ---- HookResult — prompt/context.d.ts
-interface HookResult {
+interface HookResult extends StepCallSettings {
     system?: string;
     messages?: Message[];
     activeTools?: string[];

@@ -34,10 +34,12 @@ import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-
 import type { UIMessageChunkStream, UIMessageLike, UIMessageStreamOptions, UIMessageStreamResponseInit } from '../prompt/ui-messages.js';
 import type { HookInput, HookResult, SchemaOnce } from '../prompt/context.js';
 import { approvalOptions, schemaOnce } from '../prompt/config-tools.js';
-import type { EmbeddingModel, GenerationParams, LanguageModel, Message, Part } from '../providers/types.js';
+import type { CallWarning, EmbeddingModel, GenerationParams, LanguageModel, Message, Part } from '../providers/types.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { stepChangesWire, type StepCallSettings } from '../run/step-changes.js';
+import { CallWarnings } from '../run/warnings.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -152,8 +154,11 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   events?: boolean;
 }
 
-/** What a directive run's `prepareStep` may change for one step. */
-export interface DirectiveStepChanges {
+/**
+ * What a directive run's `prepareStep` may change for one step, call settings included
+ * (`temperature` ... over the reply's `params`; `providerOptions` merged over the run's).
+ */
+export interface DirectiveStepChanges extends StepCallSettings {
   model?: string | LanguageModel;
   toolChoice?: HookResult['toolChoice'];
   activeTools?: string[];
@@ -245,6 +250,12 @@ export type DirectiveRunPromise<T> = Promise<T> &
     toUIMessageStreamResponse<M extends UIMessageLike = UIMessageLike>(init?: UIMessageStreamResponseInit<M>): Response;
     /** Writes {@link toUIMessageStreamResponse}'s body to a Node `http.ServerResponse` as it streams; never rejects. */
     pipeUIMessageStreamToResponse<M extends UIMessageLike = UIMessageLike>(response: ServerResponseLike, init?: UIMessageStreamResponseInit<M>): Promise<void>;
+    /**
+     * What the run's model calls (sub-agents' included) could not honour, each once — a generation
+     * setting a provider's API does not have, left out of its request — when the run has ended.
+     * Empty when none; rejects as the run does.
+     */
+    readonly warnings: Promise<CallWarning[]>;
     /** A durable run's journal so far (undefined before it started, or when the run is not durable). */
     journal(): Journal | undefined;
     /**
@@ -277,9 +288,13 @@ export function startDirective(agent: unknown, config: RunConfig, durableStart: 
   const events = new EventQueue(c.isPlainObject(config) && config.events === false ? `${where}: ${EVENTS_OFF}` : undefined);
   const durable: { run?: DurableRun; opened?: Promise<DurableRun | undefined> } = {};
   const stream = new RunStream();
-  const promise = start(agent, config, events, stream, durableStart, where, durable);
+  const warnings = new CallWarnings();
+  const promise = start(agent, config, events, stream, warnings, durableStart, where, durable);
+  const warningList = promise.then(() => warnings.list());
+  warningList.catch(() => {}); // read or not: the run's own promise carries its failure
   return Object.assign(promise, {
     events,
+    warnings: warningList,
     [Symbol.asyncIterator]: () => events[Symbol.asyncIterator](),
     textStream: stream.textStream,
     toTextStreamResponse: (init?: TextStreamResponseInit) => stream.toResponse(init),
@@ -297,6 +312,7 @@ async function start(
   config: RunConfig,
   events: EventQueue,
   stream: RunStream,
+  warnings: CallWarnings,
   durableStart: DurableStart | undefined,
   where: string,
   opened: { run?: DurableRun; opened?: Promise<DurableRun | undefined> },
@@ -337,7 +353,7 @@ async function start(
     const suspend = durable ? () => void durableInfo(durable).suspend() : undefined;
     let value: unknown;
     try {
-      value = await new DirectiveRun(engine, config, models, definitions, events, stream, suspend).execute(iterator);
+      value = await new DirectiveRun(engine, config, models, definitions, events, stream, warnings, suspend).execute(iterator);
     } catch (err) {
       await durable?.close('failed');
       throw err;
@@ -436,6 +452,7 @@ class DirectiveRun {
     private readonly definitions: DefinitionContext,
     private readonly events: EventQueue,
     private readonly runStream: RunStream,
+    warnings: CallWarnings,
     private readonly suspendDurable?: () => void,
   ) {
     this.prefix = `d${nextRunNumber(engine)}:`;
@@ -453,6 +470,7 @@ class DirectiveRun {
       }),
       conversation: [],
       callSettings: callSettings(config),
+      onWarnings: (list) => warnings.add(list),
     };
   }
 
@@ -732,8 +750,8 @@ class DirectiveRun {
    */
   private prepareStep(conv: Conv, prepareStep: NonNullable<RunConfig['prepareStep']>): string {
     conv.prepareStep ??= this.register('prepareStep', async (input: HookInput) => {
-      const changes = await prepareStep({ ...input, path: conv.path });
-      if (!changes || changes.model === undefined) return changes ?? null;
+      const changes = stepChangesWire(await prepareStep({ ...input, path: conv.path }), 'prepareStep');
+      if (changes?.model === undefined) return changes;
       const { model } = changes;
       if (typeof model === 'string' && this.refs[model] !== undefined) return { ...changes, model: this.refs[model] };
       try {

@@ -14,6 +14,7 @@ import { PluginSet, type PluginApi, type PluginMethod } from './plugins.js';
 import type { Resources } from '../definitions/resource.js';
 import { toolPolicyShape, type IdempotenceOption, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { LanguageModel, Message } from '../providers/types.js';
+import type { StepCallSettings } from '../run/step-changes.js';
 import { toJsonSchema } from '../schema.js';
 import type { ArgsOf, Bivariant, JsonObject } from '../schema-types.js';
 import { unserializable } from '../storage/checks.js';
@@ -112,8 +113,12 @@ export interface HookInput {
   lastToolCall: { toolCallId: string; toolName: string; args: unknown } | null;
 }
 
-/** What a hook may change, for that step only. */
-export interface HookResult {
+/**
+ * What a hook may change, for that step only: the step's system prompt, messages, tools, tool
+ * choice and model, and its call settings (`temperature`, `maxOutputTokens` ... over the run's;
+ * `providerOptions` merged over the run's).
+ */
+export interface HookResult extends StepCallSettings {
   system?: string;
   messages?: Message[];
   activeTools?: string[];

@@ -12,6 +12,7 @@ import { partialObjects } from './partial-objects.js';
 import { completeElements, type OutputPlan } from './output.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunkStream, type UIMessageLike, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
+import { CallWarnings } from '../run/warnings.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -152,7 +153,7 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     warnings: new Deferred<CallWarning[]>(),
   };
   /** The model calls' warnings so far, each once. */
-  private readonly warningList: CallWarning[] = [];
+  private readonly warningList = new CallWarnings();
 
   /** The last step's text. */
   get text(): Promise<string> {
@@ -355,10 +356,7 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
 
   /** @internal A model call of the run could not honour these (see {@link warnings}). */
   addWarnings(warnings: readonly CallWarning[]): void {
-    for (const warning of warnings) {
-      const same = (w: CallWarning) => w.type === warning.type && w.setting === warning.setting && w.details === warning.details;
-      if (!this.warningList.some(same)) this.warningList.push(warning);
-    }
+    this.warningList.add(warnings);
   }
 
   /** @internal Ends the run successfully; `object` holds the validated answer of a run with a `responseSchema`. */
@@ -373,7 +371,7 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
     this.final.response.resolve({ messages });
-    this.final.warnings.resolve(this.warningList.slice());
+    this.final.warnings.resolve(this.warningList.list());
     if (object) this.final.object.resolve(object.value);
     else this.final.object.refuse(() => new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
     this.parts.close();

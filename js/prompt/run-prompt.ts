@@ -38,6 +38,7 @@ import { partProblem } from '../run/model-response.js';
 import { streamPartHooks } from '../run/stream-hooks.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
+import { stepChangesWire } from '../run/step-changes.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -599,9 +600,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     }));
     // A hook's changes to one step; a model it names is registered like the run's own.
     const hookCallback = (hook: Hook, label: string) => async (input: HookInput) => {
-      const changes = await hook(input);
-      if (!changes) return null;
-      if (changes.model === undefined) return changes;
+      const changes = stepChangesWire(await hook(input), label);
+      if (changes?.model === undefined) return changes;
       let model: LanguageModel;
       try {
         model = toModel(changes.model);

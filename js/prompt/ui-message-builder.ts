@@ -7,7 +7,7 @@
  *
  * @module
  */
-import * as c from '../config/check.js';
+import { mergedObjects } from '../config/merge.js';
 import type { UIMessageChunk, UIMessageLike } from './ui-messages.js';
 
 /** A UI message part as this builder writes it (the AI SDK's shapes: text, reasoning, step-start, tool-NAME). */
@@ -33,7 +33,7 @@ export class UIMessageBuilder {
       case 'start':
       case 'finish':
       case 'message-metadata':
-        if (chunk.messageMetadata != null) this.message.metadata = merged(this.message.metadata, chunk.messageMetadata);
+        if (chunk.messageMetadata != null) this.message.metadata = mergedObjects(this.message.metadata, chunk.messageMetadata);
         return;
       case 'start-step':
         this.message.parts.push({ type: 'step-start' });
@@ -95,10 +95,3 @@ export class UIMessageBuilder {
   }
 }
 
-/** `update` merged into `base` as the AI SDK's client merges metadata: plain objects member by member, anything else replaced. */
-function merged(base: unknown, update: unknown): unknown {
-  if (!c.isPlainObject(base) || !c.isPlainObject(update)) return update;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(update)) out[key] = merged(out[key], value);
-  return out;
-}

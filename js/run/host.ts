@@ -4,13 +4,14 @@
  * deltas go, and the human-in-the-loop routes. Installs the engine's `model.generate` handler once.
  */
 import type { Engine, OpRequest } from '../engine.js';
-import type { CallWarning, EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ReasoningBlockEnd, TextBlockEnd, ToolSpec } from '../providers/types.js';
+import type { CallWarning, EmbeddingModel, LanguageModel, Message, ModelRequest, Part, ProviderOptions, ReasoningBlockEnd, TextBlockEnd, ToolSpec } from '../providers/types.js';
 import { LmthingError, ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
 import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 import type { CallSettings } from './run-config.js';
+import { mergedObjects } from '../config/merge.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
 export interface RunModels {
@@ -164,7 +165,7 @@ export class EngineHost {
       responseFormat: op.responseFormat as ModelRequest['responseFormat'],
       params: op.params as ModelRequest['params'],
       stream: true,
-      ...callSettingsOf(run),
+      ...callSettingsOf(run, op.providerOptions as ProviderOptions | undefined),
     };
     // A context's summary and a parallel group's judge are the engine's own calls: their text is not part of the run's answer.
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
@@ -418,8 +419,13 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
-/** The call settings of `run`, or of the nearest run that started it and has some. */
-function callSettingsOf(run: RunModels): CallSettings | undefined {
-  for (let r: RunModels | undefined = run; r; r = r.parent) if (r.callSettings) return r.callSettings;
-  return undefined;
+/**
+ * The call settings of `run`, or of the nearest run that started it and has some, with a step
+ * hook's provider options (`stepOptions`, from the op) merged over theirs.
+ */
+function callSettingsOf(run: RunModels, stepOptions: ProviderOptions | undefined): CallSettings | undefined {
+  let settings: CallSettings | undefined;
+  for (let r: RunModels | undefined = run; r && !settings; r = r.parent) settings = r.callSettings;
+  if (stepOptions === undefined) return settings;
+  return { ...settings, providerOptions: mergedObjects(settings?.providerOptions, stepOptions) as ProviderOptions };
 }

@@ -71,6 +71,10 @@ export interface RunPolicyConfig {
   headers?: Record<string, string>;
 }
 
+/** Provider options as the AI SDK writes them: an object per provider name. */
+export const providerOptionsCheck: c.Check = (v) =>
+  c.isPlainObject(v) && Object.values(v).every(c.isPlainObject) ? undefined : 'an object of provider names to option objects ({openai: {...}})';
+
 const isEngine: c.Check = (v) => (typeof v === 'object' && v !== null && typeof (v as Engine).startRun === 'function' ? undefined : 'an Engine (from createEngine())');
 
 /** The shape of {@link RunPolicyConfig}. */
@@ -94,7 +98,7 @@ export const runPolicyShape: c.Shape = {
   cache: c.nonEmpty,
   onProgress: c.func,
   meterProvider: (v) => (isMeterProvider(v) ? undefined : 'an OpenTelemetry MeterProvider'),
-  providerOptions: (v) => (c.isPlainObject(v) && Object.values(v).every(c.isPlainObject) ? undefined : 'an object of provider names to option objects ({openai: {...}})'),
+  providerOptions: providerOptionsCheck,
   headers: (v) => (c.isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'an object of header names to strings'),
 };
 

@@ -89,14 +89,14 @@ class AgentLoop {
       env_.tree->count_step();
       pipeline::StepState state{step, transcript_.messages(), outcome.steps, last_tool_call_, {}, json(), false, std::nullopt, {}, {}};
       state.preview = [this, step](const pipeline::StepOverrides& overrides) {
-        const StepPlan plan = config_.plan(step, overrides);
+        const StepPlan plan = plan_of(step, overrides);
         json request = request_of(plan);
         request["model"] = plan.model;
         return request;
       };
       state.side_call = [this, step](std::string model, json input) { return side_call(step, std::move(model), std::move(input)); };
       for (auto& seam : config_.seams) co_await seam->before_step(state, env_);
-      StepPlan plan = config_.plan(step, state.overrides);
+      StepPlan plan = plan_of(step, state.overrides);
       restrict_to_role(plan);
 
       json payload = request_of(plan);
@@ -191,6 +191,14 @@ class AgentLoop {
     co_return co_await model_chain_.call(std::move(call));
   }
 
+  // The run's plan of a step with the step's call settings from the hooks laid over it.
+  StepPlan plan_of(int step, const pipeline::StepOverrides& overrides) const {
+    StepPlan plan = config_.plan(step, overrides);
+    for (const auto& [name, setting] : overrides.params.items()) plan.params[name] = setting;
+    if (overrides.provider_options) plan.provider_options = *overrides.provider_options;
+    return plan;
+  }
+
   json request_of(const StepPlan& plan) const {
     json tools = json::array();
     for (const auto* tool : plan.offered)
@@ -198,6 +206,7 @@ class AgentLoop {
     json request{{"step", plan.step_id}, {"system", plan.system}, {"tools", std::move(tools)}, {"params", plan.params}};
     if (!plan.tool_choice.is_null()) request["toolChoice"] = plan.tool_choice;
     if (!plan.response_format.is_null()) request["responseFormat"] = plan.response_format;
+    if (!plan.provider_options.is_null()) request["providerOptions"] = plan.provider_options;
     return request;
   }
 

@@ -42,6 +42,7 @@ struct StepPlan {
   json tool_choice;      // null = the provider's default
   json response_format;  // null = text
   json params = json::object();
+  json provider_options;    // null = the run's own (the host adds them)
   json step_id;             // copied into the op's `step` (the host routes stream deltas by it)
   std::string restriction;  // why tools were held back (the run's role), told to a model calling one
 };

@@ -1,6 +1,7 @@
 // defHook (and runPrompt's prepareStep) as a step seam: before every step of a prompt run, each hook is called with
 // {stepNumber, messages, steps, lastToolCall} and may change that step (system, messages,
-// activeTools, activeSystems, activeVariables, toolChoice, model); later hooks override earlier ones.
+// activeTools, activeSystems, activeVariables, toolChoice, model, and the call's params and
+// providerOptions); later hooks override earlier ones.
 #include "pipeline/host_callback.hpp"
 #include "protocol/fields.hpp"
 
@@ -21,6 +22,17 @@ std::vector<std::string> string_list(const json& value, const std::string& what)
     names.push_back(item.get<std::string>());
   }
   return names;
+}
+
+// `over` laid over `base`: objects member by member, all else replaced (as the AI SDK merges a
+// step's providerOptions over the call's).
+void merge_objects(json& base, const json& over) {
+  for (const auto& [key, value] : over.items()) {
+    if (value.is_object() && base.contains(key) && base[key].is_object())
+      merge_objects(base[key], value);
+    else
+      base[key] = value;
+  }
 }
 
 void merge(StepOverrides& into, const json& returned, const std::string& who) {
@@ -45,8 +57,19 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
     } else if (key == "model") {
       if (!value.is_string()) bad_hook_value(who + ": \"model\" must be a model reference");
       into.model = value.get<std::string>();
+    } else if (key == "params") {
+      if (!value.is_object()) bad_hook_value(who + ": \"params\" must be an object of generation settings");
+      for (const auto& [name, setting] : value.items()) into.params[name] = setting;
+    } else if (key == "providerOptions") {
+      if (!value.is_object()) bad_hook_value(who + ": \"providerOptions\" must be an object of provider names to option objects");
+      for (const auto& [provider, options] : value.items())
+        if (!options.is_object())
+          bad_hook_value(who + ": \"providerOptions\" of " + protocol::in_quotes(provider) + " must be an object, got " + options.type_name());
+      if (!into.provider_options) into.provider_options = json::object();
+      merge_objects(*into.provider_options, value);
     } else {
-      static const std::vector<std::string> kFields{"system", "messages", "activeTools", "activeSystems", "activeVariables", "toolChoice", "model"};
+      static const std::vector<std::string> kFields{"system",     "messages", "activeTools", "activeSystems",  "activeVariables",
+                                                    "toolChoice", "model",    "params",      "providerOptions"};
       const auto guess = protocol::nearest(key, kFields);
       bad_hook_value(who + " returned unknown field " + protocol::in_quotes(key) + " (" +
                      (guess ? "did you mean " + protocol::in_quotes(*guess) + "? " : "") + "expected " + protocol::joined(kFields) + ")");

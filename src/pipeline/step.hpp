@@ -23,6 +23,10 @@ struct StepOverrides {
   std::optional<std::vector<std::string>> active_variables;
   std::optional<json> tool_choice;
   std::optional<std::string> model;
+  // The step's call settings (the AI SDK's prepareStep returns them too): generation settings laid
+  // over the run's `params` one by one, and provider options merged over the run's, deeply.
+  json params = json::object();
+  std::optional<json> provider_options;
 };
 
 struct StepState {

@@ -4,7 +4,7 @@
 // providers', and refuses options it does not know before anything is sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthenticationError, ConfigError, createAnthropic, createGoogle, createOpenAI, L, run, runPrompt } from '../../dist/node.js';
+import { AuthenticationError, ConfigError, createAnthropic, createEngine, createGoogle, createOpenAI, L, mockModel, run, runPrompt } from '../../dist/node.js';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, response } from './helpers/provider-calls.mjs';
 import { responsesStream } from './helpers/responses-stream.mjs';
@@ -174,4 +174,132 @@ test('consumeStream waits for the run without reading it; a failure goes to onEr
   assert.deepEqual(errors, ['model "p:m" returned an invalid response: content must be an array of parts, got the string "not parts"']);
   const badWarnings = runPrompt({ model: { provider: 'p', modelId: 'm', generate: async () => ({ content: [], warnings: [3] }) }, prompt: 'x', maxRetries: 0 });
   await assert.rejects(badWarnings.text, /warnings must be an array of \{type, setting\?, details\?\}, got/);
+});
+
+// A step's call settings (prepareStep and defHook return them as the AI SDK's prepareStep does).
+const weatherTool = () => ({
+  description: 'Get the current weather in a given location',
+  inputSchema: { type: 'object', properties: { location: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } }, required: ['location'] },
+  execute: ({ location }) => `Sunny in ${location}`,
+});
+
+test('a step hook sets its step\'s generation settings and providerOptions, merged over the run\'s; the next step has the run\'s again', async () => {
+  srv.enqueue(loadFixture('openai-chat', 'tool-call-single-nonstream'));
+  srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage'));
+  const before = srv.requests.length;
+  const seen = [];
+  const { result } = await runPrompt(
+    (ctx) => {
+      ctx.defHook(({ stepNumber }) => (stepNumber === 0 ? { providerOptions: { openai: { user: 'hook-user', store: true } }, seed: 7 } : undefined));
+      ctx.$`What is the weather like in Boston?`;
+    },
+    {
+      model: models.openai(),
+      maxRetries: 0,
+      tools: { getCurrentWeather: weatherTool() },
+      temperature: 0.5,
+      providerOptions: { openai: { user: 'run-user', serviceTier: 'flex' } },
+      // After the defHooks: its fields win, its provider options merge over theirs.
+      prepareStep: ({ stepNumber }) => {
+        seen.push(stepNumber);
+        return stepNumber === 0 ? { temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'low', store: false } } } : undefined;
+      },
+    },
+  );
+  assert.ok((await result.text).length > 0);
+  assert.deepEqual(seen, [0, 1]);
+  const [first, second] = srv.requests.slice(before).map((r) => r.body);
+  const pick = (body) => ({ temperature: body.temperature, max_completion_tokens: body.max_completion_tokens, seed: body.seed, user: body.user, service_tier: body.service_tier, reasoning_effort: body.reasoning_effort, store: body.store });
+  assert.deepEqual(pick(first), { temperature: 0, max_completion_tokens: 64, seed: 7, user: 'hook-user', service_tier: 'flex', reasoning_effort: 'low', store: false });
+  assert.deepEqual(pick(second), { temperature: 0.5, max_completion_tokens: undefined, seed: undefined, user: 'run-user', service_tier: 'flex', reasoning_effort: undefined, store: undefined });
+});
+
+test('a step hook\'s bad call settings fail the run with a ConfigError naming the hook and the field, before anything is sent', async () => {
+  const cases = [
+    [{ temprature: 0 }, /prepareStep returned: unknown field 'temprature' \(did you mean 'temperature'\?/],
+    [{ temperature: 'hot' }, /prepareStep returned: 'temperature' must be a number/],
+    [{ providerOptions: { openai: 'low' } }, /prepareStep returned: 'providerOptions' must be an object of provider names to option objects/],
+    [{ providerOptions: { openai: { reasoningEfort: 'low' } } }, /providerOptions\.openai: unknown openai option 'reasoningEfort' \(did you mean 'reasoningEffort'\?/],
+    [5, /prepareStep: must return an object of changes for the step or nothing, got the number 5/],
+  ];
+  for (const [changes, message] of cases) {
+    const before = srv.requests.length;
+    const { result } = await runPrompt({ model: models.openai(), prompt: 'Hi', maxRetries: 0, prepareStep: () => changes });
+    await assert.rejects(result.text, (e) => e instanceof ConfigError && message.test(e.message), `${JSON.stringify(changes)}: ${message}`);
+    assert.equal(srv.requests.length, before, 'nothing was sent');
+  }
+});
+
+test('a directive run\'s prepareStep sets the call settings of one step of a reply', async () => {
+  srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage'));
+  srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage'));
+  const before = srv.requests.length;
+  await run(function* () {
+    yield* L.user`Hi`;
+    yield* L.reply;
+    yield* L.user`Again`;
+    yield* L.reply;
+  }, {
+    models: { default: models.openai() },
+    providerOptions: { openai: { user: 'run-user' } },
+    prepareStep: ({ messages }) => (messages.length === 1 ? { topP: 0.5, providerOptions: { openai: { user: 'first-reply' } } } : undefined),
+  });
+  const [first, second] = srv.requests.slice(before).map((r) => r.body);
+  assert.deepEqual([first.top_p, first.user], [0.5, 'first-reply']);
+  assert.deepEqual([second.top_p, second.user], [undefined, 'run-user']);
+});
+
+test('a cached model call is keyed by its step\'s provider options: other options miss, the same hit', async () => {
+  const engine = await createEngine();
+  const model = mockModel([{ type: 'text', text: 'low' }, { type: 'end-step' }, { type: 'text', text: 'high' }]);
+  const ask = (effort) =>
+    runPrompt(
+      (ctx) => {
+        ctx.defCache('answers', 'lru');
+        ctx.$`Think.`;
+      },
+      { model, engine, cache: 'answers', prepareStep: () => ({ providerOptions: { openai: { reasoningEffort: effort } } }) },
+    ).then(({ result }) => result.text);
+  assert.equal(await ask('low'), 'low');
+  assert.equal(await ask('high'), 'high');
+  assert.equal(await ask('low'), 'low');
+  assert.equal(model.calls.length, 2, 'the third run was answered from the cache');
+  assert.deepEqual(model.calls.map((call) => call.providerOptions), [{ openai: { reasoningEffort: 'low' } }, { openai: { reasoningEffort: 'high' } }]);
+});
+
+test('a directive run\'s warnings: its replies\' and branches\', each once, when the run has ended; a failed run\'s reject as the run does', async () => {
+  srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage'));
+  const openai = run(function* () {
+    yield* L.user`Hi`;
+    return (yield* L.reply).value;
+  }, { models: { default: models.openai() }, params: { topK: 5 } });
+  await openai;
+  assert.ok(!('top_k' in srv.requests.at(-1).body));
+  assert.deepEqual(await openai.warnings, [{ type: 'unsupported-setting', setting: 'topK', details: "openai's API has no topK; it was left out of the request" }]);
+
+  let calls = 0;
+  const warned = {
+    provider: 'warned', modelId: 'w',
+    generate: async () => ({ content: [{ type: 'text', text: `answer ${++calls}` }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, warnings: [{ type: 'unsupported-setting', setting: 'seed', details: 'warned has no seed' }] }),
+  };
+  const worker = function* () {
+    yield* L.user`Work`;
+    return (yield* L.reply).value;
+  };
+  const branched = run(function* () {
+    yield* L.user`Hi`;
+    yield* L.reply;
+    return yield* L.branch([worker, worker]);
+  }, { models: { default: warned } });
+  assert.equal((await branched).length, 2);
+  assert.equal(calls, 3);
+  assert.deepEqual(await branched.warnings, [{ type: 'unsupported-setting', setting: 'seed', details: 'warned has no seed' }]);
+
+  const failing = run(function* () {
+    yield* L.user`Hi`;
+    yield* L.reply;
+    throw new Error('the agent gave up');
+  }, { models: { default: warned } });
+  await assert.rejects(failing, /the agent gave up/);
+  await assert.rejects(failing.warnings, /the agent gave up/);
 });

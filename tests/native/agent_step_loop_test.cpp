@@ -252,6 +252,48 @@ TEST_CASE("options.activeTools offers those tools at every step; prepareStep run
   }
 }
 
+TEST_CASE("hooks set a step's call settings: params over the run's, providerOptions merged in order", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("c", "weather", {{"city", "X"}})}, "tool-calls"), response({text_part("bye")})};
+  script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+  script.callbacks["hook"] = [](const json& args) {
+    if (args[0]["stepNumber"] != 0) return json();
+    return json{{"params", {{"temperature", 0.1}}}, {"providerOptions", {{"openai", {{"reasoningEffort", "low"}, {"user", "u1"}}}}}};
+  };
+  script.callbacks["prepare"] = [](const json& args) {
+    if (args[0]["stepNumber"] != 0) return json();
+    return json{{"params", {{"maxOutputTokens", 50}}},
+                {"providerOptions", {{"openai", {{"reasoningEffort", "high"}}}, {"anthropic", {{"metadata", {{"userId", "a"}}}}}}}};
+  };
+  run_prompt(h, script,
+             prompt_spec({{"tools", json::array({weather_tool()})},
+                          {"options", {{"params", {{"temperature", 0.7}, {"seed", 3}}}}},
+                          {"hooks", {"hook"}},
+                          {"prepareStep", "prepare"}}));
+  REQUIRE(script.model_requests.size() == 2);
+  CHECK(script.model_requests[0]["params"] == json{{"temperature", 0.1}, {"seed", 3}, {"maxOutputTokens", 50}});
+  CHECK(script.model_requests[0]["providerOptions"] ==
+        json{{"openai", {{"reasoningEffort", "high"}, {"user", "u1"}}}, {"anthropic", {{"metadata", {{"userId", "a"}}}}}});
+  // The next step is the run's again.
+  CHECK(script.model_requests[1]["params"] == json{{"temperature", 0.7}, {"seed", 3}});
+  CHECK_FALSE(script.model_requests[1].contains("providerOptions"));
+}
+
+TEST_CASE("a hook's call settings of the wrong shape fail the run, naming the hook", "[agent]") {
+  for (const auto& [returned, message] : std::vector<std::pair<json, std::string>>{
+           {json{{"params", 3}}, "hook #1: \"params\" must be an object of generation settings"},
+           {json{{"providerOptions", {{"openai", "low"}}}}, "hook #1: \"providerOptions\" of \"openai\" must be an object, got string"},
+           {json{{"providerOption", json::object()}}, "hook #1 returned unknown field \"providerOption\" (did you mean \"providerOptions\"? "}}) {
+    Harness h;
+    Script script;
+    script.callbacks["hook"] = [returned = returned](const json&) { return returned; };
+    json reply = run_prompt(h, script, prompt_spec({{"hooks", {"hook"}}}));
+    CHECK(reply["error"]["message"].get<std::string>().starts_with(message));
+    CHECK(script.model_requests.empty());
+  }
+}
+
 TEST_CASE("a hook returning something malformed fails the run with a clear message", "[agent]") {
   Harness h;
   Script script;

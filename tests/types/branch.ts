@@ -66,8 +66,12 @@ export async function directivePrepareStep(): Promise<void> {
   }, {
     models: { default: model },
     activeTools: ['look'],
-    prepareStep: ({ stepNumber, path }) => (stepNumber > 0 && path.length === 1 ? { model: 'default', system: 'Be brief.' } : undefined),
+    prepareStep: ({ stepNumber, path }) => (stepNumber > 0 && path.length === 1 ? { model: 'default', system: 'Be brief.' } : { topP: 0.5, providerOptions: { openai: { user: 'u' } } }),
   });
+  const warned = run(function* () {
+    return (yield* L.reply).value;
+  }, { models: { default: model } });
+  for (const warning of await warned.warnings) expectType<Equal<typeof warning.setting, string>>();
   await run(function* () {
     return (yield* L.reply).value;
   }, {

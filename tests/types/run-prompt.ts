@@ -110,6 +110,10 @@ export async function stopConditions(): Promise<void> {
     activeTools: ['search'],
     prepareStep: ({ stepNumber, lastToolCall }) => (stepNumber > 0 && lastToolCall?.toolName === 'search' ? { activeTools: [], toolChoice: 'none' } : undefined),
   }).text;
+  // A step's call settings, as the AI SDK's prepareStep returns them.
+  await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'high' } } }) }).text;
+  // @ts-expect-error -- temperature is a number
+  await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 'hot' }) }).text;
   // @ts-expect-error -- a condition answers with a boolean
   await runPrompt({ model, prompt: 'x', stopWhen: () => 'yes' }).text;
 }

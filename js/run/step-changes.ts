@@ -1,0 +1,51 @@
+/**
+ * What a step hook (`defHook`, `prepareStep`) returned, checked and put in the engine's terms. Next
+ * to the step's own changes (model, system, tools ...) a hook may set the step's call settings, as
+ * the AI SDK's `prepareStep` does: generation settings (`temperature`, `maxOutputTokens` ...),
+ * which travel as the step's `params` and are laid over the run's one by one, and `providerOptions`,
+ * merged over the run's (deeply) when the call is made.
+ *
+ * @module
+ */
+import * as c from '../config/check.js';
+import type { GenerationParams, ProviderOptions } from '../providers/types.js';
+import { generationShape, providerOptionsCheck } from './run-config.js';
+
+/** The call settings a step hook may change for its step (the AI SDK's `prepareStep` has them too). */
+export interface StepCallSettings extends GenerationParams {
+  /**
+   * Provider options of this step's call, merged over the run's `providerOptions` (an object member
+   * by member, anything else replaced), as the AI SDK merges a step's.
+   */
+  providerOptions?: ProviderOptions;
+}
+
+// The step's own changes are checked by the engine, which knows the tools and models; here only
+// their names, so a misspelled one gets a did-you-mean in the user's terms.
+const stepShape: c.Shape = {
+  system: c.anything,
+  messages: c.anything,
+  activeTools: c.anything,
+  activeSystems: c.anything,
+  activeVariables: c.anything,
+  toolChoice: c.anything,
+  model: c.anything,
+  ...generationShape,
+  providerOptions: providerOptionsCheck,
+};
+
+/**
+ * A hook's result as the engine takes it: checked (a `ConfigError` naming `label` and the field),
+ * null and undefined fields left out, generation settings moved into `params`.
+ */
+export function stepChangesWire(changes: unknown, label: string): Record<string, unknown> | null {
+  if (changes === undefined || changes === null) return null;
+  if (!c.isPlainObject(changes)) c.fail(label, `must return an object of changes for the step or nothing, got ${c.describe(changes)}`);
+  const present = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null));
+  c.checkOptions(`${label} returned`, present, stepShape, 'field');
+  const wire: Record<string, unknown> = {};
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(present)) (key in generationShape ? params : wire)[key] = value;
+  if (Object.keys(params).length > 0) wire.params = params;
+  return wire;
+}
