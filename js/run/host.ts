@@ -94,8 +94,9 @@ export class EngineHost {
       if (!quiet && typeof error?.partialText === 'string') for (const piece of inChunks(error.partialText, error.partialChunks)) run.onText(piece, op.step);
       return;
     }
-    const value = done.value as { content?: Part[]; chunks?: { text?: unknown; reasoning?: unknown } } | null;
+    const value = done.value as { content?: Part[]; chunks?: { text?: unknown; reasoning?: unknown }; warnings?: CallWarning[] } | null;
     const content = value?.content ?? [];
+    if (Array.isArray(value?.warnings)) run.onWarnings?.(value.warnings);
     if (!quiet) {
       const text = content.flatMap((p) => (p.type === 'text' && p.text ? [p.text] : [])).join('');
       const reasoning = content.flatMap((p) => (p.type === 'reasoning' && p.text ? [p.text] : []));
@@ -251,7 +252,9 @@ export class EngineHost {
       textChunks && reasoningChunks && (textChunks.size > 1 || reasoningChunks.size > 1)
         ? { chunks: { text: textChunks.encoded(), reasoning: reasoningChunks.encoded() } }
         : {};
-    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks };
+    // A durable run's journal keeps the warnings, for a replay to report them again (replayGenerate).
+    const journaledWarnings = this.engine.journaled && warnings?.length ? { warnings } : {};
+    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks, ...journaledWarnings };
   }
 }
 

@@ -47,7 +47,7 @@ test('bad activeTools and prepareStep answers fail the reply (or the run) naming
   await assert.rejects(run(agent, { models: { default: model() }, activeTools: 'look' }), /activeTools/);
   await assert.rejects(run(agent, { models: { default: model() }, prepareStep: () => ({ activeSystems: ['x'] }) }), /activeSystems and activeVariables choose a prompt run's defSystem/);
   await assert.rejects(run(agent, { models: { default: model() }, prepareStep: () => ({ model: 'nope' }) }), /prepareStep returned a bad 'model' \(a key of models: default;/);
-  await assert.rejects(run(agent, { models: { default: model() }, prepareStep: () => ({ sytem: 'x' }) }), /unknown field "sytem" \(did you mean "system"\?/);
+  await assert.rejects(run(agent, { models: { default: model() }, prepareStep: () => ({ sytem: 'x' }) }), /prepareStep returned: unknown field 'sytem' \(did you mean 'system'\?/);
 
   // Durable: the journal answers prepareStep's callback; a replay reaches the same answer with no model.
   const storage = memoryStorage();

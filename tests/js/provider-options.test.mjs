@@ -4,7 +4,7 @@
 // providers', and refuses options it does not know before anything is sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthenticationError, ConfigError, createAnthropic, createEngine, createGoogle, createOpenAI, L, mockModel, run, runPrompt } from '../../dist/node.js';
+import { AuthenticationError, ConfigError, createAnthropic, createEngine, createGoogle, createOpenAI, L, memoryStorage, mockModel, replay, run, runPrompt } from '../../dist/node.js';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
 import { KEY, response } from './helpers/provider-calls.mjs';
 import { responsesStream } from './helpers/responses-stream.mjs';
@@ -302,4 +302,31 @@ test('a directive run\'s warnings: its replies\' and branches\', each once, when
   }, { models: { default: warned } });
   await assert.rejects(failing, /the agent gave up/);
   await assert.rejects(failing.warnings, /the agent gave up/);
+});
+
+test('a durable run\'s journal keeps its warnings: a replay reports them again without calling the model', async () => {
+  const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+  const warning = { type: 'unsupported-setting', setting: 'seed', details: 'warned has no seed' };
+  const warned = { provider: 'warned', modelId: 'w', generate: async () => ({ content: [{ type: 'text', text: 'ok' }], finishReason: 'stop', usage, warnings: [warning] }) };
+  const uncalled = { provider: 'warned', modelId: 'w', generate: () => Promise.reject(new Error('the model was called during a replay')) };
+
+  const prompt = (ctx) => {
+    ctx.$`Hi`;
+  };
+  const first = await runPrompt(prompt, { model: warned, durable: { id: 'warned-prompt', storage: memoryStorage() } });
+  assert.deepEqual(await first.result.warnings, [warning]);
+  await first.prompt.finished;
+  const replayed = await replay(first.prompt.journal, prompt, { model: uncalled });
+  assert.equal(await replayed.result.text, 'ok');
+  assert.deepEqual(await replayed.result.warnings, [warning]);
+
+  const agent = function* () {
+    yield* L.user`Hi`;
+    return (yield* L.reply).value;
+  };
+  const live = run(agent, { models: { default: warned }, durable: { id: 'warned-directive', storage: memoryStorage() } });
+  assert.equal(await live, 'ok');
+  const again = replay(live.journal(), agent, { models: { default: uncalled } });
+  assert.equal(await again, 'ok');
+  assert.deepEqual(await again.warnings, [warning]);
 });
