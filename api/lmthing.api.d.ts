@@ -2210,6 +2210,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     approvalStore?: StorageAdapter;
     options?: PromptOptions;
     system?: string;
+    instructions?: string;
     plugins?: PromptPlugin[];
     validateResponse?: string | ResponseValidation;
     messages?: Message[];

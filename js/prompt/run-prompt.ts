@@ -150,6 +150,8 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
   options?: PromptOptions;
   /** A system prompt, rendered as the system definition `system` before all others. */
   system?: string;
+  /** The AI SDK 7 name of {@link system} (give one of the two). */
+  instructions?: string;
   plugins?: PromptPlugin[];
   /** Checks the final answer with a validator defined by `ctx.defValidator`. */
   validateResponse?: string | ResponseValidation;
@@ -248,6 +250,7 @@ const configShape: c.Shape = {
   model: modelShape,
   options: c.object,
   system: c.string,
+  instructions: c.string,
   plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
   validateResponse: c.either(c.nonEmpty, c.object),
   responseSchema: c.anything,
@@ -329,6 +332,8 @@ function checkConfig(config: PromptConfig): PromptOptions {
   }
   if (config.approvalTtlMs !== undefined && config.approvalSecret === undefined)
     throw new ConfigError("runPrompt config: 'approvalTtlMs' needs 'approvalSecret' (the expiry is part of a deferred call's signature)");
+  if (config.system !== undefined && config.instructions !== undefined)
+    throw new ConfigError("runPrompt config: give 'instructions' or 'system' (its older name), not both");
   if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
   const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);
   const options: PromptOptions = { ...nested };
@@ -389,7 +394,8 @@ export async function startRunPrompt(
   // Known before the prompt function runs: useTemplate renders in it.
   const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
   bindEngine(ctx, engine);
-  if (config.system !== undefined) ctx.defSystem('system', config.system);
+  const system = config.instructions ?? config.system;
+  if (system !== undefined) ctx.defSystem('system', system);
   if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
   if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
   try {

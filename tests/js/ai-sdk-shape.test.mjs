@@ -6,6 +6,14 @@ import { test } from 'node:test';
 
 import { ConfigError, ValidationError, hasToolCall, isLoopFinished, isStepCount, mockModel, resolveModel, runPrompt, stepCountIs } from '../../dist/node.js';
 
+test('instructions, the AI SDK 7 name of system, is the system prompt; giving both is a ConfigError', async () => {
+  const model = mockModel([{ type: 'text', text: 'Paris.' }]);
+  assert.equal(await runPrompt({ model, instructions: 'Answer in one word.', prompt: 'Capital of France?' }).text, 'Paris.');
+  assert.match(model.calls[0].system, /Answer in one word\./);
+  await assert.rejects(runPrompt({ model, instructions: 'a', system: 'b', prompt: 'x' }).text, (e) => e instanceof ConfigError && /give 'instructions' or 'system' \(its older name\), not both/.test(e.message));
+  await assert.rejects(runPrompt({ model, instructions: 7, prompt: 'x' }).text, (e) => e instanceof ConfigError && /'instructions' must be a string/.test(e.message));
+});
+
 test('runPrompt({model, prompt, system}) runs without a prompt function; parts are read without awaiting the call', async () => {
   const model = mockModel([{ type: 'text', text: 'Paris is the capital.' }]);
   const run = runPrompt({ model, system: 'Be terse.', prompt: 'Capital of France?' });
