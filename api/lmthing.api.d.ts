@@ -2211,6 +2211,8 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     options?: PromptOptions;
     system?: string;
     instructions?: string;
+    onStepEnd?: PromptCallbacks['onStepFinish'];
+    onEnd?: PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>['onFinish'];
     plugins?: PromptPlugin[];
     validateResponse?: string | ResponseValidation;
     messages?: Message[];
@@ -2647,6 +2649,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     maxSteps?: number;
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
+    onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
     stopWhen?: StopCondition | StopCondition[];
     prepareStep?: (input: HookInput & {
         path: string[];

@@ -40,6 +40,7 @@ import { addModel, EngineHost, type RunModels } from '../run/host.js';
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { stepChangesWire, type StepCallSettings } from '../run/step-changes.js';
 import { CallWarnings } from '../run/warnings.js';
+import { RUN_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -110,6 +111,8 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * the steps its journal replays.
    */
   onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
+  /** The AI SDK 7 name of {@link onStepFinish} (give one of the two). */
+  onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
   /**
    * Ends a reply's tool loop early, as `runPrompt`'s `stopWhen` ends a run: asked after each step of
    * a reply that made tool calls (`isStepCount(n)`, `hasToolCall(name)`, `({ steps }) => …` over
@@ -190,6 +193,7 @@ const runConfigShape: c.Shape = {
   maxSteps: c.integer(1, 1000),
   responseSchemaRetries: c.integer(0, 100),
   onStepFinish: c.func,
+  onStepEnd: c.func,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
@@ -320,6 +324,7 @@ async function start(
   try {
     if (!c.isPlainObject(config)) throw new ConfigError('run(agent, config): expected a config object with "models" ({default: model, ...})');
     c.checkOptions('run config', config, runConfigShape);
+    config = underOlderNames('run config', config, RUN_RENAMES);
     if (config.params) c.checkOptions('run config.params', config.params, generationShape);
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
       if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);

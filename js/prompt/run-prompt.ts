@@ -39,6 +39,7 @@ import { streamPartHooks } from '../run/stream-hooks.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { stepChangesWire } from '../run/step-changes.js';
+import { PROMPT_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -152,6 +153,10 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
   system?: string;
   /** The AI SDK 7 name of {@link system} (give one of the two). */
   instructions?: string;
+  /** The AI SDK 7 name of `onStepFinish` (give one of the two). */
+  onStepEnd?: PromptCallbacks['onStepFinish'];
+  /** The AI SDK 7 name of `onFinish` (give one of the two). */
+  onEnd?: PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>['onFinish'];
   plugins?: PromptPlugin[];
   /** Checks the final answer with a validator defined by `ctx.defValidator`. */
   validateResponse?: string | ResponseValidation;
@@ -251,6 +256,8 @@ const configShape: c.Shape = {
   options: c.object,
   system: c.string,
   instructions: c.string,
+  onStepEnd: c.func,
+  onEnd: c.func,
   plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
   validateResponse: c.either(c.nonEmpty, c.object),
   responseSchema: c.anything,
@@ -332,8 +339,6 @@ function checkConfig(config: PromptConfig): PromptOptions {
   }
   if (config.approvalTtlMs !== undefined && config.approvalSecret === undefined)
     throw new ConfigError("runPrompt config: 'approvalTtlMs' needs 'approvalSecret' (the expiry is part of a deferred call's signature)");
-  if (config.system !== undefined && config.instructions !== undefined)
-    throw new ConfigError("runPrompt config: give 'instructions' or 'system' (its older name), not both");
   if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
   const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);
   const options: PromptOptions = { ...nested };
@@ -386,6 +391,7 @@ export async function startRunPrompt(
 ): Promise<{ result: RunResult<unknown>; prompt: PromptRunInfo }> {
   if (typeof fn !== 'function') throw new ConfigError(`${where}: expected a prompt function, or a config with a "prompt" or "messages", got ${c.describe(fn)}`);
   const options = checkConfig(config);
+  config = underOlderNames(`${where} config`, config, PROMPT_RENAMES);
   const durable = durableStart ? await openDurable(where, config, durableStart) : undefined;
   if (shortcut && config.prompt === undefined && config.messages === undefined)
     throw new ConfigError('runPrompt(config): without a prompt function the config needs "prompt" (a string) or "messages" (an array of messages)');
@@ -394,8 +400,7 @@ export async function startRunPrompt(
   // Known before the prompt function runs: useTemplate renders in it.
   const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
   bindEngine(ctx, engine);
-  const system = config.instructions ?? config.system;
-  if (system !== undefined) ctx.defSystem('system', system);
+  if (config.system !== undefined) ctx.defSystem('system', config.system);
   if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
   if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
   try {

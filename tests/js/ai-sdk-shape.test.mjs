@@ -4,14 +4,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ConfigError, ValidationError, hasToolCall, isLoopFinished, isStepCount, mockModel, resolveModel, runPrompt, stepCountIs } from '../../dist/node.js';
+import { ConfigError, L, ValidationError, hasToolCall, isLoopFinished, isStepCount, mockModel, resolveModel, run, runPrompt, stepCountIs } from '../../dist/node.js';
 
-test('instructions, the AI SDK 7 name of system, is the system prompt; giving both is a ConfigError', async () => {
+test('the AI SDK 7 names (instructions, onStepEnd, onEnd) work as system, onStepFinish and onFinish; giving both names is a ConfigError', async () => {
   const model = mockModel([{ type: 'text', text: 'Paris.' }]);
-  assert.equal(await runPrompt({ model, instructions: 'Answer in one word.', prompt: 'Capital of France?' }).text, 'Paris.');
+  const ended = [];
+  const text = await runPrompt({ model, instructions: 'Answer in one word.', prompt: 'Capital of France?', onStepEnd: (step) => ended.push(`step ${step.stepNumber}`), onEnd: ({ text }) => ended.push(`end ${text}`) }).text;
+  assert.equal(text, 'Paris.');
   assert.match(model.calls[0].system, /Answer in one word\./);
-  await assert.rejects(runPrompt({ model, instructions: 'a', system: 'b', prompt: 'x' }).text, (e) => e instanceof ConfigError && /give 'instructions' or 'system' \(its older name\), not both/.test(e.message));
+  assert.deepEqual(ended, ['step 0', 'end Paris.']);
+  for (const [newer, older] of [['instructions', 'system'], ['onStepEnd', 'onStepFinish'], ['onEnd', 'onFinish']]) {
+    const both = { [newer]: newer === 'instructions' ? 'a' : () => {}, [older]: older === 'system' ? 'b' : () => {} };
+    await assert.rejects(runPrompt({ model, prompt: 'x', ...both }).text, (e) => e instanceof ConfigError && e.message === `runPrompt config: give '${newer}' or '${older}' (its older name), not both`, newer);
+  }
   await assert.rejects(runPrompt({ model, instructions: 7, prompt: 'x' }).text, (e) => e instanceof ConfigError && /'instructions' must be a string/.test(e.message));
+
+  const steps = [];
+  assert.equal(await run(function* () {
+    yield* L.user`Hi`;
+    return (yield* L.reply).value;
+  }, { models: { default: mockModel([{ type: 'text', text: 'Hello.' }]) }, onStepEnd: (step) => steps.push(step.path.join('/')) }), 'Hello.');
+  assert.deepEqual(steps, ['root']);
+  await assert.rejects(run(function* () {}, { models: { default: model }, onStepEnd: () => {}, onStepFinish: () => {} }), /run config: give 'onStepEnd' or 'onStepFinish' \(its older name\), not both/);
 });
 
 test('runPrompt({model, prompt, system}) runs without a prompt function; parts are read without awaiting the call', async () => {

@@ -110,7 +110,7 @@ export async function stopConditions(): Promise<void> {
     activeTools: ['search'],
     prepareStep: ({ stepNumber, lastToolCall }) => (stepNumber > 0 && lastToolCall?.toolName === 'search' ? { activeTools: [], toolChoice: 'none' } : undefined),
   }).text;
-  await runPrompt({ model, instructions: 'Be brief.', prompt: 'x' }).text;
+  await runPrompt({ model, instructions: 'Be brief.', prompt: 'x', onStepEnd: (step) => void step.stepNumber, onEnd: ({ text }) => void text.length }).text;
   // A step's call settings, as the AI SDK's prepareStep returns them.
   await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'high' } } }) }).text;
   // @ts-expect-error -- temperature is a number
