@@ -2205,6 +2205,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     output?: OUTPUT;
     activeTools?: string[];
     prepareStep?: Hook;
+    repairToolCall?: RepairToolCall;
     approvalSecret?: string;
     approvalTtlMs?: number;
     approvalStore?: StorageAdapter;
@@ -2649,6 +2650,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     maxSteps?: number;
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
+    repairToolCall?: RepairToolCall;
     onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
     stopWhen?: StopCondition | StopCondition[];
     prepareStep?: (input: HookInput & {

@@ -41,6 +41,7 @@ import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySp
 import { stepChangesWire, type StepCallSettings } from '../run/step-changes.js';
 import { CallWarnings } from '../run/warnings.js';
 import { RUN_RENAMES, underOlderNames } from '../run/renamed-options.js';
+import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -111,6 +112,12 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * the steps its journal replays.
    */
   onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
+  /**
+   * The AI SDK's `repairToolCall`, for every reply's steps: called with a tool call the model got
+   * wrong (a tool it was not offered, arguments that do not parse or fit the schema); what it
+   * returns (`{toolName, input}`) replaces the call, which is checked again, and null leaves it.
+   */
+  repairToolCall?: RepairToolCall;
   /** The AI SDK 7 name of {@link onStepFinish} (give one of the two). */
   onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
   /**
@@ -194,6 +201,7 @@ const runConfigShape: c.Shape = {
   responseSchemaRetries: c.integer(0, 100),
   onStepFinish: c.func,
   onStepEnd: c.func,
+  repairToolCall: c.func,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
@@ -449,6 +457,8 @@ class DirectiveRun {
   private readonly runModels: RunModels;
   /** The engine's model references of the `models` keys. */
   private readonly refs: Record<string, string> = {};
+  /** The registered callback behind `repairToolCall` (one for all replies). */
+  private repair: string | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -717,6 +727,7 @@ class DirectiveRun {
     if (this.config.onStepFinish) fields.onStepFinish = this.stepFinish(conv, this.config.onStepFinish);
     if (this.config.stopWhen) fields.stopWhen = this.stopWhen(conv, [this.config.stopWhen].flat());
     if (this.config.prepareStep) fields.prepareStep = this.prepareStep(conv, this.config.prepareStep);
+    if (this.config.repairToolCall) fields.repairToolCall = (this.repair ??= this.register('repairToolCall', repairCallback(this.config.repairToolCall)));
     if (this.config.activeTools) fields.activeTools = this.config.activeTools;
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;

@@ -40,6 +40,7 @@ import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
 import { stepChangesWire } from '../run/step-changes.js';
 import { PROMPT_RENAMES, underOlderNames } from '../run/renamed-options.js';
+import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -126,6 +127,13 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * (`model`, `system`, `messages`, `activeTools`, `toolChoice` …) applies to that step only.
    */
   prepareStep?: Hook;
+  /**
+   * The AI SDK's `repairToolCall`, for the run's own steps (not its sub-agents'): called with a tool
+   * call the model got wrong (a tool it was not offered, arguments that do not parse or fit the
+   * schema); what it returns (`{toolName, input}`) replaces the call, which is checked again, and
+   * null leaves it (the model gets the error). docs/prompt-runs.md.
+   */
+  repairToolCall?: RepairToolCall;
   /**
    * Signs approvals across requests (docs/human-in-the-loop.md): a call whose approval is
    * deferred gets a signature of the call (on the `approval-decision` event and the UI stream's
@@ -276,6 +284,7 @@ const configShape: c.Shape = {
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   tools: c.anything,
   prepareStep: c.func,
+  repairToolCall: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
   approvalTtlMs: c.ms(),
@@ -444,7 +453,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -478,6 +487,7 @@ interface RunPlace {
   onStepFinish?: PromptCallbacks['onStepFinish'];
   activeTools?: string[];
   prepareStep?: Hook;
+  repairToolCall?: RepairToolCall;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
   onError?: PromptCallbacks['onError'];
   onAbort?: PromptCallbacks['onAbort'];
@@ -646,6 +656,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     // The root run's own (its steps only, as the AI SDK has them); sub-agents inherit `place`.
     if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish), { plain: true });
     if (place.prepareStep && !place.parent) spec.prepareStep = register('prepareStep', hookCallback(place.prepareStep, 'prepareStep'));
+    if (place.repairToolCall && !place.parent) spec.repairToolCall = register('repairToolCall', repairCallback(place.repairToolCall));
     if (options.stopWhen) {
       const conditions = [options.stopWhen].flat();
       spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step)));

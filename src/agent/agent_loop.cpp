@@ -2,6 +2,7 @@
 
 #include "agent/content.hpp"
 #include "agent/tool_calls.hpp"
+#include "pipeline/host_callback.hpp"
 #include "pipeline/registry.hpp"
 #include "prompt/role.hpp"
 #include "runtime/when_all.hpp"
@@ -117,10 +118,19 @@ class AgentLoop {
       std::string text = text_of(content);
       std::string reasoning = text_of(content, "reasoning");
       std::vector<CheckedCall> calls;
-      for (const auto& part : content)
-        if (part.is_object() && part.value("type", "") == "tool-call") calls.push_back(check_tool_call(plan.offered, part, plan.restriction));
+      bool mended = false;
+      for (auto& part : content) {
+        if (!part.is_object() || part.value("type", "") != "tool-call") continue;
+        CheckedCall call = check_tool_call(plan.offered, part, plan.restriction);
+        if (!call.error.empty() && !config_.repair_tool_call.empty()) {
+          const json before = part;
+          call = co_await repaired(step, part, std::move(call), plan);
+          mended = mended || part != before;
+        }
+        calls.push_back(std::move(call));
+      }
       transcript_.append(json{{"role", "assistant"}, {"content", std::move(content)}});
-      transcript_.answered();
+      transcript_.answered(mended);
       outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
 
       // A call whose approval was deferred has no result (a null slot): the run ends after this step.
@@ -189,6 +199,49 @@ class AgentLoop {
     call.context = json{{"stepNumber", step}};
     call.messages = &messages;
     co_return co_await model_chain_.call(std::move(call));
+  }
+
+  // A call the model got wrong (a tool not offered, arguments that do not parse or fit the schema)
+  // offered to the host's repairToolCall, which may give it another name or arguments: `part` then
+  // becomes the mended call (the transcript keeps that one, as the AI SDK does) and is checked
+  // again; a call it leaves (null), or mends into another wrong one, gets its error as before.
+  Task<CheckedCall> repaired(int step, json& part, CheckedCall call, const StepPlan& plan) {
+    json tools = json::object();
+    for (const auto* tool : plan.offered)
+      tools[tool->spec.name] = json{{"description", tool->spec.description}, {"inputSchema", tool->spec.parameters}};
+    const std::string input = part.contains("argsText") && part["argsText"].is_string() ? part["argsText"].get<std::string>()
+                              : part.contains("args") && !part["args"].is_null()        ? part["args"].dump()
+                                                                                        : std::string("{}");
+    json request{{"stepNumber", step},
+                 {"toolCall", {{"toolCallId", call.id}, {"toolName", call.name}, {"input", input}}},
+                 {"error", {{"type", call.tool ? "invalid-input" : "no-such-tool"}, {"message", call.error}}},
+                 {"tools", std::move(tools)},
+                 {"system", plan.system},
+                 {"messages", transcript_.messages()}};
+    const json fix = co_await pipeline::call_host_callback(env_, config_.repair_tool_call, std::move(request), "repairToolCall");
+    if (fix.is_null()) co_return call;
+    if (!fix.is_object() || !fix.contains("toolName") || !fix["toolName"].is_string() || !fix.contains("input") ||
+        !(fix["input"].is_string() || fix["input"].is_object()))
+      throw OpFailed(protocol::WireError{
+          "callback", "repairToolCall must return {toolName, input} (input: JSON text or an object) or null, got " + describe_fix(fix),
+          json::object()});
+    part["toolName"] = fix["toolName"];
+    part.erase("args");
+    part.erase("argsText");
+    if (fix["input"].is_string())
+      part["argsText"] = fix["input"];
+    else
+      part["args"] = fix["input"];
+    CheckedCall mended = check_tool_call(plan.offered, part, plan.restriction);
+    if (!mended.args.is_null()) part["args"] = mended.args;  // the transcript holds parsed arguments, as for any call
+    co_return mended;
+  }
+
+  static std::string describe_fix(const json& fix) {
+    if (!fix.is_object()) return fix.type_name();
+    std::string keys;
+    for (const auto& [key, value] : fix.items()) keys += (keys.empty() ? "" : ", ") + key;
+    return "an object with " + (keys.empty() ? std::string("no fields") : keys);
   }
 
   // The run's plan of a step with the step's call settings from the hooks laid over it.

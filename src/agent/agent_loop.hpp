@@ -27,8 +27,9 @@ class Transcript {
   // Puts the messages of the next model call into `payload` (`messages`, or `conversation` for a
   // host that keeps its own copy); `replacement` is a seam's message list for this step only.
   virtual void fill(json& payload, const std::optional<json>& replacement) = 0;
-  // The model answered a call that `fill` prepared: the assistant turn was appended.
-  virtual void answered() {}
+  // The model answered a call that `fill` prepared: the assistant turn was appended. `mended`: the
+  // engine changed that turn (repairToolCall), so the host's copy of it is stale and goes again.
+  virtual void answered(bool /*mended*/) {}
   // Puts `message` at `index` (before any model call): the results of calls resumed after a
   // deferred approval. Only prompt runs resume calls.
   virtual void insert(std::size_t index, json message);
@@ -65,6 +66,9 @@ struct AgentLoopConfig {
   // with the call pending (docs/human-in-the-loop.md, "Approvals across requests").
   bool can_defer = false;
   PendingCalls pending;  // answered before the first model call
+  // A host callback that may mend a tool call the model got wrong (the AI SDK's repairToolCall);
+  // empty: such a call's error goes to the model.
+  std::string repair_tool_call;
 };
 
 Task<LoopOutcome> run_agent_loop(const pipeline::CallEnv& env, const pipeline::Chain& model_chain, Transcript& transcript, AgentLoopConfig config);

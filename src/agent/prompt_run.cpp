@@ -26,8 +26,8 @@ class PromptTranscript : public Transcript {
   const json& messages() const override { return conversation_; }
   void append(json message) override { conversation_.push_back(std::move(message)); }
   void fill(json& payload, const std::optional<json>& replacement) override { synced_ = host_.fill(payload, conversation_, replacement); }
-  void answered() override {
-    if (synced_) host_.answered(conversation_.size());
+  void answered(bool mended) override {
+    if (synced_) host_.answered(conversation_.size() - (mended ? 1 : 0));
   }
   void insert(std::size_t index, json message) override {
     conversation_.insert(conversation_.begin() + static_cast<std::ptrdiff_t>(std::min(index, conversation_.size())), std::move(message));
@@ -99,6 +99,7 @@ class PromptRun {
     // Only the root's calls can wait across requests: a sub-agent's run is inside its parent's tool call.
     config.can_defer = root();
     config.pending = std::move(pending_);
+    config.repair_tool_call = spec_.raw.value("repairToolCall", std::string());
     observe::RunObservation observation(env_, spec_.raw, "prompt", spec_.model);
     if (!role_event_.is_null()) env_.emit(std::move(role_event_));
     LoopOutcome outcome;

@@ -26,7 +26,7 @@ const std::vector<std::string> kSpecFields = {
     "circuitBreaker", "definitions", "limits", "parentRun", "parentOp",
     "seed", "host", "path", "responseValidator", "storage",
     "sessionId", "agent", "cache", "observe", "role",
-    "responseCheck", "responseSchemaName", "responseSchemaDescription"};
+    "responseCheck", "responseSchemaName", "responseSchemaDescription", "repairToolCall"};
 // clang-format on
 const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",
                                                 "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs"};
@@ -172,6 +172,7 @@ PromptSpec parse_prompt_spec(const json& spec) {
     if (const json* path = fields.optional_array("path")) parsed.path = *path;
     fields.strings("hooks");  // checked here, used by the hooks seam
     fields.optional_string("prepareStep");
+    fields.optional_string("repairToolCall");
     fields.optional_string("stopWhen");
     fields.optional_string("onStepFinish");
     fields.optional_string("responseCheck");

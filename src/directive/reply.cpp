@@ -18,8 +18,8 @@ class ConversationTranscript : public agent::Transcript {
   void fill(json& payload, const std::optional<json>& replacement) override {
     synced_ = conversation_.host_copy().fill(payload, conversation_.model_messages(), replacement, conversation_.id());
   }
-  void answered() override {
-    if (synced_) conversation_.host_copy().answered(conversation_.size());
+  void answered(bool mended) override {
+    if (synced_) conversation_.host_copy().answered(conversation_.size() - (mended ? 1 : 0));
   }
 
  private:
@@ -38,6 +38,7 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
   agent::AgentLoopConfig config;
   config.max_steps = fields.integer("maxSteps", 1, 1000).value_or(20);
   config.seams = agent::make_seams(fields, *env.tree, true);
+  config.repair_tool_call = fields.optional_string("repairToolCall").value_or("");
   config.call_context = json{{"conversation", conversation->id()}};
   const json params = fields.has("params") ? fields.object_field("params") : json::object();
   const json step_id = command.value("requestId", json(0));

@@ -245,13 +245,14 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   const std::string where = "conversation.reply";
   protocol::FieldReader fields(message, where);
   fields.only({"type", "id", "run", "conversation", "requestId", "schema", "check", "onStepFinish", "stopWhen", "prepareStep", "activeTools",
-               "maxSteps", "maxRetries", "params"},
+               "maxSteps", "maxRetries", "params", "repairToolCall"},
               "field");
   fields.integer("maxSteps", 1, 1000);
   fields.optional_string("check");
   fields.optional_string("onStepFinish");
   fields.optional_string("stopWhen");
   fields.optional_string("prepareStep");
+  fields.optional_string("repairToolCall");
   if (fields.has("activeTools")) {
     const auto tools = env_of(*conversation).tools;
     for (const auto& name : fields.strings("activeTools"))

@@ -294,6 +294,57 @@ TEST_CASE("a hook's call settings of the wrong shape fail the run, naming the ho
   }
 }
 
+TEST_CASE("repairToolCall mends a call the model got wrong; the transcript keeps the mended call", "[agent]") {
+  Harness h;
+  Script script;
+  json bad_text = {{"type", "tool-call"}, {"toolCallId", "c3"}, {"toolName", "weather"}, {"argsText", "{city: Rome"}};
+  script.model_responses = {response({call_part("c1", "wether", {{"city", "Paris"}}), call_part("c2", "weather", {{"town", "Oslo"}}), bad_text,
+                                      call_part("c4", "nope", json::object())},
+                                     "tool-calls"),
+                            response({text_part("done")})};
+  std::vector<std::string> cities;
+  script.callbacks["tool:weather"] = [&](const json& args) { return cities.push_back(args[0]["city"]), json("sunny"); };
+  std::vector<json> asked;
+  script.callbacks["repair"] = [&](const json& args) {
+    const json& request = args[0];
+    asked.push_back(request);
+    const std::string id = request["toolCall"]["toolCallId"];
+    if (id == "c1") return json{{"toolName", "weather"}, {"input", "{\"city\":\"Paris\"}"}};  // the name mended, input as text
+    if (id == "c2") return json{{"toolName", "weather"}, {"input", {{"city", "Oslo"}}}};      // the arguments mended, as an object
+    if (id == "c3") return json{{"toolName", "weather"}, {"input", "{still bad"}};            // mended into another wrong call
+    return json();                                                                            // left as it is
+  };
+  json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"repairToolCall", "repair"}}));
+  REQUIRE(reply["value"]["finishReason"] == "stop");
+  CHECK(cities == std::vector<std::string>{"Paris", "Oslo"});
+  REQUIRE(asked.size() == 4);
+  CHECK(asked[0]["error"]["type"] == "no-such-tool");
+  CHECK(asked[0]["toolCall"]["input"] == "{\"city\":\"Paris\"}");
+  CHECK(asked[1]["error"]["type"] == "invalid-input");
+  CHECK(asked[2]["toolCall"]["input"] == "{city: Rome");
+  CHECK(asked[0]["tools"]["weather"]["inputSchema"]["required"] == json::array({"city"}));
+  CHECK(asked[0]["messages"].size() == 1);
+  // The next request has the mended calls in the assistant turn, and the errors of the others.
+  const json& messages = script.model_requests[1]["messages"];
+  const json& turn = messages[1]["content"];
+  CHECK(turn[0]["toolName"] == "weather");
+  CHECK(turn[0]["args"] == json{{"city", "Paris"}});
+  CHECK(turn[1]["args"] == json{{"city", "Oslo"}});
+  const json& results = messages[2]["content"];
+  CHECK(results[0]["result"] == "sunny");
+  CHECK(results[2]["result"]["error"].get<std::string>().starts_with("Invalid JSON in arguments of tool \"weather\""));
+  CHECK(results[3]["result"]["error"].get<std::string>().starts_with("Tool \"nope\" is not available"));
+}
+
+TEST_CASE("repairToolCall returning something else fails the run, naming it", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("c1", "wether", json::object())}, "tool-calls")};
+  script.callbacks["repair"] = [](const json&) { return json{{"name", "weather"}}; };
+  json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"repairToolCall", "repair"}}));
+  CHECK(reply["error"]["message"] == "repairToolCall must return {toolName, input} (input: JSON text or an object) or null, got an object with name");
+}
+
 TEST_CASE("a hook returning something malformed fails the run with a clear message", "[agent]") {
   Harness h;
   Script script;

@@ -111,6 +111,16 @@ export async function stopConditions(): Promise<void> {
     prepareStep: ({ stepNumber, lastToolCall }) => (stepNumber > 0 && lastToolCall?.toolName === 'search' ? { activeTools: [], toolChoice: 'none' } : undefined),
   }).text;
   await runPrompt({ model, instructions: 'Be brief.', prompt: 'x', onStepEnd: (step) => void step.stepNumber, onEnd: ({ text }) => void text.length }).text;
+  await runPrompt({
+    model,
+    prompt: 'x',
+    repairToolCall: async ({ toolCall, error, inputSchema }) => {
+      expectType<Equal<typeof error.type, 'no-such-tool' | 'invalid-input'>>();
+      return inputSchema({ toolName: toolCall.toolName }) ? { toolName: toolCall.toolName, input: toolCall.input } : null;
+    },
+  }).text;
+  // @ts-expect-error -- a repair returns {toolName, input} or null
+  await runPrompt({ model, prompt: 'x', repairToolCall: () => ({ name: 'x' }) }).text;
   // A step's call settings, as the AI SDK's prepareStep returns them.
   await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'high' } } }) }).text;
   // @ts-expect-error -- temperature is a number
