@@ -2458,6 +2458,9 @@ interface Reference {
 // ---- registerStorage — storage/host.d.ts
 function registerStorage(engine: Engine, name: string, adapter: StorageAdapter): void;
 
+// ---- RepairToolCall — run/repair-tool-call.d.ts
+type RepairToolCall = (input: ToolCallRepairInput) => ToolCallRepair | Promise<ToolCallRepair>;
+
 // ---- replay — durable/api.d.ts
 function replay<SCHEMA = undefined, OUTPUT extends OutputSpec | undefined = undefined>(journal: Journal, fn: (ctx: PromptContext) => unknown, config: Omit<PromptConfig<SCHEMA, Record<string, unknown>, OUTPUT>, 'durable'>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: AgentLike<T>, config: Omit<RunConfig<Tools>, 'durable'>): DirectiveRunPromise<T>;
@@ -2870,6 +2873,11 @@ interface StateSavedEvent extends OfState {
     type: 'state-saved';
 }
 
+// ---- StepCallSettings — run/step-changes.d.ts
+interface StepCallSettings extends GenerationParams {
+    providerOptions?: ProviderOptions;
+}
+
 // ---- stepCountIs — prompt/stop-conditions.d.ts
 const stepCountIs: typeof isStepCount;
 
@@ -3221,6 +3229,39 @@ interface ToolCallPart {
     argsText: string;
     signature?: string;
     signedBy?: SignatureSource;
+}
+
+// ---- ToolCallRepair — run/repair-tool-call.d.ts
+type ToolCallRepair = {
+    toolName: string;
+    input: string | Record<string, unknown>;
+} | null | undefined;
+
+// ---- ToolCallRepairError — run/repair-tool-call.d.ts
+interface ToolCallRepairError {
+    type: 'no-such-tool' | 'invalid-input';
+    message: string;
+}
+
+// ---- ToolCallRepairInput — run/repair-tool-call.d.ts
+interface ToolCallRepairInput {
+    toolCall: {
+        type: 'tool-call';
+        toolCallId: string;
+        toolName: string;
+        input: string;
+    };
+    tools: Record<string, {
+        description: string;
+        inputSchema: Record<string, unknown>;
+    }>;
+    inputSchema: (tool: {
+        toolName: string;
+    }) => Record<string, unknown> | undefined;
+    error: ToolCallRepairError;
+    messages: Message[];
+    system: string | undefined;
+    stepNumber: number;
 }
 
 // ---- ToolContext — prompt/context.d.ts

@@ -94,4 +94,3 @@ export class UIMessageBuilder {
     if (part) Object.assign(part, fields);
   }
 }
-
