@@ -25,7 +25,7 @@ struct StepOverrides {
   std::optional<std::string> model;
   // The step's call settings (the AI SDK's prepareStep returns them too): generation settings laid
   // over the run's `params` one by one, and provider options merged over the run's, deeply.
-  json params = json::object();
+  json params;  // null, or an object: nothing is allocated for a step no hook changed
   std::optional<json> provider_options;
 };
 
