@@ -186,3 +186,8 @@ export function either(...checks: Check[]): Check {
 export function arrayOf(item: Check, what: string): Check {
   return (v) => (Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : what);
 }
+
+/** A plain object whose every value passes `item` (`what` names the whole, for the error). */
+export function recordOf(item: Check, what: string): Check {
+  return (v) => (isPlainObject(v) && Object.values(v).every((x) => item(x) === undefined) ? undefined : what);
+}

@@ -33,7 +33,7 @@ const at =
   };
 
 const rule = (check: c.Check, ...path: string[]): OptionRule => ({ check, set: at(...path) });
-const stringRecord: c.Check = (v) => (c.isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'an object of strings');
+const stringRecord = c.recordOf(c.string, 'an object of strings');
 const effort = c.oneOf('minimal', 'low', 'medium', 'high');
 const shared = {
   parallelToolCalls: rule(c.boolean, 'parallel_tool_calls'),
@@ -49,7 +49,7 @@ export const OPENAI_CHAT_OPTIONS: Record<string, OptionRule> = {
   ...shared,
   reasoningEffort: rule(effort, 'reasoning_effort'),
   store: rule(c.boolean, 'store'),
-  logitBias: rule((v) => (c.isPlainObject(v) && Object.values(v).every((x) => typeof x === 'number') ? undefined : 'an object of token ids to numbers'), 'logit_bias'),
+  logitBias: rule(c.recordOf((x) => (typeof x === 'number' ? undefined : 'a number'), 'an object of token ids to numbers'), 'logit_bias'),
   maxCompletionTokens: rule(c.integer(1, 10_000_000), 'max_completion_tokens'),
   textVerbosity: rule(c.oneOf('low', 'medium', 'high'), 'verbosity'),
 };

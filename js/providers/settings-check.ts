@@ -19,8 +19,7 @@ const httpUrl: c.Check = (v) => {
   }
 };
 
-const headerMap: c.Check = (v) =>
-  c.isPlainObject(v) && Object.values(v).every((value) => typeof value === 'string') ? undefined : 'an object of header names to string values';
+const headerMap = c.recordOf(c.string, 'an object of header names to string values');
 
 const settingsShape: c.Shape = { baseURL: httpUrl, apiKey: c.string, headers: headerMap, fetch: c.func, idleTimeoutMs: c.anything };
 

@@ -72,8 +72,7 @@ export interface RunPolicyConfig {
 }
 
 /** Provider options as the AI SDK writes them: an object per provider name. */
-export const providerOptionsCheck: c.Check = (v) =>
-  c.isPlainObject(v) && Object.values(v).every(c.isPlainObject) ? undefined : 'an object of provider names to option objects ({openai: {...}})';
+export const providerOptionsCheck = c.recordOf(c.object, 'an object of provider names to option objects ({openai: {...}})');
 
 const isEngine: c.Check = (v) => (typeof v === 'object' && v !== null && typeof (v as Engine).startRun === 'function' ? undefined : 'an Engine (from createEngine())');
 
@@ -99,7 +98,7 @@ export const runPolicyShape: c.Shape = {
   onProgress: c.func,
   meterProvider: (v) => (isMeterProvider(v) ? undefined : 'an OpenTelemetry MeterProvider'),
   providerOptions: providerOptionsCheck,
-  headers: (v) => (c.isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'an object of header names to strings'),
+  headers: c.recordOf(c.string, 'an object of header names to strings'),
 };
 
 /** What a run adds to each of its model calls' requests. */

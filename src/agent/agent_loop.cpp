@@ -123,9 +123,10 @@ class AgentLoop {
         if (!part.is_object() || part.value("type", "") != "tool-call") continue;
         CheckedCall call = check_tool_call(plan.offered, part, plan.restriction);
         if (!call.error.empty() && !config_.repair_tool_call.empty()) {
-          const json before = part;
-          call = co_await repaired(step, part, std::move(call), plan);
-          mended = mended || part != before;
+          if (std::optional<CheckedCall> fixed = co_await repaired(step, part, call, plan)) {
+            call = std::move(*fixed);
+            mended = true;
+          }
         }
         calls.push_back(std::move(call));
       }
@@ -204,8 +205,9 @@ class AgentLoop {
   // A call the model got wrong (a tool not offered, arguments that do not parse or fit the schema)
   // offered to the host's repairToolCall, which may give it another name or arguments: `part` then
   // becomes the mended call (the transcript keeps that one, as the AI SDK does) and is checked
-  // again; a call it leaves (null), or mends into another wrong one, gets its error as before.
-  Task<CheckedCall> repaired(int step, json& part, CheckedCall call, const StepPlan& plan) {
+  // again (nullopt: the host left it). A call left, or mended into another wrong one, gets its
+  // error as before.
+  Task<std::optional<CheckedCall>> repaired(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
     json tools = json::object();
     for (const auto* tool : plan.offered)
       tools[tool->spec.name] = json{{"description", tool->spec.description}, {"inputSchema", tool->spec.parameters}};
@@ -219,7 +221,7 @@ class AgentLoop {
                  {"system", plan.system},
                  {"messages", transcript_.messages()}};
     const json fix = co_await pipeline::call_host_callback(env_, config_.repair_tool_call, std::move(request), "repairToolCall");
-    if (fix.is_null()) co_return call;
+    if (fix.is_null()) co_return std::nullopt;
     if (!fix.is_object() || !fix.contains("toolName") || !fix["toolName"].is_string() || !fix.contains("input") ||
         !(fix["input"].is_string() || fix["input"].is_object()))
       throw OpFailed(protocol::WireError{
