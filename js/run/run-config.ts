@@ -134,7 +134,8 @@ export const abortSignal: c.Check = (v) =>
 /** The spec fields of a run's model policies and limits. */
 export function runPolicySpec(config: RunPolicyConfig): { fields: Record<string, unknown>; options: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
-  for (const key of ['retry', 'fallback', 'circuitBreaker', 'sessionId', 'cache'] as const) if (config[key] !== undefined) fields[key] = config[key];
+  // providerOptions: the host adds them to each request; the engine reads them for a model cache's key.
+  for (const key of ['retry', 'fallback', 'circuitBreaker', 'sessionId', 'cache', 'providerOptions'] as const) if (config[key] !== undefined) fields[key] = config[key];
   const options: Record<string, unknown> = {};
   if (config.timeout !== undefined) options.timeoutMs = config.timeout;
   if (config.modelTimeout !== undefined) options.modelTimeoutMs = config.modelTimeout;

@@ -26,7 +26,8 @@ const std::vector<std::string> kSpecFields = {
     "circuitBreaker", "definitions", "limits", "parentRun", "parentOp",
     "seed", "host", "path", "responseValidator", "storage",
     "sessionId", "agent", "cache", "observe", "role",
-    "responseCheck", "responseSchemaName", "responseSchemaDescription", "repairToolCall"};
+    "responseCheck", "responseSchemaName", "responseSchemaDescription", "repairToolCall",
+    "providerOptions"};
 // clang-format on
 const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",
                                                 "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs"};

@@ -395,7 +395,7 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   const std::string where = "run.start spec (conversation)";
   protocol::FieldReader fields(spec, where);
   fields.only({"kind", "models", "definitions", "limits", "retry", "fallback", "circuitBreaker", "options", "host", "seed", "parentRun", "storage",
-               "sessionId", "agent", "cache", "observe", "role", "events"},
+               "sessionId", "agent", "cache", "observe", "role", "events", "providerOptions"},
               "field");
   observe::check_observe_spec(spec, where);
   // run(agent, {events: false}): the host keeps no events, so none is sent.

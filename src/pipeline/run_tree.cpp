@@ -34,11 +34,12 @@ void RunTree::observe_with(observe::Observatory& observatory) {
 
 namespace {
 
-// spec.agent, spec.sessionId and spec.storage over what the run inherits.
+// spec.agent, spec.sessionId, spec.storage and spec.providerOptions over what the run inherits.
 void read_scope(const protocol::FieldReader& fields, RunScope& scope) {
   if (auto agent = fields.optional_string("agent")) scope.agent = *agent;
   if (auto session = fields.optional_string("sessionId")) scope.session = *session;
   if (auto storage = fields.optional_string("storage")) scope.storage = *storage;
+  if (const json* options = fields.optional_object("providerOptions")) scope.provider_options = *options;
 }
 
 }  // namespace

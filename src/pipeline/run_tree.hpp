@@ -38,11 +38,15 @@ class Services {
 };
 
 // What state and caches are keyed on: the agent a run is (a sub-agent's defAgent name, "root" for
-// a root run: spec.agent), and its tree's session and default storage (spec.sessionId, spec.storage).
+// a root run: spec.agent), its tree's session and default storage (spec.sessionId, spec.storage),
+// and the provider options its model calls are made with (spec.providerOptions).
 struct RunScope {
   std::string agent = "root";
   std::string session;             // empty: the run has no sessionId
   std::string storage = "memory";  // a storage name registered on the host
+  // The run's own providerOptions (spec.providerOptions; null: none). The host adds them to each
+  // request; the engine reads them only for a model cache's key.
+  json provider_options;
   // The run's place in the tree as its events name it (a memory run: the caller's).
   json path = json::array({"root"});
 };

@@ -65,8 +65,10 @@ json normalized_request(const Call& call) {
   json request{{"model", call.target}};
   for (const char* field : {"system", "tools", "toolChoice", "responseFormat", "params"})
     request[field] = call.input.contains(field) ? call.input[field] : json();
-  // Only when a step set them, so that the keys of calls without them stay as they were.
+  // Only when set, so that the keys of calls without them stay as they were.
   if (call.input.contains("providerOptions")) request["providerOptions"] = call.input["providerOptions"];
+  const json& run_options = call.env->tree->scope().provider_options;
+  if (run_options.is_object() && !run_options.empty()) request["runProviderOptions"] = run_options;
   request["messages"] = call.input.contains("messages") ? call.input["messages"] : call.messages ? *call.messages : json::array();
   return request;
 }

@@ -267,6 +267,40 @@ test('a cached model call is keyed by its step\'s provider options: other option
   assert.deepEqual(model.calls.map((call) => call.providerOptions), [{ openai: { reasoningEffort: 'low' } }, { openai: { reasoningEffort: 'high' } }]);
 });
 
+test('a cached model call is keyed by the run\'s own provider options too, a branch\'s by the ones it inherits; headers are not in the key', async () => {
+  const engine = await createEngine();
+  const model = mockModel([{ type: 'text', text: 'low' }, { type: 'end-step' }, { type: 'text', text: 'high' }, { type: 'end-step' }, { type: 'text', text: 'agent' }]);
+  const ask = (effort, headers) =>
+    runPrompt(
+      (ctx) => {
+        ctx.defCache('answers', 'lru');
+        ctx.$`Think.`;
+      },
+      { model, engine, cache: 'answers', providerOptions: { openai: { reasoningEffort: effort } }, headers },
+    ).then(({ result }) => result.text);
+  assert.equal(await ask('low'), 'low');
+  assert.equal(await ask('high'), 'high');
+  assert.equal(await ask('low', { 'x-request-id': 'other' }), 'low', 'a run that differs only in its headers shares the entry');
+  assert.equal(model.calls.length, 2, 'the third run was answered from the cache');
+  assert.deepEqual(model.calls.map((call) => call.providerOptions), [{ openai: { reasoningEffort: 'low' } }, { openai: { reasoningEffort: 'high' } }]);
+
+  // A directive run under options no run had before misses; its branches inherit them, so they hit its entry.
+  const question = function* () {
+    yield* L.user`Think.`;
+    return (yield* L.reply).value;
+  };
+  const config = (effort) => ({ models: { default: model }, engine, cache: 'answers', providerOptions: { openai: { reasoningEffort: effort } }, define: (ctx) => ctx.defCache('answers', 'lru') });
+  assert.equal(await run(question, config('medium')), 'agent');
+  assert.equal(model.calls.length, 3);
+  assert.deepEqual(model.calls[2].providerOptions, { openai: { reasoningEffort: 'medium' } });
+  const events = [];
+  for await (const e of run(function* () {
+    return yield* L.branch([question, question]);
+  }, config('medium'))) events.push(e);
+  assert.equal(model.calls.length, 3, 'the branches were answered from the cache');
+  assert.equal(events.filter((e) => e.type === 'cache-hit').length, 2);
+});
+
 test('a directive run\'s warnings: its replies\' and branches\', each once, when the run has ended; a failed run\'s reject as the run does', async () => {
   srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage'));
   const openai = run(function* () {

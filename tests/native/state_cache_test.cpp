@@ -205,6 +205,27 @@ TEST_CASE("a model cache answers an identical request from the recorded response
   CHECK(run_events(h, "cache-hit").size() == 1);
 }
 
+TEST_CASE("a model cache's key holds the run's own provider options: other options miss, the same hit, a bad value is refused", "[cache]") {
+  Harness h;
+  StateHost host;
+  host.script.model_responses = {response({text_part("low")}), response({text_part("high")})};
+  auto spec = [](json options) {
+    json fields{{"cache", "answers"}, {"definitions", definitions({definition("cache", "answers", {{"strategy", "lru"}})})}};
+    if (!options.is_null()) fields["providerOptions"] = std::move(options);
+    return prompt_spec(fields);
+  };
+  const json low{{"openai", {{"reasoningEffort", "low"}}}};
+  CHECK(start(h, host, spec(low), 1)["value"]["steps"].back()["text"] == "low");
+  CHECK(start(h, host, spec({{"openai", {{"reasoningEffort", "high"}}}}), 2)["value"]["steps"].back()["text"] == "high");
+  CHECK(start(h, host, spec(low), 3)["value"]["steps"].back()["text"] == "low");
+  CHECK(host.script.model_requests.size() == 2);
+  CHECK(run_events(h, "cache-hit").size() == 1);
+
+  json refused = start(h, host, spec("low"), 4);
+  REQUIRE(refused["ok"] == false);
+  CHECK_THAT(refused["error"]["message"].get<std::string>(), Catch::Contains("providerOptions"));
+}
+
 TEST_CASE("a persistent cache keeps entries in storage under its key prefix", "[cache]") {
   Harness h;
   StateHost host;
