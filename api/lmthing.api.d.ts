@@ -913,6 +913,14 @@ interface EventOptions {
     threshold?: number | number[];
 }
 
+// ---- ExecutedToolCall — run/tool-execution.d.ts
+interface ExecutedToolCall {
+    type: 'tool-call';
+    toolCallId: string;
+    toolName: string;
+    input: JsonObject;
+}
+
 // ---- FallbackEvent — run/events.d.ts
 interface FallbackEvent extends Located {
     type: 'fallback';
@@ -1355,6 +1363,15 @@ type InterruptedHandler = (call: InterruptedCall) => 'rerun' | 'fail' | {
 } | void | Promise<'rerun' | 'fail' | {
     result: unknown;
 } | void>;
+
+// ---- InvalidToolInputError — errors.d.ts
+class InvalidToolInputError extends LmthingError {
+    readonly type = "invalid-input";
+    readonly toolName: string;
+    readonly toolInput: string;
+    constructor(message: string, toolName: string, toolInput: string);
+    static isInstance(error: unknown): error is InvalidToolInputError;
+}
 
 // ---- isLanguageModel — mock-model.d.ts
 function isLanguageModel(value: unknown): value is LanguageModel;
@@ -1908,6 +1925,15 @@ interface ModelResponse {
     warnings?: CallWarning[];
 }
 
+// ---- NoSuchToolError — errors.d.ts
+class NoSuchToolError extends LmthingError {
+    readonly type = "no-such-tool";
+    readonly toolName: string;
+    readonly availableTools: string[];
+    constructor(message: string, toolName: string, availableTools: string[]);
+    static isInstance(error: unknown): error is NoSuchToolError;
+}
+
 // ---- NotRunningError — errors.d.ts
 class NotRunningError extends LmthingError {
     constructor(message: string);
@@ -2206,6 +2232,10 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     activeTools?: string[];
     prepareStep?: Hook;
     repairToolCall?: RepairToolCall;
+    onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+    onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+    experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+    experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
     approvalSecret?: string;
     approvalTtlMs?: number;
     approvalStore?: StorageAdapter;
@@ -2654,6 +2684,10 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
     repairToolCall?: RepairToolCall;
+    onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+    onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+    experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+    experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
     onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
     stopWhen?: StopCondition | StopCondition[];
     prepareStep?: (input: HookInput & {
@@ -2667,7 +2701,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
 }
 
 // ---- RunEvent — run/events.d.ts
-type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | ParallelJudgeEvent | BranchGroupStartEvent | BranchGroupFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | ContextSummarizedEvent | MemoryStoreEvent | MemorySearchEvent | MemoryDeleteEvent | MemoryClearEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
+type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | ToolCallRepairedEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | ParallelJudgeEvent | BranchGroupStartEvent | BranchGroupFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | ContextSummarizedEvent | MemoryStoreEvent | MemorySearchEvent | MemoryDeleteEvent | MemoryClearEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
 // ---- RunEvents — run/events.d.ts
 class RunEvents {
@@ -3237,11 +3271,22 @@ type ToolCallRepair = {
     input: string | Record<string, unknown>;
 } | null | undefined;
 
-// ---- ToolCallRepairError — run/repair-tool-call.d.ts
-interface ToolCallRepairError {
-    type: 'no-such-tool' | 'invalid-input';
-    message: string;
+// ---- ToolCallRepairedEvent — run/events.d.ts
+interface ToolCallRepairedEvent extends OfToolCall {
+    type: 'tool-call-repaired';
+    args: unknown;
+    original: {
+        toolName: string;
+        input: string;
+    };
+    error: {
+        type: 'no-such-tool' | 'invalid-input';
+        message: string;
+    };
 }
+
+// ---- ToolCallRepairError — run/repair-tool-call.d.ts
+type ToolCallRepairError = NoSuchToolError | InvalidToolInputError;
 
 // ---- ToolCallRepairInput — run/repair-tool-call.d.ts
 interface ToolCallRepairInput {
@@ -3297,6 +3342,40 @@ type ToolExecute<Args = JsonObject> = Bivariant<[
     args: Args,
     context: ToolContext
 ], unknown>;
+
+// ---- ToolExecutionCallbacks — run/tool-execution.d.ts
+interface ToolExecutionCallbacks {
+    onToolExecutionStart?: (event: ToolExecutionStartEvent) => void | PromiseLike<void>;
+    onToolExecutionEnd?: (event: ToolExecutionEndEvent) => void | PromiseLike<void>;
+}
+
+// ---- ToolExecutionEndEvent — run/tool-execution.d.ts
+interface ToolExecutionEndEvent extends ToolExecutionStartEvent {
+    toolOutput: ToolExecutionOutput;
+    toolExecutionMs: number;
+}
+
+// ---- ToolExecutionOutput — run/tool-execution.d.ts
+type ToolExecutionOutput = {
+    type: 'tool-result';
+    toolCallId: string;
+    toolName: string;
+    input: JsonObject;
+    output: unknown;
+} | {
+    type: 'tool-error';
+    toolCallId: string;
+    toolName: string;
+    input: JsonObject;
+    error: unknown;
+};
+
+// ---- ToolExecutionStartEvent — run/tool-execution.d.ts
+interface ToolExecutionStartEvent {
+    callId: string;
+    toolCall: ExecutedToolCall;
+    messages: Message[];
+}
 
 // ---- ToolHandle — directive/directives.d.ts
 class ToolHandle extends Directive<void> {

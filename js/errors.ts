@@ -250,6 +250,49 @@ export class ApprovalDeniedError extends LmthingError {
   }
 }
 
+/**
+ * The model called a tool it was not offered at that step; `repairToolCall` gets it as its `error`
+ * (the AI SDK's `NoSuchToolError`). `type` is `'no-such-tool'`.
+ */
+export class NoSuchToolError extends LmthingError {
+  readonly type = 'no-such-tool';
+  /** The name the model called. */
+  readonly toolName: string;
+  /** The tools offered at that step. */
+  readonly availableTools: string[];
+  constructor(message: string, toolName: string, availableTools: string[]) {
+    super('NO_SUCH_TOOL', message);
+    this.toolName = toolName;
+    this.availableTools = availableTools;
+  }
+
+  /** Whether `error` is one, also from another copy of the package (it checks the code, not the class). */
+  static isInstance(error: unknown): error is NoSuchToolError {
+    return error instanceof LmthingError && error.code === 'NO_SUCH_TOOL';
+  }
+}
+
+/**
+ * A tool call's arguments are not JSON or do not fit the tool's schema; `repairToolCall` gets it
+ * as its `error` (the AI SDK's `InvalidToolInputError`). `type` is `'invalid-input'`.
+ */
+export class InvalidToolInputError extends LmthingError {
+  readonly type = 'invalid-input';
+  readonly toolName: string;
+  /** The arguments as the model wrote them (JSON text, or what it wrote instead). */
+  readonly toolInput: string;
+  constructor(message: string, toolName: string, toolInput: string) {
+    super('INVALID_TOOL_INPUT', message);
+    this.toolName = toolName;
+    this.toolInput = toolInput;
+  }
+
+  /** Whether `error` is one, also from another copy of the package (it checks the code, not the class). */
+  static isInstance(error: unknown): error is InvalidToolInputError {
+    return error instanceof LmthingError && error.code === 'INVALID_TOOL_INPUT';
+  }
+}
+
 /** A token, time, rate or cost constraint was exceeded. */
 export class BudgetExceededError extends LmthingError {
   /** The name of the constraint (from `defConstraint`), when known. */

@@ -42,6 +42,7 @@ import { stepChangesWire, type StepCallSettings } from '../run/step-changes.js';
 import { CallWarnings } from '../run/warnings.js';
 import { RUN_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
+import { observedExecution, type ToolExecutionCallbacks } from '../run/tool-execution.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -118,6 +119,22 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * returns (`{toolName, input}`) replaces the call, which is checked again, and null leaves it.
    */
   repairToolCall?: RepairToolCall;
+  /**
+   * The AI SDK 7's: called right before a tool (`L.tool` or `config.tools`, in any conversation)
+   * runs, with `{callId, toolCall: {type, toolCallId, toolName, input}, messages}`; awaited. Also
+   * `experimental_onToolCallStart`. A callback that throws is ignored, as the AI SDK does.
+   */
+  onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+  /**
+   * The AI SDK 7's: called right after it returned or threw, with `toolOutput` (`{type:
+   * 'tool-result', output}` or `{type: 'tool-error', error}`) and `toolExecutionMs`; awaited. Also
+   * `experimental_onToolCallFinish`.
+   */
+  onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+  /** @deprecated The older name of {@link onToolExecutionStart} (give one of the two). */
+  experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+  /** @deprecated The older name of {@link onToolExecutionEnd} (give one of the two). */
+  experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
   /** The AI SDK 7 name of {@link onStepFinish} (give one of the two). */
   onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
   /**
@@ -202,6 +219,10 @@ const runConfigShape: c.Shape = {
   onStepFinish: c.func,
   onStepEnd: c.func,
   repairToolCall: c.func,
+  onToolExecutionStart: c.func,
+  onToolExecutionEnd: c.func,
+  experimental_onToolCallStart: c.func, // the older names of the two (renamed-options.ts)
+  experimental_onToolCallFinish: c.func,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
@@ -841,13 +862,19 @@ class DirectiveRun {
     const parameters = toJsonSchema(a.schema, `L.tool("${name}") schema`);
     const callback = this.register(name, async (args: JsonObject, info: { conversation: number; toolCallId: string; span?: number }, call: CallbackContext) => {
       const input = parsedByZod(parameters) ? ((await parsedOrThrow(parameters, args, `tool "${name}": the arguments do not match the schema`)) as JsonObject) : args;
+      const messages = this.runModels.conversations?.get(info.conversation)?.slice() ?? [];
+      const toolCall = { type: 'tool-call' as const, toolCallId: info.toolCallId, toolName: name, input };
       let result = await inToolSpan(this.tracing, info.span, () =>
-        (impl as ToolImpl)(input, {
-          toolCallId: info.toolCallId,
-          abortSignal: call.signal,
-          trace: this.tracing?.toolTrace(info.span) ?? untracedToolTrace,
-          resources: resourcesFor(this.engine, call),
-        }),
+        observedExecution(this.config, { callId: String(this.runId), toolCall, messages }, () =>
+          Promise.resolve(
+            (impl as ToolImpl)(input, {
+              toolCallId: info.toolCallId,
+              abortSignal: call.signal,
+              trace: this.tracing?.toolTrace(info.span) ?? untracedToolTrace,
+              resources: resourcesFor(this.engine, call),
+            }),
+          ),
+        ),
       );
       if (isAgentLike(result)) {
         const parent = this.conversations.get(info.conversation);

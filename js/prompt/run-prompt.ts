@@ -41,6 +41,7 @@ import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySp
 import { stepChangesWire } from '../run/step-changes.js';
 import { PROMPT_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
+import { observedExecution, type ToolExecutionCallbacks } from '../run/tool-execution.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -134,6 +135,22 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * null leaves it (the model gets the error). docs/prompt-runs.md.
    */
   repairToolCall?: RepairToolCall;
+  /**
+   * The AI SDK 7's: called right before one of the run's tools (not its sub-agents') runs, with
+   * `{callId, toolCall: {type, toolCallId, toolName, input}, messages}`; awaited. Also under its
+   * older name `experimental_onToolCallStart`. A callback that throws is ignored, as the AI SDK does.
+   */
+  onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+  /**
+   * The AI SDK 7's: called right after such a tool returned or threw, with the start's fields,
+   * `toolOutput` (`{type: 'tool-result', output}` or `{type: 'tool-error', error}`, with the call's
+   * ids and input) and `toolExecutionMs`; awaited. Also `experimental_onToolCallFinish`.
+   */
+  onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+  /** @deprecated The older name of {@link onToolExecutionStart} (give one of the two). */
+  experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+  /** @deprecated The older name of {@link onToolExecutionEnd} (give one of the two). */
+  experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
   /**
    * Signs approvals across requests (docs/human-in-the-loop.md): a call whose approval is
    * deferred gets a signature of the call (on the `approval-decision` event and the UI stream's
@@ -285,6 +302,10 @@ const configShape: c.Shape = {
   tools: c.anything,
   prepareStep: c.func,
   repairToolCall: c.func,
+  onToolExecutionStart: c.func,
+  onToolExecutionEnd: c.func,
+  experimental_onToolCallStart: c.func, // the older names of the two (renamed-options.ts)
+  experimental_onToolCallFinish: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
   approvalTtlMs: c.ms(),
@@ -453,7 +474,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, toolExecution: config, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -488,6 +509,8 @@ interface RunPlace {
   activeTools?: string[];
   prepareStep?: Hook;
   repairToolCall?: RepairToolCall;
+  /** The root run's onToolExecutionStart/End. */
+  toolExecution?: ToolExecutionCallbacks;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
   onError?: PromptCallbacks['onError'];
   onAbort?: PromptCallbacks['onAbort'];
@@ -592,8 +615,10 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       description: def.description,
       parameters: def.parameters,
       callback: register(def.name, (args: JsonObject, info: { toolCallId: string; span?: number }, call: CallbackContext) =>
-        inToolSpan(place.tracing, info.span, () => interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) =>
-          executeTool(
+        inToolSpan(place.tracing, info.span, () => interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) => {
+          const messages = models.conversation.slice();
+          const toolCall = { type: 'tool-call' as const, toolCallId: info.toolCallId, toolName: def.name, input };
+          return observedExecution(place.parent ? {} : (place.toolExecution ?? {}), { callId: String(runId), toolCall, messages }, () => executeTool(
             engine,
             def,
             input,
@@ -603,7 +628,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
               get abortSignal() {
                 return call.signal;
               },
-              messages: models.conversation.slice(),
+              messages,
               trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace,
               resources: resourcesFor(engine, call),
             },
@@ -613,8 +638,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
               span: info.span,
               place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
             },
-          ),
-        )),
+          ));
+        })),
         { traits: toolTraits(def) },
       ),
       options: toolWire(def, definitionsOf(ctx)),

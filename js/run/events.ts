@@ -62,6 +62,18 @@ export interface ToolResultEvent extends OfToolCall {
   result: unknown;
 }
 
+/**
+ * `repairToolCall` mended a call the model got wrong: `toolName` and `args` are the mended call's
+ * (what runs, and what the `tool-call` event that follows has; `args` null when the mended input is
+ * still not JSON), `original` what the model wrote, `error` what was wrong with it.
+ */
+export interface ToolCallRepairedEvent extends OfToolCall {
+  type: 'tool-call-repaired';
+  args: unknown;
+  original: { toolName: string; input: string };
+  error: { type: 'no-such-tool' | 'invalid-input'; message: string };
+}
+
 /** A tool call failed; the model gets `error` as the tool's result. */
 export interface ToolErrorEvent extends OfToolCall {
   type: 'tool-error';
@@ -696,6 +708,7 @@ export type RunEvent =
   | ToolCallEvent
   | ToolResultEvent
   | ToolErrorEvent
+  | ToolCallRepairedEvent
   | RetryEvent
   | FallbackEvent
   | CircuitStateEvent

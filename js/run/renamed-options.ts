@@ -1,18 +1,21 @@
 /**
  * Options the AI SDK 7 renamed: a config may use either name of each (not both), so code written
- * for either version reads the same. The rest of lmthing reads the older names.
+ * for either version reads the same. The rest of lmthing reads one name of each (the older one,
+ * except for the tool execution callbacks, which had only an experimental name before).
  *
  * @module
  */
 import { ConfigError } from '../errors.js';
 
-/** New name → the name lmthing reads. */
+/** A name a config may use → the name lmthing reads (the other name of the same option). */
 export type Renames = Readonly<Record<string, string>>;
 
+/** The tool execution callbacks' older names, which the AI SDK 7 still takes (here the newer is the one read). */
+const TOOL_EXECUTION_RENAMES: Renames = { experimental_onToolCallStart: 'onToolExecutionStart', experimental_onToolCallFinish: 'onToolExecutionEnd' };
 /** runPrompt's: `instructions` (was `system`), `onStepEnd` (was `onStepFinish`), `onEnd` (was `onFinish`). */
-export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish' };
+export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish', ...TOOL_EXECUTION_RENAMES };
 /** run()'s: `onStepEnd` (was `onStepFinish`). */
-export const RUN_RENAMES: Renames = { onStepEnd: 'onStepFinish' };
+export const RUN_RENAMES: Renames = { onStepEnd: 'onStepFinish', ...TOOL_EXECUTION_RENAMES };
 
 /** `config` with each new name given moved to its older one; a config giving both is a `ConfigError`. */
 export function underOlderNames<T>(where: string, config: T, renames: Renames): T {
@@ -20,7 +23,7 @@ export function underOlderNames<T>(where: string, config: T, renames: Renames): 
   let out = config as Record<string, unknown>;
   for (const [newer, older] of Object.entries(renames)) {
     if (out[newer] === undefined) continue;
-    if (out[older] !== undefined) throw new ConfigError(`${where}: give '${newer}' or '${older}' (its older name), not both`);
+    if (out[older] !== undefined) throw new ConfigError(`${where}: give '${newer}' or '${older}' (two names of one option), not both`);
     const { [newer]: value, ...rest } = out;
     out = { ...rest, [older]: value };
   }

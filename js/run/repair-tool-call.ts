@@ -8,13 +8,13 @@
  */
 import * as c from '../config/check.js';
 import type { Message } from '../providers/types.js';
+import { InvalidToolInputError, NoSuchToolError } from '../errors.js';
 
-/** What went wrong with the call: an unknown tool, or input that is not JSON or does not fit the schema. */
-export interface ToolCallRepairError {
-  type: 'no-such-tool' | 'invalid-input';
-  /** The message the model would otherwise get as the call's result. */
-  message: string;
-}
+/**
+ * What went wrong with the call: an unknown tool, or input that is not JSON or does not fit the
+ * schema. Its `message` is what the model would otherwise get as the call's result.
+ */
+export type ToolCallRepairError = NoSuchToolError | InvalidToolInputError;
 
 /** What `repairToolCall` is given. */
 export interface ToolCallRepairInput {
@@ -41,7 +41,7 @@ export type RepairToolCall = (input: ToolCallRepairInput) => ToolCallRepair | Pr
 interface EngineRequest {
   stepNumber: number;
   toolCall: { toolCallId: string; toolName: string; input: string };
-  error: ToolCallRepairError;
+  error: { type: ToolCallRepairError['type']; message: string };
   tools: ToolCallRepairInput['tools'];
   system: string | null;
   messages: Message[];
@@ -54,7 +54,10 @@ export function repairCallback(repair: RepairToolCall): (request: EngineRequest)
       toolCall: { type: 'tool-call', ...toolCall },
       tools,
       inputSchema: ({ toolName }) => tools[toolName]?.inputSchema,
-      error,
+      error:
+        error.type === 'no-such-tool'
+          ? new NoSuchToolError(error.message, toolCall.toolName, Object.keys(tools))
+          : new InvalidToolInputError(error.message, toolCall.toolName, toolCall.input),
       messages,
       system: system ?? undefined,
       stepNumber,

@@ -214,12 +214,10 @@ class AgentLoop {
     const std::string input = part.contains("argsText") && part["argsText"].is_string() ? part["argsText"].get<std::string>()
                               : part.contains("args") && !part["args"].is_null()        ? part["args"].dump()
                                                                                         : std::string("{}");
-    json request{{"stepNumber", step},
-                 {"toolCall", {{"toolCallId", call.id}, {"toolName", call.name}, {"input", input}}},
-                 {"error", {{"type", call.tool ? "invalid-input" : "no-such-tool"}, {"message", call.error}}},
-                 {"tools", std::move(tools)},
-                 {"system", plan.system},
-                 {"messages", transcript_.messages()}};
+    const json error{{"type", call.tool ? "invalid-input" : "no-such-tool"}, {"message", call.error}};
+    json request{{"stepNumber", step}, {"error", error}, {"system", plan.system}, {"messages", transcript_.messages()}};
+    request["toolCall"] = json{{"toolCallId", call.id}, {"toolName", call.name}, {"input", input}};
+    request["tools"] = std::move(tools);
     const json fix = co_await pipeline::call_host_callback(env_, config_.repair_tool_call, std::move(request), "repairToolCall");
     if (fix.is_null()) co_return std::nullopt;
     if (!fix.is_object() || !fix.contains("toolName") || !fix["toolName"].is_string() || !fix.contains("input") ||
@@ -236,6 +234,14 @@ class AgentLoop {
       part["args"] = fix["input"];
     CheckedCall mended = check_tool_call(plan.offered, part, plan.restriction);
     if (!mended.args.is_null()) part["args"] = mended.args;  // the transcript holds parsed arguments, as for any call
+    // The tool-call event that follows has the mended call; this one keeps what the model wrote.
+    env_.emit(json{{"type", "tool-call-repaired"},
+                   {"stepNumber", step},
+                   {"toolCallId", call.id},
+                   {"toolName", mended.name},
+                   {"args", mended.args},
+                   {"original", {{"toolName", call.name}, {"input", input}}},
+                   {"error", error}});
     co_return mended;
   }
 

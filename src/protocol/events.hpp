@@ -11,7 +11,7 @@ namespace lmthing::protocol {
 inline const std::vector<std::string>& run_event_types() {
   static const std::vector<std::string> types = {
       // the agent loop (prompt runs and directive replies)
-      "step-start", "step-finish", "tool-call", "tool-result", "tool-error",
+      "step-start", "step-finish", "tool-call", "tool-result", "tool-error", "tool-call-repaired",
       // resilience and budgets
       "retry", "fallback", "circuit-state", "rate-limited", "constraint-warning", "constraint-exceeded", "budget-stop",
       // human in the loop

@@ -15,7 +15,7 @@ test('the AI SDK 7 names (instructions, onStepEnd, onEnd) work as system, onStep
   assert.deepEqual(ended, ['step 0', 'end Paris.']);
   for (const [newer, older] of [['instructions', 'system'], ['onStepEnd', 'onStepFinish'], ['onEnd', 'onFinish']]) {
     const both = { [newer]: newer === 'instructions' ? 'a' : () => {}, [older]: older === 'system' ? 'b' : () => {} };
-    await assert.rejects(runPrompt({ model, prompt: 'x', ...both }).text, (e) => e instanceof ConfigError && e.message === `runPrompt config: give '${newer}' or '${older}' (its older name), not both`, newer);
+    await assert.rejects(runPrompt({ model, prompt: 'x', ...both }).text, (e) => e instanceof ConfigError && e.message === `runPrompt config: give '${newer}' or '${older}' (two names of one option), not both`, newer);
   }
   await assert.rejects(runPrompt({ model, instructions: 7, prompt: 'x' }).text, (e) => e instanceof ConfigError && /'instructions' must be a string/.test(e.message));
 
@@ -25,7 +25,7 @@ test('the AI SDK 7 names (instructions, onStepEnd, onEnd) work as system, onStep
     return (yield* L.reply).value;
   }, { models: { default: mockModel([{ type: 'text', text: 'Hello.' }]) }, onStepEnd: (step) => steps.push(step.path.join('/')) }), 'Hello.');
   assert.deepEqual(steps, ['root']);
-  await assert.rejects(run(function* () {}, { models: { default: model }, onStepEnd: () => {}, onStepFinish: () => {} }), /run config: give 'onStepEnd' or 'onStepFinish' \(its older name\), not both/);
+  await assert.rejects(run(function* () {}, { models: { default: model }, onStepEnd: () => {}, onStepFinish: () => {} }), /run config: give 'onStepEnd' or 'onStepFinish' \(two names of one option\), not both/);
 });
 
 test('runPrompt({model, prompt, system}) runs without a prompt function; parts are read without awaiting the call', async () => {

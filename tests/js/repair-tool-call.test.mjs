@@ -4,7 +4,7 @@
 // conversation keeps it, and a call left alone gets its error as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, L, memoryStorage, replay, run, runPrompt } from '../../dist/node.js';
+import { ConfigError, InvalidToolInputError, L, LmthingError, memoryStorage, NoSuchToolError, replay, run, runPrompt } from '../../dist/node.js';
 
 const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
 const weather = {
@@ -40,6 +40,16 @@ const wrongCalls = () => [
 function repairer(seen) {
   return async ({ toolCall, error, tools, inputSchema, messages, system, stepNumber }) => {
     seen.push({ id: toolCall.toolCallId, type: toolCall.type, error: error.type, input: toolCall.input, tools: Object.keys(tools), schema: inputSchema({ toolName: 'weather' })?.required, messages: messages.length, system, stepNumber });
+    // The AI SDK's error classes and their checks, with the fields theirs have.
+    assert.ok(error instanceof LmthingError);
+    if (error.type === 'no-such-tool') {
+      assert.ok(NoSuchToolError.isInstance(error) && !InvalidToolInputError.isInstance(error));
+      assert.deepEqual([error.code, error.toolName, error.availableTools], ['NO_SUCH_TOOL', toolCall.toolName, ['weather']]);
+      assert.match(error.message, /Available tools: weather/);
+    } else {
+      assert.ok(InvalidToolInputError.isInstance(error) && !NoSuchToolError.isInstance(error));
+      assert.deepEqual([error.code, error.toolName, error.toolInput], ['INVALID_TOOL_INPUT', toolCall.toolName, toolCall.input]);
+    }
     if (toolCall.toolCallId === 'c1') return { toolName: 'weather', input: toolCall.input };
     if (toolCall.toolCallId === 'c2') return { toolName: 'weather', input: { city: 'Oslo' } };
     return null;
@@ -49,8 +59,12 @@ function repairer(seen) {
 test('runPrompt: mended calls run and stay in the conversation; a call left alone gets its error', async () => {
   const { model, requests } = scripted(wrongCalls());
   const seen = [];
-  const { result } = await runPrompt({ model, system: 'Be brief.', prompt: 'Weather?', tools: { weather }, repairToolCall: repairer(seen) });
+  const events = [];
+  const { result } = await runPrompt({ model, system: 'Be brief.', prompt: 'Weather?', tools: { weather }, repairToolCall: repairer(seen), onEvent: (e) => events.push(e) });
   assert.equal(await result.text, 'done');
+  // Each mended call: a tool-call-repaired event with what the model wrote, then its tool-call.
+  const told = events.filter((e) => e.type === 'tool-call-repaired' || e.type === 'tool-call').map((e) => (e.type === 'tool-call' ? `call ${e.toolCallId}` : `repaired ${e.toolCallId} ${e.original.toolName} ${e.original.input} -> ${e.toolName} ${JSON.stringify(e.args)} (${e.error.type})`));
+  assert.deepEqual(told, ['repaired c1 wether {"city":"Paris"} -> weather {"city":"Paris"} (no-such-tool)', 'repaired c2 weather {"town":"Oslo"} -> weather {"city":"Oslo"} (invalid-input)', 'call c1', 'call c2', 'call c3']);
   assert.deepEqual(seen, [
     { id: 'c1', type: 'tool-call', error: 'no-such-tool', input: '{"city":"Paris"}', tools: ['weather'], schema: ['city'], messages: 1, system: '<system>\nBe brief.\n</system>', stepNumber: 0 },
     { id: 'c2', type: 'tool-call', error: 'invalid-input', input: '{"town":"Oslo"}', tools: ['weather'], schema: ['city'], messages: 1, system: '<system>\nBe brief.\n</system>', stepNumber: 0 },

@@ -334,6 +334,15 @@ TEST_CASE("repairToolCall mends a call the model got wrong; the transcript keeps
   CHECK(results[0]["result"] == "sunny");
   CHECK(results[2]["result"]["error"].get<std::string>().starts_with("Invalid JSON in arguments of tool \"weather\""));
   CHECK(results[3]["result"]["error"].get<std::string>().starts_with("Tool \"nope\" is not available"));
+  // One event per call the host mended (c3's mend still wrong: args null), none for c4 it left.
+  std::vector<json> repaired = run_events(h, "tool-call-repaired");
+  REQUIRE(repaired.size() == 3);
+  CHECK(repaired[0]["original"] == json{{"toolName", "wether"}, {"input", "{\"city\":\"Paris\"}"}});
+  CHECK(repaired[0]["toolName"] == "weather");
+  CHECK(repaired[0]["error"]["type"] == "no-such-tool");
+  CHECK(repaired[1]["args"] == json{{"city", "Oslo"}});
+  CHECK(repaired[2]["toolCallId"] == "c3");
+  CHECK(repaired[2]["args"].is_null());
 }
 
 TEST_CASE("repairToolCall returning something else fails the run, naming it", "[agent]") {

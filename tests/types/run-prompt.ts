@@ -121,6 +121,25 @@ export async function stopConditions(): Promise<void> {
   }).text;
   // @ts-expect-error -- a repair returns {toolName, input} or null
   await runPrompt({ model, prompt: 'x', repairToolCall: () => ({ name: 'x' }) }).text;
+  // The repair's error narrows by type to the AI SDK's error classes.
+  await runPrompt({
+    model,
+    prompt: 'x',
+    repairToolCall: ({ error }) => (error.type === 'no-such-tool' ? (expectType<Equal<typeof error.availableTools, string[]>>(), null) : (expectType<Equal<typeof error.toolInput, string>>(), null)),
+  }).text;
+  // The AI SDK 7's tool execution callbacks: the output narrows by its type.
+  await runPrompt({
+    model,
+    prompt: 'x',
+    onToolExecutionStart: ({ toolCall }) => void toolCall.input,
+    onToolExecutionEnd: async ({ toolOutput, toolExecutionMs }) => {
+      expectType<Equal<typeof toolExecutionMs, number>>();
+      if (toolOutput.type === 'tool-error') expectType<Equal<typeof toolOutput.error, unknown>>();
+      else expectType<Equal<typeof toolOutput.output, unknown>>();
+    },
+  }).text;
+  // @ts-expect-error -- a callback, not a flag
+  await runPrompt({ model, prompt: 'x', onToolExecutionEnd: true }).text;
   // A step's call settings, as the AI SDK's prepareStep returns them.
   await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'high' } } }) }).text;
   // @ts-expect-error -- temperature is a number
