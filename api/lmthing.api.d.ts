@@ -913,7 +913,7 @@ interface EventOptions {
     threshold?: number | number[];
 }
 
-// ---- ExecutedToolCall — run/tool-execution.d.ts
+// ---- ExecutedToolCall — run/call-watchers.d.ts
 interface ExecutedToolCall {
     type: 'tool-call';
     toolCallId: string;
@@ -1510,6 +1510,28 @@ interface LanguageModel {
     generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions): Promise<ModelResponse>;
 }
 
+// ---- LanguageModelCallEndEvent — run/call-watchers.d.ts
+interface LanguageModelCallEndEvent extends ModelInfo {
+    finishReason: FinishReason;
+    usage: Usage;
+    content: Part[];
+    responseId: string | undefined;
+    performance: {
+        responseTimeMs: number;
+        effectiveOutputTokensPerSecond: number;
+    };
+}
+
+// ---- LanguageModelCallStartEvent — run/call-watchers.d.ts
+interface LanguageModelCallStartEvent extends ModelInfo, GenerationParams {
+    system: string | undefined;
+    messages: Message[];
+    tools: ToolSpec[] | undefined;
+    toolChoice: ToolChoice | undefined;
+    responseFormat: ResponseFormat | undefined;
+    providerOptions: ProviderOptions | undefined;
+}
+
 // ---- LeaseOptions — durable/lease.d.ts
 interface LeaseOptions {
     ttlMs?: number;
@@ -1849,6 +1871,12 @@ function mockModel(items: readonly MockItem[], options?: MockModelOptions): Mock
 interface MockModelOptions {
     usage?: Partial<Usage>;
     delayMs?: number;
+}
+
+// ---- ModelCallCallbacks — run/call-watchers.d.ts
+interface ModelCallCallbacks {
+    onLanguageModelCallStart?: (event: LanguageModelCallStartEvent) => void | PromiseLike<void>;
+    onLanguageModelCallEnd?: (event: LanguageModelCallEndEvent) => void | PromiseLike<void>;
 }
 
 // ---- ModelCallEvent — run/events.d.ts
@@ -2234,6 +2262,8 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     repairToolCall?: RepairToolCall;
     onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
     onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+    onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
+    onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
     experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
     experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
     approvalSecret?: string;
@@ -2686,6 +2716,8 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     repairToolCall?: RepairToolCall;
     onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
     onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+    onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
+    onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
     experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
     experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
     onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
@@ -3343,19 +3375,19 @@ type ToolExecute<Args = JsonObject> = Bivariant<[
     context: ToolContext
 ], unknown>;
 
-// ---- ToolExecutionCallbacks — run/tool-execution.d.ts
+// ---- ToolExecutionCallbacks — run/call-watchers.d.ts
 interface ToolExecutionCallbacks {
     onToolExecutionStart?: (event: ToolExecutionStartEvent) => void | PromiseLike<void>;
     onToolExecutionEnd?: (event: ToolExecutionEndEvent) => void | PromiseLike<void>;
 }
 
-// ---- ToolExecutionEndEvent — run/tool-execution.d.ts
+// ---- ToolExecutionEndEvent — run/call-watchers.d.ts
 interface ToolExecutionEndEvent extends ToolExecutionStartEvent {
     toolOutput: ToolExecutionOutput;
     toolExecutionMs: number;
 }
 
-// ---- ToolExecutionOutput — run/tool-execution.d.ts
+// ---- ToolExecutionOutput — run/call-watchers.d.ts
 type ToolExecutionOutput = {
     type: 'tool-result';
     toolCallId: string;
@@ -3370,7 +3402,7 @@ type ToolExecutionOutput = {
     error: unknown;
 };
 
-// ---- ToolExecutionStartEvent — run/tool-execution.d.ts
+// ---- ToolExecutionStartEvent — run/call-watchers.d.ts
 interface ToolExecutionStartEvent {
     callId: string;
     toolCall: ExecutedToolCall;

@@ -42,7 +42,7 @@ import { stepChangesWire, type StepCallSettings } from '../run/step-changes.js';
 import { CallWarnings } from '../run/warnings.js';
 import { RUN_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
-import { observedExecution, type ToolExecutionCallbacks } from '../run/tool-execution.js';
+import { observedExecution, type ModelCallCallbacks, type ToolExecutionCallbacks } from '../run/call-watchers.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -131,6 +131,13 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * `experimental_onToolCallFinish`.
    */
   onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+  /**
+   * The AI SDK 7's: called right before each model request of the run (any conversation) goes to
+   * the provider; awaited (docs/typescript.md). A callback that throws is ignored.
+   */
+  onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
+  /** The AI SDK 7's: called right after such a call's answer was parsed, before any tool runs; awaited. */
+  onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
   /** @deprecated The older name of {@link onToolExecutionStart} (give one of the two). */
   experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
   /** @deprecated The older name of {@link onToolExecutionEnd} (give one of the two). */
@@ -223,6 +230,8 @@ const runConfigShape: c.Shape = {
   onToolExecutionEnd: c.func,
   experimental_onToolCallStart: c.func, // the older names of the two (renamed-options.ts)
   experimental_onToolCallFinish: c.func,
+  onLanguageModelCallStart: c.func,
+  onLanguageModelCallEnd: c.func,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
@@ -507,6 +516,7 @@ class DirectiveRun {
       conversation: [],
       callSettings: callSettings(config),
       onWarnings: (list) => warnings.add(list),
+      modelCallWatchers: config,
     };
   }
 

@@ -41,7 +41,7 @@ import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySp
 import { stepChangesWire } from '../run/step-changes.js';
 import { PROMPT_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
-import { observedExecution, type ToolExecutionCallbacks } from '../run/tool-execution.js';
+import { observedExecution, type ModelCallCallbacks, type ToolExecutionCallbacks } from '../run/call-watchers.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -147,6 +147,18 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * ids and input) and `toolExecutionMs`; awaited. Also `experimental_onToolCallFinish`.
    */
   onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
+  /**
+   * The AI SDK 7's: called right before each of the run's model requests (not its sub-agents') goes
+   * to the provider, with `{provider, modelId, callId, system, messages, tools, toolChoice,
+   * responseFormat, providerOptions, temperature ...}`; awaited. Each attempt of a retry is a call;
+   * one a cache or a durable replay answers is not. A callback that throws is ignored.
+   */
+  onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
+  /**
+   * The AI SDK 7's: called right after such a call's answer was parsed, before any tool runs, with
+   * `{provider, modelId, callId, finishReason, usage, content, responseId, performance}`; awaited.
+   */
+  onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
   /** @deprecated The older name of {@link onToolExecutionStart} (give one of the two). */
   experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
   /** @deprecated The older name of {@link onToolExecutionEnd} (give one of the two). */
@@ -306,6 +318,8 @@ const configShape: c.Shape = {
   onToolExecutionEnd: c.func,
   experimental_onToolCallStart: c.func, // the older names of the two (renamed-options.ts)
   experimental_onToolCallFinish: c.func,
+  onLanguageModelCallStart: c.func,
+  onLanguageModelCallEnd: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
   approvalTtlMs: c.ms(),
@@ -474,7 +488,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, toolExecution: config, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, toolExecution: config, modelCallWatchers: config, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -511,6 +525,8 @@ interface RunPlace {
   repairToolCall?: RepairToolCall;
   /** The root run's onToolExecutionStart/End. */
   toolExecution?: ToolExecutionCallbacks;
+  /** The root run's onLanguageModelCallStart/End. */
+  modelCallWatchers?: ModelCallCallbacks;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
   onError?: PromptCallbacks['onError'];
   onAbort?: PromptCallbacks['onAbort'];
@@ -547,7 +563,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     models: new Map(),
     ...streamPartHooks({ push: (part) => result.push(part), share: (type, stepNumber, whole) => result.shareStreamed(type, stepNumber, whole) }),
     conversation: [],
-    ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies) }),
+    ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies), modelCallWatchers: place.modelCallWatchers }),
     // A sub-agent's calls count as the root run's (one result).
     onWarnings: place.parent ? place.parent.models.onWarnings : (warnings) => result.addWarnings(warnings),
   };

@@ -11,6 +11,7 @@ import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
 import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 import type { CallSettings } from './run-config.js';
+import { observedModelCall, type ModelCallCallbacks } from './call-watchers.js';
 import { mergedObjects } from '../config/merge.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
@@ -51,6 +52,8 @@ export interface RunModels {
   callSettings?: CallSettings;
   /** What a model call of the run could not honour (a setting its API does not have). */
   onWarnings?: (warnings: CallWarning[]) => void;
+  /** The run's onLanguageModelCallStart/End (a sub-agent's calls are not reported to its parent's). */
+  modelCallWatchers?: ModelCallCallbacks;
 }
 
 const hosts = new WeakMap<Engine, EngineHost>();
@@ -190,7 +193,7 @@ export class EngineHost {
         if (!shownText.empty) this.engine.noteShownText(op.id, shownText.text, shownChunks());
       }, { once: true });
     }
-    const answer = await model.generate(request, {
+    const send = () => model.generate(request, {
       signal,
       onDelta: (delta) => {
         if (quiet) return;
@@ -230,7 +233,8 @@ export class EngineHost {
       }
       throw err;
     });
-    const { warnings, ...response } = checkModelResponse(answer, ref);
+    const watched = { model, request, callId: String(op.run) };
+    const { warnings, ...response } = await observedModelCall(run.modelCallWatchers, watched, async () => checkModelResponse(await send(), ref));
     if (warnings?.length) run.onWarnings?.(warnings);
     if (!quiet) {
       // A model that does not stream still feeds the stream: each reasoning part, then each text

@@ -140,6 +140,15 @@ export async function stopConditions(): Promise<void> {
   }).text;
   // @ts-expect-error -- a callback, not a flag
   await runPrompt({ model, prompt: 'x', onToolExecutionEnd: true }).text;
+  await runPrompt({
+    model,
+    prompt: 'x',
+    onLanguageModelCallStart: ({ provider, system, messages, temperature }) => void [provider.length, system?.length, messages.length, temperature?.toFixed()],
+    onLanguageModelCallEnd: ({ finishReason, usage, performance }) => {
+      expectType<Equal<typeof performance.responseTimeMs, number>>();
+      void [finishReason === 'tool-calls', usage.outputTokens];
+    },
+  }).text;
   // A step's call settings, as the AI SDK's prepareStep returns them.
   await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'high' } } }) }).text;
   // @ts-expect-error -- temperature is a number

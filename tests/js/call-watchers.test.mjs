@@ -1,9 +1,11 @@
-// The AI SDK 7's onToolExecutionStart / onToolExecutionEnd (js/run/tool-execution.ts): called right
-// before a tool's implementation runs and right after, awaited, with the AI SDK's fields, for
-// runPrompt's own tools and every tool of a directive run; a callback that throws is ignored.
+// The AI SDK 7's callbacks that watch a run's calls (js/run/call-watchers.ts): onToolExecutionStart
+// / onToolExecutionEnd right before a tool's implementation runs and right after, and
+// onLanguageModelCallStart / onLanguageModelCallEnd around each request to the provider; awaited,
+// with the AI SDK's fields, for runPrompt's own calls and every call of a directive run; a callback
+// that throws is ignored; calls a cache or a durable replay answers are not reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, L, memoryStorage, mockModel, replay, run, runPrompt } from '../../dist/node.js';
+import { ConfigError, createEngine, L, memoryStorage, mockModel, replay, run, runPrompt } from '../../dist/node.js';
 
 const citySchema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
 
@@ -107,4 +109,70 @@ test('a directive run: L.tool and config.tools, in a branch too; a durable repla
   const replayed = [];
   assert.equal(await replay(live.journal(), agent, { ...config, ...watcher(replayed) }), 'found');
   assert.deepEqual(replayed, [], 'the journal answered the tools: nothing ran, so nothing was reported');
+});
+
+/** Model call callbacks that log in order; the start waits a tick, so an unawaited one would log after the call. */
+function modelWatcher(log, seen) {
+  return {
+    onLanguageModelCallStart: async (event) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.push(event);
+      log.push(`model start ${event.provider} messages:${event.messages.length}`);
+    },
+    onLanguageModelCallEnd: (event) => {
+      seen.push(event);
+      log.push(`model end ${event.finishReason} ${event.content.map((p) => p.type).join(',')}`);
+    },
+  };
+}
+
+test('runPrompt: each model request between onLanguageModelCallStart and End, before the tools run; a cached answer is not reported', async () => {
+  const log = [];
+  const seen = [];
+  const engine = await createEngine();
+  const model = mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 'Paris' } }, { type: 'text', text: 'done' }]);
+  const ask = () =>
+    runPrompt(
+      (ctx) => {
+        ctx.defCache('answers', 'lru');
+        ctx.defSystem('role', 'Be brief.');
+        ctx.defTool('weather', 'Weather', citySchema, weatherTool(log));
+        ctx.$`Weather?`;
+      },
+      { model, engine, cache: 'answers', temperature: 0.5, providerOptions: { openai: { user: 'u1' } }, ...modelWatcher(log, seen), onToolExecutionStart: () => log.push('tool start') },
+    ).then(({ result }) => result.text);
+  assert.equal(await ask(), 'done');
+  assert.deepEqual(log, ['model start mock messages:1', 'model end tool-calls tool-call', 'tool start', 'execute Paris', 'model start mock messages:3', 'model end stop text']);
+  const [start, end] = seen;
+  assert.match(start.system, /Be brief\./);
+  assert.deepEqual([start.modelId, start.temperature, start.tools.map((t) => t.name), start.providerOptions], ['mock', 0.5, ['weather'], { openai: { user: 'u1' } }]);
+  assert.equal(start.callId, end.callId);
+  assert.ok(!('headers' in start), 'headers (which may hold credentials) are left out');
+  assert.ok(end.usage.outputTokens > 0 && end.usage.totalTokens === end.usage.inputTokens + end.usage.outputTokens, JSON.stringify(end.usage));
+  assert.ok(end.performance.responseTimeMs >= 0 && Number.isFinite(end.performance.effectiveOutputTokensPerSecond));
+
+  log.length = 0;
+  assert.equal(await ask(), 'done');
+  assert.deepEqual(log, ['tool start', 'execute Paris'], 'both model calls were answered from the cache: no provider request to report');
+});
+
+test('a directive run reports the model calls of every conversation; a throwing callback is ignored', async () => {
+  const log = [];
+  const model = mockModel([{ type: 'text', text: 'root' }, { type: 'end-step' }, { type: 'text', text: 'branch' }]);
+  const value = await run(function* () {
+    yield* L.user`Hi`;
+    yield* L.reply;
+    return yield* L.branch(function* () {
+      yield* L.user`Again`;
+      return (yield* L.reply).value;
+    });
+  }, {
+    models: { default: model },
+    onLanguageModelCallStart: () => {
+      throw new Error('watcher broke');
+    },
+    onLanguageModelCallEnd: ({ content }) => log.push(content[0].text),
+  });
+  assert.equal(value, 'branch');
+  assert.deepEqual(log, ['root', 'branch']);
 });

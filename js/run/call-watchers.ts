@@ -1,0 +1,160 @@
+/**
+ * The AI SDK 7's callbacks that watch a run's calls: `onToolExecutionStart` / `onToolExecutionEnd`
+ * (right before a tool's implementation runs and right after it returned or threw) and
+ * `onLanguageModelCallStart` / `onLanguageModelCallEnd` (right before a request goes to the
+ * provider and right after its answer was parsed, before any tool runs). Each is awaited before the
+ * run goes on. Each attempt of a retried model call is a call of its own; a call that a cache or a
+ * durable replay answers reaches no provider and is not reported, nor is a tool a replay answers
+ * from its journal. A callback that throws is ignored, as the AI SDK does: watching a call must
+ * not fail it.
+ *
+ * @module
+ */
+import type { FinishReason, GenerationParams, LanguageModel, Message, ModelRequest, ModelResponse, Part, ProviderOptions, ResponseFormat, ToolChoice, ToolSpec, Usage } from '../providers/types.js';
+import type { JsonObject } from '../schema-types.js';
+
+// ------------------------------------------------------------------------------ tool executions
+
+/** The call a tool execution is for; `input` is its validated arguments. */
+export interface ExecutedToolCall {
+  type: 'tool-call';
+  toolCallId: string;
+  toolName: string;
+  input: JsonObject;
+}
+
+/** What `onToolExecutionStart` gets. */
+export interface ToolExecutionStartEvent {
+  /** The run's id (as text): the same for every execution of one run. */
+  callId: string;
+  toolCall: ExecutedToolCall;
+  /** The conversation as the tool's own `messages` has it. */
+  messages: Message[];
+}
+
+/** How the execution ended: the tool's output, or what it threw. */
+export type ToolExecutionOutput =
+  | { type: 'tool-result'; toolCallId: string; toolName: string; input: JsonObject; output: unknown }
+  | { type: 'tool-error'; toolCallId: string; toolName: string; input: JsonObject; error: unknown };
+
+/** What `onToolExecutionEnd` gets. */
+export interface ToolExecutionEndEvent extends ToolExecutionStartEvent {
+  toolOutput: ToolExecutionOutput;
+  /** Wall-clock milliseconds the implementation took. */
+  toolExecutionMs: number;
+}
+
+/** The run config's tool execution callbacks (each may be async; the run waits for it). */
+export interface ToolExecutionCallbacks {
+  /** Called right before a tool's implementation runs (the AI SDK 7's, also under its older name `experimental_onToolCallStart`). */
+  onToolExecutionStart?: (event: ToolExecutionStartEvent) => void | PromiseLike<void>;
+  /** Called right after it returned or threw (also `experimental_onToolCallFinish`). */
+  onToolExecutionEnd?: (event: ToolExecutionEndEvent) => void | PromiseLike<void>;
+}
+
+/** Runs `execute` (a tool's implementation) between the callbacks; none given: `execute` alone. */
+export async function observedExecution(callbacks: ToolExecutionCallbacks, start: ToolExecutionStartEvent, execute: () => Promise<unknown>): Promise<unknown> {
+  const { onToolExecutionStart, onToolExecutionEnd } = callbacks;
+  if (!onToolExecutionStart && !onToolExecutionEnd) return execute();
+  await notify(onToolExecutionStart, start);
+  const began = performance.now();
+  const { toolCallId, toolName, input } = start.toolCall;
+  let output: unknown;
+  try {
+    output = await execute();
+  } catch (error) {
+    await notify(onToolExecutionEnd, { ...start, toolOutput: { type: 'tool-error', toolCallId, toolName, input, error }, toolExecutionMs: performance.now() - began });
+    throw error;
+  }
+  await notify(onToolExecutionEnd, { ...start, toolOutput: { type: 'tool-result', toolCallId, toolName, input, output }, toolExecutionMs: performance.now() - began });
+  return output;
+}
+
+// -------------------------------------------------------------------------- language model calls
+
+/** The model a call went to. */
+interface ModelInfo {
+  /** The provider's name (`openai`, `anthropic` ...). */
+  provider: string;
+  modelId: string;
+  /** The run's id (as text): the same for every call of one run. */
+  callId: string;
+}
+
+/** What `onLanguageModelCallStart` gets: the request as it goes to the provider (its headers left out). */
+export interface LanguageModelCallStartEvent extends ModelInfo, GenerationParams {
+  /** The system prompt, when the request has one. */
+  system: string | undefined;
+  /** The conversation sent, without the system prompt. */
+  messages: Message[];
+  tools: ToolSpec[] | undefined;
+  toolChoice: ToolChoice | undefined;
+  responseFormat: ResponseFormat | undefined;
+  providerOptions: ProviderOptions | undefined;
+}
+
+/** What `onLanguageModelCallEnd` gets: the parsed answer and how long it took. */
+export interface LanguageModelCallEndEvent extends ModelInfo {
+  finishReason: FinishReason;
+  usage: Usage;
+  content: Part[];
+  /** The provider's id of the response, when it gave one. */
+  responseId: string | undefined;
+  performance: {
+    /** Wall-clock milliseconds from the request to the parsed answer. */
+    responseTimeMs: number;
+    /** Output tokens per second over `responseTimeMs`. */
+    effectiveOutputTokensPerSecond: number;
+  };
+}
+
+/** The run config's model call callbacks (each may be async; the run waits for it). */
+export interface ModelCallCallbacks {
+  /** Called right before a request goes to the provider. */
+  onLanguageModelCallStart?: (event: LanguageModelCallStartEvent) => void | PromiseLike<void>;
+  /** Called right after its answer was parsed, before any tool runs. */
+  onLanguageModelCallEnd?: (event: LanguageModelCallEndEvent) => void | PromiseLike<void>;
+}
+
+/** Calls `send` (the provider call) between the callbacks; none given: `send` alone. */
+export async function observedModelCall<R extends ModelResponse>(
+  callbacks: ModelCallCallbacks | undefined,
+  call: { model: LanguageModel; request: Omit<ModelRequest, 'model'>; callId: string },
+  send: () => Promise<R>,
+): Promise<R> {
+  if (!callbacks?.onLanguageModelCallStart && !callbacks?.onLanguageModelCallEnd) return send();
+  const { model, request, callId } = call;
+  const info: ModelInfo = { provider: model.provider, modelId: model.modelId, callId };
+  const [first] = request.messages;
+  const system = first?.role === 'system' && typeof first.content === 'string' ? first.content : undefined;
+  await notify(callbacks.onLanguageModelCallStart, {
+    ...info,
+    ...request.params,
+    system,
+    messages: system === undefined ? request.messages : request.messages.slice(1),
+    tools: request.tools,
+    toolChoice: request.toolChoice,
+    responseFormat: request.responseFormat,
+    providerOptions: request.providerOptions,
+  });
+  const began = performance.now();
+  const response = await send();
+  const responseTimeMs = performance.now() - began;
+  await notify(callbacks.onLanguageModelCallEnd, {
+    ...info,
+    finishReason: response.finishReason,
+    usage: response.usage,
+    content: response.content,
+    responseId: response.responseId,
+    performance: { responseTimeMs, effectiveOutputTokensPerSecond: responseTimeMs > 0 ? (response.usage.outputTokens * 1000) / responseTimeMs : 0 },
+  });
+  return response;
+}
+
+async function notify<E>(callback: ((event: E) => void | PromiseLike<void>) | undefined, event: E): Promise<void> {
+  try {
+    await callback?.(event);
+  } catch {
+    // ignored, as the AI SDK does (module comment)
+  }
+}
