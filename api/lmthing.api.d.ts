@@ -2320,10 +2320,11 @@ interface PromptOptions extends GenerationParams {
         toolName: string;
     };
     maxSteps?: number;
+    toolCallConcurrency?: number;
     maxRetries?: number;
     abortSignal?: AbortSignal;
     stopWhen?: StopCondition | StopCondition[];
-    timeout?: number;
+    timeout?: number | TimeoutConfiguration;
     modelTimeout?: number;
     toolTimeout?: number;
 }
@@ -2711,6 +2712,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     signal?: AbortSignal;
     params?: GenerationParams;
     maxSteps?: number;
+    toolCallConcurrency?: number;
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
     repairToolCall?: RepairToolCall;
@@ -2782,7 +2784,7 @@ interface RunPolicyConfig {
     onEvent?: EventListener;
     onApproval?: ApprovalHandler;
     onInteraction?: InteractionHandler;
-    timeout?: number;
+    timeout?: number | TimeoutConfiguration;
     modelTimeout?: number;
     toolTimeout?: number;
     maxRetries?: number;
@@ -3215,6 +3217,16 @@ interface TextStreamResponseInit {
     status?: number;
     statusText?: string;
     headers?: HeadersInit;
+}
+
+// ---- TimeoutConfiguration — run/timeouts.d.ts
+interface TimeoutConfiguration {
+    totalMs?: number;
+    stepMs?: number;
+    toolMs?: number;
+    firstChunkMs?: number;
+    chunkMs?: number;
+    tools?: Record<string, number>;
 }
 
 // ---- TimeoutError — errors.d.ts

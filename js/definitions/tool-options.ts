@@ -74,7 +74,7 @@ export type ReferenceKinds = Partial<Record<'retry' | 'fallback' | 'circuitBreak
  * Checks that every definition `options` names exists (here or in a parent); `where` names the
  * owner in the message: `tool "search": unknown retry policy "net" (did you mean "nett"? defined: nett)`.
  */
-export function checkReferences(where: string, options: ToolPolicyOptions, definitions: DefinitionSet, kinds: ReferenceKinds): void {
+export function checkReferences(where: string, options: Pick<ToolPolicyOptions, keyof ReferenceKinds>, definitions: DefinitionSet, kinds: ReferenceKinds): void {
   for (const [key, kind] of Object.entries(kinds) as Array<[keyof ReferenceKinds, DefinitionKind<unknown, unknown>]>) {
     const value = options[key];
     if (value === undefined) continue;

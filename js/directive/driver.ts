@@ -43,6 +43,7 @@ import { CallWarnings } from '../run/warnings.js';
 import { RUN_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
 import { observedExecution, type ModelCallCallbacks, type ToolExecutionCallbacks } from '../run/call-watchers.js';
+import { ownTimeouts, type RunTimeouts } from '../run/timeouts.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -99,6 +100,8 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   params?: GenerationParams;
   /** Model calls per reply at most, tool rounds included (default 20). */
   maxSteps?: number;
+  /** How many of a step's tool calls run at once, started in the model's order (the AI SDK's; default: all). `1` runs them one by one. */
+  toolCallConcurrency?: number;
   /**
    * How many times a `L.reply(schema)`, `L.infer(schema)` or `L.stream(schema)` answer that its
    * schema refuses goes back to the model (with the validator's message) before the directive
@@ -222,6 +225,7 @@ const runConfigShape: c.Shape = {
   signal: abortSignal,
   params: c.object,
   maxSteps: c.integer(1, 1000),
+  toolCallConcurrency: c.integer(1, 1_000_000),
   responseSchemaRetries: c.integer(0, 100),
   onStepFinish: c.func,
   onStepEnd: c.func,
@@ -363,6 +367,8 @@ async function start(
     if (!c.isPlainObject(config)) throw new ConfigError('run(agent, config): expected a config object with "models" ({default: model, ...})');
     c.checkOptions('run config', config, runConfigShape);
     config = underOlderNames('run config', config, RUN_RENAMES);
+    if (ownTimeouts('run config', config).tools)
+      throw new ConfigError("run config: timeout.tools: a run's tools come as its agent enables them; give a tool its own limit (L.tool(..., {timeout}) or config.tools.x.options.timeout)");
     if (config.params) c.checkOptions('run config.params', config.params, generationShape);
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
       if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);
@@ -485,6 +491,8 @@ class DirectiveRun {
   private storage: RunStorage | undefined;
   private readonly keys: string[];
   private readonly runModels: RunModels;
+  /** `timeout`, `modelTimeout` and `toolTimeout` of the config, the AI SDK 7's object laid out. */
+  private readonly timeouts: RunTimeouts;
   /** The engine's model references of the `models` keys. */
   private readonly refs: Record<string, string> = {};
   /** The registered callback behind `repairToolCall` (one for all replies). */
@@ -502,6 +510,7 @@ class DirectiveRun {
   ) {
     this.prefix = `d${nextRunNumber(engine)}:`;
     this.keys = [...models.keys()];
+    this.timeouts = ownTimeouts('run config', config);
     const stream = this.runStream;
     this.runModels = {
       models: new Map(),
@@ -517,6 +526,7 @@ class DirectiveRun {
       callSettings: callSettings(config),
       onWarnings: (list) => warnings.add(list),
       modelCallWatchers: config,
+      chunkTimeouts: this.timeouts.chunks,
     };
   }
 
@@ -579,7 +589,7 @@ class DirectiveRun {
     const configObserved = tracing !== undefined || CONFIG_EVENT_READERS.some((key) => this.config[key] !== undefined);
     // A root streamed reply's steps go into the run's UI message stream, so its events are read.
     const observed = () => configObserved || this.runStream.following || hasHandlers(defined) || defined.values(loggerKind).some((logger) => logger.enabled('debug'));
-    const { fields, options } = runPolicySpec(this.config);
+    const { fields, options } = runPolicySpec(this.config, this.timeouts);
     const spec: Record<string, unknown> = { kind: 'conversation', models: refs, host: human.host, options, ...fields };
     if (this.config.role !== undefined) spec.role = this.config.role;
     if (this.config.events === false) spec.events = false;
@@ -762,6 +772,7 @@ class DirectiveRun {
     if (this.config.activeTools) fields.activeTools = this.config.activeTools;
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
+    if (this.config.toolCallConcurrency !== undefined) fields.toolCallConcurrency = this.config.toolCallConcurrency;
     if (jsonSchema !== undefined && this.config.responseSchemaRetries !== undefined) fields.maxRetries = this.config.responseSchemaRetries;
     const wire = (await this.command(conv, 'reply', fields)) as ReplyWire;
     const message = { ...wire.message, index: wire.index };

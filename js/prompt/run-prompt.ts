@@ -42,6 +42,7 @@ import { stepChangesWire } from '../run/step-changes.js';
 import { PROMPT_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
 import { observedExecution, type ModelCallCallbacks, type ToolExecutionCallbacks } from '../run/call-watchers.js';
+import { ownTimeouts, timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from '../run/timeouts.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
@@ -60,6 +61,8 @@ export interface PromptOptions extends GenerationParams {
   toolChoice?: 'auto' | 'none' | 'required' | { type: 'tool'; toolName: string };
   /** Steps at most (default 20). */
   maxSteps?: number;
+  /** How many of a step's tool calls run at once, started in the model's order (the AI SDK's; default: all). `1` runs them one by one. */
+  toolCallConcurrency?: number;
   /** Retries of a model call on rate limits and retryable provider errors (default 2). */
   maxRetries?: number;
   /** Cancels the run: in-flight model calls and tools are aborted. */
@@ -70,8 +73,11 @@ export interface PromptOptions extends GenerationParams {
    * `hasToolCall(name)` are the AI SDK's conditions.
    */
   stopWhen?: StopCondition | StopCondition[];
-  /** Time limit of the whole run, ms: it then fails with `TimeoutError`. */
-  timeout?: number;
+  /**
+   * Time limit of the whole run, ms: it then fails with `TimeoutError`. Or the AI SDK 7's object,
+   * `{totalMs, stepMs, toolMs, firstChunkMs, chunkMs, tools: {weatherMs}}` (docs/resilience.md, "Timeouts").
+   */
+  timeout?: number | TimeoutConfiguration;
   /** Time limit of each model call attempt, ms (a timed-out attempt is retried like a failed one). */
   modelTimeout?: number;
   /** Time limit of each tool call attempt without its own `timeout`, ms. */
@@ -276,10 +282,11 @@ const optionsShape: c.Shape = {
   ...generationShape,
   toolChoice,
   maxSteps: c.integer(1, 10_000),
+  toolCallConcurrency: c.integer(1, 1_000_000),
   maxRetries: c.integer(0, 100),
   abortSignal,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
-  timeout: c.ms(),
+  timeout: timeoutCheck,
   modelTimeout: c.ms(),
   toolTimeout: c.ms(),
 };
@@ -435,6 +442,7 @@ export async function startRunPrompt(
 ): Promise<{ result: RunResult<unknown>; prompt: PromptRunInfo }> {
   if (typeof fn !== 'function') throw new ConfigError(`${where}: expected a prompt function, or a config with a "prompt" or "messages", got ${c.describe(fn)}`);
   const options = checkConfig(config);
+  const timeouts = ownTimeouts(`${where} config`, options);
   config = underOlderNames(`${where} config`, config, PROMPT_RENAMES);
   const durable = durableStart ? await openDurable(where, config, durableStart) : undefined;
   if (shortcut && config.prompt === undefined && config.messages === undefined)
@@ -488,7 +496,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, toolExecution: config, modelCallWatchers: config, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, toolExecution: config, modelCallWatchers: config, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -527,6 +535,8 @@ interface RunPlace {
   toolExecution?: ToolExecutionCallbacks;
   /** The root run's onLanguageModelCallStart/End. */
   modelCallWatchers?: ModelCallCallbacks;
+  /** The root run's time limits (a sub-agent has none of its own). */
+  timeouts?: RunTimeouts;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
   onError?: PromptCallbacks['onError'];
   onAbort?: PromptCallbacks['onAbort'];
@@ -563,7 +573,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     models: new Map(),
     ...streamPartHooks({ push: (part) => result.push(part), share: (type, stepNumber, whole) => result.shareStreamed(type, stepNumber, whole) }),
     conversation: [],
-    ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies), modelCallWatchers: place.modelCallWatchers }),
+    ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies), modelCallWatchers: place.modelCallWatchers, chunkTimeouts: place.timeouts?.chunks }),
     // A sub-agent's calls count as the root run's (one result).
     onWarnings: place.parent ? place.parent.models.onWarnings : (warnings) => result.addWarnings(warnings),
   };
@@ -626,6 +636,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   };
   let detachModels = () => {};
   try {
+    if (place.timeouts?.tools) applyToolTimeouts(place.timeouts.tools, collected.tools);
     const tools = [...collected.tools.values()].map((def) => ({
       name: def.name,
       description: def.description,
@@ -672,7 +683,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       }
       return { ...changes, model: marshal.model(model) };
     };
-    const { fields, options: limits } = runPolicySpec({ ...place.policies, timeout: options.timeout, modelTimeout: options.modelTimeout, toolTimeout: options.toolTimeout, maxRetries: options.maxRetries });
+    const { fields, options: limits } = runPolicySpec({ ...place.policies, maxRetries: options.maxRetries }, place.timeouts ?? {});
     const spec: Record<string, unknown> = {
       kind: 'prompt',
       model: marshal.model(model),
@@ -874,7 +885,19 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
   const out: Record<string, unknown> = { params };
   if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
   if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
+  if (options.toolCallConcurrency !== undefined) out.toolCallConcurrency = options.toolCallConcurrency;
   return out;
+}
+
+/** `timeout.tools` ({weatherMs}): each named tool's own limit; a tool that has one already, or an unknown name, is a `ConfigError`. */
+function applyToolTimeouts(limits: Record<string, number>, tools: Map<string, ToolDefinition>): void {
+  for (const [name, ms] of Object.entries(limits)) {
+    const def = tools.get(name);
+    if (!def) throw new ConfigError(`runPrompt config: timeout.tools: ${c.unknownName('tool', name, [...tools.keys()], 'defined tools')}`);
+    if (def.options.timeout !== undefined && def.options.timeout !== ms)
+      throw new ConfigError(`runPrompt config: timeout.tools.${name}Ms: the tool "${name}" has its own timeout (${def.options.timeout} ms); give one of the two`);
+    def.options = { ...def.options, timeout: ms };
+  }
 }
 
 /** A tool entry's options; an agent's cascade goes to its own run instead (see runAgent). */

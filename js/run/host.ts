@@ -12,6 +12,7 @@ import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 import type { CallSettings } from './run-config.js';
 import { observedModelCall, type ModelCallCallbacks } from './call-watchers.js';
+import { ChunkWatch, type ChunkTimeouts } from './timeouts.js';
 import { mergedObjects } from '../config/merge.js';
 
 /** What the host keeps for one run (prompt run, sub-agent or directive run). */
@@ -54,6 +55,8 @@ export interface RunModels {
   onWarnings?: (warnings: CallWarning[]) => void;
   /** The run's onLanguageModelCallStart/End (a sub-agent's calls are not reported to its parent's). */
   modelCallWatchers?: ModelCallCallbacks;
+  /** The run's `timeout.firstChunkMs` / `chunkMs` (a sub-agent's calls have none, as with `modelTimeout`). */
+  chunkTimeouts?: ChunkTimeouts;
 }
 
 const hosts = new WeakMap<Engine, EngineHost>();
@@ -193,9 +196,12 @@ export class EngineHost {
         if (!shownText.empty) this.engine.noteShownText(op.id, shownText.text, shownChunks());
       }, { once: true });
     }
+    // timeout.firstChunkMs / chunkMs: the call is aborted when the stream stalls.
+    const watch = run.chunkTimeouts ? new ChunkWatch(ref, run.chunkTimeouts, signal) : undefined;
     const send = () => model.generate(request, {
-      signal,
+      signal: watch?.signal ?? signal,
       onDelta: (delta) => {
+        watch?.chunk();
         if (quiet) return;
         if (delta.type === 'reasoning-start' || delta.type === 'tool-call-delta') reasoningBlockStarts = true;
         if (delta.type === 'reasoning-delta' && delta.text) {
@@ -216,7 +222,8 @@ export class EngineHost {
         shownText?.append(text);
         run.onText(text, op.step);
       },
-    }).catch((err: unknown) => {
+    }).catch((failure: unknown) => {
+      const err = watch?.error() ?? failure;
       if (streamed && !quiet && err instanceof LmthingError) {
         // Its text reached the run's stream: the engine does not try the call again by default (the
         // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
@@ -232,7 +239,7 @@ export class EngineHost {
         }
       }
       throw err;
-    });
+    }).finally(() => watch?.stop());
     const watched = { model, request, callId: String(op.run) };
     const { warnings, ...response } = await observedModelCall(run.modelCallWatchers, watched, async () => checkModelResponse(await send(), ref));
     if (warnings?.length) run.onWarnings?.(warnings);

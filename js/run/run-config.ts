@@ -11,6 +11,7 @@ import type { ProviderOptions } from '../providers/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { ApprovalHandler, InteractionHandler } from './human-host.js';
 import type { EventListener } from './events.js';
+import { timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from './timeouts.js';
 
 /** Policies and handlers shared by `runPrompt` and `run`. */
 export interface RunPolicyConfig {
@@ -29,8 +30,11 @@ export interface RunPolicyConfig {
   onApproval?: ApprovalHandler;
   /** Answers `ctx.interact` requests. */
   onInteraction?: InteractionHandler;
-  /** Time limit of the whole run, ms: it then fails with `TimeoutError`. */
-  timeout?: number;
+  /**
+   * Time limit of the whole run, ms: it then fails with `TimeoutError`. Or the AI SDK 7's object,
+   * `{totalMs, stepMs, toolMs, firstChunkMs, chunkMs, tools}` (docs/resilience.md, "Timeouts").
+   */
+  timeout?: number | TimeoutConfiguration;
   /** Time limit of each model call attempt, ms (a timed-out attempt is retried like a failed one). */
   modelTimeout?: number;
   /** Time limit of each tool call attempt without its own `timeout`, ms. */
@@ -84,7 +88,7 @@ export const runPolicyShape: c.Shape = {
   onEvent: c.func,
   onApproval: c.func,
   onInteraction: c.func,
-  timeout: c.ms(),
+  timeout: timeoutCheck,
   modelTimeout: c.ms(),
   toolTimeout: c.ms(),
   maxRetries: c.integer(0, 100),
@@ -131,15 +135,15 @@ export const abortSignal: c.Check = (v) =>
     ? undefined
     : 'an AbortSignal';
 
-/** The spec fields of a run's model policies and limits. */
-export function runPolicySpec(config: RunPolicyConfig): { fields: Record<string, unknown>; options: Record<string, unknown> } {
+/** The spec fields of a run's model policies and limits (`timeouts`: its limits as {@link ownTimeouts} gives them). */
+export function runPolicySpec(config: RunPolicyConfig, timeouts: RunTimeouts): { fields: Record<string, unknown>; options: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
   // providerOptions: the host adds them to each request; the engine reads them for a model cache's key.
   for (const key of ['retry', 'fallback', 'circuitBreaker', 'sessionId', 'cache', 'providerOptions'] as const) if (config[key] !== undefined) fields[key] = config[key];
   const options: Record<string, unknown> = {};
-  if (config.timeout !== undefined) options.timeoutMs = config.timeout;
-  if (config.modelTimeout !== undefined) options.modelTimeoutMs = config.modelTimeout;
-  if (config.toolTimeout !== undefined) options.toolTimeoutMs = config.toolTimeout;
+  if (timeouts.timeout !== undefined) options.timeoutMs = timeouts.timeout;
+  if (timeouts.modelTimeout !== undefined) options.modelTimeoutMs = timeouts.modelTimeout;
+  if (timeouts.toolTimeout !== undefined) options.toolTimeoutMs = timeouts.toolTimeout;
   if (config.maxRetries !== undefined) options.maxRetries = config.maxRetries;
   return { fields, options };
 }

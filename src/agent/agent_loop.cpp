@@ -122,8 +122,8 @@ class AgentLoop {
       for (auto& part : content) {
         if (!part.is_object() || part.value("type", "") != "tool-call") continue;
         CheckedCall call = check_tool_call(plan.offered, part, plan.restriction);
-        if (!call.error.empty() && !config_.repair_tool_call.empty()) {
-          if (std::optional<CheckedCall> fixed = co_await repaired(step, part, call, plan)) {
+        if (!call.error.empty()) {
+          if (std::optional<CheckedCall> fixed = co_await mend(step, part, call, plan)) {
             call = std::move(*fixed);
             mended = true;
           }
@@ -202,54 +202,46 @@ class AgentLoop {
     co_return co_await model_chain_.call(std::move(call));
   }
 
-  // A call the model got wrong (a tool not offered, arguments that do not parse or fit the schema)
-  // offered to the host's repairToolCall, which may give it another name or arguments: `part` then
-  // becomes the mended call (the transcript keeps that one, as the AI SDK does) and is checked
-  // again (nullopt: the host left it). A call left, or mended into another wrong one, gets its
-  // error as before.
-  Task<std::optional<CheckedCall>> repaired(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
-    json tools = json::object();
-    for (const auto* tool : plan.offered)
-      tools[tool->spec.name] = json{{"description", tool->spec.description}, {"inputSchema", tool->spec.parameters}};
+  // A call the model got wrong, offered to the seams that mend calls (repairToolCall): a mended
+  // call's name and arguments replace the model's in `part` (the transcript keeps the mended call,
+  // as the AI SDK does), and it is checked again (nullopt: no seam mended it). A call left, or
+  // mended into another wrong one, gets its error as before.
+  Task<std::optional<CheckedCall>> mend(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
     const std::string input = part.contains("argsText") && part["argsText"].is_string() ? part["argsText"].get<std::string>()
                               : part.contains("args") && !part["args"].is_null()        ? part["args"].dump()
                                                                                         : std::string("{}");
-    const json error{{"type", call.tool ? "invalid-input" : "no-such-tool"}, {"message", call.error}};
-    json request{{"stepNumber", step}, {"error", error}, {"system", plan.system}, {"messages", transcript_.messages()}};
-    request["toolCall"] = json{{"toolCallId", call.id}, {"toolName", call.name}, {"input", input}};
-    request["tools"] = std::move(tools);
-    const json fix = co_await pipeline::call_host_callback(env_, config_.repair_tool_call, std::move(request), "repairToolCall");
-    if (fix.is_null()) co_return std::nullopt;
-    if (!fix.is_object() || !fix.contains("toolName") || !fix["toolName"].is_string() || !fix.contains("input") ||
-        !(fix["input"].is_string() || fix["input"].is_object()))
-      throw OpFailed(protocol::WireError{
-          "callback", "repairToolCall must return {toolName, input} (input: JSON text or an object) or null, got " + describe_fix(fix),
-          json::object()});
-    part["toolName"] = fix["toolName"];
+    json tools = json::object();
+    for (const auto* tool : plan.offered)
+      tools[tool->spec.name] = json{{"description", tool->spec.description}, {"inputSchema", tool->spec.parameters}};
+    const json system = plan.system;
+    const pipeline::WrongCall wrong{step,
+                                    json{{"toolCallId", call.id}, {"toolName", call.name}, {"input", input}},
+                                    json{{"type", call.tool ? "invalid-input" : "no-such-tool"}, {"message", call.error}},
+                                    std::move(tools),
+                                    system,
+                                    transcript_.messages()};
+    std::optional<json> fix;
+    for (auto& seam : config_.seams)
+      if ((fix = co_await seam->mend_call(wrong, env_))) break;
+    if (!fix) co_return std::nullopt;
+    part["toolName"] = (*fix)["toolName"];
     part.erase("args");
     part.erase("argsText");
-    if (fix["input"].is_string())
-      part["argsText"] = fix["input"];
+    if ((*fix)["input"].is_string())
+      part["argsText"] = (*fix)["input"];
     else
-      part["args"] = fix["input"];
-    CheckedCall mended = check_tool_call(plan.offered, part, plan.restriction);
-    if (!mended.args.is_null()) part["args"] = mended.args;  // the transcript holds parsed arguments, as for any call
+      part["args"] = (*fix)["input"];
+    CheckedCall checked = check_tool_call(plan.offered, part, plan.restriction);
+    if (!checked.args.is_null()) part["args"] = checked.args;  // the transcript holds parsed arguments, as for any call
     // The tool-call event that follows has the mended call; this one keeps what the model wrote.
     env_.emit(json{{"type", "tool-call-repaired"},
                    {"stepNumber", step},
                    {"toolCallId", call.id},
-                   {"toolName", mended.name},
-                   {"args", mended.args},
+                   {"toolName", checked.name},
+                   {"args", checked.args},
                    {"original", {{"toolName", call.name}, {"input", input}}},
-                   {"error", error}});
-    co_return mended;
-  }
-
-  static std::string describe_fix(const json& fix) {
-    if (!fix.is_object()) return fix.type_name();
-    std::string keys;
-    for (const auto& [key, value] : fix.items()) keys += (keys.empty() ? "" : ", ") + key;
-    return "an object with " + (keys.empty() ? std::string("no fields") : keys);
+                   {"error", wrong.error}});
+    co_return checked;
   }
 
   // The run's plan of a step with the step's call settings from the hooks laid over it.
@@ -283,11 +275,25 @@ class AgentLoop {
         event["signedBy"] = calls[i].signed_by;
       }
       env_.emit(std::move(event));
-      tasks.push_back(run_tool(step, calls[i], slots[i]));
       last_tool_call_ = json{{"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+    }
+    const std::size_t limit = config_.tool_call_concurrency;
+    if (limit == 0 || limit >= calls.size()) {
+      for (std::size_t i = 0; i < calls.size(); ++i) tasks.push_back(run_tool(step, calls[i], slots[i]));
+    } else {
+      // `limit` lanes, each taking the next call in order when its last one is done.
+      auto next = std::make_shared<std::size_t>(0);
+      for (std::size_t lane = 0; lane < limit; ++lane) tasks.push_back(run_lane(step, calls, slots, next));
     }
     co_await when_all(env_.loop, std::move(tasks));
     co_return slots;
+  }
+
+  Task<void> run_lane(int step, const std::vector<CheckedCall>& calls, std::vector<json>& slots, std::shared_ptr<std::size_t> next) {
+    while (*next < calls.size()) {
+      const std::size_t i = (*next)++;
+      co_await run_tool(step, calls[i], slots[i]);
+    }
   }
 
   // The calls of the conversation's last assistant turn that were left pending by a deferred

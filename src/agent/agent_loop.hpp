@@ -59,6 +59,9 @@ using Planner = std::function<StepPlan(int step, const pipeline::StepOverrides& 
 
 struct AgentLoopConfig {
   int max_steps = 20;
+  // At most this many of a step's tool calls run at once, started in the model's order (the AI
+  // SDK's toolCallConcurrency); 0: all at once.
+  int tool_call_concurrency = 0;
   std::vector<std::unique_ptr<pipeline::StepSeam>> seams;
   Planner plan;
   json call_context = json::object();  // extra fields of every tool call's context
@@ -66,9 +69,6 @@ struct AgentLoopConfig {
   // with the call pending (docs/human-in-the-loop.md, "Approvals across requests").
   bool can_defer = false;
   PendingCalls pending;  // answered before the first model call
-  // A host callback that may mend a tool call the model got wrong (the AI SDK's repairToolCall);
-  // empty: such a call's error goes to the model.
-  std::string repair_tool_call;
 };
 
 Task<LoopOutcome> run_agent_loop(const pipeline::CallEnv& env, const pipeline::Chain& model_chain, Transcript& transcript, AgentLoopConfig config);

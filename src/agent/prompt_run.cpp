@@ -94,12 +94,12 @@ class PromptRun {
     set_run_deadline(env_.loop, env_.run, spec_.timeout_ms, *tree_);
     AgentLoopConfig config;
     config.max_steps = spec_.max_steps;
+    config.tool_call_concurrency = spec_.tool_call_concurrency;
     config.seams = std::move(seams_);
     config.plan = [this](int step, const pipeline::StepOverrides& overrides) { return plan(step, overrides); };
     // Only the root's calls can wait across requests: a sub-agent's run is inside its parent's tool call.
     config.can_defer = root();
     config.pending = std::move(pending_);
-    config.repair_tool_call = spec_.raw.value("repairToolCall", std::string());
     observe::RunObservation observation(env_, spec_.raw, "prompt", spec_.model);
     if (!role_event_.is_null()) env_.emit(std::move(role_event_));
     LoopOutcome outcome;

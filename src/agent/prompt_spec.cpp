@@ -29,7 +29,7 @@ const std::vector<std::string> kSpecFields = {
     "responseCheck", "responseSchemaName", "responseSchemaDescription", "repairToolCall",
     "providerOptions"};
 // clang-format on
-const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",
+const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",       "toolCallConcurrency",
                                                 "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }
@@ -160,6 +160,7 @@ PromptSpec parse_prompt_spec(const json& spec) {
       options.emplace(*o, std::string(kWhere) + ": options");
       options->only(kOptionFields);
       parsed.max_steps = options->integer("maxSteps", 1, 10000).value_or(20);
+      parsed.tool_call_concurrency = options->integer("toolCallConcurrency", 1, 1000000).value_or(0);
       parsed.timeout_ms = options->ms("timeoutMs").value_or(0);
       if (options->has("toolChoice")) parsed.tool_choice = options->at("toolChoice");
       if (const json* params = options->optional_object("params")) parsed.params = *params;

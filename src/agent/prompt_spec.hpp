@@ -21,6 +21,7 @@ struct PromptSpec {
   json messages = json::array();
   std::vector<ToolSpec> tools;  // in definition order
   int max_steps = 20;
+  int tool_call_concurrency = 0;                         // options.toolCallConcurrency (0 = every call of a step at once)
   json tool_choice;                                      // null = the provider's default
   std::optional<std::vector<std::string>> active_tools;  // the tools offered at every step (all when unset)
   json params = json::object();

@@ -37,8 +37,8 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
   const pipeline::CallEnv env = session->env_of(*conversation);
   agent::AgentLoopConfig config;
   config.max_steps = fields.integer("maxSteps", 1, 1000).value_or(20);
+  config.tool_call_concurrency = fields.integer("toolCallConcurrency", 1, 1000000).value_or(0);
   config.seams = agent::make_seams(fields, *env.tree, true);
-  config.repair_tool_call = fields.optional_string("repairToolCall").value_or("");
   config.call_context = json{{"conversation", conversation->id()}};
   const json params = fields.has("params") ? fields.object_field("params") : json::object();
   const json step_id = command.value("requestId", json(0));

@@ -245,9 +245,10 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   const std::string where = "conversation.reply";
   protocol::FieldReader fields(message, where);
   fields.only({"type", "id", "run", "conversation", "requestId", "schema", "check", "onStepFinish", "stopWhen", "prepareStep", "activeTools",
-               "maxSteps", "maxRetries", "params", "repairToolCall"},
+               "maxSteps", "maxRetries", "params", "repairToolCall", "toolCallConcurrency"},
               "field");
   fields.integer("maxSteps", 1, 1000);
+  fields.integer("toolCallConcurrency", 1, 1000000);
   fields.optional_string("check");
   fields.optional_string("onStepFinish");
   fields.optional_string("stopWhen");

@@ -1,5 +1,6 @@
-// Step seams of the agent loop (DESIGN.md §12): what runs before every step (hooks, later
-// context-window strategies) and after it (response checks, the budget stop, stopWhen). Prompt runs
+// Step seams of the agent loop (DESIGN.md §12): what runs before every step (hooks, context-window
+// strategies), between the model's answer and its tool calls (mending a wrong call) and after the
+// step (response checks, the budget stop, stopWhen). Prompt runs
 // and directive replies run the same loop (agent/agent_loop.hpp) with the seams their spec asks for.
 #pragma once
 
@@ -52,10 +53,24 @@ struct StepVerdict {
   std::optional<std::string> feedback;  // send this to the model as a user message and go on
 };
 
+// A tool call of the model's answer that failed its checks (a tool not offered, arguments that do
+// not parse or fit the schema), as a seam may mend it before its error goes back to the model.
+struct WrongCall {
+  int step = 0;
+  json tool_call;  // {toolCallId, toolName, input}: input is the arguments as the model wrote them
+  json error;      // {type: "no-such-tool" | "invalid-input", message}
+  json tools;      // the step's offered tools: {name: {description, inputSchema}}
+  const json& system;
+  const json& messages;  // the conversation the model answered
+};
+
 class StepSeam {
  public:
   virtual ~StepSeam() = default;
   virtual Task<void> before_step(StepState& state, const CallEnv& env);
+  // After the model answered, for each wrong call: the mended call {toolName, input (JSON text or
+  // an object)}, or nullopt to leave it (to the next seam, then to its error).
+  virtual Task<std::optional<json>> mend_call(const WrongCall& call, const CallEnv& env);
   virtual Task<StepVerdict> after_step(StepState& state, const CallEnv& env);
 };
 

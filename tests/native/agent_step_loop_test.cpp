@@ -354,6 +354,39 @@ TEST_CASE("repairToolCall returning something else fails the run, naming it", "[
   CHECK(reply["error"]["message"] == "repairToolCall must return {toolName, input} (input: JSON text or an object) or null, got an object with name");
 }
 
+TEST_CASE("toolCallConcurrency runs a step's calls that many at a time, in order; a bad value is refused", "[agent]") {
+  for (const int limit : {1, 2, 0}) {
+    Harness h;
+    Script script;
+    script.model_responses = {response({call_part("c1", "weather", {{"city", "A"}}), call_part("c2", "weather", {{"city", "B"}}),
+                                        call_part("c3", "weather", {{"city", "C"}})},
+                                       "tool-calls"),
+                              response({text_part("done")})};
+    // How many tool calls had started when each was answered.
+    std::vector<std::size_t> started_when_answered;
+    std::vector<std::string> cities;
+    script.callbacks["tool:weather"] = [&](const json& args) {
+      std::size_t started = 0;
+      for (const json& op : h.host.started) started += op["op"] == "callback.invoke" ? 1 : 0;
+      started_when_answered.push_back(started);
+      cities.push_back(args[0]["city"]);
+      return json("sunny");
+    };
+    json options = limit == 0 ? json::object() : json{{"toolCallConcurrency", limit}};
+    json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"options", options}}));
+    REQUIRE(reply["value"]["finishReason"] == "stop");
+    CHECK(cities == std::vector<std::string>{"A", "B", "C"});
+    if (limit == 1) CHECK(started_when_answered == std::vector<std::size_t>{1, 2, 3});
+    if (limit == 2) CHECK(started_when_answered.front() == 2);
+    if (limit == 0) CHECK(started_when_answered.front() == 3);
+  }
+  Harness h;
+  Script script;
+  json reply = run_prompt(h, script, prompt_spec({{"options", {{"toolCallConcurrency", 0}}}}));
+  REQUIRE(reply["ok"] == false);
+  CHECK_THAT(reply["error"]["message"].get<std::string>(), Catch::Contains("toolCallConcurrency"));
+}
+
 TEST_CASE("a hook returning something malformed fails the run with a clear message", "[agent]") {
   Harness h;
   Script script;

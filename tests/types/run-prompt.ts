@@ -140,6 +140,12 @@ export async function stopConditions(): Promise<void> {
   }).text;
   // @ts-expect-error -- a callback, not a flag
   await runPrompt({ model, prompt: 'x', onToolExecutionEnd: true }).text;
+  await runPrompt({ model, prompt: 'x', timeout: { totalMs: 60_000, chunkMs: 5_000, tools: { searchMs: 1_000 } } }).text;
+  await runPrompt({ model, prompt: 'x', toolCallConcurrency: 1 }).text;
+  // @ts-expect-error -- a count
+  await runPrompt({ model, prompt: 'x', toolCallConcurrency: 'one' }).text;
+  // @ts-expect-error -- the object's fields are milliseconds
+  await runPrompt({ model, prompt: 'x', timeout: { chunkMs: '5s' } }).text;
   await runPrompt({
     model,
     prompt: 'x',
