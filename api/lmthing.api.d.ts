@@ -354,6 +354,12 @@ interface CallWarning {
     details: string;
 }
 
+// ---- CallWatchers — run/call-watchers.d.ts
+interface CallWatchers extends ToolExecutionCallbacks, ModelCallCallbacks {
+    experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+    experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
+}
+
 // ---- CascadeConfig — definitions/resilience.d.ts
 interface CascadeConfig {
     models?: Array<string | LanguageModel>;
@@ -2260,12 +2266,6 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     activeTools?: string[];
     prepareStep?: Hook;
     repairToolCall?: RepairToolCall;
-    onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-    onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
-    onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
-    onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
-    experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-    experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
     approvalSecret?: string;
     approvalTtlMs?: number;
     approvalStore?: StorageAdapter;
@@ -2716,12 +2716,6 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
     repairToolCall?: RepairToolCall;
-    onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-    onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
-    onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
-    onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
-    experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-    experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
     onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
     stopWhen?: StopCondition | StopCondition[];
     prepareStep?: (input: HookInput & {
@@ -2777,7 +2771,7 @@ interface RunOptions {
 }
 
 // ---- RunPolicyConfig — run/run-config.d.ts
-interface RunPolicyConfig {
+interface RunPolicyConfig extends CallWatchers {
     retry?: string;
     fallback?: string;
     circuitBreaker?: string;

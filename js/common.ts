@@ -67,7 +67,7 @@ export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, kn
 export type { CallWarning, LanguageModel, Message, ModelRequest, ModelResponse, Part, ProviderOptions, StreamDelta, Usage, FinishReason } from './providers/types.js';
 export type { RepairToolCall, ToolCallRepair, ToolCallRepairError, ToolCallRepairInput } from './run/repair-tool-call.js';
 export type { TimeoutConfiguration } from './run/timeouts.js';
-export type { ExecutedToolCall, LanguageModelCallEndEvent, LanguageModelCallStartEvent, ModelCallCallbacks, ToolExecutionCallbacks, ToolExecutionEndEvent, ToolExecutionOutput, ToolExecutionStartEvent } from './run/call-watchers.js';
+export type { CallWatchers, ExecutedToolCall, LanguageModelCallEndEvent, LanguageModelCallStartEvent, ModelCallCallbacks, ToolExecutionCallbacks, ToolExecutionEndEvent, ToolExecutionOutput, ToolExecutionStartEvent } from './run/call-watchers.js';
 export type { StepCallSettings } from './run/step-changes.js';
 export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
 export type {

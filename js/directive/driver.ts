@@ -42,7 +42,7 @@ import { stepChangesWire, type StepCallSettings } from '../run/step-changes.js';
 import { CallWarnings } from '../run/warnings.js';
 import { RUN_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
-import { observedExecution, type ModelCallCallbacks, type ToolExecutionCallbacks } from '../run/call-watchers.js';
+import { observedExecution } from '../run/call-watchers.js';
 import { ownTimeouts, type RunTimeouts } from '../run/timeouts.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
@@ -122,29 +122,6 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * returns (`{toolName, input}`) replaces the call, which is checked again, and null leaves it.
    */
   repairToolCall?: RepairToolCall;
-  /**
-   * The AI SDK 7's: called right before a tool (`L.tool` or `config.tools`, in any conversation)
-   * runs, with `{callId, toolCall: {type, toolCallId, toolName, input}, messages}`; awaited. Also
-   * `experimental_onToolCallStart`. A callback that throws is ignored, as the AI SDK does.
-   */
-  onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-  /**
-   * The AI SDK 7's: called right after it returned or threw, with `toolOutput` (`{type:
-   * 'tool-result', output}` or `{type: 'tool-error', error}`) and `toolExecutionMs`; awaited. Also
-   * `experimental_onToolCallFinish`.
-   */
-  onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
-  /**
-   * The AI SDK 7's: called right before each model request of the run (any conversation) goes to
-   * the provider; awaited (docs/typescript.md). A callback that throws is ignored.
-   */
-  onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
-  /** The AI SDK 7's: called right after such a call's answer was parsed, before any tool runs; awaited. */
-  onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
-  /** @deprecated The older name of {@link onToolExecutionStart} (give one of the two). */
-  experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-  /** @deprecated The older name of {@link onToolExecutionEnd} (give one of the two). */
-  experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
   /** The AI SDK 7 name of {@link onStepFinish} (give one of the two). */
   onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
   /**
@@ -230,12 +207,6 @@ const runConfigShape: c.Shape = {
   onStepFinish: c.func,
   onStepEnd: c.func,
   repairToolCall: c.func,
-  onToolExecutionStart: c.func,
-  onToolExecutionEnd: c.func,
-  experimental_onToolCallStart: c.func, // the older names of the two (renamed-options.ts)
-  experimental_onToolCallFinish: c.func,
-  onLanguageModelCallStart: c.func,
-  onLanguageModelCallEnd: c.func,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),

@@ -142,34 +142,6 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    */
   repairToolCall?: RepairToolCall;
   /**
-   * The AI SDK 7's: called right before one of the run's tools (not its sub-agents') runs, with
-   * `{callId, toolCall: {type, toolCallId, toolName, input}, messages}`; awaited. Also under its
-   * older name `experimental_onToolCallStart`. A callback that throws is ignored, as the AI SDK does.
-   */
-  onToolExecutionStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-  /**
-   * The AI SDK 7's: called right after such a tool returned or threw, with the start's fields,
-   * `toolOutput` (`{type: 'tool-result', output}` or `{type: 'tool-error', error}`, with the call's
-   * ids and input) and `toolExecutionMs`; awaited. Also `experimental_onToolCallFinish`.
-   */
-  onToolExecutionEnd?: ToolExecutionCallbacks['onToolExecutionEnd'];
-  /**
-   * The AI SDK 7's: called right before each of the run's model requests (not its sub-agents') goes
-   * to the provider, with `{provider, modelId, callId, system, messages, tools, toolChoice,
-   * responseFormat, providerOptions, temperature ...}`; awaited. Each attempt of a retry is a call;
-   * one a cache or a durable replay answers is not. A callback that throws is ignored.
-   */
-  onLanguageModelCallStart?: ModelCallCallbacks['onLanguageModelCallStart'];
-  /**
-   * The AI SDK 7's: called right after such a call's answer was parsed, before any tool runs, with
-   * `{provider, modelId, callId, finishReason, usage, content, responseId, performance}`; awaited.
-   */
-  onLanguageModelCallEnd?: ModelCallCallbacks['onLanguageModelCallEnd'];
-  /** @deprecated The older name of {@link onToolExecutionStart} (give one of the two). */
-  experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
-  /** @deprecated The older name of {@link onToolExecutionEnd} (give one of the two). */
-  experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
-  /**
    * Signs approvals across requests (docs/human-in-the-loop.md): a call whose approval is
    * deferred gets a signature of the call (on the `approval-decision` event and the UI stream's
    * `tool-approval-request`), and a `tool-approval-response` in `messages` must carry the signature
@@ -321,12 +293,6 @@ const configShape: c.Shape = {
   tools: c.anything,
   prepareStep: c.func,
   repairToolCall: c.func,
-  onToolExecutionStart: c.func,
-  onToolExecutionEnd: c.func,
-  experimental_onToolCallStart: c.func, // the older names of the two (renamed-options.ts)
-  experimental_onToolCallFinish: c.func,
-  onLanguageModelCallStart: c.func,
-  onLanguageModelCallEnd: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
   approvalTtlMs: c.ms(),

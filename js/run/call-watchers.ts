@@ -10,6 +10,7 @@
  *
  * @module
  */
+import * as c from '../config/check.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ModelRequest, ModelResponse, Part, ProviderOptions, ResponseFormat, ToolChoice, ToolSpec, Usage } from '../providers/types.js';
 import type { JsonObject } from '../schema-types.js';
 
@@ -44,11 +45,18 @@ export interface ToolExecutionEndEvent extends ToolExecutionStartEvent {
   toolExecutionMs: number;
 }
 
-/** The run config's tool execution callbacks (each may be async; the run waits for it). */
+/** The run config's tool execution callbacks (each may be async; the run waits for it; one that throws is ignored). */
 export interface ToolExecutionCallbacks {
-  /** Called right before a tool's implementation runs (the AI SDK 7's, also under its older name `experimental_onToolCallStart`). */
+  /**
+   * The AI SDK 7's: called right before a tool's implementation runs, with `{callId, toolCall:
+   * {type, toolCallId, toolName, input}, messages}`. Also under its older name `experimental_onToolCallStart`.
+   */
   onToolExecutionStart?: (event: ToolExecutionStartEvent) => void | PromiseLike<void>;
-  /** Called right after it returned or threw (also `experimental_onToolCallFinish`). */
+  /**
+   * The AI SDK 7's: called right after it returned or threw, with the start's fields, `toolOutput`
+   * (`{type: 'tool-result', output}` or `{type: 'tool-error', error}`) and `toolExecutionMs`. Also
+   * under its older name `experimental_onToolCallFinish`.
+   */
   onToolExecutionEnd?: (event: ToolExecutionEndEvent) => void | PromiseLike<void>;
 }
 
@@ -108,11 +116,14 @@ export interface LanguageModelCallEndEvent extends ModelInfo {
   };
 }
 
-/** The run config's model call callbacks (each may be async; the run waits for it). */
+/** The run config's model call callbacks (each may be async; the run waits for it; one that throws is ignored). */
 export interface ModelCallCallbacks {
-  /** Called right before a request goes to the provider. */
+  /**
+   * The AI SDK 7's: called right before a request goes to the provider (each attempt of a retry;
+   * not for a call a cache or a durable replay answers), with the request (its headers left out).
+   */
   onLanguageModelCallStart?: (event: LanguageModelCallStartEvent) => void | PromiseLike<void>;
-  /** Called right after its answer was parsed, before any tool runs. */
+  /** The AI SDK 7's: called right after its answer was parsed, before any tool runs. */
   onLanguageModelCallEnd?: (event: LanguageModelCallEndEvent) => void | PromiseLike<void>;
 }
 
@@ -150,6 +161,27 @@ export async function observedModelCall<R extends ModelResponse>(
   });
   return response;
 }
+
+/**
+ * The run config's call watchers, shared by `runPrompt` (its own calls, not its sub-agents') and
+ * `run` (every call of any conversation).
+ */
+export interface CallWatchers extends ToolExecutionCallbacks, ModelCallCallbacks {
+  /** @deprecated The older name of {@link CallWatchers.onToolExecutionStart} (give one of the two). */
+  experimental_onToolCallStart?: ToolExecutionCallbacks['onToolExecutionStart'];
+  /** @deprecated The older name of {@link CallWatchers.onToolExecutionEnd} (give one of the two). */
+  experimental_onToolCallFinish?: ToolExecutionCallbacks['onToolExecutionEnd'];
+}
+
+/** The shape of {@link CallWatchers}. */
+export const callWatchersShape: c.Shape = {
+  onToolExecutionStart: c.func,
+  onToolExecutionEnd: c.func,
+  experimental_onToolCallStart: c.func, // moved to the names above (renamed-options.ts)
+  experimental_onToolCallFinish: c.func,
+  onLanguageModelCallStart: c.func,
+  onLanguageModelCallEnd: c.func,
+};
 
 async function notify<E>(callback: ((event: E) => void | PromiseLike<void>) | undefined, event: E): Promise<void> {
   try {

@@ -196,50 +196,54 @@ export class EngineHost {
         if (!shownText.empty) this.engine.noteShownText(op.id, shownText.text, shownChunks());
       }, { once: true });
     }
-    // timeout.firstChunkMs / chunkMs: the call is aborted when the stream stalls.
-    const watch = run.chunkTimeouts ? new ChunkWatch(ref, run.chunkTimeouts, signal) : undefined;
-    const send = () => model.generate(request, {
-      signal: watch?.signal ?? signal,
-      onDelta: (delta) => {
-        watch?.chunk();
-        if (quiet) return;
-        if (delta.type === 'reasoning-start' || delta.type === 'tool-call-delta') reasoningBlockStarts = true;
-        if (delta.type === 'reasoning-delta' && delta.text) {
+    // timeout.firstChunkMs / chunkMs: the call is aborted when the stream stalls (timed from the
+    // request, after an onLanguageModelCallStart callback).
+    let watch: ChunkWatch | undefined;
+    const send = () => {
+      watch = run.chunkTimeouts && new ChunkWatch(ref, run.chunkTimeouts, signal);
+      return model.generate(request, {
+        signal: watch?.signal ?? signal,
+        onDelta: (delta) => {
+          watch?.chunk();
+          if (quiet) return;
+          if (delta.type === 'reasoning-start' || delta.type === 'tool-call-delta') reasoningBlockStarts = true;
+          if (delta.type === 'reasoning-delta' && delta.text) {
+            const text = checkDeltaText(delta.text, delta.type, ref);
+            reasoningChunks?.add(text.length);
+            reasoningStreamed = true;
+            if (reasoningBlockStarts) run.onReasoningStart?.(op.step);
+            reasoningBlockStarts = false;
+            run.onReasoning?.(text, op.step);
+          }
+          if (delta.type !== 'text-delta' || !delta.text) return;
+          reasoningBlockStarts = true;
           const text = checkDeltaText(delta.text, delta.type, ref);
-          reasoningChunks?.add(text.length);
-          reasoningStreamed = true;
-          if (reasoningBlockStarts) run.onReasoningStart?.(op.step);
-          reasoningBlockStarts = false;
-          run.onReasoning?.(text, op.step);
+          // Only the engine's own timeout of the op can fail it without the host knowing about the text.
+          if (!streamed && op.timeoutMs !== undefined) this.engine.noteTextShown(op.id);
+          streamed = true;
+          textChunks?.add(text.length);
+          shownText?.append(text);
+          run.onText(text, op.step);
+        },
+      }).catch((failure: unknown) => {
+        const err = watch?.error() ?? failure;
+        if (streamed && !quiet && err instanceof LmthingError) {
+          // Its text reached the run's stream: the engine does not try the call again by default (the
+          // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
+          Object.defineProperty(err, 'textShown', { value: true, configurable: true });
+          // In a durable run its partial text and how it was chunked go with the error (see
+          // replayGenerate). A provider's ProviderError keeps the text itself; any other failure (a
+          // custom model's error, a rate limit or timeout inside the stream) gets what was shown.
+          if (shownText && !shownText.empty) {
+            if (!(err instanceof ProviderError && err.partialText !== undefined))
+              Object.defineProperty(err, 'shownText', { value: shownText.text, configurable: true });
+            const chunks = shownChunks();
+            if (chunks !== undefined) Object.defineProperty(err, 'partialChunks', { value: chunks, configurable: true });
+          }
         }
-        if (delta.type !== 'text-delta' || !delta.text) return;
-        reasoningBlockStarts = true;
-        const text = checkDeltaText(delta.text, delta.type, ref);
-        // Only the engine's own timeout of the op can fail it without the host knowing about the text.
-        if (!streamed && op.timeoutMs !== undefined) this.engine.noteTextShown(op.id);
-        streamed = true;
-        textChunks?.add(text.length);
-        shownText?.append(text);
-        run.onText(text, op.step);
-      },
-    }).catch((failure: unknown) => {
-      const err = watch?.error() ?? failure;
-      if (streamed && !quiet && err instanceof LmthingError) {
-        // Its text reached the run's stream: the engine does not try the call again by default (the
-        // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
-        Object.defineProperty(err, 'textShown', { value: true, configurable: true });
-        // In a durable run its partial text and how it was chunked go with the error (see
-        // replayGenerate). A provider's ProviderError keeps the text itself; any other failure (a
-        // custom model's error, a rate limit or timeout inside the stream) gets what was shown.
-        if (shownText && !shownText.empty) {
-          if (!(err instanceof ProviderError && err.partialText !== undefined))
-            Object.defineProperty(err, 'shownText', { value: shownText.text, configurable: true });
-          const chunks = shownChunks();
-          if (chunks !== undefined) Object.defineProperty(err, 'partialChunks', { value: chunks, configurable: true });
-        }
-      }
-      throw err;
-    }).finally(() => watch?.stop());
+        throw err;
+      }).finally(() => watch?.stop());
+    };
     const watched = { model, request, callId: String(op.run) };
     const { warnings, ...response } = await observedModelCall(run.modelCallWatchers, watched, async () => checkModelResponse(await send(), ref));
     if (warnings?.length) run.onWarnings?.(warnings);

@@ -12,9 +12,10 @@ import type { StorageAdapter } from '../storage/types.js';
 import type { ApprovalHandler, InteractionHandler } from './human-host.js';
 import type { EventListener } from './events.js';
 import { timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from './timeouts.js';
+import { callWatchersShape, type CallWatchers } from './call-watchers.js';
 
 /** Policies and handlers shared by `runPrompt` and `run`. */
-export interface RunPolicyConfig {
+export interface RunPolicyConfig extends CallWatchers {
   /** A `defRetry` policy for the run's model calls (instead of the default rule). */
   retry?: string;
   /** A `defFallback` cascade: when the model fails for good, the next one replaces it. */
@@ -103,6 +104,7 @@ export const runPolicyShape: c.Shape = {
   meterProvider: (v) => (isMeterProvider(v) ? undefined : 'an OpenTelemetry MeterProvider'),
   providerOptions: providerOptionsCheck,
   headers: c.recordOf(c.string, 'an object of header names to strings'),
+  ...callWatchersShape,
 };
 
 /** What a run adds to each of its model calls' requests. */

@@ -94,3 +94,11 @@ test('a directive run takes the object too: chunkMs watches its replies', async 
     return (yield* L.reply).value;
   }, { models: { default: model }, timeout: { chunkMs: 150 } }), (e) => e instanceof TimeoutError && /no chunk after chunk 2 within 150 ms \(timeout\.chunkMs\)/.test(e.message));
 });
+
+test('the chunk timeouts count from the request: an onLanguageModelCallStart that takes longer does not use them up', async () => {
+  srv.enqueue(stream());
+  const model = createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY })('gpt-3.5-turbo');
+  const slowStart = () => new Promise((resolve) => setTimeout(resolve, 300));
+  const text = await runPrompt({ model, prompt: 'Count', maxRetries: 0, timeout: { firstChunkMs: 200 }, onLanguageModelCallStart: slowStart }).text;
+  assert.match(text, /^1/);
+});
