@@ -41,7 +41,7 @@ import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySp
 import { stepChangesWire } from '../run/step-changes.js';
 import { PROMPT_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
-import { observedExecution, type ModelCallCallbacks, type ToolExecutionCallbacks } from '../run/call-watchers.js';
+import { observedExecution } from '../run/call-watchers.js';
 import { ownTimeouts, timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from '../run/timeouts.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
@@ -462,7 +462,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, toolExecution: config, modelCallWatchers: config, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -497,10 +497,6 @@ interface RunPlace {
   activeTools?: string[];
   prepareStep?: Hook;
   repairToolCall?: RepairToolCall;
-  /** The root run's onToolExecutionStart/End. */
-  toolExecution?: ToolExecutionCallbacks;
-  /** The root run's onLanguageModelCallStart/End. */
-  modelCallWatchers?: ModelCallCallbacks;
   /** The root run's time limits (a sub-agent has none of its own). */
   timeouts?: RunTimeouts;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
@@ -539,7 +535,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     models: new Map(),
     ...streamPartHooks({ push: (part) => result.push(part), share: (type, stepNumber, whole) => result.shareStreamed(type, stepNumber, whole) }),
     conversation: [],
-    ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies), modelCallWatchers: place.modelCallWatchers, chunkTimeouts: place.timeouts?.chunks }),
+    ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies), modelCallWatchers: place.policies, chunkTimeouts: place.timeouts?.chunks }),
     // A sub-agent's calls count as the root run's (one result).
     onWarnings: place.parent ? place.parent.models.onWarnings : (warnings) => result.addWarnings(warnings),
   };
@@ -611,7 +607,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         inToolSpan(place.tracing, info.span, () => interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) => {
           const messages = models.conversation.slice();
           const toolCall = { type: 'tool-call' as const, toolCallId: info.toolCallId, toolName: def.name, input };
-          return observedExecution(place.parent ? {} : (place.toolExecution ?? {}), { callId: String(runId), toolCall, messages }, () => executeTool(
+          return observedExecution(place.parent ? {} : place.policies, { callId: String(runId), toolCall, messages }, () => executeTool(
             engine,
             def,
             input,

@@ -210,15 +210,11 @@ class AgentLoop {
     const std::string input = part.contains("argsText") && part["argsText"].is_string() ? part["argsText"].get<std::string>()
                               : part.contains("args") && !part["args"].is_null()        ? part["args"].dump()
                                                                                         : std::string("{}");
-    json tools = json::object();
-    for (const auto* tool : plan.offered)
-      tools[tool->spec.name] = json{{"description", tool->spec.description}, {"inputSchema", tool->spec.parameters}};
-    const json system = plan.system;
     const pipeline::WrongCall wrong{step,
                                     json{{"toolCallId", call.id}, {"toolName", call.name}, {"input", input}},
                                     json{{"type", call.tool ? "invalid-input" : "no-such-tool"}, {"message", call.error}},
-                                    std::move(tools),
-                                    system,
+                                    plan.offered,
+                                    plan.system,
                                     transcript_.messages()};
     std::optional<json> fix;
     for (auto& seam : config_.seams)
@@ -278,20 +274,21 @@ class AgentLoop {
       last_tool_call_ = json{{"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
     }
     const std::size_t limit = config_.tool_call_concurrency;
+    // With a limit: `limit` lanes, each taking call `next` when its last one is done (`next` lives in
+    // this frame, which waits for every lane).
+    std::size_t next = 0;
     if (limit == 0 || limit >= calls.size()) {
       for (std::size_t i = 0; i < calls.size(); ++i) tasks.push_back(run_tool(step, calls[i], slots[i]));
     } else {
-      // `limit` lanes, each taking the next call in order when its last one is done.
-      auto next = std::make_shared<std::size_t>(0);
       for (std::size_t lane = 0; lane < limit; ++lane) tasks.push_back(run_lane(step, calls, slots, next));
     }
     co_await when_all(env_.loop, std::move(tasks));
     co_return slots;
   }
 
-  Task<void> run_lane(int step, const std::vector<CheckedCall>& calls, std::vector<json>& slots, std::shared_ptr<std::size_t> next) {
-    while (*next < calls.size()) {
-      const std::size_t i = (*next)++;
+  Task<void> run_lane(int step, const std::vector<CheckedCall>& calls, std::vector<json>& slots, std::size_t& next) {
+    while (next < calls.size()) {
+      const std::size_t i = next++;
       co_await run_tool(step, calls[i], slots[i]);
     }
   }

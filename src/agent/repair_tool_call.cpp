@@ -21,8 +21,11 @@ class RepairToolCallSeam : public pipeline::StepSeam {
   explicit RepairToolCallSeam(std::string callback) : callback_(std::move(callback)) {}
 
   Task<std::optional<json>> mend_call(const pipeline::WrongCall& call, const pipeline::CallEnv& env) override {
-    json request{{"stepNumber", call.step}, {"toolCall", call.tool_call}, {"error", call.error},
-                 {"tools", call.tools},     {"system", call.system},      {"messages", call.messages}};
+    json tools = json::object();
+    for (const auto* tool : call.offered)
+      tools[tool->spec.name] = json{{"description", tool->spec.description}, {"inputSchema", tool->spec.parameters}};
+    json request{{"stepNumber", call.step},   {"toolCall", call.tool_call}, {"error", call.error},
+                 {"tools", std::move(tools)}, {"system", call.system},      {"messages", call.messages}};
     json fix = co_await pipeline::call_host_callback(env, callback_, std::move(request), "repairToolCall");
     if (fix.is_null()) co_return std::nullopt;
     const bool shaped = fix.is_object() && fix.contains("toolName") && fix["toolName"].is_string() && fix.contains("input") &&

@@ -57,9 +57,9 @@ struct StepVerdict {
 // not parse or fit the schema), as a seam may mend it before its error goes back to the model.
 struct WrongCall {
   int step = 0;
-  json tool_call;  // {toolCallId, toolName, input}: input is the arguments as the model wrote them
-  json error;      // {type: "no-such-tool" | "invalid-input", message}
-  json tools;      // the step's offered tools: {name: {description, inputSchema}}
+  json tool_call;                                     // {toolCallId, toolName, input}: input is the arguments as the model wrote them
+  json error;                                         // {type: "no-such-tool" | "invalid-input", message}
+  const std::vector<const ToolBox::Entry*>& offered;  // the step's offered tools
   const json& system;
   const json& messages;  // the conversation the model answered
 };
