@@ -1992,6 +1992,24 @@ interface OfflineEmbeddingOptions {
     dimensions?: number;
 }
 
+// ---- OnStartEvent — run/step-callbacks.d.ts
+interface OnStartEvent extends StartedRequest {
+    operationId: 'lmthing.runPrompt' | 'lmthing.reply';
+    path?: string[];
+}
+
+// ---- OnStepErrorEvent — run/step-callbacks.d.ts
+interface OnStepErrorEvent extends OnStepStartEvent {
+    error: Error;
+}
+
+// ---- OnStepStartEvent — run/step-callbacks.d.ts
+interface OnStepStartEvent extends StartedRequest {
+    stepNumber: number;
+    steps: StepResult[];
+    path?: string[];
+}
+
 // ---- openai — providers/openai.d.ts
 const openai: OpenAIProvider;
 
@@ -2771,7 +2789,7 @@ interface RunOptions {
 }
 
 // ---- RunPolicyConfig — run/run-config.d.ts
-interface RunPolicyConfig extends CallWatchers {
+interface RunPolicyConfig extends CallWatchers, StepStartCallbacks {
     retry?: string;
     fallback?: string;
     circuitBreaker?: string;
@@ -2906,6 +2924,18 @@ interface SpanStartEvent extends Located {
     startMs: number;
 }
 
+// ---- StartedRequest — run/step-callbacks.d.ts
+interface StartedRequest extends GenerationParams {
+    callId: string;
+    provider: string;
+    modelId: string;
+    system: string | undefined;
+    messages: Message[];
+    activeTools: string[];
+    toolChoice: ToolChoice | undefined;
+    providerOptions: ProviderOptions | undefined;
+}
+
 // ---- StateConflictEvent — run/events.d.ts
 interface StateConflictEvent extends OfState {
     type: 'state-conflict';
@@ -2976,6 +3006,15 @@ interface StepResult {
     toolResults: ToolResult[];
     finishReason: FinishReason;
     usage: Usage;
+}
+
+// ---- StepStartCallbacks — run/step-callbacks.d.ts
+interface StepStartCallbacks {
+    onStart?: (event: OnStartEvent) => void | PromiseLike<void>;
+    onStepStart?: (event: OnStepStartEvent) => void | PromiseLike<void>;
+    onStepError?: (event: OnStepErrorEvent) => void | PromiseLike<void>;
+    experimental_onStart?: StepStartCallbacks['onStart'];
+    experimental_onStepStart?: StepStartCallbacks['onStepStart'];
 }
 
 // ---- StepStartEvent — run/events.d.ts

@@ -68,6 +68,7 @@ export type { CallWarning, LanguageModel, Message, ModelRequest, ModelResponse, 
 export type { RepairToolCall, ToolCallRepair, ToolCallRepairError, ToolCallRepairInput } from './run/repair-tool-call.js';
 export type { TimeoutConfiguration } from './run/timeouts.js';
 export type { CallWatchers, ExecutedToolCall, LanguageModelCallEndEvent, LanguageModelCallStartEvent, ModelCallCallbacks, ToolExecutionCallbacks, ToolExecutionEndEvent, ToolExecutionOutput, ToolExecutionStartEvent } from './run/call-watchers.js';
+export type { OnStartEvent, OnStepErrorEvent, OnStepStartEvent, StartedRequest, StepStartCallbacks } from './run/step-callbacks.js';
 export type { StepCallSettings } from './run/step-changes.js';
 export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
 export type {

@@ -43,6 +43,7 @@ import { CallWarnings } from '../run/warnings.js';
 import { RUN_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
 import { observedExecution } from '../run/call-watchers.js';
+import { stepStartHandlers } from '../run/step-callbacks.js';
 import { ownTimeouts, type RunTimeouts } from '../run/timeouts.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
@@ -424,6 +425,8 @@ interface Conv {
   stepFinish?: string;
   /** The registered callback behind `stopWhen` for this conversation's replies. */
   stopWhen?: string;
+  /** The registered callbacks behind `onStart`, `onStepStart` and `onStepError`, by reply field. */
+  stepStarts?: Record<string, string>;
   /** The registered callback behind `prepareStep` for this conversation's replies. */
   prepareStep?: string;
 }
@@ -737,6 +740,7 @@ class DirectiveRun {
     const fields: Record<string, unknown> = { requestId, schema: jsonSchema };
     if (parsedByZod(jsonSchema)) fields.check = this.answerCheck(schema as object, jsonSchema!);
     if (this.config.onStepFinish) fields.onStepFinish = this.stepFinish(conv, this.config.onStepFinish);
+    Object.assign(fields, this.stepStarts(conv));
     if (this.config.stopWhen) fields.stopWhen = this.stopWhen(conv, [this.config.stopWhen].flat());
     if (this.config.prepareStep) fields.prepareStep = this.prepareStep(conv, this.config.prepareStep);
     if (this.config.repairToolCall) fields.repairToolCall = (this.repair ??= this.register('repairToolCall', repairCallback(this.config.repairToolCall)));
@@ -762,6 +766,21 @@ class DirectiveRun {
       { plain: true },
     );
     return conv.stepFinish;
+  }
+
+  /** The `onStart` / `onStepStart` / `onStepError` callbacks of `conv`'s replies (the engine's step_start seam awaits them): registered once per conversation. */
+  private stepStarts(conv: Conv): Record<string, string> {
+    if (conv.stepStarts) return conv.stepStarts;
+    const handlers = stepStartHandlers(this.config, {
+      models: this.runModels,
+      callId: () => String(this.runId),
+      operationId: 'lmthing.reply',
+      path: conv.path,
+      call: (name, callback) => this.runEvents!.call(name, { type: name === 'onStart' ? 'run-start' : 'step-start', path: conv.path } as Partial<RunEvent> as RunEvent, callback),
+    });
+    conv.stepStarts = {};
+    for (const [field, handler] of Object.entries(handlers)) conv.stepStarts[field] = this.register(field, handler, { plain: true });
+    return conv.stepStarts;
   }
 
   /**

@@ -50,6 +50,7 @@ import { durableInfo, openDurable, type DurableOptions, type DurableRun, type Du
 import { checkStorage, type Journal } from '../durable/journal.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { liveEventsOnly } from '../durable/replayed.js';
+import { stepStartHandlers } from '../run/step-callbacks.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
@@ -671,6 +672,16 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish), { plain: true });
     if (place.prepareStep && !place.parent) spec.prepareStep = register('prepareStep', hookCallback(place.prepareStep, 'prepareStep'));
     if (place.repairToolCall && !place.parent) spec.repairToolCall = register('repairToolCall', repairCallback(place.repairToolCall));
+    if (!place.parent) {
+      const starts = stepStartHandlers(place.policies, {
+        models,
+        callId: () => String(runId),
+        operationId: 'lmthing.runPrompt',
+        stepsBefore: (stepNumber) => finishedSteps.filter((s) => s.stepNumber < stepNumber),
+        call: (name, callback) => place.events.call(name, { type: name === 'onStart' ? 'run-start' : 'step-start', path } as Partial<RunEvent> as RunEvent, callback),
+      });
+      for (const [field, handler] of Object.entries(starts)) spec[field] = register(field, handler, { plain: true });
+    }
     if (options.stopWhen) {
       const conditions = [options.stopWhen].flat();
       spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step)));

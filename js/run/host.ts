@@ -363,7 +363,7 @@ function register<M extends { provider: string; modelId: string }>(table: Map<st
   return ref;
 }
 
-function findModel(run: RunModels | undefined, ref: string): LanguageModel | undefined {
+export function findModel(run: RunModels | undefined, ref: string): LanguageModel | undefined {
   for (let r = run; r; r = r.parent) {
     const model = r.models.get(ref);
     if (model) return model;
@@ -441,7 +441,7 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
  * The call settings of `run`, or of the nearest run that started it and has some, with a step
  * hook's provider options (`stepOptions`, from the op) merged over theirs.
  */
-function callSettingsOf(run: RunModels, stepOptions: ProviderOptions | undefined): CallSettings | undefined {
+export function callSettingsOf(run: RunModels, stepOptions: ProviderOptions | undefined): CallSettings | undefined {
   let settings: CallSettings | undefined;
   for (let r: RunModels | undefined = run; r && !settings; r = r.parent) settings = r.callSettings;
   if (stepOptions === undefined) return settings;

@@ -1,7 +1,7 @@
 /**
  * Options the AI SDK 7 renamed: a config may use either name of each (not both), so code written
  * for either version reads the same. The rest of lmthing reads one name of each (the older one,
- * except for the tool execution callbacks, which had only an experimental name before).
+ * except for the tool execution and start callbacks, which had only an experimental name before).
  *
  * @module
  */
@@ -12,10 +12,12 @@ export type Renames = Readonly<Record<string, string>>;
 
 /** The tool execution callbacks' older names, which the AI SDK 7 still takes (here the newer is the one read). */
 const TOOL_EXECUTION_RENAMES: Renames = { experimental_onToolCallStart: 'onToolExecutionStart', experimental_onToolCallFinish: 'onToolExecutionEnd' };
+/** `onStart` / `onStepStart`'s older names (the newer is the one read). */
+const START_RENAMES: Renames = { experimental_onStart: 'onStart', experimental_onStepStart: 'onStepStart' };
 /** runPrompt's: `instructions` (was `system`), `onStepEnd` (was `onStepFinish`), `onEnd` (was `onFinish`). */
-export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish', ...TOOL_EXECUTION_RENAMES };
+export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish', ...TOOL_EXECUTION_RENAMES, ...START_RENAMES };
 /** run()'s: `onStepEnd` (was `onStepFinish`). */
-export const RUN_RENAMES: Renames = { onStepEnd: 'onStepFinish', ...TOOL_EXECUTION_RENAMES };
+export const RUN_RENAMES: Renames = { onStepEnd: 'onStepFinish', ...TOOL_EXECUTION_RENAMES, ...START_RENAMES };
 
 /** `config` with each new name given moved to its older one; a config giving both is a `ConfigError`. */
 export function underOlderNames<T>(where: string, config: T, renames: Renames): T {

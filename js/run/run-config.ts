@@ -13,9 +13,10 @@ import type { ApprovalHandler, InteractionHandler } from './human-host.js';
 import type { EventListener } from './events.js';
 import { timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from './timeouts.js';
 import { callWatchersShape, type CallWatchers } from './call-watchers.js';
+import { stepStartCallbacksShape, type StepStartCallbacks } from './step-callbacks.js';
 
 /** Policies and handlers shared by `runPrompt` and `run`. */
-export interface RunPolicyConfig extends CallWatchers {
+export interface RunPolicyConfig extends CallWatchers, StepStartCallbacks {
   /** A `defRetry` policy for the run's model calls (instead of the default rule). */
   retry?: string;
   /** A `defFallback` cascade: when the model fails for good, the next one replaces it. */
@@ -105,6 +106,7 @@ export const runPolicyShape: c.Shape = {
   providerOptions: providerOptionsCheck,
   headers: c.recordOf(c.string, 'an object of header names to strings'),
   ...callWatchersShape,
+  ...stepStartCallbacksShape,
 };
 
 /** What a run adds to each of its model calls' requests. */

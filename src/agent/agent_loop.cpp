@@ -104,6 +104,9 @@ class AgentLoop {
       transcript_.fill(payload, state.overrides.messages);
       env_.emit(json{
           {"type", "step-start"}, {"stepNumber", step}, {"model", plan.model}, {"system", plan.system}, {"activeTools", names_of(plan.offered)}});
+      const pipeline::StepStart start{step, plan.model, payload, state.overrides.messages ? *state.overrides.messages : transcript_.messages(),
+                                      outcome.steps};
+      for (auto& seam : config_.seams) co_await seam->step_started(start, env_);
       Call call;
       call.kind = CallKind::Model;
       call.env = &env_;
@@ -111,7 +114,20 @@ class AgentLoop {
       call.input = std::move(payload);
       call.context = json{{"stepNumber", step}};
       call.messages = &transcript_.messages();
-      json response = co_await model_chain_.call(std::move(call));
+      json response;
+      std::exception_ptr failure;  // the seams are awaited outside the handler (no co_await in a catch)
+      protocol::WireError error;
+      try {
+        response = co_await model_chain_.call(std::move(call));
+      } catch (const OpFailed& e) {
+        if (e.error.kind == "aborted") throw;
+        failure = std::current_exception();
+        error = e.error;
+      }
+      if (failure) {
+        for (auto& seam : config_.seams) co_await seam->step_failed(step, error, env_);
+        std::rethrow_exception(failure);
+      }
       // The answer's text is copied once, into the step's record; the content moves into the
       // transcript (a long answer's text would otherwise be held several times over).
       json content = std::move(response["content"]);

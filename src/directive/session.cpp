@@ -245,7 +245,7 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   const std::string where = "conversation.reply";
   protocol::FieldReader fields(message, where);
   fields.only({"type", "id", "run", "conversation", "requestId", "schema", "check", "onStepFinish", "stopWhen", "prepareStep", "activeTools",
-               "maxSteps", "maxRetries", "params", "repairToolCall", "toolCallConcurrency"},
+               "maxSteps", "maxRetries", "params", "repairToolCall", "toolCallConcurrency", "onStart", "onStepStart", "onStepError"},
               "field");
   fields.integer("maxSteps", 1, 1000);
   fields.integer("toolCallConcurrency", 1, 1000000);
@@ -254,6 +254,7 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   fields.optional_string("stopWhen");
   fields.optional_string("prepareStep");
   fields.optional_string("repairToolCall");
+  for (const char* callback : {"onStart", "onStepStart", "onStepError"}) fields.optional_string(callback);
   if (fields.has("activeTools")) {
     const auto tools = env_of(*conversation).tools;
     for (const auto& name : fields.strings("activeTools"))

@@ -1,6 +1,7 @@
 // Step seams of the agent loop (DESIGN.md §12): what runs before every step (hooks, context-window
-// strategies), between the model's answer and its tool calls (mending a wrong call) and after the
-// step (response checks, the budget stop, stopWhen). Prompt runs
+// strategies), when its request is final (onStepStart), when its model call failed (onStepError),
+// between the model's answer and its tool calls (mending a wrong call) and after the step
+// (response checks, the budget stop, stopWhen). Prompt runs
 // and directive replies run the same loop (agent/agent_loop.hpp) with the seams their spec asks for.
 #pragma once
 
@@ -64,10 +65,23 @@ struct WrongCall {
   const json& messages;  // the conversation the model answered
 };
 
+// The step as it goes to the model, once every before_step seam has had its say.
+struct StepStart {
+  int step = 0;
+  const std::string& model;
+  const json& request;   // the model.generate payload: {system, tools, params, toolChoice?, providerOptions? ...}
+  const json& messages;  // what the model is sent, without the system prompt
+  const json& steps;     // the records of the steps before this one
+};
+
 class StepSeam {
  public:
   virtual ~StepSeam() = default;
   virtual Task<void> before_step(StepState& state, const CallEnv& env);
+  virtual Task<void> step_started(const StepStart& start, const CallEnv& env);
+  // The step's model call failed (its retries and fallbacks used up; not when the run was
+  // cancelled): the run fails with `error` once the seams have seen it.
+  virtual Task<void> step_failed(int step, const protocol::WireError& error, const CallEnv& env);
   // After the model answered, for each wrong call: the mended call {toolName, input (JSON text or
   // an object)}, or nullopt to leave it (to the next seam, then to its error).
   virtual Task<std::optional<json>> mend_call(const WrongCall& call, const CallEnv& env);

@@ -187,6 +187,83 @@ TEST_CASE("onStepFinish gets every step's record before the next step starts, th
   CHECK(bad["error"]["message"] == "run.start spec (prompt): \"onStepFinish\" must be a non-empty string, got 7");
 }
 
+TEST_CASE("onStart once before the hooks, onStepStart with each step's final request, onStepError before the run fails", "[agent]") {
+  Harness h;
+  Script script;
+  json unavailable{{"error", {{"kind", "provider"}, {"message", "unavailable"}, {"status", 503}}}};
+  script.model_responses = {response({call_part("c", "weather", {{"city", "X"}})}, "tool-calls"), unavailable};
+  script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+  std::vector<std::string> order;
+  std::vector<json> starts, step_starts, step_errors;
+  std::vector<std::size_t> requests_seen;
+  script.callbacks["start"] = [&](const json& args) { return order.push_back("start"), starts.push_back(args[0]), json(); };
+  script.callbacks["hook"] = [&](const json& args) {
+    order.push_back("hook");
+    return args[0]["stepNumber"] == 1 ? json{{"system", "hooked"}, {"activeTools", json::array()}} : json();
+  };
+  script.callbacks["stepStart"] = [&](const json& args) {
+    order.push_back("stepStart");
+    step_starts.push_back(args[0]);
+    requests_seen.push_back(script.model_requests.size());
+    return json();
+  };
+  script.callbacks["stepError"] = [&](const json& args) { return order.push_back("stepError"), step_errors.push_back(args[0]), json(); };
+  json reply = run_prompt(h, script,
+                          prompt_spec({{"systems", {{{"name", "role"}, {"value", "normal"}}}},
+                                       {"tools", json::array({weather_tool()})},
+                                       {"hooks", {"hook"}},
+                                       {"options", {{"maxRetries", 0}}},
+                                       {"onStart", "start"},
+                                       {"onStepStart", "stepStart"},
+                                       {"onStepError", "stepError"}}));
+  REQUIRE(reply["error"]["message"] == "unavailable");
+  REQUIRE(order == std::vector<std::string>{"start", "hook", "stepStart", "hook", "stepStart", "stepError"});
+  REQUIRE(requests_seen == std::vector<std::size_t>{0, 1});  // each before its step's model call
+  REQUIRE(starts.size() == 1);
+  CHECK(starts[0]["system"] == "<role>\nnormal\n</role>");
+  CHECK(starts[0]["activeTools"] == json::array({"weather"}));
+  CHECK(starts[0]["messages"].size() == 1);
+  CHECK(starts[0]["messages"][0]["role"] == "user");
+  // Step 1's start has what the hook changed and the conversation with the tool's result.
+  CHECK(step_starts[0]["stepNumber"] == 0);
+  CHECK(step_starts[1]["stepNumber"] == 1);
+  CHECK(step_starts[1]["system"] == "hooked");
+  CHECK(step_starts[1]["activeTools"] == json::array());
+  CHECK(step_starts[1]["messages"].size() == 3);  // user, assistant's call, the tool's result
+  CHECK(step_starts[1]["messages"][2]["role"] == "tool");
+  CHECK_FALSE(step_starts[1].contains("steps"));  // a prompt run's host has them
+  REQUIRE(step_errors.size() == 1);
+  CHECK(step_errors[0]["stepNumber"] == 1);
+  CHECK(step_errors[0]["system"] == "hooked");
+  CHECK(step_errors[0]["error"]["kind"] == "provider");
+  CHECK(step_errors[0]["error"]["status"] == 503);
+}
+
+TEST_CASE("onStepError is not called when the step's model call succeeds or the run is cancelled", "[agent]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("fine")})};
+  int errors = 0;
+  script.callbacks["stepError"] = [&](const json&) { return ++errors, json(); };
+  json reply = run_prompt(h, script, prompt_spec({{"onStepError", "stepError"}}));
+  REQUIRE(reply["value"]["steps"].size() == 1);
+  REQUIRE(errors == 0);
+  // Cancelled during the model call: the run ends as cancelled, with no step error.
+  Harness cancelled;
+  cancelled.post(json{{"type", "run.start"}, {"id", 1}, {"spec", prompt_spec({{"onStepError", "stepError"}})}});
+  REQUIRE(cancelled.run([&](Harness& hh) {
+    const json& op = hh.host.started.back();
+    REQUIRE(op["op"] == "model.generate");
+    hh.post(json{{"type", "run.cancel"}, {"id", 9}, {"run", 1}, {"reason", "stop"}});
+  }));
+  REQUIRE((*cancelled.reply(1))["error"]["kind"] == "aborted");
+  REQUIRE(std::none_of(cancelled.host.started.begin(), cancelled.host.started.end(), [](const json& op) { return op["op"] == "callback.invoke"; }));
+  Harness other;
+  Script unused;
+  json bad = run_prompt(other, unused, prompt_spec({{"onStepStart", ""}}));
+  CHECK(bad["error"]["message"] == "run.start spec (prompt): \"onStepStart\" must be a non-empty string, got \"\"");
+}
+
 TEST_CASE("hooks change one step only", "[agent]") {
   Harness h;
   Script script;

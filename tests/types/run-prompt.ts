@@ -155,6 +155,19 @@ export async function stopConditions(): Promise<void> {
       void [finishReason === 'tool-calls', usage.outputTokens];
     },
   }).text;
+  // The AI SDK 7's start callbacks: a step's number, earlier steps and the error are typed.
+  await runPrompt({
+    model,
+    prompt: 'x',
+    onStart: ({ operationId, system, activeTools }) => void [operationId === 'lmthing.runPrompt', system?.length, activeTools.length],
+    onStepStart: ({ stepNumber, steps, messages }) => void [stepNumber.toFixed(), steps[0]?.text.length, messages.length],
+    onStepError: ({ error, stepNumber }) => {
+      expectType<Equal<typeof error, Error>>();
+      void stepNumber;
+    },
+  }).text;
+  // @ts-expect-error -- a callback, not a flag
+  await runPrompt({ model, prompt: 'x', onStepStart: true }).text;
   // A step's call settings, as the AI SDK's prepareStep returns them.
   await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'high' } } }) }).text;
   // @ts-expect-error -- temperature is a number
