@@ -2282,6 +2282,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     responseSchemaRetries?: number;
     output?: OUTPUT;
     activeTools?: string[];
+    toolOrder?: string[];
     prepareStep?: Hook;
     repairToolCall?: RepairToolCall;
     approvalSecret?: string;
@@ -2740,6 +2741,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
         path: string[];
     }) => DirectiveStepChanges | void | undefined | Promise<DirectiveStepChanges | void | undefined>;
     activeTools?: string[];
+    toolOrder?: string[];
     define?: (ctx: DefinitionContext) => void | Promise<void>;
     role?: string;
     durable?: DurableOptions;

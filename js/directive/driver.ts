@@ -143,6 +143,11 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   /** The tools every reply offers, of those its conversation has enabled (default all); `prepareStep` may change them per step. */
   activeTools?: string[];
   /**
+   * The AI SDK 7's `toolOrder` for every reply: the listed tools are sent first, in this order, the
+   * others after them by name (each must be enabled in the replying conversation, as with `activeTools`).
+   */
+  toolOrder?: string[];
+  /**
    * Defines the run's named policies with the same `def*` calls as a prompt function
    * (`ctx.defRetry`, `ctx.defApproval`, `ctx.defConstraint` ...); a budget spans every branch.
    */
@@ -211,6 +216,7 @@ const runConfigShape: c.Shape = {
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
+  toolOrder: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   define: c.func,
   role: c.nonEmpty,
   durable: c.object,
@@ -745,6 +751,7 @@ class DirectiveRun {
     if (this.config.prepareStep) fields.prepareStep = this.prepareStep(conv, this.config.prepareStep);
     if (this.config.repairToolCall) fields.repairToolCall = (this.repair ??= this.register('repairToolCall', repairCallback(this.config.repairToolCall)));
     if (this.config.activeTools) fields.activeTools = this.config.activeTools;
+    if (this.config.toolOrder) fields.toolOrder = this.config.toolOrder;
     if (this.config.params) fields.params = this.config.params;
     if (this.config.maxSteps !== undefined) fields.maxSteps = this.config.maxSteps;
     if (this.config.toolCallConcurrency !== undefined) fields.toolCallConcurrency = this.config.toolCallConcurrency;

@@ -130,6 +130,12 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    */
   activeTools?: string[];
   /**
+   * The AI SDK 7's `toolOrder`: the order the offered tools are sent in at every step of the run
+   * (not its sub-agents'). The listed ones go first, in this order; the others after them, sorted
+   * by name. A stable order keeps a provider's prompt cache warm. Default: as defined.
+   */
+  toolOrder?: string[];
+  /**
    * The AI SDK's `prepareStep`: called before every step of the run (not its sub-agents'), after
    * the prompt's `defHook`s, with `{stepNumber, messages, steps, lastToolCall}`; what it returns
    * (`model`, `system`, `messages`, `activeTools`, `toolChoice` …) applies to that step only.
@@ -291,6 +297,7 @@ const configShape: c.Shape = {
   onError: c.func,
   onAbort: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
+  toolOrder: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   tools: c.anything,
   prepareStep: c.func,
   repairToolCall: c.func,
@@ -463,7 +470,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -496,6 +503,7 @@ interface RunPlace {
   onEvent?: RunPolicyConfig['onEvent'];
   onStepFinish?: PromptCallbacks['onStepFinish'];
   activeTools?: string[];
+  toolOrder?: string[];
   prepareStep?: Hook;
   repairToolCall?: RepairToolCall;
   /** The root run's time limits (a sub-agent has none of its own). */
@@ -581,8 +589,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   // Names that refer to definitions are checked now, so a typo rejects the call that made it.
   for (const def of collected.tools.values()) checkReferences(`tool "${def.name}"`, def.options, definitions, referenceKinds);
   if (!place.parent)
-    for (const name of place.activeTools ?? [])
-      if (!collected.tools.has(name)) throw new ConfigError(`runPrompt config: activeTools: ${c.unknownName('tool', name, [...collected.tools.keys()], 'defined tools')}`);
+    for (const field of ['activeTools', 'toolOrder'] as const)
+      for (const name of place[field] ?? [])
+        if (!collected.tools.has(name)) throw new ConfigError(`runPrompt config: ${field}: ${c.unknownName('tool', name, [...collected.tools.keys()], 'defined tools')}`);
   checkReferences(place.parent ? `agent "${place.name}"` : 'runPrompt config', place.policies, definitions, { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind, cache: cacheKind });
   if (place.validateResponse) checkReferences('runPrompt config.validateResponse', { validator: place.validateResponse.validator }, definitions, { validator: validatorKind });
   const storage = place.parent ? undefined : useRunStorage(engine, place.policies.storage);
@@ -655,7 +664,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       messages: collected.messages,
       tools,
       hooks: collected.hooks.map((hook, i) => register(`hook${i + 1}`, hookCallback(hook, `hook #${i + 1}`))),
-      options: { ...engineOptions(options), ...limits, ...(place.activeTools && !place.parent ? { activeTools: place.activeTools } : {}) },
+      options: { ...engineOptions(options), ...limits, ...(place.activeTools && !place.parent ? { activeTools: place.activeTools } : {}), ...(place.toolOrder && !place.parent ? { toolOrder: place.toolOrder } : {}) },
       host: human?.host ?? place.parent!.human.host,
       path,
       ...fields,

@@ -62,6 +62,16 @@ std::vector<const pipeline::ToolBox::Entry*> offered_tools(const pipeline::ToolB
 
 void Transcript::insert(std::size_t, json) { throw std::logic_error("this conversation cannot resume pending tool calls"); }
 
+void order_tools(std::vector<const pipeline::ToolBox::Entry*>& tools, const std::vector<std::string>& order) {
+  auto rank = [&](const pipeline::ToolBox::Entry* tool) {
+    return static_cast<std::size_t>(std::find(order.begin(), order.end(), tool->spec.name) - order.begin());
+  };
+  std::stable_sort(tools.begin(), tools.end(), [&](const auto* a, const auto* b) {
+    const std::size_t ra = rank(a), rb = rank(b);
+    return ra != rb ? ra < rb : (ra == order.size() && a->spec.name < b->spec.name);
+  });
+}
+
 namespace {
 
 // A tool message holding `results` (moved in: an initializer list would copy them).
@@ -259,6 +269,7 @@ class AgentLoop {
   // The run's plan of a step with the step's call settings from the hooks laid over it.
   StepPlan plan_of(int step, const pipeline::StepOverrides& overrides) const {
     StepPlan plan = config_.plan(step, overrides);
+    if (!config_.tool_order.empty()) order_tools(plan.offered, config_.tool_order);
     for (const auto& [name, setting] : overrides.params.items()) plan.params[name] = setting;
     if (overrides.provider_options) plan.provider_options = *overrides.provider_options;
     return plan;

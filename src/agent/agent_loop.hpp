@@ -62,6 +62,9 @@ struct AgentLoopConfig {
   // At most this many of a step's tool calls run at once, started in the model's order (the AI
   // SDK's toolCallConcurrency); 0: all at once.
   int tool_call_concurrency = 0;
+  // The AI SDK 7's toolOrder: these offered tools go first, in this order, the others after them
+  // by name (a stable order keeps a provider's prompt cache warm); empty: as the plan offers them.
+  std::vector<std::string> tool_order;
   std::vector<std::unique_ptr<pipeline::StepSeam>> seams;
   Planner plan;
   json call_context = json::object();  // extra fields of every tool call's context
@@ -82,6 +85,9 @@ json add_usage(const json& total, const json& usage);
 // The tools a step offers: all of `tools`, or those `active` names (the run's or reply's
 // activeTools, or a hook's), each once, in that order. A name `tools` lacks fails the call with a
 // callback error (a safety net: names are checked where they are set).
+// `tools` in `order` (see AgentLoopConfig::tool_order).
+void order_tools(std::vector<const pipeline::ToolBox::Entry*>& tools, const std::vector<std::string>& order);
+
 std::vector<const pipeline::ToolBox::Entry*> offered_tools(const pipeline::ToolBox& tools, const std::optional<std::vector<std::string>>& active);
 
 // A step plan's responseFormat for a response schema: the schema (left out when it accepts any JSON

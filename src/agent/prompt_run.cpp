@@ -95,6 +95,7 @@ class PromptRun {
     AgentLoopConfig config;
     config.max_steps = spec_.max_steps;
     config.tool_call_concurrency = spec_.tool_call_concurrency;
+    config.tool_order = spec_.tool_order;
     config.seams = std::move(seams_);
     config.plan = [this](int step, const pipeline::StepOverrides& overrides) { return plan(step, overrides); };
     // Only the root's calls can wait across requests: a sub-agent's run is inside its parent's tool call.

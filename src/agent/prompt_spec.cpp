@@ -30,7 +30,7 @@ const std::vector<std::string> kSpecFields = {
     "providerOptions", "onStart", "onStepStart", "onStepError"};
 // clang-format on
 const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",       "toolCallConcurrency",
-                                                "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs"};
+                                                "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs", "toolOrder"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }
 
@@ -85,10 +85,11 @@ bool defines(const std::vector<ToolSpec>& tools, const std::string& name) {
   return std::any_of(tools.begin(), tools.end(), [&](const ToolSpec& tool) { return tool.name == name; });
 }
 
-void check_active_tools(const std::vector<std::string>& active, const std::vector<ToolSpec>& tools, const std::string& where) {
-  for (const auto& name : active)
+// `field` (activeTools, toolOrder) names only defined tools.
+void check_tool_names(const std::vector<std::string>& names, const std::vector<ToolSpec>& tools, const std::string& where, const char* field) {
+  for (const auto& name : names)
     if (!defines(tools, name))
-      throw protocol::config_error(where + ": activeTools names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
+      throw protocol::config_error(where + ": " + field + " names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
 }
 
 // toolChoice: 'auto' | 'none' | 'required' | {type: 'tool', toolName} naming a defined tool.
@@ -165,8 +166,10 @@ PromptSpec parse_prompt_spec(const json& spec) {
       if (options->has("toolChoice")) parsed.tool_choice = options->at("toolChoice");
       if (const json* params = options->optional_object("params")) parsed.params = *params;
       if (options->has("activeTools")) parsed.active_tools = options->strings("activeTools");
+      if (options->has("toolOrder")) parsed.tool_order = options->strings("toolOrder");
     }
-    if (parsed.active_tools) check_active_tools(*parsed.active_tools, parsed.tools, std::string(kWhere) + ": options");
+    if (parsed.active_tools) check_tool_names(*parsed.active_tools, parsed.tools, std::string(kWhere) + ": options", "activeTools");
+    check_tool_names(parsed.tool_order, parsed.tools, std::string(kWhere) + ": options", "toolOrder");
     check_tool_choice(parsed.tool_choice, parsed.tools, std::string(kWhere) + ": options");
     parsed.settings = parse_run_settings(fields, options ? &*options : nullptr);
     parsed.settings.primary_models = {parsed.model};

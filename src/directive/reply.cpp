@@ -38,6 +38,7 @@ Task<json> reply(std::shared_ptr<Session> session, std::shared_ptr<Conversation>
   agent::AgentLoopConfig config;
   config.max_steps = fields.integer("maxSteps", 1, 1000).value_or(20);
   config.tool_call_concurrency = fields.integer("toolCallConcurrency", 1, 1000000).value_or(0);
+  if (fields.has("toolOrder")) config.tool_order = fields.strings("toolOrder");
   config.seams = agent::make_seams(fields, *env.tree, true);
   config.call_context = json{{"conversation", conversation->id()}};
   const json params = fields.has("params") ? fields.object_field("params") : json::object();

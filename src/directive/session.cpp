@@ -245,7 +245,7 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   const std::string where = "conversation.reply";
   protocol::FieldReader fields(message, where);
   fields.only({"type", "id", "run", "conversation", "requestId", "schema", "check", "onStepFinish", "stopWhen", "prepareStep", "activeTools",
-               "maxSteps", "maxRetries", "params", "repairToolCall", "toolCallConcurrency", "onStart", "onStepStart", "onStepError"},
+               "maxSteps", "maxRetries", "params", "repairToolCall", "toolCallConcurrency", "onStart", "onStepStart", "onStepError", "toolOrder"},
               "field");
   fields.integer("maxSteps", 1, 1000);
   fields.integer("toolCallConcurrency", 1, 1000000);
@@ -255,10 +255,11 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   fields.optional_string("prepareStep");
   fields.optional_string("repairToolCall");
   for (const char* callback : {"onStart", "onStepStart", "onStepError"}) fields.optional_string(callback);
-  if (fields.has("activeTools")) {
+  for (const char* field : {"activeTools", "toolOrder"}) {
+    if (!fields.has(field)) continue;
     const auto tools = env_of(*conversation).tools;
-    for (const auto& name : fields.strings("activeTools"))
-      if (!tools->find(name)) throw protocol::config_error(where + ": activeTools names tool " + protocol::unknown_tool(name, tools->names()));
+    for (const auto& name : fields.strings(field))
+      if (!tools->find(name)) throw protocol::config_error(where + ": " + field + " names tool " + protocol::unknown_tool(name, tools->names()));
   }
   fields.integer("maxRetries", 0, 100);
   fields.optional_object("params");

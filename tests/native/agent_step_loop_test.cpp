@@ -264,6 +264,42 @@ TEST_CASE("onStepError is not called when the step's model call succeeds or the 
   CHECK(bad["error"]["message"] == "run.start spec (prompt): \"onStepStart\" must be a non-empty string, got \"\"");
 }
 
+TEST_CASE("toolOrder sends the listed tools first, the others after them by name, at every step; an unknown name is refused", "[agent]") {
+  json tools = json::array();
+  for (const char* name : {"b", "weather", "c", "a", "d"}) {
+    json tool = weather_tool();
+    tool["name"] = name;
+    tools.push_back(tool);
+  }
+  auto names = [](const json& request) {
+    std::vector<std::string> out;
+    for (const auto& tool : request["tools"]) out.push_back(tool["name"]);
+    return out;
+  };
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {response({call_part("c1", "weather", {{"city", "X"}})}, "tool-calls"), response({text_part("bye")})};
+    script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+    script.callbacks["prepare"] = [](const json& args) { return args[0]["stepNumber"] == 1 ? json{{"activeTools", {"c", "b", "d"}}} : json(); };
+    run_prompt(h, script, prompt_spec({{"tools", tools}, {"options", {{"toolOrder", {"d", "weather"}}}}, {"prepareStep", "prepare"}}));
+    REQUIRE(names(script.model_requests[0]) == std::vector<std::string>{"d", "weather", "a", "b", "c"});
+    REQUIRE(names(script.model_requests[1]) == std::vector<std::string>{"d", "b", "c"});  // a step's own tools, in the same order
+  }
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {response({text_part("hi")})};
+    run_prompt(h, script, prompt_spec({{"tools", tools}}));
+    REQUIRE(names(script.model_requests[0]) == std::vector<std::string>{"b", "weather", "c", "a", "d"});  // without it: as defined
+  }
+  Harness h;
+  Script script;
+  json reply = run_prompt(h, script, prompt_spec({{"tools", tools}, {"options", {{"toolOrder", {"wether"}}}}}));
+  CHECK(reply["error"]["message"] ==
+        "run.start spec (prompt): options: toolOrder names unknown tool \"wether\" (did you mean \"weather\"? defined tools: b, weather, c, a, d)");
+}
+
 TEST_CASE("hooks change one step only", "[agent]") {
   Harness h;
   Script script;
