@@ -29,7 +29,7 @@ const std::vector<std::string> kSpecFields = {
     "responseCheck", "responseSchemaName", "responseSchemaDescription", "repairToolCall",
     "providerOptions", "onStart", "onStepStart", "onStepError"};
 // clang-format on
-const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",       "toolCallConcurrency",
+const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",        "toolCallConcurrency",
                                                 "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs", "toolOrder"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }

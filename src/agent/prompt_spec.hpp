@@ -22,8 +22,9 @@ struct PromptSpec {
   std::vector<ToolSpec> tools;  // in definition order
   int max_steps = 20;
   int tool_call_concurrency = 0;
-  std::vector<std::string> tool_order;  // options.toolOrder (AgentLoopConfig::tool_order)                         // options.toolCallConcurrency (0 = every call of a step at once)
-  json tool_choice;                                      // null = the provider's default
+  std::vector<std::string> tool_order;  // options.toolOrder (AgentLoopConfig::tool_order)                         // options.toolCallConcurrency (0 =
+                                        // every call of a step at once)
+  json tool_choice;                     // null = the provider's default
   std::optional<std::vector<std::string>> active_tools;  // the tools offered at every step (all when unset)
   json params = json::object();
   double timeout_ms = 0;  // the whole run (0 = none)

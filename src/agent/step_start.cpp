@@ -22,10 +22,7 @@ class StepStartSeam : public pipeline::StepSeam {
  public:
   StepStartSeam(std::optional<std::string> on_start, std::optional<std::string> on_step_start, std::optional<std::string> on_step_error,
                 bool with_steps)
-      : on_start_(std::move(on_start)),
-        on_step_start_(std::move(on_step_start)),
-        on_step_error_(std::move(on_step_error)),
-        with_steps_(with_steps) {}
+      : on_start_(std::move(on_start)), on_step_start_(std::move(on_step_start)), on_step_error_(std::move(on_step_error)), with_steps_(with_steps) {}
 
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
     if (!on_start_ || state.step != 0 || !state.preview) co_return;

@@ -244,8 +244,9 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
 void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message) {
   const std::string where = "conversation.reply";
   protocol::FieldReader fields(message, where);
-  fields.only({"type", "id", "run", "conversation", "requestId", "schema", "check", "onStepFinish", "stopWhen", "prepareStep", "activeTools",
-               "maxSteps", "maxRetries", "params", "repairToolCall", "toolCallConcurrency", "onStart", "onStepStart", "onStepError", "toolOrder"},
+  fields.only({"type",     "id",          "run",         "conversation", "requestId",  "schema", "check",          "onStepFinish",
+               "stopWhen", "prepareStep", "activeTools", "maxSteps",     "maxRetries", "params", "repairToolCall", "toolCallConcurrency",
+               "onStart",  "onStepStart", "onStepError", "toolOrder"},
               "field");
   fields.integer("maxSteps", 1, 1000);
   fields.integer("toolCallConcurrency", 1, 1000000);
