@@ -2273,7 +2273,7 @@ interface PromptCallbacks<OBJECT = never> {
 }
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>> {
+interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions {
     model: string | LanguageModel;
     tools?: {
         [K in keyof TOOLS]: PromptTool<TOOLS[K]>;
@@ -2283,7 +2283,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     output?: OUTPUT;
     activeTools?: string[];
     toolOrder?: string[];
-    prepareStep?: Hook;
+    prepareStep?: PrepareStep;
     repairToolCall?: RepairToolCall;
     approvalSecret?: string;
     approvalTtlMs?: number;
@@ -2927,7 +2927,7 @@ interface SpanStartEvent extends Located {
 }
 
 // ---- StartedRequest — run/step-callbacks.d.ts
-interface StartedRequest extends GenerationParams {
+interface StartedRequest extends GenerationParams, RunContextOptions {
     callId: string;
     provider: string;
     modelId: string;
@@ -3395,6 +3395,8 @@ interface ToolContext {
     messages: Message[];
     trace: ToolTrace;
     resources: Resources;
+    context: unknown;
+    experimental_context: unknown;
 }
 
 // ---- ToolDisabledEvent — run/events.d.ts

@@ -33,6 +33,10 @@ export interface ToolContext {
   trace: ToolTrace;
   /** The run's `defResource` values and `defResourcePool`s. */
   resources: Resources;
+  /** This tool's value in the run's `toolsContext` (the AI SDK 7's), if any. */
+  context: unknown;
+  /** The run's `experimental_context` (the AI SDK 5/6's), if any. */
+  experimental_context: unknown;
 }
 
 /**

@@ -44,13 +44,14 @@ import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js'
 import { observedExecution } from '../run/call-watchers.js';
 import { ownTimeouts, timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from '../run/timeouts.js';
 import { resourcesFor } from '../definitions/resource.js';
-import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
+import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type HookResult, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
 import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import { checkStorage, type Journal } from '../durable/journal.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { stepStartHandlers } from '../run/step-callbacks.js';
+import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
@@ -99,7 +100,7 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>> {
+export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   /**
@@ -138,9 +139,11 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
   /**
    * The AI SDK's `prepareStep`: called before every step of the run (not its sub-agents'), after
    * the prompt's `defHook`s, with `{stepNumber, messages, steps, lastToolCall}`; what it returns
-   * (`model`, `system`, `messages`, `activeTools`, `toolChoice` …) applies to that step only.
+   * (`model`, `system`, `messages`, `activeTools`, `toolChoice` …) applies to that step only. It
+   * also gets the run's contexts (`experimental_context`, `toolsContext`, `runtimeContext`, those
+   * set) and may return new ones, which hold for the steps after it.
    */
-  prepareStep?: Hook;
+  prepareStep?: PrepareStep;
   /**
    * The AI SDK's `repairToolCall`, for the run's own steps (not its sub-agents'): called with a tool
    * call the model got wrong (a tool it was not offered, arguments that do not parse or fit the
@@ -300,6 +303,7 @@ const configShape: c.Shape = {
   toolOrder: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   tools: c.anything,
   prepareStep: c.func,
+  ...runContextShape,
   repairToolCall: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
@@ -470,7 +474,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, prepareStep: config.prepareStep, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, prepareStep: config.prepareStep, contexts: new RunContexts(config, [...collectedOf(ctx).tools.keys()], durable !== undefined), repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -504,8 +508,10 @@ interface RunPlace {
   onStepFinish?: PromptCallbacks['onStepFinish'];
   activeTools?: string[];
   toolOrder?: string[];
-  prepareStep?: Hook;
+  prepareStep?: PrepareStep;
   repairToolCall?: RepairToolCall;
+  /** The root's contexts (AI SDK), shared with its sub-agents' tools. */
+  contexts?: RunContexts;
   /** The root run's time limits (a sub-agent has none of its own). */
   timeouts?: RunTimeouts;
   onFinish?: PromptCallbacks<unknown>['onFinish'];
@@ -628,6 +634,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
                 return call.signal;
               },
               messages,
+              ...(place.contexts?.forTool(def.name, !place.parent) ?? { context: undefined, experimental_context: undefined }),
               trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace,
               resources: resourcesFor(engine, call),
             },
@@ -679,13 +686,18 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (Object.keys(observe).length > 0) spec.observe = observe;
     // The root run's own (its steps only, as the AI SDK has them); sub-agents inherit `place`.
     if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish), { plain: true });
-    if (place.prepareStep && !place.parent) spec.prepareStep = register('prepareStep', hookCallback(place.prepareStep, 'prepareStep'));
+    if (place.prepareStep && !place.parent) {
+      const { prepareStep, contexts } = place;
+      const hook: Hook = contexts ? async (input) => contexts.take(await prepareStep({ ...input, ...contexts.view() }), 'prepareStep') as HookResult | undefined : prepareStep;
+      spec.prepareStep = register('prepareStep', hookCallback(hook, 'prepareStep'));
+    }
     if (place.repairToolCall && !place.parent) spec.repairToolCall = register('repairToolCall', repairCallback(place.repairToolCall));
     if (!place.parent) {
       const starts = stepStartHandlers(place.policies, {
         models,
         callId: () => String(runId),
         operationId: 'lmthing.runPrompt',
+        contexts: place.contexts && (() => place.contexts!.view()),
         stepsBefore: (stepNumber) => finishedSteps.filter((s) => s.stepNumber < stepNumber),
         call: (name, callback) => place.events.call(name, { type: name === 'onStart' ? 'run-start' : 'step-start', path } as Partial<RunEvent> as RunEvent, callback),
       });
@@ -997,6 +1009,7 @@ async function runAgent(
     events: env.place.events,
     dispatch: env.place.dispatch,
     tracing: env.place.tracing,
+    contexts: env.place.contexts,
     parentSpan: env.span,
     parent,
     name: def.name,

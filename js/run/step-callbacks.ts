@@ -13,10 +13,14 @@ import * as c from '../config/check.js';
 import { errorFromWire, type WireError } from '../errors.js';
 import type { GenerationParams, Message, ProviderOptions, ToolChoice } from '../providers/types.js';
 import type { StepResult } from '../prompt/result.js';
+import type { RunContextOptions } from '../prompt/run-contexts.js';
 import { callSettingsOf, findModel, type RunModels } from './host.js';
 
-/** The request a start reports: the model, the system prompt, the messages and the settings. */
-export interface StartedRequest extends GenerationParams {
+/**
+ * The request a start reports: the model, the system prompt, the messages and the settings; for
+ * `runPrompt`, also the run's contexts as they are then (those set).
+ */
+export interface StartedRequest extends GenerationParams, RunContextOptions {
   /** The run's id (as text): the same for every callback of one run. */
   callId: string;
   /** The provider's name (`openai`, `anthropic` ...) of the model the request goes to. */
@@ -99,6 +103,8 @@ export interface StepCallbackPlace {
   callId(): string;
   operationId: OnStartEvent['operationId'];
   path?: string[];
+  /** The run's contexts as they are now (runPrompt's). */
+  contexts?(): RunContextOptions;
   /** The steps before `stepNumber`, when the engine does not send them (a prompt run's host has them). */
   stepsBefore?(stepNumber: number): StepResult[];
   /** Calls the user's callback on the run's event path (a failure becomes an `error` event). */
@@ -112,6 +118,7 @@ export function stepStartHandlers(callbacks: StepStartCallbacks, place: StepCall
     const model = findModel(place.models, wire.model);
     return {
       ...wire.params,
+      ...place.contexts?.(),
       callId: place.callId(),
       provider: model?.provider ?? 'unknown',
       modelId: model?.modelId ?? wire.model,

@@ -168,6 +168,15 @@ export async function stopConditions(): Promise<void> {
   }).text;
   // @ts-expect-error -- a callback, not a flag
   await runPrompt({ model, prompt: 'x', onStepStart: true }).text;
+  // The AI SDK's contexts: prepareStep gets and may replace them.
+  await runPrompt({
+    model,
+    prompt: 'x',
+    experimental_context: { userId: 'u1' },
+    toolsContext: { search: { index: 'docs' } },
+    runtimeContext: { tenant: 't1' },
+    prepareStep: ({ runtimeContext, stepNumber }) => (stepNumber > 0 ? { runtimeContext: { previous: runtimeContext } } : undefined),
+  }).text;
   // A step's call settings, as the AI SDK's prepareStep returns them.
   await runPrompt({ model, prompt: 'x', prepareStep: () => ({ temperature: 0, maxOutputTokens: 64, providerOptions: { openai: { reasoningEffort: 'high' } } }) }).text;
   // @ts-expect-error -- temperature is a number
