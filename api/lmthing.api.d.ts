@@ -380,6 +380,18 @@ type CatchResult<T> = {
     error: unknown;
 };
 
+// ---- ChunkCallback — prompt/on-chunk.d.ts
+interface ChunkCallback {
+    onChunk?: (event: {
+        chunk: ChunkPart;
+    }) => void | PromiseLike<void>;
+}
+
+// ---- ChunkPart — prompt/on-chunk.d.ts
+type ChunkPart = Extract<StreamPart, {
+    type: 'text-delta' | 'reasoning-delta' | 'tool-call' | 'tool-result' | 'tool-error';
+}>;
+
 // ---- CircuitBreakerConfig — definitions/resilience.d.ts
 interface CircuitBreakerConfig {
     failureThreshold?: number;
@@ -2245,6 +2257,9 @@ interface PreloadOptions {
     warmUp?: boolean;
 }
 
+// ---- PrepareStep — prompt/run-contexts.d.ts
+type PrepareStep = (input: HookInput & RunContextOptions) => (HookResult & RunContextOptions) | void | undefined | Promise<(HookResult & RunContextOptions) | void | undefined>;
+
 // ---- Progress — observe/progress.d.ts
 interface Progress {
     step: number;
@@ -2273,7 +2288,7 @@ interface PromptCallbacks<OBJECT = never> {
 }
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions {
+interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback {
     model: string | LanguageModel;
     tools?: {
         [K in keyof TOOLS]: PromptTool<TOOLS[K]>;
@@ -2748,6 +2763,13 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     events?: boolean;
 }
 
+// ---- RunContextOptions — prompt/run-contexts.d.ts
+interface RunContextOptions {
+    experimental_context?: unknown;
+    toolsContext?: Record<string, unknown>;
+    runtimeContext?: unknown;
+}
+
 // ---- RunEvent — run/events.d.ts
 type RunEvent = StepStartEvent | StepFinishEvent | ToolCallEvent | ToolResultEvent | ToolErrorEvent | ToolCallRepairedEvent | RetryEvent | FallbackEvent | CircuitStateEvent | RateLimitedEvent | ConstraintWarningEvent | ConstraintExceededEvent | BudgetStopEvent | GuardEvent | ApprovalRequestEvent | ApprovalDecisionEvent | ValidationEvent | InteractionRequestEvent | InteractionAnswerEvent | InteractionInvalidEvent | MessageAppendedEvent | ModelPushedEvent | ModelPoppedEvent | ToolEnabledEvent | ToolDisabledEvent | BranchStartedEvent | BranchReturnedEvent | BranchThrewEvent | EmittedEvent | StateLoadedEvent | StateSavedEvent | StateConflictEvent | CacheHitEvent | CacheMissEvent | CacheEvictEvent | CacheErrorEvent | WorkflowStartEvent | WorkflowStepStartEvent | WorkflowStepFinishEvent | WorkflowFinishEvent | WorkflowCustomEvent | ResourceInitializedEvent | ResourceUnhealthyEvent | ResourceCleanupEvent | PoolItemEvent | PoolDrainedEvent | PipelineStageStartEvent | PipelineStageFinishEvent | ParallelStartEvent | ParallelFinishEvent | ParallelJudgeEvent | BranchGroupStartEvent | BranchGroupFinishEvent | BatchFlushEvent | ContextTrimmedEvent | RoleAssumedEvent | ContextSummarizedEvent | MemoryStoreEvent | MemorySearchEvent | MemoryDeleteEvent | MemoryClearEvent | RunStartEvent | RunFinishEvent | ModelCallEvent | ErrorEvent | TokenThresholdEvent | SpanStartEvent | SpanEndEvent | MetricEvent;
 
@@ -2823,6 +2845,7 @@ function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT e
 // ---- RunResult — prompt/result.d.ts
 class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private readonly parts;
+    private watcher?;
     private structured;
     private partialView;
     private elementParse;

@@ -69,6 +69,8 @@ export type { RepairToolCall, ToolCallRepair, ToolCallRepairError, ToolCallRepai
 export type { TimeoutConfiguration } from './run/timeouts.js';
 export type { CallWatchers, ExecutedToolCall, LanguageModelCallEndEvent, LanguageModelCallStartEvent, ModelCallCallbacks, ToolExecutionCallbacks, ToolExecutionEndEvent, ToolExecutionOutput, ToolExecutionStartEvent } from './run/call-watchers.js';
 export type { OnStartEvent, OnStepErrorEvent, OnStepStartEvent, StartedRequest, StepStartCallbacks } from './run/step-callbacks.js';
+export type { ChunkCallback, ChunkPart } from './prompt/on-chunk.js';
+export type { PrepareStep, RunContextOptions } from './prompt/run-contexts.js';
 export type { StepCallSettings } from './run/step-changes.js';
 export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
 export type {

@@ -134,6 +134,7 @@ class Deferred<T> {
  */
 export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   private readonly parts = new PartFeed<StreamPart>();
+  private watcher?: (part: StreamPart) => void;
   private structured = false;
   /** An `output`'s view of the partial JSON (js/prompt/output.ts); the JSON itself otherwise. */
   private partialView: (value: unknown, complete: boolean) => unknown = (value) => value;
@@ -341,9 +342,15 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.elementParse = output?.element;
   }
 
-  /** @internal Appends a part and wakes the readers. */
+  /** @internal Appends a part and wakes the readers (and the run's `onChunk`). */
   push(part: StreamPart): void {
     this.parts.push(part);
+    this.watcher?.(part);
+  }
+
+  /** @internal Sees every part as it is appended (`onChunk`). */
+  watchParts(watcher: (part: StreamPart) => void): void {
+    this.watcher = watcher;
   }
 
   /**

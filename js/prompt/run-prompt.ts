@@ -51,6 +51,7 @@ import { checkStorage, type Journal } from '../durable/journal.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { stepStartHandlers } from '../run/step-callbacks.js';
+import { chunkReporter, type ChunkCallback } from './on-chunk.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
@@ -100,7 +101,7 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions {
+export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   /**
@@ -303,6 +304,7 @@ const configShape: c.Shape = {
   toolOrder: c.arrayOf(c.nonEmpty, 'an array of tool names'),
   tools: c.anything,
   prepareStep: c.func,
+  onChunk: c.func,
   ...runContextShape,
   repairToolCall: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
@@ -474,7 +476,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, prepareStep: config.prepareStep, contexts: new RunContexts(config, [...collectedOf(ctx).tools.keys()], durable !== undefined), repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, prepareStep: config.prepareStep, contexts: new RunContexts(config, [...collectedOf(ctx).tools.keys()], durable !== undefined), repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -509,6 +511,7 @@ interface RunPlace {
   activeTools?: string[];
   toolOrder?: string[];
   prepareStep?: PrepareStep;
+  onChunk?: ChunkCallback['onChunk'];
   repairToolCall?: RepairToolCall;
   /** The root's contexts (AI SDK), shared with its sub-agents' tools. */
   contexts?: RunContexts;
@@ -533,6 +536,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const collected = collectedOf(ctx);
   const host = EngineHost.of(engine);
   const result = new RunResult<unknown>();
+  if (place.onChunk && !place.parent) result.watchParts(chunkReporter(place.onChunk, place.events));
   if (place.responseSchema !== undefined) result.expectObject();
   if (place.output?.schema) result.expectObject(place.output);
   const steps: PromptStep[] = [];

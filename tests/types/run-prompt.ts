@@ -168,6 +168,8 @@ export async function stopConditions(): Promise<void> {
   }).text;
   // @ts-expect-error -- a callback, not a flag
   await runPrompt({ model, prompt: 'x', onStepStart: true }).text;
+  // onChunk's chunk narrows by its type.
+  await runPrompt({ model, prompt: 'x', onChunk: ({ chunk }) => void (chunk.type === 'text-delta' ? chunk.text.length : chunk.type) }).text;
   // The AI SDK's contexts: prepareStep gets and may replace them.
   await runPrompt({
     model,
