@@ -2296,10 +2296,12 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     responseSchema?: SCHEMA;
     responseSchemaRetries?: number;
     output?: OUTPUT;
+    experimental_output?: OUTPUT;
     activeTools?: string[];
     toolOrder?: string[];
     prepareStep?: PrepareStep;
     repairToolCall?: RepairToolCall;
+    experimental_repairToolCall?: RepairToolCall;
     approvalSecret?: string;
     approvalTtlMs?: number;
     approvalStore?: StorageAdapter;
@@ -2750,6 +2752,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     responseSchemaRetries?: number;
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
     repairToolCall?: RepairToolCall;
+    experimental_repairToolCall?: RepairToolCall;
     onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
     stopWhen?: StopCondition | StopCondition[];
     prepareStep?: (input: HookInput & {

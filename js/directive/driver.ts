@@ -123,6 +123,8 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
    * returns (`{toolName, input}`) replaces the call, which is checked again, and null leaves it.
    */
   repairToolCall?: RepairToolCall;
+  /** @deprecated The AI SDK 5/6's name of {@link RunConfig.repairToolCall} (give one of the two). */
+  experimental_repairToolCall?: RepairToolCall;
   /** The AI SDK 7 name of {@link onStepFinish} (give one of the two). */
   onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
   /**
@@ -213,6 +215,7 @@ const runConfigShape: c.Shape = {
   onStepFinish: c.func,
   onStepEnd: c.func,
   repairToolCall: c.func,
+  experimental_repairToolCall: c.func, // moved to repairToolCall (renamed-options.ts)
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),

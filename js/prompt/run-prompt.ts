@@ -126,6 +126,8 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * shows it while it streams. Instead of `responseSchema`, not with it.
    */
   output?: OUTPUT;
+  /** @deprecated The AI SDK 5's name of {@link PromptConfig.output} (give one of the two). */
+  experimental_output?: OUTPUT;
   /**
    * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
    * defined but are not offered. A `defHook` or `prepareStep` may change the list for one step.
@@ -152,6 +154,8 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * null leaves it (the model gets the error). docs/prompt-runs.md.
    */
   repairToolCall?: RepairToolCall;
+  /** @deprecated The AI SDK 5/6's name of {@link PromptConfig.repairToolCall} (give one of the two). */
+  experimental_repairToolCall?: RepairToolCall;
   /**
    * Signs approvals across requests (docs/human-in-the-loop.md): a call whose approval is
    * deferred gets a signature of the call (on the `approval-decision` event and the UI stream's
@@ -290,6 +294,7 @@ const configShape: c.Shape = {
   responseSchema: c.anything,
   responseSchemaRetries: c.integer(0, 100),
   output: c.anything,
+  experimental_output: c.anything, // moved to the names above (renamed-options.ts)
   messages: c.arrayOf(
     (v) => (c.isPlainObject(v) && ['system', 'user', 'assistant', 'tool'].includes(v.role as string) && (typeof v.content === 'string' || Array.isArray(v.content)) ? undefined : 'x'),
     'an array of messages ({role: system|user|assistant|tool, content: string or parts})',
@@ -307,6 +312,7 @@ const configShape: c.Shape = {
   onChunk: c.func,
   ...runContextShape,
   repairToolCall: c.func,
+  experimental_repairToolCall: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
   approvalTtlMs: c.ms(),

@@ -12,12 +12,12 @@ export type Renames = Readonly<Record<string, string>>;
 
 /** The tool execution callbacks' older names, which the AI SDK 7 still takes (here the newer is the one read). */
 const TOOL_EXECUTION_RENAMES: Renames = { experimental_onToolCallStart: 'onToolExecutionStart', experimental_onToolCallFinish: 'onToolExecutionEnd' };
-/** `onStart` / `onStepStart`'s older names (the newer is the one read). */
-const START_RENAMES: Renames = { experimental_onStart: 'onStart', experimental_onStepStart: 'onStepStart' };
-/** runPrompt's: `instructions` (was `system`), `onStepEnd` (was `onStepFinish`), `onEnd` (was `onFinish`). */
-export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish', ...TOOL_EXECUTION_RENAMES, ...START_RENAMES };
+/** `onStart` / `onStepStart`'s and the AI SDK 5/6's experimental names (the newer is the one read). */
+const EXPERIMENTAL_RENAMES: Renames = { experimental_onStart: 'onStart', experimental_onStepStart: 'onStepStart', experimental_repairToolCall: 'repairToolCall' };
+/** runPrompt's: `instructions` (was `system`), `onStepEnd` (was `onStepFinish`), `onEnd` (was `onFinish`), the AI SDK 5's `experimental_output` (now `output`). */
+export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish', experimental_output: 'output', ...TOOL_EXECUTION_RENAMES, ...EXPERIMENTAL_RENAMES };
 /** run()'s: `onStepEnd` (was `onStepFinish`). */
-export const RUN_RENAMES: Renames = { onStepEnd: 'onStepFinish', ...TOOL_EXECUTION_RENAMES, ...START_RENAMES };
+export const RUN_RENAMES: Renames = { onStepEnd: 'onStepFinish', ...TOOL_EXECUTION_RENAMES, ...EXPERIMENTAL_RENAMES };
 
 /** `config` with each new name given moved to its older one; a config giving both is a `ConfigError`. */
 export function underOlderNames<T>(where: string, config: T, renames: Renames): T {

@@ -136,3 +136,10 @@ test('a schema that accepts any JSON sends none, in a directive reply as in Outp
   assert.deepEqual(value, { any: [1] });
   assert.deepEqual(model.calls[0].responseFormat, { type: 'json' });
 });
+
+test('experimental_output, the AI SDK 5\'s name of output, works the same; both names are a ConfigError', async () => {
+  const run = runPrompt({ model: mockModel([{ type: 'text', text: '{"city": "oslo"}' }]), prompt: 'Where?', experimental_output: Output.object({ schema: z.object({ city: z.string() }) }) });
+  assert.deepEqual(await run.output, { city: 'oslo' });
+  const output = Output.object({ schema: z.object({ city: z.string() }) });
+  await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', output, experimental_output: output }), (e) => e instanceof ConfigError && /give 'experimental_output' or 'output'/.test(e.message));
+});

@@ -109,3 +109,21 @@ test('a directive run mends its replies\' calls; a durable replay answers the re
   assert.equal(await replay(live.journal(), agent, { models: { default: uncalled }, repairToolCall: repairer(replayedRepairs) }), 'done');
   assert.deepEqual(replayedRepairs, [], 'the journal answered the repairs');
 });
+
+test('the AI SDK 5/6 name experimental_repairToolCall works for runPrompt and run; giving both names is a ConfigError', async () => {
+  const seen = [];
+  const { model } = scripted(wrongCalls());
+  const { result } = await runPrompt({ model, prompt: 'Weather?', tools: { weather }, experimental_repairToolCall: repairer(seen) });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(seen.map((s) => s.id), ['c1', 'c2', 'c3']);
+  await assert.rejects(runPrompt({ model, prompt: 'x', repairToolCall: () => null, experimental_repairToolCall: () => null }), (e) =>
+    e instanceof ConfigError && /give 'experimental_repairToolCall' or 'repairToolCall' \(two names of one option\), not both/.test(e.message),
+  );
+  const agent = function* () {
+    yield* L.user`Weather?`;
+    return (yield* L.reply).value;
+  };
+  const directiveSeen = [];
+  assert.equal(await run(agent, { models: { default: scripted(wrongCalls()).model }, tools: { weather }, experimental_repairToolCall: repairer(directiveSeen) }), 'done');
+  assert.equal(directiveSeen.length, 3);
+});
