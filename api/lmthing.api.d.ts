@@ -2293,6 +2293,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     tools?: {
         [K in keyof TOOLS]: PromptTool<TOOLS[K]>;
     };
+    toolApproval?: ToolApprovalConfiguration<TOOLS>;
     responseSchema?: SCHEMA;
     responseSchemaRetries?: number;
     output?: OUTPUT;
@@ -2921,6 +2922,11 @@ interface ServerResponseLike {
 // ---- SignatureSource — providers/types.d.ts
 type SignatureSource = 'anthropic' | 'google' | 'openai-responses';
 
+// ---- SingleToolApproval — prompt/tool-approval.d.ts
+type SingleToolApproval<Args = JsonObject> = ToolApprovalStatus | ((input: Args, call: {
+    toolCallId: string;
+}) => ToolApprovalStatus | PromiseLike<ToolApprovalStatus>);
+
 // ---- SpanEndEvent — run/events.d.ts
 interface SpanEndEvent extends Located {
     type: 'span-end';
@@ -3335,6 +3341,29 @@ interface TokenThresholdEvent extends Located {
 // ---- tool — prompt/context.d.ts
 function tool<S>(definition: PromptTool<S>): PromptTool<S>;
 function tool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
+
+// ---- ToolApprovalConfiguration — prompt/tool-approval.d.ts
+type ToolApprovalConfiguration<TOOLS = Record<string, unknown>> = ((request: {
+    toolCall: ToolApprovalRequestCall;
+}) => ToolApprovalStatus | PromiseLike<ToolApprovalStatus>) | {
+    [NAME in keyof TOOLS]?: SingleToolApproval;
+};
+
+// ---- ToolApprovalRequestCall — prompt/tool-approval.d.ts
+interface ToolApprovalRequestCall {
+    type: 'tool-call';
+    toolCallId: string;
+    toolName: string;
+    input: unknown;
+}
+
+// ---- ToolApprovalStatus — prompt/tool-approval.d.ts
+type ToolApprovalStatus = undefined | 'not-applicable' | 'approved' | 'denied' | 'user-approval' | {
+    type: 'not-applicable';
+} | {
+    type: 'approved' | 'denied' | 'user-approval';
+    reason?: string;
+};
 
 // ---- ToolCall — prompt/result.d.ts
 interface ToolCall {

@@ -71,6 +71,7 @@ export type { CallWatchers, ExecutedToolCall, LanguageModelCallEndEvent, Languag
 export type { OnStartEvent, OnStepErrorEvent, OnStepStartEvent, StartedRequest, StepStartCallbacks } from './run/step-callbacks.js';
 export type { ChunkCallback, ChunkPart } from './prompt/on-chunk.js';
 export type { PrepareStep, RunContextOptions } from './prompt/run-contexts.js';
+export type { SingleToolApproval, ToolApprovalConfiguration, ToolApprovalRequestCall, ToolApprovalStatus } from './prompt/tool-approval.js';
 export type { StepCallSettings } from './run/step-changes.js';
 export { createGoogle, openai, anthropic, google, resolveEmbeddingModel, DEFAULT_IDLE_TIMEOUT_MS } from './providers/index.js';
 export type {

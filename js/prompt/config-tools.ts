@@ -12,6 +12,7 @@ import { parseValue } from '../zod-parse.js';
 import type { DefinitionContext } from '../definitions/context.js';
 import type { ToolPolicyOptions } from '../definitions/tool-options.js';
 import type { NeedsApproval, PromptContext, ToolExecute, ToolOptions } from './context.js';
+import { checkToolApproval, toolApprovalGuards, type ToolApprovalConfiguration } from './tool-approval.js';
 
 const toolShape: c.Shape = {
   description: c.string,
@@ -22,10 +23,14 @@ const toolShape: c.Shape = {
   needsApproval: c.either(c.boolean, c.func),
 };
 
-/** Defines the config's `tools` on `ctx`, as `defTool` would, checking each first. */
-export function defineConfigTools(ctx: PromptContext, tools: unknown, where: string): void {
-  if (tools === undefined) return;
+/** Defines the config's `tools` on `ctx`, as `defTool` would, checking each first; `toolApproval` decides their approvals (tool-approval.ts). */
+export function defineConfigTools(ctx: PromptContext, tools: unknown, where: string, toolApproval?: ToolApprovalConfiguration): void {
+  if (tools === undefined) {
+    if (toolApproval !== undefined) throw new ConfigError(`${where}: 'toolApproval' decides about the config's 'tools', and it has none`);
+    return;
+  }
   if (!c.isPlainObject(tools)) throw new ConfigError(`${where}: 'tools' must be a record of tools ({name: {description?, inputSchema, execute, options?}}), got ${c.describe(tools)}`);
+  checkToolApproval(toolApproval, Object.keys(tools), where);
   for (const [name, definition] of Object.entries(tools)) {
     const at = `${where}: tools.${name}`;
     if (!c.isPlainObject(definition)) throw new ConfigError(`${at}: expected {description?, inputSchema, execute, options?}, got ${c.describe(definition)}`);
@@ -40,7 +45,12 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
     const schema = schemaOnce(at, { inputSchema, parameters }, 'inputSchema');
     if (typeof execute !== 'function') throw new ConfigError(`${at}: 'execute' must be a function, got ${c.describe(execute)}`);
     try {
-      const approved = needsApproval === undefined || needsApproval === false ? options : { ...options, ...approvalOptions(ctx, name, schema, needsApproval, options, at) };
+      const approved =
+        toolApproval !== undefined
+          ? { ...options, ...decidedApprovalOptions(ctx, name, schema, needsApproval, toolApproval, options, at) }
+          : needsApproval === undefined || needsApproval === false
+            ? options
+            : { ...options, ...approvalOptions(ctx, name, schema, needsApproval, options, at) };
       ctx.defTool(name, description ?? '', schema, execute as ToolExecute, approved);
     } catch (err) {
       // defTool's message, said of the config entry that caused it.
@@ -73,6 +83,25 @@ export function approvalOptions(ctx: DefinitionContext, name: string, schema: un
     { onFail: 'prompt-user', approval },
   );
   return { guards: [...(options?.guards ?? []), approval] };
+}
+
+/** A tool's call options under `toolApproval`: its two guards (tool-approval.ts), after the tool's own. */
+function decidedApprovalOptions(
+  ctx: DefinitionContext,
+  name: string,
+  schema: unknown,
+  needsApproval: NeedsApproval<unknown> | undefined,
+  toolApproval: ToolApprovalConfiguration,
+  options: ToolPolicyOptions | undefined,
+  at: string,
+): ToolPolicyOptions {
+  if (options?.approval !== undefined) throw new ConfigError(`${at}: 'toolApproval' decides its approvals, so it cannot have 'options.approval' too`);
+  const jsonSchema = toJsonSchema(schema, `${at}: inputSchema`);
+  const guards = toolApprovalGuards(ctx, name, toolApproval, {
+    needsApproval: async (input, call) => (typeof needsApproval === 'function' ? Boolean(await needsApproval(input, call)) : needsApproval === true),
+    parse: (args) => parseValue(jsonSchema, args),
+  });
+  return { guards: [...(options?.guards ?? []), ...guards] };
 }
 
 /**

@@ -52,6 +52,7 @@ import type { StorageAdapter } from '../storage/types.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { stepStartHandlers } from '../run/step-callbacks.js';
 import { chunkReporter, type ChunkCallback } from './on-chunk.js';
+import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
 import { RunResult, type StepResult, type ToolCall } from './result.js';
@@ -110,6 +111,15 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * function's.
    */
   tools?: { [K in keyof TOOLS]: PromptTool<TOOLS[K]> };
+  /**
+   * The AI SDK 7's `toolApproval`, for the calls of `tools`: a function of any call
+   * (`({toolCall}) => status`) or `{toolName: status | (input, {toolCallId}) => status}`, where a
+   * status is `'approved'` (runs), `'denied'` (does not run; the model reads the `reason`),
+   * `'user-approval'` (waits for `onApproval`, or a deferral to the chat client) or
+   * `'not-applicable'` / nothing (the tool's own `needsApproval` decides). It takes precedence over
+   * `needsApproval`.
+   */
+  toolApproval?: ToolApprovalConfiguration<TOOLS>;
   /**
    * Structured output (zod or JSON Schema): the model is asked for JSON of this schema
    * (`responseFormat`), and its final answer is parsed and validated into `result.object`, typed by
@@ -310,6 +320,7 @@ const configShape: c.Shape = {
   tools: c.anything,
   prepareStep: c.func,
   onChunk: c.func,
+  toolApproval: c.either(c.func, c.object),
   ...runContextShape,
   repairToolCall: c.func,
   experimental_repairToolCall: c.func,
@@ -453,7 +464,7 @@ export async function startRunPrompt(
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
   bindPreRun(ctx, { engine: () => Promise.resolve(engine), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
   try {
-    defineConfigTools(ctx, config.tools, `${where} config`);
+    defineConfigTools(ctx, config.tools, `${where} config`, config.toolApproval);
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
   } catch (err) {

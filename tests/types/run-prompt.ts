@@ -168,6 +168,11 @@ export async function stopConditions(): Promise<void> {
   }).text;
   // @ts-expect-error -- a callback, not a flag
   await runPrompt({ model, prompt: 'x', onStepStart: true }).text;
+  // toolApproval: a function of any call, or a status per tool.
+  await runPrompt({ model, prompt: 'x', tools: { search: { inputSchema: { type: 'object' }, execute: () => 'x' } }, toolApproval: { search: 'approved' } }).text;
+  await runPrompt({ model, prompt: 'x', toolApproval: ({ toolCall }) => (toolCall.toolName === 'rm' ? { type: 'denied', reason: 'no' } : 'not-applicable') }).text;
+  // @ts-expect-error -- not a status
+  await runPrompt({ model, prompt: 'x', toolApproval: () => 'maybe' }).text;
   // onChunk's chunk narrows by its type.
   await runPrompt({ model, prompt: 'x', onChunk: ({ chunk }) => void (chunk.type === 'text-delta' ? chunk.text.length : chunk.type) }).text;
   // The AI SDK's contexts: prepareStep gets and may replace them.
