@@ -1537,6 +1537,10 @@ interface LanguageModelCallEndEvent extends ModelInfo {
     performance: {
         responseTimeMs: number;
         effectiveOutputTokensPerSecond: number;
+        effectiveTotalTokensPerSecond: number;
+        timeToFirstOutputMs: number | undefined;
+        outputTokensPerSecond: number | undefined;
+        inputTokensPerSecond: number | undefined;
     };
 }
 

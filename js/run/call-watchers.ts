@@ -113,6 +113,14 @@ export interface LanguageModelCallEndEvent extends ModelInfo {
     responseTimeMs: number;
     /** Output tokens per second over `responseTimeMs`. */
     effectiveOutputTokensPerSecond: number;
+    /** Input and output tokens per second over `responseTimeMs`. */
+    effectiveTotalTokensPerSecond: number;
+    /** Milliseconds from the request to the first streamed text, reasoning or tool call delta; undefined when none streamed. */
+    timeToFirstOutputMs: number | undefined;
+    /** Output tokens per second after the first streamed delta; undefined when none streamed. */
+    outputTokensPerSecond: number | undefined;
+    /** Input tokens per second before the first streamed delta; undefined when none streamed. */
+    inputTokensPerSecond: number | undefined;
   };
 }
 
@@ -130,7 +138,7 @@ export interface ModelCallCallbacks {
 /** Calls `send` (the provider call) between the callbacks; none given: `send` alone. */
 export async function observedModelCall<R extends ModelResponse>(
   callbacks: ModelCallCallbacks | undefined,
-  call: { model: LanguageModel; request: Omit<ModelRequest, 'model'>; callId: string },
+  call: { model: LanguageModel; request: Omit<ModelRequest, 'model'>; callId: string; firstOutputAt(): number | undefined },
   send: () => Promise<R>,
 ): Promise<R> {
   if (!callbacks?.onLanguageModelCallStart && !callbacks?.onLanguageModelCallEnd) return send();
@@ -150,14 +158,23 @@ export async function observedModelCall<R extends ModelResponse>(
   });
   const began = performance.now();
   const response = await send();
-  const responseTimeMs = performance.now() - began;
+  const ended = performance.now();
+  const firstOutput = call.firstOutputAt();
+  const { inputTokens, outputTokens } = response.usage;
   await notify(callbacks.onLanguageModelCallEnd, {
     ...info,
     finishReason: response.finishReason,
     usage: response.usage,
     content: response.content,
     responseId: response.responseId,
-    performance: { responseTimeMs, effectiveOutputTokensPerSecond: responseTimeMs > 0 ? (response.usage.outputTokens * 1000) / responseTimeMs : 0 },
+    performance: {
+      responseTimeMs: ended - began,
+      effectiveOutputTokensPerSecond: perSecond(outputTokens, ended - began) ?? 0,
+      effectiveTotalTokensPerSecond: perSecond(inputTokens + outputTokens, ended - began) ?? 0,
+      timeToFirstOutputMs: firstOutput === undefined ? undefined : Math.max(0, firstOutput - began),
+      outputTokensPerSecond: firstOutput === undefined ? undefined : perSecond(outputTokens, ended - firstOutput),
+      inputTokensPerSecond: firstOutput === undefined ? undefined : perSecond(inputTokens, firstOutput - began),
+    },
   });
   return response;
 }
@@ -182,6 +199,11 @@ export const callWatchersShape: c.Shape = {
   onLanguageModelCallStart: c.func,
   onLanguageModelCallEnd: c.func,
 };
+
+/** `tokens` per second over `ms`; undefined for no time. */
+function perSecond(tokens: number, ms: number): number | undefined {
+  return ms > 0 ? (tokens * 1000) / ms : undefined;
+}
 
 async function notify<E>(callback: ((event: E) => void | PromiseLike<void>) | undefined, event: E): Promise<void> {
   try {

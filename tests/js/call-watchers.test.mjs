@@ -176,3 +176,31 @@ test('a directive run reports the model calls of every conversation; a throwing 
   assert.equal(value, 'branch');
   assert.deepEqual(log, ['root', 'branch']);
 });
+
+test('onLanguageModelCallEnd\'s performance: the time to the first streamed delta and the rates before and after it; none of those for an answer that did not stream', async () => {
+  const usage = { inputTokens: 40, outputTokens: 20, totalTokens: 60 };
+  const model = (stream) => ({
+    provider: 'custom',
+    modelId: stream ? 'streams' : 'whole',
+    async generate(_request, { onDelta }) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if (stream) onDelta?.({ type: 'text-delta', text: 'Hel' });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if (stream) onDelta?.({ type: 'text-delta', text: 'lo' });
+      return { content: [{ type: 'text', text: 'Hello' }], finishReason: 'stop', usage };
+    },
+  });
+  const ends = [];
+  for (const stream of [true, false]) {
+    const { result } = await runPrompt({ model: model(stream), prompt: 'Hi', onLanguageModelCallEnd: ({ performance }) => void ends.push(performance) });
+    assert.equal(await result.text, 'Hello');
+  }
+  const [streamed, whole] = ends;
+  assert.ok(streamed.timeToFirstOutputMs >= 25 && streamed.timeToFirstOutputMs < streamed.responseTimeMs, JSON.stringify(streamed));
+  assert.ok(streamed.responseTimeMs >= 55, JSON.stringify(streamed));
+  assert.ok(Math.abs(streamed.outputTokensPerSecond - (20 * 1000) / (streamed.responseTimeMs - streamed.timeToFirstOutputMs)) < 1e-6);
+  assert.ok(Math.abs(streamed.inputTokensPerSecond - (40 * 1000) / streamed.timeToFirstOutputMs) < 1e-6);
+  assert.ok(Math.abs(streamed.effectiveTotalTokensPerSecond - (60 * 1000) / streamed.responseTimeMs) < 1e-6);
+  assert.deepEqual([whole.timeToFirstOutputMs, whole.outputTokensPerSecond, whole.inputTokensPerSecond], [undefined, undefined, undefined]);
+  assert.ok(whole.effectiveOutputTokensPerSecond > 0);
+});
