@@ -722,8 +722,10 @@ interface DirectiveStepChanges extends StepCallSettings {
     model?: string | LanguageModel;
     toolChoice?: HookResult['toolChoice'];
     activeTools?: string[];
+    toolOrder?: string[];
     messages?: Message[];
     system?: string;
+    instructions?: string;
 }
 
 // ---- durableApprovals — durable/approvals.d.ts
@@ -1174,6 +1176,8 @@ interface HookInput {
 // ---- HookResult — prompt/context.d.ts
 interface HookResult extends StepCallSettings {
     system?: string;
+    instructions?: string;
+    toolOrder?: string[];
     messages?: Message[];
     activeTools?: string[];
     activeSystems?: string[];

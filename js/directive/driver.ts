@@ -184,8 +184,12 @@ export interface DirectiveStepChanges extends StepCallSettings {
   model?: string | LanguageModel;
   toolChoice?: HookResult['toolChoice'];
   activeTools?: string[];
+  /** The order this step's tools are sent in, in place of the run's `toolOrder`. */
+  toolOrder?: string[];
   messages?: Message[];
   system?: string;
+  /** The AI SDK 7's name of `system` (give one of the two). */
+  instructions?: string;
 }
 
 /** A step of a directive run's reply, as `onStepFinish` gets it: the step, and where it was taken. */

@@ -124,6 +124,10 @@ export interface HookInput {
  */
 export interface HookResult extends StepCallSettings {
   system?: string;
+  /** The AI SDK 7's name of `system` (give one of the two). */
+  instructions?: string;
+  /** The order this step's tools are sent in, in place of the run's `toolOrder` (the AI SDK 7's). */
+  toolOrder?: string[];
   messages?: Message[];
   activeTools?: string[];
   activeSystems?: string[];

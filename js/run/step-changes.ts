@@ -9,6 +9,7 @@
  */
 import * as c from '../config/check.js';
 import type { GenerationParams, ProviderOptions } from '../providers/types.js';
+import { STEP_RENAMES, underOlderNames } from './renamed-options.js';
 import { generationShape, providerOptionsCheck } from './run-config.js';
 
 /** The call settings a step hook may change for its step (the AI SDK's `prepareStep` has them too). */
@@ -26,6 +27,7 @@ const stepShape: c.Shape = {
   system: c.anything,
   messages: c.anything,
   activeTools: c.anything,
+  toolOrder: c.anything,
   activeSystems: c.anything,
   activeVariables: c.anything,
   toolChoice: c.anything,
@@ -41,7 +43,7 @@ const stepShape: c.Shape = {
 export function stepChangesWire(changes: unknown, label: string): Record<string, unknown> | null {
   if (changes === undefined || changes === null) return null;
   if (!c.isPlainObject(changes)) c.fail(label, `must return an object of changes for the step or nothing, got ${c.describe(changes)}`);
-  const present = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null));
+  const present = underOlderNames(`${label} returned`, Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)), STEP_RENAMES);
   c.checkOptions(`${label} returned`, present, stepShape, 'field');
   const wire: Record<string, unknown> = {};
   const params: Record<string, unknown> = {};

@@ -269,7 +269,7 @@ class AgentLoop {
   // The run's plan of a step with the step's call settings from the hooks laid over it.
   StepPlan plan_of(int step, const pipeline::StepOverrides& overrides) const {
     StepPlan plan = config_.plan(step, overrides);
-    if (!config_.tool_order.empty()) order_tools(plan.offered, config_.tool_order);
+    if (const auto& order = overrides.tool_order ? *overrides.tool_order : config_.tool_order; !order.empty()) order_tools(plan.offered, order);
     for (const auto& [name, setting] : overrides.params.items()) plan.params[name] = setting;
     if (overrides.provider_options) plan.provider_options = *overrides.provider_options;
     return plan;

@@ -48,6 +48,8 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
       into.messages = value;
     } else if (key == "activeTools") {
       into.active_tools = string_list(value, who + ": \"activeTools\"");
+    } else if (key == "toolOrder") {
+      into.tool_order = string_list(value, who + ": \"toolOrder\"");
     } else if (key == "activeSystems") {
       into.active_systems = string_list(value, who + ": \"activeSystems\"");
     } else if (key == "activeVariables") {
@@ -68,8 +70,8 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
       if (!into.provider_options) into.provider_options = json::object();
       merge_objects(*into.provider_options, value);
     } else {
-      static const std::vector<std::string> kFields{"system",     "messages", "activeTools", "activeSystems",  "activeVariables",
-                                                    "toolChoice", "model",    "params",      "providerOptions"};
+      static const std::vector<std::string> kFields{"system",     "messages", "activeTools", "activeSystems",   "activeVariables",
+                                                    "toolChoice", "model",    "params",      "providerOptions", "toolOrder"};
       const auto guess = protocol::nearest(key, kFields);
       bad_hook_value(who + " returned unknown field " + protocol::in_quotes(key) + " (" +
                      (guess ? "did you mean " + protocol::in_quotes(*guess) + "? " : "") + "expected " + protocol::joined(kFields) + ")");
@@ -93,10 +95,12 @@ class HooksSeam : public pipeline::StepSeam {
       const json returned = co_await pipeline::call_host_callback(env, callback, std::move(input), who);
       merge(state.overrides, returned, who);
       // Named here, where the message can say which hook it was.
-      if (env.tools && returned.is_object() && returned.contains("activeTools") && !returned["activeTools"].is_null())
-        for (const auto& name : *state.overrides.active_tools)
-          if (!env.tools->find(name))
-            bad_hook_value(who + ": \"activeTools\" names unknown tool " + protocol::unknown_tool(name, env.tools->names()));
+      for (const char* field : {"activeTools", "toolOrder"}) {
+        if (!env.tools || !returned.is_object() || !returned.contains(field) || returned[field].is_null()) continue;
+        for (const auto& name : returned[field])
+          if (!env.tools->find(name.get<std::string>()))
+            bad_hook_value(who + ": \"" + field + "\" names unknown tool " + protocol::unknown_tool(name.get<std::string>(), env.tools->names()));
+      }
     }
   }
 

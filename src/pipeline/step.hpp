@@ -21,6 +21,7 @@ struct StepOverrides {
   std::optional<std::string> system;
   std::optional<json> messages;  // the whole message list to send instead of the conversation
   std::optional<std::vector<std::string>> active_tools;
+  std::optional<std::vector<std::string>> tool_order;  // in place of the loop's (AgentLoopConfig::tool_order)
   std::optional<std::vector<std::string>> active_systems;
   std::optional<std::vector<std::string>> active_variables;
   std::optional<json> tool_choice;

@@ -287,6 +287,23 @@ TEST_CASE("toolOrder sends the listed tools first, the others after them by name
     REQUIRE(names(script.model_requests[1]) == std::vector<std::string>{"d", "b", "c"});  // a step's own tools, in the same order
   }
   {
+    // A hook's toolOrder is that step's, in place of the run's.
+    Harness h;
+    Script script;
+    script.model_responses = {response({call_part("c1", "weather", {{"city", "X"}})}, "tool-calls"), response({text_part("bye")})};
+    script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+    script.callbacks["prepare"] = [](const json& args) { return args[0]["stepNumber"] == 0 ? json{{"toolOrder", {"c"}}} : json(); };
+    run_prompt(h, script, prompt_spec({{"tools", tools}, {"options", {{"toolOrder", {"d"}}}}, {"prepareStep", "prepare"}}));
+    REQUIRE(names(script.model_requests[0]) == std::vector<std::string>{"c", "a", "b", "d", "weather"});
+    REQUIRE(names(script.model_requests[1]) == std::vector<std::string>{"d", "a", "b", "c", "weather"});
+    Harness other;
+    Script bad_script;
+    bad_script.callbacks["prepare"] = [](const json&) { return json{{"toolOrder", {"wether"}}}; };
+    json reply = run_prompt(other, bad_script, prompt_spec({{"tools", tools}, {"prepareStep", "prepare"}}));
+    CHECK(reply["error"]["message"] ==
+          "prepareStep: \"toolOrder\" names unknown tool \"wether\" (did you mean \"weather\"? defined tools: b, weather, c, a, d)");
+  }
+  {
     Harness h;
     Script script;
     script.model_responses = {response({text_part("hi")})};
