@@ -463,10 +463,12 @@ export async function startRunPrompt(
   }
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
   bindPreRun(ctx, { engine: () => Promise.resolve(engine), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
+  let contexts: RunContexts;
   try {
     defineConfigTools(ctx, config.tools, `${where} config`, config.toolApproval);
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
+    contexts = new RunContexts(config, [...collectedOf(ctx).tools.keys()], durable !== undefined);
   } catch (err) {
     // The run never starts: what the plugins installed is released now.
     await collectedOf(ctx).plugins.uninstallAll(ctx);
@@ -493,7 +495,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, prepareStep: config.prepareStep, contexts: new RunContexts(config, [...collectedOf(ctx).tools.keys()], durable !== undefined), repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -559,8 +561,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const steps: PromptStep[] = [];
   // The finished steps as result.steps will hold them, for stopWhen's `steps` and onAbort.
   const finishedSteps: StepResult[] = [];
-  const finishedBefore = (step: StepResult) => {
-    const end = finishedSteps.findIndex((s) => s.stepNumber >= step.stepNumber);
+  const finishedBefore = (stepNumber: number) => {
+    const end = finishedSteps.findIndex((s) => s.stepNumber >= stepNumber);
     return end === -1 ? finishedSteps : finishedSteps.slice(0, end);
   };
   const seen: RunEvent[] = [];
@@ -719,14 +721,14 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         callId: () => String(runId),
         operationId: 'lmthing.runPrompt',
         contexts: place.contexts && (() => place.contexts!.view()),
-        stepsBefore: (stepNumber) => finishedSteps.filter((s) => s.stepNumber < stepNumber),
+        stepsBefore: (stepNumber) => finishedBefore(stepNumber).slice(),
         call: (name, callback) => place.events.call(name, { type: name === 'onStart' ? 'run-start' : 'step-start', path } as Partial<RunEvent> as RunEvent, callback),
       });
       for (const [field, handler] of Object.entries(starts)) spec[field] = register(field, handler, { plain: true });
     }
     if (options.stopWhen) {
       const conditions = [options.stopWhen].flat();
-      spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step)));
+      spec.stopWhen = register('stopWhen', (step: StepResult) => anyConditionMet(conditions, step, finishedBefore(step.stepNumber)));
     }
     const responseSchema = place.output?.schema
       ? place.output.schema

@@ -85,10 +85,10 @@ json add_usage(const json& total, const json& usage);
 // The tools a step offers: all of `tools`, or those `active` names (the run's or reply's
 // activeTools, or a hook's), each once, in that order. A name `tools` lacks fails the call with a
 // callback error (a safety net: names are checked where they are set).
+std::vector<const pipeline::ToolBox::Entry*> offered_tools(const pipeline::ToolBox& tools, const std::optional<std::vector<std::string>>& active);
+
 // `tools` in `order` (see AgentLoopConfig::tool_order).
 void order_tools(std::vector<const pipeline::ToolBox::Entry*>& tools, const std::vector<std::string>& order);
-
-std::vector<const pipeline::ToolBox::Entry*> offered_tools(const pipeline::ToolBox& tools, const std::optional<std::vector<std::string>>& active);
 
 // A step plan's responseFormat for a response schema: the schema (left out when it accepts any JSON
 // value, so the provider uses its plain JSON mode), with a name and description when given.
