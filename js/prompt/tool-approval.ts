@@ -100,16 +100,19 @@ export function toolApprovalGuards(
     }
     return decision;
   };
+  // A guard's view: the call's decision, or none for arguments the schema refuses.
+  const decisionOfCall = async ({ args, toolCallId }: { args: unknown; toolCallId: string }): Promise<Decision | undefined> => {
+    const input = await tool.parse(args);
+    return input.ok ? decide(input.value, toolCallId) : undefined;
+  };
   const denied = `toolApproval.${name}`;
   const approval = `needsApproval.${name}`;
   ctx.defGuard(
     denied,
-    async ({ args, toolCallId }: { args: unknown; toolCallId: string }) => {
-      const input = await tool.parse(args);
-      if (!input.ok) return true;
-      const decision = await decide(input.value, toolCallId);
-      if (decision.type !== 'denied') return true;
-      decided.delete(toolCallId);
+    async (call: { args: unknown; toolCallId: string }) => {
+      const decision = await decisionOfCall(call);
+      if (decision?.type !== 'denied') return true;
+      decided.delete(call.toolCallId);
       return { pass: false, message: decision.reason ?? `the call of tool "${name}" was denied` };
     },
     { onFail: 'skip' },
@@ -117,12 +120,10 @@ export function toolApprovalGuards(
   ctx.defApproval(approval, {});
   ctx.defGuard(
     approval,
-    async ({ args, toolCallId }: { args: unknown; toolCallId: string }) => {
-      const input = await tool.parse(args);
-      if (!input.ok) return true;
-      const decision = await decide(input.value, toolCallId);
-      decided.delete(toolCallId);
-      return decision.type !== 'user-approval';
+    async (call: { args: unknown; toolCallId: string }) => {
+      const decision = await decisionOfCall(call);
+      decided.delete(call.toolCallId);
+      return decision?.type !== 'user-approval';
     },
     { onFail: 'prompt-user', approval },
   );
