@@ -125,8 +125,11 @@ class AgentLoop {
       call.context = json{{"stepNumber", step}};
       call.messages = &transcript_.messages();
       json response;
-      std::exception_ptr failure;  // the seams are awaited outside the handler (no co_await in a catch)
-      protocol::WireError error;
+      // The seams are awaited outside the handler (no co_await in a catch). Nothing is allocated
+      // here before the call: a block alive across a long answer's call can cost the wasm memory
+      // a growth the size of the answer (bench/README.md, "A small allocation that costs 50 MiB").
+      std::exception_ptr failure;
+      std::optional<protocol::WireError> error;
       try {
         response = co_await model_chain_.call(std::move(call));
       } catch (const OpFailed& e) {
@@ -135,7 +138,7 @@ class AgentLoop {
         error = e.error;
       }
       if (failure) {
-        for (auto& seam : config_.seams) co_await seam->step_failed(step, error, env_);
+        for (auto& seam : config_.seams) co_await seam->step_failed(step, *error, env_);
         std::rethrow_exception(failure);
       }
       // The answer's text is copied once, into the step's record; the content moves into the
