@@ -72,3 +72,33 @@ test('toolApproval: an unknown tool, no tools, a clash with options.approval, or
   const [step] = await run.steps;
   assert.match(step.toolResults[0].result.message, /toolApproval \(tool "remove"\) must return 'approved', 'denied', 'user-approval', 'not-applicable' \(or \{type, reason\}\) or nothing, got the string "yes"/);
 });
+
+test('user-approval deferred to the next request: the run ends with the call pending; the approved call runs on resume, before the model is asked', async () => {
+  const ran = [];
+  const decided = [];
+  const fileTools = () => ({ remove: fileTool(ran), list: fileTool(ran) });
+  const toolApproval = ({ toolCall }) => (decided.push(toolCall.toolCallId), toolCall.toolName === 'remove' ? 'user-approval' : 'approved');
+  const first = await runPrompt({
+    model: mockModel([call('remove', '/tmp/a', 'c1')]),
+    prompt: 'Clean up.',
+    tools: fileTools(),
+    toolApproval,
+    onApproval: () => 'defer',
+  });
+  assert.equal(await first.result.finishReason, 'tool-calls');
+  assert.deepEqual(ran, [], 'the call waits');
+  const { messages } = await first.result.response;
+  const decision = { type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId: 'ap-1' };
+  const asked = [];
+  const resumed = await runPrompt({
+    model: mockModel([{ type: 'text', text: 'Removed.' }]),
+    messages: [...messages, { role: 'tool', content: [decision] }],
+    tools: fileTools(),
+    toolApproval,
+    onApproval: () => (asked.push('asked'), 'deny'),
+  });
+  assert.equal(await resumed.result.text, 'Removed.');
+  assert.deepEqual(ran, ['/tmp/a']);
+  assert.deepEqual(asked, [], 'the decision came with the messages');
+  assert.deepEqual(decided, ['c1', 'c1'], 'asked again on resume, where it still says user-approval');
+});
