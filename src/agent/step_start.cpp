@@ -30,12 +30,12 @@ class StepStartSeam : public pipeline::StepSeam {
   }
 
   Task<void> step_started(const pipeline::StepStart& start, const pipeline::CallEnv& env) override {
-    started_ = settings_of(start.request, start.messages);
-    started_["model"] = start.model;
-    started_["stepNumber"] = start.step;
-    if (with_steps_) started_["steps"] = start.steps;
-    if (on_step_start_) co_await pipeline::call_host_callback(env, *on_step_start_, started_, "onStepStart");
-    if (!on_step_error_) started_ = json();  // kept only for onStepError
+    json view = settings_of(start.request, start.messages);
+    view["model"] = start.model;
+    view["stepNumber"] = start.step;
+    if (with_steps_) view["steps"] = start.steps;
+    if (on_step_error_) started_ = view;  // kept only for onStepError (a copy of the conversation)
+    if (on_step_start_) co_await pipeline::call_host_callback(env, *on_step_start_, std::move(view), "onStepStart");
   }
 
   Task<void> step_failed(int step, const protocol::WireError& error, const pipeline::CallEnv& env) override {
