@@ -387,6 +387,9 @@ interface ChunkCallback {
     }) => void | PromiseLike<void>;
 }
 
+// ---- ChunkDetector — prompt/smooth-stream.d.ts
+type ChunkDetector = (buffer: string) => string | undefined | null;
+
 // ---- ChunkPart — prompt/on-chunk.d.ts
 type ChunkPart = Extract<StreamPart, {
     type: 'text-delta' | 'reasoning-delta' | 'tool-call' | 'tool-result' | 'tool-error';
@@ -2296,7 +2299,7 @@ interface PromptCallbacks<OBJECT = never> {
 }
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback {
+interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback, StreamTransformConfig {
     model: string | LanguageModel;
     tools?: {
         [K in keyof TOOLS]: PromptTool<TOOLS[K]>;
@@ -2858,6 +2861,7 @@ function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT e
 class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private readonly parts;
     private watcher?;
+    private transformed?;
     private structured;
     private partialView;
     private elementParse;
@@ -2894,6 +2898,8 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     toUIMessageStream<M extends UIMessageLike = UIMessageLike>(options?: UIMessageStreamOptions<M>): UIMessageChunkStream;
     private textDeltas;
     private partsFromStart;
+    private deliver;
+    private endParts;
 }
 
 // ---- RunStartEvent — run/events.d.ts
@@ -2917,6 +2923,15 @@ class RunSuspendedError extends LmthingError {
 // ---- RunTool — directive/driver.d.ts
 type RunTool<S = unknown> = RunToolBase<S> & SchemaOnce<S>;
 
+// ---- SegmenterLike — prompt/smooth-stream.d.ts
+interface SegmenterLike {
+    segment(input: string): Iterable<{
+        segment: string;
+        index: number;
+        isWordLike?: boolean;
+    }>;
+}
+
 // ---- ServerResponseLike — prompt/text-response.d.ts
 interface ServerResponseLike {
     writeHead(statusCode: number, headers: Record<string, string | string[]>): unknown;
@@ -2934,6 +2949,15 @@ type SignatureSource = 'anthropic' | 'google' | 'openai-responses';
 type SingleToolApproval<Args = JsonObject> = ToolApprovalStatus | ((input: Args, call: {
     toolCallId: string;
 }) => ToolApprovalStatus | PromiseLike<ToolApprovalStatus>);
+
+// ---- smoothStream — prompt/smooth-stream.d.ts
+function smoothStream(options?: SmoothStreamOptions): StreamTransform;
+
+// ---- SmoothStreamOptions — prompt/smooth-stream.d.ts
+interface SmoothStreamOptions {
+    delayInMs?: number | null;
+    chunking?: 'word' | 'line' | RegExp | SegmenterLike | ChunkDetector;
+}
 
 // ---- SpanEndEvent — run/events.d.ts
 interface SpanEndEvent extends Located {
@@ -3169,6 +3193,22 @@ type StreamPart = {
     type: 'error';
     error: unknown;
 };
+
+// ---- StreamTransform — prompt/stream-transforms.d.ts
+type StreamTransform = (options: StreamTransformOptions) => TransformStream<StreamPart, StreamPart>;
+
+// ---- StreamTransformConfig — prompt/stream-transforms.d.ts
+interface StreamTransformConfig {
+    experimental_transform?: StreamTransform | readonly StreamTransform[];
+}
+
+// ---- StreamTransformOptions — prompt/stream-transforms.d.ts
+interface StreamTransformOptions {
+    tools: Record<string, {
+        description?: string;
+    }>;
+    stopStream: () => void;
+}
 
 // ---- SubAgent — prompt/context.d.ts
 interface SubAgent {

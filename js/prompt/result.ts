@@ -13,6 +13,7 @@ import { completeElements, type OutputPlan } from './output.js';
 import { pipeTextStream, textStreamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 import { pipeUIMessageStream, uiMessageStream, uiMessageStreamResponse, type UIMessageChunkStream, type UIMessageLike, type UIMessageStreamOptions, type UIMessageStreamResponseInit } from './ui-messages.js';
 import { CallWarnings } from '../run/warnings.js';
+import { TransformedParts, type StreamTransform, type StreamTransformOptions } from './stream-transforms.js';
 
 /** A tool call as the step loop saw it. */
 export interface ToolCall {
@@ -135,6 +136,8 @@ class Deferred<T> {
 export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
   private readonly parts = new PartFeed<StreamPart>();
   private watcher?: (part: StreamPart) => void;
+  /** The run's `experimental_transform`s, which the parts go through first. */
+  private transformed?: TransformedParts;
   private structured = false;
   /** An `output`'s view of the partial JSON (js/prompt/output.ts); the JSON itself otherwise. */
   private partialView: (value: unknown, complete: boolean) => unknown = (value) => value;
@@ -342,10 +345,26 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.elementParse = output?.element;
   }
 
-  /** @internal Appends a part and wakes the readers (and the run's `onChunk`). */
+  /** @internal Appends a part and wakes the readers (and the run's `onChunk`), after the run's transforms. */
   push(part: StreamPart): void {
+    if (this.transformed) this.transformed.push(part);
+    else this.deliver(part);
+  }
+
+  /** @internal Sends the parts through `transforms` (`experimental_transform`) before any reader sees them. */
+  transformWith(transforms: readonly StreamTransform[], options: StreamTransformOptions): void {
+    this.transformed = new TransformedParts(transforms, options, { deliver: (part) => this.deliver(part), close: () => this.parts.close() });
+  }
+
+  private deliver(part: StreamPart): void {
     this.parts.push(part);
     this.watcher?.(part);
+  }
+
+  /** No part will come from the run (the feed closes once the transforms flushed). */
+  private endParts(): void {
+    if (this.transformed) this.transformed.close();
+    else this.parts.close();
   }
 
   /** @internal Sees every part as it is appended (`onChunk`). */
@@ -381,13 +400,13 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.final.warnings.resolve(this.warningList.list());
     if (object) this.final.object.resolve(object.value);
     else this.final.object.refuse(() => new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
-    this.parts.close();
+    this.endParts();
   }
 
   /** @internal Ends the run with an error: the promises reject, the streams end after an error part. */
   fail(error: unknown): void {
     this.push({ type: 'error', error });
     for (const deferred of Object.values(this.final)) deferred.reject(error);
-    this.parts.close();
+    this.endParts();
   }
 }

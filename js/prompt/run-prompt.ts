@@ -52,6 +52,7 @@ import type { StorageAdapter } from '../storage/types.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import { stepStartHandlers } from '../run/step-callbacks.js';
 import { chunkReporter, type ChunkCallback } from './on-chunk.js';
+import type { StreamTransform, StreamTransformConfig } from './stream-transforms.js';
 import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
@@ -102,7 +103,7 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback {
+export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback, StreamTransformConfig {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   /**
@@ -320,6 +321,7 @@ const configShape: c.Shape = {
   tools: c.anything,
   prepareStep: c.func,
   onChunk: c.func,
+  experimental_transform: c.either(c.func, c.arrayOf(c.func, 'an array of transforms (functions)')),
   toolApproval: c.either(c.func, c.object),
   ...runContextShape,
   repairToolCall: c.func,
@@ -495,7 +497,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, transforms: transformList(config.experimental_transform), prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -531,6 +533,10 @@ interface RunPlace {
   toolOrder?: string[];
   prepareStep?: PrepareStep;
   onChunk?: ChunkCallback['onChunk'];
+  /** The root's `experimental_transform`s. */
+  transforms?: readonly StreamTransform[];
+  /** Cancels the run besides the caller's `abortSignal` (a transform's `stopStream`). */
+  stop?: AbortController;
   repairToolCall?: RepairToolCall;
   /** The root's contexts (AI SDK), shared with its sub-agents' tools. */
   contexts?: RunContexts;
@@ -556,6 +562,11 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const host = EngineHost.of(engine);
   const result = new RunResult<unknown>();
   if (place.onChunk && !place.parent) result.watchParts(chunkReporter(place.onChunk, place.events));
+  if (place.transforms && !place.parent) {
+    const stop = (place.stop = new AbortController());
+    const tools = Object.fromEntries([...collected.tools.values()].map((tool) => [tool.name, { description: tool.description }]));
+    result.transformWith(place.transforms, { tools, stopStream: () => stop.abort(new AbortError('the run was stopped by a stream transform (stopStream)')) });
+  }
   if (place.responseSchema !== undefined) result.expectObject();
   if (place.output?.schema) result.expectObject(place.output);
   const steps: PromptStep[] = [];
@@ -763,7 +774,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     const reply = engine.startRun(spec, {
       // A root run's and a sub-agent's host code runs again on a durable run's replay.
       replayed: true,
-      signal: options.abortSignal,
+      signal: runSignal(options.abortSignal, place.stop?.signal),
       onEvent: (event) => place.events.push(event as unknown as RunEvent),
       onStarted: (id) => {
         runId = id;
@@ -1050,3 +1061,15 @@ async function runAgent(
 }
 
 export type { ToolCall };
+
+/** `experimental_transform` as a list (none when absent or empty). */
+function transformList(transform: StreamTransformConfig['experimental_transform']): readonly StreamTransform[] | undefined {
+  const list = transform === undefined ? [] : typeof transform === 'function' ? [transform] : transform;
+  return list.length ? list : undefined;
+}
+
+/** The caller's signal, and the run's own stop when it has one. */
+function runSignal(caller: AbortSignal | undefined, own: AbortSignal | undefined): AbortSignal | undefined {
+  if (!own) return caller;
+  return caller ? AbortSignal.any([caller, own]) : own;
+}

@@ -1,7 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
 import type { UIMessage } from 'ai';
-import { durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, stepCountIs, tool, type IdentifiedUIMessage, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
+import { durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, smoothStream, stepCountIs, tool, type IdentifiedUIMessage, type StreamPart, type StreamTransform, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -363,4 +363,19 @@ export async function warningsAndUsage(): Promise<void> {
   for (const warning of await run.warnings) expectType<Equal<typeof warning.setting, string>>();
   expectType<Equal<Awaited<typeof run.totalUsage>, Awaited<typeof run.usage>>>();
   await run.consumeStream({ onError: (error) => void error });
+}
+
+// Stream transforms: smoothStream, and one of the user's own, typed by the stream's parts.
+export function streamTransforms(): PromptRun {
+  const shout: StreamTransform = ({ tools, stopStream }) => {
+    expectType<Equal<typeof stopStream, () => void>>();
+    expectType<Equal<(typeof tools)[string]['description'], string | undefined>>();
+    return new TransformStream<StreamPart, StreamPart>({ transform: (part, out) => out.enqueue(part.type === 'text-delta' ? { ...part, text: part.text.toUpperCase() } : part) });
+  };
+  // @ts-expect-error -- chunking is 'word', 'line', a RegExp, a segmenter or a detector
+  smoothStream({ chunking: 'sentence' });
+  // @ts-expect-error -- a transform is a function that makes a TransformStream
+  runPrompt({ model: mockModel([]), prompt: 'x', experimental_transform: new TransformStream() });
+  smoothStream({ chunking: new Intl.Segmenter('ja', { granularity: 'word' }), delayInMs: null });
+  return runPrompt({ model: mockModel([]), prompt: 'x', experimental_transform: [shout, smoothStream({ chunking: /[.!?]\s+/, delayInMs: 20 })] });
 }
