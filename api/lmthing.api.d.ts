@@ -1548,6 +1548,7 @@ interface LanguageModelCallEndEvent extends ModelInfo {
         timeToFirstOutputMs: number | undefined;
         outputTokensPerSecond: number | undefined;
         inputTokensPerSecond: number | undefined;
+        timeBetweenOutputChunksMs?: OutputChunkTimingStats;
     };
 }
 
@@ -2068,6 +2069,16 @@ const Output: {
     choice: typeof choice;
     json: typeof json;
 };
+
+// ---- OutputChunkTimingStats — run/call-watchers.d.ts
+interface OutputChunkTimingStats {
+    readonly min: number;
+    readonly p10: number;
+    readonly median: number;
+    readonly avg: number;
+    readonly p90: number;
+    readonly max: number;
+}
 
 // ---- OutputNaming — prompt/output.d.ts
 interface OutputNaming {

@@ -121,7 +121,50 @@ export interface LanguageModelCallEndEvent extends ModelInfo {
     outputTokensPerSecond: number | undefined;
     /** Input tokens per second before the first streamed delta; undefined when none streamed. */
     inputTokensPerSecond: number | undefined;
+    /** The times between streamed output deltas; absent when fewer than two streamed. */
+    timeBetweenOutputChunksMs?: OutputChunkTimingStats;
   };
+}
+
+/** Milliseconds between a call's streamed output deltas (percentiles by nearest rank). */
+export interface OutputChunkTimingStats {
+  readonly min: number;
+  readonly p10: number;
+  readonly median: number;
+  readonly avg: number;
+  readonly p90: number;
+  readonly max: number;
+}
+
+/** When a model call's output deltas (text, reasoning, tool call arguments) came (the host's). */
+export class OutputTimes {
+  /** The first delta's `performance.now()`. */
+  first: number | undefined;
+  private last = 0;
+  private gaps = new Float64Array(64);
+  private count = 0;
+
+  note(now = performance.now()): void {
+    if (this.first === undefined) this.first = now;
+    else {
+      if (this.count === this.gaps.length) {
+        const grown = new Float64Array(this.count * 2);
+        grown.set(this.gaps);
+        this.gaps = grown;
+      }
+      this.gaps[this.count++] = now - this.last;
+    }
+    this.last = now;
+  }
+
+  stats(): OutputChunkTimingStats | undefined {
+    if (this.count === 0) return undefined;
+    const sorted = this.gaps.slice(0, this.count).sort();
+    const rank = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+    let sum = 0;
+    for (const gap of sorted) sum += gap;
+    return { min: sorted[0], p10: rank(0.1), median: rank(0.5), avg: sum / sorted.length, p90: rank(0.9), max: sorted[sorted.length - 1] };
+  }
 }
 
 /** The run config's model call callbacks (each may be async; the run waits for it; one that throws is ignored). */
@@ -138,7 +181,7 @@ export interface ModelCallCallbacks {
 /** Calls `send` (the provider call) between the callbacks; none given: `send` alone. */
 export async function observedModelCall<R extends ModelResponse>(
   callbacks: ModelCallCallbacks | undefined,
-  call: { model: LanguageModel; request: Omit<ModelRequest, 'model'>; callId: string; firstOutputAt(): number | undefined },
+  call: { model: LanguageModel; request: Omit<ModelRequest, 'model'>; callId: string; output: OutputTimes | undefined },
   send: () => Promise<R>,
 ): Promise<R> {
   if (!callbacks?.onLanguageModelCallStart && !callbacks?.onLanguageModelCallEnd) return send();
@@ -159,7 +202,8 @@ export async function observedModelCall<R extends ModelResponse>(
   const began = performance.now();
   const response = await send();
   const ended = performance.now();
-  const firstOutput = call.firstOutputAt();
+  const firstOutput = call.output?.first;
+  const between = call.output?.stats();
   const { inputTokens, outputTokens } = response.usage;
   await notify(callbacks.onLanguageModelCallEnd, {
     ...info,
@@ -174,6 +218,7 @@ export async function observedModelCall<R extends ModelResponse>(
       timeToFirstOutputMs: firstOutput === undefined ? undefined : Math.max(0, firstOutput - began),
       outputTokensPerSecond: firstOutput === undefined ? undefined : perSecond(outputTokens, ended - firstOutput),
       inputTokensPerSecond: firstOutput === undefined ? undefined : perSecond(inputTokens, firstOutput - began),
+      ...(between && { timeBetweenOutputChunksMs: between }),
     },
   });
   return response;

@@ -11,7 +11,7 @@ import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
 import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 import type { CallSettings } from './run-config.js';
-import { observedModelCall, type ModelCallCallbacks } from './call-watchers.js';
+import { observedModelCall, OutputTimes, type ModelCallCallbacks } from './call-watchers.js';
 import { ChunkWatch, type ChunkTimeouts } from './timeouts.js';
 import { mergedObjects } from '../config/merge.js';
 
@@ -199,15 +199,15 @@ export class EngineHost {
     // timeout.firstChunkMs / chunkMs: the call is aborted when the stream stalls (timed from the
     // request, after an onLanguageModelCallStart callback).
     let watch: ChunkWatch | undefined;
-    // When the first output delta came, for onLanguageModelCallEnd's performance figures.
-    let firstOutputAt: number | undefined;
+    // When each output delta came, for onLanguageModelCallEnd's performance figures.
+    const outputTimes = run.modelCallWatchers?.onLanguageModelCallEnd ? new OutputTimes() : undefined;
     const send = () => {
       watch = run.chunkTimeouts && new ChunkWatch(ref, run.chunkTimeouts, signal);
       return model.generate(request, {
         signal: watch?.signal ?? signal,
         onDelta: (delta) => {
           watch?.chunk();
-          if (firstOutputAt === undefined && delta.type !== 'reasoning-start' && run.modelCallWatchers?.onLanguageModelCallEnd) firstOutputAt = performance.now();
+          if (outputTimes && delta.type !== 'reasoning-start') outputTimes.note();
           if (quiet) return;
           if (delta.type === 'reasoning-start' || delta.type === 'tool-call-delta') reasoningBlockStarts = true;
           if (delta.type === 'reasoning-delta' && delta.text) {
@@ -247,7 +247,7 @@ export class EngineHost {
         throw err;
       }).finally(() => watch?.stop());
     };
-    const watched = { model, request, callId: String(op.run), firstOutputAt: () => firstOutputAt };
+    const watched = { model, request, callId: String(op.run), output: outputTimes };
     const { warnings, ...response } = await observedModelCall(run.modelCallWatchers, watched, async () => checkModelResponse(await send(), ref));
     if (warnings?.length) run.onWarnings?.(warnings);
     if (!quiet) {

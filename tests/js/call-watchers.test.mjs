@@ -204,3 +204,35 @@ test('onLanguageModelCallEnd\'s performance: the time to the first streamed delt
   assert.deepEqual([whole.timeToFirstOutputMs, whole.outputTokensPerSecond, whole.inputTokensPerSecond], [undefined, undefined, undefined]);
   assert.ok(whole.effectiveOutputTokensPerSecond > 0);
 });
+
+test('onLanguageModelCallEnd\'s timeBetweenOutputChunksMs: min, p10, median, avg, p90 and max of the gaps between streamed deltas; absent below two deltas', async () => {
+  const sentAt = [];
+  const model = (waits) => ({
+    provider: 'custom',
+    modelId: 'gaps',
+    async generate(_request, { onDelta }) {
+      for (const ms of waits) {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        sentAt.push(performance.now());
+        onDelta?.({ type: 'text-delta', text: 'x' });
+      }
+      return { content: [{ type: 'text', text: 'x'.repeat(waits.length) }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+    },
+  });
+  const ends = [];
+  await (await runPrompt({ model: model([0, 40, 5, 80, 20, 10]), prompt: 'Hi', onLanguageModelCallEnd: ({ performance }) => void ends.push(performance) })).result.text;
+  const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]);
+  const sorted = [...gaps].sort((a, b) => a - b); // 5 gaps: nearest rank gives p10 = the least, median = the third, p90 = the greatest
+  const stats = ends[0].timeBetweenOutputChunksMs;
+  const near = (actual, expected, what) => assert.ok(Math.abs(actual - expected) < 2, `${what}: ${actual} vs the model's ${expected}`);
+  near(stats.min, sorted[0], 'min');
+  near(stats.p10, sorted[0], 'p10');
+  near(stats.median, sorted[2], 'median');
+  near(stats.p90, sorted[4], 'p90');
+  near(stats.max, sorted[4], 'max');
+  near(stats.avg, gaps.reduce((a, b) => a + b, 0) / gaps.length, 'avg');
+  assert.ok(stats.max >= 78 && stats.min < stats.median && stats.median < stats.max, JSON.stringify(stats));
+  sentAt.length = 0;
+  await (await runPrompt({ model: model([0]), prompt: 'Hi', onLanguageModelCallEnd: ({ performance }) => void ends.push(performance) })).result.text;
+  assert.equal('timeBetweenOutputChunksMs' in ends[1], false);
+});
