@@ -392,7 +392,7 @@ type ChunkDetector = (buffer: string) => string | undefined | null;
 
 // ---- ChunkPart — prompt/on-chunk.d.ts
 type ChunkPart = Extract<StreamPart, {
-    type: 'text-delta' | 'reasoning-delta' | 'tool-call' | 'tool-result' | 'tool-error';
+    type: 'text-delta' | 'reasoning-delta' | 'tool-call' | 'tool-result' | 'tool-error' | 'raw';
 }>;
 
 // ---- CircuitBreakerConfig — definitions/resilience.d.ts
@@ -3175,6 +3175,9 @@ type StreamDelta = {
     toolCallId?: string;
     toolName?: string;
     argsTextDelta: string;
+} | {
+    type: 'raw';
+    rawValue: unknown;
 };
 
 // ---- StreamPart — prompt/result.d.ts
@@ -3195,7 +3198,11 @@ type StreamPart = {
 } & ReasoningBlockEnd) | ({
     type: 'text-end';
     stepNumber: number;
-} & TextBlockEnd) | RunEvent | {
+} & TextBlockEnd) | {
+    type: 'raw';
+    rawValue: unknown;
+    stepNumber: number;
+} | RunEvent | {
     type: 'finish';
     finishReason: FinishReason;
     usage: Usage;
@@ -3211,6 +3218,7 @@ type StreamTransform = (options: StreamTransformOptions) => TransformStream<Stre
 // ---- StreamTransformConfig — prompt/stream-transforms.d.ts
 interface StreamTransformConfig {
     experimental_transform?: StreamTransform | readonly StreamTransform[];
+    includeRawChunks?: boolean;
 }
 
 // ---- StreamTransformOptions — prompt/stream-transforms.d.ts

@@ -1,9 +1,9 @@
 /**
  * The AI SDK's `onChunk` on `runPrompt`: called with `{chunk}` for each part of `fullStream` that
  * is the model's output or a tool's (`text-delta`, `reasoning-delta`, `tool-call`, `tool-result`,
- * `tool-error`), in the stream's order. Each call waits for the previous one's promise, and the
- * run's result settles after the last; the model's stream does not wait for them (the host cannot
- * hold a provider's stream back). A callback that throws or rejects is an `error` event (source
+ * `tool-error`, and `raw` with `includeRawChunks`), in the stream's order. Each call waits for the
+ * previous one's promise, and the run's result settles after the last; the model's stream does not
+ * wait for them (the host cannot hold a provider's stream back). A callback that throws or rejects is an `error` event (source
  * `handler`), as `onStepFinish`'s is, and the next chunk is still reported.
  *
  * @module
@@ -12,7 +12,7 @@ import type { RunEvent, RunEvents } from '../run/events.js';
 import type { StreamPart } from './result.js';
 
 /** The parts of `fullStream` that `onChunk` gets. */
-export type ChunkPart = Extract<StreamPart, { type: 'text-delta' | 'reasoning-delta' | 'tool-call' | 'tool-result' | 'tool-error' }>;
+export type ChunkPart = Extract<StreamPart, { type: 'text-delta' | 'reasoning-delta' | 'tool-call' | 'tool-result' | 'tool-error' | 'raw' }>;
 
 /** The run config's `onChunk`. */
 export interface ChunkCallback {
@@ -20,7 +20,7 @@ export interface ChunkCallback {
   onChunk?: (event: { chunk: ChunkPart }) => void | PromiseLike<void>;
 }
 
-const CHUNK_TYPES = new Set<string>(['text-delta', 'reasoning-delta', 'tool-call', 'tool-result', 'tool-error']);
+const CHUNK_TYPES = new Set<string>(['text-delta', 'reasoning-delta', 'tool-call', 'tool-result', 'tool-error', 'raw']);
 
 /** A watcher of the result's parts that reports the chunks to `onChunk` one after another. */
 export function chunkReporter(onChunk: NonNullable<ChunkCallback['onChunk']>, events: RunEvents): (part: StreamPart) => void {

@@ -69,6 +69,8 @@ export type StreamPart =
    * message stream can send the signature with the text it belongs to.
    */
   | ({ type: 'text-end'; stepNumber: number } & TextBlockEnd)
+  /** One chunk of the provider's stream as it came, for a run with `includeRawChunks` (an SSE event's JSON). */
+  | { type: 'raw'; rawValue: unknown; stepNumber: number }
   | RunEvent
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
   | { type: 'error'; error: unknown };

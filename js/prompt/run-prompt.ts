@@ -321,6 +321,7 @@ const configShape: c.Shape = {
   tools: c.anything,
   prepareStep: c.func,
   onChunk: c.func,
+  includeRawChunks: c.boolean,
   experimental_transform: c.either(c.func, c.arrayOf(c.func, 'an array of transforms (functions)')),
   toolApproval: c.either(c.func, c.object),
   ...runContextShape,
@@ -497,7 +498,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, transforms: transformList(config.experimental_transform), prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, transforms: transformList(config.experimental_transform), includeRawChunks: config.includeRawChunks, prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -533,6 +534,8 @@ interface RunPlace {
   toolOrder?: string[];
   prepareStep?: PrepareStep;
   onChunk?: ChunkCallback['onChunk'];
+  /** The root's `includeRawChunks`: its own model calls' raw stream chunks go to its stream. */
+  includeRawChunks?: boolean;
   /** The root's `experimental_transform`s. */
   transforms?: readonly StreamTransform[];
   /** Cancels the run besides the caller's `abortSignal` (a transform's `stopStream`). */
@@ -583,6 +586,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const models: RunModels = {
     models: new Map(),
     ...streamPartHooks({ push: (part) => result.push(part), share: (type, stepNumber, whole) => result.shareStreamed(type, stepNumber, whole) }),
+    ...(place.includeRawChunks && !place.parent && { onRaw: (rawValue: unknown, step: unknown) => result.push({ type: 'raw', rawValue, stepNumber: Number(step) }) }),
     conversation: [],
     ...(place.parent ? { parent: place.parent.models } : { callSettings: callSettings(place.policies), modelCallWatchers: place.policies, chunkTimeouts: place.timeouts?.chunks }),
     // A sub-agent's calls count as the root run's (one result).

@@ -35,6 +35,12 @@ export interface StreamTransformConfig {
    * They change what is streamed, not the run's `text`, `steps` or conversation.
    */
   experimental_transform?: StreamTransform | readonly StreamTransform[];
+  /**
+   * The AI SDK's: each chunk of the provider's stream, as it came (an SSE event's JSON, or its text
+   * when that is not JSON), also goes to `fullStream` as a `raw` part (and to `onChunk`). For the
+   * run's own model calls; not kept in a durable run's journal, so a replay has none.
+   */
+  includeRawChunks?: boolean;
 }
 
 /** @internal Where the transformed parts go: the result's feed. */

@@ -33,6 +33,8 @@ export interface SseConsumer {
 export interface SseProgress {
   /** Called for every event that carries content (not keep-alives). */
   onContent?: () => void;
+  /** Called with every event's data, for a call that reports raw chunks. */
+  onRaw?: (data: string) => void;
   /** Whether the server announced `text/event-stream` (otherwise a body with no events is not SSE at all). */
   announced: boolean;
   /** The response, for error messages. */
@@ -57,6 +59,7 @@ export async function consumeSse(
     for await (const ev of readSseEvents(body, signal)) {
       events++;
       if (!consumer.isKeepAlive?.(ev)) progress.onContent?.();
+      progress.onRaw?.(ev.data);
       consumer.handle(ev);
       if (consumer.done) break;
     }
@@ -175,6 +178,7 @@ async function exchangeOnce(x: Exchange, watch: IdleWatch | undefined): Promise<
   });
   watch?.touch();
   const emit = opts.onDelta ?? ((_: StreamDelta) => undefined);
+  const onRaw = opts.includeRawChunks ? (data: string) => emit({ type: 'raw', rawValue: rawValueOf(data) }) : undefined;
   const announced = kindOfContentType(res.headers.get('content-type'));
   if (!x.stream) {
     if (announced === 'other') throw await pageError(x, res.body, responseInfo(res), 'a JSON response', signal);
@@ -194,12 +198,14 @@ async function exchangeOnce(x: Exchange, watch: IdleWatch | undefined): Promise<
   if (kind === 'other') throw await pageError(x, body, responseInfo(res), 'an SSE stream (text/event-stream)', signal);
   if (kind === 'json') {
     const replayed = body === res.body ? res : new Response(body, { status: res.status, headers: res.headers });
-    const result = x.parseJson(await readJson(replayed, provider, secrets, signal));
+    const json = await readJson(replayed, provider, secrets, signal);
+    if (opts.includeRawChunks) emit({ type: 'raw', rawValue: json });
+    const result = x.parseJson(json);
     emitResponseAsDeltas(result, emit);
     return result;
   }
   const state = x.streamState(emit);
-  await consumeSse(provider, body, state, secrets, signal, { onContent: () => watch?.touch(), announced: announced === 'sse', res: responseInfo(res) });
+  await consumeSse(provider, body, state, secrets, signal, { onContent: () => watch?.touch(), onRaw, announced: announced === 'sse', res: responseInfo(res) });
   return state.result();
 }
 
@@ -219,4 +225,13 @@ async function pageError(
     // the status and content type still say enough
   }
   return unexpectedBody(x.provider, info, text, expected, x.secrets);
+}
+
+/** A stream event's data as a raw chunk: its JSON, or the text itself (`[DONE]`). */
+function rawValueOf(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
 }

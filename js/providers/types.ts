@@ -222,7 +222,12 @@ export type StreamDelta =
       /** Present on the first delta of a tool call. */
       toolName?: string;
       argsTextDelta: string;
-    };
+    }
+  /**
+   * One chunk of the provider's stream as it came (an SSE event's JSON, or its text when that is
+   * not JSON), for a call made with `includeRawChunks`.
+   */
+  | { type: 'raw'; rawValue: unknown };
 
 /** The complete response of a model. */
 export interface ModelResponse {
@@ -251,6 +256,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Receives stream deltas as they arrive. */
   onDelta?: (d: StreamDelta) => void;
+  /** Also report each chunk of the provider's stream as it came, as a `raw` delta (the AI SDK's `includeRawChunks`). */
+  includeRawChunks?: boolean;
 }
 
 /** A model of one provider, ready to generate. */

@@ -57,6 +57,8 @@ export interface RunModels {
   modelCallWatchers?: ModelCallCallbacks;
   /** The run's `timeout.firstChunkMs` / `chunkMs` (a sub-agent's calls have none, as with `modelTimeout`). */
   chunkTimeouts?: ChunkTimeouts;
+  /** A raw chunk of a model call's stream, for a run with `includeRawChunks` (its own calls, not a sub-agent's). */
+  onRaw?(rawValue: unknown, step: unknown): void;
 }
 
 const hosts = new WeakMap<Engine, EngineHost>();
@@ -205,7 +207,13 @@ export class EngineHost {
       watch = run.chunkTimeouts && new ChunkWatch(ref, run.chunkTimeouts, signal);
       return model.generate(request, {
         signal: watch?.signal ?? signal,
+        ...(run.onRaw && !quiet && { includeRawChunks: true }),
         onDelta: (delta) => {
+          // A raw chunk is not output (and comes only when asked for: it must not change the timings).
+          if (delta.type === 'raw') {
+            if (!quiet) run.onRaw?.(delta.rawValue, op.step);
+            return;
+          }
           watch?.chunk();
           if (outputTimes && delta.type !== 'reasoning-start') outputTimes.note();
           if (quiet) return;

@@ -1,10 +1,12 @@
-// runPrompt's experimental_transform (js/prompt/stream-transforms.ts) and smoothStream
+// runPrompt's includeRawChunks (each SSE event of a recorded stream as a raw part) and its
+// experimental_transform (js/prompt/stream-transforms.ts) and smoothStream
 // (js/prompt/smooth-stream.ts): the parts go through the transforms, in order, before every reader
 // (fullStream, textStream, onChunk, the UI message stream); the run's text stays the model's; a
 // transform's stopStream cancels the run; a failing transform ends the streams with its error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AbortError, ConfigError, createOpenAI, mockModel, runPrompt, smoothStream } from '../../dist/node.js';
+import { AbortError, ConfigError, createAnthropic, createGoogle, createOpenAI, mockModel, runPrompt, smoothStream } from '../../dist/node.js';
+import fs from 'node:fs';
 import { loadFixture, startFixtureServer } from './helpers/fixture-server.mjs';
 
 let srv;
@@ -193,4 +195,39 @@ test('bad transforms and smoothStream options are refused with what was expected
   const parts = [];
   for await (const part of wrongPrefix.fullStream) parts.push(part);
   assert.match(parts.at(-1).error.message, /must return a prefix of the buffer/);
+});
+
+/** The JSON data lines of a recorded SSE response, as the provider sent them. */
+function recordedEvents(provider, name) {
+  const http = fs.readFileSync(new URL(`../fixtures/providers/${provider}/${name}.1.response.http`, import.meta.url), 'utf8');
+  return http.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).map((data) => { try { return JSON.parse(data); } catch { return data; } });
+}
+
+test('includeRawChunks: every event of a recorded OpenAI, Anthropic and Gemini stream is a raw part of fullStream and onChunk, in order, between the text', async () => {
+  const cases = [
+    ['openai-chat', 'text-stream-include-usage', (url) => createOpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test-not-a-real-key' })('gpt-3.5-turbo')],
+    ['anthropic', 'text-stream', (url) => createAnthropic({ baseURL: `${url}/v1`, apiKey: 'sk-ant-test' })('claude-3-5-haiku-latest')],
+    ['gemini', 'text-stream-sse', (url) => createGoogle({ baseURL: `${url}/v1beta`, apiKey: 'gm-test' })('gemini-2.5-flash')],
+  ];
+  for (const [provider, name, make] of cases) {
+    srv.enqueue(loadFixture(provider, name, 1));
+    const chunks = [];
+    const result = runPrompt({ model: make(srv.url), prompt: 'Hello', includeRawChunks: true, onChunk: ({ chunk }) => void (chunk.type === 'raw' && chunks.push(chunk.rawValue)) });
+    const parts = [];
+    for await (const part of result.fullStream) parts.push(part);
+    const raw = parts.filter((p) => p.type === 'raw');
+    assert.deepEqual(raw.map((p) => p.rawValue), recordedEvents(provider, name), `${provider}: the raw parts are the recorded events`);
+    assert.ok(raw.every((p) => p.stepNumber === 0));
+    assert.deepEqual(chunks, raw.map((p) => p.rawValue), `${provider}: onChunk gets them too`);
+    const types = parts.map((p) => p.type);
+    assert.ok(types.indexOf('raw') < types.indexOf('text-delta') && types.lastIndexOf('raw') > types.indexOf('text-delta'), `${provider}: raw chunks come as the text streams`);
+    assert.equal(textOf(parts).join(''), await result.text);
+  }
+  // Without the option there are none.
+  srv.enqueue(loadFixture('openai-chat', 'text-stream-include-usage', 1));
+  const plain = runPrompt({ model: createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'sk-test-not-a-real-key' })('gpt-3.5-turbo'), prompt: 'Hello' });
+  const types = [];
+  for await (const part of plain.fullStream) types.push(part.type);
+  assert.equal(types.includes('raw'), false);
+  await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', includeRawChunks: 'yes' }), /'includeRawChunks' must be true or false/);
 });
