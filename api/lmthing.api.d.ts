@@ -2310,7 +2310,7 @@ interface PromptCallbacks<OBJECT = never> {
 }
 
 // ---- PromptConfig — prompt/run-prompt.d.ts
-interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback, StreamTransformConfig {
+interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback, StreamTransformConfig, TelemetryOption {
     model: string | LanguageModel;
     tools?: {
         [K in keyof TOOLS]: PromptTool<TOOLS[K]>;
@@ -3257,6 +3257,22 @@ class Tag {
     constructor(description: string);
     static of(id: string, description: string): Tag;
     toString(): string;
+}
+
+// ---- TelemetryOption — observe/telemetry-option.d.ts
+interface TelemetryOption {
+    telemetry?: TelemetrySettings;
+    experimental_telemetry?: TelemetrySettings;
+}
+
+// ---- TelemetrySettings — observe/telemetry-option.d.ts
+interface TelemetrySettings {
+    isEnabled?: boolean;
+    recordInputs?: boolean;
+    recordOutputs?: boolean;
+    functionId?: string;
+    metadata?: Record<string, AttributeValue>;
+    tracer?: Tracer;
 }
 
 // ---- TemplateError — errors.d.ts

@@ -67,6 +67,7 @@ export { createOpenAI, createOpenAICompatible, createAnthropic, resolveModel, kn
 export type { CallWarning, LanguageModel, Message, ModelRequest, ModelResponse, Part, ProviderOptions, StreamDelta, Usage, FinishReason } from './providers/types.js';
 export type { RepairToolCall, ToolCallRepair, ToolCallRepairError, ToolCallRepairInput } from './run/repair-tool-call.js';
 export type { TimeoutConfiguration } from './run/timeouts.js';
+export type { TelemetryOption, TelemetrySettings } from './observe/telemetry-option.js';
 export type { CallWatchers, ExecutedToolCall, LanguageModelCallEndEvent, OutputChunkTimingStats, LanguageModelCallStartEvent, ModelCallCallbacks, ToolExecutionCallbacks, ToolExecutionEndEvent, ToolExecutionOutput, ToolExecutionStartEvent } from './run/call-watchers.js';
 export type { OnStartEvent, OnStepErrorEvent, OnStepStartEvent, StartedRequest, StepStartCallbacks } from './run/step-callbacks.js';
 export type { ChunkCallback, ChunkPart } from './prompt/on-chunk.js';

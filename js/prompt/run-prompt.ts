@@ -53,6 +53,7 @@ import { liveEventsOnly } from '../durable/replayed.js';
 import { stepStartHandlers } from '../run/step-callbacks.js';
 import { chunkReporter, type ChunkCallback } from './on-chunk.js';
 import type { StreamTransform, StreamTransformConfig } from './stream-transforms.js';
+import { defineTelemetry, telemetryCheck, type TelemetryOption } from '../observe/telemetry-option.js';
 import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
@@ -103,7 +104,7 @@ export interface ResponseValidation {
  * Configuration of {@link runPrompt}. The options of {@link PromptOptions} (temperature, maxSteps ...)
  * may also be given at the top level, as in the AI SDK.
  */
-export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback, StreamTransformConfig {
+export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = OutputSpec | undefined> extends RunPolicyConfig, PromptOptions, PromptCallbacks<ObjectOf<SCHEMA, OUTPUT>>, RunContextOptions, ChunkCallback, StreamTransformConfig, TelemetryOption {
   /** `'provider:model'`, a model object (e.g. `createOpenAI()('gpt-4o')`) or `mockModel([...])`. */
   model: string | LanguageModel;
   /**
@@ -322,6 +323,8 @@ const configShape: c.Shape = {
   prepareStep: c.func,
   onChunk: c.func,
   includeRawChunks: c.boolean,
+  experimental_telemetry: telemetryCheck,
+  telemetry: telemetryCheck, // the AI SDK 7's name of the above (renamed-options.ts)
   experimental_transform: c.either(c.func, c.arrayOf(c.func, 'an array of transforms (functions)')),
   toolApproval: c.either(c.func, c.object),
   ...runContextShape,
@@ -471,6 +474,7 @@ export async function startRunPrompt(
     defineConfigTools(ctx, config.tools, `${where} config`, config.toolApproval);
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
+    defineTelemetry(ctx, config.experimental_telemetry, `${where} config`);
     contexts = new RunContexts(config, [...collectedOf(ctx).tools.keys()], durable !== undefined);
   } catch (err) {
     // The run never starts: what the plugins installed is released now.

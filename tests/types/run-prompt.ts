@@ -379,3 +379,11 @@ export function streamTransforms(): PromptRun {
   smoothStream({ chunking: new Intl.Segmenter('ja', { granularity: 'word' }), delayInMs: null });
   return runPrompt({ model: mockModel([]), prompt: 'x', experimental_transform: [shout, smoothStream({ chunking: /[.!?]\s+/, delayInMs: 20 })] });
 }
+
+// Telemetry as the AI SDK takes it: the 5/6 name with a tracer and metadata, the 7 name.
+export function telemetrySettings(tracer: import('@opentelemetry/api').Tracer): PromptRun {
+  // @ts-expect-error -- metadata values are attribute values, not objects
+  runPrompt({ model: mockModel([]), prompt: 'x', experimental_telemetry: { isEnabled: true, metadata: { user: { id: 1 } } } });
+  runPrompt({ model: mockModel([]), prompt: 'x', telemetry: { isEnabled: true, functionId: 'chat', recordInputs: false } });
+  return runPrompt({ model: mockModel([]), prompt: 'x', experimental_telemetry: { isEnabled: true, functionId: 'chat', metadata: { userId: 'u1', tier: 2 }, tracer } });
+}
