@@ -1,7 +1,8 @@
 // defHook (and runPrompt's prepareStep) as a step seam: before every step of a prompt run, each hook is called with
 // {stepNumber, messages, steps, lastToolCall} and may change that step (system, messages,
 // activeTools, activeSystems, activeVariables, toolChoice, model, and the call's params and
-// providerOptions); later hooks override earlier ones.
+// providerOptions); later hooks override earlier ones. prepareStep's system and messages carry
+// forward to later steps (the AI SDK 7's rule); everything else is the step's own.
 #include "pipeline/host_callback.hpp"
 #include "protocol/fields.hpp"
 
@@ -83,6 +84,24 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
 struct Hook {
   std::string callback;
   std::string who;
+  // prepareStep's system and messages hold for the steps after it too, as the AI SDK 7's do
+  // (a defHook's change is its step's only).
+  bool carries_forward = false;
+};
+
+// What a hook that carries forward last returned: its system, and its messages with the
+// transcript's length then (the messages added since follow them at later steps).
+struct Carried {
+  std::optional<std::string> system;
+  std::optional<json> messages;
+  std::size_t transcript_size = 0;
+
+  // The step's messages as the hook sees and sends them: the carried ones, then the newer ones.
+  json messages_at(const json& transcript) const {
+    json out = *messages;
+    for (std::size_t i = transcript_size; i < transcript.size(); ++i) out.push_back(transcript[i]);
+    return out;
+  }
 };
 
 class HooksSeam : public pipeline::StepSeam {
@@ -90,10 +109,15 @@ class HooksSeam : public pipeline::StepSeam {
   explicit HooksSeam(std::vector<Hook> hooks) : hooks_(std::move(hooks)) {}
 
   Task<void> before_step(pipeline::StepState& state, const pipeline::CallEnv& env) override {
-    for (const auto& [callback, who] : hooks_) {
-      json input{{"stepNumber", state.step}, {"messages", state.messages}, {"steps", state.steps}, {"lastToolCall", state.last_tool_call}};
+    for (const auto& [callback, who, carries_forward] : hooks_) {
+      const bool carried_messages = carries_forward && carried_.messages.has_value();
+      json input{{"stepNumber", state.step},
+                 {"messages", carried_messages ? carried_.messages_at(state.messages) : state.messages},
+                 {"steps", state.steps},
+                 {"lastToolCall", state.last_tool_call}};
       const json returned = co_await pipeline::call_host_callback(env, callback, std::move(input), who);
       merge(state.overrides, returned, who);
+      if (carries_forward) carry(state, returned);
       // Named here, where the message can say which hook it was.
       for (const char* field : {"activeTools", "toolOrder"}) {
         if (!env.tools || !returned.is_object() || !returned.contains(field) || returned[field].is_null()) continue;
@@ -105,14 +129,31 @@ class HooksSeam : public pipeline::StepSeam {
   }
 
  private:
+  // Remembers what the hook returned for the steps after it, and gives this step what it carried
+  // from an earlier one unless this step has its own.
+  void carry(pipeline::StepState& state, const json& returned) {
+    const auto given = [&](const char* field) { return returned.is_object() && returned.contains(field) && !returned[field].is_null(); };
+    if (given("system"))
+      carried_.system = state.overrides.system;
+    else if (carried_.system && !state.overrides.system)
+      state.overrides.system = carried_.system;
+    if (given("messages")) {
+      carried_.messages = *state.overrides.messages;
+      carried_.transcript_size = state.messages.size();
+    } else if (carried_.messages && !state.overrides.messages) {
+      state.overrides.messages = carried_.messages_at(state.messages);
+    }
+  }
+
   std::vector<Hook> hooks_;
+  Carried carried_;
 };
 
 // The defHooks in order, then the run's prepareStep (which so has the last word).
 std::unique_ptr<pipeline::StepSeam> make_hooks(const pipeline::StepSeamContext& context) {
   std::vector<Hook> hooks;
   for (auto& callback : context.spec.strings("hooks")) hooks.push_back({std::move(callback), "hook #" + std::to_string(hooks.size() + 1)});
-  if (auto prepare = context.spec.optional_string("prepareStep")) hooks.push_back({std::move(*prepare), "prepareStep"});
+  if (auto prepare = context.spec.optional_string("prepareStep")) hooks.push_back({std::move(*prepare), "prepareStep", true});
   if (hooks.empty()) return nullptr;
   return std::make_unique<HooksSeam>(std::move(hooks));
 }

@@ -445,3 +445,34 @@ test('onAbort: a run cancelled through its abortSignal calls onAbort with the st
   assert.equal(await cancelled({ onError: ({ error }) => errors.push(error.name) }), 'AbortError');
   assert.deepEqual(errors, ['AbortError']);
 });
+
+test('prepareStep\'s instructions and messages carry forward to the later steps (the AI SDK 7\'s rule), its other changes do not', async () => {
+  const script = () => [
+    { type: 'tool-call', toolCallId: 'c1', toolName: 'note', args: { n: 1 } },
+    { type: 'tool-call', toolCallId: 'c2', toolName: 'note', args: { n: 2 } },
+    { type: 'text', text: 'done' },
+  ];
+  const seen = [];
+  const config = (model) => ({
+    model,
+    prompt: 'A long first question that the first step trims away',
+    tools: { note: { description: 'Notes', inputSchema: { type: 'object', properties: { n: { type: 'number' } } }, execute: ({ n }) => `noted ${n}` } },
+    prepareStep: ({ stepNumber, messages }) => {
+      seen.push(messages.map((m) => m.role).join(','));
+      if (stepNumber === 0) return { instructions: 'Be brief.', messages: [{ role: 'user', content: 'Short question' }], toolChoice: 'required' };
+      return undefined;
+    },
+  });
+  const model = mockModel(script());
+  const run = runPrompt(config(model));
+  assert.equal(await run.text, 'done');
+  const systems = model.calls.map((c) => c.messages.find((m) => m.role === 'system')?.content);
+  assert.deepEqual(systems, ['Be brief.', 'Be brief.', 'Be brief.']);
+  const firstUser = model.calls.map((c) => c.messages.find((m) => m.role === 'user')?.content);
+  assert.deepEqual(firstUser, ['Short question', 'Short question', 'Short question'], 'the trimmed conversation goes on');
+  assert.deepEqual(model.calls.map((c) => c.messages.length), [2, 4, 6]);
+  assert.deepEqual(model.calls.map((c) => c.toolChoice), ['required', undefined, undefined], 'toolChoice was step 0\'s only');
+  assert.deepEqual(seen, ['user', 'user,assistant,tool', 'user,assistant,tool,assistant,tool'], 'prepareStep sees the messages as they are sent');
+  // The run's own conversation keeps every message (the override is what the model is sent).
+  assert.equal((await run.response).messages[0].content, 'A long first question that the first step trims away');
+});

@@ -53,7 +53,7 @@ test('run(): every reply sends its tools in toolOrder; a name no tool has is a C
   await assert.rejects(runPrompt({ model: mockModel([{ type: 'text', text: 'x' }]), prompt: 'Hi', tools, toolOrder: 'weather' }).text, (err) => err instanceof ConfigError && /toolOrder/.test(err.message));
 });
 
-test('prepareStep may give one step its own toolOrder, and its system as the AI SDK 7\'s instructions; both names of one is a ConfigError', async () => {
+test('prepareStep may give one step its own toolOrder, and its system as the AI SDK 7\'s instructions (which, as there, holds for the later steps too); both names of one is a ConfigError', async () => {
   const sent = [];
   const model = mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'alarm', args: {} }, { type: 'text', text: 'done' }]);
   const { result } = await runPrompt({
@@ -65,7 +65,7 @@ test('prepareStep may give one step its own toolOrder, and its system as the AI 
     onLanguageModelCallStart: ({ tools: offered, system }) => void sent.push(`${offered.map((t) => t.name).join(',')} | ${system}`),
   });
   assert.equal(await result.text, 'done');
-  assert.deepEqual(sent, ['search,alarm,calendar,weather | Step zero.', 'weather,alarm,calendar,search | undefined']);
+  assert.deepEqual(sent, ['search,alarm,calendar,weather | Step zero.', 'weather,alarm,calendar,search | Step zero.']);
   await assert.rejects(runPrompt({ model: mockModel([{ type: 'text', text: 'x' }]), prompt: 'Hi', prepareStep: () => ({ system: 'a', instructions: 'b' }) }).text, (err) =>
     err instanceof ConfigError && /prepareStep returned: give 'instructions' or 'system' \(two names of one option\), not both/.test(err.message),
   );

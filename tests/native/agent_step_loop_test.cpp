@@ -341,6 +341,46 @@ TEST_CASE("hooks change one step only", "[agent]") {
   REQUIRE(hook_inputs[1]["steps"].size() == 1);
 }
 
+TEST_CASE("prepareStep's system and messages carry forward to the steps after it; a defHook's stay in their step", "[agent]") {
+  const auto contents = [](const json& request) {
+    std::vector<std::string> out;
+    for (const auto& message : request["messages"])
+      out.push_back(message["role"].get<std::string>() + ":" + (message["content"].is_string() ? message["content"].get<std::string>() : "[parts]"));
+    return out;
+  };
+  Harness h;
+  Script script;
+  script.model_responses = {response({call_part("c1", "weather", {{"city", "X"}})}, "tool-calls"),
+                            response({call_part("c2", "weather", {{"city", "Y"}})}, "tool-calls"), response({text_part("bye")})};
+  script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+  std::vector<json> prepare_inputs;
+  script.callbacks["prepare"] = [&](const json& args) {
+    prepare_inputs.push_back(args[0]);
+    if (args[0]["stepNumber"] == 0) return json{{"system", "carried"}, {"messages", {{{"role", "user"}, {"content", "short"}}}}};
+    if (args[0]["stepNumber"] == 2) return json{{"system", "third"}};
+    return json();
+  };
+  script.callbacks["hook"] = [](const json& args) { return args[0]["stepNumber"] == 0 ? json{{"toolChoice", "required"}} : json(); };
+  run_prompt(h, script,
+             prompt_spec({{"systems", {{{"name", "role"}, {"value", "normal"}}}},
+                          {"tools", json::array({weather_tool()})},
+                          {"hooks", {"hook"}},
+                          {"prepareStep", "prepare"}}));
+  REQUIRE(script.model_requests.size() == 3);
+  CHECK(contents(script.model_requests[0]) == std::vector<std::string>{"system:carried", "user:short"});
+  CHECK(contents(script.model_requests[1]) == std::vector<std::string>{"system:carried", "user:short", "assistant:[parts]", "tool:[parts]"});
+  CHECK(contents(script.model_requests[2]) ==
+        std::vector<std::string>{"system:third", "user:short", "assistant:[parts]", "tool:[parts]", "assistant:[parts]", "tool:[parts]"});
+  // prepareStep sees the messages as they will be sent; the defHook's toolChoice was step 0's only.
+  CHECK(prepare_inputs[0]["messages"].size() == 1);
+  CHECK(prepare_inputs[0]["messages"][0]["content"] == "Weather in Paris?");
+  CHECK(prepare_inputs[1]["messages"].size() == 3);
+  CHECK(prepare_inputs[1]["messages"][0]["content"] == "short");
+  CHECK(prepare_inputs[2]["messages"].size() == 5);
+  CHECK(script.model_requests[0]["toolChoice"] == "required");
+  CHECK_FALSE(script.model_requests[1].contains("toolChoice"));
+}
+
 TEST_CASE("options.activeTools offers those tools at every step; prepareStep runs after the hooks, named in its errors", "[agent]") {
   json second_tool = weather_tool();
   second_tool["name"] = "forecast";
