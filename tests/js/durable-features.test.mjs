@@ -577,7 +577,8 @@ function aiSdkConfigScenario(world) {
       unused: { inputSchema: { type: 'object', properties: {} }, execute: () => 'never offered' },
     },
     activeTools: ['lookup', 'note', 'finish'],
-    prepareStep: ({ stepNumber }) => (stepNumber === 2 ? { toolChoice: 'required', system: 'Finish now.' } : undefined),
+    // Step 1's system carries forward to step 2 (the AI SDK 7's rule), also in a resumed run.
+    prepareStep: ({ stepNumber }) => (stepNumber === 1 ? { system: 'Finish now.' } : stepNumber === 2 ? { toolChoice: 'required' } : undefined),
     stopWhen: [({ steps }) => steps.length > 5, (step) => step.toolCalls.some((c) => c.toolName === 'finish')],
     onStepFinish: async (step) => {
       await new Promise((r) => setTimeout(r, 1));
@@ -592,8 +593,9 @@ function aiSdkConfigScenario(world) {
 test('durable features: a run configured as the AI SDK takes it (config tools, activeTools, prepareStep, stopWhen conditions, onStepFinish)', async (t) => {
   const { problems, checked, journal, world, events } = await checkPromptScenario('ai-sdk-config', aiSdkConfigScenario);
   assert.deepEqual(problems, []);
-  // stopWhen ended the run after the step that called finish; prepareStep's system reached step 2.
+  // stopWhen ended the run after the step that called finish; prepareStep's system of step 1 reached step 2.
   assert.deepEqual(events.filter((e) => e.type === 'step-finish').map((e) => e.toolCalls.map((c) => c.toolName).join('+')), ['lookup', 'note+lookup', 'finish']);
+  assert.equal(events.find((e) => e.type === 'step-start' && e.stepNumber === 1).system, 'Finish now.');
   assert.equal(events.find((e) => e.type === 'step-start' && e.stepNumber === 2).system, 'Finish now.');
   assert.deepEqual(events.find((e) => e.type === 'step-start').activeTools, ['lookup', 'note', 'finish']);
   t.diagnostic(`resumed after ${checked.length} of ${journal.records.length} records`);
