@@ -2320,6 +2320,12 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     responseSchemaRetries?: number;
     output?: OUTPUT;
     experimental_output?: OUTPUT;
+    allowSystemInMessages?: boolean;
+    include?: {
+        requestBody?: false;
+        requestMessages?: false;
+        responseBody?: false;
+    };
     activeTools?: string[];
     toolOrder?: string[];
     prepareStep?: PrepareStep;

@@ -141,6 +141,16 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
   /** @deprecated The AI SDK 5's name of {@link PromptConfig.output} (give one of the two). */
   experimental_output?: OUTPUT;
   /**
+   * The AI SDK 7's: `false` refuses system messages in `messages` (give them as `instructions`);
+   * lmthing takes them unless told not to (the AI SDK 7 refuses them by default).
+   */
+  allowSystemInMessages?: boolean;
+  /**
+   * The AI SDK 7's choice of the request and response bodies step results retain. lmthing's retain
+   * none, so only `false` is accepted (the model call callbacks see each request and answer).
+   */
+  include?: { requestBody?: false; requestMessages?: false; responseBody?: false };
+  /**
    * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
    * defined but are not offered. A `defHook` or `prepareStep` may change the list for one step.
    */
@@ -323,6 +333,8 @@ const configShape: c.Shape = {
   prepareStep: c.func,
   onChunk: c.func,
   includeRawChunks: c.boolean,
+  allowSystemInMessages: c.boolean,
+  include: (v) => (c.isPlainObject(v) ? undefined : 'an object {requestBody, requestMessages, responseBody}'),
   experimental_telemetry: telemetryCheck,
   telemetry: telemetryCheck, // the AI SDK 7's name of the above (renamed-options.ts)
   experimental_transform: c.either(c.func, c.arrayOf(c.func, 'an array of transforms (functions)')),
@@ -456,7 +468,8 @@ export async function startRunPrompt(
   const engine = durable?.engine ?? config.engine ?? (await defaultEngine());
   bindEngine(ctx, engine);
   if (config.system !== undefined) ctx.defSystem('system', config.system);
-  if (config.messages !== undefined) collectedOf(ctx).messages.push(...config.messages.map((m) => ({ ...m })));
+  checkIncluded(`${where} config`, config.include);
+  if (config.messages !== undefined) collectedOf(ctx).messages.push(...messagesAllowed(`${where} config`, config.messages, config.allowSystemInMessages).map((m) => ({ ...m })));
   if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
   try {
     for (const [i, plugin] of (config.plugins ?? []).entries()) {
@@ -1080,4 +1093,25 @@ function transformList(transform: StreamTransformConfig['experimental_transform'
 function runSignal(caller: AbortSignal | undefined, own: AbortSignal | undefined): AbortSignal | undefined {
   if (!own) return caller;
   return caller ? AbortSignal.any([caller, own]) : own;
+}
+
+/** The config's `messages`, refusing a system message when `allowSystemInMessages` is false. */
+function messagesAllowed(where: string, messages: Message[], allowSystem: boolean | undefined): Message[] {
+  const at = allowSystem === false ? messages.findIndex((m) => m.role === 'system') : -1;
+  if (at !== -1) c.fail(where, `messages[${at}] is a system message, and allowSystemInMessages is false: give it as 'instructions' (or 'system'), or drop allowSystemInMessages`);
+  return messages;
+}
+
+/**
+ * The AI SDK 7's `include`: which request and response bodies step results retain. lmthing's
+ * retain none, so `false` is what it does anyway and `true` is refused.
+ */
+function checkIncluded(where: string, include: PromptConfig['include']): void {
+  c.checkOptions(`${where}.include`, include, {
+    requestBody: c.boolean,
+    requestMessages: c.boolean,
+    responseBody: c.boolean,
+  });
+  for (const [key, value] of Object.entries((include ?? {}) as Record<string, unknown>))
+    if (value === true) c.fail(`${where}.include`, `'${key}: true' is not supported: lmthing's steps keep no request or response bodies (onLanguageModelCallStart / onLanguageModelCallEnd see each request and answer)`);
 }

@@ -476,3 +476,18 @@ test('prepareStep\'s instructions and messages carry forward to the later steps 
   // The run's own conversation keeps every message (the override is what the model is sent).
   assert.equal((await run.response).messages[0].content, 'A long first question that the first step trims away');
 });
+
+test('allowSystemInMessages: false refuses a system message in messages; include accepts only what lmthing does (no bodies kept)', async () => {
+  const messages = [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'Hi' }];
+  const model = mockModel([{ type: 'text', text: 'ok' }]);
+  assert.equal(await runPrompt({ model, messages }).text, 'ok', 'taken by default');
+  assert.equal(model.calls[0].messages[0].content, 'Be terse.');
+  assert.equal(await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), messages, allowSystemInMessages: true }).text, 'ok');
+  await assert.rejects(runPrompt({ model, messages, allowSystemInMessages: false }), (e) =>
+    e instanceof ConfigError && /messages\[0\] is a system message, and allowSystemInMessages is false: give it as 'instructions'/.test(e.message));
+  assert.equal(await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), messages: messages.slice(1), allowSystemInMessages: false, instructions: 'Be terse.' }).text, 'ok');
+  assert.equal(await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'x', include: { requestBody: false, responseBody: false } }).text, 'ok');
+  await assert.rejects(runPrompt({ model, prompt: 'x', include: { requestMessages: true } }), /include: 'requestMessages: true' is not supported: lmthing's steps keep no request or response bodies/);
+  await assert.rejects(runPrompt({ model, prompt: 'x', include: { requestBodies: false } }), /unknown option 'requestBodies' \(did you mean 'requestBody'\?/);
+  await assert.rejects(runPrompt({ model, prompt: 'x', allowSystemInMessages: 'no' }), /'allowSystemInMessages' must be true or false/);
+});

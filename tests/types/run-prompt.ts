@@ -387,3 +387,10 @@ export function telemetrySettings(tracer: import('@opentelemetry/api').Tracer): 
   runPrompt({ model: mockModel([]), prompt: 'x', telemetry: { isEnabled: true, functionId: 'chat', recordInputs: false } });
   return runPrompt({ model: mockModel([]), prompt: 'x', experimental_telemetry: { isEnabled: true, functionId: 'chat', metadata: { userId: 'u1', tier: 2 }, tracer } });
 }
+
+// The AI SDK 7's allowSystemInMessages, and include with what lmthing keeps (no bodies).
+export function systemAndInclude(messages: Message[]): PromptRun {
+  // @ts-expect-error -- lmthing's steps keep no request bodies
+  runPrompt({ model: mockModel([]), messages, include: { requestBody: true } });
+  return runPrompt({ model: mockModel([]), messages, allowSystemInMessages: false, include: { requestBody: false, responseBody: false } });
+}
