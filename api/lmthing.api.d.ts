@@ -587,6 +587,9 @@ function createOpenAI(settings?: ProviderSettings): OpenAIProvider;
 // ---- createOpenAICompatible — providers/openai.d.ts
 function createOpenAICompatible(settings: OpenAICompatibleSettings): OpenAIProvider;
 
+// ---- createSteering — prompt/steering.d.ts
+function createSteering(): Steering;
+
 // ---- CustomEvent — observe/lifecycle.d.ts
 type CustomEvent = Extract<RunEvent, {
     type: 'emitted';
@@ -943,6 +946,9 @@ interface ExecutedToolCall {
     toolName: string;
     input: JsonObject;
 }
+
+// ---- experimental_createSteering (declared as createSteering) — prompt/steering.d.ts
+function createSteering(): Steering;
 
 // ---- FallbackEvent — run/events.d.ts
 interface FallbackEvent extends Located {
@@ -2326,6 +2332,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
         requestMessages?: false;
         responseBody?: false;
     };
+    experimental_steering?: Steering;
     activeTools?: string[];
     toolOrder?: string[];
     prepareStep?: PrepareStep;
@@ -3048,6 +3055,37 @@ interface StateSavedEvent extends OfState {
     type: 'state-saved';
 }
 
+// ---- Steering — prompt/steering.d.ts
+interface Steering {
+    steer(message: string | SteeringMessage, options?: {
+        id?: string;
+    }): Promise<SteeringOutcome>;
+    queue(message: string | SteeringMessage, options?: {
+        id?: string;
+    }): Promise<SteeringOutcome>;
+}
+
+// ---- SteeringMessage — prompt/steering.d.ts
+interface SteeringMessage extends Message {
+    role: 'user';
+}
+
+// ---- SteeringNotDeliveredReason — prompt/steering.d.ts
+type SteeringNotDeliveredReason = 'finished' | 'stop-condition' | 'waiting-for-tool-results' | 'aborted' | 'error';
+
+// ---- SteeringOutcome — prompt/steering.d.ts
+type SteeringOutcome = {
+    readonly type: 'delivered';
+    readonly id: string;
+    readonly message: SteeringMessage;
+    readonly stepNumber: number;
+} | {
+    readonly type: 'not-delivered';
+    readonly id: string;
+    readonly message: SteeringMessage;
+    readonly reason: SteeringNotDeliveredReason;
+};
+
 // ---- StepCallSettings — run/step-changes.d.ts
 interface StepCallSettings extends GenerationParams {
     providerOptions?: ProviderOptions;
@@ -3205,6 +3243,13 @@ type StreamPart = {
     type: 'text-end';
     stepNumber: number;
 } & TextBlockEnd) | {
+    type: 'steering-message';
+    id: string;
+    message: Message & {
+        role: 'user';
+    };
+    stepNumber: number;
+} | {
     type: 'raw';
     rawValue: unknown;
     stepNumber: number;

@@ -73,6 +73,8 @@ export type { OnStartEvent, OnStepErrorEvent, OnStepStartEvent, StartedRequest, 
 export type { ChunkCallback, ChunkPart } from './prompt/on-chunk.js';
 export type { StreamTransform, StreamTransformConfig, StreamTransformOptions } from './prompt/stream-transforms.js';
 export { smoothStream } from './prompt/smooth-stream.js';
+export { createSteering, createSteering as experimental_createSteering } from './prompt/steering.js';
+export type { Steering, SteeringMessage, SteeringNotDeliveredReason, SteeringOutcome } from './prompt/steering.js';
 export type { ChunkDetector, SegmenterLike, SmoothStreamOptions } from './prompt/smooth-stream.js';
 export type { PrepareStep, RunContextOptions } from './prompt/run-contexts.js';
 export type { SingleToolApproval, ToolApprovalConfiguration, ToolApprovalRequestCall, ToolApprovalStatus } from './prompt/tool-approval.js';

@@ -69,6 +69,8 @@ export type StreamPart =
    * message stream can send the signature with the text it belongs to.
    */
   | ({ type: 'text-end'; stepNumber: number } & TextBlockEnd)
+  /** A message sent through `experimental_steering`, before the output of the step that received it. */
+  | { type: 'steering-message'; id: string; message: Message & { role: 'user' }; stepNumber: number }
   /** One chunk of the provider's stream as it came, for a run with `includeRawChunks` (an SSE event's JSON). */
   | { type: 'raw'; rawValue: unknown; stepNumber: number }
   | RunEvent

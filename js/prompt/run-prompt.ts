@@ -53,6 +53,7 @@ import { liveEventsOnly } from '../durable/replayed.js';
 import { stepStartHandlers } from '../run/step-callbacks.js';
 import { chunkReporter, type ChunkCallback } from './on-chunk.js';
 import type { StreamTransform, StreamTransformConfig } from './stream-transforms.js';
+import { attachSteering, type Steering, type SteeringRun } from './steering.js';
 import { defineTelemetry, telemetryCheck, type TelemetryOption } from '../observe/telemetry-option.js';
 import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
@@ -150,6 +151,11 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * none, so only `false` is accepted (the model call callbacks see each request and answer).
    */
   include?: { requestBody?: false; requestMessages?: false; responseBody?: false };
+  /**
+   * The AI SDK 7's: user messages sent to the run while it works, from a `createSteering()` object
+   * (`steering.steer(text)`, `steering.queue(text)`); one object per run, not for a durable run.
+   */
+  experimental_steering?: Steering;
   /**
    * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
    * defined but are not offered. A `defHook` or `prepareStep` may change the list for one step.
@@ -334,6 +340,7 @@ const configShape: c.Shape = {
   onChunk: c.func,
   includeRawChunks: c.boolean,
   allowSystemInMessages: c.boolean,
+  experimental_steering: c.anything, // checked by attachSteering
   include: (v) => (c.isPlainObject(v) ? undefined : 'an object {requestBody, requestMessages, responseBody}'),
   experimental_telemetry: telemetryCheck,
   telemetry: telemetryCheck, // the AI SDK 7's name of the above (renamed-options.ts)
@@ -483,11 +490,18 @@ export async function startRunPrompt(
   // ctx.memory(...) in the prompt function reaches the run's engine before the run starts.
   bindPreRun(ctx, { engine: () => Promise.resolve(engine), storage: (e) => useRunStorage(e, config.storage), sessionId: config.sessionId, model });
   let contexts: RunContexts;
+  let steering: SteeringRun | undefined;
   try {
     defineConfigTools(ctx, config.tools, `${where} config`, config.toolApproval);
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
     defineTelemetry(ctx, config.experimental_telemetry, `${where} config`);
+    if (config.experimental_steering !== undefined) {
+      if (durable) throw new ConfigError(`${where} config: a durable run cannot take experimental_steering (its replay could not be sent the same messages at the same steps)`);
+      steering = attachSteering(config.experimental_steering);
+      // What was sent before the run started joins its first step.
+      collectedOf(ctx).messages.push(...steering.initial());
+    }
     contexts = new RunContexts(config, [...collectedOf(ctx).tools.keys()], durable !== undefined);
   } catch (err) {
     // The run never starts: what the plugins installed is released now.
@@ -515,7 +529,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, transforms: transformList(config.experimental_transform), includeRawChunks: config.includeRawChunks, prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, transforms: transformList(config.experimental_transform), steering, includeRawChunks: config.includeRawChunks, prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -551,6 +565,8 @@ interface RunPlace {
   toolOrder?: string[];
   prepareStep?: PrepareStep;
   onChunk?: ChunkCallback['onChunk'];
+  /** The root's `experimental_steering`, attached. */
+  steering?: SteeringRun;
   /** The root's `includeRawChunks`: its own model calls' raw stream chunks go to its stream. */
   includeRawChunks?: boolean;
   /** The root's `experimental_transform`s. */
@@ -791,6 +807,15 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       .listen(place.parent ? undefined : (event) => seen.push(event))
       .listen(place.parent ? undefined : warnOnLoggedFallback)
       .listen(place.parent ? undefined : place.onEvent, 'onEvent');
+    if (place.steering && !place.parent) {
+      const steering = place.steering;
+      spec.steering = register('steering', (step: { stepNumber: number; final: boolean }) => steering.after(step), { plain: true });
+      // Delivered once the step that carries them starts; the stream shows them after its step-start, before its output.
+      place.events.listen((event) => {
+        if (event.type !== 'step-start' || !samePath(event.path, path)) return;
+        for (const { id, message } of steering.started(event.stepNumber)) result.push({ type: 'steering-message', id, message, stepNumber: event.stepNumber });
+      });
+    }
 
     const reply = engine.startRun(spec, {
       // A root run's and a sub-agent's host code runs again on a durable run's replay.
@@ -822,6 +847,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     const failed = async (err: unknown): Promise<never> => {
       over = true;
       cleanup();
+      place.steering?.end(err instanceof AbortError ? 'aborted' : 'error');
       await handled({ ok: false, error: err });
       result.fail(err);
       throw err;
@@ -844,6 +870,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         if (v.conversation) applySync(models.conversation, v.conversation, 'run.start reply');
         over = true;
         cleanup();
+        const last = v.steps[v.steps.length - 1];
+        place.steering?.end(last && last.toolResults.length < last.toolCalls.length ? 'waiting-for-tool-results' : 'finished');
         const finish: PromptFinish<unknown> = { text: runText(v), steps: v.steps, usage: v.usage, finishReason: v.finishReason, response: { messages: models.conversation.slice() } };
         if (object) finish.object = object.value;
         await handled({ ok: true, finish });

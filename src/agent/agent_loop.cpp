@@ -179,6 +179,7 @@ class AgentLoop {
       for (auto& seam : config_.seams) {
         pipeline::StepVerdict v = co_await seam->after_step(state, env_);
         if (v.stop && !verdict.stop) verdict.stop = true, verdict.reason = v.reason;
+        if (v.steer.is_array()) verdict.steer = std::move(v.steer);
         if (v.feedback) {
           verdict.feedback = v.feedback;
           break;
@@ -198,6 +199,10 @@ class AgentLoop {
       if (verdict.stop) {
         outcome.stop_reason = verdict.reason;
         break;
+      }
+      if (verdict.steer.is_array()) {  // messages sent to the run meanwhile: it goes on with them
+        for (auto& message : verdict.steer) transcript_.append(std::move(message));
+        continue;
       }
       if (state.final) break;
     }

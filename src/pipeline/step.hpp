@@ -53,6 +53,7 @@ struct StepVerdict {
   bool stop = false;                    // end the loop after this step
   std::string reason;                   // why (e.g. "budget"), for the run's finishReason
   std::optional<std::string> feedback;  // send this to the model as a user message and go on
+  json steer;                           // null, or user messages to add and go on with unless the loop stops
 };
 
 // A tool call of the model's answer that failed its checks (a tool not offered, arguments that do

@@ -166,6 +166,50 @@ TEST_CASE("maxSteps bounds the loop and stopWhen can end it early", "[agent]") {
   }
 }
 
+TEST_CASE("steering: messages the host gives after a step join the conversation and the run goes on, also after a final answer, unless it stops",
+          "[agent]") {
+  const json steered{{"role", "user"}, {"content", "Use Paris, Texas."}};
+  {
+    Harness h;
+    Script script;
+    script.model_responses = {response({call_part("c", "weather", {{"city", "Paris"}})}, "tool-calls"), response({text_part("Paris, France: sunny")}),
+                              response({text_part("Paris, Texas: hot")})};
+    script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+    std::vector<json> asked;
+    script.callbacks["steer"] = [&](const json& args) {
+      asked.push_back(args[0]);
+      return args[0]["stepNumber"] == 1 ? json::array({steered}) : json::array();
+    };
+    json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"steering", "steer"}}));
+    REQUIRE(reply["value"]["steps"].size() == 3);
+    REQUIRE(asked.size() == 3);
+    CHECK(asked[0] == json{{"stepNumber", 0}, {"final", false}});
+    CHECK(asked[1] == json{{"stepNumber", 1}, {"final", true}});
+    const json& last = script.model_requests[2]["messages"];
+    CHECK(last.back() == steered);  // after the final answer it went on, with the message last
+    CHECK(last[last.size() - 2]["role"] == "assistant");
+  }
+  {
+    Harness h;  // a stop condition ends the run first: the message is not sent
+    Script script;
+    script.model_responses = {response({call_part("c", "weather", {{"city", "Paris"}})}, "tool-calls"), response({text_part("unused")})};
+    script.callbacks["tool:weather"] = [](const json&) { return json("sunny"); };
+    script.callbacks["steer"] = [&](const json&) { return json::array({steered}); };
+    script.callbacks["stop"] = [](const json&) { return json(true); };
+    json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"steering", "steer"}, {"stopWhen", "stop"}}));
+    CHECK(reply["value"]["steps"].size() == 1);
+    CHECK(script.model_requests.size() == 1);
+  }
+  {
+    Harness h;  // a wrong answer fails the run, naming it
+    Script script;
+    script.model_responses = {response({text_part("hi")})};
+    script.callbacks["steer"] = [](const json&) { return json::array({json{{"role", "system"}, {"content", "x"}}}); };
+    json reply = run_prompt(h, script, prompt_spec({{"steering", "steer"}}));
+    CHECK(reply["error"]["message"].get<std::string>().find("steering: expected user messages {role: \"user\", content}") != std::string::npos);
+  }
+}
+
 TEST_CASE("onStepFinish gets every step's record before the next step starts, the last one too", "[agent]") {
   Harness h;
   Script script;

@@ -1,7 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
 import type { UIMessage } from 'ai';
-import { durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, smoothStream, stepCountIs, tool, type IdentifiedUIMessage, type StreamPart, type StreamTransform, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
+import { createSteering, durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, smoothStream, stepCountIs, tool, type IdentifiedUIMessage, type StreamPart, type StreamTransform, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -393,4 +393,16 @@ export function systemAndInclude(messages: Message[]): PromptRun {
   // @ts-expect-error -- lmthing's steps keep no request bodies
   runPrompt({ model: mockModel([]), messages, include: { requestBody: true } });
   return runPrompt({ model: mockModel([]), messages, allowSystemInMessages: false, include: { requestBody: false, responseBody: false } });
+}
+
+// Steering, as the AI SDK 7's: outcomes typed, one object per run.
+export async function steeringTypes(): Promise<void> {
+  const steering = createSteering();
+  const run = runPrompt({ model: mockModel([]), prompt: 'x', experimental_steering: steering });
+  const outcome = await steering.steer('Use Paris, Texas.', { id: 'a' });
+  if (outcome.type === 'delivered') expectType<Equal<typeof outcome.stepNumber, number>>();
+  else expectType<Equal<typeof outcome.reason, 'finished' | 'stop-condition' | 'waiting-for-tool-results' | 'aborted' | 'error'>>();
+  // @ts-expect-error -- a steering message is the user's
+  await steering.queue({ role: 'system', content: 'x' });
+  await run.text;
 }
