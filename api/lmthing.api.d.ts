@@ -2339,6 +2339,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     repairToolCall?: RepairToolCall;
     experimental_repairToolCall?: RepairToolCall;
     approvalSecret?: string;
+    experimental_toolApprovalSecret?: string;
     approvalTtlMs?: number;
     approvalStore?: StorageAdapter;
     options?: PromptOptions;

@@ -192,6 +192,8 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * it on the server (an environment variable), never in code sent to browsers.
    */
   approvalSecret?: string;
+  /** The AI SDK 7's name of {@link PromptConfig.approvalSecret} (a string here; give one of the two). */
+  experimental_toolApprovalSecret?: string;
   /**
    * How long a deferred call's signature stays valid, in ms (needs `approvalSecret`): a
    * `tool-approval-response` sent back later is refused (`ConfigError`: ask the user again), and so
@@ -350,6 +352,7 @@ const configShape: c.Shape = {
   repairToolCall: c.func,
   experimental_repairToolCall: c.func,
   approvalSecret: c.anything, // checked by checkSecret: a message must not show it
+  experimental_toolApprovalSecret: c.anything, // the AI SDK 7's name of approvalSecret (renamed-options.ts)
   approvalStore: c.anything, // checked by checkStorage, with approvalSecret
   approvalTtlMs: c.ms(),
 };
@@ -376,10 +379,10 @@ function messagePartProblem(part: unknown): string | undefined {
 }
 
 /** `config.approvalSecret`: long enough to resist guessing; the message says what is wrong without showing it. */
-function checkSecret(secret: unknown): void {
+function checkSecret(secret: unknown, name: string): void {
   if (secret === undefined || (typeof secret === 'string' && secret.length >= 32)) return;
   const got = typeof secret === 'string' ? `${secret.length} characters` : secret === null ? 'null' : `a ${typeof secret}`;
-  throw new ConfigError(`runPrompt config: 'approvalSecret' must be a string of at least 32 characters, got ${got} (not shown)`);
+  throw new ConfigError(`runPrompt config: '${name}' must be a string of at least 32 characters, got ${got} (not shown)`);
 }
 
 /** `config.messages` checked message by message, so the error names the one that is wrong. */
@@ -403,14 +406,16 @@ function checkMessages(messages: unknown): void {
 function checkConfig(config: PromptConfig): PromptOptions {
   if (!c.isPlainObject(config)) throw new ConfigError(`runPrompt: expected a config object with a "model", got ${c.describe(config)}`);
   checkMessages(config.messages);
-  checkSecret(config.approvalSecret);
+  checkSecret(config.approvalSecret, 'approvalSecret');
+  checkSecret(config.experimental_toolApprovalSecret, 'experimental_toolApprovalSecret');
   c.checkOptions('runPrompt config', config, configShape);
+  const signed = config.approvalSecret !== undefined || config.experimental_toolApprovalSecret !== undefined;
   if (config.approvalStore !== undefined) {
     checkStorage(config.approvalStore, 'runPrompt config: approvalStore');
     // Unsigned, a response's approvalId is the client's to choose: nothing could be used up.
-    if (config.approvalSecret === undefined) throw new ConfigError("runPrompt config: 'approvalStore' needs 'approvalSecret' (it records the signatures of used decisions)");
+    if (!signed) throw new ConfigError("runPrompt config: 'approvalStore' needs 'approvalSecret' (it records the signatures of used decisions)");
   }
-  if (config.approvalTtlMs !== undefined && config.approvalSecret === undefined)
+  if (config.approvalTtlMs !== undefined && !signed)
     throw new ConfigError("runPrompt config: 'approvalTtlMs' needs 'approvalSecret' (the expiry is part of a deferred call's signature)");
   if (config.model === undefined) throw new ConfigError('runPrompt config: "model" is required ("provider:model", a model object or mockModel(...))');
   const nested = c.checkOptions('runPrompt config.options', config.options ?? {}, optionsShape);

@@ -15,7 +15,7 @@ const TOOL_EXECUTION_RENAMES: Renames = { experimental_onToolCallStart: 'onToolE
 /** `onStart` / `onStepStart`'s and the AI SDK 5/6's experimental names (the newer is the one read). */
 const EXPERIMENTAL_RENAMES: Renames = { experimental_onStart: 'onStart', experimental_onStepStart: 'onStepStart', experimental_repairToolCall: 'repairToolCall' };
 /** runPrompt's: `instructions` (was `system`), `onStepEnd` (was `onStepFinish`), `onEnd` (was `onFinish`), the AI SDK 5's `experimental_output` (now `output`). */
-export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish', experimental_output: 'output', telemetry: 'experimental_telemetry', ...TOOL_EXECUTION_RENAMES, ...EXPERIMENTAL_RENAMES };
+export const PROMPT_RENAMES: Renames = { instructions: 'system', onStepEnd: 'onStepFinish', onEnd: 'onFinish', experimental_output: 'output', telemetry: 'experimental_telemetry', experimental_toolApprovalSecret: 'approvalSecret', ...TOOL_EXECUTION_RENAMES, ...EXPERIMENTAL_RENAMES };
 /** A step hook's result: the AI SDK 7's `instructions` (was `system`). */
 export const STEP_RENAMES: Renames = { instructions: 'system' };
 /** run()'s: `onStepEnd` (was `onStepFinish`). */

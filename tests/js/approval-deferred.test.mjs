@@ -231,6 +231,16 @@ test('approvalSecret: a response must carry the signature of the call it decides
   assert.ok(short instanceof ConfigError);
   assert.match(short.message, /'approvalSecret' must be a string of at least 32 characters, got 7 characters \(not shown\)/);
   assert.doesNotMatch(short.message, /hunter2/);
+
+  // The AI SDK 7's name, experimental_toolApprovalSecret, is the same option: what one name signed, the other verifies.
+  const aliased = [];
+  const signedBy7 = await runPrompt({ model: scripted([[call('c1', 'remove', { path: '/tmp/c' })]]), prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer', experimental_toolApprovalSecret: SECRET, onEvent: (e) => e.type === 'approval-decision' && aliased.push(e) });
+  const turns = (await signedBy7.result.response).messages;
+  const answer = { type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId: aliased[0].request, signature: aliased[0].signature };
+  assert.equal(await runPrompt({ model: scripted([[{ type: 'text', text: 'Removed c.' }]]), messages: [...turns, { role: 'tool', content: [answer] }], tools: tools(ran), approvalSecret: SECRET }).text, 'Removed c.');
+  const shortSeven = await runPrompt({ model: scripted([]), prompt: 'x', experimental_toolApprovalSecret: 'hunter2' }).text.catch((e) => e);
+  assert.match(shortSeven.message, /'experimental_toolApprovalSecret' must be a string of at least 32 characters, got 7 characters \(not shown\)/);
+  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, experimental_toolApprovalSecret: SECRET }), (e) => /give 'experimental_toolApprovalSecret' or 'approvalSecret'/.test(e.message) && !e.message.includes(SECRET));
 });
 
 /**
