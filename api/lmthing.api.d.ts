@@ -2333,6 +2333,9 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
         responseBody?: false;
     };
     experimental_steering?: Steering;
+    experimental_refineToolInput?: NoInfer<{
+        [K in keyof TOOLS]?: (input: ArgsOf<TOOLS[K]>) => ArgsOf<TOOLS[K]> | PromiseLike<ArgsOf<TOOLS[K]>>;
+    }>;
     activeTools?: string[];
     toolOrder?: string[];
     prepareStep?: PrepareStep;

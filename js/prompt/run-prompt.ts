@@ -29,7 +29,7 @@ import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
-import type { DeepPartial, Infer, InferInput, JsonObject } from '../schema-types.js';
+import type { ArgsOf, DeepPartial, Infer, InferInput, JsonObject } from '../schema-types.js';
 import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
@@ -156,6 +156,13 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * (`steering.steer(text)`, `steering.queue(text)`); one object per run, not for a durable run.
    */
   experimental_steering?: Steering;
+  /**
+   * The AI SDK 7's: by tool name, a function given a valid call's arguments (as JSON) that returns
+   * the arguments to run it with. The engine checks them against the tool's schema again (invalid
+   * ones are the call's error, which the model reads); the conversation, the `tool-call` part and
+   * the tool get the refined ones. Any of the run's tools (`tools` or `defTool`).
+   */
+  experimental_refineToolInput?: NoInfer<{ [K in keyof TOOLS]?: (input: ArgsOf<TOOLS[K]>) => ArgsOf<TOOLS[K]> | PromiseLike<ArgsOf<TOOLS[K]>> }>;
   /**
    * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
    * defined but are not offered. A `defHook` or `prepareStep` may change the list for one step.
@@ -343,6 +350,7 @@ const configShape: c.Shape = {
   includeRawChunks: c.boolean,
   allowSystemInMessages: c.boolean,
   experimental_steering: c.anything, // checked by attachSteering
+  experimental_refineToolInput: c.recordOf(c.func, 'an object of tool names to functions (input) => input'),
   include: (v) => (c.isPlainObject(v) ? undefined : 'an object {requestBody, requestMessages, responseBody}'),
   experimental_telemetry: telemetryCheck,
   telemetry: telemetryCheck, // the AI SDK 7's name of the above (renamed-options.ts)
@@ -501,6 +509,8 @@ export async function startRunPrompt(
     await fn(ctx);
     await Promise.all(collectedOf(ctx).installs);
     defineTelemetry(ctx, config.experimental_telemetry, `${where} config`);
+    for (const name of Object.keys(config.experimental_refineToolInput ?? {}))
+      if (!collectedOf(ctx).tools.has(name)) throw new ConfigError(`${where} config.experimental_refineToolInput: ${c.unknownName('tool', name, [...collectedOf(ctx).tools.keys()])}`);
     if (config.experimental_steering !== undefined) {
       if (durable) throw new ConfigError(`${where} config: a durable run cannot take experimental_steering (its replay could not be sent the same messages at the same steps)`);
       steering = attachSteering(config.experimental_steering);
@@ -534,7 +544,7 @@ export async function startRunPrompt(
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');
   events.listen(liveEventsOnly((event: RunEvent) => dispatch.dispatch(event))).listen(liveEventsOnly(lifecycleLogs(definitionsOf(ctx))));
   const run = startPromptRun(engine, ctx, model, options, {
-    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, transforms: transformList(config.experimental_transform), steering, includeRawChunks: config.includeRawChunks, prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
+    policies: config, handlers, events, dispatch, tracing, validateResponse, onEvent: config.onEvent, onStepFinish: config.onStepFinish, activeTools: config.activeTools, toolOrder: config.toolOrder, onChunk: config.onChunk, transforms: transformList(config.experimental_transform), steering, refineToolInput: config.experimental_refineToolInput as RefineToolInput | undefined, includeRawChunks: config.includeRawChunks, prepareStep: config.prepareStep, contexts, repairToolCall: config.repairToolCall, timeouts, onFinish: config.onFinish, onError: config.onError, onAbort: config.onAbort, durable,
     responseSchema: config.responseSchema, responseSchemaRetries: config.responseSchemaRetries, output: config.output?.plan,
   });
   if (!durable) return { result: run.result, prompt: run.prompt };
@@ -570,6 +580,8 @@ interface RunPlace {
   toolOrder?: string[];
   prepareStep?: PrepareStep;
   onChunk?: ChunkCallback['onChunk'];
+  /** The root's `experimental_refineToolInput`. */
+  refineToolInput?: RefineToolInput;
   /** The root's `experimental_steering`, attached. */
   steering?: SteeringRun;
   /** The root's `includeRawChunks`: its own model calls' raw stream chunks go to its stream. */
@@ -812,6 +824,11 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       .listen(place.parent ? undefined : (event) => seen.push(event))
       .listen(place.parent ? undefined : warnOnLoggedFallback)
       .listen(place.parent ? undefined : place.onEvent, 'onEvent');
+    if (place.refineToolInput && !place.parent) {
+      const refiners = place.refineToolInput;
+      spec.refineToolInput = register('refineToolInput', ({ toolName, input }: { toolName: string; input: unknown }) => refiners[toolName](input), { plain: true });
+      spec.refineTools = Object.keys(refiners);
+    }
     if (place.steering && !place.parent) {
       const steering = place.steering;
       spec.steering = register('steering', (step: { stepNumber: number; final: boolean }) => steering.after(step), { plain: true });
@@ -1148,3 +1165,6 @@ function checkIncluded(where: string, include: PromptConfig['include']): void {
   for (const [key, value] of Object.entries((include ?? {}) as Record<string, unknown>))
     if (value === true) c.fail(`${where}.include`, `'${key}: true' is not supported: lmthing's steps keep no request or response bodies (onLanguageModelCallStart / onLanguageModelCallEnd see each request and answer)`);
 }
+
+/** `experimental_refineToolInput` as the run reads it. */
+type RefineToolInput = Record<string, (input: unknown) => unknown>;

@@ -156,6 +156,9 @@ class AgentLoop {
             call = std::move(*fixed);
             mended = true;
           }
+        } else if (std::optional<CheckedCall> refined = co_await refine(step, part, call, plan)) {
+          call = std::move(*refined);
+          mended = true;  // the host's copy of the answer has the model's arguments
         }
         calls.push_back(std::move(call));
       }
@@ -271,6 +274,20 @@ class AgentLoop {
                    {"args", checked.args},
                    {"original", {{"toolName", call.name}, {"input", input}}},
                    {"error", wrong.error}});
+    co_return checked;
+  }
+
+  // A valid call's arguments as a seam that refines its tool returns them (the AI SDK 7's
+  // experimental_refineToolInput), checked again; nullopt when no seam refines it.
+  Task<std::optional<CheckedCall>> refine(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
+    std::optional<json> refined;
+    for (auto& seam : config_.seams)
+      if (seam->refines(call.name) && (refined = co_await seam->refine_call(pipeline::RightCall{step, call.id, call.name, call.args}, env_))) break;
+    if (!refined) co_return std::nullopt;
+    part.erase("argsText");
+    part["args"] = std::move(*refined);
+    CheckedCall checked = check_tool_call(plan.offered, part, plan.restriction);
+    if (!checked.error.empty()) checked.error = "the refined arguments of tool \"" + call.name + "\" are invalid: " + checked.error;
     co_return checked;
   }
 

@@ -28,7 +28,7 @@ class Transcript {
   // host that keeps its own copy); `replacement` is a seam's message list for this step only.
   virtual void fill(json& payload, const std::optional<json>& replacement) = 0;
   // The model answered a call that `fill` prepared: the assistant turn was appended. `mended`: the
-  // engine changed that turn (repairToolCall), so the host's copy of it is stale and goes again.
+  // engine changed that turn (repairToolCall, refineToolInput), so the host's copy of it is stale and goes again.
   virtual void answered(bool /*mended*/) {}
   // Puts `message` at `index` (before any model call): the results of calls resumed after a
   // deferred approval. Only prompt runs resume calls.

@@ -27,7 +27,8 @@ const std::vector<std::string> kSpecFields = {
     "seed", "host", "path", "responseValidator", "storage",
     "sessionId", "agent", "cache", "observe", "role",
     "responseCheck", "responseSchemaName", "responseSchemaDescription", "repairToolCall",
-    "providerOptions", "onStart", "onStepStart", "onStepError", "steering"};
+    "providerOptions", "onStart", "onStepStart", "onStepError", "steering",
+    "refineToolInput", "refineTools"};
 // clang-format on
 const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",        "toolCallConcurrency",
                                                 "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs", "toolOrder"};
@@ -180,7 +181,8 @@ PromptSpec parse_prompt_spec(const json& spec) {
     fields.optional_string("repairToolCall");
     fields.optional_string("stopWhen");
     fields.optional_string("onStepFinish");
-    for (const char* callback : {"onStart", "onStepStart", "onStepError", "steering"}) fields.optional_string(callback);
+    for (const char* callback : {"onStart", "onStepStart", "onStepError", "steering", "refineToolInput"}) fields.optional_string(callback);
+    fields.strings("refineTools");
     fields.optional_string("responseCheck");
     fields.optional_string("responseSchemaName");
     fields.optional_string("responseSchemaDescription", true);

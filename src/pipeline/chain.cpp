@@ -112,6 +112,7 @@ Task<void> StepSeam::before_step(StepState&, const CallEnv&) { co_return; }
 Task<void> StepSeam::step_started(const StepStart&, const CallEnv&) { co_return; }
 Task<void> StepSeam::step_failed(int, const protocol::WireError&, const CallEnv&) { co_return; }
 Task<std::optional<json>> StepSeam::mend_call(const WrongCall&, const CallEnv&) { co_return std::nullopt; }
+Task<std::optional<json>> StepSeam::refine_call(const RightCall&, const CallEnv&) { co_return std::nullopt; }
 Task<StepVerdict> StepSeam::after_step(StepState&, const CallEnv&) { co_return StepVerdict{}; }
 
 }  // namespace lmthing::pipeline

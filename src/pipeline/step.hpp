@@ -67,6 +67,14 @@ struct WrongCall {
   const json& messages;  // the conversation the model answered
 };
 
+// A tool call of the model's answer that passed its checks, as a seam may refine its arguments.
+struct RightCall {
+  int step = 0;
+  const std::string& tool_call_id;
+  const std::string& tool_name;
+  const json& args;  // parsed, valid for the tool's schema
+};
+
 // The step as it goes to the model, once every before_step seam has had its say.
 struct StepStart {
   int step = 0;
@@ -87,6 +95,10 @@ class StepSeam {
   // After the model answered, for each wrong call: the mended call {toolName, input (JSON text or
   // an object)}, or nullopt to leave it (to the next seam, then to its error).
   virtual Task<std::optional<json>> mend_call(const WrongCall& call, const CallEnv& env);
+  // After the model answered, for each call that passed its checks, of a tool this seam `refines`:
+  // new arguments to run it with (the transcript keeps them; the loop checks them again), or nullopt.
+  virtual bool refines(const std::string& /*tool*/) const { return false; }
+  virtual Task<std::optional<json>> refine_call(const RightCall& call, const CallEnv& env);
   virtual Task<StepVerdict> after_step(StepState& state, const CallEnv& env);
 };
 

@@ -210,6 +210,40 @@ TEST_CASE("steering: messages the host gives after a step join the conversation 
   }
 }
 
+TEST_CASE(
+    "refineToolInput: a valid call of a named tool runs with the refined arguments, which the transcript keeps; invalid ones are the call's error",
+    "[agent]") {
+  json second_tool = weather_tool();
+  second_tool["name"] = "forecast";
+  Harness h;
+  Script script;
+  script.model_responses = {
+      response({call_part("c1", "weather", {{"city", "paris"}}), call_part("c2", "forecast", {{"city", "oslo"}})}, "tool-calls"),
+      response({call_part("c3", "weather", {{"city", "rome"}})}, "tool-calls"), response({text_part("bye")})};
+  std::vector<json> ran;
+  script.callbacks["tool:weather"] = [&](const json& args) { return ran.push_back(args[0]), json("sunny"); };
+  script.callbacks["tool:forecast"] = [&](const json& args) { return ran.push_back(args[0]), json("rain"); };
+  std::vector<json> asked;
+  script.callbacks["refine"] = [&](const json& args) {
+    asked.push_back(args[0]);
+    if (args[0]["input"]["city"] == "rome") return json{{"city", 7}};  // not the schema's
+    return json{{"city", "Paris, Texas"}};
+  };
+  json reply = run_prompt(
+      h, script, prompt_spec({{"tools", json::array({weather_tool(), second_tool})}, {"refineToolInput", "refine"}, {"refineTools", {"weather"}}}));
+  REQUIRE(reply.contains("value"));
+  REQUIRE(asked.size() == 2);  // only the named tool's calls
+  CHECK(asked[0] == json{{"stepNumber", 0}, {"toolCallId", "c1"}, {"toolName", "weather"}, {"input", {{"city", "paris"}}}});
+  REQUIRE(ran.size() == 2);
+  CHECK(ran[0] == json{{"city", "Paris, Texas"}});
+  CHECK(ran[1] == json{{"city", "oslo"}});
+  CHECK(script.model_requests[1]["messages"][1]["content"][0]["args"] == json{{"city", "Paris, Texas"}});  // the transcript keeps them
+  const auto calls = run_events(h, "tool-call");
+  CHECK(calls[0]["args"] == json{{"city", "Paris, Texas"}});
+  const json& third_results = reply["value"]["steps"][1]["toolResults"];
+  CHECK(third_results[0]["result"]["error"].get<std::string>().find("the refined arguments of tool \"weather\" are invalid") != std::string::npos);
+}
+
 TEST_CASE("onStepFinish gets every step's record before the next step starts, the last one too", "[agent]") {
   Harness h;
   Script script;

@@ -406,3 +406,11 @@ export async function steeringTypes(): Promise<void> {
   await steering.queue({ role: 'system', content: 'x' });
   await run.text;
 }
+
+// experimental_refineToolInput is typed by each tool's schema.
+export function refineTypes(): PromptRun {
+  const weather = tool({ inputSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } as const, execute: ({ city }) => city });
+  // @ts-expect-error -- the refined input must keep the tool's input type
+  runPrompt({ model: mockModel([]), prompt: 'x', tools: { weather }, experimental_refineToolInput: { weather: () => ({ town: 1 }) } });
+  return runPrompt({ model: mockModel([]), prompt: 'x', tools: { weather }, experimental_refineToolInput: { weather: ({ city }) => ({ city: city.trim() }) } });
+}
