@@ -2398,6 +2398,7 @@ interface PromptOptions extends GenerationParams {
     maxSteps?: number;
     toolCallConcurrency?: number;
     maxRetries?: number;
+    streamRetries?: number;
     abortSignal?: AbortSignal;
     stopWhen?: StopCondition | StopCondition[];
     timeout?: number | TimeoutConfiguration;
@@ -2739,6 +2740,7 @@ interface RetryEvent extends Located {
     attempt: number;
     delayMs: number;
     error: string;
+    afterText?: boolean;
 }
 
 // ---- Role — directive/messages.d.ts

@@ -72,6 +72,13 @@ export interface PromptOptions extends GenerationParams {
   toolCallConcurrency?: number;
   /** Retries of a model call on rate limits and retryable provider errors (default 2). */
   maxRetries?: number;
+  /**
+   * The AI SDK 7's: retries of a model call that failed after it had streamed text (a cut
+   * connection, a rate limit mid-stream), counted apart from `maxRetries` (default 0: such a call
+   * is not retried). The text already streamed stays in the run's stream; the retried answer is the
+   * step's text and what the conversation keeps.
+   */
+  streamRetries?: number;
   /** Cancels the run: in-flight model calls and tools are aborted. */
   abortSignal?: AbortSignal;
   /**
@@ -308,6 +315,7 @@ const optionsShape: c.Shape = {
   maxSteps: c.integer(1, 10_000),
   toolCallConcurrency: c.integer(1, 1_000_000),
   maxRetries: c.integer(0, 100),
+  streamRetries: c.integer(0, 100),
   abortSignal,
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   timeout: timeoutCheck,
@@ -985,6 +993,7 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
   if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
   if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
   if (options.toolCallConcurrency !== undefined) out.toolCallConcurrency = options.toolCallConcurrency;
+  if (options.streamRetries !== undefined) out.streamRetries = options.streamRetries;
   return out;
 }
 

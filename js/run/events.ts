@@ -92,6 +92,8 @@ export interface RetryEvent extends Located {
   attempt: number;
   delayMs: number;
   error: string;
+  /** A model call that failed after it streamed text, tried again under `streamRetries`. */
+  afterText?: boolean;
 }
 
 /** A fallback took over after a call failed for good. */

@@ -30,8 +30,8 @@ const std::vector<std::string> kSpecFields = {
     "providerOptions", "onStart", "onStepStart", "onStepError", "steering",
     "refineToolInput", "refineTools"};
 // clang-format on
-const std::vector<std::string> kOptionFields = {"maxSteps",  "maxRetries",  "toolChoice",     "params",        "toolCallConcurrency",
-                                                "timeoutMs", "activeTools", "modelTimeoutMs", "toolTimeoutMs", "toolOrder"};
+const std::vector<std::string> kOptionFields = {"maxSteps",    "maxRetries",     "toolChoice",    "params",    "toolCallConcurrency", "timeoutMs",
+                                                "activeTools", "modelTimeoutMs", "toolTimeoutMs", "toolOrder", "streamRetries"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }
 
@@ -136,6 +136,7 @@ pipeline::RunSettings parse_run_settings(const FieldReader& spec, const FieldRea
     if (spec.has(key)) settings.model_options[key] = spec.at(key);
   if (options) {
     settings.max_retries = options->integer("maxRetries", 0, 100).value_or(settings.max_retries);
+    settings.stream_retries = options->integer("streamRetries", 0, 100).value_or(0);
     settings.model_timeout_ms = options->ms("modelTimeoutMs").value_or(0);
     settings.tool_timeout_ms = options->ms("toolTimeoutMs").value_or(0);
   }

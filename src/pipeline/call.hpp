@@ -130,6 +130,7 @@ class Interceptor {
 struct RunSettings {
   json model_options = json::object();      // the run's model policies: {retry, fallback, circuitBreaker}
   int max_retries = 2;                      // the default model retry rule's retries
+  int stream_retries = 0;                   // retries of a model call that failed after it streamed text (its own count)
   double model_timeout_ms = 0;              // each model call attempt (0 = none)
   double tool_timeout_ms = 0;               // each tool call attempt without its own timeoutMs
   std::vector<std::string> primary_models;  // the models a run's circuit breaker guards

@@ -64,6 +64,15 @@ bool retries_model_call(const RetryPolicy& policy, const protocol::WireError& er
   return !text_shown(error) && retries(policy, error, model_error_retryable);
 }
 
+namespace {
+// A model call that failed after it streamed text, as streamRetries retries it: for what would be
+// retried before any text (the shown text stays in the run's stream; the retried answer replaces it).
+bool stream_error_retryable(const protocol::WireError& error) {
+  if (error.kind == "rate_limit" || error.kind == "timeout") return true;
+  return error.kind == "provider" && error.extra.value("retryable", false);
+}
+}  // namespace
+
 std::optional<double> retry_after_ms(const protocol::WireError& error) {
   auto after = error.extra.find("retryAfterMs");
   if (after == error.extra.end() || !after->is_number()) return std::nullopt;
@@ -91,18 +100,27 @@ bool any_failure(const protocol::WireError&) { return true; }
 // the server's Retry-After) on an engine timer; emits a `retry` event before each wait.
 class RetryInterceptor : public pipeline::Interceptor {
  public:
-  RetryInterceptor(RetryPolicy policy, bool (*rule)(const protocol::WireError&), pipeline::RunTree& tree)
-      : policy_(std::move(policy)), rule_(rule), tree_(tree) {}
+  RetryInterceptor(RetryPolicy policy, bool (*rule)(const protocol::WireError&), pipeline::RunTree& tree, int stream_retries = 0)
+      : policy_(std::move(policy)), rule_(rule), tree_(tree), stream_retries_(stream_retries) {}
 
   Task<json> intercept(Call call, Next next) override {
-    for (int attempt = 0;; ++attempt) {
+    // Attempts that failed before any text, and retries after text was shown (counted apart).
+    for (int attempt = 0, streamed = 0;;) {
       pipeline::Attempt tried = co_await pipeline::attempt(next(call));
       if (tried.value) co_return std::move(*tried.value);
       const std::optional<protocol::WireError> failure = std::move(tried.failure);
-      const bool again = call.kind == CallKind::Model ? retries_model_call(policy_, *failure) : retries(policy_, *failure, rule_);
-      if (attempt + 1 >= policy_.max_attempts || call.env->cancelled() || !again) throw OpFailed(*failure);
-      const double delay = retry_delay(policy_.backoff, attempt, retry_after_ms(*failure), tree_.rng());
-      json event{{"type", "retry"}, {"attempt", attempt + 1}, {"delayMs", delay}, {"error", failure->message}};
+      const bool shown = call.kind == CallKind::Model && text_shown(*failure);
+      bool again = false;
+      if (shown)
+        again = streamed++ < stream_retries_ && retries(policy_, *failure, stream_error_retryable);
+      else
+        again = ++attempt < policy_.max_attempts &&
+                (call.kind == CallKind::Model ? retries_model_call(policy_, *failure) : retries(policy_, *failure, rule_));
+      if (call.env->cancelled() || !again) throw OpFailed(*failure);
+      const int number = attempt + streamed;  // the retries so far, both kinds
+      const double delay = retry_delay(policy_.backoff, number - 1, retry_after_ms(*failure), tree_.rng());
+      json event{{"type", "retry"}, {"attempt", number}, {"delayMs", delay}, {"error", failure->message}};
+      if (shown) event["afterText"] = true;
       if (call.kind == CallKind::Model) {
         event["target"] = "model";
         event["model"] = call.target;
@@ -121,6 +139,7 @@ class RetryInterceptor : public pipeline::Interceptor {
   RetryPolicy policy_;
   bool (*rule_)(const protocol::WireError&);
   pipeline::RunTree& tree_;
+  int stream_retries_;
 };
 
 void define_retry(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
@@ -131,8 +150,8 @@ std::unique_ptr<pipeline::Interceptor> make_retry(const pipeline::Target& target
   if (target.kind == CallKind::Model) {
     RetryPolicy storage;
     const RetryPolicy& policy = model_retry_policy(target, storage);
-    if (policy.max_attempts <= 1) return nullptr;
-    return std::make_unique<RetryInterceptor>(policy, model_error_retryable, target.tree);
+    if (policy.max_attempts <= 1 && target.run.stream_retries == 0) return nullptr;
+    return std::make_unique<RetryInterceptor>(policy, model_error_retryable, target.tree, target.run.stream_retries);
   }
   protocol::FieldReader options(target.options, "tool \"" + target.tool->name + "\"");
   auto name = options.optional_string("retry");

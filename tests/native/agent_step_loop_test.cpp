@@ -683,6 +683,41 @@ TEST_CASE("a model call that failed after its text was shown is not retried, wha
   }
 }
 
+TEST_CASE("streamRetries: a model call that failed after its text was shown is retried that many times, apart from maxRetries", "[agent]") {
+  const json cut{{"error", {{"kind", "provider"}, {"message", "cut"}, {"retryable", true}, {"textShown", true}}}};
+  const json overloaded{{"error", {{"kind", "provider"}, {"message", "overloaded"}, {"retryable", true}}}};
+  {
+    Harness h;  // two cuts after text, one failure before any: streamRetries 2 and maxRetries 1 both used
+    Script script;
+    script.model_responses = {cut, overloaded, cut, response({text_part("whole answer")})};
+    json reply = run_prompt(h, script, prompt_spec({{"options", {{"streamRetries", 2}, {"maxRetries", 1}}}}));
+    REQUIRE(reply["value"]["steps"].back()["text"] == "whole answer");
+    REQUIRE(script.model_requests.size() == 4);
+    const auto retries = run_events(h, "retry");
+    REQUIRE(retries.size() == 3);
+    CHECK(retries[0]["afterText"] == true);
+    CHECK_FALSE(retries[1].contains("afterText"));
+    CHECK(retries[2]["attempt"] == 3);
+  }
+  {
+    Harness h;  // used up: the run fails with the cut
+    Script script;
+    script.model_responses = {cut, cut, response({text_part("never")})};
+    json reply = run_prompt(h, script, prompt_spec({{"options", {{"streamRetries", 1}, {"maxRetries", 0}}}}));
+    REQUIRE(reply["error"]["message"] == "cut");
+    REQUIRE(script.model_requests.size() == 2);
+  }
+  {
+    Harness h;  // not a retryable failure: no retry, whatever streamRetries says
+    Script script;
+    script.model_responses = {json{{"error", {{"kind", "provider"}, {"message", "bad request"}, {"textShown", true}}}},
+                              response({text_part("never")})};
+    json reply = run_prompt(h, script, prompt_spec({{"options", {{"streamRetries", 3}}}}));
+    REQUIRE(reply["error"]["message"] == "bad request");
+    REQUIRE(script.model_requests.size() == 1);
+  }
+}
+
 TEST_CASE("errors that are not retryable, or too many retries, fail the run with the provider's error", "[agent]") {
   Harness h;
   Script script;
