@@ -3808,6 +3808,10 @@ type UIMessageChunk = {
     toolCallId: string;
     signature?: string;
 } | {
+    type: 'steering-message';
+    id: string;
+    parts: SteeringUIPart[];
+} | {
     type: 'finish-step';
 } | {
     type: 'finish';

@@ -80,6 +80,9 @@ export class UIMessageBuilder {
       case 'tool-output-denied':
         this.update(chunk.toolCallId, { state: 'output-denied' });
         return;
+      case 'steering-message':
+        this.message.parts.push({ type: 'steering-message', id: chunk.id, parts: chunk.parts });
+        return;
       case 'abort':
         this.aborted = true;
         return;

@@ -29,11 +29,16 @@ export type UIMessageChunk =
   | { type: 'tool-output-error'; toolCallId: string; errorText: string }
   | { type: 'tool-output-denied'; toolCallId: string }
   | { type: 'tool-approval-request'; approvalId: string; toolCallId: string; signature?: string }
+  /** A user message sent to the run through `experimental_steering`, in the assistant message. */
+  | { type: 'steering-message'; id: string; parts: SteeringUIPart[] }
   | { type: 'finish-step' }
   | { type: 'finish'; finishReason: FinishReason; messageMetadata?: unknown }
   | { type: 'message-metadata'; messageMetadata: unknown }
   | { type: 'abort' }
   | { type: 'error'; errorText: string };
+
+/** A part of a steering message in the UI: its text, or a file (an image too) by URL. */
+export type SteeringUIPart = { type: 'text'; text: string } | { type: 'file'; mediaType: string; url: string };
 
 /** What `onFinish` / `onEnd` of a UI message stream get once the stream has ended. */
 export interface UIMessageStreamFinish<M extends UIMessageLike = UIMessageLike> {
@@ -310,6 +315,10 @@ class ChunkState {
         this.close(out);
         out.push({ type: 'finish', finishReason: part.finishReason });
         return;
+      case 'steering-message':
+        this.close(out);
+        out.push({ type: 'steering-message', id: part.id, parts: steeringUIParts(part.message) });
+        return;
       case 'error':
         this.close(out);
         // A run cancelled through its abortSignal (the client went away, a stop button) is not a failure.
@@ -496,6 +505,18 @@ function fileOf(part: Record<string, unknown>, where: string): Part {
   return { type: 'file', data, mediaType, ...(typeof filename === 'string' && filename !== '' ? { filename } : {}) };
 }
 
+/** A steering message's content as UI parts (`fileOf` in reverse). */
+function steeringUIParts(message: Message): SteeringUIPart[] {
+  if (typeof message.content === 'string') return [{ type: 'text', text: message.content }];
+  const parts: SteeringUIPart[] = [];
+  for (const part of message.content) {
+    if (part.type === 'text') parts.push({ type: 'text', text: part.text });
+    else if ((part.type === 'image' || part.type === 'file') && typeof part.data === 'string' && typeof part.mediaType === 'string')
+      parts.push({ type: 'file', mediaType: part.mediaType, url: /^(https?|data):/i.test(part.data) ? part.data : `data:${part.mediaType};base64,${part.data}` });
+  }
+  return parts;
+}
+
 const isToolPart = (part: Record<string, unknown>): boolean => (typeof part.type === 'string' && part.type.startsWith('tool-')) || part.type === 'dynamic-tool';
 
 /** One assistant message per step (a `step-start` part begins one), each followed by its tools' outcomes. */
@@ -511,7 +532,12 @@ function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: st
   };
   parts.forEach((part, j) => {
     if (part.type === 'step-start') flush();
-    else if (part.type === 'text') {
+    else if (part.type === 'steering-message') {
+      // A message sent while the run worked: a user turn between the steps.
+      flush();
+      if (!Array.isArray(part.parts)) throw new ConfigError(`${where}.parts[${j}]: a steering-message part needs its parts, got ${c.describe(part.parts)}`);
+      turns.push({ role: 'user', content: userContent(part.parts as ReadonlyArray<Record<string, unknown>>, `${where}.parts[${j}]`) });
+    } else if (part.type === 'text') {
       const signed = signatureOf(part.providerMetadata);
       if ((part.text as string).length > 0 || signed.signature !== undefined) content.push({ type: 'text', text: part.text as string, ...signed });
     }

@@ -3,7 +3,7 @@
 // each promise says which step got it or why none did.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, createSteering, experimental_createSteering, isStepCount, mockModel, runPrompt } from '../../dist/node.js';
+import { ConfigError, createSteering, experimental_createSteering, fromUIMessages, isStepCount, mockModel, runPrompt } from '../../dist/node.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const lookup = (onCall) => ({
@@ -94,4 +94,24 @@ test('bad steering input is refused with what was expected; one object serves on
   await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', experimental_steering: { steer() {} } }), /expected an object made by createSteering\(\)/);
   await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'x', experimental_steering: steering }).text;
   await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', experimental_steering: steering }), /a steering object serves one run/);
+});
+
+test('the UI message stream carries a steering message as the AI SDK\'s client reads it, and fromUIMessages makes it a user turn between the steps', async () => {
+  const { readUIMessageStream, convertToModelMessages } = await import('ai');
+  const steering = createSteering();
+  const model = mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'lookup', args: { city: 'Paris' } }, { type: 'text', text: 'Hot.' }]);
+  const run = runPrompt({ model, prompt: 'Weather in Paris?', tools: lookup(() => void steering.steer('I mean Paris, Texas.', { id: 's1' })), experimental_steering: steering });
+  let finished;
+  const stream = run.toUIMessageStream({ onFinish: (f) => void (finished = f) });
+  let last;
+  for await (const message of readUIMessageStream({ stream })) last = message;
+  const steered = last.parts.find((p) => p.type === 'steering-message');
+  assert.deepEqual(steered, { type: 'steering-message', id: 's1', parts: [{ type: 'text', text: 'I mean Paris, Texas.' }] });
+  assert.deepEqual(JSON.parse(JSON.stringify(finished.responseMessage.parts)), JSON.parse(JSON.stringify(last.parts)), 'onFinish has the message the client built');
+  const user = { id: 'u1', role: 'user', parts: [{ type: 'text', text: 'Weather in Paris?' }] };
+  const ours = fromUIMessages([user, last]);
+  assert.deepEqual(ours.map((m) => m.role), ['user', 'assistant', 'tool', 'user', 'assistant']);
+  assert.deepEqual(ours[3].content, [{ type: 'text', text: 'I mean Paris, Texas.' }]);
+  const theirs = await convertToModelMessages([user, last]);
+  assert.deepEqual(theirs.map((m) => m.role), ours.map((m) => m.role), 'the AI SDK reads the same turns');
 });
