@@ -203,7 +203,8 @@ class AgentLoop {
         outcome.stop_reason = verdict.reason;
         break;
       }
-      if (verdict.steer.is_array()) {  // messages sent to the run meanwhile: it goes on with them
+      // Messages sent to the run meanwhile: it goes on with them, if it has a step left to send them.
+      if (verdict.steer.is_array() && step + 1 < config_.max_steps) {
         for (auto& message : verdict.steer) transcript_.append(std::move(message));
         continue;
       }

@@ -201,6 +201,16 @@ TEST_CASE("steering: messages the host gives after a step join the conversation 
     CHECK(script.model_requests.size() == 1);
   }
   {
+    Harness h;  // the last step allowed: the message is not added (no step would send it)
+    Script script;
+    script.model_responses = {response({text_part("done")}), response({text_part("unused")})};
+    script.callbacks["steer"] = [&](const json&) { return json::array({steered}); };
+    json reply = run_prompt(h, script, prompt_spec({{"steering", "steer"}, {"options", {{"maxSteps", 1}}}}));
+    CHECK(reply["value"]["steps"].size() == 1);
+    CHECK(script.model_requests.size() == 1);
+    CHECK(reply["value"].dump().find("Paris, Texas") == std::string::npos);
+  }
+  {
     Harness h;  // a wrong answer fails the run, naming it
     Script script;
     script.model_responses = {response({text_part("hi")})};
