@@ -2795,6 +2795,7 @@ interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyConfig {
     onStepFinish?: (step: DirectiveStep) => void | PromiseLike<void>;
     repairToolCall?: RepairToolCall;
     experimental_repairToolCall?: RepairToolCall;
+    experimental_refineToolInput?: Record<string, (input: JsonObject) => JsonObject | PromiseLike<JsonObject>>;
     onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
     stopWhen?: StopCondition | StopCondition[];
     prepareStep?: (input: HookInput & {
@@ -2869,6 +2870,7 @@ interface RunPolicyConfig extends CallWatchers, StepStartCallbacks {
     modelTimeout?: number;
     toolTimeout?: number;
     maxRetries?: number;
+    streamRetries?: number;
     engine?: Engine;
     storage?: string | StorageAdapter;
     sessionId?: string;

@@ -67,6 +67,7 @@ import {
 import { DeltaQueue, EventQueue } from './events.js';
 import { RunStream } from './run-stream.js';
 import { streamPartHooks } from '../run/stream-hooks.js';
+import { refineCallback } from '../run/refine-tool-input.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, textOf, type Role } from './messages.js';
 
 interface RunToolBase<S> {
@@ -125,6 +126,13 @@ export interface RunConfig<Tools = Record<string, unknown>> extends RunPolicyCon
   repairToolCall?: RepairToolCall;
   /** @deprecated The AI SDK 5/6's name of {@link RunConfig.repairToolCall} (give one of the two). */
   experimental_repairToolCall?: RepairToolCall;
+  /**
+   * The AI SDK 7's, for every reply's steps: by tool name, a function given a valid call's
+   * arguments that returns the arguments to run it with; the engine checks them against the tool's
+   * schema again, and the conversation and the tool get them. A name no enabled tool has fails
+   * the reply (did-you-mean).
+   */
+  experimental_refineToolInput?: Record<string, (input: JsonObject) => JsonObject | PromiseLike<JsonObject>>;
   /** The AI SDK 7 name of {@link onStepFinish} (give one of the two). */
   onStepEnd?: (step: DirectiveStep) => void | PromiseLike<void>;
   /**
@@ -220,6 +228,7 @@ const runConfigShape: c.Shape = {
   onStepEnd: c.func,
   repairToolCall: c.func,
   experimental_repairToolCall: c.func, // moved to repairToolCall (renamed-options.ts)
+  experimental_refineToolInput: c.recordOf(c.func, 'an object of tool names to functions (input) => input'),
   stopWhen: c.either(c.func, c.arrayOf(c.func, 'an array of conditions (functions)')),
   prepareStep: c.func,
   activeTools: c.arrayOf(c.nonEmpty, 'an array of tool names'),
@@ -484,6 +493,8 @@ class DirectiveRun {
   private readonly refs: Record<string, string> = {};
   /** The registered callback behind `repairToolCall` (one for all replies). */
   private repair: string | undefined;
+  /** The registered callback behind `experimental_refineToolInput` (one for all replies). */
+  private refine: string | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -757,6 +768,11 @@ class DirectiveRun {
     if (this.config.stopWhen) fields.stopWhen = this.stopWhen(conv, [this.config.stopWhen].flat());
     if (this.config.prepareStep) fields.prepareStep = this.prepareStep(conv, this.config.prepareStep);
     if (this.config.repairToolCall) fields.repairToolCall = (this.repair ??= this.register('repairToolCall', repairCallback(this.config.repairToolCall)));
+    const refiners = this.config.experimental_refineToolInput;
+    if (refiners) {
+      fields.refineToolInput = this.refine ??= this.register('refineToolInput', refineCallback(refiners));
+      fields.refineTools = Object.keys(refiners);
+    }
     if (this.config.activeTools) fields.activeTools = this.config.activeTools;
     if (this.config.toolOrder) fields.toolOrder = this.config.toolOrder;
     if (this.config.params) fields.params = this.config.params;

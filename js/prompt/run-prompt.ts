@@ -54,6 +54,7 @@ import { stepStartHandlers } from '../run/step-callbacks.js';
 import { chunkReporter, type ChunkCallback } from './on-chunk.js';
 import type { StreamTransform, StreamTransformConfig } from './stream-transforms.js';
 import { attachSteering, type Steering, type SteeringRun } from './steering.js';
+import { refineCallback, type RefineToolInput } from '../run/refine-tool-input.js';
 import { defineTelemetry, telemetryCheck, type TelemetryOption } from '../observe/telemetry-option.js';
 import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
@@ -72,12 +73,7 @@ export interface PromptOptions extends GenerationParams {
   toolCallConcurrency?: number;
   /** Retries of a model call on rate limits and retryable provider errors (default 2). */
   maxRetries?: number;
-  /**
-   * The AI SDK 7's: retries of a model call that failed after it had streamed text (a cut
-   * connection, a rate limit mid-stream), counted apart from `maxRetries` (default 0: such a call
-   * is not retried). The text already streamed stays in the run's stream; the retried answer is the
-   * step's text and what the conversation keeps.
-   */
+  /** Retries of a model call that failed after it had streamed text ({@link RunPolicyConfig.streamRetries}). */
   streamRetries?: number;
   /** Cancels the run: in-flight model calls and tools are aborted. */
   abortSignal?: AbortSignal;
@@ -596,8 +592,6 @@ interface RunPlace {
   includeRawChunks?: boolean;
   /** The root's `experimental_transform`s. */
   transforms?: readonly StreamTransform[];
-  /** Cancels the run besides the caller's `abortSignal` (a transform's `stopStream`). */
-  stop?: AbortController;
   repairToolCall?: RepairToolCall;
   /** The root's contexts (AI SDK), shared with its sub-agents' tools. */
   contexts?: RunContexts;
@@ -623,8 +617,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const host = EngineHost.of(engine);
   const result = new RunResult<unknown>();
   if (place.onChunk && !place.parent) result.watchParts(chunkReporter(place.onChunk, place.events));
-  if (place.transforms && !place.parent) {
-    const stop = (place.stop = new AbortController());
+  // A transform's stopStream cancels the run besides the caller's abortSignal.
+  const stop = place.transforms && !place.parent ? new AbortController() : undefined;
+  if (place.transforms && stop) {
     const tools = Object.fromEntries([...collected.tools.values()].map((tool) => [tool.name, { description: tool.description }]));
     result.transformWith(place.transforms, { tools, stopStream: () => stop.abort(new AbortError('the run was stopped by a stream transform (stopStream)')) });
   }
@@ -758,7 +753,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       }
       return { ...changes, model: marshal.model(model) };
     };
-    const { fields, options: limits } = runPolicySpec({ ...place.policies, maxRetries: options.maxRetries }, place.timeouts ?? {});
+    const { fields, options: limits } = runPolicySpec({ ...place.policies, maxRetries: options.maxRetries, streamRetries: options.streamRetries }, place.timeouts ?? {});
     const spec: Record<string, unknown> = {
       kind: 'prompt',
       model: marshal.model(model),
@@ -834,7 +829,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       .listen(place.parent ? undefined : place.onEvent, 'onEvent');
     if (place.refineToolInput && !place.parent) {
       const refiners = place.refineToolInput;
-      spec.refineToolInput = register('refineToolInput', ({ toolName, input }: { toolName: string; input: unknown }) => refiners[toolName](input), { plain: true });
+      spec.refineToolInput = register('refineToolInput', refineCallback(refiners), { plain: true });
       spec.refineTools = Object.keys(refiners);
     }
     if (place.steering && !place.parent) {
@@ -850,7 +845,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     const reply = engine.startRun(spec, {
       // A root run's and a sub-agent's host code runs again on a durable run's replay.
       replayed: true,
-      signal: runSignal(options.abortSignal, place.stop?.signal),
+      signal: runSignal(options.abortSignal, stop?.signal),
       onEvent: (event) => place.events.push(event as unknown as RunEvent),
       onStarted: (id) => {
         runId = id;
@@ -993,7 +988,6 @@ function engineOptions(options: PromptOptions): Record<string, unknown> {
   if (options.maxSteps !== undefined) out.maxSteps = options.maxSteps;
   if (options.toolChoice !== undefined) out.toolChoice = options.toolChoice;
   if (options.toolCallConcurrency !== undefined) out.toolCallConcurrency = options.toolCallConcurrency;
-  if (options.streamRetries !== undefined) out.streamRetries = options.streamRetries;
   return out;
 }
 
@@ -1174,6 +1168,3 @@ function checkIncluded(where: string, include: PromptConfig['include']): void {
   for (const [key, value] of Object.entries((include ?? {}) as Record<string, unknown>))
     if (value === true) c.fail(`${where}.include`, `'${key}: true' is not supported: lmthing's steps keep no request or response bodies (onLanguageModelCallStart / onLanguageModelCallEnd see each request and answer)`);
 }
-
-/** `experimental_refineToolInput` as the run reads it. */
-type RefineToolInput = Record<string, (input: unknown) => unknown>;

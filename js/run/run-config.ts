@@ -43,6 +43,13 @@ export interface RunPolicyConfig extends CallWatchers, StepStartCallbacks {
   toolTimeout?: number;
   /** Retries of a model call under the default rule (rate limits, timeouts, retryable errors; default 2). */
   maxRetries?: number;
+  /**
+   * The AI SDK 7's: retries of a model call that failed after it had streamed text (a cut
+   * connection, a rate limit mid-stream), counted apart from `maxRetries` (default 0: such a call
+   * is not retried). The text already streamed stays in the run's stream; the retried answer is the
+   * step's text and what the conversation keeps.
+   */
+  streamRetries?: number;
   /** The engine to run on (the shared one by default). */
   engine?: Engine;
   /**
@@ -94,6 +101,7 @@ export const runPolicyShape: c.Shape = {
   modelTimeout: c.ms(),
   toolTimeout: c.ms(),
   maxRetries: c.integer(0, 100),
+  streamRetries: c.integer(0, 100),
   engine: isEngine,
   storage: (v) =>
     (typeof v === 'string' && v.length > 0) || (typeof v === 'object' && v !== null && typeof (v as StorageAdapter).compareAndSet === 'function')
@@ -149,5 +157,6 @@ export function runPolicySpec(config: RunPolicyConfig, timeouts: RunTimeouts): {
   if (timeouts.modelTimeout !== undefined) options.modelTimeoutMs = timeouts.modelTimeout;
   if (timeouts.toolTimeout !== undefined) options.toolTimeoutMs = timeouts.toolTimeout;
   if (config.maxRetries !== undefined) options.maxRetries = config.maxRetries;
+  if (config.streamRetries !== undefined) options.streamRetries = config.streamRetries;
   return { fields, options };
 }

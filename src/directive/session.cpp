@@ -244,9 +244,9 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
 void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> conversation, const json& message) {
   const std::string where = "conversation.reply";
   protocol::FieldReader fields(message, where);
-  fields.only({"type",     "id",          "run",         "conversation", "requestId",  "schema", "check",          "onStepFinish",
-               "stopWhen", "prepareStep", "activeTools", "maxSteps",     "maxRetries", "params", "repairToolCall", "toolCallConcurrency",
-               "onStart",  "onStepStart", "onStepError", "toolOrder"},
+  fields.only({"type",     "id",          "run",         "conversation", "requestId",       "schema",     "check",          "onStepFinish",
+               "stopWhen", "prepareStep", "activeTools", "maxSteps",     "maxRetries",      "params",     "repairToolCall", "toolCallConcurrency",
+               "onStart",  "onStepStart", "onStepError", "toolOrder",    "refineToolInput", "refineTools"},
               "field");
   fields.integer("maxSteps", 1, 1000);
   fields.integer("toolCallConcurrency", 1, 1000000);
@@ -255,8 +255,8 @@ void Session::start_reply(const json& command_id, std::shared_ptr<Conversation> 
   fields.optional_string("stopWhen");
   fields.optional_string("prepareStep");
   fields.optional_string("repairToolCall");
-  for (const char* callback : {"onStart", "onStepStart", "onStepError"}) fields.optional_string(callback);
-  for (const char* field : {"activeTools", "toolOrder"}) {
+  for (const char* callback : {"onStart", "onStepStart", "onStepError", "refineToolInput"}) fields.optional_string(callback);
+  for (const char* field : {"activeTools", "toolOrder", "refineTools"}) {
     if (!fields.has(field)) continue;
     const auto tools = env_of(*conversation).tools;
     for (const auto& name : fields.strings(field))
@@ -420,7 +420,7 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   std::optional<protocol::FieldReader> options;
   if (const json* o = fields.optional_object("options")) {
     options.emplace(*o, where + ": options");
-    options->only({"maxRetries", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"});
+    options->only({"maxRetries", "streamRetries", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"});
   }
   SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""),
                      agent::parse_run_settings(fields, options ? &*options : nullptr)};

@@ -64,3 +64,21 @@ test('refined arguments the schema refuses are the call\'s error; a throwing ref
   );
   await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', experimental_refineToolInput: { weather: 'trim' } }), /'experimental_refineToolInput' must be an object of tool names to functions/);
 });
+
+test('run(agent, {experimental_refineToolInput}): every reply\'s valid calls of the named tool run refined; an unknown name fails the reply', async () => {
+  const { L, run } = await import('../../dist/node.js');
+  const ran = [];
+  const model = mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: ' oslo ' } }, { type: 'text', text: 'Cold.' }]);
+  const agent = function* () {
+    yield* L.tool('weather', 'Weather', weatherSchema, ({ city }) => (ran.push(city), 'cold'));
+    yield* L.user`Weather?`;
+    return (yield* L.reply).value;
+  };
+  assert.equal(await run(agent, { models: { default: model }, experimental_refineToolInput: { weather: ({ city }) => ({ city: city.trim() }) } }), 'Cold.');
+  assert.deepEqual(ran, ['oslo']);
+  assert.deepEqual(model.calls[1].messages.find((m) => m.role === 'assistant').content.find((p) => p.type === 'tool-call').args, { city: 'oslo' });
+  await assert.rejects(
+    run(agent, { models: { default: mockModel([{ type: 'text', text: 'x' }]) }, experimental_refineToolInput: { wether: (i) => i } }),
+    /refineTools names tool "wether" \(did you mean "weather"\?/,
+  );
+});

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { createOpenAI, ProviderError, runPrompt } from '../../dist/node.js';
+import { createOpenAI, L, ProviderError, run, runPrompt } from '../../dist/node.js';
 
 /** The recorded stream's SSE events (the response's body after its head). */
 const http = readFileSync(new URL('../fixtures/providers/openai-chat/text-stream-include-usage.1.response.http', import.meta.url), 'utf8').replace(/\r\n/g, '\n');
@@ -56,4 +56,18 @@ test('without streamRetries the cut stream fails the run (text was shown); used 
   plan = [true, true, false];
   await assert.rejects(runPrompt({ model: model(), prompt: 'Count', streamRetries: 1 }).text, (e) => e instanceof ProviderError);
   await assert.rejects(runPrompt({ model: model(), prompt: 'Count', streamRetries: -1 }), /'streamRetries' must be an integer from 0 to 100/);
+});
+
+test('run(agent, {streamRetries}): a directive reply whose stream was cut is retried the same way', async () => {
+  plan = [true, false];
+  const text = await run(function* () {
+    yield* L.user`Count`;
+    return (yield* L.reply).text;
+  }, { models: { default: model() }, streamRetries: 1, maxRetries: 0 });
+  assert.equal(text, '1, 2, 3, 4, 5');
+  plan = [true, false];
+  await assert.rejects(run(function* () {
+    yield* L.user`Count`;
+    return (yield* L.reply).text;
+  }, { models: { default: model() }, maxRetries: 0 }), (e) => e instanceof ProviderError);
 });
