@@ -11,7 +11,7 @@ import type { AttributeValue, Tracer } from '@opentelemetry/api';
 import * as c from '../config/check.js';
 import type { PromptContext } from '../prompt/context.js';
 import { definitionsOf } from '../definitions/context.js';
-import { tracingKind, type TracingConfig } from './tracing.js';
+import { attributesCheck, tracingKind, type TracingConfig } from './tracing.js';
 
 /** The AI SDK 5/6's telemetry settings. */
 export interface TelemetrySettings {
@@ -41,9 +41,6 @@ export interface TelemetryOption {
   experimental_telemetry?: TelemetrySettings;
 }
 
-const attributeValue = (v: unknown): boolean =>
-  ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x)));
-
 /** The option's check for the config's shape. */
 export const telemetryCheck: c.Check = (v) => (c.isPlainObject(v) ? undefined : 'an object {isEnabled, recordInputs, recordOutputs, functionId, metadata, tracer}');
 
@@ -61,7 +58,7 @@ export function defineTelemetry(ctx: PromptContext, settings: TelemetrySettings 
     recordInputs: c.boolean,
     recordOutputs: c.boolean,
     functionId: c.nonEmpty,
-    metadata: (v) => (c.isPlainObject(v) && Object.values(v).every(attributeValue) ? undefined : 'an object of strings, numbers, booleans or arrays of them'),
+    metadata: attributesCheck,
     tracer: (v) => (typeof v === 'object' && v !== null && typeof (v as Tracer).startSpan === 'function' ? undefined : 'an OpenTelemetry Tracer'),
   });
   if (!settings.isEnabled) return;

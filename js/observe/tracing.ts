@@ -76,8 +76,13 @@ function isExporter(v: unknown): v is SpanExporterLike {
 
 const exporter: c.Check = (v) => (EXPORTER_NAMES.includes(v as TracingExporterName) || isExporter(v) ? undefined : "'console', 'otlp', 'jaeger', 'events' or a SpanExporter");
 
-const attributeValue = (v: unknown): boolean =>
-  ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x)));
+/** Span attributes as OpenTelemetry takes them: strings, numbers, booleans or arrays of them. */
+export const attributesCheck: c.Check = (v) =>
+  c.isPlainObject(v) && Object.values(v).every(attributeValue) ? undefined : 'an object of strings, numbers, booleans or arrays of them';
+
+function attributeValue(v: unknown): boolean {
+  return ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x)));
+}
 
 export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracing> = {
   kind: 'tracing',
@@ -91,7 +96,7 @@ export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracin
       otlp: (v) => (c.isPlainObject(v) && c.checkOptions(where + '.otlp', v, { url: c.nonEmpty, headers: c.object }) ? undefined : 'an object {url?, headers?}'),
       tracerProvider: (v) => (typeof v === 'object' && v !== null && typeof (v as TracerProvider).getTracer === 'function' ? undefined : 'a TracerProvider'),
       sampling: c.number(0, 1),
-      attributes: (v) => (c.isPlainObject(v) && Object.values(v).every(attributeValue) ? undefined : 'an object of strings, numbers, booleans or arrays of them'),
+      attributes: attributesCheck,
       recordInputs: c.boolean,
       recordOutputs: c.boolean,
       redact: c.stringList,

@@ -93,8 +93,10 @@ function detector(chunking: NonNullable<SmoothStreamOptions['chunking']>): (buff
   if (chunking === 'word') return byPattern(WORD);
   if (chunking === 'line') return byPattern(LINE);
   if (chunking instanceof RegExp) {
-    if (new RegExp(chunking.source, chunking.flags.replace(/[gy]/g, '')).test('')) throw new ConfigError(`${WHERE}: the chunking RegExp ${chunking} matches the empty string, so it would never move on (make it match at least one character)`);
-    return byPattern(new RegExp(chunking.source, chunking.flags.replace(/[gy]/g, '')));
+    // Without g and y, exec keeps no position between buffers.
+    const pattern = new RegExp(chunking.source, chunking.flags.replace(/[gy]/g, ''));
+    if (pattern.test('')) throw new ConfigError(`${WHERE}: the chunking RegExp ${chunking} matches the empty string, so it would never move on (make it match at least one character)`);
+    return byPattern(pattern);
   }
   if (isSegmenter(chunking)) return bySegments(chunking);
   return (buffer) => {
