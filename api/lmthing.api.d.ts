@@ -572,6 +572,7 @@ function createEngine(options?: CreateEngineOptions): Promise<Engine>;
 interface CreateEngineOptions {
     wasm?: Uint8Array | ArrayBuffer | URL | string;
     wasmUrl?: URL | string;
+    deferredWasm?: Uint8Array | ArrayBuffer | URL | string;
     glueUrl?: URL | string;
     tokenizersUrl?: URL | string;
     clock?: HostClock;
@@ -802,6 +803,7 @@ interface EmittedEvent extends Located {
 
 // ---- Engine — engine.d.ts
 class Engine {
+    private readonly split?;
     private readonly module;
     private inbox;
     private inboxReplayed;
@@ -812,6 +814,7 @@ class Engine {
     private turnRunning;
     private readonly afterTurn;
     private pumpScheduled;
+    private idleTasks;
     private nextCommandId;
     private readonly replies;
     private readonly callbacks;
@@ -855,6 +858,7 @@ class Engine {
     private replayedBatch;
     private pump;
     private runTurn;
+    private runIdleTasks;
     private trapped;
     private copyIn;
     private idleButForTimers;
@@ -905,6 +909,7 @@ class EngineLoadError extends LmthingError {
 // ---- EngineOptions — engine.d.ts
 interface EngineOptions {
     clock?: HostClock;
+    deferred?: DeferredSource;
     limits?: EngineLimits;
 }
 
@@ -4093,3 +4098,8 @@ interface WorkflowToolConfig {
 
 // ---- default (declared as wasmUrl) — wasm/url.d.ts
 const wasmUrl: string;
+
+// ======== lmthing/wasm/deferred
+
+// ---- default (declared as deferredWasmUrl) — wasm/deferred-url.d.ts
+const deferredWasmUrl: string;

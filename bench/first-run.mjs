@@ -53,7 +53,8 @@ for (let i = 0; i < RUNS; i++) {
 
 // Browser
 const dir = mkdtempSync(join(os.tmpdir(), 'lmthing-first-run-'));
-const files = new Map([['/lmthing_core.wasm', readFileSync(join(root, 'dist/wasm/lmthing_core.wasm'))]]);
+// preload() also loads the deferred module, which the page finds next to the first one (docs/bundlers.md).
+const files = new Map(['lmthing_core.wasm', 'lmthing_core.deferred.wasm'].map((file) => [`/${file}`, readFileSync(join(root, 'dist/wasm', file))]));
 for (const warmUp of Object.values(variants)) {
   const entry = join(dir, `${warmUp}.mjs`);
   writeFileSync(entry, app('browser.js', warmUp, '((r) => { window.benchDone = r; })'));

@@ -11,6 +11,7 @@ import { checkEngineOptions, GLUE_FILE, loadFailure, WASM_FILE, type CreateEngin
 import { installStorageHost } from './storage/host.js';
 import { installTokenizerHost } from './tokens/tokenizer-host.js';
 import { compiledModule } from './wasm-module.js';
+import { browserDeferredSource, describe, fetchAndCompile, isWasm, NOT_WASM, pageBase } from './wasm-fetch.js';
 
 export * from './common.js';
 export type { CreateEngineOptions } from './engine-options.js';
@@ -20,7 +21,16 @@ export { fileStorage, redisStorage } from './storage/unsupported.js';
 export async function createEngine(options: CreateEngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const [factory, compiled] = await Promise.all([loadGlue(options.glueUrl), wasmModule(options)]);
-  const engine = await Engine.create(factory, compiled, { clock: options.clock, limits: options.limits });
+  const deferred = browserDeferredSource(options);
+  const engine = await Engine.create(factory, compiled, { clock: options.clock, limits: options.limits, deferred });
+  // The deferred code is fetched and compiled in the background once the first work is done (or
+  // after a few seconds without any), so that it neither slows the first run down nor, usually,
+  // has to be loaded synchronously by the call that needs it (js/split-code.ts).
+  if (deferred) {
+    const prefetch = () => void engine.prepareDeferredCode().catch(() => undefined);
+    engine.onceIdle(() => whenPageIdle(prefetch));
+    setTimeout(() => whenPageIdle(prefetch), PREFETCH_AFTER_MS);
+  }
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);
   installTokenizerHost(engine, async (encoding) => {
@@ -60,30 +70,8 @@ async function wasmModule(options: CreateEngineOptions): Promise<WebAssembly.Mod
   const fix = options.wasmUrl === undefined && source === undefined
     ? 'Copy that file where your app serves it and pass its URL as createEngine({ wasmUrl }) or configureDefaultEngine({ wasmUrl }) (see docs/bundlers.md)'
     : 'Check that the URL serves that file (see docs/bundlers.md)';
-  return compiledModule(url, async () => {
-    let response: Response;
-    try {
-      response = await fetch(url);
-    } catch (err) {
-      throw loadFailure(WASM_FILE, [url], describe(err), fix, err);
-    }
-    if (!response.ok) throw loadFailure(WASM_FILE, [url], `HTTP ${response.status}`, fix);
-    const contentType = response.headers.get('content-type') ?? '';
-    if (contentType.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function') {
-      try {
-        return await WebAssembly.compileStreaming(response);
-      } catch (err) {
-        throw loadFailure(WASM_FILE, [url], `not a valid WebAssembly module (${describe(err)})`, fix, err);
-      }
-    }
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    // A dev server or an SPA fallback may answer a missing file with its index.html.
-    if (!isWasm(bytes)) throw loadFailure(WASM_FILE, [url], `${NOT_WASM} (got ${contentType || 'no content type'})`, fix);
-    return WebAssembly.compile(bytes);
-  });
+  return compiledModule(url, () => fetchAndCompile(url, WASM_FILE, fix));
 }
-
-const NOT_WASM = 'not a WebAssembly module (it does not start with \\0asm)';
 
 /** The rank file of `encoding`: in `tokenizersUrl` (a folder) when given, else next to this module. */
 function rankFileUrl(folder: CreateEngineOptions['tokenizersUrl'], encoding: string): string {
@@ -95,19 +83,14 @@ function rankFileUrl(folder: CreateEngineOptions['tokenizersUrl'], encoding: str
   return (encoding === 'cl100k_base' ? new URL('./tokenizers/cl100k_base.bpe', import.meta.url) : new URL('./tokenizers/o200k_base.bpe', import.meta.url)).href;
 }
 
-/** Whether `bytes` start with the wasm magic number. */
-function isWasm(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
-}
+/** When an engine that ran nothing yet fetches its deferred code anyway. */
+const PREFETCH_AFTER_MS = 3000;
 
-/** Where relative URLs resolve: the page, the worker's script, or else this module. */
-function pageBase(): string {
-  if (typeof document !== 'undefined') return document.baseURI;
-  return typeof location !== 'undefined' ? location.href : import.meta.url;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** Runs `task` when the page is idle (at the latest after a second), or soon where there is no idle callback. */
+function whenPageIdle(task: () => unknown): void {
+  const idle = (globalThis as { requestIdleCallback?: (callback: () => void, options: { timeout: number }) => number }).requestIdleCallback;
+  if (idle) idle(() => void task(), { timeout: 1000 });
+  else setTimeout(() => void task(), 0);
 }
 
 setDefaultEngineFactory(createEngine);

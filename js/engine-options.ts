@@ -6,6 +6,7 @@ import * as c from './config/check.js';
 import type { HostClock } from './clock.js';
 import type { EngineLimits } from './engine.js';
 import { EngineLoadError } from './errors.js';
+import { DEFERRED_WASM_FILE } from './split-code.js';
 
 /** Options of `createEngine` (and of {@link configureDefaultEngine}). */
 export interface CreateEngineOptions {
@@ -20,6 +21,13 @@ export interface CreateEngineOptions {
    * path or `file:` URL. Relative URLs resolve against the page.
    */
   wasmUrl?: URL | string;
+  /**
+   * The engine's second wasm file, `lmthing_core.deferred.wasm` (the code a first request does not
+   * run, loaded on first use: docs/bundlers.md): its bytes, URL or path. By default it is read from
+   * next to `lmthing_core.wasm` (`wasmUrl` with `.deferred.wasm` for `.wasm`). Needed with `wasm`
+   * bytes, which have no location.
+   */
+  deferredWasm?: Uint8Array | ArrayBuffer | URL | string;
   /**
    * Browser only: where to import the ES-module glue `lmthing_core.mjs` from, when it is not
    * bundled with the code (the glue is a static `import()` that bundlers follow by themselves).
@@ -44,9 +52,12 @@ export const TOKENIZERS_DIR = 'dist/tokenizers/';
 
 /** Throws on an unknown option (ConfigError, with the nearest known one) and on combinations that cannot mean anything. */
 export function checkEngineOptions(options: CreateEngineOptions, where = 'createEngine'): void {
-  c.checkOptions(where, options, { wasm: c.anything, wasmUrl: c.anything, glueUrl: c.anything, tokenizersUrl: c.anything, clock: c.anything, limits: c.anything });
+  c.checkOptions(where, options, { wasm: c.anything, wasmUrl: c.anything, deferredWasm: c.anything, glueUrl: c.anything, tokenizersUrl: c.anything, clock: c.anything, limits: c.anything });
   if (options.wasm !== undefined && options.wasmUrl !== undefined)
     throw new EngineLoadError('createEngine: give either `wasm` (the bytes) or `wasmUrl` (where to fetch them), not both', WASM_FILE, []);
+  const deferred = options.deferredWasm;
+  if (deferred !== undefined && typeof deferred !== 'string' && !(deferred instanceof URL) && !(deferred instanceof Uint8Array) && !(deferred instanceof ArrayBuffer))
+    throw new EngineLoadError(`createEngine: \`deferredWasm\` must be the bytes (a Uint8Array or ArrayBuffer), a string or a URL, got ${typeof deferred}`, DEFERRED_WASM_FILE, []);
   for (const key of ['wasmUrl', 'glueUrl', 'tokenizersUrl'] as const) {
     const value = options[key];
     if (value !== undefined && typeof value !== 'string' && !(value instanceof URL))

@@ -17,6 +17,7 @@ import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, Limit
 import { currentOp, inOpScope } from './run/op-scope.js';
 import { TurnMicrotasks } from './run/turn-microtasks.js';
 import { unserializable } from './storage/checks.js';
+import { SplitCode, type DeferredSource } from './split-code.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
@@ -216,6 +217,8 @@ export interface EngineLimits {
 export interface EngineOptions {
   /** The engine's time: wall time by default, or a `VirtualClock` for tests. */
   clock?: HostClock;
+  /** Where the deferred half of a split module comes from (js/split-code.ts). */
+  deferred?: DeferredSource;
   /** Limits on what crosses into the engine; the engine's defaults when left out. */
   limits?: EngineLimits;
 }
@@ -263,6 +266,8 @@ export class Engine {
   /** What the running turn hands to JS (ops started, events emitted), run after it. */
   private readonly afterTurn = new TurnMicrotasks();
   private pumpScheduled = false;
+  /** Tasks waiting for the engine to finish what it was doing (onceIdle). */
+  private idleTasks: Array<() => void> = [];
   private nextCommandId = 1;
   private readonly replies = new Map<number | string, PendingReply>();
   private readonly callbacks = new Map<string, Callback>();
@@ -290,7 +295,7 @@ export class Engine {
   /** Ops the engine cancelled before the host got to perform them. */
   private readonly cancelledEarly = new Set<number>();
 
-  private constructor(module: CoreModule, options: EngineOptions) {
+  private constructor(module: CoreModule, options: EngineOptions, private readonly split?: SplitCode) {
     this.module = module;
     this.clock = options.clock ?? realClock;
     this.clock.watchIdle?.(() => this.idleButForTimers());
@@ -307,11 +312,31 @@ export class Engine {
       start: (op, blobs) => engine!.onStart(op, blobs),
       emit: (event, blobs) => engine!.onEmit(event, blobs),
     };
-    const module = wasm instanceof WebAssembly.Module ? await instantiateCompiled(factory, wasm, bridge) : await factory({ wasmBinary: wasm, lmthingHost: bridge });
+    let split: SplitCode | undefined;
+    let module: CoreModule;
+    if (wasm instanceof WebAssembly.Module) {
+      split = new SplitCode(wasm, options.deferred);
+      module = await instantiateCompiled(factory, wasm, bridge, split);
+    } else {
+      module = await factory({ wasmBinary: wasm, lmthingHost: bridge });
+    }
     module.lmthingHost = bridge;
-    engine = new Engine(module, options);
+    engine = new Engine(module, options, split);
     if (options.limits !== undefined) await engine.configure(options.limits);
     return engine;
+  }
+
+  /**
+   * @internal Loads the deferred half of the engine's code now (`preload()`), so that no later call
+   * has to load it synchronously. Rejects with an EngineLoadError when it cannot be loaded.
+   */
+  async prepareDeferredCode(): Promise<void> {
+    await this.split?.prepare();
+  }
+
+  /** @internal Whether the deferred half of the engine's code is loaded (tests, benchmarks). */
+  get deferredCodeLoaded(): boolean {
+    return this.split?.loaded ?? false;
   }
 
   /** Sends the limits to the engine; a value out of range is a TypeError naming it. */
@@ -661,6 +686,24 @@ export class Engine {
     this.journal?.turnEnded();
     if (this.hasInput()) this.schedulePump();
     else if (status === 2) this.clock.poke?.();
+    else if (this.idleTasks.length > 0) this.runIdleTasks();
+  }
+
+  /**
+   * @internal Runs `task` once the engine has no run, op or message left: after the turn that
+   * finished its work (e.g. the first run), in a macrotask of its own. Background work that must
+   * not slow the first run down waits for this (js/browser.ts).
+   */
+  onceIdle(task: () => void): void {
+    this.idleTasks.push(task);
+  }
+
+  private runIdleTasks(): void {
+    const tasks = this.idleTasks;
+    this.idleTasks = [];
+    setTimeout(() => {
+      for (const task of tasks) task();
+    }, 0);
   }
 
   /**
@@ -991,10 +1034,14 @@ function abortOp(op: InFlightOp, reason: Error): void {
  * Runs the glue with a compiled module. The glue does not hear of a failure inside its
  * `instantiateWasm` hook (its ready promise would never settle), so the failure is raced here.
  */
-function instantiateCompiled(factory: CoreFactory, compiled: WebAssembly.Module, lmthingHost: HostBridge): Promise<CoreModule> {
+function instantiateCompiled(factory: CoreFactory, compiled: WebAssembly.Module, lmthingHost: HostBridge, split: SplitCode): Promise<CoreModule> {
   return new Promise<CoreModule>((resolve, reject) => {
     const instantiateWasm: InstantiateWasm = (imports, receive) => {
-      WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance, compiled)).catch(reject);
+      const withPlaceholders = { ...imports, placeholder: split.placeholders() };
+      WebAssembly.instantiate(compiled, withPlaceholders).then((instance) => {
+        split.attach(instance);
+        receive(instance, compiled);
+      }).catch(reject);
       return {};
     };
     factory({ instantiateWasm, lmthingHost }).then(resolve, reject);

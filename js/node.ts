@@ -18,6 +18,7 @@ import { EngineHost } from './run/host.js';
 import { installStorageHost } from './storage/host.js';
 import { installTokenizerHost } from './tokens/tokenizer-host.js';
 import { compiledModule } from './wasm-module.js';
+import { DEFERRED_WASM_FILE, deferredBeside, type DeferredSource } from './split-code.js';
 import { setLogFileOpener } from './observe/logger.js';
 import { setOpScopeStorage, type OpScope } from './run/op-scope.js';
 
@@ -37,7 +38,7 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   checkEngineOptions(options);
   // The glue's import starts first, so its file is read while the wasm is read and compiled.
   const [glue, compiled] = await Promise.all([import('./wasm/lmthing_core.node.mjs'), wasmModule(options)]);
-  const engine = await Engine.create(glue.default, compiled, { clock: options.clock, limits: options.limits });
+  const engine = await Engine.create(glue.default, compiled, { clock: options.clock, limits: options.limits, deferred: deferredSource(options) });
   installStorageHost(engine); // storage.* ops, with the engine's own "memory" storage
   const rankFile = (encoding: string) => rankFileUrl(options.tokenizersUrl, encoding);
   installTokenizerHost(engine, (encoding) => readFile(rankFile(encoding)), (encoding) => fileURLToPath(rankFile(encoding)));
@@ -75,12 +76,55 @@ async function wasmModule(options: CreateEngineOptions): Promise<WebAssembly.Mod
 }
 
 /** Compiles the bytes; bytes that are not a wasm module are a load error naming where they came from. */
-function compileOrExplain(bytes: Uint8Array | ArrayBuffer, from: string, fix: string): WebAssembly.Module {
+function compileOrExplain(bytes: Uint8Array | ArrayBuffer, from: string, fix: string, file = WASM_FILE): WebAssembly.Module {
   try {
     return new WebAssembly.Module(bytes as BufferSource);
   } catch (err) {
-    throw loadFailure(WASM_FILE, [from], `not a valid WebAssembly module (${(err as Error).message})`, fix, err);
+    throw loadFailure(file, [from], `not a valid WebAssembly module (${(err as Error).message})`, fix, err);
   }
+}
+
+/** Deferred modules compiled so far, by path and by the caller's bytes object: compiled once per process. */
+const deferredByPath = new Map<string, WebAssembly.Module>();
+const deferredByBytes = new WeakMap<object, WebAssembly.Module>();
+
+/**
+ * Where the engine's deferred code is read from: `deferredWasm`, else next to the primary module's
+ * path, else the package's file. Read and compiled synchronously on first use (≈ 30 ms, once per
+ * process): the call that needs it is inside an engine turn. Nothing when only bytes were given.
+ */
+function deferredSource(options: CreateEngineOptions): DeferredSource | undefined {
+  const given = options.deferredWasm;
+  if (given instanceof Uint8Array || given instanceof ArrayBuffer) {
+    const where = 'the bytes given as `deferredWasm`';
+    const moduleNow = () => cachedDeferred(given, () => compileOrExplain(given, where, 'Pass the bytes of lmthing_core.deferred.wasm', DEFERRED_WASM_FILE));
+    return { where, moduleNow, prepare: () => new Promise((resolve) => resolve(moduleNow())) };
+  }
+  const primary = options.wasmUrl ?? options.wasm;
+  if ((primary instanceof Uint8Array || primary instanceof ArrayBuffer) && given === undefined) return undefined;
+  const at = given ?? (typeof primary === 'string' || primary instanceof URL ? deferredBeside(String(primary)) : new URL('./wasm/lmthing_core.deferred.wasm', import.meta.url));
+  const path = at instanceof URL || at.startsWith('file:') ? fileURLToPath(at) : at;
+  const fix = given === undefined ? 'Keep it next to lmthing_core.wasm, or pass its path as createEngine({ deferredWasm }) (see docs/bundlers.md)' : 'Check the path given as `deferredWasm`';
+  const moduleNow = () => cachedDeferred(path, () => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw loadFailure(DEFERRED_WASM_FILE, [path], (err as Error).message, fix, err);
+    }
+    return compileOrExplain(bytes, path, fix, DEFERRED_WASM_FILE);
+  });
+  return { where: path, moduleNow, prepare: () => new Promise((resolve) => resolve(moduleNow())) };
+}
+
+function cachedDeferred(key: string | object, compile: () => WebAssembly.Module): WebAssembly.Module {
+  const cache = (typeof key === 'string' ? deferredByPath : deferredByBytes) as Map<string | object, WebAssembly.Module>;
+  let module = cache.get(key);
+  if (!module) {
+    module = compile();
+    cache.set(key, module);
+  }
+  return module;
 }
 
 /** The rank file of `encoding`: in `tokenizersUrl` (a folder) when given, else dist/tokenizers/. */

@@ -28,8 +28,9 @@ const warmUps = new WeakMap<object, Promise<void>>();
 
 /**
  * Loads, compiles and starts the shared engine now, so that the first `runPrompt`, `run` or
- * `validate` does not wait for it (call it at app start-up, e.g. while the page renders), and warms
- * its code (see {@link PreloadOptions.warmUp}). Resolves with the engine when it is ready (e.g. to
+ * `validate` does not wait for it (call it at app start-up, e.g. while the page renders), loads the
+ * engine's deferred code (`lmthing_core.deferred.wasm`, docs/bundlers.md) and warms its code (see
+ * {@link PreloadOptions.warmUp}). Resolves with the engine when it is ready (e.g. to
  * watch its `engine.fault` events); rejects with the load error (`EngineLoadError`) if the wasm
  * cannot be loaded, and a later call tries again. Calling it more than once costs nothing; after a
  * fault it gives the replacement engine.
@@ -39,6 +40,8 @@ const warmUps = new WeakMap<object, Promise<void>>();
 export async function preload(options: PreloadOptions = {}): Promise<Engine> {
   c.checkOptions('preload', options, { warmUp: c.boolean });
   const engine = await defaultEngine();
+  // The code a first request does not run, so that no later call has to load it synchronously.
+  await engine.prepareDeferredCode();
   const config = defaultEngineOptions();
   // A virtual clock is the app's to advance: a warm-up on it could wait for the app.
   if (options.warmUp !== false && config.clock === undefined) {

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # Toolchain and test dependencies (see docs/DEVELOPING.md for what each is for).
 # clang and libclang-rt-14-dev: the ASan + UBSan build of the native suite and the libFuzzer targets.
 # bsdutils (essential, so normally there): script(1), which runs the CLI on a pseudo-terminal in its test.
-packages=(cmake make g++ clang-format emscripten nlohmann-json3-dev catch2 libhnswlib-dev json-schema-test-suite chromium redis-server clang libclang-rt-14-dev bsdutils)
+# binaryen (emscripten depends on it too): wasm-split, which splits the engine in two (scripts/split-wasm.mjs).
+packages=(cmake make g++ clang-format emscripten binaryen nlohmann-json3-dev catch2 libhnswlib-dev json-schema-test-suite chromium redis-server clang libclang-rt-14-dev bsdutils)
 
 missing=()
 for package in "${packages[@]}"; do

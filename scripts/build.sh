@@ -46,7 +46,9 @@ if ! cmp -s build/wasm/lmthing_core_node.wasm build/wasm/lmthing_core_web.wasm; 
   exit 1
 fi
 mkdir -p dist/wasm
-cp build/wasm/lmthing_core_node.wasm dist/wasm/lmthing_core.wasm
+# The module is split into dist/wasm/lmthing_core.wasm and lmthing_core.deferred.wasm once dist/node.js
+# exists (below): which functions go where is measured by running the package.
+rm -f dist/wasm/lmthing_core.wasm
 node scripts/node-glue.mjs build/wasm/lmthing_core_node.js dist/wasm/lmthing_core.node.mjs
 rm -f dist/wasm/lmthing_core.cjs   # the CommonJS glue shipped before 2026-12-04
 cp build/wasm/lmthing_core_web.js dist/wasm/lmthing_core.mjs
@@ -57,6 +59,7 @@ if grep -q 'import\.meta' dist/wasm/lmthing_core.mjs; then
 fi
 # `import wasmUrl from 'lmthing/wasm'` (a bundler's file/url loader) is typed as a URL string.
 printf '/** The URL of lmthing_core.wasm, as a bundler emits it (docs/bundlers.md). */\ndeclare const wasmUrl: string;\nexport default wasmUrl;\n' >dist/wasm/url.d.ts
+printf '/** The URL of lmthing_core.deferred.wasm, as a bundler emits it (docs/bundlers.md). */\ndeclare const deferredWasmUrl: string;\nexport default deferredWasmUrl;\n' >dist/wasm/deferred-url.d.ts
 
 
 echo "== TypeScript"
@@ -74,4 +77,7 @@ npx --no-install esbuild dist/node.js --bundle --platform=node --format=esm --ta
 node -e 'const fs = require("fs"); const f = "dist/node.js";
   fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`));'
 chmod +x dist/cli.js
+
+echo "== wasm split (what a first request runs, and the rest)"
+node scripts/split-wasm.mjs build/wasm/lmthing_core_node.wasm dist/wasm
 echo "build ok: dist/ ($(du -sh dist | cut -f1))"

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 
 const ENGINE_SOURCES = ['src', 'bindings', 'CMakeLists.txt'];
 const TS_SOURCES = ['js', 'tsconfig.json'];
-const ENGINE_OUTPUTS = ['dist/wasm/lmthing_core.wasm', 'dist/wasm/lmthing_core.mjs', 'dist/wasm/lmthing_core.node.mjs'];
+const ENGINE_OUTPUTS = ['dist/wasm/lmthing_core.wasm', 'dist/wasm/lmthing_core.deferred.wasm', 'dist/wasm/lmthing_core.mjs', 'dist/wasm/lmthing_core.node.mjs'];
 const TS_OUTPUTS = ['dist/browser.js', 'dist/node.js'];
 
 /**

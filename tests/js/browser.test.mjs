@@ -60,6 +60,30 @@ const checks = `
   window.lmthingChecks = main().catch((e) => ({ failed: String(e && e.stack || e) }));
 `;
 
+// The engine's second wasm file (js/split-code.ts): loaded by a synchronous request when a call
+// needs it before the background fetch, and fetched in the background once the engine is idle.
+const splitChecks = (mode) => `
+  import { createEngine, runPrompt, mockModel } from 'lmthing';
+  async function stateRun(engine) {
+    const { result } = await runPrompt((ctx) => { const count = ctx.defState('count', 41); ctx.$\`Count: \${count}\`; }, { model: mockModel([{ type: 'text', text: 'counted' }]), engine });
+    return result.text;
+  }
+  async function main() {
+    const engine = await createEngine();
+    if (${JSON.stringify(mode)} === 'sync') {
+      const before = engine.deferredCodeLoaded;
+      return { before, text: await stateRun(engine), after: engine.deferredCodeLoaded };
+    }
+    const { result } = await runPrompt((ctx) => ctx.$\`Hi\`, { model: mockModel([{ type: 'text', text: 'hi' }]), engine });
+    const text = await result.text;
+    const afterRun = engine.deferredCodeLoaded;
+    const start = performance.now();
+    while (!engine.deferredCodeLoaded && performance.now() - start < 10000) await new Promise((r) => setTimeout(r, 20));
+    return { text, afterRun, later: engine.deferredCodeLoaded, stateText: await stateRun(engine) };
+  }
+  window.lmthingChecks = main().catch((e) => ({ failed: String(e && e.stack || e) }));
+`;
+
 before(async () => {
   const { packageDir } = installPackedPackage();
   const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
@@ -67,7 +91,10 @@ before(async () => {
   const page_html = `<!doctype html><meta charset="utf-8"><title>lmthing browser check</title>
     <script type="importmap">${JSON.stringify({ imports: { lmthing: `/pkg/${browserEntry}` } })}</script>
     <script type="module">${checks}</script>`;
-  server = await serveStatic({ routes: { '/pkg/': packageDir }, pages: { '/': page_html } });
+  const pageOf = (script) => `<!doctype html><meta charset="utf-8"><title>lmthing browser check</title>
+    <script type="importmap">${JSON.stringify({ imports: { lmthing: `/pkg/${browserEntry}` } })}</script>
+    <script type="module">${script}</script>`;
+  server = await serveStatic({ routes: { '/pkg/': packageDir }, pages: { '/': page_html, '/split-sync': pageOf(splitChecks('sync')), '/split-prefetch': pageOf(splitChecks('prefetch')) } });
   browser = await launchChromium();
   page = await browser.newPage();
 });
@@ -96,4 +123,27 @@ test('the package runs in headless Chromium: 10,000 ops, errors, abort, faults, 
     system: '<role>\nYou are a weather bot\n</role>',
     toolResult: { city: 'Lima', tempC: 19 },
   });
+});
+
+test('the deferred wasm file: a call that needs it first loads it synchronously; otherwise it is fetched once the engine is idle', async () => {
+  for (const mode of ['sync', 'prefetch']) {
+    const context = await browser.newContext(); // empty caches: each page loads the files itself
+    const tab = await context.newPage();
+    const requests = [];
+    tab.on('request', (r) => { if (r.url().endsWith('.deferred.wasm')) requests.push(r.resourceType()); });
+    const pageErrors = [];
+    tab.on('pageerror', (e) => pageErrors.push(String(e)));
+    await tab.goto(`${server.url}/split-${mode}`);
+    const result = await tab.evaluate(() => window.lmthingChecks);
+    await context.close();
+    assert.equal(result.failed, undefined, result.failed);
+    assert.deepEqual(pageErrors, []);
+    if (mode === 'sync') {
+      assert.deepEqual(result, { before: false, text: 'counted', after: true });
+      assert.equal(requests[0], 'xhr', `requests: ${requests}`); // the synchronous request
+    } else {
+      assert.deepEqual(result, { text: 'hi', afterRun: false, later: true, stateText: 'counted' });
+      assert.deepEqual(requests, ['fetch'], 'fetched in the background, once');
+    }
+  }
 });

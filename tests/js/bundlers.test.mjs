@@ -49,19 +49,19 @@ async function load(dir, page = '/index.html', pages = {}) {
 
 const emitted = (dir, ending) => readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(ending));
 
-test('Vite: `vite build` without configuration emits the wasm and the page runs the agent', { timeout: 120_000 }, async () => {
+test('Vite: `vite build` without configuration emits the two wasm files and the page runs the agent', { timeout: 120_000 }, async () => {
   const outDir = await buildVite(project);
-  assert.equal(emitted(outDir, '.wasm').length, 1, 'Vite emitted lmthing_core.wasm as an asset');
+  assert.equal(emitted(outDir, '.wasm').length, 2, 'Vite emitted lmthing_core.wasm and lmthing_core.deferred.wasm as assets');
   const { result, errors } = await load(outDir);
   assert.deepEqual(errors, []);
   assert.deepEqual(result, expected);
 });
 
-test('webpack 5 (webpack-cli): a production build without loaders emits the wasm and the page runs the agent', { timeout: 120_000 }, async () => {
+test('webpack 5 (webpack-cli): a production build without loaders emits the two wasm files and the page runs the agent', { timeout: 120_000 }, async () => {
   const { outDir, output } = buildWebpack(project);
   assert.match(output, /compiled successfully/);
   assert.doesNotMatch(output, /WARNING/, 'webpack builds without warnings');
-  assert.equal(emitted(outDir, '.wasm').length, 1);
+  assert.equal(emitted(outDir, '.wasm').length, 2);
   const { result, errors } = await load(outDir);
   assert.deepEqual(errors, []);
   assert.deepEqual(result, expected);
@@ -102,7 +102,7 @@ test('esbuild without options: the page fails with ENGINE_LOAD naming the file, 
   assert.match(fallback.result.message, /not a WebAssembly module .*got text\/html/);
 });
 
-test('esbuild with the documented fix (file loader + configureDefaultEngine({wasmUrl})) runs the agent', { timeout: 120_000 }, async () => {
+test('esbuild with the documented fix (file loader + configureDefaultEngine({wasmUrl, deferredWasm})) runs the agent', { timeout: 120_000 }, async () => {
   const { outDir, warnings } = await buildEsbuild(project, { configured: true });
   assert.deepEqual(warnings, []);
   const { result, errors } = await load(outDir);

@@ -13,6 +13,7 @@ import {
 } from '../../dist/node.js';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
+const deferredPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.deferred.wasm', import.meta.url));
 
 test('createEngine({ wasmUrl }) reads the wasm from that path or file: URL', async () => {
   for (const wasmUrl of [wasmPath, new URL(`file://${wasmPath}`)]) {
@@ -54,6 +55,7 @@ test('configureDefaultEngine: runs fail with its wrong wasmUrl, then load again 
 test('the wasm is compiled once per file: later engines from it only instantiate', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'lmthing-wasm-')), 'lmthing_core.wasm');
   copyFileSync(wasmPath, path);
+  copyFileSync(deferredPath, path.replace(/\.wasm$/, '.deferred.wasm'));
   // Counts compilations through either API (node.ts compiles synchronously, with `new WebAssembly.Module`).
   const { compile, Module } = WebAssembly;
   let compiles = 0;

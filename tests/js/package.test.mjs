@@ -10,8 +10,10 @@ import { installPackedPackage } from './helpers/packed.mjs';
 test('import("lmthing") from a project where the packed tarball is installed runs the engine', () => {
   const { dir, packageDir } = installPackedPackage();
   const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
-  for (const target of Object.values(manifest.exports['.'])) assert.ok(existsSync(join(packageDir, target)), `${target} is packed`);
-  assert.ok(existsSync(join(packageDir, 'dist/wasm/lmthing_core.wasm')));
+  // Every file the exports name is packed: the entries, both wasm files and their URL declarations.
+  for (const entry of Object.values(manifest.exports)) {
+    for (const target of typeof entry === 'string' ? [entry] : Object.values(entry)) assert.ok(existsSync(join(packageDir, target)), `${target} is packed`);
+  }
   const script = join(dir, 'consumer.mjs');
   writeFileSync(
     script,

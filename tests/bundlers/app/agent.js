@@ -1,6 +1,6 @@
 // The code every bundled app runs: a runPrompt with the offline mock model and one tool call.
 // It is written as an application would write it: it imports only the package name.
-import { mockModel, runPrompt } from 'lmthing';
+import { mockModel, preload, runPrompt } from 'lmthing';
 
 /** Runs the agent and returns what the page reports. */
 export async function runAgent(where) {
@@ -17,6 +17,9 @@ export async function runAgent(where) {
     { model },
   );
   const steps = await result.steps;
+  // The engine's second file, which the first request did not need, must have come along too:
+  // preload() loads it and rejects with ENGINE_LOAD when it is missing (docs/bundlers.md).
+  await preload({ warmUp: false });
   return { text: await result.text, toolResult: steps[0].toolResults[0].result };
 }
 

@@ -1,0 +1,66 @@
+// Splits the linked engine into the two files the package ships (docs/bundlers.md, "Two wasm files"):
+//
+//   dist/wasm/lmthing_core.wasm           the functions a first request runs (≈ 30 % of the code)
+//   dist/wasm/lmthing_core.deferred.wasm  the rest, loaded on its first use (js/split-code.ts)
+//
+//   node scripts/split-wasm.mjs build/wasm/lmthing_core_node.wasm dist/wasm
+//
+// Which functions a first request runs is measured, not listed: binaryen's wasm-split instruments a
+// copy of the module, scripts/wasm-profile-run.mjs runs the same two runs as preload()'s warm-up on
+// it (a prompt with a tool call, a directive reply) and writes the profile, and wasm-split keeps
+// the functions that ran. Both outputs get a custom section with the same build id, so the host
+// never pairs one build's primary module with another's deferred module.
+// Why: a browser downloads and compiles 300 KB of gzipped wasm before its first result instead of
+// 1 MB (bench/README.md, "Browser cold start and shipped size").
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [linked, outDir] = process.argv.slice(2);
+if (!linked || !outDir) throw new Error('usage: node scripts/split-wasm.mjs <linked .wasm> <output folder>');
+
+// The features Emscripten 3.1.6 emits for this module; wasm-split refuses instructions it was not told of.
+const FEATURES = ['--enable-simd', '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int'];
+/** The custom section both outputs carry; js/split-code.ts compares them. */
+const BUILD_ID_SECTION = 'lmthing.build';
+
+const work = mkdtempSync(join(tmpdir(), 'lmthing-split-'));
+try {
+  const instrumented = join(work, 'instrumented.wasm');
+  const profile = join(work, 'profile.bin');
+  execFileSync('wasm-split', ['--instrument', ...FEATURES, linked, '-o', instrumented], { stdio: 'inherit' });
+  const runner = join(dirname(fileURLToPath(import.meta.url)), 'wasm-profile-run.mjs');
+  execFileSync(process.execPath, [runner, instrumented, profile], { stdio: 'inherit' });
+
+  const primary = join(outDir, 'lmthing_core.wasm');
+  const deferred = join(outDir, 'lmthing_core.deferred.wasm');
+  execFileSync('wasm-split', ['--split', ...FEATURES, `--profile=${profile}`, linked, '-o1', primary, '-o2', deferred], { stdio: 'inherit' });
+
+  const buildId = createHash('sha256').update(readFileSync(linked)).digest('hex').slice(0, 32);
+  for (const file of [primary, deferred]) writeFileSync(file, withCustomSection(readFileSync(file), BUILD_ID_SECTION, buildId));
+  const kb = (file) => `${Math.round(readFileSync(file).length / 1024)} KB`;
+  console.log(`split: ${primary} ${kb(primary)}, ${deferred} ${kb(deferred)} (build ${buildId})`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** The module with a custom section `name` holding `text` appended (custom sections may come anywhere). */
+function withCustomSection(module, name, text) {
+  const nameBytes = Buffer.from(name);
+  const payload = Buffer.concat([leb128(nameBytes.length), nameBytes, Buffer.from(text)]);
+  return Buffer.concat([module, Buffer.from([0]), leb128(payload.length), payload]);
+}
+
+function leb128(value) {
+  const bytes = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return Buffer.from(bytes);
+}
