@@ -836,6 +836,7 @@ class Engine {
     private readonly earlyReplies;
     private readonly cancelledEarly;
     private constructor();
+    prepareDeferredCode(): Promise<void>;
     private configure;
     now(): number;
     registerCallback(name: string, fn: Callback, traits?: CallbackTraits): void;

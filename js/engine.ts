@@ -327,8 +327,12 @@ export class Engine {
   }
 
   /**
-   * @internal Loads the deferred half of the engine's code now (`preload()`), so that no later call
-   * has to load it synchronously. Rejects with an EngineLoadError when it cannot be loaded.
+   * Loads the engine's deferred code (`lmthing_core.deferred.wasm`: what a first request does not
+   * run, docs/bundlers.md) now, so that no later call has to load it synchronously. `preload()` does
+   * this for the shared engine; call it on an engine of your own at start-up. Resolves at once when
+   * it is loaded already.
+   *
+   * @throws EngineLoadError (as a rejection) when the file cannot be loaded or belongs to another build.
    */
   async prepareDeferredCode(): Promise<void> {
     await this.split?.prepare();

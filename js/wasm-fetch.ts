@@ -84,7 +84,7 @@ function remember(url: string, module: WebAssembly.Module): WebAssembly.Module {
  */
 function fetchSync(url: string, fix: string): Uint8Array {
   if (typeof XMLHttpRequest === 'undefined') {
-    throw loadFailure(DEFERRED_WASM_FILE, [url], 'this environment has no synchronous request to load it while the engine runs', 'Call preload() (or createEngine, then await its prepareDeferredCode()) before the first run');
+    throw loadFailure(DEFERRED_WASM_FILE, [url], 'this environment has no synchronous request to load it while the engine runs', 'Call preload() (or, for an engine of your own, await engine.prepareDeferredCode()) before the first run that needs it');
   }
   const request = new XMLHttpRequest();
   const inPage = typeof document !== 'undefined';
