@@ -8,8 +8,8 @@
 // Which functions a first request runs is measured, not listed: binaryen's wasm-split instruments a
 // copy of the module, scripts/wasm-profile-run.mjs runs the same two runs as preload()'s warm-up on
 // it (a prompt with a tool call, a directive reply) and writes the profile, and wasm-split keeps
-// the functions that ran. Both outputs get a custom section with the same build id, so the host
-// never pairs one build's primary module with another's deferred module.
+// the functions that ran. Both outputs get a custom section with the same build id (a hash of the
+// two halves), so the host never pairs one build's primary module with another's deferred module.
 // Why: a browser downloads and compiles 300 KB of gzipped wasm before its first result instead of
 // 1 MB (bench/README.md, "Browser cold start and shipped size").
 import { execFileSync } from 'node:child_process';
@@ -39,7 +39,9 @@ try {
   const deferred = join(outDir, 'lmthing_core.deferred.wasm');
   execFileSync('wasm-split', ['--split', ...FEATURES, `--profile=${profile}`, linked, '-o1', primary, '-o2', deferred], { stdio: 'inherit' });
 
-  const buildId = createHash('sha256').update(readFileSync(linked)).digest('hex').slice(0, 32);
+  // The id of this split, not of the linked module alone: another profile (a change to the package's
+  // JavaScript) splits the same module differently, and such halves must not be mixed either.
+  const buildId = createHash('sha256').update(readFileSync(primary)).update(readFileSync(deferred)).digest('hex').slice(0, 32);
   for (const file of [primary, deferred]) writeFileSync(file, withCustomSection(readFileSync(file), BUILD_ID_SECTION, buildId));
   const kb = (file) => `${Math.round(readFileSync(file).length / 1024)} KB`;
   console.log(`split: ${primary} ${kb(primary)}, ${deferred} ${kb(deferred)} (build ${buildId})`);
