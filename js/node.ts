@@ -91,7 +91,8 @@ const deferredByBytes = new WeakMap<object, WebAssembly.Module>();
 /**
  * Where the engine's deferred code is read from: `deferredWasm`, else next to the primary module's
  * path, else the package's file. Read and compiled synchronously on first use (≈ 30 ms, once per
- * process): the call that needs it is inside an engine turn. Nothing when only bytes were given.
+ * process): the call that needs it is inside an engine turn; `preload()` reads and compiles it asynchronously.
+ * Nothing when only bytes were given.
  */
 function deferredSource(options: CreateEngineOptions): DeferredSource | undefined {
   const given = options.deferredWasm;
@@ -114,7 +115,25 @@ function deferredSource(options: CreateEngineOptions): DeferredSource | undefine
     }
     return compileOrExplain(bytes, path, fix, DEFERRED_WASM_FILE);
   });
-  return { where: path, moduleNow, prepare: () => new Promise((resolve) => resolve(moduleNow())) };
+  // Ahead of use (preload(), which a server calls at start-up), the read and the compile are asynchronous.
+  const prepare = async (): Promise<WebAssembly.Module> => {
+    const cached = deferredByPath.get(path);
+    if (cached) return cached;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      throw loadFailure(DEFERRED_WASM_FILE, [path], (err as Error).message, fix, err);
+    }
+    let module: WebAssembly.Module;
+    try {
+      module = await WebAssembly.compile(bytes as BufferSource);
+    } catch (err) {
+      throw loadFailure(DEFERRED_WASM_FILE, [path], `not a valid WebAssembly module (${(err as Error).message})`, fix, err);
+    }
+    return cachedDeferred(path, () => module);
+  };
+  return { where: path, moduleNow, prepare };
 }
 
 function cachedDeferred(key: string | object, compile: () => WebAssembly.Module): WebAssembly.Module {
