@@ -65,6 +65,11 @@ export function checkEngineOptions(options: CreateEngineOptions, where = 'create
   }
 }
 
+/** The load error for bytes from `from` that do not compile as a wasm module. */
+export function notCompiled(file: string, from: string, fix: string, err: unknown): EngineLoadError {
+  return loadFailure(file, [from], `not a valid WebAssembly module (${err instanceof Error ? err.message : String(err)})`, fix, err);
+}
+
 /** "Failed to load <file> from <urls>: <why>. <fix>" in one place so every load error reads alike. */
 export function loadFailure(file: string, urls: string[], why: string, fix: string, cause?: unknown): EngineLoadError {
   return new EngineLoadError(`lmthing could not load ${file} from ${urls.join(', ')}: ${why}. ${fix}`, file, urls, { cause });

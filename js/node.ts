@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { setDefaultEngineFactory } from './default-engine.js';
 import { Engine } from './engine.js';
-import { checkEngineOptions, loadFailure, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
+import { checkEngineOptions, loadFailure, notCompiled, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
 import { terminalApprover } from './prompt/terminal.js';
 import { EngineHost } from './run/host.js';
 import { installStorageHost } from './storage/host.js';
@@ -80,7 +80,7 @@ function compileOrExplain(bytes: Uint8Array | ArrayBuffer, from: string, fix: st
   try {
     return new WebAssembly.Module(bytes as BufferSource);
   } catch (err) {
-    throw loadFailure(file, [from], `not a valid WebAssembly module (${(err as Error).message})`, fix, err);
+    throw notCompiled(file, from, fix, err);
   }
 }
 
@@ -106,12 +106,13 @@ function deferredSource(options: CreateEngineOptions): DeferredSource | undefine
   const at = given ?? (typeof primary === 'string' || primary instanceof URL ? deferredBeside(String(primary)) : new URL('./wasm/lmthing_core.deferred.wasm', import.meta.url));
   const path = at instanceof URL || at.startsWith('file:') ? fileURLToPath(at) : at;
   const fix = given === undefined ? 'Keep it next to lmthing_core.wasm, or pass its path as createEngine({ deferredWasm }) (see docs/bundlers.md)' : 'Check the path given as `deferredWasm`';
+  const unreadable = (err: unknown) => loadFailure(DEFERRED_WASM_FILE, [path], (err as Error).message, fix, err);
   const moduleNow = () => cachedDeferred(path, () => {
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(path);
     } catch (err) {
-      throw loadFailure(DEFERRED_WASM_FILE, [path], (err as Error).message, fix, err);
+      throw unreadable(err);
     }
     return compileOrExplain(bytes, path, fix, DEFERRED_WASM_FILE);
   });
@@ -119,18 +120,12 @@ function deferredSource(options: CreateEngineOptions): DeferredSource | undefine
   const prepare = async (): Promise<WebAssembly.Module> => {
     const cached = deferredByPath.get(path);
     if (cached) return cached;
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      throw loadFailure(DEFERRED_WASM_FILE, [path], (err as Error).message, fix, err);
-    }
-    let module: WebAssembly.Module;
-    try {
-      module = await WebAssembly.compile(bytes as BufferSource);
-    } catch (err) {
-      throw loadFailure(DEFERRED_WASM_FILE, [path], `not a valid WebAssembly module (${(err as Error).message})`, fix, err);
-    }
+    const bytes = await readFile(path).catch((err: unknown) => {
+      throw unreadable(err);
+    });
+    const module = await WebAssembly.compile(bytes as BufferSource).catch((err: unknown) => {
+      throw notCompiled(DEFERRED_WASM_FILE, path, fix, err);
+    });
     return cachedDeferred(path, () => module);
   };
   return { where: path, moduleNow, prepare };

@@ -4,7 +4,7 @@
  * synchronously when a call needs it before its background fetch finished (js/split-code.ts).
  */
 import type { CreateEngineOptions } from './engine-options.js';
-import { loadFailure } from './engine-options.js';
+import { loadFailure, notCompiled } from './engine-options.js';
 import { DEFERRED_WASM_FILE, deferredBeside, type DeferredSource } from './split-code.js';
 import { compiledModule } from './wasm-module.js';
 
@@ -24,7 +24,7 @@ export async function fetchAndCompile(url: string, file: string, fix: string): P
     try {
       return await WebAssembly.compileStreaming(response);
     } catch (err) {
-      throw loadFailure(file, [url], `not a valid WebAssembly module (${describe(err)})`, fix, err);
+      throw notCompiled(file, url, fix, err);
     }
   }
   const bytes = new Uint8Array(await response.arrayBuffer());
@@ -109,7 +109,7 @@ function compileSync(bytes: Uint8Array, url: string, fix: string): WebAssembly.M
   try {
     return new WebAssembly.Module(bytes as BufferSource);
   } catch (err) {
-    throw loadFailure(DEFERRED_WASM_FILE, [url], `not a valid WebAssembly module (${describe(err)})`, fix, err);
+    throw notCompiled(DEFERRED_WASM_FILE, url, fix, err);
   }
 }
 
