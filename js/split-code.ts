@@ -15,6 +15,8 @@ export const DEFERRED_WASM_FILE = 'dist/wasm/lmthing_core.deferred.wasm';
 
 /** The custom section scripts/split-wasm.mjs writes into both modules. */
 const BUILD_ID_SECTION = 'lmthing.build';
+/** The primary module's custom section naming the functions it hands the deferred one through its table. */
+const SHARED_SECTION = 'lmthing.shared';
 
 /** Where an engine's deferred module comes from (one per platform: js/node.ts, js/browser.ts). */
 export interface DeferredSource {
@@ -87,9 +89,10 @@ export class SplitCode {
     if (want !== got) {
       throw new EngineLoadError(`lmthing could not use ${DEFERRED_WASM_FILE} from ${this.source.where}: it belongs to another build (build ${got ?? 'unknown'}, lmthing_core.wasm is build ${want ?? 'unknown'}). Serve the two files of one build together (see docs/bundlers.md)`, DEFERRED_WASM_FILE, [this.source.where]);
     }
-    new WebAssembly.Instance(deferred, { primary: instance.exports });
-    this.table = tableOf(instance);
-    return this.table;
+    const table = tableOf(instance);
+    new WebAssembly.Instance(deferred, { primary: { ...instance.exports, ...sharedFunctions(this.primary, table) } });
+    this.table = table;
+    return table;
   }
 }
 
@@ -97,6 +100,18 @@ export class SplitCode {
 function buildId(module: WebAssembly.Module): string | undefined {
   const [section] = WebAssembly.Module.customSections(module, BUILD_ID_SECTION);
   return section ? new TextDecoder().decode(section) : undefined;
+}
+
+/**
+ * The primary module's functions the deferred one calls, by the names it imports them as. They
+ * are in the table rather than exported: V8 compiles a wrapper per exported signature when it
+ * compiles a module, which cost Node ≈ 19 ms of the first module's compile (scripts/wasm-sections.mjs).
+ */
+function sharedFunctions(primary: WebAssembly.Module, table: WebAssembly.Table): WebAssembly.ModuleImports {
+  const [section] = WebAssembly.Module.customSections(primary, SHARED_SECTION);
+  if (!section) return {};
+  const { base, names } = JSON.parse(new TextDecoder().decode(section)) as { base: number; names: string[] };
+  return Object.fromEntries(names.map((name, i) => [name, table.get(base + i) as WebAssembly.ImportValue]));
 }
 
 /** The instance's function table (the only table the engine exports). */

@@ -10,6 +10,9 @@
 // it (a prompt with a tool call, a directive reply) and writes the profile, and wasm-split keeps
 // the functions that ran. Both outputs get a custom section with the same build id (a hash of the
 // two halves), so the host never pairs one build's primary module with another's deferred module.
+// The functions of the first module that the deferred one calls are handed over through the
+// function table, not as exports (why: scripts/wasm-sections.mjs, exportsToTable); the first module
+// lists them in a custom section.
 // Why: a browser downloads and compiles 300 KB of gzipped wasm before its first result instead of
 // 1 MB (bench/README.md, "Browser cold start and shipped size").
 import { execFileSync } from 'node:child_process';
@@ -18,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exportsToTable, growImportedTable, withCustomSection } from './wasm-sections.mjs';
 
 const [linked, outDir] = process.argv.slice(2);
 if (!linked || !outDir) throw new Error('usage: node scripts/split-wasm.mjs <linked .wasm> <output folder>');
@@ -26,6 +30,8 @@ if (!linked || !outDir) throw new Error('usage: node scripts/split-wasm.mjs <lin
 const FEATURES = ['--enable-simd', '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int'];
 /** The custom section both outputs carry; js/split-code.ts compares them. */
 const BUILD_ID_SECTION = 'lmthing.build';
+/** The first module's custom section naming the functions it shares through its table (js/split-code.ts). */
+const SHARED_SECTION = 'lmthing.shared';
 
 const work = mkdtempSync(join(tmpdir(), 'lmthing-split-'));
 try {
@@ -38,6 +44,7 @@ try {
   const primary = join(outDir, 'lmthing_core.wasm');
   const deferred = join(outDir, 'lmthing_core.deferred.wasm');
   execFileSync('wasm-split', ['--split', ...FEATURES, `--profile=${profile}`, linked, '-o1', primary, '-o2', deferred], { stdio: 'inherit' });
+  shareThroughTable(primary, deferred, linked);
 
   // The id of this split, not of the linked module alone: another profile (a change to the package's
   // JavaScript) splits the same module differently, and such halves must not be mixed either.
@@ -49,20 +56,17 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** The module with a custom section `name` holding `text` appended (custom sections may come anywhere). */
-function withCustomSection(module, name, text) {
-  const nameBytes = Buffer.from(name);
-  const payload = Buffer.concat([leb128(nameBytes.length), nameBytes, Buffer.from(text)]);
-  return Buffer.concat([module, Buffer.from([0]), leb128(payload.length), payload]);
-}
-
-function leb128(value) {
-  const bytes = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return Buffer.from(bytes);
+/**
+ * Moves the functions the deferred module imports from the first one out of the first one's exports
+ * and into its table, and records their names and where they start as JSON `{ base, names }`.
+ * The exports the linked module had (the glue's) stay as they are.
+ */
+function shareThroughTable(primary, deferred, linked) {
+  const glueExports = new Set(WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(linked))).map((entry) => entry.name));
+  const names = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(deferred)))
+    .filter((entry) => entry.module === 'primary' && entry.kind === 'function' && !glueExports.has(entry.name))
+    .map((entry) => entry.name);
+  const { module, base } = exportsToTable(readFileSync(primary), names);
+  writeFileSync(primary, withCustomSection(module, SHARED_SECTION, JSON.stringify({ base, names })));
+  writeFileSync(deferred, growImportedTable(readFileSync(deferred), names.length));
 }

@@ -35,6 +35,20 @@ test('the two files carry one build id, and the first file imports the second on
   assert.ok(readFileSync(wasmPath).length * 2 < readFileSync(deferredPath).length);
 });
 
+test('the functions the deferred file calls are handed over through the table, not exported (an export costs V8 a wrapper compile)', () => {
+  const primary = new WebAssembly.Module(readFileSync(wasmPath));
+  const deferred = new WebAssembly.Module(readFileSync(deferredPath));
+  const { base, names } = JSON.parse(Buffer.from(WebAssembly.Module.customSections(primary, 'lmthing.shared')[0]).toString());
+  const exported = new Set(WebAssembly.Module.exports(primary).map((entry) => entry.name));
+  const called = WebAssembly.Module.imports(deferred).filter((entry) => entry.kind === 'function').map((entry) => entry.name);
+  assert.ok(names.length > 100, `${names.length} shared functions`);
+  assert.ok(Number.isInteger(base) && base > 0);
+  assert.deepEqual(names.filter((name) => exported.has(name)), []);
+  // Every function the deferred file imports comes from one of the two.
+  assert.deepEqual(called.filter((name) => !exported.has(name) && !names.includes(name)), []);
+  assert.ok(exported.size < 60, `${exported.size} exports: only the glue's`);
+});
+
 test('a first request (a prompt with a tool call, a directive reply) runs without the deferred code; a state store loads it', async () => {
   const engine = await createEngine();
   const tool = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] };
