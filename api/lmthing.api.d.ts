@@ -822,7 +822,7 @@ class Engine {
     private readonly clock;
     private readonly listeners;
     private readonly runListeners;
-    private readonly runTextListeners;
+    private readonly runJsonListeners;
     private readonly opHandlers;
     private faultError;
     jsonDepth: number;
@@ -866,7 +866,7 @@ class Engine {
     private failEngine;
     private onStart;
     private onEmit;
-    private emitAsText;
+    private takeEventAsJson;
     private dispatch;
     private notify;
     private settleReply;

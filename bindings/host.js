@@ -24,7 +24,9 @@ mergeInto(LibraryManager.library, {
   },
   host_emit__deps: ['$lmthingDecode'],
   host_emit: function (ptr, length) {
-    Module['lmthingHost'].emit(lmthingDecode(ptr, length));
+    var host = Module['lmthingHost'];
+    // A run event that only a buffer keeps is taken as bytes (js/engine.ts, takeEventAsJson).
+    if (!host.takeEvent(ptr, length)) host.emit(lmthingDecode(ptr, length));
   },
   host_start_blobs__deps: ['$lmthingDecode', '$lmthingBlobs'],
   host_start_blobs: function (ptr, length, parts, count) {

@@ -49,6 +49,8 @@ export interface HostBridge {
   /** `blobs`: the message's blobs in offset order (src/protocol/blobs.hpp), views valid only during the call. */
   start(opJson: string, blobs?: readonly Uint8Array[]): void;
   emit(eventJson: string, blobs?: readonly Uint8Array[]): void;
+  /** Offered each message without blobs before it is decoded; `true` when it took it (then `emit` is not called). */
+  takeEvent(address: number, length: number): boolean;
 }
 
 /** Context passed as the last argument to every callback the engine invokes. */
@@ -78,10 +80,11 @@ export interface RunOptions {
   onEvent?: (event: EngineEvent) => void;
   /**
    * @internal For a listener that only buffers events until someone reads them: while `wanted()`,
-   * a payload goes to `push` as its JSON text, unparsed, instead of to `onEvent` (one that carries
-   * blobs still goes to `onEvent`, parsed).
+   * a payload's JSON bytes go to `keep` (a view of wasm memory, to copy at once), and what it
+   * returns to `push` in the event's turn, instead of the parsed event to `onEvent` (one that
+   * carries blobs still goes to `onEvent`, parsed).
    */
-  eventsAsText?: { wanted(): boolean; push(event: string): void };
+  eventsAsJson?: { wanted(): boolean; keep(json: Uint8Array): number; push(kept: number): void };
   /** Called synchronously with the run's id (for commands that name the run, e.g. `conversation.*`, `constraints.check`, `approval.request`). */
   onStarted?: (runId: number) => void;
   /** @internal Host code that a durable run's replay runs again sends this command again (see {@link RequestOptions}). */
@@ -275,7 +278,7 @@ export class Engine {
   private readonly clock: HostClock;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
-  private readonly runTextListeners = new Map<number, NonNullable<RunOptions['eventsAsText']>>();
+  private readonly runJsonListeners = new Map<number, NonNullable<RunOptions['eventsAsJson']>>();
   private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
   /** The engine's depth limit in force (`limits.jsonDepth`, docs/limits.md). */
@@ -311,6 +314,7 @@ export class Engine {
     const bridge: HostBridge = {
       start: (op, blobs) => engine!.onStart(op, blobs),
       emit: (event, blobs) => engine!.onEmit(event, blobs),
+      takeEvent: (address, length) => engine!.takeEventAsJson(address, length),
     };
     let split: SplitCode | undefined;
     let module: CoreModule;
@@ -482,12 +486,12 @@ export class Engine {
     if (signal?.aborted) return Promise.reject(new AbortError(abortReason(signal)));
     const id = this.commandId(() => ({ type: 'run.start', spec }), options.replayed === true);
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
-    if (options.eventsAsText) this.runTextListeners.set(id, options.eventsAsText);
+    if (options.eventsAsJson) this.runJsonListeners.set(id, options.eventsAsJson);
     options.onStarted?.(id);
     const result = this.send(id, { type: 'run.start', id, spec }, options.replayed === true);
     const forget = () => {
       this.runListeners.delete(id);
-      this.runTextListeners.delete(id);
+      this.runJsonListeners.delete(id);
     };
     result.then(forget, forget);
     if (!signal) return result;
@@ -787,7 +791,6 @@ export class Engine {
   }
 
   private onEmit(eventJson: string, blobs?: readonly Uint8Array[]): void {
-    if (!blobs && this.runTextListeners.size > 0 && this.emitAsText(eventJson)) return;
     let event = JSON.parse(eventJson) as EngineEvent;
     if (blobs) event = resolveBlobs(event, blobs, this.blobCache, utf8Decoder) as EngineEvent;
     if (event.type === 'run.event' && this.journal?.replayingTurn() && typeof event.event === 'object' && event.event !== null)
@@ -796,17 +799,23 @@ export class Engine {
   }
 
   /**
-   * A run event for a run that takes its events as text now: its payload, sliced out of the message
-   * (V8 keeps a slice as a view of the message) and not parsed. The engine frames every run event
-   * as `{"type":"run.event","run":<id>,"event":<payload>}` (src/protocol/blobs.cpp).
+   * Takes a message (`length` bytes at `address` in wasm memory) before it is decoded, if it is a
+   * run event for a run whose listener wants events as JSON now: its payload's bytes go to the
+   * listener as they are. The engine frames every run event as
+   * `{"type":"run.event","run":<id>,"event":<payload>}` (src/protocol/blobs.cpp). Returns whether it
+   * took the message; if not, the message is decoded and goes to `onEmit`.
    */
-  private emitAsText(message: string): boolean {
-    if (!message.startsWith(RUN_EVENT_OPENING)) return false;
-    const comma = message.indexOf(',', RUN_EVENT_OPENING.length);
-    const listener = this.runTextListeners.get(Number(message.slice(RUN_EVENT_OPENING.length, comma)));
-    if (!listener || !message.startsWith(EVENT_MEMBER, comma) || !listener.wanted()) return false;
-    const payload = message.slice(comma + EVENT_MEMBER.length, -1);
-    this.afterTurn.add(() => listener.push(payload));
+  private takeEventAsJson(address: number, length: number): boolean {
+    if (this.runJsonListeners.size === 0) return false;
+    const heap = this.module.HEAPU8;
+    if (!startsWith(heap, address, RUN_EVENT_OPENING)) return false;
+    let at = address + RUN_EVENT_OPENING.length;
+    let run = 0;
+    for (; heap[at] >= DIGIT_0 && heap[at] <= DIGIT_9; at++) run = run * 10 + heap[at] - DIGIT_0;
+    const listener = this.runJsonListeners.get(run);
+    if (!listener || !startsWith(heap, at, EVENT_MEMBER) || !listener.wanted()) return false;
+    const kept = listener.keep(heap.subarray(at + EVENT_MEMBER.length, address + length - 1));
+    this.afterTurn.add(() => listener.push(kept));
     return true;
   }
 
@@ -975,8 +984,15 @@ function wellFormed(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
-const RUN_EVENT_OPENING = '{"type":"run.event","run":';
-const EVENT_MEMBER = ',"event":';
+const RUN_EVENT_OPENING = new TextEncoder().encode('{"type":"run.event","run":');
+const EVENT_MEMBER = new TextEncoder().encode(',"event":');
+const [DIGIT_0, DIGIT_9] = [0x30, 0x39];
+
+/** Whether `bytes` holds `prefix` at `at`. */
+function startsWith(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
 
 /** JSON text of a message; a value too deep for JSON.stringify's stack is a {@link LimitExceededError}. */
 function serialize(message: unknown, what: string): string {

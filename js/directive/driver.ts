@@ -604,8 +604,8 @@ class DirectiveRun {
         replayed: true,
         signal: this.config.signal,
         onEvent: (event) => runEvents.push(event as unknown as RunEvent),
-        // An event only `.events` can see stays JSON text until someone reads it.
-        eventsAsText: { wanted: () => !observed(), push: (event) => this.events.push(event) },
+        // An event only `.events` can see stays JSON bytes until someone reads it.
+        eventsAsJson: { wanted: () => !observed(), keep: (json) => this.events.keep(json), push: (kept) => this.events.push(kept) },
         onStarted: (id) => {
           this.runId = id;
           detach = host.attach(id, this.runModels);

@@ -5,26 +5,34 @@
 
 import { ConfigError } from '../errors.js';
 import type { RunEvent } from '../run/events.js';
+import { JsonLog } from './json-log.js';
 
 export type { RunEvent, RunEventType } from '../run/events.js';
 
 /**
- * An unbounded queue of events read by `for await`; ends when the run ends. An event may be pushed
- * as its JSON text: it is parsed when read, so a run whose events nobody reads never parses them
- * (bench/README.md, "Parallel fan-out").
+ * An unbounded queue of events read by `for await`; ends when the run ends. An event may come as
+ * its JSON bytes (`keep`, then `push` of the number it returned): they are parsed when read, so a
+ * run whose events nobody reads never decodes them (bench/README.md, "Parallel fan-out").
  */
 export class EventQueue implements AsyncIterable<RunEvent> {
-  private readonly buffered: Array<RunEvent | string> = [];
+  private readonly buffered: Array<RunEvent | number> = [];
+  private log: JsonLog | undefined;
   private readonly waiting: Array<(r: IteratorResult<RunEvent>) => void> = [];
   private closed = false;
 
   /** `refusal`: the queue of a run that keeps no events; reading it throws a ConfigError saying so. */
   constructor(private readonly refusal?: string) {}
 
-  push(event: RunEvent | string): void {
+  /** Copies an event's JSON bytes (a view that may be valid only now); `push` the result to queue it. */
+  keep(json: Uint8Array): number {
+    return (this.log ??= new JsonLog()).append(json);
+  }
+
+  /** Queues an event, or the number `keep` gave for one. */
+  push(event: RunEvent | number): void {
     if (this.refusal !== undefined) return;
     const waiter = this.waiting.shift();
-    if (waiter) waiter({ value: parsed(event), done: false });
+    if (waiter) waiter({ value: this.parsed(event), done: false });
     else this.buffered.push(event);
   }
 
@@ -33,12 +41,16 @@ export class EventQueue implements AsyncIterable<RunEvent> {
     for (const waiter of this.waiting.splice(0)) waiter({ value: undefined, done: true });
   }
 
+  private parsed(event: RunEvent | number): RunEvent {
+    return typeof event === 'number' ? (this.log!.parse(event) as RunEvent) : event;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<RunEvent> {
     if (this.refusal !== undefined) throw new ConfigError(this.refusal);
     return {
       next: () => {
         const event = this.buffered.shift();
-        if (event !== undefined) return Promise.resolve({ value: parsed(event), done: false });
+        if (event !== undefined) return Promise.resolve({ value: this.parsed(event), done: false });
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => this.waiting.push(resolve));
       },
@@ -46,9 +58,6 @@ export class EventQueue implements AsyncIterable<RunEvent> {
   }
 }
 
-function parsed(event: RunEvent | string): RunEvent {
-  return typeof event === 'string' ? (JSON.parse(event) as RunEvent) : event;
-}
 
 /** Text deltas of one streamed reply, read by `for await`; ends (or throws) when the reply does. */
 export class DeltaQueue implements AsyncIterable<string> {
