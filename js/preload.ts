@@ -1,6 +1,7 @@
 /**
  * `preload()`: the shared engine made ready before the app's first run. Besides loading it, it runs
- * one offline prompt (with a tool call) and one directive reply on a throwaway engine from the same
+ * one offline prompt (with a tool call), one directive reply and two branches with a reply each on a
+ * throwaway engine from the same
  * compiled module. V8 compiles wasm functions when they first run, and that code belongs to the
  * module, so it serves the shared engine too; the JS the runs take is compiled on the way. The
  * shared engine itself sees nothing: no runs, no events, no metrics.
@@ -69,6 +70,12 @@ async function warmUp(): Promise<void> {
       yield* L.user`Warm up.`;
       return (yield* L.reply).value;
     }, { models: { default: mockModel([{ type: 'text', text: 'warm' }]) }, engine });
+    await run(function* () {
+      return yield* L.branch([0, 1].map(() => function* () {
+        yield* L.user`Warm up.`;
+        return (yield* L.reply).value;
+      }));
+    }, { models: { default: mockModel([{ type: 'text', text: 'warm' }, { type: 'end-step' }, { type: 'text', text: 'warm' }]) }, engine });
   } catch {
     // Nothing to report: the shared engine is loaded, which is what preload() promises.
   }

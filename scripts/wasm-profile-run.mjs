@@ -4,7 +4,8 @@
 //   node scripts/wasm-profile-run.mjs <instrumented .wasm> <profile to write>
 //
 // The runs are those of preload()'s warm-up (js/preload.ts): a prompt with one tool call and a text
-// answer, and a directive run with one reply; and `engine.info`, which apps and tests ask first.
+// answer, a directive run with one reply, and one with two branches (`L.branch`) of one reply each;
+// and `engine.info`, which apps and tests ask first.
 // What they do not reach goes to the deferred module.
 import { writeFileSync } from 'node:fs';
 
@@ -24,6 +25,13 @@ const reply = await run(function* () {
   return (yield* L.reply).value;
 }, { models: { default: mockModel([{ type: 'text', text: 'warm' }]) }, engine });
 if (reply !== 'warm') throw new Error('wasm-profile-run: the directive run did not answer "warm"');
+const branched = await run(function* () {
+  return yield* L.branch([0, 1].map(() => function* () {
+    yield* L.user`Warm up.`;
+    return (yield* L.reply).value;
+  }));
+}, { models: { default: mockModel([{ type: 'text', text: 'warm' }, { type: 'end-step' }, { type: 'text', text: 'warm' }]) }, engine });
+if (branched.join() !== 'warm,warm') throw new Error(`wasm-profile-run: the branches answered ${JSON.stringify(branched)}`);
 
 // `__write_profile(address, size)` (added by the instrumentation) writes 8 bytes of the module's
 // hash and 4 per defined function, and returns how many bytes it wrote.

@@ -49,7 +49,7 @@ test('the functions the deferred file calls are handed over through the table, n
   assert.ok(exported.size < 60, `${exported.size} exports: only the glue's`);
 });
 
-test('a first request (a prompt with a tool call, a directive reply) runs without the deferred code; a state store loads it', async () => {
+test('a first request (a prompt with a tool call, a directive reply, branches) runs without the deferred code; a state store loads it', async () => {
   const engine = await createEngine();
   const tool = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] };
   const { result } = await runPrompt((ctx) => {
@@ -63,6 +63,14 @@ test('a first request (a prompt with a tool call, a directive reply) runs withou
     return (yield* L.reply).value;
   }, { models: { default: mockModel([{ type: 'text', text: 'hello' }]) }, engine });
   assert.equal(reply, 'hello');
+  // A fan-out (the Liminal doc's parallel branches) is a first request too.
+  const answers = await run(function* () {
+    return yield* L.branch([1, 2, 3].map((n) => function* () {
+      yield* L.user`Branch ${n}.`;
+      return (yield* L.reply).value;
+    }));
+  }, { models: { default: { provider: 'test', modelId: 'echo', generate: async (req) => ({ content: [{ type: 'text', text: `re ${req.messages.at(-1).content}` }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } }) } }, engine });
+  assert.deepEqual(answers, ['re Branch 1.', 're Branch 2.', 're Branch 3.']);
   assert.equal(engine.deferredCodeLoaded, false);
 
   assert.equal(await stateRun(engine), 'counted');
