@@ -1,10 +1,10 @@
 /**
  * `preload()`: the shared engine made ready before the app's first run. Besides loading it, it runs
- * one offline prompt (with a tool call), one directive reply and two branches with a reply each on a
- * throwaway engine from the same
- * compiled module. V8 compiles wasm functions when they first run, and that code belongs to the
- * module, so it serves the shared engine too; the JS the runs take is compiled on the way. The
- * shared engine itself sees nothing: no runs, no events, no metrics.
+ * one offline prompt (with a tool call), one directive reply and two branches of one reply each on
+ * a throwaway engine from the same compiled module. V8 compiles wasm functions when they first run,
+ * and that code belongs to the module, so it serves the shared engine too; the JS the runs take is
+ * compiled on the way. The shared engine itself sees nothing: no runs, no events, no metrics.
+ * The build splits the engine's wasm by the same runs (scripts/wasm-profile-run.mjs).
  */
 import * as c from './config/check.js';
 import { defaultEngine, defaultEngineOptions, newEngine } from './default-engine.js';

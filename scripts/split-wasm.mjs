@@ -6,9 +6,9 @@
 //   node scripts/split-wasm.mjs build/wasm/lmthing_core_node.wasm dist/wasm
 //
 // Which functions a first request runs is measured, not listed: binaryen's wasm-split instruments a
-// copy of the module, scripts/wasm-profile-run.mjs runs the same two runs as preload()'s warm-up on
-// it (a prompt with a tool call, a directive reply, two branches) and writes the profile, and wasm-split keeps
-// the functions that ran. Both outputs get a custom section with the same build id (a hash of the
+// copy of the module, scripts/wasm-profile-run.mjs runs the same runs as preload()'s warm-up on it
+// (a prompt with a tool call, a directive reply, two branches) and writes the profile, and
+// wasm-split keeps the functions that ran. Both outputs get a custom section with the same build id (a hash of the
 // two halves), so the host never pairs one build's primary module with another's deferred module.
 // The functions of the first module that the deferred one calls are handed over through the
 // function table, not as exports (why: scripts/wasm-sections.mjs, exportsToTable); the first module

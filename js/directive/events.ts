@@ -25,6 +25,7 @@ export class EventQueue implements AsyncIterable<RunEvent> {
 
   /** Copies an event's JSON bytes (a view that may be valid only now); `push` the result to queue it. */
   keep(json: Uint8Array): number {
+    if (this.refusal !== undefined) return -1; // push ignores it too
     return (this.log ??= new JsonLog()).append(json);
   }
 
@@ -57,7 +58,6 @@ export class EventQueue implements AsyncIterable<RunEvent> {
     };
   }
 }
-
 
 /** Text deltas of one streamed reply, read by `for await`; ends (or throws) when the reply does. */
 export class DeltaQueue implements AsyncIterable<string> {
