@@ -6,7 +6,7 @@ import * as c from './config/check.js';
 import type { HostClock } from './clock.js';
 import type { EngineLimits } from './engine.js';
 import { EngineLoadError } from './errors.js';
-import { DEFERRED_WASM_FILE } from './split-code.js';
+import { DEFERRED_WASM_FILE, deferredBeside } from './split-code.js';
 
 /** Options of `createEngine` (and of {@link configureDefaultEngine}). */
 export interface CreateEngineOptions {
@@ -63,6 +63,23 @@ export function checkEngineOptions(options: CreateEngineOptions, where = 'create
     if (value !== undefined && typeof value !== 'string' && !(value instanceof URL))
       throw new EngineLoadError(`createEngine: \`${key}\` must be a string or a URL, got ${typeof value}`, key === 'wasmUrl' ? WASM_FILE : key === 'glueUrl' ? GLUE_FILE : TOKENIZERS_DIR, []);
   }
+}
+
+/**
+ * Where the options put the engine's deferred module (docs/bundlers.md, "Two wasm files"): its
+ * bytes; or where to read it, `deferredWasm` (`given`) or next to `wasmUrl`, with `at` undefined
+ * for the package's own file (each entry names that by a literal URL, which bundlers follow); or
+ * nowhere (`undefined`) when only the first module's bytes were given.
+ */
+export type DeferredPlace = { bytes: Uint8Array | ArrayBuffer } | { at: string | URL | undefined; given: boolean };
+
+export function deferredPlace(options: CreateEngineOptions): DeferredPlace | undefined {
+  const given = options.deferredWasm;
+  if (given instanceof Uint8Array || given instanceof ArrayBuffer) return { bytes: given };
+  if (given !== undefined) return { at: given, given: true };
+  const primary = options.wasmUrl ?? options.wasm;
+  if (primary instanceof Uint8Array || primary instanceof ArrayBuffer) return undefined;
+  return { at: primary === undefined ? undefined : deferredBeside(String(primary)), given: false };
 }
 
 /** The load error for bytes from `from` that do not compile as a wasm module. */

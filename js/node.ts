@@ -12,13 +12,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { setDefaultEngineFactory } from './default-engine.js';
 import { Engine } from './engine.js';
-import { checkEngineOptions, loadFailure, notCompiled, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
+import { checkEngineOptions, deferredPlace, loadFailure, notCompiled, WASM_FILE, type CreateEngineOptions } from './engine-options.js';
 import { terminalApprover } from './prompt/terminal.js';
 import { EngineHost } from './run/host.js';
 import { installStorageHost } from './storage/host.js';
 import { installTokenizerHost } from './tokens/tokenizer-host.js';
 import { compiledModule } from './wasm-module.js';
-import { DEFERRED_WASM_FILE, deferredBeside, type DeferredSource } from './split-code.js';
+import { DEFERRED_WASM_FILE, type DeferredSource } from './split-code.js';
 import { setLogFileOpener } from './observe/logger.js';
 import { setOpScopeStorage, type OpScope } from './run/op-scope.js';
 
@@ -95,17 +95,17 @@ const deferredByBytes = new WeakMap<object, WebAssembly.Module>();
  * Nothing when only bytes were given.
  */
 function deferredSource(options: CreateEngineOptions): DeferredSource | undefined {
-  const given = options.deferredWasm;
-  if (given instanceof Uint8Array || given instanceof ArrayBuffer) {
+  const place = deferredPlace(options);
+  if (!place) return undefined;
+  if ('bytes' in place) {
+    const { bytes } = place;
     const where = 'the bytes given as `deferredWasm`';
-    const moduleNow = () => cachedDeferred(given, () => compileOrExplain(given, where, 'Pass the bytes of lmthing_core.deferred.wasm', DEFERRED_WASM_FILE));
+    const moduleNow = () => cachedDeferred(bytes, () => compileOrExplain(bytes, where, 'Pass the bytes of lmthing_core.deferred.wasm', DEFERRED_WASM_FILE));
     return { where, moduleNow, prepare: () => new Promise((resolve) => resolve(moduleNow())) };
   }
-  const primary = options.wasmUrl ?? options.wasm;
-  if ((primary instanceof Uint8Array || primary instanceof ArrayBuffer) && given === undefined) return undefined;
-  const at = given ?? (typeof primary === 'string' || primary instanceof URL ? deferredBeside(String(primary)) : new URL('./wasm/lmthing_core.deferred.wasm', import.meta.url));
+  const at = place.at ?? new URL('./wasm/lmthing_core.deferred.wasm', import.meta.url);
   const path = at instanceof URL || at.startsWith('file:') ? fileURLToPath(at) : at;
-  const fix = given === undefined ? 'Keep it next to lmthing_core.wasm, or pass its path as createEngine({ deferredWasm }) (see docs/bundlers.md)' : 'Check the path given as `deferredWasm`';
+  const fix = place.given ? 'Check the path given as `deferredWasm`' : 'Keep it next to lmthing_core.wasm, or pass its path as createEngine({ deferredWasm }) (see docs/bundlers.md)';
   const unreadable = (err: unknown) => loadFailure(DEFERRED_WASM_FILE, [path], (err as Error).message, fix, err);
   const moduleNow = () => cachedDeferred(path, () => {
     let bytes: Uint8Array;

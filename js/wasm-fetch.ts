@@ -4,8 +4,8 @@
  * synchronously when a call needs it before its background fetch finished (js/split-code.ts).
  */
 import type { CreateEngineOptions } from './engine-options.js';
-import { loadFailure, notCompiled } from './engine-options.js';
-import { DEFERRED_WASM_FILE, deferredBeside, type DeferredSource } from './split-code.js';
+import { deferredPlace, loadFailure, notCompiled } from './engine-options.js';
+import { DEFERRED_WASM_FILE, type DeferredSource } from './split-code.js';
 import { compiledModule } from './wasm-module.js';
 
 export const NOT_WASM = 'not a WebAssembly module (it does not start with \\0asm)';
@@ -41,9 +41,10 @@ const compiledDeferred = new Map<string, WebAssembly.Module>();
  * else the package's file (a literal URL, so bundlers emit it). Nothing when only bytes were given.
  */
 export function browserDeferredSource(options: CreateEngineOptions): DeferredSource | undefined {
-  const given = options.deferredWasm;
-  if (given instanceof Uint8Array || given instanceof ArrayBuffer) {
-    const bytes = given instanceof Uint8Array ? given : new Uint8Array(given);
+  const place = deferredPlace(options);
+  if (!place) return undefined;
+  if ('bytes' in place) {
+    const bytes = place.bytes instanceof Uint8Array ? place.bytes : new Uint8Array(place.bytes);
     const where = 'the bytes given as `deferredWasm`';
     let module: WebAssembly.Module | undefined;
     const check = () => {
@@ -55,16 +56,12 @@ export function browserDeferredSource(options: CreateEngineOptions): DeferredSou
       prepare: async () => (check(), (module ??= await WebAssembly.compile(bytes as BufferSource))),
     };
   }
-  const primary = options.wasmUrl ?? options.wasm;
-  const bytesOnly = primary instanceof Uint8Array || primary instanceof ArrayBuffer;
-  if (bytesOnly && given === undefined) return undefined;
-  const beside = primary === undefined || bytesOnly ? undefined : deferredBeside(String(primary));
   // The literal `new URL(..., import.meta.url)` is what Vite and webpack recognise as an asset.
-  const at = given ?? beside ?? new URL('./wasm/lmthing_core.deferred.wasm', import.meta.url);
+  const at = place.at ?? new URL('./wasm/lmthing_core.deferred.wasm', import.meta.url);
   const url = new URL(String(at), pageBase()).href;
-  const fix = given === undefined
-    ? 'Serve it next to lmthing_core.wasm, or pass its URL as createEngine({ deferredWasm }) (see docs/bundlers.md)'
-    : 'Check that the URL given as `deferredWasm` serves that file (see docs/bundlers.md)';
+  const fix = place.given
+    ? 'Check that the URL given as `deferredWasm` serves that file (see docs/bundlers.md)'
+    : 'Serve it next to lmthing_core.wasm, or pass its URL as createEngine({ deferredWasm }) (see docs/bundlers.md)';
   return {
     where: url,
     moduleNow: () => compiledDeferred.get(url) ?? remember(url, compileSync(fetchSync(url, fix), url, fix)),
