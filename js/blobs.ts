@@ -101,7 +101,8 @@ function resolveMarkers(value: unknown, bytesAt: (offset: number, length: number
 /**
  * The long strings the host holds under the keys the engine names them by ("in:<id>" for one the
  * host sent, "h:<hash>:<bytes>" for one it decoded), most recently used last. Bounded by count and
- * total length; a key that fell out is simply decoded again.
+ * total length; a key that fell out is simply decoded again. The engine host empties it whenever
+ * the engine has no run left, so a long answer does not outlive its run in the heap.
  */
 export class BlobCache {
   private readonly entries = new Map<string, string>();
@@ -135,6 +136,17 @@ export class BlobCache {
       this.entries.delete(oldest);
       this.chars -= value.length;
     }
+  }
+
+  /** Forgets every text. */
+  clear(): void {
+    this.entries.clear();
+    this.chars = 0;
+  }
+
+  /** How many texts it holds (tests). */
+  get size(): number {
+    return this.entries.size;
   }
 }
 

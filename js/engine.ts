@@ -692,6 +692,9 @@ export class Engine {
     }
     this.turnRunning = false;
     this.journal?.turnEnded();
+    // No run is left to name a text it sent or received: a long answer kept for the next message
+    // would otherwise stay in the heap until other texts push it out (bench/README.md, "Streaming").
+    if (status === 0) this.blobCache.clear();
     if (this.hasInput()) this.schedulePump();
     else if (status === 2) this.clock.poke?.();
     else if (this.idleTasks.length > 0) this.runIdleTasks();

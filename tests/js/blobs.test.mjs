@@ -102,6 +102,36 @@ test('many runs with different long texts in one batch each get their own', asyn
   assert.deepEqual(results, texts);
 });
 
+test('the long texts the host keeps for the engine are let go once no run is left, and a later run still gets its own', async () => {
+  const engine = await createEngine();
+  const cache = engine['blobCache'];
+  const first = mixed(300_000, 'first');
+  const toolOutput = mixed(40_000, 'tool');
+  let heldDuringRun;
+  const { model } = scripted([
+    { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'look', args: {} }], finishReason: 'tool-calls' },
+    { content: [{ type: 'text', text: first }] },
+  ]);
+  const watched = { ...model, async generate(request) {
+    if (request.messages.length > 2) heldDuringRun = cache.size; // after the long tool result went in
+    return model.generate(request);
+  } };
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('look', 'looks', { type: 'object', properties: {} }, () => toolOutput);
+    ctx.$`write`;
+  }, { model: watched, engine });
+  assert.equal(await result.text, first);
+  assert.equal((await result.steps)[0].toolResults[0].result, toolOutput);
+  assert.ok(heldDuringRun > 0, 'during the run the host keeps the long texts it exchanged');
+  assert.equal(cache.size, 0, 'nothing is kept once the engine has no run left');
+
+  // The same long text again, and the run's reply naming it: decoded from the bytes, not the cache.
+  const again = scripted([{ content: [{ type: 'text', text: first }] }]);
+  const second = await runPrompt((ctx) => ctx.$`write`, { model: again.model, engine });
+  assert.equal(await second.result.text, first);
+  assert.equal((await second.result.steps)[0].text, first);
+});
+
 test('an outbound message with several blobs: each marker reads its own bytes, the cache answers known keys', async () => {
   const { BlobCache, resolveBlobs } = await import('../../dist/blobs.js');
   const encoder = new TextEncoder();
