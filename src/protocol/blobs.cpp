@@ -1,9 +1,9 @@
 #include "protocol/blobs.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
-#include <list>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -34,32 +34,45 @@ void for_each_string(Json& value, Visit&& visit) {
 }
 
 // The last inbound blobs' keys, so that the same bytes going back out are named by the host's id.
-// Process-wide like limits(): a wasm module holds one engine.
+// Process-wide like limits(): a wasm module holds one engine. A fixed ring in static memory: it is
+// written while a long answer's batch sits at the heap's end, and a node allocated there would
+// outlive the batch and split the hole it leaves, so the next answer of that size would not fit and
+// the wasm memory would grow by it again (bench/README.md, "Streaming end to end").
 class InboundMemory {
  public:
-  void remember(std::uint64_t hash, std::size_t size, std::string id) {
-    const Key key{hash, size};
-    if (auto it = index_.find(key); it != index_.end()) order_.erase(it->second);
-    order_.push_front({key, std::move(id)});
-    index_[key] = order_.begin();
-    if (order_.size() > kCapacity) {
-      index_.erase(order_.back().first);
-      order_.pop_back();
-    }
+  void remember(std::uint64_t hash, std::size_t size, std::string_view id) {
+    if (id.size() > kIdBytes) return;  // not remembered: the bytes go back out under their hash
+    if (Entry* known = lookup(hash, size)) known->size = 0;  // the newest id takes its place
+    Entry* entry = &entries_[next_];
+    next_ = (next_ + 1) % kCapacity;
+    *entry = Entry{hash, size, {}, static_cast<std::uint8_t>(id.size())};
+    std::memcpy(entry->id.data(), id.data(), id.size());
   }
-  const std::string* find(std::uint64_t hash, std::size_t size) const {
-    auto it = index_.find(Key{hash, size});
-    return it == index_.end() ? nullptr : &it->second->second;
+  std::optional<std::string> find(std::uint64_t hash, std::size_t size) const {
+    const Entry* entry = const_cast<InboundMemory*>(this)->lookup(hash, size);
+    if (!entry) return std::nullopt;
+    return std::string(entry->id.data(), entry->id_size);
   }
 
  private:
   static constexpr std::size_t kCapacity = 256;
-  using Key = std::pair<std::uint64_t, std::size_t>;
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const { return static_cast<std::size_t>(k.first ^ (k.second * 0x9E3779B97F4A7C15ull)); }
+  static constexpr std::size_t kIdBytes = 24;  // the wasm host's ids are decimal counters
+  struct Entry {
+    std::uint64_t hash = 0;
+    std::size_t size = 0;  // 0: unused (a blob is never empty)
+    std::array<char, kIdBytes> id{};
+    std::uint8_t id_size = 0;
   };
-  std::list<std::pair<Key, std::string>> order_;
-  std::unordered_map<Key, std::list<std::pair<Key, std::string>>::iterator, KeyHash> index_;
+  // The newest entry with this hash and size (a linear scan of 256: next to hashing a long text, nothing).
+  Entry* lookup(std::uint64_t hash, std::size_t size) {
+    for (std::size_t i = 1; i <= kCapacity; ++i) {
+      Entry& entry = entries_[(next_ + kCapacity - i) % kCapacity];
+      if (entry.size == size && entry.hash == hash && size != 0) return &entry;
+    }
+    return nullptr;
+  }
+  std::array<Entry, kCapacity> entries_{};
+  std::size_t next_ = 0;
 };
 
 InboundMemory& inbound_memory() {
@@ -130,7 +143,7 @@ std::string read_inbound_blobs(std::string_view entries, std::string_view& body,
     region.remove_prefix(size);
     std::string repaired;
     if (repair_utf8(blob.bytes, repaired)) blob.repaired = std::move(repaired);
-    inbound_memory().remember(text_hash(blob.text()), blob.text().size(), std::string(id));
+    inbound_memory().remember(text_hash(blob.text()), blob.text().size(), id);
     blobs[std::string(id)] = std::move(blob);
   }
   return {};
@@ -190,7 +203,7 @@ void send_framed(json& message, bool blobs, Use use, std::string_view before, st
     for_each_string(message, [&](std::string& text) {
       if (!travels_as_blob(text)) return true;
       const std::uint64_t hash = text_hash(text);
-      const std::string* inbound = inbound_memory().find(hash, text.size());
+      const std::optional<std::string> inbound = inbound_memory().find(hash, text.size());
       std::string key = inbound ? "in:" + *inbound : "h:" + hex(hash) + ":" + std::to_string(text.size());
       auto [it, fresh] = marker_by_key.try_emplace(key);
       if (fresh) {

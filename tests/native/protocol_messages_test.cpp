@@ -225,6 +225,42 @@ TEST_CASE("outbound: bytes the host sent are named by the host's blob id", "[pro
   CHECK(parsed["echo"].get<std::string>().ends_with(":in:42"));
 }
 
+namespace {
+// The key render_outbound names `text` by: "in:<id>" or "h:<hash>:<bytes>".
+std::string outbound_key(const std::string& text) {
+  const std::string rendered = render_outbound(json{{"echo", text}}, true);
+  const std::string marker = json::parse(rendered.substr(0, rendered.find('\0')))["echo"].get<std::string>();
+  const std::size_t in = marker.find(":in:"), hashed = marker.find(":h:");
+  return marker.substr(std::min(in, hashed) + 1);
+}
+// Sends `text` in as blob `id` of a batch of its own.
+void send_in(const std::string& id, const std::string& text) {
+  const std::string marker = std::string(kInboundMarkerPrefix) + id;
+  auto batch = parse_batch(batch_with_blobs("0 " + id + ":" + std::to_string(text.size()), json{{"type", "c"}, {"v", marker}}.dump(), text));
+  REQUIRE(batch.lines[0].message["v"] == text);
+}
+}  // namespace
+
+TEST_CASE("outbound: the engine names bytes by the newest id they came in under, for its last 256 blobs", "[protocol][blobs]") {
+  const std::string first(kBlobMinBytes + 10, 'a');
+  send_in("7001", first);
+  send_in("7002", first);  // the same bytes again: the newer id names them
+  CHECK(outbound_key(first) == "in:7002");
+
+  for (int i = 0; i < 255; ++i) send_in(std::to_string(8000 + i), std::string(kBlobMinBytes, 'b') + std::to_string(i));
+  CHECK(outbound_key(first) == "in:7002");  // 256 blobs ago: still remembered
+  send_in("9000", std::string(kBlobMinBytes, 'c'));
+  CHECK(outbound_key(first).starts_with("h:"));  // pushed out: named by its hash, still correct
+  CHECK(outbound_key(std::string(kBlobMinBytes, 'c')) == "in:9000");
+}
+
+TEST_CASE("outbound: a blob id too long to remember is named by the bytes' hash", "[protocol][blobs]") {
+  const std::string text(kBlobMinBytes + 20, 'd');
+  const std::string id(40, '9');
+  send_in(id, text);
+  CHECK(outbound_key(text).starts_with("h:"));
+}
+
 TEST_CASE("outbound: a short string that looks like a marker travels as a blob too", "[protocol][blobs]") {
   const std::string lookalike = std::string(kBlobMarkerPrefix) + "out:0:3:h:1:3";
   const std::string text = render_outbound(json{{"v", lookalike}}, true);
