@@ -11,6 +11,7 @@
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
 import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs, utf8Length } from './blobs.js';
+import { forgetRope, forgetRopes, ropeBlocks } from './providers/text-ropes.js';
 import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
 import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
@@ -638,7 +639,11 @@ export class Engine {
       ...(this.inboxReplayed.length > 0 ? { replayed: this.inboxReplayed } : {}),
       ...(this.inboxOrigins.length > 0 ? { origins: this.inboxOrigins } : {}),
       ...(this.inboxBlobs.size > 0 ? { blobs: [...this.inboxBlobs].map(([text, id]): [string, string] => [id, text]) } : {}) });
-    const blobs = [...this.inboxBlobs].map(([text, id]) => ({ id, text, bytes: utf8Length(text) }));
+    const blobs = [...this.inboxBlobs].map(([text, id]) => {
+      const pieces = ropeBlocks(text) ?? [text]; // a long streamed answer: its blocks, never made flat
+      forgetRope(text);
+      return { id, text, pieces, bytes: pieces.reduce((sum, piece) => sum + utf8Length(piece), 0) };
+    });
     const header = [String(clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes}`)].join(' ');
     const text = `${header}\n${this.inbox.join('\n')}`;
     this.inbox = [];
@@ -654,7 +659,7 @@ export class Engine {
     const blobs = (batch.blobs ?? []).map(([id, text]) => {
       this.blobCache.set(`in:${id}`, toWellFormed(text));
       this.nextBlobId = Math.max(this.nextBlobId, Number(id) + 1);
-      return { id, text, bytes: utf8Length(text) };
+      return { id, text, pieces: [text], bytes: utf8Length(text) };
     });
     const header = [String(batch.clock), ...blobs.map((blob) => `${blob.id}:${blob.bytes}`)].join(' ');
     const text = `${header}\n${batch.lines.join('\n')}`;
@@ -694,7 +699,10 @@ export class Engine {
     this.journal?.turnEnded();
     // No run is left to name a text it sent or received: a long answer kept for the next message
     // would otherwise stay in the heap until other texts push it out (bench/README.md, "Streaming").
-    if (status === 0) this.blobCache.clear();
+    if (status === 0) {
+      this.blobCache.clear();
+      forgetRopes();
+    }
     if (this.hasInput()) this.schedulePump();
     else if (status === 2) this.clock.poke?.();
     else if (this.idleTasks.length > 0) this.runIdleTasks();
@@ -748,17 +756,21 @@ export class Engine {
     heap[ptr + 2] = (length >>> 16) & 0xff;
     heap[ptr + 3] = (length >>> 24) & 0xff;
     let at = ptr + 4;
-    const encodeAt = (text: string, bytes: number, what: string): void => {
-      const { read, written } = utf8.encodeInto(text, heap.subarray(at, at + bytes));
-      if (read !== text.length || written !== bytes) {
-        this.module._free(ptr);
-        throw new EngineError(`${what} of ${text.length} characters encoded to ${written} of the ${bytes} UTF-8 bytes expected`);
+    const encodeAt = (pieces: readonly string[], bytes: number, what: string): void => {
+      const end = at + bytes;
+      for (const piece of pieces) {
+        const { read, written } = utf8.encodeInto(piece, heap.subarray(at, end));
+        at += written;
+        if (read !== piece.length) break;
       }
-      at += bytes;
+      if (at !== end) {
+        this.module._free(ptr);
+        throw new EngineError(`${what} of ${pieces.reduce((sum, piece) => sum + piece.length, 0)} characters encoded to ${bytes - (end - at)} of the ${bytes} UTF-8 bytes expected`);
+      }
     };
-    encodeAt(batch.text, textBytes, 'a batch');
+    encodeAt([batch.text], textBytes, 'a batch');
     if (batch.blobs.length > 0) heap[at++] = 0;
-    for (const blob of batch.blobs) encodeAt(blob.text, blob.bytes, 'a blob');
+    for (const blob of batch.blobs) encodeAt(blob.pieces, blob.bytes, 'a blob');
     return ptr;
   }
 
@@ -972,7 +984,8 @@ const utf8Decoder = new TextDecoder();
 /** A batch as the host hands it over: the clock line and messages, and the blobs they refer to (with their UTF-8 lengths). */
 interface OutgoingBatch {
   text: string;
-  blobs: Array<{ text: string; bytes: number }>;
+  /** Each blob's text as the pieces to encode one after the other (text-ropes.ts), and its UTF-8 length. */
+  blobs: Array<{ text: string; pieces: readonly string[]; bytes: number }>;
 }
 
 /** `text` as the engine will see it after UTF-8 encoding: lone surrogates become U+FFFD. */

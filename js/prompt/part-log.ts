@@ -7,6 +7,7 @@
  */
 
 import { sharedBlock } from '../providers/shared-blocks.js';
+import { ropeBlocks } from '../providers/text-ropes.js';
 
 /** A streamed text or reasoning delta, as `fullStream` gives it. */
 export interface DeltaPart {
@@ -27,6 +28,9 @@ class DeltaBlock {
   /** Sealed: all the deltas joined, and where each one ends in it. */
   private joined = '';
   private ends: Uint32Array | undefined;
+  /** Viewed: the block's text is `whole` from `at` on, read only when asked for (see `view`). */
+  private whole: string | undefined;
+  private at = 0;
 
   constructor(
     readonly type: DeltaPart['type'],
@@ -57,7 +61,7 @@ class DeltaBlock {
   /** The block's text, all its deltas joined (sealing it). */
   text(): string {
     this.seal();
-    return this.joined;
+    return this.whole === undefined ? this.joined : this.whole.slice(this.at, this.at + this.ends![this.ends!.length - 1]);
   }
 
   /** Holds `same` (a string equal to the block's text) instead of the block's own copy. */
@@ -66,9 +70,26 @@ class DeltaBlock {
     this.joined = same;
   }
 
+  /**
+   * Lets go of the block's own text, which is `whole` from `at` on: `whole` is a provider's rope
+   * (text-ropes.ts), made of this very block among others. Reading the block then slices `whole`,
+   * which V8 makes flat on the first read, after which the blocks it was made of can go.
+   */
+  view(whole: string, at: number): void {
+    this.seal();
+    this.whole = whole;
+    this.at = at;
+    this.joined = '';
+  }
+
   /** Delta `i` of the block (`i < size`). */
   part(i: number): DeltaPart {
-    const text = this.open ? this.open[i] : this.joined.slice(i === 0 ? 0 : this.ends![i - 1], this.ends![i]);
+    let text: string;
+    if (this.open) text = this.open[i];
+    else {
+      const start = i === 0 ? 0 : this.ends![i - 1];
+      text = this.whole === undefined ? this.joined.slice(start, this.ends![i]) : this.whole.slice(this.at + start, this.at + this.ends![i]);
+    }
     return { type: this.type, text, stepNumber: this.stepNumber };
   }
 }
@@ -103,6 +124,22 @@ export class PartLog<P extends { type: string }> {
   share(type: DeltaPart['type'], stepNumber: number, whole: string): void {
     if (whole.length < SHARE_MIN_CHARS) return;
     const blocks = this.entries.filter((e): e is DeltaBlock => e instanceof DeltaBlock && e.type === type && e.stepNumber === stepNumber);
+    // A provider's rope made of blocks equal to this log's (text-ropes.ts): comparing or slicing
+    // `whole` now would make V8 copy it flat while the blocks still exist, the answer twice. Each
+    // block becomes a view of it instead, once the readers that keep up with the stream have read
+    // the last deltas (a macrotask later): a reader that comes later slices it, and only then is
+    // it made flat, after which the blocks can go.
+    const pieces = ropeBlocks(whole);
+    if (pieces && pieces.length === blocks.length && blocks.every((block, i) => block.text() === pieces[i])) {
+      setTimeout(() => {
+        let at = 0;
+        for (const [i, block] of blocks.entries()) {
+          block.view(whole, at);
+          at += pieces[i].length;
+        }
+      }, 0);
+      return;
+    }
     let at = 0;
     for (const block of blocks) {
       const text = block.text();

@@ -1,4 +1,5 @@
 import { sharedBlock } from './shared-blocks.js';
+import { noteRope } from './text-ropes.js';
 
 /**
  * @internal
@@ -11,6 +12,7 @@ const PIECES_PER_BLOCK = 1024;
 
 export class TextAccumulator {
   private joined = '';
+  private readonly blocks: string[] = [];
   private pieces: string[] = [];
 
   append(piece: string): void {
@@ -24,14 +26,17 @@ export class TextAccumulator {
     return this.joined === '' && this.pieces.length === 0;
   }
 
-  /** The text so far. */
+  /** The text so far: a rope of its blocks, which text-ropes.ts knows. */
   get text(): string {
     if (this.pieces.length > 0) this.seal();
+    noteRope(this.joined, this.blocks.slice());
     return this.joined;
   }
 
   private seal(): void {
-    this.joined += sharedBlock(this.pieces.join(''));
+    const block = sharedBlock(this.pieces.join(''));
+    this.blocks.push(block);
+    this.joined += block;
     this.pieces = [];
   }
 }

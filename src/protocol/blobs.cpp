@@ -41,7 +41,7 @@ void for_each_string(Json& value, Visit&& visit) {
 class InboundMemory {
  public:
   void remember(std::uint64_t hash, std::size_t size, std::string_view id) {
-    if (id.size() > kIdBytes) return;  // not remembered: the bytes go back out under their hash
+    if (id.size() > kIdBytes) return;                        // not remembered: the bytes go back out under their hash
     if (Entry* known = lookup(hash, size)) known->size = 0;  // the newest id takes its place
     Entry* entry = &entries_[next_];
     next_ = (next_ + 1) % kCapacity;

@@ -102,6 +102,26 @@ test('a step whose deltas add up to the answer shares it; readers before and aft
   assert.deepEqual(await collect(log.read(more)), [...parts, ...after]);
 });
 
+test('a provider\'s rope of the blocks the log holds: the blocks become views of it a macrotask later, every reader gets the same parts', async () => {
+  const { TextAccumulator } = await import('../../dist/providers/text-accumulator.js');
+  const { log, append, close, more } = liveLog();
+  const parts = Array.from({ length: 4000 }, (_, i) => ({ type: 'text-delta', text: `delta ${i}, ünï 🎉 `, stepNumber: 0 }));
+  const accumulator = new TextAccumulator();
+  const early = collect(log.read(more));
+  for (const p of parts) {
+    accumulator.append(p.text);
+    append(p);
+  }
+  const whole = accumulator.text; // a rope of the same four blocks (text-ropes.ts)
+  log.share('text-delta', 0, whole);
+  assert.ok(log['entries'].every((block) => block.whole === undefined), 'the blocks are kept until the readers caught up');
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.ok(log['entries'].every((block) => block.whole === whole && block.joined === ''), 'then each block is a view of the answer');
+  close();
+  assert.deepEqual(await early, parts);
+  assert.deepEqual(await collect(log.read(more)), parts);
+});
+
 test('deltas that do not add up to the text offered (another step, more or other text) are kept as they are', async () => {
   const { log, close, more } = liveLog();
   const { parts, whole } = longStep();
