@@ -45,6 +45,7 @@ import { checkRecording, metricKind, type MetricConfig, type MetricType } from '
 import { LoggerGroup, loggerKind, type Logger, type LoggerConfig } from '../observe/logger.js';
 import { tracingKind, type TracingConfig } from '../observe/tracing.js';
 import { scopeField } from '../run/op-scope.js';
+import { newCallId } from '../run/call-id.js';
 import { interventionRequest, type HumanInterventionEvent } from '../observe/intervention.js';
 import { addEventHandler, checkCustomEventName, type CustomEvent, type EventHandler, type EventOptions, type LifecycleEvent, type LifecycleEventName } from '../observe/lifecycle.js';
 
@@ -601,7 +602,7 @@ export class DefinitionContext {
     const spec: Record<string, unknown> = { kind: 'memory', ...fields };
     if (model) spec.model = host.addEmbeddingModel(model);
     // The memory's own model calls (summaries, extraction) reach the run's models and the memory's `model`.
-    const models: RunModels = { models: new Map(), onText: () => {}, conversation: [], parent: live ? host.run(live.runId) : undefined };
+    const models: RunModels = { models: new Map(), onText: () => {}, conversation: [], callId: newCallId(), parent: live ? host.run(live.runId) : undefined };
     let detach = () => {};
     const options = { onStarted: (id: number) => (detach = host.attach(id, models)) };
     if (live) {

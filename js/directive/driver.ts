@@ -68,6 +68,7 @@ import { DeltaQueue, EventQueue } from './events.js';
 import { RunStream } from './run-stream.js';
 import { streamPartHooks } from '../run/stream-hooks.js';
 import { refineCallback } from '../run/refine-tool-input.js';
+import { newCallId } from '../run/call-id.js';
 import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag, textOf, type Role } from './messages.js';
 
 interface RunToolBase<S> {
@@ -512,6 +513,7 @@ class DirectiveRun {
     const stream = this.runStream;
     this.runModels = {
       models: new Map(),
+      callId: newCallId(),
       // A reply's text also goes to its L.stream reader; the run's stream keeps the root's replies.
       ...streamPartHooks({
         push: (part) => {
@@ -803,7 +805,7 @@ class DirectiveRun {
     if (conv.stepStarts) return conv.stepStarts;
     const handlers = stepStartHandlers(this.config, {
       models: this.runModels,
-      callId: () => String(this.runId),
+      callId: () => this.runModels.callId,
       operationId: 'lmthing.reply',
       path: conv.path,
       call: (name, callback) => this.runEvents!.call(name, { type: name === 'onStart' ? 'run-start' : 'step-start', path: conv.path } as Partial<RunEvent> as RunEvent, callback),
@@ -906,7 +908,7 @@ class DirectiveRun {
       const messages = this.runModels.conversations?.get(info.conversation)?.slice() ?? [];
       const toolCall = { type: 'tool-call' as const, toolCallId: info.toolCallId, toolName: name, input };
       let result = await inToolSpan(this.tracing, info.span, () =>
-        observedExecution(this.config, { callId: String(this.runId), toolCall, messages }, () =>
+        observedExecution(this.config, { callId: this.runModels.callId, toolCall, messages }, () =>
           Promise.resolve(
             (impl as ToolImpl)(input, {
               toolCallId: info.toolCallId,

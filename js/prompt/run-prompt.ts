@@ -55,6 +55,7 @@ import { chunkReporter, type ChunkCallback } from './on-chunk.js';
 import type { StreamTransform, StreamTransformConfig } from './stream-transforms.js';
 import { attachSteering, type Steering, type SteeringRun } from './steering.js';
 import { refineCallback, type RefineToolInput } from '../run/refine-tool-input.js';
+import { newCallId } from '../run/call-id.js';
 import { defineTelemetry, telemetryCheck, type TelemetryOption } from '../observe/telemetry-option.js';
 import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
@@ -638,6 +639,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   let runId = -1;
   const models: RunModels = {
     models: new Map(),
+    callId: newCallId(),
     ...streamPartHooks({ push: (part) => result.push(part), share: (type, stepNumber, whole) => result.shareStreamed(type, stepNumber, whole) }),
     ...(place.includeRawChunks && !place.parent && { onRaw: (rawValue: unknown, step: unknown) => result.push({ type: 'raw', rawValue, stepNumber: Number(step) }) }),
     conversation: [],
@@ -714,7 +716,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         inToolSpan(place.tracing, info.span, () => interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) => {
           const messages = models.conversation.slice();
           const toolCall = { type: 'tool-call' as const, toolCallId: info.toolCallId, toolName: def.name, input };
-          return observedExecution(place.parent ? {} : place.policies, { callId: String(runId), toolCall, messages }, () => executeTool(
+          return observedExecution(place.parent ? {} : place.policies, { callId: models.callId, toolCall, messages }, () => executeTool(
             engine,
             def,
             input,
@@ -786,7 +788,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     if (!place.parent) {
       const starts = stepStartHandlers(place.policies, {
         models,
-        callId: () => String(runId),
+        callId: () => models.callId,
         operationId: 'lmthing.runPrompt',
         contexts: place.contexts && (() => place.contexts!.view()),
         stepsBefore: (stepNumber) => finishedBefore(stepNumber).slice(),

@@ -47,6 +47,8 @@ export interface RunModels {
   conversation: Message[];
   /** A directive run's conversations as the engine synced them, by conversation id (`conversation: {id, base, append}`). */
   conversations?: Map<number, Message[]>;
+  /** The id the run's call watchers and step callbacks name its calls by (call-id.ts). */
+  readonly callId: string;
   /** The run that started this one (a sub-agent's parent): its models are reachable too (cascades). */
   readonly parent?: RunModels;
   /** Provider options and headers of the run's model calls (a sub-agent takes its parent's). */
@@ -255,7 +257,7 @@ export class EngineHost {
         throw err;
       }).finally(() => watch?.stop());
     };
-    const watched = { model, request, callId: String(op.run), output: outputTimes };
+    const watched = { model, request, callId: run.callId, output: outputTimes };
     const { warnings, ...response } = await observedModelCall(run.modelCallWatchers, watched, async () => checkModelResponse(await send(), ref));
     if (warnings?.length) run.onWarnings?.(warnings);
     if (!quiet) {

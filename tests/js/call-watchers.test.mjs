@@ -236,3 +236,22 @@ test('onLanguageModelCallEnd\'s timeBetweenOutputChunksMs: min, p10, median, avg
   await (await runPrompt({ model: model([0]), prompt: 'Hi', onLanguageModelCallEnd: ({ performance }) => void ends.push(performance) })).result.text;
   assert.equal('timeBetweenOutputChunksMs' in ends[1], false);
 });
+
+test('one callId names all of a run\'s calls, and runs of two engines (each its run 1) get different ones', async () => {
+  const ids = async () => {
+    const engine = await createEngine();
+    const seen = new Set();
+    const note = ({ callId }) => void seen.add(callId);
+    const model = mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 'Paris' } }, { type: 'text', text: 'done' }]);
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTool('weather', 'Weather', citySchema, () => 'sunny');
+      ctx.$`Weather?`;
+    }, { model, engine, onLanguageModelCallStart: note, onLanguageModelCallEnd: note, onToolExecutionStart: note, onToolExecutionEnd: note, onStart: note, onStepStart: note });
+    assert.equal(await result.text, 'done');
+    assert.equal(seen.size, 1, `one id for the run, got ${[...seen].join(', ')}`);
+    const [id] = seen;
+    assert.match(id, /^[0-9a-f]{16}$/);
+    return id;
+  };
+  assert.notEqual(await ids(), await ids());
+});
