@@ -29,7 +29,7 @@ export class TextAccumulator {
   /** The text so far: a rope of its blocks, which text-ropes.ts knows. */
   get text(): string {
     if (this.pieces.length > 0) this.seal();
-    noteRope(this.joined, this.blocks.slice());
+    noteRope(this.joined, this.blocks);
     return this.joined;
   }
 

@@ -18,13 +18,13 @@ const KEPT = 4;
 export const ROPE_MIN_CHARS = 64 * 1024;
 const known: { text: string; blocks: readonly string[] }[] = [];
 
-/** Notes that `text` is `blocks` joined. */
+/** Notes that `text` is `blocks` joined (copied: the caller may append more). */
 export function noteRope(text: string, blocks: readonly string[]): void {
   if (text.length < ROPE_MIN_CHARS || blocks.length < 2) return;
   // Blocks are encoded one by one: a surrogate pair cut between two would become two U+FFFD.
   for (let i = 0; i < blocks.length - 1; i++) if (isHighSurrogate(blocks[i].charCodeAt(blocks[i].length - 1))) return;
   if (ropeBlocks(text)) return;
-  known.push({ text, blocks });
+  known.push({ text, blocks: [...blocks] });
   if (known.length > KEPT) known.shift();
 }
 
