@@ -15,7 +15,7 @@
  */
 const KEPT = 4;
 /** Shorter texts are not worth it: copying them costs less than the search. */
-export const ROPE_MIN_CHARS = 64 * 1024;
+const ROPE_MIN_CHARS = 64 * 1024;
 const known: { text: string; blocks: readonly string[] }[] = [];
 
 /** Notes that `text` is `blocks` joined (copied: the caller may append more). */

@@ -41,17 +41,18 @@ void for_each_string(Json& value, Visit&& visit) {
 class InboundMemory {
  public:
   void remember(std::uint64_t hash, std::size_t size, std::string_view id) {
-    if (id.size() > kIdBytes) return;                        // not remembered: the bytes go back out under their hash
-    if (Entry* known = lookup(hash, size)) known->size = 0;  // the newest id takes its place
-    Entry* entry = &entries_[next_];
+    if (id.size() > kIdBytes) return;  // not remembered: the bytes go back out under their hash
+    // The same bytes again: the newest id takes the older one's place.
+    if (const std::size_t known = index_of(hash, size); known != kCapacity) entries_[known].size = 0;
+    entries_[next_] = Entry{hash, size, {}, static_cast<std::uint8_t>(id.size())};
+    std::memcpy(entries_[next_].id.data(), id.data(), id.size());
     next_ = (next_ + 1) % kCapacity;
-    *entry = Entry{hash, size, {}, static_cast<std::uint8_t>(id.size())};
-    std::memcpy(entry->id.data(), id.data(), id.size());
   }
-  std::optional<std::string> find(std::uint64_t hash, std::size_t size) const {
-    const Entry* entry = const_cast<InboundMemory*>(this)->lookup(hash, size);
-    if (!entry) return std::nullopt;
-    return std::string(entry->id.data(), entry->id_size);
+  // The id the bytes came in under last (valid until the next remember), if remembered.
+  std::optional<std::string_view> find(std::uint64_t hash, std::size_t size) const {
+    const std::size_t at = index_of(hash, size);
+    if (at == kCapacity) return std::nullopt;
+    return std::string_view(entries_[at].id.data(), entries_[at].id_size);
   }
 
  private:
@@ -63,13 +64,14 @@ class InboundMemory {
     std::array<char, kIdBytes> id{};
     std::uint8_t id_size = 0;
   };
-  // The newest entry with this hash and size (a linear scan of 256: next to hashing a long text, nothing).
-  Entry* lookup(std::uint64_t hash, std::size_t size) {
-    for (std::size_t i = 1; i <= kCapacity; ++i) {
-      Entry& entry = entries_[(next_ + kCapacity - i) % kCapacity];
-      if (entry.size == size && entry.hash == hash && size != 0) return &entry;
+  // Where the newest entry with this hash and size is, else kCapacity (a linear scan of 256: next
+  // to hashing a long text, nothing).
+  std::size_t index_of(std::uint64_t hash, std::size_t size) const {
+    for (std::size_t i = 1; i <= kCapacity && size != 0; ++i) {
+      const std::size_t at = (next_ + kCapacity - i) % kCapacity;
+      if (entries_[at].size == size && entries_[at].hash == hash) return at;
     }
-    return nullptr;
+    return kCapacity;
   }
   std::array<Entry, kCapacity> entries_{};
   std::size_t next_ = 0;
@@ -203,8 +205,8 @@ void send_framed(json& message, bool blobs, Use use, std::string_view before, st
     for_each_string(message, [&](std::string& text) {
       if (!travels_as_blob(text)) return true;
       const std::uint64_t hash = text_hash(text);
-      const std::optional<std::string> inbound = inbound_memory().find(hash, text.size());
-      std::string key = inbound ? "in:" + *inbound : "h:" + hex(hash) + ":" + std::to_string(text.size());
+      const std::optional<std::string_view> inbound = inbound_memory().find(hash, text.size());
+      std::string key = inbound ? std::string("in:").append(*inbound) : "h:" + hex(hash) + ":" + std::to_string(text.size());
       auto [it, fresh] = marker_by_key.try_emplace(key);
       if (fresh) {
         it->second = std::string(kBlobMarkerPrefix) + "out:" + std::to_string(region_size) + ":" + std::to_string(text.size()) + ":" + key;
