@@ -162,6 +162,9 @@ export function isLanguageModel(value: unknown): value is LanguageModel {
   return typeof v.provider === 'string' && typeof v.modelId === 'string' && typeof v.generate === 'function';
 }
 
+/** The keys each kind of item may have. */
+const ITEM_KEYS: Record<string, readonly string[]> = { text: ['type', 'text'], 'tool-call': ['type', 'toolCallId', 'toolName', 'args'], 'end-step': ['type'] };
+
 function validateItems(items: readonly MockItem[]): MockItem[] {
   if (!Array.isArray(items)) {
     throw new ConfigError(`mockModel: items must be an array of {type: 'text' | 'tool-call' | 'end-step'} objects, got ${describe(items)}`);
@@ -171,6 +174,11 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       throw new ConfigError(`mockModel: items[${i}] must be an object with type 'text', 'tool-call' or 'end-step', got ${describe(item)}`);
     }
     const it = item as Record<string, unknown>;
+    const keys = typeof it.type === 'string' ? ITEM_KEYS[it.type] : undefined;
+    // A misspelt key (`argsText`, `toolname`) would otherwise be dropped and the call made with defaults.
+    for (const key of keys ? Object.keys(it) : []) {
+      if (!keys!.includes(key)) throw new ConfigError(`mockModel: items[${i}] (${it.type as string}): ${c.unknownKey('key', key, keys!)}`);
+    }
     if (it.type === 'text') {
       if (typeof it.text !== 'string') throw new ConfigError(`mockModel: items[${i}] (text) must have a string "text", got ${describe(it.text)}`);
       return { type: 'text', text: it.text };

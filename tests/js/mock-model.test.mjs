@@ -254,6 +254,17 @@ test('invalid items are rejected up front with a ConfigError (a TypeError) namin
   assert.throws(() => mockModel([], { delayMs: -1 }), { name: 'ConfigError', message: /delayMs/ });
 });
 
+test('an item with a key it does not have is refused, with a did-you-mean', () => {
+  // Before, the key was dropped: this call ran with args {} instead of failing.
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 't', argsText: '{"n":1}' }]), {
+    name: 'ConfigError',
+    message: /items\[0\] \(tool-call\): unknown key 'argsText' \(did you mean 'args'\? known: type, toolCallId, toolName, args\)/,
+  });
+  assert.throws(() => mockModel([{ type: 'text', text: 'a', delay: 5 }]), { name: 'ConfigError', message: /items\[0\] \(text\): unknown key 'delay'/ });
+  assert.throws(() => mockModel([{ type: 'end-step', text: '' }]), { name: 'ConfigError', message: /items\[0\] \(end-step\): unknown key 'text'/ });
+  assert.equal(mockModel([{ type: 'tool-call', toolCallId: 'c', toolName: 't', args: {} }, { type: 'end-step' }]).remaining, 2);
+});
+
 test('isLanguageModel checks provider, modelId and generate', () => {
   assert.equal(isLanguageModel({ provider: 'x', modelId: 'y', generate() {} }), true);
   assert.equal(isLanguageModel({ provider: 'x', modelId: 'y' }), false);
