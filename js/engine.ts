@@ -548,12 +548,13 @@ export class Engine {
 
   /**
    * @internal The engine gave up on model call `opId` after it had shown `text` (streamed in chunks
-   * of the lengths `chunks` encodes): a durable run's journal keeps it, and a replay shows the same
-   * text again. The engine ignores progress of an op that ended (PROTOCOL.md §3, `op.progress`).
+   * of the lengths `chunks` encodes) and the raw chunks `rawChunks` (js/run/raw-chunks.ts): a
+   * durable run's journal keeps them, and a replay shows them again. The engine ignores progress of
+   * an op that ended (PROTOCOL.md §3, `op.progress`).
    */
-  noteShownText(opId: number, text: string, chunks: string | undefined): void {
+  noteShownText(opId: number, text: string, chunks: string | undefined, rawChunks?: string): void {
     if (!this.journal) return;
-    this.postMessage({ type: 'op.progress', op: opId, partialText: text, ...(chunks === undefined ? {} : { partialChunks: chunks }) });
+    this.postMessage({ type: 'op.progress', op: opId, partialText: text, ...(chunks === undefined ? {} : { partialChunks: chunks }), ...(rawChunks === undefined ? {} : { partialRawChunks: rawChunks }) });
     // Recorded now, in a turn of its own: the turn that gave up on the call may also have ended the
     // run, and whoever awaits the run reads the journal as soon as that is dispatched. A scheduled
     // pump (a macrotask after a long stretch of work) would come too late.

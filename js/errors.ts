@@ -649,6 +649,9 @@ export function errorToWire(err: unknown): WireError {
     if (typeof shown === 'string' && extra.partialText === undefined) extra.partialText = shown;
     const chunks = (err as { partialChunks?: unknown }).partialChunks;
     if (typeof chunks === 'string' && extra.partialText !== undefined) extra.partialChunks = chunks;
+    // Its raw chunks (includeRawChunks), as JSON text (js/run/raw-chunks.ts), which a replay shows again.
+    const raws = (err as { partialRawChunks?: unknown }).partialRawChunks;
+    if (typeof raws === 'string') extra.partialRawChunks = raws;
     // Set by the host on a model call that failed after streaming text (js/run/host.ts).
     if ((err as { textShown?: unknown }).textShown === true) extra.textShown = true;
     if (err instanceof ValidationError) extra.errors = err.errors;

@@ -84,7 +84,7 @@ export class DurableSession implements LoopJournal {
   private readonly writer: JournalWriter | undefined;
   private readonly done = new Map<number, Done>();
   /** Model calls the engine gave up on after they had shown text: that text (Engine.noteShownText). */
-  private readonly shown = new Map<number, { partialText: string; partialChunks: unknown }>();
+  private readonly shown = new Map<number, { partialText: string; partialChunks: unknown; partialRawChunks: unknown }>();
   private readonly commands: RecordedCommand[] = [];
   private mode: 'replay' | 'live' | 'stopped';
   /** Index of the next record to feed. */
@@ -128,7 +128,7 @@ export class DurableSession implements LoopJournal {
         if (message.type === 'op.done' && typeof message.id === 'number') {
           this.done.set(message.id, message.ok === true ? { ok: true, value: message.value } : { ok: false, error: message.error as WireError });
         } else if (message.type === 'op.progress' && typeof message.op === 'number' && typeof message.partialText === 'string') {
-          this.shown.set(message.op, { partialText: message.partialText, partialChunks: message.partialChunks });
+          this.shown.set(message.op, { partialText: message.partialText, partialChunks: message.partialChunks, partialRawChunks: message.partialRawChunks });
         } else if (typeof message.id === 'number' && typeof message.type === 'string') {
           const origin = origins.get(index);
           this.commands.push({ at, id: message.id, type: message.type, message, claimed: false, replayed: replayed.has(index), ...(origin !== undefined ? { origin } : {}) });

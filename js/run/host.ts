@@ -8,6 +8,7 @@ import type { CallWarning, EmbeddingModel, LanguageModel, Message, ModelRequest,
 import { LmthingError, ProviderError } from '../errors.js';
 import { HumanHost } from './human-host.js';
 import { ChunkLengthRecorder, decodeChunkLengths } from './chunk-lengths.js';
+import { RawChunkRecorder, RawChunkReplay } from './raw-chunks.js';
 import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 import type { CallSettings } from './run-config.js';
@@ -98,23 +99,43 @@ export class EngineHost {
     if (!run) return;
     if (op.conversation) requestMessages(op, run);
     const quiet = op.purpose === 'summary' || op.purpose === 'judge';
+    // The call's raw chunks (includeRawChunks), put back between the deltas they came between.
+    const rawChunks = (recorded: unknown) => new RawChunkReplay(recorded, run.onRaw && !quiet ? (raw) => run.onRaw!(raw, op.step) : undefined);
     if (!done.ok) {
       // A call that failed mid-stream had streamed this much before it failed.
-      const error = (done as { error?: { partialText?: unknown; partialChunks?: unknown } }).error;
-      if (!quiet && typeof error?.partialText === 'string') for (const piece of inChunks(error.partialText, error.partialChunks)) run.onText(piece, op.step);
+      const error = (done as { error?: { partialText?: unknown; partialChunks?: unknown; partialRawChunks?: unknown } }).error;
+      const raws = rawChunks(error?.partialRawChunks);
+      let n = 0;
+      if (!quiet && typeof error?.partialText === 'string') {
+        for (const piece of inChunks(error.partialText, error.partialChunks)) {
+          raws.before(n++);
+          run.onText(piece, op.step);
+        }
+      }
+      raws.rest();
       return;
     }
-    const value = done.value as { content?: Part[]; chunks?: { text?: unknown; reasoning?: unknown }; warnings?: CallWarning[] } | null;
+    const value = done.value as { content?: Part[]; chunks?: { text?: unknown; reasoning?: unknown }; warnings?: CallWarning[]; rawChunks?: unknown } | null;
     const content = value?.content ?? [];
     if (Array.isArray(value?.warnings)) run.onWarnings?.(value.warnings);
     if (!quiet) {
       const text = content.flatMap((p) => (p.type === 'text' && p.text ? [p.text] : [])).join('');
       const reasoning = content.flatMap((p) => (p.type === 'reasoning' && p.text ? [p.text] : []));
+      const raws = rawChunks(value?.rawChunks);
+      let n = 0;
       for (const block of inBlocks(reasoning, value?.chunks?.reasoning)) {
+        raws.before(n);
         run.onReasoningStart?.(op.step);
-        for (const piece of block) run.onReasoning?.(piece, op.step);
+        for (const piece of block) {
+          raws.before(n++);
+          run.onReasoning?.(piece, op.step);
+        }
       }
-      for (const piece of inChunks(text, value?.chunks?.text)) run.onText(piece, op.step);
+      for (const piece of inChunks(text, value?.chunks?.text)) {
+        raws.before(n++);
+        run.onText(piece, op.step);
+      }
+      raws.rest();
       endBlocks(run, content, op.step);
     }
     if (op.conversation) syncedConversation(op, run).push({ role: 'assistant', content });
@@ -193,11 +214,16 @@ export class EngineHost {
     const shownText = textChunks && new TextAccumulator();
     // How the shown text was chunked, when it came in more than one delta.
     const shownChunks = () => (textChunks && textChunks.size > 1 ? textChunks.encoded() : undefined);
+    // The raw chunks shown (includeRawChunks), for a durable run's journal only, as JSON text (the
+    // engine keeps one string, not a tree of every chunk).
+    const rawChunks = textChunks && run.onRaw && !quiet ? new RawChunkRecorder() : undefined;
+    const shownRawChunks = () => rawChunks?.encoded();
     // The engine gave up on the call (its timeout, the run cancelled) after some text was shown: no
     // error of it will reach the journal, so the text goes there as a note on the op (PROTOCOL.md §3).
     if (shownText && !quiet) {
       signal.addEventListener('abort', () => {
-        if (!shownText.empty) this.engine.noteShownText(op.id, shownText.text, shownChunks());
+        const raws = shownRawChunks();
+        if (!shownText.empty || raws !== undefined) this.engine.noteShownText(op.id, shownText.text, shownChunks(), raws);
       }, { once: true });
     }
     // timeout.firstChunkMs / chunkMs: the call is aborted when the stream stalls (timed from the
@@ -213,7 +239,9 @@ export class EngineHost {
         onDelta: (delta) => {
           // A raw chunk is not output (and comes only when asked for: it must not change the timings).
           if (delta.type === 'raw') {
-            if (!quiet) run.onRaw?.(delta.rawValue, op.step);
+            if (quiet) return;
+            rawChunks?.raw(delta.rawValue);
+            run.onRaw?.(delta.rawValue, op.step);
             return;
           }
           watch?.chunk();
@@ -223,6 +251,7 @@ export class EngineHost {
           if (delta.type === 'reasoning-delta' && delta.text) {
             const text = checkDeltaText(delta.text, delta.type, ref);
             reasoningChunks?.add(text.length);
+            rawChunks?.delta();
             reasoningStreamed = true;
             if (reasoningBlockStarts) run.onReasoningStart?.(op.step);
             reasoningBlockStarts = false;
@@ -235,6 +264,7 @@ export class EngineHost {
           if (!streamed && op.timeoutMs !== undefined) this.engine.noteTextShown(op.id);
           streamed = true;
           textChunks?.add(text.length);
+          rawChunks?.delta();
           shownText?.append(text);
           run.onText(text, op.step);
         },
@@ -254,6 +284,8 @@ export class EngineHost {
             if (chunks !== undefined) Object.defineProperty(err, 'partialChunks', { value: chunks, configurable: true });
           }
         }
+        const raws = shownRawChunks();
+        if (raws !== undefined && err instanceof LmthingError) Object.defineProperty(err, 'partialRawChunks', { value: raws, configurable: true });
         throw err;
       }).finally(() => watch?.stop());
     };
@@ -282,7 +314,9 @@ export class EngineHost {
         : {};
     // A durable run's journal keeps the warnings, for a replay to report them again (replayGenerate).
     const journaledWarnings = this.engine.journaled && warnings?.length ? { warnings } : {};
-    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks, ...journaledWarnings };
+    const raws = shownRawChunks();
+    const journaledRaws = raws === undefined ? {} : { rawChunks: raws };
+    return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks, ...journaledWarnings, ...journaledRaws };
   }
 }
 

@@ -647,6 +647,29 @@ function scriptedModel(turns, calls, blocked) {
 }
 
 
+// includeRawChunks: a journaled call keeps its raw chunks with how many deltas came before each,
+// and a replay puts them back between the same deltas (js/run/raw-chunks.ts); cut streams and
+// failed calls included. streamChecks compares the whole fullStream, raw parts and all.
+describe('durable replay with includeRawChunks: the same raw chunks between the same deltas', () => {
+  const seen = [];
+  for (const c of CASES) {
+    test(c.name, async (t) => {
+      const run = await recordAndReplay({ ...c, config: { ...c.config, includeRawChunks: true } });
+      c.check(run.recorded, run.executions, run.requests);
+      const raws = (parts) => parts.filter((p) => p.type === 'raw').length;
+      seen.push({ ok: run.recorded.ok, raws: raws(run.recorded.parts) });
+      if (streamedInChunks(run.recorded.parts)) assert.ok(raws(run.recorded.parts) > 1, 'a streamed answer came with its raw chunks');
+      assert.equal(raws(run.replayed.parts), raws(run.recorded.parts), 'as many raw chunks replayed as streamed');
+      await streamChecks(t, run);
+    });
+  }
+  test('the cases replayed raw chunks of answers and of calls that failed mid-stream', () => {
+    assert.equal(seen.length, CASES.length);
+    assert.ok(seen.some((s) => s.ok && s.raws > 1), 'an answer streamed in raw chunks');
+    assert.ok(seen.some((s) => !s.ok && s.raws > 0), `a failed call that had shown raw chunks (${JSON.stringify(seen)})`);
+  });
+});
+
 describe('durable replay of the recorded /embeddings exchanges, through a memory, network disabled', () => {
   const connect = {
     openai: ({ baseURL, fetch }) => createOpenAI({ baseURL: `${baseURL}/v1`, apiKey: KEY, fetch }),

@@ -564,6 +564,53 @@ test('durable: a model call that failed or was given up on after showing text sh
   }
 });
 
+test('durable: includeRawChunks: a call that failed or was given up on shows the same raw chunks between the same deltas on replay', async () => {
+  // The raw chunks reach the journal with the call's error (its own failure) or with the host's
+  // note of what was shown (the engine gave up on the call: Engine.noteShownText), text or not.
+  const failures = {
+    'a RateLimitError': () => Promise.reject(new RateLimitError('slow down', 10)),
+    "the engine's modelTimeout": () => new Promise(() => {}),
+    'the run aborted': (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    "the engine's modelTimeout, raw chunks and no text": () => new Promise(() => {}),
+  };
+  for (const [what, fail] of Object.entries(failures)) {
+    const noText = what.includes('no text');
+    const script = noText ? [{ raw: { n: 0 } }, { raw: { n: 1 } }] : [{ raw: { n: 0 } }, { text: 'Hel' }, { raw: { n: 1 } }, { raw: '[line]' }, { text: 'lo' }, { raw: { n: 2 } }];
+    const model = {
+      provider: 'test',
+      modelId: 'cut',
+      async generate(_req, opts) {
+        for (const step of script) {
+          if (step.raw !== undefined && opts.includeRawChunks) opts.onDelta?.({ type: 'raw', rawValue: step.raw });
+          if (step.text !== undefined) opts.onDelta?.({ type: 'text-delta', text: step.text });
+        }
+        return fail(opts.signal);
+      },
+    };
+    const controller = new AbortController();
+    const modelTimeout = what.includes('modelTimeout') ? 200 : 60_000;
+    const config = { model, modelTimeout, includeRawChunks: true, maxRetries: 0 };
+    const { result, prompt } = await runPrompt((ctx) => ctx.$`hi`, { ...config, abortSignal: controller.signal, durable: { id: `raw-${what}`, storage: memoryStorage() } });
+    const shown = (part) => part.type === 'raw' || part.type === 'text-delta';
+    const live = [];
+    for await (const part of result.fullStream) {
+      if (shown(part)) live.push(part);
+      if (what === 'the run aborted' && live.length === script.length) controller.abort();
+    }
+    const liveError = await result.text.then(() => null, (err) => err);
+    await prompt.finished.catch(() => {});
+    assert.equal(live.length, script.length, `${what}: every raw chunk and delta was shown`);
+    assert.ok(liveError, `${what}: the run failed`);
+
+    const offline = { provider: 'test', modelId: 'cut', generate: () => Promise.reject(new Error('the replay called the model')) };
+    const again = await replay(prompt.journal, (ctx) => ctx.$`hi`, { ...config, model: offline });
+    const replayed = [];
+    for await (const part of again.result.fullStream) if (shown(part)) replayed.push(part);
+    assert.deepEqual(replayed, live, `${what}: the replay showed the same raw chunks between the same deltas`);
+    assert.equal((await again.result.text.then(() => null, (err) => err))?.message, liveError.message, what);
+  }
+});
+
 test("durable directive run: a replay's textStream streams the root's L.stream text again, with no model", async () => {
   const agent = async function* () {
     yield* L.user`hi`;
