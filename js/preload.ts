@@ -4,7 +4,8 @@
  * a throwaway engine from the same compiled module. V8 compiles wasm functions when they first run,
  * and that code belongs to the module, so it serves the shared engine too; the JS the runs take is
  * compiled on the way. The shared engine itself sees nothing: no runs, no events, no metrics.
- * The build splits the engine's wasm by the same runs (scripts/wasm-profile-run.mjs).
+ * The build splits the engine's wasm by the same runs, and by the same kinds of run at scale and
+ * on their error paths (scripts/wasm-profile-run.mjs).
  */
 import * as c from './config/check.js';
 import { defaultEngine, defaultEngineOptions, newEngine } from './default-engine.js';

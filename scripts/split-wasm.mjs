@@ -7,13 +7,13 @@
 //
 // Which functions a first request runs is measured, not listed: binaryen's wasm-split instruments a
 // copy of the module, scripts/wasm-profile-run.mjs runs the same runs as preload()'s warm-up on it
-// (a prompt with a tool call, a directive reply, two branches) and writes the profile, and
-// wasm-split keeps the functions that ran. Both outputs get a custom section with the same build id (a hash of the
+// (a prompt with a tool call, a directive reply, two branches), then those kinds of run at scale
+// and on their error paths, and writes the profile, and wasm-split keeps the functions that ran. Both outputs get a custom section with the same build id (a hash of the
 // two halves), so the host never pairs one build's primary module with another's deferred module.
 // The functions of the first module that the deferred one calls are handed over through the
 // function table, not as exports (why: scripts/wasm-sections.mjs, exportsToTable); the first module
 // lists them in a custom section.
-// Why: a browser downloads and compiles 300 KB of gzipped wasm before its first result instead of
+// Why: a browser downloads and compiles 340 KB of gzipped wasm before its first result instead of
 // 1 MB (bench/README.md, "Browser cold start and shipped size").
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { createEngine, EngineError, EngineLoadError, L, mockModel, preload, run, runPrompt } from '../../dist/node.js';
+import { createEngine, EngineError, EngineLoadError, L, mockModel, preload, ProviderError, run, runPrompt } from '../../dist/node.js';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
 const deferredPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.deferred.wasm', import.meta.url));
@@ -77,6 +77,57 @@ test('a first request (a prompt with a tool call, a directive reply, branches) r
   assert.equal(engine.deferredCodeLoaded, true);
   // Later runs, and the first request's kind again, go on in the same engine.
   assert.equal(await stateRun(engine), 'counted');
+  assert.equal(engine.fault, null);
+});
+
+test("the first request's kinds of run at scale and on their error paths run without the deferred code too", async () => {
+  // Before, 1,000 branches (a deque's growth, four-digit numbers) or a text long enough to cross as
+  // a blob loaded the whole deferred file for half a KB of code, and so did a tool that threw.
+  const engine = await createEngine();
+  const echo = { provider: 'test', modelId: 'echo', generate: async (req) => ({ content: [{ type: 'text', text: `re ${String(req.messages.at(-1).content).slice(0, 20)}` }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } }) };
+  const wide = await run(function* () {
+    return yield* L.branch(Array.from({ length: 1500 }, (_, n) => function* () {
+      yield* L.user`Branch ${n}.`;
+      return (yield* L.reply).value;
+    }));
+  }, { models: { default: echo }, engine });
+  assert.equal(wide[1234], 're Branch 1234.');
+  const long = 'é\u0001😀'.repeat(60_000);
+  const { result: longRun } = await runPrompt((ctx) => ctx.$`${long}`, { model: mockModel([{ type: 'text', text: long }]), engine });
+  assert.equal(await longRun.text, long);
+  let step = 0;
+  const counter = { provider: 'test', modelId: 'count', generate: async () => (++step <= 1200
+    ? { content: [{ type: 'tool-call', toolCallId: `c${step}`, toolName: 'inc', args: { n: step } }], finishReason: 'tool-calls', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } }
+    : { content: [{ type: 'text', text: 'counted' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } }) };
+  const { result: loop } = await runPrompt((ctx) => {
+    ctx.defTool('inc', 'Adds one', { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] }, ({ n }) => n + 1);
+    ctx.$`Count.`;
+  }, { model: counter, options: { maxSteps: 1201 }, engine });
+  assert.equal(await loop.text, 'counted');
+  assert.equal(engine.deferredCodeLoaded, false, 'at scale');
+
+  const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+  const { result: structured } = await runPrompt((ctx) => ctx.$`Answer.`, { model: mockModel([{ type: 'text', text: '{"answer":"yes"}' }]), responseSchema: schema, engine });
+  assert.deepEqual(await structured.object, { answer: 'yes' });
+  const { result: failing } = await runPrompt((ctx) => {
+    ctx.defTool('boom', 'Fails', { type: 'object', properties: {} }, () => { throw new TypeError('no'); });
+    ctx.defTool('typed', 'Takes text', schema, () => 'ok');
+    ctx.$`Use them.`;
+  }, { model: mockModel([{ type: 'tool-call', toolName: 'boom', args: {} }, { type: 'tool-call', toolName: 'typed', args: { answer: 5 } }, { type: 'text', text: 'done' }]), onStepFinish: () => {}, stopWhen: ({ steps }) => steps.length > 5, engine });
+  assert.equal(await failing.text, 'done');
+  assert.deepEqual((await failing.steps).map((s) => s.toolResults[0]?.isError), [true, true, undefined]);
+  let calls = 0;
+  const flaky = { provider: 'test', modelId: 'flaky', generate: async () => {
+    if (calls++ === 0) throw new ProviderError('overloaded', { status: 503, retryable: true });
+    return { content: [{ type: 'text', text: 'recovered' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+  } };
+  const { result: retried } = await runPrompt((ctx) => ctx.$`Try.`, { model: flaky, engine });
+  assert.equal(await retried.text, 'recovered');
+  const stop = new AbortController();
+  const { result: aborted } = await runPrompt((ctx) => ctx.$`Wait.`, { model: mockModel([{ type: 'text', text: 'late' }], { delayMs: 200 }), abortSignal: stop.signal, engine });
+  setTimeout(() => stop.abort(), 10);
+  await assert.rejects(aborted.text, { name: 'AbortError' });
+  assert.equal(engine.deferredCodeLoaded, false, 'on the error paths');
   assert.equal(engine.fault, null);
 });
 
