@@ -2,7 +2,7 @@
 // wait for a decision in the approval dialog; the timeline shows each step and tool call once;
 // changed files are highlighted. Every Run starts from the initial files and an empty timeline.
 // Runs are durable: a reload resumes the unfinished run where it was (a pending dialog comes back).
-import { createOpenAICompatible } from 'lmthing';
+import { createOpenAICompatible, preload } from 'lmthing';
 
 import { forgetJournals, shownRegion, startAgent } from './agent.mjs';
 import { askInDialog } from './approval-dialog.mjs';
@@ -11,6 +11,11 @@ import { demoModel } from './demo-model.mjs';
 import { lineDiff, Project } from './project.mjs';
 import { Timeline } from './timeline.mjs';
 import { TraceView } from './trace-view.mjs';
+
+// The engine, and its code the first Run needs beyond a plain prompt (approvals, tracing: the
+// deferred wasm file), load while the page renders instead of in the middle of that Run
+// (docs/bundlers.md). A failure shows again, with its message, when a Run starts.
+preload().catch(() => {});
 
 const $ = (id) => document.getElementById(id);
 const project = new Project(renderFiles, localStorage); // the files survive a reload

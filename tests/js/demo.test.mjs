@@ -59,6 +59,9 @@ test('the demo: approve, deny, modify, stop mid-way, reset, run again; timeline 
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   await page.goto(url);
   await page.waitForFunction(() => window.lmthingDemoReady === true);
+  // preload(): the engine's deferred file (approvals, tracing) comes while the page renders, not
+  // with a synchronous request in the middle of the first Run.
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((entry) => entry.name.includes('lmthing_core.deferred.wasm')), null, { timeout: 10_000 });
   assert.equal(await page.locator('[data-testid="files"] [data-file]').count(), 4);
   assert.equal(await page.getByTestId('stop').isDisabled(), true, 'Stop is only enabled while a run goes');
   // The code panel shows the agent's own source: its defApproval and defTool lines.
