@@ -174,7 +174,7 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       throw new ConfigError(`mockModel: items[${i}] must be an object with type 'text', 'tool-call' or 'end-step', got ${describe(item)}`);
     }
     const it = item as Record<string, unknown>;
-    const keys = typeof it.type === 'string' ? ITEM_KEYS[it.type] : undefined;
+    const keys = typeof it.type === 'string' && Object.hasOwn(ITEM_KEYS, it.type) ? ITEM_KEYS[it.type] : undefined;
     // A misspelt key (`argsText`, `toolname`) would otherwise be dropped and the call made with defaults.
     for (const key of keys ? Object.keys(it) : []) {
       if (!keys!.includes(key)) throw new ConfigError(`mockModel: items[${i}] (${it.type as string}): ${c.unknownKey('key', key, keys!)}`);

@@ -263,6 +263,8 @@ test('an item with a key it does not have is refused, with a did-you-mean', () =
   assert.throws(() => mockModel([{ type: 'text', text: 'a', delay: 5 }]), { name: 'ConfigError', message: /items\[0\] \(text\): unknown key 'delay'/ });
   assert.throws(() => mockModel([{ type: 'end-step', text: '' }]), { name: 'ConfigError', message: /items\[0\] \(end-step\): unknown key 'text'/ });
   assert.equal(mockModel([{ type: 'tool-call', toolCallId: 'c', toolName: 't', args: {} }, { type: 'end-step' }]).remaining, 2);
+  // A type named like an Object.prototype member is an unknown type, not a crash.
+  assert.throws(() => mockModel([{ type: 'toString' }]), { name: 'ConfigError', message: /items\[0\] has unknown type "toString"/ });
 });
 
 test('isLanguageModel checks provider, modelId and generate', () => {
