@@ -30,3 +30,10 @@ lmthing_wasm_module(lmthing_core_web web,worker)
 # (Vite, webpack) would otherwise try to resolve its `new URL("lmthing_core_web.wasm", import.meta.url)`,
 # a file the package does not ship (docs/bundlers.md).
 target_link_options(lmthing_core_web PRIVATE -sEXPORT_ES6=1 -sUSE_ES6_IMPORT_META=0)
+
+# What scripts/build.sh builds, each as one target so that make links the two glues (and compiles
+# the test suite) side by side; `cmake --build --target a b …` would build them one after the other.
+add_custom_target(wasm_package)
+add_dependencies(wasm_package lmthing_core_node lmthing_core_web)
+add_custom_target(wasm_suite)
+add_dependencies(wasm_suite wasm_package native_tests)

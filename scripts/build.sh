@@ -28,17 +28,17 @@ if ! $package_only; then
   # build is the slowest part of `npm test`.
   cmake -S . -B build/sanitize -DCMAKE_CXX_COMPILER=clang++ -DLMTHING_SANITIZE=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O0 -g1" >/dev/null
-  cmake --build build/sanitize -j"$jobs" --target native_tests fuzz_json_text fuzz_inbox fuzz_schema fuzz_yaml fuzz_prompt
+  cmake --build build/sanitize -j"$jobs" --target sanitize_suite
 fi
 
 echo "== wasm build (Emscripten $(em++ --version | head -1 | sed 's/.* \([0-9.]*\) .*/\1/'))"
 emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
 # Emscripten 3.1.6's JS optimizer (acorn-optimizer) has been seen failing once in a while on a link
 # that succeeds when repeated; one retry relinks only what failed.
-wasm_targets=(lmthing_core_node lmthing_core_web)
-$package_only || wasm_targets+=(native_tests)
-cmake --build build/wasm -j"$jobs" --target "${wasm_targets[@]}" ||
-  { echo "wasm build failed; retrying once"; cmake --build build/wasm -j1 --target "${wasm_targets[@]}"; }
+wasm_target=wasm_suite   # the two glues and the Catch2 suite (bindings/wasm.cmake)
+$package_only && wasm_target=wasm_package
+cmake --build build/wasm -j"$jobs" --target "$wasm_target" ||
+  { echo "wasm build failed; retrying once"; cmake --build build/wasm -j1 --target "$wasm_target"; }
 
 # One .wasm serves both glues; the two links must agree byte for byte.
 if ! cmp -s build/wasm/lmthing_core_node.wasm build/wasm/lmthing_core_web.wasm; then

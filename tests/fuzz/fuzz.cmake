@@ -7,3 +7,7 @@ foreach(target ${LMTHING_FUZZ_TARGETS})
   target_compile_options(${target} PRIVATE ${LMTHING_WARNINGS} ${LMTHING_FUZZ_COVERAGE})
   target_link_options(${target} PRIVATE -fsanitize=fuzzer)
 endforeach()
+# The sanitized suite as one target (scripts/build.sh): `cmake --build --target a b …` builds its
+# targets one after the other, while make builds the parts of one target side by side.
+add_custom_target(sanitize_suite)
+add_dependencies(sanitize_suite native_tests ${LMTHING_FUZZ_TARGETS})
