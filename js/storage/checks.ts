@@ -2,7 +2,7 @@
  * Argument checks and JSON encoding shared by every adapter, so each refuses bad input the same
  * way: a StorageError naming the adapter, the key and what was expected.
  */
-import { isPlainObject, unknownKey, type Check } from '../config/check.js';
+import { isPlainObject, unknownKey, type Check, type Shape } from '../config/check.js';
 import { DEFAULT_JSON_DEPTH } from '../engine.js';
 import { StorageError } from '../errors.js';
 import type { JsonValue, StorageWriteOptions } from './types.js';
@@ -13,14 +13,27 @@ export interface AdapterIdentity {
   label: string;
 }
 
-/** An adapter's options: an object whose keys are all `known` (a misspelled one is named, with the nearest). */
-export function checkAdapterOptions(who: AdapterIdentity, options: unknown, known: readonly string[]): void {
+/**
+ * An adapter's options: an object whose keys are all in `shape` (a misspelled one is named, with the
+ * nearest) and whose values pass their checks. A value is not shown when `secret` names its key
+ * (a Redis URL may hold a password).
+ */
+export function checkAdapterOptions(who: AdapterIdentity, options: unknown, shape: Shape, secret?: string): void {
   if (options === undefined) return;
+  const known = Object.keys(shape);
   if (!isPlainObject(options)) throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: the options must be an object {${known.join(', ')}}`, { adapter: who.name });
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: ${unknownKey('option', key, known)}`, { adapter: who.name });
+  for (const [key, value] of Object.entries(options)) {
+    const check = shape[key];
+    if (!check) throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: ${unknownKey('option', key, known)}`, { adapter: who.name });
+    const expected = value === undefined ? undefined : check(value);
+    if (expected === undefined) continue;
+    const got = key === secret && typeof value === 'string' && value !== '' ? 'a string (not shown)' : describe(value);
+    throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: option '${key}' must be ${expected}, got ${got}`, { adapter: who.name });
   }
 }
+
+/** A storage clock option: an object with `now()`. */
+export const clockOption: Check = (v) => (typeof (v as { now?: unknown } | null)?.now === 'function' ? undefined : 'a clock, an object with now() returning ms');
 
 export function checkKey(who: AdapterIdentity, key: unknown): string {
   if (typeof key === 'string' && key.length > 0) return key;

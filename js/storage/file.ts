@@ -14,8 +14,9 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
+import * as c from '../config/check.js';
 import { StorageError } from '../errors.js';
-import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
+import { checkAdapterOptions, clockOption, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
 import { KeyLocks, LockTimeout, processAlive } from './file-lock.js';
 import { nodeCrypto } from './node-builtins.js';
 import type { FileStorageOptions, JsonValue, StorageAdapter, StorageClock, StoredEntry, StorageWriteOptions } from './types.js';
@@ -50,10 +51,7 @@ class FileStorage implements StorageAdapter {
     this.locksDir = join(this.dir, 'locks');
     this.clock = options.clock ?? wallClock;
     this.durable = options.durable ?? true;
-    const lockTimeout = options.lockTimeoutMs ?? 10_000;
-    if (!(Number.isFinite(lockTimeout) && lockTimeout >= 0))
-      throw new StorageError('STORAGE_BAD_ARGUMENT', `${this.who.label}: lockTimeoutMs must be a finite number >= 0, got ${String(lockTimeout)}`, { adapter: 'file' });
-    this.locks = new KeyLocks(lockTimeout, this.tmp);
+    this.locks = new KeyLocks(options.lockTimeoutMs ?? 10_000, this.tmp);
   }
 
   async get(key: string): Promise<StoredEntry | undefined> {
@@ -289,6 +287,6 @@ export function fileStorage(dir: string, options: FileStorageOptions = {}): Stor
     throw new StorageError('STORAGE_BAD_ARGUMENT', `fileStorage: dir must be a non-empty path, got ${typeof dir === 'string' ? 'an empty string' : typeof dir}`, {
       adapter: 'file',
     });
-  checkAdapterOptions({ name: 'file', label: 'fileStorage' }, options, ['clock', 'durable', 'lockTimeoutMs']);
+  checkAdapterOptions({ name: 'file', label: 'fileStorage' }, options, { clock: clockOption, durable: c.boolean, lockTimeoutMs: c.number(0, Infinity) });
   return new FileStorage(dir, options);
 }

@@ -8,7 +8,8 @@
  * in the same transaction, which IndexedDB serializes against every other writer of the database.
  */
 import { StorageError } from '../errors.js';
-import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, type AdapterIdentity } from './checks.js';
+import { checkAdapterOptions, clockOption, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, type AdapterIdentity } from './checks.js';
+import type { Check } from '../config/check.js';
 import type { IndexedDBStorageOptions, StorageAdapter, StorageClock, StoredEntry, StorageWriteOptions } from './types.js';
 
 const RECORDS = 'records';
@@ -222,13 +223,16 @@ function request<T>(req: IDBRequest): Promise<T> {
   });
 }
 
+/** The `indexedDB` option: an `IDBFactory` (anything with `open`). */
+const indexedDBFactory: Check = (v) => (typeof (v as { open?: unknown } | null)?.open === 'function' ? undefined : 'an IDBFactory (such as the global indexedDB)');
+
 /** A {@link StorageAdapter} on IndexedDB (browsers); see docs/storage.md. */
 export function indexedDBStorage(dbName: string, options: IndexedDBStorageOptions = {}): StorageAdapter & { close(): Promise<void> } {
   if (typeof dbName !== 'string' || dbName.length === 0)
     throw new StorageError('STORAGE_BAD_ARGUMENT', `indexedDBStorage: dbName must be a non-empty string, got ${typeof dbName === 'string' ? 'an empty string' : typeof dbName}`, {
       adapter: 'indexeddb',
     });
-  checkAdapterOptions({ name: 'indexeddb', label: 'indexedDBStorage' }, options, ['clock', 'indexedDB']);
+  checkAdapterOptions({ name: 'indexeddb', label: 'indexedDBStorage' }, options, { clock: clockOption, indexedDB: indexedDBFactory });
   const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (!factory)
     throw new StorageError('STORAGE_UNSUPPORTED', 'indexedDBStorage: this platform has no IndexedDB (use fileStorage or redisStorage in Node)', { adapter: 'indexeddb' });

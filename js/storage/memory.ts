@@ -3,7 +3,7 @@
  * kept as JSON text, so what you read back is a copy that later mutations of the written object
  * do not change.
  */
-import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, decodeValue, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
+import { checkAdapterOptions, clockOption, checkExpectedVersion, checkKey, checkPrefix, checkTtl, decodeValue, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
 import type { StorageAdapter, StorageClock, StoredEntry, StorageWriteOptions } from './types.js';
 
 interface Entry {
@@ -100,6 +100,6 @@ function attempt<T>(work: () => T): Promise<T> {
 
 /** An in-memory {@link StorageAdapter}: the default storage of every engine. */
 export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapter {
-  checkAdapterOptions({ name: 'memory', label: 'memoryStorage' }, options, ['clock']);
+  checkAdapterOptions({ name: 'memory', label: 'memoryStorage' }, options, { clock: clockOption });
   return new MemoryStorage(options);
 }

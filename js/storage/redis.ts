@@ -9,6 +9,7 @@
  *
  * The `redis` package is an optional peer dependency, loaded only for `{url}`.
  */
+import * as c from '../config/check.js';
 import { StorageError } from '../errors.js';
 import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
 import { nodeCrypto } from './node-builtins.js';
@@ -277,12 +278,37 @@ function globEscape(text: string): string {
 
 /** A {@link StorageAdapter} on a Redis server (Node only); see docs/storage.md. */
 export function redisStorage(options: RedisStorageOptions): StorageAdapter & { close(): Promise<void> } {
-  checkAdapterOptions({ name: 'redis', label: 'redisStorage' }, options, ['url', 'client', 'keyPrefix', 'connectTimeoutMs', 'commandTimeoutMs']);
+  const bad = (message: string) => new StorageError('STORAGE_BAD_ARGUMENT', `redisStorage: ${message}`, { adapter: 'redis' });
+  checkAdapterOptions({ name: 'redis', label: 'redisStorage' }, options, optionShape, 'url');
   if (typeof options !== 'object' || options === null || (!options.url && !options.client))
-    throw new StorageError('STORAGE_BAD_ARGUMENT', 'redisStorage: give {url: "redis://host:port"} or {client} (a connected node-redis client)', {
-      adapter: 'redis',
-    });
-  if (options.client && typeof options.client.sendCommand !== 'function')
-    throw new StorageError('STORAGE_BAD_ARGUMENT', 'redisStorage: {client} must have sendCommand(args) (a node-redis v4/v5 client)', { adapter: 'redis' });
+    throw bad('give {url: "redis://host:port"} or {client} (a connected node-redis client)');
+  if (options.url && options.client) throw bad('give {url} or {client}, not both (a given client is used as it is connected)');
+  if (options.url) checkRedisUrl(options.url, bad);
   return new RedisStorage(options);
+}
+
+const optionShape: c.Shape = {
+  url: c.nonEmpty,
+  client: (v) => (typeof (v as { sendCommand?: unknown } | null)?.sendCommand === 'function' ? undefined : 'a node-redis v4/v5 client (with sendCommand(args))'),
+  keyPrefix: c.string,
+  connectTimeoutMs: c.ms(),
+  commandTimeoutMs: c.ms(),
+};
+
+/**
+ * Refuses a URL node-redis would fail on at the first command with a plain `TypeError` whose
+ * `input` holds the whole URL, password included. The message shows the URL without credentials.
+ */
+function checkRedisUrl(url: string, bad: (message: string) => StorageError): void {
+  const expected = 'redis://[user:password@]host[:port][/db] or rediss://… for TLS';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw bad(`url is not a valid URL (not shown: it may hold a password); expected ${expected}`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw bad(`url ${redactUrl(url)} has the scheme '${parsed.protocol}'; expected ${expected}`);
+  if (!parsed.hostname) throw bad(`url ${redactUrl(url)} names no host; expected ${expected}`);
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db)) throw bad(`url ${redactUrl(url)}: the database '${db}' must be a number; expected ${expected}`);
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  ConfigError, configureDefaultEngine, countTokens, createEngine, Engine, EngineLoadError, fileStorage, LmthingError, memoryStorage, mockModel, preload, redisStorage, runPrompt,
+  ConfigError, configureDefaultEngine, countTokens, createEngine, Engine, EngineLoadError, fileStorage, indexedDBStorage, LmthingError, memoryStorage, mockModel, preload, redisStorage, runPrompt,
   StorageError, validate, VirtualClock,
 } from '../../dist/node.js';
 
@@ -152,6 +152,15 @@ test('every other options object of the package refuses a misspelled key, naming
     [() => redisStorage({ ulr: 'redis://127.0.0.1:1' }), 'redisStorage', 'ulr', 'url'],
   ]) {
     assert.throws(make, (e) => e instanceof StorageError && e.code === 'STORAGE_BAD_ARGUMENT' && e.message.startsWith(`${where}: unknown option '${key}' (did you mean '${meant}'?`), where);
+  }
+  // ... and a known option of the wrong type (these were taken and failed later, or never).
+  for (const [make, message] of [
+    [() => memoryStorage({ clock: 5 }), "memoryStorage: option 'clock' must be a clock, an object with now() returning ms, got 5"],
+    [() => fileStorage(join(tmpdir(), 'lm-never-created'), { durable: 'yes' }), `fileStorage: option 'durable' must be true or false, got "yes"`],
+    [() => fileStorage(join(tmpdir(), 'lm-never-created'), { lockTimeoutMs: -5 }), "fileStorage: option 'lockTimeoutMs' must be a number >= 0, got -5"],
+    [() => indexedDBStorage('db', { indexedDB: {} }), "indexedDBStorage: option 'indexedDB' must be an IDBFactory (such as the global indexedDB), got object"],
+  ]) {
+    assert.throws(make, (e) => e instanceof StorageError && e.code === 'STORAGE_BAD_ARGUMENT' && e.message === message, message);
   }
   // What is right still works.
   assert.equal((await validate({ type: 'string' }, 'x', { engine: undefined })).valid, true);

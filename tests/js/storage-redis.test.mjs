@@ -112,6 +112,35 @@ test('redis: an unreachable server is STORAGE_UNAVAILABLE naming the adapter and
   assert.equal((await s.set('k', 1).catch((e) => e)).code, 'STORAGE_UNAVAILABLE');
 });
 
+test('redis: a URL node-redis could not use, or an option of the wrong type, is refused at once without showing a password', () => {
+  const refused = (options, pattern) => {
+    let error;
+    try {
+      redisStorage(options);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof StorageError, `${JSON.stringify(options)}: ${error}`);
+    assert.equal(error.code, 'STORAGE_BAD_ARGUMENT');
+    assert.match(error.message, pattern);
+    // node-redis itself failed on these at the first command with a TypeError whose `input` was the URL, password and all.
+    for (const text of [error.message, JSON.stringify(error), String(error.stack), String(error.cause)]) assert.ok(!text.includes('hunter2'), text);
+    return error;
+  };
+  refused({ url: 'redis://:hunter2@127.0.0.1:99999' }, /^redisStorage: url is not a valid URL \(not shown: it may hold a password\); expected redis:\/\/\[user:password@\]host\[:port\]\[\/db\]/);
+  refused({ url: 'hunter2 is not a URL' }, /url is not a valid URL/);
+  refused({ url: 'http://u:hunter2@127.0.0.1:6379' }, /^redisStorage: url http:\/\/127\.0\.0\.1:6379 has the scheme 'http:'; expected redis:/);
+  refused({ url: 'redis://:hunter2@127.0.0.1:6379/sessions' }, /the database 'sessions' must be a number/);
+  refused({ url: 'redis://:hunter2@127.0.0.1:6379', client: raw }, /give \{url\} or \{client\}, not both/);
+  refused({ url: 42 }, /^redisStorage: option 'url' must be a non-empty string, got 42$/);
+  refused({ url: 'redis://127.0.0.1:6379', connectTimeoutMs: -1 }, /option 'connectTimeoutMs' must be a number of milliseconds > 0 \(at most 1e12\), got -1$/);
+  refused({ url: 'redis://127.0.0.1:6379', commandTimeoutMs: '500' }, /option 'commandTimeoutMs' must be a number of milliseconds > 0/);
+  refused({ url: 'redis://127.0.0.1:6379', keyPrefix: 5 }, /option 'keyPrefix' must be a string, got 5$/);
+  refused({ client: {} }, /option 'client' must be a node-redis v4\/v5 client \(with sendCommand\(args\)\), got object$/);
+  // What is right is taken: TLS, a database number, an empty prefix.
+  for (const options of [{ url: 'rediss://user:hunter2@cache.example:6380/2' }, { url: 'redis://127.0.0.1:6379/', keyPrefix: '' }, { client: raw }]) assert.equal(typeof redisStorage(options).get, 'function');
+});
+
 test('redis: a server that goes away mid-use fails calls with STORAGE_UNAVAILABLE instead of hanging', async () => {
   const other = await startRedis();
   try {
