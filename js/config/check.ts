@@ -187,6 +187,29 @@ export function arrayOf(item: Check, what: string): Check {
   return (v) => (Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : what);
 }
 
+/**
+ * HTTP headers as a record: names that are HTTP tokens, values that are Latin-1 strings without CR,
+ * LF or NUL (fetch refuses the others only when the request is sent, as a network error). The
+ * message names the header, never its value: it may be a key.
+ */
+export const httpHeaders: Check = (v) => {
+  const expected = 'an object of header names to string values';
+  if (!isPlainObject(v)) return expected;
+  for (const [name, value] of Object.entries(v)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `${expected} (${JSON.stringify(name.slice(0, 60))} is not a header name)`;
+    if (typeof value !== 'string') return `${expected} (header '${name}' is not a string)`;
+    // fetch drops whitespace around a value, so only a line break or NUL inside one is refused.
+    if (/[\r\n\0]/.test(value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''))) return `${expected} (header '${name}' has a line break or NUL in its value, not shown)`;
+    if (beyondLatin1(value)) return `${expected} (header '${name}' has a character beyond Latin-1 in its value, not shown: encode it)`;
+  }
+  return undefined;
+};
+
+function beyondLatin1(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return true;
+  return false;
+}
+
 /** A plain object whose every value passes `item` (`what` names the whole, for the error). */
 export function recordOf(item: Check, what: string): Check {
   return (v) => (isPlainObject(v) && Object.values(v).every((x) => item(x) === undefined) ? undefined : what);

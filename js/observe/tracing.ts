@@ -93,7 +93,7 @@ export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracin
     const checked = c.checkOptions(where, config ?? {}, {
       serviceName: c.nonEmpty,
       exporters: c.arrayOf(exporter, "an array of 'console', 'otlp', 'jaeger', 'events' or SpanExporter objects"),
-      otlp: (v) => (c.isPlainObject(v) && c.checkOptions(where + '.otlp', v, { url: c.nonEmpty, headers: c.object }) ? undefined : 'an object {url?, headers?}'),
+      otlp: (v) => (c.isPlainObject(v) && c.checkOptions(where + '.otlp', v, { url: c.nonEmpty, headers: c.httpHeaders }) ? undefined : 'an object {url?, headers?}'),
       tracerProvider: (v) => (typeof v === 'object' && v !== null && typeof (v as TracerProvider).getTracer === 'function' ? undefined : 'a TracerProvider'),
       sampling: c.number(0, 1),
       attributes: attributesCheck,

@@ -19,9 +19,7 @@ const httpUrl: c.Check = (v) => {
   }
 };
 
-const headerMap = c.recordOf(c.string, 'an object of header names to string values');
-
-const settingsShape: c.Shape = { baseURL: httpUrl, apiKey: c.string, headers: headerMap, fetch: c.func, idleTimeoutMs: c.anything };
+const settingsShape: c.Shape = { baseURL: httpUrl, apiKey: c.string, headers: c.httpHeaders, fetch: c.func, idleTimeoutMs: c.anything };
 
 /** Checks a factory's settings (`createOpenAI({...})`); `extra` are the factory's own keys. */
 export function checkProviderSettings(where: string, settings: unknown, extra: c.Shape = {}): void {

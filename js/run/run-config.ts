@@ -112,7 +112,7 @@ export const runPolicyShape: c.Shape = {
   onProgress: c.func,
   meterProvider: (v) => (isMeterProvider(v) ? undefined : 'an OpenTelemetry MeterProvider'),
   providerOptions: providerOptionsCheck,
-  headers: c.recordOf(c.string, 'an object of header names to strings'),
+  headers: c.httpHeaders,
   ...callWatchersShape,
   ...stepStartCallbacksShape,
 };

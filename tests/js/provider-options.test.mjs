@@ -105,7 +105,10 @@ test('an option the provider does not know, or a value of the wrong kind, fails 
   }
   // The config's own shape is checked when the run starts.
   await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', providerOptions: { openai: 'low' } }), (e) => e instanceof ConfigError && /'providerOptions' must be an object of provider names to option objects/.test(e.message));
-  await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', headers: { 'x-n': 1 } }), (e) => e instanceof ConfigError && /'headers' must be an object of header names to strings/.test(e.message));
+  await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', headers: { 'x-n': 1 } }), (e) => e instanceof ConfigError && /'headers' must be an object of header names to string values \(header 'x-n' is not a string\)/.test(e.message));
+  await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', headers: { 'x-n': 'a\nb' } }), (e) => e instanceof ConfigError && /\(header 'x-n' has a line break or NUL in its value, not shown\)/.test(e.message));
+  // Whitespace around a value is fetch's to drop, and Latin-1 is a header value's alphabet.
+  assert.equal(await (await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi', headers: { 'x-n': ' caf\u00e9\n' } })).result.text, 'ok');
   await assert.rejects(runPrompt({ model: models.openai(), prompt: 'Hi', providerOption: {} }), (e) => e instanceof ConfigError && /did you mean 'providerOptions'/.test(e.message));
 });
 

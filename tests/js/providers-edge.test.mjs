@@ -269,7 +269,11 @@ test('provider settings and model options are checked where they are given: unkn
     [{ baseURL: secretUrl }, /'baseURL' must be an absolute http\(s\) URL .*the string given is not a URL/],
     [{ baseURL: 'ftp://sk-very-secret@example.com' }, /'baseURL' must be an absolute http\(s\) URL .*not a ftp: URL/],
     [{ apiKey: 123456789 }, /'apiKey' must be a string, got a number \(not shown\)/],
-    [{ headers: { authorization: 42 } }, /'headers' must be an object of header names to string values, got an object/],
+    [{ headers: { authorization: 42 } }, /'headers' must be an object of header names to string values \(header 'authorization' is not a string\), got an object/],
+    // These failed only when a request was sent, as a network error.
+    [{ headers: { authorization: 'Bearer sk-very-secret\r\nX-Injected: 1' } }, /\(header 'authorization' has a line break or NUL in its value, not shown\)/],
+    [{ headers: { authorization: 'Bearer sk-very-secret\u20ac' } }, /\(header 'authorization' has a character beyond Latin-1 in its value, not shown: encode it\)/],
+    [{ headers: { 'x api key': 'sk-very-secret' } }, /\("x api key" is not a header name\)/],
   ]) {
     let error;
     try {
