@@ -4,6 +4,7 @@
  * name on that engine. Registrations are per engine; every engine starts with `memory`, its own
  * {@link memoryStorage}.
  */
+import { describe } from '../config/check.js';
 import type { Engine, OpRequest } from '../engine.js';
 import { StorageError } from '../errors.js';
 import { deflateValue, inflateValue } from './compression.js';
@@ -124,23 +125,33 @@ function checkAdapter(adapter: unknown, where: string): asserts adapter is Stora
     throw new StorageError('STORAGE_BAD_ARGUMENT', `${where}: expected a storage adapter (get, set, delete, list, compareAndSet), ${a === null || typeof a !== 'object' ? `got ${a === null ? 'null' : typeof a}` : `missing ${missing.join(', ')}`}`);
 }
 
-/** Calls through to `adapter`; an error that is not a StorageError (a custom adapter's) becomes one. */
+/**
+ * Calls through to `adapter`; an error that is not a StorageError (a custom adapter's) becomes one,
+ * and so does an answer outside the adapter contract (types.ts), named with the method that gave it.
+ */
 function typed(adapter: StorageAdapter, key: string): StorageAdapter {
-  const wrap = <T>(work: () => Promise<T>): Promise<T> =>
+  const failed = (message: string, cause?: unknown) => new StorageError('STORAGE_UNAVAILABLE', `storage adapter "${adapter.name}" ${message}`, { adapter: adapter.name, key, cause });
+  const wrap = <T>(method: string, work: () => Promise<T>, expected: string, fits: (answer: unknown) => boolean): Promise<T> =>
     Promise.resolve()
       .then(work)
-      .catch((err: unknown) => {
-        if (err instanceof StorageError) throw err;
-        const message = err instanceof Error ? err.message : String(err);
-        throw new StorageError('STORAGE_UNAVAILABLE', `storage adapter "${adapter.name}" failed: ${message}`, { adapter: adapter.name, key, cause: err });
-      });
+      .then(
+        (answer) => {
+          if (!fits(answer)) throw failed(`answered ${method} with ${describe(answer)}, expected ${expected}`);
+          return answer;
+        },
+        (err: unknown) => {
+          if (err instanceof StorageError) throw err;
+          throw failed(`failed: ${err instanceof Error ? err.message : String(err)}`, err);
+        },
+      );
+  const version = (v: unknown) => typeof v === 'string' && v.length > 0;
   return {
     name: adapter.name,
-    get: (k) => wrap(() => adapter.get(k)),
-    set: (k, v, o) => wrap(() => adapter.set(k, v, o)),
-    delete: (k) => wrap(() => adapter.delete(k)),
-    list: (p) => wrap(() => adapter.list(p)),
-    compareAndSet: (k, e, v, o) => wrap(() => adapter.compareAndSet(k, e, v, o)),
+    get: (k) => wrap('get', () => adapter.get(k), 'undefined or {value, version}', (e) => e === undefined || e === null || (typeof e === 'object' && 'value' in e && version((e as { version?: unknown }).version))),
+    set: (k, v, o) => wrap('set', () => adapter.set(k, v, o), 'the new version (a non-empty string)', version),
+    delete: (k) => wrap('delete', () => adapter.delete(k), 'true or false', (d) => typeof d === 'boolean'),
+    list: (p) => wrap('list', () => adapter.list(p), 'an array of keys (strings)', (keys) => Array.isArray(keys) && keys.every((k) => typeof k === 'string')),
+    compareAndSet: (k, e, v, o) => wrap('compareAndSet', () => adapter.compareAndSet(k, e, v, o), 'the new version (a non-empty string) or false', (r) => r === false || version(r)),
   };
 }
 

@@ -104,6 +104,23 @@ test('adapter failures reach the run as typed StorageErrors naming the adapter a
   assert.equal(wrapped.message, 'storage adapter "flaky" failed: disk on fire');
   assert.equal(wrapped.key, 'k');
 
+  // One that answers outside the contract: named with the method, not a protocol error of the host.
+  const answers = { get: { weird: true }, set: 7, delete: 'yes', list: ['a', 2], compareAndSet: true };
+  const sloppy = Object.fromEntries(Object.entries(answers).map(([method, answer]) => [method, async () => answer]));
+  registerStorage(engine, 'sloppy', { name: 'sloppy', ...sloppy });
+  for (const [op, method, expected] of [
+    [{ op: 'get', key: 'k' }, 'get with an object', 'undefined or {value, version}'],
+    [{ op: 'set', key: 'k', value: 1 }, 'set with the number 7', 'the new version (a non-empty string)'],
+    [{ op: 'delete', key: 'k' }, 'delete with the string "yes"', 'true or false'],
+    [{ op: 'list', prefix: '' }, 'list with an array', 'an array of keys (strings)'],
+    [{ op: 'cas', key: 'k', expectedVersion: null, value: 1 }, 'compareAndSet with true', 'the new version (a non-empty string) or false'],
+  ]) {
+    const error = await engine.startRun(script('sloppy', [op])).catch((e) => e);
+    assert.ok(error instanceof StorageError, `${op.op}: ${error}`);
+    assert.equal(error.code, 'STORAGE_UNAVAILABLE');
+    assert.equal(error.message, `storage adapter "sloppy" answered ${method}, expected ${expected}`);
+  }
+
   unregisterStorage(engine, 'flaky');
   const gone = await engine.startRun(script('flaky', [{ op: 'get', key: 'k' }])).catch((e) => e);
   assert.equal(gone.code, 'STORAGE_UNKNOWN');
