@@ -182,9 +182,18 @@ export function either(...checks: Check[]): Check {
   };
 }
 
-/** An array whose items pass `item`. */
+/** An array whose items pass `item`; a miss names the first item that does not (and a near choice). */
 export function arrayOf(item: Check, what: string): Check {
-  return (v) => (Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : what);
+  return (v) => {
+    if (!Array.isArray(v)) return what;
+    const at = v.findIndex((x) => item(x) !== undefined);
+    return at < 0 ? undefined : `${what} (item ${at} is ${describe(v[at])}${choiceHint(item, v[at])})`;
+  };
+}
+
+/** `check` with the strings it accepts, for the did-you-mean of a near miss ({@link oneOf}'s are there already). */
+export function withChoices(check: Check, choices: readonly string[]): Check {
+  return Object.assign(check, { choices });
 }
 
 /**

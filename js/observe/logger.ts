@@ -148,10 +148,19 @@ export class DefinedLogger extends LevelLogger {
     if (output === 'console') return consoleWrite;
     const path = output === 'file' ? (this.config.file ?? `${this.name}.log`) : output.file;
     let sink: LogFileSink | undefined;
+    // As a function output's, a failed write (a directory, a missing folder, a full disk) breaks
+    // neither what logged nor the other outputs; it is reported once until a write succeeds again.
+    let failing = false;
     return (_record, line) => {
       if (!openLogFile) throw new ConfigError(`defLogger("${this.name}"): file output needs Node (the browser build has no file system)`);
-      sink ??= openLogFile(path);
-      sink.write(line + '\n');
+      try {
+        sink ??= openLogFile(path);
+        sink.write(line + '\n');
+        failing = false;
+      } catch (err) {
+        if (!failing) writeToConsole('error', `lmthing: the file output of logger "${this.name}" cannot write to ${JSON.stringify(path)}: ${err instanceof Error ? err.message : String(err)}`);
+        failing = true;
+      }
     };
   }
 }
@@ -211,10 +220,13 @@ function writeToConsole(level: LogLevel, line: string): void {
   else console[level](line);
 }
 
-const output: c.Check = (v) =>
-  v === 'console' || v === 'file' || typeof v === 'function' || (c.isPlainObject(v) && typeof v.file === 'string' && v.file.length > 0 && Object.keys(v).length === 1)
-    ? undefined
-    : "'console', 'file', {file: path} or a function";
+const output = c.withChoices(
+  (v) =>
+    v === 'console' || v === 'file' || typeof v === 'function' || (c.isPlainObject(v) && typeof v.file === 'string' && v.file.length > 0 && Object.keys(v).length === 1)
+      ? undefined
+      : "'console', 'file', {file: path} or a function",
+  ['console', 'file'],
+);
 
 /** `defLogger`: checked at the call, kept in the host (the engine's lifecycle logs reach it as events). */
 export const loggerKind: DefinitionKind<LoggerConfig | undefined, DefinedLogger> = {

@@ -74,7 +74,7 @@ function isExporter(v: unknown): v is SpanExporterLike {
   return typeof v === 'object' && v !== null && typeof (v as SpanExporterLike).export === 'function' && typeof (v as SpanExporterLike).shutdown === 'function';
 }
 
-const exporter: c.Check = (v) => (EXPORTER_NAMES.includes(v as TracingExporterName) || isExporter(v) ? undefined : "'console', 'otlp', 'jaeger', 'events' or a SpanExporter");
+const exporter = c.withChoices((v) => (EXPORTER_NAMES.includes(v as TracingExporterName) || isExporter(v) ? undefined : "'console', 'otlp', 'jaeger', 'events' or a SpanExporter"), EXPORTER_NAMES);
 
 /** Span attributes as OpenTelemetry takes them: strings, numbers, booleans or arrays of them. */
 export const attributesCheck: c.Check = (v) =>

@@ -199,3 +199,38 @@ test('a failing output (thrown or async) neither breaks what logged nor goes unh
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test('a file output that cannot be written (a directory, a missing folder) breaks neither what logged nor the other outputs; stderr says so once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lmthing-log-'));
+  const written = [];
+  const write = process.stderr.write;
+  process.stderr.write = (text) => (written.push(String(text)), true);
+  try {
+    const kept = [];
+    const { result } = await runPrompt((ctx) => {
+      ctx.defLogger('app', { outputs: [{ file: dir }, { file: join(dir, 'missing', 'a.log') }, (record) => kept.push(record.msg)] });
+      // Each used to throw fs's EISDIR / ENOENT out of ctx.logger.info into the prompt function.
+      ctx.logger.info('first');
+      ctx.logger.info('second');
+      ctx.$`go`;
+    }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+    assert.equal(await result.text, 'ok');
+    assert.deepEqual(kept.slice(0, 2), ['first', 'second']);
+    const reports = (needle) => written.filter((line) => line.includes(`lmthing: the file output of logger "app" cannot write to ${JSON.stringify(needle)}`));
+    assert.equal(reports(dir).length, 1, written.join(''));
+    assert.match(reports(dir)[0], /EISDIR/);
+    assert.equal(reports(join(dir, 'missing', 'a.log')).length, 1);
+    assert.match(reports(join(dir, 'missing', 'a.log'))[0], /ENOENT/);
+  } finally {
+    process.stderr.write = write;
+  }
+});
+
+test('a misspelled exporter or output is named with its index and the nearest choice', async () => {
+  const define = (def) => runPrompt((ctx) => {
+    def(ctx);
+    ctx.$`x`;
+  }, { model: mockModel([{ type: 'text', text: 'x' }]) });
+  await assert.rejects(define((ctx) => ctx.defLogger('l', { outputs: ['console', 'fiel'] })), (e) => e instanceof ConfigError && /'outputs' must be an array of .* \(item 1 is the string "fiel" \(did you mean 'file'\?\)\), got an array/.test(e.message));
+  await assert.rejects(define((ctx) => ctx.defTracing('t', { exporters: ['consol'] })), (e) => e instanceof ConfigError && /'exporters' must be an array of .* \(item 0 is the string "consol" \(did you mean 'console'\?\)\)/.test(e.message));
+});
