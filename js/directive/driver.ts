@@ -402,6 +402,12 @@ async function start(
       await durable?.close('failed');
       throw err;
     }
+    // A durable run whose last record was not stored has not finished for good: a resume would redo that turn.
+    const lost = await durable?.session.writeFailure();
+    if (lost) {
+      await durable!.close('failed');
+      throw lost;
+    }
     // What the caller sees is in the journal: a process that exits on the result loses nothing.
     await durable?.close('finished');
     stream.finish();

@@ -172,6 +172,15 @@ export class DurableSession implements LoopJournal {
     await this.writer?.flushed();
   }
 
+  /**
+   * Resolves once every record so far is stored: to undefined, or to the JournalError of the write
+   * that failed. A run's last turn hands its result out while that turn's record is being written,
+   * so a result is only final once this says nothing was lost (a resume would repeat that turn).
+   */
+  writeFailure(): Promise<JournalError | undefined> {
+    return this.writer ? this.writer.flushed().then(() => undefined, (err: JournalError) => err) : Promise.resolve(undefined);
+  }
+
   /** Stores how the run ended (for `durableApprovals(storage).pending` and operators), after its last record. */
   async markEnded(state: 'finished' | 'failed' | 'suspended'): Promise<void> {
     if (!this.options.storage || this.options.replayOnly) return;

@@ -894,6 +894,9 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         } catch (err) {
           return failed(err);
         }
+        // A durable run whose last record was not stored has not finished for good: a resume would redo that turn.
+        const lost = await place.durable?.session.writeFailure();
+        if (lost) return failed(lost);
         if (v.conversation) applySync(models.conversation, v.conversation, 'run.start reply');
         over = true;
         cleanup();

@@ -331,6 +331,54 @@ test('durable: a journal that cannot be written stops the run before the next ef
   assert.deepEqual(ran, ['act'], 'the op whose record was not written never ran');
 });
 
+test('durable: a run whose last record cannot be stored fails with JOURNAL_WRITE_FAILED instead of finishing; a resume redoes only that turn', async () => {
+  // A storage that fails the write of record `failAt` once (counted from a healthy run of the same agent).
+  const failingAt = (failAt) => {
+    const inner = memoryStorage();
+    let failed = false;
+    const fails = (key) => !failed && key.endsWith(`:${String(failAt).padStart(10, '0')}`) && (failed = true);
+    return { name: 'flaky', get: (k) => inner.get(k), list: (p) => inner.list(p), delete: (k) => inner.delete(k), set: (k, v, o) => inner.set(k, v, o),
+      compareAndSet: async (k, e, v, o) => (fails(k) ? Promise.reject(new Error('disk full')) : inner.compareAndSet(k, e, v, o)) };
+  };
+  const counting = (model) => ({ ...model, calls: 0, async generate(request, opts) { this.calls++; return model.generate(request, opts); } });
+  const steps = [[{ type: 'tool-call', toolCallId: 'a', toolName: 'act', args: {} }], [{ type: 'text', text: 'Acted.' }]];
+  const ran = [];
+  const fn = (ctx) => {
+    ctx.defTool('act', 'Acts', { type: 'object', properties: {} }, () => (ran.push('act'), 'done'));
+    ctx.$`Act once.`;
+  };
+  const healthy = memoryStorage();
+  await (await runPrompt(fn, { model: conversationModelFor(steps), durable: { id: 'count', storage: healthy } })).result.text;
+  const last = (await loadJournal('count', healthy)).records.length;
+
+  // Its result used to resolve ('Acted.') while the record holding the model's answer was lost.
+  ran.length = 0;
+  const storage = failingAt(last);
+  const first = await runPrompt(fn, { model: conversationModelFor(steps), durable: { id: 'p', storage } });
+  const error = await first.result.text.then(() => null, (e) => e);
+  assert.ok(error instanceof JournalError, `got ${error}`);
+  assert.equal(error.code, 'JOURNAL_WRITE_FAILED');
+  assert.match(error.message, new RegExp(`writing journal record ${last} failed: disk full`));
+  assert.equal((await storage.get('lmthing:journal:p:status')).value.state, 'failed');
+  const model = counting(conversationModelFor(steps));
+  const resumed = await resume('p', fn, { model, durable: { storage } });
+  assert.equal(await resumed.result.text, 'Acted.');
+  assert.deepEqual(ran, ['act'], 'the tool ran once, in the first run');
+  assert.equal(model.calls, 1, 'the resume asked the model again only for the lost turn');
+
+  // The same for a directive run.
+  const agent = function* () {
+    yield* L.user`Hi`;
+    return (yield* L.reply).text;
+  };
+  const answer = [[{ type: 'text', text: 'Hello.' }]];
+  await run(agent, { models: { default: conversationModelFor(answer) }, durable: { id: 'dcount', storage: healthy } });
+  const directiveStorage = failingAt((await loadJournal('dcount', healthy)).records.length);
+  const directiveError = await run(agent, { models: { default: conversationModelFor(answer) }, durable: { id: 'd', storage: directiveStorage } }).then(() => null, (e) => e);
+  assert.equal(directiveError?.code, 'JOURNAL_WRITE_FAILED', String(directiveError));
+  assert.equal(await resume('d', agent, { models: { default: conversationModelFor(answer) }, durable: { storage: directiveStorage } }), 'Hello.');
+});
+
 test('durable: the journal on a real redis-server; a suspended run resumes in another engine', async (t) => {
   let redis;
   try {
