@@ -463,7 +463,8 @@ export function fromUIMessages(messages: readonly UIMessageLike[]): Message[] {
   const out: Message[] = [];
   messages.forEach((message, i) => {
     const where = `fromUIMessages: messages[${i}]`;
-    if (!c.isPlainObject(message) || !Array.isArray(message.parts)) throw new ConfigError(`${where}: expected a UI message {role, parts: [...]}, got ${c.describe(message)}`);
+    if (!c.isPlainObject(message) || message.parts === undefined) throw new ConfigError(`${where}: expected a UI message {role, parts: [...]}, got ${c.describe(message)}`);
+    if (!Array.isArray(message.parts)) throw new ConfigError(`${where}.parts: expected an array of parts, got ${c.describe(message.parts)}`);
     const parts = message.parts as ReadonlyArray<Record<string, unknown>>;
     parts.forEach((part, j) => {
       if (!c.isPlainObject(part) || typeof part.type !== 'string') throw new ConfigError(`${where}.parts[${j}]: expected a part {type, ...}, got ${c.describe(part)}`);
@@ -499,6 +500,11 @@ function fileOf(part: Record<string, unknown>, where: string): Part {
   const { mediaType, url, filename } = part;
   if (typeof mediaType !== 'string' || mediaType === '') throw new ConfigError(`${where}: expected the file's mediaType (e.g. 'application/pdf'), got ${c.describe(mediaType)}`);
   if (typeof url !== 'string') throw new ConfigError(`${where}: expected the file's url (a data: or https: URL), got ${c.describe(url)}`);
+  // The messages come from a client: a URL of another scheme (javascript:, file:, blob:) would only
+  // reach the provider as bytes it cannot read, or name something on the client's machine.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1].toLowerCase();
+  if (scheme !== 'data' && scheme !== 'http' && scheme !== 'https')
+    throw new ConfigError(`${where}: the file's url must be a data:, https: or http: URL, got ${scheme ? `a ${scheme}: URL` : 'a string that is not a URL'}`);
   const base64 = /^data:[^,]*;base64,/.exec(url);
   const data = base64 ? url.slice(base64[0].length) : url;
   if (mediaType.startsWith('image/')) return { type: 'image', data, mediaType };

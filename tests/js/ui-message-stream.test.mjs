@@ -205,6 +205,11 @@ test('fromUIMessages: images from data URLs, reasoning kept, tool calls still ru
     { role: 'user', content: [{ type: 'file', data: 'AA', mediaType: 'application/pdf', filename: 'a.pdf' }] },
   ]);
   assert.throws(() => fromUIMessages([{ role: 'user', parts: [{ type: 'file', url: 'data:application/pdf;base64,AA' }] }]), (e) => e instanceof ConfigError && /parts\[0\]: expected the file's mediaType/.test(e.message));
+  // A client's URL of another scheme reached the provider as base64 it could not read.
+  for (const [url, got] of [['javascript:alert(1)', 'a javascript: URL'], ['file:///etc/passwd', 'a file: URL'], ['not a url', 'a string that is not a URL']])
+    assert.throws(() => fromUIMessages([{ role: 'user', parts: [{ type: 'file', mediaType: 'image/png', url }] }]), (e) => e instanceof ConfigError && e.message === `fromUIMessages: messages[0].parts[0]: the file's url must be a data:, https: or http: URL, got ${got}`);
+  assert.equal(fromUIMessages([{ role: 'user', parts: [{ type: 'file', mediaType: 'image/png', url: 'HTTPS://example.com/a.png' }] }])[0].content[0].data, 'HTTPS://example.com/a.png');
+  assert.throws(() => fromUIMessages([{ role: 'user', parts: 'hi' }]), (e) => e instanceof ConfigError && e.message === 'fromUIMessages: messages[0].parts: expected an array of parts, got the string "hi"');
   // A decided approval becomes a tool-approval-response after its call; a decision without `approved` is refused.
   const decided = { type: 'tool-remove', toolCallId: 'c1', state: 'approval-responded', input: { path: '/a' }, approval: { id: 'ap-1', approved: false, reason: 'no', signature: 's' } };
   assert.deepEqual(fromUIMessages([{ role: 'assistant', parts: [{ type: 'step-start' }, decided] }]), [
