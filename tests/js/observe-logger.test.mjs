@@ -173,39 +173,46 @@ test('bad logger configs are ConfigErrors naming the option', async () => {
   await assert.rejects(define({ redact: 'password' }), (e) => e instanceof ConfigError && /redact/.test(e.message));
 });
 
-test('a failing output (thrown or async) neither breaks what logged nor goes unhandled; it is written to stderr', async () => {
-  const unhandled = [];
-  const onUnhandled = (err) => unhandled.push(err);
-  process.on('unhandledRejection', onUnhandled);
+/** Runs `body(written)` with what goes to stderr collected in `written` instead. */
+async function withStderr(body) {
   const written = [];
   const write = process.stderr.write;
   process.stderr.write = (text) => (written.push(String(text)), true);
   try {
-    const kept = [];
-    const { result } = await runPrompt((ctx) => {
-      ctx.defLogger('app', { level: 'debug', outputs: [() => { throw new Error('disk full'); }, async () => Promise.reject(new Error('network down')), (record) => kept.push(record.msg)] });
-      ctx.logger.info('before the run');
-      ctx.$`go`;
-    }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
-    assert.equal(await result.text, 'ok');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.ok(kept.includes('before the run'), 'the other outputs still get every record');
-    assert.ok(kept.length > 1, 'lifecycle logs at debug went out too');
-    assert.ok(written.some((line) => line.includes('lmthing: an output of logger "app" failed: disk full')));
-    assert.ok(written.some((line) => line.includes('lmthing: an output of logger "app" failed: network down')));
-    assert.deepEqual(unhandled, []);
+    await body(written);
   } finally {
     process.stderr.write = write;
+  }
+}
+
+test('a failing output (thrown or async) neither breaks what logged nor goes unhandled; it is written to stderr', async () => {
+  const unhandled = [];
+  const onUnhandled = (err) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await withStderr(async (written) => {
+      const kept = [];
+      const { result } = await runPrompt((ctx) => {
+        ctx.defLogger('app', { level: 'debug', outputs: [() => { throw new Error('disk full'); }, async () => Promise.reject(new Error('network down')), (record) => kept.push(record.msg)] });
+        ctx.logger.info('before the run');
+        ctx.$`go`;
+      }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+      assert.equal(await result.text, 'ok');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(kept.includes('before the run'), 'the other outputs still get every record');
+      assert.ok(kept.length > 1, 'lifecycle logs at debug went out too');
+      assert.ok(written.some((line) => line.includes('lmthing: an output of logger "app" failed: disk full')));
+      assert.ok(written.some((line) => line.includes('lmthing: an output of logger "app" failed: network down')));
+      assert.deepEqual(unhandled, []);
+    });
+  } finally {
     process.off('unhandledRejection', onUnhandled);
   }
 });
 
 test('a file output that cannot be written (a directory, a missing folder) breaks neither what logged nor the other outputs; stderr says so once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lmthing-log-'));
-  const written = [];
-  const write = process.stderr.write;
-  process.stderr.write = (text) => (written.push(String(text)), true);
-  try {
+  await withStderr(async (written) => {
     const kept = [];
     const { result } = await runPrompt((ctx) => {
       ctx.defLogger('app', { outputs: [{ file: dir }, { file: join(dir, 'missing', 'a.log') }, (record) => kept.push(record.msg)] });
@@ -221,9 +228,7 @@ test('a file output that cannot be written (a directory, a missing folder) break
     assert.match(reports(dir)[0], /EISDIR/);
     assert.equal(reports(join(dir, 'missing', 'a.log')).length, 1);
     assert.match(reports(join(dir, 'missing', 'a.log'))[0], /ENOENT/);
-  } finally {
-    process.stderr.write = write;
-  }
+  });
 });
 
 test('a misspelled exporter or output is named with its index and the nearest choice', async () => {
