@@ -301,10 +301,13 @@ export interface PromptRunInfo {
 /** @deprecated Events are {@link RunEvent}s now. */
 export type PolicyEvent = RunEvent;
 
-const toolChoice: c.Check = (v) =>
-  v === 'auto' || v === 'none' || v === 'required' || (c.isPlainObject(v) && v.type === 'tool' && typeof v.toolName === 'string')
-    ? undefined
-    : "'auto', 'none', 'required' or {type: 'tool', toolName}";
+const toolChoice = c.withChoices(
+  (v) =>
+    v === 'auto' || v === 'none' || v === 'required' || (c.isPlainObject(v) && v.type === 'tool' && typeof v.toolName === 'string')
+      ? undefined
+      : "'auto', 'none', 'required' or {type: 'tool', toolName}",
+  ['auto', 'none', 'required'],
+);
 
 const optionsShape: c.Shape = {
   ...generationShape,

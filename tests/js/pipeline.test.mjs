@@ -340,6 +340,7 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
     assert.equal(await refused(() => {}, { temperature: 'hot' }), `runPrompt config: 'temperature' must be a number from 0 to 2, got the string "hot"`);
     assert.equal(await refused(() => {}, { stopSequences: 'x' }), `runPrompt config: 'stopSequences' must be an array of strings, got the string "x"`);
     assert.equal(await refused(() => {}, { toolChoice: 'bogus' }), `runPrompt config: 'toolChoice' must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got the string "bogus"`);
+    assert.equal(await refused(() => {}, { toolChoice: 'requried' }), `runPrompt config: 'toolChoice' must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got the string "requried" (did you mean 'required'?)`);
     assert.equal(await refused(() => {}, { abortSignal: {} }), `runPrompt config: 'abortSignal' must be an AbortSignal, got an object`);
     assert.equal(await refused(() => {}, { stopWhen: 5 }), `runPrompt config: 'stopWhen' must be a function or an array of conditions (functions), got the number 5`);
     assert.equal(await refused(() => {}, { options: 'x' }), `runPrompt config: 'options' must be an object, got the string "x"`);
