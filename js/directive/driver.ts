@@ -23,7 +23,7 @@ import { useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import { checkReferences, toolPolicyShape, toolPolicyWire, type IdempotenceOption, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
-import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
+import { durableInfo, openDurable, resumedRunError, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
@@ -400,7 +400,7 @@ async function start(
       value = await new DirectiveRun(engine, config, models, definitions, events, stream, warnings, suspend).execute(iterator);
     } catch (err) {
       await durable?.close('failed');
-      throw err;
+      throw resumedRunError(durable, err);
     }
     // A durable run whose last record was not stored has not finished for good: a resume would redo that turn.
     const lost = await durable?.session.writeFailure();

@@ -7,7 +7,7 @@
 import * as c from '../config/check.js';
 import { newEngine } from '../default-engine.js';
 import type { Engine } from '../engine.js';
-import { ConfigError, JournalError, RunSuspendedError } from '../errors.js';
+import { AbortError, ConfigError, JournalError, RunSuspendedError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { checkJournal, checkRunId, checkStorage, journalExists, loadJournal, type Journal } from './journal.js';
 import { Lease, type LeaseOptions } from './lease.js';
@@ -39,10 +39,14 @@ export type DurableStart = { kind: 'new' } | { kind: 'resume'; id: string } | { 
 
 /** A durable run's engine and journal. */
 export interface DurableRun {
+  /** The run's id in its storage (a replayed journal's id). */
+  id: string;
   engine: Engine;
   session: DurableSession;
   /** The run ended (or was suspended): store how, release the lease. */
   close(state: 'finished' | 'failed' | 'suspended'): Promise<void>;
+  /** A resumed run whose journal holds its abort (`abortSignal`, `signal`): where and why. */
+  abortedBefore?: { seq: number; reason: string };
 }
 
 /** Checks `config.durable` and opens the run's journal on an engine of its own. */
@@ -93,7 +97,47 @@ export async function openDurable(where: string, config: { durable?: unknown; en
   const opened = session!;
   let closed: Promise<void> | undefined;
   const close = (state: 'finished' | 'failed' | 'suspended') => (closed ??= opened.markEnded(state).finally(() => lease?.release()));
-  return { engine, session: opened, close };
+  return { id, engine, session: opened, close, ...(start.kind === 'resume' && { abortedBefore: rootAbort(records) }) };
+}
+
+/**
+ * The abort a journal holds for its root run (a `run.cancel` the run's abort signal sent), if any.
+ * The root run is the one record 1 starts.
+ */
+function rootAbort(records: Journal['records']): { seq: number; reason: string } | undefined {
+  const start = parsedLine(records[0]?.lines[0]);
+  if (start?.type !== 'run.start') return undefined;
+  for (const record of records) {
+    for (const line of record.lines) {
+      if (!line.startsWith('{"type":"run.cancel"')) continue;
+      const cancel = parsedLine(line);
+      if (cancel && cancel.run === start.id) return { seq: record.seq, reason: typeof cancel.reason === 'string' ? cancel.reason : 'aborted' };
+    }
+  }
+  return undefined;
+}
+
+function parsedLine(line: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const message: unknown = line === undefined ? undefined : JSON.parse(line);
+    return c.isPlainObject(message) ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The error a resumed run's result rejects with: a run whose journal holds its abort replays that
+ * abort (the journal is what happened), which the abort's own message would not explain.
+ */
+export function resumedRunError(run: DurableRun | undefined, err: unknown): unknown {
+  const aborted = run?.abortedBefore;
+  if (!aborted || !(err instanceof AbortError)) return err;
+  return new AbortError(
+    `durable run "${run.id}" was aborted before (journal record ${aborted.seq}: ${aborted.reason}); its journal ends with that abort, so resuming it ends the same way. ` +
+      'Start a new run with the conversation so far, or stop a run you mean to continue later with prompt.suspend()',
+    { cause: err },
+  );
 }
 
 /** What a durable run adds to `prompt`: its journal and `suspend()`. */

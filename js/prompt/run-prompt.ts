@@ -46,7 +46,7 @@ import { ownTimeouts, timeoutCheck, type RunTimeouts, type TimeoutConfiguration 
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type HookResult, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
 import { interceptedModel, interceptToolCall } from './plugins.js';
-import { durableInfo, openDurable, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
+import { durableInfo, openDurable, resumedRunError, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import { checkStorage, type Journal } from '../durable/journal.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { liveEventsOnly } from '../durable/replayed.js';
@@ -874,7 +874,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     // The run's final metrics come as JSON text, parsed only if someone asks (`prompt.metrics()`).
     let finalMetricsJson: string | undefined;
     let over = false;
-    const failed = async (err: unknown): Promise<never> => {
+    const failed = async (failure: unknown): Promise<never> => {
+      const err = place.parent ? failure : resumedRunError(place.durable, failure);
       over = true;
       cleanup();
       place.steering?.end(err instanceof AbortError ? 'aborted' : 'error');

@@ -379,6 +379,49 @@ test('durable: a run whose last record cannot be stored fails with JOURNAL_WRITE
   assert.equal(await resume('d', agent, { models: { default: conversationModelFor(answer) }, durable: { storage: directiveStorage } }), 'Hello.');
 });
 
+test('durable: an aborted run stays aborted: its resume replays the abort and says so (suspend() is the way to stop a run to continue it)', async () => {
+  let called;
+  const slow = {
+    provider: 'test',
+    modelId: 'slow',
+    async generate(request, { signal } = {}) {
+      called();
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, 5_000);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+      });
+      return { content: [{ type: 'text', text: 'late' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } };
+    },
+  };
+  const storage = memoryStorage();
+  const abortedRun = async (start) => {
+    const controller = new AbortController();
+    const modelCalled = new Promise((resolve) => (called = resolve));
+    const started = start(controller.signal);
+    // Stopped while the model is answering (the journal has the run's start by then).
+    await modelCalled;
+    controller.abort(new Error('the user pressed stop'));
+    return started.then(() => null, (e) => e);
+  };
+  const fn = (ctx) => ctx.$`Go.`;
+  const first = await abortedRun((abortSignal) => runPrompt(fn, { model: slow, abortSignal, durable: { id: 'stopped', storage } }).then((r) => r.result.text));
+  assert.equal(first?.message, 'the user pressed stop');
+  const resumed = await resume('stopped', fn, { model: slow, durable: { storage } }).then((r) => r.result.text).then(() => null, (e) => e);
+  assert.ok(resumed?.code === 'ABORTED', String(resumed));
+  // It used to repeat the first abort's own message, which this resume had not been given.
+  assert.match(resumed.message, /^durable run "stopped" was aborted before \(journal record \d+: the user pressed stop\); its journal ends with that abort, so resuming it ends the same way\. .*prompt\.suspend\(\)/);
+  assert.equal(resumed.cause?.message, 'the user pressed stop');
+
+  const agent = function* () {
+    yield* L.user`Hi`;
+    return (yield* L.reply).text;
+  };
+  const directive = await abortedRun((signal) => run(agent, { models: { default: slow }, signal, durable: { id: 'stopped-directive', storage } }));
+  assert.equal(directive?.message, 'the user pressed stop');
+  const directiveResumed = await resume('stopped-directive', agent, { models: { default: slow }, durable: { storage } }).then(() => null, (e) => e);
+  assert.match(String(directiveResumed?.message), /^durable run "stopped-directive" was aborted before \(journal record \d+: the user pressed stop\)/);
+});
+
 test('durable: the journal on a real redis-server; a suspended run resumes in another engine', async (t) => {
   let redis;
   try {
