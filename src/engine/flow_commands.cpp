@@ -38,7 +38,9 @@ Task<json> run_workflow(pipeline::CallEnv env, std::string name, json input, std
 
 // A call from a workflow step, pipeline stage or parallel task (runTool / runAgent): the same
 // tool-call and tool-result / tool-error events as a call the model makes (so onToolStart and
-// onToolEnd see it), with no step number; a failure still goes to the caller.
+// onToolEnd see it), with no step number; a failure still goes to the caller. Its arguments are
+// checked against the tool's parameters as the model's are (agent/tool_calls.cpp): the tool never
+// sees arguments its schema refuses.
 Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entry, json args, std::string call_id, json context) {
   json event{{"type", "tool-call"}, {"stepNumber", nullptr}, {"toolCallId", call_id}, {"toolName", entry->spec.name}, {"args", args}};
   env.emit(event);
@@ -51,6 +53,10 @@ Task<json> call_tool(pipeline::CallEnv env, const pipeline::ToolBox::Entry* entr
   call.context = std::move(context);
   json value;
   try {
+    const auto verdict = entry->spec.validator->validate(call.input);
+    if (!verdict.valid)
+      throw OpFailed(
+          WireError{"validation", "invalid arguments for tool \"" + entry->spec.name + "\": " + schema::describe(verdict), json::object()});
     value = co_await entry->chain->call(std::move(call));
   } catch (const OpFailed& e) {
     if (e.error.kind != "aborted" && !env.cancelled()) {

@@ -178,6 +178,36 @@ test("a step's runTool is a tool call in the events (tool-call, then tool-result
   assert.match(calls[3].error, /disk full/);
 });
 
+test("runTool and runAgent check the arguments against the tool's parameters, as a model's call is checked: the tool does not run", async () => {
+  const ran = [];
+  const echo = { type: 'object', properties: { x: { type: 'string' } }, required: ['x'] };
+  const define = (ctx) => {
+    ctx.defTool('echo', 'echoes', echo, ({ x }) => (ran.push(x), x));
+    ctx.defAgent('helper', 'helps', echo, (sub) => sub.$`help`, { model: mockModel([{ type: 'text', text: 'helped' }]) });
+  };
+  // It used to call the tool with {x: 5}.
+  const { error, events } = await whileLive(define, (ctx) => ctx.runTool('echo', { x: 5 }));
+  assert.equal(error?.name, 'ValidationError', String(error));
+  assert.equal(error.message, 'invalid arguments for tool "echo": /x: must be string');
+  assert.deepEqual(ran, []);
+  assert.deepEqual(events.filter((e) => e.toolName === 'echo').map((e) => e.type), ['tool-call', 'tool-error']);
+  const agent = await whileLive(define, (ctx) => ctx.runAgent('helper', {}));
+  assert.match(String(agent.error?.message), /^invalid arguments for tool "helper": .*x/);
+  // A workflow step's call can route the refusal to onError; right arguments still run.
+  const { value } = await whileLive(
+    (ctx) => {
+      define(ctx);
+      ctx.defWorkflow('w', [
+        { id: 'bad', action: (wctx) => wctx.runTool('echo', {}), onError: 'fix' },
+        { id: 'fix', action: (wctx) => wctx.runTool('echo', { x: `after: ${wctx.error.message}` }) },
+      ]);
+    },
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.match(value.output, /^after: .*invalid arguments for tool "echo"/);
+  assert.equal(ran.length, 1);
+});
+
 test('an analyzer failure routes to reportError, which ends the workflow', async () => {
   const { value } = await whileLive(
     (ctx) => {
