@@ -97,33 +97,7 @@ export async function openDurable(where: string, config: { durable?: unknown; en
   const opened = session!;
   let closed: Promise<void> | undefined;
   const close = (state: 'finished' | 'failed' | 'suspended') => (closed ??= opened.markEnded(state).finally(() => lease?.release()));
-  return { id, engine, session: opened, close, ...(start.kind === 'resume' && { abortedBefore: rootAbort(records) }) };
-}
-
-/**
- * The abort a journal holds for its root run (a `run.cancel` the run's abort signal sent), if any.
- * The root run is the one record 1 starts.
- */
-function rootAbort(records: Journal['records']): { seq: number; reason: string } | undefined {
-  const start = parsedLine(records[0]?.lines[0]);
-  if (start?.type !== 'run.start') return undefined;
-  for (const record of records) {
-    for (const line of record.lines) {
-      if (!line.startsWith('{"type":"run.cancel"')) continue;
-      const cancel = parsedLine(line);
-      if (cancel && cancel.run === start.id) return { seq: record.seq, reason: typeof cancel.reason === 'string' ? cancel.reason : 'aborted' };
-    }
-  }
-  return undefined;
-}
-
-function parsedLine(line: string | undefined): Record<string, unknown> | undefined {
-  try {
-    const message: unknown = line === undefined ? undefined : JSON.parse(line);
-    return c.isPlainObject(message) ? message : undefined;
-  } catch {
-    return undefined;
-  }
+  return { id, engine, session: opened, close, ...(start.kind === 'resume' && { abortedBefore: opened.rootAbort() }) };
 }
 
 /**

@@ -173,6 +173,18 @@ export class DurableSession implements LoopJournal {
   }
 
   /**
+   * The abort the journal holds for its root run (the run record 1 starts): a `run.cancel` its
+   * abort signal sent, with the record it is in and its reason.
+   */
+  rootAbort(): { seq: number; reason: string } | undefined {
+    const start = this.commands[0];
+    if (start?.type !== 'run.start') return undefined;
+    const cancel = this.commands.find((c) => c.type === 'run.cancel' && c.message.run === start.id);
+    if (!cancel) return undefined;
+    return { seq: this.records[cancel.at].seq, reason: typeof cancel.message.reason === 'string' ? cancel.message.reason : 'aborted' };
+  }
+
+  /**
    * Resolves once every record so far is stored: to undefined, or to the JournalError of the write
    * that failed. A run's last turn hands its result out while that turn's record is being written,
    * so a result is only final once this says nothing was lost (a resume would repeat that turn).
