@@ -17,6 +17,7 @@
 
 /** A schema users may pass: zod v3/v4 object or a plain JSON Schema object. */
 export type SchemaLike = object;
+import { nearest, editDistance } from './config/check.js';
 import { ConfigError } from './errors.js';
 import { rememberZodSchema } from './zod-parse.js';
 
@@ -396,13 +397,39 @@ const COUNT_KEYWORDS = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minPr
 const STRING_KEYWORDS = ['$ref', '$id', 'title', 'description', 'format', 'pattern'];
 
 /**
+ * Every keyword of JSON Schema (draft-07 to 2020-12) and the common ones of OpenAPI and draft-04:
+ * an unknown keyword is ignored by validators, so one that is a near miss of these (`minlength`,
+ * `requried`, `propertes`) would silently check nothing and is refused instead.
+ */
+const KNOWN_KEYWORDS = [
+  ...SCHEMA_KEYWORDS, ...SCHEMA_MAP_KEYWORDS, ...SCHEMA_LIST_KEYWORDS, ...NUMBER_KEYWORDS, ...COUNT_KEYWORDS, ...STRING_KEYWORDS,
+  'type', 'items', 'required', 'enum', 'dependencies', 'uniqueItems', 'const', 'default', 'examples', 'readOnly', 'writeOnly',
+  '$schema', '$comment', '$anchor', '$dynamicRef', '$dynamicAnchor', '$recursiveRef', '$recursiveAnchor', '$vocabulary',
+  'prefixItems', 'minContains', 'maxContains', 'dependentRequired', 'dependentSchemas', 'unevaluatedItems',
+  'unevaluatedProperties', 'contentMediaType', 'contentEncoding', 'contentSchema', 'deprecated',
+  'id', 'example', 'nullable', 'discriminator', 'xml', 'externalDocs',
+];
+
+/**
+ * The known keyword `key` misspells, if it is one: the same but for case, one edit away for keywords
+ * of 5 to 7 characters, two for longer ones. Short words stay free for annotations (`note`, `of`).
+ */
+function misspelledKeyword(key: string): string | undefined {
+  if (KNOWN_KEYWORDS.includes(key)) return undefined;
+  const guess = nearest(key, KNOWN_KEYWORDS);
+  if (guess === undefined) return undefined;
+  const allowed = guess.length <= 4 ? 0 : guess.length <= 7 ? 1 : 2;
+  return editDistance(key, guess) <= allowed ? guess : undefined;
+}
+
+/**
  * Checks the keywords that are easy to get wrong and returns a copy of the schema with every
  * `$schema` removed. Unknown keywords and data keywords (`const`, `default`, ...) are kept as is.
  */
 function checkSchema(schema: unknown, where: string, at: string): Json | boolean {
   if (typeof schema === 'boolean') return schema;
-  const bad = (keyword: string, expected: string, value: unknown): never => {
-    throw new ConfigError(`${where}: invalid JSON Schema at ${at}: "${keyword}" must be ${expected}, got ${describe(value)}`);
+  const bad = (keyword: string, expected: string, value: unknown, hint = ''): never => {
+    throw new ConfigError(`${where}: invalid JSON Schema at ${at}: "${keyword}" must be ${expected}, got ${describe(value)}${hint}`);
   };
   if (!isPlainObject(schema)) {
     throw new ConfigError(`${where}: invalid JSON Schema at ${at}: expected a schema (an object or a boolean), got ${describe(schema)}`);
@@ -413,8 +440,12 @@ function checkSchema(schema: unknown, where: string, at: string): Json | boolean
     if (key === '$schema') continue;
     if (key === 'type') {
       const names = isArray(value) ? value : [value];
-      if (names.length === 0 || !names.every((name) => TYPE_NAMES.includes(name as string))) {
-        bad(key, `one of ${TYPE_NAMES.join(', ')} or a non-empty array of them`, value);
+      const wrong = names.findIndex((name) => !TYPE_NAMES.includes(name as string));
+      if (names.length === 0 || wrong >= 0) {
+        const name = names[wrong];
+        const guess = typeof name === 'string' ? nearest(name, TYPE_NAMES) : undefined;
+        const notes = [isArray(value) && wrong >= 0 ? `item ${wrong} is ${describe(name)}` : '', guess ? `did you mean "${guess}"?` : ''].filter(Boolean);
+        bad(key, `one of ${TYPE_NAMES.join(', ')} or a non-empty array of them`, value, notes.length > 0 ? ` (${notes.join(', ')})` : '');
       }
       setOwn(out, key, isArray(value) ? [...value] : value);
     } else if (SCHEMA_KEYWORDS.includes(key)) {
@@ -452,6 +483,12 @@ function checkSchema(schema: unknown, where: string, at: string): Json | boolean
       if (typeof value !== 'boolean') bad(key, 'a boolean', value);
       setOwn(out, key, value);
     } else {
+      const meant = misspelledKeyword(key);
+      if (meant !== undefined) {
+        throw new ConfigError(
+          `${where}: invalid JSON Schema at ${at}: unknown keyword "${key}" (did you mean "${meant}"?); validators ignore a keyword they do not know, so it would check nothing`,
+        );
+      }
       setOwn(out, key, value);
     }
   }

@@ -35,7 +35,8 @@ export function describe(value: unknown): string {
   }
 }
 
-function distance(a: string, b: string): number {
+/** Edit distance between two words, ignoring case (a near miss of a name is usually a typo or a case slip). */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diagonal = row[0];
@@ -61,7 +62,7 @@ export function nearest(word: string, known: readonly string[]): string | undefi
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const d = distance(word, candidate);
+    const d = editDistance(word, candidate);
     if (d < bestDistance || (d === bestDistance && best !== undefined && commonPrefix(word, candidate) > commonPrefix(word, best))) {
       best = candidate;
       bestDistance = d;

@@ -389,9 +389,10 @@ test('non-schemas are rejected, naming what was passed', () => {
 test('wrong keyword types are rejected with the location', () => {
   const at = (where) => `^tool "x" parameters: invalid JSON Schema at ${where.replace(/\//g, '\\/')}: `;
   rejects({ type: 5 }, new RegExp(`${at('#')}"type" must be one of string, number, integer, boolean, object, array, null or a non-empty array of them, got number 5$`));
-  rejects({ type: 'strin' }, /invalid JSON Schema at #: "type" must be one of .*, got string "strin"$/);
+  rejects({ type: 'strin' }, /invalid JSON Schema at #: "type" must be one of .*, got string "strin" \(did you mean "string"\?\)$/);
   rejects({ type: [] }, /"type" must be .*, got an array$/);
-  rejects({ type: ['string', 'text'] }, /"type" must be .*, got an array$/);
+  rejects({ type: ['string', 'text'] }, /"type" must be .*, got an array \(item 1 is string "text"\)$/);
+  rejects({ type: ['string', 'nul'] }, /"type" must be .*, got an array \(item 1 is string "nul", did you mean "null"\?\)$/);
   rejects({ properties: [] }, new RegExp(`${at('#')}"properties" must be an object mapping names to schemas, got an array$`));
   rejects({ properties: { a: 5 } }, new RegExp(`${at('#/properties/a')}expected a schema \\(an object or a boolean\\), got number 5$`));
   rejects({ properties: { a: { type: 'number', properties: { b: { type: 'x' } } } } },
@@ -409,6 +410,20 @@ test('wrong keyword types are rejected with the location', () => {
   rejects({ pattern: '(' }, /"pattern" must be a valid regular expression, got string "\("$/);
   rejects({ description: 3 }, /"description" must be a string, got number 3$/);
   rejects({ properties: { 'a/b': { type: 1 } } }, /invalid JSON Schema at #\/properties\/a~1b: /);
+});
+
+test('a near miss of a keyword is refused: validators would ignore it and check nothing', () => {
+  const refused = (schema, at, key, meant) =>
+    rejects(schema, new RegExp(`at ${at}: unknown keyword "${key}" \\(did you mean "${meant}"\\?\\); validators ignore a keyword they do not know`));
+  refused({ type: 'object', requried: ['a'] }, '#', 'requried', 'required');
+  refused({ type: 'object', propertes: { a: {} } }, '#', 'propertes', 'properties');
+  refused({ properties: { a: { type: 'string', minlength: 1 } } }, '#/properties/a', 'minlength', 'minLength');
+  refused({ properties: { a: { type: 'array', item: { type: 'string' } } } }, '#/properties/a', 'item', 'items');
+  refused({ anyOf: [{ Type: 'string' }] }, '#/anyOf/0', 'Type', 'type');
+  refused({ additionalPropertes: false }, '#', 'additionalPropertes', 'additionalProperties');
+  // Annotations, vendor keywords and the common keywords of OpenAPI and later drafts stay.
+  const kept = { type: 'string', note: 'n', example: 'e', nullable: true, 'x-order': 1, tooltip: 't', id: 'i', prefixItems: [], unevaluatedProperties: false, deprecated: true };
+  assert.deepEqual(toJsonSchema(kept, 'tool "x" parameters'), kept);
 });
 
 test('default label is "schema"', () => {
