@@ -135,7 +135,7 @@ export const generationShape: c.Shape = {
   maxOutputTokens: c.integer(1, 10_000_000),
   topP: c.number(0, 1),
   topK: c.integer(1, 1_000_000),
-  stopSequences: c.arrayOf(c.string, 'an array of strings'),
+  stopSequences: c.arrayOf(c.nonEmpty, 'an array of non-empty strings'),
   seed: c.integer(-(2 ** 53), 2 ** 53),
   presencePenalty: c.number(-2, 2),
   frequencyPenalty: c.number(-2, 2),

@@ -338,7 +338,9 @@ describe('strict config: unknown keys are refused naming the nearest one', () =>
     assert.match(await refused(() => {}, { options: { maxStep: 3 } }), /^runPrompt config.options: unknown option 'maxStep' \(did you mean 'maxSteps'\?/);
     assert.equal(await refused(() => {}, { options: { maxSteps: 1.5 } }), `runPrompt config.options: 'maxSteps' must be an integer from 1 to 10000, got the number 1.5`);
     assert.equal(await refused(() => {}, { temperature: 'hot' }), `runPrompt config: 'temperature' must be a number from 0 to 2, got the string "hot"`);
-    assert.equal(await refused(() => {}, { stopSequences: 'x' }), `runPrompt config: 'stopSequences' must be an array of strings, got the string "x"`);
+    assert.equal(await refused(() => {}, { stopSequences: 'x' }), `runPrompt config: 'stopSequences' must be an array of non-empty strings, got the string "x"`);
+    // An empty stop sequence would stop nothing (or everything); providers refuse it.
+    assert.equal(await refused(() => {}, { stopSequences: ['END', ''] }), `runPrompt config: 'stopSequences' must be an array of non-empty strings (item 1 is the string ""), got an array`);
     assert.equal(await refused(() => {}, { toolChoice: 'bogus' }), `runPrompt config: 'toolChoice' must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got the string "bogus"`);
     assert.equal(await refused(() => {}, { toolChoice: 'requried' }), `runPrompt config: 'toolChoice' must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got the string "requried" (did you mean 'required'?)`);
     assert.equal(await refused(() => {}, { abortSignal: {} }), `runPrompt config: 'abortSignal' must be an AbortSignal, got an object`);
