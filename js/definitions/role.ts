@@ -5,6 +5,7 @@
  */
 import * as c from '../config/check.js';
 import type { JsonValue } from '../schema-types.js';
+import { findTag } from '../prompt/names.js';
 import { jsonObject } from '../storage/checks.js';
 import type { DefinitionKind } from './kind.js';
 
@@ -51,8 +52,13 @@ export const roleKind: DefinitionKind<RoleConfig | undefined, RoleConfig> = {
   check(where, config) {
     if (config !== undefined && !c.isPlainObject(config))
       c.fail(where, `expected a role config ({capabilities, constraints, personality, systemPrompt}), got ${c.describe(config)}`);
-    const role = c.checkOptions(where, config ?? {}, roleShape, 'field');
+    const role: RoleConfig = c.checkOptions(where, config ?? {}, roleShape, 'field');
     c.checkOptions(`${where} constraints`, role.constraints, constraintsShape, 'constraint');
+    // The role's text goes into the system prompt: it may not end its section or fake another.
+    // (The engine also checks it against the definitions' tags when the run renders the prompt.)
+    const text = [role.systemPrompt ?? '', ...(role.capabilities ?? []), JSON.stringify(role.personality ?? {})].join('\n');
+    const mention = findTag(text, new Set(['role', 'variables']));
+    if (mention) c.fail(where, `the role's text contains "${mention.written}", a tag of the system prompt (a role's text cannot open or close the prompt's sections)`);
     return role;
   },
   wire(role) {

@@ -34,12 +34,13 @@ export function findTag(value: string, tags: ReadonlySet<string>): TagMention | 
 }
 
 /**
- * Throws a TypeError when `value` contains its own tag or the `<variables>` tag, opened or closed
- * in any spelling: it would end its section early or start a fake one. (The engine also checks
- * every value against every other definition's tag when the run starts.)
+ * Throws a ConfigError when `value` contains its own tag, the `<variables>` tag or the `<role>` tag
+ * (an assumed role's section), opened or closed in any spelling: it would end its section early or
+ * start a fake one. (The engine also checks every value against every other definition's tag when
+ * the run starts.)
  */
 export function checkValue(name: string, value: string, what: string): string {
-  const mention = findTag(value, new Set([name.toLowerCase(), 'variables']));
+  const mention = findTag(value, new Set([name.toLowerCase(), 'variables', 'role']));
   if (!mention) return value;
   if (mention.closing && mention.tag === name.toLowerCase())
     throw new ConfigError(`${what}: the value of "${name}" contains "${mention.written}", which would close its tag early`);

@@ -144,8 +144,13 @@ class PromptRun {
 
   json system_prompt(const pipeline::StepOverrides& overrides) const {
     if (overrides.system) return *overrides.system;
+    const prompt::RoleSpec* role = prompt::assumed_role(*tree_, env_.run).role;
+    // The role was checked against its own tags when defined; the definitions' are known here.
+    if (role)
+      if (auto tag = prompt::findRendererTag(role->body, spec_.definitions.tags()))
+        throw protocol::config_error("role \"" + role->name + "\": the role's text contains \"" + *tag +
+                                     "\", a tag of the system prompt (a role's text cannot open or close the prompt's sections)");
     try {
-      const prompt::RoleSpec* role = prompt::assumed_role(*tree_, env_.run).role;
       auto rendered = prompt::render(spec_.definitions, prompt::RenderFilter{overrides.active_systems, overrides.active_variables},
                                      role ? role->section : std::string_view());
       return rendered ? json(*rendered) : json();

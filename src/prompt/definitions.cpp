@@ -179,6 +179,11 @@ void Definitions::add(std::vector<Definition>& entries, std::string_view name, D
   upsert(entries, Definition{std::string(name), kind, std::move(body)});
 }
 
+std::optional<std::string> findRendererTag(std::string_view text, const std::set<std::string>& tags) {
+  if (auto mention = findTag(text, tags)) return std::move(mention->written);
+  return std::nullopt;
+}
+
 std::optional<std::string> render(const Definitions& definitions, const RenderFilter& filter, std::string_view role) {
   const auto systems = select(definitions.systems(), filter.systems, "system");
   const auto variables = select(definitions.variables(), filter.variables, "variable");

@@ -39,8 +39,8 @@ struct Definition {
 // the same space replaces its value (and kind, for def/defData) but keeps its
 // first position. Every call validates before changing anything.
 //
-// No value may contain a tag the renderer writes (any definition's name, or
-// "variables"), opening or closing, compared without case and whatever follows
+// No value may contain a tag the renderer writes (any definition's name,
+// "variables" or "role"), opening or closing, compared without case and whatever follows
 // the name ("</City >", "<role x>"): untrusted text can neither end its own
 // section nor start another. Ordinary values render exactly as written.
 class Definitions {
@@ -54,13 +54,16 @@ class Definitions {
   const std::vector<Definition>& systems() const noexcept { return systems_; }
   const std::vector<Definition>& variables() const noexcept { return variables_; }
   bool empty() const noexcept { return systems_.empty() && variables_.empty(); }
+  // Every tag the renderer may write for these definitions, in lower case: their names,
+  // "variables" and "role" (an assumed role's section).
+  const std::set<std::string>& tags() const noexcept { return tags_; }
 
  private:
   void add(std::vector<Definition>& entries, std::string_view name, DefinitionKind kind, std::string body);
 
   std::vector<Definition> systems_;
   std::vector<Definition> variables_;
-  std::set<std::string> tags_{"variables"};  // every tag the renderer may write, in lower case
+  std::set<std::string> tags_{"variables", "role"};  // every tag the renderer may write, in lower case
 };
 
 // Which definitions a step uses; std::nullopt means all of that kind.
@@ -75,6 +78,10 @@ struct RenderFilter {
 // before the variables, joined by "\n" like them; empty leaves the output exactly as above.
 // Throws DefinitionError if the filter names a definition that does not exist.
 std::optional<std::string> render(const Definitions& definitions, const RenderFilter& filter = {}, std::string_view role = {});
+
+// The first tag of `tags` (lower case) that `text` opens or closes, as written ("</City >"),
+// compared without case and whatever follows the name; std::nullopt when there is none.
+std::optional<std::string> findRendererTag(std::string_view text, const std::set<std::string>& tags);
 
 // How a definition is referenced inside templates: "<name>".
 // Throws DefinitionError for an invalid name.

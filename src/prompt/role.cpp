@@ -5,6 +5,7 @@
 #include <map>
 
 #include "pipeline/registry.hpp"
+#include "prompt/definitions.hpp"
 #include "prompt/yaml.hpp"
 
 namespace lmthing::prompt {
@@ -33,6 +34,10 @@ void define_role(pipeline::RunTree& tree, const std::string& name, const protoco
     role->requires_approval = limits.strings("requiresApproval");
   }
   role->section = render_role(*role);  // now, so a personality YAML cannot render fails the definition
+  // The role's text is the prompt's too: it may not end its own section or fake the variables'.
+  if (auto tag = findRendererTag(role->body, {"role", "variables"}))
+    throw protocol::config_error(config.where() + ": the role's text contains \"" + *tag +
+                                 "\", a tag of the system prompt (a role's text cannot open or close the prompt's sections)");
   tree.definitions().add("role", name, std::move(role));
 }
 
@@ -107,18 +112,18 @@ json assume_role(pipeline::RunTree& run_tree, RunId run, const std::string& name
   return event;
 }
 
-std::string render_role(const RoleSpec& role) {
+std::string render_role(RoleSpec& role) {
   json traits = json::object();
   if (!role.capabilities.empty()) traits["capabilities"] = role.capabilities;
   if (role.personality.is_object() && !role.personality.empty()) traits["personality"] = role.personality;
-  if (role.system_prompt.empty() && traits.empty()) return "";
-  std::string body = role.system_prompt;
+  role.body = role.system_prompt;
   if (!traits.empty()) {
     std::string yaml = toYaml(traits);
     if (!yaml.empty() && yaml.back() == '\n') yaml.pop_back();
-    body += (body.empty() ? "" : "\n") + yaml;
+    role.body += (role.body.empty() ? "" : "\n") + yaml;
   }
-  return "<role name=\"" + role.name + "\">\n" + body + "\n</role>";
+  if (role.body.empty()) return "";
+  return "<role name=\"" + role.name + "\">\n" + role.body + "\n</role>";
 }
 
 }  // namespace lmthing::prompt

@@ -28,6 +28,7 @@ struct RoleSpec {
   std::vector<std::string> requires_approval;
   json personality;  // an object, or null
   std::string system_prompt;
+  std::string body;     // the section's text between its tags: systemPrompt, then the traits as YAML
   std::string section;  // render_role(*this)
 
   bool allows(const std::string& tool) const;
@@ -60,6 +61,7 @@ json assume_role(pipeline::RunTree& run_tree, RunId run, const std::string& name
 
 // The role's section of the system prompt: `<role name="x">`, its systemPrompt, then its
 // capabilities and personality as YAML, `</role>`; empty when the role has none of them.
-std::string render_role(const RoleSpec& role);
+// Sets `role.body` to the text between the tags.
+std::string render_role(RoleSpec& role);
 
 }  // namespace lmthing::prompt
