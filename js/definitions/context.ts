@@ -5,7 +5,7 @@
  * `run(agent, {define: (ctx) => ...})`. Each method is a thin typed wrapper over the one marshaller.
  */
 import * as c from '../config/check.js';
-import { ConfigError, NotRunningError, ProtocolError, RoleError, StateError } from '../errors.js';
+import { ConfigError, NotRunningError, ProtocolError, RoleError, StateError, TemplateError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { Infer, JsonObject } from '../schema-types.js';
 import { reference, type Reference } from '../prompt/names.js';
@@ -279,7 +279,12 @@ export class DefinitionContext {
     const references = this.templateReferences();
     const live = liveRuns.get(this);
     let reply: Promise<unknown>;
-    if (live) {
+    // JSON would send NaN and Infinity as null, which the engine could only call a missing value.
+    const notFinite = Object.entries(values).find(([, value]) => typeof value === 'number' && !Number.isFinite(value));
+    if (notFinite) {
+      const [variable, value] = notFinite;
+      reply = Promise.reject(new TemplateError('TEMPLATE_WRONG_TYPE', `template "${name}": variable "${variable}" must be a finite number, got ${String(value)}`, { template: name, variable }));
+    } else if (live) {
       reply = live.engine.request('template.render', { run: live.runId, name, values, references });
     } else {
       const definitions = definitionsOf(this);
@@ -531,13 +536,13 @@ export class DefinitionContext {
    */
   async runTool<Result = unknown>(name: string, args?: unknown): Promise<Result> {
     const run = this.live('runTool');
-    return (await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {} })) as Result;
+    return (await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {}, caller: 'runTool' })) as Result;
   }
 
   /** Calls `defAgent` `name` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
   async runAgent<Result = unknown>(name: string, args?: unknown): Promise<Result> {
     const run = this.live('runAgent');
-    return agentAnswer(await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {} })) as Result;
+    return agentAnswer(await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {}, caller: 'runAgent' })) as Result;
   }
 
   // ---- memory (docs/memory.md)

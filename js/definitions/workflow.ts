@@ -309,8 +309,8 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
     ...(w.error ? { error: w.error } : {}),
     attempt: w.attempt,
     abortSignal: call.signal,
-    runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {} }),
-    runAgent: async (name, args) => agentAnswer(await request('runAgent', 'workflow.tool', { name, args: args ?? {} })),
+    runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {}, caller: 'runTool' }),
+    runAgent: async (name, args) => agentAnswer(await request('runAgent', 'workflow.tool', { name, args: args ?? {}, caller: 'runAgent' })),
     requestApproval: async (name, data) => (await request('requestApproval', 'approval.request', { name, context: data ?? null })) as ApprovalResult,
     resources: resourcesFor(engine, call),
     emit: async (data) => {

@@ -124,11 +124,14 @@ bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
     handle_flow_run(loop, env_in(env_of, protocol::require_id(message, "run", type), type, message), type, id, message);
     return true;
   }
-  protocol::FieldReader fields(message, type);
+  // `caller`: the API that sent the command (`runTool`), named in its errors instead of the command.
+  const auto caller = message.find("caller");
+  const std::string where = type == "workflow.tool" && caller != message.end() && caller->is_string() ? caller->get<std::string>() : type;
+  protocol::FieldReader fields(message, where);
   if (type == "workflow.run")
     fields.only({"type", "id", "run", "scope", "name", "input", "state"}, "field");
   else if (type == "workflow.tool")
-    fields.only({"type", "id", "run", "scope", "name", "args"}, "field");
+    fields.only({"type", "id", "run", "scope", "name", "args", "caller"}, "field");
   else if (type == "workflow.emit")
     fields.only({"type", "id", "run", "scope", "workflow", "execution", "step", "data"}, "field");
   else
@@ -161,11 +164,11 @@ bool handle_flow_command(Loop& loop, const EnvOfRun& env_of, const std::string& 
   }
   const flow::RunTools::Entry* tools = flow::tools_of(*env.tree, run);
   if (!tools)
-    throw ProtocolError(type + ": run " + std::to_string(run) +
+    throw ProtocolError(where + ": run " + std::to_string(run) +
                         " has no tools to call (the tools of a prompt run, or those enabled in a directive run's root conversation)");
   const pipeline::ToolBox::Entry* entry = env.tools->find(name);
   if (!entry) {
-    std::string message_text = type + ": unknown tool or agent \"" + name + "\" (";
+    std::string message_text = where + ": unknown tool or agent \"" + name + "\" (";
     const auto names = env.tools->names();
     if (auto guess = protocol::nearest(name, names)) message_text += "did you mean \"" + *guess + "\"? ";
     throw ProtocolError(message_text + "defined: " + (names.empty() ? std::string("none") : protocol::joined(names)) + ")");

@@ -92,6 +92,9 @@ test('each bad input rejects with a TemplateError naming the template and the va
     [() => ctx.useTemplate('needsCode', {}), 'TEMPLATE_MISSING_VARIABLE', 'needsCode', 'code', /"code" \(string\) is required/],
     [() => ctx.useTemplate('review', {}), 'TEMPLATE_MISSING_VARIABLE', 'review', 'code', /is required/],
     [() => ctx.useTemplate('review', { code: 'x', score: 'high' }), 'TEMPLATE_WRONG_TYPE', 'review', 'score', /must be a number, got "high"/],
+    // NaN and Infinity would cross as null, a missing value: named as what they are.
+    [() => ctx.useTemplate('review', { code: 'x', score: Number.NaN }), 'TEMPLATE_WRONG_TYPE', 'review', 'score', /"score" must be a finite number, got NaN$/],
+    [() => ctx.useTemplate('review', { code: 'x', score: -Infinity }), 'TEMPLATE_WRONG_TYPE', 'review', 'score', /must be a finite number, got -Infinity$/],
     [() => ctx.useTemplate('review', { code: 'x', level: 'paranoid' }), 'TEMPLATE_BAD_ENUM_VALUE', 'review', 'level', /one of "basic", "strict"/],
     [() => ctx.useTemplate('reveiw', {}), 'TEMPLATE_UNKNOWN', 'reveiw', undefined, /did you mean "review"/],
     [() => ctx.useTemplate('broken', {}), 'TEMPLATE_UNKNOWN', 'broken', undefined, /includes "nowhere"/],

@@ -208,6 +208,19 @@ test("runTool and runAgent check the arguments against the tool's parameters, as
   assert.equal(ran.length, 1);
 });
 
+test('runTool and runAgent name themselves in their errors (not the protocol command behind them)', async () => {
+  const define = (ctx) => ctx.defTool('echo', 'echoes', objectSchema, () => 'x');
+  const tool = await whileLive(define, (ctx) => ctx.runTool('ecoh', {}));
+  assert.equal(tool.error?.message, 'runTool: unknown tool or agent "ecoh" (did you mean "echo"? defined: echo, go)');
+  const agent = await whileLive(define, (ctx) => ctx.runAgent('', {}));
+  assert.match(String(agent.error?.message), /^runAgent: "name" must be a non-empty string/);
+  const { value } = await whileLive(
+    (ctx) => (define(ctx), ctx.defWorkflow('w', [{ id: 'a', action: (wctx) => wctx.runTool('ecoh', {}), onError: 'b' }, { id: 'b', action: (wctx) => wctx.error.message }])),
+    (ctx) => ctx.runWorkflow('w'),
+  );
+  assert.match(value.output, /runTool: unknown tool or agent "ecoh"/);
+});
+
 test('an analyzer failure routes to reportError, which ends the workflow', async () => {
   const { value } = await whileLive(
     (ctx) => {
