@@ -127,6 +127,9 @@ export class PluginSet<Ctx extends object> {
       method: (method, fn, options = {}) => {
         const where = `plugin "${plugin}": method("${String(method)}")`;
         if (typeof method !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(method)) throw new ConfigError(`${where}: the name must be an identifier`);
+        // `__proto__` would set the prototype of the plugin's methods; a `then` on ctx would make every `await ctx` wait on it.
+        if (method === '__proto__' || (method === 'then' && options?.onContext === true))
+          throw new ConfigError(`${where}: "${method}" has a meaning of its own in JavaScript${method === 'then' ? ' (ctx would become a promise-like)' : ''}; pick another name`);
         if (typeof fn !== 'function') throw new ConfigError(`${where}: expected a function, got ${c.describe(fn)}`);
         c.checkOptions(where, options, { onContext: c.boolean });
         if (Object.hasOwn(methods, method)) throw new ConfigError(`${where}: the plugin already added a method of that name`);

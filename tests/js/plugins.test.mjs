@@ -94,6 +94,8 @@ test("a plugin's methods never replace ctx's own, nor each other", async () => {
   assert.match(await refused((_ctx, api) => (api.method('x', () => 1), api.method('x', () => 2))), /already added a method of that name/);
   assert.match(await refused((_ctx, api) => api.method('x', () => 1, { global: true })), /unknown option 'global'/);
   assert.match(await refused((_ctx, api) => api.interceptTool('nope')), /interceptTool expects a function/);
+  assert.match(await refused((_ctx, api) => api.method('__proto__', () => 1)), /method\("__proto__"\): "__proto__" has a meaning of its own in JavaScript; pick another name/);
+  assert.match(await refused((_ctx, api) => api.method('then', () => 1, { onContext: true })), /"then" has a meaning of its own in JavaScript \(ctx would become a promise-like\)/);
 });
 
 test('uninstall runs after a failed run, a failed install and a throwing prompt function', async () => {
