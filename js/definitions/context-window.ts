@@ -79,8 +79,17 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
       weights: c.object,
       maxChunks: c.integer(1, 1000),
     });
-    if (o.summarization !== undefined)
-      c.checkOptions(`${where}: summarization`, o.summarization, { trigger: c.number(0, 1, { positive: true }), ratio: c.number(0, 1, { positive: true }) });
+    if (o.summarization !== undefined) {
+      const sum = c.checkOptions(`${where}: summarization`, o.summarization, { trigger: c.number(0, 1, { positive: true }), ratio: c.number(0, 1, { positive: true }) });
+      const trigger = sum.trigger ?? 0.8;
+      const ratio = sum.ratio ?? 0.5;
+      // A summary starts above `trigger` × the budget and folds until at most `ratio` × the budget is used.
+      if (ratio > trigger)
+        c.fail(
+          `${where}: summarization`,
+          `'ratio' (${ratio}${sum.ratio === undefined ? ', the default' : ''}) must not exceed 'trigger' (${trigger}${sum.trigger === undefined ? ', the default' : ''}): a summary starts once the messages use more than trigger × the budget and folds the oldest until the rest uses at most ratio × the budget`,
+        );
+    }
     if (o.weights !== undefined) {
       if (strategy !== 'hybrid') c.fail(where, "'weights' applies to the 'hybrid' strategy only");
       const w = c.checkOptions(`${where}: weights`, o.weights, { recent: c.number(0, 1e9), relevant: c.number(0, 1e9) });
@@ -89,8 +98,9 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
     if (o.maxChunks !== undefined && strategy !== 'hierarchical') c.fail(where, "'maxChunks' applies to the 'hierarchical' strategy only");
     if (o.maxTokens === undefined) c.fail(where, "'maxTokens' is required (the model's context window in tokens)");
     if ((o.reserveTokens ?? 0) >= o.maxTokens) c.fail(where, `'reserveTokens' (${o.reserveTokens}) must be less than 'maxTokens' (${o.maxTokens})`);
-    if ((strategy === 'relevance-based' || strategy === 'hybrid') && !o.relevanceScorer)
-      c.fail(where, `strategy '${strategy}' needs a relevanceScorer: (message, currentTask) => number`);
+    const ranks = strategy === 'relevance-based' || strategy === 'hybrid';
+    if (ranks && !o.relevanceScorer) c.fail(where, `strategy '${strategy}' needs a relevanceScorer: (message, currentTask) => number`);
+    if (!ranks && o.relevanceScorer) c.fail(where, "'relevanceScorer' applies to the 'relevance-based' and 'hybrid' strategies only");
     return { strategy, config: { ...o } };
   },
   wire({ strategy, config }, marshal) {
@@ -100,9 +110,12 @@ export const contextKind: DefinitionKind<unknown, StoredContext> = {
       out.relevanceScorer = marshal.callback('the relevanceScorer of a context', async (messages: Message[]) => {
         const task = textOf(messages.find((m) => m.role === 'user'));
         const scores: number[] = [];
-        for (const m of messages) {
-          const s = await relevanceScorer(m, task);
-          scores.push(typeof s === 'number' && Number.isFinite(s) ? s : 0);
+        for (const [i, m] of messages.entries()) {
+          const score = await relevanceScorer(m, task);
+          // A score that is not a number would rank the message as 0 without a word: say so instead.
+          if (typeof score !== 'number' || !Number.isFinite(score))
+            throw new TypeError(`the relevanceScorer returned ${c.describe(score)} for message ${i} (${m.role}); expected a finite number (larger keeps the message first)`);
+          scores.push(score);
         }
         return scores;
       });

@@ -41,8 +41,10 @@ void define_context(pipeline::RunTree& tree, const std::string& name, const prot
     config.fail(e.what());
   }
   definition->relevance_scorer = config.optional_string("relevanceScorer").value_or("");
-  if ((strategy == "relevance-based" || strategy == "hybrid") && definition->relevance_scorer.empty())
+  const bool ranks = strategy == "relevance-based" || strategy == "hybrid";
+  if (ranks && definition->relevance_scorer.empty())
     config.fail("strategy '" + strategy + "' needs a relevanceScorer (a function (message, task) → number)");
+  if (!ranks && !definition->relevance_scorer.empty()) config.fail("'relevanceScorer' applies to the 'relevance-based' and 'hybrid' strategies only");
   tree.definitions().add("context", name, std::move(definition));
 }
 
@@ -170,7 +172,15 @@ class ContextWindowSeam : public pipeline::StepSeam {
         if (!scores.is_array() || scores.size() != messages.size())
           throw OpFailed(
               protocol::WireError{"callback", "context \"" + name + "\": relevanceScorer must give one number per message", json::object()});
-        for (std::size_t i = 0; i < window.size(); ++i) window[i].relevance = scores[i].is_number() ? scores[i].get<double>() : 0;
+        for (std::size_t i = 0; i < window.size(); ++i) {
+          // A score that is not a number would rank the message last in silence.
+          if (!scores[i].is_number())
+            throw OpFailed(protocol::WireError{"callback",
+                                               "context \"" + name + "\": relevanceScorer gave " + scores[i].dump() + " for message " +
+                                                   std::to_string(i) + ", expected a finite number",
+                                               json::object()});
+          window[i].relevance = scores[i].get<double>();
+        }
       }
       state::ContextSelection selection;
       try {

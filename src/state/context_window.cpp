@@ -164,6 +164,10 @@ ContextConfig ContextConfig::parse(const std::string& name, const std::string& s
     c.summarize = true;
     c.summarization.trigger = fraction(*it, "trigger", c.summarization.trigger, where);
     c.summarization.ratio = fraction(*it, "ratio", c.summarization.ratio, where);
+    // A summary starts above trigger × the budget and folds until at most ratio × the budget is used.
+    if (c.summarization.ratio > c.summarization.trigger)
+      throw StateError(error_code::kInvalidConfig, where + ": summarization's \"ratio\" (" + json(c.summarization.ratio).dump() +
+                                                       ") must not exceed its \"trigger\" (" + json(c.summarization.trigger).dump() + ")");
   }
   if (auto it = config.find("weights"); it != config.end() && !it->is_null()) {
     if (c.strategy != ContextStrategy::hybrid)

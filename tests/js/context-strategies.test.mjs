@@ -150,7 +150,23 @@ test('hybrid and hierarchical configs are checked', async () => {
     [['c', 'hybrid', { maxTokens: 100, relevanceScorer: () => 0, weights: { recent: 0, relevant: 0 } }], /must not all be 0/],
     [['c', 'hierarchical', { maxTokens: 100, maxChunks: 0 }], /maxChunks/],
     [['c', 'relevance-based', { maxTokens: 100, relevanceScorer: () => 0, maxChunks: 2 }], /'maxChunks' applies to the 'hierarchical' strategy only/],
+    // A scorer the strategy would never call.
+    [['c', 'sliding-window', { maxTokens: 100, relevanceScorer: () => 0 }], /'relevanceScorer' applies to the 'relevance-based' and 'hybrid' strategies only/],
+    [['c', 'hierarchical', { maxTokens: 100, relevanceScorer: () => 0 }], /'relevanceScorer' applies to/],
   ];
   for (const [args, pattern] of bad)
     await assert.rejects(runPrompt((ctx) => ctx.defContext(...args), { model }), (err) => err instanceof ConfigError && pattern.test(err.message), JSON.stringify(args));
+});
+
+test("a relevanceScorer's answer that is not a finite number fails the run, naming the message (it was ranked 0 in silence)", async () => {
+  for (const [answer, shown] of [['high', 'the string "high"'], [Number.NaN, 'the number NaN'], [undefined, 'undefined']]) {
+    const model = mockModel([{ type: 'text', text: 'ok' }]);
+    const { result } = await runPrompt((ctx) => {
+      ctx.defContext('c', 'relevance-based', { maxTokens: 30, relevanceScorer: () => answer });
+      ctx.$`first message about apples and oranges`;
+      ctx.$`second message lorem ipsum dolor sit amet`;
+    }, { model });
+    await assert.rejects(result.text, (err) => err.message.includes(`the relevanceScorer returned ${shown} for message 0 (user); expected a finite number`), String(answer));
+    assert.equal(model.calls.length, 0);
+  }
 });

@@ -109,6 +109,8 @@ test('defContext configs are checked strictly', async () => {
     [['c', 'hierarchal', { maxTokens: 100 }], /did you mean 'hierarchical'/],
     [['c', 'sliding-window', { maxTokens: 100, summarization: { trigger: 1.8 } }], /summarization.*trigger/],
     [['c', 'sliding-window', { maxTokens: 100, summarization: { trigger: 0.8, ration: 0.5 } }], /ratio/],
+    [['c', 'sliding-window', { maxTokens: 100, summarization: { trigger: 0.5, ratio: 0.9 } }], /'ratio' \(0\.9\) must not exceed 'trigger' \(0\.5\)/],
+    [['c', 'sliding-window', { maxTokens: 100, summarization: { trigger: 0.3 } }], /'ratio' \(0\.5, the default\) must not exceed 'trigger' \(0\.3\)/],
     [['c', 'sliding-window', { maxTokens: 100, prioritize: ['recent', 'oldest'] }], /prioritize/],
   ];
   for (const [args, pattern] of bad) {

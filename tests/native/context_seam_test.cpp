@@ -136,6 +136,34 @@ TEST_CASE("context configs are checked when the run starts", "[context]") {
   Harness h2;
   json no_scorer = run_prompt(h2, script, context_spec({{"strategy", "relevance-based"}, {"maxTokens", 100}}, conversation(1)));
   REQUIRE_THAT(no_scorer["error"]["message"].get<std::string>(), Catch::Contains("relevanceScorer"));
+  // A scorer the strategy would never call, and a summary that would start below where it stops.
+  Harness h3;
+  json idle_scorer = run_prompt(h3, script, context_spec({{"maxTokens", 100}, {"relevanceScorer", "score"}}, conversation(1)));
+  REQUIRE_THAT(idle_scorer["error"]["message"].get<std::string>(),
+               Catch::Contains("'relevanceScorer' applies to the 'relevance-based' and 'hybrid' strategies only"));
+  Harness h4;
+  json upside_down =
+      run_prompt(h4, script, context_spec({{"maxTokens", 100}, {"summarization", {{"trigger", 0.5}, {"ratio", 0.9}}}}, conversation(1)));
+  REQUIRE(upside_down["error"]["kind"] == "config");
+  REQUIRE_THAT(upside_down["error"]["message"].get<std::string>(),
+               Catch::Contains("summarization's \"ratio\" (0.9) must not exceed its \"trigger\" (0.5)"));
+}
+
+TEST_CASE("a relevanceScorer's answer that is not a number fails the step, naming the message", "[context]") {
+  Harness h;
+  Script script;
+  script.model_responses = {response({text_part("unused")})};
+  script.callbacks["score"] = [](const json& args) {
+    json scores = json::array();
+    for (std::size_t i = 0; i < args[0].size(); ++i) scores.push_back(i == 1 ? json("high") : json(1.0));
+    return scores;
+  };
+  json reply =
+      run_prompt(h, script, context_spec({{"strategy", "relevance-based"}, {"maxTokens", 60}, {"relevanceScorer", "score"}}, conversation(3)));
+  REQUIRE(reply["ok"] == false);
+  REQUIRE_THAT(reply["error"]["message"].get<std::string>(),
+               Catch::Contains("relevanceScorer gave \"high\" for message 1, expected a finite number"));
+  REQUIRE(script.model_requests.empty());
 }
 
 namespace {
