@@ -19,7 +19,7 @@ import type {
 import { DefinitionSet } from './set.js';
 import type { ApprovalResult, InteractionResult } from '../run/human-host.js';
 import { CircuitBreakerHandle, type ConstraintTotals } from '../run/policy-handles.js';
-import { jsonProblem } from '../storage/checks.js';
+import { checkJsonArgument, jsonProblem } from '../storage/checks.js';
 import { parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { JsonValue } from '../storage/types.js';
 import { stateDepthLimit, stateValueProblem } from '../state/changes.js';
@@ -450,6 +450,8 @@ export class DefinitionContext {
   async runWorkflow<Output = unknown>(name: string, input?: unknown, options: { state?: Record<string, unknown> } = {}): Promise<WorkflowResult<Output>> {
     const run = this.live('runWorkflow', workflowKind, name);
     c.checkOptions(`ctx.runWorkflow("${name}")`, options, { state: c.object });
+    checkJsonArgument(`ctx.runWorkflow("${name}")`, 'input', input);
+    checkJsonArgument(`ctx.runWorkflow("${name}")`, 'state', options.state);
     const fields: Record<string, unknown> = { run: run.runId, name, input: input ?? null };
     if (options.state !== undefined) fields.state = options.state;
     return (await run.engine.request('workflow.run', { ...fields, ...scopeField(run.engine) })) as WorkflowResult<Output>;
@@ -494,6 +496,7 @@ export class DefinitionContext {
    */
   async executePipeline<Output = unknown>(name: string, input?: unknown): Promise<Output> {
     const run = this.live('executePipeline', pipelineKind, name);
+    checkJsonArgument(`ctx.executePipeline("${name}")`, 'input', input);
     return (await run.engine.request('pipeline.run', { run: run.runId, ...scopeField(run.engine), name, input: input ?? null })) as Output;
   }
 
@@ -513,6 +516,7 @@ export class DefinitionContext {
    */
   async executeParallel<Output = unknown>(name: string, input?: unknown): Promise<Output> {
     const run = this.live('executeParallel', parallelKind, name);
+    checkJsonArgument(`ctx.executeParallel("${name}")`, 'input', input);
     return (await run.engine.request('parallel.run', { run: run.runId, ...scopeField(run.engine), name, input: input ?? null })) as Output;
   }
 
@@ -527,6 +531,7 @@ export class DefinitionContext {
    */
   async batch<Result = unknown>(name: string, item: unknown): Promise<Result> {
     const run = this.live('batch', batcherKind, name);
+    checkJsonArgument(`ctx.batch("${name}")`, 'item', item);
     return (await run.engine.request('batch.add', { run: run.runId, name, item: item ?? null })) as Result;
   }
 
@@ -536,12 +541,14 @@ export class DefinitionContext {
    */
   async runTool<Result = unknown>(name: string, args?: unknown): Promise<Result> {
     const run = this.live('runTool');
+    checkJsonArgument(`ctx.runTool("${name}")`, 'args', args);
     return (await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {}, caller: 'runTool' })) as Result;
   }
 
   /** Calls `defAgent` `name` of the run (a sub-run of the tree, as when the model calls it) and resolves with its answer. */
   async runAgent<Result = unknown>(name: string, args?: unknown): Promise<Result> {
     const run = this.live('runAgent');
+    checkJsonArgument(`ctx.runAgent("${name}")`, 'args', args);
     return agentAnswer(await run.engine.request('workflow.tool', { run: run.runId, ...scopeField(run.engine), name, args: args ?? {}, caller: 'runAgent' })) as Result;
   }
 

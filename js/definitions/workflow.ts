@@ -8,6 +8,7 @@
 import * as c from '../config/check.js';
 import type { CallbackContext, Engine } from '../engine.js';
 import type { ApprovalResult } from '../run/human-host.js';
+import { checkJsonArgument } from '../storage/checks.js';
 import type { JsonValue } from '../storage/types.js';
 import type { DefinitionKind } from './kind.js';
 import { resourcesFor, type Resources } from './resource.js';
@@ -309,11 +310,21 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
     ...(w.error ? { error: w.error } : {}),
     attempt: w.attempt,
     abortSignal: call.signal,
-    runTool: (name, args) => request('runTool', 'workflow.tool', { name, args: args ?? {}, caller: 'runTool' }),
-    runAgent: async (name, args) => agentAnswer(await request('runAgent', 'workflow.tool', { name, args: args ?? {}, caller: 'runAgent' })),
-    requestApproval: async (name, data) => (await request('requestApproval', 'approval.request', { name, context: data ?? null })) as ApprovalResult,
+    runTool: async (name, args) => {
+      checkJsonArgument(`wctx.runTool("${name}")`, 'args', args);
+      return request('runTool', 'workflow.tool', { name, args: args ?? {}, caller: 'runTool' });
+    },
+    runAgent: async (name, args) => {
+      checkJsonArgument(`wctx.runAgent("${name}")`, 'args', args);
+      return agentAnswer(await request('runAgent', 'workflow.tool', { name, args: args ?? {}, caller: 'runAgent' }));
+    },
+    requestApproval: async (name, data) => {
+      checkJsonArgument(`wctx.requestApproval("${name}")`, 'data', data);
+      return (await request('requestApproval', 'approval.request', { name, context: data ?? null })) as ApprovalResult;
+    },
     resources: resourcesFor(engine, call),
     emit: async (data) => {
+      checkJsonArgument('wctx.emit', 'data', data);
       await request('emit', 'workflow.emit', { workflow: w.workflow, execution: w.execution, step: w.step, data: data ?? null });
     },
   };

@@ -4,7 +4,7 @@
  */
 import { isPlainObject, unknownKey, type Check, type Shape } from '../config/check.js';
 import { DEFAULT_JSON_DEPTH } from '../engine.js';
-import { StorageError } from '../errors.js';
+import { ConfigError, StorageError } from '../errors.js';
 import type { JsonValue, StorageWriteOptions } from './types.js';
 
 /** Who is asking, for error messages: the adapter's kind and a label such as `file storage "/data"`. */
@@ -105,6 +105,16 @@ export function corrupt(who: AdapterIdentity, key: string, why: string): Storage
  */
 export function jsonProblem(value: unknown, path = '$', maxDepth = DEFAULT_JSON_DEPTH, depthAbove = 0): string {
   return nonJson(value, path, [], maxDepth - depthAbove, maxDepth);
+}
+
+/**
+ * Throws a ConfigError when `value` (an argument the engine gets, such as a pipeline's input) is not
+ * JSON: JSON.stringify would drop a function or turn NaN into null on the way, without a word.
+ * `undefined` is accepted (the argument was left out).
+ */
+export function checkJsonArgument(where: string, what: string, value: unknown): void {
+  const problem = value === undefined ? '' : jsonProblem(value, what);
+  if (problem) throw new ConfigError(`${where}: ${problem} (${what} must be JSON: null, booleans, finite numbers, strings, arrays and plain objects)`);
 }
 
 /**

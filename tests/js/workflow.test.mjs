@@ -445,3 +445,35 @@ test('a workflow with `tool` is offered to the model, which calls it with the in
   assert.equal(sent.toolName, 'triage');
   assert.deepEqual(sent.result, { label: 'bug', from: 'read T-1' });
 });
+
+test('what a flow call sends to the engine must be JSON: a function, NaN or a Map is named instead of dropped or turned into null', async () => {
+  const define = (ctx) => {
+    ctx.defTool('echo', 'echoes', objectSchema, (args) => args);
+    ctx.defPipeline('p', [{ stage: 's', fn: (x) => x }]);
+    ctx.defParallel('g', { a: (x) => x });
+    ctx.defBatcher('b', { processor: (items) => items });
+    ctx.defWorkflow('w', [{ id: 'a', action: (wctx) => wctx.runTool('echo', { when: () => 1 }) }]);
+    ctx.defWorkflow('emits', [{ id: 'a', action: (wctx) => wctx.emit({ n: Number.NaN }) }]);
+  };
+  const cases = [
+    [(ctx) => ctx.batch('b', () => 1), 'ctx.batch("b"): item is a function'],
+    [(ctx) => ctx.executePipeline('p', { n: Number.NaN }), 'ctx.executePipeline("p"): input.n is NaN'],
+    [(ctx) => ctx.executeParallel('g', new Map()), 'ctx.executeParallel("g"): input is a Map, not a plain object'],
+    [(ctx) => ctx.runWorkflow('w', { big: 1n }), 'ctx.runWorkflow("w"): input.big is a BigInt'],
+    [(ctx) => ctx.runWorkflow('w', {}, { state: { at: new Date(0) } }), 'ctx.runWorkflow("w"): state.at is a Date, not a plain object'],
+    [(ctx) => ctx.runTool('echo', { x: Infinity }), 'ctx.runTool("echo"): args.x is Infinity'],
+  ];
+  for (const [call, message] of cases) {
+    const { error } = await whileLive(define, call);
+    assert.equal(error?.name, 'ConfigError', message);
+    assert.equal(error.message.slice(0, message.length), message);
+  }
+  // Inside a workflow step: the step fails with the same error.
+  const step = await whileLive(define, (ctx) => ctx.runWorkflow('w'));
+  assert.match(String(step.error?.message), /wctx\.runTool\("echo"\): args\.when is a function/);
+  const emitted = await whileLive(define, (ctx) => ctx.runWorkflow('emits'));
+  assert.match(String(emitted.error?.message), /wctx\.emit: data\.n is NaN/);
+  // What is JSON still goes through, and a left-out argument is fine.
+  assert.deepEqual((await whileLive(define, (ctx) => ctx.executePipeline('p', { n: 1, s: 'x', l: [null, true] }))).value, { n: 1, s: 'x', l: [null, true] });
+  assert.equal((await whileLive(define, (ctx) => ctx.executePipeline('p'))).value, null);
+});
