@@ -2,6 +2,7 @@
  * Mapping of provider-neutral requests to the Anthropic Messages request body (`POST {baseURL}/messages`).
  */
 import { ValidationError } from '../errors.js';
+import { ANTHROPIC_TOOL_NAMES, checkToolNames } from './tool-names.js';
 import { isObject, parseToolArgs, stringifyResult } from './http.js';
 import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
 import { base64ToBytes, checkImageType, IMAGE_TYPES, resolveImage } from './images.js';
@@ -68,6 +69,7 @@ export function buildAnthropicBody(
   if (p.topP !== undefined) body.top_p = p.topP;
   if (p.topK !== undefined) body.top_k = p.topK;
   if (p.stopSequences !== undefined && p.stopSequences.length > 0) body.stop_sequences = p.stopSequences;
+  checkToolNames(provider, req.tools, ANTHROPIC_TOOL_NAMES);
   if (req.tools && req.tools.length > 0) {
     const tools = req.tools.map(toAnthropicTool);
     if (cache?.tools && marker) tools[tools.length - 1].cache_control = marker;

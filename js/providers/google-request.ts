@@ -6,6 +6,7 @@
  * parts.
  */
 import { ValidationError } from '../errors.js';
+import { checkToolNames, GEMINI_TOOL_NAMES } from './tool-names.js';
 import { isObject, parseToolArgs } from './http.js';
 import { imageOfFile, resolveFile } from './files.js';
 import { checkImageType, IMAGE_TYPES, resolveImage } from './images.js';
@@ -33,6 +34,7 @@ export function buildGeminiBody(req: Omit<ModelRequest, 'model'>, options: Gemin
   const body: Record<string, unknown> = { contents: toGeminiContents(req.messages, provider) };
   const system = systemText(req.messages);
   if (system !== undefined) body.systemInstruction = { parts: [{ text: system }] };
+  checkToolNames(provider, req.tools, GEMINI_TOOL_NAMES);
   if (req.tools && req.tools.length > 0) body.tools = [{ functionDeclarations: req.tools.map((t) => toFunctionDeclaration(t, provider)) }];
   if (req.toolChoice !== undefined) body.toolConfig = { functionCallingConfig: toFunctionCallingConfig(req.toolChoice) };
   body.generationConfig = generationConfig(req, options);

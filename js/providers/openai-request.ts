@@ -3,6 +3,7 @@
  * (`POST {baseURL}/chat/completions`), also used for OpenAI-compatible servers.
  */
 import { ValidationError } from '../errors.js';
+import { checkToolNames, OPENAI_TOOL_NAMES } from './tool-names.js';
 import { stringifyResult } from './http.js';
 import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
 import { checkImageType, dataUrlOf, IMAGE_TYPES, resolveImage } from './images.js';
@@ -14,8 +15,8 @@ export interface OpenAIDialect {
   maxTokensField: 'max_completion_tokens' | 'max_tokens';
   /** Send `top_k` (supported by vLLM, llama.cpp, LM Studio; not by OpenAI). */
   sendTopK: boolean;
-  /** Check image media types against OpenAI's list (compatible servers decide for themselves). */
-  checkImages: boolean;
+  /** The official API: check what it refuses (image media types, tool names); compatible servers decide for themselves. */
+  officialApi: boolean;
 }
 
 /** Per-model settings that shape the body. */
@@ -37,12 +38,13 @@ export function buildOpenAIBody(
   dialect: OpenAIDialect,
   options: OpenAIBodyOptions = { provider: 'openai' },
 ): Record<string, unknown> {
-  const imageTypes = dialect.checkImages ? IMAGE_TYPES.openai : undefined;
+  const imageTypes = dialect.officialApi ? IMAGE_TYPES.openai : undefined;
   const body: Record<string, unknown> = { model: modelId, messages: toOpenAIMessages(req.messages, options.provider, imageTypes) };
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
   }
+  if (dialect.officialApi) checkToolNames(options.provider, req.tools, OPENAI_TOOL_NAMES);
   if (req.tools && req.tools.length > 0) body.tools = req.tools.map(toOpenAITool);
   if (req.toolChoice !== undefined) body.tool_choice = toOpenAIToolChoice(req.toolChoice);
   const rf = req.responseFormat;

@@ -5,6 +5,7 @@
  * encrypted content), never a `previous_response_id`.
  */
 import { ValidationError } from '../errors.js';
+import { checkToolNames, OPENAI_TOOL_NAMES } from './tool-names.js';
 import { stringifyResult } from './http.js';
 import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
 import { checkImageType, dataUrlOf, IMAGE_TYPES, resolveImage } from './images.js';
@@ -20,8 +21,8 @@ export interface ResponsesBodyOptions {
   reasoning?: ReasoningOptions;
   /** Let the server keep the response (`store: true`); default false. */
   store: boolean;
-  /** Check image media types against OpenAI's list. */
-  checkImages: boolean;
+  /** The official API: check what it refuses (image media types, tool names). */
+  officialApi: boolean;
 }
 
 /** Builds the Responses API request body for `modelId`. */
@@ -37,6 +38,7 @@ export function buildResponsesBody(
     store: options.store,
   };
   if (stream) body.stream = true;
+  if (options.officialApi) checkToolNames(options.provider, req.tools, OPENAI_TOOL_NAMES);
   if (req.tools && req.tools.length > 0) body.tools = req.tools.map(toResponsesTool);
   if (req.toolChoice !== undefined) body.tool_choice = toResponsesToolChoice(req.toolChoice);
   const rf = req.responseFormat;
@@ -128,14 +130,14 @@ function inputFile(p: FilePart, options: ResponsesBodyOptions): Record<string, u
   const image = imageOfFile(p);
   if (image) return inputImage(image, options);
   const file = resolveFile(p, options.provider);
-  if (options.checkImages) checkFileType(options.provider, file.mediaType, FILE_TYPES.openai);
+  if (options.officialApi) checkFileType(options.provider, file.mediaType, FILE_TYPES.openai);
   if (file.kind === 'url') return { type: 'input_file', file_url: file.url };
   return { type: 'input_file', filename: p.filename ?? defaultFilename(file.mediaType), file_data: dataUrlOf(file) };
 }
 
 function inputImage(p: Part & { type: 'image' }, options: ResponsesBodyOptions): Record<string, unknown> {
   const img = resolveImage(p, options.provider);
-  if (options.checkImages) checkImageType(options.provider, img.mediaType, IMAGE_TYPES.openai);
+  if (options.officialApi) checkImageType(options.provider, img.mediaType, IMAGE_TYPES.openai);
   return { type: 'input_image', image_url: img.kind === 'url' ? img.url : dataUrlOf(img), detail: 'auto' };
 }
 

@@ -52,7 +52,7 @@ export class OpenAIResponsesModel implements LanguageModel {
         provider: this.provider,
         reasoning: this.options.reasoning,
         store: this.options.store ?? false,
-        checkImages: this.provider === 'openai',
+        officialApi: this.provider === 'openai',
       }),
     );
     applyProviderOptions(body, req, this.provider, OPENAI_RESPONSES_OPTIONS);

@@ -85,7 +85,7 @@ export function createOpenAI(settings: ProviderSettings = {}): OpenAIProvider {
     fetch: settings.fetch,
     idleTimeoutMs: settings.idleTimeoutMs,
   });
-  return makeProvider(connection, { maxTokensField: 'max_completion_tokens', sendTopK: false, checkImages: true });
+  return makeProvider(connection, { maxTokensField: 'max_completion_tokens', sendTopK: false, officialApi: true });
 }
 
 /**
@@ -105,7 +105,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings): Open
     fetch: settings.fetch,
     idleTimeoutMs: settings.idleTimeoutMs,
   });
-  return makeProvider(connection, { maxTokensField: 'max_tokens', sendTopK: true, checkImages: false });
+  return makeProvider(connection, { maxTokensField: 'max_tokens', sendTopK: true, officialApi: false });
 }
 
 /** The default OpenAI provider: `openai('gpt-4o')`, `openai.responses('gpt-5')`, `openai.embedding('text-embedding-3-small')`. */

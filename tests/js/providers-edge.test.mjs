@@ -299,3 +299,23 @@ test('provider settings and model options are checked where they are given: unkn
   assert.equal(openai('gpt-4o', { idleTimeoutMs: 0, reasoning: { effort: 'low', budgetTokens: 1024, includeThoughts: false } }).modelId, 'gpt-4o');
   assert.equal(createAnthropic({ apiKey: 'k', name: 'proxy' })('claude', { cache: { system: true, ttl: '1h' } }).provider, 'proxy');
 });
+
+test("a tool name the provider's API refuses is named before anything is sent, with a name it takes", async () => {
+  const tool = (name) => ({ name, description: 'd', parameters: { type: 'object', properties: {} } });
+  const ask = (tools) => ({ messages: [{ role: 'user', content: 'hi' }], tools });
+  const cases = [
+    [createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY })('gpt-4o'), 'files.delete', /^openai: the API does not take the tool name "files\.delete" \(tool names there are letters, digits, _ and -, at most 64 characters\); rename the tool, e\.g\. "files_delete"$/],
+    [createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY }).responses('gpt-5'), 'x'.repeat(65), /^openai: the API does not take the tool name "x{65}" .*e\.g\. "x{64}"$/],
+    [createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude'), 'files.delete', /^anthropic: .*"files\.delete" \(tool names there are letters, digits, _ and -, at most 128 characters\)/],
+    [createGoogle({ baseURL: `${srv.url}/v1beta`, apiKey: KEY })('gemini-2.5-flash'), `a${'.b'.repeat(40)}`, /^google: .*at most 64 characters\)/],
+  ];
+  for (const [model, name, pattern] of cases) {
+    const before = srv.requests.length;
+    await assert.rejects(model.generate(ask([tool('ok_name'), tool(name)])), (err) => err instanceof ValidationError && pattern.test(err.message));
+    assert.equal(srv.requests.length, before, `${model.provider}: nothing is sent`);
+  }
+  // Gemini takes dots; a compatible server decides for itself: the name goes out as written.
+  const r = await callModel(srv, createOpenAICompatible({ name: 'ollama', baseURL: `${srv.url}/v1` })('qwen3'), ['openai-chat', 'text-nonstream', 1], { ...ask([tool('files.delete')]), stream: false });
+  ok(r);
+  assert.equal(r.sent.body.tools[0].function.name, 'files.delete');
+});
