@@ -27,7 +27,7 @@ import { durableInfo, openDurable, resumedRunError, type DurableOptions, type Du
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
-import { AbortError, ConfigError } from '../errors.js';
+import { AbortError, ConfigError, ProtocolError } from '../errors.js';
 import { unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
@@ -625,7 +625,9 @@ class DirectiveRun {
       this.release(human, detach);
       throw err;
     }
-    ended.catch(() => {}); // awaited below; this only keeps an early rejection from being reported as unhandled
+    // Awaited below; this keeps an early rejection from being reported as unhandled, and notes it.
+    const endedEarly: { failed: boolean; error?: unknown } = { failed: false };
+    ended.catch((error: unknown) => Object.assign(endedEarly, { failed: true, error }));
     const root: Conv = { id: ROOT_CONVERSATION, path: ['root'], branches: 0 };
     this.conversations.set(ROOT_CONVERSATION, root);
 
@@ -643,8 +645,11 @@ class DirectiveRun {
       await this.command(root, 'end', { ok: outcome.ok });
       await ended;
     } catch (error) {
-      // The run could not start or ended abnormally: that is the more useful error.
-      if (outcome.ok || !(outcome.error instanceof Error)) outcome = { ok: false, error };
+      // A run whose start was refused (an unknown role …) fails every command as if it did not
+      // exist: the refusal says why. Otherwise the run could not end or ended abnormally: that is
+      // the more useful error.
+      if (endedEarly.failed && (outcome.ok || outcome.error instanceof ProtocolError)) outcome = { ok: false, error: endedEarly.error };
+      else if (outcome.ok || !(outcome.error instanceof Error)) outcome = { ok: false, error };
     } finally {
       this.release(human, detach);
     }

@@ -193,6 +193,14 @@ test('a directive agent: run(agent, {role}) and L.role(name)', async () => {
     }, { models: { default: mockModel([]) }, define: (ctx) => ctx.defRole('critic', {}) }),
     (err) => err instanceof RoleError && err.code === 'ROLE_UNKNOWN' && /did you mean "critic"/.test(err.message),
   );
+  // An unknown role in run's config refuses the run's start: that is the error, not the agent's
+  // first directive failing against a run that does not exist (a ProtocolError before).
+  for (const agent of [function* () { yield* L.user`Hi`; return (yield* L.reply).value; }, function* () { return 1; }]) {
+    await assert.rejects(
+      run(agent, { models: { default: mockModel([]) }, role: 'critc', define: (ctx) => ctx.defRole('critic', {}) }),
+      (err) => err instanceof RoleError && err.code === 'ROLE_UNKNOWN' && err.message === 'unknown role "critc" (did you mean "critic"? defined: critic)',
+    );
+  }
 });
 
 test('bad input: an unknown role, an unknown tool, bad types, unknown fields', async () => {
