@@ -34,7 +34,7 @@ import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
 import { useApprovalResponses, verifyApprovalResponses } from './approval-signature.js';
-import { partProblem } from '../run/model-response.js';
+import { checkMessages, toolChoice } from '../run/message-checks.js';
 import { streamPartHooks } from '../run/stream-hooks.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
@@ -301,14 +301,6 @@ export interface PromptRunInfo {
 /** @deprecated Events are {@link RunEvent}s now. */
 export type PolicyEvent = RunEvent;
 
-const toolChoice = c.withChoices(
-  (v) =>
-    v === 'auto' || v === 'none' || v === 'required' || (c.isPlainObject(v) && v.type === 'tool' && typeof v.toolName === 'string')
-      ? undefined
-      : "'auto', 'none', 'required' or {type: 'tool', toolName}",
-  ['auto', 'none', 'required'],
-);
-
 const optionsShape: c.Shape = {
   ...generationShape,
   toolChoice,
@@ -373,27 +365,6 @@ const configShape: c.Shape = {
   approvalTtlMs: c.ms(),
 };
 
-const ROLES = ['system', 'user', 'assistant', 'tool'];
-const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image', 'file', 'tool-approval-response'];
-
-/** What is wrong with one part of `config.messages` (as the rest of a message after its path), if anything. */
-function messagePartProblem(part: unknown): string | undefined {
-  if (!c.isPlainObject(part) || !PART_TYPES.includes(part.type as string))
-    return ` must be a part {type: ${PART_TYPES.map((t) => `'${t}'`).join(' | ')}, ...}, got ${c.isPlainObject(part) ? `type ${c.describe(part.type)}` : c.describe(part)}`;
-  if (part.type === 'tool-result') {
-    for (const key of ['toolCallId', 'toolName']) if (typeof part[key] !== 'string') return `.${key} must be a string, got ${c.describe(part[key])}`;
-    return undefined;
-  }
-  if (part.type === 'tool-approval-response') return undefined; // the engine checks it with the call it decides
-  if (part.type === 'file') {
-    if (typeof part.mediaType !== 'string' || part.mediaType === '') return `.mediaType must be the file's media type (e.g. 'application/pdf'), got ${c.describe(part.mediaType)}`;
-    return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
-  }
-  if (part.type === 'image')
-    return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
-  return partProblem(part); // text, reasoning and tool calls as a model's answer has them
-}
-
 /** `config.approvalSecret`: long enough to resist guessing; the message says what is wrong without showing it. */
 function checkSecret(secret: unknown, name: string): void {
   if (secret === undefined || (typeof secret === 'string' && secret.length >= 32)) return;
@@ -401,27 +372,10 @@ function checkSecret(secret: unknown, name: string): void {
   throw new ConfigError(`runPrompt config: '${name}' must be a string of at least 32 characters, got ${got} (not shown)`);
 }
 
-/** `config.messages` checked message by message, so the error names the one that is wrong. */
-function checkMessages(messages: unknown): void {
-  if (!Array.isArray(messages)) return; // the config's shape says what it must be
-  messages.forEach((message: unknown, i) => {
-    const at = `runPrompt config: messages[${i}]`;
-    if (!c.isPlainObject(message)) throw new ConfigError(`${at} must be a message {role, content}, got ${c.describe(message)}`);
-    if (!ROLES.includes(message.role as string)) throw new ConfigError(`${at}.role must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}, got ${c.describe(message.role)}`);
-    const content = message.content;
-    if (typeof content === 'string') return;
-    if (!Array.isArray(content)) throw new ConfigError(`${at}.content must be a string or an array of parts, got ${c.describe(content)}`);
-    content.forEach((part: unknown, j) => {
-      const problem = messagePartProblem(part);
-      if (problem) throw new ConfigError(`${at}.content[${j}]${problem}`);
-    });
-  });
-}
-
 /** Checks a runPrompt config at the call; returns the effective options (top level and `options` merged). */
 function checkConfig(config: PromptConfig): PromptOptions {
   if (!c.isPlainObject(config)) throw new ConfigError(`runPrompt: expected a config object with a "model", got ${c.describe(config)}`);
-  checkMessages(config.messages);
+  checkMessages('runPrompt config', config.messages);
   checkSecret(config.approvalSecret, 'approvalSecret');
   checkSecret(config.experimental_toolApprovalSecret, 'experimental_toolApprovalSecret');
   c.checkOptions('runPrompt config', config, configShape);

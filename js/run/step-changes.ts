@@ -10,6 +10,7 @@
 import * as c from '../config/check.js';
 import type { GenerationParams, ProviderOptions } from '../providers/types.js';
 import { STEP_RENAMES, underOlderNames } from './renamed-options.js';
+import { checkMessages, toolChoice } from './message-checks.js';
 import { generationShape, providerOptionsCheck } from './run-config.js';
 
 /** The call settings a step hook may change for its step (the AI SDK's `prepareStep` has them too). */
@@ -21,16 +22,16 @@ export interface StepCallSettings extends GenerationParams {
   providerOptions?: ProviderOptions;
 }
 
-// The step's own changes are checked by the engine, which knows the tools and models; here only
-// their names, so a misspelled one gets a did-you-mean in the user's terms.
+// The step's own changes are checked by the engine, which knows the tools and models; here their
+// names and what can be checked without them (the messages, the tool choice), in the user's terms.
 const stepShape: c.Shape = {
   system: c.anything,
-  messages: c.anything,
+  messages: (v) => (Array.isArray(v) ? undefined : 'an array of messages'),
   activeTools: c.anything,
   toolOrder: c.anything,
   activeSystems: c.anything,
   activeVariables: c.anything,
-  toolChoice: c.anything,
+  toolChoice,
   model: c.anything,
   ...generationShape,
   providerOptions: providerOptionsCheck,
@@ -45,6 +46,7 @@ export function stepChangesWire(changes: unknown, label: string): Record<string,
   if (!c.isPlainObject(changes)) c.fail(label, `must return an object of changes for the step or nothing, got ${c.describe(changes)}`);
   const present = underOlderNames(`${label} returned`, Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)), STEP_RENAMES);
   c.checkOptions(`${label} returned`, present, stepShape, 'field');
+  checkMessages(`${label} returned`, present.messages, { parts: false });
   const wire: Record<string, unknown> = {};
   const params: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(present)) (key in generationShape ? params : wire)[key] = value;

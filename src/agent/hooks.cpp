@@ -56,6 +56,10 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
     } else if (key == "activeVariables") {
       into.active_variables = string_list(value, who + ": \"activeVariables\"");
     } else if (key == "toolChoice") {
+      const bool named = value.is_string() && (value == "auto" || value == "none" || value == "required");
+      const bool tool = value.is_object() && value.value("type", json()) == "tool" && value.contains("toolName") && value["toolName"].is_string();
+      if (!named && !tool)
+        bad_hook_value(who + ": \"toolChoice\" must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got " + value.dump().substr(0, 100));
       into.tool_choice = value;
     } else if (key == "model") {
       if (!value.is_string()) bad_hook_value(who + ": \"model\" must be a model reference");
@@ -124,6 +128,10 @@ class HooksSeam : public pipeline::StepSeam {
         for (const auto& name : returned[field])
           if (!env.tools->find(name.get<std::string>()))
             bad_hook_value(who + ": \"" + field + "\" names unknown tool " + protocol::unknown_tool(name.get<std::string>(), env.tools->names()));
+      }
+      if (env.tools && returned.is_object() && returned.contains("toolChoice") && returned["toolChoice"].is_object()) {
+        const std::string name = returned["toolChoice"]["toolName"].get<std::string>();
+        if (!env.tools->find(name)) bad_hook_value(who + ": \"toolChoice\" names unknown tool " + protocol::unknown_tool(name, env.tools->names()));
       }
     }
   }

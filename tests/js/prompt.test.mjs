@@ -293,6 +293,26 @@ test('a hook that returns a misspelled field fails the run naming the field it m
   await assert.rejects(result.text, /hook #1 returned: unknown field 'activeToolz' \(did you mean 'activeTools'\? known: system, messages, .*, temperature, .*, providerOptions\)/);
 });
 
+test("a hook's messages and toolChoice are checked as the config's are, before the step's model call", async () => {
+  const cases = [
+    [{ messages: [{ role: 'robot', content: 'x' }] }, `hook #1 returned: messages[0].role must be one of "system", "user", "assistant", "tool", got the string "robot"`],
+    [{ messages: [{ role: 'user', content: 5 }] }, 'hook #1 returned: messages[0].content must be a string or an array of parts, got the number 5'],
+    [{ messages: 'hi' }, `hook #1 returned: 'messages' must be an array of messages, got the string "hi"`],
+    [{ toolChoice: 'requried' }, `hook #1 returned: 'toolChoice' must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got the string "requried" (did you mean 'required'?)`],
+    [{ toolChoice: { type: 'tool', toolName: 'nope' } }, 'hook #1: "toolChoice" names unknown tool "nope" (defined tools: t)'],
+  ];
+  for (const [changes, message] of cases) {
+    const model = mockModel([{ type: 'text', text: 'never' }]);
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTool('t', 't', {}, () => 'x');
+      ctx.defHook(() => changes);
+      ctx.$`hi`;
+    }, { model });
+    await assert.rejects(result.text, (err) => err.message.startsWith(message), message);
+    assert.equal(model.calls.length, 0);
+  }
+});
+
 test('textStream is the concatenated text of all steps; usage sums; maxSteps and stopWhen stop', async () => {
   const items = [];
   for (let i = 0; i < 5; i++) items.push({ type: 'text', text: `step ${i}. ` }, { type: 'tool-call', toolName: 't', args: {} });

@@ -651,6 +651,18 @@ TEST_CASE("a hook returning something malformed fails the run with a clear messa
   script.callbacks["hook"] = [](const json&) { return json{{"activeTools", {"nope"}}}; };
   json reply = run_prompt(h, script, prompt_spec({{"tools", json::array({weather_tool()})}, {"hooks", {"hook"}}}));
   REQUIRE(reply["error"]["message"] == "hook #1: \"activeTools\" names unknown tool \"nope\" (defined tools: weather)");
+  // A tool choice the step could not honour: a misspelt mode, or a tool the run does not have.
+  for (const auto& [choice, message] : std::vector<std::pair<json, std::string>>{
+           {json("requried"), "hook #1: \"toolChoice\" must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got \"requried\""},
+           {json{{"type", "tool"}, {"toolName", "wether"}},
+            "hook #1: \"toolChoice\" names unknown tool \"wether\" (did you mean \"weather\"? defined tools: weather)"}}) {
+    Harness h2;
+    Script script2;
+    script2.callbacks["hook"] = [choice = choice](const json&) { return json{{"toolChoice", choice}}; };
+    json refused = run_prompt(h2, script2, prompt_spec({{"tools", json::array({weather_tool()})}, {"hooks", {"hook"}}}));
+    CHECK(refused["error"]["message"] == message);
+    CHECK(script2.model_requests.empty());
+  }
 }
 
 TEST_CASE("rate limits are retried after Retry-After on the engine clock", "[agent]") {

@@ -1,0 +1,66 @@
+/**
+ * Checks of messages and tool choices a user hands a run, wherever they come from: the `runPrompt`
+ * config and what a step hook (`defHook`, `prepareStep`) returns. The error names the message and
+ * part that is wrong, in the user's terms.
+ *
+ * @module
+ */
+import * as c from '../config/check.js';
+import { ConfigError } from '../errors.js';
+import { partProblem } from './model-response.js';
+
+const ROLES = ['system', 'user', 'assistant', 'tool'];
+const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image', 'file', 'tool-approval-response'];
+
+/** `toolChoice`: 'auto', 'none', 'required' or `{type: 'tool', toolName}` (a near miss gets a did-you-mean). */
+export const toolChoice = c.withChoices(
+  (v) =>
+    v === 'auto' || v === 'none' || v === 'required' || (c.isPlainObject(v) && v.type === 'tool' && typeof v.toolName === 'string')
+      ? undefined
+      : "'auto', 'none', 'required' or {type: 'tool', toolName}",
+  ['auto', 'none', 'required'],
+);
+
+/** What is wrong with one part of a message (as the rest of a message after its path), if anything. */
+function messagePartProblem(part: unknown): string | undefined {
+  if (!c.isPlainObject(part) || !PART_TYPES.includes(part.type as string))
+    return ` must be a part {type: ${PART_TYPES.map((t) => `'${t}'`).join(' | ')}, ...}, got ${c.isPlainObject(part) ? `type ${c.describe(part.type)}` : c.describe(part)}`;
+  if (part.type === 'tool-result') {
+    for (const key of ['toolCallId', 'toolName']) if (typeof part[key] !== 'string') return `.${key} must be a string, got ${c.describe(part[key])}`;
+    return undefined;
+  }
+  if (part.type === 'tool-approval-response') return undefined; // the engine checks it with the call it decides
+  if (part.type === 'file') {
+    if (typeof part.mediaType !== 'string' || part.mediaType === '') return `.mediaType must be the file's media type (e.g. 'application/pdf'), got ${c.describe(part.mediaType)}`;
+    return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
+  }
+  if (part.type === 'image')
+    return typeof part.data === 'string' || part.data instanceof Uint8Array ? undefined : `.data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got ${c.describe(part.data)}`;
+  return partProblem(part); // text, reasoning and tool calls as a model's answer has them
+}
+
+/**
+ * Messages checked one by one, so the error (`${where}: messages[2].role ...`) names the one that is
+ * wrong. `parts: false` leaves the parts to the engine: a hook may give back messages of the run's
+ * own transcript, whose parts include whatever a provider answered (sources, files ...).
+ */
+export function checkMessages(where: string, messages: unknown, { parts = true } = {}): void {
+  if (!Array.isArray(messages)) return; // the caller's shape says what it must be
+  messages.forEach((message: unknown, i) => {
+    const at = `${where}: messages[${i}]`;
+    if (!c.isPlainObject(message)) throw new ConfigError(`${at} must be a message {role, content}, got ${c.describe(message)}`);
+    if (!ROLES.includes(message.role as string)) {
+      // A hint for a slip ("usr"), not for any word ("robot").
+      const near = typeof message.role === 'string' ? c.nearest(message.role, ROLES) : undefined;
+      const role = near !== undefined && c.editDistance(message.role as string, near) <= 2 ? near : undefined;
+      throw new ConfigError(`${at}.role must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}, got ${c.describe(message.role)}${role ? ` (did you mean "${role}"?)` : ''}`);
+    }
+    const content = message.content;
+    if (typeof content === 'string') return;
+    if (!Array.isArray(content)) throw new ConfigError(`${at}.content must be a string or an array of parts, got ${c.describe(content)}`);
+    if (parts) content.forEach((part: unknown, j) => {
+      const problem = messagePartProblem(part);
+      if (problem) throw new ConfigError(`${at}.content[${j}]${problem}`);
+    });
+  });
+}
