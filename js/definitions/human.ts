@@ -200,6 +200,21 @@ export const validatorKind: DefinitionKind<unknown, StoredValidator> = {
   },
 };
 
+/**
+ * A fixed list of choices: each once (an answer names a choice by its value), and a `default` that
+ * is one of them (a list of them with `multiple`), as a timeout would answer with it.
+ */
+function checkChoiceList(where: string, list: readonly unknown[], cfg: InteractionConfig): void {
+  const keys = list.map((choice) => JSON.stringify(choice));
+  const twice = keys.findIndex((key, i) => keys.indexOf(key) !== i);
+  if (twice >= 0) c.fail(where, `choices[${twice}] (${c.describe(list[twice])}) is listed twice; each choice must be distinct`);
+  if (cfg.default === undefined) return;
+  const defaults: unknown[] = cfg.multiple && Array.isArray(cfg.default) ? cfg.default : [cfg.default];
+  const stray = defaults.find((value) => !keys.includes(JSON.stringify(value)));
+  if (stray !== undefined || (cfg.multiple && !Array.isArray(cfg.default)))
+    c.fail(where, `the default must be ${cfg.multiple ? 'a list of the choices' : 'one of the choices'} (${keys.join(', ')}), got ${c.describe(cfg.default)}`);
+}
+
 /** `validation` is the config's schema as JSON Schema (a zod one's answers are parsed by zod too). */
 type StoredInteraction = { kind: 'question' | 'choice'; config: InteractionConfig; validation?: Record<string, unknown> };
 
@@ -218,6 +233,7 @@ export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
     const list = cfg.choices ?? cfg.options;
     if (kind === 'choice' && (list === undefined || (Array.isArray(list) && list.length === 0)))
       c.fail(where, 'a choice needs a non-empty choices array (or a function that returns one)');
+    if (Array.isArray(list)) checkChoiceList(where, list, cfg);
     const validation = cfg.validation === undefined ? undefined : toJsonSchema(cfg.validation, `${where} validation`);
     return { kind, config: { ...cfg }, validation };
   },

@@ -390,6 +390,10 @@ test('bad input is refused naming what is wrong', async () => {
   await assert.rejects(runPrompt((ctx) => ctx.defGuard('g', () => true, { onFail: 'redirect' }), { model }), /needs redirectTo/);
   await assert.rejects(runPrompt((ctx) => ctx.defValidator('v'), { model }), /give a schema, a function, or both/);
   await assert.rejects(runPrompt((ctx) => ctx.defInteraction('i', 'choice'), { model }), /a choice needs a non-empty choices array/);
+  // A choice listed twice, and a default a timeout would answer with that is not a choice.
+  await assert.rejects(runPrompt((ctx) => ctx.defInteraction('i', 'choice', { choices: ['a', 'b', 'a'] }), { model }), { message: `defInteraction("i"): choices[2] (the string "a") is listed twice; each choice must be distinct` });
+  await assert.rejects(runPrompt((ctx) => ctx.defInteraction('i', 'choice', { choices: ['a'], default: 'b' }), { model }), { message: `defInteraction("i"): the default must be one of the choices ("a"), got the string "b"` });
+  await assert.rejects(runPrompt((ctx) => ctx.defInteraction('i', 'choice', { choices: [1, 2], multiple: true, default: 1 }), { model }), /the default must be a list of the choices \(1, 2\), got the number 1/);
   await assert.rejects(runPrompt((ctx) => ctx.defInteraction('', 'question'), { model }), TypeError);
   await assert.rejects(
     runPrompt((ctx) => {
