@@ -182,7 +182,12 @@ function locatePromptFile(file: string): string {
 async function loadPromptFile(file: string): Promise<PromptModule> {
   const path = locatePromptFile(file);
   if (!/\.(mjs|js|cjs)$/.test(path)) throw new UsageError(`${file} is not a prompt file: it must be a JavaScript module (.mjs or .js) that exports a prompt function`);
-  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw loadError(file, path, err);
+  }
   if (typeof mod.default !== 'function') {
     throw new UsageError(`${file} must export a prompt function as its default export: export default async (ctx) => { ... }`);
   }
@@ -190,6 +195,16 @@ async function loadPromptFile(file: string): Promise<PromptModule> {
   if (typeof config !== 'object' || config === null) throw new UsageError(`${file}: the 'config' export must be an object`);
   if (mod.mock !== undefined && !Array.isArray(mod.mock)) throw new UsageError(`${file}: the 'mock' export must be an array of items`);
   return { prompt: mod.default as PromptModule['prompt'], config: config as Record<string, unknown>, mock: mod.mock as MockItem[] | undefined };
+}
+
+/**
+ * Why the prompt file could not be imported, naming the file: node's error for a syntax error in a
+ * module has no location (`node --check` shows it), and a throw at the top level reads as the run's.
+ */
+function loadError(file: string, path: string, err: unknown): Error {
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const where = err instanceof SyntaxError && !err.stack?.includes(pathToFileURL(path).href) ? ` (node --check ${file} shows where)` : '';
+  return new Error(`${file} failed to load: ${what}${where}`, { cause: err });
 }
 
 /**

@@ -140,6 +140,20 @@ test('--model mock without a mock export exits 2', (t) => {
   assert.match(r.stderr, /needs the prompt file to export 'mock'/);
 });
 
+test('a prompt file that cannot be loaded exits 1 naming the file (and, for a syntax error, how to see where)', (t) => {
+  for (const [source, pattern] of [
+    ['export default (ctx) => { ctx.$`hi`\n', /^lmthing: Error: prompt\.lmt\.mjs failed to load: SyntaxError: .* \(node --check prompt\.lmt\.mjs shows where\)$/m],
+    ["throw new Error('top-level boom');\n", /^lmthing: Error: prompt\.lmt\.mjs failed to load: Error: top-level boom$/m],
+  ]) {
+    const { dir, file } = tempPromptFile(source);
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const r = lmthing(['run', 'prompt.lmt.mjs'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.ok(file.endsWith('prompt.lmt.mjs'));
+  }
+});
+
 test('a prompt function that throws exits 1 with the error line', (t) => {
   const { dir, file } = tempPromptFile(
     "export default () => { throw new Error('boom in the prompt'); };\nexport const mock = [{ type: 'text', text: 'unused' }];\n",
