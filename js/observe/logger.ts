@@ -214,7 +214,7 @@ function consoleWrite(record: LogRecord, line: string): void {
 }
 
 /** One line to stderr in Node, to the console method of `level` elsewhere. */
-function writeToConsole(level: LogLevel, line: string): void {
+export function writeToConsole(level: LogLevel, line: string): void {
   const stderr = (globalThis as { process?: { stderr?: { write(text: string): unknown } } }).process?.stderr;
   if (stderr) stderr.write(line + '\n');
   else console[level](line);

@@ -95,7 +95,7 @@ export class Redactor {
 }
 
 /** The values of `*_API_KEY` / `*_TOKEN` environment variables (Node only). */
-function environmentSecrets(): string[] {
+export function environmentSecrets(): string[] {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (!env) return [];
   return Object.entries(env)

@@ -11,7 +11,8 @@ import * as c from '../config/check.js';
 import type { DefinitionKind } from '../definitions/kind.js';
 import { TracingError } from '../errors.js';
 import type { RunEvent, SpanEndEvent, SpanStartEvent } from '../run/events.js';
-import { Redactor } from './redact.js';
+import { reportingFailures } from './export-failures.js';
+import { environmentSecrets, Redactor } from './redact.js';
 
 /**
  * A span exporter of the OpenTelemetry SDK (`InMemorySpanExporter`, an `OTLPTraceExporter` you
@@ -132,16 +133,19 @@ interface SdkTrace {
 }
 
 /** Builds the provider for `exporters`: simple processors for in-process exporters, batching for OTLP. */
-async function buildProvider(config: TracingConfig, exporters: Array<Exclude<TracingExporterName, 'events'> | SpanExporterLike>) {
+async function buildProvider(config: TracingConfig, exporters: Array<Exclude<TracingExporterName, 'events'> | SpanExporterLike>, where: string) {
   const sdk = await load<SdkTrace>('@opentelemetry/sdk-trace-base', 'exporters');
   const { resourceFromAttributes } = await load<{ resourceFromAttributes: (a: Attributes) => unknown }>('@opentelemetry/resources', 'exporters');
   const processors: unknown[] = [];
+  // Failure messages are masked like span contents, and the OTLP headers (keys) too.
+  const redactor = new Redactor(config.redact ?? [], [...environmentSecrets(), ...Object.values(config.otlp?.headers ?? {})]);
   for (const e of exporters) {
     if (e === 'console') processors.push(new sdk.SimpleSpanProcessor(new sdk.ConsoleSpanExporter()));
     else if (e === 'otlp' || e === 'jaeger') {
       const otlp = await load<{ OTLPTraceExporter: new (c: Record<string, unknown>) => SpanExporterLike }>('@opentelemetry/exporter-trace-otlp-http', `the '${e}' exporter`);
-      processors.push(new sdk.BatchSpanProcessor(new otlp.OTLPTraceExporter({ ...(config.otlp?.url ? { url: config.otlp.url } : {}), ...(config.otlp?.headers ? { headers: config.otlp.headers } : {}) })));
-    } else processors.push(new sdk.SimpleSpanProcessor(e));
+      const built = new otlp.OTLPTraceExporter({ ...(config.otlp?.url ? { url: config.otlp.url } : {}), ...(config.otlp?.headers ? { headers: config.otlp.headers } : {}) });
+      processors.push(new sdk.BatchSpanProcessor(reportingFailures(built, `${where}: the ${e} exporter`, redactor)));
+    } else processors.push(new sdk.SimpleSpanProcessor(reportingFailures(e, `${where}: a span exporter`, redactor)));
   }
   const resource = resourceFromAttributes({ ...(config.attributes ?? {}), 'service.name': config.serviceName ?? 'lmthing' });
   return new sdk.BasicTracerProvider({ resource, spanProcessors: processors });
@@ -170,7 +174,7 @@ export async function openTracing(stored: StoredTracing | undefined): Promise<Sp
   let provider = config.tracerProvider;
   let owned: { provider: { shutdown(): Promise<void>; forceFlush(): Promise<void> }; onlyNamedExporters: boolean } | undefined;
   if (!provider && exporters && exporters.length > 0) {
-    const built = await buildProvider(config, exporters);
+    const built = await buildProvider(config, exporters, `defTracing("${stored.name}")`);
     provider = built;
     owned = { provider: built, onlyNamedExporters: exporters.every((e) => typeof e === 'string') };
   }

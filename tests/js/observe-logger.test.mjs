@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { runPrompt, mockModel, ConfigError, Redactor, REDACTED } from '../../dist/node.js';
+import { withStderr } from './helpers/stderr.mjs';
 
 const KEY = 'sk-test-logger-0123456789abcdef';
 
@@ -173,17 +174,6 @@ test('bad logger configs are ConfigErrors naming the option', async () => {
   await assert.rejects(define({ redact: 'password' }), (e) => e instanceof ConfigError && /redact/.test(e.message));
 });
 
-/** Runs `body(written)` with what goes to stderr collected in `written` instead. */
-async function withStderr(body) {
-  const written = [];
-  const write = process.stderr.write;
-  process.stderr.write = (text) => (written.push(String(text)), true);
-  try {
-    await body(written);
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 test('a failing output (thrown or async) neither breaks what logged nor goes unhandled; it is written to stderr', async () => {
   const unhandled = [];

@@ -12,6 +12,7 @@ import { InMemorySpanExporter, BasicTracerProvider, SimpleSpanProcessor } from '
 
 import { createEngine, runPrompt, run, L, mockModel, VirtualClock, ProviderError, ConfigError, TracingError } from '../../dist/node.js';
 import { call, scriptedModel } from './helpers/scripted-model.mjs';
+import { withStderr } from './helpers/stderr.mjs';
 
 const text = (t) => ({ type: 'text', text: t });
 
@@ -511,5 +512,55 @@ test("the seed's example runs as written: console + jaeger exporters, trace.star
     delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
     console.dir = dir;
     await receiver.close();
+  }
+});
+
+/** Waits (at most 20 s) until `written` holds a line matching `pattern`. */
+async function lineIn(written, pattern) {
+  for (let waited = 0; waited < 20_000; waited += 50) {
+    const line = written.join('').split('\n').find((l) => pattern.test(l));
+    if (line) return line;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`no line matching ${pattern} on stderr; got: ${written.join('')}`);
+}
+
+test('an exporter that fails is reported on stderr, once until an export succeeds again, with no secret in the line', async () => {
+  // Export results in turn: two failures (one line), a success, a failure (a line again), then successes.
+  const key = 'sk-test-FAKEKEY-0123456789abcdef';
+  const results = [
+    { code: 1, error: new Error(`collector https://ops:hunter2@otel.example refused ${key}`) },
+    { code: 1, error: new Error('still down') },
+    { code: 0 },
+    { code: 1, error: new Error('down again') },
+  ];
+  const exporter = { export: (spans, done) => done(results.shift() ?? { code: 0 }), shutdown: async () => {} };
+  await withStderr(async (written) => {
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTracing('t', { exporters: [exporter] });
+      ctx.defTool('lookup', 'looks up', {}, () => 'found');
+      ctx.$`look`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'lookup', args: {} }, text('ok')]) });
+    assert.equal(await result.text, 'ok');
+    const lines = written.join('').split('\n').filter((l) => l.includes('failed to export'));
+    assert.equal(lines.length, 2, written.join(''));
+    assert.equal(lines[0], 'lmthing: defTracing("t"): a span exporter failed to export 1 span: collector https://[REDACTED]@otel.example refused [REDACTED] (later failures are not shown until an export succeeds)');
+    assert.match(lines[1], /failed to export 1 span: down again/);
+  });
+  // The OTLP exporter lmthing builds, against a collector that refuses the key.
+  const server = createServer((req, res) => req.resume().on('end', () => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad key"}')));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await withStderr(async (written) => {
+      const { result } = await runPrompt((ctx) => {
+        ctx.defTracing('otlp', { exporters: ['otlp'], otlp: { url: `http://127.0.0.1:${server.address().port}/v1/traces`, headers: { authorization: 'Bearer sekret-token-123456' } } });
+        ctx.$`hi`;
+      }, { model: mockModel([text('ok')]) });
+      assert.equal(await result.text, 'ok');
+      const line = await lineIn(written, /defTracing\("otlp"\): the otlp exporter failed to export \d+ spans?/);
+      assert.ok(!written.join('').includes('sekret'), line);
+    });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
   }
 });
