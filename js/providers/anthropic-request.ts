@@ -2,6 +2,7 @@
  * Mapping of provider-neutral requests to the Anthropic Messages request body (`POST {baseURL}/messages`).
  */
 import { ValidationError } from '../errors.js';
+import { checkSomethingToAnswer } from './empty-request.js';
 import { ANTHROPIC_TOOL_NAMES, checkToolNames } from './tool-names.js';
 import { isObject, parseToolArgs, stringifyResult } from './http.js';
 import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
@@ -53,6 +54,7 @@ export function buildAnthropicBody(
   const { provider, cache } = options;
   const marker = cache ? cacheControl(cache) : undefined;
   const messages = toAnthropicMessages(req.messages, provider);
+  checkSomethingToAnswer(provider, messages.length, true);
   if (cache?.messages && marker) markLastBlock(messages, marker);
   const body: Record<string, unknown> = { model: modelId, messages };
   const system = systemText(req.messages);

@@ -6,6 +6,7 @@
  * parts.
  */
 import { ValidationError } from '../errors.js';
+import { checkSomethingToAnswer } from './empty-request.js';
 import { checkToolNames, GEMINI_TOOL_NAMES } from './tool-names.js';
 import { isObject, parseToolArgs } from './http.js';
 import { imageOfFile, resolveFile } from './files.js';
@@ -31,7 +32,9 @@ export interface GeminiBodyOptions {
 /** Builds the `generateContent` / `streamGenerateContent` body. */
 export function buildGeminiBody(req: Omit<ModelRequest, 'model'>, options: GeminiBodyOptions): Record<string, unknown> {
   const { provider } = options;
-  const body: Record<string, unknown> = { contents: toGeminiContents(req.messages, provider) };
+  const contents = toGeminiContents(req.messages, provider);
+  checkSomethingToAnswer(provider, contents.length, true);
+  const body: Record<string, unknown> = { contents };
   const system = systemText(req.messages);
   if (system !== undefined) body.systemInstruction = { parts: [{ text: system }] };
   checkToolNames(provider, req.tools, GEMINI_TOOL_NAMES);

@@ -3,6 +3,7 @@
  * (`POST {baseURL}/chat/completions`), also used for OpenAI-compatible servers.
  */
 import { ValidationError } from '../errors.js';
+import { checkSomethingToAnswer } from './empty-request.js';
 import { checkToolNames, OPENAI_TOOL_NAMES } from './tool-names.js';
 import { stringifyResult } from './http.js';
 import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
@@ -39,7 +40,9 @@ export function buildOpenAIBody(
   options: OpenAIBodyOptions = { provider: 'openai' },
 ): Record<string, unknown> {
   const imageTypes = dialect.officialApi ? IMAGE_TYPES.openai : undefined;
-  const body: Record<string, unknown> = { model: modelId, messages: toOpenAIMessages(req.messages, options.provider, imageTypes) };
+  const messages = toOpenAIMessages(req.messages, options.provider, imageTypes);
+  checkSomethingToAnswer(options.provider, messages.length, false);
+  const body: Record<string, unknown> = { model: modelId, messages };
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };

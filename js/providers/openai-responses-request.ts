@@ -5,6 +5,7 @@
  * encrypted content), never a `previous_response_id`.
  */
 import { ValidationError } from '../errors.js';
+import { checkSomethingToAnswer } from './empty-request.js';
 import { checkToolNames, OPENAI_TOOL_NAMES } from './tool-names.js';
 import { stringifyResult } from './http.js';
 import { checkFileType, FILE_TYPES, imageOfFile, resolveFile } from './files.js';
@@ -32,11 +33,9 @@ export function buildResponsesBody(
   stream: boolean,
   options: ResponsesBodyOptions,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    model: modelId,
-    input: toResponsesInput(req.messages, options),
-    store: options.store,
-  };
+  const input = toResponsesInput(req.messages, options);
+  checkSomethingToAnswer(options.provider, input.length, false);
+  const body: Record<string, unknown> = { model: modelId, input, store: options.store };
   if (stream) body.stream = true;
   if (options.officialApi) checkToolNames(options.provider, req.tools, OPENAI_TOOL_NAMES);
   if (req.tools && req.tools.length > 0) body.tools = req.tools.map(toResponsesTool);

@@ -319,3 +319,22 @@ test("a tool name the provider's API refuses is named before anything is sent, w
   ok(r);
   assert.equal(r.sent.body.tools[0].function.name, 'files.delete');
 });
+
+test('a request with nothing for the model to answer is refused before anything is sent, saying what is missing', async () => {
+  const system = { role: 'system', content: 'Be brief.' };
+  const cases = [
+    // OpenAI takes a system message alone; Anthropic and Gemini need one beside it.
+    [createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY })('gpt-4o'), [], /^openai: the request has no message for the model to answer; add a user message first/],
+    [createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY }).responses('gpt-5'), [], /^openai: the request has no message for the model/],
+    [createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude'), [system], /^anthropic: the request has no message beside the system prompt for the model to answer/],
+    [createGoogle({ baseURL: `${srv.url}/v1beta`, apiKey: KEY })('gemini-2.5-flash'), [system], /^google: the request has no message beside the system prompt/],
+  ];
+  for (const [model, messages, pattern] of cases) {
+    const before = srv.requests.length;
+    await assert.rejects(model.generate({ messages }), (err) => err instanceof ValidationError && pattern.test(err.message), model.provider);
+    assert.equal(srv.requests.length, before, `${model.provider}: nothing is sent`);
+  }
+  // Through a run: the prompt function added no message.
+  const { result } = await runPrompt((ctx) => ctx.defSystem('rules', 'Be brief.'), { model: createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude'), maxRetries: 0 });
+  await assert.rejects(result.text, (err) => err instanceof ValidationError && /no message beside the system prompt/.test(err.message));
+});
