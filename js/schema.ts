@@ -424,7 +424,8 @@ function misspelledKeyword(key: string): string | undefined {
 
 /**
  * Checks the keywords that are easy to get wrong and returns a copy of the schema with every
- * `$schema` removed. Unknown keywords and data keywords (`const`, `default`, ...) are kept as is.
+ * `$schema` removed. Data keywords (`const`, `default`, ...) and unknown keywords are kept as is,
+ * but for a near miss of a known one, which is refused.
  */
 function checkSchema(schema: unknown, where: string, at: string): Json | boolean {
   if (typeof schema === 'boolean') return schema;
