@@ -6,9 +6,11 @@
  * ends, however it ends, in the reverse order of installation.
  */
 import * as c from '../config/check.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ProviderError } from '../errors.js';
 import type { GenerateOptions, LanguageModel, ModelRequest, ModelResponse } from '../providers/types.js';
 import type { JsonObject } from '../schema-types.js';
+import { checkMessages } from '../run/message-checks.js';
+import { responseProblem } from '../run/model-response.js';
 
 /** A method a plugin adds. */
 export type PluginMethod = (...args: unknown[]) => unknown;
@@ -171,9 +173,22 @@ export function interceptedModel(model: LanguageModel, interceptors: readonly Mo
     provider: model.provider,
     modelId: model.modelId,
     generate(request, options: GenerateOptions) {
-      const at = (i: number) => (req: Omit<ModelRequest, 'model'>): Promise<ModelResponse> => {
+      const at = (i: number) => async (req: Omit<ModelRequest, 'model'>): Promise<ModelResponse> => {
         const interceptor = interceptors[i];
-        return interceptor ? Promise.resolve(interceptor({ model, request: req }, at(i + 1))) : model.generate(req, options);
+        if (interceptor) {
+          const answered: { response?: ModelResponse } = {};
+          const response = await interceptor({ model, request: req }, async (r) => (answered.response = await at(i + 1)(r)));
+          // A response the interceptor made (not the one it was given) is its own: say so, not the model's.
+          const problem = 'response' in answered && response === answered.response ? undefined : responseProblem(response);
+          if (problem) throw new ProviderError(`a plugin's interceptModel returned an invalid response for model "${model.provider}:${model.modelId}": ${problem}`);
+          return response;
+        }
+        // What the interceptors pass on goes to the model as it is: a malformed request is theirs.
+        const where = "a plugin's interceptModel passed on a request";
+        if (!c.isPlainObject(req)) throw new ConfigError(`${where} that is not an object: ${c.describe(req)}`);
+        if (!Array.isArray(req.messages)) throw new ConfigError(`${where} without a messages array: ${c.describe(req.messages)}`);
+        checkMessages(where, req.messages, { parts: false });
+        return model.generate(req, options);
       };
       return at(0)(request);
     },

@@ -49,7 +49,8 @@ export function checkDeltaText(text: unknown, type: string, model: string): stri
   throw new ProviderError(`model "${model}" streamed an invalid ${type}: text must be a string, got ${describe(text)}`);
 }
 
-function responseProblem(response: unknown): string | undefined {
+/** What is wrong with a model's response (as the rest of "returned an invalid response: …"), if anything. */
+export function responseProblem(response: unknown): string | undefined {
   if (!isObject(response)) return `expected an object {content, finishReason, usage}, got ${describe(response)}`;
   const { content, finishReason, usage, warnings } = response;
   if (!Array.isArray(content)) return `content must be an array of parts, got ${describe(content)}`;

@@ -153,3 +153,31 @@ test('conflicts: the same plugin twice, another version, a name that is not its 
   assert.match(await refused((ctx) => ctx.defPlugin('cache', { name: 'cache', version: '1.0.0', instal: () => {} })), /unknown field 'instal' \(did you mean 'install'\?/);
   assert.match(await refused((ctx) => ctx.defPlugin('cache', 5)), /expected a function or a plugin object/);
 });
+
+test("what an interceptModel passes on or makes up is checked and blamed on it, not on the model", async () => {
+  const runWith = async (interceptor, items = [{ type: 'text', text: 'fine' }]) => {
+    const model = mockModel(items);
+    const { result } = await runPrompt((ctx) => {
+      ctx.defPlugin('p', { name: 'p', version: '1.0.0', install: (_ctx, api) => api.interceptModel(interceptor) });
+      ctx.$`hi`;
+    }, { model, maxRetries: 0 });
+    return { text: result.text, model };
+  };
+  // A request it broke never reaches the model.
+  for (const [change, message] of [
+    [(request) => ({ ...request, messages: 'x' }), `a plugin's interceptModel passed on a request without a messages array: the string "x"`],
+    [(request) => ({ ...request, messages: [{ role: 'robot', content: 'x' }] }), `a plugin's interceptModel passed on a request: messages[0].role must be one of "system", "user", "assistant", "tool", got the string "robot"`],
+  ]) {
+    const { text, model } = await runWith(({ request }, next) => next(change(request)));
+    await assert.rejects(text, (err) => err instanceof ConfigError && err.message === message);
+    assert.equal(model.calls.length, 0);
+  }
+  // A response it made up (or none) is its own fault.
+  for (const interceptor of [async () => ({ weird: 1 }), async () => undefined, async (_call, next) => ({ ...(await next(_call.request)), content: 'text' })]) {
+    const { text } = await runWith(interceptor);
+    await assert.rejects(text, (err) => err.name === 'ProviderError' && /^a plugin's interceptModel returned an invalid response for model "mock:mock": /.test(err.message));
+  }
+  // Passing on what it was given, or a changed valid response, works.
+  assert.equal(await (await runWith((call, next) => next(call.request))).text, 'fine');
+  assert.equal(await (await runWith(async (call, next) => ({ ...(await next(call.request)), content: [{ type: 'text', text: 'changed' }] }))).text, 'changed');
+});
