@@ -6,7 +6,10 @@
  * ends, however it ends, in the reverse order of installation.
  */
 import * as c from '../config/check.js';
-import { ConfigError, ProviderError } from '../errors.js';
+import { ConfigError, ProviderError, ValidationError } from '../errors.js';
+import type { Engine } from '../engine.js';
+import { jsonProblem } from '../storage/checks.js';
+import { validate } from '../validate.js';
 import type { GenerateOptions, LanguageModel, ModelRequest, ModelResponse } from '../providers/types.js';
 import type { JsonObject } from '../schema-types.js';
 import { checkMessages } from '../run/message-checks.js';
@@ -153,17 +156,37 @@ export class PluginSet<Ctx extends object> {
   }
 }
 
-/** Runs `call` through `interceptors` (the first outermost) down to `run`. */
-export function interceptToolCall(interceptors: readonly ToolInterceptor[], call: InterceptedToolCall, run: (args: JsonObject) => Promise<unknown>): Promise<unknown> {
-  const at = (i: number) => (args: JsonObject): Promise<unknown> => {
+/**
+ * Runs `call` through `interceptors` (the first outermost) down to `run`; arguments an interceptor
+ * changed go through `checkArgs` first (the tool's parameters), as a model's do in the engine.
+ */
+export function interceptToolCall(
+  interceptors: readonly ToolInterceptor[],
+  call: InterceptedToolCall,
+  run: (args: JsonObject) => Promise<unknown>,
+  checkArgs: (args: unknown) => Promise<void> = async () => {},
+): Promise<unknown> {
+  if (interceptors.length === 0) return run(call.args);
+  // Async, so an interceptor that throws is a rejection, as `next` callers expect.
+  const at = (i: number) => async (args: JsonObject): Promise<unknown> => {
     const interceptor = interceptors[i];
-    if (!interceptor) return run(args);
-    // A promise's executor turns an interceptor that throws into a rejection, as `next` callers expect.
-    return new Promise((resolve) => {
-      resolve(interceptor({ ...call, args }, at(i + 1)));
-    });
+    if (interceptor) return interceptor({ ...call, args }, at(i + 1));
+    // The engine checked the model's arguments; arguments an interceptor changed are checked here.
+    if (args !== call.args) await checkArgs(args);
+    return run(args);
   };
   return at(0)(call.args);
+}
+
+/** The `checkArgs` of {@link interceptToolCall} for `tool`: JSON its parameters accept, checked by the engine's validator. */
+export function toolArgsCheck(engine: Engine, tool: { name: string; parameters: object }): (args: unknown) => Promise<void> {
+  return async (args) => {
+    const where = `a plugin's interceptTool passed tool "${tool.name}" arguments`;
+    const problem = jsonProblem(args, 'args');
+    if (problem) throw new ValidationError(`${where} that are not JSON: ${problem}`);
+    const outcome = await validate(tool.parameters, args, { engine });
+    if (!outcome.valid) throw new ValidationError(`${where} its parameters refuse: ${outcome.errors.map((e) => `${e.instancePath || '(root)'}: ${e.message}`).join('; ')}`, outcome.errors);
+  };
 }
 
 /** `model` with its calls going through `interceptors` (the first outermost); `model` itself when there are none. */

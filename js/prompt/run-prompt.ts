@@ -45,7 +45,7 @@ import { observedExecution } from '../run/call-watchers.js';
 import { ownTimeouts, timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from '../run/timeouts.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type HookResult, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
-import { interceptedModel, interceptToolCall } from './plugins.js';
+import { interceptedModel, interceptToolCall, toolArgsCheck } from './plugins.js';
 import { durableInfo, openDurable, resumedRunError, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import { checkStorage, type Journal } from '../durable/journal.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -695,7 +695,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
               place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
             },
           ));
-        })),
+        }, toolArgsCheck(engine, def))),
         { traits: toolTraits(def) },
       ),
       options: toolWire(def, definitionsOf(ctx)),

@@ -181,3 +181,24 @@ test("what an interceptModel passes on or makes up is checked and blamed on it, 
   assert.equal(await (await runWith((call, next) => next(call.request))).text, 'fine');
   assert.equal(await (await runWith(async (call, next) => ({ ...(await next(call.request)), content: [{ type: 'text', text: 'changed' }] }))).text, 'changed');
 });
+
+test("arguments an interceptTool changes are checked against the tool's parameters before the tool runs", async () => {
+  const ran = [];
+  const params = { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] };
+  const runWith = async (change) => {
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTool('read', 'reads', params, (args) => (ran.push(args), `read ${args.path}`));
+      ctx.defPlugin('p', { name: 'p', version: '1.0.0', install: (_ctx, api) => api.interceptTool((call, next) => next(change(call.args))) });
+      ctx.$`go`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'read', args: { path: 'a' } }, { type: 'text', text: 'done' }]) });
+    return (await result.steps)[0].toolResults[0].result;
+  };
+  // The tool ran with {path: 5} before; the model reads why instead.
+  assert.deepEqual(await runWith(() => ({ path: 5 })), { error: `a plugin's interceptTool passed tool "read" arguments its parameters refuse: /path: must be string` });
+  assert.deepEqual(await runWith((args) => ({ ...args, when: () => 1 })), { error: `a plugin's interceptTool passed tool "read" arguments that are not JSON: args.when is a function` });
+  assert.deepEqual(ran, []);
+  // Arguments passed on as they came, or changed within the schema, run the tool.
+  assert.equal(await runWith((args) => args), 'read a');
+  assert.equal(await runWith(() => ({ path: 'b' })), 'read b');
+  assert.deepEqual(ran, [{ path: 'a' }, { path: 'b' }]);
+});
