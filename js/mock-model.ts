@@ -167,11 +167,11 @@ const ITEM_KEYS: Record<string, readonly string[]> = { text: ['type', 'text'], '
 
 function validateItems(items: readonly MockItem[]): MockItem[] {
   if (!Array.isArray(items)) {
-    throw new ConfigError(`mockModel: items must be an array of {type: 'text' | 'tool-call' | 'end-step'} objects, got ${describe(items)}`);
+    throw new ConfigError(`mockModel: items must be an array of {type: 'text' | 'tool-call' | 'end-step'} objects, got ${c.describe(items)}`);
   }
   return items.map((item: unknown, i) => {
     if (item === null || typeof item !== 'object') {
-      throw new ConfigError(`mockModel: items[${i}] must be an object with type 'text', 'tool-call' or 'end-step', got ${describe(item)}`);
+      throw new ConfigError(`mockModel: items[${i}] must be an object with type 'text', 'tool-call' or 'end-step', got ${c.describe(item)}`);
     }
     const it = item as Record<string, unknown>;
     const keys = typeof it.type === 'string' && Object.hasOwn(ITEM_KEYS, it.type) ? ITEM_KEYS[it.type] : undefined;
@@ -180,23 +180,24 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       if (!keys!.includes(key)) throw new ConfigError(`mockModel: items[${i}] (${it.type as string}): ${c.unknownKey('key', key, keys!)}`);
     }
     if (it.type === 'text') {
-      if (typeof it.text !== 'string') throw new ConfigError(`mockModel: items[${i}] (text) must have a string "text", got ${describe(it.text)}`);
+      if (typeof it.text !== 'string') throw new ConfigError(`mockModel: items[${i}] (text) must have a string "text", got ${c.describe(it.text)}`);
       return { type: 'text', text: it.text };
     }
     if (it.type === 'tool-call') {
       if (typeof it.toolName !== 'string' || it.toolName === '') {
-        throw new ConfigError(`mockModel: items[${i}] (tool-call) must have a non-empty string "toolName", got ${describe(it.toolName)}`);
+        throw new ConfigError(`mockModel: items[${i}] (tool-call) must have a non-empty string "toolName", got ${c.describe(it.toolName)}`);
       }
       if (it.toolCallId !== undefined && typeof it.toolCallId !== 'string') {
-        throw new ConfigError(`mockModel: items[${i}] (tool-call) "toolCallId" must be a string when given, got ${describe(it.toolCallId)}`);
+        throw new ConfigError(`mockModel: items[${i}] (tool-call) "toolCallId" must be a string when given, got ${c.describe(it.toolCallId)}`);
       }
       if (it.args !== undefined && JSON.stringify(it.args) === undefined) {
-        throw new ConfigError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${describe(it.args)}`);
+        throw new ConfigError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${c.describe(it.args)}`);
       }
       return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId, args: it.args };
     }
     if (it.type === 'end-step') return { type: 'end-step' };
-    throw new ConfigError(`mockModel: items[${i}] has unknown type ${describe(it.type)}: expected 'text', 'tool-call' or 'end-step'`);
+    const meant = typeof it.type === 'string' ? c.nearest(it.type, Object.keys(ITEM_KEYS)) : undefined;
+    throw new ConfigError(`mockModel: items[${i}] has unknown type ${typeof it.type === 'string' ? JSON.stringify(it.type) : c.describe(it.type)}${meant ? ` (did you mean '${meant}'?)` : ''}: expected 'text', 'tool-call' or 'end-step'`);
   });
 }
 
@@ -312,17 +313,3 @@ function plainCopy(value: unknown, depth: number): unknown {
   return out;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  switch (typeof v) {
-    case 'string': return JSON.stringify(v);
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-    case 'symbol':
-    case 'undefined':
-    case 'function': return `${typeof v} ${String(v)}`;
-    default: return 'an object';
-  }
-}
