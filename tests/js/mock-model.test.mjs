@@ -242,7 +242,10 @@ test('invalid items are rejected up front with a ConfigError (a TypeError) namin
     name: 'ConfigError',
     message: /items\[1\] has unknown type "image": expected 'text', 'tool-call' or 'end-step'/,
   });
-  assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'ConfigError', message: /items\[0\] has unknown type/ });
+  assert.throws(() => mockModel([{ text: 'no type' }]), { name: 'ConfigError', message: /items\[0\] has unknown type undefined: expected/ });
+  assert.throws(() => mockModel([{ type: 'txt', text: 'x' }]), { name: 'ConfigError', message: `mockModel: items[0] has unknown type "txt" (did you mean 'text'?): expected 'text', 'tool-call' or 'end-step'` });
+  // What is missing is named as such (it read "got undefined undefined").
+  assert.throws(() => mockModel([{ type: 'text' }]), { name: 'ConfigError', message: 'mockModel: items[0] (text) must have a string "text", got undefined' });
   assert.throws(() => mockModel([null]), { name: 'ConfigError', message: /items\[0\] must be an object/ });
   assert.throws(() => mockModel([{ type: 'tool-call', args: {} }]), {
     name: 'ConfigError',
