@@ -28,7 +28,7 @@ import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
 import { AbortError, ConfigError, ProtocolError } from '../errors.js';
-import { unserializable } from '../storage/checks.js';
+import { jsonProblem, unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
 import type { UIMessageChunkStream, UIMessageLike, UIMessageStreamOptions, UIMessageStreamResponseInit } from '../prompt/ui-messages.js';
@@ -724,8 +724,12 @@ class DirectiveRun {
         return this.stream(conv, a.schema);
       case 'infer':
         return this.infer(conv, a.schema);
-      case 'call':
+      case 'call': {
+        // Tool arguments are JSON, as a model's are: a function would be dropped and NaN sent as null.
+        const problem = jsonProblem(a.args ?? {}, '$');
+        if (problem) throw new ConfigError(`L.call("${String(a.name)}"): the arguments must be JSON: ${problem}`);
         return this.command(conv, 'call', { name: a.name, args: jsonCopy(a.args ?? {}, `L.call("${String(a.name)}"): the arguments`) });
+      }
       case 'model.push': {
         const key = a.key;
         if (typeof key !== 'string' || !this.keys.includes(key))

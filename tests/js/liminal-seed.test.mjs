@@ -169,8 +169,10 @@ test('L.call calls an enabled tool with arguments and returns its result, throug
     const bad = yield* L.catch(L.call('add', { a: 'two' }));
     const unknown = yield* L.catch(L.call('ad', {}));
     const bigint = yield* L.catch(L.call('add', { a: 1n, b: 2 }));
+    const dropped = yield* L.catch(L.call('add', { a: 1, b: 2, then: () => 3 }));
+    const nan = yield* L.catch(L.call('add', { a: Number.NaN, b: 2 }));
     const event = yield* L.catch(L.event({ when: 1n }));
-    return { byName, byHandle, bad: bad.error, unknown: unknown.error, bigint: bigint.error, event: event.error, messages: (yield* L.messages).length };
+    return { byName, byHandle, bad: bad.error, unknown: unknown.error, bigint: bigint.error, dropped: dropped.error, nan: nan.error, event: event.error, messages: (yield* L.messages).length };
   }, { models: { default: says() }, onEvent: (e) => events.push(e) });
   assert.deepEqual(out.byName, { sum: 5 });
   assert.deepEqual(out.byHandle, { sum: 9 });
@@ -181,6 +183,9 @@ test('L.call calls an enabled tool with arguments and returns its result, throug
   assert.match(out.unknown.message, /tool "ad" is not enabled in this conversation \(did you mean "add"\? enabled: add\)/);
   // Arguments and event values JSON cannot hold are named, not sent as "[object Object]".
   assert.ok(out.bigint instanceof ConfigError && out.bigint.message === 'L.call("add"): the arguments must be JSON: $.a is a BigInt', String(out.bigint));
+  // A function was dropped and NaN sent as null (then refused as "must be number"): named as what they are.
+  assert.ok(out.dropped instanceof ConfigError && out.dropped.message === 'L.call("add"): the arguments must be JSON: $.then is a function', String(out.dropped));
+  assert.ok(out.nan instanceof ConfigError && out.nan.message === 'L.call("add"): the arguments must be JSON: $.a is NaN', String(out.nan));
   assert.ok(out.event instanceof ConfigError && out.event.message === 'L.event: the value must be JSON: $.when is a BigInt', String(out.event));
   assert.equal(out.messages, 0, 'nothing appended');
   assert.throws(() => L.call(42), ConfigError);
