@@ -665,41 +665,45 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   let detachModels = () => {};
   try {
     if (place.timeouts?.tools) applyToolTimeouts(place.timeouts.tools, collected.tools);
-    const tools = [...collected.tools.values()].map((def) => ({
-      name: def.name,
-      description: def.description,
-      parameters: def.parameters,
-      callback: register(def.name, (args: JsonObject, info: { toolCallId: string; span?: number }, call: CallbackContext) =>
-        inToolSpan(place.tracing, info.span, () => interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) => {
-          const messages = models.conversation.slice();
-          const toolCall = { type: 'tool-call' as const, toolCallId: info.toolCallId, toolName: def.name, input };
-          return observedExecution(place.parent ? {} : place.policies, { callId: models.callId, toolCall, messages }, () => executeTool(
-            engine,
-            def,
-            input,
-            {
-              toolCallId: info.toolCallId,
-              // Read from the op only if the tool reads it: the op's AbortController is made on first use.
-              get abortSignal() {
-                return call.signal;
+    const tools = [...collected.tools.values()].map((def) => {
+      // Made once per tool; used only when an interceptor changes a call's arguments.
+      const checkArgs = toolArgsCheck(engine, def);
+      return {
+        name: def.name,
+        description: def.description,
+        parameters: def.parameters,
+        callback: register(def.name, (args: JsonObject, info: { toolCallId: string; span?: number }, call: CallbackContext) =>
+          inToolSpan(place.tracing, info.span, () => interceptToolCall(collected.plugins.toolInterceptors, { toolName: def.name, toolCallId: info.toolCallId, args }, (input) => {
+            const messages = models.conversation.slice();
+            const toolCall = { type: 'tool-call' as const, toolCallId: info.toolCallId, toolName: def.name, input };
+            return observedExecution(place.parent ? {} : place.policies, { callId: models.callId, toolCall, messages }, () => executeTool(
+              engine,
+              def,
+              input,
+              {
+                toolCallId: info.toolCallId,
+                // Read from the op only if the tool reads it: the op's AbortController is made on first use.
+                get abortSignal() {
+                  return call.signal;
+                },
+                messages,
+                ...(place.contexts?.forTool(def.name, !place.parent) ?? { context: undefined, experimental_context: undefined }),
+                trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace,
+                resources: resourcesFor(engine, call),
               },
-              messages,
-              ...(place.contexts?.forTool(def.name, !place.parent) ?? { context: undefined, experimental_context: undefined }),
-              trace: place.tracing?.toolTrace(info.span) ?? untracedToolTrace,
-              resources: resourcesFor(engine, call),
-            },
-            {
-              parentModel: model,
-              call,
-              span: info.span,
-              place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
-            },
-          ));
-        }, toolArgsCheck(engine, def))),
-        { traits: toolTraits(def) },
-      ),
-      options: toolWire(def, definitionsOf(ctx)),
-    }));
+              {
+                parentModel: model,
+                call,
+                span: info.span,
+                place: { ...place, parent: { runId, models, path, ctx, human: { host: human?.host ?? place.parent!.human.host }, states: treeStates } },
+              },
+            ));
+          }, checkArgs)),
+          { traits: toolTraits(def) },
+        ),
+        options: toolWire(def, definitionsOf(ctx)),
+      };
+    });
     // A hook's changes to one step; a model it names is registered like the run's own.
     const hookCallback = (hook: Hook, label: string) => async (input: HookInput) => {
       const changes = stepChangesWire(await hook(input), label);

@@ -3,6 +3,7 @@
 // activeTools, activeSystems, activeVariables, toolChoice, model, and the call's params and
 // providerOptions); later hooks override earlier ones. prepareStep's system and messages carry
 // forward to later steps (the AI SDK 7's rule); everything else is the step's own.
+#include "agent/prompt_spec.hpp"
 #include "pipeline/host_callback.hpp"
 #include "protocol/fields.hpp"
 
@@ -56,9 +57,7 @@ void merge(StepOverrides& into, const json& returned, const std::string& who) {
     } else if (key == "activeVariables") {
       into.active_variables = string_list(value, who + ": \"activeVariables\"");
     } else if (key == "toolChoice") {
-      const bool named = value.is_string() && (value == "auto" || value == "none" || value == "required");
-      const bool tool = value.is_object() && value.value("type", json()) == "tool" && value.contains("toolName") && value["toolName"].is_string();
-      if (!named && !tool)
+      if (!is_tool_choice(value))
         bad_hook_value(who + ": \"toolChoice\" must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got " + value.dump().substr(0, 100));
       into.tool_choice = value;
     } else if (key == "model") {

@@ -96,18 +96,19 @@ void check_tool_names(const std::vector<std::string>& names, const std::vector<T
 // toolChoice: 'auto' | 'none' | 'required' | {type: 'tool', toolName} naming a defined tool.
 void check_tool_choice(const json& choice, const std::vector<ToolSpec>& tools, const std::string& where) {
   if (choice.is_null()) return;
-  if (choice.is_string()) {
-    const std::string c = choice.get<std::string>();
-    if (c == "auto" || c == "none" || c == "required") return;
-  } else if (choice.is_object() && choice.value("type", "") == "tool" && choice.contains("toolName") && choice["toolName"].is_string()) {
-    const std::string name = choice["toolName"].get<std::string>();
-    if (defines(tools, name)) return;
-    throw protocol::config_error(where + ": toolChoice names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
-  }
-  throw ProtocolError(where + ": toolChoice must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got " + choice.dump().substr(0, 100));
+  if (!is_tool_choice(choice))
+    throw ProtocolError(where + ": toolChoice must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got " + choice.dump().substr(0, 100));
+  if (!choice.is_object()) return;
+  const std::string name = choice["toolName"].get<std::string>();
+  if (!defines(tools, name)) throw protocol::config_error(where + ": toolChoice names unknown tool " + protocol::unknown_tool(name, names_of(tools)));
 }
 
 }  // namespace
+
+bool is_tool_choice(const json& choice) {
+  if (choice.is_string()) return choice == "auto" || choice == "none" || choice == "required";
+  return choice.is_object() && choice.value("type", json()) == "tool" && choice.contains("toolName") && choice["toolName"].is_string();
+}
 
 ToolSpec parse_tool(const json& wire, const std::string& where) {
   FieldReader item(wire, where);

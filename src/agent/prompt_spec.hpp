@@ -42,6 +42,10 @@ PromptSpec parse_prompt_spec(const json& spec);
 // options}; `where` names it in errors. Its options are checked against the call pipeline's.
 ToolSpec parse_tool(const json& tool, const std::string& where);
 
+// Whether a toolChoice has one of its shapes: 'auto', 'none', 'required' or {type: 'tool', toolName}
+// (whether the tool exists is the caller's check).
+bool is_tool_choice(const json& choice);
+
 // The run's model settings from a spec's `retry`, `fallback`, `circuitBreaker` fields and its
 // options (maxRetries, modelTimeoutMs, toolTimeoutMs).
 pipeline::RunSettings parse_run_settings(const protocol::FieldReader& spec, const protocol::FieldReader* options);
