@@ -21,9 +21,11 @@ export class DefinitionSet {
   /** Set once the run has started: why a definition the engine would need is refused (host-only kinds still work). */
   sealed: string | undefined;
 
-  /** Adds (or replaces, keeping its position) definition `name` of `kind` after checking its config. */
+  /** Adds definition `name` of `kind` after checking its config; a second one of the same kind and name is refused. */
   add<C, S>(kind: DefinitionKind<C, S>, name: unknown, config: C, ...rest: unknown[]): string {
     const checked = checkName(name, kind.method);
+    // Replacing would silently drop the first (a copied block, two plugins using one name).
+    if (this.entries.has(`${kind.kind}\u0000${checked}`)) throw new ConfigError(`${kind.method}("${checked}"): a ${kind.noun} named "${checked}" is already defined in this run; give this one another name`);
     if (kind.readsEvents && this.eventsOff !== undefined) throw new ConfigError(`${kind.method}("${checked}"): ${this.eventsOff}`);
     if (!kind.hostOnly && this.sealed !== undefined) throw new ConfigError(`${kind.method}("${checked}"): ${this.sealed}`);
     const stored = kind.check(`${kind.method}("${checked}")`, config, ...rest);
@@ -76,6 +78,6 @@ export class DefinitionSet {
 
   /** The spec's `definitions`: [{kind, name, config}]. */
   toWire(marshal: Marshal): Array<{ kind: string; name: string; config: Record<string, unknown> }> {
-    return [...this.entries.values()].filter((d) => !d.kind.hostOnly).map((d) => ({ kind: d.kind.kind, name: d.name, config: d.kind.wire(d.stored, marshal) }));
+    return [...this.entries.values()].filter((d) => !d.kind.hostOnly).map((d) => ({ kind: d.kind.kind, name: d.name, config: d.kind.wire(d.stored, marshal, `${d.kind.method}("${d.name}")`) }));
   }
 }

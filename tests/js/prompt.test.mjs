@@ -85,6 +85,28 @@ test('bad definitions are TypeErrors naming the value', async () => {
   await assert.rejects(runPrompt(() => {}, { model: 42 }), /'model' must be a model/);
 });
 
+test('a definition kind defined twice under one name is refused (the second would replace the first in silence)', async () => {
+  const attempt = (fn) => runPrompt((ctx) => { fn(ctx); ctx.$`Hi`; }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+  for (const [twice, message] of [
+    [(ctx) => { ctx.defState('prefs', {}); ctx.defState('prefs', { theme: 'dark' }); }, 'defState("prefs"): a state named "prefs" is already defined in this run; give this one another name'],
+    [(ctx) => { ctx.defTemplate('t', 'a {{x}}'); ctx.defTemplate('t', 'b {{x}}'); }, /^defTemplate\("t"\): a template named "t" is already defined in this run/],
+    [(ctx) => { ctx.defRetry('net', { maxAttempts: 2 }); ctx.defRetry('net', { maxAttempts: 5 }); }, /^defRetry\("net"\): a retry policy named "net" is already defined in this run/],
+  ])
+    await assert.rejects(attempt(twice), (e) => e instanceof ConfigError && (typeof message === 'string' ? e.message === message : message.test(e.message)));
+  // One name for two kinds, and a sub-agent's own definition of its parent's name, are fine.
+  const model = mockModel([{ type: 'tool-call', toolName: 'helper', args: {} }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defState('shared', { by: 'parent' });
+    ctx.defCache('shared', 'lru');
+    ctx.defAgent('helper', 'h', {}, (_args, child) => {
+      child.defState('shared', { by: 'child' });
+      child.$`Help`;
+    }, { model: mockModel([{ type: 'text', text: 'helped' }]) });
+    ctx.$`Hi`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+});
+
 test('tool results: object → JSON, string → text, throw → {error} and the run goes on', async () => {
   const model = mockModel([
     { type: 'tool-call', toolName: 'obj', args: {} },
