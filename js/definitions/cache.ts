@@ -58,7 +58,8 @@ export const cacheKind: DefinitionKind<CacheStrategy, StoredCache> = {
       c.fail(where, "'compression' applies to entries in storage: give the cache a 'storage', or use 'persistent'");
     return { strategy, config: { ...o } };
   },
-  wire({ strategy, config }, marshal) {
+  wire({ strategy, config }, marshal, where) {
+    if (config.storage !== undefined) marshal.storage?.(config.storage, where);
     const out: Record<string, unknown> = { strategy };
     for (const key of ['maxSize', 'ttl', 'storage', 'keyPrefix', 'compression', 'onStorageError'] as const) if (config[key] !== undefined) out[key] = config[key];
     // An lru/ttl cache's storage 'memory' is the engine's memory already: entries stay in the engine only.

@@ -46,6 +46,7 @@ import { LoggerGroup, loggerKind, type Logger, type LoggerConfig } from '../obse
 import { tracingKind, type TracingConfig } from '../observe/tracing.js';
 import { scopeField } from '../run/op-scope.js';
 import { newCallId } from '../run/call-id.js';
+import { checkStorageName } from '../storage/host.js';
 import { interventionRequest, type HumanInterventionEvent } from '../observe/intervention.js';
 import { addEventHandler, checkCustomEventName, type CustomEvent, type EventHandler, type EventOptions, type LifecycleEvent, type LifecycleEventName } from '../observe/lifecycle.js';
 
@@ -83,7 +84,12 @@ function memoryMarshal(engine: Engine, models: RunModels): MemoryMarshal {
   const refuse = (): never => {
     throw new ConfigError('a memory run before the prompt run carries only memory definitions');
   };
-  return { callback: refuse, model: (m) => addModel(models, typeof m === 'string' ? resolveModel(m) : m), embeddingModel: (m) => EngineHost.of(engine).addEmbeddingModel(m) };
+  return {
+    callback: refuse,
+    model: (m) => addModel(models, typeof m === 'string' ? resolveModel(m) : m),
+    embeddingModel: (m) => EngineHost.of(engine).addEmbeddingModel(m),
+    storage: (name, where) => checkStorageName(engine, name, where),
+  };
 }
 
 /** @internal The definitions collected by `ctx`. */
@@ -288,7 +294,7 @@ export class DefinitionContext {
       reply = live.engine.request('template.render', { run: live.runId, name, values, references });
     } else {
       const definitions = definitionsOf(this);
-      const templates = definitions.names(templateKind).map((n) => ({ kind: 'template', name: n, config: templateKind.wire(definitions.get(templateKind, n)!, noMarshal) }));
+      const templates = definitions.names(templateKind).map((n) => ({ kind: 'template', name: n, config: templateKind.wire(definitions.get(templateKind, n)!, noMarshal, `defTemplate("${n}")`) }));
       // Before the run: the prompt function sends this again when a durable run is replayed.
       reply = this.templateEngine().then((engine) => engine.request('template.render', { definitions: templates, name, values, references }, { replayed: true }));
     }
@@ -379,6 +385,7 @@ export class DefinitionContext {
 
   /** Read-modify-write of state `name` in storage, retried on conflict (`fn` may run more than once); resolves to the new value. */
   async updateState<T = JsonObject>(name: string, fn: (value: T) => T): Promise<T> {
+    if (typeof fn !== 'function') throw new ConfigError(`ctx.updateState("${name}"): expects a function from the stored value to the new one, got ${c.describe(fn)}`);
     const run = this.live('updateState', stateKind, name).states;
     if (!run) throw new NotRunningError(`ctx.updateState("${name}"): the run has no states`);
     await run.ensure();

@@ -20,6 +20,8 @@ export interface Marshal {
   state?(): Record<string, unknown>;
   /** The engine of the run, for callbacks that send commands back while the run is live (workflow steps). */
   engine?: Engine;
+  /** Checks the name of a storage a definition keeps entries in (throws when none is registered under it). */
+  storage?(name: string, where: string): void;
 }
 
 /** A kind of definition: how its config is checked and marshalled. */
@@ -36,8 +38,8 @@ export interface DefinitionKind<Config, Stored = Config> {
   readonly hostOnly?: boolean;
   /** Works from the run's events (loggers, tracing): refused in a run that keeps none (`run(agent, {events: false})`). */
   readonly readsEvents?: boolean;
-  /** The wire config of a stored definition. */
-  wire(stored: Stored, marshal: Marshal): Record<string, unknown>;
+  /** The wire config of a stored definition; `where` names it in messages (`defCache("c")`). */
+  wire(stored: Stored, marshal: Marshal, where: string): Record<string, unknown>;
 }
 
 /** One collected definition. */

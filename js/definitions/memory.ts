@@ -152,7 +152,8 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
       c.fail(where, "'dimensions' is required (the length of the embedding model's vectors, e.g. 1536 for text-embedding-3-small) unless the embedding model is one whose length is known");
     return { type, config: { ...rest, dimensions }, embeddingModel: model, ...(summarizer === undefined ? {} : { model: summarizer }) };
   },
-  wire(stored, marshal: MemoryMarshal) {
+  wire(stored, marshal: MemoryMarshal, where) {
+    if (typeof stored.config.storage === 'string') marshal.storage?.(stored.config.storage, where);
     const out: Record<string, unknown> = { type: stored.type, ...stored.config };
     if (stored.embeddingModel) {
       if (!marshal.embeddingModel) throw new ConfigError('defMemory: this kind of run cannot call embedding models');

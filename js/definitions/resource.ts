@@ -129,7 +129,7 @@ export const resourceKind: DefinitionKind<string, StoredResource> = {
       }, { plain: true }), // runs after the run's body: no state loading then
     };
     if (healthCheck) out.healthCheck = marshal.callback(`${where} healthCheck`, async (handle: number) => Boolean(await healthCheck(values.get(handle))));
-    if (retryPolicy !== undefined) out.retryPolicy = typeof retryPolicy === 'string' ? retryPolicy : retryKind.wire(retryPolicy, marshal);
+    if (retryPolicy !== undefined) out.retryPolicy = typeof retryPolicy === 'string' ? retryPolicy : retryKind.wire(retryPolicy, marshal, `${where} retryPolicy`);
     return out;
   },
 };

@@ -62,7 +62,8 @@ export const stateKind: DefinitionKind<unknown, StoredState> = {
     const initial = plainCopy(initialValue ?? null) as JsonValue;
     return { initial, options: { ...o }, draft: { value: plainCopy(initial), changes: [], save: false } };
   },
-  wire({ initial, options, draft }, marshal) {
+  wire({ initial, options, draft }, marshal, where) {
+    if (options.storage !== undefined) marshal.storage?.(options.storage, where);
     const out: Record<string, unknown> = { initial, persist: options.persist ?? false, scope: options.scope ?? 'session' };
     if (options.ttl !== undefined) out.ttl = options.ttl;
     if (options.storage !== undefined) out.storage = options.storage;

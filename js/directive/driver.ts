@@ -19,7 +19,7 @@ import { memoryKind } from '../definitions/memory.js';
 import { checkJudge, wireJudging } from '../definitions/parallel.js';
 import { stateKind } from '../definitions/state.js';
 import { RunStates, TreeStates } from '../state/run-states.js';
-import { useRunStorage, type RunStorage } from '../storage/host.js';
+import { checkStorageName, useRunStorage, type RunStorage } from '../storage/host.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import { checkReferences, toolPolicyShape, toolPolicyWire, type IdempotenceOption, type ReferenceKinds, type ToolPolicyOptions } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
@@ -567,6 +567,7 @@ class DirectiveRun {
       state: () => stateView(this.definitions),
       engine: this.engine,
       embeddingModel: (m: EmbeddingModel) => host.addEmbeddingModel(m),
+      storage: (name: string, where: string) => checkStorageName(this.engine, name, where),
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction, suspend: this.suspendDurable });
     const runEvents = (this.runEvents = new RunEvents()

@@ -19,7 +19,7 @@ import { approvalKind, guardKind, validatorKind } from '../definitions/human.js'
 import { cacheKind } from '../definitions/cache.js';
 import { stateKind } from '../definitions/state.js';
 import { RunStates, TreeStates } from '../state/run-states.js';
-import { useRunStorage } from '../storage/host.js';
+import { checkStorageName, useRunStorage } from '../storage/host.js';
 import { checkReferences, toolPolicyWire, type ReferenceKinds } from '../definitions/tool-options.js';
 import { defaultEngine } from '../default-engine.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
@@ -640,6 +640,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     state: () => stateView(ctx),
     engine,
     embeddingModel: (m) => host.addEmbeddingModel(m),
+    storage: (name, where) => checkStorageName(engine, name, where),
   };
 
   // Names that refer to definitions are checked now, so a typo rejects the call that made it.

@@ -14,7 +14,8 @@ import { isThenable } from '../config/check.js';
 import type { Engine } from '../engine.js';
 import { ConfigError, StateError } from '../errors.js';
 import type { JsonValue } from '../storage/types.js';
-import { applyChanges, stateDepthLimit, type StateChange } from './changes.js';
+import { jsonProblem } from '../storage/checks.js';
+import { applyChanges, stateDepthLimit, stateValueProblem, type StateChange } from './changes.js';
 
 /** One engine state instance, as JS mirrors it. */
 export interface Mirror {
@@ -161,7 +162,11 @@ export class RunStates {
       const returned = fn(value);
       if (isThenable(returned))
         throw new ConfigError(`updateState("${name}"): the function must return the new value synchronously (it may run more than once), got a promise`);
-      return returned === undefined ? value : returned;
+      const next = returned === undefined ? value : returned;
+      // JSON's own rules would store a returned function as null and NaN as null: refuse them as setState does.
+      const problem = jsonProblem(next, name, this.maxDepth);
+      if (problem) throw new StateError('STORAGE_UNSERIALIZABLE', `updateState("${name}"): the function returned a value that ${stateValueProblem(problem)}`, { state: name });
+      return next;
     });
     this.flush();
     this.throwRefused();

@@ -4,7 +4,7 @@
  * name on that engine. Registrations are per engine; every engine starts with `memory`, its own
  * {@link memoryStorage}.
  */
-import { describe } from '../config/check.js';
+import { describe, nearest } from '../config/check.js';
 import type { Engine, OpRequest } from '../engine.js';
 import { StorageError } from '../errors.js';
 import { deflateValue, inflateValue } from './compression.js';
@@ -47,6 +47,7 @@ class StorageHost {
 }
 
 const hosts = new WeakMap<Engine, StorageHost>();
+const RUN_STORAGE_PREFIX = 'run-storage:';
 
 /**
  * Installs the `storage.*` op handlers (and the engine's own `memory` storage) on `engine`, once.
@@ -93,6 +94,20 @@ export interface RunStorage {
 }
 
 /**
+ * Throws a `STORAGE_UNKNOWN` StorageError (prefixed by `where`) unless `name` is a storage
+ * registered on `engine`: a run's, or one a definition keeps its entries in.
+ */
+export function checkStorageName(engine: Engine, name: string, where?: string): void {
+  const host = hostOf(engine);
+  if (host.adapters.has(name)) return;
+  const known = [...host.adapters.keys()];
+  // The adapters runs were given as objects are registered under names of their own: not names to suggest.
+  const guess = nearest(name, known.filter((k) => !k.startsWith(RUN_STORAGE_PREFIX)));
+  const message = `unknown storage "${name}" (${guess ? `did you mean "${guess}"? ` : ''}registered on this engine: ${known.map((k) => `"${k}"`).join(', ')}); register it with registerStorage(engine, name, adapter)`;
+  throw new StorageError('STORAGE_UNKNOWN', where ? `${where}: ${message}` : message);
+}
+
+/**
  * Resolves a run's `storage` config into the name its spec carries: a registered name is checked
  * and used as is; an adapter object is registered under a fresh name until `release()`; nothing
  * means {@link DEFAULT_STORAGE}. Installs the `storage.*` op handlers on `engine` if needed.
@@ -101,14 +116,11 @@ export function useRunStorage(engine: Engine, storage: string | StorageAdapter |
   const host = hostOf(engine);
   if (storage === undefined) return { name: DEFAULT_STORAGE, release: () => undefined };
   if (typeof storage === 'string') {
-    if (!host.adapters.has(storage)) {
-      const known = [...host.adapters.keys()].map((k) => `"${k}"`).join(', ');
-      throw new StorageError('STORAGE_UNKNOWN', `unknown storage "${storage}" (registered on this engine: ${known}); register it with registerStorage(engine, name, adapter)`);
-    }
+    checkStorageName(engine, storage);
     return { name: storage, release: () => undefined };
   }
   checkAdapter(storage, 'the run\'s storage');
-  const name = `run-storage:${host.nextRunStorage++}`;
+  const name = `${RUN_STORAGE_PREFIX}${host.nextRunStorage++}`;
   host.adapters.set(name, storage);
   return {
     name,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import {
-  CacheError, ConfigError, createEngine, fileStorage, L, memoryStorage, mockModel, run, runPrompt, StateError, StorageError,
+  CacheError, ConfigError, createEngine, fileStorage, L, memoryStorage, mockModel, registerStorage, run, runPrompt, StateError, StorageError,
 } from '../../dist/node.js';
 
 const object = { type: 'object', properties: {} };
@@ -565,4 +565,50 @@ test('a state or memory name that is a near miss of a defined one names it', asy
   assert.deepEqual(errors.map((err) => err instanceof ConfigError), [true, true]);
   assert.equal(errors[0].message, 'unknown state "preferenses" (did you mean "preferences"? defined with ctx.defState: preferences)');
   assert.equal(errors[1].message, 'ctx.memory: unknown memory "note" (did you mean "notes"? defined with ctx.defMemory: notes)');
+});
+
+test('updateState refuses a non-function, and a function returning a value that is not JSON, leaving the value as it was', async () => {
+  const engine = await createEngine();
+  const inner = memoryStorage();
+  await inner.set('state:global:counter', { n: 10 });
+  const caught = [];
+  let after;
+  const { fn } = counterPrompt(async (ctx) => {
+    for (const update of [5, () => () => 1, (v) => ({ ...v, at: NaN })]) caught.push(await ctx.updateState('counter', update).then(() => undefined, (e) => e));
+    after = JSON.parse(JSON.stringify(ctx.getState('counter')));
+  });
+  const { result } = await runPrompt(fn, { model: countModel(), engine, storage: inner });
+  assert.equal(await result.text, 'counted');
+  const [notFunction, returnsFunction, returnsNaN] = caught;
+  assert.ok(notFunction instanceof ConfigError, `got ${notFunction}`);
+  assert.match(notFunction.message, /^ctx\.updateState\("counter"\): expects a function .*, got the number 5$/);
+  // JSON's rules would have stored null for both: the state would have lost its value.
+  assert.ok(returnsFunction instanceof StateError && returnsFunction.code === 'STORAGE_UNSERIALIZABLE', `got ${returnsFunction}`);
+  assert.match(returnsFunction.message, /^updateState\("counter"\): the function returned a value that counter is a function/);
+  assert.ok(returnsNaN instanceof StateError && /counter\.at is NaN/.test(returnsNaN.message), `got ${returnsNaN}`);
+  assert.deepEqual(after, { n: 11 });
+  assert.deepEqual((await inner.get('state:global:counter')).value, { n: 11 });
+});
+
+test('a defCache or defState naming an unregistered storage fails the run at its start, before any model call', async () => {
+  const engine = await createEngine();
+  for (const [define, where] of [
+    [(ctx) => ctx.defCache('lookups', 'persistent', { storage: 'redis-cache' }), 'defCache("lookups")'],
+    [(ctx) => ctx.defCache('lookups', 'lru', { storage: 'redis-cache' }), 'defCache("lookups")'],
+    [(ctx) => ctx.defState('prefs', {}, { persist: true, scope: 'global', storage: 'redis-cache' }), 'defState("prefs")'],
+  ]) {
+    registerStorage(engine, 'redis-cach', memoryStorage());
+    const model = mockModel([{ type: 'text', text: 'unused' }]);
+    // Before, the cache's reads and writes failed one by one and were bypassed (a cache-error event each): nothing was cached.
+    await assert.rejects(
+      runPrompt((ctx) => { define(ctx); ctx.$`Hi`; }, { model, engine }),
+      (e) => e instanceof StorageError && e.code === 'STORAGE_UNKNOWN' && e.message.startsWith(`${where}: unknown storage "redis-cache" (did you mean "redis-cach"?`),
+    );
+    assert.equal(model.calls.length, 0);
+  }
+  // A directive run checks its definitions the same way.
+  await assert.rejects(
+    run(function* () { return 1; }, { models: { default: mockModel([]) }, engine, define: (ctx) => ctx.defCache('c', 'persistent', { storage: 'nope' }) }),
+    (e) => e instanceof StorageError && e.code === 'STORAGE_UNKNOWN' && /^defCache\("c"\): unknown storage "nope"/.test(e.message),
+  );
 });
