@@ -665,6 +665,7 @@ class DefinitionContext {
     defContext(name: string, strategy: ContextStrategy, config: ContextConfig): Reference;
     memory(name: string): MemoryHandle;
     graphMemory(name: string): GraphMemoryHandle;
+    private memoryMetric;
     private memoryType;
     embed(values: string[], model: string | EmbeddingModel): Promise<EmbedResult>;
     private memoryRun;
@@ -1070,6 +1071,7 @@ class GraphMemoryDirectives {
 class GraphMemoryHandle {
     readonly name: string;
     private readonly runner;
+    private readonly metric?;
     store(input: GraphStoreInput | GraphExtractInput | string): Promise<GraphStoreResult>;
     addRelation(from: string, relation: string, to: string, metadata?: Record<string, unknown>): Promise<GraphStoreResult>;
     search(query: string | number[], options?: GraphSearchOptions): Promise<GraphNeighborhood>;
@@ -1723,6 +1725,7 @@ class MemoryHandle {
     readonly name: string;
     private readonly runner;
     private readonly type;
+    private readonly metric?;
     store(input: string | MemoryInput | Array<string | MemoryInput>): Promise<StoreResult>;
     search(query: string | number[], options?: MemorySearchOptions): Promise<MemorySearchResult[]>;
     delete(ids: string | string[]): Promise<number>;

@@ -582,14 +582,18 @@ export class DefinitionContext {
   memory(name: string): MemoryHandle {
     if (this.memoryType('ctx.memory', name) === 'graph')
       throw new ConfigError(`ctx.memory: memory ${JSON.stringify(name)} is a graph memory; use ctx.graphMemory(${JSON.stringify(name)}) (entities and relations)`);
-    return new MemoryHandle(name, (fields) => this.memoryRun(fields, name), this.memoryType('ctx.memory', name));
+    return new MemoryHandle(name, (fields) => this.memoryRun(fields, name), this.memoryType('ctx.memory', name), this.memoryMetric(name));
   }
 
   /** The handle of `graph` memory `name`: entities, relations and neighbourhood queries (docs/memory.md). */
   graphMemory(name: string): GraphMemoryHandle {
     const type = this.memoryType('ctx.graphMemory', name);
     if (type !== 'graph') throw new ConfigError(`ctx.graphMemory: memory ${JSON.stringify(name)} is a ${type} memory; use ctx.memory(${JSON.stringify(name)})`);
-    return new GraphMemoryHandle(name, (fields) => this.memoryRun(fields, name));
+    return new GraphMemoryHandle(name, (fields) => this.memoryRun(fields, name), this.memoryMetric(name));
+  }
+
+  private memoryMetric(name: string): string | undefined {
+    return definitionsOf(this).get(memoryKind, name)?.config.metric;
   }
 
   /** The type of defined memory `name`; a ConfigError naming the defined ones when there is none. */

@@ -98,6 +98,12 @@ const DIMENSIONS: Record<string, number> = {
   'text-embedding-004': 768,
 };
 
+/** Why no score of `metric` can reach `threshold` (cosine and l2 scores are at most 1: every search would come back empty), or undefined. */
+function unreachableThreshold(metric: string | undefined, threshold: number | undefined): string | undefined {
+  if (threshold === undefined || metric === 'dot' || threshold <= 1) return undefined;
+  return `no score can reach it: ${metric ?? 'cosine'} scores are at most 1`;
+}
+
 /** The length of `model`'s vectors when it says so (`dimensions`) or its id is a known one. */
 function knownDimensions(model: EmbeddingModel): number | undefined {
   return model.dimensions ?? DIMENSIONS[model.modelId];
@@ -145,6 +151,8 @@ export const memoryKind: DefinitionKind<unknown, StoredMemory> = {
       if (o.embeddingModel === undefined) c.fail(where, "a hierarchical memory needs an 'embeddingModel' (its summaries are embedded by it)");
     }
     if (!o.persist && o.storage !== undefined) c.fail(where, "'storage' applies to persisted memory only (add persist: true)");
+    const unreachable = unreachableThreshold(o.metric, o.similarityThreshold);
+    if (unreachable) c.fail(where, `'similarityThreshold' ${o.similarityThreshold}: ${unreachable}`);
     const { embeddingModel, model: summarizer, ...rest } = o;
     const model = embeddingModel === undefined ? undefined : resolveEmbeddingModel(embeddingModel);
     const dimensions = rest.dimensions ?? (model && knownDimensions(model));
@@ -264,15 +272,32 @@ const isNumbers: c.Check = (v) => (Array.isArray(v) && v.every((x) => typeof x =
 const jsonMetadata = jsonObject('metadata');
 
 function toItem(where: string, input: unknown, i: number): Record<string, unknown> {
-  if (typeof input === 'string') return { content: input };
-  const o = c.checkOptions<MemoryInput>(`${where}[${i}]`, input as MemoryInput, {
+  const o = typeof input === 'string' ? { content: input } : c.checkOptions<MemoryInput>(`${where}[${i}]`, input as MemoryInput, {
     content: c.string,
     vector: isNumbers,
     id: c.nonEmpty,
     metadata: jsonMetadata,
   }, 'field');
   if (o.content === undefined && o.vector === undefined) c.fail(`${where}[${i}]`, 'needs content (a text to embed) or vector');
+  if (o.content === '' && o.vector === undefined) c.fail(`${where}[${i}]`, 'the content is empty: give a text to embed, or a vector');
+  // The fields the memory reads itself: anything else there would be ignored (an ISO date would become the time of storing).
+  const { importance, timestamp } = o.metadata ?? {};
+  if (importance != null && typeof importance !== 'number') c.fail(`${where}[${i}]`, `metadata.importance must be a number (higher is kept longer when the memory is full), got ${c.describe(importance)}`);
+  if (timestamp != null && typeof timestamp !== 'number') c.fail(`${where}[${i}]`, `metadata.timestamp must be a time in ms (a number, such as Date.now()), got ${c.describe(timestamp)}`);
   return { ...o };
+}
+
+/** A search's query (a text or a vector) and checked options, as the engine's `search` action takes them. */
+function searchFields(where: string, query: unknown, o: { threshold?: number; from?: number; to?: number }, metric: string | undefined): Record<string, unknown> {
+  let q: Record<string, unknown>;
+  if (typeof query === 'string' && query !== '') q = { query };
+  else if (query === '') throw new ConfigError(`${where}: the query is empty: give a text to search for, or a vector`);
+  else if (isNumbers(query) === undefined) q = { vector: query };
+  else throw new ConfigError(`${where}: the query must be a text or an array of numbers, got ${c.describe(query)}`);
+  const unreachable = unreachableThreshold(metric, o.threshold);
+  if (unreachable) c.fail(where, `'threshold' ${o.threshold}: ${unreachable}`);
+  if (o.from !== undefined && o.to !== undefined && o.from > o.to) c.fail(where, `'from' (${o.from}) is after 'to' (${o.to}): no time is in that range`);
+  return { ...q, ...o };
 }
 
 /** `ctx.memory(name)`: store, search, delete and clear one memory. */
@@ -283,6 +308,8 @@ export class MemoryHandle {
     readonly name: string,
     private readonly runner: MemoryRunner,
     private readonly type: MemoryType = 'vector',
+    /** The memory's metric (`cosine` when not given), for the threshold check. */
+    private readonly metric?: string,
   ) {}
 
   /**
@@ -306,11 +333,7 @@ export class MemoryHandle {
   async search(query: string | number[], options: MemorySearchOptions = {}): Promise<MemorySearchResult[]> {
     const where = `memory("${this.name}").search`;
     const o = c.checkOptions<MemorySearchOptions>(where, options, this.type === 'hierarchical' ? hierarchicalSearchShape : searchShape);
-    let q: Record<string, unknown>;
-    if (typeof query === 'string') q = { query };
-    else if (isNumbers(query) === undefined) q = { vector: query };
-    else throw new ConfigError(`${where}: the query must be a text or an array of numbers, got ${c.describe(query)}`);
-    const { results } = (await this.runner({ action: 'search', name: this.name, ...q, ...o })) as { results: MemorySearchResult[] };
+    const { results } = (await this.runner({ action: 'search', name: this.name, ...searchFields(where, query, o, this.metric) })) as { results: MemorySearchResult[] };
     return results;
   }
 
@@ -447,6 +470,8 @@ export class GraphMemoryHandle {
     /** The memory's name. */
     readonly name: string,
     private readonly runner: MemoryRunner,
+    /** The memory's metric (`cosine` when not given), for the threshold check. */
+    private readonly metric?: string,
   ) {}
 
   /**
@@ -492,11 +517,7 @@ export class GraphMemoryHandle {
   async search(query: string | number[], options: GraphSearchOptions = {}): Promise<GraphNeighborhood> {
     const where = `graphMemory("${this.name}").search`;
     const o = c.checkOptions<GraphSearchOptions>(where, options, graphSearchShape);
-    let q: Record<string, unknown>;
-    if (typeof query === 'string') q = { query };
-    else if (isNumbers(query) === undefined) q = { vector: query };
-    else throw new ConfigError(`${where}: the query must be a text or an array of numbers, got ${c.describe(query)}`);
-    return neighborhood(await this.runner({ action: 'search', name: this.name, ...q, ...o }));
+    return neighborhood(await this.runner({ action: 'search', name: this.name, ...searchFields(where, query, o, this.metric) }));
   }
 
   /** The entities and relations within `depth` hops of entity `name`; an unknown name is `MemoryError` `UNKNOWN_ID`. */

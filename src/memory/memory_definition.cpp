@@ -15,6 +15,14 @@ namespace {
 
 const std::vector<std::string> kIndexFields = {"dimensions", "metric", "maxSize", "similarityThreshold", "m", "efConstruction", "efSearch", "seed"};
 
+// A state parser's error, as the definition's: the parsers name the memory themselves, and so does `config`.
+[[noreturn]] void fail_with(const protocol::FieldReader& config, const state::StateError& e, const std::string& name) {
+  std::string message = e.what();
+  const std::string label = "memory \"" + name + "\": ";
+  if (message.rfind(label, 0) == 0) message.erase(0, label.size());
+  config.fail(message);
+}
+
 void define_memory(pipeline::RunTree& tree, const std::string& name, const protocol::FieldReader& config) {
   auto spec = std::make_shared<MemorySpec>();
   spec->name = name;
@@ -31,7 +39,7 @@ void define_memory(pipeline::RunTree& tree, const std::string& name, const proto
     try {
       spec->hierarchy = state::HierarchyConfig::parse(fields, name);
     } catch (const state::StateError& e) {
-      config.fail(e.what());
+      fail_with(config, e, name);
     }
     if (!config.has("embeddingModel")) config.fail("a hierarchical memory needs an 'embeddingModel' (its summaries are embedded by it)");
   } else {
@@ -47,7 +55,7 @@ void define_memory(pipeline::RunTree& tree, const std::string& name, const proto
   try {
     spec->index = state::VectorMemoryConfig::parse(spec->index_config, name);
   } catch (const state::StateError& e) {
-    config.fail(e.what());
+    fail_with(config, e, name);
   }
   if (type == "temporal") {
     json temporal = json::object();
@@ -56,7 +64,7 @@ void define_memory(pipeline::RunTree& tree, const std::string& name, const proto
     try {
       spec->temporal = state::TemporalConfig::parse(temporal, "memory \"" + name + "\"");
     } catch (const state::StateError& e) {
-      config.fail(e.what());
+      fail_with(config, e, name);
     }
   } else {
     for (const char* field : {"decay", "halfLifeMs", "windowMs", "recencyWeight"})

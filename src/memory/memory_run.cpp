@@ -78,16 +78,29 @@ state::WalkOptions walk_options(const protocol::FieldReader& fields) {
   return walk;
 }
 
-json search_query(const protocol::FieldReader& fields, const std::string& where) {
+// The metadata fields the memory reads itself: anything else there would be ignored, not used
+// (an ISO date as `timestamp` would be the time of storing instead).
+void check_special_metadata(const protocol::FieldReader& item, const json& metadata) {
+  if (metadata.contains("importance") && !metadata["importance"].is_null() && !metadata["importance"].is_number())
+    item.fail("\"metadata.importance\" must be a number (higher is kept longer when the memory is full), got " +
+              metadata["importance"].dump().substr(0, 100));
+  if (metadata.contains("timestamp") && !metadata["timestamp"].is_null() && !metadata["timestamp"].is_number())
+    item.fail("\"metadata.timestamp\" must be a time in ms (a number, such as Date.now()), got " + metadata["timestamp"].dump().substr(0, 100));
+}
+
+json search_query(const protocol::FieldReader& fields, const std::string& where, state::Metric metric) {
   json query = json::object();
   if (fields.has("vector"))
     query["vector"] = vector_field(fields.at("vector"), where + ": \"vector\"");
   else
     query["query"] = fields.optional_string("query", true).value_or("");
   if (!fields.has("vector") && !fields.has("query")) fields.fail("needs \"query\" (a text) or \"vector\"");
+  if (!fields.has("vector") && query["query"] == "") fields.fail("\"query\" is empty: give a text to search for, or a \"vector\"");
   if (auto limit = fields.integer("limit", 1, 10000)) query["limit"] = *limit;
   if (fields.has("threshold")) {
     if (!fields.at("threshold").is_number()) fields.bad("threshold", "a number");
+    if (const std::string why = state::unreachable_threshold(metric, fields.at("threshold").get<double>()); !why.empty())
+      fields.fail("\"threshold\" " + fields.at("threshold").dump() + ": " + why);
     query["threshold"] = fields.at("threshold");
   }
   if (fields.has("filter")) query["filter"] = fields.object_field("filter");
@@ -96,6 +109,8 @@ json search_query(const protocol::FieldReader& fields, const std::string& where)
       if (!fields.at(key).is_number()) fields.bad(key, "a time in ms");
       query[key] = fields.at(key);
     }
+  if (query.contains("from") && query.contains("to") && query["from"].get<double>() > query["to"].get<double>())
+    fields.fail("\"from\" (" + query["from"].dump() + ") is after \"to\" (" + query["to"].dump() + "): no time is in that range");
   if (auto exact = fields.optional_bool("exact")) query["exact"] = *exact;
   return query;
 }
@@ -140,7 +155,8 @@ Task<json> prepare_graph_action(Loop& loop, RunId run, const protocol::FieldRead
   }
   if (action == "search") {
     fields.only(with_scope({"name", "query", "vector", "limit", "filter", "threshold", "exact", "depth", "relation", "direction"}), "field");
-    return search_graph(loop, run, std::move(tree), std::move(instance), search_query(fields, where), walk_options(fields));
+    json query = search_query(fields, where, instance->spec->index.metric);  // before `instance` is moved from
+    return search_graph(loop, run, std::move(tree), std::move(instance), std::move(query), walk_options(fields));
   }
   if (action == "neighbors") {
     fields.only(with_scope({"name", "entity", "depth", "relation", "direction"}), "field");
@@ -201,7 +217,9 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
       s.content = item.optional_string("content", true);
       if (item.has("vector")) s.vector = vector_field(item.at("vector"), item.where() + ": \"vector\"");
       if (!s.content && !s.vector) item.fail("needs \"content\" (a string to embed) or \"vector\"");
+      if (s.content && s.content->empty() && !s.vector) item.fail("\"content\" is empty: give a text to embed, or a \"vector\"");
       if (const json* metadata = item.optional_object("metadata")) s.metadata = *metadata;
+      check_special_metadata(item, s.metadata);
       items.push_back(std::move(s));
     }
     if (hierarchical) return store_hierarchical(loop, run, std::move(tree), std::move(instance), std::move(items), access);
@@ -209,14 +227,15 @@ Task<json> prepare_memory_run(Loop& loop, RunId run, const json& spec, std::shar
   }
   if (action == "search" && hierarchical) {
     fields.only(with_scope({"name", "query", "vector", "limit", "filter", "threshold", "beam", "level"}), "field");
-    json query = search_query(fields, where);
+    json query = search_query(fields, where, instance->spec->index.metric);
     if (auto beam = fields.integer("beam", 1, 1000)) query["beam"] = *beam;
     if (auto level = fields.integer("level", 0, 9)) query["level"] = *level;
     return search_hierarchical(loop, run, std::move(tree), std::move(instance), std::move(query));
   }
   if (action == "search") {
     fields.only(with_scope({"name", "query", "vector", "limit", "filter", "threshold", "from", "to", "exact"}), "field");
-    return search(loop, run, std::move(tree), std::move(instance), search_query(fields, where));
+    json query = search_query(fields, where, instance->spec->index.metric);  // before `instance` is moved from
+    return search(loop, run, std::move(tree), std::move(instance), std::move(query));
   }
   if (action == "delete") {
     fields.only(with_scope({"name", "ids"}), "field");

@@ -97,4 +97,9 @@ double similarity_of(Metric metric, float distance) noexcept {
   return 0;
 }
 
+std::string unreachable_threshold(Metric metric, double threshold) {
+  if (metric == Metric::dot || threshold <= 1) return "";
+  return std::string("no score can reach it: ") + to_string(metric) + " scores are at most 1";
+}
+
 }  // namespace lmthing::state

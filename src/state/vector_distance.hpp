@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace lmthing::state {
@@ -32,5 +33,9 @@ inline float metric_distance(Metric metric, const float* a, const float* b, std:
 // What users see as the score (larger = more similar): cosine similarity, the dot product, or
 // 1 / (1 + Euclidean distance) for l2 — so one `threshold` reads the same way for every metric.
 double similarity_of(Metric metric, float distance) noexcept;
+
+// Why no score of `metric` can reach `threshold` (cosine and l2 scores are at most 1), or empty:
+// such a threshold would make every search come back empty.
+std::string unreachable_threshold(Metric metric, double threshold);
 
 }  // namespace lmthing::state

@@ -52,6 +52,8 @@ VectorMemoryConfig VectorMemoryConfig::parse(const json& config, const std::stri
     if (!it->is_number() || !std::isfinite(it->get<double>()))
       throw StateError(error_code::kInvalidConfig, where + ": \"similarityThreshold\" must be a finite number, got " + it->dump());
     c.similarity_threshold = it->get<double>();
+    if (const std::string why = unreachable_threshold(c.metric, *c.similarity_threshold); !why.empty())
+      throw StateError(error_code::kInvalidConfig, where + ": \"similarityThreshold\" " + it->dump() + ": " + why);
   }
   c.m = static_cast<std::uint32_t>(integer_field(config, "m", c.m, 2, 128, where));
   c.ef_construction = static_cast<std::uint32_t>(integer_field(config, "efConstruction", c.ef_construction, 1, 4096, where));

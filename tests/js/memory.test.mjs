@@ -238,6 +238,48 @@ test('defMemory configs are checked strictly', async () => {
   );
 });
 
+test('what a memory would ignore or never match is refused: empty texts, a word as importance, an ISO date as timestamp, a threshold above 1', async () => {
+  await assert.rejects(
+    runPrompt((ctx) => ctx.defMemory('m', 'vector', { dimensions: 4, similarityThreshold: 1.5 }), { model: mockModel([]) }),
+    (err) => err instanceof ConfigError && err.message === 'defMemory("m"): \'similarityThreshold\' 1.5: no score can reach it: cosine scores are at most 1',
+  );
+  const errors = [];
+  const memory = name('ignored');
+  const graph = name('ignored-graph');
+  let found;
+  await runPrompt(async (ctx) => {
+    ctx.defMemory(memory, 'vector', { embeddingModel: offlineEmbedding({ dimensions: 16 }), metric: 'l2' });
+    ctx.defMemory(graph, 'graph', { embeddingModel: offlineEmbedding({ dimensions: 16 }) });
+    const m = ctx.memory(memory);
+    for (const attempt of [
+      () => m.store(''),
+      () => m.store({ content: '', metadata: { topic: 'x' } }),
+      () => m.store({ content: 'rain', metadata: { importance: 'high' } }),
+      () => m.store({ content: 'rain', metadata: { timestamp: '2026-01-01T00:00:00Z' } }),
+      () => m.search(''),
+      () => m.search('rain', { threshold: 1.2 }),
+      () => m.search('rain', { from: 10, to: 5 }),
+      () => ctx.graphMemory(graph).search('', {}),
+    ])
+      errors.push(await attempt().then(() => undefined, (err) => err));
+    await m.store({ content: 'rain', metadata: { importance: 0.5, timestamp: 1000 } });
+    found = await m.search('rain', { threshold: 0.9, from: 0, to: 2000 });
+    ctx.$`x`;
+  }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+  assert.ok(errors.every((err) => err instanceof ConfigError), errors.map(String).join('\n'));
+  assert.deepEqual(errors.map((err) => err.message), [
+    `memory("${memory}").store[0]: the content is empty: give a text to embed, or a vector`,
+    `memory("${memory}").store[0]: the content is empty: give a text to embed, or a vector`,
+    `memory("${memory}").store[0]: metadata.importance must be a number (higher is kept longer when the memory is full), got the string "high"`,
+    `memory("${memory}").store[0]: metadata.timestamp must be a time in ms (a number, such as Date.now()), got the string "2026-01-01T00:00:00Z"`,
+    `memory("${memory}").search: the query is empty: give a text to search for, or a vector`,
+    `memory("${memory}").search: 'threshold' 1.2: no score can reach it: l2 scores are at most 1`,
+    `memory("${memory}").search: 'from' (10) is after 'to' (5): no time is in that range`,
+    `graphMemory("${graph}").search: the query is empty: give a text to search for, or a vector`,
+  ]);
+  assert.equal(found.length, 1, 'a threshold below 1 and a time range that holds the memory still find it');
+});
+
 test("defMemory without dimensions takes the embedding model's (Example 2 of the proposal gives none)", async () => {
   let found;
   const { result } = await runPrompt(async (ctx) => {

@@ -245,6 +245,33 @@ TEST_CASE("memory configs and run specs are checked before anything runs", "[mem
   REQUIRE(host.embed_ops.size() == 1);
 }
 
+TEST_CASE("store and search refuse what the memory would silently ignore or never match", "[memory]") {
+  Harness h;
+  MemoryHost host;
+  const auto message = [](const json& reply) { return reply["error"]["message"].get<std::string>(); };
+  // An ISO date as timestamp would become the time of storing, a word as importance 0.
+  json date = memory_run(h, host, store_spec("kb", {{{"content", "rain"}, {"metadata", {{"timestamp", "2026-01-01"}}}}}, json::array({kb()})));
+  REQUIRE_THAT(message(date), Catch::Contains("\"metadata.timestamp\" must be a time in ms (a number, such as Date.now()), got \"2026-01-01\""));
+  json importance = memory_run(h, host, store_spec("kb", {{{"content", "rain"}, {"metadata", {{"importance", "high"}}}}}, json::array({kb()})));
+  REQUIRE_THAT(message(importance), Catch::Contains("\"metadata.importance\" must be a number"));
+  json empty = memory_run(h, host, store_spec("kb", {{{"content", ""}}}, json::array({kb()})));
+  REQUIRE_THAT(message(empty), Catch::Contains("\"content\" is empty"));
+  REQUIRE(host.embed_ops.empty());  // refused before anything was embedded
+
+  ok_value(
+      memory_run(h, host, store_spec("kb", {{{"content", "rain"}, {"metadata", {{"importance", 0.5}, {"timestamp", 1000}}}}}, json::array({kb()}))));
+  const auto search = [&](json extra) {
+    json spec{{"action", "search"}, {"name", "kb"}, {"query", "rain"}, {"definitions", {kb()}}};
+    spec.update(extra);
+    return memory_run(h, host, spec);
+  };
+  REQUIRE_THAT(message(search({{"threshold", 1.5}})), Catch::Contains("\"threshold\" 1.5: no score can reach it: cosine scores are at most 1"));
+  REQUIRE_THAT(message(search({{"from", 10}, {"to", 5}})), Catch::Contains("\"from\" (10) is after \"to\" (5)"));
+  REQUIRE_THAT(message(search({{"query", ""}})), Catch::Contains("\"query\" is empty"));
+  REQUIRE(ok_value(search({{"threshold", 1}}))["results"].size() <= 1);
+  REQUIRE(ok_value(search({{"from", 5}, {"to", 5000}}))["results"].size() == 1);
+}
+
 TEST_CASE("a graph memory stores entities and relations, finds neighbourhoods and persists its relations", "[memory][graph]") {
   MemoryHost host;
   host.vectors["cats"] = {1, 0, 0};

@@ -296,6 +296,15 @@ TEST_CASE("config parsing names the memory and the field", "[state][vector]") {
   CHECK(state_error_code([] {
           VectorMemoryConfig::parse(json{{"dimensions", 3}, {"similarityThreshold", "high"}}, "kb");
         }) == error_code::kInvalidConfig);
+  // Cosine and l2 scores are at most 1: a higher threshold would make every search empty. Dot products are unbounded.
+  CHECK(state_error_message([] {
+          VectorMemoryConfig::parse(json{{"dimensions", 3}, {"similarityThreshold", 2}}, "kb");
+        }) == "memory \"kb\": \"similarityThreshold\" 2: no score can reach it: cosine scores are at most 1");
+  CHECK(state_error_code([] {
+          VectorMemoryConfig::parse(json{{"dimensions", 3}, {"metric", "l2"}, {"similarityThreshold", 1.01}}, "kb");
+        }) == error_code::kInvalidConfig);
+  CHECK(VectorMemoryConfig::parse(json{{"dimensions", 3}, {"metric", "dot"}, {"similarityThreshold", 2}}, "kb").similarity_threshold == 2);
+  CHECK(VectorMemoryConfig::parse(json{{"dimensions", 3}, {"similarityThreshold", 1}}, "kb").similarity_threshold == 1);
 }
 
 TEST_CASE("metadata filters: equality, operators, paths, combinators", "[state][vector][filter]") {
