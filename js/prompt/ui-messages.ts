@@ -8,6 +8,7 @@
  */
 import * as c from '../config/check.js';
 import { AbortError, ConfigError } from '../errors.js';
+import { jsonProblem } from '../storage/checks.js';
 import type { FinishReason, Message, Part } from '../providers/types.js';
 import type { StreamPart } from './result.js';
 import { pipeStream, streamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
@@ -102,9 +103,24 @@ export interface UIMessageStreamOptions<M extends UIMessageLike = UIMessageLike>
 /** The response's status and headers, and the stream's options, in one object (as the AI SDK takes them). */
 export type UIMessageStreamResponseInit<M extends UIMessageLike = UIMessageLike> = TextStreamResponseInit & UIMessageStreamOptions<M>;
 
+/** What is wrong with `v` as a UI message of the chat ({id, role, parts}), or undefined. */
+function uiMessageProblem(v: unknown): string | undefined {
+  if (!c.isPlainObject(v)) return `is ${c.describe(v)}`;
+  if (v.role !== 'system' && v.role !== 'user' && v.role !== 'assistant') return `its role must be 'system', 'user' or 'assistant', got ${c.describe(v.role)}`;
+  if (!Array.isArray(v.parts)) return `its parts must be an array, got ${c.describe(v.parts)}`;
+  if (v.id !== undefined && typeof v.id !== 'string') return `its id must be a string, got ${c.describe(v.id)}`;
+  return undefined;
+}
+
+const UI_MESSAGES = 'an array of UI messages ({id, role, parts})';
+
 const optionsShape: c.Shape = {
   messageId: c.nonEmpty,
-  originalMessages: c.arrayOf((v) => (c.isPlainObject(v) && Array.isArray(v.parts) ? undefined : 'x'), 'an array of UI messages ({id, role, parts})'),
+  originalMessages: (v) => {
+    if (!Array.isArray(v)) return UI_MESSAGES;
+    const at = v.findIndex((m) => uiMessageProblem(m) !== undefined);
+    return at < 0 ? undefined : `${UI_MESSAGES} (item ${at} ${uiMessageProblem(v[at])})`;
+  },
   generateMessageId: c.func,
   onFinish: c.func,
   onEnd: c.func,
@@ -191,6 +207,14 @@ function checked<M extends UIMessageLike>(where: string, init: UIMessageStreamRe
   return init ?? {};
 }
 
+/** The id `generateMessageId` makes (a non-empty string, as the client keys the message by it). */
+function generatedId(generate: (() => string) | undefined): string | undefined {
+  if (!generate) return undefined;
+  const id: unknown = generate();
+  if (typeof id !== 'string' || id === '') throw new ConfigError(`generateMessageId must return a non-empty string, got ${c.describe(id)}`);
+  return id;
+}
+
 /**
  * The chunks of a run's `batches` (its parts, in the batches the run has them in), one array per
  * batch. A failed run ends with an `error` chunk, a cancelled one with `abort`; every stream ends
@@ -200,7 +224,7 @@ async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<
   const state = new ChunkState(options);
   const last = options.originalMessages?.at(-1);
   const continued = last?.role === 'assistant' ? last : undefined;
-  const messageId = options.messageId ?? continued?.id ?? options.generateMessageId?.() ?? (options.originalMessages ? crypto.randomUUID() : undefined);
+  const messageId = options.messageId ?? continued?.id ?? generatedId(options.generateMessageId) ?? (options.originalMessages ? crypto.randomUUID() : undefined);
   const finishing = options.onFinish !== undefined || options.onEnd !== undefined || options.onStepEnd !== undefined;
   const builder = finishing ? new UIMessageBuilder(messageId ?? crypto.randomUUID(), continued) : undefined;
   const original = options.originalMessages ?? [];
@@ -218,7 +242,14 @@ async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<
     }
     return options.sendFinish === false ? chunks.filter((chunk) => chunk.type !== 'finish') : chunks;
   };
-  const startMetadata = options.messageMetadata?.({ part: { type: 'start' } });
+  // What messageMetadata returns goes to the client as JSON: a value JSON would drop or make null is refused.
+  const metadataOf = (part: StreamPart | { type: 'start' }): unknown => {
+    const metadata = options.messageMetadata?.({ part });
+    const problem = metadata == null ? undefined : jsonProblem(metadata, 'metadata');
+    if (problem) throw new ConfigError(`messageMetadata returned a value that is not JSON for a "${part.type}" part: ${problem}`);
+    return metadata;
+  };
+  const startMetadata = metadataOf({ type: 'start' });
   const start: UIMessageChunk = { type: 'start', ...(messageId === undefined ? {} : { messageId }), ...(startMetadata == null ? {} : { messageMetadata: startMetadata }) };
   builder?.add(start);
   if (options.sendStart !== false) yield [start];
@@ -228,7 +259,7 @@ async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<
       for (const part of batch) {
         const from = chunks.length;
         state.add(part, chunks);
-        const metadata = options.messageMetadata?.({ part });
+        const metadata = metadataOf(part);
         if (metadata == null) continue;
         const finish = chunks.slice(from).find((chunk) => chunk.type === 'finish');
         if (finish) finish.messageMetadata = metadata;

@@ -154,6 +154,31 @@ test('originalMessages and onFinish/onEnd: the chat with the response in it, for
   const { result } = await runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' });
   assert.throws(() => result.toUIMessageStreamResponse({ onFinsh: () => {} }), /unknown option 'onFinsh' \(did you mean 'onFinish'\?/);
   assert.throws(() => result.toUIMessageStreamResponse({ originalMessages: [{ role: 'user' }] }), /originalMessages/);
+  // Each message is a chat message: a role the chat has no place for, or an id that is not a string, is named.
+  assert.throws(
+    () => result.toUIMessageStreamResponse({ originalMessages: [{ id: 'm1', role: 'user', parts: [] }, { id: 'm2', role: 'robot', parts: [] }] }),
+    (e) => e instanceof ConfigError && /'originalMessages' must be an array of UI messages \(\{id, role, parts\}\) \(item 1 its role must be 'system', 'user' or 'assistant', got the string "robot"\)/.test(e.message),
+  );
+  assert.throws(() => result.toUIMessageStreamResponse({ originalMessages: [{ id: 7, role: 'user', parts: [] }] }), /item 0 its id must be a string, got the number 7/);
+});
+
+test('what messageMetadata and generateMessageId return reaches the client as given, or errors the stream', async () => {
+  const read = async (options) => {
+    const chunks = [];
+    for await (const chunk of runPrompt({ model: mockModel([{ type: 'text', text: 'ok' }]), prompt: 'Hi' }).toUIMessageStream(options)) chunks.push(chunk);
+    return chunks;
+  };
+  // JSON's rules would have sent {n: null} and an empty message-metadata chunk.
+  // Once the stream has begun, a failure is the stream's error chunk (as a throw from messageMetadata is).
+  const failed = await read({ messageMetadata: ({ part }) => (part.type === 'finish' ? { n: NaN } : undefined), onError: (e) => `${e.name}: ${e.message}` });
+  assert.deepEqual(failed.at(-1), { type: 'error', errorText: 'ConfigError: messageMetadata returned a value that is not JSON for a "finish" part: metadata.n is NaN' });
+  assert.equal(failed.filter((chunk) => chunk.type === 'finish').length, 0);
+  await assert.rejects(read({ messageMetadata: () => () => 1 }), (e) => e instanceof ConfigError && /for a "start" part: metadata is a function/.test(e.message));
+  // The client keys the message by its id: a number or an empty string is refused.
+  for (const [id, got] of [[5, 'the number 5'], ['', 'the string ""']])
+    await assert.rejects(read({ originalMessages: [], generateMessageId: () => id }), (e) => e instanceof ConfigError && e.message === `generateMessageId must return a non-empty string, got ${got}`);
+  const chunks = await read({ originalMessages: [], generateMessageId: () => 'msg-1', messageMetadata: ({ part }) => (part.type === 'start' ? { at: 1 } : undefined) });
+  assert.deepEqual(chunks[0], { type: 'start', messageId: 'msg-1', messageMetadata: { at: 1 } });
 });
 
 test('messageMetadata, sendStart/sendFinish and onStepEnd, read by the AI SDK\'s own client', async () => {
