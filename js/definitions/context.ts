@@ -639,8 +639,10 @@ export class DefinitionContext {
       if (pre!.model !== undefined) spec.runModel = addModel(models, pre!.model);
       if (memory !== undefined) {
         const marshal = memoryMarshal(engine, models);
-        const wire = definitionsOf(this).toWire(marshal).filter((d) => d.kind === 'memory' && d.name === memory);
-        spec.definitions = wire;
+        // Only the memory's own definition: the others' callbacks (a guard's condition, a cache's
+        // keyGenerator) cannot be registered before the prompt run, and this run does not need them.
+        const wire = definitionsOf(this).oneToWire(memoryKind, memory, marshal);
+        spec.definitions = wire ? [wire] : [];
       }
       // The prompt function runs again when a durable run is replayed: it sends this run again.
       return await engine.startRun(spec, { ...options, replayed: true });

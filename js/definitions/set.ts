@@ -78,6 +78,16 @@ export class DefinitionSet {
 
   /** The spec's `definitions`: [{kind, name, config}]. */
   toWire(marshal: Marshal): Array<{ kind: string; name: string; config: Record<string, unknown> }> {
-    return [...this.entries.values()].filter((d) => !d.kind.hostOnly).map((d) => ({ kind: d.kind.kind, name: d.name, config: d.kind.wire(d.stored, marshal, `${d.kind.method}("${d.name}")`) }));
+    return [...this.entries.values()].filter((d) => !d.kind.hostOnly).map((d) => wireOf(d, marshal));
   }
+
+  /** The wire form of this set's own definition `name` of `kind` alone (for a run that needs only it), if defined. */
+  oneToWire(kind: DefinitionKind<unknown, unknown>, name: string, marshal: Marshal): { kind: string; name: string; config: Record<string, unknown> } | undefined {
+    const own = this.entries.get(`${kind.kind}\u0000${name}`);
+    return own && wireOf(own, marshal);
+  }
+}
+
+function wireOf(d: Definition, marshal: Marshal): { kind: string; name: string; config: Record<string, unknown> } {
+  return { kind: d.kind.kind, name: d.name, config: d.kind.wire(d.stored, marshal, `${d.kind.method}("${d.name}")`) };
 }

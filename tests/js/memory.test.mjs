@@ -280,6 +280,22 @@ test('what a memory would ignore or never match is refused: empty texts, a word 
   assert.equal(found.length, 1, 'a threshold below 1 and a time range that holds the memory still find it');
 });
 
+test('ctx.memory in the prompt function works beside definitions that hold functions (a guard, a cache keyGenerator)', async () => {
+  // The run before the prompt run carried every definition, and one with a function made it fail.
+  const memory = name('beside');
+  let found;
+  const { result } = await runPrompt(async (ctx) => {
+    ctx.defGuard('noSecrets', ({ path }) => !String(path).startsWith('.env'), { onFail: 'skip', message: 'secrets stay' });
+    ctx.defCache('lookups', 'lru', { keyGenerator: (args) => JSON.stringify(args) });
+    ctx.defMemory(memory, 'vector', { embeddingModel: offlineEmbedding({ dimensions: 16 }) });
+    await ctx.memory(memory).store('the user prefers tabs');
+    found = await ctx.memory(memory).search('tabs');
+    ctx.$`x`;
+  }, { model: mockModel([{ type: 'text', text: 'ok' }]) });
+  assert.equal(await result.text, 'ok');
+  assert.deepEqual(found.map((m) => m.content), ['the user prefers tabs']);
+});
+
 test("defMemory without dimensions takes the embedding model's (Example 2 of the proposal gives none)", async () => {
   let found;
   const { result } = await runPrompt(async (ctx) => {
