@@ -77,6 +77,10 @@ export function checkEventName(name: unknown, method: string): string {
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.:-]*$/.test(name))
     throw new ConfigError(`${method}: the event name must match [A-Za-z_][A-Za-z0-9_.:-]*, got ${c.describe(name)}`);
   if (name in LIFECYCLE_EVENTS) return name;
+  // A run event's type as a custom name would wait for an emit that never comes, while the run's own events pass it by.
+  const lifecycle = Object.entries(LIFECYCLE_EVENTS).find(([, types]) => (types as readonly string[]).includes(name))?.[0];
+  if (lifecycle)
+    throw new ConfigError(`${method}: '${name}' is the type of a run event, not an event name: its handlers are defEvent('${lifecycle}', …) (or onEvent for every run event); a custom event needs a name of its own`);
   if (/^on[A-Z]/.test(name)) {
     const known = Object.keys(LIFECYCLE_EVENTS);
     const guess = c.nearest(name, known);

@@ -299,6 +299,12 @@ test('bad event definitions and emits are typed errors naming what is expected',
   await assert.rejects(define((ctx) => ctx.emit('custom', { f: () => 1 })), (e) => e instanceof ConfigError && /JSON/.test(e.message));
   await assert.rejects(define((ctx) => ctx.emit('bad name!', 1)), (e) => e instanceof ConfigError && /event name/.test(e.message));
   assert.throws(() => L.event('onRunStart', 1), ConfigError);
+  // A run event's type is not an event name: such a handler waited for an emit that never came.
+  await assert.rejects(
+    define((ctx) => ctx.defEvent('tool-result', () => {})),
+    (e) => e instanceof ConfigError && e.message === "defEvent: 'tool-result' is the type of a run event, not an event name: its handlers are defEvent('onToolEnd', …) (or onEvent for every run event); a custom event needs a name of its own",
+  );
+  assert.throws(() => L.event('step-finish', 1), (e) => e instanceof ConfigError && /defEvent\('onStepFinish', …\)/.test(e.message));
 
   let kept;
   const { result } = await runPrompt((ctx) => {
