@@ -210,7 +210,7 @@ export function interceptedModel(model: LanguageModel, interceptors: readonly Mo
         const where = "a plugin's interceptModel passed on a request";
         if (!c.isPlainObject(req)) throw new ConfigError(`${where} that is not an object: ${c.describe(req)}`);
         if (!Array.isArray(req.messages)) throw new ConfigError(`${where} without a messages array: ${c.describe(req.messages)}`);
-        checkMessages(where, req.messages, { parts: false });
+        checkMessages(where, req.messages);
         return model.generate(req, options);
       };
       return at(0)(request);

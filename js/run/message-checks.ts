@@ -23,8 +23,12 @@ export const toolChoice = c.withChoices(
 
 /** What is wrong with one part of a message (as the rest of a message after its path), if anything. */
 function messagePartProblem(part: unknown): string | undefined {
-  if (!c.isPlainObject(part) || !PART_TYPES.includes(part.type as string))
-    return ` must be a part {type: ${PART_TYPES.map((t) => `'${t}'`).join(' | ')}, ...}, got ${c.isPlainObject(part) ? `type ${c.describe(part.type)}` : c.describe(part)}`;
+  if (!c.isPlainObject(part) || !PART_TYPES.includes(part.type as string)) {
+    const type = c.isPlainObject(part) ? part.type : undefined;
+    const near = typeof type === 'string' ? c.nearest(type, PART_TYPES) : undefined;
+    const hint = near !== undefined && c.editDistance(type as string, near) <= 2 ? ` (did you mean '${near}'?)` : '';
+    return ` must be a part {type: ${PART_TYPES.map((t) => `'${t}'`).join(' | ')}, ...}, got ${c.isPlainObject(part) ? `type ${c.describe(part.type)}${hint}` : c.describe(part)}`;
+  }
   if (part.type === 'tool-result') {
     for (const key of ['toolCallId', 'toolName']) if (typeof part[key] !== 'string') return `.${key} must be a string, got ${c.describe(part[key])}`;
     return undefined;
@@ -41,10 +45,10 @@ function messagePartProblem(part: unknown): string | undefined {
 
 /**
  * Messages checked one by one, so the error (`${where}: messages[2].role ...`) names the one that is
- * wrong. `parts: false` leaves the parts to the engine: a hook may give back messages of the run's
- * own transcript, whose parts include whatever a provider answered (sources, files ...).
+ * wrong. The parts a run's own transcript holds (what a hook or an interceptor may hand back) are
+ * all of the kinds accepted here.
  */
-export function checkMessages(where: string, messages: unknown, { parts = true } = {}): void {
+export function checkMessages(where: string, messages: unknown): void {
   if (!Array.isArray(messages)) return; // the caller's shape says what it must be
   messages.forEach((message: unknown, i) => {
     const at = `${where}: messages[${i}]`;
@@ -58,7 +62,7 @@ export function checkMessages(where: string, messages: unknown, { parts = true }
     const content = message.content;
     if (typeof content === 'string') return;
     if (!Array.isArray(content)) throw new ConfigError(`${at}.content must be a string or an array of parts, got ${c.describe(content)}`);
-    if (parts) content.forEach((part: unknown, j) => {
+    content.forEach((part: unknown, j) => {
       const problem = messagePartProblem(part);
       if (problem) throw new ConfigError(`${at}.content[${j}]${problem}`);
     });

@@ -46,7 +46,7 @@ export function stepChangesWire(changes: unknown, label: string): Record<string,
   if (!c.isPlainObject(changes)) c.fail(label, `must return an object of changes for the step or nothing, got ${c.describe(changes)}`);
   const present = underOlderNames(`${label} returned`, Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)), STEP_RENAMES);
   c.checkOptions(`${label} returned`, present, stepShape, 'field');
-  checkMessages(`${label} returned`, present.messages, { parts: false });
+  checkMessages(`${label} returned`, present.messages);
   const wire: Record<string, unknown> = {};
   const params: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(present)) (key in generationShape ? params : wire)[key] = value;

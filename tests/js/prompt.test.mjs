@@ -322,6 +322,8 @@ test("a hook's messages and toolChoice are checked as the config's are, before t
     [{ messages: 'hi' }, `hook #1 returned: 'messages' must be an array of messages, got the string "hi"`],
     [{ toolChoice: 'requried' }, `hook #1 returned: 'toolChoice' must be 'auto', 'none', 'required' or {type: 'tool', toolName}, got the string "requried" (did you mean 'required'?)`],
     [{ toolChoice: { type: 'tool', toolName: 'nope' } }, 'hook #1: "toolChoice" names unknown tool "nope" (defined tools: t)'],
+    [{ messages: [{ role: 'user', content: [{ type: 'txt', text: 'x' }] }] }, `hook #1 returned: messages[0].content[0] must be a part {type: 'text' | 'reasoning' | 'tool-call' | 'tool-result' | 'image' | 'file' | 'tool-approval-response', ...}, got type the string "txt" (did you mean 'text'?)`],
+    [{ messages: [{ role: 'user', content: [{ type: 'image', mediaType: 'image/png' }] }] }, 'hook #1 returned: messages[0].content[0].data must be a string (base64, a data: or http(s) URL) or a Uint8Array, got undefined'],
   ];
   for (const [changes, message] of cases) {
     const model = mockModel([{ type: 'text', text: 'never' }]);
@@ -333,6 +335,38 @@ test("a hook's messages and toolChoice are checked as the config's are, before t
     await assert.rejects(result.text, (err) => err.message.startsWith(message), message);
     assert.equal(model.calls.length, 0);
   }
+});
+
+test('a hook may hand back the transcript it got: its parts (reasoning, tool calls and results, errors, images, files) all pass the check', async () => {
+  const requests = [];
+  const model = {
+    provider: 'scripted',
+    modelId: 'm',
+    async generate(request) {
+      requests.push(request);
+      const step = request.messages.filter((m) => m.role === 'assistant').length;
+      const content = [
+        [{ type: 'reasoning', text: 'thinking', signature: 'sig' }, { type: 'tool-call', toolCallId: 'c1', toolName: 'look', args: { q: 'a' }, argsText: '{"q":"a"}' }],
+        [{ type: 'tool-call', toolCallId: 'c2', toolName: 'boom', args: {}, argsText: '{}' }],
+        [{ type: 'text', text: 'done' }],
+      ][step];
+      return { content, finishReason: step < 2 ? 'tool-calls' : 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+    },
+  };
+  const sizes = [];
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('look', 'l', { type: 'object', properties: { q: { type: 'string' } } }, ({ q }) => ({ found: q }));
+    ctx.defTool('boom', 'b', {}, () => {
+      throw new Error('x');
+    });
+    ctx.defHook(({ messages }) => {
+      sizes.push(messages.length);
+      return { messages };
+    });
+  }, { model, messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image', data: 'iVBORw0KGgo=', mediaType: 'image/png' }, { type: 'file', data: 'JVBERi0=', mediaType: 'application/pdf' }] }] });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(sizes, [1, 3, 5]);
+  assert.deepEqual(requests[2].messages.map((m) => m.content.map((p) => p.type).join(',')), ['text,image,file', 'reasoning,tool-call', 'tool-result', 'tool-call', 'tool-result']);
 });
 
 test('textStream is the concatenated text of all steps; usage sums; maxSteps and stopWhen stop', async () => {
