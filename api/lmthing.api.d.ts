@@ -2785,7 +2785,7 @@ class RoleError extends LmthingError {
 }
 
 // ---- RoleErrorCode — errors.d.ts
-type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL';
+type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL' | 'ROLE_TOOL_NOT_ALLOWED';
 
 // ---- run — directive/driver.d.ts
 function run<T, Tools = Record<string, unknown>>(agent: AgentLike<T>, config: RunConfig<Tools>): DirectiveRunPromise<T>;

@@ -317,12 +317,13 @@ export class CircuitOpenError extends LmthingError {
 }
 
 /** What went wrong assuming a role; the `code` of a {@link RoleError}. */
-export type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL';
+export type RoleErrorCode = 'ROLE_UNKNOWN' | 'ROLE_UNKNOWN_TOOL' | 'ROLE_TOOL_NOT_ALLOWED';
 
 /**
  * A role (`defRole`) could not be assumed: no role of that name is defined (`ROLE_UNKNOWN`, with the
  * nearest defined name), or its `allowedTools` / `requiresApproval` name a tool the run does not
- * have (`ROLE_UNKNOWN_TOOL`). `role` is the role's name.
+ * have (`ROLE_UNKNOWN_TOOL`); or a tool the assumed role does not allow was called another way than
+ * by the model (`ctx.runTool`, `L.call`: `ROLE_TOOL_NOT_ALLOWED`). `role` is the role's name.
  */
 export class RoleError extends LmthingError {
   declare readonly code: RoleErrorCode;
@@ -595,7 +596,7 @@ const byKind: Record<string, (e: WireError) => LmthingError | ConfigError> = {
       template: typeof e.template === 'string' ? e.template : '',
       ...(typeof e.variable === 'string' ? { variable: e.variable } : {}),
     }),
-  role: (e) => new RoleError(e.code === 'ROLE_UNKNOWN_TOOL' ? 'ROLE_UNKNOWN_TOOL' : 'ROLE_UNKNOWN', e.message, typeof e.role === 'string' ? e.role : ''),
+  role: (e) => new RoleError(e.code === 'ROLE_UNKNOWN_TOOL' || e.code === 'ROLE_TOOL_NOT_ALLOWED' ? e.code : 'ROLE_UNKNOWN', e.message, typeof e.role === 'string' ? e.role : ''),
   workflow: (e) =>
     new WorkflowError(e.code === 'WORKFLOW_LOOP_LIMIT' ? 'WORKFLOW_LOOP_LIMIT' : 'WORKFLOW_STEP_FAILED', e.message, {
       workflow: e.workflow as string | undefined,

@@ -171,7 +171,21 @@ class PromptRun {
       if (guard->redirect_to && !env_.tools->find(*guard->redirect_to))
         throw protocol::config_error("guard \"" + name + "\": redirectTo names unknown tool " +
                                      protocol::unknown_tool(*guard->redirect_to, env_.tools->names()));
+      // A redirect is not checked again by the guard that made it: to a tool it guards, the call would run unguarded.
+      if (guard->redirect_to && guards_tool(name, *guard, *guard->redirect_to))
+        throw protocol::config_error("guard \"" + name + "\": redirectTo names \"" + *guard->redirect_to +
+                                     "\", a tool the guard itself guards (the redirected call would run without it); redirect to another tool");
     }
+  }
+
+  // Whether guard `name` is checked before calls of `tool` (its own `tools`, or the tool's `guards` option).
+  bool guards_tool(const std::string& name, const policy::GuardSpec& guard, const std::string& tool) const {
+    if (std::find(guard.tools.begin(), guard.tools.end(), tool) != guard.tools.end()) return true;
+    for (const auto& spec : spec_.tools)
+      if (spec.name == tool && spec.options.contains("guards") && spec.options["guards"].is_array())
+        for (const auto& listed : spec.options["guards"])
+          if (listed == name) return true;
+    return false;
   }
 
   PromptSpec spec_;

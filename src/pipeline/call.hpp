@@ -99,7 +99,7 @@ struct Call {
   json context;                    // tool: {toolCallId, toolName, stepNumber}; model: {stepNumber}
   double timeout_ms = 0;           // the op's own time limit (set by the timeout interceptor)
   int depth = 0;                   // re-entries through fallbacks and redirects (bounded)
-  bool redirected = false;         // a guard redirected this call here: the target's guards do not run again
+  std::string redirected_by;       // the guard that redirected this call here: not asked again (the target's other guards are)
   const json* messages = nullptr;  // model calls: the whole conversation (the input may carry only what the host lacks)
   bool* substituted = nullptr;     // a fallback answered for the target (a default, another tool or model): caches skip it
   // Tool calls of a root prompt run: an approval may be deferred (the run ends with the call pending).

@@ -167,7 +167,7 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
       instead.target = alternative;
       instead.context["toolName"] = alternative;
       instead.depth = call.depth + 1;
-      instead.redirected = false;
+      instead.redirected_by.clear();
       pipeline::Attempt attempt = co_await pipeline::attempt(entry->chain->call(std::move(instead)));
       if (attempt.value) {
         if (call.substituted) *call.substituted = true;

@@ -7,6 +7,7 @@
 
 #include "pipeline/registry.hpp"
 #include "policy/approval.hpp"
+#include "prompt/role.hpp"
 
 namespace lmthing::policy {
 
@@ -34,38 +35,38 @@ class GateInterceptor : public pipeline::Interceptor {
       : tree_(tree), guards_(std::move(guards)), approval_(approval) {}
 
   Task<json> intercept(Call call, Next next) override {
-    if (!call.redirected)
-      for (const GuardSpec* guard : guards_) {
-        json verdict = co_await check(*guard, call);
-        const bool passed = verdict["passed"].get<bool>();
-        const std::string message = verdict["message"].get<std::string>();
-        json event{{"type", "guard"},
-                   {"guard", guard->name},
-                   {"passed", passed},
-                   {"stepNumber", call.context.value("stepNumber", json())},
-                   {"toolCallId", call.context.value("toolCallId", json())},
-                   {"toolName", call.target}};
-        if (!passed) {
-          event["onFail"] = to_string(guard->on_fail);
-          event["message"] = message;
-        }
-        call.env->emit(std::move(event));
-        if (passed) continue;
-        switch (guard->on_fail) {
-          case OnFail::Throw:
-            throw pipeline::RunFailed(
-                WireError{"guard", "guard \"" + guard->name + "\" refused tool \"" + call.target + "\": " + message, json::object()});
-          case OnFail::Skip: co_return json{{"skipped", true}, {"guard", guard->name}, {"message", message}};
-          case OnFail::Redirect: co_return co_await redirect(*guard, std::move(call));
-          case OnFail::PromptUser: {
-            // A local, not a temporary: GCC mishandles temporaries inside co_await expressions.
-            const ApprovalSpec approval =
-                guard->approval ? tree_.definitions().get<ApprovalSpec>("approval", *guard->approval) : implicit_approval(*guard, message);
-            call.input = co_await ask(approval, call);
-            break;
-          }
+    for (const GuardSpec* guard : guards_) {
+      if (guard->name == call.redirected_by) continue;  // it sent the call here; a way back meets it again (bounded by depth)
+      json verdict = co_await check(*guard, call);
+      const bool passed = verdict["passed"].get<bool>();
+      const std::string message = verdict["message"].get<std::string>();
+      json event{{"type", "guard"},
+                 {"guard", guard->name},
+                 {"passed", passed},
+                 {"stepNumber", call.context.value("stepNumber", json())},
+                 {"toolCallId", call.context.value("toolCallId", json())},
+                 {"toolName", call.target}};
+      if (!passed) {
+        event["onFail"] = to_string(guard->on_fail);
+        event["message"] = message;
+      }
+      call.env->emit(std::move(event));
+      if (passed) continue;
+      switch (guard->on_fail) {
+        case OnFail::Throw:
+          throw pipeline::RunFailed(
+              WireError{"guard", "guard \"" + guard->name + "\" refused tool \"" + call.target + "\": " + message, json::object()});
+        case OnFail::Skip: co_return json{{"skipped", true}, {"guard", guard->name}, {"message", message}};
+        case OnFail::Redirect: co_return co_await redirect(*guard, std::move(call));
+        case OnFail::PromptUser: {
+          // A local, not a temporary: GCC mishandles temporaries inside co_await expressions.
+          const ApprovalSpec approval =
+              guard->approval ? tree_.definitions().get<ApprovalSpec>("approval", *guard->approval) : implicit_approval(*guard, message);
+          call.input = co_await ask(approval, call);
+          break;
         }
       }
+    }
     if (approval_) call.input = co_await ask(*approval_, call);
     co_return co_await next(std::move(call));
   }
@@ -95,11 +96,15 @@ class GateInterceptor : public pipeline::Interceptor {
     }
   }
 
-  // The call goes to the guard's redirect tool, through that tool's own pipeline (its approval
-  // applies; its guards do not run again).
+  // The call goes to the guard's redirect tool, through that tool's own pipeline: its approval and
+  // its guards apply (not the guards that sent it there), and so does the run's role.
   Task<json> redirect(const GuardSpec& guard, Call call) {
     const pipeline::ToolBox::Entry* target = call.env->tools ? call.env->tools->find(*guard.redirect_to) : nullptr;
     if (!target) answer_error("callback", "guard \"" + guard.name + "\" redirects to tool \"" + *guard.redirect_to + "\", which is not available");
+    if (const prompt::RoleSpec* role = prompt::assumed_role(*call.env->tree, call.env->run).role; role && !role->allows(target->spec.name))
+      answer_error("guard", "guard \"" + guard.name + "\" redirects to tool \"" + target->spec.name + "\", which the role \"" + role->name +
+                                "\" does not allow (it allows only: " +
+                                (role->allowed_tools->empty() ? "no tools" : protocol::joined(*role->allowed_tools)) + ")");
     const auto result = target->spec.validator->validate(call.input);
     if (!result.valid)
       answer_error("validation", "guard \"" + guard.name + "\" redirected the call to tool \"" + target->spec.name +
@@ -107,7 +112,7 @@ class GateInterceptor : public pipeline::Interceptor {
     if (call.depth >= 8) answer_error("guard", "guard \"" + guard.name + "\": too many redirects");
     call.target = target->spec.name;
     call.context["toolName"] = target->spec.name;
-    call.redirected = true;
+    call.redirected_by = guard.name;
     call.depth += 1;
     co_return co_await target->chain->call(std::move(call));
   }

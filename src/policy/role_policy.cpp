@@ -1,5 +1,6 @@
 // The role interceptor (docs/templates-roles-plugins.md): what the role a run assumed (defRole,
-// prompt/role.hpp) adds to its calls. A tool call of a tool the role lists in `requiresApproval`
+// prompt/role.hpp) adds to its calls. A tool the role does not allow does not run (the model is not
+// offered it; this stops ctx.runTool and L.call). A tool call of a tool the role lists in `requiresApproval`
 // asks for approval first (approve or deny, through the same desk as defApproval; a denial goes
 // back to the model as the tool's error). A model call does not start once the role's `maxTokens`
 // are used up (BudgetExceededError, constraint "role:<name>"); each response's usage is counted.
@@ -26,6 +27,12 @@ class RoleInterceptor : public pipeline::Interceptor {
     const prompt::RoleSpec* role = assumed.role;
     if (!role) co_return co_await next(std::move(call));
     if (call.kind == CallKind::Tool) {
+      // The model is offered only the role's tools (agent_loop.cpp); this stops the other ways in (runTool, L.call).
+      if (!role->allows(call.target))
+        throw OpFailed(WireError{"role",
+                                 "Tool \"" + call.target + "\" is not available (the role \"" + role->name +
+                                     "\" allows only: " + (role->allowed_tools->empty() ? "no tools" : protocol::joined(*role->allowed_tools)) + ")",
+                                 json{{"code", "ROLE_TOOL_NOT_ALLOWED"}, {"role", role->name}}});
       if (role->needs_approval(call.target)) co_await ask(*role, call);
       co_return co_await next(std::move(call));
     }
@@ -59,12 +66,13 @@ class RoleInterceptor : public pipeline::Interceptor {
   }
 };
 
-// Only where a role could act: a tool some role requires approval for, a model when a role has maxTokens.
+// Only where a role could act: a tool some role requires approval for or does not allow, a model
+// when a role has maxTokens.
 std::unique_ptr<pipeline::Interceptor> make_role(const pipeline::Target& target) {
   const auto roles = target.tree.definitions().all<prompt::RoleSpec>("role");
   const bool applies = std::any_of(roles.begin(), roles.end(), [&](const auto& entry) {
     const prompt::RoleSpec& role = *entry.second;
-    return target.kind == CallKind::Tool ? role.needs_approval(target.tool->name) : role.max_tokens.has_value();
+    return target.kind == CallKind::Tool ? role.needs_approval(target.tool->name) || !role.allows(target.tool->name) : role.max_tokens.has_value();
   });
   if (!applies) return nullptr;
   return std::make_unique<RoleInterceptor>();

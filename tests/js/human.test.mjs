@@ -230,6 +230,46 @@ test('requestApproval from inside a tool; ctx.requestApproval outside a live run
   await assert.rejects(ctxRef.requestApproval('nope'), TypeError);
 });
 
+test("a redirect goes through the target's own guards and the run's role: it bypasses neither", async () => {
+  const attempt = async (define) => {
+    const ran = [];
+    const model = mockModel([{ type: 'tool-call', toolName: 'deleteFile', args: { path: '.env' } }, { type: 'text', text: 'ok' }]);
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTool('deleteFile', 'Deletes', pathSchema, ({ path }) => (ran.push(`delete ${path}`), 'deleted'), { guards: ['noSecrets'] });
+      ctx.defTool('shred', 'Shreds', pathSchema, ({ path }) => (ran.push(`shred ${path}`), 'shredded'), { guards: ['neverShred'] });
+      ctx.defTool('trash', 'Moves to trash', pathSchema, ({ path }) => (ran.push(`trash ${path}`), 'trashed'));
+      ctx.defGuard('neverShred', () => ({ pass: false, message: 'shredding is off' }), { onFail: 'skip' });
+      define(ctx);
+      ctx.$`go`;
+    }, { model });
+    await result.text;
+    return { ran, seen: toolResultsSeen(model, 1)[0].result };
+  };
+  // Before, a redirected call skipped every guard of its target, and the role's allowedTools.
+  const guarded = await attempt((ctx) => ctx.defGuard('noSecrets', () => false, { onFail: 'redirect', redirectTo: 'shred' }));
+  assert.deepEqual(guarded.ran, []);
+  assert.deepEqual(guarded.seen, { skipped: true, guard: 'neverShred', message: 'shredding is off' });
+  const roled = await attempt((ctx) => {
+    ctx.defGuard('noSecrets', () => false, { onFail: 'redirect', redirectTo: 'trash' });
+    ctx.defRole('careful', { constraints: { allowedTools: ['deleteFile'] } });
+    ctx.assumeRole('careful');
+  });
+  assert.deepEqual(roled.ran, []);
+  assert.deepEqual(roled.seen, { error: 'guard "noSecrets" redirects to tool "trash", which the role "careful" does not allow (it allows only: deleteFile)' });
+  // Guards that send a call back and forth: the call comes back to each guard, and ends after 8 redirects.
+  const cycle = await attempt((ctx) => {
+    ctx.defGuard('noSecrets', () => false, { onFail: 'redirect', redirectTo: 'trash' });
+    ctx.defGuard('noTrash', () => false, { onFail: 'redirect', redirectTo: 'deleteFile', tools: ['trash'] });
+  });
+  assert.deepEqual(cycle.ran, []);
+  assert.match(cycle.seen.error, /too many redirects/);
+  // A guard redirecting to a tool it guards would let the call through unguarded: refused before the run.
+  await assert.rejects(
+    attempt((ctx) => ctx.defGuard('noSecrets', () => false, { onFail: 'redirect', redirectTo: 'deleteFile' })),
+    (err) => err instanceof ConfigError && err.message.startsWith('guard "noSecrets": redirectTo names "deleteFile", a tool the guard itself guards'),
+  );
+});
+
 test('guards: throw fails the run, skip answers the model, redirect runs the other tool, prompt-user asks', async () => {
   const run = async (onFail, extra = {}) => {
     const ran = [];

@@ -52,6 +52,36 @@ test('a role renders into the system prompt, offers only its allowedTools and re
   assert.deepEqual(assumed.map((e) => e.role), ['reader']);
 });
 
+test("a tool the role does not allow does not run by ctx.runTool or L.call either", async () => {
+  const obj = { type: 'object', properties: {} };
+  const ran = [];
+  let refused;
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('deploy', 'Deploys', obj, () => (ran.push('deploy'), 'deployed'));
+    ctx.defTool('ship', 'Ships via deploy', obj, () => ctx.runTool('deploy', {}).catch((err) => ((refused = err), 'refused')));
+    ctx.defRole('shipper', { constraints: { allowedTools: ['ship'] } });
+    ctx.assumeRole('shipper');
+    ctx.$`Ship`;
+  }, { model: mockModel([{ type: 'tool-call', toolName: 'ship' }, { type: 'text', text: 'done' }]) });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(ran, []);
+  assert.ok(refused instanceof RoleError && refused.code === 'ROLE_TOOL_NOT_ALLOWED' && refused.role === 'shipper', String(refused));
+  assert.equal(refused.message, 'Tool "deploy" is not available (the role "shipper" allows only: ship)');
+
+  const directiveRan = [];
+  const value = await run(function* () {
+    yield* L.tool('deploy', 'Deploys', obj, () => (directiveRan.push('deploy'), 'deployed'));
+    yield* L.role('shipper');
+    try {
+      return yield* L.call('deploy', {});
+    } catch (err) {
+      return `${err.name} ${err.code}`;
+    }
+  }, { models: { default: mockModel([]) }, define: (ctx) => ctx.defRole('shipper', { constraints: { allowedTools: [] } }) });
+  assert.equal(value, 'RoleError ROLE_TOOL_NOT_ALLOWED');
+  assert.deepEqual(directiveRan, []);
+});
+
 test('a run without a role renders exactly as before', async () => {
   const model = mockModel([{ type: 'text', text: 'ok' }]);
   const { result } = await runPrompt((ctx) => {

@@ -374,6 +374,45 @@ TEST_CASE("guards: throw, skip, redirect and prompt-user", "[human]") {
   }
 }
 
+TEST_CASE("a redirected call meets its target's guards (not the redirecting one) and a guard cannot redirect to a tool it guards", "[human]") {
+  auto setup = [](HumanHost& host) {
+    host.model_responses = {human_response({human_call_part("a", "delete", {{"path", "secret.env"}})})};
+    host.callbacks["tool:delete"] = [](const json&) { return json("deleted"); };
+    host.callbacks["tool:shred"] = [](const json&) { return json("shredded"); };
+    host.callbacks["guard:refuse"] = [](const json&) { return json(false); };
+  };
+  json redirecting{{"name", "noSecrets"}, {"condition", "guard:refuse"}, {"onFail", "redirect"}, {"redirectTo", "shred"}};
+  json shred_guard{{"name", "neverShred"}, {"condition", "guard:refuse"}, {"onFail", "skip"}, {"message", "shredding is off"}};
+  SECTION("the target's own guard decides") {
+    Harness h;
+    HumanHost host;
+    setup(host);
+    start_and_run(
+        h, host,
+        human_spec_with(
+            {{"tools", json::array({human_file_tool("delete", {{"guards", {"noSecrets"}}}), human_file_tool("shred", {{"guards", {"neverShred"}}})})},
+             {"guards", json::array({redirecting, shred_guard})}}));
+    REQUIRE(host.count("tool:delete") == 0);
+    REQUIRE(host.count("tool:shred") == 0);
+    REQUIRE(host.tool_results_seen(1)[0]["result"] == json{{"skipped", true}, {"guard", "neverShred"}, {"message", "shredding is off"}});
+    REQUIRE(human_events(h, "guard").size() == 2);
+  }
+  SECTION("a redirect to a tool the same guard guards is refused before the run") {
+    Harness h;
+    HumanHost host;
+    setup(host);
+    json self = redirecting;
+    self["redirectTo"] = "delete";
+    json reply = start_and_run(
+        h, host,
+        human_spec_with({{"tools", json::array({human_file_tool("delete", {{"guards", {"noSecrets"}}})})}, {"guards", json::array({self})}}));
+    REQUIRE(reply["error"]["kind"] == "config");
+    REQUIRE_THAT(reply["error"]["message"].get<std::string>(),
+                 Catch::Contains("guard \"noSecrets\": redirectTo names \"delete\", a tool the guard itself guards"));
+    REQUIRE(host.count("tool:delete") == 0);
+  }
+}
+
 TEST_CASE("validators: an invalid output goes back to the model, retried up to maxRetries, then a validation error", "[human]") {
   json validator{{"name", "wordCount"}, {"schema", {{"type", "object"}, {"required", {"words"}}}}, {"fn", "validate:words"}};
   auto setup = [&](HumanHost& host, int calls) {
