@@ -150,7 +150,7 @@ class AgentLoop {
       bool mended = false;
       for (auto& part : content) {
         if (!part.is_object() || part.value("type", "") != "tool-call") continue;
-        CheckedCall call = check_tool_call(plan.offered, part, plan.restriction);
+        CheckedCall call = check_tool_call(plan.offered, part, restriction_for(plan, part));
         if (!call.error.empty()) {
           if (std::optional<CheckedCall> fixed = co_await mend(step, part, call, plan)) {
             call = std::move(*fixed);
@@ -223,6 +223,13 @@ class AgentLoop {
         "the role \"" + role->name + "\" allows only: " + (role->allowed_tools->empty() ? "no tools" : protocol::joined(*role->allowed_tools));
   }
 
+  // Why a called tool was not offered, told to the model when the run's role is the reason (not
+  // activeTools, a hook, or a name the run does not have).
+  std::string restriction_for(const StepPlan& plan, const json& part) const {
+    const prompt::RoleSpec* role = prompt::assumed_role(*env_.tree, env_.run).role;
+    return role && !role->allows(part.value("toolName", std::string())) ? plan.restriction : std::string();
+  }
+
   // A call that is not the step's own turn (a summary): same chain, so budgets, retries and
   // observation apply; its messages are sent whole, never synced into the host's conversation.
   Task<json> side_call(int step, std::string model, json input) {
@@ -265,7 +272,7 @@ class AgentLoop {
       part["argsText"] = (*fix)["input"];
     else
       part["args"] = (*fix)["input"];
-    CheckedCall checked = check_tool_call(plan.offered, part, plan.restriction);
+    CheckedCall checked = check_tool_call(plan.offered, part, restriction_for(plan, part));
     if (!checked.args.is_null()) part["args"] = checked.args;  // the transcript holds parsed arguments, as for any call
     // The tool-call event that follows has the mended call; this one keeps what the model wrote.
     env_.emit(json{{"type", "tool-call-repaired"},
@@ -287,7 +294,7 @@ class AgentLoop {
     if (!refined) co_return std::nullopt;
     part.erase("argsText");
     part["args"] = std::move(*refined);
-    CheckedCall checked = check_tool_call(plan.offered, part, plan.restriction);
+    CheckedCall checked = check_tool_call(plan.offered, part, restriction_for(plan, part));
     if (!checked.error.empty()) checked.error = "the refined arguments of tool \"" + call.name + "\" are invalid: " + checked.error;
     co_return checked;
   }
@@ -366,7 +373,7 @@ class AgentLoop {
           if (result.value("toolCallId", std::string()) == id) slots[i] = result;
         continue;
       }
-      checked[i] = check_tool_call(plan.offered, part, plan.restriction);
+      checked[i] = check_tool_call(plan.offered, part, restriction_for(plan, part));
       json event{{"type", "approval-decision"},
                  {"request", decision->approval_id},
                  {"action", decision->approved ? "approve" : "deny"},

@@ -82,6 +82,24 @@ test("a tool the role does not allow does not run by ctx.runTool or L.call eithe
   assert.deepEqual(directiveRan, []);
 });
 
+test("the model's error blames the role only for a tool the role holds back, not one activeTools left out", async () => {
+  const obj = { type: 'object', properties: {} };
+  const model = mockModel([{ type: 'tool-call', toolName: 'write' }, { type: 'tool-call', toolName: 'deploy' }, { type: 'text', text: 'done' }]);
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTool('read', 'Reads', obj, () => 'r');
+    ctx.defTool('write', 'Writes', obj, () => 'w');
+    ctx.defTool('deploy', 'Deploys', obj, () => 'd');
+    ctx.defRole('writer', { constraints: { allowedTools: ['read', 'write'] } });
+    ctx.assumeRole('writer');
+    ctx.$`go`;
+  }, { model, activeTools: ['read'] });
+  assert.equal(await result.text, 'done');
+  // Before, both said "(the role "writer" allows only: read, write)", which allows write.
+  const lastResult = (call) => model.calls[call].messages.filter((m) => m.role === 'tool').at(-1).content[0];
+  assert.equal(lastResult(1).result.error, 'Tool "write" is not available. Available tools: read.');
+  assert.equal(lastResult(2).result.error, 'Tool "deploy" is not available (the role "writer" allows only: read, write). Available tools: read.');
+});
+
 test('a run without a role renders exactly as before', async () => {
   const model = mockModel([{ type: 'text', text: 'ok' }]);
   const { result } = await runPrompt((ctx) => {
