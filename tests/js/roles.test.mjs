@@ -80,6 +80,23 @@ test("a tool the role does not allow does not run by ctx.runTool or L.call eithe
   }, { models: { default: mockModel([]) }, define: (ctx) => ctx.defRole('shipper', { constraints: { allowedTools: [] } }) });
   assert.equal(value, 'RoleError ROLE_TOOL_NOT_ALLOWED');
   assert.deepEqual(directiveRan, []);
+
+  // Nor as a tool's fallback alternative.
+  const fellBack = [];
+  const model = mockModel([{ type: 'tool-call', toolName: 'ship' }, { type: 'text', text: 'done' }]);
+  const fallback = await runPrompt((ctx) => {
+    ctx.defTool('ship', 'Ships', obj, () => {
+      throw new Error('the ship API is down');
+    }, { fallback: 'viaDeploy' });
+    ctx.defTool('deploy', 'Deploys', obj, () => (fellBack.push('deploy'), 'deployed'));
+    ctx.defFallback('viaDeploy', 'alternative', { tools: ['deploy'] });
+    ctx.defRole('shipper', { constraints: { allowedTools: ['ship'] } });
+    ctx.assumeRole('shipper');
+    ctx.$`Ship`;
+  }, { model });
+  assert.equal(await fallback.result.text, 'done');
+  assert.deepEqual(fellBack, []);
+  assert.match(model.calls[1].messages.find((m) => m.role === 'tool').content[0].result.error, /Tool "deploy" is not available \(the role "shipper" allows only: ship\)/);
 });
 
 test("the model's error blames the role only for a tool the role holds back, not one activeTools left out", async () => {
