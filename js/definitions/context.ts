@@ -619,7 +619,10 @@ export class DefinitionContext {
   private async memoryRun(fields: Record<string, unknown>, memory: string | undefined, model?: EmbeddingModel): Promise<unknown> {
     const live = liveRuns.get(this);
     const pre = preRuns.get(this);
-    if (!live && !pre) throw new NotRunningError('ctx.memory() and ctx.embed() work in a prompt function and while its run is live');
+    if (!live && !pre)
+      throw new NotRunningError(
+        'ctx.memory() and ctx.embed() work in a prompt function and while its run is live (a directive run\'s define only defines: use yield* L.memory(name) in the agent, or ctx.memory in its tools)',
+      );
     const engine = live ? live.engine : await pre!.engine();
     const host = EngineHost.of(engine);
     const spec: Record<string, unknown> = { kind: 'memory', ...fields };

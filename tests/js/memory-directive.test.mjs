@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { ConfigError, createEngine, fileStorage, L, MemoryDirectives, MemoryError, mockModel, offlineEmbedding, run } from '../../dist/node.js';
+import { ConfigError, createEngine, fileStorage, L, MemoryDirectives, MemoryError, mockModel, NotRunningError, offlineEmbedding, run } from '../../dist/node.js';
 import { countingEmbedder } from './helpers/counting-embedder.mjs';
 
 const text = (t) => ({ type: 'text', text: t });
@@ -232,5 +232,20 @@ test('L.memory checks its name at once; `yield` without `*` and a run without me
       yield* L.memory('m').clear();
     }, { models: { default: mockModel([]) } }),
     (err) => err instanceof ConfigError && /unknown memory "m" \(.*: none\)/.test(err.message),
+  );
+});
+
+test("ctx.memory in a directive run's define says where memories are used instead", async () => {
+  await assert.rejects(
+    run(function* () {
+      return 1;
+    }, {
+      models: { default: mockModel([]) },
+      define: async (ctx) => {
+        ctx.defMemory('facts', 'vector', { embeddingModel: offlineEmbedding({ dimensions: 8 }) });
+        await ctx.memory('facts').store('the office is in Berlin');
+      },
+    }),
+    (err) => err instanceof NotRunningError && /a directive run's define only defines: use yield\* L\.memory\(name\) in the agent, or ctx\.memory in its tools/.test(err.message),
   );
 });
