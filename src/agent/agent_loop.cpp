@@ -226,6 +226,7 @@ class AgentLoop {
   // Why a called tool was not offered, told to the model when the run's role is the reason (not
   // activeTools, a hook, or a name the run does not have).
   std::string restriction_for(const StepPlan& plan, const json& part) const {
+    if (plan.restriction.empty()) return {};  // no role held tools back this step: no lookup per call
     const prompt::RoleSpec* role = prompt::assumed_role(*env_.tree, env_.run).role;
     return role && !role->allows(part.value("toolName", std::string())) ? plan.restriction : std::string();
   }
