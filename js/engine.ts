@@ -127,6 +127,12 @@ export interface RecordedBatch {
   origins?: Array<[number, number]>;
   /** The long strings the lines refer to, `[id, text]`. */
   blobs?: Array<[string, string]>;
+  /**
+   * Replaying only: commands of `lines` that callbacks the journal answers without running them had
+   * sent (state changes, say). Their effect on the engine comes from the lines; the host's own copies
+   * of what they changed follow through {@link Engine.registerReplayedCommand}.
+   */
+  effects?: Array<Record<string, unknown>>;
 }
 
 /** What a callback is, for replaying and resuming a durable run (js/durable/session.ts). */
@@ -294,6 +300,7 @@ export class Engine {
   private journal: LoopJournal | null = null;
   private readonly callbackTraitsByName = new Map<string, CallbackTraits>();
   private readonly replayHooks = new Map<string, ReplayHook>();
+  private readonly replayedCommandHooks = new Map<string, (message: Record<string, unknown>) => void>();
   /** Replies to journaled commands that no live request has claimed yet. */
   private readonly earlyReplies = new Map<number, EngineEvent>();
   /** Ops the engine cancelled before the host got to perform them. */
@@ -393,6 +400,11 @@ export class Engine {
     if (traits) this.callbackTraitsByName.set(name, traits);
   }
 
+  /** @internal Whether a callback of that name is registered. */
+  hasCallback(name: string): boolean {
+    return this.callbacks.has(name);
+  }
+
   /** Removes a callback; ops naming it afterwards fail with an error listing the registered ones. */
   unregisterCallback(name: string): void {
     this.callbacks.delete(name);
@@ -407,6 +419,15 @@ export class Engine {
   /** @internal Installs the bookkeeping an op of `kind` needs when a journal answers it (js/run/host.ts). */
   registerReplayHook(kind: string, hook: ReplayHook): void {
     this.replayHooks.set(kind, hook);
+  }
+
+  /**
+   * @internal Sees each command of type `type` that a replay feeds the engine on behalf of a
+   * callback it does not run again (`RecordedBatch.effects`), so host state mirroring the engine's
+   * (js/state/run-states.ts) follows what the callback did the first time.
+   */
+  registerReplayedCommand(type: string, hook: (message: Record<string, unknown>) => void): void {
+    this.replayedCommandHooks.set(type, hook);
   }
 
   /**
@@ -657,6 +678,7 @@ export class Engine {
 
   /** A batch from the journal, handed to the engine as it was the first time (same clock, lines and blobs). */
   private replayedBatch(batch: RecordedBatch): OutgoingBatch {
+    for (const message of batch.effects ?? []) this.replayedCommandHooks.get(String(message.type))?.(message);
     const blobs = (batch.blobs ?? []).map(([id, text]) => {
       this.blobCache.set(`in:${id}`, toWellFormed(text));
       this.nextBlobId = Math.max(this.nextBlobId, Number(id) + 1);

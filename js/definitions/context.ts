@@ -146,10 +146,8 @@ export function bindRun(ctx: DefinitionContext, run: LiveRun | undefined): void 
   }
   if (liveRuns.has(ctx)) endedRuns.add(ctx);
   const states = liveRuns.get(ctx)?.states;
-  if (states?.loaded) {
-    states.end();
-    endedStates.set(ctx, states);
-  }
+  states?.end();
+  if (states?.loaded) endedStates.set(ctx, states);
   liveRuns.delete(ctx);
 }
 

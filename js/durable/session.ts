@@ -105,6 +105,8 @@ export class DurableSession implements LoopJournal {
    */
   private readonly withheld = new Map<number, Set<number>>();
   private readonly withheldByOp = new Map<number, Array<{ line: string; origin: number }>>();
+  /** Per record: the state commands callbacks sent, by line index (see `RecordedBatch.effects`). */
+  private readonly effects = new Map<number, Array<[number, Record<string, unknown>]>>();
   /** The turn being recorded (live), and the ops waiting for it to be stored. */
   private current: JournalRecord | undefined;
   private waiting: OpRequest[] = [];
@@ -131,6 +133,11 @@ export class DurableSession implements LoopJournal {
           this.shown.set(message.op, { partialText: message.partialText, partialChunks: message.partialChunks, partialRawChunks: message.partialRawChunks });
         } else if (typeof message.id === 'number' && typeof message.type === 'string') {
           const origin = origins.get(index);
+          if (origin !== undefined && EFFECT_TYPES.has(message.type)) {
+            const list = this.effects.get(at) ?? [];
+            list.push([index, message]);
+            this.effects.set(at, list);
+          }
           this.commands.push({ at, id: message.id, type: message.type, message, claimed: false, replayed: replayed.has(index), ...(origin !== undefined ? { origin } : {}) });
           last = Math.max(last, message.id);
         }
@@ -216,7 +223,17 @@ export class DurableSession implements LoopJournal {
     const record = (this.replaying = this.records[at]!);
     this.replayOp = 0;
     const withheld = this.withheld.get(at);
-    return withheld ? { clock: record.clock, lines: record.lines.filter((_, i) => !withheld.has(i)), ...(record.blobs ? { blobs: record.blobs } : {}) } : record;
+    // A callback's lines are fed only when it completed, and a completed callback does not run again
+    // (a sub-agent's, which does, only starts its child run): what its state commands did must reach
+    // the host's copies of the states from here.
+    const effects = (this.effects.get(at) ?? []).filter(([index]) => !withheld?.has(index)).map(([, message]) => message);
+    if (!withheld && effects.length === 0) return record;
+    return {
+      clock: record.clock,
+      lines: withheld ? record.lines.filter((_, i) => !withheld.has(i)) : record.lines,
+      ...(record.blobs ? { blobs: record.blobs } : {}),
+      ...(effects.length > 0 ? { effects } : {}),
+    };
   }
 
   record(batch: RecordedBatch): void {
@@ -493,6 +510,9 @@ function changedField(recorded: unknown, live: unknown): string | undefined {
 
 /** Commands a callback sends for their effect alone (no op follows from them): withheld when the callback never completed. */
 const WITHHELD_TYPES = new Set(['state.change', 'metric.record', 'event.emit']);
+
+/** Commands whose effect the host mirrors (js/state/run-states.ts): replayed for it when their callback is not run again. */
+const EFFECT_TYPES = new Set(['state.change', 'state.update']);
 
 const IN_MARKER = '\u0000lmthing:in:';
 

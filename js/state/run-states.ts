@@ -78,6 +78,35 @@ interface ViewEntry {
   persisted: boolean;
 }
 
+/** The live runs' states of each engine, by run id: what a durable run's replay reaches (below). */
+const runsOf = new WeakMap<Engine, Map<number, RunStates>>();
+
+/**
+ * A resumed durable run does not run again the callbacks the journal answers, but feeds the engine
+ * the state commands they had sent: their changes are applied to the copies here as well, and an
+ * update's value is taken from its recorded callback (`RecordedBatch.effects`).
+ */
+function followReplayedCommands(engine: Engine, runs: Map<number, RunStates>): void {
+  engine.registerReplayedCommand('state.change', (message) => {
+    runs.get(Number(message.run))?.replayed(String(message.name), (mirror) => applyChanges(mirror.value, message.changes as StateChange[]));
+  });
+  engine.registerReplayedCommand('state.update', (message) => {
+    const states = runs.get(Number(message.run));
+    const fn = String(message.fn);
+    if (!states || engine.hasCallback(fn)) return;
+    // Never performed on replay (the journal answers it); going live before its answer, the original
+    // function is gone with the callback that passed it.
+    states.replayedCallbacks.push(fn);
+    engine.registerCallback(
+      fn,
+      () => {
+        throw new StateError('STORAGE_CONFLICT', `updateState("${String(message.name)}"): the update was interrupted with its run and cannot be repeated on resume`, { state: String(message.name) });
+      },
+      { observe: (_args, done) => done.ok && states.replayed(String(message.name), () => done.value as JsonValue) },
+    );
+  });
+}
+
 /** The states one live run sees (its own definitions and its parents'), by name. */
 export class RunStates {
   private view: Map<string, Mirror> | undefined;
@@ -87,12 +116,22 @@ export class RunStates {
   private nextUpdate = 1;
   /** The run ended: values can be read (as they were at the end), not changed. */
   ended = false;
+  /** @internal Callbacks standing in for replayed updates' functions (unregistered when the run ends). */
+  readonly replayedCallbacks: string[] = [];
 
   constructor(
     private readonly engine: Engine,
     readonly runId: number,
     readonly tree: TreeStates,
-  ) {}
+  ) {
+    if (!engine.journaled) return;
+    let runs = runsOf.get(engine);
+    if (!runs) {
+      runsOf.set(engine, (runs = new Map<number, RunStates>()));
+      followReplayedCommands(engine, runs);
+    }
+    runs.set(runId, this);
+  }
 
   get loaded(): boolean {
     return this.view !== undefined;
@@ -185,6 +224,18 @@ export class RunStates {
   end(): void {
     this.flush();
     this.ended = true;
+    runsOf.get(this.engine)?.delete(this.runId);
+    for (const fn of this.replayedCallbacks) this.engine.unregisterCallback(fn);
+  }
+
+  /**
+   * @internal A command of this run that a replay fed the engine for a callback it did not run
+   * again: the mirror of state `name` becomes `next(mirror)` (when the view is not loaded yet, loading
+   * it reads the engine's value, which has the change).
+   */
+  replayed(name: string, next: (mirror: Mirror) => JsonValue): void {
+    const mirror = this.view?.get(name);
+    if (mirror) mirror.value = next(mirror);
   }
 
   private async fetch(): Promise<void> {

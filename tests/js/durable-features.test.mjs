@@ -21,7 +21,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { L, loadJournal, memoryStorage, offlineEmbedding, Output, replay, resume, run, runPrompt } from '../../dist/node.js';
+import { durableApprovals, L, loadJournal, memoryStorage, offlineEmbedding, Output, replay, resume, run, runPrompt } from '../../dist/node.js';
 
 // ------------------------------------------------------------------------------------ harness
 
@@ -904,4 +904,42 @@ test('durable features: a directive run (define, L.tool with retry/approval/cach
   t.diagnostic(`resumed after ${checked.length} of ${journal.records.length} records`);
   assert.deepEqual(problems, []);
   assertRaised(events, ['retry', 'approval-decision', 'cache-hit', 'branch-started', 'emitted']);
+});
+
+test('durable features: a resumed directive run sees the state its journaled tools changed (a change and an update), in its tools and in the agent', async () => {
+  const call = (toolName, toolCallId) => ({ type: 'tool-call', toolCallId, toolName, args: {}, argsText: '{}' });
+  // Answers from the conversation, so the resumed run asks what the first one asked.
+  const model = {
+    provider: 'test', modelId: 'state-steps',
+    async generate(request) {
+      const step = request.messages.filter((m) => m.role === 'assistant').length;
+      const steps = [[call('bump', 'b1')], [call('double', 'd1')], [call('remove', 'r1')], [{ type: 'text', text: 'done' }]];
+      return { content: steps[step], finishReason: step < 3 ? 'tool-calls' : 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+    },
+  };
+  let defined;
+  const define = (ctx) => {
+    defined = ctx;
+    ctx.defState('counter', { n: 0 });
+    ctx.defApproval('confirm', { message: 'Remove?' });
+  };
+  const agent = function* () {
+    yield* L.tool('bump', 'Adds one', { type: 'object', properties: {} }, () => `n=${++defined.getState('counter').n}`);
+    yield* L.tool('double', 'Doubles', { type: 'object', properties: {} }, async () => `n=${(await defined.updateState('counter', (v) => ({ n: v.n * 2 }))).n}`);
+    yield* L.tool('remove', 'Removes', { type: 'object', properties: {} }, () => `remove saw n=${defined.getState('counter').n}`, { approval: 'confirm' });
+    yield* L.user`go`;
+    yield* L.reply;
+    // The agent's own code reads the state too, on replay as the first time.
+    return { seen: defined.getState('counter').n, results: (yield* L.messages).filter((m) => m.role === 'tool').map((m) => m.content[0].result) };
+  };
+  const live = await run(agent, { models: { default: model }, define, onApproval: () => 'approve' });
+  assert.deepEqual(live, { seen: 2, results: ['n=1', 'n=2', 'remove saw n=2'] });
+
+  const storage = memoryStorage();
+  const first = run(agent, { models: { default: model }, define, onApproval: () => undefined, durable: { id: 'state-resume', storage } });
+  first.catch(() => {});
+  while ((await durableApprovals(storage).pending('state-resume').catch(() => [])).length === 0) await new Promise((r) => setTimeout(r, 5));
+  await first.suspend();
+  const resumed = await resume('state-resume', agent, { models: { default: model }, define, onApproval: () => 'approve', durable: { storage } });
+  assert.deepEqual(resumed, live);
 });
