@@ -71,7 +71,11 @@ export function durableApprovals(storage: StorageAdapter): DurableApprovals {
       const normalized: ApprovalDecision & { action: ApprovalAction } = typeof decision === 'string' ? { action: decision } : decision;
       if (!c.isPlainObject(normalized) || !request.options.includes(normalized.action))
         throw new ConfigError(`durableApprovals.respond: the decision must be one of ${request.options.map((o) => `'${o}'`).join(', ')} (or {action, modifiedData?, reason?}), got ${c.describe(decision)}`);
-      await storage.set(answerKey(runId, requestId), normalized);
+      if (normalized.action === 'modify' && normalized.modifiedData === undefined)
+        throw new ConfigError(`durableApprovals.respond "${requestId}": action "modify" needs "modifiedData" (the arguments the tool runs with instead)`);
+      // Written only if nobody answered first (two approvers: the first answer stands, as on the live desk).
+      if ((await storage.compareAndSet(answerKey(runId, requestId), undefined, normalized)) === false)
+        throw new ConfigError(`durableApprovals.respond: approval request "${requestId}" of run "${runId}" already has an answer`);
     },
   };
 }

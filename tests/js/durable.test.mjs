@@ -538,6 +538,8 @@ test('durable: an approval nobody can answer suspends the run; the decision stor
   await assert.rejects(approvals.respond('pay-1', 'approval-9', 'approve'), /no pending approval request "approval-9" \(pending: approval-1\)/);
   await assert.rejects(approvals.respond('pay-1', pending.request, 'maybe'), /must be one of 'approve', 'deny'/);
   await approvals.respond('pay-1', pending.request, 'approve');
+  // The first answer stands: a second approver is told, not silently obeyed.
+  await assert.rejects(approvals.respond('pay-1', pending.request, 'deny'), /approval request "approval-1" of run "pay-1" already has an answer/);
   const second = await resume('pay-1', fn, { model: model(), onApproval: () => assert.fail('the stored decision must be used'), durable: { storage } });
   assert.equal(await second.result.text, 'Paid.');
   assert.deepEqual(ran, ['pay']);
@@ -720,4 +722,24 @@ test("durable directive run: a replay's textStream streams the root's L.stream t
   assert.equal(await replayed, 'ok');
   assert.equal(liveText.join(''), 'streamed once, shown twice');
   assert.deepEqual(replayedText, liveText);
+});
+
+test('durable: durableApprovals.respond refuses a modify without modifiedData, as the live desk does', async () => {
+  const storage = memoryStorage();
+  const fn = (ctx) => {
+    ctx.defApproval('rm', { message: 'Remove?', options: ['approve', 'deny', 'modify'] });
+    ctx.defTool('remove', 'Removes', { type: 'object', properties: { path: { type: 'string' } } }, ({ path }) => `removed ${path}`, { approval: 'rm' });
+    ctx.$`Remove /a.`;
+  };
+  const model = () => conversationModelFor([[{ type: 'tool-call', toolCallId: 'r', toolName: 'remove', args: { path: '/a' } }], [{ type: 'text', text: 'Removed.' }]]);
+  const first = await runPrompt(fn, { model: model(), durable: { id: 'modify-1', storage } });
+  await assert.rejects(first.result.text, RunSuspendedError);
+  const approvals = durableApprovals(storage);
+  const [pending] = await approvals.pending('modify-1');
+  await assert.rejects(approvals.respond('modify-1', pending.request, { action: 'modify' }), /action "modify" needs "modifiedData"/);
+  await approvals.respond('modify-1', pending.request, { action: 'modify', modifiedData: { path: '/b' } });
+  const second = await resume('modify-1', fn, { model: model(), durable: { storage } });
+  assert.equal(await second.result.text, 'Removed.');
+  const results = (await second.result.response).messages.filter((m) => m.role === 'tool').map((m) => m.content[0].result);
+  assert.deepEqual(results, ['removed /b']);
 });
