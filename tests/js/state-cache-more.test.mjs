@@ -612,3 +612,29 @@ test('a defCache or defState naming an unregistered storage fails the run at its
     (e) => e instanceof StorageError && e.code === 'STORAGE_UNKNOWN' && /^defCache\("c"\): unknown storage "nope"/.test(e.message),
   );
 });
+
+test("a tool output its validator rejects is not cached: the model's retry and the next run call the tool again", async () => {
+  let runs = 0;
+  const engine = await createEngine();
+  const define = (ctx) => {
+    ctx.defCache('answers', 'lru', {});
+    ctx.defValidator('short', { type: 'object', properties: { summary: { type: 'string' } } }, (out) => ({ valid: out.summary.length < 10, errors: ['too long'] }));
+    // A flaky upstream: too long the first time only.
+    ctx.defTool('summarize', 'Summarizes', { type: 'object', properties: { t: { type: 'string' } } }, () => ({ summary: ++runs === 1 ? 'a very very long summary' : 'short' }), {
+      cache: 'answers',
+      validator: 'short',
+      retryOnFailure: true,
+    });
+    ctx.$`go`;
+  };
+  const call = { type: 'tool-call', toolName: 'summarize', args: { t: 'x' } };
+  const events = [];
+  const first = await runPrompt(define, { engine, model: mockModel([call, call, { type: 'text', text: 'done' }]), onEvent: (e) => events.push(e) });
+  assert.equal(await first.result.text, 'done');
+  assert.equal(runs, 2, 'the retry with the same arguments ran the tool instead of reading the rejected output back');
+  assert.deepEqual(events.filter((e) => e.type === 'validation').map((e) => e.valid), [false, true]);
+  const second = await runPrompt(define, { engine, model: mockModel([call, { type: 'text', text: 'done' }]), onEvent: (e) => events.push(e) });
+  assert.equal(await second.result.text, 'done');
+  assert.equal(runs, 2, 'the valid output was cached');
+  assert.ok(events.some((e) => e.type === 'cache-hit'));
+});
