@@ -185,7 +185,7 @@ interface BatcherConfig<Item = unknown, Result = unknown> {
 // ---- BatchError — errors.d.ts
 class BatchError extends LmthingError {
     readonly batcher: string | undefined;
-    constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT', message: string, details?: {
+    constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT' | 'BATCH_RUN_ENDED', message: string, details?: {
         batcher?: string;
         cause?: unknown;
     });
@@ -823,6 +823,7 @@ class Engine {
     private readonly clock;
     private readonly listeners;
     private readonly runListeners;
+    private readonly liveRunIds;
     private readonly runJsonListeners;
     private readonly opHandlers;
     private faultError;
@@ -834,6 +835,7 @@ class Engine {
     private journal;
     private readonly callbackTraitsByName;
     private readonly replayHooks;
+    private readonly replayedCommandHooks;
     private readonly earlyReplies;
     private readonly cancelledEarly;
     private constructor();
@@ -965,6 +967,7 @@ interface FallbackEvent extends Located {
     from: string;
     to?: string;
     error: string;
+    errorKind: string;
     log?: boolean;
     toolCallId?: string | null;
     stepNumber?: number | null;
@@ -2749,6 +2752,7 @@ interface RetryEvent extends Located {
     attempt: number;
     delayMs: number;
     error: string;
+    errorKind: string;
     afterText?: boolean;
 }
 

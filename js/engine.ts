@@ -285,6 +285,8 @@ export class Engine {
   private readonly clock: HostClock;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly runListeners = new Map<number, (event: EngineEvent) => void>();
+  /** Runs started and not yet settled. */
+  private readonly liveRunIds = new Set<number>();
   private readonly runJsonListeners = new Map<number, NonNullable<RunOptions['eventsAsJson']>>();
   private readonly opHandlers = new Map<string, OpHandler>();
   private faultError: EngineError | null = null;
@@ -400,6 +402,11 @@ export class Engine {
     if (traits) this.callbackTraitsByName.set(name, traits);
   }
 
+  /** @internal Whether run `id` was started here and has not settled yet. */
+  isRunLive(id: number): boolean {
+    return this.liveRunIds.has(id);
+  }
+
   /** @internal Whether a callback of that name is registered. */
   hasCallback(name: string): boolean {
     return this.callbacks.has(name);
@@ -510,8 +517,10 @@ export class Engine {
     if (options.onEvent) this.runListeners.set(id, options.onEvent);
     if (options.eventsAsJson) this.runJsonListeners.set(id, options.eventsAsJson);
     options.onStarted?.(id);
+    this.liveRunIds.add(id);
     const result = this.send(id, { type: 'run.start', id, spec }, options.replayed === true);
     const forget = () => {
+      this.liveRunIds.delete(id);
       this.runListeners.delete(id);
       this.runJsonListeners.delete(id);
     };

@@ -151,12 +151,13 @@ export class ParallelError extends LmthingError {
 /**
  * A batch failed for every caller in it (docs/orchestration.md): the processor threw
  * (`BATCH_FAILED`, its error as `cause`) or returned a number of results other than the number of
- * items (`BATCH_RESULT_COUNT`).
+ * items (`BATCH_RESULT_COUNT`), or the run that defines the batcher ended before the batch was
+ * processed (`BATCH_RUN_ENDED`).
  */
 export class BatchError extends LmthingError {
   /** The batcher's name. */
   readonly batcher: string | undefined;
-  constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT', message: string, details: { batcher?: string; cause?: unknown } = {}) {
+  constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT' | 'BATCH_RUN_ENDED', message: string, details: { batcher?: string; cause?: unknown } = {}) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.batcher = details.batcher;
   }
@@ -615,7 +616,8 @@ const byKind: Record<string, (e: WireError) => LmthingError | ConfigError> = {
       e.message,
       { parallel: e.parallel as string | undefined, aggregation: e.aggregation as string | undefined, errors: e.errors as ParallelError['errors'] | undefined },
     ),
-  batch: (e) => new BatchError(e.code === 'BATCH_RESULT_COUNT' ? 'BATCH_RESULT_COUNT' : 'BATCH_FAILED', e.message, { batcher: e.batcher as string | undefined, cause: e.cause }),
+  batch: (e) =>
+    new BatchError(e.code === 'BATCH_RESULT_COUNT' || e.code === 'BATCH_RUN_ENDED' ? e.code : 'BATCH_FAILED', e.message, { batcher: e.batcher as string | undefined, cause: e.cause }),
   memory: (e) => new MemoryError((typeof e.code === 'string' ? e.code : 'INVALID_CONFIG') as MemoryErrorCode, e.message, { memory: e.memory as string | undefined }),
   metric: (e) => new MetricError(typeof e.code === 'string' ? (e.code as MetricErrorCode) : 'METRIC_INVALID', e.message),
   storage: (e) => {
@@ -666,7 +668,11 @@ export function errorToWire(err: unknown): WireError {
     if (err instanceof StorageError) return { kind: 'storage', message: err.message, code: err.code, adapter: err.adapter, key: err.key };
     return { kind, message: err.message, code: err.code, ...extra };
   }
-  if (err instanceof Error) return { kind: 'callback', message: err.message || err.name };
+  if (err instanceof Error) {
+    // A system error's code (`ECONNRESET`) is what a retry policy's retryableErrors may name.
+    const code = (err as { code?: unknown }).code;
+    return { kind: 'callback', message: err.message || err.name, ...(typeof code === 'string' && code !== '' ? { code } : {}) };
+  }
   return { kind: 'callback', message: typeof err === 'string' ? err : safeString(err) };
 }
 

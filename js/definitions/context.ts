@@ -537,7 +537,7 @@ export class DefinitionContext {
   async batch<Result = unknown>(name: string, item: unknown): Promise<Result> {
     const run = this.live('batch', batcherKind, name);
     checkJsonArgument(`ctx.batch("${name}")`, 'item', item);
-    return (await run.engine.request('batch.add', { run: run.runId, name, item: item ?? null })) as Result;
+    return (await run.engine.request('batch.add', { run: run.runId, ...scopeField(run.engine), name, item: item ?? null })) as Result;
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import * as c from '../config/check.js';
 import type { CallbackContext, Engine } from '../engine.js';
-import { ConfigError, ResourceError } from '../errors.js';
+import { ConfigError, NotRunningError, ResourceError } from '../errors.js';
 import type { DefinitionKind, Marshal } from './kind.js';
 import { retryKind, type RetryConfig } from './resilience.js';
 
@@ -205,7 +205,11 @@ function forwardingCalls<T>(pending: Promise<T>, name: string): PendingResource<
 export function resourcesFor(engine: Engine | undefined, call: CallbackContext): Resources {
   const request = (what: string, type: string, fields: Record<string, unknown>): Promise<unknown> => {
     if (!engine) return Promise.reject(new TypeError(`resources.${what}: this run cannot reach the engine`));
-    return engine.waitOnEngine(call.opId, engine.request(type, { run: call.runId, ...fields }));
+    if (!engine.isRunLive(call.runId))
+      return Promise.reject(new NotRunningError(`resources.${what}() works only while the run that called this tool or step is live; that run has ended (its pools and resources with it)`));
+    // `scope`: a wait for a value ends when this callback's op is given up on (its timeout, a lost race).
+    const scope = type === 'resource.release' ? {} : { scope: call.opId };
+    return engine.waitOnEngine(call.opId, engine.request(type, { run: call.runId, ...scope, ...fields }));
   };
   const checked = (what: string, name: unknown): string => {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`resources.${what}: name must be a non-empty string, got ${c.describe(name)}`);

@@ -89,7 +89,10 @@ export class Redactor {
     if (Array.isArray(value)) return value.map((item) => this.walk(item, depth + 1, seen));
     if (value instanceof Date) return value.toISOString();
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = this.masks(key) ? REDACTED : this.walk(item, depth + 1, seen);
+    for (const [key, item] of Object.entries(value)) {
+      // A key can be a secret too (`{[apiKey]: usage}`); defineProperty keeps a "__proto__" key a key.
+      Object.defineProperty(out, this.redactText(key), { value: this.masks(key) ? REDACTED : this.walk(item, depth + 1, seen), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
 }

@@ -72,6 +72,12 @@ function toolCallPart(block: Record<string, unknown>, i: number, provider: strin
 }
 
 /** Converts a whole Messages response body; an error body throws the typed error. */
+/** A text block's text (a text that is not a string is a broken answer, not an empty one). */
+function textOf(block: Record<string, unknown>, index: number, provider: string): string {
+  if (typeof block.text !== 'string') throw new ProviderError(`${provider}: content[${index}] is a text block whose "text" is not a string (${typeof block.text})`);
+  return block.text;
+}
+
 export function parseAnthropicResponse(json: unknown, provider: string, secrets: string[]): ModelResponse {
   if (!isObject(json)) throw new ProviderError(`${provider}: response is not a JSON object`);
   if (json.type === 'error' || isObject(json.error)) throw anthropicInBandError(json, provider, secrets, '');
@@ -79,7 +85,7 @@ export function parseAnthropicResponse(json: unknown, provider: string, secrets:
   const content: Part[] = [];
   json.content.forEach((block: unknown, i: number) => {
     if (!isObject(block)) return;
-    if (block.type === 'text' && typeof block.text === 'string') content.push({ type: 'text', text: block.text });
+    if (block.type === 'text') content.push({ type: 'text', text: textOf(block, i, provider) });
     else if (block.type === 'thinking' && typeof block.thinking === 'string') {
       content.push(thinkingPart(block.thinking, typeof block.signature === 'string' ? block.signature : undefined));
     } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') content.push(thinkingPart('', block.data, true));

@@ -137,6 +137,7 @@ class PartCollector {
     const signature = typeof raw.thoughtSignature === 'string' ? raw.thoughtSignature : undefined;
     if (isObject(raw.functionCall)) return this.addCall(raw.functionCall, signature);
     if (typeof raw.text !== 'string') {
+      if (raw.text !== undefined && raw.text !== null) throw new ProviderError(`${this.provider}: a part's "text" must be a string, got ${typeof raw.text}`);
       if (signature !== undefined) this.addText('text', '', signature);
       return;
     }

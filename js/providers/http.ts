@@ -66,13 +66,16 @@ export function readProcessEnv(name: string): string | undefined {
   return v === '' ? undefined : v;
 }
 
-/** Replaces every occurrence of the given secrets (and bearer tokens) in `text` by `[redacted]`. */
+/** The user name and password of a URL (`https://user:pass@host`), as fetch errors quote it. */
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+/** Replaces every occurrence of the given secrets (bearer tokens, URL credentials) in `text` by `[redacted]`. */
 export function redact(text: string, secrets: string[]): string {
   let out = text;
   for (const s of secrets) {
     if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   }
-  return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]');
+  return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]').replace(URL_CREDENTIALS, '$1[redacted]@');
 }
 
 /** Header values that are credentials, collected so they can be redacted. */
@@ -150,8 +153,19 @@ export async function readJson(res: Response, provider: string, secrets: string[
   }
   try {
     return JSON.parse(text);
-  } catch {
-    throw unexpectedBody(provider, responseInfo(res), text, 'a JSON response', secrets);
+  } catch (err) {
+    const info = responseInfo(res);
+    if (!/json/i.test(info.contentType ?? '') || !text.trim()) throw unexpectedBody(provider, info, text, 'a JSON response', secrets);
+    // The server meant JSON: a body cut short on the way (retryable) or a broken server.
+    const snippet = redact(text, secrets).replace(/\s+/g, ' ').trim();
+    throw new ProviderError(
+      redact(
+        `${provider}: the server answered HTTP ${info.status} with ${info.contentType}, but the body is not valid JSON ` +
+          `(${(err as Error).message}; ${text.length} characters, ending "${snippet.slice(-80)}")`,
+        secrets,
+      ),
+      { status: info.status, retryable: true },
+    );
   }
 }
 
@@ -162,7 +176,8 @@ export async function readJson(res: Response, provider: string, secrets: string[
  */
 export function unexpectedBody(provider: string, res: ResponseInfo, text: string, expected: string, secrets: string[]): ProviderError {
   const type = res.contentType || 'no content type';
-  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  // Secrets go before the body is cut: a key cut in half would no longer be found.
+  const snippet = redact(text, secrets).replace(/\s+/g, ' ').trim().slice(0, 200);
   const where = describeUrl(res.url);
   return new ProviderError(
     redact(
@@ -285,7 +300,7 @@ export function errorFromHttp(
   }
   message = extra.message ?? message;
   code = extra.code ?? code;
-  const fallback = bodyText.trim() ? bodyText.trim().slice(0, 300) : statusText || 'request failed';
+  const fallback = bodyText.trim() ? redact(bodyText.trim(), secrets).slice(0, 300) : statusText || 'request failed';
   return classifyFailure({
     provider,
     status,
@@ -300,11 +315,18 @@ export function errorFromHttp(
 const CONTEXT_PATTERN =
   /context[ _-]?length|context[ _-]?window|maximum context|prompt (is )?too long|too many (input )?tokens|input is too long|exceeds the maximum number of tokens/i;
 
+/** How much of a server's own error message an error repeats (a JSON error body may hold megabytes). */
+const MAX_ERROR_MESSAGE = 2000;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
 /** Maps a failure to `RateLimitError`, `AuthenticationError`, `ContextLengthError` or `ProviderError`. */
 export function classifyFailure(f: FailureInfo): LmthingError {
   const statusNote = f.status !== undefined ? `HTTP ${f.status}` : 'stream error';
   const detail = f.code ? `${statusNote}, ${f.code}` : statusNote;
-  const message = redact(`${f.provider}: ${f.message} (${detail})`, f.secrets);
+  const message = redact(`${f.provider}: ${clip(redact(f.message, f.secrets), MAX_ERROR_MESSAGE)} (${detail})`, f.secrets);
   const status = f.status;
   if (status === 429 || f.code === 'rate_limit_exceeded' || f.code === 'rate_limit_error') {
     return new RateLimitError(message, f.retryAfterMs, status ?? 429);

@@ -52,13 +52,17 @@ export function detail(details: unknown, key: string): number | undefined {
   return tokenCount(details[key]);
 }
 
-/** Text of `content`, which is a string on OpenAI and sometimes an array of text parts elsewhere. */
-function contentText(content: unknown): string {
+/**
+ * Text of `content`, which is a string on OpenAI and sometimes an array of text parts elsewhere
+ * (null when there is none). Anything else is a broken answer, not an empty one.
+ */
+function contentText(content: unknown, provider: string, where: string): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content.map((c) => (isObject(c) && typeof c.text === 'string' ? c.text : '')).join('');
   }
-  return '';
+  if (content === undefined || content === null) return '';
+  throw new ProviderError(`${provider}: ${where} must be a string, an array of text parts or null, got ${typeof content}`);
 }
 
 /** Non-standard reasoning fields of compatible servers (`reasoning_content`, `reasoning`). */
@@ -83,7 +87,7 @@ export function parseOpenAIResponse(json: unknown, provider: string, secrets: st
   const content: Part[] = [];
   const reasoning = reasoningText(msg);
   if (reasoning) content.push({ type: 'reasoning', text: reasoning });
-  const text = contentText(msg.content) || (typeof msg.refusal === 'string' ? msg.refusal : '');
+  const text = contentText(msg.content, provider, 'the message\'s content') || (typeof msg.refusal === 'string' ? msg.refusal : '');
   if (text) content.push({ type: 'text', text });
   if (Array.isArray(msg.tool_calls)) {
     msg.tool_calls.forEach((tc: unknown, i: number) => {
@@ -190,7 +194,7 @@ export class OpenAIStreamState {
       this.reasoningPieces.append(reasoning);
       this.emit({ type: 'reasoning-delta', text: reasoning });
     }
-    const text = contentText(delta.content);
+    const text = contentText(delta.content, this.provider, 'a chunk\'s delta.content');
     if (text) {
       this.textPieces.append(text);
       this.emit({ type: 'text-delta', text });

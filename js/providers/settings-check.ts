@@ -12,8 +12,11 @@ const httpUrl: c.Check = (v) => {
   const expected = 'an absolute http(s) URL such as "https://api.example.com/v1"';
   if (typeof v !== 'string') return expected;
   try {
-    const { protocol } = new URL(v);
-    return protocol === 'http:' || protocol === 'https:' ? undefined : `${expected}, not a ${protocol} URL`;
+    const { protocol, username, password } = new URL(v);
+    if (protocol !== 'http:' && protocol !== 'https:') return `${expected}, not a ${protocol} URL`;
+    // fetch refuses such URLs, and the URL would be shown in its errors.
+    if (username || password) return `${expected} without a user name or password ("user:password@"); send credentials in 'headers' instead`;
+    return undefined;
   } catch {
     return `${expected}; the string given is not a URL`;
   }

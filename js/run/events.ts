@@ -92,6 +92,8 @@ export interface RetryEvent extends Located {
   attempt: number;
   delayMs: number;
   error: string;
+  /** The failure's kind (`provider`, `timeout`, `callback` …), as `LmthingError` kinds go over the wire. */
+  errorKind: string;
   /** A model call that failed after it streamed text, tried again under `streamRetries`. */
   afterText?: boolean;
 }
@@ -105,6 +107,8 @@ export interface FallbackEvent extends Located {
   from: string;
   to?: string;
   error: string;
+  /** The failure's kind (`provider`, `timeout`, `callback` …). */
+  errorKind: string;
   log?: boolean;
   /** A tool's fallback (`alternative`, `default`): the call it stands in for. */
   toolCallId?: string | null;

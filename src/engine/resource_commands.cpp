@@ -45,7 +45,7 @@ bool handle_resource_command(Loop& loop, const EnvOfRun& env_of, const std::stri
   if (type.rfind("resource.", 0) != 0) return false;
   protocol::FieldReader fields(message, type);
   if (type == "resource.get" || type == "resource.acquire")
-    fields.only({"type", "id", "run", "name"}, "field");
+    fields.only({"type", "id", "run", "scope", "name"}, "field");
   else if (type == "resource.release")
     fields.only({"type", "id", "run", "name", "handle"}, "field");
   else
@@ -53,10 +53,13 @@ bool handle_resource_command(Loop& loop, const EnvOfRun& env_of, const std::stri
   const RunId run = protocol::require_id(message, "run", type);
   const std::string name = fields.string("name");
   pipeline::CallEnv env = env_of(run, type);
+  // `scope`: the callback op that asks (a tool's, a workflow step's). Cancelling it (its timeout, a
+  // lost race) cancels the wait too, so a value released later is not handed to a caller that left.
+  if (message.contains("scope")) env.scope = protocol::require_id(message, "scope", type);
   if (type == "resource.get") {
-    loop.spawn(reply_when_done(loop, id, get(env, definition<flow::Resource>(env, "resource", name, type))));
+    loop.spawn(reply_when_done(loop, id, get(env, definition<flow::Resource>(env, "resource", name, type))), env.scope);
   } else if (type == "resource.acquire") {
-    loop.spawn(reply_when_done(loop, id, acquire(env, definition<flow::Pool>(env, "resourcePool", name, type))));
+    loop.spawn(reply_when_done(loop, id, acquire(env, definition<flow::Pool>(env, "resourcePool", name, type))), env.scope);
   } else {
     if (!message.contains("handle")) throw ProtocolError(type + ": missing field \"handle\" (what resource.acquire answered)");
     definition<flow::Pool>(env, "resourcePool", name, type)->release(message["handle"]);

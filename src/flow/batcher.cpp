@@ -23,11 +23,25 @@ class Batcher::Wait {
   std::shared_ptr<Waiter> waiter_;
 };
 
+namespace {
+
+WireError run_ended(const std::string& name, std::size_t waiting) {
+  return flow_error("batch", "BATCH_RUN_ENDED",
+                    "batcher \"" + name + "\": the run that defines it ended" +
+                        (waiting > 0 ? " before the batch of " + protocol::counted(waiting, "item", "items") + " waiting for it was processed" : "") +
+                        " (await ctx.batch while the run is live)",
+                    json{{"batcher", name}});
+}
+
+}  // namespace
+
 Task<json> Batcher::add(const pipeline::CallEnv& env, json item) {
+  if (ended_) throw OpFailed(run_ended(name_, 0));
   loop_ = &env.loop;
   run_ = env.tree->root();
   auto waiter = std::make_shared<Waiter>();
   waiter->item = std::move(item);
+  waiter->scope = env.scope;
   open_.push_back(waiter);
   if (open_.size() >= max_size_)
     flush("size");
@@ -54,6 +68,16 @@ Task<void> Batcher::window(std::shared_ptr<Batcher> self, std::uint64_t generati
   if (self->generation_ == generation && !self->open_.empty()) self->flush("wait");
 }
 
+Task<void> Batcher::end() {
+  ended_ = true;
+  if (open_.empty()) co_return;
+  Batch batch = std::exchange(open_, {});
+  ++generation_;
+  if (window_timer_ != 0) loop_->settle_early(std::exchange(window_timer_, 0), nullptr, "the run has ended");
+  const WireError error = run_ended(name_, batch.size());
+  settle(*loop_, batch, [&](Waiter& w, std::size_t) { w.error = error; });
+}
+
 void Batcher::flush(const char* reason) {
   Batch batch = std::exchange(open_, {});
   ++generation_;
@@ -64,6 +88,18 @@ void Batcher::flush(const char* reason) {
 
 Task<void> Batcher::process(std::shared_ptr<Batcher> self, Batch batch, std::string reason) {
   Loop& loop = *self->loop_;
+  // Items whose caller was cancelled while they waited (its step timed out) are not processed.
+  for (auto it = batch.begin(); it != batch.end();) {
+    const WireError* gone = (*it)->scope != 0 ? loop.scope_cancelled((*it)->scope) : nullptr;
+    if (!gone) {
+      ++it;
+      continue;
+    }
+    (*it)->error = *gone;
+    if ((*it)->handle) loop.schedule(std::exchange((*it)->handle, {}));
+    it = batch.erase(it);
+  }
+  if (batch.empty()) co_return;
   json items = json::array();
   for (const auto& waiter : batch) items.push_back(waiter->item);
   const std::size_t size = batch.size();

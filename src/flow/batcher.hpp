@@ -4,18 +4,20 @@
 // with the items; it must answer an array with one result per item, in order. Each caller gets its
 // own item's result. A processor that throws fails every caller of that batch (kind `batch`, code
 // BATCH_FAILED); one that answers the wrong number of results too (BATCH_RESULT_COUNT). The
-// batcher's ops (its window timer, the processor calls) belong to the tree's root run.
+// batcher's ops (its window timer, the processor calls) belong to the tree's root run. When the run
+// that defines it ends, items still waiting for their batch fail (BATCH_RUN_ENDED), and so do later ones.
 #pragma once
 
 #include <list>
 #include <memory>
 #include <string>
 
+#include "flow/lifecycle.hpp"
 #include "pipeline/call.hpp"
 
 namespace lmthing::flow {
 
-class Batcher : public std::enable_shared_from_this<Batcher> {
+class Batcher : public Lifecycle, public std::enable_shared_from_this<Batcher> {
  public:
   Batcher(std::string name, std::size_t max_size, double max_wait_ms, std::string processor)
       : name_(std::move(name)), max_size_(max_size), max_wait_ms_(max_wait_ms), processor_(std::move(processor)) {}
@@ -25,9 +27,13 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
 
   std::size_t processor_calls() const { return calls_; }
 
+  // The run that defines it ended: the open batch fails; later adds fail at once.
+  Task<void> end() override;
+
  private:
   struct Waiter {
     json item;
+    OpId scope = 0;  // the caller's cancellation scope (a workflow step's op): cancelled, the item is dropped
     coro::coroutine_handle<> handle;
     std::optional<json> value;
     std::optional<protocol::WireError> error;

@@ -65,6 +65,15 @@ class Group {
 
   Task<void> member(std::size_t i) {
     const ParallelTask& task = p_.tasks[i];
+    if (deadline_.at > 0 && env_.loop.now_ms() >= deadline_.at) {
+      // Its turn (concurrency) came after the group's time was up: it never ran.
+      finished.push_back(Outcome{i, std::nullopt,
+                                 WireError{"timeout",
+                                           "parallel " + in_quotes(p_.name) + ": the group's timeout of " + format_ms(p_.timeout_ms) +
+                                               " ms passed before the task could start (concurrency " + std::to_string(p_.concurrency) + ")",
+                                           json::object()}});
+      co_return;
+    }
     const UserCall call{
         p_.name + "." + task.name, "parallel " + in_quotes(p_.name) + " task " + in_quotes(task.name), task.fn, nullptr, &deadline_, &ops_[i]};
     try {

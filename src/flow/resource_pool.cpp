@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "flow/flow_error.hpp"
+#include "flow/task_group.hpp"
 #include "flow/user_call.hpp"
 #include "pipeline/registry.hpp"
 #include "pipeline/run_tree.hpp"
@@ -54,7 +55,10 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
         json args = json::array({items_.at(key).handle});
         valid = passes_validation(co_await call_callback(env, *spec_.validate, std::move(args), label + " validate", nullptr));
       } catch (const OpFailed& e) {
-        if (e.error.kind == "aborted") throw;
+        if (e.error.kind == "aborted") {
+          give_back(key);  // the caller left during the check: the value is as it was
+          throw;
+        }
       }
       if (ended_) throw OpFailed(pool_ended_error(spec_.name));
       if (!valid) {
@@ -66,7 +70,19 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
   }
   if (size() < spec_.max) {
     ++creating_;  // now: the factory call starts later, and concurrent acquirers must see it
-    co_return co_await create(env);
+    // The new value is the pool's: it is made outside the caller's cancellation scope, so a caller
+    // that leaves meanwhile (its step timed out) leaves it to the pool instead of losing it.
+    std::optional<json> made;
+    std::exception_ptr failed;
+    TaskGroup factory(env.loop);
+    factory.start(create_into(self, env, made, failed));
+    co_await factory.wait_all();
+    if (failed) std::rethrow_exception(failed);
+    if (const WireError* left = env.loop.scope_cancelled(env.scope)) {
+      give_back(made->dump());
+      throw OpFailed(*left);
+    }
+    co_return std::move(*made);
   }
   // Every value is out: wait in line for the next one released.
   auto waiter = std::make_shared<Waiter>();
@@ -84,6 +100,22 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
   throw OpFailed(pool_error("POOL_ACQUIRE_TIMEOUT", spec_.name,
                             label + ": no value was free within acquireTimeout (" + format_ms(spec_.acquire_timeout_ms) + " ms; all " +
                                 std::to_string(spec_.max) + " are in use)"));
+}
+
+Task<void> Pool::create_into(std::shared_ptr<Pool> self, pipeline::CallEnv env, std::optional<json>& made, std::exception_ptr& failed) {
+  env.scope = 0;
+  try {
+    made = co_await self->create(env);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+}
+
+// A value taken for a caller that left before it got it: to the next one waiting, else idle.
+void Pool::give_back(const std::string& key) {
+  if (ended_ || !items_.count(key)) return;
+  items_.at(key).in_use = false;
+  if (!hand_over(key)) make_idle(key);
 }
 
 // The caller has counted this value in `creating_` already.

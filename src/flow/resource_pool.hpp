@@ -57,6 +57,8 @@ class Pool : public Lifecycle, public std::enable_shared_from_this<Pool> {
   };
 
   Task<json> create(pipeline::CallEnv env);
+  static Task<void> create_into(std::shared_ptr<Pool> self, pipeline::CallEnv env, std::optional<json>& made, std::exception_ptr& failed);
+  void give_back(const std::string& key);
   bool hand_over(const std::string& key);
   void make_idle(const std::string& key);
   void forget(const std::string& key);

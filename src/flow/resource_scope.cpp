@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "flow/batcher.hpp"
 #include "flow/resource.hpp"
 #include "flow/resource_pool.hpp"
 #include "pipeline/run_tree.hpp"
@@ -22,6 +23,7 @@ Task<json> with_resources(pipeline::CallEnv owner, Task<json> body) {
   std::vector<Lifecycle*> own;
   collect<Resource>(owner.tree->definitions(), "resource", own);
   collect<Pool>(owner.tree->definitions(), "resourcePool", own);
+  collect<Batcher>(owner.tree->definitions(), "batcher", own);
   if (own.empty()) co_return co_await std::move(body);
   for (Lifecycle* each : own) each->bind(owner);
   std::optional<json> value;

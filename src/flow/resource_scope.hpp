@@ -7,8 +7,8 @@
 
 namespace lmthing::flow {
 
-// Runs `body` (the run `owner.run`), then ends the resources and pools its tree defined itself, in
-// the reverse order of their setup; rethrows what `body` threw.
+// Runs `body` (the run `owner.run`), then ends the resources, pools and batchers its tree defined
+// itself, in the reverse order of their setup; rethrows what `body` threw.
 Task<json> with_resources(pipeline::CallEnv owner, Task<json> body);
 
 }  // namespace lmthing::flow

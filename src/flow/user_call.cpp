@@ -113,6 +113,7 @@ Task<json> call_user(const pipeline::CallEnv& env, UserCall call, ArgsMaker make
   request.env = &env;
   request.target = call.target;
   request.context = json{{"stepNumber", nullptr}};
+  if (call.deadline) request.deadline_at = call.deadline->at;
   co_return co_await chain.call(std::move(request));
 }
 

@@ -1,5 +1,7 @@
 #include "observe/tracer.hpp"
 
+#include <algorithm>
+
 namespace lmthing::observe {
 
 SpanId Tracer::start(RunId run, const json& path, SpanId parent, const std::string& name, const char* kind, json attributes, double start_ms) {
@@ -28,6 +30,15 @@ void Tracer::end_all(RunId run, const std::string& error, double end_ms) {
   std::vector<SpanId> ids;
   for (const auto& [id, open] : open_)
     if (open.run == run) ids.push_back(id);
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) end(*it, error, json::object(), end_ms);
+}
+
+void Tracer::end_below(RunId run, const json& path, SpanId keep, const std::string& error, double end_ms) {
+  std::vector<SpanId> ids;
+  for (const auto& [id, open] : open_)
+    if (open.run == run && id != keep && open.path.is_array() && path.is_array() && open.path.size() >= path.size() &&
+        std::equal(path.begin(), path.end(), open.path.begin()))
+      ids.push_back(id);
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) end(*it, error, json::object(), end_ms);
 }
 

@@ -33,6 +33,9 @@ class Tracer {
   void end(SpanId span, const std::string& error, json attributes, double end_ms);
   // Ends every span of `run` still open (a run that failed or was cancelled), innermost first.
   void end_all(RunId run, const std::string& error, double end_ms);
+  // Ends the spans of `run` still open at `path` or below it but `keep`, innermost first (what a
+  // directive branch had open when it ended: a step its failed reply left).
+  void end_below(RunId run, const json& path, SpanId keep, const std::string& error, double end_ms);
 
   // Named places → the span that is the parent of what starts there.
   void remember(const std::string& key, SpanId span) { places_[key] = span; }

@@ -132,7 +132,8 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
                                          json{{"lmthing.retry.attempt", event.value("attempt", 0)},
                                               {"lmthing.retry.delay_ms", delay},
                                               {"lmthing.retry.target", target},
-                                              {"error.type", text_of(event, "error")}},
+                                              {"lmthing.retry.error", text_of(event, "error")},
+                                              {"error.type", text_of(event, "errorKind")}},
                                          now);
       tracer_->end(span, "", json::object(), now + delay);
     }
@@ -146,7 +147,8 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
                                          json{{"lmthing.fallback.strategy", text_of(event, "strategy")},
                                               {"lmthing.fallback.from", text_of(event, "from")},
                                               {"lmthing.fallback.to", text_of(event, "to")},
-                                              {"error.type", text_of(event, "error")}},
+                                              {"lmthing.fallback.error", text_of(event, "error")},
+                                              {"error.type", text_of(event, "errorKind")}},
                                          now);
       tracer_->end(span, "", json::object(), now);
     }
@@ -189,6 +191,7 @@ void TreeObserver::observe(RunId run, json& event, std::vector<json>& follow) {
         const json& e = event.contains("error") ? event["error"] : json();
         error = e.is_object() && e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "the branch threw";
       }
+      tracer_->end_below(run, path, span, error.empty() ? "the branch ended first" : error, now);
       tracer_->end(span, error, json::object(), now);
       tracer_->forget(key, span);
     }

@@ -98,6 +98,7 @@ struct Call {
   json input;                      // tool: the arguments; model: the model.generate payload without "model"
   json context;                    // tool: {toolCallId, toolName, stepNumber}; model: {stepNumber}
   double timeout_ms = 0;           // the op's own time limit (set by the timeout interceptor)
+  double deadline_at = 0;          // loop time the whole call must end by (a workflow's maxDuration): no retry waits past it
   int depth = 0;                   // re-entries through fallbacks and redirects (bounded)
   std::string redirected_by;       // the guard that redirected this call here: not asked again (the target's other guards are)
   const json* messages = nullptr;  // model calls: the whole conversation (the input may carry only what the host lacks)

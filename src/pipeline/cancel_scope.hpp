@@ -83,4 +83,15 @@ inline std::shared_ptr<CancelScope> scope_of(const CallEnv& env) {
   return it == by_place.end() ? nullptr : it->second;
 }
 
+// Waits `ms` on an engine timer as an op of the place `env` calls from, so that a directive branch
+// its group cancels stops waiting too (a retry's backoff, a rate limit's slot, a cascade's delay).
+inline Task<void> pause(const CallEnv& env, double ms) {
+  auto timer = env.loop.sleep(env.run, ms);
+  auto scope = scope_of(env);
+  if (scope)
+    co_await scope->run(std::move(timer));
+  else
+    co_await std::move(timer);
+}
+
 }  // namespace lmthing::pipeline

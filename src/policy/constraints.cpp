@@ -220,7 +220,7 @@ std::optional<std::pair<double, Violation>> Ledger::hard_deadline() const {
   return earliest;
 }
 
-double Ledger::reserve_slot(const std::string& scope, double now_ms, std::optional<Violation>& refused) {
+double Ledger::reserve_slot(const std::string& scope, double now_ms, std::optional<Violation>& refused, std::vector<double>* starts) {
   double wait = 0;
   for (auto& c : constraints_) {
     if (c.type != Constraint::Type::Rate || !(c.scope == "all" || c.scope == scope)) continue;
@@ -235,8 +235,19 @@ double Ledger::reserve_slot(const std::string& scope, double now_ms, std::option
     }
   }
   for (auto& c : constraints_)
-    if (c.type == Constraint::Type::Rate && (c.scope == "all" || c.scope == scope)) wait = std::max(wait, c.limiter->acquire(now_ms));
+    if (c.type == Constraint::Type::Rate && (c.scope == "all" || c.scope == scope)) {
+      double start = 0;
+      const double own = c.limiter->acquire(now_ms, &start);
+      if (starts) starts->push_back(start);
+      wait = std::max(wait, own);
+    }
   return wait;
+}
+
+void Ledger::release_slot(const std::string& scope, const std::vector<double>& starts, double now_ms) {
+  std::size_t i = 0;
+  for (auto& c : constraints_)
+    if (c.type == Constraint::Type::Rate && (c.scope == "all" || c.scope == scope) && i < starts.size()) c.limiter->release(starts[i++], now_ms);
 }
 
 json Ledger::totals(double now_ms) const {

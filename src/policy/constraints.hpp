@@ -71,8 +71,10 @@ class Ledger {
 
   // Reserves a start slot for a call of `scope` ('model' or 'tool') in every rate constraint that
   // covers it; returns how long to wait (ms). A 'fail' constraint that would make it wait returns
-  // its violation instead.
-  double reserve_slot(const std::string& scope, double now_ms, std::optional<Violation>& refused);
+  // its violation instead. `starts` gets each covering constraint's reserved start, for release_slot.
+  double reserve_slot(const std::string& scope, double now_ms, std::optional<Violation>& refused, std::vector<double>* starts = nullptr);
+  // Gives back the starts reserve_slot reserved for a call that was cancelled before its slot came.
+  void release_slot(const std::string& scope, const std::vector<double>& starts, double now_ms);
 
   // Running totals, for checkConstraints() and the run's result.
   lmthing::Json totals(double now_ms) const;

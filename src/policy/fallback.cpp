@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "pipeline/cancel_scope.hpp"
 #include "pipeline/registry.hpp"
 #include "policy/retry.hpp"
 #include "protocol/fields.hpp"
@@ -95,10 +96,15 @@ class CascadeInterceptor : public pipeline::Interceptor {
       const std::string* following = next_model(tried);
       const bool within = policy_.max_attempts == 0 || static_cast<int>(tried.size()) < policy_.max_attempts;
       if (!following || !within || call.env->cancelled() || !falls_back(policy_, *failure, retryable)) throw OpFailed(*failure);
-      call.env->emit(json{
-          {"type", "fallback"}, {"strategy", "cascade"}, {"name", name_}, {"from", call.target}, {"to", *following}, {"error", failure->message}});
+      call.env->emit(json{{"type", "fallback"},
+                          {"strategy", "cascade"},
+                          {"name", name_},
+                          {"from", call.target},
+                          {"to", *following},
+                          {"error", failure->message},
+                          {"errorKind", failure->kind}});
       replaced_[original] = *following;
-      if (policy_.retry_delay_ms > 0) co_await call.env->loop.sleep(call.env->run, policy_.retry_delay_ms);
+      if (policy_.retry_delay_ms > 0) co_await pipeline::pause(*call.env, policy_.retry_delay_ms);
     }
   }
 
@@ -140,6 +146,7 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
                                           {"name", name_},
                                           {"from", call.target},
                                           {"error", failure->message},
+                                          {"errorKind", failure->kind},
                                           {"log", policy_.log}}));
       if (call.substituted) *call.substituted = true;
       co_return policy_.value;
@@ -152,7 +159,8 @@ class ToolFallbackInterceptor : public pipeline::Interceptor {
                                           {"name", name_},
                                           {"from", call.target},
                                           {"to", alternative},
-                                          {"error", failure->message}}));
+                                          {"error", failure->message},
+                                          {"errorKind", failure->kind}}));
       if (!entry) {
         failure = WireError{"callback", "alternative tool \"" + alternative + "\" is not available", json::object()};
         continue;

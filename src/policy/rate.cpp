@@ -1,5 +1,6 @@
 // The rate interceptor: each attempt of a call waits for a start slot of the tree's rate
 // constraints that cover it (scope model, tool or all), or fails when a constraint's strategy is 'fail'.
+#include "pipeline/cancel_scope.hpp"
 #include "pipeline/registry.hpp"
 #include "policy/constraints.hpp"
 
@@ -18,11 +19,18 @@ class RateInterceptor : public pipeline::Interceptor {
   Task<json> intercept(Call call, Next next) override {
     const pipeline::CallEnv& env = *call.env;
     std::optional<Violation> refused;
-    const double wait = tree_.ledger().reserve_slot(scope_, env.loop.now_ms(), refused);
+    std::vector<double> starts;
+    const double wait = tree_.ledger().reserve_slot(scope_, env.loop.now_ms(), refused, &starts);
     if (refused) throw OpFailed(refused->error());
     if (wait > 0) {
       env.emit(json{{"type", "rate-limited"}, {"scope", scope_}, {"waitMs", wait}});
-      co_await env.loop.sleep(env.run, wait);
+      try {
+        co_await pipeline::pause(env, wait);
+      } catch (...) {
+        // Cancelled while waiting: the call never starts, so its slot goes to the next caller.
+        tree_.ledger().release_slot(scope_, starts, env.loop.now_ms());
+        throw;
+      }
     }
     co_return co_await next(std::move(call));
   }

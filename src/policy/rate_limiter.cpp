@@ -36,20 +36,31 @@ RateLimitConfig parse_rate_limit(const lmthing::Json& spec) {
   return config;
 }
 
-double RateLimiter::acquire(double now_ms) {
+double RateLimiter::acquire(double now_ms, double* start_out) {
   // A start at or before now - period can never share a window with a start at >= now.
   while (!starts_.empty() && starts_.front() <= now_ms - config_.period_ms) starts_.pop_front();
 
   double start = std::max(now_ms, last_start_);
   if (starts_.size() >= static_cast<std::size_t>(config_.requests)) {
     // The `requests`-th most recent start; ours must be a full period after it, so that window
-    // [it, it + period) keeps exactly `requests` starts.
+    // [it, it + period) keeps exactly `requests` starts. (The older ones stay until they age out:
+    // a released reservation may make one of them the binding start again.)
     start = std::max(start, starts_[starts_.size() - config_.requests] + config_.period_ms);
-    starts_.pop_front();  // never needed again: every later start is at least as late as ours
   }
   starts_.push_back(start);
   last_start_ = start;
+  if (start_out) *start_out = start;
   return start - now_ms;
+}
+
+void RateLimiter::release(double start_ms, double now_ms) {
+  if (start_ms <= now_ms) return;  // its time came: the start counts as made
+  for (auto it = starts_.end(); it != starts_.begin();) {
+    if (*--it != start_ms) continue;
+    starts_.erase(it);
+    last_start_ = starts_.empty() ? now_ms : std::max(now_ms, starts_.back());
+    return;
+  }
 }
 
 }  // namespace lmthing::policy

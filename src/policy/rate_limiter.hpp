@@ -26,14 +26,18 @@ class RateLimiter {
   // Reserves the earliest start that keeps every window within the limit and is no earlier than any
   // previously reserved start (FIFO). Returns ms to wait from now_ms (0 = start now). now_ms is the
   // engine clock and must not go backwards.
-  double acquire(double now_ms);
+  // `start_out` gets the reserved start itself (for release).
+  double acquire(double now_ms, double* start_out = nullptr);
+  // Gives back a start reserved by acquire() that was never used (its caller was cancelled while it
+  // waited), if it is still ahead of now_ms: later callers may take it.
+  void release(double start_ms, double now_ms);
 
   const RateLimitConfig& config() const noexcept { return config_; }
 
  private:
   RateLimitConfig config_;
-  // Reserved starts still able to constrain a future start (newer than now - period), oldest first;
-  // at most `requests` entries.
+  // Reserved starts still able to constrain a future start (newer than now - period), oldest first
+  // (in order: each start is no earlier than the one before).
   std::deque<double> starts_;
   // Latest reservation ever made, kept for FIFO after the log is pruned.
   double last_start_ = -std::numeric_limits<double>::infinity();

@@ -1,5 +1,8 @@
 #include "policy/retry.hpp"
 
+#include <algorithm>
+
+#include "pipeline/cancel_scope.hpp"
 #include "pipeline/registry.hpp"
 #include "protocol/fields.hpp"
 
@@ -118,8 +121,10 @@ class RetryInterceptor : public pipeline::Interceptor {
                 (call.kind == CallKind::Model ? retries_model_call(policy_, *failure) : retries(policy_, *failure, rule_));
       if (call.env->cancelled() || !again) throw OpFailed(*failure);
       const int number = attempt + streamed;  // the retries so far, both kinds
-      const double delay = retry_delay(policy_.backoff, number - 1, retry_after_ms(*failure), tree_.rng());
-      json event{{"type", "retry"}, {"attempt", number}, {"delayMs", delay}, {"error", failure->message}};
+      double delay = retry_delay(policy_.backoff, number - 1, retry_after_ms(*failure), tree_.rng());
+      // Not past the call's deadline: the attempt made then fails with the deadline's own error.
+      if (call.deadline_at > 0) delay = std::min(delay, std::max(0.0, call.deadline_at - call.env->loop.now_ms()));
+      json event{{"type", "retry"}, {"attempt", number}, {"delayMs", delay}, {"error", failure->message}, {"errorKind", failure->kind}};
       if (shown) event["afterText"] = true;
       if (call.kind == CallKind::Model) {
         event["target"] = "model";
@@ -131,7 +136,7 @@ class RetryInterceptor : public pipeline::Interceptor {
       }
       event["stepNumber"] = call.context.value("stepNumber", json());
       call.env->emit(std::move(event));
-      co_await call.env->loop.sleep(call.env->run, delay);
+      co_await pipeline::pause(*call.env, delay);
     }
   }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ConfigError, L, mockModel, ParallelError, run } from '../../dist/node.js';
+import { ConfigError, L, mockModel, ParallelError, ProviderError, run } from '../../dist/node.js';
 import { whileLive } from './helpers/while-live.mjs';
 
 const text = (t) => ({ type: 'text', text: t });
@@ -199,4 +199,29 @@ test('defParallel judge model in a directive run: the judge calls through the ru
   const judged = events.find((e) => e.type === 'parallel-judge');
   assert.equal(judged.winner, 'y');
   assert.equal(judged.parallel, 'vote');
+});
+
+test("a branch its group cancels stops while its model call waits to retry (the retry's wait is the branch's)", async () => {
+  for (const options of [{ aggregation: 'first' }, { timeout: 600, minSuccess: 1 }]) {
+    let calls = 0;
+    const flaky = { provider: 'test', modelId: 'flaky', generate: async () => { calls++; throw new ProviderError('503 overloaded', { status: 503, retryable: true }); } };
+    const started = Date.now();
+    const value = await run(
+      function* () {
+        yield* L.user`q`;
+        return yield* L.branch(
+          {
+            loser: function* () { yield* L.model('flaky'); return (yield* L.reply).value; },
+            winner: function* () { yield* L.model('fast'); return (yield* L.reply).value; },
+          },
+          options,
+        );
+      },
+      { models: { default: mockModel([]), flaky, fast: mockModel([{ type: 'text', text: 'w' }], { delayMs: 300 }) } },
+    );
+    const ms = Date.now() - started;
+    assert.equal(calls, 1, 'the retry (2 s later by default) never came');
+    assert.ok(ms < 1500, `L.branch returned when the group was decided, not after the retry wait (${ms} ms, ${JSON.stringify(options)})`);
+    assert.ok(JSON.stringify(value).includes('w'));
+  }
 });

@@ -67,6 +67,9 @@ test('the Redactor masks cycles and errors without throwing', () => {
   a.child.parent = a;
   assert.deepEqual(r.redact(a), { token: REDACTED, child: { parent: '[Circular]' } });
   assert.deepEqual(r.redact({ err: new Error(`bad ${KEY}`) }), { err: { name: 'Error', message: `bad ${REDACTED}` } });
+  // A key is masked when it is the key of an object (usage per API key), and "__proto__" stays a key.
+  assert.deepEqual(r.redact({ usage: { [KEY]: 12 } }), { usage: { [REDACTED]: 12 } });
+  assert.deepEqual(Object.keys(r.redact(JSON.parse('{"__proto__": {"x": 1}}'))), ['__proto__']);
 });
 
 test('file output appends whole lines, also from two loggers sharing the file', async () => {

@@ -110,6 +110,9 @@ test('a run with a model retry, a tool error, a sub-agent and a tool span of its
   const retry = one('retry test:scripted');
   assert.equal(parentOf(retry), parentOf(failed), 'the retry wait is beside the failed attempt, in its step');
   assert.equal(retry.attributes['lmthing.retry.attempt'], 1);
+  // error.type is the error's kind (few values, as OTel wants), the message is an attribute of its own.
+  assert.equal(retry.attributes['error.type'], 'provider');
+  assert.match(retry.attributes['lmthing.retry.error'], /429 slow down/);
 
   const broken = one('execute_tool broken');
   assert.equal(broken.attributes['gen_ai.tool.name'], 'broken');
@@ -562,5 +565,39 @@ test('an exporter that fails is reported on stderr, once until an export succeed
     });
   } finally {
     await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test("a directive branch that fails ends the spans it had open with the branch's error, when it ends", async () => {
+  const exporter = new InMemorySpanExporter();
+  const failing = { provider: 'test', modelId: 'bad', generate: async () => { throw new ProviderError('bad: exploded', { retryable: false }); } };
+  const ask = (key) => function* () {
+    yield* L.model(key);
+    return (yield* L.reply).value;
+  };
+  await run(
+    function* () {
+      yield* L.user`q`;
+      try {
+        yield* L.branch([ask('bad')]);
+      } catch {
+        // the parent goes on
+      }
+      yield* L.model('slow');
+      return (yield* L.reply).value;
+    },
+    {
+      models: { default: mockModel([text('d')]), bad: failing, slow: mockModel([text('s')], { delayMs: 300 }) },
+      define: (ctx) => ctx.defTracing('t', { exporters: [exporter] }),
+    },
+  );
+  const spans = exporter.getFinishedSpans();
+  const branch = spans.find((s) => s.name === 'branch 0');
+  const inside = spans.filter((s) => parentOf(s) === idOf(branch));
+  assert.ok(inside.length > 0, 'the branch has its step');
+  const ms = ([s, ns]) => s * 1000 + ns / 1e6;
+  for (const span of inside) {
+    assert.ok(ms(span.endTime) <= ms(branch.endTime) + 1, `${span.name} ends with its branch, not 300 ms later with the run`);
+    assert.match(span.status.message ?? '', /exploded/);
   }
 });

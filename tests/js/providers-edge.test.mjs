@@ -338,3 +338,57 @@ test('a request with nothing for the model to answer is refused before anything 
   const { result } = await runPrompt((ctx) => ctx.defSystem('rules', 'Be brief.'), { model: createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude'), maxRetries: 0 });
   await assert.rejects(result.text, (err) => err instanceof ValidationError && /no message beside the system prompt/.test(err.message));
 });
+
+describe('error messages keep secrets out and stay short', () => {
+  const anthropic = () => createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude-sonnet-4-5');
+  const noKeyPiece = (message) => assert.ok(!message.includes(KEY.slice(0, 12)) && !message.includes(KEY.slice(-12)), `a piece of the key leaked: ${message}`);
+
+  test('a key in a body cut for the message is masked before the cut (no half key left)', async () => {
+    for (const cut of [290, 180]) {
+      const body = `${'x'.repeat(cut)} key=${KEY} and more`;
+      const r = await callModel(srv, openai(), response(body, 'text/plain', 500), { ...count, stream: false });
+      assert.ok(r.error instanceof ProviderError, String(r.error));
+      noKeyPiece(r.error.message);
+      const page = await callModel(srv, anthropic(), response(`<html>${'y'.repeat(cut)}${KEY}</html>`, 'text/html'), { ...count, stream: false });
+      noKeyPiece(page.error.message);
+    }
+  });
+
+  test('a base URL with a user name and password is refused; one from the environment is masked in errors', async () => {
+    assert.throws(() => createOpenAI({ baseURL: 'http://proxyuser:pw-SECRET-1@127.0.0.1:1/v1', apiKey: KEY }), (e) => e instanceof ConfigError && /without a user name or password/.test(e.message) && !e.message.includes('pw-SECRET-1'));
+    const saved = process.env.OPENAI_BASE_URL;
+    process.env.OPENAI_BASE_URL = 'http://proxyuser:pw-SECRET-1@127.0.0.1:1/v1';
+    try {
+      const error = await createOpenAI({ apiKey: KEY })('gpt-4o').generate({ ...count, stream: false }).then(() => undefined, (e) => e);
+      assert.ok(error instanceof ProviderError, String(error));
+      assert.ok(!error.message.includes('pw-SECRET-1') && !error.message.includes('proxyuser'), error.message);
+    } finally {
+      if (saved === undefined) delete process.env.OPENAI_BASE_URL;
+      else process.env.OPENAI_BASE_URL = saved;
+    }
+  });
+
+  test("a server's huge JSON error message is clipped", async () => {
+    const r = await callModel(srv, openai(), response({ error: { message: `overloaded ${'z'.repeat(200_000)}`, type: 'server_error' } }, 'application/json', 500), { ...count, stream: false });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.ok(r.error.message.length < 2500, `message of ${r.error.message.length} characters`);
+    assert.match(r.error.message, /^openai: overloaded z+… \(200011 characters\) \(HTTP 500, server_error\)$/);
+  });
+
+  test('an answer whose text is not a string is a ProviderError, not an empty answer', async () => {
+    const chat = { id: 'x', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 42 }, finish_reason: 'stop' }] };
+    let r = await callModel(srv, openai(), response(chat, 'application/json'), { ...count, stream: false });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.match(r.error.message, /the message's content must be a string, an array of text parts or null, got number/);
+    const message = { id: 'm', type: 'message', role: 'assistant', model: 'c', content: [{ type: 'text', text: { t: 'hi' } }], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } };
+    r = await callModel(srv, anthropic(), response(message, 'application/json'), { ...count, stream: false });
+    assert.match(String(r.error?.message), /content\[0\] is a text block whose "text" is not a string \(object\)/);
+  });
+
+  test('a JSON body cut short says so and may be retried', async () => {
+    const r = await callModel(srv, openai(), response('{"id":"c","choices":[{"index":0,"message":{"content":"hel', 'application/json'), { ...count, stream: false });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.equal(r.error.retryable, true);
+    assert.match(r.error.message, /^openai: the server answered HTTP 200 with application\/json, but the body is not valid JSON \(.+; 57 characters, ending "\{"id":"c",/);
+  });
+});

@@ -520,3 +520,23 @@ describe('bad input', () => {
     assertNoSecret(r.error);
   });
 });
+
+test("retryableErrors matches a thrown error's code (a Node system error's ECONNRESET) as well as its kind and message", async () => {
+  for (const retryableErrors of [['ECONNRESET'], ['hang up'], ['callback']]) {
+    const engine = await createEngine({ clock: new VirtualClock(0) });
+    let calls = 0;
+    const { result } = await runPrompt(
+      (ctx) => {
+        ctx.defRetry('net', { maxAttempts: 3, backoff: 'constant', baseDelay: 100, retryableErrors });
+        ctx.defTool('fetchIt', 'Fetches', { type: 'object', properties: {} }, () => {
+          calls++;
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        }, { retry: 'net' });
+        ctx.$`go`;
+      },
+      { engine, model: mockModel([{ type: 'tool-call', toolName: 'fetchIt', args: {} }, { type: 'text', text: 'done' }]) },
+    );
+    assert.equal(await result.text, 'done');
+    assert.equal(calls, 3, `retried under ${JSON.stringify(retryableErrors)}`);
+  }
+});

@@ -482,6 +482,50 @@ TEST_CASE("random arrivals never exceed the limit and keep FIFO order", "[policy
   }
 }
 
+TEST_CASE("a reservation given back goes to the next caller; a start whose time came stays", "[policy]") {
+  RateLimiter limiter(limit(1, 1000));
+  CHECK(limiter.acquire(0) == 0);
+  double reserved = 0;
+  CHECK(limiter.acquire(0, &reserved) == 1000);
+  limiter.release(reserved, 100);      // its caller was cancelled at 100, while it waited
+  CHECK(limiter.acquire(200) == 800);  // the slot at 1000, not 2000
+  limiter.release(1000, 1000);         // too late: that start was made
+  CHECK(limiter.acquire(1000) == 1000);
+}
+
+TEST_CASE("random arrivals and cancellations never exceed the limit", "[policy]") {
+  Random rng(77);
+  for (int round = 0; round < 20; ++round) {
+    const auto c = limit(1 + static_cast<int>(rng.below(5)), 100 + static_cast<double>(rng.below(900)));
+    RateLimiter limiter(c);
+    std::vector<double> kept;     // starts that happen
+    std::vector<double> waiting;  // reserved, still ahead
+    double now = 0;
+    for (int i = 0; i < 300; ++i) {
+      now += std::floor(rng.uniform() * c.period_ms / c.requests);
+      // Starts whose time came happen; a waiting caller is cancelled now and then.
+      for (auto it = waiting.begin(); it != waiting.end();) {
+        if (*it <= now) {
+          kept.push_back(*it);
+          it = waiting.erase(it);
+        } else if (rng.uniform() < 0.2) {
+          limiter.release(*it, now);
+          it = waiting.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      double start = 0;
+      limiter.acquire(now, &start);
+      REQUIRE(start >= now);
+      waiting.push_back(start);
+    }
+    kept.insert(kept.end(), waiting.begin(), waiting.end());
+    std::sort(kept.begin(), kept.end());
+    CHECK(within_limit(kept, c));
+  }
+}
+
 TEST_CASE("parse_rate_limit requires both fields and names the bad one", "[policy]") {
   const auto c = parse_rate_limit(json{{"requests", 10}, {"period", 1000}});
   CHECK(c.requests == 10);
