@@ -88,20 +88,39 @@ async function main(argv: string[]): Promise<number> {
   const mod = await loadPromptFile(file);
   const model = chooseModel(modelFlag ?? mod.config.model ?? DEFAULT_MODEL, mod.mock);
 
-  const options = { ...(mod.config.options as Record<string, unknown> | undefined) };
   const interrupt = new AbortController();
-  options.abortSignal ??= interrupt.signal;
   process.once('SIGINT', () => {
     interrupted = true;
     interrupt.abort(new AbortError('interrupted (Ctrl-C)'));
   });
+  // A reader that stops reading (`| head`) ends the run: nobody would see the rest.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    interrupt.abort(new AbortError('the output was closed'));
+    process.exit(0);
+  });
 
   const onProgress = progressReporter(Boolean(process.stderr.isTTY), progressFlag);
-  const { result } = await runPrompt(mod.prompt, { ...mod.config, model, options, ...(onProgress ? { onProgress } : {}) });
+  const { result } = await runPrompt(mod.prompt, { ...withInterrupt(mod.config, interrupt.signal), model, ...(onProgress ? { onProgress } : {}) });
   for await (const delta of result.textStream) write(delta);
   await result.text; // surfaces a failure the stream may have ended on
   process.stdout.write('\n');
   return 0;
+}
+
+/**
+ * The file's config with Ctrl-C added to its abort signal: given once (at the top level or in
+ * `options`), both abort the run; given twice, runPrompt says what is wrong.
+ */
+function withInterrupt(config: Record<string, unknown>, interrupt: AbortSignal): Record<string, unknown> {
+  const options = { ...(config.options as Record<string, unknown> | undefined) };
+  const top = config.abortSignal;
+  const nested = options.abortSignal;
+  if (top !== undefined && nested !== undefined) return config;
+  const given = top ?? nested;
+  delete options.abortSignal;
+  const abortSignal = given === undefined ? interrupt : given instanceof AbortSignal ? AbortSignal.any([given, interrupt]) : given;
+  return { ...config, options, abortSignal };
 }
 
 /** Whether the live status line is on the terminal (it is cleared before text is written). */

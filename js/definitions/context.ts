@@ -73,6 +73,20 @@ export interface PreRun {
 }
 const preRuns = new WeakMap<DefinitionContext, PreRun>();
 
+/** A sub-agent's context while its configure function runs: the parent's live run (the child's own has not started). */
+const configuring = new WeakMap<DefinitionContext, LiveRun>();
+
+/**
+ * @internal While a sub-agent's configure function runs (`defAgent(name, …, (args, ctx) => …)`), its
+ * `ctx.interact`, `ctx.requestHumanIntervention`, `ctx.memory` and `ctx.embed` go through the
+ * parent's live run; `parent` undefined ends that.
+ */
+export function bindConfiguring(child: DefinitionContext, parent: DefinitionContext | undefined): void {
+  const run = parent && liveRuns.get(parent);
+  if (run) configuring.set(child, run);
+  else configuring.delete(child);
+}
+
 /** @internal Lets `ctx`'s memory calls reach `pre`'s engine while the prompt function runs (before its run starts). */
 export function bindPreRun(ctx: DefinitionContext, pre: PreRun | undefined): void {
   if (pre) preRuns.set(ctx, pre);
@@ -615,7 +629,7 @@ export class DefinitionContext {
 
   /** One `memory` run: in the live run's tree, or before the run with the memory's definition. */
   private async memoryRun(fields: Record<string, unknown>, memory: string | undefined, model?: EmbeddingModel): Promise<unknown> {
-    const live = liveRuns.get(this);
+    const live = liveRuns.get(this) ?? configuring.get(this);
     const pre = preRuns.get(this);
     if (!live && !pre)
       throw new NotRunningError(
@@ -765,7 +779,7 @@ export class DefinitionContext {
 
   /** Asks interaction `name`; resolves with the (validated) answer, zod's output for a zod `validation`. */
   async interact(name: string, context?: unknown): Promise<InteractionResult> {
-    const run = this.live('interact', interactionKind, name);
+    const run = this.live('interact', interactionKind, name, true);
     const { request: _request, ...answer } = (await run.engine.request('interaction.request', { run: run.runId, name, context: context ?? null })) as InteractionResult & { request: string };
     const validation = definitionsOf(this).get(interactionKind, name)?.validation;
     if (!answer.skipped && answer.reason === undefined && parsedByZod(validation)) answer.value = await parsedOrThrow(validation, answer.value, `interaction "${name}": the answer does not match its validation`);
@@ -780,7 +794,7 @@ export class DefinitionContext {
    */
   async requestHumanIntervention(event: HumanInterventionEvent): Promise<InteractionResult> {
     const fields = interventionRequest(event);
-    const run = this.live('requestHumanIntervention');
+    const run = this.live('requestHumanIntervention', undefined, undefined, true);
     const { request: _request, ...answer } = (await run.engine.request('interaction.request', { run: run.runId, ...fields })) as InteractionResult & { request: string };
     return answer;
   }
@@ -813,12 +827,13 @@ export class DefinitionContext {
     return (await run.engine.request('constraints.check', { run: run.runId })) as ConstraintTotals;
   }
 
-  private live(what: string, kind?: Parameters<DefinitionSet['has']>[0], name?: string): LiveRun {
+  /** The live run (`whileConfiguring`: also a sub-agent's parent run while its configure function runs). */
+  private live(what: string, kind?: Parameters<DefinitionSet['has']>[0], name?: string, whileConfiguring = false): LiveRun {
     if (kind && name !== undefined && !definitionsOf(this).has(kind, name)) {
       const defined = definitionsOf(this).names(kind).join(', ') || 'none';
       throw new ConfigError(`ctx.${what}: unknown ${kind.noun} ${JSON.stringify(name)} (defined: ${defined})`);
     }
-    const run = liveRuns.get(this);
+    const run = liveRuns.get(this) ?? (whileConfiguring ? configuring.get(this) : undefined);
     if (!run) throw new NotRunningError(`ctx.${what}() works only while the run is live (inside tools, hooks, agents and workflow steps)`);
     return run;
   }

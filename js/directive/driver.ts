@@ -27,7 +27,7 @@ import { durableInfo, openDurable, resumedRunError, type DurableOptions, type Du
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
-import { AbortError, ConfigError, ProtocolError } from '../errors.js';
+import { AbortError, ConfigError, ProtocolError, ValidationError } from '../errors.js';
 import { jsonProblem, unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
@@ -709,7 +709,8 @@ class DirectiveRun {
       throw new ConfigError(`an agent yielded ${describe(request)}; agents yield only directives, with yield* (e.g. yield* L.reply)`);
     }
     if (this.config.signal?.aborted) throw this.abortError();
-    await this.settleStream(conv);
+    // A stream's failure nobody read is thrown at the next directive: inside an L.catch, so that it catches it.
+    if (request.kind !== 'catch') await this.settleStream(conv);
     // The arguments are what the directive in directives.ts put there for this kind.
     const a = request.args;
     switch (request.kind) {
@@ -800,6 +801,10 @@ class DirectiveRun {
     const wire = (await this.command(conv, 'reply', fields)) as ReplyWire;
     const message = { ...wire.message, index: wire.index };
     if (jsonSchema === undefined) return new AssistantMessage(message, textOf(message.content));
+    if (wire.value === undefined)
+      throw new ValidationError(
+        'L.reply(schema): the reply ended before the model gave a final answer (maxSteps or a stop condition ended it during tool calls), so there is no value to parse',
+      );
     return new AssistantMessage(message, await parsedOrThrow(jsonSchema, wire.value, 'L.reply(schema): the answer does not match the schema'));
   }
 

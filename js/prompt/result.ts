@@ -3,7 +3,7 @@
  * final values and async iterables over the stream. Every part is kept (js/prompt/part-log.ts), so
  * each stream can be read (even several times, even after the run ended) without losing anything.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, ValidationError } from '../errors.js';
 import type { CallWarning, FinishReason, Message, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
 import type { DeepPartial } from '../schema-types.js';
@@ -403,6 +403,14 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     this.final.response.resolve({ messages });
     this.final.warnings.resolve(this.warningList.list());
     if (object) this.final.object.resolve(object.value);
+    else if (this.structured)
+      // The run ended before the model gave a final answer (a stop condition or maxSteps during tool calls).
+      this.final.object.refuse(
+        () =>
+          new ValidationError(
+            `result.object: the run ended without a final answer to parse (its last step finished with "${finishReason}"${last?.toolCalls.length ? ', calling tools' : ''}): no structured output was generated`,
+          ),
+      );
     else this.final.object.refuse(() => new ConfigError('result.object: the run has no responseSchema, so its answer is text (read result.text, or pass responseSchema to runPrompt)'));
     this.endParts();
   }

@@ -5,7 +5,7 @@
  * run's events into the streaming `result`. Sub-agents are child runs of the same tree.
  */
 import * as c from '../config/check.js';
-import { definitionsOf, bindRun, bindPreRun, stateView, takePendingEmits } from '../definitions/context.js';
+import { definitionsOf, bindConfiguring, bindRun, bindPreRun, stateView, takePendingEmits } from '../definitions/context.js';
 import type { MemoryMarshal } from '../definitions/memory.js';
 import { EventDispatch, observeSpec, settleObservers } from '../observe/lifecycle.js';
 import { lifecycleLogs } from '../observe/logger.js';
@@ -1074,8 +1074,13 @@ async function runAgent(
   collectedOf(child).plugins.inheritFrom(collectedOf(parent.ctx).plugins);
   bindEngine(child, engine);
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
-  await def.configure(args, child);
-  await Promise.all(collectedOf(child).installs);
+  bindConfiguring(child, parent.ctx);
+  try {
+    await def.configure(args, child);
+    await Promise.all(collectedOf(child).installs);
+  } finally {
+    bindConfiguring(child, undefined);
+  }
   const model = def.options.model === undefined ? env.parentModel : toModel(def.options.model);
   // An agent's cascade fallback is its own run's model fallback.
   const policies: RunPolicyConfig = isCascade(def.options.fallback, definitionsOf(parent.ctx)) ? { fallback: def.options.fallback } : {};

@@ -144,6 +144,9 @@ void Engine::start_run(const json& command_id, const json& message) {
   runs_.emplace(run, std::move(live));
   // A sub-agent started by a tool call: cancelling that call's op cancels the run (Loop::link_run).
   if (spec.contains("parentOp")) loop_.link_run(protocol::require_id(spec, "parentOp", "run.start spec"), run);
+  // A memory run a tool or directive asked for: cancelling the run that asked cancels it too.
+  if (kind == "memory" && spec.contains("parentRun") && runs_.count(spec["parentRun"].get<RunId>()))
+    loop_.link_child_run(spec["parentRun"].get<RunId>(), run);
   loop_.spawn(reply_when_done(loop_, command_id, std::move(body), [this, run] { finish_run(run); }));
 }
 

@@ -74,8 +74,13 @@ constexpr const char* kChunkSeparator = "\n\nThen:\n";
 
 // The conversation as a context sends it: the summaries (one system message, session summary first,
 // then the chunks in order) instead of the messages they cover.
+bool is_system_message(const json& message) { return message.is_object() && message.value("role", "") == "system"; }
+
 json with_summary(const Summary& summary, const json& conversation) {
   json out = json::array();
+  // The system messages among those the summary covers are never folded into it: they stay, first.
+  for (std::size_t i = 0; i < summary.covered && i < conversation.size(); ++i)
+    if (is_system_message(conversation[i])) out.push_back(conversation[i]);
   if (!summary.empty()) {
     std::string text = kSummaryHeading + summary.text;
     for (std::size_t i = 0; i < summary.chunks.size(); ++i) text += (i == 0 && summary.text.empty() ? "" : kChunkSeparator) + summary.chunks[i];
@@ -225,11 +230,16 @@ class ContextWindowSeam : public pipeline::StepSeam {
       overflow(name, e.what());
     }
     if (!plan.needed || !state.side_call) co_return view;
-    // Fold every message up to the last one chosen (the summary itself is a system message and is never chosen).
-    const std::size_t first = summary.empty() ? 0 : 1;
+    // Fold every message up to the last one chosen but the system messages, which stay (the summary
+    // itself is one, and is never chosen). `first`: past those the summary covers already, and it.
+    std::size_t first = summary.empty() ? 0 : 1;
+    for (std::size_t i = 0; i < summary.covered; ++i)
+      if (is_system_message(state.messages[i])) ++first;
     const std::size_t last = plan.compress.back();
     json folded = json::array();
-    for (std::size_t i = first; i <= last; ++i) folded.push_back(view[i]);
+    for (std::size_t i = first; i <= last; ++i)
+      if (!is_system_message(view[i])) folded.push_back(view[i]);
+    const std::size_t consumed = last + 1 - first;  // messages of the conversation the summary covers from now on
     const std::size_t budget = definition.config.max_tokens - definition.config.reserve_tokens - fixed;
     // Room for summaries: what the ratio leaves free; a rolling summary asks for half of it, a
     // hierarchical context shares it among maxChunks chunks and a session summary twice their size.
@@ -244,7 +254,7 @@ class ContextWindowSeam : public pipeline::StepSeam {
       summary.chunks.push_back(co_await summarize(name, state, model, kChunkPrompt, transcript_of(folded), chunk_tokens));
       summary.chunk_messages.push_back(folded.size());
     }
-    summary.covered += folded.size();
+    summary.covered += consumed;
     json out = with_summary(summary, state.messages);
     report(name, state, env, counter, hierarchical ? "chunk" : "session", folded.size(), plan.tokens, out,
            hierarchical ? summary.chunks.back() : summary.text);

@@ -187,6 +187,8 @@ void Loop::forget_run(RunId run) {
   cancelled_runs_.erase(run);
   muted_runs_.erase(run);
   for (auto it = scope_runs_.begin(); it != scope_runs_.end();) it = it->second == run ? scope_runs_.erase(it) : std::next(it);
+  child_runs_.erase(run);
+  for (auto it = child_runs_.begin(); it != child_runs_.end();) it = it->second == run ? child_runs_.erase(it) : std::next(it);
   if (auto deadline = deadlines_.find(run); deadline != deadlines_.end()) {
     pending_.erase(deadline->second.timer);
     send_cancel(deadline->second.timer, "the run finished");
@@ -216,7 +218,12 @@ std::size_t Loop::cancel_run(RunId run, const WireError& error) {
     finish(id, op, OpOutcome{false, json(), error});
     gave_up(id, error);
   }
-  return victims.size();
+  std::vector<RunId> children;
+  for (auto [it, end] = child_runs_.equal_range(run); it != end; ++it) children.push_back(it->second);
+  child_runs_.erase(run);
+  std::sort(children.begin(), children.end());  // deterministic, as above
+  for (RunId child : children) cancel_run(child, error);
+  return victims.size() + children.size();
 }
 
 std::size_t Loop::cancel_scope(OpId scope, const WireError& error) {
@@ -262,6 +269,15 @@ void Loop::link_run(OpId scope, RunId run) {
     return;
   }
   scope_runs_.emplace(scope, run);
+}
+
+void Loop::link_child_run(RunId parent, RunId child) {
+  if (auto cancelled = cancelled_runs_.find(parent); cancelled != cancelled_runs_.end()) {
+    const WireError error = cancelled->second;
+    cancel_run(child, error);
+    return;
+  }
+  child_runs_.emplace(parent, child);
 }
 
 void Loop::send_cancel(OpId id, const std::string& reason) {

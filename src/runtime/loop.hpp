@@ -122,6 +122,10 @@ class Loop {
   // Links `run` (a sub-agent started by op `scope`'s callback) to the scope: cancelling the scope
   // cancels the run with the scope's error (at once when it already is). forget_run unlinks it.
   void link_run(OpId scope, RunId run);
+  // Links run `child` (started with `parentRun`: a memory run a tool or directive asked for) to run
+  // `parent`: cancelling the parent (its abort, its timeout) cancels the child, at once when it already
+  // is. forget_run unlinks it.
+  void link_child_run(RunId parent, RunId child);
   // Completes pending op `id` from inside the engine with `value` (its timeout timer is dropped) and
   // tells the host to stop working on it. False when the op is not pending.
   bool settle_early(OpId id, json value, const std::string& reason);
@@ -227,6 +231,7 @@ class Loop {
   std::unordered_map<OpId, protocol::WireError> cancelled_scopes_;
   std::deque<OpId> cancelled_scopes_order_;
   std::unordered_multimap<OpId, RunId> scope_runs_;
+  std::unordered_multimap<RunId, RunId> child_runs_;  // parent run → runs started on its behalf
   struct Deadline {
     OpId timer;
     protocol::WireError error;

@@ -200,8 +200,9 @@ export default (ctx) => { ctx.$\`hi\`; };
   assert.match(r.stderr, /^lmthing: the run stopped making progress/);
 });
 
-test('Ctrl-C aborts the run and exits 130', async (t) => {
-  const { dir, file } = tempPromptFile(`export const config = { model: { provider: 'x', modelId: 'y', generate: (req, { signal, onDelta }) =>
+/** Runs a file whose model streams "thinking" and then waits; sends Ctrl-C once that shows. `config` is more of the file's config. */
+async function interruptWhileThinking(t, config = '') {
+  const { dir, file } = tempPromptFile(`export const config = { ${config}model: { provider: 'x', modelId: 'y', generate: (req, { signal, onDelta }) =>
   new Promise((resolve, reject) => {
     onDelta({ type: 'text-delta', text: 'thinking' });
     const timer = setTimeout(resolve, 30_000);
@@ -221,9 +222,32 @@ export default (ctx) => { ctx.$\`hi\`; };
     });
     child.on('exit', (c) => done(c));
   });
+  return { code, stdout, stderr };
+}
+
+test('Ctrl-C aborts the run and exits 130', async (t) => {
+  const { code, stdout, stderr } = await interruptWhileThinking(t);
   assert.equal(code, 130);
   assert.equal(stdout, 'thinking\n');
   assert.match(stderr, /^lmthing: AbortError \(ABORTED\): interrupted \(Ctrl-C\)$/m);
+});
+
+test("Ctrl-C still exits 130 when the file's config has an abort signal of its own (top level or in options)", async (t) => {
+  for (const config of ['abortSignal: new AbortController().signal, ', 'options: { abortSignal: new AbortController().signal }, ']) {
+    const { code, stderr } = await interruptWhileThinking(t, config);
+    assert.equal(code, 130, `${config}: ${stderr}`);
+    assert.match(stderr, /^lmthing: AbortError \(ABORTED\): interrupted \(Ctrl-C\)$/m);
+  }
+});
+
+test('a reader that closes the pipe early (| head) ends the run quietly', async (t) => {
+  const { dir, file } = tempPromptFile(`export const mock = [{ type: 'text', text: ${JSON.stringify('x'.repeat(2_000_000))} }];
+export default (ctx) => { ctx.$\`hi\`; };
+`);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${cli}" run "${file}" --model mock | head -c 5`], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.stdout, 'xxxxx');
+  assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|at /, r.stderr);
 });
 
 test('with an API key the configured real model is used (no mock, no notice)', async (t) => {

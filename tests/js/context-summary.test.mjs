@@ -174,3 +174,32 @@ test('ctx.summarizeContext() in a run without contexts is a ConfigError', async 
   await result.text;
   assert.ok(failure instanceof ConfigError && /defines no context/.test(failure.message), String(failure));
 });
+
+test("a directive run's system message is never folded into the summary: it is still sent after the conversation was summarized", async () => {
+  const { L, mockModel, run } = await import('../../dist/node.js');
+  const answers = [];
+  for (let i = 0; i < 40; i++) answers.push({ type: 'text', text: `answer ${i} filler filler filler filler` }, { type: 'end-step' });
+  const model = mockModel(answers);
+  const summarized = [];
+  await run(
+    function* () {
+      yield* L.system`You are a pirate. Always answer in pirate speak.`;
+      for (let i = 0; i < 8; i++) {
+        yield* L.user`question ${i} with filler words filler words filler words`;
+        yield* L.reply;
+      }
+    },
+    {
+      engine,
+      models: { default: model },
+      define: (ctx) => ctx.defContext('main', 'sliding-window', { maxTokens: 300, reserveTokens: 50, summarization: { trigger: 0.8, ratio: 0.5 } }),
+      onEvent: (e) => e.type === 'context-summarized' && summarized.push(e),
+    },
+  );
+  assert.ok(summarized.length > 0, 'the conversation was summarized');
+  const summaryCall = model.calls.find((c) => /compress|summar/i.test(String(c.system)));
+  assert.ok(summaryCall, 'a summary call was made');
+  assert.doesNotMatch(JSON.stringify(summaryCall.messages), /pirate/, 'the system message is not in what is summarized');
+  const last = model.calls.at(-1);
+  assert.ok([last.system, ...last.messages.map((m) => JSON.stringify(m.content))].some((t) => String(t).includes('pirate')), 'the system message is still sent');
+});

@@ -708,3 +708,29 @@ test('a model or tool handle given back twice is the agent\'s mistake: a ConfigE
   assert.ok(out.model instanceof ConfigError && /model handle \d+ is not on this conversation's stack \(already popped\?\)/.test(out.model.message), String(out.model));
   assert.ok(out.tool instanceof ConfigError && /tool "t" is not enabled in this conversation \(already disabled\?\)/.test(out.tool.message), String(out.tool));
 });
+
+test('L.reply(schema) that ends on a tool step (maxSteps) is a ValidationError saying there was no final answer', async () => {
+  const call = { type: 'tool-call', toolName: 'look', args: {} };
+  for (const schema of [z.object({ city: z.string() }), { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }]) {
+    const agent = function* () {
+      yield* L.tool('look', 'Looks', { type: 'object', properties: {} }, () => 'Paris');
+      yield* L.user`Where?`;
+      return (yield* L.reply(schema)).value;
+    };
+    await assert.rejects(run(agent, { models: { default: mockModel([call, call]) }, maxSteps: 1 }), (e) => e instanceof ValidationError && /the reply ended before the model gave a final answer/.test(e.message));
+  }
+});
+
+test("L.catch catches the failure of a stream nobody read, as try/catch does", async () => {
+  const failing = { provider: 'test', modelId: 'fail', async generate() { throw new Error('connection reset'); } };
+  const caught = await run(
+    function* () {
+      yield* L.user`go`;
+      yield* L.stream;
+      const { error } = yield* L.catch(L.user`next`);
+      return error?.message;
+    },
+    { models: { default: failing }, maxRetries: 0 },
+  );
+  assert.match(caught, /connection reset/);
+});

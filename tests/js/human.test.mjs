@@ -527,3 +527,26 @@ test('a guard, a hook or a toolChoice naming a tool that is not defined gets the
   await assert.rejects(runPrompt(withRead(() => {}), { model: model(), toolChoice: { type: 'tool', toolName: 'read' } }).then((r) => r.result.text), (err) =>
     err instanceof ConfigError && /toolChoice names unknown tool "read" \(did you mean "readFile"\? defined tools: readFile\)/.test(err.message));
 });
+
+test("a sub-agent's configure function can ask a person (ctx.interact) before its own run starts: the parent's run asks (the seed's defInteraction example)", async () => {
+  const model = mockModel([{ type: 'tool-call', toolName: 'myAgent', args: { request: 'fix it' } }, { type: 'text', text: 'child answer' }, { type: 'end-step' }, { type: 'text', text: 'root answer' }]);
+  const asked = [];
+  let prompt;
+  const { result } = await runPrompt(
+    (root) => {
+      root.defInteraction('askClarification', 'question', { message: (c) => c.question });
+      root.defAgent('myAgent', 'Fixes things', { type: 'object', properties: { request: { type: 'string' } } }, async (args, ctx) => {
+        const answer = await ctx.interact('askClarification', { question: 'Which file?' });
+        args.clarification = answer.value;
+        prompt = `Process request with clarification: ${args.clarification}`;
+        ctx.$`${prompt}`;
+      });
+      root.$`go`;
+    },
+    { model, onInteraction: (request) => (asked.push(request.message ?? request.name), 'main.ts') },
+  );
+  assert.equal(await result.text, 'root answer');
+  assert.equal(asked.length, 1);
+  assert.equal(prompt, 'Process request with clarification: main.ts');
+  assert.equal((await result.steps)[0].toolResults[0].result, 'child answer');
+});

@@ -249,3 +249,31 @@ test("ctx.memory in a directive run's define says where memories are used instea
     (err) => err instanceof NotRunningError && /a directive run's define only defines: use yield\* L\.memory\(name\) in the agent, or ctx\.memory in its tools/.test(err.message),
   );
 });
+
+test("L.memory: the run's timeout and abort reach a memory operation in flight (its embedder sees the abort; nothing is stored)", async () => {
+  const base = offlineEmbedding({ dimensions: 32 });
+  let aborted = 0;
+  const slow = {
+    provider: 'test', modelId: 'slow', maxBatchSize: 100, dimensions: 32,
+    async embed(request, options) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        options?.signal?.addEventListener('abort', () => (aborted++, clearTimeout(timer), resolve()));
+      });
+      return base.embed(request, options);
+    },
+  };
+  const engine = await createEngine();
+  const define = (ctx) => ctx.defMemory('v', 'vector', { dimensions: 32, embeddingModel: slow });
+  let started = Date.now();
+  await assert.rejects(run(function* () { return yield* L.memory('v').store('hello'); }, { engine, models: { default: mockModel([]) }, define, timeout: 200 }), (e) => e.name === 'TimeoutError');
+  assert.ok(Date.now() - started < 1500, `rejected at the timeout (${Date.now() - started} ms)`);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 200);
+  started = Date.now();
+  await assert.rejects(run(function* () { return yield* L.memory('v').store('world'); }, { engine, models: { default: mockModel([]) }, define, signal: controller.signal }), (e) => e.name === 'AbortError');
+  assert.ok(Date.now() - started < 1500, `rejected at the abort (${Date.now() - started} ms)`);
+  assert.equal(aborted, 2);
+  const found = await run(function* () { return yield* L.memory('v').search('hello', { limit: 5 }); }, { engine, models: { default: mockModel([]) }, define: (ctx) => ctx.defMemory('v', 'vector', { dimensions: 32, embeddingModel: base }) });
+  assert.deepEqual(found, [], 'the cancelled stores stored nothing');
+});

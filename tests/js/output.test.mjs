@@ -143,3 +143,15 @@ test('experimental_output, the AI SDK 5\'s name of output, works the same; both 
   const output = Output.object({ schema: z.object({ city: z.string() }) });
   await assert.rejects(runPrompt({ model: mockModel([]), prompt: 'x', output, experimental_output: output }), (e) => e instanceof ConfigError && /give 'experimental_output' or 'output'/.test(e.message));
 });
+
+test('result.output of a run that ended on a tool step (stopWhen) is a ValidationError saying no output was generated', async () => {
+  const { isStepCount } = await import('../../dist/node.js');
+  const { result } = await runPrompt(
+    (ctx) => {
+      ctx.defTool('look', 'Looks', { type: 'object', properties: {} }, () => 'Paris');
+      ctx.$`Where?`;
+    },
+    { model: mockModel([{ type: 'tool-call', toolName: 'look', args: {} }, { type: 'text', text: '{"city":"Paris"}' }]), output: Output.object({ schema: z.object({ city: z.string() }) }), stopWhen: isStepCount(1) },
+  );
+  await assert.rejects(result.output, (e) => e instanceof ValidationError && /the run ended without a final answer to parse \(its last step finished with "tool-calls", calling tools\)/.test(e.message));
+});

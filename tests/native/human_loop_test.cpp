@@ -554,8 +554,8 @@ TEST_CASE("bad human-in-the-loop specs are refused naming what is wrong", "[huma
   REQUIRE(refused({{"tools", json::array({human_file_tool("delete", {{"guards", {"g"}}})})}}) == "unknown guard \"g\" (defined: none)");
   REQUIRE(
       refused({{"tools", json::array({human_file_tool("delete", {{"aproval", "destructive"}})})}, {"approvals", json::array({approval_def()})}}) ==
-      "tool \"delete\": unknown option \"aproval\" (did you mean \"approval\"? known: guards, approval, validator, retryOnFailure, "
-      "maxRetries, cache, fallback, retry, circuitBreaker, timeoutMs)");
+      "tool \"delete\": unknown option \"aproval\" (did you mean \"approval\"? known: guards, approval, cache, validator, "
+      "retryOnFailure, maxRetries, fallback, retry, circuitBreaker, timeoutMs)");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"defaultAction", "modify"}})})}}) ==
           "approval \"destructive\": \"defaultAction\" must be one of 'approve', 'deny', got \"modify\"");
   REQUIRE(refused({{"approvals", json::array({approval_def({{"options", {"approve", "maybe"}}})})}}) ==

@@ -65,7 +65,7 @@ TEST_CASE("a chain holds the interceptors that apply to its target, in the regis
   CHECK(chain_of(tree, pipeline::CallKind::Model, settings.model_options, settings) ==
         std::vector<std::string>{"fallback", "retry", "budget", "rate", "breaker", "timeout", "observe_attempt"});
   // Every registered tool option is known, and only those.
-  CHECK(pipeline::known_tool_options() == std::vector<std::string>{"guards", "approval", "validator", "retryOnFailure", "maxRetries", "cache",
+  CHECK(pipeline::known_tool_options() == std::vector<std::string>{"guards", "approval", "cache", "validator", "retryOnFailure", "maxRetries",
                                                                    "fallback", "retry", "circuitBreaker", "timeoutMs"});
 }
 

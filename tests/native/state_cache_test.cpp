@@ -92,13 +92,13 @@ std::vector<std::string> cache_chain_of(pipeline::RunTree& tree, const json& opt
 
 }  // namespace
 
-TEST_CASE("the cache sits after the gate and the output validator, before fallback and retry", "[cache]") {
+TEST_CASE("the cache sits after the gate and before the output validator, fallback and retry", "[cache]") {
   Harness h;
   pipeline::RunTree tree(h.engine.loop(), 1, 1);
   pipeline::define_all(tree, definitions({definition("cache", "c", {{"strategy", "lru"}}), definition("approval", "ok"),
                                           definition("validator", "v", {{"schema", {{"type", "string"}}}}), definition("retry", "r")}));
   CHECK(cache_chain_of(tree, {{"approval", "ok"}, {"validator", "v"}, {"cache", "c"}, {"retry", "r"}}) ==
-        std::vector<std::string>{"gate", "output_validator", "cache", "retry", "observe_attempt"});
+        std::vector<std::string>{"gate", "cache", "output_validator", "retry", "observe_attempt"});
 }
 
 TEST_CASE("a cached tool runs once for identical calls, concurrent ones included", "[cache]") {
