@@ -604,6 +604,12 @@ export class DefinitionContext {
     return new GraphMemoryHandle(name, (fields) => this.memoryRun(fields, name), this.memoryMetric(name));
   }
 
+  /** @internal Memory `name`'s handle for a directive conversation at `path`: its memory events carry that path. */
+  memoryAt(name: string, graph: boolean, path: readonly string[]): MemoryHandle | GraphMemoryHandle {
+    const run = (fields: Record<string, unknown>) => this.memoryRun({ ...fields, path }, name);
+    return graph ? new GraphMemoryHandle(name, run, this.memoryMetric(name)) : new MemoryHandle(name, run, this.memoryType('ctx.memory', name), this.memoryMetric(name));
+  }
+
   private memoryMetric(name: string): string | undefined {
     return definitionsOf(this).get(memoryKind, name)?.config.metric;
   }

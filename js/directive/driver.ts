@@ -772,7 +772,7 @@ class DirectiveRun {
         await this.definitions.assumeRole(a.name as string);
         return undefined;
       case 'memory':
-        return this.memory(a.name as string, a.graph === true, a.op as MemoryOperation, a.args as unknown[]);
+        return this.memory(conv, a.name as string, a.graph === true, a.op as MemoryOperation, a.args as unknown[]);
     }
   }
 
@@ -1052,7 +1052,7 @@ class DirectiveRun {
    * / `ctx.graphMemory(name)` handle does the work (its checks, the engine `memory` run in this
    * run's tree), so a directive and a tool calling the handle behave the same.
    */
-  private memory(name: string, graph: boolean, op: MemoryOperation, args: unknown[]): Promise<unknown> {
+  private memory(conv: Conv, name: string, graph: boolean, op: MemoryOperation, args: unknown[]): Promise<unknown> {
     const where = graph ? 'L.graphMemory' : 'L.memory';
     const stored = definitionsOf(this.definitions).get(memoryKind, name);
     if (!stored) {
@@ -1060,7 +1060,7 @@ class DirectiveRun {
     }
     if ((stored.type === 'graph') !== graph)
       throw new ConfigError(`${where}: memory ${JSON.stringify(name)} is a ${stored.type} memory; use ${graph ? 'L.memory' : 'L.graphMemory'}(${JSON.stringify(name)})`);
-    const handle = graph ? this.definitions.graphMemory(name) : this.definitions.memory(name);
+    const handle = this.definitions.memoryAt(name, graph, conv.path);
     // `op` is one of the handle's methods: the directive classes put only those there.
     return (handle as unknown as Record<MemoryOperation, (...a: unknown[]) => Promise<unknown>>)[op](...args);
   }

@@ -1,5 +1,7 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
+
 #include "agent/prompt_run.hpp"
 #include "engine/context_commands.hpp"
 #include "engine/flow_commands.hpp"
@@ -100,6 +102,19 @@ json Engine::info() const {
               {"eventTypes", protocol::run_event_types()}};
 }
 
+namespace {
+
+// A memory run's `path`: the branch path of the place that asked, e.g. ["root", "0"].
+json place_path(const json& path) {
+  const bool ok = path.is_array() && !path.empty() && std::all_of(path.begin(), path.end(), [](const json& p) { return p.is_string(); });
+  if (!ok)
+    throw ProtocolError("run.start spec (memory): \"path\" must be a non-empty array of strings (a branch path such as [\"root\", \"0\"]), got " +
+                        path.dump());
+  return path;
+}
+
+}  // namespace
+
 void Engine::start_run(const json& command_id, const json& message) {
   const RunId run = protocol::require_id(message, "id", "run.start");
   if (runs_.count(run)) throw ProtocolError("run.start: a run with id " + std::to_string(run) + " is already active");
@@ -122,6 +137,8 @@ void Engine::start_run(const json& command_id, const json& message) {
       if (kind == "memory") {
         // Its events (memory-store, ...) belong to the run that asked.
         if (spec.contains("parentRun") && runs_.count(spec["parentRun"].get<RunId>())) live.path = runs_.at(spec["parentRun"].get<RunId>()).path;
+        // Or to the place in it that asked (a directive branch): `path`.
+        if (spec.contains("path")) live.path = place_path(spec["path"]);
         tree->scope().path = live.path;
         body = memory::prepare_memory_run(loop_, run, spec, std::move(tree), desk_);
       } else if (kind == "prompt") {

@@ -15,8 +15,8 @@ using protocol::ProtocolError;
 
 namespace {
 
-const std::vector<std::string> kScopeFields = {"kind",    "host",  "parentRun", "definitions", "sessionId",
-                                               "storage", "agent", "seed",      "action",      "runModel"};
+const std::vector<std::string> kScopeFields = {"kind",    "host",  "parentRun", "path",   "definitions", "sessionId",
+                                               "storage", "agent", "seed",      "action", "runModel"};
 
 std::vector<std::string> with_scope(std::vector<std::string> fields) {
   fields.insert(fields.end(), kScopeFields.begin(), kScopeFields.end());

@@ -277,3 +277,26 @@ test("L.memory: the run's timeout and abort reach a memory operation in flight (
   const found = await run(function* () { return yield* L.memory('v').search('hello', { limit: 5 }); }, { engine, models: { default: mockModel([]) }, define: (ctx) => ctx.defMemory('v', 'vector', { dimensions: 32, embeddingModel: base }) });
   assert.deepEqual(found, [], 'the cancelled stores stored nothing');
 });
+
+test("L.memory's events carry the path of the conversation that asked (a branch, an agent tool)", async () => {
+  const events = [];
+  await run(
+    function* () {
+      yield* L.tool('helper', 'Helps', { type: 'object', properties: {} }, function* () {
+        yield* L.memory('kb').store({ content: 'from the helper', id: 'h' });
+        return 'ok';
+      });
+      yield* L.branch(function* () {
+        yield* L.memory('kb').store({ content: 'from the branch', id: 'b' });
+      });
+      yield* L.call('helper', {});
+      yield* L.memory('kb').store({ content: 'from the root', id: 'r' });
+    },
+    {
+      models: { default: mockModel([]) },
+      define: (ctx) => ctx.defMemory('kb', 'vector', { dimensions: 32, embeddingModel: offlineEmbedding({ dimensions: 32 }) }),
+      onEvent: (e) => e.type === 'memory-store' && events.push(`${e.ids.join()} ${e.path.join('/')}`),
+    },
+  );
+  assert.deepEqual(events, ['b root/0', 'h root/helper', 'r root']);
+});
