@@ -3500,9 +3500,9 @@ function tool<S>(name: string, description: string, schema: S, execute: ToolExec
 // ---- ToolApprovalConfiguration — prompt/tool-approval.d.ts
 type ToolApprovalConfiguration<TOOLS = Record<string, unknown>> = ((request: {
     toolCall: ToolApprovalRequestCall;
-}) => ToolApprovalStatus | PromiseLike<ToolApprovalStatus>) | {
-    [NAME in keyof TOOLS]?: SingleToolApproval;
-};
+}) => ToolApprovalStatus | PromiseLike<ToolApprovalStatus>) | NoInfer<{
+    [NAME in keyof TOOLS]?: SingleToolApproval<ArgsOf<TOOLS[NAME]>>;
+}>;
 
 // ---- ToolApprovalRequestCall — prompt/tool-approval.d.ts
 interface ToolApprovalRequestCall {

@@ -78,7 +78,16 @@ export const stateKind: DefinitionKind<unknown, StoredState> = {
         },
         { plain: true },
       );
-      out.deserialize = marshal.callback('the deserialize function of a state', async (text: string) => plainCopy(await deserialize(text)) ?? null, { plain: true });
+      out.deserialize = marshal.callback(
+        'the deserialize function of a state',
+        async (text: string) => {
+          const value: unknown = await deserialize(text);
+          const problem = jsonProblem(value, '$');
+          if (problem) throw new TypeError(`deserialize returned a value that is not JSON (${problem})`);
+          return plainCopy(value) ?? null;
+        },
+        { plain: true },
+      );
     }
     if (draft.changes.length > 0) out.changes = draft.changes;
     if (draft.save) out.save = true;

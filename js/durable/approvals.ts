@@ -7,6 +7,7 @@ import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import type { ApprovalAction } from '../definitions/human.js';
 import type { ApprovalDecision } from '../run/human-host.js';
+import { checkedAdapter } from '../storage/host.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { checkRunId, checkStorage, loadJournal, type RecordedAsk } from './journal.js';
 
@@ -41,10 +42,10 @@ export function statusKey(runId: string): string {
 
 /** The approvals of the durable runs in `storage`. */
 export function durableApprovals(storage: StorageAdapter): DurableApprovals {
-  checkStorage(storage, 'durableApprovals');
+  const checked = checkedAdapter(checkStorage(storage, 'durableApprovals'));
   const pending = async (runId: string): Promise<PendingDurableApproval[]> => {
     checkRunId(runId, 'durableApprovals.pending');
-    const status = (await storage.get(statusKey(runId)))?.value as { state?: string } | undefined;
+    const status = (await checked.get(statusKey(runId)))?.value as { state?: string } | undefined;
     if (status?.state === 'finished' || status?.state === 'failed') return [];
     const { records } = await loadJournal(runId, storage);
     const completed = new Set<number>();
@@ -74,7 +75,7 @@ export function durableApprovals(storage: StorageAdapter): DurableApprovals {
       if (normalized.action === 'modify' && normalized.modifiedData === undefined)
         throw new ConfigError(`durableApprovals.respond "${requestId}": action "modify" needs "modifiedData" (the arguments the tool runs with instead)`);
       // Written only if nobody answered first (two approvers: the first answer stands, as on the live desk).
-      if ((await storage.compareAndSet(answerKey(runId, requestId), undefined, normalized)) === false)
+      if ((await checked.compareAndSet(answerKey(runId, requestId), undefined, normalized)) === false)
         throw new ConfigError(`durableApprovals.respond: approval request "${requestId}" of run "${runId}" already has an answer`);
     },
   };

@@ -6,6 +6,7 @@
  */
 import { describe } from '../config/check.js';
 import { ConfigError, JournalError, StorageError } from '../errors.js';
+import { checkedAdapter } from '../storage/host.js';
 import type { StorageAdapter } from '../storage/types.js';
 
 /** An op as the journal keeps it: enough to recognize it again when the run is replayed. */
@@ -79,10 +80,14 @@ export class JournalWriter {
   private chain: Promise<void> = Promise.resolve();
   private failure: JournalError | undefined;
 
+  private readonly storage: StorageAdapter;
+
   constructor(
     private readonly id: string,
-    private readonly storage: StorageAdapter,
-  ) {}
+    storage: StorageAdapter,
+  ) {
+    this.storage = checkedAdapter(storage);
+  }
 
   /** Queues `record`; resolves once it (and every record before it) is stored, rejects with a JournalError if not. */
   append(record: JournalRecord): Promise<void> {
@@ -117,20 +122,21 @@ export class JournalWriter {
  */
 export async function deleteJournal(id: string, storage: StorageAdapter): Promise<number> {
   checkRunId(id, 'deleteJournal');
-  checkStorage(storage, 'deleteJournal');
+  const checked = checkedAdapter(checkStorage(storage, 'deleteJournal'));
   let deleted = 0;
-  for (const key of await storage.list(`${PREFIX}${id}:`)) {
-    // Another run's id may extend this one's ("a" and "a:b"): only this run's keys.
+  for (const key of await checked.list(`${PREFIX}${id}:`)) {
+    // Another run's id may extend this one's ("a" and "a:b", even "a:answer:x"): only this run's keys
+    // (an approval request's id is `approval-<n>`).
     const rest = key.slice(`${PREFIX}${id}:`.length);
-    if (!/^(\d{10}|status|answer:.*)$/.test(rest)) continue;
-    if (await storage.delete(key)) deleted++;
+    if (!/^(\d{10}|status|answer:approval-\d+)$/.test(rest)) continue;
+    if (await checked.delete(key)) deleted++;
   }
   return deleted;
 }
 
 /** Whether `storage` holds any record of run `id`. */
 export async function journalExists(id: string, storage: StorageAdapter): Promise<boolean> {
-  return (await listKeys(id, storage)).length > 0;
+  return (await listKeys(id, checkedAdapter(storage))).length > 0;
 }
 
 /**
@@ -140,14 +146,14 @@ export async function journalExists(id: string, storage: StorageAdapter): Promis
  */
 export async function loadJournal(id: string, storage: StorageAdapter): Promise<Journal> {
   checkRunId(id, 'loadJournal');
-  checkStorage(storage, 'loadJournal');
-  const keys = await listKeys(id, storage);
+  const checked = checkedAdapter(checkStorage(storage, 'loadJournal'));
+  const keys = await listKeys(id, checked);
   if (keys.length === 0) throw new JournalError('JOURNAL_MISSING', `no journal for durable run "${id}" in ${storage.name} storage`, id);
   const records: JournalRecord[] = [];
   for (const [i, key] of keys.entries()) {
     let entry;
     try {
-      entry = await storage.get(key);
+      entry = await checked.get(key);
     } catch (err) {
       if (err instanceof StorageError && err.code === 'STORAGE_CORRUPT') throw corrupt(id, key, 'it is unreadable', err);
       throw err;

@@ -5,6 +5,7 @@
  * stops renewing, the entry expires, and another worker may take the run over.
  */
 import { JournalError } from '../errors.js';
+import { checkedAdapter } from '../storage/host.js';
 import type { StorageAdapter } from '../storage/types.js';
 
 /** `durable.lease`: take the run's lease before running it (several workers share one storage). */
@@ -21,6 +22,8 @@ const leaseKey = (id: string) => `lmthing:lease:${id}`;
 export class Lease {
   private timer: ReturnType<typeof setInterval> | undefined;
   private released = false;
+  /** The renewal in flight: a release waits for it, so that it expires the version the renewal wrote. */
+  private renewing: Promise<boolean> | undefined;
 
   private constructor(
     private readonly storage: StorageAdapter,
@@ -34,7 +37,8 @@ export class Lease {
    * Takes run `id`'s lease, or fails with `JOURNAL_LEASED` naming the owner when another holds it.
    * `onLost` is called if a renewal finds the lease taken (the run must stop: another worker owns it).
    */
-  static async acquire(storage: StorageAdapter, id: string, options: LeaseOptions, onLost: (error: JournalError) => void): Promise<Lease> {
+  static async acquire(adapter: StorageAdapter, id: string, options: LeaseOptions, onLost: (error: JournalError) => void): Promise<Lease> {
+    const storage = checkedAdapter(adapter);
     const ttlMs = options.ttlMs ?? 30_000;
     const owner = options.owner ?? `worker-${Math.random().toString(36).slice(2, 10)}`;
     const version = await storage.compareAndSet(leaseKey(id), null, { owner }, { ttl: ttlMs });
@@ -55,7 +59,15 @@ export class Lease {
   }
 
   /** Extends the lease by its time to live; false when it is no longer this worker's. */
-  async renew(): Promise<boolean> {
+  renew(): Promise<boolean> {
+    const renewal = this.renewOnce();
+    this.renewing = renewal;
+    return renewal.finally(() => {
+      if (this.renewing === renewal) this.renewing = undefined;
+    });
+  }
+
+  private async renewOnce(): Promise<boolean> {
     if (this.released) return false;
     try {
       const version = await this.storage.compareAndSet(leaseKey(this.id), this.version, { owner: this.owner }, { ttl: this.ttlMs });
@@ -72,6 +84,7 @@ export class Lease {
     if (this.released) return;
     this.stop();
     this.released = true;
+    await this.renewing?.catch(() => false);
     // Expire it at once rather than delete: a compare-and-set cannot remove another worker's lease.
     await this.storage.compareAndSet(leaseKey(this.id), this.version, { owner: this.owner, released: true }, { ttl: 1 }).catch(() => false);
   }

@@ -14,7 +14,7 @@
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import type { DefinitionContext } from '../definitions/context.js';
-import type { JsonObject } from '../schema-types.js';
+import type { ArgsOf, JsonObject } from '../schema-types.js';
 
 /** A decision about one call (the AI SDK's `ToolApprovalStatus`). */
 export type ToolApprovalStatus =
@@ -38,11 +38,12 @@ export interface ToolApprovalRequestCall {
 export type SingleToolApproval<Args = JsonObject> = ToolApprovalStatus | ((input: Args, call: { toolCallId: string }) => ToolApprovalStatus | PromiseLike<ToolApprovalStatus>);
 
 /**
- * `toolApproval`: a function of any call (`{toolCall}`), or `{[toolName]: status | (input, {toolCallId}) => status}`.
+ * `toolApproval`: a function of any call (`{toolCall}`), or `{[toolName]: status | (input, {toolCallId}) => status}`,
+ * the input typed by that tool's schema.
  */
 export type ToolApprovalConfiguration<TOOLS = Record<string, unknown>> =
   | ((request: { toolCall: ToolApprovalRequestCall }) => ToolApprovalStatus | PromiseLike<ToolApprovalStatus>)
-  | { [NAME in keyof TOOLS]?: SingleToolApproval };
+  | NoInfer<{ [NAME in keyof TOOLS]?: SingleToolApproval<ArgsOf<TOOLS[NAME]>> }>;
 
 type Decision = { type: 'approved' | 'denied' | 'user-approval'; reason?: string };
 

@@ -7,6 +7,7 @@
 import { describe, nearest } from '../config/check.js';
 import type { Engine, OpRequest } from '../engine.js';
 import { StorageError } from '../errors.js';
+import { jsonProblem } from './checks.js';
 import { deflateValue, inflateValue } from './compression.js';
 import { memoryStorage } from './memory.js';
 import type { StorageAdapter, StorageWriteOptions } from './types.js';
@@ -42,7 +43,7 @@ class StorageHost {
       const known = [...this.adapters.keys()].map((k) => `"${k}"`).join(', ');
       throw new StorageError('STORAGE_UNKNOWN', `${op.op}: unknown storage "${name}" (registered on this engine: ${known})`, { key: str(op.key ?? op.prefix) });
     }
-    return typed(adapter, str(op.key ?? op.prefix));
+    return checkedAdapter(adapter);
   }
 }
 
@@ -139,31 +140,42 @@ function checkAdapter(adapter: unknown, where: string): asserts adapter is Stora
 
 /**
  * Calls through to `adapter`; an error that is not a StorageError (a custom adapter's) becomes one,
- * and so does an answer outside the adapter contract (types.ts), named with the method that gave it.
+ * and so does an answer outside the adapter contract (types.ts: a stored value is JSON), named with
+ * the method and key that gave it. Every user of a storage (the engine's ops, durable journals and
+ * leases) goes through it.
  */
-function typed(adapter: StorageAdapter, key: string): StorageAdapter {
-  const failed = (message: string, cause?: unknown) => new StorageError('STORAGE_UNAVAILABLE', `storage adapter "${adapter.name}" ${message}`, { adapter: adapter.name, key, cause });
-  const wrap = <T>(method: string, work: () => Promise<T>, expected: string, fits: (answer: unknown) => boolean): Promise<T> =>
+export function checkedAdapter(adapter: StorageAdapter): StorageAdapter {
+  const failed = (key: string, message: string, cause?: unknown) =>
+    new StorageError('STORAGE_UNAVAILABLE', `storage adapter "${adapter.name}" ${message}`, { adapter: adapter.name, key, cause });
+  const wrap = <T>(method: string, key: string, work: () => Promise<T>, expected: string, problem: (answer: unknown) => string | undefined): Promise<T> =>
     Promise.resolve()
       .then(work)
       .then(
         (answer) => {
-          if (!fits(answer)) throw failed(`answered ${method} with ${describe(answer)}, expected ${expected}`);
+          const wrong = problem(answer);
+          if (wrong !== undefined) throw failed(key, `answered ${method}("${key}") with ${wrong}, expected ${expected}`);
           return answer;
         },
         (err: unknown) => {
           if (err instanceof StorageError) throw err;
-          throw failed(`failed: ${err instanceof Error ? err.message : String(err)}`, err);
+          throw failed(key, `failed in ${method}("${key}"): ${err instanceof Error ? err.message : String(err)}`, err);
         },
       );
   const version = (v: unknown) => typeof v === 'string' && v.length > 0;
+  const unless = (fits: (answer: unknown) => boolean) => (answer: unknown) => (fits(answer) ? undefined : describe(answer));
+  const entryProblem = (e: unknown): string | undefined => {
+    if (e === undefined || e === null) return undefined;
+    if (typeof e !== 'object' || !('value' in e) || !version((e as { version?: unknown }).version)) return describe(e);
+    const notJson = jsonProblem(e.value, '$.value');
+    return notJson ? `a value that is not JSON (${notJson})` : undefined;
+  };
   return {
     name: adapter.name,
-    get: (k) => wrap('get', () => adapter.get(k), 'undefined or {value, version}', (e) => e === undefined || e === null || (typeof e === 'object' && 'value' in e && version((e as { version?: unknown }).version))),
-    set: (k, v, o) => wrap('set', () => adapter.set(k, v, o), 'the new version (a non-empty string)', version),
-    delete: (k) => wrap('delete', () => adapter.delete(k), 'true or false', (d) => typeof d === 'boolean'),
-    list: (p) => wrap('list', () => adapter.list(p), 'an array of keys (strings)', (keys) => Array.isArray(keys) && keys.every((k) => typeof k === 'string')),
-    compareAndSet: (k, e, v, o) => wrap('compareAndSet', () => adapter.compareAndSet(k, e, v, o), 'the new version (a non-empty string) or false', (r) => r === false || version(r)),
+    get: (k) => wrap('get', k, () => adapter.get(k), 'undefined or {value, version} with a JSON value', entryProblem),
+    set: (k, v, o) => wrap('set', k, () => adapter.set(k, v, o), 'the new version (a non-empty string)', unless(version)),
+    delete: (k) => wrap('delete', k, () => adapter.delete(k), 'true or false', unless((d) => typeof d === 'boolean')),
+    list: (p) => wrap('list', p ?? '', () => adapter.list(p), 'an array of keys (strings)', unless((keys) => Array.isArray(keys) && keys.every((k) => typeof k === 'string'))),
+    compareAndSet: (k, e, v, o) => wrap('compareAndSet', k, () => adapter.compareAndSet(k, e, v, o), 'the new version (a non-empty string) or false', unless((r) => r === false || version(r))),
   };
 }
 

@@ -57,6 +57,9 @@ CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& 
   if (!tool) {
     call.error =
         "Tool \"" + call.name + "\" is not available" + (restriction.empty() ? "" : " (" + restriction + ")") + ". " + available_tools(offered);
+    // What the model wrote still goes with the call (its events, a UI stream, the next turn).
+    std::string unreadable;
+    if (!read_arguments(part, call.args, unreadable)) call.args = nullptr;
     return call;
   }
   call.tool = tool;

@@ -101,7 +101,7 @@ test('adapter failures reach the run as typed StorageErrors naming the adapter a
   const wrapped = await engine.startRun(script('flaky', [{ op: 'get', key: 'k' }])).catch((e) => e);
   assert.ok(wrapped instanceof StorageError);
   assert.equal(wrapped.code, 'STORAGE_UNAVAILABLE');
-  assert.equal(wrapped.message, 'storage adapter "flaky" failed: disk on fire');
+  assert.equal(wrapped.message, 'storage adapter "flaky" failed in get("k"): disk on fire');
   assert.equal(wrapped.key, 'k');
 
   // One that answers outside the contract: named with the method, not a protocol error of the host.
@@ -109,11 +109,11 @@ test('adapter failures reach the run as typed StorageErrors naming the adapter a
   const sloppy = Object.fromEntries(Object.entries(answers).map(([method, answer]) => [method, async () => answer]));
   registerStorage(engine, 'sloppy', { name: 'sloppy', ...sloppy });
   for (const [op, method, expected] of [
-    [{ op: 'get', key: 'k' }, 'get with an object', 'undefined or {value, version}'],
-    [{ op: 'set', key: 'k', value: 1 }, 'set with the number 7', 'the new version (a non-empty string)'],
-    [{ op: 'delete', key: 'k' }, 'delete with the string "yes"', 'true or false'],
-    [{ op: 'list', prefix: '' }, 'list with an array', 'an array of keys (strings)'],
-    [{ op: 'cas', key: 'k', expectedVersion: null, value: 1 }, 'compareAndSet with true', 'the new version (a non-empty string) or false'],
+    [{ op: 'get', key: 'k' }, 'get("k") with an object', 'undefined or {value, version} with a JSON value'],
+    [{ op: 'set', key: 'k', value: 1 }, 'set("k") with the number 7', 'the new version (a non-empty string)'],
+    [{ op: 'delete', key: 'k' }, 'delete("k") with the string "yes"', 'true or false'],
+    [{ op: 'list', prefix: '' }, 'list("") with an array', 'an array of keys (strings)'],
+    [{ op: 'cas', key: 'k', expectedVersion: null, value: 1 }, 'compareAndSet("k") with true', 'the new version (a non-empty string) or false'],
   ]) {
     const error = await engine.startRun(script('sloppy', [op])).catch((e) => e);
     assert.ok(error instanceof StorageError, `${op.op}: ${error}`);

@@ -270,3 +270,19 @@ test('toUIMessageStream is a web stream the AI SDK\'s createUIMessageStream merg
   assert.equal(chunks.locked, false);
   assert.equal(await again.text, 'Rainy.');
 });
+
+test("a call of a tool that does not exist keeps the model's input, in the UI message and in the next turn", async () => {
+  const stream = runPrompt({
+    model: mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'wether', args: { city: 'Oslo' } }, { type: 'text', text: 'Sorry.' }]),
+    prompt: 'Weather in Oslo?',
+    tools: { weather: { description: 'Weather of a city', inputSchema: { type: 'object', properties: { city: { type: 'string' } } }, execute: () => 'sunny' } },
+  }).toUIMessageStream();
+  let last;
+  for await (const message of readUIMessageStream({ stream })) last = message;
+  const part = last.parts.find((p) => p.toolCallId === 'c1');
+  assert.deepEqual(part.input, { city: 'Oslo' });
+  assert.equal(part.state, 'output-error');
+  assert.match(part.errorText, /Tool "wether" is not available/);
+  const [, assistant] = fromUIMessages([{ id: 'u', role: 'user', parts: [{ type: 'text', text: 'Weather in Oslo?' }] }, last]);
+  assert.deepEqual(assistant.content.find((p) => p.type === 'tool-call').args, { city: 'Oslo' });
+});

@@ -173,6 +173,20 @@ export async function stopConditions(): Promise<void> {
   await runPrompt({ model, prompt: 'x', toolApproval: ({ toolCall }) => (toolCall.toolName === 'rm' ? { type: 'denied', reason: 'no' } : 'not-applicable') }).text;
   // @ts-expect-error -- not a status
   await runPrompt({ model, prompt: 'x', toolApproval: () => 'maybe' }).text;
+  // A tool's entry gets the arguments as its execute does.
+  await runPrompt({
+    model,
+    prompt: 'x',
+    tools: { wipe: tool({ inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } as const, execute: ({ path }) => path }) },
+    toolApproval: {
+      wipe: (input) => {
+        expectType<Equal<typeof input, { path: string }>>();
+        // @ts-expect-error -- not in the schema
+        void input.nope;
+        return input.path.startsWith('/tmp') ? 'approved' : 'user-approval';
+      },
+    },
+  }).text;
   // onChunk's chunk narrows by its type.
   await runPrompt({ model, prompt: 'x', onChunk: ({ chunk }) => void (chunk.type === 'text-delta' ? chunk.text.length : chunk.type) }).text;
   // The AI SDK's contexts: prepareStep gets and may replace them.
