@@ -97,6 +97,7 @@ Task<void> ensure_loaded(Loop& loop, RunId run, MemoryInstance& instance) {
     auto stored = co_await state::storage_get(loop, run, instance.storage, instance.key);
     if (stored) {
       restore(instance, stored->value);
+      instance.version = stored->version;
       co_return;
     }
   }
@@ -107,7 +108,23 @@ Task<void> ensure_loaded(Loop& loop, RunId run, MemoryInstance& instance) {
 
 Task<void> persist(Loop& loop, RunId run, MemoryInstance& instance) {
   if (!instance.spec->persist) co_return;
-  co_await state::storage_set(loop, run, instance.storage, instance.key, snapshot(instance));
+  // Only over the record this engine read (or last wrote): another engine or process may share it.
+  auto written = co_await state::storage_cas(loop, run, instance.storage, instance.key, instance.version, snapshot(instance));
+  if (written) {
+    instance.version = std::move(written);
+    co_return;
+  }
+  // What this engine holds is stale: it is dropped (the next use reads the stored memory afresh),
+  // and this change is refused rather than written over the other writer's.
+  instance.index.reset();
+  instance.graph.reset();
+  instance.hierarchy.reset();
+  instance.contents.clear();
+  instance.version.reset();
+  throw OpFailed(protocol::WireError{"storage",
+                                     where_of(instance) + ": another engine or process changed the stored memory (" + instance.key +
+                                         ") since this one read it; this change was not stored (try it again: the memory is read afresh)",
+                                     json{{"code", "STORAGE_CONFLICT"}, {"storage", instance.storage}, {"key", instance.key}}});
 }
 
 Task<QueryVector> query_vector(Loop& loop, RunId run, pipeline::RunTree& tree, const MemoryInstance& instance, const json& query) {

@@ -60,6 +60,7 @@ struct MemoryInstance {
   std::optional<state::MemoryHierarchy> hierarchy;        // hierarchical memories
   std::unordered_map<std::string, std::string> contents;  // id → the stored text
   std::uint64_t next_id = 1;                              // for ids the caller did not give
+  std::optional<std::string> version;                     // persisted: the stored record's version as read or last written
   AsyncMutex lock;
 };
 

@@ -366,3 +366,37 @@ test('a persisted memory is reloaded from a real redis-server by another engine 
     await storage.close?.();
   }
 });
+
+test('a persisted memory shared by two processes never loses a write: the one that read a stale record gets STORAGE_CONFLICT and, trying again, stores over the fresh one', async () => {
+  const { execFile } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'lmthing-memory-shared-'));
+  dirs.push(dir);
+  const memory = name('shared');
+  const dist = new URL('../../dist/node.js', import.meta.url).href;
+  // Each process stores one item; a read waits until both processes are reading (a barrier of
+  // marker files), so both read the record before either writes it.
+  const child = (id) => `
+    import { existsSync, writeFileSync } from 'node:fs';
+    import { fileStorage, runPrompt, mockModel, offlineEmbedding } from ${JSON.stringify(dist)};
+    const files = fileStorage(${JSON.stringify(join(dir, 'store'))});
+    const marker = (who) => ${JSON.stringify(dir)} + '/reading-' + who;
+    const barrier = async () => {
+      writeFileSync(marker('${id}'), '');
+      while (!existsSync(marker('a1')) || !existsSync(marker('b1'))) await new Promise((r) => setTimeout(r, 5));
+    };
+    const storage = { name: 'shared', get: async (k) => (await barrier(), files.get(k)), set: (...a) => files.set(...a), delete: (k) => files.delete(k), list: (p) => files.list(p), compareAndSet: (...a) => files.compareAndSet(...a) };
+    const store = () => runPrompt(async (ctx) => {
+      ctx.defMemory(${JSON.stringify(memory)}, 'vector', { dimensions: 32, embeddingModel: offlineEmbedding({ dimensions: 32 }), persist: true });
+      await ctx.memory(${JSON.stringify(memory)}).store({ content: 'from ${id}', id: '${id}' });
+      ctx.$\`Go.\`;
+    }, { model: mockModel([{ type: 'text', text: 'ok' }]), storage }).then((p) => p.result.text);
+    const first = await store().then(() => 'stored', (e) => e.code);
+    if (first !== 'stored') await store();
+    console.log(first);
+  `;
+  const run = (id) => new Promise((resolve, reject) => execFile(process.execPath, ['--input-type=module', '-e', child(id)], (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim()))));
+  const firsts = await Promise.all([run('a1'), run('b1')]);
+  assert.deepEqual(firsts.sort(), ['STORAGE_CONFLICT', 'stored'], 'one of the two read a record the other then changed');
+  const stored = await fileStorage(join(dir, 'store')).get(`memory:global:${memory}`);
+  assert.deepEqual(Object.keys(stored.value.contents).sort(), ['a1', 'b1']);
+});
