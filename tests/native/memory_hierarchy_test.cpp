@@ -27,7 +27,7 @@ std::size_t count_of(const std::string& text, const std::string& word) {
 // every keyword of its children).
 struct ModelHost {
   std::vector<json> generate_ops, embed_ops;
-  std::map<std::string, json> storage;
+  VersionedStorage store;
   std::function<json(const json& op)> answer;
   bool fail_generate = false;
   std::size_t seen = 0;
@@ -58,12 +58,8 @@ struct ModelHost {
         h.post(Harness::done_ok(id, json{{"content", {{{"type", "text"}, {"text", text}}}},
                                          {"finishReason", "stop"},
                                          {"usage", {{"inputTokens", 30}, {"outputTokens", 10}, {"totalTokens", 40}}}}));
-      } else if (op["op"] == "storage.get") {
-        auto it = storage.find(op["key"]);
-        h.post(Harness::done_ok(id, it == storage.end() ? json(nullptr) : json{{"value", it->second}, {"version", "1"}}));
-      } else if (op["op"] == "storage.set") {
-        storage[op["key"]] = op["value"];
-        h.post(Harness::done_ok(id, json{{"version", "2"}}));
+      } else if (auto answer = store.answer(op)) {
+        h.post(Harness::done_ok(id, *answer));
       } else if (op["op"] == "timer.sleep") {
         h.post(Harness::done_ok(id, nullptr));
       } else {
@@ -231,7 +227,7 @@ TEST_CASE("a hierarchical memory persists its tree and is reloaded without embed
     Harness h;
     ok(run_memory(h, host, store(text_list({"cat naps", "cat purrs", "stock fell", "stock rose", "rain falls"}), defs)));
   }
-  const json record = host.storage.at("memory:global:h");
+  const json record = host.store.values.at("memory:global:h");
   REQUIRE(record["hierarchy"]["nodes"].size() == 8);
   REQUIRE(host.generate_ops.size() == 3);
   host.seen = 0;

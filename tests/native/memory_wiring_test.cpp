@@ -17,7 +17,7 @@ struct MemoryHost {
   std::map<std::string, std::vector<float>> vectors{
       {"cats purr", {1, 0, 0}}, {"kittens meow", {0.9f, 0.1f, 0}}, {"stocks fell", {0, 1, 0}}, {"bonds rose", {0, 0.9f, 0.1f}},
       {"rain", {0, 0, 1}},      {"pets", {1, 0.05f, 0}},           {"markets", {0, 1, 0.05f}}};
-  std::map<std::string, json> storage;
+  VersionedStorage store;
   std::vector<json> embed_ops, storage_ops;
   int embed_tokens = 0;  // reported per text
   bool fail_embed = false;
@@ -40,14 +40,9 @@ struct MemoryHost {
         for (const auto& v : op["values"]) out.push_back(vectors.at(v.get<std::string>()));
         if (short_answer) out.erase(out.begin());
         h.post(Harness::done_ok(id, json{{"embeddings", out}, {"usage", {{"tokens", embed_tokens * int(op["values"].size())}}}}));
-      } else if (op["op"] == "storage.get") {
+      } else if (auto answer = store.answer(op)) {
         storage_ops.push_back(op);
-        auto it = storage.find(op["key"]);
-        h.post(Harness::done_ok(id, it == storage.end() ? json(nullptr) : json{{"value", it->second}, {"version", "1"}}));
-      } else if (op["op"] == "storage.set") {
-        storage_ops.push_back(op);
-        storage[op["key"]] = op["value"];
-        h.post(Harness::done_ok(id, json{{"version", "2"}}));
+        h.post(Harness::done_ok(id, *answer));
       } else {
         FAIL("unexpected op " << op.dump());
       }
@@ -206,15 +201,15 @@ TEST_CASE("maxSize evicts by importance, delete is all-or-nothing, clear empties
   REQUIRE(cleared["cleared"] == 1);
 }
 
-TEST_CASE("a persisted memory is saved through storage.set and reloaded by another engine without re-embedding", "[memory]") {
+TEST_CASE("a persisted memory is saved with compare-and-set and reloaded by another engine without re-embedding", "[memory]") {
   MemoryHost host;
   json defs = json::array({memory_def("notes", {{"dimensions", 3}, {"embeddingModel", "toy:embed"}, {"persist", true}})});
   {
     Harness h;
     ok_value(memory_run(h, host, store_spec("notes", {{{"content", "cats purr"}}, {{"content", "stocks fell"}}, {{"content", "rain"}}}, defs)));
   }
-  REQUIRE(host.storage.count("memory:global:notes") == 1);
-  const json record = host.storage["memory:global:notes"];
+  REQUIRE(host.store.values.count("memory:global:notes") == 1);
+  const json record = host.store.values["memory:global:notes"];
   REQUIRE(record["format"] == "lmthing.memory/1");
   REQUIRE(record["contents"].size() == 3);
 
@@ -309,7 +304,7 @@ TEST_CASE("a graph memory stores entities and relations, finds neighbourhoods an
     REQUIRE(items["error"]["kind"] == "protocol");
     REQUIRE_THAT(items["error"]["message"].get<std::string>(), Catch::Contains("items"));
   }
-  REQUIRE(host.storage.at("memory:global:g")["graph"]["relations"].size() == 2);
+  REQUIRE(host.store.values.at("memory:global:g")["graph"]["relations"].size() == 2);
 
   host.embed_ops.clear();
   host.seen = 0;
@@ -334,7 +329,7 @@ TEST_CASE("a graph memory stores entities and relations, finds neighbourhoods an
 
   json gone = ok_value(memory_run(fresh, host, json{{"action", "delete"}, {"name", "g"}, {"ids", {"cats"}}, {"definitions", defs}}));
   REQUIRE(gone["deleted"] == 1);
-  REQUIRE(host.storage.at("memory:global:g")["graph"]["relations"].empty());  // both relations touched "cats"
+  REQUIRE(host.store.values.at("memory:global:g")["graph"]["relations"].empty());  // both relations touched "cats"
 
   json vector_only = memory_run(fresh, host, json{{"action", "neighbors"}, {"name", "kb"}, {"entity", "x"}, {"definitions", {kb()}}});
   REQUIRE_THAT(vector_only["error"]["message"].get<std::string>(), Catch::Contains("applies to graph memories"));

@@ -109,4 +109,27 @@ class RandomLatencyResponder {
   std::multimap<double, json> due_;
 };
 
+// A host's storage: answers storage.get, storage.set and storage.cas over `values` (each write
+// gives the key a new version), nullopt for any other op.
+struct VersionedStorage {
+  std::map<std::string, json> values;
+  std::map<std::string, int> versions;
+
+  std::optional<json> answer(const json& op) {
+    const std::string kind = op["op"].get<std::string>();
+    if (kind != "storage.get" && kind != "storage.set" && kind != "storage.cas") return std::nullopt;
+    const std::string key = op["key"].get<std::string>();
+    auto it = values.find(key);
+    if (kind == "storage.get") return it == values.end() ? json(nullptr) : json{{"value", it->second}, {"version", std::to_string(versions[key])}};
+    if (kind == "storage.cas") {
+      const json& expected = op["expectedVersion"];
+      const bool matches = it == values.end() ? expected.is_null() : expected.is_string() && expected == std::to_string(versions[key]);
+      if (!matches) return json{{"ok", false}};
+    }
+    values[key] = op["value"];
+    const std::string version = std::to_string(++versions[key]);
+    return kind == "storage.cas" ? json{{"ok", true}, {"version", version}} : json{{"version", version}};
+  }
+};
+
 }  // namespace lmthing::testing
