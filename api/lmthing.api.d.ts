@@ -753,6 +753,7 @@ interface DurableOptions {
     storage: StorageAdapter;
     onInterrupted?: InterruptedHandler;
     lease?: LeaseOptions;
+    writeTimeoutMs?: number;
 }
 
 // ---- DurationConstraintConfig — definitions/resilience.d.ts

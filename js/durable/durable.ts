@@ -26,12 +26,18 @@ export interface DurableOptions {
    * worker holds it), renew it while running, release it at the end (docs/durable-runs.md).
    */
   lease?: LeaseOptions;
+  /**
+   * How long a journal write may take, ms (default 30,000): a storage that gives no answer by then
+   * fails the run with `JOURNAL_WRITE_FAILED` (no effect of that turn happened), so that an abort
+   * or `suspend()` is not held up forever by a write that never ends.
+   */
+  writeTimeoutMs?: number;
 }
 
 /** `durable` in the config of {@link resume}: as in the original call; the id is resume's first argument. */
 export type ResumeDurableOptions = Omit<DurableOptions, 'id'> & { id?: string };
 
-const durableShape: c.Shape = { id: c.nonEmpty, storage: c.anything, onInterrupted: c.func, lease: c.object };
+const durableShape: c.Shape = { id: c.nonEmpty, storage: c.anything, onInterrupted: c.func, lease: c.object, writeTimeoutMs: c.integer(1, 24 * 3600_000) };
 const leaseShape: c.Shape = { ttlMs: c.integer(10, 24 * 3600_000), owner: c.nonEmpty };
 
 /** How a durable run starts: a new one, a resumed one, or a replay of a journal given as data. */
@@ -93,7 +99,7 @@ export async function openDurable(where: string, config: { durable?: unknown; en
     await lease?.release();
     throw err;
   }
-  engine.attachJournal((host) => (session = new DurableSession(host, { id, storage, records, replayOnly: start.kind === 'replay', onInterrupted: options.onInterrupted })));
+  engine.attachJournal((host) => (session = new DurableSession(host, { id, storage, records, replayOnly: start.kind === 'replay', onInterrupted: options.onInterrupted, writeTimeoutMs: options.writeTimeoutMs })));
   const opened = session!;
   let closed: Promise<void> | undefined;
   const close = (state: 'finished' | 'failed' | 'suspended') => (closed ??= opened.markEnded(state).finally(() => lease?.release()));

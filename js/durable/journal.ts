@@ -85,6 +85,7 @@ export class JournalWriter {
   constructor(
     private readonly id: string,
     storage: StorageAdapter,
+    private readonly timeoutMs = 30_000,
   ) {
     this.storage = checkedAdapter(storage);
   }
@@ -97,7 +98,9 @@ export class JournalWriter {
       try {
         // Only if absent: a second process running the same run (a resume racing another) fails
         // here, before any effect of its turn, instead of overwriting this run's journal.
-        written = await this.storage.compareAndSet(recordKey(this.id, record.seq), null, record);
+        written = await withinTime(this.storage.compareAndSet(recordKey(this.id, record.seq), null, record), this.timeoutMs, () =>
+          new Error(`storage adapter "${this.storage.name}" gave no answer within ${this.timeoutMs} ms (durable.writeTimeoutMs)`),
+        );
       } catch (err) {
         this.failure = new JournalError('JOURNAL_WRITE_FAILED', `durable run "${this.id}": writing journal record ${record.seq} failed: ${err instanceof Error ? err.message : String(err)}`, this.id, { cause: err });
         throw this.failure;
@@ -114,6 +117,13 @@ export class JournalWriter {
   flushed(): Promise<void> {
     return this.chain;
   }
+}
+
+/** `work`, or a rejection with `timedOut()` once `ms` have passed without its answer. */
+function withinTime<T>(work: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timedOut()), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /**

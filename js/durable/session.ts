@@ -49,6 +49,8 @@ export interface SessionOptions {
   /** Replay only: the run never goes live; asking for more than the journal holds is a divergence. */
   replayOnly?: boolean;
   onInterrupted?: InterruptedHandler;
+  /** `durable.writeTimeoutMs`. */
+  writeTimeoutMs?: number;
 }
 
 interface RecordedCommand {
@@ -117,7 +119,7 @@ export class DurableSession implements LoopJournal {
   ) {
     this.records = [...(options.records ?? [])];
     this.replayed = this.records.length;
-    this.writer = options.storage ? new JournalWriter(options.id, options.storage) : undefined;
+    this.writer = options.storage ? new JournalWriter(options.id, options.storage, options.writeTimeoutMs) : undefined;
     this.mode = this.replayed > 0 ? 'replay' : 'live';
     let last = 0;
     this.unclaimed = this.records.map((record) => record.replayed?.length ?? 0);

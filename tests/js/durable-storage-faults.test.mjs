@@ -86,3 +86,25 @@ test("a state's deserialize that returns something that is not JSON is named as 
   );
   await assert.rejects(result.text, (e) => e instanceof StateError && e.code === 'STORAGE_CORRUPT' && /deserialize returned a value that is not JSON \(\$ is a function\)/.test(e.message));
 });
+
+test('a journal write that never gets an answer fails the run after durable.writeTimeoutMs; suspend() and an abort are not held up forever', async () => {
+  for (const how of ['suspend', 'abort']) {
+    const inner = memoryStorage();
+    let stuck = false;
+    // The adapter never answers the write of record 2 (the model's answer).
+    const storage = adapter('stuck', inner, {
+      compareAndSet: (key, ...rest) => (key.endsWith(':0000000002') ? ((stuck = true), new Promise(() => {})) : inner.compareAndSet(key, ...rest)),
+    });
+    const controller = new AbortController();
+    const run = await runPrompt(hello, { model: answer(), abortSignal: controller.signal, durable: { id: `stuck-${how}`, storage, writeTimeoutMs: 200 } });
+    while (!stuck) await new Promise((r) => setTimeout(r, 5));
+    const started = Date.now();
+    const stopped = how === 'suspend' ? run.prompt.suspend().then(() => undefined, (e) => e) : (controller.abort(), Promise.resolve(undefined));
+    const [error, refused] = await Promise.all([run.result.text.then(() => undefined, (e) => e), stopped]);
+    assert.ok(Date.now() - started < 2000, `${how}: settled after ${Date.now() - started} ms`);
+    // suspend() says the journal could not be saved; the aborted run fails with the same.
+    const failure = how === 'suspend' ? refused : error;
+    assert.equal(failure?.code, 'JOURNAL_WRITE_FAILED', `${how}: ${failure}`);
+    assert.match(failure.message, /storage adapter "stuck" gave no answer within 200 ms \(durable\.writeTimeoutMs\)/);
+  }
+});
