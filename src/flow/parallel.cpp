@@ -65,7 +65,7 @@ class Group {
 
   Task<void> member(std::size_t i) {
     const ParallelTask& task = p_.tasks[i];
-    if (deadline_.at > 0 && env_.loop.now_ms() >= deadline_.at) {
+    if (expired_ || (deadline_.at > 0 && env_.loop.now_ms() >= deadline_.at)) {
       // Its turn (concurrency) came after the group's time was up: it never ran.
       finished.push_back(Outcome{i, std::nullopt,
                                  WireError{"timeout",
@@ -83,6 +83,9 @@ class Group {
       else
         finished.push_back(Outcome{i, std::move(value), {}});
     } catch (const OpFailed& e) {
+      // The group's time is up (a host timer may fire a fraction of a ms before the engine's clock
+      // reaches the deadline): the tasks after this one never start.
+      if (deadline_.at > 0 && e.error.message == deadline_.error.message) expired_ = true;
       finished.push_back(Outcome{i, std::nullopt, e.error});
     }
     ops_[i] = 0;
@@ -106,6 +109,7 @@ class Group {
   Deadline deadline_;
   std::vector<OpId> ops_;
   std::optional<WireError> cancelled_;
+  bool expired_ = false;  // a task failed with the group's timeout
 };
 
 }  // namespace
