@@ -7,6 +7,7 @@
 import { describe } from '../config/check.js';
 import { ConfigError, JournalError, StorageError } from '../errors.js';
 import { checkedAdapter } from '../storage/host.js';
+import { withinTime } from '../within-time.js';
 import type { StorageAdapter } from '../storage/types.js';
 
 /** An op as the journal keeps it: enough to recognize it again when the run is replayed. */
@@ -117,13 +118,6 @@ export class JournalWriter {
   flushed(): Promise<void> {
     return this.chain;
   }
-}
-
-/** `work`, or a rejection with `timedOut()` once `ms` have passed without its answer. */
-function withinTime<T>(work: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timedOut()), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /**

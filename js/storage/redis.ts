@@ -14,6 +14,7 @@ import { StorageError } from '../errors.js';
 import { checkAdapterOptions, checkExpectedVersion, checkKey, checkPrefix, checkTtl, corrupt, decodeValue, encodeValue, sortKeys, type AdapterIdentity } from './checks.js';
 import { nodeCrypto } from './node-builtins.js';
 import type { RedisClientLike, RedisStorageOptions, StorageAdapter, StoredEntry, StorageWriteOptions } from './types.js';
+import { withinTime } from '../within-time.js';
 
 // KEYS[1] = the entry, KEYS[2] = the version counter; ARGV[1] = JSON text, ARGV[2] = TTL in ms or ''.
 const SET_SCRIPT = `
@@ -159,19 +160,13 @@ class RedisStorage implements StorageAdapter {
   /** One command, bounded by the command timeout; failures become typed errors naming the key. */
   private async command(key: string | undefined, args: string[]): Promise<unknown> {
     const client = await this.client(key);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
-    });
     try {
-      return await Promise.race([client.sendCommand(args), timeout]);
+      return await withinTime(client.sendCommand(args), this.commandTimeoutMs, () => new Error(`no answer within ${this.commandTimeoutMs} ms`));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (message.startsWith('WRONGTYPE') && key !== undefined) throw corrupt(this.who, key, `${JSON.stringify(this.entryKey(key))} is not a string (${message})`);
       const about = key === undefined ? '' : ` (key "${key}")`;
       throw new StorageError('STORAGE_UNAVAILABLE', `${this.who.label}: command ${args[0]} failed${about}: ${message}`, { adapter: 'redis', key, cause: err });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -5,27 +5,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { BatchError, mockModel, NotRunningError, runPrompt } from '../../dist/node.js';
+import { BatchError, NotRunningError } from '../../dist/node.js';
+import { whileLive } from './helpers/while-live.mjs';
 
 const objectSchema = { type: 'object', properties: {}, additionalProperties: true };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `define` with one tool call of `go` (its body `go(ctx, toolCtx)`), and returns what `go` returned. */
+/** `whileLive` (one tool call of `go` running `go(ctx, toolCtx)` in a live run), rethrowing what `go` threw. */
 async function withTool(define, go) {
-  let out;
-  const { result } = await runPrompt(
-    (ctx) => {
-      define(ctx);
-      ctx.defTool('go', 'runs the scenario', objectSchema, async (_args, toolCtx) => {
-        out = await go(ctx, toolCtx);
-        return 'ok';
-      });
-      ctx.$`go`;
-    },
-    { model: mockModel([{ type: 'tool-call', toolName: 'go', args: {} }, { type: 'text', text: 'done' }]) },
-  );
-  assert.equal(await result.text, 'done');
-  return out;
+  const { value, error } = await whileLive(define, go);
+  if (error) throw error;
+  return value;
 }
 
 test("a pool value released after a waiting step timed out goes to the next caller, not to the step that left", async () => {
