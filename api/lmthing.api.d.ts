@@ -3542,6 +3542,10 @@ interface ToolCallEvent extends OfToolCall {
     args: unknown;
     signature?: string;
     signedBy?: SignatureSource;
+    invalid?: {
+        type: 'no-such-tool' | 'invalid-input';
+        message: string;
+    };
 }
 
 // ---- ToolCallPart — providers/types.d.ts
@@ -3808,6 +3812,14 @@ type UIMessageChunk = {
     input: unknown;
     providerMetadata?: ProviderMetadata;
 } | {
+    type: 'tool-input-error';
+    toolCallId: string;
+    toolName: string;
+    input: unknown;
+    errorText: string;
+    dynamic?: true;
+    providerMetadata?: ProviderMetadata;
+} | {
     type: 'tool-output-available';
     toolCallId: string;
     output: unknown;
@@ -3815,6 +3827,7 @@ type UIMessageChunk = {
     type: 'tool-output-error';
     toolCallId: string;
     errorText: string;
+    dynamic?: true;
 } | {
     type: 'tool-output-denied';
     toolCallId: string;

@@ -10,7 +10,7 @@
 import { mergedObjects } from '../config/merge.js';
 import type { UIMessageChunk, UIMessageLike } from './ui-messages.js';
 
-/** A UI message part as this builder writes it (the AI SDK's shapes: text, reasoning, step-start, tool-NAME). */
+/** A UI message part as this builder writes it (the AI SDK's shapes: text, reasoning, step-start, tool-NAME, dynamic-tool). */
 type BuiltPart = { type: string } & Record<string, unknown>;
 
 /** A UI message with its id, as the stream's `start` chunk names it. */
@@ -65,6 +65,16 @@ export class UIMessageBuilder {
           toolCallId: chunk.toolCallId,
           state: 'input-available',
           input: chunk.input,
+          ...(chunk.providerMetadata ? { callProviderMetadata: chunk.providerMetadata } : {}),
+        });
+        return;
+      case 'tool-input-error':
+        this.message.parts.push({
+          ...(chunk.dynamic ? { type: 'dynamic-tool', toolName: chunk.toolName } : { type: `tool-${chunk.toolName}` }),
+          toolCallId: chunk.toolCallId,
+          state: 'output-error',
+          input: chunk.input,
+          errorText: chunk.errorText,
           ...(chunk.providerMetadata ? { callProviderMetadata: chunk.providerMetadata } : {}),
         });
         return;

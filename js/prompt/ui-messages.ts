@@ -26,8 +26,10 @@ export type UIMessageChunk =
   | { type: 'reasoning-delta'; id: string; delta: string }
   | { type: 'reasoning-end'; id: string; providerMetadata?: ProviderMetadata }
   | { type: 'tool-input-available'; toolCallId: string; toolName: string; input: unknown; providerMetadata?: ProviderMetadata }
+  /** A call that failed the checks and did not run; `dynamic` for a tool that does not exist. */
+  | { type: 'tool-input-error'; toolCallId: string; toolName: string; input: unknown; errorText: string; dynamic?: true; providerMetadata?: ProviderMetadata }
   | { type: 'tool-output-available'; toolCallId: string; output: unknown }
-  | { type: 'tool-output-error'; toolCallId: string; errorText: string }
+  | { type: 'tool-output-error'; toolCallId: string; errorText: string; dynamic?: true }
   | { type: 'tool-output-denied'; toolCallId: string }
   | { type: 'tool-approval-request'; approvalId: string; toolCallId: string; signature?: string }
   /** A user message sent to the run through `experimental_steering`, in the assistant message. */
@@ -298,6 +300,8 @@ interface OpenReasoning {
 class ChunkState {
   /** Calls whose approval was denied: their error is a denial, which the client shows as such. */
   private readonly denied = new Set<string>();
+  /** Calls of tools that do not exist: their parts are `dynamic-tool` on the client. */
+  private readonly dynamic = new Set<string>();
   private text: string | undefined;
   /** Characters streamed into the open text part, and the ends of the signed answer's text blocks so far. */
   private textLength = 0;
@@ -370,7 +374,13 @@ class ChunkState {
         // Text after the call is a part of its own, after the tool's.
         this.close(out);
         const providerMetadata = providerMetadataOf(part);
-        out.push({ type: 'tool-input-available', toolCallId: part.toolCallId, toolName: part.toolName, input: part.args, ...(providerMetadata ? { providerMetadata } : {}) });
+        const chunk = { toolCallId: part.toolCallId, toolName: part.toolName, input: part.args, ...(providerMetadata ? { providerMetadata } : {}) };
+        if (!part.invalid) {
+          out.push({ type: 'tool-input-available', ...chunk });
+          return;
+        }
+        if (part.invalid.type === 'no-such-tool') this.dynamic.add(part.toolCallId);
+        out.push({ type: 'tool-input-error', ...chunk, errorText: this.toolErrorText(part.invalid.message), ...this.dynamicField(part.toolCallId) });
         return;
       }
       case 'tool-result':
@@ -378,7 +388,7 @@ class ChunkState {
         return;
       case 'tool-error':
         if (this.denied.has(part.toolCallId)) out.push({ type: 'tool-output-denied', toolCallId: part.toolCallId });
-        else out.push({ type: 'tool-output-error', toolCallId: part.toolCallId, errorText: this.toolErrorText(part.error) });
+        else out.push({ type: 'tool-output-error', toolCallId: part.toolCallId, errorText: this.toolErrorText(part.error), ...this.dynamicField(part.toolCallId) });
         return;
       case 'approval-decision':
         // A deferred call waits for the client's `addToolApprovalResponse`, sent with the next request.
@@ -414,6 +424,10 @@ class ChunkState {
     if (this.reasoning.length === 0) this.reasoningOpen = false;
     const alone = oldest.blocks === 1 && oldest.covered === oldest.length;
     out.push({ type: 'reasoning-end', id: oldest.id, ...(alone && providerMetadata ? { providerMetadata } : {}) });
+  }
+
+  private dynamicField(toolCallId: string): { dynamic?: true } {
+    return this.dynamic.has(toolCallId) ? { dynamic: true } : {};
   }
 
   private open(type: 'text-start' | 'reasoning-start', out: UIMessageChunk[]): string {

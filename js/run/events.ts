@@ -54,6 +54,12 @@ export interface ToolCallEvent extends OfToolCall {
   signature?: string;
   /** Who made {@link ToolCallEvent.signature}. */
   signedBy?: SignatureSource;
+  /**
+   * The call failed the checks and does not run (the AI SDK's invalid tool call): a tool the step
+   * did not offer, or arguments that are not JSON or do not fit the tool's parameters. Its
+   * `tool-error` with `message` follows.
+   */
+  invalid?: { type: 'no-such-tool' | 'invalid-input'; message: string };
 }
 
 export interface ToolResultEvent extends OfToolCall {

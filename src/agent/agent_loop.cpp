@@ -327,6 +327,9 @@ class AgentLoop {
     std::vector<Task<void>> tasks;
     for (std::size_t i = 0; i < calls.size(); ++i) {
       json event{{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+      // A call that failed the checks (unknown tool, arguments not JSON or not fitting) does not
+      // run: its tool-error follows. UI streams show it as the AI SDK's invalid call.
+      if (!calls[i].error.empty()) event["invalid"] = {{"type", calls[i].tool ? "invalid-input" : "no-such-tool"}, {"message", calls[i].error}};
       if (!calls[i].signature.empty()) {
         event["signature"] = calls[i].signature;
         event["signedBy"] = calls[i].signed_by;

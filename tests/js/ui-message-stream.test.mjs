@@ -271,18 +271,46 @@ test('toUIMessageStream is a web stream the AI SDK\'s createUIMessageStream merg
   assert.equal(await again.text, 'Rainy.');
 });
 
-test("a call of a tool that does not exist keeps the model's input, in the UI message and in the next turn", async () => {
-  const stream = runPrompt({
+test("a call of a tool that does not exist is the AI SDK's invalid, dynamic call, and keeps the model's input in the UI message and the next turn", async () => {
+  const result = runPrompt({
     model: mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'wether', args: { city: 'Oslo' } }, { type: 'text', text: 'Sorry.' }]),
     prompt: 'Weather in Oslo?',
     tools: { weather: { description: 'Weather of a city', inputSchema: { type: 'object', properties: { city: { type: 'string' } } }, execute: () => 'sunny' } },
-  }).toUIMessageStream();
+  });
+  const [forClient, forServer] = result.toUIMessageStream().tee();
+  const chunks = [];
+  for await (const chunk of forServer) if (chunk.toolCallId === 'c1') chunks.push(chunk);
+  for (const chunk of chunks) assert.equal((await uiMessageChunkSchema().validate(chunk)).success, true, JSON.stringify(chunk));
+  assert.deepEqual(chunks.map((c) => [c.type, c.dynamic]), [['tool-input-error', true], ['tool-output-error', true]]);
+  assert.deepEqual(chunks[0].input, { city: 'Oslo' });
+  assert.equal(chunks[0].toolName, 'wether');
   let last;
-  for await (const message of readUIMessageStream({ stream })) last = message;
+  for await (const message of readUIMessageStream({ stream: forClient })) last = message;
   const part = last.parts.find((p) => p.toolCallId === 'c1');
+  assert.equal(part.type, 'dynamic-tool');
+  assert.equal(part.toolName, 'wether');
   assert.deepEqual(part.input, { city: 'Oslo' });
   assert.equal(part.state, 'output-error');
   assert.match(part.errorText, /Tool "wether" is not available/);
   const [, assistant] = fromUIMessages([{ id: 'u', role: 'user', parts: [{ type: 'text', text: 'Weather in Oslo?' }] }, last]);
   assert.deepEqual(assistant.content.find((p) => p.type === 'tool-call').args, { city: 'Oslo' });
+});
+
+test("a call of a known tool whose input does not fit is a static tool part in error, on the server's message as on the client's", async () => {
+  const result = runPrompt({
+    model: mockModel([{ type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 7 } }, { type: 'text', text: 'Sorry.' }]),
+    prompt: 'Weather?',
+    tools: { weather: { description: 'Weather of a city', inputSchema: { type: 'object', properties: { city: { type: 'string' } } }, execute: () => 'sunny' } },
+  });
+  let saved;
+  const stream = result.toUIMessageStream({ originalMessages: [], onFinish: ({ responseMessage }) => void (saved = responseMessage) });
+  let last;
+  for await (const message of readUIMessageStream({ stream })) last = message;
+  const client = last.parts.find((p) => p.toolCallId === 'c1');
+  assert.equal(client.type, 'tool-weather');
+  assert.equal(client.state, 'output-error');
+  assert.match(client.errorText, /Invalid arguments for tool "weather"/);
+  assert.deepEqual(saved.parts.find((p) => p.toolCallId === 'c1'), JSON.parse(JSON.stringify(client)));
+  const call = (await result.steps)[0];
+  assert.equal(call.toolResults[0].isError, true);
 });
