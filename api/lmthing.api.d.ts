@@ -2431,10 +2431,10 @@ interface PromptPluginObject {
 }
 
 // ---- PromptRun — prompt/run-prompt.d.ts
-type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{
-    result: RunResult<OBJECT, PARTIAL>;
+type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>, CALL extends ToolCall = ToolCall> = Promise<{
+    result: RunResult<OBJECT, PARTIAL, CALL>;
     prompt: PromptRunInfo;
-}> & Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'totalUsage' | 'warnings' | 'consumeStream' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+}> & Pick<RunResult<OBJECT, PARTIAL, CALL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'totalUsage' | 'warnings' | 'consumeStream' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 // ---- PromptRunInfo — prompt/run-prompt.d.ts
 interface PromptRunInfo {
@@ -2471,10 +2471,12 @@ class ProviderError extends LmthingError {
     readonly status: number | undefined;
     readonly partialText: string | undefined;
     readonly retryable: boolean;
+    readonly retryAfterMs: number | undefined;
     constructor(message: string, opts?: {
         status?: number;
         partialText?: string;
         retryable?: boolean;
+        retryAfterMs?: number;
     });
 }
 
@@ -2900,11 +2902,11 @@ function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT e
     prompt: string;
 } | {
     messages: Message[];
-})): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
+})): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>, TypedToolCall<TOOLS>>;
 function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS, OUTPUT>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 
 // ---- RunResult — prompt/result.d.ts
-class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
+class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>, CALL extends ToolCall = ToolCall> {
     private readonly parts;
     private watcher?;
     private transformed?;
@@ -2914,7 +2916,7 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     private readonly final;
     private readonly warningList;
     get text(): Promise<string>;
-    get steps(): Promise<StepResult[]>;
+    get steps(): Promise<Array<StepResult<CALL>>>;
     get usage(): Promise<Usage>;
     get totalUsage(): Promise<Usage>;
     get warnings(): Promise<CallWarning[]>;
@@ -2923,8 +2925,8 @@ class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     }): Promise<void>;
     get finishReason(): Promise<FinishReason>;
     get reasoningText(): Promise<string | undefined>;
-    get toolCalls(): Promise<ToolCall[]>;
-    get toolResults(): Promise<ToolResult[]>;
+    get toolCalls(): Promise<CALL[]>;
+    get toolResults(): Promise<Array<ToolResultOf<CALL>>>;
     get object(): Promise<OBJECT>;
     get partialObjectStream(): AsyncIterable<PARTIAL>;
     get output(): Promise<[
@@ -3126,6 +3128,7 @@ interface StepFinishEvent extends InStep {
         toolCallId: string;
         toolName: string;
         args: unknown;
+        invalid?: boolean;
     }>;
     toolResults: Array<{
         type: 'tool-result';
@@ -3134,19 +3137,20 @@ interface StepFinishEvent extends InStep {
         args: unknown;
         result: unknown;
         isError?: boolean;
+        invalid?: boolean;
     }>;
     finishReason: FinishReason;
     usage: Usage;
 }
 
 // ---- StepResult — prompt/result.d.ts
-interface StepResult {
+interface StepResult<CALL extends ToolCall = ToolCall> {
     stepNumber: number;
     model: string;
     text: string;
     reasoningText?: string;
-    toolCalls: ToolCall[];
-    toolResults: ToolResult[];
+    toolCalls: CALL[];
+    toolResults: Array<ToolResultOf<CALL>>;
     finishReason: FinishReason;
     usage: Usage;
 }
@@ -3522,10 +3526,11 @@ type ToolApprovalStatus = undefined | 'not-applicable' | 'approved' | 'denied' |
 };
 
 // ---- ToolCall — prompt/result.d.ts
-interface ToolCall {
+interface ToolCall<NAME extends string = string, ARGS = unknown> {
     toolCallId: string;
-    toolName: string;
-    args: unknown;
+    toolName: NAME;
+    args: ARGS;
+    invalid?: boolean;
 }
 
 // ---- ToolCallContext — directive/directives.d.ts
@@ -3719,7 +3724,7 @@ interface ToolPolicyOptions {
 }
 
 // ---- ToolResult — prompt/result.d.ts
-interface ToolResult extends ToolCall {
+interface ToolResult<NAME extends string = string, ARGS = unknown> extends ToolCall<NAME, ARGS> {
     type: 'tool-result';
     result: unknown;
     isError?: boolean;
@@ -3731,6 +3736,9 @@ interface ToolResultEvent extends OfToolCall {
     args: unknown;
     result: unknown;
 }
+
+// ---- ToolResultOf — prompt/result.d.ts
+type ToolResultOf<CALL extends ToolCall> = CALL extends ToolCall ? CALL & Omit<ToolResult, keyof ToolCall> : never;
 
 // ---- ToolResultPart — providers/types.d.ts
 interface ToolResultPart {
@@ -3775,6 +3783,15 @@ type TracingErrorCode = 'TRACING_DEPENDENCY_MISSING' | 'TRACING_NO_PROVIDER';
 
 // ---- TracingExporterName — observe/tracing.d.ts
 type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
+
+// ---- TypedToolCall — prompt/result.d.ts
+type TypedToolCall<TOOLS> = string extends keyof TOOLS ? ToolCall : {
+    [NAME in keyof TOOLS & string]: ToolCall<NAME, ArgsOf<TOOLS[NAME]>> & {
+        invalid?: false;
+    };
+}[keyof TOOLS & string] | (ToolCall & {
+    invalid: true;
+});
 
 // ---- UIMessageChunk — prompt/ui-messages.d.ts
 type UIMessageChunk = {

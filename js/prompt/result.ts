@@ -6,7 +6,7 @@
 import { ConfigError, ValidationError } from '../errors.js';
 import type { CallWarning, FinishReason, Message, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
-import type { DeepPartial } from '../schema-types.js';
+import type { ArgsOf, DeepPartial } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
 import { partialObjects } from './partial-objects.js';
 import { completeElements, type OutputPlan } from './output.js';
@@ -16,29 +16,48 @@ import { CallWarnings } from '../run/warnings.js';
 import { TransformedParts, type StreamTransform, type StreamTransformOptions } from './stream-transforms.js';
 
 /** A tool call as the step loop saw it. */
-export interface ToolCall {
+export interface ToolCall<NAME extends string = string, ARGS = unknown> {
   toolCallId: string;
-  toolName: string;
-  args: unknown;
+  toolName: NAME;
+  args: ARGS;
+  /**
+   * The call failed the checks and did not run (the AI SDK's invalid call): a tool the step did
+   * not offer, or arguments that are not JSON (`args` null) or do not fit the tool's parameters.
+   * `args` are what the model wrote; the result is the error the model got.
+   */
+  invalid?: boolean;
 }
 
 /** A tool call with its outcome (`result`, or `{error}` when it failed). */
-export interface ToolResult extends ToolCall {
+export interface ToolResult<NAME extends string = string, ARGS = unknown> extends ToolCall<NAME, ARGS> {
   type: 'tool-result';
   result: unknown;
   isError?: boolean;
 }
 
-/** One finished step. */
-export interface StepResult {
+/**
+ * The calls of a run whose `tools` type their parameters (`runPrompt({tools})`): one member per
+ * tool, its `args` typed by the tool's schema, and the calls that failed the checks
+ * (`invalid: true`, any name, `args` as the model wrote them). Narrow on `invalid`, then on
+ * `toolName`. Without typed tools, {@link ToolCall}.
+ */
+export type TypedToolCall<TOOLS> = string extends keyof TOOLS
+  ? ToolCall
+  : { [NAME in keyof TOOLS & string]: ToolCall<NAME, ArgsOf<TOOLS[NAME]>> & { invalid?: false } }[keyof TOOLS & string] | (ToolCall & { invalid: true });
+
+/** The result of each kind of call in `CALL` (a union of {@link ToolCall}s), with the call's own fields. */
+export type ToolResultOf<CALL extends ToolCall> = CALL extends ToolCall ? CALL & Omit<ToolResult, keyof ToolCall> : never;
+
+/** One finished step; `CALL` is the type of its tool calls ({@link TypedToolCall} for typed tools). */
+export interface StepResult<CALL extends ToolCall = ToolCall> {
   stepNumber: number;
   /** The model id the provider reported for this step. */
   model: string;
   text: string;
   /** The model's reasoning (thinking) in this step, where the provider returns it; absent otherwise. */
   reasoningText?: string;
-  toolCalls: ToolCall[];
-  toolResults: ToolResult[];
+  toolCalls: CALL[];
+  toolResults: Array<ToolResultOf<CALL>>;
   finishReason: FinishReason;
   usage: Usage;
 }
@@ -137,7 +156,7 @@ class Deferred<T> {
  * `output`'s) value, `PARTIAL` that of the values `partialObjectStream` gives while it streams
  * (unvalidated JSON: for a zod schema, what zod parses, every member optional).
  */
-export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
+export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>, CALL extends ToolCall = ToolCall> {
   private readonly parts = new PartFeed<StreamPart>();
   private watcher?: (part: StreamPart) => void;
   /** The run's `experimental_transform`s, which the parts go through first. */
@@ -168,8 +187,9 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     return this.final.text.promise;
   }
   /** Every finished step. */
-  get steps(): Promise<StepResult[]> {
-    return this.final.steps.promise;
+  get steps(): Promise<Array<StepResult<CALL>>> {
+    // The engine's records; CALL only narrows what they are typed as.
+    return this.final.steps.promise as Promise<Array<StepResult<CALL>>>;
   }
   /** Tokens summed over all steps (and retries that returned usage). */
   get usage(): Promise<Usage> {
@@ -206,12 +226,12 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> {
     return this.final.reasoningText.promise;
   }
   /** The last step's tool calls. */
-  get toolCalls(): Promise<ToolCall[]> {
-    return this.final.toolCalls.promise;
+  get toolCalls(): Promise<CALL[]> {
+    return this.final.toolCalls.promise as Promise<CALL[]>;
   }
   /** The last step's tool results. */
-  get toolResults(): Promise<ToolResult[]> {
-    return this.final.toolResults.promise;
+  get toolResults(): Promise<Array<ToolResultOf<CALL>>> {
+    return this.final.toolResults.promise as Promise<Array<ToolResultOf<CALL>>>;
   }
 
   /**

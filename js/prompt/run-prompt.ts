@@ -60,7 +60,7 @@ import { defineTelemetry, telemetryCheck, type TelemetryOption } from '../observ
 import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
-import { RunResult, type StepResult, type ToolCall } from './result.js';
+import { RunResult, type StepResult, type ToolCall, type TypedToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
 import { defineConfigTools } from './config-tools.js';
 import { asPromptRun } from './prompt-run.js';
@@ -250,8 +250,8 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
  * like the AI SDK's `streamText` result (`runPrompt(...).text`, `.textStream`, `.response` ...).
  * Reading a part before the run started simply waits for it.
  */
-export type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>> = Promise<{ result: RunResult<OBJECT, PARTIAL>; prompt: PromptRunInfo }> &
-  Pick<RunResult<OBJECT, PARTIAL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'totalUsage' | 'warnings' | 'consumeStream' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
+export type PromptRun<OBJECT = never, PARTIAL = DeepPartial<OBJECT>, CALL extends ToolCall = ToolCall> = Promise<{ result: RunResult<OBJECT, PARTIAL, CALL>; prompt: PromptRunInfo }> &
+  Pick<RunResult<OBJECT, PARTIAL, CALL>, 'text' | 'reasoningText' | 'object' | 'steps' | 'usage' | 'totalUsage' | 'warnings' | 'consumeStream' | 'finishReason' | 'toolCalls' | 'toolResults' | 'response' | 'textStream' | 'fullStream' | 'partialObjectStream' | 'output' | 'partialOutputStream' | 'elementStream' | 'toTextStreamResponse' | 'pipeTextStreamToResponse' | 'toUIMessageStreamResponse' | 'pipeUIMessageStreamToResponse' | 'toUIMessageStream'>;
 
 /** The type of `result.object` for a `responseSchema` of type `SCHEMA` (never without one). */
 export type ObjectOf<SCHEMA, OUTPUT extends OutputSpec | undefined = undefined> = [OUTPUT] extends [OutputSpec<infer O, unknown>] ? O : [SCHEMA] extends [undefined] ? never : Infer<SCHEMA>;
@@ -414,7 +414,7 @@ function checkConfig(config: PromptConfig): PromptOptions {
  * SDK's `generateText`/`streamText` do. The returned {@link PromptRun} is awaited for
  * `{result, prompt}`, or read directly: `await runPrompt({model, prompt: 'Hi'}).text`.
  */
-export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(config: PromptConfig<SCHEMA, TOOLS, OUTPUT> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
+export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(config: PromptConfig<SCHEMA, TOOLS, OUTPUT> & ({ prompt: string } | { messages: Message[] })): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>, TypedToolCall<TOOLS>>;
 export function runPrompt<SCHEMA = undefined, TOOLS = Record<string, unknown>, OUTPUT extends OutputSpec | undefined = undefined>(fn: (ctx: PromptContext) => unknown, config: PromptConfig<SCHEMA, TOOLS, OUTPUT>): PromptRun<ObjectOf<SCHEMA, OUTPUT>, PartialOf<SCHEMA, OUTPUT>>;
 export function runPrompt(fn: ((ctx: PromptContext) => unknown) | PromptConfig, config?: PromptConfig): PromptRun<unknown> {
   if (typeof fn !== 'function' && config === undefined && c.isPlainObject(fn) && fn.durable !== undefined) return promptRun(startRunPrompt(() => {}, fn, true, { kind: 'new' }));

@@ -40,9 +40,10 @@ export interface StepFinishEvent extends InStep {
   text: string;
   /** The model's reasoning in this step, where the provider returns it. */
   reasoningText?: string;
-  toolCalls: Array<{ toolCallId: string; toolName: string; args: unknown }>;
+  /** `invalid`: the call failed the checks and did not run (see {@link ToolCallEvent.invalid}). */
+  toolCalls: Array<{ toolCallId: string; toolName: string; args: unknown; invalid?: boolean }>;
   /** Each call's outcome, with the call's `args`; a failed call has `isError` and `result: {error}`. */
-  toolResults: Array<{ type: 'tool-result'; toolCallId: string; toolName: string; args: unknown; result: unknown; isError?: boolean }>;
+  toolResults: Array<{ type: 'tool-result'; toolCallId: string; toolName: string; args: unknown; result: unknown; isError?: boolean; invalid?: boolean }>;
   finishReason: FinishReason;
   usage: Usage;
 }

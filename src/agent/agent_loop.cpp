@@ -450,8 +450,13 @@ class AgentLoop {
   // `results` has one slot per call (null: deferred, no result yet).
   static json record_of(int step, const StepPlan& plan, std::string text, std::string reasoning, const std::vector<CheckedCall>& calls,
                         const std::vector<json>& results, const json& response) {
+    // A call that failed the checks is marked `invalid`: its arguments are what the model wrote,
+    // not what the tool's parameters promise (typed results rely on this).
     json tool_calls = json::array();
-    for (const auto& call : calls) tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
+    for (const auto& call : calls) {
+      tool_calls.push_back({{"toolCallId", call.id}, {"toolName", call.name}, {"args", call.args}});
+      if (!call.error.empty()) tool_calls.back()["invalid"] = true;
+    }
     // A step's tool results carry their call's arguments, as the AI SDK's do (the conversation's
     // tool-result parts do not: the model already has them in the call).
     json tool_results = json::array();
@@ -460,6 +465,7 @@ class AgentLoop {
       json entry{{"type", "tool-result"}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
       for (const char* key : {"result", "isError"})
         if (results[i].contains(key)) entry[key] = results[i][key];
+      if (!calls[i].error.empty()) entry["invalid"] = true;
       tool_results.push_back(std::move(entry));
     }
     json record{{"stepNumber", step}, {"model", response.value("modelId", plan.model)}, {"text", std::move(text)}};

@@ -146,6 +146,7 @@ test('tool options: beforeCall replaces the input, onSuccess the output, onError
   const steps = await result.steps;
   assert.deepEqual(seen, [{ x: 3 }]);
   assert.deepEqual(steps[0].toolResults[0].result, { value: 30 });
+  assert.equal(steps[0].toolCalls[0].invalid, undefined);
   assert.equal(steps[1].toolResults[0].result, 'recovered');
 });
 
@@ -159,6 +160,8 @@ test('the model gets its mistakes back: unknown tool, bad JSON, schema failure',
   const steps = await result.steps;
   assert.deepEqual(steps[0].toolResults[0].result, { error: 'Tool "nosuch" is not available. Available tools: weather.' });
   assert.match(steps[1].toolResults[0].result.error, /Invalid arguments for tool "weather": \/city: must be string/);
+  // Both calls are marked invalid (their args are the model's, not what the schema promises).
+  assert.deepEqual(steps.slice(0, 2).map((s) => [s.toolCalls[0].invalid, s.toolResults[0].invalid]), [[true, true], [true, true]]);
   const toolMessage = model.calls[2].messages.at(-1);
   assert.equal(toolMessage.role, 'tool');
   assert.equal(toolMessage.content[0].isError, true);

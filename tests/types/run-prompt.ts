@@ -187,6 +187,30 @@ export async function stopConditions(): Promise<void> {
       },
     },
   }).text;
+  // Tool calls and results are typed by the tools' schemas: narrow on `invalid`, then on the name.
+  const typed = runPrompt({
+    model,
+    prompt: 'x',
+    tools: {
+      wipe: tool({ inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } as const, execute: ({ path }) => path }),
+      count: tool({ inputSchema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] } as const, execute: ({ n }) => n }),
+    },
+  });
+  for (const call of await typed.toolCalls) {
+    expectType<Equal<typeof call.toolName, string>>();
+    // @ts-expect-error -- an invalid call's args are what the model wrote: unknown until narrowed
+    void call.args.path;
+    if (call.invalid) continue;
+    if (call.toolName === 'wipe') expectType<Equal<typeof call.args, { path: string }>>();
+    // @ts-expect-error -- count's args have no path
+    if (call.toolName === 'count') void call.args.path;
+  }
+  for (const step of await typed.steps)
+    for (const outcome of step.toolResults) if (!outcome.invalid && outcome.toolName === 'count') expectType<Equal<typeof outcome.args, { n: number }>>();
+  const { result: typedResult } = await typed;
+  for (const call of await typedResult.toolCalls) if (call.invalid === false && call.toolName === 'wipe') expectType<Equal<typeof call.args, { path: string }>>();
+  // Without typed tools, calls are the plain ToolCall.
+  for (const call of await runPrompt({ model, prompt: 'x' }).toolCalls) expectType<Equal<typeof call.args, unknown>>();
   // onChunk's chunk narrows by its type.
   await runPrompt({ model, prompt: 'x', onChunk: ({ chunk }) => void (chunk.type === 'text-delta' ? chunk.text.length : chunk.type) }).text;
   // The AI SDK's contexts: prepareStep gets and may replace them.
