@@ -229,11 +229,14 @@ export class ProviderError extends LmthingError {
   /** Text received before the failure (a stream cut mid-way keeps what arrived). */
   readonly partialText: string | undefined;
   readonly retryable: boolean;
-  constructor(message: string, opts: { status?: number; partialText?: string; retryable?: boolean } = {}) {
+  /** How long the server asked to wait before trying again (`Retry-After` of a 503, say); retries wait at least this long. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, opts: { status?: number; partialText?: string; retryable?: boolean; retryAfterMs?: number } = {}) {
     super('PROVIDER_ERROR', message);
     this.status = opts.status;
     this.partialText = opts.partialText;
     this.retryable = opts.retryable ?? false;
+    this.retryAfterMs = opts.retryAfterMs;
   }
 }
 
@@ -585,6 +588,7 @@ const byKind: Record<string, (e: WireError) => LmthingError | ConfigError> = {
       status: e.status as number | undefined,
       partialText: e.partialText as string | undefined,
       retryable: e.retryable as boolean | undefined,
+      retryAfterMs: e.retryAfterMs as number | undefined,
     }),
   guard: (e) => new GuardError(e.message),
   approval_denied: (e) => new ApprovalDeniedError(e.message),
@@ -640,7 +644,7 @@ export function errorToWire(err: unknown): WireError {
   if (err instanceof LmthingError) {
     const kind = Object.entries(kindByCode).find(([, c]) => c === err.code)?.[0] ?? 'engine';
     const extra: Record<string, unknown> = {};
-    if (err instanceof RateLimitError && err.retryAfterMs !== undefined) extra.retryAfterMs = err.retryAfterMs;
+    if ((err instanceof RateLimitError || err instanceof ProviderError) && err.retryAfterMs !== undefined) extra.retryAfterMs = err.retryAfterMs;
     if ((err instanceof ProviderError || err instanceof RateLimitError) && err.status !== undefined) extra.status = err.status;
     if (err instanceof ProviderError) {
       extra.retryable = err.retryable;

@@ -157,11 +157,13 @@ export async function readJson(res: Response, provider: string, secrets: string[
     const info = responseInfo(res);
     if (!/json/i.test(info.contentType ?? '') || !text.trim()) throw unexpectedBody(provider, info, text, 'a JSON response', secrets);
     // The server meant JSON: a body cut short on the way (retryable) or a broken server.
+    // Not the parser's own message: it quotes the body around the fault, before any redaction.
     const snippet = redact(text, secrets).replace(/\s+/g, ' ').trim();
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
     throw new ProviderError(
       redact(
         `${provider}: the server answered HTTP ${info.status} with ${info.contentType}, but the body is not valid JSON ` +
-          `(${(err as Error).message}; ${text.length} characters, ending "${snippet.slice(-80)}")`,
+          `(${position === undefined ? '' : `at position ${position}; `}${text.length} characters, ending "${snippet.slice(-80)}")`,
         secrets,
       ),
       { status: info.status, retryable: true },
@@ -337,10 +339,13 @@ export function classifyFailure(f: FailureInfo): LmthingError {
   if (f.code === 'permission_error') return new AuthenticationError(message, status ?? 403);
   const contextish = f.code === 'context_length_exceeded' || CONTEXT_PATTERN.test(f.message);
   if (contextish && (status === undefined || status === 400 || status === 413)) return new ContextLengthError(message);
+  const retryable = isRetryable(status, f.code);
   return new ProviderError(message, {
     status,
     partialText: f.partialText || undefined,
-    retryable: isRetryable(status, f.code),
+    retryable,
+    // A 503 or 529 may say when to come back, as a 429 does.
+    ...(retryable && f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
   });
 }
 

@@ -39,6 +39,8 @@ export interface SseProgress {
   announced: boolean;
   /** The response, for error messages. */
   res: ResponseInfo;
+  /** True once the call's idle timeout (not the caller) aborted the read. */
+  idleFired?: () => boolean;
 }
 
 /**
@@ -64,10 +66,13 @@ export async function consumeSse(
       if (consumer.done) break;
     }
   } catch (err) {
+    // The whole answer arrived and the server then went silent instead of closing: keep the answer.
+    if (consumer.complete && progress.idleFired?.()) return;
     if (err instanceof LmthingError) throw err;
     if (signal?.aborted) throw new AbortError();
     throw networkError(provider, err, secrets, consumer.text);
   }
+  if (consumer.complete && progress.idleFired?.()) return;
   if (signal?.aborted) throw new AbortError();
   if (consumer.complete) return;
   if (events === 0 && !progress.announced) {
@@ -106,7 +111,8 @@ export function parseStreamJson(data: string, what: 'event' | 'chunk', provider:
   try {
     return JSON.parse(data);
   } catch {
-    throw new ProviderError(redact(`${provider}: malformed stream ${what}: ${data.slice(0, 200)}`, secrets), { partialText: partialText() || undefined });
+    // Secrets go before the event is cut: a key cut in half would no longer be found.
+    throw new ProviderError(redact(`${provider}: malformed stream ${what}: ${redact(data, secrets).slice(0, 200)}`, secrets), { partialText: partialText() || undefined });
   }
 }
 
@@ -205,7 +211,7 @@ async function exchangeOnce(x: Exchange, watch: IdleWatch | undefined): Promise<
     return result;
   }
   const state = x.streamState(emit);
-  await consumeSse(provider, body, state, secrets, signal, { onContent: () => watch?.touch(), onRaw, announced: announced === 'sse', res: responseInfo(res) });
+  await consumeSse(provider, body, state, secrets, signal, { onContent: () => watch?.touch(), onRaw, announced: announced === 'sse', res: responseInfo(res), idleFired: () => watch?.fired === true });
   return state.result();
 }
 

@@ -5,9 +5,9 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
-import { KEY, callModel, ok, textOf, response, assertNoSecret } from './helpers/provider-calls.mjs';
+import { KEY, callModel, ok, textOf, response, assertNoSecret, sse } from './helpers/provider-calls.mjs';
 import {
-  AbortError, ConfigError, createAnthropic, createGoogle, createOpenAI, createOpenAICompatible, ProviderError, resolveModel, runPrompt, TimeoutError, ValidationError,
+  AbortError, ConfigError, createAnthropic, createEngine, createGoogle, createOpenAI, createOpenAICompatible, ProviderError, resolveModel, runPrompt, TimeoutError, ValidationError, VirtualClock,
 } from '../../dist/node.js';
 
 let srv;
@@ -158,7 +158,75 @@ async function keepAliveServer(chunk, everyMs = 50, { headers = true } = {}) {
   };
 }
 
+describe('Retry-After on server errors', () => {
+  test('a 503 or 529 that says when to come back gives retryAfterMs, and the run waits that long (virtual time)', async () => {
+    const unavailable = { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '20' }, body: JSON.stringify({ error: { message: 'busy', type: 'server_error' } }) };
+    let r = await callModel(srv, openai(), unavailable, { ...count, stream: false });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.equal(r.error.retryable, true);
+    assert.equal(r.error.retryAfterMs, 20_000);
+    const overloaded = { status: 529, headers: { 'content-type': 'application/json', 'retry-after-ms': '15000' }, body: JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }) };
+    r = await callModel(srv, createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude'), overloaded, { ...count, stream: false });
+    assert.equal(r.error.retryAfterMs, 15_000);
+    // A 400 is not retried, so it carries no delay.
+    r = await callModel(srv, openai(), { ...unavailable, status: 400 }, { ...count, stream: false });
+    assert.equal(r.error.retryAfterMs, undefined);
+
+    const clock = new VirtualClock();
+    const engine = await createEngine({ clock });
+    let calls = 0;
+    const model = {
+      provider: 'test', modelId: 'busy',
+      async generate() {
+        if (calls++ === 0) throw new ProviderError('busy (HTTP 503)', { status: 503, retryable: true, retryAfterMs: 20_000 });
+        return { content: [{ type: 'text', text: 'ok' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+      },
+    };
+    const events = [];
+    const started = clock.now();
+    const { result } = await runPrompt((ctx) => ctx.$`hi`, { model, engine, onEvent: (e) => events.push(e) });
+    assert.equal(await result.text, 'ok');
+    assert.deepEqual(events.filter((e) => e.type === 'retry').map((e) => [e.delayMs, e.errorKind]), [[20_000, 'provider']]);
+    assert.equal(clock.now() - started, 20_000);
+  });
+});
+
 describe('idle timeout of streamed calls', () => {
+  test('a server that sends the whole answer, its completion event included, then stays silent: the answer is kept', async () => {
+    const chunk = (delta, finish) => ({ id: 'c', object: 'chat.completion.chunk', model: 'gpt-4o', choices: [{ index: 0, delta, finish_reason: finish }] });
+    const answer = sse([chunk({ role: 'assistant', content: 'The full answer.' }, null), chunk({}, 'stop')]);
+    const open = new Set();
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(answer); // and never [DONE] nor the end
+      open.add(res);
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const model = createOpenAI({ baseURL: `http://127.0.0.1:${server.address().port}`, apiKey: KEY })('gpt-4o', { idleTimeoutMs: 300 });
+      const { result } = await runPrompt({ model, prompt: 'Say it.', maxRetries: 0 });
+      assert.equal(await result.text, 'The full answer.');
+      assert.equal(await result.finishReason, 'stop');
+      // Without the completion event the silence is still a timeout.
+      const cut = createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(sse([chunk({ role: 'assistant', content: 'The full' }, null)]));
+        open.add(res);
+      });
+      await new Promise((r) => cut.listen(0, '127.0.0.1', r));
+      const partial = createOpenAI({ baseURL: `http://127.0.0.1:${cut.address().port}`, apiKey: KEY })('gpt-4o', { idleTimeoutMs: 300 });
+      const error = await partial.generate({ ...count, stream: true }, { onDelta: () => undefined }).then(() => undefined, (e) => e);
+      assert.ok(error instanceof TimeoutError, String(error));
+      for (const res of open) res.destroy();
+      await new Promise((r) => cut.close(r));
+    } finally {
+      for (const res of open) res.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   test('a server that only sends keep-alive comments -> TimeoutError (retryable kind), for every provider', async () => {
     const comments = await keepAliveServer(': keep-alive\n\n');
     const pings = await keepAliveServer('event: ping\ndata: {"type": "ping"}\n\n');
@@ -366,6 +434,26 @@ describe('error messages keep secrets out and stay short', () => {
       if (saved === undefined) delete process.env.OPENAI_BASE_URL;
       else process.env.OPENAI_BASE_URL = saved;
     }
+  });
+
+  test('a stream event that is not JSON is quoted with the key masked before the cut, for every stream format', async () => {
+    const google = () => createGoogle({ baseURL: `${srv.url}/v1beta`, apiKey: KEY })('gemini-2.5-flash');
+    const responses = () => createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY }).responses('gpt-5');
+    // The key straddles the 200th character of the quoted event.
+    const broken = `{${'x'.repeat(180)}${KEY}`;
+    for (const model of [openai(), anthropic(), google(), responses()]) {
+      const r = await callModel(srv, model, response(`data: ${broken}\n\n`), { ...count, stream: true });
+      assert.ok(r.error instanceof ProviderError, `${model.provider}: ${r.error}`);
+      assert.match(r.error.message, /malformed stream (chunk|event): \{x+\[redacted\]$/);
+      noKeyPiece(r.error.message);
+    }
+  });
+
+  test("a JSON body that does not parse is not quoted by the parser's message (which would show the key unmasked)", async () => {
+    const r = await callModel(srv, anthropic(), response(`{"detail": ${KEY} is not valid}`, 'application/json'), { ...count, stream: false });
+    assert.ok(r.error instanceof ProviderError, String(r.error));
+    assert.match(r.error.message, /not valid JSON \((at position \d+; )?\d+ characters, ending "\{"detail": \[redacted\] is not valid\}"\)/);
+    noKeyPiece(r.error.message);
   });
 
   test("a server's huge JSON error message is clipped", async () => {
