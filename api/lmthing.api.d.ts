@@ -2134,7 +2134,7 @@ class ParallelError extends LmthingError {
 }
 
 // ---- ParallelErrorCode — errors.d.ts
-type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED';
+type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED' | 'PARALLEL_COMPARE_FAILED';
 
 // ---- ParallelFinishEvent — run/events.d.ts
 interface ParallelFinishEvent extends Located {

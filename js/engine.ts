@@ -996,7 +996,8 @@ export class Engine {
   }
 }
 
-function abortReason(signal: AbortSignal): string {
+/** What an aborted run says: the signal's reason as text. */
+export function abortReason(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason.message || 'aborted';
   return typeof reason === 'string' && reason ? reason : 'the run was aborted';

@@ -124,14 +124,15 @@ export class PipelineError extends LmthingError {
 }
 
 /** Why a parallel group failed. */
-export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED';
-const parallelCodes: readonly ParallelErrorCode[] = ['PARALLEL_MIN_SUCCESS', 'PARALLEL_NO_MAJORITY', 'PARALLEL_NO_CONSENSUS', 'PARALLEL_JUDGE_INVALID', 'PARALLEL_JUDGE_FAILED'];
+export type ParallelErrorCode = 'PARALLEL_MIN_SUCCESS' | 'PARALLEL_NO_MAJORITY' | 'PARALLEL_NO_CONSENSUS' | 'PARALLEL_JUDGE_INVALID' | 'PARALLEL_JUDGE_FAILED' | 'PARALLEL_COMPARE_FAILED';
+const parallelCodes: readonly ParallelErrorCode[] = ['PARALLEL_MIN_SUCCESS', 'PARALLEL_NO_MAJORITY', 'PARALLEL_NO_CONSENSUS', 'PARALLEL_JUDGE_INVALID', 'PARALLEL_JUDGE_FAILED', 'PARALLEL_COMPARE_FAILED'];
 
 /**
  * A parallel group or an `L.branch` group failed (docs/orchestration.md): fewer than `minSuccess`
  * tasks succeeded (`PARALLEL_MIN_SUCCESS`), their results had no majority / no consensus, or the
  * judge model answered something other than a candidate (`PARALLEL_JUDGE_INVALID`) or its call
- * failed (`PARALLEL_JUDGE_FAILED`). `errors` holds each failed task's error by task name.
+ * failed (`PARALLEL_JUDGE_FAILED`), or the `compare` function threw (`PARALLEL_COMPARE_FAILED`).
+ * `errors` holds each failed task's error by task name.
  */
 export class ParallelError extends LmthingError {
   /** The group's name. */

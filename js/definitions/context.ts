@@ -335,7 +335,9 @@ export class DefinitionContext {
    * does not have rejects it with a `RoleError`).
    */
   assumeRole(name: string | Reference): Promise<void> {
-    const role = checkName(typeof name === 'string' ? name : (name as { name?: unknown } | null | undefined)?.name, 'assumeRole');
+    if (typeof name !== 'string' && typeof (name as { name?: unknown } | null)?.name !== 'string')
+      throw new ConfigError(`assumeRole: expected a role's name (a string) or the reference defRole returned, got ${c.describe(name)}`);
+    const role = checkName(typeof name === 'string' ? name : (name as { name?: unknown }).name, 'assumeRole');
     const live = liveRuns.get(this);
     if (!live) {
       this.startingRole(role);
@@ -506,6 +508,9 @@ export class DefinitionContext {
    * {@link executePipeline}.
    */
   defPipeline(name: string, stages: PipelineStage[]): Reference {
+    // A pipeline has no options of its own: a third argument would be silently lost.
+    if (arguments.length > 2)
+      throw new ConfigError(`defPipeline("${String(name)}"): takes (name, stages) only, got ${arguments.length} arguments; a stage's options (retries, retry, timeout) go on the stage ({stage, fn, timeout})`);
     return reference(definitionsOf(this).add(pipelineKind, name, stages));
   }
 

@@ -204,7 +204,7 @@ export const validatorKind: DefinitionKind<unknown, StoredValidator> = {
  * A fixed list of choices: each once (an answer names a choice by its value), and a `default` that
  * is one of them (a list of them with `multiple`), as a timeout would answer with it.
  */
-function checkChoiceList(where: string, list: readonly unknown[], cfg: InteractionConfig): void {
+export function checkChoiceList(where: string, list: readonly unknown[], cfg: Pick<InteractionConfig, 'default' | 'multiple'>): void {
   const keys = list.map((choice) => JSON.stringify(choice));
   const twice = keys.findIndex((key, i) => keys.indexOf(key) !== i);
   if (twice >= 0) c.fail(where, `choices[${twice}] (${c.describe(list[twice])}) is listed twice; each choice must be distinct`);
@@ -233,6 +233,9 @@ export const interactionKind: DefinitionKind<unknown, StoredInteraction> = {
     const list = cfg.choices ?? cfg.options;
     if (kind === 'choice' && (list === undefined || (Array.isArray(list) && list.length === 0)))
       c.fail(where, 'a choice needs a non-empty choices array (or a function that returns one)');
+    // A question's answer is free: choices it would not enforce are refused, not ignored.
+    const choiceOnly = (['choices', 'options', 'multiple'] as const).find((key) => kind === 'question' && cfg[key] !== undefined);
+    if (choiceOnly) c.fail(where, `'${choiceOnly}' is for kind 'choice'; a question's answer is free text (restrict it with a validation schema, or make it a 'choice')`);
     if (Array.isArray(list)) checkChoiceList(where, list, cfg);
     const validation = cfg.validation === undefined ? undefined : toJsonSchema(cfg.validation, `${where} validation`);
     return { kind, config: { ...cfg }, validation };

@@ -34,6 +34,8 @@ export interface DefinitionKind<Config, Stored = Config> {
   readonly noun: string;
   /** Checks `config` at the def* call (throws ConfigError) and returns what to keep. */
   check(where: string, config: Config, ...rest: unknown[]): Stored;
+  /** Kinds with one namespace take distinct names (a resource and a pool are both found by name). */
+  readonly namespace?: string;
   /** Kept in the host only (loggers): not sent to the engine. */
   readonly hostOnly?: boolean;
   /** Works from the run's events (loggers, tracing): refused in a run that keeps none (`run(agent, {events: false})`). */

@@ -105,6 +105,7 @@ export const resourceKind: DefinitionKind<string, StoredResource> = {
   kind: 'resource',
   noun: 'resource',
   method: 'defResource',
+  namespace: 'resource',
   check(where, type, config) {
     if (typeof type !== 'string') c.fail(where, `type must be a string naming the kind of resource ('filesystem', 'postgres' ...), got ${c.describe(type)}`);
     const o = c.checkOptions<ResourceConfig>(where, (config ?? {}), {
@@ -144,6 +145,7 @@ export const resourcePoolKind: DefinitionKind<unknown, StoredPool> = {
   kind: 'resourcePool',
   noun: 'resource pool',
   method: 'defResourcePool',
+  namespace: 'resource',
   check(where, factory, config) {
     if (typeof factory !== 'function') c.fail(where, `factory must be a function that makes one value, got ${c.describe(factory)}`);
     const o = c.checkOptions<ResourcePoolConfig>(where, (config ?? {}), {

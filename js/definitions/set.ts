@@ -26,6 +26,8 @@ export class DefinitionSet {
     const checked = checkName(name, kind.method);
     // Replacing would silently drop the first (a copied block, two plugins using one name).
     if (this.entries.has(`${kind.kind}\u0000${checked}`)) throw new ConfigError(`${kind.method}("${checked}"): a ${kind.noun} named "${checked}" is already defined in this run; give this one another name`);
+    const sharing = kind.namespace === undefined ? undefined : [...this.entries.values()].find((d) => d.name === checked && d.kind !== kind && d.kind.namespace === kind.namespace);
+    if (sharing) throw new ConfigError(`${kind.method}("${checked}"): a ${sharing.kind.noun} named "${checked}" is already defined in this run, and the two share their names; give this one another name`);
     if (kind.readsEvents && this.eventsOff !== undefined) throw new ConfigError(`${kind.method}("${checked}"): ${this.eventsOff}`);
     if (!kind.hostOnly && this.sealed !== undefined) throw new ConfigError(`${kind.method}("${checked}"): ${this.sealed}`);
     const stored = kind.check(`${kind.method}("${checked}")`, config, ...rest);

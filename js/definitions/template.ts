@@ -74,6 +74,8 @@ function checkVariable(where: string, declaration: unknown): TemplateVariable {
     const values = v.values;
     if (!Array.isArray(values) || values.length === 0 || !values.every((x) => typeof x === 'string' || typeof x === 'number'))
       c.fail(where, 'an enum needs "values": a non-empty array of strings or numbers');
+    const twice = values.findIndex((x, i) => values.indexOf(x) !== i);
+    if (twice >= 0) c.fail(where, `values[${twice}] (${JSON.stringify(values[twice])}) is listed twice; each value must be distinct`);
     if (v.default !== undefined && !values.includes(v.default as string | number))
       c.fail(where, `the default must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${c.describe(v.default)}`);
   } else {
@@ -91,7 +93,11 @@ export const templateKind: DefinitionKind<unknown, StoredTemplate> = {
     if (typeof text !== 'string') c.fail(where, `the template must be a string, got ${c.describe(text)}`);
     if (variables !== undefined && !c.isPlainObject(variables)) c.fail(where, `variables must be an object ({name: {type, default?, values?}}), got ${c.describe(variables)}`);
     const checked: Record<string, TemplateVariable> = {};
-    for (const [name, declaration] of Object.entries(variables ?? {})) checked[name] = checkVariable(`${where} variable "${name}"`, declaration);
+    for (const [name, declaration] of Object.entries(variables ?? {})) {
+      // A name no placeholder can spell would make every render fail as "required".
+      if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) c.fail(where, `variable ${JSON.stringify(name)}: a placeholder name must match [A-Za-z_][A-Za-z0-9_.-]*`);
+      checked[name] = checkVariable(`${where} variable "${name}"`, declaration);
+    }
     return { text, variables: checked };
   },
   wire({ text, variables }) {

@@ -4,6 +4,7 @@
  * request is named `humanIntervention`; its `context` is the event; a skip is always an answer.
  */
 import * as c from '../config/check.js';
+import { checkChoiceList } from '../definitions/human.js';
 import { jsonProblem } from '../storage/checks.js';
 import type { JsonValue } from '../storage/types.js';
 
@@ -40,6 +41,7 @@ export function interventionRequest(event: unknown): { intervention: Record<stri
   });
   const e = event as unknown as HumanInterventionEvent;
   if (typeof e.reason !== 'string' || e.reason.length === 0) c.fail(where, "'reason' is required: why a person is needed");
+  if (e.choices) checkChoiceList(where, e.choices, { default: e.default });
   for (const key of ['data', 'default'] as const) {
     const problem = e[key] === undefined ? undefined : jsonProblem(e[key], key);
     if (problem) c.fail(where, `${problem} (must be JSON)`);

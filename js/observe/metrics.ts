@@ -83,9 +83,14 @@ export const metricKind: DefinitionKind<unknown, StoredMetric> = {
     if (!NAME.test(name)) c.fail(where, 'the name must match [a-zA-Z_:][a-zA-Z0-9_:]* (a Prometheus metric name)');
     if (name.startsWith(BUILTIN_PREFIX)) c.fail(where, `names starting with "${BUILTIN_PREFIX}" belong to the built-in metrics`);
     if (checked.buckets && type !== 'histogram') c.fail(where, "'buckets' applies to histograms only");
+    if (checked.buckets?.length === 0) c.fail(where, "'buckets' must be a non-empty array of increasing numbers");
     if (checked.buckets?.some((b, i) => i > 0 && !(b > checked.buckets![i - 1]))) c.fail(where, "'buckets' must be strictly increasing");
     const labels = checked.labels ?? [];
     if (new Set(labels).size !== labels.length) c.fail(where, 'a label is listed twice');
+    if (type === 'histogram' && labels.includes('le')) c.fail(where, "the label 'le' is reserved for histogram buckets");
+    const fits = { counter: ['sum'], histogram: ['histogram'], gauge: ['last', 'sum', 'max', 'min'] }[type as MetricType];
+    if (checked.aggregation !== undefined && !fits.includes(checked.aggregation))
+      c.fail(where, `aggregation '${checked.aggregation}' does not fit a ${type} (a ${type} takes ${fits.map((a) => `'${a}'`).join(', ')})`);
     return { type, config: checked };
   },
   wire: (stored) => ({ type: stored.type, ...stored.config }),
@@ -123,7 +128,21 @@ export function checkRecording(name: unknown, value: unknown, labels: unknown, d
 
 /** Every metric of `engine` (default: the default engine): user metrics and the built-in `lmthing_*` ones, across all its runs. */
 export async function readMetrics(engine?: Engine): Promise<MetricsSnapshot> {
-  return (await (engine ?? (await defaultEngine())).request('metrics.read', {})) as MetricsSnapshot;
+  return metricsFromEngine(await (engine ?? (await defaultEngine())).request('metrics.read', {}));
+}
+
+const NON_FINITE: Record<string, number> = { '+Inf': Infinity, '-Inf': -Infinity, NaN: NaN };
+
+/** @internal The engine's metrics JSON with the sums that overflowed (sent as `"+Inf"`, `"-Inf"`) as numbers again. */
+export function metricsFromEngine(snapshot: unknown): MetricsSnapshot {
+  const read = snapshot as MetricsSnapshot;
+  for (const metric of read.metrics)
+    for (const series of metric.series)
+      for (const key of ['value', 'sum'] as const) {
+        const value = series[key] as unknown;
+        if (typeof value === 'string' && value in NON_FINITE) series[key] = NON_FINITE[value];
+      }
+  return read;
 }
 
 /**

@@ -12,7 +12,7 @@ import { lifecycleLogs } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
 import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
-import type { MetricsSnapshot } from '../observe/metrics.js';
+import { metricsFromEngine, type MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
@@ -42,6 +42,7 @@ import { stepChangesWire } from '../run/step-changes.js';
 import { PROMPT_RENAMES, underOlderNames } from '../run/renamed-options.js';
 import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js';
 import { observedExecution } from '../run/call-watchers.js';
+import { SetupDeadline } from './setup-deadline.js';
 import { ownTimeouts, timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from '../run/timeouts.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type HookResult, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
@@ -453,12 +454,15 @@ export async function startRunPrompt(
   checkIncluded(`${where} config`, config.include);
   if (config.messages !== undefined) collectedOf(ctx).messages.push(...messagesAllowed(`${where} config`, config.messages, config.allowSystemInMessages).map((m) => ({ ...m })));
   if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
+  // Until the engine has the run, its abortSignal and timeout bound the user's setup code.
+  const setup = new SetupDeadline(where, config.abortSignal, timeouts.timeout);
   try {
     for (const [i, plugin] of (config.plugins ?? []).entries()) {
-      if (typeof plugin === 'function') await plugin(ctx);
-      else await ctx.defPlugin(typeof plugin.name === 'string' ? plugin.name : `plugin${i}`, plugin);
+      if (typeof plugin === 'function') await setup.bound(plugin(ctx));
+      else await setup.bound(ctx.defPlugin(typeof plugin.name === 'string' ? plugin.name : `plugin${i}`, plugin));
     }
   } catch (err) {
+    setup.end();
     await collectedOf(ctx).plugins.uninstallAll(ctx);
     throw err;
   }
@@ -468,8 +472,8 @@ export async function startRunPrompt(
   let steering: SteeringRun | undefined;
   try {
     defineConfigTools(ctx, config.tools, `${where} config`, config.toolApproval);
-    await fn(ctx);
-    await Promise.all(collectedOf(ctx).installs);
+    await setup.bound(fn(ctx));
+    await setup.bound(Promise.all(collectedOf(ctx).installs));
     defineTelemetry(ctx, config.experimental_telemetry, `${where} config`);
     for (const name of Object.keys(config.experimental_refineToolInput ?? {}))
       if (!collectedOf(ctx).tools.has(name)) throw new ConfigError(`${where} config.experimental_refineToolInput: ${c.unknownName('tool', name, [...collectedOf(ctx).tools.keys()])}`);
@@ -485,6 +489,7 @@ export async function startRunPrompt(
     await collectedOf(ctx).plugins.uninstallAll(ctx);
     throw err;
   } finally {
+    setup.end();
     bindPreRun(ctx, undefined);
   }
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
@@ -889,13 +894,13 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       metrics: async () => {
         if (!over && runId >= 0) {
           try {
-            return (await engine.request('metrics.read', { run: runId })) as MetricsSnapshot;
+            return metricsFromEngine(await engine.request('metrics.read', { run: runId }));
           } catch {
             // the run ended meanwhile: its final values come with its result
           }
         }
         await finished.catch(() => {});
-        return finalMetricsJson === undefined ? { metrics: [] } : (JSON.parse(finalMetricsJson) as MetricsSnapshot);
+        return finalMetricsJson === undefined ? { metrics: [] } : metricsFromEngine(JSON.parse(finalMetricsJson));
       },
     };
     return { result, prompt, finished };
@@ -1075,10 +1080,13 @@ async function runAgent(
   bindEngine(child, engine);
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   bindConfiguring(child, parent.ctx);
+  // The call's abort (its run's, or a tool timeout) bounds the agent's configure function too.
+  const setup = new SetupDeadline(`agent "${def.name}"`, signal, undefined);
   try {
-    await def.configure(args, child);
-    await Promise.all(collectedOf(child).installs);
+    await setup.bound(def.configure(args, child));
+    await setup.bound(Promise.all(collectedOf(child).installs));
   } finally {
+    setup.end();
     bindConfiguring(child, undefined);
   }
   const model = def.options.model === undefined ? env.parentModel : toModel(def.options.model);

@@ -73,7 +73,19 @@ Task<bool> Join::add(const pipeline::CallEnv& env, std::size_t task, std::option
       co_return true;
     }
     if (spec_.kind == Aggregation::Majority || spec_.kind == Aggregation::Consensus) {
-      const std::size_t group = co_await group_of(env, *values_[task]);
+      // A compare function that fails decides the group: no answer can be counted any more.
+      std::size_t group = 0;
+      std::optional<WireError> compare_failed;
+      try {
+        group = co_await group_of(env, *values_[task]);
+      } catch (const OpFailed& e) {
+        if (e.error.kind == "aborted" || env.cancelled()) throw;
+        compare_failed = e.error;
+      }
+      if (compare_failed) {
+        fail("PARALLEL_COMPARE_FAILED", "the compare function failed: " + compare_failed->message);
+        co_return true;
+      }
       if (group == groups_.size())
         groups_.push_back({task});
       else

@@ -263,7 +263,14 @@ json MetricRegistry::snapshot() const { return json::parse(snapshot_text()); }
 std::string MetricRegistry::snapshot_text() const {
   // Written into one string (a run's final reply carries this text, so it is made once per run).
   std::string out = R"({"metrics":[)";
-  auto number = [&](double value) { protocol::append_json(out, json(value)); };
+  // JSON has no infinity (it would be null, losing the sign): an overflowed sum goes as Prometheus
+  // spells it, and the host reads it back as a number.
+  auto number = [&](double value) {
+    if (std::isfinite(value))
+      protocol::append_json(out, json(value));
+    else
+      out += std::isnan(value) ? R"("NaN")" : value > 0 ? R"("+Inf")" : R"("-Inf")";
+  };
   const char* metric_separator = "";
   for (const auto& [name, metric] : metrics_) {
     out += metric_separator;

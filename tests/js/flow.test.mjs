@@ -183,6 +183,39 @@ test("majority with a compare function; 'all' gives each result by task", async 
   assert.deepEqual(value, ['Yes', { left: 6, right: 10 }]);
 });
 
+test('a compare function that throws decides the group: PARALLEL_COMPARE_FAILED naming the group, parallel-finish with the error, running tasks cancelled', async () => {
+  let late = 'never cancelled';
+  const { error, events } = await whileLive(
+    (ctx) => {
+      ctx.defParallel('vote', {
+        a: () => 1,
+        b: () => 2,
+        c: (_input, task) => new Promise((resolve) => {
+          const timer = setTimeout(() => resolve((late = 'ran on')), 2_000);
+          task.abortSignal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve((late = 'cancelled'));
+          });
+        }),
+      }, {
+        aggregation: 'majority',
+        compare: () => {
+          throw new Error('cmp boom');
+        },
+      });
+    },
+    (ctx) => ctx.executeParallel('vote'),
+  );
+  assert.ok(error instanceof ParallelError, String(error));
+  assert.equal(error.code, 'PARALLEL_COMPARE_FAILED');
+  assert.equal(error.parallel, 'vote');
+  assert.match(error.message, /parallel "vote".*the compare function failed: .*cmp boom/);
+  const finish = events.find((e) => e.type === 'parallel-finish');
+  assert.equal(finish?.status, 'error');
+  assert.equal(finish.tasks.c, 'cancelled');
+  assert.equal(late, 'cancelled');
+});
+
 test("Integration Example 2: researchPipeline (parallel researchers, dedupe, synthesizer, memory) as written", async () => {
   const researched = [];
   const deduplicateFindings = (byTask) => [...new Set(Object.values(byTask).flatMap((text) => text.split('; ')))];
@@ -292,6 +325,8 @@ test('a processor that throws or returns the wrong number of results fails every
 test('bad definitions are ConfigErrors naming the definition and the field; executing before the run is NotRunningError', async () => {
   await runPrompt(async (ctx) => {
     assert.throws(() => ctx.defPipeline('p', []), (e) => e instanceof ConfigError && /defPipeline\("p"\).*non-empty array/.test(e.message));
+    // A pipeline has no options: a third argument would be lost.
+    assert.throws(() => ctx.defPipeline('p', [{ stage: 's', fn: () => 1 }], { timeout: 10 }), /defPipeline\("p"\): takes \(name, stages\) only, got 3 arguments/);
     assert.throws(() => ctx.defPipeline('p', [{ stage: 'a', fn: () => 1 }, { stage: 'a', fn: () => 2 }]), /stage "a" is already used by stages\[0\]/);
     assert.throws(() => ctx.defPipeline('p', [{ stage: 'a', fn: () => 1, timout: 5 }]), /timout.*did you mean 'timeout'/);
     assert.throws(() => ctx.defPipeline('p', [{ stage: 'a' }]), /'fn' is required/);

@@ -435,6 +435,11 @@ test('bad input is refused naming what is wrong', async () => {
   await assert.rejects(runPrompt((ctx) => ctx.defInteraction('i', 'choice', { choices: ['a'], default: 'b' }), { model }), { message: `defInteraction("i"): the default must be one of the choices ("a"), got the string "b"` });
   await assert.rejects(runPrompt((ctx) => ctx.defInteraction('i', 'choice', { choices: [1, 2], multiple: true, default: 1 }), { model }), /the default must be a list of the choices \(1, 2\), got the number 1/);
   await assert.rejects(runPrompt((ctx) => ctx.defInteraction('', 'question'), { model }), TypeError);
+  // A question would not enforce choices: they are refused, not ignored.
+  await assert.rejects(runPrompt((ctx) => ctx.defInteraction('q', 'question', { choices: ['a', 'b'] }), { model }), {
+    message: `defInteraction("q"): 'choices' is for kind 'choice'; a question's answer is free text (restrict it with a validation schema, or make it a 'choice')`,
+  });
+  await assert.rejects(runPrompt((ctx) => ctx.defInteraction('q', 'question', { multiple: true }), { model }), /'multiple' is for kind 'choice'/);
   await assert.rejects(
     runPrompt((ctx) => {
       ctx.defApproval('one');

@@ -74,7 +74,8 @@ test('a bad event is a ConfigError naming the field; outside a run it is NotRunn
   const { result } = await runPrompt((ctx) => {
     saved = ctx;
     ctx.defTool('stuck', 'needs a person', {}, async () => {
-      for (const bad of [{}, { reason: 'x', choice: ['a'] }, { reason: 'x', severity: 'urgent' }, { reason: 'x', data: () => 1 }])
+      const choiceProblems = [{ reason: 'x', choices: ['a', 'b'], default: 'c' }, { reason: 'x', choices: ['a', 'a'] }];
+      for (const bad of [{}, { reason: 'x', choice: ['a'] }, { reason: 'x', severity: 'urgent' }, { reason: 'x', data: () => 1 }, ...choiceProblems])
         await ctx.requestHumanIntervention(bad).catch((e) => errors.push(e));
       return 'done';
     });
@@ -86,5 +87,8 @@ test('a bad event is a ConfigError naming the field; outside a run it is NotRunn
   assert.match(errors[1].message, /did you mean 'choices'/);
   assert.match(errors[2].message, /'severity' must be one of "info", "warning", "critical"/);
   assert.match(errors[3].message, /must be JSON/);
+  // As defInteraction refuses them: a default that is not a choice, a choice listed twice.
+  assert.equal(errors[4].message, `ctx.requestHumanIntervention: the default must be one of the choices ("a", "b"), got the string "c"`);
+  assert.equal(errors[5].message, `ctx.requestHumanIntervention: choices[1] (the string "a") is listed twice; each choice must be distinct`);
   await assert.rejects(saved.requestHumanIntervention({ reason: 'late' }), NotRunningError);
 });

@@ -167,6 +167,21 @@ test('bad definitions are ConfigErrors; bad recordings are MetricErrors with a s
   await assert.rejects(define((ctx) => ctx.defMetric('m', 'histogram', { buckets: [5, 1] })), (e) => e instanceof ConfigError && /increasing/.test(e.message));
   await assert.rejects(define((ctx) => ctx.defMetric('lmthing_x', 'counter')), (e) => e instanceof ConfigError && /built-in/.test(e.message));
   await assert.rejects(define((ctx) => ctx.defMetric('bad-name', 'counter')), (e) => e instanceof ConfigError && /Prometheus metric name/.test(e.message));
+  // Refused at the defMetric call itself, not when the run starts (where they were MetricErrors).
+  const atCall = (fn) => runPrompt((ctx) => {
+    try {
+      fn(ctx);
+    } catch (e) {
+      return Promise.reject(Object.assign(e, { atCall: true }));
+    }
+    ctx.$`go`;
+  }, { model: model() });
+  await assert.rejects(atCall((ctx) => ctx.defMetric('h', 'histogram', { buckets: [] })), (e) => e.atCall && e instanceof ConfigError && /'buckets' must be a non-empty array/.test(e.message));
+  await assert.rejects(atCall((ctx) => ctx.defMetric('h', 'histogram', { labels: ['le'] })), (e) => e.atCall && e instanceof ConfigError && /'le' is reserved/.test(e.message));
+  await assert.rejects(atCall((ctx) => ctx.defMetric('c', 'counter', { aggregation: 'max' })), {
+    message: `defMetric("c"): aggregation 'max' does not fit a counter (a counter takes 'sum')`,
+  });
+  await assert.rejects(atCall((ctx) => ctx.defMetric('g', 'gauge', { aggregation: 'histogram' })), /does not fit a gauge \(a gauge takes 'last', 'sum', 'max', 'min'\)/);
 
   const codes = [];
   const { result } = await runPrompt((ctx) => {
@@ -254,4 +269,30 @@ test("an OpenTelemetry MeterProvider receives the run tree's metrics (the SDK's 
   assert.equal(metrics.get('lmthing_steps_total').dataPoints.reduce((n, p) => n + p.value, 0), 2);
   await meterProvider.shutdown();
   await assert.rejects(runPrompt(() => {}, { model: mockModel([]), meterProvider: {} }), (e) => e instanceof ConfigError && /meterProvider' must be an OpenTelemetry MeterProvider/.test(e.message));
+});
+
+test('a sum that overflows reads back as Infinity with its sign in JSON, as +Inf/-Inf in Prometheus text', async () => {
+  const engine = await createEngine();
+  const { result, prompt } = await runPrompt((ctx) => {
+    ctx.defMetric('big', 'counter', { labels: ['a'] });
+    ctx.defMetric('low', 'gauge', { aggregation: 'sum' });
+    ctx.defMetric('wide', 'histogram', { buckets: [1] });
+    ctx.defTool('t', 't', {}, () => {
+      for (let i = 0; i < 2; i++) {
+        ctx.recordMetric('big', 1e308, { a: 'x' });
+        ctx.recordMetric('low', -1e308);
+        ctx.recordMetric('wide', 1e308);
+      }
+      return 'ok';
+    });
+    ctx.$`go`;
+  }, { model: mockModel([{ type: 'tool-call', toolName: 't', args: {} }, { type: 'text', text: 'done' }]), engine });
+  assert.equal(await result.text, 'done');
+  const pick = (snapshot) => Object.fromEntries(snapshot.metrics.filter((m) => ['big', 'low', 'wide'].includes(m.name)).map((m) => [m.name, m.series[0].value ?? m.series[0].sum]));
+  const expected = { big: Infinity, low: -Infinity, wide: Infinity };
+  assert.deepEqual(pick(await prompt.metrics()), expected);
+  assert.deepEqual(pick(await readMetrics(engine)), expected);
+  const text = await metricsText(engine);
+  assert.match(text, /^big\{a="x"\} \+Inf$/m);
+  assert.match(text, /^low -Inf$/m);
 });

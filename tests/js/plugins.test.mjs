@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ConfigError, mockModel, runPrompt } from '../../dist/node.js';
+import { AbortError, ConfigError, mockModel, runPrompt, TimeoutError } from '../../dist/node.js';
 
 const text = (t) => ({ type: 'text', text: t });
 
@@ -201,4 +201,38 @@ test("arguments an interceptTool changes are checked against the tool's paramete
   assert.equal(await runWith((args) => args), 'read a');
   assert.equal(await runWith(() => ({ path: 'b' })), 'read b');
   assert.deepEqual(ran, [{ path: 'a' }, { path: 'b' }]);
+});
+
+test("the run's abortSignal and timeout bound a plugin install and a prompt function that never settle", async () => {
+  const never = () => new Promise(() => {});
+  // Not AbortSignal.timeout: its timer does not keep the process alive while everything else waits.
+  const abortAfter = (ms) => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), ms);
+    return controller.signal;
+  };
+  const started = performance.now();
+  await assert.rejects(
+    runPrompt((ctx) => void ctx.defPlugin('stuck', { name: 'stuck', version: '1.0.0', install: never }), { model: mockModel([text('x')]), abortSignal: abortAfter(50) }),
+    (e) => e instanceof AbortError,
+  );
+  await assert.rejects(
+    runPrompt((ctx) => void ctx.defPlugin('stuck', { name: 'stuck', version: '1.0.0', install: never }), { model: mockModel([text('x')]), timeout: 50 }),
+    (e) => e instanceof TimeoutError && /the prompt function and the plugins' installs had not finished when the run's timeout of 50 ms passed/.test(e.message),
+  );
+  const log = [];
+  await assert.rejects(
+    runPrompt(async (ctx) => {
+      void ctx.defPlugin('audit', logged(log, 'audit'));
+      await never();
+    }, { model: mockModel([text('x')]), abortSignal: abortAfter(50) }),
+    AbortError,
+  );
+  assert.deepEqual(log, ['install audit', 'uninstall audit'], 'what was installed is released');
+  await assert.rejects(runPrompt({ model: mockModel([text('x')]), prompt: 'hi', plugins: [never], timeout: 50 }), TimeoutError);
+  assert.ok(performance.now() - started < 5_000, 'each settles at its deadline');
+  // An install that settles in time is not disturbed; the engine's own timeout then applies.
+  const slow = () => new Promise((resolve) => setTimeout(resolve, 20));
+  const { result } = await runPrompt((ctx) => void ctx.defPlugin('slow', { name: 'slow', version: '1.0.0', install: slow }), { model: mockModel([text('fine')]), prompt: 'hi', timeout: 5_000 });
+  assert.equal(await result.text, 'fine');
 });

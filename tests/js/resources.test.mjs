@@ -272,6 +272,10 @@ test('bad input: typed errors naming the definition and the field', async () => 
   assert.match((await define((ctx) => ctx.defResourcePool('p', 'factory'))).message, /factory must be a function/);
   assert.match((await define((ctx) => ctx.defResource('r', 'x', { init: () => 1 }))).message, /init.*did you mean 'initialize'/);
   assert.match((await define((ctx) => ctx.defResource('r', 42))).message, /type must be a string/);
+  // A resource and a pool are both found by name: they cannot share one.
+  const shared = await define((ctx) => (ctx.defResource('db', 'postgres', { initialize: () => 1 }), ctx.defResourcePool('db', () => 2)));
+  assert.ok(shared instanceof ConfigError, String(shared));
+  assert.equal(shared.message, 'defResourcePool("db"): a resource named "db" is already defined in this run, and the two share their names; give this one another name');
   assert.match((await define((ctx) => ctx.defResource('r', 'x', { retryPolicy: 3 }))).message, /retryPolicy/);
 
   const { error } = await withTool((ctx) => ctx.defResource('db', 'x', { initialize: () => 1 }), ({ resources }) => resources.get('dbb'));

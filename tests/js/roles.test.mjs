@@ -285,7 +285,8 @@ test('bad input: an unknown role, an unknown tool, bad types, unknown fields', a
   // A personality is JSON: a function in it would be dropped on the way to the engine.
   await assert.rejects(start((ctx) => ctx.defRole('r', { personality: { tone: 'calm', pick: () => 'x' } })), (err) =>
     err instanceof ConfigError && /'personality' must be a JSON object \(personality\.pick is a function\)/.test(err.message));
-  await assert.rejects(start((ctx) => ctx.assumeRole(42)), TypeError);
+  await assert.rejects(start((ctx) => ctx.assumeRole(42)), { message: "assumeRole: expected a role's name (a string) or the reference defRole returned, got the number 42" });
+  await assert.rejects(start((ctx) => ctx.assumeRole(null)), /assumeRole: expected a role's name .* got null/);
 
   // While the run is live an unknown role throws at once, with the nearest name.
   let thrown;

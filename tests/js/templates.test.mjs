@@ -136,6 +136,8 @@ test('bad declarations are ConfigErrors at the defTemplate call', () => {
   assert.throws(() => ctx.defTemplate('t', 'x', { n: { type: 'enum', values: ['a'], default: 'b' } }), /the default must be one of "a"/);
   assert.throws(() => ctx.defTemplate('t', 'x', { n: { type: 'string', deflt: 'x' } }), /did you mean 'default'|did you mean "default"/);
   assert.throws(() => ctx.defTemplate('t', 42), /the template must be a string/);
+  assert.throws(() => ctx.defTemplate('t', 'x', { n: { type: 'enum', values: ['a', 'b', 'a'] } }), /values\[2\] \("a"\) is listed twice/);
+  assert.throws(() => ctx.defTemplate('t', 'x', { 'bad name': { type: 'string' } }), /variable "bad name": a placeholder name must match/);
   assert.throws(() => ctx.useTemplate('t', 'values'), ConfigError);
 });
 
