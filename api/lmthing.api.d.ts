@@ -1258,7 +1258,7 @@ function indexedDBStorage(dbName: string, options?: IndexedDBStorageOptions): St
 // ---- IndexedDBStorageOptions — storage/types.d.ts
 interface IndexedDBStorageOptions {
     clock?: StorageClock;
-    indexedDB?: IDBFactory;
+    indexedDB?: IndexedDBFactoryLike;
 }
 
 // ---- Infer — schema-types.d.ts
@@ -1949,7 +1949,7 @@ interface ModelCallEvent extends Located {
 // ---- ModelHandle — directive/directives.d.ts
 class ModelHandle extends Directive<void> {
     readonly key: string;
-    constructor(key: string, handle: number);
+    constructor(key: string, handle: number, run?: number);
 }
 
 // ---- ModelInterceptor — prompt/plugins.d.ts
@@ -3443,7 +3443,7 @@ interface TextPart {
 interface TextStreamResponseInit {
     status?: number;
     statusText?: string;
-    headers?: HeadersInit;
+    headers?: HeadersLike;
 }
 
 // ---- TimeoutConfiguration — run/timeouts.d.ts

@@ -10,6 +10,7 @@
  * - Every op completes with `{ok, value}` or `{ok: false, error}`; a throwing or rejecting callback
  *   becomes an error value, never a rejected promise inside Emscripten.
  */
+import type { WasmImports, WasmInstance, WasmModule } from './platform-types.js';
 import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs, utf8Length } from './blobs.js';
 import { forgetRope, forgetRopes, ropeBlocks } from './providers/text-ropes.js';
 import { realClock, type HostClock } from './clock.js';
@@ -40,7 +41,7 @@ export interface CoreModule {
  * Emscripten's `instantiateWasm` hook: instantiates the module with the glue's `imports` itself,
  * hands the instance to `receive` later and returns `{}` at once.
  */
-export type InstantiateWasm = (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => object;
+export type InstantiateWasm = (imports: WasmImports, receive: (instance: WasmInstance, module: WasmModule) => void) => object;
 
 /** The Emscripten module factory (`createLmthingCore`) of either glue: given the wasm bytes, or a hook that instantiates a compiled module. */
 export type CoreFactory = (options: { wasmBinary?: Uint8Array; instantiateWasm?: InstantiateWasm; lmthingHost: HostBridge }) => Promise<CoreModule>;

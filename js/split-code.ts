@@ -8,6 +8,7 @@
  * fetches it in the background once the engine is up; `preload()` waits for it), or read and
  * compiled on the spot (Node; a synchronous request in a browser).
  */
+import type { WasmInstance, WasmModule } from './platform-types.js';
 import { EngineLoadError } from './errors.js';
 
 /** The package file, as errors and docs name it. */
@@ -21,9 +22,9 @@ const SHARED_SECTION = 'lmthing.shared';
 /** Where an engine's deferred module comes from (one per platform: js/node.ts, js/browser.ts). */
 export interface DeferredSource {
   /** The compiled module, now: compiled before, or loaded and compiled synchronously. Throws EngineLoadError. */
-  moduleNow(): WebAssembly.Module;
+  moduleNow(): WasmModule;
   /** Compiles it ahead of its first use (without blocking); rejects with an EngineLoadError. */
-  prepare(): Promise<WebAssembly.Module>;
+  prepare(): Promise<WasmModule>;
   /** Where it is read from, for errors. */
   readonly where: string;
 }
@@ -37,7 +38,7 @@ export class SplitCode {
   private table: WebAssembly.Table | undefined;
   private split: boolean | undefined;
 
-  constructor(private readonly primary: WebAssembly.Module, private readonly source: DeferredSource | undefined) {}
+  constructor(private readonly primary: WasmModule, private readonly source: DeferredSource | undefined) {}
 
   /** The import object's `placeholder` namespace: a function per table index, made on demand. */
   placeholders(): Record<string, (...args: unknown[]) => unknown> {
@@ -55,7 +56,7 @@ export class SplitCode {
   }
 
   /** Called with the primary instance once it exists. */
-  attach(instance: WebAssembly.Instance): void {
+  attach(instance: WasmInstance): void {
     this.instance = instance;
   }
 

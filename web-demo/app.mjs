@@ -177,15 +177,21 @@ function runTask() {
   reset();
   const run = { id: newRunId(), task: $('task').value, model: modelChoice() };
   saveRun(run);
-  return withRunLock(run, () => execute(run, false));
+  // The run owns the page from the click on (Run disabled, Stop and Reset reach it), not only once
+  // its lock is granted: a second click, or a Reset, in between must not leave a run unseen.
+  const controller = new AbortController();
+  current = controller;
+  setState('running');
+  return withRunLock(run, () => execute(run, false, controller));
 }
 
 /**
  * Runs `run` (or, `resumed`, continues it from its journal: the timeline is rebuilt from the
  * replayed `fullStream`, and a pending approval opens its dialog again) until it ends.
+ * `controller` is the one Run made when it was clicked; a run reset before it got here does not start.
  */
-async function execute(run, resumed) {
-  const controller = new AbortController();
+async function execute(run, resumed, controller = new AbortController()) {
+  if (controller.signal.aborted) return;
   current = controller;
   const note = resumed ? 'resumed after a reload: earlier steps come from the journal, nothing runs twice' : '';
   setState('running', note);
@@ -213,6 +219,12 @@ async function execute(run, resumed) {
     setState('done', note);
   } catch (err) {
     if (current !== controller || leaving) return;
+    // Reloaded before the run's first journal write: there is nothing to resume, so it starts afresh.
+    if (resumed && err?.code === 'JOURNAL_MISSING') {
+      timeline.clear();
+      traceView.clear();
+      return execute(run, false);
+    }
     const stopped = controller.signal.aborted;
     timeline.end(stopped ? 'stopped' : 'error', stopped ? 'Stopped: no further tool runs and nothing else is written.' : `Error: ${err?.message ?? String(err)}`);
     setState(stopped ? 'stopped' : 'failed', note);

@@ -1,8 +1,9 @@
 /**
  * What counts as an agent: an iterator, an iterable, an async iterable, or a nullary function
  * returning one, checked in that order. A generator object is an iterator, so it runs as one
- * agent and is never mistaken for a record of agents. Strings and arrays are not agents (arrays
- * are lists of agents for `L.branch`).
+ * agent and is never mistaken for a record of agents. Strings, arrays (lists of agents for
+ * `L.branch`) and bytes are not agents. A generator object runs once: {@link toAgentIterator}
+ * refuses one a run already drove (two runs, or one object twice in `L.branch`, would share it).
  */
 import { ConfigError } from '../errors.js';
 import { describe } from './directives.js';
@@ -16,7 +17,8 @@ function isObjectLike(v: unknown): v is Record<PropertyKey, unknown> {
 
 /** True when `v` can run as an agent (without calling anything). */
 export function isAgentLike(v: unknown): boolean {
-  if (!isObjectLike(v) || Array.isArray(v)) return false;
+  // Bytes (a Buffer, a typed array) are iterable too, but never directives: a tool returning them returns data.
+  if (!isObjectLike(v) || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
   return typeof v.next === 'function' || typeof v[Symbol.iterator] === 'function' || typeof v[Symbol.asyncIterator] === 'function' || typeof v === 'function';
 }
 
@@ -26,6 +28,9 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
+
+/** The iterators runs have taken: each is driven once. */
+const driven = new WeakSet<object>();
 
 /** What {@link toAgentIterator} looks for on an agent-like value, in this order (else it is a function). */
 interface AgentSource {
@@ -41,7 +46,11 @@ interface AgentSource {
 export function toAgentIterator(v: unknown, where: string): AgentIterator {
   if (!isAgentLike(v)) throw new ConfigError(`${where}: expected an agent (a generator, an iterable or async iterable of directives, or a function returning one), got ${describe(v)}`);
   const o = v as AgentSource;
-  if (typeof o.next === 'function') return o as AgentIterator;
+  if (typeof o.next === 'function') {
+    if (driven.has(o)) throw new ConfigError(`${where}: this generator object was already run (an iterator runs once); pass the generator function, or call it again, for a second run`);
+    driven.add(o);
+    return o as AgentIterator;
+  }
   const iterate = o[Symbol.iterator];
   if (typeof iterate === 'function') return iterate.call(o);
   const iterateAsync = o[Symbol.asyncIterator];

@@ -94,8 +94,10 @@ export class ModelHandle extends Directive<void> {
     /** The model key that was pushed. */
     readonly key: string,
     handle: number,
+    /** @internal The run that pushed it (a handle pops only there). */
+    run?: number,
   ) {
-    super(new DirectiveRequest('model.pop', { handle, key }));
+    super(new DirectiveRequest('model.pop', { handle, key, run }));
   }
 }
 

@@ -737,9 +737,11 @@ class DirectiveRun {
         if (typeof key !== 'string' || !this.keys.includes(key))
           throw new ConfigError(`L.${a.via as string}: model key ${typeof key === 'string' ? `"${key}"` : describe(key)} is not bound (bound keys: ${this.keys.join(', ')})`);
         const { handle } = (await this.command(conv, 'model.push', { key })) as { handle: number };
-        return new ModelHandle(key, handle);
+        return new ModelHandle(key, handle, this.runId);
       }
       case 'model.pop':
+        // Handles are numbered per run: one kept from another run would pop an unrelated push.
+        if (a.run !== this.runId) throw new ConfigError(`L.model: the handle of "${String(a.key)}" was pushed in another run; a handle pops its push in the run that made it`);
         await this.command(conv, 'model.pop', { handle: a.handle });
         return undefined;
       case 'tool.enable':
@@ -1002,10 +1004,11 @@ class DirectiveRun {
     const decided = this.command(conv, 'group.wait', { group }) as Promise<{ value: unknown; winner?: string }>;
     decided.catch(() => {}); // awaited below, once every branch has stopped
     const values = new Map<string, unknown>();
-    const runs = entries.map(([key, agent], member) => {
-      const iterator = toAgentIterator(agent, 'L.branch');
-      return this.inBranch(conv, key, false, (child) => this.drive(iterator, child), { group, member }).then((value) => void values.set(key, value));
-    });
+    // A member whose agent function fails (or returns no agent) is that member's failure: the group
+    // still hears from every member, and no branch is left running when this returns.
+    const runs = entries.map(([key, agent], member) =>
+      this.inBranch(conv, key, false, (child) => this.drive(toAgentIterator(agent, 'L.branch'), child), { group, member }).then((value) => void values.set(key, value)),
+    );
     await Promise.allSettled(runs);
     const { value, winner } = await decided;
     // The branches' own values (the engine compared their JSON copies).

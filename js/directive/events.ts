@@ -59,42 +59,47 @@ export class EventQueue implements AsyncIterable<RunEvent> {
   }
 }
 
-/** Text deltas of one streamed reply, read by `for await`; ends (or throws) when the reply does. */
+/**
+ * Text deltas of one streamed reply, read by `for await`; ends (or throws) when the reply does.
+ * Every reader gets every delta from the start (a printer and a logger may both read it, and a
+ * reader that comes late still gets the whole text).
+ */
 export class DeltaQueue implements AsyncIterable<string> {
-  private readonly buffered: string[] = [];
-  private readonly waiting: Array<{ resolve: (r: IteratorResult<string>) => void; reject: (e: unknown) => void }> = [];
+  private readonly deltas: string[] = [];
+  private readonly waiting = new Set<() => void>();
   private end: { error?: unknown } | null = null;
   /** Whether a reader saw the outcome (so a failure is not reported twice). */
   observed = false;
 
   push(text: string): void {
-    const waiter = this.waiting.shift();
-    if (waiter) waiter.resolve({ value: text, done: false });
-    else this.buffered.push(text);
+    this.deltas.push(text);
+    this.wake();
   }
 
   finish(error?: unknown): void {
     this.end = error === undefined ? {} : { error };
-    for (const waiter of this.waiting.splice(0)) this.settle(waiter);
+    this.wake();
   }
 
-  private settle(waiter: { resolve: (r: IteratorResult<string>) => void; reject: (e: unknown) => void }): void {
-    this.observed = true;
-    if (this.end?.error !== undefined) waiter.reject(this.end.error);
-    else waiter.resolve({ value: undefined, done: true });
+  private wake(): void {
+    const waiters = [...this.waiting];
+    this.waiting.clear();
+    for (const waiter of waiters) waiter();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<string> {
-    return {
-      next: () => {
-        const text = this.buffered.shift();
-        if (text !== undefined) return Promise.resolve({ value: text, done: false });
-        return new Promise((resolve, reject) => {
-          const waiter = { resolve, reject };
-          if (this.end) this.settle(waiter);
-          else this.waiting.push(waiter);
-        });
-      },
+    let next = 0;
+    const read = (): Promise<IteratorResult<string>> => {
+      if (next < this.deltas.length) return Promise.resolve({ value: this.deltas[next++], done: false });
+      if (this.end) {
+        this.observed = true;
+        if (this.end.error === undefined) return Promise.resolve({ value: undefined, done: true });
+        // The reply's own failure, as the engine reported it (a typed error).
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        return Promise.reject(this.end.error);
+      }
+      return new Promise((resolve) => this.waiting.add(() => resolve(read())));
     };
+    return { next: read };
   }
 }

@@ -88,7 +88,7 @@ export const metricKind: DefinitionKind<unknown, StoredMetric> = {
     const labels = checked.labels ?? [];
     if (new Set(labels).size !== labels.length) c.fail(where, 'a label is listed twice');
     if (type === 'histogram' && labels.includes('le')) c.fail(where, "the label 'le' is reserved for histogram buckets");
-    const fits = { counter: ['sum'], histogram: ['histogram'], gauge: ['last', 'sum', 'max', 'min'] }[type as MetricType];
+    const fits = { counter: ['sum'], histogram: ['histogram'], gauge: ['last', 'sum', 'max', 'min'] }[type];
     if (checked.aggregation !== undefined && !fits.includes(checked.aggregation))
       c.fail(where, `aggregation '${checked.aggregation}' does not fit a ${type} (a ${type} takes ${fits.map((a) => `'${a}'`).join(', ')})`);
     return { type, config: checked };

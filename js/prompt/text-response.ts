@@ -11,6 +11,7 @@
  */
 import * as c from '../config/check.js';
 import type { StreamPart } from './result.js';
+import type { HeadersLike } from '../platform-types.js';
 
 /** Status and headers of the response; `headers` may be a `Headers`, an array of pairs or a record. */
 export interface TextStreamResponseInit {
@@ -19,7 +20,7 @@ export interface TextStreamResponseInit {
   /** Status text (web `Response` only; Node picks the standard one). */
   statusText?: string;
   /** Extra headers; a `Content-Type` of the caller's replaces the default. */
-  headers?: HeadersInit;
+  headers?: HeadersLike;
 }
 
 /**

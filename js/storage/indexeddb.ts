@@ -233,7 +233,8 @@ export function indexedDBStorage(dbName: string, options: IndexedDBStorageOption
       adapter: 'indexeddb',
     });
   checkAdapterOptions({ name: 'indexeddb', label: 'indexedDBStorage' }, options, { clock: clockOption, indexedDB: indexedDBFactory });
-  const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  // The option's type names only what is used, so a Node-only project can give a polyfill; it is one.
+  const factory = (options.indexedDB as IDBFactory | undefined) ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (!factory)
     throw new StorageError('STORAGE_UNSUPPORTED', 'indexedDBStorage: this platform has no IndexedDB (use fileStorage or redisStorage in Node)', { adapter: 'indexeddb' });
   return new IndexedDBStorage(dbName, factory, options);

@@ -4,6 +4,7 @@
  */
 
 import type { JsonValue } from '../schema-types.js';
+import type { IndexedDBFactoryLike } from '../platform-types.js';
 
 /** A JSON value as stored and read back (the package's one JSON type). */
 export type { JsonValue };
@@ -92,5 +93,5 @@ export interface IndexedDBStorageOptions {
   /** Clock for TTLs (default: `Date`). */
   clock?: StorageClock;
   /** The `IDBFactory` to use (default: the global `indexedDB`). */
-  indexedDB?: IDBFactory;
+  indexedDB?: IndexedDBFactoryLike;
 }

@@ -88,6 +88,8 @@ Task<void> BranchGroup::drive(std::shared_ptr<BranchGroup> self, std::shared_ptr
     g.cancel_running(*session, WireError{"aborted", missing.message, json::object()});
   }
   try {
+    // The run's abort or timeout, not the failures it caused in the branches, is what happened.
+    if (const WireError* cancelled = g.loop_->run_cancel_error(env.run)) throw OpFailed(*cancelled);
     g.value_ = co_await join.result(env, missing);
   } catch (const OpFailed& e) {
     g.failure_ = e.error;

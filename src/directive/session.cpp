@@ -139,6 +139,12 @@ void Session::handle(const json& command_id, const std::string& verb, const json
     loop_.emit(protocol::reply_error(command_id, c.scope()->error()));  // a branch its group cancelled
     return;
   }
+  // The run's timeout (or a duration budget) passed, or it was aborted: the agent's code goes on
+  // in the host, but each later directive fails with that, as an abort makes them.
+  if (const protocol::WireError* cancelled = loop_.run_cancel_error(run_); cancelled && verb != "end") {
+    loop_.emit(protocol::reply_error(command_id, *cancelled));
+    return;
+  }
   json value = json::object();
   if (verb == "append") {
     const std::size_t index = append(c, checked_message(message, where), checked_tags(message, where));
@@ -442,6 +448,8 @@ Task<json> Sessions::body(RunId run, std::shared_ptr<Session> session) {
   // The run's dirty persisted states (a cancelled run cannot save).
   pipeline::CallEnv env = session->root_env();
   if (!env.cancelled()) co_await state::save_at_end(env);
+  // An agent that caught the timeout and returned still ran out of time.
+  if (const protocol::WireError* cancelled = session->loop().run_cancel_error(run)) throw OpFailed(*cancelled);
   co_return result;
 }
 

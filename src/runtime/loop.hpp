@@ -108,6 +108,11 @@ class Loop {
   // Forget a finished run: drops its deadline and its cancelled mark (so neither grows forever).
   void forget_run(RunId run);
   bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
+  // What a cancelled run's later ops fail with (its abort, its deadline), or null.
+  const protocol::WireError* run_cancel_error(RunId run) const {
+    auto it = cancelled_runs_.find(run);
+    return it == cancelled_runs_.end() ? nullptr : &it->second;
+  }
 
   // --- cancellation scopes ---
   // A callback op is the scope of the work its callback starts through the engine (a workflow step

@@ -44,6 +44,23 @@ export async function buildEsbuild(project, { configured }) {
   return { outDir, warnings: result.warnings };
 }
 
+/** esbuild for Node (`--platform=node`), with the documented `import.meta.url` recipe; returns the bundle's path. */
+export async function buildEsbuildNode(project) {
+  const esbuild = await import('esbuild');
+  const outDir = join(project, 'out/esbuild-node');
+  const result = await esbuild.build({
+    entryPoints: { server: join(project, 'app/node-esbuild.js') },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    loader: { '.wasm': 'file' },
+    logLevel: 'silent',
+  });
+  return { bundle: join(outDir, 'server.mjs'), warnings: result.warnings };
+}
+
 async function runWebpack(config) {
   const { default: webpack } = await import('webpack');
   const stats = await new Promise((resolveStats, reject) => webpack(config, (err, s) => (err ? reject(err) : resolveStats(s))));

@@ -72,3 +72,20 @@ test('a tool callback that reads a field its zod schema lacks does not compile',
   assert.notEqual(run.status, 0);
   assert.match(run.stdout, /bad\.ts\(4,\d+\): error TS2339: Property 'nonexistent' does not exist on type '\{ a: number; \}'/);
 });
+
+test('the published d.ts type-checks in a Node-only project: no DOM lib, skipLibCheck off', () => {
+  const dir = join(root, 'build/type-node');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'app.ts'), [
+    "import { createEngine, mockModel, runPrompt, type PromptRun } from 'lmthing';",
+    "const run: PromptRun = runPrompt({ model: mockModel([{ type: 'text', text: 'hi' }]), prompt: 'Hello' });",
+    "export const response = run.then(({ result }) => result.toTextStreamResponse({ headers: { 'x-run': '1' } }));",
+    'export const engine = createEngine();',
+    '',
+  ].join('\n'));
+  const compilerOptions = { target: 'ES2022', lib: ['ES2022'], types: ['node'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['app.ts'] }));
+  const run = spawnSync(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+});

@@ -225,3 +225,36 @@ test("a branch its group cancels stops while its model call waits to retry (the 
     assert.ok(JSON.stringify(value).includes('w'));
   }
 });
+
+test("a member whose agent function throws is that member's failure: the group waits for every branch, nothing runs on after", async () => {
+  const events = [];
+  const value = await run(function* () {
+    yield* L.user`q`;
+    try {
+      return yield* L.branch({ a: function* () { return (yield* L.reply).value; }, b: () => { throw new Error('factory failed'); } }, { aggregation: 'all' });
+    } catch (error) {
+      return `caught ${error.constructor.name}: ${error.message}`;
+    }
+  }, { models: { default: says(['a answer'], 50) }, onEvent: (e) => events.push(`${e.type} ${e.path?.join('/') ?? ''}`) });
+  assert.match(value, /^caught ParallelError: .*factory failed/);
+  // Both branches ended (b failed, a was cancelled by the decision) before the run went on and finished.
+  const ends = events.filter((e) => /^branch-(returned|threw) root\/[ab]$/.test(e));
+  assert.deepEqual(ends.map((e) => e.slice(-1)).sort(), ['a', 'b']);
+  assert.equal(events.at(-1), 'run-finish root');
+  // A member that is not an agent at all is its failure too.
+  const notAgent = run(function* () {
+    return yield* L.branch([function* () { return 1; }, () => 42], { aggregation: 'all' });
+  }, { models: { default: says([]) } });
+  await assert.rejects(notAgent, (e) => e instanceof ParallelError && /the agent function returned number 42/.test(e.message));
+});
+
+test("aborting the run during a branch group rejects with AbortError, not the group's ParallelError", async () => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 50);
+  const started = performance.now();
+  const outcome = run(function* () {
+    return yield* L.branch([function* () { return (yield* L.reply).value; }, function* () { return (yield* L.reply).value; }], { aggregation: 'all' });
+  }, { models: { default: says(['x', 'y'], 2_000) }, signal: controller.signal });
+  await assert.rejects(outcome, (e) => e.name === 'AbortError' || e.code === 'ABORTED');
+  assert.ok(performance.now() - started < 1_500);
+});

@@ -3,11 +3,13 @@
 // import); headless Chromium runs each page offline (a mockModel run with a tool call). Each app
 // is built once; one browser serves every page. The apps live in tests/bundlers/.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { buildEsbuild, buildServerClient, buildVite, buildWebpack, placeApp, placeStaticPages } from '../bundlers/build.mjs';
+import { buildEsbuild, buildEsbuildNode, buildServerClient, buildVite, buildWebpack, placeApp, placeStaticPages } from '../bundlers/build.mjs';
 import { launchChromium } from './helpers/chromium.mjs';
 import { installPackedPackage } from './helpers/packed.mjs';
 import { serveStatic } from './helpers/static-server.mjs';
@@ -108,6 +110,15 @@ test('esbuild with the documented fix (file loader + configureDefaultEngine({was
   const { result, errors } = await load(outDir);
   assert.deepEqual(errors, []);
   assert.deepEqual(result, expected);
+});
+
+test('esbuild for Node with the documented import.meta.url recipe: the bundle runs from any working directory', { timeout: 120_000 }, async () => {
+  const { bundle, warnings } = await buildEsbuildNode(project);
+  assert.deepEqual(warnings, []);
+  for (const cwd of [dirname(bundle), project, tmpdir()]) {
+    const output = execFileSync(process.execPath, [bundle], { cwd, encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(output), { ...expected, toolResult: { ...expected.toolResult, where: 'node' } }, `run from ${cwd}`);
+  }
 });
 
 test('no bundler: static files with an import map, and with a relative import', { timeout: 60_000 }, async () => {

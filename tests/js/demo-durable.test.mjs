@@ -192,6 +192,36 @@ test('the demo: a second tab does not resume a run that goes on; Stop and Reset 
   await page.context().close();
 });
 
+test('the demo: Run clicked twice starts one run; a reload before its first journal write starts it afresh', { timeout: 60_000 }, async () => {
+  const { page, errors } = await openDemo();
+  // Two clicks in one task (a double click): the second finds Run disabled.
+  await page.evaluate(() => {
+    document.querySelector('[data-testid="run"]').click();
+    document.querySelector('[data-testid="run"]').click();
+  });
+  await decide(page, 'writeFile', 'approve');
+  await decide(page, 'deleteFile', 'approve');
+  await waitForStatus(page, 'done');
+  assert.deepEqual(await projectLog(page), ['list', 'read src/greet.js', 'write src/greet.js', 'delete notes/old-todo.md'], 'one run: each tool once');
+  assert.equal(await page.evaluate(() => document.querySelector('[data-testid="approval-dialog"]').open), false, 'no dialog of a second run');
+  // Reset, then Run and a reload in the same task: the run is saved, its journal not yet written.
+  await page.getByTestId('reset').click();
+  const reloaded = page.waitForEvent('load');
+  await page.evaluate(() => {
+    document.querySelector('[data-testid="run"]').click();
+    location.reload();
+  });
+  await reloaded;
+  await page.waitForFunction(() => window.lmthingDemoReady === true);
+  await decide(page, 'writeFile', 'deny');
+  await decide(page, 'deleteFile', 'deny');
+  await waitForStatus(page, 'done');
+  assert.deepEqual(await projectLog(page), ['list', 'read src/greet.js'], 'the fresh run asked again and ran nothing it was denied');
+  assertEachCallOnce(await timeline(page));
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
 test('the demo: a reload after a write landed but before the journal recorded its end: the write counts as done and is not repeated', { timeout: 60_000 }, async () => {
   const { page, errors } = await openDemo();
   await page.getByTestId('run').click();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 
-import { AbortError, AssistantMessage, ConfigError, L, mockModel, RateLimitError, run, ValidationError } from '../../dist/node.js';
+import { AbortError, AssistantMessage, ConfigError, L, mockModel, RateLimitError, run, TimeoutError, ValidationError } from '../../dist/node.js';
 
 const text = (t) => ({ type: 'text', text: t });
 const end = { type: 'end-step' };
@@ -733,4 +733,79 @@ test("L.catch catches the failure of a stream nobody read, as try/catch does", a
     { models: { default: failing }, maxRetries: 0 },
   );
   assert.match(caught, /connection reset/);
+});
+
+test("the run's timeout reaches an agent that makes no model call: its next directive throws TimeoutError, and the run rejects with it", { timeout: 15_000 }, async () => {
+  const started = performance.now();
+  let appended = 0;
+  const looping = run(async function* () {
+    for (;;) {
+      yield* L.user`more`;
+      appended++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }, { models: { default: mockModel([]) }, timeout: 200 });
+  await assert.rejects(looping, (e) => e instanceof TimeoutError && /timed out after 200 ms/.test(e.message));
+  assert.ok(performance.now() - started < 3_000, `${performance.now() - started} ms`);
+  assert.ok(appended > 0);
+  // An agent that catches the timeout and returns still ran out of time.
+  const swallowing = run(async function* () {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      yield* L.user`late`;
+    } catch {
+      return 'fine';
+    }
+    return 'not reached';
+  }, { models: { default: mockModel([]) }, timeout: 100 });
+  await assert.rejects(swallowing, TimeoutError);
+});
+
+test('a generator object runs once: a second run of it, or the same object twice in L.branch, is a ConfigError', async () => {
+  const agent = (function* () {
+    yield* L.user`What is 2+2?`;
+    return (yield* L.reply).value;
+  })();
+  const first = run(agent, { models: { default: mockModel([text('4')]) } });
+  await assert.rejects(run(agent, { models: { default: mockModel([text('5')]) } }), (e) => e instanceof ConfigError && /this generator object was already run/.test(e.message));
+  assert.equal(await first, '4');
+  const shared = (function* () {
+    return 1;
+  })();
+  await assert.rejects(run(function* () {
+    return yield* L.branch([shared, shared]);
+  }, { models: { default: mockModel([]) } }), (e) => e instanceof ConfigError && /already run/.test(e.message));
+});
+
+test("a model handle from another run is refused; a stream's readers each get the whole text; a tool's bytes are data", async () => {
+  let kept;
+  await run(function* () {
+    kept = yield* L.model('fast');
+  }, { models: { default: mockModel([]), fast: mockModel([]) } });
+  const popped = await run(function* () {
+    yield* L.model('fast');
+    return yield* L.catch(kept);
+  }, { models: { default: mockModel([]), fast: mockModel([]) } });
+  assert.ok(popped.error instanceof ConfigError && /was pushed in another run/.test(popped.error.message), String(popped.error));
+
+  const texts = await run(async function* () {
+    yield* L.user`Tell.`;
+    const stream = yield* L.stream;
+    const read = async () => {
+      let all = '';
+      for await (const delta of stream) all += delta;
+      return all;
+    };
+    const both = await Promise.all([read(), read()]);
+    return [...both, await read()];
+  }, { models: { default: mockModel([text('The quick brown fox')]) } });
+  assert.deepEqual(texts, ['The quick brown fox', 'The quick brown fox', 'The quick brown fox']);
+
+  const model = mockModel([{ type: 'tool-call', toolName: 'bytes', args: {} }, text('ok')]);
+  await run(function* () {
+    yield* L.tool('bytes', 'raw bytes', { type: 'object' }, () => Buffer.from('hi'));
+    yield* L.user`go`;
+    return (yield* L.reply).value;
+  }, { models: { default: model } });
+  assert.deepEqual(model.calls[1].messages.at(-1).content[0].result, { type: 'Buffer', data: [104, 105] });
 });
