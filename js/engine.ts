@@ -1009,6 +1009,8 @@ function trapError(err: unknown, input: string): EngineError {
   const handling = input ? ` (while handling: ${input})` : '';
   if (typeof err === 'number') return new EngineError(`a C++ exception escaped the engine (pointer ${err})${handling}`, 'ENGINE_FAULT', { input });
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  // malloc itself aborts when the memory cannot grow (ABORTING_MALLOC): say what that means.
+  if (/Aborted\(OOM\)/.test(message)) return new EngineError(`the engine ran out of memory (its wasm memory could not grow for an allocation)${handling}`, 'ENGINE_FAULT', { cause: err, input });
   return new EngineError(`the engine trapped: ${message}${handling}`, 'ENGINE_FAULT', { cause: err, input });
 }
 

@@ -642,6 +642,17 @@ export function errorFromWire(e: WireError): LmthingError | ConfigError {
 
 /** Turns anything thrown by user code into a wire error, keeping typed errors' kind. */
 export function errorToWire(err: unknown): WireError {
+  try {
+    const wire = wireErrorOf(err);
+    // The engine reads the message as text: a thrower may have put a number or an object there.
+    return typeof wire.message === 'string' ? wire : { ...wire, message: thrownText(wire.message) };
+  } catch (failure) {
+    // A thrown value whose properties throw when read (a getter, a revoked Proxy): the call still fails, cleanly.
+    return { kind: 'callback', message: `the thrown value could not be read (${failure instanceof Error ? failure.message : 'reading it threw'})` };
+  }
+}
+
+function wireErrorOf(err: unknown): WireError {
   if (err instanceof LmthingError) {
     const kind = Object.entries(kindByCode).find(([, c]) => c === err.code)?.[0] ?? 'engine';
     const extra: Record<string, unknown> = {};
@@ -689,10 +700,23 @@ const kindByCode: Record<string, string> = {
 };
 
 function safeString(v: unknown): string {
+  return `non-Error value thrown: ${thrownText(v)}`;
+}
+
+/** A thrown value (or its message) as text: JSON where it has one, else what String() says. */
+function thrownText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'symbol' || typeof v === 'bigint') return v.toString();
   try {
-    return `non-Error value thrown: ${JSON.stringify(v)}`;
+    const json = JSON.stringify(v);
+    if (json !== undefined) return json;
   } catch {
-    return 'non-Error value thrown';
+    // a cycle, a throwing toJSON
+  }
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
   }
 }
 

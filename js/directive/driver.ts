@@ -385,7 +385,9 @@ async function start(
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
       const { needsApproval, ...rest } = tool;
       const at = `run: config.tools.${name}`;
-      tools[name] = needsApproval ? { ...rest, options: { ...rest.options, ...approvalOptions(definitions, name, schemaOnce(at, rest, 'parameters'), needsApproval, rest.options, at) } } : rest;
+      // defineProperty: a tool named `__proto__` is a tool like any other (assignment would set the prototype).
+      const value = needsApproval ? { ...rest, options: { ...rest.options, ...approvalOptions(definitions, name, schemaOnce(at, rest, 'parameters'), needsApproval, rest.options, at) } } : rest;
+      Object.defineProperty(tools, name, { value, enumerable: true, writable: true, configurable: true });
     }
     config = { ...config, tools };
     checkReferences('run config', config, definitionsOf(definitions), { retry: retryKind, fallback: fallbackKind, circuitBreaker: circuitBreakerKind });

@@ -1,7 +1,8 @@
 /**
  * The text a value interpolated into a message template (`ctx.$`, `L.user` …) becomes: the value
  * as JS writes it (`String(value)`: a reference is `<name>`, a message its text). An object that
- * would be written `[object Object]` is refused: the model would get that instead of the value.
+ * would be written `[object Object]` (or `[object Map]` …), alone or inside an array, is refused:
+ * the model would get that instead of the value.
  */
 import { ConfigError } from '../errors.js';
 
@@ -13,8 +14,26 @@ export function interpolated(value: unknown, where: string, index: number): stri
   } catch {
     throw refused(where, index, 'an object with no text form (no toString)');
   }
-  if (text === '[object Object]' && typeof value === 'object') throw refused(where, index, 'an object, which would be sent as "[object Object]"');
+  if (writtenAsPlaceholder(value)) {
+    const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+    throw refused(where, index, `${Array.isArray(value) ? 'an array holding objects' : 'an object'}, which would be sent as "${shown}"`);
+  }
   return text;
+}
+
+const DEFAULT_TEXT = /^\[object [A-Za-z]+\]$/;
+
+/** Whether `value` (or an element of it, for an array) is an object with no text form of its own. */
+function writtenAsPlaceholder(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(writtenAsPlaceholder);
+  try {
+    // Its text is what is being checked: whether it is the default one.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
+    return DEFAULT_TEXT.test(String(value));
+  } catch {
+    return true;
+  }
 }
 
 function refused(where: string, index: number, what: string): ConfigError {

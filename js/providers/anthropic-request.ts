@@ -149,7 +149,8 @@ function systemText(messages: Message[]): string | undefined {
  */
 export function toAnthropicMessages(messages: Message[], provider = 'anthropic'): AnthropicWireMessage[] {
   const out: AnthropicWireMessage[] = [];
-  for (const m of messages) {
+  const lastIndex = messages.length - 1;
+  for (const [index, m] of messages.entries()) {
     if (m.role === 'system') continue;
     const role = m.role === 'assistant' ? 'assistant' : 'user';
     if (m.role === 'tool' && typeof m.content === 'string') {
@@ -159,6 +160,9 @@ export function toAnthropicMessages(messages: Message[], provider = 'anthropic')
       typeof m.content === 'string'
         ? m.content
         : m.content.map((p) => toBlock(p, provider)).filter((b): b is AnthropicBlock => b !== undefined);
+    // The API refuses a turn with no content (an empty answer, say, before a schema retry), except
+    // a final assistant prefill: it is left out, and the turns around it merge.
+    if (content.length === 0 && !(index === lastIndex && role === 'assistant')) continue;
     const prev = out[out.length - 1];
     if (prev && prev.role === role) {
       prev.content = orderBlocks([...asBlocks(prev.content), ...asBlocks(content)]);

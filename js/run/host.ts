@@ -231,12 +231,16 @@ export class EngineHost {
     let watch: ChunkWatch | undefined;
     // When each output delta came, for onLanguageModelCallEnd's performance figures.
     const outputTimes = run.modelCallWatchers?.onLanguageModelCallEnd ? new OutputTimes() : undefined;
+    // A delta the model sends after its answer settled belongs to no step: it is dropped.
+    let settled = false;
     const send = () => {
       watch = run.chunkTimeouts && new ChunkWatch(ref, run.chunkTimeouts, signal);
-      return model.generate(request, {
+      // Promise.resolve: a model that answers with a plain object (or a thenable) is read the same way.
+      return Promise.resolve(model.generate(request, {
         signal: watch?.signal ?? signal,
         ...(run.onRaw && !quiet && { includeRawChunks: true }),
         onDelta: (delta) => {
+          if (settled) return;
           // A raw chunk is not output (and comes only when asked for: it must not change the timings).
           if (delta.type === 'raw') {
             if (quiet) return;
@@ -268,7 +272,7 @@ export class EngineHost {
           shownText?.append(text);
           run.onText(text, op.step);
         },
-      }).catch((failure: unknown) => {
+      })).catch((failure: unknown) => {
         const err = watch?.error() ?? failure;
         if (streamed && !quiet && err instanceof LmthingError) {
           // Its text reached the run's stream: the engine does not try the call again by default (the
@@ -287,7 +291,10 @@ export class EngineHost {
         const raws = shownRawChunks();
         if (raws !== undefined && err instanceof LmthingError) Object.defineProperty(err, 'partialRawChunks', { value: raws, configurable: true });
         throw err;
-      }).finally(() => watch?.stop());
+      }).finally(() => {
+        settled = true;
+        watch?.stop();
+      });
     };
     const watched = { model, request, callId: run.callId, output: outputTimes };
     const { warnings, ...response } = await observedModelCall(run.modelCallWatchers, watched, async () => checkModelResponse(await send(), ref));

@@ -91,7 +91,17 @@ export function partProblem(part: unknown): string | undefined {
       if (part.toolCallId !== undefined && typeof part.toolCallId !== 'string') return `.toolCallId must be a string, got ${describe(part.toolCallId)}`;
       if (part.argsText !== undefined && typeof part.argsText !== 'string') return `.argsText must be the arguments' JSON text, got ${describe(part.argsText)}`;
       return undefined;
-    default:
-      return undefined; // parts a model may add (images, sources ...) are kept and not read
+    case 'image':
+    case 'file':
+      return undefined; // kept and not read (a model's generated image, a file it returns)
+    default: {
+      // A misspelt kind would be kept as nothing: a tool call lost, a text not shown, and the
+      // conversation refused when it is sent back.
+      const guess = nearest(part.type, ANSWER_PART_TYPES);
+      return `.type must be one of ${ANSWER_PART_TYPES.map((t) => `'${t}'`).join(', ')}, got ${describe(part.type)}${guess ? ` (did you mean '${guess}'?)` : ''}`;
+    }
   }
 }
+
+/** The parts a model's answer may hold (what a conversation takes back from it). */
+const ANSWER_PART_TYPES: readonly string[] = ['text', 'reasoning', 'tool-call', 'image', 'file'];

@@ -66,7 +66,8 @@ function write(parent: Container, segment: PathSegment, value: JsonValue): void 
     while (parent.length < index) parent.push(null);
     parent[index] = value;
   } else {
-    parent[keyOf(segment)] = value;
+    // Defined, not assigned: `__proto__` is a key like any other (as the engine and storage have it).
+    Object.defineProperty(parent, keyOf(segment), { value, enumerable: true, writable: true, configurable: true });
   }
 }
 

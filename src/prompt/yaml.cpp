@@ -7,7 +7,7 @@
 // Scalars: null/true/false, integers as stored, floats as JavaScript prints
 // them. Strings are plain unless plain text would be read back as something
 // else, in which case they are double-quoted with JSON-style escapes.
-// Multi-line strings become literal block scalars ("|-", "|", "|+").
+// Multi-line strings become literal block scalars ("|-", "|"); one ending in empty lines is quoted.
 //
 // Choices where the rules were silent, and differences from `yaml` npm:
 // - Only the YAML 1.2 core schema decides what "looks like" a non-string, so
@@ -256,9 +256,12 @@ bool isBlankChar(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
 // Literal block scalars cannot carry control characters, cannot express a
 // string that is only whitespace, and would lose a last line of only blanks.
+// Nor trailing empty lines ("|+"): the rendered YAML loses its final newline,
+// which a keep-chomped block at the end of the document needs.
 bool fitsBlockScalar(std::string_view s) {
   if (!contains(s, "\n") || hasNonPrintable(s, "\n\t")) return false;
   if (nonEmptyAndAll(s, isBlankChar)) return false;
+  if (s.size() >= 2 && s.substr(s.size() - 2) == "\n\n") return false;
   const std::string_view lastLine = s.substr(s.rfind('\n') + 1);
   const bool lastLineBlank = nonEmptyAndAll(lastLine, [](char c) { return c == ' ' || c == '\t'; });
   return !lastLineBlank;
@@ -289,8 +292,7 @@ std::string blockHeader(std::string_view s, const std::vector<std::string_view>&
   const std::size_t lastContent = s.find_last_not_of('\n');
   const std::size_t contentEnd = lastContent == std::string_view::npos ? 0 : lastContent + 1;
   const std::size_t trailingBreaks = s.size() - contentEnd;
-  if (trailingBreaks == 0) header += '-';
-  if (trailingBreaks > 1) header += '+';
+  if (trailingBreaks == 0) header += '-';  // more than one is never a block (fitsBlockScalar)
   return header;
 }
 

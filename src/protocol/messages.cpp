@@ -22,8 +22,15 @@ WireError WireError::from_json(const json& j) {
     e.message = "error value is not an object: " + j.dump();
     return e;
   }
-  e.kind = j.value("kind", std::string("engine"));
-  e.message = j.value("message", std::string("(no message)"));
+  // Lenient as promised: a kind or message of another type (a host that passed a thrown number on)
+  // must not make the error unreadable, or whatever waits for it would wait forever.
+  const auto text = [&](const char* key, const char* fallback) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::string(fallback);
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  e.kind = text("kind", "engine");
+  e.message = text("message", "(no message)");
   for (auto& [key, value] : j.items())
     if (key != "kind" && key != "message") e.extra[key] = value;
   return e;

@@ -410,6 +410,9 @@ test('an object interpolated into a message template is refused, not sent as "[o
       state = ctx.getState('prefs');
       assert.throws(() => ctx.$`Use ${state}`, refusal('ctx.$', 1));
       assert.throws(() => ctx.$`${Object.create(null)}`, (e) => e instanceof ConfigError && /#1 is an object with no text form/.test(e.message));
+      // In an array, or another kind of object with no text of its own, the same.
+      assert.throws(() => ctx.$`Cities: ${[{ city: 'Paris' }, { city: 'Rome' }]}`, { message: /^ctx\.\$: interpolated value #1 is an array holding objects, which would be sent as "\[object Object\],\[object Object\]"/ });
+      assert.throws(() => ctx.$`Cities: ${new Map([['a', 1]])}`, { message: /#1 is an object, which would be sent as "\[object Map\]"/ });
       ctx.$`Weather in ${city} for ${[3, 4]} days, ${JSON.stringify({ units: 'metric' })}, ${new Date(0).getUTCFullYear()} ${null}`;
     },
     { model },
@@ -440,4 +443,100 @@ test('a ConfigError thrown in the user code the engine calls back stays a Config
     ctx.$`x`;
   }, { model: mockModel([{ type: 'text', text: 'x' }]) }).text;
   await assert.rejects(thrown, (err) => err instanceof ConfigError && /my hook is misconfigured/.test(err.message));
+});
+
+// ------------------------------------------------------------------------------ odd throws, odd models
+
+test('a thrown error whose message is not text, or whose properties throw when read, fails its call cleanly (no hang, no crash)', { timeout: 30_000 }, async () => {
+  const numbered = () => Object.assign(new Error('request failed'), { message: 503 });
+  const getterThrows = () => {
+    const error = new Error('x');
+    Object.defineProperty(error, 'message', { get: () => { throw new Error('message getter threw'); } });
+    return error;
+  };
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable(new Error('x'), {});
+    revoke();
+    return proxy;
+  };
+  for (const [label, make, expected] of [
+    ['a number as message', numbered, '503'],
+    ['an object as message', () => Object.assign(new Error('x'), { message: { status: 503 } }), '{"status":503}'],
+    ['a throwing message getter', getterThrows, /the thrown value could not be read \(message getter threw\)/],
+    ['a revoked Proxy', revoked, /the thrown value could not be read/],
+    ['a Symbol', () => Symbol('odd'), 'non-Error value thrown: Symbol(odd)'],
+  ]) {
+    const model = mockModel([toolCall('fail', {}), text('done')]);
+    const { result } = await runPrompt((ctx) => {
+      ctx.defTool('fail', 'fails oddly', { type: 'object' }, () => {
+        throw make();
+      });
+      ctx.$`go`;
+    }, { model });
+    assert.equal(await result.text, 'done', label);
+    const error = model.calls[1].messages.at(-1).content[0].result.error;
+    if (typeof expected === 'string') assert.equal(error, expected, label);
+    else assert.match(error, expected, label);
+  }
+  // From the model itself: the run rejects with it.
+  const odd = { provider: 'test', modelId: 'odd', generate: () => Promise.reject(numbered()) };
+  await assert.rejects(runPrompt({ model: odd, prompt: 'hi', maxRetries: 0 }).then(({ result }) => result.text), (e) => e.message === '503');
+  const sly = { provider: 'test', modelId: 'sly', generate: () => Promise.reject(getterThrows()) };
+  await assert.rejects(runPrompt({ model: sly, prompt: 'hi', maxRetries: 0 }).then(({ result }) => result.text), /could not be read/);
+  assert.equal(await (await runPrompt({ model: mockModel([text('alive')]), prompt: 'hi' })).result.text, 'alive');
+});
+
+test("a model answer part of an unknown type is refused with a did-you-mean (a misspelt tool call was silently dropped); a plain-object answer is read", async () => {
+  const misspelt = { provider: 'test', modelId: 'm', generate: async () => ({ content: [{ type: 'tool_call', toolCallId: 'c', toolName: 't', args: {} }], finishReason: 'tool-calls' }) };
+  await assert.rejects(runPrompt({ model: misspelt, prompt: 'hi', maxRetries: 0 }).then(({ result }) => result.text), (e) =>
+    e instanceof ProviderError && /content\[0\]\.type must be one of 'text', 'reasoning', 'tool-call', 'image', 'file', got the string "tool_call" \(did you mean 'tool-call'\?\)/.test(e.message));
+  const plain = { provider: 'test', modelId: 'sync', generate: () => ({ content: [text('sync answer')], finishReason: 'stop' }) };
+  assert.equal(await (await runPrompt({ model: plain, prompt: 'hi' })).result.text, 'sync answer');
+});
+
+test('a delta a model sends after its answer settled is dropped (it belongs to no step)', async () => {
+  let step = 0;
+  const model = {
+    provider: 'test', modelId: 'late',
+    async generate(_request, { onDelta }) {
+      if (step++ === 0) {
+        setTimeout(() => onDelta({ type: 'text-delta', text: '[STALE]' }), 5);
+        return { content: [toolCall('t', {})], finishReason: 'tool-calls' };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      onDelta({ type: 'text-delta', text: 'final' });
+      return { content: [text('final')], finishReason: 'stop' };
+    },
+  };
+  const run1 = runPrompt((ctx) => {
+    ctx.defTool('t', 't', { type: 'object' }, () => 'ok');
+    ctx.$`go`;
+  }, { model });
+  const deltas = [];
+  for await (const delta of run1.textStream) deltas.push(delta);
+  assert.deepEqual(deltas, ['final']);
+  assert.equal(await run1.text, 'final');
+});
+
+test('a state key, or a directive tool, named __proto__ is an own key like any other', async () => {
+  let seen;
+  const { result } = await runPrompt((ctx) => {
+    ctx.defState('s', {});
+    ctx.defTool('w', 'writes', { type: 'object' }, () => {
+      const s = ctx.getState('s');
+      s['__proto__'] = { isAdmin: true };
+      seen = { keys: Object.keys(s), inherited: s.isAdmin, json: JSON.stringify(s) };
+      return 'ok';
+    });
+    ctx.$`go`;
+  }, { model: mockModel([toolCall('w', {}), text('done')]) });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(seen, { keys: ['__proto__'], inherited: undefined, json: '{"__proto__":{"isAdmin":true}}' });
+  const model = mockModel([toolCall('__proto__', {}), text('done')]);
+  await run(function* () {
+    yield* L.user`go`;
+    return (yield* L.reply).value;
+    // A computed key is an own property named __proto__ (a literal one would set the prototype).
+  }, { models: { default: model }, tools: { ['__proto__']: { description: 'odd name', parameters: { type: 'object' }, execute: () => 'RAN' } } });
+  assert.equal(model.calls[1].messages.at(-1).content[0].result, 'RAN');
 });

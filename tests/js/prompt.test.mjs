@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { AbortError, ConfigError, createOpenAI, mockModel, ProviderError, runPrompt, tool, agent } from '../../dist/node.js';
+import { AbortError, ConfigError, createOpenAI, mockModel, PromptContext, ProviderError, runPrompt, tool, agent } from '../../dist/node.js';
 import { loadFixture, startFixtureServer } from './helpers/fixture-server.mjs';
 
 const weatherSchema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
@@ -47,6 +47,25 @@ test('rendering: YAML of nested data, multi-line strings, dates, empty container
     model.calls[0].messages[0].content,
     '<variables>\n<data>\nzeta:\n  nested:\n    - name: x\n      n: 2\n    - []\n  empty: {}\nnote: |-\n  line one\n  line two\nwhen: 2024-01-02T03:04:05.000Z\nquoted: "true"\n</data>\n</variables>',
   );
+});
+
+test('rendering: a string ending in empty lines, last in its data, reads back whole (quoted, not a "|+" block the final newline cut)', async () => {
+  const model = mockModel([]);
+  await (await runPrompt((ctx) => ctx.defData('d', { first: 'a\n\n', note: 'line\n\n' }), { model })).result.text;
+  assert.equal(model.calls[0].messages[0].content, '<variables>\n<d>\nfirst: "a\\n\\n"\nnote: "line\\n\\n"\n</d>\n</variables>');
+});
+
+test('a name is one tag: `variables` and one name for two sections (another kind, another case) are refused at the call; defData refuses a tag at once', () => {
+  const ctx = new PromptContext();
+  assert.throws(() => ctx.def('Variables', 'x'), { message: 'def("Variables"): <variables> is the section the renderer writes around the variables; give the definition another name' });
+  ctx.defSystem('a', 'S');
+  assert.throws(() => ctx.def('a', 'V'), { message: 'def("a"): the system part "a" has the tag <a> already (tags match without case), and one tag is one section; give this one another name' });
+  ctx.def('City', 'Paris');
+  assert.throws(() => ctx.def('city', 'Rome'), /the variable "City" has the tag <City> already/);
+  ctx.defData('City', { name: 'Paris' }); // the same name and kind replaces it, in its place
+  ctx.defSystem('a', 'replaced');
+  assert.throws(() => ctx.defData('city2', { a: 'x</city2>' }), (e) => e instanceof ConfigError && /the value of "city2" contains "<\/city2>"/.test(e.message));
+  assert.throws(() => ctx.defData('d', ['<variables>']), /contains "<variables>", a tag of the system prompt/);
 });
 
 test('no definitions: no system message; config.system comes first; redefinition keeps position', async () => {

@@ -158,6 +158,23 @@ async function keepAliveServer(chunk, everyMs = 50, { headers = true } = {}) {
   };
 }
 
+test('Anthropic: a turn with no content is left out of the request (the API refuses it), the turns around it merged', async () => {
+  const model = createAnthropic({ baseURL: `${srv.url}/v1`, apiKey: KEY })('claude-sonnet-4-5');
+  const answer = { id: 'm', type: 'message', role: 'assistant', model: 'c', content: [{ type: 'text', text: '{"ok":true}' }], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } };
+  const messages = [
+    { role: 'user', content: 'Give JSON' },
+    { role: 'assistant', content: [] },
+    { role: 'user', content: 'Your reply was refused: it was empty.' },
+    { role: 'assistant', content: '' },
+    { role: 'user', content: 'Again.' },
+  ];
+  const r = await callModel(srv, model, response(answer, 'application/json'), { messages, stream: false });
+  ok(r);
+  assert.deepEqual(r.sent.body.messages.map((m) => [m.role, Array.isArray(m.content) ? m.content.map((b) => b.text).join('|') : m.content]), [
+    ['user', 'Give JSON|Your reply was refused: it was empty.|Again.'],
+  ]);
+});
+
 describe('Retry-After on server errors', () => {
   test('a 503 or 529 that says when to come back gives retryAfterMs, and the run waits that long (virtual time)', async () => {
     const unavailable = { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '20' }, body: JSON.stringify({ error: { message: 'busy', type: 'server_error' } }) };

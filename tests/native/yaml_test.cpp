@@ -188,7 +188,9 @@ TEST_CASE("yaml: multi-line strings use literal block scalars", "[yaml]") {
   SECTION("chomping follows the trailing newlines") {
     CHECK(valueYaml("line1\nline2") == "k: |-\n  line1\n  line2\n");
     CHECK(valueYaml("line1\nline2\n") == "k: |\n  line1\n  line2\n");
-    CHECK(valueYaml("line1\nline2\n\n") == "k: |+\n  line1\n  line2\n\n");
+    // Trailing empty lines would need "|+", whose last line break the rendered prompt (YAML without
+    // its final newline) would drop: such a string is double-quoted instead.
+    CHECK(valueYaml("line1\nline2\n\n") == "k: \"line1\\nline2\\n\\n\"\n");
   }
   SECTION("empty lines inside carry no indentation") {
     CHECK(valueYaml("a\n\nb") == "k: |-\n  a\n\n  b\n");
