@@ -179,6 +179,21 @@ export function collectedOf(ctx: PromptContext): CollectedPrompt {
   return collections.get(ctx)!;
 }
 
+/**
+ * A system part's or a variable's name is its tag in the prompt: not the one the renderer writes
+ * around the variables, and one section per tag (tags match without case). The same name of the
+ * same kind replaces that value in its place.
+ */
+function checkTag(ctx: PromptContext, name: string, method: string, kind: 'systems' | 'variables'): void {
+  const tag = name.toLowerCase();
+  if (tag === 'variables') throw new ConfigError(`${method}("${name}"): <variables> is the section the renderer writes around the variables; give the definition another name`);
+  const collected = collectedOf(ctx);
+  for (const [other, map] of [['system part', collected.systems], ['variable', collected.variables]] as const)
+    for (const taken of map.keys())
+      if (taken.toLowerCase() === tag && (taken !== name || map !== collected[kind]))
+        throw new ConfigError(`${method}("${name}"): the ${other} "${taken}" has the tag <${taken}> already (tags match without case), and one tag is one section; give this one another name`);
+}
+
 interface PromptToolBase<S> {
   description?: string;
   /** Gets the validated arguments (typed by the schema) and the call's context; returns the result. */
@@ -235,31 +250,16 @@ export class PromptContext extends DefinitionContext {
   /** Defines a system section `<name>\n{value}\n</name>`; redefining keeps its first position. */
   defSystem(name: string, value: string): Reference {
     checkName(name, 'defSystem');
-    this.checkTag(name, 'defSystem', 'systems');
+    checkTag(this, name, 'defSystem', 'systems');
     this.checkCollecting(`defSystem("${name}")`);
     collectedOf(this).systems.set(name, checkValue(name, requireString(value, `defSystem("${name}")`), 'defSystem'));
     return reference(name);
   }
 
-  /**
-   * A system part's or a variable's name is its tag in the prompt: not one the renderer writes
-   * itself, and one section per tag (tags match without case). The same name of the same kind
-   * replaces that value in its place.
-   */
-  private checkTag(name: string, method: string, kind: 'systems' | 'variables'): void {
-    const tag = name.toLowerCase();
-    if (tag === 'variables') throw new ConfigError(`${method}("${name}"): <variables> is the section the renderer writes around the variables; give the definition another name`);
-    const { systems, variables } = collectedOf(this);
-    for (const [other, map] of [['system part', systems], ['variable', variables]] as const)
-      for (const taken of map.keys())
-        if (taken.toLowerCase() === tag && (taken !== name || map !== collectedOf(this)[kind]))
-          throw new ConfigError(`${method}("${name}"): the ${other} "${taken}" has the tag <${taken}> already (tags match without case), and one tag is one section; give this one another name`);
-  }
-
   /** Defines a text variable rendered as `<name>\n{value}\n</name>` inside `<variables>`. */
   def(name: string, value: string): Reference {
     checkName(name, 'def');
-    this.checkTag(name, 'def', 'variables');
+    checkTag(this, name, 'def', 'variables');
     this.checkCollecting(`def("${name}")`);
     collectedOf(this).variables.set(name, { text: checkValue(name, requireString(value, `def("${name}")`), 'def') });
     return reference(name);
@@ -268,7 +268,7 @@ export class PromptContext extends DefinitionContext {
   /** Defines a data variable rendered as YAML (block style) inside `<variables>`. */
   defData(name: string, value: unknown): Reference {
     checkName(name, 'defData');
-    this.checkTag(name, 'defData', 'variables');
+    checkTag(this, name, 'defData', 'variables');
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
