@@ -152,16 +152,17 @@ export class HumanHost {
       host,
       approvals: {
         pending: () => [...route.approvals.values()],
+        // A run's desk answers its own requests (`host`): another run's (another user's) are not its to decide.
         respond: async (id, decision) => {
           const request = route.approvals.get(id);
           const signed = request ? await signedIfDeferred(decision, request, route.handlers) : decision;
-          await this.engine.request('approval.respond', { request: id, decision: signed });
+          await this.engine.request('approval.respond', { request: id, decision: signed, host });
         },
       },
       interactions: {
         pending: () => [...route.interactions.values()],
         respond: async (id, answer) => {
-          await this.engine.request('interaction.respond', { request: id, answer });
+          await this.engine.request('interaction.respond', { request: id, answer, host });
         },
       },
       close: () => this.routes.delete(host),

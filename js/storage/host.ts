@@ -18,6 +18,11 @@ export const DEFAULT_STORAGE = 'memory';
 class StorageHost {
   readonly adapters = new Map<string, StorageAdapter>([[DEFAULT_STORAGE, memoryStorage()]]);
   nextRunStorage = 1;
+  /**
+   * The name a run's own adapter has while runs use it: one adapter object is one storage to the
+   * engine (its caches share entries in flight between the runs using it, and only between them).
+   */
+  readonly runStorages = new Map<StorageAdapter, { name: string; users: number }>();
 
   constructor(engine: Engine) {
     engine.registerOpHandler('storage.get', async (op) => {
@@ -121,12 +126,23 @@ export function useRunStorage(engine: Engine, storage: string | StorageAdapter |
     return { name: storage, release: () => undefined };
   }
   checkAdapter(storage, 'the run\'s storage');
-  const name = `${RUN_STORAGE_PREFIX}${host.nextRunStorage++}`;
-  host.adapters.set(name, storage);
+  let entry = host.runStorages.get(storage);
+  if (!entry) {
+    entry = { name: `${RUN_STORAGE_PREFIX}${host.nextRunStorage++}`, users: 0 };
+    host.runStorages.set(storage, entry);
+    host.adapters.set(entry.name, storage);
+  }
+  entry.users++;
+  const used = entry;
+  let released = false;
   return {
-    name,
+    name: used.name,
     release: () => {
-      if (host.adapters.get(name) === storage) host.adapters.delete(name);
+      if (released) return;
+      released = true;
+      if (--used.users > 0) return;
+      host.runStorages.delete(storage);
+      if (host.adapters.get(used.name) === storage) host.adapters.delete(used.name);
     },
   };
 }

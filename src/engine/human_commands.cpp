@@ -56,7 +56,9 @@ bool handle_human_command(Loop& loop, policy::HumanDesk& desk, const EnvOfRun& e
     const std::string request = require_field(message, "request", value_t::string, type).get<std::string>();
     const char* field = kind == "approval" ? "decision" : "answer";
     if (!message.contains(field)) throw ProtocolError(type + ": missing field \"" + field + "\"");
-    desk.respond(loop, kind, request, message[field]);
+    // A run's desk names its host: it answers that run tree's requests only.
+    const std::optional<std::string> host = protocol::FieldReader(message, type).optional_string("host", true);
+    desk.respond(loop, kind, request, message[field], host ? &*host : nullptr);
     loop.emit(protocol::reply_ok(id, json{{"request", request}}));
     return true;
   }

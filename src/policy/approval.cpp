@@ -72,7 +72,8 @@ Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, jso
   Loop& loop = env.loop;
   const RunId run = env.run;
   const std::string message = co_await render_message(loop, run, spec.message_fn, spec.message, context);
-  OpenRequest request(env.desk, env.desk.open(run, "approval", [spec, can_defer](const json& answer) { read_decision(answer, spec, can_defer); }));
+  OpenRequest request(env.desk,
+                      env.desk.open(run, env.host, "approval", [spec, can_defer](const json& answer) { read_decision(answer, spec, can_defer); }));
   json fields{{"request", request.id()},
               {"name", spec.name},
               {"message", message},

@@ -100,7 +100,9 @@ class CacheInterceptor : public pipeline::Interceptor {
     }
     auto executed = std::make_shared<bool>(false);
     SingleFlight::Work work = [self = this, call, next, key, where, executed](RunId) { return self->execute(call, next, key, where, executed); };
-    json value = co_await core_->flights().run(env.run, key, std::move(work));
+    // Runs keeping entries in different storages (a tenant each) do not share an answer in flight.
+    const std::string flight = spec_.in_storage() ? storage_of(call) + '\n' + key : key;
+    json value = co_await core_->flights().run(env.run, flight, std::move(work));
     if (*executed) co_return value;
     if (call.kind == CallKind::Model) value["usage"] = no_usage();  // only the leader's call was paid for
     emit(env, "cache-hit", key, where, "in-flight");

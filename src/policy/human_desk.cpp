@@ -5,9 +5,9 @@
 
 namespace lmthing::policy {
 
-std::string HumanDesk::open(RunId run, const std::string& kind, std::function<void(const json&)> check) {
+std::string HumanDesk::open(RunId run, std::string host, const std::string& kind, std::function<void(const json&)> check) {
   std::string id = kind + "-" + std::to_string(next_id_++);
-  requests_.emplace(id, Request{run, kind, 0, false, std::move(check)});
+  requests_.emplace(id, Request{run, std::move(host), kind, 0, false, std::move(check)});
   return id;
 }
 
@@ -18,17 +18,19 @@ void HumanDesk::close(const std::string& id) {
   recently_closed_.push_back(id);
 }
 
-void HumanDesk::respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer) {
+void HumanDesk::respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer, const std::string* host) {
+  const auto visible = [&](const Request& request) { return !host || request.host == *host; };
   auto it = requests_.find(id);
+  if (it != requests_.end() && !visible(it->second)) it = requests_.end();
   if (it == requests_.end() && id.rfind(kind + "-", 0) == 0 &&
       std::find(recently_closed_.begin(), recently_closed_.end(), id) != recently_closed_.end())
     throw protocol::config_error(kind + ".respond: request \"" + id + "\" is no longer open: it was answered, timed out, or its run ended");
   if (it == requests_.end() || it->second.kind != kind) {
     std::string open;
     for (const auto& [key, request] : requests_)
-      if (request.kind == kind) open += (open.empty() ? "" : ", ") + key;
-    throw protocol::config_error(kind + ".respond: no pending " + kind + " request with id \"" + id +
-                                 "\" (pending: " + (open.empty() ? "none" : open) + ")");
+      if (request.kind == kind && visible(request)) open += (open.empty() ? "" : ", ") + key;
+    throw protocol::config_error(kind + ".respond: no pending " + kind + " request with id \"" + id + "\"" + (host ? " in this run" : "") +
+                                 " (pending: " + (open.empty() ? "none" : open) + ")");
   }
   Request& request = it->second;
   if (request.op == 0) throw protocol::config_error(kind + ".respond: request \"" + id + "\" has not been asked yet");

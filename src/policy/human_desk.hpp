@@ -18,6 +18,7 @@ class HumanDesk {
  public:
   struct Request {
     RunId run = 0;
+    std::string host;  // the host route of the run's tree (a run's desk answers only its own)
     std::string kind;  // "approval" or "interaction"
     OpId op = 0;       // the pending *.ask op (set when it starts)
     bool answered_by_id = false;
@@ -26,14 +27,15 @@ class HumanDesk {
   };
 
   // Opens a request and returns its id ("approval-3"); the entry lives until close(id).
-  std::string open(RunId run, const std::string& kind, std::function<void(const json&)> check);
+  std::string open(RunId run, std::string host, const std::string& kind, std::function<void(const json&)> check);
   Request& at(const std::string& id) { return requests_.at(id); }
   void close(const std::string& id);
 
   // Answers request `id` of `kind` with `answer`: its op completes with it and the host is told to
   // drop its own handler. Throws protocol::ProtocolError for an unknown id (listing the open ones),
-  // a request of another kind, or an answer the request does not accept.
-  void respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer);
+  // a request of another kind, or an answer the request does not accept. With `host` (a run's
+  // desk), only that route's requests count: another run's id is unknown there, and not listed.
+  void respond(Loop& loop, const std::string& kind, const std::string& id, const json& answer, const std::string* host = nullptr);
 
   std::size_t open_count() const { return requests_.size(); }
 

@@ -76,7 +76,7 @@ Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, j
     spec.default_value = spec.choices[spec.default_value->get<std::size_t>()];
   std::string problem;
   for (int attempt = 1; attempt <= spec.max_attempts; ++attempt) {
-    OpenRequest request(desk, desk.open(run, "interaction", check_shape));
+    OpenRequest request(desk, desk.open(run, env.host, "interaction", check_shape));
     json fields{{"request", request.id()},
                 {"name", spec.name},
                 {"kind", spec.kind},

@@ -14,7 +14,7 @@ class SingleFlight::JoinAwaiter {
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(coro::coroutine_handle<> handle) {
-    self_ = flight_->waiters.insert(flight_->waiters.end(), Waiter{run_, std::move(work_), handle, &value_, &error_});
+    self_ = flight_->waiters.insert(flight_->waiters.end(), Waiter{run_, std::move(work_), handle, 0, &value_, &error_});
     registered_ = true;
   }
   json await_resume() {
@@ -37,27 +37,66 @@ SingleFlight::SingleFlight(Loop& loop) : state_(std::make_shared<State>(State{&l
 std::size_t SingleFlight::in_flight() const { return state_->flights.size(); }
 SingleFlight::Stats SingleFlight::stats() const { return state_->stats; }
 
-Task<json> SingleFlight::run(RunId run, std::string key, Work work) {
-  std::shared_ptr<Flight> flight;
-  if (auto found = state_->flights.find(key); found != state_->flights.end()) {
-    flight = found->second;
-    ++state_->stats.coalesced;
-  } else {
-    flight = std::make_shared<Flight>(Flight{key, {}});
-    state_->flights.emplace(key, flight);
-    // The execution starts on the next turn of the ready queue, after this caller has joined.
-    state_->loop->spawn(execute(state_, flight));
+// A joiner's place in its flight: leaves it when destroyed unsettled (its coroutine ended early).
+class SingleFlight::Parked {
+ public:
+  Parked(std::shared_ptr<Flight> flight, RunId run, Work work) : flight_(std::move(flight)) {
+    self_ = flight_->waiters.insert(flight_->waiters.end(), Waiter{run, std::move(work), {}, 0, &value, &error});
   }
+  Parked(const Parked&) = delete;
+  Parked& operator=(const Parked&) = delete;
+  ~Parked() {
+    if (!settled()) flight_->waiters.erase(self_);
+  }
+  bool settled() const { return value.has_value() || error != nullptr; }
+  OpId* timer() { return &self_->timer; }
+
+  std::optional<json> value;
+  std::exception_ptr error;
+
+ private:
+  std::shared_ptr<Flight> flight_;
+  std::list<Waiter>::iterator self_;
+};
+
+Task<json> SingleFlight::run(RunId run, std::string key, Work work) {
+  if (auto found = state_->flights.find(key); found != state_->flights.end()) {
+    ++state_->stats.coalesced;
+    co_return co_await join(found->second, run, std::move(work));
+  }
+  auto flight = std::make_shared<Flight>(Flight{key, {}});
+  state_->flights.emplace(key, flight);
+  // The execution starts on the next turn of the ready queue, after this caller has joined. It
+  // runs for this caller's run first, so this caller's cancellation reaches it through that work.
+  state_->loop->spawn(execute(state_, flight));
   co_return co_await JoinAwaiter(flight, run, std::move(work));
+}
+
+Task<json> SingleFlight::join(std::shared_ptr<Flight> flight, RunId run, Work work) {
+  constexpr double kParkMs = 2147483647.0;  // the longest host timer; waited again if it ever ends
+  Parked parked(std::move(flight), run, std::move(work));
+  std::optional<protocol::WireError> left;
+  while (!parked.settled()) {
+    try {
+      co_await state_->loop->sleep(run, kParkMs).tracked(parked.timer());
+    } catch (const OpFailed& e) {
+      left = e.error;  // its run (or its cancel scope) was cancelled
+      break;
+    }
+  }
+  if (parked.error) std::rethrow_exception(parked.error);
+  if (parked.value) co_return std::move(*parked.value);
+  throw OpFailed(*left);
 }
 
 namespace {
 
+// The failure is the run's (its abort, its timeout, its budget), not the call's: the others retry.
 bool cancelled_by_its_run(const Loop& loop, RunId run, const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
-  } catch (const OpFailed& e) {
-    return e.error.kind == "aborted" && loop.run_cancelled(run);
+  } catch (const OpFailed&) {
+    return loop.run_cancelled(run);
   } catch (...) {
     return false;
   }
@@ -77,7 +116,10 @@ Task<void> SingleFlight::execute(std::shared_ptr<State> state, std::shared_ptr<F
         *it->error = error;
       else
         *it->value = value;
-      loop.schedule(it->handle);
+      if (it->handle)
+        loop.schedule(it->handle);
+      else
+        loop.settle_early(it->timer, nullptr, "the call it waited for is done");
       it = flight->waiters.erase(it);
     }
   };

@@ -5,9 +5,12 @@
 //
 // Cancellation-safe in both directions:
 // - a waiter whose coroutine is destroyed while it waits simply leaves (the others are unaffected);
+//   a caller that joined a flight already in flight waits on a timer op of its own run, so its
+//   run's abort or timeout (or its cancel scope) makes it leave at once with that error;
 // - the execution is a loop root, not part of any caller. When it fails because the run it
-//   executed for was cancelled, only that run's waiters get the error, and the work is started
-//   again for a waiter whose run is still alive, so one cancelled caller never fails the others.
+//   executed for was cancelled (aborted, timed out, out of budget), only that run's waiters get the
+//   error, and the work is started again for a waiter whose run is still alive, so one cancelled
+//   caller never fails the others.
 #pragma once
 
 #include <functional>
@@ -42,7 +45,8 @@ class SingleFlight {
   struct Waiter {
     RunId run;
     Work work;
-    coro::coroutine_handle<> handle;
+    coro::coroutine_handle<> handle;  // resumed when settled, or
+    OpId timer = 0;                   // the timer op it waits on, settled early (a joiner)
     std::optional<json>* value;
     std::exception_ptr* error;
   };
@@ -56,6 +60,10 @@ class SingleFlight {
     Stats stats;
   };
   class JoinAwaiter;
+  class Parked;
+
+  // A caller that joined `flight`: waits on a timer op of `run` until the flight settles it.
+  Task<json> join(std::shared_ptr<Flight> flight, RunId run, Work work);
 
   static Task<void> execute(std::shared_ptr<State> state, std::shared_ptr<Flight> flight);
 

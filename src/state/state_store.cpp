@@ -181,6 +181,7 @@ Task<void> load(const pipeline::CallEnv& env, std::shared_ptr<StateInstance> ins
       }
       if (attempt + 1 >= kMaxConflicts)
         fail(*instance, "STORAGE_CONFLICT", "the key kept changing under " + std::to_string(kMaxConflicts) + " compare-and-set attempts; giving up");
+      co_await conflict_pause(env.loop, env.run, instance->key, attempt + 1);
       stored = co_await read(env, *instance);
       value = initial_with_changes(spec, stored);
       version = stored ? std::optional<std::string>(stored->version) : std::nullopt;
@@ -247,6 +248,7 @@ Task<json> update(pipeline::CallEnv env, std::shared_ptr<StateInstance> instance
     co_return next;
   }
   for (int attempt = 0; attempt < kMaxConflicts; ++attempt) {
+    if (attempt > 0) co_await conflict_pause(env.loop, env.run, instance->key, attempt);
     std::optional<StoredValue> stored = co_await read(env, *instance);
     std::optional<std::string> version = stored ? std::optional<std::string>(stored->version) : std::nullopt;
     json current = stored ? std::move(stored->value) : spec.initial;

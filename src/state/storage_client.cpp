@@ -1,5 +1,11 @@
 #include "state/storage_client.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "runtime/random.hpp"
+
 namespace lmthing::state {
 
 using protocol::ProtocolError;
@@ -81,9 +87,16 @@ Task<std::optional<std::string>> storage_cas(Loop& loop, RunId run, std::string 
   co_return version_of("storage.cas", answer, expected);
 }
 
+Task<void> conflict_pause(Loop& loop, RunId run, const std::string& key, int attempt) {
+  Random jitter(static_cast<std::uint64_t>(run) * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string>{}(key) ^ static_cast<std::uint64_t>(attempt));
+  const double base = std::min(std::ldexp(1.0, std::min(attempt, 6)), 50.0);
+  co_await loop.sleep(run, base * (0.5 + jitter.uniform()));
+}
+
 Task<json> storage_update(Loop& loop, RunId run, std::string storage, std::string key, StorageChange change, StorageCallOptions options,
                           int max_attempts) {
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
+    if (attempt > 0) co_await conflict_pause(loop, run, key, attempt);
     std::optional<StoredValue> current = co_await storage_get(loop, run, storage, key, options);
     std::optional<json> before;
     std::optional<std::string> version;

@@ -42,6 +42,11 @@ Task<std::optional<std::string>> storage_cas(Loop& loop, RunId run, std::string 
 // when absent), compare-and-sets it, and starts over when another writer got there first. Returns
 // the value written. After `max_attempts` conflicts it fails with kind "storage", code STORAGE_CONFLICT.
 using StorageChange = std::function<json(const std::optional<json>& current)>;
+// The pause before compare-and-set attempt `attempt` (from 1) of `key` after a conflict: growing
+// (to about 50 ms) and jittered, so that many writers of one key take turns instead of colliding
+// round after round. The jitter is drawn from the run and the key, so a replay waits the same.
+Task<void> conflict_pause(Loop& loop, RunId run, const std::string& key, int attempt);
+
 Task<json> storage_update(Loop& loop, RunId run, std::string storage, std::string key, StorageChange change, StorageCallOptions options = {},
                           int max_attempts = 100);
 

@@ -84,7 +84,7 @@ test('approval: the tool waits for the decision; it runs only after approve, exa
 
   await assert.rejects(prompt.approvals.respond('approval-999999', 'approve'), (err) => {
     assert.ok(err instanceof ConfigError);
-    assert.equal(err.message, `approval.respond: no pending approval request with id "approval-999999" (pending: ${request.id})`);
+    assert.equal(err.message, `approval.respond: no pending approval request with id "approval-999999" in this run (pending: ${request.id})`);
     return true;
   });
   await prompt.approvals.respond(request.id, { action: 'approve', reason: 'fine' });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import {
-  CacheError, ConfigError, createEngine, fileStorage, L, memoryStorage, mockModel, registerStorage, run, runPrompt, StateError, StorageError,
+  CacheError, ConfigError, createEngine, fileStorage, L, memoryStorage, mockModel, registerStorage, run, runPrompt, StateError, StorageError, TimeoutError,
 } from '../../dist/node.js';
 
 const object = { type: 'object', properties: {} };
@@ -637,4 +637,109 @@ test("a tool output its validator rejects is not cached: the model's retry and t
   assert.equal(await second.result.text, 'done');
   assert.equal(runs, 2, 'the valid output was cached');
   assert.ok(events.some((e) => e.type === 'cache-hit'));
+});
+
+// ------------------------------------------------------------------------------ many runs, one engine
+
+test('200 runs incrementing one persisted counter at once through updateState lose no update (conflicts wait their turn)', { timeout: 60_000 }, async () => {
+  const engine = await createEngine();
+  const storage = memoryStorage();
+  const runs = Array.from({ length: 200 }, async (_, i) => {
+    const { result } = await runPrompt((ctx) => {
+      ctx.defState('tally', { n: 0 }, { persist: true, scope: 'global' });
+      ctx.defTool('work', 'counts', { type: 'object' }, async () => {
+        await ctx.updateState('tally', (v) => {
+          v.n++;
+        });
+        return 'counted';
+      });
+      ctx.$`count ${i}`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'work', args: {} }, { type: 'text', text: 'done' }]), engine, storage });
+    return result.text;
+  });
+  assert.deepEqual(new Set(await Promise.all(runs)), new Set(['done']));
+  assert.deepEqual((await storage.get('state:global:tally')).value, { n: 200 });
+});
+
+test("runs sharing a cache entry in flight: a waiting run's own abort or timeout ends it at once; the computing run's timeout does not fail the waiters", { timeout: 30_000 }, async () => {
+  const engine = await createEngine();
+  let executions = 0;
+  const start = (options, slowMs = 1_500, cache = 'c') =>
+    runPrompt((ctx) => {
+      ctx.defCache(cache, 'lru', {});
+      ctx.defTool('slow', 'slow lookup', { type: 'object' }, async () => {
+        executions++;
+        await new Promise((resolve) => setTimeout(resolve, slowMs));
+        return 'value';
+      }, { cache });
+      ctx.$`go`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'slow', args: {} }, { type: 'text', text: 'done' }]), engine, ...options });
+  // The computing run goes on; the run that joined its entry is aborted / times out.
+  const leader = start({});
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const controller = new AbortController();
+  const began = performance.now();
+  const aborted = start({ abortSignal: controller.signal });
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(aborted.then(({ result }) => result.text), (e) => e.name === 'AbortError' || e.code === 'ABORTED');
+  assert.ok(performance.now() - began < 1_000, `the waiter ended at ${Math.round(performance.now() - began)} ms, not with the computing call`);
+  const timedOut = start({ timeout: 150 });
+  await assert.rejects(timedOut.then(({ result }) => result.text), TimeoutError);
+  assert.equal(await (await leader).result.text, 'done');
+  assert.equal(executions, 1);
+
+  // The computing run times out: the run waiting on its entry (no limit of its own) still gets the value.
+  executions = 0;
+  const short = start({ timeout: 200 }, 600, 'fresh');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const patient = start({}, 600, 'fresh');
+  await assert.rejects(short.then(({ result }) => result.text), TimeoutError);
+  const { result } = await patient;
+  assert.equal(await result.text, 'done');
+  assert.equal((await result.steps)[0].toolResults[0].result, 'value');
+  assert.equal(executions, 2, 'run again for the waiter once the computing run timed out');
+});
+
+test("a run's approval desk answers only its own requests; another run's id is refused, and only its own are listed", async () => {
+  const engine = await createEngine();
+  const desks = {};
+  const start = (name) =>
+    runPrompt((ctx) => {
+      ctx.defApproval('ok');
+      ctx.defTool('act', 'acts', { type: 'object' }, () => `${name} acted`, { approval: 'ok' });
+      ctx.$`go`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'act', args: {} }, { type: 'text', text: 'done' }]), engine, onApproval: () => undefined }).then((started) => (desks[name] = started.prompt.approvals, started));
+  const [a, b] = await Promise.all([start('A'), start('B')]);
+  while (desks.A.pending().length === 0 || desks.B.pending().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  const idA = desks.A.pending()[0].id;
+  const idB = desks.B.pending()[0].id;
+  await assert.rejects(desks.B.respond(idA, 'deny'), { message: `approval.respond: no pending approval request with id "${idA}" in this run (pending: ${idB})` });
+  await desks.A.respond(idA, 'approve');
+  await desks.B.respond(idB, 'deny');
+  assert.equal((await a.result.steps)[0].toolResults[0].result, 'A acted');
+  assert.match(JSON.stringify((await b.result.steps)[0].toolResults[0].result), /denied/);
+});
+
+test("a 'persistent' cache's entry in flight is shared by runs of one storage only: each tenant gets its own answer, in its own storage", async () => {
+  const engine = await createEngine();
+  const tenants = { A: memoryStorage(), B: memoryStorage() };
+  let executions = 0;
+  const ask = (tenant, storage) =>
+    runPrompt((ctx) => {
+      ctx.defCache('pc', 'persistent', {});
+      ctx.defTool('lookup', 'balance', { type: 'object', properties: { q: { type: 'string' } } }, async () => {
+        executions++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return `balance of ${tenant}`;
+      }, { cache: 'pc' });
+      ctx.$`balance?`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'lookup', args: { q: 'balance' } }, { type: 'text', text: 'ok' }]), engine, storage }).then(async ({ result }) => (await result.steps)[0].toolResults[0].result);
+  assert.deepEqual(await Promise.all([ask('A', tenants.A), ask('B', tenants.B)]), ['balance of A', 'balance of B']);
+  assert.equal(executions, 2);
+  assert.equal((await tenants.A.list('')).length > 0 && (await tenants.B.list('')).length > 0, true, 'each tenant has its entry');
+  // Runs given the same adapter object share it, in flight too.
+  executions = 0;
+  const shared = memoryStorage();
+  assert.deepEqual(await Promise.all([ask('C', shared), ask('C', shared)]), ['balance of C', 'balance of C']);
+  assert.equal(executions, 1);
 });
