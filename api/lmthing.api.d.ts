@@ -3330,6 +3330,7 @@ class Tag {
     readonly description: string;
     private static next;
     private static readonly known;
+    private static readonly forget;
     readonly id: string;
     constructor(description: string);
     static of(id: string, description: string): Tag;

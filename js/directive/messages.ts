@@ -20,7 +20,11 @@ export function textOf(content: string | Part[]): string {
  */
 export class Tag {
   private static next = 1;
-  private static readonly known = new Map<string, Tag>();
+  /** The tags alive, by id: held weakly, so a tag made per request goes when its run's objects do. */
+  private static readonly known = new Map<string, WeakRef<Tag>>();
+  private static readonly forget = new FinalizationRegistry<string>((id) => {
+    if (Tag.known.get(id)?.deref() === undefined) Tag.known.delete(id);
+  });
   /** Unique id sent to the engine. */
   readonly id: string;
 
@@ -28,12 +32,13 @@ export class Tag {
   constructor(readonly description: string) {
     if (typeof description !== 'string') throw new ConfigError(`L.tag: expected a description string, got ${typeof description}`);
     this.id = `tag${Tag.next++}`;
-    Tag.known.set(this.id, this);
+    Tag.known.set(this.id, new WeakRef(this));
+    Tag.forget.register(this, this.id);
   }
 
   /** The tag created with `id`, or a stand-in carrying the engine's description. */
   static of(id: string, description: string): Tag {
-    const tag = Tag.known.get(id);
+    const tag = Tag.known.get(id)?.deref();
     if (tag) return tag;
     const standIn = Object.create(Tag.prototype) as { id: string; description: string };
     standIn.id = id;

@@ -66,11 +66,22 @@ export interface RunModels {
 
 const hosts = new WeakMap<Engine, EngineHost>();
 
+/** How many embedding models an engine keeps registered (the least recently registered go first). */
+const MAX_EMBEDDING_MODELS = 256;
+
 export class EngineHost {
   readonly human: HumanHost;
   private readonly runs = new Map<number, RunModels>();
-  /** Embedding models the engine's `model.embed` ops may name (memories outlive runs, so per engine). */
+  /**
+   * Embedding models the engine's `model.embed` ops may name (memories outlive runs, so per
+   * engine), the most recently registered last, at most {@link MAX_EMBEDDING_MODELS}: a server whose
+   * runs each make a model object (`offlineEmbedding()` in the prompt function) would keep them all.
+   */
   private readonly embeddingModels = new Map<string, EmbeddingModel>();
+  private readonly embeddingRefs = new WeakMap<EmbeddingModel, string>();
+  private nextEmbeddingRef = 2;
+  /** The `provider:modelId` names given out (as few as the kinds of models used). */
+  private readonly embeddingBases = new Set<string>();
 
   /** The host of `engine`, created (with its op handlers) on first use. */
   static of(engine: Engine): EngineHost {
@@ -146,7 +157,24 @@ export class EngineHost {
    * that name) and returns the reference `model.embed` ops use.
    */
   addEmbeddingModel(model: EmbeddingModel): string {
-    return register(this.embeddingModels, model);
+    const table = this.embeddingModels;
+    const known = this.embeddingRefs.get(model);
+    let ref = known !== undefined && table.get(known) === model ? known : undefined;
+    if (ref !== undefined) {
+      table.delete(ref); // registered again: now the newest
+    } else {
+      // A reference is never given to another model (a memory may still name an evicted one).
+      const base = `${model.provider}:${model.modelId}`;
+      ref = this.embeddingBases.has(base) ? `${base}#${this.nextEmbeddingRef++}` : base;
+      this.embeddingBases.add(base);
+      this.embeddingRefs.set(model, ref);
+    }
+    table.set(ref, model);
+    for (const oldest of table.keys()) {
+      if (table.size <= MAX_EMBEDDING_MODELS) break;
+      table.delete(oldest);
+    }
+    return ref;
   }
 
   /** `model.embed` (PROTOCOL.md §3): one batch of texts; the model splits it into provider requests. */

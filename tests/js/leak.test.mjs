@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-import { AbortError, createEngine, mockModel, ProviderError, runPrompt } from '../../dist/node.js';
+import { AbortError, createEngine, L, mockModel, offlineEmbedding, ProviderError, run, runPrompt } from '../../dist/node.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
@@ -77,4 +77,32 @@ test(`${RUNS} runs with failures and aborts mixed in keep the heap and the wasm 
   assert.ok(heapGrowth < 8, `JS heap grew by ${heapGrowth.toFixed(1)} MB over ${RUNS - WARMUP} runs`);
   assert.ok(wasmGrowth < 4, `wasm memory grew by ${wasmGrowth.toFixed(1)} MB over ${RUNS - WARMUP} runs`);
   assert.deepEqual(await engine.request('engine.info').then((info) => [info.activeRuns, info.pendingOps]), [0, 0]);
+});
+
+test('a memory embedding model and an L.tag made per run are not kept once their runs are over', { timeout: 120_000 }, async () => {
+  const engine = await createEngine();
+  const models = [];
+  const tags = [];
+  for (let i = 0; i < 300; i++) {
+    const embeddingModel = offlineEmbedding({ dimensions: 16 });
+    if (i < 5) models.push(new WeakRef(embeddingModel));
+    const { result } = await runPrompt((ctx) => {
+      ctx.defMemory('notes', 'vector', { embeddingModel });
+      ctx.defTool('remember', 'stores a note', { type: 'object' }, async () => (await ctx.memory('notes').store([{ content: `note ${i}` }])).length);
+      ctx.$`remember`;
+    }, { model: mockModel([{ type: 'tool-call', toolName: 'remember', args: {} }, { type: 'text', text: 'ok' }]), engine });
+    assert.equal(await result.text, 'ok');
+    const tag = L.tag(`request ${i} ${'x'.repeat(1_000)}`);
+    if (i < 5) tags.push(new WeakRef(tag));
+    await run(function* () {
+      yield* L.user`hello`.tag(tag);
+      return (yield* L.messages(tag)).length;
+    }, { models: { default: mockModel([]) }, engine });
+  }
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.deepEqual(models.map((ref) => ref.deref() === undefined), [true, true, true, true, true], 'the first runs\' embedding models were let go');
+  assert.deepEqual(tags.map((ref) => ref.deref() === undefined), [true, true, true, true, true], 'the first runs\' tags were let go');
 });

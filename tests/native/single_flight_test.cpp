@@ -152,7 +152,46 @@ TEST_CASE("single flight: when every waiter's run is cancelled, each gets its er
   loop.run_ready();
   REQUIRE(a.error_kind == "aborted");
   REQUIRE(b.error_kind == "aborted");
-  REQUIRE(b.error_message.find("cancelled") != std::string::npos);  // its restarted op could not start
+  REQUIRE(b.error_message.find("two is gone") != std::string::npos);  // it left with its own run's error
   REQUIRE(flight.in_flight() == 0);
   REQUIRE(loop.idle());
+}
+
+TEST_CASE("single flight: a joiner whose run is cancelled leaves at once; the others still get the value", "[runtime][single_flight]") {
+  Harness h;
+  Loop& loop = h.engine.loop();
+  SingleFlight flight(loop);
+  Outcome leader, leaving, staying;
+  loop.spawn(call(flight, loop, 1, "k", leader));
+  loop.spawn(call(flight, loop, 2, "k", leaving));
+  loop.spawn(call(flight, loop, 3, "k", staying));
+  REQUIRE(loop.turn(batch(0)));
+  REQUIRE(ops_named(h.host, "fetch").size() == 1);
+  loop.cancel_run(2, "two timed out");
+  loop.run_ready();
+  REQUIRE(leaving.error_message.find("two timed out") != std::string::npos);  // without waiting for the fetch
+  REQUIRE(!leader.value);
+  auto op = ops_named(h.host, "fetch")[0];
+  REQUIRE(loop.turn(batch(1, {Harness::done_ok(op["id"].get<OpId>(), "v")})));
+  REQUIRE(leader.value == json("v"));
+  REQUIRE(staying.value == json("v"));
+  REQUIRE(flight.in_flight() == 0);
+}
+
+TEST_CASE("single flight: the leader's run timing out hands the work to a waiter, not its error", "[runtime][single_flight]") {
+  Harness h;
+  Loop& loop = h.engine.loop();
+  SingleFlight flight(loop);
+  Outcome leader, waiter;
+  loop.spawn(call(flight, loop, 1, "k", leader));
+  loop.spawn(call(flight, loop, 2, "k", waiter));
+  REQUIRE(loop.turn(batch(0)));
+  loop.cancel_run(1, protocol::WireError{"timeout", "the run timed out after 100 ms", json::object()});
+  loop.run_ready();
+  REQUIRE(leader.error_kind == "timeout");
+  auto ops = ops_named(h.host, "fetch");
+  REQUIRE(ops.size() == 2);  // started again, for run 2
+  REQUIRE(ops[1]["run"] == 2);
+  REQUIRE(loop.turn(batch(1, {Harness::done_ok(ops[1]["id"].get<OpId>(), "v")})));
+  REQUIRE(waiter.value == json("v"));
 }
