@@ -45,6 +45,7 @@ import { repairCallback, type RepairToolCall } from '../run/repair-tool-call.js'
 import { observedExecution } from '../run/call-watchers.js';
 import { stepStartHandlers } from '../run/step-callbacks.js';
 import { ownTimeouts, type RunTimeouts } from '../run/timeouts.js';
+import { SetupDeadline } from '../prompt/setup-deadline.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
 import type { StepResult } from '../prompt/result.js';
@@ -362,7 +363,8 @@ async function start(
     if (!c.isPlainObject(config)) throw new ConfigError('run(agent, config): expected a config object with "models" ({default: model, ...})');
     c.checkOptions('run config', config, runConfigShape);
     config = underOlderNames('run config', config, RUN_RENAMES);
-    if (ownTimeouts('run config', config).tools)
+    const { timeout, tools: toolTimeouts } = ownTimeouts('run config', config);
+    if (toolTimeouts)
       throw new ConfigError("run config: timeout.tools: a run's tools come as its agent enables them; give a tool its own limit (L.tool(..., {timeout}) or config.tools.x.options.timeout)");
     if (config.params) c.checkOptions('run config.params', config.params, generationShape);
     for (const [name, tool] of Object.entries(config.tools ?? {})) {
@@ -379,7 +381,15 @@ async function start(
       if (reader) throw new ConfigError(`run config: '${reader}' reads the run's events, and ${EVENTS_OFF}`);
       definitionsOf(definitions).eventsOff = EVENTS_OFF;
     }
-    if (config.define) await config.define(definitions);
+    if (config.define) {
+      // As runPrompt's prompt function: the run's signal and timeout bound it.
+      const setup = new SetupDeadline('run(agent)', 'the define function', config.signal, timeout);
+      try {
+        await setup.bound(config.define(definitions));
+      } finally {
+        setup.end();
+      }
+    }
     // needsApproval: an approval (and a guard for a function) defined with the run's own definitions.
     const tools: Record<string, RunTool> = {};
     for (const [name, tool] of Object.entries(config.tools ?? {})) {

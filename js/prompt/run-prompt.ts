@@ -455,7 +455,7 @@ export async function startRunPrompt(
   if (config.messages !== undefined) collectedOf(ctx).messages.push(...messagesAllowed(`${where} config`, config.messages, config.allowSystemInMessages).map((m) => ({ ...m })));
   if (config.prompt !== undefined) ctx.defMessage('user', config.prompt);
   // Until the engine has the run, its abortSignal and timeout bound the user's setup code.
-  const setup = new SetupDeadline(where, config.abortSignal, timeouts.timeout);
+  const setup = new SetupDeadline(where, "the prompt function and the plugins' installs", config.abortSignal, timeouts.timeout);
   try {
     for (const [i, plugin] of (config.plugins ?? []).entries()) {
       if (typeof plugin === 'function') await setup.bound(plugin(ctx));
@@ -1081,7 +1081,7 @@ async function runAgent(
   if (def.options.system !== undefined) child.defSystem('system', def.options.system);
   bindConfiguring(child, parent.ctx);
   // The call's abort (its run's, or a tool timeout) bounds the agent's configure function too.
-  const setup = new SetupDeadline(`agent "${def.name}"`, signal, undefined);
+  const setup = new SetupDeadline(`agent "${def.name}"`, 'its configure function', signal, undefined);
   try {
     await setup.bound(def.configure(args, child));
     await setup.bound(Promise.all(collectedOf(child).installs));

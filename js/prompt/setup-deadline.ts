@@ -1,6 +1,7 @@
 /**
- * The part of a prompt run before the engine has it (plugin installs, the prompt function, the
- * installs it started) under the run's `abortSignal` and `timeout`, so a setup that never settles
+ * The part of a run before the engine has it (plugin installs and the prompt function of
+ * `runPrompt`, an agent's configure function, `run(agent, {define})`) under the run's abort signal
+ * and `timeout`, so a setup that never settles
  * cannot hold the caller: its await rejects with the `AbortError` or `TimeoutError` the run would
  * have ended with. The user code itself cannot be stopped; what it does later is not awaited.
  *
@@ -18,7 +19,8 @@ export class SetupDeadline {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private detach: (() => void) | undefined;
 
-  constructor(where: string, signal: AbortSignal | undefined, timeoutMs: number | undefined) {
+  /** `what`: the setup, as the timeout's message names it ("the define function"). */
+  constructor(where: string, what: string, signal: AbortSignal | undefined, timeoutMs: number | undefined) {
     this.stopped = new Promise<never>((_, reject) => {
       if (signal?.aborted) return reject(new AbortError(abortReason(signal)));
       const onAbort = (): void => reject(new AbortError(abortReason(signal!)));
@@ -26,7 +28,7 @@ export class SetupDeadline {
       this.detach = () => signal?.removeEventListener('abort', onAbort);
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
         this.timer = setTimeout(
-          () => reject(new TimeoutError(`${where}: the prompt function and the plugins' installs had not finished when the run's timeout of ${timeoutMs} ms passed`)),
+          () => reject(new TimeoutError(`${where}: ${what} had not finished when the run's timeout of ${timeoutMs} ms passed`)),
           timeoutMs,
         );
       }

@@ -759,6 +759,11 @@ test("the run's timeout reaches an agent that makes no model call: its next dire
     return 'not reached';
   }, { models: { default: mockModel([]) }, timeout: 100 });
   await assert.rejects(swallowing, TimeoutError);
+  // A define function that never settles is bounded the same way, as runPrompt's prompt function is.
+  const stuck = run(function* () {
+    return 'never';
+  }, { models: { default: mockModel([]) }, timeout: 100, define: () => new Promise(() => {}) });
+  await assert.rejects(stuck, { message: "run(agent): the define function had not finished when the run's timeout of 100 ms passed" });
 });
 
 test('a generator object runs once: a second run of it, or the same object twice in L.branch, is a ConfigError', async () => {
