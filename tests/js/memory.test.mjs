@@ -373,8 +373,9 @@ test('a persisted memory shared by two processes never loses a write: the one th
   dirs.push(dir);
   const memory = name('shared');
   const dist = new URL('../../dist/node.js', import.meta.url).href;
-  // Each process stores one item; a read waits until both processes are reading (a barrier of
-  // marker files), so both read the record before either writes it.
+  // Each process stores one item; a read reads the record, then waits until both processes have
+  // read (a barrier of marker files), so both hold the record before either writes it. (Reading
+  // after the barrier let the first process released read what the other had just written.)
   const child = (id) => `
     import { existsSync, writeFileSync } from 'node:fs';
     import { fileStorage, runPrompt, mockModel, offlineEmbedding } from ${JSON.stringify(dist)};
@@ -384,7 +385,7 @@ test('a persisted memory shared by two processes never loses a write: the one th
       writeFileSync(marker('${id}'), '');
       while (!existsSync(marker('a1')) || !existsSync(marker('b1'))) await new Promise((r) => setTimeout(r, 5));
     };
-    const storage = { name: 'shared', get: async (k) => (await barrier(), files.get(k)), set: (...a) => files.set(...a), delete: (k) => files.delete(k), list: (p) => files.list(p), compareAndSet: (...a) => files.compareAndSet(...a) };
+    const storage = { name: 'shared', get: async (k) => { const read = await files.get(k); await barrier(); return read; }, set: (...a) => files.set(...a), delete: (k) => files.delete(k), list: (p) => files.list(p), compareAndSet: (...a) => files.compareAndSet(...a) };
     const store = () => runPrompt(async (ctx) => {
       ctx.defMemory(${JSON.stringify(memory)}, 'vector', { dimensions: 32, embeddingModel: offlineEmbedding({ dimensions: 32 }), persist: true });
       await ctx.memory(${JSON.stringify(memory)}).store({ content: 'from ${id}', id: '${id}' });
