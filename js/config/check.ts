@@ -119,6 +119,12 @@ export function checkOptions<T>(where: string, value: T, shape: Shape, noun = 'o
   return value;
 }
 
+/** Refuses a config that gives one setting under both of its names (one would be dropped silently). */
+export function oneNameOf(where: string, config: object | undefined, name: string, alias: string): void {
+  if (config && (config as Record<string, unknown>)[name] !== undefined && (config as Record<string, unknown>)[alias] !== undefined)
+    fail(where, `give '${name}' or '${alias}' (two names of one setting), not both`);
+}
+
 /** Throws a ConfigError `${where}: ${message}`. */
 export function fail(where: string, message: string): never {
   throw new ConfigError(`${where}: ${message}`);

@@ -161,7 +161,12 @@ export const fallbackKind: DefinitionKind<unknown, StoredFallback> = {
         errors,
       });
       const cfg = (config ?? {}) as CascadeConfig;
+      c.oneNameOf(where, cfg, 'models', 'cascade');
       if (!cfg.models && !cfg.cascade) c.fail(where, "a cascade needs 'models' (or the proposal's 'cascade: [{model}]'): the models to try, in order");
+      // The same model twice (one object, or one "provider:model" string) would be tried twice.
+      const models = cfg.models ?? cfg.cascade!.map((entry) => entry.model);
+      const twice = models.findIndex((model, i) => models.indexOf(model) !== i);
+      if (twice >= 0) c.fail(where, `'${cfg.models ? 'models' : 'cascade'}' lists ${typeof models[twice] === 'string' ? `the model "${models[twice] as string}"` : 'one model object'} twice (items ${models.indexOf(models[twice])} and ${twice}); a cascade tries each model once`);
     } else if (strategy === 'alternative') {
       c.checkOptions(where, config, {
         tools: c.stringList,
@@ -173,6 +178,8 @@ export const fallbackKind: DefinitionKind<unknown, StoredFallback> = {
     } else {
       c.checkOptions(where, config, { value: c.anything, defaultValue: c.anything, log: c.boolean, logError: c.boolean, errors });
       const cfg = (config ?? {}) as DefaultValueConfig;
+      c.oneNameOf(where, cfg, 'value', 'defaultValue');
+      c.oneNameOf(where, cfg, 'log', 'logError');
       if (!('value' in cfg) && !('defaultValue' in cfg)) c.fail(where, "a default fallback needs 'value' (or 'defaultValue'): the result to use instead");
     }
     return { strategy, config: { ...(config as object) } };
@@ -218,6 +225,16 @@ const constraintShapes: Record<ConstraintType, c.Shape> = {
   cost: { max: c.number(0, Infinity, { positive: true }), warn: c.number(0, Infinity, { positive: true }), onExceeded: c.oneOf('stop', 'warn'), prices: c.object },
 };
 
+/** `{modelId: {input?, output?}}`, USD per 1M tokens: a misspelt field or a price that is not a finite number would price calls at $0. */
+function checkPrices(where: string, prices: Record<string, unknown>): void {
+  if (Object.keys(prices).length === 0) c.fail(where, 'expected {modelId: {input, output}} (USD per 1M tokens) for at least one model, got {}');
+  const price = c.number(0, Infinity);
+  for (const [model, entry] of Object.entries(prices)) {
+    c.checkOptions(`${where}["${model}"]`, entry, { input: price, output: price }, 'field');
+    if (!c.isPlainObject(entry) || (entry.input === undefined && entry.output === undefined)) c.fail(`${where}["${model}"]`, "give 'input' and/or 'output': USD per 1M tokens");
+  }
+}
+
 type StoredConstraint = { type: ConstraintType; config: Record<string, unknown> };
 
 export const constraintKind: DefinitionKind<unknown, StoredConstraint> = {
@@ -230,6 +247,8 @@ export const constraintKind: DefinitionKind<unknown, StoredConstraint> = {
     if (config === undefined) c.fail(where, `a ${String(type)} constraint needs a config (${Object.keys(shape).join(', ')})`);
     c.checkOptions(where, config, shape);
     const cfg = config as Record<string, unknown>;
+    c.oneNameOf(where, cfg, 'track', 'tracking');
+    if (type === 'cost' && cfg.prices !== undefined) checkPrices(`${where}: prices`, cfg.prices as Record<string, unknown>);
     const required = type === 'rate' ? ['requests', 'period'] : type === 'cost' ? ['max', 'prices'] : ['max'];
     for (const key of required) if (cfg[key] === undefined) c.fail(where, `'${key}' is required`);
     return { type, config: { ...cfg } };

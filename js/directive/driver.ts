@@ -381,13 +381,15 @@ async function start(
       if (reader) throw new ConfigError(`run config: '${reader}' reads the run's events, and ${EVENTS_OFF}`);
       definitionsOf(definitions).eventsOff = EVENTS_OFF;
     }
+    let setupMs = 0;
     if (config.define) {
-      // As runPrompt's prompt function: the run's signal and timeout bound it.
+      // As runPrompt's prompt function: the run's signal and timeout bound it, and its time counts.
       const setup = new SetupDeadline('run(agent)', 'the define function', config.signal, timeout);
       try {
         await setup.bound(config.define(definitions));
       } finally {
         setup.end();
+        setupMs = setup.spentMs;
       }
     }
     // needsApproval: an approval (and a guard for a function) defined with the run's own definitions.
@@ -409,7 +411,7 @@ async function start(
     const suspend = durable ? () => void durableInfo(durable).suspend() : undefined;
     let value: unknown;
     try {
-      value = await new DirectiveRun(engine, config, models, definitions, events, stream, warnings, suspend).execute(iterator);
+      value = await new DirectiveRun(engine, config, models, definitions, events, stream, warnings, suspend, setupMs).execute(iterator);
     } catch (err) {
       await durable?.close('failed');
       throw resumedRunError(durable, err);
@@ -524,10 +526,11 @@ class DirectiveRun {
     private readonly runStream: RunStream,
     warnings: CallWarnings,
     private readonly suspendDurable?: () => void,
+    setupMs = 0,
   ) {
     this.prefix = `d${nextRunNumber(engine)}:`;
     this.keys = [...models.keys()];
-    this.timeouts = ownTimeouts('run config', config);
+    this.timeouts = { ...ownTimeouts('run config', config), setupMs };
     const stream = this.runStream;
     this.runModels = {
       models: new Map(),

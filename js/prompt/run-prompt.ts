@@ -492,6 +492,7 @@ export async function startRunPrompt(
     setup.end();
     bindPreRun(ctx, undefined);
   }
+  timeouts.setupMs = setup.spentMs;
   const validateResponse = typeof config.validateResponse === 'string' ? { validator: config.validateResponse } : config.validateResponse;
   // A resumed or replayed durable run goes on with decisions its first start checked and used up.
   const firstStart = durableStart === undefined || durableStart.kind === 'new';

@@ -18,6 +18,9 @@ export class SetupDeadline {
   private readonly stopped: Promise<never>;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private detach: (() => void) | undefined;
+  private readonly startedAt = performance.now();
+  /** How long the setup took, once {@link end} was called: the engine counts it against the run's timeout. */
+  spentMs = 0;
 
   /** `what`: the setup, as the timeout's message names it ("the define function"). */
   constructor(where: string, what: string, signal: AbortSignal | undefined, timeoutMs: number | undefined) {
@@ -44,6 +47,7 @@ export class SetupDeadline {
 
   /** The setup is over (either way): the engine's own timeout and abort take over. */
   end(): void {
+    this.spentMs ||= performance.now() - this.startedAt;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.detach?.();
   }

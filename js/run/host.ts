@@ -264,7 +264,7 @@ export class EngineHost {
     const send = () => {
       watch = run.chunkTimeouts && new ChunkWatch(ref, run.chunkTimeouts, signal);
       // Promise.resolve: a model that answers with a plain object (or a thenable) is read the same way.
-      return Promise.resolve(model.generate(request, {
+      const generated = Promise.resolve(model.generate(request, {
         signal: watch?.signal ?? signal,
         ...(run.onRaw && !quiet && { includeRawChunks: true }),
         onDelta: (delta) => {
@@ -300,7 +300,9 @@ export class EngineHost {
           shownText?.append(text);
           run.onText(text, op.step);
         },
-      })).catch((failure: unknown) => {
+      }));
+      // A stalled stream ends at its chunk timeout even if the model does not stop when aborted.
+      return (watch ? Promise.race([generated, watch.expired]) : generated).catch((failure: unknown) => {
         const err = watch?.error() ?? failure;
         if (streamed && !quiet && err instanceof LmthingError) {
           // Its text reached the run's stream: the engine does not try the call again by default (the

@@ -1,6 +1,7 @@
 /** Run-time handles on the engine's policies: `ctx.circuitBreaker(name)` and `ctx.checkConstraints()`. */
 import type { Engine } from '../engine.js';
-import { AbortError } from '../errors.js';
+import { describe } from '../config/check.js';
+import { AbortError, ConfigError } from '../errors.js';
 
 /** `ctx.circuitBreaker(name)`: runs your own calls through a breaker the engine keeps. */
 export class CircuitBreakerHandle {
@@ -18,20 +19,27 @@ export class CircuitBreakerHandle {
 
   /**
    * Runs `fn` if the breaker admits a call (else rejects with `CircuitOpenError` without calling
-   * it) and reports its outcome: a throw counts as a failure, an `AbortError` as neither.
+   * it) and reports its outcome: a throw counts as a failure, an `AbortError` (lmthing's, or the
+   * platform's `DOMException` an aborted `fetch` throws) as neither.
    */
   async execute<T>(fn: () => T | Promise<T>): Promise<T> {
+    // Refused before the breaker admits it: a wrong argument is not a failure of the service.
+    if (typeof fn !== 'function') throw new ConfigError(`circuitBreaker("${this.name}").execute: expected a function to run, got ${describe(fn)}`);
     await this.#engine.request('circuit.admit', { run: this.#runId, name: this.name });
     let outcome: 'success' | 'failure' | 'cancelled' = 'success';
     try {
       return await fn();
     } catch (err) {
-      outcome = err instanceof AbortError ? 'cancelled' : 'failure';
+      outcome = isAbort(err) ? 'cancelled' : 'failure';
       throw err;
     } finally {
       await this.#engine.request('circuit.record', { run: this.#runId, name: this.name, outcome }).catch(() => undefined);
     }
   }
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof AbortError || (err instanceof Error && err.name === 'AbortError');
 }
 
 /** Totals of the run tree's ledger, as `ctx.checkConstraints()` reports them. */

@@ -154,6 +154,7 @@ export function runPolicySpec(config: RunPolicyConfig, timeouts: RunTimeouts): {
   for (const key of ['retry', 'fallback', 'circuitBreaker', 'sessionId', 'cache', 'providerOptions'] as const) if (config[key] !== undefined) fields[key] = config[key];
   const options: Record<string, unknown> = {};
   if (timeouts.timeout !== undefined) options.timeoutMs = timeouts.timeout;
+  if (timeouts.timeout !== undefined && timeouts.setupMs) options.timeoutSpentMs = timeouts.setupMs;
   if (timeouts.modelTimeout !== undefined) options.modelTimeoutMs = timeouts.modelTimeout;
   if (timeouts.toolTimeout !== undefined) options.toolTimeoutMs = timeouts.toolTimeout;
   if (config.maxRetries !== undefined) options.maxRetries = config.maxRetries;

@@ -42,6 +42,8 @@ export interface RunTimeouts {
   chunks?: ChunkTimeouts;
   /** Tool name → its limit. */
   tools?: Record<string, number>;
+  /** Of `timeout`, what the run's setup took before the engine had the run (SetupDeadline), ms. */
+  setupMs?: number;
 }
 
 /** `timeout`: milliseconds (the whole run) or the AI SDK 7's object. */
@@ -76,6 +78,9 @@ export function ownTimeouts(where: string, settings: { timeout?: number | Timeou
  */
 export class ChunkWatch {
   readonly signal: AbortSignal;
+  /** Rejects with the limit's `TimeoutError` when one fires: a model that ignores its signal is not waited for. */
+  readonly expired: Promise<never>;
+  private expire: (error: TimeoutError) => void = () => undefined;
   private readonly controller = new AbortController();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firedLimit: string | undefined;
@@ -88,6 +93,10 @@ export class ChunkWatch {
     private readonly outer: AbortSignal,
   ) {
     this.signal = this.controller.signal;
+    this.expired = new Promise<never>((_, reject) => {
+      this.expire = reject;
+    });
+    this.expired.catch(() => undefined); // raced with the call; nobody else awaits it
     if (outer.aborted) this.controller.abort();
     else outer.addEventListener('abort', this.onOuterAbort, { once: true });
     this.arm(timeouts.firstMs, 'firstChunkMs');
@@ -122,6 +131,7 @@ export class ChunkWatch {
     this.timer = setTimeout(() => {
       this.firedLimit = limit;
       this.controller.abort();
+      this.expire(this.error()!);
     }, ms);
   }
 }

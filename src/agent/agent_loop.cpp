@@ -133,7 +133,7 @@ class AgentLoop {
       try {
         response = co_await model_chain_.call(std::move(call));
       } catch (const OpFailed& e) {
-        if (e.error.kind == "aborted") throw;
+        if (e.error.kind == "aborted" || env_.cancelled()) throw;
         failure = std::current_exception();
         error = e.error;
       }

@@ -91,7 +91,7 @@ class PromptRun {
 
  private:
   Task<json> run_loop() {
-    set_run_deadline(env_.loop, env_.run, spec_.timeout_ms, *tree_);
+    set_run_deadline(env_.loop, env_.run, {spec_.timeout_ms, spec_.timeout_spent_ms}, *tree_);
     AgentLoopConfig config;
     config.max_steps = spec_.max_steps;
     config.tool_call_concurrency = spec_.tool_call_concurrency;
@@ -212,9 +212,12 @@ std::shared_ptr<pipeline::ToolBox> tool_box(const std::vector<ToolSpec>& tools, 
   return box;
 }
 
-void set_run_deadline(Loop& loop, RunId run, double timeout_ms, pipeline::RunTree& tree) {
+void set_run_deadline(Loop& loop, RunId run, RunTimeout timeout, pipeline::RunTree& tree) {
   std::optional<std::pair<double, WireError>> deadline;
-  if (timeout_ms > 0) deadline.emplace(timeout_ms, WireError{"timeout", "the run timed out after " + format_ms(timeout_ms) + " ms", json::object()});
+  // The host's setup (the prompt function, plugin installs) was the run's time too; at least 1 ms is left.
+  if (timeout.ms > 0)
+    deadline.emplace(std::max(1.0, timeout.ms - timeout.spent_ms),
+                     WireError{"timeout", "the run timed out after " + format_ms(timeout.ms) + " ms", json::object()});
   if (tree.root() == run)
     if (auto budget = tree.ledger().hard_deadline(); budget && (!deadline || budget->first < deadline->first))
       deadline.emplace(budget->first, budget->second.error());

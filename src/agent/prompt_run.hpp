@@ -14,7 +14,12 @@ Task<json> prepare_prompt_run(Loop& loop, RunId run, PromptSpec spec, std::share
 
 // Sets the run's deadline: its own timeout and, for a root run, the tree's hard duration budget;
 // whichever comes first cancels the run with its error.
-void set_run_deadline(Loop& loop, RunId run, double timeout_ms, pipeline::RunTree& tree);
+/** A run's `timeout` and how much of it the host's setup took before the engine had the run. */
+struct RunTimeout {
+  double ms = 0;  // 0: none
+  double spent_ms = 0;
+};
+void set_run_deadline(Loop& loop, RunId run, RunTimeout timeout, pipeline::RunTree& tree);
 
 // Builds the chains of `tools` in `tree` and checks their fallbacks (no unknown alternative, no cycle).
 std::shared_ptr<pipeline::ToolBox> tool_box(const std::vector<ToolSpec>& tools, const pipeline::RunSettings& settings, pipeline::RunTree& tree);

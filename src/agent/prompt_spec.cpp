@@ -30,8 +30,9 @@ const std::vector<std::string> kSpecFields = {
     "providerOptions", "onStart", "onStepStart", "onStepError", "steering",
     "refineToolInput", "refineTools"};
 // clang-format on
-const std::vector<std::string> kOptionFields = {"maxSteps",    "maxRetries",     "toolChoice",    "params",    "toolCallConcurrency", "timeoutMs",
-                                                "activeTools", "modelTimeoutMs", "toolTimeoutMs", "toolOrder", "streamRetries"};
+const std::vector<std::string> kOptionFields = {"maxSteps",      "maxRetries",    "toolChoice",     "params",        "toolCallConcurrency",
+                                                "timeoutMs",     "activeTools",   "modelTimeoutMs", "toolTimeoutMs", "toolOrder",
+                                                "streamRetries", "timeoutSpentMs"};
 
 std::string at(const char* list, std::size_t index) { return std::string(kWhere) + ": " + list + "[" + std::to_string(index) + "]"; }
 
@@ -166,6 +167,7 @@ PromptSpec parse_prompt_spec(const json& spec) {
       parsed.max_steps = options->integer("maxSteps", 1, 10000).value_or(20);
       parsed.tool_call_concurrency = options->integer("toolCallConcurrency", 1, 1000000).value_or(0);
       parsed.timeout_ms = options->ms("timeoutMs").value_or(0);
+      parsed.timeout_spent_ms = options->ms("timeoutSpentMs").value_or(0);
       if (options->has("toolChoice")) parsed.tool_choice = options->at("toolChoice");
       if (const json* params = options->optional_object("params")) parsed.params = *params;
       if (options->has("activeTools")) parsed.active_tools = options->strings("activeTools");

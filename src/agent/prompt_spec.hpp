@@ -27,7 +27,8 @@ struct PromptSpec {
   json tool_choice;                     // null = the provider's default
   std::optional<std::vector<std::string>> active_tools;  // the tools offered at every step (all when unset)
   json params = json::object();
-  double timeout_ms = 0;  // the whole run (0 = none)
+  double timeout_ms = 0;        // the whole run (0 = none)
+  double timeout_spent_ms = 0;  // of it, what the host's setup took before the engine had the run
   pipeline::RunSettings settings;
   std::string host;
   json path = json::array({"root"});

@@ -426,11 +426,11 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   std::optional<protocol::FieldReader> options;
   if (const json* o = fields.optional_object("options")) {
     options.emplace(*o, where + ": options");
-    options->only({"maxRetries", "streamRetries", "timeoutMs", "modelTimeoutMs", "toolTimeoutMs"});
+    options->only({"maxRetries", "streamRetries", "timeoutMs", "timeoutSpentMs", "modelTimeoutMs", "toolTimeoutMs"});
   }
   SessionSetup setup{tree, &desk, fields.optional_string("host", true).value_or(""),
                      agent::parse_run_settings(fields, options ? &*options : nullptr)};
-  const double timeout_ms = options ? options->ms("timeoutMs").value_or(0) : 0;
+  const agent::RunTimeout timeout{options ? options->ms("timeoutMs").value_or(0) : 0, options ? options->ms("timeoutSpentMs").value_or(0) : 0};
   const std::string default_model = bound.at("default");
   // A directive run's role (run(agent, {role}) or L.role) covers all its conversations; its tools are
   // enabled one by one later, so a role's tool lists are not checked against them.
@@ -438,7 +438,7 @@ Task<json> Sessions::open(Loop& loop, RunId run, const json& spec, std::shared_p
   auto session = std::make_shared<Session>(loop, run, std::move(bound), std::move(setup));
   session->observe(spec, default_model);
   sessions_[run] = session;
-  agent::set_run_deadline(loop, run, timeout_ms, *tree);
+  agent::set_run_deadline(loop, run, timeout, *tree);
   return body(run, std::move(session));
 }
 

@@ -41,7 +41,7 @@ Task<json> Resource::ensure(pipeline::CallEnv env) {
       const json answer = co_await call_callback(env, *spec_.health_check, std::move(args), label + " healthCheck", nullptr);
       if (!healthy_answer(answer)) why = "healthCheck returned " + answer.dump();
     } catch (const OpFailed& e) {
-      if (e.error.kind == "aborted") throw;
+      if (e.error.kind == "aborted" || env.cancelled()) throw;
       why = "healthCheck failed: " + e.error.message;
     }
     if (why.empty()) co_return *handle_;

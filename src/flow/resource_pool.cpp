@@ -55,7 +55,7 @@ Task<json> Pool::acquire(const pipeline::CallEnv& env) {
         json args = json::array({items_.at(key).handle});
         valid = passes_validation(co_await call_callback(env, *spec_.validate, std::move(args), label + " validate", nullptr));
       } catch (const OpFailed& e) {
-        if (e.error.kind == "aborted") {
+        if (e.error.kind == "aborted" || env.cancelled()) {
           give_back(key);  // the caller left during the check: the value is as it was
           throw;
         }

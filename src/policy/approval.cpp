@@ -97,7 +97,7 @@ Task<Decision> ask_approval(const pipeline::CallEnv& env, ApprovalSpec spec, jso
       decision = default_decision(spec, "invalid", std::string("the approval handler returned an invalid decision: ") + e.what());
     }
   } catch (const OpFailed& e) {
-    if (e.error.kind == "aborted") throw;
+    if (e.error.kind == "aborted" || env.cancelled()) throw;  // the run's timeout is not the approval's
     if (e.error.kind == "timeout")
       decision = default_decision(spec, "timeout", "no decision within " + ms_text(spec.timeout_ms) + " ms");
     else

@@ -45,6 +45,7 @@ void read_prices(const protocol::FieldReader& config, Constraint& c) {
   if (!prices.is_object() || prices.empty()) config.fail("'prices' must be a non-empty object {modelId: {input, output}}, got " + prices.dump());
   for (const auto& [model, price] : prices.items()) {
     protocol::FieldReader entry(price, "price of \"" + model + "\"");
+    entry.only({"input", "output"}, "field");
     Constraint::Price p;
     p.input = entry.positive("input", true).value_or(0);
     p.output = entry.positive("output", true).value_or(0);

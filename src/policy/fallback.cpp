@@ -10,6 +10,16 @@
 
 namespace lmthing::policy {
 
+namespace {
+// The first name `names` holds more than once, if any.
+std::optional<std::string> listed_twice(const std::vector<std::string>& names) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) != names.begin() + static_cast<std::ptrdiff_t>(i))
+      return names[i];
+  return std::nullopt;
+}
+}  // namespace
+
 FallbackPolicy parse_fallback(const lmthing::Json& spec, const std::string& what) {
   protocol::FieldReader config(spec, what);
   FallbackPolicy policy;
@@ -20,17 +30,22 @@ FallbackPolicy parse_fallback(const lmthing::Json& spec, const std::string& what
     policy.strategy = FallbackPolicy::Strategy::Cascade;
     policy.models = config.strings("models");
     if (policy.models.empty()) config.fail("a cascade needs 'models': the models to try, in order");
-    for (std::size_t i = 0; i < policy.models.size(); ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (policy.models[i] == policy.models[j]) config.fail("'models' lists the same model twice (a cascade cannot revisit a model)");
+    if (const auto twice = listed_twice(policy.models))
+      config.fail("'models' lists the model \"" + *twice + "\" twice (a cascade cannot revisit a model)");
     policy.retry_delay_ms = config.ms("retryDelay", true).value_or(0);
     policy.max_attempts = config.integer("maxAttempts", 1, 100).value_or(0);
   } else if (*strategy == "alternative") {
     policy.strategy = FallbackPolicy::Strategy::Alternative;
     policy.tools = config.strings("tools");
+    if (const auto twice = listed_twice(policy.tools))
+      config.fail("'tools' lists the tool \"" + *twice + "\" twice (a tool already tried is not tried again)");
     if (const json* map = config.optional_object("alternatives")) {
       protocol::FieldReader per_tool(*map, what + ": alternatives");
-      for (const auto& [tool, list] : map->items()) policy.per_tool[tool] = per_tool.strings(tool);
+      for (const auto& [tool, list] : map->items()) {
+        policy.per_tool[tool] = per_tool.strings(tool);
+        if (const auto twice = listed_twice(policy.per_tool[tool]))
+          per_tool.fail("'" + tool + "' lists the tool \"" + *twice + "\" twice (a tool already tried is not tried again)");
+      }
     }
     if (policy.tools.empty() && policy.per_tool.empty())
       config.fail("an alternative fallback needs 'tools' (the tools to try, in order) or 'alternatives' ({tool: [alternatives]})");

@@ -91,7 +91,7 @@ class GateInterceptor : public pipeline::Interceptor {
           {"passed", false},
           {"message", guard.message + " (the condition must return a boolean or {pass, message}, got " + verdict.dump().substr(0, 100) + ")"}};
     } catch (const OpFailed& e) {
-      if (e.error.kind == "aborted") throw;
+      if (e.error.kind == "aborted" || call.env->cancelled()) throw;  // the run's end, not the condition's failure
       co_return json{{"passed", false}, {"message", guard.message + " (the condition failed: " + e.error.message + ")"}};
     }
   }

@@ -54,7 +54,7 @@ Task<std::string> render_message(Loop& loop, RunId run, std::optional<std::strin
     if (message.is_string()) co_return message.get<std::string>();
     if (!message.is_null()) co_return message.dump();
   } catch (const OpFailed& e) {
-    if (e.error.kind == "aborted") throw;
+    if (e.error.kind == "aborted" || loop.run_cancelled(run)) throw;
   }
   co_return fallback;
 }

@@ -101,7 +101,7 @@ Task<json> ask_interaction(const pipeline::CallEnv& env, InteractionSpec spec, j
     try {
       answer = co_await loop.op(run, "interaction.ask", std::move(payload), spec.timeout_ms).tracked(&request.entry().op);
     } catch (const OpFailed& e) {
-      if (e.error.kind == "aborted") throw;
+      if (e.error.kind == "aborted" || env.cancelled()) throw;  // the run's timeout is not the interaction's
       const bool timed_out = e.error.kind == "timeout";
       fallback_reason = timed_out ? "no answer in time" : "the interaction handler failed: " + e.error.message;
       if (!spec.default_value && !spec.allow_skip)

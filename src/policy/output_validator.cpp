@@ -43,7 +43,7 @@ Task<Verdict> validate(const pipeline::CallEnv& env, const ValidatorSpec& valida
   try {
     answer = co_await env.loop.op(env.run, "callback.invoke", std::move(payload), 0, "validator \"" + validator.name + "\"");
   } catch (const OpFailed& e) {
-    if (e.error.kind == "aborted") throw;
+    if (e.error.kind == "aborted" || env.cancelled()) throw;  // the run's end (abort, timeout), not the validator's failure
     verdict.valid = false;
     verdict.summary = "the validator failed: " + e.error.message;
     verdict.errors.push_back({{"message", verdict.summary}});

@@ -764,6 +764,18 @@ test("the run's timeout reaches an agent that makes no model call: its next dire
     return 'never';
   }, { models: { default: mockModel([]) }, timeout: 100, define: () => new Promise(() => {}) });
   await assert.rejects(stuck, { message: "run(agent): the define function had not finished when the run's timeout of 100 ms passed" });
+  // A define function that settles in time used part of the run's time: the engine's timer has the rest.
+  const slowModel = { provider: 'test', modelId: 'slow', generate: (_request, { signal }) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve({ content: [{ type: 'text', text: 'late' }], finishReason: 'stop' }), 400);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  }) };
+  const setupFirst = performance.now();
+  const slowDefine = run(function* () {
+    yield* L.user`hi`;
+    return (yield* L.reply).value;
+  }, { models: { default: slowModel }, timeout: 500, define: () => new Promise((resolve) => setTimeout(resolve, 300)) });
+  await assert.rejects(slowDefine, { name: 'TimeoutError', message: 'the run timed out after 500 ms' });
+  assert.ok(performance.now() - setupFirst < 650, `ended ${performance.now() - setupFirst} ms after the start`);
 });
 
 test('a generator object runs once: a second run of it, or the same object twice in L.branch, is a ConfigError', async () => {

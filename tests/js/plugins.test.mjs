@@ -235,4 +235,16 @@ test("the run's abortSignal and timeout bound a plugin install and a prompt func
   const slow = () => new Promise((resolve) => setTimeout(resolve, 20));
   const { result } = await runPrompt((ctx) => void ctx.defPlugin('slow', { name: 'slow', version: '1.0.0', install: slow }), { model: mockModel([text('fine')]), prompt: 'hi', timeout: 5_000 });
   assert.equal(await result.text, 'fine');
+  // The setup's time is the run's: a 300 ms prompt function leaves the engine 200 ms of a 500 ms timeout.
+  const slowModel = { provider: 'test', modelId: 'slow', generate: (_request, { signal }) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve({ content: [{ type: 'text', text: 'late' }], finishReason: 'stop' }), 400);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  }) };
+  const setupFirst = performance.now();
+  const late = runPrompt(async (ctx) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    ctx.$`hi`;
+  }, { model: slowModel, timeout: 500 });
+  await assert.rejects(late.then((r) => r.result.text), { name: 'TimeoutError', message: 'the run timed out after 500 ms' });
+  assert.ok(performance.now() - setupFirst < 650, `ended ${performance.now() - setupFirst} ms after the start`);
 });
