@@ -47,11 +47,14 @@ export function checkPrefix(who: AdapterIdentity, prefix: unknown): string {
 }
 
 /** The TTL in ms, or undefined for "never expires". */
+/** About 31,700 years: Redis refuses an expiry past its 64-bit clock, and every adapter takes the same TTLs. */
+const MAX_TTL_MS = 1e15;
+
 export function checkTtl(who: AdapterIdentity, key: string, options: StorageWriteOptions | undefined): number | undefined {
   const ttl: unknown = options?.ttl;
   if (ttl === undefined) return undefined;
-  if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0) return ttl;
-  throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: key "${key}": ttl must be a finite number of ms > 0 (or left out), got ${describe(ttl)}`, {
+  if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 && ttl <= MAX_TTL_MS) return ttl;
+  throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: key "${key}": ttl must be a number of ms > 0 and at most 1e15 (or left out for no expiry), got ${describe(ttl)}`, {
     adapter: who.name,
     key,
   });

@@ -178,14 +178,15 @@ class FileStorage implements StorageAdapter {
     const staged = join(this.tmp, `${process.pid}.${nodeCrypto().randomBytes(6).toString('hex')}.json`);
     const handle = await open(staged, 'wx');
     try {
-      await handle.writeFile(text);
-      if (this.durable) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      try {
+        await handle.writeFile(text);
+        if (this.durable) await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(staged, this.recordPath(name));
     } catch (err) {
+      // A write that failed (a full disk, ENOSPC) must not keep the space its partial file took.
       await unlink(staged).catch(() => undefined);
       throw err;
     }

@@ -128,9 +128,12 @@ class RedisStorage implements StorageAdapter {
   async close(): Promise<void> {
     this.closed = true;
     const client = this.owned;
+    const connecting = this.owned ? undefined : this.connecting;
     this.owned = undefined;
     this.connecting = undefined;
     if (client) await closeClient(client);
+    // A connection still being made closes itself when it is made (see connect): wait for that.
+    else if (connecting && !this.options.client) await connecting.catch(() => undefined);
   }
 
   // ------------------------------------------------------------------ Redis access
@@ -198,12 +201,19 @@ class RedisStorage implements StorageAdapter {
     client.on('error', (err) => {
       lastError = err; // a client without an error listener would crash the process
     });
+    // connectTimeout bounds the TCP connect only: a server that accepts and never answers (stopped,
+    // a half-open proxy) would hold the handshake (HELLO, AUTH, SELECT) forever.
+    const connectMs = this.options.connectTimeoutMs ?? 5000;
     try {
-      await client.connect();
+      await withinTime(client.connect(), connectMs + this.commandTimeoutMs, () => new Error(`no answer to the connection's handshake within ${connectMs + this.commandTimeoutMs} ms`));
     } catch (err) {
       await closeClient(client);
       const reason = describeConnectError(lastError ?? err);
       throw new StorageError('STORAGE_UNAVAILABLE', `${this.who.label}: cannot reach the Redis server: ${reason}`, { adapter: 'redis', cause: err });
+    }
+    if (this.closed) {
+      await closeClient(client);
+      throw new StorageError('STORAGE_UNAVAILABLE', `${this.who.label}: the storage was closed while it connected`, { adapter: 'redis' });
     }
     connected = true;
     this.owned = client;

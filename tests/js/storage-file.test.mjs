@@ -97,3 +97,28 @@ test('file: a directory that cannot be used is STORAGE_UNAVAILABLE naming it', a
   assert.ok(error.message.includes(file), error.message);
   assert.throws(() => fileStorage(''), (e) => e instanceof StorageError && e.code === 'STORAGE_BAD_ARGUMENT');
 });
+
+test('file: a write the disk has no room for (ENOSPC) is STORAGE_QUOTA and leaves no partial file, so later writes still fit', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync } = await import('node:fs');
+  const mount = newDir();
+  mkdirSync(mount);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount], { stdio: 'ignore' });
+  } catch {
+    t.skip('mounting a 1 MB tmpfs needs root (and a system that allows it)');
+    return;
+  }
+  try {
+    const dir = join(mount, 'store');
+    const s = fileStorage(dir);
+    await s.set('a', 'small');
+    const error = await s.set('big', 'x'.repeat(1_500_000)).catch((e) => e);
+    assert.ok(error instanceof StorageError && error.code === 'STORAGE_QUOTA', String(error));
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'the refused write left no temp file');
+    await s.set('a', 'small again');
+    assert.equal((await s.get('a')).value, 'small again');
+  } finally {
+    execFileSync('umount', [mount]);
+  }
+});

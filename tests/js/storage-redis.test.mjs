@@ -156,6 +156,53 @@ test('redis: a server that goes away mid-use fails calls with STORAGE_UNAVAILABL
   }
 });
 
+test('redis: a server that accepts the connection and never answers fails the first call within the limits, and closing mid-connect leaves no connection', async () => {
+  const { createServer } = await import('node:net');
+  const sockets = new Set();
+  const silent = createServer((socket) => {
+    socket.resume(); // reads (and drops) the handshake, so it sees the client close
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const s = open({ url: `redis://:hunter2@127.0.0.1:${silent.address().port}`, connectTimeoutMs: 200, commandTimeoutMs: 200 });
+    const started = performance.now();
+    const error = await s.get('k').catch((e) => e);
+    assert.ok(error instanceof StorageError && error.code === 'STORAGE_UNAVAILABLE', String(error));
+    assert.match(error.message, /cannot reach the Redis server: no answer to the connection's handshake within 400 ms/);
+    assert.ok(!error.message.includes('hunter2'));
+    assert.ok(performance.now() - started < 3_000, `${performance.now() - started} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(sockets.size, 0, 'the half-made connection is closed');
+  } finally {
+    silent.close();
+  }
+  // close() while the adapter connects: the connection it was making is closed, and close() waits for that.
+  const clients = async () => (await raw.sendCommand(['CLIENT', 'LIST'])).trim().split('\n').length;
+  const before = await clients();
+  const s = open({ url: redis.url });
+  const pending = s.get('k');
+  await s.close();
+  const outcome = await pending.then(() => 'read', (e) => e.code);
+  assert.equal(outcome, 'STORAGE_UNAVAILABLE');
+  assert.equal(await clients(), before);
+});
+
+test("redis: a command timeout past setTimeout's range (30 days) is kept, and a TTL Redis cannot keep is refused as on every adapter", async () => {
+  const s = open({ url: redis.url, keyPrefix: newPrefix(), commandTimeoutMs: 30 * 24 * 3600_000 });
+  // The 5 MB write takes longer than 1 ms: a timer past 2^31-1 ms used to fire at once.
+  await s.set('big', 'x'.repeat(5_000_000));
+  assert.equal((await s.get('big')).value.length, 5_000_000);
+  for (const ttl of [1e16, 1e21]) {
+    const error = await s.set('k', 1, { ttl }).catch((e) => e);
+    assert.equal(error.code, 'STORAGE_BAD_ARGUMENT');
+    assert.match(error.message, /ttl must be a number of ms > 0 and at most 1e15/);
+  }
+  const version = await s.set('k', 1, { ttl: 1e15 });
+  assert.ok(Number(version) > 0);
+});
+
 test('redis: without the redis package, a clear error names it', async () => {
   const { mkdtempSync, writeFileSync, symlinkSync, mkdirSync, rmSync } = await import('node:fs');
   const { join, resolve } = await import('node:path');
