@@ -818,6 +818,7 @@ class Engine {
     private pumpScheduled;
     private idleTasks;
     private nextCommandId;
+    private firstRunCommandId;
     private readonly replies;
     private readonly callbacks;
     private readonly inFlight;

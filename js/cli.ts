@@ -24,7 +24,7 @@ import {
   type MockItem,
   type Progress,
 } from './node.js';
-import { nearest, unknownKey } from './config/check.js';
+import { editDistance, nearest, unknownKey } from './config/check.js';
 import { progressLine } from './observe/progress.js';
 
 const DEFAULT_MODEL = 'openai:gpt-4o-mini';
@@ -198,6 +198,9 @@ function locatePromptFile(file: string): string {
   throw new UsageError(`file not found: ${file} (${path})`);
 }
 
+/** The named exports of a prompt file the CLI reads (besides the default export). */
+const PROMPT_FILE_EXPORTS = ['config', 'mock'];
+
 async function loadPromptFile(file: string): Promise<PromptModule> {
   const path = locatePromptFile(file);
   if (!/\.(mjs|js|cjs)$/.test(path)) throw new UsageError(`${file} is not a prompt file: it must be a JavaScript module (.mjs or .js) that exports a prompt function`);
@@ -209,6 +212,12 @@ async function loadPromptFile(file: string): Promise<PromptModule> {
   }
   if (typeof mod.default !== 'function') {
     throw new UsageError(`${file} must export a prompt function as its default export: export default async (ctx) => { ... }`);
+  }
+  // Other exports may be the file's own helpers ('model', 'tools'); one a letter or two away from
+  // 'config' or 'mock' is a typo that would run the prompt with defaults.
+  for (const name of Object.keys(mod)) {
+    const meant = PROMPT_FILE_EXPORTS.find((known) => name !== known && editDistance(name, known) <= Math.floor(known.length / 3));
+    if (meant) throw new UsageError(`${file}: it exports '${name}'; did you mean '${meant}'? (a prompt file exports a default prompt function, and optionally 'config' and 'mock')`);
   }
   const config = mod.config ?? {};
   if (typeof config !== 'object' || config === null) throw new UsageError(`${file}: the 'config' export must be an object`);

@@ -83,6 +83,9 @@ export class VirtualClock implements HostClock {
   }
 
   setTimer(ms: number, fire: () => void): number {
+    // Checked here, not when the timer fires: a bad timer would throw from the clock's own tick.
+    if (typeof fire !== 'function') throw new ConfigError(`VirtualClock.setTimer: expected a function to call, got ${describe(fire)}`);
+    if (typeof ms !== 'number' || Number.isNaN(ms)) throw new ConfigError(`VirtualClock.setTimer: expected a number of milliseconds, got ${describe(ms)}`);
     const seq = ++this.seq;
     this.timers.set(seq, { at: this.current + Math.max(0, ms), seq, fire });
     this.poke();

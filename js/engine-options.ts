@@ -52,7 +52,10 @@ export const TOKENIZERS_DIR = 'dist/tokenizers/';
 
 /** Throws on an unknown option (ConfigError, with the nearest known one) and on combinations that cannot mean anything. */
 export function checkEngineOptions(options: CreateEngineOptions, where = 'createEngine'): void {
-  c.checkOptions(where, options, { wasm: c.anything, wasmUrl: c.anything, deferredWasm: c.anything, glueUrl: c.anything, tokenizersUrl: c.anything, clock: c.anything, limits: c.anything });
+  c.checkOptions(where, options, { wasm: wasmSource, wasmUrl: c.anything, deferredWasm: c.anything, glueUrl: c.anything, tokenizersUrl: c.anything, clock: hostClock, limits: c.object });
+  if (options === undefined) return;
+  // limits: an unknown (misspelt) limit would be ignored; the engine checks the values' ranges.
+  c.checkOptions(`${where}: limits`, options.limits, { jsonDepth: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : "an integer from 1 to the engine's maximum") }, 'limit');
   if (options.wasm !== undefined && options.wasmUrl !== undefined)
     throw new EngineLoadError('createEngine: give either `wasm` (the bytes) or `wasmUrl` (where to fetch them), not both', WASM_FILE, []);
   const deferred = options.deferredWasm;
@@ -64,6 +67,17 @@ export function checkEngineOptions(options: CreateEngineOptions, where = 'create
       throw new EngineLoadError(`createEngine: \`${key}\` must be a string or a URL, got ${typeof value}`, key === 'wasmUrl' ? WASM_FILE : key === 'glueUrl' ? GLUE_FILE : TOKENIZERS_DIR, []);
   }
 }
+
+const wasmSource: c.Check = (v) =>
+  v instanceof Uint8Array || v instanceof ArrayBuffer || v instanceof URL || typeof v === 'string' ? undefined : 'the module\'s bytes (a Uint8Array or ArrayBuffer), or its URL or path';
+
+/** A clock the engine can use: `now()`, `setTimer(ms, fire)`, `clearTimer(handle)` (realClock, a VirtualClock). */
+const hostClock: c.Check = (v) => {
+  const clock = v as Record<string, unknown> | null;
+  return typeof clock === 'object' && clock !== null && ['now', 'setTimer', 'clearTimer'].every((m) => typeof clock[m] === 'function')
+    ? undefined
+    : 'a clock with now(), setTimer(ms, fire) and clearTimer(handle) (realClock or a VirtualClock)';
+};
 
 /**
  * Where the options put the engine's deferred module (docs/bundlers.md, "Two wasm files"): its

@@ -280,6 +280,8 @@ export class Engine {
   /** Tasks waiting for the engine to finish what it was doing (onceIdle). */
   private idleTasks: Array<() => void> = [];
   private nextCommandId = 1;
+  /** The first command id after the engine's own set-up (limits): a journal must see every later one. */
+  private firstRunCommandId = 1;
   private readonly replies = new Map<number | string, PendingReply>();
   private readonly callbacks = new Map<string, Callback>();
   private readonly inFlight = new Map<number, InFlightOp>();
@@ -358,14 +360,14 @@ export class Engine {
     return this.split?.loaded ?? false;
   }
 
-  /** Sends the limits to the engine; a value out of range is a TypeError naming it. */
+  /** Sends the limits to the engine; a value out of range is a ConfigError naming it. */
   private async configure(limits: EngineLimits): Promise<void> {
-    if (typeof limits !== 'object' || limits === null) throw new TypeError(`createEngine: "limits" must be an object {jsonDepth?}, got ${String(limits)}`);
     try {
       const reply = (await this.request('engine.configure', { limits: { ...limits } })) as { limits?: { jsonDepth?: number } };
+      this.firstRunCommandId = this.nextCommandId; // set-up, not a run: the engine can still take a journal
       if (typeof reply?.limits?.jsonDepth === 'number') this.jsonDepth = reply.limits.jsonDepth;
     } catch (err) {
-      if (err instanceof ProtocolError) throw new TypeError(`createEngine: ${err.message.replace(/^engine\.configure: /, '')}`);
+      if (err instanceof ProtocolError) throw new ConfigError(`createEngine: ${err.message.replace(/^engine\.configure: /, '')}`);
       throw err;
     }
   }
@@ -443,7 +445,7 @@ export class Engine {
    * only, since the journal holds every message of the engine's loop from its first.
    */
   attachJournal(create: (host: JournalHost) => LoopJournal): LoopJournal {
-    if (this.journal || this.nextCommandId !== 1) throw new ConfigError('a durable run needs an engine of its own: this one already ran something');
+    if (this.journal || this.nextCommandId !== this.firstRunCommandId) throw new ConfigError('a durable run needs an engine of its own: this one already ran something');
     const journal = create({
       perform: (op) => this.perform(op),
       settle: (op, outcome) => {

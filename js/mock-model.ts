@@ -99,12 +99,11 @@ export interface MockLanguageModel extends LanguageModel {
  */
 export function mockModel(items: readonly MockItem[], options: MockModelOptions = {}): MockLanguageModel {
   const script = validateItems(items);
-  c.checkOptions('mockModel', options, { usage: c.object, delayMs: c.anything });
+  c.checkOptions('mockModel', options, { usage: c.object, delayMs: c.ms({ zero: true }) });
   const count = c.number(0, Infinity);
   c.checkOptions('mockModel: usage', options.usage, { inputTokens: count, outputTokens: count, totalTokens: count, cachedInputTokens: count, cacheWriteInputTokens: count, reasoningTokens: count });
   const usage = usageOf(options);
   const delayMs = options.delayMs ?? 0;
-  if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new ConfigError('mockModel: options.delayMs must be a number >= 0');
   const calls: MockCall[] = [];
   const copiedMessages = new WeakMap<object, unknown>();
   let next = 0;

@@ -166,7 +166,7 @@ export const fallbackKind: DefinitionKind<unknown, StoredFallback> = {
       // The same model twice (one object, or one "provider:model" string) would be tried twice.
       const models = cfg.models ?? cfg.cascade!.map((entry) => entry.model);
       const twice = models.findIndex((model, i) => models.indexOf(model) !== i);
-      if (twice >= 0) c.fail(where, `'${cfg.models ? 'models' : 'cascade'}' lists ${typeof models[twice] === 'string' ? `the model "${models[twice] as string}"` : 'one model object'} twice (items ${models.indexOf(models[twice])} and ${twice}); a cascade tries each model once`);
+      if (twice >= 0) c.fail(where, `'${cfg.models ? 'models' : 'cascade'}' lists ${typeof models[twice] === 'string' ? `the model "${models[twice]}"` : 'one model object'} twice (items ${models.indexOf(models[twice])} and ${twice}); a cascade tries each model once`);
     } else if (strategy === 'alternative') {
       c.checkOptions(where, config, {
         tools: c.stringList,

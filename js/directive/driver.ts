@@ -413,7 +413,7 @@ async function start(
     try {
       value = await new DirectiveRun(engine, config, models, definitions, events, stream, warnings, suspend, setupMs).execute(iterator);
     } catch (err) {
-      await durable?.close('failed');
+      await durable?.close('failed', err);
       throw resumedRunError(durable, err);
     }
     // A durable run whose last record was not stored has not finished for good: a resume would redo that turn.
@@ -1089,6 +1089,8 @@ class DirectiveRun {
     const tag = filter instanceof Tag ? filter : isRecord(filter) ? filter.tag : undefined;
     if (filter !== undefined && !(filter instanceof Tag) && !(filter instanceof MarkRange) && !isRecord(filter))
       throw new ConfigError(`L.messages(filter): expected a tag, a mark range (a.to(b)) or {tag?, range?}, got ${describe(filter)}`);
+    // A misspelt {tagg} would return every message.
+    if (isRecord(filter)) c.checkOptions('L.messages(filter)', filter, { tag: c.anything, range: c.anything }, 'filter field');
     if (tag !== undefined) {
       if (!(tag instanceof Tag)) throw new ConfigError(`L.messages: filter.tag must be a tag from L.tag(...), got ${describe(tag)}`);
       fields.tag = tag.id;

@@ -72,6 +72,7 @@ export function durableApprovals(storage: StorageAdapter): DurableApprovals {
       const normalized: ApprovalDecision & { action: ApprovalAction } = typeof decision === 'string' ? { action: decision } : decision;
       if (!c.isPlainObject(normalized) || !request.options.includes(normalized.action))
         throw new ConfigError(`durableApprovals.respond: the decision must be one of ${request.options.map((o) => `'${o}'`).join(', ')} (or {action, modifiedData?, reason?}), got ${c.describe(decision)}`);
+      c.checkOptions(`durableApprovals.respond "${requestId}": the decision`, normalized, { action: c.anything, modifiedData: c.anything, reason: c.anything }, 'field');
       if (normalized.action === 'modify' && normalized.modifiedData === undefined)
         throw new ConfigError(`durableApprovals.respond "${requestId}": action "modify" needs "modifiedData" (the arguments the tool runs with instead)`);
       // Written only if nobody answered first (two approvers: the first answer stands, as on the live desk).

@@ -7,7 +7,7 @@
 import * as c from '../config/check.js';
 import { newEngine } from '../default-engine.js';
 import type { Engine } from '../engine.js';
-import { AbortError, ConfigError, JournalError, RunSuspendedError } from '../errors.js';
+import { AbortError, ConfigError, JournalError, ReplayDivergenceError, RunSuspendedError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { checkJournal, checkRunId, checkStorage, journalExists, loadJournal, type Journal } from './journal.js';
 import { Lease, type LeaseOptions } from './lease.js';
@@ -49,8 +49,12 @@ export interface DurableRun {
   id: string;
   engine: Engine;
   session: DurableSession;
-  /** The run ended (or was suspended): store how, release the lease. */
-  close(state: 'finished' | 'failed' | 'suspended'): Promise<void>;
+  /**
+   * The run ended (or was suspended): store how, release the lease. A resume refused because the
+   * code changed (`cause`: a `ReplayDivergenceError`) did nothing to the run: its status stays (a
+   * suspended run still lists its pending approvals).
+   */
+  close(state: 'finished' | 'failed' | 'suspended', cause?: unknown): Promise<void>;
   /** A resumed run whose journal holds its abort (`abortSignal`, `signal`): where and why. */
   abortedBefore?: { seq: number; reason: string };
 }
@@ -102,7 +106,8 @@ export async function openDurable(where: string, config: { durable?: unknown; en
   engine.attachJournal((host) => (session = new DurableSession(host, { id, storage, records, replayOnly: start.kind === 'replay', onInterrupted: options.onInterrupted, writeTimeoutMs: options.writeTimeoutMs })));
   const opened = session!;
   let closed: Promise<void> | undefined;
-  const close = (state: 'finished' | 'failed' | 'suspended') => (closed ??= opened.markEnded(state).finally(() => lease?.release()));
+  const close = (state: 'finished' | 'failed' | 'suspended', cause?: unknown) =>
+    (closed ??= (cause instanceof ReplayDivergenceError ? Promise.resolve() : opened.markEnded(state)).finally(() => lease?.release()));
   return { id, engine, session: opened, close, ...(start.kind === 'resume' && { abortedBefore: opened.rootAbort() }) };
 }
 

@@ -15,7 +15,8 @@
  */
 import type { JournalHost, LoopJournal, OpRequest, RecordedBatch } from '../engine.js';
 import type { JournalError} from '../errors.js';
-import { InterruptedError, ReplayDivergenceError, type WireError } from '../errors.js';
+import * as c from '../config/check.js';
+import { ConfigError, InterruptedError, ReplayDivergenceError, type WireError } from '../errors.js';
 import { answerKey, statusKey } from './approvals.js';
 import { digestOf, JournalWriter, type Journal, type JournalRecord, type RecordedAsk, type RecordedOp } from './journal.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -411,6 +412,14 @@ export class DurableSession implements LoopJournal {
       return this.host.settle(op, { ok: false, error: { kind: 'interrupted', message: `onInterrupted failed for tool "${traits.tool}": ${err instanceof Error ? err.message : String(err)}` } });
     }
     if (decision === 'rerun') return this.rerunOp(op);
+    if (decision !== undefined && decision !== 'fail' && !(typeof decision === 'object' && decision !== null && 'result' in decision)) {
+      // A misspelt decision ('retry') must not quietly become 'fail'.
+      const guess = typeof decision === 'string' ? c.nearest(decision, ['rerun', 'fail']) : undefined;
+      const error = new ConfigError(
+        `durable.onInterrupted returned ${c.describe(decision)} for tool "${traits.tool}" (journal record ${record.seq})${guess ? ` (did you mean '${guess}'?)` : ''}; expected 'rerun', 'fail' or {result}`,
+      );
+      return this.host.fail(error);
+    }
     if (typeof decision === 'object' && decision !== null && 'result' in decision) {
       // It completed after all: what it had changed counts.
       for (const { line, origin } of this.withheldByOp.get(op.id) ?? []) this.host.post(line, false, origin);

@@ -4,7 +4,9 @@
  * words or spellings score higher than unrelated ones, which is enough for tests, demos and the
  * offline example — but it is NOT semantic: "car" and "automobile" are unrelated to it.
  */
+import * as c from '../config/check.js';
 import { AbortError, ValidationError } from '../errors.js';
+import { checkEmbedCall } from '../providers/embeddings.js';
 import type { EmbeddingModel, EmbedOptions, EmbedRequest, EmbedResult } from '../providers/types.js';
 
 /** Options of {@link offlineEmbedding}. */
@@ -54,6 +56,7 @@ export function embedOffline(text: string, dimensions: number): number[] {
  * `hash-<dimensions>`, usage counted as one token per word. Deterministic, not semantic.
  */
 export function offlineEmbedding(options: OfflineEmbeddingOptions = {}): EmbeddingModel {
+  c.checkOptions('offlineEmbedding', options, { dimensions: c.anything });
   const dimensions = options.dimensions ?? 256;
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65536)
     throw new ValidationError(`offlineEmbedding: dimensions must be a whole number from 1 to 65536, got ${String(dimensions)}`);
@@ -62,12 +65,13 @@ export function offlineEmbedding(options: OfflineEmbeddingOptions = {}): Embeddi
     modelId: `hash-${dimensions}`,
     dimensions,
     maxBatchSize: Number.MAX_SAFE_INTEGER,
-    embed(req: EmbedRequest, opts: EmbedOptions = {}): Promise<EmbedResult> {
-      if (opts.signal?.aborted) return Promise.reject(new AbortError());
-      if (!req || !Array.isArray(req.values) || req.values.some((v) => typeof v !== 'string'))
-        return Promise.reject(new ValidationError('offline: embed() needs {values: string[]}'));
+    // async: a bad call rejects, as a provider's does.
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async embed(req: EmbedRequest, opts: EmbedOptions = {}): Promise<EmbedResult> {
+      checkEmbedCall('offline', req, opts);
+      if (opts.signal?.aborted) throw new AbortError();
       const tokens = req.values.reduce((sum, text) => sum + (text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0), 0);
-      return Promise.resolve({ embeddings: req.values.map((text) => embedOffline(text, dimensions)), usage: { tokens } });
+      return { embeddings: req.values.map((text) => embedOffline(text, dimensions)), usage: { tokens } };
     },
   };
 }

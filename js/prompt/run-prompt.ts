@@ -828,7 +828,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     const handled = async (outcome: { ok: true; finish: PromptFinish<unknown> } | { ok: false; error: unknown }) => {
       if (place.parent) return;
       // What the caller sees is in the journal: a process that exits on the result loses nothing.
-      await place.durable?.close(outcome.ok ? 'finished' : 'failed');
+      await place.durable?.close(outcome.ok ? 'finished' : 'failed', outcome.ok ? undefined : outcome.error);
       if (outcome.ok) callFinishCallback(place.events, 'onFinish', place.onFinish, outcome.finish);
       else if (outcome.error instanceof AbortError && place.onAbort) callFinishCallback(place.events, 'onAbort', place.onAbort, { steps: finishedSteps.slice() });
       else callFinishCallback(place.events, 'onError', place.onError, { error: outcome.error });

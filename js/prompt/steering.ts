@@ -9,7 +9,7 @@
  * @module
  */
 import { ConfigError } from '../errors.js';
-import { describe } from '../config/check.js';
+import { anything, checkOptions, describe } from '../config/check.js';
 import type { Message } from '../providers/types.js';
 
 /** A user message, as steering takes it. */
@@ -112,6 +112,7 @@ class SteeringChannel implements Steering {
     const user = userMessage(message, method);
     if (options !== undefined && (typeof options !== 'object' || options === null || (options.id !== undefined && (typeof options.id !== 'string' || options.id === ''))))
       throw new ConfigError(`steering.${method}: options must be {id?: a non-empty string}, got ${describe(options)}`);
+    checkOptions(`steering.${method}`, options, { id: anything });
     const id = options?.id ?? `steering-${this.nextId++}`;
     const known = this.outcomes.get(id);
     if (known) return known;

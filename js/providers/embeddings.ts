@@ -4,6 +4,7 @@
  * at most `maxBatchSize`, sent with at most `maxParallelCalls` requests in flight, and reassembled
  * in order.
  */
+import * as c from '../config/check.js';
 import { AbortError, ProviderError, ValidationError } from '../errors.js';
 import { describeValue, joinUrl, isObject, postJson, readJson, redact, tokenCount, type ErrorDetailsReader } from './http.js';
 import { openAIHeaders, type OpenAIConnection } from './openai-connection.js';
@@ -30,10 +31,13 @@ function checkCount(provider: string, name: string, v: unknown, fallback: number
 }
 
 /** Checks an embed request: a list of strings and, when given, a positive whole number of dimensions. */
-function checkRequest(provider: string, req: EmbedRequest): void {
+/** Checks one embed() call: the request's values and dimensions, and no field or option it does not know (a misspelt one would be ignored). */
+export function checkEmbedCall(provider: string, req: EmbedRequest, opts: EmbedOptions | undefined): void {
   if (!isObject(req) || !Array.isArray(req.values)) {
     throw new ValidationError(`${provider}: embed() needs {values: string[]}`);
   }
+  c.checkOptions(`${provider}: embed() request`, req, { values: c.anything, dimensions: c.anything }, 'field');
+  c.checkOptions(`${provider}: embed() options`, opts, { signal: c.anything });
   const bad = req.values.findIndex((v) => typeof v !== 'string');
   if (bad !== -1) throw new ValidationError(`${provider}: embed() values must be strings; values[${bad}] is ${typeof req.values[bad]}`);
   if (req.dimensions !== undefined && (typeof req.dimensions !== 'number' || !Number.isInteger(req.dimensions) || req.dimensions < 1)) {
@@ -119,7 +123,7 @@ export class OpenAIEmbeddingModel implements EmbeddingModel {
 
   /** Embeds the values (`POST {baseURL}/embeddings`, `encoding_format: "float"`). */
   async embed(req: EmbedRequest, opts: EmbedOptions = {}): Promise<EmbedResult> {
-    checkRequest(this.provider, req);
+    checkEmbedCall(this.provider, req, opts);
     const { headers, secrets } = openAIHeaders(this.connection, false);
     return embedInBatches(req.values, this.maxBatchSize, this.parallel, opts.signal, async (batch, signal) => {
       const body: Record<string, unknown> = { model: this.modelId, input: batch, encoding_format: 'float' };
@@ -190,7 +194,7 @@ export class GoogleEmbeddingModel implements EmbeddingModel {
 
   /** Embeds the values (`POST {baseURL}/models/{id}:batchEmbedContents`); Gemini reports no token usage. */
   async embed(req: EmbedRequest, opts: EmbedOptions = {}): Promise<EmbedResult> {
-    checkRequest(this.provider, req);
+    checkEmbedCall(this.provider, req, opts);
     const c = this.connection();
     const model = `models/${this.modelId}`;
     return embedInBatches(req.values, this.maxBatchSize, this.parallel, opts.signal, async (batch, signal) => {

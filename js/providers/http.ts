@@ -5,6 +5,7 @@
 import {
   AbortError,
   AuthenticationError,
+  ConfigError,
   ContextLengthError,
   LmthingError,
   ProviderError,
@@ -117,6 +118,10 @@ export async function postJson(req: JsonRequest): Promise<Response> {
     if (req.signal?.aborted) throw new AbortError();
     throw networkError(req.provider, err, req.secrets);
   }
+  // A custom fetch that resolves to something else would fail later as "cannot read 'get' of undefined".
+  const shape = res as Partial<Response> | null | undefined;
+  if (typeof shape !== 'object' || shape === null || typeof shape.status !== 'number' || typeof shape.headers?.get !== 'function')
+    throw new ConfigError(`${req.provider}: the provider's \`fetch\` must resolve to a Response (with status and headers), got ${describe(res)}`);
   if (res.ok) return res;
   let text = '';
   try {

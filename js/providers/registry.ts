@@ -4,8 +4,8 @@
  * OpenAI-compatible provider configured through the environment) or an alias `fast`
  * (`LM_MODEL_FAST=openai:gpt-4o-mini`) to a {@link LanguageModel} or an {@link EmbeddingModel}.
  */
-import { nearest } from '../config/check.js';
-import { AuthenticationError, ValidationError } from '../errors.js';
+import * as c from '../config/check.js';
+import { AuthenticationError, ConfigError, ValidationError } from '../errors.js';
 import { createAnthropic } from './anthropic.js';
 import { createGoogle } from './google.js';
 import { createOpenAI, createOpenAICompatible } from './openai.js';
@@ -123,7 +123,7 @@ function customSettings(env: Env, parsed: ParsedSpec) {
   if (baseURL === undefined) {
     if (parsed.provider === 'mock') throw new ValidationError(MOCK_IS_NOT_A_STRING);
     const known = knownProviders(env);
-    const guess = nearest(parsed.provider, known);
+    const guess = c.nearest(parsed.provider, known);
     throw new ValidationError(
       `Unknown provider '${parsed.provider}' in model '${parsed.spec}'` +
         (guess ? ` (did you mean '${guess}'?)` : '') +
@@ -156,7 +156,12 @@ function customSettings(env: Env, parsed: ParsedSpec) {
  * @throws ValidationError for an unknown provider or alias (the message lists the known providers).
  */
 export function resolveModel(spec: string | LanguageModel, env: Env = defaultEnv(), options: ResolveOptions = {}): LanguageModel {
-  if (typeof spec !== 'string') return spec;
+  c.checkOptions('resolveModel', options, { fetch: c.func, modelOptions: c.object });
+  if (typeof spec !== 'string') {
+    if (typeof (spec as Partial<LanguageModel> | null)?.generate !== 'function')
+      throw new ConfigError(`resolveModel: expected a model spec ("openai:gpt-4o") or a LanguageModel (an object with generate()), got ${c.describe(spec)}`);
+    return spec;
+  }
   const parsed = parseSpec(spec, env);
   const { provider, modelId } = parsed;
   const fetch = options.fetch;
@@ -192,7 +197,12 @@ export function resolveEmbeddingModel(
   env: Env = defaultEnv(),
   options: ResolveEmbeddingOptions = {},
 ): EmbeddingModel {
-  if (typeof spec !== 'string') return spec;
+  c.checkOptions('resolveEmbeddingModel', options, { fetch: c.func, modelOptions: c.object });
+  if (typeof spec !== 'string') {
+    if (typeof (spec as Partial<EmbeddingModel> | null)?.embed !== 'function')
+      throw new ConfigError(`resolveEmbeddingModel: expected a model spec ("openai:text-embedding-3-small") or an EmbeddingModel (an object with embed()), got ${c.describe(spec)}`);
+    return spec;
+  }
   const parsed = parseSpec(spec, env);
   const { provider, modelId } = parsed;
   const fetch = options.fetch;

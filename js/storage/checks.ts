@@ -51,6 +51,12 @@ export function checkPrefix(who: AdapterIdentity, prefix: unknown): string {
 const MAX_TTL_MS = 1e15;
 
 export function checkTtl(who: AdapterIdentity, key: string, options: StorageWriteOptions | undefined): number | undefined {
+  if (options !== undefined && options !== null) {
+    // A misspelt {tll} would quietly write an entry that never expires.
+    const extra = isPlainObject(options) ? Object.keys(options).find((k) => k !== 'ttl') : undefined;
+    if (!isPlainObject(options) || extra !== undefined)
+      throw new StorageError('STORAGE_BAD_ARGUMENT', `${who.label}: key "${key}": ${extra !== undefined ? unknownKey('write option', extra, ['ttl']) : `the write options must be {ttl?}, got ${describe(options)}`}`, { adapter: who.name, key });
+  }
   const ttl: unknown = options?.ttl;
   if (ttl === undefined) return undefined;
   if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 && ttl <= MAX_TTL_MS) return ttl;

@@ -11,7 +11,7 @@
  * killed at any moment. Writes (set, delete, compareAndSet) take the key's lock, so a
  * compare-and-set is atomic across processes; reads take no lock.
  */
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import * as c from '../config/check.js';
@@ -82,11 +82,18 @@ class FileStorage implements StorageAdapter {
     const name = fileName(k);
     return this.guard(k, () =>
       this.locks.with(this.lockPath(name), async () => {
-        const record = await this.readToReplace(k, name);
-        if (!record) return false;
+        let record: FileRecord | undefined;
+        try {
+          record = await this.read(k, name);
+        } catch (err) {
+          if (!isCorrupt(err)) throw err;
+        }
+        // A corrupt record is removed too (it was there): deleting is how it is cleaned up.
+        const corrupted = record === undefined && (await access(this.recordPath(name)).then(() => true, () => false));
+        if (!record && !corrupted) return false;
         await unlink(this.recordPath(name));
         await this.syncDirectory(this.records);
-        return !this.expired(record);
+        return corrupted || !this.expired(record!);
       }),
     );
   }
@@ -102,7 +109,15 @@ class FileStorage implements StorageAdapter {
         const hashed = name.startsWith('~');
         const key = hashed ? undefined : decodeName(name);
         if (key !== undefined && !key.startsWith(p)) continue;
-        const record = await this.read(key ?? name, name);
+        let record: FileRecord | undefined;
+        try {
+          record = await this.read(key ?? name, name);
+        } catch (err) {
+          // A torn record is there (get names it as corrupt; delete removes it): listing does not fail on it.
+          if (key !== undefined && isCorrupt(err)) keys.push(key);
+          else throw err;
+          continue;
+        }
         if (record && !this.expired(record) && record.key.startsWith(p)) keys.push(record.key);
       }
       return sortKeys(keys);
@@ -165,7 +180,7 @@ class FileStorage implements StorageAdapter {
     try {
       return await this.read(key, name);
     } catch (err) {
-      if (err instanceof StorageError && err.code === 'STORAGE_CORRUPT') return undefined;
+      if (isCorrupt(err)) return undefined;
       throw err;
     }
   }
@@ -290,4 +305,8 @@ export function fileStorage(dir: string, options: FileStorageOptions = {}): Stor
     });
   checkAdapterOptions({ name: 'file', label: 'fileStorage' }, options, { clock: clockOption, durable: c.boolean, lockTimeoutMs: c.number(0, Infinity) });
   return new FileStorage(dir, options);
+}
+
+function isCorrupt(err: unknown): boolean {
+  return err instanceof StorageError && err.code === 'STORAGE_CORRUPT';
 }

@@ -282,8 +282,11 @@ function globEscape(text: string): string {
 }
 
 /** A {@link StorageAdapter} on a Redis server (Node only); see docs/storage.md. */
-export function redisStorage(options: RedisStorageOptions): StorageAdapter & { close(): Promise<void> } {
+export function redisStorage(options: RedisStorageOptions): StorageAdapter & { close(): Promise<void> };
+export function redisStorage(options: RedisStorageOptions, ...rest: unknown[]): StorageAdapter & { close(): Promise<void> } {
   const bad = (message: string) => new StorageError('STORAGE_BAD_ARGUMENT', `redisStorage: ${message}`, { adapter: 'redis' });
+  // One options object: a second argument ({keyPrefix}) would be ignored.
+  if (rest.length > 0) throw bad('takes one options object {url | client, keyPrefix?, connectTimeoutMs?, commandTimeoutMs?}; put every option in it');
   checkAdapterOptions({ name: 'redis', label: 'redisStorage' }, options, optionShape, 'url');
   if (typeof options !== 'object' || options === null || (!options.url && !options.client))
     throw bad('give {url: "redis://host:port"} or {client} (a connected node-redis client)');

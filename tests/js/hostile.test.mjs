@@ -138,9 +138,13 @@ test('deep JSON: the limit is configurable within the engine\'s bounds', async (
   const engine = await createEngine({ limits: { jsonDepth: 10 } });
   assert.equal((await validate({}, nested(8), { engine })).valid, true); // 9 levels with the message around it
   await assert.rejects(validate({}, nested(12), { engine }), (e) => e instanceof LimitExceededError && / 10 levels/.test(e.message));
-  for (const jsonDepth of [0, 1.5, 1e9, 'deep']) {
-    await assert.rejects(createEngine({ limits: { jsonDepth } }), (e) => e instanceof TypeError && /"limits\.jsonDepth" must be an integer from 1 to 1000/.test(e.message), String(jsonDepth));
+  for (const jsonDepth of [0, 1.5, NaN, 'deep']) {
+    await assert.rejects(createEngine({ limits: { jsonDepth } }), (e) => e instanceof ConfigError && e.code === 'INVALID_CONFIG' && /createEngine: limits: 'jsonDepth' must be an integer from 1 to the engine's maximum/.test(e.message), String(jsonDepth));
   }
+  // Past the engine's maximum: the engine names it.
+  await assert.rejects(createEngine({ limits: { jsonDepth: 1e9 } }), (e) => e instanceof ConfigError && /"limits\.jsonDepth" must be an integer from 1 to 1000, got 1000000000/.test(e.message));
+  // A misspelt limit is not ignored.
+  await assert.rejects(createEngine({ limits: { jsonDepht: 10 } }), (e) => e instanceof ConfigError && /unknown limit 'jsonDepht' \(did you mean 'jsonDepth'\?/.test(e.message));
 });
 
 // ------------------------------------------------------------------------------ lone surrogates

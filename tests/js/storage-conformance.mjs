@@ -253,6 +253,12 @@ test('a corrupted record is reported as STORAGE_CORRUPT naming the key', async (
   equal(error.key, 'bad', 'error.key');
   equal(error.adapter, s.name, 'error.adapter');
   equal((await s.get('good')).value, 1, 'other keys still read');
+  // It is there: listing shows it (and does not fail), deleting removes it.
+  equal(await s.list(), ['bad', 'good'], 'list with a corrupted record');
+  equal(await s.delete('bad'), true, 'delete of the corrupted key');
+  equal(await s.get('bad'), undefined, 'get after deleting it');
+  await s.set('bad', 1);
+  await corrupt(s, 'bad');
   // Overwriting repairs it.
   await s.set('bad', 2);
   equal((await s.get('bad')).value, 2, 'after overwriting');

@@ -137,6 +137,8 @@ test('redis: a URL node-redis could not use, or an option of the wrong type, is 
   refused({ url: 'redis://127.0.0.1:6379', commandTimeoutMs: '500' }, /option 'commandTimeoutMs' must be a number of milliseconds > 0/);
   refused({ url: 'redis://127.0.0.1:6379', keyPrefix: 5 }, /option 'keyPrefix' must be a string, got 5$/);
   refused({ client: {} }, /option 'client' must be a node-redis v4\/v5 client \(with sendCommand\(args\)\), got object$/);
+  // The options are one object: a second one (as in `redisStorage({url}, {keyPrefix})`) would be ignored.
+  assert.throws(() => redisStorage({ url: 'redis://127.0.0.1:6379' }, { keyPrefix: 'app:' }), (e) => e.code === 'STORAGE_BAD_ARGUMENT' && /takes one options object/.test(e.message));
   // What is right is taken: TLS, a database number, an empty prefix.
   for (const options of [{ url: 'rediss://user:hunter2@cache.example:6380/2' }, { url: 'redis://127.0.0.1:6379/', keyPrefix: '' }, { client: raw }]) assert.equal(typeof redisStorage(options).get, 'function');
 });
