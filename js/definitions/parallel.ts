@@ -103,6 +103,7 @@ export const parallelKind: DefinitionKind<Record<string, ParallelTask>, StoredPa
   check(where, tasks, options) {
     if (!c.isPlainObject(tasks) || Object.keys(tasks).length === 0) c.fail(where, `tasks must be an object of named functions {name: (input) => ...}, got ${c.describe(tasks)}`);
     for (const [name, task] of Object.entries(tasks)) {
+      if (name === '') c.fail(where, 'a task needs a non-empty name (its result is reported under it)');
       if (typeof task !== 'function') c.fail(where, `task "${name}" must be a function, got ${c.describe(task)}`);
     }
     const o = c.checkOptions<ParallelOptions>(where, (options ?? {}), optionShape);

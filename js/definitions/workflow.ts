@@ -158,7 +158,7 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
       }
       ids.push(step.id);
     });
-    const known = (step: WorkflowStep, field: 'onSuccess' | 'onError', target: string | undefined) => {
+    const known = (step: WorkflowStep, field: 'onSuccess' | 'onError' | 'dependsOn', target: string | undefined) => {
       if (target === undefined || ids.includes(target)) return;
       const guess = c.nearest(target, ids);
       c.fail(`${where}: step "${step.id}"`, `${field} names unknown step "${target}" (${guess ? `did you mean "${guess}"? ` : ''}steps: ${ids.join(', ')})`);
@@ -167,7 +167,7 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
       known(step, 'onSuccess', step.onSuccess);
       known(step, 'onError', step.onError);
       for (const dep of step.dependsOn ?? []) {
-        if (!ids.includes(dep)) c.fail(`${where}: step "${step.id}"`, `dependsOn names unknown step "${dep}" (steps: ${ids.join(', ')})`);
+        known(step, 'dependsOn', dep);
         if (dep === step.id) c.fail(`${where}: step "${step.id}"`, 'dependsOn names the step itself, so it could never start');
       }
     }
@@ -203,17 +203,24 @@ export const workflowKind: DefinitionKind<WorkflowStep[], StoredWorkflow> = {
           if (done.ok && c.isPlainObject(state)) execution.state = state;
         };
         wireStep.action = marshal.callback(`workflow step "${step.id}"`, async (w: StepCall, call: CallbackContext) => {
-          const wctx = contextOf(executions, w, call, marshal.engine);
-          const value: unknown = await step.action(wctx);
+          const exec = executionOf(executions, w);
+          const stepState = new StepState(exec, call.signal);
+          const wctx = contextOf(exec, w, call, marshal.engine, stepState);
+          let value: unknown;
+          try {
+            value = await step.action(wctx);
+          } finally {
+            stepState.done = true;
+          }
           // As for a tool, what JSON cannot hold (undefined, a function) is null, not a missing value.
           const json = value === undefined || typeof value === 'function' || typeof value === 'symbol' ? null : value;
-          return { value: json, state: wctx.state as JsonValue };
+          return { value: json, state: stepState.value as JsonValue };
         }, { traits: { observe } });
         if (step.condition) {
           const condition = step.condition;
           wireStep.condition = marshal.callback(
             `the condition of workflow step "${step.id}"`,
-            async (w: StepCall, call: CallbackContext) => Boolean(await condition(contextOf(executions, w, call, marshal.engine))),
+            async (w: StepCall, call: CallbackContext) => Boolean(await condition(contextOf(executionOf(executions, w), w, call, marshal.engine))),
             { traits: { observe: (args: unknown[]) => void executionOf(executions, args[0] as StepCall) } },
           );
         }
@@ -284,8 +291,45 @@ function executionOf(executions: Map<number, Execution>, w: StepCall): Execution
   return execution;
 }
 
-function contextOf(executions: Map<number, Execution>, w: StepCall, call: CallbackContext, engine: Engine | undefined): WorkflowContext {
-  const exec = executionOf(executions, w);
+/**
+ * The state one action call sees: the execution's, shared with its other steps, until the call is
+ * cancelled (its timeout, a lost race) while it still runs. Then it keeps the object it had and the
+ * execution goes on with a copy, so what the cancelled call writes later is never taken.
+ */
+class StepState {
+  private own: Record<string, unknown> | undefined;
+  /** The call returned: a later abort (the run's end) changes nothing. */
+  done = false;
+
+  constructor(
+    private readonly exec: Execution,
+    signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', () => this.detach(), { once: true });
+  }
+
+  get value(): Record<string, unknown> {
+    return this.own ?? this.exec.state;
+  }
+
+  set value(value: Record<string, unknown>) {
+    if (this.own) this.own = value;
+    else this.exec.state = value;
+  }
+
+  private detach(): void {
+    if (this.done) return;
+    try {
+      const copy = JSON.parse(JSON.stringify(this.exec.state)) as Record<string, unknown>;
+      this.own = this.exec.state;
+      this.exec.state = copy;
+    } catch {
+      // Not JSON (a cycle): the execution cannot go on with it anyway.
+    }
+  }
+}
+
+function contextOf(exec: Execution, w: StepCall, call: CallbackContext, engine: Engine | undefined, stepState?: StepState): WorkflowContext {
   const live = (what: string): Engine => {
     if (!engine) throw new TypeError(`wctx.${what}: this run cannot reach the engine`);
     return engine;
@@ -301,10 +345,11 @@ function contextOf(executions: Map<number, Execution>, w: StepCall, call: Callba
     step: w.step,
     input: exec.input,
     get state() {
-      return exec.state;
+      return stepState ? stepState.value : exec.state;
     },
     set state(value: Record<string, unknown>) {
-      exec.state = value;
+      if (stepState) stepState.value = value;
+      else exec.state = value;
     },
     results: exec.results,
     ...(w.error ? { error: w.error } : {}),

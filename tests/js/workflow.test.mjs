@@ -477,3 +477,51 @@ test('what a flow call sends to the engine must be JSON: a function, NaN or a Ma
   assert.deepEqual((await whileLive(define, (ctx) => ctx.executePipeline('p', { n: 1, s: 'x', l: [null, true] }))).value, { n: 1, s: 'x', l: [null, true] });
   assert.equal((await whileLive(define, (ctx) => ctx.executePipeline('p'))).value, null);
 });
+
+test("a cancelled step's later state writes are never taken: not by its retry, its onError handler or the workflow's state", async () => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const out = {};
+  const { result } = await runPrompt((ctx) => {
+    ctx.defWorkflow('retrying', [
+      {
+        id: 'a', timeout: 50, retries: 1,
+        action: async (w) => {
+          if (w.attempt === 1) {
+            w.state.before = true; // written while live: kept
+            await sleep(150);
+            w.state.late = true; // after the timeout
+            return 'late';
+          }
+          return { sawLate: 'late' in w.state, sawBefore: w.state.before === true };
+        },
+      },
+    ]);
+    ctx.defWorkflow('routed', [
+      { id: 'a', timeout: 50, onError: 'handler', action: async (w) => (await sleep(100), (w.state.late = true), 'late') },
+      { id: 'handler', action: async (w) => (await sleep(150), { sawLate: 'late' in w.state, kind: w.error.kind }) },
+    ]);
+    ctx.defTool('go', 'go', { type: 'object', properties: {} }, async () => {
+      out.retrying = await ctx.runWorkflow('retrying', {});
+      out.routed = await ctx.runWorkflow('routed', {});
+      return 'ok';
+    });
+    ctx.$`go`;
+  }, { model: mockModel([{ type: 'tool-call', toolName: 'go', args: {} }, { type: 'text', text: 'done' }]) });
+  assert.equal(await result.text, 'done');
+  assert.deepEqual(out.retrying.output, { sawLate: false, sawBefore: true });
+  assert.deepEqual(out.retrying.state, { before: true });
+  assert.deepEqual(out.routed.output, { sawLate: false, kind: 'timeout' });
+  assert.deepEqual(out.routed.state, {});
+});
+
+test('definition checks: a misspelt dependsOn gets a did-you-mean; a parallel task needs a name', async () => {
+  const action = () => 1;
+  await assert.rejects(
+    runPrompt((ctx) => void ctx.defWorkflow('w', [{ id: 'alpha', action }, { id: 'b', action, dependsOn: ['alphx'] }]), { model: mockModel([]) }),
+    (e) => e instanceof ConfigError && /step "b": dependsOn names unknown step "alphx" \(did you mean "alpha"\? steps: alpha, b\)/.test(e.message),
+  );
+  await assert.rejects(
+    runPrompt((ctx) => void ctx.defParallel('g', { '': action, other: action }), { model: mockModel([]) }),
+    (e) => e instanceof ConfigError && /defParallel\("g"\): a task needs a non-empty name/.test(e.message),
+  );
+});
