@@ -75,8 +75,11 @@ function headerRecord(headers: Headers): Record<string, string | string[]> {
  */
 async function* utf8Text(batches: AsyncIterable<StreamPart[]>): AsyncGenerator<Uint8Array, void, undefined> {
   const encoder = new TextEncoder();
+  // A burst may end in the first half of a surrogate pair (an emoji split across deltas): it waits
+  // for its second half, else each half would be encoded alone as U+FFFD.
+  let held = '';
   for await (const batch of batches) {
-    let text = '';
+    let text = held;
     let failure: { error: unknown } | undefined;
     for (const part of batch) {
       if (part.type === 'text-delta') text += part.text;
@@ -85,9 +88,13 @@ async function* utf8Text(batches: AsyncIterable<StreamPart[]>): AsyncGenerator<U
         break;
       }
     }
+    const last = text.charCodeAt(text.length - 1);
+    held = last >= 0xd800 && last <= 0xdbff && !failure ? text.slice(-1) : '';
+    if (held) text = text.slice(0, -1);
     if (text.length > 0) yield encoder.encode(text);
     if (failure) throw failure.error;
   }
+  if (held) yield encoder.encode(held);
 }
 
 /** A web `Response` whose body streams the text of `batches` (read as the client reads: backpressure holds). */

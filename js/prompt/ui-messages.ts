@@ -254,9 +254,20 @@ async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<
   const startMetadata = metadataOf({ type: 'start' });
   const start: UIMessageChunk = { type: 'start', ...(messageId === undefined ? {} : { messageId }), ...(startMetadata == null ? {} : { messageMetadata: startMetadata }) };
   builder?.add(start);
-  if (options.sendStart !== false) yield [start];
+  const finish = async (): Promise<void> => {
+    if (!builder || (options.onFinish === undefined && options.onEnd === undefined)) return;
+    const event: UIMessageStreamFinish<M> = { ...chat(false), isAborted: builder.aborted, ...(finishReason === undefined ? {} : { finishReason }) };
+    await options.onFinish?.(event);
+    await options.onEnd?.(event);
+  };
+  // Read by hand: when the client goes away (the stream is cancelled at a yield), the run's parts
+  // are still read to its end for onFinish, as the AI SDK does.
+  const parts = batches[Symbol.asyncIterator]();
+  let delivered = false;
   try {
-    for await (const batch of batches) {
+    if (options.sendStart !== false) yield [start];
+    for (let next = await parts.next(); !next.done; next = await parts.next()) {
+      const batch = next.value;
       const chunks: UIMessageChunk[] = [];
       for (const part of batch) {
         const from = chunks.length;
@@ -276,14 +287,30 @@ async function* uiMessageChunks<M extends UIMessageLike>(batches: AsyncIterable<
         }
       if (from < chunks.length) yield sent(from === 0 ? chunks : chunks.slice(from));
     }
+    delivered = true;
   } catch (error) {
     // A run that could not start: the client is told as of a run that failed.
+    delivered = true;
     yield [{ type: 'error', errorText: state.errorText(error) }];
+  } finally {
+    if (!delivered && builder) void finishUnread(parts, state, sent, finish);
+    else if (!delivered) void parts.return?.();
   }
-  if (!builder || (options.onFinish === undefined && options.onEnd === undefined)) return;
-  const event: UIMessageStreamFinish<M> = { ...chat(false), isAborted: builder.aborted, ...(finishReason === undefined ? {} : { finishReason }) };
-  await options.onFinish?.(event);
-  await options.onEnd?.(event);
+  await finish();
+}
+
+/** The client left: the rest of the run's parts go to the message builder only, then onFinish. */
+async function finishUnread(parts: AsyncIterator<StreamPart[]>, state: ChunkState, sent: (chunks: UIMessageChunk[]) => UIMessageChunk[], finish: () => Promise<void>): Promise<void> {
+  try {
+    for (let next = await parts.next(); !next.done; next = await parts.next()) {
+      const chunks: UIMessageChunk[] = [];
+      for (const part of next.value) state.add(part, chunks);
+      sent(chunks);
+    }
+  } catch {
+    // The run failed: what was built so far is the message.
+  }
+  await finish().catch(() => undefined);
 }
 
 /** A reasoning part sent to the client and not ended yet: the blocks it holds end once the model call has. */

@@ -141,7 +141,9 @@ ContextConfig ContextConfig::parse(const std::string& name, const std::string& s
                                                      ") must be less than \"maxTokens\" (" + std::to_string(c.max_tokens) + ")");
   c.keep_minimum = positive_integer(config, "keepMinimum", 0, false, where, 0);
   if (auto it = config.find("prioritize"); it != config.end() && !it->is_null()) {
-    if (!it->is_array()) throw StateError(error_code::kInvalidConfig, where + ": \"prioritize\" must be an array, got " + it->dump());
+    if (!it->is_array() || it->empty())
+      throw StateError(error_code::kInvalidConfig,
+                       where + ": \"prioritize\" must be a non-empty array of system, first, recent or relevant, got " + it->dump());
     c.prioritize.clear();
     for (const json& p : *it) {
       const std::string s = p.is_string() ? p.get<std::string>() : p.dump();
@@ -251,6 +253,21 @@ ContextSelection select_context(const ContextConfig& config, const std::vector<W
       for (std::size_t unit : order) take(unit, out.budget);
     }
   }
+  // A model call with none of the conversation would be refused by the provider (or answer nothing
+  // it was asked): when not even the newest unit fits, the window is too small for this turn.
+  const auto conversation = [&](std::size_t i) { return messages[i].role != "system"; };
+  bool any = false, any_kept = false;
+  for (std::size_t i = 0; i < messages.size(); ++i)
+    if (conversation(i)) {
+      any = true;
+      any_kept = any_kept || kept[u.unit_of[i]];
+    }
+  if (any && !any_kept)
+    throw StateError(error_code::kContextOverflow, label(config.name) + ": the newest message" +
+                                                       (u.members.back().size() > 1 ? "s (a tool call with its results)" : "") + " alone need" +
+                                                       (u.members.back().size() > 1 ? "" : "s") + " " + std::to_string(u.tokens.back()) +
+                                                       " tokens but the budget is " + std::to_string(out.budget) +
+                                                       " (maxTokens - reserveTokens): nothing of the conversation would be sent");
   for (std::size_t i = 0; i < messages.size(); ++i) {
     if (kept[u.unit_of[i]]) {
       out.kept.push_back(i);

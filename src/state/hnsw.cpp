@@ -49,8 +49,9 @@ bool HnswGraph::prepare(const float* v, std::vector<float>& out) const {
   double norm = 0;
   for (float x : out) norm += static_cast<double>(x) * x;
   if (norm == 0) return false;
-  const float scale = static_cast<float>(1.0 / std::sqrt(norm));
-  for (float& x : out) x *= scale;
+  // In double: a tiny (subnormal) vector's scale overflows a float, which would make it all infinities.
+  const double scale = 1.0 / std::sqrt(norm);
+  for (float& x : out) x = static_cast<float>(static_cast<double>(x) * scale);
   return true;
 }
 

@@ -70,7 +70,7 @@ std::size_t estimate_tokens(std::string_view text) {
 }
 
 std::size_t count_message_tokens(const json& message, const TextCounter& count_text, const MessageCountRule& rule, const std::string& where) {
-  if (!message.is_object() || !message.contains("role") || !message["role"].is_string())
+  if (!message.is_object() || !message.contains("role") || !message["role"].is_string() || !message.contains("content"))
     throw StateError(error_code::kInvalidMessages, where + ": expected {role: string, content}, got " + message.dump().substr(0, 120));
   std::size_t n = rule.per_message + count_text(message["role"].get_ref<const std::string&>());
   if (auto name = message.find("name"); name != message.end() && name->is_string())

@@ -251,3 +251,23 @@ test("a directive run that fails after streaming ends its HTTP body with the err
   for await (const delta of running.textStream) deltas.push(delta);
   assert.equal(deltas.join(''), 'partial ');
 });
+
+test('toTextStreamResponse keeps an emoji whose two UTF-16 halves came in different deltas', async () => {
+  const sun = '\u{1F31E}';
+  const deltas = ['Hi ', sun[0], sun[1], ' there'];
+  const model = {
+    provider: 'test',
+    modelId: 'halves',
+    async generate(_request, { onDelta }) {
+      for (const text of deltas) {
+        onDelta?.({ type: 'text-delta', text });
+        await new Promise((resolve) => setTimeout(resolve, 5)); // each half in a burst of its own
+      }
+      return { content: [{ type: 'text', text: deltas.join('') }], finishReason: 'stop' };
+    },
+  };
+  assert.equal(await runPrompt({ model, prompt: 'x' }).toTextStreamResponse().text(), `Hi ${sun} there`);
+  // A half that never gets its pair is still sent (as the replacement character), at the end.
+  const lone = { ...model, generate: async (_request, { onDelta }) => (onDelta?.({ type: 'text-delta', text: `a${sun[0]}` }), { content: [{ type: 'text', text: `a${sun[0]}` }], finishReason: 'stop' }) };
+  assert.equal(await runPrompt({ model: lone, prompt: 'x' }).toTextStreamResponse().text(), 'a\uFFFD');
+});

@@ -314,3 +314,35 @@ test("a call of a known tool whose input does not fit is a static tool part in e
   const call = (await result.steps)[0];
   assert.equal(call.toolResults[0].isError, true);
 });
+
+test("onFinish runs when the client leaves mid-stream: with the whole answer when the run goes on, isAborted when the client's leaving aborts it", async () => {
+  const words = Array.from({ length: 40 }, (_, i) => `w${i} `);
+  const model = {
+    provider: 'test',
+    modelId: 'slow',
+    async generate(_request, { onDelta, signal }) {
+      for (const text of words) {
+        if (signal?.aborted) throw signal.reason;
+        onDelta?.({ type: 'text-delta', text });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return { content: [{ type: 'text', text: words.join('') }], finishReason: 'stop' };
+    },
+  };
+  for (const aborting of [false, true]) {
+    const controller = new AbortController();
+    let finished;
+    const done = new Promise((resolve) => (finished = resolve));
+    const response = runPrompt({ model, prompt: 'hi', abortSignal: aborting ? controller.signal : undefined }).toUIMessageStreamResponse({ onFinish: finished });
+    const reader = response.body.getReader();
+    for (let i = 0; i < 4; i++) await reader.read();
+    await reader.cancel(); // the client went away (useChat's stop(), a closed tab)
+    if (aborting) controller.abort();
+    const event = await Promise.race([done, new Promise((resolve) => setTimeout(() => resolve('never called'), 3_000))]);
+    assert.notEqual(event, 'never called', `aborting: ${aborting}`);
+    assert.equal(event.isAborted, aborting);
+    const text = event.responseMessage.parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
+    if (aborting) assert.ok(text.length < words.join('').length, text);
+    else assert.equal(text, words.join(''));
+  }
+});
