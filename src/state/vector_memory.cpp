@@ -74,7 +74,9 @@ std::vector<float> VectorMemory::checked_vector(const std::vector<float>& v, con
     fail(error_code::kDimensionMismatch, what + " has " + std::to_string(v.size()) + " dimensions, expected " + std::to_string(config_.dimensions));
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!std::isfinite(v[i]))
-      fail(error_code::kNonFiniteVector, what + " has " + (std::isnan(v[i]) ? "NaN or an infinite value (JSON carries neither: they arrive as null)" : "an infinite value") + " at index " + std::to_string(i));
+      fail(error_code::kNonFiniteVector,
+           what + " has " + (std::isnan(v[i]) ? "NaN or an infinite value (JSON carries neither: they arrive as null)" : "an infinite value") +
+               " at index " + std::to_string(i));
   std::vector<float> prepared;
   if (!graph_.prepare(v.data(), prepared)) fail(error_code::kZeroVector, what + " is all zeros, which has no direction for cosine similarity");
   return prepared;
