@@ -108,6 +108,14 @@ export class DurableSession implements LoopJournal {
    */
   private readonly withheld = new Map<number, Set<number>>();
   private readonly withheldByOp = new Map<number, Array<{ line: string; origin: number }>>();
+  /** Ops of the journal the replay did not ask for (see {@link skippable}). */
+  private readonly skippedOps = new Set<number>();
+  /** Digests of interrupted compare-and-sets not asked for on replay (see {@link skippable}). */
+  private readonly skippedWrites = new Set<string>();
+  /** Ops to perform as an interrupted compare-and-set is resumed ({@link resumeCas}). */
+  private readonly rewrites = new WeakSet<OpRequest>();
+  /** Ops handed out and later completed in the journal, as `record index:op id` (an id can be handed out again after a resume). */
+  private readonly completedHandouts = new Set<string>();
   /** Per record: the state commands callbacks sent, by line index (see `RecordedBatch.effects`). */
   private readonly effects = new Map<number, Array<[number, Record<string, unknown>]>>();
   /** The turn being recorded (live), and the ops waiting for it to be stored. */
@@ -148,6 +156,14 @@ export class DurableSession implements LoopJournal {
     }
     this.lastCommandId = last;
     this.withholdInterruptedChanges();
+    const handedOut = new Map<number, number>();
+    for (const [at, record] of this.records.entries()) {
+      for (const line of record.lines) {
+        const message = parseLine(line, record.blobs);
+        if (message?.type === 'op.done' && typeof message.id === 'number' && handedOut.has(message.id)) this.completedHandouts.add(`${handedOut.get(message.id)!}:${message.id}`);
+      }
+      for (const op of record.ops) handedOut.set(op.id, at);
+    }
   }
 
   /** Finds the lines {@link withheld} describes. */
@@ -225,7 +241,7 @@ export class DurableSession implements LoopJournal {
     const at = this.feedIndex++;
     const record = (this.replaying = this.records[at]!);
     this.replayOp = 0;
-    const withheld = this.withheld.get(at);
+    const withheld = this.unfedLines(at);
     // A callback's lines are fed only when it completed, and a completed callback does not run again
     // (a sub-agent's, which does, only starts its child run): what its state commands did must reach
     // the host's copies of the states from here.
@@ -255,6 +271,7 @@ export class DurableSession implements LoopJournal {
 
   turnEnded(): void {
     if (this.replaying) {
+      while (this.replaying.ops[this.replayOp] && this.skippable(this.replaying.ops[this.replayOp])) this.replayOp++;
       const expected = this.replaying.ops[this.replayOp];
       if (expected) return this.diverge(this.replaying.seq, describeRecorded(expected), 'no further op in that turn');
       this.replaying = undefined;
@@ -268,7 +285,7 @@ export class DurableSession implements LoopJournal {
     this.waiting = [];
     this.writer!.append(record).then(
       () => {
-        if (this.mode !== 'stopped') for (const op of ready) this.host.perform(op);
+        if (this.mode !== 'stopped') for (const op of ready) void (this.rewrites.has(op) ? this.resumeCas(op) : this.host.perform(op));
       },
       (err: JournalError) => this.host.fail(err),
     );
@@ -281,16 +298,20 @@ export class DurableSession implements LoopJournal {
         queueMicrotask(() => this.host.perform(op));
         return;
       }
-      this.current.ops.push(recordOp(op, opJson));
+      const recorded = recordOp(op, opJson);
+      this.current.ops.push(recorded);
+      // The same write as one skipped on replay (same id, key, expected version and value).
+      if (op.op === 'storage.cas' && this.skippedWrites.delete(recorded.digest)) this.rewrites.add(op);
       this.waiting.push(op);
       return;
     }
     const record = this.replaying;
     if (!record) return this.diverge(this.records[this.feedIndex - 1]?.seq ?? 0, 'no op outside a recorded turn', describe(op));
-    const expected = record.ops[this.replayOp++];
     const actual = recordOp(op, opJson);
-    if (!expected || expected.id !== actual.id || expected.op !== actual.op || expected.fn !== actual.fn || expected.digest !== actual.digest)
-      return this.diverge(record.seq, expected ? describeRecorded(expected) : 'no further op in that turn', describe(op));
+    const same = (e: RecordedOp) => e.id === actual.id && e.op === actual.op && e.fn === actual.fn && e.digest === actual.digest;
+    while (record.ops[this.replayOp] && !same(record.ops[this.replayOp]) && this.skippable(record.ops[this.replayOp])) this.replayOp++;
+    const expected = record.ops[this.replayOp++];
+    if (!expected || !same(expected)) return this.diverge(record.seq, expected ? describeRecorded(expected) : 'no further op in that turn', describe(op));
     const done = this.done.get(op.id);
     if (op.op === 'callback.invoke' && this.host.callbackTraits(String(op.fn))?.liveOnReplay) {
       // A sub-agent's callback only starts a child run and waits for it: it runs again, so that the
@@ -314,6 +335,47 @@ export class DurableSession implements LoopJournal {
       if (hook) queueMicrotask(() => hook(op, { ok: false, error: { kind: 'aborted', message: 'given up on by the engine', ...shown } }));
     }
     this.pending.push({ op, record });
+  }
+
+  /**
+   * An op of the record being replayed that the engine need not ask for: one that withheld commands
+   * had started (the record holds some, or completes an op they started). Their callback runs again
+   * and starts it anew; the engine's later ops take its id. (An op the engine then asks for under a
+   * recorded later id still diverges: the journal cannot be followed past that.)
+   */
+  private skippable(op: RecordedOp): boolean {
+    const at = this.feedIndex - 1;
+    if (this.shown.has(op.id) || !(this.withheld.has(at) || this.answersSkipped(at))) return false;
+    this.skippedOps.add(op.id);
+    // Its recorded completion is not fed; the live op that takes its id completes for itself.
+    this.done.delete(op.id);
+    // A state write that never completed may have landed: the same write made again checks first.
+    if (op.op === 'storage.cas' && !this.completedHandouts.has(`${at}:${op.id}`)) this.skippedWrites.add(op.digest);
+    return true;
+  }
+
+  /** The lines of record `at` not fed to the engine: withheld commands, and what completes an op the replay skipped (the engine never started it). */
+  private unfedLines(at: number): Set<number> | undefined {
+    const withheld = this.withheld.get(at);
+    if (this.skippedOps.size === 0) return withheld;
+    const record = this.records[at];
+    const unfed = new Set(withheld);
+    record.lines.forEach((line, i) => {
+      const message = parseLine(line, record.blobs);
+      const id = message?.type === 'op.done' ? message.id : message?.type === 'op.progress' ? message.op : undefined;
+      if (typeof id === 'number' && this.skippedOps.has(id)) unfed.add(i);
+    });
+    return unfed.size > 0 ? unfed : undefined;
+  }
+
+  /** Whether record `at` completes ops skipped before (so the ops it started followed from withheld commands too). */
+  private answersSkipped(at: number): boolean {
+    if (this.skippedOps.size === 0) return false;
+    const record = this.records[at];
+    return record.lines.some((line) => {
+      const message = parseLine(line, record.blobs);
+      return message?.type === 'op.done' && typeof message.id === 'number' && this.skippedOps.has(message.id);
+    });
   }
 
   claim(message: Record<string, unknown>, replayed: boolean, origin: number | undefined): number | undefined {
@@ -422,7 +484,7 @@ export class DurableSession implements LoopJournal {
     }
     if (typeof decision === 'object' && decision !== null && 'result' in decision) {
       // It completed after all: what it had changed counts.
-      for (const { line, origin } of this.withheldByOp.get(op.id) ?? []) this.host.post(line, false, origin);
+      for (const { line, origin } of this.withheldByOp.get(op.id) ?? []) if (REPOSTED_TYPES.has(commandOf(line))) this.host.post(line, false, origin);
       return this.host.settle(op, { ok: true, value: decision.result ?? null });
     }
     const error = new InterruptedError(
@@ -519,8 +581,15 @@ function changedField(recorded: unknown, live: unknown): string | undefined {
   return undefined;
 }
 
-/** Commands a callback sends for their effect alone (no op follows from them): withheld when the callback never completed. */
-const WITHHELD_TYPES = new Set(['state.change', 'metric.record', 'event.emit']);
+/**
+ * Commands a callback sends for their effect: withheld when the callback never completed. A state
+ * save or update depends on the changes withheld before it, so it is withheld too; the ops it had
+ * started and that never completed are then not asked for on replay ({@link DurableSession.skippable}).
+ */
+const WITHHELD_TYPES = new Set(['state.change', 'state.save', 'state.update', 'metric.record', 'event.emit']);
+
+/** Withheld commands sent again when `onInterrupted` answers `{result}`: an update's function is gone with its callback. */
+const REPOSTED_TYPES = new Set(['state.change', 'state.save', 'metric.record', 'event.emit']);
 
 /** Commands whose effect the host mirrors (js/state/run-states.ts): replayed for it when their callback is not run again. */
 const EFFECT_TYPES = new Set(['state.change', 'state.update']);

@@ -81,6 +81,12 @@ PendingCalls take_pending_calls(json& messages) {
     }
   }
   if (pending.empty()) return pending;
+  // A decision is sent before the chat goes on: run after a later message, the tool's result would
+  // belong to no message the chat shows, and each later turn would send the decision again.
+  if (answers_end < messages.size())
+    refuse(part_at(answers_end, 0), "the chat went on (a " + messages[answers_end].value("role", std::string("?")) +
+                                        " message) after an approval response that no run applied yet; send the response before the next "
+                                        "message (useChat: sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses)");
 
   const json& turn = messages[assistant].value("content", json());
   std::vector<std::string> call_ids;

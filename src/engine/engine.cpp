@@ -170,9 +170,6 @@ void Engine::start_run(const json& command_id, const json& message) {
 void Engine::finish_run(RunId run) {
   runs_.erase(run);
   trees_.release(run);
-  // What the run started and nobody awaits any more (a pool's validate, a resource's healthCheck a
-  // tool did not wait for) ends with it: its callers fail, the host aborts its signals.
-  loop_.cancel_run(run, protocol::WireError{"aborted", "the run ended before this finished", json::object()});
   loop_.forget_run(run);
 }
 

@@ -103,6 +103,10 @@ test('bad decisions in the messages are refused naming the message; `defer` outs
     return true;
   });
   await assert.rejects(start([user, turn, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: 'yes' }] }]), /messages\[2\]\.content\[0\]: a tool-approval-response needs approved: true or false, got "yes"/);
+  // The chat went on after the decision (useChat without sendAutomaticallyWhen): the tool's result
+  // would belong to no message the chat shows, and each later turn would send the decision again.
+  const decided = { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: true }] };
+  await assert.rejects(start([user, turn, decided, { role: 'user', content: 'thanks' }]), (err) => err instanceof ConfigError && /messages\[3\]\.content\[0\]: the chat went on \(a user message\) after an approval response that no run applied yet; send the response before the next message/.test(err.message));
   assert.deepEqual(ran, []);
 
   // A directive reply cannot end with a call pending: `defer` is an invalid decision there.

@@ -371,7 +371,7 @@ TEST_CASE("bad policy definitions and references are refused with what was expec
   CHECK_THAT(refused({{"tools", json::array({tool_named("a", {{"fallback", "models"}})})}, {"definitions", cascade}}),
              Catch::Contains("is a model cascade"));
   json same_twice = definitions({definition("fallback", "loop", {{"strategy", "cascade"}, {"models", {"B", "B"}}})});
-  CHECK_THAT(refused({{"fallback", "loop"}, {"definitions", same_twice}}), Catch::Contains("lists the same model twice"));
+  CHECK_THAT(refused({{"fallback", "loop"}, {"definitions", same_twice}}), Catch::Contains("lists the model \"B\" twice"));
   CHECK_THAT(refused({{"options", {{"timeoutMs", -1}}}}, "protocol"),
              Catch::Contains("\"timeoutMs\" must be a number > 0 and <= 1000000000000, got -1"));
   CHECK_THAT(refused({{"parentRun", 99}}, "protocol"), Catch::Contains("no active run with id 99"));
