@@ -5,7 +5,7 @@
 import * as c from './config/check.js';
 import type { HostClock } from './clock.js';
 import type { EngineLimits } from './engine.js';
-import { EngineLoadError } from './errors.js';
+import { ConfigError, EngineLoadError } from './errors.js';
 import { DEFERRED_WASM_FILE, deferredBeside } from './split-code.js';
 
 /** Options of `createEngine` (and of {@link configureDefaultEngine}). */
@@ -104,4 +104,14 @@ export function notCompiled(file: string, from: string, fix: string, err: unknow
 /** "Failed to load <file> from <urls>: <why>. <fix>" in one place so every load error reads alike. */
 export function loadFailure(file: string, urls: string[], why: string, fix: string, cause?: unknown): EngineLoadError {
   return new EngineLoadError(`lmthing could not load ${file} from ${urls.join(', ')}: ${why}. ${fix}`, file, urls, { cause });
+}
+
+/**
+ * Refuses a value that is not an engine (one `createEngine` made): it would fail later as "x is not
+ * a function". Read by its methods, so an engine of another copy of the package passes.
+ */
+export function checkEngine(value: unknown, where: string): void {
+  const engine = value as Record<string, unknown> | null;
+  if (typeof engine !== 'object' || engine === null || !['request', 'startRun', 'registerOpHandler'].every((m) => typeof engine[m] === 'function'))
+    throw new ConfigError(`${where}: expected an engine (from createEngine), got ${c.describe(value)}`);
 }

@@ -6,6 +6,7 @@
 import { realClock } from './clock.js';
 import * as c from './config/check.js';
 import { AbortError, ConfigError } from './errors.js';
+import { jsonProblem } from './storage/checks.js';
 import type {
   FinishReason,
   GenerateOptions,
@@ -189,9 +190,8 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       if (it.toolCallId !== undefined && typeof it.toolCallId !== 'string') {
         throw new ConfigError(`mockModel: items[${i}] (tool-call) "toolCallId" must be a string when given, got ${c.describe(it.toolCallId)}`);
       }
-      if (it.args !== undefined && JSON.stringify(it.args) === undefined) {
-        throw new ConfigError(`mockModel: items[${i}] (tool-call) "args" must be JSON-serializable, got ${c.describe(it.args)}`);
-      }
+      const problem = it.args === undefined ? undefined : jsonProblem(it.args, 'args');
+      if (problem) throw new ConfigError(`mockModel: items[${i}] (tool-call) "args" must be JSON: ${problem}`);
       return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId, args: it.args };
     }
     if (it.type === 'end-step') return { type: 'end-step' };

@@ -6,6 +6,7 @@
 import * as c from '../config/check.js';
 import type { DefinitionKind } from '../definitions/kind.js';
 import { defaultEngine } from '../default-engine.js';
+import { checkEngine } from '../engine-options.js';
 import type { Engine } from '../engine.js';
 import { MetricError } from '../errors.js';
 
@@ -128,6 +129,7 @@ export function checkRecording(name: unknown, value: unknown, labels: unknown, d
 
 /** Every metric of `engine` (default: the default engine): user metrics and the built-in `lmthing_*` ones, across all its runs. */
 export async function readMetrics(engine?: Engine): Promise<MetricsSnapshot> {
+  if (engine !== undefined) checkEngine(engine, 'readMetrics');
   return metricsFromEngine(await (engine ?? (await defaultEngine())).request('metrics.read', {}));
 }
 
@@ -150,6 +152,7 @@ export function metricsFromEngine(snapshot: unknown): MetricsSnapshot {
  * {@link METRICS_CONTENT_TYPE}), e.g. from a `/metrics` endpoint. `engine` defaults to the default engine.
  */
 export async function metricsText(engine?: Engine): Promise<string> {
+  if (engine !== undefined) checkEngine(engine, 'metricsText');
   const { text } = (await (engine ?? (await defaultEngine())).request('metrics.read', { format: 'prometheus' })) as { text: string };
   return text;
 }

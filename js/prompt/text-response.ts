@@ -40,8 +40,10 @@ export interface ServerResponseLike {
 const TEXT_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/plain; charset=utf-8' };
 
 const initShape: c.Shape = {
-  status: c.integer(200, 599),
-  statusText: c.string,
+  // A streamed body: not a status that has none (204 No Content, 205, 304).
+  status: (v) => (c.integer(200, 599)(v) === undefined && v !== 204 && v !== 205 && v !== 304 ? undefined : 'an HTTP status from 200 to 599 that has a body (not 204, 205 or 304)'),
+  // An HTTP reason phrase: no line breaks (they would split the response's head).
+  statusText: (v) => (typeof v === 'string' && !/[\r\n]/.test(v) ? undefined : 'a string without line breaks'),
   headers: (v) => (typeof v === 'object' && v !== null ? undefined : 'a Headers, an array of [name, value] pairs or a record of strings'),
 };
 

@@ -5,6 +5,7 @@
  * {@link memoryStorage}.
  */
 import { describe, nearest } from '../config/check.js';
+import { checkEngine } from '../engine-options.js';
 import type { Engine, OpRequest } from '../engine.js';
 import { StorageError } from '../errors.js';
 import { jsonProblem } from './checks.js';
@@ -77,6 +78,7 @@ function hostOf(engine: Engine): StorageHost {
  * a definition's `storage: 'redis'` or a run spec's storage name refers to it.
  */
 export function registerStorage(engine: Engine, name: string, adapter: StorageAdapter): void {
+  checkEngine(engine, 'registerStorage');
   if (typeof name !== 'string' || name.length === 0)
     throw new StorageError('STORAGE_BAD_ARGUMENT', `registerStorage: the name must be a non-empty string, got ${typeof name === 'string' ? 'an empty string' : typeof name}`);
   checkAdapter(adapter, `registerStorage("${name}")`);
@@ -85,11 +87,13 @@ export function registerStorage(engine: Engine, name: string, adapter: StorageAd
 
 /** Removes a registration; later ops naming it fail with STORAGE_UNKNOWN. Returns whether it existed. */
 export function unregisterStorage(engine: Engine, name: string): boolean {
+  checkEngine(engine, 'unregisterStorage');
   return hostOf(engine).adapters.delete(name);
 }
 
 /** The adapter registered on `engine` under `name`, or undefined (`memory` always exists unless removed). */
 export function getStorage(engine: Engine, name: string): StorageAdapter | undefined {
+  checkEngine(engine, 'getStorage');
   return hostOf(engine).adapters.get(name);
 }
 

@@ -4,6 +4,7 @@
  * every other provider (docs/memory.md, "Token counting"). The same counter `defContext` uses.
  */
 import { defaultEngine } from '../default-engine.js';
+import { checkEngine } from '../engine-options.js';
 import type { Engine } from '../engine.js';
 import * as c from '../config/check.js';
 import { ConfigError, ProtocolError } from '../errors.js';
@@ -38,6 +39,7 @@ function modelRef(model: TokenCountModel): string {
  */
 export async function countTokens(model: TokenCountModel, input: readonly Message[] | string, options: { engine?: Engine } = {}): Promise<TokenCount> {
   c.checkOptions('countTokens()', options, { engine: c.anything });
+  if (options.engine !== undefined) checkEngine(options.engine, 'countTokens() options.engine');
   const ref = modelRef(model);
   if (typeof input !== 'string' && !Array.isArray(input))
     throw new ConfigError(`countTokens(): expected messages (an array of {role, content}) or a text, got ${input === null ? 'null' : typeof input}`);

@@ -10,8 +10,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  ConfigError, configureDefaultEngine, createAnthropic, createEngine, createGoogle, createOpenAI, createSteering, durableApprovals, fileStorage, L,
-  memoryStorage, mockModel, offlineEmbedding, resolveEmbeddingModel, resolveModel, run, runPrompt, VirtualClock,
+  ConfigError, configureDefaultEngine, countTokens, createAnthropic, createEngine, createGoogle, createOpenAI, createSteering, durableApprovals, fileStorage,
+  getStorage, L, memoryStorage, metricsText, mockModel, offlineEmbedding, readMetrics, registerStorage, resolveEmbeddingModel, resolveModel, run, runPrompt,
+  unregisterStorage, VirtualClock,
 } from '../../dist/node.js';
 
 const refused = (pattern) => (e) => e instanceof ConfigError && e.code === 'INVALID_CONFIG' && pattern.test(e.message);
@@ -115,4 +116,32 @@ test("the CLI refuses a prompt file's export one typo away from 'config' or 'moc
   const helpers = join(dir, 'helpers.lmt.mjs');
   writeFileSync(helpers, "export const model = 'a helper';\nexport const mode = 'another';\nexport default async (ctx) => { ctx.$`hi`; };\nexport const mock = [{ type: 'text', text: 'ran' }];\n");
   assert.match(execFileSync(process.execPath, [cli, 'run', helpers, '--model', 'mock'], { encoding: 'utf8' }), /ran/);
+});
+
+test('functions that take an engine refuse anything else, naming themselves', async () => {
+  for (const [name, call] of [
+    ['registerStorage', (e) => registerStorage(e, 'x', memoryStorage())],
+    ['getStorage', (e) => getStorage(e, 'x')],
+    ['unregisterStorage', (e) => unregisterStorage(e, 'x')],
+  ]) {
+    for (const bad of [undefined, {}, 5]) assert.throws(() => call(bad), refused(new RegExp(`^${name}: expected an engine \\(from createEngine\\), got`)), `${name}(${String(bad)})`);
+  }
+  await assert.rejects(readMetrics({}), refused(/^readMetrics: expected an engine/));
+  await assert.rejects(metricsText(5), refused(/^metricsText: expected an engine \(from createEngine\), got the number 5/));
+  await assert.rejects(countTokens('openai:gpt-4o', 'hi', { engine: {} }), refused(/countTokens\(\) options\.engine: expected an engine/));
+  const engine = await createEngine();
+  registerStorage(engine, 'x', memoryStorage());
+  assert.ok(getStorage(engine, 'x'));
+  assert.equal(typeof (await metricsText(engine)), 'string');
+});
+
+test("mockModel names a tool call's arguments JSON cannot hold; a streamed response refuses a status without a body and a reason phrase with a line break", async () => {
+  assert.throws(() => mockModel([{ type: 'tool-call', toolName: 't', args: { n: 10n } }]), refused(/mockModel: items\[0\] \(tool-call\) "args" must be JSON: args\.n is a BigInt/));
+  const result = runPrompt({ model: mockModel([{ type: 'text', text: 'x' }]), prompt: 'x' });
+  for (const status of [204, 205, 304]) {
+    assert.throws(() => result.toTextStreamResponse({ status }), refused(/'status' must be an HTTP status from 200 to 599 that has a body \(not 204, 205 or 304\)/));
+    assert.throws(() => result.toUIMessageStreamResponse({ status }), refused(/'status' must be an HTTP status/));
+  }
+  assert.throws(() => result.toTextStreamResponse({ statusText: 'a\nb' }), refused(/'statusText' must be a string without line breaks/));
+  assert.equal(await result.toTextStreamResponse({ status: 201, statusText: 'Created' }).text(), 'x');
 });

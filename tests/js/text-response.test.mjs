@@ -81,7 +81,7 @@ test('toTextStreamResponse: status, status text and headers in any form; a conte
 test('toTextStreamResponse and pipeTextStreamToResponse refuse bad options, naming them', async () => {
   const { result } = await runPrompt({ model: mockModel([{ type: 'text', text: 'x' }]), prompt: 'hi' });
   assert.throws(() => result.toTextStreamResponse({ stauts: 200 }), (e) => e instanceof ConfigError && /unknown option 'stauts' \(did you mean 'status'\?/.test(e.message));
-  assert.throws(() => result.toTextStreamResponse({ status: 42 }), (e) => e instanceof ConfigError && /'status' must be an integer .*got the number 42/.test(e.message));
+  assert.throws(() => result.toTextStreamResponse({ status: 42 }), (e) => e instanceof ConfigError && /'status' must be an HTTP status from 200 to 599 .*got the number 42/.test(e.message));
   assert.throws(() => result.toTextStreamResponse({ headers: { 'bad header': 'x' } }), (e) => e instanceof ConfigError && /'headers' are not valid HTTP headers/.test(e.message));
   assert.throws(() => result.toTextStreamResponse('201'), (e) => e instanceof ConfigError && /expected an options object, got the string "201"/.test(e.message));
   // At the call, not as a rejection a handler that does not await would leave unhandled.
