@@ -162,6 +162,9 @@ export function isLanguageModel(value: unknown): value is LanguageModel {
   return typeof v.provider === 'string' && typeof v.modelId === 'string' && typeof v.generate === 'function';
 }
 
+/** How deep a mock tool call's arguments may be nested (the check recurses; far past any engine's limit). */
+const MOCK_ARGS_DEPTH = 5_000;
+
 /** The keys each kind of item may have. */
 const ITEM_KEYS: Record<string, readonly string[]> = { text: ['type', 'text'], 'tool-call': ['type', 'toolCallId', 'toolName', 'args'], 'end-step': ['type'] };
 
@@ -190,7 +193,8 @@ function validateItems(items: readonly MockItem[]): MockItem[] {
       if (it.toolCallId !== undefined && typeof it.toolCallId !== 'string') {
         throw new ConfigError(`mockModel: items[${i}] (tool-call) "toolCallId" must be a string when given, got ${c.describe(it.toolCallId)}`);
       }
-      const problem = it.args === undefined ? undefined : jsonProblem(it.args, 'args');
+      // Deeper than the engine takes is allowed: a test may check how a run handles such arguments.
+      const problem = it.args === undefined ? undefined : jsonProblem(it.args, 'args', MOCK_ARGS_DEPTH);
       if (problem) throw new ConfigError(`mockModel: items[${i}] (tool-call) "args" must be JSON: ${problem}`);
       return { type: 'tool-call', toolName: it.toolName, toolCallId: it.toolCallId, args: it.args };
     }
