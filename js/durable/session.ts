@@ -108,6 +108,8 @@ export class DurableSession implements LoopJournal {
    */
   private readonly withheld = new Map<number, Set<number>>();
   private readonly withheldByOp = new Map<number, Array<{ line: string; origin: number }>>();
+  /** Whether the record being replayed completes an op skipped before: the ops it started followed from withheld commands too. */
+  private replayAnswersSkipped = false;
   /** Ops of the journal the replay did not ask for (see {@link skippable}). */
   private readonly skippedOps = new Set<number>();
   /** Digests of interrupted compare-and-sets not asked for on replay (see {@link skippable}). */
@@ -345,7 +347,7 @@ export class DurableSession implements LoopJournal {
    */
   private skippable(op: RecordedOp): boolean {
     const at = this.feedIndex - 1;
-    if (this.shown.has(op.id) || !(this.withheld.has(at) || this.answersSkipped(at))) return false;
+    if (this.shown.has(op.id) || !(this.withheld.has(at) || this.replayAnswersSkipped)) return false;
     this.skippedOps.add(op.id);
     // Its recorded completion is not fed; the live op that takes its id completes for itself.
     this.done.delete(op.id);
@@ -355,27 +357,21 @@ export class DurableSession implements LoopJournal {
   }
 
   /** The lines of record `at` not fed to the engine: withheld commands, and what completes an op the replay skipped (the engine never started it). */
+  /** Also notes whether the record completes a skipped op ({@link replayAnswersSkipped}). */
   private unfedLines(at: number): Set<number> | undefined {
     const withheld = this.withheld.get(at);
+    this.replayAnswersSkipped = false;
     if (this.skippedOps.size === 0) return withheld;
     const record = this.records[at];
     const unfed = new Set(withheld);
     record.lines.forEach((line, i) => {
       const message = parseLine(line, record.blobs);
       const id = message?.type === 'op.done' ? message.id : message?.type === 'op.progress' ? message.op : undefined;
-      if (typeof id === 'number' && this.skippedOps.has(id)) unfed.add(i);
+      if (typeof id !== 'number' || !this.skippedOps.has(id)) return;
+      unfed.add(i);
+      if (message?.type === 'op.done') this.replayAnswersSkipped = true;
     });
     return unfed.size > 0 ? unfed : undefined;
-  }
-
-  /** Whether record `at` completes ops skipped before (so the ops it started followed from withheld commands too). */
-  private answersSkipped(at: number): boolean {
-    if (this.skippedOps.size === 0) return false;
-    const record = this.records[at];
-    return record.lines.some((line) => {
-      const message = parseLine(line, record.blobs);
-      return message?.type === 'op.done' && typeof message.id === 'number' && this.skippedOps.has(message.id);
-    });
   }
 
   claim(message: Record<string, unknown>, replayed: boolean, origin: number | undefined): number | undefined {
