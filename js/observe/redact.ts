@@ -5,6 +5,8 @@
  * or `_` (`apiKey` also masks `api_key` and `API-KEY`).
  */
 
+import { describe, fail } from '../config/check.js';
+
 /** What a redacted value is replaced with. */
 export const REDACTED = '[REDACTED]';
 
@@ -19,6 +21,10 @@ const SECRET_PATTERNS: RegExp[] = [
 ];
 
 const MAX_DEPTH = 32;
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
 
 function normalize(key: string): string {
   return key.toLowerCase().replace(/[-_]/g, '');
@@ -35,7 +41,12 @@ export class Redactor {
    *   `*_API_KEY` environment variables under Node).
    */
   constructor(keys: Iterable<string> = [], secrets: string[] = environmentSecrets()) {
-    this.keys = new Set([...ALWAYS, ...keys].map(normalize));
+    const keyList = typeof keys === 'string' || !isIterable(keys) ? undefined : [...keys];
+    if (keyList === undefined || keyList.some((key) => typeof key !== 'string'))
+      fail('new Redactor', `keys must be an iterable of strings (the keys whose values are masked), got ${describe(keys)}`);
+    if (!Array.isArray(secrets) || secrets.some((secret) => typeof secret !== 'string'))
+      fail('new Redactor', `secrets must be an array of strings (the exact secrets to mask), got ${describe(secrets)}`);
+    this.keys = new Set([...ALWAYS, ...keyList].map(normalize));
     this.secrets = secrets.filter((s) => s.length >= 8);
   }
 
@@ -46,6 +57,7 @@ export class Redactor {
 
   /** `text` with secret-looking substrings masked. */
   redactText(text: string): string {
+    if (typeof text !== 'string') fail('Redactor.redactText', `expected a string, got ${describe(text)} (redact() masks any value)`);
     let out = text;
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, REDACTED);

@@ -53,8 +53,11 @@ const STATUSES = ['not-applicable', 'approved', 'denied', 'user-approval'];
 function decisionOf(status: unknown, who: string): Decision | undefined {
   const type = typeof status === 'object' && status !== null ? (status as { type?: unknown }).type : status;
   if (status === undefined || type === 'not-applicable') return undefined;
-  if (typeof type !== 'string' || !STATUSES.includes(type))
-    throw new ConfigError(`${who} must return 'approved', 'denied', 'user-approval', 'not-applicable' (or {type, reason}) or nothing, got ${c.describe(status)}`);
+  if (typeof type !== 'string' || !STATUSES.includes(type)) {
+    const near = typeof type === 'string' ? c.nearest(type, STATUSES) : undefined;
+    const hint = near !== undefined ? ` (did you mean '${near}'?)` : '';
+    throw new ConfigError(`${who} must return 'approved', 'denied', 'user-approval', 'not-applicable' (or {type, reason}) or nothing, got ${c.describe(status)}${hint}`);
+  }
   const reason = typeof status === 'object' ? (status as { reason?: unknown }).reason : undefined;
   if (reason !== undefined && typeof reason !== 'string') throw new ConfigError(`${who}: 'reason' must be a string, got ${c.describe(reason)}`);
   return { type: type as Decision['type'], ...(reason !== undefined ? { reason } : {}) };

@@ -10,6 +10,7 @@ import * as c from '../config/check.js';
 import { AbortError, ConfigError } from '../errors.js';
 import { jsonProblem } from '../storage/checks.js';
 import type { FinishReason, Message, Part } from '../providers/types.js';
+import { parseToolArgs } from '../providers/http.js';
 import type { StreamPart } from './result.js';
 import { pipeStream, streamResponse, type ServerResponseLike, type TextStreamResponseInit } from './text-response.js';
 import { UIMessageBuilder, type IdentifiedUIMessage } from './ui-message-builder.js';
@@ -631,7 +632,10 @@ function assistantTurns(parts: ReadonlyArray<Record<string, unknown>>, where: st
       const outcome = tool.state === 'approval-responded' ? approvalResponseOf(tool, `${where}.parts[${j}]`) : outcomeOf(tool, toolName);
       if (!outcome) return; // still running, or waiting for an approval: nothing to send yet
       const signed = signatureOf(tool.callProviderMetadata);
-      content.push({ type: 'tool-call', toolCallId: tool.toolCallId, toolName, args: tool.input ?? {}, argsText: JSON.stringify(tool.input ?? {}), ...signed });
+      // A call whose arguments were not JSON has the model's text as its input (tool-input-error): it goes back as written.
+      const unparsed = tool.state === 'output-error' && typeof tool.input === 'string';
+      const args = unparsed ? parseToolArgs(tool.input as string) : (tool.input ?? {});
+      content.push({ type: 'tool-call', toolCallId: tool.toolCallId, toolName, args, argsText: unparsed ? (tool.input as string) : JSON.stringify(args), ...signed });
       results.push(outcome);
     }
   });

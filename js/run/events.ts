@@ -50,6 +50,7 @@ export interface StepFinishEvent extends InStep {
 
 export interface ToolCallEvent extends OfToolCall {
   type: 'tool-call';
+  /** The parsed arguments; for arguments that are not JSON (an `invalid` call), the model's text as it wrote it. */
   args: unknown;
   /** The provider's opaque signature of the call (Gemini's `thoughtSignature`), when it gave one; it goes back with the call. */
   signature?: string;

@@ -8,6 +8,7 @@ import { checkEngine } from '../engine-options.js';
 import type { Engine } from '../engine.js';
 import * as c from '../config/check.js';
 import { ConfigError, ProtocolError } from '../errors.js';
+import { checkMessages } from '../run/message-checks.js';
 import type { Message } from '../providers/types.js';
 
 /** What {@link countTokens} counted. */
@@ -43,6 +44,7 @@ export async function countTokens(model: TokenCountModel, input: readonly Messag
   const ref = modelRef(model);
   if (typeof input !== 'string' && !Array.isArray(input))
     throw new ConfigError(`countTokens(): expected messages (an array of {role, content}) or a text, got ${input === null ? 'null' : typeof input}`);
+  checkMessages('countTokens()', input);
   const engine = options.engine ?? (await defaultEngine());
   const spec = typeof input === 'string' ? { kind: 'memory', action: 'count', model: ref, text: input } : { kind: 'memory', action: 'count', model: ref, messages: input };
   try {

@@ -326,7 +326,9 @@ class AgentLoop {
     if (calls.empty()) co_return slots;
     std::vector<Task<void>> tasks;
     for (std::size_t i = 0; i < calls.size(); ++i) {
-      json event{{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", calls[i].args}};
+      // Arguments that are not JSON are given as the model's text, as the AI SDK's invalid call has them.
+      const json args = calls[i].args.is_null() && !calls[i].unparsed_args.empty() ? json(calls[i].unparsed_args) : calls[i].args;
+      json event{{"type", "tool-call"}, {"stepNumber", step}, {"toolCallId", calls[i].id}, {"toolName", calls[i].name}, {"args", args}};
       // A call that failed the checks (unknown tool, arguments not JSON or not fitting) does not
       // run: its tool-error follows. UI streams show it as the AI SDK's invalid call.
       if (!calls[i].error.empty()) event["invalid"] = {{"type", calls[i].tool ? "invalid-input" : "no-such-tool"}, {"message", calls[i].error}};

@@ -59,13 +59,17 @@ CheckedCall check_tool_call(const std::vector<const pipeline::ToolBox::Entry*>& 
         "Tool \"" + call.name + "\" is not available" + (restriction.empty() ? "" : " (" + restriction + ")") + ". " + available_tools(offered);
     // What the model wrote still goes with the call (its events, a UI stream, the next turn).
     std::string unreadable;
-    if (!read_arguments(part, call.args, unreadable)) call.args = nullptr;
+    if (!read_arguments(part, call.args, unreadable)) {
+      call.args = nullptr;
+      call.unparsed_args = part.value("argsText", std::string());
+    }
     return call;
   }
   call.tool = tool;
   std::string problem;
   if (!read_arguments(part, call.args, problem)) {
     call.args = nullptr;
+    call.unparsed_args = part.value("argsText", std::string());
     call.error = "Invalid JSON in arguments of tool \"" + call.name + "\": " + problem;
     return call;
   }

@@ -14,6 +14,9 @@ struct CheckedCall {
   std::string id;
   std::string name;
   json args;  // parsed arguments (null when they could not be parsed)
+  // The model's argument text when it could not be parsed: the tool-call event carries it as the
+  // call's input (the AI SDK's invalid call), so a chat client sends back what the model wrote.
+  std::string unparsed_args;
   const pipeline::ToolBox::Entry* tool = nullptr;
   std::string error;  // non-empty: the message the model gets instead of a result
   // The provider's opaque signature of the call (Gemini's thoughtSignature) and who made it: the

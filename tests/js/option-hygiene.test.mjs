@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import {
   ConfigError, configureDefaultEngine, countTokens, createAnthropic, createEngine, createGoogle, createOpenAI, createSteering, durableApprovals, fileStorage,
-  getStorage, L, memoryStorage, metricsText, mockModel, offlineEmbedding, readMetrics, registerStorage, resolveEmbeddingModel, resolveModel, run, runPrompt,
+  getStorage, L, memoryStorage, Redactor, metricsText, mockModel, offlineEmbedding, readMetrics, registerStorage, resolveEmbeddingModel, resolveModel, run, runPrompt,
   unregisterStorage, VirtualClock,
 } from '../../dist/node.js';
 
@@ -144,4 +144,15 @@ test("mockModel names a tool call's arguments JSON cannot hold; a streamed respo
   }
   assert.throws(() => result.toTextStreamResponse({ statusText: 'a\nb' }), refused(/'statusText' must be a string without line breaks/));
   assert.equal(await result.toTextStreamResponse({ status: 201, statusText: 'Created' }).text(), 'x');
+});
+
+test('the Redactor refuses keys, secrets and texts of the wrong type by name; countTokens refuses a misspelt role', async () => {
+  assert.throws(() => new Redactor(5), refused(/new Redactor: keys must be an iterable of strings .*got the number 5/));
+  assert.throws(() => new Redactor('apiKey'), refused(/new Redactor: keys must be an iterable of strings/));
+  assert.throws(() => new Redactor(['apiKey', 7]), refused(/new Redactor: keys must be an iterable of strings/));
+  assert.throws(() => new Redactor([], 'sk-secret-value'), refused(/new Redactor: secrets must be an array of strings/));
+  assert.throws(() => new Redactor().redactText({ text: 'x' }), refused(/Redactor\.redactText: expected a string, got an object/));
+  assert.deepEqual(new Redactor(new Set(['password']), []).redact({ password: 'hunter22', user: 'ann' }), { password: '[REDACTED]', user: 'ann' });
+  await assert.rejects(countTokens('openai:gpt-4o', [{ role: 'usr', content: 'hi' }]), refused(/countTokens\(\): messages\[0\]\.role must be one of .*got the string "usr" \(did you mean "user"\?\)/));
+  assert.ok((await countTokens('openai:gpt-4o', [{ role: 'user', content: 'hi' }])).tokens > 0);
 });

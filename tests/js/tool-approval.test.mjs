@@ -71,6 +71,11 @@ test('toolApproval: an unknown tool, no tools, a clash with options.approval, or
   assert.deepEqual(ran, []);
   const [step] = await run.steps;
   assert.match(step.toolResults[0].result.message, /toolApproval \(tool "remove"\) must return 'approved', 'denied', 'user-approval', 'not-applicable' \(or \{type, reason\}\) or nothing, got the string "yes"/);
+  // A slip of a status names the one meant.
+  const slip = runPrompt({ model: model(), prompt: 'x', tools: { remove: fileTool(ran) }, toolApproval: () => 'aproved' });
+  assert.equal(await slip.text, 'x');
+  assert.deepEqual(ran, []);
+  assert.match((await slip.steps)[0].toolResults[0].result.message, /got the string "aproved" \(did you mean 'approved'\?\)/);
 });
 
 test('user-approval deferred to the next request: the run ends with the call pending; the approved call runs on resume, before the model is asked', async () => {

@@ -315,6 +315,35 @@ test("a call of a known tool whose input does not fit is a static tool part in e
   assert.equal(call.toolResults[0].isError, true);
 });
 
+test("a call whose arguments are not JSON keeps the model's text as its input, in the UI message and the next turn", async () => {
+  const broken = '{"city": "Osl';
+  let turn = 0;
+  const model = {
+    provider: 'test',
+    modelId: 'broken-args',
+    async generate() {
+      turn++;
+      if (turn === 1) return { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: undefined, argsText: broken }], finishReason: 'tool-calls' };
+      return { content: [{ type: 'text', text: 'Sorry.' }], finishReason: 'stop' };
+    },
+  };
+  const result = runPrompt({
+    model,
+    prompt: 'Weather?',
+    tools: { weather: { description: 'Weather of a city', inputSchema: { type: 'object', properties: { city: { type: 'string' } } }, execute: () => 'sunny' } },
+  });
+  let last;
+  for await (const message of readUIMessageStream({ stream: result.toUIMessageStream() })) last = message;
+  const part = last.parts.find((p) => p.toolCallId === 'c1');
+  assert.equal(part.state, 'output-error');
+  assert.equal(part.input, broken);
+  assert.match(part.errorText, /Invalid JSON in arguments of tool "weather"/);
+  const [, assistant] = fromUIMessages([{ id: 'u', role: 'user', parts: [{ type: 'text', text: 'Weather?' }] }, last]);
+  const call = assistant.content.find((p) => p.type === 'tool-call');
+  assert.equal(call.argsText, broken);
+  assert.equal(call.args, undefined);
+});
+
 test("onFinish runs when the client leaves mid-stream: with the whole answer when the run goes on, isAborted when the client's leaving aborts it", async () => {
   const words = Array.from({ length: 40 }, (_, i) => `w${i} `);
   const model = {
