@@ -4,7 +4,7 @@
 import * as c from '../config/check.js';
 import { ANTHROPIC_OPTIONS, applyProviderOptions, callHeaders, ownOptions, unsupportedSettings, withWarnings } from './provider-options.js';
 import { anthropicCacheShape, checkModelOptions, checkProviderSettings } from './settings-check.js';
-import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
+import { joinUrl, readProcessEnv, secretHeaderValues, withHeaders } from './http.js';
 import { buildAnthropicBody, type AnthropicCacheOptions } from './anthropic-request.js';
 import { AnthropicStreamState, parseAnthropicResponse } from './anthropic-response.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
@@ -91,9 +91,10 @@ export class AnthropicMessagesModel implements LanguageModel {
    */
   async generate(req: Omit<ModelRequest, 'model'>, opts: GenerateOptions = {}): Promise<ModelResponse> {
     const stream = req.stream ?? opts.onDelta !== undefined;
-    const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION, ...this.config.headers };
-    if (this.config.apiKey) headers['x-api-key'] = this.config.apiKey;
-    if (stream) headers.accept = 'text/event-stream';
+    const own: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION };
+    if (this.config.apiKey) own['x-api-key'] = this.config.apiKey;
+    if (stream) own.accept = 'text/event-stream';
+    const headers = withHeaders(own, this.config.headers);
     const secrets = [...(this.config.apiKey ? [this.config.apiKey] : []), ...secretHeaderValues(headers)];
     const response = await exchange({
       provider: this.provider,

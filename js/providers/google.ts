@@ -8,7 +8,7 @@ import { applyProviderOptions, callHeaders, GOOGLE_OPTIONS } from './provider-op
 import { GoogleEmbeddingModel, type GoogleEmbeddingConnection } from './embeddings.js';
 import { buildGeminiBody } from './google-request.js';
 import { geminiErrorDetails, GeminiStreamState, parseGeminiResponse } from './google-response.js';
-import { joinUrl, readProcessEnv, secretHeaderValues } from './http.js';
+import { joinUrl, readProcessEnv, secretHeaderValues, withHeaders } from './http.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
 import { buildRequest, exchange } from './stream.js';
 import type {
@@ -65,9 +65,10 @@ export function createGoogle(settings: ProviderSettings = {}): GoogleProvider {
 export const google: GoogleProvider = createGoogle();
 
 function googleHeaders(c: GoogleConfig, stream: boolean): { headers: Record<string, string>; secrets: string[] } {
-  const headers: Record<string, string> = { ...c.headers };
-  if (c.apiKey) headers['x-goog-api-key'] = c.apiKey;
-  if (stream) headers.accept = 'text/event-stream';
+  const own: Record<string, string> = {};
+  if (c.apiKey) own['x-goog-api-key'] = c.apiKey;
+  if (stream) own.accept = 'text/event-stream';
+  const headers = withHeaders(own, c.headers);
   return { headers, secrets: [...(c.apiKey ? [c.apiKey] : []), ...secretHeaderValues(headers)] };
 }
 

@@ -67,6 +67,16 @@ export function readProcessEnv(name: string): string | undefined {
   return v === '' ? undefined : v;
 }
 
+/**
+ * `base` with `over` laid on it; names are case-insensitive, so a user's `Authorization` replaces
+ * the provider's `authorization` instead of joining it into one header.
+ */
+export function withHeaders(base: Record<string, string>, over: Record<string, string> | undefined): Record<string, string> {
+  if (!over) return base;
+  const replaced = new Set(Object.keys(over).map((name) => name.toLowerCase()));
+  return { ...Object.fromEntries(Object.entries(base).filter(([name]) => !replaced.has(name.toLowerCase()))), ...over };
+}
+
 /** The user name and password of a URL (`https://user:pass@host`), as fetch errors quote it. */
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
 
@@ -79,12 +89,17 @@ export function redact(text: string, secrets: string[]): string {
   return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]').replace(URL_CREDENTIALS, '$1[redacted]@');
 }
 
+/**
+ * Header names that carry credentials: the providers' own and a gateway's (`x-portkey-api-key`,
+ * `ocp-apim-subscription-key`, `x-auth-token`, `cf-aig-authorization`).
+ */
+const CREDENTIAL_HEADER = /auth|key|token|secret|password|cookie|credential|session|signature/i;
+
 /** Header values that are credentials, collected so they can be redacted. */
 export function secretHeaderValues(headers: Record<string, string>): string[] {
-  const secret = /^(authorization|x-api-key|api-key|x-goog-api-key|proxy-authorization|cookie)$/i;
   const out: string[] = [];
   for (const [k, v] of Object.entries(headers)) {
-    if (!secret.test(k)) continue;
+    if (!CREDENTIAL_HEADER.test(k)) continue;
     out.push(v);
     const bearer = /^Bearer\s+(.+)$/i.exec(v);
     if (bearer) out.push(bearer[1]);

@@ -1,7 +1,7 @@
 /**
  * What the OpenAI-family models of one provider share: where the API is, its key and headers.
  */
-import { secretHeaderValues } from './http.js';
+import { secretHeaderValues, withHeaders } from './http.js';
 import type { ProviderSettings } from './types.js';
 
 /** Connection settings shared by the chat, responses and embedding models of one provider. */
@@ -20,9 +20,8 @@ export interface OpenAIConnection {
  * key, and `Accept: text/event-stream` for streams; plus the values to keep out of errors.
  */
 export function openAIHeaders(c: OpenAIConnection, stream: boolean): { headers: Record<string, string>; secrets: string[] } {
-  const headers: Record<string, string> = { ...c.headers };
-  if (c.apiKey) headers.authorization = `Bearer ${c.apiKey}`;
-  if (stream) headers.accept = 'text/event-stream';
+  // The provider's headers replace the key's and the stream's (a gateway's own authorization).
+  const headers = withHeaders({ ...(c.apiKey ? { authorization: `Bearer ${c.apiKey}` } : {}), ...(stream ? { accept: 'text/event-stream' } : {}) }, c.headers);
   const secrets = [...(c.apiKey ? [c.apiKey] : []), ...secretHeaderValues(headers)];
   return { headers, secrets };
 }

@@ -119,9 +119,18 @@ function withIds(r: ModelResponse, json: Record<string, unknown>): ModelResponse
 }
 
 /** The typed error for an in-band `{"error": ...}` payload. */
+/**
+ * The HTTP status an in-band error carries: its `status`, or a numeric `code` that is one
+ * (OpenRouter's mid-stream errors, vLLM's `{object: 'error', code: 500}`).
+ */
+function errorStatus(err: Record<string, unknown>): number | undefined {
+  for (const value of [err.status, err.code]) if (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599) return value;
+  return undefined;
+}
+
 export function inBandError(json: Record<string, unknown>, provider: string, secrets: string[], partialText: string) {
   const { message, code } = errorFields(json);
-  const status = isObject(json.error) && typeof json.error.status === 'number' ? json.error.status : undefined;
+  const status = errorStatus(isObject(json.error) ? json.error : json);
   return classifyFailure({ provider, status, code, message: message ?? 'error in response', partialText, secrets });
 }
 
@@ -180,7 +189,8 @@ export class OpenAIStreamState {
     }
     const json = parseStreamJson(data, 'chunk', this.provider, this.secrets, () => this.text);
     if (!isObject(json)) return;
-    if (json.error !== undefined && json.error !== null) {
+    // vLLM may send its error bare: {object: 'error', message, type, code}.
+    if ((json.error !== undefined && json.error !== null) || json.object === 'error') {
       throw inBandError(json, this.provider, this.secrets, this.text);
     }
     if (this.responseId === undefined && typeof json.id === 'string') this.responseId = json.id;

@@ -8,7 +8,7 @@
  * @module
  */
 import * as c from '../config/check.js';
-import { secretHeaderValues } from './http.js';
+import { secretHeaderValues, withHeaders } from './http.js';
 import type { CallWarning, GenerationParams, ModelRequest, ModelResponse } from './types.js';
 
 /** A request body being built: options set fields in it, nested ones by path. */
@@ -44,9 +44,20 @@ const shared = {
   safetyIdentifier: rule(c.nonEmpty, 'safety_identifier'),
 };
 
+/** `strictJsonSchema: false` sends a response schema without `strict` (OpenAI's strict mode refuses optional properties and open objects). */
+const strictJsonSchema = (...path: string[]): OptionRule => ({
+  check: c.boolean,
+  set: (body, value) => {
+    let format: unknown = body;
+    for (const key of path) format = c.isPlainObject(format) ? format[key] : undefined;
+    if (c.isPlainObject(format) && format.type === 'json_schema') (path[0] === 'response_format' ? (format.json_schema as Body) : format).strict = value;
+  },
+});
+
 /** OpenAI Chat Completions (and servers that speak it, under their own provider name). */
 export const OPENAI_CHAT_OPTIONS: Record<string, OptionRule> = {
   ...shared,
+  strictJsonSchema: strictJsonSchema('response_format'),
   reasoningEffort: rule(effort, 'reasoning_effort'),
   store: rule(c.boolean, 'store'),
   logitBias: rule(c.recordOf((x) => (typeof x === 'number' ? undefined : 'a number'), 'an object of token ids to numbers'), 'logit_bias'),
@@ -57,6 +68,7 @@ export const OPENAI_CHAT_OPTIONS: Record<string, OptionRule> = {
 /** OpenAI Responses. */
 export const OPENAI_RESPONSES_OPTIONS: Record<string, OptionRule> = {
   ...shared,
+  strictJsonSchema: strictJsonSchema('text', 'format'),
   reasoningEffort: rule(effort, 'reasoning', 'effort'),
   reasoningSummary: rule(c.oneOf('auto', 'concise', 'detailed'), 'reasoning', 'summary'),
   store: rule(c.boolean, 'store'),
@@ -130,9 +142,7 @@ export function applyProviderOptions(body: Body, req: Omit<ModelRequest, 'model'
 export function callHeaders(headers: Record<string, string>, secrets: string[], req: Omit<ModelRequest, 'model'>): Record<string, string> {
   if (!req.headers) return headers;
   secrets.push(...secretHeaderValues(req.headers));
-  // Names are case-insensitive: the call's `Authorization` replaces the provider's `authorization` (not joined to it).
-  const replaced = new Set(Object.keys(req.headers).map((name) => name.toLowerCase()));
-  return { ...Object.fromEntries(Object.entries(headers).filter(([name]) => !replaced.has(name.toLowerCase()))), ...req.headers };
+  return withHeaders(headers, req.headers);
 }
 
 /**

@@ -70,6 +70,8 @@ export async function consumeSse(
     if (consumer.complete && progress.idleFired?.()) return;
     if (err instanceof LmthingError) throw err;
     if (signal?.aborted) throw new AbortError();
+    // ... or broke the connection: the answer is whole too (what follows it is at most usage).
+    if (consumer.complete) return;
     throw networkError(provider, err, secrets, consumer.text);
   }
   if (consumer.complete && progress.idleFired?.()) return;
