@@ -5,6 +5,7 @@
 
 // ---- AbortError — errors.d.ts
 class AbortError extends LmthingError {
+    readonly code: 'ABORTED';
     constructor(message?: string, options?: {
         cause?: unknown;
     });
@@ -100,6 +101,7 @@ interface ApprovalDecisionEvent extends Located {
 
 // ---- ApprovalDeniedError — errors.d.ts
 class ApprovalDeniedError extends LmthingError {
+    readonly code: 'APPROVAL_DENIED';
     constructor(message: string);
 }
 
@@ -171,6 +173,7 @@ class AssistantMessage<T = string> extends ConversationMessage {
 
 // ---- AuthenticationError — errors.d.ts
 class AuthenticationError extends LmthingError {
+    readonly code: 'AUTHENTICATION';
     readonly status: number;
     constructor(message: string, status?: number);
 }
@@ -184,6 +187,7 @@ interface BatcherConfig<Item = unknown, Result = unknown> {
 
 // ---- BatchError — errors.d.ts
 class BatchError extends LmthingError {
+    readonly code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT' | 'BATCH_RUN_ENDED';
     readonly batcher: string | undefined;
     constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT' | 'BATCH_RUN_ENDED', message: string, details?: {
         batcher?: string;
@@ -271,6 +275,7 @@ type BranchWinnerOf<R> = {
 
 // ---- BudgetExceededError — errors.d.ts
 class BudgetExceededError extends LmthingError {
+    readonly code: 'BUDGET_EXCEEDED';
     readonly constraint: string | undefined;
     constructor(message: string, constraint?: string);
 }
@@ -328,6 +333,7 @@ interface CallbackContext {
 
 // ---- CallbackError — errors.d.ts
 class CallbackError extends LmthingError {
+    readonly code: 'CALLBACK_ERROR';
     constructor(message: string, options?: {
         cause?: unknown;
     });
@@ -412,6 +418,7 @@ class CircuitBreakerHandle {
 
 // ---- CircuitOpenError — errors.d.ts
 class CircuitOpenError extends LmthingError {
+    readonly code: 'CIRCUIT_OPEN';
     readonly breaker: string | undefined;
     readonly retryInMs: number | undefined;
     constructor(message: string, breaker?: string, retryInMs?: number);
@@ -491,6 +498,7 @@ interface ContextConfig {
 
 // ---- ContextLengthError — errors.d.ts
 class ContextLengthError extends LmthingError {
+    readonly code: 'CONTEXT_LENGTH';
     constructor(message: string);
 }
 
@@ -905,6 +913,7 @@ interface EngineLimits {
 
 // ---- EngineLoadError — errors.d.ts
 class EngineLoadError extends LmthingError {
+    readonly code: 'ENGINE_LOAD';
     readonly file: string;
     readonly urls: readonly string[];
     constructor(message: string, file: string, urls: readonly string[], options?: {
@@ -1159,6 +1168,7 @@ type GuardContext<Args = JsonObject> = Args & {
 
 // ---- GuardError — errors.d.ts
 class GuardError extends LmthingError {
+    readonly code: 'GUARD_FAILED';
     constructor(message: string);
 }
 
@@ -1280,6 +1290,9 @@ type InferInput<S> = S extends {
     };
 } ? I : OrJson<FromJsonSchema<S>>;
 
+// ---- InputArgsOf — schema-types.d.ts
+type InputArgsOf<S> = JsonValue extends InferInput<S> ? JsonObject : InferInput<S>;
+
 // ---- installStorageHost — storage/host.d.ts
 function installStorageHost(engine: Engine): void;
 
@@ -1398,6 +1411,7 @@ interface InterruptedCall {
 
 // ---- InterruptedError — errors.d.ts
 class InterruptedError extends LmthingError {
+    readonly code: 'OP_INTERRUPTED';
     constructor(message: string);
 }
 
@@ -1410,6 +1424,7 @@ type InterruptedHandler = (call: InterruptedCall) => 'rerun' | 'fail' | {
 
 // ---- InvalidToolInputError — errors.d.ts
 class InvalidToolInputError extends LmthingError {
+    readonly code: 'INVALID_TOOL_INPUT';
     readonly type = "invalid-input";
     readonly toolName: string;
     readonly toolInput: string;
@@ -1597,6 +1612,7 @@ type LifecycleEventName = keyof typeof LIFECYCLE_EVENTS;
 
 // ---- LimitExceededError — errors.d.ts
 class LimitExceededError extends LmthingError {
+    readonly code: 'LIMIT_EXCEEDED';
     readonly limit: string | undefined;
     constructor(message: string, limit?: string);
 }
@@ -1844,6 +1860,7 @@ interface MetricConfig {
 
 // ---- MetricError — errors.d.ts
 class MetricError extends LmthingError {
+    readonly code: MetricErrorCode;
     constructor(code: MetricErrorCode, message: string);
 }
 
@@ -2005,6 +2022,7 @@ interface ModelResponse {
 
 // ---- NoSuchToolError — errors.d.ts
 class NoSuchToolError extends LmthingError {
+    readonly code: 'NO_SUCH_TOOL';
     readonly type = "no-such-tool";
     readonly toolName: string;
     readonly availableTools: string[];
@@ -2014,6 +2032,7 @@ class NoSuchToolError extends LmthingError {
 
 // ---- NotRunningError — errors.d.ts
 class NotRunningError extends LmthingError {
+    readonly code: 'NOT_RUNNING';
     constructor(message: string);
 }
 
@@ -2120,6 +2139,7 @@ type ParallelAggregation = 'all' | 'first' | 'majority' | 'consensus';
 
 // ---- ParallelError — errors.d.ts
 class ParallelError extends LmthingError {
+    readonly code: ParallelErrorCode;
     readonly parallel: string | undefined;
     readonly aggregation: string | undefined;
     readonly errors: Record<string, {
@@ -2215,6 +2235,7 @@ type PendingResource<T> = Promise<T> & {
 
 // ---- PipelineError — errors.d.ts
 class PipelineError extends LmthingError {
+    readonly code: 'PIPELINE_STAGE_FAILED';
     readonly pipeline: string | undefined;
     readonly stage: string | undefined;
     constructor(message: string, details?: {
@@ -2348,7 +2369,7 @@ interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>, OUTPUT
     };
     experimental_steering?: Steering;
     experimental_refineToolInput?: NoInfer<{
-        [K in keyof TOOLS]?: (input: ArgsOf<TOOLS[K]>) => ArgsOf<TOOLS[K]> | PromiseLike<ArgsOf<TOOLS[K]>>;
+        [K in keyof TOOLS]?: (input: InputArgsOf<TOOLS[K]>) => InputArgsOf<TOOLS[K]> | PromiseLike<InputArgsOf<TOOLS[K]>>;
     }>;
     activeTools?: string[];
     toolOrder?: string[];
@@ -2421,7 +2442,7 @@ interface PromptOptions extends GenerationParams {
 }
 
 // ---- PromptPlugin — prompt/run-prompt.d.ts
-type PromptPlugin = ((ctx: PromptContext) => void | Promise<void>) | PromptPluginObject;
+type PromptPlugin = ((ctx: PromptContext, api: PluginApi) => void | Promise<void>) | PromptPluginObject;
 
 // ---- PromptPluginObject — prompt/context.d.ts
 interface PromptPluginObject {
@@ -2462,6 +2483,7 @@ type PromptTool<S = unknown> = PromptToolBase<S> & SchemaOnce<S>;
 
 // ---- ProtocolError — errors.d.ts
 class ProtocolError extends LmthingError {
+    readonly code: 'PROTOCOL_ERROR';
     constructor(message: string, options?: {
         cause?: unknown;
     });
@@ -2469,6 +2491,7 @@ class ProtocolError extends LmthingError {
 
 // ---- ProviderError — errors.d.ts
 class ProviderError extends LmthingError {
+    readonly code: 'PROVIDER_ERROR';
     readonly status: number | undefined;
     readonly partialText: string | undefined;
     readonly retryable: boolean;
@@ -2513,6 +2536,7 @@ interface RateLimitedEvent extends Located {
 
 // ---- RateLimitError — errors.d.ts
 class RateLimitError extends LmthingError {
+    readonly code: 'RATE_LIMIT';
     readonly retryAfterMs: number | undefined;
     readonly status: number;
     constructor(message: string, retryAfterMs?: number, status?: number);
@@ -2621,6 +2645,7 @@ function replay<T, Tools = Record<string, unknown>>(journal: Journal, agent: Age
 
 // ---- ReplayDivergenceError — errors.d.ts
 class ReplayDivergenceError extends LmthingError {
+    readonly code: 'REPLAY_DIVERGENCE';
     readonly seq: number;
     readonly expected: string;
     readonly actual: string;
@@ -2966,6 +2991,7 @@ interface RunStorage {
 
 // ---- RunSuspendedError — errors.d.ts
 class RunSuspendedError extends LmthingError {
+    readonly code: 'RUN_SUSPENDED';
     constructor(message: string);
 }
 
@@ -3366,7 +3392,7 @@ class TemplateError extends LmthingError {
 }
 
 // ---- TemplateErrorCode — errors.d.ts
-type TemplateErrorCode = 'TEMPLATE_UNKNOWN_VARIABLE' | 'TEMPLATE_MISSING_VARIABLE' | 'TEMPLATE_WRONG_TYPE' | 'TEMPLATE_BAD_ENUM_VALUE' | 'TEMPLATE_UNKNOWN' | 'TEMPLATE_INCLUDE_CYCLE' | 'TEMPLATE_SYNTAX';
+type TemplateErrorCode = 'TEMPLATE_UNKNOWN_VARIABLE' | 'TEMPLATE_MISSING_VARIABLE' | 'TEMPLATE_WRONG_TYPE' | 'TEMPLATE_BAD_ENUM_VALUE' | 'TEMPLATE_UNKNOWN' | 'TEMPLATE_INCLUDE_CYCLE' | 'TEMPLATE_SYNTAX' | 'TEMPLATE_LIMIT';
 
 // ---- TemplateRef — definitions/template.d.ts
 interface TemplateRef<V extends TemplateVariables = TemplateVariables> extends Reference {
@@ -3460,6 +3486,7 @@ interface TimeoutConfiguration {
 
 // ---- TimeoutError — errors.d.ts
 class TimeoutError extends LmthingError {
+    readonly code: 'TIMEOUT';
     constructor(message: string, options?: {
         cause?: unknown;
     });
@@ -3788,7 +3815,7 @@ type TracingExporterName = 'console' | 'otlp' | 'jaeger' | 'events';
 
 // ---- TypedToolCall — prompt/result.d.ts
 type TypedToolCall<TOOLS> = string extends keyof TOOLS ? ToolCall : {
-    [NAME in keyof TOOLS & string]: ToolCall<NAME, ArgsOf<TOOLS[NAME]>> & {
+    [NAME in keyof TOOLS & string]: ToolCall<NAME, InputArgsOf<TOOLS[NAME]>> & {
         invalid?: false;
     };
 }[keyof TOOLS & string] | (ToolCall & {
@@ -3942,6 +3969,7 @@ function validate(schema: unknown, value: unknown, options?: {
 
 // ---- ValidationError — errors.d.ts
 class ValidationError extends LmthingError {
+    readonly code: 'VALIDATION_ERROR';
     readonly errors: ReadonlyArray<{
         instancePath: string;
         schemaPath: string;
@@ -4054,6 +4082,7 @@ interface WorkflowCustomEvent extends OfWorkflow {
 
 // ---- WorkflowError — errors.d.ts
 class WorkflowError extends LmthingError {
+    readonly code: 'WORKFLOW_STEP_FAILED' | 'WORKFLOW_LOOP_LIMIT';
     readonly workflow: string | undefined;
     readonly step: string | undefined;
     constructor(code: 'WORKFLOW_STEP_FAILED' | 'WORKFLOW_LOOP_LIMIT', message: string, details?: {

@@ -1,7 +1,7 @@
 /** What both entry points (Node and browser) export besides their own `createEngine`. */
 export * from './errors.js';
 export { Engine } from './engine.js';
-export type { ArgsOf, Bivariant, DeepPartial, FromJsonSchema, Infer, InferInput, JsonObject, JsonPrimitive, JsonValue } from './schema-types.js';
+export type { ArgsOf, Bivariant, DeepPartial, FromJsonSchema, Infer, InferInput, InputArgsOf, JsonObject, JsonPrimitive, JsonValue } from './schema-types.js';
 export type { Callback, CallbackContext, CallbackTraits, EngineEvent, EngineLimits, EngineOptions, OpHandler, OpRequest, RequestOptions, RunOptions } from './engine.js';
 export { VirtualClock, realClock } from './clock.js';
 export { configureDefaultEngine } from './default-engine.js';

@@ -405,6 +405,12 @@ export class Engine {
     if (traits) this.callbackTraitsByName.set(name, traits);
   }
 
+  /** @internal Calls `task` after `ms` on the engine's clock (a VirtualClock's too); returns what cancels it. */
+  setTimer(ms: number, task: () => void): () => void {
+    const handle = this.clock.setTimer(ms, task);
+    return () => this.clock.clearTimer(handle);
+  }
+
   /** @internal Whether run `id` was started here and has not settled yet. */
   isRunLive(id: number): boolean {
     return this.liveRunIds.has(id);

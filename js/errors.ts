@@ -42,6 +42,7 @@ export class ConfigError extends TypeError {
 
 /** A run-time helper (`ctx.requestApproval`, `ctx.checkConstraints` ...) was called while no run is live. */
 export class NotRunningError extends LmthingError {
+  declare readonly code: 'NOT_RUNNING';
   constructor(message: string) {
     super('NOT_RUNNING', message);
   }
@@ -49,6 +50,7 @@ export class NotRunningError extends LmthingError {
 
 /** A limit that protects the engine was reached (nesting depth, steps of a run tree, JSON depth). */
 export class LimitExceededError extends LmthingError {
+  declare readonly code: 'LIMIT_EXCEEDED';
   /** Which limit: `maxDepth`, `maxSteps`, `jsonDepth` ... */
   readonly limit: string | undefined;
   constructor(message: string, limit?: string) {
@@ -59,6 +61,7 @@ export class LimitExceededError extends LmthingError {
 
 /** The run or operation was cancelled through an `AbortSignal` or `run.cancel`. */
 export class AbortError extends LmthingError {
+  declare readonly code: 'ABORTED';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super('ABORTED', message, options);
   }
@@ -66,6 +69,7 @@ export class AbortError extends LmthingError {
 
 /** An operation did not complete within its timeout. */
 export class TimeoutError extends LmthingError {
+  declare readonly code: 'TIMEOUT';
   constructor(message: string, options?: { cause?: unknown }) {
     super('TIMEOUT', message, options);
   }
@@ -77,6 +81,7 @@ export class TimeoutError extends LmthingError {
  * `step` more than `maxIterations` times. (Past `maxDuration` a workflow fails with `TimeoutError`.)
  */
 export class WorkflowError extends LmthingError {
+  declare readonly code: 'WORKFLOW_STEP_FAILED' | 'WORKFLOW_LOOP_LIMIT';
   /** The workflow's name. */
   readonly workflow: string | undefined;
   /** The step that failed or looped. */
@@ -112,6 +117,7 @@ export class ResourceError extends LmthingError {
  * `cause` is its error (after the stage's retries).
  */
 export class PipelineError extends LmthingError {
+  declare readonly code: 'PIPELINE_STAGE_FAILED';
   /** The pipeline's name. */
   readonly pipeline: string | undefined;
   /** The stage that failed. */
@@ -135,6 +141,7 @@ const parallelCodes: readonly ParallelErrorCode[] = ['PARALLEL_MIN_SUCCESS', 'PA
  * `errors` holds each failed task's error by task name.
  */
 export class ParallelError extends LmthingError {
+  declare readonly code: ParallelErrorCode;
   /** The group's name. */
   readonly parallel: string | undefined;
   /** The aggregation that failed: all, first, majority or consensus. */
@@ -156,6 +163,7 @@ export class ParallelError extends LmthingError {
  * processed (`BATCH_RUN_ENDED`).
  */
 export class BatchError extends LmthingError {
+  declare readonly code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT' | 'BATCH_RUN_ENDED';
   /** The batcher's name. */
   readonly batcher: string | undefined;
   constructor(code: 'BATCH_FAILED' | 'BATCH_RESULT_COUNT' | 'BATCH_RUN_ENDED', message: string, details: { batcher?: string; cause?: unknown } = {}) {
@@ -176,6 +184,7 @@ export class EngineError extends LmthingError {
 
 /** A message crossing the engine boundary was malformed or out of place. */
 export class ProtocolError extends LmthingError {
+  declare readonly code: 'PROTOCOL_ERROR';
   constructor(message: string, options?: { cause?: unknown }) {
     super('PROTOCOL_ERROR', message, options);
   }
@@ -183,6 +192,7 @@ export class ProtocolError extends LmthingError {
 
 /** A user callback (tool, hook, condition ...) threw or rejected. */
 export class CallbackError extends LmthingError {
+  declare readonly code: 'CALLBACK_ERROR';
   constructor(message: string, options?: { cause?: unknown }) {
     super('CALLBACK_ERROR', message, options);
   }
@@ -190,6 +200,7 @@ export class CallbackError extends LmthingError {
 
 /** Input failed validation against a schema; `errors` lists each failure. */
 export class ValidationError extends LmthingError {
+  declare readonly code: 'VALIDATION_ERROR';
   readonly errors: ReadonlyArray<{ instancePath: string; schemaPath: string; message: string }>;
   constructor(message: string, errors: ValidationError['errors'] = []) {
     super('VALIDATION_ERROR', message);
@@ -199,6 +210,7 @@ export class ValidationError extends LmthingError {
 
 /** The provider rate-limited the request; `retryAfterMs` is taken from `Retry-After` when present. */
 export class RateLimitError extends LmthingError {
+  declare readonly code: 'RATE_LIMIT';
   readonly retryAfterMs: number | undefined;
   readonly status: number;
   constructor(message: string, retryAfterMs?: number, status = 429) {
@@ -210,6 +222,7 @@ export class RateLimitError extends LmthingError {
 
 /** The provider rejected the credentials (HTTP 401/403). */
 export class AuthenticationError extends LmthingError {
+  declare readonly code: 'AUTHENTICATION';
   readonly status: number;
   constructor(message: string, status = 401) {
     super('AUTHENTICATION', message);
@@ -219,6 +232,7 @@ export class AuthenticationError extends LmthingError {
 
 /** The request exceeded the model's context window. */
 export class ContextLengthError extends LmthingError {
+  declare readonly code: 'CONTEXT_LENGTH';
   constructor(message: string) {
     super('CONTEXT_LENGTH', message);
   }
@@ -226,6 +240,7 @@ export class ContextLengthError extends LmthingError {
 
 /** Any other provider failure: HTTP errors, in-band stream errors, malformed responses. */
 export class ProviderError extends LmthingError {
+  declare readonly code: 'PROVIDER_ERROR';
   readonly status: number | undefined;
   /** Text received before the failure (a stream cut mid-way keeps what arrived). */
   readonly partialText: string | undefined;
@@ -243,6 +258,7 @@ export class ProviderError extends LmthingError {
 
 /** A guard refused an action. */
 export class GuardError extends LmthingError {
+  declare readonly code: 'GUARD_FAILED';
   constructor(message: string) {
     super('GUARD_FAILED', message);
   }
@@ -250,6 +266,7 @@ export class GuardError extends LmthingError {
 
 /** A human (or the default action) denied an approval request. */
 export class ApprovalDeniedError extends LmthingError {
+  declare readonly code: 'APPROVAL_DENIED';
   constructor(message: string) {
     super('APPROVAL_DENIED', message);
   }
@@ -260,6 +277,7 @@ export class ApprovalDeniedError extends LmthingError {
  * (the AI SDK's `NoSuchToolError`). `type` is `'no-such-tool'`.
  */
 export class NoSuchToolError extends LmthingError {
+  declare readonly code: 'NO_SUCH_TOOL';
   readonly type = 'no-such-tool';
   /** The name the model called. */
   readonly toolName: string;
@@ -282,6 +300,7 @@ export class NoSuchToolError extends LmthingError {
  * as its `error` (the AI SDK's `InvalidToolInputError`). `type` is `'invalid-input'`.
  */
 export class InvalidToolInputError extends LmthingError {
+  declare readonly code: 'INVALID_TOOL_INPUT';
   readonly type = 'invalid-input';
   readonly toolName: string;
   /** The arguments as the model wrote them (JSON text, or what it wrote instead). */
@@ -300,6 +319,7 @@ export class InvalidToolInputError extends LmthingError {
 
 /** A token, time, rate or cost constraint was exceeded. */
 export class BudgetExceededError extends LmthingError {
+  declare readonly code: 'BUDGET_EXCEEDED';
   /** The name of the constraint (from `defConstraint`), when known. */
   readonly constraint: string | undefined;
   constructor(message: string, constraint?: string) {
@@ -310,6 +330,7 @@ export class BudgetExceededError extends LmthingError {
 
 /** A circuit breaker is open: the call was refused without being made. */
 export class CircuitOpenError extends LmthingError {
+  declare readonly code: 'CIRCUIT_OPEN';
   /** The breaker's name (from `defCircuitBreaker`). */
   readonly breaker: string | undefined;
   /** How long until the breaker lets a trial call through (ms), as far as the engine knows. */
@@ -348,7 +369,8 @@ export type TemplateErrorCode =
   | 'TEMPLATE_BAD_ENUM_VALUE'
   | 'TEMPLATE_UNKNOWN'
   | 'TEMPLATE_INCLUDE_CYCLE'
-  | 'TEMPLATE_SYNTAX';
+  | 'TEMPLATE_SYNTAX'
+  | 'TEMPLATE_LIMIT';
 
 /** A template (`defTemplate`) could not be rendered: `template` and `variable` say where. */
 export class TemplateError extends LmthingError {
@@ -485,6 +507,7 @@ export type MetricErrorCode = 'METRIC_UNKNOWN' | 'METRIC_LABELS' | 'METRIC_VALUE
  * (`METRIC_CONFLICT`), a bad definition (`METRIC_INVALID`).
  */
 export class MetricError extends LmthingError {
+  declare readonly code: MetricErrorCode;
   constructor(code: MetricErrorCode, message: string) {
     super(code, message);
   }
@@ -533,6 +556,7 @@ export class JournalError extends LmthingError {
  * since the run was recorded), or the journal ended while a replay-only run still waited.
  */
 export class ReplayDivergenceError extends LmthingError {
+  declare readonly code: 'REPLAY_DIVERGENCE';
   /** The journal record (loop turn) where the run diverged. */
   readonly seq: number;
   /** What the journal recorded there, e.g. `callback.invoke r1:2:search`. */
@@ -553,6 +577,7 @@ export class ReplayDivergenceError extends LmthingError {
  * `idempotent`, with no `onInterrupted` handler that says otherwise.
  */
 export class InterruptedError extends LmthingError {
+  declare readonly code: 'OP_INTERRUPTED';
   constructor(message: string) {
     super('OP_INTERRUPTED', message);
   }
@@ -560,6 +585,7 @@ export class InterruptedError extends LmthingError {
 
 /** A durable run was suspended (`prompt.suspend()`): its journal is saved, `resume` continues it. */
 export class RunSuspendedError extends LmthingError {
+  declare readonly code: 'RUN_SUSPENDED';
   constructor(message: string) {
     super('RUN_SUSPENDED', message);
   }
@@ -726,6 +752,7 @@ function thrownText(v: unknown): string {
  * `urls` where it was looked for; the message says which `createEngine` option fixes it.
  */
 export class EngineLoadError extends LmthingError {
+  declare readonly code: 'ENGINE_LOAD';
   /** The package file that failed, e.g. `dist/wasm/lmthing_core.wasm`. */
   readonly file: string;
   /** Every URL or path it was loaded from. */

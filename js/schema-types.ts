@@ -109,6 +109,12 @@ type OrJson<T> = unknown extends T ? JsonValue : T;
 export type ArgsOf<S> = JsonValue extends Infer<S> ? JsonObject : Infer<S>;
 
 /**
+ * The arguments of a call of a tool defined with schema `S` as the model wrote them, before zod
+ * parsed them ({@link InferInput}): what a run's `toolCalls` hold and `experimental_refineToolInput` gets.
+ */
+export type InputArgsOf<S> = JsonValue extends InferInput<S> ? JsonObject : InferInput<S>;
+
+/**
  * What a structured answer still streaming may hold (`result.partialObjectStream`): every member of
  * every object optional, at any depth; arrays hold the items so far.
  */

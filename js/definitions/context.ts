@@ -121,7 +121,10 @@ export function stateView(ctx: DefinitionContext): Record<string, unknown> {
 
 /** @internal The name of a template given as a reference or a name. */
 export function templateName(template: unknown, what: string): string {
-  return checkName(typeof template === 'string' ? template : (template as { name?: unknown } | null | undefined)?.name, what);
+  if (typeof template === 'string') return checkName(template, what);
+  if (typeof template !== 'object' || template === null || typeof (template as { name?: unknown }).name !== 'string')
+    throw new ConfigError(`${what}: expected a template's name or the reference defTemplate returned, got ${c.describe(template)}`);
+  return checkName((template as { name: string }).name, what);
 }
 
 const noMarshal = {

@@ -12,7 +12,7 @@ import { EventDispatch, hasHandlers, observeSpec, settleObservers } from '../obs
 import { lifecycleLogs, loggerKind } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
-import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
+import { inToolSpan, openTracing, spanEventMasker, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import { approvalKind, guardKind, validatorKind } from '../definitions/human.js';
 import { cacheKind } from '../definitions/cache.js';
 import { memoryKind } from '../definitions/memory.js';
@@ -27,7 +27,7 @@ import { durableInfo, openDurable, resumedRunError, type DurableOptions, type Du
 import type { Journal } from '../durable/journal.js';
 import { liveEventsOnly } from '../durable/replayed.js';
 import type { CallbackContext, CallbackTraits, Engine } from '../engine.js';
-import { AbortError, ConfigError, ProtocolError, ValidationError } from '../errors.js';
+import { AbortError, ConfigError, errorToWire, ProtocolError, TimeoutError, ValidationError } from '../errors.js';
 import { jsonProblem, unserializable } from '../storage/checks.js';
 import { toModel } from '../prompt/run-prompt.js';
 import type { ServerResponseLike, TextStreamResponseInit } from '../prompt/text-response.js';
@@ -555,6 +555,8 @@ class DirectiveRun {
   private runStates: RunStates | undefined;
   /** The run tree's spans when it is traced (`defTracing` in `define`): tools' `context.trace` hangs under them. */
   private tracing: SpanBuilder | undefined;
+  /** Rejects when the run ends before the agent does (its abort, its timeout): see {@link DirectiveRun.untilRunEnds}. */
+  private runEnd: Promise<never> | undefined;
 
   private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean; traits?: CallbackTraits }): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
@@ -585,7 +587,10 @@ class DirectiveRun {
       storage: (name: string, where: string) => checkStorageName(this.engine, name, where),
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction, suspend: this.suspendDurable });
+    // Span events are masked before any listener sees them.
+    const maskSpans = spanEventMasker(definitionsOf(this.definitions).values(tracingKind)[0]);
     const runEvents = (this.runEvents = new RunEvents()
+      .listen(maskSpans)
       .listen((event) => this.events.push(event))
       .listen((event) => this.runStream.event(event))
       .listen(this.config.onEvent, 'onEvent'));
@@ -608,7 +613,7 @@ class DirectiveRun {
     // Who else sees the events: the config's observers, and defEvent handlers and debug loggers,
     // which the define context may also add while the run is live.
     const defined = definitionsOf(this.definitions);
-    const configObserved = tracing !== undefined || CONFIG_EVENT_READERS.some((key) => this.config[key] !== undefined);
+    const configObserved = maskSpans !== undefined || CONFIG_EVENT_READERS.some((key) => this.config[key] !== undefined);
     // A root streamed reply's steps go into the run's UI message stream, so its events are read.
     const observed = () => configObserved || this.runStream.following || hasHandlers(defined) || defined.values(loggerKind).some((logger) => logger.enabled('debug'));
     const { fields, options } = runPolicySpec(this.config, this.timeouts);
@@ -644,6 +649,17 @@ class DirectiveRun {
     // Awaited below; this keeps an early rejection from being reported as unhandled, and notes it.
     const endedEarly: { failed: boolean; error?: unknown } = { failed: false };
     ended.catch((error: unknown) => Object.assign(endedEarly, { failed: true, error }));
+    let clearDeadline = () => {};
+    this.runEnd = new Promise<never>((_resolve, reject) => {
+      ended.catch(reject);
+      this.config.signal?.addEventListener('abort', () => reject(this.abortError()), { once: true });
+      // The engine's deadline cancels the run's ops, and an agent awaiting its own work has none: the
+      // same deadline here ends the wait. (A durable run's deadline is the journal's, not this clock's.)
+      const { timeout, setupMs = 0 } = this.timeouts;
+      if (timeout !== undefined && timeout > 0 && !this.suspendDurable)
+        clearDeadline = this.engine.setTimer(Math.max(1, timeout - setupMs), () => reject(new TimeoutError(`the run timed out after ${timeout} ms`)));
+    });
+    this.runEnd.catch(() => {});
     const root: Conv = { id: ROOT_CONVERSATION, path: ['root'], branches: 0 };
     this.conversations.set(ROOT_CONVERSATION, root);
 
@@ -658,7 +674,7 @@ class DirectiveRun {
       outcome = { ok: false, error };
     }
     try {
-      await this.command(root, 'end', { ok: outcome.ok });
+      await this.command(root, 'end', outcome.ok ? { ok: true } : { ok: false, error: { message: errorToWire(outcome.error).message } });
       await ended;
     } catch (error) {
       // A run whose start was refused (an unknown role …) fails every command as if it did not
@@ -667,6 +683,7 @@ class DirectiveRun {
       if (endedEarly.failed && (outcome.ok || outcome.error instanceof ProtocolError)) outcome = { ok: false, error: endedEarly.error };
       else if (outcome.ok || !(outcome.error instanceof Error)) outcome = { ok: false, error };
     } finally {
+      clearDeadline();
       this.release(human, detach);
     }
     await settleObservers(dispatch, runEvents); // the run's result settles once its event handlers and callbacks are done
@@ -700,9 +717,9 @@ class DirectiveRun {
           await iterator.return?.();
           throw error;
         }
-        step = await iterator.throw(error);
+        step = await this.untilRunEnds(iterator, iterator.throw(error));
       } else {
-        step = await iterator.next(input);
+        step = await this.untilRunEnds(iterator, iterator.next(input));
       }
       if (step.done) {
         await this.settleStream(conv);
@@ -714,6 +731,22 @@ class DirectiveRun {
         failure = { error };
         input = undefined;
       }
+    }
+  }
+
+  /**
+   * An agent's step, or the run's end if that comes first: an async agent awaiting its own work
+   * (a fetch that never settles) does not hold a run that was aborted or timed out. The agent is
+   * told to return once its step settles (its `finally` blocks run), and gets no further directive.
+   */
+  private async untilRunEnds<T>(iterator: AgentIterator, step: T | Promise<T>): Promise<T> {
+    if (!this.runEnd || !(step instanceof Promise)) return step;
+    step.catch(() => {});
+    try {
+      return await Promise.race([step, this.runEnd]);
+    } catch (error) {
+      if (error === (await this.runEnd.catch((end: unknown) => end))) void Promise.resolve(iterator.return?.()).catch(() => {});
+      throw error;
     }
   }
 
@@ -1057,7 +1090,7 @@ class DirectiveRun {
       await this.command(child, 'end', { ok: true, value: toJson(value) });
       return value;
     } catch (error) {
-      await this.command(child, 'end', { ok: false, error: { message: error instanceof Error ? error.message : String(error) } }).catch(() => {});
+      await this.command(child, 'end', { ok: false, error: { message: errorToWire(error).message } }).catch(() => {});
       throw error;
     } finally {
       this.conversations.delete(conversation);

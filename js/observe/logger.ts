@@ -185,9 +185,12 @@ function childLogger(parent: { log(level: LogLevel, msg: string, fields?: Record
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: (more) => childLogger(parent, { ...bound, ...more }) };
 }
 
+/** A BigInt field is written as its digits (JSON has no BigInt; the record would be lost). */
+const bigIntAsText = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
+
 function jsonLine(record: LogRecord): string {
   try {
-    return JSON.stringify(record);
+    return JSON.stringify(record, bigIntAsText);
   } catch {
     return JSON.stringify({ time: record.time, level: record.level, logger: record.logger, msg: record.msg, note: 'fields were not serializable' });
   }
@@ -203,7 +206,7 @@ function pretty(record: LogRecord): string {
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value, bigIntAsText) ?? String(value);
   } catch {
     return String(value);
   }
@@ -236,6 +239,9 @@ export const loggerKind: DefinitionKind<LoggerConfig | undefined, DefinedLogger>
   hostOnly: true,
   readsEvents: true,
   check(where, config) {
+    // A misspelt key of a {file} output gets its did-you-mean (the outputs' check names only the item).
+    const outputs: unknown = c.isPlainObject(config) ? config.outputs : undefined;
+    if (Array.isArray(outputs)) for (const [i, item] of outputs.entries()) if (c.isPlainObject(item)) c.checkOptions(`${where}: outputs[${i}]`, item, { file: c.nonEmpty }, 'key');
     c.checkOptions(where, config, {
       level: c.oneOf('debug', 'info', 'warn', 'error', 'silent'),
       format: c.oneOf('json', 'pretty'),
@@ -244,6 +250,8 @@ export const loggerKind: DefinitionKind<LoggerConfig | undefined, DefinedLogger>
       fields: c.object,
       redact: c.stringList,
     });
+    if (config?.file !== undefined && !(config.outputs ?? ['console']).includes('file'))
+      c.fail(where, "'file' is the path of the 'file' output, and 'outputs' does not have it (add 'file' to outputs, or give {file: path} there)");
     // `where` is `defLogger("name")`.
     return new DefinedLogger(where.slice('defLogger("'.length, -2), { ...config });
   },

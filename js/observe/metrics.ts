@@ -74,7 +74,7 @@ export const metricKind: DefinitionKind<unknown, StoredMetric> = {
   check(where, type, config) {
     c.checkChoice(where, 'type', type, 'counter', 'histogram', 'gauge');
     const checked = c.checkOptions(where, config ?? {}, {
-      labels: c.arrayOf((v) => (typeof v === 'string' && LABEL.test(v) && !v.startsWith('__') ? undefined : 'x'), 'an array of label names matching [a-zA-Z_][a-zA-Z0-9_]*'),
+      labels: c.arrayOf((v) => (typeof v === 'string' && LABEL.test(v) && !v.startsWith('__') ? undefined : 'x'), 'an array of label names matching [a-zA-Z_][a-zA-Z0-9_]* and not starting with __ (reserved for Prometheus\' own labels)'),
       buckets: c.arrayOf((v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'x'), 'an array of finite numbers'),
       aggregation: c.oneOf('sum', 'last', 'max', 'min', 'histogram'),
       description: c.string,

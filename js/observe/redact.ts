@@ -60,6 +60,7 @@ export class Redactor {
     if (typeof text !== 'string') fail('Redactor.redactText', `expected a string, got ${describe(text)} (redact() masks any value)`);
     let out = text;
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    for (const secret of providerSecrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, REDACTED);
     return out;
   }
@@ -107,6 +108,22 @@ export class Redactor {
     }
     return out;
   }
+}
+
+/**
+ * Credentials given to provider factories (`createOpenAI({apiKey})`) and in credential headers: a
+ * model echoing one must not put it in a log or a span. Insertion-ordered; the oldest go first past
+ * the cap (per-user tokens given per call would otherwise grow it without end).
+ */
+const providerSecrets = new Set<string>();
+const MAX_PROVIDER_SECRETS = 256;
+
+/** Masks `secret` wherever any Redactor writes (an API key a provider was given). */
+export function rememberSecret(secret: string | undefined): void {
+  if (typeof secret !== 'string' || secret.length < 8) return;
+  providerSecrets.delete(secret);
+  providerSecrets.add(secret);
+  if (providerSecrets.size > MAX_PROVIDER_SECRETS) providerSecrets.delete(providerSecrets.values().next().value!);
 }
 
 /** The values of `*_API_KEY` / `*_TOKEN` environment variables (Node only). */

@@ -11,7 +11,7 @@ import type { AttributeValue, Tracer } from '@opentelemetry/api';
 import * as c from '../config/check.js';
 import type { PromptContext } from '../prompt/context.js';
 import { definitionsOf } from '../definitions/context.js';
-import { attributesCheck, tracingKind, type TracingConfig } from './tracing.js';
+import { attributesCheck, TELEMETRY_TRACING, tracingKind, type TracingConfig } from './tracing.js';
 
 /** The AI SDK 5/6's telemetry settings. */
 export interface TelemetrySettings {
@@ -44,8 +44,6 @@ export interface TelemetryOption {
 /** The option's check for the config's shape. */
 export const telemetryCheck: c.Check = (v) => (c.isPlainObject(v) ? undefined : 'an object {isEnabled, recordInputs, recordOutputs, functionId, metadata, tracer}');
 
-/** The name the run's tracing definition gets. */
-const NAME = 'experimental_telemetry';
 
 /** Defines the run's tracing from `settings` when they enable it (after the prompt function ran). */
 export function defineTelemetry(ctx: PromptContext, settings: TelemetrySettings | undefined, where: string): void {
@@ -71,5 +69,5 @@ export function defineTelemetry(ctx: PromptContext, settings: TelemetrySettings 
   if (Object.keys(attributes).length > 0) config.attributes = attributes;
   const tracer = settings.tracer;
   if (tracer) config.tracerProvider = { getTracer: () => tracer };
-  ctx.defTracing(NAME, config);
+  ctx.defTracing(TELEMETRY_TRACING, config);
 }

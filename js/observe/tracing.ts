@@ -69,6 +69,16 @@ export interface StoredTracing {
   config: TracingConfig;
 }
 
+/** Whether `text` is an http(s) URL (an OTLP endpoint). */
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 const EXPORTER_NAMES: readonly TracingExporterName[] = ['console', 'otlp', 'jaeger', 'events'];
 
 function isExporter(v: unknown): v is SpanExporterLike {
@@ -103,6 +113,11 @@ export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracin
       redact: c.stringList,
     });
     if (checked.tracerProvider && checked.exporters) c.fail(where, "give 'exporters' or 'tracerProvider', not both");
+    // Never quoted: a collector's key may be in its query string (the exporter's own error would show it whole).
+    if (checked.otlp?.url !== undefined && !isHttpUrl(checked.otlp.url))
+      c.fail(`${where}.otlp`, "'url' must be an http(s) URL (e.g. https://collector.example.com/v1/traces; the value given is not shown)");
+    if (checked.otlp && !checked.exporters?.some((e) => e === 'otlp' || e === 'jaeger'))
+      c.fail(where, "'otlp' sets up the 'otlp' and 'jaeger' exporters, and 'exporters' has neither (add 'otlp' to it, or leave 'otlp' out)");
     return { name: where.slice('defTracing("'.length, -2), config: { ...checked } };
   },
   wire: ({ config }) => ({
@@ -113,6 +128,9 @@ export const tracingKind: DefinitionKind<TracingConfig | undefined, StoredTracin
 };
 
 type OtelApi = typeof OtelApiModule;
+
+/** The name of the tracing definition the run config's `telemetry` makes (js/observe/telemetry-option.ts). */
+export const TELEMETRY_TRACING = 'experimental_telemetry';
 
 /** Loads an optional package, or throws TracingError naming it. */
 async function load<T>(specifier: string, why: string): Promise<T> {
@@ -180,6 +198,8 @@ export async function openTracing(stored: StoredTracing | undefined): Promise<Sp
   }
   if (!provider) {
     provider = api.trace.getTracerProvider();
+    // The AI SDK's telemetry with no tracer and none registered traces nothing, as it does there.
+    if (stored.name === TELEMETRY_TRACING && !isRegistered(api, provider)) return undefined;
     if (!isRegistered(api, provider))
       throw new TracingError(
         'TRACING_NO_PROVIDER',
@@ -188,6 +208,20 @@ export async function openTracing(stored: StoredTracing | undefined): Promise<Sp
   }
   const tracer = provider.getTracer('lmthing');
   return new SpanBuilder(api, tracer, api.context.active(), new Redactor(config.redact ?? []), config.attributes ?? {}, owned);
+}
+
+/**
+ * Masks span events before anyone sees them (`onEvent`, `.events`, the 'events' exporter) as the
+ * spans an exporter writes are masked: the `redact` keys at any depth, known secrets, key-shaped strings.
+ */
+export function spanEventMasker(stored: StoredTracing | undefined): ((event: RunEvent) => void) | undefined {
+  if (!stored) return undefined;
+  const redactor = new Redactor(stored.config.redact ?? []);
+  return (event) => {
+    if (event.type !== 'span-start' && event.type !== 'span-end') return;
+    event.attributes = redactor.redact(event.attributes);
+    if (event.type === 'span-end' && event.error !== undefined) event.error = redactor.redactText(event.error);
+  };
 }
 
 /** The engine's span attributes whose values are contents (JSON), recorded only when asked and redacted. */

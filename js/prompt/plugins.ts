@@ -88,10 +88,13 @@ export class PluginSet<Ctx extends object> {
   /** Checks `plugin` and runs its install; resolves when it is done. Throws ConfigError for a bad plugin or a conflict. */
   install(ctx: Ctx, name: string, plugin: unknown): Promise<void> {
     const where = `defPlugin("${name}")`;
-    if (!c.isPlainObject(plugin) && !(typeof plugin === 'object' && plugin !== null))
+    if (typeof plugin !== 'object' || plugin === null)
       throw new ConfigError(`${where}: expected a function or a plugin object {name, version, install(ctx, api), uninstall?(ctx)}, got ${c.describe(plugin)}`);
-    c.checkOptions(where, plugin, { name: c.nonEmpty, version: c.string, install: c.func, uninstall: c.func }, 'field');
-    const p = plugin as Partial<PluginOf<Ctx>>;
+    const shape = { name: c.nonEmpty, version: c.string, install: c.func, uninstall: c.func };
+    // A class's instance has its methods on the prototype: its fields are read, its methods bound to it.
+    const fields = c.isPlainObject(plugin) ? plugin : pluginFields(plugin);
+    c.checkOptions(where, fields, shape, 'field');
+    const p = fields as Partial<PluginOf<Ctx>>;
     if (typeof p.install !== 'function') throw new ConfigError(`${where}: a plugin needs an install(ctx, api) function`);
     if (typeof p.version !== 'string' || !semver.test(p.version)) throw new ConfigError(`${where}: version must be a semantic version such as "1.0.0", got ${c.describe(p.version)}`);
     if (p.name !== undefined && p.name !== name) throw new ConfigError(`${where}: the plugin calls itself "${p.name}"; install it under that name`);
@@ -120,7 +123,7 @@ export class PluginSet<Ctx extends object> {
       try {
         await plugin.uninstall?.(ctx);
       } catch (err) {
-        console.warn(`lmthing: plugin "${plugin.name}" failed to uninstall: ${(err as Error).message}`);
+        console.warn(`lmthing: plugin "${plugin.name}" failed to uninstall: ${err instanceof Error ? err.message : c.describe(err)}`);
       }
     }
   }
@@ -167,15 +170,41 @@ export function interceptToolCall(
   checkArgs: (args: unknown) => Promise<void> = async () => {},
 ): Promise<unknown> {
   if (interceptors.length === 0) return run(call.args);
+  // The model's arguments as text: arguments an interceptor changed in place are told apart by it.
+  const checked = jsonTextOf(call.args);
   // Async, so an interceptor that throws is a rejection, as `next` callers expect.
   const at = (i: number) => async (args: JsonObject): Promise<unknown> => {
     const interceptor = interceptors[i];
     if (interceptor) return interceptor({ ...call, args }, at(i + 1));
     // The engine checked the model's arguments; arguments an interceptor changed are checked here.
-    if (args !== call.args) await checkArgs(args);
+    if (args !== call.args || jsonTextOf(args) !== checked) await checkArgs(args);
     return run(args);
   };
   return at(0)(call.args);
+}
+
+/**
+ * The plugin fields of a class instance, as a plain object: its methods bound to it; the rest of
+ * it (its own state) is the instance's business.
+ */
+function pluginFields(plugin: object): Record<string, unknown> {
+  const source = plugin as Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
+  for (const field of ['name', 'version'] as const) if (source[field] !== undefined) fields[field] = source[field];
+  for (const method of ['install', 'uninstall'] as const) {
+    const fn = source[method];
+    if (fn !== undefined) fields[method] = typeof fn === 'function' ? fn.bind(plugin) : fn;
+  }
+  return fields;
+}
+
+/** `value` as JSON text, or undefined when it has none (the check then names what is wrong). */
+function jsonTextOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `checkArgs` of {@link interceptToolCall} for `tool`: JSON its parameters accept, checked by the engine's validator. */

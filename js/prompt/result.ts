@@ -6,7 +6,7 @@
 import { ConfigError, ValidationError } from '../errors.js';
 import type { CallWarning, FinishReason, Message, ReasoningBlockEnd, TextBlockEnd, Usage } from '../providers/types.js';
 import type { RunEvent } from '../run/events.js';
-import type { ArgsOf, DeepPartial } from '../schema-types.js';
+import type { DeepPartial, InputArgsOf } from '../schema-types.js';
 import { PartFeed } from './part-log.js';
 import { partialObjects } from './partial-objects.js';
 import { completeElements, type OutputPlan } from './output.js';
@@ -37,13 +37,14 @@ export interface ToolResult<NAME extends string = string, ARGS = unknown> extend
 
 /**
  * The calls of a run whose `tools` type their parameters (`runPrompt({tools})`): one member per
- * tool, its `args` typed by the tool's schema, and the calls that failed the checks
+ * tool, its `args` typed by the tool's schema as the model wrote them (a zod schema's input type:
+ * its transforms and defaults are what the tool's `execute` gets), and the calls that failed the checks
  * (`invalid: true`, any name, `args` as the model wrote them). Narrow on `invalid`, then on
  * `toolName`. Without typed tools, {@link ToolCall}.
  */
 export type TypedToolCall<TOOLS> = string extends keyof TOOLS
   ? ToolCall
-  : { [NAME in keyof TOOLS & string]: ToolCall<NAME, ArgsOf<TOOLS[NAME]>> & { invalid?: false } }[keyof TOOLS & string] | (ToolCall & { invalid: true });
+  : { [NAME in keyof TOOLS & string]: ToolCall<NAME, InputArgsOf<TOOLS[NAME]>> & { invalid?: false } }[keyof TOOLS & string] | (ToolCall & { invalid: true });
 
 /** The result of each kind of call in `CALL` (a union of {@link ToolCall}s), with the call's own fields. */
 export type ToolResultOf<CALL extends ToolCall> = CALL extends ToolCall ? CALL & Omit<ToolResult, keyof ToolCall> : never;

@@ -11,7 +11,7 @@ import { EventDispatch, observeSpec, settleObservers } from '../observe/lifecycl
 import { lifecycleLogs } from '../observe/logger.js';
 import { otelMetrics } from '../observe/otel-metrics.js';
 import { trackProgress } from '../observe/progress.js';
-import { inToolSpan, openTracing, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
+import { inToolSpan, openTracing, spanEventMasker, tracingKind, untracedToolTrace, type SpanBuilder } from '../observe/tracing.js';
 import { metricsFromEngine, type MetricsSnapshot } from '../observe/metrics.js';
 import { circuitBreakerKind, fallbackKind, retryKind } from '../definitions/resilience.js';
 import type { DefinitionSet } from '../definitions/set.js';
@@ -29,7 +29,7 @@ import { resolveModel } from '../providers/registry.js';
 import type { FinishReason, GenerationParams, LanguageModel, Message, ToolSpec, Usage } from '../providers/types.js';
 import { toJsonSchema } from '../schema.js';
 import { answerCheck, parsedByZod, parsedOrThrow } from '../zod-parse.js';
-import type { ArgsOf, DeepPartial, Infer, InferInput, JsonObject } from '../schema-types.js';
+import type { DeepPartial, Infer, InferInput, InputArgsOf, JsonObject } from '../schema-types.js';
 import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
@@ -46,7 +46,7 @@ import { SetupDeadline } from './setup-deadline.js';
 import { ownTimeouts, timeoutCheck, type RunTimeouts, type TimeoutConfiguration } from '../run/timeouts.js';
 import { resourcesFor } from '../definitions/resource.js';
 import { PromptContext, bindEngine, collectedOf, type AgentOptions, type Hook, type HookInput, type HookResult, type PromptTool, type PromptPluginObject, type SubAgent, type ToolContext, type ToolDefinition, type ToolOptions } from './context.js';
-import { interceptedModel, interceptToolCall, toolArgsCheck } from './plugins.js';
+import { interceptedModel, interceptToolCall, toolArgsCheck, type PluginApi } from './plugins.js';
 import { durableInfo, openDurable, resumedRunError, type DurableOptions, type DurableRun, type DurableStart } from '../durable/durable.js';
 import { checkStorage, type Journal } from '../durable/journal.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -96,8 +96,8 @@ export interface PromptOptions extends GenerationParams {
   toolTimeout?: number;
 }
 
-/** A plugin: a function called with `ctx` before the prompt function, or a plugin object (`defPlugin`). */
-export type PromptPlugin = ((ctx: PromptContext) => void | Promise<void>) | PromptPluginObject;
+/** A plugin: its install, called with `(ctx, api)` before the prompt function, or a plugin object (`defPlugin`). */
+export type PromptPlugin = ((ctx: PromptContext, api: PluginApi) => void | Promise<void>) | PromptPluginObject;
 
 /** Checks the run's final answer with a validator defined by `ctx.defValidator`. */
 export interface ResponseValidation {
@@ -167,7 +167,7 @@ export interface PromptConfig<SCHEMA = unknown, TOOLS = Record<string, unknown>,
    * ones are the call's error, which the model reads); the conversation, the `tool-call` part and
    * the tool get the refined ones. Any of the run's tools (`tools` or `defTool`).
    */
-  experimental_refineToolInput?: NoInfer<{ [K in keyof TOOLS]?: (input: ArgsOf<TOOLS[K]>) => ArgsOf<TOOLS[K]> | PromiseLike<ArgsOf<TOOLS[K]>> }>;
+  experimental_refineToolInput?: NoInfer<{ [K in keyof TOOLS]?: (input: InputArgsOf<TOOLS[K]>) => InputArgsOf<TOOLS[K]> | PromiseLike<InputArgsOf<TOOLS[K]>> }>;
   /**
    * The tools (and agents) the model is offered, by name, at every step of the run; the others stay
    * defined but are not offered. A `defHook` or `prepareStep` may change the list for one step.
@@ -327,7 +327,7 @@ const configShape: c.Shape = {
   instructions: c.string,
   onStepEnd: c.func,
   onEnd: c.func,
-  plugins: c.arrayOf((v) => (typeof v === 'function' || c.isPlainObject(v) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
+  plugins: c.arrayOf((v) => (typeof v === 'function' || (typeof v === 'object' && v !== null) ? undefined : 'x'), 'an array of plugin functions or plugin objects'),
   validateResponse: c.either(c.nonEmpty, c.object),
   responseSchema: c.anything,
   responseSchemaRetries: c.integer(0, 100),
@@ -458,8 +458,9 @@ export async function startRunPrompt(
   const setup = new SetupDeadline(where, "the prompt function and the plugins' installs", config.abortSignal, timeouts.timeout);
   try {
     for (const [i, plugin] of (config.plugins ?? []).entries()) {
-      if (typeof plugin === 'function') await setup.bound(plugin(ctx));
-      else await setup.bound(ctx.defPlugin(typeof plugin.name === 'string' ? plugin.name : `plugin${i}`, plugin));
+      // A function is the plugin's install, with (ctx, api) like any other.
+      const name = typeof plugin.name === 'string' && plugin.name !== '' ? plugin.name : `plugin${i}`;
+      await setup.bound(ctx.defPlugin(name, plugin));
     }
   } catch (err) {
     setup.end();
@@ -499,10 +500,11 @@ export async function startRunPrompt(
   if (config.approvalSecret !== undefined)
     await verifyApprovalResponses(collectedOf(ctx).messages, { secret: config.approvalSecret, ttlMs: config.approvalTtlMs, checkExpiry: firstStart });
   if (config.approvalStore !== undefined && firstStart) await useApprovalResponses(collectedOf(ctx).messages, config.approvalStore);
-  const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction, approvalSecret: config.approvalSecret, approvalTtlMs: config.approvalTtlMs };
+  const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction, approvalSecret: config.approvalSecret, approvalTtlMs: config.approvalTtlMs, answersById: true };
   // A durable run whose approval nobody can answer here is saved, to be answered and resumed later.
   if (durable) handlers.suspend = () => void durableInfo(durable).suspend();
-  const events = new RunEvents();
+  // Span events are masked before any listener sees them.
+  const events = new RunEvents().listen(spanEventMasker(definitionsOf(ctx).values(tracingKind)[0]));
   // defEvent handlers of the whole tree, fed from its one event path; a handler's failure goes back on it.
   const dispatch = new EventDispatch((event) => events.push(event));
   // defTracing: the engine's span events become OTel spans, before anyone else sees them.
@@ -660,14 +662,15 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const storage = place.parent ? undefined : useRunStorage(engine, place.policies.storage);
   const human = place.parent ? null : host.human.open(place.handlers);
   const removeHandlers = place.dispatch.add(definitions, path);
-  const cleanup = () => {
+  // Returns when the plugins are uninstalled: the run's result settles after them (docs/templates-roles-plugins.md).
+  const cleanup = (): Promise<void> => {
     if (place.parent) removeHandlers(); // a root's stay until the tree is gone (a late handler failure still reaches onError)
     for (const name of callbacks) engine.unregisterCallback(name);
     detachModels();
     human?.close();
     storage?.release();
     bindRun(ctx, undefined);
-    void collected.plugins.uninstallAll(ctx);
+    return collected.plugins.uninstallAll(ctx);
   };
   let detachModels = () => {};
   try {
@@ -842,7 +845,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     const failed = async (failure: unknown): Promise<never> => {
       const err = place.parent ? failure : resumedRunError(place.durable, failure);
       over = true;
-      cleanup();
+      await cleanup();
       place.steering?.end(err instanceof AbortError ? 'aborted' : 'error');
       await handled({ ok: false, error: err });
       result.fail(err);
@@ -868,7 +871,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         if (lost) return failed(lost);
         if (v.conversation) applySync(models.conversation, v.conversation, 'run.start reply');
         over = true;
-        cleanup();
+        await cleanup();
         const last = v.steps[v.steps.length - 1];
         place.steering?.end(last && last.toolResults.length < last.toolCalls.length ? 'waiting-for-tool-results' : 'finished');
         const finish: PromptFinish<unknown> = { text: runText(v), steps: v.steps, usage: v.usage, finishReason: v.finishReason, response: { messages: models.conversation.slice() } };
@@ -906,7 +909,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     };
     return { result, prompt, finished };
   } catch (err) {
-    cleanup(); // a run that failed to start leaves nothing registered
+    void cleanup(); // a run that failed to start leaves nothing registered (its plugins' uninstalls run on)
     throw err;
   }
 }

@@ -4,7 +4,7 @@
 import * as c from '../config/check.js';
 import { ANTHROPIC_OPTIONS, applyProviderOptions, callHeaders, ownOptions, unsupportedSettings, withWarnings } from './provider-options.js';
 import { anthropicCacheShape, checkModelOptions, checkProviderSettings } from './settings-check.js';
-import { joinUrl, readProcessEnv, secretHeaderValues, withHeaders } from './http.js';
+import { joinUrl, readProcessEnv, secretsOf, withHeaders } from './http.js';
 import { buildAnthropicBody, type AnthropicCacheOptions } from './anthropic-request.js';
 import { AnthropicStreamState, parseAnthropicResponse } from './anthropic-response.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
@@ -95,7 +95,7 @@ export class AnthropicMessagesModel implements LanguageModel {
     if (this.config.apiKey) own['x-api-key'] = this.config.apiKey;
     if (stream) own.accept = 'text/event-stream';
     const headers = withHeaders(own, this.config.headers);
-    const secrets = [...(this.config.apiKey ? [this.config.apiKey] : []), ...secretHeaderValues(headers)];
+    const secrets = secretsOf(this.config.apiKey, headers);
     const response = await exchange({
       provider: this.provider,
       url: joinUrl(this.config.baseURL, 'messages'),

@@ -8,7 +8,7 @@ import { applyProviderOptions, callHeaders, GOOGLE_OPTIONS } from './provider-op
 import { GoogleEmbeddingModel, type GoogleEmbeddingConnection } from './embeddings.js';
 import { buildGeminiBody } from './google-request.js';
 import { geminiErrorDetails, GeminiStreamState, parseGeminiResponse } from './google-response.js';
-import { joinUrl, readProcessEnv, secretHeaderValues, withHeaders } from './http.js';
+import { joinUrl, readProcessEnv, secretsOf, withHeaders } from './http.js';
 import { resolveIdleTimeout } from './idle-timeout.js';
 import { buildRequest, exchange } from './stream.js';
 import type {
@@ -69,7 +69,7 @@ function googleHeaders(c: GoogleConfig, stream: boolean): { headers: Record<stri
   if (c.apiKey) own['x-goog-api-key'] = c.apiKey;
   if (stream) own.accept = 'text/event-stream';
   const headers = withHeaders(own, c.headers);
-  return { headers, secrets: [...(c.apiKey ? [c.apiKey] : []), ...secretHeaderValues(headers)] };
+  return { headers, secrets: secretsOf(c.apiKey, headers) };
 }
 
 function embeddingConnection(c: GoogleConfig): GoogleEmbeddingConnection {

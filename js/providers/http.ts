@@ -13,6 +13,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import type { FetchFunction } from './types.js';
+import { rememberSecret } from '../observe/redact.js';
 
 /** Everything needed to send one provider request. */
 export interface JsonRequest {
@@ -94,6 +95,16 @@ export function redact(text: string, secrets: string[]): string {
  * `ocp-apim-subscription-key`, `x-auth-token`, `cf-aig-authorization`).
  */
 const CREDENTIAL_HEADER = /auth|key|token|secret|password|cookie|credential|session|signature/i;
+
+/**
+ * The secrets of one request (its API key, its credential headers' values), to keep out of its
+ * errors; each is remembered for every Redactor too, so a model echoing it is masked in logs and spans.
+ */
+export function secretsOf(apiKey: string | undefined, headers: Record<string, string>): string[] {
+  const secrets = [...(apiKey ? [apiKey] : []), ...secretHeaderValues(headers)];
+  for (const secret of secrets) rememberSecret(secret);
+  return secrets;
+}
 
 /** Header values that are credentials, collected so they can be redacted. */
 export function secretHeaderValues(headers: Record<string, string>): string[] {

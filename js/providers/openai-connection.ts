@@ -1,7 +1,7 @@
 /**
  * What the OpenAI-family models of one provider share: where the API is, its key and headers.
  */
-import { secretHeaderValues, withHeaders } from './http.js';
+import { secretsOf, withHeaders } from './http.js';
 import type { ProviderSettings } from './types.js';
 
 /** Connection settings shared by the chat, responses and embedding models of one provider. */
@@ -22,6 +22,6 @@ export interface OpenAIConnection {
 export function openAIHeaders(c: OpenAIConnection, stream: boolean): { headers: Record<string, string>; secrets: string[] } {
   // The provider's headers replace the key's and the stream's (a gateway's own authorization).
   const headers = withHeaders({ ...(c.apiKey ? { authorization: `Bearer ${c.apiKey}` } : {}), ...(stream ? { accept: 'text/event-stream' } : {}) }, c.headers);
-  const secrets = [...(c.apiKey ? [c.apiKey] : []), ...secretHeaderValues(headers)];
+  const secrets = secretsOf(c.apiKey, headers);
   return { headers, secrets };
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import * as c from '../config/check.js';
-import { secretHeaderValues, withHeaders } from './http.js';
+import { secretsOf, withHeaders } from './http.js';
 import type { CallWarning, GenerationParams, ModelRequest, ModelResponse } from './types.js';
 
 /** A request body being built: options set fields in it, nested ones by path. */
@@ -141,7 +141,7 @@ export function applyProviderOptions(body: Body, req: Omit<ModelRequest, 'model'
 /** The HTTP headers of one call: the provider's, then the call's own (`headers`), whose credentials join `secrets`. */
 export function callHeaders(headers: Record<string, string>, secrets: string[], req: Omit<ModelRequest, 'model'>): Record<string, string> {
   if (!req.headers) return headers;
-  secrets.push(...secretHeaderValues(req.headers));
+  secrets.push(...secretsOf(undefined, req.headers));
   return withHeaders(headers, req.headers);
 }
 

@@ -102,6 +102,8 @@ export interface HumanHandlers {
    * suspended (saved) instead of applying the default action (docs/durable-runs.md).
    */
   suspend?: () => void;
+  /** @internal The run has `approvals.respond` (a prompt run): an onApproval that returns nothing leaves the request to it. */
+  answersById?: boolean;
 }
 
 /** Asks an approval on a terminal (installed on engines by the Node entry point). */
@@ -194,7 +196,15 @@ export class HumanHost {
       const { onApproval } = route.handlers;
       if (onApproval) {
         const decision = await onApproval(request);
-        if (decision === undefined) return await untilAborted(signal);
+        if (decision === undefined) {
+          if (route.handlers.answersById) return await untilAborted(signal);
+          if (route.handlers.suspend) {
+            route.handlers.suspend(); // a durable run: answered later with durableApprovals.respond
+            return await untilAborted(signal);
+          }
+          // Nothing could ever answer it: the approval's default action applies, with this reason.
+          throw new Error('onApproval returned nothing ("I will answer by id"), and this run has no approvals.respond to answer with; return a decision');
+        }
         return route.handlers.approvalSecret === undefined ? decision : await signedIfDeferred(decision, request, route.handlers);
       }
       if (this.terminal?.available()) return await this.terminal.ask(request);

@@ -210,9 +210,15 @@ void Session::handle(const json& command_id, const std::string& verb, const json
 void Session::end_conversation(const json&, const std::shared_ptr<Conversation>& conversation, const json& message) {
   const std::string where = "conversation.end";
   const bool ok = require_field(message, "ok", value_t::boolean, where).get<bool>();
+  const json error = message.contains("error") ? message["error"] : json();
+  // The agent's own error message, for the events of the branch or the run that it ended.
+  const auto failure_text = [&error](const char* fallback) {
+    return error.is_object() && error.contains("message") && error["message"].is_string() ? error["message"].get<std::string>()
+           : error.is_string()                                                            ? error.get<std::string>()
+                                                                                          : std::string(fallback);
+  };
   if (conversation->id() != 0) {
     const json value = message.contains("value") ? message["value"] : json();
-    const json error = message.contains("error") ? message["error"] : json();
     if (ok)
       emit(*conversation, json{{"type", "branch-returned"}, {"value", value}});
     else
@@ -222,10 +228,8 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
     if (auto member = members_.find(conversation->id()); member != members_.end()) {
       Member m = std::move(member->second);
       members_.erase(member);
-      std::string text = error.is_object() && error.contains("message") && error["message"].is_string() ? error["message"].get<std::string>()
-                         : error.is_string()                                                            ? error.get<std::string>()
-                                                                                                        : "the branch threw";
-      m.group->ended(m.index, ok ? std::optional<json>(value) : std::nullopt, WireError{"callback", std::move(text), json::object()});
+      m.group->ended(m.index, ok ? std::optional<json>(value) : std::nullopt,
+                     WireError{"callback", failure_text("the branch threw"), json::object()});
     }
     return;
   }
@@ -234,7 +238,7 @@ void Session::end_conversation(const json&, const std::shared_ptr<Conversation>&
     if (ok)
       observation_->finished(nullptr);
     else
-      observation_->failed(WireError{"callback", "the agent failed", json::object()});
+      observation_->failed(WireError{"callback", failure_text("the agent failed"), json::object()});
   }
   ended_ = true;
   conversations_.clear();

@@ -126,7 +126,7 @@ MetricSpec parse_metric_spec(const std::string& name, const json& config) {
     if (!config["labels"].is_array()) invalid("\"labels\" must be an array of label names");
     for (const auto& label : config["labels"]) {
       if (!label.is_string() || !valid_label_name(label.get<std::string>()))
-        invalid("label names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __, got " + label.dump());
+        invalid("label names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __ (reserved for Prometheus' own labels), got " + label.dump());
       const std::string l = label.get<std::string>();
       if (std::find(spec.labels.begin(), spec.labels.end(), l) != spec.labels.end()) invalid("label \"" + l + "\" is listed twice");
       if (spec.type == MetricType::Histogram && l == "le") invalid("\"le\" is reserved for histogram buckets");
@@ -168,9 +168,28 @@ MetricSpec parse_metric_spec(const std::string& name, const json& config) {
 
 // ------------------------------------------------------------------------------------- MetricRegistry
 
+namespace {
+
+// The series names a metric writes in the Prometheus text: a histogram's _bucket, _sum and _count too.
+std::vector<std::string> series_names(const MetricSpec& spec) {
+  if (spec.type != MetricType::Histogram) return {spec.name};
+  return {spec.name, spec.name + "_bucket", spec.name + "_sum", spec.name + "_count"};
+}
+
+}  // namespace
+
 const MetricSpec& MetricRegistry::define(const MetricSpec& spec) {
   auto it = metrics_.find(spec.name);
-  if (it == metrics_.end()) return metrics_.emplace(spec.name, Metric(spec)).first->second.spec;
+  if (it == metrics_.end()) {
+    // Two metrics writing one series (a histogram "lat" and a counter "lat_count") would be duplicate samples.
+    const auto mine = series_names(spec);
+    for (const auto& [name, metric] : metrics_)
+      for (const auto& series : series_names(metric.spec))
+        if (std::find(mine.begin(), mine.end(), series) != mine.end())
+          throw MetricError("METRIC_CONFLICT", "metric \"" + spec.name + "\" and metric \"" + name + "\" would both write the series \"" + series +
+                                                   "\" (a histogram also writes NAME_bucket, NAME_sum and NAME_count); name one differently");
+    return metrics_.emplace(spec.name, Metric(spec)).first->second.spec;
+  }
   if (!(it->second.spec == spec))
     throw MetricError("METRIC_CONFLICT", "metric \"" + spec.name + "\" is already defined differently on this engine (" +
                                              it->second.spec.to_json().dump() + "); a metric keeps one definition for the engine's lifetime");

@@ -1,7 +1,10 @@
 #include "prompt/template.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <set>
+#include <unordered_set>
 
 #include "prompt/yaml.hpp"
 #include "protocol/fields.hpp"
@@ -19,6 +22,7 @@ const char* code_name(TemplateErrorCode code) {
     case TemplateErrorCode::UnknownTemplate: return "TEMPLATE_UNKNOWN";
     case TemplateErrorCode::IncludeCycle: return "TEMPLATE_INCLUDE_CYCLE";
     case TemplateErrorCode::Syntax: return "TEMPLATE_SYNTAX";
+    case TemplateErrorCode::Limit: return "TEMPLATE_LIMIT";
   }
   return "TEMPLATE_ERROR";
 }
@@ -94,6 +98,11 @@ const json* present(const json& object, const std::string& key) {
   return it == object.end() || it->is_null() ? nullptr : &*it;
 }
 
+// How deep includes may nest (the check and the render recurse once per level), and how long a
+// rendered text may grow (a template including another twice per level doubles it each level).
+constexpr std::size_t kMaxIncludeDepth = 64;
+constexpr std::size_t kMaxRenderedBytes = 16 * 1024 * 1024;
+
 class Renderer {
  public:
   Renderer(const TemplateTable& table, const json& values, const json& references) : table_(table), values_(values), references_(references) {}
@@ -125,8 +134,14 @@ class Renderer {
       throw TemplateError(TemplateErrorCode::IncludeCycle, name, "", "template \"" + name + "\" includes itself: " + chain + name);
     }
     const Template* t = it->second;
-    const bool seen = std::find(order_.begin(), order_.end(), t) != order_.end();
-    if (!seen) order_.push_back(t);
+    // Explored already (and not on the stack: that was a cycle): nothing new below it. Without
+    // this, templates that include one another more than once are explored exponentially often.
+    if (!seen_.insert(t).second) return;
+    order_.push_back(t);
+    if (stack_.size() >= kMaxIncludeDepth)
+      throw TemplateError(TemplateErrorCode::Limit, name, "",
+                          "template \"" + stack_.front() + "\": includes nest deeper than the limit of " + std::to_string(kMaxIncludeDepth) +
+                              " levels (at \"" + name + "\")");
     stack_.push_back(name);
     for (const auto& part : t->parts)
       if (part.kind == Template::Part::Include) collect(part.text, &t->name);
@@ -160,7 +175,11 @@ class Renderer {
     for (const auto& variable : t.variables) {
       const json* value = present(values_, variable.name);
       if (!value) {
-        if (variable.default_value || present(references_, variable.name)) continue;
+        if (variable.default_value) continue;
+        if (const json* reference = present(references_, variable.name)) {
+          check_reference(t, variable, reference_text(*reference));
+          continue;
+        }
         throw TemplateError(TemplateErrorCode::MissingVariable, t.name, variable.name,
                             "template \"" + t.name + "\": variable \"" + variable.name + "\" (" + type_name(variable.type) +
                                 ") is required: give it a value or declare a default");
@@ -169,6 +188,31 @@ class Renderer {
         throw TemplateError(variable.type == VariableType::Enum ? TemplateErrorCode::BadEnumValue : TemplateErrorCode::WrongType, t.name,
                             variable.name, "template \"" + t.name + "\": variable \"" + variable.name + "\" " + *problem + ", got " + shown(*value));
     }
+  }
+
+  // A declared variable filled from a def of its name: the def's text must read as the type.
+  static void check_reference(const Template& t, const TemplateVariable& variable, const std::string& text) {
+    std::optional<std::string> problem;
+    switch (variable.type) {
+      case VariableType::String: break;
+      case VariableType::Number: {
+        char* end = nullptr;
+        const double number = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(number)) problem = "must be a number";
+        break;
+      }
+      case VariableType::Boolean:
+        if (text != "true" && text != "false") problem = "must be a boolean (true or false)";
+        break;
+      case VariableType::Enum:
+        if (std::none_of(variable.values.begin(), variable.values.end(), [&text](const json& v) { return as_text(v) == text; }))
+          problem = "must be one of " + listed(variable.values);
+        break;
+    }
+    if (problem)
+      throw TemplateError(
+          variable.type == VariableType::Enum ? TemplateErrorCode::BadEnumValue : TemplateErrorCode::WrongType, t.name, variable.name,
+          "template \"" + t.name + "\": variable \"" + variable.name + "\" " + *problem + ", got \"" + text + "\" from the def of that name");
   }
 
   std::string value_of(const Template& t, const std::string& name) const {
@@ -189,21 +233,30 @@ class Renderer {
 
   std::string render_one(const Template& t) const {
     std::string out;
+    render_into(t, out);
+    return out;
+  }
+
+  void render_into(const Template& t, std::string& out) const {
     for (const auto& part : t.parts) {
       if (part.kind == Template::Part::Text)
         out += part.text;
       else if (part.kind == Template::Part::Placeholder)
         out += value_of(t, part.text);
       else
-        out += render_one(*table_.at(part.text));
+        render_into(*table_.at(part.text), out);
+      if (out.size() > kMaxRenderedBytes)
+        throw TemplateError(TemplateErrorCode::Limit, t.name, "",
+                            "template \"" + t.name + "\": the rendered text grows beyond the limit of " +
+                                std::to_string(kMaxRenderedBytes / (1024 * 1024)) + " MiB (an include repeated at many levels multiplies it)");
     }
-    return out;
   }
 
   const TemplateTable& table_;
   const json& values_;
   const json& references_;
   std::vector<const Template*> order_;
+  std::unordered_set<const Template*> seen_;
   std::vector<std::string> stack_;
 };
 
@@ -287,6 +340,10 @@ std::string render_template(const TemplateTable& table, const std::string& name,
   return Renderer(table, values, references).render(name);
 }
 
-void check_includes(const TemplateTable& table, const std::string& root) { Renderer(table, json(), json()).collect(root, nullptr); }
+void check_includes(const TemplateTable& table) {
+  const json none;
+  Renderer renderer(table, none, none);  // one for all: a template below several is explored once
+  for (const auto& [name, _] : table) renderer.collect(name, nullptr);
+}
 
 }  // namespace lmthing::prompt

@@ -23,7 +23,7 @@ namespace lmthing::prompt {
 using json = lmthing::Json;
 
 // The stable codes of template errors (TemplateError.code on the JS side).
-enum class TemplateErrorCode { UnknownVariable, MissingVariable, WrongType, BadEnumValue, UnknownTemplate, IncludeCycle, Syntax };
+enum class TemplateErrorCode { UnknownVariable, MissingVariable, WrongType, BadEnumValue, UnknownTemplate, IncludeCycle, Syntax, Limit };
 
 class TemplateError : public std::runtime_error {
  public:
@@ -70,8 +70,9 @@ using TemplateTable = std::map<std::string, const Template*>;
 // def name → text or data; data renders as YAML). Throws TemplateError.
 std::string render_template(const TemplateTable& table, const std::string& name, const json& values, const json& references);
 
-// Checks that every include of `root` names a template and that no include chain comes back.
-// Throws TemplateError (UnknownTemplate, IncludeCycle).
-void check_includes(const TemplateTable& table, const std::string& root);
+// Checks that every include names a template, that no include chain comes back and that none
+// nests deeper than the limit; each template is explored once. Throws TemplateError
+// (UnknownTemplate, IncludeCycle, Limit).
+void check_includes(const TemplateTable& table);
 
 }  // namespace lmthing::prompt

@@ -21,7 +21,7 @@ void define_template(pipeline::RunTree& tree, const std::string& name, const pro
 void link_templates(pipeline::RunTree& tree) {
   const TemplateTable table = templates_of(tree.definitions());
   try {
-    for (const auto& [name, _] : table) check_includes(table, name);
+    check_includes(table);
   } catch (const TemplateError& e) {
     throw OpFailed(e.wire());
   }

@@ -1,7 +1,7 @@
 // runPrompt as an AI SDK user writes it: the prompt shortcut, parts read without awaiting the call,
 // response.messages fed back as messages.
 import type { UIMessage } from 'ai';
-import { createSteering, durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, smoothStream, stepCountIs, tool, type IdentifiedUIMessage, type StreamPart, type StreamTransform, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
+import { MetricError, ParallelError, TimeoutError, WorkflowError, type MetricErrorCode, type ParallelErrorCode, createSteering, durableApprovals, fromUIMessages, hasToolCall, isStepCount, mockModel, Output, runPrompt, smoothStream, stepCountIs, tool, type IdentifiedUIMessage, type StreamPart, type StreamTransform, type JsonValue, type StorageAdapter, type Message, type PromptRun, type UIMessageChunk } from 'lmthing';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -451,4 +451,27 @@ export function refineTypes(): PromptRun {
   // @ts-expect-error -- the refined input must keep the tool's input type
   runPrompt({ model: mockModel([]), prompt: 'x', tools: { weather }, experimental_refineToolInput: { weather: () => ({ town: 1 }) } });
   return runPrompt({ model: mockModel([]), prompt: 'x', tools: { weather }, experimental_refineToolInput: { weather: ({ city }) => ({ city: city.trim() }) } });
+}
+
+// A zod tool's calls hold the arguments as the model wrote them (zod's input type); its execute gets zod's output.
+export async function zodCallTypes(): Promise<void> {
+  const { z } = await import('zod');
+  const count = tool({ inputSchema: z.object({ n: z.string().transform((s) => s.length), unit: z.string().default('m') }), execute: ({ n, unit }) => `${n.toFixed()} ${unit}` });
+  const run = runPrompt({ model: mockModel([]), prompt: 'x', tools: { count }, experimental_refineToolInput: { count: ({ n, unit }) => ({ n: n.trim(), unit }) } });
+  for (const call of await run.toolCalls) if (call.invalid !== true) expectType<Equal<typeof call.args, { n: string; unit?: string | undefined }>>();
+  // @ts-expect-error -- refine gets the model's text, not the transformed number
+  runPrompt({ model: mockModel([]), prompt: 'x', tools: { count }, experimental_refineToolInput: { count: ({ n }) => ({ n: n * 2 }) } });
+}
+
+// Error classes narrow their code: a misspelt comparison does not compile.
+export function errorCodes(e: unknown): string | undefined {
+  if (e instanceof ParallelError) {
+    // @ts-expect-error -- not a ParallelError code
+    if (e.code === 'PARALLEL_NO_MAJORTY') return 'typo';
+    expectType<Equal<typeof e.code, ParallelErrorCode>>();
+  }
+  if (e instanceof TimeoutError) expectType<Equal<typeof e.code, 'TIMEOUT'>>();
+  if (e instanceof WorkflowError) expectType<Equal<typeof e.code, 'WORKFLOW_STEP_FAILED' | 'WORKFLOW_LOOP_LIMIT'>>();
+  if (e instanceof MetricError) expectType<Equal<typeof e.code, MetricErrorCode>>();
+  return undefined;
 }

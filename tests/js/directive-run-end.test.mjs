@@ -1,0 +1,92 @@
+// A directive run ends when it should and says why: an abort or timeout while an async agent awaits
+// its own work (not a directive) rejects the run at once; an onApproval that returns nothing, in a
+// run that has no approvals.respond, applies the default action instead of waiting for ever; the
+// error of an agent that throws is in the run's events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { AbortError, L, mockModel, run, TimeoutError } from '../../dist/node.js';
+
+const models = () => ({ default: mockModel([{ type: 'text', text: 'x' }]) });
+const never = () => new Promise(() => {});
+
+test("aborting a run whose async agent (or a branch of it) awaits its own work rejects it at once; the agent's finally runs", async () => {
+  for (const [name, agent] of [
+    ['root', async function* () {
+      yield* L.user`x`;
+      await never();
+    }],
+    ['branch', async function* () {
+      yield* L.user`x`;
+      return yield* L.branch(async function* () {
+        await never();
+      });
+    }],
+  ]) {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    await assert.rejects(run(agent, { models: models(), signal: controller.signal }), (e) => e instanceof AbortError, name);
+    assert.ok(Date.now() - started < 1000, `${name}: rejected after ${Date.now() - started} ms`);
+  }
+  // An agent whose work does settle later is told to return then: its finally blocks run.
+  const controller = new AbortController();
+  let cleaned = false;
+  const agent = async function* () {
+    try {
+      yield* L.user`x`;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      yield* L.user`never sent`;
+    } finally {
+      cleaned = true;
+    }
+  };
+  setTimeout(() => controller.abort(), 30);
+  await assert.rejects(run(agent, { models: models(), signal: controller.signal }), AbortError);
+  assert.equal(cleaned, false);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(cleaned, true);
+});
+
+test('a run timeout ends a run whose async agent awaits its own work', async () => {
+  const started = Date.now();
+  await assert.rejects(
+    run(async function* () {
+      yield* L.user`x`;
+      await never();
+    }, { models: models(), timeout: 100 }),
+    (e) => e instanceof TimeoutError && /100 ms/.test(e.message),
+  );
+  assert.ok(Date.now() - started < 1000, `rejected after ${Date.now() - started} ms`);
+});
+
+test('onApproval returning nothing in a directive run applies the default action with the reason, instead of waiting for ever', async () => {
+  const decisions = [];
+  const value = await run(function* () {
+    yield* L.tool('write', 'Writes a file', z.object({ p: z.string() }), ({ p }) => `wrote ${p}`, { approval: 'w' });
+    return yield* L.call('write', { p: 'x' });
+  }, {
+    models: { default: mockModel([]) },
+    define: (ctx) => ctx.defApproval('w', {}),
+    onApproval: () => undefined,
+    onEvent: (e) => e.type === 'approval-decision' && decisions.push(e),
+  }).catch((e) => e);
+  assert.equal(decisions.length, 1);
+  assert.equal(decisions[0].action, 'deny');
+  assert.match(decisions[0].reason, /onApproval returned nothing .*no approvals\.respond/);
+  assert.notEqual(value, 'wrote x');
+});
+
+test("an agent that throws: the run's error and run-finish events carry its message", async () => {
+  const events = [];
+  await assert.rejects(
+    run(function* () {
+      yield* L.user`x`;
+      throw new RangeError('quota 7 exceeded');
+    }, { models: models(), onEvent: (e) => events.push(e) }),
+    /quota 7 exceeded/,
+  );
+  const finish = events.find((e) => e.type === 'run-finish');
+  assert.equal(finish.ok, false);
+  assert.equal(finish.error.message, 'quota 7 exceeded');
+});
