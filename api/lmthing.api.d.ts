@@ -12,7 +12,7 @@ class AbortError extends LmthingError {
 }
 
 // ---- agent — prompt/context.d.ts
-function agent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): SubAgent;
+function agent<S extends SchemaLike>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): SubAgent;
 
 // ---- AgentConfigure — prompt/context.d.ts
 type AgentConfigure<Args = JsonObject> = Bivariant<[
@@ -638,13 +638,14 @@ class DefinitionContext {
     defConstraint(name: string, type: 'cost', config: CostConstraintConfig): Reference;
     defApproval<Context = JsonObject>(name: string, config?: ApprovalConfig<Context>): Reference;
     defGuard<Args = JsonObject>(name: string, condition: GuardCondition<Args>, config?: GuardConfig): Reference;
-    defValidator<S>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference;
+    defValidator<S extends SchemaLike | null>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference;
     defInteraction<Context = JsonObject>(name: string, kind: 'question' | 'choice', config?: InteractionConfig<Context>): Reference;
     defState<T = unknown>(name: string, initialValue: T, options?: StateOptions<T>): Reference;
     defCache(name: string, strategy: CacheStrategy, config?: CacheConfig): Reference;
     defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V>;
     renderTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
     renderTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
+    protected checkCollecting(what: string, hint?: string): void;
     defRole(name: string, config?: RoleConfig): Reference;
     assumeRole(name: string | Reference): Promise<void>;
     getState<T = JsonObject>(name: string): T;
@@ -1279,7 +1280,7 @@ type Infer<S> = S extends {
     readonly _zod: {
         readonly output: infer O;
     };
-} ? O : OrJson<FromJsonSchema<S>>;
+} ? O : S extends AiSdkSchema<infer T> ? T : OrJson<FromJsonSchema<S>>;
 
 // ---- InferInput — schema-types.d.ts
 type InferInput<S> = S extends {
@@ -1288,7 +1289,7 @@ type InferInput<S> = S extends {
     readonly _zod: {
         readonly input: infer I;
     };
-} ? I : OrJson<FromJsonSchema<S>>;
+} ? I : S extends AiSdkSchema<infer T> ? T : OrJson<FromJsonSchema<S>>;
 
 // ---- InputArgsOf — schema-types.d.ts
 type InputArgsOf<S> = JsonValue extends InferInput<S> ? JsonObject : InferInput<S>;
@@ -1508,13 +1509,13 @@ const L: {
     system: (args_0: string | TemplateStringsArray, ...args: unknown[]) => import("./directives.js").AppendDirective;
     user: (args_0: string | TemplateStringsArray, ...args: unknown[]) => import("./directives.js").AppendDirective;
     assistant: (args_0: string | TemplateStringsArray, ...args: unknown[]) => import("./directives.js").AppendDirective;
-    reply: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S>(schema: S) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
-    infer: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S>(schema: S) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
+    reply: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S extends import("../schema.js").SchemaLike>(schema: S, ...rest: never[]) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
+    infer: import("./directives.js").CallableDirective<import("./messages.js").AssistantMessage<string>, <S extends import("../schema.js").SchemaLike>(schema: S, ...rest: never[]) => import("./directives.js").Directive<import("./messages.js").AssistantMessage<import("../schema-types.js").Infer<S>>>>;
     call<R = unknown>(tool: string | import("./directives.js").ToolHandle, args?: unknown): import("./directives.js").Directive<R>;
-    stream: import("./directives.js").CallableDirective<import("./directives.js").ReplyStream<string>, <S>(schema: S) => import("./directives.js").Directive<import("./directives.js").ReplyStream<import("../schema-types.js").Infer<S>>>>;
+    stream: import("./directives.js").CallableDirective<import("./directives.js").ReplyStream<string>, <S extends import("../schema.js").SchemaLike>(schema: S, ...rest: never[]) => import("./directives.js").Directive<import("./directives.js").ReplyStream<import("../schema-types.js").Infer<S>>>>;
     model(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
     focus(key: string): import("./directives.js").Directive<import("./directives.js").ModelHandle>;
-    tool<S>(name: string, description: string, schema: S, impl: import("./directives.js").ToolImpl<import("../schema-types.js").ArgsOf<S>>, options?: import("../common.js").ToolPolicyOptions & import("../common.js").IdempotenceOption): import("./directives.js").Directive<import("./directives.js").ToolHandle>;
+    tool<S extends import("../schema.js").SchemaLike>(name: string, description: string, schema: S, impl: import("./directives.js").ToolImpl<import("../schema-types.js").ArgsOf<S>>, options?: import("../common.js").ToolPolicyOptions & import("../common.js").IdempotenceOption): import("./directives.js").Directive<import("./directives.js").ToolHandle>;
     branch: {
         <const A extends readonly import("./directives.js").AgentLike[]>(agents: A): import("./directives.js").Directive<{
             -readonly [K in keyof A]: A[K] extends infer T ? T extends A[K] ? T extends import("./directives.js").AgentLike<infer T_1> ? Awaited<T_1> : never : never : never;
@@ -2302,6 +2303,7 @@ interface PoolDrainedEvent extends Located {
     type: 'pool-drained';
     pool: string;
     destroyed: number;
+    failed?: number;
 }
 
 // ---- PoolItemEvent — run/events.d.ts
@@ -2403,9 +2405,9 @@ class PromptContext extends DefinitionContext {
     useTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
     useTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
     defTool(name: string, description: string, members: readonly (SubTool | SubAgent)[], options?: ToolOptions): Reference;
-    defTool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
+    defTool<S extends SchemaLike>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
     defAgent(name: string, description: string, members: readonly (SubTool | SubAgent)[]): Reference;
-    defAgent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
+    defAgent<S extends SchemaLike>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
     defHook(hook: Hook): void;
     defPlugin(name: string, plugin: PromptPluginObject | ((ctx: PromptContext, api: PluginApi) => void | Promise<void>)): Promise<void>;
     get plugins(): Readonly<Record<string, Readonly<Record<string, PluginMethod>>>>;
@@ -2672,6 +2674,7 @@ function resolveModel(spec: string | LanguageModel, env?: Env, options?: Resolve
 interface ResourceCleanupEvent extends Located {
     type: 'resource-cleanup';
     resource: string;
+    pool?: string;
     ok: boolean;
     error?: string;
 }
@@ -3529,7 +3532,7 @@ interface TokenThresholdEvent extends Located {
 
 // ---- tool — prompt/context.d.ts
 function tool<S>(definition: PromptTool<S>): PromptTool<S>;
-function tool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
+function tool<S extends SchemaLike>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
 
 // ---- ToolApprovalConfiguration — prompt/tool-approval.d.ts
 type ToolApprovalConfiguration<TOOLS = Record<string, unknown>> = ((request: {

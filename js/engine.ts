@@ -15,11 +15,11 @@ import { BlobCache, externalizeBlobs, inboundMarker, resolveBlobs, utf8Length } 
 import { forgetRope, forgetRopes, ropeBlocks } from './providers/text-ropes.js';
 import { realClock, type HostClock } from './clock.js';
 import type { Bivariant, JsonValue } from './schema-types.js';
-import { AbortError, ConfigError, EngineError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
+import { AbortError, ConfigError, EngineError, EngineLoadError, errorFromWire, errorToWire, LimitExceededError, ProtocolError, type LmthingError, type WireError } from './errors.js';
 import { currentOp, inOpScope } from './run/op-scope.js';
 import { TurnMicrotasks } from './run/turn-microtasks.js';
 import { unserializable } from './storage/checks.js';
-import { SplitCode, type DeferredSource } from './split-code.js';
+import { isDeferredHalf, SplitCode, type DeferredSource } from './split-code.js';
 
 /** What an Emscripten module built from bindings/ exposes (only the parts used here). */
 export interface CoreModule {
@@ -332,6 +332,9 @@ export class Engine {
     let split: SplitCode | undefined;
     let module: CoreModule;
     if (wasm instanceof WebAssembly.Module) {
+      // The two files swapped: instantiating would fail with V8's own words about an import.
+      if (isDeferredHalf(wasm))
+        throw new EngineLoadError('lmthing could not use lmthing_core.wasm: the module given for it is lmthing_core.deferred.wasm, the engine\'s second half. Pass the two files of one build, each as its own option (see docs/bundlers.md)', 'dist/wasm/lmthing_core.wasm', []);
       split = new SplitCode(wasm, options.deferred);
       module = await instantiateCompiled(factory, wasm, bridge, split);
     } else {

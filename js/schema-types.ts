@@ -81,14 +81,19 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /**
  * The type of the values schema `S` gives user code: a zod schema's output type (v3 and v4,
  * including zod/mini: zod parses the value, so transforms, defaults and `z.coerce.date()` show as
- * zod makes them), a JSON Schema's type by {@link FromJsonSchema}, and {@link JsonValue} when
+ * zod makes them), the type of the AI SDK's `jsonSchema<T>()` wrapper, a JSON Schema's type by {@link FromJsonSchema}, and {@link JsonValue} when
  * neither says anything (a JSON Schema that is not `as const`, a schema typed `unknown`).
  */
 export type Infer<S> = S extends { readonly _output: infer O }
   ? O
   : S extends { readonly _zod: { readonly output: infer O } }
     ? O
-    : OrJson<FromJsonSchema<S>>;
+    : S extends AiSdkSchema<infer T>
+      ? T
+      : OrJson<FromJsonSchema<S>>;
+
+/** The AI SDK's schema wrapper (`jsonSchema<T>({...})`, `zodSchema(z)` from 'ai'): its `_type` is the value's type. */
+type AiSdkSchema<T> = { readonly _type: T; readonly jsonSchema: unknown };
 
 /**
  * The type of the JSON schema `S` accepts before zod parses it: a zod schema's input type (what a
@@ -98,7 +103,9 @@ export type InferInput<S> = S extends { readonly _input: infer I }
   ? I
   : S extends { readonly _zod: { readonly input: infer I } }
     ? I
-    : OrJson<FromJsonSchema<S>>;
+    : S extends AiSdkSchema<infer T>
+      ? T
+      : OrJson<FromJsonSchema<S>>;
 
 type OrJson<T> = unknown extends T ? JsonValue : T;
 

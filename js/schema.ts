@@ -36,6 +36,7 @@ const TYPE_NAMES = ['string', 'number', 'integer', 'boolean', 'object', 'array',
  * @returns A fresh draft-07 schema object; `true` becomes `{}` and `false` becomes `{not: {}}`.
  */
 export function toJsonSchema(schema: unknown, where = 'schema'): Record<string, unknown> {
+  schema = unwrappedAiSdkSchema(schema, where);
   let json: unknown;
   if (isZodV4(schema)) json = fromZodV4(schema, where);
   else if (isZodV3(schema)) json = new V3Converter(where).convert(schema, '#');
@@ -47,6 +48,17 @@ export function toJsonSchema(schema: unknown, where = 'schema'): Record<string, 
   if (checked === false) return { not: {} };
   if (isZodSchema(schema)) rememberZodSchema(checked, schema as object);
   return checked;
+}
+
+/** The AI SDK's schema wrapper (`jsonSchema({...})`, `zodSchema(z)` from 'ai') holds the JSON Schema it sends. */
+const AI_SDK_SCHEMA = Symbol.for('vercel.ai.schema');
+
+/** `schema`, or the JSON Schema inside the AI SDK's wrapper of one (sent as is, not as `{jsonSchema: ...}`). */
+function unwrappedAiSdkSchema(schema: unknown, where: string): unknown {
+  if (!isObject(schema) || (schema as Record<symbol, unknown>)[AI_SDK_SCHEMA] !== true) return schema;
+  const inner = (schema as { jsonSchema?: unknown }).jsonSchema;
+  if (isObject(inner) && typeof (inner as { then?: unknown }).then !== 'function') return inner;
+  throw new ConfigError(`${where}: this AI SDK schema wrapper does not hold its JSON Schema yet (a lazy one); pass the zod schema or the JSON Schema object itself`);
 }
 
 /** Detects zod: v4 has `_zod` on instances; v3 has `_def` with `typeName`. */

@@ -86,6 +86,8 @@ export class SplitCode {
       throw new EngineLoadError(`lmthing needs ${DEFERRED_WASM_FILE} for this call, and the engine was given the bytes of lmthing_core.wasm without it. Pass its bytes or URL as createEngine({ deferredWasm }) (see docs/bundlers.md)`, DEFERRED_WASM_FILE, []);
     }
     const deferred = this.source.moduleNow();
+    if (!isDeferredHalf(deferred))
+      throw new EngineLoadError(`lmthing could not use ${DEFERRED_WASM_FILE} from ${this.source.where}: it is not that file (it looks like lmthing_core.wasm, the engine's first half). Pass the two files of one build, each as its own option (see docs/bundlers.md)`, DEFERRED_WASM_FILE, [this.source.where]);
     const [want, got] = [buildId(this.primary), buildId(deferred)];
     if (want !== got) {
       throw new EngineLoadError(`lmthing could not use ${DEFERRED_WASM_FILE} from ${this.source.where}: it belongs to another build (build ${got ?? 'unknown'}, lmthing_core.wasm is build ${want ?? 'unknown'}). Serve the two files of one build together (see docs/bundlers.md)`, DEFERRED_WASM_FILE, [this.source.where]);
@@ -95,6 +97,11 @@ export class SplitCode {
     this.table = table;
     return table;
   }
+}
+
+/** @internal Whether `module` is the engine's deferred half: it imports the first half's functions (as `primary`). */
+export function isDeferredHalf(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.imports(module).some((entry) => entry.module === 'primary');
 }
 
 /** The build id scripts/split-wasm.mjs wrote into a module, if any. */

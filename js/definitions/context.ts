@@ -4,6 +4,7 @@
  * `checkConstraints`). `PromptContext` (runPrompt's `ctx`) extends it; a directive run gets one in
  * `run(agent, {define: (ctx) => ...})`. Each method is a thin typed wrapper over the one marshaller.
  */
+import type { SchemaLike } from '../schema.js';
 import * as c from '../config/check.js';
 import { ConfigError, NotRunningError, ProtocolError, RoleError, StateError, TemplateError } from '../errors.js';
 import type { Engine } from '../engine.js';
@@ -222,7 +223,7 @@ export class DefinitionContext {
    * Defines a validator (schema, then `fn`) for tool outputs (`{validator: name}`) or the final
    * answer; `fn` gets the value typed by the schema ({@link Infer}).
    */
-  defValidator<S>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference {
+  defValidator<S extends SchemaLike | null>(name: string, schema: S, fn?: ValidatorFn<Infer<S>>): Reference {
     return reference(definitionsOf(this).add(validatorKind, name, schema, fn));
   }
 
@@ -279,6 +280,12 @@ export class DefinitionContext {
    * @internal Throws once the run has started: what the prompt function collects (messages, tools,
    * definitions) went to the engine in the run's spec then, and a later addition would be lost.
    */
+  /** A write after the run ended would go nowhere: no run saves it any more. */
+  private notEnded(what: string): void {
+    if (endedRuns.has(this) && !liveRuns.has(this))
+      throw new NotRunningError(`${what}: the run has ended, so nothing would write the state any more (getState still reads its last value)`);
+  }
+
   protected checkCollecting(what: string, hint = ''): void {
     if (liveRuns.has(this) || endedRuns.has(this))
       throw new ConfigError(`${what}: the run ${liveRuns.has(this) ? 'is live' : 'ended'}; what the prompt function adds goes to the engine when the run starts, so call it there${hint}`);
@@ -379,6 +386,7 @@ export class DefinitionContext {
 
   /** Replaces the value of state `name` (JSON only). */
   setState<T = unknown>(name: string, value: T): void {
+    this.notEnded(`ctx.setState("${name}")`);
     const run = liveRuns.get(this)?.states;
     const slot = run ? this.liveSlot(run, name) : this.draftSlot(name);
     const problem = jsonProblem(value, name, slot.maxDepth);
@@ -392,6 +400,7 @@ export class DefinitionContext {
    * saved it first: the live value then holds the stored one).
    */
   async saveState(name: string): Promise<void> {
+    this.notEnded(`ctx.saveState("${name}")`);
     const run = liveRuns.get(this)?.states;
     if (run) {
       await run.ensure();

@@ -6,7 +6,7 @@
  * refuses one a run already drove (two runs, or one object twice in `L.branch`, would share it).
  */
 import { ConfigError } from '../errors.js';
-import { describe } from './directives.js';
+import { describe, isDirectiveSource } from './directives.js';
 
 /** The iterator the driver pulls directives from. */
 export type AgentIterator = Iterator<unknown, unknown, unknown> | AsyncIterator<unknown, unknown, unknown>;
@@ -27,6 +27,19 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * An iterable's directives run as written in a generator with `yield*`: a collection of directives
+ * (`new Set([L.user\`Hi\`, L.reply])`) holds them as they are, not as what `yield*` makes of them.
+ */
+function* delegating(iterator: Iterator<unknown, unknown, unknown>): Generator<unknown, unknown, unknown> {
+  let input: unknown;
+  for (;;) {
+    const step = iterator.next(input);
+    if (step.done) return step.value;
+    input = isDirectiveSource(step.value) ? yield* step.value as Iterable<unknown> : yield step.value;
+  }
 }
 
 /** The iterators runs have taken: each is driven once. */
@@ -52,7 +65,11 @@ export function toAgentIterator(v: unknown, where: string): AgentIterator {
     return o as AgentIterator;
   }
   const iterate = o[Symbol.iterator];
-  if (typeof iterate === 'function') return iterate.call(o);
+  if (typeof iterate === 'function') {
+    const iterator = iterate.call(o) as Iterator<unknown, unknown, unknown>;
+    // A generator's iterator takes errors thrown into it (its try/catch): it runs as it is.
+    return typeof iterator.throw === 'function' ? iterator : delegating(iterator);
+  }
   const iterateAsync = o[Symbol.asyncIterator];
   if (typeof iterateAsync === 'function') return iterateAsync.call(o);
   const made = (v as () => unknown)();

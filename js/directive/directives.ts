@@ -4,6 +4,7 @@
  * sends back, so `const answer = yield* L.reply` reads like a function call. Nothing here talks to
  * the engine: the driver (driver.ts) performs the requests.
  */
+import type { SchemaLike } from '../schema.js';
 import type {
   GraphExtractInput,
   GraphNeighborhood,
@@ -204,6 +205,11 @@ export type MessageFilter = Tag | MarkRange | { tag?: Tag; range?: MarkRange };
 /** A directive that can also be called with arguments, e.g. `L.reply` and `L.reply(schema)`. */
 export type CallableDirective<R, F extends (...args: never[]) => unknown> = F & Iterable<DirectiveRequest, R, unknown> & { readonly [DIRECTIVE_SOURCE]: true };
 
+/** Refuses arguments past those a directive takes (they would be dropped: `L.reply(schema, {maxSteps})`). */
+function noMoreArguments(signature: string, rest: readonly unknown[]): void {
+  if (rest.length > 0) throw new ConfigError(`${signature} takes no more arguments, got ${rest.length} more (${rest.map((v) => describe(v)).join(', ')}); run options go in run(agent, config)`);
+}
+
 function callable<R, F extends (...args: never[]) => unknown>(bare: DirectiveRequest, call: F): CallableDirective<R, F> {
   const fn = call as unknown as Record<PropertyKey, unknown>;
   fn[Symbol.iterator] = function* (): Generator<DirectiveRequest, unknown, unknown> {
@@ -318,7 +324,8 @@ export const L = {
    * a failing answer is sent back to the model with the validator's message (twice at most, or
    * `run(agent, {responseSchemaRetries})` times), then the directive throws `ValidationError`.
    */
-  reply: callable<AssistantMessage<string>, <S>(schema: S) => Directive<AssistantMessage<Infer<S>>>>(replyBare, <S>(schema: S) => {
+  reply: callable<AssistantMessage<string>, <S extends SchemaLike>(schema: S, ...rest: never[]) => Directive<AssistantMessage<Infer<S>>>>(replyBare, <S extends SchemaLike>(schema: S, ...rest: never[]) => {
+    noMoreArguments('L.reply(schema)', rest);
     if (schema === undefined) throw new ConfigError('L.reply(schema): expected a zod schema or a JSON Schema object, got undefined (use L.reply without parentheses for text)');
     return new Directive<AssistantMessage<Infer<S>>>(new DirectiveRequest('reply', { schema }));
   }),
@@ -330,7 +337,8 @@ export const L = {
    * {@link AssistantMessage} (`index`: where it sits in that branch). `L.infer(schema)` validates
    * as `L.reply(schema)` does. Use it to draft, judge or fork without changing the conversation.
    */
-  infer: callable<AssistantMessage<string>, <S>(schema: S) => Directive<AssistantMessage<Infer<S>>>>(inferBare, <S>(schema: S) => {
+  infer: callable<AssistantMessage<string>, <S extends SchemaLike>(schema: S, ...rest: never[]) => Directive<AssistantMessage<Infer<S>>>>(inferBare, <S extends SchemaLike>(schema: S, ...rest: never[]) => {
+    noMoreArguments('L.infer(schema)', rest);
     if (schema === undefined) throw new ConfigError('L.infer(schema): expected a zod schema or a JSON Schema object, got undefined (use L.infer without parentheses for text)');
     return new Directive<AssistantMessage<Infer<S>>>(new DirectiveRequest('infer', { schema }));
   }),
@@ -353,7 +361,8 @@ export const L = {
    * Like `reply`, but returns at once a {@link ReplyStream}: an async iterable of text deltas. The
    * message is appended when the stream ends; the agent's next directive waits for that.
    */
-  stream: callable<ReplyStream<string>, <S>(schema: S) => Directive<ReplyStream<Infer<S>>>>(streamBare, <S>(schema: S) => {
+  stream: callable<ReplyStream<string>, <S extends SchemaLike>(schema: S, ...rest: never[]) => Directive<ReplyStream<Infer<S>>>>(streamBare, <S extends SchemaLike>(schema: S, ...rest: never[]) => {
+    noMoreArguments('L.stream(schema)', rest);
     if (schema === undefined) throw new ConfigError('L.stream(schema): expected a zod schema or a JSON Schema object, got undefined');
     return new Directive<ReplyStream<Infer<S>>>(new DirectiveRequest('stream', { schema }));
   }),
@@ -374,7 +383,7 @@ export const L = {
    * `defTool`'s (approval, guards, validator, retryOnFailure, maxRetries, retry, fallback,
    * circuitBreaker, timeout), naming definitions made in `run(agent, {define})`.
    */
-  tool<S>(name: string, description: string, schema: S, impl: ToolImpl<ArgsOf<S>>, options?: ToolPolicyOptions & IdempotenceOption): Directive<ToolHandle> {
+  tool<S extends SchemaLike>(name: string, description: string, schema: S, impl: ToolImpl<ArgsOf<S>>, options?: ToolPolicyOptions & IdempotenceOption): Directive<ToolHandle> {
     return new Directive(new DirectiveRequest('tool.enable', { name, description, schema, impl, options }));
   },
 
@@ -401,6 +410,7 @@ export const L = {
    * `L.event(name, data)` emits custom event `name`, which `defEvent(name, handler)` handlers receive.
    */
   event(...args: [value: unknown] | [name: string, data: unknown]): Directive<void> {
+    noMoreArguments('L.event(name, data)', args.slice(2));
     if (args.length < 2) return new Directive(new DirectiveRequest('event', { value: args[0] }));
     return new Directive(new DirectiveRequest('event', { name: checkCustomEventName(args[0], 'L.event'), value: args[1] }));
   },

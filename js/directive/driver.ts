@@ -557,6 +557,7 @@ class DirectiveRun {
   private tracing: SpanBuilder | undefined;
   /** Rejects when the run ends before the agent does (its abort, its timeout): see {@link DirectiveRun.untilRunEnds}. */
   private runEnd: Promise<never> | undefined;
+  private runEnded = false;
 
   private register(label: string, fn: (...args: never[]) => unknown, options?: { plain?: boolean; traits?: CallbackTraits }): string {
     const name = `${this.prefix}${this.nextCallback++}:${label}`;
@@ -659,7 +660,9 @@ class DirectiveRun {
       if (timeout !== undefined && timeout > 0 && !this.suspendDurable)
         clearDeadline = this.engine.setTimer(Math.max(1, timeout - setupMs), () => reject(new TimeoutError(`the run timed out after ${timeout} ms`)));
     });
-    this.runEnd.catch(() => {});
+    this.runEnd.catch(() => {
+      this.runEnded = true; // set before any race on runEnd hears of it (reactions run in order)
+    });
     const root: Conv = { id: ROOT_CONVERSATION, path: ['root'], branches: 0 };
     this.conversations.set(ROOT_CONVERSATION, root);
 
@@ -721,6 +724,8 @@ class DirectiveRun {
       } else {
         step = await this.untilRunEnds(iterator, iterator.next(input));
       }
+      if (typeof step !== 'object' || step === null)
+        throw new ConfigError(`an agent's iterator returned ${describe(step)} from next(), not an iterator result {value, done}`);
       if (step.done) {
         await this.settleStream(conv);
         return step.value;
@@ -745,7 +750,7 @@ class DirectiveRun {
     try {
       return await Promise.race([step, this.runEnd]);
     } catch (error) {
-      if (error === (await this.runEnd.catch((end: unknown) => end))) void Promise.resolve(iterator.return?.()).catch(() => {});
+      if (this.runEnded) void Promise.resolve(iterator.return?.()).catch(() => {});
       throw error;
     }
   }

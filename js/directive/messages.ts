@@ -66,6 +66,9 @@ export class Mark {
   /** The messages appended after this mark and before `end`. */
   to(end: Mark): MarkRange {
     if (!(end instanceof Mark)) throw new ConfigError('mark.to: expected another mark (from yield* L.mark)');
+    // A range that ends before it starts would hold nothing whatever the conversation holds.
+    if (end.position < this.position)
+      throw new ConfigError(`mark.to: the end mark (at ${end.position} messages) comes before this one (at ${this.position}); write start.to(end)`);
     return new MarkRange(this.position, end.position);
   }
 }

@@ -51,7 +51,7 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
           : needsApproval === undefined || needsApproval === false
             ? options
             : { ...options, ...approvalOptions(ctx, name, schema, needsApproval, options, at) };
-      ctx.defTool(name, description ?? '', schema, execute as ToolExecute, approved);
+      ctx.defTool(name, description ?? '', schema as object, execute as ToolExecute, approved); // defTool checks it is a schema
     } catch (err) {
       // defTool's message, said of the config entry that caused it.
       if (err instanceof ConfigError) throw new ConfigError(`${at}: ${err.message}`);

@@ -4,6 +4,7 @@
  * Nothing runs until the engine starts the run; bad input is a ConfigError (a TypeError) at the call
  * that made it, naming the bad value and what is expected.
  */
+import type { SchemaLike } from '../schema.js';
 import * as c from '../config/check.js';
 import { ConfigError } from '../errors.js';
 import { DefinitionContext, templateName } from '../definitions/context.js';
@@ -223,7 +224,7 @@ export type PromptTool<S = unknown> = PromptToolBase<S> & SchemaOnce<S>;
  * composite tool: `defTool(name, description, [tool(...), tool(...)])`.
  */
 export function tool<S>(definition: PromptTool<S>): PromptTool<S>;
-export function tool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
+export function tool<S extends SchemaLike>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
 export function tool(...args: unknown[]): PromptTool | SubTool {
   if (args.length === 1 && c.isPlainObject(args[0])) return args[0] as unknown as PromptTool;
   const [name, description, schema, execute] = args as [string, string, unknown, ToolExecute];
@@ -233,7 +234,7 @@ export function tool(...args: unknown[]): PromptTool | SubTool {
 }
 
 /** Makes a member of a composite agent: `defAgent(name, description, [agent(...), agent(...)])`. */
-export function agent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options: AgentOptions = {}): SubAgent {
+export function agent<S extends SchemaLike>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options: AgentOptions = {}): SubAgent {
   checkName(name, 'agent()');
   if (typeof configure !== 'function') throw new ConfigError(`agent("${name}"): the configure function must be a function, got ${c.describe(configure)}`);
   checkAgentOptions(`agent("${name}")`, name, options);
@@ -364,7 +365,7 @@ export class PromptContext extends DefinitionContext {
   }
 
   defTool(name: string, description: string, members: readonly (SubTool | SubAgent)[], options?: ToolOptions): Reference;
-  defTool<S>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
+  defTool<S extends SchemaLike>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
   defTool(name: string, description: string, schema: unknown, execute?: ToolExecute | ToolOptions, options: ToolOptions = {}): Reference {
     checkName(name, 'defTool');
     this.checkCollecting(`defTool("${name}")`);
@@ -386,7 +387,7 @@ export class PromptContext extends DefinitionContext {
    * prompt; the child runs its own step loop. Composite form with `[agent(...), ...]`.
    */
   defAgent(name: string, description: string, members: readonly (SubTool | SubAgent)[]): Reference;
-  defAgent<S>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
+  defAgent<S extends SchemaLike>(name: string, description: string, schema: S, configure: AgentConfigure<ArgsOf<S>>, options?: AgentOptions): Reference;
   defAgent(name: string, description: string, schema: unknown, configure?: AgentConfigure | AgentOptions, options: AgentOptions = {}): Reference {
     checkName(name, 'defAgent');
     this.checkCollecting(`defAgent("${name}")`);

@@ -34,7 +34,7 @@ import { isOutputSpec, type OutputPlan, type OutputSpec } from './output.js';
 import { RunEvents, type RunEvent } from '../run/events.js';
 import { EngineHost, addModel, applySync, type RunModels } from '../run/host.js';
 import { useApprovalResponses, verifyApprovalResponses } from './approval-signature.js';
-import { checkMessages, toolChoice } from '../run/message-checks.js';
+import { checkMessages, fromAiSdkMessages, toolChoice } from '../run/message-checks.js';
 import { streamPartHooks } from '../run/stream-hooks.js';
 import type { ApprovalDesk, HumanHandlers, InteractionDesk } from '../run/human-host.js';
 import { abortSignal, callSettings, generationShape, runPolicyShape, runPolicySpec, type RunPolicyConfig } from '../run/run-config.js';
@@ -1137,7 +1137,7 @@ function runSignal(caller: AbortSignal | undefined, own: AbortSignal | undefined
 function messagesAllowed(where: string, messages: Message[], allowSystem: boolean | undefined): Message[] {
   const at = allowSystem === false ? messages.findIndex((m) => m.role === 'system') : -1;
   if (at !== -1) c.fail(where, `messages[${at}] is a system message, and allowSystemInMessages is false: give it as 'instructions' (or 'system'), or drop allowSystemInMessages`);
-  return messages;
+  return fromAiSdkMessages(messages);
 }
 
 /**

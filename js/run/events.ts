@@ -611,10 +611,15 @@ export interface ResourceUnhealthyEvent extends Located {
   reason: string;
 }
 
-/** A resource's value was cleaned up (its run ended, or it was unhealthy); `ok` false when `cleanup` threw (`error`). */
+/**
+ * A resource's value was cleaned up (its run ended, or it was unhealthy); `ok` false when `cleanup`
+ * threw (`error`). A pool's `destroy` that threw is reported so too, with `pool` (its name).
+ */
 export interface ResourceCleanupEvent extends Located {
   type: 'resource-cleanup';
   resource: string;
+  /** Set for a pool's value whose `destroy` failed. */
+  pool?: string;
   ok: boolean;
   error?: string;
 }
@@ -627,11 +632,12 @@ export interface PoolItemEvent extends Located {
   size: number;
 }
 
-/** A pool was drained at the end of its run: `destroyed` values. */
+/** A pool was drained at the end of its run: `destroyed` values, and `failed` ones whose `destroy` threw. */
 export interface PoolDrainedEvent extends Located {
   type: 'pool-drained';
   pool: string;
   destroyed: number;
+  failed?: number;
 }
 
 /** A pipeline stage is about to run (`index` from 0). */

@@ -10,6 +10,8 @@ import { ConfigError } from '../errors.js';
 import { partProblem } from './model-response.js';
 
 const ROLES = ['system', 'user', 'assistant', 'tool'];
+/** The kinds of the AI SDK's tool-result `output`. */
+const OUTPUT_TYPES = ['text', 'json', 'error-text', 'error-json', 'content', 'execution-denied'];
 const PART_TYPES = ['text', 'reasoning', 'tool-call', 'tool-result', 'image', 'file', 'tool-approval-response'];
 
 /** `toolChoice`: 'auto', 'none', 'required' or `{type: 'tool', toolName}` (a near miss gets a did-you-mean). */
@@ -31,8 +33,14 @@ function messagePartProblem(part: unknown): string | undefined {
   }
   if (part.type === 'tool-result') {
     for (const key of ['toolCallId', 'toolName']) if (typeof part[key] !== 'string') return `.${key} must be a string, got ${c.describe(part[key])}`;
+    if (!('result' in part) && !('output' in part)) return " needs the tool's 'result' (or the AI SDK's 'output': {type, value})";
+    if (!('result' in part) && !(c.isPlainObject(part.output) && OUTPUT_TYPES.includes(part.output.type as string)))
+      return `.output must be the AI SDK's {type: ${OUTPUT_TYPES.map((t) => `'${t}'`).join(' | ')}, value}, got ${c.describe(part.output)}`;
     return undefined;
   }
+  // A call with none of its arguments would be sent with none: the model reads a call it did not make.
+  if (part.type === 'tool-call' && !('args' in part) && typeof part.argsText !== 'string' && !('input' in part))
+    return " needs its arguments: 'args' (an object), 'argsText' (their JSON text) or the AI SDK's 'input'";
   if (part.type === 'tool-approval-response') return undefined; // the engine checks it with the call it decides
   if (part.type === 'file') {
     if (typeof part.mediaType !== 'string' || part.mediaType === '') return `.mediaType must be the file's media type (e.g. 'application/pdf'), got ${c.describe(part.mediaType)}`;
@@ -67,4 +75,36 @@ export function checkMessages(where: string, messages: unknown): void {
       if (problem) throw new ConfigError(`${at}.content[${j}]${problem}`);
     });
   });
+}
+
+/**
+ * Messages as the engine takes them, from lmthing's parts or the AI SDK's: a tool call's `input`
+ * becomes `args` (and `argsText`), a tool result's `output` its `result` (an error kind with
+ * `isError`), so a conversation stored by an AI SDK app goes on as it was. Checked first
+ * ({@link checkMessages}); other messages and parts are kept as they are.
+ */
+export function fromAiSdkMessages<M>(messages: readonly M[]): M[] {
+  return messages.map((message) => {
+    const content = (message as { content?: unknown }).content;
+    if (!Array.isArray(content) || !content.some((part) => c.isPlainObject(part) && (('input' in part && !('args' in part)) || ('output' in part && !('result' in part)))))
+      return message;
+    return { ...message, content: content.map(fromAiSdkPart) };
+  });
+}
+
+function fromAiSdkPart(part: unknown): unknown {
+  if (!c.isPlainObject(part)) return part;
+  if (part.type === 'tool-call' && 'input' in part && !('args' in part)) {
+    const { input, ...rest } = part;
+    return { ...rest, args: input, ...(typeof rest.argsText === 'string' ? {} : { argsText: JSON.stringify(input ?? {}) }) };
+  }
+  if (part.type === 'tool-result' && 'output' in part && !('result' in part)) {
+    const { output, ...rest } = part;
+    const { type, value, reason } = output as { type: string; value?: unknown; reason?: unknown };
+    if (type === 'execution-denied') return { ...rest, result: { error: typeof reason === 'string' ? reason : 'the call was denied' }, isError: true };
+    if (type === 'error-text') return { ...rest, result: { error: value }, isError: true };
+    if (type === 'error-json') return { ...rest, result: value, isError: true };
+    return { ...rest, result: value };
+  }
+  return part;
 }

@@ -10,7 +10,7 @@
 import * as c from '../config/check.js';
 import type { GenerationParams, ProviderOptions } from '../providers/types.js';
 import { STEP_RENAMES, underOlderNames } from './renamed-options.js';
-import { checkMessages, toolChoice } from './message-checks.js';
+import { checkMessages, fromAiSdkMessages, toolChoice } from './message-checks.js';
 import { generationShape, providerOptionsCheck } from './run-config.js';
 
 /** The call settings a step hook may change for its step (the AI SDK's `prepareStep` has them too). */
@@ -47,6 +47,7 @@ export function stepChangesWire(changes: unknown, label: string): Record<string,
   const present = underOlderNames(`${label} returned`, Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)), STEP_RENAMES);
   c.checkOptions(`${label} returned`, present, stepShape, 'field');
   checkMessages(`${label} returned`, present.messages);
+  if (Array.isArray(present.messages)) present.messages = fromAiSdkMessages(present.messages);
   const wire: Record<string, unknown> = {};
   const params: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(present)) (key in generationShape ? params : wire)[key] = value;

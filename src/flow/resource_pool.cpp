@@ -219,12 +219,19 @@ void Pool::forget(const std::string& key) {
 
 Task<void> Pool::destroy_value(std::shared_ptr<Pool> self, json handle) {
   if (!self->spec_.destroy) co_return;
+  std::optional<WireError> failure;
   try {
     json request{{"fn", *self->spec_.destroy}, {"args", json::array({std::move(handle)})}};  // before the co_await (g++ 12)
     co_await self->owner_->loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, pool_label(self->spec_.name) + " destroy");
-  } catch (const OpFailed&) {
-    // A value that fails to go away is the host's to report; the pool has forgotten it.
+  } catch (const OpFailed& e) {
+    failure = e.error;  // the pool has forgotten the value; its failure is reported
   }
+  if (failure) self->destroy_failed(*failure);
+}
+
+// A destroy that threw (or timed out): reported as a resource's failed clean-up is.
+void Pool::destroy_failed(const WireError& error) {
+  emit(json{{"type", "resource-cleanup"}, {"resource", spec_.name}, {"pool", spec_.name}, {"ok", false}, {"error", error.message}});
 }
 
 Task<void> Pool::end() {
@@ -238,16 +245,29 @@ Task<void> Pool::end() {
   for (auto& [key, timer] : std::exchange(idle_timers_, {})) loop.settle_early(timer, nullptr, "the run has ended");
   idle_.clear();
   std::size_t destroyed = 0;
+  std::size_t failed = 0;
   for (auto& [key, item] : std::exchange(items_, {})) {
-    ++destroyed;
-    if (!spec_.destroy) continue;
+    if (!spec_.destroy) {
+      ++destroyed;
+      continue;
+    }
+    std::optional<WireError> failure;
     try {
       json request{{"fn", *spec_.destroy}, {"args", json::array({item.handle})}};  // before the co_await (g++ 12)
       co_await loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, pool_label(spec_.name) + " destroy");
-    } catch (const OpFailed&) {
+    } catch (const OpFailed& e) {
+      failure = e.error;
+    }
+    if (failure) {
+      ++failed;
+      destroy_failed(*failure);
+    } else {
+      ++destroyed;
     }
   }
-  emit(json{{"type", "pool-drained"}, {"pool", spec_.name}, {"destroyed", destroyed}});
+  json drained{{"type", "pool-drained"}, {"pool", spec_.name}, {"destroyed", destroyed}};
+  if (failed > 0) drained["failed"] = failed;
+  emit(std::move(drained));
 }
 
 // ---------------------------------------------------------------------------------------- definition

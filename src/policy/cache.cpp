@@ -195,7 +195,12 @@ class CacheInterceptor : public pipeline::Interceptor {
     }
     if (!stored) co_return std::nullopt;
     if (!stored->value.is_object() || !stored->value.contains("value")) {
-      WireError corrupt{"storage", "the stored record is not a cache entry ({value}); it is ignored and will be overwritten",
+      // Under onStorageError: 'fail' the call fails, and goes on failing until the record is gone.
+      WireError corrupt{"storage",
+                        spec_.fail_on_storage_error
+                            ? "the stored record is not a cache entry ({value}); with onStorageError: 'fail' the call fails until the record "
+                              "is deleted or replaced (or the cache uses 'bypass', which overwrites it)"
+                            : "the stored record is not a cache entry ({value}); it is ignored and will be overwritten",
                         json{{"code", "STORAGE_CORRUPT"}, {"key", spec_.key_prefix + key}}};
       storage_failed(*call.env, key, where, corrupt);
       co_return std::nullopt;

@@ -212,11 +212,11 @@ void change(StateInstance& instance, const json& changes) {
   ++instance.changes;
 }
 
-Task<void> save(pipeline::CallEnv env, std::shared_ptr<StateInstance> instance) {
-  co_await load(env, instance);
-  if (!instance->spec->persist || !instance->dirty()) co_return;
-  auto guard = co_await instance->lock.lock();
-  if (!instance->dirty()) co_return;  // saved by the save this one waited for
+namespace {
+
+// Writes the instance's unsaved changes with compare-and-set (the caller holds its lock); on a
+// conflict the stored value wins, the instance holds it, and STORAGE_CONFLICT says what was lost.
+Task<void> write_unsaved(pipeline::CallEnv env, std::shared_ptr<StateInstance> instance, std::string conflict_message) {
   const std::uint64_t snapshot = instance->changes;
   if (auto written = co_await write(env, *instance, instance->value, instance->version)) {
     instance->version = std::move(written);
@@ -230,9 +230,19 @@ Task<void> save(pipeline::CallEnv env, std::shared_ptr<StateInstance> instance) 
   instance->version = stored ? std::optional<std::string>(stored->version) : std::nullopt;
   instance->saved_changes = ++instance->changes;
   emit(env, *instance, "state-conflict");
-  fail(*instance, "STORAGE_CONFLICT",
-       "another writer saved it since this run loaded or saved it, so these changes were not written; the live value now holds the "
-       "stored one. Make the change again, or use updateState(name, fn), which retries on conflict");
+  fail(*instance, "STORAGE_CONFLICT", conflict_message);
+}
+
+}  // namespace
+
+Task<void> save(pipeline::CallEnv env, std::shared_ptr<StateInstance> instance) {
+  co_await load(env, instance);
+  if (!instance->spec->persist || !instance->dirty()) co_return;
+  auto guard = co_await instance->lock.lock();
+  if (!instance->dirty()) co_return;  // saved by the save this one waited for
+  co_await write_unsaved(env, instance,
+                         "another writer saved it since this run loaded or saved it, so these changes were not written; the live value now "
+                         "holds the stored one. Make the change again, or use updateState(name, fn), which retries on conflict");
 }
 
 Task<json> update(pipeline::CallEnv env, std::shared_ptr<StateInstance> instance, std::string fn) {
@@ -247,6 +257,12 @@ Task<json> update(pipeline::CallEnv env, std::shared_ptr<StateInstance> instance
     instance->saved_changes = instance->changes;
     co_return next;
   }
+  // Changes made to the live value and not saved yet go first: the update reads the stored value,
+  // so it would drop them.
+  if (instance->dirty())
+    co_await write_unsaved(env, instance,
+                           "the live value had changes not saved yet, and another writer saved it since this run loaded or saved it, so "
+                           "those changes were not written and the update was not made; the live value now holds the stored one");
   for (int attempt = 0; attempt < kMaxConflicts; ++attempt) {
     if (attempt > 0) co_await conflict_pause(env.loop, env.run, instance->key, attempt);
     std::optional<StoredValue> stored = co_await read(env, *instance);

@@ -1,4 +1,4 @@
-// A directive run ends when it should and says why: an abort or timeout while an async agent awaits
+// A directive run ends when it should and says why, and refuses what it would drop: an abort or timeout while an async agent awaits
 // its own work (not a directive) rejects the run at once; an onApproval that returns nothing, in a
 // run that has no approvals.respond, applies the default action instead of waiting for ever; the
 // error of an agent that throws is in the run's events.
@@ -89,4 +89,25 @@ test("an agent that throws: the run's error and run-finish events carry its mess
   const finish = events.find((e) => e.type === 'run-finish');
   assert.equal(finish.ok, false);
   assert.equal(finish.error.message, 'quota 7 exceeded');
+});
+
+test("a Set of directives runs as an agent; a bad iterator result, a directive's extra arguments and a reversed mark range are refused by name", async () => {
+  const model = mockModel([{ type: 'text', text: 'hello' }]);
+  await run(new Set([L.system`Be brief.`, L.user`Hi`, L.reply]), { models: { default: model } });
+  assert.deepEqual(model.calls[0].messages.map((m) => m.role), ['system', 'user']);
+  await assert.rejects(run({ next: () => 5 }, { models: models() }), /an agent's iterator returned number 5 from next\(\), not an iterator result/);
+  const schema = z.object({ n: z.number() });
+  assert.throws(() => L.reply(schema, { maxSteps: 1 }), /L\.reply\(schema\) takes no more arguments, got 1 more/);
+  assert.throws(() => L.infer(schema, 2), /L\.infer\(schema\) takes no more arguments/);
+  assert.throws(() => L.stream(schema, 2), /L\.stream\(schema\) takes no more arguments/);
+  assert.throws(() => L.event('a', 1, 2), /L\.event\(name, data\) takes no more arguments, got 1 more/);
+  await assert.rejects(
+    run(function* () {
+      const a = yield* L.mark;
+      yield* L.user`x`;
+      const b = yield* L.mark;
+      return yield* L.messages(b.to(a));
+    }, { models: models() }),
+    /mark\.to: the end mark \(at 0 messages\) comes before this one \(at 1\); write start\.to\(end\)/,
+  );
 });

@@ -32,6 +32,16 @@ test('a missing wasm is an EngineLoadError naming the file, the path tried and t
   assert.match(err.message, /wasmUrl/);
 });
 
+test('the two wasm files swapped, or the first given for both, are an EngineLoadError naming the file', async () => {
+  const swapped = await createEngine({ wasmUrl: deferredPath, deferredWasm: wasmPath }).catch((e) => e);
+  assert.ok(swapped instanceof EngineLoadError, String(swapped));
+  assert.match(swapped.message, /the module given for it is lmthing_core\.deferred\.wasm, the engine's second half/);
+  const engine = await createEngine({ wasmUrl: wasmPath, deferredWasm: wasmPath });
+  const twice = await engine.prepareDeferredCode().catch((e) => e);
+  assert.ok(twice instanceof EngineLoadError, String(twice));
+  assert.match(twice.message, /lmthing_core\.deferred\.wasm from .*: it is not that file \(it looks like lmthing_core\.wasm/);
+});
+
 test('bad option combinations are refused before anything loads', async () => {
   const bytes = readFileSync(wasmPath);
   await assert.rejects(createEngine({ wasm: bytes, wasmUrl: wasmPath }), (e) => e instanceof EngineLoadError && /either `wasm` .* or `wasmUrl`/.test(e.message));

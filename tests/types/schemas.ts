@@ -131,3 +131,15 @@ expectType<Equal<ReturnType<typeof streamed.toTextStreamResponse>, Response>>();
 // @ts-expect-error -- the helpers take an options object
 streamed.toTextStreamResponse(201);
 void streamed;
+
+// ---- a schema parameter takes a schema (an object), not any value
+export function schemaParameters(): void {
+  // @ts-expect-error -- a string is not a schema
+  ctx.defTool('t', 'd', 'city', () => 'x');
+  // @ts-expect-error -- nor is a number
+  tool('t', 'd', 5, () => 'x');
+  // @ts-expect-error -- nor is null
+  L.reply(null);
+  // @ts-expect-error -- and L.reply takes one argument
+  L.reply(z.object({ n: z.number() }), { maxSteps: 1 });
+}
