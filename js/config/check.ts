@@ -57,6 +57,18 @@ function commonPrefix(a: string, b: string): number {
   return n;
 }
 
+/**
+ * Option names of older AI SDK versions and the names that took their place: the nearest spelling
+ * would point elsewhere (`maxTokens` is nearest to `maxSteps`, a different limit).
+ */
+const OLDER_AI_SDK_NAMES: Readonly<Record<string, string>> = {
+  maxTokens: 'maxOutputTokens',
+  experimental_activeTools: 'activeTools',
+  experimental_prepareStep: 'prepareStep',
+  maxToolRoundtrips: 'stopWhen',
+  maxAutomaticRoundtrips: 'stopWhen',
+};
+
 /** The known word closest to `word` when it is close enough to be a typo (the engine uses the same rule). */
 export function nearest(word: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
@@ -76,7 +88,8 @@ export function nearest(word: string, known: readonly string[]): string | undefi
 
 /** `unknown option 'x' (did you mean 'y'? known: a, b)`: the message for a key that is not accepted. */
 export function unknownKey(noun: string, key: string, known: readonly string[]): string {
-  const guess = nearest(key, known);
+  const renamed = OLDER_AI_SDK_NAMES[key];
+  const guess = renamed !== undefined && known.includes(renamed) ? renamed : nearest(key, known);
   return `unknown ${noun} '${key}' (${guess ? `did you mean '${guess}'? ` : ''}known: ${known.join(', ') || 'none'})`;
 }
 

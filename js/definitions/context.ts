@@ -9,7 +9,7 @@ import * as c from '../config/check.js';
 import { ConfigError, NotRunningError, ProtocolError, RoleError, StateError, TemplateError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { Infer, JsonObject } from '../schema-types.js';
-import { reference, type Reference } from '../prompt/names.js';
+import { reference, templateReference, type Reference } from '../prompt/names.js';
 import { approvalKind, guardKind, interactionKind, validatorKind } from './human.js';
 import type { ApprovalConfig, GuardCondition, GuardConfig, InteractionConfig, ValidatorFn } from './human.js';
 import { circuitBreakerKind, constraintKind, fallbackKind, retryKind } from './resilience.js';
@@ -257,7 +257,7 @@ export class DefinitionContext {
    * The reference it returns types the values of `useTemplate(ref, values)`.
    */
   defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V> {
-    return reference(definitionsOf(this).add(templateKind, name, template, variables ?? {}));
+    return templateReference(definitionsOf(this).add(templateKind, name, template, variables ?? {}));
   }
 
   /**

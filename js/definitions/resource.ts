@@ -231,7 +231,19 @@ export function resourcesFor(engine: Engine | undefined, call: CallbackContext):
     async release(name: string, value: unknown) {
       checked('release', name);
       const lease = leases.find((l) => l.pool === name && Object.is(l.value, value));
-      if (!lease) throw new ResourceError('RESOURCE_NOT_ACQUIRED', `resources.release: the value is not acquired from resource pool "${name}"`, { resource: name });
+      if (!lease) {
+        // Say where the value (or this call's values) came from: a misspelt pool name reads as a wrong value otherwise.
+        const from = leases.find((l) => Object.is(l.value, value))?.pool;
+        const held = [...new Set(leases.map((l) => l.pool))];
+        const near = c.nearest(name, held);
+        const why =
+          from !== undefined
+            ? `it was acquired from resource pool "${from}"`
+            : held.length > 0
+              ? `${near !== undefined ? `did you mean "${near}"? ` : ''}this call holds values of: ${held.map((pool) => `"${pool}"`).join(', ')}`
+              : 'this call holds no pool value';
+        throw new ResourceError('RESOURCE_NOT_ACQUIRED', `resources.release: the value is not acquired from resource pool "${name}" (${why})`, { resource: name });
+      }
       await request('release', 'resource.release', { name, handle: lease.handle });
       const at = leases.indexOf(lease);
       if (at >= 0) leases.splice(at, 1);

@@ -5,9 +5,14 @@
  * the model would get that instead of the value.
  */
 import { ConfigError } from '../errors.js';
+import { isTemplateReference } from './names.js';
 
 /** `value` as text for the template of `where` (its `index`-th interpolation). */
 export function interpolated(value: unknown, where: string, index: number): string {
+  if (isTemplateReference(value))
+    throw new ConfigError(
+      `${where}: interpolated value #${index + 1} is the reference of template "${value.name}", which would be sent as "${String(value)}" and name nothing; render it first (\${await ctx.renderTemplate(ref)}) or add it with ctx.useTemplate(ref)`,
+    );
   let text: string;
   try {
     text = String(value);

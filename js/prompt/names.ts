@@ -58,3 +58,18 @@ export function reference(name: string): Reference {
   const tag = `<${name}>`;
   return Object.freeze({ name, toString: () => tag, [Symbol.toPrimitive]: () => tag });
 }
+
+/** References `defTemplate` returned: a message interpolating one gets a tag that names nothing. */
+const templateReferences = new WeakSet<Reference>();
+
+/** Makes the reference of template `name` (a {@link reference} that interpolation refuses). */
+export function templateReference(name: string): Reference {
+  const ref = reference(name);
+  templateReferences.add(ref);
+  return ref;
+}
+
+/** Whether `value` is a reference `defTemplate` returned. */
+export function isTemplateReference(value: unknown): value is Reference {
+  return typeof value === 'object' && value !== null && templateReferences.has(value as Reference);
+}

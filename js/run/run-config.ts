@@ -103,10 +103,14 @@ export const runPolicyShape: c.Shape = {
   maxRetries: c.integer(0, 100),
   streamRetries: c.integer(0, 100),
   engine: isEngine,
-  storage: (v) =>
-    (typeof v === 'string' && v.length > 0) || (typeof v === 'object' && v !== null && typeof (v as StorageAdapter).compareAndSet === 'function')
-      ? undefined
-      : 'a storage adapter (memoryStorage(), fileStorage(dir) ...) or the name of one registered with registerStorage',
+  storage: (v) => {
+    if ((typeof v === 'string' && v.length > 0) || (typeof v === 'object' && v !== null && typeof (v as StorageAdapter).compareAndSet === 'function')) return undefined;
+    const expected = 'a storage adapter (memoryStorage(), fileStorage(dir) ...) or the name of one registered with registerStorage';
+    // An adapter of one's own that lacks a method: name it.
+    if (typeof v !== 'object' || v === null || typeof (v as StorageAdapter).get !== 'function') return expected;
+    const missing = (['get', 'set', 'delete', 'list', 'compareAndSet'] as const).filter((m) => typeof (v as Partial<Record<string, unknown>>)[m] !== 'function');
+    return `${expected}; this adapter lacks ${missing.join(', ')}`;
+  },
   sessionId: c.nonEmpty,
   cache: c.nonEmpty,
   onProgress: c.func,

@@ -156,3 +156,14 @@ test('the Redactor refuses keys, secrets and texts of the wrong type by name; co
   await assert.rejects(countTokens('openai:gpt-4o', [{ role: 'usr', content: 'hi' }]), refused(/countTokens\(\): messages\[0\]\.role must be one of .*got the string "usr" \(did you mean "user"\?\)/));
   assert.ok((await countTokens('openai:gpt-4o', [{ role: 'user', content: 'hi' }])).tokens > 0);
 });
+
+test("an option name of an older AI SDK points to the name that took its place, not the nearest spelling", async () => {
+  const model = mockModel([{ type: 'text', text: 'x' }]);
+  for (const [old, now] of [['maxTokens', 'maxOutputTokens'], ['experimental_activeTools', 'activeTools'], ['experimental_prepareStep', 'prepareStep'], ['maxToolRoundtrips', 'stopWhen']])
+    await assert.rejects(runPrompt({ model, prompt: 'x', [old]: 1 }).text, refused(new RegExp(`unknown option '${old}' \\(did you mean '${now}'\\?`)));
+});
+
+test('a storage adapter of your own that lacks a method is told which', async () => {
+  const storage = { get: async () => undefined, set: async () => {}, delete: async () => {}, list: async () => [] };
+  await assert.rejects(runPrompt({ model: mockModel([{ type: 'text', text: 'x' }]), prompt: 'x', storage }).text, refused(/'storage' must be a storage adapter .*; this adapter lacks compareAndSet/));
+});

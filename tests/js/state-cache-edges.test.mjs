@@ -74,3 +74,20 @@ test('setState and saveState after the run ended are refused (nothing would writ
   assert.throws(() => saved.setState('n', { n: 2 }), (e) => e instanceof NotRunningError);
   assert.deepEqual(JSON.parse(JSON.stringify(saved.getState('n'))), { n: 1 });
 });
+
+test('releasing into a misspelt pool says which pools the call holds values of', async () => {
+  const errors = [];
+  const { result } = await runPrompt((ctx) => {
+    ctx.defResourcePool('conns', () => ({ conn: 1 }), { max: 1 });
+    ctx.defTool('go', 'Go', noArgs, async (_args, { resources }) => {
+      const value = await resources.acquire('conns');
+      await resources.release('conn', value).catch((e) => errors.push(e));
+      await resources.release('conns', value);
+      return 'ok';
+    });
+    ctx.$`go`;
+  }, { model: callTool('go') });
+  assert.equal(await result.text, 'done');
+  assert.equal(errors[0].code, 'RESOURCE_NOT_ACQUIRED');
+  assert.match(errors[0].message, /not acquired from resource pool "conn" \(it was acquired from resource pool "conns"\)/);
+});

@@ -120,3 +120,19 @@ test('a tool interceptor that changes the arguments in place has them checked ag
   assert.deepEqual(ran, []);
   assert.match(JSON.stringify(model.calls[1].messages.at(-1).content[0].result), /its parameters refuse/);
 });
+
+test("a template's reference interpolated into a message is refused: it would be a tag naming nothing", async () => {
+  await assert.rejects(
+    runPrompt((ctx) => {
+      const greeting = ctx.defTemplate('greeting', 'Hello {{name}}', { name: { type: 'string', default: 'Ada' } });
+      ctx.$`Please say ${greeting}`;
+    }, { model: answer() }),
+    (e) => e instanceof ConfigError && /interpolated value #1 is the reference of template "greeting", which would be sent as "<greeting>" and name nothing; render it first/.test(e.message),
+  );
+  // Rendered, it is the text.
+  const { result } = await runPrompt(async (ctx) => {
+    const greeting = ctx.defTemplate('greeting', 'Hello {{name}}', { name: { type: 'string', default: 'Ada' } });
+    ctx.$`Please say ${await ctx.renderTemplate(greeting)}`;
+  }, { model: answer() });
+  assert.equal(await result.text, 'ok');
+});
