@@ -650,15 +650,24 @@ class DirectiveRun {
     // Awaited below; this keeps an early rejection from being reported as unhandled, and notes it.
     const endedEarly: { failed: boolean; error?: unknown } = { failed: false };
     ended.catch((error: unknown) => Object.assign(endedEarly, { failed: true, error }));
-    let clearDeadline = () => {};
+    // Undone when the run ends: a signal shared by many runs must not gather a listener per run.
+    let stopWatching = () => {};
     this.runEnd = new Promise<never>((_resolve, reject) => {
       ended.catch(reject);
-      this.config.signal?.addEventListener('abort', () => reject(this.abortError()), { once: true });
+      const signal = this.config.signal;
+      const onAbort = () => reject(this.abortError());
+      signal?.addEventListener('abort', onAbort, { once: true });
       // The engine's deadline cancels the run's ops, and an agent awaiting its own work has none: the
       // same deadline here ends the wait. (A durable run's deadline is the journal's, not this clock's.)
       const { timeout, setupMs = 0 } = this.timeouts;
-      if (timeout !== undefined && timeout > 0 && !this.suspendDurable)
-        clearDeadline = this.engine.setTimer(Math.max(1, timeout - setupMs), () => reject(new TimeoutError(`the run timed out after ${timeout} ms`)));
+      const clearDeadline =
+        timeout !== undefined && timeout > 0 && !this.suspendDurable
+          ? this.engine.setTimer(Math.max(1, timeout - setupMs), () => reject(new TimeoutError(`the run timed out after ${timeout} ms`)))
+          : () => {};
+      stopWatching = () => {
+        signal?.removeEventListener('abort', onAbort);
+        clearDeadline();
+      };
     });
     this.runEnd.catch(() => {
       this.runEnded = true; // set before any race on runEnd hears of it (reactions run in order)
@@ -686,7 +695,7 @@ class DirectiveRun {
       if (endedEarly.failed && (outcome.ok || outcome.error instanceof ProtocolError)) outcome = { ok: false, error: endedEarly.error };
       else if (outcome.ok || !(outcome.error instanceof Error)) outcome = { ok: false, error };
     } finally {
-      clearDeadline();
+      stopWatching();
       this.release(human, detach);
     }
     await settleObservers(dispatch, runEvents); // the run's result settles once its event handlers and callbacks are done

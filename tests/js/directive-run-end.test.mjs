@@ -111,3 +111,15 @@ test("a Set of directives runs as an agent; a bad iterator result, a directive's
     /mark\.to: the end mark \(at 0 messages\) comes before this one \(at 1\); write start\.to\(end\)/,
   );
 });
+
+test('a signal shared by many directive runs keeps no listener of a run that ended', async () => {
+  const { getEventListeners } = await import('node:events');
+  const controller = new AbortController();
+  const before = getEventListeners(controller.signal, 'abort').length;
+  for (let i = 0; i < 20; i++)
+    await run(async function* () {
+      yield* L.user`x`;
+      return yield* L.reply;
+    }, { models: models(), signal: controller.signal });
+  assert.equal(getEventListeners(controller.signal, 'abort').length, before);
+});
