@@ -49,9 +49,26 @@ async function loadGlue(glueUrl: CreateEngineOptions['glueUrl']): Promise<CoreFa
     if (typeof glue.default !== 'function') throw new TypeError('the module has no default-exported factory (is it lmthing_core.mjs?)');
     return glue.default as CoreFactory;
   } catch (err) {
-    const tried = glueUrl === undefined ? 'the bundled ./wasm/lmthing_core.mjs' : new URL(String(glueUrl), pageBase()).href;
-    throw loadFailure(GLUE_FILE, [tried], describe(err), 'Serve that file and pass its URL as createEngine({ glueUrl }) (see docs/bundlers.md)', err);
+    const tried = glueUrl === undefined ? "./wasm/lmthing_core.mjs next to lmthing's code" : new URL(String(glueUrl), pageBase()).href;
+    const served = glueUrl === undefined ? undefined : await servedAs(tried);
+    throw loadFailure(GLUE_FILE, [tried], describe(err) + (served ?? ''), 'Serve that file as JavaScript (text/javascript) and pass its URL as createEngine({ glueUrl }) (see docs/bundlers.md)', err);
   }
+}
+
+/**
+ * Why a module import of `url` may have failed when the file is there: the browser refuses a
+ * module script served with another content type, and says so only in its console.
+ */
+async function servedAs(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(url);
+    void response.body?.cancel();
+    const type = response.headers.get('content-type') ?? 'no content type';
+    if (response.ok && !/javascript|ecmascript/i.test(type)) return ` (the server answers it with ${type}; a module script must be served as text/javascript)`;
+  } catch {
+    // not reachable at all: the import's own error says enough
+  }
+  return undefined;
 }
 
 /**

@@ -94,7 +94,15 @@ before(async () => {
   const pageOf = (script) => `<!doctype html><meta charset="utf-8"><title>lmthing browser check</title>
     <script type="importmap">${JSON.stringify({ imports: { lmthing: `/pkg/${browserEntry}` } })}</script>
     <script type="module">${script}</script>`;
-  server = await serveStatic({ routes: { '/pkg/': packageDir }, pages: { '/': page_html, '/split-sync': pageOf(splitChecks('sync')), '/split-prefetch': pageOf(splitChecks('prefetch')) } });
+  // A glue URL a server answers with an HTML page (an app's fallback, or the wrong content type).
+  const glueAsHtml = `
+    import { createEngine } from 'lmthing';
+    window.lmthingChecks = createEngine({ glueUrl: '/glue-as-html.mjs' }).then(() => ({ failed: 'loaded' }), (e) => ({ name: e.name, code: e.code, message: e.message }));
+  `;
+  server = await serveStatic({
+    routes: { '/pkg/': packageDir },
+    pages: { '/': page_html, '/split-sync': pageOf(splitChecks('sync')), '/split-prefetch': pageOf(splitChecks('prefetch')), '/glue-as-html': pageOf(glueAsHtml), '/glue-as-html.mjs': 'export default 1;' },
+  });
   browser = await launchChromium();
   page = await browser.newPage();
 });
@@ -146,4 +154,16 @@ test('the deferred wasm file: a call that needs it first loads it synchronously;
       assert.deepEqual(requests, ['fetch'], 'fetched in the background, once');
     }
   }
+});
+
+test('a glue URL served as something other than JavaScript is an EngineLoadError that names the content type', async () => {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  await tab.goto(`${server.url}/glue-as-html`);
+  const result = await tab.evaluate(() => window.lmthingChecks);
+  await context.close();
+  assert.equal(result.name, 'EngineLoadError');
+  assert.equal(result.code, 'ENGINE_LOAD');
+  assert.match(result.message, /the server answers it with text\/html.*; a module script must be served as text\/javascript/);
+  assert.match(result.message, /Serve that file as JavaScript \(text\/javascript\)/);
 });

@@ -62,6 +62,14 @@ test('a rank file that cannot be read fails with the file, the path tried and th
     /dist\/tokenizers\/o200k_base\.bpe/.test(e.message) && /\/nonexistent\/tokenizers\/o200k_base\.bpe/.test(e.message) && /tokenizersUrl/.test(e.message));
   // Estimates need no file.
   assert.equal((await countTokens('ollama:llama3', 'hello', { engine: broken })).exact, false);
+  // A server's fallback page where the file should be is named as what it is.
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/lmthing-ranks-`);
+  writeFileSync(`${dir}/o200k_base.bpe`, '<!DOCTYPE html>\n<html><body>App</body></html>');
+  const fallback = await createEngine({ tokenizersUrl: dir });
+  await assert.rejects(countTokens('openai:gpt-4o', 'hello', { engine: fallback }), (e) =>
+    /dist\/tokenizers\/o200k_base\.bpe/.test(e.message) && /not a rank file \(an HTML page, such as a server's fallback page: it starts "<!DOCTYPE html> <html>/.test(e.message) && /tokenizersUrl/.test(e.message));
 });
 
 /** A model named like OpenAI's that records each request's messages. */
