@@ -47,8 +47,9 @@ export interface PromptCallbacks<OBJECT = never> {
  * step): it calls the user's callback with the step on the run's event path, and resolves once
  * that has settled, a failure having been reported there.
  */
-export function stepFinishCallback(events: RunEvents, onStepFinish: NonNullable<PromptCallbacks['onStepFinish']>): (step: StepResult) => Promise<void> {
-  return (step) => {
+export function stepFinishCallback(events: RunEvents, onStepFinish: NonNullable<PromptCallbacks['onStepFinish']>, after?: () => Promise<unknown>): (step: StepResult) => Promise<void> {
+  return async (step) => {
+    await after?.(); // the step's chunks are reported first (onChunk), as the AI SDK orders them
     const event = { type: 'step-finish', path: ['root'], ...step } as RunEvent;
     return events.call('onStepFinish', event, () => onStepFinish(step));
   };

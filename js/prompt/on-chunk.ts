@@ -2,7 +2,9 @@
  * The AI SDK's `onChunk` on `runPrompt`: called with `{chunk}` for each part of `fullStream` that
  * is the model's output or a tool's (`text-delta`, `reasoning-delta`, `tool-call`, `tool-result`,
  * `tool-error`, and `raw` with `includeRawChunks`), in the stream's order. Each call waits for the
- * previous one's promise, and the run's result settles after the last; the model's stream does not
+ * previous one's promise, a step's `onStepFinish` waits for its chunks' reports (a tool's result
+ * is reported before its step finishes, as in the AI SDK), and the run's result settles after the
+ * last; the model's stream does not
  * wait for them (the host cannot hold a provider's stream back). A callback that throws or rejects is an `error` event (source
  * `handler`), as `onStepFinish`'s is, and the next chunk is still reported.
  *
@@ -22,10 +24,13 @@ export interface ChunkCallback {
 
 const CHUNK_TYPES = new Set<string>(['text-delta', 'reasoning-delta', 'tool-call', 'tool-result', 'tool-error', 'raw']);
 
+/** A watcher of the result's parts that reports chunks to `onChunk`; `reported()` settles once the chunks so far are. */
+export type ChunkReporter = ((part: StreamPart) => void) & { reported(): Promise<unknown> };
+
 /** A watcher of the result's parts that reports the chunks to `onChunk` one after another. */
-export function chunkReporter(onChunk: NonNullable<ChunkCallback['onChunk']>, events: RunEvents): (part: StreamPart) => void {
+export function chunkReporter(onChunk: NonNullable<ChunkCallback['onChunk']>, events: RunEvents): ChunkReporter {
   let previous: Promise<unknown> = Promise.resolve();
-  return (part) => {
+  const watch = (part: StreamPart): void => {
     if (!CHUNK_TYPES.has(part.type)) return;
     const chunk = part as ChunkPart;
     void events.call('onChunk', { type: chunk.type, path: ['root'] } as Partial<RunEvent> as RunEvent, () => {
@@ -34,4 +39,5 @@ export function chunkReporter(onChunk: NonNullable<ChunkCallback['onChunk']>, ev
       return reported;
     });
   };
+  return Object.assign(watch, { reported: () => previous });
 }

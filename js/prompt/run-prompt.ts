@@ -582,7 +582,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   const collected = collectedOf(ctx);
   const host = EngineHost.of(engine);
   const result = new RunResult<unknown>();
-  if (place.onChunk && !place.parent) result.watchParts(chunkReporter(place.onChunk, place.events));
+  const chunks = place.onChunk && !place.parent ? chunkReporter(place.onChunk, place.events) : undefined;
+  if (chunks) result.watchParts(chunks);
   // A transform's stopStream cancels the run besides the caller's abortSignal.
   const stop = place.transforms && !place.parent ? new AbortController() : undefined;
   if (place.transforms && stop) {
@@ -749,7 +750,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
     const observe = { ...observeSpec(definitions, takePendingEmits(ctx)), ...(place.parentSpan !== undefined ? { parentSpan: place.parentSpan } : {}), ...(!place.parent && place.policies.meterProvider ? { metricEvents: true } : {}) };
     if (Object.keys(observe).length > 0) spec.observe = observe;
     // The root run's own (its steps only, as the AI SDK has them); sub-agents inherit `place`.
-    if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish), { plain: true });
+    if (place.onStepFinish && !place.parent) spec.onStepFinish = register('onStepFinish', stepFinishCallback(place.events, place.onStepFinish, chunks?.reported), { plain: true });
     if (place.prepareStep && !place.parent) {
       const { prepareStep, contexts } = place;
       const hook: Hook = contexts ? async (input) => contexts.take(await prepareStep({ ...input, ...contexts.view() }), 'prepareStep') as HookResult | undefined : prepareStep;

@@ -62,3 +62,21 @@ test("a schema wrapped by the AI SDK's jsonSchema() or zodSchema() is sent as th
   assert.equal(a.parameters.jsonSchema, undefined);
   assert.deepEqual(b.parameters.properties, { n: { type: 'number' } });
 });
+
+test("onChunk reports a step's tool result before that step's onStepFinish, as the AI SDK orders them", async () => {
+  const { mockModel } = await import('../../dist/node.js');
+  const log = [];
+  const run = runPrompt({
+    model: mockModel([{ type: 'tool-call', toolName: 'weather', args: { city: 'Paris' } }, { type: 'text', text: 'Sunny.' }]),
+    prompt: 'Weather?',
+    tools: { weather: { description: 'Weather', inputSchema: { type: 'object', properties: { city: { type: 'string' } } }, execute: async () => 'sunny' } },
+    onChunk: async ({ chunk }) => {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a slow report still comes first
+      log.push(`chunk:${chunk.type}`);
+    },
+    onStepFinish: (step) => log.push(`step-finish:${step.stepNumber}`),
+  });
+  assert.equal(await run.text, 'Sunny.');
+  assert.deepEqual(log.filter((entry) => !entry.startsWith('chunk:text-delta')), ['chunk:tool-call', 'chunk:tool-result', 'step-finish:0', 'step-finish:1']);
+  assert.ok(log.indexOf('step-finish:1') > log.lastIndexOf('chunk:text-delta'));
+});
