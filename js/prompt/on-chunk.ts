@@ -25,7 +25,7 @@ export interface ChunkCallback {
 const CHUNK_TYPES = new Set<string>(['text-delta', 'reasoning-delta', 'tool-call', 'tool-result', 'tool-error', 'raw']);
 
 /** A watcher of the result's parts that reports chunks to `onChunk`; `reported()` settles once the chunks so far are. */
-export type ChunkReporter = ((part: StreamPart) => void) & { reported(): Promise<unknown> };
+export type ChunkReporter = ((part: StreamPart) => void) & { reported(this: void): Promise<unknown> };
 
 /** A watcher of the result's parts that reports the chunks to `onChunk` one after another. */
 export function chunkReporter(onChunk: NonNullable<ChunkCallback['onChunk']>, events: RunEvents): ChunkReporter {
