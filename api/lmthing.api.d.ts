@@ -645,7 +645,6 @@ class DefinitionContext {
     defTemplate<const V extends TemplateVariables = Record<never, never>>(name: string, template: string, variables?: V): TemplateRef<V>;
     renderTemplate<V extends TemplateVariables>(template: TemplateRef<V>, values: TemplateValues<V>): Promise<string>;
     renderTemplate(template: string, values?: Record<string, TemplateValue>): Promise<string>;
-    protected checkCollecting(what: string, hint?: string): void;
     defRole(name: string, config?: RoleConfig): Reference;
     assumeRole(name: string | Reference): Promise<void>;
     getState<T = JsonObject>(name: string): T;

@@ -280,15 +280,15 @@ export class DefinitionContext {
    * @internal Throws once the run has started: what the prompt function collects (messages, tools,
    * definitions) went to the engine in the run's spec then, and a later addition would be lost.
    */
-  /** A write after the run ended would go nowhere: no run saves it any more. */
-  private notEnded(what: string): void {
-    if (endedRuns.has(this) && !liveRuns.has(this))
-      throw new NotRunningError(`${what}: the run has ended, so nothing would write the state any more (getState still reads its last value)`);
-  }
-
   protected checkCollecting(what: string, hint = ''): void {
     if (liveRuns.has(this) || endedRuns.has(this))
       throw new ConfigError(`${what}: the run ${liveRuns.has(this) ? 'is live' : 'ended'}; what the prompt function adds goes to the engine when the run starts, so call it there${hint}`);
+  }
+
+  /** @internal A write after the run ended would go nowhere: no run saves it any more. */
+  private notEnded(what: string): void {
+    if (endedRuns.has(this) && !liveRuns.has(this))
+      throw new NotRunningError(`${what}: the run has ended, so nothing would write the state any more (getState still reads its last value)`);
   }
 
   /** @internal The def values `{{name}}` may refer to (PromptContext has them). */

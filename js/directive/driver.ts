@@ -589,7 +589,8 @@ class DirectiveRun {
     };
     const human = host.human.open({ onApproval: this.config.onApproval, onInteraction: this.config.onInteraction, suspend: this.suspendDurable });
     // Span events are masked before any listener sees them.
-    const maskSpans = spanEventMasker(definitionsOf(this.definitions).values(tracingKind)[0]);
+    const tracingDefinition = definitionsOf(this.definitions).values(tracingKind)[0];
+    const maskSpans = spanEventMasker(tracingDefinition);
     const runEvents = (this.runEvents = new RunEvents()
       .listen(maskSpans)
       .listen((event) => this.events.push(event))
@@ -603,7 +604,7 @@ class DirectiveRun {
     // defTracing and the meterProvider (docs/observability.md); the agent's branches are spans of the one tree.
     let tracing: SpanBuilder | undefined;
     try {
-      tracing = this.tracing = await openTracing(definitionsOf(this.definitions).values(tracingKind)[0]);
+      tracing = this.tracing = await openTracing(tracingDefinition);
     } catch (err) {
       human.close();
       throw err;

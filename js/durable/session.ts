@@ -356,8 +356,11 @@ export class DurableSession implements LoopJournal {
     return true;
   }
 
-  /** The lines of record `at` not fed to the engine: withheld commands, and what completes an op the replay skipped (the engine never started it). */
-  /** Also notes whether the record completes a skipped op ({@link replayAnswersSkipped}). */
+  /**
+   * The lines of record `at` not fed to the engine: withheld commands, and what completes an op the
+   * replay skipped (the engine never started it). Also notes whether the record completes a skipped
+   * op ({@link replayAnswersSkipped}).
+   */
   private unfedLines(at: number): Set<number> | undefined {
     const withheld = this.withheld.get(at);
     this.replayAnswersSkipped = false;

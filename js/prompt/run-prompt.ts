@@ -503,12 +503,13 @@ export async function startRunPrompt(
   const handlers: HumanHandlers = { onApproval: config.onApproval, onInteraction: config.onInteraction, approvalSecret: config.approvalSecret, approvalTtlMs: config.approvalTtlMs, answersById: true };
   // A durable run whose approval nobody can answer here is saved, to be answered and resumed later.
   if (durable) handlers.suspend = () => void durableInfo(durable).suspend();
+  const tracingDefinition = definitionsOf(ctx).values(tracingKind)[0];
   // Span events are masked before any listener sees them.
-  const events = new RunEvents().listen(spanEventMasker(definitionsOf(ctx).values(tracingKind)[0]));
+  const events = new RunEvents().listen(spanEventMasker(tracingDefinition));
   // defEvent handlers of the whole tree, fed from its one event path; a handler's failure goes back on it.
   const dispatch = new EventDispatch((event) => events.push(event));
   // defTracing: the engine's span events become OTel spans, before anyone else sees them.
-  const tracing = await openTracing(definitionsOf(ctx).values(tracingKind)[0]);
+  const tracing = await openTracing(tracingDefinition);
   // Exporters, defEvent handlers and loggers saw a durable run's replayed events the first time.
   events.listen(liveEventsOnly(tracing?.listener)).listen(liveEventsOnly(config.meterProvider ? otelMetrics(config.meterProvider) : undefined));
   events.listen(config.onProgress ? trackProgress(() => engine.now(), config.onProgress) : undefined, 'onProgress');

@@ -30,8 +30,10 @@ function checkCount(provider: string, name: string, v: unknown, fallback: number
   return v;
 }
 
-/** Checks an embed request: a list of strings and, when given, a positive whole number of dimensions. */
-/** Checks one embed() call: the request's values and dimensions, and no field or option it does not know (a misspelt one would be ignored). */
+/**
+ * Checks one embed() call: a list of strings, when given a positive whole number of dimensions, and
+ * no field or option it does not know (a misspelt one would be ignored).
+ */
 export function checkEmbedCall(provider: string, req: EmbedRequest, opts: EmbedOptions | undefined): void {
   if (!isObject(req) || !Array.isArray(req.values)) {
     throw new ValidationError(`${provider}: embed() needs {values: string[]}`);

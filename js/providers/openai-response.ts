@@ -118,7 +118,6 @@ function withIds(r: ModelResponse, json: Record<string, unknown>): ModelResponse
   return r;
 }
 
-/** The typed error for an in-band `{"error": ...}` payload. */
 /**
  * The HTTP status an in-band error carries: its `status`, or a numeric `code` that is one
  * (OpenRouter's mid-stream errors, vLLM's `{object: 'error', code: 500}`).
@@ -128,6 +127,7 @@ function errorStatus(err: Record<string, unknown>): number | undefined {
   return undefined;
 }
 
+/** The typed error for an in-band `{"error": ...}` payload. */
 export function inBandError(json: Record<string, unknown>, provider: string, secrets: string[], partialText: string) {
   const { message, code } = errorFields(json);
   const status = errorStatus(isObject(json.error) ? json.error : json);

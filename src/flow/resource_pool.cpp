@@ -218,20 +218,22 @@ void Pool::forget(const std::string& key) {
 }
 
 Task<void> Pool::destroy_value(std::shared_ptr<Pool> self, json handle) {
-  if (!self->spec_.destroy) co_return;
-  std::optional<WireError> failure;
-  try {
-    json request{{"fn", *self->spec_.destroy}, {"args", json::array({std::move(handle)})}};  // before the co_await (g++ 12)
-    co_await self->owner_->loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, pool_label(self->spec_.name) + " destroy");
-  } catch (const OpFailed& e) {
-    failure = e.error;  // the pool has forgotten the value; its failure is reported
-  }
-  if (failure) self->destroy_failed(*failure);
+  if (self->spec_.destroy) co_await self->destroy(std::move(handle));
 }
 
-// A destroy that threw (or timed out): reported as a resource's failed clean-up is.
-void Pool::destroy_failed(const WireError& error) {
-  emit(json{{"type", "resource-cleanup"}, {"resource", spec_.name}, {"pool", spec_.name}, {"ok", false}, {"error", error.message}});
+// Calls the pool's destroy on a value it has forgotten; one that throws (or times out) is reported
+// as a resource's failed clean-up is. Returns whether it went.
+Task<bool> Pool::destroy(json handle) {
+  std::optional<WireError> failure;
+  try {
+    json request{{"fn", *spec_.destroy}, {"args", json::array({std::move(handle)})}};  // before the co_await (g++ 12)
+    co_await owner_->loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, pool_label(spec_.name) + " destroy");
+  } catch (const OpFailed& e) {
+    failure = e.error;
+  }
+  if (!failure) co_return true;
+  emit(json{{"type", "resource-cleanup"}, {"resource", spec_.name}, {"pool", spec_.name}, {"ok", false}, {"error", failure->message}});
+  co_return false;
 }
 
 Task<void> Pool::end() {
@@ -247,23 +249,12 @@ Task<void> Pool::end() {
   std::size_t destroyed = 0;
   std::size_t failed = 0;
   for (auto& [key, item] : std::exchange(items_, {})) {
-    if (!spec_.destroy) {
+    bool gone = true;
+    if (spec_.destroy) gone = co_await destroy(item.handle);
+    if (gone)
       ++destroyed;
-      continue;
-    }
-    std::optional<WireError> failure;
-    try {
-      json request{{"fn", *spec_.destroy}, {"args", json::array({item.handle})}};  // before the co_await (g++ 12)
-      co_await loop.op(kCleanupRun, "callback.invoke", std::move(request), kCleanupTimeoutMs, pool_label(spec_.name) + " destroy");
-    } catch (const OpFailed& e) {
-      failure = e.error;
-    }
-    if (failure) {
+    else
       ++failed;
-      destroy_failed(*failure);
-    } else {
-      ++destroyed;
-    }
   }
   json drained{{"type", "pool-drained"}, {"pool", spec_.name}, {"destroyed", destroyed}};
   if (failed > 0) drained["failed"] = failed;

@@ -65,7 +65,7 @@ class Pool : public Lifecycle, public std::enable_shared_from_this<Pool> {
   static Task<void> warm_up(std::shared_ptr<Pool> self, pipeline::CallEnv env);
   static Task<void> expire(std::shared_ptr<Pool> self, std::string key, std::uint64_t since);
   static Task<void> destroy_value(std::shared_ptr<Pool> self, json handle);
-  void destroy_failed(const protocol::WireError& error);
+  Task<bool> destroy(json handle);
 
   PoolSpec spec_;
   std::map<std::string, Item> items_;  // by the handle's JSON text

@@ -262,12 +262,13 @@ ContextSelection select_context(const ContextConfig& config, const std::vector<W
       any = true;
       any_kept = any_kept || kept[u.unit_of[i]];
     }
-  if (any && !any_kept)
-    throw StateError(error_code::kContextOverflow, label(config.name) + ": the newest message" +
-                                                       (u.members.back().size() > 1 ? "s (a tool call with its results)" : "") + " alone need" +
-                                                       (u.members.back().size() > 1 ? "" : "s") + " " + std::to_string(u.tokens.back()) +
+  if (any && !any_kept) {
+    const std::string newest =
+        u.members.back().size() > 1 ? "the newest messages (a tool call with its results) alone need " : "the newest message alone needs ";
+    throw StateError(error_code::kContextOverflow, label(config.name) + ": " + newest + std::to_string(u.tokens.back()) +
                                                        " tokens but the budget is " + std::to_string(out.budget) +
                                                        " (maxTokens - reserveTokens): nothing of the conversation would be sent");
+  }
   for (std::size_t i = 0; i < messages.size(); ++i) {
     if (kept[u.unit_of[i]]) {
       out.kept.push_back(i);
