@@ -2418,10 +2418,11 @@ interface PromptFinish<OBJECT = never> {
     text: string;
     steps: StepResult[];
     usage: Usage;
+    totalUsage: Usage;
+    toolCalls: StepResult['toolCalls'];
+    toolResults: StepResult['toolResults'];
     finishReason: FinishReason;
-    response: {
-        messages: Message[];
-    };
+    response: ResponseInfo;
     object?: OBJECT;
 }
 
@@ -2734,6 +2735,7 @@ interface ResourceUnhealthyEvent extends Located {
 // ---- ResponseInfo — prompt/result.d.ts
 interface ResponseInfo {
     messages: Message[];
+    modelId?: string;
 }
 
 // ---- ResponseValidation — prompt/run-prompt.d.ts

@@ -509,7 +509,8 @@ export class Engine {
    * `fields` are merged into the message; `type` and `id` are set here.
    */
   request(type: string, fields: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<unknown> {
-    const id = this.commandId(() => ({ ...fields, type }), options.replayed === true);
+    // No journal: no closure to build the message for one (a command is sent per directive).
+    const id = this.journal ? this.commandId(() => ({ ...fields, type }), options.replayed === true) : this.nextCommandId++;
     return this.send(id, { ...fields, type, id }, options.replayed === true);
   }
 
@@ -949,7 +950,17 @@ export class Engine {
 
   /** Runs `work` and completes op `id` with its outcome; a throw or rejection becomes an error value. */
   private settle(id: number, work: () => unknown): void {
-    new Promise<unknown>((resolve) => resolve(work())).then(
+    // Not `new Promise(resolve => resolve(work()))`: that makes a promise and three closures more
+    // per op, and a model call is one op of thousands in flight (bench/README.md, "Parallel fan-out").
+    let outcome: unknown;
+    try {
+      outcome = work();
+    } catch (err) {
+      // Whatever the callback threw, as the rejection handler below takes it (it may be no Error).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      outcome = Promise.reject(err);
+    }
+    Promise.resolve(outcome).then(
       (value) => this.complete(id, { ok: true, value }),
       (err: unknown) => this.complete(id, { ok: false, error: { ...errorToWire(err), causeId: this.rememberCause(err) } }),
     );

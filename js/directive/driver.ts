@@ -732,7 +732,11 @@ class DirectiveRun {
         }
         step = await this.untilRunEnds(iterator, iterator.throw(error));
       } else {
-        step = await this.untilRunEnds(iterator, iterator.next(input));
+        // A generator's step is no promise: taken as it is, without untilRunEnds' async frame (an
+        // async iterator's thenable that is not a Promise is awaited, as it always was).
+        const next: unknown = iterator.next(input);
+        if (next instanceof Promise) step = await this.untilRunEnds(iterator, next as Promise<IteratorResult<unknown, unknown>>);
+        else step = (c.isThenable(next) ? await next : next) as IteratorResult<unknown, unknown>;
       }
       if (typeof step !== 'object' || step === null)
         throw new ConfigError(`an agent's iterator returned ${describe(step)} from next(), not an iterator result {value, done}`);
@@ -773,7 +777,7 @@ class DirectiveRun {
     }
     if (this.config.signal?.aborted) throw this.abortError();
     // A stream's failure nobody read is thrown at the next directive: inside an L.catch, so that it catches it.
-    if (request.kind !== 'catch') await this.settleStream(conv);
+    if (request.kind !== 'catch' && conv.stream) await this.settleStream(conv);
     // The arguments are what the directive in directives.ts put there for this kind.
     const a = request.args;
     switch (request.kind) {

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { FinishReason, Message, Usage } from '../providers/types.js';
+import type { FinishReason, Usage } from '../providers/types.js';
 import type { RunEvent, RunEvents, RunFinishEvent } from '../run/events.js';
-import type { StepResult } from './result.js';
+import type { ResponseInfo, StepResult } from './result.js';
 
 /** What `onFinish` receives: what the run's result resolves with. */
 export interface PromptFinish<OBJECT = never> {
@@ -19,9 +19,15 @@ export interface PromptFinish<OBJECT = never> {
   steps: StepResult[];
   /** The tokens of the whole run (`result.usage`). */
   usage: Usage;
+  /** The AI SDK's name for the whole run's tokens (`result.totalUsage`): the same as `usage`. */
+  totalUsage: Usage;
+  /** The last step's tool calls (`result.toolCalls`). */
+  toolCalls: StepResult['toolCalls'];
+  /** The last step's tool results (`result.toolResults`). */
+  toolResults: StepResult['toolResults'];
   finishReason: FinishReason;
-  /** The whole conversation at the end (`result.response`). */
-  response: { messages: Message[] };
+  /** The whole conversation at the end, and the model that answered last (`result.response`). */
+  response: ResponseInfo;
   /** The validated answer, when the run has a `responseSchema` (`result.object`). */
   object?: OBJECT;
 }

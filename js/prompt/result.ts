@@ -97,7 +97,7 @@ export type StreamPart =
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; text: string }
   | { type: 'error'; error: unknown };
 
-/** The run's response: its messages (`result.response`). */
+/** The run's response: its messages and the model that answered last (`result.response`). */
 export interface ResponseInfo {
   /**
    * The whole conversation at the end of the run, system prompt excluded: the messages it started
@@ -105,6 +105,8 @@ export interface ResponseInfo {
    * message) to continue the chat. Unlike the AI SDK, this is the whole list, not only the new part.
    */
   messages: Message[];
+  /** The model id the provider reported for the last step, as the AI SDK's `response.modelId`; absent when the run made no model call. */
+  modelId?: string;
 }
 
 /** A {@link Deferred}'s promise and what settles it. */
@@ -411,7 +413,7 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>, CALL exten
   }
 
   /** @internal Ends the run successfully; `object` holds the validated answer of a run with a `responseSchema`. */
-  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, messages: Message[] = [], object?: { value: unknown }): void {
+  succeed(steps: StepResult[], usage: Usage, finishReason: FinishReason, text: string, response: ResponseInfo, object?: { value: unknown }): void {
     const last = steps[steps.length - 1];
     this.push({ type: 'finish', finishReason, usage, text });
     this.final.text.resolve(text);
@@ -421,7 +423,7 @@ export class RunResult<OBJECT = never, PARTIAL = DeepPartial<OBJECT>, CALL exten
     this.final.reasoningText.resolve(last?.reasoningText);
     this.final.toolCalls.resolve(last?.toolCalls ?? []);
     this.final.toolResults.resolve(last?.toolResults ?? []);
-    this.final.response.resolve({ messages });
+    this.final.response.resolve(response);
     this.final.warnings.resolve(this.warningList.list());
     if (object) this.final.object.resolve(object.value);
     else if (this.structured)

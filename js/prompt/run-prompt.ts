@@ -876,10 +876,19 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
         await cleanup();
         const last = v.steps[v.steps.length - 1];
         place.steering?.end(last && last.toolResults.length < last.toolCalls.length ? 'waiting-for-tool-results' : 'finished');
-        const finish: PromptFinish<unknown> = { text: runText(v), steps: v.steps, usage: v.usage, finishReason: v.finishReason, response: { messages: models.conversation.slice() } };
+        const finish: PromptFinish<unknown> = {
+          text: runText(v),
+          steps: v.steps,
+          usage: v.usage,
+          totalUsage: v.usage,
+          toolCalls: last?.toolCalls ?? [],
+          toolResults: last?.toolResults ?? [],
+          finishReason: v.finishReason,
+          response: { messages: models.conversation.slice(), ...(last ? { modelId: last.model } : {}) },
+        };
         if (object) finish.object = object.value;
         await handled({ ok: true, finish });
-        result.succeed(finish.steps, finish.usage, finish.finishReason, finish.text, finish.response.messages, object);
+        result.succeed(finish.steps, finish.usage, finish.finishReason, finish.text, finish.response, object);
         return v;
       },
       (err: unknown) => failed(err),

@@ -240,18 +240,15 @@ export class EngineHost {
     // The text shown so far, for a durable run's journal only: a call that fails after it keeps it
     // with its error, so that a replay shows it again (see replayGenerate).
     const shownText = textChunks && new TextAccumulator();
-    // How the shown text was chunked, when it came in more than one delta.
-    const shownChunks = () => (textChunks && textChunks.size > 1 ? textChunks.encoded() : undefined);
     // The raw chunks shown (includeRawChunks), for a durable run's journal only, as JSON text (the
     // engine keeps one string, not a tree of every chunk).
     const rawChunks = textChunks && run.onRaw && !quiet ? new RawChunkRecorder() : undefined;
-    const shownRawChunks = () => rawChunks?.encoded();
     // The engine gave up on the call (its timeout, the run cancelled) after some text was shown: no
     // error of it will reach the journal, so the text goes there as a note on the op (PROTOCOL.md §3).
     if (shownText && !quiet) {
       signal.addEventListener('abort', () => {
-        const raws = shownRawChunks();
-        if (!shownText.empty || raws !== undefined) this.engine.noteShownText(op.id, shownText.text, shownChunks(), raws);
+        const raws = rawChunks?.encoded();
+        if (!shownText.empty || raws !== undefined) this.engine.noteShownText(op.id, shownText.text, splitChunks(textChunks), raws);
       }, { once: true });
     }
     // timeout.firstChunkMs / chunkMs: the call is aborted when the stream stalls (timed from the
@@ -302,8 +299,15 @@ export class EngineHost {
         },
       }));
       // A stalled stream ends at its chunk timeout even if the model does not stop when aborted.
-      return (watch ? Promise.race([generated, watch.expired]) : generated).catch((failure: unknown) => {
+      // One `then` for both outcomes (not catch + finally): a promise and a closure less per call.
+      return (watch ? Promise.race([generated, watch.expired]) : generated).then((response) => {
+        settled = true;
+        watch?.stop();
+        return checkModelResponse(response, ref);
+      }, (failure: unknown) => {
+        settled = true;
         const err = watch?.error() ?? failure;
+        watch?.stop();
         if (streamed && !quiet && err instanceof LmthingError) {
           // Its text reached the run's stream: the engine does not try the call again by default (the
           // new attempt's text would follow it), whatever the failure (src/policy/retry.cpp).
@@ -314,20 +318,18 @@ export class EngineHost {
           if (shownText && !shownText.empty) {
             if (!(err instanceof ProviderError && err.partialText !== undefined))
               Object.defineProperty(err, 'shownText', { value: shownText.text, configurable: true });
-            const chunks = shownChunks();
+            const chunks = splitChunks(textChunks);
             if (chunks !== undefined) Object.defineProperty(err, 'partialChunks', { value: chunks, configurable: true });
           }
         }
-        const raws = shownRawChunks();
+        const raws = rawChunks?.encoded();
         if (raws !== undefined && err instanceof LmthingError) Object.defineProperty(err, 'partialRawChunks', { value: raws, configurable: true });
         throw err;
-      }).finally(() => {
-        settled = true;
-        watch?.stop();
       });
     };
-    const watched = { model, request, callId: run.callId, output: outputTimes };
-    const { warnings, ...response } = await observedModelCall(run.modelCallWatchers, watched, async () => checkModelResponse(await send(), ref));
+    const watchers = run.modelCallWatchers;
+    const watched = (watchers?.onLanguageModelCallStart || watchers?.onLanguageModelCallEnd) && { model, request, callId: run.callId, output: outputTimes };
+    const { warnings, ...response } = await (watched ? observedModelCall(watchers, watched, send) : send());
     if (warnings?.length) run.onWarnings?.(warnings);
     if (!quiet) {
       // A model that does not stream still feeds the stream: each reasoning part, then each text
@@ -351,10 +353,15 @@ export class EngineHost {
         : {};
     // A durable run's journal keeps the warnings, for a replay to report them again (replayGenerate).
     const journaledWarnings = this.engine.journaled && warnings?.length ? { warnings } : {};
-    const raws = shownRawChunks();
+    const raws = rawChunks?.encoded();
     const journaledRaws = raws === undefined ? {} : { rawChunks: raws };
     return { ...response, content: deepArgumentsAsText(response.content, this.engine.jsonDepth), modelId: model.modelId, ...chunks, ...journaledWarnings, ...journaledRaws };
   }
+}
+
+/** How the shown text was chunked (for a durable run's journal), when it came in more than one delta. */
+function splitChunks(textChunks: ChunkLengthRecorder | undefined): string | undefined {
+  return textChunks && textChunks.size > 1 ? textChunks.encoded() : undefined;
 }
 
 /**

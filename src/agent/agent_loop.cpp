@@ -109,6 +109,7 @@ class AgentLoop {
       for (auto& seam : config_.seams) co_await seam->before_step(state, env_);
       StepPlan plan = plan_of(step, state.overrides);
       restrict_to_role(plan);
+      check_tool_choice(plan, step);
 
       json payload = request_of(plan);
       transcript_.fill(payload, state.overrides.messages);
@@ -221,6 +222,35 @@ class AgentLoop {
     std::erase_if(plan.offered, [&](const pipeline::ToolBox::Entry* tool) { return !role->allows(tool->spec.name); });
     plan.restriction =
         "the role \"" + role->name + "\" allows only: " + (role->allowed_tools->empty() ? "no tools" : protocol::joined(*role->allowed_tools));
+  }
+
+  // A toolChoice the step cannot honour is the user's mistake, told before anything is sent (a
+  // provider refuses a forced tool that is not among the request's tools, or says nothing useful).
+  void check_tool_choice(const StepPlan& plan, int step) const {
+    const json& choice = plan.tool_choice;
+    if (choice.is_object()) {
+      const std::string name = choice.value("toolName", std::string());
+      if (std::none_of(plan.offered.begin(), plan.offered.end(), [&](const auto* tool) { return tool->spec.name == name; }))
+        refuse_tool_choice(plan, step, &name);
+    } else if (choice == "required" && plan.offered.empty()) {
+      refuse_tool_choice(plan, step, nullptr);
+    }
+  }
+
+  // The error of check_tool_choice: `forced` names the tool, or null for 'required' with none
+  // offered. Out of line: a first request never runs it, so it stays out of the first wasm file.
+  [[noreturn, gnu::noinline]] void refuse_tool_choice(const StepPlan& plan, int step, const std::string* forced) const {
+    const std::string at = "step " + std::to_string(step);
+    std::string message;
+    if (forced) {
+      const std::string role = restriction_for(plan, json{{"toolName", *forced}});
+      message = "toolChoice forces tool \"" + *forced + "\", which " + at + " does not offer (" +
+                (role.empty() ? "activeTools or a step hook left it out" : role) + ")";
+    } else {
+      message = "toolChoice 'required', and " + at + " offers no tools (" +
+                (plan.restriction.empty() ? "activeTools or a step hook left them all out" : plan.restriction) + ")";
+    }
+    throw OpFailed(protocol::WireError{"config", std::move(message), json::object()});
   }
 
   // Why a called tool was not offered, told to the model when the run's role is the reason (not

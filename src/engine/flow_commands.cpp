@@ -21,7 +21,10 @@ namespace {
 pipeline::CallEnv env_in(const EnvOfRun& env_of, RunId run, const std::string& where, const json& message) {
   pipeline::CallEnv env = env_of(run, where);
   if (const flow::RunTools::Entry* tools = flow::tools_of(*env.tree, run)) env.tools = tools->tools;
-  if (message.contains("scope")) env.scope = protocol::require_id(message, "scope", where);
+  if (message.contains("scope")) {
+    env.scope = protocol::require_id(message, "scope", where);
+    env.span = env.loop.span_of(env.scope);
+  }
   return env;
 }
 

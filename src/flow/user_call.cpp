@@ -67,6 +67,7 @@ Task<json> bounded_op(const pipeline::CallEnv& env, const std::string& callback,
   json value;
   try {
     auto op = env.loop.op(env.run, "callback.invoke", std::move(payload), timeout, label);
+    op.in_span(env.span);  // a workflow step or parallel task started inside a tool call: its work stays under that call
     if (op_id) op.tracked(op_id);
     value = co_await op;
   } catch (const OpFailed& e) {

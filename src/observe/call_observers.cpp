@@ -42,6 +42,10 @@ double number_in(const json& object, const char* key) {
   return object.is_object() && object.contains(key) && object[key].is_number() ? object[key].get<double>() : 0.0;
 }
 
+// The span a call of `env` hangs under: the tool call whose code made it (ctx.runTool inside a
+// tool, a workflow step it started ...), else the current step or the run or branch at its path.
+SpanId parent_of(const Tracer& tracer, const pipeline::CallEnv& env) { return env.span ? env.span : tracer.parent_at(env.run, env.path); }
+
 class ToolSpanObserver : public pipeline::Interceptor {
  public:
   Task<json> intercept(Call call, Next next) override {
@@ -50,7 +54,7 @@ class ToolSpanObserver : public pipeline::Interceptor {
     if (!tracer) co_return co_await next(std::move(call));
     const std::string id = call.context.value("toolCallId", std::string());
     SpanId parent = call.context.contains("span") && call.context["span"].is_number() ? call.context["span"].get<SpanId>() : 0;
-    if (!parent) parent = tracer->parent_at(env.run, env.path);
+    if (!parent) parent = parent_of(*tracer, env);
     json attributes{
         {"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", call.target}, {"gen_ai.tool.call.id", id}, {"gen_ai.tool.type", "function"}};
     if (tracer->config().record_inputs) attributes["gen_ai.tool.call.arguments"] = call.input;
@@ -132,7 +136,7 @@ class AttemptObserver : public pipeline::Interceptor {
         else if (call.input.contains("conversation"))
           attributes["gen_ai.input.messages"] = call.input["conversation"].value("append", json::array());
       }
-      span = tracer->start(env.run, env.path, tracer->parent_at(env.run, env.path), "chat " + model, "model", std::move(attributes), started);
+      span = tracer->start(env.run, env.path, parent_of(*tracer, env), "chat " + model, "model", std::move(attributes), started);
     }
 
     json response;

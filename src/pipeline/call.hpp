@@ -82,6 +82,9 @@ struct CallEnv {
   json path;         // branch path of the events, e.g. ["root"] or ["root", "0"]
   std::shared_ptr<const ToolBox> tools;
   OpId scope = 0;  // the cancellation scope of the work done here (Loop::cancel_scope), 0 for none
+  // The trace span what starts here hangs under: a tool call's, for the commands its code sends
+  // (ctx.runTool, runWorkflow ... inside it); 0: the place's own step or run (Tracer::parent_at).
+  std::uint64_t span = 0;
 
   // Emits `event` as a run event of this run, with this place's path.
   void emit(json event) const;

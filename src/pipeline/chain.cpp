@@ -75,8 +75,12 @@ Task<json> Chain::op(Call call) const {
   }
   const ToolBox::Entry* tool = env.tools ? env.tools->find(call.target) : nullptr;
   if (!tool) throw OpFailed(WireError{"callback", "tool \"" + call.target + "\" is not available here", json::object()});
+  // The op carries the call's span (set by the tool span observer when traced): what its code starts hangs under it.
+  std::uint64_t span = env.span;
+  if (auto it = call.context.find("span"); it != call.context.end() && it->is_number_unsigned()) span = it->get<std::uint64_t>();
   json payload{{"fn", tool->spec.callback}, {"args", json::array({std::move(call.input), std::move(call.context)})}};
   auto op = env.loop.op(env.run, "callback.invoke", std::move(payload), call.timeout_ms, "tool \"" + call.target + "\"");
+  op.in_span(span);
   auto scope = scope_of(env);
   co_return scope ? co_await scope->run(std::move(op)) : co_await std::move(op);
 }

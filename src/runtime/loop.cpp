@@ -21,7 +21,7 @@ std::string format_ms(double ms) {
 }
 
 void OpAwaiter::start(coro::coroutine_handle<> waiter, OpId scope) {
-  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, label_, waiter, &outcome_, id_out_, scope);
+  loop_->start_op(run_, std::move(kind_), std::move(payload_), timeout_ms_, label_, waiter, &outcome_, id_out_, scope, span_);
 }
 
 json OpAwaiter::await_resume() {
@@ -35,7 +35,7 @@ Loop::~Loop() {
 }
 
 void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
-                    OpOutcome* outcome, OpId* id_out, OpId scope) {
+                    OpOutcome* outcome, OpId* id_out, OpId scope, std::uint64_t span) {
   if (auto cancelled = cancelled_runs_.find(run); cancelled != cancelled_runs_.end()) {
     outcome->ok = false;
     outcome->error = cancelled->second;
@@ -54,6 +54,7 @@ void Loop::start_op(RunId run, std::string kind, json payload, double timeout_ms
   PendingOp entry{run, waiter, outcome, 0, false, {}};
   entry.kind = kind;
   entry.scope = scope;
+  entry.span = span;
   if (timeout_ms > 0) {
     const OpId timer = next_op_id_++;
     entry.linked = timer;

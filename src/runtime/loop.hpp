@@ -62,6 +62,12 @@ class [[nodiscard]] OpAwaiter {
     id_out_ = out;
     return *this;
   }
+  // Tags the op with the trace span its work belongs to (observe/tracer.hpp), so that what its
+  // callback starts through commands hangs under that span (Loop::span_of).
+  OpAwaiter& in_span(std::uint64_t span) {
+    span_ = span;
+    return *this;
+  }
 
  private:
   void start(coro::coroutine_handle<> waiter, OpId scope);
@@ -73,6 +79,7 @@ class [[nodiscard]] OpAwaiter {
   std::string label_;
   OpOutcome outcome_;
   OpId* id_out_ = nullptr;
+  std::uint64_t span_ = 0;
 };
 
 class Loop {
@@ -108,6 +115,11 @@ class Loop {
   // Forget a finished run: drops its deadline and its cancelled mark (so neither grows forever).
   void forget_run(RunId run);
   bool run_cancelled(RunId run) const { return cancelled_runs_.count(run) != 0; }
+  // The trace span pending op `id` was tagged with (OpAwaiter::in_span); 0 when none or not pending.
+  std::uint64_t span_of(OpId id) const {
+    auto it = pending_.find(id);
+    return it == pending_.end() ? 0 : it->second.span;
+  }
   // What a cancelled run's later ops fail with (its abort, its deadline), or null.
   const protocol::WireError* run_cancel_error(RunId run) const {
     auto it = cancelled_runs_.find(run);
@@ -201,10 +213,11 @@ class Loop {
     std::string kind{};           // the op's kind, for messages about its result
     OpId scope = 0;               // the cancellation scope it was started in
     bool text_shown = false;      // the host streamed some of its text to the user (op.progress)
+    std::uint64_t span = 0;       // the trace span it belongs to (OpAwaiter::in_span), 0 for none
   };
 
   void start_op(RunId run, std::string kind, json payload, double timeout_ms, const std::string& label, coro::coroutine_handle<> waiter,
-                OpOutcome* outcome, OpId* id_out = nullptr, OpId scope = 0);
+                OpOutcome* outcome, OpId* id_out = nullptr, OpId scope = 0, std::uint64_t span = 0);
   void complete_op(json& message);          // moves the value out of `message`
   void note_progress(const json& message);  // op.progress: what the host did with a pending op so far
   // A line that is not a message: its op fails or its command gets an error reply when its type

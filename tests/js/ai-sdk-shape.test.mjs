@@ -203,6 +203,20 @@ test('onStepFinish, onFinish and onError: called as the AI SDK calls them, await
   assert.equal(finish.finishReason, 'stop');
   assert.deepEqual(finish.object, { n: 4 });
   assert.deepEqual(finish.response, await result.response);
+  // As the AI SDK's: totalUsage, and the last step's tool calls and results (none: it answered).
+  assert.deepEqual(finish.totalUsage, await result.totalUsage);
+  assert.equal((await result.response).modelId, steps.at(-1).model, "response.modelId: the last step's model, as the AI SDK's");
+  assert.deepEqual([finish.toolCalls, finish.toolResults], [[], []]);
+  // A run stopped after a step with a tool call finishes with that call and its result.
+  let stopped;
+  const { result: cut } = await runPrompt((ctx) => {
+    ctx.defTool('double', 'Doubles', { type: 'object', properties: { n: { type: 'number' } } }, ({ n }) => n * 2);
+    ctx.$`Double 2`;
+  }, { model: mockModel([{ type: 'tool-call', toolName: 'double', args: { n: 2 } }]), stopWhen: stepCountIs(1), onFinish: (f) => { stopped = f; } });
+  await cut.text;
+  assert.deepEqual(stopped.toolCalls, await cut.toolCalls);
+  assert.deepEqual(stopped.toolCalls.map((c) => [c.toolName, c.args]), [['double', { n: 2 }]]);
+  assert.deepEqual(stopped.toolResults.map((r) => r.result), [4]);
 
   // A failed run calls onError with the error it rejects with, and not onFinish.
   const calls = [];

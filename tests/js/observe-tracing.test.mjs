@@ -601,3 +601,37 @@ test("a directive branch that fails ends the spans it had open with the branch's
     assert.match(span.status.message ?? '', /exploded/);
   }
 });
+
+test("work a tool's code starts (runTool, runAgent, a workflow, a parallel group) hangs under that tool call's span", async () => {
+  const exporter = new InMemorySpanExporter();
+  const model = scriptedModel((n) => (n === 0 ? [call('outer', 'c1')] : [text('done')]));
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTracing('main', { exporters: [exporter] });
+    ctx.defTool('inner', 'leaf work', { type: 'object', properties: { from: { type: 'string' } } }, ({ from }) => `inner from ${from}`);
+    ctx.defAgent('helper', 'helps', {}, (_args, sub) => sub.$`help`, { model: mockModel([text('helped')]) });
+    ctx.defWorkflow('flow', [{ id: 'leaf', action: (wctx) => wctx.runTool('inner', { from: 'workflow' }) }]);
+    ctx.defParallel('fan', { a: () => ctx.runTool('inner', { from: 'parallel' }) });
+    ctx.defTool('outer', 'starts work of its own', {}, async () => {
+      await ctx.runTool('inner', { from: 'runTool' });
+      await ctx.runAgent('helper', {});
+      await ctx.runWorkflow('flow', {});
+      await ctx.executeParallel('fan');
+      return 'outer done';
+    });
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  const spans = exporter.getFinishedSpans();
+  const outer = spans.find((s) => s.name === 'execute_tool outer');
+  const parentName = (span) => spans.find((s) => idOf(s) === parentOf(span))?.name;
+  // Each inner call, by the caller it names in its arguments: its span's parent is the outer call's.
+  const inner = spans.filter((s) => s.name === 'execute_tool inner');
+  assert.equal(inner.length, 3);
+  for (const span of inner) assert.equal(parentOf(span), idOf(outer), `the inner call of a ${span.attributes['gen_ai.tool.call.id']} has parent ${parentName(span)}`);
+  // runAgent: the agent's tool call is under the outer call, and the agent's run under that.
+  const helperCall = spans.find((s) => s.name === 'execute_tool helper');
+  assert.equal(parentOf(helperCall), idOf(outer));
+  assert.equal(parentName(spans.find((s) => s.name === 'invoke_agent helper')), 'execute_tool helper');
+  // The model's own calls stay under the run's steps.
+  assert.match(parentName(outer), /^step /);
+});

@@ -117,6 +117,30 @@ test("the model's error blames the role only for a tool the role holds back, not
   assert.equal(lastResult(2).result.error, 'Tool "deploy" is not available (the role "writer" allows only: read, write). Available tools: read.');
 });
 
+test('a toolChoice forcing a tool the step does not offer (the role holds it back, activeTools leaves it out) is a ConfigError, not a request the provider refuses', async () => {
+  const forcing = (toolName, config = {}) => {
+    const model = mockModel([{ type: 'text', text: 'x' }]);
+    const finished = runPrompt((ctx) => {
+      setup(ctx, []);
+      ctx.assumeRole('reader');
+      ctx.$`go`;
+    }, { model, toolChoice: { type: 'tool', toolName }, ...config }).then((r) => r.result.text);
+    return { model, finished };
+  };
+  const held = forcing('write');
+  await assert.rejects(held.finished, (err) => err instanceof ConfigError && err.message.includes('toolChoice forces tool "write", which step 0 does not offer (the role "reader" allows only: read)'));
+  assert.equal(held.model.calls.length, 0, 'nothing was sent');
+  const left = forcing('read', { activeTools: ['write'] });
+  await assert.rejects(left.finished, (err) => err instanceof ConfigError && /toolChoice forces tool "read", which step 0 does not offer \(activeTools or a step hook left it out\)/.test(err.message));
+  // 'required' with nothing to call: the role allows none of the active tools.
+  const none = forcing('read', { activeTools: ['write'], toolChoice: 'required' });
+  await assert.rejects(none.finished, (err) => err instanceof ConfigError && /toolChoice 'required', and step 0 offers no tools/.test(err.message));
+  // A tool the step offers is forced as before.
+  const allowed = forcing('read');
+  assert.equal(await allowed.finished, 'x');
+  assert.deepEqual(allowed.model.calls[0].toolChoice, { type: 'tool', toolName: 'read' });
+});
+
 test('a run without a role renders exactly as before', async () => {
   const model = mockModel([{ type: 'text', text: 'ok' }]);
   const { result } = await runPrompt((ctx) => {
