@@ -924,6 +924,12 @@ export class Engine {
     const error = errorFromWire(wire);
     // A user callback's own error that ended the run stays reachable as the typed error's cause.
     const cause = typeof wire.causeId === 'number' ? this.causes.get(wire.causeId) : undefined;
+    // A file the host failed to load for the engine (a tokenizer's rank file) is the host's own
+    // EngineLoadError, with its file and URLs, as a failed wasm load is: it crossed the engine unchanged.
+    if (cause instanceof EngineLoadError && error.code === cause.code && error.message === cause.message) {
+      pending.reject(cause);
+      return;
+    }
     if (cause !== undefined && error.cause === undefined) Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true });
     pending.reject(error);
   }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Tiktoken } from 'js-tiktoken/lite';
-import { ConfigError, ContextLengthError, countTokens, createEngine, runPrompt } from '../../dist/node.js';
+import { ConfigError, ContextLengthError, countTokens, createEngine, EngineLoadError, runPrompt } from '../../dist/node.js';
 
 const require = createRequire(import.meta.url);
 const reference = {
@@ -59,7 +59,9 @@ test('bad input to countTokens is a ConfigError naming what was wrong', async ()
 test('a rank file that cannot be read fails with the file, the path tried and the fix', async () => {
   const broken = await createEngine({ tokenizersUrl: '/nonexistent/tokenizers' });
   await assert.rejects(countTokens('openai:gpt-4o', 'hello', { engine: broken }), (e) =>
-    /dist\/tokenizers\/o200k_base\.bpe/.test(e.message) && /\/nonexistent\/tokenizers\/o200k_base\.bpe/.test(e.message) && /tokenizersUrl/.test(e.message));
+    /dist\/tokenizers\/o200k_base\.bpe/.test(e.message) && /\/nonexistent\/tokenizers\/o200k_base\.bpe/.test(e.message) && /tokenizersUrl/.test(e.message) &&
+    // The class a failed wasm load has, with the file and where it was looked for (it was an EngineError).
+    e instanceof EngineLoadError && e.file === 'dist/tokenizers/o200k_base.bpe' && e.urls.some((url) => url.endsWith('/nonexistent/tokenizers/o200k_base.bpe')));
   // Estimates need no file.
   assert.equal((await countTokens('ollama:llama3', 'hello', { engine: broken })).exact, false);
   // A server's fallback page where the file should be is named as what it is.
