@@ -178,13 +178,18 @@ export interface ModelCallCallbacks {
   onLanguageModelCallEnd?: (event: LanguageModelCallEndEvent) => void | PromiseLike<void>;
 }
 
+/** Whether a run has a model call callback (without one, a call need not go through {@link observedModelCall}). */
+export function watchesModelCalls(callbacks: ModelCallCallbacks | undefined): callbacks is ModelCallCallbacks {
+  return Boolean(callbacks?.onLanguageModelCallStart || callbacks?.onLanguageModelCallEnd);
+}
+
 /** Calls `send` (the provider call) between the callbacks; none given: `send` alone. */
 export async function observedModelCall<R extends ModelResponse>(
   callbacks: ModelCallCallbacks | undefined,
   call: { model: LanguageModel; request: Omit<ModelRequest, 'model'>; callId: string; output: OutputTimes | undefined },
   send: () => Promise<R>,
 ): Promise<R> {
-  if (!callbacks?.onLanguageModelCallStart && !callbacks?.onLanguageModelCallEnd) return send();
+  if (!watchesModelCalls(callbacks)) return send();
   const { model, request, callId } = call;
   const info: ModelInfo = { provider: model.provider, modelId: model.modelId, callId };
   const [first] = request.messages;

@@ -12,7 +12,7 @@ import { RawChunkRecorder, RawChunkReplay } from './raw-chunks.js';
 import { TextAccumulator } from '../providers/text-accumulator.js';
 import { checkDeltaText, checkEmbedResult, checkModelResponse } from './model-response.js';
 import type { CallSettings } from './run-config.js';
-import { observedModelCall, OutputTimes, type ModelCallCallbacks } from './call-watchers.js';
+import { observedModelCall, OutputTimes, watchesModelCalls, type ModelCallCallbacks } from './call-watchers.js';
 import { ChunkWatch, type ChunkTimeouts } from './timeouts.js';
 import { mergedObjects } from '../config/merge.js';
 
@@ -328,8 +328,7 @@ export class EngineHost {
       });
     };
     const watchers = run.modelCallWatchers;
-    const watched = (watchers?.onLanguageModelCallStart || watchers?.onLanguageModelCallEnd) && { model, request, callId: run.callId, output: outputTimes };
-    const { warnings, ...response } = await (watched ? observedModelCall(watchers, watched, send) : send());
+    const { warnings, ...response } = await (watchesModelCalls(watchers) ? observedModelCall(watchers, { model, request, callId: run.callId, output: outputTimes }, send) : send());
     if (warnings?.length) run.onWarnings?.(warnings);
     if (!quiet) {
       // A model that does not stream still feeds the stream: each reasoning part, then each text
