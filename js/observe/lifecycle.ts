@@ -103,11 +103,20 @@ export function tokenThresholds(set: DefinitionSet): number[] {
   return (handlers.get(set) ?? []).flatMap((h) => h.thresholds);
 }
 
-/** The run spec's `observe` field for `set`'s handlers and the queued custom events, or undefined when empty. */
+/**
+ * The run spec's `observe` field for `set`'s handlers and the queued custom events, or undefined
+ * when empty. `tokenThresholdHandler`: an onTokenThreshold handler without thresholds of its own
+ * listens, so the engine warns when the run has none for it to fire at.
+ */
 export function observeSpec(set: DefinitionSet, emits: Array<{ name: string; value: unknown }>): Record<string, unknown> | undefined {
   const thresholds = tokenThresholds(set);
-  if (thresholds.length === 0 && emits.length === 0) return undefined;
-  return { ...(thresholds.length > 0 ? { tokenThresholds: thresholds } : {}), ...(emits.length > 0 ? { emits } : {}) };
+  const waiting = (handlers.get(set) ?? []).some((h) => h.name === 'onTokenThreshold' && h.thresholds.length === 0);
+  if (thresholds.length === 0 && emits.length === 0 && !waiting) return undefined;
+  return {
+    ...(thresholds.length > 0 ? { tokenThresholds: thresholds } : {}),
+    ...(waiting ? { tokenThresholdHandler: true } : {}),
+    ...(emits.length > 0 ? { emits } : {}),
+  };
 }
 
 /** Whether `set` has any event handler. */

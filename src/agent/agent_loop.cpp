@@ -142,76 +142,83 @@ class AgentLoop {
         for (auto& seam : config_.seams) co_await seam->step_failed(step, *error, env_);
         std::rethrow_exception(failure);
       }
-      // The answer's text is copied once, into the step's record; the content moves into the
-      // transcript (a long answer's text would otherwise be held several times over).
-      json content = std::move(response["content"]);
-      std::string text = text_of(content);
-      std::string reasoning = text_of(content, "reasoning");
-      std::vector<CheckedCall> calls;
-      bool mended = false;
-      for (auto& part : content) {
-        if (!part.is_object() || part.value("type", "") != "tool-call") continue;
-        CheckedCall call = check_tool_call(plan.offered, part, restriction_for(plan, part));
-        if (!call.error.empty()) {
-          if (std::optional<CheckedCall> fixed = co_await mend(step, part, call, plan)) {
-            call = std::move(*fixed);
-            mended = true;
-          }
-        } else if (std::optional<CheckedCall> refined = co_await refine(step, part, call, plan)) {
-          call = std::move(*refined);
-          mended = true;  // the host's copy of the answer has the model's arguments
-        }
-        calls.push_back(std::move(call));
-      }
-      transcript_.append(json{{"role", "assistant"}, {"content", std::move(content)}});
-      transcript_.answered(mended);
-      outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
-
-      // A call whose approval was deferred has no result (a null slot): the run ends after this step.
-      std::vector<json> slots = co_await run_tools(step, calls);
-      state.record = record_of(step, plan, std::move(text), std::move(reasoning), calls, slots, response);
-      json results = json::array();
-      for (auto& slot : slots)
-        if (!slot.is_null()) results.push_back(std::move(slot));
-      const bool deferred = results.size() < slots.size();
-      if (!results.empty()) transcript_.append(tool_message(std::move(results)));
-
-      state.final = calls.empty();
-      env_.emit_borrowing("step-finish", state.record);
-
-      pipeline::StepVerdict verdict;
-      for (auto& seam : config_.seams) {
-        pipeline::StepVerdict v = co_await seam->after_step(state, env_);
-        if (v.stop && !verdict.stop) verdict.stop = true, verdict.reason = v.reason;
-        if (v.steer.is_array()) verdict.steer = std::move(v.steer);
-        if (v.feedback) {
-          verdict.feedback = v.feedback;
-          break;
-        }
-      }
-      // Moved once the seams have read it (`state.steps` is the steps before this one).
-      outcome.steps.push_back(std::move(state.record));
-      if (state.value) outcome.value = state.value;
-      if (deferred) {
-        outcome.stop_reason = "approval";
-        break;
-      }
-      if (verdict.feedback) {
-        transcript_.append(json{{"role", "user"}, {"content", *verdict.feedback}});
-        continue;
-      }
-      if (verdict.stop) {
-        outcome.stop_reason = verdict.reason;
-        break;
-      }
-      // Messages sent to the run meanwhile: it goes on with them, if it has a step left to send them.
-      if (verdict.steer.is_array() && step + 1 < config_.max_steps) {
-        for (auto& message : verdict.steer) transcript_.append(std::move(message));
-        continue;
-      }
-      if (state.final) break;
+      if (!co_await finish_step(step, plan, state, std::move(response), outcome)) break;
     }
     co_return outcome;
+  }
+
+  // The step's answer: its tool calls run, its record, the seams' verdict. Whether the loop goes on.
+  // A frame of its own, made once the answer is in: run()'s frame is alive while the model is
+  // called, in every waiting branch of a fan-out (bench/README.md, "Parallel fan-out").
+  [[gnu::noinline]] Task<bool> finish_step(int step, const StepPlan& plan, pipeline::StepState& state, json response, LoopOutcome& outcome) {
+    // The answer's text is copied once, into the step's record; the content moves into the
+    // transcript (a long answer's text would otherwise be held several times over).
+    json content = std::move(response["content"]);
+    std::string text = text_of(content);
+    std::string reasoning = text_of(content, "reasoning");
+    std::vector<CheckedCall> calls;
+    bool mended = false;
+    for (auto& part : content) {
+      if (!part.is_object() || part.value("type", "") != "tool-call") continue;
+      CheckedCall call = check_tool_call(plan.offered, part, restriction_for(plan, part));
+      if (!call.error.empty()) {
+        if (std::optional<CheckedCall> fixed = co_await mend(step, part, call, plan)) {
+          call = std::move(*fixed);
+          mended = true;
+        }
+      } else if (std::optional<CheckedCall> refined = co_await refine(step, part, call, plan)) {
+        call = std::move(*refined);
+        mended = true;  // the host's copy of the answer has the model's arguments
+      }
+      calls.push_back(std::move(call));
+    }
+    transcript_.append(json{{"role", "assistant"}, {"content", std::move(content)}});
+    transcript_.answered(mended);
+    outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
+
+    // A call whose approval was deferred has no result (a null slot): the run ends after this step.
+    std::vector<json> slots = co_await run_tools(step, calls);
+    state.record = record_of(step, plan, std::move(text), std::move(reasoning), calls, slots, response);
+    json results = json::array();
+    for (auto& slot : slots)
+      if (!slot.is_null()) results.push_back(std::move(slot));
+    const bool deferred = results.size() < slots.size();
+    if (!results.empty()) transcript_.append(tool_message(std::move(results)));
+
+    state.final = calls.empty();
+    env_.emit_borrowing("step-finish", state.record);
+
+    pipeline::StepVerdict verdict;
+    for (auto& seam : config_.seams) {
+      pipeline::StepVerdict v = co_await seam->after_step(state, env_);
+      if (v.stop && !verdict.stop) verdict.stop = true, verdict.reason = v.reason;
+      if (v.steer.is_array()) verdict.steer = std::move(v.steer);
+      if (v.feedback) {
+        verdict.feedback = v.feedback;
+        break;
+      }
+    }
+    // Moved once the seams have read it (`state.steps` is the steps before this one).
+    outcome.steps.push_back(std::move(state.record));
+    if (state.value) outcome.value = state.value;
+    if (deferred) {
+      outcome.stop_reason = "approval";
+      co_return false;
+    }
+    if (verdict.feedback) {
+      transcript_.append(json{{"role", "user"}, {"content", *verdict.feedback}});
+      co_return true;
+    }
+    if (verdict.stop) {
+      outcome.stop_reason = verdict.reason;
+      co_return false;
+    }
+    // Messages sent to the run meanwhile: it goes on with them, if it has a step left to send them.
+    if (verdict.steer.is_array() && step + 1 < config_.max_steps) {
+      for (auto& message : verdict.steer) transcript_.append(std::move(message));
+      co_return true;
+    }
+    co_return !state.final;
   }
 
  private:
@@ -263,7 +270,7 @@ class AgentLoop {
 
   // A call that is not the step's own turn (a summary): same chain, so budgets, retries and
   // observation apply; its messages are sent whole, never synced into the host's conversation.
-  Task<json> side_call(int step, std::string model, json input) {
+  [[gnu::noinline]] Task<json> side_call(int step, std::string model, json input) {
     const json messages = input.value("messages", json::array());
     input["step"] = "side-" + std::to_string(step);
     input["tools"] = json::array();
@@ -282,7 +289,7 @@ class AgentLoop {
   // call's name and arguments replace the model's in `part` (the transcript keeps the mended call,
   // as the AI SDK does), and it is checked again (nullopt: no seam mended it). A call left, or
   // mended into another wrong one, gets its error as before.
-  Task<std::optional<CheckedCall>> mend(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
+  [[gnu::noinline]] Task<std::optional<CheckedCall>> mend(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
     const std::string input = part.contains("argsText") && part["argsText"].is_string() ? part["argsText"].get<std::string>()
                               : part.contains("args") && !part["args"].is_null()        ? part["args"].dump()
                                                                                         : std::string("{}");
@@ -318,7 +325,7 @@ class AgentLoop {
 
   // A valid call's arguments as a seam that refines its tool returns them (the AI SDK 7's
   // experimental_refineToolInput), checked again; nullopt when no seam refines it.
-  Task<std::optional<CheckedCall>> refine(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
+  [[gnu::noinline]] Task<std::optional<CheckedCall>> refine(int step, json& part, const CheckedCall& call, const StepPlan& plan) {
     std::optional<json> refined;
     for (auto& seam : config_.seams)
       if (seam->refines(call.name) && (refined = co_await seam->refine_call(pipeline::RightCall{step, call.id, call.name, call.args}, env_))) break;
@@ -351,7 +358,7 @@ class AgentLoop {
   }
 
   // One result part per call, in call order; null for a call whose approval was deferred.
-  Task<std::vector<json>> run_tools(int step, const std::vector<CheckedCall>& calls) {
+  [[gnu::noinline]] Task<std::vector<json>> run_tools(int step, const std::vector<CheckedCall>& calls) {
     std::vector<json> slots(calls.size());
     if (calls.empty()) co_return slots;
     std::vector<Task<void>> tasks;
@@ -393,7 +400,7 @@ class AgentLoop {
   // approval and are now decided: the approved run through their chains (the approval they were
   // waiting for takes the decision), the denied get the denial. Their results and the ones the
   // messages had go into one tool message after that turn, in call order.
-  Task<void> answer_pending() {
+  [[gnu::noinline]] Task<void> answer_pending() {
     StepPlan plan = config_.plan(0, {});
     restrict_to_role(plan);
     const PendingCalls& pending = config_.pending;

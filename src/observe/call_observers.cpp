@@ -84,8 +84,8 @@ class AttemptObserver : public pipeline::Interceptor {
   explicit AttemptObserver(std::map<std::string, policy::Constraint::Price> prices) : prices_(std::move(prices)) {}
 
   Task<json> intercept(Call call, Next next) override {
-    if (call.kind == CallKind::Tool) co_return co_await tool_attempt(std::move(call), next);
-    co_return co_await model_attempt(std::move(call), next);
+    if (call.kind == CallKind::Tool) return tool_attempt(std::move(call), next);
+    return model_attempt(std::move(call), next);
   }
 
  private:

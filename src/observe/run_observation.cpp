@@ -23,12 +23,14 @@ std::string agent_name(const json& path) {
 void check_observe_spec(const json& spec, const std::string& where) {
   if (!spec.contains("observe")) return;
   const std::string at = where + ": observe";
-  if (!spec["observe"].is_object()) throw protocol::ProtocolError(at + " must be an object {tokenThresholds?, metricEvents?, parentSpan?, emits?}");
+  if (!spec["observe"].is_object())
+    throw protocol::ProtocolError(at + " must be an object {tokenThresholds?, tokenThresholdHandler?, metricEvents?, parentSpan?, emits?}");
   protocol::FieldReader fields(spec["observe"], at);
-  fields.only({"tokenThresholds", "metricEvents", "parentSpan", "emits"}, "field");
+  fields.only({"tokenThresholds", "tokenThresholdHandler", "metricEvents", "parentSpan", "emits"}, "field");
   if (const json* thresholds = fields.optional_array("tokenThresholds"))
     for (const auto& t : *thresholds)
       if (!t.is_number() || !(t.get<double>() > 0)) fields.bad("tokenThresholds", "an array of token counts > 0");
+  fields.optional_bool("tokenThresholdHandler");
   fields.optional_bool("metricEvents");
   if (fields.has("parentSpan") && !fields.at("parentSpan").is_number_unsigned()) fields.bad("parentSpan", "a span id");
   if (const json* emits = fields.optional_array("emits"))
@@ -57,8 +59,19 @@ RunObservation::RunObservation(const pipeline::CallEnv& env, const json& spec, s
     tracer->remember(Tracer::scope_key(env_.run, env_.path), span_);
   }
   env_.emit(std::move(start));
+  if (settings.value("tokenThresholdHandler", false) && !observer.has_token_thresholds()) warn_no_token_threshold();
   if (auto emits = settings.find("emits"); emits != settings.end() && emits->is_array())
     for (const auto& e : *emits) env_.emit(json{{"type", "emitted"}, {"name", e["name"]}, {"value", e.value("value", json())}});
+}
+
+// An onTokenThreshold handler without thresholds of its own fires at the tree's (other handlers',
+// token constraints'); with none, it would wait in silence. Out of line: a first run never needs it.
+void RunObservation::warn_no_token_threshold() {
+  const protocol::WireError error{"config",
+                                  "an onTokenThreshold handler has no threshold to fire at: give it one with defEvent('onTokenThreshold', "
+                                  "handler, {threshold}), or define a token constraint (defConstraint(name, 'tokens', {max}))",
+                                  json::object()};
+  env_.emit(error_event("warning", "handler", error, json{{"handler", "onTokenThreshold"}}, env_.path));
 }
 
 void RunObservation::finished(json* result) {

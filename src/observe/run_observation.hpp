@@ -28,6 +28,7 @@ class RunObservation {
 
  private:
   void finish(bool ok, json fields, const std::string& outcome, const std::string& error);
+  [[gnu::noinline]] void warn_no_token_threshold();
 
   pipeline::CallEnv env_;
   std::string kind_;

@@ -37,6 +37,7 @@ class TreeObserver {
 
   // onTokenThreshold: a threshold fires once, when the tree's tokens (input + output) reach it.
   void add_token_threshold(double tokens, const std::string& source);
+  bool has_token_thresholds() const { return !thresholds_.empty(); }
   // Counts a model response's tokens; returns the `token-threshold` events to emit.
   std::vector<json> count_tokens(const json& usage);
 

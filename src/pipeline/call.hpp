@@ -124,6 +124,9 @@ class Next {
   std::size_t index_;
 };
 
+// One policy around a call. `intercept` may be a plain function that returns another coroutine's
+// task (a smaller frame while the call waits), but it does no work of the call before that task
+// is awaited: policies make the next task before they await it (retry's attempt, budget's check).
 class Interceptor {
  public:
   virtual ~Interceptor() = default;

@@ -61,18 +61,23 @@ Task<json> Next::operator()(Call call) const {
   return chain_->interceptors_[index_]->intercept(std::move(call), Next(chain_, index_ + 1));
 }
 
-Task<json> Chain::op(Call call) const {
+namespace {
+
+// The end of a model call's chain. It waits as long as the model takes, in every branch of a
+// fan-out, so its frame holds only what the op needs, not the whole Call (bench/README.md,
+// "Parallel fan-out": the engine's memory per waiting branch).
+Task<json> model_op(const CallEnv& env, std::string target, json request, double timeout_ms) {
+  request["model"] = target;
+  auto op = env.loop.op(env.run, "model.generate", std::move(request), timeout_ms, "model \"" + target + "\"");
+  auto scope = scope_of(env);  // a directive branch its group may cancel
+  json response = scope ? co_await scope->run(std::move(op)) : co_await std::move(op);
+  if (!response.is_object() || !response.contains("content") || !response["content"].is_array())
+    throw OpFailed(WireError{"provider", "the response of model \"" + target + "\" has no \"content\" array", json::object()});
+  co_return response;
+}
+
+Task<json> tool_op(Call call) {
   const CallEnv& env = *call.env;
-  if (call.kind == CallKind::Model) {
-    json request = std::move(call.input);
-    request["model"] = call.target;
-    auto op = env.loop.op(env.run, "model.generate", std::move(request), call.timeout_ms, "model \"" + call.target + "\"");
-    auto scope = scope_of(env);  // a directive branch its group may cancel
-    json response = scope ? co_await scope->run(std::move(op)) : co_await std::move(op);
-    if (!response.is_object() || !response.contains("content") || !response["content"].is_array())
-      throw OpFailed(WireError{"provider", "the response of model \"" + call.target + "\" has no \"content\" array", json::object()});
-    co_return response;
-  }
   const ToolBox::Entry* tool = env.tools ? env.tools->find(call.target) : nullptr;
   if (!tool) throw OpFailed(WireError{"callback", "tool \"" + call.target + "\" is not available here", json::object()});
   // The op carries the call's span (set by the tool span observer when traced): what its code starts hangs under it.
@@ -83,6 +88,13 @@ Task<json> Chain::op(Call call) const {
   op.in_span(span);
   auto scope = scope_of(env);
   co_return scope ? co_await scope->run(std::move(op)) : co_await std::move(op);
+}
+
+}  // namespace
+
+Task<json> Chain::op(Call call) const {
+  if (call.kind == CallKind::Model) return model_op(*call.env, std::move(call.target), std::move(call.input), call.timeout_ms);
+  return tool_op(std::move(call));
 }
 
 std::shared_ptr<const Chain> build_chain(const Target& target) {

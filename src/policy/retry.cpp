@@ -120,27 +120,33 @@ class RetryInterceptor : public pipeline::Interceptor {
         again = ++attempt < policy_.max_attempts &&
                 (call.kind == CallKind::Model ? retries_model_call(policy_, *failure) : retries(policy_, *failure, rule_));
       if (call.env->cancelled() || !again) throw OpFailed(*failure);
-      const int number = attempt + streamed;  // the retries so far, both kinds
-      double delay = retry_delay(policy_.backoff, number - 1, retry_after_ms(*failure), tree_.rng());
-      // Not past the call's deadline: the attempt made then fails with the deadline's own error.
-      if (call.deadline_at > 0) delay = std::min(delay, std::max(0.0, call.deadline_at - call.env->loop.now_ms()));
-      json event{{"type", "retry"}, {"attempt", number}, {"delayMs", delay}, {"error", failure->message}, {"errorKind", failure->kind}};
-      if (shown) event["afterText"] = true;
-      if (call.kind == CallKind::Model) {
-        event["target"] = "model";
-        event["model"] = call.target;
-      } else {
-        event["target"] = "tool";
-        event["toolName"] = call.target;
-        event["toolCallId"] = call.context.value("toolCallId", json());
-      }
-      event["stepNumber"] = call.context.value("stepNumber", json());
-      call.env->emit(std::move(event));
-      co_await pipeline::pause(*call.env, delay);
+      co_await back_off(call, *failure, attempt + streamed, shown);
     }
   }
 
  private:
+  // Emits the `retry` event and waits the backoff before retry `number` (the retries so far, both
+  // kinds). Its own frame, made only when a call is retried: intercept's frame is alive for as
+  // long as each attempt waits on its model.
+  [[gnu::noinline]] Task<void> back_off(const Call& call, const protocol::WireError& failure, int number, bool shown) {
+    double delay = retry_delay(policy_.backoff, number - 1, retry_after_ms(failure), tree_.rng());
+    // Not past the call's deadline: the attempt made then fails with the deadline's own error.
+    if (call.deadline_at > 0) delay = std::min(delay, std::max(0.0, call.deadline_at - call.env->loop.now_ms()));
+    json event{{"type", "retry"}, {"attempt", number}, {"delayMs", delay}, {"error", failure.message}, {"errorKind", failure.kind}};
+    if (shown) event["afterText"] = true;
+    if (call.kind == CallKind::Model) {
+      event["target"] = "model";
+      event["model"] = call.target;
+    } else {
+      event["target"] = "tool";
+      event["toolName"] = call.target;
+      event["toolCallId"] = call.context.value("toolCallId", json());
+    }
+    event["stepNumber"] = call.context.value("stepNumber", json());
+    call.env->emit(std::move(event));
+    co_await pipeline::pause(*call.env, delay);
+  }
+
   RetryPolicy policy_;
   bool (*rule_)(const protocol::WireError&);
   pipeline::RunTree& tree_;

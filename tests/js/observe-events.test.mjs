@@ -77,6 +77,30 @@ test("onTokenThreshold fires once at a token constraint's max too, with {usage, 
   assert.deepEqual(got, [[60, 50]]); // 2 calls × 30 tokens reach 50; the third call fires nothing more
 });
 
+test('an onTokenThreshold handler with nothing to fire at is told so as a warning; with a threshold in the tree it is not', async () => {
+  const warnings = async (define) => {
+    const { result, prompt } = await runPrompt((ctx) => {
+      define(ctx);
+      ctx.$`go`;
+    }, { model: mockModel([{ type: 'text', text: 'done' }]) });
+    assert.equal(await result.text, 'done', 'the run goes on');
+    await prompt.finished;
+    return prompt.events.filter((e) => e.type === 'error' && e.context?.handler === 'onTokenThreshold');
+  };
+  // The seed's form: a handler and no threshold anywhere.
+  const [warning, ...more] = await warnings((ctx) => ctx.defEvent('onTokenThreshold', () => {}));
+  assert.equal(more.length, 0);
+  assert.equal(warning.severity, 'warning');
+  assert.equal(warning.source, 'handler');
+  assert.match(warning.error.message, /onTokenThreshold handler has no threshold to fire at: give it one with defEvent\('onTokenThreshold', handler, \{threshold\}\), or define a token constraint/);
+  // A threshold of its own, another handler's, or a token constraint: nothing to warn about.
+  assert.deepEqual(await warnings((ctx) => ctx.defEvent('onTokenThreshold', () => {}, { threshold: 10 })), []);
+  assert.deepEqual(await warnings((ctx) => { ctx.defEvent('onTokenThreshold', () => {}); ctx.defEvent('onTokenThreshold', () => {}, { threshold: 10 }); }), []);
+  assert.deepEqual(await warnings((ctx) => { ctx.defConstraint('budget', 'tokens', { max: 50, onExceeded: 'warn' }); ctx.defEvent('onTokenThreshold', () => {}); }), []);
+  // No handler of that event: nothing either.
+  assert.deepEqual(await warnings((ctx) => ctx.defEvent('onToolEnd', () => {})), []);
+});
+
 test('a throwing handler is reported as an onError event and the run goes on', async () => {
   const model = mockModel([{ type: 'tool-call', toolName: 'echo', args: {} }, { type: 'text', text: 'fine' }]);
   const errors = [];
