@@ -125,8 +125,9 @@ class Next {
 };
 
 // One policy around a call. `intercept` may be a plain function that returns another coroutine's
-// task (a smaller frame while the call waits), but it does no work of the call before that task
-// is awaited: policies make the next task before they await it (retry's attempt, budget's check).
+// task (a smaller frame while the call waits), but it must not throw or do the call's work before
+// that task is awaited: retry makes the next task, then hands it to `attempt`, which catches only
+// what the awaited task throws.
 class Interceptor {
  public:
   virtual ~Interceptor() = default;

@@ -5,13 +5,11 @@
 // real HTTP, whose `addToolApprovalResponse` sends the decision with the next request.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, L, fileStorage, fromUIMessages, memoryStorage, replay, run, runPrompt, tool } from '../../dist/node.js';
 import { ApprovalChat, settled } from './helpers/approval-chat.mjs';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 /** A model answering `responses` in order (each a whole response: several calls in one step), recording each request. */
 function scripted(responses) {
@@ -272,7 +270,7 @@ const answered = (ran, messages, responses, extra) => ({ model: scripted([[{ typ
 
 test('approvalStore: a signed decision runs its call once; a repeat is refused; configuration mistakes', async () => {
   const ran = [];
-  const store = fileStorage(mkdtempSync(join(tmpdir(), 'lmthing-approvals-')));
+  const store = fileStorage(tempDir('lmthing-approvals-'));
   const { messages, responses } = await deferred(ran, ['/tmp/a', '/tmp/b']);
   const resume = () => runPrompt(answered(ran, messages, [responses.c1, responses.c2], { approvalStore: store })).text;
 

@@ -3,10 +3,11 @@
 // the tokenizer.load op, other providers get the estimate, and defContext budgets with the same count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Tiktoken } from 'js-tiktoken/lite';
 import { ConfigError, ContextLengthError, countTokens, createEngine, EngineLoadError, runPrompt } from '../../dist/node.js';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const require = createRequire(import.meta.url);
 const reference = {
@@ -65,9 +66,7 @@ test('a rank file that cannot be read fails with the file, the path tried and th
   // Estimates need no file.
   assert.equal((await countTokens('ollama:llama3', 'hello', { engine: broken })).exact, false);
   // A server's fallback page where the file should be is named as what it is.
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(`${tmpdir()}/lmthing-ranks-`);
+  const dir = tempDir('lmthing-ranks-');
   writeFileSync(`${dir}/o200k_base.bpe`, '<!DOCTYPE html>\n<html><body>App</body></html>');
   const fallback = await createEngine({ tokenizersUrl: dir });
   await assert.rejects(countTokens('openai:gpt-4o', 'hello', { engine: fallback }), (e) =>

@@ -2,18 +2,18 @@
 // that belong to another checkout are started afresh (scripts/drop-foreign-build.sh).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 
 import { whatToBuild } from '../../web-demo/prepare.mjs';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
 
 /** A fake checkout: each file written with the given age in seconds. */
 function checkout(files) {
-  const dir = mkdtempSync(join(tmpdir(), 'lmthing-prepare-'));
+  const dir = tempDir('lmthing-prepare-');
   const now = Date.now() / 1000;
   for (const [path, age] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -43,7 +43,7 @@ test('whatToBuild: the engine when dist/ has no wasm or the C++ changed', () => 
 });
 
 test('drop-foreign-build.sh removes a build folder configured for another checkout, keeps its own', () => {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'lmthing-copy-')));
+  const dir = realpathSync(tempDir('lmthing-copy-'));
   mkdirSync(join(dir, 'build/native'), { recursive: true });
   mkdirSync(join(dir, 'build/wasm'), { recursive: true });
   writeFileSync(join(dir, 'build/native/CMakeCache.txt'), 'CMAKE_HOME_DIRECTORY:INTERNAL=/somewhere/else\n');

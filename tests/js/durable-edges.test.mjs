@@ -1,12 +1,12 @@
 // Durable runs when something around them goes wrong: a resume refused because the code changed,
 // a torn journal record, a misspelt onInterrupted decision.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { ConfigError, deleteJournal, durableApprovals, fileStorage, JournalError, loadJournal, memoryStorage, ReplayDivergenceError, resume, runPrompt } from '../../dist/node.js';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15 };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,7 +56,7 @@ test('a resume refused because the code changed leaves the run as it was: its ap
 });
 
 test('a torn journal record is JOURNAL_CORRUPT naming its key, and deleteJournal clears it for a new run', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lmthing-torn-journal-'));
+  const dir = tempDir('lmthing-torn-journal-');
   const storage = fileStorage(dir);
   await suspendedAtApproval(storage, 'torn');
   const file = join(dir, 'records', readdirSync(join(dir, 'records')).sort()[2]);

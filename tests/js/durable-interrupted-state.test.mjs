@@ -2,14 +2,13 @@
 // updateState): the resume runs the tool again and the state ends as if it ran once.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { fileStorage, memoryStorage, resume, runPrompt } from '../../dist/node.js';
 import { bumpAgent as agent, bumpModel as model, stateStorage } from './helpers/bump-agent.mjs';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,7 +51,7 @@ for (const how of ['save', 'update']) {
 test('killed (kill -9) while the state write was in flight (before or after it landed) or inside an update\'s function: the resume ends as if the tool ran once', async () => {
   const child = fileURLToPath(new URL('./helpers/durable-state-child.mjs', import.meta.url));
   for (const when of ['before', 'after', 'in-update']) {
-    const dir = mkdtempSync(join(tmpdir(), 'lmthing-state-kill-'));
+    const dir = tempDir('lmthing-state-kill-');
     const killed = spawnSync(process.execPath, [child, dir, when], { encoding: 'utf8' });
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
     const { result } = await resume('r1', agent(when === 'in-update' ? 'update' : 'save'), { model, storage: stateStorage(fileStorage(join(dir, 'state'))), durable: { storage: fileStorage(join(dir, 'journal')) } });

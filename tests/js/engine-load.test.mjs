@@ -1,7 +1,7 @@
 // Loading the engine's files: the wasmUrl option, EngineLoadError (file, URLs tried, the option
 // that fixes it), and configureDefaultEngine for the shared engine runPrompt uses.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import {
   ConfigError, configureDefaultEngine, countTokens, createEngine, Engine, EngineLoadError, fileStorage, indexedDBStorage, LmthingError, memoryStorage, mockModel, preload, redisStorage, runPrompt,
   StorageError, validate, VirtualClock,
 } from '../../dist/node.js';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
 const deferredPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.deferred.wasm', import.meta.url));
@@ -63,7 +64,7 @@ test('configureDefaultEngine: runs fail with its wrong wasmUrl, then load again 
 });
 
 test('the wasm is compiled once per file: later engines from it only instantiate', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'lmthing-wasm-')), 'lmthing_core.wasm');
+  const path = join(tempDir('lmthing-wasm-'), 'lmthing_core.wasm');
   copyFileSync(wasmPath, path);
   copyFileSync(deferredPath, path.replace(/\.wasm$/, '.deferred.wasm'));
   // Counts compilations through either API (node.ts compiles synchronously, with `new WebAssembly.Module`).
@@ -93,7 +94,7 @@ test('the wasm is compiled once per file: later engines from it only instantiate
 });
 
 test('bytes that are not a wasm module are an EngineLoadError naming where they came from, and are not cached', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'lmthing-wasm-')), 'lmthing_core.wasm');
+  const path = join(tempDir('lmthing-wasm-'), 'lmthing_core.wasm');
   writeFileSync(path, '<!doctype html><title>index</title>');
   const err = await createEngine({ wasmUrl: path }).catch((e) => e);
   assert.ok(err instanceof EngineLoadError, String(err));

@@ -2,12 +2,12 @@
 // API keys, file output that appends, the engine's lifecycle logs at debug.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { runPrompt, mockModel, ConfigError, Redactor, REDACTED } from '../../dist/node.js';
 import { withStderr } from './helpers/stderr.mjs';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const KEY = 'sk-test-logger-0123456789abcdef';
 
@@ -73,7 +73,7 @@ test('the Redactor masks cycles and errors without throwing', () => {
 });
 
 test('file output appends whole lines, also from two loggers sharing the file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lmthing-log-'));
+  const dir = tempDir('lmthing-log-');
   const file = join(dir, 'agent.log');
   writeFileSync(file, '{"earlier":true}\n');
   await withLogger((ctx) => {
@@ -204,7 +204,7 @@ test('a failing output (thrown or async) neither breaks what logged nor goes unh
 });
 
 test('a file output that cannot be written (a directory, a missing folder) breaks neither what logged nor the other outputs; stderr says so once', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lmthing-log-'));
+  const dir = tempDir('lmthing-log-');
   await withStderr(async (written) => {
     const kept = [];
     const { result } = await runPrompt((ctx) => {

@@ -3,8 +3,7 @@
 // nothing is silently ignored, nothing crashes later with an unrelated message.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import {
   getStorage, L, memoryStorage, Redactor, metricsText, mockModel, offlineEmbedding, readMetrics, registerStorage, resolveEmbeddingModel, resolveModel, run, runPrompt,
   unregisterStorage, VirtualClock,
 } from '../../dist/node.js';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const refused = (pattern) => (e) => e instanceof ConfigError && e.code === 'INVALID_CONFIG' && pattern.test(e.message);
 
@@ -65,7 +65,7 @@ test('misspelt options of models, embeddings, storage writes, steering, L.messag
   assert.deepEqual((await embedding.embed({ values: ['a'] })).embeddings, [[1, 2]]);
   assert.throws(() => offlineEmbedding({ dimension: 8 }), refused(/offlineEmbedding: unknown option 'dimension' \(did you mean 'dimensions'\?/));
   await assert.rejects(offlineEmbedding().embed({ values: ['a'] }, { signl: 1 }), refused(/offline: embed\(\) options: unknown option 'signl'/));
-  for (const storage of [memoryStorage(), fileStorage(mkdtempSync(join(tmpdir(), 'lmthing-options-')))]) {
+  for (const storage of [memoryStorage(), fileStorage(tempDir('lmthing-options-'))]) {
     const error = await storage.set('k', 1, { tll: 1 }).catch((e) => e);
     assert.equal(error.code, 'STORAGE_BAD_ARGUMENT');
     assert.match(error.message, /key "k": unknown write option 'tll' \(did you mean 'ttl'\?/);
@@ -102,7 +102,7 @@ test('mockModel refuses a delay that would never end', () => {
 
 test("the CLI refuses a prompt file's export one typo away from 'config' or 'mock', and keeps the file's own helpers", () => {
   const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'lmthing-cli-exports-'));
+  const dir = tempDir('lmthing-cli-exports-');
   const file = join(dir, 'typo.lmt.mjs');
   writeFileSync(file, "export default async (ctx) => { ctx.$`hi`; };\nexport const confg = { options: { maxSteps: 1 } };\nexport const mock = [{ type: 'text', text: 'ran' }];\n");
   let failure;

@@ -2,13 +2,13 @@
 // is in lmthing_core.wasm; the rest loads from lmthing_core.deferred.wasm on first use, and a missing
 // or mismatched deferred file is an EngineLoadError that says which file and which option.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { createEngine, EngineError, EngineLoadError, L, mockModel, preload, ProviderError, run, runPrompt } from '../../dist/node.js';
+import { tempDir } from './helpers/temp-dir.mjs';
 
 const wasmPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.wasm', import.meta.url));
 const deferredPath = fileURLToPath(new URL('../../dist/wasm/lmthing_core.deferred.wasm', import.meta.url));
@@ -144,7 +144,7 @@ test('`deferredWasm` gives the second file as bytes or a path; bytes of the firs
   const wasm = readFileSync(wasmPath);
   const withBytes = await createEngine({ wasm, deferredWasm: readFileSync(deferredPath) });
   assert.equal(await stateRun(withBytes), 'counted');
-  const dir = mkdtempSync(join(tmpdir(), 'lmthing-split-'));
+  const dir = tempDir('lmthing-split-');
   copyFileSync(deferredPath, join(dir, 'elsewhere.wasm'));
   const withPath = await createEngine({ wasmUrl: wasmPath, deferredWasm: join(dir, 'elsewhere.wasm') });
   assert.equal(await stateRun(withPath), 'counted');
@@ -163,7 +163,7 @@ test('`deferredWasm` gives the second file as bytes or a path; bytes of the firs
 });
 
 test('a missing deferred file, or one of another build, is an EngineLoadError naming it, the path and the fix', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lmthing-split-'));
+  const dir = tempDir('lmthing-split-');
   const path = join(dir, 'lmthing_core.wasm');
   copyFileSync(wasmPath, path);
   const missing = await createEngine({ wasmUrl: path });
