@@ -109,10 +109,18 @@ async function child(name, setup) {
   };
   const once = await contenders[name]();
   const rssBeforeKiB = Math.round(process.memoryUsage().rss / 1024);
+  // The engine's wasm memory is counted in `external` and never shrinks: its growth from a run of 8
+  // branches to the end of the runs is what the width costs the engine (bench/README.md, "Parallel fan-out").
+  let externalBase;
+  if (name !== 'ai') {
+    await (await lmthingContender({ branches: 8, replies: 1 }, name === 'lmthing-quiet' ? { events: false } : {}))();
+    externalBase = process.memoryUsage().external;
+  }
   for (let w = 0; w < setup.warmup; w++) await once();
   const samples = [];
   for (let r = 0; r < setup.runs; r++) samples.push(await once());
-  process.stdout.write(JSON.stringify({ samples, rssBeforeKiB, maxRssKiB: process.resourceUsage().maxRSS }));
+  const engineKiBPerBranch = externalBase === undefined ? null : (process.memoryUsage().external - externalBase) / 1024 / setup.branches;
+  process.stdout.write(JSON.stringify({ samples, rssBeforeKiB, maxRssKiB: process.resourceUsage().maxRSS, engineKiBPerBranch }));
 }
 
 /** Runs both contenders of one setup, each in a process of its own; returns the report's figures. */
@@ -140,6 +148,9 @@ function measure(setup) {
       ratioOverAi: round(med['lmthing-quiet'] / med.ai, 3),
       peakRssMiB: mib(results['lmthing-quiet'].maxRssKiB),
       peakRssRatioOverAi: round(results['lmthing-quiet'].maxRssKiB / results.ai.maxRssKiB, 3),
+      // Without the run's events (kept in array buffers, also `external`): the engine alone. The
+      // memory grows in steps, so only a wide fan-out gives a useful figure.
+      engineMemoryKiBPerBranch: round(results['lmthing-quiet'].engineKiBPerBranch, 2),
     },
   };
 }
@@ -168,6 +179,7 @@ if (process.argv[2] === '--child') {
       [`${label}: RSS MiB before the runs`, m.rssBeforeRunsMiB.lmthing.toFixed(1), m.rssBeforeRunsMiB.ai.toFixed(1), ''],
       [`${label}, events: false: wall ms`, m.eventsOff.wallMsMedian.toFixed(1), m.wallMsMedian.ai.toFixed(1), m.eventsOff.ratioOverAi.toFixed(2)],
       [`${label}, events: false: peak RSS MiB`, m.eventsOff.peakRssMiB.toFixed(1), m.peakRssMiB.ai.toFixed(1), m.eventsOff.peakRssRatioOverAi.toFixed(2)],
+      [`${label}, events: false: engine memory KiB per branch`, m.eventsOff.engineMemoryKiBPerBranch.toFixed(2), '', ''],
     );
   }
   console.log('');

@@ -57,6 +57,8 @@ row('fan-out 1,000 × 3, events: false: wall ms', '—', () => ({ lmthing: fanou
 row('fan-out 1,000 × 3, events: false: peak RSS MiB', '—', () => ({ lmthing: fanout.eventsOff.peakRssMiB, ai: fanout.peakRssMiB.ai }));
 row('fan-out 10,000 × 1 @ 20 ms: wall ms (ideal 20)', '—', () => fanout.branches10000x1.wallMsMedian);
 row('fan-out 10,000 × 1: peak RSS MiB', '—', () => fanout.branches10000x1.peakRssMiB);
+// The engine's wasm memory per branch waiting on its model (events: false, so the engine alone).
+row('  engine memory per waiting branch KiB (wasm)', '(reported)', () => ({ lmthing: fanout.branches10000x1.eventsOff.engineMemoryKiBPerBranch, ratio: null }), undefined, 2);
 row('browser cold start ms (Chromium, median)', 'ratio ≤ 1', () => ({ lmthing: cold.coldStart.lmthing.medianMs, ai: cold.coldStart['ai-sdk'].medianMs }), (r) => r.ratio <= 1);
 // Issue 19 words this row "import → first mock result"; node's own boot (≈ 55 ms, the same binary for
 // both) is in the process-start row below it.
