@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "flow/flow_spans.hpp"
 #include "flow/task_group.hpp"
 #include "flow/user_call.hpp"
 #include "pipeline/registry.hpp"
@@ -115,9 +116,14 @@ class Group {
 }  // namespace
 
 Task<json> run_parallel(const pipeline::CallEnv& env, const Parallel& p, json input) {
-  env.emit(
-      json{{"type", "parallel-start"}, {"parallel", p.name}, {"aggregation", aggregation_name(p.aggregation.kind)}, {"tasks", p.aggregation.tasks}});
-  Group group(env, p, std::move(input));
+  const char* aggregation = aggregation_name(p.aggregation.kind);
+  env.emit(json{{"type", "parallel-start"}, {"parallel", p.name}, {"aggregation", aggregation}, {"tasks", p.aggregation.tasks}});
+  // What the tasks start hangs under the group's span.
+  pipeline::CallEnv tasks_env = env;
+  const observe::SpanId span =
+      open_span(env, "parallel " + p.name, "parallel", json{{"lmthing.parallel.name", p.name}, {"lmthing.parallel.aggregation", aggregation}});
+  if (span) tasks_env.span = span;
+  Group group(tasks_env, p, std::move(input));
   Join join(p.aggregation);
   TaskGroup tasks(env.loop, co_await current_scope());
   std::size_t next = 0;
@@ -143,7 +149,11 @@ Task<json> run_parallel(const pipeline::CallEnv& env, const Parallel& p, json in
   json event{{"type", "parallel-finish"}, {"parallel", p.name}, {"tasks", join.statuses()}, {"status", failure ? "error" : "success"}};
   if (auto winner = join.winner()) event["winner"] = *winner;
   if (failure) event["error"] = failure->message;
+  json attributes{{"lmthing.parallel.status", failure ? "error" : "success"}};
+  if (auto winner = join.winner()) attributes["lmthing.parallel.winner"] = *winner;
+  if (failure) attributes["error.type"] = failure->kind;
   env.emit(std::move(event));
+  close_span(env, span, failure ? failure->message : "", std::move(attributes));
   if (failure) throw OpFailed(*failure);
   co_return std::move(*value);
 }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "flow/flow_error.hpp"
+#include "flow/flow_spans.hpp"
 #include "flow/task_group.hpp"
 #include "pipeline/registry.hpp"
 
@@ -159,15 +160,25 @@ class Execution {
 
   Task<json> run() {
     event("workflow-start", json::object());
+    // The steps' spans, and so what their callbacks start, hang under the workflow's.
+    if (observe::SpanId span =
+            open_span(env_, "workflow " + w_.name, "workflow", json{{"lmthing.workflow.name", w_.name}, {"lmthing.workflow.execution", id_}}))
+      env_.span = span_ = span;
     if (w_.dag)
       co_await run_dag();
     else
       co_await run_linear();
     event("workflow-finish", json{{"status", "success"}});
+    close_span(env_, span_, "", json{{"lmthing.workflow.status", "success"}});
     co_return json{{"output", output_}, {"results", results_}, {"state", state_}, {"steps", trace_}, {"execution", id_}};
   }
 
   const std::string& name() const { return w_.name; }
+
+  // The workflow failed with `error` (its finish event is the caller's).
+  void failed(const WireError& error) {
+    close_span(env_, span_, error.message, json{{"lmthing.workflow.status", "error"}, {"error.type", error.kind}});
+  }
 
  private:
   // --------------------------------------------------------------------------- in list order
@@ -301,9 +312,12 @@ class Execution {
   // ------------------------------------------------------------------------------- one step
 
   Task<StepOutcome> run_step(std::size_t i, json handled) {
-    const pipeline::CallEnv& env = env_;
     const WorkflowStep& step = w_.steps[i];
     event("workflow-step-start", json{{"step", step.id}, {"visit", visits_[i]}});
+    // What the step's callbacks start hangs under the step's span.
+    pipeline::CallEnv env = env_;
+    const observe::SpanId span = open_step_span(step, visits_[i]);
+    if (span) env.span = span;
     StepOutcome outcome;
     const std::string label = "workflow " + in_quotes(w_.name) + " step " + in_quotes(step.id);
     try {
@@ -311,7 +325,7 @@ class Execution {
         json args = json::array({wire(step, "condition", handled)});
         args.back()["attempt"] = 1;
         if (!js_truthy(co_await call_callback(env, *step.condition, std::move(args), label + " condition", &deadline_))) {
-          skip(i, "its condition was false");
+          skip(i, "its condition was false", span);
           co_return StepOutcome{Status::Skipped, {}};
         }
       }
@@ -319,25 +333,38 @@ class Execution {
       json answer = co_await call_user(env, call, [&](int) { return json::array({wire(step, "action", handled)}); });
       record(step, std::move(answer));
       outcome.status = Status::Success;
-    } catch (const pipeline::RunFailed&) {
+    } catch (const pipeline::RunFailed& e) {
+      close_span(env_, span, e.error.message, json{{"error.type", e.error.kind}});
       throw;  // past maxDuration: the workflow itself is over
     } catch (const OpFailed& e) {
-      if (env.cancelled()) throw;  // the run was cancelled: so is the workflow
+      if (env.cancelled()) {
+        close_span(env_, span, e.error.message, json{{"error.type", e.error.kind}});
+        throw;  // the run was cancelled: so is the workflow
+      }
       outcome = StepOutcome{Status::Failed, e.error};
     }
     if (outcome.status == Status::Success) {
       trace_.push_back(json{{"id", step.id}, {"status", "success"}});
       event("workflow-step-finish", json{{"step", step.id}, {"status", "success"}});
+      close_span(env_, span, "", json{{"lmthing.workflow.step.status", "success"}});
     } else {
       trace_.push_back(json{{"id", step.id}, {"status", "error"}, {"error", cause_of(outcome.error)}});
       event("workflow-step-finish", json{{"step", step.id}, {"status", "error"}, {"error", outcome.error.message}});
+      close_span(env_, span, outcome.error.message, json{{"lmthing.workflow.step.status", "error"}, {"error.type", outcome.error.kind}});
     }
     co_return outcome;
   }
 
-  void skip(std::size_t i, const std::string& why) {
+  observe::SpanId open_step_span(const WorkflowStep& step, int visit) {
+    return open_span(env_, "workflow_step " + step.id, "workflow_step", json{{"lmthing.workflow.step", step.id}, {"lmthing.workflow.visit", visit}});
+  }
+
+  // A step that does not run: its span (`span`, or one of its own when it never started) says why.
+  void skip(std::size_t i, const std::string& why, observe::SpanId span = 0) {
     trace_.push_back(json{{"id", w_.steps[i].id}, {"status", "skipped"}});
     event("workflow-step-finish", json{{"step", w_.steps[i].id}, {"status", "skipped"}, {"reason", why}});
+    if (!span) span = open_step_span(w_.steps[i], visits_[i]);
+    close_span(env_, span, "", json{{"lmthing.workflow.step.status", "skipped"}, {"lmthing.workflow.step.skipped_because", why}});
   }
 
   void record(const WorkflowStep& step, json answer) {
@@ -389,6 +416,7 @@ class Execution {
 
   Workflow& w_;
   std::uint64_t id_;
+  observe::SpanId span_ = 0;  // the workflow's, when traced
   json input_;
   json state_;
   pipeline::CallEnv env_;
@@ -423,6 +451,7 @@ Task<json> run_workflow(const pipeline::CallEnv& env, Workflow& workflow, json i
     failure = e.error;
   }
   if (failure) {
+    execution.failed(*failure);
     env.emit(json{{"type", "workflow-finish"}, {"workflow", workflow.name}, {"execution", id}, {"status", "error"}, {"error", failure->message}});
     throw OpFailed(*failure);
   }

@@ -602,7 +602,7 @@ test("a directive branch that fails ends the spans it had open with the branch's
   }
 });
 
-test("work a tool's code starts (runTool, runAgent, a workflow, a parallel group) hangs under that tool call's span", async () => {
+test("work a tool's code starts (runTool, runAgent, a workflow, a parallel group) hangs under that tool call's span; workflows, their steps and parallel groups have spans", async () => {
   const exporter = new InMemorySpanExporter();
   const model = scriptedModel((n) => (n === 0 ? [call('outer', 'c1')] : [text('done')]));
   const { result } = await runPrompt((ctx) => {
@@ -624,14 +624,50 @@ test("work a tool's code starts (runTool, runAgent, a workflow, a parallel group
   const spans = exporter.getFinishedSpans();
   const outer = spans.find((s) => s.name === 'execute_tool outer');
   const parentName = (span) => spans.find((s) => idOf(s) === parentOf(span))?.name;
-  // Each inner call, by the caller it names in its arguments: its span's parent is the outer call's.
+  // Each inner call hangs under what made it: runTool's under the outer call, the workflow step's
+  // under its step's span, the parallel task's under the group's; those two under the outer call.
   const inner = spans.filter((s) => s.name === 'execute_tool inner');
-  assert.equal(inner.length, 3);
-  for (const span of inner) assert.equal(parentOf(span), idOf(outer), `the inner call of a ${span.attributes['gen_ai.tool.call.id']} has parent ${parentName(span)}`);
+  assert.deepEqual(inner.map(parentName).sort(), ['execute_tool outer', 'parallel fan', 'workflow_step leaf']);
+  const step = spans.find((s) => s.name === 'workflow_step leaf');
+  assert.equal(parentName(step), 'workflow flow');
+  assert.deepEqual([step.attributes['lmthing.workflow.step'], step.attributes['lmthing.workflow.step.status']], ['leaf', 'success']);
+  assert.equal(parentName(spans.find((s) => s.name === 'workflow flow')), 'execute_tool outer');
+  const fan = spans.find((s) => s.name === 'parallel fan');
+  assert.equal(parentOf(fan), idOf(outer));
+  assert.deepEqual([fan.attributes['lmthing.parallel.aggregation'], fan.attributes['lmthing.parallel.status']], ['all', 'success']);
   // runAgent: the agent's tool call is under the outer call, and the agent's run under that.
   const helperCall = spans.find((s) => s.name === 'execute_tool helper');
   assert.equal(parentOf(helperCall), idOf(outer));
   assert.equal(parentName(spans.find((s) => s.name === 'invoke_agent helper')), 'execute_tool helper');
   // The model's own calls stay under the run's steps.
   assert.match(parentName(outer), /^step /);
+});
+
+test('a workflow that fails: its span and the failed step\'s end with the error; a skipped step says so', async () => {
+  const exporter = new InMemorySpanExporter();
+  const model = scriptedModel((n) => (n === 0 ? [call('start', 'c1')] : [text('done')]));
+  const { result } = await runPrompt((ctx) => {
+    ctx.defTracing('main', { exporters: [exporter] });
+    ctx.defWorkflow('deploy', [
+      { id: 'build', action: () => 'built' },
+      { id: 'notify', condition: () => false, action: () => 'sent' },
+      { id: 'ship', action: () => { throw new Error('registry down'); } },
+    ]);
+    ctx.defTool('start', 'starts the deploy', {}, async () => (await ctx.runWorkflow('deploy', {})).output);
+    ctx.$`go`;
+  }, { model });
+  assert.equal(await result.text, 'done');
+  const spans = exporter.getFinishedSpans();
+  const named = byName(spans);
+  const workflow = named('workflow deploy');
+  assert.equal(workflow.status.code, 2);
+  assert.match(workflow.status.message, /registry down/);
+  assert.equal(workflow.attributes['lmthing.workflow.name'], 'deploy');
+  for (const id of ['build', 'notify', 'ship']) assert.equal(named(`workflow_step ${id}`).parentSpanContext?.spanId, idOf(workflow));
+  assert.equal(named('workflow_step build').attributes['lmthing.workflow.step.status'], 'success');
+  assert.equal(named('workflow_step notify').attributes['lmthing.workflow.step.status'], 'skipped');
+  const ship = named('workflow_step ship');
+  assert.equal(ship.attributes['lmthing.workflow.step.status'], 'error');
+  assert.equal(ship.status.code, 2);
+  assert.match(ship.status.message, /registry down/);
 });
