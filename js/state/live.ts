@@ -91,6 +91,11 @@ function handler(slot: StateSlot, path: PathSegment[]): ProxyHandler<object> {
     if (Array.isArray(node) && typeof segment === 'string' && segment !== 'length')
       throw slot.refuse(`state "${slot.name}": ${where}: an array's named property would be lost (JSON keeps only its elements)`);
     if (typeof segment === 'number' && segment > MAX_PADDING) throw slot.refuse(`state "${slot.name}": ${where}: index past ${MAX_PADDING}`);
+    // A member set to `undefined` is left out, as JSON and setState leave it out (an array element is refused below).
+    if (value === undefined && node !== null && typeof node === 'object' && !Array.isArray(node)) {
+      slot.write({ op: 'delete', path: [...path, segment] });
+      return true;
+    }
     const problem = jsonProblem(value, where, slot.maxDepth, path.length + 1);
     if (problem) throw slot.refuse(`state "${slot.name}": ${stateValueProblem(problem)}`);
     slot.write({ op: 'set', path: [...path, segment], value: plainCopy(value) as JsonValue });

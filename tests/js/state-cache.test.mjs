@@ -239,6 +239,12 @@ test('a state is JSON: bad values are StateErrors naming the state; the value st
       assert.throws(() => (ctx.getState('prefs').when = new Date()), (e) => e instanceof StateError && e.state === 'prefs');
       assert.throws(() => ctx.setState('prefs', { n: NaN }), StateError);
       assert.deepEqual(ctx.getState('prefs'), { a: 1 });
+      // A member set to undefined is left out, as JSON and setState leave it out; an array has no such hole.
+      ctx.defState('opts', { a: 1, b: { c: 2 }, list: [1] });
+      ctx.getState('opts').a = undefined;
+      ctx.getState('opts').b.c = undefined;
+      assert.equal(JSON.stringify(ctx.getState('opts')), '{"b":{},"list":[1]}');
+      assert.throws(() => (ctx.getState('opts').list[0] = undefined), (e) => e instanceof StateError && e.state === 'opts' && /opts\.list\[0\] is undefined/.test(e.message));
       assert.throws(() => ctx.getState('nope'), (e) => e instanceof ConfigError && /prefs/.test(e.message));
       assert.throws(() => ctx.defState('x', 1, { ttl: 5 }), (e) => e instanceof ConfigError && /persist/.test(e.message));
       assert.throws(() => ctx.defState('y', 1, { scope: 'galaxy' }), ConfigError);
