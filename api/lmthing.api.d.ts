@@ -2017,6 +2017,8 @@ interface ModelResponse {
     usage: Usage;
     modelId?: string;
     responseId?: string;
+    timestamp?: number;
+    headers?: Record<string, string>;
     warnings?: CallWarning[];
 }
 
@@ -2736,6 +2738,9 @@ interface ResourceUnhealthyEvent extends Located {
 interface ResponseInfo {
     messages: Message[];
     modelId?: string;
+    id?: string;
+    timestamp?: Date;
+    headers?: Record<string, string>;
 }
 
 // ---- ResponseValidation — prompt/run-prompt.d.ts
@@ -3174,6 +3179,13 @@ interface StepFinishEvent extends InStep {
     usage: Usage;
 }
 
+// ---- StepResponse — prompt/result.d.ts
+interface StepResponse {
+    id?: string;
+    timestamp?: number;
+    headers?: Record<string, string>;
+}
+
 // ---- StepResult — prompt/result.d.ts
 interface StepResult<CALL extends ToolCall = ToolCall> {
     stepNumber: number;
@@ -3184,6 +3196,7 @@ interface StepResult<CALL extends ToolCall = ToolCall> {
     toolResults: Array<ToolResultOf<CALL>>;
     finishReason: FinishReason;
     usage: Usage;
+    response?: StepResponse;
 }
 
 // ---- StepStartCallbacks — run/step-callbacks.d.ts

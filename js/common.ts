@@ -48,7 +48,7 @@ export type {
   AgentConfigure, AgentOptions, CallPolicyOptions, Hook, HookInput, HookResult, PromptPluginObject, SubAgent, SubTool, ToolContext, ToolExecute, ToolOptions,
 } from './prompt/context.js';
 export { RunResult } from './prompt/result.js';
-export type { ResponseInfo, StepResult, StreamPart, ToolCall, ToolResult, ToolResultOf, TypedToolCall } from './prompt/result.js';
+export type { ResponseInfo, StepResponse, StepResult, StreamPart, ToolCall, ToolResult, ToolResultOf, TypedToolCall } from './prompt/result.js';
 export { hasToolCall, isLoopFinished, isStepCount, stepCountIs } from './prompt/stop-conditions.js';
 export { Output } from './prompt/output.js';
 export type { OutputNaming, OutputSpec } from './prompt/output.js';

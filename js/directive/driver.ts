@@ -74,8 +74,13 @@ import { AssistantMessage, ConversationMessage, deepFreeze, Mark, MarkRange, Tag
 
 interface RunToolBase<S> {
   description?: string;
-  /** Gets the validated arguments (typed by the schema); returns the result, or an agent that computes it (run isolated). */
-  execute: ToolImpl<ArgsOf<S>>;
+  /**
+   * Gets the validated arguments (typed by the schema); returns the result, or an agent that
+   * computes it (run isolated). Required: a directive run executes every tool it enables (optional
+   * in the type only so that one `tool({...})` serves `runPrompt` and `run`; left out, it is a
+   * `ConfigError`).
+   */
+  execute?: ToolImpl<ArgsOf<S>>;
   /** The tool's call options, as for `defTool` (approval, guards, validator, retry, fallback, circuitBreaker, timeout ...). */
   options?: ToolPolicyOptions & IdempotenceOption;
   /** The AI SDK's approval switch, as on `runPrompt`'s tools ({@link NeedsApproval}). */
@@ -371,6 +376,8 @@ async function start(
       if (!c.isPlainObject(tool)) throw new ConfigError(`run: config.tools.${name} must be {description?, parameters, execute, options?}, got ${describe(tool)}`);
       c.checkOptions(`run: config.tools.${name}`, tool, runToolShape, 'field');
       schemaOnce(`run: config.tools.${name}`, tool, 'parameters');
+      if (tool.execute === undefined)
+        throw new ConfigError(`run: config.tools.${name}: 'execute' is required: a directive run executes every tool it enables (only runPrompt's tools can leave their calls to the caller)`);
       c.checkOptions(`run: config.tools.${name}.options`, tool.options, { ...toolPolicyShape, idempotent: c.boolean });
     }
     const models = checkModels(config.models);

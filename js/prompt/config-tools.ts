@@ -43,6 +43,10 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
       needsApproval?: NeedsApproval<unknown>;
     };
     const schema = schemaOnce(at, { inputSchema, parameters }, 'inputSchema');
+    if (execute === undefined) {
+      defineCallerTool(ctx, name, description, schema, { options, needsApproval, toolApproval }, at);
+      continue;
+    }
     if (typeof execute !== 'function') throw new ConfigError(`${at}: 'execute' must be a function, got ${c.describe(execute)}`);
     try {
       const approved =
@@ -58,6 +62,27 @@ export function defineConfigTools(ctx: PromptContext, tools: unknown, where: str
       throw err;
     }
   }
+}
+
+/**
+ * A tool without `execute`: the engine runs nothing of it (no call options, no approval), so its
+ * calls end the run pending and the caller answers them in the next run's messages.
+ */
+function defineCallerTool(
+  ctx: PromptContext,
+  name: string,
+  description: string | undefined,
+  schema: unknown,
+  policies: { options?: ToolOptions; needsApproval?: unknown; toolApproval?: ToolApprovalConfiguration },
+  at: string,
+): void {
+  const without = "has no 'execute', so the run's caller executes it and the run applies no";
+  if (policies.options !== undefined) throw new ConfigError(`${at}: ${without} call options; remove 'options' or give 'execute'`);
+  if (policies.needsApproval !== undefined) throw new ConfigError(`${at}: ${without} approval; remove 'needsApproval' or give 'execute'`);
+  const approval = policies.toolApproval;
+  if (c.isPlainObject(approval) && name in approval)
+    throw new ConfigError(`${at}: ${without} approval; remove its 'toolApproval' entry or give 'execute'`);
+  ctx.defCallerTool(name, description ?? '', schema);
 }
 
 /**

@@ -108,7 +108,9 @@ export interface SubAgent {
 export type ToolDefinition =
   | { kind: 'tool'; name: string; description: string; parameters: Record<string, unknown>; execute: ToolExecute; options: ToolOptions }
   | { kind: 'agent'; name: string; description: string; parameters: Record<string, unknown>; configure: AgentConfigure; options: AgentOptions }
-  | { kind: 'composite'; name: string; description: string; parameters: Record<string, unknown>; members: Array<SubTool | SubAgent>; options: ToolOptions };
+  | { kind: 'composite'; name: string; description: string; parameters: Record<string, unknown>; members: Array<SubTool | SubAgent>; options: ToolOptions }
+  /** A config tool without `execute`: the run's caller executes its calls (the AI SDK's client-side tools). */
+  | { kind: 'caller'; name: string; description: string; parameters: Record<string, unknown>; options: ToolOptions };
 
 /** What a hook receives before every step (`stepNumber` counts from 0). */
 export interface HookInput {
@@ -197,8 +199,14 @@ function checkTag(ctx: PromptContext, name: string, method: string, kind: 'syste
 
 interface PromptToolBase<S> {
   description?: string;
-  /** Gets the validated arguments (typed by the schema) and the call's context; returns the result. */
-  execute: ToolExecute<ArgsOf<S>>;
+  /**
+   * Gets the validated arguments (typed by the schema) and the call's context; returns the result.
+   * Without it the run's caller executes the tool, as the AI SDK's client-side tools: a call of it
+   * ends the run with the call pending (`finishReason` `'tool-calls'`), and the next run gets its
+   * result in `messages` (docs/prompt-runs.md, "Tools the caller executes"). Such a tool takes no
+   * `options` and no `needsApproval`.
+   */
+  execute?: ToolExecute<ArgsOf<S>>;
   /** The call options of `defTool` (approval, guards, validator, retry, fallback, timeout, idempotent ...). */
   options?: ToolOptions<ArgsOf<S>>;
   /** The AI SDK's approval switch ({@link NeedsApproval}). */
@@ -220,8 +228,9 @@ export type PromptTool<S = unknown> = PromptToolBase<S> & SchemaOnce<S>;
 
 /**
  * `tool({inputSchema, execute})` types a tool of `runPrompt`'s `tools` by its schema and returns it
- * as it is (the AI SDK's `tool()`); `tool(name, description, schema, execute)` makes a member of a
- * composite tool: `defTool(name, description, [tool(...), tool(...)])`.
+ * as it is (the AI SDK's `tool()`; without `execute`, a tool the run's caller executes, for
+ * `runPrompt` only); `tool(name, description, schema, execute)` makes a member of a composite tool:
+ * `defTool(name, description, [tool(...), tool(...)])`.
  */
 export function tool<S>(definition: PromptTool<S>): PromptTool<S>;
 export function tool<S extends SchemaLike>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>): SubTool;
@@ -358,6 +367,14 @@ export class PromptContext extends DefinitionContext {
    * Composite form: `defTool(name, description, [tool(...), ...])` takes `{calls: [{name, args}]}` and
    * returns `{results: [{name, result} | {name, error}]}`.
    */
+  /** @internal A config tool without `execute` (config-tools.ts): the engine hands its calls to the run's caller. */
+  defCallerTool(name: string, description: string, schema: unknown): void {
+    checkName(name, 'tools');
+    this.checkCollecting(`tools.${name}`);
+    this.checkUnique(name);
+    collectedOf(this).tools.set(name, { kind: 'caller', name, description, parameters: toJsonSchema(schema, `tool "${name}" parameters`), options: {} });
+  }
+
   /** @internal A workflow with `tool` is a tool whose call runs it and answers its output. */
   protected override exposeWorkflow(name: string, tool: WorkflowToolConfig): void {
     const parameters = tool.parameters ?? { type: 'object', properties: {}, additionalProperties: true };

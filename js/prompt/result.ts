@@ -52,7 +52,7 @@ export type ToolResultOf<CALL extends ToolCall> = CALL extends ToolCall ? CALL &
 /** One finished step; `CALL` is the type of its tool calls ({@link TypedToolCall} for typed tools). */
 export interface StepResult<CALL extends ToolCall = ToolCall> {
   stepNumber: number;
-  /** The model id the provider reported for this step. */
+  /** The id of the model that answered this step, as it was configured (`gpt-4o`, not the provider's dated `gpt-4o-2024-08-06`: prices and caches are keyed by it). */
   model: string;
   text: string;
   /** The model's reasoning (thinking) in this step, where the provider returns it; absent otherwise. */
@@ -61,6 +61,18 @@ export interface StepResult<CALL extends ToolCall = ToolCall> {
   toolResults: Array<ToolResultOf<CALL>>;
   finishReason: FinishReason;
   usage: Usage;
+  /** What the provider said about its answer, where it said it (a model of lmthing's providers always; `mockModel` never). */
+  response?: StepResponse;
+}
+
+/** A step's {@link StepResult.response}: the provider's id of the answer, its time and the HTTP response's headers. */
+export interface StepResponse {
+  /** The provider's id of the response (`chatcmpl-...`, `msg_...`). */
+  id?: string;
+  /** When the response was made, ms since the epoch (OpenAI's `created`, else when its headers arrived). `result.response.timestamp` is the last step's as a `Date`. */
+  timestamp?: number;
+  /** The HTTP response's headers, names in lower case (rate limits, request ids); `set-cookie` is left out. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -105,8 +117,14 @@ export interface ResponseInfo {
    * message) to continue the chat. Unlike the AI SDK, this is the whole list, not only the new part.
    */
   messages: Message[];
-  /** The model id the provider reported for the last step, as the AI SDK's `response.modelId`; absent when the run made no model call. */
+  /** The id of the model that answered the last step, as configured ({@link StepResult.model}); absent when the run made no model call. */
   modelId?: string;
+  /** The provider's id of the last step's response, as the AI SDK's `response.id`; absent when the provider gave none (`mockModel`). */
+  id?: string;
+  /** When the last step's response was made, as the AI SDK's `response.timestamp` ({@link StepResponse.timestamp}). */
+  timestamp?: Date;
+  /** The last step's HTTP response headers, as the AI SDK's `response.headers` ({@link StepResponse.headers}). */
+  headers?: Record<string, string>;
 }
 
 /** A {@link Deferred}'s promise and what settles it. */

@@ -61,7 +61,7 @@ import { defineTelemetry, telemetryCheck, type TelemetryOption } from '../observ
 import type { ToolApprovalConfiguration } from './tool-approval.js';
 import { RunContexts, runContextShape, type PrepareStep, type RunContextOptions } from './run-contexts.js';
 import { callFinishCallback, stepFinishCallback, type PromptCallbacks, type PromptFinish } from './finish-callbacks.js';
-import { RunResult, type StepResult, type ToolCall, type TypedToolCall } from './result.js';
+import { RunResult, type ResponseInfo, type StepResponse, type StepResult, type ToolCall, type TypedToolCall } from './result.js';
 import { anyConditionMet, type StopCondition } from './stop-conditions.js';
 import { defineConfigTools } from './config-tools.js';
 import { asPromptRun } from './prompt-run.js';
@@ -678,6 +678,8 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
   try {
     if (place.timeouts?.tools) applyToolTimeouts(place.timeouts.tools, collected.tools);
     const tools = [...collected.tools.values()].map((def) => {
+      // No callback: the engine hands the tool's calls to the run's caller.
+      if (def.kind === 'caller') return { name: def.name, description: def.description, parameters: def.parameters };
       // Made once per tool; used only when an interceptor changes a call's arguments.
       const checkArgs = toolArgsCheck(engine, def);
       return {
@@ -884,7 +886,7 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
           toolCalls: last?.toolCalls ?? [],
           toolResults: last?.toolResults ?? [],
           finishReason: v.finishReason,
-          response: { messages: models.conversation.slice(), ...(last ? { modelId: last.model } : {}) },
+          response: { messages: models.conversation.slice(), ...(last ? { modelId: last.model, ...responseMetadata(last.response) } : {}) },
         };
         if (object) finish.object = object.value;
         await handled({ ok: true, finish });
@@ -984,6 +986,7 @@ function applyToolTimeouts(limits: Record<string, number>, tools: Map<string, To
   for (const [name, ms] of Object.entries(limits)) {
     const def = tools.get(name);
     if (!def) throw new ConfigError(`runPrompt config: timeout.tools: ${c.unknownName('tool', name, [...tools.keys()], 'defined tools')}`);
+    if (def.kind === 'caller') throw new ConfigError(`runPrompt config: timeout.tools.${name}Ms: the tool "${name}" has no 'execute' (the run's caller executes it), so the run cannot time it`);
     if (def.options.timeout !== undefined && def.options.timeout !== ms)
       throw new ConfigError(`runPrompt config: timeout.tools.${name}Ms: the tool "${name}" has its own timeout (${def.options.timeout} ms); give one of the two`);
     def.options = { ...def.options, timeout: ms };
@@ -1003,6 +1006,13 @@ function toolTraits(def: ToolDefinition): CallbackTraits {
 
 function isCascade(name: string | undefined, definitions: DefinitionSet): boolean {
   return name !== undefined && definitions.get(fallbackKind, name)?.strategy === 'cascade';
+}
+
+/** A step's response metadata as the AI SDK's `result.response` has it (the time as a `Date`). */
+function responseMetadata(response: StepResponse | undefined): Pick<ResponseInfo, 'id' | 'timestamp' | 'headers'> {
+  if (!response) return {};
+  const { id, timestamp, headers } = response;
+  return { ...(id === undefined ? {} : { id }), ...(timestamp === undefined ? {} : { timestamp: new Date(timestamp) }), ...(headers === undefined ? {} : { headers }) };
 }
 
 // ------------------------------------------------------------------ tools and agents

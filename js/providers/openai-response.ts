@@ -114,6 +114,7 @@ export function parseOpenAIResponse(json: unknown, provider: string, secrets: st
 function withIds(r: ModelResponse, json: Record<string, unknown>): ModelResponse {
   if (typeof json.model === 'string') r.modelId = json.model;
   if (typeof json.id === 'string') r.responseId = json.id;
+  if (typeof json.created === 'number') r.timestamp = json.created * 1000;
   if (r.rawFinishReason === undefined) delete r.rawFinishReason;
   return r;
 }
@@ -168,6 +169,7 @@ export class OpenAIStreamState {
   private usage: Usage | undefined;
   private modelId: string | undefined;
   private responseId: string | undefined;
+  private created: number | undefined;
 
   constructor(
     private readonly provider: string,
@@ -194,6 +196,7 @@ export class OpenAIStreamState {
       throw inBandError(json, this.provider, this.secrets, this.text);
     }
     if (this.responseId === undefined && typeof json.id === 'string') this.responseId = json.id;
+    if (this.created === undefined && typeof json.created === 'number') this.created = json.created * 1000;
     if (this.modelId === undefined && typeof json.model === 'string') this.modelId = json.model;
     if (isObject(json.usage)) this.usage = mapOpenAIUsage(json.usage);
     const choice = firstOf(json.choices);
@@ -259,6 +262,7 @@ export class OpenAIStreamState {
     if (r.rawFinishReason === undefined) delete r.rawFinishReason;
     if (this.modelId !== undefined) r.modelId = this.modelId;
     if (this.responseId !== undefined) r.responseId = this.responseId;
+    if (this.created !== undefined) r.timestamp = this.created;
     return r;
   }
 }

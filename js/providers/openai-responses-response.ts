@@ -137,6 +137,7 @@ export function parseResponsesResponse(json: unknown, provider: string, secrets:
   if (raw !== undefined) r.rawFinishReason = raw;
   if (typeof json.model === 'string') r.modelId = json.model;
   if (typeof json.id === 'string') r.responseId = json.id;
+  if (typeof json.created_at === 'number') r.timestamp = json.created_at * 1000;
   return r;
 }
 
@@ -168,6 +169,7 @@ export class ResponsesStreamState {
   private final: Record<string, unknown> | undefined;
   private modelId: string | undefined;
   private responseId: string | undefined;
+  private created: number | undefined;
 
   constructor(
     private readonly provider: string,
@@ -243,6 +245,7 @@ export class ResponsesStreamState {
     if (!isObject(r)) return;
     if (typeof r.id === 'string') this.responseId = r.id;
     if (typeof r.model === 'string') this.modelId = r.model;
+    if (typeof r.created_at === 'number') this.created = r.created_at * 1000;
   }
 
   private item(index: unknown, kind: StreamItem['kind']): StreamItem {
@@ -330,6 +333,7 @@ export class ResponsesStreamState {
     if (raw !== undefined) r.rawFinishReason = raw;
     if (this.modelId !== undefined) r.modelId = this.modelId;
     if (this.responseId !== undefined) r.responseId = this.responseId;
+    if (this.created !== undefined) r.timestamp = this.created;
     return r;
   }
 

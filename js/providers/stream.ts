@@ -185,6 +185,23 @@ async function exchangeOnce(x: Exchange, watch: IdleWatch | undefined): Promise<
     errorDetails: x.errorDetails,
   });
   watch?.touch();
+  return withResponseMetadata(await readAnswer(x, res, watch, signal), res, Date.now());
+}
+
+/** The response's headers (no cookies: a load balancer's would only leak into logs and journals) and its time. */
+function withResponseMetadata(response: ModelResponse, res: Response, arrived: number): ModelResponse {
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  response.headers = headers;
+  response.timestamp ??= arrived;
+  return response;
+}
+
+/** Reads the body of `res`: a JSON answer, or an SSE stream through the provider's stream state. */
+async function readAnswer(x: Exchange, res: Response, watch: IdleWatch | undefined, signal: AbortSignal | undefined): Promise<ModelResponse> {
+  const { provider, secrets, opts } = x;
   const emit = opts.onDelta ?? ((_: StreamDelta) => undefined);
   const onRaw = opts.includeRawChunks ? (data: string) => emit({ type: 'raw', rawValue: rawValueOf(data) }) : undefined;
   const announced = kindOfContentType(res.headers.get('content-type'));

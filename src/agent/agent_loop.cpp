@@ -176,7 +176,8 @@ class AgentLoop {
     transcript_.answered(mended);
     outcome.usage = add_usage(outcome.usage, response.value("usage", json::object()));
 
-    // A call whose approval was deferred has no result (a null slot): the run ends after this step.
+    // A call left pending (its approval deferred, or a tool the caller executes) has no result (a
+    // null slot): the run ends after this step.
     std::vector<json> slots = co_await run_tools(step, calls);
     state.record = record_of(step, plan, std::move(text), std::move(reasoning), calls, slots, response);
     json results = json::array();
@@ -202,7 +203,7 @@ class AgentLoop {
     outcome.steps.push_back(std::move(state.record));
     if (state.value) outcome.value = state.value;
     if (deferred) {
-      outcome.stop_reason = "approval";
+      outcome.stop_reason = "pending";
       co_return false;
     }
     if (verdict.feedback) {
@@ -452,6 +453,11 @@ class AgentLoop {
   Task<void> run_tool(int step, const CheckedCall& checked, json& result_part, json decided = json()) {
     std::string error = checked.error;
     json value;
+    if (error.empty() && checked.tool->spec.callback.empty()) {
+      // A tool the run's caller executes: its call is handed out as it is, like a deferred approval.
+      if (config_.can_defer) co_return;
+      error = "Tool \"" + checked.name + "\" has no execute function, and only a root prompt run can leave a call to its caller.";
+    }
     if (error.empty()) {
       json context = config_.call_context;
       context["toolCallId"] = checked.id;
@@ -514,6 +520,10 @@ class AgentLoop {
     record["toolResults"] = std::move(tool_results);
     record["finishReason"] = response.value("finishReason", "other");
     record["usage"] = add_usage(json::object(), response.value("usage", json::object()));
+    // The provider's metadata of the answer (the AI SDK's `response.id`, `timestamp`, `headers`),
+    // where the host gave it: nothing is allocated for a model that gives none.
+    for (const auto& [from, to] : {std::pair{"responseId", "id"}, {"timestamp", "timestamp"}, {"headers", "headers"}})
+      if (auto it = response.find(from); it != response.end()) record["response"][to] = *it;
     return record;
   }
 

@@ -51,7 +51,8 @@ struct StepPlan {
 struct LoopOutcome {
   json steps = json::array();  // the steps' records, the last step's last
   json usage;
-  std::string stop_reason;    // set when a seam stopped the loop ("budget"), or "approval" when a call's approval was deferred
+  std::string stop_reason;  // set when a seam stopped the loop ("budget"), or "pending" when a call was left pending (a deferred approval, a tool the
+                            // caller executes)
   std::optional<json> value;  // a response-schema seam's validated answer
 };
 

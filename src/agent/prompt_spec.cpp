@@ -119,7 +119,7 @@ ToolSpec parse_tool(const json& wire, const std::string& where) {
   prompt::validateName(tool.name);
   tool.description = item.optional_string("description", true).value_or("");
   tool.parameters = item.has("parameters") ? item.at("parameters") : json{{"type", "object"}};
-  tool.callback = item.string("callback");
+  tool.callback = item.optional_string("callback").value_or("");
   try {
     tool.validator = schema::shared_validator(tool.parameters);
   } catch (const std::exception& e) {

@@ -17,8 +17,10 @@ using json = lmthing::Json;
 struct ToolSpec {
   std::string name;
   std::string description;
-  json parameters;       // JSON Schema, as sent to the model
-  std::string callback;  // host callback that executes the tool
+  json parameters;  // JSON Schema, as sent to the model
+  // Host callback that executes the tool; empty for a tool the run's caller executes (a config tool
+  // without `execute`, the AI SDK's client-side tool): its calls end a root prompt run pending.
+  std::string callback;
   std::shared_ptr<const schema::Validator> validator;
   json options = json::object();  // checked against the options the interceptors declare
 };

@@ -80,6 +80,9 @@ Task<json> tool_op(Call call) {
   const CallEnv& env = *call.env;
   const ToolBox::Entry* tool = env.tools ? env.tools->find(call.target) : nullptr;
   if (!tool) throw OpFailed(WireError{"callback", "tool \"" + call.target + "\" is not available here", json::object()});
+  // A guard's redirect can reach a tool the run's caller executes; the agent loop hands out the rest.
+  if (tool->spec.callback.empty())
+    throw OpFailed(WireError{"callback", "tool \"" + call.target + "\" has no execute function: its calls go to the run's caller", json::object()});
   // The op carries the call's span (set by the tool span observer when traced): what its code starts hangs under it.
   std::uint64_t span = env.span;
   if (auto it = call.context.find("span"); it != call.context.end() && it->is_number_unsigned()) span = it->get<std::uint64_t>();

@@ -402,7 +402,8 @@ test('tools in the config, as the AI SDK takes them: inputSchema (or parameters)
   await assert.rejects(bad({ w: { execute: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: give the arguments' schema once, as 'inputSchema' \(or 'parameters'\)/.test(e.message));
   await assert.rejects(bad({ w: { inputSchema: {}, parameters: {}, execute: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: give the arguments' schema once/.test(e.message));
   await assert.rejects(bad({ w: { inputSchema: {}, exec: () => 1 } }), (e) => e instanceof ConfigError && /tools\.w: unknown field 'exec' \(did you mean 'execute'\?/.test(e.message));
-  await assert.rejects(bad({ w: { inputSchema: {} } }), (e) => e instanceof ConfigError && /tools\.w: 'execute' must be a function, got undefined/.test(e.message));
+  // Without execute the caller executes it (caller-tools.test.mjs); a misspelled execute is no such tool (above).
+  await assert.rejects(bad({ w: { inputSchema: {}, execute: 5 } }), (e) => e instanceof ConfigError && /tools\.w: 'execute' must be a function, got the number 5/.test(e.message));
   await assert.rejects(bad({ 'my tool': { inputSchema: {}, execute: () => 1 } }), (e) => e instanceof ConfigError && /^runPrompt config: tools\.my tool: defTool: invalid name "my tool"/.test(e.message));
   await assert.rejects(bad({ t: { inputSchema: 42, execute: () => 1 } }), (e) => e instanceof ConfigError && /^runPrompt config: tools\.t: tool "t" parameters: expected a zod schema or a JSON Schema object, got number 42/.test(e.message));
 });

@@ -8,25 +8,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { z } from 'zod';
 import { ConfigError, L, fileStorage, fromUIMessages, memoryStorage, replay, run, runPrompt, tool } from '../../dist/node.js';
+import { call, recordingModel } from './helpers/scripted-model.mjs';
 import { ApprovalChat, settled } from './helpers/approval-chat.mjs';
 import { tempDir } from './helpers/temp-dir.mjs';
-
-/** A model answering `responses` in order (each a whole response: several calls in one step), recording each request. */
-function scripted(responses) {
-  const calls = [];
-  return {
-    provider: 'scripted',
-    modelId: 'scripted',
-    calls,
-    generate: async (request) => {
-      calls.push(structuredClone(request));
-      const content = responses[calls.length - 1] ?? [{ type: 'text', text: 'nothing more' }];
-      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
-    },
-  };
-}
-
-const call = (id, toolName, args) => ({ type: 'tool-call', toolCallId: id, toolName, args, argsText: JSON.stringify(args) });
 
 /** `remove` needs approval; `list` does not. `ran` records what ran. */
 function tools(ran) {
@@ -38,7 +22,7 @@ function tools(ran) {
 
 test('defer: the run ends after the step with the call pending; the step\'s other calls run; response.messages holds their results', async () => {
   const ran = [];
-  const model = scripted([[{ type: 'text', text: 'Cleaning up.' }, call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'list', {})]]);
+  const model = recordingModel([[{ type: 'text', text: 'Cleaning up.' }, call('remove', 'c1', { path: '/tmp/a' }), call('list', 'c2', {})]]);
   const asked = [];
   const { result } = await runPrompt({ model, prompt: 'Clean up.', tools: tools(ran), onApproval: (request) => (asked.push(request.toolCallId), 'defer') });
   assert.equal(await result.finishReason, 'tool-calls');
@@ -62,12 +46,12 @@ test('defer: the run ends after the step with the call pending; the step\'s othe
 test('resumed with tool-approval-responses: the approved call runs, the denied one is refused with its reason, before the model is asked', async () => {
   for (const approved of [true, false]) {
     const ran = [];
-    const first = scripted([[call('c1', 'remove', { path: '/tmp/a' }), call('c2', 'list', {})]]);
+    const first = recordingModel([[call('remove', 'c1', { path: '/tmp/a' }), call('list', 'c2', {})]]);
     const { result } = await runPrompt({ model: first, prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer' });
     const { messages } = await result.response;
     ran.length = 0;
 
-    const second = scripted([[{ type: 'text', text: approved ? 'Removed.' : 'Left it.' }]]);
+    const second = recordingModel([[{ type: 'text', text: approved ? 'Removed.' : 'Left it.' }]]);
     const decision = { type: 'tool-approval-response', toolCallId: 'c1', approved, ...(approved ? {} : { reason: 'not today' }), approvalId: 'ap-1' };
     const events = [];
     const { result: resumed } = await runPrompt({
@@ -93,8 +77,8 @@ test('resumed with tool-approval-responses: the approved call runs, the denied o
 test('bad decisions in the messages are refused naming the message; `defer` outside a root prompt run applies the default action', async () => {
   const ran = [];
   const user = { role: 'user', content: 'Clean up.' };
-  const turn = { role: 'assistant', content: [call('c1', 'remove', { path: '/tmp/a' })] };
-  const start = (messages) => runPrompt({ model: scripted([]), messages, tools: tools(ran) }).text;
+  const turn = { role: 'assistant', content: [call('remove', 'c1', { path: '/tmp/a' })] };
+  const start = (messages) => runPrompt({ model: recordingModel([]), messages, tools: tools(ran) }).text;
   await assert.rejects(start([user, turn, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c7', approved: true }] }]), (err) => {
     assert.ok(err instanceof ConfigError);
     assert.match(err.message, /messages\[1\]: an approval response decides tool call "c7", which this last assistant message does not make \(its calls: c1\)/);
@@ -108,7 +92,7 @@ test('bad decisions in the messages are refused naming the message; `defer` outs
   assert.deepEqual(ran, []);
 
   // A directive reply cannot end with a call pending: `defer` is an invalid decision there.
-  const model = scripted([[call('c1', 'remove', { path: '/tmp/a' })], [{ type: 'text', text: 'ok' }]]);
+  const model = recordingModel([[call('remove', 'c1', { path: '/tmp/a' })], [{ type: 'text', text: 'ok' }]]);
   const decisions = [];
   const text = await run(function* () {
     yield* L.user`Clean up.`;
@@ -135,7 +119,7 @@ before(async () => {
     let body = '';
     for await (const chunk of req) body += chunk;
     const { messages } = JSON.parse(body);
-    server.model = scripted(server.responses.shift() ?? []);
+    server.model = recordingModel(server.responses.shift() ?? []);
     // The route a chat app writes: every approval is the user's, in the browser, within 10 minutes.
     try {
       const { result } = await runPrompt({ model: server.model, messages: fromUIMessages(messages), tools: tools(server.ran), onApproval: () => 'defer', approvalSecret: SECRET, approvalTtlMs: 600_000 });
@@ -156,7 +140,7 @@ const shape = (message) => message.parts.map((p) => (p.type === 'text' ? `text:$
 test('useChat: the tool part asks for approval; addToolApprovalResponse sends it back and the call runs (or is denied) before the model goes on', async () => {
   for (const approved of [true, false]) {
     server.ran = [];
-    server.responses = [[[{ type: 'text', text: 'Removing it.' }, call('c1', 'remove', { path: '/tmp/a' })]], [[{ type: 'text', text: approved ? 'Done.' : 'Kept it.' }]]];
+    server.responses = [[[{ type: 'text', text: 'Removing it.' }, call('remove', 'c1', { path: '/tmp/a' })]], [[{ type: 'text', text: approved ? 'Done.' : 'Kept it.' }]]];
     const chat = new ApprovalChat(api);
     await chat.sendMessage({ text: 'Remove /tmp/a' });
     await settled(chat);
@@ -191,14 +175,14 @@ test('useChat: the tool part asks for approval; addToolApprovalResponse sends it
 
 test('approvalSecret: a response must carry the signature of the call it decides; forged or altered calls do not run', async () => {
   const ran = [];
-  const first = scripted([[call('c1', 'remove', { path: '/tmp/a' })]]);
+  const first = recordingModel([[call('remove', 'c1', { path: '/tmp/a' })]]);
   const decisions = [];
   const { result } = await runPrompt({ model: first, prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer', approvalSecret: SECRET, onEvent: (e) => e.type === 'approval-decision' && decisions.push(e) });
   const { messages } = await result.response;
   const { request: approvalId, signature } = decisions[0];
   assert.match(signature, /^[A-Za-z0-9_-]{43}$/);
   const resume = (turns, response, secret = SECRET) =>
-    runPrompt({ model: scripted([[{ type: 'text', text: 'Removed.' }]]), messages: [...turns, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId, ...response }] }], tools: tools(ran), approvalSecret: secret }).text;
+    runPrompt({ model: recordingModel([[{ type: 'text', text: 'Removed.' }]]), messages: [...turns, { role: 'tool', content: [{ type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId, ...response }] }], tools: tools(ran), approvalSecret: secret }).text;
 
   // Unsigned, signed for another call, or the call's arguments changed after signing: refused before anything runs.
   await assert.rejects(resume(messages, {}), (e) => e instanceof ConfigError && /messages\[2\]\.content\[0\]: the approval response for tool call "c1" is not signed by this server \(approvalSecret\): its signature is missing/.test(e.message));
@@ -216,7 +200,7 @@ test('approvalSecret: a response must carry the signature of the call it decides
   let started;
   const byId = [];
   const later = await runPrompt({
-    model: scripted([[call('c9', 'remove', { path: '/tmp/b' })]]),
+    model: recordingModel([[call('remove', 'c9', { path: '/tmp/b' })]]),
     prompt: 'Clean up.',
     tools: tools(ran),
     approvalSecret: SECRET,
@@ -229,20 +213,20 @@ test('approvalSecret: a response must carry the signature of the call it decides
   assert.match(byId[0].signature, /^[A-Za-z0-9_-]{43}$/);
 
   // A short or missing secret is refused without showing it.
-  const short = await runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: 'hunter2' }).text.catch((e) => e);
+  const short = await runPrompt({ model: recordingModel([]), prompt: 'x', approvalSecret: 'hunter2' }).text.catch((e) => e);
   assert.ok(short instanceof ConfigError);
   assert.match(short.message, /'approvalSecret' must be a string of at least 32 characters, got 7 characters \(not shown\)/);
   assert.doesNotMatch(short.message, /hunter2/);
 
   // The AI SDK 7's name, experimental_toolApprovalSecret, is the same option: what one name signed, the other verifies.
   const aliased = [];
-  const signedBy7 = await runPrompt({ model: scripted([[call('c1', 'remove', { path: '/tmp/c' })]]), prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer', experimental_toolApprovalSecret: SECRET, onEvent: (e) => e.type === 'approval-decision' && aliased.push(e) });
+  const signedBy7 = await runPrompt({ model: recordingModel([[call('remove', 'c1', { path: '/tmp/c' })]]), prompt: 'Clean up.', tools: tools(ran), onApproval: () => 'defer', experimental_toolApprovalSecret: SECRET, onEvent: (e) => e.type === 'approval-decision' && aliased.push(e) });
   const turns = (await signedBy7.result.response).messages;
   const answer = { type: 'tool-approval-response', toolCallId: 'c1', approved: true, approvalId: aliased[0].request, signature: aliased[0].signature };
-  assert.equal(await runPrompt({ model: scripted([[{ type: 'text', text: 'Removed c.' }]]), messages: [...turns, { role: 'tool', content: [answer] }], tools: tools(ran), approvalSecret: SECRET }).text, 'Removed c.');
-  const shortSeven = await runPrompt({ model: scripted([]), prompt: 'x', experimental_toolApprovalSecret: 'hunter2' }).text.catch((e) => e);
+  assert.equal(await runPrompt({ model: recordingModel([[{ type: 'text', text: 'Removed c.' }]]), messages: [...turns, { role: 'tool', content: [answer] }], tools: tools(ran), approvalSecret: SECRET }).text, 'Removed c.');
+  const shortSeven = await runPrompt({ model: recordingModel([]), prompt: 'x', experimental_toolApprovalSecret: 'hunter2' }).text.catch((e) => e);
   assert.match(shortSeven.message, /'experimental_toolApprovalSecret' must be a string of at least 32 characters, got 7 characters \(not shown\)/);
-  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, experimental_toolApprovalSecret: SECRET }), (e) => /give 'experimental_toolApprovalSecret' or 'approvalSecret'/.test(e.message) && !e.message.includes(SECRET));
+  await assert.rejects(runPrompt({ model: recordingModel([]), prompt: 'x', approvalSecret: SECRET, experimental_toolApprovalSecret: SECRET }), (e) => /give 'experimental_toolApprovalSecret' or 'approvalSecret'/.test(e.message) && !e.message.includes(SECRET));
 });
 
 /**
@@ -252,7 +236,7 @@ test('approvalSecret: a response must carry the signature of the call it decides
 async function deferred(ran, paths) {
   const decisions = [];
   const first = await runPrompt({
-    model: scripted([paths.map((path, i) => call(`c${i + 1}`, 'remove', { path }))]),
+    model: recordingModel([paths.map((path, i) => call('remove', `c${i + 1}`, { path }))]),
     prompt: 'Clean up.',
     tools: tools(ran),
     onApproval: () => 'defer',
@@ -266,7 +250,7 @@ async function deferred(ran, paths) {
 }
 
 /** `messages` answered with `responses`, as the next request's runPrompt config. */
-const answered = (ran, messages, responses, extra) => ({ model: scripted([[{ type: 'text', text: 'Removed.' }]]), messages: [...messages, { role: 'tool', content: responses }], tools: tools(ran), approvalSecret: SECRET, ...extra });
+const answered = (ran, messages, responses, extra) => ({ model: recordingModel([[{ type: 'text', text: 'Removed.' }]]), messages: [...messages, { role: 'tool', content: responses }], tools: tools(ran), approvalSecret: SECRET, ...extra });
 
 test('approvalStore: a signed decision runs its call once; a repeat is refused; configuration mistakes', async () => {
   const ran = [];
@@ -284,9 +268,9 @@ test('approvalStore: a signed decision runs its call once; a repeat is refused; 
   assert.equal((await store.list('lmthing:approval:')).length, 2);
 
   // Configuration mistakes.
-  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalStore: store }).text, (e) => e instanceof ConfigError && /'approvalStore' needs 'approvalSecret'/.test(e.message));
-  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalStore: {} }).text, (e) => e instanceof ConfigError && /approvalStore: "storage" must be a storage adapter .*got an object without get, set, list, delete, compareAndSet/.test(e.message));
-  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalStor: store }).text, (e) => e instanceof ConfigError && /approvalStore/.test(e.message));
+  await assert.rejects(runPrompt({ model: recordingModel([]), prompt: 'x', approvalStore: store }).text, (e) => e instanceof ConfigError && /'approvalStore' needs 'approvalSecret'/.test(e.message));
+  await assert.rejects(runPrompt({ model: recordingModel([]), prompt: 'x', approvalSecret: SECRET, approvalStore: {} }).text, (e) => e instanceof ConfigError && /approvalStore: "storage" must be a storage adapter .*got an object without get, set, list, delete, compareAndSet/.test(e.message));
+  await assert.rejects(runPrompt({ model: recordingModel([]), prompt: 'x', approvalSecret: SECRET, approvalStor: store }).text, (e) => e instanceof ConfigError && /approvalStore/.test(e.message));
 });
 
 test('approvalStore: a request refused for one used decision releases the others it recorded', async () => {
@@ -320,7 +304,7 @@ test('approvalStore with a durable run: its first start uses the decision up; a 
 async function deferredOne(ran, path, extra = {}) {
   const decisions = [];
   const first = await runPrompt({
-    model: scripted([[call('c1', 'remove', { path })]]),
+    model: recordingModel([[call('remove', 'c1', { path })]]),
     prompt: 'Clean up.',
     tools: tools(ran),
     onApproval: () => 'defer',
@@ -368,10 +352,10 @@ test('approvalTtlMs: a deferred call\'s signature carries its expiry; a response
   assert.deepEqual(ran, []);
 
   // Configuration mistakes.
-  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalTtlMs: 1000 }).text, (e) => e instanceof ConfigError && /'approvalTtlMs' needs 'approvalSecret'/.test(e.message));
+  await assert.rejects(runPrompt({ model: recordingModel([]), prompt: 'x', approvalTtlMs: 1000 }).text, (e) => e instanceof ConfigError && /'approvalTtlMs' needs 'approvalSecret'/.test(e.message));
   for (const bad of [0, -5, 'soon', Infinity])
-    await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalTtlMs: bad }).text, (e) => e instanceof ConfigError && /approvalTtlMs.*a number of milliseconds > 0/.test(e.message));
-  await assert.rejects(runPrompt({ model: scripted([]), prompt: 'x', approvalSecret: SECRET, approvalTTLMs: 1000 }).text, (e) => e instanceof ConfigError && /did you mean 'approvalTtlMs'/.test(e.message));
+    await assert.rejects(runPrompt({ model: recordingModel([]), prompt: 'x', approvalSecret: SECRET, approvalTtlMs: bad }).text, (e) => e instanceof ConfigError && /approvalTtlMs.*a number of milliseconds > 0/.test(e.message));
+  await assert.rejects(runPrompt({ model: recordingModel([]), prompt: 'x', approvalSecret: SECRET, approvalTTLMs: 1000 }).text, (e) => e instanceof ConfigError && /did you mean 'approvalTtlMs'/.test(e.message));
 });
 
 test('approvalTtlMs with approvalStore: a used decision is recorded until a few minutes after it expires', async () => {

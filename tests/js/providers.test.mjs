@@ -3,6 +3,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startFixtureServer, loadFixture } from './helpers/fixture-server.mjs';
+import { ok } from './helpers/provider-calls.mjs';
 import { createOpenAI, createOpenAICompatible } from '../../dist/providers/openai.js';
 import { createAnthropic } from '../../dist/providers/anthropic.js';
 import { resolveModel, knownProviders } from '../../dist/providers/registry.js';
@@ -52,11 +53,6 @@ function assertNoSecret(err) {
     assert.ok(!s.includes(KEY), `secret leaked: ${s}`);
     assert.ok(!s.includes('0123456789abcdef'), `secret leaked: ${s}`);
   }
-}
-
-function ok(r) {
-  if (r.error) throw r.error;
-  return r.result;
 }
 
 /** Same top-level keys as the recording, except keys known to be optional or vendor-specific. */

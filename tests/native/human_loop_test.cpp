@@ -687,6 +687,25 @@ TEST_CASE("approval: a deferred decision ends the run after its step with the ca
   REQUIRE(human_events(h, "tool-error").empty());  // a pending call is not a failed one
 }
 
+TEST_CASE("a tool without a callback (the caller executes it) ends a root run after its step with the call pending", "[human]") {
+  Harness h;
+  HumanHost host;
+  host.model_responses = {human_response({human_call_part("c1", "locate", {{"path", "."}}), human_call_part("c2", "list", {{"path", "."}})})};
+  host.callbacks["tool:list"] = [](const json&) { return json::array({"a.txt"}); };
+  json locate = human_file_tool("locate");
+  locate.erase("callback");
+  json reply = start_and_run(h, host, human_spec_with({{"tools", json::array({locate, human_file_tool("list")})}}));
+  REQUIRE(reply["ok"] == true);
+  REQUIRE(host.model_ops.size() == 1);
+  REQUIRE(host.invoked == std::vector<std::string>{"tool:list"});  // nothing is invoked for `locate`
+  const json& value = reply["value"];
+  REQUIRE(value["finishReason"] == "tool-calls");
+  REQUIRE(value["steps"][0]["toolCalls"].size() == 2);
+  REQUIRE(value["steps"][0]["toolResults"].size() == 1);
+  REQUIRE(value["steps"][0]["toolResults"][0]["toolCallId"] == "c2");
+  REQUIRE(human_events(h, "tool-error").empty());
+}
+
 TEST_CASE("approval: a decision to defer is refused where the run cannot end with the call pending", "[human]") {
   // `approval.request` (ctx.requestApproval) asks outside a tool call's gate: `defer` is invalid there,
   // and the default action applies with the reason.

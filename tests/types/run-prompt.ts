@@ -12,8 +12,13 @@ export async function chat(): Promise<string> {
   const text = await run.text;
   expectType<Equal<typeof text, string>>();
   for await (const delta of run.textStream) expectType<Equal<typeof delta, string>>();
-  const { messages } = await run.response;
+  const { messages, id, timestamp, headers } = await run.response;
   expectType<Equal<typeof messages, Message[]>>();
+  // The AI SDK's response metadata (absent for a model that gives none).
+  expectType<Equal<typeof id, string | undefined>>();
+  expectType<Equal<typeof timestamp, Date | undefined>>();
+  expectType<Equal<typeof headers, Record<string, string> | undefined>>();
+  for (const step of await run.steps) expectType<Equal<typeof step.response, { id?: string; timestamp?: number; headers?: Record<string, string> } | undefined>>();
   const next = runPrompt({ model, messages: [...messages, { role: 'user', content: 'More?' }] });
   const { result } = await next;
   // The function form keeps working.
@@ -301,6 +306,9 @@ export async function configTools(): Promise<void> {
       wrong: { inputSchema: z.object({ a: z.number() }), execute: ({ c }: { c: number }) => c },
     },
   }).text;
+  // A tool without execute: the caller runs it; its calls are typed by its schema all the same.
+  const pending = runPrompt({ model, prompt: 'x', tools: { locate: tool({ description: "The user's city", inputSchema: z.object({ precise: z.boolean() }) }) } });
+  for (const call of await pending.toolCalls) if (!call.invalid) expectType<Equal<typeof call.args, { precise: boolean }>>();
   // @ts-expect-error -- a schema is given once, as inputSchema or parameters
   tool({ inputSchema: z.object({}), parameters: z.object({}), execute: () => 1 });
   // needsApproval: a boolean, or a function of the arguments typed by the schema.

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { AbstractChat, DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses } from 'ai';
 
 /** `useChat`'s state, kept in memory. */
-class MemoryState {
+export class MemoryState {
   status = 'ready';
   error = undefined;
   messages = [];

@@ -25,10 +25,17 @@ export async function callModel(srv, model, fixtureOrResponse, req, serveOpts = 
   return { fx, result, error, deltas, sent: srv.requests[index] };
 }
 
-/** The result, or the error thrown. */
+/**
+ * The result without the HTTP response's metadata, or the error thrown. The metadata is checked
+ * here: the response's headers (names in lower case, string values, no cookie) and its time.
+ */
 export function ok(r) {
   if (r.error) throw r.error;
-  return r.result;
+  const { headers, timestamp, ...answer } = r.result;
+  assert.ok(Number.isFinite(timestamp), `a timestamp, got ${timestamp}`);
+  assert.ok(headers && typeof headers === 'object' && Object.values(headers).every((v) => typeof v === 'string'), 'the response headers');
+  assert.ok(Object.keys(headers).every((name) => name === name.toLowerCase() && name !== 'set-cookie'));
+  return answer;
 }
 
 export function textOf(r) {

@@ -1,4 +1,4 @@
-// A scripted in-process model for the observability tests: no I/O, fixed usage per call.
+// Scripted in-process models for tests: no I/O, fixed usage per call.
 
 /** A model that answers call `n` with `respond(n)` (content parts, or a thrown error). */
 export function scriptedModel(respond, modelId = 'scripted') {
@@ -15,3 +15,21 @@ export function scriptedModel(respond, modelId = 'scripted') {
 
 /** A tool-call content part. */
 export const call = (toolName, id, args = {}) => ({ type: 'tool-call', toolCallId: id, toolName, args, argsText: JSON.stringify(args) });
+
+/**
+ * A model answering `responses` in order (each a whole response: several calls in one step, then
+ * a default text), recording a copy of each request in `calls`.
+ */
+export function recordingModel(responses) {
+  const calls = [];
+  return {
+    provider: 'scripted',
+    modelId: 'scripted',
+    calls,
+    generate: async (request) => {
+      calls.push(structuredClone(request));
+      const content = responses[calls.length - 1] ?? [{ type: 'text', text: 'nothing more' }];
+      return { content, finishReason: content.some((p) => p.type === 'tool-call') ? 'tool-calls' : 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } };
+    },
+  };
+}
