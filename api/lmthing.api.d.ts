@@ -2017,7 +2017,7 @@ interface ModelResponse {
     usage: Usage;
     modelId?: string;
     responseId?: string;
-    timestamp?: number;
+    timestamp?: number | Date;
     headers?: Record<string, string>;
     warnings?: CallWarning[];
 }
@@ -2350,6 +2350,7 @@ interface PromptCallbacks<OBJECT = never> {
     }): void | PromiseLike<void>;
     onAbort?(this: void, event: {
         steps: StepResult[];
+        reason?: unknown;
     }): void | PromiseLike<void>;
 }
 

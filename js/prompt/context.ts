@@ -362,11 +362,6 @@ export class PromptContext extends DefinitionContext {
     return engine ? Promise.resolve(engine) : super.templateEngine();
   }
 
-  /**
-   * Defines a tool. `schema` is zod or JSON Schema; `execute(args, {toolCallId, abortSignal, messages})`.
-   * Composite form: `defTool(name, description, [tool(...), ...])` takes `{calls: [{name, args}]}` and
-   * returns `{results: [{name, result} | {name, error}]}`.
-   */
   /** @internal A config tool without `execute` (config-tools.ts): the engine hands its calls to the run's caller. */
   defCallerTool(name: string, description: string, schema: unknown): void {
     checkName(name, 'tools');
@@ -381,6 +376,11 @@ export class PromptContext extends DefinitionContext {
     this.defTool(name, tool.description ?? `Runs workflow "${name}"`, parameters, async (args: unknown) => (await this.runWorkflow(name, args)).output);
   }
 
+  /**
+   * Defines a tool. `schema` is zod or JSON Schema; `execute(args, {toolCallId, abortSignal, messages})`.
+   * Composite form: `defTool(name, description, [tool(...), ...])` takes `{calls: [{name, args}]}` and
+   * returns `{results: [{name, result} | {name, error}]}`.
+   */
   defTool(name: string, description: string, members: readonly (SubTool | SubAgent)[], options?: ToolOptions): Reference;
   defTool<S extends SchemaLike>(name: string, description: string, schema: S, execute: ToolExecute<ArgsOf<S>>, options?: ToolOptions<ArgsOf<S>>): Reference;
   defTool(name: string, description: string, schema: unknown, execute?: ToolExecute | ToolOptions, options: ToolOptions = {}): Reference {

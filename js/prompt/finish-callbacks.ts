@@ -44,8 +44,11 @@ export interface PromptCallbacks<OBJECT = never> {
    * through its `abortSignal` calls `onAbort` instead, when there is one.
    */
   onError?(this: void, event: { error: unknown }): void | PromiseLike<void>;
-  /** Called once when the run is cancelled through its `abortSignal`, with the steps that finished before. */
-  onAbort?(this: void, event: { steps: StepResult[] }): void | PromiseLike<void>;
+  /**
+   * Called once when the run is cancelled through its `abortSignal`, with the steps that finished
+   * before and the signal's `reason` (as the AI SDK 7's; a stream transform's `stopStream` gives its own).
+   */
+  onAbort?(this: void, event: { steps: StepResult[]; reason?: unknown }): void | PromiseLike<void>;
 }
 
 /**

@@ -837,7 +837,10 @@ function startPromptRun(engine: Engine, ctx: PromptContext, model: LanguageModel
       // What the caller sees is in the journal: a process that exits on the result loses nothing.
       await place.durable?.close(outcome.ok ? 'finished' : 'failed', outcome.ok ? undefined : outcome.error);
       if (outcome.ok) callFinishCallback(place.events, 'onFinish', place.onFinish, outcome.finish);
-      else if (outcome.error instanceof AbortError && place.onAbort) callFinishCallback(place.events, 'onAbort', place.onAbort, { steps: finishedSteps.slice() });
+      else if (outcome.error instanceof AbortError && place.onAbort) {
+        const aborted = [options.abortSignal, stop?.signal].find((signal) => signal?.aborted);
+        callFinishCallback(place.events, 'onAbort', place.onAbort, { steps: finishedSteps.slice(), ...(aborted ? { reason: aborted.reason as unknown } : {}) });
+      }
       else callFinishCallback(place.events, 'onError', place.onError, { error: outcome.error });
       await settleObservers(place.dispatch, place.events);
       // Spans of a provider lmthing built are exported in the background (a slow collector must not hold the result).

@@ -238,8 +238,12 @@ export interface ModelResponse {
   usage: Usage;
   modelId?: string;
   responseId?: string;
-  /** When the response was made, ms since the epoch: the provider's own time where it gives one (OpenAI's `created`), else when its headers arrived. */
-  timestamp?: number;
+  /**
+   * When the response was made, ms since the epoch: the provider's own time where it gives one
+   * (OpenAI's `created`), else when its headers arrived. A custom model may give a `Date` (the run
+   * keeps it as ms).
+   */
+  timestamp?: number | Date;
   /** The HTTP response's headers (names in lower case; `set-cookie` left out), as the AI SDK's `response.headers`. */
   headers?: Record<string, string>;
   /** What the call could not honour, e.g. a generation setting its API does not have (left out of the request). */

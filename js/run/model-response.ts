@@ -23,7 +23,9 @@ const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cachedInput
 export function checkModelResponse(response: unknown, model: string): ModelResponse {
   const problem = responseProblem(response);
   if (problem !== undefined) throw new ProviderError(`model "${model}" returned an invalid response: ${problem}`);
-  const checked = response as ModelResponse;
+  let checked = response as ModelResponse;
+  // The AI SDK's models give the time as a Date; steps keep ms.
+  if (checked.timestamp instanceof Date) checked = { ...checked, timestamp: checked.timestamp.getTime() };
   const usage = checked.usage as Partial<ModelResponse['usage']> | undefined | null;
   if (!usage || usage.totalTokens !== undefined) return checked;
   return { ...checked, usage: { ...usage, inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0, totalTokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) } };
@@ -52,8 +54,14 @@ export function checkDeltaText(text: unknown, type: string, model: string): stri
 /** What is wrong with a model's response (as the rest of "returned an invalid response: …"), if anything. */
 export function responseProblem(response: unknown): string | undefined {
   if (!isObject(response)) return `expected an object {content, finishReason, usage}, got ${describe(response)}`;
-  const { content, finishReason, usage, warnings } = response;
+  const { content, finishReason, usage, warnings, responseId, timestamp, headers } = response;
   if (!Array.isArray(content)) return `content must be an array of parts, got ${describe(content)}`;
+  // The answer's metadata goes to the step's `response` as it is: it must be what the types say.
+  if (responseId !== undefined && typeof responseId !== 'string') return `responseId must be a string, got ${describe(responseId)}`;
+  if (timestamp !== undefined && !Number.isFinite(timestamp instanceof Date ? timestamp.getTime() : timestamp))
+    return `timestamp must be a time in ms since the epoch (a finite number) or a valid Date, got ${describe(timestamp)}`;
+  if (headers !== undefined && !(isObject(headers) && Object.values(headers).every((value) => typeof value === 'string')))
+    return `headers must be an object of strings, got ${isObject(headers) ? 'an object with a value that is not a string' : describe(headers)}`;
   if (warnings !== undefined && !(Array.isArray(warnings) && warnings.every((w) => isObject(w) && typeof w.type === 'string')))
     return `warnings must be an array of {type, setting?, details?}, got ${describe(warnings)}`;
   for (let i = 0; i < content.length; i++) {

@@ -51,8 +51,9 @@ struct StepPlan {
 struct LoopOutcome {
   json steps = json::array();  // the steps' records, the last step's last
   json usage;
-  std::string stop_reason;  // set when a seam stopped the loop ("budget"), or "pending" when a call was left pending (a deferred approval, a tool the
-                            // caller executes)
+  // Set when a seam stopped the loop ("budget"), or "pending" when a call was left pending (a
+  // deferred approval, a tool the caller executes).
+  std::string stop_reason;
   std::optional<json> value;  // a response-schema seam's validated answer
 };
 

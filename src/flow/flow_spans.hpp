@@ -10,13 +10,12 @@
 
 namespace lmthing::flow {
 
-// Opens a span under `parent`, else under `env`'s (a tool call's, for work its code started; else
-// the place's step or run). 0 when the run is not traced.
-inline observe::SpanId open_span(const pipeline::CallEnv& env, const std::string& name, const char* kind, Json attributes,
-                                 observe::SpanId parent = 0) {
+// Opens a span under `env`'s (a workflow's or group's; a tool call's, for work its code started;
+// else the place's step or run). 0 when the run is not traced.
+inline observe::SpanId open_span(const pipeline::CallEnv& env, const std::string& name, const char* kind, Json attributes) {
   observe::Tracer* tracer = env.tree->observer().tracer();
   if (!tracer) return 0;
-  if (!parent) parent = env.span ? env.span : tracer->parent_at(env.run, env.path);
+  const observe::SpanId parent = env.span ? env.span : tracer->parent_at(env.run, env.path);
   return tracer->start(env.run, env.path, parent, name, kind, std::move(attributes), env.loop.now_ms());
 }
 

@@ -77,8 +77,12 @@ class Group {
     }
     const UserCall call{
         p_.name + "." + task.name, "parallel " + in_quotes(p_.name) + " task " + in_quotes(task.name), task.fn, nullptr, &deadline_, &ops_[i]};
+    // What the task's callback starts hangs under the task's span, in the group's.
+    pipeline::CallEnv env = env_;
+    const observe::SpanId span = open_span(env_, "parallel_task " + task.name, "parallel_task", json{{"lmthing.parallel.task", task.name}});
+    if (span) env.span = span;
     try {
-      json value = co_await call_user(env_, call, [&](int) { return json::array({input_, json{{"parallel", p_.name}, {"task", task.name}}}); });
+      json value = co_await call_user(env, call, [&](int) { return json::array({input_, json{{"parallel", p_.name}, {"task", task.name}}}); });
       if (cancelled_)
         finished.push_back(Outcome{i, std::nullopt, *cancelled_});  // settled by cancel_running, not by the task
       else
@@ -89,6 +93,10 @@ class Group {
       if (deadline_.at > 0 && e.error.message == deadline_.error.message) expired_ = true;
       finished.push_back(Outcome{i, std::nullopt, e.error});
     }
+    const Outcome& outcome = finished.back();
+    close_span(env_, span, outcome.value ? "" : outcome.error.message,
+               outcome.value ? json{{"lmthing.parallel.task.status", "success"}}
+                             : json{{"lmthing.parallel.task.status", "error"}, {"error.type", outcome.error.kind}});
     ops_[i] = 0;
   }
 

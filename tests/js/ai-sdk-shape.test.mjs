@@ -435,7 +435,7 @@ test('reasoningText: each step that had reasoning carries it, and the result giv
   assert.equal('reasoningText' in (await plain.result.steps)[0], false);
 });
 
-test('onAbort: a run cancelled through its abortSignal calls onAbort with the steps before, not onError; without onAbort, onError gets the AbortError', async () => {
+test('onAbort: a run cancelled through its abortSignal calls onAbort with the steps before and the reason, not onError; without onAbort, onError gets the AbortError', async () => {
   const cancelled = (callbacks) => {
     const controller = new AbortController();
     let calls = 0;
@@ -444,7 +444,7 @@ test('onAbort: a run cancelled through its abortSignal calls onAbort with the st
       generate: (_request, { signal }) => {
         calls += 1;
         if (calls === 1) return Promise.resolve({ content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'look', args: {}, argsText: '{}' }], finishReason: 'tool-calls', usage: { inputTokens: 1, outputTokens: 1 } });
-        setTimeout(() => controller.abort(), 5);
+        setTimeout(() => controller.abort(new Error('the user closed the tab')), 5);
         return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
       },
     };
@@ -454,8 +454,8 @@ test('onAbort: a run cancelled through its abortSignal calls onAbort with the st
     }, { model, abortSignal: controller.signal, ...callbacks }).text.then(() => 'finished', (e) => e.name);
   };
   const seen = [];
-  assert.equal(await cancelled({ onAbort: ({ steps }) => seen.push(['abort', steps.map((s) => s.toolCalls[0]?.toolName)]), onError: () => seen.push(['error']) }), 'AbortError');
-  assert.deepEqual(seen, [['abort', ['look']]]);
+  assert.equal(await cancelled({ onAbort: ({ steps, reason }) => seen.push(['abort', steps.map((s) => s.toolCalls[0]?.toolName), reason?.message]), onError: () => seen.push(['error']) }), 'AbortError');
+  assert.deepEqual(seen, [['abort', ['look'], 'the user closed the tab']], "the signal's reason, as the AI SDK 7's onAbort gets it");
   const errors = [];
   assert.equal(await cancelled({ onError: ({ error }) => errors.push(error.name) }), 'AbortError');
   assert.deepEqual(errors, ['AbortError']);

@@ -351,6 +351,10 @@ test('a LanguageModel of the user that answers garbage fails the call with a Pro
     [{ content: [text('a')], usage: { inputTokens: 'many' } }, /usage\.inputTokens must be a number of tokens >= 0, got the string "many"/],
     // A negative count would give budgets tokens back.
     [{ content: [text('a')], usage: { inputTokens: 10, outputTokens: -500 } }, /usage\.outputTokens must be a number of tokens >= 0, got the number -500/],
+    // The answer's metadata reaches the step's `response` as it is.
+    [{ content: [text('a')], responseId: 7 }, /responseId must be a string, got the number 7/],
+    [{ content: [text('a')], timestamp: new Date(NaN) }, /timestamp must be a time in ms since the epoch \(a finite number\) or a valid Date, got a Date/],
+    [{ content: [text('a')], headers: { 'x-count': 3 } }, /headers must be an object of strings, got an object with a value that is not a string/],
   ];
   for (const [answer, message] of cases) {
     const { result } = await runPrompt((ctx) => { ctx.$`hi`; }, { model: answering(answer), options: { maxRetries: 0 } });

@@ -625,9 +625,12 @@ test("work a tool's code starts (runTool, runAgent, a workflow, a parallel group
   const outer = spans.find((s) => s.name === 'execute_tool outer');
   const parentName = (span) => spans.find((s) => idOf(s) === parentOf(span))?.name;
   // Each inner call hangs under what made it: runTool's under the outer call, the workflow step's
-  // under its step's span, the parallel task's under the group's; those two under the outer call.
+  // under its step's span, the parallel task's under its task's; workflow and group under the outer call.
   const inner = spans.filter((s) => s.name === 'execute_tool inner');
-  assert.deepEqual(inner.map(parentName).sort(), ['execute_tool outer', 'parallel fan', 'workflow_step leaf']);
+  assert.deepEqual(inner.map(parentName).sort(), ['execute_tool outer', 'parallel_task a', 'workflow_step leaf']);
+  const task = spans.find((s) => s.name === 'parallel_task a');
+  assert.equal(parentName(task), 'parallel fan');
+  assert.deepEqual([task.attributes['lmthing.parallel.task'], task.attributes['lmthing.parallel.task.status']], ['a', 'success']);
   const step = spans.find((s) => s.name === 'workflow_step leaf');
   assert.equal(parentName(step), 'workflow flow');
   assert.deepEqual([step.attributes['lmthing.workflow.step'], step.attributes['lmthing.workflow.step.status']], ['leaf', 'success']);

@@ -48,3 +48,15 @@ test('a model that says nothing about its answer (mockModel) leaves the fields o
   assert.deepEqual(Object.keys(response).sort(), ['messages', 'modelId']);
   assert.equal((await result.steps)[0].response, undefined);
 });
+
+test("a custom model's metadata: a Date as the AI SDK's models give it is kept as ms on the step", async () => {
+  const model = {
+    provider: 'mine',
+    modelId: 'm1',
+    generate: async () => ({ content: [{ type: 'text', text: 'ok' }], finishReason: 'stop', responseId: 'r-1', timestamp: new Date('2026-12-01T10:00:00Z'), headers: { 'x-trace': 't1' } }),
+  };
+  const { result } = await runPrompt({ model, prompt: 'hi' });
+  const response = await result.response;
+  assert.deepEqual([response.id, response.timestamp.toISOString(), response.headers], ['r-1', '2026-12-01T10:00:00.000Z', { 'x-trace': 't1' }]);
+  assert.equal((await result.steps)[0].response.timestamp, Date.parse('2026-12-01T10:00:00Z'));
+});
