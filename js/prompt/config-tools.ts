@@ -80,7 +80,7 @@ function defineCallerTool(
   if (policies.options !== undefined) throw new ConfigError(`${at}: ${without} call options; remove 'options' or give 'execute'`);
   if (policies.needsApproval !== undefined) throw new ConfigError(`${at}: ${without} approval; remove 'needsApproval' or give 'execute'`);
   const approval = policies.toolApproval;
-  if (c.isPlainObject(approval) && name in approval)
+  if (c.isPlainObject(approval) && Object.hasOwn(approval, name))
     throw new ConfigError(`${at}: ${without} approval; remove its 'toolApproval' entry or give 'execute'`);
   ctx.defCallerTool(name, description ?? '', schema);
 }
